@@ -1,0 +1,265 @@
+"""The nouns of Budget Bridge: companies, permissions, budgets, line items, ERP lines and jobs.
+
+Line-level types are slotted dataclasses because a budget can hold 50,000 of them; the rest are
+pydantic models so they can cross every boundary (API, queue, tables) with the same validation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TARGET_NAME = "Budget Bridge"  # the default budget target's name, as shown in job messages
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Permission(IntEnum):
+    """Per user, per company, per tool; ordered so that `>=` reads as 'at least'."""
+
+    NONE = 0
+    READ_ONLY = 1
+    STANDARD = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Permission:
+        return cls[value.upper()]
+
+
+class Membership(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    company_id: str
+    company_name: str
+    email: str
+    erp_permission: Permission
+    budget_permission: Permission
+
+
+class BudgetStatus(StrEnum):
+    READY_TO_IMPORT = "ready_to_import"
+    SYNCED = "synced"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class WbsKey:
+    """A line item's identity: (sub job, cost code, cost type)."""
+
+    sub_job: str
+    cost_code: str
+    cost_type: str
+
+    def label(self) -> str:
+        return f"{self.sub_job or '(no sub job)'} / {self.cost_code} / {self.cost_type}"
+
+    @property
+    def line_item_id(self) -> str:
+        """A stable, URL-safe id derived from the key, so a line keeps its id across versions."""
+        raw = json.dumps([self.sub_job, self.cost_code, self.cost_type], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def from_line_item_id(cls, line_item_id: str) -> WbsKey:
+        """Raises ValueError for an id that no key could have produced."""
+        padded = line_item_id + "=" * (-len(line_item_id) % 4)
+        parts = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not (isinstance(parts, list) and len(parts) == 3 and all(isinstance(p, str) for p in parts)):
+            raise ValueError("not a line item id")
+        return cls(*parts)
+
+
+@dataclass(slots=True)
+class LineItem:
+    """One line of a project budget. Only `original_budget_amount` is ever moved by the ERP."""
+
+    key: WbsKey
+    description: str
+    original_budget_amount: Decimal
+    uom: str | None = None
+    quantity: Decimal | None = None
+    unit_cost: Decimal | None = None
+    erp_refs: tuple[str, ...] = ()
+
+    @property
+    def line_item_id(self) -> str:
+        return self.key.line_item_id
+
+
+class LineKind(StrEnum):
+    COST = "cost"
+    REVENUE = "revenue"
+
+
+@dataclass(frozen=True, slots=True)
+class ErpLine:
+    """One budget line as the ERP sent it, mapped to our names but not yet validated.
+
+    `amount` is the raw value (a Decimal when the connector parsed a number, anything otherwise):
+    the rules, not the connector, decide whether it is a valid amount.
+    """
+
+    line: int  # 1-based position in the ERP's answer, how a person finds the line again
+    ref: str  # the ERP's own id of the line
+    key: WbsKey
+    kind: LineKind
+    amount: object
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CostCatalog:
+    """The cost codes and cost types a company knows."""
+
+    cost_codes: frozenset[str]
+    cost_types: frozenset[str]
+
+
+class ChangeKind(StrEnum):
+    UPDATED = "updated"
+    ADDED = "added"
+    ZEROED = "zeroed"
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    key: WbsKey
+    kind: ChangeKind
+    old_amount: Decimal | None  # None when the line was added
+    new_amount: Decimal
+
+
+class Summary(BaseModel):
+    lines_updated: int = 0
+    lines_added: int = 0
+    lines_zeroed: int = 0
+    lines_unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.lines_updated + self.lines_added + self.lines_zeroed
+
+
+class LineError(BaseModel):
+    line: int
+    field: str
+    message: str
+
+
+class Budget(BaseModel):
+    """A project budget's header: everything but its lines."""
+
+    company_id: str
+    budget_id: str
+    project_id: str
+    project_name: str
+    erp_job_id: str
+    erp_system: str
+    status: BudgetStatus
+    locked: bool = False
+    version: int = 0  # moves on every change of the lines (re-import or edit)
+    total: Decimal = Decimal("0.00")
+    line_count: int = 0
+    last_synced_at: datetime | None = None
+    active_job_id: str | None = None
+
+
+class JobKind(StrEnum):
+    IMPORT = "import"
+    REIMPORT = "reimport"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class Phase(StrEnum):
+    FETCHING = "fetching"
+    VALIDATING = "validating"
+    APPLYING = "applying"
+
+
+class Progress(BaseModel):
+    phase: Phase
+    done: int = 0
+    total: int = 0
+
+
+class Job(BaseModel):
+    job_id: str
+    company_id: str
+    budget_id: str
+    kind: JobKind
+    status: JobStatus = JobStatus.QUEUED
+    requested_by: str  # an email, or "schedule"
+    requested_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str = ""
+    progress: Progress | None = None
+    summary: Summary | None = None
+    errors: list[LineError] = Field(default_factory=list)
+    change_count: int = 0
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class ChangeRecord:
+    """A change as stored with the job and shown to people."""
+
+    line_item_id: str
+    key: WbsKey
+    kind: ChangeKind
+    old_amount: Decimal | None
+    new_amount: Decimal
+
+
+class AutoReimport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    every_hours: int = Field(default=24, ge=1, le=24 * 7)
+
+
+class ErpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    auto_reimport: AutoReimport = Field(default_factory=AutoReimport)
+
+
+class ErpConnection(BaseModel):
+    """Where a company's ERP is and which secret holds its credentials (never the credentials)."""
+
+    system: str  # registry name, e.g. "acumatica"
+    base_url: str
+    tenant: str
+    credentials_secret_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErpCredentials:
+    username: str
+    password: str = field(repr=False)

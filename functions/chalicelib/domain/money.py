@@ -1,0 +1,49 @@
+"""Money: decimals with two places, carried as strings, never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class InvalidAmount(ValueError):
+    """An amount that cannot be a budget amount; the message says why, for a person."""
+
+
+def parse_amount(raw: object) -> Decimal:
+    """Turn an amount from outside (ERP or API) into a 2-place Decimal, or say why it cannot be.
+
+    Floats are refused on purpose: by the time a value is a float its cents may already be wrong.
+    Callers parse JSON with ``parse_float=Decimal`` so that numbers arrive as exact decimals.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise InvalidAmount("the amount is missing or not a number")
+    if isinstance(raw, float):
+        raise InvalidAmount("the amount is a binary floating-point number, not an exact decimal")
+    if isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:
+            raise InvalidAmount(f"'{raw[:40]}' is not a number") from None
+    else:
+        raise InvalidAmount("the amount is not a number")
+    if not value.is_finite():
+        raise InvalidAmount("the amount is not a finite number")
+    quantized = value.quantize(CENT) if abs(value) < MAX_AMOUNT * 10 else value
+    if quantized != value:
+        raise InvalidAmount(f"{value} has more than 2 decimal places")
+    if abs(value) > MAX_AMOUNT:
+        raise InvalidAmount(f"{value} is beyond ±{MAX_AMOUNT:,}")
+    return quantized
+
+
+def format_amount(value: Decimal) -> str:
+    """The wire form of an amount: '1250.00'."""
+    return f"{value.quantize(CENT):f}"

@@ -1,0 +1,222 @@
+"""The ports: what the services need from the outside world, with no word of AWS or HTTP.
+
+Each has a real adapter under `chalicelib/adapters/` and an in-memory one in
+`chalicelib/adapters/memory.py` for unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeRecord,
+    CostCatalog,
+    ErpConnection,
+    ErpCredentials,
+    ErpLine,
+    ErpSettings,
+    Job,
+    LineError,
+    LineItem,
+    Membership,
+    Progress,
+    Summary,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None  # opaque; None on the last page
+
+
+class JobMessage(BaseModel):
+    """The SQS message body: just enough to find the job; everything else is read fresh."""
+
+    job_id: str
+    company_id: str
+    budget_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineEdit:
+    """Fields a person may change on one line; None leaves a field as it is."""
+
+    description: str | None = None
+    uom: str | None = None
+    quantity: Decimal | None = None
+    unit_cost: Decimal | None = None
+    original_budget_amount: Decimal | None = None
+    clear: frozenset[str] = frozenset()  # fields to set to null (uom, quantity, unit_cost)
+
+
+class BudgetStore(Protocol):
+    """The project budgets: headers, versioned lines, locks. The default budget target."""
+
+    def get(self, company_id: str, budget_id: str) -> Budget:
+        """Raises NotFound."""
+        ...
+
+    def get_by_project(self, company_id: str, project_id: str) -> Budget:
+        """Raises NotFound."""
+        ...
+
+    def list(
+        self, company_id: str, status: BudgetStatus | None, limit: int, cursor: str | None
+    ) -> Page[Budget]:
+        """Budgets ordered by project name; raises InvalidRequest for a cursor we did not issue."""
+        ...
+
+    def read_lines(self, budget: Budget) -> list[LineItem]:
+        """Every line of `budget.version`, sorted by WBS key, read consistently."""
+        ...
+
+    def read_page(self, budget: Budget, offset: int, limit: int) -> list[LineItem]:
+        """Lines [offset, offset+limit) of `budget.version`, sorted by WBS key."""
+        ...
+
+    def commit(
+        self,
+        budget: Budget,
+        lines: Sequence[LineItem],
+        total: Decimal,
+        job: Job,
+        summary: Summary,
+        changes: Sequence[ChangeRecord],
+        message: str,
+        finished_at: datetime,
+    ) -> Job:
+        """Make `lines` the budget's next version and finish `job` as succeeded, atomically.
+
+        Succeeds only if the budget is still at `budget.version`, unlocked, and `job` still holds
+        it; raises BudgetLocked or ConcurrentChange otherwise, leaving the budget as it was.
+        Readers see the previous version until the switch and the new one after it.
+        """
+        ...
+
+    def edit_line(self, budget: Budget, line_item_id: str, edit: LineEdit) -> LineItem:
+        """Raises NotFound, BudgetLocked, ConcurrentChange."""
+        ...
+
+    def set_locked(self, budget: Budget, locked: bool) -> Budget: ...
+
+
+class JobStore(Protocol):
+    def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
+        """Record `job` and make it the budget's one active job, atomically.
+
+        Returns the job recorded earlier when the same idempotency key was used on this budget in
+        the last 24 hours. Raises BudgetLocked, JobInProgress (with the running job's id),
+        NotSynced or AlreadyImported when the budget cannot take the job.
+        """
+        ...
+
+    def get(self, company_id: str, job_id: str) -> Job:
+        """Raises NotFound."""
+        ...
+
+    def list(
+        self, company_id: str, budget_id: str | None, limit: int, cursor: str | None
+    ) -> Page[Job]:
+        """Newest first."""
+        ...
+
+    def start(self, job: Job, now: datetime) -> Job:
+        """queued|in_progress → in_progress (a redelivery may start a job again); counts attempts.
+
+        Raises ConcurrentChange when the job has finished meanwhile."""
+        ...
+
+    def report_progress(self, job: Job, progress: Progress) -> None: ...
+
+    def fail(
+        self, job: Job, message: str, errors: Sequence[LineError], finished_at: datetime
+    ) -> Job:
+        """Finish the job as failed and release its budget; a finished job is left as it was."""
+        ...
+
+    def changes(self, job: Job, offset: int, limit: int) -> list[ChangeRecord]: ...
+
+    def abandoned(self, older_than: datetime) -> list[Job]:
+        """Queued jobs requested before `older_than`: a lost message leaves these behind."""
+        ...
+
+
+class JobQueue(Protocol):
+    def send(self, message: JobMessage) -> None:
+        """Raises ServiceUnavailable when the queue cannot take the message."""
+        ...
+
+
+class Directory(Protocol):
+    """Companies, memberships, cost catalogs and ERP settings."""
+
+    def memberships(self, email: str) -> list[Membership]: ...
+
+    def membership(self, company_id: str, email: str) -> Membership | None: ...
+
+    def cost_catalog(self, company_id: str) -> CostCatalog: ...
+
+    def erp_connection(self, company_id: str) -> ErpConnection:
+        """Raises NotFound when the company has no ERP connection."""
+        ...
+
+    def erp_settings(self, company_id: str) -> ErpSettings: ...
+
+    def save_erp_settings(self, company_id: str, settings: ErpSettings) -> ErpSettings: ...
+
+    def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]: ...
+
+
+class SecretStore(Protocol):
+    def erp_credentials(self, secret_id: str) -> ErpCredentials: ...
+
+
+class ErpSource(Protocol):
+    """One ERP connection, able to read one job's budget lines."""
+
+    def fetch_budget(
+        self, erp_job_id: str, on_page: Callable[[int], None] | None = None
+    ) -> list[ErpLine]:
+        """All budget lines of the ERP job, cost and revenue, in the ERP's order.
+
+        Calls `on_page(lines_so_far)` after each page. Raises ErpUnavailable for a transient
+        failure (timeout, 429, 5xx) and ErpRejected for a permanent one (401, malformed data).
+        """
+        ...
+
+
+class ErpSourceFactory(Protocol):
+    def __call__(self, connection: ErpConnection, credentials: ErpCredentials) -> ErpSource: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    email: str
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionToken:
+    token: str
+    expires_in: int
+
+
+class IdentityProvider(Protocol):
+    def sign_in(self, email: str, password: str) -> SessionToken:
+        """Raises InvalidCredentials (for unknown emails and wrong passwords alike)."""
+        ...
+
+    def verify(self, token: str) -> Identity:
+        """Checks signature, expiry, issuer and client; raises Unauthenticated."""
+        ...

@@ -1,0 +1,201 @@
+"""Every rule of import and re-import (PRODUCT.md §2), in one place, with no I/O.
+
+`plan_import` and `plan_reimport` take the project's current lines and the ERP's lines and return
+the complete next version of the budget with the changes and the summary, or raise
+`InvalidErpBudget` listing every offending line. Applying a plan is the adapters' job; they must
+apply all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.model import (
+    TARGET_NAME,
+    ChangeKind,
+    CostCatalog,
+    ErpLine,
+    JobKind,
+    LineChange,
+    LineError,
+    LineItem,
+    LineKind,
+    Summary,
+    WbsKey,
+)
+from chalicelib.domain.money import ZERO, InvalidAmount, parse_amount
+
+
+class InvalidErpBudget(DomainError):
+    """The ERP's budget has lines we refuse; nothing is applied."""
+
+    code = "invalid_erp_budget"
+
+    def __init__(self, errors: list[LineError]) -> None:
+        count = len({e.line for e in errors})
+        noun = "line" if count == 1 else "lines"
+        super().__init__(
+            f"The ERP budget was not applied: {count} {noun} failed validation. "
+            "Fix them in the ERP and re-import; the project budget is unchanged."
+        )
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class KeySum:
+    amount: Decimal
+    description: str
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    lines: list[LineItem]  # the whole next version, sorted by WBS key
+    changes: list[LineChange]  # sorted by WBS key
+    summary: Summary
+    total: Decimal
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.changes)
+
+
+def success_message(kind: JobKind, target: str = TARGET_NAME) -> str:
+    verb = "Imported" if kind is JobKind.IMPORT else "Re-imported"
+    return f"Successfully {verb} to {target}"
+
+
+def no_change_message(kind: JobKind, target: str = TARGET_NAME) -> str:
+    return f"{success_message(kind, target)}. Nothing changed: the budget already matched the ERP."
+
+
+def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLine], list[Decimal]]:
+    """Keep the cost lines, check each, and return them with their parsed amounts.
+
+    Revenue lines are ignored entirely, even when they are malformed: they never reach the budget.
+    Raises InvalidErpBudget with every error of every offending line.
+    """
+    cost_lines: list[ErpLine] = []
+    amounts: list[Decimal] = []
+    errors: list[LineError] = []
+    for line in lines:
+        if line.kind is not LineKind.COST:
+            continue
+        label = line.key.label()
+        try:
+            amount = parse_amount(line.amount)
+        except InvalidAmount as why:
+            errors.append(LineError(line=line.line, field="amount", message=f"{label}: {why}."))
+            amount = ZERO
+        if line.key.cost_code not in catalog.cost_codes:
+            errors.append(
+                LineError(
+                    line=line.line,
+                    field="cost_code",
+                    message=f"{label}: cost code '{line.key.cost_code}' is not known to this company.",
+                )
+            )
+        if line.key.cost_type not in catalog.cost_types:
+            errors.append(
+                LineError(
+                    line=line.line,
+                    field="cost_type",
+                    message=f"{label}: cost type '{line.key.cost_type}' is not known to this company.",
+                )
+            )
+        cost_lines.append(line)
+        amounts.append(amount)
+    if errors:
+        raise InvalidErpBudget(errors)
+    return cost_lines, amounts
+
+
+def sum_by_key(lines: Sequence[ErpLine], amounts: Sequence[Decimal]) -> dict[WbsKey, KeySum]:
+    """Lines that map to the same WBS key are summed; the first line's description names the key."""
+    sums: dict[WbsKey, KeySum] = {}
+    for line, amount in zip(lines, amounts, strict=True):
+        seen = sums.get(line.key)
+        if seen is None:
+            sums[line.key] = KeySum(amount, line.description, (line.ref,))
+        else:
+            sums[line.key] = KeySum(seen.amount + amount, seen.description, (*seen.refs, line.ref))
+    return sums
+
+
+def plan_reimport(
+    current: Iterable[LineItem], erp_lines: Iterable[ErpLine], catalog: CostCatalog
+) -> Plan:
+    """Override the amounts of `current` with the ERP's per-key sums (rules 1, 2, 3 and 7).
+
+    - only `original_budget_amount` (and the ERP references) move; units and descriptions stay;
+    - a key the project lacks is added when its sum is not 0, with the ERP's description;
+    - a project line the ERP no longer has goes to 0 and is reported; no line is ever deleted.
+    """
+    valid_lines, amounts = validate(erp_lines, catalog)
+    sums = sum_by_key(valid_lines, amounts)
+    summary = Summary()
+    changes: list[LineChange] = []
+    next_lines: list[LineItem] = []
+    total = ZERO
+
+    existing_keys = set()
+    for item in current:
+        existing_keys.add(item.key)
+        erp = sums.get(item.key)
+        new_amount = ZERO if erp is None else erp.amount
+        refs = item.erp_refs if erp is None else erp.refs
+        old_amount = item.original_budget_amount
+        if new_amount == old_amount:
+            summary.lines_unchanged += 1
+            next_lines.append(item if refs == item.erp_refs else _with(item, old_amount, refs))
+        else:
+            kind = ChangeKind.ZEROED if new_amount == ZERO else ChangeKind.UPDATED
+            if kind is ChangeKind.ZEROED:
+                summary.lines_zeroed += 1
+            else:
+                summary.lines_updated += 1
+            changes.append(LineChange(item.key, kind, old_amount, new_amount))
+            next_lines.append(_with(item, new_amount, refs))
+        total += new_amount
+
+    for key, erp in sums.items():
+        if key in existing_keys or erp.amount == ZERO:
+            continue
+        summary.lines_added += 1
+        changes.append(LineChange(key, ChangeKind.ADDED, None, erp.amount))
+        next_lines.append(LineItem(key, erp.description, erp.amount, erp_refs=erp.refs))
+        total += erp.amount
+
+    next_lines.sort(key=lambda line: line.key)
+    changes.sort(key=lambda change: change.key)
+    return Plan(lines=next_lines, changes=changes, summary=summary, total=total)
+
+
+def plan_import(
+    current: Iterable[LineItem], erp_lines: Iterable[ErpLine], catalog: CostCatalog
+) -> Plan:
+    """A first import creates a line for each key whose sum is not 0.
+
+    A ready-to-import budget normally has no lines; if people already entered some, the import
+    treats them exactly as a re-import would, so that no line is lost or duplicated.
+    """
+    return plan_reimport(current, erp_lines, catalog)
+
+
+def _with(item: LineItem, amount: Decimal, refs: tuple[str, ...]) -> LineItem:
+    return LineItem(
+        key=item.key,
+        description=item.description,
+        original_budget_amount=amount,
+        uom=item.uom,
+        quantity=item.quantity,
+        unit_cost=item.unit_cost,
+        erp_refs=refs,
+    )
+
+
+def budget_total(lines: Iterable[LineItem]) -> Decimal:
+    return sum((line.original_budget_amount for line in lines), ZERO)
