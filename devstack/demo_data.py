@@ -1,0 +1,373 @@
+"""The demo world (PRODUCT.md §5): companies, users, cost catalogs and ERP budgets, deterministic.
+
+Everything here is plain data, computed the same on every machine and every run; the sandbox ERP
+serves the ERP side of it and the local-stack seeder writes the Budget Bridge side from it.
+
+How to use it (the whole API):
+
+    from devstack import demo_data
+
+    demo_data.DEMO_PASSWORD                     # "Demo-pass-1", every demo user's password
+    demo_data.SANDBOX_USERNAME, SANDBOX_PASSWORD  # the sandbox ERP sign-in: "admin" / "sandbox"
+    demo_data.companies()                       # [DemoCompany(demo), DemoCompany(other)]
+    demo_data.company("demo")                   # one DemoCompany; KeyError for an unknown id
+    demo_data.users()                           # [DemoUser], each with permissions per company
+
+    company.company_id, .name, .tenant          # "demo", "Demo Construction Co.", "Demo"
+    company.erp_system                          # "acumatica" (the ERP registry name)
+    company.cost_codes                          # {"01-100": "General Conditions", ...}
+    company.cost_types                          # {"L": "Labor", "M": "Material", ...}
+    company.projects                            # [DemoProject]
+
+    project.project_id                          # "P-1001": the project id AND the ERP job id
+    project.name, .status, .locked              # "Riverside Medical Center", "synced", False
+    project.erp_lines                           # [DemoErpLine]: the ERP budget, cost and revenue
+    project.cost_sums()                         # {(task, cost_code, account_group): KeySum}:
+                                                #   the Expense lines summed per WBS key, in key
+                                                #   order, keys summing to 0 left out -- exactly
+                                                #   what an import creates
+    project.project_units                       # {(task, cost_code, account_group):
+                                                #   (uom, quantity, unit_cost)} entered by hand
+                                                #   on the project side (synced projects only)
+
+    demo_data.large_project("P-9001", 10_000, seed=1)   # a synthetic budget for benchmarks
+
+A WBS key is `(sub_job, cost_code, cost_type)`, which in Acumatica's words is
+`(ProjectTaskID, CostCode, AccountGroup)`. Only `type == "Expense"` lines form the cost budget;
+the `"Income"` lines are the revenue budget, which Budget Bridge ignores.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+
+DEMO_PASSWORD = "Demo-pass-1"
+SANDBOX_USERNAME = "admin"
+SANDBOX_PASSWORD = "sandbox"
+ERP_SYSTEM = "acumatica"
+
+EXPENSE = "Expense"  # Acumatica's Type of a cost-budget line
+INCOME = "Income"  # Acumatica's Type of a revenue-budget line
+REVENUE_ACCOUNT_GROUP = "R"  # revenue lines' account group; not a cost type, and never needs to be
+
+Key = tuple[str, str, str]  # (task = sub job, cost code, account group = cost type)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoErpLine:
+    """One line of an Acumatica project budget, in Acumatica's terms."""
+
+    task: str  # ProjectTaskID -> sub job
+    cost_code: str  # CostCode
+    account_group: str  # AccountGroup -> cost type
+    type: str  # "Expense" (cost budget) or "Income" (revenue budget)
+    amount: Decimal  # OriginalBudgetedAmount, two places
+    description: str
+    uom: str | None = None  # Acumatica's own UOM/quantity: shown, never synced
+    qty: Decimal | None = None
+    inventory_id: str | None = None  # tells apart two ERP lines with the same WBS key
+
+    @property
+    def key(self) -> Key:
+        return (self.task, self.cost_code, self.account_group)
+
+
+@dataclass(frozen=True, slots=True)
+class KeySum:
+    amount: Decimal
+    description: str  # the first line's description, as the import takes it
+    line_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoProject:
+    project_id: str  # also the ERP job id (Acumatica's ProjectID)
+    name: str
+    status: str  # "synced" | "ready_to_import"
+    locked: bool
+    erp_lines: list[DemoErpLine]
+    project_units: dict[Key, tuple[str, Decimal, Decimal]] = field(default_factory=dict)
+
+    def cost_sums(self) -> dict[Key, KeySum]:
+        """The Expense lines summed per WBS key, in key order, zero sums left out."""
+        sums: dict[Key, KeySum] = {}
+        for line in self.erp_lines:
+            if line.type != EXPENSE:
+                continue
+            seen = sums.get(line.key)
+            if seen is None:
+                sums[line.key] = KeySum(line.amount, line.description, 1)
+            else:
+                sums[line.key] = KeySum(
+                    seen.amount + line.amount, seen.description, seen.line_count + 1
+                )
+        return {key: sums[key] for key in sorted(sums) if sums[key].amount != 0}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCompany:
+    company_id: str
+    name: str
+    tenant: str  # the Acumatica company (tenant) name used at sign-in
+    cost_codes: dict[str, str]
+    cost_types: dict[str, str]
+    projects: list[DemoProject]
+    erp_system: str = ERP_SYSTEM
+
+    def project(self, project_id: str) -> DemoProject:
+        for candidate in self.projects:
+            if candidate.project_id == project_id:
+                return candidate
+        raise KeyError(project_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    email: str
+    name: str
+    # company_id -> (ERP Integrations permission, Budget permission), as Permission labels
+    permissions: dict[str, tuple[str, str]]
+
+
+COST_TYPES = {"L": "Labor", "M": "Material", "S": "Subcontract", "E": "Equipment", "O": "Other"}
+
+DEMO_COST_CODES = {
+    "01-100": "General Conditions",
+    "01-500": "Temporary Facilities",
+    "02-200": "Site Preparation",
+    "03-300": "Cast-in-place Concrete",
+    "04-200": "Unit Masonry",
+    "05-100": "Structural Steel",
+    "06-100": "Rough Carpentry",
+    "07-200": "Insulation",
+    "08-100": "Doors, Frames & Hardware",
+    "09-200": "Drywall",
+    "22-100": "Plumbing",
+    "23-100": "HVAC",
+    "26-100": "Electrical",
+}
+
+# The other company keeps a smaller, partly different list: a line from one tenant's catalog is
+# not automatically valid in the other.
+OTHER_COST_CODES = {
+    "01-100": "General Conditions",
+    "02-300": "Earthwork",
+    "03-300": "Cast-in-place Concrete",
+    "05-100": "Structural Steel",
+    "09-900": "Painting",
+    "26-100": "Electrical",
+}
+
+# Units a person might enter for a cost type on the project side.
+_UNITS = {"L": "HR", "M": "EA", "S": "LS", "E": "DAY", "O": "LS"}
+
+
+def _cents(rng: random.Random, low: int, high: int) -> Decimal:
+    """A random whole-cent amount between low and high dollars, always with two places."""
+    return Decimal(rng.randint(low * 100, high * 100)).scaleb(-2)
+
+
+def _generate_lines(
+    rng: random.Random,
+    cost_codes: dict[str, str],
+    tasks: list[str],
+    n_expense: int,
+) -> list[DemoErpLine]:
+    """`n_expense` Expense lines on distinct keys, in Acumatica's usual order (task, code, type)."""
+    every_key = [(t, c, ct) for t in tasks for c in cost_codes for ct in COST_TYPES]
+    keys = sorted(rng.sample(every_key, n_expense))
+    lines = []
+    for task, code, cost_type in keys:
+        uom = _UNITS[cost_type] if rng.random() < 0.4 else None
+        lines.append(
+            DemoErpLine(
+                task=task,
+                cost_code=code,
+                account_group=cost_type,
+                type=EXPENSE,
+                amount=_cents(rng, 500, 250_000),
+                description=f"{cost_codes[code]} - {COST_TYPES[cost_type]}",
+                uom=uom,
+                qty=Decimal(rng.randint(1, 400)) if uom else None,
+            )
+        )
+    return lines
+
+
+def _revenue_lines(tasks: list[str], rng: random.Random) -> list[DemoErpLine]:
+    return [
+        DemoErpLine(
+            task=task,
+            cost_code="01-100",
+            account_group=REVENUE_ACCOUNT_GROUP,
+            type=INCOME,
+            amount=_cents(rng, 250_000, 2_500_000),
+            description=f"Contract revenue - task {task}",
+        )
+        for task in tasks[:2]
+    ]
+
+
+def _units_for(rng: random.Random, sums: dict[Key, KeySum], share: float) -> dict:
+    """Hand-entered UOM, quantity and unit cost on about `share` of the project's lines."""
+    units: dict[Key, tuple[str, Decimal, Decimal]] = {}
+    for key, key_sum in sums.items():
+        if rng.random() >= share:
+            continue
+        quantity = Decimal(rng.randint(2, 500))
+        unit_cost = (key_sum.amount / quantity).quantize(Decimal("0.01"))
+        units[key] = (_UNITS[key[2]], quantity, unit_cost)
+    return units
+
+
+def _project(
+    company_cost_codes: dict[str, str],
+    project_id: str,
+    name: str,
+    status: str,
+    locked: bool,
+    n_expense: int,
+    tasks: list[str],
+) -> DemoProject:
+    rng = random.Random(f"budget-bridge-demo:{project_id}")  # a str seed is stable across runs
+    lines = _generate_lines(rng, company_cost_codes, tasks, n_expense)
+    # A second ERP line on an existing key (told apart by its inventory item): the rules sum
+    # these, so the demo shows a project line fed by two ERP lines.
+    first = lines[0]
+    lines.insert(
+        1,
+        DemoErpLine(
+            task=first.task,
+            cost_code=first.cost_code,
+            account_group=first.account_group,
+            type=EXPENSE,
+            amount=_cents(rng, 100, 20_000),
+            description=f"{first.description} (change order 1)",
+            inventory_id="CO-001",
+        ),
+    )
+    lines.extend(_revenue_lines(tasks, rng))
+    project = DemoProject(project_id, name, status, locked, lines)
+    if status == "synced":
+        project.project_units.update(_units_for(rng, project.cost_sums(), share=0.3))
+    return project
+
+
+@cache
+def _companies() -> tuple[DemoCompany, ...]:
+    demo_projects = [
+        _project(
+            DEMO_COST_CODES,
+            "P-1001",
+            "Riverside Medical Center",
+            "synced",
+            False,
+            28,
+            ["01", "02", "03"],
+        ),
+        _project(
+            DEMO_COST_CODES, "P-1002", "Harbor View Apartments", "synced", True, 14, ["01", "02"]
+        ),
+        _project(
+            DEMO_COST_CODES,
+            "P-1003",
+            "Lincoln Elementary School Addition",
+            "synced",
+            False,
+            45,
+            ["01", "02", "03", "04"],
+        ),
+        _project(
+            DEMO_COST_CODES,
+            "P-1004",
+            "Westgate Logistics Warehouse",
+            "ready_to_import",
+            False,
+            20,
+            ["01", "02"],
+        ),
+    ]
+    other_projects = [
+        _project(
+            OTHER_COST_CODES, "P-2001", "Cedar Ridge Office Park", "synced", False, 12, ["01", "02"]
+        ),
+    ]
+    return (
+        DemoCompany("demo", "Demo Construction Co.", "Demo", dict(DEMO_COST_CODES),
+                    dict(COST_TYPES), demo_projects),
+        DemoCompany("other", "Other Builders", "Other", dict(OTHER_COST_CODES), dict(COST_TYPES),
+                    other_projects),
+    )  # fmt: skip
+
+
+def companies() -> list[DemoCompany]:
+    """Both demo companies. The objects are shared: treat them as read-only."""
+    return list(_companies())
+
+
+def company(company_id: str) -> DemoCompany:
+    for candidate in _companies():
+        if candidate.company_id == company_id:
+            return candidate
+    raise KeyError(company_id)
+
+
+def company_for_tenant(tenant: str) -> DemoCompany:
+    """The demo company behind an Acumatica tenant name (case-insensitive, as Acumatica's is)."""
+    for candidate in _companies():
+        if candidate.tenant.lower() == tenant.lower():
+            return candidate
+    raise KeyError(tenant)
+
+
+def users() -> list[DemoUser]:
+    return [
+        DemoUser("admin@demo.test", "Dana Admin", {"demo": ("admin", "admin")}),
+        DemoUser("standard@demo.test", "Sam Standard", {"demo": ("standard", "standard")}),
+        DemoUser("readonly@demo.test", "Riley Reader", {"demo": ("read_only", "read_only")}),
+        DemoUser("none@demo.test", "Nico None", {"demo": ("none", "none")}),
+        DemoUser("admin@other.test", "Olive Admin", {"other": ("admin", "admin")}),
+    ]
+
+
+def large_project(
+    project_id: str,
+    n_lines: int,
+    seed: int = 1,
+    company_id: str = "demo",
+    name: str | None = None,
+) -> DemoProject:
+    """A synthetic synced budget of `n_lines` Expense lines on `n_lines` distinct WBS keys.
+
+    Uses the company's own cost codes and types (so every line is valid) and as many sub jobs
+    ("0001", "0002", ...) as the count needs. Deterministic for a given seed.
+    """
+    if n_lines < 0:
+        raise ValueError("n_lines must be 0 or more")
+    owner = company(company_id)
+    rng = random.Random(seed)
+    per_task = len(owner.cost_codes) * len(owner.cost_types)
+    task_count = max(1, -(-n_lines // per_task))
+    width = max(4, len(str(task_count)))
+    lines = []
+    keys = (
+        (f"{t:0{width}d}", code, cost_type)
+        for t in range(1, task_count + 1)
+        for code in owner.cost_codes
+        for cost_type in owner.cost_types
+    )
+    for (task, code, cost_type), _ in zip(keys, range(n_lines), strict=False):
+        lines.append(
+            DemoErpLine(
+                task=task,
+                cost_code=code,
+                account_group=cost_type,
+                type=EXPENSE,
+                amount=_cents(rng, 1, 100_000),
+                description=f"{owner.cost_codes[code]} - {owner.cost_types[cost_type]}",
+            )
+        )
+    return DemoProject(project_id, name or f"Benchmark {project_id}", "synced", False, lines)
