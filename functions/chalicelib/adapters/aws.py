@@ -1,0 +1,69 @@
+"""Cached boto3 clients and resource names: the one place adapters get their AWS handles from.
+
+Clients are built on first use, never at import, so that `mock_aws` (tests) and the embedded moto
+server (local stack, via `AWS_ENDPOINT_URL`, which boto3 reads itself) see every call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib import resources
+
+_lock = threading.Lock()
+_session: boto3.session.Session | None = None
+_clients: dict[str, Any] = {}
+
+# Adaptive retries absorb throttling; the connect/read timeouts keep a Lambda from hanging on AWS.
+_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"}, connect_timeout=5, read_timeout=30)
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def session() -> boto3.session.Session:
+    global _session
+    with _lock:
+        if _session is None:
+            _session = boto3.session.Session(region_name=region())
+        return _session
+
+
+def client(service: str) -> Any:
+    """The shared client of `service`; boto3 clients are thread-safe once built."""
+    cached = _clients.get(service)
+    if cached is not None:
+        return cached
+    built = session().client(service, config=_CONFIG)
+    with _lock:
+        return _clients.setdefault(service, built)
+
+
+def dynamodb() -> Any:
+    return client("dynamodb")
+
+
+def sqs() -> Any:
+    return client("sqs")
+
+
+def secretsmanager() -> Any:
+    return client("secretsmanager")
+
+
+def table_name(table: resources.Table) -> str:
+    return os.environ.get(table.env_var) or table.default_name
+
+
+def reset_clients() -> None:
+    """Forget every client and the session (tests: after entering or leaving `mock_aws`)."""
+    global _session
+    with _lock:
+        _clients.clear()
+        _session = None

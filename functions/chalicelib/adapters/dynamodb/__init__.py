@@ -1,0 +1,1 @@
+"""DynamoDB adapters of the budget, job and directory ports."""

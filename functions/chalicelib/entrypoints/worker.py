@@ -1,0 +1,118 @@
+"""The re-import worker: genuine Lambda SQS batches in, partial batch failures out.
+
+Each record is one job. Powertools' BatchProcessor reports failed records so only they come back;
+Powertools idempotency (keyed on the job id) and the job's own conditional writes make a
+redelivered message apply nothing twice. Transient ERP failures are retried with a growing delay;
+after the last receive the job fails with a sentence instead of staying "in progress".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+from chalicelib import resources, wiring
+from chalicelib.domain.errors import ErpUnavailable
+from chalicelib.domain.ports import JobMessage
+from chalicelib.observability import logger, metrics
+from chalicelib.services.reimports import WorkResult, fail_dead_letter, run_job
+
+RETRY_DELAYS_SECONDS = (15, 60, 240)  # after the 1st, 2nd, 3rd failed receive
+
+
+def retry_delay(receive_count: int) -> int:
+    index = min(max(receive_count, 1), len(RETRY_DELAYS_SECONDS)) - 1
+    return RETRY_DELAYS_SECONDS[index]
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    log = logger()
+    log.set_correlation_id(context.aws_request_id if context else None)
+    try:
+        return process_partial_response(
+            event=event,
+            record_handler=lambda record: _handle_record(record, context),
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
+    finally:
+        metrics().flush_metrics()
+
+
+def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
+    message = JobMessage.model_validate_json(record.body)
+    receive_count = int(record.attributes.approximate_receive_count or "1")
+    log = logger()
+    log.append_keys(job_id=message.job_id, budget_id=message.budget_id, company_id=message.company_id)
+    try:
+        return _run_once(message, context, final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count)
+    except ErpUnavailable as why:
+        delay = retry_delay(receive_count)
+        log.warning("ERP unavailable; the job will be retried", extra={"reason": why.message, "retry_in_seconds": delay})
+        metrics().add_metric(name="ErpTransientFailures", unit=MetricUnit.Count, value=1)
+        wiring.postpone_message(record.receipt_handle, delay)
+        raise
+    finally:
+        log.remove_keys(["job_id", "budget_id", "company_id"])
+
+
+def _run_once(message: JobMessage, context: Any, *, final_attempt: bool) -> dict[str, Any]:
+    config = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
+    if context is not None:
+        config.register_lambda_context(context)
+
+    @idempotent_function(
+        data_keyword_argument="message",
+        config=config,
+        persistence_store=wiring.idempotency_store(),
+    )
+    def apply(message: dict[str, Any]) -> dict[str, Any]:
+        result = run_job(wiring.ports(), JobMessage.model_validate(message), final_attempt=final_attempt)
+        _record_metrics(result)
+        return {"job_id": result.job.job_id, "status": result.job.status.value}
+
+    return apply(message=message.model_dump())
+
+
+def _record_metrics(result: WorkResult) -> None:
+    m = metrics()
+    if result.already_finished:
+        m.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
+        return
+    status = result.job.status.value
+    m.add_metric(name=f"Jobs{status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+    m.add_metric(name="LinesApplied", unit=MetricUnit.Count, value=result.lines_applied)
+    if result.erp_seconds is not None:
+        m.add_metric(name="ErpLatency", unit=MetricUnit.Milliseconds, value=result.erp_seconds * 1000)
+    logger().info(
+        "job finished",
+        extra={"status": status, "lines_applied": result.lines_applied, "message": result.job.message},
+    )
+
+
+def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Messages that exhausted their receives: fail their jobs so no budget stays claimed."""
+
+    def fail(record: SQSRecord) -> None:
+        message = JobMessage.model_validate_json(record.body)
+        job = fail_dead_letter(wiring.ports(), message)
+        logger().error("job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value})
+        metrics().add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
+
+    try:
+        return process_partial_response(
+            event=event,
+            record_handler=fail,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
+    finally:
+        metrics().flush_metrics()

@@ -1,0 +1,274 @@
+"""Requesting an import or re-import, and the worker's application of it, exactly once.
+
+The request records the job (and claims the budget for it) before it sends the queue message, so
+no one ever looks at a job that exists only in the queue; a message lost after the record is
+re-sent by the schedule's sweep (`resend_abandoned`), and the worker is idempotent on the job id.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chalicelib.domain.errors import (
+    AlreadyImported,
+    BudgetLocked,
+    ConcurrentChange,
+    ErpRejected,
+    ErpUnavailable,
+    InvalidRequest,
+    JobInProgress,
+    NotFound,
+    NotSynced,
+    ServiceUnavailable,
+)
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeRecord,
+    ErpLine,
+    Job,
+    JobKind,
+    JobStatus,
+    LineError,
+    Permission,
+    Phase,
+    Progress,
+)
+from chalicelib.domain.ports import Identity, JobMessage
+from chalicelib.domain.reimport import (
+    InvalidErpBudget,
+    no_change_message,
+    plan_import,
+    plan_reimport,
+    success_message,
+)
+from chalicelib.observability import logger
+from chalicelib.services.access import Tool, authorize
+from chalicelib.services.ports import Ports
+
+SCHEDULE_REQUESTER = "schedule"
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+COMMIT_ATTEMPTS = 3  # re-plans when someone edits the budget while the worker applies it
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
+def request_job(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    budget_id: str,
+    kind: JobKind,
+    idempotency_key: str | None = None,
+) -> Job:
+    """A person or API client asks for an import/re-import; answers the queued job at once."""
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH and idempotency_key.isprintable()
+    ):
+        raise InvalidRequest(
+            f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
+        )
+    budget = ports.budgets.get(company_id, budget_id)
+    return enqueue(ports, budget, kind, identity.email, idempotency_key)
+
+
+def enqueue(
+    ports: Ports, budget: Budget, kind: JobKind, requested_by: str, idempotency_key: str | None
+) -> Job:
+    _check_can_take(budget, kind)
+    job = Job(
+        job_id=ports.new_id(),
+        company_id=budget.company_id,
+        budget_id=budget.budget_id,
+        kind=kind,
+        requested_by=requested_by,
+        requested_at=ports.clock(),
+        message="Queued",
+    )
+    recorded = ports.jobs.enqueue(job, budget, idempotency_key)
+    if recorded.job_id != job.job_id:
+        return recorded  # the same Idempotency-Key again: the job it created before
+    try:
+        ports.queue.send(_message_for(recorded))
+    except ServiceUnavailable:
+        ports.jobs.fail(
+            recorded,
+            "The re-import could not be queued, so nothing was changed. Please try again in a minute.",
+            [],
+            ports.clock(),
+        )
+        raise
+    logger().info("job queued", extra={"job_id": job.job_id, "kind": kind.value})
+    return recorded
+
+
+def _check_can_take(budget: Budget, kind: JobKind) -> None:
+    """Fast answers for the common refusals; the store checks again atomically when recording."""
+    name = budget.project_name
+    if kind is JobKind.REIMPORT and budget.status is not BudgetStatus.SYNCED:
+        raise NotSynced(f"The budget for {name} has not been imported yet. Import it first.")
+    if kind is JobKind.IMPORT and budget.status is not BudgetStatus.READY_TO_IMPORT:
+        raise AlreadyImported(f"The budget for {name} is already imported. Use Re-import instead.")
+    if budget.locked:
+        raise BudgetLocked(f"The budget for {name} is locked. Unlock the budget to re-import.")
+    if budget.active_job_id:
+        raise JobInProgress(
+            f"A re-import of {name} is already queued or running.", job_id=budget.active_job_id
+        )
+
+
+def _message_for(job: Job) -> JobMessage:
+    return JobMessage(job_id=job.job_id, company_id=job.company_id, budget_id=job.budget_id)
+
+
+@dataclass(frozen=True)
+class WorkResult:
+    """What the worker did with one message, for metrics and logs."""
+
+    job: Job
+    already_finished: bool = False
+    lines_applied: int = 0
+    erp_seconds: float | None = None
+
+
+def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
+    """Apply one queued job. Safe to run any number of times for the same message.
+
+    Transient ERP failures raise ErpUnavailable so the queue redelivers the message, except on
+    the final attempt, where the job fails with a sentence instead of staying in progress.
+    """
+    job = ports.jobs.get(message.company_id, message.job_id)
+    if job.status.finished:
+        return WorkResult(job, already_finished=True)
+    try:
+        job = ports.jobs.start(job, ports.clock())
+    except ConcurrentChange:
+        return WorkResult(ports.jobs.get(job.company_id, job.job_id), already_finished=True)
+    try:
+        return _apply(ports, job)
+    except ErpUnavailable as why:
+        if not final_attempt:
+            raise
+        return WorkResult(_fail(ports, job, f"{why.message} The re-import was tried several times and gave up; nothing was changed."))
+    except ErpRejected as why:
+        return WorkResult(_fail(ports, job, why.message))
+    except NotFound as why:
+        return WorkResult(_fail(ports, job, why.message))
+
+
+def _apply(ports: Ports, job: Job) -> WorkResult:
+    erp_lines: list[ErpLine] | None = None
+    erp_seconds: float | None = None
+    for _ in range(COMMIT_ATTEMPTS):
+        budget = ports.budgets.get(job.company_id, job.budget_id)
+        if budget.active_job_id != job.job_id:
+            return WorkResult(_fail(ports, job, "The budget was released before this job could run; nothing was changed."))
+        if budget.locked:
+            return WorkResult(_fail(ports, job, _locked_message(budget)))
+        if erp_lines is None:
+            started = time.perf_counter()
+            erp_lines = _fetch(ports, job, budget)
+            erp_seconds = time.perf_counter() - started
+
+        ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
+        catalog = ports.directory.cost_catalog(job.company_id)
+        current = ports.budgets.read_lines(budget)
+        planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
+        try:
+            plan = planner(current, erp_lines, catalog)
+        except InvalidErpBudget as invalid:
+            return WorkResult(_fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds)
+
+        ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
+        changes = [
+            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+            for c in plan.changes
+        ]
+        message = success_message(job.kind) if changes else no_change_message(job.kind)
+        try:
+            finished = ports.budgets.commit(
+                budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
+            )
+        except ConcurrentChange:
+            logger().info("budget changed while applying; planning again", extra={"job_id": job.job_id})
+            continue
+        except BudgetLocked:
+            return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
+        return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
+    return WorkResult(
+        _fail(ports, job, "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again."),
+        erp_seconds=erp_seconds,
+    )
+
+
+def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
+    connection = ports.directory.erp_connection(job.company_id)
+    credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
+    source = ports.erp_sources(connection, credentials)
+
+    def on_page(lines_so_far: int) -> None:
+        ports.jobs.report_progress(
+            job, Progress(phase=Phase.FETCHING, done=lines_so_far, total=lines_so_far)
+        )
+
+    return source.fetch_budget(budget.erp_job_id, on_page=on_page)
+
+
+def _locked_message(budget: Budget) -> str:
+    return (
+        f"The budget for {budget.project_name} was locked before the re-import could be applied; "
+        "nothing was changed. Unlock the budget and re-import."
+    )
+
+
+def _fail(ports: Ports, job: Job, message: str, errors: list[LineError] | None = None) -> Job:
+    logger().info("job failed", extra={"job_id": job.job_id, "reason": message})
+    return ports.jobs.fail(job, message, errors or [], ports.clock())
+
+
+def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
+    """A message that exhausted its receives: its job must end failed, never stay in progress."""
+    job = ports.jobs.get(message.company_id, message.job_id)
+    if job.status.finished:
+        return job
+    return _fail(
+        ports,
+        job,
+        "The re-import could not be completed after several attempts (the ERP did not answer in "
+        "time); nothing was changed. Please try again later.",
+    )
+
+
+def enqueue_due_reimports(ports: Ports) -> list[Job]:
+    """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it."""
+    now = ports.clock()
+    queued: list[Job] = []
+    for company_id, settings in ports.directory.companies_with_auto_reimport():
+        interval = timedelta(hours=settings.auto_reimport.every_hours)
+        cursor: str | None = None
+        while True:
+            page = ports.budgets.list(company_id, BudgetStatus.SYNCED, 100, cursor)
+            for budget in page.items:
+                if budget.locked or budget.active_job_id:
+                    continue
+                if budget.last_synced_at is not None and now - budget.last_synced_at < interval:
+                    continue
+                try:
+                    queued.append(enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None))
+                except (BudgetLocked, JobInProgress, NotSynced, AlreadyImported, ServiceUnavailable):
+                    continue  # someone else got there first, or the queue is down: next round
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    return queued
+
+
+def resend_abandoned(ports: Ports) -> list[Job]:
+    """Queued jobs whose message was lost (a crash between record and send) are sent again."""
+    stale = ports.jobs.abandoned(ports.clock() - ABANDONED_AFTER)
+    for job in stale:
+        if job.status is JobStatus.QUEUED:
+            ports.queue.send(_message_for(job))
+    return stale

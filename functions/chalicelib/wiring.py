@@ -1,0 +1,85 @@
+"""Builds the real adapters on first use and hands them to entry points; tests swap them.
+
+This is the only module that knows which adapter serves which port.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from chalicelib.config import reset_settings, settings
+from chalicelib.services.ports import Ports
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+_override: Ports | None = None
+
+
+def ports() -> Ports:
+    return _override if _override is not None else _real_ports()
+
+
+def use_ports(replacement: Ports | None) -> None:
+    """Tests: serve these ports (for example the in-memory ones) until reset."""
+    global _override
+    _override = replacement
+
+
+@lru_cache(maxsize=1)
+def _real_ports() -> Ports:
+    from chalicelib.adapters.cognito import CognitoIdentityProvider
+    from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
+    from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+    from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+    from chalicelib.adapters.erp.registry import erp_source_for
+    from chalicelib.adapters.secrets import SecretsManagerSecretStore
+    from chalicelib.adapters.sqs import SqsJobQueue
+
+    config = settings()
+    return Ports(
+        budgets=DynamoBudgetStore(),
+        jobs=DynamoJobStore(),
+        queue=SqsJobQueue(config.job_queue_url),
+        directory=DynamoDirectory(),
+        secrets=SecretsManagerSecretStore(),
+        erp_sources=erp_source_for,
+        identity=CognitoIdentityProvider(
+            user_pool_id=config.user_pool_id,
+            client_id=config.user_pool_client_id,
+            issuer=config.token_issuer,
+            jwks_url=config.jwks_url,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from chalicelib.adapters.aws import client
+
+    return DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table, boto3_client=client("dynamodb")
+    )
+
+
+def postpone_message(receipt_handle: str, seconds: int) -> None:
+    """Push a failed job message's next delivery out: the retry's backoff."""
+    from chalicelib.adapters.sqs import SqsJobQueue
+
+    SqsJobQueue(settings().job_queue_url).change_visibility(receipt_handle, seconds)
+
+
+def reset() -> None:
+    """Forget every built adapter and setting (tests, and the local stack after provisioning)."""
+    use_ports(None)
+    _real_ports.cache_clear()
+    idempotency_store.cache_clear()
+    reset_settings()
+    try:
+        from chalicelib.adapters.aws import reset_clients
+    except ImportError:  # pragma: no cover - the adapters are always there in the product
+        return
+    reset_clients()
