@@ -20,7 +20,9 @@ _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 
 # Adaptive retries absorb throttling; the connect/read timeouts keep a Lambda from hanging on AWS.
-_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"}, connect_timeout=5, read_timeout=30)
+_CONFIG = Config(
+    retries={"max_attempts": 5, "mode": "adaptive"}, connect_timeout=5, read_timeout=30
+)
 
 
 def region() -> str:

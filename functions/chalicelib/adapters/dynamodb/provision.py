@@ -1,4 +1,4 @@
-"""Creates the tables of `resources.TABLES` (tests and the local stack; AWS gets them from infra/)."""
+"""Creates the tables of `resources.TABLES` for tests and the local stack (infra/ does AWS)."""
 
 from __future__ import annotations
 

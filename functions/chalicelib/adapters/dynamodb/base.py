@@ -1,0 +1,120 @@
+"""DynamoDB plumbing shared by the table adapters: (de)serialising items, batches with retries,
+transaction cancellation reasons and opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.errors import InvalidRequest, ServiceUnavailable
+
+BATCH_WRITE_MAX = 25  # items per BatchWriteItem
+# BatchGetItem takes 100 keys but answers at most 16 MB; chunks are up to ~300 KB, so ask for 40.
+BATCH_GET_MAX = 40
+_RETRIES = 8
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
+
+
+def value(raw: Any) -> dict[str, Any]:
+    return _serializer.serialize(raw)
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, raw in item.items():
+        plain = _deserializer.deserialize(raw)
+        out[key] = plain.value if isinstance(plain, Binary) else plain
+    return out
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Per transaction item, why it was cancelled ('None' for the items that were fine)."""
+    reasons = error.response.get("CancellationReasons") or []
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.05 * (2**attempt), 2.0))
+
+
+def chunked(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
+    """Put/delete in batches of 25, retrying unprocessed items with backoff."""
+    for batch in chunked(requests, BATCH_WRITE_MAX):
+        pending: dict[str, Any] = {table: batch}
+        for attempt in range(_RETRIES):
+            answer = client.batch_write_item(RequestItems=pending)
+            pending = answer.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+        else:
+            raise ServiceUnavailable("The database is busy; please try again in a moment.")
+
+
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consistent BatchGetItem of serialised keys (any number), retrying unprocessed keys.
+
+    Answers the deserialised items found, in no particular order.
+    """
+    found: list[dict[str, Any]] = []
+    for batch in chunked(keys, BATCH_GET_MAX):
+        pending: dict[str, Any] = {table: {"Keys": batch, "ConsistentRead": True}}
+        for attempt in range(_RETRIES):
+            answer = client.batch_get_item(RequestItems=pending)
+            found.extend(deserialize(item) for item in answer.get("Responses", {}).get(table, []))
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+        else:
+            raise ServiceUnavailable("The database is busy; please try again in a moment.")
+    return found
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def encode_cursor(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fields: Iterable[str]) -> dict[str, str]:
+    """The payload of a cursor we issued (exactly `fields`, all strings); else InvalidRequest."""
+    wanted = set(fields)
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()), parse_float=Decimal)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        payload = None
+    if (
+        not isinstance(payload, dict)
+        or set(payload) != wanted
+        or not all(isinstance(v, str) for v in payload.values())
+    ):
+        raise InvalidRequest("The cursor is not valid: pass the next_cursor of a previous answer.")
+    return payload

@@ -1,0 +1,196 @@
+"""The Directory port on DynamoDB: companies, members, cost catalogs, ERP connections, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.adapters.dynamodb.base import batch_get, deserialize, key, serialize
+from chalicelib.adapters.dynamodb.items import (
+    META,
+    CatalogItem,
+    CompanyItem,
+    MemberItem,
+    SettingsItem,
+    company_pk,
+    member_sk,
+    to_item,
+)
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.model import (
+    CostCatalog,
+    ErpConnection,
+    ErpSettings,
+    Membership,
+    Permission,
+)
+
+# The schedule scans for companies with auto re-import; a directory holds few companies, but the
+# scan stops after this many pages all the same.
+MAX_SCAN_PAGES = 50
+
+
+class DynamoDirectory:
+    def __init__(self, client: Any | None = None, table_name: str | None = None) -> None:
+        self._client = client
+        self._table = table_name
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.dynamodb()
+
+    @property
+    def table(self) -> str:
+        return self._table or aws.table_name(resources.DIRECTORY)
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(TableName=self.table, Key=key(pk, sk), ConsistentRead=True)
+        item = answer.get("Item")
+        return deserialize(item) if item else None
+
+    def _put(self, item: dict[str, Any]) -> None:
+        self.client.put_item(TableName=self.table, Item=serialize(item))
+
+    # --- the port ---------------------------------------------------------------------------
+
+    def memberships(self, email: str) -> list[Membership]:
+        members: list[MemberItem] = []
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": resources.DIRECTORY.indexes[0].name,
+            "KeyConditionExpression": "gsi1pk = :m",
+            "ExpressionAttributeValues": {":m": {"S": f"MEMBER#{email.lower()}"}},
+        }
+        while True:
+            answer = self.client.query(**query)
+            members += [MemberItem.model_validate(deserialize(i)) for i in answer["Items"]]
+            if "LastEvaluatedKey" not in answer:
+                break
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        names = self._company_names(m.company_id for m in members)
+        return sorted(
+            (_membership(m, names.get(m.company_id, m.company_id)) for m in members),
+            key=lambda m: (m.company_name.lower(), m.company_id),
+        )
+
+    def membership(self, company_id: str, email: str) -> Membership | None:
+        raw = self._get(company_pk(company_id), member_sk(email))
+        if raw is None:
+            return None
+        company = self._get(company_pk(company_id), META)
+        name = company["name"] if company else company_id
+        return _membership(MemberItem.model_validate(raw), name)
+
+    def cost_catalog(self, company_id: str) -> CostCatalog:
+        raw = self._get(company_pk(company_id), "CATALOG")
+        if raw is None:
+            return CostCatalog(frozenset(), frozenset())
+        item = CatalogItem.model_validate(raw)
+        return CostCatalog(frozenset(item.cost_codes), frozenset(item.cost_types))
+
+    def erp_connection(self, company_id: str) -> ErpConnection:
+        raw = self._get(company_pk(company_id), META)
+        connection = CompanyItem.model_validate(raw).connection() if raw else None
+        if connection is None:
+            raise NotFound("This company has no ERP connection yet; an ERP admin can set one up.")
+        return connection
+
+    def erp_settings(self, company_id: str) -> ErpSettings:
+        raw = self._get(company_pk(company_id), "SETTINGS")
+        if raw is None:
+            return ErpSettings()
+        return ErpSettings.model_validate_json(SettingsItem.model_validate(raw).settings)
+
+    def save_erp_settings(self, company_id: str, settings: ErpSettings) -> ErpSettings:
+        item = SettingsItem(
+            pk=company_pk(company_id),
+            company_id=company_id,
+            settings=settings.model_dump_json(),
+            auto_reimport=settings.auto_reimport.enabled,
+        )
+        self._put(to_item(item))
+        return settings
+
+    def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]:
+        scan: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "sk = :s AND auto_reimport = :t",
+            "ExpressionAttributeValues": {":s": {"S": "SETTINGS"}, ":t": {"BOOL": True}},
+        }
+        found = []
+        for _ in range(MAX_SCAN_PAGES):
+            answer = self.client.scan(**scan)
+            for raw in answer["Items"]:
+                item = SettingsItem.model_validate(deserialize(raw))
+                found.append((item.company_id, ErpSettings.model_validate_json(item.settings)))
+            if "LastEvaluatedKey" not in answer:
+                break
+            scan["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return sorted(found, key=lambda pair: pair[0])
+
+    # --- seeding (local stack, tests) -------------------------------------------------------
+
+    def put_company(self, company_id: str, name: str) -> None:
+        existing = self._get(company_pk(company_id), META)
+        erp = existing.get("erp") if existing else None
+        self._put(to_item(CompanyItem(pk=company_pk(company_id), company_id=company_id, name=name,
+                                      erp=erp)))  # fmt: skip
+
+    def put_erp_connection(self, company_id: str, connection: ErpConnection) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=key(company_pk(company_id), META),
+            UpdateExpression="SET erp = :e, company_id = :c, #n = if_not_exists(#n, :c)",
+            ExpressionAttributeNames={"#n": "name"},
+            ExpressionAttributeValues={
+                ":e": {"S": connection.model_dump_json()},
+                ":c": {"S": company_id},
+            },
+        )
+
+    def put_member(
+        self,
+        company_id: str,
+        email: str,
+        erp_permission: Permission,
+        budget_permission: Permission,
+    ) -> None:
+        item = MemberItem(
+            pk=company_pk(company_id),
+            sk=member_sk(email),
+            gsi1pk=f"MEMBER#{email.lower()}",
+            gsi1sk=company_pk(company_id),
+            company_id=company_id,
+            email=email.lower(),
+            erp_permission=erp_permission.label,
+            budget_permission=budget_permission.label,
+        )
+        self._put(to_item(item))
+
+    def put_cost_catalog(self, company_id: str, catalog: CostCatalog) -> None:
+        item = CatalogItem(
+            pk=company_pk(company_id),
+            cost_codes=sorted(catalog.cost_codes),
+            cost_types=sorted(catalog.cost_types),
+        )
+        self._put(to_item(item))
+
+    def _company_names(self, company_ids: Iterable[str]) -> dict[str, str]:
+        keys = [key(company_pk(cid), META) for cid in dict.fromkeys(company_ids)]
+        if not keys:
+            return {}
+        return {
+            item["company_id"]: item["name"] for item in batch_get(self.client, self.table, keys)
+        }
+
+
+def _membership(item: MemberItem, company_name: str) -> Membership:
+    return Membership(
+        company_id=item.company_id,
+        company_name=company_name,
+        email=item.email,
+        erp_permission=Permission.parse(item.erp_permission),
+        budget_permission=Permission.parse(item.budget_permission),
+    )

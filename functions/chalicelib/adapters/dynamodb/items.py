@@ -1,0 +1,463 @@
+"""The items Budget Bridge stores in DynamoDB, their keys, and their mapping to domain models.
+
+Budget lines and job changes are stored PACKED: sorted rows serialised as a compact JSON array of
+arrays (amounts as strings), zlib-compressed, cut into chunks well under the 400 KB item limit, so a
+50,000-line budget is a handful of items read and written in a few batch calls.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeKind,
+    ChangeRecord,
+    ErpConnection,
+    Job,
+    JobKind,
+    JobStatus,
+    LineError,
+    LineItem,
+    Progress,
+    Summary,
+    WbsKey,
+    iso,
+)
+
+# A chunk is cut when its uncompressed rows pass RAW_CHUNK_BYTES, and split again if it still
+# compresses to more than MAX_CHUNK_BYTES: ~100 KB of head room under the 400 KB item limit is left
+# for the key attributes and for edits that lengthen a line in place.
+RAW_CHUNK_BYTES = 512_000
+MAX_CHUNK_BYTES = 300_000
+
+HEAD = "HEAD"
+META = "META"
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def budget_pk(company_id: str, budget_id: str) -> str:
+    return f"BUDGET#{company_id}#{budget_id}"
+
+
+def project_pk(company_id: str, project_id: str) -> str:
+    return f"PROJECT#{company_id}#{project_id}"
+
+
+def chunk_sk(chunk_set: str, number: int) -> str:
+    return f"SET#{chunk_set}#{number:05d}"
+
+
+def budget_status_pk(company_id: str, status: BudgetStatus | str) -> str:
+    return f"COMPANY#{company_id}#STATUS#{BudgetStatus(status).value}"
+
+
+def budget_sort_key(project_name: str, budget_id: str) -> str:
+    return f"{project_name.lower()}#{budget_id}"
+
+
+def job_pk(company_id: str, job_id: str) -> str:
+    return f"JOB#{company_id}#{job_id}"
+
+
+def changes_sk(number: int) -> str:
+    return f"CHANGES#{number:05d}"
+
+
+def idempotency_pk(company_id: str, budget_id: str, idempotency_key: str) -> str:
+    return f"IDEMKEY#{company_id}#{budget_id}#{idempotency_key}"
+
+
+def company_pk(company_id: str) -> str:
+    return f"COMPANY#{company_id}"
+
+
+def member_sk(email: str) -> str:
+    return f"MEMBER#{email.lower()}"
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    return iso(moment)
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+# --- packing --------------------------------------------------------------------------------
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+def _undec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def line_row(line: LineItem) -> list[Any]:
+    k = line.key
+    return [
+        k.sub_job,
+        k.cost_code,
+        k.cost_type,
+        line.description,
+        _dec(line.original_budget_amount),
+        line.uom,
+        _dec(line.quantity),
+        _dec(line.unit_cost),
+        list(line.erp_refs),
+    ]
+
+
+def row_line(row: list[Any]) -> LineItem:
+    sub_job, code, ctype, description, amount, uom, quantity, unit_cost, refs = row
+    return LineItem(
+        key=WbsKey(sub_job, code, ctype),
+        description=description,
+        original_budget_amount=Decimal(amount),
+        uom=uom,
+        quantity=_undec(quantity),
+        unit_cost=_undec(unit_cost),
+        erp_refs=tuple(refs),
+    )
+
+
+def change_row(change: ChangeRecord) -> list[Any]:
+    k = change.key
+    return [k.sub_job, k.cost_code, k.cost_type, change.kind.value, _dec(change.old_amount),
+            _dec(change.new_amount)]  # fmt: skip
+
+
+def row_change(row: list[Any]) -> ChangeRecord:
+    sub_job, code, ctype, kind, old, new = row
+    key = WbsKey(sub_job, code, ctype)
+    return ChangeRecord(key.line_item_id, key, ChangeKind(kind), _undec(old), Decimal(new))
+
+
+def pack(rows: Sequence[list[Any]]) -> bytes:
+    return zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 6)
+
+
+def unpack(data: bytes) -> list[list[Any]]:
+    return json.loads(zlib.decompress(data))
+
+
+class PackedChunk(BaseModel):
+    first: list[str]  # the first row's WBS key, to find a line without reading every chunk
+    count: int
+    data: bytes
+
+
+def pack_chunks(rows: Sequence[list[Any]]) -> list[PackedChunk]:
+    """Cut sorted rows into compressed chunks of at most MAX_CHUNK_BYTES each."""
+    groups: list[list[list[Any]]] = []
+    current: list[list[Any]] = []
+    size = 0
+    for row in rows:
+        row_size = len(json.dumps(row, separators=(",", ":")))
+        if current and size + row_size > RAW_CHUNK_BYTES:
+            groups.append(current)
+            current, size = [], 0
+        current.append(row)
+        size += row_size + 1
+    if current:
+        groups.append(current)
+    chunks: list[PackedChunk] = []
+    for group in groups:
+        chunks.extend(_fit(group))
+    return chunks
+
+
+def _fit(group: list[list[Any]]) -> list[PackedChunk]:
+    data = pack(group)
+    if len(data) <= MAX_CHUNK_BYTES or len(group) == 1:
+        return [PackedChunk(first=[str(v) for v in group[0][:3]], count=len(group), data=data)]
+    half = len(group) // 2
+    return _fit(group[:half]) + _fit(group[half:])
+
+
+# A chunk index: per chunk, [first key as [sub_job, cost_code, cost_type], row count].
+ChunkIndex = list[tuple[list[str], int]]
+
+
+def index_of(chunks: Sequence[PackedChunk]) -> ChunkIndex:
+    return [(chunk.first, chunk.count) for chunk in chunks]
+
+
+def dump_index(index: ChunkIndex) -> str:
+    return json.dumps([[first, count] for first, count in index], separators=(",", ":"))
+
+
+def load_index(text: str | None) -> ChunkIndex:
+    return [(list(first), int(count)) for first, count in json.loads(text or "[]")]
+
+
+# --- items ----------------------------------------------------------------------------------
+
+
+class BudgetHeaderItem(BaseModel):
+    """`BUDGET#<cid>#<bid>` / `HEAD`: the budget's fields and where its current lines are."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = HEAD
+    gsi1pk: str
+    gsi1sk: str
+    company_id: str
+    budget_id: str
+    project_id: str
+    project_name: str
+    erp_job_id: str
+    erp_system: str
+    status: BudgetStatus
+    locked: bool = False
+    version: int = 0
+    total: str = "0.00"
+    line_count: int = 0
+    last_synced_at: str | None = None
+    active_job_id: str | None = None
+    last_applied_job_id: str | None = None
+    chunk_set: str = ""
+    chunk_index: str = "[]"
+    # The version before the last commit, kept for the record and for readers that started on it.
+    previous_version: int | None = None
+    previous_chunk_set: str | None = None
+    previous_chunk_index: str | None = None
+
+    @classmethod
+    def from_budget(cls, budget: Budget, chunk_set: str, index: ChunkIndex) -> BudgetHeaderItem:
+        return cls(
+            pk=budget_pk(budget.company_id, budget.budget_id),
+            gsi1pk=budget_status_pk(budget.company_id, budget.status),
+            gsi1sk=budget_sort_key(budget.project_name, budget.budget_id),
+            company_id=budget.company_id,
+            budget_id=budget.budget_id,
+            project_id=budget.project_id,
+            project_name=budget.project_name,
+            erp_job_id=budget.erp_job_id,
+            erp_system=budget.erp_system,
+            status=budget.status,
+            locked=budget.locked,
+            version=budget.version,
+            total=_dec(budget.total) or "0.00",
+            line_count=budget.line_count,
+            last_synced_at=to_iso(budget.last_synced_at),
+            active_job_id=budget.active_job_id,
+            chunk_set=chunk_set,
+            chunk_index=dump_index(index),
+        )
+
+    def to_budget(self) -> Budget:
+        return Budget(
+            company_id=self.company_id,
+            budget_id=self.budget_id,
+            project_id=self.project_id,
+            project_name=self.project_name,
+            erp_job_id=self.erp_job_id,
+            erp_system=self.erp_system,
+            status=self.status,
+            locked=self.locked,
+            version=self.version,
+            total=Decimal(self.total),
+            line_count=self.line_count,
+            last_synced_at=from_iso(self.last_synced_at),
+            active_job_id=self.active_job_id,
+        )
+
+    def layout_for(self, version: int) -> tuple[str, ChunkIndex] | None:
+        """The chunk set and index holding `version`'s lines, or None when it is no longer kept.
+
+        Edits rewrite a chunk of the current set in place, so every version after the kept
+        previous one reads the current set.
+        """
+        if self.previous_version is not None and version == self.previous_version:
+            return self.previous_chunk_set or "", load_index(self.previous_chunk_index)
+        if version > self.version:
+            return None
+        if self.previous_version is not None and version < self.previous_version:
+            return None
+        return self.chunk_set, load_index(self.chunk_index)
+
+
+class ProjectPointerItem(BaseModel):
+    """`PROJECT#<cid>#<project_id>` / `PROJECT`: which budget is the project's."""
+
+    pk: str
+    sk: str = "PROJECT"
+    budget_id: str
+
+
+class JobItem(BaseModel):
+    """`JOB#<cid>#<job_id>` / `META`, listed through by_company and by_budget."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = META
+    gsi1pk: str
+    gsi1sk: str
+    gsi2pk: str
+    gsi2sk: str
+    job_id: str
+    company_id: str
+    budget_id: str
+    kind: JobKind
+    status: JobStatus
+    requested_by: str
+    requested_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    message: str = ""
+    progress: str | None = None  # JSON
+    summary: str | None = None  # JSON
+    errors: bytes | None = None  # zlib-compressed JSON list
+    change_count: int = 0
+    change_index: str | None = None  # JSON chunk index of the CHANGES# items
+    attempts: int = 0
+
+    @classmethod
+    def from_job(cls, job: Job) -> JobItem:
+        sort = f"{to_iso(job.requested_at)}#{job.job_id}"
+        return cls(
+            pk=job_pk(job.company_id, job.job_id),
+            gsi1pk=company_pk(job.company_id),
+            gsi1sk=sort,
+            gsi2pk=budget_pk(job.company_id, job.budget_id),
+            gsi2sk=sort,
+            job_id=job.job_id,
+            company_id=job.company_id,
+            budget_id=job.budget_id,
+            kind=job.kind,
+            status=job.status,
+            requested_by=job.requested_by,
+            requested_at=to_iso(job.requested_at) or "",
+            started_at=to_iso(job.started_at),
+            finished_at=to_iso(job.finished_at),
+            message=job.message,
+            progress=job.progress.model_dump_json() if job.progress else None,
+            summary=job.summary.model_dump_json() if job.summary else None,
+            errors=pack_errors(job.errors) if job.errors else None,
+            change_count=job.change_count,
+            attempts=job.attempts,
+        )
+
+    def to_job(self) -> Job:
+        return Job(
+            job_id=self.job_id,
+            company_id=self.company_id,
+            budget_id=self.budget_id,
+            kind=self.kind,
+            status=self.status,
+            requested_by=self.requested_by,
+            requested_at=from_iso(self.requested_at) or datetime.now(UTC),
+            started_at=from_iso(self.started_at),
+            finished_at=from_iso(self.finished_at),
+            message=self.message,
+            progress=Progress.model_validate_json(self.progress) if self.progress else None,
+            summary=Summary.model_validate_json(self.summary) if self.summary else None,
+            errors=unpack_errors(self.errors) if self.errors else [],
+            change_count=self.change_count,
+            attempts=self.attempts,
+        )
+
+
+# At most this many line errors are kept with a failed job (the job item must stay under 400 KB);
+# the message then says how many there were in all.
+MAX_STORED_ERRORS = 1000
+MAX_ERRORS_BYTES = 250_000
+
+
+def pack_errors(errors: Sequence[LineError]) -> bytes:
+    kept = list(errors[:MAX_STORED_ERRORS])
+    while True:
+        data = zlib.compress(json.dumps([e.model_dump() for e in kept]).encode(), 6)
+        if len(data) <= MAX_ERRORS_BYTES or len(kept) <= 1:
+            return data
+        kept = kept[: len(kept) // 2]
+
+
+def unpack_errors(data: bytes) -> list[LineError]:
+    return [LineError.model_validate(e) for e in json.loads(zlib.decompress(data))]
+
+
+class IdempotencyItem(BaseModel):
+    """`IDEMKEY#<cid>#<bid>#<key>` / `KEY`: the job a request key created, for 24 hours."""
+
+    pk: str
+    sk: str = "KEY"
+    job_id: str
+    expires_at: int
+
+
+class CompanyItem(BaseModel):
+    """`COMPANY#<cid>` / `META`: the company and where its ERP is."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = META
+    company_id: str
+    name: str
+    erp: str | None = None  # ErpConnection JSON
+
+    def connection(self) -> ErpConnection | None:
+        return ErpConnection.model_validate_json(self.erp) if self.erp else None
+
+
+class MemberItem(BaseModel):
+    """`COMPANY#<cid>` / `MEMBER#<email>`, listed per user through by_member."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str
+    gsi1pk: str
+    gsi1sk: str
+    company_id: str
+    email: str
+    erp_permission: str
+    budget_permission: str
+
+
+class CatalogItem(BaseModel):
+    """`COMPANY#<cid>` / `CATALOG`: the cost codes and cost types the company knows."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = "CATALOG"
+    cost_codes: list[str]
+    cost_types: list[str]
+
+
+class SettingsItem(BaseModel):
+    """`COMPANY#<cid>` / `SETTINGS`: ErpSettings JSON, with the flag the schedule looks for."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = "SETTINGS"
+    company_id: str
+    settings: str
+    auto_reimport: bool = False
+
+
+def to_item(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="python", exclude_none=True)
