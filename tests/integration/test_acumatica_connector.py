@@ -1,0 +1,303 @@
+"""The Acumatica connector through real HTTP against the in-process sandbox ERP."""
+
+from __future__ import annotations
+
+import socket
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.adapters.erp.acumatica import AcumaticaSource
+from chalicelib.adapters.erp.registry import erp_source_for
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.model import ErpConnection, ErpCredentials, LineKind, WbsKey
+from devstack import demo_data
+from devstack.sandbox_erp import ENDPOINT, SandboxErp
+from tests.fixtures.erp import SandboxClient
+
+pytestmark = pytest.mark.integration
+
+GOOD = ErpCredentials(demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    erp = SandboxErp(port=0).start()
+    yield erp
+    erp.stop()
+
+
+@pytest.fixture
+def erp(sandbox) -> SandboxClient:
+    """A client of the sandbox, reset to the demo data before each test."""
+    client = SandboxClient(sandbox.url)
+    client.reset()
+    return client
+
+
+def source(sandbox, **options) -> AcumaticaSource:
+    tenant = options.pop("tenant", "Demo")
+    credentials = options.pop("credentials", GOOD)
+    return AcumaticaSource(sandbox.url, tenant, credentials, **options)
+
+
+def test_paging_returns_every_line_exactly_once_in_erp_order(sandbox, erp):
+    in_erp = [entity["id"] for entity in erp.lines("P-1003")]
+    pages: list[int] = []
+
+    lines = source(sandbox, page_size=5).fetch_budget("P-1003", on_page=pages.append)
+
+    assert [line.ref for line in lines] == in_erp
+    assert [line.line for line in lines] == list(range(1, len(in_erp) + 1))
+    assert len(pages) > 3 and pages[-1] == len(in_erp)
+
+
+def test_a_budget_filling_its_last_page_exactly_is_read_whole(sandbox, erp):
+    erp.generate("P-1001", lines=12, seed=3)
+
+    lines = source(sandbox, page_size=4).fetch_budget("P-1001")
+
+    assert len(lines) == 12
+    assert len({line.key for line in lines}) == 12
+
+
+def test_a_ten_thousand_line_budget_arrives_whole_with_the_default_page_size(sandbox, erp):
+    erp.generate("P-1001", lines=10_000, seed=1)
+
+    lines = source(sandbox).fetch_budget("P-1001")
+
+    assert len(lines) == 10_000
+    assert len({line.ref for line in lines}) == 10_000
+
+
+def test_value_wrapped_fields_map_to_the_wbs_key_amount_and_description(sandbox, erp):
+    planted = erp.put_line(
+        ProjectID="P-1001",
+        ProjectTaskID="07",
+        CostCode="03-300",
+        AccountGroup="L",
+        Type="Expense",
+        Description="Footings - crew",
+        OriginalBudgetedAmount=Decimal("1250.00"),
+    )
+
+    lines = source(sandbox).fetch_budget("P-1001")
+
+    (line,) = [line for line in lines if line.ref == planted["id"]]
+    assert line.key == WbsKey(sub_job="07", cost_code="03-300", cost_type="L")
+    assert line.kind is LineKind.COST
+    assert line.amount == Decimal("1250.00")
+    assert line.description == "Footings - crew"
+    assert line.line == len(lines)  # appended: the last line of the whole answer
+
+
+def test_revenue_lines_come_back_as_revenue(sandbox, erp):
+    demo = demo_data.company("demo").project("P-1001")
+    income = [line for line in demo.erp_lines if line.type != "Expense"]
+
+    lines = source(sandbox).fetch_budget("P-1001")
+
+    revenue = [line for line in lines if line.kind is LineKind.REVENUE]
+    assert len(income) >= 2
+    assert [(r.key.sub_job, r.amount) for r in revenue] == [(i.task, i.amount) for i in income]
+    assert len(lines) - len(revenue) == len(demo.erp_lines) - len(income)
+
+
+def test_a_change_made_in_the_erp_is_what_the_connector_reads_next(sandbox, erp):
+    first = erp.lines("P-1001")[0]
+    key = {name: first[name]["value"] for name in ("ProjectID", "ProjectTaskID", "CostCode")}
+    before = source(sandbox).fetch_budget("P-1001")[0]
+
+    erp.put_line(**key, AccountGroup=first["AccountGroup"]["value"], OriginalBudgetedAmount=777)
+
+    after = source(sandbox).fetch_budget("P-1001")[0]
+    assert before.ref == after.ref == first["id"]
+    assert before.amount != 777
+    assert after.amount == 777
+
+
+def test_an_amount_of_ten_cents_arrives_as_an_exact_decimal(sandbox, erp):
+    planted = erp.put_line(
+        ProjectID="P-1002",
+        ProjectTaskID="01",
+        CostCode="01-100",
+        AccountGroup="O",
+        OriginalBudgetedAmount=Decimal("0.10"),
+    )
+
+    lines = source(sandbox).fetch_budget("P-1002")
+
+    (line,) = [line for line in lines if line.ref == planted["id"]]
+    assert isinstance(line.amount, Decimal)
+    assert str(line.amount) == "0.10"
+
+
+@pytest.mark.parametrize(
+    ("planted", "expected"),
+    [
+        ("abc", "abc"),
+        (None, None),
+        (Decimal("1.005"), Decimal("1.005")),
+        (Decimal("1E+20"), Decimal("1E+20")),
+    ],
+)
+def test_a_bad_amount_planted_in_the_erp_passes_through_raw(sandbox, erp, planted, expected):
+    line_id = erp.put_line(
+        ProjectID="P-1001",
+        ProjectTaskID="01",
+        CostCode="03-300",
+        AccountGroup="M",
+        InventoryID="PLANTED",
+        OriginalBudgetedAmount=planted,
+    )["id"]
+
+    lines = source(sandbox).fetch_budget("P-1001")
+
+    (line,) = [line for line in lines if line.ref == line_id]
+    assert line.amount == expected
+    assert type(line.amount) is type(expected)
+
+
+def test_a_deleted_erp_line_is_gone_from_the_next_read(sandbox, erp):
+    victim = erp.lines("P-1001")[3]["id"]
+
+    assert erp.delete_line(victim) == 204
+
+    refs = [line.ref for line in source(sandbox).fetch_budget("P-1001")]
+    assert victim not in refs
+    assert len(refs) == len(demo_data.company("demo").project("P-1001").erp_lines) - 1
+
+
+def test_a_wrong_password_is_rejected_without_showing_the_password(sandbox, erp):
+    secret = "Hunter2-not-the-password"
+    wrong = source(sandbox, credentials=ErpCredentials("admin", secret))
+
+    with pytest.raises(ErpRejected) as refused:
+        wrong.fetch_budget("P-1001")
+
+    assert "user name and password" in refused.value.message
+    assert secret not in str(refused.value)
+    assert secret not in repr(refused.value.details)
+
+
+def test_an_unknown_tenant_is_rejected(sandbox, erp):
+    with pytest.raises(ErpRejected):
+        source(sandbox, tenant="Nobody").fetch_budget("P-1001")
+
+
+def test_a_tenant_never_reads_another_tenants_budget(sandbox, erp):
+    assert source(sandbox, tenant="Other").fetch_budget("P-1001") == []
+    assert len(source(sandbox, tenant="Other").fetch_budget("P-2001")) > 10
+
+
+@pytest.mark.parametrize("status", [503, 500, 429])
+def test_a_transient_erp_failure_is_reported_as_unavailable_and_passes(sandbox, erp, status):
+    erp.fault(fail_next=1, status=status, match="ProjectBudget", retry_after="3")
+
+    with pytest.raises(ErpUnavailable) as unavailable:
+        source(sandbox).fetch_budget("P-1001")
+
+    assert "try again" in unavailable.value.message
+    assert len(source(sandbox).fetch_budget("P-1001")) > 10  # the fault was transient
+
+
+def test_a_failure_on_a_later_page_fails_the_whole_read(sandbox, erp):
+    pages: list[int] = []
+
+    def fail_the_next_page(done: int) -> None:
+        pages.append(done)
+        if len(pages) == 1:
+            erp.fault(fail_next=1, status=503, match="ProjectBudget")
+
+    with pytest.raises(ErpUnavailable):
+        source(sandbox, page_size=5).fetch_budget("P-1001", on_page=fail_the_next_page)
+
+    assert pages == [5]
+
+
+def test_the_session_is_closed_after_a_read_and_after_a_failure(sandbox, erp):
+    source(sandbox).fetch_budget("P-1001")
+    assert erp.open_sessions() == 0
+
+    erp.fault(fail_next=1, status=503, match="ProjectBudget")
+    with pytest.raises(ErpUnavailable):
+        source(sandbox).fetch_budget("P-1001")
+    assert erp.open_sessions() == 0
+
+
+def test_an_erp_slower_than_the_timeout_is_unavailable(sandbox, erp):
+    erp.fault(delay_seconds=2, delay_next=1)
+
+    with pytest.raises(ErpUnavailable) as unavailable:
+        source(sandbox, timeout=0.2).fetch_budget("P-1001")
+
+    assert "did not answer" in unavailable.value.message
+
+
+def test_an_erp_that_cannot_be_reached_is_unavailable():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reader = AcumaticaSource(f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2)
+
+    with pytest.raises(ErpUnavailable, match="could not be reached"):
+        reader.fetch_budget("P-1001")
+
+
+def test_an_answer_that_is_not_json_is_rejected(sandbox, erp):
+    erp.fault(fail_next=1, status=200, match="ProjectBudget", body="<html>Maintenance</html>")
+
+    with pytest.raises(ErpRejected, match="not valid JSON"):
+        source(sandbox).fetch_budget("P-1001")
+
+
+def test_a_wrong_endpoint_is_rejected_with_a_hint_at_the_address(sandbox, erp):
+    reader = source(sandbox, endpoint="Default/99.999.999")
+
+    with pytest.raises(ErpRejected, match="address"):
+        reader.fetch_budget("P-1001")
+
+
+def test_a_cost_line_without_a_cost_code_is_rejected_with_its_line_number(sandbox, erp):
+    erp.generate("P-1001", lines=3)
+    erp.put_line(
+        ProjectID="P-1001", ProjectTaskID="01", CostCode="01-100", AccountGroup="L",
+        InventoryID="X", OriginalBudgetedAmount=5,
+    )  # fmt: skip
+    line_id = erp.lines("P-1001")[-1]["id"]
+    erp.put_line(id=line_id, CostCode=None)
+
+    with pytest.raises(ErpRejected, match="Line 4 .*cost code"):
+        source(sandbox).fetch_budget("P-1001")
+
+
+def test_a_call_without_a_session_is_refused_by_the_sandbox(sandbox, erp):
+    anonymous = SandboxClient(sandbox.url)
+
+    status, body = anonymous.request("GET", f"{ENDPOINT}?$filter=ProjectID eq 'P-1001'")
+
+    assert status == 401
+    assert "logged in" in body["message"]
+
+
+def test_the_sandbox_answers_unknown_routes_with_404(sandbox, erp):
+    assert erp.request("GET", "/entity/Default/23.200.001/Nothing")[0] == 404
+
+
+def test_the_registry_gives_the_acumatica_connector_for_an_acumatica_connection(sandbox, erp):
+    connection = ErpConnection(
+        system="acumatica", base_url=sandbox.url, tenant="Demo", credentials_secret_id="s"
+    )
+
+    lines = erp_source_for(connection, GOOD).fetch_budget("P-1002")
+
+    assert len(lines) == len(demo_data.company("demo").project("P-1002").erp_lines)
+
+
+def test_the_registry_refuses_an_erp_it_has_no_connector_for():
+    connection = ErpConnection(
+        system="sap", base_url="http://127.0.0.1:1", tenant="X", credentials_secret_id="s"
+    )
+
+    with pytest.raises(ErpRejected, match="no connector"):
+        erp_source_for(connection, GOOD)
