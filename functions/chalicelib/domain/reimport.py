@@ -26,7 +26,7 @@ from chalicelib.domain.model import (
     Summary,
     WbsKey,
 )
-from chalicelib.domain.money import ZERO, InvalidAmount, parse_amount
+from chalicelib.domain.money import MAX_AMOUNT, ZERO, InvalidAmount, parse_amount
 
 
 class InvalidErpBudget(DomainError):
@@ -125,6 +125,27 @@ def sum_by_key(lines: Sequence[ErpLine], amounts: Sequence[Decimal]) -> dict[Wbs
     return sums
 
 
+def _check_sums(lines: Sequence[ErpLine], sums: dict[WbsKey, KeySum]) -> None:
+    """Rule 3 speaks of per-key sums too: valid lines must not add up to an impossible amount."""
+    too_large = {key for key, erp in sums.items() if abs(erp.amount) > MAX_AMOUNT}
+    if not too_large:
+        return
+    raise InvalidErpBudget(
+        [
+            LineError(
+                line=line.line,
+                field="amount",
+                message=(
+                    f"{line.key.label()}: the lines of this key add up to "
+                    f"{sums[line.key].amount}, beyond ±{MAX_AMOUNT:,}."
+                ),
+            )
+            for line in lines
+            if line.key in too_large
+        ]
+    )
+
+
 def plan_reimport(
     current: Iterable[LineItem], erp_lines: Iterable[ErpLine], catalog: CostCatalog
 ) -> Plan:
@@ -136,6 +157,7 @@ def plan_reimport(
     """
     valid_lines, amounts = validate(erp_lines, catalog)
     sums = sum_by_key(valid_lines, amounts)
+    _check_sums(valid_lines, sums)
     summary = Summary()
     changes: list[LineChange] = []
     next_lines: list[LineItem] = []
