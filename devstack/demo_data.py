@@ -9,6 +9,7 @@ How to use it (the whole API):
 
     demo_data.DEMO_PASSWORD                     # "Demo-pass-1", every demo user's password
     demo_data.SANDBOX_USERNAME, SANDBOX_PASSWORD  # the sandbox ERP sign-in: "admin" / "sandbox"
+    demo_data.SANDBOX_PORT                      # 8001, the sandbox ERP's default port
     demo_data.companies()                       # [DemoCompany(demo), DemoCompany(other)]
     demo_data.company("demo")                   # one DemoCompany; KeyError for an unknown id
     demo_data.users()                           # [DemoUser], each with permissions per company
@@ -47,6 +48,7 @@ from functools import cache
 DEMO_PASSWORD = "Demo-pass-1"
 SANDBOX_USERNAME = "admin"
 SANDBOX_PASSWORD = "sandbox"
+SANDBOX_PORT = 8001  # the local stack's sandbox ERP port (ERP_SANDBOX_PORT overrides it)
 ERP_SYSTEM = "acumatica"
 
 EXPENSE = "Expense"  # Acumatica's Type of a cost-budget line

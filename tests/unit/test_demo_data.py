@@ -1,0 +1,77 @@
+"""The demo world keeps the promises PRODUCT.md §5 makes about it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from devstack import demo_data
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_demo_companies_have_the_promised_jobs_statuses_and_locks():
+    seen = {
+        (c.company_id, c.tenant, p.project_id, p.status, p.locked)
+        for c in demo_data.companies()
+        for p in c.projects
+    }
+
+    assert seen >= {
+        ("demo", "Demo", "P-1001", "synced", False),
+        ("demo", "Demo", "P-1002", "synced", True),
+        ("demo", "Demo", "P-1003", "synced", False),
+        ("demo", "Demo", "P-1004", "ready_to_import", False),
+        ("other", "Other", "P-2001", "synced", False),
+    }
+
+
+@pytest.mark.parametrize("project_id", ["P-1001", "P-1002", "P-1003", "P-1004", "P-2001"])
+def test_every_demo_budget_exercises_the_rules(project_id):
+    company = next(
+        c for c in demo_data.companies() if project_id in [p.project_id for p in c.projects]
+    )
+    project = company.project(project_id)
+    cost = [line for line in project.erp_lines if line.type == demo_data.EXPENSE]
+
+    assert 10 <= len(project.erp_lines) <= 60
+    assert len(project.erp_lines) - len(cost) >= 2  # revenue lines, to be ignored
+    assert (
+        len({line.cost_code for line in cost}) >= 3
+        and len({line.account_group for line in cost}) >= 3
+    )
+    assert max(Counter(line.key for line in cost).values()) >= 2  # a key fed by two lines
+    assert {line.cost_code for line in cost} <= set(company.cost_codes)
+    assert {line.account_group for line in cost} <= set(company.cost_types)
+    assert all(line.amount == line.amount.quantize(Decimal("0.01")) for line in cost)
+    assert set(project.project_units) <= set(project.cost_sums())
+    assert bool(project.project_units) == (project.status == "synced")
+
+
+def test_the_demo_data_is_the_same_on_every_call():
+    assert demo_data.companies() == demo_data.companies()
+    assert demo_data.large_project("P-9", 500, seed=7) == demo_data.large_project(
+        "P-9", 500, seed=7
+    )
+
+
+def test_a_large_project_has_as_many_distinct_valid_keys_as_asked():
+    project = demo_data.large_project("P-9001", 5_000, seed=1)
+    company = demo_data.company("demo")
+
+    assert len({line.key for line in project.erp_lines}) == 5_000
+    assert {line.cost_code for line in project.erp_lines} <= set(company.cost_codes)
+    assert len({line.task for line in project.erp_lines}) > 50
+
+
+def test_every_demo_user_belongs_to_a_demo_company():
+    known = {c.company_id for c in demo_data.companies()}
+    users = demo_data.users()
+
+    assert {u.email for u in users} == {
+        "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
+        "admin@other.test",
+    }  # fmt: skip
+    assert all(set(u.permissions) <= known for u in users)
