@@ -1,0 +1,236 @@
+// The app's frame: runtime config, session, /me, hash routing, header with company switcher and navigation.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Api, ApiError, SESSION_EXPIRED_MESSAGE } from "../api";
+import { AppContext } from "../context";
+import { atLeast } from "../permissions";
+import { budgetsHash, parseHash, type Route } from "../routes";
+import { clearToken, readToken, saveToken } from "../session";
+import type { Me, RuntimeConfig, Session } from "../types";
+import { BudgetsView } from "./BudgetsView";
+import { ProjectBudgetView } from "./ProjectBudgetView";
+import { SignIn } from "./SignIn";
+
+function useHashRoute(): Route {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(window.location.hash);
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return useMemo(() => parseHash(hash), [hash]);
+}
+
+interface Props {
+  config: RuntimeConfig;
+}
+
+export function App({ config }: Props) {
+  const stored = useMemo(() => readToken(), []);
+  const [token, setToken] = useState<string | null>(stored.state === "valid" ? stored.token : null);
+  const [notice, setNotice] = useState<string | null>(stored.state === "expired" ? SESSION_EXPIRED_MESSAGE : null);
+  const [me, setMe] = useState<Me | null>(null);
+  const [meError, setMeError] = useState<string | null>(null);
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
+  const route = useHashRoute();
+
+  const expire = useCallback(() => {
+    clearToken();
+    tokenRef.current = null;
+    setToken(null);
+    setMe(null);
+    setNotice(SESSION_EXPIRED_MESSAGE);
+  }, []);
+
+  const api = useMemo(() => new Api(config.apiBase, () => tokenRef.current, expire), [config.apiBase, expire]);
+
+  useEffect(() => {
+    if (!token) return;
+    let cancelled = false;
+    setMeError(null);
+    api
+      .get<Me>("/me")
+      .then((answer) => !cancelled && setMe(answer))
+      .catch((error: unknown) => {
+        if (!cancelled && !(error instanceof ApiError && error.status === 401)) {
+          setMeError(error instanceof Error ? error.message : "Could not load your account.");
+        }
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, token]);
+
+  function signedIn(session: Session) {
+    saveToken(session.token, session.expires_in);
+    tokenRef.current = session.token;
+    setNotice(null);
+    setToken(session.token);
+  }
+
+  function signOut() {
+    clearToken();
+    tokenRef.current = null;
+    setToken(null);
+    setMe(null);
+    setNotice(null);
+    window.location.hash = "";
+  }
+
+  if (!token) return <SignIn api={api} notice={notice} onSignedIn={signedIn} />;
+  if (!me) {
+    return (
+      <main className="page" id="main">
+        {meError ? (
+          <p className="message message-error" role="alert">
+            {meError}
+          </p>
+        ) : (
+          <p className="muted">Loading your account…</p>
+        )}
+      </main>
+    );
+  }
+  return <Shell api={api} me={me} route={route} onSignOut={signOut} />;
+}
+
+interface ShellProps {
+  api: Api;
+  me: Me;
+  route: Route;
+  onSignOut: () => void;
+}
+
+function Shell({ api, me, route, onSignOut }: ShellProps) {
+  const routeCompany = "companyId" in route ? route.companyId : undefined;
+  const company = me.companies.find((c) => c.company_id === routeCompany) ?? (routeCompany ? undefined : me.companies[0]);
+
+  useEffect(() => {
+    // The home route lands on the first company's Budgets list.
+    if (route.view === "home" && me.companies[0]) {
+      window.location.replace(budgetsHash(me.companies[0].company_id));
+    }
+  }, [route.view, me.companies]);
+
+  useEffect(() => {
+    document.title = route.view === "budgets" ? "Budgets · ERP Integrations · Budget Bridge" : "Budget Bridge";
+  }, [route.view]);
+
+  const erpActive = route.view === "budgets";
+  const context = useMemo(() => (company ? { api, me, company } : null), [api, me, company]);
+
+  return (
+    <>
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Budget Bridge</span>
+        <div className="topbar-right">
+          {me.companies.length > 1 ? (
+            <label className="company-switcher">
+              <span>Company</span>
+              <select
+                value={company?.company_id ?? ""}
+                onChange={(e) => {
+                  window.location.hash = budgetsHash(e.target.value);
+                }}
+              >
+                {!company && <option value="">Choose a company</option>}
+                {me.companies.map((c) => (
+                  <option key={c.company_id} value={c.company_id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : (
+            company && <span className="company-name">{company.name}</span>
+          )}
+          <span className="user-email">{me.email}</span>
+          <button type="button" className="button button-quiet" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      {company && (
+        <nav className="mainnav" aria-label="Main">
+          <ul>
+            <li>
+              <a href={budgetsHash(company.company_id)} aria-current={erpActive ? "page" : undefined}>
+                ERP Integrations
+              </a>
+            </li>
+          </ul>
+        </nav>
+      )}
+      {company && erpActive && (
+        <nav className="subnav" aria-label="ERP Integrations sections">
+          <ul>
+            <li>
+              <a
+                href={budgetsHash(company.company_id, route.view === "budgets" ? route.filter : undefined)}
+                aria-current="page"
+              >
+                Budgets
+              </a>
+            </li>
+          </ul>
+        </nav>
+      )}
+      <main className="page" id="main" tabIndex={-1}>
+        {me.companies.length === 0 ? (
+          <p className="empty">Your account does not belong to any company yet. Ask your company's administrator for access.</p>
+        ) : !context ? (
+          <div>
+            <h1>Not found</h1>
+            <p>This page does not exist, or you do not have access to it.</p>
+            <p>
+              <a href={budgetsHash(me.companies[0].company_id)}>Go to Budgets</a>
+            </p>
+          </div>
+        ) : (
+          <AppContext.Provider value={context}>
+            {route.view === "budgets" &&
+              (atLeast(context.company.erp_permission, "read_only") ? (
+                <BudgetsView key={`${route.companyId}:${route.filter}`} filter={route.filter} />
+              ) : (
+                <NoAccess tool="ERP Integrations" />
+              ))}
+            {route.view === "projectBudget" &&
+              (atLeast(context.company.budget_permission, "read_only") ? (
+                <ProjectBudgetView
+                  key={`${route.companyId}:${route.projectId}`}
+                  projectId={route.projectId}
+                  budgetId={route.budgetId}
+                />
+              ) : (
+                <NoAccess tool="Budget" />
+              ))}
+            {route.view === "notFound" && (
+              <div>
+                <h1>Not found</h1>
+                <p>
+                  This page does not exist. <a href={budgetsHash(context.company.company_id)}>Go to Budgets</a>
+                </p>
+              </div>
+            )}
+          </AppContext.Provider>
+        )}
+      </main>
+    </>
+  );
+}
+
+function NoAccess({ tool }: { tool: string }) {
+  return (
+    <div>
+      <h1>No access</h1>
+      <p className="empty">
+        You do not have access to the {tool} tool in this company. Ask your company's administrator for at least
+        read-only permission.
+      </p>
+    </div>
+  );
+}

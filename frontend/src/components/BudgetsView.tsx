@@ -1,0 +1,320 @@
+// ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
+
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { ApiError, newIdempotencyKey } from "../api";
+import { useApp } from "../context";
+import { formatTimestamp } from "../dates";
+import { formatMoney } from "../money";
+import { atLeast, rowAction } from "../permissions";
+import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFlow";
+import { budgetsHash, projectBudgetHash } from "../routes";
+import type { Accepted, BudgetStatus, ErpBudget, ErpBudgetPage, Job } from "../types";
+import { ConfirmDialog } from "./ConfirmDialog";
+import { JobPanel } from "./JobPanel";
+
+export const PAGE_SIZE = 50;
+
+const STATUS_LABELS: Record<BudgetStatus, string> = { ready_to_import: "Ready to Import", synced: "Synced" };
+const FILTERS: BudgetStatus[] = ["ready_to_import", "synced"];
+
+interface Props {
+  filter: BudgetStatus;
+}
+
+export function BudgetsView({ filter }: Props) {
+  const { api, company } = useApp();
+  const cid = encodeURIComponent(company.company_id);
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [page, setPage] = useState<ErpBudgetPage | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [flow, dispatch] = useReducer(flowReducer, initialFlow);
+  const buttons = useRef(new Map<string, HTMLButtonElement>());
+  const knownProjects = useRef(new Map<string, string>());
+  const cursor = cursors[cursors.length - 1];
+
+  const load = useCallback(
+    async (quiet: boolean) => {
+      if (!quiet) setLoading(true);
+      try {
+        const answer = await api.get<ErpBudgetPage>(`/companies/${cid}/erp/budgets`, {
+          filter,
+          limit: PAGE_SIZE,
+          cursor,
+        });
+        answer.budgets.forEach((b) => knownProjects.current.set(b.budget_id, b.project_id));
+        setPage(answer);
+        setLoadError(null);
+      } catch (error) {
+        setLoadError(error instanceof Error ? error.message : "Could not load the budgets.");
+      } finally {
+        setLoading(false);
+      }
+    },
+    [api, cid, filter, cursor],
+  );
+
+  useEffect(() => {
+    void load(false);
+  }, [load]);
+
+  // OK was pressed: send the request once, with this confirmation's idempotency key.
+  const submitKey = flow.phase === "submitting" ? flow.idempotencyKey : null;
+  useEffect(() => {
+    if (flow.phase !== "submitting") return;
+    const { target, idempotencyKey } = flow;
+    const action = target.kind === "import" ? "import" : "reimport";
+    api
+      .request<Accepted>("POST", `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`, {
+        headers: { "Idempotency-Key": idempotencyKey },
+      })
+      .then((accepted) => dispatch({ type: "accepted", jobId: accepted.job_id }))
+      .catch((error: unknown) =>
+        dispatch({
+          type: "refused",
+          code: error instanceof ApiError ? error.code : "error",
+          message: error instanceof Error ? error.message : "The request was refused.",
+        }),
+      );
+  }, [submitKey]);
+
+  // Follow the job with backoff; the reducer decides the next delay.
+  const pollKey = flow.phase === "polling" ? `${flow.jobId}:${flow.attempt}` : null;
+  useEffect(() => {
+    if (flow.phase !== "polling") return;
+    const { jobId, delay } = flow;
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      api
+        .get<Job>(`/companies/${cid}/erp/jobs/${encodeURIComponent(jobId)}`)
+        .then((job) => !cancelled && dispatch({ type: "jobUpdate", job }))
+        .catch((error: unknown) => {
+          if (cancelled || (error instanceof ApiError && error.status === 401)) return;
+          dispatch({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
+        });
+    }, delay);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [pollKey]);
+
+  // A finished job changed the row (total, last synced, status): fetch the page again in place.
+  const finished = flow.phase === "succeeded" || flow.phase === "failed";
+  useEffect(() => {
+    if (finished) void load(true);
+  }, [finished]);
+
+  function open(budget: ErpBudget, kind: "import" | "reimport") {
+    const target: FlowTarget = {
+      budget_id: budget.budget_id,
+      project_name: budget.project_name,
+      erp_system: budget.erp_system,
+      kind,
+    };
+    dispatch({ type: "open", target });
+  }
+
+  function chooseFilter(next: BudgetStatus) {
+    if (next !== filter) window.location.hash = budgetsHash(company.company_id, next);
+  }
+
+  const canAct = atLeast(company.erp_permission, "standard");
+  const busy = isBusy(flow);
+  const budgets = page?.budgets ?? [];
+  const confirming = flow.phase === "confirming" ? flow.target : null;
+
+  return (
+    <div className="budgets">
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">ERP Integrations</p>
+          <h1>Budgets</h1>
+        </div>
+      </div>
+
+      <fieldset className="filter" role="radiogroup" aria-labelledby="filter-legend">
+        <legend id="filter-legend">Filter Estimates By</legend>
+        {FILTERS.map((value) => (
+          <label key={value} className={`chip${value === filter ? " chip-active" : ""}`}>
+            <input
+              type="radio"
+              name="estimate-filter"
+              value={value}
+              checked={value === filter}
+              onChange={() => chooseFilter(value)}
+            />
+            {STATUS_LABELS[value]}
+          </label>
+        ))}
+      </fieldset>
+
+      <JobPanel
+        state={flow}
+        companyId={company.company_id}
+        projectIdOf={(id) => knownProjects.current.get(id)}
+        onDismiss={() => dispatch({ type: "dismiss" })}
+      />
+
+      {loadError && (
+        <p className="message message-error" role="alert">
+          {loadError}
+        </p>
+      )}
+
+      {loading && !page ? (
+        <p className="muted" aria-live="polite">
+          Loading budgets…
+        </p>
+      ) : budgets.length === 0 && !loadError ? (
+        <EmptyState filter={filter} canAct={canAct} onSwitch={chooseFilter} />
+      ) : (
+        budgets.length > 0 && (
+          <div className="table-wrap">
+            <table className="table" aria-label={`Budgets: ${STATUS_LABELS[filter]}`} aria-busy={loading}>
+              <thead>
+                <tr>
+                  <th scope="col">Project Name</th>
+                  <th scope="col">ERP Job ID</th>
+                  <th scope="col">ERP System</th>
+                  <th scope="col" className="num">
+                    Current Procore Total
+                  </th>
+                  <th scope="col">Last Synced</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Action</th>
+                </tr>
+              </thead>
+              <tbody>
+                {budgets.map((budget) => {
+                  const action = rowAction(budget, company.erp_permission);
+                  const reasonId = `reason-${budget.budget_id}`;
+                  const nameId = `name-${budget.budget_id}`;
+                  return (
+                    <tr key={budget.budget_id}>
+                      <th scope="row" id={nameId} className="row-head">
+                        <a href={projectBudgetHash(company.company_id, budget.project_id, budget.budget_id)}>
+                          {budget.project_name}
+                        </a>
+                      </th>
+                      <td>{budget.erp_job_id}</td>
+                      <td>{budget.erp_system}</td>
+                      <td className="num">{formatMoney(budget.current_procore_total)}</td>
+                      <td>
+                        {budget.last_synced_at ? (
+                          <time dateTime={budget.last_synced_at}>{formatTimestamp(budget.last_synced_at)}</time>
+                        ) : (
+                          <span className="muted">Never</span>
+                        )}
+                      </td>
+                      <td>
+                        <span className={`badge badge-${budget.status}`}>{STATUS_LABELS[budget.status]}</span>
+                        {budget.locked && <span className="badge badge-locked">Locked</span>}
+                      </td>
+                      <td className="action-cell">
+                        {action.kind === "none" ? (
+                          <span className="muted">View only</span>
+                        ) : (
+                          <>
+                            <button
+                              type="button"
+                              className="button button-small"
+                              ref={(el) => {
+                                if (el) buttons.current.set(budget.budget_id, el);
+                                else buttons.current.delete(budget.budget_id);
+                              }}
+                              disabled={action.disabled}
+                              aria-disabled={!action.disabled && busy ? true : undefined}
+                              aria-describedby={action.reason ? `${nameId} ${reasonId}` : nameId}
+                              onClick={() => !busy && open(budget, action.kind)}
+                            >
+                              {action.label}
+                            </button>
+                            {action.reason && (
+                              <span id={reasonId} className="reason">
+                                {action.reason}
+                              </span>
+                            )}
+                          </>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )
+      )}
+
+      {(cursors.length > 1 || page?.next_cursor) && (
+        <nav className="pager" aria-label="Pages of budgets">
+          <button
+            type="button"
+            className="button"
+            disabled={cursors.length <= 1 || loading}
+            onClick={() => setCursors((stack) => stack.slice(0, -1))}
+          >
+            Previous page
+          </button>
+          <span className="muted">Page {cursors.length}</span>
+          <button
+            type="button"
+            className="button"
+            disabled={!page?.next_cursor || loading}
+            onClick={() => page?.next_cursor && setCursors((stack) => [...stack, page.next_cursor])}
+          >
+            Next page
+          </button>
+        </nav>
+      )}
+
+      {confirming && (
+        <ConfirmDialog
+          onConfirm={() => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey() })}
+          onCancel={() => dispatch({ type: "cancel" })}
+          returnFocusTo={buttons.current.get(confirming.budget_id) ?? null}
+        >
+          {confirming.kind === "import" ? (
+            <p>
+              Import the budget of <strong>{confirming.project_name}</strong> from {confirming.erp_system}? A line item
+              is created for each cost code and cost type of the ERP budget.
+            </p>
+          ) : (
+            <p>
+              Re-import the budget of <strong>{confirming.project_name}</strong> from {confirming.erp_system}? The
+              project's budget amounts are replaced by the ERP's; units, quantities and descriptions are kept.
+            </p>
+          )}
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
+
+function EmptyState({
+  filter,
+  canAct,
+  onSwitch,
+}: {
+  filter: BudgetStatus;
+  canAct: boolean;
+  onSwitch: (filter: BudgetStatus) => void;
+}) {
+  const other: BudgetStatus = filter === "synced" ? "ready_to_import" : "synced";
+  return (
+    <div className="empty card">
+      <h2>{filter === "synced" ? "No synced budgets yet" : "No budgets ready to import"}</h2>
+      <p>
+        {filter === "synced"
+          ? canAct
+            ? "Budgets appear here once they are imported. Import one from Ready to Import first."
+            : "Budgets appear here once someone with standard ERP permission imports them."
+          : "Every ERP job with a budget has been imported, or the ERP has no budgets for your projects yet. Add a budget to a job in the ERP, or look under Synced to re-import one."}
+      </p>
+      <button type="button" className="button" onClick={() => onSwitch(other)}>
+        Show {STATUS_LABELS[other]}
+      </button>
+    </div>
+  );
+}

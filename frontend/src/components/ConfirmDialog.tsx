@@ -1,0 +1,88 @@
+// A modal "Please Confirm" dialog: focus kept inside, Esc cancels, focus returned to its opener on close.
+
+import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { createPortal } from "react-dom";
+
+interface Props {
+  title?: string;
+  children: ReactNode;
+  onConfirm: () => void;
+  onCancel: () => void;
+  /** The element to focus when the dialog closes (the row's button). */
+  returnFocusTo?: HTMLElement | null;
+}
+
+const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+export function ConfirmDialog({ title = "Please Confirm", children, onConfirm, onCancel, returnFocusTo }: Props) {
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const titleId = useId();
+  const bodyId = useId();
+
+  useEffect(() => {
+    // Everything outside the dialog becomes inert, so neither a mouse, Tab nor a screen reader can reach it.
+    const root = document.getElementById("root");
+    root?.setAttribute("inert", "");
+    root?.setAttribute("aria-hidden", "true");
+    // The least destructive choice gets focus first: OK overrides the project's amounts.
+    cancelRef.current?.focus();
+    return () => {
+      root?.removeAttribute("inert");
+      root?.removeAttribute("aria-hidden");
+      const target = returnFocusTo;
+      // Wait a frame so the opener is focusable again (the root is no longer inert).
+      if (target) setTimeout(() => target.isConnected && target.focus(), 0);
+    };
+  }, [returnFocusTo]);
+
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      onCancel();
+      return;
+    }
+    if (event.key !== "Tab" || !dialogRef.current) return;
+    const items = Array.from(dialogRef.current.querySelectorAll<HTMLElement>(FOCUSABLE));
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const active = document.activeElement;
+    if (event.shiftKey && (active === first || !dialogRef.current.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !dialogRef.current.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  return createPortal(
+    <div className="backdrop">
+      <div
+        ref={dialogRef}
+        className="dialog card"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        aria-describedby={bodyId}
+        onKeyDown={onKeyDown}
+      >
+        <h2 id={titleId}>{title}</h2>
+        <div id={bodyId} className="dialog-body">
+          {children}
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="button button-primary" onClick={onConfirm}>
+            OK
+          </button>
+          <button type="button" ref={cancelRef} className="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </div>
+    </div>,
+    document.body,
+  );
+}

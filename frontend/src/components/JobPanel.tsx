@@ -1,0 +1,132 @@
+// The live state of an import / re-import: progress while it runs, then success or the failing lines.
+
+import { formatQuantity } from "../money";
+import { progressLabel, type FlowState } from "../reimportFlow";
+import { projectBudgetHash } from "../routes";
+import type { Job, LineError } from "../types";
+
+export function ProgressBar({ job }: { job: Job | null }) {
+  const label = progressLabel(job);
+  const total = job?.progress?.total ?? 0;
+  const done = Math.min(job?.progress?.done ?? 0, total);
+  const known = total > 0;
+  const percent = known ? Math.round((done / total) * 100) : 0;
+  const text = known ? `${formatQuantity(String(done))} of ${formatQuantity(String(total))} lines` : "Waiting to start";
+  return (
+    <div className="progress">
+      <div className="progress-label" aria-hidden="true">
+        <strong>{label}</strong>
+        <span className="muted">{text}</span>
+      </div>
+      <div
+        className={`progress-track${known ? "" : " progress-indeterminate"}`}
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={known ? total : undefined}
+        aria-valuenow={known ? done : undefined}
+        aria-valuetext={known ? `${label}: ${text}` : label}
+      >
+        <div className="progress-fill" style={{ width: known ? `${percent}%` : undefined }} />
+      </div>
+    </div>
+  );
+}
+
+export function LineErrorsTable({ errors }: { errors: LineError[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <div className="table-wrap">
+      <table className="table table-compact">
+        <caption>ERP lines that could not be accepted</caption>
+        <thead>
+          <tr>
+            <th scope="col">Line</th>
+            <th scope="col">Field</th>
+            <th scope="col">Problem</th>
+          </tr>
+        </thead>
+        <tbody>
+          {errors.map((error, index) => (
+            <tr key={`${error.line}-${error.field}-${index}`}>
+              <td className="num">{error.line}</td>
+              <td>{error.field}</td>
+              <td>{error.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function SummaryLine({ job }: { job: Job }) {
+  const s = job.summary;
+  if (!s) return null;
+  const changed = s.lines_updated + s.lines_added + s.lines_zeroed;
+  return (
+    <p className="muted">
+      {changed === 0
+        ? `No amounts changed (${s.lines_unchanged} lines unchanged).`
+        : `${s.lines_updated} updated, ${s.lines_added} added, ${s.lines_zeroed} set to 0, ${s.lines_unchanged} unchanged.`}
+    </p>
+  );
+}
+
+interface Props {
+  state: FlowState;
+  companyId: string;
+  projectIdOf: (budgetId: string) => string | undefined;
+  onDismiss: () => void;
+}
+
+export function JobPanel({ state, companyId, projectIdOf, onDismiss }: Props) {
+  const success = state.phase === "succeeded" ? state.job.message || "Successfully Re-imported" : "";
+  const verb = "target" in state && state.target.kind === "import" ? "Importing" : "Re-importing";
+  const projectId = "target" in state ? projectIdOf(state.target.budget_id) : undefined;
+  const showPanel = !["idle", "confirming"].includes(state.phase);
+  return (
+    <>
+      {/* Always present, so the success sentence is announced when it appears. */}
+      <div role="status" aria-live="polite" className={success ? "message message-success" : "visually-hidden"}>
+        {success}
+      </div>
+      {showPanel && "target" in state && (
+        <section className="card job-panel" aria-label="Job status">
+          <h2 className="job-title">
+            {state.phase === "submitting" || state.phase === "polling" ? `${verb} ` : ""}
+            {state.target.project_name}
+          </h2>
+          {state.phase === "submitting" && <p className="muted">Sending the request…</p>}
+          {state.phase === "polling" && <ProgressBar job={state.job} />}
+          {state.phase === "succeeded" && <SummaryLine job={state.job} />}
+          {state.phase === "failed" && (
+            <>
+              <p className="message message-error" role="alert">
+                {state.message}
+              </p>
+              <LineErrorsTable errors={state.errors} />
+            </>
+          )}
+          {state.phase === "refused" && (
+            <p className="message message-error" role="alert">
+              {state.message}
+            </p>
+          )}
+          {!["submitting", "polling"].includes(state.phase) && (
+            <div className="actions">
+              {projectId && (
+                <a className="button" href={projectBudgetHash(companyId, projectId, state.target.budget_id)}>
+                  Open the project budget
+                </a>
+              )}
+              <button type="button" className="button button-quiet" onClick={onDismiss}>
+                Dismiss
+              </button>
+            </div>
+          )}
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,178 @@
+// Recent imports and re-imports of one budget: who, when, outcome, and the lines each one changed.
+
+import { useCallback, useEffect, useState } from "react";
+import { useApp } from "../context";
+import { formatTimestamp } from "../dates";
+import { formatMoney } from "../money";
+import type { Change, ChangePage, Job, JobPage } from "../types";
+import { LineErrorsTable } from "./JobPanel";
+
+const JOB_PAGE_SIZE = 10;
+const STATUS_TEXT: Record<string, string> = {
+  queued: "Queued",
+  in_progress: "In progress",
+  succeeded: "Succeeded",
+  failed: "Failed",
+};
+const CHANGE_TEXT: Record<Change["kind"], string> = { updated: "Updated", added: "Added", zeroed: "Set to 0" };
+
+export function RecentJobs({ budgetId }: { budgetId: string }) {
+  const { api, company } = useApp();
+  const base = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+
+  const load = useCallback(
+    async (cursor: string | null) => {
+      try {
+        const page = await api.get<JobPage>(base, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor });
+        setJobs((previous) => (cursor ? [...previous, ...page.jobs] : page.jobs));
+        setNext(page.next_cursor);
+        setError(null);
+      } catch (caught) {
+        setError(caught instanceof Error ? caught.message : "Could not load the recent re-imports.");
+      } finally {
+        setLoaded(true);
+      }
+    },
+    [api, base, budgetId],
+  );
+
+  useEffect(() => {
+    void load(null);
+  }, [load]);
+
+  return (
+    <section className="recent" aria-labelledby="recent-title">
+      <h2 id="recent-title">Recent re-imports</h2>
+      {error && (
+        <p className="message message-error" role="alert">
+          {error}
+        </p>
+      )}
+      {!loaded ? (
+        <p className="muted">Loading…</p>
+      ) : jobs.length === 0 && !error ? (
+        <p className="muted">No imports or re-imports yet. They are listed here once someone runs one from ERP Integrations → Budgets.</p>
+      ) : (
+        <ul className="job-list">
+          {jobs.map((job) => (
+            <JobItem key={job.job_id} job={job} jobsBase={base} />
+          ))}
+        </ul>
+      )}
+      {next && (
+        <button type="button" className="button" onClick={() => void load(next)}>
+          Show older jobs
+        </button>
+      )}
+    </section>
+  );
+}
+
+function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
+  const { api } = useApp();
+  const [extra, setExtra] = useState<Change[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const first = job.changes ?? [];
+  const changes = [...first, ...extra];
+  const total = job.change_count ?? changes.length;
+  // Before the first "more" request, whether more exist is judged from the job's count.
+  const hasMore = cursor === undefined ? total > first.length : cursor !== null;
+
+  async function more() {
+    setLoading(true);
+    try {
+      const page = await api.get<ChangePage>(`${jobsBase}/${encodeURIComponent(job.job_id)}/changes`, {
+        cursor: cursor ?? undefined,
+      });
+      // A line changes at most once per job, and /changes may start again from the first change:
+      // keep only lines not shown yet.
+      setExtra((previous) => {
+        const shown = new Set([...first, ...previous].map((c) => c.line_item_id));
+        return [...previous, ...page.changes.filter((c) => !shown.has(c.line_item_id))];
+      });
+      setCursor(page.next_cursor);
+      setError(null);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : "Could not load more changes.");
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  const kind = job.kind === "import" ? "Import" : "Re-import";
+  const when = job.finished_at ?? job.requested_at;
+  return (
+    <li className="card job">
+      <div className="job-head">
+        <span className={`badge badge-job-${job.status}`}>{STATUS_TEXT[job.status] ?? job.status}</span>
+        <strong>{kind}</strong>
+        <span>
+          by <span className="who">{job.requested_by ?? "unknown"}</span>
+        </span>
+        {when && <time dateTime={when}>{formatTimestamp(when)}</time>}
+      </div>
+      {job.message && <p className="job-message">{job.message}</p>}
+      {job.summary && (
+        <p className="muted small">
+          {job.summary.lines_updated} updated, {job.summary.lines_added} added, {job.summary.lines_zeroed} set to 0,{" "}
+          {job.summary.lines_unchanged} unchanged
+        </p>
+      )}
+      {job.errors && job.errors.length > 0 && <LineErrorsTable errors={job.errors} />}
+      {(changes.length > 0 || hasMore) && (
+        <details>
+          <summary>Changes ({total})</summary>
+          {changes.length > 0 && (
+            <div className="table-wrap">
+              <table className="table table-compact">
+                <caption className="visually-hidden">Lines changed by this {kind.toLowerCase()}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Sub Job</th>
+                    <th scope="col">Cost Code</th>
+                    <th scope="col">Cost Type</th>
+                    <th scope="col">Change</th>
+                    <th scope="col" className="num">
+                      Old Amount
+                    </th>
+                    <th scope="col" className="num">
+                      New Amount
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {changes.map((change, index) => (
+                    <tr key={`${change.line_item_id}-${index}`}>
+                      <td>{change.sub_job}</td>
+                      <td>{change.cost_code}</td>
+                      <td>{change.cost_type}</td>
+                      <td>{CHANGE_TEXT[change.kind] ?? change.kind}</td>
+                      <td className="num">{change.old_amount === null ? "—" : formatMoney(change.old_amount)}</td>
+                      <td className="num">{formatMoney(change.new_amount)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {error && (
+            <p className="message message-error" role="alert">
+              {error}
+            </p>
+          )}
+          {hasMore && (
+            <button type="button" className="button button-small" disabled={loading} onClick={() => void more()}>
+              Load more changes
+            </button>
+          )}
+        </details>
+      )}
+    </li>
+  );
+}

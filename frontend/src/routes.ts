@@ -1,0 +1,45 @@
+// The hash routes of the app: parse a location hash into a view, and build hashes for links.
+
+import type { BudgetStatus } from "./types";
+
+export type Route =
+  | { view: "home" }
+  | { view: "budgets"; companyId: string; filter: BudgetStatus }
+  | { view: "projectBudget"; companyId: string; projectId: string; budgetId?: string }
+  | { view: "notFound" };
+
+function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+export function budgetsHash(companyId: string, filter: BudgetStatus = "ready_to_import"): string {
+  return `#/companies/${seg(companyId)}/erp/budgets?filter=${filter}`;
+}
+
+export function projectBudgetHash(companyId: string, projectId: string, budgetId?: string): string {
+  const query = budgetId ? `?budget_id=${seg(budgetId)}` : "";
+  return `#/companies/${seg(companyId)}/projects/${seg(projectId)}/budget${query}`;
+}
+
+export function parseHash(hash: string): Route {
+  const raw = hash.replace(/^#/, "");
+  const [path, query = ""] = raw.split("?", 2);
+  const params = new URLSearchParams(query);
+  const parts = path.split("/").filter(Boolean).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  if (parts.length === 0) return { view: "home" };
+  if (parts[0] === "companies" && parts.length === 4 && parts[2] === "erp" && parts[3] === "budgets") {
+    const filter = params.get("filter") === "synced" ? "synced" : "ready_to_import";
+    return { view: "budgets", companyId: parts[1], filter };
+  }
+  if (parts[0] === "companies" && parts.length === 5 && parts[2] === "projects" && parts[4] === "budget") {
+    const budgetId = params.get("budget_id") ?? undefined;
+    return { view: "projectBudget", companyId: parts[1], projectId: parts[3], budgetId };
+  }
+  return { view: "notFound" };
+}

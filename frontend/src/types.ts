@@ -1,0 +1,135 @@
+// The shapes of the Budget Bridge HTTP API (/api/v1) as the web app reads them.
+
+export type Permission = "none" | "read_only" | "standard" | "admin";
+export type BudgetStatus = "ready_to_import" | "synced";
+export type JobStatus = "queued" | "in_progress" | "succeeded" | "failed";
+export type JobKind = "import" | "reimport";
+export type Phase = "fetching" | "validating" | "applying";
+
+export interface Session {
+  token: string;
+  expires_in: number;
+}
+
+export interface CompanyAccess {
+  company_id: string;
+  name: string;
+  erp_permission: Permission;
+  budget_permission: Permission;
+}
+
+export interface Me {
+  email: string;
+  companies: CompanyAccess[];
+}
+
+export interface ErpBudget {
+  budget_id: string;
+  project_id: string;
+  project_name: string;
+  erp_job_id: string;
+  erp_system: string;
+  status: BudgetStatus;
+  locked: boolean;
+  current_procore_total: string;
+  last_synced_at: string | null;
+  can_reimport?: boolean;
+}
+
+export interface ErpBudgetPage {
+  budgets: ErpBudget[];
+  next_cursor: string | null;
+}
+
+export interface Progress {
+  phase: Phase;
+  done: number;
+  total: number;
+}
+
+export interface Summary {
+  lines_updated: number;
+  lines_added: number;
+  lines_zeroed: number;
+  lines_unchanged: number;
+}
+
+export interface LineError {
+  line: number;
+  field: string;
+  message: string;
+}
+
+export interface Change {
+  line_item_id: string;
+  sub_job: string;
+  cost_code: string;
+  cost_type: string;
+  kind: "updated" | "added" | "zeroed";
+  old_amount: string | null;
+  new_amount: string;
+}
+
+export interface Job {
+  job_id: string;
+  budget_id: string;
+  kind: JobKind;
+  status: JobStatus;
+  progress?: Progress | null;
+  message?: string;
+  summary?: Summary | null;
+  changes?: Change[];
+  change_count?: number;
+  errors?: LineError[];
+  requested_by?: string;
+  requested_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  next_cursor: string | null;
+}
+
+export interface ChangePage {
+  changes: Change[];
+  next_cursor: string | null;
+}
+
+export interface Accepted {
+  job_id: string;
+  status: JobStatus;
+}
+
+export interface LineItem {
+  line_item_id: string;
+  sub_job: string;
+  cost_code: string;
+  cost_type: string;
+  description: string;
+  original_budget_amount: string;
+  uom: string | null;
+  quantity: string | null;
+  unit_cost: string | null;
+}
+
+export interface ProjectBudget {
+  project_id: string;
+  project_name: string;
+  budget_id?: string;
+  locked: boolean;
+  status: BudgetStatus;
+  version: number;
+  total: string;
+  line_count: number;
+  line_items: LineItem[];
+  next_cursor: string | null;
+}
+
+export interface RuntimeConfig {
+  apiBase: string;
+  userPoolId?: string;
+  userPoolClientId?: string;
+  region?: string;
+}
