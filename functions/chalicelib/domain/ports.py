@@ -6,6 +6,7 @@ Each has a real adapter under `chalicelib/adapters/` and an in-memory one in
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,11 +78,11 @@ class BudgetStore(Protocol):
         """Budgets ordered by project name; raises InvalidRequest for a cursor we did not issue."""
         ...
 
-    def read_lines(self, budget: Budget) -> list[LineItem]:
+    def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         """Every line of `budget.version`, sorted by WBS key, read consistently."""
         ...
 
-    def read_page(self, budget: Budget, offset: int, limit: int) -> list[LineItem]:
+    def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
         """Lines [offset, offset+limit) of `budget.version`, sorted by WBS key."""
         ...
 
@@ -145,9 +146,9 @@ class JobStore(Protocol):
         """Finish the job as failed and release its budget; a finished job is left as it was."""
         ...
 
-    def changes(self, job: Job, offset: int, limit: int) -> list[ChangeRecord]: ...
+    def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]: ...
 
-    def abandoned(self, older_than: datetime) -> list[Job]:
+    def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         """Queued jobs requested before `older_than`: a lost message leaves these behind."""
         ...
 
