@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { canEditLines, canLock, LOCKED_REASON, rowAction } from "./permissions";
+import type { ErpBudget } from "./types";
+
+const synced: ErpBudget = {
+  budget_id: "b-1",
+  project_id: "P-1001",
+  project_name: "Harbor Office",
+  erp_job_id: "P-1001",
+  erp_system: "Acumatica",
+  status: "synced",
+  locked: false,
+  current_procore_total: "1000.00",
+  last_synced_at: "2026-11-26T10:45:00Z",
+  can_reimport: true,
+};
+
+describe("row action", () => {
+  it("offers Re-import to standard users on a synced, unlocked budget", () => {
+    expect(rowAction(synced, "standard")).toEqual({ kind: "reimport", label: "Re-import", disabled: false });
+  });
+
+  it("offers Import on a budget ready to import", () => {
+    expect(rowAction({ ...synced, status: "ready_to_import", can_reimport: false }, "admin")).toMatchObject({
+      label: "Import",
+      disabled: false,
+    });
+  });
+
+  it("disables Re-import on a locked budget and says why", () => {
+    expect(rowAction({ ...synced, locked: true, can_reimport: false }, "admin")).toEqual({
+      kind: "reimport",
+      label: "Re-import",
+      disabled: true,
+      reason: LOCKED_REASON,
+    });
+  });
+
+  it("disables Re-import when the API says it cannot be done", () => {
+    expect(rowAction({ ...synced, can_reimport: false }, "standard")).toMatchObject({ disabled: true });
+  });
+
+  it("offers nothing below ERP standard", () => {
+    expect(rowAction(synced, "read_only")).toEqual({ kind: "none" });
+    expect(rowAction(synced, "none")).toEqual({ kind: "none" });
+    expect(rowAction(synced, undefined)).toEqual({ kind: "none" });
+  });
+});
+
+describe("budget tool", () => {
+  it("lets standard users edit only unlocked budgets", () => {
+    expect(canEditLines("standard", false)).toBe(true);
+    expect(canEditLines("admin", true)).toBe(false);
+    expect(canEditLines("read_only", false)).toBe(false);
+  });
+
+  it("lets only admins lock", () => {
+    expect(canLock("admin")).toBe(true);
+    expect(canLock("standard")).toBe(false);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { budgetsHash, parseHash, projectBudgetHash } from "./routes";
+
+describe("routes", () => {
+  it("reads the Budgets list with its filter, defaulting to Ready to Import", () => {
+    expect(parseHash(budgetsHash("demo", "synced"))).toEqual({ view: "budgets", companyId: "demo", filter: "synced" });
+    expect(parseHash("#/companies/demo/erp/budgets")).toEqual({
+      view: "budgets",
+      companyId: "demo",
+      filter: "ready_to_import",
+    });
+  });
+
+  it("round-trips a project Budget tab whose ids need escaping", () => {
+    expect(parseHash(projectBudgetHash("demo co", "P/1001", "b-1"))).toEqual({
+      view: "projectBudget",
+      companyId: "demo co",
+      projectId: "P/1001",
+      budgetId: "b-1",
+    });
+  });
+
+  it("knows the home page and nothing else", () => {
+    expect(parseHash("")).toEqual({ view: "home" });
+    expect(parseHash("#/")).toEqual({ view: "home" });
+    expect(parseHash("#/nowhere")).toEqual({ view: "notFound" });
+  });
+});
