@@ -65,7 +65,9 @@ def test_cost_catalog_and_erp_connection_round_trip(directory):
     with pytest.raises(NotFound):
         directory.erp_connection("demo")
 
-    directory.put_cost_catalog("demo", CostCatalog(frozenset({"01-100", "02-200"}), frozenset({"L"})))
+    directory.put_cost_catalog(
+        "demo", CostCatalog(frozenset({"01-100", "02-200"}), frozenset({"L"}))
+    )
     connection = ErpConnection(
         system="acumatica", base_url="http://127.0.0.1:8001", tenant="Demo",
         credentials_secret_id="demo/erp",

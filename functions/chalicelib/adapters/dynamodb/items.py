@@ -353,7 +353,7 @@ class JobItem(BaseModel):
             message=job.message,
             progress=job.progress.model_dump_json() if job.progress else None,
             summary=job.summary.model_dump_json() if job.summary else None,
-            errors=pack_errors(job.errors) if job.errors else None,
+            errors=pack_errors(job.errors)[0] if job.errors else None,
             change_count=job.change_count,
             attempts=job.attempts,
         )
@@ -384,12 +384,13 @@ MAX_STORED_ERRORS = 1000
 MAX_ERRORS_BYTES = 250_000
 
 
-def pack_errors(errors: Sequence[LineError]) -> bytes:
+def pack_errors(errors: Sequence[LineError]) -> tuple[bytes, int]:
+    """The first errors that fit (at most MAX_STORED_ERRORS), compressed, and how many they are."""
     kept = list(errors[:MAX_STORED_ERRORS])
     while True:
         data = zlib.compress(json.dumps([e.model_dump() for e in kept]).encode(), 6)
         if len(data) <= MAX_ERRORS_BYTES or len(kept) <= 1:
-            return data
+            return data, len(kept)
         kept = kept[: len(kept) // 2]
 
 

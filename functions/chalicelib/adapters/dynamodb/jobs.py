@@ -1,0 +1,428 @@
+"""The JobStore port on DynamoDB: jobs, their packed change records and request idempotency keys.
+
+Enqueueing is one transaction across the Jobs and Budgets tables, so a budget names at most one
+active job and a job exists only if its budget accepted it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.adapters.dynamodb.base import (
+    batch_get,
+    cancellation_codes,
+    decode_cursor,
+    deserialize,
+    encode_cursor,
+    error_code,
+    key,
+    serialize,
+    value,
+)
+from chalicelib.adapters.dynamodb.items import (
+    HEAD,
+    MAX_STORED_ERRORS,
+    META,
+    BudgetHeaderItem,
+    IdempotencyItem,
+    JobItem,
+    budget_pk,
+    changes_sk,
+    company_pk,
+    idempotency_pk,
+    job_pk,
+    load_index,
+    pack_errors,
+    row_change,
+    to_iso,
+    to_item,
+    unpack,
+)
+from chalicelib.domain.errors import (
+    AlreadyImported,
+    BudgetLocked,
+    ConcurrentChange,
+    InvalidRequest,
+    JobInProgress,
+    NotFound,
+    NotSynced,
+)
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeRecord,
+    Job,
+    JobKind,
+    JobStatus,
+    LineError,
+    Phase,
+    Progress,
+)
+from chalicelib.domain.ports import Page
+
+IDEMPOTENCY_SECONDS = 24 * 3600
+# abandoned() scans the by_company index (job items only); it stops after this much.
+MAX_SCAN_PAGES = 20
+MAX_ABANDONED = 100
+_TRANSACTION_ATTEMPTS = 3
+
+
+def _job_not_found() -> NotFound:
+    return NotFound("There is no such job in this company.")
+
+
+def required_status(kind: JobKind) -> BudgetStatus:
+    return BudgetStatus.SYNCED if kind is JobKind.REIMPORT else BudgetStatus.READY_TO_IMPORT
+
+
+def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
+    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None."""
+    name = head.project_name
+    verb = "re-import" if kind is JobKind.REIMPORT else "import"
+    if head.locked:
+        return BudgetLocked(f"The budget for {name} is locked. Unlock the budget to {verb}.")
+    if head.active_job_id:
+        return JobInProgress(
+            f"A job is already queued or running for the budget of {name}; wait for it to finish.",
+            job_id=head.active_job_id,
+        )
+    if kind is JobKind.REIMPORT and head.status is not BudgetStatus.SYNCED:
+        return NotSynced(
+            f"The budget for {name} has not been imported yet. Import it before re-importing."
+        )
+    if kind is JobKind.IMPORT and head.status is not BudgetStatus.READY_TO_IMPORT:
+        return AlreadyImported(
+            f"The budget for {name} has already been imported. Re-import it instead."
+        )
+    return None
+
+
+def failure_message(message: str, errors: Sequence[LineError], kept: int) -> str:
+    if len(errors) > kept:
+        return f"{message} Only the first {kept:,} of {len(errors):,} line errors are listed."
+    return message
+
+
+class DynamoJobStore:
+    def __init__(
+        self,
+        client: Any | None = None,
+        table_name: str | None = None,
+        budgets_table_name: str | None = None,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._budgets_table = budgets_table_name
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.dynamodb()
+
+    @property
+    def table(self) -> str:
+        return self._table or aws.table_name(resources.JOBS)
+
+    @property
+    def budgets_table(self) -> str:
+        return self._budgets_table or aws.table_name(resources.BUDGETS)
+
+    def _head(self, company_id: str, budget_id: str) -> BudgetHeaderItem | None:
+        answer = self.client.get_item(
+            TableName=self.budgets_table,
+            Key=key(budget_pk(company_id, budget_id), HEAD),
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return BudgetHeaderItem.model_validate(deserialize(item)) if item else None
+
+    def _item(self, company_id: str, job_id: str) -> JobItem | None:
+        answer = self.client.get_item(
+            TableName=self.table, Key=key(job_pk(company_id, job_id), META), ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return JobItem.model_validate(deserialize(item)) if item else None
+
+    # --- enqueue ----------------------------------------------------------------------------
+
+    def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
+        needed = required_status(job.kind)
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": serialize(to_item(JobItem.from_job(job))),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.budgets_table,
+                    "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+                    "UpdateExpression": "SET active_job_id = :job",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND attribute_not_exists(active_job_id) "
+                        "AND locked = :false AND #status = :needed"
+                    ),
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":job": value(job.job_id),
+                        ":false": value(False),
+                        ":needed": value(needed.value),
+                    },
+                }
+            },
+        ]
+        now = int(time.time())
+        if idempotency_key is not None:
+            marker = IdempotencyItem(
+                pk=idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
+                job_id=job.job_id,
+                expires_at=now + IDEMPOTENCY_SECONDS,
+            )
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": serialize(to_item(marker)),
+                        # TTL deletes lazily: an expired key still present counts as absent.
+                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                        "ExpressionAttributeValues": {":now": value(now)},
+                    }
+                }
+            )
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return job
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                codes = cancellation_codes(error)
+            earlier = self._idempotent_job(budget, idempotency_key)
+            if earlier is not None:
+                return earlier
+            if "ConditionalCheckFailed" in codes:
+                break
+            if attempt + 1 < _TRANSACTION_ATTEMPTS:
+                time.sleep(0.05 * (attempt + 1))
+        head = self._head(budget.company_id, budget.budget_id)
+        if head is None:
+            raise NotFound("There is no such budget in this company.")
+        why = refusal(head, job.kind)
+        if why is not None:
+            raise why
+        raise ConcurrentChange("The budget changed while the job was being queued; try again.")
+
+    def _idempotent_job(self, budget: Budget, idempotency_key: str | None) -> Job | None:
+        if idempotency_key is None:
+            return None
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key=key(idempotency_pk(budget.company_id, budget.budget_id, idempotency_key), "KEY"),
+            ConsistentRead=True,
+        )
+        if "Item" not in answer:
+            return None
+        marker = IdempotencyItem.model_validate(deserialize(answer["Item"]))
+        if marker.expires_at <= int(time.time()):
+            return None
+        item = self._item(budget.company_id, marker.job_id)
+        return item.to_job() if item else None
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, company_id: str, job_id: str) -> Job:
+        item = self._item(company_id, job_id)
+        if item is None:
+            raise _job_not_found()
+        return item.to_job()
+
+    def list(
+        self, company_id: str, budget_id: str | None, limit: int, cursor: str | None
+    ) -> Page[Job]:
+        if budget_id is None:
+            index, gpk, gsk, partition = "by_company", "gsi1pk", "gsi1sk", company_pk(company_id)
+        else:
+            index, gpk, gsk = "by_budget", "gsi2pk", "gsi2sk"
+            partition = budget_pk(company_id, budget_id)
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{gpk} = :p",
+            "ExpressionAttributeValues": {":p": value(partition)},
+            "ScanIndexForward": False,
+            "Limit": max(1, limit),
+        }
+        if cursor:
+            start = decode_cursor(cursor, ["pk", "sk", gpk, gsk])
+            if start[gpk] != partition:
+                raise InvalidRequest(
+                    "The cursor is not valid: pass the next_cursor of a previous answer."
+                )
+            query["ExclusiveStartKey"] = {name: value(text) for name, text in start.items()}
+        answer = self.client.query(**query)
+        jobs = [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
+        last = answer.get("LastEvaluatedKey")
+        next_cursor = encode_cursor(deserialize(last)) if last else None
+        return Page(jobs, next_cursor)
+
+    def changes(self, job: Job, offset: int, limit: int) -> list[ChangeRecord]:
+        if offset < 0 or limit <= 0:
+            return []
+        item = self._item(job.company_id, job.job_id)
+        if item is None:
+            raise _job_not_found()
+        index = load_index(item.change_index)
+        numbers, start, position = [], None, 0
+        for number, (_, count) in enumerate(index):
+            if position + count > offset and position < offset + limit:
+                numbers.append(number)
+                if start is None:
+                    start = offset - position
+            position += count
+        if not numbers or start is None:
+            return []
+        pk = job_pk(job.company_id, job.job_id)
+        found = {
+            chunk["sk"]: unpack(chunk["data"])
+            for chunk in batch_get(
+                self.client, self.table, [key(pk, changes_sk(n)) for n in numbers]
+            )
+        }
+        rows = [row for n in numbers for row in found.get(changes_sk(n), [])]
+        return [row_change(row) for row in rows[start : start + limit]]
+
+    def abandoned(self, older_than: datetime) -> list[Job]:
+        scan: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "by_company",
+            "FilterExpression": "#status = :q AND requested_at < :t",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":q": value(JobStatus.QUEUED.value),
+                ":t": value(to_iso(older_than)),
+            },
+        }
+        found: list[Job] = []
+        for _ in range(MAX_SCAN_PAGES):
+            answer = self.client.scan(**scan)
+            found += [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
+            if "LastEvaluatedKey" not in answer or len(found) >= MAX_ABANDONED:
+                break
+            scan["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return sorted(found, key=lambda j: j.requested_at)[:MAX_ABANDONED]
+
+    # --- moving a job along -----------------------------------------------------------------
+
+    def start(self, job: Job, now: datetime) -> Job:
+        progress = Progress(phase=Phase.FETCHING)
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=key(job_pk(job.company_id, job.job_id), META),
+                UpdateExpression=(
+                    "SET #status = :running, started_at = if_not_exists(started_at, :now), "
+                    "attempts = if_not_exists(attempts, :zero) + :one, progress = :p"
+                ),
+                ConditionExpression="#status IN (:queued, :running)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":running": value(JobStatus.IN_PROGRESS.value),
+                    ":queued": value(JobStatus.QUEUED.value),
+                    ":now": value(to_iso(now)),
+                    ":zero": value(0),
+                    ":one": value(1),
+                    ":p": value(progress.model_dump_json()),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            if self._item(job.company_id, job.job_id) is None:
+                raise _job_not_found() from None
+            raise ConcurrentChange("The job has already finished.") from None
+        return JobItem.model_validate(deserialize(answer["Attributes"])).to_job()
+
+    def report_progress(self, job: Job, progress: Progress) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(job_pk(job.company_id, job.job_id), META),
+                UpdateExpression="SET progress = :p",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":p": value(progress.model_dump_json()),
+                    ":running": value(JobStatus.IN_PROGRESS.value),
+                },
+            )
+        except ClientError as error:
+            # Progress of a job that finished meanwhile is of no interest to anyone.
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def fail(
+        self, job: Job, message: str, errors: Sequence[LineError], finished_at: datetime
+    ) -> Job:
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":failed": value(JobStatus.FAILED.value),
+            ":queued": value(JobStatus.QUEUED.value),
+            ":running": value(JobStatus.IN_PROGRESS.value),
+            ":when": value(to_iso(finished_at)),
+        }
+        expression = "SET #status = :failed, message = :m, finished_at = :when"
+        kept = 0
+        if errors:
+            data, kept = pack_errors(errors)
+            expression += ", #errors = :e"
+            names["#errors"] = "errors"
+            values[":e"] = value(data)
+        values[":m"] = value(failure_message(message, errors, kept))
+        job_update = {
+            "TableName": self.table,
+            "Key": key(job_pk(job.company_id, job.job_id), META),
+            "UpdateExpression": expression,
+            "ConditionExpression": "#status IN (:queued, :running)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        release = {
+            "TableName": self.budgets_table,
+            "Key": key(budget_pk(job.company_id, job.budget_id), HEAD),
+            "UpdateExpression": "REMOVE active_job_id",
+            "ConditionExpression": "active_job_id = :job",
+            "ExpressionAttributeValues": {":job": value(job.job_id)},
+        }
+        for _ in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[{"Update": job_update}, {"Update": release}]
+                )
+                return self.get(job.company_id, job.job_id)
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                codes = cancellation_codes(error)
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return self.get(job.company_id, job.job_id)  # finished already: left as it was
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                # The budget no longer names this job: just finish the job.
+                try:
+                    self.client.update_item(**job_update)
+                except ClientError as error:
+                    if error_code(error) != "ConditionalCheckFailedException":
+                        raise
+                return self.get(job.company_id, job.job_id)
+        raise ConcurrentChange("The job could not be finished; it will be retried.")
+
+
+__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "refusal", "required_status"]

@@ -1,0 +1,349 @@
+"""Budgets on DynamoDB (moto): packed versions, atomic commits, edits, locks, pages and scale."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
+from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+from chalicelib.domain.errors import BudgetLocked, ConcurrentChange, InvalidRequest, NotFound
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeKind,
+    ChangeRecord,
+    Job,
+    JobKind,
+    JobStatus,
+    LineItem,
+    Summary,
+    WbsKey,
+)
+from chalicelib.domain.ports import LineEdit
+from tests.fixtures.aws import WriteCounter, aws_env, dynamodb_tables  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
+
+
+def lines(count: int, amount_of=lambda i: Decimal(i) + Decimal("0.25")) -> list[LineItem]:
+    """`count` lines sorted by WBS key, as a budget stores them."""
+    made = [
+        LineItem(
+            key=WbsKey(f"T{i % 7:02d}", f"{i:06d}", "L" if i % 2 else "M"),
+            description=f"Line {i} — poured concrete, level {i % 12}",
+            original_budget_amount=amount_of(i),
+            uom="CY" if i % 3 == 0 else None,
+            quantity=Decimal("12.5") if i % 3 == 0 else None,
+            unit_cost=Decimal("100.02") if i % 3 == 0 else None,
+            erp_refs=(f"ref-{i}",),
+        )
+        for i in range(count)
+    ]
+    return sorted(made, key=lambda line: line.key)
+
+
+def budget(budget_id: str = "P-1001", status: BudgetStatus = BudgetStatus.SYNCED) -> Budget:
+    return Budget(
+        company_id="demo",
+        budget_id=budget_id,
+        project_id=budget_id,
+        project_name="Riverside Medical Center",
+        erp_job_id=budget_id,
+        erp_system="acumatica",
+        status=status,
+    )
+
+
+def job(budget_id: str = "P-1001", job_id: str = "job-1") -> Job:
+    return Job(
+        job_id=job_id,
+        company_id="demo",
+        budget_id=budget_id,
+        kind=JobKind.REIMPORT,
+        requested_by="admin@demo.test",
+        requested_at=NOW,
+    )
+
+
+@pytest.fixture
+def stores(dynamodb_tables):  # noqa: F811
+    return DynamoBudgetStore(), DynamoJobStore()
+
+
+def running_job(stores, stored: Budget, job_id: str = "job-1") -> tuple[Budget, Job]:
+    budgets, jobs = stores
+    queued = jobs.enqueue(job(stored.budget_id, job_id), stored, None)
+    started = jobs.start(queued, NOW)
+    return budgets.get(stored.company_id, stored.budget_id), started
+
+
+def with_amount(items: list[LineItem], index: int, amount: str) -> list[LineItem]:
+    changed = list(items)
+    old = changed[index]
+    changed[index] = LineItem(old.key, old.description, Decimal(amount), old.uom, old.quantity,
+                              old.unit_cost, old.erp_refs)  # fmt: skip
+    return changed
+
+
+def commit(stores, current: Budget, running: Job, new_lines: list[LineItem]) -> Job:
+    budgets, _ = stores
+    changes = [
+        ChangeRecord(
+            line.line_item_id,
+            line.key,
+            ChangeKind.UPDATED,
+            Decimal("1.00"),
+            line.original_budget_amount,
+        )  # fmt: skip
+        for line in new_lines[:3]
+    ]
+    return budgets.commit(
+        current,
+        new_lines,
+        sum((line.original_budget_amount for line in new_lines), Decimal("0.00")),
+        running,
+        Summary(lines_updated=len(changes), lines_unchanged=len(new_lines) - len(changes)),
+        changes,
+        "Successfully Re-imported to Budget Bridge",
+        NOW,
+    )
+
+
+def test_a_created_budget_reads_back_its_lines_header_and_project(stores):
+    budgets, _ = stores
+    original = lines(40)
+    created = budgets.create_budget(budget(), list(reversed(original)))
+
+    assert created.line_count == 40
+    assert created.total == sum(line.original_budget_amount for line in original)
+    assert budgets.get("demo", "P-1001") == created
+    assert budgets.get_by_project("demo", "P-1001") == created
+    assert budgets.read_lines(created) == sorted(original, key=lambda line: line.key)
+    with pytest.raises(NotFound):
+        budgets.get("other", "P-1001")
+    with pytest.raises(NotFound):
+        budgets.get_by_project("other", "P-1001")
+
+
+def test_commit_shows_the_new_lines_and_keeps_the_previous_version_for_readers(stores):
+    budgets, jobs = stores
+    before = budgets.create_budget(budget(), lines(30))
+    old_lines = budgets.read_lines(before)
+    current, running = running_job(stores, before)
+    new_lines = with_amount(old_lines, 4, "999.99")
+
+    done = commit(stores, current, running, new_lines)
+
+    after = budgets.get("demo", "P-1001")
+    assert after.version == before.version + 1
+    assert after.active_job_id is None
+    assert after.status is BudgetStatus.SYNCED
+    assert after.last_synced_at == NOW
+    assert after.total == sum(line.original_budget_amount for line in new_lines)
+    assert budgets.read_lines(after) == new_lines
+    # A reader that read the header before the commit still reads the whole old version.
+    assert budgets.read_lines(before) == old_lines
+    assert done.status is JobStatus.SUCCEEDED
+    stored_job = jobs.get("demo", running.job_id)
+    assert stored_job.status is JobStatus.SUCCEEDED
+    assert stored_job.change_count == 3
+    assert [c.new_amount for c in jobs.changes(stored_job, 0, 100)] == [
+        line.original_budget_amount for line in new_lines[:3]
+    ]
+
+
+def test_commit_with_a_stale_version_changes_nothing(stores):
+    budgets, jobs = stores
+    created = budgets.create_budget(budget(), lines(10))
+    current, running = running_job(stores, created)
+    stale = current.model_copy(update={"version": current.version - 1})
+
+    with pytest.raises(ConcurrentChange):
+        commit(stores, stale, running, with_amount(lines(10), 0, "5.00"))
+
+    assert budgets.get("demo", "P-1001") == current
+    assert budgets.read_lines(current) == lines(10)
+    assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
+
+
+def test_commit_on_a_budget_locked_in_between_fails_and_changes_nothing(stores):
+    budgets, jobs = stores
+    created = budgets.create_budget(budget(), lines(10))
+    current, running = running_job(stores, created)
+    budgets.set_locked(current, True)
+
+    with pytest.raises(BudgetLocked) as raised:
+        commit(stores, current, running, with_amount(lines(10), 0, "5.00"))
+
+    assert "Riverside Medical Center" in raised.value.message
+    assert budgets.read_lines(budgets.get("demo", "P-1001")) == lines(10)
+    assert budgets.get("demo", "P-1001").version == current.version
+    assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
+
+
+def test_commit_locked_between_its_checks_and_its_switch_fails_on_the_condition(stores):
+    budgets, jobs = stores
+    created = budgets.create_budget(budget(), lines(10))
+    current, running = running_job(stores, created)
+    head = budgets.header("demo", "P-1001")
+    index = budgets.write_chunks(current, running.job_id, with_amount(lines(10), 0, "5.00"))
+    budgets.set_locked(current, True)
+
+    with pytest.raises(BudgetLocked):
+        budgets.switch(head, current, running, running.job_id, index, lines(10), Summary(), [], [],
+                       "ok", NOW)  # fmt: skip
+
+    assert budgets.read_lines(budgets.get("demo", "P-1001")) == lines(10)
+    assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
+
+
+def test_a_crash_after_writing_chunks_leaves_readers_on_the_old_version_and_a_retry_commits_once(
+    stores,
+):
+    budgets, jobs = stores
+    created = budgets.create_budget(budget(), lines(20))
+    current, running = running_job(stores, created)
+    new_lines = with_amount(lines(20), 2, "77.70")
+    budgets.write_chunks(current, running.job_id, new_lines)  # ...and the worker dies here
+
+    assert budgets.read_lines(budgets.get("demo", "P-1001")) == lines(20)
+
+    redelivered = jobs.start(running, NOW)
+    assert redelivered.attempts == 2
+    commit(stores, budgets.get("demo", "P-1001"), redelivered, new_lines)
+    after = budgets.get("demo", "P-1001")
+    assert after.version == current.version + 1
+    assert budgets.read_lines(after) == new_lines
+    with pytest.raises(ConcurrentChange):
+        commit(stores, after, redelivered, new_lines)
+    assert budgets.get("demo", "P-1001").version == after.version
+
+
+def test_sets_older_than_the_previous_version_are_deleted(stores, dynamodb_tables):  # noqa: F811
+    budgets, _ = stores
+    current = budgets.create_budget(budget(), lines(5))
+    first_set = budgets.header("demo", "P-1001").chunk_set
+    for n in range(3):
+        current, running = running_job(stores, current, f"job-{n}")
+        commit(stores, current, running, with_amount(lines(5), 0, f"{n}.00"))
+        current = budgets.get("demo", "P-1001")
+
+    items = dynamodb_tables.scan(TableName="budget-bridge-budgets")["Items"]
+    sets = {i["sk"]["S"].split("#")[1] for i in items if i["sk"]["S"].startswith("SET#")}
+    assert sets == {"job-1", "job-2"}
+    assert first_set not in sets
+
+
+def test_fifty_thousand_lines_round_trip_to_the_cent(stores):
+    budgets, _ = stores
+    cents = Decimal("0.01")
+    big = lines(50_000, amount_of=lambda i: (Decimal(i * 37 % 1_000_003) / 100).quantize(cents))
+    created = budgets.create_budget(budget(), big)
+
+    read = budgets.read_lines(created)
+
+    assert read == big
+    assert [str(line.original_budget_amount) for line in read] == [
+        str(line.original_budget_amount) for line in big
+    ]
+    assert created.total == sum(line.original_budget_amount for line in big)
+    assert len(budgets.header("demo", "P-1001").chunk_index) > 2
+
+
+def test_a_thousand_line_commit_takes_a_handful_of_write_calls(stores, dynamodb_tables):  # noqa: F811
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(1000))
+    current, running = running_job(stores, created)
+    counter = WriteCounter(dynamodb_tables)
+
+    commit(stores, current, running, with_amount(lines(1000), 500, "1.00"))
+
+    assert counter.writes <= math.ceil(1000 / 25) + 10
+    assert counter.calls.count("TransactWriteItems") == 1
+
+
+def test_read_page_returns_the_right_slice_across_chunk_boundaries(stores, monkeypatch):
+    from chalicelib.adapters.dynamodb import items
+
+    monkeypatch.setattr(items, "RAW_CHUNK_BYTES", 2_000)  # many small chunks
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(300))
+    everything = budgets.read_lines(created)
+    assert len(budgets.header("demo", "P-1001").chunk_index) > 5
+
+    for offset, limit in [(0, 10), (15, 40), (290, 50), (0, 300), (299, 1), (300, 5)]:
+        assert budgets.read_page(created, offset, limit) == everything[offset : offset + limit]
+
+
+def test_edit_line_keeps_other_lines_and_bumps_the_version(stores, monkeypatch):
+    from chalicelib.adapters.dynamodb import items
+
+    monkeypatch.setattr(items, "RAW_CHUNK_BYTES", 2_000)
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(100))
+    before = budgets.read_lines(created)
+    target = before[57]
+
+    edited = budgets.edit_line(
+        created,
+        target.line_item_id,
+        LineEdit(original_budget_amount=Decimal("12.34"), uom="EA", clear=frozenset({"quantity"})),
+    )
+
+    after = budgets.get("demo", "P-1001")
+    assert after.version == created.version + 1
+    assert after.total == created.total - target.original_budget_amount + Decimal("12.34")
+    now = budgets.read_lines(after)
+    assert now[57] == edited
+    assert (edited.original_budget_amount, edited.uom, edited.quantity) == (
+        Decimal("12.34"), "EA", None,
+    )  # fmt: skip
+    assert edited.unit_cost == target.unit_cost
+    assert now[:57] + now[58:] == before[:57] + before[58:]
+    with pytest.raises(ConcurrentChange):
+        budgets.edit_line(created, target.line_item_id, LineEdit(description="stale"))
+
+
+def test_edit_line_refuses_unknown_ids_bad_numbers_and_locked_budgets(stores):
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(10))
+    other = WbsKey("T99", "999999", "X").line_item_id
+    line_id = lines(10)[0].line_item_id
+
+    for bad in (other, "garbage!", "", "bm90IGEga2V5"):
+        with pytest.raises(NotFound):
+            budgets.edit_line(created, bad, LineEdit(description="x"))
+    with pytest.raises(InvalidRequest, match="more than 2 decimal places"):
+        budgets.edit_line(created, line_id, LineEdit(original_budget_amount=Decimal("1.001")))
+    with pytest.raises(InvalidRequest, match="finite"):
+        budgets.edit_line(created, line_id, LineEdit(quantity=Decimal("NaN")))
+    locked = budgets.set_locked(created, True)
+    assert locked.locked
+    with pytest.raises(BudgetLocked, match="Riverside Medical Center"):
+        budgets.edit_line(locked, line_id, LineEdit(description="x"))
+    assert budgets.read_lines(budgets.set_locked(locked, False)) == lines(10)
+
+
+def test_list_orders_by_project_name_filters_by_status_and_pages(stores):
+    budgets, _ = stores
+    for n, name in enumerate(["beta", "Alpha", "gamma", "Delta"]):
+        status = BudgetStatus.SYNCED if n % 2 == 0 else BudgetStatus.READY_TO_IMPORT
+        b = budget(f"P-{n}", status).model_copy(update={"project_name": name})
+        budgets.create_budget(b, [])
+    budgets.create_budget(budget("P-9").model_copy(update={"company_id": "other"}), [])
+
+    synced = budgets.list("demo", BudgetStatus.SYNCED, 10, None)
+    assert [b.project_name for b in synced.items] == ["beta", "gamma"]
+    first = budgets.list("demo", None, 3, None)
+    assert [b.project_name for b in first.items] == ["Alpha", "beta", "Delta"]
+    rest = budgets.list("demo", None, 3, first.next_cursor)
+    assert [b.project_name for b in rest.items] == ["gamma"]
+    assert rest.next_cursor is None
+    with pytest.raises(InvalidRequest):
+        budgets.list("demo", None, 3, "not-a-cursor")
