@@ -1,0 +1,127 @@
+"""The identity port on Amazon Cognito: password sign-in and verification of the pool's ID tokens.
+
+Verification is local (PyJWT against the pool's published JWKS, fetched once and cached), so the
+same code checks tokens in AWS and against the embedded moto server. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+import jwt
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.domain.errors import InvalidCredentials, ServiceUnavailable, Unauthenticated
+from chalicelib.domain.ports import Identity, SessionToken
+from chalicelib.observability import logger
+
+WRONG_CREDENTIALS = "The email or password is incorrect."
+SESSION_INVALID = "Your session is missing, invalid or has expired. Please sign in again."
+KEYS_UNAVAILABLE = "Sign-in cannot be checked right now. Please try again in a minute."
+SIGN_IN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
+
+# Cognito's answer to a wrong password and to an unknown user must look the same to the caller.
+_REFUSALS = {
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "InvalidParameterException",
+    "UserNotConfirmedException",
+    "PasswordResetRequiredException",
+}
+_ALGORITHMS = ["RS256"]  # Cognito signs with RS256; anything else (none, HS256) is refused
+_LEEWAY_SECONDS = 5  # clock skew between Cognito and Lambda
+
+
+class SigningKeys(Protocol):
+    """Where verification keys come from; `jwt.PyJWKClient` is one."""
+
+    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK: ...
+
+
+class StaticSigningKeys:
+    """A fixed JWKS held in memory (a pinned key set, or a test's)."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self._keys = jwt.PyJWKSet.from_dict(jwks)
+
+    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._keys.keys:
+            if key.key_id == kid:
+                return key
+        raise jwt.PyJWKClientError("no key in the key set matches the token's kid")
+
+
+class CognitoIdentityProvider:
+    def __init__(
+        self,
+        user_pool_id: str,
+        client_id: str,
+        issuer: str,
+        jwks_url: str,
+        signing_keys: SigningKeys | None = None,
+    ) -> None:
+        self.user_pool_id = user_pool_id
+        self.client_id = client_id
+        self.issuer = issuer
+        self.jwks_url = jwks_url
+        self._signing_keys = signing_keys
+        self._lock = threading.Lock()
+
+    def sign_in(self, email: str, password: str) -> SessionToken:
+        from chalicelib.adapters.aws import client
+
+        try:
+            answer = client("cognito-idp").initiate_auth(
+                ClientId=self.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in _REFUSALS:
+                raise InvalidCredentials(WRONG_CREDENTIALS) from None
+            logger().warning("cognito refused a sign-in unexpectedly", extra={"aws_code": code})
+            raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
+        except BotoCoreError as error:
+            logger().warning("cognito unreachable", extra={"error": type(error).__name__})
+            raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
+        result = answer.get("AuthenticationResult")
+        if not result:
+            # A challenge (such as a required new password) cannot be met through this API.
+            raise InvalidCredentials(
+                "This account must finish setting up its password before it can sign in here."
+            )
+        return SessionToken(token=result["IdToken"], expires_in=int(result["ExpiresIn"]))
+
+    def verify(self, token: str) -> Identity:
+        try:
+            key = self._keys().get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=_ALGORITHMS,
+                audience=self.client_id,
+                issuer=self.issuer,
+                leeway=_LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
+            )
+        except jwt.PyJWKClientConnectionError:
+            # The keys could not be fetched: the token may be fine, so do not sign the user out.
+            logger().warning("the user pool's signing keys could not be fetched")
+            raise ServiceUnavailable(KEYS_UNAVAILABLE) from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise Unauthenticated(SESSION_INVALID) from None
+        email = claims.get("email")
+        subject = claims.get("sub")
+        if claims.get("token_use") != "id" or not isinstance(email, str) or not email:
+            raise Unauthenticated(SESSION_INVALID)
+        return Identity(email=email.lower(), subject=str(subject))
+
+    def _keys(self) -> SigningKeys:
+        with self._lock:
+            if self._signing_keys is None:
+                # PyJWKClient caches the key set and refetches it for an unknown kid (rotation).
+                self._signing_keys = jwt.PyJWKClient(self.jwks_url, cache_keys=True, timeout=5)
+            return self._signing_keys

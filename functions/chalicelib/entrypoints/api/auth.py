@@ -1,0 +1,31 @@
+"""Who is calling: reads `Authorization: Bearer <token>` and asks the identity port to verify it.
+
+Done in application code rather than an API Gateway authorizer, so that the local stack and AWS
+check tokens the same way. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.ports import Identity
+from chalicelib.services.ports import Ports
+
+MISSING = "Sign in first: this request needs an 'Authorization: Bearer <token>' header."
+MAX_TOKEN_LENGTH = 8192  # Cognito's ID tokens are a few KB; anything longer is not one of them
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an `Authorization: Bearer` header (header names lower-cased)."""
+    value = headers.get("authorization", "").strip()
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthenticated(MISSING)
+    return token
+
+
+def authenticate(ports: Ports, headers: Mapping[str, str]) -> Identity:
+    """The verified caller; raises Unauthenticated for a missing, forged or expired token."""
+    return ports.identity.verify(bearer_token(headers))

@@ -1,0 +1,301 @@
+"""The routes of the HTTP API (PRODUCT.md §3): each parses, calls one use case, maps the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Response
+
+from chalicelib.domain.model import Job, JobKind
+from chalicelib.entrypoints.api import openapi
+from chalicelib.entrypoints.api.errors import reshape_framework_error
+from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
+from chalicelib.entrypoints.api.schemas import (
+    BudgetHeader,
+    BudgetList,
+    BudgetListItem,
+    BudgetListQuery,
+    BudgetPageQuery,
+    ChangeOut,
+    ChangePage,
+    ChangesQuery,
+    CompanyAccess,
+    ErpSettingsBody,
+    ErpSettingsResponse,
+    Health,
+    JobList,
+    JobListQuery,
+    JobResponse,
+    LineItemOut,
+    LineItemPatch,
+    MeResponse,
+    ProjectBudget,
+    SessionRequest,
+    SessionResponse,
+)
+from chalicelib.services import budgets, jobs, reimports, settings
+
+api = ApiBlueprint(__name__)
+
+# The error statuses most company routes can answer, for the OpenAPI document.
+_READ = (400, 401, 403, 404)
+_WRITE = (400, 401, 403, 404, 409, 422)
+
+COMPANY = "/companies/{company_id}"
+
+
+@api.operation("GET", "/health", summary="Is the API up?", tag="Meta", answer=Health, auth=False)
+def health(call: Call[Any, Any]) -> Health:
+    return Health()
+
+
+@api.operation(
+    "GET",
+    "/openapi.json",
+    summary="This API's OpenAPI 3.1 document",
+    tag="Meta",
+    answer=None,
+    auth=False,
+)
+def openapi_document(call: Call[Any, Any]) -> Answer:
+    return Answer(body=openapi.document(api.operations))
+
+
+@api.operation(
+    "POST",
+    "/session",
+    summary="Sign in with email and password",
+    tag="Session",
+    answer=SessionResponse,
+    auth=False,
+    body=SessionRequest,
+    errors=(400, 401, 413, 422, 503),
+)
+def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse:
+    session = call.ports.identity.sign_in(call.body.email, call.body.password)
+    return SessionResponse(token=session.token, expires_in=session.expires_in)
+
+
+@api.operation(
+    "GET",
+    "/me",
+    summary="The caller and their companies",
+    tag="Session",
+    answer=MeResponse,
+    errors=(401,),
+)
+def me(call: Call[Any, Any]) -> MeResponse:
+    memberships = call.ports.directory.memberships(call.caller.email)
+    return MeResponse(email=call.caller.email, companies=[CompanyAccess.of(m) for m in memberships])
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/budgets",
+    summary="ERP Integrations: the company's budgets",
+    tag="ERP Integrations",
+    answer=BudgetList,
+    query=BudgetListQuery,
+    errors=_READ,
+)
+def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> BudgetList:
+    q = call.query
+    page = budgets.list_budgets(call.ports, call.caller, company_id, q.filter, q.limit, q.cursor)
+    return BudgetList(
+        budgets=[BudgetListItem.of(r.budget, r.can_reimport, r.can_import) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _accepted(company_id: str, job: Job) -> Answer:
+    return Answer(
+        body=JobResponse.of(job, []), headers={"Location": job_location(company_id, job.job_id)}
+    )
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/import",
+    summary="Import a Ready to Import budget",
+    tag="ERP Integrations",
+    answer=JobResponse,
+    status=202,
+    idempotency_key=True,
+    errors=(*_WRITE, 503),
+)
+def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+    job = reimports.request_job(
+        call.ports, call.caller, company_id, budget_id, JobKind.IMPORT, call.idempotency_key
+    )
+    return _accepted(company_id, job)
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/reimport",
+    summary="Re-import a synced budget",
+    tag="ERP Integrations",
+    answer=JobResponse,
+    status=202,
+    idempotency_key=True,
+    errors=(*_WRITE, 503),
+    description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
+    "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
+    "cannot.",
+)
+def reimport_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+    job = reimports.request_job(
+        call.ports, call.caller, company_id, budget_id, JobKind.REIMPORT, call.idempotency_key
+    )
+    return _accepted(company_id, job)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/jobs",
+    summary="The company's jobs, newest first",
+    tag="ERP Integrations",
+    answer=JobList,
+    query=JobListQuery,
+    errors=_READ,
+)
+def list_jobs(call: Call[Any, JobListQuery], company_id: str) -> JobList:
+    q = call.query
+    page = jobs.list_jobs(call.ports, call.caller, company_id, q.budget_id, q.limit, q.cursor)
+    return JobList(
+        jobs=[JobResponse.of(job, changes) for job, changes in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/jobs/{job_id}",
+    summary="One job, with its first 100 changes",
+    tag="ERP Integrations",
+    answer=JobResponse,
+    errors=_READ,
+)
+def get_job(call: Call[Any, Any], company_id: str, job_id: str) -> JobResponse:
+    job, changes = jobs.get_job(call.ports, call.caller, company_id, job_id)
+    return JobResponse.of(job, changes)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/jobs/{job_id}/changes",
+    summary="Page through a job's changes",
+    tag="ERP Integrations",
+    answer=ChangePage,
+    query=ChangesQuery,
+    errors=_READ,
+)
+def list_job_changes(call: Call[Any, ChangesQuery], company_id: str, job_id: str) -> ChangePage:
+    q = call.query
+    page = jobs.job_changes(call.ports, call.caller, company_id, job_id, q.limit, q.cursor)
+    return ChangePage(
+        changes=[ChangeOut.of(change) for change in page.items], next_cursor=page.next_cursor
+    )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/settings",
+    summary="The company's ERP settings",
+    tag="ERP Integrations",
+    answer=ErpSettingsResponse,
+    errors=_READ,
+)
+def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsResponse:
+    return ErpSettingsResponse.of(settings.get_erp_settings(call.ports, call.caller, company_id))
+
+
+@api.operation(
+    "PUT",
+    COMPANY + "/erp/settings",
+    summary="Change the company's ERP settings (ERP admin)",
+    tag="ERP Integrations",
+    answer=ErpSettingsResponse,
+    body=ErpSettingsBody,
+    errors=(*_WRITE, 413),
+)
+def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
+    saved = settings.put_erp_settings(call.ports, call.caller, company_id, call.body.to_domain())
+    return ErpSettingsResponse.of(saved)
+
+
+PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"
+
+
+@api.operation(
+    "GET",
+    PROJECT_BUDGET,
+    summary="A project's budget: totals and one page of line items",
+    tag="Budget",
+    answer=ProjectBudget,
+    query=BudgetPageQuery,
+    errors=_READ,
+)
+def get_project_budget(
+    call: Call[Any, BudgetPageQuery], company_id: str, project_id: str
+) -> ProjectBudget:
+    q = call.query
+    page = budgets.read_budget(call.ports, call.caller, company_id, project_id, q.limit, q.cursor)
+    return ProjectBudget.page(page.budget, page.lines, page.next_cursor)
+
+
+@api.operation(
+    "PATCH",
+    PROJECT_BUDGET + "/line_items/{line_item_id}",
+    summary="Edit one line item",
+    tag="Budget",
+    answer=LineItemOut,
+    body=LineItemPatch,
+    errors=(*_WRITE, 413),
+    description="Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set "
+    "to null. 409 `budget_locked` when the budget is locked.",
+)
+def edit_line_item(
+    call: Call[LineItemPatch, Any], company_id: str, project_id: str, line_item_id: str
+) -> LineItemOut:
+    line = budgets.edit_line(
+        call.ports, call.caller, company_id, project_id, line_item_id, call.body.to_edit()
+    )
+    return LineItemOut.of(line)
+
+
+@api.operation(
+    "POST",
+    PROJECT_BUDGET + "/lock",
+    summary="Lock the budget (Budget admin)",
+    tag="Budget",
+    answer=BudgetHeader,
+    errors=_WRITE,
+)
+def lock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> BudgetHeader:
+    return BudgetHeader.of(
+        budgets.set_locked(call.ports, call.caller, company_id, project_id, True)
+    )
+
+
+@api.operation(
+    "DELETE",
+    PROJECT_BUDGET + "/lock",
+    summary="Unlock the budget (Budget admin)",
+    tag="Budget",
+    answer=BudgetHeader,
+    errors=_WRITE,
+)
+def unlock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> BudgetHeader:
+    return BudgetHeader.of(
+        budgets.set_locked(call.ports, call.caller, company_id, project_id, False)
+    )
+
+
+def _uniform_errors(event: Any, get_response: Any) -> Response:
+    return reshape_framework_error(get_response(event))
+
+
+def register(app: Chalice) -> None:
+    app.register_blueprint(api.blueprint)
+    app.register_middleware(_uniform_errors, "http")

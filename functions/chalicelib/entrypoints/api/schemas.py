@@ -1,0 +1,437 @@
+"""The API's wire shapes: pydantic models for every request, query and answer (PRODUCT.md §3).
+
+Requests are strict and forbid unknown fields, so a typo is an error rather than a silent no-op.
+Money travels as a string with two decimals and timestamps as ISO 8601 UTC with a `Z`; the
+OpenAPI document is generated from these same models.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeKind,
+    ChangeRecord,
+    ErpSettings,
+    Job,
+    JobKind,
+    JobStatus,
+    LineItem,
+    Membership,
+    Phase,
+    iso,
+)
+from chalicelib.domain.money import InvalidAmount, format_amount, parse_amount
+from chalicelib.domain.ports import LineEdit
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_CURSOR_LENGTH = 2048
+MONEY_PATTERN = r"^-?\d{1,12}(\.\d{1,2})?$"
+MAX_DECIMAL_PLACES = 6  # quantities and unit costs are entered by hand, never sub-micro
+
+
+def _money(raw: object) -> Decimal:
+    if not isinstance(raw, str):
+        raise ValueError('must be a string with at most 2 decimals, such as "1250.00"')
+    try:
+        return parse_amount(raw)
+    except InvalidAmount as why:
+        raise ValueError(str(why)) from None
+
+
+def _decimal(raw: object) -> Decimal:
+    if not isinstance(raw, str):
+        raise ValueError('must be a decimal number written as a string, such as "12.5"')
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError(f"'{raw[:40]}' is not a number") from None
+    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+        raise ValueError("must be a finite number below 1,000,000,000,000")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+        raise ValueError(f"has more than {MAX_DECIMAL_PLACES} decimal places")
+    return value
+
+
+MoneyIn = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["1250.00"]}),
+]
+DecimalIn = Annotated[
+    Decimal,
+    BeforeValidator(_decimal),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["12.5"]}),
+]
+Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["1250.00"])]
+Timestamp = Annotated[
+    str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-11-26T10:45:00Z"])
+]
+PermissionLabel = Literal["none", "read_only", "standard", "admin"]
+
+
+class Request(BaseModel):
+    """A JSON body: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Query string parameters: always strings on the wire, so types are coerced, not strict."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- requests ---------------------------------------------------------------------------------
+
+
+class SessionRequest(Request):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+_CLEARABLE = ("uom", "quantity", "unit_cost")
+
+
+class LineItemPatch(Request):
+    """The fields of one line a person may change; a field left out keeps its value."""
+
+    description: str | None = Field(default=None, max_length=500)
+    uom: str | None = Field(default=None, max_length=20)
+    quantity: DecimalIn | None = None
+    unit_cost: DecimalIn | None = None
+    original_budget_amount: MoneyIn | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> LineItemPatch:
+        if not self.model_fields_set:
+            raise ValueError(
+                "give at least one of description, uom, quantity, unit_cost, original_budget_amount"
+            )
+        for name in ("description", "original_budget_amount"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def to_edit(self) -> LineEdit:
+        given = self.model_fields_set
+        return LineEdit(
+            description=self.description,
+            uom=self.uom,
+            quantity=self.quantity,
+            unit_cost=self.unit_cost,
+            original_budget_amount=self.original_budget_amount,
+            clear=frozenset(f for f in _CLEARABLE if f in given and getattr(self, f) is None),
+        )
+
+
+class AutoReimportBody(Request):
+    enabled: bool
+    every_hours: int = Field(default=24, ge=1, le=24 * 7)
+
+
+class ErpSettingsBody(Request):
+    auto_reimport: AutoReimportBody
+
+    def to_domain(self) -> ErpSettings:
+        return ErpSettings.model_validate({"auto_reimport": self.auto_reimport.model_dump()})
+
+
+# ---- query strings ----------------------------------------------------------------------------
+
+Cursor = Annotated[str | None, Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)]
+
+
+class BudgetListQuery(Query):
+    filter: BudgetStatus | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: Cursor = None
+
+
+class JobListQuery(Query):
+    budget_id: str | None = Field(default=None, min_length=1, max_length=200)
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Cursor = None
+
+
+class ChangesQuery(Query):
+    limit: int = Field(default=100, ge=1, le=1000)
+    cursor: Cursor = None
+
+
+class BudgetPageQuery(Query):
+    limit: int = Field(default=1000, ge=1, le=5000)  # a Lambda answer must stay under 6 MB
+    cursor: Cursor = None
+
+
+# ---- answers ----------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class SessionResponse(BaseModel):
+    token: str = Field(description="A JWT to send as `Authorization: Bearer <token>`.")
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class CompanyAccess(BaseModel):
+    company_id: str
+    name: str
+    erp_permission: PermissionLabel
+    budget_permission: PermissionLabel
+
+    @classmethod
+    def of(cls, membership: Membership) -> CompanyAccess:
+        return cls(
+            company_id=membership.company_id,
+            name=membership.company_name,
+            erp_permission=membership.erp_permission.label,  # type: ignore[arg-type]
+            budget_permission=membership.budget_permission.label,  # type: ignore[arg-type]
+        )
+
+
+class MeResponse(BaseModel):
+    email: str
+    companies: list[CompanyAccess]
+
+
+class BudgetListItem(BaseModel):
+    budget_id: str
+    project_id: str
+    project_name: str
+    erp_job_id: str
+    erp_system: str
+    status: BudgetStatus
+    locked: bool
+    current_procore_total: Money = Field(description="The project budget's current total.")
+    last_synced_at: Timestamp | None
+    can_reimport: bool = Field(description="The caller may re-import this budget right now.")
+    can_import: bool = Field(description="The caller may import this budget right now.")
+    active_job_id: str | None = Field(description="The queued or running job holding the budget.")
+    line_count: int
+
+    @classmethod
+    def of(cls, budget: Budget, can_reimport: bool, can_import: bool) -> BudgetListItem:
+        return cls(
+            budget_id=budget.budget_id,
+            project_id=budget.project_id,
+            project_name=budget.project_name,
+            erp_job_id=budget.erp_job_id,
+            erp_system=budget.erp_system,
+            status=budget.status,
+            locked=budget.locked,
+            current_procore_total=format_amount(budget.total),
+            last_synced_at=iso(budget.last_synced_at),
+            can_reimport=can_reimport,
+            can_import=can_import,
+            active_job_id=budget.active_job_id,
+            line_count=budget.line_count,
+        )
+
+
+class BudgetList(BaseModel):
+    budgets: list[BudgetListItem]
+    next_cursor: str | None
+
+
+class ProgressOut(BaseModel):
+    phase: Phase
+    done: int
+    total: int
+
+
+class SummaryOut(BaseModel):
+    lines_updated: int
+    lines_added: int
+    lines_zeroed: int
+    lines_unchanged: int
+
+
+class LineErrorOut(BaseModel):
+    line: int = Field(description="The line's 1-based position in the ERP's answer.")
+    field: str
+    message: str
+
+
+class ChangeOut(BaseModel):
+    line_item_id: str
+    sub_job: str
+    cost_code: str
+    cost_type: str
+    kind: ChangeKind
+    old_amount: Money | None = Field(description="null when the line was added.")
+    new_amount: Money
+
+    @classmethod
+    def of(cls, change: ChangeRecord) -> ChangeOut:
+        return cls(
+            line_item_id=change.line_item_id,
+            sub_job=change.key.sub_job,
+            cost_code=change.key.cost_code,
+            cost_type=change.key.cost_type,
+            kind=change.kind,
+            old_amount=None if change.old_amount is None else format_amount(change.old_amount),
+            new_amount=format_amount(change.new_amount),
+        )
+
+
+class JobResponse(BaseModel):
+    job_id: str
+    budget_id: str
+    kind: JobKind
+    status: JobStatus
+    progress: ProgressOut | None
+    message: str
+    summary: SummaryOut | None
+    changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
+    change_count: int = Field(description="How many lines this job changed in all.")
+    errors: list[LineErrorOut]
+    requested_by: str = Field(description='An email, or "schedule".')
+    requested_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+    @classmethod
+    def of(cls, job: Job, changes: list[ChangeRecord]) -> JobResponse:
+        return cls(
+            job_id=job.job_id,
+            budget_id=job.budget_id,
+            kind=job.kind,
+            status=job.status,
+            progress=None if job.progress is None else ProgressOut(**job.progress.model_dump()),
+            message=job.message,
+            summary=None if job.summary is None else SummaryOut(**job.summary.model_dump()),
+            changes=[ChangeOut.of(change) for change in changes],
+            change_count=job.change_count,
+            errors=[LineErrorOut(**error.model_dump()) for error in job.errors],
+            requested_by=job.requested_by,
+            requested_at=iso(job.requested_at) or "",
+            started_at=iso(job.started_at),
+            finished_at=iso(job.finished_at),
+        )
+
+
+class JobList(BaseModel):
+    jobs: list[JobResponse]
+    next_cursor: str | None
+
+
+class ChangePage(BaseModel):
+    changes: list[ChangeOut]
+    next_cursor: str | None
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+class LineItemOut(BaseModel):
+    line_item_id: str
+    sub_job: str
+    cost_code: str
+    cost_type: str
+    description: str
+    original_budget_amount: Money
+    uom: str | None
+    quantity: str | None
+    unit_cost: str | None
+
+    @classmethod
+    def of(cls, line: LineItem) -> LineItemOut:
+        return cls(
+            line_item_id=line.line_item_id,
+            sub_job=line.key.sub_job,
+            cost_code=line.key.cost_code,
+            cost_type=line.key.cost_type,
+            description=line.description,
+            original_budget_amount=format_amount(line.original_budget_amount),
+            uom=line.uom,
+            quantity=_decimal_text(line.quantity),
+            unit_cost=_decimal_text(line.unit_cost),
+        )
+
+
+class BudgetHeader(BaseModel):
+    """A project budget without its lines: what lock and unlock answer."""
+
+    budget_id: str
+    project_id: str
+    project_name: str
+    locked: bool
+    status: BudgetStatus
+    version: int
+    total: Money = Field(description="The whole budget's total.")
+    line_count: int = Field(description="The whole budget's number of lines.")
+
+    @classmethod
+    def fields_of(cls, budget: Budget) -> dict[str, Any]:
+        return {
+            "budget_id": budget.budget_id,
+            "project_id": budget.project_id,
+            "project_name": budget.project_name,
+            "locked": budget.locked,
+            "status": budget.status,
+            "version": budget.version,
+            "total": format_amount(budget.total),
+            "line_count": budget.line_count,
+        }
+
+    @classmethod
+    def of(cls, budget: Budget) -> BudgetHeader:
+        return cls(**cls.fields_of(budget))
+
+
+class ProjectBudget(BudgetHeader):
+    line_items: list[LineItemOut] = Field(description="One page of lines, sorted by WBS key.")
+    next_cursor: str | None
+
+    @classmethod
+    def page(cls, budget: Budget, lines: list[LineItem], next_cursor: str | None) -> ProjectBudget:
+        return cls(
+            **cls.fields_of(budget),
+            line_items=[LineItemOut.of(line) for line in lines],
+            next_cursor=next_cursor,
+        )
+
+
+class AutoReimportOut(BaseModel):
+    enabled: bool
+    every_hours: int
+
+
+class ErpSettingsResponse(BaseModel):
+    auto_reimport: AutoReimportOut
+
+    @classmethod
+    def of(cls, settings: ErpSettings) -> ErpSettingsResponse:
+        return cls(auto_reimport=AutoReimportOut(**settings.auto_reimport.model_dump()))
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(examples=["budget_locked"])
+    message: str = Field(description="A sentence for a person.")
+    job_id: str | None = Field(default=None, description="job_in_progress: the running job.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ANSWER_MODELS: tuple[type[BaseModel], ...] = (ErrorBody,)
