@@ -1,0 +1,178 @@
+"""Creates on the embedded moto server every AWS resource the infra defines for the app.
+
+Tables (through the app's own provisioning helper), the job queue and its dead-letter queue with
+the redrive policy, the Cognito user pool and web client, one ERP credentials secret per company
+and the EventBridge rule of the schedule. Everything is named from `chalicelib.resources`, so the
+local stack and `infra/` describe the same account.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import resources
+from chalicelib.adapters.dynamodb.provision import create_tables
+
+# Cognito's password policy for the demo users (and any user): the demo password satisfies it.
+PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": False,
+    "TemporaryPasswordValidityDays": 7,
+}
+AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+SECRET_PREFIX = "budget-bridge/erp/"
+APP_STAGE = "dev"
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What the app needs to know about the provisioned account (its environment)."""
+
+    tables: list[str]
+    job_queue_url: str
+    job_queue_arn: str
+    job_dlq_url: str
+    job_dlq_arn: str
+    user_pool_id: str
+    user_pool_client_id: str
+    schedule_rule_arn: str
+    account_id: str
+    region: str
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables the app reads (chalicelib.config) for these resources."""
+        env = {
+            table.env_var: name for table, name in zip(resources.TABLES, self.tables, strict=True)
+        }
+        env.update(
+            {
+                resources.JOB_QUEUE.env_var: self.job_queue_url,
+                resources.JOB_QUEUE.dlq_env_var: self.job_dlq_url,
+                "USER_POOL_ID": self.user_pool_id,
+                "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+            }
+        )
+        return env
+
+
+def function_name(name: str) -> str:
+    """The deployed Lambda name of one of the app's functions, as Chalice names it."""
+    return f"budget-bridge-{APP_STAGE}-{name}"
+
+
+def function_arn(name: str, region: str, account_id: str) -> str:
+    return f"arn:aws:lambda:{region}:{account_id}:function:{function_name(name)}"
+
+
+def provision(session: Any) -> Provisioned:
+    """Create everything (idempotent: running it twice on the same server changes nothing)."""
+    region = session.region_name
+    account_id = session.client("sts").get_caller_identity()["Account"]
+    tables = create_tables(session.client("dynamodb"))
+    queue_url, queue_arn, dlq_url, dlq_arn = create_queues(session.client("sqs"))
+    pool_id, client_id = create_user_pool(session.client("cognito-idp"))
+    rule_arn = create_schedule(session.client("events"), region, account_id)
+    return Provisioned(
+        tables=tables,
+        job_queue_url=queue_url,
+        job_queue_arn=queue_arn,
+        job_dlq_url=dlq_url,
+        job_dlq_arn=dlq_arn,
+        user_pool_id=pool_id,
+        user_pool_client_id=client_id,
+        schedule_rule_arn=rule_arn,
+        account_id=account_id,
+        region=region,
+    )
+
+
+def create_queues(sqs: Any) -> tuple[str, str, str, str]:
+    """The job queue and its dead-letter queue; answers (url, arn, dlq url, dlq arn)."""
+    settings = resources.JOB_QUEUE
+    dlq_url = sqs.create_queue(
+        QueueName=settings.dlq_default_name,
+        Attributes={"MessageRetentionPeriod": str(settings.dlq_retention_seconds)},
+    )["QueueUrl"]
+    dlq_arn = _queue_arn(sqs, dlq_url)
+    queue_url = sqs.create_queue(
+        QueueName=settings.default_name,
+        Attributes={
+            "VisibilityTimeout": str(settings.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(settings.max_receive_count)}
+            ),
+        },
+    )["QueueUrl"]
+    return queue_url, _queue_arn(sqs, queue_url), dlq_url, dlq_arn
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return answer["Attributes"]["QueueArn"]
+
+
+def create_user_pool(cognito: Any) -> tuple[str, str]:
+    """The user pool (email is the user name) and the web app's client; answers their ids."""
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    existing = next((p for p in pools if p["Name"] == resources.USER_POOL_NAME), None)
+    if existing is not None:
+        pool_id = existing["Id"]
+    else:
+        pool_id = cognito.create_user_pool(
+            PoolName=resources.USER_POOL_NAME,
+            UsernameAttributes=["email"],
+            AutoVerifiedAttributes=["email"],
+            Policies={"PasswordPolicy": PASSWORD_POLICY},
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        )["UserPool"]["Id"]
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client = next((c for c in clients if c["ClientName"] == resources.USER_POOL_CLIENT_NAME), None)
+    if client is not None:
+        return pool_id, client["ClientId"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=resources.USER_POOL_CLIENT_NAME,
+        GenerateSecret=False,
+        ExplicitAuthFlows=AUTH_FLOWS,
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
+
+
+def create_schedule(events: Any, region: str, account_id: str) -> str:
+    """The schedule's rule and its target (the schedule function); answers the rule's ARN.
+
+    On moto nothing fires it: the local timer (devstack.timer) sends the events it would send.
+    """
+    rule_arn = events.put_rule(
+        Name=resources.SCHEDULE_RULE_NAME,
+        ScheduleExpression=f"rate({resources.SCHEDULE_RATE_MINUTES} minutes)",
+        State="ENABLED",
+        Description="Looks for budgets due for an automatic re-import.",
+    )["RuleArn"]
+    events.put_targets(
+        Rule=resources.SCHEDULE_RULE_NAME,
+        Targets=[
+            {
+                "Id": resources.SCHEDULE_FUNCTION,
+                "Arn": function_arn(resources.SCHEDULE_FUNCTION, region, account_id),
+            }
+        ],
+    )
+    return rule_arn
+
+
+def put_erp_secret(secrets: Any, company_id: str, username: str, password: str) -> str:
+    """Store (or replace) a company's ERP credentials; answers the secret's id (its name)."""
+    name = f"{SECRET_PREFIX}{company_id}"
+    value = json.dumps({"username": username, "password": password})
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=name, SecretString=value)
+    return name

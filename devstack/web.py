@@ -1,0 +1,114 @@
+"""The local web server: Chalice's own local API server, plus the built web app at every other path.
+
+`/api/...` goes to Chalice's `LocalGateway` exactly as `chalice local` would route it (same routes,
+same Lambda proxy events as API Gateway sends). When `frontend/dist` exists, a GET for any other
+path answers the file it names, or `index.html` for the single-page app's client-side routes, the
+way CloudFront serves the site from S3 in AWS.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from chalice.app import Chalice
+from chalice.config import Config
+from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+
+API_PREFIX = "/api/"
+
+
+class WebRequestHandler(ChaliceRequestHandler):
+    """Chalice's local request handler with the static site in front and no per-request log."""
+
+    frontend_dist: Path | None = None  # set on the subclass each server makes
+
+    def _route(self) -> None:
+        path = urlsplit(self.path).path
+        static = self.frontend_dist is not None and self.command in ("GET", "HEAD")
+        if static and not (path == "/api" or path.startswith(API_PREFIX)):
+            self._serve_static(path)
+        else:
+            self._generic_handle()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _route
+
+    def _serve_static(self, path: str) -> None:
+        assert self.frontend_dist is not None
+        root = self.frontend_dist
+        target = (root / unquote(path).lstrip("/")).resolve()
+        inside = target == root or root in target.parents
+        if inside and target.is_file():
+            self._send_file(target, immutable="/assets/" in path)
+        elif inside and not Path(path).suffix and (root / "index.html").is_file():
+            self._send_file(root / "index.html", immutable=False)  # a client-side route
+        else:
+            body = b"Not found\n"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+    def _send_file(self, file: Path, *, immutable: bool) -> None:
+        body = file.read_bytes()
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+            kind += "; charset=utf-8"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        # Vite fingerprints everything under assets/; index.html must always be fetched fresh.
+        cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
+        self.send_header("Cache-Control", cache)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's signature
+        """Quiet: the app logs what matters itself."""
+
+
+class WebServer:
+    """The API (and the web app) on `host:port` in a background thread; port 0 picks a free one."""
+
+    def __init__(
+        self,
+        app: Chalice,
+        config: Config,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        frontend_dist: Path | None = None,
+    ) -> None:
+        # As `chalice local` does: a thread-local current_request, for a threaded server.
+        if not isinstance(app, LocalChalice):
+            CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+            app.__class__ = CustomLocalChalice
+        dist = frontend_dist.resolve() if frontend_dist and frontend_dist.is_dir() else None
+        handler = type("BoundWebRequestHandler", (WebRequestHandler,), {"frontend_dist": dist})
+        self.frontend_dist = dist
+        self._server = LocalDevServer(app, config, host, port, handler_cls=handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> WebServer:
+        self._thread = threading.Thread(
+            target=self._server.server.serve_forever, name="web", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server.server_close()
