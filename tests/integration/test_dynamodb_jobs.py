@@ -1,0 +1,226 @@
+"""Jobs on DynamoDB (moto): one active job per budget, idempotency keys, failing and listing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.adapters.dynamodb.base import serialize
+from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
+from chalicelib.adapters.dynamodb.items import JobItem, to_item
+from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+from chalicelib.domain.errors import (
+    AlreadyImported,
+    BudgetLocked,
+    ConcurrentChange,
+    InvalidRequest,
+    JobInProgress,
+    NotFound,
+    NotSynced,
+)
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    Job,
+    JobKind,
+    JobStatus,
+    LineError,
+    Phase,
+    Progress,
+)
+from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
+
+
+def budget(budget_id: str = "P-1001", status: BudgetStatus = BudgetStatus.SYNCED) -> Budget:
+    return Budget(
+        company_id="demo",
+        budget_id=budget_id,
+        project_id=budget_id,
+        project_name="Riverside Medical Center",
+        erp_job_id=budget_id,
+        erp_system="acumatica",
+        status=status,
+    )
+
+
+def job(job_id: str, budget_id: str = "P-1001", minutes: int = 0, kind=JobKind.REIMPORT) -> Job:
+    return Job(
+        job_id=job_id,
+        company_id="demo",
+        budget_id=budget_id,
+        kind=kind,
+        requested_by="standard@demo.test",
+        requested_at=NOW + timedelta(minutes=minutes),
+    )
+
+
+@pytest.fixture
+def stores(dynamodb_tables):  # noqa: F811
+    budgets = DynamoBudgetStore()
+    budgets.create_budget(budget(), [])
+    return budgets, DynamoJobStore()
+
+
+def test_a_second_job_on_the_same_budget_is_refused_with_the_first_jobs_id(stores):
+    budgets, jobs = stores
+    first = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+
+    with pytest.raises(JobInProgress) as refused:
+        jobs.enqueue(job("job-2"), budgets.get("demo", "P-1001"), None)
+
+    assert refused.value.job_id == first.job_id
+    assert budgets.get("demo", "P-1001").active_job_id == "job-1"
+    with pytest.raises(NotFound):
+        jobs.get("demo", "job-2")
+
+
+def test_of_four_simultaneous_requests_exactly_one_is_queued(stores):
+    budgets, jobs = stores
+    current = budgets.get("demo", "P-1001")
+    outcomes: list[object] = []
+    gate = threading.Barrier(4)
+
+    def request(n: int) -> None:
+        gate.wait()
+        try:
+            outcomes.append(jobs.enqueue(job(f"job-{n}"), current, None))
+        except Exception as error:  # noqa: BLE001 - the test sorts outcomes below
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    queued = [o for o in outcomes if isinstance(o, Job)]
+    assert len(queued) == 1
+    assert budgets.get("demo", "P-1001").active_job_id == queued[0].job_id
+    assert all(isinstance(o, JobInProgress | ConcurrentChange) for o in outcomes if o not in queued)
+
+
+def test_a_locked_budget_refuses_a_reimport_naming_the_project(stores):
+    budgets, jobs = stores
+    locked = budgets.set_locked(budgets.get("demo", "P-1001"), True)
+
+    with pytest.raises(BudgetLocked) as refused:
+        jobs.enqueue(job("job-1"), locked, None)
+
+    assert refused.value.message == (
+        "The budget for Riverside Medical Center is locked. Unlock the budget to re-import."
+    )
+    assert budgets.get("demo", "P-1001").active_job_id is None
+
+
+def test_status_decides_between_import_and_reimport(stores):
+    budgets, jobs = stores
+    fresh = budgets.create_budget(budget("P-1004", BudgetStatus.READY_TO_IMPORT), [])
+    with pytest.raises(NotSynced):
+        jobs.enqueue(job("job-1", "P-1004"), fresh, None)
+    with pytest.raises(AlreadyImported):
+        jobs.enqueue(job("job-2", kind=JobKind.IMPORT), budgets.get("demo", "P-1001"), None)
+    assert jobs.enqueue(job("job-3", "P-1004", kind=JobKind.IMPORT), fresh, None).job_id == "job-3"
+
+
+def test_the_same_idempotency_key_returns_the_same_job(stores):
+    budgets, jobs = stores
+    current = budgets.get("demo", "P-1001")
+    first = jobs.enqueue(job("job-1"), current, "key-A")
+
+    again = jobs.enqueue(job("job-2"), current, "key-A")
+
+    assert again.job_id == first.job_id
+    with pytest.raises(NotFound):
+        jobs.get("demo", "job-2")
+    with pytest.raises(JobInProgress):
+        jobs.enqueue(job("job-3"), current, "key-B")
+
+
+def test_start_progress_and_fail_release_the_budget(stores):
+    budgets, jobs = stores
+    queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    started = jobs.start(queued, NOW)
+    assert (started.status, started.attempts, started.started_at) == (
+        JobStatus.IN_PROGRESS, 1, NOW,
+    )  # fmt: skip
+    jobs.report_progress(started, Progress(phase=Phase.VALIDATING, done=5, total=10))
+    assert jobs.get("demo", "job-1").progress == Progress(phase=Phase.VALIDATING, done=5, total=10)
+
+    errors = [LineError(line=1, field="amount", message="T1 / 01 / L: not a number.")]
+    failed = jobs.fail(started, "The ERP budget was not applied.", errors, NOW)
+
+    assert failed.status is JobStatus.FAILED
+    assert failed.errors == errors
+    assert failed.finished_at == NOW
+    assert budgets.get("demo", "P-1001").active_job_id is None
+    # A finished job is left as it was, and cannot start again.
+    assert jobs.fail(failed, "other", [], NOW + timedelta(hours=1)) == failed
+    with pytest.raises(ConcurrentChange):
+        jobs.start(failed, NOW)
+    jobs.report_progress(failed, Progress(phase=Phase.APPLYING))  # ignored
+    assert jobs.get("demo", "job-1") == failed
+
+
+def test_fail_keeps_the_first_thousand_errors_and_says_how_many_there_were(stores):
+    budgets, jobs = stores
+    queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    errors = [LineError(line=n, field="cost_code", message=f"line {n}") for n in range(1, 1501)]
+
+    failed = jobs.fail(queued, "The ERP budget was not applied.", errors, NOW)
+
+    assert failed.errors == errors[:1000]
+    assert "first 1,000 of 1,500" in failed.message
+
+
+def test_fail_of_a_job_the_budget_no_longer_names_just_finishes_the_job(stores):
+    budgets, jobs = stores
+    stray = job("job-stray")
+    jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    # a job record whose budget does not name it (e.g. released by an earlier fail)
+    jobs.client.put_item(TableName=jobs.table, Item=serialize(to_item(JobItem.from_job(stray))))
+
+    failed = jobs.fail(stray, "Lost.", [], NOW)
+
+    assert failed.status is JobStatus.FAILED
+    assert budgets.get("demo", "P-1001").active_job_id == "job-1"
+
+
+def test_list_is_newest_first_per_company_or_budget_with_cursors(stores):
+    budgets, jobs = stores
+    budgets.create_budget(budget("P-1003"), [])
+    for n in range(5):
+        budget_id = "P-1001" if n % 2 == 0 else "P-1003"
+        queued = jobs.enqueue(job(f"job-{n}", budget_id, minutes=n), budgets.get("demo", budget_id),
+                              None)  # fmt: skip
+        jobs.fail(queued, "done", [], NOW)
+
+    first = jobs.list("demo", None, 2, None)
+    second = jobs.list("demo", None, 2, first.next_cursor)
+    third = jobs.list("demo", None, 2, second.next_cursor)
+    assert [j.job_id for j in first.items + second.items + third.items] == [
+        "job-4", "job-3", "job-2", "job-1", "job-0",
+    ]  # fmt: skip
+    assert [j.job_id for j in jobs.list("demo", "P-1003", 10, None).items] == ["job-3", "job-1"]
+    assert jobs.list("other", None, 10, None).items == []
+    for garbage in ("nonsense", "eyJhIjoxfQ", second.next_cursor[:-3]):
+        with pytest.raises(InvalidRequest):
+            jobs.list("demo", None, 2, garbage)
+    with pytest.raises(InvalidRequest):
+        jobs.list("other", None, 2, first.next_cursor)
+
+
+def test_abandoned_finds_old_queued_jobs_only(stores):
+    budgets, jobs = stores
+    budgets.create_budget(budget("P-1003"), [])
+    jobs.enqueue(job("old", minutes=0), budgets.get("demo", "P-1001"), None)
+    started = jobs.enqueue(job("new", "P-1003", minutes=30), budgets.get("demo", "P-1003"), None)
+    jobs.start(started, NOW)
+
+    assert [j.job_id for j in jobs.abandoned(NOW + timedelta(hours=1))] == ["old"]
+    assert jobs.abandoned(NOW - timedelta(hours=1)) == []
