@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canEditLines, canLock, LOCKED_REASON, rowAction } from "./permissions";
+import { canEditLines, canLock, LOCKED_REASON, rowAction, RUNNING_REASON } from "./permissions";
 import type { ErpBudget } from "./types";
 
 const synced: ErpBudget = {
@@ -21,7 +21,7 @@ describe("row action", () => {
   });
 
   it("offers Import on a budget ready to import", () => {
-    expect(rowAction({ ...synced, status: "ready_to_import", can_reimport: false }, "admin")).toMatchObject({
+    expect(rowAction({ ...synced, status: "ready_to_import", can_reimport: false, can_import: true }, "admin")).toMatchObject({
       label: "Import",
       disabled: false,
     });
@@ -36,8 +36,18 @@ describe("row action", () => {
     });
   });
 
-  it("disables Re-import when the API says it cannot be done", () => {
-    expect(rowAction({ ...synced, can_reimport: false }, "standard")).toMatchObject({ disabled: true });
+  it("disables Re-import while a job holds the budget and says so", () => {
+    expect(rowAction({ ...synced, can_reimport: false, active_job_id: "j-9" }, "standard")).toMatchObject({
+      disabled: true,
+      reason: RUNNING_REASON,
+    });
+  });
+
+  it("disables Import when the API says it cannot be done now", () => {
+    expect(rowAction({ ...synced, status: "ready_to_import", can_import: false }, "standard")).toMatchObject({
+      label: "Import",
+      disabled: true,
+    });
   });
 
   it("offers nothing below ERP standard", () => {

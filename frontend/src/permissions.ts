@@ -9,7 +9,8 @@ export function atLeast(have: Permission | undefined, need: Permission): boolean
 }
 
 export const LOCKED_REASON = "Unlock the budget to re-import";
-export const UNAVAILABLE_REASON = "Re-import is not available for this budget right now";
+export const RUNNING_REASON = "A job for this budget is already running";
+export const UNAVAILABLE_REASON = "Not available for this budget right now";
 
 export type RowAction =
   | { kind: "none" }
@@ -18,14 +19,19 @@ export type RowAction =
 /** The action button a Budgets row offers: none below ERP standard, disabled with a reason when refused. */
 export function rowAction(budget: ErpBudget, erpPermission: Permission | undefined): RowAction {
   if (!atLeast(erpPermission, "standard")) return { kind: "none" };
+  // The list's can_import / can_reimport is the server's word (it knows about running jobs); the
+  // reasons come from the row so the person knows what to do about it.
+  const refusedReason = budget.active_job_id ? RUNNING_REASON : UNAVAILABLE_REASON;
   if (budget.status === "ready_to_import") {
-    return { kind: "import", label: "Import", disabled: false };
+    return budget.can_import === false
+      ? { kind: "import", label: "Import", disabled: true, reason: refusedReason }
+      : { kind: "import", label: "Import", disabled: false };
   }
   if (budget.locked) {
     return { kind: "reimport", label: "Re-import", disabled: true, reason: LOCKED_REASON };
   }
   if (budget.can_reimport === false) {
-    return { kind: "reimport", label: "Re-import", disabled: true, reason: UNAVAILABLE_REASON };
+    return { kind: "reimport", label: "Re-import", disabled: true, reason: refusedReason };
   }
   return { kind: "reimport", label: "Re-import", disabled: false };
 }

@@ -34,6 +34,9 @@ export interface ErpBudget {
   current_procore_total: string;
   last_synced_at: string | null;
   can_reimport?: boolean;
+  can_import?: boolean;
+  active_job_id?: string | null;
+  line_count?: number;
 }
 
 export interface ErpBudgetPage {
