@@ -1,0 +1,232 @@
+"""Properties of the re-import rules that must hold for every budget, checked with hypothesis."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.domain.model import ErpLine, LineItem, LineKind, WbsKey
+from chalicelib.domain.money import InvalidAmount, parse_amount
+from chalicelib.domain.reimport import InvalidErpBudget, budget_total, plan_reimport
+from tests.fixtures.domain import CATALOG, COST_CODES, COST_TYPES
+
+pytestmark = pytest.mark.unit
+
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+CENT = Decimal("0.01")
+
+keys = st.builds(
+    WbsKey,
+    st.sampled_from(["", "T1", "T2"]),
+    st.sampled_from(sorted(COST_CODES)),
+    st.sampled_from(sorted(COST_TYPES)),
+)
+# Up to ±10,000,000,000.00 per line: a dozen lines of one key stay within the largest amount.
+money = st.integers(min_value=-(10**12), max_value=10**12).map(lambda cents: cents * CENT)
+small_money = st.one_of(st.just(Decimal("0.00")), money)
+optional_units = st.one_of(st.none(), st.decimals(min_value=0, max_value=10**6, places=3))
+junk = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.just(Decimal("NaN")),
+    st.just(Decimal("1.005")),
+)
+
+
+def _refused(amount: object) -> bool:
+    try:
+        parse_amount(amount)
+    except InvalidAmount:
+        return True
+    return False
+
+
+invalid_amounts = junk.filter(_refused)
+
+
+@st.composite
+def current_budgets(draw: st.DrawFn) -> list[LineItem]:
+    chosen = draw(st.lists(keys, unique=True, max_size=8))
+    return [
+        LineItem(
+            key=key,
+            description=draw(st.text(max_size=10)),
+            original_budget_amount=draw(small_money),
+            uom=draw(st.one_of(st.none(), st.sampled_from(["HR", "EA", "LS"]))),
+            quantity=draw(optional_units),
+            unit_cost=draw(optional_units),
+            erp_refs=tuple(draw(st.lists(st.text(max_size=4), max_size=2))),
+        )
+        for key in chosen
+    ]
+
+
+@st.composite
+def erp_budgets(draw: st.DrawFn, revenue: bool = True) -> list[ErpLine]:
+    """Valid cost lines (often sharing a key), and revenue lines that may be anything at all."""
+    size = draw(st.integers(min_value=0, max_value=12))
+    lines = []
+    for number in range(1, size + 1):
+        is_revenue = revenue and draw(st.booleans()) and draw(st.booleans())
+        lines.append(
+            ErpLine(
+                line=number,
+                ref=f"ref-{number}",
+                key=draw(keys),
+                kind=LineKind.REVENUE if is_revenue else LineKind.COST,
+                amount=draw(junk if is_revenue else small_money),
+                description=draw(st.text(max_size=10)),
+            )
+        )
+    return lines
+
+
+def erp_sums(erp_lines: list[ErpLine]) -> dict[WbsKey, Decimal]:
+    sums: dict[WbsKey, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for line in erp_lines:
+        if line.kind is LineKind.COST:
+            assert isinstance(line.amount, Decimal)
+            sums[line.key] += line.amount
+    return dict(sums)
+
+
+@PROPERTY_SETTINGS
+@given(current_budgets(), erp_budgets())
+def test_cents_are_never_lost_and_lines_are_summed_per_key(
+    current: list[LineItem], erp_lines: list[ErpLine]
+) -> None:
+    plan = plan_reimport(current, erp_lines, CATALOG)
+    sums = erp_sums(erp_lines)
+    planned = {line.key: line.original_budget_amount for line in plan.lines}
+    for key, amount in planned.items():
+        assert amount == sums.get(key, Decimal("0"))
+    for key, amount in sums.items():
+        if amount != 0:
+            assert planned[key] == amount
+    assert plan.total == budget_total(plan.lines) == sum(sums.values(), Decimal("0"))
+    assert all(amount == amount.quantize(CENT) for amount in planned.values())
+
+
+@PROPERTY_SETTINGS
+@given(current_budgets(), erp_budgets())
+def test_absent_lines_are_zeroed_and_no_line_is_ever_deleted(
+    current: list[LineItem], erp_lines: list[ErpLine]
+) -> None:
+    plan = plan_reimport(current, erp_lines, CATALOG)
+    sums = erp_sums(erp_lines)
+    planned = {line.key: line.original_budget_amount for line in plan.lines}
+    assert {line.key for line in current} <= set(planned)
+    assert set(planned) == {line.key for line in current} | {k for k, v in sums.items() if v != 0}
+    for line in current:
+        if line.key not in sums:
+            assert planned[line.key] == 0
+
+
+@PROPERTY_SETTINGS
+@given(current_budgets(), erp_budgets())
+def test_units_and_descriptions_of_existing_lines_are_never_touched(
+    current: list[LineItem], erp_lines: list[ErpLine]
+) -> None:
+    plan = plan_reimport(current, erp_lines, CATALOG)
+    planned = {line.key: line for line in plan.lines}
+    for line in current:
+        after = planned[line.key]
+        assert (after.description, after.uom, after.quantity, after.unit_cost) == (
+            line.description,
+            line.uom,
+            line.quantity,
+            line.unit_cost,
+        )
+
+
+@PROPERTY_SETTINGS
+@given(current_budgets(), erp_budgets())
+def test_applying_the_same_erp_budget_twice_equals_applying_it_once(
+    current: list[LineItem], erp_lines: list[ErpLine]
+) -> None:
+    once = plan_reimport(current, erp_lines, CATALOG)
+    twice = plan_reimport(once.lines, erp_lines, CATALOG)
+    assert twice.lines == once.lines
+    assert twice.total == once.total
+    assert not twice.changes_anything
+    assert twice.summary.lines_unchanged == len(once.lines)
+
+
+@PROPERTY_SETTINGS
+@given(current_budgets(), erp_budgets())
+def test_the_plan_is_sorted_by_key_with_each_key_once_and_counts_add_up(
+    current: list[LineItem], erp_lines: list[ErpLine]
+) -> None:
+    plan = plan_reimport(current, erp_lines, CATALOG)
+    plan_keys = [line.key for line in plan.lines]
+    assert plan_keys == sorted(set(plan_keys))
+    change_keys = [change.key for change in plan.changes]
+    assert change_keys == sorted(set(change_keys))
+    summary = plan.summary
+    assert summary.changed == len(plan.changes)
+    assert summary.changed + summary.lines_unchanged == len(plan.lines)
+    before = {line.key: line.original_budget_amount for line in current}
+    planned = {line.key: line.original_budget_amount for line in plan.lines}
+    for change in plan.changes:
+        assert change.old_amount == before.get(change.key)
+        assert change.new_amount == planned[change.key]
+        assert change.old_amount != change.new_amount
+
+
+@PROPERTY_SETTINGS
+@given(current_budgets(), erp_budgets(revenue=False), st.lists(junk, min_size=1, max_size=3))
+def test_revenue_lines_whatever_they_hold_change_nothing(
+    current: list[LineItem], cost_lines: list[ErpLine], revenue_amounts: list[object]
+) -> None:
+    revenue = [
+        ErpLine(100 + i, f"rev-{i}", WbsKey("T9", "99-999", "R"), LineKind.REVENUE, amount)
+        for i, amount in enumerate(revenue_amounts)
+    ]
+    assert plan_reimport(current, cost_lines + revenue, CATALOG) == plan_reimport(
+        current, cost_lines, CATALOG
+    )
+
+
+@PROPERTY_SETTINGS
+@given(
+    current_budgets(),
+    erp_budgets(revenue=False),
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=12), invalid_amounts, st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_every_invalid_line_is_reported_and_only_those(
+    current: list[LineItem],
+    cost_lines: list[ErpLine],
+    bad: list[tuple[int, object, bool]],
+) -> None:
+    lines = list(cost_lines)
+    for position, amount, unknown_code in bad:
+        key = WbsKey("T1", "00-000" if unknown_code else "01-100", "L")
+        bad_amount = amount if not unknown_code else Decimal("1.00")
+        lines.insert(min(position, len(lines)), ErpLine(0, "bad", key, LineKind.COST, bad_amount))
+    numbered = [
+        ErpLine(n, line.ref, line.key, line.kind, line.amount, line.description)
+        for n, line in enumerate(lines, start=1)
+    ]
+    bad_numbers = {line.line for line in numbered if line.ref == "bad"}
+    snapshot = [replace(line) for line in current]
+    with pytest.raises(InvalidErpBudget) as failure:
+        plan_reimport(current, numbered, CATALOG)
+    assert {error.line for error in failure.value.errors} == bad_numbers
+    assert current == snapshot
+
+
+@PROPERTY_SETTINGS
+@given(st.text(max_size=12), st.text(max_size=12), st.text(max_size=12))
+def test_every_key_round_trips_through_its_line_item_id(a: str, b: str, c: str) -> None:
+    key = WbsKey(a, b, c)
+    assert WbsKey.from_line_item_id(key.line_item_id) == key
