@@ -76,7 +76,8 @@ class CognitoIdentityProvider:
             answer = client("cognito-idp").initiate_auth(
                 ClientId=self.client_id,
                 AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": email, "PASSWORD": password},
+                # Users are created with lower-case emails, as the directory keeps them.
+                AuthParameters={"USERNAME": email.strip().lower(), "PASSWORD": password},
             )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")

@@ -77,7 +77,10 @@ def request_job(
 def enqueue(
     ports: Ports, budget: Budget, kind: JobKind, requested_by: str, idempotency_key: str | None
 ) -> Job:
-    _check_can_take(budget, kind)
+    if idempotency_key is None:
+        # With a key, a replay must answer the job it created even though that job now holds the
+        # budget; the store checks the key first and then the same refusals, atomically.
+        _check_can_take(budget, kind)
     job = Job(
         job_id=ports.new_id(),
         company_id=budget.company_id,
