@@ -30,7 +30,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
 )
-from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
+from tests.fixtures.aws import aws_env, dynamodb_tables, serialized_dynamodb  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,7 @@ def test_a_second_job_on_the_same_budget_is_refused_with_the_first_jobs_id(store
         jobs.get("demo", "job-2")
 
 
-def test_of_four_simultaneous_requests_exactly_one_is_queued(stores):
+def test_of_four_simultaneous_requests_exactly_one_is_queued(stores, serialized_dynamodb):  # noqa: F811
     budgets, jobs = stores
     current = budgets.get("demo", "P-1001")
     outcomes: list[object] = []
