@@ -1,0 +1,56 @@
+"""The SecretStore port on Secrets Manager: an ERP's credentials as `{"username", "password"}`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.adapters import aws
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.model import ErpCredentials
+
+_MISSING = ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure")
+
+
+class SecretsManagerSecretStore:
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.secretsmanager()
+
+    def erp_credentials(self, secret_id: str) -> ErpCredentials:
+        """Raises ErpRejected when the secret is missing or malformed (a person must fix it),
+        ErpUnavailable when Secrets Manager cannot answer now (the job is retried)."""
+        try:
+            answer = self.client.get_secret_value(SecretId=secret_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise ErpRejected(
+                    "The ERP credentials are missing; an ERP admin must set up the connection."
+                ) from error
+            raise ErpUnavailable("The ERP credentials could not be read right now.") from error
+        except BotoCoreError as error:
+            raise ErpUnavailable("The ERP credentials could not be read right now.") from error
+        try:
+            payload = json.loads(answer.get("SecretString") or "")
+            return ErpCredentials(
+                username=str(payload["username"]), password=str(payload["password"])
+            )
+        except (ValueError, KeyError, TypeError):
+            raise ErpRejected(
+                "The ERP credentials are not valid; an ERP admin must set up the connection again."
+            ) from None
+
+    def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
+        """Seeding (local stack, tests): create or replace the secret."""
+        text = json.dumps({"username": credentials.username, "password": credentials.password})
+        try:
+            self.client.create_secret(Name=secret_id, SecretString=text)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceExistsException":
+                raise
+            self.client.put_secret_value(SecretId=secret_id, SecretString=text)

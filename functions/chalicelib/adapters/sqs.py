@@ -1,0 +1,89 @@
+"""The JobQueue port on SQS, plus the receive/visibility/delete helpers the worker and the local
+poller use, and the queue provisioning of the local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.domain.errors import ServiceUnavailable
+from chalicelib.domain.ports import JobMessage
+
+
+class SqsJobQueue:
+    def __init__(self, client: Any | None = None, queue_url: str | None = None) -> None:
+        self._client = client
+        self._url = queue_url
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.sqs()
+
+    @property
+    def url(self) -> str:
+        """The queue's URL: given, from JOB_QUEUE_URL, or looked up by the default name once."""
+        if self._url is None:
+            self._url = (
+                os.environ.get(resources.JOB_QUEUE.env_var)
+                or self.client.get_queue_url(QueueName=resources.JOB_QUEUE.default_name)["QueueUrl"]
+            )
+        return self._url
+
+    def send(self, message: JobMessage) -> None:
+        try:
+            self.client.send_message(QueueUrl=self.url, MessageBody=message.model_dump_json())
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(
+                "The job queue is not available right now; please try again in a moment."
+            ) from error
+
+    def receive(self, max_messages: int = 10, wait_seconds: int = 0) -> list[dict[str, Any]]:
+        """Raw SQS messages with their attributes (ApproximateReceiveCount...), for the poller."""
+        answer = self.client.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=max(1, min(max_messages, 10)),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return list(answer.get("Messages", []))
+
+    def change_visibility(self, receipt_handle: str, seconds: int) -> None:
+        """Hide a received message for `seconds` more (0 makes it visible again at once)."""
+        self.client.change_message_visibility(
+            QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, seconds)
+        )
+
+    def delete(self, receipt_handle: str) -> None:
+        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
+
+
+def create_queues(
+    client: Any, settings: resources.QueueSettings = resources.JOB_QUEUE
+) -> tuple[str, str]:
+    """Create the job queue and its dead-letter queue as resources.py describes; idempotent.
+
+    Answers (queue URL, dead-letter queue URL).
+    """
+    dlq_url = client.create_queue(
+        QueueName=settings.dlq_default_name,
+        Attributes={"MessageRetentionPeriod": str(settings.dlq_retention_seconds)},
+    )["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    url = client.create_queue(
+        QueueName=settings.default_name,
+        Attributes={
+            "VisibilityTimeout": str(settings.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": settings.max_receive_count}
+            ),
+        },
+    )["QueueUrl"]
+    return url, dlq_url

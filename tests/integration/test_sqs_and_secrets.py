@@ -1,0 +1,54 @@
+"""The SQS job queue and the Secrets Manager secret store on moto."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.adapters.secrets import SecretsManagerSecretStore
+from chalicelib.adapters.sqs import SqsJobQueue, create_queues
+from chalicelib.domain.errors import ErpRejected, ServiceUnavailable
+from chalicelib.domain.model import ErpCredentials
+from chalicelib.domain.ports import JobMessage
+from tests.fixtures.aws import aws_env  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_sent_job_message_is_received_hidden_and_deleted(aws_env):  # noqa: F811
+    url, dlq_url = create_queues(aws.sqs())
+    attributes = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == str(resources.JOB_QUEUE.visibility_timeout_seconds)
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 4
+    queue = SqsJobQueue()  # finds the queue by its default name
+
+    queue.send(JobMessage(job_id="job-1", company_id="demo", budget_id="P-1001"))
+    [received] = queue.receive()
+    assert JobMessage.model_validate_json(received["Body"]).job_id == "job-1"
+    assert queue.receive() == []  # hidden while being worked on
+    queue.change_visibility(received["ReceiptHandle"], 0)
+    [again] = queue.receive()
+    queue.delete(again["ReceiptHandle"])
+    assert queue.receive() == []
+
+
+def test_a_queue_that_cannot_take_the_message_is_a_service_unavailable(aws_env):  # noqa: F811
+    queue = SqsJobQueue(queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/missing")
+    with pytest.raises(ServiceUnavailable):
+        queue.send(JobMessage(job_id="job-1", company_id="demo", budget_id="P-1001"))
+
+
+def test_erp_credentials_are_read_from_the_secret_and_bad_secrets_are_refused(aws_env):  # noqa: F811
+    secrets = SecretsManagerSecretStore()
+    secrets.put_erp_credentials("demo/erp", ErpCredentials("admin", "sandbox"))
+    secrets.put_erp_credentials("demo/erp", ErpCredentials("admin", "changed"))
+    aws.secretsmanager().create_secret(Name="broken", SecretString="not json")
+
+    assert secrets.erp_credentials("demo/erp") == ErpCredentials("admin", "changed")
+    with pytest.raises(ErpRejected):
+        secrets.erp_credentials("missing")
+    with pytest.raises(ErpRejected):
+        secrets.erp_credentials("broken")
