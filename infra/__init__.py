@@ -1,0 +1,1 @@
+"""The AWS deployment of Budget Bridge, as a CDK app (see app.py)."""

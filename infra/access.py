@@ -1,0 +1,76 @@
+"""Least-privilege IAM statements for the Lambda functions: named actions on this stack's ARNs."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+
+# The calls the DynamoDB adapters and Powertools idempotency make (transactions need the per-item
+# actions of their parts, ConditionCheckItem included).
+TABLE_READ = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+)
+TABLE_WRITE = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes")
+# What the event source mapping does with the function's role, plus the worker's retry back-off.
+QUEUE_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+QUEUE_POSTPONE = ("sqs:ChangeMessageVisibility",)
+
+# ERP credentials live in Secrets Manager under this prefix (the company's ERP connection names the
+# secret); the worker may read those secrets and no others.
+ERP_SECRET_PREFIX = "budget-bridge/"
+
+
+def _statement(sid: str, actions: tuple[str, ...], resources: list[str]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(sid=sid, actions=sorted(set(actions)), resources=resources)
+
+
+def table_arns(table: dynamodb.Table) -> list[str]:
+    return [table.table_arn, f"{table.table_arn}/index/*"]
+
+
+def read(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:
+    return _statement(sid, TABLE_READ, [arn for t in tables for arn in table_arns(t)])
+
+
+def read_write(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:
+    return _statement(sid, TABLE_READ + TABLE_WRITE, [a for t in tables for a in table_arns(t)])
+
+
+def idempotency(table: dynamodb.Table) -> iam.PolicyStatement:
+    return _statement("IdempotencyRecords", IDEMPOTENCY, [table.table_arn])
+
+
+def send(queue: sqs.Queue) -> iam.PolicyStatement:
+    return _statement("SendJobs", QUEUE_SEND, [queue.queue_arn])
+
+
+def consume(sid: str, queue: sqs.Queue, *, postpone: bool = False) -> iam.PolicyStatement:
+    return _statement(sid, QUEUE_CONSUME + (QUEUE_POSTPONE if postpone else ()), [queue.queue_arn])
+
+
+def erp_secrets(stack: Stack) -> iam.PolicyStatement:
+    arn = stack.format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=f"{ERP_SECRET_PREFIX}*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    return _statement("ReadErpCredentials", ("secretsmanager:GetSecretValue",), [arn])
+
+
+def write_logs(log_group_arn: str) -> iam.PolicyStatement:
+    actions = ("logs:CreateLogStream", "logs:PutLogEvents")
+    return _statement("WriteOwnLogs", actions, [log_group_arn])
