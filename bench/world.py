@@ -147,16 +147,11 @@ def worker_context() -> Any:
 
 
 def _ports() -> Any:
-    """The app's real ports when every adapter exists; otherwise the real DynamoDB, SQS-free
-    stand-ins only for what the worker never touches on this path."""
-    from chalicelib import wiring
+    """The app's real adapters for every port the worker uses, installed as the wiring's ports.
 
-    with contextlib.suppress(ImportError):
-        return wiring.ports()
-    return _assembled_ports()
-
-
-def _assembled_ports() -> Any:
+    Built here rather than by the wiring so that the bench needs no user pool (the worker signs
+    no one in); a stand-in is used only for an adapter that does not exist yet.
+    """
     from chalicelib import wiring
     from chalicelib.adapters import aws
     from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
@@ -167,19 +162,36 @@ def _assembled_ports() -> Any:
     from chalicelib.domain.model import ErpCredentials
     from chalicelib.services.ports import Ports
 
-    class Secrets:
-        def erp_credentials(self, secret_id: str) -> ErpCredentials:
-            raw = json.loads(aws.secretsmanager().get_secret_value(SecretId=secret_id)["SecretString"])
-            return ErpCredentials(raw["username"], raw["password"])
+    try:
+        from chalicelib.adapters.secrets import SecretsManagerSecretStore
 
-    class Queue:
-        def send(self, message: Any) -> None:
-            aws.sqs().send_message(QueueUrl=settings().job_queue_url, MessageBody=message.model_dump_json())
+        secrets: Any = SecretsManagerSecretStore()
+    except ImportError:
 
+        class Secrets:
+            def erp_credentials(self, secret_id: str) -> ErpCredentials:
+                answer = aws.secretsmanager().get_secret_value(SecretId=secret_id)
+                raw = json.loads(answer["SecretString"])
+                return ErpCredentials(raw["username"], raw["password"])
+
+        secrets = Secrets()
+    try:
+        from chalicelib.adapters.sqs import SqsJobQueue
+
+        queue: Any = SqsJobQueue(queue_url=settings().job_queue_url)
+    except ImportError:
+
+        class Queue:
+            def send(self, message: Any) -> None:
+                aws.sqs().send_message(
+                    QueueUrl=settings().job_queue_url, MessageBody=message.model_dump_json()
+                )
+
+        queue = Queue()
     ports = Ports(
-        budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), queue=Queue(),
-        directory=DynamoDirectory(), secrets=Secrets(), erp_sources=erp_source_for,
-        identity=None,  # type: ignore[arg-type] - the worker never signs anyone in
+        budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), queue=queue,
+        directory=DynamoDirectory(), secrets=secrets, erp_sources=erp_source_for,
+        identity=None,  # type: ignore[arg-type] - the worker signs no one in
     )  # fmt: skip
     wiring.use_ports(ports)
     return ports
