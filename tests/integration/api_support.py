@@ -10,15 +10,32 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from chalicelib.adapters import aws
 from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
+from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
+from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+from chalicelib.adapters.dynamodb.provision import create_tables
 from chalicelib.domain.errors import InvalidCredentials
-from chalicelib.domain.ports import Identity, SessionToken
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    Job,
+    JobKind,
+    LineItem,
+    Permission,
+    WbsKey,
+    utc_now,
+)
+from chalicelib.domain.ports import Identity, JobMessage, SessionToken
+from chalicelib.services.ports import Ports
 
 POOL_ID = "us-east-1_TestPool"
 CLIENT_ID = "test-web-client"
@@ -89,3 +106,140 @@ class TestIdentityProvider:
 
     def bearer(self, email: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.token(email)}"}
+
+
+# ---- a seeded world on moto's DynamoDB ---------------------------------------------------------
+
+LEVELS = ("none", "read_only", "standard", "admin")
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class NotUsedByTheApi:
+    """Stands in for ports the HTTP API never touches (secrets, ERP sources)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the API should not need {name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the API should not build ERP sources")
+
+
+@dataclass
+class RecordingQueue:
+    sent: list[JobMessage] = field(default_factory=list)
+
+    def send(self, message: JobMessage) -> None:
+        self.sent.append(message)
+
+
+@dataclass
+class World:
+    """Two companies, their budgets, a job each, and members at every permission level."""
+
+    ports: Ports
+    identity: TestIdentityProvider
+    queue: RecordingQueue
+    budgets: DynamoBudgetStore
+    jobs: DynamoJobStore
+    ids: dict[str, str]  # what each path parameter is filled with in company `demo`
+    other_ids: dict[str, str]  # the same for company `other`
+
+    def headers(self, email: str, **extra: str) -> dict[str, str]:
+        return {**self.identity.bearer(email), **JSON_HEADERS, **extra}
+
+
+def erp_user(level: str) -> str:
+    """A demo member with this ERP permission and Budget admin."""
+    return f"erp-{level}@demo.test"
+
+
+def budget_user(level: str) -> str:
+    """A demo member with this Budget permission and ERP admin."""
+    return f"budget-{level}@demo.test"
+
+
+def line(sub_job: str, code: str, kind: str, amount: str, **extra: Any) -> LineItem:
+    return LineItem(WbsKey(sub_job, code, kind), f"{code} {kind}", Decimal(amount), **extra)
+
+
+def _budget(company: str, number: str, status: BudgetStatus, **extra: Any) -> Budget:
+    return Budget(
+        company_id=company,
+        budget_id=f"b-{number}",
+        project_id=f"p-{number}",
+        project_name=f"Project {number} of {company}",
+        erp_job_id=f"P-{number}",
+        erp_system="acumatica",
+        status=status,
+        **extra,
+    )
+
+
+def build_world() -> World:
+    """Seed moto's DynamoDB (call inside `mock_aws`) and serve it through the API's ports."""
+    aws.reset_clients()
+    create_tables(aws.dynamodb())
+    directory = DynamoDirectory()
+    budgets = DynamoBudgetStore()
+    jobs = DynamoJobStore()
+    identity = TestIdentityProvider()
+    directory.put_company("demo", "Demo Construction Co.")
+    directory.put_company("other", "Other Builders")
+    for level in LEVELS:
+        directory.put_member("demo", erp_user(level), Permission.parse(level), Permission.ADMIN)
+        directory.put_member("demo", budget_user(level), Permission.ADMIN, Permission.parse(level))
+    directory.put_member("other", "admin@other.test", Permission.ADMIN, Permission.ADMIN)
+    lines = [
+        line("01", "03-300", "M", "1250.00", uom="CY", quantity=Decimal("10")),
+        line("01", "03-300", "L", "800.00"),
+        line("02", "05-100", "S", "0.00"),
+    ]
+    synced = BudgetStatus.SYNCED
+    budgets.create_budget(_budget("demo", "1001", synced, last_synced_at=utc_now()), lines)
+    budgets.create_budget(_budget("demo", "1002", synced, locked=True), lines)
+    budgets.create_budget(_budget("demo", "1004", BudgetStatus.READY_TO_IMPORT), [])
+    budgets.create_budget(_budget("other", "2001", synced), lines)
+    jobs_seen = {}
+    for company, budget_id in (("demo", "b-1003"), ("other", "b-2002")):
+        budget = budgets.create_budget(_budget(company, budget_id[2:], synced), lines)
+        job = Job(
+            job_id=f"job-{budget_id}",
+            company_id=company,
+            budget_id=budget.budget_id,
+            kind=JobKind.REIMPORT,
+            requested_by="schedule",
+            requested_at=utc_now(),
+        )
+        jobs_seen[company] = jobs.enqueue(job, budget, None).job_id
+    queue = RecordingQueue()
+    ports = Ports(
+        budgets=budgets,
+        jobs=jobs,
+        queue=queue,
+        directory=directory,
+        secrets=NotUsedByTheApi(),  # type: ignore[arg-type]
+        erp_sources=NotUsedByTheApi(),  # type: ignore[arg-type]
+        identity=identity,
+    )
+    line_id = lines[0].line_item_id
+    return World(
+        ports=ports,
+        identity=identity,
+        queue=queue,
+        budgets=budgets,
+        jobs=jobs,
+        ids={
+            "company_id": "demo",
+            "budget_id": "b-1001",
+            "project_id": "p-1001",
+            "job_id": jobs_seen["demo"],
+            "line_item_id": line_id,
+        },
+        other_ids={
+            "company_id": "other",
+            "budget_id": "b-2001",
+            "project_id": "p-2001",
+            "job_id": jobs_seen["other"],
+            "line_item_id": line_id,
+        },
+    )

@@ -1,0 +1,239 @@
+"""Every route, table-driven: sign-in required, permissions per tool (§2), and tenancy (404s).
+
+The rows are checked against `app.routes`, so a route added without a row here fails the suite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from app import app
+from chalicelib import wiring
+from chalicelib.domain.model import Permission
+from tests.integration.api_support import (
+    LEVELS,
+    TokenIssuer,
+    World,
+    budget_user,
+    build_world,
+    erp_user,
+)
+
+pytestmark = pytest.mark.integration
+
+PREFIX = "/api/v1"
+PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/session")}
+ERP, BUDGET = "erp", "budget"
+C = "/companies/{company_id}"
+PB = C + "/projects/{project_id}/budget"
+
+
+@dataclass(frozen=True)
+class Rule:
+    tool: str | None  # None: any signed-in user
+    at_least: str = "read_only"
+    body: dict[str, Any] | None = None
+    ids: dict[str, str] = field(default_factory=dict)  # path parameters other than the defaults
+
+
+ROWS: dict[tuple[str, str], Rule] = {
+    ("GET", "/me"): Rule(None),
+    ("GET", C + "/erp/budgets"): Rule(ERP),
+    ("POST", C + "/erp/budgets/{budget_id}/import"): Rule(
+        ERP, "standard", ids={"budget_id": "b-1004"}
+    ),
+    ("POST", C + "/erp/budgets/{budget_id}/reimport"): Rule(ERP, "standard"),
+    ("GET", C + "/erp/jobs"): Rule(ERP),
+    ("GET", C + "/erp/jobs/{job_id}"): Rule(ERP),
+    ("GET", C + "/erp/jobs/{job_id}/changes"): Rule(ERP),
+    ("GET", C + "/erp/settings"): Rule(ERP),
+    ("PUT", C + "/erp/settings"): Rule(
+        ERP, "admin", body={"auto_reimport": {"enabled": True, "every_hours": 12}}
+    ),
+    ("GET", PB): Rule(BUDGET),
+    ("PATCH", PB + "/line_items/{line_item_id}"): Rule(
+        BUDGET, "standard", body={"description": "Formwork, edited"}
+    ),
+    ("POST", PB + "/lock"): Rule(BUDGET, "admin"),
+    ("DELETE", PB + "/lock"): Rule(BUDGET, "admin"),
+}
+PROTECTED = sorted(ROWS)
+
+
+def _route_id(route: tuple[str, str]) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield build_world()
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    wiring.use_ports(world.ports)
+    with Client(app) as test_client:
+        yield test_client
+
+
+def call(
+    client: Client,
+    route: tuple[str, str],
+    ids: dict[str, str],
+    headers: dict[str, str],
+) -> Any:
+    method, template = route
+    rule = ROWS[route]
+    path = PREFIX + template.format(
+        **{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids
+    )
+    body = json.dumps(rule.body) if rule.body is not None else None
+    return client.http.request(method, path, headers=headers, body=body or b"")
+
+
+def error_of(answer: Any) -> dict[str, Any]:
+    body = json.loads(answer.body)
+    assert set(body) == {"error"}, f"an error answer carries only the error: {body}"
+    return body["error"]
+
+
+def test_every_route_of_the_app_has_a_row_in_this_table() -> None:
+    served = {
+        (method, path.removeprefix(PREFIX))
+        for path, methods in app.routes.items()
+        for method in methods
+    }
+
+    assert served - PUBLIC == set(ROWS), "add a row to ROWS for each new route"
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=_route_id)
+def test_a_request_without_a_token_is_refused(client: Client, world: World, route: Any) -> None:
+    for headers in ({}, {"Authorization": "Basic YWRtaW46c2VjcmV0"}, {"Authorization": "Bearer"}):
+        answer = call(client, route, world.ids, headers)
+
+        assert answer.status_code == 401
+        assert error_of(answer)["code"] == "unauthorized"
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=_route_id)
+def test_a_forged_token_is_refused(client: Client, world: World, route: Any) -> None:
+    forger = TokenIssuer(kid=world.identity.issuer.kid)  # same key id, another private key
+    headers = {"Authorization": f"Bearer {forger.token(erp_user('admin'))}"}
+
+    answer = call(client, route, world.ids, headers)
+
+    assert answer.status_code == 401
+    assert error_of(answer)["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=_route_id)
+def test_an_expired_token_is_refused(client: Client, world: World, route: Any) -> None:
+    token = world.identity.issuer.token(erp_user("admin"), expires_in=-600)
+
+    answer = call(client, route, world.ids, {"Authorization": f"Bearer {token}"})
+
+    assert answer.status_code == 401
+    assert "sign in again" in error_of(answer)["message"]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("route", PROTECTED, ids=_route_id)
+def test_each_permission_level_gets_what_its_tool_allows(
+    client: Client, world: World, route: Any, level: str
+) -> None:
+    rule = ROWS[route]
+    user = budget_user(level) if rule.tool == BUDGET else erp_user(level)
+    allowed = rule.tool is None or Permission.parse(level) >= Permission.parse(rule.at_least)
+
+    answer = call(client, route, world.ids, world.headers(user))
+
+    if allowed:
+        # 409 is a permitted caller meeting the budget's state (locked, job running), not a refusal.
+        assert 200 <= answer.status_code < 300 or answer.status_code == 409, answer.body
+    else:
+        assert answer.status_code == 403, answer.body
+        error = error_of(answer)
+        assert error["code"] == "forbidden"
+        assert rule.at_least.replace("_", "-") in error["message"]
+
+
+@pytest.mark.parametrize("route", [r for r in PROTECTED if ROWS[r].tool], ids=_route_id)
+def test_a_company_the_caller_is_not_in_does_not_exist_for_them(
+    client: Client, world: World, route: Any
+) -> None:
+    answer = call(client, route, world.other_ids, world.headers(erp_user("admin")))
+
+    assert answer.status_code == 404
+    assert error_of(answer)["code"] == "not_found"
+    assert b"Other Builders" not in answer.body and b"2001" not in answer.body
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        r
+        for r in PROTECTED
+        if ROWS[r].tool and set(r[1].split("/")) & {"{budget_id}", "{job_id}", "{project_id}"}
+    ],
+    ids=_route_id,
+)
+def test_another_company_s_ids_under_the_caller_s_company_are_not_found(
+    client: Client, world: World, route: Any
+) -> None:
+    mixed = {**world.other_ids, "company_id": "demo"}
+    method, template = route
+    path = PREFIX + template.format(**mixed)
+    body = json.dumps(ROWS[route].body) if ROWS[route].body else b""
+
+    answer = client.http.request(method, path, headers=world.headers(erp_user("admin")), body=body)
+
+    assert answer.status_code == 404
+    assert b"2001" not in answer.body and b"2002" not in answer.body
+    assert world.budgets.get("other", "b-2001").locked is False
+
+
+def test_lists_of_the_caller_s_company_hold_nothing_of_another_company(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(erp_user("admin"))
+
+    budgets = client.http.get(f"{PREFIX}/companies/demo/erp/budgets", headers=headers)
+    jobs = client.http.get(f"{PREFIX}/companies/demo/erp/jobs", headers=headers)
+    by_budget = client.http.get(
+        f"{PREFIX}/companies/demo/erp/jobs?budget_id=b-2002", headers=headers
+    )
+
+    assert {b["budget_id"] for b in json.loads(budgets.body)["budgets"]} >= {"b-1001", "b-1004"}
+    for answer in (budgets, jobs, by_budget):
+        assert answer.status_code == 200
+        assert b"2001" not in answer.body and b"2002" not in answer.body
+    assert json.loads(by_budget.body)["jobs"] == []
+
+
+def test_me_lists_only_the_caller_s_companies_with_their_permissions(
+    client: Client, world: World
+) -> None:
+    answer = client.http.get(f"{PREFIX}/me", headers=world.headers(budget_user("read_only")))
+
+    assert json.loads(answer.body) == {
+        "email": budget_user("read_only"),
+        "companies": [
+            {
+                "company_id": "demo",
+                "name": "Demo Construction Co.",
+                "erp_permission": "admin",
+                "budget_permission": "read_only",
+            }
+        ],
+    }
