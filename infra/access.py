@@ -30,7 +30,7 @@ QUEUE_POSTPONE = ("sqs:ChangeMessageVisibility",)
 
 # ERP credentials live in Secrets Manager under this prefix (the company's ERP connection names the
 # secret); the worker may read those secrets and no others.
-ERP_SECRET_PREFIX = "budget-bridge/"
+ERP_SECRET_PREFIX = "budget-bridge/erp/"
 
 
 def _statement(sid: str, actions: tuple[str, ...], resources: list[str]) -> iam.PolicyStatement:
