@@ -140,12 +140,17 @@ class QueuePoller:
         context = self._function.new_context()
         try:
             result = self._handler(event, context)
-        except Exception:
-            log.exception(
-                "%s raised: the whole batch of %d returns after its visibility timeout",
+        except Exception as error:
+            # Powertools raises when every record of a batch failed: routine for a one-record
+            # batch whose ERP is down, so one line, not a traceback (the handler logged why).
+            log.warning(
+                "%s failed the whole batch of %d (%s: %s); it returns after its visibility timeout",
                 self._function.name,
                 len(messages),
+                type(error).__name__,
+                str(error).splitlines()[0] if str(error) else "",
             )
+            log.debug("the batch's failure", exc_info=True)
             return len(messages)
         keep = failed_ids(result, batch_ids)
         done = [m for m in messages if m["MessageId"] not in keep]

@@ -7,7 +7,8 @@ from local pollers, and fires the schedule from a local timer. The handlers are 
 called as Lambda calls them. Ctrl-C (or SIGTERM) stops everything and exits 0.
 
     python -m devstack.stack    # PORT=8000 AWS_PORT=5000 ERP_SANDBOX_PORT=8001 (0: any free port),
-                                # SCHEDULE_INTERVAL_SECONDS=60, FRONTEND_DIST=frontend/dist
+                                # SCHEDULE_INTERVAL_SECONDS=60, FRONTEND_DIST=frontend/dist,
+                                # POWERTOOLS_METRICS_DISABLED=false to see the metrics (EMF)
 
 From Python: `with LocalStack(port=0, aws_port=0, erp_port=0) as stack: stack.api_url`.
 """
@@ -99,6 +100,7 @@ class LocalStack:
         host, port = moto.get_host_and_port()
         self.aws_url = f"http://{host}:{port}"
         self._set_env(self._aws_environment())
+        self._quiet_metrics()
 
         import boto3
 
@@ -189,6 +191,11 @@ class LocalStack:
             # As `chalice local` does: the app can tell it is not in Lambda (Tracer stays off).
             "AWS_CHALICE_CLI_MODE": "true",
         }
+
+    def _quiet_metrics(self) -> None:
+        """Metrics go to stdout as CloudWatch EMF lines: noise in a terminal, unless asked for."""
+        if "POWERTOOLS_METRICS_DISABLED" not in os.environ:
+            self._set_env({"POWERTOOLS_METRICS_DISABLED": "true"})
 
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():
