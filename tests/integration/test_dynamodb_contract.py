@@ -1,0 +1,23 @@
+"""The storage contract of tests/unit/test_memory_stores.py, run on the DynamoDB stores (moto)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
+from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
+from tests.unit.test_memory_stores import StoreContract
+
+pytestmark = pytest.mark.integration
+
+
+class TestDynamoStores(StoreContract):
+    @pytest.fixture
+    def stores(self, dynamodb_tables):  # noqa: F811
+        return SimpleNamespace(
+            budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), directory=DynamoDirectory()
+        )

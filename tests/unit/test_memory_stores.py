@@ -1,0 +1,204 @@
+"""The storage ports' behaviour, written once (`StoreContract`) and run on the in-memory stores here
+and on the DynamoDB stores in tests/integration/test_dynamodb_contract.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryStores
+from chalicelib.domain.errors import (
+    BudgetLocked,
+    ConcurrentChange,
+    InvalidRequest,
+    JobInProgress,
+    NotFound,
+)
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ChangeKind,
+    ChangeRecord,
+    CostCatalog,
+    Job,
+    JobKind,
+    JobStatus,
+    LineError,
+    LineItem,
+    Permission,
+    Summary,
+    WbsKey,
+)
+from chalicelib.domain.ports import JobMessage, LineEdit
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
+
+
+def lines(count: int, amount: str = "10.00") -> list[LineItem]:
+    return [
+        LineItem(WbsKey(f"T{i % 3}", f"{i:04d}", "L"), f"Line {i}", Decimal(amount) + i)
+        for i in sorted(range(count), key=lambda i: (f"T{i % 3}", f"{i:04d}"))
+    ]
+
+
+def budget(budget_id: str = "P-1001", name: str = "Riverside Medical Center") -> Budget:
+    return Budget(
+        company_id="demo", budget_id=budget_id, project_id=budget_id, project_name=name,
+        erp_job_id=budget_id, erp_system="acumatica", status=BudgetStatus.SYNCED,
+    )  # fmt: skip
+
+
+def job(job_id: str, budget_id: str = "P-1001", minutes: int = 0) -> Job:
+    return Job(
+        job_id=job_id, company_id="demo", budget_id=budget_id, kind=JobKind.REIMPORT,
+        requested_by="standard@demo.test", requested_at=NOW + timedelta(minutes=minutes),
+    )  # fmt: skip
+
+
+class StoreContract:
+    """Behaviour every BudgetStore/JobStore/Directory implementation must show.
+
+    Subclasses provide a `stores` fixture with `.budgets`, `.jobs` and `.directory`.
+    """
+
+    def _running(self, stores, current: Budget, job_id: str = "job-1") -> tuple[Budget, Job]:
+        queued = stores.jobs.enqueue(job(job_id, current.budget_id), current, None)
+        started = stores.jobs.start(queued, NOW)
+        return stores.budgets.get("demo", current.budget_id), started
+
+    def _commit(self, stores, current: Budget, running: Job, new: list[LineItem]) -> Job:
+        changes = [
+            ChangeRecord(
+                new[0].line_item_id,
+                new[0].key,
+                ChangeKind.UPDATED,
+                Decimal("1.00"),
+                new[0].original_budget_amount,
+            )  # fmt: skip
+        ]
+        return stores.budgets.commit(
+            current, new, sum(x.original_budget_amount for x in new), running,
+            Summary(lines_updated=1), changes, "Successfully Re-imported to Budget Bridge", NOW,
+        )  # fmt: skip
+
+    def test_a_commit_is_seen_whole_and_the_previous_version_stays_readable(self, stores):
+        before = stores.budgets.create_budget(budget(), lines(12))
+        current, running = self._running(stores, before)
+
+        done = self._commit(stores, current, running, lines(12, "20.00"))
+
+        after = stores.budgets.get("demo", "P-1001")
+        assert (after.version, after.active_job_id) == (before.version + 1, None)
+        assert after.total == sum(x.original_budget_amount for x in lines(12, "20.00"))
+        assert stores.budgets.read_lines(after) == lines(12, "20.00")
+        assert stores.budgets.read_lines(before) == lines(12)
+        assert stores.budgets.read_page(after, 10, 5) == lines(12, "20.00")[10:]
+        assert done.status is JobStatus.SUCCEEDED
+        assert stores.jobs.get("demo", "job-1").change_count == 1
+        assert len(stores.jobs.changes(done, 0, 100)) == 1
+
+    def test_a_stale_or_locked_commit_changes_nothing(self, stores):
+        created = stores.budgets.create_budget(budget(), lines(5))
+        current, running = self._running(stores, created)
+        stale = current.model_copy(update={"version": current.version + 5})
+        with pytest.raises(ConcurrentChange):
+            self._commit(stores, stale, running, lines(5, "1.00"))
+        stores.budgets.set_locked(current, True)
+        with pytest.raises(BudgetLocked):
+            self._commit(stores, current, running, lines(5, "1.00"))
+        assert stores.budgets.read_lines(stores.budgets.get("demo", "P-1001")) == lines(5)
+        assert stores.jobs.get("demo", "job-1").status is JobStatus.IN_PROGRESS
+
+    def test_one_active_job_per_budget_and_idempotency_keys(self, stores):
+        current = stores.budgets.create_budget(budget(), [])
+        first = stores.jobs.enqueue(job("job-1"), current, "key-1")
+        with pytest.raises(JobInProgress) as refused:
+            stores.jobs.enqueue(job("job-2"), current, None)
+        assert refused.value.job_id == "job-1"
+        assert stores.jobs.enqueue(job("job-3"), current, "key-1").job_id == first.job_id
+        stores.jobs.fail(first, "Stopped.", [LineError(line=1, field="x", message="m")], NOW)
+        assert stores.budgets.get("demo", "P-1001").active_job_id is None
+        locked = stores.budgets.set_locked(current, True)
+        with pytest.raises(BudgetLocked, match="Riverside Medical Center is locked"):
+            stores.jobs.enqueue(job("job-4"), locked, None)
+
+    def test_edit_line_bumps_the_version_and_refuses_unknown_lines(self, stores):
+        created = stores.budgets.create_budget(budget(), lines(6))
+        target = lines(6)[2]
+        edited = stores.budgets.edit_line(
+            created, target.line_item_id, LineEdit(original_budget_amount=Decimal("3.50"))
+        )
+        after = stores.budgets.get("demo", "P-1001")
+        assert after.version == created.version + 1
+        assert stores.budgets.read_lines(after)[2] == edited
+        assert stores.budgets.read_lines(after)[3:] == lines(6)[3:]
+        for bad in ("garbage", WbsKey("X", "Y", "Z").line_item_id):
+            with pytest.raises(NotFound):
+                stores.budgets.edit_line(after, bad, LineEdit(description="x"))
+        with pytest.raises(InvalidRequest):
+            stores.budgets.edit_line(
+                after, target.line_item_id, LineEdit(original_budget_amount=Decimal("0.001"))
+            )
+
+    def test_jobs_list_newest_first_and_refuse_foreign_cursors(self, stores):
+        for n in range(3):
+            current = stores.budgets.create_budget(budget(f"P-{n}"), [])
+            stores.jobs.enqueue(job(f"job-{n}", f"P-{n}", minutes=n), current, None)
+        first = stores.jobs.list("demo", None, 2, None)
+        rest = stores.jobs.list("demo", None, 2, first.next_cursor)
+        assert [j.job_id for j in first.items + rest.items] == ["job-2", "job-1", "job-0"]
+        assert [j.job_id for j in stores.jobs.list("demo", "P-1", 5, None).items] == ["job-1"]
+        cutoff = NOW + timedelta(minutes=1, seconds=30)
+        assert [j.job_id for j in stores.jobs.abandoned(cutoff)] == ["job-0", "job-1"]
+        with pytest.raises(InvalidRequest):
+            stores.jobs.list("demo", None, 2, "garbage")
+
+    def test_budgets_list_by_project_name(self, stores):
+        for budget_id, name in (("P-1", "beta"), ("P-2", "Alpha"), ("P-3", "gamma")):
+            stores.budgets.create_budget(budget(budget_id, name), [])
+        first = stores.budgets.list("demo", BudgetStatus.SYNCED, 2, None)
+        rest = stores.budgets.list("demo", None, 2, first.next_cursor)
+        assert [b.project_name for b in first.items + rest.items] == ["Alpha", "beta", "gamma"]
+        assert stores.budgets.list("other", None, 5, None).items == []
+
+    def test_directory_memberships_and_catalog(self, stores):
+        stores.directory.put_company("demo", "Demo Construction Co.")
+        stores.directory.put_member("demo", "Admin@demo.test", Permission.ADMIN, Permission.ADMIN)
+        stores.directory.put_cost_catalog("demo", CostCatalog(frozenset({"01"}), frozenset({"L"})))
+        [member] = stores.directory.memberships("admin@demo.test")
+        assert (member.company_name, member.erp_permission) == (
+            "Demo Construction Co.", Permission.ADMIN,
+        )  # fmt: skip
+        assert stores.directory.membership("other", "admin@demo.test") is None
+        assert stores.directory.cost_catalog("demo").cost_codes == {"01"}
+
+
+class TestMemoryStores(StoreContract):
+    @pytest.fixture
+    def stores(self) -> MemoryStores:
+        return MemoryStores()
+
+
+def test_the_memory_queue_collects_messages_and_can_refuse_them():
+    stores = MemoryStores()
+    message = JobMessage(job_id="job-1", company_id="demo", budget_id="P-1001")
+    stores.queue.send(message)
+    assert stores.queue.drain() == [message]
+    stores.queue.available = False
+    with pytest.raises(Exception, match="not available"):
+        stores.queue.send(message)
+
+
+def test_idempotency_keys_expire_after_a_day():
+    clock = [1_000_000.0]
+    stores = MemoryStores()
+    stores.db.clock = lambda: clock[0]
+    current = stores.budgets.create_budget(budget(), [])
+    first = stores.jobs.enqueue(job("job-1"), current, "key")
+    stores.jobs.fail(first, "Stopped.", [], NOW)
+    clock[0] += 24 * 3600 + 1
+    assert stores.jobs.enqueue(job("job-2"), current, "key").job_id == "job-2"
