@@ -23,7 +23,8 @@ from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.adapters.dynamodb.provision import create_tables
-from chalicelib.domain.errors import InvalidCredentials
+from chalicelib.adapters.memory import MemoryStores
+from chalicelib.domain.errors import InvalidCredentials, ServiceUnavailable
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -34,7 +35,7 @@ from chalicelib.domain.model import (
     WbsKey,
     utc_now,
 )
-from chalicelib.domain.ports import Identity, JobMessage, SessionToken
+from chalicelib.domain.ports import BudgetStore, Identity, JobMessage, JobStore, SessionToken
 from chalicelib.services.ports import Ports
 
 POOL_ID = "us-east-1_TestPool"
@@ -127,8 +128,11 @@ class NotUsedByTheApi:
 @dataclass
 class RecordingQueue:
     sent: list[JobMessage] = field(default_factory=list)
+    available: bool = True
 
     def send(self, message: JobMessage) -> None:
+        if not self.available:
+            raise ServiceUnavailable("The job queue is not available right now.")
         self.sent.append(message)
 
 
@@ -139,8 +143,8 @@ class World:
     ports: Ports
     identity: TestIdentityProvider
     queue: RecordingQueue
-    budgets: DynamoBudgetStore
-    jobs: DynamoJobStore
+    budgets: BudgetStore
+    jobs: JobStore
     ids: dict[str, str]  # what each path parameter is filled with in company `demo`
     other_ids: dict[str, str]  # the same for company `other`
 
@@ -175,13 +179,22 @@ def _budget(company: str, number: str, status: BudgetStatus, **extra: Any) -> Bu
     )
 
 
-def build_world() -> World:
-    """Seed moto's DynamoDB (call inside `mock_aws`) and serve it through the API's ports."""
-    aws.reset_clients()
-    create_tables(aws.dynamodb())
-    directory = DynamoDirectory()
-    budgets = DynamoBudgetStore()
-    jobs = DynamoJobStore()
+def build_world(backend: str = "memory") -> World:
+    """Seed the stores and serve them through the API's ports.
+
+    `backend` is "memory" (the in-memory twins) or "dynamodb" (the real adapters on moto: call
+    inside `mock_aws`).
+    """
+    directory: Any
+    budgets: Any
+    jobs: Any
+    if backend == "dynamodb":
+        aws.reset_clients()
+        create_tables(aws.dynamodb())
+        directory, budgets, jobs = DynamoDirectory(), DynamoBudgetStore(), DynamoJobStore()
+    else:
+        stores = MemoryStores()
+        directory, budgets, jobs = stores.directory, stores.budgets, stores.jobs
     identity = TestIdentityProvider()
     directory.put_company("demo", "Demo Construction Co.")
     directory.put_company("other", "Other Builders")

@@ -71,11 +71,12 @@ def _route_id(route: tuple[str, str]) -> str:
     return f"{route[0]} {route[1]}"
 
 
-@pytest.fixture(scope="module")
-def world() -> Iterator[World]:
+@pytest.fixture(scope="module", params=["memory", "dynamodb"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    """Each check runs against the in-memory stores and the DynamoDB adapters on moto."""
     with pytest.MonkeyPatch.context() as env, mock_aws():
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world()
+        yield build_world(request.param)
 
 
 @pytest.fixture

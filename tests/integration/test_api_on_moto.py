@@ -1,4 +1,4 @@
-"""The API against moto: real Cognito sign-in and tokens, the real DynamoDB budget and job stores."""
+"""The API against moto: real Cognito sign-in and tokens, the real DynamoDB stores."""
 
 from __future__ import annotations
 
