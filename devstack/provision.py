@@ -8,12 +8,14 @@ local stack and `infra/` describe the same account.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import resources
 from chalicelib.adapters.dynamodb.provision import create_tables
+from chalicelib.adapters.secrets import SecretsManagerSecretStore
+from chalicelib.adapters.sqs import create_queues as create_job_queues
+from chalicelib.domain.model import ErpCredentials
 
 # Cognito's password policy for the demo users (and any user): the demo password satisfies it.
 PASSWORD_POLICY = {
@@ -92,23 +94,12 @@ def provision(session: Any) -> Provisioned:
 
 
 def create_queues(sqs: Any) -> tuple[str, str, str, str]:
-    """The job queue and its dead-letter queue; answers (url, arn, dlq url, dlq arn)."""
-    settings = resources.JOB_QUEUE
-    dlq_url = sqs.create_queue(
-        QueueName=settings.dlq_default_name,
-        Attributes={"MessageRetentionPeriod": str(settings.dlq_retention_seconds)},
-    )["QueueUrl"]
-    dlq_arn = _queue_arn(sqs, dlq_url)
-    queue_url = sqs.create_queue(
-        QueueName=settings.default_name,
-        Attributes={
-            "VisibilityTimeout": str(settings.visibility_timeout_seconds),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(settings.max_receive_count)}
-            ),
-        },
-    )["QueueUrl"]
-    return queue_url, _queue_arn(sqs, queue_url), dlq_url, dlq_arn
+    """The job queue and its dead-letter queue (the SQS adapter's own helper, from resources.py).
+
+    Answers (url, arn, dlq url, dlq arn).
+    """
+    queue_url, dlq_url = create_job_queues(sqs)
+    return queue_url, _queue_arn(sqs, queue_url), dlq_url, _queue_arn(sqs, dlq_url)
 
 
 def _queue_arn(sqs: Any, url: str) -> str:
@@ -170,9 +161,5 @@ def create_schedule(events: Any, region: str, account_id: str) -> str:
 def put_erp_secret(secrets: Any, company_id: str, username: str, password: str) -> str:
     """Store (or replace) a company's ERP credentials; answers the secret's id (its name)."""
     name = f"{SECRET_PREFIX}{company_id}"
-    value = json.dumps({"username": username, "password": password})
-    try:
-        secrets.create_secret(Name=name, SecretString=value)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.put_secret_value(SecretId=name, SecretString=value)
+    SecretsManagerSecretStore(secrets).put_erp_credentials(name, ErpCredentials(username, password))
     return name
