@@ -7,6 +7,7 @@ The stores share one `MemoryDatabase`, guarded by one lock, so cross-store atomi
 from __future__ import annotations
 
 import bisect
+import builtins
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -50,7 +51,7 @@ from chalicelib.domain.ports import JobMessage, LineEdit, Page
 @dataclass
 class _StoredBudget:
     header: Budget
-    lines: list[LineItem]
+    lines: builtins.list[LineItem]
     previous: tuple[int, list[LineItem]] | None = None  # the version before the last commit
 
 
@@ -70,7 +71,7 @@ class MemoryDatabase:
     members: dict[tuple[str, str], tuple[Permission, Permission]] = field(default_factory=dict)
     catalogs: dict[str, CostCatalog] = field(default_factory=dict)
     settings: dict[str, ErpSettings] = field(default_factory=dict)
-    messages: list[JobMessage] = field(default_factory=list)
+    messages: builtins.list[JobMessage] = field(default_factory=list)
     secrets: dict[str, ErpCredentials] = field(default_factory=dict)
 
 
@@ -120,7 +121,7 @@ class MemoryBudgetStore:
             [b for _, b in page], encode_cursor({"after": page[-1][0]}) if more and page else None
         )
 
-    def _lines_of(self, budget: Budget) -> list[LineItem]:
+    def _lines_of(self, budget: Budget) -> builtins.list[LineItem]:
         stored = self._stored(budget.company_id, budget.budget_id)
         if stored.previous is not None and budget.version == stored.previous[0]:
             return stored.previous[1]
@@ -129,11 +130,11 @@ class MemoryBudgetStore:
             raise _moved()
         return stored.lines
 
-    def read_lines(self, budget: Budget) -> list[LineItem]:
+    def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         with self.db.lock:
             return [_line_copy(line) for line in self._lines_of(budget)]
 
-    def read_page(self, budget: Budget, offset: int, limit: int) -> list[LineItem]:
+    def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
         if offset < 0 or limit <= 0:
             return []
         with self.db.lock:
@@ -350,7 +351,7 @@ class MemoryJobStore:
                 stored.header = stored.header.model_copy(update={"active_job_id": None})
             return failed.model_copy(deep=True)
 
-    def changes(self, job: Job, offset: int, limit: int) -> list[ChangeRecord]:
+    def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]:
         if offset < 0 or limit <= 0:
             return []
         with self.db.lock:
@@ -358,7 +359,7 @@ class MemoryJobStore:
                 self.db.changes.get((job.company_id, job.job_id), [])[offset : offset + limit]
             )
 
-    def abandoned(self, older_than: datetime) -> list[Job]:
+    def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         with self.db.lock:
             return sorted(
                 (
@@ -374,7 +375,7 @@ class MemoryDirectory:
     def __init__(self, db: MemoryDatabase) -> None:
         self.db = db
 
-    def memberships(self, email: str) -> list[Membership]:
+    def memberships(self, email: str) -> builtins.list[Membership]:
         with self.db.lock:
             found = [
                 self.membership(cid, member)
@@ -416,7 +417,7 @@ class MemoryDirectory:
             self.db.settings[company_id] = settings.model_copy(deep=True)
         return settings
 
-    def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]:
+    def companies_with_auto_reimport(self) -> builtins.list[tuple[str, ErpSettings]]:
         with self.db.lock:
             return sorted(
                 (cid, s.model_copy(deep=True))
@@ -458,7 +459,7 @@ class MemoryJobQueue:
         with self.db.lock:
             self.db.messages.append(message)
 
-    def drain(self) -> list[JobMessage]:
+    def drain(self) -> builtins.list[JobMessage]:
         """The messages sent so far, removed from the queue."""
         with self.db.lock:
             sent, self.db.messages[:] = list(self.db.messages), []

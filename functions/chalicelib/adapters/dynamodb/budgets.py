@@ -10,6 +10,7 @@ readers that started on it); older ones are deleted after a successful switch.
 from __future__ import annotations
 
 import bisect
+import builtins
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -146,7 +147,7 @@ class DynamoBudgetStore:
         """Ordered by project name; both status partitions are merged when no status is asked."""
         after = decode_cursor(cursor, ["after"])["after"] if cursor else None
         statuses = [status] if status is not None else list(BudgetStatus)
-        found: list[BudgetHeaderItem] = []
+        found: builtins.list[BudgetHeaderItem] = []
         for each in statuses:
             found += self._query_status(company_id, each, after, limit + 1)
         found.sort(key=lambda head: head.gsi1sk)
@@ -157,7 +158,7 @@ class DynamoBudgetStore:
 
     def _query_status(
         self, company_id: str, status: BudgetStatus, after: str | None, want: int
-    ) -> list[BudgetHeaderItem]:
+    ) -> builtins.list[BudgetHeaderItem]:
         condition = "gsi1pk = :p"
         values: dict[str, Any] = {":p": value(budget_status_pk(company_id, status))}
         if after is not None:
@@ -170,7 +171,7 @@ class DynamoBudgetStore:
             "ExpressionAttributeValues": values,
             "Limit": want,
         }
-        found: list[BudgetHeaderItem] = []
+        found: builtins.list[BudgetHeaderItem] = []
         while len(found) < want:
             answer = self.client.query(**query)
             found += [BudgetHeaderItem.model_validate(deserialize(i)) for i in answer["Items"]]
@@ -192,12 +193,12 @@ class DynamoBudgetStore:
 
     def _read_chunks(
         self, budget: Budget, chunk_set: str, numbers: Sequence[int]
-    ) -> list[list[list[Any]]]:
+    ) -> builtins.list[builtins.list[builtins.list[Any]]]:
         """The rows of chunks `numbers` of a set, in order; ConcurrentChange if one is gone."""
         pk = budget_pk(budget.company_id, budget.budget_id)
         wanted = {chunk_sk(chunk_set, n): i for i, n in enumerate(numbers)}
         items = batch_get(self.client, self.table, [key(pk, sk) for sk in wanted])
-        rows: list[list[list[Any]] | None] = [None] * len(numbers)
+        rows: builtins.list[list[list[Any]] | None] = [None] * len(numbers)
         for item in items:
             rows[wanted[item["sk"]]] = unpack(item["data"])
         if any(r is None for r in rows):
@@ -205,12 +206,12 @@ class DynamoBudgetStore:
             raise _moved()
         return rows  # type: ignore[return-value]
 
-    def read_lines(self, budget: Budget) -> list[LineItem]:
+    def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         _, chunk_set, index = self._layout(budget)
         chunks = self._read_chunks(budget, chunk_set, range(len(index)))
         return [row_line(row) for rows in chunks for row in rows]
 
-    def read_page(self, budget: Budget, offset: int, limit: int) -> list[LineItem]:
+    def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
         if offset < 0 or limit <= 0:
             return []
         _, chunk_set, index = self._layout(budget)

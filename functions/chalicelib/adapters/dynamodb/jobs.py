@@ -6,6 +6,7 @@ active job and a job exists only if its budget accepted it.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -153,7 +154,7 @@ class DynamoJobStore:
 
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
         needed = required_status(job.kind)
-        items: list[dict[str, Any]] = [
+        items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table,
@@ -273,7 +274,7 @@ class DynamoJobStore:
         next_cursor = encode_cursor(deserialize(last)) if last else None
         return Page(jobs, next_cursor)
 
-    def changes(self, job: Job, offset: int, limit: int) -> list[ChangeRecord]:
+    def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]:
         if offset < 0 or limit <= 0:
             return []
         item = self._item(job.company_id, job.job_id)
@@ -299,7 +300,7 @@ class DynamoJobStore:
         rows = [row for n in numbers for row in found.get(changes_sk(n), [])]
         return [row_change(row) for row in rows[start : start + limit]]
 
-    def abandoned(self, older_than: datetime) -> list[Job]:
+    def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         scan: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "by_company",
@@ -310,7 +311,7 @@ class DynamoJobStore:
                 ":t": value(to_iso(older_than)),
             },
         }
-        found: list[Job] = []
+        found: builtins.list[Job] = []
         for _ in range(MAX_SCAN_PAGES):
             answer = self.client.scan(**scan)
             found += [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
