@@ -1,0 +1,277 @@
+"""`make bench`: runs every measurement of issue 5, each in its own process, and prints one report.
+
+    python -m bench.run                 # everything (a few minutes on 2 cores)
+    python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
+    python -m bench.run --only worker   # one of: worker, naive, e2e, connector (repeatable)
+    python -m bench.run --json out.json # also keep the raw figures
+
+A process per measurement (and per worker size) keeps one size's memory and warm caches from
+flattering the next, and makes the peak RSS figure belong to that size alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+MEASUREMENTS = ("worker", "naive", "e2e", "connector")
+
+
+@dataclass(frozen=True)
+class Plan:
+    worker_sizes: tuple[int, ...]
+    naive_sizes: tuple[int, ...]
+    e2e_sizes: tuple[int, ...]
+    connector_lines: int
+    one_line_on: int  # the worker size that also gets a one-line change
+
+
+FULL = Plan((100, 1_000, 10_000, 50_000), (1_000, 10_000), (1_000, 10_000, 50_000), 10_000, 10_000)
+QUICK = Plan((100, 1_000), (1_000,), (1_000,), 2_000, 1_000)
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}  # fmt: skip
+
+
+def _run_module(module: str, *args: str) -> Any:
+    """`python -m <module> ... --out <file>` in a fresh process; answers the JSON it wrote."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "result.json"
+        command = [sys.executable, "-m", module, *args, "--out", str(out)]
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            check=False,
+        )  # fmt: skip
+        if done.returncode != 0 or not out.exists():
+            tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+            raise RuntimeError(f"{' '.join(command[2:])} failed ({done.returncode}):\n{tail}")
+        return json.loads(out.read_text())
+
+
+def _progress(text: str) -> None:
+    print(f"  ... {text}", file=sys.stderr, flush=True)
+
+
+def run_worker(plan: Plan) -> list[dict[str, Any]]:
+    results = []
+    for n in plan.worker_sizes:
+        _progress(f"worker, {n:,} lines")
+        args = ["--lines", str(n), "--repeats", "3" if n <= 10_000 else "1"]
+        if n == plan.one_line_on:
+            args.append("--one-line")
+        results.append(_run_module("bench.worker", *args))
+    return results
+
+
+def run_naive(plan: Plan) -> list[dict[str, Any]]:
+    _progress(f"naive baseline, {', '.join(f'{n:,}' for n in plan.naive_sizes)} lines")
+    return _run_module("bench.naive", "--lines", ",".join(map(str, plan.naive_sizes)))
+
+
+def run_e2e(plan: Plan) -> dict[str, Any]:
+    _progress(f"local stack end to end, {', '.join(f'{n:,}' for n in plan.e2e_sizes)} lines")
+    return _run_module("bench.e2e", "--sizes", ",".join(map(str, plan.e2e_sizes)))
+
+
+def run_connector(plan: Plan) -> list[dict[str, Any]]:
+    _progress(f"Acumatica connector paging {plan.connector_lines:,} lines")
+    return _run_module("bench.connector", "--lines", str(plan.connector_lines))
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def write_limit(n: int) -> int:
+    return math.ceil(n / 25) + 10
+
+
+def _ops(calls: dict[str, int]) -> str:
+    return " ".join(f"{op}:{count}" for op, count in sorted(calls.items()))
+
+
+def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    out = [title, line(header), line(["-" * w for w in widths])]
+    out += [line(row) for row in rows]
+    return "\n".join(out)
+
+
+def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
+    """The printed report and the targets as (target, measured, PASS/MISS)."""
+    parts: list[str] = []
+    targets: list[tuple[str, str, str]] = []
+
+    def target(name: str, measured: str, ok: bool | None) -> None:
+        targets.append((name, measured, "n/a" if ok is None else ("PASS" if ok else "MISS")))
+
+    m = results["machine"]
+    parts.append(f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']} ({m['platform']})")
+
+    worker = {r["lines"]: r for r in results.get("worker", [])}
+    if worker:
+        rows = []
+        for n, r in worker.items():
+            rows.append([
+                f"{n:,}", f"{r['seconds']:.2f}", f"{r['lines'] / r['seconds']:,.0f}",
+                str(r["writes"]), str(write_limit(n)), _ops(r["calls"]),
+                f"{r['tracemalloc_peak_mb']:.1f}" if r.get("tracemalloc_peak_mb") else "-",
+                f"{r['rss_peak_mb']:.0f}",
+            ])  # fmt: skip
+        parts.append(_table(
+            "1. Worker (entrypoints.worker.handle, genuine SQS event) applying a re-import on moto "
+            "in-process; every line changes; warm, median of runs",
+            ["lines", "seconds", "lines/s", "writes", "limit", "DynamoDB calls by operation",
+             "tracemalloc peak MB", "peak RSS MB"],
+            rows,
+        ))  # fmt: skip
+        for n, r in worker.items():
+            target(f"write calls at {n:,} lines <= ceil(N/25)+10 = {write_limit(n)}",
+                   str(r["writes"]), r["writes"] <= write_limit(n))  # fmt: skip
+        if 1_000 in worker and 10_000 in worker:
+            ratio = worker[10_000]["seconds"] / worker[1_000]["seconds"]
+            target("worker 10k / 1k <= 12 (linear growth)", f"{ratio:.1f}", ratio <= 12)
+        if 50_000 in worker:
+            peak = worker[50_000].get("tracemalloc_peak_mb")
+            target("worker peak memory at 50k <= 256 MB (tracemalloc, moto included)",
+                   f"{peak:.0f} MB", peak is not None and peak <= 256)  # fmt: skip
+            target("50k lines <= 25 s (worker on moto in-process)",
+                   f"{worker[50_000]['seconds']:.1f} s", worker[50_000]["seconds"] <= 25)  # fmt: skip
+        for n, r in worker.items():
+            if "one_line" in r:
+                one = r["one_line"]
+                parts.append(
+                    f"4. One-line change re-imported on the {n:,}-line budget (worker): "
+                    f"{one['seconds']:.2f} s vs {r['seconds']:.2f} s full; writes {one['writes']}; "
+                    f"{_ops(one['calls'])}; summary {one['summary']}"
+                )
+                target(f"one-line change <= full re-import at {n:,} (worker)",
+                       f"{one['seconds']:.2f} s vs {r['seconds']:.2f} s",
+                       one["seconds"] <= r["seconds"])  # fmt: skip
+        cold = next(iter(worker.values())).get("cold_start_50_lines_seconds")
+        if cold is not None:
+            parts.append(f"   First re-import in a fresh worker process (50 lines, cold): {cold:.2f} s")
+
+    naive = results.get("naive", [])
+    if naive:
+        rows = []
+        for r in naive:
+            ours = worker.get(r["lines"])
+            ratio = r["seconds"] / ours["seconds"] if ours else None
+            rows.append([f"{r['lines']:,}", f"{r['seconds']:.2f}", str(r["writes"]),
+                         f"{ours['seconds']:.2f}" if ours else "-",
+                         str(ours["writes"]) if ours else "-",
+                         f"{ratio:.1f}x" if ratio else "-"])  # fmt: skip
+            if r["lines"] == 10_000 and ratio is not None:
+                target(">= 10x faster than the naive baseline at 10k", f"{ratio:.1f}x", ratio >= 10)
+        parts.append(_table(
+            "2. Naive baseline (bench/naive.py: fetch + one PutItem per line, no versioning) vs ours",
+            ["lines", "naive s", "naive writes", "ours s", "ours writes", "naive/ours"], rows,
+        ))  # fmt: skip
+
+    e2e = results.get("e2e")
+    if e2e:
+        rows = [[f"{r['lines']:,}", f"{r['seconds']:.2f}", str(r["polls"])] for r in e2e["reimports"]]
+        parts.append(_table(
+            "3. End to end on the local stack: POST .../reimport until GET .../jobs/{id} answers "
+            "succeeded (polled every 50 ms)",
+            ["lines", "seconds", "polls"], rows,
+        ))  # fmt: skip
+        by_n = {r["lines"]: r for r in e2e["reimports"]}
+        if 10_000 in by_n:
+            target("10k lines end to end <= 5 s", f"{by_n[10_000]['seconds']:.2f} s",
+                   by_n[10_000]["seconds"] <= 5)  # fmt: skip
+        if 50_000 in by_n:
+            target("50k lines end to end <= 25 s", f"{by_n[50_000]['seconds']:.2f} s",
+                   by_n[50_000]["seconds"] <= 25)  # fmt: skip
+        if 1_000 in by_n and 10_000 in by_n:
+            ratio = by_n[10_000]["seconds"] / by_n[1_000]["seconds"]
+            target("end to end 10k / 1k <= 12", f"{ratio:.1f}", ratio <= 12)
+        if e2e.get("gets"):
+            rows = [[str(g["limit"]), f"{g['lines_in_page']:,}", f"{g['bytes'] / 1e6:.2f}",
+                     f"{g['seconds']:.3f}"] for g in e2e["gets"]]  # fmt: skip
+            lines = e2e.get("get_on", 10_000)
+            parts.append(_table(f"   GET .../budget on the {lines:,}-line budget (median of 3)",
+                                ["limit", "lines", "MB", "seconds"], rows))  # fmt: skip
+            for g in e2e["gets"]:
+                target(f"GET of the {lines:,}-line budget (limit {g['limit']}) <= 1 s",
+                       f"{g['seconds']:.3f} s", g["seconds"] <= 1)  # fmt: skip
+        one = e2e.get("one_line")
+        if one:
+            full = by_n.get(one["lines"])
+            parts.append(f"4. One-line change end to end on the {one['lines']:,}-line budget: "
+                         f"{one['seconds']:.2f} s; summary {one['summary']}")  # fmt: skip
+            if full:
+                target(f"one-line change <= full re-import at {one['lines']:,} (end to end)",
+                       f"{one['seconds']:.2f} s vs {full['seconds']:.2f} s",
+                       one["seconds"] <= full["seconds"])  # fmt: skip
+
+    connector = results.get("connector", [])
+    if connector:
+        rows = [[f"{r['page_size']:,}", str(r["pages"]), f"{r['seconds']:.3f}",
+                 f"{r['lines'] / r['seconds']:,.0f}"] for r in connector]  # fmt: skip
+        parts.append(_table(
+            f"5. Acumatica connector paging {connector[0]['lines']:,} lines from the sandbox ERP "
+            "(sign-in, pages, sign-out; median of 3)",
+            ["page size", "requests", "seconds", "lines/s"], rows,
+        ))  # fmt: skip
+
+    for name, error in results.get("errors", {}).items():
+        parts.append(f"!! {name} did not run: {error}")
+    if targets:
+        parts.append(_table("Targets (issue 5)", ["target", "measured", "result"],
+                            [list(t) for t in targets]))  # fmt: skip
+    return "\n\n".join(parts), targets
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmarks of the re-import (issue 5).")
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--only", action="append", choices=MEASUREMENTS,
+                        help="run only this measurement (repeatable)")  # fmt: skip
+    parser.add_argument("--json", help="also write the raw figures to this file")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    chosen = args.only or list(MEASUREMENTS)
+    runners = {"worker": run_worker, "naive": run_naive, "e2e": run_e2e, "connector": run_connector}
+    results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
+    started = time.perf_counter()
+    for name in MEASUREMENTS:
+        if name not in chosen:
+            continue
+        try:
+            results[name] = runners[name](plan)
+        except RuntimeError as error:  # one broken measurement must not hide the others
+            results["errors"][name] = str(error)
+    results["bench_seconds"] = time.perf_counter() - started
+    text, _ = report(results)
+    print(text)
+    print(f"\n(bench took {results['bench_seconds']:.0f} s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
