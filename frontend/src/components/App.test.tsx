@@ -110,6 +110,25 @@ describe("Budgets list", () => {
     }
   });
 
+  it("switches the filter at once and keeps it in the address", async () => {
+    signedIn("#/companies/demo/erp/budgets");
+    const fake = start({
+      "GET /me": () => ({ body: me("standard") }),
+      "GET /companies/demo/erp/budgets": (r) => ({
+        body: { budgets: r.query.get("filter") === "synced" ? [synced] : [], next_cursor: null },
+      }),
+    });
+    const radio = (await screen.findByRole("radio", { name: "Synced" })) as HTMLInputElement;
+    fireEvent.click(radio);
+    expect(radio.checked).toBe(true);
+    await screen.findByRole("link", { name: "Harbor Office" });
+    expect(window.location.hash).toBe("#/companies/demo/erp/budgets?filter=synced");
+    expect(fake.requests.filter((r) => r.path.endsWith("/erp/budgets")).map((r) => r.query.get("filter"))).toEqual([
+      "ready_to_import",
+      "synced",
+    ]);
+  });
+
   it("disables Re-import on a locked budget and shows why", async () => {
     signedIn("#/companies/demo/erp/budgets?filter=synced");
     start({

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { ApiError, newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
+import { erpSystemName } from "../erpSystems";
 import { formatMoney } from "../money";
 import { atLeast, rowAction } from "../permissions";
 import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFlow";
@@ -21,9 +22,11 @@ interface Props {
   filter: BudgetStatus;
 }
 
-export function BudgetsView({ filter }: Props) {
+export function BudgetsView({ filter: routeFilter }: Props) {
   const { api, company } = useApp();
   const cid = encodeURIComponent(company.company_id);
+  // The filter answers a click at once; the URL follows, so a reload or Back keeps it.
+  const [filter, setFilter] = useState<BudgetStatus>(routeFilter);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [page, setPage] = useState<ErpBudgetPage | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -57,6 +60,18 @@ export function BudgetsView({ filter }: Props) {
   useEffect(() => {
     void load(false);
   }, [load]);
+
+  const switchTo = useCallback((next: BudgetStatus) => {
+    setFilter((current) => {
+      if (current !== next) {
+        setPage(null);
+        setCursors([null]);
+      }
+      return next;
+    });
+  }, []);
+
+  useEffect(() => switchTo(routeFilter), [routeFilter, switchTo]);
 
   // OK was pressed: send the request once, with this confirmation's idempotency key.
   const submitKey = flow.phase === "submitting" ? flow.idempotencyKey : null;
@@ -109,14 +124,16 @@ export function BudgetsView({ filter }: Props) {
     const target: FlowTarget = {
       budget_id: budget.budget_id,
       project_name: budget.project_name,
-      erp_system: budget.erp_system,
+      erp_system: erpSystemName(budget.erp_system),
       kind,
     };
     dispatch({ type: "open", target });
   }
 
   function chooseFilter(next: BudgetStatus) {
-    if (next !== filter) window.location.hash = budgetsHash(company.company_id, next);
+    if (next === filter) return;
+    switchTo(next);
+    window.location.hash = budgetsHash(company.company_id, next);
   }
 
   const canAct = atLeast(company.erp_permission, "standard");
@@ -198,7 +215,7 @@ export function BudgetsView({ filter }: Props) {
                         </a>
                       </th>
                       <td>{budget.erp_job_id}</td>
-                      <td>{budget.erp_system}</td>
+                      <td>{erpSystemName(budget.erp_system)}</td>
                       <td className="num">{formatMoney(budget.current_procore_total)}</td>
                       <td>
                         {budget.last_synced_at ? (
