@@ -40,8 +40,10 @@ def measure(n_lines: int = 10_000, page_sizes: tuple[int, ...] = PAGE_SIZES,
                 times.append(time.perf_counter() - started)
                 if len(lines) != n_lines:
                     raise RuntimeError(f"read {len(lines)} lines, not {n_lines}")
-            results.append({"lines": n_lines, "page_size": page_size, "pages": pages,
-                            "seconds": statistics.median(times), "runs_seconds": times})  # fmt: skip
+            results.append(
+                {"lines": n_lines, "page_size": page_size, "pages": pages,
+                 "seconds": statistics.median(times), "runs_seconds": times}
+            )  # fmt: skip
     return results
 
 

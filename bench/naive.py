@@ -1,4 +1,4 @@
-"""Measurement 2, THE NAIVE BASELINE (not product code): what a re-import costs done the obvious way.
+"""Measurement 2, THE NAIVE BASELINE (not product code): a re-import done the obvious way.
 
 It reads the same ERP budget through the same connector, then writes one PutItem per line into the
 budgets table, with no versioning, no packing, no all-or-nothing switch. Only here to give the

@@ -20,7 +20,14 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bench.world import COMPANY_ID, PROJECT_ID, World, generate_erp_budget, open_world, worker_context
+from bench.world import (
+    COMPANY_ID,
+    PROJECT_ID,
+    World,
+    generate_erp_budget,
+    open_world,
+    worker_context,
+)
 from devstack import demo_data
 from devstack.sandbox_erp import ENDPOINT
 
@@ -85,8 +92,8 @@ def change_one_line(url: str, project_id: str = PROJECT_ID) -> None:
             raw = answer.read()
         return json.loads(raw) if raw.strip() else None
 
-    call("POST", "/entity/auth/login", {"name": demo_data.SANDBOX_USERNAME,
-                                        "password": demo_data.SANDBOX_PASSWORD, "company": "Demo"})  # fmt: skip
+    sign_in = {"name": demo_data.SANDBOX_USERNAME, "password": demo_data.SANDBOX_PASSWORD}
+    call("POST", "/entity/auth/login", {**sign_in, "company": "Demo"})
     query = urllib.parse.quote(f"ProjectID eq '{project_id}'")
     (first,) = call("GET", f"{ENDPOINT}?$filter={query}&$top=1")
     amount = first["OriginalBudgetedAmount"]["value"]

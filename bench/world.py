@@ -78,7 +78,9 @@ def sandbox_call(url: str, method: str, path: str, body: Any = None) -> Any:
     return json.loads(raw) if raw.strip() else None
 
 
-def generate_erp_budget(url: str, project_id: str, lines: int, seed: int, tenant: str = "Demo") -> None:
+def generate_erp_budget(
+    url: str, project_id: str, lines: int, seed: int, tenant: str = "Demo"
+) -> None:
     """Replace the sandbox's budget of `project_id` with a synthetic one (its /sandbox route)."""
     sandbox_call(url, "POST", f"/sandbox/projects/{tenant}/{project_id}/generate",
                  {"lines": lines, "seed": seed})  # fmt: skip
@@ -86,9 +88,8 @@ def generate_erp_budget(url: str, project_id: str, lines: int, seed: int, tenant
 
 def project_side(n_lines: int, seed: int, project_id: str = PROJECT_ID) -> tuple[Any, list[Any]]:
     """The Budget Bridge side of a large budget, as an import of the seed's ERP budget makes it."""
-    from chalicelib.domain.model import CostCatalog
+    from chalicelib.domain.model import CostCatalog, utc_now
     from devstack.seed import project_budget
-    from chalicelib.domain.model import utc_now
 
     company = demo_data.company(COMPANY_ID)
     project = demo_data.large_project(project_id, n_lines, seed, COMPANY_ID)
@@ -227,8 +228,12 @@ def open_world() -> Iterator[World]:
                                 demo_data.SANDBOX_PASSWORD)  # fmt: skip
         directory.put_erp_connection(
             COMPANY_ID,
-            ErpConnection(system=company.erp_system, base_url=sandbox.url, tenant=company.tenant,
-                          credentials_secret_id=secret),  # fmt: skip
+            ErpConnection(
+                system=company.erp_system,
+                base_url=sandbox.url,
+                tenant=company.tenant,
+                credentials_secret_id=secret,
+            ),  # fmt: skip
         )
         ports = _ports()
         counter = CallCounter(aws.dynamodb())
