@@ -202,3 +202,27 @@ def test_idempotency_keys_expire_after_a_day():
     stores.jobs.fail(first, "Stopped.", [], NOW)
     clock[0] += 24 * 3600 + 1
     assert stores.jobs.enqueue(job("job-2"), current, "key").job_id == "job-2"
+
+
+def test_a_job_store_built_on_a_budget_store_shares_its_database():
+    from chalicelib.adapters.memory import MemoryBudgetStore, MemoryJobStore
+
+    budgets = MemoryBudgetStore()
+    jobs = MemoryJobStore(budgets)
+    current = budgets.create_budget(budget(), [])
+    jobs.enqueue(job("job-1"), current, None)
+    assert budgets.get("demo", "P-1001").active_job_id == "job-1"
+
+
+def test_the_memory_identity_provider_signs_in_known_users_only():
+    from chalicelib.adapters.memory import MemoryIdentityProvider
+    from chalicelib.domain.errors import InvalidCredentials, Unauthenticated
+
+    identity = MemoryIdentityProvider({"Admin@demo.test": "Demo-pass-1"})
+    session = identity.sign_in("admin@demo.test", "Demo-pass-1")
+    assert identity.verify(session.token).email == "admin@demo.test"
+    for email, password in (("admin@demo.test", "wrong"), ("nobody@demo.test", "Demo-pass-1")):
+        with pytest.raises(InvalidCredentials):
+            identity.sign_in(email, password)
+    with pytest.raises(Unauthenticated):
+        identity.verify("forged")

@@ -1,4 +1,4 @@
-"""In-memory twins of every storage and queue port, for unit tests and quick local experiments.
+"""In-memory twins of the storage, queue, secret and identity ports, for unit tests.
 
 The stores share one `MemoryDatabase`, guarded by one lock, so cross-store atomic operations
 (enqueue: job + budget; commit: budget + job) behave as the DynamoDB transactions do.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,8 +25,10 @@ from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
     ErpRejected,
+    InvalidCredentials,
     NotFound,
     ServiceUnavailable,
+    Unauthenticated,
 )
 from chalicelib.domain.model import (
     Budget,
@@ -45,7 +49,7 @@ from chalicelib.domain.model import (
     Summary,
 )
 from chalicelib.domain.money import ZERO
-from chalicelib.domain.ports import JobMessage, LineEdit, Page
+from chalicelib.domain.ports import Identity, JobMessage, LineEdit, Page, SessionToken
 
 
 @dataclass
@@ -75,6 +79,20 @@ class MemoryDatabase:
     secrets: dict[str, ErpCredentials] = field(default_factory=dict)
 
 
+def _database(source: MemoryDatabase | _MemoryStore | None) -> MemoryDatabase:
+    """Stores built on nothing get a fresh database; on another store, they share its database."""
+    if source is None:
+        return MemoryDatabase()
+    if isinstance(source, MemoryDatabase):
+        return source
+    return source.db
+
+
+class _MemoryStore:
+    def __init__(self, db: MemoryDatabase | _MemoryStore | None = None) -> None:
+        self.db = _database(db)
+
+
 def _copy(budget: Budget) -> Budget:
     return budget.model_copy(deep=True)
 
@@ -83,10 +101,7 @@ def _moved(what: str = "budget") -> ConcurrentChange:
     return ConcurrentChange(f"The {what} changed meanwhile; reload it and try again.")
 
 
-class MemoryBudgetStore:
-    def __init__(self, db: MemoryDatabase) -> None:
-        self.db = db
-
+class MemoryBudgetStore(_MemoryStore):
     def _stored(self, company_id: str, budget_id: str) -> _StoredBudget:
         stored = self.db.budgets.get((company_id, budget_id))
         if stored is None:
@@ -248,10 +263,7 @@ def _line_copy(line: LineItem) -> LineItem:
                     line.quantity, line.unit_cost, tuple(line.erp_refs))  # fmt: skip
 
 
-class MemoryJobStore:
-    def __init__(self, db: MemoryDatabase) -> None:
-        self.db = db
-
+class MemoryJobStore(_MemoryStore):
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
         with self.db.lock:
             marker_key = (budget.company_id, budget.budget_id, idempotency_key or "")
@@ -371,10 +383,7 @@ class MemoryJobStore:
             )
 
 
-class MemoryDirectory:
-    def __init__(self, db: MemoryDatabase) -> None:
-        self.db = db
-
+class MemoryDirectory(_MemoryStore):
     def memberships(self, email: str) -> builtins.list[Membership]:
         with self.db.lock:
             found = [
@@ -444,12 +453,16 @@ class MemoryDirectory:
             self.db.catalogs[company_id] = catalog
 
 
-class MemoryJobQueue:
-    """Collects sent messages in `db.messages`; set `available = False` to refuse them."""
+class MemoryJobQueue(_MemoryStore):
+    """Collects sent messages in `sent` (`db.messages`); set `available = False` to refuse them."""
 
-    def __init__(self, db: MemoryDatabase) -> None:
-        self.db = db
+    def __init__(self, db: MemoryDatabase | _MemoryStore | None = None) -> None:
+        super().__init__(db)
         self.available = True
+
+    @property
+    def sent(self) -> builtins.list[JobMessage]:
+        return self.db.messages
 
     def send(self, message: JobMessage) -> None:
         if not self.available:
@@ -466,10 +479,7 @@ class MemoryJobQueue:
         return sent
 
 
-class MemorySecretStore:
-    def __init__(self, db: MemoryDatabase) -> None:
-        self.db = db
-
+class MemorySecretStore(_MemoryStore):
     def erp_credentials(self, secret_id: str) -> ErpCredentials:
         credentials = self.db.secrets.get(secret_id)
         if credentials is None:
@@ -481,6 +491,38 @@ class MemorySecretStore:
     def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
         self.db.secrets[secret_id] = credentials
 
+    put = put_erp_credentials
+
+
+class MemoryIdentityProvider:
+    """Sign-in against a dict of users; tokens are opaque strings mapped back to identities."""
+
+    def __init__(self, users: dict[str, str] | None = None, expires_in: int = 3600) -> None:
+        self.users = {email.lower(): password for email, password in (users or {}).items()}
+        self.expires_in = expires_in
+        self.tokens: dict[str, Identity] = {}
+
+    def add_user(self, email: str, password: str) -> None:
+        self.users[email.lower()] = password
+
+    def issue(self, email: str) -> str:
+        """A valid token for `email` without a password (tests of signed-in routes)."""
+        token = f"token-{secrets.token_urlsafe(16)}"
+        self.tokens[token] = Identity(email=email.lower(), subject=f"sub-{email.lower()}")
+        return token
+
+    def sign_in(self, email: str, password: str) -> SessionToken:
+        expected = self.users.get(email.lower())
+        if expected is None or not hmac.compare_digest(expected, password):
+            raise InvalidCredentials("The email or password is not correct.")
+        return SessionToken(token=self.issue(email), expires_in=self.expires_in)
+
+    def verify(self, token: str) -> Identity:
+        identity = self.tokens.get(token)
+        if identity is None:
+            raise Unauthenticated("Sign in again: the session is missing, invalid or expired.")
+        return identity
+
 
 @dataclass
 class MemoryStores:
@@ -489,6 +531,7 @@ class MemoryStores:
     db: MemoryDatabase = field(default_factory=MemoryDatabase)
 
     def __post_init__(self) -> None:
+        self.identity = MemoryIdentityProvider()
         self.budgets = MemoryBudgetStore(self.db)
         self.jobs = MemoryJobStore(self.db)
         self.directory = MemoryDirectory(self.db)
