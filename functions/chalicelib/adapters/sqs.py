@@ -16,9 +16,9 @@ from chalicelib.domain.ports import JobMessage
 
 
 class SqsJobQueue:
-    def __init__(self, client: Any | None = None, queue_url: str | None = None) -> None:
+    def __init__(self, queue_url: str | None = None, client: Any | None = None) -> None:
         self._client = client
-        self._url = queue_url
+        self._url = queue_url or None  # an empty setting means "look it up"
 
     @property
     def client(self) -> Any:
