@@ -1,0 +1,298 @@
+"""What protects users and data in AWS: the user pool, least-privilege roles, the private bucket,
+and the CloudFront site that serves the web app and passes `/api/*` (with its token) to the API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk.assertions import Match
+
+from chalicelib import resources
+from infra.access import ERP_SECRET_PREFIX
+from infra.site import SPA_REWRITE
+from infra.stack import FUNCTIONS, role_logical_id
+
+pytestmark = pytest.mark.infrastructure
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _identity_statements(synthesized) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for logical_id, role in synthesized.resources("AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            found += [(logical_id, s) for s in policy["PolicyDocument"]["Statement"]]
+    for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items():
+        found += [(logical_id, s) for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    return found
+
+
+def _role_statements(synthesized, function: str) -> list[dict[str, Any]]:
+    role = synthesized.resource(role_logical_id(function))
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def _distribution(synthesized) -> dict[str, Any]:
+    _, distribution = synthesized.only("AWS::CloudFront::Distribution")
+    return distribution["Properties"]["DistributionConfig"]
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def test_users_sign_in_by_email_and_cannot_sign_themselves_up(synthesized):
+    _, pool = synthesized.only("AWS::Cognito::UserPool")
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert props["UsernameAttributes"] == ["email"]
+    assert props["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert pool["DeletionPolicy"] == "Retain"
+
+
+def test_passwords_must_be_strong(synthesized):
+    synthesized.template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {
+                        "MinimumLength": Match.any_value(),
+                        "RequireLowercase": True,
+                        "RequireUppercase": True,
+                        "RequireNumbers": True,
+                        "RequireSymbols": True,
+                    }
+                )
+            }
+        },
+    )
+    _, pool = synthesized.only("AWS::Cognito::UserPool")
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+
+
+def test_the_web_client_signs_in_with_password_or_srp_and_has_no_secret(synthesized):
+    _, client = synthesized.only("AWS::Cognito::UserPoolClient")
+    props = client["Properties"]
+    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"} <= set(props["ExplicitAuthFlows"])
+    assert props["GenerateSecret"] is False
+    assert props["PreventUserExistenceErrors"] == "ENABLED"
+    assert props["ClientName"] == resources.USER_POOL_CLIENT_NAME
+
+
+# --- IAM ------------------------------------------------------------------------------------
+
+
+def test_no_policy_grants_every_action_or_a_whole_service(synthesized):
+    offending = [
+        (owner, action)
+        for owner, statement in _identity_statements(synthesized)
+        if statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"])
+        if action == "*" or action.endswith(":*")
+    ]
+    assert offending == []
+    for role in synthesized.resources("AWS::IAM::Role").values():
+        managed = json.dumps(role["Properties"].get("ManagedPolicyArns", []))
+        assert "AdministratorAccess" not in managed and "FullAccess" not in managed
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_role_names_its_actions_on_this_stacks_resources(synthesized, function):
+    stack_ids = set(synthesized.raw["Resources"])
+    statements = _role_statements(synthesized, function)
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for resource in _as_list(statement["Resource"]):
+            text = json.dumps(resource)
+            assert resource != "*", statement["Sid"]
+            referenced = any(f'"{logical_id}"' in text for logical_id in stack_ids)
+            secret_prefix = text.endswith(f':secret:{ERP_SECRET_PREFIX}*"]]}}')
+            assert referenced or secret_prefix, (statement["Sid"], text)
+
+
+def test_only_the_worker_reads_erp_credentials(synthesized):
+    readers = {
+        function
+        for function in FUNCTIONS
+        if any(
+            "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+            for s in _role_statements(synthesized, function)
+        )
+    }
+    assert readers == {resources.WORKER_FUNCTION}
+
+
+def test_the_api_can_enqueue_jobs_but_not_consume_them(synthesized):
+    actions = {
+        action
+        for s in _role_statements(synthesized, "api_handler")
+        for action in _as_list(s["Action"])
+    }
+    assert "sqs:SendMessage" in actions
+    assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage"} & actions
+
+
+# --- site -----------------------------------------------------------------------------------
+
+
+def test_the_site_bucket_is_private_and_tls_only(synthesized):
+    bucket_id, bucket = synthesized.only("AWS::S3::Bucket")
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    _, policy = synthesized.only("AWS::S3::BucketPolicy")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny"
+        and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        and {"Fn::GetAtt": [bucket_id, "Arn"]} in _as_list(s["Resource"])
+        for s in statements
+    )
+    public = [s for s in statements if s["Effect"] == "Allow" and s.get("Principal") == "*"]
+    assert public == []
+
+
+def test_cloudfront_reads_the_bucket_through_origin_access_control(synthesized):
+    oac_id, oac = synthesized.only("AWS::CloudFront::OriginAccessControl")
+    assert oac["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    assert oac["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
+    s3_origins = [o for o in _distribution(synthesized)["Origins"] if "S3OriginConfig" in o]
+    assert [o["OriginAccessControlId"] for o in s3_origins] == [{"Fn::GetAtt": [oac_id, "Id"]}]
+    _, policy = synthesized.only("AWS::S3::BucketPolicy")
+    synthesized.template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "s3:GetObject",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                "Condition": {"StringEquals": {"AWS:SourceArn": Match.any_value()}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_api_paths_go_uncached_to_api_gateway_with_the_authorization_header(synthesized):
+    config = _distribution(synthesized)
+    (api,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    assert api["CachePolicyId"] == cloudfront.CachePolicy.CACHING_DISABLED.cache_policy_id
+    # All viewer headers but Host: with caching disabled this includes Authorization.
+    assert (
+        api["OriginRequestPolicyId"]
+        == cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.origin_request_policy_id
+    )
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= set(api["AllowedMethods"])
+    assert api["ViewerProtocolPolicy"] in {"https-only", "redirect-to-https"}
+
+    (origin,) = [o for o in config["Origins"] if o["Id"] == api["TargetOriginId"]]
+    assert '"RestAPI"' in json.dumps(origin["DomainName"])
+    assert ".execute-api." in json.dumps(origin["DomainName"])
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+
+
+def test_a_site_path_under_api_reaches_the_same_chalice_route(synthesized):
+    config = _distribution(synthesized)
+    (api,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    (origin,) = [o for o in config["Origins"] if o["Id"] == api["TargetOriginId"]]
+    rest_api = synthesized.resource("RestAPI")["Properties"]
+    # CloudFront prepends the origin path: /api/v1/me -> /<stage>/api/v1/me -> route /api/v1/me.
+    assert origin["OriginPath"] == f"/{rest_api['StageName']}"
+    routes = list(rest_api["DefinitionBody"]["paths"])
+    assert routes and all(route.startswith("/api/v1/") for route in routes), routes
+
+
+def test_spa_routes_fall_back_to_index_html_without_hiding_api_errors(synthesized):
+    config = _distribution(synthesized)
+    assert config["DefaultRootObject"] == "index.html"
+    # Error-page fallbacks would also answer API 403/404s with index.html.
+    assert "CustomErrorResponses" not in config
+    (association,) = config["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    (api,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    assert "FunctionAssociations" not in api
+    _, function = synthesized.only("AWS::CloudFront::Function")
+    assert function["Properties"]["FunctionCode"] == SPA_REWRITE
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the CloudFront function")
+def test_the_spa_rewrite_serves_index_html_for_routes_and_files_as_they_are():
+    cases = {
+        "/": "/index.html",
+        "/budgets/acme/b-1": "/index.html",
+        "/jobs": "/index.html",
+        "/assets/index-3f2a.js": "/assets/index-3f2a.js",
+        "/runtime-config.json": "/runtime-config.json",
+        "/favicon.ico": "/favicon.ico",
+    }
+    script = (
+        SPA_REWRITE
+        + "\nconst cases = "
+        + json.dumps(cases)
+        + ";\nconst out = {};\nfor (const uri of Object.keys(cases)) {"
+        + " out[uri] = handler({request: {uri: uri}}).uri; }\n"
+        + "console.log(JSON.stringify(out));\n"
+    )
+    result = subprocess.run(
+        ["node", "-e", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(result.stdout) == cases
+
+
+def test_every_answer_carries_the_security_headers(synthesized):
+    policy_id, policy = synthesized.only("AWS::CloudFront::ResponseHeadersPolicy")
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "object-src 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    hsts = headers["StrictTransportSecurity"]
+    assert hsts["AccessControlMaxAgeSec"] >= 365 * 24 * 3600
+    assert hsts["IncludeSubdomains"] is True
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    config = _distribution(synthesized)
+    for behavior in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
+        assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}
+        assert behavior["ViewerProtocolPolicy"] in {"https-only", "redirect-to-https"}
+
+
+def test_the_web_app_is_deployed_with_its_runtime_config(synthesized):
+    bucket_id, _ = synthesized.only("AWS::S3::Bucket")
+    pool_id, _ = synthesized.only("AWS::Cognito::UserPool")
+    client_id, _ = synthesized.only("AWS::Cognito::UserPoolClient")
+    _, deployment = synthesized.only("Custom::CDKBucketDeployment")
+    props = deployment["Properties"]
+    assert props["DestinationBucketName"] == {"Ref": bucket_id}
+    assert props["DistributionPaths"] == ["/*"]
+    # Source.json_data fills the pool's ids in at deployment time through these markers.
+    markers = json.dumps(props["SourceMarkers"])
+    assert f'"{pool_id}"' in markers and f'"{client_id}"' in markers
+
+
+def test_synthesis_without_a_web_app_build_warns_and_deploys_a_placeholder(synthesized):
+    from aws_cdk.assertions import Annotations
+
+    Annotations.from_stack(synthesized.stack).has_warning(
+        "/prod/Site", Match.string_like_regexp("placeholder page")
+    )
