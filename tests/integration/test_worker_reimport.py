@@ -1,0 +1,336 @@
+"""The re-import worker through the real adapters on moto, fed genuine SQS records (PRODUCT.md §2).
+
+Every test ends by reading the whole budget back and the job's status: applied exactly once, or
+exactly as it was.
+"""
+
+# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.domain.errors import JobInProgress
+from chalicelib.domain.model import JobStatus, WbsKey
+from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
+from tests.fixtures.worker import WorkerStack, amounts, worker_stack  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+# In the demo ERP, P-1001's key (01, 01-500, S) is the sum of two Expense lines, and the project
+# has hand-entered units on it.
+SUMMED = WbsKey("01", "01-500", "S")
+RAISE = Decimal("123.45")
+
+
+def change_in_erp(stack: WbsKey | Any) -> None:
+    """A person edits P-1001's budget in the ERP: the second line of SUMMED grows by RAISE."""
+    lines = [
+        line
+        for line in stack.erp.lines("P-1001")
+        if line["Type"]["value"] == "Expense"
+        and (
+            line["ProjectTaskID"]["value"],
+            line["CostCode"]["value"],
+            line["AccountGroup"]["value"],
+        )
+        == ("01", "01-500", "S")
+    ]
+    second = lines[1]
+    amount = Decimal(str(second["OriginalBudgetedAmount"]["value"])) + RAISE
+    stack.erp.put_line(id=second["id"], OriginalBudgetedAmount=amount)
+
+
+def expected_after_change(before: list) -> list:  # type: ignore[type-arg]
+    """The budget as the re-import must leave it: SUMMED moved by RAISE, every unit kept."""
+    from dataclasses import replace
+
+    return [
+        replace(line, original_budget_amount=line.original_budget_amount + RAISE)
+        if line.key == SUMMED
+        else line
+        for line in before
+    ]
+
+
+def without_refs(lines: list) -> list:  # type: ignore[type-arg]
+    from dataclasses import replace
+
+    return [replace(line, erp_refs=()) for line in lines]
+
+
+def assert_applied_once(stack: WorkerStack, before: list, version_before: int, job_id: str) -> None:  # type: ignore[type-arg]
+    after = stack.lines()
+    assert without_refs(after) == without_refs(expected_after_change(before))
+    budget = stack.budget()
+    assert budget.version == version_before + 1
+    assert budget.total == sum(line.original_budget_amount for line in after)
+    assert budget.active_job_id is None
+    job = stack.job(job_id)
+    assert job.status is JobStatus.SUCCEEDED
+    assert job.message == "Successfully Re-imported to Budget Bridge"
+    assert job.summary is not None and job.summary.lines_updated == 1
+    assert job.summary.changed == 1
+
+
+def assert_untouched(stack: WorkerStack, before: list, version_before: int) -> None:  # type: ignore[type-arg]
+    assert stack.lines() == before
+    budget = stack.budget()
+    assert budget.version == version_before
+    assert budget.active_job_id is None
+
+
+def test_a_reimport_applies_the_erp_change_and_keeps_units(worker_stack: WorkerStack) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    job = stack.request()
+    answer = stack.deliver(stack.records(stack.receive()))
+    assert answer == []
+    assert_applied_once(stack, before, version, job.job_id)
+    summed = next(line for line in stack.lines() if line.key == SUMMED)
+    assert (summed.uom, summed.quantity) == ("LS", Decimal("475"))
+
+
+def test_the_same_message_delivered_twice_applies_the_budget_once(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    job = stack.request()
+    messages = stack.receive()
+    assert stack.deliver(stack.records(messages)) == []
+    stack.make_visible(messages)
+    again = stack.receive()
+    assert [m["MessageId"] for m in again] == [m["MessageId"] for m in messages]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert stack.deliver(stack.records(again)) == []
+    assert_applied_once(stack, before, version, job.job_id)
+
+
+def test_two_records_of_the_same_job_in_one_batch_apply_the_budget_once(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    job = stack.request()
+    stack.resend = stack.sqs.send_message(  # a duplicate send, as SQS at-least-once may deliver
+        QueueUrl=stack.queue_url, MessageBody=stack.receive(visibility=0)[0]["Body"]
+    )
+    messages = stack.receive()
+    assert len({m["MessageId"] for m in messages}) == 2
+    assert stack.deliver(stack.records(messages)) == []
+    assert_applied_once(stack, before, version, job.job_id)
+
+
+def test_a_crash_between_writing_the_lines_and_the_switch_applies_once_on_redelivery(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    job = stack.request()
+    crashes = []
+
+    def crash_once(params: dict[str, Any], **_: Any) -> None:
+        body = params.get("body", b"")
+        body = body.decode() if isinstance(body, bytes) else str(body)
+        if not crashes and JobStatus.SUCCEEDED.value in body:
+            crashes.append(body)
+            raise RuntimeError("the Lambda was stopped mid-commit")
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb.TransactWriteItems", crash_once)
+    messages = stack.receive(visibility=0)
+    records = stack.records(messages)
+    assert stack.deliver(records) == [records[0]["messageId"]]
+    assert crashes, "the commit's switch never ran"
+    # Readers still see the budget as it was; the job has not claimed success.
+    assert stack.lines() == before
+    assert stack.budget().version == version
+    assert stack.job(job.job_id).status is JobStatus.IN_PROGRESS
+
+    again = stack.receive()
+    assert stack.deliver(stack.records(again)) == []
+    assert_applied_once(stack, before, version, job.job_id)
+
+
+def test_four_simultaneous_requests_make_exactly_one_job(
+    worker_stack: WorkerStack,
+    serialized_dynamodb: None,  # noqa: F811
+) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    start = threading.Barrier(4)
+    jobs, refusals, errors = [], [], []
+
+    def ask(email: str) -> None:
+        start.wait()
+        try:
+            jobs.append(stack.request(email=email))
+        except JobInProgress as refused:
+            refusals.append(refused)
+        except Exception as error:  # noqa: BLE001 - any other outcome fails the test below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=ask, args=(email,))
+        for email in ["standard@demo.test", "admin@demo.test"] * 2
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(jobs) == 1
+    assert len(refusals) == 3
+    assert {r.job_id for r in refusals} == {jobs[0].job_id}
+    messages = stack.receive()
+    assert len(messages) == 1
+    assert stack.deliver(stack.records(messages)) == []
+    assert_applied_once(stack, before, version, jobs[0].job_id)
+
+
+def test_a_lock_set_between_the_request_and_the_apply_fails_the_job(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    change_in_erp(stack)
+    job = stack.request()
+    stack.budgets.set_locked(stack.budget(), True)
+    before, version = stack.lines(), stack.budget().version
+    assert stack.deliver(stack.records(stack.receive())) == []
+    failed = stack.job(job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "locked" in failed.message
+    assert_untouched(stack, before, version)
+    assert stack.budget().locked
+
+
+def test_bad_erp_data_fails_the_job_listing_every_offending_line(worker_stack: WorkerStack) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    bad = {
+        "not-a-number": {"OriginalBudgetedAmount": "twelve"},
+        "three-places": {"OriginalBudgetedAmount": Decimal("1.005")},
+        "too-large": {"OriginalBudgetedAmount": Decimal("1000000000000.00")},
+        "no-amount": {"OriginalBudgetedAmount": None},
+        "unknown-code": {"CostCode": "99-999", "OriginalBudgetedAmount": Decimal("5.00")},
+        "unknown-type": {"AccountGroup": "ZZ", "OriginalBudgetedAmount": Decimal("5.00")},
+    }
+    for inventory, fields in bad.items():
+        line = {
+            "ProjectID": "P-1001",
+            "ProjectTaskID": "01",
+            "CostCode": "01-500",
+            "AccountGroup": "S",
+            "InventoryID": inventory,
+            "Type": "Expense",
+            "Description": f"bad line {inventory}",
+            **fields,
+        }
+        stack.erp.put_line(**line)
+    erp_rows = stack.erp.lines("P-1001")
+    bad_rows = {
+        row["InventoryID"]["value"]: number
+        for number, row in enumerate(erp_rows, start=1)
+        if row.get("InventoryID", {}).get("value") in bad
+    }
+    job = stack.request()
+    assert stack.deliver(stack.records(stack.receive())) == []
+    failed = stack.job(job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "6 lines failed validation" in failed.message
+    assert sorted((e.line, e.field) for e in failed.errors) == sorted(
+        [
+            (bad_rows["not-a-number"], "amount"),
+            (bad_rows["three-places"], "amount"),
+            (bad_rows["too-large"], "amount"),
+            (bad_rows["no-amount"], "amount"),
+            (bad_rows["unknown-code"], "cost_code"),
+            (bad_rows["unknown-type"], "cost_type"),
+        ]
+    )
+    assert_untouched(stack, before, version)
+
+
+def test_a_transient_erp_failure_returns_the_record_for_a_later_retry(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    job = stack.request()
+    stack.erp.fault(fail_next=1, status=503)
+    messages = stack.receive(visibility=0)
+    records = stack.records(messages)
+    assert stack.deliver(records) == [records[0]["messageId"]]
+    assert stack.job(job.job_id).status is JobStatus.IN_PROGRESS
+    assert stack.lines() == before
+    assert stack.receive() == [], "the retry was not postponed (backoff)"
+
+    stack.make_visible(messages)  # the backoff has passed
+    assert stack.deliver(stack.records(stack.receive())) == []
+    assert_applied_once(stack, before, version, job.job_id)
+
+
+def test_a_transient_failure_on_the_final_receive_fails_the_job(worker_stack: WorkerStack) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    change_in_erp(stack)
+    job = stack.request()
+    for _ in range(resources.JOB_QUEUE.max_receive_count - 1):
+        assert stack.receive(visibility=0)  # earlier receives, whose retries also failed
+    last = stack.receive()
+    assert last[0]["Attributes"]["ApproximateReceiveCount"] == str(
+        resources.JOB_QUEUE.max_receive_count
+    )
+    stack.erp.fault(fail_next=1, status=503)
+    assert stack.deliver(stack.records(last)) == []
+    failed = stack.job(job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "nothing was changed" in failed.message
+    assert_untouched(stack, before, version)
+
+
+def test_a_dead_lettered_message_fails_its_job_and_frees_the_budget(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    before, version = stack.lines(), stack.budget().version
+    job = stack.request()
+    stack.jobs.start(stack.job(job.job_id), stack.job(job.job_id).requested_at)
+    for _ in range(resources.JOB_QUEUE.max_receive_count):
+        assert stack.receive(visibility=0)  # every receive ended without deleting it
+    assert stack.receive() == []  # SQS moved it to the dead-letter queue
+    dead = stack.receive(queue_url=stack.dlq_url)
+    assert len(dead) == 1
+    answer = stack.deliver_dead_letters(stack.records(dead, queue_url=stack.dlq_url))
+    assert answer == {"batchItemFailures": []}
+    failed = stack.job(job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "nothing was changed" in failed.message
+    assert_untouched(stack, before, version)
+    assert stack.request().status is JobStatus.QUEUED  # the budget takes a new request
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="wiring.py passes the queue URL positionally where SqsJobQueue expects its client; "
+    "when this passes, drop _work_around_queue_wiring from tests/fixtures/worker.py",
+)
+def test_wiring_builds_a_usable_queue(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from chalicelib import resources, wiring
+    from tests.fixtures.worker import wiring_builds_a_usable_queue
+
+    monkeypatch.setenv(resources.JOB_QUEUE.env_var, "https://sqs.us-east-1.amazonaws.com/1/q")
+    wiring.reset()
+    assert wiring_builds_a_usable_queue()
