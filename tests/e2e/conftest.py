@@ -110,6 +110,24 @@ class RunningStack:
             time.sleep(0.25)
         pytest.fail(f"Timed out waiting for {what}. The stack's log ends with:\n{self.log_tail()}")
 
+    def messages_in_queue(self, queue_name: str) -> int:
+        """Messages the embedded SQS holds in the queue, waiting or being processed."""
+        import boto3
+
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's, not a secret
+        )
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(count) for count in attributes.values())
+
     def finished_job(self, token: str, company_id: str, job_id: str) -> dict[str, Any]:
         url = f"{self.api_url}/companies/{company_id}/erp/jobs/{job_id}"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.resources import JOB_QUEUE
 from tests.e2e.conftest import (
     REPO,
     RunningStack,
@@ -112,6 +113,13 @@ def test_reimport_brings_the_erp_amount_and_keeps_units(
         line["unit_cost"],
     )
     assert Decimal(after["total"]) == Decimal(before["total"]) + Decimal("1234.56")
+    # The worker told the event source it succeeded: the message is gone, not waiting to return.
+    stack.wait_for(
+        lambda: stack.messages_in_queue(JOB_QUEUE.default_name) == 0,
+        timeout=30,
+        what="the job's message to leave the queue",
+    )
+    assert stack.messages_in_queue(JOB_QUEUE.dlq_default_name) == 0
 
 
 def test_a_locked_budget_is_refused_with_409(stack: RunningStack) -> None:
