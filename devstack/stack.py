@@ -19,6 +19,7 @@ import importlib
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -91,6 +92,10 @@ class LocalStack:
         if str(FUNCTIONS) not in sys.path:
             sys.path.insert(0, str(FUNCTIONS))
         _quiet_libraries()
+        # moto binds inside its thread and would wait forever on a busy port: check them first.
+        for name, port in (("PORT", self.port), ("AWS_PORT", self.aws_port),
+                           ("ERP_SANDBOX_PORT", self.erp_port)):  # fmt: skip
+            _check_free(name, port)
 
         from moto.server import ThreadedMotoServer
 
@@ -267,6 +272,22 @@ class LocalStack:
         return "\n".join(lines)
 
 
+def _check_free(name: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise PortInUse(
+                f"Port {port} is in use: set {name} to another port (0: any free one)."
+            ) from None
+
+
+class PortInUse(OSError):
+    pass
+
+
 def _load_app() -> tuple[Any, Any]:
     """The Chalice config and app module, loaded as `chalice local` loads them (stage env too)."""
     from chalice.cli.factory import CLIFactory
@@ -299,9 +320,8 @@ def main() -> int:
     stack = LocalStack()
     try:
         stack.start()
-    except OSError as error:
-        print(f"The local stack could not start: {error}. Is a port in use? "
-              "Set PORT, AWS_PORT or ERP_SANDBOX_PORT.", file=sys.stderr)  # fmt: skip
+    except PortInUse as error:
+        print(f"The local stack could not start. {error}", file=sys.stderr)
         return 1
     print(stack.banner(), flush=True)
     try:
