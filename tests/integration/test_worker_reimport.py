@@ -320,17 +320,3 @@ def test_a_dead_lettered_message_fails_its_job_and_frees_the_budget(
     assert "nothing was changed" in failed.message
     assert_untouched(stack, before, version)
     assert stack.request().status is JobStatus.QUEUED  # the budget takes a new request
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="wiring.py passes the queue URL positionally where SqsJobQueue expects its client; "
-    "when this passes, drop _work_around_queue_wiring from tests/fixtures/worker.py",
-)
-def test_wiring_builds_a_usable_queue(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    from chalicelib import resources, wiring
-    from tests.fixtures.worker import wiring_builds_a_usable_queue
-
-    monkeypatch.setenv(resources.JOB_QUEUE.env_var, "https://sqs.us-east-1.amazonaws.com/1/q")
-    wiring.reset()
-    assert wiring_builds_a_usable_queue()
