@@ -1,0 +1,438 @@
+"""Requesting and running re-imports (services/reimports.py) on the in-memory ports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.domain.errors import (
+    AlreadyImported,
+    BudgetLocked,
+    ErpRejected,
+    ErpUnavailable,
+    InvalidRequest,
+    JobInProgress,
+    NotFound,
+    NotSynced,
+    PermissionDenied,
+)
+from chalicelib.domain.model import (
+    AutoReimport,
+    BudgetStatus,
+    ErpSettings,
+    JobKind,
+    JobStatus,
+    Summary,
+)
+from chalicelib.domain.ports import JobMessage
+from chalicelib.services import reimports
+from chalicelib.services.reimports import (
+    enqueue_due_reimports,
+    fail_dead_letter,
+    request_job,
+    resend_abandoned,
+    run_job,
+)
+from tests.fixtures.services import (
+    COMPANY,
+    K1,
+    K2,
+    K3,
+    K4,
+    OTHER_COMPANY,
+    OUTSIDER,
+    READY,
+    SYNCED,
+    World,
+    erp_changed,
+    erp_line,
+    me,
+    synced_lines,
+    world,
+)
+
+pytestmark = pytest.mark.unit
+
+D = Decimal
+
+
+def request(w: World, email: str = "standard@acme.test", budget_id: str = SYNCED, **kw):  # type: ignore[no-untyped-def]
+    kind = kw.pop("kind", JobKind.REIMPORT)
+    return request_job(w.ports, me(email), COMPANY, budget_id, kind, **kw)
+
+
+def message_for(job) -> JobMessage:  # type: ignore[no-untyped-def]
+    return JobMessage(job_id=job.job_id, company_id=job.company_id, budget_id=job.budget_id)
+
+
+def run(w: World, job, *, final_attempt: bool = False):  # type: ignore[no-untyped-def]
+    return run_job(w.ports, message_for(job), final_attempt=final_attempt)
+
+
+def assert_untouched(w: World) -> None:
+    assert w.lines() == synced_lines()
+    assert w.budget().total == D("1750.00")
+
+
+# --- requesting ------------------------------------------------------------------------------
+
+
+def test_a_request_records_a_queued_job_and_sends_its_message() -> None:
+    w = world()
+    job = request(w)
+    assert job.status is JobStatus.QUEUED
+    assert (job.company_id, job.budget_id, job.kind) == (COMPANY, SYNCED, JobKind.REIMPORT)
+    assert job.requested_by == "standard@acme.test"
+    assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.QUEUED
+    assert w.sent == [message_for(job)]
+    assert w.budget().active_job_id == job.job_id
+
+
+def test_a_second_request_answers_job_in_progress_with_the_first_jobs_id() -> None:
+    w = world()
+    first = request(w)
+    with pytest.raises(JobInProgress) as refused:
+        request(w, "admin@acme.test")
+    assert refused.value.job_id == first.job_id
+    assert len(w.sent) == 1
+
+
+def test_a_locked_budget_cannot_be_requested() -> None:
+    w = world()
+    w.set_locked(True)
+    with pytest.raises(BudgetLocked, match="Unlock the budget"):
+        request(w)
+    assert w.sent == []
+    assert w.budget().active_job_id is None
+
+
+def test_a_budget_not_yet_imported_cannot_be_reimported() -> None:
+    w = world()
+    with pytest.raises(NotSynced):
+        request(w, budget_id=READY)
+    assert w.sent == []
+
+
+def test_a_synced_budget_cannot_be_imported_again() -> None:
+    w = world()
+    with pytest.raises(AlreadyImported):
+        request(w, kind=JobKind.IMPORT)
+
+
+@pytest.mark.parametrize("email", ["readonly@acme.test", "none@acme.test"])
+def test_below_standard_cannot_request_a_reimport(email: str) -> None:
+    w = world()
+    with pytest.raises(PermissionDenied):
+        request(w, email)
+    assert w.sent == []
+    assert w.budget().active_job_id is None
+
+
+def test_another_companys_member_is_told_the_company_does_not_exist() -> None:
+    w = world()
+    with pytest.raises(NotFound):
+        request(w, OUTSIDER)
+    with pytest.raises(NotFound):
+        request_job(w.ports, me("standard@acme.test"), OTHER_COMPANY, SYNCED, JobKind.REIMPORT)
+
+
+def test_an_unknown_budget_is_not_found() -> None:
+    w = world()
+    with pytest.raises(NotFound):
+        request(w, budget_id="P-404")
+
+
+def test_the_same_idempotency_key_answers_the_same_job() -> None:
+    w = world()
+    first = request(w, idempotency_key="click-1")
+    again = request(w, idempotency_key="click-1")
+    assert again.job_id == first.job_id
+    assert len(w.sent) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 129, "tab\there"])
+def test_a_malformed_idempotency_key_is_refused(key: str) -> None:
+    w = world()
+    with pytest.raises(InvalidRequest):
+        request(w, idempotency_key=key)
+    assert w.sent == []
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def test_running_a_job_applies_the_erp_amounts_and_keeps_units() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    result = run(w, job)
+    finished = w.ports.jobs.get(COMPANY, job.job_id)
+    assert finished.status is JobStatus.SUCCEEDED
+    assert finished.message == "Successfully Re-imported to Budget Bridge"
+    assert finished.summary == Summary(
+        lines_updated=1, lines_added=1, lines_zeroed=1, lines_unchanged=1
+    )
+    assert result.lines_applied == 3
+    lines = {line.key: line for line in w.lines()}
+    assert {k: v.original_budget_amount for k, v in lines.items()} == {
+        K1: D("1200.50"),
+        K2: D("500.00"),
+        K3: D("0.00"),
+        K4: D("75.25"),
+    }
+    assert (lines[K1].description, lines[K1].uom, lines[K1].quantity, lines[K1].unit_cost) == (
+        "Concrete labor",
+        "HR",
+        D("40"),
+        D("25.00"),
+    )
+    assert lines[K4].description == "Formwork material"
+    budget = w.budget()
+    assert budget.total == D("1775.75")
+    assert budget.line_count == 4
+    assert budget.active_job_id is None
+    assert budget.last_synced_at == w.clock.now
+    changes = w.ports.jobs.changes(finished, 0, 100)
+    assert [(c.key, c.old_amount, c.new_amount) for c in changes] == [
+        (K1, D("1000.00"), D("1200.50")),
+        (K4, None, D("75.25")),
+        (K3, D("250.00"), D("0.00")),
+    ]
+
+
+def test_a_reimport_that_changes_nothing_succeeds_and_says_so() -> None:
+    w = world()
+    job = request(w)
+    run(w, job)
+    finished = w.ports.jobs.get(COMPANY, job.job_id)
+    assert finished.status is JobStatus.SUCCEEDED
+    assert finished.message.startswith("Successfully Re-imported to Budget Bridge")
+    assert "Nothing changed" in finished.message
+    assert finished.summary == Summary(lines_unchanged=3)
+    assert w.lines() == synced_lines()
+
+
+def test_an_import_creates_the_lines_and_marks_the_budget_synced() -> None:
+    w = world(erp_changed())
+    job = request(w, budget_id=READY, kind=JobKind.IMPORT)
+    run(w, job)
+    finished = w.ports.jobs.get(COMPANY, job.job_id)
+    assert finished.status is JobStatus.SUCCEEDED
+    assert finished.message == "Successfully Imported to Budget Bridge"
+    assert w.amounts(READY) == {K1: D("1200.50"), K2: D("500.00"), K4: D("75.25")}
+    assert w.budget(READY).status is BudgetStatus.SYNCED
+    assert w.erp.fetches == [READY]
+
+
+def test_running_the_same_message_twice_applies_the_budget_once() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    first = run(w, job)
+    after_first = (w.lines(), w.budget().version, w.budget().total)
+    second = run(w, job)
+    assert not first.already_finished
+    assert second.already_finished
+    assert second.job.status is JobStatus.SUCCEEDED
+    assert (w.lines(), w.budget().version, w.budget().total) == after_first
+    assert w.erp.fetches == [SYNCED]
+
+
+def test_a_lock_set_after_the_request_fails_the_job_and_changes_nothing() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.set_locked(True)
+    run(w, job)
+    failed = w.ports.jobs.get(COMPANY, job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "locked" in failed.message and "nothing was changed" in failed.message
+    assert_untouched(w)
+    assert w.budget().active_job_id is None
+
+
+def test_a_lock_set_while_the_erp_answers_fails_the_job_and_changes_nothing() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.erp.before_answer = lambda: w.set_locked(True)
+    run(w, job)
+    failed = w.ports.jobs.get(COMPANY, job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "locked" in failed.message
+    assert_untouched(w)
+
+
+def test_a_transient_erp_failure_is_raised_for_a_retry_and_the_job_stays_open() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.erp.failures.append(ErpUnavailable("The ERP did not answer in time."))
+    with pytest.raises(ErpUnavailable):
+        run(w, job, final_attempt=False)
+    assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.IN_PROGRESS
+    assert_untouched(w)
+    run(w, job, final_attempt=False)  # the redelivery
+    assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.SUCCEEDED
+    assert w.amounts()[K1] == D("1200.50")
+
+
+def test_a_transient_erp_failure_on_the_final_attempt_fails_the_job() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.erp.failures.append(ErpUnavailable("The ERP did not answer in time."))
+    result = run(w, job, final_attempt=True)
+    failed = w.ports.jobs.get(COMPANY, job.job_id)
+    assert result.job.status is failed.status is JobStatus.FAILED
+    assert "The ERP did not answer in time." in failed.message
+    assert "nothing was changed" in failed.message
+    assert_untouched(w)
+    assert w.budget().active_job_id is None
+
+
+def test_an_erp_rejection_fails_the_job_with_its_sentence() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.erp.failures.append(ErpRejected("The ERP refused the stored credentials."))
+    run(w, job)
+    failed = w.ports.jobs.get(COMPANY, job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "The ERP refused the stored credentials." in failed.message
+    assert_untouched(w)
+    assert w.budget().active_job_id is None
+
+
+def test_invalid_erp_data_fails_the_job_listing_every_offending_line() -> None:
+    w = world(
+        [
+            erp_line(1, K1, D("1.00")),
+            erp_line(2, K2, D("NaN")),
+            erp_line(3, K3, "1.005"),
+            erp_line(4, K1.__class__("T1", "77-777", "L"), D("5.00")),
+            erp_line(5, K1.__class__("T1", "01-100", "Q"), 2.5),
+        ]
+    )
+    job = request(w)
+    run(w, job)
+    failed = w.ports.jobs.get(COMPANY, job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "4 lines failed validation" in failed.message
+    assert [(e.line, e.field) for e in failed.errors] == [
+        (2, "amount"),
+        (3, "amount"),
+        (4, "cost_code"),
+        (5, "amount"),
+        (5, "cost_type"),
+    ]
+    assert_untouched(w)
+    assert w.budget().active_job_id is None
+
+
+def test_a_failed_job_releases_the_budget_for_a_new_request() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.erp.failures.append(ErpRejected("No such project in the ERP."))
+    run(w, job)
+    retry = request(w)
+    assert retry.job_id != job.job_id
+    run(w, retry)
+    assert w.ports.jobs.get(COMPANY, retry.job_id).status is JobStatus.SUCCEEDED
+
+
+# --- the dead-letter queue ---------------------------------------------------------------------
+
+
+def test_a_dead_lettered_job_fails_and_releases_its_budget() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    w.erp.failures.append(ErpUnavailable("timeout"))
+    with pytest.raises(ErpUnavailable):
+        run(w, job)
+    failed = fail_dead_letter(w.ports, message_for(job))
+    assert failed.status is JobStatus.FAILED
+    assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.FAILED
+    assert "nothing was changed" in failed.message
+    assert_untouched(w)
+    retry = request(w)
+    assert retry.status is JobStatus.QUEUED
+
+
+def test_a_dead_letter_for_a_finished_job_leaves_it_as_it_was() -> None:
+    w = world(erp_changed())
+    job = request(w)
+    run(w, job)
+    assert fail_dead_letter(w.ports, message_for(job)).status is JobStatus.SUCCEEDED
+    assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.SUCCEEDED
+
+
+# --- the schedule ------------------------------------------------------------------------------
+
+
+def enable_schedule(w: World, every_hours: int = 24, company_id: str = COMPANY) -> None:
+    w.ports.directory.save_erp_settings(
+        company_id, ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=every_hours))
+    )
+
+
+def test_the_schedule_does_nothing_for_a_company_that_did_not_enable_it() -> None:
+    w = world()
+    assert enqueue_due_reimports(w.ports) == []
+    assert w.sent == []
+
+
+def test_the_schedule_reimports_synced_budgets_whose_interval_elapsed() -> None:
+    w = world()
+    enable_schedule(w, every_hours=24)  # last synced two days ago
+    queued = enqueue_due_reimports(w.ports)
+    assert [(j.budget_id, j.kind, j.requested_by) for j in queued] == [
+        (SYNCED, JobKind.REIMPORT, "schedule")
+    ]
+    assert w.sent == [message_for(queued[0])]
+
+
+def test_the_schedule_waits_for_the_interval() -> None:
+    w = world()
+    enable_schedule(w, every_hours=24 * 3)  # last synced two days ago
+    assert enqueue_due_reimports(w.ports) == []
+    w.clock.advance(days=1, minutes=1)
+    assert [j.budget_id for j in enqueue_due_reimports(w.ports)] == [SYNCED]
+
+
+def test_the_schedule_skips_locked_budgets_and_budgets_with_a_running_job() -> None:
+    w = world()
+    enable_schedule(w)
+    w.set_locked(True)
+    assert enqueue_due_reimports(w.ports) == []
+    w.set_locked(False)
+    running = request(w)
+    assert enqueue_due_reimports(w.ports) == []
+    assert w.sent == [message_for(running)]
+
+
+def test_a_scheduled_reimport_runs_like_a_requested_one() -> None:
+    w = world(erp_changed())
+    enable_schedule(w)
+    (job,) = enqueue_due_reimports(w.ports)
+    run(w, job)
+    assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.SUCCEEDED
+    assert w.amounts()[K1] == D("1200.50")
+    assert enqueue_due_reimports(w.ports) == []  # just synced: not due again yet
+
+
+# --- lost messages -----------------------------------------------------------------------------
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again_later() -> None:
+    w = world()
+    job = request(w)
+    w.sent.clear()  # the message never arrived
+    assert resend_abandoned(w.ports) == []  # too recent to call abandoned
+    w.clock.advance(minutes=reimports.ABANDONED_AFTER.total_seconds() / 60 + 1)
+    assert [j.job_id for j in resend_abandoned(w.ports)] == [job.job_id]
+    assert w.sent == [message_for(job)]
+
+
+def test_a_started_job_is_not_sent_again() -> None:
+    w = world()
+    job = request(w)
+    run(w, job)
+    w.sent.clear()
+    w.clock.advance(hours=1)
+    resend_abandoned(w.ports)
+    assert w.sent == []
