@@ -116,5 +116,9 @@ def reshape_framework_error(response: Response) -> Response:
     code, message = _CHALICE_ERRORS.get(
         response.status_code, ("error", "The request could not be completed.")
     )
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    headers = {
+        k: v if isinstance(v, str) else ", ".join(v)
+        for k, v in response.headers.items()
+        if k.lower() != "content-type"
+    }
     return error_response(response.status_code, code, message, headers)

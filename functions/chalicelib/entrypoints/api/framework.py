@@ -187,7 +187,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def parse_json(raw: bytes | None) -> Any:
+def parse_json(raw: bytes | str | None) -> Any:
     """The body as Python values, numbers as exact Decimals; refuses what is not JSON."""
     if raw is not None and len(raw) > MAX_BODY_BYTES:
         raise RequestRejected(
@@ -198,12 +198,13 @@ def parse_json(raw: bytes | None) -> Any:
     if not raw or not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constants)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError):
         raise RequestRejected(400, "invalid_json", "The request body is not valid JSON.") from None
 
 
-def parse_body(model: type[B] | None, raw: bytes | None) -> B | None:
+def parse_body(model: type[B] | None, raw: bytes | str | None) -> B | None:
     data = parse_json(raw)
     if model is None:
         if data not in (None, {}):
