@@ -127,6 +127,12 @@ class BudgetBridgeStack(Stack):
         CfnOutput(self, "ApiUrl", value=f"https://{api_domain}/{API_STAGE}/")
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
+        # Where the first company and its members are written (README, "Deploy to AWS").
+        CfnOutput(
+            self,
+            "DirectoryTableName",
+            value=self.tables[resources.DIRECTORY.logical_id].table_name,
+        )
 
     # --- the Chalice app ------------------------------------------------------------------
 

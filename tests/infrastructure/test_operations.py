@@ -86,6 +86,7 @@ def test_the_stack_tells_where_the_site_api_and_user_pool_are(synthesized):
     client_id, _ = synthesized.only("AWS::Cognito::UserPoolClient")
     assert outputs["UserPoolId"]["Value"] == {"Ref": pool_id}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
+    assert outputs["DirectoryTableName"]["Value"] == {"Ref": resources.DIRECTORY.logical_id}
     assert '"RestAPI"' in str(outputs["ApiUrl"]["Value"]).replace("'", '"')
 
 
