@@ -13,7 +13,7 @@ from chalicelib import resources
 from chalicelib.entrypoints import schedule, worker
 from chalicelib.entrypoints.api import register_api
 
-app = Chalice(app_name="budget-bridge")
+app = Chalice(app_name="budget-bridge", configure_logs=False)  # Powertools logs
 register_api(app)
 
 
