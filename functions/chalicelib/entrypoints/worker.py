@@ -94,7 +94,7 @@ def _record_metrics(result: WorkResult) -> None:
         m.add_metric(name="ErpLatency", unit=MetricUnit.Milliseconds, value=result.erp_seconds * 1000)
     logger().info(
         "job finished",
-        extra={"status": status, "lines_applied": result.lines_applied, "message": result.job.message},
+        extra={"status": status, "lines_applied": result.lines_applied, "job_message": result.job.message},
     )
 
 
