@@ -11,6 +11,11 @@ describe("routes", () => {
     });
   });
 
+  it("takes a page size within the API's limit and ignores others", () => {
+    expect(parseHash("#/companies/demo/erp/budgets?filter=synced&limit=500")).toMatchObject({ limit: 500 });
+    expect(parseHash("#/companies/demo/erp/budgets?limit=5000")).not.toHaveProperty("limit");
+  });
+
   it("round-trips a project Budget tab whose ids need escaping", () => {
     expect(parseHash(projectBudgetHash("demo co", "P/1001", "b-1"))).toEqual({
       view: "projectBudget",

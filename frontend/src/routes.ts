@@ -4,7 +4,7 @@ import type { BudgetStatus } from "./types";
 
 export type Route =
   | { view: "home" }
-  | { view: "budgets"; companyId: string; filter: BudgetStatus }
+  | { view: "budgets"; companyId: string; filter: BudgetStatus; limit?: number }
   | { view: "projectBudget"; companyId: string; projectId: string; budgetId?: string }
   | { view: "notFound" };
 
@@ -12,8 +12,8 @@ function seg(value: string): string {
   return encodeURIComponent(value);
 }
 
-export function budgetsHash(companyId: string, filter: BudgetStatus = "ready_to_import"): string {
-  return `#/companies/${seg(companyId)}/erp/budgets?filter=${filter}`;
+export function budgetsHash(companyId: string, filter: BudgetStatus = "ready_to_import", limit?: number): string {
+  return `#/companies/${seg(companyId)}/erp/budgets?filter=${filter}${limit ? `&limit=${limit}` : ""}`;
 }
 
 export function projectBudgetHash(companyId: string, projectId: string, budgetId?: string): string {
@@ -35,6 +35,11 @@ export function parseHash(hash: string): Route {
   if (parts.length === 0) return { view: "home" };
   if (parts[0] === "companies" && parts.length === 4 && parts[2] === "erp" && parts[3] === "budgets") {
     const filter = params.get("filter") === "synced" ? "synced" : "ready_to_import";
+    // An optional page size (1-500, the API's limit), e.g. for measuring a page of 500 budgets.
+    const limit = Number(params.get("limit"));
+    if (Number.isInteger(limit) && limit >= 1 && limit <= 500) {
+      return { view: "budgets", companyId: parts[1], filter, limit };
+    }
     return { view: "budgets", companyId: parts[1], filter };
   }
   if (parts[0] === "companies" && parts.length === 5 && parts[2] === "projects" && parts[4] === "budget") {

@@ -194,7 +194,7 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
           <AppContext.Provider value={context}>
             {route.view === "budgets" &&
               (atLeast(context.company.erp_permission, "read_only") ? (
-                <BudgetsView key={route.companyId} filter={route.filter} />
+                <BudgetsView key={route.companyId} filter={route.filter} pageSize={route.limit} />
               ) : (
                 <NoAccess tool="ERP Integrations" />
               ))}

@@ -20,9 +20,10 @@ const FILTERS: BudgetStatus[] = ["ready_to_import", "synced"];
 
 interface Props {
   filter: BudgetStatus;
+  pageSize?: number;
 }
 
-export function BudgetsView({ filter: routeFilter }: Props) {
+export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props) {
   const { api, company } = useApp();
   const cid = encodeURIComponent(company.company_id);
   // The filter answers a click at once; the URL follows, so a reload or Back keeps it.
@@ -42,7 +43,7 @@ export function BudgetsView({ filter: routeFilter }: Props) {
       try {
         const answer = await api.get<ErpBudgetPage>(`/companies/${cid}/erp/budgets`, {
           filter,
-          limit: PAGE_SIZE,
+          limit: pageSize,
           cursor,
         });
         answer.budgets.forEach((b) => knownProjects.current.set(b.budget_id, b.project_id));
@@ -54,7 +55,7 @@ export function BudgetsView({ filter: routeFilter }: Props) {
         setLoading(false);
       }
     },
-    [api, cid, filter, cursor],
+    [api, cid, filter, cursor, pageSize],
   );
 
   useEffect(() => {
@@ -133,7 +134,7 @@ export function BudgetsView({ filter: routeFilter }: Props) {
   function chooseFilter(next: BudgetStatus) {
     if (next === filter) return;
     switchTo(next);
-    window.location.hash = budgetsHash(company.company_id, next);
+    window.location.hash = budgetsHash(company.company_id, next, pageSize === PAGE_SIZE ? undefined : pageSize);
   }
 
   const canAct = atLeast(company.erp_permission, "standard");
