@@ -1,0 +1,73 @@
+"""The benchmark harness (bench/) still runs against the real code, at a tiny size.
+
+Benchmarks report figures; these tests only check that every measurement runs, applies what it
+claims to apply and that the report names every target. They never look at a duration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench import run
+
+pytestmark = pytest.mark.integration
+
+TINY = run.Plan(
+    worker_sizes=(50,), naive_sizes=(50,), e2e_sizes=(50,), connector_lines=50, one_line_on=50
+)
+
+
+@pytest.fixture(scope="module")
+def worker_results() -> list[dict[str, Any]]:
+    return run.run_worker(TINY)
+
+
+@pytest.fixture(scope="module")
+def naive_results() -> list[dict[str, Any]]:
+    return run.run_naive(TINY)
+
+
+def test_worker_bench_applies_every_line_and_then_exactly_one_changed_line(
+    worker_results: list[dict[str, Any]],
+) -> None:
+    (result,) = worker_results
+
+    assert result["summary"]["lines_updated"] == 50
+    assert result["one_line"]["summary"]["lines_updated"] == 1
+    assert result["one_line"]["summary"]["lines_unchanged"] == 49
+    assert result["writes"] <= run.write_limit(50)
+    assert result["calls"]["TransactWriteItems"] >= 1
+
+
+def test_naive_baseline_writes_one_item_per_line(naive_results: list[dict[str, Any]]) -> None:
+    (result,) = naive_results
+
+    assert result["writes"] == 50
+    assert result["calls"] == {"PutItem": 50}
+
+
+def test_connector_bench_reads_every_line_at_each_page_size() -> None:
+    results = run.run_connector(TINY)
+
+    assert [r["page_size"] for r in results] == [500, 1_000, 5_000]
+    assert all(r["lines"] == 50 and r["pages"] == 1 for r in results)
+
+
+def test_report_lists_each_target_with_a_verdict(
+    worker_results: list[dict[str, Any]], naive_results: list[dict[str, Any]]
+) -> None:
+    results = {
+        "machine": run.machine(),
+        "worker": worker_results,
+        "naive": naive_results,
+        "errors": {},
+    }
+
+    text, targets = run.report(results)
+
+    assert "write calls at 50 lines" in text
+    assert "Naive baseline" in text
+    assert {verdict for _, _, verdict in targets} <= {"PASS", "MISS", "n/a"}
+    assert any(name.startswith("one-line change") for name, _, _ in targets)
