@@ -54,9 +54,10 @@ def run_once(
         tracemalloc.start()
     if profiler is not None:
         profiler.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     answer = handle(event, context)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     if profiler is not None:
         profiler.stop()
     peak = None
@@ -70,6 +71,7 @@ def run_once(
         raise RuntimeError(f"the job did not succeed: {done.status.value}: {done.message}")
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,  # the whole process: the worker, moto and the sandbox ERP
         "calls": calls,
         "writes": writes,
         "tracemalloc_peak_mb": peak,
