@@ -14,6 +14,7 @@ import json
 import statistics
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -97,6 +98,22 @@ def time_get(api: Api, project_id: str, limit: int | None, repeats: int = 3) -> 
             "seconds": statistics.median(times), "runs_seconds": times}  # fmt: skip
 
 
+def time_walk(api: Api, project_id: str, limit: int = 5000) -> dict[str, Any]:
+    """Every line of the budget, page after page through next_cursor: what an export costs."""
+    base = f"/companies/{COMPANY_ID}/projects/{project_id}/budget?limit={limit}"
+    started, lines, pages, path = time.perf_counter(), 0, 0, base
+    while True:
+        status, body = api.call("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET budget answered {status}: {body}")
+        lines, pages = lines + len(body["line_items"]), pages + 1
+        if not body.get("next_cursor"):
+            break
+        path = base + "&cursor=" + urllib.parse.quote(body["next_cursor"])
+    return {"limit": limit, "pages": pages, "lines": lines,
+            "seconds": time.perf_counter() - started}  # fmt: skip
+
+
 def change_one_line_in_erp(erp_url: str, project_id: str) -> None:
     from bench.worker import change_one_line
 
@@ -121,6 +138,8 @@ def measure(sizes: tuple[int, ...] = (1_000, 10_000), get_on: int | None = 10_00
             results["reimports"].append({"lines": n_lines, **run})
             if n_lines == get_on:
                 results["gets"] = [time_get(api, project_id, None), time_get(api, project_id, 5000)]
+                results["walk"] = time_walk(api, project_id)
+                results["get_on"] = n_lines
             if n_lines == one_line_on:
                 change_one_line_in_erp(stack.erp_url, project_id)
                 results["one_line"] = {"lines": n_lines, **reimport(api, budget.budget_id)}

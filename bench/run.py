@@ -228,6 +228,12 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
             for g in e2e["gets"]:
                 target(f"GET of the {lines:,}-line budget (limit {g['limit']}) <= 1 s",
                        f"{g['seconds']:.3f} s", g["seconds"] <= 1)  # fmt: skip
+        walk = e2e.get("walk")
+        if walk:
+            parts.append(
+                f"   Reading all {walk['lines']:,} lines through next_cursor, {walk['limit']:,} a "
+                f"page: {walk['pages']} requests, {walk['seconds']:.2f} s"
+            )
         one = e2e.get("one_line")
         if one:
             full = by_n.get(one["lines"])
