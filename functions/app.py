@@ -27,6 +27,8 @@ def dead_letter_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return worker.handle_dead_letters(event, context)
 
 
-@app.schedule(Rate(resources.SCHEDULE_RATE_MINUTES, unit=Rate.MINUTES), name=resources.SCHEDULE_FUNCTION)
+@app.schedule(
+    Rate(resources.SCHEDULE_RATE_MINUTES, unit=Rate.MINUTES), name=resources.SCHEDULE_FUNCTION
+)
 def auto_reimport_schedule(event: CloudWatchEvent) -> dict[str, Any]:
     return schedule.handle(event.to_dict(), event.context)

@@ -33,13 +33,19 @@ def settings() -> Settings:
     pool = env.get("USER_POOL_ID", "")
     issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
     endpoint = env.get("AWS_ENDPOINT_URL")
-    default_jwks = f"{endpoint.rstrip('/')}/{pool}/.well-known/jwks.json" if endpoint else f"{issuer}/.well-known/jwks.json"
+    default_jwks = (
+        f"{endpoint.rstrip('/')}/{pool}/.well-known/jwks.json"
+        if endpoint
+        else f"{issuer}/.well-known/jwks.json"
+    )
     return Settings(
         region=region,
         budgets_table=env.get(resources.BUDGETS.env_var, resources.BUDGETS.default_name),
         jobs_table=env.get(resources.JOBS.env_var, resources.JOBS.default_name),
         directory_table=env.get(resources.DIRECTORY.env_var, resources.DIRECTORY.default_name),
-        idempotency_table=env.get(resources.IDEMPOTENCY.env_var, resources.IDEMPOTENCY.default_name),
+        idempotency_table=env.get(
+            resources.IDEMPOTENCY.env_var, resources.IDEMPOTENCY.default_name
+        ),
         job_queue_url=env.get(resources.JOB_QUEUE.env_var, ""),
         job_dlq_url=env.get(resources.JOB_QUEUE.dlq_env_var, ""),
         user_pool_id=pool,

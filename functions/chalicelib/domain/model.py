@@ -80,7 +80,9 @@ class WbsKey:
         """Raises ValueError for an id that no key could have produced."""
         padded = line_item_id + "=" * (-len(line_item_id) % 4)
         parts = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not (isinstance(parts, list) and len(parts) == 3 and all(isinstance(p, str) for p in parts)):
+        if not (
+            isinstance(parts, list) and len(parts) == 3 and all(isinstance(p, str) for p in parts)
+        ):
             raise ValueError("not a line item id")
         return cls(*parts)
 

@@ -19,7 +19,10 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics().add_metric(name="ScheduledReimports", unit=MetricUnit.Count, value=len(queued))
         logger().info(
             "schedule ran",
-            extra={"queued_jobs": [j.job_id for j in queued], "resent_jobs": [j.job_id for j in resent]},
+            extra={
+                "queued_jobs": [j.job_id for j in queued],
+                "resent_jobs": [j.job_id for j in resent],
+            },
         )
         return {"queued": [j.job_id for j in queued], "resent": [j.job_id for j in resent]}
     finally:

@@ -37,11 +37,13 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = logger()
     log.set_correlation_id(context.aws_request_id if context else None)
     try:
-        return process_partial_response(
-            event=event,
-            record_handler=lambda record: _handle_record(record, context),
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
+        return dict(
+            process_partial_response(
+                event=event,
+                record_handler=lambda record: _handle_record(record, context),
+                processor=BatchProcessor(event_type=EventType.SQS),
+                context=context,
+            )
         )
     finally:
         metrics().flush_metrics()
@@ -51,12 +53,19 @@ def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
     message = JobMessage.model_validate_json(record.body)
     receive_count = int(record.attributes.approximate_receive_count or "1")
     log = logger()
-    log.append_keys(job_id=message.job_id, budget_id=message.budget_id, company_id=message.company_id)
+    log.append_keys(
+        job_id=message.job_id, budget_id=message.budget_id, company_id=message.company_id
+    )
     try:
-        return _run_once(message, context, final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count)
+        return _run_once(
+            message, context, final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count
+        )
     except ErpUnavailable as why:
         delay = retry_delay(receive_count)
-        log.warning("ERP unavailable; the job will be retried", extra={"reason": why.message, "retry_in_seconds": delay})
+        log.warning(
+            "ERP unavailable; the job will be retried",
+            extra={"reason": why.message, "retry_in_seconds": delay},
+        )
         metrics().add_metric(name="ErpTransientFailures", unit=MetricUnit.Count, value=1)
         wiring.postpone_message(record.receipt_handle, delay)
         raise
@@ -75,7 +84,9 @@ def _run_once(message: JobMessage, context: Any, *, final_attempt: bool) -> dict
         persistence_store=wiring.idempotency_store(),
     )
     def apply(message: dict[str, Any]) -> dict[str, Any]:
-        result = run_job(wiring.ports(), JobMessage.model_validate(message), final_attempt=final_attempt)
+        result = run_job(
+            wiring.ports(), JobMessage.model_validate(message), final_attempt=final_attempt
+        )
         _record_metrics(result)
         return {"job_id": result.job.job_id, "status": result.job.status.value}
 
@@ -91,10 +102,16 @@ def _record_metrics(result: WorkResult) -> None:
     m.add_metric(name=f"Jobs{status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     m.add_metric(name="LinesApplied", unit=MetricUnit.Count, value=result.lines_applied)
     if result.erp_seconds is not None:
-        m.add_metric(name="ErpLatency", unit=MetricUnit.Milliseconds, value=result.erp_seconds * 1000)
+        m.add_metric(
+            name="ErpLatency", unit=MetricUnit.Milliseconds, value=result.erp_seconds * 1000
+        )
     logger().info(
         "job finished",
-        extra={"status": status, "lines_applied": result.lines_applied, "job_message": result.job.message},
+        extra={
+            "status": status,
+            "lines_applied": result.lines_applied,
+            "job_message": result.job.message,
+        },
     )
 
 
@@ -104,15 +121,19 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def fail(record: SQSRecord) -> None:
         message = JobMessage.model_validate_json(record.body)
         job = fail_dead_letter(wiring.ports(), message)
-        logger().error("job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value})
+        logger().error(
+            "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
+        )
         metrics().add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
 
     try:
-        return process_partial_response(
-            event=event,
-            record_handler=fail,
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
+        return dict(
+            process_partial_response(
+                event=event,
+                record_handler=fail,
+                processor=BatchProcessor(event_type=EventType.SQS),
+                context=context,
+            )
         )
     finally:
         metrics().flush_metrics()

@@ -63,7 +63,12 @@ class BudgetPage:
 
 
 def read_budget(
-    ports: Ports, identity: Identity, company_id: str, project_id: str, limit: int, cursor: str | None
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    project_id: str,
+    limit: int,
+    cursor: str | None,
 ) -> BudgetPage:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
@@ -74,7 +79,12 @@ def read_budget(
 
 
 def edit_line(
-    ports: Ports, identity: Identity, company_id: str, project_id: str, line_item_id: str, edit: LineEdit
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    project_id: str,
+    line_item_id: str,
+    edit: LineEdit,
 ) -> LineItem:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.STANDARD)
     budget = ports.budgets.get_by_project(company_id, project_id)

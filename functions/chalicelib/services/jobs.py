@@ -11,7 +11,9 @@ from chalicelib.services.ports import Ports
 CHANGES_IN_JOB = 100  # the job answer carries the first 100 changes; the rest page
 
 
-def get_job(ports: Ports, identity: Identity, company_id: str, job_id: str) -> tuple[Job, list[ChangeRecord]]:
+def get_job(
+    ports: Ports, identity: Identity, company_id: str, job_id: str
+) -> tuple[Job, list[ChangeRecord]]:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     job = ports.jobs.get(company_id, job_id)
     changes = ports.jobs.changes(job, 0, CHANGES_IN_JOB) if job.change_count else []
@@ -19,7 +21,12 @@ def get_job(ports: Ports, identity: Identity, company_id: str, job_id: str) -> t
 
 
 def list_jobs(
-    ports: Ports, identity: Identity, company_id: str, budget_id: str | None, limit: int, cursor: str | None
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    budget_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> Page[tuple[Job, list[ChangeRecord]]]:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     page = ports.jobs.list(company_id, budget_id, limit, cursor)

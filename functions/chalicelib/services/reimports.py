@@ -154,7 +154,13 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
     except ErpUnavailable as why:
         if not final_attempt:
             raise
-        return WorkResult(_fail(ports, job, f"{why.message} The re-import was tried several times and gave up; nothing was changed."))
+        return WorkResult(
+            _fail(
+                ports,
+                job,
+                f"{why.message} The re-import was tried several times and gave up; nothing was changed.",
+            )
+        )
     except ErpRejected as why:
         return WorkResult(_fail(ports, job, why.message))
     except NotFound as why:
@@ -167,7 +173,13 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
     for _ in range(COMMIT_ATTEMPTS):
         budget = ports.budgets.get(job.company_id, job.budget_id)
         if budget.active_job_id != job.job_id:
-            return WorkResult(_fail(ports, job, "The budget was released before this job could run; nothing was changed."))
+            return WorkResult(
+                _fail(
+                    ports,
+                    job,
+                    "The budget was released before this job could run; nothing was changed.",
+                )
+            )
         if budget.locked:
             return WorkResult(_fail(ports, job, _locked_message(budget)))
         if erp_lines is None:
@@ -175,16 +187,22 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             erp_lines = _fetch(ports, job, budget)
             erp_seconds = time.perf_counter() - started
 
-        ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
+        ports.jobs.report_progress(
+            job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
+        )
         catalog = ports.directory.cost_catalog(job.company_id)
         current = ports.budgets.read_lines(budget)
         planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
         try:
             plan = planner(current, erp_lines, catalog)
         except InvalidErpBudget as invalid:
-            return WorkResult(_fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds)
+            return WorkResult(
+                _fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds
+            )
 
-        ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
+        ports.jobs.report_progress(
+            job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
+        )
         changes = [
             ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
             for c in plan.changes
@@ -195,13 +213,19 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
                 budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
             )
         except ConcurrentChange:
-            logger().info("budget changed while applying; planning again", extra={"job_id": job.job_id})
+            logger().info(
+                "budget changed while applying; planning again", extra={"job_id": job.job_id}
+            )
             continue
         except BudgetLocked:
             return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
         return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
     return WorkResult(
-        _fail(ports, job, "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again."),
+        _fail(
+            ports,
+            job,
+            "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again.",
+        ),
         erp_seconds=erp_seconds,
     )
 
@@ -259,8 +283,16 @@ def enqueue_due_reimports(ports: Ports) -> list[Job]:
                 if budget.last_synced_at is not None and now - budget.last_synced_at < interval:
                     continue
                 try:
-                    queued.append(enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None))
-                except (BudgetLocked, JobInProgress, NotSynced, AlreadyImported, ServiceUnavailable):
+                    queued.append(
+                        enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None)
+                    )
+                except (
+                    BudgetLocked,
+                    JobInProgress,
+                    NotSynced,
+                    AlreadyImported,
+                    ServiceUnavailable,
+                ):
                     continue  # someone else got there first, or the queue is down: next round
             if page.next_cursor is None:
                 break

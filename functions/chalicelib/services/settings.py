@@ -13,6 +13,8 @@ def get_erp_settings(ports: Ports, identity: Identity, company_id: str) -> ErpSe
     return ports.directory.erp_settings(company_id)
 
 
-def put_erp_settings(ports: Ports, identity: Identity, company_id: str, settings: ErpSettings) -> ErpSettings:
+def put_erp_settings(
+    ports: Ports, identity: Identity, company_id: str, settings: ErpSettings
+) -> ErpSettings:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     return ports.directory.save_erp_settings(company_id, settings)
