@@ -58,6 +58,7 @@ test-infra: install
 
 lint: install
 	$(VENV)/bin/ruff check functions devstack infra tests bench
+	$(VENV)/bin/mypy
 
 # CloudFormation templates under infra/cdk.out, offline (no AWS credentials needed).
 synth: install

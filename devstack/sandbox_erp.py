@@ -102,7 +102,7 @@ class State:
         with self.lock:
             self.tenants = {
                 company.tenant.lower(): [
-                    row for project in company.projects for row in _rows(company.tenant, project)
+                    row for project in company.projects for row in erp_rows(company.tenant, project)
                 ]
                 for company in demo_data.companies()
             }
@@ -110,7 +110,7 @@ class State:
             self.fault = Fault()
 
 
-def _rows(tenant: str, project: demo_data.DemoProject) -> list[Row]:
+def erp_rows(tenant: str, project: demo_data.DemoProject) -> list[Row]:
     rows = []
     for position, line in enumerate(project.erp_lines, start=1):
         # Stable ids: the same demo line has the same id on every run and after every reset.
@@ -418,7 +418,7 @@ class Handler(BaseHTTPRequestHandler):
         except KeyError:
             raise _error(404, f"No tenant '{tenant}'.") from None
         project = demo_data.large_project(project_id, count, seed, company.company_id)
-        new_rows = _rows(company.tenant, project)
+        new_rows = erp_rows(company.tenant, project)
         with self.state.lock:
             rows = self.state.tenants[company.tenant.lower()]
             rows[:] = [r for r in rows if r.values["ProjectID"] != project_id] + new_rows

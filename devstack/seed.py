@@ -96,7 +96,7 @@ def seed(
 
 def erp_lines(company: demo_data.DemoCompany, project: demo_data.DemoProject) -> list[ErpLine]:
     """The project's ERP budget as the Acumatica connector reads it from the sandbox."""
-    rows = sandbox_erp._rows(company.tenant, project)  # the sandbox's own (stable) line ids
+    rows = sandbox_erp.erp_rows(company.tenant, project)  # the sandbox's own (stable) line ids
     return [
         ErpLine(
             line=position,
