@@ -21,7 +21,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib import resources
-from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.base import (
     batch_get,
     batch_write,
@@ -57,6 +56,7 @@ from chalicelib.adapters.dynamodb.items import (
     to_item,
     unpack,
 )
+from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.adapters.lines import apply_edit, key_of
 from chalicelib.domain.errors import (
     BudgetLocked,
@@ -90,39 +90,8 @@ def _moved(what: str = "budget") -> ConcurrentChange:
     return ConcurrentChange(f"The {what} changed meanwhile; reload it and try again.")
 
 
-class DynamoBudgetStore:
-    def __init__(
-        self,
-        client: Any | None = None,
-        table_name: str | None = None,
-        jobs_table_name: str | None = None,
-    ) -> None:
-        self._client = client
-        self._table = table_name
-        self._jobs_table = jobs_table_name
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.dynamodb()
-
-    @property
-    def table(self) -> str:
-        return self._table or aws.table_name(resources.BUDGETS)
-
-    @property
-    def jobs_table(self) -> str:
-        return self._jobs_table or aws.table_name(resources.JOBS)
-
+class DynamoBudgetStore(DynamoTables):
     # --- headers ----------------------------------------------------------------------------
-
-    def header(self, company_id: str, budget_id: str) -> BudgetHeaderItem | None:
-        answer = self.client.get_item(
-            TableName=self.table,
-            Key=key(budget_pk(company_id, budget_id), HEAD),
-            ConsistentRead=True,
-        )
-        item = answer.get("Item")
-        return BudgetHeaderItem.model_validate(deserialize(item)) if item else None
 
     def get(self, company_id: str, budget_id: str) -> Budget:
         head = self.header(company_id, budget_id)
@@ -132,7 +101,7 @@ class DynamoBudgetStore:
 
     def get_by_project(self, company_id: str, project_id: str) -> Budget:
         answer = self.client.get_item(
-            TableName=self.table,
+            TableName=self.budgets_table,
             Key=key(project_pk(company_id, project_id), "PROJECT"),
             ConsistentRead=True,
         )
@@ -165,7 +134,7 @@ class DynamoBudgetStore:
             condition += " AND gsi1sk > :a"
             values[":a"] = value(after)
         query: dict[str, Any] = {
-            "TableName": self.table,
+            "TableName": self.budgets_table,
             "IndexName": resources.BUDGETS.indexes[0].name,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
@@ -197,7 +166,7 @@ class DynamoBudgetStore:
         """The rows of chunks `numbers` of a set, in order; ConcurrentChange if one is gone."""
         pk = budget_pk(budget.company_id, budget.budget_id)
         wanted = {chunk_sk(chunk_set, n): i for i, n in enumerate(numbers)}
-        items = batch_get(self.client, self.table, [key(pk, sk) for sk in wanted])
+        items = batch_get(self.client, self.budgets_table, [key(pk, sk) for sk in wanted])
         rows: builtins.list[list[list[Any]] | None] = [None] * len(numbers)
         for item in items:
             rows[wanted[item["sk"]]] = unpack(item["data"])
@@ -237,7 +206,7 @@ class DynamoBudgetStore:
         pk = budget_pk(budget.company_id, budget.budget_id)
         batch_write(
             self.client,
-            self.table,
+            self.budgets_table,
             [
                 {
                     "PutRequest": {
@@ -279,7 +248,7 @@ class DynamoBudgetStore:
         with contextlib.suppress(Exception):
             batch_write(
                 self.client,
-                self.table,
+                self.budgets_table,
                 [{"DeleteRequest": {"Key": key(pk, chunk_sk(chunk_set, n))}} for n in range(count)],
             )
 
@@ -340,7 +309,7 @@ class DynamoBudgetStore:
         when = to_iso(finished_at)
         progress = Progress(phase=Phase.APPLYING, done=len(lines), total=len(lines))
         header_update = {
-            "TableName": self.table,
+            "TableName": self.budgets_table,
             "Key": key(head.pk, HEAD),
             "UpdateExpression": (
                 "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
@@ -453,7 +422,7 @@ class DynamoBudgetStore:
                 TransactItems=[
                     {
                         "Put": {
-                            "TableName": self.table,
+                            "TableName": self.budgets_table,
                             "Item": serialize(
                                 {
                                     "pk": head.pk,
@@ -466,7 +435,7 @@ class DynamoBudgetStore:
                     },
                     {
                         "Update": {
-                            "TableName": self.table,
+                            "TableName": self.budgets_table,
                             "Key": key(head.pk, HEAD),
                             "UpdateExpression": "SET version = version + :one, #total = :t",
                             "ConditionExpression": "version = :v AND locked = :false",
@@ -499,7 +468,7 @@ class DynamoBudgetStore:
     def set_locked(self, budget: Budget, locked: bool) -> Budget:
         try:
             answer = self.client.update_item(
-                TableName=self.table,
+                TableName=self.budgets_table,
                 Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
                 UpdateExpression="SET locked = :l",
                 ConditionExpression="attribute_exists(pk)",
@@ -533,8 +502,8 @@ class DynamoBudgetStore:
         )
         self.client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.table, "Item": serialize(to_item(head))}},
-                {"Put": {"TableName": self.table, "Item": serialize(to_item(pointer))}},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(head))}},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(pointer))}},
             ]
         )
         return head.to_budget()

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib import resources
-from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.base import batch_get, deserialize, key, serialize
 from chalicelib.adapters.dynamodb.items import (
     META,
@@ -18,6 +17,7 @@ from chalicelib.adapters.dynamodb.items import (
     member_sk,
     to_item,
 )
+from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.model import (
     CostCatalog,
@@ -32,33 +32,23 @@ from chalicelib.domain.model import (
 MAX_SCAN_PAGES = 50
 
 
-class DynamoDirectory:
-    def __init__(self, client: Any | None = None, table_name: str | None = None) -> None:
-        self._client = client
-        self._table = table_name
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.dynamodb()
-
-    @property
-    def table(self) -> str:
-        return self._table or aws.table_name(resources.DIRECTORY)
-
+class DynamoDirectory(DynamoTables):
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        answer = self.client.get_item(TableName=self.table, Key=key(pk, sk), ConsistentRead=True)
+        answer = self.client.get_item(
+            TableName=self.directory_table, Key=key(pk, sk), ConsistentRead=True
+        )
         item = answer.get("Item")
         return deserialize(item) if item else None
 
     def _put(self, item: dict[str, Any]) -> None:
-        self.client.put_item(TableName=self.table, Item=serialize(item))
+        self.client.put_item(TableName=self.directory_table, Item=serialize(item))
 
     # --- the port ---------------------------------------------------------------------------
 
     def memberships(self, email: str) -> list[Membership]:
         members: list[MemberItem] = []
         query: dict[str, Any] = {
-            "TableName": self.table,
+            "TableName": self.directory_table,
             "IndexName": resources.DIRECTORY.indexes[0].name,
             "KeyConditionExpression": "gsi1pk = :m",
             "ExpressionAttributeValues": {":m": {"S": f"MEMBER#{email.lower()}"}},
@@ -115,7 +105,7 @@ class DynamoDirectory:
 
     def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]:
         scan: dict[str, Any] = {
-            "TableName": self.table,
+            "TableName": self.directory_table,
             "FilterExpression": "sk = :s AND auto_reimport = :t",
             "ExpressionAttributeValues": {":s": {"S": "SETTINGS"}, ":t": {"BOOL": True}},
         }
@@ -140,7 +130,7 @@ class DynamoDirectory:
 
     def put_erp_connection(self, company_id: str, connection: ErpConnection) -> None:
         self.client.update_item(
-            TableName=self.table,
+            TableName=self.directory_table,
             Key=key(company_pk(company_id), META),
             UpdateExpression="SET erp = :e, company_id = :c, #n = if_not_exists(#n, :c)",
             ExpressionAttributeNames={"#n": "name"},
@@ -182,7 +172,8 @@ class DynamoDirectory:
         if not keys:
             return {}
         return {
-            item["company_id"]: item["name"] for item in batch_get(self.client, self.table, keys)
+            item["company_id"]: item["name"]
+            for item in batch_get(self.client, self.directory_table, keys)
         }
 
 

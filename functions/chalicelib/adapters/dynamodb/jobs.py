@@ -14,8 +14,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import resources
-from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.base import (
     batch_get,
     cancellation_codes,
@@ -46,6 +44,7 @@ from chalicelib.adapters.dynamodb.items import (
     to_item,
     unpack,
 )
+from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -111,41 +110,12 @@ def failure_message(message: str, errors: Sequence[LineError], kept: int) -> str
     return message
 
 
-class DynamoJobStore:
-    def __init__(
-        self,
-        client: Any | None = None,
-        table_name: str | None = None,
-        budgets_table_name: str | None = None,
-    ) -> None:
-        self._client = client
-        self._table = table_name
-        self._budgets_table = budgets_table_name
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.dynamodb()
-
-    @property
-    def table(self) -> str:
-        return self._table or aws.table_name(resources.JOBS)
-
-    @property
-    def budgets_table(self) -> str:
-        return self._budgets_table or aws.table_name(resources.BUDGETS)
-
-    def _head(self, company_id: str, budget_id: str) -> BudgetHeaderItem | None:
-        answer = self.client.get_item(
-            TableName=self.budgets_table,
-            Key=key(budget_pk(company_id, budget_id), HEAD),
-            ConsistentRead=True,
-        )
-        item = answer.get("Item")
-        return BudgetHeaderItem.model_validate(deserialize(item)) if item else None
-
+class DynamoJobStore(DynamoTables):
     def _item(self, company_id: str, job_id: str) -> JobItem | None:
         answer = self.client.get_item(
-            TableName=self.table, Key=key(job_pk(company_id, job_id), META), ConsistentRead=True
+            TableName=self.jobs_table,
+            Key=key(job_pk(company_id, job_id), META),
+            ConsistentRead=True,
         )
         item = answer.get("Item")
         return JobItem.model_validate(deserialize(item)) if item else None
@@ -157,7 +127,7 @@ class DynamoJobStore:
         items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
-                    "TableName": self.table,
+                    "TableName": self.jobs_table,
                     "Item": serialize(to_item(JobItem.from_job(job))),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
@@ -190,7 +160,7 @@ class DynamoJobStore:
             items.append(
                 {
                     "Put": {
-                        "TableName": self.table,
+                        "TableName": self.jobs_table,
                         "Item": serialize(to_item(marker)),
                         # TTL deletes lazily: an expired key still present counts as absent.
                         "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
@@ -213,7 +183,7 @@ class DynamoJobStore:
                 break
             if attempt + 1 < _TRANSACTION_ATTEMPTS:
                 time.sleep(0.05 * (attempt + 1))
-        head = self._head(budget.company_id, budget.budget_id)
+        head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise NotFound("There is no such budget in this company.")
         why = refusal(head, job.kind)
@@ -225,7 +195,7 @@ class DynamoJobStore:
         if idempotency_key is None:
             return None
         answer = self.client.get_item(
-            TableName=self.table,
+            TableName=self.jobs_table,
             Key=key(idempotency_pk(budget.company_id, budget.budget_id, idempotency_key), "KEY"),
             ConsistentRead=True,
         )
@@ -254,7 +224,7 @@ class DynamoJobStore:
             index, gpk, gsk = "by_budget", "gsi2pk", "gsi2sk"
             partition = budget_pk(company_id, budget_id)
         query: dict[str, Any] = {
-            "TableName": self.table,
+            "TableName": self.jobs_table,
             "IndexName": index,
             "KeyConditionExpression": f"{gpk} = :p",
             "ExpressionAttributeValues": {":p": value(partition)},
@@ -294,7 +264,7 @@ class DynamoJobStore:
         found = {
             chunk["sk"]: unpack(chunk["data"])
             for chunk in batch_get(
-                self.client, self.table, [key(pk, changes_sk(n)) for n in numbers]
+                self.client, self.jobs_table, [key(pk, changes_sk(n)) for n in numbers]
             )
         }
         rows = [row for n in numbers for row in found.get(changes_sk(n), [])]
@@ -302,7 +272,7 @@ class DynamoJobStore:
 
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         scan: dict[str, Any] = {
-            "TableName": self.table,
+            "TableName": self.jobs_table,
             "IndexName": "by_company",
             "FilterExpression": "#status = :q AND requested_at < :t",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -326,7 +296,7 @@ class DynamoJobStore:
         progress = Progress(phase=Phase.FETCHING)
         try:
             answer = self.client.update_item(
-                TableName=self.table,
+                TableName=self.jobs_table,
                 Key=key(job_pk(job.company_id, job.job_id), META),
                 UpdateExpression=(
                     "SET #status = :running, started_at = if_not_exists(started_at, :now), "
@@ -355,7 +325,7 @@ class DynamoJobStore:
     def report_progress(self, job: Job, progress: Progress) -> None:
         try:
             self.client.update_item(
-                TableName=self.table,
+                TableName=self.jobs_table,
                 Key=key(job_pk(job.company_id, job.job_id), META),
                 UpdateExpression="SET progress = :p",
                 ConditionExpression="#status = :running",
@@ -389,7 +359,7 @@ class DynamoJobStore:
             values[":e"] = value(data)
         values[":m"] = value(failure_message(message, errors, kept))
         job_update = {
-            "TableName": self.table,
+            "TableName": self.jobs_table,
             "Key": key(job_pk(job.company_id, job.job_id), META),
             "UpdateExpression": expression,
             "ConditionExpression": "#status IN (:queued, :running)",
