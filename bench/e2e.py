@@ -152,8 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000")
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    biggest = max(sizes)
-    result = measure(sizes, get_on=biggest, one_line_on=biggest)
+    # The issue asks for GET and the one-line change on the 10,000-line budget.
+    on = 10_000 if 10_000 in sizes else max(sizes)
+    result = measure(sizes, get_on=on, one_line_on=on)
     with open(args.out, "w", encoding="utf-8") as out:
         json.dump(result, out)
 

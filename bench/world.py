@@ -198,12 +198,9 @@ def _ports() -> Any:
     return ports
 
 
-@contextlib.contextmanager
-def open_world() -> Iterator[World]:
-    """moto (in-process), the tables, queues, secret, demo company and a sandbox ERP."""
-    fake_aws_environment()
-    from moto import mock_aws
-
+def setup_account(erp_url: str) -> tuple[str, str]:
+    """Tables, queues, the ERP secret and the demo company (its ERP at `erp_url`), on whatever
+    AWS the environment points at; answers the job queue's URL and ARN."""
     from chalicelib import resources, wiring
     from chalicelib.adapters import aws
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
@@ -211,30 +208,40 @@ def open_world() -> Iterator[World]:
     from chalicelib.domain.model import CostCatalog, ErpConnection
     from devstack.provision import create_queues, put_erp_secret
 
+    wiring.reset()
+    create_tables(aws.dynamodb())
+    queue_url, queue_arn, dlq_url, _ = create_queues(aws.sqs())
+    os.environ[resources.JOB_QUEUE.env_var] = queue_url
+    os.environ[resources.JOB_QUEUE.dlq_env_var] = dlq_url
+    wiring.reset()
+    company = demo_data.company(COMPANY_ID)
+    directory = DynamoDirectory()
+    directory.put_company(COMPANY_ID, company.name)
+    directory.put_cost_catalog(
+        COMPANY_ID, CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
+    )
+    secret = put_erp_secret(
+        aws.secretsmanager(), COMPANY_ID, demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD
+    )
+    connection = ErpConnection(
+        system=company.erp_system, base_url=erp_url, tenant=company.tenant,
+        credentials_secret_id=secret,
+    )  # fmt: skip
+    directory.put_erp_connection(COMPANY_ID, connection)
+    return queue_url, queue_arn
+
+
+@contextlib.contextmanager
+def open_world() -> Iterator[World]:
+    """moto (in-process), the tables, queues, secret, demo company and a sandbox ERP."""
+    fake_aws_environment()
+    from moto import mock_aws
+
+    from chalicelib import wiring
+    from chalicelib.adapters import aws
+
     with mock_aws(), SandboxErp() as sandbox:
-        wiring.reset()
-        create_tables(aws.dynamodb())
-        queue_url, queue_arn, dlq_url, _ = create_queues(aws.sqs())
-        os.environ[resources.JOB_QUEUE.env_var] = queue_url
-        os.environ[resources.JOB_QUEUE.dlq_env_var] = dlq_url
-        wiring.reset()
-        company = demo_data.company(COMPANY_ID)
-        directory = DynamoDirectory()
-        directory.put_company(COMPANY_ID, company.name)
-        directory.put_cost_catalog(
-            COMPANY_ID, CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
-        )
-        secret = put_erp_secret(aws.secretsmanager(), COMPANY_ID, demo_data.SANDBOX_USERNAME,
-                                demo_data.SANDBOX_PASSWORD)  # fmt: skip
-        directory.put_erp_connection(
-            COMPANY_ID,
-            ErpConnection(
-                system=company.erp_system,
-                base_url=sandbox.url,
-                tenant=company.tenant,
-                credentials_secret_id=secret,
-            ),  # fmt: skip
-        )
+        queue_url, queue_arn = setup_account(sandbox.url)
         ports = _ports()
         counter = CallCounter(aws.dynamodb())
         try:
