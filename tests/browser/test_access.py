@@ -1,0 +1,93 @@
+"""Who may do what, as the browser shows it: a wrong password, a locked budget, a read-only user,
+and a budget admin locking and unlocking a budget."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from devstack import demo_data
+from tests.browser.conftest import budget_row, budgets_table, open_synced_budgets, sign_in
+
+pytestmark = pytest.mark.browser
+
+LOCK_REASON = "Unlock the budget to re-import"
+
+
+def test_a_wrong_password_is_refused_with_an_alert(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("textbox", name="Email").fill("standard@demo.test")
+    page.get_by_role("textbox", name="Password").fill("Not-the-password-1")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("alert")).to_have_text("The email or password is incorrect.")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+
+
+def test_a_locked_budget_cannot_be_reimported_and_says_why(page: Page) -> None:
+    locked = demo_data.company("demo").project("P-1002")
+    assert locked.locked
+
+    sign_in(page, "standard@demo.test")
+    open_synced_budgets(page)
+
+    row = budget_row(page, locked.name)
+    expect(row.get_by_role("button", name="Re-import")).to_be_disabled()
+    expect(row.get_by_text(LOCK_REASON)).to_be_visible()
+    unlocked = budget_row(page, demo_data.company("demo").project("P-1001").name)
+    expect(unlocked.get_by_role("button", name="Re-import")).to_be_enabled()
+    expect(unlocked.get_by_text(LOCK_REASON)).to_have_count(0)
+
+
+def test_a_read_only_user_can_look_but_not_reimport_lock_or_edit(page: Page) -> None:
+    project = demo_data.company("demo").project("P-1001")
+
+    sign_in(page, "readonly@demo.test")
+    open_synced_budgets(page)
+    table = budgets_table(page)
+    expect(budget_row(page, project.name)).to_contain_text("View only")
+    expect(table.locator("button:enabled", has_text="Import")).to_have_count(0)
+    expect(table.get_by_role("button", name="Re-import")).to_have_count(0)
+
+    budget_row(page, project.name).get_by_role("link", name=project.name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{project.name} Budget")
+    expect(page.get_by_role("table", name="Line items")).to_be_visible()
+    expect(page.get_by_role("button", name="Lock Budget", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Unlock Budget")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Edit\b"))).to_have_count(0)
+
+
+def test_a_budget_admin_locks_and_unlocks_a_budget_and_the_list_follows(
+    page: Page, add_synced_project: Any
+) -> None:
+    project = add_synced_project("Lockable Depot")
+
+    sign_in(page, "admin@demo.test")
+    open_synced_budgets(page)
+    row = budget_row(page, project.name)
+    expect(row.get_by_role("button", name="Re-import")).to_be_enabled()
+
+    row.get_by_role("link", name=project.name).click()
+    summary = page.get_by_role("region", name="Budget summary")
+    expect(summary.get_by_text("Unlocked", exact=True)).to_be_visible()
+    summary.get_by_role("button", name="Lock Budget", exact=True).click()
+    expect(summary.get_by_text("Locked", exact=True)).to_be_visible()
+    expect(summary.get_by_role("button", name="Unlock Budget")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Edit\b"))).to_have_count(0)
+
+    page.go_back()
+    expect(row.get_by_role("button", name="Re-import")).to_be_disabled()
+    expect(row.get_by_text(LOCK_REASON)).to_be_visible()
+
+    row.get_by_role("link", name=project.name).click()
+    summary.get_by_role("button", name="Unlock Budget").click()
+    expect(summary.get_by_text("Unlocked", exact=True)).to_be_visible()
+    expect(summary.get_by_role("button", name="Lock Budget", exact=True)).to_be_visible()
+
+    open_synced_budgets(page)
+    expect(row.get_by_role("button", name="Re-import")).to_be_enabled()
+    expect(row.get_by_text(LOCK_REASON)).to_have_count(0)
