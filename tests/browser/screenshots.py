@@ -1,0 +1,107 @@
+"""Re-takes the README's screenshots under docs/screenshots/: `python -m tests.browser.screenshots`.
+
+A fresh local stack (demo data only) and Debian's Chromium at 1280x800, signed in as
+standard@demo.test: the Budgets list filtered by Synced, the Please Confirm dialog of P-1001's
+re-import, its success, and P-1001's Budget tab. One ERP amount of P-1001 is raised first, so the
+success shows a change. Needs the built web app (`make web`).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from devstack import demo_data
+from tests.browser.conftest import (
+    JOB_TIMEOUT_MS,
+    REPO,
+    VIEWPORT,
+    budget_row,
+    launch_chromium,
+    open_synced_budgets,
+    sign_in,
+)
+from tests.e2e.conftest import start_stack, stop_stack
+from tests.fixtures.erp import SandboxClient
+
+OUT = REPO / "docs" / "screenshots"
+PROJECT_ID = "P-1001"
+
+
+def raise_one_amount(erp: SandboxClient) -> None:
+    project = demo_data.company("demo").project(PROJECT_ID)
+    key = next(key for key in project.project_units if key != project.erp_lines[0].key)
+    entity = next(
+        line
+        for line in erp.lines(PROJECT_ID)
+        if (
+            line["ProjectTaskID"]["value"],
+            line["CostCode"]["value"],
+            line["AccountGroup"]["value"],
+        )
+        == key
+    )
+    amount = Decimal(str(entity["OriginalBudgetedAmount"]["value"])) + Decimal("12500.00")
+    erp.put_line(id=entity["id"], OriginalBudgetedAmount=amount)
+
+
+def take(page: Page, out: Path) -> list[Path]:
+    name = demo_data.company("demo").project(PROJECT_ID).name
+    shots = []
+
+    def shot(file_name: str) -> None:
+        path = out / file_name
+        page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover highlight in the picture
+        page.screenshot(path=str(path))
+        shots.append(path)
+
+    sign_in(page, "standard@demo.test")
+    open_synced_budgets(page)
+    row = budget_row(page, name)
+    expect(row).to_be_visible()
+    page.evaluate("() => document.activeElement?.blur()")  # the filter's focus ring, clicked away
+    shot("budgets-list.png")
+
+    row.get_by_role("button", name="Re-import").click()
+    dialog = page.get_by_role("dialog", name="Please Confirm")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    shot("confirm-dialog.png")
+
+    dialog.get_by_role("button", name="OK").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Successfully Re-imported to Budget Bridge", timeout=JOB_TIMEOUT_MS
+    )
+    expect(page.get_by_role("region", name="Job status")).to_contain_text("1 updated")
+    shot("reimport-success.png")
+
+    row.get_by_role("link", name=name).click()
+    expect(page.get_by_role("table", name="Line items")).to_be_visible()
+    expect(page.get_by_role("heading", name="Recent re-imports")).to_be_attached()
+    shot("project-budget.png")
+    return shots
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="budget-bridge-shots-") as folder:
+        stack = start_stack(Path(folder) / "stack.log", SCHEDULE_INTERVAL_SECONDS="3600")
+        try:
+            raise_one_amount(SandboxClient(stack.erp_url))
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                context = browser.new_context(viewport=VIEWPORT, base_url=stack.web_url)
+                shots = take(context.new_page(), OUT)
+                browser.close()
+        finally:
+            stop_stack(stack)
+    for path in shots:
+        print(path.relative_to(REPO))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
