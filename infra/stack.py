@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ def _packaging_sandbox(work_dir: Path) -> Iterator[None]:
     os.environ while it loads the app: keep both out of the caller's process and working tree."""
     saved_environ = dict(os.environ)
     saved_cwd = Path.cwd()
+    # Each packaging adds a ~9 MB copy under a fresh name; earlier synths' copies are not needed.
+    shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(work_dir)
     try:
