@@ -7,6 +7,8 @@ PYTEST := $(VENV)/bin/pytest
 INSTALLED := $(VENV)/.installed
 FRONTEND_INSTALLED := frontend/node_modules/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
+# jsii (under aws-cdk-lib) warns about Node 20 on every start; the synth itself works.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install run test test-unit test-integration test-e2e test-browser test-infra lint \
         web chromium synth bench deploy clean
@@ -61,11 +63,11 @@ lint: install
 	$(VENV)/bin/mypy
 
 # CloudFormation templates under infra/cdk.out, offline (no AWS credentials needed).
-synth: install
+synth: $(INSTALLED)
 	cd infra && CDK_OUTDIR=cdk.out ../$(PY) app.py
 
 # Benchmarks of the re-import (see docs/performance.md).
-bench: install
+bench: $(INSTALLED)
 	$(PY) -m bench.run
 
 # Needs AWS credentials (a profile) and the CDK CLI: see "Deploy to AWS" in the README.

@@ -27,7 +27,7 @@ PASSWORD_POLICY = {
     "TemporaryPasswordValidityDays": 7,
 }
 AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
-SECRET_PREFIX = "budget-bridge/erp/"
+SECRET_PREFIX = resources.ERP_SECRET_PREFIX
 APP_STAGE = "dev"
 
 

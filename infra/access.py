@@ -7,6 +7,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 
+from chalicelib import resources
+
 # The calls the DynamoDB adapters and Powertools idempotency make (transactions need the per-item
 # actions of their parts, ConditionCheckItem included).
 TABLE_READ = (
@@ -30,7 +32,7 @@ QUEUE_POSTPONE = ("sqs:ChangeMessageVisibility",)
 
 # ERP credentials live in Secrets Manager under this prefix (the company's ERP connection names the
 # secret); the worker may read those secrets and no others.
-ERP_SECRET_PREFIX = "budget-bridge/erp/"
+ERP_SECRET_PREFIX = resources.ERP_SECRET_PREFIX
 
 
 def _statement(sid: str, actions: tuple[str, ...], resources: list[str]) -> iam.PolicyStatement:

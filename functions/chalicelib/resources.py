@@ -113,3 +113,6 @@ USER_POOL_CLIENT_NAME = "budget-bridge-web"
 WORKER_FUNCTION = "reimport_worker"
 DEAD_LETTER_FUNCTION = "dead_letter_handler"
 SCHEDULE_FUNCTION = "auto_reimport_schedule"
+
+# ERP credentials live in Secrets Manager under this prefix; the worker may read no other secret.
+ERP_SECRET_PREFIX = "budget-bridge/erp/"
