@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "memory", "naive", "e2e", "connector")
+MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector")
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,16 @@ class Plan:
     connector_lines: int
     one_line_on: int  # the worker size that also gets a one-line change
     memory_sizes: tuple[int, ...] = ()
+    phase_sizes: tuple[int, ...] = ()
 
 
 FULL = Plan(
     (100, 1_000, 10_000, 50_000), (1_000, 10_000), (1_000, 10_000, 50_000), 10_000, 10_000,
-    memory_sizes=(10_000, 50_000),
+    memory_sizes=(10_000, 50_000), phase_sizes=(10_000, 50_000),
 )  # fmt: skip
-QUICK = Plan((100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,))
+QUICK = Plan(
+    (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,)
+)
 
 
 def machine() -> dict[str, Any]:
@@ -85,6 +88,14 @@ def run_worker(plan: Plan) -> list[dict[str, Any]]:
         if n == plan.one_line_on:
             args.append("--one-line")
         results.append(_run_module("bench.worker", *args))
+    return results
+
+
+def run_phases(plan: Plan) -> list[dict[str, Any]]:
+    results = []
+    for n in plan.phase_sizes:
+        _progress(f"worker phases, {n:,} lines")
+        results.append(_run_module("bench.phases", "--lines", str(n)))
     return results
 
 
@@ -189,6 +200,19 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
             parts.append(
                 f"   First re-import in a fresh worker process (50 lines, cold): {cold:.2f} s"
             )
+
+    phases = results.get("phases", [])
+    if phases:
+        from bench.phases import PHASES
+
+        labels = [label for *_, label in PHASES]
+        rows = [[label] + [f"{p['phases'].get(label, 0):.2f}" for p in phases] for label in labels]
+        rows.append(["whole run"] + [f"{p['seconds']:.2f}" for p in phases])
+        parts.append(_table(
+            "   Where the worker's time goes (seconds per phase; the sandbox ERP renders its pages "
+            "in the same process)",
+            ["phase"] + [f"{p['lines']:,} lines" for p in phases], rows,
+        ))  # fmt: skip
 
     memory = results.get("memory", [])
     if memory:
@@ -295,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     chosen = args.only or list(MEASUREMENTS)
     runners = {
-        "worker": run_worker, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
+        "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
         "connector": run_connector,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
