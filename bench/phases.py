@@ -25,6 +25,8 @@ PHASES = (
     ("chalicelib.adapters.erp.acumatica", "AcumaticaSource", "fetch_budget", "ERP fetch"),
     ("chalicelib.adapters.erp.acumatica", "AcumaticaSource", "_call",
      "ERP fetch: HTTP and JSON parse (sandbox rendering included)"),
+    ("devstack.sandbox_erp", "Handler", "_dispatch",
+     "  of which the sandbox ERP serving requests (its thread)"),
     ("chalicelib.adapters.dynamodb.jobs", "DynamoJobStore", "report_progress", "progress writes"),
     ("chalicelib.adapters.dynamodb.budgets", "DynamoBudgetStore", "read_lines",
      "read current lines"),
