@@ -111,7 +111,8 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load {load}"
 
 
 def sign_in(page: Any, web_url: str) -> None:
