@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
 from devstack import demo_data
 from tests.e2e.conftest import REPO, RunningStack, start_stack, stop_stack
@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 RESULTS = REPO / "test-results"
 COMPANY_ID = "demo"
 # Long enough for a re-import on a busy two-core machine; short enough to fail a hung job visibly.
