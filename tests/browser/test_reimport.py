@@ -204,11 +204,14 @@ def test_a_job_failing_on_bad_erp_lines_shows_its_message_and_the_lines(
         page.get_by_role("dialog", name="Please Confirm").get_by_role("button", name="OK").click()
         alert = page.get_by_role("alert")
         expect(alert).to_be_visible(timeout=JOB_TIMEOUT_MS)
-        expect(alert).not_to_be_empty()
+        expect(alert).to_contain_text("not applied")
+        expect(alert).to_contain_text("unchanged")
         errors = page.get_by_role("table", name="ERP lines that could not be accepted")
         expect(errors).to_be_visible()
         expect(errors.get_by_role("row")).to_have_count(2)  # the header and the one bad line
-        expect(errors).to_contain_text("abc")
+        bad_line = errors.get_by_role("row").nth(1)
+        expect(bad_line).to_contain_text(line_label(key))
+        expect(bad_line).to_contain_text("abc")
         expect(page.get_by_role("status")).to_have_text("")
         expect(total_cell(row)).to_have_text(total_before)
 
