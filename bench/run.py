@@ -171,7 +171,8 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
             "1. Worker (entrypoints.worker.handle, genuine SQS event) applying a re-import on moto "
             "in-process; every line changes; warm, median of runs",
             ["lines", "seconds", "CPU s", "lines/s", "writes", "limit",
-             "DynamoDB calls by operation", "tracemalloc peak MB", "peak RSS MB"],
+             "DynamoDB calls by operation", "tracemalloc peak MB",
+             "process peak RSS MB (moto + sandbox inside)"],
             rows,
         ))  # fmt: skip
         for n, r in worker.items():
