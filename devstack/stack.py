@@ -99,6 +99,9 @@ class LocalStack:
 
         from moto.server import ThreadedMotoServer
 
+        from devstack.moto_atomic import serialize_dynamodb
+
+        serialize_dynamodb()  # the API and the worker write side by side, as in AWS
         moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         moto.start()
         self._stoppers.append(("embedded AWS", moto.stop))
