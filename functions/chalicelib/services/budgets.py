@@ -18,9 +18,6 @@ from chalicelib.domain.ports import Identity, LineEdit, Page
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
-DEFAULT_PAGE = 1_000
-MAX_PAGE = 5_000  # a Lambda answer must stay under 6 MB
-
 
 @dataclass(frozen=True)
 class BudgetRow:
@@ -97,14 +94,6 @@ def set_locked(
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.ADMIN)
     budget = ports.budgets.get_by_project(company_id, project_id)
     return ports.budgets.set_locked(budget, locked)
-
-
-def check_limit(limit: int | None, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE) -> int:
-    if limit is None:
-        return default
-    if not 1 <= limit <= maximum:
-        raise InvalidRequest(f"limit must be between 1 and {maximum}.")
-    return limit
 
 
 def encode_offset(offset: int) -> str:
