@@ -122,6 +122,38 @@ def test_reimport_brings_the_erp_amount_and_keeps_units(
     assert stack.messages_in_queue(JOB_QUEUE.dlq_default_name) == 0
 
 
+def test_importing_a_ready_budget_creates_its_lines_and_marks_it_synced(
+    stack: RunningStack, erp: SandboxErpClient
+) -> None:
+    token = stack.sign_in("standard@demo.test")
+    before = project_budget(stack, token, "P-1004")
+    assert (before["status"], before["line_count"]) == ("ready_to_import", 0)
+    expected: dict[tuple[str, str, str], Decimal] = {}
+    for entity in erp.budget("P-1004"):
+        if entity["Type"]["value"] == "Expense":
+            amount = Decimal(str(entity["OriginalBudgetedAmount"]["value"]))
+            expected[key_of(entity)] = expected.get(key_of(entity), Decimal("0")) + amount
+
+    answer = request(
+        "POST", f"{stack.api_url}/companies/demo/erp/budgets/P-1004/import", token=token
+    )
+    assert answer.status == 202, answer.body
+    job = stack.finished_job(token, "demo", answer.body["job_id"])
+
+    assert job["status"] == "succeeded", job
+    assert job["message"] == "Successfully Imported to Budget Bridge"
+    after = project_budget(stack, token, "P-1004")
+    assert after["status"] == "synced"
+    assert {
+        (i["sub_job"], i["cost_code"], i["cost_type"]): Decimal(i["original_budget_amount"])
+        for i in after["line_items"]
+    } == {key: amount for key, amount in expected.items() if amount != 0}
+    again = request(
+        "POST", f"{stack.api_url}/companies/demo/erp/budgets/P-1004/import", token=token
+    )
+    assert (again.status, again.body["error"]["code"]) == (409, "already_imported")
+
+
 def test_a_locked_budget_is_refused_with_409(stack: RunningStack) -> None:
     token = stack.sign_in("standard@demo.test")
     answer = reimport(stack, token, "P-1002")
