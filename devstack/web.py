@@ -36,6 +36,13 @@ class WebRequestHandler(ChaliceRequestHandler):
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _route
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) goes to the gateway too, so it answers a JSON 405
+        # as API Gateway does, not the base server's HTML 501.
+        if name.startswith("do_"):
+            return self._route
+        raise AttributeError(name)
+
     def _serve_static(self, path: str) -> None:
         assert self.frontend_dist is not None
         root = self.frontend_dist

@@ -62,6 +62,13 @@ def test_the_api_answers_health_without_a_token(stack: RunningStack) -> None:
     assert answer.status == 200
 
 
+@pytest.mark.parametrize("method", ["TRACE", "QUERY"])
+def test_a_method_no_route_takes_answers_a_json_405(stack: RunningStack, method: str) -> None:
+    answer = request(method, f"{stack.api_url}/health")
+    assert answer.status == 405
+    assert answer.body["error"]["code"] == "method_not_allowed"
+
+
 def test_a_wrong_password_is_refused(stack: RunningStack) -> None:
     answer = request(
         "POST",
