@@ -25,7 +25,7 @@ from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import resources
-from infra import access
+from infra import access, gateway
 from infra.data import build_queues, build_tables
 from infra.site import Site
 
@@ -107,6 +107,10 @@ class BudgetBridgeStack(Stack):
         self._schedule_name()
 
         api = self.chalice.get_resource("RestAPI")
+        assert isinstance(api, sam.CfnApi), api
+        self.guarded_routes = gateway.protect(
+            api, self.user_pool.user_pool_arn, gateway.load_chalice_app(functions_dir)
+        )
         api_domain = f"{api.ref}.execute-api.{self.region}.{self.url_suffix}"
         self.site = Site(
             self,
