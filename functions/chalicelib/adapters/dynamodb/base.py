@@ -104,7 +104,9 @@ def encode_cursor(payload: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str, fields: Iterable[str]) -> dict[str, str]:
-    """The payload of a cursor we issued (exactly `fields`, all strings); else InvalidRequest."""
+    """The payload of a cursor we issued (exactly `fields`, all non-empty strings); else
+    InvalidRequest. Every field ends up in a key condition or start key, where DynamoDB refuses
+    an empty string with a ValidationException: a forged cursor must be a 400, not a 500."""
     wanted = set(fields)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -114,7 +116,7 @@ def decode_cursor(cursor: str, fields: Iterable[str]) -> dict[str, str]:
     if (
         not isinstance(payload, dict)
         or set(payload) != wanted
-        or not all(isinstance(v, str) for v in payload.values())
+        or not all(isinstance(v, str) and v for v in payload.values())
     ):
         raise InvalidRequest("The cursor is not valid: pass the next_cursor of a previous answer.")
     return payload

@@ -1,0 +1,73 @@
+"""Forged list cursors: refused with a 400 sentence, never a 500, never another company's rows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from app import app
+from chalicelib import wiring
+from tests.integration.api_support import World, build_world, erp_user
+
+pytestmark = pytest.mark.integration
+
+ERP = "/api/v1/companies/demo/erp"
+
+
+def forged(payload: dict[str, Any]) -> str:
+    """A cursor shaped like ours (base64 JSON) with fields of the forger's choosing."""
+    raw = json.dumps(payload).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield build_world("dynamodb")
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    wiring.use_ports(world.ports)
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{ERP}/budgets?cursor=" + forged({"after": ""}),
+        f"{ERP}/budgets?filter=synced&cursor=" + forged({"after": ""}),
+        f"{ERP}/jobs?cursor="
+        + forged({"pk": "", "sk": "", "gsi1pk": "COMPANY#demo", "gsi1sk": ""}),
+        f"{ERP}/jobs?budget_id=b-1001&cursor="
+        + forged({"pk": "", "sk": "META", "gsi2pk": "BUDGET#demo#b-1001", "gsi2sk": ""}),
+    ],
+    ids=["budgets", "synced-budgets", "jobs", "jobs-of-a-budget"],
+)
+def test_a_cursor_with_empty_fields_is_refused_as_not_ours(
+    client: Client, world: World, path: str
+) -> None:
+    answer = client.http.get(path, headers=world.headers(erp_user("admin")))
+
+    assert answer.status_code == 400, answer.body
+    assert "cursor" in json.loads(answer.body)["error"]["message"]
+
+
+def test_a_jobs_cursor_naming_another_company_is_refused(client: Client, world: World) -> None:
+    cursor = forged(
+        {"pk": "JOB#other#job-1", "sk": "META", "gsi1pk": "COMPANY#other", "gsi1sk": "z"}
+    )
+
+    answer = client.http.get(
+        f"{ERP}/jobs?cursor={cursor}", headers=world.headers(erp_user("admin"))
+    )
+
+    assert answer.status_code == 400, answer.body
