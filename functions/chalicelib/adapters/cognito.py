@@ -118,6 +118,12 @@ class CognitoIdentityProvider:
         subject = claims.get("sub")
         if claims.get("token_use") != "id" or not isinstance(email, str) or not email:
             raise Unauthenticated(SESSION_INVALID)
+        # The email is who the caller is here. A user can change their own email attribute
+        # (UpdateUserAttributes with their access token); until they prove they own the new
+        # address Cognito says `email_verified: false`, and it must not name them as its owner.
+        # (An absent claim is let through: moto's pool omits it unless the client lists it.)
+        if claims.get("email_verified", True) not in (True, "true"):
+            raise Unauthenticated(SESSION_INVALID)
         return Identity(email=email.lower(), subject=str(subject))
 
     def _keys(self) -> SigningKeys:
