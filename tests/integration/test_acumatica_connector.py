@@ -301,3 +301,19 @@ def test_the_registry_refuses_an_erp_it_has_no_connector_for():
 
     with pytest.raises(ErpRejected, match="no connector"):
         erp_source_for(connection, GOOD)
+
+
+def test_an_answer_larger_than_the_limit_is_rejected_without_being_read_whole(sandbox, erp):
+    erp.generate("P-1001", lines=200, seed=5)
+
+    with pytest.raises(ErpRejected) as caught:
+        source(sandbox, max_response_bytes=4096).fetch_budget("P-1001")
+
+    assert "larger than" in caught.value.message
+    assert erp.open_sessions() == 0
+
+
+def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp):
+    # OData doubles a quote inside a literal; unescaped, this id would match every project.
+    assert source(sandbox).fetch_budget("P-1001' or ProjectID ne 'x") == []
+    assert source(sandbox).fetch_budget("P-1'or'1'eq'1") == []

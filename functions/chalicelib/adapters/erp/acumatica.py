@@ -35,6 +35,10 @@ DEFAULT_ENDPOINT = "Default/23.200.001"
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIMEOUT_SECONDS = 20.0
 LOGOUT_TIMEOUT_SECONDS = 5.0
+# A page of 1,000 lines is a few MB; an answer far beyond that is not a budget page, and reading it
+# whole would exhaust the worker's memory before the JSON could be judged.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+_MAX_ERROR_BODY_BYTES = 64 * 1024  # only a short message is ever taken from an error answer
 COST_TYPE = "Expense"  # Acumatica's Type of a cost-budget line; everything else is revenue
 
 # Fields a cost line cannot do without: without them there is no WBS key to put the amount on.
@@ -70,6 +74,7 @@ class AcumaticaSource:
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         endpoint: str = DEFAULT_ENDPOINT,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -79,6 +84,7 @@ class AcumaticaSource:
         self._page_size = page_size
         self._timeout = timeout
         self._endpoint = endpoint.strip("/")
+        self._max_response_bytes = max_response_bytes
 
     @classmethod
     def from_connection(
@@ -205,7 +211,7 @@ class AcumaticaSource:
             )
         try:
             with opener.open(request, timeout=timeout) as response:
-                raw = response.read()
+                raw = _read_at_most(response, self._max_response_bytes + 1)
         except urllib.error.HTTPError as error:
             with error:
                 failure_body = _read_quietly(error)
@@ -229,6 +235,12 @@ class AcumaticaSource:
             raise ErpUnavailable(
                 f"The connection to the ERP broke off ({_reason(error)}); the job will try again."
             ) from None
+        if len(raw) > self._max_response_bytes:
+            raise ErpRejected(
+                f"The ERP's answer when trying to {action} it was larger than "
+                f"{self._max_response_bytes // (1024 * 1024)} MB, more than a budget page can be: "
+                "check the ERP connection's address."
+            )
         if not raw.strip():
             return None
         try:
@@ -340,9 +352,20 @@ def _text(entity: dict[str, Any], name: str) -> str | None:
     return str(value).strip()
 
 
+def _read_at_most(response: Any, limit: int) -> bytes:
+    """The body, stopping after `limit` bytes; read in pieces so no buffer of `limit` is made."""
+    raw = bytearray()
+    while len(raw) < limit:
+        piece = response.read(min(1024 * 1024, limit - len(raw)))
+        if not piece:
+            break
+        raw += piece
+    return bytes(raw)
+
+
 def _read_quietly(error: urllib.error.HTTPError) -> bytes:
     try:
-        return error.read()
+        return error.read(_MAX_ERROR_BODY_BYTES)
     except (OSError, http.client.HTTPException):
         return b""
 
