@@ -131,6 +131,9 @@ def create_user_pool(cognito: Any) -> tuple[str, str]:
         GenerateSecret=False,
         ExplicitAuthFlows=AUTH_FLOWS,
         PreventUserExistenceErrors="ENABLED",
+        # As in AWS: tokens carry email_verified, and users cannot rewrite their own email.
+        ReadAttributes=["email", "email_verified", "name"],
+        WriteAttributes=["name"],
     )["UserPoolClient"]["ClientId"]
     return pool_id, client_id
 

@@ -274,6 +274,8 @@ class BudgetBridgeStack(Stack):
             sign_in_aliases=cognito.SignInAliases(email=True, username=False),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # The API knows people by their email: a changed address counts only once verified.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
@@ -295,6 +297,12 @@ class BudgetBridgeStack(Stack):
             # The API signs users in with USER_PASSWORD_AUTH; SRP stays open for other clients.
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             generate_secret=False,
+            # Users may not rewrite their own email through the public client (it is who they
+            # are to the API); tokens carry email and email_verified, which the API checks.
+            read_attributes=cognito.ClientAttributes().with_standard_attributes(
+                email=True, email_verified=True, fullname=True
+            ),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=Duration.hours(1),

@@ -63,6 +63,7 @@ class TokenIssuer:
         payload = {
             "sub": f"sub-{email}",
             "email": email,
+            "email_verified": True,
             "iss": ISSUER,
             "aud": CLIENT_ID,
             "token_use": "id",

@@ -80,6 +80,7 @@ def _user_pool(cognito: Any) -> tuple[str, str]:
         UserPoolId=pool_id,
         ClientName="web",
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ReadAttributes=["email", "email_verified"],
     )["UserPoolClient"]["ClientId"]
     return pool_id, client_id
 

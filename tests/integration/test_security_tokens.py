@@ -21,7 +21,9 @@ def reissued(issuer: TokenIssuer, **claims: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    "email_verified", [False, "false", "", 0], ids=["false", "text-false", "empty", "zero"]
+    "email_verified",
+    [False, "false", "", 0, None],
+    ids=["false", "text-false", "empty", "zero", "absent"],
 )
 def test_a_token_whose_email_is_not_verified_signs_no_one_in(email_verified: Any) -> None:
     # What a user gets after changing their own email to someone else's, before verifying it.
@@ -31,9 +33,9 @@ def test_a_token_whose_email_is_not_verified_signs_no_one_in(email_verified: Any
         verifier(issuer).verify(reissued(issuer, email_verified=email_verified))
 
 
-@pytest.mark.parametrize("email_verified", [True, "true", None], ids=["boolean", "text", "absent"])
+@pytest.mark.parametrize("email_verified", [True, "true"], ids=["boolean", "text"])
 def test_a_token_with_a_verified_email_names_its_holder(email_verified: Any) -> None:
-    # Cognito writes a boolean; moto writes the attribute's text, or nothing if not readable.
+    # Cognito writes a boolean; moto writes the attribute's text.
     issuer = TokenIssuer()
 
     identity = verifier(issuer).verify(reissued(issuer, email_verified=email_verified))

@@ -121,8 +121,8 @@ class CognitoIdentityProvider:
         # The email is who the caller is here. A user can change their own email attribute
         # (UpdateUserAttributes with their access token); until they prove they own the new
         # address Cognito says `email_verified: false`, and it must not name them as its owner.
-        # (An absent claim is let through: moto's pool omits it unless the client lists it.)
-        if claims.get("email_verified", True) not in (True, "true"):
+        # The app client reads email_verified, so a token without it is not one of ours.
+        if claims.get("email_verified") not in (True, "true"):
             raise Unauthenticated(SESSION_INVALID)
         return Identity(email=email.lower(), subject=str(subject))
 
