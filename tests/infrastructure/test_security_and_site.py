@@ -86,7 +86,6 @@ def test_the_web_client_signs_in_with_password_or_srp_and_has_no_secret(synthesi
     assert props["ClientName"] == resources.USER_POOL_CLIENT_NAME
 
 
-
 def test_a_user_cannot_become_someone_else_by_rewriting_their_email(synthesized):
     # The API knows people by the email in their ID token: the web client may not write it, and
     # a changed address only takes effect once verified (the old one stays until then).
@@ -96,6 +95,7 @@ def test_a_user_cannot_become_someone_else_by_rewriting_their_email(synthesized)
     _, pool = synthesized.only("AWS::Cognito::UserPool")
     settings = pool["Properties"]["UserAttributeUpdateSettings"]
     assert settings["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+
 
 # --- IAM ------------------------------------------------------------------------------------
 
