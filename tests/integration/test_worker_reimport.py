@@ -320,3 +320,20 @@ def test_a_dead_lettered_message_fails_its_job_and_frees_the_budget(
     assert "nothing was changed" in failed.message
     assert_untouched(stack, before, version)
     assert stack.request().status is JobStatus.QUEUED  # the budget takes a new request
+
+
+def test_an_unreadable_dead_letter_is_dropped_while_the_batch_s_real_one_fails_its_job(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    job = stack.request()
+    stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody="not a job message")
+    real = stack.receive()
+    stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=real[0]["Body"])
+    dead = stack.receive(queue_url=stack.dlq_url)
+    assert len(dead) == 2
+
+    answer = stack.deliver_dead_letters(stack.records(dead, queue_url=stack.dlq_url))
+
+    assert answer == {"batchItemFailures": []}  # neither comes back to the dead-letter queue
+    assert stack.job(job.job_id).status is JobStatus.FAILED

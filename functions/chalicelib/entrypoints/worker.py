@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from pydantic import ValidationError
 
 from chalicelib import resources, wiring
 from chalicelib.domain.errors import ErpUnavailable
@@ -158,7 +159,16 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Messages that exhausted their receives: fail their jobs so no budget stays claimed."""
 
     def fail(record: SQSRecord) -> None:
-        message = JobMessage.model_validate_json(record.body)
+        try:
+            message = JobMessage.model_validate_json(record.body)
+        except ValidationError:
+            # Not one of our job messages: there is no job to fail, and returning it would only
+            # bring it back here until the queue's retention drops it. Keep its id in the log.
+            logger().error(
+                "unreadable dead letter dropped", extra={"message_id": record.message_id}
+            )
+            metrics().add_metric(name="UnreadableDeadLetters", unit=MetricUnit.Count, value=1)
+            return
         job = fail_dead_letter(wiring.ports(), message)
         logger().error(
             "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
