@@ -317,3 +317,34 @@ def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp):
     # OData doubles a quote inside a literal; unescaped, this id would match every project.
     assert source(sandbox).fetch_budget("P-1001' or ProjectID ne 'x") == []
     assert source(sandbox).fetch_budget("P-1'or'1'eq'1") == []
+
+
+def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox):
+    import http.server
+    import threading
+
+    followed: list[str] = []
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
+            self.send_response(302)
+            self.send_header("Location", f"{sandbox.url}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            followed.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD)
+        with pytest.raises(ErpRejected, match="redirect") as refused:
+            reader.fetch_budget("P-1001")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert demo_data.SANDBOX_PASSWORD not in str(refused.value)
+    assert followed == ["/entity/auth/login"]  # asked once, never followed to the sandbox

@@ -50,6 +50,13 @@ _KEY_FIELDS = {
 _ERP_MESSAGE_LIMIT = 200
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Acumatica's REST API never redirects; following one would send the session elsewhere."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
 class _HttpFailure(Exception):
     """An HTTP answer outside 2xx, with what is needed to explain it."""
 
@@ -97,7 +104,7 @@ class AcumaticaSource:
     ) -> list[ErpLine]:
         # A fresh cookie jar per fetch: sessions are never shared between jobs or threads.
         opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
         )
         self._login(opener)
         try:
@@ -279,6 +286,11 @@ class AcumaticaSource:
             return ErpRejected(
                 f"The ERP answered 'not found' when trying to {doing}: check the ERP connection's "
                 f"address and that the job exists in the ERP.{suffix}"
+            )
+        if 300 <= status < 400:
+            return ErpRejected(
+                f"The ERP answered with a redirect ({status}) when trying to {doing}: set the ERP "
+                "connection's address to the instance's own https address."
             )
         return ErpRejected(f"The ERP refused to {doing} ({status}).{suffix}")
 
