@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
+from devstack.background import BackgroundLoop
 from devstack.lambda_runtime import FunctionConfig
 
 log = logging.getLogger("devstack.poller")
@@ -75,7 +75,7 @@ def failed_ids(answer: Any, batch_ids: set[str]) -> set[str]:
     return ids
 
 
-class QueuePoller:
+class QueuePoller(BackgroundLoop):
     """Polls one queue for one function in a background thread; `poll_once` serves tests too."""
 
     def __init__(
@@ -98,22 +98,9 @@ class QueuePoller:
         self._region = region
         self._batch_size = batch_size
         self._wait_seconds = wait_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> QueuePoller:
-        self._thread = threading.Thread(
-            target=self._run, name=f"poller-{self._function.name}", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the batch in hand (a batch is never abandoned half-way)."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__(
+            thread_name=f"poller-{function.name}"
+        )  # stop() ends after the batch in hand
 
     def _run(self) -> None:
         while not self._stopping.is_set():

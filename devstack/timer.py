@@ -8,12 +8,12 @@ invocation would (the handler's own interval logic decides which budgets are due
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from devstack.background import BackgroundLoop
 from devstack.lambda_runtime import FunctionConfig
 
 log = logging.getLogger("devstack.timer")
@@ -39,7 +39,7 @@ def scheduled_event(
     }
 
 
-class ScheduleTimer:
+class ScheduleTimer(BackgroundLoop):
     """Fires `handler(event, context)` every `interval` seconds in a background thread."""
 
     def __init__(
@@ -60,19 +60,7 @@ class ScheduleTimer:
         self._account_id = account_id
         self._region = region
         self.interval = interval
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> ScheduleTimer:
-        self._thread = threading.Thread(target=self._run, name="schedule-timer", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__(thread_name="schedule-timer")
 
     def _run(self) -> None:
         # Like a rate() rule, the first event comes one interval after the rule is created.
