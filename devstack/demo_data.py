@@ -12,7 +12,8 @@ How to use it (the whole API):
     demo_data.SANDBOX_PORT                      # 8001, the sandbox ERP's default port
     demo_data.companies()                       # [DemoCompany(demo), DemoCompany(other)]
     demo_data.company("demo")                   # one DemoCompany; KeyError for an unknown id
-    demo_data.users()                           # [DemoUser], each with permissions per company
+    demo_data.users()                           # [DemoUser], each with permissions per company;
+                                                #   accountant@demo.test belongs to both
 
     company.company_id, .name, .tenant          # "demo", "Demo Construction Co.", "Demo"
     company.erp_system                          # "acumatica" (the ERP registry name)
@@ -332,6 +333,13 @@ def users() -> list[DemoUser]:
         DemoUser("readonly@demo.test", "Riley Reader", {"demo": ("read_only", "read_only")}),
         DemoUser("none@demo.test", "Nico None", {"demo": ("none", "none")}),
         DemoUser("admin@other.test", "Olive Admin", {"other": ("admin", "admin")}),
+        # A member of both companies with different rights in each: the web app's company
+        # switcher, and permissions that follow the company, have someone to show them.
+        DemoUser(
+            "accountant@demo.test",
+            "Avery Accountant",
+            {"demo": ("standard", "read_only"), "other": ("read_only", "standard")},
+        ),
     ]
 
 

@@ -72,6 +72,34 @@ def test_every_demo_user_belongs_to_a_demo_company():
 
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
-        "admin@other.test",
+        "admin@other.test", "accountant@demo.test",
     }  # fmt: skip
-    assert all(set(u.permissions) <= known for u in users)
+    assert all(u.permissions and set(u.permissions) <= known for u in users)
+
+
+def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies():
+    seen = {
+        (u.email, c, erp, budget)
+        for u in demo_data.users()
+        for c, (erp, budget) in u.permissions.items()
+    }
+
+    assert seen == {
+        ("admin@demo.test", "demo", "admin", "admin"),
+        ("standard@demo.test", "demo", "standard", "standard"),
+        ("readonly@demo.test", "demo", "read_only", "read_only"),
+        ("none@demo.test", "demo", "none", "none"),
+        ("admin@other.test", "other", "admin", "admin"),
+        # one person in both companies, with different rights in each
+        ("accountant@demo.test", "demo", "standard", "read_only"),
+        ("accountant@demo.test", "other", "read_only", "standard"),
+    }
+
+
+def test_every_demo_permission_is_one_the_app_understands():
+    from chalicelib.domain.model import Permission
+
+    for user in demo_data.users():
+        for erp, budget in user.permissions.values():
+            assert Permission.parse(erp).label == erp
+            assert Permission.parse(budget).label == budget
