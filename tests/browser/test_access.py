@@ -1,5 +1,6 @@
 """Who may do what, as the browser shows it: a wrong password, a locked budget, a read-only user,
-and a budget admin locking and unlocking a budget."""
+a budget admin locking and unlocking a budget, and a member of two companies switching between
+them."""
 
 from __future__ import annotations
 
@@ -91,3 +92,45 @@ def test_a_budget_admin_locks_and_unlocks_a_budget_and_the_list_follows(
     open_synced_budgets(page)
     expect(row.get_by_role("button", name="Re-import")).to_be_enabled()
     expect(row.get_by_text(LOCK_REASON)).to_have_count(0)
+
+
+def test_a_member_of_two_companies_switches_company_and_the_rights_follow(page: Page) -> None:
+    demo = demo_data.company("demo")
+    other = demo_data.company("other")
+    synced_demo = demo.project("P-1001")
+    synced_other = other.project("P-2001")
+    edit = page.get_by_role("button", name=re.compile(r"^Edit\b"))
+
+    sign_in(page, "accountant@demo.test")
+    switcher = page.get_by_role("combobox", name="Company")
+    expect(switcher.get_by_role("option")).to_have_text([demo.name, other.name])
+    open_synced_budgets(page)
+    expect(switcher).to_have_value("demo")
+    # In `demo`: ERP standard may re-import, Budget read_only may not edit.
+    expect(
+        budget_row(page, synced_demo.name).get_by_role("button", name="Re-import")
+    ).to_be_enabled()
+    budget_row(page, synced_demo.name).get_by_role("link", name=synced_demo.name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{synced_demo.name} Budget")
+    expect(page.get_by_role("table", name="Line items")).to_be_visible()
+    expect(edit).to_have_count(0)
+
+    switcher.select_option(label=other.name)
+    expect(switcher).to_have_value("other")
+    open_synced_budgets(page)
+    # In `other`: ERP read_only may only look, and demo's projects are nowhere.
+    row = budget_row(page, synced_other.name)
+    expect(row).to_contain_text(synced_other.project_id)
+    expect(row).to_contain_text("View only")
+    table = budgets_table(page)
+    expect(table.get_by_role("button", name="Re-import")).to_have_count(0)
+    for project in demo.projects:
+        expect(table.get_by_role("link", name=project.name, exact=True)).to_have_count(0)
+        expect(table.get_by_text(project.project_id, exact=True)).to_have_count(0)
+
+    # ...and Budget standard may edit lines there, but not lock the budget.
+    row.get_by_role("link", name=synced_other.name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{synced_other.name} Budget")
+    expect(edit.first).to_be_visible()
+    expect(page.get_by_role("button", name="Lock Budget", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Unlock Budget")).to_have_count(0)

@@ -79,6 +79,23 @@ def test_a_wrong_password_is_refused(stack: RunningStack) -> None:
     assert answer.body["error"]["code"] == "invalid_credentials"
 
 
+def test_a_member_of_two_companies_has_each_companys_own_permissions(stack: RunningStack) -> None:
+    token = stack.sign_in("accountant@demo.test")
+
+    me = request("GET", f"{stack.api_url}/me", token=token)
+    assert me.status == 200, me.body
+    assert {
+        (c["company_id"], c["name"], c["erp_permission"], c["budget_permission"])
+        for c in me.body["companies"]
+    } == {
+        ("demo", "Demo Construction Co.", "standard", "read_only"),
+        ("other", "Other Builders", "read_only", "standard"),
+    }
+    # ERP standard in `demo` is not ERP standard everywhere: `other` refuses the re-import.
+    refused = reimport(stack, token, "P-2001", company="other")
+    assert refused.status == 403, refused.body
+
+
 def test_reimport_brings_the_erp_amount_and_keeps_units(
     stack: RunningStack, erp: SandboxErpClient
 ) -> None:
