@@ -31,16 +31,6 @@ EXTRA_BUDGETS = 500
 LINES_PER_SYNCED_BUDGET = 4
 BUDGET_SECOND_MS = 1000.0
 SIGN_IN = "standard@demo.test"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 
 # Runs in every document before the app: notes (performance.now(), after the next paint) when a
@@ -186,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from playwright.sync_api import sync_playwright
 
+    from devstack.chromium import launch_chromium
     from devstack.stack import LocalStack
 
     with LocalStack(port=0, aws_port=0, erp_port=0, schedule_interval=3600.0) as stack:
@@ -198,9 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         ready_rows = ready + 1  # and the demo's own P-1004
         runs = []
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=os.environ.get("CHROMIUM", CHROMIUM), args=CHROMIUM_ARGS
-            )
+            browser = launch_chromium(playwright)
             print(f"Machine: {machine()}; Chromium {browser.version}")
             one_run(browser, stack.web_url, ready_rows)  # warm-up: first imports, caches
             for number in range(1, args.runs + 1):

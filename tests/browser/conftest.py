@@ -23,20 +23,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
-from devstack import demo_data
+from devstack import chromium, demo_data
 from tests.e2e.conftest import REPO, RunningStack, start_stack, stop_stack
 from tests.fixtures.erp import SandboxClient
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 RESULTS = REPO / "test-results"
 COMPANY_ID = "demo"
@@ -47,11 +37,10 @@ expect.set_options(timeout=10_000)
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
-    """Debian's Chromium (never a downloaded one), with the flags that keep it off the network."""
-    executable = os.environ.get("CHROMIUM", CHROMIUM)
-    if not Path(executable).exists():
-        pytest.fail(f"Chromium is not at {executable}: `make chromium` installs it.")
-    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    try:
+        return chromium.launch_chromium(playwright)
+    except chromium.ChromiumMissing as missing:
+        pytest.fail(str(missing))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
