@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import statistics
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 COMPANY_ID = "demo"
@@ -94,15 +91,11 @@ def seed_budgets(count: int = EXTRA_BUDGETS) -> tuple[int, int]:
 
 
 def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load {load}"
+    from bench.run import machine as facts
+
+    m = facts()
+    load = ", ".join(f"{figure:.2f}" for figure in m["load_average"])
+    return f"{m['cpu']}, {m['cores']} cores, {m['platform']}, load {load}"
 
 
 def sign_in(page: Any, web_url: str) -> None:
