@@ -100,14 +100,10 @@ class DynamoBudgetStore(DynamoTables):
         return head.to_budget()
 
     def get_by_project(self, company_id: str, project_id: str) -> Budget:
-        answer = self.client.get_item(
-            TableName=self.budgets_table,
-            Key=key(project_pk(company_id, project_id), "PROJECT"),
-            ConsistentRead=True,
-        )
-        if "Item" not in answer:
+        item = self.read_item(self.budgets_table, project_pk(company_id, project_id), "PROJECT")
+        if item is None:
             raise NotFound("There is no such project in this company.")
-        pointer = ProjectPointerItem.model_validate(deserialize(answer["Item"]))
+        pointer = ProjectPointerItem.model_validate(item)
         return self.get(company_id, pointer.budget_id)
 
     def list(

@@ -34,11 +34,7 @@ MAX_SCAN_PAGES = 50
 
 class DynamoDirectory(DynamoTables):
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        answer = self.client.get_item(
-            TableName=self.directory_table, Key=key(pk, sk), ConsistentRead=True
-        )
-        item = answer.get("Item")
-        return deserialize(item) if item else None
+        return self.read_item(self.directory_table, pk, sk)
 
     def _put(self, item: dict[str, Any]) -> None:
         self.client.put_item(TableName=self.directory_table, Item=serialize(item))

@@ -112,13 +112,8 @@ def failure_message(message: str, errors: Sequence[LineError], kept: int) -> str
 
 class DynamoJobStore(DynamoTables):
     def _item(self, company_id: str, job_id: str) -> JobItem | None:
-        answer = self.client.get_item(
-            TableName=self.jobs_table,
-            Key=key(job_pk(company_id, job_id), META),
-            ConsistentRead=True,
-        )
-        item = answer.get("Item")
-        return JobItem.model_validate(deserialize(item)) if item else None
+        item = self.read_item(self.jobs_table, job_pk(company_id, job_id), META)
+        return JobItem.model_validate(item) if item else None
 
     # --- enqueue ----------------------------------------------------------------------------
 
@@ -194,14 +189,14 @@ class DynamoJobStore(DynamoTables):
     def _idempotent_job(self, budget: Budget, idempotency_key: str | None) -> Job | None:
         if idempotency_key is None:
             return None
-        answer = self.client.get_item(
-            TableName=self.jobs_table,
-            Key=key(idempotency_pk(budget.company_id, budget.budget_id, idempotency_key), "KEY"),
-            ConsistentRead=True,
+        stored = self.read_item(
+            self.jobs_table,
+            idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
+            "KEY",
         )
-        if "Item" not in answer:
+        if stored is None:
             return None
-        marker = IdempotencyItem.model_validate(deserialize(answer["Item"]))
+        marker = IdempotencyItem.model_validate(stored)
         if marker.expires_at <= int(time.time()):
             return None
         item = self._item(budget.company_id, marker.job_id)

@@ -41,12 +41,13 @@ class DynamoTables:
     def directory_table(self) -> str:
         return self._directory_table or aws.table_name(resources.DIRECTORY)
 
-    def header(self, company_id: str, budget_id: str) -> BudgetHeaderItem | None:
-        """A budget's header item, read consistently; None when there is no such budget."""
-        answer = self.client.get_item(
-            TableName=self.budgets_table,
-            Key=key(budget_pk(company_id, budget_id), HEAD),
-            ConsistentRead=True,
-        )
+    def read_item(self, table: str, pk: str, sk: str) -> dict[str, Any] | None:
+        """One item, read consistently and deserialized; None when there is none."""
+        answer = self.client.get_item(TableName=table, Key=key(pk, sk), ConsistentRead=True)
         item = answer.get("Item")
-        return BudgetHeaderItem.model_validate(deserialize(item)) if item else None
+        return deserialize(item) if item else None
+
+    def header(self, company_id: str, budget_id: str) -> BudgetHeaderItem | None:
+        """A budget's header item; None when there is no such budget."""
+        item = self.read_item(self.budgets_table, budget_pk(company_id, budget_id), HEAD)
+        return BudgetHeaderItem.model_validate(item) if item else None
