@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-from chalicelib.domain.model import Job, JobKind
+from chalicelib.domain.model import JobKind
 from chalicelib.entrypoints.api import openapi
 from chalicelib.entrypoints.api.errors import reshape_framework_error
 from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
@@ -107,7 +107,11 @@ def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> Budge
     )
 
 
-def _accepted(company_id: str, job: Job) -> Answer:
+def _request(call: Call[Any, Any], company_id: str, budget_id: str, kind: JobKind) -> Answer:
+    """202 with the queued job (or the one an earlier use of the Idempotency-Key queued)."""
+    job = reimports.request_job(
+        call.ports, call.caller, company_id, budget_id, kind, call.idempotency_key
+    )
     return Answer(
         body=JobResponse.of(job, []), headers={"Location": job_location(company_id, job.job_id)}
     )
@@ -124,10 +128,7 @@ def _accepted(company_id: str, job: Job) -> Answer:
     errors=(*_WRITE, 503),
 )
 def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
-    job = reimports.request_job(
-        call.ports, call.caller, company_id, budget_id, JobKind.IMPORT, call.idempotency_key
-    )
-    return _accepted(company_id, job)
+    return _request(call, company_id, budget_id, JobKind.IMPORT)
 
 
 @api.operation(
@@ -144,10 +145,7 @@ def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answ
     "cannot.",
 )
 def reimport_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
-    job = reimports.request_job(
-        call.ports, call.caller, company_id, budget_id, JobKind.REIMPORT, call.idempotency_key
-    )
-    return _accepted(company_id, job)
+    return _request(call, company_id, budget_id, JobKind.REIMPORT)
 
 
 @api.operation(
