@@ -207,7 +207,8 @@ function ConnectionState({ saved }: { saved: ErpConnection | null }) {
     );
   }
   return (
-    <dl className="facts card connection-state" aria-label="Saved connection">
+    <section className="card connection-state" aria-label="Saved connection">
+      <dl className="facts">
       <div>
         <dt>Status</dt>
         <dd>
@@ -224,7 +225,8 @@ function ConnectionState({ saved }: { saved: ErpConnection | null }) {
           <dd className="description">{saved.last_error}</dd>
         </div>
       )}
-    </dl>
+      </dl>
+    </section>
   );
 }
 
