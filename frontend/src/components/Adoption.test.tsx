@@ -291,10 +291,33 @@ describe("Cost Codes and Audit Log", () => {
     expect(within(screen.getByRole("table", { name: /Cost types/ })).getByText("Material")).toBeTruthy();
   });
 
+  it("adds a cost code and refuses to remove one that budget lines use, naming the lines", async () => {
+    const state = adoptionState({
+      catalog: { cost_codes: [{ code: "01-100", description: "General" }], cost_types: [] },
+      usedCostCodes: ["01-100"],
+    });
+    start("#/companies/fresh/settings/cost-codes", state);
+    await screen.findByRole("table", { name: /Cost codes/ });
+    type("New Cost Code", "02-200");
+    type("Cost Code Description", "Sitework");
+    fireEvent.click(screen.getByRole("button", { name: "Add Cost Code" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Added cost code 02-200."));
+    expect(state.catalog.cost_codes.map((c) => c.code)).toEqual(["01-100", "02-200"]);
+
+    const row = screen.getByRole("rowheader", { name: "01-100" }).closest("tr")!;
+    fireEvent.click(within(row).getByRole("button", { name: "Remove" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "Budget lines still use a cost code you removed. Lines: 0001 / 01-100 / L.",
+    );
+    expect(screen.getByRole("rowheader", { name: "01-100" })).toBeTruthy();
+  });
+
   it("offers no sync below ERP admin", async () => {
     start("#/companies/fresh/settings/cost-codes", adoptionState(), "read_only", "admin");
     await screen.findByRole("table", { name: /Cost codes/ });
     expect(screen.queryByRole("button", { name: "Sync from ERP" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Remove" })).toBeNull();
+    expect(screen.queryByLabelText("New Cost Code")).toBeNull();
   });
 
   it("pages the audit log, details as text", async () => {

@@ -1,7 +1,8 @@
 // Company Settings -> Cost Codes: the cost codes and cost types the company knows; ERP admins sync them from the ERP.
 
-import { useCallback, useEffect, useState } from "react";
-import { getCostCatalog, syncCostCatalog } from "../api";
+import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
+import { ApiError, getCostCatalog, putCostCatalog, syncCostCatalog } from "../api";
+import { inUseKeys, KIND_NAMES, withEntry, withoutEntry, type CatalogKind } from "../catalog";
 import { useApp } from "../context";
 import { sectionAccess } from "../permissions";
 import type { CatalogEntry, CatalogSync, CostCatalog } from "../types";
@@ -42,6 +43,22 @@ export function CostCodesView() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  /** Sends the whole catalog; answers whether it was saved. */
+  async function replace(next: CostCatalog, done: string): Promise<boolean> {
+    setError(null);
+    setNotice(null);
+    try {
+      setCatalog(await putCostCatalog(api, company.company_id, next));
+      setNotice(done);
+      return true;
+    } catch (caught) {
+      const keys = caught instanceof ApiError && caught.code === "in_use" ? inUseKeys(caught.details) : [];
+      const message = errorText(caught, "The cost codes could not be saved.");
+      setError(keys.length ? `${message} Lines: ${keys.join(", ")}.` : message);
+      return false;
+    }
+  }
 
   async function sync() {
     setSyncing(true);
@@ -87,15 +104,47 @@ export function CostCodesView() {
         !error && <p className="muted">Loading cost codes…</p>
       ) : (
         <div className="catalog">
-          <EntryTable title="Cost codes" entries={catalog.cost_codes} />
-          <EntryTable title="Cost types" entries={catalog.cost_types} />
+          {(["cost_codes", "cost_types"] as CatalogKind[]).map((kind) => (
+            <div key={kind}>
+              <EntryTable
+                title={KIND_NAMES[kind].many}
+                entries={catalog[kind]}
+                onRemove={
+                  access.editCostCodes
+                    ? (code) => void replace(withoutEntry(catalog, kind, code), `Removed ${KIND_NAMES[kind].one.toLowerCase()} ${code}.`)
+                    : undefined
+                }
+              />
+              {access.editCostCodes && (
+                <AddEntry
+                  kind={kind}
+                  onAdd={async (code, description) => {
+                    const next = withEntry(catalog, kind, { code, description });
+                    if (typeof next === "string") {
+                      setNotice(null);
+                      setError(next);
+                      return false;
+                    }
+                    return replace(next, `Added ${KIND_NAMES[kind].one.toLowerCase()} ${code.trim()}.`);
+                  }}
+                />
+              )}
+            </div>
+          ))}
         </div>
       )}
     </div>
   );
 }
 
-function EntryTable({ title, entries }: { title: string; entries: CatalogEntry[] }) {
+interface TableProps {
+  title: string;
+  entries: CatalogEntry[];
+  onRemove?: (code: string) => void;
+}
+
+function EntryTable({ title, entries, onRemove }: TableProps) {
+  const idPrefix = useId();
   return (
     <div className="table-wrap">
       <table className="table table-compact">
@@ -106,27 +155,77 @@ function EntryTable({ title, entries }: { title: string; entries: CatalogEntry[]
           <tr>
             <th scope="col">Code</th>
             <th scope="col">Description</th>
+            {onRemove && <th scope="col">Action</th>}
           </tr>
         </thead>
         <tbody>
           {entries.length === 0 ? (
             <tr>
-              <td colSpan={2} className="muted">
+              <td colSpan={onRemove ? 3 : 2} className="muted">
                 None yet.
               </td>
             </tr>
           ) : (
-            entries.map((entry) => (
+            entries.map((entry, index) => (
               <tr key={entry.code}>
-                <th scope="row" className="row-head">
+                <th scope="row" className="row-head" id={`${idPrefix}-${index}`}>
                   {entry.code}
                 </th>
                 <td className="description">{entry.description}</td>
+                {onRemove && (
+                  <td>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-describedby={`${idPrefix}-${index}`}
+                      onClick={() => onRemove(entry.code)}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                )}
               </tr>
             ))
           )}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function AddEntry({ kind, onAdd }: { kind: CatalogKind; onAdd: (code: string, description: string) => Promise<boolean> }) {
+  const [code, setCode] = useState("");
+  const [description, setDescription] = useState("");
+  const [busy, setBusy] = useState(false);
+  const codeId = useId();
+  const descriptionId = useId();
+  const name = KIND_NAMES[kind].one;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    if (await onAdd(code, description)) {
+      setCode("");
+      setDescription("");
+    }
+    setBusy(false);
+  }
+
+  return (
+    <form className="form-row catalog-add" onSubmit={submit} noValidate aria-label={`Add ${name}`}>
+      <div className="field">
+        <label htmlFor={codeId}>New {name}</label>
+        <input id={codeId} value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" />
+      </div>
+      <div className="field">
+        <label htmlFor={descriptionId}>{name} Description</label>
+        <input id={descriptionId} value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" />
+      </div>
+      <div className="field field-submit">
+        <button type="submit" className="button" disabled={busy}>
+          Add {name}
+        </button>
+      </div>
+    </form>
   );
 }

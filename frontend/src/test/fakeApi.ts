@@ -55,6 +55,8 @@ export interface AdoptionState {
   projects: ErpProject[];
   catalog: CostCatalog;
   erpCatalog: CostCatalog;
+  /** Cost codes budget lines use: the catalog may not lose them. */
+  usedCostCodes: string[];
   members: Member[];
   audit: AuditEvent[];
   settings: { auto_reimport: { enabled: boolean; every_hours: number }; add_unknown_cost_codes: boolean };
@@ -78,6 +80,7 @@ export function adoptionState(overrides: Partial<AdoptionState> = {}): AdoptionS
       cost_codes: [{ code: "01-100", description: "General conditions" }],
       cost_types: [{ code: "LABOR", description: "Labor" }, { code: "MATERIAL", description: "Material" }],
     },
+    usedCostCodes: [],
     members: [{ email: "admin@fresh.test", erp_permission: "admin", budget_permission: "admin", status: "active" }],
     audit: [],
     settings: { auto_reimport: { enabled: false, every_hours: 24 }, add_unknown_cost_codes: false },
@@ -138,6 +141,17 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
       return { status: 201, body: { project_id: project.project_id, project_name: project.name, budget_id: `b-${jobId}`, status: "ready_to_import" } };
     },
     [`GET ${base}/cost-catalog`]: () => ({ body: state.catalog }),
+    [`PUT ${base}/cost-catalog`]: (r) => {
+      const next = r.body as CostCatalog;
+      const kept = new Set(next.cost_codes.map((c) => c.code));
+      const used = state.usedCostCodes.filter((code) => !kept.has(code));
+      if (used.length) {
+        const keys = used.map((code) => ["0001", code, "L"]);
+        return error(409, "in_use", "Budget lines still use a cost code you removed.", { keys });
+      }
+      state.catalog = next;
+      return { body: state.catalog };
+    },
     [`POST ${base}/cost-catalog/sync`]: () => {
       const known = new Set(state.catalog.cost_codes.map((c) => c.code));
       const codes = state.erpCatalog.cost_codes.filter((c) => !known.has(c.code));
