@@ -292,7 +292,6 @@ function TextField({ spec, value, problem, onChange, secret = false, isSet = fal
         <input
           {...common}
           type={secret && spec.name !== "username" && spec.name !== "client_id" ? "password" : "text"}
-          placeholder={secret && isSet ? "••••••••" : undefined}
           onChange={(e) => onChange(e.target.value)}
         />
       )}
