@@ -21,7 +21,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.adapters.erp import url_guard
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,
     ErpCatalog,
@@ -207,7 +208,7 @@ class AcumaticaSource:
         except _HttpFailure as failure:
             # The login answer's body is never quoted: it could echo what was sent.
             if failure.status in (401, 403):
-                raise ErpRejected(
+                raise ErpAuthFailed(
                     "The ERP refused the sign-in for user "
                     f"'{self._credentials.username}' on company '{self._tenant}': check the ERP "
                     "connection's user name and password."
@@ -298,6 +299,7 @@ class AcumaticaSource:
             raise ErpRejected(
                 "The ERP connection's address is not a web address (http or https): check it."
             )
+        url_guard.check_request_url(request.full_url)  # every request, whatever the base URL
         try:
             with opener.open(request, timeout=timeout) as response:
                 raw = _read_at_most(response, self._max_response_bytes + 1)
