@@ -214,7 +214,7 @@ def parse_body(model: type[B] | None, raw: bytes | str | None) -> B | None:
             raise RequestRejected(422, "validation_failed", "This request takes no body.")
         return None
     if data is None:
-        if model.EMPTY_BODY_ALLOWED:
+        if getattr(model, "EMPTY_BODY_ALLOWED", False):
             return model.model_validate({})
         raise RequestRejected(400, "invalid_json", "This request needs a JSON object as its body.")
     if not isinstance(data, dict):
