@@ -607,7 +607,7 @@ class MemoryAuditLog:
         before = decode_cursor(cursor, ["before"])["before"] if cursor else None
         with self._lock:
             found = sorted(
-                ((f"{to_iso(e.at)}#{e.event_id}", e) for e in self.events
+                ((f"{to_iso(e.at)}#{n:012d}", e) for n, e in enumerate(self.events)
                  if e.company_id == company_id),
                 key=lambda pair: pair[0],
                 reverse=True,
