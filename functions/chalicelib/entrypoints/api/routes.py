@@ -11,7 +11,13 @@ from chalicelib.domain.ports import NewPasswordChallenge
 from chalicelib.entrypoints.api import openapi
 from chalicelib.entrypoints.api.adoption import adoption
 from chalicelib.entrypoints.api.errors import reshape_framework_error
-from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
+from chalicelib.entrypoints.api.framework import (
+    Answer,
+    ApiBlueprint,
+    Call,
+    Operation,
+    job_location,
+)
 from chalicelib.entrypoints.api.schemas import (
     BudgetHeader,
     BudgetList,
@@ -61,7 +67,7 @@ def health(call: Call[Any, Any]) -> Health:
     auth=False,
 )
 def openapi_document(call: Call[Any, Any]) -> Answer:
-    return Answer(body=openapi.document([*api.operations, *adoption.operations]))
+    return Answer(body=openapi.document(operations()))
 
 
 @api.operation(
@@ -300,6 +306,11 @@ def unlock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> Bud
 
 def _uniform_errors(event: Any, get_response: Any) -> Response:
     return reshape_framework_error(get_response(event))
+
+
+def operations() -> list[Operation]:
+    """Every route the API declares, from all its blueprints (the OpenAPI document, the gateway)."""
+    return [*api.operations, *adoption.operations]
 
 
 def register(app: Chalice) -> None:
