@@ -351,12 +351,14 @@ describe("Cost Codes and Audit Log", () => {
       actor: "admin@fresh.test",
       action: "member_added",
       target: `person${i}@fresh.test`,
-      details: { erp_permission: "standard", note: "<i>x</i>" },
+      details: { erp_permission: "standard", note: "<i>x</i>", changed: ["password", "username"], code: null },
     }));
     start("#/companies/fresh/settings/audit", adoptionState({ audit }));
     const table = await screen.findByRole("table", { name: "Audit log" });
     expect(within(table).getAllByText("Member added")).toHaveLength(50);
     expect(within(table).getAllByText("note: <i>x</i>")).toHaveLength(50);
+    expect(within(table).getAllByText("changed: password, username")).toHaveLength(50);
+    expect(within(table).getAllByText("code: none")).toHaveLength(50);
     fireEvent.click(screen.getByRole("button", { name: "Next page" }));
     await screen.findByText("person54@fresh.test");
   });
