@@ -167,6 +167,15 @@ describe("Projects", () => {
     await screen.findByText("<b>Job 0</b>");
     expect(document.querySelector("b")).toBeNull();
     // Below ERP admin there is nothing to link with.
+    expect(screen.queryByRole("columnheader", { name: "Action" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Link" })).toBeNull();
+  });
+
+  it("names an already linked project's link as the ERP names the job", async () => {
+    const projects = [{ erp_job_id: "F-3001", name: "Fresh Tower", erp_status: "Active", project_id: "p-9" }];
+    start("#/companies/fresh/erp/projects", adoptionState({ connection: connected(), projects }));
+    const link = await screen.findByRole("link", { name: "Fresh Tower" });
+    expect(link.getAttribute("href")).toBe("#/companies/fresh/projects/p-9/budget");
     expect(screen.queryByRole("button", { name: "Link" })).toBeNull();
   });
 
