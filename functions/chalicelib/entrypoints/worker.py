@@ -26,8 +26,10 @@ from pydantic import ValidationError
 
 from chalicelib import resources, wiring
 from chalicelib.domain.errors import ErpUnavailable
+from chalicelib.domain.model import JobStatus
 from chalicelib.domain.ports import JobMessage
-from chalicelib.observability import logger, metrics
+from chalicelib import observability
+from chalicelib.observability import logger, metrics, traced_handler
 from chalicelib.services.reimports import WorkResult, fail_dead_letter, run_job
 
 RETRY_DELAYS_SECONDS = (15, 60, 240)  # after the 1st, 2nd, 3rd failed receive
@@ -72,6 +74,7 @@ class _CyclicGcPause:
 _gc_paused = _CyclicGcPause()
 
 
+@traced_handler
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = logger()
     log.set_correlation_id(context.aws_request_id if context else None)
@@ -138,13 +141,21 @@ def _record_metrics(result: WorkResult) -> None:
     if result.already_finished:
         m.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
         return
-    status = result.job.status.value
+    job = result.job
+    status = job.status.value
+    # JobsSucceeded / JobsFailed: the failed-jobs alarm and the dashboard read these.
     m.add_metric(name=f"Jobs{status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
-    m.add_metric(name="LinesApplied", unit=MetricUnit.Count, value=result.lines_applied)
-    if result.erp_seconds is not None:
+    m.add_metric(
+        name=observability.LINES_APPLIED, unit=MetricUnit.Count, value=result.lines_applied
+    )
+    if job.status is JobStatus.SUCCEEDED and job.finished_at is not None:
+        # From the person's (or schedule's) request to the budget showing the ERP's amounts.
+        waited = (job.finished_at - job.requested_at).total_seconds()
         m.add_metric(
-            name="ErpLatency", unit=MetricUnit.Milliseconds, value=result.erp_seconds * 1000
+            name=observability.TIME_TO_SUCCESS, unit=MetricUnit.Milliseconds, value=waited * 1000
         )
+    if result.erp_seconds is not None and result.erp_system is not None:
+        observability.record_erp_latency(result.erp_system, result.erp_seconds * 1000)
     logger().info(
         "job finished",
         extra={
@@ -155,6 +166,7 @@ def _record_metrics(result: WorkResult) -> None:
     )
 
 
+@traced_handler
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Messages that exhausted their receives: fail their jobs so no budget stays claimed."""
 

@@ -44,6 +44,7 @@ from chalicelib.domain.reimport import (
     plan_reimport,
     success_message,
 )
+from chalicelib import observability
 from chalicelib.observability import logger
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
@@ -90,11 +91,12 @@ def enqueue(
         requested_at=ports.clock(),
         message="Queued",
     )
-    recorded = ports.jobs.enqueue(job, budget, idempotency_key)
+    with observability.span(observability.JOB_RECORD, **_ids(job)):
+        recorded = ports.jobs.enqueue(job, budget, idempotency_key)
     if recorded.job_id != job.job_id:
         return recorded  # the same Idempotency-Key again: the job it created before
     try:
-        ports.queue.send(_message_for(recorded))
+        _send(ports, recorded)
     except ServiceUnavailable:
         ports.jobs.fail(
             recorded,
@@ -126,6 +128,16 @@ def _message_for(job: Job) -> JobMessage:
     return JobMessage(job_id=job.job_id, company_id=job.company_id, budget_id=job.budget_id)
 
 
+def _ids(job: Job) -> dict[str, str]:
+    """What a trace subsegment of this job is annotated with (ids only, never secrets)."""
+    return {"company_id": job.company_id, "budget_id": job.budget_id, "job_id": job.job_id}
+
+
+def _send(ports: Ports, job: Job) -> None:
+    with observability.span(observability.QUEUE_SEND, **_ids(job)):
+        ports.queue.send(_message_for(job))
+
+
 @dataclass(frozen=True)
 class WorkResult:
     """What the worker did with one message, for metrics and logs."""
@@ -134,6 +146,7 @@ class WorkResult:
     already_finished: bool = False
     lines_applied: int = 0
     erp_seconds: float | None = None
+    erp_system: str | None = None  # the ERP the lines came from, when it was asked
 
 
 def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
@@ -170,6 +183,7 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
 def _apply(ports: Ports, job: Job) -> WorkResult:
     erp_lines: list[ErpLine] | None = None
     erp_seconds: float | None = None
+    erp_system: str | None = None
     for _ in range(COMMIT_ATTEMPTS):
         budget = ports.budgets.get(job.company_id, job.budget_id)
         if budget.active_job_id != job.job_id:
@@ -184,7 +198,7 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             return WorkResult(_fail(ports, job, _locked_message(budget)))
         if erp_lines is None:
             started = time.perf_counter()
-            erp_lines = _fetch(ports, job, budget)
+            erp_lines, erp_system = _fetch(ports, job, budget)
             erp_seconds = time.perf_counter() - started
 
         ports.jobs.report_progress(
@@ -197,7 +211,9 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             plan = planner(current, erp_lines, catalog)
         except InvalidErpBudget as invalid:
             return WorkResult(
-                _fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds
+                _fail(ports, job, invalid.message, invalid.errors),
+                erp_seconds=erp_seconds,
+                erp_system=erp_system,
             )
 
         ports.jobs.report_progress(
@@ -209,17 +225,24 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         ]
         message = success_message(job.kind) if changes else no_change_message(job.kind)
         try:
-            finished = ports.budgets.commit(
-                budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
-            )
+            with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
+                finished = ports.budgets.commit(
+                    budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
+                )
         except ConcurrentChange:
             logger().info(
                 "budget changed while applying; planning again", extra={"job_id": job.job_id}
             )
             continue
         except BudgetLocked:
-            return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
-        return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
+            return WorkResult(
+                _fail(ports, job, _locked_message(budget)),
+                erp_seconds=erp_seconds,
+                erp_system=erp_system,
+            )
+        return WorkResult(
+            finished, lines_applied=len(changes), erp_seconds=erp_seconds, erp_system=erp_system
+        )
     return WorkResult(
         _fail(
             ports,
@@ -227,10 +250,12 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again.",
         ),
         erp_seconds=erp_seconds,
+        erp_system=erp_system,
     )
 
 
-def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
+def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
+    """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
     credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
     source = ports.erp_sources(connection, credentials)
@@ -240,7 +265,11 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
             job, Progress(phase=Phase.FETCHING, done=lines_so_far, total=lines_so_far)
         )
 
-    return source.fetch_budget(budget.erp_job_id, on_page=on_page)
+    with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
+        if subsegment is not None:
+            subsegment.put_annotation(key="erp_system", value=connection.system)
+        lines = source.fetch_budget(budget.erp_job_id, on_page=on_page)
+    return lines, connection.system
 
 
 def _locked_message(budget: Budget) -> str:
@@ -305,5 +334,5 @@ def resend_abandoned(ports: Ports) -> list[Job]:
     stale = ports.jobs.abandoned(ports.clock() - ABANDONED_AFTER)
     for job in stale:
         if job.status is JobStatus.QUEUED:
-            ports.queue.send(_message_for(job))
+            _send(ports, job)
     return stale
