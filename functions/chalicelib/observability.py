@@ -19,22 +19,16 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-SERVICE = "budget-bridge"
-NAMESPACE = "BudgetBridge"
+from chalicelib import resources
 
-# Subsegment names: the dashboard's and runbook's vocabulary (docs/operations.md, "Tracing").
+SERVICE = resources.METRICS_SERVICE
+NAMESPACE = resources.METRICS_NAMESPACE
+
+# Subsegment names: the runbook's vocabulary (docs/operations.md, "Tracing").
 ERP_FETCH = "erp.fetch_budget"
 BUDGET_COMMIT = "dynamodb.commit_reimport"
 JOB_RECORD = "dynamodb.record_job"
 QUEUE_SEND = "sqs.send_job"
-
-# The metrics the alarms and the dashboard read (infra/observability.py names them too).
-JOBS_SUCCEEDED = "JobsSucceeded"
-JOBS_FAILED = "JobsFailed"
-LINES_APPLIED = "LinesApplied"
-ERP_LATENCY = "ErpLatency"
-TIME_TO_SUCCESS = "TimeToSuccess"
-ERP_SYSTEM_DIMENSION = "erp_system"
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -105,6 +99,6 @@ def record_erp_latency(erp_system: str, milliseconds: float) -> None:
     """ERP latency per ERP system: a metric set of its own with the system as a dimension, since
     one worker batch may hold jobs for different ERPs and a flush shares its dimensions."""
     latency = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-    latency.add_dimension(name=ERP_SYSTEM_DIMENSION, value=erp_system)
-    latency.add_metric(name=ERP_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds)
+    latency.add_dimension(name=resources.METRIC_ERP_SYSTEM_DIMENSION, value=erp_system)
+    latency.add_metric(name=resources.METRIC_ERP_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds)
     latency.flush_metrics()

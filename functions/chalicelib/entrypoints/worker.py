@@ -146,13 +146,13 @@ def _record_metrics(result: WorkResult) -> None:
     # JobsSucceeded / JobsFailed: the failed-jobs alarm and the dashboard read these.
     m.add_metric(name=f"Jobs{status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     m.add_metric(
-        name=observability.LINES_APPLIED, unit=MetricUnit.Count, value=result.lines_applied
+        name=resources.METRIC_LINES_APPLIED, unit=MetricUnit.Count, value=result.lines_applied
     )
     if job.status is JobStatus.SUCCEEDED and job.finished_at is not None:
         # From the person's (or schedule's) request to the budget showing the ERP's amounts.
         waited = (job.finished_at - job.requested_at).total_seconds()
         m.add_metric(
-            name=observability.TIME_TO_SUCCESS, unit=MetricUnit.Milliseconds, value=waited * 1000
+            name=resources.METRIC_TIME_TO_SUCCESS, unit=MetricUnit.Milliseconds, value=waited * 1000
         )
     if result.erp_seconds is not None and result.erp_system is not None:
         observability.record_erp_latency(result.erp_system, result.erp_seconds * 1000)
@@ -185,7 +185,7 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger().error(
             "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
         )
-        metrics().add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
+        metrics().add_metric(name=resources.METRIC_JOBS_DEAD_LETTERED, unit=MetricUnit.Count, value=1)
 
     try:
         return dict(
