@@ -120,7 +120,9 @@ def _names_a_log_group(function: CfnResource) -> bool:
 # --- alarms -------------------------------------------------------------------------------
 
 
-def _lambda_metric(function_name: str, metric: str, statistic: str, period: Duration) -> cloudwatch.Metric:
+def _lambda_metric(
+    function_name: str, metric: str, statistic: str, period: Duration
+) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace="AWS/Lambda",
         metric_name=metric,

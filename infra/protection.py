@@ -125,7 +125,9 @@ class EdgeStack(Stack):
     """The web ACL of a stage whose main stack is not in us-east-1, and its ARN published for
     that stack to read."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, acl_name: str, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, acl_name: str, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.web_acl = build_web_acl(self, acl_name)
         ssm.StringParameter(
@@ -138,9 +140,7 @@ class EdgeStack(Stack):
         CfnOutput(self, "WebAclArn", value=self.web_acl.attr_arn)
 
 
-def read_edge_web_acl_arn(
-    stack: Stack, acl_name: str, log_retention: logs.RetentionDays
-) -> str:
+def read_edge_web_acl_arn(stack: Stack, acl_name: str, log_retention: logs.RetentionDays) -> str:
     """The ARN an EdgeStack published, read from us-east-1 when the main stack deploys."""
     name = web_acl_parameter(acl_name)
     parameter_arn = stack.format_arn(

@@ -100,5 +100,7 @@ def record_erp_latency(erp_system: str, milliseconds: float) -> None:
     one worker batch may hold jobs for different ERPs and a flush shares its dimensions."""
     latency = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
     latency.add_dimension(name=resources.METRIC_ERP_SYSTEM_DIMENSION, value=erp_system)
-    latency.add_metric(name=resources.METRIC_ERP_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds)
+    latency.add_metric(
+        name=resources.METRIC_ERP_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds
+    )
     latency.flush_metrics()

@@ -24,11 +24,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from pydantic import ValidationError
 
-from chalicelib import resources, wiring
+from chalicelib import observability, resources, wiring
 from chalicelib.domain.errors import ErpUnavailable
 from chalicelib.domain.model import JobStatus
 from chalicelib.domain.ports import JobMessage
-from chalicelib import observability
 from chalicelib.observability import logger, metrics, traced_handler
 from chalicelib.services.reimports import WorkResult, fail_dead_letter, run_job
 
@@ -185,7 +184,9 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger().error(
             "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
         )
-        metrics().add_metric(name=resources.METRIC_JOBS_DEAD_LETTERED, unit=MetricUnit.Count, value=1)
+        metrics().add_metric(
+            name=resources.METRIC_JOBS_DEAD_LETTERED, unit=MetricUnit.Count, value=1
+        )
 
     try:
         return dict(

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chalicelib import observability
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -44,7 +45,6 @@ from chalicelib.domain.reimport import (
     plan_reimport,
     success_message,
 )
-from chalicelib import observability
 from chalicelib.observability import logger
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
@@ -227,7 +227,14 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         try:
             with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
                 finished = ports.budgets.commit(
-                    budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
+                    budget,
+                    plan.lines,
+                    plan.total,
+                    job,
+                    plan.summary,
+                    changes,
+                    message,
+                    ports.clock(),
                 )
         except ConcurrentChange:
             logger().info(
