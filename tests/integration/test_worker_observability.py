@@ -204,3 +204,20 @@ def test_outside_lambda_the_tracer_stays_quiet(worker_stack: WorkerStack) -> Non
     change_in_erp(worker_stack)
     worker_stack.request()
     assert worker_stack.deliver(worker_stack.records(worker_stack.receive())) == []
+
+
+def test_an_api_request_is_traced_with_its_route_pattern_and_status(
+    recorder: AWSXRayRecorder,
+) -> None:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        answer, segment = _traced(recorder, "api", lambda: client.http.get("/api/v1/health"))
+    assert answer.status_code == 200
+    assert _named(segment, "## api_handler")["annotations"] == {
+        "Service": observability.SERVICE,
+        "route": "GET /api/v1/health",
+        "status": 200,
+    }
