@@ -153,8 +153,8 @@ def _record_metrics(result: WorkResult) -> None:
         m.add_metric(
             name=resources.METRIC_TIME_TO_SUCCESS, unit=MetricUnit.Milliseconds, value=waited * 1000
         )
-    if result.erp_seconds is not None and result.erp_system is not None:
-        observability.record_erp_latency(result.erp_system, result.erp_seconds * 1000)
+    if result.erp is not None:
+        observability.record_erp_latency(result.erp.system, result.erp.seconds * 1000)
     logger().info(
         "job finished",
         extra={

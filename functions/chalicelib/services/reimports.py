@@ -40,6 +40,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import Identity, JobMessage
 from chalicelib.domain.reimport import (
     InvalidErpBudget,
+    Plan,
     no_change_message,
     plan_import,
     plan_reimport,
@@ -139,14 +140,21 @@ def _send(ports: Ports, job: Job) -> None:
 
 
 @dataclass(frozen=True)
+class ErpCall:
+    """How reading the budget from the ERP went, for the per-ERP latency metric."""
+
+    system: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class WorkResult:
     """What the worker did with one message, for metrics and logs."""
 
     job: Job
     already_finished: bool = False
     lines_applied: int = 0
-    erp_seconds: float | None = None
-    erp_system: str | None = None  # the ERP the lines came from, when it was asked
+    erp: ErpCall | None = None  # None when the ERP was not asked
 
 
 def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
@@ -182,8 +190,7 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
 
 def _apply(ports: Ports, job: Job) -> WorkResult:
     erp_lines: list[ErpLine] | None = None
-    erp_seconds: float | None = None
-    erp_system: str | None = None
+    erp: ErpCall | None = None
     for _ in range(COMMIT_ATTEMPTS):
         budget = ports.budgets.get(job.company_id, job.budget_id)
         if budget.active_job_id != job.job_id:
@@ -198,8 +205,8 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             return WorkResult(_fail(ports, job, _locked_message(budget)))
         if erp_lines is None:
             started = time.perf_counter()
-            erp_lines, erp_system = _fetch(ports, job, budget)
-            erp_seconds = time.perf_counter() - started
+            erp_lines, system = _fetch(ports, job, budget)
+            erp = ErpCall(system, time.perf_counter() - started)
 
         ports.jobs.report_progress(
             job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
@@ -210,55 +217,44 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         try:
             plan = planner(current, erp_lines, catalog)
         except InvalidErpBudget as invalid:
-            return WorkResult(
-                _fail(ports, job, invalid.message, invalid.errors),
-                erp_seconds=erp_seconds,
-                erp_system=erp_system,
-            )
+            return WorkResult(_fail(ports, job, invalid.message, invalid.errors), erp=erp)
 
         ports.jobs.report_progress(
             job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
         )
-        changes = [
-            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-            for c in plan.changes
-        ]
-        message = success_message(job.kind) if changes else no_change_message(job.kind)
         try:
-            with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
-                finished = ports.budgets.commit(
-                    budget,
-                    plan.lines,
-                    plan.total,
-                    job,
-                    plan.summary,
-                    changes,
-                    message,
-                    ports.clock(),
-                )
+            finished, changed = _commit(ports, budget, job, plan)
         except ConcurrentChange:
             logger().info(
                 "budget changed while applying; planning again", extra={"job_id": job.job_id}
             )
             continue
         except BudgetLocked:
-            return WorkResult(
-                _fail(ports, job, _locked_message(budget)),
-                erp_seconds=erp_seconds,
-                erp_system=erp_system,
-            )
-        return WorkResult(
-            finished, lines_applied=len(changes), erp_seconds=erp_seconds, erp_system=erp_system
-        )
+            return WorkResult(_fail(ports, job, _locked_message(budget)), erp=erp)
+        return WorkResult(finished, lines_applied=changed, erp=erp)
     return WorkResult(
         _fail(
             ports,
             job,
             "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again.",
         ),
-        erp_seconds=erp_seconds,
-        erp_system=erp_system,
+        erp=erp,
     )
+
+
+def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, int]:
+    """Writes the planned version and switches the budget to it; answers the finished job and
+    how many lines changed."""
+    changes = [
+        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+        for c in plan.changes
+    ]
+    message = success_message(job.kind) if changes else no_change_message(job.kind)
+    with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
+        finished = ports.budgets.commit(
+            budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
+        )
+    return finished, len(changes)
 
 
 def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
