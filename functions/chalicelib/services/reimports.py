@@ -270,9 +270,9 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
 
     with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
         if subsegment is not None:
-            subsegment.put_annotation(key="erp_system", value=connection.system)
+            subsegment.put_annotation(key="erp_system", value=connection.erp_system)
         lines = source.fetch_budget(budget.erp_job_id, on_page=on_page)
-    return lines, connection.system
+    return lines, connection.erp_system
 
 
 def _locked_message(budget: Budget) -> str:
