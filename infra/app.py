@@ -21,7 +21,7 @@ def main() -> None:
 
     import aws_cdk as cdk
 
-    from infra.protection import WAF_REGION, EdgeStack, needs_edge_stack
+    from infra.protection import WAF_REGION, EdgeStack, needs_edge_stack, web_acl_name
     from infra.stack import BudgetBridgeStack
 
     app = cdk.App()
@@ -37,7 +37,7 @@ def main() -> None:
             app,
             f"{stage}-edge",
             stack_name=f"budget-bridge-{stage}-edge",
-            acl_name=f"budget-bridge-{stage}",
+            acl_name=web_acl_name(stage),
             env=cdk.Environment(account=account, region=WAF_REGION),
             description="Budget Bridge: the CloudFront web ACL (WAF) of one stage, in us-east-1",
         )

@@ -192,7 +192,7 @@ def alarm_specs(watched: Watched) -> list[AlarmSpec]:
                 expression=f"IF(requests >= {API_5XX_MIN_REQUESTS}, 100 * errors / requests, 0)",
                 using_metrics={
                     "errors": _api_metric(watched, "5XXError", "Sum"),
-                    "requests": _api_metric(watched, "Count", "SampleCount"),
+                    "requests": _api_metric(watched, "Count", "Sum"),
                 },
                 label="API 5xx (% of requests)",
                 period=FIVE_MINUTES,
@@ -371,7 +371,7 @@ def dashboard_rows(watched: Watched) -> list[list[cloudwatch.IWidget]]:
         [
             _graph(
                 "API requests and errors",
-                [_api_metric(watched, "Count", "SampleCount")],
+                [_api_metric(watched, "Count", "Sum")],
                 right=[
                     _api_metric(watched, "4XXError", "Sum"),
                     _api_metric(watched, "5XXError", "Sum"),

@@ -116,6 +116,11 @@ def build_web_acl(scope: Construct, name: str) -> wafv2.CfnWebACL:
     )
 
 
+def web_acl_name(stage: str) -> str:
+    """The stage's web ACL, wherever it is made (its SSM parameter is named after it)."""
+    return f"budget-bridge-{stage}"
+
+
 def web_acl_parameter(acl_name: str) -> str:
     """Where an EdgeStack publishes its web ACL's ARN (an SSM parameter in us-east-1)."""
     return f"/{acl_name}/cloudfront-web-acl-arn"

@@ -314,7 +314,7 @@ class BudgetBridgeStack(Stack):
         api.name = f"budget-bridge-{self.stage_name}"
         protection.throttle_api(api)
         self.web_acl_arn = protection.protect_site(
-            self, self.site.distribution, f"budget-bridge-{self.stage_name}", LOG_RETENTION
+            self, self.site.distribution, protection.web_acl_name(self.stage_name), LOG_RETENTION
         )
         roles = [self.chalice.get_resource(role_logical_id(name)) for name in FUNCTIONS]
         observability.enable_tracing(self, api, self.functions, roles)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,18 @@ def test_a_main_stack_elsewhere_associates_the_edge_acl_read_from_us_east_1(edge
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     assert [s["Action"] for s in statements] == ["ssm:GetParameter"]
     assert ":us-east-1:" in json.dumps(statements[0]["Resource"])
+
+
+def test_cfn_lint_finds_no_errors_in_the_edge_and_cross_region_templates(edge_and_site, tmp_path):
+    from tests.infrastructure.test_operations import _cfn_lint
+
+    paths = []
+    for name, template in zip(("edge", "main"), edge_and_site, strict=True):
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps(template))
+        paths.append(str(path))
+    result = subprocess.run(
+        [_cfn_lint(), *paths], capture_output=True, text=True, timeout=300, check=False
+    )
+    # cfn-lint's exit code is a bit field: 1 failed, 2 errors, 4 warnings, 8 informational.
+    assert result.returncode & 3 == 0, result.stdout + result.stderr
