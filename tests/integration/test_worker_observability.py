@@ -12,6 +12,7 @@ option), and the metrics are read from the CloudWatch EMF lines Powertools print
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -196,14 +197,25 @@ def test_a_failed_job_counts_toward_the_failed_jobs_alarm(
     assert _metric_values(lines, resources.METRIC_TIME_TO_SUCCESS) == []
 
 
-def test_outside_lambda_the_tracer_stays_quiet(worker_stack: WorkerStack) -> None:
+def test_outside_lambda_the_tracer_stays_quiet(
+    worker_stack: WorkerStack, caplog: pytest.LogCaptureFixture
+) -> None:
     # The local stack and tests run the same code: no segment, no daemon, no warnings.
+    from chalice.test import Client
+
+    from app import app
+
     Tracer._reset_config()
     observability.reset()
-    assert observability.tracer().disabled
-    change_in_erp(worker_stack)
-    worker_stack.request()
-    assert worker_stack.deliver(worker_stack.records(worker_stack.receive())) == []
+    with caplog.at_level(logging.DEBUG, logger="aws_xray_sdk"):
+        assert observability.tracer().disabled
+        change_in_erp(worker_stack)
+        worker_stack.request()
+        assert worker_stack.deliver(worker_stack.records(worker_stack.receive())) == []
+        with Client(app) as client:
+            assert client.http.get("/api/v1/health").status_code == 200
+    noisy = [r for r in caplog.records if r.name.startswith("aws_xray_sdk") and r.levelno >= 30]
+    assert noisy == []
 
 
 def test_an_api_request_is_traced_with_its_route_pattern_and_status(
