@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
@@ -85,10 +86,11 @@ def enable_tracing(
 
 
 @jsii.implements(IAspect)
-class LogRetentionEverywhere:
-    """Gives every plain Lambda function (CDK's custom-resource helpers, which would otherwise
-    log to a group Lambda creates without expiry) a log group with retention. The product
-    functions have theirs from the stack; a function that names a log group is left alone."""
+class HelperFunctionDefaults:
+    """What the product functions have, given to every plain Lambda function too (CDK's
+    custom-resource helpers): a log group with retention, where Lambda would otherwise create one
+    that never expires, and arm64 for the Node.js ones (their handlers are plain JavaScript). A
+    function that already names a log group or an architecture keeps it."""
 
     def __init__(self, retention: logs.RetentionDays) -> None:
         self.retention = retention
@@ -96,6 +98,8 @@ class LogRetentionEverywhere:
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, CfnResource) or node.cfn_resource_type != "AWS::Lambda::Function":
             return
+        if _runs_on_any_architecture(node):
+            node.add_property_override("Architectures", ["arm64"])
         group_id = f"{node.node.id}Logs"
         scope = node.node.scope
         # Aspects run again on each synthesis of the same app: add the group once.
@@ -109,12 +113,18 @@ class LogRetentionEverywhere:
 
 
 def _names_a_log_group(function: CfnResource) -> bool:
-    from aws_cdk import aws_lambda as lambda_
-
     if isinstance(function, lambda_.CfnFunction):
         config = function.logging_config
         return config is not None and getattr(config, "log_group", None) is not None
     return False
+
+
+def _runs_on_any_architecture(function: CfnResource) -> bool:
+    if isinstance(function, lambda_.CfnFunction):
+        runtime = function.runtime or ""
+        return not function.architectures and runtime.startswith("nodejs")
+    # The rest are CDK's CustomResourceProvider handlers, which are always Node.js.
+    return True
 
 
 # --- alarms -------------------------------------------------------------------------------

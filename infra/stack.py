@@ -328,4 +328,4 @@ class BudgetBridgeStack(Stack):
         )
         self.alarm_topic, self.alarms = observability.build_alarms(self, watched, alarm_email)
         self.dashboard = observability.build_dashboard(self, watched)
-        Aspects.of(self).add(observability.LogRetentionEverywhere(LOG_RETENTION))
+        Aspects.of(self).add(observability.HelperFunctionDefaults(LOG_RETENTION))

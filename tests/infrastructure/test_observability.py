@@ -91,6 +91,16 @@ def test_every_product_function_is_traced_by_x_ray_and_runs_on_arm64(synthesized
     assert props["Architectures"] == ["arm64"]
 
 
+def test_every_function_of_the_stack_runs_on_arm64_cdks_helpers_included(synthesized):
+    functions = {
+        **synthesized.resources("AWS::Lambda::Function"),
+        **synthesized.resources("AWS::Serverless::Function"),
+    }
+    assert len(functions) >= len(FUNCTIONS) + 2
+    for logical_id, function in functions.items():
+        assert function["Properties"].get("Architectures") == ["arm64"], logical_id
+
+
 def test_the_deployment_package_carries_arm64_builds_of_the_compiled_dependencies(synthesized):
     import zipfile
 
