@@ -72,7 +72,7 @@ bench: $(INSTALLED)
 
 # Needs AWS credentials (a profile) and the CDK CLI: see "Deploy to AWS" in the README.
 deploy: install web
-	cd infra && npx --yes aws-cdk@2 deploy --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
+	cd infra && npx --yes aws-cdk@2 deploy --all --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
 
 # The operator's first step: a company and its first admin (README, "Start your own company").
 # Without STACK, on the running local stack (`make run`); with STACK=<name>, on that deployed stack.
