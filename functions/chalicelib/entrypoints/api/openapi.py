@@ -117,7 +117,10 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.description:
         entry["description"] = op.description
     if op.body is not None:
-        entry["requestBody"] = {"required": True, "content": _json(_ref(op.body, schemas))}
+        entry["requestBody"] = {
+            "required": op.body_required,
+            "content": _json(_ref(op.body, schemas)),
+        }
     if not op.auth:
         entry["security"] = []
     return entry
