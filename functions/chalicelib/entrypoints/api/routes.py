@@ -245,7 +245,9 @@ PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"
     tag="Budget",
     answer=ProjectBudget,
     query=BudgetPageQuery,
-    errors=_READ,
+    errors=(*_READ, 410),
+    description="`next_cursor` pages the version the first page showed; once that version is "
+    "no longer kept the answer is 410 `version_gone`: read again from the first page.",
 )
 def get_project_budget(
     call: Call[Any, BudgetPageQuery], company_id: str, project_id: str
