@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,14 +35,23 @@ CHECKS = [
 ]
 
 
+STATUSES: Counter[int] = Counter()  # every answer the fuzzer got, for the figures of the run
+
+
 @pytest.fixture(scope="module")
-def fuzzed_stack() -> Iterator[RunningStack]:
+def fuzzed_stack(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
     with tempfile.TemporaryDirectory(prefix="budget-bridge-fuzz-") as folder:
         running = start_stack(Path(folder) / "stack.log")
         try:
             yield running
         finally:
             stop_stack(running)
+            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None and STATUSES:
+                statuses = ", ".join(f"{code}: {n}" for code, n in sorted(STATUSES.items()))
+                reporter.write_line(
+                    f"fuzz: {STATUSES.total()} requests from /openapi.json ({statuses})"
+                )
 
 
 @pytest.fixture(scope="module")
@@ -65,4 +75,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     derandomize=True,
 )
 def test_no_route_answers_5xx_or_outside_its_schema(case: Any, token: str) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, timeout=30, checks=CHECKS)
+    response = case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"}, timeout=30, checks=CHECKS
+    )
+    STATUSES[response.status_code] += 1
