@@ -39,11 +39,12 @@ API = "/api/v1"
 BUDGET = API + "/companies/demo/projects/p-1001/budget"
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
+@pytest.fixture(params=["memory", "dynamodb"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    """The DynamoDB adapters on moto, and their in-memory twins, must behave alike."""
     with pytest.MonkeyPatch.context() as env, mock_aws():
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world("dynamodb")
+        yield build_world(request.param)
 
 
 @pytest.fixture
