@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings, strategies
 
-from tests.e2e.conftest import RunningStack, start_stack, stop_stack
+from tests.e2e.conftest import RunningStack, request, start_stack, stop_stack
 
 pytestmark = pytest.mark.fault
 
@@ -46,12 +46,18 @@ def fuzzed_stack(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
             yield running
         finally:
             stop_stack(running)
-            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None and STATUSES:
-                statuses = ", ".join(f"{code}: {n}" for code, n in sorted(STATUSES.items()))
-                reporter.write_line(
-                    f"fuzz: {STATUSES.total()} requests from /openapi.json ({statuses})"
-                )
+            _report(request.config)
+
+
+def _report(config: pytest.Config) -> None:
+    """One line with the run's figures, past pytest's output capture."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not STATUSES:
+        return
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(STATUSES.items()))
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(f"\nfuzz: {STATUSES.total()} requests from /openapi.json ({statuses})")
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +66,34 @@ def token(fuzzed_stack: RunningStack) -> str:
 
 
 @pytest.fixture(scope="module")
-def api_schema(fuzzed_stack: RunningStack) -> Any:
-    return schemathesis.openapi.from_url(f"{fuzzed_stack.api_url}/openapi.json")
+def real_ids(fuzzed_stack: RunningStack, token: str) -> dict[str, str]:
+    """Ids that exist in the demo company, so the fuzzer gets past 404 to the routes' own work."""
+    api = fuzzed_stack.api_url
+    budget = request("GET", f"{api}/companies/demo/projects/P-1001/budget?limit=1", token=token)
+    job = request("POST", f"{api}/companies/demo/erp/budgets/P-1001/reimport", {}, token=token)
+    assert budget.status == 200 and job.status == 202, (budget.body, job.body)
+    return {
+        "company_id": "demo",
+        "budget_id": "P-1001",
+        "project_id": "P-1001",
+        "job_id": job.body["job_id"],
+        "line_item_id": budget.body["line_items"][0]["line_item_id"],
+    }
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed_stack: RunningStack, real_ids: dict[str, str]) -> Any:
+    loaded = schemathesis.openapi.from_url(f"{fuzzed_stack.api_url}/openapi.json")
+
+    @loaded.hook
+    def flatmap_path_parameters(context: Any, parameters: dict[str, Any] | None) -> Any:
+        # Half the cases keep the generated ids (404 paths), half name real ones.
+        if not parameters:
+            return strategies.just(parameters)
+        known = {name: real_ids[name] for name in parameters if name in real_ids}
+        return strategies.sampled_from([parameters, {**parameters, **known}])
+
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
