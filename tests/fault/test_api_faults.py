@@ -293,3 +293,12 @@ def test_a_wrong_allow_empty_is_refused(client: Client, world: World, body: Any)
 
     assert answer.status_code == 422, answer.body
     assert world.queue.sent == []
+
+
+def test_brackets_inside_a_string_are_text_not_nesting(client: Client) -> None:
+    body = json.dumps({"email": "[{" * 5_000 + '\\"', "password": "x"})
+    answer = client.http.request(
+        "POST", API + "/session", headers={"Content-Type": "application/json"}, body=body
+    )
+
+    assert answer.status_code == 422, answer.body  # the email is too long, not too deep
