@@ -41,6 +41,7 @@ from chalicelib.domain.reimport import (
     BudgetTotalTooLarge,
     ErpBudgetEmpty,
     InvalidErpBudget,
+    Plan,
     check_not_empty,
     no_change_message,
     plan_import,
@@ -244,7 +245,10 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
         )
         catalog = ports.directory.cost_catalog(job.company_id)
-        current = ports.budgets.read_lines(budget)
+        try:
+            current = ports.budgets.read_lines(budget)
+        except ConcurrentChange:
+            continue  # the version moved on twice while it was read: read the budget again
         check_not_empty(current, erp_lines, job.allow_empty)
         planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
         try:
@@ -254,26 +258,12 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
                 _fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds
             )
 
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
-        )
-        changes = [
-            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-            for c in plan.changes
-        ]
-        message = success_message(job.kind) if changes else no_change_message(job.kind)
         try:
-            finished = ports.budgets.commit(
-                budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
-            )
-        except ConcurrentChange:
-            logger().info(
-                "budget changed while applying; planning again", extra={"job_id": job.job_id}
-            )
-            continue
+            finished = _commit(ports, job, budget, plan)
         except BudgetLocked:
             return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
-        return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
+        if finished is not None:
+            return WorkResult(finished, lines_applied=len(plan.changes), erp_seconds=erp_seconds)
     return WorkResult(
         _fail(
             ports,
@@ -282,6 +272,23 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         ),
         erp_seconds=erp_seconds,
     )
+
+
+def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan) -> Job | None:
+    """Apply `plan` with the store's one switch; None when the budget moved on meanwhile."""
+    ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
+    changes = [
+        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+        for c in plan.changes
+    ]
+    message = success_message(job.kind) if changes else no_change_message(job.kind)
+    try:
+        return ports.budgets.commit(
+            budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
+        )
+    except ConcurrentChange:
+        logger().info("budget changed while applying; planning again", extra={"job_id": job.job_id})
+        return None
 
 
 def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
