@@ -5,20 +5,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 INSTALLED := $(VENV)/.installed
+INFRA_INSTALLED := $(VENV)/.installed-infra
 FRONTEND_INSTALLED := frontend/node_modules/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 # jsii (under aws-cdk-lib) warns about Node 20 on every start; the synth itself works.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run test test-unit test-integration test-e2e test-browser test-infra test-fault lint \
-        web chromium synth bench deploy company clean
+.PHONY: install install-infra run test test-unit test-integration test-e2e test-browser test-infra \
+        test-fault lint web chromium synth bench deploy company clean
 
 install: $(INSTALLED) $(FRONTEND_INSTALLED)
+# The CDK toolchain (~430 MB, most of a first install): only synth, deploy and the template tests
+# need it, so `make run` does not wait for it (docs/performance.md, "A newcomer's first make run").
+install-infra: $(INFRA_INSTALLED)
 
-# Python packages, pinned in pyproject.toml (runtime, dev and the CDK toolchain).
+# Python packages, pinned in pyproject.toml: runtime and dev.
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'pip<26.3'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '.[dev]'
+	rm -rf build *.egg-info
+	touch $@
+
+# The CDK toolchain, on top of the above.
+$(INFRA_INSTALLED): $(INSTALLED)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check '.[dev,infra]'
 	rm -rf build *.egg-info
 	touch $@
@@ -27,9 +37,15 @@ $(FRONTEND_INSTALLED): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
-# The web app, built into frontend/dist (served at / by the local stack).
-web: $(FRONTEND_INSTALLED)
+# The web app, built into frontend/dist (served at / by the local stack); rebuilt only when a
+# source, the lock file or the build settings changed, so a later `make run` starts at once.
+WEB_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+               frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
+WEB_BUILT := frontend/dist/index.html
+web: $(WEB_BUILT)
+$(WEB_BUILT): $(FRONTEND_INSTALLED) $(WEB_SOURCES)
 	cd frontend && npm run build
+	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
 chromium:
@@ -43,7 +59,7 @@ run: install web
 
 # The whole suite: lint, web unit tests, then every pytest tier (unit, integration, e2e, browser,
 # infrastructure, fault: the abuse suite of docs/reliability.md).
-test: install web chromium lint
+test: install install-infra web chromium lint
 	cd frontend && npm test --silent
 	$(PYTEST)
 
@@ -55,7 +71,7 @@ test-e2e: install web
 	$(PYTEST) -m e2e
 test-browser: install web chromium
 	$(PYTEST) -m browser
-test-infra: install
+test-infra: install install-infra
 	$(PYTEST) -m infrastructure
 # The abuse suite: faults, kill-and-redeliver, hostile input, forged tokens, the OpenAPI fuzzer.
 test-fault: install
@@ -66,7 +82,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 # CloudFormation templates under infra/cdk.out, offline (no AWS credentials needed).
-synth: $(INSTALLED)
+synth: $(INFRA_INSTALLED)
 	cd infra && CDK_OUTDIR=cdk.out ../$(PY) app.py
 
 # Benchmarks of the re-import (see docs/performance.md).
@@ -74,7 +90,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.run
 
 # Needs AWS credentials (a profile) and the CDK CLI: see "Deploy to AWS" in the README.
-deploy: install web
+deploy: install install-infra web
 	cd infra && npx --yes aws-cdk@2 deploy --all --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
 
 # The operator's first step: a company and its first admin (README, "Start your own company").
