@@ -41,6 +41,32 @@ def test_a_queue_that_cannot_take_the_message_is_a_service_unavailable(aws_env):
         queue.send(JobMessage(job_id="job-1", company_id="demo", budget_id="P-1001"))
 
 
+def test_a_batch_goes_out_ten_messages_a_call_and_every_message_arrives(aws_env):  # noqa: F811
+    create_queues(aws.sqs())
+    queue = SqsJobQueue()
+    calls: list[str] = []
+    aws.sqs().meta.events.register("before-call.sqs", lambda model, **_: calls.append(model.name))
+    messages = [
+        JobMessage(job_id=f"job-{i}", company_id="demo", budget_id=f"P-{i}") for i in range(25)
+    ]
+
+    assert queue.send_batch(messages) == []
+    assert calls.count("SendMessageBatch") == 3
+    assert "SendMessage" not in calls
+    received: list[str] = []
+    while batch := queue.receive():
+        received += [JobMessage.model_validate_json(m["Body"]).job_id for m in batch]
+    assert sorted(received) == sorted(m.job_id for m in messages)
+
+
+def test_a_batch_the_queue_cannot_take_answers_every_message_refused(aws_env):  # noqa: F811
+    queue = SqsJobQueue(queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/missing")
+    messages = [
+        JobMessage(job_id=f"job-{i}", company_id="demo", budget_id="P-1") for i in range(12)
+    ]
+    assert queue.send_batch(messages) == messages
+
+
 def test_erp_credentials_are_read_from_the_secret_and_bad_secrets_are_refused(aws_env):  # noqa: F811
     secrets = SecretsManagerSecretStore()
     secrets.put_erp_credentials("demo/erp", ErpCredentials.of(username="admin", password="sandbox"))

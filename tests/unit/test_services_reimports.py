@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters import memory
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -413,6 +414,31 @@ def test_a_scheduled_reimport_runs_like_a_requested_one() -> None:
     assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.SUCCEEDED
     assert w.amounts()[K1] == D("1200.50")
     assert enqueue_due_reimports(w.ports) == []  # just synced: not due again yet
+
+
+def test_the_schedule_sends_its_messages_in_batches_not_one_call_each() -> None:
+    w = world()
+    enable_schedule(w)
+    (job,) = enqueue_due_reimports(w.ports)
+    queue = w.ports.queue
+    assert isinstance(queue, memory.MemoryJobQueue)
+    assert queue.batches == [1]
+    assert w.sent == [message_for(job)]
+
+
+def test_a_scheduled_job_the_queue_refused_ends_failed_and_frees_its_budget() -> None:
+    w = world()
+    enable_schedule(w)
+    queue = w.ports.queue
+    assert isinstance(queue, memory.MemoryJobQueue)
+    queue.available = False
+    assert enqueue_due_reimports(w.ports) == []
+    (failed,) = w.ports.jobs.list(COMPANY, SYNCED, 10, None).items
+    assert failed.status is JobStatus.FAILED
+    assert "could not be queued" in failed.message
+    assert w.budget().active_job_id is None  # the next round may try again
+    queue.available = True
+    assert [j.budget_id for j in enqueue_due_reimports(w.ports)] == [SYNCED]
 
 
 # --- lost messages -----------------------------------------------------------------------------

@@ -585,6 +585,7 @@ class MemoryJobQueue(_MemoryStore):
     def __init__(self, db: MemoryDatabase | _MemoryStore | None = None) -> None:
         super().__init__(db)
         self.available = True
+        self.batches: builtins.list[int] = []  # the size of each send_batch call
 
     @property
     def sent(self) -> builtins.list[JobMessage]:
@@ -597,6 +598,14 @@ class MemoryJobQueue(_MemoryStore):
             )
         with self.db.lock:
             self.db.messages.append(message)
+
+    def send_batch(self, messages: builtins.list[JobMessage]) -> builtins.list[JobMessage]:
+        if not self.available:
+            return list(messages)
+        with self.db.lock:
+            self.db.messages.extend(messages)
+            self.batches.append(len(messages))
+        return []
 
     def drain(self) -> builtins.list[JobMessage]:
         """The messages sent so far, removed from the queue."""

@@ -14,6 +14,8 @@ from chalicelib.adapters import aws
 from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.domain.ports import JobMessage
 
+SEND_BATCH_SIZE = 10  # SendMessageBatch takes at most ten entries
+
 
 class SqsJobQueue:
     def __init__(self, queue_url: str | None = None, client: Any | None = None) -> None:
@@ -41,6 +43,24 @@ class SqsJobQueue:
             raise ServiceUnavailable(
                 "The job queue is not available right now; please try again in a moment."
             ) from error
+
+    def send_batch(self, messages: list[JobMessage]) -> list[JobMessage]:
+        """SendMessageBatch, ten messages a call (SQS's limit): the schedule queues thousands of
+        jobs a run. Answers the messages SQS did not take, so their jobs can be failed."""
+        refused: list[JobMessage] = []
+        for start in range(0, len(messages), SEND_BATCH_SIZE):
+            chunk = messages[start : start + SEND_BATCH_SIZE]
+            entries = [
+                {"Id": str(index), "MessageBody": message.model_dump_json()}
+                for index, message in enumerate(chunk)
+            ]
+            try:
+                answer = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError):
+                refused.extend(chunk)
+                continue
+            refused.extend(chunk[int(failed["Id"])] for failed in answer.get("Failed", []))
+        return refused
 
     def receive(self, max_messages: int = 10, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Raw SQS messages with their attributes (ApproximateReceiveCount...), for the poller."""

@@ -187,6 +187,10 @@ class JobQueue(Protocol):
         """Raises ServiceUnavailable when the queue cannot take the message."""
         ...
 
+    def send_batch(self, messages: builtins.list[JobMessage]) -> builtins.list[JobMessage]:
+        """Send many (ten to a call where the queue allows it); answers the ones not taken."""
+        ...
+
 
 class Directory(Protocol):
     """Companies, memberships, cost catalogs, ERP connections and settings, links to ERP jobs."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib import observability
 from chalicelib.domain.errors import (
@@ -116,11 +116,28 @@ def enqueue(
     *,
     allow_empty: bool = False,
 ) -> Job:
-    if idempotency_key is None:
-        # With a key, a replay must answer the job it created even though that job now holds the
-        # budget; the store checks the key first and then the same refusals, atomically.
-        _check_can_take(budget, kind)
-    job = Job(
+    job = _new_job(ports, budget, kind, requested_by, allow_empty=allow_empty)
+    recorded = _record(ports, job, budget, idempotency_key)
+    if recorded.job_id != job.job_id:
+        return recorded  # the same Idempotency-Key again: the job it created before
+    try:
+        _send(ports, recorded)
+    except ServiceUnavailable:
+        ports.jobs.fail(recorded, _NOT_QUEUED, [], ports.clock())
+        raise
+    logger().info("job queued", extra={"job_id": job.job_id, "kind": kind.value})
+    return recorded
+
+
+_NOT_QUEUED = (
+    "The re-import could not be queued, so nothing was changed. Please try again in a minute."
+)
+
+
+def _new_job(
+    ports: Ports, budget: Budget, kind: JobKind, requested_by: str, *, allow_empty: bool = False
+) -> Job:
+    return Job(
         job_id=ports.new_id(),
         company_id=budget.company_id,
         budget_id=budget.budget_id,
@@ -130,22 +147,16 @@ def enqueue(
         message="Queued",
         allow_empty=allow_empty,
     )
+
+
+def _record(ports: Ports, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
+    """The job and its hold on the budget, in one transaction (the store re-checks refusals)."""
+    if idempotency_key is None:
+        # With a key, a replay must answer the job it created even though that job now holds the
+        # budget; the store checks the key first and then the same refusals, atomically.
+        _check_can_take(budget, job.kind)
     with observability.span(observability.JOB_RECORD, **_ids(job)):
-        recorded = ports.jobs.enqueue(job, budget, idempotency_key)
-    if recorded.job_id != job.job_id:
-        return recorded  # the same Idempotency-Key again: the job it created before
-    try:
-        _send(ports, recorded)
-    except ServiceUnavailable:
-        ports.jobs.fail(
-            recorded,
-            "The re-import could not be queued, so nothing was changed. Please try again in a minute.",
-            [],
-            ports.clock(),
-        )
-        raise
-    logger().info("job queued", extra={"job_id": job.job_id, "kind": kind.value})
-    return recorded
+        return ports.jobs.enqueue(job, budget, idempotency_key)
 
 
 def _check_can_take(budget: Budget, kind: JobKind) -> None:
@@ -408,7 +419,11 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
 
 
 def enqueue_due_reimports(ports: Ports) -> list[Job]:
-    """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it."""
+    """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it.
+
+    Each job is recorded on its own (its budget's refusals are checked atomically, as for a
+    person's request), then a page's messages go out ten to a call: a fleet run queues thousands
+    (docs/performance.md, "Fleet")."""
     now = ports.clock()
     queued: list[Job] = []
     for company_id, settings in ports.directory.companies_with_auto_reimport():
@@ -416,36 +431,56 @@ def enqueue_due_reimports(ports: Ports) -> list[Job]:
         cursor: str | None = None
         while True:
             page = ports.budgets.list(company_id, BudgetStatus.SYNCED, 100, cursor)
-            for budget in page.items:
-                if budget.locked or budget.active_job_id:
-                    continue
-                if budget.last_synced_at is not None and now - budget.last_synced_at < interval:
-                    continue
-                try:
-                    job = enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None)
-                    queued.append(job)
-                    audit.record(
-                        ports, company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
-                        budget.project_name, budget_id=budget.budget_id, job_id=job.job_id,
-                    )  # fmt: skip
-                except (
-                    BudgetLocked,
-                    JobInProgress,
-                    NotSynced,
-                    AlreadyImported,
-                    ServiceUnavailable,
-                ):
-                    continue  # someone else got there first, or the queue is down: next round
+            due = [budget for budget in page.items if _due(budget, now, interval)]
+            queued += _queue_scheduled(ports, company_id, due)
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
     return queued
 
 
+def _due(budget: Budget, now: datetime, interval: timedelta) -> bool:
+    if budget.locked or budget.active_job_id:
+        return False
+    return budget.last_synced_at is None or now - budget.last_synced_at >= interval
+
+
+def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> list[Job]:
+    """Record a job per budget, send their messages in batches; a job whose message the queue
+    refused is failed (nothing changed) and its budget is free for the next round."""
+    recorded: list[Job] = []
+    for budget in budgets:
+        try:
+            job = _new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER)
+            recorded.append(_record(ports, job, budget, None))
+        except (BudgetLocked, JobInProgress, NotSynced, AlreadyImported, ServiceUnavailable):
+            continue  # someone else got there first, or the store is down: next round
+    if not recorded:
+        return []
+    refused = {m.job_id for m in ports.queue.send_batch([_message_for(j) for j in recorded])}
+    queued = []
+    for job in recorded:
+        if job.job_id in refused:
+            ports.jobs.fail(job, _NOT_QUEUED, [], ports.clock())
+            continue
+        queued.append(job)
+        audit.record(
+            ports, company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
+            _project_name(budgets, job), budget_id=job.budget_id, job_id=job.job_id,
+        )  # fmt: skip
+    logger().info("jobs queued", extra={"company_id": company_id, "jobs": len(queued)})
+    return queued
+
+
+def _project_name(budgets: list[Budget], job: Job) -> str:
+    return next(b.project_name for b in budgets if b.budget_id == job.budget_id)
+
+
 def resend_abandoned(ports: Ports) -> list[Job]:
     """Queued jobs whose message was lost (a crash between record and send) are sent again."""
     stale = ports.jobs.abandoned(ports.clock() - ABANDONED_AFTER)
-    for job in stale:
-        if job.status is JobStatus.QUEUED:
-            _send(ports, job)
+    waiting = [_message_for(job) for job in stale if job.status is JobStatus.QUEUED]
+    if waiting:
+        # A refused message stays abandoned, so the next round sends it again.
+        ports.queue.send_batch(waiting)
     return stale
