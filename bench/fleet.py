@@ -1,0 +1,179 @@
+"""The fleet: many companies and many budgets at once. Run it in its own process:
+
+    python -m bench.fleet --out r.json --part schedule --companies 1000 --budgets 10
+    python -m bench.fleet --out r.json --part queue --budgets 300 --lines 1000
+
+`schedule`: moto in-process, N companies with the automatic re-import on and M synced, due budgets
+each; times one run of the schedule's use case (services.reimports.enqueue_due_reimports, on the
+app's own DynamoDB, SQS and audit adapters) and counts its AWS calls by operation; checks every
+due budget got exactly one job and one message.
+
+`queue`: the whole local stack (devstack.stack.LocalStack). B budgets of L lines (every amount
+differs from the ERP's), each re-import requested over HTTP one right after the other, then waits
+for every job; reports jobs per minute and p50/p95 from request to success (the job's own
+requested_at and finished_at), and fails if any job did not succeed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from bench.world import fake_aws_environment
+
+OTHER_COMPANY_TEMPLATE = "demo"  # the demo company's catalog and ERP system, for every company
+
+
+def _ports() -> Any:
+    from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
+    from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
+    from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+    from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+    from chalicelib.adapters.sqs import SqsJobQueue
+    from chalicelib.config import settings
+    from chalicelib.services.ports import Ports
+
+    return Ports(
+        budgets=DynamoBudgetStore(), jobs=DynamoJobStore(),
+        queue=SqsJobQueue(queue_url=settings().job_queue_url), directory=DynamoDirectory(),
+        secrets=None, erp_sources=None, identity=None,  # type: ignore[arg-type] - not used
+        audit=DynamoAuditLog(),
+    )  # fmt: skip
+
+
+def _seed_fleet(ports: Any, companies: int, budgets: int) -> None:
+    """Companies with the automatic re-import on, each with `budgets` synced one-line budgets
+    last synced two days ago (due for a daily re-import)."""
+    from chalicelib.domain.model import AutoReimport, CostCatalog, ErpSettings, utc_now
+    from devstack import demo_data
+    from devstack.seed import project_budget
+
+    template = demo_data.company(OTHER_COMPANY_TEMPLATE)
+    catalog = CostCatalog(frozenset(template.cost_codes), frozenset(template.cost_types))
+    synced = utc_now() - timedelta(days=2)
+    daily = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=24))
+    for c in range(companies):
+        company_id = f"fleet{c:04d}"
+        ports.directory.put_company(company_id, f"Fleet Company {c}")
+        ports.directory.save_erp_settings(company_id, daily)
+        for b in range(budgets):
+            project = demo_data.large_project(f"P-{b + 1:04d}", 1, seed=b, company_id="demo")
+            budget, lines = project_budget(template, project, catalog, synced)
+            budget = budget.model_copy(update={"company_id": company_id})
+            ports.budgets.create_budget(budget, lines)
+
+
+def schedule(companies: int, budgets: int) -> dict[str, Any]:
+    fake_aws_environment()
+    from moto import mock_aws
+
+    from chalicelib import resources, wiring
+    from chalicelib.adapters import aws
+    from chalicelib.adapters.dynamodb.provision import create_tables
+    from chalicelib.services.reimports import enqueue_due_reimports
+    from devstack.moto_atomic import serialize_dynamodb
+    from devstack.provision import create_queues
+
+    # The local stack's DynamoDB (devstack/moto_atomic.py): atomic requests, journaled rollback.
+    serialize_dynamodb()
+    with mock_aws():
+        import os
+
+        wiring.reset()
+        create_tables(aws.dynamodb())
+        queue_url, _, dlq_url, _ = create_queues(aws.sqs())
+        os.environ[resources.JOB_QUEUE.env_var] = queue_url
+        os.environ[resources.JOB_QUEUE.dlq_env_var] = dlq_url
+        ports = _ports()
+        started = time.perf_counter()
+        _seed_fleet(ports, companies, budgets)
+        seeded_seconds = time.perf_counter() - started
+        calls: Counter[str] = Counter()
+        for client in (aws.dynamodb(), aws.sqs()):
+            client.meta.events.register(
+                "before-call", lambda model, **_: calls.update([model.name])
+            )
+        started = time.perf_counter()
+        queued = enqueue_due_reimports(ports)
+        seconds = time.perf_counter() - started
+        attributes = aws.sqs().get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        again = enqueue_due_reimports(ports)  # every budget now holds a job: nothing twice
+    expected = companies * budgets
+    per_budget = {(j.company_id, j.budget_id) for j in queued}
+    return {
+        "companies": companies, "budgets_per_company": budgets, "due": expected,
+        "queued": len(queued), "distinct_budgets": len(per_budget),
+        "messages_on_queue": int(attributes["ApproximateNumberOfMessages"]),
+        "queued_by_second_run": len(again), "seconds": seconds,
+        "seed_seconds": seeded_seconds, "calls": dict(sorted(calls.items())),
+    }  # fmt: skip
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def queue(budgets: int, lines: int) -> dict[str, Any]:
+    from bench.e2e import Api, seed_pair
+    from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+    from devstack import demo_data
+    from devstack.stack import LocalStack
+
+    with LocalStack(port=0, aws_port=0, erp_port=0, schedule_interval=3600.0) as stack:
+        api = Api(stack.api_url)
+        api.sign_in("admin@demo.test", demo_data.DEMO_PASSWORD)
+        started = time.perf_counter()
+        seeded = [seed_pair(stack.erp_url, f"P-7{i:05d}", lines) for i in range(budgets)]
+        seed_seconds = time.perf_counter() - started
+        job_ids = []
+        first_request = time.perf_counter()
+        for budget in seeded:
+            path = f"/companies/demo/erp/budgets/{budget.budget_id}/reimport"
+            status, body = api.call("POST", path)
+            if status != 202:
+                raise RuntimeError(f"re-import refused: {status} {body}")
+            job_ids.append(body["job_id"])
+        jobs = DynamoJobStore()
+        finished = []
+        for job_id in job_ids:  # roughly in queue order: wait for each in turn
+            while not (job := jobs.get("demo", job_id)).status.finished:
+                time.sleep(0.5)
+            finished.append(job)
+        wall = time.perf_counter() - first_request
+    waits = [(j.finished_at - j.requested_at).total_seconds() for j in finished]
+    statuses = Counter(j.status.value for j in finished)
+    return {
+        "budgets": budgets, "lines": lines, "statuses": dict(statuses),
+        "failed": budgets - statuses.get("succeeded", 0), "wall_seconds": wall,
+        "jobs_per_minute": budgets / wall * 60, "p50_seconds": statistics.median(waits),
+        "p95_seconds": _percentile(waits, 0.95), "seed_seconds": seed_seconds,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--part", choices=("schedule", "queue"), required=True)
+    parser.add_argument("--companies", type=int, default=1000)
+    parser.add_argument("--budgets", type=int, default=10)
+    parser.add_argument("--lines", type=int, default=1000)
+    args = parser.parse_args(argv)
+    if args.part == "schedule":
+        result = schedule(args.companies, args.budgets)
+    else:
+        result = queue(args.budgets, args.lines)
+    with open(args.out, "w", encoding="utf-8") as out:
+        json.dump(result, out)
+
+
+if __name__ == "__main__":
+    main()
