@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector")
+MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "fleet")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,11 @@ class Plan:
     one_line_on: int  # the worker size that also gets a one-line change
     memory_sizes: tuple[int, ...] = ()
     phase_sizes: tuple[int, ...] = ()
+    # (companies, budgets each) for the schedule run on the in-memory adapters and on moto (whose
+    # index queries grow with the table, so a smaller fleet); (budgets, lines each) queued at once.
+    fleet_schedule: tuple[int, int] = (1_000, 10)
+    fleet_schedule_moto: tuple[int, int] = (100, 10)
+    fleet_queue: tuple[int, int] = (300, 1_000)
 
 
 FULL = Plan(
@@ -44,7 +49,8 @@ FULL = Plan(
     memory_sizes=(10_000, 50_000), phase_sizes=(10_000, 50_000),
 )  # fmt: skip
 QUICK = Plan(
-    (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,)
+    (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,),
+    fleet_schedule=(100, 10), fleet_schedule_moto=(20, 10), fleet_queue=(20, 1_000),
 )
 
 
@@ -120,6 +126,48 @@ def run_e2e(plan: Plan) -> dict[str, Any]:
 def run_connector(plan: Plan) -> list[dict[str, Any]]:
     _progress(f"Acumatica connector paging {plan.connector_lines:,} lines")
     return _run_module("bench.connector", "--lines", str(plan.connector_lines))
+
+
+def run_fleet(plan: Plan) -> dict[str, Any]:
+    companies, budgets = plan.fleet_schedule
+    _progress(f"schedule over {companies:,} companies x {budgets} budgets, in-memory adapters")
+    in_memory = _run_module("bench.fleet", "--part", "schedule-memory", "--companies",
+                            str(companies), "--budgets", str(budgets))  # fmt: skip
+    companies, budgets = plan.fleet_schedule_moto
+    _progress(f"schedule over {companies:,} companies x {budgets} budgets on moto")
+    schedule = _run_module("bench.fleet", "--part", "schedule", "--companies", str(companies),
+                           "--budgets", str(budgets))  # fmt: skip
+    budgets, lines = plan.fleet_queue
+    _progress(f"{budgets} budgets x {lines:,} lines queued at once on the local stack")
+    queue = _run_module("bench.fleet", "--part", "queue", "--budgets", str(budgets),
+                        "--lines", str(lines))  # fmt: skip
+    return {"schedule_memory": in_memory, "schedule": schedule, "queue": queue}
+
+
+def _report_fleet(fleet: dict[str, Any], target: Any) -> str:
+    m, s, q = fleet["schedule_memory"], fleet["schedule"], fleet["queue"]
+    target(f"schedule over {m['companies']:,} companies x {m['budgets_per_company']} budgets "
+           "<= 10 s (in-memory adapters: the schedule's own code), every due budget queued",
+           f"{m['seconds']:.1f} s, {m['queued']:,} jobs, {m['send_batch_calls']} batches",
+           m["seconds"] <= 10 and m["queued"] == m["due"] == m["messages"])  # fmt: skip
+    sends = s["calls"].get("SendMessageBatch", 0)
+    target(f"schedule on moto, {s['companies']:,} companies x {s['budgets_per_company']} "
+           "budgets: batched sends, every due budget queued exactly once",
+           f"{s['seconds']:.1f} s, {s['queued']:,} jobs, {sends} SendMessageBatch",
+           s["queued"] == s["due"] == s["distinct_budgets"] == s["messages_on_queue"]
+           and s["queued_by_second_run"] == 0 and "SendMessage" not in s["calls"])  # fmt: skip
+    target(f"{q['budgets']} budgets x {q['lines']:,} lines queued at once: no failed job",
+           f"{q['statuses']}", q["failed"] == 0)  # fmt: skip
+    return (
+        f"6. Fleet. Schedule run over {m['companies']:,} companies x {m['budgets_per_company']} "
+        f"budgets on the in-memory adapters: {m['seconds']:.1f} s; over {s['companies']:,} "
+        f"companies x {s['budgets_per_company']} budgets on moto in-process: "
+        f"{s['seconds']:.1f} s for {s['queued']:,} jobs; calls "
+        f"{_ops(s['calls'])}.\n   {q['budgets']} budgets x {q['lines']:,} lines queued at once "
+        f"on the local stack: {q['wall_seconds']:.1f} s, {q['jobs_per_minute']:.1f} jobs/minute, "
+        f"request to success p50 {q['p50_seconds']:.1f} s, p95 {q['p95_seconds']:.1f} s; "
+        f"{q['statuses']}"
+    )
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -302,6 +350,9 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
             ["page size", "requests", "seconds", "lines/s"], rows,
         ))  # fmt: skip
 
+    if results.get("fleet"):
+        parts.append(_report_fleet(results["fleet"], target))
+
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
     if targets:
@@ -321,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or list(MEASUREMENTS)
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
-        "connector": run_connector,
+        "connector": run_connector, "fleet": run_fleet,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()
