@@ -81,6 +81,43 @@ class CostMeter:
                 self.read_units += sum(_units(_item_size(item), 4096) for item in items)
 
 
+# us-east-1 list prices (x86_64 Lambda, DynamoDB on demand, SQS standard) when this was written;
+# docs/performance.md ("Cost") says where they come from. Dollars per unit.
+PRICES = {
+    "lambda_gb_second": 0.0000166667,
+    "lambda_request": 0.20 / 1e6,
+    "dynamodb_write_unit": 0.625 / 1e6,
+    "dynamodb_read_unit": 0.125 / 1e6,
+    "sqs_request": 0.40 / 1e6,
+    "secrets_call": 0.05 / 1e4,
+}
+WORKER_MEMORY_GB = 1.0  # chalice.json: reimport_worker lambda_memory_size 1024
+API_MEMORY_GB = 0.5
+API_SECONDS = 0.1  # one POST .../reimport on a warm API function, rounded up
+# Per job, beside what the worker's clients counted: the API's job record (a transaction of two
+# small items) and audit entry, and the event source mapping's DeleteMessage.
+REQUEST_WRITE_UNITS = 2 * 2 + 1
+EXTRA_SQS_REQUESTS = 1
+
+
+def dollars(result: dict[str, Any]) -> dict[str, float]:
+    """One re-import's AWS bill by item, from a `measure` result."""
+    calls = result["calls"]
+    sqs = sum(n for op, n in calls.items() if op.startswith("sqs.")) + EXTRA_SQS_REQUESTS
+    secrets = sum(n for op, n in calls.items() if op.startswith("secretsmanager."))
+    gb_seconds = result["worker_seconds"] * WORKER_MEMORY_GB + API_SECONDS * API_MEMORY_GB
+    bill = {
+        "lambda": gb_seconds * PRICES["lambda_gb_second"] + 2 * PRICES["lambda_request"],
+        "dynamodb_writes": (result["dynamodb_write_units"] + REQUEST_WRITE_UNITS)
+        * PRICES["dynamodb_write_unit"],
+        "dynamodb_reads": result["dynamodb_read_units"] * PRICES["dynamodb_read_unit"],
+        "sqs": sqs * PRICES["sqs_request"],
+        "secrets_manager": secrets * PRICES["secrets_call"],
+    }
+    return {**bill, "total": sum(bill.values()), "gb_seconds": gb_seconds,
+            "sqs_requests": sqs, "secrets_calls": secrets}  # fmt: skip
+
+
 def measure(n_lines: int) -> dict[str, Any]:
     from bench.worker import run_once, warm_up
     from chalicelib.adapters import aws
@@ -109,6 +146,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lines", default="1000,10000")
     args = parser.parse_args(argv)
     results = [measure(int(n)) for n in args.lines.split(",")]
+    for result in results:
+        result["dollars"] = dollars(result)
+        print(json.dumps(result))
     with open(args.out, "w", encoding="utf-8") as out:
         json.dump(results, out)
 
