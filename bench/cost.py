@@ -148,7 +148,6 @@ def main(argv: list[str] | None = None) -> None:
     results = [measure(int(n)) for n in args.lines.split(",")]
     for result in results:
         result["dollars"] = dollars(result)
-        print(json.dumps(result))
     with open(args.out, "w", encoding="utf-8") as out:
         json.dump(results, out)
 

@@ -71,3 +71,27 @@ def test_report_lists_each_target_with_a_verdict(
     assert "Naive baseline" in text
     assert {verdict for _, _, verdict in targets} <= {"PASS", "MISS", "n/a"}
     assert any(name.startswith("one-line change") for name, _, _ in targets)
+
+
+def test_fleet_schedule_bench_queues_every_due_budget_once_in_batches() -> None:
+    from bench import fleet
+
+    on_moto = run._run_module("bench.fleet", "--part", "schedule", "--companies", "3",
+                              "--budgets", "4")  # fmt: skip
+    in_memory = fleet.schedule_in_memory(3, 4)
+
+    assert on_moto["queued"] == on_moto["distinct_budgets"] == on_moto["messages_on_queue"] == 12
+    assert on_moto["queued_by_second_run"] == 0
+    assert on_moto["calls"]["SendMessageBatch"] == 3  # one per company's page of four
+    assert "SendMessage" not in on_moto["calls"]
+    assert in_memory["queued"] == in_memory["messages"] == 12
+    assert in_memory["send_batch_calls"] == 3
+
+
+def test_cost_bench_counts_every_service_the_reimport_calls() -> None:
+    (result,) = run._run_module("bench.cost", "--lines", "50")
+
+    assert result["calls"]["sqs.SendMessage"] == 1
+    assert result["calls"]["secretsmanager.GetSecretValue"] == 1
+    assert result["dynamodb_write_units"] > 0 and result["dynamodb_read_units"] > 0
+    assert result["dollars"]["total"] > 0
