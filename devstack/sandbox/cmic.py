@@ -131,7 +131,11 @@ def _records(tenant: str, resource: str) -> list[dict[str, Any]]:
                 for c, n in sorted(company.cost_types.items())]  # fmt: skip
     if resource == "jcjobcategory":
         with state().lock:
-            return [dict(row.values) for row in state().tenant_rows(NAME, tenant)]
+            return [
+                {**row.values,
+                 "links": [{"rel": "self", "href": f"{API}/jcjobcategory/{row.id}"}]}
+                for row in state().tenant_rows(NAME, tenant)
+            ]  # fmt: skip
     raise _fail(404, f"Resource '{resource}' not found.")
 
 
