@@ -184,7 +184,7 @@ class AcumaticaSource:
         # A fresh client (and cookie jar) per operation: sessions are never shared between jobs.
         client = ErpHttp(
             self._base_url, limits=self._limits, secrets=tuple(self._credentials.values.values()),
-            **({"sleep": self._sleep} if self._sleep else {}),
+            sleep=self._sleep,
         )  # fmt: skip
         if self._credentials.get("client_id"):
             client.sign_in = self._oauth2()

@@ -70,7 +70,7 @@ class CmicSource:
         return ErpHttp(
             self._base_url, sign_in, limits=self._limits,
             secrets=tuple(self._credentials.values.values()),
-            **({"sleep": self._sleep} if self._sleep else {}),
+            sleep=self._sleep,
         )  # fmt: skip
 
     def fetch_budget(

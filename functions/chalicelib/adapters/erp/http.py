@@ -109,13 +109,13 @@ class ErpHttp:
         *,
         limits: Limits | None = None,
         secrets: tuple[str, ...] = (),
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.sign_in: SignIn = sign_in or NoSignIn()
         self.limits = limits or Limits()
         self._secrets = tuple(s for s in secrets if s)
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else time.sleep
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
         )

@@ -74,7 +74,7 @@ class IntacctSource:
         return ErpHttp(
             self._base_url, OAuth2SignIn(TOKEN, form, f"client '{client_id}'"),
             limits=self._limits, secrets=tuple(self._credentials.values.values()),
-            **({"sleep": self._sleep} if self._sleep else {}),
+            sleep=self._sleep,
         )  # fmt: skip
 
     def fetch_budget(
