@@ -432,7 +432,9 @@ CMIC_PHASES = {
 }
 
 
-def _erp_project(codes: dict[str, str], project_id: str, name: str, tasks: list[str]) -> DemoProject:
+def _erp_project(
+    codes: dict[str, str], project_id: str, name: str, tasks: list[str]
+) -> DemoProject:
     """A synced budget of 24 keys, two of them split over two lines, and three revenue lines."""
     base = _project(codes, project_id, name, "ready_to_import", False, 24, tasks)
     rng = random.Random(f"budget-bridge-erp:{project_id}")
