@@ -150,14 +150,13 @@ def lines(erp: str, tenant: str, job: str) -> Response:
     line = _line(json_body())
     with state().lock:
         rows = state().tenant_rows(system.name, company.tenant)
-        new_row = system.native(job, line)
-        if request.method == "PUT":
-            at = next((i for i, r in enumerate(rows) if _is(system, r, job, line.key(), line.kind)),
-                      len(rows))  # fmt: skip
-            rows[:] = [r for r in rows if not _is(system, r, job, line.key(), line.kind)]
-            rows.insert(min(at, len(rows)), new_row)
-        else:
-            rows.append(new_row)
+        if request.method == "POST":
+            rows.append(system.native(job, line))
+        else:  # PUT: the new line takes the place of the first one it replaces
+            replaced = {i for i, r in enumerate(rows) if _is(system, r, job, line.key(), line.kind)}
+            rows[:] = [r for i, r in enumerate(rows) if i not in replaced]
+            at = min(replaced) if replaced else len(rows)
+            rows.insert(min(at, len(rows)), system.native(job, line))
     return budget(erp, tenant, job)
 
 
