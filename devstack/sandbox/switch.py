@@ -141,12 +141,8 @@ def lines(erp: str, tenant: str, job: str) -> Response:
         key = tuple(request.args.get(name, "") for name in ("sub_job", "cost_code", "cost_type"))
         with state().lock:
             rows = state().tenant_rows(system.name, company.tenant)
-            kept = [r for r in rows if not _is(system, r, job, key)]
-            removed = len(rows) - len(kept)
-            rows[:] = kept
-        if not removed:
-            raise _fail(404, f"Job '{job}' has no line with the key {key}.")
-        return answer(204)
+            rows[:] = [r for r in rows if not _is(system, r, job, key)]
+        return answer(204)  # idempotent: a key with no lines left is what was asked for
     line = _line(json_body())
     with state().lock:
         rows = state().tenant_rows(system.name, company.tenant)

@@ -52,14 +52,14 @@ def test_put_replaces_every_line_of_the_key_and_kind_and_post_adds_one(switch):
     assert switch.lines(*INTACCT) == after_post
 
 
-def test_delete_removes_the_keys_lines_and_a_second_delete_finds_none(switch):
+def test_delete_removes_the_keys_lines_of_both_kinds_and_may_be_repeated(switch):
     switch.put(*INTACCT, **KEY, amount="10.00")
     switch.put(*INTACCT, **KEY, amount="99.00", kind="revenue")
     key = (KEY["sub_job"], KEY["cost_code"], KEY["cost_type"])
 
     assert switch.delete(*INTACCT, key) == 204
     assert of_key(switch.lines(*INTACCT)) == [] == of_key(switch.lines(*INTACCT), "revenue")
-    assert switch.delete(*INTACCT, key) == 404
+    assert switch.delete(*INTACCT, key) == 204
 
 
 def test_a_tenant_with_a_space_is_addressed_url_encoded(switch):
