@@ -9,7 +9,8 @@
     POST   /sandbox/faults {"delay_seconds": 3}   every ERP call waits 3 s first ("delay_next": n)
     DELETE /sandbox/faults                        clears every fault
     POST   /sandbox/tokens/expire {"prefix"?}     every access token and session ends (as on expiry)
-    GET    /sandbox/sessions                      {"open_sessions": n}: did the client sign out?
+    GET    /sandbox/sessions                      {"open_sessions": n, "sign_ins": {erp: n}}: did
+                                                  the client sign out? how often did it sign in?
     POST   /sandbox/projects/{tenant}/{project_id}/generate {"lines", "seed", "erp"?}
                            replaces that project's budget with a synthetic one (benchmarks)
 
@@ -54,7 +55,9 @@ def reset() -> Response:
 @blueprint.get("/sessions")
 def sessions() -> Response:
     with state().lock:
-        return answer(200, {"open_sessions": len(state().sessions)})
+        return answer(
+            200, {"open_sessions": len(state().sessions), "sign_ins": dict(state().sign_ins)}
+        )
 
 
 @blueprint.delete("/faults")

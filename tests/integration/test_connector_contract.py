@@ -40,6 +40,7 @@ class Connector:
     make: Make  # (base url, credentials, page size, max answer bytes, sleep) -> the connector
     bad_credentials: dict[str, str]
     budget_path: str  # part of the budget calls' path, to aim a fault at them
+    sign_ins_per_read: int = 1  # 0 where every call carries its credentials (HTTP Basic)
 
     @property
     def company(self) -> demo_data.DemoCompany:
@@ -80,6 +81,7 @@ CONNECTORS = [
         lambda url, creds, size, max_bytes, sleep: CmicSource(
             url + "/cmic", "BB", creds, page_size=size, limits=_limits(max_bytes), sleep=sleep),
         {"username": "cmicapi", "password": "not-the-password"}, "jcjobcategory",
+        sign_ins_per_read=0,
     ),
 ]  # fmt: skip
 
@@ -185,6 +187,7 @@ def test_an_expired_token_mid_read_is_renewed_once_and_the_read_succeeds(sandbox
 
     assert expired == [5]
     assert mapped(lines) == in_erp(switch, row)
+    assert switch.sign_ins(row.erp) == row.sign_ins_per_read * 2  # once, and once more only
 
 
 def test_a_429_is_waited_out_as_retry_after_says(sandbox, switch, row):
