@@ -300,3 +300,15 @@ def test_the_registry_builds_the_connector_from_the_saved_connection(sandbox, sw
 
 def _catalog(company: demo_data.DemoCompany) -> CostCatalog:
     return CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
+
+
+def test_a_retry_after_longer_than_a_connector_waits_is_left_to_the_queue(sandbox, switch, row):
+    waits = Waits()
+    switch.fault(fail_next=1, status=429, retry_after="120", prefix=row.erp, match=row.budget_path)
+
+    with pytest.raises(ErpUnavailable) as unavailable:
+        connector(sandbox, row, waits=waits).fetch_budget(row.job)
+
+    assert waits == []
+    assert unavailable.value.details["retry_after"] == "120"
+    assert "slow down" in unavailable.value.message
