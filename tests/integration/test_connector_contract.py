@@ -41,6 +41,7 @@ class Connector:
     bad_credentials: dict[str, str]
     budget_path: str  # part of the budget calls' path, to aim a fault at them
     sign_ins_per_read: int = 1  # 0 where every call carries its credentials (HTTP Basic)
+    sign_in_path: str | None = None  # the sign-in call's path, where there is one
 
     @property
     def company(self) -> demo_data.DemoCompany:
@@ -61,6 +62,7 @@ CONNECTORS = [
         lambda url, creds, size, max_bytes, sleep: AcumaticaSource(
             url, "Demo", creds, page_size=size, max_response_bytes=max_bytes, sleep=sleep),
         {"username": "admin", "password": "not-the-password"}, "ProjectBudget",
+        sign_in_path="/entity/auth/login",
     ),
     Connector(
         "myob", "myob",
@@ -68,13 +70,14 @@ CONNECTORS = [
             url + "/myob", "MYOB Demo", creds, page_size=size, max_response_bytes=max_bytes,
             sleep=sleep),
         {"client_id": "myob-client", "client_secret": "not-the-secret", "username": "admin",
-         "password": "sandbox"}, "ProjectBudget",
+         "password": "sandbox"}, "ProjectBudget", sign_in_path="/identity/connect/token",
     ),
     Connector(
         "intacct", "intacct",
         lambda url, creds, size, max_bytes, sleep: IntacctSource(
             url + "/intacct", creds, page_size=size, limits=_limits(max_bytes), sleep=sleep),
         {"client_id": "intacct-client", "client_secret": "not-the-secret"}, "services/core/query",
+        sign_in_path="/oauth2/token",
     ),
     Connector(
         "cmic", "cmic",
@@ -312,3 +315,15 @@ def test_a_retry_after_longer_than_a_connector_waits_is_left_to_the_queue(sandbo
     assert waits == []
     assert unavailable.value.details["retry_after"] == "120"
     assert "slow down" in unavailable.value.message
+
+
+def test_a_sign_in_that_fails_transiently_is_retried(sandbox, switch, row):
+    if row.sign_in_path is None:
+        pytest.skip(f"{row.erp} sends its credentials with every call: no sign-in call to fail")
+    waits = Waits()
+    switch.fault(fail_next=1, status=503, prefix=row.erp, match=row.sign_in_path)
+
+    lines = connector(sandbox, row, waits=waits).fetch_budget(row.job)
+
+    assert len(waits) == 1
+    assert mapped(lines) == in_erp(switch, row)

@@ -147,9 +147,9 @@ class ErpHttp:
         while True:
             attempt += 1
             sent = dict(headers or {})
-            if authenticated:
-                sent.update(self.sign_in.headers(self))
             try:
+                if authenticated:  # a token request that times out is retried like any call
+                    sent.update(self.sign_in.headers(self))
                 return self.send(method, path, action, json_body=json_body, form=form, headers=sent)
             except HttpFailure as failure:
                 if failure.status == 401 and authenticated and not refreshed:
