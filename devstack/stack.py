@@ -256,9 +256,9 @@ class LocalStack:
             web,
             f"  API          {self.api_url}   (health: {self.api_url}/health)",
             f"  Embedded AWS {self.aws_url}   (moto: tables, job queue + DLQ, user pool, schedule)",
-            f"  Sandbox ERP  {self.erp_url}   (Acumatica REST: sign in as "
+            f"  Sandbox ERP  {self.erp_url}   (Acumatica REST at the root: sign in as "
             f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo, Other "
-            "or Fresh)",
+            "or Fresh; /myob, /intacct, /cmic: docs/erps/)",
             f"  Outbox       {self.api_url}/dev/outbox   (invitations' temporary passwords)",
             f"  Schedule     every {self.schedule_interval:g} s (SCHEDULE_INTERVAL_SECONDS)",
             "",
@@ -266,7 +266,7 @@ class LocalStack:
         ]
         for user in demo_data.users():
             for company_id, (erp, budget) in user.permissions.items():
-                lines.append(f"  {user.email:<22} {company_id:<6} ERP {erp:<10} Budget {budget}")
+                lines.append(f"  {user.email:<22} {company_id:<7} ERP {erp:<10} Budget {budget}")
         lines += [
             "",
             "Try it:",
