@@ -74,11 +74,10 @@ def test_report_lists_each_target_with_a_verdict(
 
 
 def test_fleet_schedule_bench_queues_every_due_budget_once_in_batches() -> None:
-    from bench import fleet
-
     on_moto = run._run_module("bench.fleet", "--part", "schedule", "--companies", "3",
                               "--budgets", "4")  # fmt: skip
-    in_memory = fleet.schedule_in_memory(3, 4)
+    in_memory = run._run_module("bench.fleet", "--part", "schedule-memory", "--companies", "3",
+                                "--budgets", "4")  # fmt: skip
 
     assert on_moto["queued"] == on_moto["distinct_budgets"] == on_moto["messages_on_queue"] == 12
     assert on_moto["queued_by_second_run"] == 0
