@@ -81,10 +81,10 @@ class CostMeter:
                 self.read_units += sum(_units(_item_size(item), 4096) for item in items)
 
 
-# us-east-1 list prices (x86_64 Lambda, DynamoDB on demand, SQS standard) when this was written;
-# docs/performance.md ("Cost") says where they come from. Dollars per unit.
+# us-east-1 list prices (arm64 Lambda, as every product function runs; DynamoDB on demand; SQS
+# standard) when this was written; docs/performance.md ("Cost") says where they come from.
 PRICES = {
-    "lambda_gb_second": 0.0000166667,
+    "lambda_gb_second": 0.0000133334,
     "lambda_request": 0.20 / 1e6,
     "dynamodb_write_unit": 0.625 / 1e6,
     "dynamodb_read_unit": 0.125 / 1e6,
