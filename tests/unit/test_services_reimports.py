@@ -424,6 +424,11 @@ def test_the_schedule_sends_its_messages_in_batches_not_one_call_each() -> None:
     assert isinstance(queue, memory.MemoryJobQueue)
     assert queue.batches == [1]
     assert w.sent == [message_for(job)]
+    log = w.ports.audit
+    assert isinstance(log, memory.MemoryAuditLog)
+    assert [(e.actor, e.action, e.details["job_id"]) for e in log.events] == [
+        ("schedule", "reimport.requested", job.job_id)
+    ]
 
 
 def test_a_scheduled_job_the_queue_refused_ends_failed_and_frees_its_budget() -> None:

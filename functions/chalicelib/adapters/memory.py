@@ -643,6 +643,10 @@ class MemoryAuditLog:
         with self._lock:
             self.events.append(event.model_copy(deep=True))
 
+    def record_many(self, events: builtins.list[AuditEvent]) -> None:
+        for event in events:
+            self.record(event)
+
     def list(self, company_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
         before = decode_cursor(cursor, ["before"])["before"] if cursor else None
         with self._lock:

@@ -270,6 +270,10 @@ class SecretStore(Protocol):
 class AuditLog(Protocol):
     def record(self, event: AuditEvent) -> None: ...
 
+    def record_many(self, events: builtins.list[AuditEvent]) -> None:
+        """Many entries at once (the schedule's), in as few calls as the store allows."""
+        ...
+
     def list(self, company_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
         """Newest first; raises InvalidRequest for a cursor we did not issue."""
         ...

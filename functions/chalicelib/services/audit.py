@@ -43,7 +43,16 @@ def record(
     ports: Ports, company_id: str, actor: str, action: str, target: str, **details: Any
 ) -> AuditEvent:
     """Write one entry; call it after the action succeeded."""
-    event = AuditEvent(
+    event = entry(ports, company_id, actor, action, target, **details)
+    ports.audit.record(event)
+    return event
+
+
+def entry(
+    ports: Ports, company_id: str, actor: str, action: str, target: str, **details: Any
+) -> AuditEvent:
+    """An entry to write later (with others: `ports.audit.record_many`)."""
+    return AuditEvent(
         company_id=company_id,
         event_id=ports.new_id(),
         at=ports.clock(),
@@ -52,8 +61,6 @@ def record(
         target=target,
         details=details,
     )
-    ports.audit.record(event)
-    return event
 
 
 def list_events(

@@ -462,12 +462,15 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
     for job in recorded:
         if job.job_id in refused:
             ports.jobs.fail(job, _NOT_QUEUED, [], ports.clock())
-            continue
-        queued.append(job)
-        audit.record(
+        else:
+            queued.append(job)
+    ports.audit.record_many([
+        audit.entry(
             ports, company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
             _project_name(budgets, job), budget_id=job.budget_id, job_id=job.job_id,
-        )  # fmt: skip
+        )
+        for job in queued
+    ])  # fmt: skip
     logger().info("jobs queued", extra={"company_id": company_id, "jobs": len(queued)})
     return queued
 
