@@ -2,7 +2,7 @@
 
     python -m bench.run                 # everything (a few minutes on 2 cores)
     python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
-    python -m bench.run --only worker   # one of: worker, naive, e2e, connector (repeatable)
+    python -m bench.run --only worker   # one of: worker, phases, memory, naive, e2e, connector, fleet
     python -m bench.run --json out.json # also keep the raw figures
 
 A process per measurement (and per worker size) keeps one size's memory and warm caches from
