@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     WithJsonSchema,
     model_validator,
 )
@@ -675,6 +676,10 @@ class OutboxMessageOut(BaseModel):
             temporary_password=message.temporary_password,
             sent_at=iso(message.sent_at) or "",
         )
+
+
+class Outbox(RootModel[list[OutboxMessageOut]]):
+    """The local stack's invitations, newest first."""
 
 
 class ErrorDetail(BaseModel):
