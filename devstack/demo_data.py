@@ -430,6 +430,15 @@ CMIC_PHASES = {
     "08-200": "Glazing",
     "16-100": "Electrical Distribution",
 }
+QBO_ACCOUNTS = {
+    "5100": "Job Materials",
+    "5200": "Subcontractors",
+    "5300": "Direct Labor",
+    "5400": "Equipment Rental",
+    "5500": "Permits and Fees",
+    "5600": "Site Utilities",
+}
+QBO_REALM = "9130350000000001"
 
 
 def _erp_project(
@@ -496,11 +505,24 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
                 {"username": "cmicapi", "password": SANDBOX_PASSWORD},
             ),
         ),
+        DemoCompany(
+            "qbo", "QuickBooks Demo Remodelers", QBO_REALM, dict(QBO_ACCOUNTS), dict(COST_TYPES),
+            [_erp_project(QBO_ACCOUNTS, "Q-8001", "Maple Street Remodel", [""])],
+            erp_system="qbo",
+            connection=DemoConnection(
+                "/qbo",
+                {"realm_id": QBO_REALM, "budget_name": "Construction budget",
+                 "default_cost_type": "O"},
+                {"client_id": "qbo-client", "client_secret": "qbo-secret",
+                 "refresh_token": "qbo-refresh-1"},
+            ),
+        ),
     )  # fmt: skip
 
 
 def _erp_users() -> list[DemoUser]:
     return [
         DemoUser(f"admin@{company_id}.test", f"{label} Admin", {company_id: ("admin", "admin")})
-        for company_id, label in (("myob", "Morgan"), ("intacct", "Indy"), ("cmic", "Casey"))
+        for company_id, label in (("myob", "Morgan"), ("intacct", "Indy"), ("cmic", "Casey"),
+                                   ("qbo", "Quinn"))
     ]
