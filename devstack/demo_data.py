@@ -440,6 +440,37 @@ QBO_ACCOUNTS = {
 }
 QBO_REALM = "9130350000000001"
 
+# Xero: accounts are the cost codes; each account's cost type comes from the connection's table.
+XERO_ACCOUNTS = {
+    "400": "Preliminaries", "405": "Site Establishment", "410": "Demolition", "415": "Earthworks",
+    "420": "Concrete", "425": "Formwork", "430": "Reinforcement", "435": "Structural Steel",
+    "440": "Carpentry", "445": "Roofing", "450": "Cladding", "455": "Windows and Glazing",
+    "460": "Plasterboard", "465": "Painting", "470": "Floor Coverings", "475": "Plumbing",
+    "480": "Electrical", "485": "Mechanical", "490": "Landscaping", "495": "Cleaning",
+}  # fmt: skip
+XERO_ACCOUNT_TYPES = {code: "LMSE"[n % 4] for n, code in enumerate(XERO_ACCOUNTS) if n % 5}
+XERO_TENANT = "b1f2c3d4-0000-4000-8000-000000000001"
+
+
+def _xero_project(project_id: str, name: str) -> DemoProject:
+    """One line per account, two accounts split over a sub-account, three revenue lines."""
+    rng = random.Random(f"budget-bridge-erp:{project_id}")
+    lines = [
+        DemoErpLine("", code, XERO_ACCOUNT_TYPES.get(code, "O"), EXPENSE,
+                    _cents(rng, 2_000, 180_000), title)
+        for code, title in XERO_ACCOUNTS.items()
+    ]  # fmt: skip
+    for split in (lines[1], lines[6]):
+        lines.append(DemoErpLine("", split.cost_code, split.account_group, EXPENSE,
+                                 _cents(rng, 100, 20_000), f"{split.description} (variation)",
+                                 inventory_id="CO-001"))  # fmt: skip
+    for code in ("200", "210", "220"):
+        lines.append(DemoErpLine("", code, "", INCOME, _cents(rng, 100_000, 900_000),
+                                 f"Sales {code}"))  # fmt: skip
+    project = DemoProject(project_id, name, "synced", False, lines)
+    project.project_units.update(_units_for(rng, project.cost_sums(), share=0.3))
+    return project
+
 
 def _erp_project(
     codes: dict[str, str], project_id: str, name: str, tasks: list[str]
@@ -517,6 +548,19 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
                  "refresh_token": "qbo-refresh-1"},
             ),
         ),
+        DemoCompany(
+            "xero", "Xero Demo Builders", XERO_TENANT, dict(XERO_ACCOUNTS), dict(COST_TYPES),
+            [_xero_project("X-9001", "Harbour Point Offices")],
+            erp_system="xero",
+            connection=DemoConnection(
+                "/xero",
+                {"tenant_id": XERO_TENANT, "tracking_category": "Jobs",
+                 "budget_id": "Jobs budget", "default_cost_type": "O",
+                 "account_cost_types": ", ".join(f"{a}={t}" for a, t in XERO_ACCOUNT_TYPES.items())},
+                {"client_id": "xero-client", "client_secret": "xero-secret",
+                 "refresh_token": "xero-refresh-1"},
+            ),
+        ),
     )  # fmt: skip
 
 
@@ -524,5 +568,5 @@ def _erp_users() -> list[DemoUser]:
     return [
         DemoUser(f"admin@{company_id}.test", f"{label} Admin", {company_id: ("admin", "admin")})
         for company_id, label in (("myob", "Morgan"), ("intacct", "Indy"), ("cmic", "Casey"),
-                                   ("qbo", "Quinn"))
+                                   ("qbo", "Quinn"), ("xero", "Xavi"))
     ]

@@ -23,7 +23,7 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from devstack import demo_data
-from devstack.sandbox import acumatica, cmic, intacct, myob, qbo, switch
+from devstack.sandbox import acumatica, cmic, intacct, myob, qbo, switch, xero
 from devstack.sandbox.core import State, Stop, System, answer, state
 
 SYSTEMS: tuple[System, ...] = (
@@ -32,6 +32,7 @@ SYSTEMS: tuple[System, ...] = (
     intacct.SYSTEM,
     cmic.SYSTEM,
     qbo.SYSTEM,
+    xero.SYSTEM,
 )
 
 

@@ -20,6 +20,7 @@ from chalicelib.adapters.erp.http import MAX_ATTEMPTS, Limits
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.qbo import QboSource
 from chalicelib.adapters.erp.rotation import MemoryVault
+from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.adapters.erp.signin import forget_tokens
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
@@ -113,6 +114,15 @@ CONNECTORS = [
             limits=_limits(max_bytes), sleep=sleep),
         {"client_id": "qbo-client", "client_secret": "not-the-secret",
          "refresh_token": "qbo-refresh-1"}, "/query", sign_in_path="/oauth2/v1/tokens/bearer",
+        paged_by_line=False,
+    ),
+    Connector(
+        "xero", "xero",
+        lambda url, creds, size, max_bytes, sleep: XeroSource(
+            url + "/xero", _settings("xero"), _vault(creds), limits=_limits(max_bytes),
+            sleep=sleep),
+        {"client_id": "xero-client", "client_secret": "not-the-secret",
+         "refresh_token": "xero-refresh-1"}, "/Budgets", sign_in_path="/connect/token",
         paged_by_line=False,
     ),
 ]  # fmt: skip

@@ -6,7 +6,9 @@ the sandbox ERP rotates the refresh token on every refresh and refuses the one i
 
 from __future__ import annotations
 
+import base64
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -76,8 +78,6 @@ def _refresh(sandbox, company_id: str, refresh_token: str) -> int:
     request = urllib.request.Request(  # noqa: S310 - the sandbox
         sandbox.url + saved.path + TOKEN_PATHS[company_id], data=form.encode(), method="POST")
     pair = f"{saved.credentials['client_id']}:{saved.credentials['client_secret']}"
-    import base64
-
     request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
@@ -86,7 +86,7 @@ def _refresh(sandbox, company_id: str, refresh_token: str) -> int:
         return int(error.code)
 
 
-@pytest.mark.parametrize("company_id", ["qbo"])
+@pytest.mark.parametrize("company_id", ["qbo", "xero"])
 def test_a_rotated_refresh_token_is_stored_and_used_by_the_next_job(
     sandbox, switch, dynamodb_tables, company_id  # noqa: F811
 ):

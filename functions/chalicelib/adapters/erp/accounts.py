@@ -36,9 +36,8 @@ def table(setting: str, name: str) -> dict[str, str]:
 
 def cost_code(number: str, codes: dict[str, str]) -> str:
     """The account's cost code: the table's, else the number with any `.n` sub-account dropped."""
-    if number in codes:
-        return codes[number]
-    return number.split(".", 1)[0]
+    parent = number.split(".", 1)[0]
+    return codes.get(number) or codes.get(parent) or parent
 
 
 def cost_type(number: str, types: dict[str, str], fallback: str) -> str:

@@ -8,6 +8,7 @@ from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.qbo import QboSource
+from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 from chalicelib.domain.ports import ErpSource
@@ -20,6 +21,7 @@ CONNECTORS: dict[str, Connector] = {
     "intacct": IntacctSource.from_connection,
     "cmic": CmicSource.from_connection,
     "qbo": QboSource.from_connection,
+    "xero": XeroSource.from_connection,
 }
 
 
