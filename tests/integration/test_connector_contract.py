@@ -18,6 +18,7 @@ from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
 from chalicelib.adapters.erp.http import MAX_ATTEMPTS, Limits
 from chalicelib.adapters.erp.intacct import IntacctSource
+from chalicelib.adapters.erp.netsuite import NetSuiteSource
 from chalicelib.adapters.erp.qbo import QboSource
 from chalicelib.adapters.erp.rotation import MemoryVault
 from chalicelib.adapters.erp.xero import XeroSource
@@ -73,6 +74,16 @@ def _vault(credentials: ErpCredentials) -> MemoryVault:
     return _VAULTS.setdefault(key, MemoryVault(credentials))
 
 
+def _other_key() -> str:
+    """A private key NetSuite does not know (not the certificate's)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()  # fmt: skip
+
+
 def _settings(company_id: str) -> dict[str, str]:
     return dict(demo_data.company(company_id).erp_connection().settings)
 
@@ -124,6 +135,14 @@ CONNECTORS = [
         {"client_id": "xero-client", "client_secret": "not-the-secret",
          "refresh_token": "xero-refresh-1"}, "/Budgets", sign_in_path="/connect/token",
         paged_by_line=False,
+    ),
+    Connector(
+        "netsuite", "netsuite",
+        lambda url, creds, size, max_bytes, sleep: NetSuiteSource(
+            url + "/netsuite", _settings("netsuite"), creds, page_size=size,
+            limits=_limits(max_bytes), sleep=sleep),
+        {"client_id": "netsuite-client", "private_key": _other_key()}, "suiteql",
+        sign_in_path="/oauth2/v1/token", paged_by_line=False,
     ),
 ]  # fmt: skip
 

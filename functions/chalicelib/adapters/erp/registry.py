@@ -7,6 +7,7 @@ from collections.abc import Callable
 from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
 from chalicelib.adapters.erp.intacct import IntacctSource
+from chalicelib.adapters.erp.netsuite import NetSuiteSource
 from chalicelib.adapters.erp.qbo import QboSource
 from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.domain.errors import ErpRejected
@@ -22,6 +23,7 @@ CONNECTORS: dict[str, Connector] = {
     "cmic": CmicSource.from_connection,
     "qbo": QboSource.from_connection,
     "xero": XeroSource.from_connection,
+    "netsuite": NetSuiteSource.from_connection,
 }
 
 
