@@ -596,7 +596,12 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
 def _erp_users() -> list[DemoUser]:
     return [
         DemoUser(f"admin@{company_id}.test", f"{label} Admin", {company_id: ("admin", "admin")})
-        for company_id, label in (("myob", "Morgan"), ("intacct", "Indy"), ("cmic", "Casey"),
-                                   ("qbo", "Quinn"), ("xero", "Xavi"),
-                                   ("netsuite", "Nell"))
+        for company_id, label in (
+            ("myob", "Morgan"),
+            ("intacct", "Indy"),
+            ("cmic", "Casey"),
+            ("qbo", "Quinn"),
+            ("xero", "Xavi"),
+            ("netsuite", "Nell"),
+        )
     ]

@@ -48,6 +48,8 @@ def netsuite_private_key() -> str:
 @cache
 def netsuite_public_key() -> str:
     key = serialization.load_pem_private_key(netsuite_private_key().encode(), password=None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

@@ -56,4 +56,3 @@ def rotate_refresh_token(erp: str, tenant: str, presented: str, first: str) -> s
         fresh = f"{erp}-refresh-{uuid.uuid4().hex[:12]}"
         current[tenant] = fresh
         return fresh
-

@@ -46,7 +46,9 @@ _JOB = re.compile(r"j\.entityid = '((?:[^']|'')*)'", re.IGNORECASE)
 
 
 def error(status: int, message: str) -> dict[str, Any]:
-    code = {400: "INVALID_PARAMETER", 401: "INVALID_LOGIN", 404: "NONEXISTENT_ID"}.get(status, "ERROR")
+    code = {400: "INVALID_PARAMETER", 401: "INVALID_LOGIN", 404: "NONEXISTENT_ID"}.get(
+        status, "ERROR"
+    )
     return {"type": "https://www.rfc-editor.org/rfc/rfc9110.html", "title": message,
             "status": status, "o:errorDetails": [{"detail": message, "o:errorCode": code}]}  # fmt: skip
 

@@ -44,7 +44,9 @@ NAME = "qbo"
 CLIENT = ("qbo-client", "qbo-secret")
 FIRST_REFRESH_TOKEN = "qbo-refresh-1"
 BUDGET_NAME = "Construction budget"
-DEFAULT_COST_TYPE = "O"  # the demo connection's default_cost_type: lines of this type carry no class
+DEFAULT_COST_TYPE = (
+    "O"  # the demo connection's default_cost_type: lines of this type carry no class
+)
 MAX_RESULTS = 1000
 AT_ONCE, PER_MINUTE = 10, 500
 _QUERY = re.compile(

@@ -123,7 +123,9 @@ def _slotted(tenant_rows: list[Row]) -> list[tuple[Row, str, str]]:
 
 
 def _accounts(company: demo_data.DemoCompany, tenant_rows: list[Row]) -> list[dict[str, Any]]:
-    chart = {stable_id(NAME, "account", "cost", code): (code, "cost") for code in company.cost_codes}
+    chart = {
+        stable_id(NAME, "account", "cost", code): (code, "cost") for code in company.cost_codes
+    }
     for row, account_id, code in _slotted(tenant_rows):
         chart.setdefault(account_id, (code, row.values["kind"]))
     return [{"AccountID": account_id, "Code": code, "Status": "ACTIVE",
@@ -160,7 +162,9 @@ def _budget(tenant: str, budget_id: str) -> dict[str, Any]:
     date_from, date_to = request.args.get("DateFrom", ""), request.args.get("DateTo", "")
     if not date_from or not date_to or date_to < date_from:
         raise _fail(400, "DateFrom and DateTo are required, DateFrom first.")
-    span = (int(date_to[:4]) * 12 + int(date_to[5:7])) - (int(date_from[:4]) * 12 + int(date_from[5:7]))
+    span = (int(date_to[:4]) * 12 + int(date_to[5:7])) - (
+        int(date_from[:4]) * 12 + int(date_from[5:7])
+    )
     if span >= 24:
         raise _fail(400, "The date range may be at most 24 months.")
     with state().lock:
@@ -180,8 +184,11 @@ def _budget(tenant: str, budget_id: str) -> dict[str, Any]:
 def _left(tenant: str) -> dict[str, Any]:
     """What the organisation has left this minute and this day (the caller holds the lock)."""
     now = time.monotonic()
-    left = state().extras.setdefault(f"{NAME}:limits", {}).setdefault(
-        tenant, {"day": DAY, "minute": MINUTE, "minute_from": now, "day_from": now})
+    left = (
+        state()
+        .extras.setdefault(f"{NAME}:limits", {})
+        .setdefault(tenant, {"day": DAY, "minute": MINUTE, "minute_from": now, "day_from": now})
+    )
     if now - left["minute_from"] >= 60:
         left["minute"], left["minute_from"] = MINUTE, now
     if now - left["day_from"] >= 86400:

@@ -20,10 +20,10 @@ from chalicelib.adapters.erp.http import MAX_ATTEMPTS, Limits
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.netsuite import NetSuiteSource
 from chalicelib.adapters.erp.qbo import QboSource
-from chalicelib.adapters.erp.rotation import MemoryVault
-from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.erp.registry import erp_source_for
+from chalicelib.adapters.erp.rotation import MemoryVault
 from chalicelib.adapters.erp.signin import forget_tokens
+from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
@@ -360,7 +360,10 @@ def test_the_cost_catalog_has_the_erp_cost_codes_and_cost_types(sandbox, switch,
 
 
 def test_the_registry_builds_the_connector_from_the_saved_connection(
-    sandbox, switch, row, dynamodb_tables
+    sandbox,
+    switch,
+    row,
+    dynamodb_tables,  # noqa: F811
 ):
     saved = row.company.erp_connection()
     connection = ErpConnection(erp_system=row.erp, base_url=sandbox.url + saved.path,

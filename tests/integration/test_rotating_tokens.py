@@ -76,7 +76,8 @@ def _refresh(sandbox, company_id: str, refresh_token: str) -> int:
     saved = demo_data.company(company_id).erp_connection()
     form = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token})
     request = urllib.request.Request(  # noqa: S310 - the sandbox
-        sandbox.url + saved.path + TOKEN_PATHS[company_id], data=form.encode(), method="POST")
+        sandbox.url + saved.path + TOKEN_PATHS[company_id], data=form.encode(), method="POST"
+    )
     pair = f"{saved.credentials['client_id']}:{saved.credentials['client_secret']}"
     request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
     try:
@@ -88,7 +89,10 @@ def _refresh(sandbox, company_id: str, refresh_token: str) -> int:
 
 @pytest.mark.parametrize("company_id", ["qbo", "xero"])
 def test_a_rotated_refresh_token_is_stored_and_used_by_the_next_job(
-    sandbox, switch, dynamodb_tables, company_id  # noqa: F811
+    sandbox,
+    switch,
+    dynamodb_tables,  # noqa: F811
+    company_id,
 ):
     _connection_cache[company_id] = _connection(sandbox, company_id)
     first = _job(company_id)
@@ -105,7 +109,9 @@ def test_a_rotated_refresh_token_is_stored_and_used_by_the_next_job(
 
 
 def test_four_jobs_of_one_company_at_once_refresh_the_token_once(
-    sandbox, switch, dynamodb_tables  # noqa: F811
+    sandbox,
+    switch,
+    dynamodb_tables,  # noqa: F811
 ):
     _connection_cache["qbo"] = _connection(sandbox, "qbo")
     start = threading.Barrier(4)

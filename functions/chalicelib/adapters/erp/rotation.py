@@ -16,6 +16,7 @@ docs/erps/qbo.md and docs/erps/xero.md describe what an admin sees when a token 
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 import time
 import uuid
@@ -138,14 +139,13 @@ class DynamoLease:
         return True
 
     def release(self) -> None:
-        try:
+        # Someone else's lease by now, or unreachable: either way it lapses by itself.
+        with contextlib.suppress(ClientError, BotoCoreError):
             self.client.delete_item(
                 TableName=aws.table_name(resources.JOBS), Key=self._key,
                 ConditionExpression="#o = :owner", ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":owner": {"S": self._owner}},
             )  # fmt: skip
-        except (ClientError, BotoCoreError):
-            pass  # someone else's lease by now, or it lapses by itself
 
 
 class RotatingOAuth2SignIn:

@@ -247,8 +247,10 @@ class XeroSource:
                 raise client.explain(failure, doing) from None
         self._pace(client.last_headers)
         rows = payload.get(name) if isinstance(payload, dict) else None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows) or (
-            expect_one and len(rows) != 1
+        if (
+            not isinstance(rows, list)
+            or not all(isinstance(r, dict) for r in rows)
+            or (expect_one and len(rows) != 1)
         ):
             raise ErpRejected(
                 f"Xero's answer for {name} was not a list of {name}: check the Xero connection's "
