@@ -73,6 +73,18 @@ def erp_secrets(stack: Stack) -> iam.PolicyStatement:
     return _statement("ReadErpCredentials", ("secretsmanager:GetSecretValue",), [arn])
 
 
+def rotated_erp_tokens(stack: Stack) -> iam.PolicyStatement:
+    """QuickBooks Online and Xero rotate refresh tokens: the worker stores the new one back
+    (docs/erps/qbo.md); a new version of an existing ERP secret, never a new secret."""
+    arn = stack.format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=f"{ERP_SECRET_PREFIX}*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    return _statement("StoreRotatedErpTokens", ("secretsmanager:PutSecretValue",), [arn])
+
+
 def write_logs(log_group_arn: str) -> iam.PolicyStatement:
     actions = ("logs:CreateLogStream", "logs:PutLogEvents")
     return _statement("WriteOwnLogs", actions, [log_group_arn])

@@ -38,7 +38,9 @@ def _lines(stack: RunningStack, erp: str) -> list[dict[str, Any]]:
 def _put(stack: RunningStack, erp: str, method: str, key: tuple[str, ...], amount: str,
          kind: str = "cost") -> None:  # fmt: skip
     line = dict(zip(("sub_job", "cost_code", "cost_type"), key, strict=True))
-    answer = request(method, _switch(stack, erp) + "/lines", {**line, "amount": amount, "kind": kind})
+    answer = request(
+        method, _switch(stack, erp) + "/lines", {**line, "amount": amount, "kind": kind}
+    )
     assert answer.status == 200, answer.body
 
 

@@ -307,3 +307,18 @@ def test_synthesis_without_a_web_app_build_warns_and_deploys_a_placeholder(synth
     Annotations.from_stack(synthesized.stack).has_warning(
         "/prod/Site", Match.string_like_regexp("placeholder page")
     )
+
+
+def test_only_the_worker_stores_rotated_erp_tokens_and_only_as_new_versions(synthesized):
+    writers = {
+        function
+        for function in FUNCTIONS
+        if any(
+            "secretsmanager:PutSecretValue" in _as_list(s["Action"])
+            for s in _role_statements(synthesized, function)
+        )
+    }
+    assert writers == {resources.WORKER_FUNCTION}
+    for function in FUNCTIONS:
+        for statement in _role_statements(synthesized, function):
+            assert "secretsmanager:CreateSecret" not in _as_list(statement["Action"])

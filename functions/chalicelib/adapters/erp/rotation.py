@@ -77,7 +77,7 @@ class MemoryVault:
 class SecretStorePort(Protocol):
     def erp_credentials(self, secret_id: str) -> ErpCredentials: ...
 
-    def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None: ...
+    def replace_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None: ...
 
 
 class SecretsVault:
@@ -93,7 +93,7 @@ class SecretsVault:
 
     def write(self, credentials: ErpCredentials) -> None:
         try:
-            self._store.put_erp_credentials(self._secret_id, credentials)
+            self._store.replace_erp_credentials(self._secret_id, credentials)
         except (ClientError, BotoCoreError) as error:
             raise ErpUnavailable(
                 "The renewed ERP sign-in could not be stored right now; the job will try again."
