@@ -28,9 +28,13 @@ from chalicelib.domain.errors import InvalidCredentials, ServiceUnavailable
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    ErpConnection,
+    ErpCredentials,
+    ErpLine,
     Job,
     JobKind,
     LineItem,
+    LineKind,
     Permission,
     WbsKey,
     utc_now,
@@ -126,6 +130,26 @@ class NotUsedByTheApi:
         raise AssertionError("the API should not build ERP sources")
 
 
+class PreviewErp:
+    """The ERP side of the mapping preview, the one route that reads the ERP live: two lines."""
+
+    def erp_credentials(self, secret_id: str) -> ErpCredentials:
+        return ErpCredentials.of(username="erp-user", password="erp-secret")
+
+    def __call__(self, connection: ErpConnection, credentials: ErpCredentials) -> Any:
+        return self
+
+    def fetch_budget(self, erp_job_id: str, on_page: Any = None) -> list[ErpLine]:
+        return [
+            ErpLine(
+                1, "r1", WbsKey("01", "03-300", "M"), LineKind.COST, Decimal("1250.00"), "Rebar"
+            ),
+            ErpLine(
+                2, "r2", WbsKey("", "01-100", ""), LineKind.REVENUE, Decimal("9000"), "Billing"
+            ),
+        ]
+
+
 @dataclass
 class RecordingQueue:
     sent: list[JobMessage] = field(default_factory=list)
@@ -199,6 +223,10 @@ def build_world(backend: str = "memory") -> World:
     identity = TestIdentityProvider()
     directory.put_company("demo", "Demo Construction Co.")
     directory.put_company("other", "Other Builders")
+    for company in ("demo", "other"):
+        directory.put_erp_connection(company, ErpConnection(
+            erp_system="acumatica", base_url="https://erp.example.com",
+            credentials_secret_id=f"budget-bridge/erp/{company}"))  # fmt: skip
     for level in LEVELS:
         directory.put_member("demo", erp_user(level), Permission.parse(level), Permission.ADMIN)
         directory.put_member("demo", budget_user(level), Permission.ADMIN, Permission.parse(level))
@@ -231,8 +259,8 @@ def build_world(backend: str = "memory") -> World:
         jobs=jobs,
         queue=queue,
         directory=directory,
-        secrets=NotUsedByTheApi(),  # type: ignore[arg-type]
-        erp_sources=NotUsedByTheApi(),  # type: ignore[arg-type]
+        secrets=PreviewErp(),  # type: ignore[arg-type]
+        erp_sources=PreviewErp(),
         identity=identity,
     )
     line_id = lines[0].line_item_id

@@ -25,6 +25,7 @@ _REASONS = {
     413: "The request body is larger than 64 KB.",
     422: "The body has an unknown field, a wrong type or a bad value.",
     500: "Unexpected failure; nothing about it is disclosed.",
+    502: "The ERP refused the request; the message says what to check.",
     503: "A service this request needs is unavailable; try again shortly.",
 }
 
