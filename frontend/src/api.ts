@@ -1,6 +1,6 @@
 // The only code that talks to the Budget Bridge API: bearer token, error bodies, 401 handling.
 
-import type { RuntimeConfig } from "./types";
+import type { MappingPreview, RuntimeConfig } from "./types";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -121,4 +121,11 @@ export function newIdempotencyKey(): string {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The first 20 lines of an ERP job's budget as the saved connection maps them (ERP admin). */
+export function getMappingPreview(api: Api, companyId: string, erpJobId: string): Promise<MappingPreview> {
+  return api.get<MappingPreview>(`/companies/${encodeURIComponent(companyId)}/erp/mapping-preview`, {
+    erp_job_id: erpJobId,
+  });
 }

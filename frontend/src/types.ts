@@ -136,3 +136,21 @@ export interface RuntimeConfig {
   userPoolClientId?: string;
   region?: string;
 }
+
+/** One line of an ERP job's budget as the saved connection maps it (the mapping preview). */
+export interface MappingPreviewLine {
+  line: number;
+  sub_job: string;
+  cost_code: string;
+  cost_type: string;
+  kind: "cost" | "revenue";
+  amount: string;
+  description: string;
+}
+
+export interface MappingPreview {
+  erp_job_id: string;
+  erp_system: string;
+  total_lines: number;
+  lines: MappingPreviewLine[];
+}
