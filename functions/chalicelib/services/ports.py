@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,3 +35,5 @@ class Ports:
     identity: IdentityProvider
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], str] = field(default=new_job_id)
+    # How the worker waits before planning again after a concurrent edit; tests pass a no-op.
+    sleep: Callable[[float], None] = field(default=time.sleep)

@@ -30,6 +30,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.NotSynced, 409),
     (errors.AlreadyImported, 409),
     (errors.ConcurrentChange, 409),
+    (errors.VersionGone, 410),
     (errors.InvalidCredentials, 401),
     (errors.Unauthenticated, 401),
     (errors.ServiceUnavailable, 503),
