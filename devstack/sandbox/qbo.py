@@ -53,8 +53,7 @@ _QUERY = re.compile(
     r"^\s*select \* from (\w+)(?: where (.*?))?\s+startposition (\d+) maxresults (\d+)\s*$",
     re.IGNORECASE,
 )
-_busy: dict[str, int] = {}
-_sent: dict[str, deque[float]] = {}
+_busy: dict[str, int] = {}  # calls being answered per realm (this process)
 _busy_lock = threading.Lock()
 
 
@@ -184,9 +183,10 @@ def _entities(realm: str, entity: str) -> list[dict[str, Any]]:
 
 
 def _throttled(realm: str) -> Response | None:
-    with _busy_lock:
+    with _busy_lock, state().lock:
         now = time.monotonic()
-        sent = _sent.setdefault(realm, deque())
+        # Per sandbox and cleared by /sandbox/reset, so one test's calls do not count for the next.
+        sent = state().extras.setdefault(f"{NAME}:sent", {}).setdefault(realm, deque())
         while sent and sent[0] <= now - 60:
             sent.popleft()
         if _busy.get(realm, 0) >= AT_ONCE or len(sent) >= PER_MINUTE:

@@ -138,6 +138,7 @@ METRIC_TIME_TO_SUCCESS = (
 METRIC_ERP_LATENCY = "ErpLatency"  # ms, with an `erp_system` dimension besides `service`
 METRIC_ERP_SYSTEM_DIMENSION = "erp_system"
 
+
 @dataclass(frozen=True)
 class SecurityHeaders:
     """The security headers every web answer carries: CloudFront in AWS, the local web server here.
