@@ -1,5 +1,6 @@
-"""MYOB, Sage Intacct and CMiC companies in Chromium: each admin sees its synced job and
-re-imports a change made in its ERP's sandbox."""
+"""MYOB, Sage Intacct, CMiC, QuickBooks Online, Xero and NetSuite companies in Chromium: each
+admin sees its synced job and re-imports a change made in its ERP's sandbox (for QuickBooks, Xero
+and NetSuite the amount is spread over 12 months in the ERP and summed on the way back)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _call(method: str, url: str, body: object = None) -> object:
         return json.loads(answer.read() or b"null")
 
 
-@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic"])
+@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic", "qbo", "xero", "netsuite"])
 def test_the_admin_reimports_a_change_made_in_the_erp(
     page: Page, stack: RunningStack, company_id: str
 ) -> None:
