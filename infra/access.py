@@ -64,24 +64,45 @@ def consume(sid: str, queue: sqs.Queue, *, postpone: bool = False) -> iam.Policy
 
 
 def erp_secrets(stack: Stack) -> iam.PolicyStatement:
-    arn = stack.format_arn(
+    arn = _erp_secret_arn(stack)
+    return _statement("ReadErpCredentials", ("secretsmanager:GetSecretValue",), [arn])
+
+
+# What the API does with a company's ERP secret: save it (create, or a new value), read it to test
+# the connection, read the ERP's projects, catalog and mapping preview, store a rotated refresh
+# token (QuickBooks Online, Xero) as a new value, delete it with the connection.
+ERP_SECRET_MANAGE = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+)
+# Inviting a member: Cognito creates the account and emails the temporary password.
+USER_POOL_ADMIN = ("cognito-idp:AdminCreateUser",)
+
+
+def _erp_secret_arn(stack: Stack) -> str:
+    return stack.format_arn(
         service="secretsmanager",
         resource="secret",
         resource_name=f"{ERP_SECRET_PREFIX}*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
-    return _statement("ReadErpCredentials", ("secretsmanager:GetSecretValue",), [arn])
+
+
+def manage_erp_secrets(stack: Stack) -> iam.PolicyStatement:
+    return _statement("ManageErpCredentials", ERP_SECRET_MANAGE, [_erp_secret_arn(stack)])
+
+
+def invite_users(user_pool_arn: str) -> iam.PolicyStatement:
+    return _statement("InviteMembers", USER_POOL_ADMIN, [user_pool_arn])
 
 
 def rotated_erp_tokens(stack: Stack) -> iam.PolicyStatement:
     """QuickBooks Online and Xero rotate refresh tokens: the worker stores the new one back
-    (docs/erps/qbo.md); a new version of an existing ERP secret, never a new secret."""
-    arn = stack.format_arn(
-        service="secretsmanager",
-        resource="secret",
-        resource_name=f"{ERP_SECRET_PREFIX}*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
+    (docs/erps/qbo.md); a new version of an existing ERP secret, never a new secret. The API
+    does the same through ManageErpCredentials when a connection test or mapping preview refreshes."""
+    arn = _erp_secret_arn(stack)
     return _statement("StoreRotatedErpTokens", ("secretsmanager:PutSecretValue",), [arn])
 
 

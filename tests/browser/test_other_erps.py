@@ -34,9 +34,19 @@ def _call(method: str, url: str, body: object = None) -> object:
         return json.loads(answer.read() or b"null")
 
 
-@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic", "qbo", "xero", "netsuite"])
+@pytest.mark.parametrize(
+    ("company_id", "erp_name"),
+    [
+        ("myob", "MYOB Advanced Construction"),
+        ("intacct", "Sage Intacct"),
+        ("cmic", "CMiC"),
+        ("qbo", "QuickBooks Online"),
+        ("xero", "Xero"),
+        ("netsuite", "Oracle NetSuite"),
+    ],
+)
 def test_the_admin_reimports_a_change_made_in_the_erp(
-    page: Page, stack: RunningStack, company_id: str
+    page: Page, stack: RunningStack, company_id: str, erp_name: str
 ) -> None:
     company = demo_data.company(company_id)
     project = company.projects[0]
@@ -49,6 +59,7 @@ def test_the_admin_reimports_a_change_made_in_the_erp(
     open_synced_budgets(page)
     row = budget_row(page, project.name)
     expect(row).to_contain_text(project.project_id)
+    expect(row.get_by_role("cell", name=erp_name, exact=True)).to_be_visible()
     expect(row).to_contain_text(f"{total:,.2f}")
 
     _call("POST", _switch(stack, company) + "/lines", {**key, "amount": "1000.00"})

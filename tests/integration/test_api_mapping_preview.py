@@ -23,7 +23,9 @@ URL = "/api/v1/companies/demo/erp/mapping-preview"
 
 @pytest.fixture
 def world() -> World:
-    return build_world()
+    seeded = build_world()
+    seeded.restore()  # each company's connection with its stored ERP credentials
+    return seeded
 
 
 @pytest.fixture
