@@ -50,6 +50,7 @@ class Rule:
     at_least: str = "read_only"
     body: dict[str, Any] | None = None
     ids: dict[str, str] = field(default_factory=dict)  # path parameters other than the defaults
+    query: str = ""  # a query string the route needs
 
 
 ROWS: dict[tuple[str, str], Rule] = {
@@ -66,6 +67,7 @@ ROWS: dict[tuple[str, str], Rule] = {
     ("PUT", C + "/erp/settings"): Rule(
         ERP, "admin", body={"auto_reimport": {"enabled": True, "every_hours": 12}}
     ),
+    ("GET", C + "/erp/mapping-preview"): Rule(ERP, "admin", query="?erp_job_id=P-1001"),
     ("GET", PB): Rule(BUDGET),
     ("PATCH", PB + "/line_items/{line_item_id}"): Rule(
         BUDGET, "standard", body={"description": "Formwork, edited"}
@@ -141,8 +143,10 @@ def call(
 ) -> Any:
     method, template = route
     rule = ROWS[route]
-    path = PREFIX + template.format(
-        **{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids
+    path = (
+        PREFIX
+        + template.format(**{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids)
+        + rule.query
     )
     body = json.dumps(rule.body) if rule.body is not None else None
     return client.http.request(method, path, headers=headers, body=body or b"")

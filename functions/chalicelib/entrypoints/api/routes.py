@@ -37,13 +37,16 @@ from chalicelib.entrypoints.api.schemas import (
     JobResponse,
     LineItemOut,
     LineItemPatch,
+    MappingPreviewLine,
+    MappingPreviewQuery,
+    MappingPreviewResponse,
     MeResponse,
     ProjectBudget,
     SessionChallenge,
     SessionRequest,
     SessionResponse,
 )
-from chalicelib.services import budgets, jobs, reimports, settings
+from chalicelib.services import budgets, jobs, mapping_preview, reimports, settings
 
 api = ApiBlueprint(__name__)
 
@@ -247,6 +250,31 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
     saved = settings.update_erp_settings(call.ports, call.caller, company_id, call.body.to_domain)
     return ErpSettingsResponse.of(saved)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/mapping-preview",
+    summary="The first 20 lines of an ERP job's budget as the connection maps them (ERP admin)",
+    tag="ERP Integrations",
+    answer=MappingPreviewResponse,
+    query=MappingPreviewQuery,
+    errors=(*_READ, 502, 503),
+    description="Reads the ERP now with the saved connection and its mapping settings; changes "
+    "nothing. Revenue lines are shown as such: a re-import leaves them out.",
+)
+def get_mapping_preview(
+    call: Call[Any, MappingPreviewQuery], company_id: str
+) -> MappingPreviewResponse:
+    preview = mapping_preview.preview_mapping(
+        call.ports, call.caller, company_id, call.query.erp_job_id
+    )
+    return MappingPreviewResponse(
+        erp_job_id=preview.erp_job_id,
+        erp_system=preview.erp_system,
+        total_lines=preview.total_lines,
+        lines=[MappingPreviewLine.of(line) for line in preview.lines],
+    )
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"
