@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chalicelib import observability
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -39,6 +40,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import Identity, JobMessage
 from chalicelib.domain.reimport import (
     InvalidErpBudget,
+    Plan,
     no_change_message,
     plan_import,
     plan_reimport,
@@ -90,11 +92,12 @@ def enqueue(
         requested_at=ports.clock(),
         message="Queued",
     )
-    recorded = ports.jobs.enqueue(job, budget, idempotency_key)
+    with observability.span(observability.JOB_RECORD, **_ids(job)):
+        recorded = ports.jobs.enqueue(job, budget, idempotency_key)
     if recorded.job_id != job.job_id:
         return recorded  # the same Idempotency-Key again: the job it created before
     try:
-        ports.queue.send(_message_for(recorded))
+        _send(ports, recorded)
     except ServiceUnavailable:
         ports.jobs.fail(
             recorded,
@@ -126,6 +129,24 @@ def _message_for(job: Job) -> JobMessage:
     return JobMessage(job_id=job.job_id, company_id=job.company_id, budget_id=job.budget_id)
 
 
+def _ids(job: Job) -> dict[str, str]:
+    """What a trace subsegment of this job is annotated with (ids only, never secrets)."""
+    return {"company_id": job.company_id, "budget_id": job.budget_id, "job_id": job.job_id}
+
+
+def _send(ports: Ports, job: Job) -> None:
+    with observability.span(observability.QUEUE_SEND, **_ids(job)):
+        ports.queue.send(_message_for(job))
+
+
+@dataclass(frozen=True)
+class ErpCall:
+    """How reading the budget from the ERP went, for the per-ERP latency metric."""
+
+    system: str
+    seconds: float
+
+
 @dataclass(frozen=True)
 class WorkResult:
     """What the worker did with one message, for metrics and logs."""
@@ -133,7 +154,7 @@ class WorkResult:
     job: Job
     already_finished: bool = False
     lines_applied: int = 0
-    erp_seconds: float | None = None
+    erp: ErpCall | None = None  # None when the ERP was not asked
 
 
 def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
@@ -169,7 +190,7 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
 
 def _apply(ports: Ports, job: Job) -> WorkResult:
     erp_lines: list[ErpLine] | None = None
-    erp_seconds: float | None = None
+    erp: ErpCall | None = None
     for _ in range(COMMIT_ATTEMPTS):
         budget = ports.budgets.get(job.company_id, job.budget_id)
         if budget.active_job_id != job.job_id:
@@ -184,8 +205,8 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             return WorkResult(_fail(ports, job, _locked_message(budget)))
         if erp_lines is None:
             started = time.perf_counter()
-            erp_lines = _fetch(ports, job, budget)
-            erp_seconds = time.perf_counter() - started
+            erp_lines, system = _fetch(ports, job, budget)
+            erp = ErpCall(system, time.perf_counter() - started)
 
         ports.jobs.report_progress(
             job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
@@ -196,41 +217,48 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         try:
             plan = planner(current, erp_lines, catalog)
         except InvalidErpBudget as invalid:
-            return WorkResult(
-                _fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds
-            )
+            return WorkResult(_fail(ports, job, invalid.message, invalid.errors), erp=erp)
 
         ports.jobs.report_progress(
             job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
         )
-        changes = [
-            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-            for c in plan.changes
-        ]
-        message = success_message(job.kind) if changes else no_change_message(job.kind)
         try:
-            finished = ports.budgets.commit(
-                budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
-            )
+            finished, changed = _commit(ports, budget, job, plan)
         except ConcurrentChange:
             logger().info(
                 "budget changed while applying; planning again", extra={"job_id": job.job_id}
             )
             continue
         except BudgetLocked:
-            return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
-        return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
+            return WorkResult(_fail(ports, job, _locked_message(budget)), erp=erp)
+        return WorkResult(finished, lines_applied=changed, erp=erp)
     return WorkResult(
         _fail(
             ports,
             job,
             "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again.",
         ),
-        erp_seconds=erp_seconds,
+        erp=erp,
     )
 
 
-def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
+def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, int]:
+    """Writes the planned version and switches the budget to it; answers the finished job and
+    how many lines changed."""
+    changes = [
+        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+        for c in plan.changes
+    ]
+    message = success_message(job.kind) if changes else no_change_message(job.kind)
+    with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
+        finished = ports.budgets.commit(
+            budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
+        )
+    return finished, len(changes)
+
+
+def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
+    """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
     credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
     source = ports.erp_sources(connection, credentials)
@@ -240,7 +268,11 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
             job, Progress(phase=Phase.FETCHING, done=lines_so_far, total=lines_so_far)
         )
 
-    return source.fetch_budget(budget.erp_job_id, on_page=on_page)
+    with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
+        if subsegment is not None:
+            subsegment.put_annotation(key="erp_system", value=connection.erp_system)
+        lines = source.fetch_budget(budget.erp_job_id, on_page=on_page)
+    return lines, connection.erp_system
 
 
 def _locked_message(budget: Budget) -> str:
@@ -305,5 +337,5 @@ def resend_abandoned(ports: Ports) -> list[Job]:
     stale = ports.jobs.abandoned(ports.clock() - ABANDONED_AFTER)
     for job in stale:
         if job.status is JobStatus.QUEUED:
-            ports.queue.send(_message_for(job))
+            _send(ports, job)
     return stale
