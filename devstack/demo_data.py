@@ -430,6 +430,30 @@ CMIC_PHASES = {
     "08-200": "Glazing",
     "16-100": "Electrical Distribution",
 }
+WORKDAY_COST_CODES = {
+    "CC-100": "Preconstruction",
+    "CC-200": "Earthwork",
+    "CC-300": "Concrete",
+    "CC-400": "Steel Erection",
+    "CC-500": "Interiors",
+    "CC-600": "Mechanical",
+}
+YARDI_COST_CATEGORIES = {  # Yardi's cost categories: Budget Bridge's cost codes
+    "1000": "Land Improvements",
+    "2000": "Foundations",
+    "3000": "Shell",
+    "4000": "Tenant Improvements",
+    "5000": "Soft Costs",
+    "6000": "Contingency",
+}
+MRI_COST_CODES = {
+    "100-01": "Demolition",
+    "200-01": "Structure",
+    "300-01": "Envelope",
+    "400-01": "Fit-out",
+    "500-01": "Services",
+    "600-01": "External Works",
+}
 
 
 def _erp_project(
@@ -496,11 +520,52 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
                 {"username": "cmicapi", "password": SANDBOX_PASSWORD},
             ),
         ),
+        DemoCompany(
+            "workday", "Workday Demo Developments", "bb_demo", dict(WORKDAY_COST_CODES),
+            dict(COST_TYPES),
+            [_erp_project(WORKDAY_COST_CODES, "W-1201", "Eastbank Innovation Campus", ["01", "02"])],
+            erp_system="workday",
+            connection=DemoConnection(
+                "/workday",
+                {"tenant": "bb_demo", "owner": "ISU_BudgetBridge",
+                 "report": "Budget_Bridge_Budget"},
+                {"username": "ISU_BudgetBridge", "password": SANDBOX_PASSWORD},
+            ),
+        ),
+        DemoCompany(
+            "yardi", "Yardi Demo Properties", "bb_demo", dict(YARDI_COST_CATEGORIES),
+            dict(COST_TYPES),
+            [_erp_project(YARDI_COST_CATEGORIES, "Y-1301", "Lakeshore Retail Centre", [""])],
+            erp_system="yardi",
+            connection=DemoConnection(
+                "/yardi",
+                {"server": "bb_sandbox_sql", "database": "bb_demo", "platform": "SQL Server",
+                 "interface_entity": "Budget Bridge"},
+                {"username": "bbapi", "password": SANDBOX_PASSWORD},
+            ),
+        ),
+        DemoCompany(
+            "mri", "MRI Demo Estates", "BBDEMO", dict(MRI_COST_CODES), dict(COST_TYPES),
+            [_erp_project(MRI_COST_CODES, "R-1401", "Parkside Office Tower", [""])],
+            erp_system="mri",
+            connection=DemoConnection(
+                "/mri",
+                {"client_id": "BBDEMO", "database": "BBDEMO", "default_cost_type": "O"},
+                {"username": "bbapi", "password": SANDBOX_PASSWORD},
+            ),
+        ),
     )  # fmt: skip
 
 
 def _erp_users() -> list[DemoUser]:
     return [
         DemoUser(f"admin@{company_id}.test", f"{label} Admin", {company_id: ("admin", "admin")})
-        for company_id, label in (("myob", "Morgan"), ("intacct", "Indy"), ("cmic", "Casey"))
+        for company_id, label in (
+            ("myob", "Morgan"),
+            ("intacct", "Indy"),
+            ("cmic", "Casey"),
+            ("workday", "Wren"),
+            ("yardi", "Yael"),
+            ("mri", "Marley"),
+        )
     ]

@@ -23,7 +23,7 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from devstack import demo_data
-from devstack.sandbox import acumatica, cmic, intacct, myob, switch
+from devstack.sandbox import acumatica, cmic, intacct, mri, myob, switch, workday, yardi
 from devstack.sandbox.core import State, Stop, System, answer, state
 
 SYSTEMS: tuple[System, ...] = (
@@ -31,6 +31,9 @@ SYSTEMS: tuple[System, ...] = (
     myob.SYSTEM,
     intacct.SYSTEM,
     cmic.SYSTEM,
+    workday.SYSTEM,
+    yardi.SYSTEM,
+    mri.SYSTEM,
 )
 
 

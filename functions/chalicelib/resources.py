@@ -125,6 +125,8 @@ METRIC_JOBS_SUCCEEDED = "JobsSucceeded"
 METRIC_JOBS_FAILED = "JobsFailed"
 METRIC_JOBS_DEAD_LETTERED = "JobsDeadLettered"
 METRIC_LINES_APPLIED = "LinesApplied"
-METRIC_TIME_TO_SUCCESS = "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+METRIC_TIME_TO_SUCCESS = (
+    "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+)
 METRIC_ERP_LATENCY = "ErpLatency"  # ms, with an `erp_system` dimension besides `service`
 METRIC_ERP_SYSTEM_DIMENSION = "erp_system"
