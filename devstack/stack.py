@@ -254,7 +254,7 @@ class LocalStack:
             f"  Embedded AWS {self.aws_url}   (moto: tables, job queue + DLQ, user pool, schedule)",
             f"  Sandbox ERP  {self.erp_url}   (Acumatica REST at the root: sign in as "
             f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo or Other;"
-            " /myob, /intacct, /cmic: docs/erps/)",
+            " /myob, /intacct, /cmic, /workday, /yardi, /mri: docs/erps/)",
             f"  Schedule     every {self.schedule_interval:g} s (SCHEDULE_INTERVAL_SECONDS)",
             "",
             f"Demo sign-ins (password {demo_data.DEMO_PASSWORD} for all):",

@@ -33,7 +33,7 @@ def _call(method: str, url: str, body: object = None) -> object:
         return json.loads(answer.read() or b"null")
 
 
-@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic"])
+@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic", "workday", "yardi", "mri"])
 def test_the_admin_reimports_a_change_made_in_the_erp(
     page: Page, stack: RunningStack, company_id: str
 ) -> None:

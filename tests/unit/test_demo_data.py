@@ -74,6 +74,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
         "admin@other.test", "accountant@demo.test",
         "admin@myob.test", "admin@intacct.test", "admin@cmic.test",
+        "admin@workday.test", "admin@yardi.test", "admin@mri.test",
     }  # fmt: skip
     assert all(u.permissions and set(u.permissions) <= known for u in users)
 
@@ -97,6 +98,9 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("admin@myob.test", "myob", "admin", "admin"),
         ("admin@intacct.test", "intacct", "admin", "admin"),
         ("admin@cmic.test", "cmic", "admin", "admin"),
+        ("admin@workday.test", "workday", "admin", "admin"),
+        ("admin@yardi.test", "yardi", "admin", "admin"),
+        ("admin@mri.test", "mri", "admin", "admin"),
     }
 
 
@@ -112,7 +116,8 @@ def test_every_demo_permission_is_one_the_app_understands():
 @pytest.mark.parametrize(
     ("company_id", "erp", "tenant", "job"),
     [("myob", "myob", "MYOB Demo", "M-5001"), ("intacct", "intacct", "intacct-demo", "I-6001"),
-     ("cmic", "cmic", "BB", "C-7001")],
+     ("cmic", "cmic", "BB", "C-7001"), ("workday", "workday", "bb_demo", "W-1201"),
+     ("yardi", "yardi", "bb_demo", "Y-1301"), ("mri", "mri", "BBDEMO", "R-1401")],
 )  # fmt: skip
 def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rules(
     company_id, erp, tenant, job
