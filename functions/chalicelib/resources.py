@@ -75,6 +75,26 @@ TABLES: tuple[Table, ...] = (BUDGETS, JOBS, DIRECTORY, IDEMPOTENCY)
 
 
 @dataclass(frozen=True)
+class Bucket:
+    logical_id: str
+    env_var: str
+    default_name: str
+    key_prefix: str  # every object lives under it: the IAM grants name it, nothing wider
+    max_object_bytes: int
+
+
+# Budget exports (CSV/XLSX) admins upload for the spreadsheet import, one folder per company and
+# job; the browser PUTs to a presigned URL, the worker reads the latest (docs/erps/spreadsheet.md).
+EXPORTS = Bucket(
+    logical_id="ExportsBucket",
+    env_var="EXPORTS_BUCKET",
+    default_name="budget-bridge-exports",
+    key_prefix="exports/",
+    max_object_bytes=10 * 1024 * 1024,
+)
+
+
+@dataclass(frozen=True)
 class QueueSettings:
     env_var: str
     default_name: str

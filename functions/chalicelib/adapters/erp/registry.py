@@ -8,6 +8,7 @@ from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.mri import MriSource
+from chalicelib.adapters.erp.spreadsheet import SpreadsheetSource
 from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.yardi import YardiSource
 from chalicelib.domain.errors import ErpRejected
@@ -24,6 +25,7 @@ CONNECTORS: dict[str, Connector] = {
     "workday": WorkdaySource.from_connection,
     "yardi": YardiSource.from_connection,
     "mri": MriSource.from_connection,
+    "spreadsheet": SpreadsheetSource.from_connection,
 }
 
 
