@@ -22,7 +22,7 @@ from constructs import Construct
 
 from chalicelib import resources
 from infra import access, gateway, observability, protection
-from infra.data import build_queues, build_tables
+from infra.data import build_exports_bucket, build_queues, build_tables
 from infra.site import Site
 
 API_FUNCTION = "api_handler"
@@ -95,6 +95,7 @@ class BudgetBridgeStack(Stack):
             Duration.seconds(int(self.functions[resources.DEAD_LETTER_FUNCTION].timeout)),
         )
         self.user_pool, self.user_pool_client = self._user_pool()
+        self.exports_bucket = build_exports_bucket(self)
 
         self._environment()
         self.log_groups = {name: self._log_group(name) for name in FUNCTIONS}
@@ -174,6 +175,7 @@ class BudgetBridgeStack(Stack):
             resources.JOB_QUEUE.dlq_env_var: self.dead_letter_queue.queue_url,
             "USER_POOL_ID": self.user_pool.user_pool_id,
             "USER_POOL_CLIENT_ID": self.user_pool_client.user_pool_client_id,
+            resources.EXPORTS.env_var: self.exports_bucket.bucket_name,
         }
         for name in FUNCTIONS:
             for key, value in variables.items():
@@ -199,6 +201,7 @@ class BudgetBridgeStack(Stack):
             API_FUNCTION: [
                 access.read_write("BudgetsJobsDirectory", budgets, jobs, directory),
                 access.send(self.queue),
+                access.upload_exports(self.exports_bucket),
             ],
             resources.WORKER_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),
@@ -206,6 +209,7 @@ class BudgetBridgeStack(Stack):
                 access.idempotency(t[resources.IDEMPOTENCY.logical_id]),
                 access.consume("ConsumeJobs", self.queue, postpone=True),
                 access.erp_secrets(self),
+                *access.read_exports(self.exports_bucket),
             ],
             resources.DEAD_LETTER_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),

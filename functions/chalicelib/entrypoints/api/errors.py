@@ -29,6 +29,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.JobInProgress, 409),
     (errors.NotSynced, 409),
     (errors.AlreadyImported, 409),
+    (errors.NotSpreadsheet, 409),
     (errors.ConcurrentChange, 409),
     (errors.InvalidCredentials, 401),
     (errors.Unauthenticated, 401),

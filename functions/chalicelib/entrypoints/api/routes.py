@@ -22,6 +22,8 @@ from chalicelib.entrypoints.api.schemas import (
     CompanyAccess,
     ErpSettingsBody,
     ErpSettingsResponse,
+    ExportUploadBody,
+    ExportUploadResponse,
     Health,
     JobList,
     JobListQuery,
@@ -33,7 +35,7 @@ from chalicelib.entrypoints.api.schemas import (
     SessionRequest,
     SessionResponse,
 )
-from chalicelib.services import budgets, jobs, reimports, settings
+from chalicelib.services import budgets, exports, jobs, reimports, settings
 
 api = ApiBlueprint(__name__)
 
@@ -220,6 +222,28 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
     saved = settings.put_erp_settings(call.ports, call.caller, company_id, call.body.to_domain())
     return ErpSettingsResponse.of(saved)
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/exports",
+    summary="Upload a budget export for the spreadsheet import (ERP admin)",
+    tag="ERP Integrations",
+    answer=ExportUploadResponse,
+    body=ExportUploadBody,
+    status=201,
+    errors=_WRITE,
+    description="Answers a presigned upload (at most 10 MB, .csv or .xlsx); the next re-import "
+    "reads the job's latest upload. 409 `not_spreadsheet` when the company's budgets come "
+    "from an ERP's API.",
+)
+def start_export_upload(
+    call: Call[ExportUploadBody, Any], company_id: str, budget_id: str
+) -> ExportUploadResponse:
+    form = exports.start_upload(call.ports, call.caller, company_id, budget_id,
+                                call.body.file_name, call.body.size)  # fmt: skip
+    return ExportUploadResponse(url=form.url, fields=dict(form.fields), key=form.key,
+                                max_bytes=form.max_bytes)  # fmt: skip
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"

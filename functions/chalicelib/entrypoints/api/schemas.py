@@ -150,6 +150,11 @@ class ErpSettingsBody(Request):
         return ErpSettings.model_validate({"auto_reimport": self.auto_reimport.model_dump()})
 
 
+class ExportUploadBody(Request):
+    file_name: str = Field(min_length=5, max_length=200)
+    size: int = Field(ge=1)
+
+
 # ---- query strings ----------------------------------------------------------------------------
 
 Cursor = Annotated[str | None, Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)]
@@ -420,6 +425,15 @@ class ErpSettingsResponse(BaseModel):
     @classmethod
     def of(cls, settings: ErpSettings) -> ErpSettingsResponse:
         return cls(auto_reimport=AutoReimportOut(**settings.auto_reimport.model_dump()))
+
+
+class ExportUploadResponse(BaseModel):
+    """Where the browser POSTs the file: `url` with `fields` as form fields, the file last."""
+
+    url: str
+    fields: dict[str, str]
+    key: str
+    max_bytes: int
 
 
 class ErrorDetail(BaseModel):
