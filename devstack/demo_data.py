@@ -41,6 +41,8 @@ the `"Income"` lines are the revenue budget, which Budget Bridge ignores.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -456,6 +458,38 @@ MRI_COST_CODES = {
 }
 
 
+SPREADSHEET_COST_CODES = {
+    "A100": "Site Establishment",
+    "B200": "Substructure",
+    "C300": "Superstructure",
+    "D400": "Roof",
+    "E500": "Finishes",
+    "F600": "Services",
+}
+# The demo spreadsheet company's column mapping: its ERP's export names columns its own way.
+SPREADSHEET_COLUMNS = {
+    "sub_job_column": "Phase",
+    "cost_code_column": "Cost Code",
+    "cost_type_column": "Cost Type",
+    "amount_column": "Budget Amount",
+    "kind_column": "Line Type",
+    "description_column": "Description",
+}
+
+
+def export_csv(project: DemoProject) -> bytes:
+    """The project's ERP budget as its ERP's CSV export (row n+1 holds erp_lines[n])."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Job", "Phase", "Cost Code", "Cost Type", "Budget Amount", "Line Type",
+                     "Description"])  # fmt: skip
+    for line in project.erp_lines:
+        kind = "Cost" if line.type == EXPENSE else "Revenue"
+        writer.writerow([project.project_id, line.task, line.cost_code, line.account_group,
+                         f"{line.amount:.2f}", kind, line.description])  # fmt: skip
+    return out.getvalue().encode()
+
+
 def _erp_project(
     codes: dict[str, str], project_id: str, name: str, tasks: list[str]
 ) -> DemoProject:
@@ -554,6 +588,15 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
                 {"username": "bbapi", "password": SANDBOX_PASSWORD},
             ),
         ),
+        DemoCompany(
+            "spreadsheet", "Spreadsheet Demo Builders", "spreadsheet",
+            dict(SPREADSHEET_COST_CODES), dict(COST_TYPES),
+            [_erp_project(SPREADSHEET_COST_CODES, "S-1501", "Quayside Library", ["01", "02"])],
+            erp_system="spreadsheet",
+            connection=DemoConnection(
+                "", {"exports_prefix": "spreadsheet", **SPREADSHEET_COLUMNS}, {},
+            ),
+        ),
     )  # fmt: skip
 
 
@@ -567,5 +610,6 @@ def _erp_users() -> list[DemoUser]:
             ("workday", "Wren"),
             ("yardi", "Yael"),
             ("mri", "Marley"),
+            ("spreadsheet", "Sasha"),
         )
     ]

@@ -74,7 +74,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
         "admin@other.test", "accountant@demo.test",
         "admin@myob.test", "admin@intacct.test", "admin@cmic.test",
-        "admin@workday.test", "admin@yardi.test", "admin@mri.test",
+        "admin@workday.test", "admin@yardi.test", "admin@mri.test", "admin@spreadsheet.test",
     }  # fmt: skip
     assert all(u.permissions and set(u.permissions) <= known for u in users)
 
@@ -101,6 +101,7 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("admin@workday.test", "workday", "admin", "admin"),
         ("admin@yardi.test", "yardi", "admin", "admin"),
         ("admin@mri.test", "mri", "admin", "admin"),
+        ("admin@spreadsheet.test", "spreadsheet", "admin", "admin"),
     }
 
 
@@ -139,3 +140,26 @@ def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rule
     assert len(project.erp_lines) - len(cost) >= 2  # revenue lines
     assert {line.cost_code for line in cost} <= set(company.cost_codes)
     assert company.erp_connection().path == f"/{erp}"
+
+
+def test_the_spreadsheet_demo_export_is_what_the_import_reads():
+    from chalicelib.adapters.erp.spreadsheet import Export, SpreadsheetSource
+
+    company = demo_data.company("spreadsheet")
+    (project,) = company.projects
+    export = Export("S-1501.csv", demo_data.export_csv(project))
+
+    class One:
+        def latest(self, prefix: str, job: str) -> Export:
+            return export
+
+        def jobs(self, prefix: str) -> list[str]:
+            return [project.project_id]
+
+    settings = dict(company.erp_connection().settings)
+    lines = SpreadsheetSource(One(), "spreadsheet", settings).fetch_budget(project.project_id)
+
+    assert [(line.key.sub_job, line.key.cost_code, line.key.cost_type, line.amount)
+            for line in lines] == [(x.task, x.cost_code, x.account_group, x.amount)
+                                   for x in project.erp_lines]  # fmt: skip
+    assert [line.ref for line in lines] == [f"row {n}" for n in range(2, len(lines) + 2)]

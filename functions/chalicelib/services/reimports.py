@@ -28,6 +28,7 @@ from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     ChangeRecord,
+    ErpCredentials,
     ErpLine,
     Job,
     JobKind,
@@ -260,7 +261,9 @@ def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, in
 def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
-    credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
+    # A connection without a secret (the spreadsheet import reads uploads, not an ERP) has none.
+    secret_id = connection.credentials_secret_id
+    credentials = ports.secrets.erp_credentials(secret_id) if secret_id else ErpCredentials()
     source = ports.erp_sources(connection, credentials)
 
     def on_page(lines_so_far: int) -> None:
