@@ -81,6 +81,12 @@ def test_an_uploaded_export_is_reimported_and_a_hostile_one_changes_nothing(
     stack: RunningStack,
 ) -> None:
     token = stack.sign_in("admin@spreadsheet.test")
+    mapping_url = f"{stack.api_url}/companies/{COMPANY}/erp/spreadsheet/mapping"
+    mapping = request("GET", mapping_url, token=token)
+    assert mapping.status == 200 and mapping.body == demo_data.SPREADSHEET_COLUMNS, mapping.body
+    missing = request("PUT", mapping_url, {**mapping.body, "amount_column": " "}, token=token)
+    assert missing.status == 400 and "amount" in missing.body["error"]["message"]
+    assert request("PUT", mapping_url, mapping.body, token=token).status == 200
     before = budget(stack, token)
     project = demo_data.company(COMPANY).project(JOB)
     sums = project.cost_sums()

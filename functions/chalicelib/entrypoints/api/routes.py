@@ -34,6 +34,8 @@ from chalicelib.entrypoints.api.schemas import (
     ProjectBudget,
     SessionRequest,
     SessionResponse,
+    SpreadsheetMapping,
+    SpreadsheetMappingResponse,
 )
 from chalicelib.services import budgets, exports, jobs, reimports, settings
 
@@ -244,6 +246,34 @@ def start_export_upload(
                                 call.body.file_name, call.body.size)  # fmt: skip
     return ExportUploadResponse(url=form.url, fields=dict(form.fields), key=form.key,
                                 max_bytes=form.max_bytes)  # fmt: skip
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/spreadsheet/mapping",
+    summary="The spreadsheet import's column mapping",
+    tag="ERP Integrations",
+    answer=SpreadsheetMappingResponse,
+    errors=(*_READ, 409),
+)
+def get_spreadsheet_mapping(call: Call[Any, Any], company_id: str) -> SpreadsheetMappingResponse:
+    return SpreadsheetMappingResponse(**exports.get_mapping(call.ports, call.caller, company_id))
+
+
+@api.operation(
+    "PUT",
+    COMPANY + "/erp/spreadsheet/mapping",
+    summary="Map the budget export's columns once for the company (ERP admin)",
+    tag="ERP Integrations",
+    answer=SpreadsheetMappingResponse,
+    body=SpreadsheetMapping,
+    errors=_WRITE,
+)
+def put_spreadsheet_mapping(
+    call: Call[SpreadsheetMapping, Any], company_id: str
+) -> SpreadsheetMappingResponse:
+    saved = exports.put_mapping(call.ports, call.caller, company_id, call.body.model_dump())
+    return SpreadsheetMappingResponse(**saved)
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"

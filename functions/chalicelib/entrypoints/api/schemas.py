@@ -155,6 +155,20 @@ class ExportUploadBody(Request):
     size: int = Field(ge=1)
 
 
+ColumnName = Annotated[str, Field(max_length=100)]
+
+
+class SpreadsheetMapping(Request):
+    """The export's column names, per Budget Bridge field ("" where the export has none)."""
+
+    sub_job_column: ColumnName = ""
+    cost_code_column: ColumnName
+    cost_type_column: ColumnName
+    amount_column: ColumnName
+    kind_column: ColumnName = ""
+    description_column: ColumnName = ""
+
+
 # ---- query strings ----------------------------------------------------------------------------
 
 Cursor = Annotated[str | None, Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)]
@@ -425,6 +439,15 @@ class ErpSettingsResponse(BaseModel):
     @classmethod
     def of(cls, settings: ErpSettings) -> ErpSettingsResponse:
         return cls(auto_reimport=AutoReimportOut(**settings.auto_reimport.model_dump()))
+
+
+class SpreadsheetMappingResponse(BaseModel):
+    sub_job_column: str
+    cost_code_column: str
+    cost_type_column: str
+    amount_column: str
+    kind_column: str
+    description_column: str
 
 
 class ExportUploadResponse(BaseModel):
