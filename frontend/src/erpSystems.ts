@@ -9,6 +9,10 @@ const NAMES: Record<string, string> = {
   quickbooks_online: "QuickBooks Online",
   xero: "Xero",
   netsuite: "NetSuite",
+  workday: "Workday",
+  yardi: "Yardi Voyager",
+  mri: "MRI Platform X",
+  spreadsheet: "Spreadsheet import",
 };
 
 /** A known id gets its product name; anything else is shown exactly as the API sent it. */
