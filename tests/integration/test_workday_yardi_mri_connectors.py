@@ -93,6 +93,12 @@ def test_workday_column_names_are_settings(sandbox, switch):
     assert {line.key.sub_job for line in default.fetch_budget("W-1201")} >= {"01", "02"}
 
 
+def test_a_blank_workday_sub_job_column_means_the_report_has_no_sub_jobs(sandbox, switch):
+    lines = _source(WorkdaySource, sandbox, "workday", sub_job_column="").fetch_budget("W-1201")
+
+    assert {line.key.sub_job for line in lines} == {""}
+
+
 # -- Yardi ---------------------------------------------------------------------------------------
 
 

@@ -69,7 +69,8 @@ class WorkdaySource:
         self._limits = limits or Limits()
         self._sleep = sleep
         self._columns = {name: settings.get(name) or default for name, default in COLUMNS.items()}
-        if settings.get("sub_job_column") == "-":  # a report without sub jobs
+        # A report without sub jobs: the setting given but blank (or "-"); absent, the default.
+        if (settings.get("sub_job_column", "x").strip() or "-") == "-":
             self._columns["sub_job_column"] = ""
 
     @classmethod
