@@ -92,6 +92,23 @@ def test_an_xlsx_export_is_read_as_values_and_reimports():
     assert w.amounts() == {K1: Decimal("1111.25"), K2: Decimal("500"), K3: Decimal("250.00")}
 
 
+def test_an_xlsx_formula_is_never_evaluated_and_refuses_the_file():
+    w, uploads = spreadsheet_world()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["P-1", "T1", "01-100", "L", "=1000*2", "Labor"])
+    data = io.BytesIO()
+    book.save(data)
+    uploads.files[(COMPANY, SYNCED)] = Export("budget.xlsx", data.getvalue())
+
+    job = reimport(w)
+
+    assert job.status is JobStatus.FAILED
+    assert "Row 2" in job.message and "'Budget'" in job.message and "formula" in job.message
+    assert w.lines() == synced_lines()
+
+
 def test_a_bad_cell_is_a_line_error_naming_the_line():
     w, uploads = spreadsheet_world()
     uploads.files[(COMPANY, SYNCED)] = csv_export(
