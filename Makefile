@@ -10,7 +10,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # jsii (under aws-cdk-lib) warns about Node 20 on every start; the synth itself works.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run test test-unit test-integration test-e2e test-browser test-infra lint \
+.PHONY: install run test test-unit test-integration test-e2e test-browser test-infra test-fault lint \
         web chromium synth bench deploy clean
 
 install: $(INSTALLED) $(FRONTEND_INSTALLED)
@@ -42,7 +42,7 @@ run: install web
 	$(PY) -m devstack.stack
 
 # The whole suite: lint, web unit tests, then every pytest tier (unit, integration, e2e, browser,
-# infrastructure).
+# infrastructure, fault: the abuse suite of docs/reliability.md).
 test: install web chromium lint
 	cd frontend && npm test --silent
 	$(PYTEST)
@@ -57,6 +57,9 @@ test-browser: install web chromium
 	$(PYTEST) -m browser
 test-infra: install
 	$(PYTEST) -m infrastructure
+# The abuse suite: faults, kill-and-redeliver, hostile input, forged tokens, the OpenAPI fuzzer.
+test-fault: install
+	$(PYTEST) -m fault
 
 lint: install
 	$(VENV)/bin/ruff check functions devstack infra tests bench

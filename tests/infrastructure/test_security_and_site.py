@@ -344,6 +344,12 @@ def test_every_answer_carries_the_security_headers(synthesized):
     assert headers["ContentTypeOptions"]["Override"] is True
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    # The local web server sends the very same headers, from the same definition.
+    local = resources.SECURITY_HEADERS.http_headers()
+    assert csp == local["Content-Security-Policy"]
+    assert f"max-age={hsts['AccessControlMaxAgeSec']};" in local["Strict-Transport-Security"]
+    assert headers["FrameOptions"]["FrameOption"] == local["X-Frame-Options"]
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == local["Referrer-Policy"]
     config = _distribution(synthesized)
     for behavior in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
         assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}

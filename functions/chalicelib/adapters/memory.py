@@ -20,7 +20,7 @@ from decimal import Decimal
 from chalicelib.adapters.dynamodb.base import decode_cursor, encode_cursor
 from chalicelib.adapters.dynamodb.items import MAX_STORED_ERRORS, budget_sort_key, to_iso
 from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
-from chalicelib.adapters.lines import apply_edit, key_of
+from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -145,6 +145,22 @@ class MemoryBudgetStore(_MemoryStore):
             raise _moved()
         return stored.lines
 
+    def at_version(self, budget: Budget, version: int) -> Budget:
+        with self.db.lock:
+            stored = self._stored(budget.company_id, budget.budget_id)
+            if version == stored.header.version:
+                return _copy(stored.header)
+            if stored.previous is not None and version == stored.previous[0]:
+                lines = stored.previous[1]
+                return stored.header.model_copy(
+                    update={
+                        "version": version,
+                        "total": sum((line.original_budget_amount for line in lines), ZERO),
+                        "line_count": len(lines),
+                    }
+                )
+        raise version_gone()
+
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         with self.db.lock:
             return [_line_copy(line) for line in self._lines_of(budget)]
@@ -226,6 +242,7 @@ class MemoryBudgetStore(_MemoryStore):
                 raise NotFound("There is no such line item in this budget.")
             old = stored.lines[position]
             edited = apply_edit(old, edit)
+            check_total(head.total - old.original_budget_amount + edited.original_budget_amount)
             # A new list, so a reader holding the old one is not changed under its feet.
             stored.lines = [*stored.lines[:position], edited, *stored.lines[position + 1 :]]
             stored.header = head.model_copy(
@@ -341,8 +358,21 @@ class MemoryJobStore(_MemoryStore):
                     update={"progress": progress}
                 )
 
+    def report_waiting(self, job: Job, message: str) -> None:
+        with self.db.lock:
+            current = self.db.jobs.get((job.company_id, job.job_id))
+            if current is not None and current.status is JobStatus.IN_PROGRESS:
+                self.db.jobs[(job.company_id, job.job_id)] = current.model_copy(
+                    update={"message": message}
+                )
+
     def fail(
-        self, job: Job, message: str, errors: Sequence[LineError], finished_at: datetime
+        self,
+        job: Job,
+        message: str,
+        errors: Sequence[LineError],
+        finished_at: datetime,
+        code: str | None = None,
     ) -> Job:
         with self.db.lock:
             current = self.get(job.company_id, job.job_id)
@@ -355,6 +385,7 @@ class MemoryJobStore(_MemoryStore):
                     "message": failure_message(message, errors, len(kept)),
                     "errors": kept,
                     "finished_at": finished_at,
+                    "error_code": code,
                 }
             )
             self.db.jobs[(job.company_id, job.job_id)] = failed

@@ -58,6 +58,18 @@ class ConcurrentChange(DomainError):
     code = "concurrent_change"
 
 
+class VersionGone(DomainError):
+    """A page cursor names a version of the budget that is no longer kept."""
+
+    code = "version_gone"
+
+
+class TooLargeToStore(DomainError):
+    """Something would not fit in one stored item (DynamoDB refuses items over 400 KB)."""
+
+    code = "too_large_to_store"
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
 

@@ -16,6 +16,8 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.domain.limits import quote
+
 TARGET_NAME = "Budget Bridge"  # the default budget target's name, as shown in job messages
 
 
@@ -68,7 +70,9 @@ class WbsKey:
     cost_type: str
 
     def label(self) -> str:
-        return f"{self.sub_job or '(no sub job)'} / {self.cost_code} / {self.cost_type}"
+        # Quoted, not whole: ERP text can be any length, and a message must stay a sentence.
+        sub_job = quote(self.sub_job) if self.sub_job else "(no sub job)"
+        return f"{sub_job} / {quote(self.cost_code)} / {quote(self.cost_type)}"
 
     @property
     def line_item_id(self) -> str:
@@ -227,6 +231,10 @@ class Job(BaseModel):
     errors: list[LineError] = Field(default_factory=list)
     change_count: int = 0
     attempts: int = 0
+    # Why a failed job failed, as a code a program can act on (None: see the message).
+    error_code: str | None = None
+    # The request allowed an ERP answer with no cost lines to zero a budget that has amounts.
+    allow_empty: bool = False
 
 
 @dataclass(slots=True)

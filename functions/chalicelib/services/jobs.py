@@ -42,7 +42,7 @@ def job_changes(
 ) -> Page[ChangeRecord]:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     job = ports.jobs.get(company_id, job_id)
-    offset = decode_offset(cursor)
+    offset, _ = decode_offset(cursor)
     changes = ports.jobs.changes(job, offset, limit)
     end = offset + len(changes)
     return Page(changes, encode_offset(end) if end < job.change_count else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,3 +43,5 @@ class Ports:
     exports: ExportUploads | None = None  # None where uploads are not wired (most tests)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], str] = field(default=new_job_id)
+    # How the worker waits before planning again after a concurrent edit; tests pass a no-op.
+    sleep: Callable[[float], None] = field(default=time.sleep)

@@ -7,6 +7,7 @@ re-sent by the schedule's sweep (`resend_abandoned`), and the worker is idempote
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,11 +17,10 @@ from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
     ConcurrentChange,
-    ErpRejected,
+    DomainError,
     ErpUnavailable,
     InvalidRequest,
     JobInProgress,
-    NotFound,
     NotSynced,
     ServiceUnavailable,
 )
@@ -40,8 +40,11 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import Identity, JobMessage
 from chalicelib.domain.reimport import (
+    BudgetTotalTooLarge,
+    ErpBudgetEmpty,
     InvalidErpBudget,
     Plan,
+    check_not_empty,
     no_change_message,
     plan_import,
     plan_reimport,
@@ -53,7 +56,14 @@ from chalicelib.services.ports import Ports
 
 SCHEDULE_REQUESTER = "schedule"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
-COMMIT_ATTEMPTS = 3  # re-plans when someone edits the budget while the worker applies it
+# Re-plans when someone edits the budget while the worker applies it, waiting a growing while
+# between attempts so that a person editing a few times a second cannot starve the re-import.
+COMMIT_BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+COMMIT_ATTEMPTS = len(COMMIT_BACKOFF_SECONDS) + 1
+UNEXPECTED_FAILURE = (
+    "The {noun} stopped on an unexpected error, so nothing was changed. Please try again; if it "
+    "keeps happening, contact support with the job id."
+)
 ABANDONED_AFTER = timedelta(minutes=10)
 
 
@@ -64,6 +74,8 @@ def request_job(
     budget_id: str,
     kind: JobKind,
     idempotency_key: str | None = None,
+    *,
+    allow_empty: bool = False,
 ) -> Job:
     """A person or API client asks for an import/re-import; answers the queued job at once."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
@@ -74,11 +86,17 @@ def request_job(
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
         )
     budget = ports.budgets.get(company_id, budget_id)
-    return enqueue(ports, budget, kind, identity.email, idempotency_key)
+    return enqueue(ports, budget, kind, identity.email, idempotency_key, allow_empty=allow_empty)
 
 
 def enqueue(
-    ports: Ports, budget: Budget, kind: JobKind, requested_by: str, idempotency_key: str | None
+    ports: Ports,
+    budget: Budget,
+    kind: JobKind,
+    requested_by: str,
+    idempotency_key: str | None,
+    *,
+    allow_empty: bool = False,
 ) -> Job:
     if idempotency_key is None:
         # With a key, a replay must answer the job it created even though that job now holds the
@@ -92,6 +110,7 @@ def enqueue(
         requested_by=requested_by,
         requested_at=ports.clock(),
         message="Queued",
+        allow_empty=allow_empty,
     )
     with observability.span(observability.JOB_RECORD, **_ids(job)):
         recorded = ports.jobs.enqueue(job, budget, idempotency_key)
@@ -158,11 +177,18 @@ class WorkResult:
     erp: ErpCall | None = None  # None when the ERP was not asked
 
 
-def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
+def run_job(
+    ports: Ports,
+    message: JobMessage,
+    *,
+    final_attempt: bool,
+    retry_in_seconds: int | None = None,
+) -> WorkResult:
     """Apply one queued job. Safe to run any number of times for the same message.
 
-    Transient ERP failures raise ErpUnavailable so the queue redelivers the message, except on
-    the final attempt, where the job fails with a sentence instead of staying in progress.
+    Transient ERP failures raise ErpUnavailable so the queue redelivers the message (the job says
+    it is waiting to retry, and why), except on the final attempt, where the job fails with a
+    sentence instead of staying in progress. Any other failure fails the job at once.
     """
     job = ports.jobs.get(message.company_id, message.job_id)
     if job.status.finished:
@@ -175,24 +201,51 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
         return _apply(ports, job)
     except ErpUnavailable as why:
         if not final_attempt:
+            ports.jobs.report_waiting(job, waiting_message(why, retry_in_seconds))
             raise
-        return WorkResult(
-            _fail(
-                ports,
-                job,
-                f"{why.message} The re-import was tried several times and gave up; nothing was changed.",
-            )
-        )
-    except ErpRejected as why:
-        return WorkResult(_fail(ports, job, why.message))
-    except NotFound as why:
-        return WorkResult(_fail(ports, job, why.message))
+        return WorkResult(_fail(ports, job, gave_up_message(job, why)))
+    except ServiceUnavailable:
+        raise  # our own storage is busy: the queue brings the message back
+    except DomainError as why:
+        code = why.code if isinstance(why, ErpBudgetEmpty | BudgetTotalTooLarge) else None
+        return WorkResult(_fail(ports, job, why.message, code=code))
+    except Exception:
+        # A failure no rule expects: fail the job now, with a sentence and the stack trace in
+        # the log, rather than let the message burn its receives while the budget stays held.
+        logger().exception("job failed on an unexpected error", extra={"job_id": job.job_id})
+        return WorkResult(_fail(ports, job, UNEXPECTED_FAILURE.format(noun=_noun(job))))
+
+
+def _noun(job: Job) -> str:
+    return "import" if job.kind is JobKind.IMPORT else "re-import"
+
+
+def _without_retry_promise(text: str) -> str:
+    """The ERP adapter's sentence without its "the job will try again" ending."""
+    return re.sub(r"[;,]?\s*the job will try again\.?", ".", text).replace("..", ".").strip()
+
+
+def waiting_message(why: ErpUnavailable, retry_in_seconds: int | None) -> str:
+    when = "shortly"
+    if retry_in_seconds is not None:
+        minutes = max(1, round(retry_in_seconds / 60))
+        when = f"in about {minutes} minute{'s' if minutes != 1 else ''}"
+    return f"Waiting to retry {when}: {_without_retry_promise(why.message)}"
+
+
+def gave_up_message(job: Job, why: ErpUnavailable) -> str:
+    return (
+        f"The {_noun(job)} gave up after several attempts and nothing was changed. The last "
+        f"attempt failed: {_without_retry_promise(why.message)} Please try again later."
+    )
 
 
 def _apply(ports: Ports, job: Job) -> WorkResult:
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
-    for _ in range(COMMIT_ATTEMPTS):
+    for attempt in range(COMMIT_ATTEMPTS):
+        if attempt:
+            ports.sleep(COMMIT_BACKOFF_SECONDS[attempt - 1])
         budget = ports.budgets.get(job.company_id, job.budget_id)
         if budget.active_job_id != job.job_id:
             return WorkResult(
@@ -213,7 +266,11 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
         )
         catalog = ports.directory.cost_catalog(job.company_id)
-        current = ports.budgets.read_lines(budget)
+        try:
+            current = ports.budgets.read_lines(budget)
+        except ConcurrentChange:
+            continue  # the version moved on twice while it was read: read the budget again
+        check_not_empty(current, erp_lines, job.allow_empty)
         planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
         try:
             plan = planner(current, erp_lines, catalog)
@@ -285,9 +342,16 @@ def _locked_message(budget: Budget) -> str:
     )
 
 
-def _fail(ports: Ports, job: Job, message: str, errors: list[LineError] | None = None) -> Job:
-    logger().info("job failed", extra={"job_id": job.job_id, "reason": message})
-    return ports.jobs.fail(job, message, errors or [], ports.clock())
+def _fail(
+    ports: Ports,
+    job: Job,
+    message: str,
+    errors: list[LineError] | None = None,
+    *,
+    code: str | None = None,
+) -> Job:
+    logger().info("job failed", extra={"job_id": job.job_id, "reason": message, "code": code})
+    return ports.jobs.fail(job, message, errors or [], ports.clock(), code=code)
 
 
 def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:

@@ -44,6 +44,7 @@ from chalicelib.adapters.dynamodb.items import (
     changes_sk,
     chunk_sk,
     dump_index,
+    finished_job_expiry,
     index_of,
     job_pk,
     line_row,
@@ -57,7 +58,7 @@ from chalicelib.adapters.dynamodb.items import (
     unpack,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
-from chalicelib.adapters.lines import apply_edit, key_of
+from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -74,6 +75,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     Summary,
+    utc_now,
 )
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import LineEdit, Page
@@ -171,6 +173,25 @@ class DynamoBudgetStore(DynamoTables):
             raise _moved()
         return rows  # type: ignore[return-value]
 
+    def at_version(self, budget: Budget, version: int) -> Budget:
+        """Only the current version and the kept previous one are read exactly: an edit rewrites
+        the current set in place, so any version between them is gone."""
+        head = self.header(budget.company_id, budget.budget_id)
+        if head is None:
+            raise _not_found()
+        if version == head.version:
+            return head.to_budget()
+        if version == head.previous_version and head.previous_total is not None:
+            index = load_index(head.previous_chunk_index)
+            return head.to_budget().model_copy(
+                update={
+                    "version": version,
+                    "total": Decimal(head.previous_total),
+                    "line_count": sum(count for _, count in index),
+                }
+            )
+        raise version_gone()
+
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         _, chunk_set, index = self._layout(budget)
         chunks = self._read_chunks(budget, chunk_set, range(len(index)))
@@ -226,11 +247,19 @@ class DynamoBudgetStore(DynamoTables):
         ordered = sorted(changes, key=lambda change: change.key)
         chunks = pack_chunks([change_row(change) for change in ordered])
         pk = job_pk(job.company_id, job.job_id)
+        # They expire with their job (which expires once finished; this is written just before).
+        expires = finished_job_expiry(utc_now())
         batch_write(
             self.client,
             self.jobs_table,
             [
-                {"PutRequest": {"Item": serialize({"pk": pk, "sk": changes_sk(n), "data": c.data})}}
+                {
+                    "PutRequest": {
+                        "Item": serialize(
+                            {"pk": pk, "sk": changes_sk(n), "data": c.data, "expires_at": expires}
+                        )
+                    }
+                }  # fmt: skip
                 for n, c in enumerate(chunks)
             ],
         )
@@ -311,7 +340,8 @@ class DynamoBudgetStore(DynamoTables):
                 "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
                 "#total = :total, line_count = :n, #status = :synced, gsi1pk = :gpk, "
                 "last_synced_at = :when, last_applied_job_id = :job, previous_version = :pv, "
-                "previous_chunk_set = :pset, previous_chunk_index = :pidx REMOVE active_job_id"
+                "previous_chunk_set = :pset, previous_chunk_index = :pidx, previous_total = :ptotal "
+                "REMOVE active_job_id"
             ),
             "ConditionExpression": "version = :v AND locked = :false AND active_job_id = :job",
             "ExpressionAttributeNames": {"#total": "total", "#status": "status"},
@@ -328,6 +358,7 @@ class DynamoBudgetStore(DynamoTables):
                 ":pv": value(head.version),
                 ":pset": value(head.chunk_set),
                 ":pidx": value(head.chunk_index),
+                ":ptotal": value(head.total),
                 ":v": value(budget.version),
                 ":false": value(False),
             },
@@ -337,7 +368,8 @@ class DynamoBudgetStore(DynamoTables):
             "Key": key(job_pk(job.company_id, job.job_id), "META"),
             "UpdateExpression": (
                 "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                "change_index = :ci, finished_at = :when, progress = :p"
+                "change_index = :ci, finished_at = :when, progress = :p, expires_at = :expires "
+                "REMOVE queued_pk, queued_sk"
             ),
             "ConditionExpression": "#status = :running",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -350,6 +382,7 @@ class DynamoBudgetStore(DynamoTables):
                 ":ci": value(dump_index(change_index)),
                 ":when": value(when),
                 ":p": value(progress.model_dump_json()),
+                ":expires": value(finished_job_expiry(finished_at)),
             },
         }
         try:
@@ -413,6 +446,7 @@ class DynamoBudgetStore(DynamoTables):
         if len(data) > MAX_EDITED_CHUNK_BYTES:
             raise InvalidRequest("The edit makes this part of the budget too large to store.")
         total = Decimal(head.total) - old.original_budget_amount + edited.original_budget_amount
+        check_total(total)
         try:
             self.client.transact_write_items(
                 TransactItems=[

@@ -31,6 +31,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.AlreadyImported, 409),
     (errors.NotSpreadsheet, 409),
     (errors.ConcurrentChange, 409),
+    (errors.VersionGone, 410),
     (errors.InvalidCredentials, 401),
     (errors.Unauthenticated, 401),
     (errors.ServiceUnavailable, 503),

@@ -27,6 +27,7 @@ from chalicelib.entrypoints.api.schemas import (
     Health,
     JobList,
     JobListQuery,
+    JobRequestBody,
     JobResponse,
     LineItemOut,
     LineItemPatch,
@@ -111,10 +112,18 @@ def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> Budge
     )
 
 
-def _request(call: Call[Any, Any], company_id: str, budget_id: str, kind: JobKind) -> Answer:
+def _request(
+    call: Call[JobRequestBody, Any], company_id: str, budget_id: str, kind: JobKind
+) -> Answer:
     """202 with the queued job (or the one an earlier use of the Idempotency-Key queued)."""
     job = reimports.request_job(
-        call.ports, call.caller, company_id, budget_id, kind, call.idempotency_key
+        call.ports,
+        call.caller,
+        company_id,
+        budget_id,
+        kind,
+        call.idempotency_key,
+        allow_empty=call.body.allow_empty,
     )
     return Answer(
         body=JobResponse.of(job, []), headers={"Location": job_location(company_id, job.job_id)}
@@ -129,9 +138,11 @@ def _request(call: Call[Any, Any], company_id: str, budget_id: str, kind: JobKin
     answer=JobResponse,
     status=202,
     idempotency_key=True,
-    errors=(*_WRITE, 503),
+    body=JobRequestBody,
+    body_required=False,
+    errors=(*_WRITE, 413, 503),
 )
-def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.IMPORT)
 
 
@@ -143,12 +154,14 @@ def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answ
     answer=JobResponse,
     status=202,
     idempotency_key=True,
-    errors=(*_WRITE, 503),
+    body=JobRequestBody,
+    body_required=False,
+    errors=(*_WRITE, 413, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
     "cannot.",
 )
-def reimport_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+def reimport_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.REIMPORT)
 
 
@@ -286,7 +299,9 @@ PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"
     tag="Budget",
     answer=ProjectBudget,
     query=BudgetPageQuery,
-    errors=_READ,
+    errors=(*_READ, 410),
+    description="`next_cursor` pages the version the first page showed; once that version is "
+    "no longer kept the answer is 410 `version_gone`: read again from the first page.",
 )
 def get_project_budget(
     call: Call[Any, BudgetPageQuery], company_id: str, project_id: str

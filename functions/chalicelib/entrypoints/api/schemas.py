@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.domain import limits
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -33,13 +34,20 @@ from chalicelib.domain.model import (
     Phase,
     iso,
 )
-from chalicelib.domain.money import InvalidAmount, format_amount, parse_amount
+from chalicelib.domain.money import (
+    MONEY_DIGITS,
+    TOTAL_DIGITS,
+    InvalidAmount,
+    format_amount,
+    parse_amount,
+)
 from chalicelib.domain.ports import LineEdit
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_CURSOR_LENGTH = 2048
-MONEY_PATTERN = r"^-?\d{1,12}(\.\d{1,2})?$"
-MAX_DECIMAL_PLACES = 6  # quantities and unit costs are entered by hand, never sub-micro
+MONEY_PATTERN = rf"^-?\d{{1,{MONEY_DIGITS}}}(\.\d{{1,2}})?$"
+TOTAL_PATTERN = rf"^-?\d{{1,{TOTAL_DIGITS}}}(\.\d{{1,2}})?$"
+MAX_DECIMAL_PLACES = limits.MAX_DECIMAL_PLACES
 
 
 def _money(raw: object) -> Decimal:
@@ -58,7 +66,7 @@ def _decimal(raw: object) -> Decimal:
         value = Decimal(raw.strip())
     except InvalidOperation:
         raise ValueError(f"'{raw[:40]}' is not a number") from None
-    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+    if not value.is_finite() or abs(value) >= limits.MAX_DECIMAL_ABS:
         raise ValueError("must be a finite number below 1,000,000,000,000")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
@@ -77,6 +85,8 @@ DecimalIn = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["12.5"]}),
 ]
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["1250.00"])]
+# A whole budget's total: wider than one line's amount (domain/money.py decides both).
+Total = Annotated[str, Field(pattern=TOTAL_PATTERN, examples=["125000.00"])]
 Timestamp = Annotated[
     str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-11-26T10:45:00Z"])
 ]
@@ -109,8 +119,8 @@ _CLEARABLE = ("uom", "quantity", "unit_cost")
 class LineItemPatch(Request):
     """The fields of one line a person may change; a field left out keeps its value."""
 
-    description: str | None = Field(default=None, max_length=500)
-    uom: str | None = Field(default=None, max_length=20)
+    description: str | None = Field(default=None, max_length=limits.MAX_DESCRIPTION)
+    uom: str | None = Field(default=None, max_length=limits.MAX_UOM)
     quantity: DecimalIn | None = None
     unit_cost: DecimalIn | None = None
     original_budget_amount: MoneyIn | None = None
@@ -136,6 +146,16 @@ class LineItemPatch(Request):
             original_budget_amount=self.original_budget_amount,
             clear=frozenset(f for f in _CLEARABLE if f in given and getattr(self, f) is None),
         )
+
+
+class JobRequestBody(Request):
+    """The optional body of an import or re-import request."""
+
+    allow_empty: bool = Field(
+        default=False,
+        description="Apply an ERP answer with no cost lines even though it sets every line to 0; "
+        "without it such a job fails with `error_code` `erp_budget_empty`.",
+    )
 
 
 class AutoReimportBody(Request):
@@ -237,7 +257,7 @@ class BudgetListItem(BaseModel):
     erp_system: str
     status: BudgetStatus
     locked: bool
-    current_procore_total: Money = Field(description="The project budget's current total.")
+    current_procore_total: Total = Field(description="The project budget's current total.")
     last_synced_at: Timestamp | None
     can_reimport: bool = Field(description="The caller may re-import this budget right now.")
     can_import: bool = Field(description="The caller may import this budget right now.")
@@ -316,6 +336,10 @@ class JobResponse(BaseModel):
     status: JobStatus
     progress: ProgressOut | None
     message: str
+    error_code: str | None = Field(
+        default=None,
+        description="Why a failed job failed, for programs: `erp_budget_empty`, or null.",
+    )
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
     change_count: int = Field(description="How many lines this job changed in all.")
@@ -334,6 +358,7 @@ class JobResponse(BaseModel):
             status=job.status,
             progress=None if job.progress is None else ProgressOut(**job.progress.model_dump()),
             message=job.message,
+            error_code=job.error_code,
             summary=None if job.summary is None else SummaryOut(**job.summary.model_dump()),
             changes=[ChangeOut.of(change) for change in changes],
             change_count=job.change_count,
@@ -394,7 +419,7 @@ class BudgetHeader(BaseModel):
     locked: bool
     status: BudgetStatus
     version: int
-    total: Money = Field(description="The whole budget's total.")
+    total: Total = Field(description="The whole budget's total.")
     line_count: int = Field(description="The whole budget's number of lines.")
 
     @classmethod
