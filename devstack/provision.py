@@ -59,6 +59,10 @@ class Provisioned:
                 "USER_POOL_ID": self.user_pool_id,
                 "USER_POOL_CLIENT_ID": self.user_pool_client_id,
                 resources.EXPORTS.env_var: self.exports_bucket,
+                # Browsers upload through the local web server (devstack/web.py), same-origin.
+                resources.EXPORTS.upload_url_env_var: (
+                    f"{resources.EXPORTS.local_upload_path}{self.exports_bucket}"
+                ),
             }
         )
         return env

@@ -88,6 +88,11 @@ class Bucket:
     default_name: str
     key_prefix: str  # every object lives under it: the IAM grants name it, nothing wider
     max_object_bytes: int
+    # Where browsers POST uploads; unset in AWS (the bucket's own address). The local stack sets
+    # a same-origin path its web server passes to moto, as the web app's CSP allows only 'self'
+    # and S3.
+    upload_url_env_var: str = "EXPORTS_UPLOAD_URL"
+    local_upload_path: str = "/_s3/"
 
 
 # Budget exports (CSV/XLSX) admins upload for the spreadsheet import, one folder per company and
@@ -158,6 +163,7 @@ METRIC_TIME_TO_SUCCESS = (
 METRIC_ERP_LATENCY = "ErpLatency"  # ms, with an `erp_system` dimension besides `service`
 METRIC_ERP_SYSTEM_DIMENSION = "erp_system"
 
+
 @dataclass(frozen=True)
 class SecurityHeaders:
     """The security headers every web answer carries: CloudFront in AWS, the local web server here.
@@ -174,7 +180,9 @@ class SecurityHeaders:
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            "connect-src 'self'",
+            # ...and uploads a budget export straight to S3 with a presigned form (the
+            # exports bucket's virtual-hosted address; docs/erps/spreadsheet.md).
+            "connect-src 'self' https://*.s3.amazonaws.com",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from decimal import Decimal
@@ -33,10 +34,13 @@ def budget(stack: RunningStack, token: str) -> dict[Any, Any]:
     return {(i["sub_job"], i["cost_code"], i["cost_type"]): i for i in answer.body["line_items"]}
 
 
-def upload(stack: RunningStack, token: str, name: str, data: bytes) -> int:
+def upload(
+    stack: RunningStack, token: str, name: str, data: bytes, declared: int | None = None
+) -> int:
     """Asks the API for an upload form and POSTs the file as a browser would; S3's status."""
+    size = len(data) if declared is None else declared
     form = request("POST", f"{stack.api_url}/companies/{COMPANY}/erp/budgets/{JOB}/exports",
-                   {"file_name": name, "size": len(data)}, token=token)  # fmt: skip
+                   {"file_name": name, "size": size}, token=token)  # fmt: skip
     assert form.status == 201, form.body
     boundary = uuid.uuid4().hex
     parts = [
@@ -47,7 +51,7 @@ def upload(stack: RunningStack, token: str, name: str, data: bytes) -> int:
                  f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
                  + data + f"\r\n--{boundary}--\r\n".encode())  # fmt: skip
     post = urllib.request.Request(  # noqa: S310 - the local stack's S3
-        form.body["url"], data=b"".join(parts), method="POST",
+        urllib.parse.urljoin(stack.api_url, form.body["url"]), data=b"".join(parts), method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )  # fmt: skip
     try:
@@ -108,3 +112,8 @@ def test_an_uploaded_export_is_reimported_and_a_hostile_one_changes_nothing(
     too_big = request("POST", f"{stack.api_url}/companies/{COMPANY}/erp/budgets/{JOB}/exports",
                       {"file_name": "budget.csv", "size": 11 * 1024 * 1024}, token=token)  # fmt: skip
     assert too_big.status == 400 and "10 MB" in too_big.body["error"]["message"]
+    # A client that understates the size is stopped by the storage, as S3's size condition does.
+    lying = export_with(key, "1.00") + b"," * (11 * 1024 * 1024)
+    assert upload(stack, token, "budget.csv", lying, declared=2048) == 400
+    assert reimport(stack, token)["status"] == "failed"  # still the formula export: unchanged
+    assert budget(stack, token) == after

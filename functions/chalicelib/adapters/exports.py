@@ -7,6 +7,7 @@ condition (S3 refuses a larger file); the reader checks the size again before re
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 import uuid
 from datetime import UTC, datetime
@@ -37,7 +38,12 @@ class S3ExportStore:
             Conditions=[["content-length-range", 1, resources.EXPORTS.max_object_bytes]],
             ExpiresIn=UPLOAD_SECONDS,
         )  # fmt: skip
-        return {"url": form["url"], "fields": form["fields"], "key": key}
+        # The bucket's virtual-hosted address, which the web app's CSP allows (resources.py);
+        # the POST policy's signature does not depend on the address it is sent to.
+        url = os.environ.get(resources.EXPORTS.upload_url_env_var) or (
+            f"https://{self._bucket}.s3.amazonaws.com/"
+        )
+        return {"url": url, "fields": form["fields"], "key": key}
 
     def put(self, prefix: str, erp_job_id: str, export: Export) -> str:
         """Stores one export directly (the local stack's seed and the tests)."""
