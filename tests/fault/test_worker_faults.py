@@ -20,6 +20,7 @@ from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+from chalicelib.adapters.erp.http import MAX_ATTEMPTS
 from chalicelib.domain.model import JobStatus, Phase, Progress
 from chalicelib.domain.money import ZERO
 from tests.fixtures.aws import aws_env  # noqa: F401
@@ -209,7 +210,7 @@ def test_a_job_waiting_to_retry_says_so_and_why(worker_stack: WorkerStack) -> No
     stack = worker_stack
     change_in_erp(stack)
     job = stack.request()
-    stack.erp.fault(fail_next=1, status=503)
+    stack.erp.fault(fail_next=MAX_ATTEMPTS, status=503)  # past the connector's own retries
     records = stack.records(stack.receive(visibility=0))
     assert stack.deliver(records) == [records[0]["messageId"]]
 
@@ -227,7 +228,7 @@ def test_the_final_attempt_s_message_does_not_promise_another(worker_stack: Work
     for _ in range(resources.JOB_QUEUE.max_receive_count - 1):
         assert stack.receive(visibility=0)
     last = stack.receive()
-    stack.erp.fault(fail_next=1, status=503)
+    stack.erp.fault(fail_next=MAX_ATTEMPTS, status=503)  # past the connector's own retries
     assert stack.deliver(stack.records(last)) == []
 
     failed = stack.job(job.job_id)
