@@ -16,7 +16,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +46,7 @@ COLUMNS = {
     "description_column": "",
 }
 REQUIRED = ("cost_code_column", "cost_type_column", "amount_column")
+ROW = "\x00row"  # the row number's key beside the header's names (no header holds a NUL)
 _NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?$")
 
 
@@ -99,7 +100,7 @@ def rows_of(export: Export) -> list[dict[str, str]]:
                     "Budget Bridge never evaluates formulas: export the budget as values."
                 )
         if any(cell.strip() for cell in cells):
-            rows.append({"#": str(number), **dict(zip(names, cells, strict=False))})
+            rows.append({**dict(zip(names, cells, strict=False)), ROW: str(number)})
     return rows
 
 
@@ -188,7 +189,9 @@ class SpreadsheetSource:
             raise ErpRejected("The spreadsheet connection has no exports prefix: save it again.")
         return cls(S3ExportStore(), prefix, dict(connection.settings))
 
-    def fetch_budget(self, erp_job_id: str, on_page: Any = None) -> list[ErpLine]:
+    def fetch_budget(
+        self, erp_job_id: str, on_page: Callable[[int], None] | None = None
+    ) -> list[ErpLine]:
         export = self._store.latest(self._prefix, erp_job_id)
         if export is None:
             raise ErpRejected(
@@ -225,7 +228,7 @@ class SpreadsheetSource:
         revenue = cell("kind_column").lower() == "revenue"
         amount = cell("amount_column").replace(",", "")
         return mapping.NativeLine(
-            ref=f"row {row['#']}",
+            ref=f"row {row[ROW]}",
             sub_job=cell("sub_job_column"),
             cost_code=cell("cost_code_column") or None,
             cost_type=cell("cost_type_column") or None,
