@@ -177,7 +177,7 @@ class YardiSource:
     def _page(
         self, client: ErpHttp, operation: str, arguments: dict[str, str], element: str
     ) -> tuple[list[dict[str, str]], bool]:
-        doing = f"call Yardi Voyager's {operation}"
+        doing = f"run the {operation} call"
         headers = {"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml",
                    "SOAPAction": f'"{NAMESPACE}/{operation}"'}  # fmt: skip
         try:
