@@ -11,7 +11,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install run test test-unit test-integration test-e2e test-browser test-infra test-fault lint \
-        web chromium synth bench deploy clean
+        web chromium synth bench deploy company clean
 
 install: $(INSTALLED) $(FRONTEND_INSTALLED)
 
@@ -76,6 +76,15 @@ bench: $(INSTALLED)
 # Needs AWS credentials (a profile) and the CDK CLI: see "Deploy to AWS" in the README.
 deploy: install web
 	cd infra && npx --yes aws-cdk@2 deploy --all --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
+
+# The operator's first step: a company and its first admin (README, "Start your own company").
+# Without STACK, on the running local stack (`make run`); with STACK=<name>, on that deployed stack.
+company: $(INSTALLED)
+	@test -n "$(COMPANY_ID)" -a -n "$(COMPANY_NAME)" -a -n "$(ADMIN_EMAIL)" || { \
+	  echo 'usage: make company COMPANY_ID=acme COMPANY_NAME="Acme Construction" ADMIN_EMAIL=admin@acme.com [STACK=budget-bridge-prod PROFILE=<profile>]'; exit 2; }
+	PYTHONPATH=functions $(PY) -m devstack.company "$(COMPANY_ID)" "$(COMPANY_NAME)" "$(ADMIN_EMAIL)" \
+	  $(if $(STACK),--stack "$(STACK)") $(if $(PROFILE),--profile "$(PROFILE)") \
+	  --aws-port $${AWS_PORT:-5000}
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist infra/cdk.out .pytest_cache

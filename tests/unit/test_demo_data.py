@@ -72,7 +72,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
 
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
-        "admin@other.test", "accountant@demo.test",
+        "admin@other.test", "accountant@demo.test", "admin@fresh.test",
         "admin@myob.test", "admin@intacct.test", "admin@cmic.test",
         "admin@workday.test", "admin@yardi.test", "admin@mri.test", "admin@spreadsheet.test",
     }  # fmt: skip
@@ -92,6 +92,7 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("readonly@demo.test", "demo", "read_only", "read_only"),
         ("none@demo.test", "demo", "none", "none"),
         ("admin@other.test", "other", "admin", "admin"),
+        ("admin@fresh.test", "fresh", "admin", "admin"),
         # one person in both companies, with different rights in each
         ("accountant@demo.test", "demo", "standard", "read_only"),
         ("accountant@demo.test", "other", "read_only", "standard"),
@@ -163,3 +164,17 @@ def test_the_spreadsheet_demo_export_is_what_the_import_reads():
             for line in lines] == [(x.task, x.cost_code, x.account_group, x.amount)
                                    for x in project.erp_lines]  # fmt: skip
     assert [line.ref for line in lines] == [f"row {n}" for n in range(2, len(lines) + 2)]
+
+
+def test_fresh_start_builders_lives_only_in_the_sandbox_erp():
+    fresh = demo_data.company("fresh")
+    tower, depot = fresh.project("F-3001"), fresh.project("F-3002")
+    tower_cost = [line for line in tower.erp_lines if line.type == demo_data.EXPENSE]
+
+    assert (fresh.name, fresh.tenant, fresh.seeded) == ("Fresh Start Builders", "Fresh", False)
+    assert (tower.name, depot.name) == ("Fresh Tower", "Fresh Depot")
+    assert len(tower_cost) == 30
+    assert len([line for line in tower.erp_lines if line.type == demo_data.INCOME]) == 3
+    assert len({line.cost_code for line in tower_cost}) >= 4
+    assert len({line.account_group for line in tower_cost}) >= 3
+    assert len(depot.erp_lines) == 12

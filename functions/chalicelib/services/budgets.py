@@ -15,6 +15,7 @@ from chalicelib.domain.model import (
     Permission,
 )
 from chalicelib.domain.ports import Identity, LineEdit, Page
+from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
@@ -96,10 +97,13 @@ def edit_line(
     for attempt in range(1, attempts + 1):
         budget = ports.budgets.get_by_project(company_id, project_id)
         try:
-            return ports.budgets.edit_line(budget, line_item_id, edit)
+            line = ports.budgets.edit_line(budget, line_item_id, edit)
         except ConcurrentChange:
             if attempt == attempts:
                 raise
+            continue
+        _audit_edit(ports, identity, company_id, project_id, line, edit)
+        return line
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -108,7 +112,12 @@ def set_locked(
 ) -> Budget:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.ADMIN)
     budget = ports.budgets.get_by_project(company_id, project_id)
-    return ports.budgets.set_locked(budget, locked)
+    changed = ports.budgets.set_locked(budget, locked)
+    action = audit.BUDGET_LOCKED if locked else audit.BUDGET_UNLOCKED
+    audit.record(
+        ports, company_id, identity.email, action, budget.project_name, project_id=project_id
+    )
+    return changed
 
 
 def encode_offset(offset: int, version: int | None = None) -> str:
@@ -131,3 +140,22 @@ def decode_offset(cursor: str | None) -> tuple[int, int | None]:
     if shapes.get(kind) != len(numbers) or any(n < 0 for n in numbers):
         raise InvalidRequest("The cursor is not one this API gave out.")
     return numbers[0], (numbers[1] if kind == "v" else None)
+
+
+def _audit_edit(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    project_id: str,
+    line: LineItem,
+    edit: LineEdit,
+) -> None:
+    changed = {
+        name: str(getattr(edit, name))
+        for name in ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
+        if getattr(edit, name) is not None
+    }
+    audit.record(
+        ports, company_id, identity.email, audit.LINE_EDITED, line.key.label(),
+        project_id=project_id, changed=changed, cleared=sorted(edit.clear),
+    )  # fmt: skip

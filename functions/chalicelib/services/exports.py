@@ -43,6 +43,10 @@ def start_upload(
     connection = _spreadsheet_connection(ports, company_id)
     if ports.exports is None:
         raise InvalidRequest("Uploads are not available on this installation.")
+    if not connection.settings.get("exports_prefix"):  # where the worker will look for it
+        settings = {**connection.settings, "exports_prefix": company_id}
+        connection = connection.model_copy(update={"settings": settings})
+        ports.directory.put_erp_connection(company_id, connection)
     form = ports.exports.upload_form(_prefix(connection.settings, company_id),
                                      budget.erp_job_id, file_name)  # fmt: skip
     return UploadForm(form["url"], form["fields"], form["key"], MAX_BYTES)

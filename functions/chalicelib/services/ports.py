@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from chalicelib.domain.model import utc_now
 from chalicelib.domain.ports import (
+    Accounts,
+    AuditLog,
     BudgetStore,
     Directory,
     ErpSourceFactory,
@@ -31,6 +33,20 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
+def _memory_audit() -> AuditLog:
+    # Bundles built by hand (tests, tools) that never read the log get an in-memory one; the
+    # wiring always hands the real adapter.
+    from chalicelib.adapters.memory import MemoryAuditLog
+
+    return MemoryAuditLog()
+
+
+def _memory_accounts() -> Accounts:
+    from chalicelib.adapters.memory import MemoryAccounts
+
+    return MemoryAccounts()
+
+
 @dataclass
 class Ports:
     budgets: BudgetStore
@@ -45,3 +61,5 @@ class Ports:
     new_id: Callable[[], str] = field(default=new_job_id)
     # How the worker waits before planning again after a concurrent edit; tests pass a no-op.
     sleep: Callable[[float], None] = field(default=time.sleep)
+    audit: AuditLog = field(default_factory=_memory_audit)
+    accounts: Accounts = field(default_factory=_memory_accounts)

@@ -21,22 +21,29 @@ from chalicelib.domain.errors import (
     ErpUnavailable,
     InvalidRequest,
     JobInProgress,
+    NotLinked,
     NotSynced,
     ServiceUnavailable,
 )
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    CatalogEntry,
     ChangeRecord,
+    CostCatalog,
+    ErpCatalog,
     ErpCredentials,
     ErpLine,
     Job,
     JobKind,
     JobStatus,
     LineError,
+    LineKind,
     Permission,
     Phase,
     Progress,
+    catalog_codes,
+    merge_catalog,
 )
 from chalicelib.domain.ports import Identity, JobMessage
 from chalicelib.domain.reimport import (
@@ -51,6 +58,7 @@ from chalicelib.domain.reimport import (
     success_message,
 )
 from chalicelib.observability import logger
+from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
@@ -86,7 +94,18 @@ def request_job(
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
         )
     budget = ports.budgets.get(company_id, budget_id)
-    return enqueue(ports, budget, kind, identity.email, idempotency_key, allow_empty=allow_empty)
+    if not budget.erp_job_id:
+        raise NotLinked(
+            f"The project {budget.project_name} is no longer linked to an ERP job; link it again "
+            "under ERP Integrations, Projects."
+        )
+    job = enqueue(ports, budget, kind, identity.email, idempotency_key, allow_empty=allow_empty)
+    action = audit.IMPORT_REQUESTED if kind is JobKind.IMPORT else audit.REIMPORT_REQUESTED
+    audit.record(
+        ports, company_id, identity.email, action, budget.project_name,
+        budget_id=budget_id, job_id=job.job_id,
+    )  # fmt: skip
+    return job
 
 
 def enqueue(
@@ -265,7 +284,7 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         ports.jobs.report_progress(
             job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
         )
-        catalog = ports.directory.cost_catalog(job.company_id)
+        catalog = _catalog_for(ports, job, erp_lines)
         try:
             current = ports.budgets.read_lines(budget)
         except ConcurrentChange:
@@ -300,6 +319,30 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
     )
 
 
+def _catalog_for(ports: Ports, job: Job, erp_lines: list[ErpLine]) -> CostCatalog:
+    """The company's catalog; with `add_unknown_cost_codes`, first extended by the cost lines'
+    codes and types it lacks (the rules then find them known)."""
+    catalog = ports.directory.cost_catalog(job.company_id)
+    if not ports.directory.erp_settings(job.company_id).add_unknown_cost_codes:
+        return catalog
+    cost = [line for line in erp_lines if line.kind is LineKind.COST]
+    codes = {line.key.cost_code for line in cost if line.key.cost_code} - catalog.cost_codes
+    types = {line.key.cost_type for line in cost if line.key.cost_type} - catalog.cost_types
+    if not codes and not types:
+        return catalog
+    added = ErpCatalog(
+        [CatalogEntry(code, "") for code in sorted(codes)],
+        [CatalogEntry(code, "") for code in sorted(types)],
+    )
+    merged, _, _ = merge_catalog(ports.directory.catalog_entries(job.company_id), added)
+    ports.directory.save_catalog(job.company_id, merged)
+    logger().info(
+        "unknown cost codes added to the catalog",
+        extra={"job_id": job.job_id, "cost_codes": len(codes), "cost_types": len(types)},
+    )
+    return catalog_codes(merged)
+
+
 def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, int]:
     """Writes the planned version and switches the budget to it; answers the finished job and
     how many lines changed."""
@@ -318,9 +361,11 @@ def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, in
 def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
-    # A connection without a secret (the spreadsheet import reads uploads, not an ERP) has none.
-    secret_id = connection.credentials_secret_id
-    credentials = ports.secrets.erp_credentials(secret_id) if secret_id else ErpCredentials()
+    credentials = (
+        ports.secrets.erp_credentials(connection.credentials_secret_id)
+        if connection.signs_in
+        else ErpCredentials()
+    )
     source = ports.erp_sources(connection, credentials)
 
     def on_page(lines_so_far: int) -> None:
@@ -382,9 +427,12 @@ def enqueue_due_reimports(ports: Ports) -> list[Job]:
                 if budget.last_synced_at is not None and now - budget.last_synced_at < interval:
                     continue
                 try:
-                    queued.append(
-                        enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None)
-                    )
+                    job = enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None)
+                    queued.append(job)
+                    audit.record(
+                        ports, company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
+                        budget.project_name, budget_id=budget.budget_id, job_id=job.job_id,
+                    )  # fmt: skip
                 except (
                     BudgetLocked,
                     JobInProgress,

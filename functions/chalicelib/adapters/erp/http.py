@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.adapters.erp import url_guard
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def check_destination(url: str) -> None:
         raise ErpRejected(
             "The ERP connection's address is not a web address (http or https): check it."
         )
+    url_guard.check_request_url(url)  # no loopback, private or metadata address, ever
 
 
 class ErpHttp:
@@ -272,7 +274,7 @@ class ErpHttp:
         detail = self.erp_message(failure.body) if quote_body else ""
         suffix = f" {self.title} said: {detail}" if detail else ""
         if status == 401:
-            return ErpRejected(
+            return ErpAuthFailed(
                 f"{self.title} refused our sign-in even after signing in afresh when trying to {doing}: "
                 f"check the {self.erp} connection's credentials.{suffix}"
             )

@@ -184,15 +184,14 @@ class SpreadsheetSource:
     ) -> SpreadsheetSource:
         from chalicelib.adapters.exports import S3ExportStore
 
-        prefix = connection.setting("exports_prefix")
-        if not prefix:
-            raise ErpRejected("The spreadsheet connection has no exports prefix: save it again.")
-        return cls(S3ExportStore(), prefix, dict(connection.settings))
+        # The upload form and the column mapping save the prefix; a connection saved before
+        # either has none yet, and reading says what to do (building a source calls nothing).
+        return cls(S3ExportStore(), connection.setting("exports_prefix"), dict(connection.settings))
 
     def fetch_budget(
         self, erp_job_id: str, on_page: Callable[[int], None] | None = None
     ) -> list[ErpLine]:
-        export = self._store.latest(self._prefix, erp_job_id)
+        export = self._store.latest(self._prefix, erp_job_id) if self._prefix else None
         if export is None:
             raise ErpRejected(
                 f"No budget export has been uploaded for job '{erp_job_id}': use Upload Export "
@@ -238,7 +237,7 @@ class SpreadsheetSource:
         )
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        jobs = self._store.jobs(self._prefix)
+        jobs = self._store.jobs(self._prefix) if self._prefix else []
         projects = [ErpProject(erp_job_id=job, name=job, erp_status="") for job in jobs]
         return ErpProjectPage(
             projects=projects[offset : offset + limit], has_more=offset + limit < len(projects)
@@ -248,7 +247,7 @@ class SpreadsheetSource:
         """The codes and types the jobs' latest exports use (a spreadsheet has no catalog)."""
         codes: set[str] = set()
         types: set[str] = set()
-        for job in self._store.jobs(self._prefix):
+        for job in self._store.jobs(self._prefix) if self._prefix else []:
             for line in self.fetch_budget(job):
                 if line.kind is LineKind.COST:
                     codes.add(line.key.cost_code)

@@ -92,7 +92,7 @@ class Call(Generic[B, Q]):
 class Answer:
     """A handler's result when the status or headers differ from the route's declaration."""
 
-    body: BaseModel | dict[str, Any]
+    body: BaseModel | dict[str, Any] | list[Any]
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -172,9 +172,12 @@ def _answer(op: Operation, result: BaseModel | Answer | None) -> Response:
     body = (
         answer.body.model_dump(mode="json") if isinstance(answer.body, BaseModel) else answer.body
     )
+    status = answer.status or op.status
+    if status == 204:
+        return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
     return Response(
         body=body,
-        status_code=answer.status or op.status,
+        status_code=status,
         headers={"Content-Type": "application/json", "Cache-Control": "no-store", **answer.headers},
     )
 

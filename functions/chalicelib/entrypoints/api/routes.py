@@ -7,9 +7,17 @@ from typing import Any
 from chalice import Chalice, Response
 
 from chalicelib.domain.model import JobKind
+from chalicelib.domain.ports import NewPasswordChallenge
 from chalicelib.entrypoints.api import openapi
+from chalicelib.entrypoints.api.adoption import adoption
 from chalicelib.entrypoints.api.errors import reshape_framework_error
-from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
+from chalicelib.entrypoints.api.framework import (
+    Answer,
+    ApiBlueprint,
+    Call,
+    Operation,
+    job_location,
+)
 from chalicelib.entrypoints.api.schemas import (
     BudgetHeader,
     BudgetList,
@@ -33,6 +41,7 @@ from chalicelib.entrypoints.api.schemas import (
     LineItemPatch,
     MeResponse,
     ProjectBudget,
+    SessionChallenge,
     SessionRequest,
     SessionResponse,
     SpreadsheetMapping,
@@ -63,7 +72,7 @@ def health(call: Call[Any, Any]) -> Health:
     auth=False,
 )
 def openapi_document(call: Call[Any, Any]) -> Answer:
-    return Answer(body=openapi.document(api.operations))
+    return Answer(body=openapi.document(operations()))
 
 
 @api.operation(
@@ -75,9 +84,14 @@ def openapi_document(call: Call[Any, Any]) -> Answer:
     auth=False,
     body=SessionRequest,
     errors=(400, 401, 413, 422, 503),
+    description="An account signed in with its temporary password answers `{challenge: "
+    '"new_password_required", session}` instead: choose a password with '
+    "POST /session/new-password.",
 )
-def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse:
+def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse | SessionChallenge:
     session = call.ports.identity.sign_in(call.body.email, call.body.password)
+    if isinstance(session, NewPasswordChallenge):
+        return SessionChallenge(session=session.session)
     return SessionResponse(token=session.token, expires_in=session.expires_in)
 
 
@@ -235,7 +249,7 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
     errors=(*_WRITE, 413),
 )
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
-    saved = settings.put_erp_settings(call.ports, call.caller, company_id, call.body.to_domain())
+    saved = settings.update_erp_settings(call.ports, call.caller, company_id, call.body.to_domain)
     return ErpSettingsResponse.of(saved)
 
 
@@ -363,6 +377,12 @@ def _uniform_errors(event: Any, get_response: Any) -> Response:
     return reshape_framework_error(get_response(event))
 
 
+def operations() -> list[Operation]:
+    """Every route the API declares, from all its blueprints (the OpenAPI document, the gateway)."""
+    return [*api.operations, *adoption.operations]
+
+
 def register(app: Chalice) -> None:
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(adoption.blueprint)
     app.register_middleware(_uniform_errors, "http")
