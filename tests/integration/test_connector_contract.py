@@ -23,7 +23,7 @@ from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.adapters.erp.signin import forget_tokens
 from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.yardi import YardiSource
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
 from chalicelib.domain.reimport import plan_import
@@ -359,3 +359,22 @@ def test_a_sign_in_that_fails_transiently_is_retried(sandbox, switch, row):
 
     assert len(waits) == 1
     assert mapped(lines) == in_erp(switch, row)
+
+
+@pytest.fixture
+def deployed(monkeypatch):
+    """As in AWS: the local stack's allowance for http://127.0.0.1:<port> is off."""
+    from chalicelib.config import reset_settings
+
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "false")
+    reset_settings()
+    yield
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_the_url_guard_stops_every_request_to_a_private_address(sandbox, switch, row, deployed):
+    with pytest.raises(UnsafeErpAddress, match="did not call it"):
+        connector(sandbox, row).fetch_budget(row.job)
+
+    assert switch.sign_ins(row.erp) == 0

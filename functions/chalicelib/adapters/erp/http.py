@@ -90,15 +90,15 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 def check_destination(url: str) -> None:
     """THE URL GUARD HOOK: every request's address is judged here before it is sent.
 
-    Only web addresses are allowed; the address guard of the connection model (no loopback,
-    private or metadata addresses) plugs in here so it runs before each request, not only when a
-    connection is saved.
+    Only web addresses, and only those the address guard allows (no loopback, private, link-local
+    or metadata address, by literal or by what the name resolves to: docs/adoption.md), so it runs
+    before each request and each retry, not only when a connection is saved.
     """
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ErpRejected(
             "The ERP connection's address is not a web address (http or https): check it."
         )
-    url_guard.check_request_url(url)  # no loopback, private or metadata address, ever
+    url_guard.check_request_url(url)
 
 
 class ErpHttp:
