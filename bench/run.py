@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector")
+MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "spreadsheet")
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,11 @@ def run_e2e(plan: Plan) -> dict[str, Any]:
 def run_connector(plan: Plan) -> list[dict[str, Any]]:
     _progress(f"Acumatica connector paging {plan.connector_lines:,} lines")
     return _run_module("bench.connector", "--lines", str(plan.connector_lines))
+
+
+def run_spreadsheet(plan: Plan) -> list[dict[str, Any]]:
+    _progress(f"spreadsheet import reading {plan.connector_lines:,} rows (CSV, XLSX)")
+    return _run_module("bench.spreadsheet", "--lines", str(plan.connector_lines))
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -302,6 +307,24 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
             ["page size", "requests", "seconds", "lines/s"], rows,
         ))  # fmt: skip
 
+    sheets = results.get("spreadsheet", [])
+    if sheets:
+        rows = [[r["format"], f"{r['bytes']:,}", f"{r['seconds']:.3f}",
+                 f"{r['lines'] / r['seconds']:,.0f}"] for r in sheets]  # fmt: skip
+        parts.append(_table(
+            f"6. Spreadsheet import reading a {sheets[0]['lines']:,}-row budget export (checks, "
+            "parse, mapping; median of 3), beside measurement 5",
+            ["format", "bytes", "seconds", "lines/s"], rows,
+        ))  # fmt: skip
+        slowest = max(r["seconds"] for r in sheets)
+        paged = min((r["seconds"] for r in connector), default=None)
+        if paged is not None:
+            target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s (Acumatica: "
+                   f"{paged:.2f} s)", f"{slowest:.2f} s", slowest <= 5)  # fmt: skip
+        else:
+            target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s", f"{slowest:.2f} s",
+                   slowest <= 5)  # fmt: skip
+
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
     if targets:
@@ -321,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or list(MEASUREMENTS)
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
-        "connector": run_connector,
+        "connector": run_connector, "spreadsheet": run_spreadsheet,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()

@@ -43,6 +43,8 @@ the `"Income"` lines are the revenue budget, which Budget Bridge ignores.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -536,6 +538,64 @@ def _xero_project(project_id: str, name: str) -> DemoProject:
     return project
 
 
+WORKDAY_COST_CODES = {
+    "CC-100": "Preconstruction",
+    "CC-200": "Earthwork",
+    "CC-300": "Concrete",
+    "CC-400": "Steel Erection",
+    "CC-500": "Interiors",
+    "CC-600": "Mechanical",
+}
+YARDI_COST_CATEGORIES = {  # Yardi's cost categories: Budget Bridge's cost codes
+    "1000": "Land Improvements",
+    "2000": "Foundations",
+    "3000": "Shell",
+    "4000": "Tenant Improvements",
+    "5000": "Soft Costs",
+    "6000": "Contingency",
+}
+MRI_COST_CODES = {
+    "100-01": "Demolition",
+    "200-01": "Structure",
+    "300-01": "Envelope",
+    "400-01": "Fit-out",
+    "500-01": "Services",
+    "600-01": "External Works",
+}
+
+
+SPREADSHEET_COST_CODES = {
+    "A100": "Site Establishment",
+    "B200": "Substructure",
+    "C300": "Superstructure",
+    "D400": "Roof",
+    "E500": "Finishes",
+    "F600": "Services",
+}
+# The demo spreadsheet company's column mapping: its ERP's export names columns its own way.
+SPREADSHEET_COLUMNS = {
+    "sub_job_column": "Phase",
+    "cost_code_column": "Cost Code",
+    "cost_type_column": "Cost Type",
+    "amount_column": "Budget Amount",
+    "kind_column": "Line Type",
+    "description_column": "Description",
+}
+
+
+def export_csv(project: DemoProject) -> bytes:
+    """The project's ERP budget as its ERP's CSV export (row n+1 holds erp_lines[n])."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Job", "Phase", "Cost Code", "Cost Type", "Budget Amount", "Line Type",
+                     "Description"])  # fmt: skip
+    for line in project.erp_lines:
+        kind = "Cost" if line.type == EXPENSE else "Revenue"
+        writer.writerow([project.project_id, line.task, line.cost_code, line.account_group,
+                         f"{line.amount:.2f}", kind, line.description])  # fmt: skip
+    return out.getvalue().encode()
+
+
 def _erp_project(
     codes: dict[str, str], project_id: str, name: str, tasks: list[str]
 ) -> DemoProject:
@@ -637,6 +697,49 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
                 {"client_id": "netsuite-client", "private_key": GENERATED_PRIVATE_KEY},
             ),
         ),
+        DemoCompany(
+            "workday", "Workday Demo Developments", "bb_demo", dict(WORKDAY_COST_CODES),
+            dict(COST_TYPES),
+            [_erp_project(WORKDAY_COST_CODES, "W-1201", "Eastbank Innovation Campus", ["01", "02"])],
+            erp_system="workday",
+            connection=DemoConnection(
+                "/workday",
+                {"tenant": "bb_demo", "owner": "ISU_BudgetBridge",
+                 "report": "Budget_Bridge_Budget"},
+                {"username": "ISU_BudgetBridge", "password": SANDBOX_PASSWORD},
+            ),
+        ),
+        DemoCompany(
+            "yardi", "Yardi Demo Properties", "bb_demo", dict(YARDI_COST_CATEGORIES),
+            dict(COST_TYPES),
+            [_erp_project(YARDI_COST_CATEGORIES, "Y-1301", "Lakeshore Retail Centre", [""])],
+            erp_system="yardi",
+            connection=DemoConnection(
+                "/yardi",
+                {"server": "bb_sandbox_sql", "database": "bb_demo", "platform": "SQL Server",
+                 "interface_entity": "Budget Bridge"},
+                {"username": "bbapi", "password": SANDBOX_PASSWORD},
+            ),
+        ),
+        DemoCompany(
+            "mri", "MRI Demo Estates", "BBDEMO", dict(MRI_COST_CODES), dict(COST_TYPES),
+            [_erp_project(MRI_COST_CODES, "R-1401", "Parkside Office Tower", [""])],
+            erp_system="mri",
+            connection=DemoConnection(
+                "/mri",
+                {"client_id": "BBDEMO", "database": "BBDEMO", "default_cost_type": "O"},
+                {"username": "bbapi", "password": SANDBOX_PASSWORD},
+            ),
+        ),
+        DemoCompany(
+            "spreadsheet", "Spreadsheet Demo Builders", "spreadsheet",
+            dict(SPREADSHEET_COST_CODES), dict(COST_TYPES),
+            [_erp_project(SPREADSHEET_COST_CODES, "S-1501", "Quayside Library", ["01", "02"])],
+            erp_system="spreadsheet",
+            connection=DemoConnection(
+                "", {"exports_prefix": "spreadsheet", **SPREADSHEET_COLUMNS}, {},
+            ),
+        ),
     )  # fmt: skip
 
 
@@ -650,5 +753,9 @@ def _erp_users() -> list[DemoUser]:
             ("qbo", "Quinn"),
             ("xero", "Xavi"),
             ("netsuite", "Nell"),
+            ("workday", "Wren"),
+            ("yardi", "Yael"),
+            ("mri", "Marley"),
+            ("spreadsheet", "Sasha"),
         )
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from chalicelib import resources
@@ -109,3 +110,25 @@ def rotated_erp_tokens(stack: Stack) -> iam.PolicyStatement:
 def write_logs(log_group_arn: str) -> iam.PolicyStatement:
     actions = ("logs:CreateLogStream", "logs:PutLogEvents")
     return _statement("WriteOwnLogs", actions, [log_group_arn])
+
+
+def upload_exports(bucket: s3.Bucket) -> iam.PolicyStatement:
+    """The API signs presigned uploads with its role: it may put objects under the exports prefix."""
+    arn = bucket.arn_for_objects(f"{resources.EXPORTS.key_prefix}*")
+    return _statement("SignExportUploads", ("s3:PutObject",), [arn])
+
+
+def read_exports(bucket: s3.Bucket) -> list[iam.PolicyStatement]:
+    """The worker lists a job's uploads and reads the latest; nothing outside the prefix."""
+    objects = _statement(
+        "ReadExports",
+        ("s3:GetObject",),
+        [bucket.arn_for_objects(f"{resources.EXPORTS.key_prefix}*")],
+    )
+    listing = iam.PolicyStatement(
+        sid="ListExports",
+        actions=["s3:ListBucket"],
+        resources=[bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [f"{resources.EXPORTS.key_prefix}*"]}},
+    )
+    return [objects, listing]

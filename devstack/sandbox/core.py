@@ -156,7 +156,11 @@ def answer(status: int, body: Any = None, headers: dict[str, str] | None = None)
     payload = body if isinstance(body, bytes) else b"" if body is None else dumps(body).encode()
     response = Response(payload, status=status, headers=headers or {})
     if payload:
-        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        # A SOAP system's error body (Yardi) is XML; everything else the sandbox speaks is JSON.
+        xml = payload.lstrip().startswith(b"<?xml")
+        response.headers["Content-Type"] = (
+            f"{'text/xml' if xml else 'application/json'}; charset=utf-8"
+        )
     else:
         response.headers.pop("Content-Type", None)
     return response

@@ -44,6 +44,9 @@ def _call(method: str, url: str, body: object = None) -> object:
         ("qbo", "QuickBooks Online"),
         ("xero", "Xero"),
         ("netsuite", "Oracle NetSuite"),
+        ("workday", "Workday"),
+        ("yardi", "Yardi Voyager"),
+        ("mri", "MRI Platform X"),
     ],
 )
 def test_the_admin_reimports_a_change_made_in_the_erp(

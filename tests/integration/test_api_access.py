@@ -60,6 +60,15 @@ ROWS: dict[tuple[str, str], Rule] = {
         ERP, "standard", ids={"budget_id": "b-1004"}
     ),
     ("POST", C + "/erp/budgets/{budget_id}/reimport"): Rule(ERP, "standard"),
+    ("POST", C + "/erp/budgets/{budget_id}/exports"): Rule(
+        ERP, "admin", body={"file_name": "budget.csv", "size": 2048}
+    ),
+    ("GET", C + "/erp/spreadsheet/mapping"): Rule(ERP),
+    ("PUT", C + "/erp/spreadsheet/mapping"): Rule(
+        ERP,
+        "admin",
+        body={"cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Amount"},
+    ),
     ("GET", C + "/erp/jobs"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}/changes"): Rule(ERP),

@@ -30,6 +30,8 @@ from chalicelib.entrypoints.api.schemas import (
     CompanyAccess,
     ErpSettingsBody,
     ErpSettingsResponse,
+    ExportUploadBody,
+    ExportUploadResponse,
     Health,
     JobList,
     JobListQuery,
@@ -45,8 +47,10 @@ from chalicelib.entrypoints.api.schemas import (
     SessionChallenge,
     SessionRequest,
     SessionResponse,
+    SpreadsheetMapping,
+    SpreadsheetMappingResponse,
 )
-from chalicelib.services import budgets, jobs, mapping_preview, reimports, settings
+from chalicelib.services import budgets, exports, jobs, mapping_preview, reimports, settings
 
 api = ApiBlueprint(__name__)
 
@@ -275,6 +279,56 @@ def get_mapping_preview(
         total_lines=preview.total_lines,
         lines=[MappingPreviewLine.of(line) for line in preview.lines],
     )
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/exports",
+    summary="Upload a budget export for the spreadsheet import (ERP admin)",
+    tag="ERP Integrations",
+    answer=ExportUploadResponse,
+    body=ExportUploadBody,
+    status=201,
+    errors=_WRITE,
+    description="Answers a presigned upload (at most 10 MB, .csv or .xlsx); the next re-import "
+    "reads the job's latest upload. 409 `not_spreadsheet` when the company's budgets come "
+    "from an ERP's API.",
+)
+def start_export_upload(
+    call: Call[ExportUploadBody, Any], company_id: str, budget_id: str
+) -> ExportUploadResponse:
+    form = exports.start_upload(call.ports, call.caller, company_id, budget_id,
+                                call.body.file_name, call.body.size)  # fmt: skip
+    return ExportUploadResponse(url=form.url, fields=dict(form.fields), key=form.key,
+                                max_bytes=form.max_bytes)  # fmt: skip
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/spreadsheet/mapping",
+    summary="The spreadsheet import's column mapping",
+    tag="ERP Integrations",
+    answer=SpreadsheetMappingResponse,
+    errors=(*_READ, 409),
+)
+def get_spreadsheet_mapping(call: Call[Any, Any], company_id: str) -> SpreadsheetMappingResponse:
+    return SpreadsheetMappingResponse(**exports.get_mapping(call.ports, call.caller, company_id))
+
+
+@api.operation(
+    "PUT",
+    COMPANY + "/erp/spreadsheet/mapping",
+    summary="Map the budget export's columns once for the company (ERP admin)",
+    tag="ERP Integrations",
+    answer=SpreadsheetMappingResponse,
+    body=SpreadsheetMapping,
+    errors=_WRITE,
+)
+def put_spreadsheet_mapping(
+    call: Call[SpreadsheetMapping, Any], company_id: str
+) -> SpreadsheetMappingResponse:
+    saved = exports.put_mapping(call.ports, call.caller, company_id, call.body.model_dump())
+    return SpreadsheetMappingResponse(**saved)
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"

@@ -249,6 +249,25 @@ class NewPasswordRequest(Request):
     new_password: str = Field(min_length=1, max_length=256)
 
 
+class ExportUploadBody(Request):
+    file_name: str = Field(min_length=5, max_length=200)
+    size: int = Field(ge=1)
+
+
+ColumnName = Annotated[str, Field(max_length=100)]
+
+
+class SpreadsheetMapping(Request):
+    """The export's column names, per Budget Bridge field ("" where the export has none)."""
+
+    sub_job_column: ColumnName = ""
+    cost_code_column: ColumnName
+    cost_type_column: ColumnName
+    amount_column: ColumnName
+    kind_column: ColumnName = ""
+    description_column: ColumnName = ""
+
+
 # ---- query strings ----------------------------------------------------------------------------
 
 Cursor = Annotated[str | None, Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)]
@@ -685,6 +704,24 @@ class OutboxMessageOut(BaseModel):
 
 class Outbox(RootModel[list[OutboxMessageOut]]):
     """The local stack's invitations, newest first."""
+
+
+class SpreadsheetMappingResponse(BaseModel):
+    sub_job_column: str
+    cost_code_column: str
+    cost_type_column: str
+    amount_column: str
+    kind_column: str
+    description_column: str
+
+
+class ExportUploadResponse(BaseModel):
+    """Where the browser POSTs the file: `url` with `fields` as form fields, the file last."""
+
+    url: str
+    fields: dict[str, str]
+    key: str
+    max_bytes: int
 
 
 class ErrorDetail(BaseModel):
