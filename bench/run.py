@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "fleet")
+MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "spreadsheet", "fleet")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ FULL = Plan(
 QUICK = Plan(
     (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,),
     fleet_schedule=(100, 10), fleet_schedule_moto=(20, 10), fleet_queue=(20, 1_000),
-)
+)  # fmt: skip
 
 
 def machine() -> dict[str, Any]:
@@ -168,6 +168,11 @@ def _report_fleet(fleet: dict[str, Any], target: Any) -> str:
         f"request to success p50 {q['p50_seconds']:.1f} s, p95 {q['p95_seconds']:.1f} s; "
         f"{q['statuses']}"
     )
+
+
+def run_spreadsheet(plan: Plan) -> list[dict[str, Any]]:
+    _progress(f"spreadsheet import reading {plan.connector_lines:,} rows (CSV, XLSX)")
+    return _run_module("bench.spreadsheet", "--lines", str(plan.connector_lines))
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -363,6 +368,24 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
     if results.get("fleet"):
         parts.append(_report_fleet(results["fleet"], target))
 
+    sheets = results.get("spreadsheet", [])
+    if sheets:
+        rows = [[r["format"], f"{r['bytes']:,}", f"{r['seconds']:.3f}",
+                 f"{r['lines'] / r['seconds']:,.0f}"] for r in sheets]  # fmt: skip
+        parts.append(_table(
+            f"6. Spreadsheet import reading a {sheets[0]['lines']:,}-row budget export (checks, "
+            "parse, mapping; median of 3), beside measurement 5",
+            ["format", "bytes", "seconds", "lines/s"], rows,
+        ))  # fmt: skip
+        slowest = max(r["seconds"] for r in sheets)
+        paged = min((r["seconds"] for r in connector), default=None)
+        if paged is not None:
+            target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s (Acumatica: "
+                   f"{paged:.2f} s)", f"{slowest:.2f} s", slowest <= 5)  # fmt: skip
+        else:
+            target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s", f"{slowest:.2f} s",
+                   slowest <= 5)  # fmt: skip
+
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
     if targets:
@@ -382,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or list(MEASUREMENTS)
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
-        "connector": run_connector, "fleet": run_fleet,
+        "connector": run_connector, "spreadsheet": run_spreadsheet, "fleet": run_fleet,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()

@@ -43,6 +43,7 @@ class Provisioned:
     user_pool_id: str
     user_pool_client_id: str
     schedule_rule_arn: str
+    exports_bucket: str
     account_id: str
     region: str
 
@@ -57,6 +58,11 @@ class Provisioned:
                 resources.JOB_QUEUE.dlq_env_var: self.job_dlq_url,
                 "USER_POOL_ID": self.user_pool_id,
                 "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+                resources.EXPORTS.env_var: self.exports_bucket,
+                # Browsers upload through the local web server (devstack/web.py), same-origin.
+                resources.EXPORTS.upload_url_env_var: (
+                    f"{resources.EXPORTS.local_upload_path}{self.exports_bucket}"
+                ),
             }
         )
         return env
@@ -79,6 +85,7 @@ def provision(session: Any) -> Provisioned:
     queue_url, queue_arn, dlq_url, dlq_arn = create_queues(session.client("sqs"))
     pool_id, client_id = create_user_pool(session.client("cognito-idp"))
     rule_arn = create_schedule(session.client("events"), region, account_id)
+    exports_bucket = create_exports_bucket(session.client("s3"), region)
     return Provisioned(
         tables=tables,
         job_queue_url=queue_url,
@@ -88,9 +95,30 @@ def provision(session: Any) -> Provisioned:
         user_pool_id=pool_id,
         user_pool_client_id=client_id,
         schedule_rule_arn=rule_arn,
+        exports_bucket=exports_bucket,
         account_id=account_id,
         region=region,
     )
+
+
+def create_exports_bucket(s3: Any, region: str) -> str:
+    """The uploaded budget exports' bucket (resources.EXPORTS), with CORS for the web app's POST."""
+    name = resources.EXPORTS.default_name
+    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+    if name not in existing:
+        where = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        s3.create_bucket(Bucket=name, **where)
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}
+        ]},
+    )  # fmt: skip
+    return name
 
 
 def create_queues(sqs: Any) -> tuple[str, str, str, str]:

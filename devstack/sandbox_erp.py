@@ -1,7 +1,8 @@
 """The sandbox ERP's command and the names its callers import; the server is devstack/sandbox/.
 
 CLI: `python -m devstack.sandbox_erp --port 8001` (every system: Acumatica at the root and at
-`/acumatica`, MYOB at `/myob`, Sage Intacct at `/intacct`, CMiC at `/cmic`).
+`/acumatica`, MYOB at `/myob`, Sage Intacct at `/intacct`, CMiC at `/cmic`, Workday at
+`/workday`, Yardi Voyager at `/yardi`, MRI Platform X at `/mri`).
 """
 
 from __future__ import annotations

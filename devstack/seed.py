@@ -16,6 +16,8 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+from chalicelib.adapters.erp.spreadsheet import Export
+from chalicelib.adapters.exports import S3ExportStore
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -64,7 +66,11 @@ def seed(
         catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
         directory.put_cost_catalog(company.company_id, catalog)
         connection = company.erp_connection()
-        secret_id = put_erp_secret(secrets, company.company_id, **connection.credentials)
+        secret_id = (
+            put_erp_secret(secrets, company.company_id, **connection.credentials)
+            if connection.credentials
+            else ""  # the spreadsheet import has no ERP to sign in to
+        )
         directory.put_erp_connection(
             company.company_id,
             ErpConnection(
@@ -75,6 +81,11 @@ def seed(
             ),
         )
         for project in company.projects:
+            if company.erp_system == "spreadsheet":  # the export the budget was imported from
+                export = Export(f"{project.project_id}.csv", demo_data.export_csv(project))
+                S3ExportStore().put(
+                    connection.settings["exports_prefix"], project.project_id, export
+                )
             budget, lines = project_budget(company, project, catalog, moment - LAST_SYNCED_AGO)
             budgets.create_budget(budget, lines)
             seeded.append(
@@ -99,20 +110,23 @@ def seed(
 
 def erp_lines(company: demo_data.DemoCompany, project: demo_data.DemoProject) -> list[ErpLine]:
     """The project's ERP budget as its connector reads it from the sandbox."""
-    system = next(system for system in SYSTEMS if system.name == company.erp_system)
-    one = dataclasses.replace(company, projects=[project])
-    # The sandbox's own (stable) line ids, without the lines the connector leaves out.
-    rows = [row for row in system.rows(one) if system.job_of(row) == project.project_id]
+    system = next((system for system in SYSTEMS if system.name == company.erp_system), None)
+    if system is None:  # the spreadsheet import: a line's id is its row in the export
+        ids = [f"row {number}" for number in range(2, len(project.erp_lines) + 2)]
+    else:
+        one = dataclasses.replace(company, projects=[project])
+        # The sandbox's own (stable) line ids, without the lines the connector leaves out.
+        ids = [row.id for row in system.rows(one) if system.job_of(row) == project.project_id]
     return [
         ErpLine(
             line=position,
-            ref=row.id,
+            ref=ref,
             key=WbsKey(line.task, line.cost_code, line.account_group),
             kind=LineKind.COST if line.type == demo_data.EXPENSE else LineKind.REVENUE,
             amount=line.amount,
             description=line.description,
         )
-        for position, (line, row) in enumerate(zip(project.erp_lines, rows, strict=True), start=1)
+        for position, (line, ref) in enumerate(zip(project.erp_lines, ids, strict=True), start=1)
     ]
 
 

@@ -9,7 +9,10 @@ way CloudFront serves the site from S3 in AWS.
 from __future__ import annotations
 
 import mimetypes
+import os
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,9 +21,13 @@ from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+from chalicelib import resources
 from chalicelib.resources import SECURITY_HEADERS
 
 API_PREFIX = "/api/"
+UPLOAD_PATH = resources.EXPORTS.local_upload_path  # devstack/provision.py points forms here
+_FORM_OVERHEAD = 64 * 1024  # the presigned form's fields around the file
+_MAX_DRAIN = 64 * 1024 * 1024  # beyond this a refused upload's connection is simply closed
 
 
 class WebRequestHandler(ChaliceRequestHandler):
@@ -33,6 +40,9 @@ class WebRequestHandler(ChaliceRequestHandler):
         if "\x00" in unquote(path):
             # No file or route has a NUL in its name; the filesystem would refuse it mid-answer.
             self._send_text(400, b"Bad request\n")
+            return
+        if path.startswith(UPLOAD_PATH) and self.command == "POST":
+            self._pass_upload(path.removeprefix(UPLOAD_PATH))
             return
         static = self.frontend_dist is not None and self.command in ("GET", "HEAD")
         if static and not (path == "/api" or path.startswith(API_PREFIX)):
@@ -48,6 +58,43 @@ class WebRequestHandler(ChaliceRequestHandler):
         if name.startswith("do_"):
             return self._route
         raise AttributeError(name)
+
+    def _pass_upload(self, bucket: str) -> None:
+        """A browser's presigned POST of a budget export, passed on to the local stack's S3.
+
+        In AWS the browser posts to S3 itself; locally moto is on another origin than the web
+        app, which its CSP forbids, so this same-origin path stands in. Like S3's own
+        `content-length-range`, a body over the limit is refused unread.
+        """
+        size = int(self.headers.get("Content-Length") or 0)
+        if bucket != resources.EXPORTS.default_name or "/" in bucket:
+            self._send_text(404, b"No such bucket\n")
+            return
+        if size > resources.EXPORTS.max_object_bytes + _FORM_OVERHEAD:
+            self._drain(size)  # so the client reads the answer instead of a broken pipe
+            self._send_text(400, b"EntityTooLarge: uploads may be at most 10 MB\n")
+            return
+        body = self.rfile.read(size)
+        forward = urllib.request.Request(  # noqa: S310 - the local stack's moto server
+            f"{os.environ['AWS_ENDPOINT_URL'].rstrip('/')}/{bucket}", data=body, method="POST",
+            headers={"Content-Type": self.headers.get("Content-Type", "")},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(forward, timeout=60) as answer:  # noqa: S310
+                status, reply = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            status, reply = error.code, error.read()
+        self._send_text(status, reply)
+
+    def _drain(self, size: int) -> None:
+        if size > _MAX_DRAIN:
+            self.close_connection = True
+            return
+        while size > 0:
+            chunk = self.rfile.read(min(size, 1 << 16))
+            if not chunk:
+                break
+            size -= len(chunk)
 
     def _serve_static(self, path: str) -> None:
         assert self.frontend_dist is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from chalicelib import resources
@@ -69,7 +70,8 @@ def erp_secrets(stack: Stack) -> iam.PolicyStatement:
 
 
 # What the API does with a company's ERP secret: save it (create, or a new value), read it to test
-# the connection and read the ERP's projects and catalog, delete it with the connection.
+# the connection, read the ERP's projects, catalog and mapping preview, store a rotated refresh
+# token (QuickBooks Online, Xero) as a new value, delete it with the connection.
 ERP_SECRET_MANAGE = (
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
@@ -97,6 +99,36 @@ def invite_users(user_pool_arn: str) -> iam.PolicyStatement:
     return _statement("InviteMembers", USER_POOL_ADMIN, [user_pool_arn])
 
 
+def rotated_erp_tokens(stack: Stack) -> iam.PolicyStatement:
+    """QuickBooks Online and Xero rotate refresh tokens: the worker stores the new one back
+    (docs/erps/qbo.md); a new version of an existing ERP secret, never a new secret. The API
+    does the same through ManageErpCredentials when a connection test or mapping preview refreshes."""
+    arn = _erp_secret_arn(stack)
+    return _statement("StoreRotatedErpTokens", ("secretsmanager:PutSecretValue",), [arn])
+
+
 def write_logs(log_group_arn: str) -> iam.PolicyStatement:
     actions = ("logs:CreateLogStream", "logs:PutLogEvents")
     return _statement("WriteOwnLogs", actions, [log_group_arn])
+
+
+def upload_exports(bucket: s3.Bucket) -> iam.PolicyStatement:
+    """The API signs presigned uploads with its role: it may put objects under the exports prefix."""
+    arn = bucket.arn_for_objects(f"{resources.EXPORTS.key_prefix}*")
+    return _statement("SignExportUploads", ("s3:PutObject",), [arn])
+
+
+def read_exports(bucket: s3.Bucket) -> list[iam.PolicyStatement]:
+    """The worker lists a job's uploads and reads the latest; nothing outside the prefix."""
+    objects = _statement(
+        "ReadExports",
+        ("s3:GetObject",),
+        [bucket.arn_for_objects(f"{resources.EXPORTS.key_prefix}*")],
+    )
+    listing = iam.PolicyStatement(
+        sid="ListExports",
+        actions=["s3:ListBucket"],
+        resources=[bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [f"{resources.EXPORTS.key_prefix}*"]}},
+    )
+    return [objects, listing]

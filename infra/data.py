@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -47,6 +48,36 @@ def build_table(scope: Construct, spec: resources.Table) -> dynamodb.Table:
 
 def build_tables(scope: Construct) -> dict[str, dynamodb.Table]:
     return {spec.logical_id: build_table(scope, spec) for spec in resources.TABLES}
+
+
+def build_exports_bucket(scope: Construct) -> s3.Bucket:
+    """The uploaded budget exports: private, TLS only, encrypted; browsers POST to it (presigned).
+
+    Old uploads are deleted after a year: a re-import only ever reads a job's latest upload, and a
+    year keeps a trail of what was imported.
+    """
+    spec = resources.EXPORTS
+    bucket = s3.Bucket(
+        scope,
+        spec.logical_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        versioned=False,
+        removal_policy=RemovalPolicy.RETAIN,
+        lifecycle_rules=[s3.LifecycleRule(prefix=spec.key_prefix, expiration=Duration.days(365))],
+        # The web app's origin differs from the bucket's: the browser's presigned POST needs CORS.
+        cors=[
+            s3.CorsRule(
+                allowed_methods=[s3.HttpMethods.POST],
+                allowed_origins=["*"],  # the form is signed per upload; the origin adds nothing
+                allowed_headers=["*"],
+                max_age=3000,
+            )
+        ],
+    )
+    bucket.node.default_child.override_logical_id(spec.logical_id)  # type: ignore[union-attr]
+    return bucket
 
 
 def build_queues(

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from chalicelib import resources
 from infra import access, gateway, observability, protection
-from infra.data import build_queues, build_tables
+from infra.data import build_exports_bucket, build_queues, build_tables
 from infra.site import Site
 
 API_FUNCTION = "api_handler"
@@ -95,6 +95,7 @@ class BudgetBridgeStack(Stack):
             Duration.seconds(int(self.functions[resources.DEAD_LETTER_FUNCTION].timeout)),
         )
         self.user_pool, self.user_pool_client = self._user_pool()
+        self.exports_bucket = build_exports_bucket(self)
 
         self._environment()
         self.log_groups = {name: self._log_group(name) for name in FUNCTIONS}
@@ -174,6 +175,7 @@ class BudgetBridgeStack(Stack):
             resources.JOB_QUEUE.dlq_env_var: self.dead_letter_queue.queue_url,
             "USER_POOL_ID": self.user_pool.user_pool_id,
             "USER_POOL_CLIENT_ID": self.user_pool_client.user_pool_client_id,
+            resources.EXPORTS.env_var: self.exports_bucket.bucket_name,
             # Deployment settings (docs/adoption.md): no ERP at http://127.0.0.1 in AWS, and
             # invitations go out through Cognito (the outbox is the local stack's alone).
             "ERP_ALLOW_LOCAL_URLS": "false",
@@ -203,6 +205,7 @@ class BudgetBridgeStack(Stack):
             API_FUNCTION: [
                 access.read_write("BudgetsJobsDirectory", budgets, jobs, directory),
                 access.send(self.queue),
+                access.upload_exports(self.exports_bucket),
                 access.manage_erp_secrets(self),
                 access.invite_users(self.user_pool.user_pool_arn),
             ],
@@ -212,6 +215,8 @@ class BudgetBridgeStack(Stack):
                 access.idempotency(t[resources.IDEMPOTENCY.logical_id]),
                 access.consume("ConsumeJobs", self.queue, postpone=True),
                 access.erp_secrets(self),
+                access.rotated_erp_tokens(self),
+                *access.read_exports(self.exports_bucket),
             ],
             resources.DEAD_LETTER_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),

@@ -2,5 +2,6 @@
 
 `app.py` builds the Flask app and the server (`SandboxErp`); `switch.py` holds the routes every
 system shares (the uniform `/sandbox/budgets/...` switch, faults, reset); each system module
-(`acumatica.py`, `myob.py`, `intacct.py`, `cmic.py`) defines its `SYSTEM`, registered in `app.py`.
+(`acumatica.py`, `myob.py`, `intacct.py`, `cmic.py`, `workday.py`, `yardi.py`, `mri.py`) defines
+its `SYSTEM`, registered in `app.py`.
 """

@@ -23,7 +23,19 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from devstack import demo_data
-from devstack.sandbox import acumatica, cmic, intacct, myob, switch
+from devstack.sandbox import (
+    acumatica,
+    cmic,
+    intacct,
+    mri,
+    myob,
+    netsuite,
+    qbo,
+    switch,
+    workday,
+    xero,
+    yardi,
+)
 from devstack.sandbox.core import State, Stop, System, answer, state
 
 SYSTEMS: tuple[System, ...] = (
@@ -31,6 +43,12 @@ SYSTEMS: tuple[System, ...] = (
     myob.SYSTEM,
     intacct.SYSTEM,
     cmic.SYSTEM,
+    qbo.SYSTEM,
+    xero.SYSTEM,
+    netsuite.SYSTEM,
+    workday.SYSTEM,
+    yardi.SYSTEM,
+    mri.SYSTEM,
 )
 
 

@@ -93,6 +93,7 @@ class State:
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (erp, tenant)
     fault: Fault = field(default_factory=Fault)
     sign_ins: dict[str, int] = field(default_factory=dict)  # erp -> sessions and tokens granted
+    extras: dict[str, Any] = field(default_factory=dict)  # a system's own state (refresh tokens)
 
     def reset(self) -> None:
         with self.lock:
@@ -104,6 +105,7 @@ class State:
             self.sessions.clear()
             self.tokens.clear()
             self.sign_ins.clear()
+            self.extras.clear()
             self.fault = Fault()
 
     def tenant_rows(self, erp: str, tenant: str) -> list[Row]:
@@ -154,7 +156,11 @@ def answer(status: int, body: Any = None, headers: dict[str, str] | None = None)
     payload = body if isinstance(body, bytes) else b"" if body is None else dumps(body).encode()
     response = Response(payload, status=status, headers=headers or {})
     if payload:
-        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        # A SOAP system's error body (Yardi) is XML; everything else the sandbox speaks is JSON.
+        xml = payload.lstrip().startswith(b"<?xml")
+        response.headers["Content-Type"] = (
+            f"{'text/xml' if xml else 'application/json'}; charset=utf-8"
+        )
     else:
         response.headers.pop("Content-Type", None)
     return response

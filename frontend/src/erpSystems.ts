@@ -8,6 +8,7 @@ const LEGACY_NAMES: Record<string, string> = {
   viewpoint_vista: "Viewpoint Vista",
   vista: "Viewpoint Vista",
   quickbooks_online: "QuickBooks Online",
+  spreadsheet: "Spreadsheet import",
 };
 
 /** A known id gets its product name; anything else is shown exactly as the API sent it. */

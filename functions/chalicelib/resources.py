@@ -87,6 +87,31 @@ TABLES: tuple[Table, ...] = (BUDGETS, JOBS, DIRECTORY, IDEMPOTENCY)
 
 
 @dataclass(frozen=True)
+class Bucket:
+    logical_id: str
+    env_var: str
+    default_name: str
+    key_prefix: str  # every object lives under it: the IAM grants name it, nothing wider
+    max_object_bytes: int
+    # Where browsers POST uploads; unset in AWS (the bucket's own address). The local stack sets
+    # a same-origin path its web server passes to moto, as the web app's CSP allows only 'self'
+    # and S3.
+    upload_url_env_var: str = "EXPORTS_UPLOAD_URL"
+    local_upload_path: str = "/_s3/"
+
+
+# Budget exports (CSV/XLSX) admins upload for the spreadsheet import, one folder per company and
+# job; the browser PUTs to a presigned URL, the worker reads the latest (docs/erps/spreadsheet.md).
+EXPORTS = Bucket(
+    logical_id="ExportsBucket",
+    env_var="EXPORTS_BUCKET",
+    default_name="budget-bridge-exports",
+    key_prefix="exports/",
+    max_object_bytes=10 * 1024 * 1024,
+)
+
+
+@dataclass(frozen=True)
 class QueueSettings:
     env_var: str
     default_name: str
@@ -137,9 +162,12 @@ METRIC_JOBS_SUCCEEDED = "JobsSucceeded"
 METRIC_JOBS_FAILED = "JobsFailed"
 METRIC_JOBS_DEAD_LETTERED = "JobsDeadLettered"
 METRIC_LINES_APPLIED = "LinesApplied"
-METRIC_TIME_TO_SUCCESS = "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+METRIC_TIME_TO_SUCCESS = (
+    "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+)
 METRIC_ERP_LATENCY = "ErpLatency"  # ms, with an `erp_system` dimension besides `service`
 METRIC_ERP_SYSTEM_DIMENSION = "erp_system"
+
 
 @dataclass(frozen=True)
 class SecurityHeaders:
@@ -157,7 +185,9 @@ class SecurityHeaders:
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            "connect-src 'self'",
+            # ...and uploads a budget export straight to S3 with a presigned form (the
+            # exports bucket's virtual-hosted address; docs/erps/spreadsheet.md).
+            "connect-src 'self' https://*.s3.amazonaws.com",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -35,6 +35,7 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
     from chalicelib.adapters.erp.registry import erp_source_for
+    from chalicelib.adapters.exports import S3ExportStore
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
     from chalicelib.adapters.secrets import SecretsManagerSecretStore
     from chalicelib.adapters.sqs import SqsJobQueue
@@ -48,6 +49,7 @@ def _real_ports() -> Ports:
         directory=DynamoDirectory(),
         secrets=SecretsManagerSecretStore(),
         erp_sources=erp_source_for,
+        exports=S3ExportStore(),
         identity=CognitoIdentityProvider(
             user_pool_id=config.user_pool_id,
             client_id=config.user_pool_client_id,

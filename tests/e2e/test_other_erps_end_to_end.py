@@ -1,4 +1,4 @@
-"""End to end for MYOB, Sage Intacct and CMiC: a budget changed in the ERP's sandbox is re-imported.
+"""End to end for MYOB, Sage Intacct, CMiC, Workday, Yardi Voyager and MRI Platform X: a budget changed in the ERP's sandbox is re-imported.
 
 Each demo company's admin re-imports its synced job through the local stack's API after the
 job's budget was changed through the sandbox's uniform switch (and, for MYOB, through MYOB's own
@@ -20,7 +20,8 @@ from tests.e2e.conftest import RunningStack, request
 pytestmark = pytest.mark.e2e
 
 JOBS = {"myob": ("MYOB Demo", "M-5001"), "intacct": ("intacct-demo", "I-6001"),
-        "cmic": ("BB", "C-7001")}  # fmt: skip
+        "cmic": ("BB", "C-7001"), "workday": ("bb_demo", "W-1201"),
+        "yardi": ("bb_demo", "Y-1301"), "mri": ("BBDEMO", "R-1401")}  # fmt: skip
 
 
 class Erp:

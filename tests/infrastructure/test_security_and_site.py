@@ -39,6 +39,26 @@ def _role_statements(synthesized, function: str) -> list[dict[str, Any]]:
     return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
 
 
+def _site_bucket(synthesized) -> tuple[str, dict[str, Any]]:
+    """The web app's bucket (the other one holds uploaded budget exports)."""
+    (found,) = [
+        (logical_id, bucket)
+        for logical_id, bucket in synthesized.resources("AWS::S3::Bucket").items()
+        if logical_id != resources.EXPORTS.logical_id
+    ]
+    return found
+
+
+def _site_bucket_policy(synthesized) -> dict[str, Any]:
+    bucket_id, _ = _site_bucket(synthesized)
+    (policy,) = [
+        policy
+        for policy in synthesized.resources("AWS::S3::BucketPolicy").values()
+        if policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy
+
+
 def _distribution(synthesized) -> dict[str, Any]:
     _, distribution = synthesized.only("AWS::CloudFront::Distribution")
     return distribution["Properties"]["DistributionConfig"]
@@ -171,13 +191,17 @@ def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_ow
 
 
 @pytest.mark.parametrize("function", [f for f in FUNCTIONS if f != "api_handler"])
-def test_no_other_function_writes_secrets_or_administers_users(synthesized, function):
+def test_no_other_function_creates_secrets_or_administers_users(synthesized, function):
     actions = {
         action
         for s in _secret_and_pool_statements(synthesized, function)
         for action in _as_list(s["Action"])
     }
-    assert actions <= {"secretsmanager:GetSecretValue"}
+    # The worker also stores a rotated refresh token (see the test below); nothing else writes.
+    allowed = {"secretsmanager:GetSecretValue"}
+    if function == resources.WORKER_FUNCTION:
+        allowed.add("secretsmanager:PutSecretValue")
+    assert actions <= allowed
     assert not any(a.startswith("cognito-idp:") for a in actions)
 
 
@@ -202,18 +226,61 @@ def test_the_api_can_enqueue_jobs_but_not_consume_them(synthesized):
     assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage"} & actions
 
 
-# --- site -----------------------------------------------------------------------------------
-
-
-def test_the_site_bucket_is_private_and_tls_only(synthesized):
-    bucket_id, bucket = synthesized.only("AWS::S3::Bucket")
+def test_the_exports_bucket_is_private_tls_only_and_reached_through_its_prefix(synthesized):
+    bucket = synthesized.resource(resources.EXPORTS.logical_id)
     assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    _, policy = synthesized.only("AWS::S3::BucketPolicy")
+    assert bucket["Properties"]["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"] == ["POST"]
+    (policy,) = [
+        p for p in synthesized.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": resources.EXPORTS.logical_id}
+    ]  # fmt: skip
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+    s3_grants = {
+        function: sorted(
+            action
+            for s in _role_statements(synthesized, function)
+            for action in _as_list(s["Action"])
+            if action.startswith("s3:")
+        )
+        for function in FUNCTIONS
+    }
+    assert s3_grants == {
+        function: {
+            "api_handler": ["s3:PutObject"],
+            resources.WORKER_FUNCTION: ["s3:GetObject", "s3:ListBucket"],
+        }.get(function, [])
+        for function in FUNCTIONS
+    }
+    for function in ("api_handler", resources.WORKER_FUNCTION):
+        for statement in _role_statements(synthesized, function):
+            if any(a.startswith("s3:") for a in _as_list(statement["Action"])):
+                text = json.dumps(statement)
+                assert resources.EXPORTS.logical_id in text
+                assert f"/{resources.EXPORTS.key_prefix}*" in text or (
+                    f"{resources.EXPORTS.key_prefix}*" in json.dumps(statement["Condition"])
+                )
+
+
+# --- site -----------------------------------------------------------------------------------
+
+
+def test_the_site_bucket_is_private_and_tls_only(synthesized):
+    bucket_id, bucket = _site_bucket(synthesized)
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    policy = _site_bucket_policy(synthesized)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert any(
         s["Effect"] == "Deny"
@@ -231,7 +298,6 @@ def test_cloudfront_reads_the_bucket_through_origin_access_control(synthesized):
     assert oac["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
     s3_origins = [o for o in _distribution(synthesized)["Origins"] if "S3OriginConfig" in o]
     assert [o["OriginAccessControlId"] for o in s3_origins] == [{"Fn::GetAtt": [oac_id, "Id"]}]
-    _, policy = synthesized.only("AWS::S3::BucketPolicy")
     synthesized.template.has_resource_properties(
         "AWS::S3::BucketPolicy",
         {
@@ -346,7 +412,7 @@ def test_every_answer_carries_the_security_headers(synthesized):
 
 
 def test_the_web_app_is_deployed_with_its_runtime_config(synthesized):
-    bucket_id, _ = synthesized.only("AWS::S3::Bucket")
+    bucket_id, _ = _site_bucket(synthesized)
     pool_id, _ = synthesized.only("AWS::Cognito::UserPool")
     client_id, _ = synthesized.only("AWS::Cognito::UserPoolClient")
     _, deployment = synthesized.only("Custom::CDKBucketDeployment")
@@ -364,3 +430,33 @@ def test_synthesis_without_a_web_app_build_warns_and_deploys_a_placeholder(synth
     Annotations.from_stack(synthesized.stack).has_warning(
         "/prod/Site", Match.string_like_regexp("placeholder page")
     )
+
+
+def test_the_worker_stores_rotated_erp_tokens_only_as_new_versions_of_erp_secrets(synthesized):
+    writers = {
+        function
+        for function in FUNCTIONS
+        if any(
+            "secretsmanager:PutSecretValue" in _as_list(s["Action"])
+            for s in _role_statements(synthesized, function)
+        )
+    }
+    # The API's ManageErpCredentials covers its own rotated tokens (connection test, preview).
+    assert writers == {resources.WORKER_FUNCTION, "api_handler"}
+    worker = {
+        s["Sid"]: s
+        for s in _secret_and_pool_statements(synthesized, resources.WORKER_FUNCTION)
+        if "secretsmanager:PutSecretValue" in _as_list(s["Action"])
+    }
+    assert set(worker) == {"StoreRotatedErpTokens"}
+    store = worker["StoreRotatedErpTokens"]
+    assert _as_list(store["Action"]) == ["secretsmanager:PutSecretValue"]
+    (secret_arn,) = _as_list(store["Resource"])
+    assert json.dumps(secret_arn).endswith(f':secret:{ERP_SECRET_PREFIX}*"]]}}')
+    creators = {
+        function
+        for function in FUNCTIONS
+        for s in _role_statements(synthesized, function)
+        if "secretsmanager:CreateSecret" in _as_list(s["Action"])
+    }
+    assert creators == {"api_handler"}

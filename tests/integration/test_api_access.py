@@ -50,6 +50,7 @@ class Rule:
     at_least: str = "read_only"
     body: dict[str, Any] | None = None
     ids: dict[str, str] = field(default_factory=dict)  # path parameters other than the defaults
+    query: str = ""  # a query string the route needs
 
 
 ROWS: dict[tuple[str, str], Rule] = {
@@ -59,6 +60,15 @@ ROWS: dict[tuple[str, str], Rule] = {
         ERP, "standard", ids={"budget_id": "b-1004"}
     ),
     ("POST", C + "/erp/budgets/{budget_id}/reimport"): Rule(ERP, "standard"),
+    ("POST", C + "/erp/budgets/{budget_id}/exports"): Rule(
+        ERP, "admin", body={"file_name": "budget.csv", "size": 2048}
+    ),
+    ("GET", C + "/erp/spreadsheet/mapping"): Rule(ERP),
+    ("PUT", C + "/erp/spreadsheet/mapping"): Rule(
+        ERP,
+        "admin",
+        body={"cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Amount"},
+    ),
     ("GET", C + "/erp/jobs"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}/changes"): Rule(ERP),
@@ -66,6 +76,7 @@ ROWS: dict[tuple[str, str], Rule] = {
     ("PUT", C + "/erp/settings"): Rule(
         ERP, "admin", body={"auto_reimport": {"enabled": True, "every_hours": 12}}
     ),
+    ("GET", C + "/erp/mapping-preview"): Rule(ERP, "admin", query="?erp_job_id=P-1001"),
     ("GET", PB): Rule(BUDGET),
     ("PATCH", PB + "/line_items/{line_item_id}"): Rule(
         BUDGET, "standard", body={"description": "Formwork, edited"}
@@ -141,8 +152,10 @@ def call(
 ) -> Any:
     method, template = route
     rule = ROWS[route]
-    path = PREFIX + template.format(
-        **{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids
+    path = (
+        PREFIX
+        + template.format(**{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids)
+        + rule.query
     )
     body = json.dumps(rule.body) if rule.body is not None else None
     return client.http.request(method, path, headers=headers, body=body or b"")

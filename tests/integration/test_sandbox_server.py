@@ -117,3 +117,45 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, dict]:
     except urllib.error.HTTPError as error:
         with error:
             return error.code, json.loads(error.read())
+
+
+def test_a_yardi_fault_is_a_soap_fault_with_its_code(sandbox, switch):
+    switch.fault(fail_next=1, status=503, prefix="yardi")
+    request = urllib.request.Request(  # noqa: S310 - the local sandbox
+        sandbox.url + "/yardi/Webservices/ItfJobCost.asmx", data=b"<x/>", method="POST",
+        headers={"Content-Type": "text/xml"},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+
+    body = failed.value.read().decode()
+    assert failed.value.code == 503
+    assert failed.value.headers["Content-Type"].startswith("text/xml")
+    assert "<faultcode>soap:Server</faultcode>" in body and "Simulated fault: 503" in body
+
+
+def test_mri_pages_by_an_absolute_next_link_and_refuses_a_top_above_500(sandbox, switch):
+    basic = {"Authorization": "Basic " + base64.b64encode(b"BBDEMO/BBDEMO/bbapi:sandbox").decode()}
+    api = sandbox.url + "/mri/mriapiservices/api.asp?$api=MRI_S-PMJC_JobBudget&JOBID=R-1401"
+
+    status, first = _get(api + "&$top=5", basic)
+    assert status == 200 and len(first["value"]) == 5
+    assert first["nextLink"].startswith(sandbox.url + "/mri/mriapiservices/api.asp?")
+    status, second = _get(first["nextLink"], basic)
+    assert status == 200 and second["value"][0] != first["value"][0]
+    assert _get(api + "&$top=501", basic)[0] == 400
+    assert (
+        _get(api, {"Authorization": "Basic " + base64.b64encode(b"bbapi:sandbox").decode()})[0]
+        == 401
+    )
+
+
+def test_workday_answers_a_report_to_its_integration_user_only(sandbox, switch):
+    report = (sandbox.url + "/workday/ccx/service/customreport2/bb_demo/ISU_BudgetBridge/"
+              "Budget_Bridge_Budget?format=json&Project_ID=W-1201")  # fmt: skip
+    user = {"Authorization": "Basic " + base64.b64encode(b"ISU_BudgetBridge:sandbox").decode()}
+
+    status, body = _get(report, user)
+    assert status == 200 and len(body["Report_Entry"]) >= 20
+    assert {entry["Project_ID"] for entry in body["Report_Entry"]} == {"W-1201"}
+    assert _get(report, {})[0] == 401

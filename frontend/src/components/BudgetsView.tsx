@@ -13,6 +13,7 @@ import type { BudgetStatus, ErpBudget, ErpBudgetPage } from "../types";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { JobPanel } from "./JobPanel";
 import { NoConnection } from "./ProjectsView";
+import { UploadExport } from "./UploadExport";
 
 export const PAGE_SIZE = 50;
 
@@ -37,6 +38,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const buttons = useRef(new Map<string, HTMLButtonElement>());
   const knownProjects = useRef(new Map<string, string>());
   const cursor = cursors[cursors.length - 1];
+  const [uploading, setUploading] = useState<ErpBudget | null>(null);
 
   const load = useCallback(
     async (quiet: boolean) => {
@@ -262,6 +264,16 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
                             )}
                           </>
                         )}
+                        {budget.erp_system === "spreadsheet" && atLeast(company.erp_permission, "admin") && (
+                          <button
+                            type="button"
+                            className="button button-small"
+                            aria-describedby={nameId}
+                            onClick={() => setUploading(budget)}
+                          >
+                            Upload Export
+                          </button>
+                        )}
                       </td>
                     </tr>
                   );
@@ -271,6 +283,8 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
           </div>
         )
       )}
+
+      {uploading && <UploadExport budget={uploading} onClose={() => setUploading(null)} />}
 
       {(cursors.length > 1 || page?.next_cursor) && (
         <nav className="pager" aria-label="Pages of budgets">

@@ -59,6 +59,14 @@ def secretsmanager() -> Any:
     return client("secretsmanager")
 
 
+def s3() -> Any:
+    return client("s3")
+
+
+def bucket_name(bucket: resources.Bucket) -> str:
+    return os.environ.get(bucket.env_var) or bucket.default_name
+
+
 def table_name(table: resources.Table) -> str:
     return os.environ.get(table.env_var) or table.default_name
 

@@ -25,6 +25,12 @@ REQUIRED: dict[str, ErpFields] = {
     "myob": ErpFields(settings=("company",), secrets=("username", "password")),
     "intacct": ErpFields(secrets=("client_id", "client_secret")),
     "cmic": ErpFields(settings=("company_code",), secrets=("username", "password")),
+    "workday": ErpFields(settings=("tenant", "owner", "report"), secrets=("username", "password")),
+    "yardi": ErpFields(
+        settings=("server", "database", "platform", "interface_entity"),
+        secrets=("username", "password"),
+    ),
+    "mri": ErpFields(settings=("client_id", "database"), secrets=("username", "password")),
 }
 
 

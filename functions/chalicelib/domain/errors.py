@@ -42,6 +42,12 @@ class NotSynced(DomainError):
     code = "not_synced"
 
 
+class NotSpreadsheet(DomainError):
+    """An export was uploaded for a company whose budgets come from an ERP's API."""
+
+    code = "not_spreadsheet"
+
+
 class AlreadyImported(DomainError):
     code = "already_imported"
 

@@ -309,6 +309,12 @@ class ErpConnection(BaseModel):
     def setting(self, name: str, default: str = "") -> str:
         return self.settings.get(name, default)
 
+    @property
+    def signs_in(self) -> bool:
+        """Whether the connector needs the stored credentials (the spreadsheet import reads
+        uploaded exports, not an ERP, so it has none to read)."""
+        return bool(self.credentials_secret_id) and self.erp_system != "spreadsheet"
+
 
 @dataclass(frozen=True, slots=True)
 class ErpCredentials:

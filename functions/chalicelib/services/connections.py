@@ -170,7 +170,11 @@ def check_no_job_running(ports: Ports, company_id: str) -> None:
 def erp_source(ports: Ports, company_id: str) -> tuple[ErpConnection, ErpSource]:
     """The company's ERP, ready to be called; NotFound when there is no connection."""
     connection = ports.directory.erp_connection(company_id)
-    credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
+    credentials = (
+        ports.secrets.erp_credentials(connection.credentials_secret_id)
+        if connection.signs_in
+        else ErpCredentials()
+    )
     return connection, ports.erp_sources(connection, credentials)
 
 

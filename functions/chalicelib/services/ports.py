@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from chalicelib.domain.model import utc_now
 from chalicelib.domain.ports import (
@@ -20,6 +21,12 @@ from chalicelib.domain.ports import (
     JobStore,
     SecretStore,
 )
+
+
+class ExportUploads(Protocol):
+    def upload_form(self, prefix: str, erp_job_id: str, file_name: str) -> dict[str, Any]:
+        """A presigned upload of one budget export: {url, fields, key}."""
+        ...
 
 
 def new_job_id() -> str:
@@ -49,6 +56,7 @@ class Ports:
     secrets: SecretStore
     erp_sources: ErpSourceFactory
     identity: IdentityProvider
+    exports: ExportUploads | None = None  # None where uploads are not wired (most tests)
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], str] = field(default=new_job_id)
     # How the worker waits before planning again after a concurrent edit; tests pass a no-op.

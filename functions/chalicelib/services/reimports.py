@@ -32,6 +32,7 @@ from chalicelib.domain.model import (
     ChangeRecord,
     CostCatalog,
     ErpCatalog,
+    ErpCredentials,
     ErpLine,
     Job,
     JobKind,
@@ -371,7 +372,11 @@ def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, in
 def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
-    credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
+    credentials = (
+        ports.secrets.erp_credentials(connection.credentials_secret_id)
+        if connection.signs_in
+        else ErpCredentials()
+    )
     source = ports.erp_sources(connection, credentials)
 
     def on_page(lines_so_far: int) -> None:

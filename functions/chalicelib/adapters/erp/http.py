@@ -64,11 +64,18 @@ class NoSignIn:
 class HttpFailure(Exception):
     """An HTTP answer outside 2xx, with what is needed to explain it."""
 
-    def __init__(self, status: int, body: bytes, retry_after: str | None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        retry_after: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
         self.retry_after = retry_after
+        self.headers = headers or {}  # an ERP's own limit headers (Xero's X-Rate-Limit-Problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,7 @@ class ErpHttp:
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
         )
+        self.last_headers: dict[str, str] = {}  # the last answer's headers (limits left, ...)
 
     def call(
         self,
@@ -137,6 +145,7 @@ class ErpHttp:
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         authenticated: bool = True,
+        raw: bytes | None = None,
     ) -> Any:
         """One call with retries; the parsed JSON answer (None when empty).
 
@@ -152,19 +161,25 @@ class ErpHttp:
             try:
                 if authenticated:  # a token request that times out is retried like any call
                     sent.update(self.sign_in.headers(self))
-                return self.send(method, path, action, json_body=json_body, form=form, headers=sent)
+                return self.send(
+                    method, path, action, json_body=json_body, form=form, headers=sent, raw=raw
+                )
             except HttpFailure as failure:
                 if failure.status == 401 and authenticated and not refreshed:
                     refreshed = True  # a session or token that expired: sign in once more
                     self.sign_in.refresh(self)
                     continue
-                if failure.status not in _TRANSIENT_STATUSES:
+                if failure.status not in _TRANSIENT_STATUSES or self.is_final(failure):
                     raise
                 self._wait_or_raise(attempt, failure, action)
             except _Transient as transient:
                 if attempt >= self.limits.max_attempts:
                     raise ErpUnavailable(transient.message) from None
                 self._sleep(self.limits.backoff * 2 ** (attempt - 1))
+
+    def is_final(self, failure: HttpFailure) -> bool:
+        """Whether a 5xx answer will not pass with a retry (SOAP faults carry their own verdict)."""
+        return False
 
     def _wait_or_raise(self, attempt: int, failure: HttpFailure, action: str) -> None:
         wait = _seconds(failure.retry_after)
@@ -184,30 +199,37 @@ class ErpHttp:
         json_body: Any = None,
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> Any:
-        """Exactly one request; the parsed JSON. Raises HttpFailure, _Transient or ErpRejected."""
+        """Exactly one request; the parsed JSON. Raises HttpFailure, _Transient or ErpRejected.
+
+        With `raw` (a body whose Content-Type the caller sets, as for SOAP) the answer is the
+        answer's bytes, size-capped like any other, for the caller's own parser.
+        """
         url = self.base_url + path
         check_destination(url)
         sent = {"Accept": "application/json", **(headers or {})}
-        data = None
-        if form is not None:
+        data = raw
+        if raw is None and form is not None:
             data = urllib.parse.urlencode(form).encode()
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        elif json_body is not None:
+        elif raw is None and json_body is not None:
             data = json.dumps(json_body).encode()
             sent["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, method=method, headers=sent)  # noqa: S310
-        raw = self._exchange(request, action)
-        if len(raw) > self.limits.max_response_bytes:
+        answer = self._exchange(request, action)
+        if len(answer) > self.limits.max_response_bytes:
             raise ErpRejected(
                 f"{self.title}'s answer when trying to {action} was larger than "
                 f"{_size(self.limits.max_response_bytes)}, more than a budget page can be: check "
                 f"the {self.erp} connection's address."
             )
-        if not raw.strip():
+        if raw is not None:
+            return answer
+        if not answer.strip():
             return None
         try:
-            return json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
+            return json.loads(answer, parse_float=Decimal, parse_constant=Decimal)
         except (ValueError, UnicodeDecodeError):
             raise ErpRejected(
                 f"{self.title}'s answer when trying to {action} was not valid JSON: check the {self.erp} "
@@ -222,11 +244,14 @@ class ErpHttp:
         )
         try:
             with self._opener.open(request, timeout=timeout) as response:
+                self.last_headers = dict(response.headers.items())
                 return _read_at_most(response, self.limits.max_response_bytes + 1)
         except urllib.error.HTTPError as error:
             with error:
                 body = _read_quietly(error)
-            raise HttpFailure(error.code, body, error.headers.get("Retry-After")) from None
+            raise HttpFailure(
+                error.code, body, error.headers.get("Retry-After"), dict(error.headers.items())
+            ) from None
         except TimeoutError:
             raise _Transient(late) from None
         except urllib.error.URLError as error:

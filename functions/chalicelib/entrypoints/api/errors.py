@@ -37,6 +37,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.JobInProgress, 409),
     (errors.NotSynced, 409),
     (errors.AlreadyImported, 409),
+    (errors.NotSpreadsheet, 409),
     (errors.ConcurrentChange, 409),
     (errors.VersionGone, 410),
     (errors.InvalidCredentials, 401),

@@ -30,6 +30,8 @@ from chalicelib.entrypoints.api.schemas import (
     CompanyAccess,
     ErpSettingsBody,
     ErpSettingsResponse,
+    ExportUploadBody,
+    ExportUploadResponse,
     Health,
     JobList,
     JobListQuery,
@@ -37,13 +39,18 @@ from chalicelib.entrypoints.api.schemas import (
     JobResponse,
     LineItemOut,
     LineItemPatch,
+    MappingPreviewLine,
+    MappingPreviewQuery,
+    MappingPreviewResponse,
     MeResponse,
     ProjectBudget,
     SessionChallenge,
     SessionRequest,
     SessionResponse,
+    SpreadsheetMapping,
+    SpreadsheetMappingResponse,
 )
-from chalicelib.services import budgets, jobs, reimports, settings
+from chalicelib.services import budgets, exports, jobs, mapping_preview, reimports, settings
 
 api = ApiBlueprint(__name__)
 
@@ -247,6 +254,81 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
     saved = settings.update_erp_settings(call.ports, call.caller, company_id, call.body.to_domain)
     return ErpSettingsResponse.of(saved)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/mapping-preview",
+    summary="The first 20 lines of an ERP job's budget as the connection maps them (ERP admin)",
+    tag="ERP Integrations",
+    answer=MappingPreviewResponse,
+    query=MappingPreviewQuery,
+    errors=(*_READ, 502, 503),
+    description="Reads the ERP now with the saved connection and its mapping settings; changes "
+    "nothing. Revenue lines are shown as such: a re-import leaves them out.",
+)
+def get_mapping_preview(
+    call: Call[Any, MappingPreviewQuery], company_id: str
+) -> MappingPreviewResponse:
+    preview = mapping_preview.preview_mapping(
+        call.ports, call.caller, company_id, call.query.erp_job_id
+    )
+    return MappingPreviewResponse(
+        erp_job_id=preview.erp_job_id,
+        erp_system=preview.erp_system,
+        total_lines=preview.total_lines,
+        lines=[MappingPreviewLine.of(line) for line in preview.lines],
+    )
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/exports",
+    summary="Upload a budget export for the spreadsheet import (ERP admin)",
+    tag="ERP Integrations",
+    answer=ExportUploadResponse,
+    body=ExportUploadBody,
+    status=201,
+    errors=_WRITE,
+    description="Answers a presigned upload (at most 10 MB, .csv or .xlsx); the next re-import "
+    "reads the job's latest upload. 409 `not_spreadsheet` when the company's budgets come "
+    "from an ERP's API.",
+)
+def start_export_upload(
+    call: Call[ExportUploadBody, Any], company_id: str, budget_id: str
+) -> ExportUploadResponse:
+    form = exports.start_upload(call.ports, call.caller, company_id, budget_id,
+                                call.body.file_name, call.body.size)  # fmt: skip
+    return ExportUploadResponse(url=form.url, fields=dict(form.fields), key=form.key,
+                                max_bytes=form.max_bytes)  # fmt: skip
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/spreadsheet/mapping",
+    summary="The spreadsheet import's column mapping",
+    tag="ERP Integrations",
+    answer=SpreadsheetMappingResponse,
+    errors=(*_READ, 409),
+)
+def get_spreadsheet_mapping(call: Call[Any, Any], company_id: str) -> SpreadsheetMappingResponse:
+    return SpreadsheetMappingResponse(**exports.get_mapping(call.ports, call.caller, company_id))
+
+
+@api.operation(
+    "PUT",
+    COMPANY + "/erp/spreadsheet/mapping",
+    summary="Map the budget export's columns once for the company (ERP admin)",
+    tag="ERP Integrations",
+    answer=SpreadsheetMappingResponse,
+    body=SpreadsheetMapping,
+    errors=_WRITE,
+)
+def put_spreadsheet_mapping(
+    call: Call[SpreadsheetMapping, Any], company_id: str
+) -> SpreadsheetMappingResponse:
+    saved = exports.put_mapping(call.ports, call.caller, company_id, call.body.model_dump())
+    return SpreadsheetMappingResponse(**saved)
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"

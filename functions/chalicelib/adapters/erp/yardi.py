@@ -1,0 +1,263 @@
+"""The Yardi Voyager connector: a SOAP 1.1 job cost interface (`.asmx`).
+
+Every call posts a SOAP envelope carrying the interface's sign-in in its body (user name,
+password, server, database, platform, interface entity), as Yardi's interfaces do. Answers are
+parsed with defusedxml with DTDs forbidden: no entity expansion (billion laughs), no external
+entity, no fetch. A SOAP fault is permanent when its code is `Client` (the request will not pass
+as sent) and transient when it is `Server`. Yardi names are inverted against Budget Bridge's:
+Yardi's cost category → cost code, Yardi's cost code → cost type; there are no sub jobs.
+The operation and element names are choices (docs/erps/yardi.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError  # noqa: S405 - types only; parsing is defusedxml's
+from xml.sax.saxutils import escape
+
+import defusedxml.ElementTree as SafeXml
+from defusedxml import DefusedXmlException
+
+from chalicelib.adapters.erp import mapping
+from chalicelib.adapters.erp.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.names import erp_name
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.model import (
+    CatalogEntry,
+    ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
+    ErpLine,
+    ErpProject,
+    ErpProjectPage,
+    LineKind,
+)
+
+SERVICE = "/Webservices/ItfJobCost.asmx"
+NAMESPACE = "http://tempuri.org/YSI.Interfaces.WebServices/ItfJobCost"
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+PAGE_SIZE = 500
+SIGN_IN_FIELDS = ("server", "database", "platform", "interface_entity")
+_LABELS = ("cost category (CostCategory)", "cost code (CostCode)")
+_FAULT_LIMIT = 200
+
+
+class SoapFault(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code  # "Client" or "Server", without the envelope's prefix
+        self.message = message
+
+
+def parse(raw: bytes) -> Element:
+    """An XML document from Yardi, with DTDs (and so every entity trick) refused."""
+    try:
+        return SafeXml.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, ParseError, ValueError):
+        raise ErpRejected(
+            "Yardi Voyager's answer was not a SOAP document Budget Bridge reads (it was malformed "
+            "or declared a DTD or entities): check the Yardi Voyager connection's address."
+        ) from None
+
+
+def fault_of(document: Element) -> SoapFault | None:
+    fault = document.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    if fault is None:
+        return None
+    code = (fault.findtext("faultcode") or "").split(":")[-1].strip()
+    return SoapFault(code, " ".join((fault.findtext("faultstring") or "").split())[:_FAULT_LIMIT])
+
+
+class _SoapHttp(ErpHttp):
+    def is_final(self, failure: HttpFailure) -> bool:
+        try:
+            fault = fault_of(parse(failure.body))
+        except ErpRejected:
+            return False
+        return fault is not None and fault.code == "Client"
+
+
+class YardiSource:
+    system = "yardi"
+
+    def __init__(
+        self,
+        base_url: str,
+        settings: dict[str, str],
+        credentials: ErpCredentials,
+        *,
+        page_size: int = PAGE_SIZE,
+        limits: Limits | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._settings = settings
+        self._credentials = credentials
+        self._page_size = page_size
+        self._limits = limits or Limits()
+        self._sleep = sleep
+
+    @classmethod
+    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> YardiSource:
+        missing = [n for n in SIGN_IN_FIELDS if not connection.setting(n).strip()]
+        if missing:
+            raise ErpRejected(
+                f"The Yardi Voyager connection has no {', '.join(missing)}: set them as Yardi's "
+                "administrator gave them for the interface."
+            )
+        return cls(connection.base_url, dict(connection.settings), credentials)
+
+    def _client(self) -> ErpHttp:
+        return _SoapHttp(
+            self._base_url, None, limits=self._limits,
+            secrets=tuple(self._credentials.values.values()),
+            sleep=self._sleep, erp_name=erp_name(self.system),
+        )  # fmt: skip
+
+    def fetch_budget(
+        self, erp_job_id: str, on_page: Callable[[int], None] | None = None
+    ) -> list[ErpLine]:
+        def native_of(row: dict[str, str], number: int) -> mapping.NativeLine:
+            if row.get("JobCode") not in (None, "", erp_job_id):
+                raise ErpRejected(
+                    f"Line {number} of Yardi Voyager's answer belongs to job '{row['JobCode']}', "
+                    f"not to '{erp_job_id}': the interface did not filter the budget by job."
+                )
+            return mapping.NativeLine(
+                ref=row.get("LineId") or f"{erp_job_id}#{number}",
+                sub_job="",
+                cost_code=row.get("CostCategory") or None,  # Yardi's names are inverted
+                cost_type=row.get("CostCode") or None,
+                kind=LineKind.REVENUE if row.get("Type") == "Revenue" else LineKind.COST,
+                amount=row.get("Amount"),
+                description=row.get("Description") or "",
+            )
+
+        rows = self._all("GetJobCostBudget", {"JobCode": erp_job_id}, "Line", on_page)
+        return mapping.collect(rows, native_of, _LABELS)
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        projects: list[ErpProject] = []
+        for row in self._all("GetJobs", {}, "Job"):
+            if row.get("JobCode"):
+                projects.append(ErpProject(erp_job_id=row["JobCode"], name=row.get("Name", ""),
+                                           erp_status=row.get("Status", "")))  # fmt: skip
+            if len(projects) > offset + limit:
+                break
+        return ErpProjectPage(
+            projects=projects[offset : offset + limit], has_more=len(projects) > offset + limit
+        )
+
+    def cost_catalog(self) -> ErpCatalog:
+        categories = self._all("GetCostCategories", {}, "CostCategory")
+        codes = self._all("GetCostCodes", {}, "CostCode")
+        return ErpCatalog(
+            cost_codes=_entries(categories, "Code"),  # Yardi's categories are our cost codes
+            cost_types=_entries(codes, "Code"),
+        )
+
+    def _all(
+        self, operation: str, arguments: dict[str, str], element: str,
+        on_page: Callable[[int], None] | None = None,
+    ) -> Iterator[dict[str, str]]:  # fmt: skip
+        client = self._client()
+        done = 0
+        for _ in range(MAX_PAGES):
+            page = {**arguments, "StartIndex": str(done), "PageSize": str(self._page_size)}
+            rows, more = self._page(client, operation, page, element)
+            yield from rows
+            done += len(rows)
+            if on_page is not None:
+                on_page(done)
+            if not more or not rows:
+                return
+        raise ErpRejected(f"Yardi Voyager kept answering more pages of {operation}; stopped.")
+
+    def _page(
+        self, client: ErpHttp, operation: str, arguments: dict[str, str], element: str
+    ) -> tuple[list[dict[str, str]], bool]:
+        doing = f"run the {operation} call"
+        headers = {"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml",
+                   "SOAPAction": f'"{NAMESPACE}/{operation}"'}  # fmt: skip
+        try:
+            raw = client.call("POST", self._service(), doing, raw=self._envelope(operation, arguments),
+                              headers=headers)  # fmt: skip
+        except HttpFailure as failure:
+            raise self._explain(client, failure, doing) from None
+        document = parse(raw)
+        fault = fault_of(document)
+        if fault is not None:
+            raise self._fault_error(fault, doing)
+        result = document.find(f".//{{{NAMESPACE}}}{operation}Result")
+        if result is None:
+            raise ErpRejected(
+                f"Yardi Voyager's answer to {operation} had no {operation}Result: check the Yardi "
+                "Voyager connection's address."
+            )
+        rows = [_fields(item) for item in result.iter(f"{{{NAMESPACE}}}{element}")]
+        return rows, (result.get("MoreRows") or "").lower() == "true"
+
+    def _service(self) -> str:
+        return self._settings.get("service_path") or SERVICE
+
+    def _envelope(self, operation: str, arguments: dict[str, str]) -> bytes:
+        sign_in = {
+            "UserName": self._credentials.username,
+            "Password": self._credentials.password,
+            "ServerName": self._settings.get("server", ""),
+            "Database": self._settings.get("database", ""),
+            "Platform": self._settings.get("platform", ""),
+            "InterfaceEntity": self._settings.get("interface_entity", ""),
+        }
+        body = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in {**sign_in, **arguments}.items())
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body>'
+            f'<{operation} xmlns="{NAMESPACE}">{body}</{operation}>'
+            "</soap:Body></soap:Envelope>"
+        ).encode()
+
+    def _explain(
+        self, client: ErpHttp, failure: HttpFailure, doing: str
+    ) -> ErpRejected | ErpUnavailable:
+        try:
+            fault = fault_of(parse(failure.body))
+        except ErpRejected:
+            fault = None
+        if fault is None:
+            return client.explain(failure, doing, quote_body=False)
+        if fault.code != "Client":
+            return ErpUnavailable(
+                f"Yardi Voyager had a problem ({fault.message or failure.status}) when trying to "
+                f"{doing}; the job will try again.",
+                retry_after=failure.retry_after,
+            )
+        return self._fault_error(fault, doing)
+
+    def _fault_error(self, fault: SoapFault, doing: str) -> ErpRejected | ErpUnavailable:
+        said = fault.message
+        if any(secret and secret in said for secret in self._credentials.values.values()):
+            said = ""
+        if fault.code != "Client":
+            return ErpUnavailable(f"Yardi Voyager had a problem when trying to {doing} ({said}); "
+                                  "the job will try again.")  # fmt: skip
+        return ErpRejected(
+            f"Yardi Voyager refused to {doing}" + (f" ({said})" if said else "") + ": check the "
+            "Yardi Voyager connection's sign-in (user name, password, server, database, platform "
+            "and interface entity) and that the job exists in Yardi Voyager."
+        )
+
+
+def _fields(item: Element) -> dict[str, str]:
+    """An element's children as text by local name (the namespace is the interface's own)."""
+    return {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in item}
+
+
+def _entries(rows: Iterator[dict[str, Any]], code: str) -> list[CatalogEntry]:
+    entries: dict[str, CatalogEntry] = {}
+    for row in rows:
+        value = (row.get(code) or "").strip()
+        if value:
+            entries[value] = CatalogEntry(code=value, description=row.get("Description") or "")
+    return [entries[key] for key in sorted(entries)]
