@@ -320,8 +320,9 @@ def _companies() -> tuple[DemoCompany, ...]:
         PILOT_COST_CODES, "K-4001", "Pilot Logistics Hub", "synced", False, 24, ["01", "02"]
     )
     # Its budget lives in Procore, where every line already carries a unit and a quantity.
-    pilot_project.project_units.update(_units_for(random.Random("pilot-units"),
-                                                  pilot_project.cost_sums(), share=1.0))
+    pilot_project.project_units.update(
+        _units_for(random.Random("pilot-units"), pilot_project.cost_sums(), share=1.0)
+    )
     return (
         DemoCompany("demo", "Demo Construction Co.", "Demo", dict(DEMO_COST_CODES),
                     dict(COST_TYPES), demo_projects),

@@ -313,7 +313,9 @@ def set_fault(state: State, body: dict[str, Any]) -> Response:
             retry_after=None if body.get("retry_after") is None else str(body["retry_after"]),
         )
     except (TypeError, ValueError):
-        raise Refusal(400, "Fault fields: fail_sync_batch, fail_next, status, retry_after.") from None
+        raise Refusal(
+            400, "Fault fields: fail_sync_batch, fail_next, status, retry_after."
+        ) from None
     with state.lock:
         state.faults = faults
     return jsonify(fault=vars(faults))
@@ -480,8 +482,10 @@ def _apply_update(state: State, project: Project, update: Any) -> LineItem:
 
 
 def _new_wbs(project: Project, body: dict[str, Any]) -> WbsCode:
-    spec = body.get("wbs_code") if isinstance(body.get("wbs_code"), dict) else {}
-    items = spec.get("segment_items") if isinstance(spec.get("segment_items"), list) else []
+    raw_spec = body.get("wbs_code")
+    spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+    raw_items = spec.get("segment_items")
+    items: list[Any] = raw_items if isinstance(raw_items, list) else []
     codes = {str(i.get("segment")): str(i.get("code", "")) for i in items if isinstance(i, dict)}
     if not codes.get("cost_code") or not codes.get("cost_type"):
         raise Refusal(422, "A WBS code needs cost_code and cost_type segment items.")

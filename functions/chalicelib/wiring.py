@@ -36,6 +36,7 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.erp.registry import erp_source_for
     from chalicelib.adapters.secrets import SecretsManagerSecretStore
     from chalicelib.adapters.sqs import SqsJobQueue
+    from chalicelib.adapters.targets.procore import ProcoreBudget
 
     config = settings()
     return Ports(
@@ -51,6 +52,7 @@ def _real_ports() -> Ports:
             issuer=config.token_issuer,
             jwks_url=config.jwks_url,
         ),
+        remote_budgets=ProcoreBudget.from_config,
     )
 
 

@@ -72,7 +72,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
 
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
-        "admin@other.test", "accountant@demo.test",
+        "admin@other.test", "accountant@demo.test", "admin@pilot.test",
     }  # fmt: skip
     assert all(u.permissions and set(u.permissions) <= known for u in users)
 
@@ -90,6 +90,7 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("readonly@demo.test", "demo", "read_only", "read_only"),
         ("none@demo.test", "demo", "none", "none"),
         ("admin@other.test", "other", "admin", "admin"),
+        ("admin@pilot.test", "pilot", "admin", "admin"),
         # one person in both companies, with different rights in each
         ("accountant@demo.test", "demo", "standard", "read_only"),
         ("accountant@demo.test", "other", "read_only", "standard"),
@@ -103,3 +104,11 @@ def test_every_demo_permission_is_one_the_app_understands():
         for erp, budget in user.permissions.values():
             assert Permission.parse(erp).label == erp
             assert Permission.parse(budget).label == budget
+
+
+def test_the_pilot_company_keeps_k4001_in_procore_with_units_on_every_line():
+    pilot = demo_data.company("pilot")
+    project = pilot.project("K-4001")
+
+    assert (pilot.name, pilot.tenant, project.status) == ("Procore Pilot Co.", "Pilot", "synced")
+    assert project.project_units.keys() == project.cost_sums().keys()

@@ -47,6 +47,8 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     Summary,
+    TargetConfig,
+    TargetWrite,
 )
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import Identity, JobMessage, LineEdit, Page, SessionToken
@@ -77,6 +79,8 @@ class MemoryDatabase:
     settings: dict[str, ErpSettings] = field(default_factory=dict)
     messages: builtins.list[JobMessage] = field(default_factory=list)
     secrets: dict[str, ErpCredentials] = field(default_factory=dict)
+    targets: dict[str, TargetConfig] = field(default_factory=dict)
+    writes: dict[tuple[str, str], list[TargetWrite]] = field(default_factory=dict)
 
 
 def _database(source: MemoryDatabase | _MemoryStore | None) -> MemoryDatabase:
@@ -382,6 +386,14 @@ class MemoryJobStore(_MemoryStore):
                 key=lambda job: job.requested_at,
             )
 
+    def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
+        with self.db.lock:
+            self.db.writes[(job.company_id, job.job_id)] = list(writes)
+
+    def recorded_writes(self, job: Job) -> builtins.list[TargetWrite]:
+        with self.db.lock:
+            return list(self.db.writes.get((job.company_id, job.job_id), []))
+
 
 class MemoryDirectory(_MemoryStore):
     def memberships(self, email: str) -> builtins.list[Membership]:
@@ -433,6 +445,15 @@ class MemoryDirectory(_MemoryStore):
                 for cid, s in self.db.settings.items()
                 if s.auto_reimport.enabled
             )
+
+    def target(self, company_id: str) -> TargetConfig:
+        with self.db.lock:
+            return self.db.targets.get(company_id, TargetConfig()).model_copy()
+
+    def save_target(self, company_id: str, config: TargetConfig) -> TargetConfig:
+        with self.db.lock:
+            self.db.targets[company_id] = config.model_copy()
+        return config
 
     def put_company(self, company_id: str, name: str) -> None:
         with self.db.lock:

@@ -74,3 +74,19 @@ class ErpRejected(DomainError):
     """A permanent ERP failure (bad credentials, unknown job, malformed answer): the job fails."""
 
     code = "erp_rejected"
+
+
+class TargetUnavailable(ErpUnavailable):
+    """A transient failure of the budget target (Procore: timeout, 429, 5xx): retried as an ERP's is."""
+
+    code = "target_unavailable"
+
+
+class TargetRejected(DomainError):
+    """The budget target refused a call for good (bad credentials, unknown project, line errors)."""
+
+    code = "target_rejected"
+
+    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []

@@ -181,6 +181,9 @@ class Budget(BaseModel):
     line_count: int = 0
     last_synced_at: datetime | None = None
     active_job_id: str | None = None
+    # The project's id in the company's budget target when that is another system (Procore's
+    # project id); None for budgets kept in Budget Bridge's own store.
+    target_project_id: str | None = None
 
 
 class JobKind(StrEnum):
@@ -345,3 +348,56 @@ class CatalogEntry:
 class ErpCatalog:
     cost_codes: list[CatalogEntry]
     cost_types: list[CatalogEntry]
+
+
+class TargetKind(StrEnum):
+    """Where a company's project budgets live: Budget Bridge's own store or Procore."""
+
+    BUDGET_BRIDGE = "budget_bridge"
+    PROCORE = "procore"
+
+    @property
+    def display_name(self) -> str:
+        return TARGET_NAME if self is TargetKind.BUDGET_BRIDGE else "Procore"
+
+
+class TargetConfig(BaseModel):
+    """A company's budget target; for Procore, where it is and which secret holds its client.
+
+    The client secret lives in the secret store only; this names the secret, never the value.
+    """
+
+    target: TargetKind = TargetKind.BUDGET_BRIDGE
+    base_url: str | None = None
+    procore_company_id: str | None = None
+    credentials_secret_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.target.display_name
+
+
+@dataclass(slots=True)
+class TargetLine:
+    """A budget line as another system holds it: the line and that system's id for its WBS code."""
+
+    line: LineItem
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetWrite:
+    """One amount about to be written to another system, with the amount it replaces.
+
+    Recorded before the write (the job's write-ahead record) so that a failed or crashed apply
+    can put `old_amount` back; an added line's `old_amount` is 0 (lines are never deleted).
+    """
+
+    ref: str
+    key: WbsKey
+    old_amount: Decimal
+    new_amount: Decimal
+    description: str = ""
+
+    def undo(self) -> TargetWrite:
+        return TargetWrite(self.ref, self.key, self.new_amount, self.old_amount, self.description)

@@ -32,6 +32,10 @@ from chalicelib.domain.model import (
     Membership,
     Progress,
     Summary,
+    TargetConfig,
+    TargetLine,
+    TargetWrite,
+    WbsKey,
 )
 
 T = TypeVar("T")
@@ -154,6 +158,16 @@ class JobStore(Protocol):
         """Queued jobs requested before `older_than`: a lost message leaves these behind."""
         ...
 
+    def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
+        """Keep, on the job, what it is about to write to another system (its write-ahead record).
+
+        Written before the first write, replacing any earlier record of the job."""
+        ...
+
+    def recorded_writes(self, job: Job) -> builtins.list[TargetWrite]:
+        """The job's write-ahead record; empty when it never began writing elsewhere."""
+        ...
+
 
 class JobQueue(Protocol):
     def send(self, message: JobMessage) -> None:
@@ -179,6 +193,12 @@ class Directory(Protocol):
     def save_erp_settings(self, company_id: str, settings: ErpSettings) -> ErpSettings: ...
 
     def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]: ...
+
+    def target(self, company_id: str) -> TargetConfig:
+        """The company's budget target; Budget Bridge's own store when it never chose one."""
+        ...
+
+    def save_target(self, company_id: str, config: TargetConfig) -> TargetConfig: ...
 
 
 class SecretStore(Protocol):
@@ -209,6 +229,82 @@ class ErpSource(Protocol):
     def cost_catalog(self) -> ErpCatalog:
         """Every cost code and cost type the ERP knows (read to the last page)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSnapshot:
+    """A budget as its target holds it right now: every line and whether it is locked."""
+
+    lines: builtins.list[LineItem]
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a successful apply records on its job."""
+
+    summary: Summary
+    changes: Sequence[ChangeRecord]
+    message: str
+    finished_at: datetime
+
+
+class BudgetTarget(Protocol):
+    """Where a company's budgets live; what applying a job needs from it.
+
+    Budget Bridge's own store is one (services/targets.py), Procore the other.
+    """
+
+    name: str  # as people read it in messages and column titles: "Budget Bridge", "Procore"
+
+    def read(self, budget: Budget) -> TargetSnapshot:
+        """The budget's current lines (sorted by WBS key) and lock, read fresh."""
+        ...
+
+    def apply(
+        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
+    ) -> Job:
+        """Make `lines` the budget, all or nothing, and finish `job` as succeeded.
+
+        Raises BudgetLocked or ConcurrentChange leaving the budget as it was, and TargetRejected
+        (naming the target's errors) after putting back everything it had written.
+        """
+        ...
+
+    def recover(self, job: Job) -> bool:
+        """Put back what an earlier, crashed attempt of `job` began writing; True if it had begun."""
+        ...
+
+
+class RemoteBudget(Protocol):
+    """One project's budget in another system without transactions (Procore)."""
+
+    name: str
+    batch_size: int  # the most lines one `write` may carry
+
+    def read_lines(self) -> builtins.list[TargetLine]:
+        """Every line, read to the last page. Errors: TargetUnavailable, TargetRejected."""
+        ...
+
+    def locked(self) -> bool: ...
+
+    def ensure_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> dict[WbsKey, str]:
+        """The system's id for each (key, description), creating the codes it lacks."""
+        ...
+
+    def write(self, writes: Sequence[TargetWrite]) -> None:
+        """Write one batch of amounts (and nothing else: units stay as they are).
+
+        Raises TargetRejected with a LineError per refused line; the lines it did not name may
+        have been written.
+        """
+        ...
+
+
+class RemoteBudgetFactory(Protocol):
+    def __call__(
+        self, config: TargetConfig, credentials: ErpCredentials, project_id: str
+    ) -> RemoteBudget: ...
 
 
 class ErpSourceFactory(Protocol):

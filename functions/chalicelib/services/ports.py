@@ -15,6 +15,7 @@ from chalicelib.domain.ports import (
     IdentityProvider,
     JobQueue,
     JobStore,
+    RemoteBudgetFactory,
     SecretStore,
 )
 
@@ -34,3 +35,5 @@ class Ports:
     identity: IdentityProvider
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], str] = field(default=new_job_id)
+    # Budgets kept in another system (Procore); None where no company may choose one (tests).
+    remote_budgets: RemoteBudgetFactory | None = None

@@ -22,6 +22,7 @@ from chalicelib.domain.errors import (
     NotFound,
     NotSynced,
     ServiceUnavailable,
+    TargetRejected,
 )
 from chalicelib.domain.model import (
     Budget,
@@ -36,7 +37,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
 )
-from chalicelib.domain.ports import Identity, JobMessage
+from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
 from chalicelib.domain.reimport import (
     InvalidErpBudget,
     no_change_message,
@@ -47,6 +48,7 @@ from chalicelib.domain.reimport import (
 from chalicelib.observability import logger
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
+from chalicelib.services.targets import target_for
 
 SCHEDULE_REQUESTER = "schedule"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
@@ -170,6 +172,13 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
 def _apply(ports: Ports, job: Job) -> WorkResult:
     erp_lines: list[ErpLine] | None = None
     erp_seconds: float | None = None
+    budget = ports.budgets.get(job.company_id, job.budget_id)
+    try:
+        target = target_for(ports, budget)
+        if target.recover(job):
+            return WorkResult(_fail(ports, job, _recovered_message(target.name)))
+    except TargetRejected as why:
+        return WorkResult(_fail(ports, job, why.message, why.errors))
     for _ in range(COMMIT_ATTEMPTS):
         budget = ports.budgets.get(job.company_id, job.budget_id)
         if budget.active_job_id != job.job_id:
@@ -180,46 +189,19 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
                     "The budget was released before this job could run; nothing was changed.",
                 )
             )
-        if budget.locked:
-            return WorkResult(_fail(ports, job, _locked_message(budget)))
         if erp_lines is None:
+            if budget.locked:
+                return WorkResult(_fail(ports, job, _locked_message(budget)))
             started = time.perf_counter()
             erp_lines = _fetch(ports, job, budget)
             erp_seconds = time.perf_counter() - started
-
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
-        )
-        catalog = ports.directory.cost_catalog(job.company_id)
-        current = ports.budgets.read_lines(budget)
-        planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
         try:
-            plan = planner(current, erp_lines, catalog)
-        except InvalidErpBudget as invalid:
-            return WorkResult(
-                _fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds
-            )
-
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
-        )
-        changes = [
-            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-            for c in plan.changes
-        ]
-        message = success_message(job.kind) if changes else no_change_message(job.kind)
-        try:
-            finished = ports.budgets.commit(
-                budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
-            )
+            return _plan_and_apply(ports, job, budget, target, erp_lines, erp_seconds)
         except ConcurrentChange:
             logger().info(
                 "budget changed while applying; planning again", extra={"job_id": job.job_id}
             )
             continue
-        except BudgetLocked:
-            return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
-        return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
     return WorkResult(
         _fail(
             ports,
@@ -227,6 +209,57 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again.",
         ),
         erp_seconds=erp_seconds,
+    )
+
+
+def _plan_and_apply(
+    ports: Ports,
+    job: Job,
+    budget: Budget,
+    target: BudgetTarget,
+    erp_lines: list[ErpLine],
+    erp_seconds: float | None,
+) -> WorkResult:
+    """One planning and application; raises ConcurrentChange when the budget moved meanwhile."""
+    ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
+    catalog = ports.directory.cost_catalog(job.company_id)
+    try:
+        current = target.read(budget)
+    except TargetRejected as why:
+        return WorkResult(_fail(ports, job, why.message, why.errors), erp_seconds=erp_seconds)
+    if current.locked:
+        return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
+    planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
+    try:
+        plan = planner(current.lines, erp_lines, catalog)
+    except InvalidErpBudget as invalid:
+        return WorkResult(
+            _fail(ports, job, invalid.message, invalid.errors), erp_seconds=erp_seconds
+        )
+    ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
+    changes = [
+        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+        for c in plan.changes
+    ]
+    message = (
+        success_message(job.kind, target.name)
+        if changes
+        else no_change_message(job.kind, target.name)
+    )
+    outcome = Outcome(plan.summary, changes, message, ports.clock())
+    try:
+        finished = target.apply(budget, job, plan.lines, plan.total, outcome)
+    except BudgetLocked:
+        return WorkResult(_fail(ports, job, _locked_message(budget)), erp_seconds=erp_seconds)
+    except TargetRejected as why:
+        return WorkResult(_fail(ports, job, why.message, why.errors), erp_seconds=erp_seconds)
+    return WorkResult(finished, lines_applied=len(changes), erp_seconds=erp_seconds)
+
+
+def _recovered_message(target: str) -> str:
+    return (
+        f"An earlier attempt of this job stopped while writing to {target}; every amount it had "
+        f"written was put back, so the budget in {target} is as it was. Please re-import again."
     )
 
 

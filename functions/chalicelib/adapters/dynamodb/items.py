@@ -29,6 +29,7 @@ from chalicelib.domain.model import (
     LineItem,
     Progress,
     Summary,
+    TargetWrite,
     WbsKey,
     iso,
 )
@@ -233,6 +234,7 @@ class BudgetHeaderItem(BaseModel):
     line_count: int = 0
     last_synced_at: str | None = None
     active_job_id: str | None = None
+    target_project_id: str | None = None
     last_applied_job_id: str | None = None
     chunk_set: str = ""
     chunk_index: str = "[]"
@@ -260,6 +262,7 @@ class BudgetHeaderItem(BaseModel):
             line_count=budget.line_count,
             last_synced_at=to_iso(budget.last_synced_at),
             active_job_id=budget.active_job_id,
+            target_project_id=budget.target_project_id,
             chunk_set=chunk_set,
             chunk_index=dump_index(index),
         )
@@ -279,6 +282,7 @@ class BudgetHeaderItem(BaseModel):
             line_count=self.line_count,
             last_synced_at=from_iso(self.last_synced_at),
             active_job_id=self.active_job_id,
+            target_project_id=self.target_project_id,
         )
 
     def layout_for(self, version: int) -> tuple[str, ChunkIndex] | None:
@@ -458,6 +462,40 @@ class SettingsItem(BaseModel):
     company_id: str
     settings: str
     auto_reimport: bool = False
+
+
+TARGET = "TARGET"
+
+
+class TargetItem(BaseModel):
+    """`COMPANY#<cid>` / `TARGET`: TargetConfig JSON (it names the secret, never holds it)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = TARGET
+    target: str
+
+
+def writes_sk(number: int) -> str:
+    """A job's write-ahead record for another system, in packed chunks."""
+    return f"WRITES#{number:05d}"
+
+
+def write_row(write: TargetWrite) -> list[Any]:
+    key = write.key
+    return [key.sub_job, key.cost_code, key.cost_type, write.ref, str(write.old_amount),
+            str(write.new_amount), write.description]  # fmt: skip
+
+
+def row_write(row: list[Any]) -> TargetWrite:
+    return TargetWrite(
+        ref=row[3],
+        key=WbsKey(row[0], row[1], row[2]),
+        old_amount=Decimal(row[4]),
+        new_amount=Decimal(row[5]),
+        description=row[6],
+    )
 
 
 def to_item(model: BaseModel) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.base import (
     batch_get,
+    batch_write,
     cancellation_codes,
     decode_cursor,
     deserialize,
@@ -38,11 +39,15 @@ from chalicelib.adapters.dynamodb.items import (
     idempotency_pk,
     job_pk,
     load_index,
+    pack_chunks,
     pack_errors,
     row_change,
+    row_write,
     to_iso,
     to_item,
     unpack,
+    write_row,
+    writes_sk,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.domain.errors import (
@@ -64,6 +69,7 @@ from chalicelib.domain.model import (
     LineError,
     Phase,
     Progress,
+    TargetWrite,
 )
 from chalicelib.domain.ports import Page
 
@@ -72,6 +78,8 @@ IDEMPOTENCY_SECONDS = 24 * 3600
 MAX_SCAN_PAGES = 20
 MAX_ABANDONED = 100
 _TRANSACTION_ATTEMPTS = 3
+WRITES = "WRITES"  # the marker item of a job's write-ahead record
+WRITES_KEPT_SECONDS = 30 * 24 * 3600  # long after any redelivery could need it
 
 
 def _job_not_found() -> NotFound:
@@ -264,6 +272,41 @@ class DynamoJobStore(DynamoTables):
         }
         rows = [row for n in numbers for row in found.get(changes_sk(n), [])]
         return [row_change(row) for row in rows[start : start + limit]]
+
+    # --- the write-ahead record of a job that writes to another system (Procore) ---------------
+
+    def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
+        """Chunks first, then the marker naming how many: a record is complete or absent."""
+        pk = job_pk(job.company_id, job.job_id)
+        chunks = pack_chunks([write_row(w) for w in writes])
+        expires = int(time.time()) + WRITES_KEPT_SECONDS
+        batch_write(
+            self.client,
+            self.jobs_table,
+            [
+                {"PutRequest": {"Item": serialize(
+                    {"pk": pk, "sk": writes_sk(n), "data": c.data, "expires_at": expires})}}
+                for n, c in enumerate(chunks)
+            ],
+        )  # fmt: skip
+        self.client.put_item(
+            TableName=self.jobs_table,
+            Item=serialize({"pk": pk, "sk": WRITES, "chunks": len(chunks), "expires_at": expires}),
+        )
+
+    def recorded_writes(self, job: Job) -> builtins.list[TargetWrite]:
+        pk = job_pk(job.company_id, job.job_id)
+        marker = self.read_item(self.jobs_table, pk, WRITES)
+        if marker is None:
+            return []
+        numbers = range(int(marker["chunks"]))
+        found = {
+            chunk["sk"]: unpack(chunk["data"])
+            for chunk in batch_get(
+                self.client, self.jobs_table, [key(pk, writes_sk(n)) for n in numbers]
+            )
+        }
+        return [row_write(row) for n in numbers for row in found.get(writes_sk(n), [])]
 
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         scan: dict[str, Any] = {

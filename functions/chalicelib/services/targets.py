@@ -1,0 +1,196 @@
+"""The budget targets: Budget Bridge's own store, and a system without transactions (Procore).
+
+The own store applies a plan in one transaction. Another system cannot, so `RemoteTarget` makes
+its writes all-or-nothing by hand (docs/targets/procore.md): it records on the job what it is about
+to write (the write-ahead record) before the first write, checks the lock right before writing,
+and when a batch is refused or the writing stops it writes the previous amounts back before the
+job fails. A redelivered message finds the record of a crashed attempt and puts those amounts back.
+Budget Bridge's own store then records the version it wrote, so history covers both targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from decimal import Decimal
+
+from chalicelib.domain.errors import (
+    BudgetLocked,
+    ConcurrentChange,
+    TargetRejected,
+    TargetUnavailable,
+)
+from chalicelib.domain.model import (
+    TARGET_NAME,
+    Budget,
+    Job,
+    LineError,
+    LineItem,
+    Phase,
+    Progress,
+    TargetKind,
+    TargetLine,
+    TargetWrite,
+    WbsKey,
+)
+from chalicelib.domain.ports import BudgetTarget, Outcome, RemoteBudget, TargetSnapshot
+from chalicelib.observability import logger
+from chalicelib.services.ports import Ports
+
+
+def target_for(ports: Ports, budget: Budget) -> BudgetTarget:
+    """The target that holds this budget, as its company chose."""
+    config = ports.directory.target(budget.company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE:
+        return StoreTarget(ports)
+    if not budget.target_project_id or ports.remote_budgets is None:
+        raise TargetRejected(
+            f"The project {budget.project_name} is not linked to a {config.name} project; "
+            "link its ERP job again naming the project."
+        )
+    credentials = ports.secrets.erp_credentials(config.credentials_secret_id or "")
+    remote = ports.remote_budgets(config, credentials, budget.target_project_id)
+    return RemoteTarget(ports, remote)
+
+
+def target_name(ports: Ports, company_id: str) -> str:
+    return ports.directory.target(company_id).name
+
+
+class StoreTarget:
+    """Budget Bridge's own store: one transaction makes the plan the budget's next version."""
+
+    name = TARGET_NAME
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+
+    def read(self, budget: Budget) -> TargetSnapshot:
+        return TargetSnapshot(self._ports.budgets.read_lines(budget), budget.locked)
+
+    def apply(
+        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
+    ) -> Job:
+        return self._ports.budgets.commit(
+            budget,
+            lines,
+            total,
+            job,
+            outcome.summary,
+            outcome.changes,
+            outcome.message,
+            outcome.finished_at,
+        )
+
+    def recover(self, job: Job) -> bool:
+        return False  # a transaction leaves nothing half-done
+
+
+class RemoteTarget:
+    """A budget in another system, written in batches and put back when any batch fails."""
+
+    def __init__(self, ports: Ports, remote: RemoteBudget) -> None:
+        self._ports = ports
+        self._remote = remote
+        self.name = remote.name
+        self._current: dict[WbsKey, TargetLine] = {}
+
+    def read(self, budget: Budget) -> TargetSnapshot:
+        held = self._remote.read_lines()
+        self._current = {line.line.key: line for line in held}
+        locked = budget.locked or self._remote.locked()
+        return TargetSnapshot([line.line for line in held], locked)
+
+    def apply(
+        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
+    ) -> Job:
+        writes = self._writes(lines)
+        if writes:
+            writes = self._write_all(budget, job, writes)
+        try:
+            return StoreTarget(self._ports).apply(budget, job, lines, total, outcome)
+        except (ConcurrentChange, BudgetLocked):
+            self._undo(writes)  # the record of the version failed: Procore must not keep it
+            raise
+
+    def recover(self, job: Job) -> bool:
+        """Put back every amount a crashed attempt wrote (those that still show its new amount)."""
+        recorded = self._ports.jobs.recorded_writes(job)
+        if not recorded:
+            return False
+        now = {line.ref: line.line.original_budget_amount for line in self._remote.read_lines()}
+        written = [w for w in recorded if now.get(w.ref) == w.new_amount != w.old_amount]
+        logger().info(
+            "putting back a crashed attempt's writes",
+            extra={"job_id": job.job_id, "recorded": len(recorded), "written": len(written)},
+        )
+        self._undo(written)
+        return True
+
+    def _writes(self, lines: Sequence[LineItem]) -> list[TargetWrite]:
+        writes = []
+        for line in lines:
+            held = self._current.get(line.key)
+            old = held.line.original_budget_amount if held else Decimal("0.00")
+            if held is not None and old == line.original_budget_amount:
+                continue
+            writes.append(
+                TargetWrite(
+                    ref=held.ref if held else "",
+                    key=line.key,
+                    old_amount=old,
+                    new_amount=line.original_budget_amount,
+                    description="" if held else line.description,
+                )
+            )
+        return writes
+
+    def _write_all(self, budget: Budget, job: Job, writes: list[TargetWrite]) -> list[TargetWrite]:
+        added = [(w.key, w.description) for w in writes if not w.ref]
+        refs = self._remote.ensure_wbs_codes(added)
+        writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
+        self._ports.jobs.record_writes(job, writes)
+        if self._remote.locked():
+            raise BudgetLocked(f"The budget for {budget.project_name} is locked in {self.name}.")
+        size = self._remote.batch_size
+        batches = -(-len(writes) // size)
+        for number, start in enumerate(range(0, len(writes), size), start=1):
+            batch = writes[start : start + size]
+            try:
+                self._remote.write(batch)
+            except (TargetRejected, TargetUnavailable) as why:
+                self._undo(writes[: start + len(batch)])
+                raise self._refused(why, number, batches, start) from why
+            self._ports.jobs.report_progress(
+                job, Progress(phase=Phase.APPLYING, done=start + len(batch), total=len(writes))
+            )
+        return writes
+
+    def _refused(
+        self, why: TargetRejected | TargetUnavailable, number: int, batches: int, start: int
+    ) -> TargetRejected:
+        errors = [
+            LineError(line=e.line + start, field=e.field, message=e.message)
+            for e in getattr(why, "errors", [])
+            if isinstance(e, LineError)
+        ]
+        said = errors[0].message if errors else why.message
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return TargetRejected(
+            f"{self.name} refused batch {number} of {batches}: {said}{more}. Every amount already "
+            f"written was put back, so the budget in {self.name} is as it was.",
+            errors,
+        )
+
+    def _undo(self, writes: Sequence[TargetWrite]) -> None:
+        """Write the previous amounts back; if even that fails, the job's record lets a retry do it."""
+        undo = [w.undo() for w in writes]
+        size = self._remote.batch_size
+        for start in range(0, len(undo), size):
+            try:
+                self._remote.write(undo[start : start + size])
+            except (TargetRejected, TargetUnavailable) as why:
+                raise TargetUnavailable(
+                    f"{self.name} did not take back the amounts already written ({why.message}); "
+                    "the job will put them back when it is retried."
+                ) from why
