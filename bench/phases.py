@@ -23,9 +23,9 @@ from bench.world import PROJECT_ID, generate_erp_budget, open_world
 
 PHASES = (
     ("chalicelib.adapters.erp.acumatica", "AcumaticaSource", "fetch_budget", "ERP fetch"),
-    ("chalicelib.adapters.erp.acumatica", "AcumaticaSource", "_call",
+    ("chalicelib.adapters.erp.http", "ErpHttp", "send",
      "ERP fetch: HTTP and JSON parse (sandbox rendering included)"),
-    ("devstack.sandbox_erp", "Handler", "_dispatch",
+    ("flask.app", "Flask", "full_dispatch_request",
      "  of which the sandbox ERP serving requests (its thread)"),
     ("chalicelib.adapters.dynamodb.jobs", "DynamoJobStore", "report_progress", "progress writes"),
     ("chalicelib.adapters.dynamodb.budgets", "DynamoBudgetStore", "read_lines",

@@ -113,6 +113,15 @@ class DemoProject:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoConnection:
+    """How the company's connection reaches its sandbox system (see docs/erps/)."""
+
+    path: str  # the system's prefix on the sandbox ERP server ("" for Acumatica at the root)
+    settings: dict[str, str]
+    credentials: dict[str, str]  # go to the secret store only
+
+
+@dataclass(frozen=True, slots=True)
 class DemoCompany:
     company_id: str
     name: str
@@ -121,6 +130,16 @@ class DemoCompany:
     cost_types: dict[str, str]
     projects: list[DemoProject]
     erp_system: str = ERP_SYSTEM
+    connection: DemoConnection | None = None  # None: Acumatica's cookie sign-in at the root
+
+    def erp_connection(self) -> DemoConnection:
+        if self.connection is not None:
+            return self.connection
+        return DemoConnection(
+            "",
+            {"company": self.tenant},
+            {"username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD},
+        )
 
     def project(self, project_id: str) -> DemoProject:
         for candidate in self.projects:
@@ -334,20 +353,20 @@ def _companies() -> tuple[DemoCompany, ...]:
 
 
 def companies() -> list[DemoCompany]:
-    """Both demo companies. The objects are shared: treat them as read-only."""
-    return list(_companies())
+    """Every demo company. The objects are shared: treat them as read-only."""
+    return [*_companies(), *_erp_companies()]
 
 
 def company(company_id: str) -> DemoCompany:
-    for candidate in _companies():
+    for candidate in companies():
         if candidate.company_id == company_id:
             return candidate
     raise KeyError(company_id)
 
 
 def company_for_tenant(tenant: str) -> DemoCompany:
-    """The demo company behind an Acumatica tenant name (case-insensitive, as Acumatica's is)."""
-    for candidate in _companies():
+    """The demo company behind a sandbox tenant name (case-insensitive, as Acumatica's is)."""
+    for candidate in companies():
         if candidate.tenant.lower() == tenant.lower():
             return candidate
     raise KeyError(tenant)
@@ -368,6 +387,7 @@ def users() -> list[DemoUser]:
             "Avery Accountant",
             {"demo": ("standard", "read_only"), "other": ("read_only", "standard")},
         ),
+        *_erp_users(),
     ]
 
 
@@ -409,3 +429,104 @@ def large_project(
             )
         )
     return DemoProject(project_id, name or f"Benchmark {project_id}", "synced", False, lines)
+
+
+# -- the companies of the other ERPs (docs/erps/): one synced job each ---------------------------
+
+MYOB_COST_CODES = {
+    "01-000": "Preliminaries",
+    "02-100": "Demolition",
+    "03-200": "Concrete Works",
+    "05-300": "Metalwork",
+    "06-200": "Joinery",
+    "09-400": "Plastering",
+    "15-100": "Mechanical Services",
+}
+INTACCT_TASKS = {
+    "100": "Site Work",
+    "200": "Foundations",
+    "300": "Framing",
+    "400": "Roofing",
+    "500": "Finishes",
+    "600": "MEP Rough-in",
+}
+CMIC_PHASES = {
+    "01-010": "Mobilization",
+    "02-050": "Excavation",
+    "03-100": "Concrete Forming",
+    "04-100": "Masonry",
+    "08-200": "Glazing",
+    "16-100": "Electrical Distribution",
+}
+
+
+def _erp_project(codes: dict[str, str], project_id: str, name: str, tasks: list[str]) -> DemoProject:
+    """A synced budget of 24 keys, two of them split over two lines, and three revenue lines."""
+    base = _project(codes, project_id, name, "ready_to_import", False, 24, tasks)
+    rng = random.Random(f"budget-bridge-erp:{project_id}")
+    lines = list(base.erp_lines)
+    cost = [line for line in lines if line.type == EXPENSE]
+    split = cost[7]
+    lines.insert(
+        lines.index(split) + 1,
+        DemoErpLine(split.task, split.cost_code, split.account_group, EXPENSE,
+                    _cents(rng, 100, 20_000), f"{split.description} (variation)",
+                    inventory_id="CO-001"),
+    )  # fmt: skip
+    lines.append(
+        DemoErpLine(tasks[0], cost[0].cost_code, REVENUE_ACCOUNT_GROUP, INCOME,
+                    _cents(rng, 100_000, 900_000), "Contract revenue - variations")
+    )  # fmt: skip
+    while sum(1 for line in lines if line.type == INCOME) < 3:
+        lines.append(
+            DemoErpLine(tasks[-1], cost[1].cost_code, REVENUE_ACCOUNT_GROUP, INCOME,
+                        _cents(rng, 100_000, 900_000), "Contract revenue - progress claims")
+        )  # fmt: skip
+    project = DemoProject(project_id, name, "synced", False, lines)
+    project.project_units.update(_units_for(rng, project.cost_sums(), share=0.3))
+    return project
+
+
+@cache
+def _erp_companies() -> tuple[DemoCompany, ...]:
+    return (
+        DemoCompany(
+            "myob", "MYOB Demo Builders", "MYOB Demo", dict(MYOB_COST_CODES), dict(COST_TYPES),
+            [_erp_project(MYOB_COST_CODES, "M-5001", "Harbourside Apartments", ["01", "02"])],
+            erp_system="myob",
+            connection=DemoConnection(
+                "/myob",
+                {"company": "MYOB Demo", "endpoint_version": "22.200.001"},
+                {"client_id": "myob-client", "client_secret": "myob-secret",
+                 "username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD},
+            ),
+        ),
+        DemoCompany(
+            "intacct", "Intacct Demo Contractors", "intacct-demo", dict(INTACCT_TASKS),
+            dict(COST_TYPES),
+            [_erp_project(INTACCT_TASKS, "I-6001", "Summit Ridge Clinic", [""])],
+            erp_system="intacct",
+            connection=DemoConnection(
+                "/intacct",
+                {"company_id": "intacct-demo"},
+                {"client_id": "intacct-client", "client_secret": "intacct-secret"},
+            ),
+        ),
+        DemoCompany(
+            "cmic", "CMiC Demo Constructors", "BB", dict(CMIC_PHASES), dict(COST_TYPES),
+            [_erp_project(CMIC_PHASES, "C-7001", "Northgate Transit Hub", [""])],
+            erp_system="cmic",
+            connection=DemoConnection(
+                "/cmic",
+                {"company_code": "BB"},
+                {"username": "cmicapi", "password": SANDBOX_PASSWORD},
+            ),
+        ),
+    )  # fmt: skip
+
+
+def _erp_users() -> list[DemoUser]:
+    return [
+        DemoUser(f"admin@{company_id}.test", f"{label} Admin", {company_id: ("admin", "admin")})
+        for company_id, label in (("myob", "Morgan"), ("intacct", "Indy"), ("cmic", "Casey"))
+    ]

@@ -161,10 +161,16 @@ def create_schedule(events: Any, region: str, account_id: str) -> str:
     return rule_arn
 
 
-def put_erp_secret(secrets: Any, company_id: str, username: str, password: str) -> str:
-    """Store (or replace) a company's ERP credentials; answers the secret's id (its name)."""
+def put_erp_secret(
+    secrets: Any, company_id: str, username: str = "", password: str = "", **fields: str
+) -> str:
+    """Store (or replace) a company's ERP credentials; answers the secret's id (its name).
+
+    Acumatica's are a user name and password; other ERPs' are named fields (client id, ...).
+    """
     name = f"{SECRET_PREFIX}{company_id}"
+    values = {"username": username, "password": password} if username or password else {}
     SecretsManagerSecretStore(secrets).put_erp_credentials(
-        name, ErpCredentials.of(username=username, password=password)
+        name, ErpCredentials.of(**values, **fields)
     )
     return name

@@ -9,6 +9,7 @@ so the seed and the rules cannot disagree), with the units a person entered on t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,10 @@ from chalicelib.domain.model import (
     utc_now,
 )
 from chalicelib.domain.reimport import plan_import
-from devstack import demo_data, sandbox_erp
+from devstack import demo_data
+from devstack.sandbox.app import SYSTEMS
+
+SANDBOX_SYSTEMS = {system.name: system for system in SYSTEMS}
 from devstack.provision import put_erp_secret
 
 # How long ago the seeded budgets were last synced: old enough that a company turning automatic
@@ -59,15 +63,14 @@ def seed(
         catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
         directory.put_company(company.company_id, company.name)
         directory.put_cost_catalog(company.company_id, catalog)
-        secret_id = put_erp_secret(
-            secrets, company.company_id, demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD
-        )
+        connection = company.erp_connection()
+        secret_id = put_erp_secret(secrets, company.company_id, **connection.credentials)
         directory.put_erp_connection(
             company.company_id,
             ErpConnection(
                 erp_system=company.erp_system,
-                base_url=erp_url,
-                settings={"company": company.tenant},
+                base_url=erp_url.rstrip("/") + connection.path,
+                settings=dict(connection.settings),
                 credentials_secret_id=secret_id,
             ),
         )
@@ -95,8 +98,11 @@ def seed(
 
 
 def erp_lines(company: demo_data.DemoCompany, project: demo_data.DemoProject) -> list[ErpLine]:
-    """The project's ERP budget as the Acumatica connector reads it from the sandbox."""
-    rows = sandbox_erp.erp_rows(company.tenant, project)  # the sandbox's own (stable) line ids
+    """The project's ERP budget as its connector reads it from the sandbox."""
+    system = SANDBOX_SYSTEMS[company.erp_system]
+    one = dataclasses.replace(company, projects=[project])
+    # The sandbox's own (stable) line ids, without the lines the connector leaves out.
+    rows = [row for row in system.rows(one) if system.job_of(row) == project.project_id]
     return [
         ErpLine(
             line=position,

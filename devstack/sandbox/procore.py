@@ -172,6 +172,13 @@ class Refusal(Exception):
         self.headers = headers or {}
 
 
+def _refused(refusal: Refusal) -> Response:
+    answer = jsonify({"errors": refusal.message})
+    answer.status_code = refusal.status
+    answer.headers.update(refusal.headers)
+    return answer
+
+
 def _state() -> State:
     return current_app.extensions["procore_sandbox"]  # type: ignore[no-any-return]
 
@@ -200,13 +207,6 @@ def _line_answer(project: Project, line: LineItem) -> dict[str, Any]:
 def blueprint() -> Blueprint:
     """Procore's routes and the sandbox switches; the app must carry a `State` (see `install`)."""
     bp = Blueprint(PREFIX, __name__)
-
-    @bp.errorhandler(Refusal)
-    def _refused(refusal: Refusal) -> Response:
-        answer = jsonify({"errors": refusal.message})
-        answer.status_code = refusal.status
-        answer.headers.update(refusal.headers)
-        return answer
 
     @bp.post("/oauth/token")
     def token() -> Response:
@@ -513,6 +513,7 @@ def install(app: Flask, state: State | None = None, url_prefix: str = f"/{PREFIX
     """Mount the Procore sandbox on `app` under `url_prefix`; returns its state."""
     held = state or State()
     app.extensions["procore_sandbox"] = held
+    app.register_error_handler(Refusal, _refused)
     app.register_blueprint(blueprint(), url_prefix=url_prefix)
     return held
 

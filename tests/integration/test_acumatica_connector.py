@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.adapters.erp.acumatica import AcumaticaSource
+from chalicelib.adapters.erp.http import MAX_ATTEMPTS
 from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpConnection, ErpCredentials, LineKind, WbsKey
@@ -38,6 +39,7 @@ def erp(sandbox) -> SandboxClient:
 def source(sandbox, **options) -> AcumaticaSource:
     tenant = options.pop("tenant", "Demo")
     credentials = options.pop("credentials", GOOD)
+    options.setdefault("sleep", lambda seconds: None)  # retries wait in the contract suite
     return AcumaticaSource(sandbox.url, tenant, credentials, **options)
 
 
@@ -192,7 +194,7 @@ def test_a_tenant_never_reads_another_tenants_budget(sandbox, erp):
 
 @pytest.mark.parametrize("status", [503, 500, 429])
 def test_a_transient_erp_failure_is_reported_as_unavailable_and_passes(sandbox, erp, status):
-    erp.fault(fail_next=1, status=status, match="ProjectBudget", retry_after="3")
+    erp.fault(fail_next=MAX_ATTEMPTS, status=status, match="ProjectBudget", retry_after="3")
 
     with pytest.raises(ErpUnavailable) as unavailable:
         source(sandbox).fetch_budget("P-1001")
@@ -207,7 +209,7 @@ def test_a_failure_on_a_later_page_fails_the_whole_read(sandbox, erp):
     def fail_the_next_page(done: int) -> None:
         pages.append(done)
         if len(pages) == 1:
-            erp.fault(fail_next=1, status=503, match="ProjectBudget")
+            erp.fault(fail_next=MAX_ATTEMPTS, status=503, match="ProjectBudget")
 
     with pytest.raises(ErpUnavailable):
         source(sandbox, page_size=5).fetch_budget("P-1001", on_page=fail_the_next_page)
@@ -219,14 +221,14 @@ def test_the_session_is_closed_after_a_read_and_after_a_failure(sandbox, erp):
     source(sandbox).fetch_budget("P-1001")
     assert erp.open_sessions() == 0
 
-    erp.fault(fail_next=1, status=503, match="ProjectBudget")
+    erp.fault(fail_next=MAX_ATTEMPTS, status=503, match="ProjectBudget")
     with pytest.raises(ErpUnavailable):
         source(sandbox).fetch_budget("P-1001")
     assert erp.open_sessions() == 0
 
 
 def test_an_erp_slower_than_the_timeout_is_unavailable(sandbox, erp):
-    erp.fault(delay_seconds=2, delay_next=1)
+    erp.fault(delay_seconds=2, delay_next=MAX_ATTEMPTS)
 
     with pytest.raises(ErpUnavailable) as unavailable:
         source(sandbox, timeout=0.2).fetch_budget("P-1001")
@@ -238,7 +240,9 @@ def test_an_erp_that_cannot_be_reached_is_unavailable():
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    reader = AcumaticaSource(f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2)
+    reader = AcumaticaSource(
+        f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2, sleep=lambda seconds: None
+    )
 
     with pytest.raises(ErpUnavailable, match="could not be reached"):
         reader.fetch_budget("P-1001")

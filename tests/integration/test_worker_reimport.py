@@ -16,6 +16,7 @@ import pytest
 
 from chalicelib import resources
 from chalicelib.adapters import aws
+from chalicelib.adapters.erp.http import MAX_ATTEMPTS
 from chalicelib.domain.errors import JobInProgress
 from chalicelib.domain.model import JobStatus, WbsKey
 from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
@@ -269,7 +270,7 @@ def test_a_transient_erp_failure_returns_the_record_for_a_later_retry(
     before, version = stack.lines(), stack.budget().version
     change_in_erp(stack)
     job = stack.request()
-    stack.erp.fault(fail_next=1, status=503)
+    stack.erp.fault(fail_next=MAX_ATTEMPTS, status=503)  # past the connector's own retries
     messages = stack.receive(visibility=0)
     records = stack.records(messages)
     assert stack.deliver(records) == [records[0]["messageId"]]
@@ -293,7 +294,7 @@ def test_a_transient_failure_on_the_final_receive_fails_the_job(worker_stack: Wo
     assert last[0]["Attributes"]["ApproximateReceiveCount"] == str(
         resources.JOB_QUEUE.max_receive_count
     )
-    stack.erp.fault(fail_next=1, status=503)
+    stack.erp.fault(fail_next=MAX_ATTEMPTS, status=503)  # past the connector's own retries
     assert stack.deliver(stack.records(last)) == []
     failed = stack.job(job.job_id)
     assert failed.status is JobStatus.FAILED

@@ -73,6 +73,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
         "admin@other.test", "accountant@demo.test", "admin@pilot.test",
+        "admin@myob.test", "admin@intacct.test", "admin@cmic.test",
     }  # fmt: skip
     assert all(u.permissions and set(u.permissions) <= known for u in users)
 
@@ -94,6 +95,9 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         # one person in both companies, with different rights in each
         ("accountant@demo.test", "demo", "standard", "read_only"),
         ("accountant@demo.test", "other", "read_only", "standard"),
+        ("admin@myob.test", "myob", "admin", "admin"),
+        ("admin@intacct.test", "intacct", "admin", "admin"),
+        ("admin@cmic.test", "cmic", "admin", "admin"),
     }
 
 
@@ -112,3 +116,27 @@ def test_the_pilot_company_keeps_k4001_in_procore_with_units_on_every_line():
 
     assert (pilot.name, pilot.tenant, project.status) == ("Procore Pilot Co.", "Pilot", "synced")
     assert project.project_units.keys() == project.cost_sums().keys()
+
+
+@pytest.mark.parametrize(
+    ("company_id", "erp", "tenant", "job"),
+    [("myob", "myob", "MYOB Demo", "M-5001"), ("intacct", "intacct", "intacct-demo", "I-6001"),
+     ("cmic", "cmic", "BB", "C-7001")],
+)  # fmt: skip
+def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rules(
+    company_id, erp, tenant, job
+):
+    company = demo_data.company(company_id)
+    (project,) = company.projects
+    cost = [line for line in project.erp_lines if line.type == demo_data.EXPENSE]
+
+    assert (company.erp_system, company.tenant, project.project_id, project.status) == (
+        erp, tenant, job, "synced"
+    )
+    assert 20 <= len(cost) <= 60
+    assert len({line.cost_code for line in cost}) >= 4
+    assert len({line.account_group for line in cost}) >= 3
+    assert sum(1 for n in Counter(line.key for line in cost).values() if n >= 2) >= 2
+    assert len(project.erp_lines) - len(cost) >= 2  # revenue lines
+    assert {line.cost_code for line in cost} <= set(company.cost_codes)
+    assert company.erp_connection().path == f"/{erp}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.adapters.erp.acumatica import AcumaticaSource
+from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
+from chalicelib.adapters.erp.cmic import CmicSource
+from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 from chalicelib.domain.ports import ErpSource
@@ -13,6 +15,9 @@ Connector = Callable[[ErpConnection, ErpCredentials], ErpSource]
 
 CONNECTORS: dict[str, Connector] = {
     "acumatica": AcumaticaSource.from_connection,
+    "myob": MyobSource.from_connection,
+    "intacct": IntacctSource.from_connection,
+    "cmic": CmicSource.from_connection,
 }
 
 

@@ -1,0 +1,174 @@
+"""CMiC R12's REST API (`/jc-rest-api/rest/1/`), Oracle ADF resources, the subset the connector uses.
+
+HTTP Basic on every call. Collections answer the ADF envelope `{items, count, hasMore, limit,
+offset, links}`; `limit` above 1,000 is refused with 400; `q=Field=value;Field2='value'` filters.
+
+    GET /jc-rest-api/rest/1/jcjob          JobCompCode, JobCode, JobName, JobStatusCode
+    GET /jc-rest-api/rest/1/jcphase        PhsCompCode, PhsCode, PhsName        (cost codes)
+    GET /jc-rest-api/rest/1/jccategory     CatCompCode, CatCode, CatName        (cost types)
+    GET /jc-rest-api/rest/1/jcjobcategory  JcatCompCode, JcatJobCode, JcatPhsCode, JcatCode,
+                                           JcatName, JcatBudgetAmt, JcatRevenueFlag
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from devstack import demo_data
+from devstack.sandbox.core import (
+    Row,
+    Stop,
+    System,
+    Uniform,
+    answer,
+    company_of,
+    count,
+    stable_id,
+    state,
+)
+
+NAME = "cmic"
+API = "/jc-rest-api/rest/1"
+USER = ("cmicapi", "sandbox")
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 25  # ADF's default page
+_CONDITION = re.compile(r"^\s*(\w+)\s*=\s*(?:'((?:[^']|'')*)'|([^;']*))\s*$")
+
+
+def error(status: int, message: str) -> dict[str, Any]:
+    return {"type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
+            "title": message, "status": str(status),
+            "o:errorDetails": [{"detail": message, "o:errorCode": str(status)}]}  # fmt: skip
+
+
+def _fail(status: int, message: str) -> Stop:
+    return Stop(answer(status, error(status, message)))
+
+
+def rows(company: demo_data.DemoCompany) -> list[Row]:
+    out = []
+    for project in company.projects:
+        for position, line in enumerate(project.erp_lines, start=1):
+            kind = "cost" if line.type == demo_data.EXPENSE else "revenue"
+            uniform_line = Uniform(line.task, line.cost_code, line.account_group, line.amount,
+                                   line.description, kind)  # fmt: skip
+            out.append(_row(stable_id(NAME, project.project_id, position), company.tenant,
+                            project.project_id, uniform_line))  # fmt: skip
+    return out
+
+
+def _row(key: str, company_code: str, job: str, line: Uniform) -> Row:
+    return Row(
+        id=key,
+        values={
+            "JcatCompCode": company_code,
+            "JcatJobCode": job,
+            "JcatPhsCode": line.cost_code,
+            "JcatCode": line.cost_type,
+            "JcatName": line.description,
+            "JcatBudgetAmt": line.amount,
+            "JcatRevenueFlag": "Y" if line.kind == "revenue" else "N",
+        },
+    )
+
+
+def job_of(row: Row) -> str:
+    return str(row.values["JcatJobCode"])
+
+
+def uniform(row: Row) -> Uniform:
+    values = row.values
+    return Uniform("", values.get("JcatPhsCode") or "", values.get("JcatCode") or "",
+                   values.get("JcatBudgetAmt"), values.get("JcatName") or "",
+                   "revenue" if values.get("JcatRevenueFlag") == "Y" else "cost")  # fmt: skip
+
+
+def native(job: str, line: Uniform) -> Row:
+    tenant = next(t for (erp, t) in state().budgets if erp == NAME)
+    return _row(str(uuid.uuid4()), company_of(NAME, tenant).tenant, job, line)
+
+
+def blueprint(prefix: str) -> Blueprint:
+    bp = Blueprint(NAME, __name__, url_prefix=prefix)
+
+    @bp.get(f"{API}/<resource>")
+    def collection(resource: str) -> Response:
+        _authenticate()
+        tenant = next(t for (erp, t) in state().budgets if erp == NAME)
+        records = _records(tenant, resource)
+        return _page([r for r in records if _matches(r, request.args.get("q", ""))])
+
+    return bp
+
+
+def _authenticate() -> None:
+    header = request.headers.get("Authorization", "")
+    try:
+        pair = base64.b64decode(header.removeprefix("Basic ").strip()).decode()
+    except ValueError:
+        pair = ""
+    if not header.startswith("Basic ") or tuple(pair.split(":", 1)) != USER:
+        raise Stop(answer(401, error(401, "Authentication failed."),
+                          {"WWW-Authenticate": 'Basic realm="CMiC"'}))  # fmt: skip
+
+
+def _records(tenant: str, resource: str) -> list[dict[str, Any]]:
+    company = company_of(NAME, tenant)
+    code = company.tenant
+    if resource == "jcjob":
+        return [{"JobCompCode": code, "JobCode": p.project_id, "JobName": p.name,
+                 "JobStatusCode": "A"} for p in company.projects]  # fmt: skip
+    if resource == "jcphase":
+        return [{"PhsCompCode": code, "PhsCode": c, "PhsName": n}
+                for c, n in sorted(company.cost_codes.items())]  # fmt: skip
+    if resource == "jccategory":
+        return [{"CatCompCode": code, "CatCode": c, "CatName": n}
+                for c, n in sorted(company.cost_types.items())]  # fmt: skip
+    if resource == "jcjobcategory":
+        with state().lock:
+            return [
+                {**row.values,
+                 "links": [{"rel": "self", "href": f"{API}/jcjobcategory/{row.id}"}]}
+                for row in state().tenant_rows(NAME, tenant)
+            ]  # fmt: skip
+    raise _fail(404, f"Resource '{resource}' not found.")
+
+
+def _matches(record: dict[str, Any], q: str) -> bool:
+    for condition in filter(None, q.split(";")):
+        match = _CONDITION.match(condition)
+        if match is None:
+            raise _fail(400, f"The query '{condition}' is not understood.")
+        field, quoted, bare = match.groups()
+        value = quoted.replace("''", "'") if quoted is not None else bare.strip()
+        if str(record.get(field)) != value:
+            return False
+    return True
+
+
+def _page(records: list[dict[str, Any]]) -> Response:
+    limit = count("limit", DEFAULT_LIMIT) or DEFAULT_LIMIT
+    offset = count("offset", 0) or 0
+    if limit > MAX_LIMIT:
+        raise _fail(400, f"The limit {limit} is above the maximum of {MAX_LIMIT}.")
+    page = records[offset : offset + limit]
+    return answer(200, {"items": page, "count": len(page),
+                        "hasMore": offset + limit < len(records), "limit": limit,
+                        "offset": offset, "links": []})  # fmt: skip
+
+
+SYSTEM = System(
+    name=NAME,
+    prefixes=("/cmic",),
+    blueprint=blueprint,
+    rows=rows,
+    job_of=job_of,
+    uniform=uniform,
+    native=native,
+    error=error,
+)

@@ -1,0 +1,204 @@
+"""What every system of the sandbox ERP shares: the stored native lines, sessions, faults, answers.
+
+Each system module (acumatica.py, intacct.py, ...) defines a `System`: its URL prefixes, a Flask
+blueprint speaking its wire format, how demo data becomes its native lines, and how one native
+line reads and is written through the uniform `/sandbox/budgets/...` switch (switch.py).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, current_app, request
+
+from devstack import demo_data
+
+MAX_BODY_BYTES = 1_000_000
+ID_NAMESPACE = uuid.UUID("6f1c1c2e-8d0a-4c55-9a43-0c5b6f0e5a11")
+
+
+@dataclass
+class Row:
+    """One native budget line: its id and its fields under the ERP's own names."""
+
+    id: str
+    values: dict[str, Any]  # field name -> raw JSON value (Decimal for numbers with a fraction)
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """A line as the uniform switch speaks it (the connector's mapping of a native line)."""
+
+    sub_job: str
+    cost_code: str
+    cost_type: str
+    amount: Any
+    description: str = ""
+    kind: str = "cost"  # "cost" | "revenue"
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.sub_job, self.cost_code, self.cost_type)
+
+    def as_json(self) -> dict[str, Any]:
+        amount = self.amount
+        if isinstance(amount, int | Decimal) and not isinstance(amount, bool):
+            amount = f"{Decimal(amount):.2f}" if Decimal(amount).as_tuple().exponent >= -2 else str(
+                amount
+            )
+        return {**vars(self), "amount": amount}
+
+
+@dataclass
+class System:
+    """One ERP of the sandbox; adding a system is one module making one of these."""
+
+    name: str  # the connector's registry name, also the uniform switch's {erp}
+    prefixes: tuple[str, ...]  # "/myob"; "" mounts at the root
+    blueprint: Callable[[str], Any]  # prefix -> a fresh Flask Blueprint
+    rows: Callable[[demo_data.DemoCompany], list[Row]]  # the demo budgets as native lines
+    job_of: Callable[[Row], str]
+    uniform: Callable[[Row], Uniform]
+    native: Callable[[str, Uniform], Row]  # (job, line) -> a new native line
+    error: Callable[[int, str], Any]  # (status, message) -> the ERP's own error body
+
+
+@dataclass
+class Fault:
+    fail_next: int = 0
+    status: int = 503
+    match: str = ""
+    prefix: str = ""  # "" = every system
+    retry_after: str | None = None
+    body: str | None = None
+    delay_seconds: float = 0.0
+    delay_next: int | None = None  # None: every call until cleared
+
+
+@dataclass
+class State:
+    """Everything the sandbox holds; every access goes through `lock`."""
+
+    systems: dict[str, System]
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    budgets: dict[tuple[str, str], list[Row]] = field(default_factory=dict)  # (erp, tenant)
+    sessions: dict[str, tuple[str, str]] = field(default_factory=dict)  # session -> (erp, tenant)
+    tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (erp, tenant)
+    fault: Fault = field(default_factory=Fault)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.budgets = {}
+            for company in demo_data.companies():
+                system = self.systems.get(company.erp_system)
+                if system is not None:
+                    self.budgets[(system.name, company.tenant.lower())] = system.rows(company)
+            self.sessions.clear()
+            self.tokens.clear()
+            self.fault = Fault()
+
+    def tenant_rows(self, erp: str, tenant: str) -> list[Row]:
+        """The tenant's lines (the caller holds the lock); KeyError for an unknown tenant."""
+        return self.budgets[(erp, tenant.lower())]
+
+    def has_tenant(self, erp: str, tenant: str) -> bool:
+        with self.lock:
+            return (erp, tenant.lower()) in self.budgets
+
+    def open_token(self, erp: str, tenant: str) -> str:
+        token = uuid.uuid4().hex
+        with self.lock:
+            self.tokens[token] = (erp, tenant.lower())
+        return token
+
+
+def company_of(erp: str, tenant: str) -> demo_data.DemoCompany:
+    """The demo company behind one system's tenant (case-insensitive); KeyError when none."""
+    for company in demo_data.companies():
+        if company.erp_system == erp and company.tenant.lower() == tenant.lower():
+            return company
+    raise KeyError(tenant)
+
+
+def stable_id(*parts: object) -> str:
+    """The same demo line has the same id on every run and after every reset."""
+    return str(uuid.uuid5(ID_NAMESPACE, "/".join(str(part) for part in parts)))
+
+
+def state() -> State:
+    return current_app.config["SANDBOX_STATE"]  # type: ignore[no-any-return]
+
+
+def dumps(value: Any) -> str:
+    """JSON with Decimals written as numbers digit for digit (json.dumps would refuse them)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{dumps(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(dumps(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def answer(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, bytes):
+        payload = body
+    else:
+        payload = b"" if body is None else dumps(body).encode()
+    response = Response(payload, status=status, headers=headers or {})
+    if payload:
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+    else:
+        response.headers.pop("Content-Type", None)
+    return response
+
+
+class Stop(Exception):
+    """Ends a request with an answer; raised from deep inside a handler."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def json_body() -> Any:
+    """The request's JSON (Decimals kept exact), None when empty; 400 when not JSON."""
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise Stop(answer(413, {"message": "The request body is too large."}))
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        raise Stop(answer(400, {"message": "The request body is not valid JSON."})) from None
+
+
+def count(name: str, default: int | None = None) -> int | None:
+    """A whole, non-negative query parameter; None (or the default) when absent."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise Stop(answer(400, {"message": f"{name} must be a whole number."})) from None
+    if value < 0:
+        raise Stop(answer(400, {"message": f"{name} must not be negative."}))
+    return value
+
+
+def bearer_tenant(erp: str, error: Callable[[int, str], Any]) -> str:
+    """The tenant behind the request's bearer token; the ERP's own 401 otherwise."""
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    with state().lock:
+        owner = state().tokens.get(token)
+    if owner is None or owner[0] != erp:
+        raise Stop(answer(401, error(401, "The access token is missing, invalid or expired.")))
+    return owner[1]

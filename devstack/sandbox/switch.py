@@ -1,0 +1,218 @@
+"""Routes every system shares, under /sandbox (no sign-in): conveniences a real ERP lacks.
+
+    GET    /sandbox/health                        {"ok": true}
+    POST   /sandbox/reset                         back to the demo data; faults, sessions cleared
+    POST   /sandbox/faults {"fail_next": 2, "status": 503}   the next 2 ERP calls answer 503 in
+                           the ERP's own error form ("prefix": "intacct" limits it to one system;
+                           "match": "ProjectBudget" to paths containing it; "retry_after": "5";
+                           "body": raw text to answer instead)
+    POST   /sandbox/faults {"delay_seconds": 3}   every ERP call waits 3 s first ("delay_next": n)
+    DELETE /sandbox/faults                        clears every fault
+    POST   /sandbox/tokens/expire {"prefix"?}     every access token and session ends (as on expiry)
+    GET    /sandbox/sessions                      {"open_sessions": n}: did the client sign out?
+    POST   /sandbox/projects/{tenant}/{project_id}/generate {"lines", "seed", "erp"?}
+                           replaces that project's budget with a synthetic one (benchmarks)
+
+The uniform budget switch, the same for every ERP ({erp} is the connector's name):
+
+    GET    /sandbox/budgets/{erp}/{tenant}/{job}         {lines: [{sub_job, cost_code, cost_type,
+                                                          amount, description, kind}]}
+    PUT    /sandbox/budgets/{erp}/{tenant}/{job}/lines   one line: replaces that key and kind
+    POST   /sandbox/budgets/{erp}/{tenant}/{job}/lines   one more native line for the key
+    DELETE /sandbox/budgets/{erp}/{tenant}/{job}/lines?sub_job=&cost_code=&cost_type=
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from devstack import demo_data
+from devstack.sandbox import procore
+from devstack.sandbox.core import Fault, Stop, System, Uniform, answer, json_body, state
+
+blueprint = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+
+def _fail(status: int, message: str) -> Stop:
+    return Stop(answer(status, {"message": message}))
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    return answer(200, {"ok": True})
+
+
+def _procore() -> procore.State | None:
+    held = current_app.extensions.get("procore_sandbox")
+    return held if isinstance(held, procore.State) else None
+
+
+@blueprint.post("/reset")
+def reset() -> Response:
+    state().reset()
+    if _procore() is not None:
+        _procore().reset()  # type: ignore[union-attr]
+    return answer(200, {"reset": True})
+
+
+@blueprint.get("/sessions")
+def sessions() -> Response:
+    with state().lock:
+        return answer(200, {"open_sessions": len(state().sessions)})
+
+
+@blueprint.delete("/faults")
+def clear_faults() -> Response:
+    with state().lock:
+        state().fault = Fault()
+    held = _procore()
+    if held is not None:
+        with held.lock:
+            held.faults = procore.Faults()
+    return answer(204)
+
+
+@blueprint.post("/faults")
+def set_fault() -> Response:
+    body = json_body()
+    body = body if isinstance(body, dict) else {}
+    held = _procore()
+    if str(body.get("prefix", "")).strip("/") == procore.PREFIX and held is not None:
+        return procore.set_fault(held, body)  # fail_sync_batch, fail_next, status, retry_after
+    try:
+        fault = Fault(
+            fail_next=int(body.get("fail_next", 0)),
+            status=int(body.get("status", 503)),
+            match=str(body.get("match", "")),
+            prefix=str(body.get("prefix", "")).strip("/"),
+            retry_after=None if body.get("retry_after") is None else str(body["retry_after"]),
+            body=None if body.get("body") is None else str(body["body"]),
+            delay_seconds=float(body.get("delay_seconds", 0)),
+            delay_next=None if body.get("delay_next") is None else int(body["delay_next"]),
+        )
+    except (TypeError, ValueError):
+        raise _fail(400, "Fault fields: fail_next, status, match, prefix, retry_after, body, "
+                         "delay_seconds, delay_next.") from None  # fmt: skip
+    if not 100 <= fault.status <= 599:
+        raise _fail(400, "status must be an HTTP status code.")
+    if fault.prefix and fault.prefix not in state().systems:
+        raise _fail(400, f"No system '{fault.prefix}': one of {', '.join(state().systems)}.")
+    with state().lock:
+        state().fault = fault
+    return answer(200, {"fault": vars(fault)})
+
+
+@blueprint.post("/tokens/expire")
+def expire_tokens() -> Response:
+    body = json_body()
+    prefix = str((body or {}).get("prefix", "")).strip("/") if isinstance(body, dict) else ""
+    with state().lock:
+        for store in (state().tokens, state().sessions):
+            for token, (erp, _) in list(store.items()):
+                if not prefix or erp == prefix:
+                    del store[token]
+    return answer(200, {"expired": True})
+
+
+@blueprint.post("/projects/<tenant>/<project_id>/generate")
+def generate(tenant: str, project_id: str) -> Response:
+    body = json_body()
+    body = body if isinstance(body, dict) else {}
+    try:
+        lines, seed = int(body.get("lines", 1000)), int(body.get("seed", 1))
+    except (TypeError, ValueError):
+        raise _fail(400, 'Send {"lines": <count>, "seed": <integer>}.') from None
+    if not 0 <= lines <= 200_000:
+        raise _fail(400, "lines must be between 0 and 200,000.")
+    system, company = _system_and_company(str(body.get("erp", "acumatica")), tenant)
+    project = demo_data.large_project(project_id, lines, seed, company.company_id)
+    new_rows = system.rows(dataclasses.replace(company, projects=[project]))
+    with state().lock:
+        rows = state().tenant_rows(system.name, company.tenant)
+        rows[:] = [r for r in rows if system.job_of(r) != project_id] + new_rows
+    return answer(200, {"tenant": company.tenant, "project_id": project_id, "lines": lines})
+
+
+# -- the uniform budget switch -------------------------------------------------------------------
+
+
+@blueprint.get("/budgets/<erp>/<tenant>/<job>")
+def budget(erp: str, tenant: str, job: str) -> Response:
+    system, company = _system_and_company(erp, tenant)
+    with state().lock:
+        rows = state().tenant_rows(system.name, company.tenant)
+        lines = [system.uniform(row).as_json() for row in rows if system.job_of(row) == job]
+    return answer(200, {"lines": lines})
+
+
+@blueprint.route("/budgets/<erp>/<tenant>/<job>/lines", methods=["PUT", "POST", "DELETE"])
+def lines(erp: str, tenant: str, job: str) -> Response:
+    system, company = _system_and_company(erp, tenant)
+    if request.method == "DELETE":
+        key = tuple(request.args.get(name, "") for name in ("sub_job", "cost_code", "cost_type"))
+        with state().lock:
+            rows = state().tenant_rows(system.name, company.tenant)
+            kept = [r for r in rows if not _is(system, r, job, key)]
+            removed = len(rows) - len(kept)
+            rows[:] = kept
+        if not removed:
+            raise _fail(404, f"Job '{job}' has no line with the key {key}.")
+        return answer(204)
+    line = _line(json_body())
+    with state().lock:
+        rows = state().tenant_rows(system.name, company.tenant)
+        new_row = system.native(job, line)
+        if request.method == "PUT":
+            at = next((i for i, r in enumerate(rows) if _is(system, r, job, line.key(), line.kind)),
+                      len(rows))  # fmt: skip
+            rows[:] = [r for r in rows if not _is(system, r, job, line.key(), line.kind)]
+            rows.insert(min(at, len(rows)), new_row)
+        else:
+            rows.append(new_row)
+    return budget(erp, tenant, job)
+
+
+def _is(system: System, row: Any, job: str, key: tuple[str, ...], kind: str | None = None) -> bool:
+    if system.job_of(row) != job:
+        return False
+    mapped = system.uniform(row)
+    return mapped.key() == key and (kind is None or mapped.kind == kind)
+
+
+def _line(body: Any) -> Uniform:
+    if not isinstance(body, dict):
+        raise _fail(400, "Send {sub_job, cost_code, cost_type, amount, description?, kind?}.")
+    texts = {}
+    for name in ("sub_job", "cost_code", "cost_type", "description"):
+        value = body.get(name, "")
+        if not isinstance(value, str):
+            raise _fail(400, f"{name} must be text.")
+        texts[name] = value
+    if not texts["cost_code"] or (not texts["cost_type"] and body.get("kind") != "revenue"):
+        raise _fail(400, "A line needs a cost_code and a cost_type.")
+    try:
+        amount = Decimal(str(body.get("amount")))
+    except InvalidOperation:
+        raise _fail(400, 'amount must be a decimal string, e.g. "1250.00".') from None
+    if not amount.is_finite():
+        raise _fail(400, 'amount must be a decimal string, e.g. "1250.00".')
+    kind = body.get("kind", "cost")
+    if kind not in ("cost", "revenue"):
+        raise _fail(400, 'kind must be "cost" or "revenue".')
+    return Uniform(texts["sub_job"], texts["cost_code"], texts["cost_type"], amount,
+                   texts["description"], kind)  # fmt: skip
+
+
+def _system_and_company(erp: str, tenant: str) -> tuple[System, demo_data.DemoCompany]:
+    system = state().systems.get(erp)
+    if system is None:
+        raise _fail(404, f"No ERP '{erp}' in the sandbox: one of {', '.join(state().systems)}.")
+    for company in demo_data.companies():
+        if company.erp_system == system.name and company.tenant.lower() == tenant.lower():
+            if state().has_tenant(system.name, company.tenant):
+                return system, company
+    raise _fail(404, f"No tenant '{tenant}' of {erp} in the sandbox.")

@@ -1,0 +1,175 @@
+"""The CMiC connector: R12 REST (`/jc-rest-api/rest/1/`), HTTP Basic, Oracle ADF collections.
+
+A job's budget is its job categories (`jcjobcategory`, filtered by company and job with `q`),
+read with `limit`/`offset` (at most 1,000 a page) until `hasMore` is false. Phase → cost code,
+category → cost type, no sub job; the budget amount is `JcatBudgetAmt` (a setting can name
+another attribute); categories flagged as revenue are revenue. docs/erps/cmic.md has the rest.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chalicelib.adapters.erp import mapping
+from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.signin import BasicSignIn
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.model import (
+    CatalogEntry,
+    ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
+    ErpLine,
+    ErpProject,
+    ErpProjectPage,
+    LineKind,
+)
+
+API = "/jc-rest-api/rest/1"
+MAX_LIMIT = 1000  # CMiC refuses a larger limit with 400
+AMOUNT_ATTRIBUTE = "JcatBudgetAmt"
+
+
+class CmicSource:
+    system = "cmic"
+
+    def __init__(
+        self,
+        base_url: str,
+        company_code: str,
+        credentials: ErpCredentials,
+        *,
+        settings: dict[str, str] | None = None,
+        page_size: int = MAX_LIMIT,
+        limits: Limits | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if not 1 <= page_size <= MAX_LIMIT:
+            raise ValueError(f"page_size must be between 1 and {MAX_LIMIT}")
+        self._base_url = base_url
+        self._company = company_code
+        self._credentials = credentials
+        self._settings = settings or {}
+        self._page_size = page_size
+        self._limits = limits or Limits()
+        self._sleep = sleep
+
+    @classmethod
+    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> CmicSource:
+        return cls(
+            connection.base_url,
+            connection.setting("company_code"),
+            credentials,
+            settings=dict(connection.settings),
+        )
+
+    def _client(self) -> ErpHttp:
+        sign_in = BasicSignIn(self._credentials.username, self._credentials.password)
+        return ErpHttp(
+            self._base_url, sign_in, limits=self._limits,
+            secrets=tuple(self._credentials.values.values()),
+            sleep=self._sleep,
+        )  # fmt: skip
+
+    def fetch_budget(
+        self, erp_job_id: str, on_page: Callable[[int], None] | None = None
+    ) -> list[ErpLine]:
+        amount_field = self._settings.get("amount_attribute") or AMOUNT_ATTRIBUTE
+        q = f"JcatCompCode={_quoted(self._company)};JcatJobCode={_quoted(erp_job_id)}"
+        lines: list[ErpLine] = []
+        seen: set[str] = set()
+        for row in self._all(self._client(), "jcjobcategory", q, on_page):
+            number = len(lines) + 1
+            if mapping.text(row, "JcatJobCode") not in (None, erp_job_id):
+                raise ErpRejected(
+                    f"Line {number} of the ERP's answer belongs to job "
+                    f"'{row.get('JcatJobCode')}', not to '{erp_job_id}': the ERP did not filter "
+                    "the budget by job."
+                )
+            ref = _ref(row, number)
+            if ref in seen:
+                raise ErpUnavailable(
+                    "The ERP budget changed while it was being read; the job will try again."
+                )
+            seen.add(ref)
+            revenue = mapping.text(row, "JcatRevenueFlag") == "Y"
+            lines.append(mapping.erp_line(
+                number, ref, ("", mapping.text(row, "JcatPhsCode"), mapping.text(row, "JcatCode")),
+                LineKind.REVENUE if revenue else LineKind.COST, row.get(amount_field),
+                str(row.get("JcatName") or ""), ("phase (JcatPhsCode)", "category (JcatCode)"),
+            ))  # fmt: skip
+        return lines
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        rows, more = self._page(
+            self._client(), "jcjob", f"JobCompCode={_quoted(self._company)}", offset,
+            min(limit, MAX_LIMIT),
+        )  # fmt: skip
+        projects = [
+            ErpProject(erp_job_id=str(row["JobCode"]), name=str(row.get("JobName") or ""),
+                       erp_status=str(row.get("JobStatusCode") or ""))
+            for row in rows if mapping.text(row, "JobCode")
+        ]  # fmt: skip
+        return ErpProjectPage(projects=projects, has_more=more)
+
+    def cost_catalog(self) -> ErpCatalog:
+        client = self._client()
+        phases = self._all(client, "jcphase", f"PhsCompCode={_quoted(self._company)}")
+        categories = self._all(client, "jccategory", f"CatCompCode={_quoted(self._company)}")
+        return ErpCatalog(
+            cost_codes=_entries(phases, "PhsCode", "PhsName"),
+            cost_types=_entries(categories, "CatCode", "CatName"),
+        )
+
+    def _all(
+        self, client: ErpHttp, resource: str, q: str, on_page: Callable[[int], None] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return read_pages(
+            lambda offset: self._page(client, resource, q, offset, self._page_size), on_page
+        )
+
+    def _page(
+        self, client: ErpHttp, resource: str, q: str, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        query = urllib.parse.urlencode({"q": q, "limit": limit, "offset": offset, "onlyData": "true"})
+        doing = f"read the ERP's {resource} records"
+        try:
+            payload = client.call("GET", f"{API}/{resource}?{query}", doing)
+        except HttpFailure as failure:
+            raise client.explain(failure, doing) from None
+        items = payload.get("items") if isinstance(payload, dict) else None
+        more = payload.get("hasMore") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not isinstance(more, bool):
+            raise ErpRejected(
+                f"The ERP's answer for {resource} records was not a collection with items and "
+                "hasMore: check the ERP connection's address."
+            )
+        rows = [row for row in items if isinstance(row, dict)]
+        if len(rows) != len(items):
+            raise ErpRejected(f"The ERP's answer for {resource} held something not a record.")
+        return rows, more
+
+
+def _quoted(value: str) -> str:
+    """An ADF `q` literal: quoted, a quote inside doubled, so an id cannot widen the filter."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ref(row: dict[str, Any], number: int) -> str:
+    """The row's own address (ADF's self link) when it sends one; else its key and position."""
+    for link in row.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "self" and link.get("href"):
+            return str(link["href"]).rstrip("/").rsplit("/", 1)[-1]
+    parts = (row.get("JcatJobCode"), row.get("JcatPhsCode"), row.get("JcatCode"))
+    return "/".join(str(part) for part in parts) + f"#{number}"
+
+
+def _entries(rows: Iterator[dict[str, Any]], code: str, name: str) -> list[CatalogEntry]:
+    entries = {}
+    for row in rows:
+        value = mapping.text(row, code)
+        if value:
+            entries[value] = CatalogEntry(code=value, description=str(row.get(name) or ""))
+    return [entries[key] for key in sorted(entries)]

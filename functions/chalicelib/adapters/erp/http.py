@@ -1,0 +1,372 @@
+"""The HTTP client every ERP connector speaks through, so each ERP module holds only its wire format.
+
+One `ErpHttp` per operation (a budget read, a project listing): it keeps that operation's cookies,
+calls the connection's `SignIn` hook for headers, signs in again once when the ERP answers 401,
+retries 5xx and timeouts a bounded number of times with backoff, waits for `Retry-After` on 429/503
+(up to a cap; beyond it the worker's queue waits instead), caps answer sizes, refuses redirects and
+turns every failure into `ErpUnavailable` (may pass) or `ErpRejected` (will not) with a sentence.
+Only the standard library speaks HTTP here, so the Lambda package carries no HTTP client.
+See docs/erps/README.md for what every connector does.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import json
+import logging
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 20.0
+# A page of 1,000 lines is a few MB; an answer far beyond that is not a budget page, and reading it
+# whole would exhaust the worker's memory before the JSON could be judged.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+MAX_ATTEMPTS = 3  # one call and two retries; after that the worker's queue retries the job
+BACKOFF_SECONDS = 0.5  # doubled per retry
+MAX_WAIT_SECONDS = 30.0  # a longer Retry-After is left to the queue's own (longer) backoff
+MAX_PAGES = 100_000  # an ERP that always says "more" must not keep a worker forever
+_MAX_ERROR_BODY_BYTES = 64 * 1024  # only a short message is ever taken from an error answer
+_ERP_MESSAGE_LIMIT = 200
+_TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class SignIn(Protocol):
+    """How one ERP signs in: headers for each call, and a fresh sign-in after a 401."""
+
+    def headers(self, client: ErpHttp) -> dict[str, str]: ...
+
+    def refresh(self, client: ErpHttp) -> None: ...
+
+
+class NoSignIn:
+    """For calls that carry their own credentials (the sign-in call itself)."""
+
+    def headers(self, client: ErpHttp) -> dict[str, str]:
+        return {}
+
+    def refresh(self, client: ErpHttp) -> None:
+        return None
+
+
+class HttpFailure(Exception):
+    """An HTTP answer outside 2xx, with what is needed to explain it."""
+
+    def __init__(self, status: int, body: bytes, retry_after: str | None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    max_attempts: int = MAX_ATTEMPTS
+    backoff: float = BACKOFF_SECONDS
+    max_wait: float = MAX_WAIT_SECONDS
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """ERP APIs do not redirect; following one would send credentials to another address."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
+def check_destination(url: str) -> None:
+    """THE URL GUARD HOOK: every request's address is judged here before it is sent.
+
+    Only web addresses are allowed; the address guard of the connection model (no loopback,
+    private or metadata addresses) plugs in here so it runs before each request, not only when a
+    connection is saved.
+    """
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ErpRejected(
+            "The ERP connection's address is not a web address (http or https): check it."
+        )
+
+
+class ErpHttp:
+    """One operation's HTTP conversation with one ERP (its own cookies, its own sign-in)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        sign_in: SignIn | None = None,
+        *,
+        limits: Limits | None = None,
+        secrets: tuple[str, ...] = (),
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.sign_in: SignIn = sign_in or NoSignIn()
+        self.limits = limits or Limits()
+        self._secrets = tuple(s for s in secrets if s)
+        self._sleep = sleep if sleep is not None else time.sleep
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        *,
+        json_body: Any = None,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> Any:
+        """One call with retries; the parsed JSON answer (None when empty).
+
+        `action` completes "when trying to ...", e.g. "read the budget of ERP job 'P-1'".
+        Raises `HttpFailure` only for 4xx answers the caller may explain better (401 after a
+        fresh sign-in, 403, 404, 400...); use `explain` for the standard sentence.
+        """
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            sent = dict(headers or {})
+            if authenticated:
+                sent.update(self.sign_in.headers(self))
+            try:
+                return self.send(method, path, action, json_body=json_body, form=form, headers=sent)
+            except HttpFailure as failure:
+                if failure.status == 401 and authenticated and not refreshed:
+                    refreshed = True  # a session or token that expired: sign in once more
+                    self.sign_in.refresh(self)
+                    continue
+                if failure.status not in _TRANSIENT_STATUSES:
+                    raise
+                self._wait_or_raise(attempt, failure, action)
+            except _Transient as transient:
+                if attempt >= self.limits.max_attempts:
+                    raise ErpUnavailable(transient.message) from None
+                self._sleep(self.limits.backoff * 2 ** (attempt - 1))
+
+    def _wait_or_raise(self, attempt: int, failure: HttpFailure, action: str) -> None:
+        wait = _seconds(failure.retry_after)
+        if wait is None:
+            wait = self.limits.backoff * 2 ** (attempt - 1)
+        if attempt >= self.limits.max_attempts or wait > self.limits.max_wait:
+            raise self.explain(failure, action)
+        logger.info("The ERP answered %s; trying again in %.1f s.", failure.status, wait)
+        self._sleep(wait)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        *,
+        json_body: Any = None,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """Exactly one request; the parsed JSON. Raises HttpFailure, _Transient or ErpRejected."""
+        url = self.base_url + path
+        check_destination(url)
+        sent = {"Accept": "application/json", **(headers or {})}
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            data = json.dumps(json_body).encode()
+            sent["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=data, method=method, headers=sent)  # noqa: S310
+        raw = self._exchange(request, action)
+        if len(raw) > self.limits.max_response_bytes:
+            raise ErpRejected(
+                f"The ERP's answer when trying to {action} was larger than "
+                f"{_size(self.limits.max_response_bytes)}, more than a budget page can be: check "
+                "the ERP connection's address."
+            )
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
+        except (ValueError, UnicodeDecodeError):
+            raise ErpRejected(
+                f"The ERP's answer when trying to {action} was not valid JSON: check the ERP "
+                "connection's address."
+            ) from None
+
+    def _exchange(self, request: urllib.request.Request, action: str) -> bytes:
+        timeout = self.limits.timeout
+        late = (
+            f"The ERP did not answer within {timeout:g} seconds when trying to {action}; "
+            "the job will try again."
+        )
+        try:
+            with self._opener.open(request, timeout=timeout) as response:
+                return _read_at_most(response, self.limits.max_response_bytes + 1)
+        except urllib.error.HTTPError as error:
+            with error:
+                body = _read_quietly(error)
+            raise HttpFailure(error.code, body, error.headers.get("Retry-After")) from None
+        except TimeoutError:
+            raise _Transient(late) from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise _Transient(late) from None
+            raise _Transient(
+                f"The ERP could not be reached at {self.base_url} ({_reason(error.reason)}); "
+                "the job will try again."
+            ) from None
+        except (ConnectionError, http.client.HTTPException, OSError) as error:
+            raise _Transient(
+                f"The connection to the ERP broke off ({_reason(error)}); the job will try again."
+            ) from None
+
+    def explain(
+        self, failure: HttpFailure, doing: str, *, quote_body: bool = True
+    ) -> ErpUnavailable | ErpRejected:
+        """The standard sentence for an HTTP failure when trying to `doing`."""
+        status = failure.status
+        if status == 429:
+            return ErpUnavailable(
+                f"The ERP asked us to slow down (429) when trying to {doing}; the job will try "
+                "again.",
+                retry_after=failure.retry_after,
+            )
+        if status >= 500 or status == 408:
+            return ErpUnavailable(
+                f"The ERP had a problem ({status}) when trying to {doing}; the job will try again.",
+                retry_after=failure.retry_after,
+            )
+        detail = self.erp_message(failure.body) if quote_body else ""
+        suffix = f" The ERP said: {detail}" if detail else ""
+        if status == 401:
+            return ErpRejected(
+                f"The ERP refused our sign-in even after signing in afresh when trying to {doing}: "
+                f"check the ERP connection's credentials.{suffix}"
+            )
+        if status == 403:
+            return ErpRejected(
+                f"The ERP user is not allowed to {doing}: give the ERP connection's user access "
+                f"to projects and their budgets.{suffix}"
+            )
+        if status == 404:
+            return ErpRejected(
+                f"The ERP answered 'not found' when trying to {doing}: check the ERP connection's "
+                f"address and that the job exists in the ERP.{suffix}"
+            )
+        if 300 <= status < 400:
+            return ErpRejected(
+                f"The ERP answered with a redirect ({status}) when trying to {doing}: set the ERP "
+                "connection's address to the instance's own https address."
+            )
+        return ErpRejected(f"The ERP refused to {doing} ({status}).{suffix}")
+
+    def erp_message(self, body: bytes) -> str:
+        """The ERP's own explanation, short, and never carrying a secret."""
+        try:
+            text = _message_of(json.loads(body))
+        except (ValueError, UnicodeDecodeError):
+            text = ""
+        text = " ".join(text.split())[:_ERP_MESSAGE_LIMIT]
+        if any(secret in text for secret in self._secrets):
+            return ""
+        return text
+
+
+class _Transient(Exception):
+    """A timeout or a broken connection: retried here, then reported as ErpUnavailable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_pages(
+    fetch: Callable[[int], tuple[list[Any], bool]], on_page: Callable[[int], None] | None = None
+) -> Iterator[Any]:
+    """Every row of a paged list: `fetch(offset)` answers (rows, more) until the ERP says no more."""
+    offset = 0
+    for _ in range(MAX_PAGES):
+        rows, more = fetch(offset)
+        yield from rows
+        offset += len(rows)
+        if on_page is not None:
+            on_page(offset)
+        if not more or not rows:
+            return
+    raise ErpRejected(f"The ERP kept answering 'more' after {MAX_PAGES} pages: check the ERP.")
+
+
+def _message_of(parsed: object) -> str:
+    """The first message-like text in an ERP's error answer (each ERP nests it differently)."""
+    if isinstance(parsed, str):
+        return parsed
+    if isinstance(parsed, list):
+        return _message_of(parsed[0]) if parsed else ""
+    if not isinstance(parsed, dict):
+        return ""
+    for name in ("exceptionMessage", "message", "detail", "title", "error_description", "error"):
+        value = parsed.get(name)
+        if isinstance(value, str) and value:
+            return value
+    for nested in ("ia::result", "ia::error", "error", "errors", "o:errorDetails"):
+        if nested in parsed:
+            text = _message_of(parsed[nested])
+            if text:
+                return text
+    return ""
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    if retry_after is None:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        return None  # an HTTP date: the plain backoff will do
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{limit // 1024} KB" if limit >= 1024 else f"{limit} bytes"
+
+
+def _read_at_most(response: Any, limit: int) -> bytes:
+    """The body, stopping after `limit` bytes; read in pieces so no buffer of `limit` is made."""
+    raw = bytearray()
+    while len(raw) < limit:
+        piece = response.read(min(1024 * 1024, limit - len(raw)))
+        if not piece:
+            break
+        raw += piece
+    return bytes(raw)
+
+
+def _read_quietly(error: urllib.error.HTTPError) -> bytes:
+    try:
+        return error.read(_MAX_ERROR_BODY_BYTES)
+    except (OSError, http.client.HTTPException):
+        return b""
+
+
+def _reason(reason: object) -> str:
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, socket.gaierror):
+        return "the host name could not be resolved"
+    text = str(reason) or type(reason).__name__
+    return text[:120]

@@ -1,0 +1,185 @@
+"""The Sage Intacct connector: REST `/ia/api/v1`, OAuth2 client credentials, the query service.
+
+A job's budget is the `original` workflow lines of the project's primary, posted estimate
+(`construction/project-estimate` and `construction/project-estimate-line`), read page by page
+through `services/core/query` until `ia::meta.next` is null. Task → cost code, cost type → cost
+type, no sub job; lines of the revenue accumulation type are revenue. docs/erps/intacct.md has
+the connection fields and limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chalicelib.adapters.erp import mapping
+from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.signin import OAuth2SignIn
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.model import (
+    CatalogEntry,
+    ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
+    ErpLine,
+    ErpProject,
+    ErpProjectPage,
+    LineKind,
+)
+
+API = "/ia/api/v1"
+QUERY = f"{API}/services/core/query"
+TOKEN = f"{API}/oauth2/token"
+DEFAULT_PAGE_SIZE = 1000  # the query service allows up to 4,000
+REVENUE_ACCUMULATION_TYPE = "Revenue"
+_LINE_FIELDS = ["key", "task.id", "costType.id", "amount", "workflowType", "memo",
+                "accumulationType.id"]  # fmt: skip
+
+
+class IntacctSource:
+    system = "intacct"
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: ErpCredentials,
+        *,
+        settings: dict[str, str] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        limits: Limits | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._credentials = credentials
+        self._settings = settings or {}
+        self._page_size = page_size
+        self._limits = limits or Limits()
+        self._sleep = sleep
+
+    @classmethod
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials
+    ) -> IntacctSource:
+        return cls(connection.base_url, credentials, settings=dict(connection.settings))
+
+    def _client(self) -> ErpHttp:
+        client_id = self._credentials.get("client_id")
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": self._credentials.get("client_secret"),
+        }
+        if self._credentials.get("username"):  # a user to act as, when the ERP asks for one
+            form["username"] = self._credentials.get("username")
+        return ErpHttp(
+            self._base_url, OAuth2SignIn(TOKEN, form, f"client '{client_id}'"),
+            limits=self._limits, secrets=tuple(self._credentials.values.values()),
+            sleep=self._sleep,
+        )  # fmt: skip
+
+    def fetch_budget(
+        self, erp_job_id: str, on_page: Callable[[int], None] | None = None
+    ) -> list[ErpLine]:
+        client = self._client()
+        estimate = self._primary_estimate(client, erp_job_id)
+        filters = [{"$eq": {"projectEstimate.key": estimate}}, {"$eq": {"workflowType": "original"}}]
+        rows = self._query(client, "construction/project-estimate-line", _LINE_FIELDS, filters,
+                           on_page)  # fmt: skip
+        revenue = self._settings.get("revenue_accumulation_type") or REVENUE_ACCUMULATION_TYPE
+        lines: list[ErpLine] = []
+        seen: set[str] = set()
+        for row in rows:
+            if mapping.text(row, "workflowType") not in (None, "original"):
+                continue  # the query filtered these out; an ERP that did not is not trusted
+            number = len(lines) + 1
+            ref = mapping.text(row, "key") or f"line-{number}"
+            if ref in seen:
+                raise ErpUnavailable(
+                    "The ERP budget changed while it was being read; the job will try again."
+                )
+            seen.add(ref)
+            is_revenue = mapping.text(row, "accumulationType.id") == revenue
+            lines.append(mapping.erp_line(
+                number, ref,
+                ("", mapping.text(row, "task.id"), mapping.text(row, "costType.id")),
+                LineKind.REVENUE if is_revenue else LineKind.COST,
+                row.get("amount"), str(row.get("memo") or ""), ("task", "cost type"),
+            ))  # fmt: skip
+        return lines
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        rows, more = self._page(
+            self._client(), "projects/project", ["id", "name", "status"], [], offset, limit
+        )
+        projects = [
+            ErpProject(erp_job_id=str(row["id"]), name=str(row.get("name") or ""),
+                       erp_status=str(row.get("status") or ""))
+            for row in rows if mapping.text(row, "id")
+        ]  # fmt: skip
+        return ErpProjectPage(projects=projects, has_more=more)
+
+    def cost_catalog(self) -> ErpCatalog:
+        client = self._client()
+        tasks = self._query(client, "projects/task", ["id", "name"], [])
+        types = self._query(client, "construction/cost-type", ["id", "name"], [])
+        return ErpCatalog(cost_codes=_entries(tasks), cost_types=_entries(types))
+
+    # -- the query service --------------------------------------------------------------------
+
+    def _primary_estimate(self, client: ErpHttp, erp_job_id: str) -> str:
+        filters = [{"$eq": {"project.id": erp_job_id}}, {"$eq": {"isPrimary": True}}]
+        fields = ["key", "id", "isPrimary", "state"]
+        for row in self._query(client, "construction/project-estimate", fields, filters):
+            if row.get("isPrimary") is True and mapping.text(row, "state") == "posted":
+                key = mapping.text(row, "key")
+                if key:
+                    return key
+        raise ErpRejected(
+            f"Sage Intacct has no primary, posted estimate for project '{erp_job_id}': post the "
+            "project's estimate and mark it primary in Sage Intacct, or check the ERP job id."
+        )
+
+    def _query(
+        self,
+        client: ErpHttp,
+        name: str,
+        fields: list[str],
+        filters: list[dict[str, Any]],
+        on_page: Callable[[int], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        return read_pages(
+            lambda offset: self._page(client, name, fields, filters, offset, self._page_size),
+            on_page,
+        )
+
+    def _page(
+        self, client: ErpHttp, name: str, fields: list[str], filters: list[dict[str, Any]],
+        offset: int, size: int,
+    ) -> tuple[list[dict[str, Any]], bool]:  # fmt: skip
+        body = {"object": name, "fields": fields, "filters": filters, "start": offset + 1,
+                "size": size}  # fmt: skip
+        doing = f"read the ERP's {name} records"
+        try:
+            payload = client.call("POST", QUERY, doing, json_body=body)
+        except HttpFailure as failure:
+            raise client.explain(failure, doing) from None
+        result = payload.get("ia::result") if isinstance(payload, dict) else None
+        meta = payload.get("ia::meta") if isinstance(payload, dict) else None
+        if not isinstance(result, list) or not isinstance(meta, dict):
+            raise ErpRejected(
+                f"The ERP's answer for {name} records was not an ia::result list with its "
+                "ia::meta: check the ERP connection's address."
+            )
+        rows = [row for row in result if isinstance(row, dict)]
+        if len(rows) != len(result):
+            raise ErpRejected(f"The ERP's answer for {name} records held something not a record.")
+        return rows, meta.get("next") is not None
+
+
+def _entries(rows: Iterator[dict[str, Any]]) -> list[CatalogEntry]:
+    entries = {}
+    for row in rows:
+        code = mapping.text(row, "id")
+        if code:
+            entries[code] = CatalogEntry(code=code, description=str(row.get("name") or ""))
+    return [entries[code] for code in sorted(entries)]

@@ -1,0 +1,293 @@
+"""The connector contract: every ERP connector, against its sandbox, keeps the same promises.
+
+One `Connector` row per ERP; a new connector passes the suite by adding its row. What the
+connector must read is what the sandbox's uniform switch says the job's budget is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
+from chalicelib.adapters.erp.cmic import CmicSource
+from chalicelib.adapters.erp.http import MAX_ATTEMPTS, Limits
+from chalicelib.adapters.erp.intacct import IntacctSource
+from chalicelib.adapters.erp.registry import erp_source_for
+from chalicelib.adapters.erp.signin import forget_tokens
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
+from chalicelib.domain.ports import ErpSource
+from chalicelib.domain.reimport import plan_import
+from devstack import demo_data
+from devstack.sandbox_erp import SandboxErp
+from tests.fixtures.erp import UniformSwitch
+
+pytestmark = pytest.mark.integration
+
+Make = Callable[[str, ErpCredentials, int, int, Callable[[float], None]], ErpSource]
+
+
+@dataclass(frozen=True)
+class Connector:
+    erp: str
+    company_id: str
+    make: Make  # (base url, credentials, page size, max answer bytes, sleep) -> the connector
+    bad_credentials: dict[str, str]
+    budget_path: str  # part of the budget calls' path, to aim a fault at them
+
+    @property
+    def company(self) -> demo_data.DemoCompany:
+        return demo_data.company(self.company_id)
+
+    @property
+    def job(self) -> str:
+        return self.company.projects[0].project_id
+
+
+def _limits(max_bytes: int) -> Limits:
+    return Limits(timeout=10, max_response_bytes=max_bytes)
+
+
+CONNECTORS = [
+    Connector(
+        "acumatica", "demo",
+        lambda url, creds, size, max_bytes, sleep: AcumaticaSource(
+            url, "Demo", creds, page_size=size, max_response_bytes=max_bytes, sleep=sleep),
+        {"username": "admin", "password": "not-the-password"}, "ProjectBudget",
+    ),
+    Connector(
+        "myob", "myob",
+        lambda url, creds, size, max_bytes, sleep: MyobSource(
+            url + "/myob", "MYOB Demo", creds, page_size=size, max_response_bytes=max_bytes,
+            sleep=sleep),
+        {"client_id": "myob-client", "client_secret": "not-the-secret", "username": "admin",
+         "password": "sandbox"}, "ProjectBudget",
+    ),
+    Connector(
+        "intacct", "intacct",
+        lambda url, creds, size, max_bytes, sleep: IntacctSource(
+            url + "/intacct", creds, page_size=size, limits=_limits(max_bytes), sleep=sleep),
+        {"client_id": "intacct-client", "client_secret": "not-the-secret"}, "services/core/query",
+    ),
+    Connector(
+        "cmic", "cmic",
+        lambda url, creds, size, max_bytes, sleep: CmicSource(
+            url + "/cmic", "BB", creds, page_size=size, limits=_limits(max_bytes), sleep=sleep),
+        {"username": "cmicapi", "password": "not-the-password"}, "jcjobcategory",
+    ),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxErp(port=0) as erp:
+        yield erp
+
+
+@pytest.fixture
+def switch(sandbox) -> UniformSwitch:
+    client = UniformSwitch(sandbox.url)
+    client.reset()
+    forget_tokens()
+    return client
+
+
+@pytest.fixture(params=CONNECTORS, ids=[c.erp for c in CONNECTORS])
+def row(request) -> Connector:
+    return request.param
+
+
+class Waits(list[float]):
+    """The sleeps a connector asked for (the suite never really waits)."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def connector(
+    sandbox, row: Connector, *, page_size: int = 1000, max_bytes: int = 64 * 1024 * 1024,
+    credentials: dict[str, str] | None = None, waits: Waits | None = None,
+) -> ErpSource:  # fmt: skip
+    values = credentials or row.company.erp_connection().credentials
+    return row.make(sandbox.url, ErpCredentials(dict(values)), page_size, max_bytes,
+                    waits if waits is not None else Waits())  # fmt: skip
+
+
+def mapped(lines: list[Any]) -> Counter[tuple[Any, ...]]:
+    return Counter(
+        ((line.key.sub_job, line.key.cost_code, line.key.cost_type), line.kind.value,
+         Decimal(line.amount))
+        for line in lines
+    )
+
+
+def in_erp(switch: UniformSwitch, row: Connector, job: str | None = None) -> Counter[Any]:
+    return Counter(
+        ((line["sub_job"], line["cost_code"], line["cost_type"]), line["kind"],
+         Decimal(line["amount"]))
+        for line in switch.lines(row.erp, row.company.tenant, job or row.job)
+    )
+
+
+def test_the_budget_is_read_as_the_erp_holds_it_across_page_boundaries(sandbox, switch, row):
+    pages: list[int] = []
+
+    lines = connector(sandbox, row, page_size=5).fetch_budget(row.job, on_page=pages.append)
+
+    assert mapped(lines) == in_erp(switch, row)
+    assert [line.line for line in lines] == list(range(1, len(lines) + 1))
+    assert len({line.ref for line in lines}) == len(lines)
+    assert len(pages) >= len(lines) // 5 and pages[-1] == len(lines)
+
+
+def test_a_budget_filling_its_last_page_exactly_is_read_to_the_end(sandbox, switch, row):
+    switch.generate(row.erp, row.company.tenant, row.job, lines=12, seed=3)
+
+    lines = connector(sandbox, row, page_size=4).fetch_budget(row.job)
+
+    assert len(lines) == 12
+    assert mapped(lines) == in_erp(switch, row)
+
+
+def test_a_refused_sign_in_is_permanent_and_says_so_without_the_secret(sandbox, switch, row):
+    with pytest.raises(ErpRejected) as refused:
+        connector(sandbox, row, credentials=row.bad_credentials).fetch_budget(row.job)
+
+    assert "sign-in" in refused.value.message and "check" in refused.value.message
+    for secret in row.bad_credentials.values():
+        if secret.startswith("not-the"):
+            assert secret not in str(refused.value)
+
+
+def test_an_expired_token_mid_read_is_renewed_once_and_the_read_succeeds(sandbox, switch, row):
+    expired: list[int] = []
+
+    def expire_after_the_first_page(done: int) -> None:
+        if not expired:
+            expired.append(done)
+            switch.expire_tokens(row.erp)
+
+    lines = connector(sandbox, row, page_size=5).fetch_budget(
+        row.job, on_page=expire_after_the_first_page
+    )
+
+    assert expired == [5]
+    assert mapped(lines) == in_erp(switch, row)
+
+
+def test_a_429_is_waited_out_as_retry_after_says(sandbox, switch, row):
+    waits = Waits()
+    switch.fault(fail_next=1, status=429, retry_after="7", prefix=row.erp, match=row.budget_path)
+
+    lines = connector(sandbox, row, waits=waits).fetch_budget(row.job)
+
+    assert waits == [7.0]
+    assert mapped(lines) == in_erp(switch, row)
+
+
+def test_a_503_is_retried_with_backoff_and_then_succeeds(sandbox, switch, row):
+    waits = Waits()
+    switch.fault(fail_next=MAX_ATTEMPTS - 1, status=503, prefix=row.erp, match=row.budget_path)
+
+    lines = connector(sandbox, row, waits=waits).fetch_budget(row.job)
+
+    assert len(waits) == MAX_ATTEMPTS - 1 and waits == sorted(waits)
+    assert mapped(lines) == in_erp(switch, row)
+
+
+def test_an_erp_still_failing_after_the_retries_is_a_transient_error(sandbox, switch, row):
+    switch.fault(fail_next=MAX_ATTEMPTS, status=503, prefix=row.erp, match=row.budget_path)
+
+    with pytest.raises(ErpUnavailable, match="try again"):
+        connector(sandbox, row).fetch_budget(row.job)
+
+
+def test_a_fault_for_another_erp_leaves_this_one_alone(sandbox, switch, row):
+    other = next(c for c in CONNECTORS if c.erp != row.erp)
+    switch.fault(fail_next=MAX_ATTEMPTS, status=503, prefix=other.erp)
+
+    assert mapped(connector(sandbox, row).fetch_budget(row.job)) == in_erp(switch, row)
+
+
+@pytest.mark.parametrize("body", ["<html>Maintenance</html>", '{"unexpected": true}', "[1, 2]"])
+def test_a_malformed_answer_is_a_permanent_error_with_a_sentence(sandbox, switch, row, body):
+    switch.fault(fail_next=1, status=200, body=body, prefix=row.erp, match=row.budget_path)
+
+    with pytest.raises(ErpRejected) as refused:
+        connector(sandbox, row).fetch_budget(row.job)
+
+    assert refused.value.message.endswith(".")
+
+
+def test_an_oversized_answer_is_refused_without_being_read_whole(sandbox, switch, row):
+    switch.generate(row.erp, row.company.tenant, row.job, lines=200, seed=5)
+
+    with pytest.raises(ErpRejected, match="larger than"):
+        connector(sandbox, row, max_bytes=4096).fetch_budget(row.job)
+
+
+def test_a_key_split_over_two_native_lines_arrives_summed(sandbox, switch, row):
+    first = next(line for line in switch.lines(row.erp, row.company.tenant, row.job)
+                 if line["kind"] == "cost")  # fmt: skip
+    key = {name: first[name] for name in ("sub_job", "cost_code", "cost_type")}
+    switch.put(row.erp, row.company.tenant, row.job, **key, amount="1000.00", description="A")
+    switch.add(row.erp, row.company.tenant, row.job, **key, amount="250.50", description="B")
+
+    lines = connector(sandbox, row).fetch_budget(row.job)
+    plan = plan_import([], lines, _catalog(row.company))
+
+    (summed,) = [i for i in plan.lines if (i.key.sub_job, i.key.cost_code, i.key.cost_type)
+                 == tuple(key.values())]  # fmt: skip
+    assert summed.original_budget_amount == Decimal("1250.50")
+
+
+def test_revenue_lines_are_read_as_revenue_and_left_out_of_the_budget(sandbox, switch, row):
+    tenant = row.company.tenant
+    cost_code = sorted(row.company.cost_codes)[0]
+    switch.put(row.erp, tenant, row.job, sub_job="", cost_code=cost_code, cost_type="",
+               amount="999999.00", kind="revenue", description="Billing")  # fmt: skip
+
+    lines = connector(sandbox, row).fetch_budget(row.job)
+    plan = plan_import([], lines, _catalog(row.company))
+
+    revenue = [line for line in lines if line.kind is LineKind.REVENUE]
+    assert Decimal("999999.00") in {Decimal(line.amount) for line in revenue}
+    assert len(revenue) >= 2
+    assert all(item.original_budget_amount != Decimal("999999.00") for item in plan.lines)
+
+
+def test_the_erp_projects_are_listed_with_their_names(sandbox, switch, row):
+    company = row.company
+    first = connector(sandbox, row).list_projects(offset=0, limit=1)
+    everything = connector(sandbox, row).list_projects(offset=0, limit=100)
+
+    assert [p.erp_job_id for p in everything.projects] == [p.project_id for p in company.projects]
+    assert first.projects[0].name == company.projects[0].name
+    assert first.has_more == (len(company.projects) > 1) and not everything.has_more
+
+
+def test_the_cost_catalog_has_the_erp_cost_codes_and_cost_types(sandbox, switch, row):
+    catalog = connector(sandbox, row, page_size=2).cost_catalog()
+
+    assert {e.code: e.description for e in catalog.cost_codes} == row.company.cost_codes
+    assert {e.code for e in catalog.cost_types} == set(row.company.cost_types)
+
+
+def test_the_registry_builds_the_connector_from_the_saved_connection(sandbox, switch, row):
+    saved = row.company.erp_connection()
+    connection = ErpConnection(erp_system=row.erp, base_url=sandbox.url + saved.path,
+                               settings=dict(saved.settings), credentials_secret_id="s")  # fmt: skip
+
+    source = erp_source_for(connection, ErpCredentials(dict(saved.credentials)))
+
+    assert mapped(source.fetch_budget(row.job)) == in_erp(switch, row)
+
+
+def _catalog(company: demo_data.DemoCompany) -> CostCatalog:
+    return CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
