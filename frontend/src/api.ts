@@ -1,6 +1,32 @@
 // The only code that talks to the Budget Bridge API: bearer token, error bodies, 401 handling.
 
-import type { RuntimeConfig } from "./types";
+import type {
+  Accepted,
+  AuditPage,
+  CatalogSync,
+  ChangePage,
+  ConnectionAnswer,
+  ConnectionBody,
+  ConnectionTest,
+  CostCatalog,
+  ErpBudgetPage,
+  ErpConnection,
+  ErpProjectPage,
+  ErpSettings,
+  Invitation,
+  Job,
+  JobPage,
+  LineItem,
+  LinkedProject,
+  Me,
+  Member,
+  MemberList,
+  Permission,
+  ProjectBudget,
+  RuntimeConfig,
+  Session,
+  SignInAnswer,
+} from "./types";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -121,4 +147,169 @@ export function newIdempotencyKey(): string {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// ---- one typed function per endpoint --------------------------------------------------------------
+// Views call these, never a path of their own, so every route the web app uses is listed here.
+
+function companyPath(companyId: string): string {
+  return `/companies/${encodeURIComponent(companyId)}`;
+}
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string | null;
+}
+
+export function signIn(api: Api, email: string, password: string): Promise<SignInAnswer> {
+  return api.request<SignInAnswer>("POST", "/session", { body: { email, password }, auth: false });
+}
+
+export function setNewPassword(api: Api, email: string, session: string, newPassword: string): Promise<Session> {
+  return api.request<Session>("POST", "/session/new-password", {
+    body: { email, session, new_password: newPassword },
+    auth: false,
+  });
+}
+
+export function getMe(api: Api): Promise<Me> {
+  return api.get<Me>("/me");
+}
+
+export function listErpBudgets(
+  api: Api,
+  companyId: string,
+  query: PageQuery & { filter: string },
+): Promise<ErpBudgetPage> {
+  return api.get<ErpBudgetPage>(`${companyPath(companyId)}/erp/budgets`, { ...query });
+}
+
+export function requestBudgetJob(
+  api: Api,
+  companyId: string,
+  budgetId: string,
+  kind: "import" | "reimport",
+  idempotencyKey: string,
+): Promise<Accepted> {
+  return api.request<Accepted>("POST", `${companyPath(companyId)}/erp/budgets/${encodeURIComponent(budgetId)}/${kind}`, {
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
+}
+
+export function getJob(api: Api, companyId: string, jobId: string): Promise<Job> {
+  return api.get<Job>(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}`);
+}
+
+export function listJobs(api: Api, companyId: string, query: PageQuery & { budget_id?: string }): Promise<JobPage> {
+  return api.get<JobPage>(`${companyPath(companyId)}/erp/jobs`, { ...query });
+}
+
+export function listJobChanges(api: Api, companyId: string, jobId: string, query: PageQuery): Promise<ChangePage> {
+  return api.get<ChangePage>(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes`, { ...query });
+}
+
+export function getErpSettings(api: Api, companyId: string): Promise<ErpSettings> {
+  return api.get<ErpSettings>(`${companyPath(companyId)}/erp/settings`);
+}
+
+export function putErpSettings(api: Api, companyId: string, settings: ErpSettings): Promise<ErpSettings> {
+  return api.request<ErpSettings>("PUT", `${companyPath(companyId)}/erp/settings`, { body: settings });
+}
+
+function projectPath(companyId: string, projectId: string): string {
+  return `${companyPath(companyId)}/projects/${encodeURIComponent(projectId)}/budget`;
+}
+
+export function getProjectBudget(api: Api, companyId: string, projectId: string, query: PageQuery): Promise<ProjectBudget> {
+  return api.get<ProjectBudget>(projectPath(companyId, projectId), { ...query });
+}
+
+export function editLineItem(
+  api: Api,
+  companyId: string,
+  projectId: string,
+  lineItemId: string,
+  changes: Partial<Record<Exclude<keyof LineItem, "line_item_id" | "sub_job" | "cost_code" | "cost_type">, string | null>>,
+): Promise<LineItem> {
+  const path = `${projectPath(companyId, projectId)}/line_items/${encodeURIComponent(lineItemId)}`;
+  return api.request<LineItem>("PATCH", path, { body: changes });
+}
+
+export function setBudgetLock(api: Api, companyId: string, projectId: string, locked: boolean): Promise<unknown> {
+  return api.request<unknown>(locked ? "POST" : "DELETE", `${projectPath(companyId, projectId)}/lock`);
+}
+
+export async function getConnection(api: Api, companyId: string): Promise<ErpConnection | null> {
+  const answer = await api.get<ConnectionAnswer>(`${companyPath(companyId)}/erp/connection`);
+  return answer.connection;
+}
+
+export async function saveConnection(api: Api, companyId: string, body: ConnectionBody): Promise<ErpConnection> {
+  const answer = await api.request<ConnectionAnswer | ErpConnection>("PUT", `${companyPath(companyId)}/erp/connection`, {
+    body,
+  });
+  // The contract answers "the same shape" as GET; accept the bare connection as well.
+  return ("connection" in answer ? answer.connection : answer) as ErpConnection;
+}
+
+export function testConnection(api: Api, companyId: string): Promise<ConnectionTest> {
+  return api.request<ConnectionTest>("POST", `${companyPath(companyId)}/erp/connection/test`);
+}
+
+export function deleteConnection(api: Api, companyId: string): Promise<void> {
+  return api.request<void>("DELETE", `${companyPath(companyId)}/erp/connection`);
+}
+
+export function listErpProjects(api: Api, companyId: string, query: PageQuery): Promise<ErpProjectPage> {
+  return api.get<ErpProjectPage>(`${companyPath(companyId)}/erp/projects`, { ...query });
+}
+
+export function linkErpProject(api: Api, companyId: string, erpJobId: string, projectName?: string): Promise<LinkedProject> {
+  const body = projectName ? { project_name: projectName } : {};
+  return api.request<LinkedProject>("POST", `${companyPath(companyId)}/erp/projects/${encodeURIComponent(erpJobId)}/link`, {
+    body,
+  });
+}
+
+export function unlinkErpProject(api: Api, companyId: string, erpJobId: string): Promise<void> {
+  return api.request<void>("DELETE", `${companyPath(companyId)}/erp/projects/${encodeURIComponent(erpJobId)}/link`);
+}
+
+export function getCostCatalog(api: Api, companyId: string): Promise<CostCatalog> {
+  return api.get<CostCatalog>(`${companyPath(companyId)}/cost-catalog`);
+}
+
+export function putCostCatalog(api: Api, companyId: string, catalog: CostCatalog): Promise<CostCatalog> {
+  return api.request<CostCatalog>("PUT", `${companyPath(companyId)}/cost-catalog`, { body: catalog });
+}
+
+export function syncCostCatalog(api: Api, companyId: string): Promise<CatalogSync> {
+  return api.request<CatalogSync>("POST", `${companyPath(companyId)}/cost-catalog/sync`);
+}
+
+export function listMembers(api: Api, companyId: string): Promise<MemberList> {
+  return api.get<MemberList>(`${companyPath(companyId)}/members`);
+}
+
+export function inviteMember(api: Api, companyId: string, invitation: Invitation): Promise<Member> {
+  return api.request<Member>("POST", `${companyPath(companyId)}/members`, { body: invitation });
+}
+
+export function updateMember(
+  api: Api,
+  companyId: string,
+  email: string,
+  permissions: { erp_permission?: Permission; budget_permission?: Permission },
+): Promise<Member> {
+  return api.request<Member>("PATCH", `${companyPath(companyId)}/members/${encodeURIComponent(email)}`, {
+    body: permissions,
+  });
+}
+
+export function removeMember(api: Api, companyId: string, email: string): Promise<void> {
+  return api.request<void>("DELETE", `${companyPath(companyId)}/members/${encodeURIComponent(email)}`);
+}
+
+export function listAudit(api: Api, companyId: string, query: PageQuery): Promise<AuditPage> {
+  return api.get<AuditPage>(`${companyPath(companyId)}/audit`, { ...query });
 }

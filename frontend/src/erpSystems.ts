@@ -1,17 +1,16 @@
 // People-facing names of the ERP systems the API identifies by a short id.
 
-const NAMES: Record<string, string> = {
-  acumatica: "Acumatica",
+import { erpSpec } from "./erpConnections";
+
+// Ids the first version's data used, before the connection table named each ERP.
+const LEGACY_NAMES: Record<string, string> = {
   sage_intacct: "Sage Intacct",
-  cmic: "CMiC",
   viewpoint_vista: "Viewpoint Vista",
   vista: "Viewpoint Vista",
   quickbooks_online: "QuickBooks Online",
-  xero: "Xero",
-  netsuite: "NetSuite",
 };
 
 /** A known id gets its product name; anything else is shown exactly as the API sent it. */
 export function erpSystemName(id: string): string {
-  return NAMES[id.toLowerCase()] ?? id;
+  return erpSpec(id)?.name ?? LEGACY_NAMES[id.toLowerCase()] ?? id;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canEditLines, canLock, LOCKED_REASON, rowAction, RUNNING_REASON } from "./permissions";
+import { canEditLines, canLock, hasCompanySettings, LOCKED_REASON, rowAction, RUNNING_REASON, sectionAccess } from "./permissions";
 import type { ErpBudget } from "./types";
 
 const synced: ErpBudget = {
@@ -67,5 +67,24 @@ describe("budget tool", () => {
   it("lets only admins lock", () => {
     expect(canLock("admin")).toBe(true);
     expect(canLock("standard")).toBe(false);
+  });
+});
+
+describe("who sees which adoption page", () => {
+  it("opens Connection, Settings and linking to ERP admins only, Projects from ERP standard", () => {
+    const standard = sectionAccess({ erp_permission: "standard", budget_permission: "standard" });
+    expect(standard).toMatchObject({ budgets: true, projects: true, linkProjects: false, erpSettings: false, connection: false });
+    const admin = sectionAccess({ erp_permission: "admin", budget_permission: "none" });
+    expect(admin).toMatchObject({ projects: true, linkProjects: true, erpSettings: true, connection: true, editCostCodes: true });
+    expect(sectionAccess({ erp_permission: "read_only", budget_permission: "none" }).projects).toBe(false);
+  });
+
+  it("opens Members and the Audit Log to an admin of either tool, the catalog to any reader", () => {
+    const budgetAdmin = sectionAccess({ erp_permission: "none", budget_permission: "admin" });
+    expect(budgetAdmin).toMatchObject({ budgets: false, members: true, audit: true, costCodes: true, editCostCodes: false });
+    const reader = sectionAccess({ erp_permission: "none", budget_permission: "read_only" });
+    expect(reader).toMatchObject({ members: false, audit: false, costCodes: true });
+    expect(hasCompanySettings(reader)).toBe(true);
+    expect(hasCompanySettings(sectionAccess({ erp_permission: "none", budget_permission: "none" }))).toBe(false);
   });
 });

@@ -1,8 +1,16 @@
 // What a user may do, from the permissions /me reports per company and tool.
 
-import type { ErpBudget, Permission } from "./types";
+import type { CompanyAccess, ErpBudget, Permission } from "./types";
 
 const RANK: Record<Permission, number> = { none: 0, read_only: 1, standard: 2, admin: 3 };
+
+export const PERMISSIONS: Permission[] = ["none", "read_only", "standard", "admin"];
+export const PERMISSION_LABELS: Record<Permission, string> = {
+  none: "None",
+  read_only: "Read Only",
+  standard: "Standard",
+  admin: "Admin",
+};
 
 export function atLeast(have: Permission | undefined, need: Permission): boolean {
   return have !== undefined && (RANK[have] ?? 0) >= RANK[need];
@@ -42,4 +50,39 @@ export function canEditLines(budgetPermission: Permission | undefined, locked: b
 
 export function canLock(budgetPermission: Permission | undefined): boolean {
   return atLeast(budgetPermission, "admin");
+}
+
+/** What each tab of ERP Integrations and Company Settings needs, as the API's routes demand it. */
+export interface SectionAccess {
+  budgets: boolean;
+  projects: boolean;
+  linkProjects: boolean;
+  erpSettings: boolean;
+  connection: boolean;
+  members: boolean;
+  costCodes: boolean;
+  editCostCodes: boolean;
+  audit: boolean;
+}
+
+export function sectionAccess(company: Pick<CompanyAccess, "erp_permission" | "budget_permission">): SectionAccess {
+  const erp = company.erp_permission;
+  const budget = company.budget_permission;
+  const erpAdmin = atLeast(erp, "admin");
+  const anyAdmin = erpAdmin || atLeast(budget, "admin");
+  return {
+    budgets: atLeast(erp, "read_only"),
+    projects: atLeast(erp, "standard"),
+    linkProjects: erpAdmin,
+    erpSettings: erpAdmin,
+    connection: erpAdmin,
+    members: anyAdmin,
+    costCodes: atLeast(erp, "read_only") || atLeast(budget, "read_only"),
+    editCostCodes: erpAdmin,
+    audit: anyAdmin,
+  };
+}
+
+export function hasCompanySettings(access: SectionAccess): boolean {
+  return access.members || access.costCodes || access.audit;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { budgetsHash, parseHash, projectBudgetHash } from "./routes";
+import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, projectBudgetHash } from "./routes";
 
 describe("routes", () => {
   it("reads the Budgets list with its filter, defaulting to Ready to Import", () => {
@@ -29,5 +29,14 @@ describe("routes", () => {
     expect(parseHash("")).toEqual({ view: "home" });
     expect(parseHash("#/")).toEqual({ view: "home" });
     expect(parseHash("#/nowhere")).toEqual({ view: "notFound" });
+  });
+
+  it("reads the ERP Integrations and Company Settings sections and refuses unknown ones", () => {
+    expect(parseHash(erpSectionHash("fresh", "connection"))).toEqual({ view: "erpConnection", companyId: "fresh" });
+    expect(parseHash(erpSectionHash("fresh", "projects"))).toEqual({ view: "erpProjects", companyId: "fresh" });
+    expect(parseHash(companySettingsHash("fresh", "cost-codes"))).toEqual({ view: "costCodes", companyId: "fresh" });
+    expect(parseHash(companySettingsHash("fresh"))).toEqual({ view: "members", companyId: "fresh" });
+    expect(parseHash("#/companies/fresh/settings/toString")).toEqual({ view: "notFound" });
+    expect(parseHash("#/companies/fresh/erp/secrets")).toEqual({ view: "notFound" });
   });
 });

@@ -6,7 +6,17 @@ export type Route =
   | { view: "home" }
   | { view: "budgets"; companyId: string; filter: BudgetStatus; limit?: number }
   | { view: "projectBudget"; companyId: string; projectId: string; budgetId?: string }
+  | { view: ErpSection; companyId: string }
+  | { view: CompanySection; companyId: string }
   | { view: "notFound" };
+
+/** ERP Integrations subtabs besides Budgets, by their address segment. */
+export const ERP_SECTIONS = { projects: "erpProjects", settings: "erpSettings", connection: "erpConnection" } as const;
+/** Company Settings subtabs, by their address segment. */
+export const COMPANY_SECTIONS = { members: "members", "cost-codes": "costCodes", audit: "audit" } as const;
+
+export type ErpSection = (typeof ERP_SECTIONS)[keyof typeof ERP_SECTIONS];
+export type CompanySection = (typeof COMPANY_SECTIONS)[keyof typeof COMPANY_SECTIONS];
 
 function seg(value: string): string {
   return encodeURIComponent(value);
@@ -19,6 +29,18 @@ export function budgetsHash(companyId: string, filter: BudgetStatus = "ready_to_
 export function projectBudgetHash(companyId: string, projectId: string, budgetId?: string): string {
   const query = budgetId ? `?budget_id=${seg(budgetId)}` : "";
   return `#/companies/${seg(companyId)}/projects/${seg(projectId)}/budget${query}`;
+}
+
+export function erpSectionHash(companyId: string, section: keyof typeof ERP_SECTIONS): string {
+  return `#/companies/${seg(companyId)}/erp/${section}`;
+}
+
+export function companySettingsHash(companyId: string, section: keyof typeof COMPANY_SECTIONS = "members"): string {
+  return `#/companies/${seg(companyId)}/settings/${section}`;
+}
+
+function sectionOf<T extends Record<string, string>>(table: T, key: string): T[keyof T] | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? (table[key] as T[keyof T]) : undefined;
 }
 
 export function parseHash(hash: string): Route {
@@ -45,6 +67,14 @@ export function parseHash(hash: string): Route {
   if (parts[0] === "companies" && parts.length === 5 && parts[2] === "projects" && parts[4] === "budget") {
     const budgetId = params.get("budget_id") ?? undefined;
     return { view: "projectBudget", companyId: parts[1], projectId: parts[3], budgetId };
+  }
+  if (parts[0] === "companies" && parts.length === 4 && parts[2] === "erp") {
+    const view = sectionOf(ERP_SECTIONS, parts[3]);
+    if (view) return { view, companyId: parts[1] };
+  }
+  if (parts[0] === "companies" && parts.length === 4 && parts[2] === "settings") {
+    const view = sectionOf(COMPANY_SECTIONS, parts[3]);
+    if (view) return { view, companyId: parts[1] };
   }
   return { view: "notFound" };
 }

@@ -136,3 +136,116 @@ export interface RuntimeConfig {
   userPoolClientId?: string;
   region?: string;
 }
+
+// ---- signing in with a temporary password ----
+
+/** POST /session answers a token, or asks a person with a temporary password to choose a new one. */
+export interface NewPasswordChallenge {
+  challenge: "new_password_required";
+  session: string;
+}
+
+export type SignInAnswer = Session | NewPasswordChallenge;
+
+// ---- adoption: connection, projects, catalog, members, audit ----
+
+export type ConnectionStatus = "untested" | "ok" | "failing";
+
+export interface ErpConnection {
+  erp_system: string;
+  base_url: string;
+  settings: Record<string, string>;
+  /** True once secrets are stored; some servers name the stored secret fields instead. */
+  credentials_set: boolean | string[];
+  status: ConnectionStatus;
+  last_tested_at: string | null;
+  last_error: string | null;
+}
+
+export interface ConnectionAnswer {
+  connection: ErpConnection | null;
+}
+
+export interface ConnectionBody {
+  erp_system: string;
+  base_url: string;
+  settings: Record<string, string>;
+  credentials?: Record<string, string>;
+}
+
+export type ConnectionTest =
+  | { ok: true; message: string; projects_visible?: number }
+  | { ok: false; code: string; message: string };
+
+export interface ErpProject {
+  erp_job_id: string;
+  name: string;
+  erp_status: string;
+  project_id: string | null;
+  project_name?: string | null;
+}
+
+export interface ErpProjectPage {
+  projects: ErpProject[];
+  next_cursor: string | null;
+}
+
+export interface LinkedProject {
+  project_id: string;
+  project_name: string;
+  budget_id: string;
+  status: BudgetStatus;
+}
+
+export interface CatalogEntry {
+  code: string;
+  description: string;
+}
+
+export interface CostCatalog {
+  cost_codes: CatalogEntry[];
+  cost_types: CatalogEntry[];
+}
+
+/** What a catalog sync added: counts, or the added entries themselves. */
+export interface CatalogSync {
+  added_cost_codes: number | unknown[];
+  added_cost_types: number | unknown[];
+}
+
+export type MemberStatus = "invited" | "active";
+
+export interface Member {
+  email: string;
+  erp_permission: Permission;
+  budget_permission: Permission;
+  status: MemberStatus;
+}
+
+export interface MemberList {
+  members: Member[];
+}
+
+export interface Invitation {
+  email: string;
+  erp_permission: Permission;
+  budget_permission: Permission;
+}
+
+export interface AuditEvent {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  next_cursor?: string | null;
+}
+
+export interface ErpSettings {
+  auto_reimport: { enabled: boolean; every_hours: number };
+  add_unknown_cost_codes?: boolean;
+}

@@ -3,7 +3,9 @@
 A fresh local stack (demo data only) and Debian's Chromium at 1280x800, signed in as
 standard@demo.test: the Budgets list filtered by Synced, the Please Confirm dialog of P-1001's
 re-import, its success, and P-1001's Budget tab. One ERP amount of P-1001 is raised first, so the
-success shows a change. Needs the built web app (`make web`).
+success shows a change. Then company `fresh` adopts Budget Bridge as the browser test walks it
+(tests/browser/adoption.py): its Connection, Projects and Members pages. Needs the built web app
+(`make web`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 from devstack import demo_data
+from tests.browser import adoption
 from tests.browser.conftest import (
     JOB_TIMEOUT_MS,
     REPO,
@@ -49,15 +52,20 @@ def raise_one_amount(erp: SandboxClient) -> None:
     erp.put_line(id=entity["id"], OriginalBudgetedAmount=amount)
 
 
-def take(page: Page, out: Path) -> list[Path]:
-    name = demo_data.company("demo").project(PROJECT_ID).name
-    shots = []
-
+def shooter(page: Page, out: Path, shots: list[Path]) -> adoption.Shot:
     def shot(file_name: str) -> None:
         path = out / file_name
         page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover highlight in the picture
         page.screenshot(path=str(path))
         shots.append(path)
+
+    return shot
+
+
+def take(page: Page, out: Path) -> list[Path]:
+    name = demo_data.company("demo").project(PROJECT_ID).name
+    shots: list[Path] = []
+    shot = shooter(page, out, shots)
 
     sign_in(page, "standard@demo.test")
     open_synced_budgets(page)
@@ -95,6 +103,9 @@ def main() -> int:
                 browser = launch_chromium(playwright)
                 context = browser.new_context(viewport=VIEWPORT, base_url=stack.web_url)
                 shots = take(context.new_page(), OUT)
+                fresh = browser.new_context(viewport=VIEWPORT, base_url=stack.web_url)
+                page = fresh.new_page()
+                adoption.walk(page, stack, shooter(page, OUT, shots))
                 browser.close()
         finally:
             stop_stack(stack)

@@ -1,14 +1,20 @@
 // The app's frame: runtime config, session, /me, hash routing, header with company switcher and navigation.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Api, ApiError, SESSION_EXPIRED_MESSAGE } from "../api";
+import { Api, ApiError, getMe, SESSION_EXPIRED_MESSAGE } from "../api";
 import { AppContext } from "../context";
-import { atLeast } from "../permissions";
-import { budgetsHash, parseHash, type Route } from "../routes";
+import { atLeast, hasCompanySettings, sectionAccess, type SectionAccess } from "../permissions";
+import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, type Route } from "../routes";
 import { clearToken, readToken, saveToken } from "../session";
 import type { Me, RuntimeConfig, Session } from "../types";
+import { AuditLogView } from "./AuditLogView";
 import { BudgetsView } from "./BudgetsView";
+import { ConnectionView } from "./ConnectionView";
+import { CostCodesView } from "./CostCodesView";
+import { ErpSettingsView } from "./ErpSettingsView";
+import { MembersView } from "./MembersView";
 import { ProjectBudgetView } from "./ProjectBudgetView";
+import { ProjectsView } from "./ProjectsView";
 import { SignIn } from "./SignIn";
 
 function useHashRoute(): Route {
@@ -49,8 +55,7 @@ export function App({ config }: Props) {
     if (!token) return;
     let cancelled = false;
     setMeError(null);
-    api
-      .get<Me>("/me")
+    getMe(api)
       .then((answer) => !cancelled && setMe(answer))
       .catch((error: unknown) => {
         if (!cancelled && !(error instanceof ApiError && error.status === 401)) {
@@ -114,10 +119,13 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
   }, [route.view, me.companies]);
 
   useEffect(() => {
-    document.title = route.view === "budgets" ? "Budgets · ERP Integrations · Budget Bridge" : "Budget Bridge";
+    const title = TITLES[route.view];
+    document.title = title ? `${title} · Budget Bridge` : "Budget Bridge";
   }, [route.view]);
 
-  const erpActive = route.view === "budgets";
+  const erpActive = ERP_VIEWS.includes(route.view);
+  const settingsActive = SETTINGS_VIEWS.includes(route.view);
+  const access = company ? sectionAccess(company) : null;
   const context = useMemo(() => (company ? { api, me, company } : null), [api, me, company]);
 
   return (
@@ -162,23 +170,18 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
                 ERP Integrations
               </a>
             </li>
+            {access && hasCompanySettings(access) && (
+              <li>
+                <a href={firstSettingsHash(company.company_id, access)} aria-current={settingsActive ? "page" : undefined}>
+                  Company Settings
+                </a>
+              </li>
+            )}
           </ul>
         </nav>
       )}
-      {company && erpActive && (
-        <nav className="subnav" aria-label="ERP Integrations sections">
-          <ul>
-            <li>
-              <a
-                href={budgetsHash(company.company_id, route.view === "budgets" ? route.filter : undefined)}
-                aria-current="page"
-              >
-                Budgets
-              </a>
-            </li>
-          </ul>
-        </nav>
-      )}
+      {company && access && erpActive && <ErpNav route={route} companyId={company.company_id} access={access} />}
+      {company && access && settingsActive && <SettingsNav route={route} companyId={company.company_id} access={access} />}
       <main className="page" id="main" tabIndex={-1}>
         {me.companies.length === 0 ? (
           <p className="empty">Your account does not belong to any company yet. Ask your company's administrator for access.</p>
@@ -208,6 +211,7 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
               ) : (
                 <NoAccess tool="Budget" />
               ))}
+            {access && <SectionView route={route} access={access} />}
             {route.view === "notFound" && (
               <div>
                 <h1>Not found</h1>
@@ -223,14 +227,125 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
   );
 }
 
-function NoAccess({ tool }: { tool: string }) {
+const LEVEL_TEXT = { read_only: "read-only", standard: "standard", admin: "admin" } as const;
+
+function NoAccess({ tool, level = "read_only" }: { tool: string; level?: keyof typeof LEVEL_TEXT }) {
   return (
     <div>
       <h1>No access</h1>
       <p className="empty">
-        You do not have access to the {tool} tool in this company. Ask your company's administrator for at least
-        read-only permission.
+        You do not have access to this part of the {tool} tool in this company. Ask your company's administrator for{" "}
+        {level === "read_only" ? "at least read-only" : `${LEVEL_TEXT[level]}`} permission.
       </p>
     </div>
   );
+}
+
+const TITLES: Partial<Record<Route["view"], string>> = {
+  budgets: "Budgets · ERP Integrations",
+  erpProjects: "Projects · ERP Integrations",
+  erpSettings: "Settings · ERP Integrations",
+  erpConnection: "Connection · ERP Integrations",
+  members: "Members · Company Settings",
+  costCodes: "Cost Codes · Company Settings",
+  audit: "Audit Log · Company Settings",
+};
+const ERP_VIEWS: Route["view"][] = ["budgets", "erpProjects", "erpSettings", "erpConnection"];
+const SETTINGS_VIEWS: Route["view"][] = ["members", "costCodes", "audit"];
+
+function firstSettingsHash(companyId: string, access: SectionAccess): string {
+  if (access.members) return companySettingsHash(companyId, "members");
+  if (access.costCodes) return companySettingsHash(companyId, "cost-codes");
+  return companySettingsHash(companyId, "audit");
+}
+
+interface NavProps {
+  route: Route;
+  companyId: string;
+  access: SectionAccess;
+}
+
+function NavLink({ href, current, children }: { href: string; current: boolean; children: string }) {
+  return (
+    <li>
+      <a href={href} aria-current={current ? "page" : undefined}>
+        {children}
+      </a>
+    </li>
+  );
+}
+
+/** ERP Integrations' subtabs; each appears only to those whose permission opens it. */
+function ErpNav({ route, companyId, access }: NavProps) {
+  return (
+    <nav className="subnav" aria-label="ERP Integrations sections">
+      <ul>
+        <NavLink
+          href={budgetsHash(companyId, route.view === "budgets" ? route.filter : undefined)}
+          current={route.view === "budgets"}
+        >
+          Budgets
+        </NavLink>
+        {access.projects && (
+          <NavLink href={erpSectionHash(companyId, "projects")} current={route.view === "erpProjects"}>
+            Projects
+          </NavLink>
+        )}
+        {access.erpSettings && (
+          <NavLink href={erpSectionHash(companyId, "settings")} current={route.view === "erpSettings"}>
+            Settings
+          </NavLink>
+        )}
+        {access.connection && (
+          <NavLink href={erpSectionHash(companyId, "connection")} current={route.view === "erpConnection"}>
+            Connection
+          </NavLink>
+        )}
+      </ul>
+    </nav>
+  );
+}
+
+function SettingsNav({ route, companyId, access }: NavProps) {
+  return (
+    <nav className="subnav" aria-label="Company Settings sections">
+      <ul>
+        {access.members && (
+          <NavLink href={companySettingsHash(companyId, "members")} current={route.view === "members"}>
+            Members
+          </NavLink>
+        )}
+        {access.costCodes && (
+          <NavLink href={companySettingsHash(companyId, "cost-codes")} current={route.view === "costCodes"}>
+            Cost Codes
+          </NavLink>
+        )}
+        {access.audit && (
+          <NavLink href={companySettingsHash(companyId, "audit")} current={route.view === "audit"}>
+            Audit Log
+          </NavLink>
+        )}
+      </ul>
+    </nav>
+  );
+}
+
+/** The adoption pages, each behind the permission its API routes ask for. */
+function SectionView({ route, access }: { route: Route; access: SectionAccess }) {
+  switch (route.view) {
+    case "erpProjects":
+      return access.projects ? <ProjectsView /> : <NoAccess tool="ERP Integrations" level="standard" />;
+    case "erpSettings":
+      return access.erpSettings ? <ErpSettingsView /> : <NoAccess tool="ERP Integrations" level="admin" />;
+    case "erpConnection":
+      return access.connection ? <ConnectionView /> : <NoAccess tool="ERP Integrations" level="admin" />;
+    case "members":
+      return access.members ? <MembersView /> : <NoAccess tool="ERP Integrations or Budget" level="admin" />;
+    case "costCodes":
+      return access.costCodes ? <CostCodesView /> : <NoAccess tool="ERP Integrations or Budget" />;
+    case "audit":
+      return access.audit ? <AuditLogView /> : <NoAccess tool="ERP Integrations or Budget" level="admin" />;
+    default:
+      return null;
+  }
 }

@@ -1,17 +1,18 @@
 // ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
 
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
-import { ApiError, newIdempotencyKey } from "../api";
+import { ApiError, getConnection, getJob, listErpBudgets, newIdempotencyKey, requestBudgetJob } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { erpSystemName } from "../erpSystems";
 import { formatMoney } from "../money";
-import { atLeast, rowAction } from "../permissions";
+import { atLeast, rowAction, sectionAccess } from "../permissions";
 import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFlow";
 import { budgetsHash, projectBudgetHash } from "../routes";
-import type { Accepted, BudgetStatus, ErpBudget, ErpBudgetPage, Job } from "../types";
+import type { BudgetStatus, ErpBudget, ErpBudgetPage } from "../types";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { JobPanel } from "./JobPanel";
+import { NoConnection } from "./ProjectsView";
 
 export const PAGE_SIZE = 50;
 
@@ -25,7 +26,7 @@ interface Props {
 
 export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props) {
   const { api, company } = useApp();
-  const cid = encodeURIComponent(company.company_id);
+  const cid = company.company_id;
   // The filter answers a click at once; the URL follows, so a reload or Back keeps it.
   const [filter, setFilter] = useState<BudgetStatus>(routeFilter);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -41,11 +42,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     async (quiet: boolean) => {
       if (!quiet) setLoading(true);
       try {
-        const answer = await api.get<ErpBudgetPage>(`/companies/${cid}/erp/budgets`, {
-          filter,
-          limit: pageSize,
-          cursor,
-        });
+        const answer = await listErpBudgets(api, cid, { filter, limit: pageSize, cursor });
         answer.budgets.forEach((b) => knownProjects.current.set(b.budget_id, b.project_id));
         setPage(answer);
         setLoadError(null);
@@ -61,6 +58,18 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   useEffect(() => {
     void load(false);
   }, [load]);
+
+  // A company without an ERP connection has nothing to list yet: say where its admins connect one.
+  const [connected, setConnected] = useState(true);
+  useEffect(() => {
+    let cancelled = false;
+    getConnection(api, cid)
+      .then((connection) => !cancelled && setConnected(connection !== null))
+      .catch(() => undefined); // the list's own answer says what is wrong
+    return () => {
+      cancelled = true;
+    };
+  }, [api, cid]);
 
   const switchTo = useCallback((next: BudgetStatus) => {
     setFilter((current) => {
@@ -80,10 +89,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     if (flow.phase !== "submitting") return;
     const { target, idempotencyKey } = flow;
     const action = target.kind === "import" ? "import" : "reimport";
-    api
-      .request<Accepted>("POST", `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`, {
-        headers: { "Idempotency-Key": idempotencyKey },
-      })
+    requestBudgetJob(api, cid, target.budget_id, action, idempotencyKey)
       .then((accepted) => dispatch({ type: "accepted", jobId: accepted.job_id }))
       .catch((error: unknown) =>
         dispatch({
@@ -101,8 +107,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     const { jobId, delay } = flow;
     let cancelled = false;
     const timer = setTimeout(() => {
-      api
-        .get<Job>(`/companies/${cid}/erp/jobs/${encodeURIComponent(jobId)}`)
+      getJob(api, cid, jobId)
         .then((job) => !cancelled && dispatch({ type: "jobUpdate", job }))
         .catch((error: unknown) => {
           if (cancelled || (error instanceof ApiError && error.status === 401)) return;
@@ -166,6 +171,8 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
           </label>
         ))}
       </fieldset>
+
+      {!connected && <NoConnection canConnect={sectionAccess(company).connection} companyId={cid} />}
 
       <JobPanel
         state={flow}

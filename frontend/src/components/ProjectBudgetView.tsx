@@ -1,7 +1,7 @@
 // A project's Budget tab: line items, total, lock state, Lock/Unlock for admins, inline edits for standard+.
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { ApiError } from "../api";
+import { ApiError, editLineItem, getProjectBudget, setBudgetLock } from "../api";
 import { useApp } from "../context";
 import { formatMoney, formatQuantity } from "../money";
 import { canEditLines, canLock } from "../permissions";
@@ -22,7 +22,7 @@ interface Props {
 
 export function ProjectBudgetView({ projectId, budgetId }: Props) {
   const { api, company } = useApp();
-  const base = `/companies/${encodeURIComponent(company.company_id)}/projects/${encodeURIComponent(projectId)}/budget`;
+  const cid = company.company_id;
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [budget, setBudget] = useState<ProjectBudget | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -34,13 +34,13 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
 
   const load = useCallback(async () => {
     try {
-      const answer = await api.get<ProjectBudget>(base, { limit: LINE_PAGE_SIZE, cursor });
+      const answer = await getProjectBudget(api, cid, projectId, { limit: LINE_PAGE_SIZE, cursor });
       setBudget(answer);
       setLoadError(null);
     } catch (error) {
       setLoadError(error instanceof Error ? error.message : "Could not load the budget.");
     }
-  }, [api, base, cursor]);
+  }, [api, cid, projectId, cursor]);
 
   useEffect(() => {
     void load();
@@ -55,7 +55,7 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
     setActionError(null);
     setNotice("");
     try {
-      await api.request(lock ? "POST" : "DELETE", `${base}/lock`);
+      await setBudgetLock(api, cid, projectId, lock);
       await load();
       setNotice(lock ? "The budget is locked." : "The budget is unlocked.");
     } catch (error) {
@@ -187,7 +187,7 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
                   <EditRow
                     key={item.line_item_id}
                     item={item}
-                    url={`${base}/line_items/${encodeURIComponent(item.line_item_id)}`}
+                    projectId={projectId}
                     onDone={async (saved) => {
                       if (saved) {
                         await load();
@@ -289,14 +289,14 @@ export function changedFields(item: LineItem, values: Record<Editable, string>):
 
 function EditRow({
   item,
-  url,
+  projectId,
   onDone,
 }: {
   item: LineItem;
-  url: string;
+  projectId: string;
   onDone: (saved: boolean) => void | Promise<void>;
 }) {
-  const { api } = useApp();
+  const { api, company } = useApp();
   const [values, setValues] = useState<Record<Editable, string>>({
     description: item.description ?? "",
     uom: item.uom ?? "",
@@ -324,7 +324,7 @@ function EditRow({
     setSaving(true);
     setError(null);
     try {
-      await api.request("PATCH", url, { body: patch });
+      await editLineItem(api, company.company_id, projectId, item.line_item_id, patch);
       await onDone(true);
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : "Saving failed.");

@@ -1,10 +1,11 @@
 // Recent imports and re-imports of one budget: who, when, outcome, and the lines each one changed.
 
 import { useCallback, useEffect, useState } from "react";
+import { listJobChanges, listJobs } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
-import type { Change, ChangePage, Job, JobPage } from "../types";
+import type { Change, Job } from "../types";
 import { LineErrorsTable } from "./JobPanel";
 
 const JOB_PAGE_SIZE = 10;
@@ -18,7 +19,7 @@ const CHANGE_TEXT: Record<Change["kind"], string> = { updated: "Updated", added:
 
 export function RecentJobs({ budgetId }: { budgetId: string }) {
   const { api, company } = useApp();
-  const base = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
+  const cid = company.company_id;
   const [jobs, setJobs] = useState<Job[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -27,7 +28,7 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
   const load = useCallback(
     async (cursor: string | null) => {
       try {
-        const page = await api.get<JobPage>(base, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor });
+        const page = await listJobs(api, cid, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor });
         setJobs((previous) => (cursor ? [...previous, ...page.jobs] : page.jobs));
         setNext(page.next_cursor);
         setError(null);
@@ -37,7 +38,7 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
         setLoaded(true);
       }
     },
-    [api, base, budgetId],
+    [api, cid, budgetId],
   );
 
   useEffect(() => {
@@ -59,7 +60,7 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
       ) : (
         <ul className="job-list">
           {jobs.map((job) => (
-            <JobItem key={job.job_id} job={job} jobsBase={base} />
+            <JobItem key={job.job_id} job={job} companyId={cid} />
           ))}
         </ul>
       )}
@@ -72,7 +73,7 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
   );
 }
 
-function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
+function JobItem({ job, companyId }: { job: Job; companyId: string }) {
   const { api } = useApp();
   const [extra, setExtra] = useState<Change[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
@@ -87,9 +88,7 @@ function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
   async function more() {
     setLoading(true);
     try {
-      const page = await api.get<ChangePage>(`${jobsBase}/${encodeURIComponent(job.job_id)}/changes`, {
-        cursor: cursor ?? undefined,
-      });
+      const page = await listJobChanges(api, companyId, job.job_id, { cursor: cursor ?? undefined });
       // A line changes at most once per job, and /changes may start again from the first change:
       // keep only lines not shown yet.
       setExtra((previous) => {

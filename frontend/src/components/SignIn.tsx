@@ -1,7 +1,8 @@
 // The sign-in form: Email, Password, Sign in; a refusal is announced with the API's own sentence.
+// A temporary password (an invitation's) is answered with a challenge: then New Password, Set Password.
 
-import { useId, useState, type FormEvent } from "react";
-import { ApiError, type Api } from "../api";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { ApiError, setNewPassword, signIn, type Api } from "../api";
 import type { Session } from "../types";
 
 interface Props {
@@ -16,6 +17,7 @@ export function SignIn({ api, notice, onSignedIn }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [showNotice, setShowNotice] = useState(true);
+  const [challenge, setChallenge] = useState<string | null>(null);
   const emailId = useId();
   const passwordId = useId();
 
@@ -29,15 +31,33 @@ export function SignIn({ api, notice, onSignedIn }: Props) {
     }
     setBusy(true);
     try {
-      const session = await api.request<Session>("POST", "/session", {
-        body: { email: email.trim(), password },
-        auth: false,
-      });
-      onSignedIn(session);
+      const answer = await signIn(api, email.trim(), password);
+      if ("challenge" in answer) {
+        setPassword("");
+        setChallenge(answer.session);
+        setBusy(false);
+        return;
+      }
+      onSignedIn(answer);
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : "Signing in failed. Please try again.");
       setBusy(false);
     }
+  }
+
+  if (challenge) {
+    return (
+      <NewPasswordForm
+        api={api}
+        email={email.trim()}
+        session={challenge}
+        onSignedIn={onSignedIn}
+        onRestart={(message) => {
+          setChallenge(null);
+          setError(message);
+        }}
+      />
+    );
   }
 
   return (
@@ -81,6 +101,86 @@ export function SignIn({ api, notice, onSignedIn }: Props) {
         </div>
         <button type="submit" className="button button-primary" disabled={busy}>
           Sign in
+        </button>
+      </form>
+    </main>
+  );
+}
+
+interface NewPasswordProps {
+  api: Api;
+  email: string;
+  session: string;
+  onSignedIn: (session: Session) => void;
+  onRestart: (message: string) => void;
+}
+
+function NewPasswordForm({ api, email, session, onSignedIn, onRestart }: NewPasswordProps) {
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const passwordId = useId();
+  const hintId = useId();
+
+  useEffect(() => inputRef.current?.focus(), []);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    if (!password) {
+      setError("Enter a new password.");
+      inputRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      onSignedIn(await setNewPassword(api, email, session, password));
+    } catch (caught) {
+      setBusy(false);
+      // The sign-in session of a temporary password is short-lived: start again when it is gone.
+      if (caught instanceof ApiError && caught.status === 401) {
+        onRestart(caught.message || "Please sign in again with your temporary password.");
+        return;
+      }
+      setError(caught instanceof ApiError ? caught.message : "Setting the password failed. Please try again.");
+      inputRef.current?.focus();
+    }
+  }
+
+  return (
+    <main className="signin" id="main">
+      <form className="card signin-card" onSubmit={submit} noValidate aria-labelledby="new-password-title">
+        <p className="brand brand-large" aria-hidden="true">
+          Budget Bridge
+        </p>
+        <h1 id="new-password-title">Choose a new password</h1>
+        <p className="muted">
+          You signed in as {email} with a temporary password. Choose your own password to continue.
+        </p>
+        {error && (
+          <p className="message message-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="field">
+          <label htmlFor={passwordId}>New Password</label>
+          <input
+            id={passwordId}
+            ref={inputRef}
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            aria-describedby={hintId}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
+          <span id={hintId} className="hint">
+            Use at least 12 characters with upper- and lower-case letters, numbers and symbols.
+          </span>
+        </div>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          Set Password
         </button>
       </form>
     </main>

@@ -1,0 +1,374 @@
+// A company setting itself up, against the fake adoption API: connection, projects, catalog, members,
+// audit log, the new-password challenge, and who sees which page.
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { adoptionRoutes, adoptionState, fakeFetch, type AdoptionState } from "../test/fakeApi";
+import type { Permission } from "../types";
+import { App } from "./App";
+
+function me(erp: Permission, budget: Permission = erp) {
+  return {
+    email: "admin@fresh.test",
+    companies: [{ company_id: "fresh", name: "Fresh Start Builders", erp_permission: erp, budget_permission: budget }],
+  };
+}
+
+function start(hash: string, state: AdoptionState, erp: Permission = "admin", budget: Permission = erp) {
+  sessionStorage.setItem("budgetBridge.token", "token-1");
+  window.location.hash = hash;
+  const fake = fakeFetch({
+    "GET /me": () => ({ body: me(erp, budget) }),
+    "GET /companies/fresh/erp/budgets": () => ({ body: { budgets: [], next_cursor: null } }),
+    ...adoptionRoutes(state),
+  });
+  vi.stubGlobal("fetch", fake.fetchImpl);
+  render(<App config={{ apiBase: "" }} />);
+  return fake;
+}
+
+function type(label: string, value: string) {
+  fireEvent.change(screen.getByLabelText(label), { target: { value } });
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("Connection", () => {
+  it("saves a wrong password, says the test failed, then works with the right one", async () => {
+    const state = adoptionState();
+    const fake = start("#/companies/fresh/erp/connection", state);
+    await screen.findByRole("heading", { name: "Connection" });
+    expect((screen.getByLabelText("ERP System") as HTMLSelectElement).value).toBe("acumatica");
+    type("Base URL", "http://127.0.0.1:8001");
+    type("Company", "Fresh");
+    type("ERP Username", "admin");
+    type("ERP Password", "wrong");
+    fireEvent.click(screen.getByRole("button", { name: "Test Connection" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "Connection test failed: The ERP refused the username or password.",
+    );
+    expect(state.connection?.status).toBe("failing");
+    const put = fake.requests.find((r) => r.method === "PUT")!;
+    expect(put.body).toEqual({
+      erp_system: "acumatica",
+      base_url: "http://127.0.0.1:8001",
+      settings: { company: "Fresh", endpoint_version: "23.200.001" },
+      credentials: { username: "admin", password: "wrong" },
+    });
+    // Once stored, the secrets leave the page: the fields are empty and say "Set".
+    expect((screen.getByLabelText("ERP Password") as HTMLInputElement).value).toBe("");
+    expect(screen.getAllByText("Set. Leave empty to keep it.")).toHaveLength(2);
+    expect(document.body.textContent).not.toContain("wrong");
+
+    type("ERP Username", "admin");
+    type("ERP Password", "sandbox");
+    fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
+    await screen.findByText("Connection saved. Test it to check that Budget Bridge can sign in.");
+    fireEvent.click(screen.getByRole("button", { name: "Test Connection" }));
+    await waitFor(() =>
+      expect(screen.getByRole("status").textContent).toBe("Connection works. Signed in to Acumatica. 2 projects visible."),
+    );
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(screen.getByText("Working")).toBeTruthy();
+    // Nothing changed since the save, so the test did not save again.
+    expect(fake.requests.filter((r) => r.method === "PUT")).toHaveLength(2);
+  });
+
+  it("shows a saved connection with its secrets as set and keeps them when only a setting changes", async () => {
+    const state = adoptionState({
+      connection: {
+        erp_system: "acumatica",
+        base_url: "https://fresh.acumatica.com",
+        settings: { company: "Fresh", endpoint_version: "23.200.001" },
+        credentials_set: true,
+        status: "ok",
+        last_tested_at: "2026-11-26T10:45:00Z",
+        last_error: null,
+      },
+      secrets: { username: "admin", password: "sandbox" },
+    });
+    const fake = start("#/companies/fresh/erp/connection", state);
+    await screen.findByDisplayValue("https://fresh.acumatica.com");
+    expect((screen.getByLabelText("ERP Username") as HTMLInputElement).value).toBe("");
+    type("Company", "Fresh2");
+    fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
+    await screen.findByText(/Connection saved/);
+    const put = fake.requests.find((r) => r.method === "PUT")!;
+    expect(put.body).not.toHaveProperty("credentials");
+    expect(state.secrets).toEqual({ username: "admin", password: "sandbox" });
+  });
+
+  it("offers each ERP's own fields and names the field a person forgot", async () => {
+    start("#/companies/fresh/erp/connection", adoptionState());
+    const system = (await screen.findByLabelText("ERP System")) as HTMLSelectElement;
+    fireEvent.change(system, { target: { value: "netsuite" } });
+    expect(screen.getByLabelText("Account ID")).toBeTruthy();
+    expect(screen.getByLabelText("Private Key").tagName).toBe("TEXTAREA");
+    expect(screen.queryByLabelText("ERP Password")).toBeNull();
+    type("Base URL", "https://1234.suitetalk.api.netsuite.com");
+    fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Enter the Account ID.");
+    expect(screen.getByLabelText("Account ID").getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(screen.getByLabelText("Account ID"));
+  });
+});
+
+describe("Projects", () => {
+  it("links an ERP job to a new project and points to its budget under Ready to Import", async () => {
+    const state = adoptionState({ connection: connected() });
+    const fake = start("#/companies/fresh/erp/projects", state);
+    const table = await screen.findByRole("table", { name: "ERP projects" });
+    for (const name of ["ERP Job ID", "Name", "Linked Project"]) expect(within(table).getByRole("columnheader", { name })).toBeTruthy();
+    const row = within(table).getByRole("rowheader", { name: "F-3001" }).closest("tr")!;
+    fireEvent.click(within(row).getByRole("button", { name: "Link" }));
+    await waitFor(() => expect(within(row).queryByRole("button", { name: "Link" })).toBeNull());
+    expect(within(row).getByRole("link", { name: "Fresh Tower" }).getAttribute("href")).toBe("#/companies/fresh/projects/p-F-3001/budget");
+    expect(screen.getByRole("status").textContent).toContain("F-3001 is linked to the new project Fresh Tower.");
+    expect(within(screen.getByRole("status")).getByRole("link").getAttribute("href")).toBe(
+      "#/companies/fresh/erp/budgets?filter=ready_to_import",
+    );
+    expect(fake.requests.find((r) => r.path.endsWith("/link"))?.path).toBe("/companies/fresh/erp/projects/F-3001/link");
+  });
+
+  it("pages through the ERP's jobs and shows ERP text as text", async () => {
+    const projects = Array.from({ length: 3 }, (_, i) => ({
+      erp_job_id: `F-${i}`,
+      name: `<b>Job ${i}</b>`,
+      erp_status: "Active",
+      project_id: null,
+    }));
+    start("#/companies/fresh/erp/projects", adoptionState({ connection: connected(), projects }), "standard");
+    await screen.findByText("<b>Job 0</b>");
+    expect(document.querySelector("b")).toBeNull();
+    // Below ERP admin there is nothing to link with.
+    expect(screen.queryByRole("button", { name: "Link" })).toBeNull();
+  });
+
+  it("pages with next_cursor", async () => {
+    const projects = Array.from({ length: 60 }, (_, i) => ({ erp_job_id: `F-${i}`, name: `Job ${i}`, erp_status: "Active", project_id: null }));
+    start("#/companies/fresh/erp/projects", adoptionState({ connection: connected(), projects }));
+    await screen.findByText("Job 0");
+    fireEvent.click(screen.getByRole("button", { name: "Next page" }));
+    await screen.findByText("Job 55");
+    expect(screen.queryByText("Job 0")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Previous page" }));
+    await screen.findByText("Job 0");
+  });
+});
+
+function connected() {
+  return {
+    erp_system: "acumatica",
+    base_url: "http://127.0.0.1:8001",
+    settings: { company: "Fresh", endpoint_version: "23.200.001" },
+    credentials_set: true,
+    status: "ok" as const,
+    last_tested_at: null,
+    last_error: null,
+  };
+}
+
+describe("Budgets without a connection", () => {
+  it("points an ERP admin to Connection", async () => {
+    start("#/companies/fresh/erp/budgets", adoptionState());
+    const sentence = await screen.findByText(/No ERP is connected to this company yet/);
+    expect(within(sentence).getByRole("link", { name: "Connection" }).getAttribute("href")).toBe("#/companies/fresh/erp/connection");
+  });
+
+  it("tells others that their admins connect it, without a link they cannot use", async () => {
+    start("#/companies/fresh/erp/budgets", adoptionState(), "standard");
+    await screen.findByText(/Your company's ERP admins connect it/);
+    expect(screen.queryByRole("link", { name: "Connection" })).toBeNull();
+  });
+
+  it("says nothing once a connection exists", async () => {
+    start("#/companies/fresh/erp/budgets", adoptionState({ connection: connected() }));
+    await screen.findByRole("heading", { name: "Budgets" });
+    await screen.findByText("No budgets ready to import");
+    expect(screen.queryByText(/No ERP is connected/)).toBeNull();
+  });
+});
+
+describe("navigation follows the permissions", () => {
+  it("shows an ERP admin every subtab and Company Settings", async () => {
+    start("#/companies/fresh/erp/budgets", adoptionState({ connection: connected() }));
+    const sections = await screen.findByRole("navigation", { name: "ERP Integrations sections" });
+    expect(within(sections).getAllByRole("link").map((a) => a.textContent)).toEqual(["Budgets", "Projects", "Settings", "Connection"]);
+    fireEvent.click(within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "Company Settings" }));
+    const settings = await screen.findByRole("navigation", { name: "Company Settings sections" });
+    expect(within(settings).getAllByRole("link").map((a) => a.textContent)).toEqual(["Members", "Cost Codes", "Audit Log"]);
+  });
+
+  it("keeps Settings, Connection and Members from a standard user, even by address", async () => {
+    start("#/companies/fresh/erp/connection", adoptionState({ connection: connected() }), "standard");
+    await screen.findByRole("heading", { name: "No access" });
+    const sections = screen.getByRole("navigation", { name: "ERP Integrations sections" });
+    expect(within(sections).getAllByRole("link").map((a) => a.textContent)).toEqual(["Budgets", "Projects"]);
+    fireEvent.click(within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "Company Settings" }));
+    const settings = await screen.findByRole("navigation", { name: "Company Settings sections" });
+    expect(within(settings).getAllByRole("link").map((a) => a.textContent)).toEqual(["Cost Codes"]);
+  });
+});
+
+describe("ERP Settings", () => {
+  it("saves the automatic re-import and Add Unknown Cost Codes", async () => {
+    const state = adoptionState();
+    start("#/companies/fresh/erp/settings", state);
+    fireEvent.click(await screen.findByLabelText("Automatic Re-import"));
+    type("Every (hours)", "6");
+    fireEvent.click(screen.getByLabelText("Add Unknown Cost Codes"));
+    fireEvent.click(screen.getByRole("button", { name: "Save Settings" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Settings saved."));
+    expect(state.settings).toEqual({ auto_reimport: { enabled: true, every_hours: 6 }, add_unknown_cost_codes: true });
+  });
+
+  it("refuses hours out of range before asking the API", async () => {
+    const fake = start("#/companies/fresh/erp/settings", adoptionState());
+    await screen.findByLabelText("Every (hours)");
+    type("Every (hours)", "0");
+    fireEvent.click(screen.getByRole("button", { name: "Save Settings" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Every (hours) must be a whole number from 1 to 168.");
+    expect(fake.requests.some((r) => r.method === "PUT")).toBe(false);
+  });
+});
+
+describe("Members", () => {
+  it("invites a person with the chosen permissions", async () => {
+    const state = adoptionState();
+    const fake = start("#/companies/fresh/settings/members", state);
+    await screen.findByRole("table", { name: "Members" });
+    fireEvent.click(screen.getByRole("button", { name: "Invite Member" }));
+    expect(document.activeElement).toBe(screen.getByLabelText("Email"));
+    type("Email", "pm@fresh.test");
+    fireEvent.change(screen.getByLabelText("ERP Integrations Permission"), { target: { value: "standard" } });
+    fireEvent.change(screen.getByLabelText("Budget Permission"), { target: { value: "standard" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send Invitation" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Invitation sent to pm@fresh.test."));
+    expect(fake.requests.find((r) => r.method === "POST")?.body).toEqual({
+      email: "pm@fresh.test",
+      erp_permission: "standard",
+      budget_permission: "standard",
+    });
+    const row = (await screen.findByRole("rowheader", { name: "pm@fresh.test" })).closest("tr")!;
+    expect(within(row).getByText("Invited")).toBeTruthy();
+  });
+
+  it("changes a permission, and puts it back when the API refuses to demote the last admin", async () => {
+    const state = adoptionState();
+    state.members.push({ email: "pm@fresh.test", erp_permission: "standard", budget_permission: "standard", status: "active" });
+    start("#/companies/fresh/settings/members", state);
+    const pm = (await screen.findByLabelText("ERP Integrations access for pm@fresh.test")) as HTMLSelectElement;
+    fireEvent.change(pm, { target: { value: "read_only" } });
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("pm@fresh.test now has Read Only permission for ERP Integrations."));
+    expect(state.members[1].erp_permission).toBe("read_only");
+
+    const admin = screen.getByLabelText("Budget access for admin@fresh.test") as HTMLSelectElement;
+    fireEvent.change(admin, { target: { value: "standard" } });
+    expect((await screen.findByRole("alert")).textContent).toBe("The company's last admin cannot be demoted.");
+    expect(admin.value).toBe("admin");
+  });
+
+  it("removes a member after Please Confirm", async () => {
+    const state = adoptionState();
+    state.members.push({ email: "pm@fresh.test", erp_permission: "standard", budget_permission: "standard", status: "active" });
+    const fake = start("#/companies/fresh/settings/members", state);
+    const row = (await screen.findByRole("rowheader", { name: "pm@fresh.test" })).closest("tr")!;
+    fireEvent.click(within(row).getByRole("button", { name: "Remove" }));
+    const dialog = screen.getByRole("dialog", { name: "Please Confirm" });
+    fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
+    await waitFor(() => expect(screen.queryByRole("rowheader", { name: "pm@fresh.test" })).toBeNull());
+    expect(fake.requests.find((r) => r.method === "DELETE")?.path).toBe("/companies/fresh/members/pm%40fresh.test");
+  });
+});
+
+describe("Cost Codes and Audit Log", () => {
+  it("syncs the catalog from the ERP and lists what it holds", async () => {
+    start("#/companies/fresh/settings/cost-codes", adoptionState({ connection: connected() }));
+    await screen.findByRole("table", { name: /Cost codes/ });
+    fireEvent.click(screen.getByRole("button", { name: "Sync from ERP" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Added 1 cost code and 2 cost types from the ERP."));
+    expect(within(screen.getByRole("table", { name: /Cost types/ })).getByText("Material")).toBeTruthy();
+  });
+
+  it("adds a cost code and refuses to remove one that budget lines use, naming the lines", async () => {
+    const state = adoptionState({
+      catalog: { cost_codes: [{ code: "01-100", description: "General" }], cost_types: [] },
+      usedCostCodes: ["01-100"],
+    });
+    start("#/companies/fresh/settings/cost-codes", state);
+    await screen.findByRole("table", { name: /Cost codes/ });
+    type("New Cost Code", "02-200");
+    type("Cost Code Description", "Sitework");
+    fireEvent.click(screen.getByRole("button", { name: "Add Cost Code" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Added cost code 02-200."));
+    expect(state.catalog.cost_codes.map((c) => c.code)).toEqual(["01-100", "02-200"]);
+
+    const row = screen.getByRole("rowheader", { name: "01-100" }).closest("tr")!;
+    fireEvent.click(within(row).getByRole("button", { name: "Remove" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "Budget lines still use a cost code you removed. Lines: 0001 / 01-100 / L.",
+    );
+    expect(screen.getByRole("rowheader", { name: "01-100" })).toBeTruthy();
+  });
+
+  it("offers no sync below ERP admin", async () => {
+    start("#/companies/fresh/settings/cost-codes", adoptionState(), "read_only", "admin");
+    await screen.findByRole("table", { name: /Cost codes/ });
+    expect(screen.queryByRole("button", { name: "Sync from ERP" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Remove" })).toBeNull();
+    expect(screen.queryByLabelText("New Cost Code")).toBeNull();
+  });
+
+  it("pages the audit log, details as text", async () => {
+    const audit = Array.from({ length: 55 }, (_, i) => ({
+      at: "2026-11-26T10:45:00Z",
+      actor: "admin@fresh.test",
+      action: "member_added",
+      target: `person${i}@fresh.test`,
+      details: { erp_permission: "standard", note: "<i>x</i>" },
+    }));
+    start("#/companies/fresh/settings/audit", adoptionState({ audit }));
+    const table = await screen.findByRole("table", { name: "Audit log" });
+    expect(within(table).getAllByText("Member added")).toHaveLength(50);
+    expect(within(table).getAllByText("note: <i>x</i>")).toHaveLength(50);
+    fireEvent.click(screen.getByRole("button", { name: "Next page" }));
+    await screen.findByText("person54@fresh.test");
+  });
+});
+
+describe("signing in with a temporary password", () => {
+  it("asks for a new password, announces a weak one, then signs in", async () => {
+    window.location.hash = "#/companies/fresh/erp/budgets";
+    let attempts = 0;
+    const fake = fakeFetch({
+      "POST /session": () => ({ body: { challenge: "new_password_required", session: "cognito-session-1" } }),
+      "POST /session/new-password": () =>
+        ++attempts === 1
+          ? { status: 422, body: { error: { code: "weak_password", message: "The password must have at least 12 characters." } } }
+          : { body: { token: "jwt-new", expires_in: 3600 } },
+      "GET /me": () => ({ body: me("standard") }),
+      ...adoptionRoutes(adoptionState({ connection: connected() })),
+      "GET /companies/fresh/erp/budgets": () => ({ body: { budgets: [], next_cursor: null } }),
+    });
+    vi.stubGlobal("fetch", fake.fetchImpl);
+    render(<App config={{ apiBase: "" }} />);
+    type("Email", "pm@fresh.test");
+    type("Password", "Temp-pass-1");
+    fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    const field = await screen.findByLabelText("New Password");
+    expect(document.activeElement).toBe(field);
+    type("New Password", "short");
+    fireEvent.click(screen.getByRole("button", { name: "Set Password" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("The password must have at least 12 characters.");
+    type("New Password", "Fresh-start-pass-2026");
+    fireEvent.click(screen.getByRole("button", { name: "Set Password" }));
+    await screen.findByRole("heading", { name: "Budgets" });
+    expect(fake.requests.filter((r) => r.path === "/session/new-password").pop()?.body).toEqual({
+      email: "pm@fresh.test",
+      session: "cognito-session-1",
+      new_password: "Fresh-start-pass-2026",
+    });
+    expect(sessionStorage.getItem("budgetBridge.token")).toBe("jwt-new");
+  });
+});

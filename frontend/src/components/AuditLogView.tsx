@@ -1,0 +1,113 @@
+// Company Settings -> Audit Log: who did what, newest first, paged.
+
+import { useEffect, useState } from "react";
+import { listAudit } from "../api";
+import { useApp } from "../context";
+import { formatTimestamp } from "../dates";
+import type { AuditPage } from "../types";
+import { errorText } from "./messages";
+import { Pager, useCursorStack } from "./Pager";
+
+export const AUDIT_PAGE_SIZE = 50;
+
+/** An event's details as "name: value" pairs of plain text (they may carry ERP text). */
+export function detailPairs(details: Record<string, unknown> | null | undefined): string[] {
+  if (!details) return [];
+  return Object.entries(details).map(([name, value]) => {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    return `${name.replace(/_/g, " ")}: ${text}`;
+  });
+}
+
+/** "connection.saved" or "member_added" as "Connection saved" / "Member added". */
+export function actionText(action: string): string {
+  const words = action.replace(/[._]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function AuditLogView({ pageSize = AUDIT_PAGE_SIZE }: { pageSize?: number }) {
+  const { api, company } = useApp();
+  const pages = useCursorStack();
+  const [page, setPage] = useState<AuditPage | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    setLoading(true);
+    listAudit(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
+      .then((answer) => {
+        if (cancelled) return;
+        setPage(answer);
+        setError(null);
+      })
+      .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not load the audit log.")))
+      .finally(() => !cancelled && setLoading(false));
+    return () => {
+      cancelled = true;
+    };
+  }, [api, company.company_id, pages.cursor, pageSize]);
+
+  const events = page?.events ?? [];
+  return (
+    <div className="audit">
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">Company Settings</p>
+          <h1>Audit Log</h1>
+        </div>
+      </div>
+      {error && (
+        <p className="message message-error" role="alert">
+          {error}
+        </p>
+      )}
+      {loading && !page ? (
+        <p className="muted">Loading the audit log…</p>
+      ) : events.length === 0 && !error ? (
+        <p className="empty card">Nothing has happened in this company yet.</p>
+      ) : (
+        events.length > 0 && (
+          <div className="table-wrap">
+            <table className="table table-compact" aria-label="Audit log" aria-busy={loading}>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Target</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {events.map((event, index) => (
+                  <tr key={`${event.at}-${index}`}>
+                    <td>
+                      <time dateTime={event.at}>{formatTimestamp(event.at)}</time>
+                    </td>
+                    <td>{event.actor}</td>
+                    <td>{actionText(event.action)}</td>
+                    <td className="description">{event.target}</td>
+                    <td className="description">
+                      {detailPairs(event.details).map((pair) => (
+                        <div key={pair}>{pair}</div>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      )}
+      <Pager
+        label="Pages of the audit log"
+        page={pages.page}
+        nextCursor={page?.next_cursor}
+        loading={loading}
+        onBack={pages.back}
+        onForward={pages.forward}
+      />
+    </div>
+  );
+}

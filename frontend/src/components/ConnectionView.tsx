@@ -1,0 +1,306 @@
+// ERP Integrations -> Connection (ERP admins): which ERP, where, its settings and secrets; test and save.
+
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { getConnection, saveConnection, testConnection } from "../api";
+import { connectionBody, formFrom, isDirty, secretIsSet, switchErp, type ConnectionForm, type FieldProblem } from "../connectionForm";
+import { useApp } from "../context";
+import { formatTimestamp } from "../dates";
+import { ERP_SPECS, erpSpec, type FieldSpec } from "../erpConnections";
+import type { ConnectionTest, ErpConnection } from "../types";
+import { errorText } from "./messages";
+
+const STATUS_TEXT: Record<ErpConnection["status"], string> = {
+  untested: "Not tested yet",
+  ok: "Working",
+  failing: "Failing",
+};
+
+type Outcome = { kind: "saved" } | { kind: "test"; result: ConnectionTest } | { kind: "error"; message: string };
+
+export function ConnectionView() {
+  const { api, company } = useApp();
+  const [saved, setSaved] = useState<ErpConnection | null>(null);
+  const [form, setForm] = useState<ConnectionForm>(() => formFrom(null));
+  const [loading, setLoading] = useState(true);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [problem, setProblem] = useState<FieldProblem | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [busy, setBusy] = useState<"save" | "test" | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    getConnection(api, company.company_id)
+      .then((connection) => {
+        if (cancelled) return;
+        setSaved(connection);
+        setForm(formFrom(connection));
+      })
+      .catch((error: unknown) => !cancelled && setLoadError(errorText(error, "Could not load the connection.")))
+      .finally(() => !cancelled && setLoading(false));
+    return () => {
+      cancelled = true;
+    };
+  }, [api, company.company_id]);
+
+  useEffect(() => {
+    // Take the person to the field the problem names.
+    if (problem) formRef.current?.querySelector<HTMLElement>(`[data-field="${problem.field}"]`)?.focus();
+  }, [problem]);
+
+  /** Saves the form; answers the saved connection, or null when it could not be saved. */
+  async function save(): Promise<ErpConnection | null> {
+    const built = connectionBody(form, saved);
+    if ("problem" in built) {
+      setProblem(built.problem);
+      return null;
+    }
+    try {
+      const connection = await saveConnection(api, company.company_id, built.body);
+      setSaved(connection);
+      // Secrets leave the page once stored: from now on they only show as set.
+      setForm(formFrom(connection));
+      return connection;
+    } catch (error) {
+      const field = (error as { details?: { field?: unknown } }).details?.field;
+      setProblem({ field: typeof field === "string" ? field : "", message: errorText(error, "The connection could not be saved.") });
+      return null;
+    }
+  }
+
+  async function onSave(event: FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    setOutcome(null);
+    setBusy("save");
+    if (await save()) setOutcome({ kind: "saved" });
+    setBusy(null);
+  }
+
+  async function onTest() {
+    setProblem(null);
+    setOutcome(null);
+    setBusy("test");
+    // The test checks the stored connection, so what the form shows is saved first.
+    const ready = isDirty(form, saved) ? await save() : saved;
+    if (ready) {
+      try {
+        const result = await testConnection(api, company.company_id);
+        setOutcome({ kind: "test", result });
+        const connection = await getConnection(api, company.company_id);
+        setSaved(connection);
+      } catch (error) {
+        setOutcome({ kind: "error", message: errorText(error, "The connection could not be tested.") });
+      }
+    }
+    setBusy(null);
+  }
+
+  const spec = erpSpec(form.erp_system);
+  if (loading) return <p className="muted">Loading the connection…</p>;
+  return (
+    <div className="connection">
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">ERP Integrations</p>
+          <h1>Connection</h1>
+        </div>
+      </div>
+      {loadError && (
+        <p className="message message-error" role="alert">
+          {loadError}
+        </p>
+      )}
+      <ConnectionState saved={saved} />
+      <p role="status" className={outcome?.kind === "saved" || (outcome?.kind === "test" && outcome.result.ok) ? "message message-success" : "visually-hidden"}>
+        {outcome?.kind === "saved" && "Connection saved. Test it to check that Budget Bridge can sign in."}
+        {outcome?.kind === "test" && outcome.result.ok && testSuccessText(outcome.result)}
+      </p>
+      {(problem || outcome?.kind === "error" || (outcome?.kind === "test" && !outcome.result.ok)) && (
+        <p className="message message-error" role="alert">
+          {problem?.message ??
+            (outcome?.kind === "error" ? outcome.message : outcome?.kind === "test" && !outcome.result.ok ? testFailureText(outcome.result) : "")}
+        </p>
+      )}
+      <form ref={formRef} className="card form-card" onSubmit={onSave} noValidate aria-label="ERP connection">
+        <SelectField
+          label="ERP System"
+          field="erp_system"
+          value={form.erp_system}
+          problem={problem}
+          onChange={(value) => setForm(switchErp(form, value))}
+        />
+        <TextField
+          spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false }}
+          value={form.base_url}
+          problem={problem}
+          hint="The address of your ERP, for example https://yourcompany.acumatica.com"
+          onChange={(value) => setForm({ ...form, base_url: value })}
+        />
+        {spec && spec.settings.length > 0 && (
+          <fieldset className="field-group">
+            <legend>{spec.name} settings</legend>
+            {spec.settings.map((field) => (
+              <TextField
+                key={field.name}
+                spec={field}
+                value={form.settings[field.name] ?? ""}
+                problem={problem}
+                onChange={(value) => setForm({ ...form, settings: { ...form.settings, [field.name]: value } })}
+              />
+            ))}
+          </fieldset>
+        )}
+        {spec && (
+          <fieldset className="field-group">
+            <legend>{spec.name} sign-in secrets</legend>
+            <p className="muted small">
+              Secrets are stored in a secret store and never shown again. To change them, enter all of them anew.
+            </p>
+            {spec.secrets.map((field) => (
+              <TextField
+                key={field.name}
+                spec={field}
+                secret
+                isSet={secretIsSet(saved, form, field.name)}
+                value={form.secrets[field.name] ?? ""}
+                problem={problem}
+                onChange={(value) => setForm({ ...form, secrets: { ...form.secrets, [field.name]: value } })}
+              />
+            ))}
+          </fieldset>
+        )}
+        <div className="actions">
+          <button type="button" className="button" disabled={busy !== null} onClick={() => void onTest()}>
+            Test Connection
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy !== null}>
+            Save Connection
+          </button>
+          {busy && (
+            <span className="muted" aria-live="polite">
+              {busy === "test" ? "Testing the connection…" : "Saving…"}
+            </span>
+          )}
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function testSuccessText(result: ConnectionTest & { ok: true }): string {
+  const visible = typeof result.projects_visible === "number" ? ` ${result.projects_visible} projects visible.` : "";
+  return `Connection works. ${result.message}${visible}`.replace(/\s+/g, " ").trim();
+}
+
+function testFailureText(result: ConnectionTest & { ok: false }): string {
+  return `Connection test failed: ${result.message}`;
+}
+
+function ConnectionState({ saved }: { saved: ErpConnection | null }) {
+  if (!saved) {
+    return (
+      <p className="message message-warning">
+        No ERP is connected yet. Choose your ERP, enter where it is and how Budget Bridge signs in, then save and test the
+        connection.
+      </p>
+    );
+  }
+  return (
+    <section className="card connection-state" aria-label="Saved connection">
+      <dl className="facts">
+      <div>
+        <dt>Status</dt>
+        <dd>
+          <span className={`badge badge-connection-${saved.status}`}>{STATUS_TEXT[saved.status] ?? saved.status}</span>
+        </dd>
+      </div>
+      <div>
+        <dt>Last tested</dt>
+        <dd>{saved.last_tested_at ? formatTimestamp(saved.last_tested_at) : "Never"}</dd>
+      </div>
+      {saved.last_error && (
+        <div>
+          <dt>Last error</dt>
+          <dd className="description">{saved.last_error}</dd>
+        </div>
+      )}
+      </dl>
+    </section>
+  );
+}
+
+interface SelectProps {
+  label: string;
+  field: string;
+  value: string;
+  problem: FieldProblem | null;
+  onChange: (value: string) => void;
+}
+
+function SelectField({ label, field, value, problem, onChange }: SelectProps) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        data-field={field}
+        value={value}
+        aria-invalid={problem?.field === field ? true : undefined}
+        onChange={(e) => onChange(e.target.value)}
+      >
+        {ERP_SPECS.map((spec) => (
+          <option key={spec.id} value={spec.id}>
+            {spec.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+interface TextProps {
+  spec: FieldSpec;
+  value: string;
+  problem: FieldProblem | null;
+  onChange: (value: string) => void;
+  secret?: boolean;
+  isSet?: boolean;
+  hint?: string;
+}
+
+function TextField({ spec, value, problem, onChange, secret = false, isSet = false, hint }: TextProps) {
+  const id = useId();
+  const hintId = useId();
+  const note = secret ? (isSet ? "Set. Leave empty to keep it." : spec.optional ? "Optional." : "Not set.") : spec.optional ? "Optional." : hint;
+  const common = {
+    id,
+    "data-field": spec.name,
+    value,
+    "aria-invalid": problem?.field === spec.name ? true : undefined,
+    "aria-describedby": note ? hintId : undefined,
+    autoComplete: "off",
+    spellCheck: false,
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{spec.label}</label>
+      {spec.multiline ? (
+        <textarea {...common} rows={4} onChange={(e) => onChange(e.target.value)} />
+      ) : (
+        <input
+          {...common}
+          type={secret && spec.name !== "username" && spec.name !== "client_id" ? "password" : "text"}
+          placeholder={secret && isSet ? "••••••••" : undefined}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+      {note && (
+        <span id={hintId} className={`hint${secret && isSet ? " hint-set" : ""}`}>
+          {note}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,264 @@
+// Company Settings -> Members: who belongs to the company with which rights; invite, change, remove.
+
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { inviteMember, listMembers, removeMember, updateMember } from "../api";
+import { useApp } from "../context";
+import { PERMISSION_LABELS, PERMISSIONS } from "../permissions";
+import type { Member, Permission } from "../types";
+import { ConfirmDialog } from "./ConfirmDialog";
+import { errorText } from "./messages";
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const STATUS_TEXT: Record<Member["status"], string> = { invited: "Invited", active: "Active" };
+
+type Field = "erp_permission" | "budget_permission";
+
+export function MembersView() {
+  const { api, company, me } = useApp();
+  const [members, setMembers] = useState<Member[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<Member | null>(null);
+  const emailRef = useRef<HTMLInputElement>(null);
+  const removeButtons = useRef(new Map<string, HTMLButtonElement>());
+
+  const load = useCallback(async () => {
+    try {
+      setMembers((await listMembers(api, company.company_id)).members);
+    } catch (caught) {
+      setError(errorText(caught, "Could not load the members."));
+    }
+  }, [api, company.company_id]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  function report(message: string | null, problem: string | null) {
+    setNotice(message);
+    setError(problem);
+  }
+
+  async function change(member: Member, field: Field, value: Permission) {
+    report(null, null);
+    const before = members;
+    setMembers((list) => list?.map((m) => (m.email === member.email ? { ...m, [field]: value } : m)) ?? null);
+    try {
+      await updateMember(api, company.company_id, member.email, { [field]: value });
+      const tool = field === "erp_permission" ? "ERP Integrations" : "Budget";
+      report(`${member.email} now has ${PERMISSION_LABELS[value]} permission for ${tool}.`, null);
+    } catch (caught) {
+      setMembers(before);
+      report(null, errorText(caught, `Could not change ${member.email}'s permission.`));
+    }
+  }
+
+  async function remove(member: Member) {
+    setRemoving(null);
+    report(null, null);
+    try {
+      await removeMember(api, company.company_id, member.email);
+      setMembers((list) => list?.filter((m) => m.email !== member.email) ?? null);
+      report(`${member.email} was removed from ${company.name}.`, null);
+    } catch (caught) {
+      report(null, errorText(caught, `Could not remove ${member.email}.`));
+    }
+  }
+
+  return (
+    <div className="members">
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">Company Settings</p>
+          <h1>Members</h1>
+        </div>
+        <button type="button" className="button" onClick={() => emailRef.current?.focus()}>
+          Invite Member
+        </button>
+      </div>
+      <p role="status" className={notice ? "message message-success" : "visually-hidden"}>
+        {notice ?? ""}
+      </p>
+      {error && (
+        <p className="message message-error" role="alert">
+          {error}
+        </p>
+      )}
+      <InviteForm
+        emailRef={emailRef}
+        onInvited={(member) => {
+          report(`Invitation sent to ${member.email}.`, null);
+          void load();
+        }}
+        onError={(message) => report(null, message)}
+      />
+      {members === null ? (
+        !error && <p className="muted">Loading members…</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" aria-label="Members">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Status</th>
+                <th scope="col">ERP Integrations Permission</th>
+                <th scope="col">Budget Permission</th>
+                <th scope="col">Action</th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.map((member) => (
+                <MemberRow
+                  key={member.email}
+                  member={member}
+                  isMe={member.email.toLowerCase() === me.email.toLowerCase()}
+                  onChange={(field, value) => void change(member, field, value)}
+                  onRemove={() => setRemoving(member)}
+                  buttonRef={(el) => (el ? removeButtons.current.set(member.email, el) : removeButtons.current.delete(member.email))}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {removing && (
+        <ConfirmDialog
+          onConfirm={() => void remove(removing)}
+          onCancel={() => setRemoving(null)}
+          returnFocusTo={removeButtons.current.get(removing.email) ?? null}
+        >
+          <p>
+            Remove <strong>{removing.email}</strong> from {company.name}? They lose access to this company at once.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
+
+interface RowProps {
+  member: Member;
+  isMe: boolean;
+  onChange: (field: Field, value: Permission) => void;
+  onRemove: () => void;
+  buttonRef: (el: HTMLButtonElement | null) => void;
+}
+
+function MemberRow({ member, isMe, onChange, onRemove, buttonRef }: RowProps) {
+  const emailId = useId();
+  // Row controls are named "… access for <email>", so they never share a name with the invite form's fields.
+  return (
+    <tr>
+      <th scope="row" id={emailId} className="row-head">
+        {member.email}
+        {isMe && <span className="muted small"> (you)</span>}
+      </th>
+      <td>
+        <span className={`badge badge-member-${member.status}`}>{STATUS_TEXT[member.status] ?? member.status}</span>
+      </td>
+      <td>
+        <PermissionSelect
+          label={`ERP Integrations access for ${member.email}`}
+          value={member.erp_permission}
+          onChange={(value) => onChange("erp_permission", value)}
+        />
+      </td>
+      <td>
+        <PermissionSelect
+          label={`Budget access for ${member.email}`}
+          value={member.budget_permission}
+          onChange={(value) => onChange("budget_permission", value)}
+        />
+      </td>
+      <td>
+        <button type="button" className="button button-small" ref={buttonRef} aria-describedby={emailId} onClick={onRemove}>
+          Remove
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function PermissionSelect({ label, value, onChange }: { label: string; value: Permission; onChange: (value: Permission) => void }) {
+  return (
+    <select className="cell-input" aria-label={label} value={value} onChange={(e) => onChange(e.target.value as Permission)}>
+      {PERMISSIONS.map((p) => (
+        <option key={p} value={p}>
+          {PERMISSION_LABELS[p]}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+interface InviteProps {
+  emailRef: React.RefObject<HTMLInputElement | null>;
+  onInvited: (member: Member) => void;
+  onError: (message: string) => void;
+}
+
+function InviteForm({ emailRef, onInvited, onError }: InviteProps) {
+  const { api, company } = useApp();
+  const [email, setEmail] = useState("");
+  const [erp, setErp] = useState<Permission>("read_only");
+  const [budget, setBudget] = useState<Permission>("read_only");
+  const [busy, setBusy] = useState(false);
+  const ids = { heading: useId(), email: useId(), erp: useId(), budget: useId() };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const address = email.trim();
+    if (!EMAIL.test(address)) {
+      onError("Enter the email address of the person to invite.");
+      emailRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const member = await inviteMember(api, company.company_id, { email: address, erp_permission: erp, budget_permission: budget });
+      setEmail("");
+      onInvited({ ...member, email: member?.email ?? address });
+    } catch (caught) {
+      onError(errorText(caught, `Could not invite ${address}.`));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card form-card invite" aria-labelledby={ids.heading}>
+      <h2 id={ids.heading}>Invite Member</h2>
+      <form onSubmit={submit} noValidate className="form-row">
+        <div className="field">
+          <label htmlFor={ids.email}>Email</label>
+          <input id={ids.email} ref={emailRef} type="email" autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={ids.erp}>ERP Integrations Permission</label>
+          <select id={ids.erp} value={erp} onChange={(e) => setErp(e.target.value as Permission)}>
+            {PERMISSIONS.map((p) => (
+              <option key={p} value={p}>
+                {PERMISSION_LABELS[p]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.budget}>Budget Permission</label>
+          <select id={ids.budget} value={budget} onChange={(e) => setBudget(e.target.value as Permission)}>
+            {PERMISSIONS.map((p) => (
+              <option key={p} value={p}>
+                {PERMISSION_LABELS[p]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field field-submit">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            Send Invitation
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

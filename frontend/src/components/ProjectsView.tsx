@@ -1,0 +1,211 @@
+// ERP Integrations -> Projects: the ERP's jobs, read live and paged; ERP admins link one to a new project.
+
+import { useEffect, useState } from "react";
+import { getConnection, linkErpProject, listErpProjects } from "../api";
+import { useApp } from "../context";
+import { sectionAccess } from "../permissions";
+import { budgetsHash, erpSectionHash, projectBudgetHash } from "../routes";
+import type { ErpProject, ErpProjectPage, LinkedProject } from "../types";
+import { errorText } from "./messages";
+import { Pager, useCursorStack } from "./Pager";
+
+export const PROJECT_PAGE_SIZE = 50;
+
+interface Linked {
+  erp_job_id: string;
+  project: LinkedProject;
+}
+
+export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: number }) {
+  const { api, company } = useApp();
+  const access = sectionAccess(company);
+  const pages = useCursorStack();
+  const [page, setPage] = useState<ErpProjectPage | null>(null);
+  const [connected, setConnected] = useState<boolean | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [linking, setLinking] = useState<string | null>(null);
+  const [linked, setLinked] = useState<Linked | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    getConnection(api, company.company_id)
+      .then((connection) => !cancelled && setConnected(connection !== null))
+      // Reading the connection is a courtesy: if it fails, try the projects and show their answer.
+      .catch(() => !cancelled && setConnected(true));
+    return () => {
+      cancelled = true;
+    };
+  }, [api, company.company_id]);
+
+  useEffect(() => {
+    if (!connected) return;
+    let cancelled = false;
+    setLoading(true);
+    listErpProjects(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
+      .then((answer) => {
+        if (cancelled) return;
+        setPage(answer);
+        setError(null);
+      })
+      .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not read the ERP's projects.")))
+      .finally(() => !cancelled && setLoading(false));
+    return () => {
+      cancelled = true;
+    };
+  }, [api, company.company_id, connected, pages.cursor, pageSize]);
+
+  async function link(project: ErpProject) {
+    setLinking(project.erp_job_id);
+    setError(null);
+    setLinked(null);
+    try {
+      const made = await linkErpProject(api, company.company_id, project.erp_job_id);
+      setLinked({ erp_job_id: project.erp_job_id, project: made });
+      setPage((current) =>
+        current && {
+          ...current,
+          projects: current.projects.map((p) =>
+            p.erp_job_id === project.erp_job_id ? { ...p, project_id: made.project_id, project_name: made.project_name } : p,
+          ),
+        },
+      );
+    } catch (caught) {
+      setError(errorText(caught, `Could not link ${project.erp_job_id}.`));
+    } finally {
+      setLinking(null);
+    }
+  }
+
+  const projects = page?.projects ?? [];
+  return (
+    <div className="projects">
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">ERP Integrations</p>
+          <h1>Projects</h1>
+        </div>
+      </div>
+      <p className="muted">
+        The jobs of your ERP, read from it live. {access.linkProjects ? "Link" : "An ERP admin links"} a job to a Budget
+        Bridge project to bring its budget in: it then waits under Budgets, Ready to Import.
+      </p>
+      <p role="status" className={linked ? "message message-success" : "visually-hidden"}>
+        {linked && (
+          <>
+            {linked.erp_job_id} is linked to the new project {linked.project.project_name}. Its budget is{" "}
+            <a href={budgetsHash(company.company_id, "ready_to_import")}>ready to import under Budgets</a>.
+          </>
+        )}
+      </p>
+      {error && (
+        <p className="message message-error" role="alert">
+          {error}
+        </p>
+      )}
+      {connected === false ? (
+        <NoConnection canConnect={access.connection} companyId={company.company_id} />
+      ) : loading && !page ? (
+        <p className="muted" aria-live="polite">
+          Reading projects from the ERP…
+        </p>
+      ) : projects.length === 0 && !error ? (
+        <p className="empty card">The ERP lists no projects.</p>
+      ) : (
+        projects.length > 0 && (
+          <div className="table-wrap">
+            <table className="table" aria-label="ERP projects" aria-busy={loading}>
+              <thead>
+                <tr>
+                  <th scope="col">ERP Job ID</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">ERP Status</th>
+                  <th scope="col">Linked Project</th>
+                  {access.linkProjects && <th scope="col">Action</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {projects.map((project) => (
+                  <ProjectRow
+                    key={project.erp_job_id}
+                    project={project}
+                    companyId={company.company_id}
+                    canLink={access.linkProjects}
+                    busy={linking !== null}
+                    onLink={() => void link(project)}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      )}
+      <Pager
+        label="Pages of ERP projects"
+        page={pages.page}
+        nextCursor={page?.next_cursor}
+        loading={loading}
+        onBack={pages.back}
+        onForward={pages.forward}
+      />
+    </div>
+  );
+}
+
+interface RowProps {
+  project: ErpProject;
+  companyId: string;
+  canLink: boolean;
+  busy: boolean;
+  onLink: () => void;
+}
+
+function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
+  const jobId = `erp-job-${project.erp_job_id}`;
+  return (
+    <tr>
+      <th scope="row" id={jobId} className="row-head">
+        {project.erp_job_id}
+      </th>
+      <td className="description">{project.name}</td>
+      <td>{project.erp_status}</td>
+      <td>
+        {project.project_id ? (
+          <a href={projectBudgetHash(companyId, project.project_id)}>{project.project_name || project.project_id}</a>
+        ) : (
+          <span className="muted">Not linked</span>
+        )}
+      </td>
+      {canLink && (
+        <td className="action-cell">
+          {!project.project_id && (
+            <button
+              type="button"
+              className="button button-small"
+              aria-describedby={jobId}
+              aria-disabled={busy ? true : undefined}
+              onClick={() => !busy && onLink()}
+            >
+              Link
+            </button>
+          )}
+        </td>
+      )}
+    </tr>
+  );
+}
+
+export function NoConnection({ canConnect, companyId }: { canConnect: boolean; companyId: string }) {
+  return (
+    <p className="message message-warning no-connection">
+      {canConnect ? (
+        <>
+          No ERP is connected to this company yet. Connect your ERP under{" "}
+          <a href={erpSectionHash(companyId, "connection")}>Connection</a> to bring in its projects and budgets.
+        </>
+      ) : (
+        "No ERP is connected to this company yet. Your company's ERP admins connect it under ERP Integrations, Connection."
+      )}
+    </p>
+  );
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { connectionBody, formFrom, isDirty, secretIsSet, switchErp } from "./connectionForm";
+import type { ErpConnection } from "./types";
+
+const saved: ErpConnection = {
+  erp_system: "acumatica",
+  base_url: "http://127.0.0.1:8001",
+  settings: { company: "Fresh", endpoint_version: "23.200.001" },
+  credentials_set: true,
+  status: "failing",
+  last_tested_at: null,
+  last_error: null,
+};
+
+function filled() {
+  const form = formFrom(null);
+  return {
+    ...form,
+    base_url: " http://127.0.0.1:8001 ",
+    settings: { ...form.settings, company: "Fresh" },
+    secrets: { username: "admin", password: "sandbox" },
+  };
+}
+
+describe("the connection request", () => {
+  it("sends settings and the typed secrets for a new connection, leaving out empty optional fields", () => {
+    expect(connectionBody(filled(), null)).toEqual({
+      body: {
+        erp_system: "acumatica",
+        base_url: "http://127.0.0.1:8001",
+        settings: { company: "Fresh", endpoint_version: "23.200.001" },
+        credentials: { username: "admin", password: "sandbox" },
+      },
+    });
+  });
+
+  it("names the missing field a person must fill", () => {
+    expect(connectionBody({ ...filled(), base_url: "" }, null)).toEqual({
+      problem: { field: "base_url", message: "Enter the Base URL of your ERP." },
+    });
+    expect(connectionBody({ ...filled(), base_url: "acumatica" }, null)).toMatchObject({ problem: { field: "base_url" } });
+    expect(connectionBody({ ...filled(), settings: { company: " ", endpoint_version: "23.200.001" } }, null)).toEqual({
+      problem: { field: "company", message: "Enter the Company." },
+    });
+    expect(connectionBody({ ...filled(), secrets: { username: "admin" } }, null)).toEqual({
+      problem: { field: "password", message: "Enter the ERP Password." },
+    });
+  });
+
+  it("keeps the stored secrets when none is typed, and never sends a secret it did not get", () => {
+    const form = formFrom(saved);
+    expect(form.secrets).toEqual({});
+    const built = connectionBody(form, saved);
+    expect(built).toEqual({ body: { erp_system: "acumatica", base_url: saved.base_url, settings: saved.settings } });
+  });
+
+  it("asks for every required secret again once one of them is changed", () => {
+    const form = { ...formFrom(saved), secrets: { password: "sandbox" } };
+    expect(connectionBody(form, saved)).toEqual({
+      problem: { field: "username", message: "Enter the ERP Username again, with the other secrets." },
+    });
+  });
+
+  it("needs new secrets for another ERP, whose settings start afresh", () => {
+    const form = switchErp(formFrom(saved), "qbo");
+    expect(form.settings).toEqual({ realm_id: "", budget_name: "", default_cost_type: "" });
+    expect(form.base_url).toBe(saved.base_url);
+    expect(secretIsSet(saved, form, "client_id")).toBe(false);
+    const filledQbo = { ...form, settings: { realm_id: "9130350000000001", budget_name: "", default_cost_type: "Other" } };
+    expect(connectionBody(filledQbo, saved)).toEqual({ problem: { field: "client_id", message: "Enter the Client ID." } });
+  });
+
+  it("reads per-field secret flags when the server lists them", () => {
+    const listed = { ...saved, credentials_set: ["username", "password"] };
+    const form = formFrom(listed);
+    expect(secretIsSet(listed, form, "password")).toBe(true);
+    expect(secretIsSet(listed, form, "client_secret")).toBe(false);
+  });
+
+  it("knows when the form differs from what is saved", () => {
+    expect(isDirty(formFrom(saved), saved)).toBe(false);
+    expect(isDirty({ ...formFrom(saved), secrets: { password: "x" } }, saved)).toBe(true);
+    expect(isDirty({ ...formFrom(saved), settings: { ...saved.settings, company: "Other" } }, saved)).toBe(true);
+    expect(isDirty(formFrom(null), null)).toBe(true);
+  });
+});

@@ -1,0 +1,108 @@
+// The Connection form's state and rules: what it starts with, and the request body it sends.
+
+import { erpSpec, type ErpSpec } from "./erpConnections";
+import type { ConnectionBody, ErpConnection } from "./types";
+
+export const DEFAULT_ERP = "acumatica";
+
+export interface ConnectionForm {
+  erp_system: string;
+  base_url: string;
+  settings: Record<string, string>;
+  /** Secrets typed in this visit only; a saved secret is never read back. */
+  secrets: Record<string, string>;
+}
+
+export interface FieldProblem {
+  /** "erp_system", "base_url", or the name of a setting or secret field. */
+  field: string;
+  message: string;
+}
+
+function initialSettings(spec: ErpSpec | undefined, saved: Record<string, string> = {}): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const field of spec?.settings ?? []) settings[field.name] = saved[field.name] ?? field.initial;
+  return settings;
+}
+
+export function formFrom(connection: ErpConnection | null): ConnectionForm {
+  const erp = connection?.erp_system ?? DEFAULT_ERP;
+  return {
+    erp_system: erp,
+    base_url: connection?.base_url ?? "",
+    settings: initialSettings(erpSpec(erp), connection?.settings),
+    secrets: {},
+  };
+}
+
+/** Another ERP has other fields: start them afresh, keeping only the Base URL typed so far. */
+export function switchErp(form: ConnectionForm, erp: string): ConnectionForm {
+  return { erp_system: erp, base_url: form.base_url, settings: initialSettings(erpSpec(erp)), secrets: {} };
+}
+
+/**
+ * Whether the saved connection holds this secret (its value is never shown). A server that only says
+ * "credentials set" vouches for the required secrets; an optional one may or may not have been given.
+ */
+export function secretIsSet(connection: ErpConnection | null, form: ConnectionForm, name: string): boolean {
+  if (!connection || connection.erp_system !== form.erp_system) return false;
+  const set = connection.credentials_set;
+  if (Array.isArray(set)) return set.includes(name);
+  const field = erpSpec(form.erp_system)?.secrets.find((f) => f.name === name);
+  return Boolean(set) && field !== undefined && !field.optional;
+}
+
+function isUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && Boolean(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The PUT body for the form, or the first problem a person must fix. Secrets go only when typed: a
+ * body without `credentials` keeps the stored ones. Typing any secret replaces them all, so then every
+ * required secret must be typed (a new connection, or another ERP, needs them in any case).
+ */
+export function connectionBody(
+  form: ConnectionForm,
+  saved: ErpConnection | null,
+): { body: ConnectionBody } | { problem: FieldProblem } {
+  const spec = erpSpec(form.erp_system);
+  if (!spec) return { problem: { field: "erp_system", message: "Choose your ERP System." } };
+  const baseUrl = form.base_url.trim();
+  if (!baseUrl) return { problem: { field: "base_url", message: "Enter the Base URL of your ERP." } };
+  if (!isUrl(baseUrl)) {
+    return { problem: { field: "base_url", message: "Enter the Base URL as a web address starting with https://." } };
+  }
+  const settings: Record<string, string> = {};
+  for (const field of spec.settings) {
+    const value = (form.settings[field.name] ?? "").trim();
+    if (value) settings[field.name] = value;
+    else if (!field.optional) return { problem: { field: field.name, message: `Enter the ${field.label}.` } };
+  }
+  const typed = spec.secrets.filter((field) => (form.secrets[field.name] ?? "") !== "");
+  const keepStored = typed.length === 0 && secretIsSet(saved, form, spec.secrets[0]?.name ?? "");
+  if (keepStored) return { body: { erp_system: spec.id, base_url: baseUrl, settings } };
+  const credentials: Record<string, string> = {};
+  for (const field of spec.secrets) {
+    const value = form.secrets[field.name] ?? "";
+    if (value) credentials[field.name] = value;
+    else if (!field.optional) {
+      const again = typed.length > 0 && secretIsSet(saved, form, field.name) ? " again, with the other secrets" : "";
+      return { problem: { field: field.name, message: `Enter the ${field.label}${again}.` } };
+    }
+  }
+  return { body: { erp_system: spec.id, base_url: baseUrl, settings, credentials } };
+}
+
+/** Whether the form differs from what is saved (then Test Connection saves it first). */
+export function isDirty(form: ConnectionForm, saved: ErpConnection | null): boolean {
+  const start = formFrom(saved);
+  if (!saved) return true;
+  if (form.erp_system !== start.erp_system || form.base_url.trim() !== start.base_url) return true;
+  if (Object.values(form.secrets).some((value) => value !== "")) return true;
+  return Object.keys(form.settings).some((name) => (form.settings[name] ?? "").trim() !== (start.settings[name] ?? ""));
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { ERP_SPECS, erpSpec, fieldLabel } from "./erpConnections";
+
+const names = (fields: { name: string; optional: boolean }[]) => fields.map((f) => f.name + (f.optional ? "?" : ""));
+
+describe("the ERP connection table", () => {
+  it("knows every connector's settings and secrets", () => {
+    expect(ERP_SPECS.map((s) => s.id)).toEqual(["acumatica", "myob", "intacct", "cmic", "qbo", "xero", "netsuite", "workday", "yardi", "mri"]);
+    expect(names(erpSpec("acumatica")!.settings)).toEqual(["company", "endpoint_version"]);
+    expect(names(erpSpec("acumatica")!.secrets)).toEqual(["username", "password", "client_id?", "client_secret?"]);
+    expect(names(erpSpec("intacct")!.settings)).toEqual(["company_id?"]);
+    expect(names(erpSpec("netsuite")!.secrets)).toEqual(["client_id", "private_key"]);
+    expect(names(erpSpec("xero")!.settings)).toEqual(["tenant_id", "tracking_category", "budget_id?", "default_cost_type"]);
+    expect(names(erpSpec("mri")!.settings)).toEqual(["client_id", "database"]);
+  });
+
+  it("names the sign-in secrets as people know them and other fields in title case", () => {
+    const acumatica = erpSpec("acumatica")!;
+    expect(acumatica.secrets.map((f) => f.label)).toEqual(["ERP Username", "ERP Password", "Client ID", "Client Secret"]);
+    expect(acumatica.settings.map((f) => f.label)).toEqual(["Company", "Endpoint Version"]);
+    expect(fieldLabel("realm_id")).toBe("Realm ID");
+    // A setting named like a secret keeps its plain label: MRI's client id is not a password.
+    expect(erpSpec("mri")!.settings[0].label).toBe("Client ID");
+  });
+
+  it("starts fields with the documented defaults and marks keys as multi-line", () => {
+    expect(erpSpec("acumatica")!.settings[1].initial).toBe("23.200.001");
+    expect(erpSpec("myob")!.settings[1].initial).toBe("22.200.001");
+    expect(erpSpec("netsuite")!.secrets[1].multiline).toBe(true);
+  });
+
+  it("gives no two fields of one ERP the same label", () => {
+    for (const spec of ERP_SPECS) {
+      const labels = [...spec.settings, ...spec.secrets].map((f) => f.label);
+      expect(new Set(labels).size, spec.id).toBe(labels.length);
+    }
+  });
+});

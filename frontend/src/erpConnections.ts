@@ -1,0 +1,77 @@
+// Every ERP the Connection form knows: its settings and its secret fields, one table row per ERP.
+//
+// A row is `id: [product name, settings, secrets]`. Fields are comma-separated names; a trailing `?`
+// marks an optional field and `=value` a value the form starts with. Adding an ERP, or a field, is one
+// line here: the form, its labels and the request body all follow from this table.
+
+const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string]> = {
+  acumatica: ["Acumatica", "company, endpoint_version=23.200.001", "username, password, client_id?, client_secret?"],
+  myob: ["MYOB Advanced Construction", "company, endpoint_version=22.200.001", "client_id, client_secret, username, password"],
+  intacct: ["Sage Intacct", "company_id?", "client_id, client_secret"],
+  cmic: ["CMiC", "company_code", "username, password"],
+  qbo: ["QuickBooks Online", "realm_id, budget_name?, default_cost_type", "client_id, client_secret, refresh_token"],
+  xero: ["Xero", "tenant_id, tracking_category, budget_id?, default_cost_type", "client_id, client_secret, refresh_token"],
+  netsuite: ["Oracle NetSuite", "account_id, certificate_id", "client_id, private_key"],
+  workday: [
+    "Workday",
+    "tenant, owner, report, project_column, sub_job_column?, cost_code_column, cost_type_column, amount_column",
+    "username, password",
+  ],
+  yardi: ["Yardi Voyager", "server, database, platform, interface_entity", "username, password"],
+  mri: ["MRI Platform X", "client_id, database", "username, password"],
+};
+
+export interface FieldSpec {
+  /** The field's name in the API's `settings` or `credentials` object. */
+  name: string;
+  /** The form's accessible name for it. */
+  label: string;
+  optional: boolean;
+  initial: string;
+  /** Keys and certificates span several lines. */
+  multiline: boolean;
+}
+
+export interface ErpSpec {
+  id: string;
+  name: string;
+  settings: FieldSpec[];
+  secrets: FieldSpec[];
+}
+
+// Words whose capitals a plain title-casing would get wrong.
+const WORDS: Record<string, string> = { id: "ID", url: "URL", erp: "ERP" };
+// The names people already know for the two commonest secrets.
+const SECRET_LABELS: Record<string, string> = { username: "ERP Username", password: "ERP Password" };
+
+export function fieldLabel(name: string): string {
+  return name
+    .split("_")
+    .map((word) => WORDS[word] ?? word.charAt(0).toUpperCase() + word.slice(1))
+    .join(" ");
+}
+
+function parseFields(text: string, secret: boolean): FieldSpec[] {
+  return text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [head, initial = ""] = part.split("=", 2);
+      const optional = head.endsWith("?");
+      const name = optional ? head.slice(0, -1) : head;
+      const label = (secret && SECRET_LABELS[name]) || fieldLabel(name);
+      return { name, label, optional, initial, multiline: name === "private_key" };
+    });
+}
+
+export const ERP_SPECS: ErpSpec[] = Object.entries(ERP_TABLE).map(([id, [name, settings, secrets]]) => ({
+  id,
+  name,
+  settings: parseFields(settings, false),
+  secrets: parseFields(secrets, true),
+}));
+
+export function erpSpec(id: string): ErpSpec | undefined {
+  return ERP_SPECS.find((spec) => spec.id === id.toLowerCase());
+}
