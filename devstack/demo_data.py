@@ -201,6 +201,27 @@ PROCORE_PROJECT_ID = "2001"
 PROCORE_CLIENT_ID = "pilot-client"
 PROCORE_CLIENT_SECRET = "pilot-secret"
 
+
+@dataclass(frozen=True, slots=True)
+class DemoProcoreTarget:
+    """A demo company whose budgets live in the Procore sandbox (its path prefix: /procore)."""
+
+    procore_company_id: str
+    projects: dict[str, str]  # ERP job id -> Procore project id
+    client_id: str
+    client_secret: str
+    path: str = "/procore"
+
+
+def procore_target(company_id: str) -> DemoProcoreTarget | None:
+    """The Procore side of a demo company, or None when its budgets stay in Budget Bridge."""
+    if company_id != "pilot":
+        return None
+    return DemoProcoreTarget(
+        PROCORE_COMPANY_ID, {"K-4001": PROCORE_PROJECT_ID}, PROCORE_CLIENT_ID, PROCORE_CLIENT_SECRET
+    )
+
+
 # Units a person might enter for a cost type on the project side.
 _UNITS = {"L": "HR", "M": "EA", "S": "LS", "E": "DAY", "O": "LS"}
 
@@ -460,7 +481,9 @@ CMIC_PHASES = {
 }
 
 
-def _erp_project(codes: dict[str, str], project_id: str, name: str, tasks: list[str]) -> DemoProject:
+def _erp_project(
+    codes: dict[str, str], project_id: str, name: str, tasks: list[str]
+) -> DemoProject:
     """A synced budget of 24 keys, two of them split over two lines, and three revenue lines."""
     base = _project(codes, project_id, name, "ready_to_import", False, 24, tasks)
     rng = random.Random(f"budget-bridge-erp:{project_id}")

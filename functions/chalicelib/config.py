@@ -24,6 +24,8 @@ class Settings(BaseModel):
     jwks_url: str
     token_issuer: str
     frontend_dist: str | None = None
+    # The local stack alone talks to sandboxes at http://127.0.0.1:<port>; never set in AWS.
+    allow_local_urls: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +55,7 @@ def settings() -> Settings:
         jwks_url=env.get("JWKS_URL", default_jwks),
         token_issuer=issuer,
         frontend_dist=env.get("FRONTEND_DIST"),
+        allow_local_urls=env.get("ALLOW_LOCAL_URLS", "").lower() == "true",
     )
 
 

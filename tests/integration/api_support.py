@@ -24,6 +24,7 @@ from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.adapters.dynamodb.provision import create_tables
 from chalicelib.adapters.memory import MemoryStores
+from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.errors import InvalidCredentials, ServiceUnavailable
 from chalicelib.domain.model import (
     Budget,
@@ -189,13 +190,16 @@ def build_world(backend: str = "memory") -> World:
     directory: Any
     budgets: Any
     jobs: Any
+    secrets: Any
     if backend == "dynamodb":
         aws.reset_clients()
         create_tables(aws.dynamodb())
         directory, budgets, jobs = DynamoDirectory(), DynamoBudgetStore(), DynamoJobStore()
+        secrets = SecretsManagerSecretStore()  # a budget target's client secret is written here
     else:
         stores = MemoryStores()
         directory, budgets, jobs = stores.directory, stores.budgets, stores.jobs
+        secrets = stores.secrets
     identity = TestIdentityProvider()
     directory.put_company("demo", "Demo Construction Co.")
     directory.put_company("other", "Other Builders")
@@ -231,7 +235,7 @@ def build_world(backend: str = "memory") -> World:
         jobs=jobs,
         queue=queue,
         directory=directory,
-        secrets=NotUsedByTheApi(),  # type: ignore[arg-type]
+        secrets=secrets,
         erp_sources=NotUsedByTheApi(),  # type: ignore[arg-type]
         identity=identity,
     )

@@ -57,6 +57,8 @@ ROWS: dict[tuple[str, str], Rule] = {
     ("PUT", C + "/erp/settings"): Rule(
         ERP, "admin", body={"auto_reimport": {"enabled": True, "every_hours": 12}}
     ),
+    ("GET", C + "/target"): Rule(ERP),
+    ("PUT", C + "/target"): Rule(ERP, "admin", body={"target": "budget_bridge"}),
     ("GET", PB): Rule(BUDGET),
     ("PATCH", PB + "/line_items/{line_item_id}"): Rule(
         BUDGET, "standard", body={"description": "Formwork, edited"}
@@ -235,6 +237,8 @@ def test_me_lists_only_the_caller_s_companies_with_their_permissions(
                 "name": "Demo Construction Co.",
                 "erp_permission": "admin",
                 "budget_permission": "read_only",
+                "target": "budget_bridge",
+                "target_name": "Budget Bridge",
             }
         ],
     }

@@ -90,3 +90,15 @@ class TargetRejected(DomainError):
     def __init__(self, message: str, errors: list[Any] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
+
+
+class InvalidTarget(DomainError):
+    """A company's budget target settings that cannot work (a bad address, missing credentials)."""
+
+    code = "invalid_target"
+
+
+class InvalidTargetProject(DomainError):
+    """A project in the budget target (a Procore project id) that does not answer."""
+
+    code = "invalid_target_project"

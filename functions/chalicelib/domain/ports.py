@@ -204,6 +204,10 @@ class Directory(Protocol):
 class SecretStore(Protocol):
     def erp_credentials(self, secret_id: str) -> ErpCredentials: ...
 
+    def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
+        """Create or replace the secret (also a budget target's client credentials)."""
+        ...
+
 
 class ErpSource(Protocol):
     """One ERP connection, able to read one job's budget lines."""

@@ -10,31 +10,45 @@ Budget Bridge's own store then records the version it wrote, so history covers b
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
+    InvalidTarget,
+    InvalidTargetProject,
     TargetRejected,
     TargetUnavailable,
 )
 from chalicelib.domain.model import (
     TARGET_NAME,
     Budget,
+    ErpCredentials,
     Job,
     LineError,
     LineItem,
+    Permission,
     Phase,
     Progress,
+    TargetConfig,
     TargetKind,
     TargetLine,
     TargetWrite,
     WbsKey,
 )
-from chalicelib.domain.ports import BudgetTarget, Outcome, RemoteBudget, TargetSnapshot
+from chalicelib.domain.ports import (
+    BudgetTarget,
+    Identity,
+    Outcome,
+    RemoteBudget,
+    TargetSnapshot,
+)
 from chalicelib.observability import logger
+from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
 
@@ -55,6 +69,110 @@ def target_for(ports: Ports, budget: Budget) -> BudgetTarget:
 
 def target_name(ports: Ports, company_id: str) -> str:
     return ports.directory.target(company_id).name
+
+
+# --- the company's choice of target (PUT/GET /companies/{cid}/target) -------------------------
+
+TARGET_SECRET_PREFIX = "budget-bridge/target/"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """What an ERP admin sends; `client_id`/`client_secret` None keeps the stored ones."""
+
+    target: TargetKind
+    base_url: str | None = None
+    procore_company_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetView:
+    config: TargetConfig
+    credentials_set: bool
+
+
+def get_target(ports: Ports, identity: Identity, company_id: str) -> TargetView:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
+    config = ports.directory.target(company_id)
+    return TargetView(config, config.credentials_secret_id is not None)
+
+
+def put_target(
+    ports: Ports, identity: Identity, company_id: str, choice: TargetChoice, *, allow_local: bool
+) -> TargetView:
+    """Choose where the company's budgets live; the client secret goes to the secret store only."""
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    if choice.target is TargetKind.BUDGET_BRIDGE:
+        saved = ports.directory.save_target(company_id, TargetConfig())
+        return TargetView(saved, False)
+    base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
+    if not (choice.procore_company_id or "").isdigit():
+        raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
+    stored = ports.directory.target(company_id)
+    secret_id = stored.credentials_secret_id
+    if choice.client_id is not None or choice.client_secret is not None:
+        if not choice.client_id or not choice.client_secret:
+            raise InvalidTarget("credentials need both client_id and client_secret.")
+        secret_id = f"{TARGET_SECRET_PREFIX}{company_id}"
+        ports.secrets.put_erp_credentials(
+            secret_id,
+            ErpCredentials.of(client_id=choice.client_id, client_secret=choice.client_secret),
+        )
+    if secret_id is None:
+        raise InvalidTarget(
+            "credentials are required: the client_id and client_secret of Procore's service account."
+        )
+    config = TargetConfig(
+        target=TargetKind.PROCORE,
+        base_url=base_url,
+        procore_company_id=choice.procore_company_id,
+        credentials_secret_id=secret_id,
+    )
+    return TargetView(ports.directory.save_target(company_id, config), True)
+
+
+def check_base_url(url: str, *, allow_local: bool) -> str:
+    """https to a public address; the local stack alone also takes http://127.0.0.1:<port>."""
+    parts = urlsplit(url.strip())
+    local = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS and parts.port is not None
+    if local and allow_local:
+        return url.strip().rstrip("/")
+    if parts.scheme != "https" or not parts.hostname:
+        raise InvalidTarget(
+            "base_url must be an https:// address, such as https://api.procore.com."
+        )
+    try:
+        address = ipaddress.ip_address(parts.hostname.strip("[]"))
+    except ValueError:
+        address = None
+    blocked = parts.hostname in _LOCAL_HOSTS or (
+        address is not None
+        and (address.is_private or address.is_loopback or address.is_link_local
+             or address.is_reserved or address.is_unspecified)
+    )  # fmt: skip
+    if blocked:
+        raise InvalidTarget("base_url must not point at a loopback, private or link-local address.")
+    return url.strip().rstrip("/")
+
+
+def check_target_project(ports: Ports, company_id: str, target_project_id: str) -> None:
+    """A link naming a Procore project: refused (422) when that project does not answer."""
+    config = ports.directory.target(company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE:
+        return
+    if ports.remote_budgets is None:
+        raise InvalidTargetProject(f"{config.name} cannot be reached from here.")
+    credentials = ports.secrets.erp_credentials(config.credentials_secret_id or "")
+    remote = ports.remote_budgets(config, credentials, target_project_id)
+    try:
+        remote.locked()
+    except (TargetRejected, TargetUnavailable) as why:
+        raise InvalidTargetProject(
+            f"{config.name} project {target_project_id} did not answer: {why.message}"
+        ) from why
 
 
 class StoreTarget:

@@ -35,6 +35,9 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.ServiceUnavailable, 503),
     (errors.ErpUnavailable, 503),
     (errors.ErpRejected, 502),
+    (errors.InvalidTarget, 422),
+    (errors.InvalidTargetProject, 422),
+    (errors.TargetRejected, 502),
     (InvalidErpBudget, 422),
 )
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-from chalicelib.domain.model import JobKind
+from chalicelib.config import settings as settings_config
+from chalicelib.domain.model import JobKind, TargetKind
 from chalicelib.entrypoints.api import openapi
 from chalicelib.entrypoints.api.errors import reshape_framework_error
 from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
@@ -32,8 +33,10 @@ from chalicelib.entrypoints.api.schemas import (
     ProjectBudget,
     SessionRequest,
     SessionResponse,
+    TargetBody,
+    TargetResponse,
 )
-from chalicelib.services import budgets, jobs, reimports, settings
+from chalicelib.services import budgets, jobs, reimports, settings, targets
 
 api = ApiBlueprint(__name__)
 
@@ -86,7 +89,10 @@ def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse:
 )
 def me(call: Call[Any, Any]) -> MeResponse:
     memberships = call.ports.directory.memberships(call.caller.email)
-    return MeResponse(email=call.caller.email, companies=[CompanyAccess.of(m) for m in memberships])
+    companies = [
+        CompanyAccess.of(m, call.ports.directory.target(m.company_id).target) for m in memberships
+    ]
+    return MeResponse(email=call.caller.email, companies=companies)
 
 
 @api.operation(
@@ -101,8 +107,11 @@ def me(call: Call[Any, Any]) -> MeResponse:
 def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> BudgetList:
     q = call.query
     page = budgets.list_budgets(call.ports, call.caller, company_id, q.filter, q.limit, q.cursor)
+    target = call.ports.directory.target(company_id).target
     return BudgetList(
-        budgets=[BudgetListItem.of(r.budget, r.can_reimport, r.can_import) for r in page.items],
+        budgets=[
+            BudgetListItem.of(r.budget, r.can_reimport, r.can_import, target) for r in page.items
+        ],
         next_cursor=page.next_cursor,
     )
 
@@ -220,6 +229,47 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
     saved = settings.put_erp_settings(call.ports, call.caller, company_id, call.body.to_domain())
     return ErpSettingsResponse.of(saved)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/target",
+    summary="Where the company's budgets live (never its secrets)",
+    tag="ERP Integrations",
+    answer=TargetResponse,
+    errors=_READ,
+)
+def get_target(call: Call[Any, Any], company_id: str) -> TargetResponse:
+    view = targets.get_target(call.ports, call.caller, company_id)
+    return TargetResponse.of(view.config, view.credentials_set)
+
+
+@api.operation(
+    "PUT",
+    COMPANY + "/target",
+    summary="Choose where the company's budgets live: Budget Bridge or Procore (ERP admin)",
+    tag="ERP Integrations",
+    answer=TargetResponse,
+    body=TargetBody,
+    errors=(*_WRITE, 413),
+    description="`credentials` (a Procore service account's client id and secret) go to the "
+    "secret store only and are never answered; left out, the stored ones are kept. 422 "
+    "`invalid_target` naming what is wrong.",
+)
+def put_target(call: Call[TargetBody, Any], company_id: str) -> TargetResponse:
+    body = call.body
+    given = body.credentials
+    choice = targets.TargetChoice(
+        target=TargetKind(body.target),
+        base_url=body.base_url,
+        procore_company_id=body.procore_company_id,
+        client_id=given.client_id if given else None,
+        client_secret=given.client_secret if given else None,
+    )
+    view = targets.put_target(
+        call.ports, call.caller, company_id, choice, allow_local=settings_config().allow_local_urls
+    )
+    return TargetResponse.of(view.config, view.credentials_set)
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"

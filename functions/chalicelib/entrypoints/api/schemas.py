@@ -31,6 +31,8 @@ from chalicelib.domain.model import (
     LineItem,
     Membership,
     Phase,
+    TargetConfig,
+    TargetKind,
     iso,
 )
 from chalicelib.domain.money import InvalidAmount, format_amount, parse_amount
@@ -194,14 +196,20 @@ class CompanyAccess(BaseModel):
     name: str
     erp_permission: PermissionLabel
     budget_permission: PermissionLabel
+    target: TargetKind = Field(description="Where the company's budgets live.")
+    target_name: str = Field(description='The target as people read it: "Budget Bridge", "Procore".')
 
     @classmethod
-    def of(cls, membership: Membership) -> CompanyAccess:
+    def of(
+        cls, membership: Membership, target: TargetKind = TargetKind.BUDGET_BRIDGE
+    ) -> CompanyAccess:
         return cls(
             company_id=membership.company_id,
             name=membership.company_name,
             erp_permission=membership.erp_permission.label,  # type: ignore[arg-type]
             budget_permission=membership.budget_permission.label,  # type: ignore[arg-type]
+            target=target,
+            target_name=target.display_name,
         )
 
 
@@ -224,10 +232,22 @@ class BudgetListItem(BaseModel):
     can_import: bool = Field(description="The caller may import this budget right now.")
     active_job_id: str | None = Field(description="The queued or running job holding the budget.")
     line_count: int
+    target: TargetKind = Field(description="Where this budget lives.")
+    target_name: str = Field(description='"Budget Bridge" or "Procore", for messages and columns.')
+    procore_project_id: str | None = Field(description="The Procore project, when it lives there.")
 
     @classmethod
-    def of(cls, budget: Budget, can_reimport: bool, can_import: bool) -> BudgetListItem:
+    def of(
+        cls,
+        budget: Budget,
+        can_reimport: bool,
+        can_import: bool,
+        target: TargetKind = TargetKind.BUDGET_BRIDGE,
+    ) -> BudgetListItem:
         return cls(
+            target=target,
+            target_name=target.display_name,
+            procore_project_id=budget.target_project_id if target is TargetKind.PROCORE else None,
             budget_id=budget.budget_id,
             project_id=budget.project_id,
             project_name=budget.project_name,
@@ -420,6 +440,50 @@ class ErpSettingsResponse(BaseModel):
     @classmethod
     def of(cls, settings: ErpSettings) -> ErpSettingsResponse:
         return cls(auto_reimport=AutoReimportOut(**settings.auto_reimport.model_dump()))
+
+
+class TargetCredentialsBody(Request):
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: str = Field(min_length=1, max_length=500)
+
+
+class TargetBody(Request):
+    """Where the company's budgets live: Budget Bridge's own store, or Procore."""
+
+    target: Literal["budget_bridge", "procore"]
+    base_url: str | None = Field(default=None, max_length=500)
+    procore_company_id: str | None = Field(default=None, max_length=20)
+    credentials: TargetCredentialsBody | None = Field(
+        default=None,
+        description="A Developer Managed Service Account's client credentials; left out, the "
+        "stored ones are kept. Never answered.",
+    )
+
+    @model_validator(mode="after")
+    def _procore_needs_where(self) -> TargetBody:
+        if self.target == TargetKind.PROCORE.value:
+            for name in ("base_url", "procore_company_id"):
+                if not getattr(self, name):
+                    raise ValueError(f"{name} is required for the Procore target")
+        return self
+
+
+class TargetResponse(BaseModel):
+    target: TargetKind
+    target_name: str
+    base_url: str | None
+    procore_company_id: str | None
+    credentials_set: bool
+
+    @classmethod
+    def of(cls, config: TargetConfig, credentials_set: bool) -> TargetResponse:
+        return cls(
+            target=config.target,
+            target_name=config.name,
+            base_url=config.base_url,
+            procore_company_id=config.procore_company_id,
+            credentials_set=credentials_set,
+        )
 
 
 class ErrorDetail(BaseModel):
