@@ -2,7 +2,7 @@
 
     python -m bench.run                 # everything (a few minutes on 2 cores)
     python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
-    python -m bench.run --only worker   # one of: worker, naive, e2e, connector (repeatable)
+    python -m bench.run --only worker   # one of: worker, naive, e2e, connector, procore (repeatable)
     python -m bench.run --json out.json # also keep the raw figures
 
 A process per measurement (and per worker size) keeps one size's memory and warm caches from
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector")
+MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "procore")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Plan:
     one_line_on: int  # the worker size that also gets a one-line change
     memory_sizes: tuple[int, ...] = ()
     phase_sizes: tuple[int, ...] = ()
+    procore_lines: int = 10_000
 
 
 FULL = Plan(
@@ -44,8 +45,9 @@ FULL = Plan(
     memory_sizes=(10_000, 50_000), phase_sizes=(10_000, 50_000),
 )  # fmt: skip
 QUICK = Plan(
-    (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,)
-)
+    (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,),
+    procore_lines=1_000,
+)  # fmt: skip
 
 
 def machine() -> dict[str, Any]:
@@ -120,6 +122,35 @@ def run_e2e(plan: Plan) -> dict[str, Any]:
 def run_connector(plan: Plan) -> list[dict[str, Any]]:
     _progress(f"Acumatica connector paging {plan.connector_lines:,} lines")
     return _run_module("bench.connector", "--lines", str(plan.connector_lines))
+
+
+def run_procore(plan: Plan) -> dict[str, Any]:
+    _progress(f"re-import into the Procore sandbox on the local stack, {plan.procore_lines:,} lines")
+    return _run_module("bench.procore", "--lines", str(plan.procore_lines))  # type: ignore[no-any-return]
+
+
+def _procore_report(r: dict[str, Any], target: Any) -> str:
+    stats = r["procore"]
+    rows = [[route, str(count)] for route, count in sorted(stats["by_route"].items())]
+    text = _table(
+        f"6. Re-import of {r['lines']:,} lines into Procore (the Procore sandbox) on the local "
+        f"stack: {r['seconds']:.2f} s from POST .../reimport to succeeded; Procore calls by route",
+        ["Procore call", "count"], rows,
+    )  # fmt: skip
+    text += (
+        f"\n   busiest {stats['spike_window_seconds']} s window: {stats['busiest_spike_window']} "
+        f"calls (spike limit {stats['spike_limit']}); {stats['calls']} calls in all "
+        f"(hourly limit {stats['hourly_limit']:,})"
+    )
+    if r["lines"] == 10_000:
+        target("10k lines into Procore end to end <= 30 s", f"{r['seconds']:.2f} s",
+               r["seconds"] <= 30)  # fmt: skip
+    target("Procore calls within the spike limit (busiest 10 s window)",
+           f"{stats['busiest_spike_window']} / {stats['spike_limit']}",
+           stats["busiest_spike_window"] <= stats["spike_limit"])  # fmt: skip
+    target("Procore calls within the hourly limit", f"{stats['calls']} / {stats['hourly_limit']}",
+           stats["calls"] <= stats["hourly_limit"])  # fmt: skip
+    return text
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -302,6 +333,9 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
             ["page size", "requests", "seconds", "lines/s"], rows,
         ))  # fmt: skip
 
+    if results.get("procore"):
+        parts.append(_procore_report(results["procore"], target))
+
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
     if targets:
@@ -321,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or list(MEASUREMENTS)
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
-        "connector": run_connector,
+        "connector": run_connector, "procore": run_procore,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()

@@ -22,7 +22,8 @@ Test switches (no token needed): `POST /sandbox/faults {"fail_sync_batch": n}` m
 call from then on answer every line of it in `errors`; `{"fail_next": n, "status": 429|503,
 "retry_after": "1"}` fails the next n Procore calls; `DELETE /sandbox/faults` clears them;
 `POST /sandbox/reset` restores the demo data; `POST /sandbox/projects/{id}/generate {"lines": n}`
-gives a project a synthetic budget of n lines (benchmarks).
+gives a project a synthetic budget of n lines (benchmarks); `GET /sandbox/stats?since=<epoch s>`
+counts the calls by route and the busiest 10-second window (against the spike limit).
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class State:
         self.companies: dict[int, Company] = {}
         self.tokens: dict[str, Token] = {}
         self.faults = Faults()
+        self.calls: list[tuple[float, str]] = []  # (time, "METHOD path") of every Procore call
         self._next_id = 1
         self.reset()
 
@@ -137,6 +139,7 @@ class State:
             self._next_id = 500_000
             self.tokens.clear()
             self.faults = Faults()
+            self.calls = []
             self.companies = {}
             company = Company(
                 int(demo_data.PROCORE_COMPANY_ID),
@@ -287,6 +290,30 @@ def _sandbox_routes(bp: Blueprint) -> None:
             _state().faults = Faults()
         return Response(status=204)
 
+    @bp.get("/sandbox/stats")
+    def stats() -> Response:
+        """What the calls cost against Procore's limits: totals by route, busiest 10 s window."""
+        since = float(request.args.get("since", 0) or 0)
+        with _state().lock:
+            calls = [(t, route) for t, route in _state().calls if t >= since]
+        by_route: dict[str, int] = {}
+        for _, route in calls:
+            by_route[route] = by_route.get(route, 0) + 1
+        times = [t for t, _ in calls]
+        busiest, start = 0, 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= SPIKE_WINDOW_SECONDS:
+                start += 1
+            busiest = max(busiest, end - start + 1)
+        return jsonify(
+            calls=len(calls),
+            by_route=by_route,
+            busiest_spike_window=busiest,
+            spike_limit=SPIKE_LIMIT,
+            spike_window_seconds=SPIKE_WINDOW_SECONDS,
+            hourly_limit=HOURLY_LIMIT,
+        )
+
     @bp.post("/sandbox/reset")
     def reset() -> Response:
         _state().reset()
@@ -333,6 +360,7 @@ def _authorize() -> int:
         if not company.isdigit() or int(company) not in token.company_ids:
             raise Refusal(403, "Procore-Company-Id is missing or not this token's company.")
         _count_call(state, token)
+        state.calls.append((time.time(), f"{request.method} {request.url_rule}"))
         return int(company)
 
 

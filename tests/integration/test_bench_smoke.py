@@ -71,3 +71,14 @@ def test_report_lists_each_target_with_a_verdict(
     assert "Naive baseline" in text
     assert {verdict for _, _, verdict in targets} <= {"PASS", "MISS", "n/a"}
     assert any(name.startswith("one-line change") for name, _, _ in targets)
+
+
+def test_procore_bench_reimports_into_the_procore_sandbox_and_reports_its_limits() -> None:
+    result = run.run_procore(run.Plan((), (), (), 0, 0, procore_lines=50))
+
+    assert result["summary"]["lines_updated"] == 50
+    assert result["message"] == "Successfully Re-imported to Procore"
+    assert result["procore"]["by_route"]["POST /procore/rest/v1.0/budget_line_items/sync"] == 1
+    text, targets = run.report({"machine": run.machine(), "procore": result})
+    assert "Procore calls within the spike limit (busiest 10 s window)" in [t[0] for t in targets]
+    assert "into Procore" in text
