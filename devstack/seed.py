@@ -38,8 +38,6 @@ from devstack import demo_data
 from devstack.provision import put_erp_secret
 from devstack.sandbox.app import SYSTEMS
 
-SANDBOX_SYSTEMS = {system.name: system for system in SYSTEMS}
-
 # How long ago the seeded budgets were last synced: old enough that a company turning automatic
 # re-import on sees the schedule pick its budgets up at the next tick.
 LAST_SYNCED_AGO = timedelta(days=2)
@@ -132,7 +130,7 @@ def seed_target(
 
 def erp_lines(company: demo_data.DemoCompany, project: demo_data.DemoProject) -> list[ErpLine]:
     """The project's ERP budget as its connector reads it from the sandbox."""
-    system = SANDBOX_SYSTEMS[company.erp_system]
+    system = next(system for system in SYSTEMS if system.name == company.erp_system)
     one = dataclasses.replace(company, projects=[project])
     # The sandbox's own (stable) line ids, without the lines the connector leaves out.
     rows = [row for row in system.rows(one) if system.job_of(row) == project.project_id]

@@ -254,15 +254,16 @@ class LocalStack:
             web,
             f"  API          {self.api_url}   (health: {self.api_url}/health)",
             f"  Embedded AWS {self.aws_url}   (moto: tables, job queue + DLQ, user pool, schedule)",
-            f"  Sandbox ERP  {self.erp_url}   (Acumatica REST: sign in as "
-            f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo or Other)",
+            f"  Sandbox ERP  {self.erp_url}   (Acumatica REST at the root: sign in as "
+            f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo or Other;"
+            " /myob, /intacct, /cmic: docs/erps/)",
             f"  Schedule     every {self.schedule_interval:g} s (SCHEDULE_INTERVAL_SECONDS)",
             "",
             f"Demo sign-ins (password {demo_data.DEMO_PASSWORD} for all):",
         ]
         for user in demo_data.users():
             for company_id, (erp, budget) in user.permissions.items():
-                lines.append(f"  {user.email:<22} {company_id:<6} ERP {erp:<10} Budget {budget}")
+                lines.append(f"  {user.email:<22} {company_id:<7} ERP {erp:<10} Budget {budget}")
         lines += [
             "",
             "Try it:",

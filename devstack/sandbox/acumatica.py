@@ -243,8 +243,10 @@ def _token(erp: str) -> Response:
     client = (form.get("client_id"), form.get("client_secret"))
     if form.get("grant_type") != "password":
         return answer(400, {"error": "unsupported_grant_type"})
-    if client != OAUTH_CLIENTS.get(erp) or form.get("username") != demo_data.SANDBOX_USERNAME or (
-        form.get("password") != demo_data.SANDBOX_PASSWORD
+    if (
+        client != OAUTH_CLIENTS.get(erp)
+        or form.get("username") != demo_data.SANDBOX_USERNAME
+        or (form.get("password") != demo_data.SANDBOX_PASSWORD)
     ):
         return answer(400, {"error": "invalid_grant"})
     # Acumatica's connected application belongs to one tenant; the sandbox's to the first one.

@@ -48,8 +48,10 @@ class Uniform:
     def as_json(self) -> dict[str, Any]:
         amount = self.amount
         if isinstance(amount, int | Decimal) and not isinstance(amount, bool):
-            amount = f"{Decimal(amount):.2f}" if Decimal(amount).as_tuple().exponent >= -2 else str(
-                amount
+            amount = (
+                f"{Decimal(amount):.2f}"
+                if Decimal(amount).as_tuple().exponent >= -2
+                else str(amount)
             )
         return {**vars(self), "amount": amount}
 
@@ -146,10 +148,7 @@ def dumps(value: Any) -> str:
 
 
 def answer(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
-    if isinstance(body, bytes):
-        payload = body
-    else:
-        payload = b"" if body is None else dumps(body).encode()
+    payload = body if isinstance(body, bytes) else b"" if body is None else dumps(body).encode()
     response = Response(payload, status=status, headers=headers or {})
     if payload:
         response.headers["Content-Type"] = "application/json; charset=utf-8"

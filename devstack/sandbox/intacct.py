@@ -176,7 +176,7 @@ def _matches(record: dict[str, Any], filters: list[Any]) -> bool:
 
 def _page(records: list[dict[str, Any]], body: dict[str, Any]) -> Response:
     start, size = body.get("start", 1), body.get("size", 100)
-    if not isinstance(start, int) or not isinstance(size, int) or start < 1 or not 1 <= size:
+    if not isinstance(start, int) or not isinstance(size, int) or start < 1 or not size >= 1:
         raise _fail(400, "start must be 1 or more and size a positive whole number.")
     if size > MAX_PAGE:
         raise _fail(400, f"size must be at most {MAX_PAGE}.")

@@ -212,7 +212,7 @@ def _system_and_company(erp: str, tenant: str) -> tuple[System, demo_data.DemoCo
     if system is None:
         raise _fail(404, f"No ERP '{erp}' in the sandbox: one of {', '.join(state().systems)}.")
     for company in demo_data.companies():
-        if company.erp_system == system.name and company.tenant.lower() == tenant.lower():
-            if state().has_tenant(system.name, company.tenant):
-                return system, company
+        same = company.erp_system == system.name and company.tenant.lower() == tenant.lower()
+        if same and state().has_tenant(system.name, company.tenant):
+            return system, company
     raise _fail(404, f"No tenant '{tenant}' of {erp} in the sandbox.")

@@ -41,7 +41,9 @@ class Erp:
         assert answer.status == 200, answer.body
 
     def delete(self, key: tuple[str, str, str]) -> None:
-        query = urllib.parse.urlencode(dict(zip(("sub_job", "cost_code", "cost_type"), key)))
+        query = urllib.parse.urlencode(
+            dict(zip(("sub_job", "cost_code", "cost_type"), key, strict=True))
+        )
         answer = request("DELETE", f"{self.url}/lines?{query}")
         assert answer.status == 204, answer.body
 

@@ -121,16 +121,22 @@ def connector(
 
 def mapped(lines: list[Any]) -> Counter[tuple[Any, ...]]:
     return Counter(
-        ((line.key.sub_job, line.key.cost_code, line.key.cost_type), line.kind.value,
-         Decimal(line.amount))
+        (
+            (line.key.sub_job, line.key.cost_code, line.key.cost_type),
+            line.kind.value,
+            Decimal(line.amount),
+        )
         for line in lines
     )
 
 
 def in_erp(switch: UniformSwitch, row: Connector, job: str | None = None) -> Counter[Any]:
     return Counter(
-        ((line["sub_job"], line["cost_code"], line["cost_type"]), line["kind"],
-         Decimal(line["amount"]))
+        (
+            (line["sub_job"], line["cost_code"], line["cost_type"]),
+            line["kind"],
+            Decimal(line["amount"]),
+        )
         for line in switch.lines(row.erp, row.company.tenant, job or row.job)
     )
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 LINES = 1_000
 
 
-def test_reimporting_a_thousand_lines_takes_at_most_ceil_n_over_25_plus_10_write_calls(worker_stack):
+def test_reimporting_a_thousand_lines_takes_at_most_ceil_n_over_25_plus_10_write_calls(
+    worker_stack,
+):
     worker_stack.erp.generate("P-1003", LINES, seed=7)
     counter = WriteCounter(aws.dynamodb())
 

@@ -131,7 +131,10 @@ def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rule
     cost = [line for line in project.erp_lines if line.type == demo_data.EXPENSE]
 
     assert (company.erp_system, company.tenant, project.project_id, project.status) == (
-        erp, tenant, job, "synced"
+        erp,
+        tenant,
+        job,
+        "synced",
     )
     assert 20 <= len(cost) <= 60
     assert len({line.cost_code for line in cost}) >= 4

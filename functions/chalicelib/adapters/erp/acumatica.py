@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.names import erp_name
 from chalicelib.adapters.erp.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
@@ -75,22 +76,22 @@ class _CookieSignIn:
             "company": self._tenant,
         }
         try:
-            client.call("POST", "/entity/auth/login", "sign in to the ERP", json_body=body,
+            client.call("POST", "/entity/auth/login", f"sign in to {client.name}", json_body=body,
                         authenticated=False)  # fmt: skip
         except HttpFailure as failure:
             # The login answer's body is never quoted: it could echo what was sent.
             if failure.status in (401, 403):
                 raise ErpRejected(
-                    "The ERP refused the sign-in for user "
-                    f"'{self._credentials.username}' on company '{self._tenant}': check the ERP "
-                    "connection's user name and password."
+                    f"{client.title} refused the sign-in for user "
+                    f"'{self._credentials.username}' on company '{self._tenant}': check the "
+                    f"{client.erp} connection's user name and password."
                 ) from None
             if failure.status == 404:
                 raise ErpRejected(
-                    "The ERP has no sign-in page at the connection's address: check the ERP "
-                    "connection's address."
+                    f"{client.title} has no sign-in page at the connection's address: check the "
+                    f"{client.erp} connection's address."
                 ) from None
-            raise client.explain(failure, "sign in to the ERP", quote_body=False) from None
+            raise client.explain(failure, f"sign in to {client.name}", quote_body=False) from None
         self.signed_in = True
 
     def logout(self, client: ErpHttp) -> None:
@@ -168,7 +169,9 @@ class AcumaticaSource:
 
         def read(client: ErpHttp) -> ErpCatalog:
             codes = self._get_all(client, "CostCode", "$select=CostCodeID,Description")
-            groups = self._get_all(client, "AccountGroup", "$select=AccountGroupID,Description,Type")
+            groups = self._get_all(
+                client, "AccountGroup", "$select=AccountGroupID,Description,Type"
+            )
             return ErpCatalog(
                 cost_codes=_entries(codes, "CostCodeID"),
                 cost_types=_entries(
@@ -184,7 +187,7 @@ class AcumaticaSource:
         # A fresh client (and cookie jar) per operation: sessions are never shared between jobs.
         client = ErpHttp(
             self._base_url, limits=self._limits, secrets=tuple(self._credentials.values.values()),
-            sleep=self._sleep,
+            sleep=self._sleep, erp_name=erp_name(self.system),
         )  # fmt: skip
         if self._credentials.get("client_id"):
             client.sign_in = self._oauth2()
@@ -213,13 +216,13 @@ class AcumaticaSource:
     # -- reading -------------------------------------------------------------------------------
 
     def _get_list(self, client: ErpHttp, entity: str, query: str) -> list[dict[str, Any]]:
-        doing = f"read the ERP's {entity} records"
+        doing = f"read {client.name}'s {entity} records"
         try:
             payload = client.call("GET", f"/entity/{self._endpoint}/{entity}?{query}", doing)
         except HttpFailure as failure:
             raise client.explain(failure, doing) from None
         if not isinstance(payload, list):
-            raise ErpRejected(f"The ERP's answer for {entity} records was not a list.")
+            raise ErpRejected(f"{client.title}'s answer for {entity} records was not a list.")
         return [row for row in payload if isinstance(row, dict)]
 
     def _get_all(self, client: ErpHttp, entity: str, select: str) -> list[dict[str, Any]]:
@@ -247,12 +250,15 @@ class AcumaticaSource:
                 )
             )
             try:
-                payload = client.call("GET", f"/entity/{self._endpoint}/ProjectBudget?{query}", doing)
+                payload = client.call(
+                    "GET", f"/entity/{self._endpoint}/ProjectBudget?{query}", doing
+                )
             except HttpFailure as failure:
                 raise client.explain(failure, doing) from None
             if not isinstance(payload, list):
                 raise ErpRejected(
-                    "The ERP's answer for the project budget was not a list of budget lines."
+                    f"{client.title}'s answer for the project budget was not a list of budget "
+                    "lines."
                 )
             # Acumatica says nothing of more pages: only a page shorter than asked is the last.
             return payload, len(payload) == self._page_size

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.adapters.erp import mapping
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.names import erp_name
 from chalicelib.adapters.erp.signin import BasicSignIn
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
@@ -70,7 +71,7 @@ class CmicSource:
         return ErpHttp(
             self._base_url, sign_in, limits=self._limits,
             secrets=tuple(self._credentials.values.values()),
-            sleep=self._sleep,
+            sleep=self._sleep, erp_name=erp_name(self.system),
         )  # fmt: skip
 
     def fetch_budget(
@@ -133,8 +134,10 @@ class CmicSource:
     def _page(
         self, client: ErpHttp, resource: str, q: str, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
-        query = urllib.parse.urlencode({"q": q, "limit": limit, "offset": offset, "onlyData": "true"})
-        doing = f"read the ERP's {resource} records"
+        query = urllib.parse.urlencode(
+            {"q": q, "limit": limit, "offset": offset, "onlyData": "true"}
+        )
+        doing = f"read {client.name}'s {resource} records"
         try:
             payload = client.call("GET", f"{API}/{resource}?{query}", doing)
         except HttpFailure as failure:
@@ -143,12 +146,14 @@ class CmicSource:
         more = payload.get("hasMore") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not isinstance(more, bool):
             raise ErpRejected(
-                f"The ERP's answer for {resource} records was not a collection with items and "
-                "hasMore: check the ERP connection's address."
+                f"{client.title}'s answer for {resource} records was not a collection with items and "
+                f"hasMore: check the {client.erp} connection's address."
             )
         rows = [row for row in items if isinstance(row, dict)]
         if len(rows) != len(items):
-            raise ErpRejected(f"The ERP's answer for {resource} held something not a record.")
+            raise ErpRejected(
+                f"{client.title}'s answer for {resource} held something not a record."
+            )
         return rows, more
 
 

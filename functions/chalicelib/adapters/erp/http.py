@@ -110,8 +110,13 @@ class ErpHttp:
         limits: Limits | None = None,
         secrets: tuple[str, ...] = (),
         sleep: Callable[[float], None] | None = None,
+        erp_name: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Sentences name the ERP as its users know it ("Sage Intacct did not answer ...").
+        self.erp = erp_name or "ERP"
+        self.name = erp_name or "the ERP"
+        self.title = self.name[0].upper() + self.name[1:]
         self.sign_in: SignIn = sign_in or NoSignIn()
         self.limits = limits or Limits()
         self._secrets = tuple(s for s in secrets if s)
@@ -193,9 +198,9 @@ class ErpHttp:
         raw = self._exchange(request, action)
         if len(raw) > self.limits.max_response_bytes:
             raise ErpRejected(
-                f"The ERP's answer when trying to {action} was larger than "
+                f"{self.title}'s answer when trying to {action} was larger than "
                 f"{_size(self.limits.max_response_bytes)}, more than a budget page can be: check "
-                "the ERP connection's address."
+                f"the {self.erp} connection's address."
             )
         if not raw.strip():
             return None
@@ -203,14 +208,14 @@ class ErpHttp:
             return json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
         except (ValueError, UnicodeDecodeError):
             raise ErpRejected(
-                f"The ERP's answer when trying to {action} was not valid JSON: check the ERP "
+                f"{self.title}'s answer when trying to {action} was not valid JSON: check the {self.erp} "
                 "connection's address."
             ) from None
 
     def _exchange(self, request: urllib.request.Request, action: str) -> bytes:
         timeout = self.limits.timeout
         late = (
-            f"The ERP did not answer within {timeout:g} seconds when trying to {action}; "
+            f"{self.title} did not answer within {timeout:g} seconds when trying to {action}; "
             "the job will try again."
         )
         try:
@@ -226,12 +231,12 @@ class ErpHttp:
             if isinstance(error.reason, TimeoutError):
                 raise _Transient(late) from None
             raise _Transient(
-                f"The ERP could not be reached at {self.base_url} ({_reason(error.reason)}); "
+                f"{self.title} could not be reached at {self.base_url} ({_reason(error.reason)}); "
                 "the job will try again."
             ) from None
         except (ConnectionError, http.client.HTTPException, OSError) as error:
             raise _Transient(
-                f"The connection to the ERP broke off ({_reason(error)}); the job will try again."
+                f"The connection to {self.name} broke off ({_reason(error)}); the job will try again."
             ) from None
 
     def explain(
@@ -241,38 +246,38 @@ class ErpHttp:
         status = failure.status
         if status == 429:
             return ErpUnavailable(
-                f"The ERP asked us to slow down (429) when trying to {doing}; the job will try "
+                f"{self.title} asked us to slow down (429) when trying to {doing}; the job will try "
                 "again.",
                 retry_after=failure.retry_after,
             )
         if status >= 500 or status == 408:
             return ErpUnavailable(
-                f"The ERP had a problem ({status}) when trying to {doing}; the job will try again.",
+                f"{self.title} had a problem ({status}) when trying to {doing}; the job will try again.",
                 retry_after=failure.retry_after,
             )
         detail = self.erp_message(failure.body) if quote_body else ""
-        suffix = f" The ERP said: {detail}" if detail else ""
+        suffix = f" {self.title} said: {detail}" if detail else ""
         if status == 401:
             return ErpRejected(
-                f"The ERP refused our sign-in even after signing in afresh when trying to {doing}: "
-                f"check the ERP connection's credentials.{suffix}"
+                f"{self.title} refused our sign-in even after signing in afresh when trying to {doing}: "
+                f"check the {self.erp} connection's credentials.{suffix}"
             )
         if status == 403:
             return ErpRejected(
-                f"The ERP user is not allowed to {doing}: give the ERP connection's user access "
+                f"The {self.erp} user is not allowed to {doing}: give the {self.erp} connection's user access "
                 f"to projects and their budgets.{suffix}"
             )
         if status == 404:
             return ErpRejected(
-                f"The ERP answered 'not found' when trying to {doing}: check the ERP connection's "
-                f"address and that the job exists in the ERP.{suffix}"
+                f"{self.title} answered 'not found' when trying to {doing}: check the {self.erp} connection's "
+                f"address and that the job exists in {self.name}.{suffix}"
             )
         if 300 <= status < 400:
             return ErpRejected(
-                f"The ERP answered with a redirect ({status}) when trying to {doing}: set the ERP "
+                f"{self.title} answered with a redirect ({status}) when trying to {doing}: set the {self.erp} "
                 "connection's address to the instance's own https address."
             )
-        return ErpRejected(f"The ERP refused to {doing} ({status}).{suffix}")
+        return ErpRejected(f"{self.title} refused to {doing} ({status}).{suffix}")
 
     def erp_message(self, body: bytes) -> str:
         """The ERP's own explanation, short, and never carrying a secret."""

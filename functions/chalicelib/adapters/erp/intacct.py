@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.adapters.erp import mapping
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.names import erp_name
 from chalicelib.adapters.erp.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
@@ -74,7 +75,7 @@ class IntacctSource:
         return ErpHttp(
             self._base_url, OAuth2SignIn(TOKEN, form, f"client '{client_id}'"),
             limits=self._limits, secrets=tuple(self._credentials.values.values()),
-            sleep=self._sleep,
+            sleep=self._sleep, erp_name=erp_name(self.system),
         )  # fmt: skip
 
     def fetch_budget(
@@ -82,7 +83,10 @@ class IntacctSource:
     ) -> list[ErpLine]:
         client = self._client()
         estimate = self._primary_estimate(client, erp_job_id)
-        filters = [{"$eq": {"projectEstimate.key": estimate}}, {"$eq": {"workflowType": "original"}}]
+        filters = [
+            {"$eq": {"projectEstimate.key": estimate}},
+            {"$eq": {"workflowType": "original"}},
+        ]
         rows = self._query(client, "construction/project-estimate-line", _LINE_FIELDS, filters,
                            on_page)  # fmt: skip
         revenue = self._settings.get("revenue_accumulation_type") or REVENUE_ACCUMULATION_TYPE
@@ -127,7 +131,10 @@ class IntacctSource:
     # -- the query service --------------------------------------------------------------------
 
     def _primary_estimate(self, client: ErpHttp, erp_job_id: str) -> str:
-        filters = [{"$eq": {"project.id": erp_job_id}}, {"$eq": {"isPrimary": True}}]
+        filters: list[dict[str, Any]] = [
+            {"$eq": {"project.id": erp_job_id}},
+            {"$eq": {"isPrimary": True}},
+        ]
         fields = ["key", "id", "isPrimary", "state"]
         for row in self._query(client, "construction/project-estimate", fields, filters):
             if row.get("isPrimary") is True and mapping.text(row, "state") == "posted":
@@ -158,7 +165,7 @@ class IntacctSource:
     ) -> tuple[list[dict[str, Any]], bool]:  # fmt: skip
         body = {"object": name, "fields": fields, "filters": filters, "start": offset + 1,
                 "size": size}  # fmt: skip
-        doing = f"read the ERP's {name} records"
+        doing = f"read {client.name}'s {name} records"
         try:
             payload = client.call("POST", QUERY, doing, json_body=body)
         except HttpFailure as failure:
@@ -167,12 +174,14 @@ class IntacctSource:
         meta = payload.get("ia::meta") if isinstance(payload, dict) else None
         if not isinstance(result, list) or not isinstance(meta, dict):
             raise ErpRejected(
-                f"The ERP's answer for {name} records was not an ia::result list with its "
-                "ia::meta: check the ERP connection's address."
+                f"{client.title}'s answer for {name} records was not an ia::result list with its "
+                f"ia::meta: check the {client.erp} connection's address."
             )
         rows = [row for row in result if isinstance(row, dict)]
         if len(rows) != len(result):
-            raise ErpRejected(f"The ERP's answer for {name} records held something not a record.")
+            raise ErpRejected(
+                f"{client.title}'s answer for {name} records held something not a record."
+            )
         return rows, meta.get("next") is not None
 
 

@@ -61,24 +61,27 @@ class OAuth2SignIn:
 
     def _request(self, client: ErpHttp) -> _Token:
         try:
-            answer = client.send("POST", self._path, "sign in to the ERP", form=self._form)
+            answer = client.send("POST", self._path, f"sign in to {client.name}", form=self._form)
         except HttpFailure as failure:
             # The sign-in answer's body is never quoted: it could echo what was sent.
             if failure.status in (400, 401, 403):
                 raise ErpRejected(
-                    f"The ERP refused the sign-in for {self._who}: check the ERP connection's "
-                    "client id, client secret and user."
+                    f"{client.title} refused the sign-in for {self._who}: check the {client.erp} "
+                    "connection's client id, client secret and user."
                 ) from None
-            raise client.explain(failure, "sign in to the ERP", quote_body=False) from None
+            raise client.explain(failure, f"sign in to {client.name}", quote_body=False) from None
         if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
             raise ErpRejected(
-                "The ERP's sign-in answer had no access token: check the ERP connection's address."
+                f"{client.title}'s sign-in answer had no access token: check the {client.erp} "
+                "connection's address."
             )
         try:
             lifetime = float(answer.get("expires_in", _DEFAULT_LIFETIME))
         except (TypeError, ValueError):
             lifetime = _DEFAULT_LIFETIME
-        return _Token(answer["access_token"], time.monotonic() + max(0.0, lifetime - _EARLY_SECONDS))
+        return _Token(
+            answer["access_token"], time.monotonic() + max(0.0, lifetime - _EARLY_SECONDS)
+        )
 
 
 class BasicSignIn:

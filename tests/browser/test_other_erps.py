@@ -1,0 +1,59 @@
+"""MYOB, Sage Intacct and CMiC companies in Chromium: each admin sees its synced job and
+re-imports a change made in its ERP's sandbox."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from devstack import demo_data
+from tests.browser.conftest import JOB_TIMEOUT_MS, budget_row, open_synced_budgets, sign_in
+from tests.e2e.conftest import RunningStack
+
+pytestmark = pytest.mark.browser
+
+
+def _switch(stack: RunningStack, company: demo_data.DemoCompany) -> str:
+    project = company.projects[0]
+    tenant = urllib.parse.quote(company.tenant)
+    return f"{stack.erp_url}/sandbox/budgets/{company.erp_system}/{tenant}/{project.project_id}"
+
+
+def _call(method: str, url: str, body: object = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - the local sandbox
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        return json.loads(answer.read() or b"null")
+
+
+@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic"])
+def test_the_admin_reimports_a_change_made_in_the_erp(
+    page: Page, stack: RunningStack, company_id: str
+) -> None:
+    company = demo_data.company(company_id)
+    project = company.projects[0]
+    lines = _call("GET", _switch(stack, company))["lines"]  # type: ignore[index]
+    first = next(line for line in lines if line["kind"] == "cost")
+    key = {name: first[name] for name in ("sub_job", "cost_code", "cost_type")}
+    total = sum(Decimal(line["amount"]) for line in lines if line["kind"] == "cost")
+
+    sign_in(page, f"admin@{company_id}.test")
+    open_synced_budgets(page)
+    row = budget_row(page, project.name)
+    expect(row).to_contain_text(project.project_id)
+    expect(row).to_contain_text(f"{total:,.2f}")
+
+    _call("POST", _switch(stack, company) + "/lines", {**key, "amount": "1000.00"})
+    row.get_by_role("button", name="Re-import").click()
+    page.get_by_role("dialog", name="Please Confirm").get_by_role("button", name="OK").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Successfully Re-imported to Budget Bridge", timeout=JOB_TIMEOUT_MS
+    )
+    expect(row).to_contain_text(f"{total + 1000:,.2f}")
