@@ -36,6 +36,8 @@ _FAKE_AWS_ENV = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     # The metrics' EMF lines would fill the report; the counts are what the bench reads.
     "POWERTOOLS_METRICS_DISABLED": "true",
+    # As on the local stack: the sandbox ERP listens on http://127.0.0.1:<port>.
+    "ERP_ALLOW_LOCAL_URLS": "true",
 }
 
 

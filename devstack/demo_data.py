@@ -10,7 +10,7 @@ How to use it (the whole API):
     demo_data.DEMO_PASSWORD                     # "Demo-pass-1", every demo user's password
     demo_data.SANDBOX_USERNAME, SANDBOX_PASSWORD  # the sandbox ERP sign-in: "admin" / "sandbox"
     demo_data.SANDBOX_PORT                      # 8001, the sandbox ERP's default port
-    demo_data.companies()                       # [DemoCompany(demo), (other), (pilot)]
+    demo_data.companies()                       # [DemoCompany(demo), (other), (fresh), (pilot), ...]
     demo_data.PROCORE_COMPANY_ID, ...           # pilot's target: the Procore sandbox company
                                                 #   1001, project 2001, client pilot-client
     demo_data.company("demo")                   # one DemoCompany; KeyError for an unknown id
@@ -22,6 +22,8 @@ How to use it (the whole API):
     company.cost_codes                          # {"01-100": "General Conditions", ...}
     company.cost_types                          # {"L": "Labor", "M": "Material", ...}
     company.projects                            # [DemoProject]
+    company.seeded                              # False for `fresh`: only its admin is seeded;
+                                                #   its projects live in the sandbox ERP alone
 
     project.project_id                          # "P-1001": the project id AND the ERP job id
     project.name, .status, .locked              # "Riverside Medical Center", "synced", False
@@ -140,6 +142,9 @@ class DemoCompany:
             {"company": self.tenant},
             {"username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD},
         )
+    # False for a company that sets itself up (docs/adoption.md): Budget Bridge holds only the
+    # company and its first admin; the sandbox ERP still serves its tenant's projects and catalog.
+    seeded: bool = True
 
     def project(self, project_id: str) -> DemoProject:
         for candidate in self.projects:
@@ -221,6 +226,15 @@ def procore_target(company_id: str) -> DemoProcoreTarget | None:
         PROCORE_COMPANY_ID, {"K-4001": PROCORE_PROJECT_ID}, PROCORE_CLIENT_ID, PROCORE_CLIENT_SECRET
     )
 
+# Fresh Start Builders' ERP keeps its own list, which Budget Bridge learns by syncing the catalog.
+FRESH_COST_CODES = {
+    "01-100": "General Conditions",
+    "03-100": "Concrete Forming",
+    "03-300": "Cast-in-place Concrete",
+    "05-100": "Structural Steel",
+    "09-200": "Drywall",
+    "26-100": "Electrical",
+}
 
 # Units a person might enter for a cost type on the project side.
 _UNITS = {"L": "HR", "M": "EA", "S": "LS", "E": "DAY", "O": "LS"}
@@ -258,7 +272,7 @@ def _generate_lines(
     return lines
 
 
-def _revenue_lines(tasks: list[str], rng: random.Random) -> list[DemoErpLine]:
+def _revenue_lines(tasks: list[str], rng: random.Random, count: int = 2) -> list[DemoErpLine]:
     return [
         DemoErpLine(
             task=task,
@@ -268,7 +282,7 @@ def _revenue_lines(tasks: list[str], rng: random.Random) -> list[DemoErpLine]:
             amount=_cents(rng, 250_000, 2_500_000),
             description=f"Contract revenue - task {task}",
         )
-        for task in tasks[:2]
+        for task in tasks[:count]
     ]
 
 
@@ -292,7 +306,9 @@ def _project(
     locked: bool,
     n_expense: int,
     tasks: list[str],
+    revenue_lines: int = 2,
 ) -> DemoProject:
+    """`n_expense` generated Expense lines, one more on the first key, and the revenue lines."""
     rng = random.Random(f"budget-bridge-demo:{project_id}")  # a str seed is stable across runs
     lines = _generate_lines(rng, company_cost_codes, tasks, n_expense)
     # A second ERP line on an existing key (told apart by its inventory item): the rules sum
@@ -310,7 +326,7 @@ def _project(
             inventory_id="CO-001",
         ),
     )
-    lines.extend(_revenue_lines(tasks, rng))
+    lines.extend(_revenue_lines(tasks, rng, revenue_lines))
     project = DemoProject(project_id, name, status, locked, lines)
     if status == "synced":
         project.project_units.update(_units_for(rng, project.cost_sums(), share=0.3))
@@ -368,9 +384,38 @@ def _companies() -> tuple[DemoCompany, ...]:
                     dict(COST_TYPES), demo_projects),
         DemoCompany("other", "Other Builders", "Other", dict(OTHER_COST_CODES), dict(COST_TYPES),
                     other_projects),
+        _fresh(),
         DemoCompany("pilot", PILOT_NAME, "Pilot", dict(PILOT_COST_CODES), dict(COST_TYPES),
                     [pilot_project]),
     )  # fmt: skip
+
+
+def _fresh() -> DemoCompany:
+    """Fresh Start Builders: a company that adopts Budget Bridge on its own. Only its sandbox
+    tenant `Fresh` holds data (F-3001 with 30 Expense and 3 Income lines, F-3002 with 12 lines);
+    Budget Bridge starts with no connection, no projects and an empty catalog."""
+    tower = _project(
+        FRESH_COST_CODES,
+        "F-3001",
+        "Fresh Tower",
+        "ready_to_import",
+        False,
+        29,
+        ["01", "02", "03"],
+        revenue_lines=3,
+    )
+    depot = _project(
+        FRESH_COST_CODES,
+        "F-3002",
+        "Fresh Depot",
+        "ready_to_import",
+        False,
+        11,
+        ["01"],
+        revenue_lines=0,
+    )
+    return DemoCompany("fresh", "Fresh Start Builders", "Fresh", dict(FRESH_COST_CODES),
+                       dict(COST_TYPES), [tower, depot], seeded=False)  # fmt: skip
 
 
 def companies() -> list[DemoCompany]:
@@ -401,6 +446,7 @@ def users() -> list[DemoUser]:
         DemoUser("none@demo.test", "Nico None", {"demo": ("none", "none")}),
         DemoUser("admin@other.test", "Olive Admin", {"other": ("admin", "admin")}),
         DemoUser("admin@pilot.test", "Pia Pilot", {"pilot": ("admin", "admin")}),
+        DemoUser("admin@fresh.test", "Frankie Admin", {"fresh": ("admin", "admin")}),
         # A member of both companies with different rights in each: the web app's company
         # switcher, and permissions that follow the company, have someone to show them.
         DemoUser(

@@ -63,8 +63,10 @@ def seed(
     secrets = session.client("secretsmanager")
     seeded: list[SeededBudget] = []
     for company in demo_data.companies():
-        catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
         directory.put_company(company.company_id, company.name)
+        if not company.seeded:
+            continue  # it sets itself up: no connection, no projects, an empty catalog
+        catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
         directory.put_cost_catalog(company.company_id, catalog)
         connection = company.erp_connection()
         secret_id = put_erp_secret(secrets, company.company_id, **connection.credentials)

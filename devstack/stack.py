@@ -198,8 +198,10 @@ class LocalStack:
             "AWS_REGION": REGION,
             # As `chalice local` does: the app can tell it is not in Lambda (Tracer stays off).
             "AWS_CHALICE_CLI_MODE": "true",
-            # Sandboxes listen on 127.0.0.1: a local-stack-only exception to the address rules.
-            "ALLOW_LOCAL_URLS": "true",
+            # The local stack's deployment settings: its sandbox ERPs listen on
+            # http://127.0.0.1:<port>, and invitations land in the outbox (GET /dev/outbox).
+            "ERP_ALLOW_LOCAL_URLS": "true",
+            "INVITATIONS": "outbox",
         }
 
     def _quiet_metrics(self) -> None:

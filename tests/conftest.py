@@ -17,6 +17,9 @@ def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "BudgetBridge")
     monkeypatch.setenv("POWERTOOLS_DEV", "false")
+    # As on the local stack: the connectors' tests call sandbox ERPs on http://127.0.0.1:<port>.
+    # Tests of the URL rules choose the setting themselves.
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "true")
 
     from chalicelib import wiring
 

@@ -9,6 +9,9 @@ from pydantic import BaseModel
 
 from chalicelib import resources
 
+ERP_ALLOW_LOCAL_URLS = "ERP_ALLOW_LOCAL_URLS"
+INVITATIONS = "INVITATIONS"
+
 
 class Settings(BaseModel):
     region: str
@@ -24,8 +27,12 @@ class Settings(BaseModel):
     jwks_url: str
     token_issuer: str
     frontend_dist: str | None = None
-    # The local stack alone talks to sandboxes at http://127.0.0.1:<port>; never set in AWS.
-    allow_local_urls: bool = False
+    # The local stack's sandbox ERPs listen on http://127.0.0.1:<port>; only there may an ERP
+    # connection use that exact form (ERP_ALLOW_LOCAL_URLS=true). The CDK app sets it false.
+    erp_allow_local_urls: bool = False
+    # Invitations: "cognito" (Cognito emails the temporary password) or "outbox" (the local stack
+    # keeps the message for GET /dev/outbox). Only the local stack sets "outbox".
+    invitations: str = "cognito"
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +62,8 @@ def settings() -> Settings:
         jwks_url=env.get("JWKS_URL", default_jwks),
         token_issuer=issuer,
         frontend_dist=env.get("FRONTEND_DIST"),
-        allow_local_urls=env.get("ALLOW_LOCAL_URLS", "").lower() == "true",
+        erp_allow_local_urls=env.get(ERP_ALLOW_LOCAL_URLS, "").strip().lower() == "true",
+        invitations=env.get(INVITATIONS, "cognito").strip().lower() or "cognito",
     )
 
 

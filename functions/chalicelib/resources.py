@@ -52,7 +52,8 @@ JOBS = Table(
     ttl_attribute="expires_at",
 )
 
-# Companies, memberships and permissions, cost codes and types, ERP settings, projects.
+# Companies, memberships and permissions, cost codes and types, ERP settings, links to ERP jobs,
+# and the audit log (whose entries expire after AUDIT_RETENTION_DAYS).
 DIRECTORY = Table(
     logical_id="DirectoryTable",
     env_var="DIRECTORY_TABLE",
@@ -60,7 +61,11 @@ DIRECTORY = Table(
     partition_key="pk",
     sort_key="sk",
     indexes=(Index("by_member", "gsi1pk", "gsi1sk"),),
+    ttl_attribute="expires_at",
 )
+
+# Audit entries are kept at least a year; a little more, so "a year ago" is always still there.
+AUDIT_RETENTION_DAYS = 400
 
 # Powertools idempotency records for the worker, keyed on the job id.
 IDEMPOTENCY = Table(

@@ -30,15 +30,18 @@ def use_ports(replacement: Ports | None) -> None:
 @lru_cache(maxsize=1)
 def _real_ports() -> Ports:
     from chalicelib.adapters.cognito import CognitoIdentityProvider
+    from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
     from chalicelib.adapters.erp.registry import erp_source_for
+    from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
     from chalicelib.adapters.secrets import SecretsManagerSecretStore
     from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.adapters.targets.procore import ProcoreBudget
 
     config = settings()
+    accounts = OutboxAccounts if config.invitations == "outbox" else CognitoAccounts
     return Ports(
         budgets=DynamoBudgetStore(),
         jobs=DynamoJobStore(),
@@ -52,6 +55,8 @@ def _real_ports() -> Ports:
             issuer=config.token_issuer,
             jwks_url=config.jwks_url,
         ),
+        audit=DynamoAuditLog(),
+        accounts=accounts(config.user_pool_id),
         remote_budgets=ProcoreBudget.from_config,
     )
 

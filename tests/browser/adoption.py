@@ -84,6 +84,8 @@ def connect_the_erp(page: Page, stack: RunningStack, shot: Shot) -> None:
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(facts).to_contain_text("Working")
     assert demo_data.SANDBOX_PASSWORD not in page.content()
+    # The picture shows the top of the page: the result, the status and the first fields.
+    page.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
     shot("adoption-connection.png")
 
 

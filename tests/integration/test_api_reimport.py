@@ -296,7 +296,7 @@ def test_a_finished_job_carries_100_changes_and_pages_the_rest(
 
 def test_erp_settings_round_trip(client: Client, world: World) -> None:
     admin = world.headers(erp_user("admin"))
-    wanted = {"auto_reimport": {"enabled": True, "every_hours": 6}}
+    wanted = {"auto_reimport": {"enabled": True, "every_hours": 6}, "add_unknown_cost_codes": True}
 
     saved = client.http.put(f"{ERP}/settings", headers=admin, body=json.dumps(wanted))
     read = client.http.get(f"{ERP}/settings", headers=world.headers(erp_user("read_only")))

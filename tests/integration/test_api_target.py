@@ -96,8 +96,10 @@ def test_saving_again_without_credentials_keeps_the_stored_ones(
 
 
 def test_procore_without_credentials_or_with_a_private_address_is_refused(
-    client: Client, world: World
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "false")  # as deployed in AWS
+    reset_settings()
     no_secret = _put(client, world, {**PROCORE, "credentials": None})
     private = _put(client, world, {**PROCORE, "base_url": "https://169.254.169.254"})
     plain = _put(client, world, {**PROCORE, "base_url": "http://api.procore.com"})
@@ -112,13 +114,9 @@ def test_procore_without_credentials_or_with_a_private_address_is_refused(
 def test_the_local_stack_accepts_its_sandbox_address(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ALLOW_LOCAL_URLS", "true")
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "true")
     reset_settings()
-    try:
-        answer = _put(client, world, {**PROCORE, "base_url": "http://127.0.0.1:8001/procore"})
-    finally:
-        monkeypatch.delenv("ALLOW_LOCAL_URLS")
-        reset_settings()
+    answer = _put(client, world, {**PROCORE, "base_url": "http://127.0.0.1:8001/procore"})
 
     assert answer.status_code == 200
 

@@ -72,7 +72,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
 
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
-        "admin@other.test", "accountant@demo.test", "admin@pilot.test",
+        "admin@other.test", "accountant@demo.test", "admin@pilot.test", "admin@fresh.test",
         "admin@myob.test", "admin@intacct.test", "admin@cmic.test",
     }  # fmt: skip
     assert all(u.permissions and set(u.permissions) <= known for u in users)
@@ -92,6 +92,7 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("none@demo.test", "demo", "none", "none"),
         ("admin@other.test", "other", "admin", "admin"),
         ("admin@pilot.test", "pilot", "admin", "admin"),
+        ("admin@fresh.test", "fresh", "admin", "admin"),
         # one person in both companies, with different rights in each
         ("accountant@demo.test", "demo", "standard", "read_only"),
         ("accountant@demo.test", "other", "read_only", "standard"),
@@ -143,3 +144,17 @@ def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rule
     assert len(project.erp_lines) - len(cost) >= 2  # revenue lines
     assert {line.cost_code for line in cost} <= set(company.cost_codes)
     assert company.erp_connection().path == f"/{erp}"
+
+
+def test_fresh_start_builders_lives_only_in_the_sandbox_erp():
+    fresh = demo_data.company("fresh")
+    tower, depot = fresh.project("F-3001"), fresh.project("F-3002")
+    tower_cost = [line for line in tower.erp_lines if line.type == demo_data.EXPENSE]
+
+    assert (fresh.name, fresh.tenant, fresh.seeded) == ("Fresh Start Builders", "Fresh", False)
+    assert (tower.name, depot.name) == ("Fresh Tower", "Fresh Depot")
+    assert len(tower_cost) == 30
+    assert len([line for line in tower.erp_lines if line.type == demo_data.INCOME]) == 3
+    assert len({line.cost_code for line in tower_cost}) >= 4
+    assert len({line.account_group for line in tower_cost}) >= 3
+    assert len(depot.erp_lines) == 12

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { adoptionRoutes, adoptionState, fakeFetch, type AdoptionState } from "../test/fakeApi";
 import type { Permission } from "../types";
 import { App } from "./App";
+import { testSuccessText } from "./ConnectionView";
 
 function me(erp: Permission, budget: Permission = erp) {
   return {
@@ -73,6 +74,13 @@ describe("Connection", () => {
     expect(screen.getByText("Working")).toBeTruthy();
     // Nothing changed since the save, so the test did not save again.
     expect(fake.requests.filter((r) => r.method === "PUT")).toHaveLength(2);
+  });
+
+  it("says how many projects the ERP shows once, whether or not its sentence counts them", () => {
+    expect(testSuccessText({ ok: true, message: "Connected: the ERP shows 2 projects.", projects_visible: 2 })).toBe(
+      "Connection works. Connected: the ERP shows 2 projects.",
+    );
+    expect(testSuccessText({ ok: true, message: "Signed in.", projects_visible: 1 })).toBe("Connection works. Signed in. 1 project visible.");
   });
 
   it("shows a saved connection with its secrets as set and keeps them when only a setting changes", async () => {

@@ -188,9 +188,15 @@ export function ConnectionView() {
   );
 }
 
-function testSuccessText(result: ConnectionTest & { ok: true }): string {
-  const visible = typeof result.projects_visible === "number" ? ` ${result.projects_visible} projects visible.` : "";
-  return `Connection works. ${result.message}${visible}`.replace(/\s+/g, " ").trim();
+/** "Connection works." with the API's sentence, and the count of projects unless the sentence has it. */
+export function testSuccessText(result: ConnectionTest & { ok: true }): string {
+  const count = result.projects_visible;
+  const message = (result.message ?? "").trim();
+  const visible =
+    typeof count === "number" && !message.includes(String(count))
+      ? ` ${count} ${count === 1 ? "project" : "projects"} visible.`
+      : "";
+  return `Connection works. ${message}${visible}`.replace(/\s+/g, " ").trim();
 }
 
 function testFailureText(result: ConnectionTest & { ok: false }): string {
@@ -292,7 +298,6 @@ function TextField({ spec, value, problem, onChange, secret = false, isSet = fal
         <input
           {...common}
           type={secret && spec.name !== "username" && spec.name !== "client_id" ? "password" : "text"}
-          placeholder={secret && isSet ? "••••••••" : undefined}
           onChange={(e) => onChange(e.target.value)}
         />
       )}

@@ -154,7 +154,7 @@ function NewPasswordForm({ api, email, session, onSignedIn, onRestart }: NewPass
         <p className="brand brand-large" aria-hidden="true">
           Budget Bridge
         </p>
-        <h1 id="new-password-title">Choose a new password</h1>
+        <h1 id="new-password-title">Choose your own password</h1>
         <p className="muted">
           You signed in as {email} with a temporary password. Choose your own password to continue.
         </p>

@@ -12,8 +12,13 @@ from typing import Any, Protocol
 import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.domain.errors import InvalidCredentials, ServiceUnavailable, Unauthenticated
-from chalicelib.domain.ports import Identity, SessionToken
+from chalicelib.domain.errors import (
+    InvalidCredentials,
+    ServiceUnavailable,
+    Unauthenticated,
+    WeakPassword,
+)
+from chalicelib.domain.ports import Identity, NewPasswordChallenge, SessionToken
 from chalicelib.observability import logger
 
 WRONG_CREDENTIALS = "The email or password is incorrect."
@@ -69,7 +74,7 @@ class CognitoIdentityProvider:
         self._signing_keys = signing_keys
         self._lock = threading.Lock()
 
-    def sign_in(self, email: str, password: str) -> SessionToken:
+    def sign_in(self, email: str, password: str) -> SessionToken | NewPasswordChallenge:
         from chalicelib.adapters.aws import client
 
         try:
@@ -90,10 +95,53 @@ class CognitoIdentityProvider:
             raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
         result = answer.get("AuthenticationResult")
         if not result:
-            # A challenge (such as a required new password) cannot be met through this API.
+            if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and answer.get("Session"):
+                return NewPasswordChallenge(session=answer["Session"])
+            # Other challenges (MFA) are not offered by this pool's client.
             raise InvalidCredentials(
-                "This account must finish setting up its password before it can sign in here."
+                "This account must finish setting up its sign-in before it can sign in here."
             )
+        return SessionToken(token=result["IdToken"], expires_in=int(result["ExpiresIn"]))
+
+    def set_new_password(self, email: str, session: str, new_password: str) -> SessionToken:
+        from chalicelib.adapters.aws import client
+        from chalicelib.adapters.invitations import password_problem
+
+        problem = password_problem(new_password)  # the pool's policy, said in our words
+        if problem:
+            raise WeakPassword(problem)
+        try:
+            answer = client("cognito-idp").respond_to_auth_challenge(
+                ClientId=self.client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=session,
+                ChallengeResponses={
+                    "USERNAME": email.strip().lower(),
+                    "NEW_PASSWORD": new_password,
+                },
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "InvalidPasswordException":
+                raise WeakPassword(
+                    "The new password does not meet the password rules: at least 8 characters "
+                    "with upper- and lower-case letters and a number."
+                ) from None
+            if code in _REFUSALS or code in ("CodeMismatchException", "ExpiredCodeException"):
+                raise InvalidCredentials(
+                    "The sign-in session has expired or does not match. Please sign in again "
+                    "with the temporary password."
+                ) from None
+            logger().warning(
+                "cognito refused a new password unexpectedly", extra={"aws_code": code}
+            )
+            raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
+        except BotoCoreError as error:
+            logger().warning("cognito unreachable", extra={"error": type(error).__name__})
+            raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
+        result = answer.get("AuthenticationResult")
+        if not result:
+            raise InvalidCredentials("The new password was not accepted. Please sign in again.")
         return SessionToken(token=result["IdToken"], expires_in=int(result["ExpiresIn"]))
 
     def verify(self, token: str) -> Identity:

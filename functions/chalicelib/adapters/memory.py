@@ -20,21 +20,28 @@ from decimal import Decimal
 from chalicelib.adapters.dynamodb.base import decode_cursor, encode_cursor
 from chalicelib.adapters.dynamodb.items import MAX_STORED_ERRORS, budget_sort_key, to_iso
 from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
+from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
 from chalicelib.adapters.lines import apply_edit, key_of
 from chalicelib.domain.errors import (
+    AlreadyLinked,
     BudgetLocked,
     ConcurrentChange,
     ErpRejected,
     InvalidCredentials,
+    JobInProgress,
     NotFound,
     ServiceUnavailable,
     Unauthenticated,
+    WeakPassword,
 )
 from chalicelib.domain.model import (
+    AuditEvent,
     Budget,
     BudgetStatus,
+    CatalogEntry,
     ChangeRecord,
     CostCatalog,
+    ErpCatalog,
     ErpConnection,
     ErpCredentials,
     ErpSettings,
@@ -43,15 +50,26 @@ from chalicelib.domain.model import (
     LineError,
     LineItem,
     Membership,
+    MemberStatus,
+    OutboxMessage,
     Permission,
     Phase,
     Progress,
     Summary,
     TargetConfig,
     TargetWrite,
+    catalog_codes,
+    utc_now,
 )
 from chalicelib.domain.money import ZERO
-from chalicelib.domain.ports import Identity, JobMessage, LineEdit, Page, SessionToken
+from chalicelib.domain.ports import (
+    Identity,
+    JobMessage,
+    LineEdit,
+    NewPasswordChallenge,
+    Page,
+    SessionToken,
+)
 
 
 @dataclass
@@ -75,7 +93,10 @@ class MemoryDatabase:
     companies: dict[str, str] = field(default_factory=dict)
     connections: dict[str, ErpConnection] = field(default_factory=dict)
     members: dict[tuple[str, str], tuple[Permission, Permission]] = field(default_factory=dict)
-    catalogs: dict[str, CostCatalog] = field(default_factory=dict)
+    member_status: dict[tuple[str, str], MemberStatus] = field(default_factory=dict)
+    catalogs: dict[str, ErpCatalog] = field(default_factory=dict)
+    links: dict[tuple[str, str], str] = field(default_factory=dict)
+    unlinked: set[tuple[str, str]] = field(default_factory=set)  # (company, budget) off the lists
     settings: dict[str, ErpSettings] = field(default_factory=dict)
     messages: builtins.list[JobMessage] = field(default_factory=list)
     secrets: dict[str, ErpCredentials] = field(default_factory=dict)
@@ -131,7 +152,9 @@ class MemoryBudgetStore(_MemoryStore):
             found = sorted(
                 (budget_sort_key(s.header.project_name, s.header.budget_id), _copy(s.header))
                 for (cid, _), s in self.db.budgets.items()
-                if cid == company_id and (status is None or s.header.status is status)
+                if cid == company_id
+                and (status is None or s.header.status is status)
+                and (cid, s.header.budget_id) not in self.db.unlinked
             )
         found = [pair for pair in found if after is None or pair[0] > after]
         page = found[:limit]
@@ -246,6 +269,19 @@ class MemoryBudgetStore(_MemoryStore):
         with self.db.lock:
             stored = self._stored(budget.company_id, budget.budget_id)
             stored.header = stored.header.model_copy(update={"locked": locked})
+            return _copy(stored.header)
+
+    def unlink(self, budget: Budget) -> Budget:
+        with self.db.lock:
+            stored = self._stored(budget.company_id, budget.budget_id)
+            if stored.header.active_job_id:
+                raise JobInProgress(
+                    f"A job on the budget for {stored.header.project_name} is queued or running; "
+                    "unlink the project when it has finished.",
+                    job_id=stored.header.active_job_id,
+                )
+            stored.header = stored.header.model_copy(update={"erp_job_id": ""})
+            self.db.unlinked.add((budget.company_id, budget.budget_id))
             return _copy(stored.header)
 
     def create_budget(self, budget: Budget, lines: Sequence[LineItem]) -> Budget:
@@ -419,16 +455,39 @@ class MemoryDirectory(_MemoryStore):
                 email=email.lower(),
                 erp_permission=permissions[0],
                 budget_permission=permissions[1],
+                status=self.db.member_status.get((company_id, email.lower()), MemberStatus.ACTIVE),
             )
 
+    def members(self, company_id: str) -> builtins.list[Membership]:
+        with self.db.lock:
+            emails = sorted(email for (cid, email) in self.db.members if cid == company_id)
+            return [m for m in (self.membership(company_id, e) for e in emails) if m is not None]
+
+    def company_name(self, company_id: str) -> str | None:
+        return self.db.companies.get(company_id)
+
     def cost_catalog(self, company_id: str) -> CostCatalog:
-        return self.db.catalogs.get(company_id, CostCatalog(frozenset(), frozenset()))
+        return catalog_codes(self.catalog_entries(company_id))
+
+    def catalog_entries(self, company_id: str) -> ErpCatalog:
+        return self.db.catalogs.get(company_id, ErpCatalog([], []))
+
+    def save_catalog(self, company_id: str, catalog: ErpCatalog) -> None:
+        with self.db.lock:
+            self.db.catalogs[company_id] = ErpCatalog(
+                sorted(catalog.cost_codes, key=lambda e: e.code),
+                sorted(catalog.cost_types, key=lambda e: e.code),
+            )
 
     def erp_connection(self, company_id: str) -> ErpConnection:
         connection = self.db.connections.get(company_id)
         if connection is None:
             raise NotFound("This company has no ERP connection yet; an ERP admin can set one up.")
         return connection
+
+    def delete_erp_connection(self, company_id: str) -> None:
+        with self.db.lock:
+            self.db.connections.pop(company_id, None)
 
     def erp_settings(self, company_id: str) -> ErpSettings:
         return self.db.settings.get(company_id, ErpSettings()).model_copy(deep=True)
@@ -454,6 +513,19 @@ class MemoryDirectory(_MemoryStore):
         with self.db.lock:
             self.db.targets[company_id] = config.model_copy()
         return config
+    def links(self, company_id: str) -> dict[str, str]:
+        with self.db.lock:
+            return {job: pid for (cid, job), pid in self.db.links.items() if cid == company_id}
+
+    def put_link(self, company_id: str, erp_job_id: str, project_id: str) -> None:
+        with self.db.lock:
+            if (company_id, erp_job_id) in self.db.links:
+                raise AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project.")
+            self.db.links[(company_id, erp_job_id)] = project_id
+
+    def delete_link(self, company_id: str, erp_job_id: str) -> None:
+        with self.db.lock:
+            self.db.links.pop((company_id, erp_job_id), None)
 
     def put_company(self, company_id: str, name: str) -> None:
         with self.db.lock:
@@ -464,14 +536,36 @@ class MemoryDirectory(_MemoryStore):
             self.db.connections[company_id] = connection
 
     def put_member(
-        self, company_id: str, email: str, erp_permission: Permission, budget_permission: Permission
+        self,
+        company_id: str,
+        email: str,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        status: MemberStatus = MemberStatus.ACTIVE,
     ) -> None:
         with self.db.lock:
             self.db.members[(company_id, email.lower())] = (erp_permission, budget_permission)
+            self.db.member_status[(company_id, email.lower())] = status
+
+    def activate_member(self, company_id: str, email: str) -> None:
+        with self.db.lock:
+            if (company_id, email.lower()) in self.db.members:
+                self.db.member_status[(company_id, email.lower())] = MemberStatus.ACTIVE
+
+    def delete_member(self, company_id: str, email: str) -> None:
+        with self.db.lock:
+            self.db.members.pop((company_id, email.lower()), None)
+            self.db.member_status.pop((company_id, email.lower()), None)
 
     def put_cost_catalog(self, company_id: str, catalog: CostCatalog) -> None:
-        with self.db.lock:
-            self.db.catalogs[company_id] = catalog
+        """Seeding: codes without descriptions."""
+        self.save_catalog(
+            company_id,
+            ErpCatalog(
+                [CatalogEntry(code, "") for code in catalog.cost_codes],
+                [CatalogEntry(code, "") for code in catalog.cost_types],
+            ),
+        )
 
 
 class MemoryJobQueue(_MemoryStore):
@@ -514,6 +608,63 @@ class MemorySecretStore(_MemoryStore):
 
     put = put_erp_credentials
 
+    def delete_erp_credentials(self, secret_id: str) -> None:
+        self.db.secrets.pop(secret_id, None)
+
+
+class MemoryAuditLog:
+    """The audit log as a list, newest first when read."""
+
+    def __init__(self) -> None:
+        self.events: builtins.list[AuditEvent] = []
+        self._lock = threading.Lock()
+
+    def record(self, event: AuditEvent) -> None:
+        with self._lock:
+            self.events.append(event.model_copy(deep=True))
+
+    def list(self, company_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
+        before = decode_cursor(cursor, ["before"])["before"] if cursor else None
+        with self._lock:
+            found = sorted(
+                ((f"{to_iso(e.at)}#{e.event_id}", e) for e in self.events
+                 if e.company_id == company_id),
+                key=lambda pair: pair[0],
+                reverse=True,
+            )  # fmt: skip
+        found = [pair for pair in found if before is None or pair[0] < before]
+        page = found[: max(1, limit)]
+        more = len(found) > len(page)
+        return Page(
+            [e for _, e in page], encode_cursor({"before": page[-1][0]}) if more and page else None
+        )
+
+
+class MemoryAccounts:
+    """Invitations kept in a list, like the local stack's outbox; `identity` learns the account."""
+
+    def __init__(self, identity: MemoryIdentityProvider | None = None) -> None:
+        self.identity = identity
+        self.sent: builtins.list[OutboxMessage] = []
+        self.existing: set[str] = set()
+
+    def invite(self, email: str, company_name: str) -> bool:
+        email = email.lower()
+        known = email in self.existing or (
+            self.identity is not None and email in self.identity.users
+        )
+        if known:
+            return False
+        password = temporary_password()
+        self.existing.add(email)
+        if self.identity is not None:
+            self.identity.add_user(email, password, temporary=True)
+        self.sent.append(invitation(email, company_name, password, utc_now()))
+        return True
+
+    def outbox(self) -> builtins.list[OutboxMessage]:
+        return sorted(self.sent, key=lambda m: m.sent_at, reverse=True)
+
 
 class MemoryIdentityProvider:
     """Sign-in against a dict of users; tokens are opaque strings mapped back to identities."""
@@ -522,9 +673,13 @@ class MemoryIdentityProvider:
         self.users = {email.lower(): password for email, password in (users or {}).items()}
         self.expires_in = expires_in
         self.tokens: dict[str, Identity] = {}
+        self.temporary: set[str] = set()
+        self.sessions: dict[str, str] = {}  # challenge session -> email
 
-    def add_user(self, email: str, password: str) -> None:
+    def add_user(self, email: str, password: str, *, temporary: bool = False) -> None:
         self.users[email.lower()] = password
+        if temporary:
+            self.temporary.add(email.lower())
 
     def issue(self, email: str) -> str:
         """A valid token for `email` without a password (tests of signed-in routes)."""
@@ -532,10 +687,25 @@ class MemoryIdentityProvider:
         self.tokens[token] = Identity(email=email.lower(), subject=f"sub-{email.lower()}")
         return token
 
-    def sign_in(self, email: str, password: str) -> SessionToken:
+    def sign_in(self, email: str, password: str) -> SessionToken | NewPasswordChallenge:
         expected = self.users.get(email.lower())
         if expected is None or not hmac.compare_digest(expected, password):
             raise InvalidCredentials("The email or password is not correct.")
+        if email.lower() in self.temporary:
+            session = secrets.token_urlsafe(24)
+            self.sessions[session] = email.lower()
+            return NewPasswordChallenge(session)
+        return SessionToken(token=self.issue(email), expires_in=self.expires_in)
+
+    def set_new_password(self, email: str, session: str, new_password: str) -> SessionToken:
+        if self.sessions.get(session) != email.lower():
+            raise InvalidCredentials("The sign-in session has expired. Please sign in again.")
+        problem = password_problem(new_password)
+        if problem:
+            raise WeakPassword(problem)
+        del self.sessions[session]
+        self.users[email.lower()] = new_password
+        self.temporary.discard(email.lower())
         return SessionToken(token=self.issue(email), expires_in=self.expires_in)
 
     def verify(self, token: str) -> Identity:
@@ -553,6 +723,8 @@ class MemoryStores:
 
     def __post_init__(self) -> None:
         self.identity = MemoryIdentityProvider()
+        self.accounts = MemoryAccounts(self.identity)
+        self.audit = MemoryAuditLog()
         self.budgets = MemoryBudgetStore(self.db)
         self.jobs = MemoryJobStore(self.db)
         self.directory = MemoryDirectory(self.db)

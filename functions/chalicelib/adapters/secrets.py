@@ -47,7 +47,7 @@ class SecretsManagerSecretStore:
             ) from None
 
     def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
-        """Seeding (local stack, tests): create or replace the secret."""
+        """Create or replace the secret (the value is never logged)."""
         text = json.dumps(dict(credentials.values))
         try:
             self.client.create_secret(Name=secret_id, SecretString=text)
@@ -55,3 +55,11 @@ class SecretsManagerSecretStore:
             if error.response.get("Error", {}).get("Code") != "ResourceExistsException":
                 raise
             self.client.put_secret_value(SecretId=secret_id, SecretString=text)
+
+    def delete_erp_credentials(self, secret_id: str) -> None:
+        """Delete at once (no recovery window): a removed connection's secret must not linger."""
+        try:
+            self.client.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise

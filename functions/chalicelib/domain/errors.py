@@ -102,3 +102,59 @@ class InvalidTargetProject(DomainError):
     """A project in the budget target (a Procore project id) that does not answer."""
 
     code = "invalid_target_project"
+class ErpAuthFailed(ErpRejected):
+    """The ERP refused the connection's user name or password (or other secret)."""
+
+    code = "erp_auth_failed"
+
+
+class UnsafeErpAddress(ErpRejected):
+    """An ERP address that points inside the network Budget Bridge runs in; never called."""
+
+    code = "unsafe_erp_address"
+
+
+class InvalidConnection(DomainError):
+    """An ERP connection field that cannot be saved; `field` names it."""
+
+    code = "invalid_connection"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+        self.field = field
+
+
+class AlreadyLinked(DomainError):
+    code = "already_linked"
+
+
+class NotLinked(DomainError):
+    code = "not_linked"
+
+
+class InUse(DomainError):
+    """Catalog codes that budget lines still use; `keys` lists those lines' WBS keys."""
+
+    code = "in_use"
+
+    def __init__(self, message: str, keys: list[dict[str, str]]) -> None:
+        super().__init__(message, keys=keys)
+        self.keys = keys
+
+
+class LastAdmin(DomainError):
+    code = "last_admin"
+
+
+class AlreadyMember(DomainError):
+    code = "already_member"
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+
+
+class NoErpConnection(DomainError):
+    """The company has not set up its ERP connection yet."""
+
+    code = "no_erp_connection"

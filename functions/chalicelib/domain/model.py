@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,6 +44,11 @@ class Permission(IntEnum):
         return cls[value.upper()]
 
 
+class MemberStatus(StrEnum):
+    INVITED = "invited"  # has not yet used Budget Bridge in this company
+    ACTIVE = "active"
+
+
 class Membership(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -52,6 +57,10 @@ class Membership(BaseModel):
     email: str
     erp_permission: Permission
     budget_permission: Permission
+    status: MemberStatus = MemberStatus.ACTIVE
+
+    def is_admin_of_either_tool(self) -> bool:
+        return Permission.ADMIN in (self.erp_permission, self.budget_permission)
 
 
 class BudgetStatus(StrEnum):
@@ -254,6 +263,9 @@ class ErpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     auto_reimport: AutoReimport = Field(default_factory=AutoReimport)
+    # When true, an import or re-import that meets a cost code or cost type the catalog lacks adds
+    # it to the catalog instead of failing (docs/adoption.md).
+    add_unknown_cost_codes: bool = False
 
 
 class ConnectionStatus(StrEnum):
@@ -401,3 +413,49 @@ class TargetWrite:
 
     def undo(self) -> TargetWrite:
         return TargetWrite(self.ref, self.key, self.new_amount, self.old_amount, self.description)
+def catalog_codes(catalog: ErpCatalog) -> CostCatalog:
+    return CostCatalog(
+        frozenset(e.code for e in catalog.cost_codes), frozenset(e.code for e in catalog.cost_types)
+    )
+
+
+def merge_catalog(current: ErpCatalog, more: ErpCatalog) -> tuple[ErpCatalog, int, int]:
+    """`current` plus the entries of `more` it lacks (never removes); and how many were added."""
+    known_codes = {e.code for e in current.cost_codes}
+    known_types = {e.code for e in current.cost_types}
+    new_codes = _unique(e for e in more.cost_codes if e.code not in known_codes)
+    new_types = _unique(e for e in more.cost_types if e.code not in known_types)
+    merged = ErpCatalog(
+        sorted([*current.cost_codes, *new_codes], key=lambda e: e.code),
+        sorted([*current.cost_types, *new_types], key=lambda e: e.code),
+    )
+    return merged, len(new_codes), len(new_types)
+
+
+def _unique(entries: Iterable[CatalogEntry]) -> list[CatalogEntry]:
+    seen: dict[str, CatalogEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.code, entry)
+    return list(seen.values())
+
+
+class AuditEvent(BaseModel):
+    """One entry of a company's audit log: who did what to what, and when. Never a secret."""
+
+    company_id: str
+    event_id: str
+    at: datetime
+    actor: str  # an email, or "schedule" / "operator"
+    action: str  # e.g. "connection.saved"; docs/adoption.md lists them
+    target: str
+    details: dict[str, object] = Field(default_factory=dict)
+
+
+class OutboxMessage(BaseModel):
+    """An invitation as the local stack's outbox keeps it instead of sending an email."""
+
+    to: str
+    subject: str
+    body: str
+    temporary_password: str
+    sent_at: datetime

@@ -16,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from chalicelib.domain.model import (
+    AuditEvent,
     Budget,
     BudgetStatus,
     ChangeRecord,
@@ -30,6 +31,9 @@ from chalicelib.domain.model import (
     LineError,
     LineItem,
     Membership,
+    MemberStatus,
+    OutboxMessage,
+    Permission,
     Progress,
     Summary,
     TargetConfig,
@@ -117,6 +121,14 @@ class BudgetStore(Protocol):
 
     def set_locked(self, budget: Budget, locked: bool) -> Budget: ...
 
+    def create_budget(self, budget: Budget, lines: Sequence[LineItem]) -> Budget:
+        """Write a new budget (header, project pointer, lines)."""
+        ...
+
+    def unlink(self, budget: Budget) -> Budget:
+        """Take the budget off the ERP Budgets lists (its lines stay); raises JobInProgress."""
+        ...
+
 
 class JobStore(Protocol):
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
@@ -176,17 +188,60 @@ class JobQueue(Protocol):
 
 
 class Directory(Protocol):
-    """Companies, memberships, cost catalogs and ERP settings."""
+    """Companies, memberships, cost catalogs, ERP connections and settings, links to ERP jobs."""
 
     def memberships(self, email: str) -> list[Membership]: ...
 
     def membership(self, company_id: str, email: str) -> Membership | None: ...
 
+    def members(self, company_id: str) -> builtins.list[Membership]:
+        """Every member of the company, by email."""
+        ...
+
+    def put_company(self, company_id: str, name: str) -> None: ...
+
+    def company_name(self, company_id: str) -> str | None: ...
+
+    def put_member(
+        self,
+        company_id: str,
+        email: str,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        status: MemberStatus = MemberStatus.ACTIVE,
+    ) -> None: ...
+
+    def activate_member(self, company_id: str, email: str) -> None:
+        """invited -> active (the member's first request in the company)."""
+        ...
+
+    def delete_member(self, company_id: str, email: str) -> None: ...
+
     def cost_catalog(self, company_id: str) -> CostCatalog: ...
+
+    def catalog_entries(self, company_id: str) -> ErpCatalog:
+        """The catalog with descriptions, sorted by code."""
+        ...
+
+    def save_catalog(self, company_id: str, catalog: ErpCatalog) -> None: ...
 
     def erp_connection(self, company_id: str) -> ErpConnection:
         """Raises NotFound when the company has no ERP connection."""
         ...
+
+    def put_erp_connection(self, company_id: str, connection: ErpConnection) -> None: ...
+
+    def delete_erp_connection(self, company_id: str) -> None: ...
+
+    def links(self, company_id: str) -> dict[str, str]:
+        """ERP job id -> project id, for every linked ERP job."""
+        ...
+
+    def put_link(self, company_id: str, erp_job_id: str, project_id: str) -> None:
+        """Raises AlreadyLinked when the ERP job is linked already (checked atomically)."""
+        ...
+
+    def delete_link(self, company_id: str, erp_job_id: str) -> None: ...
 
     def erp_settings(self, company_id: str) -> ErpSettings: ...
 
@@ -206,6 +261,30 @@ class SecretStore(Protocol):
 
     def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
         """Create or replace the secret (also a budget target's client credentials)."""
+        ...
+
+    def delete_erp_credentials(self, secret_id: str) -> None:
+        """Delete the secret (a missing one is fine)."""
+        ...
+
+
+class AuditLog(Protocol):
+    def record(self, event: AuditEvent) -> None: ...
+
+    def list(self, company_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
+        """Newest first; raises InvalidRequest for a cursor we did not issue."""
+        ...
+
+
+class Accounts(Protocol):
+    """Sign-in accounts: invitations with a temporary password."""
+
+    def invite(self, email: str, company_name: str) -> bool:
+        """Create the account and send the invitation; False when the account existed already."""
+        ...
+
+    def outbox(self) -> builtins.list[OutboxMessage]:
+        """The local stack's kept invitations, newest first (empty where mail is really sent)."""
         ...
 
 
@@ -327,9 +406,20 @@ class SessionToken:
     expires_in: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewPasswordChallenge:
+    """The account signed in with a temporary password and must choose its own."""
+
+    session: str
+
+
 class IdentityProvider(Protocol):
-    def sign_in(self, email: str, password: str) -> SessionToken:
+    def sign_in(self, email: str, password: str) -> SessionToken | NewPasswordChallenge:
         """Raises InvalidCredentials (for unknown emails and wrong passwords alike)."""
+        ...
+
+    def set_new_password(self, email: str, session: str, new_password: str) -> SessionToken:
+        """Answer the new-password challenge; raises WeakPassword or InvalidCredentials."""
         ...
 
     def verify(self, token: str) -> Identity:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from chalicelib.domain.errors import NotFound, PermissionDenied
-from chalicelib.domain.model import Membership, Permission
+from chalicelib.domain.model import Membership, MemberStatus, Permission
 from chalicelib.domain.ports import Directory, Identity
 
 
@@ -19,6 +19,9 @@ def membership_in(directory: Directory, identity: Identity, company_id: str) -> 
     membership = directory.membership(company_id, identity.email)
     if membership is None:
         raise NotFound("There is no such company, or you do not belong to it.")
+    if membership.status is MemberStatus.INVITED:
+        # The invitation is taken up by the first request in the company (once).
+        directory.activate_member(company_id, identity.email)
     return membership
 
 

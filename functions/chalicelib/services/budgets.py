@@ -15,6 +15,7 @@ from chalicelib.domain.model import (
     Permission,
 )
 from chalicelib.domain.ports import Identity, LineEdit, Page
+from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
@@ -85,7 +86,17 @@ def edit_line(
 ) -> LineItem:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.STANDARD)
     budget = ports.budgets.get_by_project(company_id, project_id)
-    return ports.budgets.edit_line(budget, line_item_id, edit)
+    line = ports.budgets.edit_line(budget, line_item_id, edit)
+    changed = {
+        name: str(getattr(edit, name))
+        for name in ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
+        if getattr(edit, name) is not None
+    }
+    audit.record(
+        ports, company_id, identity.email, audit.LINE_EDITED, line.key.label(),
+        project_id=project_id, changed=changed, cleared=sorted(edit.clear),
+    )  # fmt: skip
+    return line
 
 
 def set_locked(
@@ -93,7 +104,12 @@ def set_locked(
 ) -> Budget:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.ADMIN)
     budget = ports.budgets.get_by_project(company_id, project_id)
-    return ports.budgets.set_locked(budget, locked)
+    changed = ports.budgets.set_locked(budget, locked)
+    action = audit.BUDGET_LOCKED if locked else audit.BUDGET_UNLOCKED
+    audit.record(
+        ports, company_id, identity.email, action, budget.project_name, project_id=project_id
+    )
+    return changed
 
 
 def encode_offset(offset: int) -> str:

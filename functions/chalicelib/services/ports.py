@@ -9,6 +9,8 @@ from datetime import datetime
 
 from chalicelib.domain.model import utc_now
 from chalicelib.domain.ports import (
+    Accounts,
+    AuditLog,
     BudgetStore,
     Directory,
     ErpSourceFactory,
@@ -24,6 +26,20 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
+def _memory_audit() -> AuditLog:
+    # Bundles built by hand (tests, tools) that never read the log get an in-memory one; the
+    # wiring always hands the real adapter.
+    from chalicelib.adapters.memory import MemoryAuditLog
+
+    return MemoryAuditLog()
+
+
+def _memory_accounts() -> Accounts:
+    from chalicelib.adapters.memory import MemoryAccounts
+
+    return MemoryAccounts()
+
+
 @dataclass
 class Ports:
     budgets: BudgetStore
@@ -35,5 +51,7 @@ class Ports:
     identity: IdentityProvider
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], str] = field(default=new_job_id)
+    audit: AuditLog = field(default_factory=_memory_audit)
+    accounts: Accounts = field(default_factory=_memory_accounts)
     # Budgets kept in another system (Procore); None where no company may choose one (tests).
     remote_budgets: RemoteBudgetFactory | None = None

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import (
     InvalidRequest,
     JobInProgress,
     NotFound,
+    NotLinked,
     NotSynced,
     ServiceUnavailable,
     TargetRejected,
@@ -27,15 +28,21 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    CatalogEntry,
     ChangeRecord,
+    CostCatalog,
+    ErpCatalog,
     ErpLine,
     Job,
     JobKind,
     JobStatus,
     LineError,
+    LineKind,
     Permission,
     Phase,
     Progress,
+    catalog_codes,
+    merge_catalog,
 )
 from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
 from chalicelib.domain.reimport import (
@@ -46,6 +53,7 @@ from chalicelib.domain.reimport import (
     success_message,
 )
 from chalicelib.observability import logger
+from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 from chalicelib.services.targets import target_for
@@ -73,7 +81,18 @@ def request_job(
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
         )
     budget = ports.budgets.get(company_id, budget_id)
-    return enqueue(ports, budget, kind, identity.email, idempotency_key)
+    if not budget.erp_job_id:
+        raise NotLinked(
+            f"The project {budget.project_name} is no longer linked to an ERP job; link it again "
+            "under ERP Integrations, Projects."
+        )
+    job = enqueue(ports, budget, kind, identity.email, idempotency_key)
+    action = audit.IMPORT_REQUESTED if kind is JobKind.IMPORT else audit.REIMPORT_REQUESTED
+    audit.record(
+        ports, company_id, identity.email, action, budget.project_name,
+        budget_id=budget_id, job_id=job.job_id,
+    )  # fmt: skip
+    return job
 
 
 def enqueue(
@@ -222,7 +241,7 @@ def _plan_and_apply(
 ) -> WorkResult:
     """One planning and application; raises ConcurrentChange when the budget moved meanwhile."""
     ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
-    catalog = ports.directory.cost_catalog(job.company_id)
+    catalog = _catalog_for(ports, job, erp_lines)
     try:
         current = target.read(budget)
     except TargetRejected as why:
@@ -261,6 +280,28 @@ def _recovered_message(target: str) -> str:
         f"An earlier attempt of this job stopped while writing to {target}; every amount it had "
         f"written was put back, so the budget in {target} is as it was. Please re-import again."
     )
+def _catalog_for(ports: Ports, job: Job, erp_lines: list[ErpLine]) -> CostCatalog:
+    """The company's catalog; with `add_unknown_cost_codes`, first extended by the cost lines'
+    codes and types it lacks (the rules then find them known)."""
+    catalog = ports.directory.cost_catalog(job.company_id)
+    if not ports.directory.erp_settings(job.company_id).add_unknown_cost_codes:
+        return catalog
+    cost = [line for line in erp_lines if line.kind is LineKind.COST]
+    codes = {line.key.cost_code for line in cost if line.key.cost_code} - catalog.cost_codes
+    types = {line.key.cost_type for line in cost if line.key.cost_type} - catalog.cost_types
+    if not codes and not types:
+        return catalog
+    added = ErpCatalog(
+        [CatalogEntry(code, "") for code in sorted(codes)],
+        [CatalogEntry(code, "") for code in sorted(types)],
+    )
+    merged, _, _ = merge_catalog(ports.directory.catalog_entries(job.company_id), added)
+    ports.directory.save_catalog(job.company_id, merged)
+    logger().info(
+        "unknown cost codes added to the catalog",
+        extra={"job_id": job.job_id, "cost_codes": len(codes), "cost_types": len(types)},
+    )
+    return catalog_codes(merged)
 
 
 def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
@@ -316,9 +357,12 @@ def enqueue_due_reimports(ports: Ports) -> list[Job]:
                 if budget.last_synced_at is not None and now - budget.last_synced_at < interval:
                     continue
                 try:
-                    queued.append(
-                        enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None)
-                    )
+                    job = enqueue(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER, None)
+                    queued.append(job)
+                    audit.record(
+                        ports, company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
+                        budget.project_name, budget_id=budget.budget_id, job_id=job.job_id,
+                    )  # fmt: skip
                 except (
                     BudgetLocked,
                     JobInProgress,

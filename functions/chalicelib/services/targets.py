@@ -10,11 +10,9 @@ Budget Bridge's own store then records the version it wrote, so history covers b
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from chalicelib.domain.errors import (
     BudgetLocked,
@@ -47,6 +45,7 @@ from chalicelib.domain.ports import (
     RemoteBudget,
     TargetSnapshot,
 )
+from chalicelib.domain.url_rules import UnsafeUrl, check_form
 from chalicelib.observability import logger
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
@@ -74,7 +73,6 @@ def target_name(ports: Ports, company_id: str) -> str:
 # --- the company's choice of target (PUT/GET /companies/{cid}/target) -------------------------
 
 TARGET_SECRET_PREFIX = "budget-bridge/target/"
-_LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -135,27 +133,12 @@ def put_target(
 
 
 def check_base_url(url: str, *, allow_local: bool) -> str:
-    """https to a public address; the local stack alone also takes http://127.0.0.1:<port>."""
-    parts = urlsplit(url.strip())
-    local = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS and parts.port is not None
-    if local and allow_local:
-        return url.strip().rstrip("/")
-    if parts.scheme != "https" or not parts.hostname:
-        raise InvalidTarget(
-            "base_url must be an https:// address, such as https://api.procore.com."
-        )
+    """The address rules of ERP connections (domain/url_rules.py): https to a public address; the
+    local stack alone also takes http://127.0.0.1:<port>. Each request is judged again."""
     try:
-        address = ipaddress.ip_address(parts.hostname.strip("[]"))
-    except ValueError:
-        address = None
-    blocked = parts.hostname in _LOCAL_HOSTS or (
-        address is not None
-        and (address.is_private or address.is_loopback or address.is_link_local
-             or address.is_reserved or address.is_unspecified)
-    )  # fmt: skip
-    if blocked:
-        raise InvalidTarget("base_url must not point at a loopback, private or link-local address.")
-    return url.strip().rstrip("/")
+        return check_form(url.strip(), allow_local).url.rstrip("/")
+    except UnsafeUrl as unsafe:
+        raise InvalidTarget(f"base_url: {unsafe}") from None
 
 
 def check_target_project(ports: Ports, company_id: str, target_project_id: str) -> None:

@@ -62,6 +62,7 @@ from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
     InvalidRequest,
+    JobInProgress,
     NotFound,
 )
 from chalicelib.domain.model import (
@@ -475,6 +476,31 @@ class DynamoBudgetStore(DynamoTables):
             if error_code(error) == "ConditionalCheckFailedException":
                 raise _not_found() from None
             raise
+        return BudgetHeaderItem.model_validate(deserialize(answer["Attributes"])).to_budget()
+
+    def unlink(self, budget: Budget) -> Budget:
+        """Off the ERP Budgets lists: the status index key moves to a partition no list reads."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.budgets_table,
+                Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+                UpdateExpression="SET erp_job_id = :none, gsi1pk = :off",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(active_job_id)",
+                ExpressionAttributeValues={
+                    ":none": value(""),
+                    ":off": value(f"COMPANY#{budget.company_id}#UNLINKED"),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            current = self.get(budget.company_id, budget.budget_id)
+            raise JobInProgress(
+                f"A job on the budget for {current.project_name} is queued or running; unlink "
+                "the project when it has finished.",
+                job_id=current.active_job_id or "",
+            ) from None
         return BudgetHeaderItem.model_validate(deserialize(answer["Attributes"])).to_budget()
 
     # --- seeding (local stack, tests) -------------------------------------------------------

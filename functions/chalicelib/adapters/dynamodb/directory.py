@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib import resources
-from chalicelib.adapters.dynamodb.base import batch_get, deserialize, key, serialize
+from chalicelib.adapters.dynamodb.base import batch_get, deserialize, error_code, key, serialize
 from chalicelib.adapters.dynamodb.items import (
     META,
     TARGET,
     CatalogItem,
     CompanyItem,
+    LinkItem,
     MemberItem,
     SettingsItem,
     TargetItem,
     company_pk,
+    link_sk,
     member_sk,
     to_item,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import AlreadyLinked, NotFound
 from chalicelib.domain.model import (
+    CatalogEntry,
     CostCatalog,
+    ErpCatalog,
     ErpConnection,
     ErpSettings,
     Membership,
+    MemberStatus,
     Permission,
     TargetConfig,
+    catalog_codes,
 )
 
 # The schedule scans for companies with auto re-import; a directory holds few companies, but the
@@ -72,12 +81,104 @@ class DynamoDirectory(DynamoTables):
         name = company["name"] if company else company_id
         return _membership(MemberItem.model_validate(raw), name)
 
+    def members(self, company_id: str) -> list[Membership]:
+        name = self.company_name(company_id) or company_id
+        items = self._query_prefix(company_pk(company_id), "MEMBER#")
+        return [_membership(MemberItem.model_validate(item), name) for item in items]
+
+    def company_name(self, company_id: str) -> str | None:
+        company = self._get(company_pk(company_id), META)
+        return str(company["name"]) if company else None
+
+    def activate_member(self, company_id: str, email: str) -> None:
+        with contextlib.suppress(ClientError):  # removed meanwhile: nothing to activate
+            self.client.update_item(
+                TableName=self.directory_table,
+                Key=key(company_pk(company_id), member_sk(email)),
+                UpdateExpression="SET #s = :a",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":a": {"S": MemberStatus.ACTIVE.value}},
+            )
+
+    def delete_member(self, company_id: str, email: str) -> None:
+        self.client.delete_item(
+            TableName=self.directory_table, Key=key(company_pk(company_id), member_sk(email))
+        )
+
     def cost_catalog(self, company_id: str) -> CostCatalog:
+        return catalog_codes(self.catalog_entries(company_id))
+
+    def catalog_entries(self, company_id: str) -> ErpCatalog:
         raw = self._get(company_pk(company_id), "CATALOG")
         if raw is None:
-            return CostCatalog(frozenset(), frozenset())
+            return ErpCatalog([], [])
         item = CatalogItem.model_validate(raw)
-        return CostCatalog(frozenset(item.cost_codes), frozenset(item.cost_types))
+        return ErpCatalog(
+            [CatalogEntry(c, item.code_descriptions.get(c, "")) for c in sorted(item.cost_codes)],
+            [CatalogEntry(c, item.type_descriptions.get(c, "")) for c in sorted(item.cost_types)],
+        )
+
+    def save_catalog(self, company_id: str, catalog: ErpCatalog) -> None:
+        item = CatalogItem(
+            pk=company_pk(company_id),
+            cost_codes=sorted(e.code for e in catalog.cost_codes),
+            cost_types=sorted(e.code for e in catalog.cost_types),
+            code_descriptions={e.code: e.description for e in catalog.cost_codes},
+            type_descriptions={e.code: e.description for e in catalog.cost_types},
+        )
+        self._put(to_item(item))
+
+    def delete_erp_connection(self, company_id: str) -> None:
+        self.client.update_item(
+            TableName=self.directory_table,
+            Key=key(company_pk(company_id), META),
+            UpdateExpression="REMOVE erp",
+        )
+
+    def links(self, company_id: str) -> dict[str, str]:
+        items = self._query_prefix(company_pk(company_id), "LINK#")
+        return {i.erp_job_id: i.project_id for i in map(LinkItem.model_validate, items)}
+
+    def put_link(self, company_id: str, erp_job_id: str, project_id: str) -> None:
+        item = LinkItem(
+            pk=company_pk(company_id),
+            sk=link_sk(erp_job_id),
+            erp_job_id=erp_job_id,
+            project_id=project_id,
+        )
+        try:
+            self.client.put_item(
+                TableName=self.directory_table,
+                Item=serialize(to_item(item)),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise AlreadyLinked(
+                    f"The ERP job {erp_job_id} is already linked to a project."
+                ) from None
+            raise
+
+    def delete_link(self, company_id: str, erp_job_id: str) -> None:
+        self.client.delete_item(
+            TableName=self.directory_table, Key=key(company_pk(company_id), link_sk(erp_job_id))
+        )
+
+    def _query_prefix(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {
+            "TableName": self.directory_table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"S": prefix}},
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            answer = self.client.query(**query)
+            found += [deserialize(raw) for raw in answer["Items"]]
+            if "LastEvaluatedKey" not in answer:
+                return found
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def erp_connection(self, company_id: str) -> ErpConnection:
         raw = self._get(company_pk(company_id), META)
@@ -156,6 +257,7 @@ class DynamoDirectory(DynamoTables):
         email: str,
         erp_permission: Permission,
         budget_permission: Permission,
+        status: MemberStatus = MemberStatus.ACTIVE,
     ) -> None:
         item = MemberItem(
             pk=company_pk(company_id),
@@ -166,16 +268,19 @@ class DynamoDirectory(DynamoTables):
             email=email.lower(),
             erp_permission=erp_permission.label,
             budget_permission=budget_permission.label,
+            status=status.value,
         )
         self._put(to_item(item))
 
     def put_cost_catalog(self, company_id: str, catalog: CostCatalog) -> None:
-        item = CatalogItem(
-            pk=company_pk(company_id),
-            cost_codes=sorted(catalog.cost_codes),
-            cost_types=sorted(catalog.cost_types),
+        """Seeding: codes without descriptions."""
+        self.save_catalog(
+            company_id,
+            ErpCatalog(
+                [CatalogEntry(code, "") for code in catalog.cost_codes],
+                [CatalogEntry(code, "") for code in catalog.cost_types],
+            ),
         )
-        self._put(to_item(item))
 
     def _company_names(self, company_ids: Iterable[str]) -> dict[str, str]:
         keys = [key(company_pk(cid), META) for cid in dict.fromkeys(company_ids)]
@@ -194,4 +299,5 @@ def _membership(item: MemberItem, company_name: str) -> Membership:
         email=item.email,
         erp_permission=Permission.parse(item.erp_permission),
         budget_permission=Permission.parse(item.budget_permission),
+        status=MemberStatus(item.status),
     )

@@ -439,6 +439,7 @@ class MemberItem(BaseModel):
     email: str
     erp_permission: str
     budget_permission: str
+    status: str = "active"
 
 
 class CatalogItem(BaseModel):
@@ -450,6 +451,35 @@ class CatalogItem(BaseModel):
     sk: str = "CATALOG"
     cost_codes: list[str]
     cost_types: list[str]
+    # code -> description; items written before descriptions were kept have none
+    code_descriptions: dict[str, str] = {}
+    type_descriptions: dict[str, str] = {}
+
+
+class LinkItem(BaseModel):
+    """`COMPANY#<cid>` / `LINK#<erp_job_id>`: which project an ERP job feeds."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str
+    erp_job_id: str
+    project_id: str
+
+
+def link_sk(erp_job_id: str) -> str:
+    return f"LINK#{erp_job_id}"
+
+
+class AuditItem(BaseModel):
+    """`AUDIT#<cid>` / `<at>#<event_id>`: one audit entry, newest last in the partition."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str
+    event: str  # AuditEvent JSON
+    expires_at: int
 
 
 class SettingsItem(BaseModel):

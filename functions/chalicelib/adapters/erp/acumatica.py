@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.names import erp_name
 from chalicelib.adapters.erp.signin import OAuth2SignIn
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,
     ErpCatalog,
@@ -81,7 +81,7 @@ class _CookieSignIn:
         except HttpFailure as failure:
             # The login answer's body is never quoted: it could echo what was sent.
             if failure.status in (401, 403):
-                raise ErpRejected(
+                raise ErpAuthFailed(
                     f"{client.title} refused the sign-in for user "
                     f"'{self._credentials.username}' on company '{self._tenant}': check the "
                     f"{client.erp} connection's user name and password."

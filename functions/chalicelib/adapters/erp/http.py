@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from chalicelib.adapters.erp import url_guard
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def check_destination(url: str) -> None:
         raise ErpRejected(
             "The ERP connection's address is not a web address (http or https): check it."
         )
+    url_guard.check_request_url(url)  # every request, whatever the base URL
 
 
 class ErpHttp:

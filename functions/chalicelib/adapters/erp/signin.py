@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure
-from chalicelib.domain.errors import ErpRejected
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected
 
 _EARLY_SECONDS = 30.0  # renew a little before the ERP's own expiry, so no call carries a stale one
 _DEFAULT_LIFETIME = 300.0  # when the ERP does not say how long a token lasts
@@ -65,7 +65,7 @@ class OAuth2SignIn:
         except HttpFailure as failure:
             # The sign-in answer's body is never quoted: it could echo what was sent.
             if failure.status in (400, 401, 403):
-                raise ErpRejected(
+                raise ErpAuthFailed(
                     f"{client.title} refused the sign-in for {self._who}: check the {client.erp} "
                     "connection's client id, client secret and user."
                 ) from None

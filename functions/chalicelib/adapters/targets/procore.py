@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.adapters.erp import url_guard
 from chalicelib.domain.errors import TargetRejected, TargetUnavailable
 from chalicelib.domain.model import (
     ErpCredentials,
@@ -150,6 +151,7 @@ class ProcoreClient:
         )
         if request.type not in ("http", "https"):
             raise TargetRejected("The Procore address is not a web address (http or https).")
+        url_guard.check_request_url(url)  # the connections' address guard, before every request
         self.calls += 1
         try:
             with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:

@@ -23,6 +23,14 @@ INTERNAL_ERROR_MESSAGE = (
 # Most specific first: the first class an error is an instance of decides its status.
 _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.NotFound, 404),
+    (errors.InvalidConnection, 422),
+    (errors.AlreadyLinked, 409),
+    (errors.NotLinked, 409),
+    (errors.InUse, 409),
+    (errors.LastAdmin, 409),
+    (errors.AlreadyMember, 409),
+    (errors.WeakPassword, 422),
+    (errors.NoErpConnection, 409),
     (errors.PermissionDenied, 403),
     (errors.InvalidRequest, 400),
     (errors.BudgetLocked, 409),
@@ -84,6 +92,10 @@ def _domain_response(error: errors.DomainError) -> Response:
     details: dict[str, Any] = {}
     if isinstance(error, errors.JobInProgress):
         details["job_id"] = error.job_id
+    if isinstance(error, errors.InvalidConnection):
+        details["field"] = error.field
+    if isinstance(error, errors.InUse):
+        details["keys"] = error.keys
     if isinstance(error, InvalidErpBudget):
         details["errors"] = [e.model_dump() for e in error.errors]
     headers = {}

@@ -91,7 +91,7 @@ class Call(Generic[B, Q]):
 class Answer:
     """A handler's result when the status or headers differ from the route's declaration."""
 
-    body: BaseModel | dict[str, Any]
+    body: BaseModel | dict[str, Any] | list[Any]
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -169,9 +169,12 @@ def _answer(op: Operation, result: BaseModel | Answer | None) -> Response:
     body = (
         answer.body.model_dump(mode="json") if isinstance(answer.body, BaseModel) else answer.body
     )
+    status = answer.status or op.status
+    if status == 204:
+        return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
     return Response(
         body=body,
-        status_code=answer.status or op.status,
+        status_code=status,
         headers={"Content-Type": "application/json", "Cache-Control": "no-store", **answer.headers},
     )
 
@@ -211,6 +214,8 @@ def parse_body(model: type[B] | None, raw: bytes | str | None) -> B | None:
             raise RequestRejected(422, "validation_failed", "This request takes no body.")
         return None
     if data is None:
+        if getattr(model, "EMPTY_BODY_ALLOWED", False):
+            return model.model_validate({})
         raise RequestRejected(400, "invalid_json", "This request needs a JSON object as its body.")
     if not isinstance(data, dict):
         raise RequestRejected(422, "validation_failed", "The request body must be a JSON object.")

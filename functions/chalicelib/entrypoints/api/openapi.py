@@ -16,6 +16,8 @@ SECURITY_SCHEME = "bearerAuth"
 
 _REASONS = {
     200: "OK",
+    201: "Created.",
+    204: "Done; no content.",
     202: "Accepted: the job is queued; `Location` is the job's URL.",
     400: "The request is malformed (bad JSON, query parameter or cursor).",
     401: "Missing, forged or expired token, or wrong email or password.",
@@ -25,6 +27,7 @@ _REASONS = {
     413: "The request body is larger than 64 KB.",
     422: "The body has an unknown field, a wrong type or a bad value.",
     500: "Unexpected failure; nothing about it is disclosed.",
+    502: "The ERP refused the request (credentials, address, permissions); the message says why.",
     503: "A service this request needs is unavailable; try again shortly.",
 }
 
@@ -97,7 +100,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": _REASONS.get(op.status, "OK")}
     if op.answer is not None:
         success["content"] = _json(_ref(op.answer, schemas))
-    else:
+    elif op.status != 204:
         success["content"] = _json({"type": "object"})
     if op.status == 202:
         success["headers"] = {
@@ -117,7 +120,10 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.description:
         entry["description"] = op.description
     if op.body is not None:
-        entry["requestBody"] = {"required": True, "content": _json(_ref(op.body, schemas))}
+        entry["requestBody"] = {
+            "required": not op.body.EMPTY_BODY_ALLOWED,
+            "content": _json(_ref(op.body, schemas)),
+        }
     if not op.auth:
         entry["security"] = []
     return entry

@@ -8,7 +8,9 @@ from chalice import Chalice, Response
 
 from chalicelib.config import settings as settings_config
 from chalicelib.domain.model import JobKind, TargetKind
+from chalicelib.domain.ports import NewPasswordChallenge
 from chalicelib.entrypoints.api import openapi
+from chalicelib.entrypoints.api.adoption import adoption
 from chalicelib.entrypoints.api.errors import reshape_framework_error
 from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
 from chalicelib.entrypoints.api.schemas import (
@@ -31,6 +33,7 @@ from chalicelib.entrypoints.api.schemas import (
     LineItemPatch,
     MeResponse,
     ProjectBudget,
+    SessionChallenge,
     SessionRequest,
     SessionResponse,
     TargetBody,
@@ -61,7 +64,7 @@ def health(call: Call[Any, Any]) -> Health:
     auth=False,
 )
 def openapi_document(call: Call[Any, Any]) -> Answer:
-    return Answer(body=openapi.document(api.operations))
+    return Answer(body=openapi.document([*api.operations, *adoption.operations]))
 
 
 @api.operation(
@@ -73,9 +76,14 @@ def openapi_document(call: Call[Any, Any]) -> Answer:
     auth=False,
     body=SessionRequest,
     errors=(400, 401, 413, 422, 503),
+    description="An account signed in with its temporary password answers `{challenge: "
+    '"new_password_required", session}` instead: choose a password with '
+    "POST /session/new-password.",
 )
-def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse:
+def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse | SessionChallenge:
     session = call.ports.identity.sign_in(call.body.email, call.body.password)
+    if isinstance(session, NewPasswordChallenge):
+        return SessionChallenge(session=session.session)
     return SessionResponse(token=session.token, expires_in=session.expires_in)
 
 
@@ -227,7 +235,7 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
     errors=(*_WRITE, 413),
 )
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
-    saved = settings.put_erp_settings(call.ports, call.caller, company_id, call.body.to_domain())
+    saved = settings.update_erp_settings(call.ports, call.caller, company_id, call.body.to_domain)
     return ErpSettingsResponse.of(saved)
 
 
@@ -267,7 +275,7 @@ def put_target(call: Call[TargetBody, Any], company_id: str) -> TargetResponse:
         client_secret=given.client_secret if given else None,
     )
     view = targets.put_target(
-        call.ports, call.caller, company_id, choice, allow_local=settings_config().allow_local_urls
+        call.ports, call.caller, company_id, choice, allow_local=settings_config().erp_allow_local_urls
     )
     return TargetResponse.of(view.config, view.credentials_set)
 
@@ -346,4 +354,5 @@ def _uniform_errors(event: Any, get_response: Any) -> Response:
 
 def register(app: Chalice) -> None:
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(adoption.blueprint)
     app.register_middleware(_uniform_errors, "http")

@@ -8,7 +8,7 @@ OpenAPI document is generated from these same models.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,16 +20,21 @@ from pydantic import (
 )
 
 from chalicelib.domain.model import (
+    AuditEvent,
     Budget,
     BudgetStatus,
+    CatalogEntry,
     ChangeKind,
     ChangeRecord,
+    ErpCatalog,
+    ErpConnection,
     ErpSettings,
     Job,
     JobKind,
     JobStatus,
     LineItem,
     Membership,
+    OutboxMessage,
     Phase,
     TargetConfig,
     TargetKind,
@@ -89,6 +94,8 @@ class Request(BaseModel):
     """A JSON body: strict types, unknown fields refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+    # A body whose every field is optional may be left out altogether.
+    EMPTY_BODY_ALLOWED: ClassVar[bool] = False
 
 
 class Query(BaseModel):
@@ -146,10 +153,84 @@ class AutoReimportBody(Request):
 
 
 class ErpSettingsBody(Request):
-    auto_reimport: AutoReimportBody
+    """`add_unknown_cost_codes` left out keeps its value."""
 
-    def to_domain(self) -> ErpSettings:
-        return ErpSettings.model_validate({"auto_reimport": self.auto_reimport.model_dump()})
+    auto_reimport: AutoReimportBody
+    add_unknown_cost_codes: bool | None = None
+
+    def to_domain(self, current: ErpSettings) -> ErpSettings:
+        merged = current.model_dump()
+        merged["auto_reimport"] = self.auto_reimport.model_dump()
+        if self.add_unknown_cost_codes is not None:
+            merged["add_unknown_cost_codes"] = self.add_unknown_cost_codes
+        return ErpSettings.model_validate(merged)
+
+
+FieldValues = Annotated[dict[str, str], Field(max_length=50)]
+
+
+class ErpConnectionBody(Request):
+    """`credentials` go to the secret store only; leave them out to keep the stored ones."""
+
+    erp_system: str = Field(min_length=1, max_length=64, examples=["acumatica"])
+    base_url: str = Field(min_length=1, max_length=2048, examples=["https://erp.example.com"])
+    settings: FieldValues = Field(default_factory=dict, examples=[{"company": "Fresh"}])
+    credentials: FieldValues | None = Field(
+        default=None, examples=[{"username": "admin", "password": "..."}]
+    )
+
+
+class LinkBody(Request):
+    EMPTY_BODY_ALLOWED: ClassVar[bool] = True
+
+    project_name: str | None = Field(default=None, max_length=200)
+
+
+class CatalogEntryBody(Request):
+    code: str = Field(min_length=1, max_length=64)
+    description: str = Field(default="", max_length=200)
+
+
+class CatalogBody(Request):
+    cost_codes: list[CatalogEntryBody] = Field(max_length=5000)
+    cost_types: list[CatalogEntryBody] = Field(max_length=500)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CatalogBody:
+        for name, entries in (("cost_codes", self.cost_codes), ("cost_types", self.cost_types)):
+            codes = [e.code for e in entries]
+            if len(set(codes)) != len(codes):
+                raise ValueError(f"{name} lists a code more than once")
+        return self
+
+    def to_domain(self) -> ErpCatalog:
+        return ErpCatalog(
+            [CatalogEntry(e.code, e.description) for e in self.cost_codes],
+            [CatalogEntry(e.code, e.description) for e in self.cost_types],
+        )
+
+
+class MemberBody(Request):
+    email: str = Field(min_length=3, max_length=254)
+    erp_permission: PermissionLabel
+    budget_permission: PermissionLabel
+
+
+class MemberPatch(Request):
+    erp_permission: PermissionLabel | None = None
+    budget_permission: PermissionLabel | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> MemberPatch:
+        if self.erp_permission is None and self.budget_permission is None:
+            raise ValueError("give erp_permission, budget_permission or both")
+        return self
+
+
+class NewPasswordRequest(Request):
+    email: str = Field(min_length=1, max_length=254)
+    session: str = Field(min_length=1, max_length=4096)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 # ---- query strings ----------------------------------------------------------------------------
@@ -171,6 +252,11 @@ class JobListQuery(Query):
 
 class ChangesQuery(Query):
     limit: int = Field(default=100, ge=1, le=1000)
+    cursor: Cursor = None
+
+
+class PageQuery(Query):
+    limit: int = Field(default=50, ge=1, le=200)
     cursor: Cursor = None
 
 
@@ -436,10 +522,158 @@ class AutoReimportOut(BaseModel):
 
 class ErpSettingsResponse(BaseModel):
     auto_reimport: AutoReimportOut
+    add_unknown_cost_codes: bool
 
     @classmethod
     def of(cls, settings: ErpSettings) -> ErpSettingsResponse:
-        return cls(auto_reimport=AutoReimportOut(**settings.auto_reimport.model_dump()))
+        return cls(
+            auto_reimport=AutoReimportOut(**settings.auto_reimport.model_dump()),
+            add_unknown_cost_codes=settings.add_unknown_cost_codes,
+        )
+
+
+class SessionChallenge(BaseModel):
+    challenge: Literal["new_password_required"] = "new_password_required"
+    session: str = Field(description="Send it back to POST /session/new-password.")
+
+
+class ErpConnectionOut(BaseModel):
+    """Never the credentials: only whether they are set."""
+
+    erp_system: str
+    base_url: str
+    settings: dict[str, str]
+    credentials_set: bool
+    status: Literal["untested", "ok", "failing"]
+    last_tested_at: Timestamp | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, connection: ErpConnection) -> ErpConnectionOut:
+        return cls(
+            erp_system=connection.erp_system,
+            base_url=connection.base_url,
+            settings=dict(connection.settings),
+            credentials_set=bool(connection.credentials_secret_id),
+            status=connection.status.value,
+            last_tested_at=iso(connection.last_tested_at),
+            last_error=connection.last_error,
+        )
+
+
+class ErpConnectionResponse(BaseModel):
+    connection: ErpConnectionOut | None
+
+
+class ConnectionTestResponse(BaseModel):
+    ok: bool
+    code: Literal["erp_auth_failed", "erp_unreachable", "erp_rejected"] | None = None
+    message: str
+    projects_visible: int | None = None
+
+
+class ErpProjectOut(BaseModel):
+    erp_job_id: str
+    name: str
+    erp_status: str
+    project_id: str | None
+
+
+class ErpProjectList(BaseModel):
+    projects: list[ErpProjectOut]
+    next_cursor: str | None
+
+
+class LinkResponse(BaseModel):
+    project_id: str
+    project_name: str
+    budget_id: str
+    status: BudgetStatus
+
+
+class CatalogEntryOut(BaseModel):
+    code: str
+    description: str
+
+
+class CatalogResponse(BaseModel):
+    cost_codes: list[CatalogEntryOut]
+    cost_types: list[CatalogEntryOut]
+
+    @classmethod
+    def of(cls, catalog: ErpCatalog) -> CatalogResponse:
+        return cls(
+            cost_codes=[CatalogEntryOut(code=e.code, description=e.description)
+                        for e in catalog.cost_codes],
+            cost_types=[CatalogEntryOut(code=e.code, description=e.description)
+                        for e in catalog.cost_types],
+        )  # fmt: skip
+
+
+class SyncResponse(BaseModel):
+    added_cost_codes: int
+    added_cost_types: int
+
+
+class MemberOut(BaseModel):
+    email: str
+    erp_permission: PermissionLabel
+    budget_permission: PermissionLabel
+    status: Literal["invited", "active"]
+
+    @classmethod
+    def of(cls, member: Membership) -> MemberOut:
+        return cls(
+            email=member.email,
+            erp_permission=member.erp_permission.label,  # type: ignore[arg-type]
+            budget_permission=member.budget_permission.label,  # type: ignore[arg-type]
+            status=member.status.value,
+        )
+
+
+class MemberList(BaseModel):
+    members: list[MemberOut]
+
+
+class AuditEventOut(BaseModel):
+    at: Timestamp
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            at=iso(event.at) or "",
+            actor=event.actor,
+            action=event.action,
+            target=event.target,
+            details=event.details,
+        )
+
+
+class AuditList(BaseModel):
+    events: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class OutboxMessageOut(BaseModel):
+    to: str
+    subject: str
+    body: str
+    temporary_password: str
+    sent_at: Timestamp
+
+    @classmethod
+    def of(cls, message: OutboxMessage) -> OutboxMessageOut:
+        return cls(
+            to=message.to,
+            subject=message.subject,
+            body=message.body,
+            temporary_password=message.temporary_password,
+            sent_at=iso(message.sent_at) or "",
+        )
 
 
 class TargetCredentialsBody(Request):

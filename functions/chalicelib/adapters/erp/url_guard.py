@@ -1,0 +1,80 @@
+"""The one guard every ERP connector calls before each request: is this address safe to call?
+
+The form rules live in `domain/url_rules.py`; this adds what needs the network: the names a host
+resolves to, every one of which must be public (docs/adoption.md). Connectors also refuse to follow
+redirects, so an answer cannot send them past this guard. The local stack's allowance for
+`http://127.0.0.1:<port>` and `http://localhost:<port>` is the deployment setting
+`ERP_ALLOW_LOCAL_URLS`, which the CDK app turns off.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+
+from chalicelib.config import settings
+from chalicelib.domain.errors import ErpUnavailable, UnsafeErpAddress
+from chalicelib.domain.url_rules import (
+    ErpUrl,
+    IpAddress,
+    UnsafeUrl,
+    check_form,
+    check_resolved,
+)
+
+Resolver = Callable[[str, int | None], list[IpAddress]]
+
+
+class Unresolvable(Exception):
+    """The host name does not resolve (now): nothing to judge yet."""
+
+
+def resolve(host: str, port: int | None) -> list[IpAddress]:
+    """Every address `host` resolves to (A and AAAA), as the HTTP client would look it up."""
+    try:
+        answers = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, OSError) as error:
+        raise Unresolvable(str(error)) from None
+    found: list[IpAddress] = []
+    for _family, _type, _proto, _name, sockaddr in answers:
+        text = str(sockaddr[0]).split("%", 1)[0]  # an IPv6 scope id is not part of the address
+        found.append(ipaddress.ip_address(text))
+    return found
+
+
+def judge(
+    url: str,
+    *,
+    allow_local: bool | None = None,
+    resolver: Resolver = resolve,
+    request: bool = False,
+) -> ErpUrl:
+    """The URL's form and, for a name, what it resolves to; raises UnsafeUrl.
+
+    A name that does not resolve raises Unresolvable: saving such a connection is allowed (the
+    test and every request judge it again), calling it is not.
+    """
+    local = settings().erp_allow_local_urls if allow_local is None else allow_local
+    checked = check_form(url, local, request=request)
+    if checked.local or checked.address is not None:
+        return checked
+    check_resolved(checked.host, resolver(checked.host, checked.port))
+    return checked
+
+
+def check_request_url(url: str, *, resolver: Resolver = resolve) -> None:
+    """Call before each request to an ERP (any connector, any path under its base URL).
+
+    Raises UnsafeErpAddress (a permanent refusal: the job fails and says why) or ErpUnavailable
+    when the name does not resolve right now.
+    """
+    try:
+        judge(url, resolver=resolver, request=True)
+    except UnsafeUrl as unsafe:
+        raise UnsafeErpAddress(f"{unsafe} Budget Bridge did not call it.") from None
+    except Unresolvable:
+        raise ErpUnavailable(
+            "The ERP's address could not be found (its name does not resolve); check the ERP "
+            "connection's base URL."
+        ) from None

@@ -1,0 +1,147 @@
+"""Invitations: Cognito's own email in AWS, or the local stack's outbox (docs/adoption.md).
+
+In AWS, `AdminCreateUser` makes the account and Cognito emails the temporary password. On the
+local stack nothing can send mail, so the account is made with a temporary password we choose and
+the message is kept in the directory table, where `GET /dev/outbox` shows it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.adapters.dynamodb.base import deserialize, serialize
+from chalicelib.adapters.dynamodb.tables import DynamoTables
+from chalicelib.domain.errors import InvalidRequest, ServiceUnavailable
+from chalicelib.domain.model import OutboxMessage, iso, utc_now
+from chalicelib.observability import logger
+
+OUTBOX_PK = "OUTBOX"
+OUTBOX_DAYS = 30  # the local outbox forgets old messages; TTL on the directory table
+MIN_PASSWORD_LENGTH = 8  # the user pool's policy (infra/stack.py, devstack/provision.py)
+_UNAVAILABLE = "Invitations cannot be sent right now. Please try again in a minute."
+
+
+def password_problem(password: str) -> str | None:
+    """What breaks the pool's password policy, in a sentence; None when the password is fine."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"The new password must be at least {MIN_PASSWORD_LENGTH} characters long."
+    if not any(c.isupper() for c in password):
+        return "The new password must contain an upper-case letter."
+    if not any(c.islower() for c in password):
+        return "The new password must contain a lower-case letter."
+    if not any(c.isdigit() for c in password):
+        return "The new password must contain a number."
+    return None
+
+
+def temporary_password() -> str:
+    """A random password that meets the pool's policy, for one first sign-in."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(14))
+        if password_problem(candidate) is None:
+            return candidate
+
+
+def invitation(email: str, company_name: str, password: str, now: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        to=email,
+        subject=f"You are invited to {company_name} on Budget Bridge",
+        body=(
+            f"You have been added to {company_name} on Budget Bridge. Sign in with your email "
+            f"address and the temporary password {password}; you will then choose your own."
+        ),
+        temporary_password=password,
+        sent_at=now,
+    )
+
+
+def _attributes(email: str) -> list[dict[str, str]]:
+    # The invitation goes to this address, and owning it is what the membership is keyed on.
+    return [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
+
+
+class CognitoAccounts:
+    """Invitations through Cognito's AdminCreateUser, which emails the temporary password."""
+
+    def __init__(self, user_pool_id: str, client: Any | None = None) -> None:
+        self.user_pool_id = user_pool_id
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        from chalicelib.adapters.aws import client
+
+        return self._client or client("cognito-idp")
+
+    def invite(self, email: str, company_name: str) -> bool:
+        return self._create(email, DesiredDeliveryMediums=["EMAIL"])
+
+    def outbox(self) -> list[OutboxMessage]:
+        return []
+
+    def _create(self, email: str, **how: Any) -> bool:
+        try:
+            self.client.admin_create_user(
+                UserPoolId=self.user_pool_id,
+                Username=email,
+                UserAttributes=_attributes(email),
+                **how,
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "UsernameExistsException":
+                return False
+            if code in ("InvalidParameterException", "InvalidPasswordException"):
+                raise InvalidRequest(
+                    f"Budget Bridge cannot invite {email}: check the address."
+                ) from None
+            logger().warning("cognito refused an invitation", extra={"aws_code": code})
+            raise ServiceUnavailable(_UNAVAILABLE) from None
+        except BotoCoreError as error:
+            logger().warning("cognito unreachable", extra={"error": type(error).__name__})
+            raise ServiceUnavailable(_UNAVAILABLE) from None
+        return True
+
+
+class OutboxAccounts(CognitoAccounts):
+    """The local stack: the account is made with our temporary password, the mail is kept."""
+
+    def __init__(
+        self, user_pool_id: str, client: Any | None = None, tables: DynamoTables | None = None
+    ) -> None:
+        super().__init__(user_pool_id, client)
+        self.tables = tables or DynamoTables()
+
+    def invite(self, email: str, company_name: str) -> bool:
+        password = temporary_password()
+        if not self._create(email, TemporaryPassword=password, MessageAction="SUPPRESS"):
+            return False
+        message = invitation(email, company_name, password, utc_now())
+        item = {
+            "pk": OUTBOX_PK,
+            "sk": f"{iso(message.sent_at)}#{uuid.uuid4().hex}",
+            "message": message.model_dump_json(),
+            "expires_at": int((message.sent_at + timedelta(days=OUTBOX_DAYS)).timestamp()),
+        }
+        self.tables.client.put_item(TableName=self.tables.directory_table, Item=serialize(item))
+        return True
+
+    def outbox(self) -> list[OutboxMessage]:
+        answer = self.tables.client.query(
+            TableName=self.tables.directory_table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": OUTBOX_PK}},
+            ScanIndexForward=False,
+            Limit=100,
+        )
+        return [
+            OutboxMessage.model_validate_json(deserialize(raw)["message"])
+            for raw in answer["Items"]
+        ]

@@ -1,0 +1,216 @@
+"""A company's ERP connection: save (secrets to the secret store only), read, test, delete.
+
+The connection's non-secret fields live with the company; its credentials live in one secret named
+`<ERP_SECRET_PREFIX><company_id>`, never in a table, a log, an answer or the audit log. The base
+URL is judged by the one URL guard (`adapters/erp/url_guard.py`, passed in as `judge_url`), which
+every connector also calls before each request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from chalicelib import resources
+from chalicelib.domain.erp_fields import FIELD_NAME, MAX_FIELD_VALUE, required
+from chalicelib.domain.errors import (
+    ErpAuthFailed,
+    ErpRejected,
+    ErpUnavailable,
+    InvalidConnection,
+    JobInProgress,
+    NotFound,
+)
+from chalicelib.domain.model import (
+    ConnectionStatus,
+    ErpConnection,
+    ErpCredentials,
+    Permission,
+)
+from chalicelib.domain.ports import ErpSource, Identity
+from chalicelib.services import audit
+from chalicelib.services.access import Tool, authorize
+from chalicelib.services.ports import Ports
+
+PROJECTS_COUNTED = 5000  # the test counts the ERP's projects up to this many
+_COUNT_PAGE = 500
+
+UrlJudge = Callable[[str], None]  # raises InvalidConnection("base_url", ...) for a refused URL
+
+
+@dataclass(frozen=True)
+class ConnectionInput:
+    erp_system: str
+    base_url: str
+    settings: Mapping[str, str]
+    credentials: Mapping[str, str] | None  # None keeps the stored ones
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+    code: str | None = None
+    projects_visible: int | None = None
+
+
+def secret_id_for(company_id: str) -> str:
+    return f"{resources.ERP_SECRET_PREFIX}{company_id}"
+
+
+def get_connection(ports: Ports, identity: Identity, company_id: str) -> ErpConnection | None:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
+    return _current(ports, company_id)
+
+
+def _current(ports: Ports, company_id: str) -> ErpConnection | None:
+    try:
+        return ports.directory.erp_connection(company_id)
+    except NotFound:
+        return None
+
+
+def put_connection(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    given: ConnectionInput,
+    judge_url: UrlJudge,
+) -> ErpConnection:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    erp_system = given.erp_system.strip().lower()
+    _check_fields(erp_system, given)
+    judge_url(given.base_url)
+    existing = _current(ports, company_id)
+    secret_id = secret_id_for(company_id)
+    if given.credentials is None and existing is None:
+        raise InvalidConnection("credentials", "The credentials are required for a new connection.")
+    connection = ErpConnection(
+        erp_system=erp_system,
+        base_url=given.base_url,
+        settings=dict(given.settings),
+        credentials_secret_id=secret_id,
+        status=ConnectionStatus.UNTESTED,
+    )
+    _check_connector(ports, connection)
+    if given.credentials is not None:
+        ports.secrets.put_erp_credentials(secret_id, ErpCredentials(dict(given.credentials)))
+    ports.directory.put_erp_connection(company_id, connection)
+    audit.record(
+        ports, company_id, identity.email, audit.CONNECTION_SAVED, erp_system,
+        base_url=given.base_url,
+        settings=sorted(given.settings),
+        credentials_changed=sorted(given.credentials or {}),
+    )  # fmt: skip
+    return connection
+
+
+def _check_fields(erp_system: str, given: ConnectionInput) -> None:
+    if not FIELD_NAME.match(erp_system):
+        raise InvalidConnection("erp_system", "The ERP system must be a name such as 'acumatica'.")
+    needs = required(erp_system)
+    for kind, values in (("settings", given.settings), ("credentials", given.credentials or {})):
+        for name, value in values.items():
+            if not FIELD_NAME.match(name):
+                raise InvalidConnection(
+                    f"{kind}.{name}", f"'{name[:40]}' is not a field name ({kind})."
+                )
+            if len(value) > MAX_FIELD_VALUE:
+                raise InvalidConnection(f"{kind}.{name}", f"The {kind} field {name} is too long.")
+    for name in needs.settings:
+        if not given.settings.get(name, "").strip():
+            raise InvalidConnection(f"settings.{name}", f"The setting '{name}' is required.")
+    if given.credentials is not None:
+        for name in needs.secrets:
+            if not given.credentials.get(name, ""):
+                raise InvalidConnection(
+                    f"credentials.{name}", f"The credential '{name}' is required."
+                )
+
+
+def _check_connector(ports: Ports, connection: ErpConnection) -> None:
+    """The ERP must be one Budget Bridge has a connector for (building one calls nothing)."""
+    try:
+        ports.erp_sources(connection, ErpCredentials())
+    except ErpRejected as why:
+        raise InvalidConnection("erp_system", why.message) from None
+
+
+def delete_connection(ports: Ports, identity: Identity, company_id: str) -> None:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    existing = _current(ports, company_id)
+    if existing is None:
+        raise NotFound("This company has no ERP connection.")
+    check_no_job_running(ports, company_id)
+    ports.directory.delete_erp_connection(company_id)
+    ports.secrets.delete_erp_credentials(existing.credentials_secret_id)
+    audit.record(ports, company_id, identity.email, audit.CONNECTION_DELETED, existing.erp_system)
+
+
+def check_no_job_running(ports: Ports, company_id: str) -> None:
+    cursor: str | None = None
+    while True:
+        page = ports.budgets.list(company_id, None, 100, cursor)
+        for budget in page.items:
+            if budget.active_job_id:
+                raise JobInProgress(
+                    f"A job on the budget for {budget.project_name} is queued or running; try "
+                    "again when it has finished.",
+                    job_id=budget.active_job_id,
+                )
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def erp_source(ports: Ports, company_id: str) -> tuple[ErpConnection, ErpSource]:
+    """The company's ERP, ready to be called; NotFound when there is no connection."""
+    connection = ports.directory.erp_connection(company_id)
+    credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
+    return connection, ports.erp_sources(connection, credentials)
+
+
+def check_connection(ports: Ports, identity: Identity, company_id: str) -> ConnectionCheck:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    connection = ports.directory.erp_connection(company_id)
+    result = _try(ports, company_id)
+    status = ConnectionStatus.OK if result.ok else ConnectionStatus.FAILING
+    ports.directory.put_erp_connection(
+        company_id,
+        connection.model_copy(
+            update={
+                "status": status,
+                "last_tested_at": ports.clock(),
+                "last_error": None if result.ok else result.message,
+            }
+        ),
+    )
+    audit.record(
+        ports, company_id, identity.email, audit.CONNECTION_TESTED, connection.erp_system,
+        ok=result.ok, code=result.code,
+    )  # fmt: skip
+    return result
+
+
+def _try(ports: Ports, company_id: str) -> ConnectionCheck:
+    try:
+        _, source = erp_source(ports, company_id)
+        visible = count_projects(source)
+    except ErpAuthFailed as why:
+        return ConnectionCheck(False, why.message, "erp_auth_failed")
+    except ErpUnavailable as why:
+        return ConnectionCheck(False, why.message, "erp_unreachable")
+    except ErpRejected as why:
+        return ConnectionCheck(False, why.message, "erp_rejected")
+    noun = "project" if visible == 1 else "projects"
+    return ConnectionCheck(True, f"Connected: the ERP shows {visible} {noun}.", None, visible)
+
+
+def count_projects(source: ErpSource) -> int:
+    counted = 0
+    while counted < PROJECTS_COUNTED:
+        page = source.list_projects(counted, _COUNT_PAGE)
+        counted += len(page.projects)
+        if not page.has_more or not page.projects:
+            break
+    return counted

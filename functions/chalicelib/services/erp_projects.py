@@ -1,0 +1,114 @@
+"""The ERP's projects, read live, and the links that make an ERP job a Budget Bridge project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain.errors import AlreadyLinked, NoErpConnection, NotFound
+from chalicelib.domain.model import Budget, BudgetStatus, ErpConnection, ErpProject, Permission
+from chalicelib.domain.ports import ErpSource, Identity
+from chalicelib.services import audit
+from chalicelib.services.access import Tool, authorize
+from chalicelib.services.budgets import decode_offset, encode_offset
+from chalicelib.services.connections import erp_source
+from chalicelib.services.ports import Ports
+
+_FIND_PAGE = 500
+_FIND_LIMIT = 20_000  # projects searched for a job to link; an ERP with more is unheard of
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project: ErpProject
+    project_id: str | None
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    rows: list[ProjectRow]
+    next_cursor: str | None
+
+
+def list_projects(
+    ports: Ports, identity: Identity, company_id: str, limit: int, cursor: str | None
+) -> ProjectPage:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
+    offset = decode_offset(cursor)
+    _, source = _source(ports, company_id)
+    page = source.list_projects(offset, limit)
+    links = ports.directory.links(company_id)
+    rows = [ProjectRow(p, links.get(p.erp_job_id)) for p in page.projects]
+    more = page.has_more and bool(page.projects)
+    return ProjectPage(rows, encode_offset(offset + len(page.projects)) if more else None)
+
+
+def link(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    erp_job_id: str,
+    project_name: str | None,
+) -> Budget:
+    """A new project, named as in the ERP unless named here, with an empty budget to import."""
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    if erp_job_id in ports.directory.links(company_id):
+        raise AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project.")
+    connection, source = _source(ports, company_id)
+    found = _find(source, erp_job_id)
+    project_id = ports.new_id()
+    ports.directory.put_link(company_id, erp_job_id, project_id)  # atomic: one link per job
+    budget = ports.budgets.create_budget(
+        Budget(
+            company_id=company_id,
+            budget_id=project_id,
+            project_id=project_id,
+            project_name=(project_name or "").strip() or found.name or erp_job_id,
+            erp_job_id=erp_job_id,
+            erp_system=connection.erp_system,
+            status=BudgetStatus.READY_TO_IMPORT,
+        ),
+        [],
+    )
+    audit.record(
+        ports, company_id, identity.email, audit.PROJECT_LINKED, erp_job_id,
+        project_id=project_id, project_name=budget.project_name,
+    )  # fmt: skip
+    return budget
+
+
+def _find(source: ErpSource, erp_job_id: str) -> ErpProject:
+    offset = 0
+    while offset < _FIND_LIMIT:
+        page = source.list_projects(offset, _FIND_PAGE)
+        for project in page.projects:
+            if project.erp_job_id == erp_job_id:
+                return project
+        if not page.has_more or not page.projects:
+            break
+        offset += len(page.projects)
+    raise NotFound(f"The ERP has no job or project with the id {erp_job_id}.")
+
+
+def unlink(ports: Ports, identity: Identity, company_id: str, erp_job_id: str) -> None:
+    """The project and its lines stay; its budget leaves the ERP Budgets lists."""
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    project_id = ports.directory.links(company_id).get(erp_job_id)
+    if project_id is None:
+        raise NotFound(f"The ERP job {erp_job_id} is not linked to a project.")
+    budget = ports.budgets.get_by_project(company_id, project_id)
+    ports.budgets.unlink(budget)  # refuses while a job holds the budget
+    ports.directory.delete_link(company_id, erp_job_id)
+    audit.record(
+        ports, company_id, identity.email, audit.PROJECT_UNLINKED, erp_job_id,
+        project_id=project_id,
+    )  # fmt: skip
+
+
+def _source(ports: Ports, company_id: str) -> tuple[ErpConnection, ErpSource]:
+    try:
+        return erp_source(ports, company_id)
+    except NotFound:
+        raise NoErpConnection(
+            "This company has no ERP connection yet; an ERP admin can set one up under "
+            "ERP Integrations, Connection."
+        ) from None

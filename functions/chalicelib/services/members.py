@@ -1,0 +1,109 @@
+"""A company's members: invite, change permissions, remove; never its last admin of a tool.
+
+Any admin of either tool manages members. A removed member's next request in the company answers
+404 at once, because every request reads the membership fresh (services/access.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.domain.errors import AlreadyMember, InvalidRequest, LastAdmin, NotFound
+from chalicelib.domain.model import Membership, MemberStatus, Permission
+from chalicelib.domain.ports import Identity
+from chalicelib.services import audit
+from chalicelib.services.audit import require_any_admin
+from chalicelib.services.ports import Ports
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MAX_EMAIL_LENGTH = 254
+
+
+def normal_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.match(cleaned):
+        raise InvalidRequest(f"'{email[:80]}' is not an email address.")
+    return cleaned
+
+
+def list_members(ports: Ports, identity: Identity, company_id: str) -> list[Membership]:
+    require_any_admin(ports, identity, company_id)
+    return ports.directory.members(company_id)
+
+
+def add_member(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    email: str,
+    permissions: tuple[Permission, Permission],
+) -> Membership:
+    """Invite a new person (a temporary password by email, or the local outbox); a person who
+    already has an account just gains the membership."""
+    require_any_admin(ports, identity, company_id)
+    email = normal_email(email)
+    if ports.directory.membership(company_id, email) is not None:
+        raise AlreadyMember(f"{email} is already a member of this company.")
+    name = ports.directory.company_name(company_id) or company_id
+    created = ports.accounts.invite(email, name)
+    status = MemberStatus.INVITED if created else MemberStatus.ACTIVE
+    ports.directory.put_member(company_id, email, permissions[0], permissions[1], status)
+    audit.record(
+        ports, company_id, identity.email, audit.MEMBER_ADDED, email,
+        erp_permission=permissions[0].label, budget_permission=permissions[1].label,
+        invited=created,
+    )  # fmt: skip
+    return _member(ports, company_id, email)
+
+
+def change_member(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    email: str,
+    erp_permission: Permission | None,
+    budget_permission: Permission | None,
+) -> Membership:
+    require_any_admin(ports, identity, company_id)
+    current = _member(ports, company_id, email)
+    erp = current.erp_permission if erp_permission is None else erp_permission
+    budget = current.budget_permission if budget_permission is None else budget_permission
+    _keep_an_admin(ports, current, erp, budget)
+    ports.directory.put_member(company_id, current.email, erp, budget, current.status)
+    audit.record(
+        ports, company_id, identity.email, audit.MEMBER_CHANGED, current.email,
+        erp_permission=erp.label, budget_permission=budget.label,
+        was={"erp_permission": current.erp_permission.label,
+             "budget_permission": current.budget_permission.label},
+    )  # fmt: skip
+    return _member(ports, company_id, current.email)
+
+
+def remove_member(ports: Ports, identity: Identity, company_id: str, email: str) -> None:
+    require_any_admin(ports, identity, company_id)
+    current = _member(ports, company_id, email)
+    _keep_an_admin(ports, current, Permission.NONE, Permission.NONE)
+    ports.directory.delete_member(company_id, current.email)
+    audit.record(ports, company_id, identity.email, audit.MEMBER_REMOVED, current.email)
+
+
+def _member(ports: Ports, company_id: str, email: str) -> Membership:
+    found = ports.directory.membership(company_id, email.strip().lower())
+    if found is None:
+        raise NotFound(f"{email[:80]} is not a member of this company.")
+    return found
+
+
+def _keep_an_admin(ports: Ports, member: Membership, erp: Permission, budget: Permission) -> None:
+    """Each tool keeps at least one admin: refuse to remove or demote the last one."""
+    others = [m for m in ports.directory.members(member.company_id) if m.email != member.email]
+    for tool, held, after, attribute in (
+        ("ERP Integrations", member.erp_permission, erp, "erp_permission"),
+        ("Budget", member.budget_permission, budget, "budget_permission"),
+    ):
+        demoted = held is Permission.ADMIN and after is not Permission.ADMIN
+        if demoted and not any(getattr(m, attribute) is Permission.ADMIN for m in others):
+            raise LastAdmin(
+                f"{member.email} is the last admin of the {tool} tool; make someone else admin "
+                "first."
+            )
