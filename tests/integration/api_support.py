@@ -19,16 +19,23 @@ from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
+from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.adapters.dynamodb.provision import create_tables
-from chalicelib.adapters.memory import MemoryStores
+from chalicelib.adapters.memory import MemoryAccounts, MemoryStores
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
-from chalicelib.domain.errors import InvalidCredentials, ServiceUnavailable
+from chalicelib.domain.errors import ErpRejected, InvalidCredentials, ServiceUnavailable
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    CatalogEntry,
+    ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
+    ErpProject,
+    ErpProjectPage,
     Job,
     JobKind,
     LineItem,
@@ -139,6 +146,40 @@ class RecordingQueue:
 
 
 @dataclass
+class FakeErp:
+    """An ErpSource for the API's live reads: each tenant's projects and catalog, no HTTP."""
+
+    tenant: str
+    calls: list[str] = field(default_factory=list)
+
+    PROJECTS = {
+        "Demo": ["P-1001", "P-1005", "P-1006", "P-1007"],
+        "Other": ["P-2001", "P-2002"],
+    }
+
+    def fetch_budget(self, erp_job_id: str, on_page: Any = None) -> list[Any]:
+        return []
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        self.calls.append("list_projects")
+        ids = self.PROJECTS.get(self.tenant, [])
+        page = [ErpProject(i, f"Job {i}", "Active") for i in ids[offset : offset + limit]]
+        return ErpProjectPage(page, has_more=offset + limit < len(ids))
+
+    def cost_catalog(self) -> ErpCatalog:
+        return ErpCatalog(
+            [CatalogEntry("03-300", "Cast-in-place Concrete"), CatalogEntry("09-900", "Paint")],
+            [CatalogEntry("L", "Labor"), CatalogEntry("M", "Material")],
+        )
+
+
+def fake_erp_sources(connection: ErpConnection, credentials: ErpCredentials) -> FakeErp:
+    if connection.erp_system != "acumatica":
+        raise ErpRejected(f"Budget Bridge has no connector for '{connection.erp_system}'.")
+    return FakeErp(connection.setting("company"))
+
+
+@dataclass
 class World:
     """Two companies, their budgets, a job each, and members at every permission level."""
 
@@ -152,6 +193,40 @@ class World:
 
     def headers(self, email: str, **extra: str) -> dict[str, str]:
         return {**self.identity.bearer(email), **JSON_HEADERS, **extra}
+
+    def restore(self) -> None:
+        """Put back what the adoption routes change (connection, a link, a member)."""
+        directory, secrets = self.ports.directory, self.ports.secrets
+        for company, job, project in (("demo", "P-1005", "p-1005"), ("other", "P-2001", "p-2001")):
+            secret_id = f"budget-bridge/erp/{company}"
+            secrets.put_erp_credentials(
+                secret_id, ErpCredentials.of(username="u", password=ERP_PASSWORD)
+            )
+            directory.put_erp_connection(
+                company,
+                ErpConnection(
+                    erp_system="acumatica",
+                    base_url="https://erp.example.com",
+                    settings={"company": company.title()},
+                    credentials_secret_id=secret_id,
+                ),
+            )
+            directory.delete_link(company, job)
+            directory.put_link(company, job, project)
+        number = "1005"
+        self.budgets.create_budget(
+            _budget("demo", number, BudgetStatus.READY_TO_IMPORT, erp_job_id="P-1005"), []
+        )
+        directory.put_member("demo", MEMBER, Permission.STANDARD, Permission.STANDARD)
+
+
+ERP_PASSWORD = "erp-Secret-pa55"  # the demo ERP password; never to be seen in an answer or log
+MEMBER = "member@demo.test"  # a member the member routes change and remove
+
+
+def both_user(level: str) -> str:
+    """A demo member with this permission in both tools."""
+    return f"both-{level}@demo.test"
 
 
 def erp_user(level: str) -> str:
@@ -169,16 +244,16 @@ def line(sub_job: str, code: str, kind: str, amount: str, **extra: Any) -> LineI
 
 
 def _budget(company: str, number: str, status: BudgetStatus, **extra: Any) -> Budget:
-    return Budget(
-        company_id=company,
-        budget_id=f"b-{number}",
-        project_id=f"p-{number}",
-        project_name=f"Project {number} of {company}",
-        erp_job_id=f"P-{number}",
-        erp_system="acumatica",
-        status=status,
-        **extra,
-    )
+    fields: dict[str, Any] = {
+        "company_id": company,
+        "budget_id": f"b-{number}",
+        "project_id": f"p-{number}",
+        "project_name": f"Project {number} of {company}",
+        "erp_job_id": f"P-{number}",
+        "erp_system": "acumatica",
+        "status": status,
+    }
+    return Budget(**{**fields, **extra})
 
 
 def build_world(backend: str = "memory") -> World:
@@ -191,21 +266,24 @@ def build_world(backend: str = "memory") -> World:
     budgets: Any
     jobs: Any
     secrets: Any
+    audit: Any
     if backend == "dynamodb":
         aws.reset_clients()
         create_tables(aws.dynamodb())
         directory, budgets, jobs = DynamoDirectory(), DynamoBudgetStore(), DynamoJobStore()
-        secrets = SecretsManagerSecretStore()  # a budget target's client secret is written here
+        secrets, audit = SecretsManagerSecretStore(), DynamoAuditLog()
     else:
         stores = MemoryStores()
         directory, budgets, jobs = stores.directory, stores.budgets, stores.jobs
-        secrets = stores.secrets
+        secrets, audit = stores.secrets, stores.audit
     identity = TestIdentityProvider()
     directory.put_company("demo", "Demo Construction Co.")
     directory.put_company("other", "Other Builders")
     for level in LEVELS:
         directory.put_member("demo", erp_user(level), Permission.parse(level), Permission.ADMIN)
         directory.put_member("demo", budget_user(level), Permission.ADMIN, Permission.parse(level))
+        each = Permission.parse(level)
+        directory.put_member("demo", both_user(level), each, each)
     directory.put_member("other", "admin@other.test", Permission.ADMIN, Permission.ADMIN)
     lines = [
         line("01", "03-300", "M", "1250.00", uom="CY", quantity=Decimal("10")),
@@ -236,11 +314,13 @@ def build_world(backend: str = "memory") -> World:
         queue=queue,
         directory=directory,
         secrets=secrets,
-        erp_sources=NotUsedByTheApi(),  # type: ignore[arg-type]
+        erp_sources=fake_erp_sources,
         identity=identity,
+        audit=audit,
+        accounts=MemoryAccounts(),
     )
     line_id = lines[0].line_item_id
-    return World(
+    world = World(
         ports=ports,
         identity=identity,
         queue=queue,
@@ -252,6 +332,8 @@ def build_world(backend: str = "memory") -> World:
             "project_id": "p-1001",
             "job_id": jobs_seen["demo"],
             "line_item_id": line_id,
+            "erp_job_id": "P-1005",
+            "email": MEMBER,
         },
         other_ids={
             "company_id": "other",
@@ -259,5 +341,9 @@ def build_world(backend: str = "memory") -> World:
             "project_id": "p-2001",
             "job_id": jobs_seen["other"],
             "line_item_id": line_id,
+            "erp_job_id": "P-2001",
+            "email": "admin@other.test",
         },
     )
+    world.restore()
+    return world

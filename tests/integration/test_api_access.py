@@ -21,6 +21,7 @@ from tests.integration.api_support import (
     LEVELS,
     TokenIssuer,
     World,
+    both_user,
     budget_user,
     build_world,
     erp_user,
@@ -29,8 +30,16 @@ from tests.integration.api_support import (
 pytestmark = pytest.mark.integration
 
 PREFIX = "/api/v1"
-PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/session")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("POST", "/session"),
+    ("POST", "/session/new-password"),  # an invited person has no token yet
+    ("GET", "/dev/outbox"),  # the local stack's mail catcher; 404 anywhere else
+}
 ERP, BUDGET = "erp", "budget"
+# Routes for a level in EITHER tool: checked with members holding that level in both tools.
+EITHER = "either"
 C = "/companies/{company_id}"
 PB = C + "/projects/{project_id}/budget"
 
@@ -65,6 +74,43 @@ ROWS: dict[tuple[str, str], Rule] = {
     ),
     ("POST", PB + "/lock"): Rule(BUDGET, "admin"),
     ("DELETE", PB + "/lock"): Rule(BUDGET, "admin"),
+    ("GET", C + "/erp/connection"): Rule(ERP),
+    ("PUT", C + "/erp/connection"): Rule(
+        ERP,
+        "admin",
+        body={
+            "erp_system": "acumatica",
+            "base_url": "https://93.184.216.34",
+            "settings": {"company": "Demo"},
+            "credentials": {"username": "u", "password": "p"},
+        },
+    ),
+    ("DELETE", C + "/erp/connection"): Rule(ERP, "admin"),
+    ("POST", C + "/erp/connection/test"): Rule(ERP, "admin"),
+    ("GET", C + "/erp/projects"): Rule(ERP, "standard"),
+    ("POST", C + "/erp/projects/{erp_job_id}/link"): Rule(
+        ERP, "admin", body={"project_name": "Linked"}, ids={"erp_job_id": "P-1006"}
+    ),
+    ("DELETE", C + "/erp/projects/{erp_job_id}/link"): Rule(ERP, "admin"),
+    ("GET", C + "/cost-catalog"): Rule(EITHER),
+    ("PUT", C + "/cost-catalog"): Rule(
+        ERP,
+        "admin",
+        body={
+            "cost_codes": [{"code": "03-300", "description": "Concrete"}, {"code": "05-100"}],
+            "cost_types": [{"code": "L"}, {"code": "M"}, {"code": "S"}],
+        },
+    ),
+    ("POST", C + "/cost-catalog/sync"): Rule(ERP, "admin"),
+    ("GET", C + "/members"): Rule(EITHER, "admin"),
+    ("POST", C + "/members"): Rule(
+        EITHER,
+        "admin",
+        body={"email": "new@demo.test", "erp_permission": "none", "budget_permission": "none"},
+    ),
+    ("PATCH", C + "/members/{email}"): Rule(EITHER, "admin", body={"erp_permission": "read_only"}),
+    ("DELETE", C + "/members/{email}"): Rule(EITHER, "admin"),
+    ("GET", C + "/audit"): Rule(EITHER, "admin"),
 }
 PROTECTED = sorted(ROWS)
 
@@ -83,6 +129,7 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
+    world.restore()  # the connection, link and member the adoption routes change or remove
     wiring.use_ports(world.ports)
     with Client(app) as test_client:
         yield test_client
@@ -156,7 +203,8 @@ def test_each_permission_level_gets_what_its_tool_allows(
     client: Client, world: World, route: Any, level: str
 ) -> None:
     rule = ROWS[route]
-    user = budget_user(level) if rule.tool == BUDGET else erp_user(level)
+    users = {BUDGET: budget_user, EITHER: both_user}
+    user = users.get(rule.tool or ERP, erp_user)(level)
     allowed = rule.tool is None or Permission.parse(level) >= Permission.parse(rule.at_least)
 
     answer = call(client, route, world.ids, world.headers(user))
@@ -169,6 +217,47 @@ def test_each_permission_level_gets_what_its_tool_allows(
         error = error_of(answer)
         assert error["code"] == "forbidden"
         assert rule.at_least.replace("_", "-") in error["message"]
+
+
+def test_a_removed_member_s_token_answers_404_at_once(client: Client, world: World) -> None:
+    member = world.headers("member@demo.test")
+    before = client.http.get(f"{PREFIX}/companies/demo/erp/budgets", headers=member)
+
+    removed = client.http.delete(
+        f"{PREFIX}/companies/demo/members/member@demo.test",
+        headers=world.headers(both_user("admin")),
+    )
+    after = client.http.get(f"{PREFIX}/companies/demo/erp/budgets", headers=member)
+    me = client.http.get(f"{PREFIX}/me", headers=member)
+
+    assert (before.status_code, removed.status_code, after.status_code) == (200, 204, 404)
+    assert json.loads(me.body)["companies"] == []
+
+
+@pytest.mark.parametrize("level", ["none", "read_only", "standard"])
+def test_a_member_below_admin_in_both_tools_cannot_invite_or_change_anyone(
+    client: Client, world: World, level: str
+) -> None:
+    world.restore()
+    headers = world.headers(both_user(level))
+    members = f"{PREFIX}/companies/demo/members"
+    invite = {"email": "x@demo.test", "erp_permission": "admin", "budget_permission": "admin"}
+    promote = {"erp_permission": "admin", "budget_permission": "admin"}
+
+    answers = [
+        client.http.post(members, headers=headers, body=json.dumps(invite)),
+        client.http.patch(
+            f"{members}/{both_user(level)}", headers=headers, body=json.dumps(promote)
+        ),
+        client.http.patch(f"{members}/member@demo.test", headers=headers, body=json.dumps(promote)),
+        client.http.delete(f"{members}/member@demo.test", headers=headers),
+    ]
+
+    assert [a.status_code for a in answers] == [403] * 4
+    me = world.ports.directory.membership("demo", both_user(level))
+    assert me is not None and me.erp_permission.label == level
+    assert world.ports.directory.membership("demo", "x@demo.test") is None
+    assert world.ports.directory.membership("demo", "member@demo.test") is not None
 
 
 @pytest.mark.parametrize("route", [r for r in PROTECTED if ROWS[r].tool], ids=_route_id)
@@ -187,7 +276,9 @@ def test_a_company_the_caller_is_not_in_does_not_exist_for_them(
     [
         r
         for r in PROTECTED
-        if ROWS[r].tool and set(r[1].split("/")) & {"{budget_id}", "{job_id}", "{project_id}"}
+        if ROWS[r].tool
+        and set(r[1].split("/"))
+        & {"{budget_id}", "{job_id}", "{project_id}", "{erp_job_id}", "{email}"}
     ],
     ids=_route_id,
 )

@@ -107,6 +107,23 @@ describe("Connection", () => {
     expect(state.secrets).toEqual({ username: "admin", password: "sandbox" });
   });
 
+  it("deletes the connection after Please Confirm, and says why when a job is running", async () => {
+    const state = adoptionState({ connection: connected(), secrets: { username: "admin", password: "sandbox" }, jobRunning: true });
+    start("#/companies/fresh/erp/connection", state);
+    fireEvent.click(await screen.findByRole("button", { name: "Delete Connection" }));
+    fireEvent.click(within(screen.getByRole("dialog", { name: "Please Confirm" })).getByRole("button", { name: "OK" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("A job is running; delete the connection once it has finished.");
+    expect(state.connection).not.toBeNull();
+
+    state.jobRunning = false;
+    fireEvent.click(screen.getByRole("button", { name: "Delete Connection" }));
+    fireEvent.click(within(screen.getByRole("dialog", { name: "Please Confirm" })).getByRole("button", { name: "OK" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Connection deleted, with its stored secrets."));
+    expect(state.connection).toBeNull();
+    expect((screen.getByLabelText("Base URL") as HTMLInputElement).value).toBe("");
+    expect(screen.queryByRole("button", { name: "Delete Connection" })).toBeNull();
+  });
+
   it("offers each ERP's own fields and names the field a person forgot", async () => {
     start("#/companies/fresh/erp/connection", adoptionState());
     const system = (await screen.findByLabelText("ERP System")) as HTMLSelectElement;

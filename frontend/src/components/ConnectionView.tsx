@@ -1,13 +1,16 @@
 // ERP Integrations -> Connection (ERP admins): which ERP, where, its settings and secrets; test and save.
 
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
-import { getConnection, saveConnection, testConnection } from "../api";
+import { deleteConnection, getConnection, saveConnection, testConnection } from "../api";
 import { connectionBody, formFrom, isDirty, secretIsSet, switchErp, type ConnectionForm, type FieldProblem } from "../connectionForm";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { ERP_SPECS, erpSpec, type FieldSpec } from "../erpConnections";
 import type { ConnectionTest, ErpConnection } from "../types";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { errorText } from "./messages";
+
+const BUSY_TEXT = { save: "Saving…", test: "Testing the connection…", delete: "Deleting the connection…" } as const;
 
 const STATUS_TEXT: Record<ErpConnection["status"], string> = {
   untested: "Not tested yet",
@@ -15,7 +18,7 @@ const STATUS_TEXT: Record<ErpConnection["status"], string> = {
   failing: "Failing",
 };
 
-type Outcome = { kind: "saved" } | { kind: "test"; result: ConnectionTest } | { kind: "error"; message: string };
+type Outcome = { kind: "saved" } | { kind: "deleted" } | { kind: "test"; result: ConnectionTest } | { kind: "error"; message: string };
 
 export function ConnectionView() {
   const { api, company } = useApp();
@@ -25,8 +28,10 @@ export function ConnectionView() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [problem, setProblem] = useState<FieldProblem | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const [busy, setBusy] = useState<"save" | "test" | null>(null);
+  const [busy, setBusy] = useState<"save" | "test" | "delete" | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const deleteRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -96,6 +101,22 @@ export function ConnectionView() {
     setBusy(null);
   }
 
+  async function onDelete() {
+    setConfirmDelete(false);
+    setProblem(null);
+    setOutcome(null);
+    setBusy("delete");
+    try {
+      await deleteConnection(api, company.company_id);
+      setSaved(null);
+      setForm(formFrom(null));
+      setOutcome({ kind: "deleted" });
+    } catch (error) {
+      setOutcome({ kind: "error", message: errorText(error, "The connection could not be deleted.") });
+    }
+    setBusy(null);
+  }
+
   const spec = erpSpec(form.erp_system);
   if (loading) return <p className="muted">Loading the connection…</p>;
   return (
@@ -112,8 +133,9 @@ export function ConnectionView() {
         </p>
       )}
       <ConnectionState saved={saved} />
-      <p role="status" className={outcome?.kind === "saved" || (outcome?.kind === "test" && outcome.result.ok) ? "message message-success" : "visually-hidden"}>
+      <p role="status" className={outcome?.kind === "saved" || outcome?.kind === "deleted" || (outcome?.kind === "test" && outcome.result.ok) ? "message message-success" : "visually-hidden"}>
         {outcome?.kind === "saved" && "Connection saved. Test it to check that Budget Bridge can sign in."}
+        {outcome?.kind === "deleted" && "Connection deleted, with its stored secrets."}
         {outcome?.kind === "test" && outcome.result.ok && testSuccessText(outcome.result)}
       </p>
       {(problem || outcome?.kind === "error" || (outcome?.kind === "test" && !outcome.result.ok)) && (
@@ -177,13 +199,32 @@ export function ConnectionView() {
           <button type="submit" className="button button-primary" disabled={busy !== null}>
             Save Connection
           </button>
+          {saved && (
+            <button
+              type="button"
+              ref={deleteRef}
+              className="button button-danger"
+              disabled={busy !== null}
+              onClick={() => setConfirmDelete(true)}
+            >
+              Delete Connection
+            </button>
+          )}
           {busy && (
             <span className="muted" aria-live="polite">
-              {busy === "test" ? "Testing the connection…" : "Saving…"}
+              {BUSY_TEXT[busy]}
             </span>
           )}
         </div>
       </form>
+      {confirmDelete && (
+        <ConfirmDialog onConfirm={() => void onDelete()} onCancel={() => setConfirmDelete(false)} returnFocusTo={deleteRef.current}>
+          <p>
+            Delete the connection to {erpSpec(saved?.erp_system ?? "")?.name ?? "your ERP"} and its stored secrets? Imports and
+            re-imports stop until a connection is saved again; projects and their budgets stay.
+          </p>
+        </ConfirmDialog>
+      )}
     </div>
   );
 }

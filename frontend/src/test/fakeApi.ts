@@ -55,6 +55,8 @@ export interface AdoptionState {
   projects: ErpProject[];
   catalog: CostCatalog;
   erpCatalog: CostCatalog;
+  /** A job is queued or running: the connection cannot be deleted. */
+  jobRunning: boolean;
   /** Cost codes budget lines use: the catalog may not lose them. */
   usedCostCodes: string[];
   members: Member[];
@@ -81,6 +83,7 @@ export function adoptionState(overrides: Partial<AdoptionState> = {}): AdoptionS
       cost_types: [{ code: "LABOR", description: "Labor" }, { code: "MATERIAL", description: "Material" }],
     },
     usedCostCodes: [],
+    jobRunning: false,
     members: [{ email: "admin@fresh.test", erp_permission: "admin", budget_permission: "admin", status: "active" }],
     audit: [],
     settings: { auto_reimport: { enabled: false, every_hours: 24 }, add_unknown_cost_codes: false },
@@ -110,6 +113,12 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
       };
       audit("connection_saved", "erp_connection");
       return { body: { connection: state.connection } };
+    },
+    [`DELETE ${base}/erp/connection`]: () => {
+      if (state.jobRunning) return error(409, "job_in_progress", "A job is running; delete the connection once it has finished.");
+      state.connection = null;
+      state.secrets = {};
+      return { status: 204 };
     },
     [`POST ${base}/erp/connection/test`]: () => {
       if (!state.connection) return error(409, "no_connection", "No ERP connection is saved.");

@@ -86,7 +86,7 @@ def _find(source: ErpSource, erp_job_id: str) -> ErpProject:
         if not page.has_more or not page.projects:
             break
         offset += len(page.projects)
-    raise NotFound(f"The ERP has no job or project with the id {erp_job_id}.")
+    raise NotFound("The ERP has no job or project with that id.")
 
 
 def unlink(ports: Ports, identity: Identity, company_id: str, erp_job_id: str) -> None:
@@ -94,7 +94,7 @@ def unlink(ports: Ports, identity: Identity, company_id: str, erp_job_id: str) -
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     project_id = ports.directory.links(company_id).get(erp_job_id)
     if project_id is None:
-        raise NotFound(f"The ERP job {erp_job_id} is not linked to a project.")
+        raise NotFound("That ERP job is not linked to a project in this company.")
     budget = ports.budgets.get_by_project(company_id, project_id)
     ports.budgets.unlink(budget)  # refuses while a job holds the budget
     ports.directory.delete_link(company_id, erp_job_id)

@@ -90,7 +90,7 @@ def remove_member(ports: Ports, identity: Identity, company_id: str, email: str)
 def _member(ports: Ports, company_id: str, email: str) -> Membership:
     found = ports.directory.membership(company_id, email.strip().lower())
     if found is None:
-        raise NotFound(f"{email[:80]} is not a member of this company.")
+        raise NotFound("There is no such member in this company.")
     return found
 
 
