@@ -16,10 +16,13 @@ import pytest
 
 from chalicelib.adapters import memory
 from chalicelib.adapters.targets.procore import ProcoreBudget, forget_tokens
+from chalicelib.domain.errors import InvalidTargetProject
 from chalicelib.domain.model import (
     CostCatalog,
     ErpCredentials,
     ErpLine,
+    ErpProject,
+    ErpProjectPage,
     JobKind,
     JobStatus,
     LineKind,
@@ -29,6 +32,7 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
+from chalicelib.services import erp_projects
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, run_job
 from devstack import demo_data, seed
@@ -262,3 +266,34 @@ def test_a_worker_killed_between_batches_is_undone_by_the_redelivered_message(sa
     assert result.job.status is JobStatus.FAILED
     assert "put back" in result.job.message
     assert pilot.amounts() == before
+
+
+class _ErpWithProjects(FakeErp):
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        projects = [ErpProject("K-4002", "Pilot Depot", "Active")]
+        return ErpProjectPage(projects[offset : offset + limit], has_more=False)
+
+
+def _linking(sandbox: ProcoreSandbox) -> Pilot:
+    pilot = _pilot(sandbox)
+    erp = _ErpWithProjects(pilot.erp.lines)
+    pilot.ports.erp_sources = erp
+    return pilot
+
+
+def test_linking_an_erp_job_names_the_procore_project_it_lives_in(sandbox):
+    pilot = _linking(sandbox)
+
+    budget = erp_projects.link(pilot.ports, ADMIN, "pilot", "K-4002", None, "2001")
+
+    assert budget.target_project_id == "2001"
+    assert pilot.ports.budgets.get("pilot", budget.budget_id).target_project_id == "2001"
+
+
+@pytest.mark.parametrize("procore_project_id", [None, "999", "not-a-number"])
+def test_a_link_to_a_procore_project_that_does_not_answer_is_refused(sandbox, procore_project_id):
+    pilot = _linking(sandbox)
+
+    with pytest.raises(InvalidTargetProject):
+        erp_projects.link(pilot.ports, ADMIN, "pilot", "K-4002", None, procore_project_id)
+    assert "K-4002" not in pilot.ports.directory.links("pilot")

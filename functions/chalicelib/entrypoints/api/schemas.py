@@ -184,6 +184,12 @@ class LinkBody(Request):
     EMPTY_BODY_ALLOWED: ClassVar[bool] = True
 
     project_name: str | None = Field(default=None, max_length=200)
+    procore_project_id: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The Procore project, for a company whose budgets live in Procore; 422 "
+        "`invalid_target_project` when it does not answer.",
+    )
 
 
 class CatalogEntryBody(Request):
@@ -589,6 +595,7 @@ class LinkResponse(BaseModel):
     project_name: str
     budget_id: str
     status: BudgetStatus
+    procore_project_id: str | None = None
 
 
 class CatalogEntryOut(BaseModel):
