@@ -1,17 +1,26 @@
-// People-facing names of the ERP systems the API identifies by a short id.
+// People-facing names of the ERP systems the API identifies by a short id (the connection's erp_system).
 
 const NAMES: Record<string, string> = {
   acumatica: "Acumatica",
-  sage_intacct: "Sage Intacct",
+  myob: "MYOB Advanced",
+  intacct: "Sage Intacct",
   cmic: "CMiC",
-  viewpoint_vista: "Viewpoint Vista",
-  vista: "Viewpoint Vista",
-  quickbooks_online: "QuickBooks Online",
+  qbo: "QuickBooks Online",
   xero: "Xero",
   netsuite: "NetSuite",
+  workday: "Workday",
+  yardi: "Yardi Voyager",
+  mri: "MRI",
+  spreadsheet: "Spreadsheet",
+  // Longer spellings some answers and older data use.
+  sage_intacct: "Sage Intacct",
+  quickbooks_online: "QuickBooks Online",
+  viewpoint_vista: "Viewpoint Vista",
+  vista: "Viewpoint Vista",
 };
 
 /** A known id gets its product name; anything else is shown exactly as the API sent it. */
-export function erpSystemName(id: string): string {
+export function erpSystemName(id: string | null | undefined): string {
+  if (!id) return "ERP";
   return NAMES[id.toLowerCase()] ?? id;
 }

@@ -10,8 +10,9 @@ import { atLeast, rowAction } from "../permissions";
 import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFlow";
 import { budgetsHash, projectBudgetHash } from "../routes";
 import type { Accepted, BudgetStatus, ErpBudget, ErpBudgetPage, Job } from "../types";
-import { ConfirmDialog } from "./ConfirmDialog";
+import { currentTotalLabel, targetName } from "../targets";
 import { JobPanel } from "./JobPanel";
+import { PreviewConfirm } from "./PreviewConfirm";
 
 export const PAGE_SIZE = 50;
 
@@ -35,6 +36,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const [flow, dispatch] = useReducer(flowReducer, initialFlow);
   const buttons = useRef(new Map<string, HTMLButtonElement>());
   const knownProjects = useRef(new Map<string, string>());
+  const knownRows = useRef(new Map<string, ErpBudget>());
   const cursor = cursors[cursors.length - 1];
 
   const load = useCallback(
@@ -46,7 +48,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
           limit: pageSize,
           cursor,
         });
-        answer.budgets.forEach((b) => knownProjects.current.set(b.budget_id, b.project_id));
+        answer.budgets.forEach((b) => {
+          knownProjects.current.set(b.budget_id, b.project_id);
+          knownRows.current.set(b.budget_id, b);
+        });
         setPage(answer);
         setLoadError(null);
       } catch (error) {
@@ -78,11 +83,12 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const submitKey = flow.phase === "submitting" ? flow.idempotencyKey : null;
   useEffect(() => {
     if (flow.phase !== "submitting") return;
-    const { target, idempotencyKey } = flow;
+    const { target, idempotencyKey, body } = flow;
     const action = target.kind === "import" ? "import" : "reimport";
     api
       .request<Accepted>("POST", `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`, {
         headers: { "Idempotency-Key": idempotencyKey },
+        body,
       })
       .then((accepted) => dispatch({ type: "accepted", jobId: accepted.job_id }))
       .catch((error: unknown) =>
@@ -141,6 +147,9 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const busy = isBusy(flow);
   const budgets = page?.budgets ?? [];
   const confirming = flow.phase === "confirming" ? flow.target : null;
+  const confirmingRow = confirming ? knownRows.current.get(confirming.budget_id) : undefined;
+  // A company writes to one target; its rows all name the same one.
+  const target = targetName(budgets[0] ?? null);
 
   return (
     <div className="budgets">
@@ -172,6 +181,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
         companyId={company.company_id}
         projectIdOf={(id) => knownProjects.current.get(id)}
         onDismiss={() => dispatch({ type: "dismiss" })}
+        onPreviewAgain={(target) => {
+          dispatch({ type: "dismiss" });
+          dispatch({ type: "open", target });
+        }}
       />
 
       {loadError && (
@@ -196,7 +209,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
                   <th scope="col">ERP Job ID</th>
                   <th scope="col">ERP System</th>
                   <th scope="col" className="num">
-                    Current Procore Total
+                    {currentTotalLabel(target)}
                   </th>
                   <th scope="col">Last Synced</th>
                   <th scope="col">Status</th>
@@ -287,24 +300,16 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
         </nav>
       )}
 
-      {confirming && (
-        <ConfirmDialog
-          onConfirm={() => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey() })}
+      {confirming && confirming.kind !== "restore" && (
+        <PreviewConfirm
+          key={`${confirming.budget_id}:${confirming.kind}`}
+          target={{ ...confirming, kind: confirming.kind }}
+          erpName={confirming.erp_system}
+          targetName={targetName(confirmingRow ?? null)}
+          onApply={(body) => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body })}
           onCancel={() => dispatch({ type: "cancel" })}
           returnFocusTo={buttons.current.get(confirming.budget_id) ?? null}
-        >
-          {confirming.kind === "import" ? (
-            <p>
-              Import the budget of <strong>{confirming.project_name}</strong> from {confirming.erp_system}? A line item
-              is created for each cost code and cost type of the ERP budget.
-            </p>
-          ) : (
-            <p>
-              Re-import the budget of <strong>{confirming.project_name}</strong> from {confirming.erp_system}? The
-              project's budget amounts are replaced by the ERP's; units, quantities and descriptions are kept.
-            </p>
-          )}
-        </ConfirmDialog>
+        />
       )}
     </div>
   );
