@@ -6,6 +6,7 @@ export type Route =
   | { view: "home" }
   | { view: "budgets"; companyId: string; filter: BudgetStatus; limit?: number }
   | { view: "projectBudget"; companyId: string; projectId: string; budgetId?: string }
+  | { view: "projectHistory"; companyId: string; projectId: string; budgetId?: string }
   | { view: "notFound" };
 
 function seg(value: string): string {
@@ -19,6 +20,12 @@ export function budgetsHash(companyId: string, filter: BudgetStatus = "ready_to_
 export function projectBudgetHash(companyId: string, projectId: string, budgetId?: string): string {
   const query = budgetId ? `?budget_id=${seg(budgetId)}` : "";
   return `#/companies/${seg(companyId)}/projects/${seg(projectId)}/budget${query}`;
+}
+
+/** The project's History tab: every version of its budget, and Restore This Version. */
+export function projectHistoryHash(companyId: string, projectId: string, budgetId?: string): string {
+  const query = budgetId ? `?budget_id=${seg(budgetId)}` : "";
+  return `#/companies/${seg(companyId)}/projects/${seg(projectId)}/budget/history${query}`;
 }
 
 export function parseHash(hash: string): Route {
@@ -45,6 +52,10 @@ export function parseHash(hash: string): Route {
   if (parts[0] === "companies" && parts.length === 5 && parts[2] === "projects" && parts[4] === "budget") {
     const budgetId = params.get("budget_id") ?? undefined;
     return { view: "projectBudget", companyId: parts[1], projectId: parts[3], budgetId };
+  }
+  if (parts[0] === "companies" && parts.length === 6 && parts[2] === "projects" && parts[4] === "budget" && parts[5] === "history") {
+    const budgetId = params.get("budget_id") ?? undefined;
+    return { view: "projectHistory", companyId: parts[1], projectId: parts[3], budgetId };
   }
   return { view: "notFound" };
 }

@@ -8,6 +8,7 @@ import { budgetsHash, parseHash, type Route } from "../routes";
 import { clearToken, readToken, saveToken } from "../session";
 import type { Me, RuntimeConfig, Session } from "../types";
 import { BudgetsView } from "./BudgetsView";
+import { HistoryView } from "./HistoryView";
 import { ProjectBudgetView } from "./ProjectBudgetView";
 import { SignIn } from "./SignIn";
 
@@ -201,6 +202,16 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
             {route.view === "projectBudget" &&
               (atLeast(context.company.budget_permission, "read_only") ? (
                 <ProjectBudgetView
+                  key={`${route.companyId}:${route.projectId}`}
+                  projectId={route.projectId}
+                  budgetId={route.budgetId}
+                />
+              ) : (
+                <NoAccess tool="Budget" />
+              ))}
+            {route.view === "projectHistory" &&
+              (atLeast(context.company.budget_permission, "read_only") ? (
+                <HistoryView
                   key={`${route.companyId}:${route.projectId}`}
                   projectId={route.projectId}
                   budgetId={route.budgetId}

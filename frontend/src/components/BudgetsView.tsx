@@ -1,7 +1,7 @@
 // ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
 
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
-import { ApiError, newIdempotencyKey } from "../api";
+import { newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { erpSystemName } from "../erpSystems";
@@ -9,10 +9,11 @@ import { formatMoney } from "../money";
 import { atLeast, rowAction } from "../permissions";
 import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFlow";
 import { budgetsHash, projectBudgetHash } from "../routes";
-import type { Accepted, BudgetStatus, ErpBudget, ErpBudgetPage, Job } from "../types";
+import type { BudgetStatus, ErpBudget, ErpBudgetPage } from "../types";
 import { currentTotalLabel, targetName } from "../targets";
 import { JobPanel } from "./JobPanel";
 import { PreviewConfirm } from "./PreviewConfirm";
+import { useJobFlow } from "./useJobFlow";
 
 export const PAGE_SIZE = 50;
 
@@ -79,47 +80,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
 
   useEffect(() => switchTo(routeFilter), [routeFilter, switchTo]);
 
-  // OK was pressed: send the request once, with this confirmation's idempotency key.
-  const submitKey = flow.phase === "submitting" ? flow.idempotencyKey : null;
-  useEffect(() => {
-    if (flow.phase !== "submitting") return;
-    const { target, idempotencyKey, body } = flow;
+  useJobFlow(flow, dispatch, (target) => {
     const action = target.kind === "import" ? "import" : "reimport";
-    api
-      .request<Accepted>("POST", `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`, {
-        headers: { "Idempotency-Key": idempotencyKey },
-        body,
-      })
-      .then((accepted) => dispatch({ type: "accepted", jobId: accepted.job_id }))
-      .catch((error: unknown) =>
-        dispatch({
-          type: "refused",
-          code: error instanceof ApiError ? error.code : "error",
-          message: error instanceof Error ? error.message : "The request was refused.",
-        }),
-      );
-  }, [submitKey]);
-
-  // Follow the job with backoff; the reducer decides the next delay.
-  const pollKey = flow.phase === "polling" ? `${flow.jobId}:${flow.attempt}` : null;
-  useEffect(() => {
-    if (flow.phase !== "polling") return;
-    const { jobId, delay } = flow;
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      api
-        .get<Job>(`/companies/${cid}/erp/jobs/${encodeURIComponent(jobId)}`)
-        .then((job) => !cancelled && dispatch({ type: "jobUpdate", job }))
-        .catch((error: unknown) => {
-          if (cancelled || (error instanceof ApiError && error.status === 401)) return;
-          dispatch({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
-        });
-    }, delay);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [pollKey]);
+    return `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`;
+  });
 
   // A finished job changed the row (total, last synced, status): fetch the page again in place.
   const finished = flow.phase === "succeeded" || flow.phase === "failed";

@@ -5,7 +5,7 @@ import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
 import type { Change, ChangePage, Job, JobPage } from "../types";
-import { LineErrorsTable } from "./JobPanel";
+import { JobCsvButton, LineErrorsTable } from "./JobPanel";
 
 const JOB_PAGE_SIZE = 10;
 const STATUS_TEXT: Record<string, string> = {
@@ -15,6 +15,7 @@ const STATUS_TEXT: Record<string, string> = {
   failed: "Failed",
 };
 const CHANGE_TEXT: Record<Change["kind"], string> = { updated: "Updated", added: "Added", zeroed: "Set to 0" };
+const KIND_TEXT: Record<Job["kind"], string> = { import: "Import", reimport: "Re-import", restore: "Restore", preview: "Preview" };
 
 export function RecentJobs({ budgetId }: { budgetId: string }) {
   const { api, company } = useApp();
@@ -28,7 +29,9 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
     async (cursor: string | null) => {
       try {
         const page = await api.get<JobPage>(base, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor });
-        setJobs((previous) => (cursor ? [...previous, ...page.jobs] : page.jobs));
+        // A preview changes nothing and runs each time someone opens Please Confirm: not worth a place here.
+        const kept = page.jobs.filter((job) => job.kind !== "preview");
+        setJobs((previous) => (cursor ? [...previous, ...kept] : kept));
         setNext(page.next_cursor);
         setError(null);
       } catch (caught) {
@@ -73,7 +76,7 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
 }
 
 function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
-  const { api } = useApp();
+  const { api, company } = useApp();
   const [extra, setExtra] = useState<Change[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
@@ -105,7 +108,7 @@ function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
     }
   }
 
-  const kind = job.kind === "import" ? "Import" : "Re-import";
+  const kind = KIND_TEXT[job.kind] ?? job.kind;
   const when = job.finished_at ?? job.requested_at;
   return (
     <li className="card job">
@@ -166,11 +169,14 @@ function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
               {error}
             </p>
           )}
-          {hasMore && (
-            <button type="button" className="button button-small" disabled={loading} onClick={() => void more()}>
-              Load more changes
-            </button>
-          )}
+          <div className="actions">
+            {hasMore && (
+              <button type="button" className="button button-small" disabled={loading} onClick={() => void more()}>
+                Load more changes
+              </button>
+            )}
+            {job.status === "succeeded" && <JobCsvButton companyId={company.company_id} job={job} projectName="" />}
+          </div>
         </details>
       )}
     </li>
