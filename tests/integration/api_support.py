@@ -248,6 +248,7 @@ def build_world(backend: str = "memory") -> World:
             "project_id": "p-1001",
             "job_id": jobs_seen["demo"],
             "line_item_id": line_id,
+            "version": "0",
         },
         other_ids={
             "company_id": "other",
@@ -255,5 +256,6 @@ def build_world(backend: str = "memory") -> World:
             "project_id": "p-2001",
             "job_id": jobs_seen["other"],
             "line_item_id": line_id,
+            "version": "0",
         },
     )

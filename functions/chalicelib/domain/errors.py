@@ -74,3 +74,13 @@ class ErpRejected(DomainError):
     """A permanent ERP failure (bad credentials, unknown job, malformed answer): the job fails."""
 
     code = "erp_rejected"
+
+
+class PreviewStale(DomainError):
+    """The budget or the ERP moved on since the preview: applying it would not do what it said."""
+
+    code = "preview_stale"
+
+
+class PreviewExpired(DomainError):
+    code = "preview_expired"

@@ -85,7 +85,14 @@ def edit_line(
 ) -> LineItem:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.STANDARD)
     budget = ports.budgets.get_by_project(company_id, project_id)
-    return ports.budgets.edit_line(budget, line_item_id, edit)
+    return ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
+
+
+def all_lines(ports: Ports, identity: Identity, company_id: str, project_id: str) -> BudgetPage:
+    """The whole current budget, for its CSV."""
+    authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
+    budget = ports.budgets.get_by_project(company_id, project_id)
+    return BudgetPage(budget, ports.budgets.read_lines(budget), None)
 
 
 def set_locked(

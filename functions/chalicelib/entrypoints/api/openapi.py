@@ -95,7 +95,9 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             }
         )
     success: dict[str, Any] = {"description": _REASONS.get(op.status, "OK")}
-    if op.answer is not None:
+    if op.media_type != "application/json":
+        success["content"] = {op.media_type: {"schema": {"type": "string"}}}
+    elif op.answer is not None:
         success["content"] = _json(_ref(op.answer, schemas))
     else:
         success["content"] = _json({"type": "object"})
@@ -117,7 +119,10 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.description:
         entry["description"] = op.description
     if op.body is not None:
-        entry["requestBody"] = {"required": True, "content": _json(_ref(op.body, schemas))}
+        entry["requestBody"] = {
+            "required": not op.body_optional,
+            "content": _json(_ref(op.body, schemas)),
+        }
     if not op.auth:
         entry["security"] = []
     return entry

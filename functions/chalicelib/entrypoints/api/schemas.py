@@ -22,6 +22,7 @@ from pydantic import (
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    BudgetVersion,
     ChangeKind,
     ChangeRecord,
     ErpSettings,
@@ -31,6 +32,8 @@ from chalicelib.domain.model import (
     LineItem,
     Membership,
     Phase,
+    Totals,
+    VersionSource,
     iso,
 )
 from chalicelib.domain.money import InvalidAmount, format_amount, parse_amount
@@ -138,6 +141,19 @@ class LineItemPatch(Request):
         )
 
 
+class JobRequestBody(Request):
+    """The optional body of import and re-import: apply a finished preview exactly."""
+
+    preview_job_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Apply exactly what this preview showed, or nothing: 409 `preview_stale` when "
+        "the budget changed since, 409 `preview_expired` after an hour; a job that fails with "
+        "`error_code` `preview_stale` when the ERP's lines changed since.",
+    )
+
+
 class AutoReimportBody(Request):
     enabled: bool
     every_hours: int = Field(default=24, ge=1, le=24 * 7)
@@ -169,6 +185,11 @@ class JobListQuery(Query):
 
 class ChangesQuery(Query):
     limit: int = Field(default=100, ge=1, le=1000)
+    cursor: Cursor = None
+
+
+class HistoryQuery(Query):
+    limit: int = Field(default=25, ge=1, le=100)
     cursor: Cursor = None
 
 
@@ -224,6 +245,10 @@ class BudgetListItem(BaseModel):
     can_import: bool = Field(description="The caller may import this budget right now.")
     active_job_id: str | None = Field(description="The queued or running job holding the budget.")
     line_count: int
+    current_erp_total: Money | None = Field(
+        description="The ERP's cost total as last fetched by any job; null before the first."
+    )
+    erp_total_as_of: Timestamp | None = Field(description="When that ERP total was fetched.")
 
     @classmethod
     def of(cls, budget: Budget, can_reimport: bool, can_import: bool) -> BudgetListItem:
@@ -241,6 +266,8 @@ class BudgetListItem(BaseModel):
             can_import=can_import,
             active_job_id=budget.active_job_id,
             line_count=budget.line_count,
+            current_erp_total=_money_or_none(budget.current_erp_total),
+            erp_total_as_of=iso(budget.erp_total_as_of),
         )
 
 
@@ -260,6 +287,22 @@ class SummaryOut(BaseModel):
     lines_added: int
     lines_zeroed: int
     lines_unchanged: int
+
+
+class TotalsOut(BaseModel):
+    current_erp_total: Money = Field(description="The ERP's cost lines summed.")
+    current_total: Money = Field(description="The budget's total before the job.")
+    new_total: Money = Field(description="The budget's total after the job (or the preview's).")
+
+    @classmethod
+    def of(cls, totals: Totals | None) -> TotalsOut | None:
+        if totals is None:
+            return None
+        return cls(
+            current_erp_total=format_amount(totals.current_erp_total),
+            current_total=format_amount(totals.current_total),
+            new_total=format_amount(totals.new_total),
+        )
 
 
 class LineErrorOut(BaseModel):
@@ -305,6 +348,14 @@ class JobResponse(BaseModel):
     requested_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    totals: TotalsOut | None = Field(
+        description="Preview, import and re-import: the ERP's total, the budget before and after."
+    )
+    error_code: str | None = Field(
+        description="Why some failed jobs failed, for programs (such as `preview_stale`)."
+    )
+    preview_job_id: str | None = Field(description="The preview this job applies, if any.")
+    restore_version: int | None = Field(description="A restore: the version it brings back.")
 
     @classmethod
     def of(cls, job: Job, changes: list[ChangeRecord]) -> JobResponse:
@@ -323,6 +374,10 @@ class JobResponse(BaseModel):
             requested_at=iso(job.requested_at) or "",
             started_at=iso(job.started_at),
             finished_at=iso(job.finished_at),
+            totals=TotalsOut.of(job.totals),
+            error_code=job.error_code,
+            preview_job_id=job.preview_job_id,
+            restore_version=job.restore_version,
         )
 
 
@@ -338,6 +393,10 @@ class ChangePage(BaseModel):
 
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
+
+
+def _money_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else format_amount(value)
 
 
 class LineItemOut(BaseModel):
@@ -406,6 +465,69 @@ class ProjectBudget(BudgetHeader):
             **cls.fields_of(budget),
             line_items=[LineItemOut.of(line) for line in lines],
             next_cursor=next_cursor,
+        )
+
+
+class VersionOut(BaseModel):
+    version: int
+    at: Timestamp
+    by: str = Field(description='Who made the change: an email, "schedule" or "seed".')
+    source: VersionSource
+    job_id: str | None = Field(description="The job that made it; null for a line edit.")
+    total: Money
+    line_count: int
+    summary: SummaryOut
+
+    @classmethod
+    def of(cls, record: BudgetVersion) -> VersionOut:
+        return cls(
+            version=record.version,
+            at=iso(record.at) or "",
+            by=record.by,
+            source=record.source,
+            job_id=record.job_id,
+            total=format_amount(record.total),
+            line_count=record.line_count,
+            summary=SummaryOut(**record.summary.model_dump()),
+        )
+
+
+class HistoryList(BaseModel):
+    versions: list[VersionOut] = Field(description="Newest first.")
+    next_cursor: str | None
+
+
+class BudgetAsOf(ProjectBudget):
+    """The budget as it was at one version, with what that version changed."""
+
+    at: Timestamp
+    by: str
+    source: VersionSource
+    job_id: str | None
+    changes: list[ChangeOut] = Field(
+        description="Amount changes against the version before (at most 1,000)."
+    )
+    change_count: int
+
+    @classmethod
+    def as_of(
+        cls,
+        budget: Budget,
+        record: BudgetVersion,
+        page: tuple[list[LineItem], str | None],
+        changes: tuple[list[ChangeRecord], int],
+    ) -> BudgetAsOf:
+        lines, next_cursor = page
+        return cls(
+            **cls.fields_of(budget),
+            line_items=[LineItemOut.of(line) for line in lines],
+            next_cursor=next_cursor,
+            at=iso(record.at) or "",
+            by=record.by,
+            source=record.source,
+            job_id=record.job_id,
+            changes=[ChangeOut.of(change) for change in changes[0]],
+            change_count=changes[1],
         )
 
 
