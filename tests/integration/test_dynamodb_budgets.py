@@ -226,7 +226,8 @@ def test_a_crash_after_writing_chunks_leaves_readers_on_the_old_version_and_a_re
 
 
 def test_every_version_stays_readable_and_none_expires_within_the_last_100(
-    stores, dynamodb_tables  # noqa: F811
+    stores,
+    dynamodb_tables,  # noqa: F811
 ):
     budgets, _ = stores
     first = budgets.create_budget(budget(), lines(5))
@@ -242,6 +243,7 @@ def test_every_version_stays_readable_and_none_expires_within_the_last_100(
         assert budgets.read_lines(as_of) == with_amount(lines(5), 0, f"{n}.00")
     items = dynamodb_tables.scan(TableName="budget-bridge-budgets")["Items"]
     assert not [i for i in items if "expires_at" in i]
+
 
 def test_fifty_thousand_lines_round_trip_to_the_cent(stores):
     budgets, _ = stores
