@@ -270,6 +270,11 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
           target={{ ...confirming, kind: confirming.kind }}
           erpName={confirming.erp_system}
           targetName={targetName(confirmingRow ?? null)}
+          lastErpTotal={
+            confirmingRow?.current_erp_total
+              ? { total: confirmingRow.current_erp_total, asOf: confirmingRow.erp_total_as_of ?? null }
+              : null
+          }
           onApply={(body) => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body })}
           onCancel={() => dispatch({ type: "cancel" })}
           returnFocusTo={buttons.current.get(confirming.budget_id) ?? null}

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useReducer, useState } from "react";
 import { newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
-import { formatMoney } from "../money";
+import { formatMoney, formatQuantity } from "../money";
 import { atLeast, canLock } from "../permissions";
 import { flowReducer, initialFlow, isBusy } from "../reimportFlow";
 import type { BudgetAtVersion, BudgetVersion, HistoryPage, ProjectBudget, VersionSource } from "../types";
@@ -260,27 +260,7 @@ function VersionDetail({ base, version, isLatest, locked, projectName, canRestor
           {error}
         </p>
       )}
-      {!detail && !error && <p className="muted">Loading the changes…</p>}
-      {detail &&
-        (detail.changes.length === 0 ? (
-          <p className="muted">This version changed no amounts.</p>
-        ) : (
-          <ChangesTable
-            label={`Changes in version ${version.version}`}
-            changes={detail.changes}
-            total={detail.changes.length}
-            beforeLabel="Before"
-            afterLabel="After"
-          />
-        ))}
       <div className="actions">
-        {version.job_id && atLeast(company.erp_permission, "read_only") && (
-          <JobCsvButton
-            companyId={company.company_id}
-            job={{ job_id: version.job_id, budget_id: "", kind: "reimport", status: "succeeded" }}
-            projectName={projectName}
-          />
-        )}
         {canRestore && (
           <>
             <button
@@ -300,7 +280,33 @@ function VersionDetail({ base, version, isLatest, locked, projectName, canRestor
             )}
           </>
         )}
+        {version.job_id && atLeast(company.erp_permission, "read_only") && (
+          <JobCsvButton
+            companyId={company.company_id}
+            jobId={version.job_id}
+            projectName={projectName}
+          />
+        )}
       </div>
+      {!detail && !error && <p className="muted">Loading the changes…</p>}
+      {detail &&
+        (detail.changes.length === 0 ? (
+          <p className="muted">This version changed no amounts.</p>
+        ) : (
+          <ChangesTable
+            label={`Changes in version ${version.version}`}
+            changes={detail.changes}
+            total={detail.changes.length}
+            beforeLabel="Before"
+            afterLabel="After"
+          />
+        ))}
+      {detail && (detail.change_count ?? 0) > detail.changes.length && (
+        <p className="muted small">
+          Showing the first {formatQuantity(String(detail.changes.length))} of{" "}
+          {formatQuantity(String(detail.change_count))} changes; Download CSV has them all.
+        </p>
+      )}
     </section>
   );
 }

@@ -92,11 +92,11 @@ const DONE: Record<FlowTarget["kind"], string> = {
 };
 
 /** A finished job's changes as a CSV, named after the project and the job. */
-export function JobCsvButton({ companyId, job, projectName }: { companyId: string; job: Job; projectName: string }) {
+export function JobCsvButton({ companyId, jobId, projectName }: { companyId: string; jobId: string; projectName: string }) {
   return (
     <DownloadCsvButton
-      path={`/companies/${encodeURIComponent(companyId)}/erp/jobs/${encodeURIComponent(job.job_id)}/changes.csv`}
-      fileName={csvFileName("changes", projectName, job.job_id)}
+      path={`/companies/${encodeURIComponent(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes.csv`}
+      fileName={csvFileName("changes", projectName, jobId)}
       describes="The lines this job changed, as a spreadsheet"
     />
   );
@@ -143,7 +143,7 @@ export function JobPanel({ state, companyId, projectIdOf, onDismiss, onPreviewAg
                 </button>
               )}
               {state.phase === "succeeded" && (
-                <JobCsvButton companyId={companyId} job={state.job} projectName={state.target.project_name} />
+                <JobCsvButton companyId={companyId} jobId={state.job.job_id} projectName={state.target.project_name} />
               )}
               {projectId && (
                 <a className="button" href={projectBudgetHash(companyId, projectId, state.target.budget_id)}>

@@ -4,6 +4,7 @@
 import { useEffect, useReducer, useRef, useState } from "react";
 import { ApiError } from "../api";
 import { useApp } from "../context";
+import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
 import { applyBody, previewBody, previewReducer, startPreview, type PreviewState } from "../previewFlow";
 import type { FlowTarget, RequestBody } from "../reimportFlow";
@@ -18,12 +19,14 @@ interface Props {
   /** The ERP's display name ("Acumatica") and the target's ("Budget Bridge"). */
   erpName: string;
   targetName: string;
+  /** The ERP total as last fetched (from the Budgets row), shown while the preview runs. */
+  lastErpTotal?: { total: string; asOf: string | null } | null;
   onApply: (body: RequestBody) => void;
   onCancel: () => void;
   returnFocusTo?: HTMLElement | null;
 }
 
-export function PreviewConfirm({ target, erpName, targetName, onApply, onCancel, returnFocusTo }: Props) {
+export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onApply, onCancel, returnFocusTo }: Props) {
   const { company } = useApp();
   const [state, dispatch] = useReducer(previewReducer, undefined, () => startPreview());
   const jobsBase = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
@@ -57,6 +60,12 @@ export function PreviewConfirm({ target, erpName, targetName, onApply, onCancel,
         </p>
       )}
       <PreviewBody state={state} kind={target.kind} erpName={erpName} targetName={targetName} jobsBase={jobsBase} />
+      {lastErpTotal && (state.phase === "requesting" || state.phase === "running") && (
+        <p className="muted small">
+          {erpName}'s total when last fetched{lastErpTotal.asOf ? ` (${formatTimestamp(lastErpTotal.asOf)})` : ""}:{" "}
+          {formatMoney(lastErpTotal.total)}
+        </p>
+      )}
     </ConfirmDialog>
   );
 }

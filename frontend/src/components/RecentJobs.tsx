@@ -175,7 +175,7 @@ function JobItem({ job, jobsBase }: { job: Job; jobsBase: string }) {
                 Load more changes
               </button>
             )}
-            {job.status === "succeeded" && <JobCsvButton companyId={company.company_id} job={job} projectName="" />}
+            {job.status === "succeeded" && <JobCsvButton companyId={company.company_id} jobId={job.job_id} projectName="" />}
           </div>
         </details>
       )}
