@@ -287,11 +287,7 @@ def test_versions_beyond_the_last_100_get_a_ttl_a_year_out_and_the_rest_none(
         sk for sk in expiring if sk.startswith("VERSION#") and sk != version_sk(first.version)
     ]
     assert any(sk.startswith("SET#") for sk in expiring)  # the chunks only it used
-    made = int(
-        __import__("datetime")
-        .datetime.fromisoformat(oldest["at"].replace("Z", "+00:00"))
-        .timestamp()
-    )
+    made = int(datetime.fromisoformat(oldest["at"].replace("Z", "+00:00")).timestamp())
     assert expiring[version_sk(first.version)] >= made + 365 * 24 * 3600
     # Every kept version still reads back whole.
     as_of = stack.budget().model_copy(update={"version": first.version + 1})
