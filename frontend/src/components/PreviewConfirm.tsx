@@ -59,6 +59,10 @@ export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onAp
           replaced by the ERP's; units, quantities and descriptions are kept.
         </p>
       )}
+      {/* Focus stays on Cancel while the preview runs: say when it is ready (failures are alerts). */}
+      <p className="visually-hidden" aria-live="polite">
+        {state.phase === "ready" ? readyAnnouncement(state.job) : ""}
+      </p>
       <PreviewBody state={state} kind={target.kind} erpName={erpName} targetName={targetName} jobsBase={jobsBase} />
       {lastErpTotal && (state.phase === "requesting" || state.phase === "running") && (
         <p className="muted small">
@@ -112,6 +116,13 @@ function useRunPreview(state: PreviewState, dispatch: (event: Parameters<typeof 
       clearTimeout(timer);
     };
   }, [pollKey]);
+}
+
+/** Worded apart from the visible terms, so a search for "New ... Total" finds one element. */
+export function readyAnnouncement(job: Job): string {
+  const changed = job.change_count ?? job.changes?.length ?? 0;
+  const total = job.totals ? ` The total after applying it: ${formatMoney(job.totals.new_total)}.` : "";
+  return `Preview ready: ${changed === 1 ? "1 line changes" : `${changed} lines change`}.${total} Press OK to apply it.`;
 }
 
 interface BodyProps {

@@ -383,3 +383,13 @@ describe("Download CSV", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Not found.");
   });
 });
+
+describe("announcing the preview", () => {
+  it("tells a screen reader how many lines change and the new total", async () => {
+    const { readyAnnouncement } = await import("./PreviewConfirm");
+    expect(readyAnnouncement(previewJob())).toBe(
+      "Preview ready: 2 lines change. The total after applying it: 1,250.50. Press OK to apply it.",
+    );
+    expect(readyAnnouncement(previewJob({ change_count: 1, totals: null }))).toBe("Preview ready: 1 line changes. Press OK to apply it.");
+  });
+});
