@@ -71,3 +71,19 @@ def test_report_lists_each_target_with_a_verdict(
     assert "Naive baseline" in text
     assert {verdict for _, _, verdict in targets} <= {"PASS", "MISS", "n/a"}
     assert any(name.startswith("one-line change") for name, _, _ in targets)
+
+
+def test_history_bench_previews_without_a_commit_and_pages_a_hundred_versions() -> None:
+    plan = run.Plan(
+        worker_sizes=(), naive_sizes=(), e2e_sizes=(), connector_lines=0, one_line_on=0,
+        preview_lines=50,
+    )  # fmt: skip
+
+    result = run.run_history(plan)
+
+    assert result["lines"] == 50
+    assert "TransactWriteItems" not in result["preview_calls"]
+    assert result["history"]["versions"] == 100
+    text, targets = run.report({"machine": run.machine(), "history": result, "errors": {}})
+    assert "Preview vs re-import" in text
+    assert any(name.startswith("history page of a budget with 100") for name, _, _ in targets)
