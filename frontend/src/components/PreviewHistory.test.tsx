@@ -393,3 +393,38 @@ describe("announcing the preview", () => {
     expect(readyAnnouncement(previewJob({ change_count: 1, totals: null }))).toBe("Preview ready: 1 line changes. Press OK to apply it.");
   });
 });
+
+describe("Recent re-imports on the Budget tab", () => {
+  it("leaves previews out, names restores, and offers a finished job's CSV inside its changes", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget?budget_id=b-1001";
+    const job = (id: string, kind: Job["kind"]): Job => ({
+      job_id: id,
+      budget_id: "b-1001",
+      kind,
+      status: "succeeded",
+      message: `${kind} done`,
+      changes: [change(1, "1.00", "2.00")],
+      change_count: 1,
+      requested_by: "admin@demo.test",
+      requested_at: "2026-11-28T09:00:00Z",
+    });
+    start({
+      "GET /me": () => ({ body: me("admin") }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: budget }),
+      "GET /companies/demo/erp/jobs": () => ({ body: { jobs: [job("p-9", "preview"), job("r-1", "restore"), job("j-1", "reimport")], next_cursor: null } }),
+    });
+    const recent = (await screen.findByRole("heading", { name: "Recent re-imports" })).closest("section")!;
+    await within(recent).findByText("restore done");
+    expect(within(recent).queryByText("preview done")).toBeNull();
+    expect(within(recent).getByText("Restore")).toBeTruthy();
+    expect(within(recent).getAllByText("Changes (1)")).toHaveLength(2);
+    // Each job's Download CSV waits inside its closed Changes details, so the page shows only the budget's.
+    const jobButtons = within(recent).getAllByRole("button", { name: "Download CSV" });
+    expect(jobButtons).toHaveLength(2);
+    expect(jobButtons.every((b) => b.closest("details")?.open === false)).toBe(true);
+    expect(screen.getAllByRole("button", { name: "Download CSV" })).toHaveLength(3);
+    expect(screen.getByRole("link", { name: "History" }).getAttribute("href")).toBe(
+      "#/companies/demo/projects/P-1001/budget/history?budget_id=b-1001",
+    );
+  });
+});
