@@ -68,7 +68,7 @@ beforeEach(() => sessionStorage.setItem("budgetBridge.token", "token-1"));
 afterEach(() => vi.unstubAllGlobals());
 
 async function openReimport() {
-  const link = await screen.findByRole("link", { name: "Harbor Office" });
+  const link = await screen.findByRole("link", { name: "Harbor Office" }, { timeout: 3000 });
   fireEvent.click(within(link.closest("tr")!).getByRole("button", { name: "Re-import" }));
   return screen.getByRole("dialog", { name: "Please Confirm" });
 }
