@@ -21,7 +21,9 @@ PAGE_SIZES = (500, 1_000, 5_000)
 
 def measure(n_lines: int = 10_000, page_sizes: tuple[int, ...] = PAGE_SIZES,
             repeats: int = 3) -> list[dict[str, Any]]:  # fmt: skip
-    credentials = ErpCredentials(demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD)
+    credentials = ErpCredentials.of(
+        username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD
+    )
     results = []
     with SandboxErp() as sandbox:
         generate_erp_budget(sandbox.url, PROJECT_ID, n_lines, seed=1)

@@ -23,7 +23,7 @@ def naive_reimport(world: World, erp_job_id: str = PROJECT_ID) -> int:
     source = AcumaticaSource(
         world.sandbox.url,
         "Demo",
-        ErpCredentials(demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD),
+        ErpCredentials.of(username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD),
     )
     client = aws.dynamodb()
     table = aws.table_name(resources.BUDGETS)

@@ -176,7 +176,7 @@ def _ports() -> Any:
             def erp_credentials(self, secret_id: str) -> ErpCredentials:
                 answer = aws.secretsmanager().get_secret_value(SecretId=secret_id)
                 raw = json.loads(answer["SecretString"])
-                return ErpCredentials(raw["username"], raw["password"])
+                return ErpCredentials.of(username=raw["username"], password=raw["password"])
 
         secrets = Secrets()
     try:
@@ -227,7 +227,7 @@ def setup_account(erp_url: str) -> tuple[str, str]:
         aws.secretsmanager(), COMPANY_ID, demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD
     )
     connection = ErpConnection(
-        system=company.erp_system, base_url=erp_url, tenant=company.tenant,
+        erp_system=company.erp_system, base_url=erp_url, settings={"company": company.tenant},
         credentials_secret_id=secret,
     )  # fmt: skip
     directory.put_erp_connection(COMPANY_ID, connection)

@@ -164,5 +164,7 @@ def create_schedule(events: Any, region: str, account_id: str) -> str:
 def put_erp_secret(secrets: Any, company_id: str, username: str, password: str) -> str:
     """Store (or replace) a company's ERP credentials; answers the secret's id (its name)."""
     name = f"{SECRET_PREFIX}{company_id}"
-    SecretsManagerSecretStore(secrets).put_erp_credentials(name, ErpCredentials(username, password))
+    SecretsManagerSecretStore(secrets).put_erp_credentials(
+        name, ErpCredentials.of(username=username, password=password)
+    )
     return name

@@ -11,6 +11,10 @@ Acumatica's routes (PRODUCT.md §5):
     GET    /entity/Default/23.200.001/ProjectBudget?$filter=ProjectID eq 'P-1001'&$top=&$skip=
     PUT    /entity/Default/23.200.001/ProjectBudget   one value-wrapped line: insert or update
     DELETE /entity/Default/23.200.001/ProjectBudget/{id}           -> 204
+    GET    /entity/Default/23.200.001/Project?$top=&$skip=        the tenant's projects
+    GET    /entity/Default/23.200.001/CostCode?$top=&$skip=       its cost codes
+    GET    /entity/Default/23.200.001/AccountGroup?$top=&$skip=   its account groups (Expense
+                                                                  ones are cost types; Income: R)
 
 Test conveniences a real Acumatica lacks, all under /sandbox (no session needed):
 
@@ -50,7 +54,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from devstack import demo_data
 
-ENDPOINT = "/entity/Default/23.200.001/ProjectBudget"
+ENTITIES = "/entity/Default/23.200.001/"
+ENDPOINT = ENTITIES + "ProjectBudget"
 SESSION_COOKIE = "ASP.NET_SessionId"
 MAX_BODY_BYTES = 1_000_000
 _ID_NAMESPACE = uuid.UUID("6f1c1c2e-8d0a-4c55-9a43-0c5b6f0e5a11")
@@ -284,6 +289,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._put(self._tenant(), body)
         if path.startswith(ENDPOINT + "/") and method == "DELETE":
             return self._delete(self._tenant(), path.removeprefix(ENDPOINT + "/"))
+        entity_name = path.removeprefix(ENTITIES)
+        if method == "GET" and path.startswith(ENTITIES) and entity_name in _CATALOG_ENTITIES:
+            rows = _CATALOG_ENTITIES[entity_name](demo_data.company_for_tenant(self._tenant()))
+            skip = _count(query, "$skip") or 0
+            top = _count(query, "$top")
+            page = rows[skip:] if top is None else rows[skip : skip + top]
+            answer = [
+                {"id": str(uuid.uuid5(_ID_NAMESPACE, f"{entity_name}/{number + skip}")),
+                 "rowNumber": number,
+                 **{name: {"value": value} for name, value in row.items()}}
+                for number, row in enumerate(page, start=1)
+            ]  # fmt: skip
+            return _Answer(200, answer)
         raise _error(404, f"No such resource: {method} {path}")
 
     def _login(self, body: Any) -> _Answer:
@@ -423,6 +441,32 @@ class Handler(BaseHTTPRequestHandler):
             rows = self.state.tenants[company.tenant.lower()]
             rows[:] = [r for r in rows if r.values["ProjectID"] != project_id] + new_rows
         return _Answer(200, {"tenant": company.tenant, "project_id": project_id, "lines": count})
+
+
+def _projects(company: demo_data.DemoCompany) -> list[dict[str, str]]:
+    return [
+        {"ProjectID": p.project_id, "Description": p.name, "Status": "Active"}
+        for p in company.projects
+    ]
+
+
+def _cost_codes(company: demo_data.DemoCompany) -> list[dict[str, str]]:
+    return [
+        {"CostCodeID": code, "Description": description}
+        for code, description in sorted(company.cost_codes.items())
+    ]
+
+
+def _account_groups(company: demo_data.DemoCompany) -> list[dict[str, str]]:
+    groups = [
+        {"AccountGroupID": code, "Description": description, "Type": demo_data.EXPENSE}
+        for code, description in sorted(company.cost_types.items())
+    ]
+    revenue = {"AccountGroupID": demo_data.REVENUE_ACCOUNT_GROUP, "Description": "Revenue"}
+    return [*groups, {**revenue, "Type": demo_data.INCOME}]
+
+
+_CATALOG_ENTITIES = {"Project": _projects, "CostCode": _cost_codes, "AccountGroup": _account_groups}
 
 
 def _count(query: dict[str, list[str]], name: str) -> int | None:

@@ -65,9 +65,9 @@ def seed(
         directory.put_erp_connection(
             company.company_id,
             ErpConnection(
-                system=company.erp_system,
+                erp_system=company.erp_system,
                 base_url=erp_url,
-                tenant=company.tenant,
+                settings={"company": company.tenant},
                 credentials_secret_id=secret_id,
             ),
         )

@@ -17,7 +17,7 @@ from tests.fixtures.erp import SandboxClient
 
 pytestmark = pytest.mark.integration
 
-GOOD = ErpCredentials(demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD)
+GOOD = ErpCredentials.of(username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +170,7 @@ def test_a_deleted_erp_line_is_gone_from_the_next_read(sandbox, erp):
 
 def test_a_wrong_password_is_rejected_without_showing_the_password(sandbox, erp):
     secret = "Hunter2-not-the-password"
-    wrong = source(sandbox, credentials=ErpCredentials("admin", secret))
+    wrong = source(sandbox, credentials=ErpCredentials.of(username="admin", password=secret))
 
     with pytest.raises(ErpRejected) as refused:
         wrong.fetch_budget("P-1001")
@@ -286,7 +286,10 @@ def test_the_sandbox_answers_unknown_routes_with_404(sandbox, erp):
 
 def test_the_registry_gives_the_acumatica_connector_for_an_acumatica_connection(sandbox, erp):
     connection = ErpConnection(
-        system="acumatica", base_url=sandbox.url, tenant="Demo", credentials_secret_id="s"
+        erp_system="acumatica",
+        base_url=sandbox.url,
+        settings={"company": "Demo"},
+        credentials_secret_id="s",
     )
 
     lines = erp_source_for(connection, GOOD).fetch_budget("P-1002")
@@ -296,7 +299,10 @@ def test_the_registry_gives_the_acumatica_connector_for_an_acumatica_connection(
 
 def test_the_registry_refuses_an_erp_it_has_no_connector_for():
     connection = ErpConnection(
-        system="sap", base_url="http://127.0.0.1:1", tenant="X", credentials_secret_id="s"
+        erp_system="sap",
+        base_url="http://127.0.0.1:1",
+        settings={"company": "X"},
+        credentials_secret_id="s",
     )
 
     with pytest.raises(ErpRejected, match="no connector"):
@@ -348,3 +354,21 @@ def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox)
         server.server_close()
     assert demo_data.SANDBOX_PASSWORD not in str(refused.value)
     assert followed == ["/entity/auth/login"]  # asked once, never followed to the sandbox
+
+
+def test_projects_are_listed_page_by_page_and_say_when_more_follow(sandbox, erp):
+    demo = demo_data.company("demo")
+    first = source(sandbox).list_projects(offset=0, limit=2)
+    rest = source(sandbox).list_projects(offset=2, limit=100)
+    listed = [p.erp_job_id for p in first.projects + rest.projects]
+    assert listed == [p.project_id for p in demo.projects]
+    assert first.has_more and not rest.has_more
+    assert first.projects[0].name == demo.projects[0].name
+
+
+def test_the_cost_catalog_has_the_cost_codes_and_only_the_expense_account_groups(sandbox, erp):
+    demo = demo_data.company("demo")
+    catalog = source(sandbox, page_size=3).cost_catalog()  # small pages: read to the end
+    assert {entry.code: entry.description for entry in catalog.cost_codes} == demo.cost_codes
+    assert {entry.code for entry in catalog.cost_types} == set(demo.cost_types)
+    assert demo_data.REVENUE_ACCOUNT_GROUP not in {entry.code for entry in catalog.cost_types}

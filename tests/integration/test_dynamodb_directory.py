@@ -69,7 +69,7 @@ def test_cost_catalog_and_erp_connection_round_trip(directory):
         "demo", CostCatalog(frozenset({"01-100", "02-200"}), frozenset({"L"}))
     )
     connection = ErpConnection(
-        system="acumatica", base_url="http://127.0.0.1:8001", tenant="Demo",
+        erp_system="acumatica", base_url="http://127.0.0.1:8001", settings={"company": "Demo"},
         credentials_secret_id="demo/erp",
     )  # fmt: skip
     directory.put_erp_connection("demo", connection)

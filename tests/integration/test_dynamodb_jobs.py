@@ -183,7 +183,9 @@ def test_fail_of_a_job_the_budget_no_longer_names_just_finishes_the_job(stores):
     stray = job("job-stray")
     jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
     # a job record whose budget does not name it (e.g. released by an earlier fail)
-    jobs.client.put_item(TableName=jobs.jobs_table, Item=serialize(to_item(JobItem.from_job(stray))))
+    jobs.client.put_item(
+        TableName=jobs.jobs_table, Item=serialize(to_item(JobItem.from_job(stray)))
+    )
 
     failed = jobs.fail(stray, "Lost.", [], NOW)
 

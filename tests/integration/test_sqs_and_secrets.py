@@ -43,11 +43,13 @@ def test_a_queue_that_cannot_take_the_message_is_a_service_unavailable(aws_env):
 
 def test_erp_credentials_are_read_from_the_secret_and_bad_secrets_are_refused(aws_env):  # noqa: F811
     secrets = SecretsManagerSecretStore()
-    secrets.put_erp_credentials("demo/erp", ErpCredentials("admin", "sandbox"))
-    secrets.put_erp_credentials("demo/erp", ErpCredentials("admin", "changed"))
+    secrets.put_erp_credentials("demo/erp", ErpCredentials.of(username="admin", password="sandbox"))
+    secrets.put_erp_credentials("demo/erp", ErpCredentials.of(username="admin", password="changed"))
     aws.secretsmanager().create_secret(Name="broken", SecretString="not json")
 
-    assert secrets.erp_credentials("demo/erp") == ErpCredentials("admin", "changed")
+    assert secrets.erp_credentials("demo/erp") == ErpCredentials.of(
+        username="admin", password="changed"
+    )
     with pytest.raises(ErpRejected):
         secrets.erp_credentials("missing")
     with pytest.raises(ErpRejected):

@@ -1,4 +1,5 @@
-"""The SecretStore port on Secrets Manager: an ERP's credentials as `{"username", "password"}`."""
+"""The SecretStore port on Secrets Manager: an ERP connection's secret fields as one JSON object
+(`{"username", "password"}` for Acumatica's cookie sign-in, client secrets or tokens for others)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ class SecretsManagerSecretStore:
             raise ErpUnavailable("The ERP credentials could not be read right now.") from error
         try:
             payload = json.loads(answer.get("SecretString") or "")
-            return ErpCredentials(
-                username=str(payload["username"]), password=str(payload["password"])
-            )
+            if not isinstance(payload, dict) or not payload:
+                raise ValueError("not a JSON object")
+            return ErpCredentials({str(k): str(v) for k, v in payload.items()})
         except (ValueError, KeyError, TypeError):
             raise ErpRejected(
                 "The ERP credentials are not valid; an ERP admin must set up the connection again."
@@ -47,7 +48,7 @@ class SecretsManagerSecretStore:
 
     def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
         """Seeding (local stack, tests): create or replace the secret."""
-        text = json.dumps({"username": credentials.username, "password": credentials.password})
+        text = json.dumps(dict(credentials.values))
         try:
             self.client.create_secret(Name=secret_id, SecretString=text)
         except ClientError as error:

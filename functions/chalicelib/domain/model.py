@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TARGET_NAME = "Budget Bridge"  # the default budget target's name, as shown in job messages
 
@@ -300,16 +301,95 @@ class ErpSettings(BaseModel):
     auto_reimport: AutoReimport = Field(default_factory=AutoReimport)
 
 
-class ErpConnection(BaseModel):
-    """Where a company's ERP is and which secret holds its credentials (never the credentials)."""
+class ConnectionStatus(StrEnum):
+    UNTESTED = "untested"
+    OK = "ok"
+    FAILING = "failing"
 
-    system: str  # registry name, e.g. "acumatica"
+
+class ErpConnection(BaseModel):
+    """Where a company's ERP is and which secret holds its credentials (never the credentials).
+
+    `settings` are the ERP's non-secret fields (for Acumatica `company` and `endpoint_version`);
+    each connector documents its own in docs/erps/<erp>.md.
+    """
+
+    erp_system: str  # registry name, e.g. "acumatica"
     base_url: str
-    tenant: str
+    settings: dict[str, str] = Field(default_factory=dict)
     credentials_secret_id: str
+    status: ConnectionStatus = ConnectionStatus.UNTESTED
+    last_tested_at: datetime | None = None
+    last_error: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_first_version(cls, data: object) -> object:
+        """Connections stored by the first version named the ERP `system` and kept `tenant`."""
+        if isinstance(data, dict) and "system" in data and "erp_system" not in data:
+            data = dict(data)
+            data["erp_system"] = data.pop("system")
+            tenant = data.pop("tenant", None)
+            if tenant is not None:
+                data["settings"] = {**data.get("settings", {}), "company": tenant}
+        return data
+
+    def setting(self, name: str, default: str = "") -> str:
+        return self.settings.get(name, default)
 
 
 @dataclass(frozen=True, slots=True)
 class ErpCredentials:
-    username: str
-    password: str = field(repr=False)
+    """The secret fields of an ERP connection (passwords, client secrets, tokens), by name.
+
+    Only the worker's connector and the secret store ever hold them; `repr` never shows a value.
+    """
+
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, **values: str) -> ErpCredentials:
+        return cls(dict(values))
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    @property
+    def username(self) -> str:
+        return self.get("username")
+
+    @property
+    def password(self) -> str:
+        return self.get("password")
+
+    def names(self) -> list[str]:
+        return sorted(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class ErpProject:
+    """One job/project as the ERP lists it (for linking it to a Budget Bridge project)."""
+
+    erp_job_id: str
+    name: str
+    erp_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErpProjectPage:
+    projects: list[ErpProject]
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A cost code or cost type as the ERP names it."""
+
+    code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErpCatalog:
+    cost_codes: list[CatalogEntry]
+    cost_types: list[CatalogEntry]

@@ -21,9 +21,11 @@ from chalicelib.domain.model import (
     BudgetVersion,
     ChangeRecord,
     CostCatalog,
+    ErpCatalog,
     ErpConnection,
     ErpCredentials,
     ErpLine,
+    ErpProjectPage,
     ErpSettings,
     Job,
     LineError,
@@ -227,6 +229,18 @@ class ErpSource(Protocol):
         Calls `on_page(lines_so_far)` after each page. Raises ErpUnavailable for a transient
         failure (timeout, 429, 5xx) and ErpRejected for a permanent one (401, malformed data).
         """
+        ...
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        """The ERP's jobs/projects from `offset`, at most `limit`, in the ERP's order.
+
+        `has_more` says whether the ERP has projects after these (read from the ERP's own paging,
+        not guessed from a short page). Errors as for `fetch_budget`.
+        """
+        ...
+
+    def cost_catalog(self) -> ErpCatalog:
+        """Every cost code and cost type the ERP knows (read to the last page)."""
         ...
 
 

@@ -1,6 +1,7 @@
 """The Acumatica connector: reads one project's budget through Acumatica's contract-based REST API.
 
-It signs in (a cookie session), pages through `ProjectBudget` filtered by project, signs out, and
+It signs in (a cookie session), pages through `ProjectBudget` filtered by project (or through
+`Project`, `CostCode` and `AccountGroup` to list projects and the cost catalog), signs out, and
 turns Acumatica's value-wrapped entities into the domain's `ErpLine`s. Amounts are passed through
 raw (parsed as exact Decimals when they are numbers): judging them is the re-import rules' job.
 Only the standard library speaks HTTP here, so the Lambda package carries no HTTP client.
@@ -18,20 +19,26 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
+    CatalogEntry,
+    ErpCatalog,
     ErpConnection,
     ErpCredentials,
     ErpLine,
+    ErpProject,
+    ErpProjectPage,
     LineKind,
     WbsKey,
 )
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-DEFAULT_ENDPOINT = "Default/23.200.001"
+DEFAULT_ENDPOINT_VERSION = "23.200.001"
+DEFAULT_ENDPOINT = f"Default/{DEFAULT_ENDPOINT_VERSION}"
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIMEOUT_SECONDS = 20.0
 LOGOUT_TIMEOUT_SECONDS = 5.0
@@ -97,7 +104,12 @@ class AcumaticaSource:
     def from_connection(
         cls, connection: ErpConnection, credentials: ErpCredentials
     ) -> AcumaticaSource:
-        return cls(connection.base_url, connection.tenant, credentials)
+        return cls(
+            connection.base_url,
+            connection.setting("company"),
+            credentials,
+            endpoint="Default/" + connection.setting("endpoint_version", DEFAULT_ENDPOINT_VERSION),
+        )
 
     def fetch_budget(
         self, erp_job_id: str, on_page: Callable[[int], None] | None = None
@@ -111,6 +123,76 @@ class AcumaticaSource:
             return self._read_pages(opener, erp_job_id, on_page)
         finally:
             self._logout(opener)
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        """One page of the ERP's projects; one row more than asked tells whether more follow."""
+        query = f"$select=ProjectID,Description,Status&$top={limit + 1}&$skip={offset}"
+        rows = self._in_session(lambda opener: self._get_list(opener, "Project", query))
+        projects = [
+            ErpProject(
+                erp_job_id=_text(row, "ProjectID") or "",
+                name=_text(row, "Description") or "",
+                erp_status=_text(row, "Status") or "",
+            )
+            for row in rows[:limit]
+            if isinstance(row, dict) and _text(row, "ProjectID")
+        ]
+        return ErpProjectPage(projects=projects, has_more=len(rows) > limit)
+
+    def cost_catalog(self) -> ErpCatalog:
+        """Cost codes from `CostCode`; cost types are the Expense account groups (`AccountGroup`)."""
+
+        def read(opener: urllib.request.OpenerDirector) -> ErpCatalog:
+            codes = self._get_all(opener, "CostCode", "$select=CostCodeID,Description")
+            groups = self._get_all(
+                opener, "AccountGroup", "$select=AccountGroupID,Description,Type"
+            )
+            return ErpCatalog(
+                cost_codes=_entries(codes, "CostCodeID"),
+                cost_types=_entries(
+                    [g for g in groups if _text(g, "Type") == COST_TYPE], "AccountGroupID"
+                ),
+            )
+
+        return self._in_session(read)
+
+    def _in_session(self, read: Callable[[urllib.request.OpenerDirector], _T]) -> _T:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
+        )
+        self._login(opener)
+        try:
+            return read(opener)
+        finally:
+            self._logout(opener)
+
+    def _get_list(
+        self, opener: urllib.request.OpenerDirector, entity: str, query: str
+    ) -> list[dict[str, Any]]:
+        try:
+            payload = self._call(
+                opener, "GET", f"/entity/{self._endpoint}/{entity}?{query}", None,
+                self._timeout, f"read {entity} records from",
+            )  # fmt: skip
+        except _HttpFailure as failure:
+            raise self._translate(
+                failure, f"read the ERP's {entity} records", quote_body=True
+            ) from None
+        if not isinstance(payload, list):
+            raise ErpRejected(f"The ERP's answer for {entity} records was not a list.")
+        return [row for row in payload if isinstance(row, dict)]
+
+    def _get_all(
+        self, opener: urllib.request.OpenerDirector, entity: str, select: str
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self._get_list(
+                opener, entity, f"{select}&$top={self._page_size}&$skip={len(rows)}"
+            )
+            rows.extend(page)
+            if len(page) != self._page_size:
+                return rows
 
     # -- session -------------------------------------------------------------------------------
 
@@ -344,6 +426,15 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
         amount=_value(entity, "OriginalBudgetedAmount"),
         description=_text(entity, "Description") or "",
     )
+
+
+def _entries(rows: list[dict[str, Any]], code_field: str) -> list[CatalogEntry]:
+    entries = {}
+    for row in rows:
+        code = (_text(row, code_field) or "").strip()
+        if code:
+            entries[code] = CatalogEntry(code=code, description=_text(row, "Description") or "")
+    return [entries[code] for code in sorted(entries)]
 
 
 def _value(entity: dict[str, Any], name: str) -> object:

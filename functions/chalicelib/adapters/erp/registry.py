@@ -18,11 +18,11 @@ CONNECTORS: dict[str, Connector] = {
 
 def erp_source_for(connection: ErpConnection, credentials: ErpCredentials) -> ErpSource:
     """The connector for the connection's ERP; an `ErpSourceFactory`."""
-    connector = CONNECTORS.get(connection.system.strip().lower())
+    connector = CONNECTORS.get(connection.erp_system.strip().lower())
     if connector is None:
         known = ", ".join(sorted(CONNECTORS))
         raise ErpRejected(
-            f"Budget Bridge has no connector for the ERP system '{connection.system}' "
+            f"Budget Bridge has no connector for the ERP system '{connection.erp_system}' "
             f"(it knows: {known}): check the company's ERP connection."
         )
     return connector(connection, credentials)
