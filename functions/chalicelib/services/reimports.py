@@ -233,7 +233,8 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
             _fail(
                 ports,
                 job,
-                f"{why.message} The re-import was tried several times and gave up; nothing was changed.",
+                f"{why.message} The {_noun(job.kind)} was tried several times and gave up; "
+                "nothing was changed.",
             )
         )
     except ErpRejected as why:
@@ -466,8 +467,8 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
     return _fail(
         ports,
         job,
-        "The re-import could not be completed after several attempts (the ERP did not answer in "
-        "time); nothing was changed. Please try again later.",
+        f"The {_noun(job.kind)} could not be completed after several attempts (the ERP did not "
+        "answer in time); nothing was changed. Please try again later.",
     )
 
 
