@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "procore")
+MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "history", "procore")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Plan:
     memory_sizes: tuple[int, ...] = ()
     phase_sizes: tuple[int, ...] = ()
     procore_lines: int = 10_000
+    preview_lines: int = 10_000  # previewed next to a re-import of as many lines
 
 
 FULL = Plan(
@@ -47,6 +48,7 @@ FULL = Plan(
 QUICK = Plan(
     (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,),
     procore_lines=1_000,
+    preview_lines=1_000,
 )  # fmt: skip
 
 
@@ -117,6 +119,13 @@ def run_naive(plan: Plan) -> list[dict[str, Any]]:
 def run_e2e(plan: Plan) -> dict[str, Any]:
     _progress(f"local stack end to end, {', '.join(f'{n:,}' for n in plan.e2e_sizes)} lines")
     return _run_module("bench.e2e", "--sizes", ",".join(map(str, plan.e2e_sizes)))
+
+
+def run_history(plan: Plan) -> dict[str, Any]:
+    _progress(
+        f"preview vs re-import of {plan.preview_lines:,} lines; history page of 100 versions"
+    )
+    return _run_module("bench.history", "--lines", str(plan.preview_lines))
 
 
 def run_connector(plan: Plan) -> list[dict[str, Any]]:
@@ -335,6 +344,9 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
 
     if results.get("procore"):
         parts.append(_procore_report(results["procore"], target))
+    history = results.get("history")
+    if history:
+        _report_history(history, parts, target)
 
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
@@ -342,6 +354,27 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
         parts.append(_table("Targets (issue 5)", ["target", "measured", "result"],
                             [list(t) for t in targets]))  # fmt: skip
     return "\n\n".join(parts), targets
+
+
+def _report_history(history: dict[str, Any], parts: list[str], target: Any) -> None:
+    n, h = history["lines"], history["history"]
+    parts.append(_table(
+        f"6. Preview vs re-import of {n:,} lines (worker on moto in-process, every line changes, "
+        "median of runs)",
+        ["job", "seconds", "writes"],
+        [["preview", f"{history['preview_seconds']:.2f}", str(history["preview_writes"])],
+         ["re-import", f"{history['reimport_seconds']:.2f}", str(history["reimport_writes"])]],
+    ))  # fmt: skip
+    target(f"preview of {n:,} lines <= re-import of {n:,}",
+           f"{history['preview_seconds']:.2f} s vs {history['reimport_seconds']:.2f} s",
+           history["preview_seconds"] <= history["reimport_seconds"])  # fmt: skip
+    parts.append(
+        f"7. History of a {h['lines']:,}-line budget with {h['versions']} versions (DynamoDB "
+        f"store on moto, median of 5): first page of 25 {h['page_25_seconds']:.3f} s, all "
+        f"100 in one page {h['page_100_seconds']:.3f} s"
+    )
+    target(f"history page of a budget with {h['versions']} versions <= 1 s",
+           f"{h['page_25_seconds']:.3f} s", h["page_25_seconds"] <= 1)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or list(MEASUREMENTS)
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
-        "connector": run_connector, "procore": run_procore,
+        "connector": run_connector, "history": run_history, "procore": run_procore,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()

@@ -59,9 +59,11 @@ ROWS: dict[tuple[str, str], Rule] = {
         ERP, "standard", ids={"budget_id": "b-1004"}
     ),
     ("POST", C + "/erp/budgets/{budget_id}/reimport"): Rule(ERP, "standard"),
+    ("POST", C + "/erp/budgets/{budget_id}/preview"): Rule(ERP, "standard"),
     ("GET", C + "/erp/jobs"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}/changes"): Rule(ERP),
+    ("GET", C + "/erp/jobs/{job_id}/changes.csv"): Rule(ERP),
     ("GET", C + "/erp/settings"): Rule(ERP),
     ("PUT", C + "/erp/settings"): Rule(
         ERP, "admin", body={"auto_reimport": {"enabled": True, "every_hours": 12}}
@@ -69,6 +71,10 @@ ROWS: dict[tuple[str, str], Rule] = {
     ("GET", C + "/target"): Rule(ERP),
     ("PUT", C + "/target"): Rule(ERP, "admin", body={"target": "budget_bridge"}),
     ("GET", PB): Rule(BUDGET),
+    ("GET", C + "/projects/{project_id}/budget.csv"): Rule(BUDGET),
+    ("GET", PB + "/history"): Rule(BUDGET),
+    ("GET", PB + "/history/{version}"): Rule(BUDGET),
+    ("POST", PB + "/history/{version}/restore"): Rule(BUDGET, "admin"),
     ("PATCH", PB + "/line_items/{line_item_id}"): Rule(
         BUDGET, "standard", body={"description": "Formwork, edited"}
     ),

@@ -158,3 +158,11 @@ class NoErpConnection(DomainError):
     """The company has not set up its ERP connection yet."""
 
     code = "no_erp_connection"
+class PreviewStale(DomainError):
+    """The budget or the ERP moved on since the preview: applying it would not do what it said."""
+
+    code = "preview_stale"
+
+
+class PreviewExpired(DomainError):
+    code = "preview_expired"

@@ -193,11 +193,32 @@ class Budget(BaseModel):
     # The project's id in the company's budget target when that is another system (Procore's
     # project id); None for budgets kept in Budget Bridge's own store.
     target_project_id: str | None = None
+    # The ERP's cost total as last fetched by any job (preview included); None before the first.
+    current_erp_total: Decimal | None = None
+    erp_total_as_of: datetime | None = None
 
 
 class JobKind(StrEnum):
     IMPORT = "import"
     REIMPORT = "reimport"
+    PREVIEW = "preview"  # plans an import or re-import and changes nothing
+    RESTORE = "restore"  # puts back the amounts of an earlier version
+
+
+class Totals(BaseModel):
+    """What a preview, import or re-import saw: the ERP's cost total, the budget before and after."""
+
+    current_erp_total: Decimal
+    current_total: Decimal
+    new_total: Decimal
+
+
+class PreviewBasis(BaseModel):
+    """What a preview planned on, so that applying it can prove nothing moved in between."""
+
+    budget_version: int
+    erp_digest: str  # sha256 of the ERP's per-key sums
+    planned_kind: JobKind  # import or re-import, from the budget's status at the time
 
 
 class JobStatus(StrEnum):
@@ -239,6 +260,33 @@ class Job(BaseModel):
     errors: list[LineError] = Field(default_factory=list)
     change_count: int = 0
     attempts: int = 0
+    totals: Totals | None = None
+    error_code: str | None = None  # a machine-readable reason for some failures
+    preview_job_id: str | None = None  # an import/re-import applying this preview
+    basis: PreviewBasis | None = None  # a finished preview: what it planned on
+    restore_version: int | None = None  # a restore: the version whose amounts come back
+
+
+class VersionSource(StrEnum):
+    IMPORT = "import"
+    REIMPORT = "reimport"
+    EDIT = "edit"
+    RESTORE = "restore"
+
+
+class BudgetVersion(BaseModel):
+    """One entry of a budget's history: who changed its lines, when, how, and the result."""
+
+    version: int
+    at: datetime
+    by: str  # an email, "schedule" or "seed"
+    source: VersionSource
+    job_id: str | None = None
+    total: Decimal
+    line_count: int
+    summary: Summary
+    status: BudgetStatus = BudgetStatus.SYNCED
+    locked: bool = False
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from chalicelib.domain.model import (
     AuditEvent,
     Budget,
     BudgetStatus,
+    BudgetVersion,
     ChangeRecord,
     CostCatalog,
     ErpCatalog,
@@ -39,6 +40,7 @@ from chalicelib.domain.model import (
     TargetConfig,
     TargetLine,
     TargetWrite,
+    Totals,
     WbsKey,
 )
 
@@ -89,11 +91,24 @@ class BudgetStore(Protocol):
         ...
 
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
-        """Every line of `budget.version`, sorted by WBS key, read consistently."""
+        """Every line of `budget.version` (the current one or any kept in the history), sorted by
+        WBS key, read consistently. Raises NotFound for a version no longer kept."""
         ...
 
     def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
         """Lines [offset, offset+limit) of `budget.version`, sorted by WBS key."""
+        ...
+
+    def history(self, budget: Budget, limit: int, cursor: str | None) -> Page[BudgetVersion]:
+        """The budget's kept versions, newest first."""
+        ...
+
+    def version(self, budget: Budget, version: int) -> BudgetVersion:
+        """One kept version's record; raises NotFound when there is none (or no longer)."""
+        ...
+
+    def record_erp_total(self, budget: Budget, total: Decimal, at: datetime) -> None:
+        """Remember the ERP's cost total as a job last fetched it (for the Budgets list)."""
         ...
 
     def commit(
@@ -106,8 +121,12 @@ class BudgetStore(Protocol):
         changes: Sequence[ChangeRecord],
         message: str,
         finished_at: datetime,
+        totals: Totals | None = None,
     ) -> Job:
         """Make `lines` the budget's next version and finish `job` as succeeded, atomically.
+
+        The new version is recorded in the budget's history with the job's requester, kind (as
+        its source) and id.
 
         Succeeds only if the budget is still at `budget.version`, unlocked, and `job` still holds
         it; raises BudgetLocked or ConcurrentChange otherwise, leaving the budget as it was.
@@ -115,8 +134,11 @@ class BudgetStore(Protocol):
         """
         ...
 
-    def edit_line(self, budget: Budget, line_item_id: str, edit: LineEdit) -> LineItem:
-        """Raises NotFound, BudgetLocked, ConcurrentChange."""
+    def edit_line(
+        self, budget: Budget, line_item_id: str, edit: LineEdit, by: str = ""
+    ) -> LineItem:
+        """Edit one line as a new version made by `by`. Raises NotFound, BudgetLocked,
+        ConcurrentChange."""
         ...
 
     def set_locked(self, budget: Budget, locked: bool) -> Budget: ...
@@ -132,7 +154,8 @@ class BudgetStore(Protocol):
 
 class JobStore(Protocol):
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
-        """Record `job` and make it the budget's one active job, atomically.
+        """Record `job` and make it the budget's one active job, atomically (a preview is only
+        recorded: it holds nothing).
 
         Returns the job recorded earlier when the same idempotency key was used on this budget in
         the last 24 hours. Raises BudgetLocked, JobInProgress (with the running job's id),
@@ -159,9 +182,19 @@ class JobStore(Protocol):
     def report_progress(self, job: Job, progress: Progress) -> None: ...
 
     def fail(
-        self, job: Job, message: str, errors: Sequence[LineError], finished_at: datetime
+        self,
+        job: Job,
+        message: str,
+        errors: Sequence[LineError],
+        finished_at: datetime,
+        error_code: str | None = None,
     ) -> Job:
         """Finish the job as failed and release its budget; a finished job is left as it was."""
+        ...
+
+    def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+        """Record a preview's outcome (summary, totals, basis, message) and the changes it would
+        make, and mark it succeeded; a finished job is left as it was."""
         ...
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]: ...
@@ -330,6 +363,7 @@ class Outcome:
     changes: Sequence[ChangeRecord]
     message: str
     finished_at: datetime
+    totals: Totals | None = None
 
 
 class BudgetTarget(Protocol):

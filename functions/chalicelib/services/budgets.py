@@ -86,7 +86,7 @@ def edit_line(
 ) -> LineItem:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.STANDARD)
     budget = ports.budgets.get_by_project(company_id, project_id)
-    line = ports.budgets.edit_line(budget, line_item_id, edit)
+    line = ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
     changed = {
         name: str(getattr(edit, name))
         for name in ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
@@ -97,6 +97,13 @@ def edit_line(
         project_id=project_id, changed=changed, cleared=sorted(edit.clear),
     )  # fmt: skip
     return line
+
+
+def all_lines(ports: Ports, identity: Identity, company_id: str, project_id: str) -> BudgetPage:
+    """The whole current budget, for its CSV."""
+    authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
+    budget = ports.budgets.get_by_project(company_id, project_id)
+    return BudgetPage(budget, ports.budgets.read_lines(budget), None)
 
 
 def set_locked(

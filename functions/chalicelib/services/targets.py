@@ -181,6 +181,7 @@ class StoreTarget:
             outcome.changes,
             outcome.message,
             outcome.finished_at,
+            outcome.totals,
         )
 
     def recover(self, job: Job) -> bool:

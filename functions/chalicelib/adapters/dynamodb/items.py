@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    BudgetVersion,
     ChangeKind,
     ChangeRecord,
     ErpConnection,
@@ -27,9 +28,12 @@ from chalicelib.domain.model import (
     JobStatus,
     LineError,
     LineItem,
+    PreviewBasis,
     Progress,
     Summary,
     TargetWrite,
+    Totals,
+    VersionSource,
     WbsKey,
     iso,
 )
@@ -42,6 +46,7 @@ MAX_CHUNK_BYTES = 300_000
 
 HEAD = "HEAD"
 META = "META"
+SEED_AUTHOR = "seed"  # the author of a budget's first version when it was written as given
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -69,6 +74,13 @@ def budget_sort_key(project_name: str, budget_id: str) -> str:
 
 def job_pk(company_id: str, job_id: str) -> str:
     return f"JOB#{company_id}#{job_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"{VERSION_PREFIX}{version:010d}"
+
+
+VERSION_PREFIX = "VERSION#"
 
 
 def changes_sk(number: int) -> str:
@@ -236,8 +248,13 @@ class BudgetHeaderItem(BaseModel):
     active_job_id: str | None = None
     target_project_id: str | None = None
     last_applied_job_id: str | None = None
+    current_erp_total: str | None = None
+    erp_total_as_of: str | None = None
     chunk_set: str = ""
     chunk_index: str = "[]"
+    # An edit rewrites one chunk into a set of its own (copy on write, so the version before it
+    # stays readable): JSON list of the set holding each chunk; absent when all are `chunk_set`.
+    chunk_sets: str | None = None
     # The version before the last commit, kept for the record and for readers that started on it.
     previous_version: int | None = None
     previous_chunk_set: str | None = None
@@ -283,7 +300,14 @@ class BudgetHeaderItem(BaseModel):
             last_synced_at=from_iso(self.last_synced_at),
             active_job_id=self.active_job_id,
             target_project_id=self.target_project_id,
+            current_erp_total=None
+            if self.current_erp_total is None
+            else Decimal(self.current_erp_total),
+            erp_total_as_of=from_iso(self.erp_total_as_of),
         )
+
+    def sets(self) -> list[str]:
+        return sets_of(self.chunk_set, self.chunk_index, self.chunk_sets)
 
     def layout_for(self, version: int) -> tuple[str, ChunkIndex] | None:
         """The chunk set and index holding `version`'s lines, or None when it is no longer kept.
@@ -298,6 +322,58 @@ class BudgetHeaderItem(BaseModel):
         if self.previous_version is not None and version < self.previous_version:
             return None
         return self.chunk_set, load_index(self.chunk_index)
+
+
+def sets_of(chunk_set: str, chunk_index: str | None, chunk_sets: str | None) -> list[str]:
+    """The set holding each chunk of a version, in chunk order."""
+    if chunk_sets:
+        return [str(name) for name in json.loads(chunk_sets)]
+    return [chunk_set] * len(load_index(chunk_index))
+
+
+class VersionItem(BaseModel):
+    """`BUDGET#<cid>#<bid>` / `VERSION#<n>`: one version of the history and where its lines are.
+
+    Written in the same transaction that makes the version current. It has no `expires_at` while
+    it is one of the budget's last 100 versions; when it falls out of them it (and the chunks no
+    later version shares) get one a year after it was made, and DynamoDB's TTL deletes them.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str
+    version: int
+    at: str
+    by: str
+    source: VersionSource
+    job_id: str | None = None
+    total: str
+    line_count: int
+    summary: str  # JSON
+    status: BudgetStatus
+    locked: bool = False
+    chunk_set: str
+    chunk_index: str
+    chunk_sets: str | None = None
+    expires_at: int | None = None
+
+    def sets(self) -> list[str]:
+        return sets_of(self.chunk_set, self.chunk_index, self.chunk_sets)
+
+    def to_version(self) -> BudgetVersion:
+        return BudgetVersion(
+            version=self.version,
+            at=from_iso(self.at) or datetime.now(UTC),
+            by=self.by,
+            source=self.source,
+            job_id=self.job_id,
+            total=Decimal(self.total),
+            line_count=self.line_count,
+            summary=Summary.model_validate_json(self.summary),
+            status=self.status,
+            locked=self.locked,
+        )
 
 
 class ProjectPointerItem(BaseModel):
@@ -335,6 +411,11 @@ class JobItem(BaseModel):
     change_count: int = 0
     change_index: str | None = None  # JSON chunk index of the CHANGES# items
     attempts: int = 0
+    totals: str | None = None  # JSON
+    error_code: str | None = None
+    preview_job_id: str | None = None
+    basis: str | None = None  # JSON, a finished preview's PreviewBasis
+    restore_version: int | None = None
 
     @classmethod
     def from_job(cls, job: Job) -> JobItem:
@@ -360,6 +441,11 @@ class JobItem(BaseModel):
             errors=pack_errors(job.errors)[0] if job.errors else None,
             change_count=job.change_count,
             attempts=job.attempts,
+            totals=job.totals.model_dump_json() if job.totals else None,
+            error_code=job.error_code,
+            preview_job_id=job.preview_job_id,
+            basis=job.basis.model_dump_json() if job.basis else None,
+            restore_version=job.restore_version,
         )
 
     def to_job(self) -> Job:
@@ -379,6 +465,11 @@ class JobItem(BaseModel):
             errors=unpack_errors(self.errors) if self.errors else [],
             change_count=self.change_count,
             attempts=self.attempts,
+            totals=Totals.model_validate_json(self.totals) if self.totals else None,
+            error_code=self.error_code,
+            preview_job_id=self.preview_job_id,
+            basis=PreviewBasis.model_validate_json(self.basis) if self.basis else None,
+            restore_version=self.restore_version,
         )
 
 

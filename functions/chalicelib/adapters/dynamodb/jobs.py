@@ -21,11 +21,11 @@ from chalicelib.adapters.dynamodb.base import (
     decode_cursor,
     deserialize,
     encode_cursor,
-    error_code,
     key,
     serialize,
     value,
 )
+from chalicelib.adapters.dynamodb.base import error_code as aws_error_code
 from chalicelib.adapters.dynamodb.items import (
     HEAD,
     MAX_STORED_ERRORS,
@@ -36,6 +36,7 @@ from chalicelib.adapters.dynamodb.items import (
     budget_pk,
     changes_sk,
     company_pk,
+    dump_index,
     idempotency_pk,
     job_pk,
     load_index,
@@ -91,9 +92,14 @@ def required_status(kind: JobKind) -> BudgetStatus:
 
 
 def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
-    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None."""
+    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None.
+
+    A preview holds nothing, so nothing refuses it; a restore needs only a free, unlocked budget.
+    """
     name = head.project_name
-    verb = "re-import" if kind is JobKind.REIMPORT else "import"
+    if kind is JobKind.PREVIEW:
+        return None
+    verb = {JobKind.REIMPORT: "re-import", JobKind.RESTORE: "restore"}.get(kind, "import")
     if head.locked:
         return BudgetLocked(f"The budget for {name} is locked. Unlock the budget to {verb}.")
     if head.active_job_id:
@@ -101,6 +107,8 @@ def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
             f"A job is already queued or running for the budget of {name}; wait for it to finish.",
             job_id=head.active_job_id,
         )
+    if kind is JobKind.RESTORE:
+        return None
     if kind is JobKind.REIMPORT and head.status is not BudgetStatus.SYNCED:
         return NotSynced(
             f"The budget for {name} has not been imported yet. Import it before re-importing."
@@ -126,7 +134,27 @@ class DynamoJobStore(DynamoTables):
     # --- enqueue ----------------------------------------------------------------------------
 
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
+        if job.kind is JobKind.PREVIEW:
+            return self._record_preview(job, budget)
         needed = required_status(job.kind)
+        condition = (
+            "attribute_exists(pk) AND attribute_not_exists(active_job_id) AND locked = :false"
+        )
+        values = {":job": value(job.job_id), ":false": value(False)}
+        names: dict[str, str] = {}
+        if job.kind is not JobKind.RESTORE:  # a restore takes a budget in any status
+            condition += " AND #status = :needed"
+            values[":needed"] = value(needed.value)
+            names["#status"] = "status"
+        claim: dict[str, Any] = {
+            "TableName": self.budgets_table,
+            "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+            "UpdateExpression": "SET active_job_id = :job",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            claim["ExpressionAttributeNames"] = names
         items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
@@ -135,23 +163,7 @@ class DynamoJobStore(DynamoTables):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.budgets_table,
-                    "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
-                    "UpdateExpression": "SET active_job_id = :job",
-                    "ConditionExpression": (
-                        "attribute_exists(pk) AND attribute_not_exists(active_job_id) "
-                        "AND locked = :false AND #status = :needed"
-                    ),
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":job": value(job.job_id),
-                        ":false": value(False),
-                        ":needed": value(needed.value),
-                    },
-                }
-            },
+            {"Update": claim},
         ]
         now = int(time.time())
         if idempotency_key is not None:
@@ -176,7 +188,7 @@ class DynamoJobStore(DynamoTables):
                 self.client.transact_write_items(TransactItems=items)
                 return job
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
+                if aws_error_code(error) != "TransactionCanceledException":
                     raise
                 codes = cancellation_codes(error)
             earlier = self._idempotent_job(budget, idempotency_key)
@@ -193,6 +205,22 @@ class DynamoJobStore(DynamoTables):
         if why is not None:
             raise why
         raise ConcurrentChange("The budget changed while the job was being queued; try again.")
+
+    def _record_preview(self, job: Job, budget: Budget) -> Job:
+        """A preview holds nothing: it is recorded on its own, and only for a budget that exists."""
+        if self.header(budget.company_id, budget.budget_id) is None:
+            raise NotFound("There is no such budget in this company.")
+        try:
+            self.client.put_item(
+                TableName=self.jobs_table,
+                Item=serialize(to_item(JobItem.from_job(job))),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if aws_error_code(error) != "ConditionalCheckFailedException":
+                raise
+            raise ConcurrentChange("A job with this id exists already; try again.") from None
+        return job
 
     def _idempotent_job(self, budget: Budget, idempotency_key: str | None) -> Job | None:
         if idempotency_key is None:
@@ -353,7 +381,7 @@ class DynamoJobStore(DynamoTables):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
+            if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
             if self._item(job.company_id, job.job_id) is None:
                 raise _job_not_found() from None
@@ -375,11 +403,16 @@ class DynamoJobStore(DynamoTables):
             )
         except ClientError as error:
             # Progress of a job that finished meanwhile is of no interest to anyone.
-            if error_code(error) != "ConditionalCheckFailedException":
+            if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
 
     def fail(
-        self, job: Job, message: str, errors: Sequence[LineError], finished_at: datetime
+        self,
+        job: Job,
+        message: str,
+        errors: Sequence[LineError],
+        finished_at: datetime,
+        error_code: str | None = None,
     ) -> Job:
         names = {"#status": "status"}
         values: dict[str, Any] = {
@@ -395,6 +428,9 @@ class DynamoJobStore(DynamoTables):
             expression += ", #errors = :e"
             names["#errors"] = "errors"
             values[":e"] = value(data)
+        if error_code is not None:
+            expression += ", error_code = :code"
+            values[":code"] = value(error_code)
         values[":m"] = value(failure_message(message, errors, kept))
         job_update = {
             "TableName": self.jobs_table,
@@ -418,7 +454,7 @@ class DynamoJobStore(DynamoTables):
                 )
                 return self.get(job.company_id, job.job_id)
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
+                if aws_error_code(error) != "TransactionCanceledException":
                     raise
                 codes = cancellation_codes(error)
             if codes and codes[0] == "ConditionalCheckFailed":
@@ -428,10 +464,42 @@ class DynamoJobStore(DynamoTables):
                 try:
                     self.client.update_item(**job_update)
                 except ClientError as error:
-                    if error_code(error) != "ConditionalCheckFailedException":
+                    if aws_error_code(error) != "ConditionalCheckFailedException":
                         raise
                 return self.get(job.company_id, job.job_id)
         raise ConcurrentChange("The job could not be finished; it will be retried.")
+
+    def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+        change_index = self.write_changes(finished, changes)
+        update = {
+            ":succeeded": value(JobStatus.SUCCEEDED.value),
+            ":running": value(JobStatus.IN_PROGRESS.value),
+            ":m": value(finished.message),
+            ":s": value(finished.summary.model_dump_json() if finished.summary else None),
+            ":c": value(finished.change_count),
+            ":ci": value(dump_index(change_index)),
+            ":when": value(to_iso(finished.finished_at)),
+            ":p": value(finished.progress.model_dump_json() if finished.progress else None),
+            ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
+            ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
+        }
+        try:
+            self.client.update_item(
+                TableName=self.jobs_table,
+                Key=key(job_pk(finished.company_id, finished.job_id), META),
+                UpdateExpression=(
+                    "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
+                    "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
+                    "basis = :basis"
+                ),
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=update,
+            )
+        except ClientError as error:
+            if aws_error_code(error) != "ConditionalCheckFailedException":
+                raise
+        return self.get(finished.company_id, finished.job_id)
 
 
 __all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "refusal", "required_status"]

@@ -38,6 +38,8 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.NotSynced, 409),
     (errors.AlreadyImported, 409),
     (errors.ConcurrentChange, 409),
+    (errors.PreviewStale, 409),
+    (errors.PreviewExpired, 409),
     (errors.InvalidCredentials, 401),
     (errors.Unauthenticated, 401),
     (errors.ServiceUnavailable, 503),

@@ -54,6 +54,8 @@ class Operation:
     idempotency_key: bool = False
     errors: tuple[int, ...] = ()
     description: str = ""
+    body_optional: bool = False  # the body may be left out (or be empty) entirely
+    media_type: str = "application/json"  # of the success answer
 
     @property
     def path_parameters(self) -> list[str]:
@@ -118,6 +120,8 @@ class ApiBlueprint:
         idempotency_key: bool = False,
         errors: tuple[int, ...] = (),
         description: str = "",
+        body_optional: bool = False,
+        media_type: str = "application/json",
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
@@ -134,6 +138,8 @@ class ApiBlueprint:
                 idempotency_key=idempotency_key,
                 errors=errors,
                 description=description or (handler.__doc__ or "").strip(),
+                body_optional=body_optional,
+                media_type=media_type,
             )
             self.operations.append(op)
             view = self._view(op, handler)
@@ -159,12 +165,14 @@ class ApiBlueprint:
         for value in path_parameters.values():
             if not value or len(value) > MAX_PATH_PARAMETER:
                 raise NotFound("There is nothing at this address.")
-        body = parse_body(op.body, request.raw_body)
+        body = parse_body(op.body, request.raw_body, optional=op.body_optional)
         query = parse_query(op.query, request.query_params)
         return Call(identity=identity, body=body, query=query, headers=headers)
 
 
-def _answer(op: Operation, result: BaseModel | Answer | None) -> Response:
+def _answer(op: Operation, result: BaseModel | Answer | Response | None) -> Response:
+    if isinstance(result, Response):
+        return result  # already shaped, such as a CSV download
     answer = result if isinstance(result, Answer) else Answer(body=result or {})
     body = (
         answer.body.model_dump(mode="json") if isinstance(answer.body, BaseModel) else answer.body
@@ -207,8 +215,10 @@ def parse_json(raw: bytes | str | None) -> Any:
         raise RequestRejected(400, "invalid_json", "The request body is not valid JSON.") from None
 
 
-def parse_body(model: type[B] | None, raw: bytes | str | None) -> B | None:
+def parse_body(model: type[B] | None, raw: bytes | str | None, optional: bool = False) -> B | None:
     data = parse_json(raw)
+    if optional and data is None:
+        return None
     if model is None:
         if data not in (None, {}):
             raise RequestRejected(422, "validation_failed", "This request takes no body.")

@@ -7,13 +7,15 @@ from typing import Any
 from chalice import Chalice, Response
 
 from chalicelib.config import settings as settings_config
-from chalicelib.domain.model import JobKind, TargetKind
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.model import Job, JobKind, TargetKind
 from chalicelib.domain.ports import NewPasswordChallenge
-from chalicelib.entrypoints.api import openapi
+from chalicelib.entrypoints.api import csv_export, openapi
 from chalicelib.entrypoints.api.adoption import adoption
 from chalicelib.entrypoints.api.errors import reshape_framework_error
 from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
 from chalicelib.entrypoints.api.schemas import (
+    BudgetAsOf,
     BudgetHeader,
     BudgetList,
     BudgetListItem,
@@ -26,8 +28,11 @@ from chalicelib.entrypoints.api.schemas import (
     ErpSettingsBody,
     ErpSettingsResponse,
     Health,
+    HistoryList,
+    HistoryQuery,
     JobList,
     JobListQuery,
+    JobRequestBody,
     JobResponse,
     LineItemOut,
     LineItemPatch,
@@ -38,8 +43,9 @@ from chalicelib.entrypoints.api.schemas import (
     SessionResponse,
     TargetBody,
     TargetResponse,
+    VersionOut,
 )
-from chalicelib.services import budgets, jobs, reimports, settings, targets
+from chalicelib.services import budgets, history, jobs, reimports, settings, targets
 
 api = ApiBlueprint(__name__)
 
@@ -126,9 +132,14 @@ def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> Budge
 
 def _request(call: Call[Any, Any], company_id: str, budget_id: str, kind: JobKind) -> Answer:
     """202 with the queued job (or the one an earlier use of the Idempotency-Key queued)."""
+    preview_job_id = call.body.preview_job_id if call.body is not None else None
     job = reimports.request_job(
-        call.ports, call.caller, company_id, budget_id, kind, call.idempotency_key
+        call.ports, call.caller, company_id, budget_id, kind, call.idempotency_key, preview_job_id
     )
+    return _queued(company_id, job)
+
+
+def _queued(company_id: str, job: Job) -> Answer:
     return Answer(
         body=JobResponse.of(job, []), headers={"Location": job_location(company_id, job.job_id)}
     )
@@ -142,7 +153,9 @@ def _request(call: Call[Any, Any], company_id: str, budget_id: str, kind: JobKin
     answer=JobResponse,
     status=202,
     idempotency_key=True,
-    errors=(*_WRITE, 503),
+    body=JobRequestBody,
+    body_optional=True,
+    errors=(*_WRITE, 413, 503),
 )
 def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.IMPORT)
@@ -156,13 +169,34 @@ def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answ
     answer=JobResponse,
     status=202,
     idempotency_key=True,
-    errors=(*_WRITE, 503),
+    body=JobRequestBody,
+    body_optional=True,
+    errors=(*_WRITE, 413, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
-    "cannot.",
+    "cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 "
+    "`preview_stale` or `preview_expired`.",
 )
 def reimport_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.REIMPORT)
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/preview",
+    summary="Preview an import or re-import: what it would change, changing nothing",
+    tag="ERP Integrations",
+    answer=JobResponse,
+    status=202,
+    errors=(*_WRITE, 503),
+    description="Queues a job of kind `preview` that fetches, validates and plans as the import "
+    "(ready to import) or re-import (synced) would, and changes nothing; the budget is not held. "
+    "Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with "
+    "`preview_job_id` within an hour.",
+)
+def preview_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+    job = reimports.request_preview(call.ports, call.caller, company_id, budget_id)
+    return _queued(company_id, job)
 
 
 @api.operation(
@@ -211,6 +245,23 @@ def list_job_changes(call: Call[Any, ChangesQuery], company_id: str, job_id: str
     return ChangePage(
         changes=[ChangeOut.of(change) for change in page.items], next_cursor=page.next_cursor
     )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/jobs/{job_id}/changes.csv",
+    summary="Download a job's changes as CSV",
+    tag="ERP Integrations",
+    answer=None,
+    media_type="text/csv",
+    errors=_READ,
+    description="RFC 4180 with a header row (the fields of a change); amounts as plain decimals; "
+    "a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.",
+)
+def job_changes_csv(call: Call[Any, Any], company_id: str, job_id: str) -> Response:
+    changes = jobs.all_changes(call.ports, call.caller, company_id, job_id)
+    text = csv_export.changes_csv(ChangeOut.of(change) for change in changes)
+    return csv_export.download(text, f"job-{job_id}-changes.csv")
 
 
 @api.operation(
@@ -346,6 +397,94 @@ def unlock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> Bud
     return BudgetHeader.of(
         budgets.set_locked(call.ports, call.caller, company_id, project_id, False)
     )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/projects/{project_id}/budget.csv",
+    summary="Download the current budget as CSV",
+    tag="Budget",
+    answer=None,
+    media_type="text/csv",
+    errors=_READ,
+    description="RFC 4180 with a header row (the fields of a line item); amounts as plain "
+    "decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed "
+    "with `'`.",
+)
+def budget_csv(call: Call[Any, Any], company_id: str, project_id: str) -> Response:
+    page = budgets.all_lines(call.ports, call.caller, company_id, project_id)
+    text = csv_export.budget_csv(LineItemOut.of(line) for line in page.lines)
+    return csv_export.download(text, f"budget-{page.budget.project_name}.csv")
+
+
+@api.operation(
+    "GET",
+    PROJECT_BUDGET + "/history",
+    summary="The budget's versions, newest first",
+    tag="Budget",
+    answer=HistoryList,
+    query=HistoryQuery,
+    errors=_READ,
+    description="Every change of the budget's lines (import, re-import, edit, restore) made a "
+    "version; versions are kept at least 365 days and at least the last 100 per budget.",
+)
+def budget_history(call: Call[Any, HistoryQuery], company_id: str, project_id: str) -> HistoryList:
+    q = call.query
+    page = history.list_history(call.ports, call.caller, company_id, project_id, q.limit, q.cursor)
+    return HistoryList(
+        versions=[VersionOut.of(v) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _version_number(text: str) -> int:
+    if not text.isdigit() or len(text) > 9:
+        raise NotFound("This budget has no such version.")
+    return int(text)
+
+
+@api.operation(
+    "GET",
+    PROJECT_BUDGET + "/history/{version}",
+    summary="The budget as it was at one version, with that version's changes",
+    tag="Budget",
+    answer=BudgetAsOf,
+    query=BudgetPageQuery,
+    errors=_READ,
+)
+def budget_version(
+    call: Call[Any, BudgetPageQuery], company_id: str, project_id: str, version: str
+) -> BudgetAsOf:
+    q = call.query
+    view = history.read_version(
+        call.ports,
+        call.caller,
+        company_id,
+        project_id,
+        _version_number(version),
+        (q.limit, q.cursor),
+    )
+    return BudgetAsOf.as_of(
+        view.budget, view.record, (view.lines, view.next_cursor), (view.changes, view.change_count)
+    )
+
+
+@api.operation(
+    "POST",
+    PROJECT_BUDGET + "/history/{version}/restore",
+    summary="Restore the amounts of an earlier version (Budget admin)",
+    tag="Budget",
+    answer=JobResponse,
+    status=202,
+    errors=(*_WRITE, 503),
+    description="Queues a job of kind `restore`: every line's amount returns to its amount at "
+    "that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` "
+    "or `job_in_progress` when it cannot.",
+)
+def restore_version(call: Call[Any, Any], company_id: str, project_id: str, version: str) -> Answer:
+    job = history.request_restore(
+        call.ports, call.caller, company_id, project_id, _version_number(version)
+    )
+    return _queued(company_id, job)
 
 
 def _uniform_errors(event: Any, get_response: Any) -> Response:

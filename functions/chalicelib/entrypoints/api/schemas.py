@@ -23,6 +23,7 @@ from chalicelib.domain.model import (
     AuditEvent,
     Budget,
     BudgetStatus,
+    BudgetVersion,
     CatalogEntry,
     ChangeKind,
     ChangeRecord,
@@ -38,6 +39,8 @@ from chalicelib.domain.model import (
     Phase,
     TargetConfig,
     TargetKind,
+    Totals,
+    VersionSource,
     iso,
 )
 from chalicelib.domain.money import InvalidAmount, format_amount, parse_amount
@@ -145,6 +148,19 @@ class LineItemPatch(Request):
             original_budget_amount=self.original_budget_amount,
             clear=frozenset(f for f in _CLEARABLE if f in given and getattr(self, f) is None),
         )
+
+
+class JobRequestBody(Request):
+    """The optional body of import and re-import: apply a finished preview exactly."""
+
+    preview_job_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Apply exactly what this preview showed, or nothing: 409 `preview_stale` when "
+        "the budget changed since, 409 `preview_expired` after an hour; a job that fails with "
+        "`error_code` `preview_stale` when the ERP's lines changed since.",
+    )
 
 
 class AutoReimportBody(Request):
@@ -266,6 +282,11 @@ class PageQuery(Query):
     cursor: Cursor = None
 
 
+class HistoryQuery(Query):
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Cursor = None
+
+
 class BudgetPageQuery(Query):
     limit: int = Field(default=1000, ge=1, le=5000)  # a Lambda answer must stay under 6 MB
     cursor: Cursor = None
@@ -327,6 +348,10 @@ class BudgetListItem(BaseModel):
     target: TargetKind = Field(description="Where this budget lives.")
     target_name: str = Field(description='"Budget Bridge" or "Procore", for messages and columns.')
     procore_project_id: str | None = Field(description="The Procore project, when it lives there.")
+    current_erp_total: Money | None = Field(
+        description="The ERP's cost total as last fetched by any job; null before the first."
+    )
+    erp_total_as_of: Timestamp | None = Field(description="When that ERP total was fetched.")
 
     @classmethod
     def of(
@@ -353,6 +378,8 @@ class BudgetListItem(BaseModel):
             can_import=can_import,
             active_job_id=budget.active_job_id,
             line_count=budget.line_count,
+            current_erp_total=_money_or_none(budget.current_erp_total),
+            erp_total_as_of=iso(budget.erp_total_as_of),
         )
 
 
@@ -372,6 +399,22 @@ class SummaryOut(BaseModel):
     lines_added: int
     lines_zeroed: int
     lines_unchanged: int
+
+
+class TotalsOut(BaseModel):
+    current_erp_total: Money = Field(description="The ERP's cost lines summed.")
+    current_total: Money = Field(description="The budget's total before the job.")
+    new_total: Money = Field(description="The budget's total after the job (or the preview's).")
+
+    @classmethod
+    def of(cls, totals: Totals | None) -> TotalsOut | None:
+        if totals is None:
+            return None
+        return cls(
+            current_erp_total=format_amount(totals.current_erp_total),
+            current_total=format_amount(totals.current_total),
+            new_total=format_amount(totals.new_total),
+        )
 
 
 class LineErrorOut(BaseModel):
@@ -417,6 +460,14 @@ class JobResponse(BaseModel):
     requested_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    totals: TotalsOut | None = Field(
+        description="Preview, import and re-import: the ERP's total, the budget before and after."
+    )
+    error_code: str | None = Field(
+        description="Why some failed jobs failed, for programs (such as `preview_stale`)."
+    )
+    preview_job_id: str | None = Field(description="The preview this job applies, if any.")
+    restore_version: int | None = Field(description="A restore: the version it brings back.")
 
     @classmethod
     def of(cls, job: Job, changes: list[ChangeRecord]) -> JobResponse:
@@ -435,6 +486,10 @@ class JobResponse(BaseModel):
             requested_at=iso(job.requested_at) or "",
             started_at=iso(job.started_at),
             finished_at=iso(job.finished_at),
+            totals=TotalsOut.of(job.totals),
+            error_code=job.error_code,
+            preview_job_id=job.preview_job_id,
+            restore_version=job.restore_version,
         )
 
 
@@ -450,6 +505,10 @@ class ChangePage(BaseModel):
 
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
+
+
+def _money_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else format_amount(value)
 
 
 class LineItemOut(BaseModel):
@@ -518,6 +577,69 @@ class ProjectBudget(BudgetHeader):
             **cls.fields_of(budget),
             line_items=[LineItemOut.of(line) for line in lines],
             next_cursor=next_cursor,
+        )
+
+
+class VersionOut(BaseModel):
+    version: int
+    at: Timestamp
+    by: str = Field(description='Who made the change: an email, "schedule" or "seed".')
+    source: VersionSource
+    job_id: str | None = Field(description="The job that made it; null for a line edit.")
+    total: Money
+    line_count: int
+    summary: SummaryOut
+
+    @classmethod
+    def of(cls, record: BudgetVersion) -> VersionOut:
+        return cls(
+            version=record.version,
+            at=iso(record.at) or "",
+            by=record.by,
+            source=record.source,
+            job_id=record.job_id,
+            total=format_amount(record.total),
+            line_count=record.line_count,
+            summary=SummaryOut(**record.summary.model_dump()),
+        )
+
+
+class HistoryList(BaseModel):
+    versions: list[VersionOut] = Field(description="Newest first.")
+    next_cursor: str | None
+
+
+class BudgetAsOf(ProjectBudget):
+    """The budget as it was at one version, with what that version changed."""
+
+    at: Timestamp
+    by: str
+    source: VersionSource
+    job_id: str | None
+    changes: list[ChangeOut] = Field(
+        description="Amount changes against the version before (at most 1,000)."
+    )
+    change_count: int
+
+    @classmethod
+    def as_of(
+        cls,
+        budget: Budget,
+        record: BudgetVersion,
+        page: tuple[list[LineItem], str | None],
+        changes: tuple[list[ChangeRecord], int],
+    ) -> BudgetAsOf:
+        lines, next_cursor = page
+        return cls(
+            **cls.fields_of(budget),
+            line_items=[LineItemOut.of(line) for line in lines],
+            next_cursor=next_cursor,
+            at=iso(record.at) or "",
+            by=record.by,
+            source=record.source,
+            job_id=record.job_id,
+            changes=[ChangeOut.of(change) for change in changes[0]],
+            change_count=changes[1],
         )
 
 
