@@ -195,7 +195,8 @@ class World:
         return {**self.identity.bearer(email), **JSON_HEADERS, **extra}
 
     def restore(self) -> None:
-        """Put back what the adoption routes change (connection, a link, a member)."""
+        """Set up, or put back, what the adoption routes read and change: each company's ERP
+        connection, a linked ERP job (demo's P-1005, ready to import) and a member."""
         directory, secrets = self.ports.directory, self.ports.secrets
         for company, job, project in (("demo", "P-1005", "p-1005"), ("other", "P-2001", "p-2001")):
             secret_id = f"budget-bridge/erp/{company}"
@@ -347,5 +348,4 @@ def build_world(backend: str = "memory") -> World:
             "version": "0",
         },
     )
-    world.restore()
     return world
