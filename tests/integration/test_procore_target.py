@@ -32,7 +32,7 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
-from chalicelib.services import erp_projects
+from chalicelib.services import erp_projects, history, reimports
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, run_job
 from devstack import demo_data, seed
@@ -297,3 +297,46 @@ def test_a_link_to_a_procore_project_that_does_not_answer_is_refused(sandbox, pr
     with pytest.raises(InvalidTargetProject):
         erp_projects.link(pilot.ports, ADMIN, "pilot", "K-4002", None, procore_project_id)
     assert "K-4002" not in pilot.ports.directory.links("pilot")
+
+
+def test_a_preview_of_a_procore_budget_shows_procore_s_amounts_and_changes_nothing(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST]
+    pilot.erp.lines = [
+        _with_amount(line, Decimal("999.99")) if line is cost[0] else line
+        for line in pilot.erp.lines
+    ]
+
+    job = reimports.request_preview(pilot.ports, ADMIN, "pilot", BUDGET)
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    preview = run_job(pilot.ports, message, final_attempt=False).job
+
+    assert preview.status is JobStatus.SUCCEEDED
+    assert preview.change_count == 1
+    assert preview.totals is not None
+    assert preview.totals.current_total == sum(Decimal(amount) for amount in before.values())
+    assert preview.totals.new_total - preview.totals.current_total == Decimal("999.99") - (
+        cost[0].amount
+    )
+    assert pilot.amounts() == before
+
+
+def test_restoring_the_version_before_a_reimport_puts_procore_s_amounts_back(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    pilot.erp.lines = [_with_amount(line, line.amount + 1) for line in pilot.erp.lines]
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+    assert pilot.amounts() != before
+    reimported = pilot.ports.budgets.get("pilot", BUDGET).version
+
+    job = history.request_restore(pilot.ports, ADMIN, "pilot", "K-4001", reimported - 1)
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    restored = run_job(pilot.ports, message, final_attempt=False).job
+
+    assert restored.status is JobStatus.SUCCEEDED, restored.message
+    assert pilot.amounts() == before
+    units = {
+        code: (row["uom"], row["quantity"]) for code, row in pilot.procore.by_flat_code().items()
+    }
+    assert all(uom and quantity for uom, quantity in units.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from chalicelib import observability
@@ -56,6 +57,7 @@ from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
 from chalicelib.domain.reimport import (
     InvalidErpBudget,
     Plan,
+    budget_total,
     no_change_message,
     plan_import,
     plan_reimport,
@@ -149,6 +151,7 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
             f"The budget for {budget.project_name} has changed since the preview. "
             "Preview again to see what the re-import would do now."
         )
+
 
 def enqueue(
     ports: Ports,
@@ -308,6 +311,9 @@ class _Attempt:
     target: BudgetTarget
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
+    # The budget's total as its target holds it when planned (Procore's may differ from the
+    # total Budget Bridge recorded, if people changed amounts there).
+    current_total: Decimal | None = None
 
 
 def _target(ports: Ports, budget: Budget) -> BudgetTarget:
@@ -360,7 +366,9 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
     ]
     ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
     message = _success(job, bool(changes), attempt.target.name)
-    outcome = Outcome(plan.summary, changes, message, ports.clock(), _totals(job, budget, plan))
+    outcome = Outcome(
+        plan.summary, changes, message, ports.clock(), _totals(job, budget, plan, attempt)
+    )
     try:
         with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
             finished = attempt.target.apply(budget, job, plan.lines, plan.total, outcome)
@@ -398,13 +406,12 @@ def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
     return held.lines
 
 
-def _plan_erp(
-    ports: Ports, job: Job, budget: Budget, attempt: _Attempt, kind: JobKind
-) -> Plan:
+def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt, kind: JobKind) -> Plan:
     erp_lines = attempt.erp_lines or []
     ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
     catalog = _catalog_for(ports, job, erp_lines)
     current = _current(budget, job, attempt.target)
+    attempt.current_total = budget_total(current)
     planner = plan_import if kind is JobKind.IMPORT else plan_reimport
     try:
         plan = planner(current, erp_lines, catalog)
@@ -484,12 +491,11 @@ def _planned_kind(budget: Budget) -> JobKind:
     return JobKind.IMPORT if ready else JobKind.REIMPORT
 
 
-def _totals(job: Job, budget: Budget, plan: Plan) -> Totals | None:
+def _totals(job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> Totals | None:
     if job.kind is JobKind.RESTORE:
         return None
-    return Totals(
-        current_erp_total=plan.erp_total, current_total=budget.total, new_total=plan.total
-    )
+    current = budget.total if attempt.current_total is None else attempt.current_total
+    return Totals(current_erp_total=plan.erp_total, current_total=current, new_total=plan.total)
 
 
 def _success(job: Job, changed: bool, target: str) -> str:
@@ -524,7 +530,7 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
             "message": message,
             "summary": plan.summary,
             "change_count": count,
-            "totals": _totals(job, budget, plan),
+            "totals": _totals(job, budget, plan, attempt),
             "basis": PreviewBasis(
                 budget_version=budget.version,
                 erp_digest=plan.erp_digest,
