@@ -77,7 +77,8 @@ def _error_answer(status: int, message: str, headers: dict[str, str] | None = No
 
 
 def _apply_faults() -> Response | None:
-    if request.path.startswith("/sandbox/"):
+    # Procore keeps its own switches (devstack/sandbox/procore.py): an ERP's fault never reaches it.
+    if request.path.startswith(("/sandbox/", f"/{procore.PREFIX}/")):
         return None
     system = _system_for(request.path)
     sandbox = state()

@@ -90,24 +90,36 @@ def test_the_pilot_admin_reimports_k4001_into_procore_keeping_units(
     assert {row["target_name"] for row in rows["budgets"]} == {"Procore"}
 
 
-def test_a_budget_locked_in_procore_fails_the_job_and_nothing_changes(
+def test_locking_in_procore_between_request_and_apply_fails_the_job_and_changes_nothing(
     stack: RunningStack, procore: ProcoreClient
 ) -> None:
     token = stack.sign_in("admin@pilot.test")
     before = _amounts(procore)
-    first = sorted(before)[0]
-    row = procore.by_flat_code()[first]
+    row = procore.by_flat_code()[sorted(before)[0]]
     key = (row["sub_job"]["code"], row["cost_code"]["full_code"], row["line_item_type"]["code"])
     _erp_line(stack, "PUT", key, "1.00")
+    # The ERP answers slowly, so the budget is locked in Procore after the request was accepted
+    # and before the worker applies it.
+    slow = {"prefix": "acumatica", "delay_seconds": 3, "delay_next": 1}
+    assert request("POST", stack.erp_url + "/sandbox/faults", slow).status == 200
+    answer = request(
+        "POST", f"{stack.api_url}/companies/pilot/erp/budgets/{JOB}/reimport", token=token
+    )
+    assert answer.status == 202, answer.body
     procore.lock(True)
     try:
-        job = _reimport(stack, token)
+        job = stack.finished_job(token, "pilot", answer.body["job_id"])
+        refused = request(
+            "POST", f"{stack.api_url}/companies/pilot/erp/budgets/{JOB}/reimport", token=token
+        )
     finally:
         procore.lock(False)
 
     assert job["status"] == "failed"
     assert "locked" in job["message"]
     assert _amounts(procore) == before
+    # Once locked, a request is refused at once.
+    assert refused.status == 409 and refused.body["error"]["code"] == "budget_locked"
 
 
 def test_procore_failing_the_second_batch_puts_every_amount_back(

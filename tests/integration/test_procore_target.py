@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib.adapters import memory
 from chalicelib.adapters.targets.procore import ProcoreBudget, forget_tokens
-from chalicelib.domain.errors import InvalidTargetProject
+from chalicelib.domain.errors import BudgetLocked, InvalidTargetProject
 from chalicelib.domain.model import (
     CostCatalog,
     ErpCredentials,
@@ -340,3 +340,12 @@ def test_restoring_the_version_before_a_reimport_puts_procore_s_amounts_back(san
         code: (row["uom"], row["quantity"]) for code, row in pilot.procore.by_flat_code().items()
     }
     assert all(uom and quantity for uom, quantity in units.values())
+
+
+def test_a_request_for_a_budget_locked_in_procore_is_refused_at_once(sandbox):
+    pilot = _pilot(sandbox)
+    pilot.procore.lock(True)
+
+    with pytest.raises(BudgetLocked, match="locked in Procore"):
+        request_job(pilot.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT)
+    assert pilot.ports.budgets.get("pilot", BUDGET).active_job_id is None

@@ -392,6 +392,10 @@ class BudgetTarget(Protocol):
         """Put back what an earlier, crashed attempt of `job` began writing; True if it had begun."""
         ...
 
+    def read_lock(self) -> bool:
+        """The target's own lock (another system's); False where the lock is Budget Bridge's."""
+        ...
+
 
 class RemoteBudget(Protocol):
     """One project's budget in another system without transactions (Procore)."""

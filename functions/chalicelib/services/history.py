@@ -22,6 +22,7 @@ from chalicelib.services.access import Tool, authorize
 from chalicelib.services.budgets import decode_offset, encode_offset
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import enqueue
+from chalicelib.services.targets import check_unlocked
 
 # A version's answer carries at most this many of its changes (a Lambda answer stays under 6 MB);
 # `change_count` says how many there were, and the job's own changes page through all of them.
@@ -113,6 +114,7 @@ def request_restore(
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.ADMIN)
     budget = ports.budgets.get_by_project(company_id, project_id)
     ports.budgets.version(budget, version)  # NotFound when there is no such version (any more)
+    check_unlocked(ports, budget, "restore")
     job = enqueue(
         ports, budget, JobKind.RESTORE, identity.email, None, {"restore_version": version}
     )

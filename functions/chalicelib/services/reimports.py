@@ -67,7 +67,7 @@ from chalicelib.observability import logger
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
-from chalicelib.services.targets import target_for
+from chalicelib.services.targets import check_unlocked, target_for
 
 SCHEDULE_REQUESTER = "schedule"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
@@ -103,6 +103,8 @@ def request_job(
         )
     if preview_job_id is not None:
         _check_preview(ports, budget, kind, preview_job_id)
+    if idempotency_key is None:  # a replay answers its job whatever the lock says now
+        check_unlocked(ports, budget, _noun(kind))
     extra = {"preview_job_id": preview_job_id} if preview_job_id else None
     job = enqueue(ports, budget, kind, identity.email, idempotency_key, extra)
     action = audit.IMPORT_REQUESTED if kind is JobKind.IMPORT else audit.REIMPORT_REQUESTED

@@ -66,6 +66,23 @@ def target_for(ports: Ports, budget: Budget) -> BudgetTarget:
     return RemoteTarget(ports, remote)
 
 
+def check_unlocked(ports: Ports, budget: Budget, verb: str = "re-import") -> None:
+    """A request's fast refusal of a budget locked in its target (the worker checks again when it
+    applies). A target that cannot answer now does not refuse the request."""
+    config = ports.directory.target(budget.company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE or not budget.target_project_id:
+        return
+    try:
+        locked = target_for(ports, budget).read_lock()
+    except (TargetRejected, TargetUnavailable):
+        return
+    if locked:
+        raise BudgetLocked(
+            f"The budget for {budget.project_name} is locked in {config.name}. "
+            f"Unlock the budget to {verb}."
+        )
+
+
 def target_name(ports: Ports, company_id: str) -> str:
     return ports.directory.target(company_id).name
 
@@ -187,6 +204,9 @@ class StoreTarget:
     def recover(self, job: Job) -> bool:
         return False  # a transaction leaves nothing half-done
 
+    def read_lock(self) -> bool:
+        return False  # the own store's lock is on the budget itself
+
 
 class RemoteTarget:
     """A budget in another system, written in batches and put back when any batch fails."""
@@ -214,6 +234,9 @@ class RemoteTarget:
         except (ConcurrentChange, BudgetLocked):
             self._undo(writes)  # the record of the version failed: Procore must not keep it
             raise
+
+    def read_lock(self) -> bool:
+        return self._remote.locked()
 
     def recover(self, job: Job) -> bool:
         """Put back every amount a crashed attempt wrote (those that still show its new amount)."""
