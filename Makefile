@@ -10,8 +10,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # jsii (under aws-cdk-lib) warns about Node 20 on every start; the synth itself works.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run test test-unit test-integration test-e2e test-browser test-infra lint \
-        web chromium synth bench deploy clean
+.PHONY: install run test test-unit test-integration test-e2e test-browser test-infra test-fault lint \
+        web chromium synth bench deploy company clean
 
 install: $(INSTALLED) $(FRONTEND_INSTALLED)
 
@@ -42,7 +42,7 @@ run: install web
 	$(PY) -m devstack.stack
 
 # The whole suite: lint, web unit tests, then every pytest tier (unit, integration, e2e, browser,
-# infrastructure).
+# infrastructure, fault: the abuse suite of docs/reliability.md).
 test: install web chromium lint
 	cd frontend && npm test --silent
 	$(PYTEST)
@@ -57,6 +57,9 @@ test-browser: install web chromium
 	$(PYTEST) -m browser
 test-infra: install
 	$(PYTEST) -m infrastructure
+# The abuse suite: faults, kill-and-redeliver, hostile input, forged tokens, the OpenAPI fuzzer.
+test-fault: install
+	$(PYTEST) -m fault
 
 lint: install
 	$(VENV)/bin/ruff check functions devstack infra tests bench
@@ -73,6 +76,15 @@ bench: $(INSTALLED)
 # Needs AWS credentials (a profile) and the CDK CLI: see "Deploy to AWS" in the README.
 deploy: install web
 	cd infra && npx --yes aws-cdk@2 deploy --all --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
+
+# The operator's first step: a company and its first admin (README, "Start your own company").
+# Without STACK, on the running local stack (`make run`); with STACK=<name>, on that deployed stack.
+company: $(INSTALLED)
+	@test -n "$(COMPANY_ID)" -a -n "$(COMPANY_NAME)" -a -n "$(ADMIN_EMAIL)" || { \
+	  echo 'usage: make company COMPANY_ID=acme COMPANY_NAME="Acme Construction" ADMIN_EMAIL=admin@acme.com [STACK=budget-bridge-prod PROFILE=<profile>]'; exit 2; }
+	PYTHONPATH=functions $(PY) -m devstack.company "$(COMPANY_ID)" "$(COMPANY_NAME)" "$(ADMIN_EMAIL)" \
+	  $(if $(STACK),--stack "$(STACK)") $(if $(PROFILE),--profile "$(PROFILE)") \
+	  --aws-port $${AWS_PORT:-5000}
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist infra/cdk.out .pytest_cache

@@ -132,6 +132,9 @@ class DemoCompany:
     cost_types: dict[str, str]
     projects: list[DemoProject]
     erp_system: str = ERP_SYSTEM
+    # False for a company that sets itself up (docs/adoption.md): Budget Bridge holds only the
+    # company and its first admin; the sandbox ERP still serves its tenant's projects and catalog.
+    seeded: bool = True
     connection: DemoConnection | None = None  # None: Acumatica's cookie sign-in at the root
 
     def erp_connection(self) -> DemoConnection:
@@ -142,9 +145,6 @@ class DemoCompany:
             {"company": self.tenant},
             {"username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD},
         )
-    # False for a company that sets itself up (docs/adoption.md): Budget Bridge holds only the
-    # company and its first admin; the sandbox ERP still serves its tenant's projects and catalog.
-    seeded: bool = True
 
     def project(self, project_id: str) -> DemoProject:
         for candidate in self.projects:
@@ -225,6 +225,7 @@ def procore_target(company_id: str) -> DemoProcoreTarget | None:
     return DemoProcoreTarget(
         PROCORE_COMPANY_ID, {"K-4001": PROCORE_PROJECT_ID}, PROCORE_CLIENT_ID, PROCORE_CLIENT_SECRET
     )
+
 
 # Fresh Start Builders' ERP keeps its own list, which Budget Bridge learns by syncing the catalog.
 FRESH_COST_CODES = {

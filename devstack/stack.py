@@ -257,8 +257,9 @@ class LocalStack:
             f"  API          {self.api_url}   (health: {self.api_url}/health)",
             f"  Embedded AWS {self.aws_url}   (moto: tables, job queue + DLQ, user pool, schedule)",
             f"  Sandbox ERP  {self.erp_url}   (Acumatica REST at the root: sign in as "
-            f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo or Other;"
-            " /myob, /intacct, /cmic: docs/erps/)",
+            f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo, Other "
+            "or Fresh; /myob, /intacct, /cmic: docs/erps/)",
+            f"  Outbox       {self.api_url}/dev/outbox   (invitations' temporary passwords)",
             f"  Schedule     every {self.schedule_interval:g} s (SCHEDULE_INTERVAL_SECONDS)",
             "",
             f"Demo sign-ins (password {demo_data.DEMO_PASSWORD} for all):",

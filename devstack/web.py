@@ -18,6 +18,8 @@ from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+from chalicelib.resources import SECURITY_HEADERS
+
 API_PREFIX = "/api/"
 
 
@@ -28,6 +30,10 @@ class WebRequestHandler(ChaliceRequestHandler):
 
     def _route(self) -> None:
         path = urlsplit(self.path).path
+        if "\x00" in unquote(path):
+            # No file or route has a NUL in its name; the filesystem would refuse it mid-answer.
+            self._send_text(400, b"Bad request\n")
+            return
         static = self.frontend_dist is not None and self.command in ("GET", "HEAD")
         if static and not (path == "/api" or path.startswith(API_PREFIX)):
             self._serve_static(path)
@@ -53,13 +59,21 @@ class WebRequestHandler(ChaliceRequestHandler):
         elif inside and not Path(path).suffix and (root / "index.html").is_file():
             self._send_file(root / "index.html", immutable=False)  # a client-side route
         else:
-            body = b"Not found\n"
-            self.send_response(404)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            self._send_text(404, b"Not found\n")
+
+    def _send_text(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def end_headers(self) -> None:
+        # Every answer, API and static alike, carries the headers CloudFront adds in AWS.
+        for name, value in SECURITY_HEADERS.http_headers().items():
+            self.send_header(name, value)
+        super().end_headers()
 
     def _send_file(self, file: Path, *, immutable: bool) -> None:
         body = file.read_bytes()

@@ -64,13 +64,37 @@ def consume(sid: str, queue: sqs.Queue, *, postpone: bool = False) -> iam.Policy
 
 
 def erp_secrets(stack: Stack) -> iam.PolicyStatement:
-    arn = stack.format_arn(
+    arn = _erp_secret_arn(stack)
+    return _statement("ReadErpCredentials", ("secretsmanager:GetSecretValue",), [arn])
+
+
+# What the API does with a company's ERP secret: save it (create, or a new value), read it to test
+# the connection and read the ERP's projects and catalog, delete it with the connection.
+ERP_SECRET_MANAGE = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+)
+# Inviting a member: Cognito creates the account and emails the temporary password.
+USER_POOL_ADMIN = ("cognito-idp:AdminCreateUser",)
+
+
+def _erp_secret_arn(stack: Stack) -> str:
+    return stack.format_arn(
         service="secretsmanager",
         resource="secret",
         resource_name=f"{ERP_SECRET_PREFIX}*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
-    return _statement("ReadErpCredentials", ("secretsmanager:GetSecretValue",), [arn])
+
+
+def manage_erp_secrets(stack: Stack) -> iam.PolicyStatement:
+    return _statement("ManageErpCredentials", ERP_SECRET_MANAGE, [_erp_secret_arn(stack)])
+
+
+def invite_users(user_pool_arn: str) -> iam.PolicyStatement:
+    return _statement("InviteMembers", USER_POOL_ADMIN, [user_pool_arn])
 
 
 def write_logs(log_group_arn: str) -> iam.PolicyStatement:

@@ -65,9 +65,9 @@ def load_chalice_app(functions_dir: Path) -> Any:
 def public_routes() -> frozenset[tuple[str, str]]:
     """(path, METHOD) of every route the API declares with `auth=False`: its own declarations,
     so this list cannot drift from the routes."""
-    from chalicelib.entrypoints.api.routes import api
+    from chalicelib.entrypoints.api.routes import operations
 
-    return frozenset((op.path, op.method.upper()) for op in api.operations if not op.auth)
+    return frozenset((op.path, op.method.upper()) for op in operations() if not op.auth)
 
 
 def guarded_routes(chalice_app: Any) -> dict[str, list[str]]:

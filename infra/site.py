@@ -13,6 +13,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from chalicelib import resources
+
 # The SPA's own routes (`/budgets/123`) have no file in the bucket: a viewer-request function on
 # the bucket's behaviour alone serves index.html for them. Custom error responses would do the
 # same for every behaviour, turning the API's own 403/404 answers into an HTML page with a 200.
@@ -27,22 +29,9 @@ function handler(event) {
 }
 """.strip()
 
-# The web app loads only its own scripts and styles and talks only to its own origin (the API is
-# behind the same CloudFront domain), so the policy can be this strict.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+# The policy itself is defined once, in chalicelib/resources.py, for CloudFront and the local
+# web server alike.
+CONTENT_SECURITY_POLICY = resources.SECURITY_HEADERS.content_security_policy
 
 PLACEHOLDER_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Budget Bridge</title>"
@@ -86,17 +75,24 @@ class Site(Construct):
                     content_security_policy=CONTENT_SECURITY_POLICY, override=True
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(730),
+                    access_control_max_age=Duration.days(
+                        resources.SECURITY_HEADERS.hsts_max_age_days
+                    ),
                     include_subdomains=True,
                     preload=True,
                     override=True,
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                    frame_option=cloudfront.HeadersFrameOption[
+                        resources.SECURITY_HEADERS.frame_option
+                    ],
+                    override=True,
                 ),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+                    referrer_policy=cloudfront.HeadersReferrerPolicy[
+                        resources.SECURITY_HEADERS.referrer_policy.upper().replace("-", "_")
+                    ],
                     override=True,
                 ),
             ),

@@ -174,6 +174,10 @@ class BudgetBridgeStack(Stack):
             resources.JOB_QUEUE.dlq_env_var: self.dead_letter_queue.queue_url,
             "USER_POOL_ID": self.user_pool.user_pool_id,
             "USER_POOL_CLIENT_ID": self.user_pool_client.user_pool_client_id,
+            # Deployment settings (docs/adoption.md): no ERP at http://127.0.0.1 in AWS, and
+            # invitations go out through Cognito (the outbox is the local stack's alone).
+            "ERP_ALLOW_LOCAL_URLS": "false",
+            "INVITATIONS": "cognito",
         }
         for name in FUNCTIONS:
             for key, value in variables.items():
@@ -199,6 +203,8 @@ class BudgetBridgeStack(Stack):
             API_FUNCTION: [
                 access.read_write("BudgetsJobsDirectory", budgets, jobs, directory),
                 access.send(self.queue),
+                access.manage_erp_secrets(self),
+                access.invite_users(self.user_pool.user_pool_arn),
             ],
             resources.WORKER_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),

@@ -234,6 +234,7 @@ def _login(erp: str, prefix: str) -> Response:
     session = uuid.uuid4().hex
     with state().lock:
         state().sessions[session] = (erp, company.lower())
+        state().sign_ins[erp] = state().sign_ins.get(erp, 0) + 1
     cookie = f"{SESSION_COOKIE}={session}; path={prefix or '/'}; HttpOnly; SameSite=Lax"
     return answer(204, headers={"Set-Cookie": cookie})
 

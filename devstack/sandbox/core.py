@@ -92,6 +92,7 @@ class State:
     sessions: dict[str, tuple[str, str]] = field(default_factory=dict)  # session -> (erp, tenant)
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (erp, tenant)
     fault: Fault = field(default_factory=Fault)
+    sign_ins: dict[str, int] = field(default_factory=dict)  # erp -> sessions and tokens granted
 
     def reset(self) -> None:
         with self.lock:
@@ -102,6 +103,7 @@ class State:
                     self.budgets[(system.name, company.tenant.lower())] = system.rows(company)
             self.sessions.clear()
             self.tokens.clear()
+            self.sign_ins.clear()
             self.fault = Fault()
 
     def tenant_rows(self, erp: str, tenant: str) -> list[Row]:
@@ -116,6 +118,7 @@ class State:
         token = uuid.uuid4().hex
         with self.lock:
             self.tokens[token] = (erp, tenant.lower())
+            self.sign_ins[erp] = self.sign_ins.get(erp, 0) + 1
         return token
 
 

@@ -9,7 +9,8 @@
     POST   /sandbox/faults {"delay_seconds": 3}   every ERP call waits 3 s first ("delay_next": n)
     DELETE /sandbox/faults                        clears every fault
     POST   /sandbox/tokens/expire {"prefix"?}     every access token and session ends (as on expiry)
-    GET    /sandbox/sessions                      {"open_sessions": n}: did the client sign out?
+    GET    /sandbox/sessions                      {"open_sessions": n, "sign_ins": {erp: n}}: did
+                                                  the client sign out? how often did it sign in?
     POST   /sandbox/projects/{tenant}/{project_id}/generate {"lines", "seed", "erp"?}
                            replaces that project's budget with a synthetic one (benchmarks)
 
@@ -62,7 +63,9 @@ def reset() -> Response:
 @blueprint.get("/sessions")
 def sessions() -> Response:
     with state().lock:
-        return answer(200, {"open_sessions": len(state().sessions)})
+        return answer(
+            200, {"open_sessions": len(state().sessions), "sign_ins": dict(state().sign_ins)}
+        )
 
 
 @blueprint.delete("/faults")
@@ -156,23 +159,18 @@ def lines(erp: str, tenant: str, job: str) -> Response:
         key = tuple(request.args.get(name, "") for name in ("sub_job", "cost_code", "cost_type"))
         with state().lock:
             rows = state().tenant_rows(system.name, company.tenant)
-            kept = [r for r in rows if not _is(system, r, job, key)]
-            removed = len(rows) - len(kept)
-            rows[:] = kept
-        if not removed:
-            raise _fail(404, f"Job '{job}' has no line with the key {key}.")
-        return answer(204)
+            rows[:] = [r for r in rows if not _is(system, r, job, key)]
+        return answer(204)  # idempotent: a key with no lines left is what was asked for
     line = _line(json_body())
     with state().lock:
         rows = state().tenant_rows(system.name, company.tenant)
-        new_row = system.native(job, line)
-        if request.method == "PUT":
-            at = next((i for i, r in enumerate(rows) if _is(system, r, job, line.key(), line.kind)),
-                      len(rows))  # fmt: skip
-            rows[:] = [r for r in rows if not _is(system, r, job, line.key(), line.kind)]
-            rows.insert(min(at, len(rows)), new_row)
-        else:
-            rows.append(new_row)
+        if request.method == "POST":
+            rows.append(system.native(job, line))
+        else:  # PUT: the new line takes the place of the first one it replaces
+            replaced = {i for i, r in enumerate(rows) if _is(system, r, job, line.key(), line.kind)}
+            rows[:] = [r for i, r in enumerate(rows) if i not in replaced]
+            at = min(replaced) if replaced else len(rows)
+            rows.insert(min(at, len(rows)), system.native(job, line))
     return budget(erp, tenant, job)
 
 

@@ -48,9 +48,16 @@ JOBS = Table(
     indexes=(
         Index("by_company", "gsi1pk", "gsi1sk"),
         Index("by_budget", "gsi2pk", "gsi2sk"),
+        # Sparse: only a queued job carries queued_pk, so the lost-message sweep reads just the
+        # jobs still waiting, however many finished jobs the table holds.
+        Index("queued", "queued_pk", "queued_sk"),
     ),
     ttl_attribute="expires_at",
 )
+
+# A finished job (and its change records) expires this long after it finished. At least 365 days:
+# a budget's history of versions is kept that long and reads a job's changes.
+FINISHED_JOB_RETENTION_DAYS = 400
 
 # Companies, memberships and permissions, cost codes and types, ERP settings, links to ERP jobs,
 # and the audit log (whose entries expire after AUDIT_RETENTION_DAYS).
@@ -130,6 +137,50 @@ METRIC_JOBS_SUCCEEDED = "JobsSucceeded"
 METRIC_JOBS_FAILED = "JobsFailed"
 METRIC_JOBS_DEAD_LETTERED = "JobsDeadLettered"
 METRIC_LINES_APPLIED = "LinesApplied"
-METRIC_TIME_TO_SUCCESS = "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+METRIC_TIME_TO_SUCCESS = (
+    "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+)
 METRIC_ERP_LATENCY = "ErpLatency"  # ms, with an `erp_system` dimension besides `service`
 METRIC_ERP_SYSTEM_DIMENSION = "erp_system"
+
+
+@dataclass(frozen=True)
+class SecurityHeaders:
+    """The security headers every web answer carries: CloudFront in AWS, the local web server here.
+
+    One definition, so the local stack shows exactly the policy a deployment enforces.
+    """
+
+    # The web app loads only its own scripts and styles and talks only to its own origin (the API
+    # is behind the same domain), so the policy can be this strict.
+    content_security_policy: str = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    hsts_max_age_days: int = 730
+    frame_option: str = "DENY"
+    referrer_policy: str = "strict-origin-when-cross-origin"
+
+    def http_headers(self) -> dict[str, str]:
+        return {
+            "Content-Security-Policy": self.content_security_policy,
+            "Strict-Transport-Security": (
+                f"max-age={self.hsts_max_age_days * 24 * 3600}; includeSubDomains; preload"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": self.frame_option,
+            "Referrer-Policy": self.referrer_policy,
+        }
+
+
+SECURITY_HEADERS = SecurityHeaders()

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Locator,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from devstack import chromium, demo_data
 from tests.e2e.conftest import REPO, RunningStack, start_stack, stop_stack
@@ -107,6 +115,15 @@ def sign_in(page: Page, email: str, password: str = demo_data.DEMO_PASSWORD) -> 
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def press_until_focused(page: Page, target: Locator, key: str = "Tab", limit: int = 80) -> None:
+    """Presses `key` until `target` has the focus, as a keyboard user tabs through a page."""
+    for _ in range(limit):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press(key)
+    pytest.fail(f"{key} never reached {target}")
 
 
 def open_synced_budgets(page: Page) -> None:

@@ -33,9 +33,12 @@ def _call(method: str, url: str, body: object = None) -> object:
         return json.loads(answer.read() or b"null")
 
 
-@pytest.mark.parametrize("company_id", ["myob", "intacct", "cmic"])
+@pytest.mark.parametrize(
+    ("company_id", "erp_name"),
+    [("myob", "MYOB Advanced Construction"), ("intacct", "Sage Intacct"), ("cmic", "CMiC")],
+)
 def test_the_admin_reimports_a_change_made_in_the_erp(
-    page: Page, stack: RunningStack, company_id: str
+    page: Page, stack: RunningStack, company_id: str, erp_name: str
 ) -> None:
     company = demo_data.company(company_id)
     project = company.projects[0]
@@ -48,6 +51,7 @@ def test_the_admin_reimports_a_change_made_in_the_erp(
     open_synced_budgets(page)
     row = budget_row(page, project.name)
     expect(row).to_contain_text(project.project_id)
+    expect(row.get_by_role("cell", name=erp_name, exact=True)).to_be_visible()
     expect(row).to_contain_text(f"{total:,.2f}")
 
     _call("POST", _switch(stack, company) + "/lines", {**key, "amount": "1000.00"})

@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     erp_total,
     money,
     open_synced_budgets,
+    press_until_focused,
     sign_in,
 )
 from tests.fixtures.erp import SandboxClient
@@ -104,15 +105,6 @@ def test_standard_user_reimports_a_changed_erp_amount_and_sees_it_on_the_budget_
     expect(cells.nth(4)).to_have_text(money(new_amount))
     expect(cells.nth(5)).to_have_text(uom)
     expect(cells.nth(6)).to_have_text(f"{quantity:,}")
-
-
-def press_until_focused(page: Page, target: Locator, key: str = "Tab", limit: int = 80) -> None:
-    """Presses `key` until `target` has the focus, as a keyboard user tabs through a page."""
-    for _ in range(limit):
-        if target.evaluate("element => element === document.activeElement"):
-            return
-        page.keyboard.press(key)
-    pytest.fail(f"{key} never reached {target}")
 
 
 def focus_is_in_dialog(page: Page) -> bool:

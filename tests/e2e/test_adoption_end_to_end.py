@@ -8,12 +8,15 @@ local outbox, chooses a password, and re-imports a change made in the sandbox.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, RunningStack, SandboxErpClient, request
+from tests.e2e.conftest import DEMO_PASSWORD, REPO, RunningStack, SandboxErpClient, request
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +61,7 @@ def one_line_of_its_own(entities: list[dict[str, Any]]) -> dict[str, Any]:
     return next(e for e in cost if keys.count(key(e)) == 1)
 
 
-def sign_in_first_time(stack: RunningStack, email: str) -> str:
+def sign_in_first_time(stack: RunningStack, email: str, new_password: str = PM_PASSWORD) -> str:
     outbox = request("GET", f"{stack.api_url}/dev/outbox")
     assert outbox.status == 200, outbox.body
     invitation = next(m for m in outbox.body if m["to"] == email)
@@ -78,7 +81,7 @@ def sign_in_first_time(stack: RunningStack, email: str) -> str:
     chosen = request(
         "POST",
         f"{stack.api_url}/session/new-password",
-        {"email": email, "session": first.body["session"], "new_password": PM_PASSWORD},
+        {"email": email, "session": first.body["session"], "new_password": new_password},
     )
     assert chosen.status == 200, chosen.body
     return chosen.body["token"]
@@ -161,3 +164,29 @@ def test_a_new_company_connects_its_erp_links_a_job_invites_a_pm_who_reimports_a
     assert actions[0] == "reimport.requested"
     assert {"connection.saved", "connection.tested", "catalog.synced", "project.linked",
             "import.requested", "member.added"} <= set(actions)  # fmt: skip
+
+
+def test_the_operator_command_creates_a_company_whose_admin_signs_in_and_finds_it_empty(
+    stack: RunningStack,
+) -> None:
+    port = stack.aws_url.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "devstack.company", "acme", "Acme Construction",
+         "Admin@Acme.test", "--aws-port", port],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "functions")},
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "admin@acme.test is ERP admin and Budget admin" in done.stdout
+
+    token = sign_in_first_time(stack, "admin@acme.test", "Acme-admin-1")
+    me = request("GET", f"{stack.api_url}/me", token=token).body
+    companies = f"{stack.api_url}/companies/acme"
+    budgets = request("GET", f"{companies}/erp/budgets", token=token).body
+    connection = request("GET", f"{companies}/erp/connection", token=token).body
+
+    assert me["companies"] == [
+        {"company_id": "acme", "name": "Acme Construction",
+         "erp_permission": "admin", "budget_permission": "admin"}
+    ]  # fmt: skip
+    assert budgets["budgets"] == [] and connection == {"connection": None}

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match
 from chalicelib import resources
 from infra.access import ERP_SECRET_PREFIX
 from infra.site import SPA_REWRITE
-from infra.stack import FUNCTIONS, role_logical_id
+from infra.stack import FUNCTIONS, function_logical_id, role_logical_id
 
 pytestmark = pytest.mark.infrastructure
 
@@ -129,7 +129,7 @@ def test_each_function_role_names_its_actions_on_this_stacks_resources(synthesiz
             assert referenced or secret_prefix, (statement["Sid"], text)
 
 
-def test_only_the_worker_reads_erp_credentials(synthesized):
+def test_only_the_worker_and_the_api_read_erp_credentials(synthesized):
     readers = {
         function
         for function in FUNCTIONS
@@ -138,7 +138,58 @@ def test_only_the_worker_reads_erp_credentials(synthesized):
             for s in _role_statements(synthesized, function)
         )
     }
-    assert readers == {resources.WORKER_FUNCTION}
+    assert readers == {resources.WORKER_FUNCTION, "api_handler"}
+
+
+def _secret_and_pool_statements(synthesized, function: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in _role_statements(synthesized, function)
+        if any(a.split(":")[0] in ("secretsmanager", "cognito-idp") for a in _as_list(s["Action"]))
+    ]
+
+
+def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_own_pool(
+    synthesized,
+):
+    statements = {s["Sid"]: s for s in _secret_and_pool_statements(synthesized, "api_handler")}
+
+    assert set(statements) == {"ManageErpCredentials", "InviteMembers"}
+    secrets = statements["ManageErpCredentials"]
+    assert sorted(_as_list(secrets["Action"])) == [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+    ]
+    (secret_arn,) = _as_list(secrets["Resource"])
+    assert json.dumps(secret_arn).endswith(f':secret:{ERP_SECRET_PREFIX}*"]]}}')
+    invite = statements["InviteMembers"]
+    assert _as_list(invite["Action"]) == ["cognito-idp:AdminCreateUser"]
+    pool_id, _ = synthesized.only("AWS::Cognito::UserPool")
+    assert _as_list(invite["Resource"]) == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+
+
+@pytest.mark.parametrize("function", [f for f in FUNCTIONS if f != "api_handler"])
+def test_no_other_function_writes_secrets_or_administers_users(synthesized, function):
+    actions = {
+        action
+        for s in _secret_and_pool_statements(synthesized, function)
+        for action in _as_list(s["Action"])
+    }
+    assert actions <= {"secretsmanager:GetSecretValue"}
+    assert not any(a.startswith("cognito-idp:") for a in actions)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_deployed_app_allows_no_local_erp_address_and_sends_real_invitations(
+    synthesized, function
+):
+    resource = synthesized.resource(function_logical_id(function))
+    variables = resource["Properties"]["Environment"]["Variables"]
+
+    assert variables["ERP_ALLOW_LOCAL_URLS"] == "false"
+    assert variables["INVITATIONS"] == "cognito"
 
 
 def test_the_api_can_enqueue_jobs_but_not_consume_them(synthesized):
@@ -282,6 +333,12 @@ def test_every_answer_carries_the_security_headers(synthesized):
     assert headers["ContentTypeOptions"]["Override"] is True
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    # The local web server sends the very same headers, from the same definition.
+    local = resources.SECURITY_HEADERS.http_headers()
+    assert csp == local["Content-Security-Policy"]
+    assert f"max-age={hsts['AccessControlMaxAgeSec']};" in local["Strict-Transport-Security"]
+    assert headers["FrameOptions"]["FrameOption"] == local["X-Frame-Options"]
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == local["Referrer-Policy"]
     config = _distribution(synthesized)
     for behavior in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
         assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}

@@ -20,7 +20,7 @@ from chalicelib.adapters.erp.http import MAX_ATTEMPTS, Limits
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.adapters.erp.signin import forget_tokens
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
 from chalicelib.domain.reimport import plan_import
@@ -40,6 +40,8 @@ class Connector:
     make: Make  # (base url, credentials, page size, max answer bytes, sleep) -> the connector
     bad_credentials: dict[str, str]
     budget_path: str  # part of the budget calls' path, to aim a fault at them
+    sign_ins_per_read: int = 1  # 0 where every call carries its credentials (HTTP Basic)
+    sign_in_path: str | None = None  # the sign-in call's path, where there is one
 
     @property
     def company(self) -> demo_data.DemoCompany:
@@ -60,6 +62,7 @@ CONNECTORS = [
         lambda url, creds, size, max_bytes, sleep: AcumaticaSource(
             url, "Demo", creds, page_size=size, max_response_bytes=max_bytes, sleep=sleep),
         {"username": "admin", "password": "not-the-password"}, "ProjectBudget",
+        sign_in_path="/entity/auth/login",
     ),
     Connector(
         "myob", "myob",
@@ -67,19 +70,21 @@ CONNECTORS = [
             url + "/myob", "MYOB Demo", creds, page_size=size, max_response_bytes=max_bytes,
             sleep=sleep),
         {"client_id": "myob-client", "client_secret": "not-the-secret", "username": "admin",
-         "password": "sandbox"}, "ProjectBudget",
+         "password": "sandbox"}, "ProjectBudget", sign_in_path="/identity/connect/token",
     ),
     Connector(
         "intacct", "intacct",
         lambda url, creds, size, max_bytes, sleep: IntacctSource(
             url + "/intacct", creds, page_size=size, limits=_limits(max_bytes), sleep=sleep),
         {"client_id": "intacct-client", "client_secret": "not-the-secret"}, "services/core/query",
+        sign_in_path="/oauth2/token",
     ),
     Connector(
         "cmic", "cmic",
         lambda url, creds, size, max_bytes, sleep: CmicSource(
             url + "/cmic", "BB", creds, page_size=size, limits=_limits(max_bytes), sleep=sleep),
         {"username": "cmicapi", "password": "not-the-password"}, "jcjobcategory",
+        sign_ins_per_read=0,
     ),
 ]  # fmt: skip
 
@@ -185,6 +190,7 @@ def test_an_expired_token_mid_read_is_renewed_once_and_the_read_succeeds(sandbox
 
     assert expired == [5]
     assert mapped(lines) == in_erp(switch, row)
+    assert switch.sign_ins(row.erp) == row.sign_ins_per_read * 2  # once, and once more only
 
 
 def test_a_429_is_waited_out_as_retry_after_says(sandbox, switch, row):
@@ -297,3 +303,46 @@ def test_the_registry_builds_the_connector_from_the_saved_connection(sandbox, sw
 
 def _catalog(company: demo_data.DemoCompany) -> CostCatalog:
     return CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
+
+
+def test_a_retry_after_longer_than_a_connector_waits_is_left_to_the_queue(sandbox, switch, row):
+    waits = Waits()
+    switch.fault(fail_next=1, status=429, retry_after="120", prefix=row.erp, match=row.budget_path)
+
+    with pytest.raises(ErpUnavailable) as unavailable:
+        connector(sandbox, row, waits=waits).fetch_budget(row.job)
+
+    assert waits == []
+    assert unavailable.value.details["retry_after"] == "120"
+    assert "slow down" in unavailable.value.message
+
+
+def test_a_sign_in_that_fails_transiently_is_retried(sandbox, switch, row):
+    if row.sign_in_path is None:
+        pytest.skip(f"{row.erp} sends its credentials with every call: no sign-in call to fail")
+    waits = Waits()
+    switch.fault(fail_next=1, status=503, prefix=row.erp, match=row.sign_in_path)
+
+    lines = connector(sandbox, row, waits=waits).fetch_budget(row.job)
+
+    assert len(waits) == 1
+    assert mapped(lines) == in_erp(switch, row)
+
+
+@pytest.fixture
+def deployed(monkeypatch):
+    """As in AWS: the local stack's allowance for http://127.0.0.1:<port> is off."""
+    from chalicelib.config import reset_settings
+
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "false")
+    reset_settings()
+    yield
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_the_url_guard_stops_every_request_to_a_private_address(sandbox, switch, row, deployed):
+    with pytest.raises(UnsafeErpAddress, match="did not call it"):
+        connector(sandbox, row).fetch_budget(row.job)
+
+    assert switch.sign_ins(row.erp) == 0

@@ -20,7 +20,7 @@ from chalicelib.adapters.erp.http import MAX_ATTEMPTS
 from chalicelib.domain.errors import JobInProgress
 from chalicelib.domain.model import JobStatus, WbsKey
 from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
-from tests.fixtures.worker import WorkerStack, amounts, worker_stack  # noqa: F401
+from tests.fixtures.worker import LambdaStopped, WorkerStack, amounts, worker_stack  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -146,12 +146,11 @@ def test_a_crash_between_writing_the_lines_and_the_switch_applies_once_on_redeli
         body = body.decode() if isinstance(body, bytes) else str(body)
         if not crashes and JobStatus.SUCCEEDED.value in body:
             crashes.append(body)
-            raise RuntimeError("the Lambda was stopped mid-commit")
+            raise LambdaStopped("the Lambda was stopped mid-commit")
 
     aws.dynamodb().meta.events.register("before-call.dynamodb.TransactWriteItems", crash_once)
     messages = stack.receive(visibility=0)
-    records = stack.records(messages)
-    assert stack.deliver(records) == [records[0]["messageId"]]
+    stack.deliver_and_stop(stack.records(messages))
     assert crashes, "the commit's switch never ran"
     # Readers still see the budget as it was; the job has not claimed success.
     assert stack.lines() == before

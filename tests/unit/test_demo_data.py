@@ -111,12 +111,18 @@ def test_every_demo_permission_is_one_the_app_understands():
             assert Permission.parse(budget).label == budget
 
 
-def test_the_pilot_company_keeps_k4001_in_procore_with_units_on_every_line():
-    pilot = demo_data.company("pilot")
-    project = pilot.project("K-4001")
+def test_fresh_start_builders_lives_only_in_the_sandbox_erp():
+    fresh = demo_data.company("fresh")
+    tower, depot = fresh.project("F-3001"), fresh.project("F-3002")
+    tower_cost = [line for line in tower.erp_lines if line.type == demo_data.EXPENSE]
 
-    assert (pilot.name, pilot.tenant, project.status) == ("Procore Pilot Co.", "Pilot", "synced")
-    assert project.project_units.keys() == project.cost_sums().keys()
+    assert (fresh.name, fresh.tenant, fresh.seeded) == ("Fresh Start Builders", "Fresh", False)
+    assert (tower.name, depot.name) == ("Fresh Tower", "Fresh Depot")
+    assert len(tower_cost) == 30
+    assert len([line for line in tower.erp_lines if line.type == demo_data.INCOME]) == 3
+    assert len({line.cost_code for line in tower_cost}) >= 4
+    assert len({line.account_group for line in tower_cost}) >= 3
+    assert len(depot.erp_lines) == 12
 
 
 @pytest.mark.parametrize(
@@ -144,17 +150,3 @@ def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rule
     assert len(project.erp_lines) - len(cost) >= 2  # revenue lines
     assert {line.cost_code for line in cost} <= set(company.cost_codes)
     assert company.erp_connection().path == f"/{erp}"
-
-
-def test_fresh_start_builders_lives_only_in_the_sandbox_erp():
-    fresh = demo_data.company("fresh")
-    tower, depot = fresh.project("F-3001"), fresh.project("F-3002")
-    tower_cost = [line for line in tower.erp_lines if line.type == demo_data.EXPENSE]
-
-    assert (fresh.name, fresh.tenant, fresh.seeded) == ("Fresh Start Builders", "Fresh", False)
-    assert (tower.name, depot.name) == ("Fresh Tower", "Fresh Depot")
-    assert len(tower_cost) == 30
-    assert len([line for line in tower.erp_lines if line.type == demo_data.INCOME]) == 3
-    assert len({line.cost_code for line in tower_cost}) >= 4
-    assert len({line.account_group for line in tower_cost}) >= 3
-    assert len(depot.erp_lines) == 12

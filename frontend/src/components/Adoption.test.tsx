@@ -167,6 +167,15 @@ describe("Projects", () => {
     await screen.findByText("<b>Job 0</b>");
     expect(document.querySelector("b")).toBeNull();
     // Below ERP admin there is nothing to link with.
+    expect(screen.queryByRole("columnheader", { name: "Action" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Link" })).toBeNull();
+  });
+
+  it("names an already linked project's link as the ERP names the job", async () => {
+    const projects = [{ erp_job_id: "F-3001", name: "Fresh Tower", erp_status: "Active", project_id: "p-9" }];
+    start("#/companies/fresh/erp/projects", adoptionState({ connection: connected(), projects }));
+    const link = await screen.findByRole("link", { name: "Fresh Tower" });
+    expect(link.getAttribute("href")).toBe("#/companies/fresh/projects/p-9/budget");
     expect(screen.queryByRole("button", { name: "Link" })).toBeNull();
   });
 
@@ -351,12 +360,14 @@ describe("Cost Codes and Audit Log", () => {
       actor: "admin@fresh.test",
       action: "member_added",
       target: `person${i}@fresh.test`,
-      details: { erp_permission: "standard", note: "<i>x</i>" },
+      details: { erp_permission: "standard", note: "<i>x</i>", changed: ["password", "username"], code: null },
     }));
     start("#/companies/fresh/settings/audit", adoptionState({ audit }));
     const table = await screen.findByRole("table", { name: "Audit log" });
     expect(within(table).getAllByText("Member added")).toHaveLength(50);
     expect(within(table).getAllByText("note: <i>x</i>")).toHaveLength(50);
+    expect(within(table).getAllByText("changed: password, username")).toHaveLength(50);
+    expect(within(table).getAllByText("code: none")).toHaveLength(50);
     fireEvent.click(screen.getByRole("button", { name: "Next page" }));
     await screen.findByText("person54@fresh.test");
   });

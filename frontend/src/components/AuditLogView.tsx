@@ -13,10 +13,16 @@ export const AUDIT_PAGE_SIZE = 50;
 /** An event's details as "name: value" pairs of plain text (they may carry ERP text). */
 export function detailPairs(details: Record<string, unknown> | null | undefined): string[] {
   if (!details) return [];
-  return Object.entries(details).map(([name, value]) => {
-    const text = typeof value === "string" ? value : JSON.stringify(value);
-    return `${name.replace(/_/g, " ")}: ${text}`;
-  });
+  return Object.entries(details).map(([name, value]) => `${name.replace(/_/g, " ")}: ${valueText(value)}`);
+}
+
+function valueText(value: unknown): string {
+  if (value === null || value === undefined) return "none";
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) {
+    return value.length ? value.map(String).join(", ") : "none";
+  }
+  return JSON.stringify(value);
 }
 
 /** "connection.saved" or "member_added" as "Connection saved" / "Member added". */

@@ -117,7 +117,6 @@ export function ConnectionView() {
     setBusy(null);
   }
 
-  const spec = erpSpec(form.erp_system);
   if (loading) return <p className="muted">Loading the connection…</p>;
   return (
     <div className="connection">
@@ -133,65 +132,9 @@ export function ConnectionView() {
         </p>
       )}
       <ConnectionState saved={saved} />
-      <p role="status" className={outcome?.kind === "saved" || outcome?.kind === "deleted" || (outcome?.kind === "test" && outcome.result.ok) ? "message message-success" : "visually-hidden"}>
-        {outcome?.kind === "saved" && "Connection saved. Test it to check that Budget Bridge can sign in."}
-        {outcome?.kind === "deleted" && "Connection deleted, with its stored secrets."}
-        {outcome?.kind === "test" && outcome.result.ok && testSuccessText(outcome.result)}
-      </p>
-      {(problem || outcome?.kind === "error" || (outcome?.kind === "test" && !outcome.result.ok)) && (
-        <p className="message message-error" role="alert">
-          {problem?.message ??
-            (outcome?.kind === "error" ? outcome.message : outcome?.kind === "test" && !outcome.result.ok ? testFailureText(outcome.result) : "")}
-        </p>
-      )}
+      <Announcements outcome={outcome} problem={problem} />
       <form ref={formRef} className="card form-card" onSubmit={onSave} noValidate aria-label="ERP connection">
-        <SelectField
-          label="ERP System"
-          field="erp_system"
-          value={form.erp_system}
-          problem={problem}
-          onChange={(value) => setForm(switchErp(form, value))}
-        />
-        <TextField
-          spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false }}
-          value={form.base_url}
-          problem={problem}
-          hint="The address of your ERP, for example https://yourcompany.acumatica.com"
-          onChange={(value) => setForm({ ...form, base_url: value })}
-        />
-        {spec && spec.settings.length > 0 && (
-          <fieldset className="field-group">
-            <legend>{spec.name} settings</legend>
-            {spec.settings.map((field) => (
-              <TextField
-                key={field.name}
-                spec={field}
-                value={form.settings[field.name] ?? ""}
-                problem={problem}
-                onChange={(value) => setForm({ ...form, settings: { ...form.settings, [field.name]: value } })}
-              />
-            ))}
-          </fieldset>
-        )}
-        {spec && (
-          <fieldset className="field-group">
-            <legend>{spec.name} sign-in secrets</legend>
-            <p className="muted small">
-              Secrets are stored in a secret store and never shown again. To change them, enter all of them anew.
-            </p>
-            {spec.secrets.map((field) => (
-              <TextField
-                key={field.name}
-                spec={field}
-                secret
-                isSet={secretIsSet(saved, form, field.name)}
-                value={form.secrets[field.name] ?? ""}
-                problem={problem}
-                onChange={(value) => setForm({ ...form, secrets: { ...form.secrets, [field.name]: value } })}
-              />
-            ))}
-          </fieldset>
-        )}
+        <ConnectionFields form={form} saved={saved} problem={problem} onChange={setForm} />
         <div className="actions">
           <button type="button" className="button" disabled={busy !== null} onClick={() => void onTest()}>
             Test Connection
@@ -229,6 +172,91 @@ export function ConnectionView() {
   );
 }
 
+/** The page's one status line and one alert: what was saved, deleted or tested, or what went wrong. */
+function Announcements({ outcome, problem }: { outcome: Outcome | null; problem: FieldProblem | null }) {
+  const good = outcome?.kind === "saved" || outcome?.kind === "deleted" || (outcome?.kind === "test" && outcome.result.ok);
+  let bad: string | null = problem?.message ?? null;
+  if (!bad && outcome?.kind === "error") bad = outcome.message;
+  if (!bad && outcome?.kind === "test" && !outcome.result.ok) bad = testFailureText(outcome.result);
+  return (
+    <>
+      <p role="status" className={good ? "message message-success" : "visually-hidden"}>
+        {outcome?.kind === "saved" && "Connection saved. Test it to check that Budget Bridge can sign in."}
+        {outcome?.kind === "deleted" && "Connection deleted, with its stored secrets."}
+        {outcome?.kind === "test" && outcome.result.ok && testSuccessText(outcome.result)}
+      </p>
+      {bad && (
+        <p className="message message-error" role="alert">
+          {bad}
+        </p>
+      )}
+    </>
+  );
+}
+
+interface FieldsProps {
+  form: ConnectionForm;
+  saved: ErpConnection | null;
+  problem: FieldProblem | null;
+  onChange: (form: ConnectionForm) => void;
+}
+
+/** The ERP, where it is, and the fields the connection table lists for it. */
+function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsProps) {
+  const spec = erpSpec(form.erp_system);
+  return (
+    <>
+      <SelectField
+        label="ERP System"
+        field="erp_system"
+        value={form.erp_system}
+        problem={problem}
+        onChange={(value) => setForm(switchErp(form, value))}
+      />
+      <TextField
+        spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false }}
+        value={form.base_url}
+        problem={problem}
+        hint="The address of your ERP, for example https://yourcompany.acumatica.com"
+        onChange={(value) => setForm({ ...form, base_url: value })}
+      />
+      {spec && spec.settings.length > 0 && (
+        <fieldset className="field-group">
+          <legend>{spec.name} settings</legend>
+          {spec.settings.map((field) => (
+            <TextField
+              key={field.name}
+              spec={field}
+              value={form.settings[field.name] ?? ""}
+              problem={problem}
+              onChange={(value) => setForm({ ...form, settings: { ...form.settings, [field.name]: value } })}
+            />
+          ))}
+        </fieldset>
+      )}
+      {spec && (
+        <fieldset className="field-group">
+          <legend>{spec.name} sign-in secrets</legend>
+          <p className="muted small">
+            Secrets are stored in a secret store and never shown again. To change them, enter all of them anew.
+          </p>
+          {spec.secrets.map((field) => (
+            <TextField
+              key={field.name}
+              spec={field}
+              secret
+              isSet={secretIsSet(saved, form, field.name)}
+              value={form.secrets[field.name] ?? ""}
+              problem={problem}
+              onChange={(value) => setForm({ ...form, secrets: { ...form.secrets, [field.name]: value } })}
+            />
+          ))}
+        </fieldset>
+      )}
+    </>
+  );
+}
+
 /** "Connection works." with the API's sentence, and the count of projects unless the sentence has it. */
 export function testSuccessText(result: ConnectionTest & { ok: true }): string {
   const count = result.projects_visible;
@@ -256,22 +284,22 @@ function ConnectionState({ saved }: { saved: ErpConnection | null }) {
   return (
     <section className="card connection-state" aria-label="Saved connection">
       <dl className="facts">
-      <div>
-        <dt>Status</dt>
-        <dd>
-          <span className={`badge badge-connection-${saved.status}`}>{STATUS_TEXT[saved.status] ?? saved.status}</span>
-        </dd>
-      </div>
-      <div>
-        <dt>Last tested</dt>
-        <dd>{saved.last_tested_at ? formatTimestamp(saved.last_tested_at) : "Never"}</dd>
-      </div>
-      {saved.last_error && (
         <div>
-          <dt>Last error</dt>
-          <dd className="description">{saved.last_error}</dd>
+          <dt>Status</dt>
+          <dd>
+            <span className={`badge badge-connection-${saved.status}`}>{STATUS_TEXT[saved.status] ?? saved.status}</span>
+          </dd>
         </div>
-      )}
+        <div>
+          <dt>Last tested</dt>
+          <dd>{saved.last_tested_at ? formatTimestamp(saved.last_tested_at) : "Never"}</dd>
+        </div>
+        {saved.last_error && (
+          <div>
+            <dt>Last error</dt>
+            <dd className="description">{saved.last_error}</dd>
+          </div>
+        )}
       </dl>
     </section>
   );

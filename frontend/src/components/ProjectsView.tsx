@@ -171,7 +171,8 @@ function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
       <td>{project.erp_status}</td>
       <td>
         {project.project_id ? (
-          <a href={projectBudgetHash(companyId, project.project_id)}>{project.project_name || project.project_id}</a>
+          // The list names only the project's id; a link names the project as the ERP does unless told otherwise.
+          <a href={projectBudgetHash(companyId, project.project_id)}>{project.project_name || project.name || project.project_id}</a>
         ) : (
           <span className="muted">Not linked</span>
         )}

@@ -123,9 +123,10 @@ class CognitoIdentityProvider:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code == "InvalidPasswordException":
+                # Cognito's own sentence names the rule broken (length, symbols, ...).
+                said = error.response.get("Error", {}).get("Message", "")
                 raise WeakPassword(
-                    "The new password does not meet the password rules: at least 8 characters "
-                    "with upper- and lower-case letters and a number."
+                    f"The new password does not meet the password rules. {said}".strip()
                 ) from None
             if code in _REFUSALS or code in ("CodeMismatchException", "ExpiredCodeException"):
                 raise InvalidCredentials(

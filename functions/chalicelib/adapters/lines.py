@@ -6,13 +6,28 @@ from __future__ import annotations
 import binascii
 from decimal import Decimal
 
-from chalicelib.domain.errors import InvalidRequest, NotFound
+from chalicelib.domain import limits
+from chalicelib.domain.errors import InvalidRequest, NotFound, VersionGone
 from chalicelib.domain.model import LineItem, WbsKey
-from chalicelib.domain.money import InvalidAmount, parse_amount
+from chalicelib.domain.money import InvalidAmount, parse_amount, total_beyond_limit
 from chalicelib.domain.ports import LineEdit
 
-MAX_TEXT = {"description": 2000, "uom": 32}
+MAX_TEXT = {"description": limits.MAX_DESCRIPTION, "uom": limits.MAX_UOM}
 CLEARABLE = frozenset({"uom", "quantity", "unit_cost"})
+
+
+def version_gone() -> VersionGone:
+    return VersionGone(
+        "This page belongs to a version of the budget that has since changed and is no longer "
+        "kept. Read the budget again from its first page."
+    )
+
+
+def check_total(total: Decimal) -> None:
+    """An edit may not take the budget's total beyond the limit every answer can carry."""
+    why = total_beyond_limit(total)
+    if why:
+        raise InvalidRequest(f"The edit was not saved: {why}.")
 
 
 def key_of(line_item_id: str) -> WbsKey:
@@ -29,8 +44,8 @@ def _finite(value: Decimal, field: str) -> Decimal:
     value = Decimal(value)
     if not value.is_finite():
         raise InvalidRequest(f"{field} must be a finite number.")
-    if abs(value) >= Decimal("1e15"):
-        raise InvalidRequest(f"{field} is too large.")
+    if abs(value) >= limits.MAX_DECIMAL_ABS:
+        raise InvalidRequest(f"{field} must be below {limits.MAX_DECIMAL_ABS:,f}.")
     return value
 
 

@@ -26,7 +26,7 @@ from chalicelib.adapters.dynamodb.items import (
 )
 from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
 from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
-from chalicelib.adapters.lines import apply_edit, key_of
+from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
 from chalicelib.domain.errors import (
     AlreadyLinked,
     BudgetLocked,
@@ -244,6 +244,24 @@ class MemoryBudgetStore(_MemoryStore):
                 update={"current_erp_total": total, "erp_total_as_of": at}
             )
 
+    def at_version(self, budget: Budget, version: int) -> Budget:
+        """Any kept version of the history reads exactly; one out of it is gone (410)."""
+        with self.db.lock:
+            stored = self._stored(budget.company_id, budget.budget_id)
+            if version == stored.header.version:
+                return _copy(stored.header)
+            kept = stored.versions.get(version) if version < stored.header.version else None
+            if kept is not None:
+                _, lines = kept
+                return stored.header.model_copy(
+                    update={
+                        "version": version,
+                        "total": sum((line.original_budget_amount for line in lines), ZERO),
+                        "line_count": len(lines),
+                    }
+                )
+        raise version_gone()
+
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         with self.db.lock:
             return [_line_copy(line) for line in self._lines_of(budget)]
@@ -335,6 +353,7 @@ class MemoryBudgetStore(_MemoryStore):
                 raise NotFound("There is no such line item in this budget.")
             old = stored.lines[position]
             edited = apply_edit(old, edit)
+            check_total(head.total - old.original_budget_amount + edited.original_budget_amount)
             # A new list, so a reader holding the old one is not changed under its feet.
             stored.lines = [*stored.lines[:position], edited, *stored.lines[position + 1 :]]
             stored.header = head.model_copy(
@@ -469,6 +488,14 @@ class MemoryJobStore(_MemoryStore):
             if current is not None and current.status is JobStatus.IN_PROGRESS:
                 self.db.jobs[(job.company_id, job.job_id)] = current.model_copy(
                     update={"progress": progress}
+                )
+
+    def report_waiting(self, job: Job, message: str) -> None:
+        with self.db.lock:
+            current = self.db.jobs.get((job.company_id, job.job_id))
+            if current is not None and current.status is JobStatus.IN_PROGRESS:
+                self.db.jobs[(job.company_id, job.job_id)] = current.model_copy(
+                    update={"message": message}
                 )
 
     def fail(
@@ -623,6 +650,7 @@ class MemoryDirectory(_MemoryStore):
         with self.db.lock:
             self.db.targets[company_id] = config.model_copy()
         return config
+
     def links(self, company_id: str) -> dict[str, str]:
         with self.db.lock:
             return {job: pid for (cid, job), pid in self.db.links.items() if cid == company_id}
@@ -737,7 +765,7 @@ class MemoryAuditLog:
         before = decode_cursor(cursor, ["before"])["before"] if cursor else None
         with self._lock:
             found = sorted(
-                ((f"{to_iso(e.at)}#{e.event_id}", e) for e in self.events
+                ((f"{to_iso(e.at)}#{n:012d}", e) for n, e in enumerate(self.events)
                  if e.company_id == company_id),
                 key=lambda pair: pair[0],
                 reverse=True,

@@ -22,6 +22,9 @@ class ErpFields:
 
 REQUIRED: dict[str, ErpFields] = {
     "acumatica": ErpFields(settings=("company",), secrets=("username", "password")),
+    "myob": ErpFields(settings=("company",), secrets=("username", "password")),
+    "intacct": ErpFields(secrets=("client_id", "client_secret")),
+    "cmic": ErpFields(settings=("company_code",), secrets=("username", "password")),
 }
 
 

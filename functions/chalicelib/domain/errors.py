@@ -52,6 +52,18 @@ class ConcurrentChange(DomainError):
     code = "concurrent_change"
 
 
+class VersionGone(DomainError):
+    """A page cursor names a version of the budget that is no longer kept."""
+
+    code = "version_gone"
+
+
+class TooLargeToStore(DomainError):
+    """Something would not fit in one stored item (DynamoDB refuses items over 400 KB)."""
+
+    code = "too_large_to_store"
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
 
@@ -102,6 +114,8 @@ class InvalidTargetProject(DomainError):
     """A project in the budget target (a Procore project id) that does not answer."""
 
     code = "invalid_target_project"
+
+
 class ErpAuthFailed(ErpRejected):
     """The ERP refused the connection's user name or password (or other secret)."""
 
@@ -158,6 +172,8 @@ class NoErpConnection(DomainError):
     """The company has not set up its ERP connection yet."""
 
     code = "no_erp_connection"
+
+
 class PreviewStale(DomainError):
     """The budget or the ERP moved on since the preview: applying it would not do what it said."""
 

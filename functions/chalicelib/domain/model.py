@@ -16,6 +16,8 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.domain.limits import quote
+
 TARGET_NAME = "Budget Bridge"  # the default budget target's name, as shown in job messages
 
 
@@ -77,7 +79,9 @@ class WbsKey:
     cost_type: str
 
     def label(self) -> str:
-        return f"{self.sub_job or '(no sub job)'} / {self.cost_code} / {self.cost_type}"
+        # Quoted, not whole: ERP text can be any length, and a message must stay a sentence.
+        sub_job = quote(self.sub_job) if self.sub_job else "(no sub job)"
+        return f"{sub_job} / {quote(self.cost_code)} / {quote(self.cost_type)}"
 
     @property
     def line_item_id(self) -> str:
@@ -261,7 +265,10 @@ class Job(BaseModel):
     change_count: int = 0
     attempts: int = 0
     totals: Totals | None = None
-    error_code: str | None = None  # a machine-readable reason for some failures
+    # Why a failed job failed, as a code a program can act on (None: see the message).
+    error_code: str | None = None
+    # The request allowed an ERP answer with no cost lines to zero a budget that has amounts.
+    allow_empty: bool = False
     preview_job_id: str | None = None  # an import/re-import applying this preview
     basis: PreviewBasis | None = None  # a finished preview: what it planned on
     restore_version: int | None = None  # a restore: the version whose amounts come back
@@ -461,6 +468,8 @@ class TargetWrite:
 
     def undo(self) -> TargetWrite:
         return TargetWrite(self.ref, self.key, self.new_amount, self.old_amount, self.description)
+
+
 def catalog_codes(catalog: ErpCatalog) -> CostCatalog:
     return CostCatalog(
         frozenset(e.code for e in catalog.cost_codes), frozenset(e.code for e in catalog.cost_types)

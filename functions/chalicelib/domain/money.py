@@ -6,7 +6,14 @@ from decimal import Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The one money limit, decided here and enforced where data enters (the ERP's lines, a person's
+# edit): a line and a per-key sum stay within ±MAX_AMOUNT (12 integer digits); a whole budget's
+# total within ±MAX_TOTAL (15 integer digits: 1,000 lines at the line limit). Answer models carry
+# both (MONEY_DIGITS, TOTAL_DIGITS), so nothing the rules admit can fail on the way out.
 MAX_AMOUNT = Decimal("999999999999.99")
+MAX_TOTAL = Decimal("999999999999999.99")
+MONEY_DIGITS = 12
+TOTAL_DIGITS = 15
 
 
 class InvalidAmount(ValueError):
@@ -42,6 +49,13 @@ def parse_amount(raw: object) -> Decimal:
     if abs(value) > MAX_AMOUNT:
         raise InvalidAmount(f"{value} is beyond ±{MAX_AMOUNT:,}")
     return quantized
+
+
+def total_beyond_limit(total: Decimal) -> str | None:
+    """Why a budget total cannot be stored, in words for a person; None when it can."""
+    if abs(total) > MAX_TOTAL:
+        return f"the budget would total {format_amount(total)}, beyond ±{MAX_TOTAL:,}"
+    return None
 
 
 def format_amount(value: Decimal) -> str:

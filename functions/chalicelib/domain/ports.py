@@ -99,6 +99,11 @@ class BudgetStore(Protocol):
         """Lines [offset, offset+limit) of `budget.version`, sorted by WBS key."""
         ...
 
+    def at_version(self, budget: Budget, version: int) -> Budget:
+        """The budget's header as it was at `version` (total, line count), while that version's
+        lines are still kept exactly; raises VersionGone when they are not."""
+        ...
+
     def history(self, budget: Budget, limit: int, cursor: str | None) -> Page[BudgetVersion]:
         """The budget's kept versions, newest first."""
         ...
@@ -181,6 +186,10 @@ class JobStore(Protocol):
 
     def report_progress(self, job: Job, progress: Progress) -> None: ...
 
+    def report_waiting(self, job: Job, message: str) -> None:
+        """A running job waits for its next attempt; `message` says so and why."""
+        ...
+
     def fail(
         self,
         job: Job,
@@ -189,7 +198,8 @@ class JobStore(Protocol):
         finished_at: datetime,
         error_code: str | None = None,
     ) -> Job:
-        """Finish the job as failed and release its budget; a finished job is left as it was."""
+        """Finish the job as failed (with an error `code` a program can act on, if any) and
+        release its budget; a finished job is left as it was."""
         ...
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from chalicelib.domain import limits
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.model import (
     TARGET_NAME,
@@ -28,7 +29,13 @@ from chalicelib.domain.model import (
     Summary,
     WbsKey,
 )
-from chalicelib.domain.money import MAX_AMOUNT, ZERO, InvalidAmount, parse_amount
+from chalicelib.domain.money import (
+    MAX_AMOUNT,
+    ZERO,
+    InvalidAmount,
+    parse_amount,
+    total_beyond_limit,
+)
 
 
 class InvalidErpBudget(DomainError):
@@ -44,6 +51,65 @@ class InvalidErpBudget(DomainError):
             "Fix them in the ERP and re-import; the project budget is unchanged."
         )
         self.errors = errors
+
+
+class BudgetTotalTooLarge(DomainError):
+    """The ERP's lines are each valid but the budget they make cannot be stored or shown."""
+
+    code = "budget_total_too_large"
+
+
+class ErpBudgetEmpty(DomainError):
+    """The ERP answered no cost lines for a budget that has amounts: likely a glitch, not intent."""
+
+    code = "erp_budget_empty"
+
+
+def check_not_empty(
+    current: Sequence[LineItem], erp_lines: Sequence[ErpLine], allow_empty: bool
+) -> None:
+    """A single ERP glitch must not wipe a budget: zeroing all of it has to be asked for."""
+    if allow_empty or any(line.kind is LineKind.COST for line in erp_lines):
+        return
+    if all(line.original_budget_amount == ZERO for line in current):
+        return
+    raise ErpBudgetEmpty(
+        "The ERP answered with no cost lines for this budget, which would set every line to 0; "
+        "nothing was changed. If the budget really is empty in the ERP, re-import again and "
+        "confirm that the budget may be emptied."
+    )
+
+
+_TEXT_FIELDS = (
+    ("sub_job", limits.MAX_SUB_JOB),
+    ("cost_code", limits.MAX_COST_CODE),
+    ("cost_type", limits.MAX_COST_TYPE),
+    ("description", limits.MAX_DESCRIPTION),
+    ("ref", limits.MAX_ERP_REF),
+)
+
+
+def _text_errors(line: ErpLine) -> list[LineError]:
+    """Each text of the line longer than the limit every store and answer agrees on."""
+    texts = {
+        "sub_job": line.key.sub_job,
+        "cost_code": line.key.cost_code,
+        "cost_type": line.key.cost_type,
+        "description": line.description,
+        "ref": line.ref,
+    }
+    return [
+        LineError(
+            line=line.line,
+            field=name,
+            message=(
+                f"{line.key.label()}: the {name.replace('_', ' ')} is {len(texts[name]):,} "
+                f"characters long, more than the {limit:,} allowed."
+            ),
+        )
+        for name, limit in _TEXT_FIELDS
+        if len(texts[name]) > limit
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,25 +155,28 @@ def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLi
         if line.kind is not LineKind.COST:
             continue
         label = line.key.label()
+        text_errors = _text_errors(line)
+        errors.extend(text_errors)
+        too_long = {error.field for error in text_errors}
         try:
             amount = parse_amount(line.amount)
         except InvalidAmount as why:
             errors.append(LineError(line=line.line, field="amount", message=f"{label}: {why}."))
             amount = ZERO
-        if line.key.cost_code not in catalog.cost_codes:
+        if line.key.cost_code not in catalog.cost_codes and "cost_code" not in too_long:
             errors.append(
                 LineError(
                     line=line.line,
                     field="cost_code",
-                    message=f"{label}: cost code '{line.key.cost_code}' is not known to this company.",
+                    message=f"{label}: cost code '{limits.quote(line.key.cost_code)}' is not known to this company.",
                 )
             )
-        if line.key.cost_type not in catalog.cost_types:
+        if line.key.cost_type not in catalog.cost_types and "cost_type" not in too_long:
             errors.append(
                 LineError(
                     line=line.line,
                     field="cost_type",
-                    message=f"{label}: cost type '{line.key.cost_type}' is not known to this company.",
+                    message=f"{label}: cost type '{limits.quote(line.key.cost_type)}' is not known to this company.",
                 )
             )
         cost_lines.append(line)
@@ -125,7 +194,10 @@ def sum_by_key(lines: Sequence[ErpLine], amounts: Sequence[Decimal]) -> dict[Wbs
         if seen is None:
             sums[line.key] = KeySum(amount, line.description, (line.ref,))
         else:
-            sums[line.key] = KeySum(seen.amount + amount, seen.description, (*seen.refs, line.ref))
+            refs = seen.refs
+            if len(refs) < limits.MAX_REFS_PER_LINE:
+                refs = (*refs, line.ref)
+            sums[line.key] = KeySum(seen.amount + amount, seen.description, refs)
     return sums
 
 
@@ -195,6 +267,11 @@ def plan_reimport(
         next_lines.append(LineItem(key, erp.description, erp.amount, erp_refs=erp.refs))
         total += erp.amount
 
+    too_large = total_beyond_limit(total)
+    if too_large:
+        raise BudgetTotalTooLarge(
+            f"The ERP budget was not applied: {too_large}. The project budget is unchanged."
+        )
     next_lines.sort(key=lambda line: line.key)
     changes.sort(key=lambda change: change.key)
     return Plan(

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from pydantic import ValidationError
 
 from chalicelib import observability, resources, wiring
-from chalicelib.domain.errors import ErpUnavailable
+from chalicelib.domain.errors import ErpUnavailable, NotFound
 from chalicelib.domain.model import JobStatus
 from chalicelib.domain.ports import JobMessage
 from chalicelib.observability import logger, metrics, traced_handler
@@ -92,18 +92,33 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
-    message = JobMessage.model_validate_json(record.body)
-    receive_count = int(record.attributes.approximate_receive_count or "1")
     log = logger()
+    try:
+        message = JobMessage.model_validate_json(record.body)
+    except ValidationError:
+        # Not one of our job messages: no redelivery can make it one.
+        log.warning("unreadable job message dropped", extra={"message_id": record.message_id})
+        metrics().add_metric(name="UnreadableMessages", unit=MetricUnit.Count, value=1)
+        return {}
+    receive_count = int(record.attributes.approximate_receive_count or "1")
+    delay = retry_delay(receive_count)
     log.append_keys(
         job_id=message.job_id, budget_id=message.budget_id, company_id=message.company_id
     )
     try:
         return _run_once(
-            message, context, final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count
+            message,
+            context,
+            final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count,
+            retry_in_seconds=delay,
         )
+    except NotFound:
+        # The job was never recorded (or is gone): redelivering would only cycle the message
+        # through the dead-letter queue until its retention drops it.
+        log.warning("message names no job; dropped", extra={"message_id": record.message_id})
+        metrics().add_metric(name="MessagesForNoJob", unit=MetricUnit.Count, value=1)
+        return {}
     except ErpUnavailable as why:
-        delay = retry_delay(receive_count)
         log.warning(
             "ERP unavailable; the job will be retried",
             extra={"reason": why.message, "retry_in_seconds": delay},
@@ -115,7 +130,9 @@ def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
         log.remove_keys(["job_id", "budget_id", "company_id"])
 
 
-def _run_once(message: JobMessage, context: Any, *, final_attempt: bool) -> dict[str, Any]:
+def _run_once(
+    message: JobMessage, context: Any, *, final_attempt: bool, retry_in_seconds: int
+) -> dict[str, Any]:
     config = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
     if context is not None:
         config.register_lambda_context(context)
@@ -127,7 +144,10 @@ def _run_once(message: JobMessage, context: Any, *, final_attempt: bool) -> dict
     )
     def apply(message: dict[str, Any]) -> dict[str, Any]:
         result = run_job(
-            wiring.ports(), JobMessage.model_validate(message), final_attempt=final_attempt
+            wiring.ports(),
+            JobMessage.model_validate(message),
+            final_attempt=final_attempt,
+            retry_in_seconds=retry_in_seconds,
         )
         _record_metrics(result)
         return {"job_id": result.job.job_id, "status": result.job.status.value}
@@ -180,7 +200,12 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
             )
             metrics().add_metric(name="UnreadableDeadLetters", unit=MetricUnit.Count, value=1)
             return
-        job = fail_dead_letter(wiring.ports(), message)
+        try:
+            job = fail_dead_letter(wiring.ports(), message)
+        except NotFound:
+            logger().warning("dead letter names no job; dropped", extra={"job_id": message.job_id})
+            metrics().add_metric(name="MessagesForNoJob", unit=MetricUnit.Count, value=1)
+            return
         logger().error(
             "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
         )

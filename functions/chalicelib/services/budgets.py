@@ -6,7 +6,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.errors import ConcurrentChange, InvalidRequest
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -18,6 +18,8 @@ from chalicelib.domain.ports import Identity, LineEdit, Page
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
+
+UNITS_EDIT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,14 @@ def read_budget(
 ) -> BudgetPage:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
-    offset = decode_offset(cursor)
+    offset, version = decode_offset(cursor)
+    if version is not None and version != budget.version:
+        # A cursor pages the version it began with to the end, never a mix of two.
+        budget = ports.budgets.at_version(budget, version)
     lines = ports.budgets.read_page(budget, offset, limit)
     end = offset + len(lines)
-    return BudgetPage(budget, lines, encode_offset(end) if end < budget.line_count else None)
+    more = end < budget.line_count
+    return BudgetPage(budget, lines, encode_offset(end, budget.version) if more else None)
 
 
 def edit_line(
@@ -85,18 +91,20 @@ def edit_line(
     edit: LineEdit,
 ) -> LineItem:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.STANDARD)
-    budget = ports.budgets.get_by_project(company_id, project_id)
-    line = ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
-    changed = {
-        name: str(getattr(edit, name))
-        for name in ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
-        if getattr(edit, name) is not None
-    }
-    audit.record(
-        ports, company_id, identity.email, audit.LINE_EDITED, line.key.label(),
-        project_id=project_id, changed=changed, cleared=sorted(edit.clear),
-    )  # fmt: skip
-    return line
+    # A re-import only ever moves amounts, so an edit that leaves the amount alone cannot
+    # conflict with one: when the budget moved on meanwhile, it is applied to the new version.
+    attempts = 1 if edit.original_budget_amount is not None else UNITS_EDIT_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        budget = ports.budgets.get_by_project(company_id, project_id)
+        try:
+            line = ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
+        except ConcurrentChange:
+            if attempt == attempts:
+                raise
+            continue
+        _audit_edit(ports, identity, company_id, project_id, line, edit)
+        return line
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def all_lines(ports: Ports, identity: Identity, company_id: str, project_id: str) -> BudgetPage:
@@ -119,19 +127,42 @@ def set_locked(
     return changed
 
 
-def encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+def encode_offset(offset: int, version: int | None = None) -> str:
+    """A page cursor: the next offset and, for a budget's lines, the version being paged."""
+    text = f"o:{offset}" if version is None else f"v:{offset}:{version}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_offset(cursor: str | None) -> int:
+def decode_offset(cursor: str | None) -> tuple[int, int | None]:
+    """(offset, version or None); InvalidRequest for a cursor this API did not give out."""
     if not cursor:
-        return 0
+        return 0, None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, value = text.split(":", 1)
-        offset = int(value)
+        kind, *values = text.split(":")
+        numbers = [int(value) for value in values]
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidRequest("The cursor is not one this API gave out.") from None
-    if kind != "o" or offset < 0:
+    shapes = {"o": 1, "v": 2}
+    if shapes.get(kind) != len(numbers) or any(n < 0 for n in numbers):
         raise InvalidRequest("The cursor is not one this API gave out.")
-    return offset
+    return numbers[0], (numbers[1] if kind == "v" else None)
+
+
+def _audit_edit(
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    project_id: str,
+    line: LineItem,
+    edit: LineEdit,
+) -> None:
+    changed = {
+        name: str(getattr(edit, name))
+        for name in ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
+        if getattr(edit, name) is not None
+    }
+    audit.record(
+        ports, company_id, identity.email, audit.LINE_EDITED, line.key.label(),
+        project_id=project_id, changed=changed, cleared=sorted(edit.clear),
+    )  # fmt: skip

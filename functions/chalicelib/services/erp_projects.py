@@ -46,7 +46,7 @@ def list_projects(
     ports: Ports, identity: Identity, company_id: str, limit: int, cursor: str | None
 ) -> ProjectPage:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
-    offset = decode_offset(cursor)
+    offset, _ = decode_offset(cursor)
     _, source = _source(ports, company_id)
     page = source.list_projects(offset, limit)
     links = ports.directory.links(company_id)

@@ -77,7 +77,7 @@ def read_version(
         }
     )
     limit, cursor = page
-    offset = decode_offset(cursor)
+    offset, _ = decode_offset(cursor)
     lines = ports.budgets.read_page(as_of, offset, limit)
     end = offset + len(lines)
     changes = _changes(ports, as_of, record)

@@ -53,7 +53,7 @@ def job_changes(
     ports: Ports, identity: Identity, company_id: str, job_id: str, limit: int, cursor: str | None
 ) -> Page[ChangeRecord]:
     job = readable_job(ports, identity, company_id, job_id)
-    offset = decode_offset(cursor)
+    offset, _ = decode_offset(cursor)
     changes = ports.jobs.changes(job, offset, limit)
     end = offset + len(changes)
     return Page(changes, encode_offset(end) if end < job.change_count else None)

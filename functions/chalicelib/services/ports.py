@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class Ports:
     identity: IdentityProvider
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], str] = field(default=new_job_id)
+    # How the worker waits before planning again after a concurrent edit; tests pass a no-op.
+    sleep: Callable[[float], None] = field(default=time.sleep)
     audit: AuditLog = field(default_factory=_memory_audit)
     accounts: Accounts = field(default_factory=_memory_accounts)
     # Budgets kept in another system (Procore); None where no company may choose one (tests).

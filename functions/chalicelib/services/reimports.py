@@ -7,6 +7,7 @@ re-sent by the schedule's sweep (`resend_abandoned`), and the worker is idempote
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,7 @@ from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
     ConcurrentChange,
-    ErpRejected,
+    DomainError,
     ErpUnavailable,
     InvalidRequest,
     JobInProgress,
@@ -55,9 +56,12 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
 from chalicelib.domain.reimport import (
+    BudgetTotalTooLarge,
+    ErpBudgetEmpty,
     InvalidErpBudget,
     Plan,
     budget_total,
+    check_not_empty,
     no_change_message,
     plan_import,
     plan_reimport,
@@ -71,7 +75,14 @@ from chalicelib.services.targets import check_unlocked, target_for
 
 SCHEDULE_REQUESTER = "schedule"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
-COMMIT_ATTEMPTS = 3  # re-plans when someone edits the budget while the worker applies it
+# Re-plans when someone edits the budget while the worker applies it, waiting a growing while
+# between attempts so that a person editing a few times a second cannot starve the re-import.
+COMMIT_BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+COMMIT_ATTEMPTS = len(COMMIT_BACKOFF_SECONDS) + 1
+UNEXPECTED_FAILURE = (
+    "The {noun} stopped on an unexpected error, so nothing was changed. Please try again; if it "
+    "keeps happening, contact support with the job id."
+)
 ABANDONED_AFTER = timedelta(minutes=10)
 PREVIEW_LIFETIME = timedelta(hours=1)
 PREVIEW_STALE = "preview_stale"
@@ -85,6 +96,8 @@ def request_job(
     kind: JobKind,
     idempotency_key: str | None = None,
     preview_job_id: str | None = None,
+    *,
+    allow_empty: bool = False,
 ) -> Job:
     """A person or API client asks for an import/re-import (or for applying a preview of one);
     answers the queued job at once."""
@@ -105,7 +118,9 @@ def request_job(
         _check_preview(ports, budget, kind, preview_job_id)
     if idempotency_key is None:  # a replay answers its job whatever the lock says now
         check_unlocked(ports, budget, _noun(kind))
-    extra = {"preview_job_id": preview_job_id} if preview_job_id else None
+    extra: dict[str, Any] = {"allow_empty": allow_empty}
+    if preview_job_id:
+        extra["preview_job_id"] = preview_job_id
     job = enqueue(ports, budget, kind, identity.email, idempotency_key, extra)
     action = audit.IMPORT_REQUESTED if kind is JobKind.IMPORT else audit.REIMPORT_REQUESTED
     audit.record(
@@ -115,7 +130,9 @@ def request_job(
     return job
 
 
-def request_preview(ports: Ports, identity: Identity, company_id: str, budget_id: str) -> Job:
+def request_preview(
+    ports: Ports, identity: Identity, company_id: str, budget_id: str, *, allow_empty: bool = False
+) -> Job:
     """Plan what an import (ready to import) or re-import (synced) would do, changing nothing.
 
     A preview holds nothing: the budget stays free for edits, locks and other jobs meanwhile, and
@@ -123,7 +140,9 @@ def request_preview(ports: Ports, identity: Identity, company_id: str, budget_id
     """
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
     budget = ports.budgets.get(company_id, budget_id)
-    job = enqueue(ports, budget, JobKind.PREVIEW, identity.email, None)
+    job = enqueue(
+        ports, budget, JobKind.PREVIEW, identity.email, None, {"allow_empty": allow_empty}
+    )
     audit.record(
         ports, company_id, identity.email, audit.PREVIEW_REQUESTED, budget.project_name,
         budget_id=budget_id, job_id=job.job_id,
@@ -262,11 +281,18 @@ class WorkResult:
     erp: ErpCall | None = None  # None when the ERP was not asked
 
 
-def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
+def run_job(
+    ports: Ports,
+    message: JobMessage,
+    *,
+    final_attempt: bool,
+    retry_in_seconds: int | None = None,
+) -> WorkResult:
     """Apply one queued job. Safe to run any number of times for the same message.
 
-    Transient ERP failures raise ErpUnavailable so the queue redelivers the message, except on
-    the final attempt, where the job fails with a sentence instead of staying in progress.
+    Transient ERP failures raise ErpUnavailable so the queue redelivers the message (the job says
+    it is waiting to retry, and why), except on the final attempt, where the job fails with a
+    sentence instead of staying in progress. Any other failure fails the job at once.
     """
     job = ports.jobs.get(message.company_id, message.job_id)
     if job.status.finished:
@@ -279,19 +305,39 @@ def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkRe
         return _preview(ports, job) if job.kind is JobKind.PREVIEW else _apply(ports, job)
     except ErpUnavailable as why:
         if not final_attempt:
+            ports.jobs.report_waiting(job, waiting_message(why, retry_in_seconds))
             raise
-        return WorkResult(
-            _fail(
-                ports,
-                job,
-                f"{why.message} The {_noun(job.kind)} was tried several times and gave up; "
-                "nothing was changed.",
-            )
-        )
-    except ErpRejected as why:
-        return WorkResult(_fail(ports, job, why.message))
-    except NotFound as why:
-        return WorkResult(_fail(ports, job, why.message))
+        return WorkResult(_fail(ports, job, gave_up_message(job, why)))
+    except ServiceUnavailable:
+        raise  # our own storage is busy: the queue brings the message back
+    except DomainError as why:
+        code = why.code if isinstance(why, ErpBudgetEmpty | BudgetTotalTooLarge) else None
+        return WorkResult(_fail(ports, job, why.message, code=code))
+    except Exception:
+        # A failure no rule expects: fail the job now, with a sentence and the stack trace in
+        # the log, rather than let the message burn its receives while the budget stays held.
+        logger().exception("job failed on an unexpected error", extra={"job_id": job.job_id})
+        return WorkResult(_fail(ports, job, UNEXPECTED_FAILURE.format(noun=_noun(job.kind))))
+
+
+def _without_retry_promise(text: str) -> str:
+    """The ERP adapter's sentence without its "the job will try again" ending."""
+    return re.sub(r"[;,]?\s*the job will try again\.?", ".", text).replace("..", ".").strip()
+
+
+def waiting_message(why: ErpUnavailable, retry_in_seconds: int | None) -> str:
+    when = "shortly"
+    if retry_in_seconds is not None:
+        minutes = max(1, round(retry_in_seconds / 60))
+        when = f"in about {minutes} minute{'s' if minutes != 1 else ''}"
+    return f"Waiting to retry {when}: {_without_retry_promise(why.message)}"
+
+
+def gave_up_message(job: Job, why: ErpUnavailable) -> str:
+    return (
+        f"The {_noun(job.kind)} gave up after several attempts and nothing was changed. The last "
+        f"attempt failed: {_without_retry_promise(why.message)} Please try again later."
+    )
 
 
 class _Refused(Exception):
@@ -334,7 +380,9 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
         attempt = _Attempt(target)
         if target.recover(job):
             raise _Refused(_recovered_message(target.name))
-        for _ in range(COMMIT_ATTEMPTS):
+        for number in range(COMMIT_ATTEMPTS):
+            if number:
+                ports.sleep(COMMIT_BACKOFF_SECONDS[number - 1])
             budget = ports.budgets.get(job.company_id, job.budget_id)
             if budget.active_job_id != job.job_id:
                 raise _Refused(
@@ -416,9 +464,12 @@ def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt, kind: J
     attempt.current_total = budget_total(current)
     planner = plan_import if kind is JobKind.IMPORT else plan_reimport
     try:
+        check_not_empty(current, erp_lines, job.allow_empty)
         plan = planner(current, erp_lines, catalog)
     except InvalidErpBudget as invalid:
         raise _Refused(invalid.message, invalid.errors) from None
+    except (ErpBudgetEmpty, BudgetTotalTooLarge) as refused:
+        raise _Refused(refused.message, code=refused.code) from None
     ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
     return plan
 
@@ -578,7 +629,7 @@ def _fail(
     errors: list[LineError] | None = None,
     code: str | None = None,
 ) -> Job:
-    logger().info("job failed", extra={"job_id": job.job_id, "reason": message})
+    logger().info("job failed", extra={"job_id": job.job_id, "reason": message, "code": code})
     return ports.jobs.fail(job, message, errors or [], ports.clock(), code)
 
 

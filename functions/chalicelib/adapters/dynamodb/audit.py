@@ -1,11 +1,12 @@
 """The AuditLog port on DynamoDB: one item per entry in the directory table, expiring by TTL.
 
-`AUDIT#<cid>` / `<at>#<event_id>`: a company's entries sort by time in their own partition, so the
+`AUDIT#<cid>` / `<at>#<ns>#<event_id>`: a company's entries sort by time in their own partition, so the
 newest page is one Query read backwards. Entries expire after `resources.AUDIT_RETENTION_DAYS`.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,8 @@ class DynamoAuditLog(DynamoTables):
         expires = event.at + timedelta(days=resources.AUDIT_RETENTION_DAYS)
         item = AuditItem(
             pk=audit_pk(event.company_id),
-            sk=f"{to_iso(event.at)}#{event.event_id}",
+            # Entries of the same second keep the order they were written in (nanoseconds).
+            sk=f"{to_iso(event.at)}#{time.time_ns():020d}#{event.event_id}",
             event=event.model_dump_json(),
             expires_at=int(expires.timestamp()),
         )

@@ -47,6 +47,7 @@ from chalicelib.adapters.dynamodb.items import (
     budget_status_pk,
     chunk_sk,
     dump_index,
+    finished_job_expiry,
     from_iso,
     index_of,
     job_pk,
@@ -62,7 +63,7 @@ from chalicelib.adapters.dynamodb.items import (
     version_sk,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
-from chalicelib.adapters.lines import apply_edit, key_of
+from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -196,6 +197,22 @@ class DynamoBudgetStore(DynamoTables):
             # Only chunks of versions out of the kept history expire.
             raise _version_gone()
         return rows  # type: ignore[return-value]
+
+    def at_version(self, budget: Budget, version: int) -> Budget:
+        """The header as it was at any kept version of the history (its record holds the total
+        and line count); a version out of the history is gone."""
+        head = self.header(budget.company_id, budget.budget_id)
+        if head is None:
+            raise _not_found()
+        if version == head.version:
+            return head.to_budget()
+        kept = self._version_item(budget, version) if version < head.version else None
+        # TTL deletes lazily: a record past its expiry is already out of the history.
+        if kept is None or (kept.expires_at or 2**63) <= utc_now().timestamp():
+            raise version_gone()
+        return head.to_budget().model_copy(
+            update={"version": version, "total": Decimal(kept.total), "line_count": kept.line_count}
+        )
 
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         sets, index = self._layout(budget)
@@ -351,7 +368,8 @@ class DynamoBudgetStore(DynamoTables):
             "Key": key(job_pk(job.company_id, job.job_id), "META"),
             "UpdateExpression": (
                 "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                "change_index = :ci, finished_at = :when, progress = :p, totals = :totals"
+                "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
+                "expires_at = :expires REMOVE queued_pk, queued_sk"
             ),
             "ConditionExpression": "#status = :running",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -365,6 +383,7 @@ class DynamoBudgetStore(DynamoTables):
                 ":when": value(when),
                 ":p": value(progress.model_dump_json()),
                 ":totals": value(totals.model_dump_json() if totals else None),
+                ":expires": value(finished_job_expiry(finished_at)),
             },
         }
         version_put = {"TableName": self.budgets_table, "Item": serialize(to_item(record))}
@@ -527,6 +546,7 @@ class DynamoBudgetStore(DynamoTables):
         if len(data) > MAX_EDITED_CHUNK_BYTES:
             raise InvalidRequest("The edit makes this part of the budget too large to store.")
         total = Decimal(head.total) - old.original_budget_amount + edited.original_budget_amount
+        check_total(total)
         sets[number] = f"edit-{uuid.uuid4().hex}"
         record = VersionItem(
             pk=head.pk,

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib import resources
+from chalicelib.domain.errors import TooLargeToStore
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -199,6 +201,10 @@ def pack_chunks(rows: Sequence[list[Any]]) -> list[PackedChunk]:
 
 def _fit(group: list[list[Any]]) -> list[PackedChunk]:
     data = pack(group)
+    if len(group) == 1 and len(data) > MAX_CHUNK_BYTES:
+        # The text limits (domain/limits.py) make this unreachable for a valid line; the guard
+        # keeps any future field from turning into a write DynamoDB refuses mid-commit.
+        raise TooLargeToStore("One line of this budget is too large to store; nothing was changed.")
     if len(data) <= MAX_CHUNK_BYTES or len(group) == 1:
         return [PackedChunk(first=[str(v) for v in group[0][:3]], count=len(group), data=data)]
     half = len(group) // 2
@@ -259,6 +265,7 @@ class BudgetHeaderItem(BaseModel):
     previous_version: int | None = None
     previous_chunk_set: str | None = None
     previous_chunk_index: str | None = None
+    previous_total: str | None = None
 
     @classmethod
     def from_budget(cls, budget: Budget, chunk_set: str, index: ChunkIndex) -> BudgetHeaderItem:
@@ -413,14 +420,23 @@ class JobItem(BaseModel):
     attempts: int = 0
     totals: str | None = None  # JSON
     error_code: str | None = None
+    allow_empty: bool = False
     preview_job_id: str | None = None
     basis: str | None = None  # JSON, a finished preview's PreviewBasis
     restore_version: int | None = None
+    # Present only while the job is queued: the sparse `queued` index the sweep reads.
+    queued_pk: str | None = None
+    queued_sk: str | None = None
+    expires_at: int | None = None  # set when the job finishes (the table's TTL)
 
     @classmethod
     def from_job(cls, job: Job) -> JobItem:
         sort = f"{to_iso(job.requested_at)}#{job.job_id}"
+        queued = job.status is JobStatus.QUEUED
         return cls(
+            queued_pk=QUEUED_PK if queued else None,
+            queued_sk=sort if queued else None,
+            allow_empty=job.allow_empty,
             pk=job_pk(job.company_id, job.job_id),
             gsi1pk=company_pk(job.company_id),
             gsi1sk=sort,
@@ -467,10 +483,19 @@ class JobItem(BaseModel):
             attempts=self.attempts,
             totals=Totals.model_validate_json(self.totals) if self.totals else None,
             error_code=self.error_code,
+            allow_empty=self.allow_empty,
             preview_job_id=self.preview_job_id,
             basis=PreviewBasis.model_validate_json(self.basis) if self.basis else None,
             restore_version=self.restore_version,
         )
+
+
+QUEUED_PK = "QUEUED"
+
+
+def finished_job_expiry(finished_at: datetime) -> int:
+    """When a finished job's items expire (epoch seconds, the TTL attribute's form)."""
+    return int(finished_at.timestamp()) + resources.FINISHED_JOB_RETENTION_DAYS * 24 * 3600
 
 
 # At most this many line errors are kept with a failed job (the job item must stay under 400 KB);

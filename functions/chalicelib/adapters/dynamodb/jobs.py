@@ -30,6 +30,7 @@ from chalicelib.adapters.dynamodb.items import (
     HEAD,
     MAX_STORED_ERRORS,
     META,
+    QUEUED_PK,
     BudgetHeaderItem,
     IdempotencyItem,
     JobItem,
@@ -37,6 +38,7 @@ from chalicelib.adapters.dynamodb.items import (
     changes_sk,
     company_pk,
     dump_index,
+    finished_job_expiry,
     idempotency_pk,
     job_pk,
     load_index,
@@ -75,8 +77,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import Page
 
 IDEMPOTENCY_SECONDS = 24 * 3600
-# abandoned() scans the by_company index (job items only); it stops after this much.
-MAX_SCAN_PAGES = 20
+# abandoned() answers at most this many jobs per sweep; the next sweep takes the rest.
 MAX_ABANDONED = 100
 _TRANSACTION_ATTEMPTS = 3
 WRITES = "WRITES"  # the marker item of a job's write-ahead record
@@ -337,24 +338,20 @@ class DynamoJobStore(DynamoTables):
         return [row_write(row) for n in numbers for row in found.get(writes_sk(n), [])]
 
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
-        scan: dict[str, Any] = {
+        """Queued jobs requested before `older_than`, oldest first, from the sparse index."""
+        query: dict[str, Any] = {
             "TableName": self.jobs_table,
-            "IndexName": "by_company",
-            "FilterExpression": "#status = :q AND requested_at < :t",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "IndexName": "queued",
+            "KeyConditionExpression": "queued_pk = :q AND queued_sk < :t",
             "ExpressionAttributeValues": {
-                ":q": value(JobStatus.QUEUED.value),
+                ":q": value(QUEUED_PK),
                 ":t": value(to_iso(older_than)),
             },
+            "Limit": MAX_ABANDONED,
         }
-        found: builtins.list[Job] = []
-        for _ in range(MAX_SCAN_PAGES):
-            answer = self.client.scan(**scan)
-            found += [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
-            if "LastEvaluatedKey" not in answer or len(found) >= MAX_ABANDONED:
-                break
-            scan["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        return sorted(found, key=lambda j: j.requested_at)[:MAX_ABANDONED]
+        answer = self.client.query(**query)
+        found = [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
+        return [job for job in found if job.status is JobStatus.QUEUED][:MAX_ABANDONED]
 
     # --- moving a job along -----------------------------------------------------------------
 
@@ -366,7 +363,8 @@ class DynamoJobStore(DynamoTables):
                 Key=key(job_pk(job.company_id, job.job_id), META),
                 UpdateExpression=(
                     "SET #status = :running, started_at = if_not_exists(started_at, :now), "
-                    "attempts = if_not_exists(attempts, :zero) + :one, progress = :p"
+                    "attempts = if_not_exists(attempts, :zero) + :one, progress = :p "
+                    "REMOVE queued_pk, queued_sk"
                 ),
                 ConditionExpression="#status IN (:queued, :running)",
                 ExpressionAttributeNames={"#status": "status"},
@@ -406,6 +404,24 @@ class DynamoJobStore(DynamoTables):
             if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
 
+    def report_waiting(self, job: Job, message: str) -> None:
+        """A running job waits for its next attempt: say so (and why) in its message."""
+        try:
+            self.client.update_item(
+                TableName=self.jobs_table,
+                Key=key(job_pk(job.company_id, job.job_id), META),
+                UpdateExpression="SET message = :m",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":m": value(message),
+                    ":running": value(JobStatus.IN_PROGRESS.value),
+                },
+            )
+        except ClientError as error:
+            if aws_error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     def fail(
         self,
         job: Job,
@@ -420,8 +436,11 @@ class DynamoJobStore(DynamoTables):
             ":queued": value(JobStatus.QUEUED.value),
             ":running": value(JobStatus.IN_PROGRESS.value),
             ":when": value(to_iso(finished_at)),
+            ":expires": value(finished_job_expiry(finished_at)),
         }
-        expression = "SET #status = :failed, message = :m, finished_at = :when"
+        expression = (
+            "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
+        )
         kept = 0
         if errors:
             data, kept = pack_errors(errors)
@@ -432,6 +451,7 @@ class DynamoJobStore(DynamoTables):
             expression += ", error_code = :code"
             values[":code"] = value(error_code)
         values[":m"] = value(failure_message(message, errors, kept))
+        expression += " REMOVE queued_pk, queued_sk"
         job_update = {
             "TableName": self.jobs_table,
             "Key": key(job_pk(job.company_id, job.job_id), META),

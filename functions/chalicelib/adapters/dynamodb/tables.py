@@ -15,11 +15,12 @@ from chalicelib.adapters.dynamodb.items import (
     budget_pk,
     change_row,
     changes_sk,
+    finished_job_expiry,
     index_of,
     job_pk,
     pack_chunks,
 )
-from chalicelib.domain.model import ChangeRecord, Job
+from chalicelib.domain.model import ChangeRecord, Job, utc_now
 
 
 class DynamoTables:
@@ -69,12 +70,15 @@ class DynamoTables:
         ordered = sorted(changes, key=lambda change: change.key)
         chunks = pack_chunks([change_row(change) for change in ordered])
         pk = job_pk(job.company_id, job.job_id)
+        # They expire with their job (which expires once finished; this is written just before).
+        expires = finished_job_expiry(utc_now())
         batch_write(
             self.client,
             self.jobs_table,
             [
-                {"PutRequest": {"Item": serialize({"pk": pk, "sk": changes_sk(n), "data": c.data})}}
+                {"PutRequest": {"Item": serialize(
+                    {"pk": pk, "sk": changes_sk(n), "data": c.data, "expires_at": expires})}}
                 for n, c in enumerate(chunks)
             ],
-        )
+        )  # fmt: skip
         return index_of(chunks)

@@ -40,7 +40,6 @@ DEFAULT_ENDPOINT_VERSION = "23.200.001"
 DEFAULT_ENDPOINT = f"Default/{DEFAULT_ENDPOINT_VERSION}"
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIMEOUT_SECONDS = 20.0
-LOGOUT_TIMEOUT_SECONDS = 5.0
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 COST_TYPE = "Expense"  # Acumatica's Type of a cost-budget line; everything else is revenue
 TOKEN_PATH = "/identity/connect/token"  # Acumatica's OAuth2 token endpoint

@@ -12,11 +12,13 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pydantic import BaseModel, Field, StrictBool, ValidationError
+
 from chalicelib.adapters.erp import mapping
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.names import erp_name
 from chalicelib.adapters.erp.signin import BasicSignIn
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,
     ErpCatalog,
@@ -28,9 +30,18 @@ from chalicelib.domain.model import (
     LineKind,
 )
 
+
+class _AdfPage(BaseModel):
+    """Oracle ADF's collection envelope; the items stay as sent (amounts exact)."""
+
+    items: list[dict[str, Any]]
+    has_more: StrictBool = Field(alias="hasMore")
+
+
 API = "/jc-rest-api/rest/1"
 MAX_LIMIT = 1000  # CMiC refuses a larger limit with 400
 AMOUNT_ATTRIBUTE = "JcatBudgetAmt"
+_LABELS = ("phase (JcatPhsCode)", "category (JcatCode)")
 
 
 class CmicSource:
@@ -79,29 +90,27 @@ class CmicSource:
     ) -> list[ErpLine]:
         amount_field = self._settings.get("amount_attribute") or AMOUNT_ATTRIBUTE
         q = f"JcatCompCode={_quoted(self._company)};JcatJobCode={_quoted(erp_job_id)}"
-        lines: list[ErpLine] = []
-        seen: set[str] = set()
-        for row in self._all(self._client(), "jcjobcategory", q, on_page):
-            number = len(lines) + 1
+
+        def native_of(row: dict[str, Any], number: int) -> mapping.NativeLine:
             if mapping.text(row, "JcatJobCode") not in (None, erp_job_id):
                 raise ErpRejected(
                     f"Line {number} of the ERP's answer belongs to job "
                     f"'{row.get('JcatJobCode')}', not to '{erp_job_id}': the ERP did not filter "
                     "the budget by job."
                 )
-            ref = _ref(row, number)
-            if ref in seen:
-                raise ErpUnavailable(
-                    "The ERP budget changed while it was being read; the job will try again."
-                )
-            seen.add(ref)
             revenue = mapping.text(row, "JcatRevenueFlag") == "Y"
-            lines.append(mapping.erp_line(
-                number, ref, ("", mapping.text(row, "JcatPhsCode"), mapping.text(row, "JcatCode")),
-                LineKind.REVENUE if revenue else LineKind.COST, row.get(amount_field),
-                str(row.get("JcatName") or ""), ("phase (JcatPhsCode)", "category (JcatCode)"),
-            ))  # fmt: skip
-        return lines
+            return mapping.NativeLine(
+                ref=_ref(row, number),
+                sub_job="",
+                cost_code=mapping.text(row, "JcatPhsCode"),
+                cost_type=mapping.text(row, "JcatCode"),
+                kind=LineKind.REVENUE if revenue else LineKind.COST,
+                amount=row.get(amount_field),
+                description=str(row.get("JcatName") or ""),
+            )
+
+        rows = self._all(self._client(), "jcjobcategory", q, on_page)
+        return mapping.collect(rows, native_of, _LABELS)
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         rows, more = self._page(
@@ -142,19 +151,14 @@ class CmicSource:
             payload = client.call("GET", f"{API}/{resource}?{query}", doing)
         except HttpFailure as failure:
             raise client.explain(failure, doing) from None
-        items = payload.get("items") if isinstance(payload, dict) else None
-        more = payload.get("hasMore") if isinstance(payload, dict) else None
-        if not isinstance(items, list) or not isinstance(more, bool):
+        try:
+            page = _AdfPage.model_validate(payload)
+        except ValidationError:
             raise ErpRejected(
-                f"{client.title}'s answer for {resource} records was not a collection with items and "
-                f"hasMore: check the {client.erp} connection's address."
-            )
-        rows = [row for row in items if isinstance(row, dict)]
-        if len(rows) != len(items):
-            raise ErpRejected(
-                f"{client.title}'s answer for {resource} held something not a record."
-            )
-        return rows, more
+                f"{client.title}'s answer for {resource} records was not a collection of records "
+                f"with items and hasMore: check the {client.erp} connection's address."
+            ) from None
+        return page.items, page.has_more
 
 
 def _quoted(value: str) -> str:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.adapters.erp import url_guard
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 def check_destination(url: str) -> None:
     """THE URL GUARD HOOK: every request's address is judged here before it is sent.
 
-    Only web addresses are allowed; the address guard of the connection model (no loopback,
-    private or metadata addresses) plugs in here so it runs before each request, not only when a
-    connection is saved.
+    Only web addresses, and only those the address guard allows (no loopback, private, link-local
+    or metadata address, by literal or by what the name resolves to: docs/adoption.md), so it runs
+    before each request and each retry, not only when a connection is saved.
     """
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ErpRejected(
@@ -149,9 +149,9 @@ class ErpHttp:
         while True:
             attempt += 1
             sent = dict(headers or {})
-            if authenticated:
-                sent.update(self.sign_in.headers(self))
             try:
+                if authenticated:  # a token request that times out is retried like any call
+                    sent.update(self.sign_in.headers(self))
                 return self.send(method, path, action, json_body=json_body, form=form, headers=sent)
             except HttpFailure as failure:
                 if failure.status == 401 and authenticated and not refreshed:
@@ -260,7 +260,7 @@ class ErpHttp:
         detail = self.erp_message(failure.body) if quote_body else ""
         suffix = f" {self.title} said: {detail}" if detail else ""
         if status == 401:
-            return ErpRejected(
+            return ErpAuthFailed(
                 f"{self.title} refused our sign-in even after signing in afresh when trying to {doing}: "
                 f"check the {self.erp} connection's credentials.{suffix}"
             )

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pydantic import BaseModel, Field, ValidationError
+
 from chalicelib.adapters.erp import mapping
 from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.names import erp_name
 from chalicelib.adapters.erp.signin import OAuth2SignIn
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,
     ErpCatalog,
@@ -27,6 +29,18 @@ from chalicelib.domain.model import (
     ErpProjectPage,
     LineKind,
 )
+
+
+class _IaMeta(BaseModel):
+    next: int | str | None = None  # the next page's start; null on the last page
+
+
+class _IaPage(BaseModel):
+    """The query service's envelope; the records stay as sent (amounts exact)."""
+
+    result: list[dict[str, Any]] = Field(alias="ia::result")
+    meta: _IaMeta = Field(alias="ia::meta")
+
 
 API = "/ia/api/v1"
 QUERY = f"{API}/services/core/query"
@@ -90,26 +104,22 @@ class IntacctSource:
         rows = self._query(client, "construction/project-estimate-line", _LINE_FIELDS, filters,
                            on_page)  # fmt: skip
         revenue = self._settings.get("revenue_accumulation_type") or REVENUE_ACCUMULATION_TYPE
-        lines: list[ErpLine] = []
-        seen: set[str] = set()
-        for row in rows:
+
+        def native_of(row: dict[str, Any], number: int) -> mapping.NativeLine | None:
             if mapping.text(row, "workflowType") not in (None, "original"):
-                continue  # the query filtered these out; an ERP that did not is not trusted
-            number = len(lines) + 1
-            ref = mapping.text(row, "key") or f"line-{number}"
-            if ref in seen:
-                raise ErpUnavailable(
-                    "The ERP budget changed while it was being read; the job will try again."
-                )
-            seen.add(ref)
+                return None  # the query filtered these out; an ERP that did not is not trusted
             is_revenue = mapping.text(row, "accumulationType.id") == revenue
-            lines.append(mapping.erp_line(
-                number, ref,
-                ("", mapping.text(row, "task.id"), mapping.text(row, "costType.id")),
-                LineKind.REVENUE if is_revenue else LineKind.COST,
-                row.get("amount"), str(row.get("memo") or ""), ("task", "cost type"),
-            ))  # fmt: skip
-        return lines
+            return mapping.NativeLine(
+                ref=mapping.text(row, "key") or f"line-{number}",
+                sub_job="",
+                cost_code=mapping.text(row, "task.id"),
+                cost_type=mapping.text(row, "costType.id"),
+                kind=LineKind.REVENUE if is_revenue else LineKind.COST,
+                amount=row.get("amount"),
+                description=str(row.get("memo") or ""),
+            )
+
+        return mapping.collect(rows, native_of, ("task", "cost type"))
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         rows, more = self._page(
@@ -170,19 +180,14 @@ class IntacctSource:
             payload = client.call("POST", QUERY, doing, json_body=body)
         except HttpFailure as failure:
             raise client.explain(failure, doing) from None
-        result = payload.get("ia::result") if isinstance(payload, dict) else None
-        meta = payload.get("ia::meta") if isinstance(payload, dict) else None
-        if not isinstance(result, list) or not isinstance(meta, dict):
+        try:
+            page = _IaPage.model_validate(payload)
+        except ValidationError:
             raise ErpRejected(
-                f"{client.title}'s answer for {name} records was not an ia::result list with its "
-                f"ia::meta: check the {client.erp} connection's address."
-            )
-        rows = [row for row in result if isinstance(row, dict)]
-        if len(rows) != len(result):
-            raise ErpRejected(
-                f"{client.title}'s answer for {name} records held something not a record."
-            )
-        return rows, meta.get("next") is not None
+                f"{client.title}'s answer for {name} records was not an ia::result list of records "
+                f"with its ia::meta: check the {client.erp} connection's address."
+            ) from None
+        return page.result, page.meta.next is not None
 
 
 def _entries(rows: Iterator[dict[str, Any]]) -> list[CatalogEntry]:

@@ -8,9 +8,12 @@ judging amounts is the re-import rules' job.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from chalicelib.domain.errors import ErpRejected
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpLine, LineKind, WbsKey
 
 
@@ -33,26 +36,56 @@ def amount(value: object) -> object:
     return value
 
 
-def erp_line(
-    line: int,
-    ref: str,
-    key: tuple[str | None, str | None, str | None],
-    kind: LineKind,
-    raw_amount: object,
-    description: str,
-    labels: tuple[str, str],
-) -> ErpLine:
+@dataclass(frozen=True, slots=True)
+class NativeLine:
+    """One budget line as a connector read it, in Budget Bridge's names but not yet checked."""
+
+    ref: str
+    sub_job: str | None
+    cost_code: str | None
+    cost_type: str | None
+    kind: LineKind
+    amount: object
+    description: str = ""
+
+
+def erp_line(number: int, native: NativeLine, labels: tuple[str, str]) -> ErpLine:
     """`labels` name the ERP's own fields for cost code and cost type, for the sentence."""
-    sub_job, cost_code, cost_type = key
-    if kind is LineKind.COST:
-        for value, label in zip((cost_code, cost_type), labels, strict=True):
+    if native.kind is LineKind.COST:
+        for value, label in zip((native.cost_code, native.cost_type), labels, strict=True):
             if value is None:
-                raise ErpRejected(f"Line {line} of the ERP budget has no {label}.")
+                raise ErpRejected(f"Line {number} of the ERP budget has no {label}.")
     return ErpLine(
-        line=line,
-        ref=ref,
-        key=WbsKey(sub_job=sub_job or "", cost_code=cost_code or "", cost_type=cost_type or ""),
-        kind=kind,
-        amount=amount(raw_amount),
-        description=description,
+        line=number,
+        ref=native.ref,
+        key=WbsKey(
+            sub_job=native.sub_job or "",
+            cost_code=native.cost_code or "",
+            cost_type=native.cost_type or "",
+        ),
+        kind=native.kind,
+        amount=amount(native.amount),
+        description=native.description,
     )
+
+
+def collect(
+    rows: Iterable[dict[str, Any]],
+    native_of: Callable[[dict[str, Any], int], NativeLine | None],
+    labels: tuple[str, str],
+) -> list[ErpLine]:
+    """Every row as an `ErpLine`, numbered as read; `native_of` answers None for a row to skip."""
+    lines: list[ErpLine] = []
+    seen: set[str] = set()
+    for row in rows:
+        native = native_of(row, len(lines) + 1)
+        if native is None:
+            continue
+        if native.ref in seen:
+            # Rows moved between pages: someone changed the budget while we read it.
+            raise ErpUnavailable(
+                "The ERP budget changed while it was being read; the job will try again."
+            )
+        seen.add(native.ref)
+        lines.append(erp_line(len(lines) + 1, native, labels))
+    return lines

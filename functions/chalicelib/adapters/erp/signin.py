@@ -61,7 +61,10 @@ class OAuth2SignIn:
 
     def _request(self, client: ErpHttp) -> _Token:
         try:
-            answer = client.send("POST", self._path, f"sign in to {client.name}", form=self._form)
+            answer = client.call(
+                "POST", self._path, f"sign in to {client.name}", form=self._form,
+                authenticated=False,
+            )  # fmt: skip
         except HttpFailure as failure:
             # The sign-in answer's body is never quoted: it could echo what was sent.
             if failure.status in (400, 401, 403):

@@ -47,7 +47,7 @@ def judge(
     url: str,
     *,
     allow_local: bool | None = None,
-    resolver: Resolver = resolve,
+    resolver: Resolver | None = None,
     request: bool = False,
 ) -> ErpUrl:
     """The URL's form and, for a name, what it resolves to; raises UnsafeUrl.
@@ -59,11 +59,11 @@ def judge(
     checked = check_form(url, local, request=request)
     if checked.local or checked.address is not None:
         return checked
-    check_resolved(checked.host, resolver(checked.host, checked.port))
+    check_resolved(checked.host, (resolver or resolve)(checked.host, checked.port))
     return checked
 
 
-def check_request_url(url: str, *, resolver: Resolver = resolve) -> None:
+def check_request_url(url: str, *, resolver: Resolver | None = None) -> None:
     """Call before each request to an ERP (any connector, any path under its base URL).
 
     Raises UnsafeErpAddress (a permanent refusal: the job fails and says why) or ErpUnavailable

@@ -171,6 +171,7 @@ def list_erp_projects(call: Call[Any, PageQuery], company_id: str) -> ErpProject
     answer=LinkResponse,
     status=201,
     body=LinkBody,
+    body_required=False,
     errors=(*_WRITE, *_ERP),
 )
 def link_erp_project(call: Call[LinkBody, Any], company_id: str, erp_job_id: str) -> Any:

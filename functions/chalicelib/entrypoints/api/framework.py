@@ -54,7 +54,7 @@ class Operation:
     idempotency_key: bool = False
     errors: tuple[int, ...] = ()
     description: str = ""
-    body_optional: bool = False  # the body may be left out (or be empty) entirely
+    body_required: bool = True  # False: no body at all reads as `{}`
     media_type: str = "application/json"  # of the success answer
 
     @property
@@ -120,7 +120,7 @@ class ApiBlueprint:
         idempotency_key: bool = False,
         errors: tuple[int, ...] = (),
         description: str = "",
-        body_optional: bool = False,
+        body_required: bool = True,
         media_type: str = "application/json",
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,7 +138,7 @@ class ApiBlueprint:
                 idempotency_key=idempotency_key,
                 errors=errors,
                 description=description or (handler.__doc__ or "").strip(),
-                body_optional=body_optional,
+                body_required=body_required,
                 media_type=media_type,
             )
             self.operations.append(op)
@@ -165,7 +165,7 @@ class ApiBlueprint:
         for value in path_parameters.values():
             if not value or len(value) > MAX_PATH_PARAMETER:
                 raise NotFound("There is nothing at this address.")
-        body = parse_body(op.body, request.raw_body, optional=op.body_optional)
+        body = parse_body(op.body, request.raw_body, required=op.body_required)
         query = parse_query(op.query, request.query_params)
         return Call(identity=identity, body=body, query=query, headers=headers)
 
@@ -198,6 +198,31 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+MAX_JSON_DEPTH = 32  # no request model nests deeper than a few levels
+
+
+def _too_deep(text: str) -> bool:
+    """Whether arrays and objects nest beyond MAX_JSON_DEPTH, without parsing (the parser recurses)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def parse_json(raw: bytes | str | None) -> Any:
     """The body as Python values, numbers as exact Decimals; refuses what is not JSON."""
     if raw is not None and len(raw) > MAX_BODY_BYTES:
@@ -210,22 +235,31 @@ def parse_json(raw: bytes | str | None) -> Any:
         return None
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise RequestRejected(400, "invalid_json", "The request body is not valid JSON.") from None
+    if _too_deep(text):
+        raise RequestRejected(
+            400,
+            "invalid_json",
+            f"The request body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
+        )
+    try:
         return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):
         raise RequestRejected(400, "invalid_json", "The request body is not valid JSON.") from None
 
 
-def parse_body(model: type[B] | None, raw: bytes | str | None, optional: bool = False) -> B | None:
+def parse_body(
+    model: type[B] | None, raw: bytes | str | None, *, required: bool = True
+) -> B | None:
     data = parse_json(raw)
-    if optional and data is None:
-        return None
+    if data is None and model is not None and not required:
+        data = {}
     if model is None:
         if data not in (None, {}):
             raise RequestRejected(422, "validation_failed", "This request takes no body.")
         return None
     if data is None:
-        if getattr(model, "EMPTY_BODY_ALLOWED", False):
-            return model.model_validate({})
         raise RequestRejected(400, "invalid_json", "This request needs a JSON object as its body.")
     if not isinstance(data, dict):
         raise RequestRejected(422, "validation_failed", "The request body must be a JSON object.")

@@ -24,6 +24,7 @@ _REASONS = {
     403: "The caller's permission in this company is too low.",
     404: "No such resource, or it belongs to a company the caller is not in.",
     409: "The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...).",
+    410: "The cursor's version of the budget is no longer kept (version_gone); start again.",
     413: "The request body is larger than 64 KB.",
     422: "The body has an unknown field, a wrong type or a bad value.",
     500: "Unexpected failure; nothing about it is disclosed.",
@@ -123,7 +124,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         entry["description"] = op.description
     if op.body is not None:
         entry["requestBody"] = {
-            "required": not (op.body_optional or getattr(op.body, "EMPTY_BODY_ALLOWED", False)),
+            "required": op.body_required,
             "content": _json(_ref(op.body, schemas)),
         }
     if not op.auth:

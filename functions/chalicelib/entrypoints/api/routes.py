@@ -7,13 +7,19 @@ from typing import Any
 from chalice import Chalice, Response
 
 from chalicelib.config import settings as settings_config
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import InvalidRequest, NotFound
 from chalicelib.domain.model import Job, JobKind, TargetKind
 from chalicelib.domain.ports import NewPasswordChallenge
 from chalicelib.entrypoints.api import csv_export, openapi
 from chalicelib.entrypoints.api.adoption import adoption
 from chalicelib.entrypoints.api.errors import reshape_framework_error
-from chalicelib.entrypoints.api.framework import Answer, ApiBlueprint, Call, job_location
+from chalicelib.entrypoints.api.framework import (
+    Answer,
+    ApiBlueprint,
+    Call,
+    Operation,
+    job_location,
+)
 from chalicelib.entrypoints.api.schemas import (
     BudgetAsOf,
     BudgetHeader,
@@ -70,7 +76,7 @@ def health(call: Call[Any, Any]) -> Health:
     auth=False,
 )
 def openapi_document(call: Call[Any, Any]) -> Answer:
-    return Answer(body=openapi.document([*api.operations, *adoption.operations]))
+    return Answer(body=openapi.document(operations()))
 
 
 @api.operation(
@@ -130,11 +136,19 @@ def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> Budge
     )
 
 
-def _request(call: Call[Any, Any], company_id: str, budget_id: str, kind: JobKind) -> Answer:
+def _request(
+    call: Call[JobRequestBody, Any], company_id: str, budget_id: str, kind: JobKind
+) -> Answer:
     """202 with the queued job (or the one an earlier use of the Idempotency-Key queued)."""
-    preview_job_id = call.body.preview_job_id if call.body is not None else None
     job = reimports.request_job(
-        call.ports, call.caller, company_id, budget_id, kind, call.idempotency_key, preview_job_id
+        call.ports,
+        call.caller,
+        company_id,
+        budget_id,
+        kind,
+        call.idempotency_key,
+        call.body.preview_job_id,
+        allow_empty=call.body.allow_empty,
     )
     return _queued(company_id, job)
 
@@ -154,10 +168,10 @@ def _queued(company_id: str, job: Job) -> Answer:
     status=202,
     idempotency_key=True,
     body=JobRequestBody,
-    body_optional=True,
+    body_required=False,
     errors=(*_WRITE, 413, 503),
 )
-def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.IMPORT)
 
 
@@ -170,14 +184,14 @@ def import_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answ
     status=202,
     idempotency_key=True,
     body=JobRequestBody,
-    body_optional=True,
+    body_required=False,
     errors=(*_WRITE, 413, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
     "cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 "
     "`preview_stale` or `preview_expired`.",
 )
-def reimport_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
+def reimport_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.REIMPORT)
 
 
@@ -188,14 +202,22 @@ def reimport_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> An
     tag="ERP Integrations",
     answer=JobResponse,
     status=202,
+    body=JobRequestBody,
+    body_required=False,
     errors=(*_WRITE, 503),
     description="Queues a job of kind `preview` that fetches, validates and plans as the import "
     "(ready to import) or re-import (synced) would, and changes nothing; the budget is not held. "
     "Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with "
-    "`preview_job_id` within an hour.",
+    "`preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost "
+    "lines as the apply with `allow_empty` would; without it such a preview fails with "
+    "`error_code` `erp_budget_empty`.",
 )
-def preview_budget(call: Call[Any, Any], company_id: str, budget_id: str) -> Answer:
-    job = reimports.request_preview(call.ports, call.caller, company_id, budget_id)
+def preview_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
+    if call.body.preview_job_id is not None:
+        raise InvalidRequest("A preview cannot apply another preview: leave out preview_job_id.")
+    job = reimports.request_preview(
+        call.ports, call.caller, company_id, budget_id, allow_empty=call.body.allow_empty
+    )
     return _queued(company_id, job)
 
 
@@ -326,7 +348,11 @@ def put_target(call: Call[TargetBody, Any], company_id: str) -> TargetResponse:
         client_secret=given.client_secret if given else None,
     )
     view = targets.put_target(
-        call.ports, call.caller, company_id, choice, allow_local=settings_config().erp_allow_local_urls
+        call.ports,
+        call.caller,
+        company_id,
+        choice,
+        allow_local=settings_config().erp_allow_local_urls,
     )
     return TargetResponse.of(view.config, view.credentials_set)
 
@@ -341,7 +367,9 @@ PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"
     tag="Budget",
     answer=ProjectBudget,
     query=BudgetPageQuery,
-    errors=_READ,
+    errors=(*_READ, 410),
+    description="`next_cursor` pages the version the first page showed; once that version is "
+    "no longer kept the answer is 410 `version_gone`: read again from the first page.",
 )
 def get_project_budget(
     call: Call[Any, BudgetPageQuery], company_id: str, project_id: str
@@ -489,6 +517,11 @@ def restore_version(call: Call[Any, Any], company_id: str, project_id: str, vers
 
 def _uniform_errors(event: Any, get_response: Any) -> Response:
     return reshape_framework_error(get_response(event))
+
+
+def operations() -> list[Operation]:
+    """Every route the API declares, from all its blueprints (the OpenAPI document, the gateway)."""
+    return [*api.operations, *adoption.operations]
 
 
 def register(app: Chalice) -> None:

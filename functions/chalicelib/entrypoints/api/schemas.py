@@ -8,7 +8,7 @@ OpenAPI document is generated from these same models.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.domain import limits
 from chalicelib.domain.model import (
     AuditEvent,
     Budget,
@@ -43,13 +44,20 @@ from chalicelib.domain.model import (
     VersionSource,
     iso,
 )
-from chalicelib.domain.money import InvalidAmount, format_amount, parse_amount
+from chalicelib.domain.money import (
+    MONEY_DIGITS,
+    TOTAL_DIGITS,
+    InvalidAmount,
+    format_amount,
+    parse_amount,
+)
 from chalicelib.domain.ports import LineEdit
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_CURSOR_LENGTH = 2048
-MONEY_PATTERN = r"^-?\d{1,12}(\.\d{1,2})?$"
-MAX_DECIMAL_PLACES = 6  # quantities and unit costs are entered by hand, never sub-micro
+MONEY_PATTERN = rf"^-?\d{{1,{MONEY_DIGITS}}}(\.\d{{1,2}})?$"
+TOTAL_PATTERN = rf"^-?\d{{1,{TOTAL_DIGITS}}}(\.\d{{1,2}})?$"
+MAX_DECIMAL_PLACES = limits.MAX_DECIMAL_PLACES
 
 
 def _money(raw: object) -> Decimal:
@@ -68,7 +76,7 @@ def _decimal(raw: object) -> Decimal:
         value = Decimal(raw.strip())
     except InvalidOperation:
         raise ValueError(f"'{raw[:40]}' is not a number") from None
-    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+    if not value.is_finite() or abs(value) >= limits.MAX_DECIMAL_ABS:
         raise ValueError("must be a finite number below 1,000,000,000,000")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
@@ -87,6 +95,8 @@ DecimalIn = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["12.5"]}),
 ]
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["1250.00"])]
+# A whole budget's total: wider than one line's amount (domain/money.py decides both).
+Total = Annotated[str, Field(pattern=TOTAL_PATTERN, examples=["125000.00"])]
 Timestamp = Annotated[
     str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-11-26T10:45:00Z"])
 ]
@@ -97,8 +107,6 @@ class Request(BaseModel):
     """A JSON body: strict types, unknown fields refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    # A body whose every field is optional may be left out altogether.
-    EMPTY_BODY_ALLOWED: ClassVar[bool] = False
 
 
 class Query(BaseModel):
@@ -121,8 +129,8 @@ _CLEARABLE = ("uom", "quantity", "unit_cost")
 class LineItemPatch(Request):
     """The fields of one line a person may change; a field left out keeps its value."""
 
-    description: str | None = Field(default=None, max_length=500)
-    uom: str | None = Field(default=None, max_length=20)
+    description: str | None = Field(default=None, max_length=limits.MAX_DESCRIPTION)
+    uom: str | None = Field(default=None, max_length=limits.MAX_UOM)
     quantity: DecimalIn | None = None
     unit_cost: DecimalIn | None = None
     original_budget_amount: MoneyIn | None = None
@@ -151,7 +159,7 @@ class LineItemPatch(Request):
 
 
 class JobRequestBody(Request):
-    """The optional body of import and re-import: apply a finished preview exactly."""
+    """The optional body of an import, re-import or preview request."""
 
     preview_job_id: str | None = Field(
         default=None,
@@ -159,7 +167,12 @@ class JobRequestBody(Request):
         max_length=200,
         description="Apply exactly what this preview showed, or nothing: 409 `preview_stale` when "
         "the budget changed since, 409 `preview_expired` after an hour; a job that fails with "
-        "`error_code` `preview_stale` when the ERP's lines changed since.",
+        "`error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.",
+    )
+    allow_empty: bool = Field(
+        default=False,
+        description="Apply an ERP answer with no cost lines even though it sets every line to 0; "
+        "without it such a job fails with `error_code` `erp_budget_empty`.",
     )
 
 
@@ -197,8 +210,6 @@ class ErpConnectionBody(Request):
 
 
 class LinkBody(Request):
-    EMPTY_BODY_ALLOWED: ClassVar[bool] = True
-
     project_name: str | None = Field(default=None, max_length=200)
     procore_project_id: str | None = Field(
         default=None,
@@ -310,7 +321,9 @@ class CompanyAccess(BaseModel):
     erp_permission: PermissionLabel
     budget_permission: PermissionLabel
     target: TargetKind = Field(description="Where the company's budgets live.")
-    target_name: str = Field(description='The target as people read it: "Budget Bridge", "Procore".')
+    target_name: str = Field(
+        description='The target as people read it: "Budget Bridge", "Procore".'
+    )
 
     @classmethod
     def of(
@@ -339,7 +352,7 @@ class BudgetListItem(BaseModel):
     erp_system: str
     status: BudgetStatus
     locked: bool
-    current_procore_total: Money = Field(description="The project budget's current total.")
+    current_procore_total: Total = Field(description="The project budget's current total.")
     last_synced_at: Timestamp | None
     can_reimport: bool = Field(description="The caller may re-import this budget right now.")
     can_import: bool = Field(description="The caller may import this budget right now.")
@@ -452,6 +465,11 @@ class JobResponse(BaseModel):
     status: JobStatus
     progress: ProgressOut | None
     message: str
+    error_code: str | None = Field(
+        default=None,
+        description="Why a failed job failed, for programs: `erp_budget_empty`, "
+        "`budget_total_too_large`, `preview_stale`, or null.",
+    )
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
     change_count: int = Field(description="How many lines this job changed in all.")
@@ -462,9 +480,6 @@ class JobResponse(BaseModel):
     finished_at: Timestamp | None
     totals: TotalsOut | None = Field(
         description="Preview, import and re-import: the ERP's total, the budget before and after."
-    )
-    error_code: str | None = Field(
-        description="Why some failed jobs failed, for programs (such as `preview_stale`)."
     )
     preview_job_id: str | None = Field(description="The preview this job applies, if any.")
     restore_version: int | None = Field(description="A restore: the version it brings back.")
@@ -478,6 +493,7 @@ class JobResponse(BaseModel):
             status=job.status,
             progress=None if job.progress is None else ProgressOut(**job.progress.model_dump()),
             message=job.message,
+            error_code=job.error_code,
             summary=None if job.summary is None else SummaryOut(**job.summary.model_dump()),
             changes=[ChangeOut.of(change) for change in changes],
             change_count=job.change_count,
@@ -487,7 +503,6 @@ class JobResponse(BaseModel):
             started_at=iso(job.started_at),
             finished_at=iso(job.finished_at),
             totals=TotalsOut.of(job.totals),
-            error_code=job.error_code,
             preview_job_id=job.preview_job_id,
             restore_version=job.restore_version,
         )
@@ -546,7 +561,7 @@ class BudgetHeader(BaseModel):
     locked: bool
     status: BudgetStatus
     version: int
-    total: Money = Field(description="The whole budget's total.")
+    total: Total = Field(description="The whole budget's total.")
     line_count: int = Field(description="The whole budget's number of lines.")
 
     @classmethod

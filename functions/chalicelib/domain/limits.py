@@ -1,0 +1,33 @@
+"""The lengths of text a budget line may carry, the same for the ERP's lines and a person's edits.
+
+ERP text beyond these is a line error (the re-import's all-or-nothing rule), a longer edit is
+refused with 422, and with them no stored item can approach DynamoDB's 400 KB item limit (see
+docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+MAX_SUB_JOB = 100
+MAX_COST_CODE = 100
+MAX_COST_TYPE = 100
+MAX_DESCRIPTION = 500
+MAX_UOM = 20
+MAX_ERP_REF = 200
+
+# Quantities and unit costs, entered by hand: below 10^12, at most 6 decimal places.
+MAX_DECIMAL_ABS = Decimal("1e12")
+MAX_DECIMAL_PLACES = 6
+
+# A key summed from many ERP lines keeps at most this many of their references: the rest stay in
+# the ERP, and the line's stored row stays small whatever the ERP sends.
+MAX_REFS_PER_LINE = 100
+
+# How much of a piece of ERP text a message quotes.
+QUOTE_LENGTH = 60
+
+
+def quote(text: str) -> str:
+    """`text` as a message may show it: at most QUOTE_LENGTH characters."""
+    return text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1] + "…"

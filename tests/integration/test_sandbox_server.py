@@ -1,0 +1,119 @@
+"""The sandbox ERP server itself: the uniform switch, per-system faults, each ERP's own limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from decimal import Decimal
+
+import pytest
+
+from devstack.sandbox_erp import SandboxErp
+from tests.fixtures.erp import SandboxClient, UniformSwitch
+
+pytestmark = pytest.mark.integration
+
+KEY = {"sub_job": "", "cost_code": "100", "cost_type": "L"}
+INTACCT = ("intacct", "intacct-demo", "I-6001")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxErp(port=0) as erp:
+        yield erp
+
+
+@pytest.fixture
+def switch(sandbox) -> UniformSwitch:
+    client = UniformSwitch(sandbox.url)
+    client.reset()
+    return client
+
+
+def of_key(lines: list[dict], kind: str = "cost") -> list[str]:
+    return [
+        line["amount"]
+        for line in lines
+        if {k: line[k] for k in KEY} == KEY and line["kind"] == kind
+    ]
+
+
+def test_put_replaces_every_line_of_the_key_and_kind_and_post_adds_one(switch):
+    switch.add(*INTACCT, **KEY, amount="1.00")
+    switch.add(*INTACCT, **KEY, amount="2.00")
+
+    after_put = switch.put(*INTACCT, **KEY, amount="1250.00", description="Crew")
+    after_post = switch.add(*INTACCT, **KEY, amount="0.50")
+
+    assert of_key(after_put) == ["1250.00"]
+    assert of_key(after_post) == ["1250.00", "0.50"]
+    assert switch.lines(*INTACCT) == after_post
+
+
+def test_delete_removes_the_keys_lines_of_both_kinds_and_may_be_repeated(switch):
+    switch.put(*INTACCT, **KEY, amount="10.00")
+    switch.put(*INTACCT, **KEY, amount="99.00", kind="revenue")
+    key = (KEY["sub_job"], KEY["cost_code"], KEY["cost_type"])
+
+    assert switch.delete(*INTACCT, key) == 204
+    assert of_key(switch.lines(*INTACCT)) == [] == of_key(switch.lines(*INTACCT), "revenue")
+    assert switch.delete(*INTACCT, key) == 204
+
+
+def test_a_tenant_with_a_space_is_addressed_url_encoded(switch):
+    lines = switch.lines("myob", "MYOB Demo", "M-5001")
+
+    assert len(lines) >= 20
+    assert all(Decimal(line["amount"]) == Decimal(line["amount"]).quantize(Decimal("0.01"))
+               for line in lines)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/sandbox/budgets/nosuch/x/y", None, 404),
+        ("/sandbox/budgets/cmic/NOPE/C-7001", None, 404),
+        ("/sandbox/budgets/cmic/BB/C-7001/lines", {**KEY, "amount": "ten"}, 400),
+        ("/sandbox/budgets/cmic/BB/C-7001/lines", {"amount": "1.00"}, 400),
+    ],
+)
+def test_the_switch_refuses_what_it_cannot_do_with_a_sentence(sandbox, switch, path, body, status):
+    method = "GET" if body is None else "PUT"
+    answer_status, answer = SandboxClient(sandbox.url).request(method, path, body)
+
+    assert answer_status == status
+    assert answer["message"].endswith(".")
+
+
+def test_a_fault_with_a_prefix_fails_only_that_system_in_its_own_error_form(sandbox, switch):
+    switch.fault(fail_next=1, status=429, prefix="cmic", retry_after="3")
+    http = SandboxClient(sandbox.url)
+    basic = {"Authorization": "Basic " + base64.b64encode(b"cmicapi:sandbox").decode()}
+
+    assert http.request("GET", "/sandbox/health")[0] == 200
+    assert http.request("GET", "/myob/entity/Default/22.200.001/Project")[0] == 401  # no fault
+    status, body = _get(sandbox.url + "/cmic/jc-rest-api/rest/1/jcjob", basic)
+    assert status == 429
+    assert body["o:errorDetails"][0]["detail"].startswith("Simulated fault: 429")
+
+
+def test_cmic_refuses_a_limit_above_1000(sandbox, switch):
+    basic = {"Authorization": "Basic " + base64.b64encode(b"cmicapi:sandbox").decode()}
+
+    status, body = _get(sandbox.url + "/cmic/jc-rest-api/rest/1/jcjob?limit=1001", basic)
+
+    assert status == 400
+    assert "1000" in body["title"]
+    assert _get(sandbox.url + "/cmic/jc-rest-api/rest/1/jcjob?limit=1000", basic)[0] == 200
+
+
+def _get(url: str, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - the local sandbox
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())

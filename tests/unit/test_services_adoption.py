@@ -1,0 +1,210 @@
+"""The adoption use cases on in-memory ports: links, the cost catalog, members, unknown codes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.domain.errors import (
+    AlreadyLinked,
+    AlreadyMember,
+    InUse,
+    JobInProgress,
+    LastAdmin,
+    NotFound,
+    NotLinked,
+    PermissionDenied,
+)
+from chalicelib.domain.model import (
+    BudgetStatus,
+    CatalogEntry,
+    ErpCatalog,
+    ErpSettings,
+    JobKind,
+    JobStatus,
+    MemberStatus,
+    Permission,
+    WbsKey,
+)
+from chalicelib.domain.ports import JobMessage
+from chalicelib.services import catalog, erp_projects, members, reimports
+from tests.fixtures.services import COMPANY, K1, erp_line, me, world
+
+pytestmark = pytest.mark.unit
+
+ADMIN = me("admin@acme.test")
+
+
+def test_linking_an_erp_job_creates_a_project_named_as_in_the_erp_ready_to_import() -> None:
+    w = world()
+
+    budget = erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None)
+    page = erp_projects.list_projects(w.ports, ADMIN, COMPANY, 10, None)
+
+    assert (budget.project_name, budget.status, budget.line_count) == (
+        "Northside Clinic", BudgetStatus.READY_TO_IMPORT, 0,
+    )  # fmt: skip
+    ready = w.ports.budgets.list(COMPANY, BudgetStatus.READY_TO_IMPORT, 10, None).items
+    assert budget.budget_id in {b.budget_id for b in ready}
+    assert {r.project.erp_job_id: r.project_id for r in page.rows}["J-9"] == budget.project_id
+    with pytest.raises(AlreadyLinked):
+        erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", "Again")
+    with pytest.raises(NotFound):
+        erp_projects.link(w.ports, ADMIN, COMPANY, "NOPE-1", None)
+
+
+def test_a_name_given_when_linking_wins_over_the_erp_s() -> None:
+    w = world()
+
+    budget = erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", "Clinic, phase 1")
+
+    assert budget.project_name == "Clinic, phase 1"
+
+
+def test_the_erp_s_projects_are_paged_with_a_cursor() -> None:
+    w = world()
+
+    first = erp_projects.list_projects(w.ports, ADMIN, COMPANY, 2, None)
+    second = erp_projects.list_projects(w.ports, ADMIN, COMPANY, 2, first.next_cursor)
+
+    assert [r.project.erp_job_id for r in first.rows + second.rows] == ["P-1", "P-2", "J-9"]
+    assert second.next_cursor is None
+
+
+def test_unlinking_keeps_the_project_s_lines_and_takes_it_off_the_budgets_list() -> None:
+    w = world()
+    budget = erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None)
+
+    erp_projects.unlink(w.ports, ADMIN, COMPANY, "J-9")
+
+    listed = w.ports.budgets.list(COMPANY, None, 10, None).items
+    assert budget.budget_id not in {b.budget_id for b in listed}
+    assert w.ports.budgets.get_by_project(COMPANY, budget.project_id).project_name
+    with pytest.raises(NotLinked):
+        reimports.request_job(w.ports, ADMIN, COMPANY, budget.budget_id, JobKind.IMPORT)
+    with pytest.raises(NotFound):
+        erp_projects.unlink(w.ports, ADMIN, COMPANY, "J-9")
+
+
+def test_unlinking_while_a_job_runs_is_refused_with_the_job() -> None:
+    w = world()
+    budget = erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None)
+    job = reimports.request_job(w.ports, ADMIN, COMPANY, budget.budget_id, JobKind.IMPORT)
+
+    with pytest.raises(JobInProgress) as refused:
+        erp_projects.unlink(w.ports, ADMIN, COMPANY, "J-9")
+
+    assert refused.value.job_id == job.job_id
+
+
+def test_removing_a_cost_code_a_line_uses_is_refused_listing_the_lines() -> None:
+    w = world()
+    current = w.ports.directory.catalog_entries(COMPANY)
+    without = ErpCatalog([e for e in current.cost_codes if e.code != "01-100"], current.cost_types)
+
+    with pytest.raises(InUse) as refused:
+        catalog.put_catalog(w.ports, ADMIN, COMPANY, without)
+
+    assert refused.value.keys == [
+        {"project_id": "P-1", "sub_job": "T1", "cost_code": "01-100", "cost_type": "L"}
+    ]
+    assert {e.code for e in w.ports.directory.catalog_entries(COMPANY).cost_codes} >= {"01-100"}
+
+
+def test_a_catalog_keeps_descriptions_and_a_sync_adds_what_the_erp_has_but_never_removes() -> None:
+    w = world()
+    current = w.ports.directory.catalog_entries(COMPANY)
+    described = ErpCatalog(
+        [CatalogEntry(e.code, f"Code {e.code}") for e in current.cost_codes], current.cost_types
+    )
+    catalog.put_catalog(w.ports, ADMIN, COMPANY, described)
+
+    added = catalog.sync_catalog(w.ports, ADMIN, COMPANY)
+    again = catalog.sync_catalog(w.ports, ADMIN, COMPANY)
+
+    after = catalog.get_catalog(w.ports, me("readonly@acme.test"), COMPANY)
+    assert (added, again) == ((1, 1), (0, 0))
+    codes = {e.code: e.description for e in after.cost_codes}
+    assert codes == {"01-100": "Code 01-100", "02-200": "Code 02-200",
+                     "03-300": "Code 03-300", "04-400": "Masonry"}  # fmt: skip
+    assert {e.code for e in after.cost_types} == {"E", "L", "M", "S"}
+
+
+def test_with_add_unknown_cost_codes_an_import_adds_the_codes_instead_of_failing() -> None:
+    unknown = WbsKey("T1", "77-700", "X")
+    w = world([erp_line(1, K1, Decimal("10.00")), erp_line(2, unknown, Decimal("5.00"))])
+    w.ports.directory.save_erp_settings(COMPANY, ErpSettings(add_unknown_cost_codes=True))
+    job = reimports.request_job(w.ports, ADMIN, COMPANY, "P-2", JobKind.IMPORT)
+
+    done = reimports.run_job(w.ports, JobMessage(**job.model_dump()), final_attempt=False).job
+
+    assert done.status is JobStatus.SUCCEEDED, done.message
+    known = w.ports.directory.cost_catalog(COMPANY)
+    assert "77-700" in known.cost_codes and "X" in known.cost_types
+    assert w.amounts("P-2")[unknown] == Decimal("5.00")
+
+
+def test_without_the_setting_an_unknown_code_fails_the_import_as_before() -> None:
+    w = world([erp_line(1, WbsKey("T1", "77-700", "L"), Decimal("5.00"))])
+    job = reimports.request_job(w.ports, ADMIN, COMPANY, "P-2", JobKind.IMPORT)
+
+    done = reimports.run_job(w.ports, JobMessage(**job.model_dump()), final_attempt=False).job
+
+    assert done.status is JobStatus.FAILED
+    assert "77-700" not in w.ports.directory.cost_catalog(COMPANY).cost_codes
+
+
+def test_inviting_a_new_person_sends_a_temporary_password_and_an_existing_account_just_joins() -> (
+    None
+):
+    w = world()
+    both = (Permission.STANDARD, Permission.STANDARD)
+
+    invited = members.add_member(w.ports, ADMIN, COMPANY, " PM@Acme.test ", both)
+    w.ports.accounts.invite("known@else.test", "Else")  # an account made for another company
+    joined = members.add_member(w.ports, ADMIN, COMPANY, "known@else.test", both)
+
+    assert (invited.email, invited.status) == ("pm@acme.test", MemberStatus.INVITED)
+    assert joined.status is MemberStatus.ACTIVE
+    assert {m.to for m in w.ports.accounts.outbox()} == {"known@else.test", "pm@acme.test"}
+    with pytest.raises(AlreadyMember):
+        members.add_member(w.ports, ADMIN, COMPANY, "pm@acme.test", both)
+
+
+def test_the_last_admin_of_a_tool_can_be_neither_removed_nor_demoted() -> None:
+    w = world()
+
+    with pytest.raises(LastAdmin):
+        members.remove_member(w.ports, ADMIN, COMPANY, "admin@acme.test")
+    with pytest.raises(LastAdmin):
+        members.change_member(w.ports, ADMIN, COMPANY, "admin@acme.test", None, Permission.STANDARD)
+    members.change_member(w.ports, ADMIN, COMPANY, "standard@acme.test", Permission.ADMIN, None)
+    members.change_member(w.ports, ADMIN, COMPANY, "admin@acme.test", Permission.READ_ONLY, None)
+
+    assert w.ports.directory.membership(COMPANY, "admin@acme.test").erp_permission is (  # type: ignore[union-attr]
+        Permission.READ_ONLY
+    )
+
+
+def test_a_member_who_administers_neither_tool_cannot_see_or_change_members() -> None:
+    w = world()
+
+    for call in (
+        lambda: members.list_members(w.ports, me(), COMPANY),
+        lambda: members.remove_member(w.ports, me(), COMPANY, "none@acme.test"),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+
+
+def test_every_change_is_in_the_audit_log_newest_first() -> None:
+    w = world()
+
+    erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None)
+    catalog.sync_catalog(w.ports, ADMIN, COMPANY)
+    members.add_member(w.ports, ADMIN, COMPANY, "pm@acme.test", (Permission.NONE,) * 2)  # type: ignore[arg-type]
+
+    events = w.ports.audit.list(COMPANY, 10, None).items
+    assert [e.action for e in events] == ["member.added", "catalog.synced", "project.linked"]
+    assert events[0].actor == "admin@acme.test" and events[0].target == "pm@acme.test"
