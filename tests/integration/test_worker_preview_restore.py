@@ -27,7 +27,13 @@ from chalicelib.services import budgets as budget_service
 from chalicelib.services import history
 from chalicelib.services.reimports import request_preview
 from tests.fixtures.aws import WriteCounter, aws_env  # noqa: F401
-from tests.fixtures.worker import COMPANY, WorkerStack, amounts, worker_stack  # noqa: F401
+from tests.fixtures.worker import (  # noqa: F401
+    COMPANY,
+    LambdaStopped,
+    WorkerStack,
+    amounts,
+    worker_stack,
+)
 from tests.integration.test_worker_reimport import SUMMED, change_in_erp
 
 pytestmark = pytest.mark.integration
@@ -206,11 +212,10 @@ def test_a_restore_that_crashes_between_write_and_switch_applies_once_on_redeliv
         body = body.decode() if isinstance(body, bytes) else str(body)
         if not crashes and JobStatus.SUCCEEDED.value in body:
             crashes.append(body)
-            raise RuntimeError("the Lambda was stopped mid-commit")
+            raise LambdaStopped("the Lambda was stopped mid-commit")
 
     aws.dynamodb().meta.events.register("before-call.dynamodb.TransactWriteItems", crash_once)
-    records = stack.records(stack.receive(visibility=0))
-    assert stack.deliver(records) == [records[0]["messageId"]]
+    stack.deliver_and_stop(stack.records(stack.receive(visibility=0)))
     assert crashes
     assert stack.lines() == current and stack.budget().version == version + 1
 
