@@ -69,7 +69,8 @@ def erp_secrets(stack: Stack) -> iam.PolicyStatement:
 
 
 # What the API does with a company's ERP secret: save it (create, or a new value), read it to test
-# the connection and read the ERP's projects and catalog, delete it with the connection.
+# the connection, read the ERP's projects, catalog and mapping preview, store a rotated refresh
+# token (QuickBooks Online, Xero) as a new value, delete it with the connection.
 ERP_SECRET_MANAGE = (
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
@@ -95,6 +96,14 @@ def manage_erp_secrets(stack: Stack) -> iam.PolicyStatement:
 
 def invite_users(user_pool_arn: str) -> iam.PolicyStatement:
     return _statement("InviteMembers", USER_POOL_ADMIN, [user_pool_arn])
+
+
+def rotated_erp_tokens(stack: Stack) -> iam.PolicyStatement:
+    """QuickBooks Online and Xero rotate refresh tokens: the worker stores the new one back
+    (docs/erps/qbo.md); a new version of an existing ERP secret, never a new secret. The API
+    does the same through ManageErpCredentials when a connection test or mapping preview refreshes."""
+    arn = _erp_secret_arn(stack)
+    return _statement("StoreRotatedErpTokens", ("secretsmanager:PutSecretValue",), [arn])
 
 
 def write_logs(log_group_arn: str) -> iam.PolicyStatement:

@@ -212,6 +212,7 @@ class BudgetBridgeStack(Stack):
                 access.idempotency(t[resources.IDEMPOTENCY.logical_id]),
                 access.consume("ConsumeJobs", self.queue, postpone=True),
                 access.erp_secrets(self),
+                access.rotated_erp_tokens(self),
             ],
             resources.DEAD_LETTER_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),

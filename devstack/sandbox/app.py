@@ -23,7 +23,7 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from devstack import demo_data
-from devstack.sandbox import acumatica, cmic, intacct, myob, procore, switch
+from devstack.sandbox import acumatica, cmic, intacct, myob, netsuite, procore, qbo, switch, xero
 from devstack.sandbox.core import State, Stop, System, answer, state
 
 SYSTEMS: tuple[System, ...] = (
@@ -31,6 +31,9 @@ SYSTEMS: tuple[System, ...] = (
     myob.SYSTEM,
     intacct.SYSTEM,
     cmic.SYSTEM,
+    qbo.SYSTEM,
+    xero.SYSTEM,
+    netsuite.SYSTEM,
 )
 
 

@@ -93,6 +93,7 @@ class State:
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (erp, tenant)
     fault: Fault = field(default_factory=Fault)
     sign_ins: dict[str, int] = field(default_factory=dict)  # erp -> sessions and tokens granted
+    extras: dict[str, Any] = field(default_factory=dict)  # a system's own state (refresh tokens)
 
     def reset(self) -> None:
         with self.lock:
@@ -104,6 +105,7 @@ class State:
             self.sessions.clear()
             self.tokens.clear()
             self.sign_ins.clear()
+            self.extras.clear()
             self.fault = Fault()
 
     def tenant_rows(self, erp: str, tenant: str) -> list[Row]:

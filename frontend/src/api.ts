@@ -18,6 +18,7 @@ import type {
   JobPage,
   LineItem,
   LinkedProject,
+  MappingPreview,
   Me,
   Member,
   MemberList,
@@ -345,4 +346,11 @@ export function removeMember(api: Api, companyId: string, email: string): Promis
 
 export function listAudit(api: Api, companyId: string, query: PageQuery): Promise<AuditPage> {
   return api.get<AuditPage>(`${companyPath(companyId)}/audit`, { ...query });
+}
+
+/** The first 20 lines of an ERP job's budget as the saved connection maps them (ERP admin). */
+export function getMappingPreview(api: Api, companyId: string, erpJobId: string): Promise<MappingPreview> {
+  return api.get<MappingPreview>(`${companyPath(companyId)}/erp/mapping-preview`, {
+    erp_job_id: erpJobId,
+  });
 }

@@ -63,7 +63,9 @@ describe("the connection request", () => {
 
   it("needs new secrets for another ERP, whose settings start afresh", () => {
     const form = switchErp(formFrom(saved), "qbo");
-    expect(form.settings).toEqual({ realm_id: "", budget_name: "", default_cost_type: "" });
+    expect(form.settings).toEqual({
+      realm_id: "", budget_name: "", default_cost_type: "", account_cost_codes: "", class_cost_types: "",
+    });
     expect(form.base_url).toBe(saved.base_url);
     expect(secretIsSet(saved, form, "client_id")).toBe(false);
     const filledQbo = { ...form, settings: { realm_id: "9130350000000001", budget_name: "", default_cost_type: "Other" } };

@@ -10,7 +10,15 @@ describe("the ERP connection table", () => {
     expect(names(erpSpec("acumatica")!.secrets)).toEqual(["username", "password", "client_id?", "client_secret?"]);
     expect(names(erpSpec("intacct")!.settings)).toEqual(["company_id?"]);
     expect(names(erpSpec("netsuite")!.secrets)).toEqual(["client_id", "private_key"]);
-    expect(names(erpSpec("xero")!.settings)).toEqual(["tenant_id", "tracking_category", "budget_id?", "default_cost_type"]);
+    expect(names(erpSpec("xero")!.settings)).toEqual([
+      "tenant_id", "tracking_category", "budget_id?", "default_cost_type", "account_cost_types?", "account_cost_codes?",
+    ]);
+    expect(names(erpSpec("qbo")!.settings)).toEqual([
+      "realm_id", "budget_name?", "default_cost_type", "account_cost_codes?", "class_cost_types?",
+    ]);
+    expect(names(erpSpec("netsuite")!.settings)).toEqual([
+      "account_id", "certificate_id", "default_cost_type?", "account_cost_codes?", "class_cost_types?",
+    ]);
     expect(names(erpSpec("mri")!.settings)).toEqual(["client_id", "database"]);
   });
 

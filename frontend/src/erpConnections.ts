@@ -9,9 +9,13 @@ const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string
   myob: ["MYOB Advanced Construction", "company, endpoint_version=22.200.001", "client_id, client_secret, username, password"],
   intacct: ["Sage Intacct", "company_id?", "client_id, client_secret"],
   cmic: ["CMiC", "company_code", "username, password"],
-  qbo: ["QuickBooks Online", "realm_id, budget_name?, default_cost_type", "client_id, client_secret, refresh_token"],
-  xero: ["Xero", "tenant_id, tracking_category, budget_id?, default_cost_type", "client_id, client_secret, refresh_token"],
-  netsuite: ["Oracle NetSuite", "account_id, certificate_id", "client_id, private_key"],
+  qbo: ["QuickBooks Online", "realm_id, budget_name?, default_cost_type, account_cost_codes?, class_cost_types?", "client_id, client_secret, refresh_token"],
+  xero: ["Xero", "tenant_id, tracking_category, budget_id?, default_cost_type, account_cost_types?, account_cost_codes?", "client_id, client_secret, refresh_token"],
+  netsuite: [
+    "Oracle NetSuite",
+    "account_id, certificate_id, default_cost_type?, account_cost_codes?, class_cost_types?",
+    "client_id, private_key",
+  ],
   workday: [
     "Workday",
     "tenant, owner, report, project_column, sub_job_column?, cost_code_column, cost_type_column, amount_column",

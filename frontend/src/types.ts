@@ -177,6 +177,24 @@ export interface RuntimeConfig {
   region?: string;
 }
 
+/** One line of an ERP job's budget as the saved connection maps it (the mapping preview). */
+export interface MappingPreviewLine {
+  line: number;
+  sub_job: string;
+  cost_code: string;
+  cost_type: string;
+  kind: "cost" | "revenue";
+  amount: string;
+  description: string;
+}
+
+export interface MappingPreview {
+  erp_job_id: string;
+  erp_system: string;
+  total_lines: number;
+  lines: MappingPreviewLine[];
+}
+
 // ---- signing in with a temporary password ----
 
 /** POST /session answers a token, or asks a person with a temporary password to choose a new one. */

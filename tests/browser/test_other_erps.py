@@ -1,5 +1,7 @@
-"""MYOB, Sage Intacct and CMiC companies in Chromium: each admin sees its synced job and
-re-imports a change made in its ERP's sandbox."""
+"""MYOB, Sage Intacct, CMiC, QuickBooks Online, Xero and NetSuite companies in Chromium: each
+admin sees its synced job and re-imports a change made in its ERP's sandbox (for QuickBooks, Xero
+and NetSuite the amount is spread over 12 months in the ERP and summed on the way back); the
+QuickBooks admin previews, on the Connection page, how the saved connection maps its job."""
 
 from __future__ import annotations
 
@@ -35,7 +37,14 @@ def _call(method: str, url: str, body: object = None) -> object:
 
 @pytest.mark.parametrize(
     ("company_id", "erp_name"),
-    [("myob", "MYOB Advanced Construction"), ("intacct", "Sage Intacct"), ("cmic", "CMiC")],
+    [
+        ("myob", "MYOB Advanced Construction"),
+        ("intacct", "Sage Intacct"),
+        ("cmic", "CMiC"),
+        ("qbo", "QuickBooks Online"),
+        ("xero", "Xero"),
+        ("netsuite", "Oracle NetSuite"),
+    ],
 )
 def test_the_admin_reimports_a_change_made_in_the_erp(
     page: Page, stack: RunningStack, company_id: str, erp_name: str
@@ -61,3 +70,26 @@ def test_the_admin_reimports_a_change_made_in_the_erp(
         "Successfully Re-imported to Budget Bridge", timeout=JOB_TIMEOUT_MS
     )
     expect(row).to_contain_text(f"{total + 1000:,.2f}")
+
+
+def test_the_quickbooks_admin_previews_how_the_connection_maps_a_job(
+    page: Page, stack: RunningStack
+) -> None:
+    company = demo_data.company("qbo")
+    project = company.projects[0]
+    lines = _call("GET", _switch(stack, company))["lines"]  # type: ignore[index]
+
+    sign_in(page, "admin@qbo.test")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="ERP Integrations").click()
+    page.get_by_role("navigation", name="ERP Integrations sections").get_by_role(
+        "link", name="Connection"
+    ).click()
+    preview = page.get_by_role("region", name="Mapping preview")
+    preview.get_by_role("textbox", name="ERP job").fill(project.project_id)
+    preview.get_by_role("button", name="Preview mapping").click()
+
+    table = preview.get_by_role("table", name="Mapped lines")
+    expect(table).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    first = next(line for line in lines if line["kind"] == "cost")
+    expect(table.get_by_role("cell", name=first["cost_code"], exact=True).first).to_be_visible()
+    expect(preview).to_contain_text(f"of {project.project_id}")

@@ -171,13 +171,17 @@ def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_ow
 
 
 @pytest.mark.parametrize("function", [f for f in FUNCTIONS if f != "api_handler"])
-def test_no_other_function_writes_secrets_or_administers_users(synthesized, function):
+def test_no_other_function_creates_secrets_or_administers_users(synthesized, function):
     actions = {
         action
         for s in _secret_and_pool_statements(synthesized, function)
         for action in _as_list(s["Action"])
     }
-    assert actions <= {"secretsmanager:GetSecretValue"}
+    # The worker also stores a rotated refresh token (see the test below); nothing else writes.
+    allowed = {"secretsmanager:GetSecretValue"}
+    if function == resources.WORKER_FUNCTION:
+        allowed.add("secretsmanager:PutSecretValue")
+    assert actions <= allowed
     assert not any(a.startswith("cognito-idp:") for a in actions)
 
 
@@ -364,3 +368,33 @@ def test_synthesis_without_a_web_app_build_warns_and_deploys_a_placeholder(synth
     Annotations.from_stack(synthesized.stack).has_warning(
         "/prod/Site", Match.string_like_regexp("placeholder page")
     )
+
+
+def test_the_worker_stores_rotated_erp_tokens_only_as_new_versions_of_erp_secrets(synthesized):
+    writers = {
+        function
+        for function in FUNCTIONS
+        if any(
+            "secretsmanager:PutSecretValue" in _as_list(s["Action"])
+            for s in _role_statements(synthesized, function)
+        )
+    }
+    # The API's ManageErpCredentials covers its own rotated tokens (connection test, preview).
+    assert writers == {resources.WORKER_FUNCTION, "api_handler"}
+    worker = {
+        s["Sid"]: s
+        for s in _secret_and_pool_statements(synthesized, resources.WORKER_FUNCTION)
+        if "secretsmanager:PutSecretValue" in _as_list(s["Action"])
+    }
+    assert set(worker) == {"StoreRotatedErpTokens"}
+    store = worker["StoreRotatedErpTokens"]
+    assert _as_list(store["Action"]) == ["secretsmanager:PutSecretValue"]
+    (secret_arn,) = _as_list(store["Resource"])
+    assert json.dumps(secret_arn).endswith(f':secret:{ERP_SECRET_PREFIX}*"]]}}')
+    creators = {
+        function
+        for function in FUNCTIONS
+        for s in _role_statements(synthesized, function)
+        if "secretsmanager:CreateSecret" in _as_list(s["Action"])
+    }
+    assert creators == {"api_handler"}

@@ -34,11 +34,13 @@ from chalicelib.domain.model import (
     ErpCatalog,
     ErpConnection,
     ErpCredentials,
+    ErpLine,
     ErpProject,
     ErpProjectPage,
     Job,
     JobKind,
     LineItem,
+    LineKind,
     Permission,
     WbsKey,
     utc_now,
@@ -157,8 +159,17 @@ class FakeErp:
         "Other": ["P-2001", "P-2002"],
     }
 
-    def fetch_budget(self, erp_job_id: str, on_page: Any = None) -> list[Any]:
-        return []
+    def fetch_budget(self, erp_job_id: str, on_page: Any = None) -> list[ErpLine]:
+        """Two lines, for the mapping preview (the one API route that reads a budget live)."""
+        self.calls.append("fetch_budget")
+        return [
+            ErpLine(
+                1, "r1", WbsKey("01", "03-300", "M"), LineKind.COST, Decimal("1250.00"), "Rebar"
+            ),
+            ErpLine(
+                2, "r2", WbsKey("", "01-100", ""), LineKind.REVENUE, Decimal("9000"), "Billing"
+            ),
+        ]
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         self.calls.append("list_projects")
@@ -280,6 +291,10 @@ def build_world(backend: str = "memory") -> World:
     identity = TestIdentityProvider()
     directory.put_company("demo", "Demo Construction Co.")
     directory.put_company("other", "Other Builders")
+    for company in ("demo", "other"):
+        directory.put_erp_connection(company, ErpConnection(
+            erp_system="acumatica", base_url="https://erp.example.com",
+            credentials_secret_id=f"budget-bridge/erp/{company}"))  # fmt: skip
     for level in LEVELS:
         directory.put_member("demo", erp_user(level), Permission.parse(level), Permission.ADMIN)
         directory.put_member("demo", budget_user(level), Permission.ADMIN, Permission.parse(level))

@@ -50,6 +50,7 @@ class Rule:
     at_least: str = "read_only"
     body: dict[str, Any] | None = None
     ids: dict[str, str] = field(default_factory=dict)  # path parameters other than the defaults
+    query: str = ""  # a query string the route needs
 
 
 ROWS: dict[tuple[str, str], Rule] = {
@@ -70,6 +71,7 @@ ROWS: dict[tuple[str, str], Rule] = {
     ),
     ("GET", C + "/target"): Rule(ERP),
     ("PUT", C + "/target"): Rule(ERP, "admin", body={"target": "budget_bridge"}),
+    ("GET", C + "/erp/mapping-preview"): Rule(ERP, "admin", query="?erp_job_id=P-1001"),
     ("GET", PB): Rule(BUDGET),
     ("GET", C + "/projects/{project_id}/budget.csv"): Rule(BUDGET),
     ("GET", PB + "/history"): Rule(BUDGET),
@@ -149,8 +151,10 @@ def call(
 ) -> Any:
     method, template = route
     rule = ROWS[route]
-    path = PREFIX + template.format(
-        **{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids
+    path = (
+        PREFIX
+        + template.format(**{**ids, **rule.ids} if ids.get("company_id") == "demo" else ids)
+        + rule.query
     )
     body = json.dumps(rule.body) if rule.body is not None else None
     return client.http.request(method, path, headers=headers, body=body or b"")

@@ -73,7 +73,8 @@ def test_every_demo_user_belongs_to_a_demo_company():
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
         "admin@other.test", "accountant@demo.test", "admin@pilot.test", "admin@fresh.test",
-        "admin@myob.test", "admin@intacct.test", "admin@cmic.test",
+        "admin@myob.test", "admin@intacct.test", "admin@cmic.test", "admin@qbo.test",
+        "admin@xero.test", "admin@netsuite.test",
     }  # fmt: skip
     assert all(u.permissions and set(u.permissions) <= known for u in users)
 
@@ -99,6 +100,9 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("admin@myob.test", "myob", "admin", "admin"),
         ("admin@intacct.test", "intacct", "admin", "admin"),
         ("admin@cmic.test", "cmic", "admin", "admin"),
+        ("admin@qbo.test", "qbo", "admin", "admin"),
+        ("admin@xero.test", "xero", "admin", "admin"),
+        ("admin@netsuite.test", "netsuite", "admin", "admin"),
     }
 
 
@@ -150,3 +154,14 @@ def test_each_other_erps_demo_company_has_one_synced_job_that_exercises_the_rule
     assert len(project.erp_lines) - len(cost) >= 2  # revenue lines
     assert {line.cost_code for line in cost} <= set(company.cost_codes)
     assert company.erp_connection().path == f"/{erp}"
+
+
+def test_each_accounting_demo_budget_has_the_promised_shape():
+    for company_id in ("qbo", "xero", "netsuite"):
+        (project,) = demo_data.company(company_id).projects
+        cost = [line for line in project.erp_lines if line.type == demo_data.EXPENSE]
+        keys = [line.key for line in cost]
+        assert 20 <= len(cost) <= 60, company_id
+        assert len({k[1] for k in keys}) >= 4 and len({k[2] for k in keys}) >= 3, company_id
+        assert len(keys) > len(set(keys)), f"{company_id}: a key split over two lines"
+        assert sum(line.type == demo_data.INCOME for line in project.erp_lines) >= 2, company_id

@@ -99,6 +99,8 @@ describe("Connection", () => {
     const fake = start("#/companies/fresh/erp/connection", state);
     await screen.findByDisplayValue("https://fresh.acumatica.com");
     expect((screen.getByLabelText("ERP Username") as HTMLInputElement).value).toBe("");
+    // With a connection stored, its admin can preview how it maps an ERP job.
+    expect(screen.getByRole("region", { name: "Mapping preview" })).toBeTruthy();
     type("Company", "Fresh2");
     fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
     await screen.findByText(/Connection saved/);
@@ -127,7 +129,9 @@ describe("Connection", () => {
   it("offers each ERP's own fields and names the field a person forgot", async () => {
     start("#/companies/fresh/erp/connection", adoptionState());
     const system = (await screen.findByLabelText("ERP System")) as HTMLSelectElement;
+    expect(screen.queryByRole("region", { name: "Mapping preview" })).toBeNull();
     fireEvent.change(system, { target: { value: "netsuite" } });
+    expect(screen.getByLabelText("Class Cost Types")).toBeTruthy();
     expect(screen.getByLabelText("Account ID")).toBeTruthy();
     expect(screen.getByLabelText("Private Key").tagName).toBe("TEXTAREA");
     expect(screen.queryByLabelText("ERP Password")).toBeNull();

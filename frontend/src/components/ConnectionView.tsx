@@ -8,6 +8,7 @@ import { formatTimestamp } from "../dates";
 import { ERP_SPECS, erpSpec, type FieldSpec } from "../erpConnections";
 import type { ConnectionTest, ErpConnection } from "../types";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { MappingPreview } from "./MappingPreview";
 import { errorText } from "./messages";
 
 const BUSY_TEXT = { save: "Saving…", test: "Testing the connection…", delete: "Deleting the connection…" } as const;
@@ -160,6 +161,8 @@ export function ConnectionView() {
           )}
         </div>
       </form>
+      {/* The preview reads the stored connection, so it appears once one is saved. */}
+      {saved && <MappingPreview />}
       {confirmDelete && (
         <ConfirmDialog onConfirm={() => void onDelete()} onCancel={() => setConfirmDelete(false)} returnFocusTo={deleteRef.current}>
           <p>

@@ -10,7 +10,7 @@ import threading
 from typing import Any, Protocol
 
 import jwt
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from chalicelib.domain.errors import (
     InvalidCredentials,
@@ -137,6 +137,12 @@ class CognitoIdentityProvider:
                 "cognito refused a new password unexpectedly", extra={"aws_code": code}
             )
             raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
+        except ParamValidationError:
+            # A session or email Cognito could never have issued: the same answer as a stale one.
+            raise InvalidCredentials(
+                "The sign-in session has expired or does not match. Please sign in again "
+                "with the temporary password."
+            ) from None
         except BotoCoreError as error:
             logger().warning("cognito unreachable", extra={"error": type(error).__name__})
             raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None

@@ -46,6 +46,12 @@ class SecretsManagerSecretStore:
                 "The ERP credentials are not valid; an ERP admin must set up the connection again."
             ) from None
 
+    def replace_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
+        """A new version of an existing secret (a rotated refresh token): the worker's only write."""
+        self.client.put_secret_value(
+            SecretId=secret_id, SecretString=json.dumps(dict(credentials.values))
+        )
+
     def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
         """Create or replace the secret (the value is never logged)."""
         text = json.dumps(dict(credentials.values))

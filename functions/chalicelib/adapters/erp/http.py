@@ -64,11 +64,18 @@ class NoSignIn:
 class HttpFailure(Exception):
     """An HTTP answer outside 2xx, with what is needed to explain it."""
 
-    def __init__(self, status: int, body: bytes, retry_after: str | None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        retry_after: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
         self.retry_after = retry_after
+        self.headers = headers or {}  # an ERP's own limit headers (Xero's X-Rate-Limit-Problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,7 @@ class ErpHttp:
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
         )
+        self.last_headers: dict[str, str] = {}  # the last answer's headers (limits left, ...)
 
     def call(
         self,
@@ -222,11 +230,14 @@ class ErpHttp:
         )
         try:
             with self._opener.open(request, timeout=timeout) as response:
+                self.last_headers = dict(response.headers.items())
                 return _read_at_most(response, self.limits.max_response_bytes + 1)
         except urllib.error.HTTPError as error:
             with error:
                 body = _read_quietly(error)
-            raise HttpFailure(error.code, body, error.headers.get("Retry-After")) from None
+            raise HttpFailure(
+                error.code, body, error.headers.get("Retry-After"), dict(error.headers.items())
+            ) from None
         except TimeoutError:
             raise _Transient(late) from None
         except urllib.error.URLError as error:

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
 from chalicelib.adapters.erp.intacct import IntacctSource
+from chalicelib.adapters.erp.netsuite import NetSuiteSource
+from chalicelib.adapters.erp.qbo import QboSource
+from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 from chalicelib.domain.ports import ErpSource
@@ -18,6 +21,9 @@ CONNECTORS: dict[str, Connector] = {
     "myob": MyobSource.from_connection,
     "intacct": IntacctSource.from_connection,
     "cmic": CmicSource.from_connection,
+    "qbo": QboSource.from_connection,
+    "xero": XeroSource.from_connection,
+    "netsuite": NetSuiteSource.from_connection,
 }
 
 

@@ -31,6 +31,7 @@ from chalicelib.entrypoints.api.schemas import (
     MemberOut,
     MemberPatch,
     NewPasswordRequest,
+    Outbox,
     OutboxMessageOut,
     PageQuery,
     SessionResponse,
@@ -360,15 +361,13 @@ def set_new_password(call: Call[NewPasswordRequest, Any]) -> SessionResponse:
     "/dev/outbox",
     summary="The local stack's invitations, newest first (answers 404 in a deployment)",
     tag="Local stack",
-    answer=None,
+    answer=Outbox,
     auth=False,
     errors=(404,),
 )
-def dev_outbox(call: Call[Any, Any]) -> Answer:
+def dev_outbox(call: Call[Any, Any]) -> Outbox:
     # Only the local stack keeps invitations instead of sending them; anywhere else the route
     # does not exist for anyone.
     if runtime_settings().invitations != "outbox":
         raise NotFound("There is nothing at this address.")
-    return Answer(
-        body=[OutboxMessageOut.of(m).model_dump(mode="json") for m in call.ports.accounts.outbox()]
-    )
+    return Outbox([OutboxMessageOut.of(m) for m in call.ports.accounts.outbox()])

@@ -244,9 +244,17 @@ def parse_json(raw: bytes | str | None) -> Any:
             f"The request body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
         )
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+        # A `\ud800`-style escape decodes to a lone surrogate, which is not Unicode text: no
+        # store, log or AWS call could carry it, so it is refused here, once, for every route.
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
     except (ValueError, RecursionError):
         raise RequestRejected(400, "invalid_json", "The request body is not valid JSON.") from None
+    except UnicodeEncodeError:
+        raise RequestRejected(
+            400, "invalid_json", "The request body holds text that is not valid Unicode."
+        ) from None
+    return data
 
 
 def parse_body(

@@ -42,6 +42,9 @@ from chalicelib.entrypoints.api.schemas import (
     JobResponse,
     LineItemOut,
     LineItemPatch,
+    MappingPreviewLine,
+    MappingPreviewQuery,
+    MappingPreviewResponse,
     MeResponse,
     ProjectBudget,
     SessionChallenge,
@@ -51,7 +54,15 @@ from chalicelib.entrypoints.api.schemas import (
     TargetResponse,
     VersionOut,
 )
-from chalicelib.services import budgets, history, jobs, reimports, settings, targets
+from chalicelib.services import (
+    budgets,
+    history,
+    jobs,
+    mapping_preview,
+    reimports,
+    settings,
+    targets,
+)
 
 api = ApiBlueprint(__name__)
 
@@ -355,6 +366,31 @@ def put_target(call: Call[TargetBody, Any], company_id: str) -> TargetResponse:
         allow_local=settings_config().erp_allow_local_urls,
     )
     return TargetResponse.of(view.config, view.credentials_set)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/mapping-preview",
+    summary="The first 20 lines of an ERP job's budget as the connection maps them (ERP admin)",
+    tag="ERP Integrations",
+    answer=MappingPreviewResponse,
+    query=MappingPreviewQuery,
+    errors=(*_READ, 502, 503),
+    description="Reads the ERP now with the saved connection and its mapping settings; changes "
+    "nothing. Revenue lines are shown as such: a re-import leaves them out.",
+)
+def get_mapping_preview(
+    call: Call[Any, MappingPreviewQuery], company_id: str
+) -> MappingPreviewResponse:
+    preview = mapping_preview.preview_mapping(
+        call.ports, call.caller, company_id, call.query.erp_job_id
+    )
+    return MappingPreviewResponse(
+        erp_job_id=preview.erp_job_id,
+        erp_system=preview.erp_system,
+        total_lines=preview.total_lines,
+        lines=[MappingPreviewLine.of(line) for line in preview.lines],
+    )
 
 
 PROJECT_BUDGET = COMPANY + "/projects/{project_id}/budget"

@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     WithJsonSchema,
     model_validator,
 )
@@ -30,6 +31,7 @@ from chalicelib.domain.model import (
     ChangeRecord,
     ErpCatalog,
     ErpConnection,
+    ErpLine,
     ErpSettings,
     Job,
     JobKind,
@@ -286,6 +288,10 @@ class JobListQuery(Query):
 class ChangesQuery(Query):
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: Cursor = None
+
+
+class MappingPreviewQuery(Query):
+    erp_job_id: str = Field(min_length=1, max_length=200)
 
 
 class PageQuery(Query):
@@ -864,6 +870,10 @@ class TargetResponse(BaseModel):
         )
 
 
+class Outbox(RootModel[list[OutboxMessageOut]]):
+    """The local stack's invitations, newest first."""
+
+
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -877,3 +887,30 @@ class ErrorBody(BaseModel):
 
 
 ANSWER_MODELS: tuple[type[BaseModel], ...] = (ErrorBody,)
+
+
+class MappingPreviewLine(BaseModel):
+    line: int = Field(description="The line's position in the ERP's answer, from 1.")
+    sub_job: str
+    cost_code: str
+    cost_type: str
+    kind: Literal["cost", "revenue"] = Field(description="Revenue lines are left out of a budget.")
+    amount: str = Field(description="As read, periods summed: a decimal string.")
+    description: str
+
+    @classmethod
+    def of(cls, line: ErpLine) -> MappingPreviewLine:
+        try:
+            amount = str(Decimal(str(line.amount)))
+        except (ArithmeticError, InvalidOperation):
+            amount = str(line.amount)
+        return cls(line=line.line, sub_job=line.key.sub_job, cost_code=line.key.cost_code,
+                   cost_type=line.key.cost_type, kind=line.kind.value, amount=amount,
+                   description=line.description)  # fmt: skip
+
+
+class MappingPreviewResponse(BaseModel):
+    erp_job_id: str
+    erp_system: str
+    total_lines: int = Field(description="Every line the ERP holds for the job.")
+    lines: list[MappingPreviewLine] = Field(description="The first 20 lines, as mapped.")

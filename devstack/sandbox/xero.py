@@ -1,0 +1,302 @@
+"""Xero's Accounting API, the subset the connector uses, under /xero.
+
+    POST /xero/connect/token                      Basic client; grant_type=refresh_token
+        -> {access_token, refresh_token (rotated: the old one is refused), expires_in: 1800}
+    GET  /xero/api.xro/2.0/TrackingCategories     {"TrackingCategories": [{Name, Options: [...]}]}
+    GET  /xero/api.xro/2.0/Accounts               {"Accounts": [{AccountID, Code, Name, Class}]}
+    GET  /xero/api.xro/2.0/Budgets                {"Budgets": [{BudgetID, Type, Description,
+                                                   Tracking: [{Name, Option}]}]}
+    GET  /xero/api.xro/2.0/Budgets/{id}?DateFrom=&DateTo=   at most 24 months; BudgetLines with
+                                                   BudgetBalances [{Period: "2026-01", Amount}]
+    POST /xero/sandbox/limits {"day_remaining": n, "minute_remaining": n}   (tests) sets what is left
+
+Every API call needs `xero-tenant-id`. Limits per organisation: 60 a minute, 5,000 a day, 5 at
+once, announced in X-MinLimit-Remaining / X-DayLimit-Remaining and, once used up, answered 429
+with Retry-After and X-Rate-Limit-Problem (minute, day or concurrent). A job is the tracking
+option "X-9001 - <name>" of the category "Jobs"; its budget is the tracking budget "Jobs budget"
+(a draft budget for the same option and an overall budget are there to be left alone). An
+account's cost type is fixed by the demo connection's account-to-type table, so a line of
+another type is refused.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from devstack import demo_data
+from devstack.sandbox import ledger
+from devstack.sandbox.core import (
+    Row,
+    Stop,
+    System,
+    Uniform,
+    answer,
+    bearer_tenant,
+    company_of,
+    json_body,
+    stable_id,
+    state,
+)
+
+NAME = "xero"
+API = "/api.xro/2.0"
+CLIENT = ("xero-client", "xero-secret")
+FIRST_REFRESH_TOKEN = "xero-refresh-1"
+CATEGORY = "Jobs"
+BUDGET = "Jobs budget"
+DEFAULT_COST_TYPE = "O"
+DAY, MINUTE, AT_ONCE = 5000, 60, 5
+_busy: dict[str, int] = {}
+_busy_lock = threading.Lock()
+
+
+def error(status: int, message: str) -> dict[str, Any]:
+    return {"ErrorNumber": 10 if status == 400 else status, "Type": "ValidationException"
+            if status == 400 else "Error", "Message": message}  # fmt: skip
+
+
+def _fail(status: int, message: str) -> Stop:
+    return Stop(answer(status, error(status, message)))
+
+
+def cost_type_of(code: str) -> str:
+    """The demo connection's account-to-type table (sub-accounts follow their parent)."""
+    return demo_data.XERO_ACCOUNT_TYPES.get(code.split(".")[0], DEFAULT_COST_TYPE)
+
+
+def rows(company: demo_data.DemoCompany) -> list[Row]:
+    out = []
+    for project in company.projects:
+        for position, line in enumerate(project.erp_lines, start=1):
+            kind = "cost" if line.type == demo_data.EXPENSE else "revenue"
+            out.append(_row(stable_id(NAME, project.project_id, position), project.project_id,
+                            Uniform("", line.cost_code, "", line.amount, line.description,
+                                    kind)))  # fmt: skip
+        draft = _row(stable_id(NAME, project.project_id, "draft"), project.project_id,
+                     Uniform("", project.erp_lines[0].cost_code, "", project.erp_lines[0].amount * 3))  # fmt: skip
+        draft.values["budget"] = "draft"
+        out.append(draft)
+    return out
+
+
+def _row(key: str, job: str, line: Uniform) -> Row:
+    return Row(id=key, values={"budget": "current", "job": job, "code": line.cost_code,
+                               "kind": line.kind, "amounts": ledger.spread(line.amount),
+                               "description": line.description})  # fmt: skip
+
+
+def job_of(row: Row) -> str:
+    return row.values["job"] if row.values["budget"] == "current" else ""
+
+
+def uniform(row: Row) -> Uniform:
+    v = row.values
+    cost_type = cost_type_of(v["code"]) if v["kind"] == "cost" else ""
+    return Uniform("", v["code"].split(".")[0], cost_type, sum(v["amounts"]), v["description"],
+                   v["kind"])  # fmt: skip
+
+
+def native(job: str, line: Uniform) -> Row:
+    if line.kind == "cost" and line.cost_type != cost_type_of(line.cost_code):
+        raise _fail(400, f"In Xero the cost type follows the account: account {line.cost_code} "
+                         f"is {cost_type_of(line.cost_code)}.")  # fmt: skip
+    return _row(str(uuid.uuid4()), job, line)
+
+
+def _slotted(tenant_rows: list[Row]) -> list[tuple[Row, str, str]]:
+    """(row, AccountID, Code): the n-th row of one budget, job and account a sub-account."""
+    seen: dict[tuple[Any, ...], int] = {}
+    out = []
+    for row in tenant_rows:
+        v = row.values
+        key = (v["budget"], v["job"], v["code"], v["kind"])
+        slot = seen.get(key, 0)
+        seen[key] = slot + 1
+        code = v["code"] + (f".{slot}" if slot else "")
+        out.append((row, stable_id(NAME, "account", v["kind"], code), code))
+    return out
+
+
+def _accounts(company: demo_data.DemoCompany, tenant_rows: list[Row]) -> list[dict[str, Any]]:
+    chart = {
+        stable_id(NAME, "account", "cost", code): (code, "cost") for code in company.cost_codes
+    }
+    for row, account_id, code in _slotted(tenant_rows):
+        chart.setdefault(account_id, (code, row.values["kind"]))
+    return [{"AccountID": account_id, "Code": code, "Status": "ACTIVE",
+             "Name": company.cost_codes.get(code.split(".")[0], "Sales") if kind == "cost"
+             else f"Sales {code}", "Class": "REVENUE" if kind == "revenue" else "EXPENSE",
+             "Type": "REVENUE" if kind == "revenue" else "DIRECTCOSTS"}
+            for account_id, (code, kind) in chart.items()]  # fmt: skip
+
+
+def _budget_id(job: str, which: str) -> str:
+    return stable_id(NAME, "budget", job, which)
+
+
+def _budgets(company: demo_data.DemoCompany) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"BudgetID": stable_id(NAME, "overall"), "Status": "ACTIVE",
+                                  "Description": "Overall budget", "Type": "OVERALL",
+                                  "UpdatedDateUTC": "/Date(1767225600000+0000)/"}]  # fmt: skip
+    for project in company.projects:
+        option = f"{project.project_id} - {project.name}"
+        for which, description in (("current", BUDGET), ("draft", "Draft")):
+            out.append({"BudgetID": _budget_id(project.project_id, which), "Status": "ACTIVE",
+                        "Description": description, "Type": "TRACKING",
+                        "UpdatedDateUTC": "/Date(1767225600000+0000)/",
+                        "Tracking": [{"TrackingCategoryID": stable_id(NAME, CATEGORY),
+                                      "Name": CATEGORY, "Option": option}]})  # fmt: skip
+    return out
+
+
+def _budget(tenant: str, budget_id: str) -> dict[str, Any]:
+    company = company_of(NAME, tenant)
+    summary = next((b for b in _budgets(company) if b["BudgetID"] == budget_id), None)
+    if summary is None:
+        raise _fail(404, "The resource you're looking for cannot be found")
+    date_from, date_to = request.args.get("DateFrom", ""), request.args.get("DateTo", "")
+    if not date_from or not date_to or date_to < date_from:
+        raise _fail(400, "DateFrom and DateTo are required, DateFrom first.")
+    span = (int(date_to[:4]) * 12 + int(date_to[5:7])) - (
+        int(date_from[:4]) * 12 + int(date_from[5:7])
+    )
+    if span >= 24:
+        raise _fail(400, "The date range may be at most 24 months.")
+    with state().lock:
+        tenant_rows = list(state().tenant_rows(NAME, tenant))
+    periods = [m[:7] for m in ledger.months()]
+    lines = []
+    for row, account_id, code in _slotted(tenant_rows):
+        v = row.values
+        if summary["Type"] != "TRACKING" or _budget_id(v["job"], v["budget"]) != budget_id:
+            continue
+        balances = [{"Period": p, "Amount": a} for p, a in zip(periods, v["amounts"], strict=True)
+                    if date_from[:7] <= p <= date_to[:7]]  # fmt: skip
+        lines.append({"AccountID": account_id, "AccountCode": code, "BudgetBalances": balances})
+    return {**summary, "BudgetLines": lines}
+
+
+def _left(tenant: str) -> dict[str, Any]:
+    """What the organisation has left this minute and this day (the caller holds the lock)."""
+    now = time.monotonic()
+    left = (
+        state()
+        .extras.setdefault(f"{NAME}:limits", {})
+        .setdefault(tenant, {"day": DAY, "minute": MINUTE, "minute_from": now, "day_from": now})
+    )
+    if now - left["minute_from"] >= 60:
+        left["minute"], left["minute_from"] = MINUTE, now
+    if now - left["day_from"] >= 86400:
+        left["day"], left["day_from"] = DAY, now
+    return left
+
+
+def _limited(tenant: str) -> Response | None:
+    """Xero's limits: 429 with the problem named once a limit is used up."""
+    with state().lock:
+        left = _left(tenant)
+        problem = "day" if left["day"] <= 0 else "minute" if left["minute"] <= 0 else None
+        if problem is None and _busy.get(tenant, 0) >= AT_ONCE:
+            problem = "concurrent"
+        if problem is None:
+            left["day"] -= 1
+            left["minute"] -= 1
+    if problem is None:
+        return None
+    retry = {"day": "36000", "minute": "60", "concurrent": "1"}[problem]
+    return answer(429, error(429, "Rate limit exceeded"), {
+        "Retry-After": retry, "X-Rate-Limit-Problem": problem,
+        "X-DayLimit-Remaining": str(max(left["day"], 0)),
+        "X-MinLimit-Remaining": str(max(left["minute"], 0))})  # fmt: skip
+
+
+def _headers(tenant: str) -> dict[str, str]:
+    with state().lock:
+        left = state().extras[f"{NAME}:limits"][tenant]
+        return {"X-DayLimit-Remaining": str(left["day"]),
+                "X-MinLimit-Remaining": str(left["minute"]), "X-AppMinLimit-Remaining": "9999"}  # fmt: skip
+
+
+def blueprint(prefix: str) -> Blueprint:
+    bp = Blueprint(NAME, __name__, url_prefix=prefix)
+
+    @bp.post("/connect/token")
+    def token() -> Response:
+        if ledger.basic_client() != CLIENT:
+            return answer(401, {"error": "invalid_client"})
+        if request.form.get("grant_type") != "refresh_token":
+            return answer(400, {"error": "unsupported_grant_type"})
+        tenant = next(t for (erp, t) in state().budgets if erp == NAME)
+        fresh = ledger.rotate_refresh_token(NAME, tenant, request.form.get("refresh_token", ""),
+                                            FIRST_REFRESH_TOKEN)  # fmt: skip
+        if fresh is None:
+            return answer(400, {"error": "invalid_grant"})
+        return answer(200, {"access_token": state().open_token(NAME, tenant), "expires_in": 1800,
+                            "token_type": "Bearer", "refresh_token": fresh,
+                            "scope": "accounting.budgets.read offline_access"})  # fmt: skip
+
+    @bp.get(f"{API}/<path:resource>")
+    def api(resource: str) -> Response:
+        tenant = bearer_tenant(NAME, error)
+        if request.headers.get("xero-tenant-id", "").lower() != tenant:
+            raise _fail(403, "AuthorizationUnsuccessful: the xero-tenant-id is not connected.")
+        limited = _limited(tenant)
+        if limited is not None:
+            return limited
+        with _busy_lock:
+            _busy[tenant] = _busy.get(tenant, 0) + 1
+        try:
+            body = _resource(tenant, resource)
+        finally:
+            with _busy_lock:
+                _busy[tenant] -= 1
+        return answer(200, body, _headers(tenant))
+
+    @bp.post("/sandbox/limits")
+    def limits() -> Response:
+        body = json_body() or {}
+        tenant = next(t for (erp, t) in state().budgets if erp == NAME)
+        with state().lock:
+            left = _left(tenant)
+            for name in ("day", "minute"):
+                if f"{name}_remaining" in body:
+                    left[name] = int(body[f"{name}_remaining"])
+            return answer(200, {"day": left["day"], "minute": left["minute"]})
+
+    return bp
+
+
+def _resource(tenant: str, resource: str) -> dict[str, Any]:
+    company = company_of(NAME, tenant)
+    if resource == "TrackingCategories":
+        options = [{"TrackingOptionID": stable_id(NAME, p.project_id), "Status": "ACTIVE",
+                    "Name": f"{p.project_id} - {p.name}"} for p in company.projects]  # fmt: skip
+        return {"TrackingCategories": [{"TrackingCategoryID": stable_id(NAME, CATEGORY),
+                                        "Name": CATEGORY, "Status": "ACTIVE",
+                                        "Options": options}]}  # fmt: skip
+    if resource == "Accounts":
+        with state().lock:
+            tenant_rows = list(state().tenant_rows(NAME, tenant))
+        return {"Accounts": _accounts(company, tenant_rows)}
+    if resource == "Budgets":
+        return {"Budgets": _budgets(company)}
+    if resource.startswith("Budgets/"):
+        return {"Budgets": [_budget(tenant, resource.split("/", 1)[1])]}
+    raise _fail(404, "The resource you're looking for cannot be found")
+
+
+SYSTEM = System(
+    name=NAME,
+    prefixes=("/xero",),
+    blueprint=blueprint,
+    rows=rows,
+    job_of=job_of,
+    uniform=uniform,
+    native=native,
+    error=error,
+)

@@ -1,0 +1,60 @@
+"""Mapping for the accounting ERPs (QuickBooks Online, Xero, NetSuite): accounts to WBS keys.
+
+Their budgets are profit-and-loss budgets by account and period, so the mapping is a setting of
+the connection (docs/erps/qbo.md, xero.md, netsuite.md), with these defaults:
+
+- cost code ← the account's number; a sub-account numbered `5100.1` rolls up to `5100`;
+  `account_cost_codes` ("5105=5100, 5110=5100") maps an account number to another cost code;
+- cost type ← a table of the connection (`class_cost_types` or `account_cost_types`), else the
+  class's own name where the ERP has classes, else `default_cost_type`;
+- the period amounts of one account (and class) are summed exactly, to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from chalicelib.domain.errors import ErpRejected
+
+
+def table(setting: str, name: str) -> dict[str, str]:
+    """A mapping table setting: pairs `from=to`, separated by commas, semicolons or new lines."""
+    pairs: dict[str, str] = {}
+    for part in setting.replace(";", ",").replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        left, sep, right = part.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise ErpRejected(
+                f"The connection's setting {name} has '{part.strip()[:40]}', which is not of the "
+                "form number=value: fix it on the connection page."
+            )
+        pairs[left.strip()] = right.strip()
+    return pairs
+
+
+def cost_code(number: str, codes: dict[str, str]) -> str:
+    """The account's cost code: the table's, else the number with any `.n` sub-account dropped."""
+    parent = number.split(".", 1)[0]
+    return codes.get(number) or codes.get(parent) or parent
+
+
+def cost_type(number: str, types: dict[str, str], fallback: str) -> str:
+    """The table's type for the account (or its parent number), else `fallback`."""
+    return types.get(number) or types.get(number.split(".", 1)[0]) or fallback
+
+
+def period_sum(amounts: Iterable[object], where: str) -> Decimal:
+    """The periods' amounts summed exactly; a non-number refuses the budget with `where`."""
+    total = Decimal(0)
+    for value in amounts:
+        if value is None or value == "":
+            continue
+        try:
+            if isinstance(value, bool):
+                raise InvalidOperation
+            total += value if isinstance(value, Decimal) else Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            raise ErpRejected(f"The ERP sent an amount that is not a number for {where}.") from None
+    return total

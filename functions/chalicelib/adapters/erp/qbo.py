@@ -1,0 +1,220 @@
+"""The QuickBooks Online connector: OAuth2 with rotating refresh tokens, the `query` endpoint.
+
+A job is a customer (a project, `IsProject`, or a sub-customer); its budget is the
+`BudgetDetail` entries of one profit-and-loss budget (the one named in the setting `budget_name`,
+else the active budget covering today) whose `CustomerRef` is the job. The monthly amounts of
+one account and class are summed exactly into one line; accounts.py maps account → cost code and
+class → cost type; income accounts are revenue. Every `select` is read with
+`STARTPOSITION`/`MAXRESULTS` until an empty page; `minorversion=75`; at most 10 calls at once and
+500 a minute per realm. docs/erps/qbo.md has the connection fields, mapping and limits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import urllib.parse
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.adapters.erp import accounts, mapping
+from chalicelib.adapters.erp.gate import gate
+from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.names import erp_name
+from chalicelib.adapters.erp.rotation import RotatingOAuth2SignIn, TokenVault, token_base, vault_for
+from chalicelib.domain.errors import ErpRejected
+from chalicelib.domain.model import (
+    CatalogEntry,
+    ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
+    ErpLine,
+    ErpProject,
+    ErpProjectPage,
+    LineKind,
+)
+
+MINOR_VERSION = "75"
+MAX_RESULTS = 1000  # QuickBooks answers at most 1,000 entities a query
+TOKEN_PATH = "/oauth2/v1/tokens/bearer"
+INTUIT = ("intuit.com", "https://oauth.platform.intuit.com")
+REVENUE_TYPES = frozenset({"Income", "Other Income"})
+AT_ONCE, PER_MINUTE = 10, 500
+
+
+class QboSource:
+    system = "qbo"
+
+    def __init__(
+        self,
+        base_url: str,
+        settings: dict[str, str],
+        vault: TokenVault,
+        *,
+        page_size: int = MAX_RESULTS,
+        limits: Limits | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._settings = settings
+        self._realm = settings.get("realm_id", "").strip()
+        if not self._realm:
+            raise ErpRejected("The QuickBooks Online connection has no realm_id (company id).")
+        self._vault = vault
+        self._page_size = min(page_size, MAX_RESULTS)
+        self._limits = limits or Limits()
+        self._sleep = sleep
+
+    @classmethod
+    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> QboSource:
+        vault = vault_for(connection.credentials_secret_id, credentials)
+        return cls(connection.base_url, dict(connection.settings), vault)
+
+    def _client(self) -> ErpHttp:
+        name = erp_name(self.system)
+        secrets = tuple(self._vault.read().values.values())
+        tokens = ErpHttp(token_base(self._base_url, self._settings.get("token_url", ""), INTUIT),
+                         limits=self._limits, secrets=secrets, sleep=self._sleep, erp_name=name)  # fmt: skip
+        sign_in = RotatingOAuth2SignIn(tokens, TOKEN_PATH, self._vault)
+        return ErpHttp(self._base_url, sign_in, limits=self._limits, secrets=secrets,
+                       sleep=self._sleep, erp_name=name)  # fmt: skip
+
+    # -- the ErpSource port --------------------------------------------------------------------
+
+    def fetch_budget(
+        self, erp_job_id: str, on_page: Callable[[int], None] | None = None
+    ) -> list[ErpLine]:
+        client = self._client()
+        chart = {row["Id"]: row for row in self._select(client, "Account") if "Id" in row}
+        budget = self._budget(client)
+        details = [d for d in budget.get("BudgetDetail") or [] if isinstance(d, dict)
+                   and _ref(d, "CustomerRef") == erp_job_id]  # fmt: skip
+        rows = self._grouped(str(budget.get("Id", "")), details, chart)
+        lines = mapping.collect(rows, lambda row, _: row["native"], ("account number", "class"))
+        if on_page is not None:
+            on_page(len(lines))
+        return lines
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        size = min(limit, MAX_RESULTS)
+        rows = self._page(self._client(), "Customer where Active = true", offset, size + 1)
+        projects = [
+            ErpProject(erp_job_id=str(row["Id"]), name=str(row.get("DisplayName") or ""),
+                       erp_status="active")
+            for row in rows if row.get("Id") and (row.get("IsProject") or row.get("ParentRef"))
+        ]  # fmt: skip
+        return ErpProjectPage(projects=projects[:size], has_more=len(rows) > size)
+
+    def cost_catalog(self) -> ErpCatalog:
+        client = self._client()
+        codes = {}
+        for row in self._select(client, "Account"):
+            number = str(row.get("AcctNum") or "")
+            if number and "." not in number and row.get("AccountType") not in REVENUE_TYPES:
+                codes[accounts.cost_code(number, self._codes())] = str(row.get("Name") or "")
+        types = {str(row["Name"]): str(row.get("FullyQualifiedName") or row["Name"])
+                 for row in self._select(client, "Class") if row.get("Name")}  # fmt: skip
+        for name, mapped in self._types().items():
+            types.setdefault(mapped, name)
+        default = self._settings.get("default_cost_type", "")
+        if default:
+            types.setdefault(default, default)
+        return ErpCatalog(
+            cost_codes=[CatalogEntry(code=c, description=codes[c]) for c in sorted(codes)],
+            cost_types=[CatalogEntry(code=t, description=types[t]) for t in sorted(types)],
+        )
+
+    # -- mapping -------------------------------------------------------------------------------
+
+    def _codes(self) -> dict[str, str]:
+        return accounts.table(self._settings.get("account_cost_codes", ""), "account_cost_codes")
+
+    def _types(self) -> dict[str, str]:
+        return accounts.table(self._settings.get("class_cost_types", ""), "class_cost_types")
+
+    def _grouped(
+        self, budget_id: str, details: list[dict[str, Any]], chart: dict[str, dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """One line per account and class: its periods summed, in the order first seen."""
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for detail in details:
+            key = (_ref(detail, "AccountRef") or "", _ref(detail, "ClassRef", "name") or "")
+            groups.setdefault(key, []).append(detail)
+        codes, types = self._codes(), self._types()
+        default = self._settings.get("default_cost_type", "")
+        for (account_id, class_name), periods in groups.items():
+            account = chart.get(account_id)
+            if account is None:
+                raise ErpRejected(
+                    f"QuickBooks Online's budget names account {account_id!r}, which is not in "
+                    "its chart of accounts: check the budget in QuickBooks."
+                )
+            number = str(account.get("AcctNum") or "").strip()
+            revenue = account.get("AccountType") in REVENUE_TYPES
+            # Revenue is left out whatever its type: no default is forced onto it.
+            fallback = "" if revenue else default
+            cost_type = types.get(class_name, class_name) if class_name else fallback
+            yield {"native": mapping.NativeLine(
+                ref=f"{budget_id}/{account_id}/{class_name}",
+                sub_job="",
+                cost_code=accounts.cost_code(number, codes) if number else None,
+                cost_type=cost_type or None,
+                kind=LineKind.REVENUE if revenue else LineKind.COST,
+                amount=accounts.period_sum((p.get("Amount") for p in periods),
+                                           f"account {number or account_id}"),
+                description=str(account.get("Name") or ""),
+            )}  # fmt: skip
+
+    def _budget(self, client: ErpHttp) -> dict[str, Any]:
+        budgets = [b for b in self._select(client, "Budget") if isinstance(b, dict)]
+        wanted = self._settings.get("budget_name", "").strip()
+        if wanted:
+            chosen = [b for b in budgets if str(b.get("Name", "")).strip() == wanted]
+            missing = f"no budget named '{wanted}': check the connection's budget_name"
+        else:
+            today = datetime.date.today().isoformat()
+            chosen = [b for b in budgets if b.get("Active", True)
+                      and str(b.get("StartDate", "")) <= today <= str(b.get("EndDate", ""))]  # fmt: skip
+            missing = ("no active budget covering today: name the budget in the connection's "
+                       "budget_name")  # fmt: skip
+        if not chosen:
+            raise ErpRejected(f"QuickBooks Online has {missing}.")
+        return chosen[0]
+
+    # -- the query endpoint --------------------------------------------------------------------
+
+    def _select(self, client: ErpHttp, entity: str) -> Iterator[dict[str, Any]]:
+        return read_pages(lambda offset: self._more(client, entity, offset))
+
+    def _more(self, client: ErpHttp, entity: str, offset: int) -> tuple[list[dict[str, Any]], bool]:
+        rows = self._page(client, entity, offset, self._page_size)
+        return rows, bool(rows)  # QuickBooks says "no more" with an empty page
+
+    def _page(self, client: ErpHttp, entity: str, offset: int, size: int) -> list[dict[str, Any]]:
+        # `entity` is one of this module's constants, never text from a request.
+        query = f"select * from {entity} STARTPOSITION {offset + 1} MAXRESULTS {size}"  # noqa: S608
+        path = (f"/v3/company/{urllib.parse.quote(self._realm)}/query?"
+                + urllib.parse.urlencode({"query": query, "minorversion": MINOR_VERSION}))  # fmt: skip
+        name = entity.split(" ", 1)[0]
+        doing = f"read QuickBooks Online's {name} list"
+        with gate(f"qbo|{self._base_url}|{self._realm}", AT_ONCE, PER_MINUTE).slot():
+            try:
+                payload = client.call("GET", path, doing)
+            except HttpFailure as failure:
+                raise client.explain(failure, doing) from None
+        response = payload.get("QueryResponse") if isinstance(payload, dict) else None
+        rows = response.get(name, []) if isinstance(response, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ErpRejected(
+                f"QuickBooks Online's answer for the {name} list was not a QueryResponse: check "
+                "the QuickBooks Online connection's address."
+            )
+        return rows
+
+
+def _ref(detail: dict[str, Any], name: str, part: str = "value") -> str | None:
+    ref = detail.get(name)
+    if not isinstance(ref, dict) or ref.get(part) in (None, ""):
+        return None
+    value = ref[part]
+    return str(value) if isinstance(value, str | int | Decimal) else None

@@ -1,0 +1,120 @@
+"""What is particular to the accounting ERPs (QuickBooks Online, Xero): periods, limits, mapping."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.adapters.erp.http import Limits
+from chalicelib.adapters.erp.qbo import QboSource
+from chalicelib.adapters.erp.rotation import MemoryVault
+from chalicelib.adapters.erp.xero import XeroSource, windows
+from chalicelib.domain.errors import ErpRejected
+from chalicelib.domain.model import ErpCredentials
+from devstack import demo_data
+from devstack.sandbox_erp import SandboxErp
+from tests.fixtures.erp import UniformSwitch
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxErp(port=0) as erp:
+        yield erp
+
+
+@pytest.fixture
+def switch(sandbox) -> UniformSwitch:
+    client = UniformSwitch(sandbox.url)
+    client.reset()
+    _VAULTS.clear()
+    return client
+
+
+_VAULTS: dict[str, MemoryVault] = {}  # one per ERP per test: the rotated token is used next
+
+
+def _source(sandbox, erp: str, waits: list[float] | None = None, **settings: str):
+    saved = demo_data.company(erp).erp_connection()
+    vault = _VAULTS.setdefault(erp, MemoryVault(ErpCredentials(dict(saved.credentials))))
+    options = {**saved.settings, **settings}
+    sleep = (waits.append) if waits is not None else (lambda _: None)
+    if erp == "qbo":
+        return QboSource(sandbox.url + saved.path, options, vault, sleep=sleep,
+                         limits=Limits(timeout=10))  # fmt: skip
+    return XeroSource(sandbox.url + saved.path, options, vault, sleep=sleep,
+                      limits=Limits(timeout=10))  # fmt: skip
+
+
+def _call(url: str, method: str = "GET", body: object = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the sandbox
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        return json.loads(answer.read() or b"null")
+
+
+@pytest.mark.parametrize("erp", ["qbo", "xero"])
+def test_a_12_month_period_budget_sums_to_the_cent(sandbox, switch, erp):
+    company = demo_data.company(erp)
+    job = company.projects[0].project_id
+    first = next(x for x in switch.lines(erp, company.tenant, job) if x["kind"] == "cost")
+    key = {k: first[k] for k in ("sub_job", "cost_code", "cost_type")}
+    # 1,000.07 over 12 months: 83.33 eleven times, 83.44 on the last.
+    switch.put(erp, company.tenant, job, **key, amount="1000.07")
+
+    lines = _source(sandbox, erp).fetch_budget(job)
+
+    (line,) = [x for x in lines if (x.key.cost_code, x.key.cost_type)
+               == (key["cost_code"], key["cost_type"]) and x.kind.value == "cost"]  # fmt: skip
+    assert line.amount == Decimal("1000.07")
+
+
+def test_qbo_reads_the_budget_named_in_settings_not_last_years(sandbox, switch):
+    source = _source(sandbox, "qbo", budget_name="Construction budget (last year)")
+    last_year = sum(Decimal(x.amount) for x in source.fetch_budget("Q-8001"))
+    this_year = sum(Decimal(x.amount) for x in _source(sandbox, "qbo").fetch_budget("Q-8001"))
+    assert last_year != this_year
+
+    with pytest.raises(ErpRejected, match="no budget named 'FY1999'"):
+        _source(sandbox, "qbo", budget_name="FY1999").fetch_budget("Q-8001")
+
+
+def test_qbo_account_and_class_tables_change_the_mapping(sandbox, switch):
+    lines = _source(sandbox, "qbo", account_cost_codes="5100=5200",
+                    class_cost_types="L=M").fetch_budget("Q-8001")  # fmt: skip
+    codes = {x.key.cost_code for x in lines if x.kind.value == "cost"}
+    types = {x.key.cost_type for x in lines if x.kind.value == "cost"}
+    assert "5100" not in codes and "5200" in codes
+    assert "L" not in types and "M" in types
+
+
+def test_xero_day_limit_fails_the_job_with_when_to_retry_without_retrying(sandbox, switch):
+    _call(f"{sandbox.url}/xero/sandbox/limits", "POST", {"day_remaining": 2})
+    waits: list[float] = []
+
+    with pytest.raises(ErpRejected) as failed:
+        _source(sandbox, "xero", waits).fetch_budget("X-9001")
+
+    assert "daily limit" in failed.value.message
+    assert "run the re-import again after" in failed.value.message and "UTC" in failed.value.message
+    assert waits == []  # no waiting, no retry: the queue does not retry a rejected job
+    left = _call(f"{sandbox.url}/xero/sandbox/limits", "POST", {})
+    assert left == {"day": 0, "minute": 58}  # exactly the one refused call after the two
+
+
+def test_xero_reads_the_budget_range_in_windows_of_at_most_24_months():
+    assert list(windows("2025-01", "2027-12")) == [
+        ("2025-01-01", "2026-12-31"),
+        ("2027-01-01", "2027-12-31"),
+    ]
+    assert list(windows("2024-02", "2024-02")) == [("2024-02-01", "2024-02-29")]
+
+
+def test_xero_a_range_beyond_24_months_in_one_call_is_refused_by_the_sandbox(sandbox, switch):
+    source = _source(sandbox, "xero", date_from="2020-01", date_to="2030-12")
+    assert source.fetch_budget("X-9001")  # read window by window, each accepted
