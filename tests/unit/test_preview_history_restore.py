@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib import resources
+from chalicelib.adapters.dynamodb.budgets import KEEP_AT_LEAST
 from chalicelib.domain.errors import (
     BudgetLocked,
     JobInProgress,
@@ -384,3 +386,25 @@ def test_a_restore_job_is_readable_by_budget_readers_without_erp_rights() -> Non
 
     seen, _ = jobs.get_job(w.ports, me("pm@acme.test"), COMPANY, job.job_id)
     assert seen.kind is JobKind.RESTORE
+
+
+# --- with the empty-ERP guard and job retention ------------------------------------------------
+
+
+def test_a_preview_of_an_empty_erp_answer_fails_like_its_apply_unless_allowed() -> None:
+    w = world([])
+
+    refused = preview(w)
+    allowed = preview(w, allow_empty=True)
+
+    assert refused.status is JobStatus.FAILED
+    assert refused.error_code == "erp_budget_empty"
+    assert allowed.status is JobStatus.SUCCEEDED, allowed.message
+    assert allowed.totals is not None and allowed.totals.new_total == Decimal("0.00")
+    job = run(w, apply(w, allowed, allow_empty=True))
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    assert w.budget().total == Decimal("0.00")
+
+
+def test_a_finished_job_outlives_every_history_version_that_names_it() -> None:
+    assert KEEP_AT_LEAST.days <= resources.FINISHED_JOB_RETENTION_DAYS
