@@ -243,6 +243,25 @@ def test_preview_answers_202_holds_nothing_and_bad_preview_ids_are_refused(
         assert set(json.loads(refused.body)["error"]) >= {"code", "message"}
 
 
+def test_preview_takes_the_same_optional_body_as_import_and_reimport(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(erp_user("standard"))
+    url = f"{ERP}/budgets/b-1001/preview"
+
+    allowed = client.http.post(url, headers=headers, body=json.dumps({"allow_empty": True}))
+    assert allowed.status_code == 202, allowed.body
+    assert world.jobs.get("demo", json.loads(allowed.body)["job_id"]).allow_empty
+    plain = client.http.post(url, headers=headers, body=json.dumps({}))
+    assert plain.status_code == 202, plain.body
+    assert not world.jobs.get("demo", json.loads(plain.body)["job_id"]).allow_empty
+
+    nested = json.dumps({"preview_job_id": json.loads(plain.body)["job_id"]})
+    refused = client.http.post(url, headers=headers, body=nested)
+    assert refused.status_code == 400, refused.body
+    assert "preview_job_id" in json.loads(refused.body)["error"]["message"]
+
+
 def test_the_budgets_list_carries_the_erp_total_as_last_fetched(
     client: Client, world: World
 ) -> None:
