@@ -73,6 +73,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     TargetWrite,
+    utc_now,
 )
 from chalicelib.domain.ports import Page
 
@@ -502,6 +503,7 @@ class DynamoJobStore(DynamoTables):
             ":p": value(finished.progress.model_dump_json() if finished.progress else None),
             ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
             ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
+            ":expires": value(finished_job_expiry(finished.finished_at or utc_now())),
         }
         try:
             self.client.update_item(
@@ -510,7 +512,7 @@ class DynamoJobStore(DynamoTables):
                 UpdateExpression=(
                     "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
                     "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
-                    "basis = :basis"
+                    "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
                 ),
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},
