@@ -2,7 +2,8 @@
 
     python -m bench.run                 # everything (a few minutes on 2 cores)
     python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
-    python -m bench.run --only worker   # one of: worker, phases, memory, naive, e2e, connector, fleet
+    python -m bench.run --only worker   # one of: worker, phases, memory, naive, e2e, connector,
+                                        #   spreadsheet, fleet, history, procore (repeatable)
     python -m bench.run --json out.json # also keep the raw figures
 
 A process per measurement (and per worker size) keeps one size's memory and warm caches from
@@ -25,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("worker", "phases", "memory", "naive", "e2e", "connector", "spreadsheet", "fleet")
+MEASUREMENTS = (
+    "worker", "phases", "memory", "naive", "e2e", "connector", "spreadsheet", "fleet", "history",
+    "procore",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Plan:
     fleet_schedule: tuple[int, int] = (1_000, 10)
     fleet_schedule_moto: tuple[int, int] = (100, 10)
     fleet_queue: tuple[int, int] = (300, 1_000)
+    procore_lines: int = 10_000
+    preview_lines: int = 10_000  # previewed next to a re-import of as many lines
 
 
 FULL = Plan(
@@ -51,6 +57,8 @@ FULL = Plan(
 QUICK = Plan(
     (100, 1_000), (1_000,), (1_000,), 2_000, 1_000, memory_sizes=(1_000,), phase_sizes=(1_000,),
     fleet_schedule=(100, 10), fleet_schedule_moto=(20, 10), fleet_queue=(20, 1_000),
+    procore_lines=1_000,
+    preview_lines=1_000,
 )  # fmt: skip
 
 
@@ -123,6 +131,13 @@ def run_e2e(plan: Plan) -> dict[str, Any]:
     return _run_module("bench.e2e", "--sizes", ",".join(map(str, plan.e2e_sizes)))
 
 
+def run_history(plan: Plan) -> dict[str, Any]:
+    _progress(
+        f"preview vs re-import of {plan.preview_lines:,} lines; history page of 100 versions"
+    )
+    return _run_module("bench.history", "--lines", str(plan.preview_lines))
+
+
 def run_connector(plan: Plan) -> list[dict[str, Any]]:
     _progress(f"Acumatica connector paging {plan.connector_lines:,} lines")
     return _run_module("bench.connector", "--lines", str(plan.connector_lines))
@@ -173,6 +188,35 @@ def _report_fleet(fleet: dict[str, Any], target: Any) -> str:
 def run_spreadsheet(plan: Plan) -> list[dict[str, Any]]:
     _progress(f"spreadsheet import reading {plan.connector_lines:,} rows (CSV, XLSX)")
     return _run_module("bench.spreadsheet", "--lines", str(plan.connector_lines))
+
+
+def run_procore(plan: Plan) -> dict[str, Any]:
+    _progress(f"re-import into the Procore sandbox on the local stack, {plan.procore_lines:,} lines")
+    return _run_module("bench.procore", "--lines", str(plan.procore_lines))  # type: ignore[no-any-return]
+
+
+def _procore_report(r: dict[str, Any], target: Any) -> str:
+    stats = r["procore"]
+    rows = [[route, str(count)] for route, count in sorted(stats["by_route"].items())]
+    text = _table(
+        f"6. Re-import of {r['lines']:,} lines into Procore (the Procore sandbox) on the local "
+        f"stack: {r['seconds']:.2f} s from POST .../reimport to succeeded; Procore calls by route",
+        ["Procore call", "count"], rows,
+    )  # fmt: skip
+    text += (
+        f"\n   busiest {stats['spike_window_seconds']} s window: {stats['busiest_spike_window']} "
+        f"calls (spike limit {stats['spike_limit']}); {stats['calls']} calls in all "
+        f"(hourly limit {stats['hourly_limit']:,})"
+    )
+    if r["lines"] == 10_000:
+        target("10k lines into Procore end to end <= 30 s", f"{r['seconds']:.2f} s",
+               r["seconds"] <= 30)  # fmt: skip
+    target("Procore calls within the spike limit (busiest 10 s window)",
+           f"{stats['busiest_spike_window']} / {stats['spike_limit']}",
+           stats["busiest_spike_window"] <= stats["spike_limit"])  # fmt: skip
+    target("Procore calls within the hourly limit", f"{stats['calls']} / {stats['hourly_limit']}",
+           stats["calls"] <= stats["hourly_limit"])  # fmt: skip
+    return text
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -385,6 +429,11 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
         else:
             target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s", f"{slowest:.2f} s",
                    slowest <= 5)  # fmt: skip
+    if results.get("procore"):
+        parts.append(_procore_report(results["procore"], target))
+    history = results.get("history")
+    if history:
+        _report_history(history, parts, target)
 
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
@@ -392,6 +441,27 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
         parts.append(_table("Targets (issue 5)", ["target", "measured", "result"],
                             [list(t) for t in targets]))  # fmt: skip
     return "\n\n".join(parts), targets
+
+
+def _report_history(history: dict[str, Any], parts: list[str], target: Any) -> None:
+    n, h = history["lines"], history["history"]
+    parts.append(_table(
+        f"6. Preview vs re-import of {n:,} lines (worker on moto in-process, every line changes, "
+        "median of runs)",
+        ["job", "seconds", "writes"],
+        [["preview", f"{history['preview_seconds']:.2f}", str(history["preview_writes"])],
+         ["re-import", f"{history['reimport_seconds']:.2f}", str(history["reimport_writes"])]],
+    ))  # fmt: skip
+    target(f"preview of {n:,} lines <= re-import of {n:,}",
+           f"{history['preview_seconds']:.2f} s vs {history['reimport_seconds']:.2f} s",
+           history["preview_seconds"] <= history["reimport_seconds"])  # fmt: skip
+    parts.append(
+        f"7. History of a {h['lines']:,}-line budget with {h['versions']} versions (DynamoDB "
+        f"store on moto, median of 5): first page of 25 {h['page_25_seconds']:.3f} s, all "
+        f"100 in one page {h['page_100_seconds']:.3f} s"
+    )
+    target(f"history page of a budget with {h['versions']} versions <= 1 s",
+           f"{h['page_25_seconds']:.3f} s", h["page_25_seconds"] <= 1)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -406,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
         "connector": run_connector, "spreadsheet": run_spreadsheet, "fleet": run_fleet,
+        "history": run_history, "procore": run_procore,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()

@@ -42,11 +42,12 @@ def run_once(
     trace_memory: bool = False,
     profiler: Any = None,
     project_id: str = PROJECT_ID,
+    kind: str = "reimport",
 ) -> dict[str, Any]:
-    """Queue a re-import of the seeded budget and time the worker applying it."""
+    """Queue a re-import (or a preview) of the seeded budget and time the worker running it."""
     from chalicelib.entrypoints.worker import handle
 
-    job, event = world.queue_reimport(project_id)
+    job, event = world.queue_reimport(project_id, kind)
     context = worker_context()
     gc.collect()
     world.counter.reset()

@@ -117,15 +117,18 @@ class World:
         self.budgets[project_id] = stored
         return stored
 
-    def queue_reimport(self, project_id: str = PROJECT_ID) -> tuple[Any, dict[str, Any]]:
-        """Request a re-import as the API does, then take its message off the queue as Lambda
-        would: answers the queued job and a genuine SQS event of one record."""
+    def queue_reimport(
+        self, project_id: str = PROJECT_ID, kind: str = "reimport"
+    ) -> tuple[Any, dict[str, Any]]:
+        """Request a re-import (or a job of another `kind`, such as a preview) as the API does,
+        then take its message off the queue as Lambda would: answers the queued job and a
+        genuine SQS event of one record."""
         from chalicelib.domain.model import JobKind
         from chalicelib.services.reimports import enqueue
         from devstack.poller import lambda_record
 
         budget = self.ports.budgets.get(COMPANY_ID, self.budgets[project_id].budget_id)
-        job = enqueue(self.ports, budget, JobKind.REIMPORT, REQUESTER, None)
+        job = enqueue(self.ports, budget, JobKind(kind), REQUESTER, None)
         from chalicelib.adapters import aws
 
         answer = aws.sqs().receive_message(

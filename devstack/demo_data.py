@@ -10,7 +10,9 @@ How to use it (the whole API):
     demo_data.DEMO_PASSWORD                     # "Demo-pass-1", every demo user's password
     demo_data.SANDBOX_USERNAME, SANDBOX_PASSWORD  # the sandbox ERP sign-in: "admin" / "sandbox"
     demo_data.SANDBOX_PORT                      # 8001, the sandbox ERP's default port
-    demo_data.companies()                       # [DemoCompany(demo), (other), (fresh)]
+    demo_data.companies()                       # [DemoCompany(demo), (other), (fresh), (pilot), ...]
+    demo_data.PROCORE_COMPANY_ID, ...           # pilot's target: the Procore sandbox company
+                                                #   1001, project 2001, client pilot-client
     demo_data.company("demo")                   # one DemoCompany; KeyError for an unknown id
     demo_data.users()                           # [DemoUser], each with permissions per company;
                                                 #   accountant@demo.test belongs to both
@@ -196,6 +198,43 @@ OTHER_COST_CODES = {
     "26-100": "Electrical",
 }
 
+# The company whose budgets live in Procore (docs/targets/procore.md): its Procore sandbox company
+# and project, and the service account's client credentials.
+PILOT_NAME = "Procore Pilot Co."
+PILOT_COST_CODES = {
+    "01-100": "General Conditions",
+    "03-300": "Cast-in-place Concrete",
+    "05-100": "Structural Steel",
+    "09-200": "Drywall",
+    "22-100": "Plumbing",
+    "26-100": "Electrical",
+}
+PROCORE_COMPANY_ID = "1001"
+PROCORE_PROJECT_ID = "2001"
+PROCORE_CLIENT_ID = "pilot-client"
+PROCORE_CLIENT_SECRET = "pilot-secret"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoProcoreTarget:
+    """A demo company whose budgets live in the Procore sandbox (its path prefix: /procore)."""
+
+    procore_company_id: str
+    projects: dict[str, str]  # ERP job id -> Procore project id
+    client_id: str
+    client_secret: str
+    path: str = "/procore"
+
+
+def procore_target(company_id: str) -> DemoProcoreTarget | None:
+    """The Procore side of a demo company, or None when its budgets stay in Budget Bridge."""
+    if company_id != "pilot":
+        return None
+    return DemoProcoreTarget(
+        PROCORE_COMPANY_ID, {"K-4001": PROCORE_PROJECT_ID}, PROCORE_CLIENT_ID, PROCORE_CLIENT_SECRET
+    )
+
+
 # Fresh Start Builders' ERP keeps its own list, which Budget Bridge learns by syncing the catalog.
 FRESH_COST_CODES = {
     "01-100": "General Conditions",
@@ -342,12 +381,21 @@ def _companies() -> tuple[DemoCompany, ...]:
             OTHER_COST_CODES, "P-2001", "Cedar Ridge Office Park", "synced", False, 12, ["01", "02"]
         ),
     ]
+    pilot_project = _project(
+        PILOT_COST_CODES, "K-4001", "Pilot Logistics Hub", "synced", False, 24, ["01", "02"]
+    )
+    # Its budget lives in Procore, where every line already carries a unit and a quantity.
+    pilot_project.project_units.update(
+        _units_for(random.Random("pilot-units"), pilot_project.cost_sums(), share=1.0)
+    )
     return (
         DemoCompany("demo", "Demo Construction Co.", "Demo", dict(DEMO_COST_CODES),
                     dict(COST_TYPES), demo_projects),
         DemoCompany("other", "Other Builders", "Other", dict(OTHER_COST_CODES), dict(COST_TYPES),
                     other_projects),
         _fresh(),
+        DemoCompany("pilot", PILOT_NAME, "Pilot", dict(PILOT_COST_CODES), dict(COST_TYPES),
+                    [pilot_project]),
     )  # fmt: skip
 
 
@@ -406,6 +454,7 @@ def users() -> list[DemoUser]:
         DemoUser("readonly@demo.test", "Riley Reader", {"demo": ("read_only", "read_only")}),
         DemoUser("none@demo.test", "Nico None", {"demo": ("none", "none")}),
         DemoUser("admin@other.test", "Olive Admin", {"other": ("admin", "admin")}),
+        DemoUser("admin@pilot.test", "Pia Pilot", {"pilot": ("admin", "admin")}),
         DemoUser("admin@fresh.test", "Frankie Admin", {"fresh": ("admin", "admin")}),
         # A member of both companies with different rights in each: the web app's company
         # switcher, and permissions that follow the company, have someone to show them.

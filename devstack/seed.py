@@ -18,19 +18,24 @@ from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.erp.spreadsheet import Export
 from chalicelib.adapters.exports import S3ExportStore
+from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     CostCatalog,
     ErpConnection,
+    ErpCredentials,
     ErpLine,
     LineItem,
     LineKind,
     Permission,
+    TargetConfig,
+    TargetKind,
     WbsKey,
     utc_now,
 )
 from chalicelib.domain.reimport import plan_import
+from chalicelib.services.targets import TARGET_SECRET_PREFIX
 from devstack import demo_data
 from devstack.provision import put_erp_secret
 from devstack.sandbox.app import SYSTEMS
@@ -80,6 +85,7 @@ def seed(
                 credentials_secret_id=secret_id,
             ),
         )
+        target = seed_target(secrets, directory, company.company_id, erp_url)
         for project in company.projects:
             if company.erp_system == "spreadsheet":  # the export the budget was imported from
                 export = Export(f"{project.project_id}.csv", demo_data.export_csv(project))
@@ -87,6 +93,8 @@ def seed(
                     connection.settings["exports_prefix"], project.project_id, export
                 )
             budget, lines = project_budget(company, project, catalog, moment - LAST_SYNCED_AGO)
+            if target is not None:
+                budget.target_project_id = target.projects.get(project.project_id)
             budgets.create_budget(budget, lines)
             seeded.append(
                 SeededBudget(
@@ -106,6 +114,31 @@ def seed(
             )
         create_user(cognito, user_pool_id, user.email, demo_data.DEMO_PASSWORD, user.name)
     return seeded
+
+
+def seed_target(
+    secrets: Any, directory: DynamoDirectory, company_id: str, sandbox_url: str
+) -> demo_data.DemoProcoreTarget | None:
+    """A company whose budgets live in the Procore sandbox: its target, with the client secret in
+    Secrets Manager. Its Budget Bridge budgets are the record of what was written there."""
+    target = demo_data.procore_target(company_id)
+    if target is None:
+        directory.save_target(company_id, TargetConfig())
+        return None
+    secret_id = f"{TARGET_SECRET_PREFIX}{company_id}"
+    SecretsManagerSecretStore(secrets).put_erp_credentials(
+        secret_id, ErpCredentials.of(client_id=target.client_id, client_secret=target.client_secret)
+    )
+    directory.save_target(
+        company_id,
+        TargetConfig(
+            target=TargetKind.PROCORE,
+            base_url=sandbox_url.rstrip("/") + target.path,
+            procore_company_id=target.procore_company_id,
+            credentials_secret_id=secret_id,
+        ),
+    )
+    return target
 
 
 def erp_lines(company: demo_data.DemoCompany, project: demo_data.DemoProject) -> list[ErpLine]:

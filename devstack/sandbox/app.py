@@ -30,6 +30,7 @@ from devstack.sandbox import (
     mri,
     myob,
     netsuite,
+    procore,
     qbo,
     switch,
     workday,
@@ -52,10 +53,14 @@ SYSTEMS: tuple[System, ...] = (
 )
 
 
-def create_app(sandbox_state: State | None = None) -> Flask:
+def create_app(
+    sandbox_state: State | None = None, procore_state: procore.State | None = None
+) -> Flask:
     app = Flask("sandbox_erp")
     app.config["SANDBOX_STATE"] = sandbox_state or new_state()
     app.register_blueprint(switch.blueprint)
+    # Procore is a budget target, not an ERP: its own blueprint and state, under /procore.
+    procore.install(app, procore_state)
     # Longest prefix first, so "/myob/..." is never taken for Acumatica at the root.
     for system in SYSTEMS:
         for prefix in system.prefixes:
@@ -91,7 +96,8 @@ def _error_answer(status: int, message: str, headers: dict[str, str] | None = No
 
 
 def _apply_faults() -> Response | None:
-    if request.path.startswith("/sandbox/"):
+    # Procore keeps its own switches (devstack/sandbox/procore.py): an ERP's fault never reaches it.
+    if request.path.startswith(("/sandbox/", f"/{procore.PREFIX}/")):
         return None
     system = _system_for(request.path)
     sandbox = state()
@@ -132,7 +138,8 @@ class SandboxErp:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
         self.state = new_state()
-        self.app = create_app(self.state)
+        self.procore = procore.State()
+        self.app = create_app(self.state, self.procore)
         if quiet:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = make_server(host, port, self.app, threaded=True)

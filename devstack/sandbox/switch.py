@@ -29,9 +29,10 @@ import dataclasses
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from devstack import demo_data
+from devstack.sandbox import procore
 from devstack.sandbox.core import Fault, Stop, System, Uniform, answer, json_body, state
 
 blueprint = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -46,9 +47,16 @@ def health() -> Response:
     return answer(200, {"ok": True})
 
 
+def _procore() -> procore.State | None:
+    held = current_app.extensions.get("procore_sandbox")
+    return held if isinstance(held, procore.State) else None
+
+
 @blueprint.post("/reset")
 def reset() -> Response:
     state().reset()
+    if _procore() is not None:
+        _procore().reset()  # type: ignore[union-attr]
     return answer(200, {"reset": True})
 
 
@@ -64,6 +72,10 @@ def sessions() -> Response:
 def clear_faults() -> Response:
     with state().lock:
         state().fault = Fault()
+    held = _procore()
+    if held is not None:
+        with held.lock:
+            held.faults = procore.Faults()
     return answer(204)
 
 
@@ -71,6 +83,9 @@ def clear_faults() -> Response:
 def set_fault() -> Response:
     body = json_body()
     body = body if isinstance(body, dict) else {}
+    held = _procore()
+    if str(body.get("prefix", "")).strip("/") == procore.PREFIX and held is not None:
+        return procore.set_fault(held, body)  # fail_sync_batch, fail_next, status, retry_after
     try:
         fault = Fault(
             fail_next=int(body.get("fail_next", 0)),

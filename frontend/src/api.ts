@@ -94,6 +94,19 @@ export class Api {
   ) {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** A file the API serves (a CSV): fetched with the bearer token, so a plain link cannot do it. */
+  async file(path: string, accept = "text/csv"): Promise<{ blob: Blob; fileName: string | null }> {
+    const response = await this.send("GET", path, { headers: { Accept: accept } });
+    return { blob: await response.blob(), fileName: fileNameFrom(response.headers.get("Content-Disposition")) };
+  }
+
+  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
     const auth = options.auth ?? true;
     const token = auth ? this.getToken() : null;
@@ -114,14 +127,34 @@ export class Api {
       if (response.status === 401 && auth) this.onUnauthorized();
       throw error;
     }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+    return response;
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
     return this.request<T>("GET", path, { query });
   }
+}
+
+/** The file name a Content-Disposition header suggests (`filename*=UTF-8''...` or `filename="..."`), if any. */
+export function fileNameFrom(header: string | null): string | null {
+  if (!header) return null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended) {
+    try {
+      return safeFileName(decodeURIComponent(extended[1].trim()));
+    } catch {
+      // A malformed escape: fall back to the plain parameter.
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/.exec(header);
+  const name = plain ? (plain[1] ?? plain[2]).trim() : "";
+  return name ? safeFileName(name) : null;
+}
+
+/** No folders in a suggested name: a server's answer must not choose where a file lands. */
+function safeFileName(name: string): string | null {
+  const base = name.split(/[\\/]/).pop()?.trim() ?? "";
+  return base && base !== "." && base !== ".." ? base : null;
 }
 
 /** Reads /runtime-config.json (written per AWS stage); locally it is absent and the API is same-origin. */

@@ -2,9 +2,30 @@ import { describe, expect, it } from "vitest";
 import { erpSystemName } from "./erpSystems";
 
 describe("ERP system names", () => {
-  it("names known systems as their vendors do and leaves others as sent", () => {
-    expect(erpSystemName("acumatica")).toBe("Acumatica");
+  it("names every supported system as its vendor does", () => {
+    expect(
+      ["acumatica", "myob", "intacct", "cmic", "qbo", "xero", "netsuite", "workday", "yardi", "mri", "spreadsheet"].map(
+        erpSystemName,
+      ),
+    ).toEqual([
+      "Acumatica",
+      "MYOB Advanced Construction",
+      "Sage Intacct",
+      "CMiC",
+      "QuickBooks Online",
+      "Xero",
+      "Oracle NetSuite",
+      "Workday",
+      "Yardi Voyager",
+      "MRI Platform X",
+      "Spreadsheet",
+    ]);
+  });
+
+  it("ignores case and leaves unknown systems as sent", () => {
+    expect(erpSystemName("Acumatica")).toBe("Acumatica");
     expect(erpSystemName("sage_intacct")).toBe("Sage Intacct");
     expect(erpSystemName("Foundation")).toBe("Foundation");
+    expect(erpSystemName(null)).toBe("ERP");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, formatQuantity } from "./money";
+import { decimalDifference, formatDifference, formatMoney, formatQuantity } from "./money";
 
 describe("formatMoney", () => {
   it("groups thousands and pads to two decimals", () => {
@@ -49,5 +49,30 @@ describe("formatQuantity", () => {
     expect(formatQuantity("1000")).toBe("1,000");
     expect(formatQuantity("12.500")).toBe("12.5");
     expect(formatQuantity("-2500.25")).toBe("-2,500.25");
+  });
+});
+
+describe("differences", () => {
+  it("subtracts exactly, with no float rounding", () => {
+    expect(decimalDifference("1500.00", "1250.5")).toBe("249.50");
+    expect(decimalDifference("0.10", "0.20")).toBe("-0.10");
+    expect(decimalDifference("999999999999.99", "-999999999999.99")).toBe("1999999999999.98");
+    expect(decimalDifference("12.345", "0")).toBe("12.345");
+  });
+
+  it("counts a line that was not there as 0", () => {
+    expect(decimalDifference("4321.09", null)).toBe("4321.09");
+  });
+
+  it("shows the sign a person expects", () => {
+    expect(formatDifference("249.50")).toBe("+249.50");
+    expect(formatDifference("-1000")).toBe("-1,000.00");
+    expect(formatDifference("0.00")).toBe("0.00");
+    expect(formatDifference("0.05")).toBe("+0.05");
+    expect(formatDifference(null)).toBe("");
+  });
+
+  it("answers null for what is not a decimal", () => {
+    expect(decimalDifference("abc", "1")).toBeNull();
   });
 });

@@ -39,3 +39,34 @@ export function formatMoney(value: string | null | undefined): string {
 export function formatQuantity(value: string | null | undefined): string {
   return formatDecimal(value, 0);
 }
+
+function scaled(value: string, places: number): bigint | null {
+  const match = DECIMAL.exec(value.trim());
+  if (!match || (match[2] === "" && (match[3] ?? "") === "")) return null;
+  const [, sign, integer, fraction = ""] = match;
+  const digits = BigInt((integer || "0") + fraction.padEnd(places, "0"));
+  return sign === "-" ? -digits : digits;
+}
+
+/**
+ * `after - before` of two decimal strings, exactly (BigInt, never a float): "1500.00" - "1250.5"
+ * -> "249.50"; a missing `before` counts as 0. Null when either is not a plain decimal.
+ */
+export function decimalDifference(after: string, before: string | null | undefined): string | null {
+  const places = Math.max(2, ...[after, before ?? "0"].map((v) => (v.split(".")[1] ?? "").trim().length));
+  const a = scaled(after, places);
+  const b = scaled(before ?? "0", places);
+  if (a === null || b === null) return null;
+  const diff = a - b;
+  const negative = diff < 0n;
+  const digits = (negative ? -diff : diff).toString().padStart(places + 1, "0");
+  const text = `${digits.slice(0, digits.length - places)}.${digits.slice(digits.length - places)}`;
+  return negative ? `-${text}` : text;
+}
+
+/** A signed amount for a Difference column: "+249.50", "-1,000.00", "0.00". */
+export function formatDifference(value: string | null): string {
+  if (value === null) return "";
+  const text = formatMoney(value);
+  return /^[1-9]|^0\.\d*[1-9]/.test(text) ? `+${text}` : text;
+}

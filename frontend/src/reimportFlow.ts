@@ -1,4 +1,4 @@
-// The import / re-import flow of one Budgets row as a pure state machine, so it can be tested alone.
+// The import / re-import (or restore) flow as a pure state machine, so it can be tested alone.
 //
 // idle -> confirming -> submitting -> polling -> succeeded | failed
 //                  \-> idle (Cancel/Esc)   \-> refused (409 and other refusals of the request)
@@ -10,8 +10,11 @@ export interface FlowTarget {
   budget_id: string;
   project_name: string;
   erp_system: string;
-  kind: "import" | "reimport";
+  kind: "import" | "reimport" | "restore";
 }
+
+/** What the request that starts the job carries, e.g. the preview it applies. */
+export type RequestBody = Record<string, unknown>;
 
 /** Polls that fail in a row (network, 5xx) before the flow gives up on following the job. */
 export const MAX_POLL_FAILURES = 5;
@@ -19,7 +22,7 @@ export const MAX_POLL_FAILURES = 5;
 export type FlowState =
   | { phase: "idle" }
   | { phase: "confirming"; target: FlowTarget }
-  | { phase: "submitting"; target: FlowTarget; idempotencyKey: string }
+  | { phase: "submitting"; target: FlowTarget; idempotencyKey: string; body?: RequestBody }
   | {
       phase: "polling";
       target: FlowTarget;
@@ -36,7 +39,7 @@ export type FlowState =
 export type FlowEvent =
   | { type: "open"; target: FlowTarget }
   | { type: "cancel" }
-  | { type: "confirm"; idempotencyKey: string }
+  | { type: "confirm"; idempotencyKey: string; body?: RequestBody }
   | { type: "accepted"; jobId: string }
   | { type: "refused"; code: string; message: string }
   | { type: "jobUpdate"; job: Job }
@@ -62,7 +65,7 @@ export function flowReducer(state: FlowState, event: FlowEvent): FlowState {
       return state.phase === "confirming" ? initialFlow : state;
     case "confirm":
       return state.phase === "confirming"
-        ? { phase: "submitting", target: state.target, idempotencyKey: event.idempotencyKey }
+        ? { phase: "submitting", target: state.target, idempotencyKey: event.idempotencyKey, body: event.body }
         : state;
     case "accepted":
       return state.phase === "submitting" ? polling(state.target, event.jobId, null, 0, 0) : state;
@@ -79,7 +82,7 @@ export function flowReducer(state: FlowState, event: FlowEvent): FlowState {
           phase: "failed",
           target: state.target,
           job,
-          message: job.message || "The re-import failed.",
+          message: job.message || "The job failed.",
           errors: job.errors ?? [],
         };
       }
@@ -114,4 +117,13 @@ const PHASE_LABELS: Record<string, string> = {
 export function progressLabel(job: Job | null): string {
   if (!job || job.status === "queued" || !job.progress) return "Queued";
   return PHASE_LABELS[job.progress.phase] ?? job.progress.phase;
+}
+
+/** Refusals and failures that a fresh preview resolves: the budget or the ERP moved since the last one. */
+export const STALE_CODES = ["preview_stale", "preview_expired"];
+
+export function needsNewPreview(state: FlowState): boolean {
+  if (state.phase === "refused") return STALE_CODES.includes(state.code);
+  if (state.phase === "failed") return !!state.job?.error_code && STALE_CODES.includes(state.job.error_code);
+  return false;
 }

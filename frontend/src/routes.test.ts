@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, projectBudgetHash } from "./routes";
+import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, projectBudgetHash, projectHistoryHash } from "./routes";
 
 describe("routes", () => {
   it("reads the Budgets list with its filter, defaulting to Ready to Import", () => {
@@ -23,6 +23,16 @@ describe("routes", () => {
       projectId: "P/1001",
       budgetId: "b-1",
     });
+  });
+
+  it("round-trips a project's History tab", () => {
+    expect(parseHash(projectHistoryHash("demo", "P-1001", "b-1"))).toEqual({
+      view: "projectHistory",
+      companyId: "demo",
+      projectId: "P-1001",
+      budgetId: "b-1",
+    });
+    expect(parseHash("#/companies/demo/projects/P-1001/budget/history")).toMatchObject({ view: "projectHistory" });
   });
 
   it("knows the home page and nothing else", () => {

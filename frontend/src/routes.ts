@@ -8,6 +8,7 @@ export type Route =
   | { view: "projectBudget"; companyId: string; projectId: string; budgetId?: string }
   | { view: ErpSection; companyId: string }
   | { view: CompanySection; companyId: string }
+  | { view: "projectHistory"; companyId: string; projectId: string; budgetId?: string }
   | { view: "notFound" };
 
 /** ERP Integrations subtabs besides Budgets, by their address segment. */
@@ -37,6 +38,12 @@ export function erpSectionHash(companyId: string, section: keyof typeof ERP_SECT
 
 export function companySettingsHash(companyId: string, section: keyof typeof COMPANY_SECTIONS = "members"): string {
   return `#/companies/${seg(companyId)}/settings/${section}`;
+}
+
+/** The project's History tab: every version of its budget, and Restore This Version. */
+export function projectHistoryHash(companyId: string, projectId: string, budgetId?: string): string {
+  const query = budgetId ? `?budget_id=${seg(budgetId)}` : "";
+  return `#/companies/${seg(companyId)}/projects/${seg(projectId)}/budget/history${query}`;
 }
 
 function sectionOf<T extends Record<string, string>>(table: T, key: string): T[keyof T] | undefined {
@@ -75,6 +82,10 @@ export function parseHash(hash: string): Route {
   if (parts[0] === "companies" && parts.length === 4 && parts[2] === "settings") {
     const view = sectionOf(COMPANY_SECTIONS, parts[3]);
     if (view) return { view, companyId: parts[1] };
+  }
+  if (parts[0] === "companies" && parts.length === 6 && parts[2] === "projects" && parts[4] === "budget" && parts[5] === "history") {
+    const budgetId = params.get("budget_id") ?? undefined;
+    return { view: "projectHistory", companyId: parts[1], projectId: parts[3], budgetId };
   }
   return { view: "notFound" };
 }

@@ -3,7 +3,7 @@
 export type Permission = "none" | "read_only" | "standard" | "admin";
 export type BudgetStatus = "ready_to_import" | "synced";
 export type JobStatus = "queued" | "in_progress" | "succeeded" | "failed";
-export type JobKind = "import" | "reimport";
+export type JobKind = "import" | "reimport" | "preview" | "restore";
 export type Phase = "fetching" | "validating" | "applying";
 
 export interface Session {
@@ -32,6 +32,11 @@ export interface ErpBudget {
   status: BudgetStatus;
   locked: boolean;
   current_procore_total: string;
+  /** The ERP's cost total as last fetched by any job; null before the first. */
+  current_erp_total?: string | null;
+  erp_total_as_of?: string | null;
+  /** Which budget store receives the amounts ("budget_bridge" or "procore"); absent means the default. */
+  target?: string | null;
   last_synced_at: string | null;
   can_reimport?: boolean;
   can_import?: boolean;
@@ -73,6 +78,15 @@ export interface Change {
   new_amount: string;
 }
 
+export interface Totals {
+  current_erp_total: string;
+  current_total: string;
+  new_total: string;
+}
+
+/** Why a job failed, when a client can do something about it. */
+export type JobErrorCode = "preview_stale" | "erp_budget_empty" | string;
+
 export interface Job {
   job_id: string;
   budget_id: string;
@@ -84,6 +98,9 @@ export interface Job {
   changes?: Change[];
   change_count?: number;
   errors?: LineError[];
+  totals?: Totals | null;
+  error_code?: JobErrorCode | null;
+  target?: string | null;
   requested_by?: string;
   requested_at?: string;
   started_at?: string | null;
@@ -128,6 +145,29 @@ export interface ProjectBudget {
   line_count: number;
   line_items: LineItem[];
   next_cursor: string | null;
+}
+
+export type VersionSource = "import" | "reimport" | "edit" | "restore";
+
+export interface BudgetVersion {
+  version: number;
+  at: string;
+  by: string;
+  source: VersionSource;
+  job_id: string | null;
+  total: string;
+  summary: Summary | null;
+}
+
+export interface HistoryPage {
+  versions: BudgetVersion[];
+  next_cursor: string | null;
+}
+
+/** The budget as it was at one version, with that version's changes against the one before. */
+export interface BudgetAtVersion extends ProjectBudget {
+  changes: Change[];
+  change_count?: number;
 }
 
 export interface RuntimeConfig {

@@ -39,6 +39,7 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
     from chalicelib.adapters.secrets import SecretsManagerSecretStore
     from chalicelib.adapters.sqs import SqsJobQueue
+    from chalicelib.adapters.targets.procore import ProcoreBudget
 
     config = settings()
     accounts = OutboxAccounts if config.invitations == "outbox" else CognitoAccounts
@@ -58,6 +59,7 @@ def _real_ports() -> Ports:
         ),
         audit=DynamoAuditLog(),
         accounts=accounts(config.user_pool_id),
+        remote_budgets=ProcoreBudget.from_config,
     )
 
 

@@ -2,10 +2,11 @@
 
 A fresh local stack (demo data only) and Debian's Chromium at 1280x800, signed in as
 standard@demo.test: the Budgets list filtered by Synced, the Please Confirm dialog of P-1001's
-re-import, its success, and P-1001's Budget tab. One ERP amount of P-1001 is raised first, so the
-success shows a change. Then company `fresh` adopts Budget Bridge as the browser test walks it
-(tests/browser/adoption.py): its Connection, Projects and Members pages. Needs the built web app
-(`make web`).
+re-import with its preview, its success, and P-1001's Budget tab; then as admin@demo.test (a budget
+admin) P-1001's History tab with the version before the re-import chosen. One ERP amount of P-1001
+is raised first, so the preview and the success show a change. Then company `fresh` adopts Budget
+Bridge as the browser test walks it (tests/browser/adoption.py): its Connection, Projects and
+Members pages. Needs the built web app (`make web`).
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def take(page: Page, out: Path) -> list[Path]:
 
     row.get_by_role("button", name="Re-import").click()
     dialog = page.get_by_role("dialog", name="Please Confirm")
+    expect(dialog.get_by_role("button", name="OK")).to_be_enabled(timeout=JOB_TIMEOUT_MS)
+    expect(dialog.get_by_role("table", name="Changed lines")).to_be_visible()
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
-    shot("confirm-dialog.png")
+    shot("preview-dialog.png")
 
     dialog.get_by_role("button", name="OK").click()
     expect(page.get_by_role("status")).to_have_text(
@@ -90,6 +93,18 @@ def take(page: Page, out: Path) -> list[Path]:
     expect(page.get_by_role("table", name="Line items")).to_be_visible()
     expect(page.get_by_role("heading", name="Recent re-imports")).to_be_attached()
     shot("project-budget.png")
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "admin@demo.test")
+    page.goto(f"/#/companies/demo/projects/{PROJECT_ID}/budget/history")
+    versions = page.get_by_role("table", name="Budget versions").get_by_role("row")
+    expect(versions.nth(1)).to_be_visible()
+    chosen = versions.nth(2 if versions.count() > 2 else 1)
+    chosen.get_by_role("button").click()
+    expect(page.get_by_role("button", name="Restore This Version")).to_be_visible()
+    expect(page.get_by_text("Loading the changes…")).to_have_count(0)
+    page.evaluate("() => document.activeElement?.blur()")
+    shot("history.png")
     return shots
 
 

@@ -65,7 +65,10 @@ def total_cell(row: Locator) -> Locator:
 def confirm_and_wait_for_success(page: Page) -> None:
     dialog = page.get_by_role("dialog", name="Please Confirm")
     expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name="OK").click()
+    # OK waits for the preview: it applies exactly what the dialog shows.
+    ok = dialog.get_by_role("button", name="OK")
+    expect(ok).to_be_enabled(timeout=JOB_TIMEOUT_MS)
+    ok.click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("progressbar")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text(SUCCESS, timeout=JOB_TIMEOUT_MS)
@@ -167,7 +170,9 @@ def test_the_reimport_works_by_keyboard_alone_with_focus_kept_in_the_dialog(
 
     page.keyboard.press("Space")
     expect(dialog).to_be_visible()
-    press_until_focused(page, dialog.get_by_role("button", name="OK"))
+    ok = dialog.get_by_role("button", name="OK")
+    expect(ok).to_be_enabled(timeout=JOB_TIMEOUT_MS)
+    press_until_focused(page, ok)
     page.keyboard.press("Enter")
     expect(page.get_by_role("progressbar")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text(SUCCESS, timeout=JOB_TIMEOUT_MS)
@@ -179,7 +184,7 @@ def test_the_reimport_works_by_keyboard_alone_with_focus_kept_in_the_dialog(
     expect(line_row(page, key).get_by_role("cell").nth(4)).to_have_text(money(new_amount))
 
 
-def test_a_job_failing_on_bad_erp_lines_shows_its_message_and_the_lines(
+def test_bad_erp_lines_are_listed_in_the_preview_with_ok_disabled_and_nothing_changes(
     page: Page, erp: SandboxClient
 ) -> None:
     project = demo_data.company("demo").project("P-1003")
@@ -193,20 +198,20 @@ def test_a_job_failing_on_bad_erp_lines_shows_its_message_and_the_lines(
         total_before = total_cell(row).inner_text()
 
         row.get_by_role("button", name="Re-import").click()
-        page.get_by_role("dialog", name="Please Confirm").get_by_role("button", name="OK").click()
-        alert = page.get_by_role("alert")
+        dialog = page.get_by_role("dialog", name="Please Confirm")
+        alert = dialog.get_by_role("alert")
         expect(alert).to_be_visible(timeout=JOB_TIMEOUT_MS)
-        expect(alert).to_contain_text("not applied")
-        expect(alert).to_contain_text("unchanged")
-        errors = page.get_by_role("table", name="ERP lines that could not be accepted")
-        expect(errors).to_be_visible()
+        errors = dialog.get_by_role("table", name="ERP lines that could not be accepted")
         expect(errors.get_by_role("row")).to_have_count(2)  # the header and the one bad line
         bad_line = errors.get_by_role("row").nth(1)
         expect(bad_line).to_contain_text(line_label(key))
         expect(bad_line).to_contain_text("abc")
+        expect(dialog.get_by_role("button", name="OK")).to_be_disabled()
+
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
         expect(page.get_by_role("status")).to_have_text("")
         expect(total_cell(row)).to_have_text(total_before)
-
         row.get_by_role("link", name=project.name).click()
         summary = page.get_by_role("region", name="Budget summary")
         expect(summary).to_contain_text(total_before)

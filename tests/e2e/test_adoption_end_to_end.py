@@ -187,6 +187,7 @@ def test_the_operator_command_creates_a_company_whose_admin_signs_in_and_finds_i
 
     assert me["companies"] == [
         {"company_id": "acme", "name": "Acme Construction",
-         "erp_permission": "admin", "budget_permission": "admin"}
+         "erp_permission": "admin", "budget_permission": "admin",
+         "target": "budget_bridge", "target_name": "Budget Bridge"}
     ]  # fmt: skip
     assert budgets["budgets"] == [] and connection == {"connection": None}

@@ -244,3 +244,26 @@ def test_a_finished_job_expires_after_at_least_a_year(
     )["Item"]
     assert int(item["expires_at"]["N"]) >= int(now.timestamp()) + 365 * 24 * 3600
     assert "queued_pk" not in item
+
+
+def test_a_finished_preview_expires_like_any_finished_job_and_leaves_the_queue_index(
+    stores: tuple[DynamoBudgetStore, DynamoJobStore],
+) -> None:
+    budgets, jobs = stores
+    budget = budgets.create_budget(_budget(1), [])
+    now = utc_now()
+    preview = jobs.enqueue(
+        Job(job_id="p-1", company_id="demo", budget_id="b-1", kind=JobKind.PREVIEW,
+            requested_by="x", requested_at=now),
+        budget, None,
+    )  # fmt: skip
+    running = jobs.start(preview, now)
+
+    jobs.finish_preview(running.model_copy(update={"message": "ok", "finished_at": now}), [])
+
+    item = aws.dynamodb().get_item(
+        TableName=settings().jobs_table, Key={"pk": {"S": "JOB#demo#p-1"}, "sk": {"S": "META"}}
+    )["Item"]
+    assert item["status"]["S"] == "succeeded"
+    assert int(item["expires_at"]["N"]) >= int(now.timestamp()) + 365 * 24 * 3600
+    assert "queued_pk" not in item

@@ -350,6 +350,7 @@ def build_world(backend: str = "memory") -> World:
             "line_item_id": line_id,
             "erp_job_id": "P-1005",
             "email": MEMBER,
+            "version": "0",
         },
         other_ids={
             "company_id": "other",
@@ -359,6 +360,7 @@ def build_world(backend: str = "memory") -> World:
             "line_item_id": line_id,
             "erp_job_id": "P-2001",
             "email": "admin@other.test",
+            "version": "0",
         },
     )
     return world

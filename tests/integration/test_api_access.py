@@ -69,15 +69,23 @@ ROWS: dict[tuple[str, str], Rule] = {
         "admin",
         body={"cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Amount"},
     ),
+    ("POST", C + "/erp/budgets/{budget_id}/preview"): Rule(ERP, "standard"),
     ("GET", C + "/erp/jobs"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}/changes"): Rule(ERP),
+    ("GET", C + "/erp/jobs/{job_id}/changes.csv"): Rule(ERP),
     ("GET", C + "/erp/settings"): Rule(ERP),
     ("PUT", C + "/erp/settings"): Rule(
         ERP, "admin", body={"auto_reimport": {"enabled": True, "every_hours": 12}}
     ),
+    ("GET", C + "/target"): Rule(ERP),
+    ("PUT", C + "/target"): Rule(ERP, "admin", body={"target": "budget_bridge"}),
     ("GET", C + "/erp/mapping-preview"): Rule(ERP, "admin", query="?erp_job_id=P-1001"),
     ("GET", PB): Rule(BUDGET),
+    ("GET", C + "/projects/{project_id}/budget.csv"): Rule(BUDGET),
+    ("GET", PB + "/history"): Rule(BUDGET),
+    ("GET", PB + "/history/{version}"): Rule(BUDGET),
+    ("POST", PB + "/history/{version}/restore"): Rule(BUDGET, "admin"),
     ("PATCH", PB + "/line_items/{line_item_id}"): Rule(
         BUDGET, "standard", body={"description": "Formwork, edited"}
     ),
@@ -339,6 +347,8 @@ def test_me_lists_only_the_caller_s_companies_with_their_permissions(
                 "name": "Demo Construction Co.",
                 "erp_permission": "admin",
                 "budget_permission": "read_only",
+                "target": "budget_bridge",
+                "target_name": "Budget Bridge",
             }
         ],
     }

@@ -185,6 +185,8 @@ def test_signing_in_with_cognito_gives_a_token_that_opens_me(world: World) -> No
                 "name": "Demo Construction Co.",
                 "erp_permission": "admin",
                 "budget_permission": "admin",
+                "target": "budget_bridge",
+                "target_name": "Budget Bridge",
             }
         ],
     }

@@ -94,3 +94,30 @@ def test_cost_bench_counts_every_service_the_reimport_calls() -> None:
     assert result["calls"]["secretsmanager.GetSecretValue"] == 1
     assert result["dynamodb_write_units"] > 0 and result["dynamodb_read_units"] > 0
     assert result["dollars"]["total"] > 0
+
+
+def test_procore_bench_reimports_into_the_procore_sandbox_and_reports_its_limits() -> None:
+    result = run.run_procore(run.Plan((), (), (), 0, 0, procore_lines=50))
+
+    assert result["summary"]["lines_updated"] == 50
+    assert result["message"] == "Successfully Re-imported to Procore"
+    assert result["procore"]["by_route"]["POST /procore/rest/v1.0/budget_line_items/sync"] == 1
+    text, targets = run.report({"machine": run.machine(), "procore": result})
+    assert "Procore calls within the spike limit (busiest 10 s window)" in [t[0] for t in targets]
+    assert "into Procore" in text
+
+
+def test_history_bench_previews_without_a_commit_and_pages_a_hundred_versions() -> None:
+    plan = run.Plan(
+        worker_sizes=(), naive_sizes=(), e2e_sizes=(), connector_lines=0, one_line_on=0,
+        preview_lines=50,
+    )  # fmt: skip
+
+    result = run.run_history(plan)
+
+    assert result["lines"] == 50
+    assert "TransactWriteItems" not in result["preview_calls"]
+    assert result["history"]["versions"] == 100
+    text, targets = run.report({"machine": run.machine(), "history": result, "errors": {}})
+    assert "Preview vs re-import" in text
+    assert any(name.startswith("history page of a budget with 100") for name, _, _ in targets)

@@ -225,19 +225,24 @@ def test_a_crash_after_writing_chunks_leaves_readers_on_the_old_version_and_a_re
     assert budgets.get("demo", "P-1001").version == after.version
 
 
-def test_sets_older_than_the_previous_version_are_deleted(stores, dynamodb_tables):  # noqa: F811
+def test_every_version_stays_readable_and_none_expires_within_the_last_100(
+    stores,
+    dynamodb_tables,  # noqa: F811
+):
     budgets, _ = stores
-    current = budgets.create_budget(budget(), lines(5))
-    first_set = budgets.header("demo", "P-1001").chunk_set
+    first = budgets.create_budget(budget(), lines(5))
+    current = first
     for n in range(3):
         current, running = running_job(stores, current, f"job-{n}")
         commit(stores, current, running, with_amount(lines(5), 0, f"{n}.00"))
         current = budgets.get("demo", "P-1001")
 
+    assert budgets.read_lines(first) == lines(5)
+    for n in range(3):
+        as_of = current.model_copy(update={"version": first.version + 1 + n})
+        assert budgets.read_lines(as_of) == with_amount(lines(5), 0, f"{n}.00")
     items = dynamodb_tables.scan(TableName="budget-bridge-budgets")["Items"]
-    sets = {i["sk"]["S"].split("#")[1] for i in items if i["sk"]["S"].startswith("SET#")}
-    assert sets == {"job-1", "job-2"}
-    assert first_set not in sets
+    assert not [i for i in items if "expires_at" in i]
 
 
 def test_fifty_thousand_lines_round_trip_to_the_cent(stores):

@@ -72,7 +72,7 @@ def test_every_demo_user_belongs_to_a_demo_company():
 
     assert {u.email for u in users} == {
         "admin@demo.test", "standard@demo.test", "readonly@demo.test", "none@demo.test",
-        "admin@other.test", "accountant@demo.test", "admin@fresh.test",
+        "admin@other.test", "accountant@demo.test", "admin@pilot.test", "admin@fresh.test",
         "admin@myob.test", "admin@intacct.test", "admin@cmic.test", "admin@qbo.test",
         "admin@xero.test", "admin@netsuite.test",
         "admin@workday.test", "admin@yardi.test", "admin@mri.test", "admin@spreadsheet.test",
@@ -93,6 +93,7 @@ def test_the_demo_users_have_the_promised_permissions_in_each_of_their_companies
         ("readonly@demo.test", "demo", "read_only", "read_only"),
         ("none@demo.test", "demo", "none", "none"),
         ("admin@other.test", "other", "admin", "admin"),
+        ("admin@pilot.test", "pilot", "admin", "admin"),
         ("admin@fresh.test", "fresh", "admin", "admin"),
         # one person in both companies, with different rights in each
         ("accountant@demo.test", "demo", "standard", "read_only"),

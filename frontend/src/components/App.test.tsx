@@ -105,7 +105,7 @@ describe("Budgets list", () => {
     expect(within(link.closest("tr")!).getByText("1,234,567.80")).toBeTruthy();
     expect((screen.getByRole("radio", { name: "Synced" }) as HTMLInputElement).checked).toBe(true);
     expect(fake.requests.find((r) => r.path.endsWith("/erp/budgets"))?.query.get("filter")).toBe("synced");
-    for (const name of ["Project Name", "ERP Job ID", "ERP System", "Current Procore Total", "Last Synced", "Status"]) {
+    for (const name of ["Project Name", "ERP Job ID", "ERP System", "Current Budget Bridge Total", "Last Synced", "Status"]) {
       expect(screen.getByRole("columnheader", { name })).toBeTruthy();
     }
   });
@@ -200,11 +200,30 @@ describe("re-import flow", () => {
     return { button, dialog: screen.getByRole("dialog", { name: "Please Confirm" }) };
   }
 
+  /** Opens Please Confirm and waits for the preview to finish, so OK can be pressed. */
+  async function openPreviewed() {
+    const opened = await openDialog();
+    const ok = within(opened.dialog).getByRole("button", { name: "OK" }) as HTMLButtonElement;
+    await waitFor(() => expect(ok.disabled).toBe(false), { timeout: 3000 });
+    return opened;
+  }
+
+  const preview: Partial<Job> = {
+    status: "succeeded",
+    totals: { current_erp_total: "1235000.00", current_total: "1234567.80", new_total: "1235000.00" },
+    summary: { lines_updated: 1, lines_added: 0, lines_zeroed: 0, lines_unchanged: 20 },
+    changes: [{ line_item_id: "li-1", sub_job: "0001", cost_code: "01-100", cost_type: "L", kind: "updated", old_amount: "1000.00", new_amount: "1432.20" }],
+    change_count: 1,
+    errors: [],
+  };
+
   function routes(job: (n: number) => Partial<Job>, post?: () => { status: number; body: unknown }) {
     let polls = 0;
     return {
       "GET /me": () => ({ body: me("standard") }),
       "GET /companies/demo/erp/budgets": () => ({ body: { budgets: [synced], next_cursor: null } }),
+      "POST /companies/demo/erp/budgets/b-1001/preview": () => ({ status: 202, body: { job_id: "p-1", status: "queued" } }),
+      "GET /companies/demo/erp/jobs/p-1": () => ({ body: { job_id: "p-1", budget_id: "b-1001", kind: "preview", ...preview } }),
       "POST /companies/demo/erp/budgets/b-1001/reimport": () => post?.() ?? { status: 202, body: { job_id: "j-1", status: "queued" } },
       "GET /companies/demo/erp/jobs/j-1": () => ({
         body: { job_id: "j-1", budget_id: "b-1001", kind: "reimport", status: "in_progress", ...job(polls++) },
@@ -221,13 +240,13 @@ describe("re-import flow", () => {
     fireEvent.keyDown(document.activeElement!, { key: "Escape" });
     expect(screen.queryByRole("dialog")).toBeNull();
     await waitFor(() => expect(document.activeElement).toBe(button));
-    expect(fake.requests.some((r) => r.method === "POST")).toBe(false);
+    expect(fake.requests.some((r) => r.method === "POST" && !r.path.endsWith("/preview"))).toBe(false);
   });
 
   it("keeps Tab inside the dialog", async () => {
     signedIn("#/companies/demo/erp/budgets?filter=synced");
     start(routes(() => ({})));
-    const { dialog } = await openDialog();
+    const { dialog } = await openPreviewed();
     const ok = within(dialog).getByRole("button", { name: "OK" });
     const cancel = within(dialog).getByRole("button", { name: "Cancel" });
     cancel.focus();
@@ -246,7 +265,7 @@ describe("re-import flow", () => {
           : { status: "succeeded", message: "Successfully Re-imported to Budget Bridge" },
       ),
     );
-    const { dialog } = await openDialog();
+    const { dialog } = await openPreviewed();
     fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
     const bar = await screen.findByRole("progressbar", { name: "Applying" }, { timeout: 3000 });
     expect(bar.getAttribute("aria-valuenow")).toBe("12");
@@ -254,8 +273,9 @@ describe("re-import flow", () => {
     await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Successfully Re-imported to Budget Bridge"), {
       timeout: 3000,
     });
-    const posts = fake.requests.filter((r) => r.method === "POST");
+    const posts = fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/reimport"));
     expect(posts).toHaveLength(1);
+    expect(posts[0].body).toEqual({ preview_job_id: "p-1" });
     expect(posts[0].headers["Idempotency-Key"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     await waitFor(() => expect(fake.requests.filter((r) => r.path.endsWith("/erp/budgets"))).toHaveLength(2));
   });
@@ -269,7 +289,7 @@ describe("re-import flow", () => {
         errors: [{ line: 7, field: "CostCode", message: "Cost code 99-999 is not known to the company." }],
       })),
     );
-    const { dialog } = await openDialog();
+    const { dialog } = await openPreviewed();
     fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
     const alert = await screen.findByRole("alert", {}, { timeout: 3000 });
     expect(alert.textContent).toBe("The ERP budget has 1 invalid line; nothing was changed.");
@@ -285,7 +305,7 @@ describe("re-import flow", () => {
         () => ({ status: 409, body: { error: { code: "job_in_progress", message: "A re-import of this budget is already running." } } }),
       ),
     );
-    const { dialog } = await openDialog();
+    const { dialog } = await openPreviewed();
     fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
     expect((await screen.findByRole("alert")).textContent).toBe("A re-import of this budget is already running.");
   });

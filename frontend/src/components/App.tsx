@@ -13,6 +13,7 @@ import { ConnectionView } from "./ConnectionView";
 import { CostCodesView } from "./CostCodesView";
 import { ErpSettingsView } from "./ErpSettingsView";
 import { MembersView } from "./MembersView";
+import { HistoryView } from "./HistoryView";
 import { ProjectBudgetView } from "./ProjectBudgetView";
 import { ProjectsView } from "./ProjectsView";
 import { SignIn } from "./SignIn";
@@ -212,6 +213,16 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
                 <NoAccess tool="Budget" />
               ))}
             {access && <SectionView route={route} access={access} />}
+            {route.view === "projectHistory" &&
+              (atLeast(context.company.budget_permission, "read_only") ? (
+                <HistoryView
+                  key={`${route.companyId}:${route.projectId}`}
+                  projectId={route.projectId}
+                  budgetId={route.budgetId}
+                />
+              ) : (
+                <NoAccess tool="Budget" />
+              ))}
             {route.view === "notFound" && (
               <div>
                 <h1>Not found</h1>

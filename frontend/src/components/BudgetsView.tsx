@@ -1,7 +1,7 @@
 // ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
 
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
-import { ApiError, getConnection, getJob, listErpBudgets, newIdempotencyKey, requestBudgetJob } from "../api";
+import { getConnection, listErpBudgets, newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { erpSystemName } from "../erpSystems";
@@ -10,10 +10,12 @@ import { atLeast, rowAction, sectionAccess } from "../permissions";
 import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFlow";
 import { budgetsHash, projectBudgetHash } from "../routes";
 import type { BudgetStatus, ErpBudget, ErpBudgetPage } from "../types";
-import { ConfirmDialog } from "./ConfirmDialog";
+import { currentTotalLabel, targetName } from "../targets";
 import { JobPanel } from "./JobPanel";
+import { PreviewConfirm } from "./PreviewConfirm";
 import { NoConnection } from "./ProjectsView";
 import { UploadExport } from "./UploadExport";
+import { useJobFlow } from "./useJobFlow";
 
 export const PAGE_SIZE = 50;
 
@@ -37,6 +39,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const [flow, dispatch] = useReducer(flowReducer, initialFlow);
   const buttons = useRef(new Map<string, HTMLButtonElement>());
   const knownProjects = useRef(new Map<string, string>());
+  const knownRows = useRef(new Map<string, ErpBudget>());
   const cursor = cursors[cursors.length - 1];
   const [uploading, setUploading] = useState<ErpBudget | null>(null);
 
@@ -45,7 +48,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
       if (!quiet) setLoading(true);
       try {
         const answer = await listErpBudgets(api, cid, { filter, limit: pageSize, cursor });
-        answer.budgets.forEach((b) => knownProjects.current.set(b.budget_id, b.project_id));
+        answer.budgets.forEach((b) => {
+          knownProjects.current.set(b.budget_id, b.project_id);
+          knownRows.current.set(b.budget_id, b);
+        });
         setPage(answer);
         setLoadError(null);
       } catch (error) {
@@ -85,42 +91,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
 
   useEffect(() => switchTo(routeFilter), [routeFilter, switchTo]);
 
-  // OK was pressed: send the request once, with this confirmation's idempotency key.
-  const submitKey = flow.phase === "submitting" ? flow.idempotencyKey : null;
-  useEffect(() => {
-    if (flow.phase !== "submitting") return;
-    const { target, idempotencyKey } = flow;
+  useJobFlow(flow, dispatch, (target) => {
     const action = target.kind === "import" ? "import" : "reimport";
-    requestBudgetJob(api, cid, target.budget_id, action, idempotencyKey)
-      .then((accepted) => dispatch({ type: "accepted", jobId: accepted.job_id }))
-      .catch((error: unknown) =>
-        dispatch({
-          type: "refused",
-          code: error instanceof ApiError ? error.code : "error",
-          message: error instanceof Error ? error.message : "The request was refused.",
-        }),
-      );
-  }, [submitKey]);
-
-  // Follow the job with backoff; the reducer decides the next delay.
-  const pollKey = flow.phase === "polling" ? `${flow.jobId}:${flow.attempt}` : null;
-  useEffect(() => {
-    if (flow.phase !== "polling") return;
-    const { jobId, delay } = flow;
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      getJob(api, cid, jobId)
-        .then((job) => !cancelled && dispatch({ type: "jobUpdate", job }))
-        .catch((error: unknown) => {
-          if (cancelled || (error instanceof ApiError && error.status === 401)) return;
-          dispatch({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
-        });
-    }, delay);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [pollKey]);
+    return `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`;
+  });
 
   // A finished job changed the row (total, last synced, status): fetch the page again in place.
   const finished = flow.phase === "succeeded" || flow.phase === "failed";
@@ -148,6 +122,9 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const busy = isBusy(flow);
   const budgets = page?.budgets ?? [];
   const confirming = flow.phase === "confirming" ? flow.target : null;
+  const confirmingRow = confirming ? knownRows.current.get(confirming.budget_id) : undefined;
+  // A company writes to one target; its rows all name the same one.
+  const target = targetName(budgets[0] ?? null);
 
   return (
     <div className="budgets">
@@ -181,6 +158,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
         companyId={company.company_id}
         projectIdOf={(id) => knownProjects.current.get(id)}
         onDismiss={() => dispatch({ type: "dismiss" })}
+        onPreviewAgain={(target) => {
+          dispatch({ type: "dismiss" });
+          dispatch({ type: "open", target });
+        }}
       />
 
       {loadError && (
@@ -205,7 +186,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
                   <th scope="col">ERP Job ID</th>
                   <th scope="col">ERP System</th>
                   <th scope="col" className="num">
-                    Current Procore Total
+                    {currentTotalLabel(target)}
                   </th>
                   <th scope="col">Last Synced</th>
                   <th scope="col">Status</th>
@@ -308,24 +289,21 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
         </nav>
       )}
 
-      {confirming && (
-        <ConfirmDialog
-          onConfirm={() => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey() })}
+      {confirming && confirming.kind !== "restore" && (
+        <PreviewConfirm
+          key={`${confirming.budget_id}:${confirming.kind}`}
+          target={{ ...confirming, kind: confirming.kind }}
+          erpName={confirming.erp_system}
+          targetName={targetName(confirmingRow ?? null)}
+          lastErpTotal={
+            confirmingRow?.current_erp_total
+              ? { total: confirmingRow.current_erp_total, asOf: confirmingRow.erp_total_as_of ?? null }
+              : null
+          }
+          onApply={(body) => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body })}
           onCancel={() => dispatch({ type: "cancel" })}
           returnFocusTo={buttons.current.get(confirming.budget_id) ?? null}
-        >
-          {confirming.kind === "import" ? (
-            <p>
-              Import the budget of <strong>{confirming.project_name}</strong> from {confirming.erp_system}? A line item
-              is created for each cost code and cost type of the ERP budget.
-            </p>
-          ) : (
-            <p>
-              Re-import the budget of <strong>{confirming.project_name}</strong> from {confirming.erp_system}? The
-              project's budget amounts are replaced by the ERP's; units, quantities and descriptions are kept.
-            </p>
-          )}
-        </ConfirmDialog>
+        />
       )}
     </div>
   );

@@ -8,13 +8,25 @@ interface Props {
   children: ReactNode;
   onConfirm: () => void;
   onCancel: () => void;
+  /** OK stays visible but cannot be pressed (e.g. until a preview is ready, or when it found bad lines). */
+  confirmDisabled?: boolean;
+  /** Extra buttons before OK, e.g. a choice the preview asks about. */
+  extraActions?: ReactNode;
   /** The element to focus when the dialog closes (the row's button). */
   returnFocusTo?: HTMLElement | null;
 }
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-export function ConfirmDialog({ title = "Please Confirm", children, onConfirm, onCancel, returnFocusTo }: Props) {
+export function ConfirmDialog({
+  title = "Please Confirm",
+  children,
+  onConfirm,
+  onCancel,
+  confirmDisabled = false,
+  extraActions,
+  returnFocusTo,
+}: Props) {
   const dialogRef = useRef<HTMLDivElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const titleId = useId();
@@ -74,7 +86,8 @@ export function ConfirmDialog({ title = "Please Confirm", children, onConfirm, o
           {children}
         </div>
         <div className="dialog-actions">
-          <button type="button" className="button button-primary" onClick={onConfirm}>
+          {extraActions}
+          <button type="button" className="button button-primary" disabled={confirmDisabled} onClick={onConfirm}>
             OK
           </button>
           <button type="button" ref={cancelRef} className="button" onClick={onCancel}>

@@ -1,9 +1,11 @@
 // The live state of an import / re-import: progress while it runs, then success or the failing lines.
 
+import { csvFileName } from "../download";
 import { formatQuantity } from "../money";
-import { progressLabel, type FlowState } from "../reimportFlow";
+import { needsNewPreview, progressLabel, type FlowState, type FlowTarget } from "../reimportFlow";
 import { projectBudgetHash } from "../routes";
 import type { Job, LineError } from "../types";
+import { DownloadCsvButton } from "./DownloadCsvButton";
 
 export function ProgressBar({ job }: { job: Job | null }) {
   const label = progressLabel(job);
@@ -78,12 +80,32 @@ interface Props {
   companyId: string;
   projectIdOf: (budgetId: string) => string | undefined;
   onDismiss: () => void;
+  /** Offered when the budget or the ERP moved since the preview: open Please Confirm with a fresh one. */
+  onPreviewAgain?: (target: FlowTarget) => void;
 }
 
-export function JobPanel({ state, companyId, projectIdOf, onDismiss }: Props) {
-  const success = state.phase === "succeeded" ? state.job.message || "Successfully Re-imported" : "";
-  const verb = "target" in state && state.target.kind === "import" ? "Importing" : "Re-importing";
-  const projectId = "target" in state ? projectIdOf(state.target.budget_id) : undefined;
+const VERBS: Record<FlowTarget["kind"], string> = { import: "Importing", reimport: "Re-importing", restore: "Restoring" };
+const DONE: Record<FlowTarget["kind"], string> = {
+  import: "Successfully Imported",
+  reimport: "Successfully Re-imported",
+  restore: "Successfully Restored",
+};
+
+/** A finished job's changes as a CSV, named after the project and the job. */
+export function JobCsvButton({ companyId, jobId, projectName }: { companyId: string; jobId: string; projectName: string }) {
+  return (
+    <DownloadCsvButton
+      path={`/companies/${encodeURIComponent(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes.csv`}
+      fileName={csvFileName("changes", projectName, jobId)}
+      describes="The lines this job changed, as a spreadsheet"
+    />
+  );
+}
+
+export function JobPanel({ state, companyId, projectIdOf, onDismiss, onPreviewAgain }: Props) {
+  const kind = "target" in state ? state.target.kind : "reimport";
+  const success = state.phase === "succeeded" ? state.job.message || DONE[kind] : "";
+  const projectId = "target" in state && kind !== "restore" ? projectIdOf(state.target.budget_id) : undefined;
   const showPanel = !["idle", "confirming"].includes(state.phase);
   return (
     <>
@@ -94,7 +116,7 @@ export function JobPanel({ state, companyId, projectIdOf, onDismiss }: Props) {
       {showPanel && "target" in state && (
         <section className="card job-panel" aria-label="Job status">
           <h2 className="job-title">
-            {state.phase === "submitting" || state.phase === "polling" ? `${verb} ` : ""}
+            {state.phase === "submitting" || state.phase === "polling" ? `${VERBS[kind]} ` : ""}
             {state.target.project_name}
           </h2>
           {state.phase === "submitting" && <p className="muted">Sending the request…</p>}
@@ -115,6 +137,14 @@ export function JobPanel({ state, companyId, projectIdOf, onDismiss }: Props) {
           )}
           {!["submitting", "polling"].includes(state.phase) && (
             <div className="actions">
+              {needsNewPreview(state) && onPreviewAgain && (
+                <button type="button" className="button button-primary" onClick={() => onPreviewAgain(state.target)}>
+                  Preview Again
+                </button>
+              )}
+              {state.phase === "succeeded" && (
+                <JobCsvButton companyId={companyId} jobId={state.job.job_id} projectName={state.target.project_name} />
+              )}
               {projectId && (
                 <a className="button" href={projectBudgetHash(companyId, projectId, state.target.budget_id)}>
                   Open the project budget

@@ -5,8 +5,10 @@ import { ApiError, editLineItem, getProjectBudget, setBudgetLock } from "../api"
 import { useApp } from "../context";
 import { formatMoney, formatQuantity } from "../money";
 import { canEditLines, canLock } from "../permissions";
-import { projectBudgetHash } from "../routes";
+import { csvFileName } from "../download";
 import type { LineItem, ProjectBudget } from "../types";
+import { DownloadCsvButton } from "./DownloadCsvButton";
+import { ProjectTabs } from "./ProjectTabs";
 import { RecentJobs } from "./RecentJobs";
 
 export const LINE_PAGE_SIZE = 500;
@@ -23,6 +25,8 @@ interface Props {
 export function ProjectBudgetView({ projectId, budgetId }: Props) {
   const { api, company } = useApp();
   const cid = company.company_id;
+  // The budget's CSV sits beside it (GET .../budget.csv).
+  const base = `/companies/${encodeURIComponent(cid)}/projects/${encodeURIComponent(projectId)}/budget`;
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [budget, setBudget] = useState<ProjectBudget | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -91,15 +95,7 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
           </h1>
         </div>
       </div>
-      <nav className="subnav subnav-inline" aria-label="Project tools">
-        <ul>
-          <li>
-            <a href={projectBudgetHash(company.company_id, projectId, budgetId)} aria-current="page">
-              Budget
-            </a>
-          </li>
-        </ul>
-      </nav>
+      <ProjectTabs projectId={projectId} budgetId={budgetId} current="budget" />
 
       <section className="card budget-summary" aria-label="Budget summary">
         <dl className="facts">
@@ -124,9 +120,14 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
             <dd>{budget.status === "synced" ? "Synced" : "Ready to Import"}</dd>
           </div>
         </dl>
-        {admin && (
-          <div className="actions">
-            {budget.locked ? (
+        <div className="actions">
+          <DownloadCsvButton
+            path={`${base}.csv`}
+            fileName={csvFileName("budget", budget.project_id)}
+            describes="Every line of this budget, as a spreadsheet"
+          />
+          {admin &&
+            (budget.locked ? (
               <button type="button" className="button" disabled={busy} onClick={() => void setLock(false)}>
                 Unlock Budget
               </button>
@@ -134,9 +135,8 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
               <button type="button" className="button" disabled={busy} onClick={() => void setLock(true)}>
                 Lock Budget
               </button>
-            )}
-          </div>
-        )}
+            ))}
+        </div>
         {budget.locked && !admin && (
           <p className="muted">This budget is locked. A budget admin can unlock it.</p>
         )}

@@ -10,7 +10,15 @@ export interface Recorded {
   body: unknown;
 }
 
-type Handler = (request: Recorded) => { status?: number; body?: unknown } | undefined;
+/** A JSON `body`, or a `text` answer (a CSV) with its own headers. */
+export interface Answer {
+  status?: number;
+  body?: unknown;
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+type Handler = (request: Recorded) => Answer | undefined;
 
 export function jsonResponse(status: number, body: unknown): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
@@ -37,6 +45,9 @@ export function fakeFetch(routes: Record<string, Handler>) {
       const [m, p] = pattern.split(" ");
       if (m === method && new RegExp(`^${p}$`).test(path)) {
         const answer = handler(request);
+        if (answer?.text !== undefined) {
+          return new Response(answer.text, { status: answer.status ?? 200, headers: answer.headers ?? { "Content-Type": "text/csv" } });
+        }
         if (answer) return jsonResponse(answer.status ?? 200, answer.body);
       }
     }

@@ -14,11 +14,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from chalicelib.adapters.dynamodb.base import decode_cursor, encode_cursor
-from chalicelib.adapters.dynamodb.items import MAX_STORED_ERRORS, budget_sort_key, to_iso
+from chalicelib.adapters.dynamodb.items import (
+    MAX_STORED_ERRORS,
+    SEED_AUTHOR,
+    budget_sort_key,
+    to_iso,
+)
 from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
 from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
@@ -34,10 +39,12 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     WeakPassword,
 )
+from chalicelib.domain.history import edit_summary
 from chalicelib.domain.model import (
     AuditEvent,
     Budget,
     BudgetStatus,
+    BudgetVersion,
     CatalogEntry,
     ChangeRecord,
     CostCatalog,
@@ -46,6 +53,7 @@ from chalicelib.domain.model import (
     ErpCredentials,
     ErpSettings,
     Job,
+    JobKind,
     JobStatus,
     LineError,
     LineItem,
@@ -56,6 +64,10 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     Summary,
+    TargetConfig,
+    TargetWrite,
+    Totals,
+    VersionSource,
     catalog_codes,
     utc_now,
 )
@@ -74,7 +86,29 @@ from chalicelib.domain.ports import (
 class _StoredBudget:
     header: Budget
     lines: builtins.list[LineItem]
-    previous: tuple[int, list[LineItem]] | None = None  # the version before the last commit
+    # Every version, with its lines (lists are never changed in place, only replaced).
+    versions: dict[int, tuple[BudgetVersion, builtins.list[LineItem]]] = field(default_factory=dict)
+
+    def record(
+        self, by: str, source: VersionSource, job_id: str | None, summary: Summary, at: datetime
+    ) -> None:
+        """The current header and lines become a version of the history."""
+        head = self.header
+        self.versions[head.version] = (
+            BudgetVersion(
+                version=head.version,
+                at=at,
+                by=by,
+                source=source,
+                job_id=job_id,
+                total=head.total,
+                line_count=head.line_count,
+                summary=summary,
+                status=head.status,
+                locked=head.locked,
+            ),
+            self.lines,
+        )
 
 
 @dataclass
@@ -98,6 +132,8 @@ class MemoryDatabase:
     settings: dict[str, ErpSettings] = field(default_factory=dict)
     messages: builtins.list[JobMessage] = field(default_factory=list)
     secrets: dict[str, ErpCredentials] = field(default_factory=dict)
+    targets: dict[str, TargetConfig] = field(default_factory=dict)
+    writes: dict[tuple[str, str], list[TargetWrite]] = field(default_factory=dict)
 
 
 def _database(source: MemoryDatabase | _MemoryStore | None) -> MemoryDatabase:
@@ -122,7 +158,14 @@ def _moved(what: str = "budget") -> ConcurrentChange:
     return ConcurrentChange(f"The {what} changed meanwhile; reload it and try again.")
 
 
+def _version_gone() -> NotFound:
+    return NotFound("This budget has no such version, or it is no longer kept.")
+
+
 class MemoryBudgetStore(_MemoryStore):
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(int(self.db.clock()), UTC)
+
     def _stored(self, company_id: str, budget_id: str) -> _StoredBudget:
         stored = self.db.budgets.get((company_id, budget_id))
         if stored is None:
@@ -161,20 +204,55 @@ class MemoryBudgetStore(_MemoryStore):
 
     def _lines_of(self, budget: Budget) -> builtins.list[LineItem]:
         stored = self._stored(budget.company_id, budget.budget_id)
-        if stored.previous is not None and budget.version == stored.previous[0]:
-            return stored.previous[1]
-        too_old = stored.previous is not None and budget.version < stored.previous[0]
-        if budget.version > stored.header.version or too_old:
+        if budget.version == stored.header.version:
+            return stored.lines
+        if budget.version > stored.header.version:
             raise _moved()
-        return stored.lines
+        kept = stored.versions.get(budget.version)
+        if kept is None:
+            raise _version_gone()
+        return kept[1]
+
+    def history(self, budget: Budget, limit: int, cursor: str | None) -> Page[BudgetVersion]:
+        before = int(decode_cursor(cursor, ["before"])["before"]) if cursor else None
+        with self.db.lock:
+            stored = self._stored(budget.company_id, budget.budget_id)
+            found = sorted(
+                (record for record, _ in stored.versions.values()),
+                key=lambda record: record.version,
+                reverse=True,
+            )
+        found = [r for r in found if before is None or r.version < before]
+        page = found[:limit]
+        more = len(found) > limit
+        return Page(
+            [r.model_copy(deep=True) for r in page],
+            encode_cursor({"before": str(page[-1].version)}) if more and page else None,
+        )
+
+    def version(self, budget: Budget, version: int) -> BudgetVersion:
+        with self.db.lock:
+            kept = self._stored(budget.company_id, budget.budget_id).versions.get(version)
+            if kept is None:
+                raise _version_gone()
+            return kept[0].model_copy(deep=True)
+
+    def record_erp_total(self, budget: Budget, total: Decimal, at: datetime) -> None:
+        with self.db.lock:
+            stored = self._stored(budget.company_id, budget.budget_id)
+            stored.header = stored.header.model_copy(
+                update={"current_erp_total": total, "erp_total_as_of": at}
+            )
 
     def at_version(self, budget: Budget, version: int) -> Budget:
+        """Any kept version of the history reads exactly; one out of it is gone (410)."""
         with self.db.lock:
             stored = self._stored(budget.company_id, budget.budget_id)
             if version == stored.header.version:
                 return _copy(stored.header)
-            if stored.previous is not None and version == stored.previous[0]:
-                lines = stored.previous[1]
+            kept = stored.versions.get(version) if version < stored.header.version else None
+            if kept is not None:
+                _, lines = kept
                 return stored.header.model_copy(
                     update={
                         "version": version,
@@ -204,6 +282,7 @@ class MemoryBudgetStore(_MemoryStore):
         changes: Sequence[ChangeRecord],
         message: str,
         finished_at: datetime,
+        totals: Totals | None = None,
     ) -> Job:
         with self.db.lock:
             stored = self._stored(budget.company_id, budget.budget_id)
@@ -219,7 +298,6 @@ class MemoryBudgetStore(_MemoryStore):
             if current_job is None or current_job.status is not JobStatus.IN_PROGRESS:
                 raise ConcurrentChange("The job is no longer running; nothing was applied.")
             new_lines = sorted((_line_copy(line) for line in lines), key=lambda line: line.key)
-            stored.previous = (head.version, stored.lines)
             stored.lines = new_lines
             stored.header = head.model_copy(
                 update={
@@ -230,6 +308,13 @@ class MemoryBudgetStore(_MemoryStore):
                     "last_synced_at": finished_at,
                     "active_job_id": None,
                 }
+            )
+            stored.record(
+                current_job.requested_by,
+                VersionSource(job.kind.value),
+                job.job_id,
+                summary,
+                finished_at,
             )
             self.db.changes[(job.company_id, job.job_id)] = sorted(changes, key=lambda c: c.key)
             done = current_job.model_copy(
@@ -242,12 +327,15 @@ class MemoryBudgetStore(_MemoryStore):
                     "progress": Progress(
                         phase=Phase.APPLYING, done=len(new_lines), total=len(new_lines)
                     ),
+                    "totals": totals,
                 }
             )
             self.db.jobs[(job.company_id, job.job_id)] = done
             return done.model_copy(deep=True)
 
-    def edit_line(self, budget: Budget, line_item_id: str, edit: LineEdit) -> LineItem:
+    def edit_line(
+        self, budget: Budget, line_item_id: str, edit: LineEdit, by: str = ""
+    ) -> LineItem:
         wbs = key_of(line_item_id)
         with self.db.lock:
             stored = self._stored(budget.company_id, budget.budget_id)
@@ -276,6 +364,8 @@ class MemoryBudgetStore(_MemoryStore):
                     + edited.original_budget_amount,
                 }
             )
+            summary = edit_summary(old, edited, len(stored.lines))
+            stored.record(by, VersionSource.EDIT, None, summary, self._now())
             return _line_copy(edited)
 
     def set_locked(self, budget: Budget, locked: bool) -> Budget:
@@ -305,8 +395,13 @@ class MemoryBudgetStore(_MemoryStore):
                 "line_count": len(ordered),
             }
         )
+        stored = _StoredBudget(header, ordered)
+        seeded = Summary(lines_added=len(ordered))
+        stored.record(
+            SEED_AUTHOR, VersionSource.IMPORT, None, seeded, budget.last_synced_at or self._now()
+        )
         with self.db.lock:
-            self.db.budgets[(budget.company_id, budget.budget_id)] = _StoredBudget(header, ordered)
+            self.db.budgets[(budget.company_id, budget.budget_id)] = stored
             self.db.projects[(budget.company_id, budget.project_id)] = budget.budget_id
         return _copy(header)
 
@@ -335,7 +430,8 @@ class MemoryJobStore(_MemoryStore):
             if (job.company_id, job.job_id) in self.db.jobs:
                 raise ConcurrentChange("The budget changed while the job was being queued.")
             self.db.jobs[(job.company_id, job.job_id)] = job.model_copy(deep=True)
-            stored.header = stored.header.model_copy(update={"active_job_id": job.job_id})
+            if job.kind is not JobKind.PREVIEW:
+                stored.header = stored.header.model_copy(update={"active_job_id": job.job_id})
             if idempotency_key is not None:
                 expires = self.db.clock() + IDEMPOTENCY_SECONDS
                 self.db.idempotency[marker_key] = (job.job_id, expires)
@@ -408,7 +504,7 @@ class MemoryJobStore(_MemoryStore):
         message: str,
         errors: Sequence[LineError],
         finished_at: datetime,
-        code: str | None = None,
+        error_code: str | None = None,
     ) -> Job:
         with self.db.lock:
             current = self.get(job.company_id, job.job_id)
@@ -421,7 +517,7 @@ class MemoryJobStore(_MemoryStore):
                     "message": failure_message(message, errors, len(kept)),
                     "errors": kept,
                     "finished_at": finished_at,
-                    "error_code": code,
+                    "error_code": error_code,
                 }
             )
             self.db.jobs[(job.company_id, job.job_id)] = failed
@@ -429,6 +525,20 @@ class MemoryJobStore(_MemoryStore):
             if stored is not None and stored.header.active_job_id == job.job_id:
                 stored.header = stored.header.model_copy(update={"active_job_id": None})
             return failed.model_copy(deep=True)
+
+    def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+        with self.db.lock:
+            current = self.get(finished.company_id, finished.job_id)
+            if current.status is not JobStatus.IN_PROGRESS:
+                return current
+            done = finished.model_copy(
+                update={"attempts": current.attempts, "started_at": current.started_at}
+            )
+            self.db.jobs[(finished.company_id, finished.job_id)] = done
+            self.db.changes[(finished.company_id, finished.job_id)] = sorted(
+                changes, key=lambda c: c.key
+            )
+            return done.model_copy(deep=True)
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]:
         if offset < 0 or limit <= 0:
@@ -448,6 +558,14 @@ class MemoryJobStore(_MemoryStore):
                 ),
                 key=lambda job: job.requested_at,
             )
+
+    def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
+        with self.db.lock:
+            self.db.writes[(job.company_id, job.job_id)] = list(writes)
+
+    def recorded_writes(self, job: Job) -> builtins.list[TargetWrite]:
+        with self.db.lock:
+            return list(self.db.writes.get((job.company_id, job.job_id), []))
 
 
 class MemoryDirectory(_MemoryStore):
@@ -523,6 +641,15 @@ class MemoryDirectory(_MemoryStore):
                 for cid, s in self.db.settings.items()
                 if s.auto_reimport.enabled
             )
+
+    def target(self, company_id: str) -> TargetConfig:
+        with self.db.lock:
+            return self.db.targets.get(company_id, TargetConfig()).model_copy()
+
+    def save_target(self, company_id: str, config: TargetConfig) -> TargetConfig:
+        with self.db.lock:
+            self.db.targets[company_id] = config.model_copy()
+        return config
 
     def links(self, company_id: str) -> dict[str, str]:
         with self.db.lock:

@@ -94,6 +94,34 @@ class ErpRejected(DomainError):
     code = "erp_rejected"
 
 
+class TargetUnavailable(ErpUnavailable):
+    """A transient failure of the budget target (Procore: timeout, 429, 5xx): retried as an ERP's is."""
+
+    code = "target_unavailable"
+
+
+class TargetRejected(DomainError):
+    """The budget target refused a call for good (bad credentials, unknown project, line errors)."""
+
+    code = "target_rejected"
+
+    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class InvalidTarget(DomainError):
+    """A company's budget target settings that cannot work (a bad address, missing credentials)."""
+
+    code = "invalid_target"
+
+
+class InvalidTargetProject(DomainError):
+    """A project in the budget target (a Procore project id) that does not answer."""
+
+    code = "invalid_target_project"
+
+
 class ErpAuthFailed(ErpRejected):
     """The ERP refused the connection's user name or password (or other secret)."""
 
@@ -150,3 +178,13 @@ class NoErpConnection(DomainError):
     """The company has not set up its ERP connection yet."""
 
     code = "no_erp_connection"
+
+
+class PreviewStale(DomainError):
+    """The budget or the ERP moved on since the preview: applying it would not do what it said."""
+
+    code = "preview_stale"
+
+
+class PreviewExpired(DomainError):
+    code = "preview_expired"

@@ -194,11 +194,35 @@ class Budget(BaseModel):
     line_count: int = 0
     last_synced_at: datetime | None = None
     active_job_id: str | None = None
+    # The project's id in the company's budget target when that is another system (Procore's
+    # project id); None for budgets kept in Budget Bridge's own store.
+    target_project_id: str | None = None
+    # The ERP's cost total as last fetched by any job (preview included); None before the first.
+    current_erp_total: Decimal | None = None
+    erp_total_as_of: datetime | None = None
 
 
 class JobKind(StrEnum):
     IMPORT = "import"
     REIMPORT = "reimport"
+    PREVIEW = "preview"  # plans an import or re-import and changes nothing
+    RESTORE = "restore"  # puts back the amounts of an earlier version
+
+
+class Totals(BaseModel):
+    """What a preview, import or re-import saw: the ERP's cost total, the budget before and after."""
+
+    current_erp_total: Decimal
+    current_total: Decimal
+    new_total: Decimal
+
+
+class PreviewBasis(BaseModel):
+    """What a preview planned on, so that applying it can prove nothing moved in between."""
+
+    budget_version: int
+    erp_digest: str  # sha256 of the ERP's per-key sums
+    planned_kind: JobKind  # import or re-import, from the budget's status at the time
 
 
 class JobStatus(StrEnum):
@@ -240,10 +264,36 @@ class Job(BaseModel):
     errors: list[LineError] = Field(default_factory=list)
     change_count: int = 0
     attempts: int = 0
+    totals: Totals | None = None
     # Why a failed job failed, as a code a program can act on (None: see the message).
     error_code: str | None = None
     # The request allowed an ERP answer with no cost lines to zero a budget that has amounts.
     allow_empty: bool = False
+    preview_job_id: str | None = None  # an import/re-import applying this preview
+    basis: PreviewBasis | None = None  # a finished preview: what it planned on
+    restore_version: int | None = None  # a restore: the version whose amounts come back
+
+
+class VersionSource(StrEnum):
+    IMPORT = "import"
+    REIMPORT = "reimport"
+    EDIT = "edit"
+    RESTORE = "restore"
+
+
+class BudgetVersion(BaseModel):
+    """One entry of a budget's history: who changed its lines, when, how, and the result."""
+
+    version: int
+    at: datetime
+    by: str  # an email, "schedule" or "seed"
+    source: VersionSource
+    job_id: str | None = None
+    total: Decimal
+    line_count: int
+    summary: Summary
+    status: BudgetStatus = BudgetStatus.SYNCED
+    locked: bool = False
 
 
 @dataclass(slots=True)
@@ -371,6 +421,59 @@ class CatalogEntry:
 class ErpCatalog:
     cost_codes: list[CatalogEntry]
     cost_types: list[CatalogEntry]
+
+
+class TargetKind(StrEnum):
+    """Where a company's project budgets live: Budget Bridge's own store or Procore."""
+
+    BUDGET_BRIDGE = "budget_bridge"
+    PROCORE = "procore"
+
+    @property
+    def display_name(self) -> str:
+        return TARGET_NAME if self is TargetKind.BUDGET_BRIDGE else "Procore"
+
+
+class TargetConfig(BaseModel):
+    """A company's budget target; for Procore, where it is and which secret holds its client.
+
+    The client secret lives in the secret store only; this names the secret, never the value.
+    """
+
+    target: TargetKind = TargetKind.BUDGET_BRIDGE
+    base_url: str | None = None
+    procore_company_id: str | None = None
+    credentials_secret_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.target.display_name
+
+
+@dataclass(slots=True)
+class TargetLine:
+    """A budget line as another system holds it: the line and that system's id for its WBS code."""
+
+    line: LineItem
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetWrite:
+    """One amount about to be written to another system, with the amount it replaces.
+
+    Recorded before the write (the job's write-ahead record) so that a failed or crashed apply
+    can put `old_amount` back; an added line's `old_amount` is 0 (lines are never deleted).
+    """
+
+    ref: str
+    key: WbsKey
+    old_amount: Decimal
+    new_amount: Decimal
+    description: str = ""
+
+    def undo(self) -> TargetWrite:
+        return TargetWrite(self.ref, self.key, self.new_amount, self.old_amount, self.description)
 
 
 def catalog_codes(catalog: ErpCatalog) -> CostCatalog:

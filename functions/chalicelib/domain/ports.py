@@ -19,6 +19,7 @@ from chalicelib.domain.model import (
     AuditEvent,
     Budget,
     BudgetStatus,
+    BudgetVersion,
     ChangeRecord,
     CostCatalog,
     ErpCatalog,
@@ -36,6 +37,11 @@ from chalicelib.domain.model import (
     Permission,
     Progress,
     Summary,
+    TargetConfig,
+    TargetLine,
+    TargetWrite,
+    Totals,
+    WbsKey,
 )
 
 T = TypeVar("T")
@@ -85,7 +91,8 @@ class BudgetStore(Protocol):
         ...
 
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
-        """Every line of `budget.version`, sorted by WBS key, read consistently."""
+        """Every line of `budget.version` (the current one or any kept in the history), sorted by
+        WBS key, read consistently. Raises NotFound for a version no longer kept."""
         ...
 
     def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
@@ -95,6 +102,18 @@ class BudgetStore(Protocol):
     def at_version(self, budget: Budget, version: int) -> Budget:
         """The budget's header as it was at `version` (total, line count), while that version's
         lines are still kept exactly; raises VersionGone when they are not."""
+        ...
+
+    def history(self, budget: Budget, limit: int, cursor: str | None) -> Page[BudgetVersion]:
+        """The budget's kept versions, newest first."""
+        ...
+
+    def version(self, budget: Budget, version: int) -> BudgetVersion:
+        """One kept version's record; raises NotFound when there is none (or no longer)."""
+        ...
+
+    def record_erp_total(self, budget: Budget, total: Decimal, at: datetime) -> None:
+        """Remember the ERP's cost total as a job last fetched it (for the Budgets list)."""
         ...
 
     def commit(
@@ -107,8 +126,12 @@ class BudgetStore(Protocol):
         changes: Sequence[ChangeRecord],
         message: str,
         finished_at: datetime,
+        totals: Totals | None = None,
     ) -> Job:
         """Make `lines` the budget's next version and finish `job` as succeeded, atomically.
+
+        The new version is recorded in the budget's history with the job's requester, kind (as
+        its source) and id.
 
         Succeeds only if the budget is still at `budget.version`, unlocked, and `job` still holds
         it; raises BudgetLocked or ConcurrentChange otherwise, leaving the budget as it was.
@@ -116,8 +139,11 @@ class BudgetStore(Protocol):
         """
         ...
 
-    def edit_line(self, budget: Budget, line_item_id: str, edit: LineEdit) -> LineItem:
-        """Raises NotFound, BudgetLocked, ConcurrentChange."""
+    def edit_line(
+        self, budget: Budget, line_item_id: str, edit: LineEdit, by: str = ""
+    ) -> LineItem:
+        """Edit one line as a new version made by `by`. Raises NotFound, BudgetLocked,
+        ConcurrentChange."""
         ...
 
     def set_locked(self, budget: Budget, locked: bool) -> Budget: ...
@@ -133,7 +159,8 @@ class BudgetStore(Protocol):
 
 class JobStore(Protocol):
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
-        """Record `job` and make it the budget's one active job, atomically.
+        """Record `job` and make it the budget's one active job, atomically (a preview is only
+        recorded: it holds nothing).
 
         Returns the job recorded earlier when the same idempotency key was used on this budget in
         the last 24 hours. Raises BudgetLocked, JobInProgress (with the running job's id),
@@ -169,16 +196,31 @@ class JobStore(Protocol):
         message: str,
         errors: Sequence[LineError],
         finished_at: datetime,
-        code: str | None = None,
+        error_code: str | None = None,
     ) -> Job:
         """Finish the job as failed (with an error `code` a program can act on, if any) and
         release its budget; a finished job is left as it was."""
+        ...
+
+    def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+        """Record a preview's outcome (summary, totals, basis, message) and the changes it would
+        make, and mark it succeeded; a finished job is left as it was."""
         ...
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]: ...
 
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         """Queued jobs requested before `older_than`: a lost message leaves these behind."""
+        ...
+
+    def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
+        """Keep, on the job, what it is about to write to another system (its write-ahead record).
+
+        Written before the first write, replacing any earlier record of the job."""
+        ...
+
+    def recorded_writes(self, job: Job) -> builtins.list[TargetWrite]:
+        """The job's write-ahead record; empty when it never began writing elsewhere."""
         ...
 
 
@@ -254,12 +296,18 @@ class Directory(Protocol):
 
     def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]: ...
 
+    def target(self, company_id: str) -> TargetConfig:
+        """The company's budget target; Budget Bridge's own store when it never chose one."""
+        ...
+
+    def save_target(self, company_id: str, config: TargetConfig) -> TargetConfig: ...
+
 
 class SecretStore(Protocol):
     def erp_credentials(self, secret_id: str) -> ErpCredentials: ...
 
     def put_erp_credentials(self, secret_id: str, credentials: ErpCredentials) -> None:
-        """Create or replace the secret."""
+        """Create or replace the secret (also a budget target's client credentials)."""
         ...
 
     def delete_erp_credentials(self, secret_id: str) -> None:
@@ -315,6 +363,87 @@ class ErpSource(Protocol):
     def cost_catalog(self) -> ErpCatalog:
         """Every cost code and cost type the ERP knows (read to the last page)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSnapshot:
+    """A budget as its target holds it right now: every line and whether it is locked."""
+
+    lines: builtins.list[LineItem]
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a successful apply records on its job."""
+
+    summary: Summary
+    changes: Sequence[ChangeRecord]
+    message: str
+    finished_at: datetime
+    totals: Totals | None = None
+
+
+class BudgetTarget(Protocol):
+    """Where a company's budgets live; what applying a job needs from it.
+
+    Budget Bridge's own store is one (services/targets.py), Procore the other.
+    """
+
+    name: str  # as people read it in messages and column titles: "Budget Bridge", "Procore"
+
+    def read(self, budget: Budget) -> TargetSnapshot:
+        """The budget's current lines (sorted by WBS key) and lock, read fresh."""
+        ...
+
+    def apply(
+        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
+    ) -> Job:
+        """Make `lines` the budget, all or nothing, and finish `job` as succeeded.
+
+        Raises BudgetLocked or ConcurrentChange leaving the budget as it was, and TargetRejected
+        (naming the target's errors) after putting back everything it had written.
+        """
+        ...
+
+    def recover(self, job: Job) -> bool:
+        """Put back what an earlier, crashed attempt of `job` began writing; True if it had begun."""
+        ...
+
+    def read_lock(self) -> bool:
+        """The target's own lock (another system's); False where the lock is Budget Bridge's."""
+        ...
+
+
+class RemoteBudget(Protocol):
+    """One project's budget in another system without transactions (Procore)."""
+
+    name: str
+    batch_size: int  # the most lines one `write` may carry
+
+    def read_lines(self) -> builtins.list[TargetLine]:
+        """Every line, read to the last page. Errors: TargetUnavailable, TargetRejected."""
+        ...
+
+    def locked(self) -> bool: ...
+
+    def ensure_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> dict[WbsKey, str]:
+        """The system's id for each (key, description), creating the codes it lacks."""
+        ...
+
+    def write(self, writes: Sequence[TargetWrite]) -> None:
+        """Write one batch of amounts (and nothing else: units stay as they are).
+
+        Raises TargetRejected with a LineError per refused line; the lines it did not name may
+        have been written.
+        """
+        ...
+
+
+class RemoteBudgetFactory(Protocol):
+    def __call__(
+        self, config: TargetConfig, credentials: ErpCredentials, project_id: str
+    ) -> RemoteBudget: ...
 
 
 class ErpSourceFactory(Protocol):

@@ -8,6 +8,8 @@ apply all of it or none of it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -123,6 +125,8 @@ class Plan:
     changes: list[LineChange]  # sorted by WBS key
     summary: Summary
     total: Decimal
+    erp_total: Decimal = ZERO  # the ERP's cost lines summed (0 for a restore)
+    erp_digest: str = ""  # fingerprint of the ERP's per-key sums the plan was made from
 
     @property
     def changes_anything(self) -> bool:
@@ -270,7 +274,29 @@ def plan_reimport(
         )
     next_lines.sort(key=lambda line: line.key)
     changes.sort(key=lambda change: change.key)
-    return Plan(lines=next_lines, changes=changes, summary=summary, total=total)
+    return Plan(
+        lines=next_lines,
+        changes=changes,
+        summary=summary,
+        total=total,
+        erp_total=sum((erp.amount for erp in sums.values()), ZERO),
+        erp_digest=digest_of(sums),
+    )
+
+
+def digest_of(sums: dict[WbsKey, KeySum]) -> str:
+    """A fingerprint of the ERP's per-key sums and descriptions.
+
+    Applying a preview compares the fingerprint of what it fetches with the preview's: the ERP's
+    own timestamps cannot be trusted to move on every change, the sums themselves can.
+    """
+    digest = hashlib.sha256()
+    for key in sorted(sums):
+        erp = sums[key]
+        row = [key.sub_job, key.cost_code, key.cost_type, f"{erp.amount:f}", erp.description]
+        digest.update(json.dumps(row, separators=(",", ":")).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def plan_import(

@@ -97,7 +97,7 @@ def edit_line(
     for attempt in range(1, attempts + 1):
         budget = ports.budgets.get_by_project(company_id, project_id)
         try:
-            line = ports.budgets.edit_line(budget, line_item_id, edit)
+            line = ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
         except ConcurrentChange:
             if attempt == attempts:
                 raise
@@ -105,6 +105,13 @@ def edit_line(
         _audit_edit(ports, identity, company_id, project_id, line, edit)
         return line
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def all_lines(ports: Ports, identity: Identity, company_id: str, project_id: str) -> BudgetPage:
+    """The whole current budget, for its CSV."""
+    authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
+    budget = ports.budgets.get_by_project(company_id, project_id)
+    return BudgetPage(budget, ports.budgets.read_lines(budget), None)
 
 
 def set_locked(

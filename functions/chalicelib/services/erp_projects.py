@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.errors import AlreadyLinked, NoErpConnection, NotFound
-from chalicelib.domain.model import Budget, BudgetStatus, ErpConnection, ErpProject, Permission
+from chalicelib.domain.errors import (
+    AlreadyLinked,
+    InvalidTargetProject,
+    NoErpConnection,
+    NotFound,
+)
+from chalicelib.domain.model import (
+    Budget,
+    BudgetStatus,
+    ErpConnection,
+    ErpProject,
+    Permission,
+    TargetKind,
+)
 from chalicelib.domain.ports import ErpSource, Identity
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.budgets import decode_offset, encode_offset
 from chalicelib.services.connections import erp_source
 from chalicelib.services.ports import Ports
+from chalicelib.services.targets import check_target_project
 
 _FIND_PAGE = 500
 _FIND_LIMIT = 20_000  # projects searched for a job to link; an ERP with more is unheard of
@@ -48,13 +61,18 @@ def link(
     company_id: str,
     erp_job_id: str,
     project_name: str | None,
+    procore_project_id: str | None = None,
 ) -> Budget:
-    """A new project, named as in the ERP unless named here, with an empty budget to import."""
+    """A new project, named as in the ERP unless named here, with an empty budget to import.
+
+    For a company whose budgets live in Procore the link also names the Procore project, which
+    must answer (docs/targets/procore.md)."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     if erp_job_id in ports.directory.links(company_id):
         raise AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project.")
     connection, source = _source(ports, company_id)
     found = _find(source, erp_job_id)
+    target_project_id = _target_project(ports, company_id, procore_project_id)
     project_id = ports.new_id()
     ports.directory.put_link(company_id, erp_job_id, project_id)  # atomic: one link per job
     budget = ports.budgets.create_budget(
@@ -66,6 +84,7 @@ def link(
             erp_job_id=erp_job_id,
             erp_system=connection.erp_system,
             status=BudgetStatus.READY_TO_IMPORT,
+            target_project_id=target_project_id,
         ),
         [],
     )
@@ -74,6 +93,19 @@ def link(
         project_id=project_id, project_name=budget.project_name,
     )  # fmt: skip
     return budget
+
+
+def _target_project(ports: Ports, company_id: str, procore_project_id: str | None) -> str | None:
+    config = ports.directory.target(company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE:
+        return None
+    if not procore_project_id or not procore_project_id.strip().isdigit():
+        raise InvalidTargetProject(
+            f"This company's budgets live in {config.name}: name the {config.name} project "
+            "(procore_project_id, its numeric id) to link."
+        )
+    check_target_project(ports, company_id, procore_project_id.strip())
+    return procore_project_id.strip()
 
 
 def _find(source: ErpSource, erp_job_id: str) -> ErpProject:

@@ -19,6 +19,7 @@ from chalicelib.domain.ports import (
     IdentityProvider,
     JobQueue,
     JobStore,
+    RemoteBudgetFactory,
     SecretStore,
 )
 
@@ -63,3 +64,5 @@ class Ports:
     sleep: Callable[[float], None] = field(default=time.sleep)
     audit: AuditLog = field(default_factory=_memory_audit)
     accounts: Accounts = field(default_factory=_memory_accounts)
+    # Budgets kept in another system (Procore); None where no company may choose one (tests).
+    remote_budgets: RemoteBudgetFactory | None = None

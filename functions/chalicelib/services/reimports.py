@@ -11,6 +11,8 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from chalicelib import observability
 from chalicelib.domain.errors import (
@@ -21,10 +23,15 @@ from chalicelib.domain.errors import (
     ErpUnavailable,
     InvalidRequest,
     JobInProgress,
+    NotFound,
     NotLinked,
     NotSynced,
+    PreviewExpired,
+    PreviewStale,
     ServiceUnavailable,
+    TargetRejected,
 )
+from chalicelib.domain.history import plan_restore, restore_message
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -38,19 +45,23 @@ from chalicelib.domain.model import (
     JobKind,
     JobStatus,
     LineError,
+    LineItem,
     LineKind,
     Permission,
     Phase,
+    PreviewBasis,
     Progress,
+    Totals,
     catalog_codes,
     merge_catalog,
 )
-from chalicelib.domain.ports import Identity, JobMessage
+from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
 from chalicelib.domain.reimport import (
     BudgetTotalTooLarge,
     ErpBudgetEmpty,
     InvalidErpBudget,
     Plan,
+    budget_total,
     check_not_empty,
     no_change_message,
     plan_import,
@@ -61,6 +72,7 @@ from chalicelib.observability import logger
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
+from chalicelib.services.targets import check_unlocked, target_for
 
 SCHEDULE_REQUESTER = "schedule"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
@@ -73,6 +85,8 @@ UNEXPECTED_FAILURE = (
     "keeps happening, contact support with the job id."
 )
 ABANDONED_AFTER = timedelta(minutes=10)
+PREVIEW_LIFETIME = timedelta(hours=1)
+PREVIEW_STALE = "preview_stale"
 
 
 def request_job(
@@ -82,10 +96,12 @@ def request_job(
     budget_id: str,
     kind: JobKind,
     idempotency_key: str | None = None,
+    preview_job_id: str | None = None,
     *,
     allow_empty: bool = False,
 ) -> Job:
-    """A person or API client asks for an import/re-import; answers the queued job at once."""
+    """A person or API client asks for an import/re-import (or for applying a preview of one);
+    answers the queued job at once."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
     if idempotency_key is not None and not (
         0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH and idempotency_key.isprintable()
@@ -99,7 +115,14 @@ def request_job(
             f"The project {budget.project_name} is no longer linked to an ERP job; link it again "
             "under ERP Integrations, Projects."
         )
-    job = enqueue(ports, budget, kind, identity.email, idempotency_key, allow_empty=allow_empty)
+    if preview_job_id is not None:
+        _check_preview(ports, budget, kind, preview_job_id)
+    if idempotency_key is None:  # a replay answers its job whatever the lock says now
+        check_unlocked(ports, budget, _noun(kind))
+    extra: dict[str, Any] = {"allow_empty": allow_empty}
+    if preview_job_id:
+        extra["preview_job_id"] = preview_job_id
+    job = enqueue(ports, budget, kind, identity.email, idempotency_key, extra)
     action = audit.IMPORT_REQUESTED if kind is JobKind.IMPORT else audit.REIMPORT_REQUESTED
     audit.record(
         ports, company_id, identity.email, action, budget.project_name,
@@ -108,35 +131,85 @@ def request_job(
     return job
 
 
+def request_preview(
+    ports: Ports, identity: Identity, company_id: str, budget_id: str, *, allow_empty: bool = False
+) -> Job:
+    """Plan what an import (ready to import) or re-import (synced) would do, changing nothing.
+
+    A preview holds nothing: the budget stays free for edits, locks and other jobs meanwhile, and
+    applying the preview later proves that nothing moved (`_check_preview` and the worker).
+    """
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
+    budget = ports.budgets.get(company_id, budget_id)
+    job = enqueue(
+        ports, budget, JobKind.PREVIEW, identity.email, None, {"allow_empty": allow_empty}
+    )
+    audit.record(
+        ports, company_id, identity.email, audit.PREVIEW_REQUESTED, budget.project_name,
+        budget_id=budget_id, job_id=job.job_id,
+    )  # fmt: skip
+    return job
+
+
+def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: str) -> None:
+    """Refuse at once a preview that cannot be applied as it was shown."""
+    try:
+        preview = ports.jobs.get(budget.company_id, preview_job_id)
+    except NotFound:
+        raise NotFound("There is no such preview in this company.") from None
+    if preview.kind is not JobKind.PREVIEW or preview.budget_id != budget.budget_id:
+        raise InvalidRequest("preview_job_id does not name a preview of this budget.")
+    if preview.status is not JobStatus.SUCCEEDED or preview.basis is None:
+        raise InvalidRequest(
+            "That preview has not finished successfully, so there is nothing to apply."
+        )
+    finished = preview.finished_at or preview.requested_at
+    if ports.clock() - finished > PREVIEW_LIFETIME:
+        raise PreviewExpired(
+            "The preview is more than an hour old. Preview again to see the ERP's current budget."
+        )
+    if preview.basis.planned_kind is not kind or budget.version != preview.basis.budget_version:
+        raise PreviewStale(
+            f"The budget for {budget.project_name} has changed since the preview. "
+            "Preview again to see what the re-import would do now."
+        )
+
+
 def enqueue(
     ports: Ports,
     budget: Budget,
     kind: JobKind,
     requested_by: str,
     idempotency_key: str | None,
-    *,
-    allow_empty: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> Job:
-    job = _new_job(ports, budget, kind, requested_by, allow_empty=allow_empty)
+    """Record a job (claiming the budget, but for a preview) and send its message."""
+    job = _new_job(ports, budget, kind, requested_by, extra)
     recorded = _record(ports, job, budget, idempotency_key)
     if recorded.job_id != job.job_id:
         return recorded  # the same Idempotency-Key again: the job it created before
     try:
         _send(ports, recorded)
     except ServiceUnavailable:
-        ports.jobs.fail(recorded, _NOT_QUEUED, [], ports.clock())
+        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock())
         raise
     logger().info("job queued", extra={"job_id": job.job_id, "kind": kind.value})
     return recorded
 
 
-_NOT_QUEUED = (
-    "The re-import could not be queued, so nothing was changed. Please try again in a minute."
-)
+def _not_queued(kind: JobKind) -> str:
+    return (
+        f"The {_noun(kind)} could not be queued, so nothing was changed. "
+        "Please try again in a minute."
+    )
 
 
 def _new_job(
-    ports: Ports, budget: Budget, kind: JobKind, requested_by: str, *, allow_empty: bool = False
+    ports: Ports,
+    budget: Budget,
+    kind: JobKind,
+    requested_by: str,
+    extra: dict[str, Any] | None = None,
 ) -> Job:
     return Job(
         job_id=ports.new_id(),
@@ -146,7 +219,7 @@ def _new_job(
         requested_by=requested_by,
         requested_at=ports.clock(),
         message="Queued",
-        allow_empty=allow_empty,
+        **(extra or {}),
     )
 
 
@@ -160,9 +233,27 @@ def _record(ports: Ports, job: Job, budget: Budget, idempotency_key: str | None)
         return ports.jobs.enqueue(job, budget, idempotency_key)
 
 
+def _noun(kind: JobKind) -> str:
+    return {JobKind.PREVIEW: "preview", JobKind.RESTORE: "restore", JobKind.IMPORT: "import"}.get(
+        kind, "re-import"
+    )
+
+
 def _check_can_take(budget: Budget, kind: JobKind) -> None:
     """Fast answers for the common refusals; the store checks again atomically when recording."""
     name = budget.project_name
+    if kind is JobKind.PREVIEW:
+        return
+    if kind is JobKind.RESTORE:
+        if budget.locked:
+            raise BudgetLocked(f"The budget for {name} is locked. Unlock the budget to restore.")
+        if budget.active_job_id:
+            raise JobInProgress(
+                f"A job is already queued or running for the budget of {name}; wait for it to "
+                "finish.",
+                job_id=budget.active_job_id,
+            )
+        return
     if kind is JobKind.REIMPORT and budget.status is not BudgetStatus.SYNCED:
         raise NotSynced(f"The budget for {name} has not been imported yet. Import it first.")
     if kind is JobKind.IMPORT and budget.status is not BudgetStatus.READY_TO_IMPORT:
@@ -228,7 +319,7 @@ def run_job(
     except ConcurrentChange:
         return WorkResult(ports.jobs.get(job.company_id, job.job_id), already_finished=True)
     try:
-        return _apply(ports, job)
+        return _preview(ports, job) if job.kind is JobKind.PREVIEW else _apply(ports, job)
     except ErpUnavailable as why:
         if not final_attempt:
             ports.jobs.report_waiting(job, waiting_message(why, retry_in_seconds))
@@ -243,11 +334,7 @@ def run_job(
         # A failure no rule expects: fail the job now, with a sentence and the stack trace in
         # the log, rather than let the message burn its receives while the budget stays held.
         logger().exception("job failed on an unexpected error", extra={"job_id": job.job_id})
-        return WorkResult(_fail(ports, job, UNEXPECTED_FAILURE.format(noun=_noun(job))))
-
-
-def _noun(job: Job) -> str:
-    return "import" if job.kind is JobKind.IMPORT else "re-import"
+        return WorkResult(_fail(ports, job, UNEXPECTED_FAILURE.format(noun=_noun(job.kind))))
 
 
 def _without_retry_promise(text: str) -> str:
@@ -265,68 +352,161 @@ def waiting_message(why: ErpUnavailable, retry_in_seconds: int | None) -> str:
 
 def gave_up_message(job: Job, why: ErpUnavailable) -> str:
     return (
-        f"The {_noun(job)} gave up after several attempts and nothing was changed. The last "
+        f"The {_noun(job.kind)} gave up after several attempts and nothing was changed. The last "
         f"attempt failed: {_without_retry_promise(why.message)} Please try again later."
     )
 
 
-def _apply(ports: Ports, job: Job) -> WorkResult:
+class _Refused(Exception):
+    """A job that cannot go on: it fails with this message (and line errors, and a code)."""
+
+    def __init__(
+        self, message: str, errors: list[LineError] | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+        self.code = code
+
+
+@dataclass
+class _Attempt:
+    """What one run of a job keeps across its commit attempts: the ERP is fetched only once."""
+
+    target: BudgetTarget
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
-    for attempt in range(COMMIT_ATTEMPTS):
-        if attempt:
-            ports.sleep(COMMIT_BACKOFF_SECONDS[attempt - 1])
-        budget = ports.budgets.get(job.company_id, job.budget_id)
-        if budget.active_job_id != job.job_id:
-            return WorkResult(
-                _fail(
-                    ports,
-                    job,
-                    "The budget was released before this job could run; nothing was changed.",
+    # The budget's total as its target holds it when planned (Procore's may differ from the
+    # total Budget Bridge recorded, if people changed amounts there).
+    current_total: Decimal | None = None
+
+
+def _target(ports: Ports, budget: Budget) -> BudgetTarget:
+    try:
+        return target_for(ports, budget)
+    except TargetRejected as why:
+        raise _Refused(why.message, why.errors) from None
+
+
+def _apply(ports: Ports, job: Job) -> WorkResult:
+    """Plan and apply an import, re-import or restore to the budget's target (Budget Bridge's own
+    store or Procore, services/targets.py), re-planning when the budget moves."""
+    attempt: _Attempt | None = None
+    try:
+        target = _target(ports, ports.budgets.get(job.company_id, job.budget_id))
+        attempt = _Attempt(target)
+        if target.recover(job):
+            raise _Refused(_recovered_message(target.name))
+        for number in range(COMMIT_ATTEMPTS):
+            if number:
+                ports.sleep(COMMIT_BACKOFF_SECONDS[number - 1])
+            budget = ports.budgets.get(job.company_id, job.budget_id)
+            if budget.active_job_id != job.job_id:
+                raise _Refused(
+                    "The budget was released before this job could run; nothing was changed."
                 )
-            )
-        if budget.locked:
-            return WorkResult(_fail(ports, job, _locked_message(budget)))
-        if erp_lines is None:
-            started = time.perf_counter()
-            erp_lines, system = _fetch(ports, job, budget)
-            erp = ErpCall(system, time.perf_counter() - started)
-
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines))
+            if budget.locked:
+                raise _Refused(_locked_message(budget, job.kind))
+            plan = _plan(ports, job, budget, attempt)
+            try:
+                return _commit(ports, job, budget, plan, attempt)
+            except ConcurrentChange:
+                if job.preview_job_id:
+                    raise _Refused(_stale_budget(budget), code=PREVIEW_STALE) from None
+                logger().info(
+                    "budget changed while applying; planning again", extra={"job_id": job.job_id}
+                )
+        raise _Refused(
+            f"The budget kept changing while the {_noun(job.kind)} was applied; nothing was "
+            "changed. Please try again."
         )
-        catalog = _catalog_for(ports, job, erp_lines)
-        try:
-            current = ports.budgets.read_lines(budget)
-        except ConcurrentChange:
-            continue  # the version moved on twice while it was read: read the budget again
+    except _Refused as refused:
+        failed = _fail(ports, job, refused.message, refused.errors, refused.code)
+        return WorkResult(failed, erp=attempt.erp if attempt else None)
+
+
+def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> WorkResult:
+    """Apply one plan to the target, all or nothing; raises ConcurrentChange to plan again."""
+    changes = [
+        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+        for c in plan.changes
+    ]
+    ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
+    message = _success(job, bool(changes), attempt.target.name)
+    outcome = Outcome(
+        plan.summary, changes, message, ports.clock(), _totals(job, budget, plan, attempt)
+    )
+    try:
+        with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
+            finished = attempt.target.apply(budget, job, plan.lines, plan.total, outcome)
+    except BudgetLocked:
+        raise _Refused(_locked_message(budget, job.kind)) from None
+    except TargetRejected as why:
+        raise _Refused(why.message, why.errors) from None
+    return WorkResult(finished, lines_applied=len(changes), erp=attempt.erp)
+
+
+def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
+    """The plan of one commit attempt; raises _Refused when the job must fail instead."""
+    if job.kind is JobKind.RESTORE:
+        return _plan_restore(ports, job, budget, attempt.target)
+    if attempt.erp_lines is None:
+        started = time.perf_counter()
+        attempt.erp_lines, system = _fetch(ports, job, budget)
+        attempt.erp = ErpCall(system, time.perf_counter() - started)
+    kind = job.kind if job.kind is not JobKind.PREVIEW else _planned_kind(budget)
+    plan = _plan_erp(ports, job, budget, attempt, kind)
+    if job.preview_job_id:
+        _check_still_previewed(ports, job, budget, plan)
+    return plan
+
+
+def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
+    """The budget's lines as its target holds them now; a locked budget refuses the job
+    (a preview only reports what it would do, so it reads a locked budget too)."""
+    try:
+        held = target.read(budget)
+    except TargetRejected as why:
+        raise _Refused(why.message, why.errors) from None
+    if held.locked and job.kind is not JobKind.PREVIEW:
+        raise _Refused(_locked_message(budget, job.kind))
+    return held.lines
+
+
+def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt, kind: JobKind) -> Plan:
+    erp_lines = attempt.erp_lines or []
+    ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
+    catalog = _catalog_for(ports, job, erp_lines)
+    current = _current(budget, job, attempt.target)
+    attempt.current_total = budget_total(current)
+    planner = plan_import if kind is JobKind.IMPORT else plan_reimport
+    try:
         check_not_empty(current, erp_lines, job.allow_empty)
-        planner = plan_import if job.kind is JobKind.IMPORT else plan_reimport
-        try:
-            plan = planner(current, erp_lines, catalog)
-        except InvalidErpBudget as invalid:
-            return WorkResult(_fail(ports, job, invalid.message, invalid.errors), erp=erp)
+        plan = planner(current, erp_lines, catalog)
+    except InvalidErpBudget as invalid:
+        raise _Refused(invalid.message, invalid.errors) from None
+    except (ErpBudgetEmpty, BudgetTotalTooLarge) as refused:
+        raise _Refused(refused.message, code=refused.code) from None
+    ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
+    return plan
 
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
-        )
-        try:
-            finished, changed = _commit(ports, budget, job, plan)
-        except ConcurrentChange:
-            logger().info(
-                "budget changed while applying; planning again", extra={"job_id": job.job_id}
-            )
-            continue
-        except BudgetLocked:
-            return WorkResult(_fail(ports, job, _locked_message(budget)), erp=erp)
-        return WorkResult(finished, lines_applied=changed, erp=erp)
-    return WorkResult(
-        _fail(
-            ports,
-            job,
-            "The budget kept changing while the re-import was applied; nothing was changed. Please re-import again.",
-        ),
-        erp=erp,
+
+def _plan_restore(ports: Ports, job: Job, budget: Budget, target: BudgetTarget) -> Plan:
+    """Back to a version Budget Bridge recorded (what it wrote), against the lines as they are."""
+    version = job.restore_version or 0
+    try:
+        wanted = ports.budgets.read_lines(budget.model_copy(update={"version": version}))
+    except NotFound:
+        raise _Refused(
+            f"Version {version} of this budget is no longer kept, so nothing was restored."
+        ) from None
+    return plan_restore(_current(budget, job, target), wanted)
+
+
+def _recovered_message(target: str) -> str:
+    return (
+        f"An earlier attempt of this job stopped while writing to {target}; every amount it had "
+        f"written was put back, so the budget in {target} is as it was. Please re-import again."
     )
 
 
@@ -354,19 +534,83 @@ def _catalog_for(ports: Ports, job: Job, erp_lines: list[ErpLine]) -> CostCatalo
     return catalog_codes(merged)
 
 
-def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, int]:
-    """Writes the planned version and switches the budget to it; answers the finished job and
-    how many lines changed."""
+def _check_still_previewed(ports: Ports, job: Job, budget: Budget, plan: Plan) -> None:
+    """Apply exactly what the preview showed or nothing: the budget and the ERP must not have
+    moved since it was made."""
+    preview = ports.jobs.get(job.company_id, job.preview_job_id or "")
+    basis = preview.basis
+    if basis is None or budget.version != basis.budget_version:
+        raise _Refused(_stale_budget(budget), code=PREVIEW_STALE)
+    if plan.erp_digest != basis.erp_digest:
+        raise _Refused(
+            "The ERP's budget lines changed after the preview, so nothing was changed. "
+            "Preview again to see what the re-import would do now.",
+            code=PREVIEW_STALE,
+        )
+
+
+def _stale_budget(budget: Budget) -> str:
+    return (
+        f"The budget for {budget.project_name} changed after the preview, so nothing was "
+        "changed. Preview again to see what the re-import would do now."
+    )
+
+
+def _planned_kind(budget: Budget) -> JobKind:
+    ready = budget.status is BudgetStatus.READY_TO_IMPORT
+    return JobKind.IMPORT if ready else JobKind.REIMPORT
+
+
+def _totals(job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> Totals | None:
+    if job.kind is JobKind.RESTORE:
+        return None
+    current = budget.total if attempt.current_total is None else attempt.current_total
+    return Totals(current_erp_total=plan.erp_total, current_total=current, new_total=plan.total)
+
+
+def _success(job: Job, changed: bool, target: str) -> str:
+    if job.kind is JobKind.RESTORE:
+        return restore_message(job.restore_version or 0)
+    return success_message(job.kind, target) if changed else no_change_message(job.kind, target)
+
+
+def _preview(ports: Ports, job: Job) -> WorkResult:
+    """Fetch, validate and plan as the apply would, record what it would do, change nothing."""
+    attempt: _Attempt | None = None
+    try:
+        budget = ports.budgets.get(job.company_id, job.budget_id)
+        attempt = _Attempt(_target(ports, budget))
+        plan = _plan(ports, job, budget, attempt)
+    except _Refused as refused:
+        failed = _fail(ports, job, refused.message, refused.errors, refused.code)
+        return WorkResult(failed, erp=attempt.erp if attempt else None)
     changes = [
         ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
         for c in plan.changes
     ]
-    message = success_message(job.kind) if changes else no_change_message(job.kind)
-    with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
-        finished = ports.budgets.commit(
-            budget, plan.lines, plan.total, job, plan.summary, changes, message, ports.clock()
-        )
-    return finished, len(changes)
+    count = len(changes)
+    message = (
+        f"Preview ready: {count} {'line' if count == 1 else 'lines'} would change."
+        if count
+        else "Preview ready: nothing would change; the budget already matches the ERP."
+    )
+    finished = job.model_copy(
+        update={
+            "status": JobStatus.SUCCEEDED,
+            "message": message,
+            "summary": plan.summary,
+            "change_count": count,
+            "totals": _totals(job, budget, plan, attempt),
+            "basis": PreviewBasis(
+                budget_version=budget.version,
+                erp_digest=plan.erp_digest,
+                planned_kind=_planned_kind(budget),
+            ),
+            "finished_at": ports.clock(),
+            "progress": Progress(phase=Phase.APPLYING, done=len(plan.lines), total=len(plan.lines)),
+        }
+    )
+    return WorkResult(ports.jobs.finish_preview(finished, changes), erp=attempt.erp)
 
 
 def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
@@ -391,10 +635,11 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     return lines, connection.erp_system
 
 
-def _locked_message(budget: Budget) -> str:
+def _locked_message(budget: Budget, kind: JobKind = JobKind.REIMPORT) -> str:
+    noun, verb = ("restore", "restore") if kind is JobKind.RESTORE else ("re-import", "re-import")
     return (
-        f"The budget for {budget.project_name} was locked before the re-import could be applied; "
-        "nothing was changed. Unlock the budget and re-import."
+        f"The budget for {budget.project_name} was locked before the {noun} could be applied; "
+        f"nothing was changed. Unlock the budget and {verb}."
     )
 
 
@@ -403,11 +648,10 @@ def _fail(
     job: Job,
     message: str,
     errors: list[LineError] | None = None,
-    *,
     code: str | None = None,
 ) -> Job:
     logger().info("job failed", extra={"job_id": job.job_id, "reason": message, "code": code})
-    return ports.jobs.fail(job, message, errors or [], ports.clock(), code=code)
+    return ports.jobs.fail(job, message, errors or [], ports.clock(), code)
 
 
 def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
@@ -418,8 +662,8 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
     return _fail(
         ports,
         job,
-        "The re-import could not be completed after several attempts (the ERP did not answer in "
-        "time); nothing was changed. Please try again later.",
+        f"The {_noun(job.kind)} could not be completed after several attempts (the ERP did not "
+        "answer in time); nothing was changed. Please try again later.",
     )
 
 
@@ -466,7 +710,7 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
     queued = []
     for job in recorded:
         if job.job_id in refused:
-            ports.jobs.fail(job, _NOT_QUEUED, [], ports.clock())
+            ports.jobs.fail(job, _not_queued(JobKind.REIMPORT), [], ports.clock())
         else:
             queued.append(job)
     ports.audit.record_many([

@@ -1,10 +1,11 @@
 """The BudgetStore port on DynamoDB: versioned budgets whose lines are packed into chunk sets.
 
-A budget is a header item (`BUDGET#<cid>#<bid>` / `HEAD`) naming the chunk set that holds its
-current lines, plus the chunk items of that set (`SET#<set>#<n>`). A commit writes a whole new set
-first, then switches the header to it in one transaction with the job's success, so a reader sees
-the old version or the new one, never a mix. The previous set is kept (for the record and for
-readers that started on it); older ones are deleted after a successful switch.
+A budget is a header item (`BUDGET#<cid>#<bid>` / `HEAD`) naming the chunks that hold its current
+lines (`SET#<set>#<n>`), plus one history item per version (`VERSION#<n>`) naming that version's
+chunks. A commit writes a whole new set first, then in one transaction switches the header to it,
+records the version and finishes the job, so a reader sees the old version or the new one, never
+a mix. An edit copies the one chunk it changes (copy on write). Chunks are never changed in place,
+so every kept version stays readable; versions out of the kept history expire by DynamoDB TTL.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import bisect
 import builtins
 import contextlib
+import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,16 +37,18 @@ from chalicelib.adapters.dynamodb.base import (
 )
 from chalicelib.adapters.dynamodb.items import (
     HEAD,
+    SEED_AUTHOR,
+    VERSION_PREFIX,
     BudgetHeaderItem,
     ChunkIndex,
     ProjectPointerItem,
+    VersionItem,
     budget_pk,
     budget_status_pk,
-    change_row,
-    changes_sk,
     chunk_sk,
     dump_index,
     finished_job_expiry,
+    from_iso,
     index_of,
     job_pk,
     line_row,
@@ -56,6 +60,7 @@ from chalicelib.adapters.dynamodb.items import (
     to_iso,
     to_item,
     unpack,
+    version_sk,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
@@ -66,9 +71,11 @@ from chalicelib.domain.errors import (
     JobInProgress,
     NotFound,
 )
+from chalicelib.domain.history import edit_summary
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    BudgetVersion,
     ChangeRecord,
     Job,
     JobStatus,
@@ -76,6 +83,8 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     Summary,
+    Totals,
+    VersionSource,
     utc_now,
 )
 from chalicelib.domain.money import ZERO
@@ -91,6 +100,15 @@ def _not_found() -> NotFound:
 
 def _moved(what: str = "budget") -> ConcurrentChange:
     return ConcurrentChange(f"The {what} changed meanwhile; reload it and try again.")
+
+
+def _version_gone() -> NotFound:
+    return NotFound("This budget has no such version, or it is no longer kept.")
+
+
+# History retention: every version is kept at least a year and each budget's last 100 always.
+KEPT_VERSIONS = 100
+KEEP_AT_LEAST = timedelta(days=365)
 
 
 class DynamoBudgetStore(DynamoTables):
@@ -150,58 +168,61 @@ class DynamoBudgetStore(DynamoTables):
 
     # --- lines ------------------------------------------------------------------------------
 
-    def _layout(self, budget: Budget) -> tuple[BudgetHeaderItem, str, ChunkIndex]:
+    def _layout(self, budget: Budget) -> tuple[builtins.list[str], ChunkIndex]:
+        """The set of each chunk and the chunk index of `budget.version`: the current version's
+        from the header, an earlier one's from its history item."""
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise _not_found()
-        layout = head.layout_for(budget.version)
-        if layout is None:
+        if budget.version == head.version:
+            return head.sets(), load_index(head.chunk_index)
+        if budget.version > head.version:
             raise _moved()
-        return head, *layout
+        kept = self._version_item(budget, budget.version)
+        if kept is None:
+            raise _version_gone()
+        return kept.sets(), load_index(kept.chunk_index)
 
     def _read_chunks(
-        self, budget: Budget, chunk_set: str, numbers: Sequence[int]
+        self, budget: Budget, sets: Sequence[str], numbers: Sequence[int]
     ) -> builtins.list[builtins.list[builtins.list[Any]]]:
-        """The rows of chunks `numbers` of a set, in order; ConcurrentChange if one is gone."""
+        """The rows of chunks `numbers` of a version, in order; NotFound if one is gone."""
         pk = budget_pk(budget.company_id, budget.budget_id)
-        wanted = {chunk_sk(chunk_set, n): i for i, n in enumerate(numbers)}
+        wanted = {chunk_sk(sets[n], n): i for i, n in enumerate(numbers)}
         items = batch_get(self.client, self.budgets_table, [key(pk, sk) for sk in wanted])
         rows: builtins.list[list[list[Any]] | None] = [None] * len(numbers)
         for item in items:
             rows[wanted[item["sk"]]] = unpack(item["data"])
         if any(r is None for r in rows):
-            # Only sets older than the kept previous one are deleted: the budget moved on twice.
-            raise _moved()
+            # Only chunks of versions out of the kept history expire.
+            raise _version_gone()
         return rows  # type: ignore[return-value]
 
     def at_version(self, budget: Budget, version: int) -> Budget:
-        """Only the current version and the kept previous one are read exactly: an edit rewrites
-        the current set in place, so any version between them is gone."""
+        """The header as it was at any kept version of the history (its record holds the total
+        and line count); a version out of the history is gone."""
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise _not_found()
         if version == head.version:
             return head.to_budget()
-        if version == head.previous_version and head.previous_total is not None:
-            index = load_index(head.previous_chunk_index)
-            return head.to_budget().model_copy(
-                update={
-                    "version": version,
-                    "total": Decimal(head.previous_total),
-                    "line_count": sum(count for _, count in index),
-                }
-            )
-        raise version_gone()
+        kept = self._version_item(budget, version) if version < head.version else None
+        # TTL deletes lazily: a record past its expiry is already out of the history.
+        if kept is None or (kept.expires_at or 2**63) <= utc_now().timestamp():
+            raise version_gone()
+        return head.to_budget().model_copy(
+            update={"version": version, "total": Decimal(kept.total), "line_count": kept.line_count}
+        )
 
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
-        _, chunk_set, index = self._layout(budget)
-        chunks = self._read_chunks(budget, chunk_set, range(len(index)))
+        sets, index = self._layout(budget)
+        chunks = self._read_chunks(budget, sets, range(len(index)))
         return [row_line(row) for rows in chunks for row in rows]
 
     def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
         if offset < 0 or limit <= 0:
             return []
-        _, chunk_set, index = self._layout(budget)
+        sets, index = self._layout(budget)
         numbers, start, position = [], None, 0
         for number, (_, count) in enumerate(index):
             if position + count > offset and position < offset + limit:
@@ -211,7 +232,7 @@ class DynamoBudgetStore(DynamoTables):
             position += count
         if not numbers or start is None:
             return []
-        rows = [row for rows in self._read_chunks(budget, chunk_set, numbers) for row in rows]
+        rows = [row for rows in self._read_chunks(budget, sets, numbers) for row in rows]
         return [row_line(row) for row in rows[start : start + limit]]
 
     def write_chunks(self, budget: Budget, chunk_set: str, lines: Sequence[LineItem]) -> ChunkIndex:
@@ -243,41 +264,6 @@ class DynamoBudgetStore(DynamoTables):
         )
         return index_of(chunks)
 
-    def write_changes(self, job: Job, changes: Sequence[ChangeRecord]) -> ChunkIndex:
-        """Write a job's change records, packed like lines, as `CHANGES#<n>` items of the job."""
-        ordered = sorted(changes, key=lambda change: change.key)
-        chunks = pack_chunks([change_row(change) for change in ordered])
-        pk = job_pk(job.company_id, job.job_id)
-        # They expire with their job (which expires once finished; this is written just before).
-        expires = finished_job_expiry(utc_now())
-        batch_write(
-            self.client,
-            self.jobs_table,
-            [
-                {
-                    "PutRequest": {
-                        "Item": serialize(
-                            {"pk": pk, "sk": changes_sk(n), "data": c.data, "expires_at": expires}
-                        )
-                    }
-                }  # fmt: skip
-                for n, c in enumerate(chunks)
-            ],
-        )
-        return index_of(chunks)
-
-    def _delete_set(self, budget: Budget, chunk_set: str | None, count: int) -> None:
-        if not chunk_set or count <= 0:
-            return
-        pk = budget_pk(budget.company_id, budget.budget_id)
-        # Best effort: an old set left behind only costs storage.
-        with contextlib.suppress(Exception):
-            batch_write(
-                self.client,
-                self.budgets_table,
-                [{"DeleteRequest": {"Key": key(pk, chunk_sk(chunk_set, n))}} for n in range(count)],
-            )
-
     # --- commit -----------------------------------------------------------------------------
 
     def commit(
@@ -290,6 +276,7 @@ class DynamoBudgetStore(DynamoTables):
         changes: Sequence[ChangeRecord],
         message: str,
         finished_at: datetime,
+        totals: Totals | None = None,
     ) -> Job:
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
@@ -302,7 +289,7 @@ class DynamoBudgetStore(DynamoTables):
         change_index = self.write_changes(job, changes)
         return self.switch(
             head, budget, job, chunk_set, index, lines, summary, changes, change_index, message,
-            finished_at,
+            finished_at, totals,
         )  # fmt: skip
 
     def _check_can_apply(self, head: BudgetHeaderItem, budget: Budget, job: Job) -> None:
@@ -329,20 +316,36 @@ class DynamoBudgetStore(DynamoTables):
         change_index: ChunkIndex,
         message: str,
         finished_at: datetime,
+        totals: Totals | None = None,
     ) -> Job:
-        """The commit's one transaction: the header moves to the new set and the job succeeds."""
+        """The commit's one transaction: the header moves to the new set, the new version joins
+        the history, and the job succeeds."""
         total = sum((line.original_budget_amount for line in lines), ZERO)
         when = to_iso(finished_at)
         progress = Progress(phase=Phase.APPLYING, done=len(lines), total=len(lines))
+        record = VersionItem(
+            pk=head.pk,
+            sk=version_sk(head.version + 1),
+            version=head.version + 1,
+            at=when or "",
+            by=job.requested_by,
+            source=VersionSource(job.kind.value),
+            job_id=job.job_id,
+            total=f"{total:f}",
+            line_count=len(lines),
+            summary=summary.model_dump_json(),
+            status=BudgetStatus.SYNCED,
+            chunk_set=chunk_set,
+            chunk_index=dump_index(index),
+        )
         header_update = {
             "TableName": self.budgets_table,
             "Key": key(head.pk, HEAD),
             "UpdateExpression": (
                 "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
                 "#total = :total, line_count = :n, #status = :synced, gsi1pk = :gpk, "
-                "last_synced_at = :when, last_applied_job_id = :job, previous_version = :pv, "
-                "previous_chunk_set = :pset, previous_chunk_index = :pidx, previous_total = :ptotal "
-                "REMOVE active_job_id"
+                "last_synced_at = :when, last_applied_job_id = :job "
+                "REMOVE active_job_id, chunk_sets"
             ),
             "ConditionExpression": "version = :v AND locked = :false AND active_job_id = :job",
             "ExpressionAttributeNames": {"#total": "total", "#status": "status"},
@@ -356,10 +359,6 @@ class DynamoBudgetStore(DynamoTables):
                 ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
                 ":when": value(when),
                 ":job": value(job.job_id),
-                ":pv": value(head.version),
-                ":pset": value(head.chunk_set),
-                ":pidx": value(head.chunk_index),
-                ":ptotal": value(head.total),
                 ":v": value(budget.version),
                 ":false": value(False),
             },
@@ -369,8 +368,8 @@ class DynamoBudgetStore(DynamoTables):
             "Key": key(job_pk(job.company_id, job.job_id), "META"),
             "UpdateExpression": (
                 "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                "change_index = :ci, finished_at = :when, progress = :p, expires_at = :expires "
-                "REMOVE queued_pk, queued_sk"
+                "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
+                "expires_at = :expires REMOVE queued_pk, queued_sk"
             ),
             "ConditionExpression": "#status = :running",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -383,12 +382,18 @@ class DynamoBudgetStore(DynamoTables):
                 ":ci": value(dump_index(change_index)),
                 ":when": value(when),
                 ":p": value(progress.model_dump_json()),
+                ":totals": value(totals.model_dump_json() if totals else None),
                 ":expires": value(finished_job_expiry(finished_at)),
             },
         }
+        version_put = {"TableName": self.budgets_table, "Item": serialize(to_item(record))}
         try:
             self.client.transact_write_items(
-                TransactItems=[{"Update": header_update}, {"Update": job_update}]
+                TransactItems=[
+                    {"Update": header_update},
+                    {"Update": job_update},
+                    {"Put": version_put},
+                ]
             )
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
@@ -404,11 +409,7 @@ class DynamoBudgetStore(DynamoTables):
                     "The job is no longer running; nothing was applied."
                 ) from None
             raise _moved() from None
-        # Keep the set just replaced; the one before it is no longer anyone's.
-        if head.previous_chunk_set not in (None, head.chunk_set, chunk_set):
-            self._delete_set(
-                budget, head.previous_chunk_set, len(load_index(head.previous_chunk_index))
-            )
+        self._expire_beyond_kept(budget, record.version, finished_at)
         return job.model_copy(
             update={
                 "status": JobStatus.SUCCEEDED,
@@ -417,12 +418,109 @@ class DynamoBudgetStore(DynamoTables):
                 "change_count": len(changes),
                 "finished_at": finished_at,
                 "progress": progress,
+                "totals": totals,
             }
         )
 
+    # --- history ----------------------------------------------------------------------------
+
+    def _version_item(self, budget: Budget, version: int) -> VersionItem | None:
+        pk = budget_pk(budget.company_id, budget.budget_id)
+        item = self.read_item(self.budgets_table, pk, version_sk(version))
+        return VersionItem.model_validate(item) if item else None
+
+    def version(self, budget: Budget, version: int) -> BudgetVersion:
+        kept = self._version_item(budget, version)
+        if kept is None:
+            raise _version_gone()
+        return kept.to_version()
+
+    def history(self, budget: Budget, limit: int, cursor: str | None) -> Page[BudgetVersion]:
+        pk = budget_pk(budget.company_id, budget.budget_id)
+        query: dict[str, Any] = {
+            "TableName": self.budgets_table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :v)",
+            "ExpressionAttributeValues": {":p": value(pk), ":v": value(VERSION_PREFIX)},
+            # The chunk layout is not needed for a list; leaving it out keeps the page small.
+            "ProjectionExpression": "pk, sk, version, #at, #by, #source, job_id, #total, "
+            "line_count, summary, #status, locked, chunk_set, chunk_index",
+            "ExpressionAttributeNames": {
+                "#at": "at",
+                "#by": "by",
+                "#source": "source",
+                "#total": "total",
+                "#status": "status",
+            },  # fmt: skip
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            start = decode_cursor(cursor, ["sk"])["sk"]
+            if not start.startswith(VERSION_PREFIX):
+                raise InvalidRequest(
+                    "The cursor is not valid: pass the next_cursor of a previous answer."
+                )
+            query["ExclusiveStartKey"] = key(pk, start)
+        answer = self.client.query(**query)
+        found = [VersionItem.model_validate(deserialize(i)).to_version() for i in answer["Items"]]
+        last = answer.get("LastEvaluatedKey")
+        more = last is not None and len(found) == limit
+        return Page(
+            found, encode_cursor({"sk": deserialize(last)["sk"]}) if more and last else None
+        )
+
+    def _expire_beyond_kept(self, budget: Budget, newest: int, now: datetime) -> None:
+        """The version that just fell out of the last KEPT_VERSIONS, and the chunks no later
+        version shares, expire a year after that version was made (or now, if that is later);
+        DynamoDB's TTL deletes them, so no sweeper runs. A few calls per commit, never per line.
+        """
+        old = newest - KEPT_VERSIONS
+        if old < 0:
+            return
+        pk = budget_pk(budget.company_id, budget.budget_id)
+        found = batch_get(
+            self.client,
+            self.budgets_table,
+            [key(pk, version_sk(old)), key(pk, version_sk(old + 1))],
+        )
+        items = {i["sk"]: VersionItem.model_validate(i) for i in found}
+        gone, kept = items.get(version_sk(old)), items.get(version_sk(old + 1))
+        if gone is None or gone.expires_at is not None:
+            return
+        made = from_iso(gone.at) or now
+        expires = int(max(made + KEEP_AT_LEAST, now).timestamp())
+        still_used = set() if kept is None else set(enumerate(kept.sets()))
+        chunks = [
+            chunk_sk(name, n) for n, name in enumerate(gone.sets()) if (n, name) not in still_used
+        ]
+        for sk in [version_sk(old), *chunks]:
+            with contextlib.suppress(ClientError):  # an item already gone needs no expiry
+                self.client.update_item(
+                    TableName=self.budgets_table,
+                    Key=key(pk, sk),
+                    UpdateExpression="SET expires_at = :e",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":e": value(expires)},
+                )
+
+    def record_erp_total(self, budget: Budget, total: Decimal, at: datetime) -> None:
+        with contextlib.suppress(ClientError):  # a budget deleted meanwhile has no list row
+            self.client.update_item(
+                TableName=self.budgets_table,
+                Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+                UpdateExpression="SET current_erp_total = :t, erp_total_as_of = :at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":t": value(f"{total:f}"), ":at": value(to_iso(at))},
+            )
+
     # --- edits and locks --------------------------------------------------------------------
 
-    def edit_line(self, budget: Budget, line_item_id: str, edit: LineEdit) -> LineItem:
+    def edit_line(
+        self, budget: Budget, line_item_id: str, edit: LineEdit, by: str = ""
+    ) -> LineItem:
+        """The edited chunk is written into a set of its own (copy on write), so the version
+        before the edit stays whole in the history; one transaction switches the header to it
+        and records the new version."""
         wbs = key_of(line_item_id)
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
@@ -432,11 +530,12 @@ class DynamoBudgetStore(DynamoTables):
         if head.version != budget.version:
             raise _moved()
         index = load_index(head.chunk_index)
+        sets = head.sets()
         target = (wbs.sub_job, wbs.cost_code, wbs.cost_type)
         number = bisect.bisect_right([tuple(first) for first, _ in index], target) - 1
         if number < 0:
             raise NotFound("There is no such line item in this budget.")
-        rows = self._read_chunks(budget, head.chunk_set, [number])[0]
+        rows = self._read_chunks(budget, sets, [number])[0]
         position = next((i for i, row in enumerate(rows) if tuple(row[:3]) == target), None)
         if position is None:
             raise NotFound("There is no such line item in this budget.")
@@ -448,37 +547,35 @@ class DynamoBudgetStore(DynamoTables):
             raise InvalidRequest("The edit makes this part of the budget too large to store.")
         total = Decimal(head.total) - old.original_budget_amount + edited.original_budget_amount
         check_total(total)
+        sets[number] = f"edit-{uuid.uuid4().hex}"
+        record = VersionItem(
+            pk=head.pk,
+            sk=version_sk(head.version + 1),
+            version=head.version + 1,
+            at=to_iso(utc_now()) or "",
+            by=by,
+            source=VersionSource.EDIT,
+            total=f"{total:f}",
+            line_count=head.line_count,
+            summary=edit_summary(old, edited, head.line_count).model_dump_json(),
+            status=head.status,
+            locked=False,
+            chunk_set=head.chunk_set,
+            chunk_index=head.chunk_index,
+            chunk_sets=json.dumps(sets, separators=(",", ":")),
+        )
+        chunk = {
+            "pk": head.pk,
+            "sk": chunk_sk(sets[number], number),
+            "count": len(rows),
+            "data": data,
+        }
         try:
             self.client.transact_write_items(
                 TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.budgets_table,
-                            "Item": serialize(
-                                {
-                                    "pk": head.pk,
-                                    "sk": chunk_sk(head.chunk_set, number),
-                                    "count": len(rows),
-                                    "data": data,
-                                }  # fmt: skip
-                            ),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.budgets_table,
-                            "Key": key(head.pk, HEAD),
-                            "UpdateExpression": "SET version = version + :one, #total = :t",
-                            "ConditionExpression": "version = :v AND locked = :false",
-                            "ExpressionAttributeNames": {"#total": "total"},
-                            "ExpressionAttributeValues": {
-                                ":one": value(1),
-                                ":t": value(f"{total:f}"),
-                                ":v": value(budget.version),
-                                ":false": value(False),
-                            },
-                        }
-                    },
+                    {"Put": {"TableName": self.budgets_table, "Item": serialize(chunk)}},
+                    {"Update": self._edit_header_update(head, budget, total, record)},
+                    {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(record))}},
                 ]
             )
         except ClientError as error:
@@ -488,7 +585,26 @@ class DynamoBudgetStore(DynamoTables):
             if fresh is not None and fresh.locked:
                 raise self._locked_for_edit(fresh) from None
             raise _moved() from None
+        self._expire_beyond_kept(budget, record.version, utc_now())
         return edited
+
+    def _edit_header_update(
+        self, head: BudgetHeaderItem, budget: Budget, total: Decimal, record: VersionItem
+    ) -> dict[str, Any]:
+        return {
+            "TableName": self.budgets_table,
+            "Key": key(head.pk, HEAD),
+            "UpdateExpression": "SET version = version + :one, #total = :t, chunk_sets = :sets",
+            "ConditionExpression": "version = :v AND locked = :false",
+            "ExpressionAttributeNames": {"#total": "total"},
+            "ExpressionAttributeValues": {
+                ":one": value(1),
+                ":t": value(f"{total:f}"),
+                ":sets": value(record.chunk_sets),
+                ":v": value(budget.version),
+                ":false": value(False),
+            },
+        }
 
     @staticmethod
     def _locked_for_edit(head: BudgetHeaderItem) -> BudgetLocked:
@@ -556,10 +672,26 @@ class DynamoBudgetStore(DynamoTables):
         pointer = ProjectPointerItem(
             pk=project_pk(budget.company_id, budget.project_id), budget_id=budget.budget_id
         )
+        first = VersionItem(
+            pk=head.pk,
+            sk=version_sk(stored.version),
+            version=stored.version,
+            at=to_iso(stored.last_synced_at or utc_now()) or "",
+            by=SEED_AUTHOR,
+            source=VersionSource.IMPORT,
+            total=head.total,
+            line_count=head.line_count,
+            summary=Summary(lines_added=len(lines)).model_dump_json(),
+            status=stored.status,
+            locked=stored.locked,
+            chunk_set=chunk_set,
+            chunk_index=head.chunk_index,
+        )
         self.client.transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(head))}},
                 {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(pointer))}},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(first))}},
             ]
         )
         return head.to_budget()

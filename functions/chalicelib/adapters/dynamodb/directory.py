@@ -12,11 +12,13 @@ from chalicelib import resources
 from chalicelib.adapters.dynamodb.base import batch_get, deserialize, error_code, key, serialize
 from chalicelib.adapters.dynamodb.items import (
     META,
+    TARGET,
     CatalogItem,
     CompanyItem,
     LinkItem,
     MemberItem,
     SettingsItem,
+    TargetItem,
     company_pk,
     link_sk,
     member_sk,
@@ -33,6 +35,7 @@ from chalicelib.domain.model import (
     Membership,
     MemberStatus,
     Permission,
+    TargetConfig,
     catalog_codes,
 )
 
@@ -199,6 +202,17 @@ class DynamoDirectory(DynamoTables):
         )
         self._put(to_item(item))
         return settings
+
+    def target(self, company_id: str) -> TargetConfig:
+        raw = self._get(company_pk(company_id), TARGET)
+        if raw is None:
+            return TargetConfig()
+        return TargetConfig.model_validate_json(TargetItem.model_validate(raw).target)
+
+    def save_target(self, company_id: str, config: TargetConfig) -> TargetConfig:
+        item = TargetItem(pk=company_pk(company_id), target=config.model_dump_json())
+        self._put(to_item(item))
+        return config
 
     def companies_with_auto_reimport(self) -> list[tuple[str, ErpSettings]]:
         scan: dict[str, Any] = {

@@ -21,6 +21,7 @@ from chalicelib.domain.errors import TooLargeToStore
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    BudgetVersion,
     ChangeKind,
     ChangeRecord,
     ErpConnection,
@@ -29,8 +30,12 @@ from chalicelib.domain.model import (
     JobStatus,
     LineError,
     LineItem,
+    PreviewBasis,
     Progress,
     Summary,
+    TargetWrite,
+    Totals,
+    VersionSource,
     WbsKey,
     iso,
 )
@@ -43,6 +48,7 @@ MAX_CHUNK_BYTES = 300_000
 
 HEAD = "HEAD"
 META = "META"
+SEED_AUTHOR = "seed"  # the author of a budget's first version when it was written as given
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -70,6 +76,13 @@ def budget_sort_key(project_name: str, budget_id: str) -> str:
 
 def job_pk(company_id: str, job_id: str) -> str:
     return f"JOB#{company_id}#{job_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"{VERSION_PREFIX}{version:010d}"
+
+
+VERSION_PREFIX = "VERSION#"
 
 
 def changes_sk(number: int) -> str:
@@ -239,9 +252,15 @@ class BudgetHeaderItem(BaseModel):
     line_count: int = 0
     last_synced_at: str | None = None
     active_job_id: str | None = None
+    target_project_id: str | None = None
     last_applied_job_id: str | None = None
+    current_erp_total: str | None = None
+    erp_total_as_of: str | None = None
     chunk_set: str = ""
     chunk_index: str = "[]"
+    # An edit rewrites one chunk into a set of its own (copy on write, so the version before it
+    # stays readable): JSON list of the set holding each chunk; absent when all are `chunk_set`.
+    chunk_sets: str | None = None
     # The version before the last commit, kept for the record and for readers that started on it.
     previous_version: int | None = None
     previous_chunk_set: str | None = None
@@ -267,6 +286,7 @@ class BudgetHeaderItem(BaseModel):
             line_count=budget.line_count,
             last_synced_at=to_iso(budget.last_synced_at),
             active_job_id=budget.active_job_id,
+            target_project_id=budget.target_project_id,
             chunk_set=chunk_set,
             chunk_index=dump_index(index),
         )
@@ -286,7 +306,15 @@ class BudgetHeaderItem(BaseModel):
             line_count=self.line_count,
             last_synced_at=from_iso(self.last_synced_at),
             active_job_id=self.active_job_id,
+            target_project_id=self.target_project_id,
+            current_erp_total=None
+            if self.current_erp_total is None
+            else Decimal(self.current_erp_total),
+            erp_total_as_of=from_iso(self.erp_total_as_of),
         )
+
+    def sets(self) -> list[str]:
+        return sets_of(self.chunk_set, self.chunk_index, self.chunk_sets)
 
     def layout_for(self, version: int) -> tuple[str, ChunkIndex] | None:
         """The chunk set and index holding `version`'s lines, or None when it is no longer kept.
@@ -301,6 +329,58 @@ class BudgetHeaderItem(BaseModel):
         if self.previous_version is not None and version < self.previous_version:
             return None
         return self.chunk_set, load_index(self.chunk_index)
+
+
+def sets_of(chunk_set: str, chunk_index: str | None, chunk_sets: str | None) -> list[str]:
+    """The set holding each chunk of a version, in chunk order."""
+    if chunk_sets:
+        return [str(name) for name in json.loads(chunk_sets)]
+    return [chunk_set] * len(load_index(chunk_index))
+
+
+class VersionItem(BaseModel):
+    """`BUDGET#<cid>#<bid>` / `VERSION#<n>`: one version of the history and where its lines are.
+
+    Written in the same transaction that makes the version current. It has no `expires_at` while
+    it is one of the budget's last 100 versions; when it falls out of them it (and the chunks no
+    later version shares) get one a year after it was made, and DynamoDB's TTL deletes them.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str
+    version: int
+    at: str
+    by: str
+    source: VersionSource
+    job_id: str | None = None
+    total: str
+    line_count: int
+    summary: str  # JSON
+    status: BudgetStatus
+    locked: bool = False
+    chunk_set: str
+    chunk_index: str
+    chunk_sets: str | None = None
+    expires_at: int | None = None
+
+    def sets(self) -> list[str]:
+        return sets_of(self.chunk_set, self.chunk_index, self.chunk_sets)
+
+    def to_version(self) -> BudgetVersion:
+        return BudgetVersion(
+            version=self.version,
+            at=from_iso(self.at) or datetime.now(UTC),
+            by=self.by,
+            source=self.source,
+            job_id=self.job_id,
+            total=Decimal(self.total),
+            line_count=self.line_count,
+            summary=Summary.model_validate_json(self.summary),
+            status=self.status,
+            locked=self.locked,
+        )
 
 
 class ProjectPointerItem(BaseModel):
@@ -338,8 +418,12 @@ class JobItem(BaseModel):
     change_count: int = 0
     change_index: str | None = None  # JSON chunk index of the CHANGES# items
     attempts: int = 0
+    totals: str | None = None  # JSON
     error_code: str | None = None
     allow_empty: bool = False
+    preview_job_id: str | None = None
+    basis: str | None = None  # JSON, a finished preview's PreviewBasis
+    restore_version: int | None = None
     # Present only while the job is queued: the sparse `queued` index the sweep reads.
     queued_pk: str | None = None
     queued_sk: str | None = None
@@ -352,7 +436,6 @@ class JobItem(BaseModel):
         return cls(
             queued_pk=QUEUED_PK if queued else None,
             queued_sk=sort if queued else None,
-            error_code=job.error_code,
             allow_empty=job.allow_empty,
             pk=job_pk(job.company_id, job.job_id),
             gsi1pk=company_pk(job.company_id),
@@ -374,6 +457,11 @@ class JobItem(BaseModel):
             errors=pack_errors(job.errors)[0] if job.errors else None,
             change_count=job.change_count,
             attempts=job.attempts,
+            totals=job.totals.model_dump_json() if job.totals else None,
+            error_code=job.error_code,
+            preview_job_id=job.preview_job_id,
+            basis=job.basis.model_dump_json() if job.basis else None,
+            restore_version=job.restore_version,
         )
 
     def to_job(self) -> Job:
@@ -393,8 +481,12 @@ class JobItem(BaseModel):
             errors=unpack_errors(self.errors) if self.errors else [],
             change_count=self.change_count,
             attempts=self.attempts,
+            totals=Totals.model_validate_json(self.totals) if self.totals else None,
             error_code=self.error_code,
             allow_empty=self.allow_empty,
+            preview_job_id=self.preview_job_id,
+            basis=PreviewBasis.model_validate_json(self.basis) if self.basis else None,
+            restore_version=self.restore_version,
         )
 
 
@@ -516,6 +608,40 @@ class SettingsItem(BaseModel):
     company_id: str
     settings: str
     auto_reimport: bool = False
+
+
+TARGET = "TARGET"
+
+
+class TargetItem(BaseModel):
+    """`COMPANY#<cid>` / `TARGET`: TargetConfig JSON (it names the secret, never holds it)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str = TARGET
+    target: str
+
+
+def writes_sk(number: int) -> str:
+    """A job's write-ahead record for another system, in packed chunks."""
+    return f"WRITES#{number:05d}"
+
+
+def write_row(write: TargetWrite) -> list[Any]:
+    key = write.key
+    return [key.sub_job, key.cost_code, key.cost_type, write.ref, str(write.old_amount),
+            str(write.new_amount), write.description]  # fmt: skip
+
+
+def row_write(row: list[Any]) -> TargetWrite:
+    return TargetWrite(
+        ref=row[3],
+        key=WbsKey(row[0], row[1], row[2]),
+        old_amount=Decimal(row[4]),
+        new_amount=Decimal(row[5]),
+        description=row[6],
+    )
 
 
 def to_item(model: BaseModel) -> dict[str, Any]:

@@ -16,15 +16,16 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.base import (
     batch_get,
+    batch_write,
     cancellation_codes,
     decode_cursor,
     deserialize,
     encode_cursor,
-    error_code,
     key,
     serialize,
     value,
 )
+from chalicelib.adapters.dynamodb.base import error_code as aws_error_code
 from chalicelib.adapters.dynamodb.items import (
     HEAD,
     MAX_STORED_ERRORS,
@@ -36,15 +37,20 @@ from chalicelib.adapters.dynamodb.items import (
     budget_pk,
     changes_sk,
     company_pk,
+    dump_index,
     finished_job_expiry,
     idempotency_pk,
     job_pk,
     load_index,
+    pack_chunks,
     pack_errors,
     row_change,
+    row_write,
     to_iso,
     to_item,
     unpack,
+    write_row,
+    writes_sk,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.domain.errors import (
@@ -66,6 +72,8 @@ from chalicelib.domain.model import (
     LineError,
     Phase,
     Progress,
+    TargetWrite,
+    utc_now,
 )
 from chalicelib.domain.ports import Page
 
@@ -73,6 +81,8 @@ IDEMPOTENCY_SECONDS = 24 * 3600
 # abandoned() answers at most this many jobs per sweep; the next sweep takes the rest.
 MAX_ABANDONED = 100
 _TRANSACTION_ATTEMPTS = 3
+WRITES = "WRITES"  # the marker item of a job's write-ahead record
+WRITES_KEPT_SECONDS = 30 * 24 * 3600  # long after any redelivery could need it
 
 
 def _job_not_found() -> NotFound:
@@ -84,9 +94,14 @@ def required_status(kind: JobKind) -> BudgetStatus:
 
 
 def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
-    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None."""
+    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None.
+
+    A preview holds nothing, so nothing refuses it; a restore needs only a free, unlocked budget.
+    """
     name = head.project_name
-    verb = "re-import" if kind is JobKind.REIMPORT else "import"
+    if kind is JobKind.PREVIEW:
+        return None
+    verb = {JobKind.REIMPORT: "re-import", JobKind.RESTORE: "restore"}.get(kind, "import")
     if head.locked:
         return BudgetLocked(f"The budget for {name} is locked. Unlock the budget to {verb}.")
     if head.active_job_id:
@@ -94,6 +109,8 @@ def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
             f"A job is already queued or running for the budget of {name}; wait for it to finish.",
             job_id=head.active_job_id,
         )
+    if kind is JobKind.RESTORE:
+        return None
     if kind is JobKind.REIMPORT and head.status is not BudgetStatus.SYNCED:
         return NotSynced(
             f"The budget for {name} has not been imported yet. Import it before re-importing."
@@ -119,7 +136,27 @@ class DynamoJobStore(DynamoTables):
     # --- enqueue ----------------------------------------------------------------------------
 
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
+        if job.kind is JobKind.PREVIEW:
+            return self._record_preview(job, budget)
         needed = required_status(job.kind)
+        condition = (
+            "attribute_exists(pk) AND attribute_not_exists(active_job_id) AND locked = :false"
+        )
+        values = {":job": value(job.job_id), ":false": value(False)}
+        names: dict[str, str] = {}
+        if job.kind is not JobKind.RESTORE:  # a restore takes a budget in any status
+            condition += " AND #status = :needed"
+            values[":needed"] = value(needed.value)
+            names["#status"] = "status"
+        claim: dict[str, Any] = {
+            "TableName": self.budgets_table,
+            "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+            "UpdateExpression": "SET active_job_id = :job",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            claim["ExpressionAttributeNames"] = names
         items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
@@ -128,23 +165,7 @@ class DynamoJobStore(DynamoTables):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.budgets_table,
-                    "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
-                    "UpdateExpression": "SET active_job_id = :job",
-                    "ConditionExpression": (
-                        "attribute_exists(pk) AND attribute_not_exists(active_job_id) "
-                        "AND locked = :false AND #status = :needed"
-                    ),
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":job": value(job.job_id),
-                        ":false": value(False),
-                        ":needed": value(needed.value),
-                    },
-                }
-            },
+            {"Update": claim},
         ]
         now = int(time.time())
         if idempotency_key is not None:
@@ -169,7 +190,7 @@ class DynamoJobStore(DynamoTables):
                 self.client.transact_write_items(TransactItems=items)
                 return job
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
+                if aws_error_code(error) != "TransactionCanceledException":
                     raise
                 codes = cancellation_codes(error)
             earlier = self._idempotent_job(budget, idempotency_key)
@@ -186,6 +207,22 @@ class DynamoJobStore(DynamoTables):
         if why is not None:
             raise why
         raise ConcurrentChange("The budget changed while the job was being queued; try again.")
+
+    def _record_preview(self, job: Job, budget: Budget) -> Job:
+        """A preview holds nothing: it is recorded on its own, and only for a budget that exists."""
+        if self.header(budget.company_id, budget.budget_id) is None:
+            raise NotFound("There is no such budget in this company.")
+        try:
+            self.client.put_item(
+                TableName=self.jobs_table,
+                Item=serialize(to_item(JobItem.from_job(job))),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if aws_error_code(error) != "ConditionalCheckFailedException":
+                raise
+            raise ConcurrentChange("A job with this id exists already; try again.") from None
+        return job
 
     def _idempotent_job(self, budget: Budget, idempotency_key: str | None) -> Job | None:
         if idempotency_key is None:
@@ -266,6 +303,41 @@ class DynamoJobStore(DynamoTables):
         rows = [row for n in numbers for row in found.get(changes_sk(n), [])]
         return [row_change(row) for row in rows[start : start + limit]]
 
+    # --- the write-ahead record of a job that writes to another system (Procore) ---------------
+
+    def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
+        """Chunks first, then the marker naming how many: a record is complete or absent."""
+        pk = job_pk(job.company_id, job.job_id)
+        chunks = pack_chunks([write_row(w) for w in writes])
+        expires = int(time.time()) + WRITES_KEPT_SECONDS
+        batch_write(
+            self.client,
+            self.jobs_table,
+            [
+                {"PutRequest": {"Item": serialize(
+                    {"pk": pk, "sk": writes_sk(n), "data": c.data, "expires_at": expires})}}
+                for n, c in enumerate(chunks)
+            ],
+        )  # fmt: skip
+        self.client.put_item(
+            TableName=self.jobs_table,
+            Item=serialize({"pk": pk, "sk": WRITES, "chunks": len(chunks), "expires_at": expires}),
+        )
+
+    def recorded_writes(self, job: Job) -> builtins.list[TargetWrite]:
+        pk = job_pk(job.company_id, job.job_id)
+        marker = self.read_item(self.jobs_table, pk, WRITES)
+        if marker is None:
+            return []
+        numbers = range(int(marker["chunks"]))
+        found = {
+            chunk["sk"]: unpack(chunk["data"])
+            for chunk in batch_get(
+                self.client, self.jobs_table, [key(pk, writes_sk(n)) for n in numbers]
+            )
+        }
+        return [row_write(row) for n in numbers for row in found.get(writes_sk(n), [])]
+
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         """Queued jobs requested before `older_than`, oldest first, from the sparse index."""
         query: dict[str, Any] = {
@@ -308,7 +380,7 @@ class DynamoJobStore(DynamoTables):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
+            if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
             if self._item(job.company_id, job.job_id) is None:
                 raise _job_not_found() from None
@@ -330,7 +402,7 @@ class DynamoJobStore(DynamoTables):
             )
         except ClientError as error:
             # Progress of a job that finished meanwhile is of no interest to anyone.
-            if error_code(error) != "ConditionalCheckFailedException":
+            if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
 
     def report_waiting(self, job: Job, message: str) -> None:
@@ -348,7 +420,7 @@ class DynamoJobStore(DynamoTables):
                 },
             )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
+            if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
 
     def fail(
@@ -357,7 +429,7 @@ class DynamoJobStore(DynamoTables):
         message: str,
         errors: Sequence[LineError],
         finished_at: datetime,
-        code: str | None = None,
+        error_code: str | None = None,
     ) -> Job:
         names = {"#status": "status"}
         values: dict[str, Any] = {
@@ -370,15 +442,15 @@ class DynamoJobStore(DynamoTables):
         expression = (
             "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
         )
-        if code is not None:
-            expression += ", error_code = :code"
-            values[":code"] = value(code)
         kept = 0
         if errors:
             data, kept = pack_errors(errors)
             expression += ", #errors = :e"
             names["#errors"] = "errors"
             values[":e"] = value(data)
+        if error_code is not None:
+            expression += ", error_code = :code"
+            values[":code"] = value(error_code)
         values[":m"] = value(failure_message(message, errors, kept))
         expression += " REMOVE queued_pk, queued_sk"
         job_update = {
@@ -403,7 +475,7 @@ class DynamoJobStore(DynamoTables):
                 )
                 return self.get(job.company_id, job.job_id)
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
+                if aws_error_code(error) != "TransactionCanceledException":
                     raise
                 codes = cancellation_codes(error)
             if codes and codes[0] == "ConditionalCheckFailed":
@@ -413,10 +485,43 @@ class DynamoJobStore(DynamoTables):
                 try:
                     self.client.update_item(**job_update)
                 except ClientError as error:
-                    if error_code(error) != "ConditionalCheckFailedException":
+                    if aws_error_code(error) != "ConditionalCheckFailedException":
                         raise
                 return self.get(job.company_id, job.job_id)
         raise ConcurrentChange("The job could not be finished; it will be retried.")
+
+    def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+        change_index = self.write_changes(finished, changes)
+        update = {
+            ":succeeded": value(JobStatus.SUCCEEDED.value),
+            ":running": value(JobStatus.IN_PROGRESS.value),
+            ":m": value(finished.message),
+            ":s": value(finished.summary.model_dump_json() if finished.summary else None),
+            ":c": value(finished.change_count),
+            ":ci": value(dump_index(change_index)),
+            ":when": value(to_iso(finished.finished_at)),
+            ":p": value(finished.progress.model_dump_json() if finished.progress else None),
+            ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
+            ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
+            ":expires": value(finished_job_expiry(finished.finished_at or utc_now())),
+        }
+        try:
+            self.client.update_item(
+                TableName=self.jobs_table,
+                Key=key(job_pk(finished.company_id, finished.job_id), META),
+                UpdateExpression=(
+                    "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
+                    "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
+                    "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
+                ),
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=update,
+            )
+        except ClientError as error:
+            if aws_error_code(error) != "ConditionalCheckFailedException":
+                raise
+        return self.get(finished.company_id, finished.job_id)
 
 
 __all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "refusal", "required_status"]

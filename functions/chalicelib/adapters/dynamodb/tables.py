@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib import resources
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamodb.base import deserialize, key
-from chalicelib.adapters.dynamodb.items import HEAD, BudgetHeaderItem, budget_pk
+from chalicelib.adapters.dynamodb.base import batch_write, deserialize, key, serialize
+from chalicelib.adapters.dynamodb.items import (
+    HEAD,
+    BudgetHeaderItem,
+    ChunkIndex,
+    budget_pk,
+    change_row,
+    changes_sk,
+    finished_job_expiry,
+    index_of,
+    job_pk,
+    pack_chunks,
+)
+from chalicelib.domain.model import ChangeRecord, Job, utc_now
 
 
 class DynamoTables:
@@ -51,3 +64,21 @@ class DynamoTables:
         """A budget's header item; None when there is no such budget."""
         item = self.read_item(self.budgets_table, budget_pk(company_id, budget_id), HEAD)
         return BudgetHeaderItem.model_validate(item) if item else None
+
+    def write_changes(self, job: Job, changes: Sequence[ChangeRecord]) -> ChunkIndex:
+        """Write a job's change records, packed like lines, as `CHANGES#<n>` items of the job."""
+        ordered = sorted(changes, key=lambda change: change.key)
+        chunks = pack_chunks([change_row(change) for change in ordered])
+        pk = job_pk(job.company_id, job.job_id)
+        # They expire with their job (which expires once finished; this is written just before).
+        expires = finished_job_expiry(utc_now())
+        batch_write(
+            self.client,
+            self.jobs_table,
+            [
+                {"PutRequest": {"Item": serialize(
+                    {"pk": pk, "sk": changes_sk(n), "data": c.data, "expires_at": expires})}}
+                for n, c in enumerate(chunks)
+            ],
+        )  # fmt: skip
+        return index_of(chunks)

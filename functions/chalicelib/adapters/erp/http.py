@@ -105,7 +105,7 @@ def check_destination(url: str) -> None:
         raise ErpRejected(
             "The ERP connection's address is not a web address (http or https): check it."
         )
-    url_guard.check_request_url(url)
+    url_guard.check_request_url(url)  # every request, whatever the base URL
 
 
 class ErpHttp:

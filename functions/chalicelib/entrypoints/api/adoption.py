@@ -177,12 +177,14 @@ def list_erp_projects(call: Call[Any, PageQuery], company_id: str) -> ErpProject
 )
 def link_erp_project(call: Call[LinkBody, Any], company_id: str, erp_job_id: str) -> Any:
     name = call.body.project_name if call.body else None
-    budget = erp_projects.link(call.ports, call.caller, company_id, erp_job_id, name)
+    in_procore = call.body.procore_project_id if call.body else None
+    budget = erp_projects.link(call.ports, call.caller, company_id, erp_job_id, name, in_procore)
     return LinkResponse(
         project_id=budget.project_id,
         project_name=budget.project_name,
         budget_id=budget.budget_id,
         status=budget.status,
+        procore_project_id=budget.target_project_id,
     )
 
 

@@ -39,12 +39,17 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.AlreadyImported, 409),
     (errors.NotSpreadsheet, 409),
     (errors.ConcurrentChange, 409),
+    (errors.PreviewStale, 409),
+    (errors.PreviewExpired, 409),
     (errors.VersionGone, 410),
     (errors.InvalidCredentials, 401),
     (errors.Unauthenticated, 401),
     (errors.ServiceUnavailable, 503),
     (errors.ErpUnavailable, 503),
     (errors.ErpRejected, 502),
+    (errors.InvalidTarget, 422),
+    (errors.InvalidTargetProject, 422),
+    (errors.TargetRejected, 502),
     (InvalidErpBudget, 422),
 )
 

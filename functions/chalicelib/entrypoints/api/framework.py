@@ -55,6 +55,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     description: str = ""
     body_required: bool = True  # False: no body at all reads as `{}`
+    media_type: str = "application/json"  # of the success answer
 
     @property
     def path_parameters(self) -> list[str]:
@@ -120,6 +121,7 @@ class ApiBlueprint:
         errors: tuple[int, ...] = (),
         description: str = "",
         body_required: bool = True,
+        media_type: str = "application/json",
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
@@ -137,6 +139,7 @@ class ApiBlueprint:
                 errors=errors,
                 description=description or (handler.__doc__ or "").strip(),
                 body_required=body_required,
+                media_type=media_type,
             )
             self.operations.append(op)
             view = self._view(op, handler)
@@ -167,7 +170,9 @@ class ApiBlueprint:
         return Call(identity=identity, body=body, query=query, headers=headers)
 
 
-def _answer(op: Operation, result: BaseModel | Answer | None) -> Response:
+def _answer(op: Operation, result: BaseModel | Answer | Response | None) -> Response:
+    if isinstance(result, Response):
+        return result  # already shaped, such as a CSV download
     answer = result if isinstance(result, Answer) else Answer(body=result or {})
     body = (
         answer.body.model_dump(mode="json") if isinstance(answer.body, BaseModel) else answer.body

@@ -99,7 +99,9 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             }
         )
     success: dict[str, Any] = {"description": _REASONS.get(op.status, "OK")}
-    if op.answer is not None:
+    if op.media_type != "application/json":
+        success["content"] = {op.media_type: {"schema": {"type": "string"}}}
+    elif op.answer is not None:
         success["content"] = _json(_ref(op.answer, schemas))
     elif op.status != 204:
         success["content"] = _json({"type": "object"})

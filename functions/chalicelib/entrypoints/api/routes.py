@@ -6,9 +6,11 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-from chalicelib.domain.model import JobKind
+from chalicelib.config import settings as settings_config
+from chalicelib.domain.errors import InvalidRequest, NotFound
+from chalicelib.domain.model import Job, JobKind, TargetKind
 from chalicelib.domain.ports import NewPasswordChallenge
-from chalicelib.entrypoints.api import openapi
+from chalicelib.entrypoints.api import csv_export, openapi
 from chalicelib.entrypoints.api.adoption import adoption
 from chalicelib.entrypoints.api.errors import reshape_framework_error
 from chalicelib.entrypoints.api.framework import (
@@ -19,6 +21,7 @@ from chalicelib.entrypoints.api.framework import (
     job_location,
 )
 from chalicelib.entrypoints.api.schemas import (
+    BudgetAsOf,
     BudgetHeader,
     BudgetList,
     BudgetListItem,
@@ -33,6 +36,8 @@ from chalicelib.entrypoints.api.schemas import (
     ExportUploadBody,
     ExportUploadResponse,
     Health,
+    HistoryList,
+    HistoryQuery,
     JobList,
     JobListQuery,
     JobRequestBody,
@@ -49,8 +54,20 @@ from chalicelib.entrypoints.api.schemas import (
     SessionResponse,
     SpreadsheetMapping,
     SpreadsheetMappingResponse,
+    TargetBody,
+    TargetResponse,
+    VersionOut,
 )
-from chalicelib.services import budgets, exports, jobs, mapping_preview, reimports, settings
+from chalicelib.services import (
+    budgets,
+    exports,
+    history,
+    jobs,
+    mapping_preview,
+    reimports,
+    settings,
+    targets,
+)
 
 api = ApiBlueprint(__name__)
 
@@ -108,7 +125,10 @@ def sign_in(call: Call[SessionRequest, Any]) -> SessionResponse | SessionChallen
 )
 def me(call: Call[Any, Any]) -> MeResponse:
     memberships = call.ports.directory.memberships(call.caller.email)
-    return MeResponse(email=call.caller.email, companies=[CompanyAccess.of(m) for m in memberships])
+    companies = [
+        CompanyAccess.of(m, call.ports.directory.target(m.company_id).target) for m in memberships
+    ]
+    return MeResponse(email=call.caller.email, companies=companies)
 
 
 @api.operation(
@@ -123,8 +143,11 @@ def me(call: Call[Any, Any]) -> MeResponse:
 def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> BudgetList:
     q = call.query
     page = budgets.list_budgets(call.ports, call.caller, company_id, q.filter, q.limit, q.cursor)
+    target = call.ports.directory.target(company_id).target
     return BudgetList(
-        budgets=[BudgetListItem.of(r.budget, r.can_reimport, r.can_import) for r in page.items],
+        budgets=[
+            BudgetListItem.of(r.budget, r.can_reimport, r.can_import, target) for r in page.items
+        ],
         next_cursor=page.next_cursor,
     )
 
@@ -140,8 +163,13 @@ def _request(
         budget_id,
         kind,
         call.idempotency_key,
+        call.body.preview_job_id,
         allow_empty=call.body.allow_empty,
     )
+    return _queued(company_id, job)
+
+
+def _queued(company_id: str, job: Job) -> Answer:
     return Answer(
         body=JobResponse.of(job, []), headers={"Location": job_location(company_id, job.job_id)}
     )
@@ -176,10 +204,37 @@ def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: s
     errors=(*_WRITE, 413, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
-    "cannot.",
+    "cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 "
+    "`preview_stale` or `preview_expired`.",
 )
 def reimport_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.REIMPORT)
+
+
+@api.operation(
+    "POST",
+    COMPANY + "/erp/budgets/{budget_id}/preview",
+    summary="Preview an import or re-import: what it would change, changing nothing",
+    tag="ERP Integrations",
+    answer=JobResponse,
+    status=202,
+    body=JobRequestBody,
+    body_required=False,
+    errors=(*_WRITE, 503),
+    description="Queues a job of kind `preview` that fetches, validates and plans as the import "
+    "(ready to import) or re-import (synced) would, and changes nothing; the budget is not held. "
+    "Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with "
+    "`preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost "
+    "lines as the apply with `allow_empty` would; without it such a preview fails with "
+    "`error_code` `erp_budget_empty`.",
+)
+def preview_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
+    if call.body.preview_job_id is not None:
+        raise InvalidRequest("A preview cannot apply another preview: leave out preview_job_id.")
+    job = reimports.request_preview(
+        call.ports, call.caller, company_id, budget_id, allow_empty=call.body.allow_empty
+    )
+    return _queued(company_id, job)
 
 
 @api.operation(
@@ -232,6 +287,23 @@ def list_job_changes(call: Call[Any, ChangesQuery], company_id: str, job_id: str
 
 @api.operation(
     "GET",
+    COMPANY + "/erp/jobs/{job_id}/changes.csv",
+    summary="Download a job's changes as CSV",
+    tag="ERP Integrations",
+    answer=None,
+    media_type="text/csv",
+    errors=_READ,
+    description="RFC 4180 with a header row (the fields of a change); amounts as plain decimals; "
+    "a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.",
+)
+def job_changes_csv(call: Call[Any, Any], company_id: str, job_id: str) -> Response:
+    changes = jobs.all_changes(call.ports, call.caller, company_id, job_id)
+    text = csv_export.changes_csv(ChangeOut.of(change) for change in changes)
+    return csv_export.download(text, f"job-{job_id}-changes.csv")
+
+
+@api.operation(
+    "GET",
     COMPANY + "/erp/settings",
     summary="The company's ERP settings",
     tag="ERP Integrations",
@@ -254,6 +326,51 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
     saved = settings.update_erp_settings(call.ports, call.caller, company_id, call.body.to_domain)
     return ErpSettingsResponse.of(saved)
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/target",
+    summary="Where the company's budgets live (never its secrets)",
+    tag="ERP Integrations",
+    answer=TargetResponse,
+    errors=_READ,
+)
+def get_target(call: Call[Any, Any], company_id: str) -> TargetResponse:
+    view = targets.get_target(call.ports, call.caller, company_id)
+    return TargetResponse.of(view.config, view.credentials_set)
+
+
+@api.operation(
+    "PUT",
+    COMPANY + "/target",
+    summary="Choose where the company's budgets live: Budget Bridge or Procore (ERP admin)",
+    tag="ERP Integrations",
+    answer=TargetResponse,
+    body=TargetBody,
+    errors=(*_WRITE, 413),
+    description="`credentials` (a Procore service account's client id and secret) go to the "
+    "secret store only and are never answered; left out, the stored ones are kept. 422 "
+    "`invalid_target` naming what is wrong.",
+)
+def put_target(call: Call[TargetBody, Any], company_id: str) -> TargetResponse:
+    body = call.body
+    given = body.credentials
+    choice = targets.TargetChoice(
+        target=TargetKind(body.target),
+        base_url=body.base_url,
+        procore_company_id=body.procore_company_id,
+        client_id=given.client_id if given else None,
+        client_secret=given.client_secret if given else None,
+    )
+    view = targets.put_target(
+        call.ports,
+        call.caller,
+        company_id,
+        choice,
+        allow_local=settings_config().erp_allow_local_urls,
+    )
+    return TargetResponse.of(view.config, view.credentials_set)
 
 
 @api.operation(
@@ -399,6 +516,94 @@ def unlock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> Bud
     return BudgetHeader.of(
         budgets.set_locked(call.ports, call.caller, company_id, project_id, False)
     )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/projects/{project_id}/budget.csv",
+    summary="Download the current budget as CSV",
+    tag="Budget",
+    answer=None,
+    media_type="text/csv",
+    errors=_READ,
+    description="RFC 4180 with a header row (the fields of a line item); amounts as plain "
+    "decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed "
+    "with `'`.",
+)
+def budget_csv(call: Call[Any, Any], company_id: str, project_id: str) -> Response:
+    page = budgets.all_lines(call.ports, call.caller, company_id, project_id)
+    text = csv_export.budget_csv(LineItemOut.of(line) for line in page.lines)
+    return csv_export.download(text, f"budget-{page.budget.project_name}.csv")
+
+
+@api.operation(
+    "GET",
+    PROJECT_BUDGET + "/history",
+    summary="The budget's versions, newest first",
+    tag="Budget",
+    answer=HistoryList,
+    query=HistoryQuery,
+    errors=_READ,
+    description="Every change of the budget's lines (import, re-import, edit, restore) made a "
+    "version; versions are kept at least 365 days and at least the last 100 per budget.",
+)
+def budget_history(call: Call[Any, HistoryQuery], company_id: str, project_id: str) -> HistoryList:
+    q = call.query
+    page = history.list_history(call.ports, call.caller, company_id, project_id, q.limit, q.cursor)
+    return HistoryList(
+        versions=[VersionOut.of(v) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _version_number(text: str) -> int:
+    if not text.isdigit() or len(text) > 9:
+        raise NotFound("This budget has no such version.")
+    return int(text)
+
+
+@api.operation(
+    "GET",
+    PROJECT_BUDGET + "/history/{version}",
+    summary="The budget as it was at one version, with that version's changes",
+    tag="Budget",
+    answer=BudgetAsOf,
+    query=BudgetPageQuery,
+    errors=_READ,
+)
+def budget_version(
+    call: Call[Any, BudgetPageQuery], company_id: str, project_id: str, version: str
+) -> BudgetAsOf:
+    q = call.query
+    view = history.read_version(
+        call.ports,
+        call.caller,
+        company_id,
+        project_id,
+        _version_number(version),
+        (q.limit, q.cursor),
+    )
+    return BudgetAsOf.as_of(
+        view.budget, view.record, (view.lines, view.next_cursor), (view.changes, view.change_count)
+    )
+
+
+@api.operation(
+    "POST",
+    PROJECT_BUDGET + "/history/{version}/restore",
+    summary="Restore the amounts of an earlier version (Budget admin)",
+    tag="Budget",
+    answer=JobResponse,
+    status=202,
+    errors=(*_WRITE, 503),
+    description="Queues a job of kind `restore`: every line's amount returns to its amount at "
+    "that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` "
+    "or `job_in_progress` when it cannot.",
+)
+def restore_version(call: Call[Any, Any], company_id: str, project_id: str, version: str) -> Answer:
+    job = history.request_restore(
+        call.ports, call.caller, company_id, project_id, _version_number(version)
+    )
+    return _queued(company_id, job)
 
 
 def _uniform_errors(event: Any, get_response: Any) -> Response:

@@ -25,6 +25,7 @@ from chalicelib.domain.model import (
     AuditEvent,
     Budget,
     BudgetStatus,
+    BudgetVersion,
     CatalogEntry,
     ChangeKind,
     ChangeRecord,
@@ -39,6 +40,10 @@ from chalicelib.domain.model import (
     Membership,
     OutboxMessage,
     Phase,
+    TargetConfig,
+    TargetKind,
+    Totals,
+    VersionSource,
     iso,
 )
 from chalicelib.domain.money import (
@@ -156,8 +161,16 @@ class LineItemPatch(Request):
 
 
 class JobRequestBody(Request):
-    """The optional body of an import or re-import request."""
+    """The optional body of an import, re-import or preview request."""
 
+    preview_job_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Apply exactly what this preview showed, or nothing: 409 `preview_stale` when "
+        "the budget changed since, 409 `preview_expired` after an hour; a job that fails with "
+        "`error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.",
+    )
     allow_empty: bool = Field(
         default=False,
         description="Apply an ERP answer with no cost lines even though it sets every line to 0; "
@@ -200,6 +213,12 @@ class ErpConnectionBody(Request):
 
 class LinkBody(Request):
     project_name: str | None = Field(default=None, max_length=200)
+    procore_project_id: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The Procore project, for a company whose budgets live in Procore; 422 "
+        "`invalid_target_project` when it does not answer.",
+    )
 
 
 class CatalogEntryBody(Request):
@@ -299,6 +318,11 @@ class PageQuery(Query):
     cursor: Cursor = None
 
 
+class HistoryQuery(Query):
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Cursor = None
+
+
 class BudgetPageQuery(Query):
     limit: int = Field(default=1000, ge=1, le=5000)  # a Lambda answer must stay under 6 MB
     cursor: Cursor = None
@@ -321,14 +345,22 @@ class CompanyAccess(BaseModel):
     name: str
     erp_permission: PermissionLabel
     budget_permission: PermissionLabel
+    target: TargetKind = Field(description="Where the company's budgets live.")
+    target_name: str = Field(
+        description='The target as people read it: "Budget Bridge", "Procore".'
+    )
 
     @classmethod
-    def of(cls, membership: Membership) -> CompanyAccess:
+    def of(
+        cls, membership: Membership, target: TargetKind = TargetKind.BUDGET_BRIDGE
+    ) -> CompanyAccess:
         return cls(
             company_id=membership.company_id,
             name=membership.company_name,
             erp_permission=membership.erp_permission.label,  # type: ignore[arg-type]
             budget_permission=membership.budget_permission.label,  # type: ignore[arg-type]
+            target=target,
+            target_name=target.display_name,
         )
 
 
@@ -351,10 +383,26 @@ class BudgetListItem(BaseModel):
     can_import: bool = Field(description="The caller may import this budget right now.")
     active_job_id: str | None = Field(description="The queued or running job holding the budget.")
     line_count: int
+    target: TargetKind = Field(description="Where this budget lives.")
+    target_name: str = Field(description='"Budget Bridge" or "Procore", for messages and columns.')
+    procore_project_id: str | None = Field(description="The Procore project, when it lives there.")
+    current_erp_total: Money | None = Field(
+        description="The ERP's cost total as last fetched by any job; null before the first."
+    )
+    erp_total_as_of: Timestamp | None = Field(description="When that ERP total was fetched.")
 
     @classmethod
-    def of(cls, budget: Budget, can_reimport: bool, can_import: bool) -> BudgetListItem:
+    def of(
+        cls,
+        budget: Budget,
+        can_reimport: bool,
+        can_import: bool,
+        target: TargetKind = TargetKind.BUDGET_BRIDGE,
+    ) -> BudgetListItem:
         return cls(
+            target=target,
+            target_name=target.display_name,
+            procore_project_id=budget.target_project_id if target is TargetKind.PROCORE else None,
             budget_id=budget.budget_id,
             project_id=budget.project_id,
             project_name=budget.project_name,
@@ -368,6 +416,8 @@ class BudgetListItem(BaseModel):
             can_import=can_import,
             active_job_id=budget.active_job_id,
             line_count=budget.line_count,
+            current_erp_total=_money_or_none(budget.current_erp_total),
+            erp_total_as_of=iso(budget.erp_total_as_of),
         )
 
 
@@ -387,6 +437,22 @@ class SummaryOut(BaseModel):
     lines_added: int
     lines_zeroed: int
     lines_unchanged: int
+
+
+class TotalsOut(BaseModel):
+    current_erp_total: Money = Field(description="The ERP's cost lines summed.")
+    current_total: Money = Field(description="The budget's total before the job.")
+    new_total: Money = Field(description="The budget's total after the job (or the preview's).")
+
+    @classmethod
+    def of(cls, totals: Totals | None) -> TotalsOut | None:
+        if totals is None:
+            return None
+        return cls(
+            current_erp_total=format_amount(totals.current_erp_total),
+            current_total=format_amount(totals.current_total),
+            new_total=format_amount(totals.new_total),
+        )
 
 
 class LineErrorOut(BaseModel):
@@ -426,7 +492,8 @@ class JobResponse(BaseModel):
     message: str
     error_code: str | None = Field(
         default=None,
-        description="Why a failed job failed, for programs: `erp_budget_empty`, or null.",
+        description="Why a failed job failed, for programs: `erp_budget_empty`, "
+        "`budget_total_too_large`, `preview_stale`, or null.",
     )
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
@@ -436,6 +503,11 @@ class JobResponse(BaseModel):
     requested_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    totals: TotalsOut | None = Field(
+        description="Preview, import and re-import: the ERP's total, the budget before and after."
+    )
+    preview_job_id: str | None = Field(description="The preview this job applies, if any.")
+    restore_version: int | None = Field(description="A restore: the version it brings back.")
 
     @classmethod
     def of(cls, job: Job, changes: list[ChangeRecord]) -> JobResponse:
@@ -455,6 +527,9 @@ class JobResponse(BaseModel):
             requested_at=iso(job.requested_at) or "",
             started_at=iso(job.started_at),
             finished_at=iso(job.finished_at),
+            totals=TotalsOut.of(job.totals),
+            preview_job_id=job.preview_job_id,
+            restore_version=job.restore_version,
         )
 
 
@@ -470,6 +545,10 @@ class ChangePage(BaseModel):
 
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
+
+
+def _money_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else format_amount(value)
 
 
 class LineItemOut(BaseModel):
@@ -538,6 +617,69 @@ class ProjectBudget(BudgetHeader):
             **cls.fields_of(budget),
             line_items=[LineItemOut.of(line) for line in lines],
             next_cursor=next_cursor,
+        )
+
+
+class VersionOut(BaseModel):
+    version: int
+    at: Timestamp
+    by: str = Field(description='Who made the change: an email, "schedule" or "seed".')
+    source: VersionSource
+    job_id: str | None = Field(description="The job that made it; null for a line edit.")
+    total: Money
+    line_count: int
+    summary: SummaryOut
+
+    @classmethod
+    def of(cls, record: BudgetVersion) -> VersionOut:
+        return cls(
+            version=record.version,
+            at=iso(record.at) or "",
+            by=record.by,
+            source=record.source,
+            job_id=record.job_id,
+            total=format_amount(record.total),
+            line_count=record.line_count,
+            summary=SummaryOut(**record.summary.model_dump()),
+        )
+
+
+class HistoryList(BaseModel):
+    versions: list[VersionOut] = Field(description="Newest first.")
+    next_cursor: str | None
+
+
+class BudgetAsOf(ProjectBudget):
+    """The budget as it was at one version, with what that version changed."""
+
+    at: Timestamp
+    by: str
+    source: VersionSource
+    job_id: str | None
+    changes: list[ChangeOut] = Field(
+        description="Amount changes against the version before (at most 1,000)."
+    )
+    change_count: int
+
+    @classmethod
+    def as_of(
+        cls,
+        budget: Budget,
+        record: BudgetVersion,
+        page: tuple[list[LineItem], str | None],
+        changes: tuple[list[ChangeRecord], int],
+    ) -> BudgetAsOf:
+        lines, next_cursor = page
+        return cls(
+            **cls.fields_of(budget),
+            line_items=[LineItemOut.of(line) for line in lines],
+            next_cursor=next_cursor,
+            at=iso(record.at) or "",
+            by=record.by,
+            source=record.source,
+            job_id=record.job_id,
+            changes=[ChangeOut.of(change) for change in changes[0]],
+            change_count=changes[1],
         )
 
 
@@ -615,6 +757,7 @@ class LinkResponse(BaseModel):
     project_name: str
     budget_id: str
     status: BudgetStatus
+    procore_project_id: str | None = None
 
 
 class CatalogEntryOut(BaseModel):
@@ -699,6 +842,50 @@ class OutboxMessageOut(BaseModel):
             body=message.body,
             temporary_password=message.temporary_password,
             sent_at=iso(message.sent_at) or "",
+        )
+
+
+class TargetCredentialsBody(Request):
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: str = Field(min_length=1, max_length=500)
+
+
+class TargetBody(Request):
+    """Where the company's budgets live: Budget Bridge's own store, or Procore."""
+
+    target: Literal["budget_bridge", "procore"]
+    base_url: str | None = Field(default=None, max_length=500)
+    procore_company_id: str | None = Field(default=None, max_length=20)
+    credentials: TargetCredentialsBody | None = Field(
+        default=None,
+        description="A Developer Managed Service Account's client credentials; left out, the "
+        "stored ones are kept. Never answered.",
+    )
+
+    @model_validator(mode="after")
+    def _procore_needs_where(self) -> TargetBody:
+        if self.target == TargetKind.PROCORE.value:
+            for name in ("base_url", "procore_company_id"):
+                if not getattr(self, name):
+                    raise ValueError(f"{name} is required for the Procore target")
+        return self
+
+
+class TargetResponse(BaseModel):
+    target: TargetKind
+    target_name: str
+    base_url: str | None
+    procore_company_id: str | None
+    credentials_set: bool
+
+    @classmethod
+    def of(cls, config: TargetConfig, credentials_set: bool) -> TargetResponse:
+        return cls(
+            target=config.target,
+            target_name=config.name,
+            base_url=config.base_url,
+            procore_company_id=config.procore_company_id,
+            credentials_set=credentials_set,
         )
 
 

@@ -1,0 +1,50 @@
+// "Download CSV": fetches a CSV with the session's token and saves it; a refusal is announced.
+
+import { useState } from "react";
+import { useApp } from "../context";
+import { downloadFile } from "../download";
+
+interface Props {
+  /** The API path of the CSV, under /api/v1. */
+  path: string;
+  fileName: string;
+  /** What the file holds, for screen readers ("the budget", "this job's changes"). */
+  describes?: string;
+}
+
+export function DownloadCsvButton({ path, fileName, describes }: Props) {
+  const { api } = useApp();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function download() {
+    setBusy(true);
+    setError(null);
+    try {
+      await downloadFile(api, path, fileName);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : "The download failed.");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <span className="download">
+      <button
+        type="button"
+        className="button button-small"
+        aria-description={describes}
+        disabled={busy}
+        onClick={() => void download()}
+      >
+        Download CSV
+      </button>
+      {error && (
+        <span className="message message-error small" role="alert">
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}

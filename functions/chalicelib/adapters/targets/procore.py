@@ -1,0 +1,402 @@
+"""The Procore target's wire: one project's budget through Procore's REST API (docs/targets/procore.md).
+
+OAuth2 client credentials (a Developer Managed Service Account) with the token reused until it
+expires; `Procore-Company-Id` on every call; budget line items read page by page until Procore's
+`Link` header has no next page; WBS codes created for keys the project lacks; amounts written with
+`budget_line_items/sync` (at most 1,000 a call) whose `{entities, errors}` answer is checked line
+by line. Procore's `X-Rate-Limit-*` headers pace the calls; 429 and 503 wait for `Retry-After`.
+All-or-nothing is not here: services/targets.py builds it on top of these calls.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.adapters.erp import url_guard
+from chalicelib.domain.errors import TargetRejected, TargetUnavailable
+from chalicelib.domain.model import (
+    ErpCredentials,
+    LineError,
+    LineItem,
+    TargetConfig,
+    TargetLine,
+    TargetWrite,
+    WbsKey,
+)
+
+API = "/rest/v1.0"
+PER_PAGE = 1000
+SYNC_BATCH = 1000  # Procore's most items in one budget_line_items/sync call
+TIMEOUT_SECONDS = 20.0
+ATTEMPTS = 4  # per call, for 429, 503, other 5xx and timeouts
+MAX_WAIT_SECONDS = 30.0  # a longer wait is left to the job queue's own retry
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+TOKEN_MARGIN_SECONDS = 60  # a token this close to expiry is renewed first
+_CENTS = Decimal("0.01")
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+
+
+# Tokens by (token URL, client id): reused by every job of the same warm Lambda until they expire.
+_tokens: dict[tuple[str, str], _Token] = {}
+_tokens_lock = threading.Lock()
+
+
+def forget_tokens() -> None:
+    """Tests: start without cached tokens."""
+    with _tokens_lock:
+        _tokens.clear()
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Procore's API does not redirect; following one could carry the token elsewhere."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_RefuseRedirects())
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class ProcoreClient:
+    """Authenticated, paced, retried calls to one Procore company."""
+
+    def __init__(self, base_url: str, company_id: str, credentials: ErpCredentials) -> None:
+        self._base = base_url.rstrip("/")
+        self._company_id = company_id
+        self._client_id = credentials.get("client_id")
+        self._client_secret = credentials.get("client_secret")
+        self.calls = 0
+        self._last_status = 0
+
+    def call(self, method: str, path: str, body: Any = None) -> _Answer:
+        for attempt in range(ATTEMPTS):
+            token = self._token(renew=attempt > 0 and self._last_status == 401)
+            answer = self._send(method, self._base + path, body, token)
+            self._last_status = answer.status
+            if answer.status < 400:
+                self._pace(answer.headers)
+                return answer
+            if answer.status == 401 and attempt == 0:
+                continue  # the token was revoked or expired early: one fresh sign-in
+            if answer.status in (429, 500, 502, 503, 504) and attempt + 1 < ATTEMPTS:
+                time.sleep(_wait_for(answer.headers, attempt))
+                continue
+            raise _failure(answer)
+        raise TargetUnavailable("Procore did not answer after several attempts.")
+
+    def _token(self, *, renew: bool) -> str:
+        cache_key = (self._base, self._client_id)
+        with _tokens_lock:
+            held = _tokens.get(cache_key)
+            if held and not renew and held.expires_at - TOKEN_MARGIN_SECONDS > time.time():
+                return held.value
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+            }
+        ).encode()
+        answer = self._send("POST", self._base + "/oauth/token", form, None)
+        if answer.status in (400, 401, 403):
+            raise TargetRejected(
+                "Procore refused the service account's client credentials: check the client id "
+                "and secret in the company's target settings."
+            )
+        if answer.status >= 400 or not isinstance(answer.body, dict):
+            raise _failure(answer)
+        token = _Token(
+            str(answer.body.get("access_token", "")),
+            time.time() + float(answer.body.get("expires_in", 0) or 0),
+        )
+        with _tokens_lock:
+            _tokens[cache_key] = token
+        return token.value
+
+    def _send(self, method: str, url: str, body: Any, token: str | None) -> _Answer:
+        headers = {"Accept": "application/json"}
+        data: bytes | None = None
+        if isinstance(body, bytes):
+            data = body
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+            headers["Procore-Company-Id"] = self._company_id
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked just below
+            url, data=data, method=method, headers=headers
+        )
+        if request.type not in ("http", "https"):
+            raise TargetRejected("The Procore address is not a web address (http or https).")
+        url_guard.check_request_url(url)  # the connections' address guard, before every request
+        self.calls += 1
+        try:
+            with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+                return _Answer(response.status, dict(response.headers), _json(response))
+        except urllib.error.HTTPError as error:
+            raw = error.read(64 * 1024)
+            return _Answer(error.code, dict(error.headers or {}), _loads(raw))
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as why:
+            return _Answer(599, {}, {"errors": f"Procore could not be reached ({why})."})
+
+    def _pace(self, headers: dict[str, str]) -> None:
+        """When Procore says no request is left in the window, wait for it to reset."""
+        remaining = _header(headers, "X-Rate-Limit-Remaining")
+        reset = _header(headers, "X-Rate-Limit-Reset")
+        if remaining is None or reset is None or not remaining.isdigit() or int(remaining) > 0:
+            return
+        try:
+            wait = float(reset) - time.time()
+        except ValueError:
+            return
+        if wait > MAX_WAIT_SECONDS:
+            raise TargetUnavailable("Procore's rate limit is used up for now; retrying later.")
+        time.sleep(max(wait, 0.0))
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _wait_for(headers: dict[str, str], attempt: int) -> float:
+    raw = _header(headers, "Retry-After")
+    wait: float | None = None
+    if raw is not None:
+        try:
+            wait = float(raw)
+        except ValueError:
+            wait = None
+    if wait is None:
+        reset = _header(headers, "X-Rate-Limit-Reset")
+        try:
+            wait = float(reset) - time.time() if reset else None
+        except ValueError:
+            wait = None
+    wait = 0.5 * (2**attempt) if wait is None else max(wait, 0.0)
+    if wait > MAX_WAIT_SECONDS:
+        raise TargetUnavailable("Procore asked to wait longer than a job waits; retrying later.")
+    return wait
+
+
+def _json(response: Any) -> Any:
+    raw = response.read(MAX_RESPONSE_BYTES + 1)
+    if len(raw) > MAX_RESPONSE_BYTES:
+        raise TargetRejected("Procore's answer was far larger than a budget page; it was not read.")
+    return _loads(raw)
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_float=Decimal) if raw else None
+    except ValueError:
+        return None
+
+
+def _failure(answer: _Answer) -> Exception:
+    said = answer.body.get("errors") if isinstance(answer.body, dict) else None
+    detail = f" Procore said: {str(said)[:200]}" if said else ""
+    if answer.status >= 500 or answer.status == 429:
+        return TargetUnavailable(f"Procore is not answering right now ({answer.status}).{detail}")
+    if answer.status in (401, 403):
+        return TargetRejected(
+            "Procore refused the service account (it may lack access to this company or "
+            f"project).{detail}"
+        )
+    if answer.status == 404:
+        return TargetRejected(f"Procore has no such project for this company.{detail}")
+    return TargetRejected(f"Procore refused the request ({answer.status}).{detail}")
+
+
+class ProcoreBudget:
+    """One Procore project's budget: the `RemoteBudget` port."""
+
+    name = "Procore"
+    batch_size = SYNC_BATCH
+
+    def __init__(self, client: ProcoreClient, project_id: str) -> None:
+        self._client = client
+        self._project_id = project_id
+
+    @classmethod
+    def from_config(
+        cls, config: TargetConfig, credentials: ErpCredentials, project_id: str
+    ) -> ProcoreBudget:
+        client = ProcoreClient(config.base_url or "", config.procore_company_id or "", credentials)
+        return cls(client, project_id)
+
+    def read_lines(self) -> list[TargetLine]:
+        rows = self._pages(f"{API}/budget_line_items", {"project_id": self._project_id})
+        lines = [_line(row) for row in rows if isinstance(row, dict)]
+        lines.sort(key=lambda held: held.line.key)
+        return lines
+
+    def locked(self) -> bool:
+        answer = self._client.call("GET", f"{API}/projects/{self._quoted}/budget")
+        return bool(isinstance(answer.body, dict) and answer.body.get("locked"))
+
+    def ensure_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> dict[WbsKey, str]:
+        if not wanted:
+            return {}
+        path = f"{API}/projects/{self._quoted}/work_breakdown_structure/wbs_codes"
+        known = {
+            str(row.get("flat_code")): str(row.get("id"))
+            for row in self._pages(path, {})
+            if isinstance(row, dict)
+        }
+        found: dict[WbsKey, str] = {}
+        for key, description in wanted:
+            existing = known.get(flat_code(key))
+            if existing is None:
+                segments = [("sub_job", key.sub_job)] if key.sub_job else []
+                segments += [("cost_code", key.cost_code), ("cost_type", key.cost_type)]
+                body = {
+                    "wbs_code": {
+                        "segment_items": [{"segment": s, "code": c} for s, c in segments],
+                        "description": description,
+                    }
+                }
+                created = self._client.call("POST", path, body).body
+                existing = str(created.get("id")) if isinstance(created, dict) else None
+                if not existing:
+                    raise TargetRejected(f"Procore did not create the WBS code {flat_code(key)}.")
+            found[key] = existing
+        return found
+
+    def write(self, writes: Sequence[TargetWrite]) -> None:
+        updates = []
+        for write in writes:
+            update: dict[str, Any] = {
+                "wbs_code_id": _id(write.ref),
+                "original_budget_amount": str(write.new_amount.quantize(_CENTS)),
+            }
+            if write.description:
+                update["description"] = write.description
+            updates.append(update)
+        body = {"project_id": _id(self._project_id), "updates": updates}
+        answer = self._client.call("POST", f"{API}/budget_line_items/sync", body).body
+        if not isinstance(answer, dict):
+            raise TargetRejected("Procore's answer to a budget sync was not understood.")
+        _check_sync(writes, answer)
+
+    @property
+    def _quoted(self) -> str:
+        return urllib.parse.quote(self._project_id, safe="")
+
+    def _pages(self, path: str, query: dict[str, str]) -> list[Any]:
+        """Every row, page by page, until Procore's Link header names no next page."""
+        rows: list[Any] = []
+        page = 1
+        while True:
+            params = urllib.parse.urlencode({**query, "page": page, "per_page": PER_PAGE})
+            answer = self._client.call("GET", f"{path}?{params}")
+            if not isinstance(answer.body, list):
+                raise TargetRejected("Procore answered a list request with something else.")
+            rows.extend(answer.body)
+            link = _header(answer.headers, "Link") or ""
+            if 'rel="next"' not in link or not answer.body:
+                return rows
+            page += 1
+
+
+def flat_code(key: WbsKey) -> str:
+    """The WBS code's flat code: sub job, cost code and cost type joined by the delimiter."""
+    parts = [key.sub_job] if key.sub_job else []
+    return ".".join([*parts, key.cost_code, key.cost_type])
+
+
+def _id(ref: str) -> int | str:
+    return int(ref) if ref.isdigit() else ref
+
+
+def _code(value: Any, field: str) -> str:
+    return str(value.get(field) or "") if isinstance(value, dict) else ""
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _line(row: dict[str, Any]) -> TargetLine:
+    key = WbsKey(
+        _code(row.get("sub_job"), "code"),
+        _code(row.get("cost_code"), "full_code"),
+        _code(row.get("line_item_type"), "code"),
+    )
+    amount = _decimal(row.get("original_budget_amount")) or Decimal("0")
+    item = LineItem(
+        key=key,
+        description=str(row.get("description") or ""),
+        original_budget_amount=amount.quantize(_CENTS),
+        uom=row.get("uom") or None,
+        quantity=_decimal(row.get("quantity")),
+        unit_cost=_decimal(row.get("unit_cost")),
+    )
+    return TargetLine(item, str(_code(row.get("wbs_code"), "id")))
+
+
+def _check_sync(writes: Sequence[TargetWrite], answer: dict[str, Any]) -> None:
+    """Every line written must come back in `entities` with its amount; else name the errors."""
+    written = {
+        _code(entity.get("wbs_code"), "id"): _decimal(entity.get("original_budget_amount"))
+        for entity in answer.get("entities") or []
+        if isinstance(entity, dict)
+    }
+    said = {
+        str(error.get("wbs_code_id")): _error_text(error)
+        for error in answer.get("errors") or []
+        if isinstance(error, dict)
+    }
+    problems = []
+    for position, write in enumerate(writes, start=1):
+        amount = written.get(write.ref)
+        if amount is not None and amount == write.new_amount:
+            continue
+        text = said.get(write.ref) or "Procore did not confirm the new amount"
+        problems.append(
+            LineError(
+                line=position,
+                field="original_budget_amount",
+                message=f"{write.key.label()}: {text}",
+            )
+        )
+    if problems:
+        raise TargetRejected(f"Procore refused {len(problems)} lines of a batch.", problems)
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    detail = error.get("errors")
+    if isinstance(detail, dict):
+        parts = [f"{' '.join(map(str, v)) if isinstance(v, list) else v}" for v in detail.values()]
+        return "; ".join(parts)[:300]
+    return str(detail or error.get("message") or "refused")[:300]

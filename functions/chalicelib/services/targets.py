@@ -1,0 +1,321 @@
+"""The budget targets: Budget Bridge's own store, and a system without transactions (Procore).
+
+The own store applies a plan in one transaction. Another system cannot, so `RemoteTarget` makes
+its writes all-or-nothing by hand (docs/targets/procore.md): it records on the job what it is about
+to write (the write-ahead record) before the first write, checks the lock right before writing,
+and when a batch is refused or the writing stops it writes the previous amounts back before the
+job fails. A redelivered message finds the record of a crashed attempt and puts those amounts back.
+Budget Bridge's own store then records the version it wrote, so history covers both targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from chalicelib.domain.errors import (
+    BudgetLocked,
+    ConcurrentChange,
+    InvalidTarget,
+    InvalidTargetProject,
+    TargetRejected,
+    TargetUnavailable,
+)
+from chalicelib.domain.model import (
+    TARGET_NAME,
+    Budget,
+    ErpCredentials,
+    Job,
+    LineError,
+    LineItem,
+    Permission,
+    Phase,
+    Progress,
+    TargetConfig,
+    TargetKind,
+    TargetLine,
+    TargetWrite,
+    WbsKey,
+)
+from chalicelib.domain.ports import (
+    BudgetTarget,
+    Identity,
+    Outcome,
+    RemoteBudget,
+    TargetSnapshot,
+)
+from chalicelib.domain.url_rules import UnsafeUrl, check_form
+from chalicelib.observability import logger
+from chalicelib.services.access import Tool, authorize
+from chalicelib.services.ports import Ports
+
+
+def target_for(ports: Ports, budget: Budget) -> BudgetTarget:
+    """The target that holds this budget, as its company chose."""
+    config = ports.directory.target(budget.company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE:
+        return StoreTarget(ports)
+    if not budget.target_project_id or ports.remote_budgets is None:
+        raise TargetRejected(
+            f"The project {budget.project_name} is not linked to a {config.name} project; "
+            "link its ERP job again naming the project."
+        )
+    credentials = ports.secrets.erp_credentials(config.credentials_secret_id or "")
+    remote = ports.remote_budgets(config, credentials, budget.target_project_id)
+    return RemoteTarget(ports, remote)
+
+
+def check_unlocked(ports: Ports, budget: Budget, verb: str = "re-import") -> None:
+    """A request's fast refusal of a budget locked in its target (the worker checks again when it
+    applies). A target that cannot answer now does not refuse the request."""
+    config = ports.directory.target(budget.company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE or not budget.target_project_id:
+        return
+    try:
+        locked = target_for(ports, budget).read_lock()
+    except (TargetRejected, TargetUnavailable):
+        return
+    if locked:
+        raise BudgetLocked(
+            f"The budget for {budget.project_name} is locked in {config.name}. "
+            f"Unlock the budget to {verb}."
+        )
+
+
+def target_name(ports: Ports, company_id: str) -> str:
+    return ports.directory.target(company_id).name
+
+
+# --- the company's choice of target (PUT/GET /companies/{cid}/target) -------------------------
+
+TARGET_SECRET_PREFIX = "budget-bridge/target/"
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """What an ERP admin sends; `client_id`/`client_secret` None keeps the stored ones."""
+
+    target: TargetKind
+    base_url: str | None = None
+    procore_company_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetView:
+    config: TargetConfig
+    credentials_set: bool
+
+
+def get_target(ports: Ports, identity: Identity, company_id: str) -> TargetView:
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
+    config = ports.directory.target(company_id)
+    return TargetView(config, config.credentials_secret_id is not None)
+
+
+def put_target(
+    ports: Ports, identity: Identity, company_id: str, choice: TargetChoice, *, allow_local: bool
+) -> TargetView:
+    """Choose where the company's budgets live; the client secret goes to the secret store only."""
+    authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    if choice.target is TargetKind.BUDGET_BRIDGE:
+        saved = ports.directory.save_target(company_id, TargetConfig())
+        return TargetView(saved, False)
+    base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
+    if not (choice.procore_company_id or "").isdigit():
+        raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
+    stored = ports.directory.target(company_id)
+    secret_id = stored.credentials_secret_id
+    if choice.client_id is not None or choice.client_secret is not None:
+        if not choice.client_id or not choice.client_secret:
+            raise InvalidTarget("credentials need both client_id and client_secret.")
+        secret_id = f"{TARGET_SECRET_PREFIX}{company_id}"
+        ports.secrets.put_erp_credentials(
+            secret_id,
+            ErpCredentials.of(client_id=choice.client_id, client_secret=choice.client_secret),
+        )
+    if secret_id is None:
+        raise InvalidTarget(
+            "credentials are required: the client_id and client_secret of Procore's service account."
+        )
+    config = TargetConfig(
+        target=TargetKind.PROCORE,
+        base_url=base_url,
+        procore_company_id=choice.procore_company_id,
+        credentials_secret_id=secret_id,
+    )
+    return TargetView(ports.directory.save_target(company_id, config), True)
+
+
+def check_base_url(url: str, *, allow_local: bool) -> str:
+    """The address rules of ERP connections (domain/url_rules.py): https to a public address; the
+    local stack alone also takes http://127.0.0.1:<port>. Each request is judged again."""
+    try:
+        return check_form(url.strip(), allow_local).url.rstrip("/")
+    except UnsafeUrl as unsafe:
+        raise InvalidTarget(f"base_url: {unsafe}") from None
+
+
+def check_target_project(ports: Ports, company_id: str, target_project_id: str) -> None:
+    """A link naming a Procore project: refused (422) when that project does not answer."""
+    config = ports.directory.target(company_id)
+    if config.target is TargetKind.BUDGET_BRIDGE:
+        return
+    if ports.remote_budgets is None:
+        raise InvalidTargetProject(f"{config.name} cannot be reached from here.")
+    credentials = ports.secrets.erp_credentials(config.credentials_secret_id or "")
+    remote = ports.remote_budgets(config, credentials, target_project_id)
+    try:
+        remote.locked()
+    except (TargetRejected, TargetUnavailable) as why:
+        raise InvalidTargetProject(
+            f"{config.name} project {target_project_id} did not answer: {why.message}"
+        ) from why
+
+
+class StoreTarget:
+    """Budget Bridge's own store: one transaction makes the plan the budget's next version."""
+
+    name = TARGET_NAME
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+
+    def read(self, budget: Budget) -> TargetSnapshot:
+        return TargetSnapshot(self._ports.budgets.read_lines(budget), budget.locked)
+
+    def apply(
+        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
+    ) -> Job:
+        return self._ports.budgets.commit(
+            budget,
+            lines,
+            total,
+            job,
+            outcome.summary,
+            outcome.changes,
+            outcome.message,
+            outcome.finished_at,
+            outcome.totals,
+        )
+
+    def recover(self, job: Job) -> bool:
+        return False  # a transaction leaves nothing half-done
+
+    def read_lock(self) -> bool:
+        return False  # the own store's lock is on the budget itself
+
+
+class RemoteTarget:
+    """A budget in another system, written in batches and put back when any batch fails."""
+
+    def __init__(self, ports: Ports, remote: RemoteBudget) -> None:
+        self._ports = ports
+        self._remote = remote
+        self.name = remote.name
+        self._current: dict[WbsKey, TargetLine] = {}
+
+    def read(self, budget: Budget) -> TargetSnapshot:
+        held = self._remote.read_lines()
+        self._current = {line.line.key: line for line in held}
+        locked = budget.locked or self._remote.locked()
+        return TargetSnapshot([line.line for line in held], locked)
+
+    def apply(
+        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
+    ) -> Job:
+        writes = self._writes(lines)
+        if writes:
+            writes = self._write_all(budget, job, writes)
+        try:
+            return StoreTarget(self._ports).apply(budget, job, lines, total, outcome)
+        except (ConcurrentChange, BudgetLocked):
+            self._undo(writes)  # the record of the version failed: Procore must not keep it
+            raise
+
+    def read_lock(self) -> bool:
+        return self._remote.locked()
+
+    def recover(self, job: Job) -> bool:
+        """Put back every amount a crashed attempt wrote (those that still show its new amount)."""
+        recorded = self._ports.jobs.recorded_writes(job)
+        if not recorded:
+            return False
+        now = {line.ref: line.line.original_budget_amount for line in self._remote.read_lines()}
+        written = [w for w in recorded if now.get(w.ref) == w.new_amount != w.old_amount]
+        logger().info(
+            "putting back a crashed attempt's writes",
+            extra={"job_id": job.job_id, "recorded": len(recorded), "written": len(written)},
+        )
+        self._undo(written)
+        return True
+
+    def _writes(self, lines: Sequence[LineItem]) -> list[TargetWrite]:
+        writes = []
+        for line in lines:
+            held = self._current.get(line.key)
+            old = held.line.original_budget_amount if held else Decimal("0.00")
+            if held is not None and old == line.original_budget_amount:
+                continue
+            writes.append(
+                TargetWrite(
+                    ref=held.ref if held else "",
+                    key=line.key,
+                    old_amount=old,
+                    new_amount=line.original_budget_amount,
+                    description="" if held else line.description,
+                )
+            )
+        return writes
+
+    def _write_all(self, budget: Budget, job: Job, writes: list[TargetWrite]) -> list[TargetWrite]:
+        added = [(w.key, w.description) for w in writes if not w.ref]
+        refs = self._remote.ensure_wbs_codes(added)
+        writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
+        self._ports.jobs.record_writes(job, writes)
+        if self._remote.locked():
+            raise BudgetLocked(f"The budget for {budget.project_name} is locked in {self.name}.")
+        size = self._remote.batch_size
+        batches = -(-len(writes) // size)
+        for number, start in enumerate(range(0, len(writes), size), start=1):
+            batch = writes[start : start + size]
+            try:
+                self._remote.write(batch)
+            except (TargetRejected, TargetUnavailable) as why:
+                self._undo(writes[: start + len(batch)])
+                raise self._refused(why, number, batches, start) from why
+            self._ports.jobs.report_progress(
+                job, Progress(phase=Phase.APPLYING, done=start + len(batch), total=len(writes))
+            )
+        return writes
+
+    def _refused(
+        self, why: TargetRejected | TargetUnavailable, number: int, batches: int, start: int
+    ) -> TargetRejected:
+        errors = [
+            LineError(line=e.line + start, field=e.field, message=e.message)
+            for e in getattr(why, "errors", [])
+            if isinstance(e, LineError)
+        ]
+        said = errors[0].message if errors else why.message
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return TargetRejected(
+            f"{self.name} refused batch {number} of {batches}: {said}{more}. Every amount already "
+            f"written was put back, so the budget in {self.name} is as it was.",
+            errors,
+        )
+
+    def _undo(self, writes: Sequence[TargetWrite]) -> None:
+        """Write the previous amounts back; if even that fails, the job's record lets a retry do it."""
+        undo = [w.undo() for w in writes]
+        size = self._remote.batch_size
+        for start in range(0, len(undo), size):
+            try:
+                self._remote.write(undo[start : start + size])
+            except (TargetRejected, TargetUnavailable) as why:
+                raise TargetUnavailable(
+                    f"{self.name} did not take back the amounts already written ({why.message}); "
+                    "the job will put them back when it is retried."
+                ) from why

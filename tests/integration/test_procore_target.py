@@ -1,0 +1,351 @@
+"""Re-importing into Procore: the Procore target against the Procore sandbox over real HTTP.
+
+What a person checks in Procore afterwards (through Procore's own REST API): new amounts with
+units and quantities untouched, added keys with a WBS code of their own, dropped keys at 0, and,
+whenever anything goes wrong between request and the last batch, every amount as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from itertools import count
+
+import pytest
+
+from chalicelib.adapters import memory
+from chalicelib.adapters.targets.procore import ProcoreBudget, forget_tokens
+from chalicelib.domain.errors import BudgetLocked, InvalidTargetProject
+from chalicelib.domain.model import (
+    CostCatalog,
+    ErpCredentials,
+    ErpLine,
+    ErpProject,
+    ErpProjectPage,
+    JobKind,
+    JobStatus,
+    LineKind,
+    TargetConfig,
+    TargetKind,
+    TargetWrite,
+    WbsKey,
+)
+from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
+from chalicelib.services import erp_projects, history, reimports
+from chalicelib.services.ports import Ports
+from chalicelib.services.reimports import request_job, run_job
+from devstack import demo_data, seed
+from devstack.sandbox.procore import ProcoreSandbox
+from tests.fixtures.procore import ProcoreClient, sandbox_switch
+from tests.fixtures.services import Clock, FakeErp
+
+ADMIN = Identity(email="admin@pilot.test", subject="admin@pilot.test")
+BUDGET = "K-4001"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[ProcoreSandbox]:
+    with ProcoreSandbox() as running:
+        yield running
+
+
+@dataclass
+class Pilot:
+    ports: Ports
+    erp: FakeErp
+    procore: ProcoreClient
+    sandbox: ProcoreSandbox
+
+    def reimport(self) -> JobStatus:
+        job = request_job(self.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT)
+        message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+        self.message = message
+        return run_job(self.ports, message, final_attempt=False).job.status
+
+    def job(self):  # the last job
+        return self.ports.jobs.get("pilot", self.message.job_id)
+
+    def amounts(self) -> dict[str, str]:
+        return {
+            code: row["original_budget_amount"] for code, row in self.procore.by_flat_code().items()
+        }
+
+
+def _pilot(sandbox: ProcoreSandbox, project: demo_data.DemoProject | None = None) -> Pilot:
+    sandbox.state.reset()
+    forget_tokens()
+    company = demo_data.company("pilot")
+    project = project or company.projects[0]
+    if project is not company.projects[0]:
+        with sandbox.state.lock:
+            held = sandbox.state.companies[int(demo_data.PROCORE_COMPANY_ID)]
+            held.projects[int(demo_data.PROCORE_PROJECT_ID)] = sandbox.state.project_from_demo(
+                int(demo_data.PROCORE_PROJECT_ID), project
+            )
+    stores = memory.MemoryStores()
+    catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
+    stores.directory.put_company("pilot", company.name)
+    stores.directory.put_cost_catalog("pilot", catalog)
+    stores.directory.save_target(
+        "pilot",
+        TargetConfig(
+            target=TargetKind.PROCORE,
+            base_url=sandbox.url,
+            procore_company_id=demo_data.PROCORE_COMPANY_ID,
+            credentials_secret_id="pilot-procore",
+        ),
+    )
+    stores.secrets.put(
+        "pilot-procore",
+        ErpCredentials.of(
+            client_id=demo_data.PROCORE_CLIENT_ID, client_secret=demo_data.PROCORE_CLIENT_SECRET
+        ),
+    )
+    from chalicelib.domain.model import ErpConnection, Permission
+
+    stores.directory.put_erp_connection(
+        "pilot",
+        ErpConnection(
+            erp_system="acumatica",
+            base_url="http://erp.invalid",
+            credentials_secret_id="pilot-procore",
+        ),
+    )
+    stores.directory.put_member("pilot", ADMIN.email, Permission.ADMIN, Permission.ADMIN)
+    budget, lines = seed.project_budget(company, project, catalog, Clock()())
+    budget = budget.model_copy(
+        update={"budget_id": BUDGET, "target_project_id": demo_data.PROCORE_PROJECT_ID}
+    )
+    stores.budgets.create_budget(budget, lines)
+    erp = FakeErp(seed.erp_lines(company, project))
+    ids = count(1)
+    ports = Ports(
+        budgets=stores.budgets,
+        jobs=stores.jobs,
+        queue=stores.queue,
+        directory=stores.directory,
+        secrets=stores.secrets,
+        erp_sources=erp,
+        identity=stores.identity,
+        clock=Clock(),
+        new_id=lambda: f"job-{next(ids)}",
+        remote_budgets=ProcoreBudget.from_config,
+    )
+    return Pilot(ports, erp, ProcoreClient(sandbox.url), sandbox)
+
+
+def _with_amount(line: ErpLine, amount: Decimal) -> ErpLine:
+    return replace(line, amount=amount)
+
+
+def _flat(key: WbsKey) -> str:
+    return ".".join(part for part in (key.sub_job, key.cost_code, key.cost_type) if part)
+
+
+def test_reimport_writes_the_erp_amounts_to_procore_and_leaves_units_as_they_were(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.procore.by_flat_code()
+    cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST]
+    changed, dropped = cost[-1], cost[-2]
+    added = WbsKey("02", "26-100", "O")
+    assert _flat(added) not in before
+    lines = [line for line in pilot.erp.lines if line.key != dropped.key]
+    lines = [_with_amount(line, Decimal("4321.09")) if line is changed else line for line in lines]
+    lines.append(ErpLine(99, "new-ref", added, LineKind.COST, Decimal("777.70"), "New electrical"))
+    pilot.erp.lines = lines
+
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+    assert pilot.job().message == "Successfully Re-imported to Procore"
+    after = pilot.procore.by_flat_code()
+    row = after[_flat(changed.key)]
+    assert row["original_budget_amount"] == "4321.09"
+    assert (row["uom"], row["quantity"], row["unit_cost"]) == (
+        before[_flat(changed.key)]["uom"],
+        before[_flat(changed.key)]["quantity"],
+        before[_flat(changed.key)]["unit_cost"],
+    )
+    assert row["uom"] and row["quantity"]
+    assert after[_flat(dropped.key)]["original_budget_amount"] == "0.00"
+    assert after[_flat(added)]["original_budget_amount"] == "777.70"
+    assert after[_flat(added)]["description"] == "New electrical"
+    assert _flat(added) in {code["flat_code"] for code in pilot.procore.wbs_codes()}
+    summary = pilot.job().summary
+    assert (summary.lines_updated, summary.lines_added, summary.lines_zeroed) == (1, 1, 1)
+    # Budget Bridge keeps the version it wrote, for history.
+    mirror = {
+        line.key: line.original_budget_amount
+        for line in pilot.ports.budgets.read_lines(pilot.ports.budgets.get("pilot", BUDGET))
+    }
+    assert mirror[added] == Decimal("777.70") and mirror[dropped.key] == Decimal("0.00")
+
+
+def test_a_reimport_that_changes_nothing_writes_nothing_to_procore(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+    assert pilot.job().message.startswith("Successfully Re-imported to Procore. Nothing changed")
+    assert pilot.amounts() == before
+
+
+def test_locking_the_budget_in_procore_between_request_and_apply_fails_the_job_and_changes_nothing(
+    sandbox,
+):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    pilot.erp.lines = [_with_amount(line, Decimal("1.00")) for line in pilot.erp.lines]
+    pilot.erp.before_answer = lambda: pilot.procore.lock(True)
+
+    assert pilot.reimport() is JobStatus.FAILED
+    assert "locked" in pilot.job().message
+    assert pilot.amounts() == before
+
+
+def _large(sandbox: ProcoreSandbox, lines: int = 2500) -> Pilot:
+    project = demo_data.large_project(BUDGET, lines, seed=3, company_id="pilot")
+    pilot = _pilot(sandbox, project)
+    pilot.erp.lines = [
+        _with_amount(line, line.amount + Decimal("1.00")) for line in pilot.erp.lines
+    ]
+    return pilot
+
+
+def test_procore_failing_the_second_batch_fails_the_job_naming_its_errors_and_puts_every_amount_back(
+    sandbox,
+):
+    pilot = _large(sandbox)
+    before = pilot.amounts()
+    sandbox_switch(
+        sandbox.root, "POST", "/sandbox/faults", {"prefix": "procore", "fail_sync_batch": 2}
+    )
+
+    assert pilot.reimport() is JobStatus.FAILED
+    job = pilot.job()
+    assert "Procore refused batch 2 of 3" in job.message
+    assert "sandbox fault" in job.message
+    assert "put back" in job.message
+    assert job.errors and "sandbox fault" in job.errors[0].message
+    assert pilot.amounts() == before
+
+
+class _Killed(BaseException):
+    """The worker's process ending mid-job: nothing in the job catches it."""
+
+
+class _DiesAfterFirstBatch:
+    """The Procore target of a worker that is killed right after its first sync batch."""
+
+    def __init__(self, inner: RemoteBudget) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+        self.writes = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def write(self, writes: Sequence[TargetWrite]) -> None:
+        self._inner.write(writes)
+        self.writes += 1
+        if self.writes == 1:
+            raise _Killed()
+
+
+def test_a_worker_killed_between_batches_is_undone_by_the_redelivered_message(sandbox):
+    pilot = _large(sandbox)
+    before = pilot.amounts()
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _DiesAfterFirstBatch(real(*args))
+
+    with pytest.raises(_Killed):
+        pilot.reimport()
+    assert pilot.amounts() != before  # the first batch reached Procore
+
+    pilot.ports.remote_budgets = real  # the message comes back to a fresh worker
+    result = run_job(pilot.ports, pilot.message, final_attempt=False)
+    assert result.job.status is JobStatus.FAILED
+    assert "put back" in result.job.message
+    assert pilot.amounts() == before
+
+
+class _ErpWithProjects(FakeErp):
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        projects = [ErpProject("K-4002", "Pilot Depot", "Active")]
+        return ErpProjectPage(projects[offset : offset + limit], has_more=False)
+
+
+def _linking(sandbox: ProcoreSandbox) -> Pilot:
+    pilot = _pilot(sandbox)
+    erp = _ErpWithProjects(pilot.erp.lines)
+    pilot.ports.erp_sources = erp
+    return pilot
+
+
+def test_linking_an_erp_job_names_the_procore_project_it_lives_in(sandbox):
+    pilot = _linking(sandbox)
+
+    budget = erp_projects.link(pilot.ports, ADMIN, "pilot", "K-4002", None, "2001")
+
+    assert budget.target_project_id == "2001"
+    assert pilot.ports.budgets.get("pilot", budget.budget_id).target_project_id == "2001"
+
+
+@pytest.mark.parametrize("procore_project_id", [None, "999", "not-a-number"])
+def test_a_link_to_a_procore_project_that_does_not_answer_is_refused(sandbox, procore_project_id):
+    pilot = _linking(sandbox)
+
+    with pytest.raises(InvalidTargetProject):
+        erp_projects.link(pilot.ports, ADMIN, "pilot", "K-4002", None, procore_project_id)
+    assert "K-4002" not in pilot.ports.directory.links("pilot")
+
+
+def test_a_preview_of_a_procore_budget_shows_procore_s_amounts_and_changes_nothing(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST]
+    pilot.erp.lines = [
+        _with_amount(line, Decimal("999.99")) if line is cost[0] else line
+        for line in pilot.erp.lines
+    ]
+
+    job = reimports.request_preview(pilot.ports, ADMIN, "pilot", BUDGET)
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    preview = run_job(pilot.ports, message, final_attempt=False).job
+
+    assert preview.status is JobStatus.SUCCEEDED
+    assert preview.change_count == 1
+    assert preview.totals is not None
+    assert preview.totals.current_total == sum(Decimal(amount) for amount in before.values())
+    assert preview.totals.new_total - preview.totals.current_total == Decimal("999.99") - (
+        cost[0].amount
+    )
+    assert pilot.amounts() == before
+
+
+def test_restoring_the_version_before_a_reimport_puts_procore_s_amounts_back(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    pilot.erp.lines = [_with_amount(line, line.amount + 1) for line in pilot.erp.lines]
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+    assert pilot.amounts() != before
+    reimported = pilot.ports.budgets.get("pilot", BUDGET).version
+
+    job = history.request_restore(pilot.ports, ADMIN, "pilot", "K-4001", reimported - 1)
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    restored = run_job(pilot.ports, message, final_attempt=False).job
+
+    assert restored.status is JobStatus.SUCCEEDED, restored.message
+    assert pilot.amounts() == before
+    units = {
+        code: (row["uom"], row["quantity"]) for code, row in pilot.procore.by_flat_code().items()
+    }
+    assert all(uom and quantity for uom, quantity in units.values())
+
+
+def test_a_request_for_a_budget_locked_in_procore_is_refused_at_once(sandbox):
+    pilot = _pilot(sandbox)
+    pilot.procore.lock(True)
+
+    with pytest.raises(BudgetLocked, match="locked in Procore"):
+        request_job(pilot.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT)
+    assert pilot.ports.budgets.get("pilot", BUDGET).active_job_id is None
