@@ -382,3 +382,21 @@ def test_a_restore_job_is_readable_by_budget_readers_without_erp_rights() -> Non
 
     seen, _ = jobs.get_job(w.ports, me("pm@acme.test"), COMPANY, job.job_id)
     assert seen.kind is JobKind.RESTORE
+
+
+def test_an_import_is_the_first_version_of_an_empty_budget_with_every_line_added() -> None:
+    w = world(erp_changed())
+    pid = w.budget(READY).project_id
+    assert history.list_history(w.ports, me(), COMPANY, pid, 10, None).items == []
+
+    job = run(w, request_job(w.ports, me(), COMPANY, READY, JobKind.IMPORT))
+
+    (only,) = history.list_history(w.ports, me(), COMPANY, pid, 10, None).items
+    assert (only.source, only.by, only.job_id) == (
+        VersionSource.IMPORT,
+        "standard@acme.test",
+        job.job_id,
+    )
+    view = history.read_version(w.ports, me(), COMPANY, pid, only.version, (100, None))
+    assert {c.key for c in view.changes} == {line.key for line in w.lines(READY)}
+    assert all(c.old_amount is None for c in view.changes)

@@ -612,7 +612,8 @@ class DynamoBudgetStore(DynamoTables):
     def create_budget(self, budget: Budget, lines: Sequence[LineItem]) -> Budget:
         """Write a budget (header, project pointer, lines) as given; replaces one with its id.
 
-        Totals and the line count are computed from `lines`.
+        Totals and the line count are computed from `lines`. Lines written as given are the
+        budget's first version in its history (by "seed"); an empty budget has no version yet.
         """
         stored = budget.model_copy(
             update={
@@ -641,11 +642,11 @@ class DynamoBudgetStore(DynamoTables):
             chunk_set=chunk_set,
             chunk_index=head.chunk_index,
         )
+        puts = [head, pointer, first] if lines else [head, pointer]
         self.client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(head))}},
-                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(pointer))}},
-                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(first))}},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(item))}}
+                for item in puts
             ]
         )
         return head.to_budget()
