@@ -109,6 +109,28 @@ KEPT_VERSIONS = 100
 KEEP_AT_LEAST = timedelta(days=365)
 
 
+def _edit_version(
+    head: BudgetHeaderItem, by: str, total: Decimal, summary: Summary, sets: list[str]
+) -> VersionItem:
+    """The history item of an edit: the header's chunks, one of them replaced by its copy."""
+    return VersionItem(
+        pk=head.pk,
+        sk=version_sk(head.version + 1),
+        version=head.version + 1,
+        at=to_iso(utc_now()) or "",
+        by=by,
+        source=VersionSource.EDIT,
+        total=f"{total:f}",
+        line_count=head.line_count,
+        summary=summary.model_dump_json(),
+        status=head.status,
+        locked=False,
+        chunk_set=head.chunk_set,
+        chunk_index=head.chunk_index,
+        chunk_sets=json.dumps(sets, separators=(",", ":")),
+    )
+
+
 class DynamoBudgetStore(DynamoTables):
     # --- headers ----------------------------------------------------------------------------
 
@@ -527,22 +549,7 @@ class DynamoBudgetStore(DynamoTables):
             raise InvalidRequest("The edit makes this part of the budget too large to store.")
         total = Decimal(head.total) - old.original_budget_amount + edited.original_budget_amount
         sets[number] = f"edit-{uuid.uuid4().hex}"
-        record = VersionItem(
-            pk=head.pk,
-            sk=version_sk(head.version + 1),
-            version=head.version + 1,
-            at=to_iso(utc_now()) or "",
-            by=by,
-            source=VersionSource.EDIT,
-            total=f"{total:f}",
-            line_count=head.line_count,
-            summary=edit_summary(old, edited, head.line_count).model_dump_json(),
-            status=head.status,
-            locked=False,
-            chunk_set=head.chunk_set,
-            chunk_index=head.chunk_index,
-            chunk_sets=json.dumps(sets, separators=(",", ":")),
-        )
+        record = _edit_version(head, by, total, edit_summary(old, edited, head.line_count), sets)
         chunk = {
             "pk": head.pk,
             "sk": chunk_sk(sets[number], number),
