@@ -445,7 +445,7 @@ class DynamoBudgetStore(DynamoTables):
             "ExpressionAttributeValues": {":p": value(pk), ":v": value(VERSION_PREFIX)},
             # The chunk layout is not needed for a list; leaving it out keeps the page small.
             "ProjectionExpression": "pk, sk, version, #at, #by, #source, job_id, #total, "
-            "line_count, summary, #status, locked, chunk_set, chunk_index",
+            "line_count, summary, #status, locked",
             "ExpressionAttributeNames": {
                 "#at": "at",
                 "#by": "by",

@@ -349,8 +349,9 @@ class VersionItem(BaseModel):
     summary: str  # JSON
     status: BudgetStatus
     locked: bool = False
-    chunk_set: str
-    chunk_index: str
+    # Where the version's lines are (left out of history pages, which do not read lines).
+    chunk_set: str = ""
+    chunk_index: str = "[]"
     chunk_sets: str | None = None
     expires_at: int | None = None
 
