@@ -72,7 +72,7 @@ bench: $(INSTALLED)
 
 # Needs AWS credentials (a profile) and the CDK CLI: see "Deploy to AWS" in the README.
 deploy: install web
-	cd infra && npx --yes aws-cdk@2 deploy --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
+	cd infra && npx --yes aws-cdk@2 deploy --all --app "../$(PY) app.py" $(if $(PROFILE),--profile $(PROFILE))
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist infra/cdk.out .pytest_cache

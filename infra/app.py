@@ -21,25 +21,38 @@ def main() -> None:
 
     import aws_cdk as cdk
 
+    from infra.protection import WAF_REGION, EdgeStack, needs_edge_stack, web_acl_name
     from infra.stack import BudgetBridgeStack
 
     app = cdk.App()
     stage = app.node.try_get_context("stage") or "prod"
-    BudgetBridgeStack(
+    # The account and region the CLI resolved from the profile; unset, the stack is
+    # environment-agnostic (as in tests and offline synthesis).
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = os.environ.get("CDK_DEFAULT_REGION")
+    edge = None
+    if needs_edge_stack(region):
+        # CloudFront's web ACL can only live in us-east-1 (infra/protection.py).
+        edge = EdgeStack(
+            app,
+            f"{stage}-edge",
+            stack_name=f"budget-bridge-{stage}-edge",
+            acl_name=web_acl_name(stage),
+            env=cdk.Environment(account=account, region=WAF_REGION),
+            description="Budget Bridge: the CloudFront web ACL (WAF) of one stage, in us-east-1",
+        )
+    main = BudgetBridgeStack(
         app,
         stage,
         stack_name=f"budget-bridge-{stage}",
         functions_dir=FUNCTIONS_DIR,
         dist_dir=DIST_DIR,
         alarm_email=app.node.try_get_context("alarmEmail"),
-        # The account and region the CLI resolved from the profile; unset, the stack is
-        # environment-agnostic (as in tests and offline synthesis).
-        env=cdk.Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
-            region=os.environ.get("CDK_DEFAULT_REGION"),
-        ),
+        env=cdk.Environment(account=account, region=region),
         description="Budget Bridge: ERP budget re-imports (API, worker, queue, tables, web app)",
     )
+    if edge is not None:
+        main.add_stack_dependency(edge)  # deployed first: the main stack reads its ACL's ARN
     app.synth()
 
 

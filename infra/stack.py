@@ -10,22 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack, Stage
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import Aspects, CfnOutput, Duration, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sam as sam
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import resources
-from infra import access, gateway
+from infra import access, gateway, observability, protection
 from infra.data import build_queues, build_tables
 from infra.site import Site
 
@@ -126,7 +122,7 @@ class BudgetBridgeStack(Stack):
             },
             log_retention=LOG_RETENTION,
         )
-        self._alarms(alarm_email)
+        self._operations(api, alarm_email)
 
         CfnOutput(
             self, "SiteUrl", value=f"https://{self.site.distribution.distribution_domain_name}"
@@ -311,41 +307,25 @@ class BudgetBridgeStack(Stack):
         )
         return pool, client
 
-    # --- alarms ---------------------------------------------------------------------------
+    # --- operations (infra/observability.py, infra/protection.py) ----------------------------
 
-    def _alarms(self, alarm_email: str | None) -> None:
-        topic = sns.Topic(self, "Alarms", display_name="Budget Bridge alarms", enforce_ssl=True)
-        if alarm_email:
-            topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
-        action = cw_actions.SnsAction(topic)
-
-        dead_letters = cloudwatch.Alarm(
-            self,
-            "DeadLettersWaiting",
-            alarm_description="A re-import job message reached the dead-letter queue.",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    def _operations(self, api: sam.CfnApi, alarm_email: str | None) -> None:
+        # Named per stage, so each stage's API metrics (ApiName dimension) stand apart.
+        api.name = f"budget-bridge-{self.stage_name}"
+        protection.throttle_api(api)
+        self.web_acl_arn = protection.protect_site(
+            self, self.site.distribution, protection.web_acl_name(self.stage_name), LOG_RETENTION
         )
-        worker_errors = cloudwatch.Alarm(
-            self,
-            "WorkerErrors",
-            alarm_description="The re-import worker failed (an error escaped the batch handler).",
-            metric=cloudwatch.Metric(
-                namespace="AWS/Lambda",
-                metric_name="Errors",
-                dimensions_map={"FunctionName": self._function_name(resources.WORKER_FUNCTION)},
-                period=Duration.minutes(5),
-                statistic="Sum",
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        roles = [self.chalice.get_resource(role_logical_id(name)) for name in FUNCTIONS]
+        observability.enable_tracing(self, api, self.functions, roles)
+        watched = observability.Watched(
+            function_names={name: self._function_name(name) for name in FUNCTIONS},
+            api_name=api.name,
+            api_stage=API_STAGE,
+            queue=self.queue,
+            dead_letter_queue=self.dead_letter_queue,
+            tables=self.tables,
         )
-        for alarm in (dead_letters, worker_errors):
-            alarm.add_alarm_action(action)
+        self.alarm_topic, self.alarms = observability.build_alarms(self, watched, alarm_email)
+        self.dashboard = observability.build_dashboard(self, watched)
+        Aspects.of(self).add(observability.HelperFunctionDefaults(LOG_RETENTION))

@@ -1,13 +1,36 @@
-"""Powertools Logger and Metrics, built on first use so importing the app reads nothing."""
+"""Powertools Logger, Metrics and Tracer, built on first use so importing the app reads nothing.
+
+Tracing: every handler runs in a `## <handler>` subsegment (Powertools' `capture_lambda_handler`),
+and the steps an operator asks about (the ERP call, the DynamoDB transactions, the queue send) are
+subsegments of their own, annotated with the company, budget and job ids so X-Ray can find every
+trace of one job (docs/operations.md). Annotations carry ids only: never credentials, tokens or
+amounts. Outside Lambda (the local stack, tests) Powertools switches the tracer off by itself, and
+every call below does nothing.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-SERVICE = "budget-bridge"
-NAMESPACE = "BudgetBridge"
+from chalicelib import resources
+
+SERVICE = resources.METRICS_SERVICE
+NAMESPACE = resources.METRICS_NAMESPACE
+
+# Subsegment names: the runbook's vocabulary (docs/operations.md, "Tracing").
+ERP_FETCH = "erp.fetch_budget"
+BUDGET_COMMIT = "dynamodb.commit_reimport"
+JOB_RECORD = "dynamodb.record_job"
+QUEUE_SEND = "sqs.send_job"
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 @lru_cache(maxsize=1)
@@ -18,3 +41,66 @@ def logger() -> Logger:
 @lru_cache(maxsize=1)
 def metrics() -> Metrics:
     return Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+@lru_cache(maxsize=1)
+def tracer() -> Tracer:
+    return Tracer(service=SERVICE)
+
+
+def reset() -> None:
+    """Forget the built Logger, Metrics and Tracer (tests that configure Powertools themselves)."""
+    for built in (logger, metrics, tracer):
+        built.cache_clear()
+
+
+def traced_handler(handler: Handler) -> Handler:
+    """Runs a Lambda handler `(event, context)` under Powertools' `capture_lambda_handler`, with
+    the tracer built at the first call rather than at import. Handler answers are not recorded:
+    the API's sign-in answer holds a token."""
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        wrapped = tracer().capture_lambda_handler(handler, capture_response=False)
+        return wrapped(event, context)
+
+    return run  # type: ignore[return-value]
+
+
+def _annotate(subsegment: Any, **annotations: str | int) -> None:
+    # X-Ray hands back no subsegment when there is no open segment (never so in Lambda).
+    if subsegment is not None:
+        for key, value in annotations.items():
+            subsegment.put_annotation(key=key, value=value)
+
+
+def trace_http(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice HTTP middleware: each API request is a `## api_handler` subsegment annotated with
+    its route pattern (never the ids in the path), so slow or failing routes stand apart."""
+    with tracer().provider.in_subsegment(name="## api_handler") as subsegment:
+        _annotate(subsegment, Service=SERVICE, route=f"{event.method} {event.path}")
+        response = get_response(event)
+        _annotate(subsegment, status=int(response.status_code))
+        return response
+
+
+@contextmanager
+def span(name: str, *, company_id: str, budget_id: str, job_id: str | None = None) -> Iterator[Any]:
+    """A subsegment around one step of a job, annotated with its ids (searchable in X-Ray)."""
+    ids = {"company_id": company_id, "budget_id": budget_id}
+    if job_id is not None:
+        ids["job_id"] = job_id
+    with tracer().provider.in_subsegment(name=name) as subsegment:
+        _annotate(subsegment, **ids)
+        yield subsegment
+
+
+def record_erp_latency(erp_system: str, milliseconds: float) -> None:
+    """ERP latency per ERP system: a metric set of its own with the system as a dimension, since
+    one worker batch may hold jobs for different ERPs and a flush shares its dimensions."""
+    latency = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    latency.add_dimension(name=resources.METRIC_ERP_SYSTEM_DIMENSION, value=erp_system)
+    latency.add_metric(
+        name=resources.METRIC_ERP_LATENCY, unit=MetricUnit.Milliseconds, value=milliseconds
+    )
+    latency.flush_metrics()

@@ -116,3 +116,15 @@ SCHEDULE_FUNCTION = "auto_reimport_schedule"
 
 # ERP credentials live in Secrets Manager under this prefix; the worker may read no other secret.
 ERP_SECRET_PREFIX = "budget-bridge/erp/"
+
+# The metrics the functions emit (Powertools, CloudWatch embedded metric format) and the alarms and
+# dashboard of infra/observability.py read: one namespace, a `service` dimension on each.
+METRICS_NAMESPACE = "BudgetBridge"
+METRICS_SERVICE = "budget-bridge"
+METRIC_JOBS_SUCCEEDED = "JobsSucceeded"
+METRIC_JOBS_FAILED = "JobsFailed"
+METRIC_JOBS_DEAD_LETTERED = "JobsDeadLettered"
+METRIC_LINES_APPLIED = "LinesApplied"
+METRIC_TIME_TO_SUCCESS = "TimeToSuccess"  # ms from the request to the budget showing the ERP's amounts
+METRIC_ERP_LATENCY = "ErpLatency"  # ms, with an `erp_system` dimension besides `service`
+METRIC_ERP_SYSTEM_DIMENSION = "erp_system"

@@ -7,10 +7,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib import wiring
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced_handler
 from chalicelib.services.reimports import enqueue_due_reimports, resend_abandoned
 
 
+@traced_handler
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ports = wiring.ports()
     try:

@@ -24,10 +24,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from pydantic import ValidationError
 
-from chalicelib import resources, wiring
+from chalicelib import observability, resources, wiring
 from chalicelib.domain.errors import ErpUnavailable
+from chalicelib.domain.model import JobStatus
 from chalicelib.domain.ports import JobMessage
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced_handler
 from chalicelib.services.reimports import WorkResult, fail_dead_letter, run_job
 
 RETRY_DELAYS_SECONDS = (15, 60, 240)  # after the 1st, 2nd, 3rd failed receive
@@ -72,6 +73,7 @@ class _CyclicGcPause:
 _gc_paused = _CyclicGcPause()
 
 
+@traced_handler
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = logger()
     log.set_correlation_id(context.aws_request_id if context else None)
@@ -138,13 +140,21 @@ def _record_metrics(result: WorkResult) -> None:
     if result.already_finished:
         m.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
         return
-    status = result.job.status.value
+    job = result.job
+    status = job.status.value
+    # JobsSucceeded / JobsFailed: the failed-jobs alarm and the dashboard read these.
     m.add_metric(name=f"Jobs{status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
-    m.add_metric(name="LinesApplied", unit=MetricUnit.Count, value=result.lines_applied)
-    if result.erp_seconds is not None:
+    m.add_metric(
+        name=resources.METRIC_LINES_APPLIED, unit=MetricUnit.Count, value=result.lines_applied
+    )
+    if job.status is JobStatus.SUCCEEDED and job.finished_at is not None:
+        # From the person's (or schedule's) request to the budget showing the ERP's amounts.
+        waited = (job.finished_at - job.requested_at).total_seconds()
         m.add_metric(
-            name="ErpLatency", unit=MetricUnit.Milliseconds, value=result.erp_seconds * 1000
+            name=resources.METRIC_TIME_TO_SUCCESS, unit=MetricUnit.Milliseconds, value=waited * 1000
         )
+    if result.erp is not None:
+        observability.record_erp_latency(result.erp.system, result.erp.seconds * 1000)
     logger().info(
         "job finished",
         extra={
@@ -155,6 +165,7 @@ def _record_metrics(result: WorkResult) -> None:
     )
 
 
+@traced_handler
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Messages that exhausted their receives: fail their jobs so no budget stays claimed."""
 
@@ -173,7 +184,9 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger().error(
             "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
         )
-        metrics().add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
+        metrics().add_metric(
+            name=resources.METRIC_JOBS_DEAD_LETTERED, unit=MetricUnit.Count, value=1
+        )
 
     try:
         return dict(

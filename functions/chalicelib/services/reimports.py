@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -146,11 +147,12 @@ def enqueue(
         message="Queued",
         **(extra or {}),
     )
-    recorded = ports.jobs.enqueue(job, budget, idempotency_key)
+    with observability.span(observability.JOB_RECORD, **_ids(job)):
+        recorded = ports.jobs.enqueue(job, budget, idempotency_key)
     if recorded.job_id != job.job_id:
         return recorded  # the same Idempotency-Key again: the job it created before
     try:
-        ports.queue.send(_message_for(recorded))
+        _send(ports, recorded)
     except ServiceUnavailable:
         ports.jobs.fail(
             recorded,
@@ -201,6 +203,24 @@ def _message_for(job: Job) -> JobMessage:
     return JobMessage(job_id=job.job_id, company_id=job.company_id, budget_id=job.budget_id)
 
 
+def _ids(job: Job) -> dict[str, str]:
+    """What a trace subsegment of this job is annotated with (ids only, never secrets)."""
+    return {"company_id": job.company_id, "budget_id": job.budget_id, "job_id": job.job_id}
+
+
+def _send(ports: Ports, job: Job) -> None:
+    with observability.span(observability.QUEUE_SEND, **_ids(job)):
+        ports.queue.send(_message_for(job))
+
+
+@dataclass(frozen=True)
+class ErpCall:
+    """How reading the budget from the ERP went, for the per-ERP latency metric."""
+
+    system: str
+    seconds: float
+
+
 @dataclass(frozen=True)
 class WorkResult:
     """What the worker did with one message, for metrics and logs."""
@@ -208,7 +228,7 @@ class WorkResult:
     job: Job
     already_finished: bool = False
     lines_applied: int = 0
-    erp_seconds: float | None = None
+    erp: ErpCall | None = None  # None when the ERP was not asked
 
 
 def run_job(ports: Ports, message: JobMessage, *, final_attempt: bool) -> WorkResult:
@@ -260,7 +280,7 @@ class _Attempt:
     """What one run of a job keeps across its commit attempts: the ERP is fetched only once."""
 
     erp_lines: list[ErpLine] | None = None
-    erp_seconds: float | None = None
+    erp: ErpCall | None = None
 
 
 def _apply(ports: Ports, job: Job) -> WorkResult:
@@ -276,18 +296,11 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             if budget.locked:
                 raise _Refused(_locked_message(budget, job.kind))
             plan = _plan(ports, job, budget, attempt)
-            changes = [
-                ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-                for c in plan.changes
-            ]
             ports.jobs.report_progress(
                 job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines))
             )
             try:
-                finished = ports.budgets.commit(
-                    budget, plan.lines, plan.total, job, plan.summary, changes,
-                    _success(job, bool(changes)), ports.clock(), _totals(job, budget, plan),
-                )  # fmt: skip
+                finished, changed = _commit(ports, budget, job, plan)
             except ConcurrentChange:
                 if job.preview_job_id:
                     raise _Refused(_stale_budget(budget), code=PREVIEW_STALE) from None
@@ -297,14 +310,33 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
                 continue
             except BudgetLocked:
                 raise _Refused(_locked_message(budget, job.kind)) from None
-            return WorkResult(finished, lines_applied=len(changes), erp_seconds=attempt.erp_seconds)
+            return WorkResult(finished, lines_applied=changed, erp=attempt.erp)
         raise _Refused(
             f"The budget kept changing while the {_noun(job.kind)} was applied; nothing was "
             "changed. Please try again."
         )
     except _Refused as refused:
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
-        return WorkResult(failed, erp_seconds=attempt.erp_seconds)
+        return WorkResult(failed, erp=attempt.erp)
+
+
+def _commit(ports: Ports, budget: Budget, job: Job, plan: Plan) -> tuple[Job, int]:
+    """Writes the planned version and switches the budget to it; answers the finished job and
+    how many lines changed."""
+    changes = _change_records(plan)
+    with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
+        finished = ports.budgets.commit(
+            budget, plan.lines, plan.total, job, plan.summary, changes,
+            _success(job, bool(changes)), ports.clock(), _totals(job, budget, plan),
+        )  # fmt: skip
+    return finished, len(changes)
+
+
+def _change_records(plan: Plan) -> list[ChangeRecord]:
+    return [
+        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+        for c in plan.changes
+    ]
 
 
 def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
@@ -313,8 +345,8 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         return _plan_restore(ports, job, budget)
     if attempt.erp_lines is None:
         started = time.perf_counter()
-        attempt.erp_lines = _fetch(ports, job, budget)
-        attempt.erp_seconds = time.perf_counter() - started
+        attempt.erp_lines, system = _fetch(ports, job, budget)
+        attempt.erp = ErpCall(system, time.perf_counter() - started)
     kind = job.kind if job.kind is not JobKind.PREVIEW else _planned_kind(budget)
     plan = _plan_erp(ports, job, budget, attempt.erp_lines, kind)
     if job.preview_job_id:
@@ -397,11 +429,8 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
         plan = _plan(ports, job, budget, attempt)
     except _Refused as refused:
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
-        return WorkResult(failed, erp_seconds=attempt.erp_seconds)
-    changes = [
-        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-        for c in plan.changes
-    ]
+        return WorkResult(failed, erp=attempt.erp)
+    changes = _change_records(plan)
     count = len(changes)
     message = (
         f"Preview ready: {count} {'line' if count == 1 else 'lines'} would change."
@@ -424,10 +453,11 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
             "progress": Progress(phase=Phase.APPLYING, done=len(plan.lines), total=len(plan.lines)),
         }
     )
-    return WorkResult(ports.jobs.finish_preview(finished, changes), erp_seconds=attempt.erp_seconds)
+    return WorkResult(ports.jobs.finish_preview(finished, changes), erp=attempt.erp)
 
 
-def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
+def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
+    """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
     credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
     source = ports.erp_sources(connection, credentials)
@@ -437,7 +467,11 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> list[ErpLine]:
             job, Progress(phase=Phase.FETCHING, done=lines_so_far, total=lines_so_far)
         )
 
-    return source.fetch_budget(budget.erp_job_id, on_page=on_page)
+    with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
+        if subsegment is not None:
+            subsegment.put_annotation(key="erp_system", value=connection.erp_system)
+        lines = source.fetch_budget(budget.erp_job_id, on_page=on_page)
+    return lines, connection.erp_system
 
 
 def _locked_message(budget: Budget, kind: JobKind = JobKind.REIMPORT) -> str:
@@ -509,5 +543,5 @@ def resend_abandoned(ports: Ports) -> list[Job]:
     stale = ports.jobs.abandoned(ports.clock() - ABANDONED_AFTER)
     for job in stale:
         if job.status is JobStatus.QUEUED:
-            ports.queue.send(_message_for(job))
+            _send(ports, job)
     return stale

@@ -7,5 +7,8 @@ from chalice import Chalice
 
 def register_api(app: Chalice) -> None:
     from chalicelib.entrypoints.api.routes import register
+    from chalicelib.observability import trace_http
 
     register(app)
+    # Each request is traced in X-Ray (a no-op outside Lambda); see docs/operations.md.
+    app.register_middleware(trace_http, "http")
