@@ -23,8 +23,16 @@ COMPANY, BUDGET, ADMIN = "other", "P-2001", "admin@other.test"
 
 @pytest.fixture
 def other_erp(stack: RunningStack) -> Any:
+    """The `Other` tenant of the sandbox ERP; every amount a test changes is put back after it,
+    so the other end-to-end tests find P-2001 as the seed made it."""
     client = SandboxErpClient(stack.erp_url, tenant="Other")
+    before = client.budget(BUDGET)
     yield client
+    now = {e["id"]: e for e in client.budget(BUDGET)}
+    for entity in before:
+        was = entity["OriginalBudgetedAmount"]["value"]
+        if now[entity["id"]]["OriginalBudgetedAmount"]["value"] != was:
+            client.set_amount(entity, Decimal(str(was)))
     client.logout()
 
 

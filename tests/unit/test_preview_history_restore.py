@@ -408,3 +408,21 @@ def test_a_preview_of_an_empty_erp_answer_fails_like_its_apply_unless_allowed() 
 
 def test_a_finished_job_outlives_every_history_version_that_names_it() -> None:
     assert KEEP_AT_LEAST.days <= resources.FINISHED_JOB_RETENTION_DAYS
+
+
+def test_an_import_is_the_first_version_of_an_empty_budget_with_every_line_added() -> None:
+    w = world(erp_changed())
+    pid = w.budget(READY).project_id
+    assert history.list_history(w.ports, me(), COMPANY, pid, 10, None).items == []
+
+    job = run(w, request_job(w.ports, me(), COMPANY, READY, JobKind.IMPORT))
+
+    (only,) = history.list_history(w.ports, me(), COMPANY, pid, 10, None).items
+    assert (only.source, only.by, only.job_id) == (
+        VersionSource.IMPORT,
+        "standard@acme.test",
+        job.job_id,
+    )
+    view = history.read_version(w.ports, me(), COMPANY, pid, only.version, (100, None))
+    assert {c.key for c in view.changes} == {line.key for line in w.lines(READY)}
+    assert all(c.old_amount is None for c in view.changes)

@@ -396,10 +396,15 @@ class MemoryBudgetStore(_MemoryStore):
             }
         )
         stored = _StoredBudget(header, ordered)
-        seeded = Summary(lines_added=len(ordered))
-        stored.record(
-            SEED_AUTHOR, VersionSource.IMPORT, None, seeded, budget.last_synced_at or self._now()
-        )
+        if ordered:  # an empty budget has no version yet: nothing was written to its lines
+            seeded = Summary(lines_added=len(ordered))
+            stored.record(
+                SEED_AUTHOR,
+                VersionSource.IMPORT,
+                None,
+                seeded,
+                budget.last_synced_at or self._now(),
+            )
         with self.db.lock:
             self.db.budgets[(budget.company_id, budget.budget_id)] = stored
             self.db.projects[(budget.company_id, budget.project_id)] = budget.budget_id

@@ -111,6 +111,28 @@ KEPT_VERSIONS = 100
 KEEP_AT_LEAST = timedelta(days=365)
 
 
+def _edit_version(
+    head: BudgetHeaderItem, by: str, total: Decimal, summary: Summary, sets: list[str]
+) -> VersionItem:
+    """The history item of an edit: the header's chunks, one of them replaced by its copy."""
+    return VersionItem(
+        pk=head.pk,
+        sk=version_sk(head.version + 1),
+        version=head.version + 1,
+        at=to_iso(utc_now()) or "",
+        by=by,
+        source=VersionSource.EDIT,
+        total=f"{total:f}",
+        line_count=head.line_count,
+        summary=summary.model_dump_json(),
+        status=head.status,
+        locked=False,
+        chunk_set=head.chunk_set,
+        chunk_index=head.chunk_index,
+        chunk_sets=json.dumps(sets, separators=(",", ":")),
+    )
+
+
 class DynamoBudgetStore(DynamoTables):
     # --- headers ----------------------------------------------------------------------------
 
@@ -443,7 +465,7 @@ class DynamoBudgetStore(DynamoTables):
             "ExpressionAttributeValues": {":p": value(pk), ":v": value(VERSION_PREFIX)},
             # The chunk layout is not needed for a list; leaving it out keeps the page small.
             "ProjectionExpression": "pk, sk, version, #at, #by, #source, job_id, #total, "
-            "line_count, summary, #status, locked, chunk_set, chunk_index",
+            "line_count, summary, #status, locked",
             "ExpressionAttributeNames": {
                 "#at": "at",
                 "#by": "by",
@@ -548,22 +570,7 @@ class DynamoBudgetStore(DynamoTables):
         total = Decimal(head.total) - old.original_budget_amount + edited.original_budget_amount
         check_total(total)
         sets[number] = f"edit-{uuid.uuid4().hex}"
-        record = VersionItem(
-            pk=head.pk,
-            sk=version_sk(head.version + 1),
-            version=head.version + 1,
-            at=to_iso(utc_now()) or "",
-            by=by,
-            source=VersionSource.EDIT,
-            total=f"{total:f}",
-            line_count=head.line_count,
-            summary=edit_summary(old, edited, head.line_count).model_dump_json(),
-            status=head.status,
-            locked=False,
-            chunk_set=head.chunk_set,
-            chunk_index=head.chunk_index,
-            chunk_sets=json.dumps(sets, separators=(",", ":")),
-        )
+        record = _edit_version(head, by, total, edit_summary(old, edited, head.line_count), sets)
         chunk = {
             "pk": head.pk,
             "sk": chunk_sk(sets[number], number),
@@ -658,7 +665,8 @@ class DynamoBudgetStore(DynamoTables):
     def create_budget(self, budget: Budget, lines: Sequence[LineItem]) -> Budget:
         """Write a budget (header, project pointer, lines) as given; replaces one with its id.
 
-        Totals and the line count are computed from `lines`.
+        Totals and the line count are computed from `lines`. Lines written as given are the
+        budget's first version in its history (by "seed"); an empty budget has no version yet.
         """
         stored = budget.model_copy(
             update={
@@ -687,11 +695,11 @@ class DynamoBudgetStore(DynamoTables):
             chunk_set=chunk_set,
             chunk_index=head.chunk_index,
         )
+        puts = [head, pointer, first] if lines else [head, pointer]
         self.client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(head))}},
-                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(pointer))}},
-                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(first))}},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(item))}}
+                for item in puts
             ]
         )
         return head.to_budget()

@@ -261,11 +261,6 @@ class BudgetHeaderItem(BaseModel):
     # An edit rewrites one chunk into a set of its own (copy on write, so the version before it
     # stays readable): JSON list of the set holding each chunk; absent when all are `chunk_set`.
     chunk_sets: str | None = None
-    # The version before the last commit, kept for the record and for readers that started on it.
-    previous_version: int | None = None
-    previous_chunk_set: str | None = None
-    previous_chunk_index: str | None = None
-    previous_total: str | None = None
 
     @classmethod
     def from_budget(cls, budget: Budget, chunk_set: str, index: ChunkIndex) -> BudgetHeaderItem:
@@ -316,20 +311,6 @@ class BudgetHeaderItem(BaseModel):
     def sets(self) -> list[str]:
         return sets_of(self.chunk_set, self.chunk_index, self.chunk_sets)
 
-    def layout_for(self, version: int) -> tuple[str, ChunkIndex] | None:
-        """The chunk set and index holding `version`'s lines, or None when it is no longer kept.
-
-        Edits rewrite a chunk of the current set in place, so every version after the kept
-        previous one reads the current set.
-        """
-        if self.previous_version is not None and version == self.previous_version:
-            return self.previous_chunk_set or "", load_index(self.previous_chunk_index)
-        if version > self.version:
-            return None
-        if self.previous_version is not None and version < self.previous_version:
-            return None
-        return self.chunk_set, load_index(self.chunk_index)
-
 
 def sets_of(chunk_set: str, chunk_index: str | None, chunk_sets: str | None) -> list[str]:
     """The set holding each chunk of a version, in chunk order."""
@@ -360,8 +341,9 @@ class VersionItem(BaseModel):
     summary: str  # JSON
     status: BudgetStatus
     locked: bool = False
-    chunk_set: str
-    chunk_index: str
+    # Where the version's lines are (left out of history pages, which do not read lines).
+    chunk_set: str = ""
+    chunk_index: str = "[]"
     chunk_sets: str | None = None
     expires_at: int | None = None
 
