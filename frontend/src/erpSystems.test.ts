@@ -18,7 +18,7 @@ describe("ERP system names", () => {
       "Workday",
       "Yardi Voyager",
       "MRI Platform X",
-      "Spreadsheet",
+      "Spreadsheet import",
     ]);
   });
 
