@@ -132,9 +132,7 @@ def run_e2e(plan: Plan) -> dict[str, Any]:
 
 
 def run_history(plan: Plan) -> dict[str, Any]:
-    _progress(
-        f"preview vs re-import of {plan.preview_lines:,} lines; history page of 100 versions"
-    )
+    _progress(f"preview vs re-import of {plan.preview_lines:,} lines; history page of 100 versions")
     return _run_module("bench.history", "--lines", str(plan.preview_lines))
 
 
@@ -191,7 +189,9 @@ def run_spreadsheet(plan: Plan) -> list[dict[str, Any]]:
 
 
 def run_procore(plan: Plan) -> dict[str, Any]:
-    _progress(f"re-import into the Procore sandbox on the local stack, {plan.procore_lines:,} lines")
+    _progress(
+        f"re-import into the Procore sandbox on the local stack, {plan.procore_lines:,} lines"
+    )
     return _run_module("bench.procore", "--lines", str(plan.procore_lines))  # type: ignore[no-any-return]
 
 

@@ -923,9 +923,6 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ANSWER_MODELS: tuple[type[BaseModel], ...] = (ErrorBody,)
-
-
 class MappingPreviewLine(BaseModel):
     line: int = Field(description="The line's position in the ERP's answer, from 1.")
     sub_job: str
