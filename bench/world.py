@@ -167,6 +167,7 @@ def _ports() -> Any:
     from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.config import settings
     from chalicelib.services.ports import Ports
+    from devstack import memory
 
     secrets = SecretsManagerSecretStore()
     queue = SqsJobQueue(queue_url=settings().job_queue_url)
@@ -174,6 +175,7 @@ def _ports() -> Any:
         budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), queue=queue,
         directory=DynamoDirectory(), secrets=secrets, erp_sources=erp_source_for,
         identity=None,  # type: ignore[arg-type] - the worker signs no one in
+        audit=memory.MemoryAuditLog(), accounts=memory.MemoryAccounts(),
     )  # fmt: skip
     wiring.use_ports(ports)
     return ports

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.adapters import memory
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
@@ -36,6 +35,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, request_preview, run_job
+from devstack import memory
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.services import CATALOG, FakeErp, me
 
@@ -77,6 +77,8 @@ def ports(dynamodb_tables: Any) -> tuple[Ports, FakeErp]:
         secrets=secrets,
         erp_sources=erp,
         identity=memory.MemoryIdentityProvider(),
+        audit=memory.MemoryAuditLog(),
+        accounts=memory.MemoryAccounts(),
     )
     return built, erp
 
