@@ -1,4 +1,4 @@
-"""`make bench`: runs every measurement of issue 5, each in its own process, and prints one report.
+"""`make bench`: runs every measurement docs/performance.md reports, each in its own process, and prints one report.
 
     python -m bench.run                 # everything (a few minutes on 2 cores)
     python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
@@ -438,7 +438,7 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
     if targets:
-        parts.append(_table("Targets (issue 5)", ["target", "measured", "result"],
+        parts.append(_table("Targets", ["target", "measured", "result"],
                             [list(t) for t in targets]))  # fmt: skip
     return "\n\n".join(parts), targets
 
@@ -465,7 +465,7 @@ def _report_history(history: dict[str, Any], parts: list[str], target: Any) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmarks of the re-import (issue 5).")
+    parser = argparse.ArgumentParser(description="Benchmarks of the re-import (docs/performance.md).")
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--only", action="append", choices=MEASUREMENTS,
                         help="run only this measurement (repeatable)")  # fmt: skip

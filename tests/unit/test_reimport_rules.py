@@ -1,4 +1,4 @@
-"""The import and re-import rules of PRODUCT.md §2, one behaviour per test, on the pure planner."""
+"""The import and re-import rules of docs/domain-rules.md, one behaviour per test, on the pure planner."""
 
 from __future__ import annotations
 

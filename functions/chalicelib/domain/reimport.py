@@ -1,4 +1,4 @@
-"""Every rule of import and re-import (PRODUCT.md §2), in one place, with no I/O.
+"""Every rule of import and re-import (docs/domain-rules.md), in one place, with no I/O.
 
 `plan_reimport` takes the project's current lines and the ERP's lines and return
 the complete next version of the budget with the changes and the summary, or raise
