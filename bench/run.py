@@ -465,7 +465,9 @@ def _report_history(history: dict[str, Any], parts: list[str], target: Any) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmarks of the re-import (docs/performance.md).")
+    parser = argparse.ArgumentParser(
+        description="Benchmarks of the re-import (docs/performance.md)."
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--only", action="append", choices=MEASUREMENTS,
                         help="run only this measurement (repeatable)")  # fmt: skip
