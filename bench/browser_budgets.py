@@ -11,7 +11,7 @@ run:
 
 Both are read in the page (`performance.now()`; a MutationObserver notes when the rows are in the
 table, then waits for the next frame to be painted), so the figures hold no test-driver latency.
-The acceptance bar is "under a second" (issue 3); nothing asserts it.
+The bar is "under a second" (docs/performance.md); nothing asserts it.
 """
 
 from __future__ import annotations

@@ -57,7 +57,9 @@ class CostMeter:
         if model.service_model.service_name != "dynamodb":
             return
         if model.name in ("PutItem", "UpdateItem", "DeleteItem"):
-            self.write_units += _units(_item_size(params.get("Item") or params.get("Key", {})), 1024)
+            self.write_units += _units(
+                _item_size(params.get("Item") or params.get("Key", {})), 1024
+            )
         elif model.name == "BatchWriteItem":
             for requests in params["RequestItems"].values():
                 for request in requests:
@@ -68,7 +70,9 @@ class CostMeter:
         elif model.name == "TransactWriteItems":
             for entry in params["TransactItems"]:
                 op = next(iter(entry.values()))
-                self.write_units += 2 * _units(_item_size(op.get("Item") or op.get("Key", {})), 1024)
+                self.write_units += 2 * _units(
+                    _item_size(op.get("Item") or op.get("Key", {})), 1024
+                )
 
     def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         if model.name == "GetItem" and "Item" in parsed:

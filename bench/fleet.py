@@ -39,12 +39,13 @@ def _ports() -> Any:
     from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.config import settings
     from chalicelib.services.ports import Ports
+    from devstack import memory
 
     return Ports(
         budgets=DynamoBudgetStore(), jobs=DynamoJobStore(),
         queue=SqsJobQueue(queue_url=settings().job_queue_url), directory=DynamoDirectory(),
         secrets=None, erp_sources=None, identity=None,  # type: ignore[arg-type] - not used
-        audit=DynamoAuditLog(),
+        audit=DynamoAuditLog(), accounts=memory.MemoryAccounts(),
     )  # fmt: skip
 
 
@@ -122,9 +123,9 @@ def schedule_in_memory(companies: int, budgets: int) -> dict[str, Any]:
     """The same run on the in-memory adapters: what the schedule's own code costs at this scale,
     without the emulator (whose index queries and transactions grow with the tables)."""
     fake_aws_environment()  # quiet logs, and nothing can reach a real account
-    from chalicelib.adapters import memory
     from chalicelib.services.ports import Ports
     from chalicelib.services.reimports import enqueue_due_reimports
+    from devstack import memory
 
     store = memory.MemoryBudgetStore()
     queue = memory.MemoryJobQueue()
@@ -132,6 +133,7 @@ def schedule_in_memory(companies: int, budgets: int) -> dict[str, Any]:
         budgets=store, jobs=memory.MemoryJobStore(store), queue=queue,
         directory=memory.MemoryDirectory(), secrets=None, erp_sources=None,  # type: ignore[arg-type]
         identity=None,  # type: ignore[arg-type]
+        audit=memory.MemoryAuditLog(), accounts=memory.MemoryAccounts(),
     )  # fmt: skip
     _seed_fleet(ports, companies, budgets)
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""`make bench`: runs every measurement of issue 5, each in its own process, and prints one report.
+"""`make bench`: runs every measurement docs/performance.md reports, each in its own process, and prints one report.
 
     python -m bench.run                 # everything (a few minutes on 2 cores)
     python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
@@ -132,9 +132,7 @@ def run_e2e(plan: Plan) -> dict[str, Any]:
 
 
 def run_history(plan: Plan) -> dict[str, Any]:
-    _progress(
-        f"preview vs re-import of {plan.preview_lines:,} lines; history page of 100 versions"
-    )
+    _progress(f"preview vs re-import of {plan.preview_lines:,} lines; history page of 100 versions")
     return _run_module("bench.history", "--lines", str(plan.preview_lines))
 
 
@@ -191,7 +189,9 @@ def run_spreadsheet(plan: Plan) -> list[dict[str, Any]]:
 
 
 def run_procore(plan: Plan) -> dict[str, Any]:
-    _progress(f"re-import into the Procore sandbox on the local stack, {plan.procore_lines:,} lines")
+    _progress(
+        f"re-import into the Procore sandbox on the local stack, {plan.procore_lines:,} lines"
+    )
     return _run_module("bench.procore", "--lines", str(plan.procore_lines))  # type: ignore[no-any-return]
 
 
@@ -438,7 +438,7 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
     if targets:
-        parts.append(_table("Targets (issue 5)", ["target", "measured", "result"],
+        parts.append(_table("Targets", ["target", "measured", "result"],
                             [list(t) for t in targets]))  # fmt: skip
     return "\n\n".join(parts), targets
 
@@ -465,7 +465,9 @@ def _report_history(history: dict[str, Any], parts: list[str], target: Any) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmarks of the re-import (issue 5).")
+    parser = argparse.ArgumentParser(
+        description="Benchmarks of the re-import (docs/performance.md)."
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--only", action="append", choices=MEASUREMENTS,
                         help="run only this measurement (repeatable)")  # fmt: skip

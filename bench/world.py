@@ -156,48 +156,26 @@ def _ports() -> Any:
     """The app's real adapters for every port the worker uses, installed as the wiring's ports.
 
     Built here rather than by the wiring so that the bench needs no user pool (the worker signs
-    no one in); a stand-in is used only for an adapter that does not exist yet.
+    no one in).
     """
     from chalicelib import wiring
-    from chalicelib.adapters import aws
     from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
     from chalicelib.adapters.erp.registry import erp_source_for
+    from chalicelib.adapters.secrets import SecretsManagerSecretStore
+    from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.config import settings
-    from chalicelib.domain.model import ErpCredentials
     from chalicelib.services.ports import Ports
+    from devstack import memory
 
-    try:
-        from chalicelib.adapters.secrets import SecretsManagerSecretStore
-
-        secrets: Any = SecretsManagerSecretStore()
-    except ImportError:
-
-        class Secrets:
-            def erp_credentials(self, secret_id: str) -> ErpCredentials:
-                answer = aws.secretsmanager().get_secret_value(SecretId=secret_id)
-                raw = json.loads(answer["SecretString"])
-                return ErpCredentials.of(username=raw["username"], password=raw["password"])
-
-        secrets = Secrets()
-    try:
-        from chalicelib.adapters.sqs import SqsJobQueue
-
-        queue: Any = SqsJobQueue(queue_url=settings().job_queue_url)
-    except ImportError:
-
-        class Queue:
-            def send(self, message: Any) -> None:
-                aws.sqs().send_message(
-                    QueueUrl=settings().job_queue_url, MessageBody=message.model_dump_json()
-                )
-
-        queue = Queue()
+    secrets = SecretsManagerSecretStore()
+    queue = SqsJobQueue(queue_url=settings().job_queue_url)
     ports = Ports(
         budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), queue=queue,
         directory=DynamoDirectory(), secrets=secrets, erp_sources=erp_source_for,
         identity=None,  # type: ignore[arg-type] - the worker signs no one in
+        audit=memory.MemoryAuditLog(), accounts=memory.MemoryAccounts(),
     )  # fmt: skip
     wiring.use_ports(ports)
     return ports

@@ -1,4 +1,4 @@
-"""The demo world (PRODUCT.md §5): companies, users, cost catalogs and ERP budgets, deterministic.
+"""The demo world (docs/local-stack.md, README "Demo sign-ins"): companies, users, cost catalogs and ERP budgets, deterministic.
 
 Everything here is plain data, computed the same on every machine and every run; the sandbox ERP
 serves the ERP side of it and the local-stack seeder writes the Budget Bridge side from it.

@@ -2,7 +2,7 @@
 
 Companies, cost catalogs, ERP connections (pointing at the sandbox ERP, with credentials in
 Secrets Manager), memberships, Cognito users and the project budgets. A synced budget is what an
-import of the sandbox's ERP budget creates (the domain's own `plan_import` on the demo ERP lines,
+import of the sandbox's ERP budget creates (the domain's own `plan_reimport` on the demo ERP lines,
 so the seed and the rules cannot disagree), with the units a person entered on the project side.
 """
 
@@ -34,7 +34,7 @@ from chalicelib.domain.model import (
     WbsKey,
     utc_now,
 )
-from chalicelib.domain.reimport import plan_import
+from chalicelib.domain.reimport import plan_reimport
 from chalicelib.services.targets import TARGET_SECRET_PREFIX
 from devstack import demo_data
 from devstack.provision import put_erp_secret
@@ -173,7 +173,7 @@ def project_budget(
     status = BudgetStatus(project.status)
     lines: list[LineItem] = []
     if status is BudgetStatus.SYNCED:
-        lines = plan_import([], erp_lines(company, project), catalog).lines
+        lines = plan_reimport([], erp_lines(company, project), catalog).lines
         for line in lines:
             units = project.project_units.get(
                 (line.key.sub_job, line.key.cost_code, line.key.cost_type)

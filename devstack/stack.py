@@ -1,4 +1,4 @@
-"""The local stack (`make run`, PRODUCT.md §5): the whole product on 127.0.0.1 in one process.
+"""The local stack (`make run`, docs/local-stack.md): the whole product on 127.0.0.1 in one process.
 
 It starts moto in server mode (the embedded AWS), provisions what the infra defines, starts the
 sandbox ERP, seeds the demo data, then serves the Chalice app's API (and the built web app) with

@@ -18,7 +18,6 @@ from moto import mock_aws
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters.dynamodb.items import budget_pk, version_sk
-from chalicelib.adapters.memory import MemoryBudgetStore
 from chalicelib.domain.errors import ConcurrentChange
 from chalicelib.domain.model import (
     ChangeKind,
@@ -33,6 +32,7 @@ from chalicelib.domain.money import MAX_AMOUNT
 from chalicelib.domain.ports import Identity, LineEdit
 from chalicelib.services import budgets as budget_service
 from chalicelib.services.reimports import request_job
+from devstack.memory import MemoryBudgetStore
 from tests.integration.api_support import World, budget_user, build_world, erp_user
 
 pytestmark = pytest.mark.fault

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryBudgetStore
 from chalicelib.domain.model import JobKind, JobStatus
 from chalicelib.domain.ports import JobMessage, LineEdit
 from chalicelib.services.reimports import COMMIT_BACKOFF_SECONDS, request_job, run_job
+from devstack.memory import MemoryBudgetStore
 from tests.fixtures.services import COMPANY, K1, K2, SYNCED, erp_changed, me, world
 
 pytestmark = pytest.mark.fault

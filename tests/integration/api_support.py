@@ -24,7 +24,6 @@ from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.adapters.dynamodb.provision import create_tables
-from chalicelib.adapters.memory import MemoryAccounts, MemoryStores
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.errors import ErpRejected, InvalidCredentials, ServiceUnavailable
 from chalicelib.domain.model import (
@@ -47,6 +46,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import BudgetStore, Identity, JobMessage, JobStore, SessionToken
 from chalicelib.services.ports import Ports
+from devstack.memory import MemoryAccounts, MemoryStores
 
 POOL_ID = "us-east-1_TestPool"
 CLIENT_ID = "test-web-client"

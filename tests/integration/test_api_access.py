@@ -1,4 +1,4 @@
-"""Every route, table-driven: sign-in required, permissions per tool (§2), and tenancy (404s).
+"""Every route, table-driven: sign-in required, permissions per tool (docs/domain-rules.md), and tenancy (404s).
 
 The rows are checked against `app.routes`, so a route added without a row here fails the suite.
 """

@@ -30,6 +30,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services.ports import Ports
+from devstack import memory
 
 pytestmark = pytest.mark.integration
 
@@ -160,6 +161,8 @@ def world() -> Iterator[World]:
                 secrets=_NotUsedByTheApi(),  # type: ignore[arg-type]
                 erp_sources=_NotUsedByTheApi(),  # type: ignore[arg-type]
                 identity=identity,
+                audit=memory.MemoryAuditLog(),
+                accounts=memory.MemoryAccounts(),
             )
         )
         with Client(app) as client:

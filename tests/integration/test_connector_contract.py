@@ -31,7 +31,7 @@ from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
-from chalicelib.domain.reimport import plan_import
+from chalicelib.domain.reimport import plan_reimport
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
@@ -352,7 +352,7 @@ def test_a_key_split_over_two_native_lines_arrives_summed(sandbox, switch, row):
     switch.add(row.erp, row.company.tenant, row.job, **key, amount="250.50", description="B")
 
     lines = connector(sandbox, row).fetch_budget(row.job)
-    plan = plan_import([], lines, _catalog(row.company))
+    plan = plan_reimport([], lines, _catalog(row.company))
 
     (summed,) = [i for i in plan.lines if (i.key.sub_job, i.key.cost_code, i.key.cost_type)
                  == tuple(key.values())]  # fmt: skip
@@ -366,7 +366,7 @@ def test_revenue_lines_are_read_as_revenue_and_left_out_of_the_budget(sandbox, s
                amount="999999.00", kind="revenue", description="Billing")  # fmt: skip
 
     lines = connector(sandbox, row).fetch_budget(row.job)
-    plan = plan_import([], lines, _catalog(row.company))
+    plan = plan_reimport([], lines, _catalog(row.company))
 
     revenue = [line for line in lines if line.kind is LineKind.REVENUE]
     assert Decimal("999999.00") in {Decimal(line.amount) for line in revenue}

@@ -14,7 +14,6 @@ from itertools import count
 
 import pytest
 
-from chalicelib.adapters import memory
 from chalicelib.adapters.targets.procore import ProcoreBudget, forget_tokens
 from chalicelib.domain.errors import BudgetLocked, InvalidTargetProject
 from chalicelib.domain.model import (
@@ -35,7 +34,7 @@ from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
 from chalicelib.services import erp_projects, history, reimports
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, run_job
-from devstack import demo_data, seed
+from devstack import demo_data, memory, seed
 from devstack.sandbox.procore import ProcoreSandbox
 from tests.fixtures.procore import ProcoreClient, sandbox_switch
 from tests.fixtures.services import Clock, FakeErp
@@ -131,6 +130,8 @@ def _pilot(sandbox: ProcoreSandbox, project: demo_data.DemoProject | None = None
         clock=Clock(),
         new_id=lambda: f"job-{next(ids)}",
         remote_budgets=ProcoreBudget.from_config,
+        audit=memory.MemoryAuditLog(),
+        accounts=memory.MemoryAccounts(),
     )
     return Pilot(ports, erp, ProcoreClient(sandbox.url), sandbox)
 

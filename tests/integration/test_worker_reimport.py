@@ -1,4 +1,4 @@
-"""The re-import worker through the real adapters on moto, fed genuine SQS records (PRODUCT.md §2).
+"""The re-import worker through the real adapters on moto, fed genuine SQS records (docs/domain-rules.md).
 
 Every test ends by reading the whole budget back and the job's status: applied exactly once, or
 exactly as it was.

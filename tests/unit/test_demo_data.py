@@ -1,4 +1,4 @@
-"""The demo world keeps the promises PRODUCT.md §5 makes about it."""
+"""The demo world keeps the promises README ("Demo sign-ins") and docs/local-stack.md make about it."""
 
 from __future__ import annotations
 

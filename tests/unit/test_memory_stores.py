@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryStores
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -32,6 +31,7 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage, LineEdit
+from devstack.memory import MemoryStores
 
 pytestmark = pytest.mark.unit
 
@@ -205,7 +205,7 @@ def test_idempotency_keys_expire_after_a_day():
 
 
 def test_a_job_store_built_on_a_budget_store_shares_its_database():
-    from chalicelib.adapters.memory import MemoryBudgetStore, MemoryJobStore
+    from devstack.memory import MemoryBudgetStore, MemoryJobStore
 
     budgets = MemoryBudgetStore()
     jobs = MemoryJobStore(budgets)
@@ -215,8 +215,8 @@ def test_a_job_store_built_on_a_budget_store_shares_its_database():
 
 
 def test_the_memory_identity_provider_signs_in_known_users_only():
-    from chalicelib.adapters.memory import MemoryIdentityProvider
     from chalicelib.domain.errors import InvalidCredentials, Unauthenticated
+    from devstack.memory import MemoryIdentityProvider
 
     identity = MemoryIdentityProvider({"Admin@demo.test": "Demo-pass-1"})
     session = identity.sign_in("admin@demo.test", "Demo-pass-1")

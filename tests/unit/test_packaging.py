@@ -44,3 +44,34 @@ def test_the_chalice_config_is_the_top_level_chalice_json() -> None:
     config = ROOT / "functions" / ".chalice" / "config.json"
     assert config.is_symlink()
     assert config.resolve() == (ROOT / "chalice.json").resolve()
+
+
+def _lambda_package_sources() -> dict[str, str]:
+    """What `chalice package` ships of ours: app.py and chalicelib/ (plus the pinned requirements)."""
+    functions = ROOT / "functions"
+    files = [functions / "app.py", *sorted((functions / "chalicelib").rglob("*.py"))]
+    return {str(path.relative_to(functions)): path.read_text() for path in files}
+
+
+def test_the_lambda_package_holds_no_in_memory_adapter_and_loads_no_local_tooling() -> None:
+    import ast
+
+    twins = {
+        node.name
+        for node in ast.parse((ROOT / "devstack" / "memory.py").read_text()).body
+        if isinstance(node, ast.ClassDef)
+    }
+    assert "MemoryBudgetStore" in twins  # the twins live with the local tooling
+    shipped = _lambda_package_sources()
+    assert "chalicelib/adapters/memory.py" not in shipped
+    defined, imported = set(), set()
+    for source in shipped.values():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef):
+                defined.add(node.name)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert defined & twins == set()
+    assert imported & {"devstack", "tests", "bench", "infra"} == set()

@@ -154,7 +154,7 @@ def test_applying_the_same_erp_budget_twice_equals_applying_it_once(
     twice = plan_reimport(once.lines, erp_lines, CATALOG)
     assert twice.lines == once.lines
     assert twice.total == once.total
-    assert not twice.changes_anything
+    assert not twice.changes
     assert twice.summary.lines_unchanged == len(once.lines)
 
 

@@ -1,4 +1,4 @@
-"""The import and re-import rules of PRODUCT.md §2, one behaviour per test, on the pure planner."""
+"""The import and re-import rules of docs/domain-rules.md, one behaviour per test, on the pure planner."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from chalicelib.domain.reimport import (
     InvalidErpBudget,
     budget_total,
     no_change_message,
-    plan_import,
     plan_reimport,
     success_message,
 )
@@ -33,7 +32,7 @@ def amounts(plan) -> dict[WbsKey, Decimal]:  # type: ignore[no-untyped-def]
 
 
 def test_revenue_lines_are_ignored_entirely() -> None:
-    plan = plan_import(
+    plan = plan_reimport(
         [],
         [erp(1, D("100.00"), A), erp(2, D("5000.00"), A, kind=LineKind.REVENUE)],
         CATALOG,
@@ -55,7 +54,7 @@ def test_malformed_revenue_lines_do_not_fail_the_job() -> None:
         CATALOG,
     )
     assert amounts(plan) == {A: D("10.00")}
-    assert not plan.changes_anything
+    assert not plan.changes
 
 
 def test_lines_with_the_same_wbs_key_are_summed_before_any_rule() -> None:
@@ -74,13 +73,15 @@ def test_lines_with_the_same_wbs_key_are_summed_before_any_rule() -> None:
 
 
 def test_a_summed_line_keeps_every_erp_reference() -> None:
-    plan = plan_import([], [erp(1, D("1.00"), A, ref="x"), erp(2, D("2.00"), A, ref="y")], CATALOG)
+    plan = plan_reimport(
+        [], [erp(1, D("1.00"), A, ref="x"), erp(2, D("2.00"), A, ref="y")], CATALOG
+    )
     assert plan.lines[0].erp_refs == ("x", "y")
 
 
 def test_sub_jobs_are_taken_as_the_erp_sends_them() -> None:
     odd = key("Any task the ERP has", "01-100", "L")
-    plan = plan_import([], [erp(1, D("3.00"), odd)], CATALOG)
+    plan = plan_reimport([], [erp(1, D("3.00"), odd)], CATALOG)
     assert amounts(plan) == {odd: D("3.00")}
 
 
@@ -88,7 +89,7 @@ def test_sub_jobs_are_taken_as_the_erp_sends_them() -> None:
 
 
 def test_import_creates_a_line_for_each_key_whose_sum_is_not_zero() -> None:
-    plan = plan_import(
+    plan = plan_reimport(
         [],
         [
             erp(1, D("100.00"), A, description="Concrete labor"),
@@ -161,7 +162,7 @@ def test_an_erp_key_whose_sum_is_zero_is_not_added() -> None:
         CATALOG,
     )
     assert set(amounts(plan)) == {A}
-    assert not plan.changes_anything
+    assert not plan.changes
 
 
 def test_a_line_the_erp_no_longer_has_is_zeroed_and_reported_never_deleted() -> None:
@@ -196,7 +197,7 @@ def test_a_line_already_at_zero_that_stays_at_zero_is_unchanged() -> None:
     plan = plan_reimport([item(A, "0.00"), item(B, "0")], [erp(1, D("0.00"), A)], CATALOG)
     assert amounts(plan) == {A: D("0"), B: D("0")}
     assert plan.summary == Summary(lines_unchanged=2)
-    assert not plan.changes_anything
+    assert not plan.changes
 
 
 def test_a_zero_line_the_erp_now_funds_counts_as_updated() -> None:
@@ -231,7 +232,7 @@ def test_the_summary_counts_each_kind_of_change_and_the_rest_as_unchanged() -> N
 
 def test_a_reimport_that_changes_nothing_succeeds_and_says_so() -> None:
     plan = plan_reimport([item(A, "10.00")], [erp(1, D("10.00"), A)], CATALOG)
-    assert not plan.changes_anything
+    assert not plan.changes
     assert plan.summary == Summary(lines_unchanged=1)
     message = no_change_message(JobKind.REIMPORT)
     assert message.startswith("Successfully Re-imported to Budget Bridge")

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters import memory
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -35,6 +34,7 @@ from chalicelib.services.reimports import (
     resend_abandoned,
     run_job,
 )
+from devstack import memory
 from tests.fixtures.services import (
     COMPANY,
     K1,

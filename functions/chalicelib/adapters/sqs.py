@@ -1,5 +1,5 @@
-"""The JobQueue port on SQS, plus the receive/visibility/delete helpers the worker and the local
-poller use, and the queue provisioning of the local stack."""
+"""The JobQueue port on SQS (send, batched send, visibility), and the queue provisioning of the
+local stack."""
 
 from __future__ import annotations
 
@@ -62,25 +62,11 @@ class SqsJobQueue:
             refused.extend(chunk[int(failed["Id"])] for failed in answer.get("Failed", []))
         return refused
 
-    def receive(self, max_messages: int = 10, wait_seconds: int = 0) -> list[dict[str, Any]]:
-        """Raw SQS messages with their attributes (ApproximateReceiveCount...), for the poller."""
-        answer = self.client.receive_message(
-            QueueUrl=self.url,
-            MaxNumberOfMessages=max(1, min(max_messages, 10)),
-            WaitTimeSeconds=wait_seconds,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        return list(answer.get("Messages", []))
-
     def change_visibility(self, receipt_handle: str, seconds: int) -> None:
         """Hide a received message for `seconds` more (0 makes it visible again at once)."""
         self.client.change_message_visibility(
             QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, seconds)
         )
-
-    def delete(self, receipt_handle: str) -> None:
-        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
 
 
 def create_queues(

@@ -1,7 +1,7 @@
 """The ports: what the services need from the outside world, with no word of AWS or HTTP.
 
 Each has a real adapter under `chalicelib/adapters/` and an in-memory one in
-`chalicelib/adapters/memory.py` for unit tests.
+`devstack/memory.py` for unit tests.
 """
 
 from __future__ import annotations

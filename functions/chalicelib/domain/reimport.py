@@ -1,6 +1,6 @@
-"""Every rule of import and re-import (PRODUCT.md §2), in one place, with no I/O.
+"""Every rule of import and re-import (docs/domain-rules.md), in one place, with no I/O.
 
-`plan_import` and `plan_reimport` take the project's current lines and the ERP's lines and return
+`plan_reimport` takes the project's current lines and the ERP's lines and return
 the complete next version of the budget with the changes and the summary, or raise
 `InvalidErpBudget` listing every offending line. Applying a plan is the adapters' job; they must
 apply all of it or none of it.
@@ -128,10 +128,6 @@ class Plan:
     erp_total: Decimal = ZERO  # the ERP's cost lines summed (0 for a restore)
     erp_digest: str = ""  # fingerprint of the ERP's per-key sums the plan was made from
 
-    @property
-    def changes_anything(self) -> bool:
-        return bool(self.changes)
-
 
 def success_message(kind: JobKind, target: str = TARGET_NAME) -> str:
     verb = "Imported" if kind is JobKind.IMPORT else "Re-imported"
@@ -230,6 +226,9 @@ def plan_reimport(
     - only `original_budget_amount` (and the ERP references) move; units and descriptions stay;
     - a key the project lacks is added when its sum is not 0, with the ERP's description;
     - a project line the ERP no longer has goes to 0 and is reported; no line is ever deleted.
+
+    A first import is the same plan: a ready-to-import budget normally has no lines, and any that
+    people already entered are treated exactly as a re-import would, so none is lost or duplicated.
     """
     valid_lines, amounts = validate(erp_lines, catalog)
     sums = sum_by_key(valid_lines, amounts)
@@ -297,17 +296,6 @@ def digest_of(sums: dict[WbsKey, KeySum]) -> str:
         digest.update(json.dumps(row, separators=(",", ":")).encode())
         digest.update(b"\n")
     return digest.hexdigest()
-
-
-def plan_import(
-    current: Iterable[LineItem], erp_lines: Iterable[ErpLine], catalog: CostCatalog
-) -> Plan:
-    """A first import creates a line for each key whose sum is not 0.
-
-    A ready-to-import budget normally has no lines; if people already entered some, the import
-    treats them exactly as a re-import would, so that no line is lost or duplicated.
-    """
-    return plan_reimport(current, erp_lines, catalog)
 
 
 def _with(item: LineItem, amount: Decimal, refs: tuple[str, ...]) -> LineItem:

@@ -1,4 +1,4 @@
-"""Tenancy and permissions (PRODUCT.md §2): who may see and do what in which company."""
+"""Tenancy and permissions (docs/domain-rules.md): who may see and do what in which company."""
 
 from __future__ import annotations
 

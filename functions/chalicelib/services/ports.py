@@ -34,20 +34,6 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
-def _memory_audit() -> AuditLog:
-    # Bundles built by hand (tests, tools) that never read the log get an in-memory one; the
-    # wiring always hands the real adapter.
-    from chalicelib.adapters.memory import MemoryAuditLog
-
-    return MemoryAuditLog()
-
-
-def _memory_accounts() -> Accounts:
-    from chalicelib.adapters.memory import MemoryAccounts
-
-    return MemoryAccounts()
-
-
 @dataclass
 class Ports:
     budgets: BudgetStore
@@ -62,7 +48,9 @@ class Ports:
     new_id: Callable[[], str] = field(default=new_job_id)
     # How the worker waits before planning again after a concurrent edit; tests pass a no-op.
     sleep: Callable[[float], None] = field(default=time.sleep)
-    audit: AuditLog = field(default_factory=_memory_audit)
-    accounts: Accounts = field(default_factory=_memory_accounts)
+    # Always named by whoever builds the bundle: the wiring hands the real adapters, tests and
+    # tools the in-memory twins of devstack/memory.py (which the Lambda package does not ship).
+    audit: AuditLog = field(kw_only=True)
+    accounts: Accounts = field(kw_only=True)
     # Budgets kept in another system (Procore); None where no company may choose one (tests).
     remote_budgets: RemoteBudgetFactory | None = None

@@ -64,7 +64,6 @@ from chalicelib.domain.reimport import (
     budget_total,
     check_not_empty,
     no_change_message,
-    plan_import,
     plan_reimport,
     success_message,
 )
@@ -454,8 +453,7 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         started = time.perf_counter()
         attempt.erp_lines, system = _fetch(ports, job, budget)
         attempt.erp = ErpCall(system, time.perf_counter() - started)
-    kind = job.kind if job.kind is not JobKind.PREVIEW else _planned_kind(budget)
-    plan = _plan_erp(ports, job, budget, attempt, kind)
+    plan = _plan_erp(ports, job, budget, attempt)
     if job.preview_job_id:
         _check_still_previewed(ports, job, budget, plan)
     return plan
@@ -473,16 +471,15 @@ def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
     return held.lines
 
 
-def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt, kind: JobKind) -> Plan:
+def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     erp_lines = attempt.erp_lines or []
     ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
     catalog = _catalog_for(ports, job, erp_lines)
     current = _current(budget, job, attempt.target)
     attempt.current_total = budget_total(current)
-    planner = plan_import if kind is JobKind.IMPORT else plan_reimport
     try:
         check_not_empty(current, erp_lines, job.allow_empty)
-        plan = planner(current, erp_lines, catalog)
+        plan = plan_reimport(current, erp_lines, catalog)
     except InvalidErpBudget as invalid:
         raise _Refused(invalid.message, invalid.errors) from None
     except (ErpBudgetEmpty, BudgetTotalTooLarge) as refused:

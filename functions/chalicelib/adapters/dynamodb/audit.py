@@ -18,9 +18,9 @@ from chalicelib.adapters.dynamodb.base import (
     encode_cursor,
     serialize,
 )
-from chalicelib.adapters.dynamodb.items import AuditItem, to_iso, to_item
+from chalicelib.adapters.dynamodb.items import AuditItem, to_item
 from chalicelib.adapters.dynamodb.tables import DynamoTables
-from chalicelib.domain.model import AuditEvent
+from chalicelib.domain.model import AuditEvent, iso
 from chalicelib.domain.ports import Page
 
 
@@ -33,7 +33,7 @@ def _item(event: AuditEvent) -> dict[str, Any]:
     item = AuditItem(
         pk=audit_pk(event.company_id),
         # Entries of the same second keep the order they were written in (nanoseconds).
-        sk=f"{to_iso(event.at)}#{time.time_ns():020d}#{event.event_id}",
+        sk=f"{iso(event.at)}#{time.time_ns():020d}#{event.event_id}",
         event=event.model_dump_json(),
         expires_at=int(expires.timestamp()),
     )

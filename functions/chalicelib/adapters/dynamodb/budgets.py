@@ -57,7 +57,6 @@ from chalicelib.adapters.dynamodb.items import (
     pack_chunks,
     project_pk,
     row_line,
-    to_iso,
     to_item,
     unpack,
     version_sk,
@@ -85,6 +84,7 @@ from chalicelib.domain.model import (
     Summary,
     Totals,
     VersionSource,
+    iso,
     utc_now,
 )
 from chalicelib.domain.money import ZERO
@@ -119,7 +119,7 @@ def _edit_version(
         pk=head.pk,
         sk=version_sk(head.version + 1),
         version=head.version + 1,
-        at=to_iso(utc_now()) or "",
+        at=iso(utc_now()) or "",
         by=by,
         source=VersionSource.EDIT,
         total=f"{total:f}",
@@ -343,7 +343,7 @@ class DynamoBudgetStore(DynamoTables):
         """The commit's one transaction: the header moves to the new set, the new version joins
         the history, and the job succeeds."""
         total = sum((line.original_budget_amount for line in lines), ZERO)
-        when = to_iso(finished_at)
+        when = iso(finished_at)
         progress = Progress(phase=Phase.APPLYING, done=len(lines), total=len(lines))
         record = VersionItem(
             pk=head.pk,
@@ -532,7 +532,7 @@ class DynamoBudgetStore(DynamoTables):
                 Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
                 UpdateExpression="SET current_erp_total = :t, erp_total_as_of = :at",
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":t": value(f"{total:f}"), ":at": value(to_iso(at))},
+                ExpressionAttributeValues={":t": value(f"{total:f}"), ":at": value(iso(at))},
             )
 
     # --- edits and locks --------------------------------------------------------------------
@@ -684,7 +684,7 @@ class DynamoBudgetStore(DynamoTables):
             pk=head.pk,
             sk=version_sk(stored.version),
             version=stored.version,
-            at=to_iso(stored.last_synced_at or utc_now()) or "",
+            at=iso(stored.last_synced_at or utc_now()) or "",
             by=SEED_AUTHOR,
             source=VersionSource.IMPORT,
             total=head.total,

@@ -104,10 +104,6 @@ def member_sk(email: str) -> str:
 # --- time -----------------------------------------------------------------------------------
 
 
-def to_iso(moment: datetime | None) -> str | None:
-    return iso(moment)
-
-
 def from_iso(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -279,7 +275,7 @@ class BudgetHeaderItem(BaseModel):
             version=budget.version,
             total=_dec(budget.total) or "0.00",
             line_count=budget.line_count,
-            last_synced_at=to_iso(budget.last_synced_at),
+            last_synced_at=iso(budget.last_synced_at),
             active_job_id=budget.active_job_id,
             target_project_id=budget.target_project_id,
             chunk_set=chunk_set,
@@ -413,7 +409,7 @@ class JobItem(BaseModel):
 
     @classmethod
     def from_job(cls, job: Job) -> JobItem:
-        sort = f"{to_iso(job.requested_at)}#{job.job_id}"
+        sort = f"{iso(job.requested_at)}#{job.job_id}"
         queued = job.status is JobStatus.QUEUED
         return cls(
             queued_pk=QUEUED_PK if queued else None,
@@ -430,9 +426,9 @@ class JobItem(BaseModel):
             kind=job.kind,
             status=job.status,
             requested_by=job.requested_by,
-            requested_at=to_iso(job.requested_at) or "",
-            started_at=to_iso(job.started_at),
-            finished_at=to_iso(job.finished_at),
+            requested_at=iso(job.requested_at) or "",
+            started_at=iso(job.started_at),
+            finished_at=iso(job.finished_at),
             message=job.message,
             progress=job.progress.model_dump_json() if job.progress else None,
             summary=job.summary.model_dump_json() if job.summary else None,

@@ -46,7 +46,6 @@ from chalicelib.adapters.dynamodb.items import (
     pack_errors,
     row_change,
     row_write,
-    to_iso,
     to_item,
     unpack,
     write_row,
@@ -73,6 +72,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     TargetWrite,
+    iso,
     utc_now,
 )
 from chalicelib.domain.ports import Page
@@ -346,7 +346,7 @@ class DynamoJobStore(DynamoTables):
             "KeyConditionExpression": "queued_pk = :q AND queued_sk < :t",
             "ExpressionAttributeValues": {
                 ":q": value(QUEUED_PK),
-                ":t": value(to_iso(older_than)),
+                ":t": value(iso(older_than)),
             },
             "Limit": MAX_ABANDONED,
         }
@@ -372,7 +372,7 @@ class DynamoJobStore(DynamoTables):
                 ExpressionAttributeValues={
                     ":running": value(JobStatus.IN_PROGRESS.value),
                     ":queued": value(JobStatus.QUEUED.value),
-                    ":now": value(to_iso(now)),
+                    ":now": value(iso(now)),
                     ":zero": value(0),
                     ":one": value(1),
                     ":p": value(progress.model_dump_json()),
@@ -436,7 +436,7 @@ class DynamoJobStore(DynamoTables):
             ":failed": value(JobStatus.FAILED.value),
             ":queued": value(JobStatus.QUEUED.value),
             ":running": value(JobStatus.IN_PROGRESS.value),
-            ":when": value(to_iso(finished_at)),
+            ":when": value(iso(finished_at)),
             ":expires": value(finished_job_expiry(finished_at)),
         }
         expression = (
@@ -499,7 +499,7 @@ class DynamoJobStore(DynamoTables):
             ":s": value(finished.summary.model_dump_json() if finished.summary else None),
             ":c": value(finished.change_count),
             ":ci": value(dump_index(change_index)),
-            ":when": value(to_iso(finished.finished_at)),
+            ":when": value(iso(finished.finished_at)),
             ":p": value(finished.progress.model_dump_json() if finished.progress else None),
             ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
             ":basis": value(finished.basis.model_dump_json() if finished.basis else None),

@@ -1,4 +1,4 @@
-"""The HTTP API (PRODUCT.md §3), registered on the Chalice app as blueprints."""
+"""The HTTP API (docs/api.md), registered on the Chalice app as blueprints."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Who is calling: reads `Authorization: Bearer <token>` and asks the identity port to verify it.
 
-Done in application code rather than an API Gateway authorizer, so that the local stack and AWS
-check tokens the same way. Tokens are never logged.
+The app verifies every token itself, so the local stack (which has no API Gateway) and AWS check
+tokens the same way. In AWS a Cognito user-pool authorizer (infra/gateway.py) also guards every
+route the app does not declare public: a second lock, so a route that forgot to authenticate is
+still closed there. Tokens are never logged.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The routes of the HTTP API (PRODUCT.md §3): each parses, calls one use case, maps the answer."""
+"""The routes of the HTTP API (docs/api.md): each parses, calls one use case, maps the answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API's wire shapes: pydantic models for every request, query and answer (PRODUCT.md §3).
+"""The API's wire shapes: pydantic models for every request, query and answer (docs/api.md).
 
 Requests are strict and forbid unknown fields, so a typo is an error rather than a silent no-op.
 Money travels as a string with two decimals and timestamps as ISO 8601 UTC with a `Z`; the
@@ -921,9 +921,6 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
-
-
-ANSWER_MODELS: tuple[type[BaseModel], ...] = (ErrorBody,)
 
 
 class MappingPreviewLine(BaseModel):

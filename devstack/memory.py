@@ -22,7 +22,6 @@ from chalicelib.adapters.dynamodb.items import (
     MAX_STORED_ERRORS,
     SEED_AUTHOR,
     budget_sort_key,
-    to_iso,
 )
 from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
 from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
@@ -69,6 +68,7 @@ from chalicelib.domain.model import (
     Totals,
     VersionSource,
     catalog_codes,
+    iso,
     utc_now,
 )
 from chalicelib.domain.money import ZERO
@@ -456,7 +456,7 @@ class MemoryJobStore(_MemoryStore):
         with self.db.lock:
             found = sorted(
                 (
-                    (f"{to_iso(job.requested_at)}#{job.job_id}", job.model_copy(deep=True))
+                    (f"{iso(job.requested_at)}#{job.job_id}", job.model_copy(deep=True))
                     for (cid, _), job in self.db.jobs.items()
                     if cid == company_id and (budget_id is None or job.budget_id == budget_id)
                 ),
@@ -783,7 +783,7 @@ class MemoryAuditLog:
         before = decode_cursor(cursor, ["before"])["before"] if cursor else None
         with self._lock:
             found = sorted(
-                ((f"{to_iso(e.at)}#{n:012d}", e) for n, e in enumerate(self.events)
+                ((f"{iso(e.at)}#{n:012d}", e) for n, e in enumerate(self.events)
                  if e.company_id == company_id),
                 key=lambda pair: pair[0],
                 reverse=True,
