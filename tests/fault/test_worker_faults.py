@@ -31,9 +31,6 @@ from tests.integration.test_worker_reimport import (
     change_in_erp,
 )
 
-pytestmark = pytest.mark.fault
-
-
 # --- kill and redeliver -----------------------------------------------------------------------
 
 

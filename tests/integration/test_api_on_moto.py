@@ -31,8 +31,6 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services.ports import Ports
 
-pytestmark = pytest.mark.integration
-
 PASSWORD = "Demo-pass-1"
 JSON = {"Content-Type": "application/json"}
 

@@ -37,8 +37,6 @@ from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.erp import UniformSwitch
 
-pytestmark = pytest.mark.integration
-
 Make = Callable[[str, ErpCredentials, int, int, Callable[[float], None]], ErpSource]
 
 

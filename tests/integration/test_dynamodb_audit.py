@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
 from chalicelib.domain.model import AuditEvent
 from tests.fixtures.aws import WriteCounter, aws_env, dynamodb_tables  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 
 def _event(n: int) -> AuditEvent:

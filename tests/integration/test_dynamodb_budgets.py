@@ -26,8 +26,6 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import LineEdit
 from tests.fixtures.aws import WriteCounter, aws_env, dynamodb_tables  # noqa: F401
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
 

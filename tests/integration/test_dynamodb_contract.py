@@ -12,8 +12,6 @@ from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.unit.test_memory_stores import StoreContract
 
-pytestmark = pytest.mark.integration
-
 
 class TestDynamoStores(StoreContract):
     @pytest.fixture

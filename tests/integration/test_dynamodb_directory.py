@@ -17,8 +17,6 @@ from chalicelib.domain.model import (
 )
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def directory(dynamodb_tables) -> DynamoDirectory:  # noqa: F811

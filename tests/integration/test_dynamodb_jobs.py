@@ -32,8 +32,6 @@ from chalicelib.domain.model import (
 )
 from tests.fixtures.aws import aws_env, dynamodb_tables, serialized_dynamodb  # noqa: F401
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
 

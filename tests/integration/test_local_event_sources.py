@@ -21,8 +21,6 @@ from devstack.provision import create_queues
 from devstack.timer import ScheduleTimer
 from tests.fixtures.aws import aws_env  # noqa: F401 - a fixture
 
-pytestmark = pytest.mark.integration
-
 WORKER = FunctionConfig(
     "budget-bridge-dev-reimport_worker",
     "arn:aws:lambda:us-east-1:123456789012:function:w",

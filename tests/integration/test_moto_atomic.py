@@ -11,8 +11,6 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import aws
 from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
 
-pytestmark = pytest.mark.integration
-
 TABLE = "atomic-test"
 
 

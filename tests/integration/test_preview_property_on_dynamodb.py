@@ -39,8 +39,6 @@ from chalicelib.services.reimports import request_job, request_preview, run_job
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.services import CATALOG, FakeErp, me
 
-pytestmark = pytest.mark.integration
-
 COMPANY = "acme"
 KEYS = [
     WbsKey(sub_job, code, kind)

@@ -27,8 +27,6 @@ from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.erp import UniformSwitch
 
-pytestmark = pytest.mark.integration
-
 TOKEN_PATHS = {"qbo": "/oauth2/v1/tokens/bearer", "xero": "/connect/token"}
 
 

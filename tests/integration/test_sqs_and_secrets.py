@@ -15,8 +15,6 @@ from chalicelib.domain.model import ErpCredentials
 from chalicelib.domain.ports import JobMessage
 from tests.fixtures.aws import aws_env  # noqa: F401
 
-pytestmark = pytest.mark.integration
-
 
 def test_a_sent_job_message_is_received_hidden_and_deleted(aws_env):  # noqa: F811
     url, dlq_url = create_queues(aws.sqs())

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import pytest
-
 from chalicelib import wiring
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
@@ -31,8 +29,6 @@ from devstack import demo_data
 from devstack.seed import project_budget
 from tests.fixtures.aws import aws_env  # noqa: F401
 from tests.fixtures.worker import WorkerStack, _two_days_ago, worker_stack  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 
 def _seed(stack: WorkerStack, company_id: str) -> None:

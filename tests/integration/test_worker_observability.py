@@ -29,8 +29,6 @@ from tests.fixtures.aws import aws_env  # noqa: F401
 from tests.fixtures.worker import WorkerStack, worker_stack  # noqa: F401
 from tests.integration.test_worker_reimport import change_in_erp
 
-pytestmark = pytest.mark.integration
-
 
 class KeptSegments:
     """An X-Ray emitter that keeps what it would send to the daemon."""

@@ -36,8 +36,6 @@ from tests.fixtures.worker import (  # noqa: F401
 )
 from tests.integration.test_worker_reimport import SUMMED, change_in_erp
 
-pytestmark = pytest.mark.integration
-
 ADMIN = Identity("admin@demo.test", "admin@demo.test")
 
 

@@ -12,8 +12,6 @@ import threading
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.http import MAX_ATTEMPTS
@@ -21,8 +19,6 @@ from chalicelib.domain.errors import JobInProgress
 from chalicelib.domain.model import JobStatus, WbsKey
 from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
 from tests.fixtures.worker import LambdaStopped, WorkerStack, amounts, worker_stack  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 # In the demo ERP, P-1001's key (01, 01-500, S) is the sum of two Expense lines, and the project
 # has hand-entered units on it.

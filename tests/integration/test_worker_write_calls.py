@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from chalicelib.adapters import aws
 from chalicelib.domain.model import JobStatus
 from tests.fixtures.aws import WriteCounter, aws_env  # noqa: F401
 from tests.fixtures.worker import worker_stack  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 LINES = 1_000
 
