@@ -7,6 +7,8 @@ PYTEST := $(VENV)/bin/pytest
 INSTALLED := $(VENV)/.installed
 INFRA_INSTALLED := $(VENV)/.installed-infra
 FRONTEND_INSTALLED := frontend/node_modules/.installed
+# ESLint and its plugins: a package of their own (frontend/lint/package.json says why).
+WEB_LINT_INSTALLED := frontend/lint/node_modules/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 # jsii (under aws-cdk-lib) warns about Node 20 on every start; the synth itself works.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -35,6 +37,10 @@ $(INFRA_INSTALLED): $(INSTALLED)
 
 $(FRONTEND_INSTALLED): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_LINT_INSTALLED): frontend/lint/package.json frontend/lint/package-lock.json
+	cd frontend/lint && npm ci --no-audit --no-fund
 	touch $@
 
 # The web app, built into frontend/dist (served at / by the local stack); rebuilt only when a
@@ -77,9 +83,10 @@ test-infra: install install-infra
 test-fault: install
 	$(PYTEST) -m fault
 
-lint: install
+lint: install $(WEB_LINT_INSTALLED)
 	$(VENV)/bin/ruff check functions devstack infra tests bench
 	$(VENV)/bin/mypy
+	cd frontend && lint/node_modules/.bin/eslint
 
 # CloudFormation templates under infra/cdk.out, offline (no AWS credentials needed).
 synth: $(INFRA_INSTALLED)

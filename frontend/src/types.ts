@@ -1,3 +1,7 @@
+import type { components } from "./api.gen";
+
+type Schemas = components["schemas"];
+
 // The shapes of the Budget Bridge HTTP API (/api/v1) as the web app reads them.
 
 export type Permission = "none" | "read_only" | "standard" | "admin";
@@ -6,10 +10,7 @@ export type JobStatus = "queued" | "in_progress" | "succeeded" | "failed";
 export type JobKind = "import" | "reimport" | "preview" | "restore";
 export type Phase = "fetching" | "validating" | "applying";
 
-export interface Session {
-  token: string;
-  expires_in: number;
-}
+export type Session = Schemas["SessionResponse"];
 
 export interface CompanyAccess {
   company_id: string;
@@ -44,45 +45,17 @@ export interface ErpBudget {
   line_count?: number;
 }
 
-export interface ErpBudgetPage {
-  budgets: ErpBudget[];
-  next_cursor: string | null;
-}
+export type ErpBudgetPage = Schemas["BudgetList"];
 
-export interface Progress {
-  phase: Phase;
-  done: number;
-  total: number;
-}
+export type Progress = Schemas["ProgressOut"];
 
-export interface Summary {
-  lines_updated: number;
-  lines_added: number;
-  lines_zeroed: number;
-  lines_unchanged: number;
-}
+export type Summary = Schemas["SummaryOut"];
 
-export interface LineError {
-  line: number;
-  field: string;
-  message: string;
-}
+export type LineError = Schemas["LineErrorOut"];
 
-export interface Change {
-  line_item_id: string;
-  sub_job: string;
-  cost_code: string;
-  cost_type: string;
-  kind: "updated" | "added" | "zeroed";
-  old_amount: string | null;
-  new_amount: string;
-}
+export type Change = Schemas["ChangeOut"];
 
-export interface Totals {
-  current_erp_total: string;
-  current_total: string;
-  new_total: string;
-}
+export type Totals = Schemas["TotalsOut"];
 
 /** Why a job failed, when a client can do something about it. */
 export type JobErrorCode = "preview_stale" | "erp_budget_empty" | string;
@@ -107,32 +80,16 @@ export interface Job {
   finished_at?: string | null;
 }
 
-export interface JobPage {
-  jobs: Job[];
-  next_cursor: string | null;
-}
+export type JobPage = Schemas["JobList"];
 
-export interface ChangePage {
-  changes: Change[];
-  next_cursor: string | null;
-}
+export type ChangePage = Schemas["ChangePage"];
 
 export interface Accepted {
   job_id: string;
   status: JobStatus;
 }
 
-export interface LineItem {
-  line_item_id: string;
-  sub_job: string;
-  cost_code: string;
-  cost_type: string;
-  description: string;
-  original_budget_amount: string;
-  uom: string | null;
-  quantity: string | null;
-  unit_cost: string | null;
-}
+export type LineItem = Schemas["LineItemOut"];
 
 export interface ProjectBudget {
   project_id: string;
@@ -149,20 +106,9 @@ export interface ProjectBudget {
 
 export type VersionSource = "import" | "reimport" | "edit" | "restore";
 
-export interface BudgetVersion {
-  version: number;
-  at: string;
-  by: string;
-  source: VersionSource;
-  job_id: string | null;
-  total: string;
-  summary: Summary | null;
-}
+export type BudgetVersion = Schemas["VersionOut"];
 
-export interface HistoryPage {
-  versions: BudgetVersion[];
-  next_cursor: string | null;
-}
+export type HistoryPage = Schemas["HistoryList"];
 
 /** The budget as it was at one version, with that version's changes against the one before. */
 export interface BudgetAtVersion extends ProjectBudget {
@@ -178,22 +124,9 @@ export interface RuntimeConfig {
 }
 
 /** One line of an ERP job's budget as the saved connection maps it (the mapping preview). */
-export interface MappingPreviewLine {
-  line: number;
-  sub_job: string;
-  cost_code: string;
-  cost_type: string;
-  kind: "cost" | "revenue";
-  amount: string;
-  description: string;
-}
+export type MappingPreviewLine = Schemas["MappingPreviewLine"];
 
-export interface MappingPreview {
-  erp_job_id: string;
-  erp_system: string;
-  total_lines: number;
-  lines: MappingPreviewLine[];
-}
+export type MappingPreview = Schemas["MappingPreviewResponse"];
 
 // ---- signing in with a temporary password ----
 
@@ -243,67 +176,27 @@ export interface ErpProject {
   project_name?: string | null;
 }
 
-export interface ErpProjectPage {
-  projects: ErpProject[];
-  next_cursor: string | null;
-}
+export type ErpProjectPage = Schemas["ErpProjectList"];
 
-export interface LinkedProject {
-  project_id: string;
-  project_name: string;
-  budget_id: string;
-  status: BudgetStatus;
-}
+export type LinkedProject = Schemas["LinkResponse"];
 
-export interface CatalogEntry {
-  code: string;
-  description: string;
-}
+export type CatalogEntry = Schemas["CatalogEntryOut"];
 
-export interface CostCatalog {
-  cost_codes: CatalogEntry[];
-  cost_types: CatalogEntry[];
-}
+export type CostCatalog = Schemas["CatalogResponse"];
 
 /** What a catalog sync added: counts, or the added entries themselves. */
-export interface CatalogSync {
-  added_cost_codes: number | unknown[];
-  added_cost_types: number | unknown[];
-}
+export type CatalogSync = Schemas["SyncResponse"];
 
 export type MemberStatus = "invited" | "active";
 
-export interface Member {
-  email: string;
-  erp_permission: Permission;
-  budget_permission: Permission;
-  status: MemberStatus;
-}
+export type Member = Schemas["MemberOut"];
 
-export interface MemberList {
-  members: Member[];
-}
+export type MemberList = Schemas["MemberList"];
 
-export interface Invitation {
-  email: string;
-  erp_permission: Permission;
-  budget_permission: Permission;
-}
+export type Invitation = Schemas["MemberBody"];
 
-export interface AuditEvent {
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: Record<string, unknown> | null;
-}
+export type AuditEvent = Schemas["AuditEventOut"];
 
-export interface AuditPage {
-  events: AuditEvent[];
-  next_cursor?: string | null;
-}
+export type AuditPage = Schemas["AuditList"];
 
-export interface ErpSettings {
-  auto_reimport: { enabled: boolean; every_hours: number };
-  add_unknown_cost_codes?: boolean;
-}
+export type ErpSettings = Schemas["ErpSettingsResponse"];

@@ -7,13 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from devstack import demo_data
 from tests.browser.conftest import budget_row, budgets_table, open_synced_budgets, sign_in
-
-pytestmark = pytest.mark.browser
 
 LOCK_REASON = "Unlock the budget to re-import"
 

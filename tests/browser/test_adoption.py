@@ -5,14 +5,11 @@ Also: the adoption pages follow the permissions, and a refused Base URL is annou
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.adoption import walk
 from tests.browser.conftest import press_until_focused, sign_in
 from tests.e2e.conftest import RunningStack
-
-pytestmark = pytest.mark.browser
 
 
 def test_a_new_company_connects_its_erp_links_a_job_and_its_invitee_reimports_a_change(

@@ -17,8 +17,6 @@ from devstack import demo_data
 from tests.browser.conftest import JOB_TIMEOUT_MS, budget_row, open_synced_budgets, sign_in
 from tests.e2e.conftest import RunningStack
 
-pytestmark = pytest.mark.browser
-
 
 def _switch(stack: RunningStack, company: demo_data.DemoCompany) -> str:
     project = company.projects[0]

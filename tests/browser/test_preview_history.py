@@ -9,7 +9,6 @@ import io
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import (
@@ -23,8 +22,6 @@ from tests.browser.conftest import (
 )
 from tests.browser.test_reimport import amount_of, erp_entity, line_row, total_cell
 from tests.fixtures.erp import SandboxClient
-
-pytestmark = pytest.mark.browser
 
 SUCCESS = "Successfully Re-imported to Budget Bridge"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from devstack import demo_data
@@ -20,8 +19,6 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.fixtures.erp import SandboxClient
-
-pytestmark = pytest.mark.browser
 
 SUCCESS = "Successfully Re-imported to Budget Bridge"
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from devstack import demo_data
 from tests.browser.conftest import JOB_TIMEOUT_MS, budget_row, open_synced_budgets, sign_in
 from tests.e2e.conftest import RunningStack
-
-pytestmark = pytest.mark.browser
 
 
 def test_the_admin_uploads_an_export_and_reimports_it(

@@ -17,8 +17,6 @@ import pytest
 
 from tests.e2e.conftest import RunningStack, request
 
-pytestmark = pytest.mark.e2e
-
 JOBS = {"qbo": ("9130350000000001", "Q-8001"),
         "xero": ("b1f2c3d4-0000-4000-8000-000000000001", "X-9001"),
         "netsuite": ("1234567", "N-1101")}  # fmt: skip

@@ -14,11 +14,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from tests.e2e.conftest import DEMO_PASSWORD, REPO, RunningStack, SandboxErpClient, request
-
-pytestmark = pytest.mark.e2e
 
 COMPANY = "fresh"
 ADMIN = "admin@fresh.test"

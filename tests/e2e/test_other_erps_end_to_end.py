@@ -17,8 +17,6 @@ import pytest
 
 from tests.e2e.conftest import RunningStack, request
 
-pytestmark = pytest.mark.e2e
-
 JOBS = {"myob": ("MYOB Demo", "M-5001"), "intacct": ("intacct-demo", "I-6001"),
         "cmic": ("BB", "C-7001"), "workday": ("bb_demo", "W-1201"),
         "yardi": ("bb_demo", "Y-1301"), "mri": ("BBDEMO", "R-1401")}  # fmt: skip

@@ -16,8 +16,6 @@ import pytest
 
 from tests.e2e.conftest import RunningStack, SandboxErpClient, request
 
-pytestmark = pytest.mark.e2e
-
 COMPANY, BUDGET, ADMIN = "other", "P-2001", "admin@other.test"
 
 

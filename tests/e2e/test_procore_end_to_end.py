@@ -16,8 +16,6 @@ import pytest
 from tests.e2e.conftest import RunningStack, request
 from tests.fixtures.procore import ProcoreClient
 
-pytestmark = pytest.mark.e2e
-
 JOB = "K-4001"
 ERP_SWITCH = "/sandbox/budgets/acumatica/Pilot/K-4001"
 

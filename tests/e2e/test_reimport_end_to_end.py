@@ -23,8 +23,6 @@ from tests.e2e.conftest import (
     stop_stack,
 )
 
-pytestmark = pytest.mark.e2e
-
 
 def project_budget(stack: RunningStack, token: str, project_id: str, company: str = "demo") -> Any:
     answer = request(

@@ -16,12 +16,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from devstack import demo_data
 from tests.e2e.conftest import RunningStack, request
-
-pytestmark = pytest.mark.e2e
 
 COMPANY = "spreadsheet"
 JOB = "S-1501"

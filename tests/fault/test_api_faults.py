@@ -35,8 +35,6 @@ from chalicelib.services.reimports import request_job
 from devstack.memory import MemoryBudgetStore
 from tests.integration.api_support import World, budget_user, build_world, erp_user
 
-pytestmark = pytest.mark.fault
-
 API = "/api/v1"
 BUDGET = API + "/companies/demo/projects/p-1001/budget"
 

@@ -23,8 +23,6 @@ from chalicelib import wiring
 from chalicelib.entrypoints.api import routes
 from tests.integration.api_support import TokenIssuer, World, build_world, erp_user
 
-pytestmark = pytest.mark.fault
-
 PREFIX = "/api/v1"
 # The routes that need no token are the ones the API itself declares open (`auth=False`).
 PUBLIC = {

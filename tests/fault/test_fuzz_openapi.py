@@ -20,8 +20,6 @@ from hypothesis import HealthCheck, settings, strategies
 
 from tests.e2e.conftest import RunningStack, request, start_stack, stop_stack
 
-pytestmark = pytest.mark.fault
-
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 ADMIN = "admin@demo.test"
 # What an answer must be: no server error, a documented status, the documented content type and

@@ -46,8 +46,6 @@ from chalicelib.domain.money import MAX_AMOUNT, MAX_TOTAL, format_amount
 from chalicelib.domain.reimport import BudgetTotalTooLarge, InvalidErpBudget, plan_reimport
 from chalicelib.entrypoints.api import schemas
 
-pytestmark = pytest.mark.fault
-
 CATALOG = CostCatalog(frozenset({"01-100"}), frozenset({"M"}))
 
 

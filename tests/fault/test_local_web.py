@@ -13,8 +13,6 @@ from chalice.config import Config
 from chalicelib.resources import SECURITY_HEADERS
 from devstack.web import WebServer
 
-pytestmark = pytest.mark.fault
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[WebServer]:

@@ -14,8 +14,6 @@ from chalicelib.services.reimports import COMMIT_BACKOFF_SECONDS, request_job, r
 from devstack.memory import MemoryBudgetStore
 from tests.fixtures.services import COMPANY, K1, K2, SYNCED, erp_changed, me, world
 
-pytestmark = pytest.mark.fault
-
 
 def _busy_editor(w: Any, monkeypatch: pytest.MonkeyPatch, edits: int) -> list[int]:
     """Before each of the worker's first `edits` commits, a person edits a line's units."""

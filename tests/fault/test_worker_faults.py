@@ -4,8 +4,6 @@ Each scenario ends by reading the whole budget back and the job: applied exactly
 as it was, and never a budget left held by a job that will not finish (docs/reliability.md).
 """
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 import json
@@ -23,16 +21,12 @@ from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.adapters.erp.http import MAX_ATTEMPTS
 from chalicelib.domain.model import JobStatus, Phase, Progress
 from chalicelib.domain.money import ZERO
-from tests.fixtures.aws import aws_env  # noqa: F401
-from tests.fixtures.worker import COMPANY, LambdaStopped, WorkerStack, worker_stack  # noqa: F401
+from tests.fixtures.worker import COMPANY, LambdaStopped, WorkerStack
 from tests.integration.test_worker_reimport import (
     assert_applied_once,
     assert_untouched,
     change_in_erp,
 )
-
-pytestmark = pytest.mark.fault
-
 
 # --- kill and redeliver -----------------------------------------------------------------------
 

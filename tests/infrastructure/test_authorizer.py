@@ -15,8 +15,6 @@ from aws_cdk.assertions import Template
 from chalicelib.entrypoints.api.framework import PREFIX
 from infra import gateway
 
-pytestmark = pytest.mark.infrastructure
-
 PUBLIC = {
     (f"{PREFIX}/health", "GET"),
     (f"{PREFIX}/openapi.json", "GET"),

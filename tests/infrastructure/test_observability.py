@@ -15,8 +15,6 @@ from chalicelib import resources
 from infra import observability
 from infra.stack import API_STAGE, FUNCTIONS, function_logical_id, role_logical_id
 
-pytestmark = pytest.mark.infrastructure
-
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "operations.md"
 

@@ -13,8 +13,6 @@ import pytest
 from chalicelib import resources
 from infra.stack import FUNCTIONS, function_logical_id
 
-pytestmark = pytest.mark.infrastructure
-
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_function_logs_to_a_group_with_retention_made_before_it_runs(synthesized, function):

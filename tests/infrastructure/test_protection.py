@@ -14,8 +14,6 @@ import pytest
 
 from infra import protection
 
-pytestmark = pytest.mark.infrastructure
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -13,8 +13,6 @@ from aws_cdk.assertions import Match
 from chalicelib import resources
 from infra.stack import FUNCTIONS, function_logical_id
 
-pytestmark = pytest.mark.infrastructure
-
 ROOT_CHALICE_JSON = "chalice.json"
 
 

@@ -17,8 +17,6 @@ from infra.access import ERP_SECRET_PREFIX
 from infra.site import SPA_REWRITE
 from infra.stack import FUNCTIONS, function_logical_id, role_logical_id
 
-pytestmark = pytest.mark.infrastructure
-
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]

@@ -18,8 +18,6 @@ from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import UniformSwitch
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def sandbox():

@@ -16,8 +16,6 @@ from devstack import demo_data
 from devstack.sandbox_erp import ENDPOINT, SandboxErp
 from tests.fixtures.erp import SandboxClient
 
-pytestmark = pytest.mark.integration
-
 GOOD = ErpCredentials.of(username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD)
 
 

@@ -34,8 +34,6 @@ from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.integration.api_support import World, both_user, build_world
 
-pytestmark = pytest.mark.integration
-
 PREFIX = "/api/v1/companies/demo"
 SECRET = "Pa55-word-that-must-never-show"
 

@@ -27,8 +27,6 @@ from tests.integration.api_support import (
     erp_user,
 )
 
-pytestmark = pytest.mark.integration
-
 PREFIX = "/api/v1"
 PUBLIC = {
     ("GET", "/health"),

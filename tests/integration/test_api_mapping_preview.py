@@ -16,8 +16,6 @@ from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpLine, LineKind, WbsKey
 from tests.integration.api_support import World, build_world, erp_user
 
-pytestmark = pytest.mark.integration
-
 URL = "/api/v1/companies/demo/erp/mapping-preview"
 
 

@@ -32,8 +32,6 @@ from chalicelib.domain.ports import JobMessage
 from chalicelib.services.ports import Ports
 from devstack import memory
 
-pytestmark = pytest.mark.integration
-
 PASSWORD = "Demo-pass-1"
 JSON = {"Content-Type": "application/json"}
 

@@ -10,8 +10,6 @@ from chalice.test import Client
 
 from app import app
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def document() -> dict:

@@ -22,8 +22,6 @@ from chalicelib.domain.model import (
 )
 from tests.integration.api_support import World, budget_user, build_world, erp_user, line
 
-pytestmark = pytest.mark.integration
-
 ERP = "/api/v1/companies/demo/erp"
 PROJECT = "/api/v1/companies/demo/projects/p-1001/budget"
 JOB_FIELDS = {

@@ -13,8 +13,6 @@ from app import app
 from chalicelib import wiring
 from tests.integration.api_support import World, build_world, erp_user
 
-pytestmark = pytest.mark.integration
-
 SETTINGS = "/api/v1/companies/demo/erp/settings"
 BUDGETS = "/api/v1/companies/demo/erp/budgets"
 PROJECT = "/api/v1/companies/demo/projects/p-1001/budget"

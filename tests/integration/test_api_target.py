@@ -19,8 +19,6 @@ from chalicelib import wiring
 from chalicelib.config import reset_settings
 from tests.integration.api_support import World, build_world, erp_user
 
-pytestmark = pytest.mark.integration
-
 TARGET = "/api/v1/companies/demo/target"
 PROCORE = {
     "target": "procore",

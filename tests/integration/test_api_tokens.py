@@ -21,8 +21,6 @@ from chalicelib.adapters.cognito import CognitoIdentityProvider
 from chalicelib.domain.errors import ServiceUnavailable, Unauthenticated
 from tests.integration.api_support import CLIENT_ID, ISSUER, POOL_ID, TokenIssuer, verifier
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def issuer() -> TokenIssuer:

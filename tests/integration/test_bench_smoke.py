@@ -12,8 +12,6 @@ import pytest
 
 from bench import run
 
-pytestmark = pytest.mark.integration
-
 TINY = run.Plan(
     worker_sizes=(50,), naive_sizes=(50,), e2e_sizes=(50,), connector_lines=50, one_line_on=50
 )

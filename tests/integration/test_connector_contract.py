@@ -34,10 +34,7 @@ from chalicelib.domain.ports import ErpSource
 from chalicelib.domain.reimport import plan_reimport
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
-from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.erp import UniformSwitch
-
-pytestmark = pytest.mark.integration
 
 Make = Callable[[str, ErpCredentials, int, int, Callable[[float], None]], ErpSource]
 
@@ -395,7 +392,7 @@ def test_the_registry_builds_the_connector_from_the_saved_connection(
     sandbox,
     switch,
     row,
-    dynamodb_tables,  # noqa: F811
+    dynamodb_tables,
 ):
     saved = row.company.erp_connection()
     connection = ErpConnection(erp_system=row.erp, base_url=sandbox.url + saved.path,

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
 from chalicelib.domain.model import AuditEvent
-from tests.fixtures.aws import WriteCounter, aws_env, dynamodb_tables  # noqa: F401
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.aws import WriteCounter
 
 
 def _event(n: int) -> AuditEvent:
@@ -22,7 +18,7 @@ def _event(n: int) -> AuditEvent:
     )  # fmt: skip
 
 
-def test_many_entries_are_written_25_to_a_call_and_every_one_is_listed(dynamodb_tables):  # noqa: F811
+def test_many_entries_are_written_25_to_a_call_and_every_one_is_listed(dynamodb_tables):
     log = DynamoAuditLog()
     counter = WriteCounter(aws.dynamodb())
 

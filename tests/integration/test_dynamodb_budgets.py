@@ -24,9 +24,7 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import LineEdit
-from tests.fixtures.aws import WriteCounter, aws_env, dynamodb_tables  # noqa: F401
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.aws import WriteCounter
 
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
@@ -72,7 +70,7 @@ def job(budget_id: str = "P-1001", job_id: str = "job-1") -> Job:
 
 
 @pytest.fixture
-def stores(dynamodb_tables):  # noqa: F811
+def stores(dynamodb_tables):
     return DynamoBudgetStore(), DynamoJobStore()
 
 
@@ -227,7 +225,7 @@ def test_a_crash_after_writing_chunks_leaves_readers_on_the_old_version_and_a_re
 
 def test_every_version_stays_readable_and_none_expires_within_the_last_100(
     stores,
-    dynamodb_tables,  # noqa: F811
+    dynamodb_tables,
 ):
     budgets, _ = stores
     first = budgets.create_budget(budget(), lines(5))
@@ -261,7 +259,7 @@ def test_fifty_thousand_lines_round_trip_to_the_cent(stores):
     assert len(budgets.header("demo", "P-1001").chunk_index) > 2
 
 
-def test_a_thousand_line_commit_takes_a_handful_of_write_calls(stores, dynamodb_tables):  # noqa: F811
+def test_a_thousand_line_commit_takes_a_handful_of_write_calls(stores, dynamodb_tables):
     budgets, _ = stores
     created = budgets.create_budget(budget(), lines(1000))
     current, running = running_job(stores, created)

@@ -9,15 +9,12 @@ import pytest
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
-from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.unit.test_memory_stores import StoreContract
-
-pytestmark = pytest.mark.integration
 
 
 class TestDynamoStores(StoreContract):
     @pytest.fixture
-    def stores(self, dynamodb_tables):  # noqa: F811
+    def stores(self, dynamodb_tables):
         return SimpleNamespace(
             budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), directory=DynamoDirectory()
         )

@@ -15,17 +15,14 @@ from chalicelib.domain.model import (
     ErpSettings,
     Permission,
 )
-from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def directory(dynamodb_tables) -> DynamoDirectory:  # noqa: F811
+def directory(dynamodb_tables) -> DynamoDirectory:
     return DynamoDirectory()
 
 
-def test_tables_have_the_keys_indexes_and_ttl_of_resources(dynamodb_tables):  # noqa: F811
+def test_tables_have_the_keys_indexes_and_ttl_of_resources(dynamodb_tables):
     for table in resources.TABLES:
         name = aws.table_name(table)
         described = dynamodb_tables.describe_table(TableName=name)["Table"]

@@ -30,9 +30,6 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
 )
-from tests.fixtures.aws import aws_env, dynamodb_tables, serialized_dynamodb  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
@@ -61,7 +58,7 @@ def job(job_id: str, budget_id: str = "P-1001", minutes: int = 0, kind=JobKind.R
 
 
 @pytest.fixture
-def stores(dynamodb_tables):  # noqa: F811
+def stores(dynamodb_tables):
     budgets = DynamoBudgetStore()
     budgets.create_budget(budget(), [])
     return budgets, DynamoJobStore()
@@ -80,7 +77,7 @@ def test_a_second_job_on_the_same_budget_is_refused_with_the_first_jobs_id(store
         jobs.get("demo", "job-2")
 
 
-def test_of_four_simultaneous_requests_exactly_one_is_queued(stores, serialized_dynamodb):  # noqa: F811
+def test_of_four_simultaneous_requests_exactly_one_is_queued(stores, serialized_dynamodb):
     budgets, jobs = stores
     current = budgets.get("demo", "P-1001")
     outcomes: list[object] = []

@@ -17,8 +17,6 @@ from chalicelib.adapters.erp.spreadsheet import Export
 from chalicelib.adapters.exports import S3ExportStore
 from chalicelib.domain.errors import ErpRejected
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3ExportStore]:

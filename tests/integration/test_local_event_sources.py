@@ -19,9 +19,6 @@ from devstack.lambda_runtime import FunctionConfig
 from devstack.poller import QueuePoller
 from devstack.provision import create_queues
 from devstack.timer import ScheduleTimer
-from tests.fixtures.aws import aws_env  # noqa: F401 - a fixture
-
-pytestmark = pytest.mark.integration
 
 WORKER = FunctionConfig(
     "budget-bridge-dev-reimport_worker",
@@ -32,7 +29,7 @@ WORKER = FunctionConfig(
 
 
 @pytest.fixture
-def queues(aws_env: None) -> dict[str, str]:  # noqa: F811
+def queues(aws_env: None) -> dict[str, str]:
     url, arn, dlq_url, dlq_arn = create_queues(aws.sqs())
     return {"url": url, "arn": arn, "dlq_url": dlq_url, "dlq_arn": dlq_arn}
 

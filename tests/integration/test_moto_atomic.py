@@ -9,15 +9,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
-from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 TABLE = "atomic-test"
 
 
 @pytest.fixture
-def client(aws_env: None, serialized_dynamodb: None) -> Any:  # noqa: F811
+def client(aws_env: None, serialized_dynamodb: None) -> Any:
     """The local stack's DynamoDB (serialized and journaled) with one keyed table."""
     client = aws.dynamodb()
     client.create_table(

@@ -15,8 +15,6 @@ from chalicelib.domain.model import MemberStatus, Permission
 from devstack import company
 from devstack.provision import create_user_pool
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def deployed() -> Iterator[company.Target]:

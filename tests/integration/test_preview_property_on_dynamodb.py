@@ -4,8 +4,6 @@ preview never changes the budget, and the apply from it makes exactly the change
 The ERP is the services' stand-in (`FakeErp`); what matters here is what the stores keep.
 """
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 from decimal import Decimal
@@ -36,10 +34,7 @@ from chalicelib.domain.ports import JobMessage
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, request_preview, run_job
 from devstack import memory
-from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.services import CATALOG, FakeErp, me
-
-pytestmark = pytest.mark.integration
 
 COMPANY = "acme"
 KEYS = [

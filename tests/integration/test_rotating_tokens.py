@@ -24,10 +24,7 @@ from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
-from tests.fixtures.aws import aws_env, dynamodb_tables  # noqa: F401
 from tests.fixtures.erp import UniformSwitch
-
-pytestmark = pytest.mark.integration
 
 TOKEN_PATHS = {"qbo": "/oauth2/v1/tokens/bearer", "xero": "/connect/token"}
 
@@ -91,7 +88,7 @@ def _refresh(sandbox, company_id: str, refresh_token: str) -> int:
 def test_a_rotated_refresh_token_is_stored_and_used_by_the_next_job(
     sandbox,
     switch,
-    dynamodb_tables,  # noqa: F811
+    dynamodb_tables,
     company_id,
 ):
     _connection_cache[company_id] = _connection(sandbox, company_id)
@@ -111,7 +108,7 @@ def test_a_rotated_refresh_token_is_stored_and_used_by_the_next_job(
 def test_four_jobs_of_one_company_at_once_refresh_the_token_once(
     sandbox,
     switch,
-    dynamodb_tables,  # noqa: F811
+    dynamodb_tables,
 ):
     _connection_cache["qbo"] = _connection(sandbox, "qbo")
     start = threading.Barrier(4)
@@ -136,7 +133,7 @@ def test_four_jobs_of_one_company_at_once_refresh_the_token_once(
     assert switch.sign_ins("qbo") == 1
 
 
-def test_the_refresh_lease_is_held_by_one_holder_and_lapses(dynamodb_tables):  # noqa: F811
+def test_the_refresh_lease_is_held_by_one_holder_and_lapses(dynamodb_tables):
     first, second = DynamoLease("c/erp"), DynamoLease("c/erp")
     assert first.acquire() and not second.acquire()
     first.release()

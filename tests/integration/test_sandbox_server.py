@@ -13,8 +13,6 @@ import pytest
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import SandboxClient, UniformSwitch
 
-pytestmark = pytest.mark.integration
-
 KEY = {"sub_job": "", "cost_code": "100", "cost_type": "L"}
 INTACCT = ("intacct", "intacct-demo", "I-6001")
 

@@ -15,8 +15,6 @@ from app import app
 from chalicelib import wiring
 from tests.integration.api_support import World, build_world, erp_user
 
-pytestmark = pytest.mark.integration
-
 ERP = "/api/v1/companies/demo/erp"
 
 

@@ -10,8 +10,6 @@ import pytest
 from chalicelib.domain.errors import Unauthenticated
 from tests.integration.api_support import TokenIssuer, verifier
 
-pytestmark = pytest.mark.integration
-
 
 def reissued(issuer: TokenIssuer, **claims: Any) -> str:
     payload = jwt.decode(issuer.token("admin@other.test"), options={"verify_signature": False})

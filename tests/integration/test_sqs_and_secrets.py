@@ -13,12 +13,9 @@ from chalicelib.adapters.sqs import SqsJobQueue, create_queues
 from chalicelib.domain.errors import ErpRejected, ServiceUnavailable
 from chalicelib.domain.model import ErpCredentials
 from chalicelib.domain.ports import JobMessage
-from tests.fixtures.aws import aws_env  # noqa: F401
-
-pytestmark = pytest.mark.integration
 
 
-def test_a_sent_job_message_is_received_hidden_and_deleted(aws_env):  # noqa: F811
+def test_a_sent_job_message_is_received_hidden_and_deleted(aws_env):
     url, dlq_url = create_queues(aws.sqs())
     attributes = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["VisibilityTimeout"] == str(resources.JOB_QUEUE.visibility_timeout_seconds)
@@ -39,13 +36,13 @@ def _receive(url: str) -> list:
     return list(aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []))
 
 
-def test_a_queue_that_cannot_take_the_message_is_a_service_unavailable(aws_env):  # noqa: F811
+def test_a_queue_that_cannot_take_the_message_is_a_service_unavailable(aws_env):
     queue = SqsJobQueue(queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/missing")
     with pytest.raises(ServiceUnavailable):
         queue.send(JobMessage(job_id="job-1", company_id="demo", budget_id="P-1001"))
 
 
-def test_a_batch_goes_out_ten_messages_a_call_and_every_message_arrives(aws_env):  # noqa: F811
+def test_a_batch_goes_out_ten_messages_a_call_and_every_message_arrives(aws_env):
     create_queues(aws.sqs())
     queue = SqsJobQueue()
     calls: list[str] = []
@@ -63,7 +60,7 @@ def test_a_batch_goes_out_ten_messages_a_call_and_every_message_arrives(aws_env)
     assert sorted(received) == sorted(m.job_id for m in messages)
 
 
-def test_a_batch_the_queue_cannot_take_answers_every_message_refused(aws_env):  # noqa: F811
+def test_a_batch_the_queue_cannot_take_answers_every_message_refused(aws_env):
     queue = SqsJobQueue(queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/missing")
     messages = [
         JobMessage(job_id=f"job-{i}", company_id="demo", budget_id="P-1") for i in range(12)
@@ -71,7 +68,7 @@ def test_a_batch_the_queue_cannot_take_answers_every_message_refused(aws_env):  
     assert queue.send_batch(messages) == messages
 
 
-def test_erp_credentials_are_read_from_the_secret_and_bad_secrets_are_refused(aws_env):  # noqa: F811
+def test_erp_credentials_are_read_from_the_secret_and_bad_secrets_are_refused(aws_env):
     secrets = SecretsManagerSecretStore()
     secrets.put_erp_credentials("demo/erp", ErpCredentials.of(username="admin", password="sandbox"))
     secrets.put_erp_credentials("demo/erp", ErpCredentials.of(username="admin", password="changed"))

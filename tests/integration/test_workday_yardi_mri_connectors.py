@@ -23,8 +23,6 @@ from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import UniformSwitch
 
-pytestmark = pytest.mark.integration
-
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
  <!ENTITY lol "lol">

@@ -4,14 +4,10 @@ The job fails at once with a sentence saying when to run the re-import again; th
 handed back to the queue, so no retry storm hits an ERP that will refuse every call until then.
 """
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 import json
 import urllib.request
-
-import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
@@ -29,10 +25,7 @@ from chalicelib.domain.ports import Identity
 from chalicelib.services.reimports import request_job
 from devstack import demo_data
 from devstack.seed import project_budget
-from tests.fixtures.aws import aws_env  # noqa: F401
-from tests.fixtures.worker import WorkerStack, _two_days_ago, worker_stack  # noqa: F401
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.worker import WorkerStack, _two_days_ago
 
 
 def _seed(stack: WorkerStack, company_id: str) -> None:

@@ -7,8 +7,6 @@ Tracer is given an X-Ray recorder whose emitter keeps the segments in memory (Po
 option), and the metrics are read from the CloudWatch EMF lines Powertools prints. No AWS.
 """
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 import json
@@ -25,11 +23,8 @@ from aws_xray_sdk.core.context import Context
 from chalicelib import observability, resources
 from chalicelib.domain.model import JobStatus
 from devstack import demo_data
-from tests.fixtures.aws import aws_env  # noqa: F401
-from tests.fixtures.worker import WorkerStack, worker_stack  # noqa: F401
+from tests.fixtures.worker import WorkerStack
 from tests.integration.test_worker_reimport import change_in_erp
-
-pytestmark = pytest.mark.integration
 
 
 class KeptSegments:

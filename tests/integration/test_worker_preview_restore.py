@@ -4,8 +4,6 @@ Like the re-import's worker tests, each ends by reading the whole budget back: a
 once, or exactly as it was.
 """
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 import math
@@ -26,17 +24,9 @@ from chalicelib.domain.ports import Identity, LineEdit
 from chalicelib.services import budgets as budget_service
 from chalicelib.services import history
 from chalicelib.services.reimports import request_preview
-from tests.fixtures.aws import WriteCounter, aws_env  # noqa: F401
-from tests.fixtures.worker import (  # noqa: F401
-    COMPANY,
-    LambdaStopped,
-    WorkerStack,
-    amounts,
-    worker_stack,
-)
+from tests.fixtures.aws import WriteCounter
+from tests.fixtures.worker import COMPANY, LambdaStopped, WorkerStack, amounts
 from tests.integration.test_worker_reimport import SUMMED, change_in_erp
-
-pytestmark = pytest.mark.integration
 
 ADMIN = Identity("admin@demo.test", "admin@demo.test")
 

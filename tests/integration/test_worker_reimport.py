@@ -4,25 +4,18 @@ Every test ends by reading the whole budget back and the job's status: applied e
 exactly as it was.
 """
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 import threading
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.http import MAX_ATTEMPTS
 from chalicelib.domain.errors import JobInProgress
 from chalicelib.domain.model import JobStatus, WbsKey
-from tests.fixtures.aws import aws_env, serialized_dynamodb  # noqa: F401
-from tests.fixtures.worker import LambdaStopped, WorkerStack, amounts, worker_stack  # noqa: F401
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.worker import LambdaStopped, WorkerStack
 
 # In the demo ERP, P-1001's key (01, 01-500, S) is the sum of two Expense lines, and the project
 # has hand-entered units on it.
@@ -164,7 +157,7 @@ def test_a_crash_between_writing_the_lines_and_the_switch_applies_once_on_redeli
 
 def test_four_simultaneous_requests_make_exactly_one_job(
     worker_stack: WorkerStack,
-    serialized_dynamodb: None,  # noqa: F811
+    serialized_dynamodb: None,
 ) -> None:
     stack = worker_stack
     before, version = stack.lines(), stack.budget().version

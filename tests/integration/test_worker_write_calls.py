@@ -1,19 +1,12 @@
 """A whole re-import of 1,000 lines, request to finished job, costs a handful of DynamoDB writes."""
 
-# ruff: noqa: F811 - the fixtures are imported by name, as pytest finds them
-
 from __future__ import annotations
 
 import math
 
-import pytest
-
 from chalicelib.adapters import aws
 from chalicelib.domain.model import JobStatus
-from tests.fixtures.aws import WriteCounter, aws_env  # noqa: F401
-from tests.fixtures.worker import worker_stack  # noqa: F401
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.aws import WriteCounter
 
 LINES = 1_000
 

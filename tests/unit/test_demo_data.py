@@ -9,8 +9,6 @@ import pytest
 
 from devstack import demo_data
 
-pytestmark = pytest.mark.unit
-
 
 def test_the_demo_companies_have_the_promised_jobs_statuses_and_locks():
     seen = {

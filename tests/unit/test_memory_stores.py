@@ -33,8 +33,6 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import JobMessage, LineEdit
 from devstack.memory import MemoryStores
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
 

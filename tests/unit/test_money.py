@@ -8,8 +8,6 @@ import pytest
 
 from chalicelib.domain.money import MAX_AMOUNT, InvalidAmount, format_amount, parse_amount
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("raw", "expected"),

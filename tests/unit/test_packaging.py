@@ -5,10 +5,6 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.unit
-
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDED_BY_LAMBDA = {"boto3"}  # the Python runtime ships boto3
 PROVIDED_BY_PACKAGING = {"chalice"}  # chalice package bundles its own runtime module

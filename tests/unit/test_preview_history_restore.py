@@ -51,8 +51,6 @@ from tests.fixtures.services import (
     world,
 )
 
-pytestmark = pytest.mark.unit
-
 D = Decimal
 ADMIN = "admin@acme.test"
 

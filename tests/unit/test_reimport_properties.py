@@ -15,8 +15,6 @@ from chalicelib.domain.money import InvalidAmount, parse_amount
 from chalicelib.domain.reimport import InvalidErpBudget, budget_total, plan_reimport
 from tests.fixtures.domain import CATALOG, COST_CODES, COST_TYPES
 
-pytestmark = pytest.mark.unit
-
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 CENT = Decimal("0.01")
 

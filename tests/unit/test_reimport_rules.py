@@ -16,8 +16,6 @@ from chalicelib.domain.reimport import (
 )
 from tests.fixtures.domain import CATALOG, erp, item, key
 
-pytestmark = pytest.mark.unit
-
 D = Decimal
 A = key("T1", "01-100", "L")
 B = key("T1", "02-200", "M")

@@ -31,8 +31,6 @@ from chalicelib.domain.ports import JobMessage
 from chalicelib.services import catalog, erp_projects, members, reimports
 from tests.fixtures.services import COMPANY, K1, erp_line, me, world
 
-pytestmark = pytest.mark.unit
-
 ADMIN = me("admin@acme.test")
 
 

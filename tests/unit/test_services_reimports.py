@@ -53,8 +53,6 @@ from tests.fixtures.services import (
     world,
 )
 
-pytestmark = pytest.mark.unit
-
 D = Decimal
 
 

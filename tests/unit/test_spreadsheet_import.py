@@ -21,8 +21,6 @@ from chalicelib.domain.ports import JobMessage
 from chalicelib.services.reimports import request_job, run_job
 from tests.fixtures.services import COMPANY, K1, K2, K3, SYNCED, World, me, synced_lines, world
 
-pytestmark = pytest.mark.unit
-
 HEADER = "Job,Phase,Cost Category,Cost Element,Budget,Memo\n"
 MAPPING = {"sub_job_column": "Phase", "cost_code_column": "Cost Category",
            "cost_type_column": "Cost Element", "amount_column": "Budget",

@@ -12,8 +12,6 @@ from chalicelib.domain.errors import ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import ErpCredentials
 from chalicelib.domain.url_rules import UnsafeUrl, check_address, check_form
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     "address",

@@ -8,8 +8,6 @@ import pytest
 
 from chalicelib.entrypoints import worker
 
-pytestmark = pytest.mark.unit
-
 
 def test_the_collector_runs_again_after_a_batch_even_when_the_batch_raises(monkeypatch):
     seen: list[bool] = []

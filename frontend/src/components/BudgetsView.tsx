@@ -16,6 +16,7 @@ import { PreviewConfirm } from "./PreviewConfirm";
 import { NoConnection } from "./ProjectsView";
 import { UploadExport } from "./UploadExport";
 import { useJobFlow } from "./useJobFlow";
+import { Pager } from "./Pager";
 
 export const PAGE_SIZE = 50;
 
@@ -267,27 +268,14 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
 
       {uploading && <UploadExport budget={uploading} onClose={() => setUploading(null)} />}
 
-      {(cursors.length > 1 || page?.next_cursor) && (
-        <nav className="pager" aria-label="Pages of budgets">
-          <button
-            type="button"
-            className="button"
-            disabled={cursors.length <= 1 || loading}
-            onClick={() => setCursors((stack) => stack.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <span className="muted">Page {cursors.length}</span>
-          <button
-            type="button"
-            className="button"
-            disabled={!page?.next_cursor || loading}
-            onClick={() => page?.next_cursor && setCursors((stack) => [...stack, page.next_cursor])}
-          >
-            Next page
-          </button>
-        </nav>
-      )}
+      <Pager
+        label="Pages of budgets"
+        page={cursors.length}
+        nextCursor={page?.next_cursor}
+        loading={loading}
+        onBack={() => setCursors((stack) => stack.slice(0, -1))}
+        onForward={(next) => setCursors((stack) => [...stack, next])}
+      />
 
       {confirming && confirming.kind !== "restore" && (
         <PreviewConfirm

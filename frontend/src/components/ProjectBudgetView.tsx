@@ -10,6 +10,7 @@ import type { LineItem, ProjectBudget } from "../types";
 import { DownloadCsvButton } from "./DownloadCsvButton";
 import { ProjectTabs } from "./ProjectTabs";
 import { RecentJobs } from "./RecentJobs";
+import { Pager } from "./Pager";
 
 export const LINE_PAGE_SIZE = 500;
 
@@ -241,27 +242,14 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
         </div>
       )}
 
-      {(cursors.length > 1 || budget.next_cursor) && (
-        <nav className="pager" aria-label="Pages of line items">
-          <button
-            type="button"
-            className="button"
-            disabled={cursors.length <= 1}
-            onClick={() => setCursors((stack) => stack.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <span className="muted">Page {cursors.length}</span>
-          <button
-            type="button"
-            className="button"
-            disabled={!budget.next_cursor}
-            onClick={() => budget.next_cursor && setCursors((stack) => [...stack, budget.next_cursor])}
-          >
-            Next page
-          </button>
-        </nav>
-      )}
+      <Pager
+        label="Pages of line items"
+        page={cursors.length}
+        nextCursor={budget.next_cursor}
+        loading={false}
+        onBack={() => setCursors((stack) => stack.slice(0, -1))}
+        onForward={(next) => setCursors((stack) => [...stack, next])}
+      />
 
       {effectiveBudgetId && <RecentJobs budgetId={effectiveBudgetId} />}
     </div>
