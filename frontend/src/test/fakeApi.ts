@@ -102,7 +102,7 @@ export function adoptionState(overrides: Partial<AdoptionState> = {}): AdoptionS
   };
 }
 
-/** The §7 routes of company `cid` over `state`, as the API answers them (a subset of its refusals). */
+/** The adoption routes (docs/adoption.md) of company `cid` over `state`, as the API answers them (a subset of its refusals). */
 export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<string, Handler> {
   const base = `/companies/${cid}`;
   const audit = (action: string, target: string) =>
