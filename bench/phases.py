@@ -23,7 +23,7 @@ from bench.world import PROJECT_ID, generate_erp_budget, open_world
 
 PHASES = (
     ("chalicelib.adapters.erp.acumatica", "AcumaticaSource", "fetch_budget", "ERP fetch"),
-    ("chalicelib.adapters.erp.http", "ErpHttp", "send",
+    ("chalicelib.adapters.erp.common.http", "ErpHttp", "send",
      "ERP fetch: HTTP and JSON parse (sandbox rendering included)"),
     ("flask.app", "Flask", "full_dispatch_request",
      "  of which the sandbox ERP serving requests (its thread)"),

@@ -18,7 +18,7 @@ from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
-from chalicelib.adapters.erp.http import MAX_ATTEMPTS
+from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
 from chalicelib.domain.model import JobStatus, Phase, Progress
 from chalicelib.domain.money import ZERO
 from tests.fixtures.worker import COMPANY, LambdaStopped, WorkerStack

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.erp.http import Limits
+from chalicelib.adapters.erp.common.http import Limits
+from chalicelib.adapters.erp.common.rotation import MemoryVault
 from chalicelib.adapters.erp.qbo import QboSource
-from chalicelib.adapters.erp.rotation import MemoryVault
 from chalicelib.adapters.erp.xero import XeroSource, windows
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpCredentials

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.adapters.erp.acumatica import AcumaticaSource
-from chalicelib.adapters.erp.http import MAX_ATTEMPTS
+from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
 from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpConnection, ErpCredentials, LineKind, WbsKey

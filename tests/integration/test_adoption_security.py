@@ -24,7 +24,7 @@ from moto import mock_aws
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters import aws
-from chalicelib.adapters.erp import url_guard
+from chalicelib.adapters.erp.common import url_guard
 from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.config import reset_settings
 from chalicelib.domain.errors import UnsafeErpAddress

@@ -16,14 +16,14 @@ import pytest
 
 from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
-from chalicelib.adapters.erp.http import MAX_ATTEMPTS, Limits
+from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS, Limits
+from chalicelib.adapters.erp.common.rotation import MemoryVault
+from chalicelib.adapters.erp.common.signin import forget_tokens
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.mri import MriSource
 from chalicelib.adapters.erp.netsuite import NetSuiteSource
 from chalicelib.adapters.erp.qbo import QboSource
 from chalicelib.adapters.erp.registry import erp_source_for
-from chalicelib.adapters.erp.rotation import MemoryVault
-from chalicelib.adapters.erp.signin import forget_tokens
 from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.erp.yardi import YardiSource

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.erp.common.rotation import DynamoLease
 from chalicelib.adapters.erp.registry import erp_source_for
-from chalicelib.adapters.erp.rotation import DynamoLease
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 from devstack import demo_data

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.adapters.erp.http import Limits
+from chalicelib.adapters.erp.common.http import Limits
 from chalicelib.adapters.erp.mri import MriSource
 from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.yardi import YardiSource, parse

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib import resources
 from chalicelib.adapters import aws
-from chalicelib.adapters.erp.http import MAX_ATTEMPTS
+from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
 from chalicelib.domain.errors import JobInProgress
 from chalicelib.domain.model import JobStatus, WbsKey
 from tests.fixtures.worker import LambdaStopped, WorkerStack

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from chalicelib.adapters.erp.gate import Gate, gate
+from chalicelib.adapters.erp.common.gate import Gate, gate
 
 
 def test_no_more_than_the_limit_run_at_once():

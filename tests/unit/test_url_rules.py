@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from chalicelib.adapters.erp import url_guard
 from chalicelib.adapters.erp.acumatica import AcumaticaSource
+from chalicelib.adapters.erp.common import url_guard
 from chalicelib.domain.errors import ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import ErpCredentials
 from chalicelib.domain.url_rules import UnsafeUrl, check_address, check_form

@@ -3,7 +3,7 @@
 An ERP connection's `base_url` is typed by a company admin, so it must not let them make Budget
 Bridge call into the network it runs in (the metadata service, a private service, itself). This
 module judges what can be judged without the network: the URL's form, and an address literal or a
-resolved address. `adapters/erp/url_guard.py` adds the name resolution and is what connectors call.
+resolved address. `adapters/erp/common/url_guard.py` adds the name resolution and is what connectors call.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The connection's non-secret fields live with the company; its credentials live in one secret named
 `<ERP_SECRET_PREFIX><company_id>`, never in a table, a log, an answer or the audit log. The base
-URL is judged by the one URL guard (`adapters/erp/url_guard.py`, passed in as `judge_url`), which
+URL is judged by the one URL guard (`adapters/erp/common/url_guard.py`, passed in as `judge_url`), which
 every connector also calls before each request.
 """
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
-from chalicelib.adapters.erp.names import erp_name
-from chalicelib.adapters.erp.signin import OAuth2SignIn
+from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,

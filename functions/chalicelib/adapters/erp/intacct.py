@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib.adapters.erp import mapping
-from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits, read_pages
-from chalicelib.adapters.erp.names import erp_name
-from chalicelib.adapters.erp.signin import OAuth2SignIn
+from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,

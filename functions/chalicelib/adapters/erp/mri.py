@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib.adapters.erp import mapping
-from chalicelib.adapters.erp.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.names import erp_name
-from chalicelib.adapters.erp.signin import BasicSignIn
+from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.signin import BasicSignIn
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,

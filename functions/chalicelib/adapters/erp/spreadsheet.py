@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib.adapters.erp import mapping
+from chalicelib.adapters.erp.common import mapping
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,

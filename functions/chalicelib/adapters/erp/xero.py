@@ -19,11 +19,16 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chalicelib.adapters.erp import accounts, mapping
-from chalicelib.adapters.erp.gate import gate
-from chalicelib.adapters.erp.http import ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.names import erp_name
-from chalicelib.adapters.erp.rotation import RotatingOAuth2SignIn, TokenVault, token_base, vault_for
+from chalicelib.adapters.erp.common import accounts, mapping
+from chalicelib.adapters.erp.common.gate import gate
+from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.rotation import (
+    RotatingOAuth2SignIn,
+    TokenVault,
+    token_base,
+    vault_for,
+)
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,

@@ -19,9 +19,9 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeXml
 from defusedxml import DefusedXmlException
 
-from chalicelib.adapters.erp import mapping
-from chalicelib.adapters.erp.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.names import erp_name
+from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,

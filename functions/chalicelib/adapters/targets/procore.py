@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.adapters.erp import url_guard
+from chalicelib.adapters.erp.common import url_guard
 from chalicelib.domain.errors import TargetRejected, TargetUnavailable
 from chalicelib.domain.model import (
     ErpCredentials,

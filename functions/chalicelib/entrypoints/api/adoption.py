@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from chalicelib.adapters.erp import url_guard
+from chalicelib.adapters.erp.common import url_guard
 from chalicelib.config import settings as runtime_settings
 from chalicelib.domain.errors import InvalidConnection, NotFound
 from chalicelib.domain.model import Permission

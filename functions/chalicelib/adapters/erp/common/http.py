@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.adapters.erp import url_guard
+from chalicelib.adapters.erp.common import url_guard
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import resources
 from chalicelib.adapters import aws
-from chalicelib.adapters.erp.http import ErpHttp, HttpFailure
+from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
 

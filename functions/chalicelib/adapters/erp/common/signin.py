@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from chalicelib.adapters.erp.http import ErpHttp, HttpFailure
+from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected
 
 _EARLY_SECONDS = 30.0  # renew a little before the ERP's own expiry, so no call carries a stale one
