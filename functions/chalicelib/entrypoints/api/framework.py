@@ -26,6 +26,7 @@ from chalicelib.domain.ports import Identity
 from chalicelib.entrypoints.api import auth
 from chalicelib.entrypoints.api.errors import RequestRejected, to_response
 from chalicelib.entrypoints.api.schemas import MAX_BODY_BYTES, Query, Request
+from chalicelib.entrypoints.gc_pause import gc_paused
 from chalicelib.services.ports import Ports
 
 PREFIX = "/api/v1"
@@ -151,10 +152,12 @@ class ApiBlueprint:
     def _view(self, op: Operation, handler: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def view(**path_parameters: str) -> Response:
-            try:
-                return _answer(op, handler(self._call(op, path_parameters), **path_parameters))
-            except Exception as error:  # noqa: BLE001 - the one place failures become answers
-                return to_response(error)
+            # A budget page builds thousands of acyclic objects: see entrypoints/gc_pause.py.
+            with gc_paused():
+                try:
+                    return _answer(op, handler(self._call(op, path_parameters), **path_parameters))
+                except Exception as error:  # noqa: BLE001 - the one place failures become answers
+                    return to_response(error)
 
         return view
 
