@@ -177,9 +177,9 @@ def _answer(op: Operation, result: BaseModel | Answer | Response | None) -> Resp
     if isinstance(result, Response):
         return result  # already shaped, such as a CSV download
     answer = result if isinstance(result, Answer) else Answer(body=result or {})
-    body = (
-        answer.body.model_dump(mode="json") if isinstance(answer.body, BaseModel) else answer.body
-    )
+    # A model is written straight to JSON text (pydantic's serializer), not to dicts that
+    # Chalice then encodes again: a budget page is thousands of lines.
+    body = answer.body.model_dump_json() if isinstance(answer.body, BaseModel) else answer.body
     status = answer.status or op.status
     if status == 204:
         return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
