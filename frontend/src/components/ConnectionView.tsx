@@ -261,7 +261,7 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
 }
 
 /** "Connection works." with the API's sentence, and the count of projects unless the sentence has it. */
-export function testSuccessText(result: ConnectionTest & { ok: true }): string {
+export function testSuccessText(result: ConnectionTest): string {
   const count = result.projects_visible;
   const message = (result.message ?? "").trim();
   const visible =
@@ -271,7 +271,7 @@ export function testSuccessText(result: ConnectionTest & { ok: true }): string {
   return `Connection works. ${message}${visible}`.replace(/\s+/g, " ").trim();
 }
 
-function testFailureText(result: ConnectionTest & { ok: false }): string {
+function testFailureText(result: ConnectionTest): string {
   return `Connection test failed: ${result.message}`;
 }
 

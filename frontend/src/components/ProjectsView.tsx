@@ -16,11 +16,15 @@ interface Linked {
   project: LinkedProject;
 }
 
+/** A row as shown: the API's, plus the name of a project linked from this page (the list names only its id). */
+type ListedProject = ErpProject & { project_name?: string };
+type ListedPage = Omit<ErpProjectPage, "projects"> & { projects: ListedProject[] };
+
 export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: number }) {
   const { api, company } = useApp();
   const access = sectionAccess(company);
   const pages = useCursorStack();
-  const [page, setPage] = useState<ErpProjectPage | null>(null);
+  const [page, setPage] = useState<ListedPage | null>(null);
   const [connected, setConnected] = useState<boolean | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -153,7 +157,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
 }
 
 interface RowProps {
-  project: ErpProject;
+  project: ListedProject;
   companyId: string;
   canLink: boolean;
   busy: boolean;

@@ -4,7 +4,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { ApiError } from "../api";
 import { useApp } from "../context";
-import type { ErpBudget } from "../types";
+import type { ErpBudget, ExportUpload, SpreadsheetMapping as Mapping } from "../types";
 
 export const MAX_EXPORT_BYTES = 10 * 1024 * 1024;
 
@@ -16,22 +16,6 @@ const FIELDS: { name: keyof Mapping; label: string; required: boolean }[] = [
   { name: "kind_column", label: "Revenue marker column (optional)", required: false },
   { name: "description_column", label: "Description column (optional)", required: false },
 ];
-
-export interface Mapping {
-  sub_job_column: string;
-  cost_code_column: string;
-  cost_type_column: string;
-  amount_column: string;
-  kind_column: string;
-  description_column: string;
-}
-
-interface UploadForm {
-  url: string;
-  fields: Record<string, string>;
-  key: string;
-  max_bytes: number;
-}
 
 /** A sentence for a file the server would refuse anyway, or null when it may be sent. */
 export function fileProblem(file: { name: string; size: number }): string | null {
@@ -88,7 +72,7 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
     setError(null);
     try {
       const path = `/companies/${cid}/erp/budgets/${encodeURIComponent(budget.budget_id)}/exports`;
-      const form = await api.request<UploadForm>("POST", path, { body: { file_name: file.name, size: file.size } });
+      const form = await api.request<ExportUpload>("POST", path, { body: { file_name: file.name, size: file.size } });
       const data = new FormData();
       Object.entries(form.fields).forEach(([name, value]) => data.append(name, value));
       data.append("file", file);
