@@ -1,7 +1,7 @@
 // A project's History tab: every version of its budget (who, when, source, total), the changes a
 // version made, and Restore This Version for budget admins (Please Confirm, progress, the outcome).
 
-import { useCallback, useEffect, useReducer, useState } from "react";
+import { useCallback, useEffect, useEffectEvent, useReducer, useState } from "react";
 import { newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
@@ -44,23 +44,22 @@ export function HistoryView({ projectId, budgetId }: Props) {
   // must not change what OK sends).
   const [restoring, setRestoring] = useState<BudgetVersion | null>(null);
 
+  // A promise chain rather than async/await: the effects below start it, and every state change
+  // happens in its callbacks, after the answers.
   const load = useCallback(
-    async (cursor: string | null) => {
-      try {
-        const [head, page] = await Promise.all([
-          api.get<ProjectBudget>(base, { limit: 1 }),
-          api.get<HistoryPage>(`${base}/history`, { limit: HISTORY_PAGE_SIZE, cursor }),
-        ]);
-        setBudget(head);
-        setVersions((previous) => (cursor ? [...previous, ...page.versions] : page.versions));
-        setNext(page.next_cursor);
-        setError(null);
-      } catch (caught) {
-        setError(caught instanceof Error ? caught.message : "Could not load the history.");
-      } finally {
-        setLoaded(true);
-      }
-    },
+    (cursor: string | null) =>
+      Promise.all([
+        api.get<ProjectBudget>(base, { limit: 1 }),
+        api.get<HistoryPage>(`${base}/history`, { limit: HISTORY_PAGE_SIZE, cursor }),
+      ])
+        .then(([head, page]) => {
+          setBudget(head);
+          setVersions((previous) => (cursor ? [...previous, ...page.versions] : page.versions));
+          setNext(page.next_cursor);
+          setError(null);
+        })
+        .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Could not load the history."))
+        .finally(() => setLoaded(true)),
     [api, base],
   );
 
@@ -74,10 +73,12 @@ export function HistoryView({ projectId, budgetId }: Props) {
 
   useJobFlow(flow, dispatch, () => `${base}/history/${restoring?.version}/restore`);
 
-  // A restore makes a new version: show it at the top once the job has finished.
+  // A restore makes a new version: show it at the top once the job has finished (once per finish,
+  // not again when the address changes, which the first effect already answers).
   const finished = flow.phase === "succeeded" || flow.phase === "failed";
+  const reload = useEffectEvent(() => void load(null));
   useEffect(() => {
-    if (finished) void load(null);
+    if (finished) reload();
   }, [finished]);
 
   const admin = canLock(company.budget_permission);

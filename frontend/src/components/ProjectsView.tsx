@@ -26,7 +26,6 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
   const pages = useCursorStack();
   const [page, setPage] = useState<ListedPage | null>(null);
   const [connected, setConnected] = useState<boolean | null>(null);
-  const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [linking, setLinking] = useState<string | null>(null);
   const [linked, setLinked] = useState<Linked | null>(null);
@@ -42,10 +41,15 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
     };
   }, [api, company.company_id]);
 
+  // Loading until the page asked for now has answered (or failed): derived, so a new page is
+  // "loading" from the very render that asks for it.
+  const query = JSON.stringify([company.company_id, pages.cursor, pageSize]);
+  const [answered, setAnswered] = useState<string | null>(null);
+  const loading = answered !== query;
+
   useEffect(() => {
     if (!connected) return;
     let cancelled = false;
-    setLoading(true);
     listErpProjects(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
       .then((answer) => {
         if (cancelled) return;
@@ -53,11 +57,11 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
         setError(null);
       })
       .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not read the ERP's projects.")))
-      .finally(() => !cancelled && setLoading(false));
+      .finally(() => !cancelled && setAnswered(query));
     return () => {
       cancelled = true;
     };
-  }, [api, company.company_id, connected, pages.cursor, pageSize]);
+  }, [api, company.company_id, connected, pages.cursor, pageSize, query]);
 
   async function link(project: ErpProject) {
     setLinking(project.erp_job_id);
