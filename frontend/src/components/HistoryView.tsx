@@ -2,13 +2,13 @@
 // version made, and Restore This Version for budget admins (Please Confirm, progress, the outcome).
 
 import { useCallback, useEffect, useEffectEvent, useReducer, useState } from "react";
-import { newIdempotencyKey } from "../api";
+import { getBudgetVersion, getProjectBudget, listBudgetHistory, newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney, formatQuantity } from "../money";
 import { atLeast, canLock } from "../permissions";
 import { flowReducer, initialFlow, isBusy } from "../reimportFlow";
-import type { BudgetAtVersion, BudgetVersion, HistoryPage, ProjectBudget, VersionSource } from "../types";
+import type { BudgetAtVersion, BudgetVersion, ProjectBudget, VersionSource } from "../types";
 import { ChangesTable } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { JobCsvButton, JobPanel } from "./JobPanel";
@@ -31,7 +31,8 @@ interface Props {
 
 export function HistoryView({ projectId, budgetId }: Props) {
   const { api, company } = useApp();
-  const base = `/companies/${encodeURIComponent(company.company_id)}/projects/${encodeURIComponent(projectId)}/budget`;
+  const cid = company.company_id;
+  const base = `/companies/${encodeURIComponent(cid)}/projects/${encodeURIComponent(projectId)}/budget`;
   const [budget, setBudget] = useState<ProjectBudget | null>(null);
   const [versions, setVersions] = useState<BudgetVersion[]>([]);
   const [next, setNext] = useState<string | null>(null);
@@ -49,8 +50,8 @@ export function HistoryView({ projectId, budgetId }: Props) {
   const load = useCallback(
     (cursor: string | null) =>
       Promise.all([
-        api.get<ProjectBudget>(base, { limit: 1 }),
-        api.get<HistoryPage>(`${base}/history`, { limit: HISTORY_PAGE_SIZE, cursor }),
+        getProjectBudget(api, cid, projectId, { limit: 1 }),
+        listBudgetHistory(api, cid, projectId, { limit: HISTORY_PAGE_SIZE, cursor }),
       ])
         .then(([head, page]) => {
           setBudget(head);
@@ -60,7 +61,7 @@ export function HistoryView({ projectId, budgetId }: Props) {
         })
         .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Could not load the history."))
         .finally(() => setLoaded(true)),
-    [api, base],
+    [api, cid, projectId],
   );
 
   useEffect(() => {
@@ -124,7 +125,7 @@ export function HistoryView({ projectId, budgetId }: Props) {
       {selected && (
         <VersionDetail
           key={selected.version}
-          base={base}
+          projectId={projectId}
           version={selected}
           isLatest={selected.version === latest}
           locked={budget?.locked ?? false}
@@ -218,7 +219,7 @@ function VersionsTable({ versions, chosen, latest, onChoose }: TableProps) {
 }
 
 interface DetailProps {
-  base: string;
+  projectId: string;
   version: BudgetVersion;
   isLatest: boolean;
   locked: boolean;
@@ -229,7 +230,7 @@ interface DetailProps {
   onRestore: () => void;
 }
 
-function VersionDetail({ base, version, isLatest, locked, projectName, canRestore, busy, restoreRef, onRestore }: DetailProps) {
+function VersionDetail({ projectId, version, isLatest, locked, projectName, canRestore, busy, restoreRef, onRestore }: DetailProps) {
   const { api, company } = useApp();
   const [detail, setDetail] = useState<BudgetAtVersion | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -237,14 +238,13 @@ function VersionDetail({ base, version, isLatest, locked, projectName, canRestor
 
   useEffect(() => {
     let cancelled = false;
-    api
-      .get<BudgetAtVersion>(`${base}/history/${version.version}`, { limit: 1 })
+    getBudgetVersion(api, company.company_id, projectId, version.version, { limit: 1 })
       .then((answer) => !cancelled && setDetail(answer))
       .catch((caught: unknown) => !cancelled && setError(caught instanceof Error ? caught.message : "Could not load this version."));
     return () => {
       cancelled = true;
     };
-  }, [api, base, version.version]);
+  }, [api, company.company_id, projectId, version.version]);
 
   const reason = isLatest ? "This is the current version." : locked ? "Unlock the budget to restore a version." : null;
   const s = version.summary;

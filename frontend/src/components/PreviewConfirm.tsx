@@ -2,14 +2,14 @@
 // changed lines, lists bad ERP lines (OK disabled), and OK applies exactly that preview.
 
 import { useEffect, useEffectEvent, useReducer, useState } from "react";
-import { ApiError } from "../api";
+import { ApiError, getJob, listJobChanges, requestPreview } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
 import { applyBody, previewBody, previewReducer, startPreview, type PreviewEvent, type PreviewState } from "../previewFlow";
 import type { FlowTarget, RequestBody } from "../reimportFlow";
 import { currentTotalLabel, newTotalLabel } from "../targets";
-import type { Accepted, Change, ChangePage, Job, Totals } from "../types";
+import type { Change, Job, Totals } from "../types";
 import { ChangesTable, changeKey } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { LineErrorsTable, ProgressBar } from "./JobPanel";
@@ -29,8 +29,7 @@ interface Props {
 export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onApply, onCancel, returnFocusTo }: Props) {
   const { company } = useApp();
   const [state, dispatch] = useReducer(previewReducer, undefined, () => startPreview());
-  const jobsBase = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
-  useRunPreview(state, dispatch, `/companies/${encodeURIComponent(company.company_id)}/erp/budgets/${encodeURIComponent(target.budget_id)}/preview`, jobsBase);
+  useRunPreview(state, dispatch, company.company_id, target.budget_id);
 
   const body = applyBody(state);
   const asksToZero = state.phase === "rejected" && state.emptyErp;
@@ -63,7 +62,7 @@ export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onAp
       <p className="visually-hidden" aria-live="polite">
         {state.phase === "ready" ? readyAnnouncement(state.job) : ""}
       </p>
-      <PreviewBody state={state} kind={target.kind} erpName={erpName} targetName={targetName} jobsBase={jobsBase} />
+      <PreviewBody state={state} kind={target.kind} erpName={erpName} targetName={targetName} companyId={company.company_id} />
       {lastErpTotal && (state.phase === "requesting" || state.phase === "running") && (
         <p className="muted small">
           {erpName}'s total when last fetched{lastErpTotal.asOf ? ` (${formatTimestamp(lastErpTotal.asOf)})` : ""}:{" "}
@@ -75,12 +74,12 @@ export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onAp
 }
 
 /** Sends the preview request when one is due, then follows the job with the same backoff as an apply. */
-function useRunPreview(state: PreviewState, dispatch: (event: PreviewEvent) => void, url: string, jobsBase: string) {
+function useRunPreview(state: PreviewState, dispatch: (event: PreviewEvent) => void, companyId: string, budgetId: string) {
   const { api } = useApp();
   // What the effects do, with the latest values; the effects themselves run once per state below.
   const report = useEffectEvent((event: PreviewEvent) => dispatch(event));
-  const send = useEffectEvent((requested: PreviewState) => api.request<Accepted>("POST", url, { body: previewBody(requested) }));
-  const fetchJob = useEffectEvent((jobId: string) => api.get<Job>(`${jobsBase}/${encodeURIComponent(jobId)}`));
+  const send = useEffectEvent((requested: PreviewState) => requestPreview(api, companyId, budgetId, previewBody(requested)));
+  const fetchJob = useEffectEvent((jobId: string) => getJob(api, companyId, jobId));
 
   // Each start of a preview is a new state object, so this sends one request per start.
   const requesting = state.phase === "requesting" ? state : null;
@@ -135,10 +134,10 @@ interface BodyProps {
   kind: "import" | "reimport";
   erpName: string;
   targetName: string;
-  jobsBase: string;
+  companyId: string;
 }
 
-function PreviewBody({ state, kind, erpName, targetName, jobsBase }: BodyProps) {
+function PreviewBody({ state, kind, erpName, targetName, companyId }: BodyProps) {
   if (state.phase === "requesting" || state.phase === "running") {
     return (
       <section className="preview" aria-label="Preview">
@@ -172,7 +171,7 @@ function PreviewBody({ state, kind, erpName, targetName, jobsBase }: BodyProps) 
           <LineErrorsTable errors={state.errors} />
         </>
       ) : (
-        <ReadyPreview job={job} jobsBase={jobsBase} />
+        <ReadyPreview job={job} companyId={companyId} />
       )}
     </section>
   );
@@ -197,7 +196,7 @@ function TotalsList({ totals, kind, erpName, targetName }: { totals: Totals; kin
   );
 }
 
-function ReadyPreview({ job, jobsBase }: { job: Job; jobsBase: string }) {
+function ReadyPreview({ job, companyId }: { job: Job; companyId: string }) {
   const { api } = useApp();
   const [extra, setExtra] = useState<Change[]>([]);
   // undefined: /changes not asked yet; null: every change is shown.
@@ -213,10 +212,7 @@ function ReadyPreview({ job, jobsBase }: { job: Job; jobsBase: string }) {
     let added: Change[] = [];
     let next = cursor;
     do {
-      const page = await api.get<ChangePage>(`${jobsBase}/${encodeURIComponent(job.job_id)}/changes`, {
-        limit: 100,
-        cursor: next ?? undefined,
-      });
+      const page = await listJobChanges(api, companyId, job.job_id, { limit: 100, cursor: next ?? undefined });
       next = page.next_cursor;
       added = added.concat(page.changes.filter((c) => !shown.has(changeKey(c))));
     } while (added.length === 0 && next);

@@ -2,15 +2,14 @@
 // pressed, then follow the job with backoff. Shared by the Budgets list and the History tab.
 
 import { useEffect, useEffectEvent, type Dispatch } from "react";
-import { ApiError } from "../api";
+import { ApiError, getJob } from "../api";
 import { useApp } from "../context";
 import type { FlowEvent, FlowState, FlowTarget, RequestBody } from "../reimportFlow";
-import type { Accepted, Job } from "../types";
+import type { Accepted } from "../types";
 
 /** `requestUrl` names the POST that starts the job for a target (its import, re-import or restore route). */
 export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, requestUrl: (target: FlowTarget) => string) {
   const { api, company } = useApp();
-  const jobsBase = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
 
   // What the effects do, with the latest values: the caller's requestUrl (and possibly its dispatch)
   // is a new function each render, and the request must go once per OK, not once per render.
@@ -18,7 +17,7 @@ export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, reque
   const send = useEffectEvent((target: FlowTarget, idempotencyKey: string, body: RequestBody | undefined) =>
     api.request<Accepted>("POST", requestUrl(target), { headers: { "Idempotency-Key": idempotencyKey }, body }),
   );
-  const fetchJob = useEffectEvent((jobId: string) => api.get<Job>(`${jobsBase}/${encodeURIComponent(jobId)}`));
+  const fetchJob = useEffectEvent((jobId: string) => getJob(api, company.company_id, jobId));
 
   // OK was pressed: send the request once, with this confirmation's idempotency key. The state object
   // stays the same while the request is out, so the effect runs once per submission.
