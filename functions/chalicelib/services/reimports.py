@@ -681,7 +681,7 @@ def enqueue_due_reimports(ports: Ports, threads: int = SCHEDULE_THREADS) -> list
     now = ports.clock()
     companies = ports.directory.companies_with_auto_reimport()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        done = pool.map(lambda company: _schedule_company(ports, *company, now), companies)
+        done = pool.map(lambda pair: _schedule_company(ports, pair[0], pair[1], now), companies)
         return [job for jobs in done for job in jobs]
 
 
