@@ -522,8 +522,12 @@ export interface components {
      * @description `credentials` go to the secret store only; leave them out to keep the stored ones.
      */
     ErpConnectionBody: {
-      /** Base Url */
-      base_url: string;
+      /**
+       * Base Url
+       * @description Required for every ERP but `spreadsheet` (uploaded exports: no address, no credentials).
+       * @default
+       */
+      base_url?: string;
       /**
        * Credentials
        * @default null
