@@ -159,7 +159,8 @@ export interface ConnectionAnswer {
 
 export interface ConnectionBody {
   erp_system: string;
-  base_url: string;
+  /** Left out for an ERP the form does not call (the spreadsheet import). */
+  base_url?: string;
   settings: Record<string, string>;
   credentials?: Record<string, string>;
 }
