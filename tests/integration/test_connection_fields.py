@@ -75,6 +75,7 @@ def test_the_spreadsheet_import_is_saved_without_address_or_credentials_and_keep
     }  # fmt: skip
     assert SECRET_NAME not in secret_names()
     assert tested[0] == 200 and tested[1]["ok"] is True, tested
+    assert tested[1]["message"] == "Ready: 0 jobs have an uploaded budget export."
     assert linked[0] == 201, linked
     row = next(b for b in budgets[1]["budgets"] if b["project_name"] == "Quay")
     assert row["erp_system"] == "spreadsheet"

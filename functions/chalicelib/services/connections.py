@@ -210,7 +210,7 @@ def check_connection(ports: Ports, identity: Identity, company_id: str) -> Conne
 
 def _try(ports: Ports, company_id: str) -> ConnectionCheck:
     try:
-        _, source = erp_source(ports, company_id)
+        connection, source = erp_source(ports, company_id)
         visible = count_projects(source)
     except ErpAuthFailed as why:
         return ConnectionCheck(False, why.message, "erp_auth_failed")
@@ -219,6 +219,10 @@ def _try(ports: Ports, company_id: str) -> ConnectionCheck:
     except ErpRejected as why:
         return ConnectionCheck(False, why.message, "erp_rejected")
     noun = "project" if visible == 1 else "projects"
+    if not required(connection.erp_system).calls_erp:
+        noun = "job has" if visible == 1 else "jobs have"
+        sentence = f"Ready: {visible} {noun} an uploaded budget export."
+        return ConnectionCheck(True, sentence, None, visible)
     return ConnectionCheck(True, f"Connected: the ERP shows {visible} {noun}.", None, visible)
 
 
