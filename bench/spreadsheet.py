@@ -113,7 +113,9 @@ def _seed_sheet_budget(project_id: str, n_lines: int) -> None:
     DynamoBudgetStore().create_budget(budget, lines)
 
 
-def _sheet_run(api: Any, project_id: str, n_lines: int, seed: int, file_format: str) -> dict[str, Any]:
+def _sheet_run(
+    api: Any, project_id: str, n_lines: int, seed: int, file_format: str
+) -> dict[str, Any]:
     from bench.e2e import reimport
 
     data = _export(project_id, n_lines, seed, file_format)

@@ -23,7 +23,7 @@ JOB_ID = "Q-7001"
 PROJECT_NAME = "Quay Warehouse"
 EXPORT = (
     "Cost Code,Cost Type,Amount,Description\n"
-    "01-100,L,\"1,250.00\",Site labour\n"
+    '01-100,L,"1,250.00",Site labour\n'
     "02-200,M,800.50,Steel\n"
     "02-200,M,199.50,Steel (variation)\n"
 )
@@ -98,4 +98,3 @@ def test_a_new_company_connects_the_spreadsheet_import_and_its_budget_offers_upl
     expect(page.get_by_role("status").filter(has_text="Successfully")).to_have_text(
         "Successfully Imported to Budget Bridge", timeout=JOB_TIMEOUT_MS
     )
-

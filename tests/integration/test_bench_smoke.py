@@ -131,5 +131,6 @@ def test_spreadsheet_bench_uploads_and_reimports_csv_and_xlsx_beside_acumatica()
     text, targets = run.report({"machine": run.machine(), "spreadsheet": result, "errors": {}})
     assert "Full re-import of 50 lines" in text and "/ Acumatica" in text
     assert [name.split(" of ")[0] for name, _, _ in targets] == [
-        "spreadsheet CSV", "spreadsheet XLSX"
+        "spreadsheet CSV",
+        "spreadsheet XLSX",
     ]

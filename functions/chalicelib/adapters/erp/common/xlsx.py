@@ -198,7 +198,9 @@ class _Sheet:
             from openpyxl.utils.datetime import from_excel
 
             try:
-                return str(from_excel(number, self._epoch, timedelta=self._style in self._durations))
+                return str(
+                    from_excel(number, self._epoch, timedelta=self._style in self._durations)
+                )
             except (OverflowError, ValueError):
                 return "#VALUE!"  # openpyxl's reading of a date beyond the calendar
         return repr(number) if isinstance(number, float) else str(number)
