@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chalicelib.domain.erp_fields import required
 from chalicelib.domain.errors import (
     AlreadyLinked,
     InvalidTargetProject,
@@ -27,7 +28,6 @@ from chalicelib.services.connections import erp_source
 from chalicelib.services.ports import Ports
 from chalicelib.services.targets import check_target_project
 
-SPREADSHEET = "spreadsheet"
 # A job id an admin types for the spreadsheet import: printable, no path separators, not padded.
 _JOB_ID = re.compile(r"[^\s/\\\x00-\x1f\x7f](?:[^/\\\x00-\x1f\x7f]{0,62}[^\s/\\\x00-\x1f\x7f])?")
 _FIND_PAGE = 500
@@ -75,7 +75,8 @@ def link(
     if erp_job_id in ports.directory.links(company_id):
         raise AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project.")
     connection, source = _source(ports, company_id)
-    found = _find(source, erp_job_id, any_job=connection.erp_system == SPREADSHEET)
+    # An ERP the company does not call (the spreadsheet import) has no list to find a job in.
+    found = _find(source, erp_job_id, any_job=not required(connection.erp_system).calls_erp)
     target_project_id = _target_project(ports, company_id, procore_project_id)
     project_id = ports.new_id()
     ports.directory.put_link(company_id, erp_job_id, project_id)  # atomic: one link per job
