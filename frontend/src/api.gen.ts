@@ -509,7 +509,7 @@ export interface components {
        * Code
        * @default null
        */
-      code?: ("erp_auth_failed" | "erp_unreachable" | "erp_rejected") | null;
+      code: ("erp_auth_failed" | "erp_unreachable" | "erp_rejected") | null;
       /** Message */
       message: string;
       /** Ok */
@@ -518,7 +518,7 @@ export interface components {
        * Projects Visible
        * @default null
        */
-      projects_visible?: number | null;
+      projects_visible: number | null;
     };
     /**
      * ErpConnectionBody
@@ -661,7 +661,7 @@ export interface components {
        * @default ok
        * @constant
        */
-      status?: "ok";
+      status: "ok";
     };
     /** HistoryList */
     HistoryList: {
@@ -722,7 +722,7 @@ export interface components {
        * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, or null.
        * @default null
        */
-      error_code?: string | null;
+      error_code: string | null;
       /** Errors */
       errors: components["schemas"]["LineErrorOut"][];
       /** Finished At */
@@ -851,7 +851,7 @@ export interface components {
        * Procore Project Id
        * @default null
        */
-      procore_project_id?: string | null;
+      procore_project_id: string | null;
       /** Project Id */
       project_id: string;
       /** Project Name */
@@ -1036,6 +1036,20 @@ export interface components {
       /** Version */
       version: number;
     };
+    /** SessionChallenge */
+    SessionChallenge: {
+      /**
+       * Challenge
+       * @default new_password_required
+       * @constant
+       */
+      challenge: "new_password_required";
+      /**
+       * Session
+       * @description Send it back to POST /session/new-password.
+       */
+      session: string;
+    };
     /** SessionRequest */
     SessionRequest: {
       /** Email */
@@ -1056,6 +1070,11 @@ export interface components {
        */
       token: string;
     };
+    /**
+     * SignInAnswer
+     * @description A token, or (for an account still on its temporary password) the challenge to choose one.
+     */
+    SignInAnswer: components["schemas"]["SessionResponse"] | components["schemas"]["SessionChallenge"];
     /**
      * SpreadsheetMapping
      * @description The export's column names, per Budget Bridge field ("" where the export has none).
@@ -3695,7 +3714,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["SessionResponse"];
+          "application/json": components["schemas"]["SignInAnswer"];
         };
       };
       /** @description The request is malformed (bad JSON, query parameter or cursor). */
