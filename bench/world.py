@@ -222,12 +222,13 @@ def open_world() -> Iterator[World]:
 
     from chalicelib import wiring
     from chalicelib.adapters import aws
+    from chalicelib.config import settings
 
     with mock_aws(), SandboxErp() as sandbox:
         queue_url, queue_arn = setup_account(sandbox.url)
         ports = _ports()
         counter = CallCounter(aws.dynamodb())
         try:
-            yield World(sandbox, ports, counter, queue_url, queue_arn, aws.region())
+            yield World(sandbox, ports, counter, queue_url, queue_arn, settings().region)
         finally:
             wiring.reset()

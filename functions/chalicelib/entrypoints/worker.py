@@ -124,7 +124,7 @@ def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
             extra={"reason": why.message, "retry_in_seconds": delay},
         )
         metrics().add_metric(name="ErpTransientFailures", unit=MetricUnit.Count, value=1)
-        wiring.postpone_message(record.receipt_handle, delay)
+        wiring.ports().queue.postpone(record.receipt_handle, delay)
         raise
     finally:
         log.remove_keys(["job_id", "budget_id", "company_id"])
