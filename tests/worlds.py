@@ -41,9 +41,11 @@ class Stores:
     queue: Any
 
 
-def stores(backend: Backend = "memory", *, queue_url: str | None = None) -> Stores:
-    """Fresh stores; on moto the tables are created first (and the queue is the real one at
-    `queue_url`, or looked up by its default name)."""
+def stores(
+    backend: Backend = "memory", *, queue_url: str | None = None, tables: bool = True
+) -> Stores:
+    """Fresh stores. On moto the tables are created first unless `tables` is False (they exist),
+    and the queue is the real one at `queue_url`, or looked up by its default name."""
     if backend == "memory":
         twins = memory.MemoryStores()
         return Stores(
@@ -59,7 +61,8 @@ def stores(backend: Backend = "memory", *, queue_url: str | None = None) -> Stor
     from chalicelib.adapters.sqs import SqsJobQueue
 
     aws.reset_clients()
-    create_tables(aws.dynamodb())
+    if tables:
+        create_tables(aws.dynamodb())
     return Stores(
         backend, DynamoBudgetStore(), DynamoJobStore(), DynamoDirectory(),
         SecretsManagerSecretStore(), DynamoAuditLog(), SqsJobQueue(queue_url),
