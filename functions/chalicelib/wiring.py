@@ -34,6 +34,7 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+    from chalicelib.adapters.dynamodb.tables import DynamoTables
     from chalicelib.adapters.erp.registry import erp_source_for
     from chalicelib.adapters.exports import S3ExportStore
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
@@ -42,12 +43,16 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.targets.procore import ProcoreBudget
 
     config = settings()
-    accounts = OutboxAccounts if config.invitations == "outbox" else CognitoAccounts
     tables = {
         "budgets_table": config.budgets_table,
         "jobs_table": config.jobs_table,
         "directory_table": config.directory_table,
     }
+    accounts = (
+        OutboxAccounts(config.user_pool_id, tables=DynamoTables(**tables))
+        if config.invitations == "outbox"
+        else CognitoAccounts(config.user_pool_id)
+    )
     return Ports(
         budgets=DynamoBudgetStore(**tables),
         jobs=DynamoJobStore(**tables),
@@ -63,7 +68,7 @@ def _real_ports() -> Ports:
             jwks_url=config.jwks_url,
         ),
         audit=DynamoAuditLog(**tables),
-        accounts=accounts(config.user_pool_id),
+        accounts=accounts,
         remote_budgets=ProcoreBudget.from_config,
     )
 
