@@ -25,8 +25,9 @@ class Settings(BaseModel):
     directory_table: str
     idempotency_table: str
     exports_bucket: str
-    # Where browsers POST uploads; None in AWS (the bucket's own address), the local stack's web
-    # server otherwise (resources.EXPORTS).
+    # Where browsers POST uploads: the bucket's regional address in AWS (the CDK app sets it, as
+    # the web app's CSP allows exactly that origin), the local stack's web server locally; unset,
+    # the bucket's regional address.
     exports_upload_url: str | None = None
     # Empty: the queue is looked up by its default name (tools against the local stack).
     job_queue_url: str = ""

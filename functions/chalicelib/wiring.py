@@ -60,7 +60,9 @@ def _real_ports() -> Ports:
         directory=DynamoDirectory(**tables),
         secrets=SecretsManagerSecretStore(),
         erp_sources=erp_source_for,
-        exports=S3ExportStore(config.exports_bucket, config.exports_upload_url),
+        exports=S3ExportStore(
+            config.exports_bucket, config.exports_upload_url, config.region
+        ),
         identity=CognitoIdentityProvider(
             user_pool_id=config.user_pool_id,
             client_id=config.user_pool_client_id,

@@ -190,7 +190,7 @@ def test_the_apps_settings_read_every_resource_name_the_stack_sets(synthesized, 
         assert settings.table_name(spec) == f"<{spec.env_var}>"
     assert settings.job_queue_url == f"<{resources.JOB_QUEUE.env_var}>"
     assert settings.exports_bucket == f"<{resources.EXPORTS.env_var}>"
-    assert settings.exports_upload_url is None  # browsers post to the bucket's own address
+    assert settings.exports_upload_url == f"<{resources.EXPORTS.upload_url_env_var}>"
     assert settings.user_pool_id == "<USER_POOL_ID>"
     assert settings.user_pool_client_id == "<USER_POOL_CLIENT_ID>"
     assert settings.erp_allow_local_urls is False

@@ -25,9 +25,12 @@ def job_folder(prefix: str, erp_job_id: str) -> str:
 
 
 class S3ExportStore:
-    def __init__(self, bucket: str | None = None, upload_url: str | None = None) -> None:
+    def __init__(
+        self, bucket: str | None = None, upload_url: str | None = None, region: str | None = None
+    ) -> None:
         self._bucket = bucket or settings().exports_bucket
         self._upload_url = upload_url or settings().exports_upload_url
+        self._region = region or settings().region
 
     def upload_form(self, prefix: str, erp_job_id: str, file_name: str) -> dict[str, Any]:
         """A presigned POST for one new export of the job: {url, fields, key}."""
@@ -39,9 +42,10 @@ class S3ExportStore:
             Conditions=[["content-length-range", 1, resources.EXPORTS.max_object_bytes]],
             ExpiresIn=UPLOAD_SECONDS,
         )  # fmt: skip
-        # The bucket's virtual-hosted address, which the web app's CSP allows (resources.py);
-        # the POST policy's signature does not depend on the address it is sent to.
-        url = self._upload_url or f"https://{self._bucket}.s3.amazonaws.com/"
+        # The bucket's regional virtual-hosted address (set by the CDK app, which puts exactly
+        # that origin in the web app's CSP: resources.SecurityHeaders); the POST policy's
+        # signature does not depend on the address it is sent to.
+        url = self._upload_url or f"https://{self._bucket}.s3.{self._region}.amazonaws.com/"
         return {"url": url, "fields": form["fields"], "key": key}
 
     def put(self, prefix: str, erp_job_id: str, export: Export) -> str:
