@@ -353,8 +353,7 @@ def summarize(list_runs: list[dict[str, float]], line_runs: list[dict[str, Any]]
             "rows_in_document": max(r["rows_in_document"] for r in line_runs),
             "scroll_to_middle_ms": statistics.median(r["scroll_to_middle_ms"] for r in line_runs),
             "answers_ms": {
-                name: statistics.median(r["answers_ms"][name] for r in line_runs)
-                for name in names
+                name: statistics.median(r["answers_ms"][name] for r in line_runs) for name in names
             },
         }
     return out
