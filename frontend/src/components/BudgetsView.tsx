@@ -1,6 +1,6 @@
 // ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
 
-import { useEffect, useReducer, useState } from "react";
+import { useEffect, useReducer, useRef, useState } from "react";
 import { getConnection, listErpBudgets, newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
@@ -77,9 +77,16 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     if (routeFilter !== filter) showFilter(routeFilter);
   }
 
+  // The read-ahead request while it is still on its way: a switch waits for it rather than asking
+  // the same page again behind it.
+  const inFlight = useRef<{ filter: BudgetStatus; answer: Promise<ErpBudgetPage> } | null>(null);
+
   useEffect(() => {
     let cancelled = false;
-    listErpBudgets(api, cid, { filter, limit: pageSize, cursor })
+    const ahead = inFlight.current;
+    const read = () => listErpBudgets(api, cid, { filter, limit: pageSize, cursor });
+    const answered = ahead && ahead.filter === filter && cursor === null ? ahead.answer.catch(read) : read();
+    answered
       .then((answer) => {
         if (cancelled) return;
         setLoaded({ request, filter, answer });
@@ -100,9 +107,15 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   useEffect(() => {
     if (prefetch === null) return;
     let cancelled = false;
-    listErpBudgets(api, cid, { filter: other, limit: pageSize, cursor: null })
-      .then((answer) => !cancelled && setPrefetched({ request: prefetch, filter: other, answer }))
-      .catch(() => undefined); // the switch then reads the page as it always did
+    const answer = listErpBudgets(api, cid, { filter: other, limit: pageSize, cursor: null });
+    const entry = { filter: other, answer };
+    inFlight.current = entry;
+    answer
+      .then((page) => !cancelled && setPrefetched({ request: prefetch, filter: other, answer: page }))
+      .catch(() => undefined) // the switch then reads the page as it always did
+      .finally(() => {
+        if (inFlight.current === entry) inFlight.current = null;
+      });
     return () => {
       cancelled = true;
     };
