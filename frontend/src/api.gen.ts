@@ -98,7 +98,10 @@ export interface paths {
     get: operations["list_erp_projects"];
   };
   "/api/v1/companies/{company_id}/erp/projects/{erp_job_id}/link": {
-    /** Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin) */
+    /**
+     * Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin)
+     * @description 404 when the ERP has no such job. The spreadsheet import links any job id of 1 to 64 printable characters without `/` or `\`: its uploaded exports list a job only once one is uploaded, and uploading needs the job's budget (docs/erps/spreadsheet.md).
+     */
     post: operations["link_erp_project"];
     /** Unlink an ERP job; the project and its lines stay (ERP admin) */
     delete: operations["unlink_erp_project"];
@@ -506,7 +509,7 @@ export interface components {
        * Code
        * @default null
        */
-      code?: ("erp_auth_failed" | "erp_unreachable" | "erp_rejected") | null;
+      code: ("erp_auth_failed" | "erp_unreachable" | "erp_rejected") | null;
       /** Message */
       message: string;
       /** Ok */
@@ -515,15 +518,19 @@ export interface components {
        * Projects Visible
        * @default null
        */
-      projects_visible?: number | null;
+      projects_visible: number | null;
     };
     /**
      * ErpConnectionBody
      * @description `credentials` go to the secret store only; leave them out to keep the stored ones.
      */
     ErpConnectionBody: {
-      /** Base Url */
-      base_url: string;
+      /**
+       * Base Url
+       * @description Required for every ERP but `spreadsheet` (uploaded exports: no address, no credentials).
+       * @default
+       */
+      base_url?: string;
       /**
        * Credentials
        * @default null
@@ -654,7 +661,7 @@ export interface components {
        * @default ok
        * @constant
        */
-      status?: "ok";
+      status: "ok";
     };
     /** HistoryList */
     HistoryList: {
@@ -715,7 +722,7 @@ export interface components {
        * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, or null.
        * @default null
        */
-      error_code?: string | null;
+      error_code: string | null;
       /** Errors */
       errors: components["schemas"]["LineErrorOut"][];
       /** Finished At */
@@ -844,7 +851,7 @@ export interface components {
        * Procore Project Id
        * @default null
        */
-      procore_project_id?: string | null;
+      procore_project_id: string | null;
       /** Project Id */
       project_id: string;
       /** Project Name */
@@ -1029,6 +1036,20 @@ export interface components {
       /** Version */
       version: number;
     };
+    /** SessionChallenge */
+    SessionChallenge: {
+      /**
+       * Challenge
+       * @default new_password_required
+       * @constant
+       */
+      challenge: "new_password_required";
+      /**
+       * Session
+       * @description Send it back to POST /session/new-password.
+       */
+      session: string;
+    };
     /** SessionRequest */
     SessionRequest: {
       /** Email */
@@ -1049,6 +1070,11 @@ export interface components {
        */
       token: string;
     };
+    /**
+     * SignInAnswer
+     * @description A token, or (for an account still on its temporary password) the challenge to choose one.
+     */
+    SignInAnswer: components["schemas"]["SessionResponse"] | components["schemas"]["SessionChallenge"];
     /**
      * SpreadsheetMapping
      * @description The export's column names, per Budget Bridge field ("" where the export has none).
@@ -2390,7 +2416,10 @@ export interface operations {
       };
     };
   };
-  /** Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin) */
+  /**
+   * Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin)
+   * @description 404 when the ERP has no such job. The spreadsheet import links any job id of 1 to 64 printable characters without `/` or `\`: its uploaded exports list a job only once one is uploaded, and uploading needs the job's budget (docs/erps/spreadsheet.md).
+   */
   link_erp_project: {
     parameters: {
       path: {
@@ -3685,7 +3714,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["SessionResponse"];
+          "application/json": components["schemas"]["SignInAnswer"];
         };
       };
       /** @description The request is malformed (bad JSON, query parameter or cursor). */

@@ -41,15 +41,13 @@ export function switchErp(form: ConnectionForm, erp: string): ConnectionForm {
 }
 
 /**
- * Whether the saved connection holds this secret (its value is never shown). A server that only says
- * "credentials set" vouches for the required secrets; an optional one may or may not have been given.
+ * Whether the saved connection holds this secret (its value is never shown). The API only says
+ * "credentials set", which vouches for the required secrets; an optional one may or may not have been given.
  */
 export function secretIsSet(connection: ErpConnection | null, form: ConnectionForm, name: string): boolean {
   if (!connection || connection.erp_system !== form.erp_system) return false;
-  const set = connection.credentials_set;
-  if (Array.isArray(set)) return set.includes(name);
   const field = erpSpec(form.erp_system)?.secrets.find((f) => f.name === name);
-  return Boolean(set) && field !== undefined && !field.optional;
+  return connection.credentials_set && field !== undefined && !field.optional;
 }
 
 function isUrl(text: string): boolean {
@@ -72,6 +70,7 @@ export function connectionBody(
 ): { body: ConnectionBody } | { problem: FieldProblem } {
   const spec = erpSpec(form.erp_system);
   if (!spec) return { problem: { field: "erp_system", message: "Choose your ERP System." } };
+  if (!spec.callsErp) return { body: { erp_system: spec.id, settings: keptSettings(spec, saved) } };
   const baseUrl = form.base_url.trim();
   if (!baseUrl) return { problem: { field: "base_url", message: "Enter the Base URL of your ERP." } };
   if (!isUrl(baseUrl)) {
@@ -96,6 +95,14 @@ export function connectionBody(
     }
   }
   return { body: { erp_system: spec.id, base_url: baseUrl, settings, credentials } };
+}
+
+/**
+ * Settings the form does not show but the connection holds (the spreadsheet import's column mapping,
+ * saved from Upload Export): a save keeps them rather than wiping them.
+ */
+function keptSettings(spec: ErpSpec, saved: ErpConnection | null): Record<string, string> {
+  return saved && saved.erp_system === spec.id ? { ...saved.settings } : {};
 }
 
 /** Whether the form differs from what is saved (then Test Connection saves it first). */

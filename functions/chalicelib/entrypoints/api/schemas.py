@@ -204,7 +204,13 @@ class ErpConnectionBody(Request):
     """`credentials` go to the secret store only; leave them out to keep the stored ones."""
 
     erp_system: str = Field(min_length=1, max_length=64, examples=["acumatica"])
-    base_url: str = Field(min_length=1, max_length=2048, examples=["https://erp.example.com"])
+    base_url: str = Field(
+        default="",
+        max_length=2048,
+        examples=["https://erp.example.com"],
+        description="Required for every ERP but `spreadsheet` (uploaded exports: no address, "
+        "no credentials).",
+    )
     settings: FieldValues = Field(default_factory=dict, examples=[{"company": "Fresh"}])
     credentials: FieldValues | None = Field(
         default=None, examples=[{"username": "admin", "password": "..."}]
@@ -331,7 +337,14 @@ class BudgetPageQuery(Query):
 # ---- answers ----------------------------------------------------------------------------------
 
 
-class Health(BaseModel):
+class Reply(BaseModel):
+    """An answer whose fields have defaults: every field is still on the wire (null when unset), so
+    the document marks each one required and generated clients need not guess."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class Health(Reply):
     status: Literal["ok"] = "ok"
 
 
@@ -483,7 +496,7 @@ class ChangeOut(BaseModel):
         )
 
 
-class JobResponse(BaseModel):
+class JobResponse(Reply):
     job_id: str
     budget_id: str
     kind: JobKind
@@ -700,9 +713,13 @@ class ErpSettingsResponse(BaseModel):
         )
 
 
-class SessionChallenge(BaseModel):
+class SessionChallenge(Reply):
     challenge: Literal["new_password_required"] = "new_password_required"
     session: str = Field(description="Send it back to POST /session/new-password.")
+
+
+class SignInAnswer(RootModel[SessionResponse | SessionChallenge]):
+    """A token, or (for an account still on its temporary password) the challenge to choose one."""
 
 
 class ErpConnectionOut(BaseModel):
@@ -733,7 +750,7 @@ class ErpConnectionResponse(BaseModel):
     connection: ErpConnectionOut | None
 
 
-class ConnectionTestResponse(BaseModel):
+class ConnectionTestResponse(Reply):
     ok: bool
     code: Literal["erp_auth_failed", "erp_unreachable", "erp_rejected"] | None = None
     message: str
@@ -752,7 +769,7 @@ class ErpProjectList(BaseModel):
     next_cursor: str | None
 
 
-class LinkResponse(BaseModel):
+class LinkResponse(Reply):
     project_id: str
     project_name: str
     budget_id: str
