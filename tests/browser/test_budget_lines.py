@@ -104,7 +104,10 @@ def test_filters_narrow_the_lines_to_those_that_match(page: Page, add_synced_pro
     expect(page.get_by_text(f"{len(wanted):,} of {LINES:,} lines match.")).to_be_visible()
     assert set(column(table, 3)) == {"Drywall - Equipment"}
 
-    page.get_by_label("Search lines").fill("no line says this")
+    # Each control is named exactly by its label, whatever it holds.
+    for name in ("Sub Job", "Cost Code", "Cost Type"):
+        expect(page.get_by_role("combobox", name=name, exact=True)).to_have_value(re.compile("."))
+    page.get_by_role("searchbox", name="Search lines", exact=True).fill("no line says this")
     expect(body_rows(table)).to_contain_text(["No line matches these filters."])
     page.get_by_role("button", name="Clear filters").click()
     expect(page.get_by_text(f"{LINES:,} lines.", exact=True)).to_be_visible()

@@ -4,7 +4,7 @@
 // keep their roles, and aria-rowcount / aria-rowindex tell assistive technology where each shown
 // row sits among all of them.
 
-import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { useEffect, useId, useMemo, useState, type ReactNode } from "react";
 import { formatMoney, formatQuantity } from "../money";
 import type { LineFinder, LineQuery, LineSort, SortColumn } from "../lineFinder";
 import type { LineItem } from "../types";
@@ -45,41 +45,65 @@ export function LineFilters({ query, options, onChange, shown, held, total, comp
   const subJobs = useMemo(() => choices(options.subJobs, "(no sub job)"), [options.subJobs]);
   const costCodes = useMemo(() => choices(options.costCodes), [options.costCodes]);
   const costTypes = useMemo(() => choices(options.costTypes), [options.costTypes]);
-  const pick = (value: string) => (value === ANY ? null : value);
+  const id = useId();
   const filtered = shown !== held;
   return (
     <div className="line-filters card" role="search" aria-label="Find lines">
-      <label>
-        Sub Job
-        <select value={query.subJob ?? ANY} onChange={(e) => onChange({ ...query, subJob: pick(e.target.value) })}>
-          {subJobs}
-        </select>
-      </label>
-      <label>
-        Cost Code
-        <select value={query.costCode ?? ANY} onChange={(e) => onChange({ ...query, costCode: pick(e.target.value) })}>
-          {costCodes}
-        </select>
-      </label>
-      <label>
-        Cost Type
-        <select value={query.costType ?? ANY} onChange={(e) => onChange({ ...query, costType: pick(e.target.value) })}>
-          {costTypes}
-        </select>
-      </label>
-      <label className="line-search">
-        Search lines
+      <Choice
+        label="Sub Job"
+        value={query.subJob}
+        options={subJobs}
+        onChange={(subJob) => onChange({ ...query, subJob })}
+      />
+      <Choice
+        label="Cost Code"
+        value={query.costCode}
+        options={costCodes}
+        onChange={(costCode) => onChange({ ...query, costCode })}
+      />
+      <Choice
+        label="Cost Type"
+        value={query.costType}
+        options={costTypes}
+        onChange={(costType) => onChange({ ...query, costType })}
+      />
+      <div className="field line-search">
+        <label htmlFor={`${id}-search`}>Search lines</label>
         <input
+          id={`${id}-search`}
           type="search"
           value={query.text}
           placeholder="Description, code, UOM or amount"
           onChange={(e) => onChange({ ...query, text: e.target.value })}
         />
-      </label>
+      </div>
       <p className="muted line-count" aria-live="polite">
         {filtered ? `${count(shown)} of ${count(held)} lines match.` : `${count(held)} lines.`}
         {!complete && ` Loading lines: ${count(held)} of ${count(total)} read; filters and sorting cover those.`}
       </p>
+    </div>
+  );
+}
+
+/** One filter: a label of its own (so the control's name is exactly the label) and a select. */
+function Choice({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string | null;
+  options: ReactNode[];
+  onChange: (value: string | null) => void;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value ?? ANY} onChange={(e) => onChange(e.target.value === ANY ? null : e.target.value)}>
+        {options}
+      </select>
     </div>
   );
 }
