@@ -32,6 +32,8 @@ def seeded_keys(project_id: str) -> list[tuple[str, str, str, str]]:
 def open_budget_tab(page: Page, add_synced_project: Any) -> tuple[str, Locator]:
     project = add_synced_project("Long Budget", LINES)
     sign_in(page, STANDARD)
+    # Signing in lands on Budgets; going on before it has would race the app's own redirect.
+    expect(page.get_by_role("heading", name="Budgets", level=1)).to_be_visible()
     page.goto(f"/#/companies/{COMPANY_ID}/projects/{project.project_id}/budget")
     table = page.get_by_role("table", name="Line items")
     expect(table).to_be_visible()

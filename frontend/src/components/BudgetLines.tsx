@@ -294,7 +294,9 @@ function LineRow({
       <td>{item.sub_job}</td>
       <td>{item.cost_code}</td>
       <td>{item.cost_type}</td>
-      <td className="description">{item.description}</td>
+      <td className="description" title={item.description}>
+        {item.description}
+      </td>
       <td className="num">{formatMoney(item.original_budget_amount)}</td>
       <td>{item.uom ?? ""}</td>
       <td className="num">{formatQuantity(item.quantity)}</td>
