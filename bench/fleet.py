@@ -36,24 +36,6 @@ from bench.world import fake_aws_environment
 OTHER_COMPANY_TEMPLATE = "demo"  # the demo company's catalog and ERP system, for every company
 
 
-def _ports() -> Any:
-    from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
-    from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-    from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-    from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
-    from chalicelib.adapters.sqs import SqsJobQueue
-    from chalicelib.config import settings
-    from chalicelib.services.ports import Ports
-    from devstack import memory
-
-    return Ports(
-        budgets=DynamoBudgetStore(), jobs=DynamoJobStore(),
-        queue=SqsJobQueue(queue_url=settings().job_queue_url), directory=DynamoDirectory(),
-        secrets=None, erp_sources=None, identity=None,  # type: ignore[arg-type] - not used
-        audit=DynamoAuditLog(), accounts=memory.MemoryAccounts(),
-    )  # fmt: skip
-
-
 def _seed_fleet(ports: Any, companies: int, budgets: int, first: int = 0) -> None:
     """Companies with the automatic re-import on, each with `budgets` synced one-line budgets
     last synced two days ago (due for a daily re-import)."""
@@ -80,24 +62,20 @@ def schedule(companies: int, budgets: int) -> dict[str, Any]:
     fake_aws_environment()
     from moto import mock_aws
 
-    from chalicelib import resources, wiring
+    from chalicelib import wiring
     from chalicelib.adapters import aws
-    from chalicelib.adapters.dynamodb.provision import create_tables
+    from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.services.reimports import enqueue_due_reimports
     from devstack.moto_atomic import serialize_dynamodb
-    from devstack.provision import create_queues
+    from tests import worlds
 
     # The local stack's DynamoDB (devstack/moto_atomic.py): atomic requests, journaled rollback.
     serialize_dynamodb()
     with mock_aws():
-        import os
-
         wiring.reset()
-        create_tables(aws.dynamodb())
-        queue_url, _, dlq_url, _ = create_queues(aws.sqs())
-        os.environ[resources.JOB_QUEUE.env_var] = queue_url
-        os.environ[resources.JOB_QUEUE.dlq_env_var] = dlq_url
-        ports = _ports()
+        world = worlds.stores("moto")
+        queue_url, _, _ = worlds.moto_queues()
+        ports = worlds.ports(world, queue=SqsJobQueue(queue_url))
         started = time.perf_counter()
         _seed_fleet(ports, companies, budgets)
         seeded_seconds = time.perf_counter() - started
@@ -160,21 +138,18 @@ def schedule_on_server(companies: int, budgets: int, threads: int) -> dict[str, 
 
 def _schedule_against(companies: int, budgets: int, threads: int) -> dict[str, Any]:
     """Seed the fleet on whatever AWS the environment names, then time one schedule run."""
-    import os
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib import resources, wiring
+    from chalicelib import wiring
     from chalicelib.adapters import aws
-    from chalicelib.adapters.dynamodb.provision import create_tables
+    from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.services.reimports import enqueue_due_reimports
-    from devstack.provision import create_queues
+    from tests import worlds
 
     wiring.reset()
-    create_tables(aws.dynamodb())
-    queue_url, _, dlq_url, _ = create_queues(aws.sqs())
-    os.environ[resources.JOB_QUEUE.env_var] = queue_url
-    os.environ[resources.JOB_QUEUE.dlq_env_var] = dlq_url
-    ports = _ports()
+    world = worlds.stores("moto")
+    queue_url, _, _ = worlds.moto_queues()
+    ports = worlds.ports(world, queue=SqsJobQueue(queue_url))
     started = time.perf_counter()
     step = max(1, companies // 8)
     with ThreadPoolExecutor(max_workers=8) as pool:  # seeding is not what is timed
@@ -205,18 +180,12 @@ def schedule_in_memory(companies: int, budgets: int) -> dict[str, Any]:
     """The same run on the in-memory adapters: what the schedule's own code costs at this scale,
     without the emulator (whose index queries and transactions grow with the tables)."""
     fake_aws_environment()  # quiet logs, and nothing can reach a real account
-    from chalicelib.services.ports import Ports
     from chalicelib.services.reimports import enqueue_due_reimports
-    from devstack import memory
+    from tests import worlds
 
-    store = memory.MemoryBudgetStore()
-    queue = memory.MemoryJobQueue()
-    ports = Ports(
-        budgets=store, jobs=memory.MemoryJobStore(store), queue=queue,
-        directory=memory.MemoryDirectory(), secrets=None, erp_sources=None,  # type: ignore[arg-type]
-        identity=None,  # type: ignore[arg-type]
-        audit=memory.MemoryAuditLog(), accounts=memory.MemoryAccounts(),
-    )  # fmt: skip
+    world = worlds.stores("memory")
+    queue = world.queue
+    ports = worlds.ports(world)
     _seed_fleet(ports, companies, budgets)
     started = time.perf_counter()
     queued = enqueue_due_reimports(ports)

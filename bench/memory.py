@@ -55,12 +55,12 @@ def parent(n_lines: int) -> dict[str, Any]:
 
 def _seed_and_run_child(n_lines: int) -> dict[str, Any]:
     from bench.world import World, _ports, setup_account
-    from chalicelib.adapters import aws
+    from chalicelib.config import settings
     from devstack.sandbox_erp import SandboxErp
 
     with SandboxErp() as sandbox:
         queue_url, queue_arn = setup_account(sandbox.url)
-        world = World(sandbox, _ports(), None, queue_url, queue_arn, aws.region())  # type: ignore[arg-type]
+        world = World(sandbox, _ports(), None, queue_url, queue_arn, settings().region)  # type: ignore[arg-type]
         world.seed_budget(n_lines)
         job, event = world.queue_reimport()
         with tempfile.TemporaryDirectory() as scratch:

@@ -11,9 +11,9 @@ import time
 from typing import Any
 
 from bench.world import COMPANY_ID, PROJECT_ID, World, generate_erp_budget
-from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.acumatica import AcumaticaSource
+from chalicelib.config import settings
 from chalicelib.domain.model import ErpCredentials, LineKind
 from devstack import demo_data
 
@@ -26,7 +26,7 @@ def naive_reimport(world: World, erp_job_id: str = PROJECT_ID) -> int:
         ErpCredentials.of(username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD),
     )
     client = aws.dynamodb()
-    table = aws.table_name(resources.BUDGETS)
+    table = settings().budgets_table
     written = 0
     for line in source.fetch_budget(erp_job_id):
         if line.kind is not LineKind.COST:

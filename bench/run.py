@@ -3,7 +3,8 @@
     python -m bench.run                 # everything (a few minutes on 2 cores)
     python -m bench.run --quick         # small sizes only, to check the harness (~1 minute)
     python -m bench.run --only worker   # one of: worker, phases, memory, naive, e2e, connector,
-                                        #   spreadsheet, fleet, history, procore (repeatable)
+                                        #   spreadsheet, fleet, history, procore, browser
+                                        #   (repeatable)
     python -m bench.run --json out.json # also keep the raw figures
 
 A process per measurement (and per worker size) keeps one size's memory and warm caches from
@@ -28,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 MEASUREMENTS = (
     "worker", "phases", "memory", "naive", "e2e", "connector", "spreadsheet", "fleet", "history",
-    "procore",
+    "procore", "browser",
 )  # fmt: skip
 
 
@@ -51,6 +52,9 @@ class Plan:
     fleet_queue: tuple[int, int] = (300, 1_000)
     procore_lines: int = 10_000
     preview_lines: int = 10_000  # previewed next to a re-import of as many lines
+    # The web app in Chromium: budgets in the Budgets list, lines on the large Budget tab.
+    browser_budgets: int = 5_000
+    browser_lines: int = 100_000
 
 
 FULL = Plan(
@@ -63,6 +67,8 @@ QUICK = Plan(
     fleet_queue=(20, 1_000),
     procore_lines=1_000,
     preview_lines=1_000,
+    browser_budgets=200,
+    browser_lines=5_000,
 )  # fmt: skip
 
 
@@ -286,6 +292,41 @@ def _procore_report(r: dict[str, Any], target: Any) -> str:
     return text
 
 
+def run_browser(plan: Plan) -> dict[str, Any]:
+    _progress(f"web app in Chromium: Budgets list of {plan.browser_budgets:,} budgets, Budget tab "
+              f"of {plan.browser_lines:,} lines")  # fmt: skip
+    return _run_module("bench.browser_budgets", "--budgets", str(plan.browser_budgets),  # type: ignore[no-any-return]
+                       "--lines", str(plan.browser_lines), "--runs", "3")  # fmt: skip
+
+
+def _browser_report(r: dict[str, Any], target: Any) -> str:
+    from bench.browser_budgets import FILTER_SWITCH_MS, FIND_MS, FIRST_PAGE_MS, FIRST_PAINT_MS
+
+    listed, tab = r["budgets_list"], r["budget_tab"]
+    target(f"Budgets list of {r['budgets']:,} budgets: first page <= {FIRST_PAGE_MS / 1000:g} s "
+           "(Chromium)", f"{listed['load_ms']:.0f} ms", listed["load_ms"] <= FIRST_PAGE_MS)  # fmt: skip
+    target(f"Budgets list of {r['budgets']:,} budgets: filter switch <= "
+           f"{FILTER_SWITCH_MS / 1000:g} s", f"{listed['filter_ms']:.0f} ms",
+           listed["filter_ms"] <= FILTER_SWITCH_MS)  # fmt: skip
+    target(f"Budget tab of {r['lines']:,} lines: first paint <= {FIRST_PAINT_MS / 1000:g} s",
+           f"{tab['first_paint_ms']:.0f} ms", tab["first_paint_ms"] <= FIRST_PAINT_MS)  # fmt: skip
+    slowest = max(tab["answers_ms"], key=tab["answers_ms"].get)
+    ms = tab["answers_ms"][slowest]
+    target(f"Budget tab of {r['lines']:,} lines: every filter, search and sort <= {FIND_MS:.0f} ms",
+           f"slowest {slowest} {ms:.0f} ms", ms <= FIND_MS)  # fmt: skip
+    rows = [[name, f"{value:.0f}"] for name, value in tab["answers_ms"].items()]
+    return _table(
+        f"8. The web app in Chromium (median of {r['runs']} runs). Budgets list of "
+        f"{r['budgets']:,} budgets: first page {listed['load_ms']:.0f} ms (list API "
+        f"{listed['load_api_ms']:.0f} ms), filter switch {listed['filter_ms']:.0f} ms.\n"
+        f"   Budget tab of {r['lines']:,} lines: first paint {tab['first_paint_ms']:.0f} ms, every "
+        f"line read after {tab['all_lines_ms'] / 1000:.1f} s, at most {tab['rows_in_document']} "
+        f"rows in the document, a jump to the middle {tab['scroll_to_middle_ms']:.0f} ms; each "
+        "way of finding lines, from the input to the painted answer",
+        ["action", "ms"], rows,
+    )  # fmt: skip
+
+
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -497,6 +538,8 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
     history = results.get("history")
     if history:
         _report_history(history, parts, target)
+    if results.get("browser"):
+        parts.append(_browser_report(results["browser"], target))
 
     for name, error in results.get("errors", {}).items():
         parts.append(f"!! {name} did not run: {error}")
@@ -541,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     runners = {
         "worker": run_worker, "phases": run_phases, "memory": run_memory, "naive": run_naive, "e2e": run_e2e,
         "connector": run_connector, "spreadsheet": run_spreadsheet, "fleet": run_fleet,
-        "history": run_history, "procore": run_procore,
+        "history": run_history, "procore": run_procore, "browser": run_browser,
     }  # fmt: skip
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "errors": {}}
     started = time.perf_counter()

@@ -157,28 +157,18 @@ def worker_context() -> Any:
 def _ports() -> Any:
     """The app's real adapters for every port the worker uses, installed as the wiring's ports.
 
-    Built here rather than by the wiring so that the bench needs no user pool (the worker signs
-    no one in).
+    Built by the tests' world builder (tests/worlds.py) rather than by the wiring so that the
+    bench needs no user pool (the worker signs no one in); the audit log stays in memory, so the
+    DynamoDB calls counted are the worker's own.
     """
     from chalicelib import wiring
-    from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-    from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-    from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
     from chalicelib.adapters.erp.registry import erp_source_for
-    from chalicelib.adapters.secrets import SecretsManagerSecretStore
-    from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.config import settings
-    from chalicelib.services.ports import Ports
     from devstack import memory
+    from tests import worlds
 
-    secrets = SecretsManagerSecretStore()
-    queue = SqsJobQueue(queue_url=settings().job_queue_url)
-    ports = Ports(
-        budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), queue=queue,
-        directory=DynamoDirectory(), secrets=secrets, erp_sources=erp_source_for,
-        identity=None,  # type: ignore[arg-type] - the worker signs no one in
-        audit=memory.MemoryAuditLog(), accounts=memory.MemoryAccounts(),
-    )  # fmt: skip
+    world = worlds.stores("moto", queue_url=settings().job_queue_url, tables=False)
+    ports = worlds.ports(world, erp_sources=erp_source_for, audit=memory.MemoryAuditLog())
     wiring.use_ports(ports)
     return ports
 
@@ -186,33 +176,13 @@ def _ports() -> Any:
 def setup_account(erp_url: str) -> tuple[str, str]:
     """Tables, queues, the ERP secret and the demo company (its ERP at `erp_url`), on whatever
     AWS the environment points at; answers the job queue's URL and ARN."""
-    from chalicelib import resources, wiring
-    from chalicelib.adapters import aws
-    from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-    from chalicelib.adapters.dynamodb.provision import create_tables
-    from chalicelib.domain.model import CostCatalog, ErpConnection
-    from devstack.provision import create_queues, put_erp_secret
+    from chalicelib import wiring
+    from tests import worlds
 
     wiring.reset()
-    create_tables(aws.dynamodb())
-    queue_url, queue_arn, dlq_url, _ = create_queues(aws.sqs())
-    os.environ[resources.JOB_QUEUE.env_var] = queue_url
-    os.environ[resources.JOB_QUEUE.dlq_env_var] = dlq_url
-    wiring.reset()
-    company = demo_data.company(COMPANY_ID)
-    directory = DynamoDirectory()
-    directory.put_company(COMPANY_ID, company.name)
-    directory.put_cost_catalog(
-        COMPANY_ID, CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
-    )
-    secret = put_erp_secret(
-        aws.secretsmanager(), COMPANY_ID, demo_data.SANDBOX_USERNAME, demo_data.SANDBOX_PASSWORD
-    )
-    connection = ErpConnection(
-        erp_system=company.erp_system, base_url=erp_url, settings={"company": company.tenant},
-        credentials_secret_id=secret,
-    )  # fmt: skip
-    directory.put_erp_connection(COMPANY_ID, connection)
+    world = worlds.stores("moto")
+    queue_url, queue_arn, _ = worlds.moto_queues()
+    worlds.seed_company(world, COMPANY_ID, erp_url)
     return queue_url, queue_arn
 
 
@@ -224,12 +194,13 @@ def open_world() -> Iterator[World]:
 
     from chalicelib import wiring
     from chalicelib.adapters import aws
+    from chalicelib.config import settings
 
     with mock_aws(), SandboxErp() as sandbox:
         queue_url, queue_arn = setup_account(sandbox.url)
         ports = _ports()
         counter = CallCounter(aws.dynamodb())
         try:
-            yield World(sandbox, ports, counter, queue_url, queue_arn, aws.region())
+            yield World(sandbox, ports, counter, queue_url, queue_arn, settings().region)
         finally:
             wiring.reset()

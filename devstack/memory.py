@@ -718,6 +718,7 @@ class MemoryJobQueue(_MemoryStore):
         super().__init__(db)
         self.available = True
         self.batches: builtins.list[int] = []  # the size of each send_batch call
+        self.postponed: builtins.list[tuple[str, int]] = []  # (receipt, seconds) of each postpone
 
     @property
     def sent(self) -> builtins.list[JobMessage]:
@@ -738,6 +739,11 @@ class MemoryJobQueue(_MemoryStore):
             self.db.messages.extend(messages)
             self.batches.append(len(messages))
         return []
+
+    def postpone(self, receipt: str, seconds: int) -> None:
+        """No deliveries to hide here: the in-memory queue only records the backoff asked for."""
+        with self.db.lock:
+            self.postponed.append((receipt, seconds))
 
     def drain(self) -> builtins.list[JobMessage]:
         """The messages sent so far, removed from the queue."""

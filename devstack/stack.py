@@ -100,8 +100,10 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         from devstack.moto_atomic import serialize_dynamodb
+        from devstack.moto_index import skip_table_sort_in_index_queries
 
         serialize_dynamodb()  # the API and the worker write side by side, as in AWS
+        skip_table_sort_in_index_queries()  # a Budgets list page reads the page, not the table
         moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         moto.start()
         self._stoppers.append(("embedded AWS", moto.stop))

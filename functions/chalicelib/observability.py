@@ -54,17 +54,31 @@ def reset() -> None:
         built.cache_clear()
 
 
-def traced_handler(handler: Handler) -> Handler:
-    """Runs a Lambda handler `(event, context)` under Powertools' `capture_lambda_handler`, with
-    the tracer built at the first call rather than at import. Handler answers are not recorded:
-    the API's sign-in answer holds a token."""
+def lambda_handler(
+    *, correlation_id_path: str | None = None
+) -> Callable[[Handler], Handler]:
+    """Runs a Lambda handler `(event, context)` under Powertools' own decorators: the tracer's
+    `capture_lambda_handler`, the logger's `inject_lambda_context` (the function's name, request id
+    and cold start on every line, and the correlation id read from the event at
+    `correlation_id_path`) and the metrics' `log_metrics` (one flush when the handler ends, even
+    when it raises). They are applied at each call, to the Logger, Metrics and Tracer built on first
+    use, so importing the app builds nothing. Handler answers are not traced: they may hold ids a
+    trace need not keep. Without a Lambda context (a direct call) there is nothing to inject."""
 
-    @functools.wraps(handler)
-    def run(event: Any, context: Any) -> Any:
-        wrapped = tracer().capture_lambda_handler(handler, capture_response=False)
-        return wrapped(event, context)
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(event: Any, context: Any) -> Any:
+            wrapped = tracer().capture_lambda_handler(handler, capture_response=False)
+            wrapped = metrics().log_metrics(wrapped)
+            if context is not None:
+                wrapped = logger().inject_lambda_context(
+                    wrapped, correlation_id_path=correlation_id_path
+                )
+            return wrapped(event, context)
 
-    return run  # type: ignore[return-value]
+        return run  # type: ignore[return-value]
+
+    return decorate
 
 
 def _annotate(subsegment: Any, **annotations: str | int) -> None:

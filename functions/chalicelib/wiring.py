@@ -34,6 +34,7 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
+    from chalicelib.adapters.dynamodb.tables import DynamoTables
     from chalicelib.adapters.erp.registry import erp_source_for
     from chalicelib.adapters.exports import S3ExportStore
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
@@ -42,23 +43,34 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.targets.procore import ProcoreBudget
 
     config = settings()
-    accounts = OutboxAccounts if config.invitations == "outbox" else CognitoAccounts
+    tables = {
+        "budgets_table": config.budgets_table,
+        "jobs_table": config.jobs_table,
+        "directory_table": config.directory_table,
+    }
+    accounts = (
+        OutboxAccounts(config.user_pool_id, tables=DynamoTables(**tables))
+        if config.invitations == "outbox"
+        else CognitoAccounts(config.user_pool_id)
+    )
     return Ports(
-        budgets=DynamoBudgetStore(),
-        jobs=DynamoJobStore(),
+        budgets=DynamoBudgetStore(**tables),
+        jobs=DynamoJobStore(**tables),
         queue=SqsJobQueue(config.job_queue_url),
-        directory=DynamoDirectory(),
+        directory=DynamoDirectory(**tables),
         secrets=SecretsManagerSecretStore(),
         erp_sources=erp_source_for,
-        exports=S3ExportStore(),
+        exports=S3ExportStore(
+            config.exports_bucket, config.exports_upload_url, config.region
+        ),
         identity=CognitoIdentityProvider(
             user_pool_id=config.user_pool_id,
             client_id=config.user_pool_client_id,
             issuer=config.token_issuer,
             jwks_url=config.jwks_url,
         ),
-        audit=DynamoAuditLog(),
-        accounts=accounts(config.user_pool_id),
+        audit=DynamoAuditLog(**tables),
+        accounts=accounts,
         remote_budgets=ProcoreBudget.from_config,
     )
 
@@ -72,13 +84,6 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(
         table_name=settings().idempotency_table, boto3_client=client("dynamodb")
     )
-
-
-def postpone_message(receipt_handle: str, seconds: int) -> None:
-    """Push a failed job message's next delivery out: the retry's backoff."""
-    from chalicelib.adapters.sqs import SqsJobQueue
-
-    SqsJobQueue(settings().job_queue_url).change_visibility(receipt_handle, seconds)
 
 
 def reset() -> None:

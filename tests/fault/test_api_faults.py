@@ -39,7 +39,7 @@ API = "/api/v1"
 BUDGET = API + "/companies/demo/projects/p-1001/budget"
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", "moto"])
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     """The DynamoDB adapters on moto, and their in-memory twins, must behave alike."""
     with pytest.MonkeyPatch.context() as env, mock_aws():

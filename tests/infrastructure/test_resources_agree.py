@@ -170,3 +170,28 @@ def test_chalice_config_agrees_with_resources_py_on_the_worker_timeout():
     config = json.loads((Path(__file__).resolve().parents[2] / ROOT_CHALICE_JSON).read_text())
     worker = config["lambda_functions"][resources.WORKER_FUNCTION]
     assert worker["lambda_timeout"] == resources.JOB_QUEUE.worker_timeout_seconds
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_apps_settings_read_every_resource_name_the_stack_sets(synthesized, function):
+    """`config.Settings` reads the variables under the names the stack gives them: none of the
+    app's resources falls back to the local stack's default name in AWS."""
+    from chalicelib.config import from_environment
+
+    variables = synthesized.resource(function_logical_id(function))["Properties"]["Environment"][
+        "Variables"
+    ]
+    # Each Ref becomes a recognisable stand-in for the name CloudFormation will fill in.
+    env = {name: value if isinstance(value, str) else f"<{name}>" for name, value in variables.items()}
+
+    settings = from_environment(env)
+
+    for spec in resources.TABLES:
+        assert settings.table_name(spec) == f"<{spec.env_var}>"
+    assert settings.job_queue_url == f"<{resources.JOB_QUEUE.env_var}>"
+    assert settings.exports_bucket == f"<{resources.EXPORTS.env_var}>"
+    assert settings.exports_upload_url == f"<{resources.EXPORTS.upload_url_env_var}>"
+    assert settings.user_pool_id == "<USER_POOL_ID>"
+    assert settings.user_pool_client_id == "<USER_POOL_CLIENT_ID>"
+    assert settings.erp_allow_local_urls is False
+    assert settings.invitations == "cognito"

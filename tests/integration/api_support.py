@@ -17,15 +17,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from chalicelib.adapters import aws
 from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
-from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
-from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
-from chalicelib.adapters.dynamodb.provision import create_tables
-from chalicelib.adapters.secrets import SecretsManagerSecretStore
-from chalicelib.domain.errors import ErpRejected, InvalidCredentials, ServiceUnavailable
+from chalicelib.domain.errors import ErpRejected, InvalidCredentials
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -44,9 +37,10 @@ from chalicelib.domain.model import (
     WbsKey,
     utc_now,
 )
-from chalicelib.domain.ports import BudgetStore, Identity, JobMessage, JobStore, SessionToken
+from chalicelib.domain.ports import BudgetStore, Identity, JobStore, SessionToken
 from chalicelib.services.ports import Ports
-from devstack.memory import MemoryAccounts, MemoryStores
+from devstack.memory import MemoryJobQueue
+from tests import worlds
 
 POOL_ID = "us-east-1_TestPool"
 CLIENT_ID = "test-web-client"
@@ -137,17 +131,6 @@ class NotUsedByTheApi:
 
 
 @dataclass
-class RecordingQueue:
-    sent: list[JobMessage] = field(default_factory=list)
-    available: bool = True
-
-    def send(self, message: JobMessage) -> None:
-        if not self.available:
-            raise ServiceUnavailable("The job queue is not available right now.")
-        self.sent.append(message)
-
-
-@dataclass
 class FakeErp:
     """An ErpSource for the API's live reads: each tenant's projects and catalog, no HTTP."""
 
@@ -196,7 +179,7 @@ class World:
 
     ports: Ports
     identity: TestIdentityProvider
-    queue: RecordingQueue
+    queue: MemoryJobQueue  # what the API queued, in order; `available = False` refuses
     budgets: BudgetStore
     jobs: JobStore
     ids: dict[str, str]  # what each path parameter is filled with in company `demo`
@@ -268,26 +251,14 @@ def _budget(company: str, number: str, status: BudgetStatus, **extra: Any) -> Bu
     return Budget(**{**fields, **extra})
 
 
-def build_world(backend: str = "memory") -> World:
+def build_world(backend: worlds.Backend = "memory") -> World:
     """Seed the stores and serve them through the API's ports.
 
-    `backend` is "memory" (the in-memory twins) or "dynamodb" (the real adapters on moto: call
+    `backend` is "memory" (the in-memory twins) or "moto" (the real adapters on moto: call
     inside `mock_aws`).
     """
-    directory: Any
-    budgets: Any
-    jobs: Any
-    secrets: Any
-    audit: Any
-    if backend == "dynamodb":
-        aws.reset_clients()
-        create_tables(aws.dynamodb())
-        directory, budgets, jobs = DynamoDirectory(), DynamoBudgetStore(), DynamoJobStore()
-        secrets, audit = SecretsManagerSecretStore(), DynamoAuditLog()
-    else:
-        stores = MemoryStores()
-        directory, budgets, jobs = stores.directory, stores.budgets, stores.jobs
-        secrets, audit = stores.secrets, stores.audit
+    stores = worlds.stores(backend)
+    directory, budgets, jobs = stores.directory, stores.budgets, stores.jobs
     identity = TestIdentityProvider()
     directory.put_company("demo", "Demo Construction Co.")
     directory.put_company("other", "Other Builders")
@@ -323,18 +294,8 @@ def build_world(backend: str = "memory") -> World:
             requested_at=utc_now(),
         )
         jobs_seen[company] = jobs.enqueue(job, budget, None).job_id
-    queue = RecordingQueue()
-    ports = Ports(
-        budgets=budgets,
-        jobs=jobs,
-        queue=queue,
-        directory=directory,
-        secrets=secrets,
-        erp_sources=fake_erp_sources,
-        identity=identity,
-        audit=audit,
-        accounts=MemoryAccounts(),
-    )
+    queue = MemoryJobQueue()
+    ports = worlds.ports(stores, queue=queue, erp_sources=fake_erp_sources, identity=identity)
     line_id = lines[0].line_item_id
     world = World(
         ports=ports,

@@ -41,7 +41,7 @@ SECRET = "Pa55-word-that-must-never-show"
 @pytest.fixture
 def world() -> Iterator[World]:
     with mock_aws():
-        world = build_world("dynamodb")
+        world = build_world("moto")
         world.ports.erp_sources = erp_source_for  # the real connector registry
         yield world
 

@@ -134,7 +134,7 @@ def _route_id(route: tuple[str, str]) -> str:
     return f"{route[0]} {route[1]}"
 
 
-@pytest.fixture(scope="module", params=["memory", "dynamodb"])
+@pytest.fixture(scope="module", params=["memory", "moto"])
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     """Each check runs against the in-memory stores and the DynamoDB adapters on moto."""
     with pytest.MonkeyPatch.context() as env, mock_aws():

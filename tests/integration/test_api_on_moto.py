@@ -18,9 +18,6 @@ from chalicelib import wiring
 from chalicelib.adapters import aws
 from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
-from chalicelib.adapters.dynamodb.provision import create_tables
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -28,31 +25,17 @@ from chalicelib.domain.model import (
     Permission,
     WbsKey,
 )
-from chalicelib.domain.ports import JobMessage
-from chalicelib.services.ports import Ports
 from devstack import memory
+from tests import worlds
 
 PASSWORD = "Demo-pass-1"
 JSON = {"Content-Type": "application/json"}
 
 
-class _NotUsedByTheApi:
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"the API should not need {name}")
-
-
-@dataclass
-class RecordingQueue:
-    sent: list[JobMessage]
-
-    def send(self, message: JobMessage) -> None:
-        self.sent.append(message)
-
-
 @dataclass
 class World:
     client: Client
-    queue: RecordingQueue
+    queue: memory.MemoryJobQueue
     budgets: DynamoBudgetStore
     pool_id: str
     cognito: Any
@@ -102,11 +85,10 @@ def _add_user(cognito: Any, pool_id: str, email: str) -> None:
 @pytest.fixture
 def world() -> Iterator[World]:
     with mock_aws():
-        aws.reset_clients()
-        create_tables(aws.dynamodb())
+        stores = worlds.stores("moto")
         cognito = aws.client("cognito-idp")
         pool_id, client_id = _user_pool(cognito)
-        directory = DynamoDirectory()
+        directory, budgets = stores.directory, stores.budgets
         directory.put_company("demo", "Demo Construction Co.")
         directory.put_company("other", "Other Builders")
         members = {
@@ -117,7 +99,6 @@ def world() -> Iterator[World]:
         for email, (company, level) in members.items():
             _add_user(cognito, pool_id, email)
             directory.put_member(company, email, level, level)
-        budgets = DynamoBudgetStore()
         for company, budget_id, project in (
             ("demo", "b-1001", "P-1001"),
             ("other", "b-2001", "P-2001"),
@@ -137,7 +118,7 @@ def world() -> Iterator[World]:
                     _line("01", "03-300", "L", "800.00"),
                 ],
             )
-        queue = RecordingQueue([])
+        queue = memory.MemoryJobQueue()
         # moto signs ID tokens with the key it ships; in `mock_aws` nothing serves the JWKS over
         # HTTP, so the verifier is handed moto's public key set directly.
         moto_keys = StaticSigningKeys(
@@ -150,18 +131,9 @@ def world() -> Iterator[World]:
             jwks_url="https://keys.invalid/jwks.json",
             signing_keys=moto_keys,
         )
+        # The audit log stays in memory: these tests read the API's answers and the stores.
         wiring.use_ports(
-            Ports(
-                budgets=budgets,
-                jobs=DynamoJobStore(),
-                queue=queue,
-                directory=directory,
-                secrets=_NotUsedByTheApi(),  # type: ignore[arg-type]
-                erp_sources=_NotUsedByTheApi(),  # type: ignore[arg-type]
-                identity=identity,
-                audit=memory.MemoryAuditLog(),
-                accounts=memory.MemoryAccounts(),
-            )
+            worlds.ports(stores, queue=queue, identity=identity, audit=memory.MemoryAuditLog())
         )
         with Client(app) as client:
             yield World(client, queue, budgets, pool_id, cognito)

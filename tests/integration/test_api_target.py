@@ -28,7 +28,7 @@ PROCORE = {
 }
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", "moto"])
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as env, mock_aws():
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")

@@ -31,7 +31,7 @@ SECRET_NAME = "budget-bridge/erp/demo"
 @pytest.fixture
 def world() -> Iterator[World]:
     with mock_aws():
-        world = build_world("dynamodb")
+        world = build_world("moto")
         world.ports.erp_sources = erp_source_for
         yield world
 

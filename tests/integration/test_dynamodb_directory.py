@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import resources
-from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+from chalicelib.config import settings
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.model import (
     AutoReimport,
@@ -24,7 +24,7 @@ def directory(dynamodb_tables) -> DynamoDirectory:
 
 def test_tables_have_the_keys_indexes_and_ttl_of_resources(dynamodb_tables):
     for table in resources.TABLES:
-        name = aws.table_name(table)
+        name = settings().table_name(table)
         described = dynamodb_tables.describe_table(TableName=name)["Table"]
         assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
         indexes = {i["IndexName"]: i for i in described.get("GlobalSecondaryIndexes", [])}

@@ -14,9 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -34,6 +31,7 @@ from chalicelib.domain.ports import JobMessage
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, request_preview, run_job
 from devstack import memory
+from tests import worlds
 from tests.fixtures.services import CATALOG, FakeErp, me
 
 COMPANY = "acme"
@@ -51,8 +49,9 @@ erp_edits = st.lists(st.tuples(st.sampled_from(KEYS), cents), min_size=1, max_si
 
 
 @pytest.fixture
-def ports(dynamodb_tables: Any) -> tuple[Ports, FakeErp]:
-    directory = DynamoDirectory()
+def ports(aws_env: Any) -> tuple[Ports, FakeErp]:
+    world = worlds.stores("moto")
+    directory = world.directory
     directory.put_company(COMPANY, "Acme Builders")
     directory.put_cost_catalog(COMPANY, CATALOG)
     directory.put_member(COMPANY, "standard@acme.test", Permission.STANDARD, Permission.STANDARD)
@@ -63,20 +62,14 @@ def ports(dynamodb_tables: Any) -> tuple[Ports, FakeErp]:
         credentials_secret_id="acme-erp",
     )
     directory.put_erp_connection(COMPANY, connection)
+    # The secret and the queue stay in memory: the property is about the budget store.
     secrets = memory.MemorySecretStore()
     secrets.put("acme-erp", ErpCredentials.of(username="admin", password="sandbox"))
     erp = FakeErp([])
-    built = Ports(
-        budgets=DynamoBudgetStore(),
-        jobs=DynamoJobStore(),
-        queue=memory.MemoryJobQueue(),
-        directory=directory,
-        secrets=secrets,
-        erp_sources=erp,
-        identity=memory.MemoryIdentityProvider(),
+    built = worlds.ports(
+        world, queue=memory.MemoryJobQueue(), secrets=secrets, erp_sources=erp,
         audit=memory.MemoryAuditLog(),
-        accounts=memory.MemoryAccounts(),
-    )
+    )  # fmt: skip
     return built, erp
 
 

@@ -34,8 +34,9 @@ from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
 from chalicelib.services import erp_projects, history, reimports
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, run_job
-from devstack import demo_data, memory, seed
+from devstack import demo_data, seed
 from devstack.sandbox.procore import ProcoreSandbox
+from tests import worlds
 from tests.fixtures.procore import ProcoreClient, sandbox_switch
 from tests.fixtures.services import Clock, FakeErp
 
@@ -82,7 +83,7 @@ def _pilot(sandbox: ProcoreSandbox, project: demo_data.DemoProject | None = None
             held.projects[int(demo_data.PROCORE_PROJECT_ID)] = sandbox.state.project_from_demo(
                 int(demo_data.PROCORE_PROJECT_ID), project
             )
-    stores = memory.MemoryStores()
+    stores = worlds.stores("memory")
     catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
     stores.directory.put_company("pilot", company.name)
     stores.directory.put_cost_catalog("pilot", catalog)
@@ -119,20 +120,10 @@ def _pilot(sandbox: ProcoreSandbox, project: demo_data.DemoProject | None = None
     stores.budgets.create_budget(budget, lines)
     erp = FakeErp(seed.erp_lines(company, project))
     ids = count(1)
-    ports = Ports(
-        budgets=stores.budgets,
-        jobs=stores.jobs,
-        queue=stores.queue,
-        directory=stores.directory,
-        secrets=stores.secrets,
-        erp_sources=erp,
-        identity=stores.identity,
-        clock=Clock(),
-        new_id=lambda: f"job-{next(ids)}",
+    ports = worlds.ports(
+        stores, erp_sources=erp, clock=Clock(), new_id=lambda: f"job-{next(ids)}",
         remote_budgets=ProcoreBudget.from_config,
-        audit=memory.MemoryAuditLog(),
-        accounts=memory.MemoryAccounts(),
-    )
+    )  # fmt: skip
     return Pilot(ports, erp, ProcoreClient(sandbox.url), sandbox)
 
 

@@ -32,25 +32,14 @@ BUDGETS = 4
 
 
 @pytest.fixture
-def fleet(dynamodb_tables: Any, serialized_dynamodb: None, monkeypatch: Any) -> Ports:
+def fleet(aws_env: None, serialized_dynamodb: None, monkeypatch: Any) -> Ports:
     """Companies with the daily automatic re-import on, each with BUDGETS due synced budgets."""
-    from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
-    from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-    from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-    from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
     from chalicelib.adapters.sqs import SqsJobQueue
-    from devstack import memory
-    from devstack.provision import create_queues
+    from tests import worlds
 
-    queue_url, _, dlq_url, _ = create_queues(aws.sqs())
-    monkeypatch.setenv(resources.JOB_QUEUE.env_var, queue_url)
-    monkeypatch.setenv(resources.JOB_QUEUE.dlq_env_var, dlq_url)
-    ports = Ports(
-        budgets=DynamoBudgetStore(), jobs=DynamoJobStore(), queue=SqsJobQueue(queue_url=queue_url),
-        directory=DynamoDirectory(), secrets=None, erp_sources=None,  # type: ignore[arg-type]
-        identity=None,  # type: ignore[arg-type]
-        audit=DynamoAuditLog(), accounts=memory.MemoryAccounts(),
-    )  # fmt: skip
+    world = worlds.stores("moto")
+    queue_url, _, _ = worlds.moto_queues(monkeypatch.setenv)
+    ports = worlds.ports(world, queue=SqsJobQueue(queue_url))
     synced = utc_now() - timedelta(days=2)
     daily = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=24))
     for c in range(COMPANIES):

@@ -28,7 +28,7 @@ def forged(payload: dict[str, Any]) -> str:
 def world() -> Iterator[World]:
     with pytest.MonkeyPatch.context() as env, mock_aws():
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world("dynamodb")
+        yield build_world("moto")
 
 
 @pytest.fixture

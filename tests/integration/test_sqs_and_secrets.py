@@ -26,7 +26,7 @@ def test_a_sent_job_message_is_received_hidden_and_deleted(aws_env):
     [received] = _receive(url)
     assert JobMessage.model_validate_json(received["Body"]).job_id == "job-1"
     assert _receive(url) == []  # hidden while being worked on
-    queue.change_visibility(received["ReceiptHandle"], 0)
+    queue.postpone(received["ReceiptHandle"], 0)
     [again] = _receive(url)
     aws.sqs().delete_message(QueueUrl=url, ReceiptHandle=again["ReceiptHandle"])
     assert _receive(url) == []

@@ -10,41 +10,20 @@ import json
 import urllib.request
 
 from chalicelib import wiring
-from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-from chalicelib.adapters.dynamodb.directory import DynamoDirectory
-from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.model import (
-    CostCatalog,
-    ErpConnection,
-    ErpCredentials,
     JobKind,
     JobStatus,
-    Permission,
 )
 from chalicelib.domain.ports import Identity
 from chalicelib.services.reimports import request_job
-from devstack import demo_data
-from devstack.seed import project_budget
-from tests.fixtures.worker import WorkerStack, _two_days_ago
+from tests import worlds
+from tests.fixtures.worker import WorkerStack, two_days_ago
 
 
 def _seed(stack: WorkerStack, company_id: str) -> None:
-    company = demo_data.company(company_id)
-    saved = company.erp_connection()
-    catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
-    directory = DynamoDirectory()
-    directory.put_company(company_id, company.name)
-    directory.put_cost_catalog(company_id, catalog)
-    secret_id = f"budget-bridge/erp/{company_id}"
-    SecretsManagerSecretStore().put_erp_credentials(secret_id, ErpCredentials(saved.credentials))
-    directory.put_erp_connection(company_id, ErpConnection(
-        erp_system=company.erp_system, base_url=stack.sandbox.url + saved.path,
-        settings=dict(saved.settings), credentials_secret_id=secret_id))  # fmt: skip
-    directory.put_member(company_id, f"admin@{company_id}.test", Permission.ADMIN,
-                         Permission.ADMIN)  # fmt: skip
-    for project in company.projects:
-        budget, lines = project_budget(company, project, catalog, _two_days_ago())
-        DynamoBudgetStore().create_budget(budget, lines)
+    worlds.seed_company(
+        worlds.stores("moto"), company_id, stack.sandbox.url, budgets_synced_at=two_days_ago()
+    )
 
 
 def test_xeros_day_limit_fails_the_job_with_when_to_retry_and_no_retry(

@@ -189,6 +189,8 @@ def test_the_memory_queue_collects_messages_and_can_refuse_them():
     stores.queue.available = False
     with pytest.raises(Exception, match="not available"):
         stores.queue.send(message)
+    stores.queue.postpone("receipt-1", 60)  # a retry's backoff, kept for the test to read
+    assert stores.queue.postponed == [("receipt-1", 60)]
 
 
 def test_idempotency_keys_expire_after_a_day():

@@ -124,10 +124,32 @@ describe("Budgets list", () => {
     expect(radio.checked).toBe(true);
     await screen.findByRole("link", { name: "Harbor Office" });
     expect(window.location.hash).toBe("#/companies/demo/erp/budgets?filter=synced");
-    expect(fake.requests.filter((r) => r.path.endsWith("/erp/budgets")).map((r) => r.query.get("filter"))).toEqual([
-      "ready_to_import",
-      "synced",
-    ]);
+    const filters = fake.requests.filter((r) => r.path.endsWith("/erp/budgets")).map((r) => r.query.get("filter"));
+    expect(filters[0]).toBe("ready_to_import");
+    expect(filters).toContain("synced");
+  });
+
+  it("shows the other filter's first page at once from the page read ahead, then reads it again", async () => {
+    signedIn("#/companies/demo/erp/budgets");
+    let read = 0;
+    const fake = start({
+      "GET /me": () => ({ body: me("standard") }),
+      "GET /companies/demo/erp/budgets": (r) => {
+        if (r.query.get("filter") !== "synced") return { body: { budgets: [], next_cursor: null } };
+        read += 1;
+        return { body: { budgets: [{ ...synced, project_name: `Harbor Office ${read}` }], next_cursor: null } };
+      },
+    });
+    const bySynced = () => fake.requests.filter((r) => r.query.get("filter") === "synced");
+    await waitFor(() => expect(bySynced()).toHaveLength(1)); // read ahead once Ready to Import is shown
+    await screen.findByRole("heading", { name: "No budgets ready to import" });
+    fireEvent.click(screen.getByRole("radio", { name: "Synced" }));
+    // The rows read ahead, on screen within the click, while the same page is read again.
+    expect(screen.getByRole("link", { name: "Harbor Office 1" })).toBeTruthy();
+    expect(screen.getByRole("table", { name: "Budgets: Synced" }).getAttribute("aria-busy")).toBe("true");
+    await screen.findByRole("link", { name: "Harbor Office 2" });
+    expect(screen.queryByRole("link", { name: "Harbor Office 1" })).toBeNull();
+    expect(screen.getByRole("table", { name: "Budgets: Synced" }).getAttribute("aria-busy")).toBe("false");
   });
 
   it("disables Re-import on a locked budget and shows why", async () => {
@@ -278,7 +300,9 @@ describe("re-import flow", () => {
     expect(posts).toHaveLength(1);
     expect(posts[0].body).toEqual({ preview_job_id: "p-1" });
     expect(posts[0].headers["Idempotency-Key"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    await waitFor(() => expect(fake.requests.filter((r) => r.path.endsWith("/erp/budgets"))).toHaveLength(2));
+    // Read once, then again when the job finished (the other filter's page is read ahead besides).
+    const syncedReads = () => fake.requests.filter((r) => r.path.endsWith("/erp/budgets") && r.query.get("filter") === "synced");
+    await waitFor(() => expect(syncedReads()).toHaveLength(2));
   });
 
   it("shows a failed job's message and its failing lines", async () => {

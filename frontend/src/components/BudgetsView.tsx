@@ -1,6 +1,6 @@
 // ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
 
-import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { useEffect, useReducer, useRef, useState } from "react";
 import { getConnection, listErpBudgets, newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
@@ -28,45 +28,98 @@ interface Props {
   pageSize?: number;
 }
 
+/** Moves the address to another filter of the list; a reload or Back then keeps it. */
+function showFilterInAddress(hash: string) {
+  window.location.hash = hash;
+}
+
+interface Loaded {
+  request: string; // the request this answers (see `requestOf`)
+  filter: BudgetStatus;
+  answer: ErpBudgetPage;
+}
+
+function requestOf(filter: BudgetStatus, cursor: string | null, reloads: number): string {
+  return JSON.stringify([filter, cursor, reloads]);
+}
+
 export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props) {
   const { api, company } = useApp();
   const cid = company.company_id;
   // The filter answers a click at once; the URL follows, so a reload or Back keeps it.
   const [filter, setFilter] = useState<BudgetStatus>(routeFilter);
+  const [routeSeen, setRouteSeen] = useState<BudgetStatus>(routeFilter);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [page, setPage] = useState<ErpBudgetPage | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [failure, setFailure] = useState<{ request: string; message: string } | null>(null);
+  const [reloads, setReloads] = useState(0);
   const [flow, dispatch] = useReducer(flowReducer, initialFlow);
-  const buttons = useRef(new Map<string, HTMLButtonElement>());
-  const knownProjects = useRef(new Map<string, string>());
-  const knownRows = useRef(new Map<string, ErpBudget>());
+  // The row whose Import / Re-import was pressed, and that button, for the dialog and the panel.
+  const [flowRow, setFlowRow] = useState<ErpBudget | null>(null);
+  const [returnFocus, setReturnFocus] = useState<HTMLElement | null>(null);
   const cursor = cursors[cursors.length - 1];
   const [uploading, setUploading] = useState<ErpBudget | null>(null);
+  const request = requestOf(filter, cursor, reloads);
 
-  const load = useCallback(
-    async (quiet: boolean) => {
-      if (!quiet) setLoading(true);
-      try {
-        const answer = await listErpBudgets(api, cid, { filter, limit: pageSize, cursor });
-        answer.budgets.forEach((b) => {
-          knownProjects.current.set(b.budget_id, b.project_id);
-          knownRows.current.set(b.budget_id, b);
-        });
-        setPage(answer);
-        setLoadError(null);
-      } catch (error) {
-        setLoadError(error instanceof Error ? error.message : "Could not load the budgets.");
-      } finally {
-        setLoading(false);
-      }
-    },
-    [api, cid, filter, cursor, pageSize],
-  );
+  // The other filter's first page, read once this one's is on screen, so that switching shows
+  // rows at once (then reads them again, as any switch does).
+  const [prefetched, setPrefetched] = useState<Loaded | null>(null);
+
+  function showFilter(next: BudgetStatus) {
+    setFilter(next);
+    setCursors([null]);
+    if (prefetched?.filter === next) setLoaded({ ...prefetched, request: "prefetched" });
+  }
+
+  // Back or a link moved the address to another filter: follow it (during render, not after).
+  if (routeFilter !== routeSeen) {
+    setRouteSeen(routeFilter);
+    if (routeFilter !== filter) showFilter(routeFilter);
+  }
+
+  // The read-ahead request while it is still on its way: a switch waits for it rather than asking
+  // the same page again behind it.
+  const inFlight = useRef<{ filter: BudgetStatus; answer: Promise<ErpBudgetPage> } | null>(null);
 
   useEffect(() => {
-    void load(false);
-  }, [load]);
+    let cancelled = false;
+    const ahead = inFlight.current;
+    const read = () => listErpBudgets(api, cid, { filter, limit: pageSize, cursor });
+    const answered = ahead && ahead.filter === filter && cursor === null ? ahead.answer.catch(read) : read();
+    answered
+      .then((answer) => {
+        if (cancelled) return;
+        setLoaded({ request, filter, answer });
+        setFailure(null);
+      })
+      .catch((error: unknown) => {
+        if (cancelled) return;
+        setFailure({ request, message: error instanceof Error ? error.message : "Could not load the budgets." });
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, cid, filter, cursor, pageSize, request]);
+
+  const other: BudgetStatus = filter === "synced" ? "ready_to_import" : "synced";
+  const shownFirstPage = loaded?.request === request && cursor === null;
+  const prefetch = shownFirstPage ? requestOf(other, null, reloads) : null;
+  useEffect(() => {
+    if (prefetch === null) return;
+    let cancelled = false;
+    const answer = listErpBudgets(api, cid, { filter: other, limit: pageSize, cursor: null });
+    const entry = { filter: other, answer };
+    inFlight.current = entry;
+    answer
+      .then((page) => !cancelled && setPrefetched({ request: prefetch, filter: other, answer: page }))
+      .catch(() => undefined) // the switch then reads the page as it always did
+      .finally(() => {
+        if (inFlight.current === entry) inFlight.current = null;
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, cid, other, pageSize, prefetch]);
 
   // A company without an ERP connection has nothing to list yet: say where its admins connect one.
   const [connected, setConnected] = useState(true);
@@ -80,18 +133,6 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     };
   }, [api, cid]);
 
-  const switchTo = useCallback((next: BudgetStatus) => {
-    setFilter((current) => {
-      if (current !== next) {
-        setPage(null);
-        setCursors([null]);
-      }
-      return next;
-    });
-  }, []);
-
-  useEffect(() => switchTo(routeFilter), [routeFilter, switchTo]);
-
   useJobFlow(flow, dispatch, (target) => {
     const action = target.kind === "import" ? "import" : "reimport";
     return `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`;
@@ -99,31 +140,40 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
 
   // A finished job changed the row (total, last synced, status): fetch the page again in place.
   const finished = flow.phase === "succeeded" || flow.phase === "failed";
-  useEffect(() => {
-    if (finished) void load(true);
-  }, [finished]);
+  const [finishedSeen, setFinishedSeen] = useState(finished);
+  if (finished !== finishedSeen) {
+    setFinishedSeen(finished);
+    if (finished) setReloads((n) => n + 1);
+  }
 
-  function open(budget: ErpBudget, kind: "import" | "reimport") {
+  function open(budget: ErpBudget, kind: "import" | "reimport", button: HTMLElement | null) {
     const target: FlowTarget = {
       budget_id: budget.budget_id,
       project_name: budget.project_name,
       erp_system: erpSystemName(budget.erp_system),
       kind,
     };
+    setFlowRow(budget);
+    if (button) setReturnFocus(button);
     dispatch({ type: "open", target });
   }
 
   function chooseFilter(next: BudgetStatus) {
     if (next === filter) return;
-    switchTo(next);
-    window.location.hash = budgetsHash(company.company_id, next, pageSize === PAGE_SIZE ? undefined : pageSize);
+    showFilter(next);
+    showFilterInAddress(budgetsHash(company.company_id, next, pageSize === PAGE_SIZE ? undefined : pageSize));
   }
 
+  // Rows of another filter are never shown under this one's name; a later page of the same
+  // filter stays on screen (marked busy) until the next one arrives.
+  const page = loaded && loaded.filter === filter ? loaded.answer : null;
+  const loadError = failure?.message ?? null;
+  const loading = loaded?.request !== request && failure?.request !== request;
   const canAct = atLeast(company.erp_permission, "standard");
   const busy = isBusy(flow);
   const budgets = page?.budgets ?? [];
   const confirming = flow.phase === "confirming" ? flow.target : null;
-  const confirmingRow = confirming ? knownRows.current.get(confirming.budget_id) : undefined;
+  const confirmingRow = confirming && flowRow?.budget_id === confirming.budget_id ? flowRow : undefined;
   // A company writes to one target; its rows all name the same one.
   const target = targetName(budgets[0] ?? null);
 
@@ -157,7 +207,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
       <JobPanel
         state={flow}
         companyId={company.company_id}
-        projectIdOf={(id) => knownProjects.current.get(id)}
+        projectIdOf={(id) => (flowRow?.budget_id === id ? flowRow.project_id : undefined)}
         onDismiss={() => dispatch({ type: "dismiss" })}
         onPreviewAgain={(target) => {
           dispatch({ type: "dismiss" });
@@ -228,14 +278,10 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
                             <button
                               type="button"
                               className="button button-small"
-                              ref={(el) => {
-                                if (el) buttons.current.set(budget.budget_id, el);
-                                else buttons.current.delete(budget.budget_id);
-                              }}
                               disabled={action.disabled}
                               aria-disabled={!action.disabled && busy ? true : undefined}
                               aria-describedby={action.reason ? `${nameId} ${reasonId}` : nameId}
-                              onClick={() => !busy && open(budget, action.kind)}
+                              onClick={(event) => !busy && open(budget, action.kind, event.currentTarget)}
                             >
                               {action.label}
                             </button>
@@ -290,7 +336,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
           }
           onApply={(body) => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body })}
           onCancel={() => dispatch({ type: "cancel" })}
-          returnFocusTo={buttons.current.get(confirming.budget_id) ?? null}
+          returnFocusTo={returnFocus}
         />
       )}
     </div>

@@ -1,19 +1,19 @@
 """Cached boto3 clients and resource names: the one place adapters get their AWS handles from.
 
 Clients are built on first use, never at import, so that `mock_aws` (tests) and the embedded moto
-server (local stack, via `AWS_ENDPOINT_URL`, which boto3 reads itself) see every call.
+server (local stack, via `AWS_ENDPOINT_URL`, which boto3 reads itself) see every call. Resource names
+come from `config.settings()`, handed to each adapter by `wiring.py`.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from chalicelib import resources
+from chalicelib.config import settings
 
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
@@ -30,15 +30,11 @@ _CONFIG = Config(
 )
 
 
-def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-
-
 def session() -> boto3.session.Session:
     global _session
     with _lock:
         if _session is None:
-            _session = boto3.session.Session(region_name=region())
+            _session = boto3.session.Session(region_name=settings().region)
         return _session
 
 
@@ -68,14 +64,6 @@ def secretsmanager() -> Any:
 
 def s3() -> Any:
     return client("s3")
-
-
-def bucket_name(bucket: resources.Bucket) -> str:
-    return os.environ.get(bucket.env_var) or bucket.default_name
-
-
-def table_name(table: resources.Table) -> str:
-    return os.environ.get(table.env_var) or table.default_name
 
 
 def reset_clients() -> None:

@@ -7,7 +7,6 @@ condition (S3 refuses a larger file); the reader checks the size again before re
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from typing import Any
 from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.spreadsheet import Export, check_size
+from chalicelib.config import settings
 
 UPLOAD_SECONDS = 900
 
@@ -25,8 +25,12 @@ def job_folder(prefix: str, erp_job_id: str) -> str:
 
 
 class S3ExportStore:
-    def __init__(self, bucket: str | None = None) -> None:
-        self._bucket = bucket or aws.bucket_name(resources.EXPORTS)
+    def __init__(
+        self, bucket: str | None = None, upload_url: str | None = None, region: str | None = None
+    ) -> None:
+        self._bucket = bucket or settings().exports_bucket
+        self._upload_url = upload_url or settings().exports_upload_url
+        self._region = region or settings().region
 
     def upload_form(self, prefix: str, erp_job_id: str, file_name: str) -> dict[str, Any]:
         """A presigned POST for one new export of the job: {url, fields, key}."""
@@ -41,9 +45,7 @@ class S3ExportStore:
         # The bucket's regional virtual-hosted address (set by the CDK app, which puts exactly
         # that origin in the web app's CSP: resources.SecurityHeaders); the POST policy's
         # signature does not depend on the address it is sent to.
-        url = os.environ.get(resources.EXPORTS.upload_url_env_var) or (
-            f"https://{self._bucket}.s3.{aws.region()}.amazonaws.com/"
-        )
+        url = self._upload_url or f"https://{self._bucket}.s3.{self._region}.amazonaws.com/"
         return {"url": url, "fields": form["fields"], "key": key}
 
     def put(self, prefix: str, erp_job_id: str, export: Export) -> str:

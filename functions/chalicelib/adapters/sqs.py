@@ -1,16 +1,16 @@
-"""The JobQueue port on SQS (send, batched send, visibility), and the queue provisioning of the
+"""The JobQueue port on SQS (send, batched send, postpone), and the queue provisioning of the
 local stack."""
 
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import resources
 from chalicelib.adapters import aws
+from chalicelib.config import settings
 from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.domain.ports import JobMessage
 
@@ -28,10 +28,10 @@ class SqsJobQueue:
 
     @property
     def url(self) -> str:
-        """The queue's URL: given, from JOB_QUEUE_URL, or looked up by the default name once."""
+        """The queue's URL: given, from the settings, or looked up by the default name once."""
         if self._url is None:
             self._url = (
-                os.environ.get(resources.JOB_QUEUE.env_var)
+                settings().job_queue_url
                 or self.client.get_queue_url(QueueName=resources.JOB_QUEUE.default_name)["QueueUrl"]
             )
         return self._url
@@ -62,10 +62,10 @@ class SqsJobQueue:
             refused.extend(chunk[int(failed["Id"])] for failed in answer.get("Failed", []))
         return refused
 
-    def change_visibility(self, receipt_handle: str, seconds: int) -> None:
+    def postpone(self, receipt: str, seconds: int) -> None:
         """Hide a received message for `seconds` more (0 makes it visible again at once)."""
         self.client.change_message_visibility(
-            QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, seconds)
+            QueueUrl=self.url, ReceiptHandle=receipt, VisibilityTimeout=max(0, seconds)
         )
 
 

@@ -233,6 +233,11 @@ class JobQueue(Protocol):
         """Send many (ten to a call where the queue allows it); answers the ones not taken."""
         ...
 
+    def postpone(self, receipt: str, seconds: int) -> None:
+        """Deliver a received message again no sooner than `seconds` from now: a retry's
+        backoff. `receipt` is the queue's handle of that one delivery."""
+        ...
+
 
 class Directory(Protocol):
     """Companies, memberships, cost catalogs, ERP connections and settings, links to ERP jobs."""

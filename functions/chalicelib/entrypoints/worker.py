@@ -8,7 +8,9 @@ after the last receive the job fails with a sentence instead of staying "in prog
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -18,6 +20,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.parser.types import Json
 from pydantic import ValidationError
 
 from chalicelib import observability, resources, wiring
@@ -25,10 +29,19 @@ from chalicelib.domain.errors import ErpUnavailable, NotFound
 from chalicelib.domain.model import JobStatus
 from chalicelib.domain.ports import JobMessage
 from chalicelib.entrypoints.gc_pause import gc_paused
-from chalicelib.observability import logger, metrics, traced_handler
+from chalicelib.observability import lambda_handler, logger, metrics
 from chalicelib.services.reimports import WorkResult, fail_dead_letter, run_job
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
 RETRY_DELAYS_SECONDS = (15, 60, 240)  # after the 1st, 2nd, 3rd failed receive
+
+
+class JobRecord(SqsRecordModel):
+    """One SQS record as Lambda delivers it, its body parsed into a job message in the same step."""
+
+    body: Json[JobMessage]  # type: ignore[assignment]  # the parser's own idiom for a JSON body
 
 
 def retry_delay(receive_count: int) -> int:
@@ -36,42 +49,46 @@ def retry_delay(receive_count: int) -> int:
     return RETRY_DELAYS_SECONDS[index]
 
 
-@traced_handler
+@lambda_handler()
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    log = logger()
-    log.set_correlation_id(context.aws_request_id if context else None)
-    try:
-        with gc_paused():
-            return dict(
-                process_partial_response(
-                    event=event,
-                    record_handler=lambda record: _handle_record(record, context),
-                    processor=BatchProcessor(event_type=EventType.SQS),
-                    context=context,
-                )
+    if context is not None:
+        # Lets a stopped invocation's "in progress" record lapse when its time would have run out.
+        _idempotency_config().register_lambda_context(context)
+    with gc_paused():
+        return dict(
+            process_partial_response(
+                event=event,
+                record_handler=_handle_record,
+                processor=BatchProcessor(event_type=EventType.SQS),
+                context=context,
             )
-    finally:
-        metrics().flush_metrics()
+        )
 
 
-def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
-    log = logger()
+def _parse(record: SQSRecord) -> JobRecord | None:
+    """The record with its job message; None when the body is not one of ours."""
     try:
-        message = JobMessage.model_validate_json(record.body)
+        return JobRecord.model_validate(record.raw_event)
     except ValidationError:
+        return None
+
+
+def _handle_record(record: SQSRecord) -> dict[str, Any]:
+    parsed = _parse(record)
+    if parsed is None:
         # Not one of our job messages: no redelivery can make it one.
-        log.warning("unreadable job message dropped", extra={"message_id": record.message_id})
+        logger().warning("unreadable job message dropped", extra={"message_id": record.message_id})
         metrics().add_metric(name="UnreadableMessages", unit=MetricUnit.Count, value=1)
         return {}
-    receive_count = int(record.attributes.approximate_receive_count or "1")
+    message, log = parsed.body, logger()
+    receive_count = int(parsed.attributes.ApproximateReceiveCount or "1")
     delay = retry_delay(receive_count)
     log.append_keys(
         job_id=message.job_id, budget_id=message.budget_id, company_id=message.company_id
     )
     try:
-        return _run_once(
-            message,
-            context,
+        return _apply_once(wiring.idempotency_store())(
+            message=message,
             final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count,
             retry_in_seconds=delay,
         )
@@ -87,35 +104,32 @@ def _handle_record(record: SQSRecord, context: Any) -> dict[str, Any]:
             extra={"reason": why.message, "retry_in_seconds": delay},
         )
         metrics().add_metric(name="ErpTransientFailures", unit=MetricUnit.Count, value=1)
-        wiring.postpone_message(record.receipt_handle, delay)
+        wiring.ports().queue.postpone(parsed.receiptHandle, delay)
         raise
     finally:
         log.remove_keys(["job_id", "budget_id", "company_id"])
 
 
-def _run_once(
-    message: JobMessage, context: Any, *, final_attempt: bool, retry_in_seconds: int
-) -> dict[str, Any]:
-    config = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
-    if context is not None:
-        config.register_lambda_context(context)
+@lru_cache(maxsize=1)
+def _idempotency_config() -> IdempotencyConfig:
+    return IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
 
-    @idempotent_function(
-        data_keyword_argument="message",
-        config=config,
-        persistence_store=wiring.idempotency_store(),
+
+@lru_cache(maxsize=1)
+def _apply_once(store: DynamoDBPersistenceLayer) -> Callable[..., dict[str, Any]]:
+    """`_apply` made idempotent on the message's job id, built once per persistence store (the
+    store is rebuilt only when `wiring.reset` forgets it: tests, and the local stack)."""
+    return idempotent_function(  # type: ignore[no-any-return]
+        data_keyword_argument="message", config=_idempotency_config(), persistence_store=store
+    )(_apply)
+
+
+def _apply(*, message: JobMessage, final_attempt: bool, retry_in_seconds: int) -> dict[str, Any]:
+    result = run_job(
+        wiring.ports(), message, final_attempt=final_attempt, retry_in_seconds=retry_in_seconds
     )
-    def apply(message: dict[str, Any]) -> dict[str, Any]:
-        result = run_job(
-            wiring.ports(),
-            JobMessage.model_validate(message),
-            final_attempt=final_attempt,
-            retry_in_seconds=retry_in_seconds,
-        )
-        _record_metrics(result)
-        return {"job_id": result.job.job_id, "status": result.job.status.value}
-
-    return apply(message=message.model_dump())
+    _record_metrics(result)
+    return {"job_id": result.job.job_id, "status": result.job.status.value}
 
 
 def _record_metrics(result: WorkResult) -> None:
@@ -148,42 +162,33 @@ def _record_metrics(result: WorkResult) -> None:
     )
 
 
-@traced_handler
+@lambda_handler()
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Messages that exhausted their receives: fail their jobs so no budget stays claimed."""
-
-    def fail(record: SQSRecord) -> None:
-        try:
-            message = JobMessage.model_validate_json(record.body)
-        except ValidationError:
-            # Not one of our job messages: there is no job to fail, and returning it would only
-            # bring it back here until the queue's retention drops it. Keep its id in the log.
-            logger().error(
-                "unreadable dead letter dropped", extra={"message_id": record.message_id}
-            )
-            metrics().add_metric(name="UnreadableDeadLetters", unit=MetricUnit.Count, value=1)
-            return
-        try:
-            job = fail_dead_letter(wiring.ports(), message)
-        except NotFound:
-            logger().warning("dead letter names no job; dropped", extra={"job_id": message.job_id})
-            metrics().add_metric(name="MessagesForNoJob", unit=MetricUnit.Count, value=1)
-            return
-        logger().error(
-            "job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value}
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=_fail_dead_letter,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
         )
-        metrics().add_metric(
-            name=resources.METRIC_JOBS_DEAD_LETTERED, unit=MetricUnit.Count, value=1
-        )
+    )
 
+
+def _fail_dead_letter(record: SQSRecord) -> None:
+    parsed = _parse(record)
+    if parsed is None:
+        # Not one of our job messages: there is no job to fail, and returning it would only bring
+        # it back here until the queue's retention drops it. Keep its id in the log.
+        logger().error("unreadable dead letter dropped", extra={"message_id": record.message_id})
+        metrics().add_metric(name="UnreadableDeadLetters", unit=MetricUnit.Count, value=1)
+        return
+    message = parsed.body
     try:
-        return dict(
-            process_partial_response(
-                event=event,
-                record_handler=fail,
-                processor=BatchProcessor(event_type=EventType.SQS),
-                context=context,
-            )
-        )
-    finally:
-        metrics().flush_metrics()
+        job = fail_dead_letter(wiring.ports(), message)
+    except NotFound:
+        logger().warning("dead letter names no job; dropped", extra={"job_id": message.job_id})
+        metrics().add_metric(name="MessagesForNoJob", unit=MetricUnit.Count, value=1)
+        return
+    logger().error("job dead-lettered", extra={"job_id": job.job_id, "status": job.status.value})
+    metrics().add_metric(name=resources.METRIC_JOBS_DEAD_LETTERED, unit=MetricUnit.Count, value=1)

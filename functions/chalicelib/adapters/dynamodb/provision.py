@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib import resources
-from chalicelib.adapters import aws
+from chalicelib.config import settings
 
 
 def table_definition(table: resources.Table, name: str) -> dict[str, Any]:
@@ -41,13 +41,13 @@ def table_definition(table: resources.Table, name: str) -> dict[str, Any]:
 
 
 def create_tables(client: Any, tables: tuple[resources.Table, ...] = resources.TABLES) -> list[str]:
-    """Create every table that does not exist yet (named as `aws.table_name` says); idempotent.
+    """Create every table that does not exist yet (named as `config.settings()` says); idempotent.
 
     Returns the table names.
     """
     names = []
     for table in tables:
-        name = aws.table_name(table)
+        name = settings().table_name(table)
         names.append(name)
         try:
             client.create_table(**table_definition(table, name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.base import batch_write, deserialize, key, serialize
 from chalicelib.adapters.dynamodb.items import (
@@ -20,6 +19,7 @@ from chalicelib.adapters.dynamodb.items import (
     job_pk,
     pack_chunks,
 )
+from chalicelib.config import settings
 from chalicelib.domain.model import ChangeRecord, Job, utc_now
 
 
@@ -44,15 +44,15 @@ class DynamoTables:
 
     @property
     def budgets_table(self) -> str:
-        return self._budgets_table or aws.table_name(resources.BUDGETS)
+        return self._budgets_table or settings().budgets_table
 
     @property
     def jobs_table(self) -> str:
-        return self._jobs_table or aws.table_name(resources.JOBS)
+        return self._jobs_table or settings().jobs_table
 
     @property
     def directory_table(self) -> str:
-        return self._directory_table or aws.table_name(resources.DIRECTORY)
+        return self._directory_table or settings().directory_table
 
     def read_item(self, table: str, pk: str, sk: str) -> dict[str, Any] | None:
         """One item, read consistently and deserialized; None when there is none."""

@@ -25,9 +25,9 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure
+from chalicelib.config import settings
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
 
@@ -109,11 +109,19 @@ class SecretsVault:
 class DynamoLease:
     """A lease item `erp-token-lease#<name>` taken with a conditional put, across Lambda instances."""
 
-    def __init__(self, name: str, client: Any = None, seconds: int = LEASE_SECONDS) -> None:
+    def __init__(
+        self, name: str, client: Any = None, seconds: int = LEASE_SECONDS, table: str | None = None
+    ) -> None:
         self._key = {"pk": {"S": f"erp-token-lease#{name}"}, "sk": {"S": "lease"}}
         self._client = client
         self._seconds = seconds
+        self._table = table
         self._owner = ""
+
+    @property
+    def table(self) -> str:
+        """The jobs table: leases are short-lived items beside the jobs."""
+        return self._table or settings().jobs_table
 
     @property
     def client(self) -> Any:
@@ -123,7 +131,7 @@ class DynamoLease:
         owner, now = uuid.uuid4().hex, int(time.time())
         try:
             self.client.put_item(
-                TableName=aws.table_name(resources.JOBS),
+                TableName=self.table,
                 Item={**self._key, "owner": {"S": owner},
                       "expires_at": {"N": str(now + self._seconds)}},
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
@@ -142,7 +150,7 @@ class DynamoLease:
         # Someone else's lease by now, or unreachable: either way it lapses by itself.
         with contextlib.suppress(ClientError, BotoCoreError):
             self.client.delete_item(
-                TableName=aws.table_name(resources.JOBS), Key=self._key,
+                TableName=self.table, Key=self._key,
                 ConditionExpression="#o = :owner", ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":owner": {"S": self._owner}},
             )  # fmt: skip
