@@ -109,9 +109,11 @@ def _serve_moto(found: Any) -> None:
     from moto.server import ThreadedMotoServer
 
     from devstack.moto_atomic import serialize_dynamodb
+    from devstack.moto_index import skip_table_sort_in_index_queries
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
     serialize_dynamodb()
+    skip_table_sort_in_index_queries()  # as devstack/stack.py sets up the local stack's moto
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     found.put(server.get_host_and_port())
