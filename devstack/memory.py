@@ -23,12 +23,12 @@ from chalicelib.adapters.dynamodb.items import (
     SEED_AUTHOR,
     budget_sort_key,
 )
-from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
+from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message
 from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     AlreadyLinked,
-    BudgetLocked,
     ConcurrentChange,
     ErpRejected,
     InvalidCredentials,
@@ -52,7 +52,6 @@ from chalicelib.domain.model import (
     ErpCredentials,
     ErpSettings,
     Job,
-    JobKind,
     JobStatus,
     LineError,
     LineItem,
@@ -288,10 +287,7 @@ class MemoryBudgetStore(_MemoryStore):
             stored = self._stored(budget.company_id, budget.budget_id)
             head = stored.header
             if head.locked:
-                raise BudgetLocked(
-                    f"The budget for {head.project_name} was locked, so the ERP budget was not "
-                    "applied and nothing changed. Unlock the budget to re-import."
-                )
+                raise admission.locked_while_applying(head.project_name, job.kind)
             if head.version != budget.version or head.active_job_id != job.job_id:
                 raise _moved()
             current_job = self.db.jobs.get((job.company_id, job.job_id))
@@ -341,10 +337,7 @@ class MemoryBudgetStore(_MemoryStore):
             stored = self._stored(budget.company_id, budget.budget_id)
             head = stored.header
             if head.locked:
-                raise BudgetLocked(
-                    f"The budget for {head.project_name} is locked. "
-                    "Unlock the budget to edit its lines."
-                )
+                raise admission.locked_refusal(head.project_name, "edit its lines")
             if head.version != budget.version:
                 raise _moved()
             keys = [line.key for line in stored.lines]
@@ -429,13 +422,11 @@ class MemoryJobStore(_MemoryStore):
             stored = self.db.budgets.get((budget.company_id, budget.budget_id))
             if stored is None:
                 raise NotFound("There is no such budget in this company.")
-            why = refusal(stored.header, job.kind)
-            if why is not None:
-                raise why
+            admission.check_can_take(stored.header, job.kind)
             if (job.company_id, job.job_id) in self.db.jobs:
                 raise ConcurrentChange("The budget changed while the job was being queued.")
             self.db.jobs[(job.company_id, job.job_id)] = job.model_copy(deep=True)
-            if job.kind is not JobKind.PREVIEW:
+            if admission.holds_budget(job.kind):
                 stored.header = stored.header.model_copy(update={"active_job_id": job.job_id})
             if idempotency_key is not None:
                 expires = self.db.clock() + IDEMPOTENCY_SECONDS

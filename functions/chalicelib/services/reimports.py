@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import observability
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -109,11 +110,9 @@ def request_job(
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
         )
     budget = ports.budgets.get(company_id, budget_id)
-    if not budget.erp_job_id:
-        raise NotLinked(
-            f"The project {budget.project_name} is no longer linked to an ERP job; link it again "
-            "under ERP Integrations, Projects."
-        )
+    unlinked = admission.not_linked(budget, kind)
+    if unlinked is not None:
+        raise unlinked
     if preview_job_id is not None:
         _check_preview(ports, budget, kind, preview_job_id)
     if idempotency_key is None:  # a replay answers its job whatever the lock says now
@@ -226,43 +225,14 @@ def _record(ports: Ports, job: Job, budget: Budget, idempotency_key: str | None)
     """The job and its hold on the budget, in one transaction (the store re-checks refusals)."""
     if idempotency_key is None:
         # With a key, a replay must answer the job it created even though that job now holds the
-        # budget; the store checks the key first and then the same refusals, atomically.
-        _check_can_take(budget, job.kind)
+        # budget; the store checks the key first and then the same rule, atomically.
+        admission.check_can_take(budget, job.kind)
     with observability.span(observability.JOB_RECORD, **_ids(job)):
         return ports.jobs.enqueue(job, budget, idempotency_key)
 
 
 def _noun(kind: JobKind) -> str:
-    return {JobKind.PREVIEW: "preview", JobKind.RESTORE: "restore", JobKind.IMPORT: "import"}.get(
-        kind, "re-import"
-    )
-
-
-def _check_can_take(budget: Budget, kind: JobKind) -> None:
-    """Fast answers for the common refusals; the store checks again atomically when recording."""
-    name = budget.project_name
-    if kind is JobKind.PREVIEW:
-        return
-    if kind is JobKind.RESTORE:
-        if budget.locked:
-            raise BudgetLocked(f"The budget for {name} is locked. Unlock the budget to restore.")
-        if budget.active_job_id:
-            raise JobInProgress(
-                f"A job is already queued or running for the budget of {name}; wait for it to "
-                "finish.",
-                job_id=budget.active_job_id,
-            )
-        return
-    if kind is JobKind.REIMPORT and budget.status is not BudgetStatus.SYNCED:
-        raise NotSynced(f"The budget for {name} has not been imported yet. Import it first.")
-    if kind is JobKind.IMPORT and budget.status is not BudgetStatus.READY_TO_IMPORT:
-        raise AlreadyImported(f"The budget for {name} is already imported. Use Re-import instead.")
-    if budget.locked:
-        raise BudgetLocked(f"The budget for {name} is locked. Unlock the budget to re-import.")
-    if budget.active_job_id:
-        raise JobInProgress(
-            f"A re-import of {name} is already queued or running.", job_id=budget.active_job_id
-        )
+    return admission.noun(kind)
 
 
 def _message_for(job: Job) -> JobMessage:
@@ -632,12 +602,8 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     return lines, connection.erp_system
 
 
-def _locked_message(budget: Budget, kind: JobKind = JobKind.REIMPORT) -> str:
-    noun, verb = ("restore", "restore") if kind is JobKind.RESTORE else ("re-import", "re-import")
-    return (
-        f"The budget for {budget.project_name} was locked before the {noun} could be applied; "
-        f"nothing was changed. Unlock the budget and {verb}."
-    )
+def _locked_message(budget: Budget, kind: JobKind) -> str:
+    return admission.locked_while_applying(budget.project_name, kind).message
 
 
 def _fail(
@@ -699,7 +665,9 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
         try:
             job = _new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER)
             recorded.append(_record(ports, job, budget, None))
-        except (BudgetLocked, JobInProgress, NotSynced, AlreadyImported, ServiceUnavailable):
+        except (
+            BudgetLocked, JobInProgress, NotSynced, AlreadyImported, NotLinked, ServiceUnavailable
+        ):  # fmt: skip
             continue  # someone else got there first, or the store is down: next round
     if not recorded:
         return []

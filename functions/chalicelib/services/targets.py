@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -77,10 +78,7 @@ def check_unlocked(ports: Ports, budget: Budget, verb: str = "re-import") -> Non
     except (TargetRejected, TargetUnavailable):
         return
     if locked:
-        raise BudgetLocked(
-            f"The budget for {budget.project_name} is locked in {config.name}. "
-            f"Unlock the budget to {verb}."
-        )
+        raise admission.locked_refusal(budget.project_name, verb, where=config.name)
 
 
 def target_name(ports: Ports, company_id: str) -> str:
@@ -276,7 +274,7 @@ class RemoteTarget:
         writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
         self._ports.jobs.record_writes(job, writes)
         if self._remote.locked():
-            raise BudgetLocked(f"The budget for {budget.project_name} is locked in {self.name}.")
+            raise admission.locked_while_applying(budget.project_name, job.kind)
         size = self._remote.batch_size
         batches = -(-len(writes) // size)
         for number, start in enumerate(range(0, len(writes), size), start=1):

@@ -63,6 +63,7 @@ from chalicelib.adapters.dynamodb.items import (
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -316,10 +317,7 @@ class DynamoBudgetStore(DynamoTables):
 
     def _check_can_apply(self, head: BudgetHeaderItem, budget: Budget, job: Job) -> None:
         if head.locked:
-            raise BudgetLocked(
-                f"The budget for {head.project_name} was locked, so the ERP budget was not "
-                "applied and nothing changed. Unlock the budget to re-import."
-            )
+            raise admission.locked_while_applying(head.project_name, job.kind)
         if head.version != budget.version or head.active_job_id != job.job_id:
             raise _moved()
         if head.chunk_set == job.job_id:
@@ -615,9 +613,7 @@ class DynamoBudgetStore(DynamoTables):
 
     @staticmethod
     def _locked_for_edit(head: BudgetHeaderItem) -> BudgetLocked:
-        return BudgetLocked(
-            f"The budget for {head.project_name} is locked. Unlock the budget to edit its lines."
-        )
+        return admission.locked_refusal(head.project_name, "edit its lines")
 
     def set_locked(self, budget: Budget, locked: bool) -> Budget:
         try:

@@ -31,7 +31,6 @@ from chalicelib.adapters.dynamodb.items import (
     MAX_STORED_ERRORS,
     META,
     QUEUED_PK,
-    BudgetHeaderItem,
     IdempotencyItem,
     JobItem,
     budget_pk,
@@ -52,21 +51,16 @@ from chalicelib.adapters.dynamodb.items import (
     writes_sk,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
-    AlreadyImported,
-    BudgetLocked,
     ConcurrentChange,
     InvalidRequest,
-    JobInProgress,
     NotFound,
-    NotSynced,
 )
 from chalicelib.domain.model import (
     Budget,
-    BudgetStatus,
     ChangeRecord,
     Job,
-    JobKind,
     JobStatus,
     LineError,
     Phase,
@@ -89,39 +83,6 @@ def _job_not_found() -> NotFound:
     return NotFound("There is no such job in this company.")
 
 
-def required_status(kind: JobKind) -> BudgetStatus:
-    return BudgetStatus.SYNCED if kind is JobKind.REIMPORT else BudgetStatus.READY_TO_IMPORT
-
-
-def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
-    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None.
-
-    A preview holds nothing, so nothing refuses it; a restore needs only a free, unlocked budget.
-    """
-    name = head.project_name
-    if kind is JobKind.PREVIEW:
-        return None
-    verb = {JobKind.REIMPORT: "re-import", JobKind.RESTORE: "restore"}.get(kind, "import")
-    if head.locked:
-        return BudgetLocked(f"The budget for {name} is locked. Unlock the budget to {verb}.")
-    if head.active_job_id:
-        return JobInProgress(
-            f"A job is already queued or running for the budget of {name}; wait for it to finish.",
-            job_id=head.active_job_id,
-        )
-    if kind is JobKind.RESTORE:
-        return None
-    if kind is JobKind.REIMPORT and head.status is not BudgetStatus.SYNCED:
-        return NotSynced(
-            f"The budget for {name} has not been imported yet. Import it before re-importing."
-        )
-    if kind is JobKind.IMPORT and head.status is not BudgetStatus.READY_TO_IMPORT:
-        return AlreadyImported(
-            f"The budget for {name} has already been imported. Re-import it instead."
-        )
-    return None
-
-
 def failure_message(message: str, errors: Sequence[LineError], kept: int) -> str:
     if len(errors) > kept:
         return f"{message} Only the first {kept:,} of {len(errors):,} line errors are listed."
@@ -136,27 +97,8 @@ class DynamoJobStore(DynamoTables):
     # --- enqueue ----------------------------------------------------------------------------
 
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
-        if job.kind is JobKind.PREVIEW:
+        if not admission.holds_budget(job.kind):
             return self._record_preview(job, budget)
-        needed = required_status(job.kind)
-        condition = (
-            "attribute_exists(pk) AND attribute_not_exists(active_job_id) AND locked = :false"
-        )
-        values = {":job": value(job.job_id), ":false": value(False)}
-        names: dict[str, str] = {}
-        if job.kind is not JobKind.RESTORE:  # a restore takes a budget in any status
-            condition += " AND #status = :needed"
-            values[":needed"] = value(needed.value)
-            names["#status"] = "status"
-        claim: dict[str, Any] = {
-            "TableName": self.budgets_table,
-            "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
-            "UpdateExpression": "SET active_job_id = :job",
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            claim["ExpressionAttributeNames"] = names
         items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
@@ -165,26 +107,10 @@ class DynamoJobStore(DynamoTables):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {"Update": claim},
+            {"Update": self._claim(budget, job)},
         ]
-        now = int(time.time())
         if idempotency_key is not None:
-            marker = IdempotencyItem(
-                pk=idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
-                job_id=job.job_id,
-                expires_at=now + IDEMPOTENCY_SECONDS,
-            )
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.jobs_table,
-                        "Item": serialize(to_item(marker)),
-                        # TTL deletes lazily: an expired key still present counts as absent.
-                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
-                        "ExpressionAttributeValues": {":now": value(now)},
-                    }
-                }
-            )
+            items.append({"Put": self._idempotency_put(budget, job, idempotency_key)})
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=items)
@@ -203,10 +129,51 @@ class DynamoJobStore(DynamoTables):
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise NotFound("There is no such budget in this company.")
-        why = refusal(head, job.kind)
-        if why is not None:
-            raise why
+        admission.check_can_take(head, job.kind)
         raise ConcurrentChange("The budget changed while the job was being queued; try again.")
+
+    def _claim(self, budget: Budget, job: Job) -> dict[str, Any]:
+        """The budget's side of enqueueing: the conditions of `domain/admission.refusal`, checked
+        atomically, and the hold on the budget."""
+        condition = (
+            "attribute_exists(pk) AND attribute_not_exists(active_job_id) AND locked = :false"
+        )
+        values = {":job": value(job.job_id), ":false": value(False)}
+        names: dict[str, str] = {}
+        if admission.needs_link(job.kind):
+            condition += " AND erp_job_id <> :unlinked"
+            values[":unlinked"] = value("")
+        needed = admission.needed_status(job.kind)
+        if needed is not None:
+            condition += " AND #status = :needed"
+            values[":needed"] = value(needed.value)
+            names["#status"] = "status"
+        claim: dict[str, Any] = {
+            "TableName": self.budgets_table,
+            "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+            "UpdateExpression": "SET active_job_id = :job",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            claim["ExpressionAttributeNames"] = names
+        return claim
+
+    def _idempotency_put(self, budget: Budget, job: Job, idempotency_key: str) -> dict[str, Any]:
+        """The key's marker naming the job, for 24 hours; refused while a live marker exists."""
+        now = int(time.time())
+        marker = IdempotencyItem(
+            pk=idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
+            job_id=job.job_id,
+            expires_at=now + IDEMPOTENCY_SECONDS,
+        )
+        return {
+            "TableName": self.jobs_table,
+            "Item": serialize(to_item(marker)),
+            # TTL deletes lazily: an expired key still present counts as absent.
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": value(now)},
+        }
 
     def _record_preview(self, job: Job, budget: Budget) -> Job:
         """A preview holds nothing: it is recorded on its own, and only for a budget that exists."""
@@ -524,4 +491,4 @@ class DynamoJobStore(DynamoTables):
         return self.get(finished.company_id, finished.job_id)
 
 
-__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "refusal", "required_status"]
+__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS"]
