@@ -64,7 +64,6 @@ from chalicelib.domain.model import (
     Summary,
     TargetConfig,
     TargetWrite,
-    Totals,
     VersionSource,
     catalog_codes,
     iso,
@@ -79,6 +78,7 @@ from chalicelib.domain.ports import (
     Page,
     SessionToken,
 )
+from chalicelib.domain.reimport import Plan
 
 
 @dataclass
@@ -271,29 +271,18 @@ class MemoryBudgetStore(_MemoryStore):
         with self.db.lock:
             return [_line_copy(line) for line in self._lines_of(budget)[offset : offset + limit]]
 
-    def commit(
-        self,
-        budget: Budget,
-        lines: Sequence[LineItem],
-        total: Decimal,
-        job: Job,
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
+    def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
         with self.db.lock:
             stored = self._stored(budget.company_id, budget.budget_id)
             head = stored.header
             if head.locked:
-                raise admission.locked_while_applying(head.project_name, job.kind)
-            if head.version != budget.version or head.active_job_id != job.job_id:
+                raise admission.locked_while_applying(head.project_name, finished.kind)
+            if head.version != budget.version or head.active_job_id != finished.job_id:
                 raise _moved()
-            current_job = self.db.jobs.get((job.company_id, job.job_id))
+            current_job = self.db.jobs.get((finished.company_id, finished.job_id))
             if current_job is None or current_job.status is not JobStatus.IN_PROGRESS:
                 raise ConcurrentChange("The job is no longer running; nothing was applied.")
-            new_lines = sorted((_line_copy(line) for line in lines), key=lambda line: line.key)
+            new_lines = sorted((_line_copy(line) for line in plan.lines), key=lambda x: x.key)
             stored.lines = new_lines
             stored.header = head.model_copy(
                 update={
@@ -301,33 +290,18 @@ class MemoryBudgetStore(_MemoryStore):
                     "total": sum((line.original_budget_amount for line in new_lines), ZERO),
                     "line_count": len(new_lines),
                     "status": BudgetStatus.SYNCED,
-                    "last_synced_at": finished_at,
+                    "last_synced_at": finished.finished_at,
                     "active_job_id": None,
                 }
             )
             stored.record(
-                current_job.requested_by,
-                VersionSource(job.kind.value),
-                job.job_id,
-                summary,
-                finished_at,
+                finished.requested_by,
+                VersionSource(finished.kind.value),
+                finished.job_id,
+                finished.summary or plan.summary,
+                finished.finished_at or self._now(),
             )
-            self.db.changes[(job.company_id, job.job_id)] = sorted(changes, key=lambda c: c.key)
-            done = current_job.model_copy(
-                update={
-                    "status": JobStatus.SUCCEEDED,
-                    "message": message,
-                    "summary": summary,
-                    "change_count": len(changes),
-                    "finished_at": finished_at,
-                    "progress": Progress(
-                        phase=Phase.APPLYING, done=len(new_lines), total=len(new_lines)
-                    ),
-                    "totals": totals,
-                }
-            )
-            self.db.jobs[(job.company_id, job.job_id)] = done
-            return done.model_copy(deep=True)
+            return _succeed(self.db, finished, plan.records())
 
     def edit_line(
         self, budget: Budget, line_item_id: str, edit: LineEdit, by: str = ""
@@ -407,6 +381,23 @@ class MemoryBudgetStore(_MemoryStore):
 def _line_copy(line: LineItem) -> LineItem:
     return LineItem(line.key, line.description, line.original_budget_amount, line.uom,
                     line.quantity, line.unit_cost, tuple(line.erp_refs))  # fmt: skip
+
+
+def _succeed(db: MemoryDatabase, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+    """A running job's move to succeeded, as `finished` holds it, with its change records (the
+    one place both the commit and a preview's finish write it); a finished job stays as it was."""
+    with db.lock:
+        current = db.jobs.get((finished.company_id, finished.job_id))
+        if current is None:
+            raise NotFound("There is no such job in this company.")
+        if current.status is not JobStatus.IN_PROGRESS:
+            return current.model_copy(deep=True)
+        done = finished.model_copy(
+            update={"attempts": current.attempts, "started_at": current.started_at}
+        )
+        db.jobs[(finished.company_id, finished.job_id)] = done
+        db.changes[(finished.company_id, finished.job_id)] = sorted(changes, key=lambda c: c.key)
+        return done.model_copy(deep=True)
 
 
 class MemoryJobStore(_MemoryStore):
@@ -524,17 +515,7 @@ class MemoryJobStore(_MemoryStore):
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
         with self.db.lock:
-            current = self.get(finished.company_id, finished.job_id)
-            if current.status is not JobStatus.IN_PROGRESS:
-                return current
-            done = finished.model_copy(
-                update={"attempts": current.attempts, "started_at": current.started_at}
-            )
-            self.db.jobs[(finished.company_id, finished.job_id)] = done
-            self.db.changes[(finished.company_id, finished.job_id)] = sorted(
-                changes, key=lambda c: c.key
-            )
-            return done.model_copy(deep=True)
+            return _succeed(self.db, finished, changes)
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]:
         if offset < 0 or limit <= 0:

@@ -25,6 +25,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import LineEdit
 from tests.fixtures.aws import WriteCounter
+from tests.fixtures.domain import commit_as_worker
 
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
@@ -101,16 +102,8 @@ def commit(stores, current: Budget, running: Job, new_lines: list[LineItem]) -> 
         )  # fmt: skip
         for line in new_lines[:3]
     ]
-    return budgets.commit(
-        current,
-        new_lines,
-        sum((line.original_budget_amount for line in new_lines), Decimal("0.00")),
-        running,
-        Summary(lines_updated=len(changes), lines_unchanged=len(new_lines) - len(changes)),
-        changes,
-        "Successfully Re-imported to Budget Bridge",
-        NOW,
-    )
+    summary = Summary(lines_updated=len(changes), lines_unchanged=len(new_lines) - len(changes))
+    return commit_as_worker(budgets, current, running, new_lines, changes, summary, at=NOW)
 
 
 def test_a_created_budget_reads_back_its_lines_header_and_project(stores):
@@ -185,17 +178,23 @@ def test_commit_on_a_budget_locked_in_between_fails_and_changes_nothing(stores):
     assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
 
 
-def test_commit_locked_between_its_checks_and_its_switch_fails_on_the_condition(stores):
+def test_commit_locked_between_its_checks_and_its_switch_fails_on_the_condition(
+    stores, monkeypatch
+):
     budgets, jobs = stores
     created = budgets.create_budget(budget(), lines(10))
     current, running = running_job(stores, created)
-    head = budgets.header("demo", "P-1001")
-    index = budgets.write_chunks(current, running.job_id, with_amount(lines(10), 0, "5.00"))
-    budgets.set_locked(current, True)
+    write_chunks = budgets.write_chunks
+
+    def lock_meanwhile(*args, **kwargs):
+        written = write_chunks(*args, **kwargs)
+        budgets.set_locked(current, True)  # a Budget admin locks it while the chunks are written
+        return written
+
+    monkeypatch.setattr(budgets, "write_chunks", lock_meanwhile)
 
     with pytest.raises(BudgetLocked):
-        budgets.switch(head, current, running, running.job_id, index, lines(10), Summary(), [], [],
-                       "ok", NOW)  # fmt: skip
+        commit(stores, current, running, with_amount(lines(10), 0, "5.00"))
 
     assert budgets.read_lines(budgets.get("demo", "P-1001")) == lines(10)
     assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from chalicelib.domain import limits
@@ -19,14 +20,20 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.domain.model import (
     TARGET_NAME,
     ChangeKind,
+    ChangeRecord,
     CostCatalog,
     ErpLine,
+    Job,
     JobKind,
+    JobStatus,
     LineChange,
     LineError,
     LineItem,
     LineKind,
+    Phase,
+    Progress,
     Summary,
+    Totals,
     WbsKey,
 )
 from chalicelib.domain.money import (
@@ -127,6 +134,32 @@ class Plan:
     total: Decimal
     erp_total: Decimal = ZERO  # the ERP's cost lines summed (0 for a restore)
     erp_digest: str = ""  # fingerprint of the ERP's per-key sums the plan was made from
+
+    def records(self) -> list[ChangeRecord]:
+        """The changes as they are kept with the job (re-import rule 8)."""
+        return [
+            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+            for c in self.changes
+        ]
+
+
+def succeeded(
+    job: Job, plan: Plan, message: str, finished_at: datetime, totals: Totals | None
+) -> Job:
+    """`job` as it finishes having applied `plan` (a preview: having planned it). The stores
+    write this job as it is, atomically with the budget's new version where there is one."""
+    done = len(plan.lines)
+    return job.model_copy(
+        update={
+            "status": JobStatus.SUCCEEDED,
+            "message": message,
+            "summary": plan.summary,
+            "change_count": len(plan.changes),
+            "finished_at": finished_at,
+            "progress": Progress(phase=Phase.APPLYING, done=done, total=done),
+            "totals": totals,
+        }
+    )
 
 
 def success_message(kind: JobKind, target: str = TARGET_NAME) -> str:

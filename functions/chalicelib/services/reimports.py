@@ -37,7 +37,6 @@ from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     CatalogEntry,
-    ChangeRecord,
     CostCatalog,
     ErpCatalog,
     ErpCredentials,
@@ -56,7 +55,7 @@ from chalicelib.domain.model import (
     catalog_codes,
     merge_catalog,
 )
-from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
+from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage
 from chalicelib.domain.reimport import (
     BudgetTotalTooLarge,
     ErpBudgetEmpty,
@@ -66,6 +65,7 @@ from chalicelib.domain.reimport import (
     check_not_empty,
     no_change_message,
     plan_reimport,
+    succeeded,
     success_message,
 )
 from chalicelib.observability import logger
@@ -396,23 +396,18 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
 
 def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> WorkResult:
     """Apply one plan to the target, all or nothing; raises ConcurrentChange to plan again."""
-    changes = [
-        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-        for c in plan.changes
-    ]
     ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
-    message = _success(job, bool(changes), attempt.target.name)
-    outcome = Outcome(
-        plan.summary, changes, message, ports.clock(), _totals(job, budget, plan, attempt)
-    )
+    message = _success(job, bool(plan.changes), attempt.target.name)
+    totals = _totals(job, budget, plan, attempt)
+    finished = succeeded(job, plan, message, ports.clock(), totals)
     try:
         with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
-            finished = attempt.target.apply(budget, job, plan.lines, plan.total, outcome)
+            done = attempt.target.apply(budget, plan, finished)
     except BudgetLocked:
         raise _Refused(_locked_message(budget, job.kind)) from None
     except TargetRejected as why:
         raise _Refused(why.message, why.errors) from None
-    return WorkResult(finished, lines_applied=len(changes), erp=attempt.erp)
+    return WorkResult(done, lines_applied=len(plan.changes), erp=attempt.erp)
 
 
 def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
@@ -551,33 +546,24 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
     except _Refused as refused:
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
         return WorkResult(failed, erp=attempt.erp if attempt else None)
-    changes = [
-        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-        for c in plan.changes
-    ]
-    count = len(changes)
+    count = len(plan.changes)
     message = (
         f"Preview ready: {count} {'line' if count == 1 else 'lines'} would change."
         if count
         else "Preview ready: nothing would change; the budget already matches the ERP."
     )
-    finished = job.model_copy(
+    finished = succeeded(
+        job, plan, message, ports.clock(), _totals(job, budget, plan, attempt)
+    ).model_copy(
         update={
-            "status": JobStatus.SUCCEEDED,
-            "message": message,
-            "summary": plan.summary,
-            "change_count": count,
-            "totals": _totals(job, budget, plan, attempt),
             "basis": PreviewBasis(
                 budget_version=budget.version,
                 erp_digest=plan.erp_digest,
                 planned_kind=_planned_kind(budget),
-            ),
-            "finished_at": ports.clock(),
-            "progress": Progress(phase=Phase.APPLYING, done=len(plan.lines), total=len(plan.lines)),
+            )
         }
     )
-    return WorkResult(ports.jobs.finish_preview(finished, changes), erp=attempt.erp)
+    return WorkResult(ports.jobs.finish_preview(finished, plan.records()), erp=attempt.erp)
 
 
 def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:

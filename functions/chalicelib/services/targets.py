@@ -42,10 +42,10 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import (
     BudgetTarget,
     Identity,
-    Outcome,
     RemoteBudget,
     TargetSnapshot,
 )
+from chalicelib.domain.reimport import Plan
 from chalicelib.domain.url_rules import UnsafeUrl, check_form
 from chalicelib.observability import logger
 from chalicelib.services.access import Tool, authorize
@@ -184,20 +184,8 @@ class StoreTarget:
     def read(self, budget: Budget) -> TargetSnapshot:
         return TargetSnapshot(self._ports.budgets.read_lines(budget), budget.locked)
 
-    def apply(
-        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
-    ) -> Job:
-        return self._ports.budgets.commit(
-            budget,
-            lines,
-            total,
-            job,
-            outcome.summary,
-            outcome.changes,
-            outcome.message,
-            outcome.finished_at,
-            outcome.totals,
-        )
+    def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
+        return self._ports.budgets.commit(budget, plan, finished)
 
     def recover(self, job: Job) -> bool:
         return False  # a transaction leaves nothing half-done
@@ -221,14 +209,12 @@ class RemoteTarget:
         locked = budget.locked or self._remote.locked()
         return TargetSnapshot([line.line for line in held], locked)
 
-    def apply(
-        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
-    ) -> Job:
-        writes = self._writes(lines)
+    def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
+        writes = self._writes(plan.lines)
         if writes:
-            writes = self._write_all(budget, job, writes)
+            writes = self._write_all(budget, finished, writes)
         try:
-            return StoreTarget(self._ports).apply(budget, job, lines, total, outcome)
+            return StoreTarget(self._ports).apply(budget, plan, finished)
         except (ConcurrentChange, BudgetLocked):
             self._undo(writes)  # the record of the version failed: Procore must not keep it
             raise

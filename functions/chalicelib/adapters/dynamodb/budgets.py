@@ -16,6 +16,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,10 +48,8 @@ from chalicelib.adapters.dynamodb.items import (
     budget_status_pk,
     chunk_sk,
     dump_index,
-    finished_job_expiry,
     from_iso,
     index_of,
-    job_pk,
     line_row,
     load_index,
     pack,
@@ -61,6 +60,7 @@ from chalicelib.adapters.dynamodb.items import (
     unpack,
     version_sk,
 )
+from chalicelib.adapters.dynamodb.jobs import succeed_update
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
 from chalicelib.domain import admission
@@ -76,20 +76,16 @@ from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     BudgetVersion,
-    ChangeRecord,
     Job,
-    JobStatus,
     LineItem,
-    Phase,
-    Progress,
     Summary,
-    Totals,
     VersionSource,
     iso,
     utc_now,
 )
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import LineEdit, Page
+from chalicelib.domain.reimport import Plan
 
 # An edited chunk is rewritten in place; past this size it would risk DynamoDB's 400 KB item limit.
 MAX_EDITED_CHUNK_BYTES = 390_000
@@ -131,6 +127,33 @@ def _edit_version(
         chunk_set=head.chunk_set,
         chunk_index=head.chunk_index,
         chunk_sets=json.dumps(sets, separators=(",", ":")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where a version's lines are: the set of its chunks and their index."""
+
+    chunk_set: str
+    index: ChunkIndex
+
+
+def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layout) -> VersionItem:
+    """The history item of a commit: the job's kind is the version's source."""
+    return VersionItem(
+        pk=head.pk,
+        sk=version_sk(head.version + 1),
+        version=head.version + 1,
+        at=iso(job.finished_at) or "",
+        by=job.requested_by,
+        source=VersionSource(job.kind.value),
+        job_id=job.job_id,
+        total=f"{plan.total:f}",
+        line_count=len(plan.lines),
+        summary=(job.summary or plan.summary).model_dump_json(),
+        status=BudgetStatus.SYNCED,
+        chunk_set=layout.chunk_set,
+        chunk_index=dump_index(layout.index),
     )
 
 
@@ -289,76 +312,41 @@ class DynamoBudgetStore(DynamoTables):
 
     # --- commit -----------------------------------------------------------------------------
 
-    def commit(
-        self,
-        budget: Budget,
-        lines: Sequence[LineItem],
-        total: Decimal,
-        job: Job,
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
+    def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise _not_found()
-        self._check_can_apply(head, budget, job)
+        self._check_can_apply(head, budget, finished)
         # The set is named after the job: a redelivery that crashed before the switch overwrites
         # its own orphan chunks instead of leaving new ones behind.
-        chunk_set = job.job_id
-        index = self.write_chunks(budget, chunk_set, lines)
-        change_index = self.write_changes(job, changes)
-        return self.switch(
-            head, budget, job, chunk_set, index, lines, summary, changes, change_index, message,
-            finished_at, totals,
-        )  # fmt: skip
+        layout = _Layout(finished.job_id, self.write_chunks(budget, finished.job_id, plan.lines))
+        change_index = self.write_changes(finished, plan.records())
+        record = _commit_version(head, finished, plan, layout)
+        self._switch(
+            budget,
+            finished,
+            [
+                {"Update": self._header_switch(head, budget, finished, plan, layout)},
+                {"Update": succeed_update(self.jobs_table, finished, change_index)},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(record))}},
+            ],
+        )
+        self._expire_beyond_kept(budget, record.version, finished.finished_at or utc_now())
+        return finished
 
     def _check_can_apply(self, head: BudgetHeaderItem, budget: Budget, job: Job) -> None:
         if head.locked:
             raise admission.locked_while_applying(head.project_name, job.kind)
         if head.version != budget.version or head.active_job_id != job.job_id:
             raise _moved()
-        if head.chunk_set == job.job_id:
+        if head.last_applied_job_id == job.job_id:
             raise ConcurrentChange("This job has already been applied to the budget.")
 
-    def switch(
-        self,
-        head: BudgetHeaderItem,
-        budget: Budget,
-        job: Job,
-        chunk_set: str,
-        index: ChunkIndex,
-        lines: Sequence[LineItem],
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        change_index: ChunkIndex,
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
-        """The commit's one transaction: the header moves to the new set, the new version joins
-        the history, and the job succeeds."""
-        total = sum((line.original_budget_amount for line in lines), ZERO)
-        when = iso(finished_at)
-        progress = Progress(phase=Phase.APPLYING, done=len(lines), total=len(lines))
-        record = VersionItem(
-            pk=head.pk,
-            sk=version_sk(head.version + 1),
-            version=head.version + 1,
-            at=when or "",
-            by=job.requested_by,
-            source=VersionSource(job.kind.value),
-            job_id=job.job_id,
-            total=f"{total:f}",
-            line_count=len(lines),
-            summary=summary.model_dump_json(),
-            status=BudgetStatus.SYNCED,
-            chunk_set=chunk_set,
-            chunk_index=dump_index(index),
-        )
-        header_update = {
+    def _header_switch(
+        self, head: BudgetHeaderItem, budget: Budget, job: Job, plan: Plan, layout: _Layout
+    ) -> dict[str, Any]:
+        """The header moves to the new version, if it is still where the plan left it."""
+        return {
             "TableName": self.budgets_table,
             "Key": key(head.pk, HEAD),
             "UpdateExpression": (
@@ -371,50 +359,23 @@ class DynamoBudgetStore(DynamoTables):
             "ExpressionAttributeNames": {"#total": "total", "#status": "status"},
             "ExpressionAttributeValues": {
                 ":one": value(1),
-                ":set": value(chunk_set),
-                ":idx": value(dump_index(index)),
-                ":total": value(f"{total:f}"),
-                ":n": value(len(lines)),
+                ":set": value(layout.chunk_set),
+                ":idx": value(dump_index(layout.index)),
+                ":total": value(f"{plan.total:f}"),
+                ":n": value(len(plan.lines)),
                 ":synced": value(BudgetStatus.SYNCED.value),
                 ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
-                ":when": value(when),
+                ":when": value(iso(job.finished_at)),
                 ":job": value(job.job_id),
                 ":v": value(budget.version),
                 ":false": value(False),
             },
         }
-        job_update = {
-            "TableName": self.jobs_table,
-            "Key": key(job_pk(job.company_id, job.job_id), "META"),
-            "UpdateExpression": (
-                "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
-                "expires_at = :expires REMOVE queued_pk, queued_sk"
-            ),
-            "ConditionExpression": "#status = :running",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":succeeded": value(JobStatus.SUCCEEDED.value),
-                ":running": value(JobStatus.IN_PROGRESS.value),
-                ":m": value(message),
-                ":s": value(summary.model_dump_json()),
-                ":c": value(len(changes)),
-                ":ci": value(dump_index(change_index)),
-                ":when": value(when),
-                ":p": value(progress.model_dump_json()),
-                ":totals": value(totals.model_dump_json() if totals else None),
-                ":expires": value(finished_job_expiry(finished_at)),
-            },
-        }
-        version_put = {"TableName": self.budgets_table, "Item": serialize(to_item(record))}
+
+    def _switch(self, budget: Budget, job: Job, items: builtins.list[dict[str, Any]]) -> None:
+        """The commit's one transaction (header, job, version); a refusal says why."""
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Update": header_update},
-                    {"Update": job_update},
-                    {"Put": version_put},
-                ]
-            )
+            self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
                 raise
@@ -423,24 +384,12 @@ class DynamoBudgetStore(DynamoTables):
             if fresh is None:
                 raise _not_found() from None
             if fresh.locked:
-                self._check_can_apply(fresh, budget, job)  # raises BudgetLocked
+                raise admission.locked_while_applying(fresh.project_name, job.kind) from None
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise ConcurrentChange(
                     "The job is no longer running; nothing was applied."
                 ) from None
             raise _moved() from None
-        self._expire_beyond_kept(budget, record.version, finished_at)
-        return job.model_copy(
-            update={
-                "status": JobStatus.SUCCEEDED,
-                "message": message,
-                "summary": summary,
-                "change_count": len(changes),
-                "finished_at": finished_at,
-                "progress": progress,
-                "totals": totals,
-            }
-        )
 
     # --- history ----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from chalicelib.adapters.dynamodb.items import (
     MAX_STORED_ERRORS,
     META,
     QUEUED_PK,
+    ChunkIndex,
     IdempotencyItem,
     JobItem,
     budget_pk,
@@ -459,36 +460,42 @@ class DynamoJobStore(DynamoTables):
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
         change_index = self.write_changes(finished, changes)
-        update = {
-            ":succeeded": value(JobStatus.SUCCEEDED.value),
-            ":running": value(JobStatus.IN_PROGRESS.value),
-            ":m": value(finished.message),
-            ":s": value(finished.summary.model_dump_json() if finished.summary else None),
-            ":c": value(finished.change_count),
-            ":ci": value(dump_index(change_index)),
-            ":when": value(iso(finished.finished_at)),
-            ":p": value(finished.progress.model_dump_json() if finished.progress else None),
-            ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
-            ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
-            ":expires": value(finished_job_expiry(finished.finished_at or utc_now())),
-        }
         try:
-            self.client.update_item(
-                TableName=self.jobs_table,
-                Key=key(job_pk(finished.company_id, finished.job_id), META),
-                UpdateExpression=(
-                    "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                    "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
-                    "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
-                ),
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=update,
-            )
+            self.client.update_item(**succeed_update(self.jobs_table, finished, change_index))
         except ClientError as error:
             if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
         return self.get(finished.company_id, finished.job_id)
 
 
-__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS"]
+def succeed_update(jobs_table: str, finished: Job, change_index: ChunkIndex) -> dict[str, Any]:
+    """A running job's move to succeeded, as `finished` holds it: an UpdateItem, or one item of
+    the commit's transaction (adapters/dynamodb/budgets.py). Refused once the job has finished."""
+    values = {
+        ":succeeded": value(JobStatus.SUCCEEDED.value),
+        ":running": value(JobStatus.IN_PROGRESS.value),
+        ":m": value(finished.message),
+        ":s": value(finished.summary.model_dump_json() if finished.summary else None),
+        ":c": value(finished.change_count),
+        ":ci": value(dump_index(change_index)),
+        ":when": value(iso(finished.finished_at)),
+        ":p": value(finished.progress.model_dump_json() if finished.progress else None),
+        ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
+        ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
+        ":expires": value(finished_job_expiry(finished.finished_at or utc_now())),
+    }
+    return {
+        "TableName": jobs_table,
+        "Key": key(job_pk(finished.company_id, finished.job_id), META),
+        "UpdateExpression": (
+            "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
+            "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
+            "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
+        ),
+        "ConditionExpression": "#status = :running",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": values,
+    }
+
+
+__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "succeed_update"]
