@@ -292,6 +292,7 @@ class MemoryBudgetStore(_MemoryStore):
                     "status": BudgetStatus.SYNCED,
                     "last_synced_at": finished.finished_at,
                     "active_job_id": None,
+                    **_erp_total(plan, finished),
                 }
             )
             stored.record(
@@ -381,6 +382,13 @@ class MemoryBudgetStore(_MemoryStore):
 def _line_copy(line: LineItem) -> LineItem:
     return LineItem(line.key, line.description, line.original_budget_amount, line.uom,
                     line.quantity, line.unit_cost, tuple(line.erp_refs))  # fmt: skip
+
+
+def _erp_total(plan: Plan, job: Job) -> dict[str, object]:
+    """The ERP total a commit records with its version (an import or re-import planned on it)."""
+    if not admission.fetches_erp(job.kind):
+        return {}
+    return {"current_erp_total": plan.erp_total, "erp_total_as_of": job.finished_at}
 
 
 def _succeed(db: MemoryDatabase, finished: Job, changes: Sequence[ChangeRecord]) -> Job:

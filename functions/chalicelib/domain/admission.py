@@ -61,6 +61,11 @@ def needs_link(kind: JobKind) -> bool:
     return kind in (JobKind.IMPORT, JobKind.REIMPORT)
 
 
+def fetches_erp(kind: JobKind) -> bool:
+    """Whether a job of `kind` reads the ERP's budget (and so records the ERP's total)."""
+    return kind in (JobKind.IMPORT, JobKind.REIMPORT, JobKind.PREVIEW)
+
+
 def needed_status(kind: JobKind) -> BudgetStatus | None:
     """The status a budget must have to take a job of `kind`; None when any status will do."""
     return {

@@ -134,6 +134,10 @@ class Plan:
     total: Decimal
     erp_total: Decimal = ZERO  # the ERP's cost lines summed (0 for a restore)
     erp_digest: str = ""  # fingerprint of the ERP's per-key sums the plan was made from
+    # The keys whose line differs from the current line it was planned on (amount or ERP
+    # references moved, or added), so a store can rewrite only the parts of the budget that
+    # hold them; None when unknown (every line is then written again).
+    touched: frozenset[WbsKey] | None = None
 
     def records(self) -> list[ChangeRecord]:
         """The changes as they are kept with the job (re-import rule 8)."""
@@ -272,12 +276,15 @@ def plan_reimport(
     total = ZERO
 
     existing_keys = set()
+    touched: set[WbsKey] = set()
     for item in current:
         existing_keys.add(item.key)
         erp = sums.get(item.key)
         new_amount = ZERO if erp is None else erp.amount
         refs = item.erp_refs if erp is None else erp.refs
         old_amount = item.original_budget_amount
+        if refs != item.erp_refs or new_amount != old_amount:
+            touched.add(item.key)
         if new_amount == old_amount:
             summary.lines_unchanged += 1
             next_lines.append(item if refs == item.erp_refs else _with(item, old_amount, refs))
@@ -295,6 +302,7 @@ def plan_reimport(
         if key in existing_keys or erp.amount == ZERO:
             continue
         summary.lines_added += 1
+        touched.add(key)
         changes.append(LineChange(key, ChangeKind.ADDED, None, erp.amount))
         next_lines.append(LineItem(key, erp.description, erp.amount, erp_refs=erp.refs))
         total += erp.amount
@@ -313,6 +321,7 @@ def plan_reimport(
         total=total,
         erp_total=sum((erp.amount for erp in sums.values()), ZERO),
         erp_digest=digest_of(sums),
+        touched=frozenset(touched),
     )
 
 

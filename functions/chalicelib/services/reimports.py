@@ -85,6 +85,7 @@ UNEXPECTED_FAILURE = (
     "keeps happening, contact support with the job id."
 )
 ABANDONED_AFTER = timedelta(minutes=10)
+PROGRESS_EVERY_SECONDS = 3.0
 PREVIEW_LIFETIME = timedelta(hours=1)
 PREVIEW_STALE = "preview_stale"
 
@@ -338,11 +339,31 @@ class _Refused(Exception):
         self.code = code
 
 
+class _ProgressReport:
+    """A running job's progress, written at most every PROGRESS_EVERY_SECONDS: each write is a
+    DynamoDB call, and the web app, which polls the job every second or few, shows the phase and
+    count of the last one written (docs/performance.md, "A one-line change")."""
+
+    def __init__(self, ports: Ports, job: Job) -> None:
+        self._ports, self._job = ports, job
+        self._last = ports.clock()  # starting the job wrote its first progress
+
+    def __call__(self, phase: Phase, done: int, total: int) -> None:
+        now = self._ports.clock()
+        if (now - self._last).total_seconds() < PROGRESS_EVERY_SECONDS:
+            return
+        self._last = now
+        self._ports.jobs.report_progress(self._job, Progress(phase=phase, done=done, total=total))
+
+
 @dataclass
 class _Attempt:
     """What one run of a job keeps across its commit attempts: the ERP is fetched only once."""
 
     target: BudgetTarget
+    progress: _ProgressReport
+    # The ERP's total as planned, recorded on the budget by the commit, or when the job fails.
+    erp_total: Decimal | None = None
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
     # The budget's total as its target holds it when planned (Procore's may differ from the
@@ -363,7 +384,7 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
     attempt: _Attempt | None = None
     try:
         target = _target(ports, ports.budgets.get(job.company_id, job.budget_id))
-        attempt = _Attempt(target)
+        attempt = _Attempt(target, _ProgressReport(ports, job))
         if target.recover(job):
             raise _Refused(_recovered_message(target.name))
         for number in range(COMMIT_ATTEMPTS):
@@ -390,13 +411,16 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             "changed. Please try again."
         )
     except _Refused as refused:
+        if attempt is not None and attempt.erp_total is not None:
+            budget = ports.budgets.get(job.company_id, job.budget_id)
+            ports.budgets.record_erp_total(budget, attempt.erp_total, ports.clock())
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
         return WorkResult(failed, erp=attempt.erp if attempt else None)
 
 
 def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> WorkResult:
     """Apply one plan to the target, all or nothing; raises ConcurrentChange to plan again."""
-    ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
+    attempt.progress(Phase.APPLYING, 0, len(plan.lines))
     message = _success(job, bool(plan.changes), attempt.target.name)
     totals = _totals(job, budget, plan, attempt)
     finished = succeeded(job, plan, message, ports.clock(), totals)
@@ -416,7 +440,7 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         return _plan_restore(ports, job, budget, attempt.target)
     if attempt.erp_lines is None:
         started = time.perf_counter()
-        attempt.erp_lines, system = _fetch(ports, job, budget)
+        attempt.erp_lines, system = _fetch(ports, job, budget, attempt.progress)
         attempt.erp = ErpCall(system, time.perf_counter() - started)
     plan = _plan_erp(ports, job, budget, attempt)
     if job.preview_job_id:
@@ -438,7 +462,7 @@ def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
 
 def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     erp_lines = attempt.erp_lines or []
-    ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
+    attempt.progress(Phase.VALIDATING, 0, len(erp_lines))
     catalog = _catalog_for(ports, job, erp_lines)
     current = _current(budget, job, attempt.target)
     attempt.current_total = budget_total(current)
@@ -449,7 +473,10 @@ def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan
         raise _Refused(invalid.message, invalid.errors) from None
     except (ErpBudgetEmpty, BudgetTotalTooLarge) as refused:
         raise _Refused(refused.message, code=refused.code) from None
-    ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
+    if job.kind is JobKind.PREVIEW:
+        ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
+    else:  # the commit records it with the new version (or the failure, if the job fails)
+        attempt.erp_total = plan.erp_total
     return plan
 
 
@@ -541,7 +568,7 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
     attempt: _Attempt | None = None
     try:
         budget = ports.budgets.get(job.company_id, job.budget_id)
-        attempt = _Attempt(_target(ports, budget))
+        attempt = _Attempt(_target(ports, budget), _ProgressReport(ports, job))
         plan = _plan(ports, job, budget, attempt)
     except _Refused as refused:
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
@@ -566,7 +593,9 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
     return WorkResult(ports.jobs.finish_preview(finished, plan.records()), erp=attempt.erp)
 
 
-def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
+def _fetch(
+    ports: Ports, job: Job, budget: Budget, progress: _ProgressReport
+) -> tuple[list[ErpLine], str]:
     """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
     credentials = (
@@ -577,9 +606,7 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     source = ports.erp_sources(connection, credentials)
 
     def on_page(lines_so_far: int) -> None:
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.FETCHING, done=lines_so_far, total=lines_so_far)
-        )
+        progress(Phase.FETCHING, lines_so_far, lines_so_far)
 
     with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
         if subsegment is not None:

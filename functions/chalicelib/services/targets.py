@@ -214,7 +214,10 @@ class RemoteTarget:
         if writes:
             writes = self._write_all(budget, finished, writes)
         try:
-            return StoreTarget(self._ports).apply(budget, plan, finished)
+            # The plan was made from the lines in the other system, not from the version Budget
+            # Bridge recorded, so it cannot say which of that version's chunks stay the same.
+            recorded = replace(plan, touched=None)
+            return StoreTarget(self._ports).apply(budget, recorded, finished)
         except (ConcurrentChange, BudgetLocked):
             self._undo(writes)  # the record of the version failed: Procore must not keep it
             raise

@@ -1,11 +1,13 @@
-"""The BudgetStore port on DynamoDB: versioned budgets whose lines are packed into chunk sets.
+"""The BudgetStore port on DynamoDB: versioned budgets whose lines are packed into chunks.
 
 A budget is a header item (`BUDGET#<cid>#<bid>` / `HEAD`) naming the chunks that hold its current
-lines (`SET#<set>#<n>`), plus one history item per version (`VERSION#<n>`) naming that version's
-chunks. A commit writes a whole new set first, then in one transaction switches the header to it,
-records the version and finishes the job, so a reader sees the old version or the new one, never
-a mix. An edit copies the one chunk it changes (copy on write). Chunks are never changed in place,
-so every kept version stays readable; versions out of the kept history expire by DynamoDB TTL.
+lines (`SET#<set>#<n>`: chunk `n` of set `<set>`), plus one history item per version
+(`VERSION#<n>`) naming that version's chunks. Chunks are never changed once written (copy on
+write): a commit or an edit writes new items only for the chunks whose lines it changes and names
+the current version's items for the others, then in one transaction switches the header, records
+the version (and, for a commit, finishes the job), so a reader sees the old version or the new
+one, never a mix. Every kept version stays readable; versions out of the kept history, and the
+chunks no later version names, expire by DynamoDB TTL (docs/history.md).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -42,6 +44,7 @@ from chalicelib.adapters.dynamodb.items import (
     VERSION_PREFIX,
     BudgetHeaderItem,
     ChunkIndex,
+    PackedChunk,
     ProjectPointerItem,
     VersionItem,
     budget_pk,
@@ -80,6 +83,7 @@ from chalicelib.domain.model import (
     LineItem,
     Summary,
     VersionSource,
+    WbsKey,
     iso,
     utc_now,
 )
@@ -130,12 +134,70 @@ def _edit_version(
     )
 
 
+# A commit's rewritten chunks and change records ride in its switch transaction when they are
+# this few and small (one TransactWriteItems instead of a BatchWriteItem more each); larger ones
+# are written just before it. Together they stay well under a transaction's 4 MB and 100 items,
+# and under a job's figure in docs/performance.md (a transaction bills twice per KB written).
+CHUNKS_IN_SWITCH = 2
+CHUNK_BYTES_IN_SWITCH = 800_000
+CHANGES_IN_SWITCH = 4
+CHANGE_BYTES_IN_SWITCH = 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """Where a version's lines are: the set of its chunks and their index."""
+    """Where a version's lines are: its chunk index, and the set of each chunk (`sets`), or
+    None when every chunk is in `chunk_set`."""
 
     chunk_set: str
     index: ChunkIndex
+    sets: builtins.list[str] | None = None
+    # Chunk items not written yet: they are put by the switch transaction itself.
+    puts: builtins.list[dict[str, Any]] = field(default_factory=list)
+
+
+def _dump_sets(sets: Sequence[str]) -> str:
+    return json.dumps(list(sets), separators=(",", ":"))
+
+
+def _size(puts: Sequence[dict[str, Any]]) -> int:
+    return sum(len(p["data"]["B"]) for p in puts)
+
+
+def _copy_on_write(
+    head: BudgetHeaderItem, plan: Plan, chunk_set: str
+) -> tuple[_Layout, builtins.list[tuple[int, PackedChunk]]] | None:
+    """The next version's layout when only the chunks holding a touched key are rewritten (each
+    keeps its place and key range), with those chunks; None when the whole set must be written.
+
+    Safe because the plan was made from the lines of `head.version`, and the switch only
+    succeeds while the header is still at that version.
+    """
+    index = load_index(head.chunk_index)
+    if plan.touched is None or not index:
+        return None
+    firsts = [tuple(first) for first, _ in index]
+
+    def place(wbs: WbsKey) -> int:
+        return max(0, bisect.bisect_right(firsts, (wbs.sub_job, wbs.cost_code, wbs.cost_type)) - 1)
+
+    groups: builtins.list[builtins.list[LineItem]] = [[] for _ in index]
+    for line in plan.lines:
+        groups[place(line.key)].append(line)
+    dirty = {place(wbs) for wbs in plan.touched}
+    if any(len(groups[n]) != count for n, (_, count) in enumerate(index) if n not in dirty):
+        return None  # lines moved without being touched: not the version the plan read
+    sets, new_index = head.sets(), builtins.list(index)
+    written: builtins.list[tuple[int, PackedChunk]] = []
+    for n in sorted(dirty):
+        rows = [line_row(line) for line in groups[n]]
+        data = pack(rows)
+        if not rows or len(data) > MAX_EDITED_CHUNK_BYTES:
+            return None
+        chunk = PackedChunk(first=[str(v) for v in rows[0][:3]], count=len(rows), data=data)
+        sets[n], new_index[n] = chunk_set, (chunk.first, chunk.count)
+        written.append((n, chunk))
+    return _Layout(chunk_set, new_index, sets), written
 
 
 def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layout) -> VersionItem:
@@ -154,6 +216,7 @@ def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layou
         status=BudgetStatus.SYNCED,
         chunk_set=layout.chunk_set,
         chunk_index=dump_index(layout.index),
+        chunk_sets=None if layout.sets is None else _dump_sets(layout.sets),
     )
 
 
@@ -317,10 +380,13 @@ class DynamoBudgetStore(DynamoTables):
         if head is None:
             raise _not_found()
         self._check_can_apply(head, budget, finished)
-        # The set is named after the job: a redelivery that crashed before the switch overwrites
-        # its own orphan chunks instead of leaving new ones behind.
-        layout = _Layout(finished.job_id, self.write_chunks(budget, finished.job_id, plan.lines))
-        change_index = self.write_changes(finished, plan.records())
+        layout = self.write_lines(head, budget, plan, finished.job_id)
+        change_puts, change_index = self.change_puts(finished, plan.records())
+        if len(change_puts) > CHANGES_IN_SWITCH or _size(change_puts) > CHANGE_BYTES_IN_SWITCH:
+            batch_write(
+                self.client, self.jobs_table, [{"PutRequest": {"Item": p}} for p in change_puts]
+            )
+            change_puts = []
         record = _commit_version(head, finished, plan, layout)
         self._switch(
             budget,
@@ -329,10 +395,37 @@ class DynamoBudgetStore(DynamoTables):
                 {"Update": self._header_switch(head, budget, finished, plan, layout)},
                 {"Update": succeed_update(self.jobs_table, finished, change_index)},
                 {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(record))}},
+                *({"Put": {"TableName": self.budgets_table, "Item": p}} for p in layout.puts),
+                *({"Put": {"TableName": self.jobs_table, "Item": p}} for p in change_puts),
             ],
         )
         self._expire_beyond_kept(budget, record.version, finished.finished_at or utc_now())
         return finished
+
+    def write_lines(
+        self, head: BudgetHeaderItem, budget: Budget, plan: Plan, chunk_set: str
+    ) -> _Layout:
+        """Write the chunks of the plan's version that differ from the current one's; nothing
+        points at them yet. The set is named after the job: a redelivery that crashed before the
+        switch overwrites its own orphan chunks instead of leaving new ones behind.
+
+        Copy on write: a chunk holding no line the plan touched is the current version's chunk
+        item, shared (docs/history.md, "How versions are stored"); when the plan does not say
+        what it touched, or a rewritten chunk would grow too large, the whole set is written.
+        """
+        cow = _copy_on_write(head, plan, chunk_set)
+        if cow is None:
+            return _Layout(chunk_set, self.write_chunks(budget, chunk_set, plan.lines))
+        layout, written = cow
+        pk = budget_pk(budget.company_id, budget.budget_id)
+        puts = [
+            serialize({"pk": pk, "sk": chunk_sk(chunk_set, n), "count": c.count, "data": c.data})
+            for n, c in written
+        ]
+        if len(puts) <= CHUNKS_IN_SWITCH and _size(puts) <= CHUNK_BYTES_IN_SWITCH:
+            return replace(layout, puts=puts)  # they ride in the switch: no orphan if it fails
+        batch_write(self.client, self.budgets_table, [{"PutRequest": {"Item": p}} for p in puts])
+        return layout
 
     def _check_can_apply(self, head: BudgetHeaderItem, budget: Budget, job: Job) -> None:
         if head.locked:
@@ -346,30 +439,40 @@ class DynamoBudgetStore(DynamoTables):
         self, head: BudgetHeaderItem, budget: Budget, job: Job, plan: Plan, layout: _Layout
     ) -> dict[str, Any]:
         """The header moves to the new version, if it is still where the plan left it."""
+        values = {
+            ":one": value(1),
+            ":set": value(layout.chunk_set),
+            ":idx": value(dump_index(layout.index)),
+            ":total": value(f"{plan.total:f}"),
+            ":n": value(len(plan.lines)),
+            ":synced": value(BudgetStatus.SYNCED.value),
+            ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
+            ":when": value(iso(job.finished_at)),
+            ":job": value(job.job_id),
+            ":v": value(budget.version),
+            ":false": value(False),
+        }
+        expression = (
+            "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
+            "#total = :total, line_count = :n, #status = :synced, gsi1pk = :gpk, "
+            "last_synced_at = :when, last_applied_job_id = :job"
+        )
+        if admission.fetches_erp(job.kind):
+            # The ERP total this job planned on, for the Budgets list, rides in the switch.
+            expression += ", current_erp_total = :erp, erp_total_as_of = :when"
+            values[":erp"] = value(f"{plan.erp_total:f}")
+        if layout.sets is not None:
+            expression += ", chunk_sets = :sets REMOVE active_job_id"
+            values[":sets"] = value(_dump_sets(layout.sets))
+        else:
+            expression += " REMOVE active_job_id, chunk_sets"
         return {
             "TableName": self.budgets_table,
             "Key": key(head.pk, HEAD),
-            "UpdateExpression": (
-                "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
-                "#total = :total, line_count = :n, #status = :synced, gsi1pk = :gpk, "
-                "last_synced_at = :when, last_applied_job_id = :job "
-                "REMOVE active_job_id, chunk_sets"
-            ),
+            "UpdateExpression": expression,
             "ConditionExpression": "version = :v AND locked = :false AND active_job_id = :job",
             "ExpressionAttributeNames": {"#total": "total", "#status": "status"},
-            "ExpressionAttributeValues": {
-                ":one": value(1),
-                ":set": value(layout.chunk_set),
-                ":idx": value(dump_index(layout.index)),
-                ":total": value(f"{plan.total:f}"),
-                ":n": value(len(plan.lines)),
-                ":synced": value(BudgetStatus.SYNCED.value),
-                ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
-                ":when": value(iso(job.finished_at)),
-                ":job": value(job.job_id),
-                ":v": value(budget.version),
-                ":false": value(False),
-            },
+            "ExpressionAttributeValues": values,
         }
 
     def _switch(self, budget: Budget, job: Job, items: builtins.list[dict[str, Any]]) -> None:
