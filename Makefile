@@ -86,7 +86,7 @@ test-fault: install
 lint: install $(WEB_LINT_INSTALLED)
 	$(VENV)/bin/ruff check functions devstack infra tests bench
 	$(VENV)/bin/mypy
-	cd frontend && lint/node_modules/.bin/eslint
+	cd frontend && lint/node_modules/.bin/eslint --max-warnings 0
 
 # CloudFormation templates under infra/cdk.out, offline (no AWS credentials needed).
 synth: $(INFRA_INSTALLED)

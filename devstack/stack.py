@@ -258,7 +258,7 @@ class LocalStack:
             f"  Embedded AWS {self.aws_url}   (moto: tables, job queue + DLQ, user pool, schedule)",
             f"  Sandbox ERP  {self.erp_url}   (Acumatica REST at the root: sign in as "
             f"{demo_data.SANDBOX_USERNAME} / {demo_data.SANDBOX_PASSWORD}, company Demo, Other "
-            "or Fresh; /myob, /intacct, /cmic, /workday, /yardi, /mri: docs/erps/)",
+            f"or Fresh; {_other_sandboxes()}: docs/erps/, docs/targets/)",
             f"  Outbox       {self.api_url}/dev/outbox   (invitations' temporary passwords)",
             f"  Schedule     every {self.schedule_interval:g} s (SCHEDULE_INTERVAL_SECONDS)",
             "",
@@ -279,6 +279,14 @@ class LocalStack:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+
+def _other_sandboxes() -> str:
+    """Every prefix the sandbox server mounts besides Acumatica's root, read from its own table."""
+    from devstack.sandbox import app, procore
+
+    prefixes = [p for system in app.SYSTEMS for p in system.prefixes if p and p != "/acumatica"]
+    return ", ".join([*prefixes, f"/{procore.PREFIX}"])
 
 
 def _check_free(name: str, port: int) -> None:

@@ -506,7 +506,7 @@ export interface components {
        * Code
        * @default null
        */
-      code?: ("erp_auth_failed" | "erp_unreachable" | "erp_rejected") | null;
+      code: ("erp_auth_failed" | "erp_unreachable" | "erp_rejected") | null;
       /** Message */
       message: string;
       /** Ok */
@@ -515,7 +515,7 @@ export interface components {
        * Projects Visible
        * @default null
        */
-      projects_visible?: number | null;
+      projects_visible: number | null;
     };
     /**
      * ErpConnectionBody
@@ -654,7 +654,7 @@ export interface components {
        * @default ok
        * @constant
        */
-      status?: "ok";
+      status: "ok";
     };
     /** HistoryList */
     HistoryList: {
@@ -715,7 +715,7 @@ export interface components {
        * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, or null.
        * @default null
        */
-      error_code?: string | null;
+      error_code: string | null;
       /** Errors */
       errors: components["schemas"]["LineErrorOut"][];
       /** Finished At */
@@ -844,7 +844,7 @@ export interface components {
        * Procore Project Id
        * @default null
        */
-      procore_project_id?: string | null;
+      procore_project_id: string | null;
       /** Project Id */
       project_id: string;
       /** Project Name */
@@ -1029,6 +1029,20 @@ export interface components {
       /** Version */
       version: number;
     };
+    /** SessionChallenge */
+    SessionChallenge: {
+      /**
+       * Challenge
+       * @default new_password_required
+       * @constant
+       */
+      challenge: "new_password_required";
+      /**
+       * Session
+       * @description Send it back to POST /session/new-password.
+       */
+      session: string;
+    };
     /** SessionRequest */
     SessionRequest: {
       /** Email */
@@ -1049,6 +1063,11 @@ export interface components {
        */
       token: string;
     };
+    /**
+     * SignInAnswer
+     * @description A token, or (for an account still on its temporary password) the challenge to choose one.
+     */
+    SignInAnswer: components["schemas"]["SessionResponse"] | components["schemas"]["SessionChallenge"];
     /**
      * SpreadsheetMapping
      * @description The export's column names, per Budget Bridge field ("" where the export has none).
@@ -3685,7 +3704,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
-          "application/json": components["schemas"]["SessionResponse"];
+          "application/json": components["schemas"]["SignInAnswer"];
         };
       };
       /** @description The request is malformed (bad JSON, query parameter or cursor). */

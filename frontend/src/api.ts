@@ -3,6 +3,7 @@
 import type {
   Accepted,
   AuditPage,
+  BudgetAtVersion,
   CatalogSync,
   ChangePage,
   ConnectionAnswer,
@@ -13,6 +14,8 @@ import type {
   ErpConnection,
   ErpProjectPage,
   ErpSettings,
+  ExportUpload,
+  HistoryPage,
   Invitation,
   Job,
   JobPage,
@@ -27,6 +30,7 @@ import type {
   RuntimeConfig,
   Session,
   SignInAnswer,
+  SpreadsheetMapping,
 } from "./types";
 
 export class ApiError extends Error {
@@ -230,6 +234,16 @@ export function requestBudgetJob(
   });
 }
 
+/** A preview job: what an import or re-import would change, changing nothing (`allow_empty` previews zeroing). */
+export function requestPreview(
+  api: Api,
+  companyId: string,
+  budgetId: string,
+  body: { allow_empty: true } | undefined,
+): Promise<Accepted> {
+  return api.request<Accepted>("POST", `${companyPath(companyId)}/erp/budgets/${encodeURIComponent(budgetId)}/preview`, { body });
+}
+
 export function getJob(api: Api, companyId: string, jobId: string): Promise<Job> {
   return api.get<Job>(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}`);
 }
@@ -256,6 +270,20 @@ function projectPath(companyId: string, projectId: string): string {
 
 export function getProjectBudget(api: Api, companyId: string, projectId: string, query: PageQuery): Promise<ProjectBudget> {
   return api.get<ProjectBudget>(projectPath(companyId, projectId), { ...query });
+}
+
+export function listBudgetHistory(api: Api, companyId: string, projectId: string, query: PageQuery): Promise<HistoryPage> {
+  return api.get<HistoryPage>(`${projectPath(companyId, projectId)}/history`, { ...query });
+}
+
+export function getBudgetVersion(
+  api: Api,
+  companyId: string,
+  projectId: string,
+  version: number,
+  query: PageQuery,
+): Promise<BudgetAtVersion> {
+  return api.get<BudgetAtVersion>(`${projectPath(companyId, projectId)}/history/${version}`, { ...query });
 }
 
 export function editLineItem(
@@ -346,6 +374,26 @@ export function removeMember(api: Api, companyId: string, email: string): Promis
 
 export function listAudit(api: Api, companyId: string, query: PageQuery): Promise<AuditPage> {
   return api.get<AuditPage>(`${companyPath(companyId)}/audit`, { ...query });
+}
+
+export function getSpreadsheetMapping(api: Api, companyId: string): Promise<SpreadsheetMapping> {
+  return api.get<SpreadsheetMapping>(`${companyPath(companyId)}/erp/spreadsheet/mapping`);
+}
+
+export function putSpreadsheetMapping(api: Api, companyId: string, mapping: SpreadsheetMapping): Promise<SpreadsheetMapping> {
+  return api.request<SpreadsheetMapping>("PUT", `${companyPath(companyId)}/erp/spreadsheet/mapping`, { body: mapping });
+}
+
+/** Where to send a budget export: a presigned form the browser posts the file to. */
+export function startExportUpload(
+  api: Api,
+  companyId: string,
+  budgetId: string,
+  file: { file_name: string; size: number },
+): Promise<ExportUpload> {
+  return api.request<ExportUpload>("POST", `${companyPath(companyId)}/erp/budgets/${encodeURIComponent(budgetId)}/exports`, {
+    body: file,
+  });
 }
 
 /** The first 20 lines of an ERP job's budget as the saved connection maps them (ERP admin). */

@@ -72,13 +72,6 @@ describe("the connection request", () => {
     expect(connectionBody(filledQbo, saved)).toEqual({ problem: { field: "client_id", message: "Enter the Client ID." } });
   });
 
-  it("reads per-field secret flags when the server lists them", () => {
-    const listed = { ...saved, credentials_set: ["username", "password"] };
-    const form = formFrom(listed);
-    expect(secretIsSet(listed, form, "password")).toBe(true);
-    expect(secretIsSet(listed, form, "client_secret")).toBe(false);
-  });
-
   it("knows when the form differs from what is saved", () => {
     expect(isDirty(formFrom(saved), saved)).toBe(false);
     expect(isDirty({ ...formFrom(saved), secrets: { password: "x" } }, saved)).toBe(true);

@@ -41,15 +41,13 @@ export function switchErp(form: ConnectionForm, erp: string): ConnectionForm {
 }
 
 /**
- * Whether the saved connection holds this secret (its value is never shown). A server that only says
- * "credentials set" vouches for the required secrets; an optional one may or may not have been given.
+ * Whether the saved connection holds this secret (its value is never shown). The API only says
+ * "credentials set", which vouches for the required secrets; an optional one may or may not have been given.
  */
 export function secretIsSet(connection: ErpConnection | null, form: ConnectionForm, name: string): boolean {
   if (!connection || connection.erp_system !== form.erp_system) return false;
-  const set = connection.credentials_set;
-  if (Array.isArray(set)) return set.includes(name);
   const field = erpSpec(form.erp_system)?.secrets.find((f) => f.name === name);
-  return Boolean(set) && field !== undefined && !field.optional;
+  return connection.credentials_set && field !== undefined && !field.optional;
 }
 
 function isUrl(text: string): boolean {

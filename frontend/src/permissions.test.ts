@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { canEditLines, canLock, hasCompanySettings, LOCKED_REASON, rowAction, RUNNING_REASON, sectionAccess } from "./permissions";
+import { budgetRowOf } from "./test/fixtures";
 import type { ErpBudget } from "./types";
 
-const synced: ErpBudget = {
+const synced: ErpBudget = budgetRowOf({
   budget_id: "b-1",
   project_id: "P-1001",
   project_name: "Harbor Office",
@@ -13,7 +14,7 @@ const synced: ErpBudget = {
   current_procore_total: "1000.00",
   last_synced_at: "2026-11-26T10:45:00Z",
   can_reimport: true,
-};
+});
 
 describe("row action", () => {
   it("offers Re-import to standard users on a synced, unlocked budget", () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { applyBody, previewBody, previewReducer, startPreview, type PreviewEvent, type PreviewState } from "./previewFlow";
 import { MAX_POLL_FAILURES, needsNewPreview, type FlowState } from "./reimportFlow";
+import { jobOf } from "./test/fixtures";
 import type { Job } from "./types";
 
 function job(overrides: Partial<Job>): Job {
-  return { job_id: "p-1", budget_id: "b-1", kind: "preview", status: "in_progress", ...overrides };
+  return jobOf({ job_id: "p-1", budget_id: "b-1", kind: "preview", status: "in_progress", ...overrides });
 }
 
 function run(start: PreviewState, ...events: PreviewEvent[]): PreviewState {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { flowReducer, initialFlow, MAX_POLL_FAILURES, progressLabel, type FlowEvent, type FlowState } from "./reimportFlow";
+import { jobOf } from "./test/fixtures";
 import type { Job } from "./types";
 
 const target = { budget_id: "b-1", project_name: "Harbor Office", erp_system: "Acumatica", kind: "reimport" as const };
 
 function job(overrides: Partial<Job>): Job {
-  return { job_id: "j-1", budget_id: "b-1", kind: "reimport", status: "in_progress", ...overrides };
+  return jobOf({ job_id: "j-1", budget_id: "b-1", kind: "reimport", status: "in_progress", ...overrides });
 }
 
 function run(...events: FlowEvent[]): FlowState {

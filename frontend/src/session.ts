@@ -13,6 +13,24 @@ export function clearToken(): void {
   sessionStorage.removeItem(EXPIRES_KEY);
 }
 
+/**
+ * The token the API client sends, read when a request goes out. It is not rendering state, so it lives
+ * here rather than in a React ref read during render; the app sets it whenever it signs in or out.
+ */
+export class CurrentToken {
+  private token: string | null;
+
+  constructor(token: string | null) {
+    this.token = token;
+  }
+
+  readonly get = (): string | null => this.token;
+
+  set(token: string | null): void {
+    this.token = token;
+  }
+}
+
 export type StoredToken = { state: "none" } | { state: "expired" } | { state: "valid"; token: string };
 
 export function readToken(now = Date.now()): StoredToken {

@@ -77,10 +77,10 @@ describe("Connection", () => {
   });
 
   it("says how many projects the ERP shows once, whether or not its sentence counts them", () => {
-    expect(testSuccessText({ ok: true, message: "Connected: the ERP shows 2 projects.", projects_visible: 2 })).toBe(
+    expect(testSuccessText({ ok: true, code: null, message: "Connected: the ERP shows 2 projects.", projects_visible: 2 })).toBe(
       "Connection works. Connected: the ERP shows 2 projects.",
     );
-    expect(testSuccessText({ ok: true, message: "Signed in.", projects_visible: 1 })).toBe("Connection works. Signed in. 1 project visible.");
+    expect(testSuccessText({ ok: true, code: null, message: "Signed in.", projects_visible: 1 })).toBe("Connection works. Signed in. 1 project visible.");
   });
 
   it("shows a saved connection with its secrets as set and keeps them when only a setting changes", async () => {

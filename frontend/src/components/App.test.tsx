@@ -2,6 +2,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch } from "../test/fakeApi";
+import { budgetRowOf } from "../test/fixtures";
 import type { ErpBudget, Job, Permission, ProjectBudget } from "../types";
 import { App } from "./App";
 
@@ -15,7 +16,7 @@ function me(erp: Permission, budget: Permission = erp, extra: object[] = []) {
   };
 }
 
-const synced: ErpBudget = {
+const synced: ErpBudget = budgetRowOf({
   budget_id: "b-1001",
   project_id: "P-1001",
   project_name: "Harbor Office",
@@ -26,7 +27,7 @@ const synced: ErpBudget = {
   current_procore_total: "1234567.80",
   last_synced_at: "2026-11-26T10:45:00Z",
   can_reimport: true,
-};
+});
 const locked: ErpBudget = { ...synced, budget_id: "b-1002", project_id: "P-1002", project_name: "Riverside School", erp_job_id: "P-1002", locked: true, can_reimport: false };
 
 function signedIn(hash: string) {
@@ -313,6 +314,7 @@ describe("re-import flow", () => {
 
 describe("project Budget tab", () => {
   const budget: ProjectBudget = {
+    budget_id: "b-1001",
     project_id: "P-1001",
     project_name: "Harbor Office",
     locked: false,

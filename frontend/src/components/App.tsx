@@ -1,11 +1,11 @@
 // The app's frame: runtime config, session, /me, hash routing, header with company switcher and navigation.
 
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { Api, ApiError, getMe, SESSION_EXPIRED_MESSAGE } from "../api";
 import { AppContext } from "../context";
 import { atLeast, hasCompanySettings, sectionAccess, type SectionAccess } from "../permissions";
 import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, type Route } from "../routes";
-import { clearToken, readToken, saveToken } from "../session";
+import { clearToken, CurrentToken, readToken, saveToken } from "../session";
 import type { Me, RuntimeConfig, Session } from "../types";
 import { AuditLogView } from "./AuditLogView";
 import { BudgetsView } from "./BudgetsView";
@@ -38,24 +38,23 @@ export function App({ config }: Props) {
   const [notice, setNotice] = useState<string | null>(stored.state === "expired" ? SESSION_EXPIRED_MESSAGE : null);
   const [me, setMe] = useState<Me | null>(null);
   const [meError, setMeError] = useState<string | null>(null);
-  const tokenRef = useRef(token);
-  tokenRef.current = token;
+  // Every change of `token` goes through signedIn, expire or signOut, which set this one too.
+  const [currentToken] = useState(() => new CurrentToken(token));
   const route = useHashRoute();
 
   const expire = useCallback(() => {
     clearToken();
-    tokenRef.current = null;
+    currentToken.set(null);
     setToken(null);
     setMe(null);
     setNotice(SESSION_EXPIRED_MESSAGE);
-  }, []);
+  }, [currentToken]);
 
-  const api = useMemo(() => new Api(config.apiBase, () => tokenRef.current, expire), [config.apiBase, expire]);
+  const api = useMemo(() => new Api(config.apiBase, currentToken.get, expire), [config.apiBase, currentToken, expire]);
 
   useEffect(() => {
     if (!token) return;
     let cancelled = false;
-    setMeError(null);
     getMe(api)
       .then((answer) => !cancelled && setMe(answer))
       .catch((error: unknown) => {
@@ -70,14 +69,16 @@ export function App({ config }: Props) {
 
   function signedIn(session: Session) {
     saveToken(session.token, session.expires_in);
-    tokenRef.current = session.token;
+    currentToken.set(session.token);
     setNotice(null);
+    // A new token asks for /me again (the effect above); an earlier failure no longer applies.
+    setMeError(null);
     setToken(session.token);
   }
 
   function signOut() {
     clearToken();
-    tokenRef.current = null;
+    currentToken.set(null);
     setToken(null);
     setMe(null);
     setNotice(null);

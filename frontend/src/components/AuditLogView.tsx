@@ -35,12 +35,15 @@ export function AuditLogView({ pageSize = AUDIT_PAGE_SIZE }: { pageSize?: number
   const { api, company } = useApp();
   const pages = useCursorStack();
   const [page, setPage] = useState<AuditPage | null>(null);
-  const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  // Loading until the page asked for now has answered (or failed): derived, so a new page is
+  // "loading" from the very render that asks for it.
+  const query = JSON.stringify([company.company_id, pages.cursor, pageSize]);
+  const [answered, setAnswered] = useState<string | null>(null);
+  const loading = answered !== query;
 
   useEffect(() => {
     let cancelled = false;
-    setLoading(true);
     listAudit(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
       .then((answer) => {
         if (cancelled) return;
@@ -48,11 +51,11 @@ export function AuditLogView({ pageSize = AUDIT_PAGE_SIZE }: { pageSize?: number
         setError(null);
       })
       .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not load the audit log.")))
-      .finally(() => !cancelled && setLoading(false));
+      .finally(() => !cancelled && setAnswered(query));
     return () => {
       cancelled = true;
     };
-  }, [api, company.company_id, pages.cursor, pageSize]);
+  }, [api, company.company_id, pages.cursor, pageSize, query]);
 
   const events = page?.events ?? [];
   return (

@@ -32,7 +32,8 @@ export function ConnectionView() {
   const [busy, setBusy] = useState<"save" | "test" | "delete" | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
-  const deleteRef = useRef<HTMLButtonElement>(null);
+  // Delete Connection, which gets the focus back when its dialog closes (state, as the render passes it on).
+  const [deleteButton, setDeleteButton] = useState<HTMLButtonElement | null>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -146,7 +147,7 @@ export function ConnectionView() {
           {saved && (
             <button
               type="button"
-              ref={deleteRef}
+              ref={setDeleteButton}
               className="button button-danger"
               disabled={busy !== null}
               onClick={() => setConfirmDelete(true)}
@@ -164,7 +165,7 @@ export function ConnectionView() {
       {/* The preview reads the stored connection, so it appears once one is saved. */}
       {saved && <MappingPreview />}
       {confirmDelete && (
-        <ConfirmDialog onConfirm={() => void onDelete()} onCancel={() => setConfirmDelete(false)} returnFocusTo={deleteRef.current}>
+        <ConfirmDialog onConfirm={() => void onDelete()} onCancel={() => setConfirmDelete(false)} returnFocusTo={deleteButton}>
           <p>
             Delete the connection to {erpSpec(saved?.erp_system ?? "")?.name ?? "your ERP"} and its stored secrets? Imports and
             re-imports stop until a connection is saved again; projects and their budgets stay.
@@ -261,7 +262,7 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
 }
 
 /** "Connection works." with the API's sentence, and the count of projects unless the sentence has it. */
-export function testSuccessText(result: ConnectionTest & { ok: true }): string {
+export function testSuccessText(result: ConnectionTest): string {
   const count = result.projects_visible;
   const message = (result.message ?? "").trim();
   const visible =
@@ -271,7 +272,7 @@ export function testSuccessText(result: ConnectionTest & { ok: true }): string {
   return `Connection works. ${message}${visible}`.replace(/\s+/g, " ").trim();
 }
 
-function testFailureText(result: ConnectionTest & { ok: false }): string {
+function testFailureText(result: ConnectionTest): string {
   return `Connection test failed: ${result.message}`;
 }
 

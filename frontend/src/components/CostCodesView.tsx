@@ -32,13 +32,14 @@ export function CostCodesView() {
   const [notice, setNotice] = useState<string | null>(null);
   const [syncing, setSyncing] = useState(false);
 
-  const load = useCallback(async () => {
-    try {
-      setCatalog(await getCostCatalog(api, company.company_id));
-    } catch (caught) {
-      setError(errorText(caught, "Could not load the cost codes."));
-    }
-  }, [api, company.company_id]);
+  // A promise chain rather than async/await, so the effect below sets no state until the answer.
+  const load = useCallback(
+    () =>
+      getCostCatalog(api, company.company_id).then(setCatalog, (caught: unknown) =>
+        setError(errorText(caught, "Could not load the cost codes.")),
+      ),
+    [api, company.company_id],
+  );
 
   useEffect(() => {
     void load();

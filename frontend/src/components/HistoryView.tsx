@@ -1,14 +1,14 @@
 // A project's History tab: every version of its budget (who, when, source, total), the changes a
 // version made, and Restore This Version for budget admins (Please Confirm, progress, the outcome).
 
-import { useCallback, useEffect, useReducer, useState } from "react";
-import { newIdempotencyKey } from "../api";
+import { useCallback, useEffect, useEffectEvent, useReducer, useState } from "react";
+import { getBudgetVersion, getProjectBudget, listBudgetHistory, newIdempotencyKey } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney, formatQuantity } from "../money";
 import { atLeast, canLock } from "../permissions";
 import { flowReducer, initialFlow, isBusy } from "../reimportFlow";
-import type { BudgetAtVersion, BudgetVersion, HistoryPage, ProjectBudget, VersionSource } from "../types";
+import type { BudgetAtVersion, BudgetVersion, ProjectBudget, VersionSource } from "../types";
 import { ChangesTable } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { JobCsvButton, JobPanel } from "./JobPanel";
@@ -31,7 +31,8 @@ interface Props {
 
 export function HistoryView({ projectId, budgetId }: Props) {
   const { api, company } = useApp();
-  const base = `/companies/${encodeURIComponent(company.company_id)}/projects/${encodeURIComponent(projectId)}/budget`;
+  const cid = company.company_id;
+  const base = `/companies/${encodeURIComponent(cid)}/projects/${encodeURIComponent(projectId)}/budget`;
   const [budget, setBudget] = useState<ProjectBudget | null>(null);
   const [versions, setVersions] = useState<BudgetVersion[]>([]);
   const [next, setNext] = useState<string | null>(null);
@@ -44,24 +45,23 @@ export function HistoryView({ projectId, budgetId }: Props) {
   // must not change what OK sends).
   const [restoring, setRestoring] = useState<BudgetVersion | null>(null);
 
+  // A promise chain rather than async/await: the effects below start it, and every state change
+  // happens in its callbacks, after the answers.
   const load = useCallback(
-    async (cursor: string | null) => {
-      try {
-        const [head, page] = await Promise.all([
-          api.get<ProjectBudget>(base, { limit: 1 }),
-          api.get<HistoryPage>(`${base}/history`, { limit: HISTORY_PAGE_SIZE, cursor }),
-        ]);
-        setBudget(head);
-        setVersions((previous) => (cursor ? [...previous, ...page.versions] : page.versions));
-        setNext(page.next_cursor);
-        setError(null);
-      } catch (caught) {
-        setError(caught instanceof Error ? caught.message : "Could not load the history.");
-      } finally {
-        setLoaded(true);
-      }
-    },
-    [api, base],
+    (cursor: string | null) =>
+      Promise.all([
+        getProjectBudget(api, cid, projectId, { limit: 1 }),
+        listBudgetHistory(api, cid, projectId, { limit: HISTORY_PAGE_SIZE, cursor }),
+      ])
+        .then(([head, page]) => {
+          setBudget(head);
+          setVersions((previous) => (cursor ? [...previous, ...page.versions] : page.versions));
+          setNext(page.next_cursor);
+          setError(null);
+        })
+        .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Could not load the history."))
+        .finally(() => setLoaded(true)),
+    [api, cid, projectId],
   );
 
   useEffect(() => {
@@ -74,10 +74,12 @@ export function HistoryView({ projectId, budgetId }: Props) {
 
   useJobFlow(flow, dispatch, () => `${base}/history/${restoring?.version}/restore`);
 
-  // A restore makes a new version: show it at the top once the job has finished.
+  // A restore makes a new version: show it at the top once the job has finished (once per finish,
+  // not again when the address changes, which the first effect already answers).
   const finished = flow.phase === "succeeded" || flow.phase === "failed";
+  const reload = useEffectEvent(() => void load(null));
   useEffect(() => {
-    if (finished) void load(null);
+    if (finished) reload();
   }, [finished]);
 
   const admin = canLock(company.budget_permission);
@@ -123,7 +125,7 @@ export function HistoryView({ projectId, budgetId }: Props) {
       {selected && (
         <VersionDetail
           key={selected.version}
-          base={base}
+          projectId={projectId}
           version={selected}
           isLatest={selected.version === latest}
           locked={budget?.locked ?? false}
@@ -217,7 +219,7 @@ function VersionsTable({ versions, chosen, latest, onChoose }: TableProps) {
 }
 
 interface DetailProps {
-  base: string;
+  projectId: string;
   version: BudgetVersion;
   isLatest: boolean;
   locked: boolean;
@@ -228,7 +230,7 @@ interface DetailProps {
   onRestore: () => void;
 }
 
-function VersionDetail({ base, version, isLatest, locked, projectName, canRestore, busy, restoreRef, onRestore }: DetailProps) {
+function VersionDetail({ projectId, version, isLatest, locked, projectName, canRestore, busy, restoreRef, onRestore }: DetailProps) {
   const { api, company } = useApp();
   const [detail, setDetail] = useState<BudgetAtVersion | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -236,14 +238,13 @@ function VersionDetail({ base, version, isLatest, locked, projectName, canRestor
 
   useEffect(() => {
     let cancelled = false;
-    api
-      .get<BudgetAtVersion>(`${base}/history/${version.version}`, { limit: 1 })
+    getBudgetVersion(api, company.company_id, projectId, version.version, { limit: 1 })
       .then((answer) => !cancelled && setDetail(answer))
       .catch((caught: unknown) => !cancelled && setError(caught instanceof Error ? caught.message : "Could not load this version."));
     return () => {
       cancelled = true;
     };
-  }, [api, base, version.version]);
+  }, [api, company.company_id, projectId, version.version]);
 
   const reason = isLatest ? "This is the current version." : locked ? "Unlock the budget to restore a version." : null;
   const s = version.summary;

@@ -5,7 +5,14 @@ import { AppContext } from "../context";
 import { fakeFetch } from "../test/fakeApi";
 import { MappingPreview } from "./MappingPreview";
 
-const company = { company_id: "qbo", name: "QuickBooks Demo Remodelers", erp_permission: "admin", budget_permission: "admin" } as const;
+const company = {
+  company_id: "qbo",
+  name: "QuickBooks Demo Remodelers",
+  erp_permission: "admin",
+  budget_permission: "admin",
+  target: "budget_bridge",
+  target_name: "Budget Bridge",
+} as const;
 
 function start(routes: Parameters<typeof fakeFetch>[0]) {
   const fake = fakeFetch(routes);

@@ -20,15 +20,18 @@ export function MembersView() {
   const [notice, setNotice] = useState<string | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
   const emailRef = useRef<HTMLInputElement>(null);
-  const removeButtons = useRef(new Map<string, HTMLButtonElement>());
+  // The Remove button that opened the dialog, which gets the focus back when it closes.
+  const [removeButton, setRemoveButton] = useState<HTMLButtonElement | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      setMembers((await listMembers(api, company.company_id)).members);
-    } catch (caught) {
-      setError(errorText(caught, "Could not load the members."));
-    }
-  }, [api, company.company_id]);
+  // A promise chain rather than async/await, so the effect below sets no state until the answer.
+  const load = useCallback(
+    () =>
+      listMembers(api, company.company_id).then(
+        (answer) => setMembers(answer.members),
+        (caught: unknown) => setError(errorText(caught, "Could not load the members.")),
+      ),
+    [api, company.company_id],
+  );
 
   useEffect(() => {
     void load();
@@ -113,8 +116,10 @@ export function MembersView() {
                   member={member}
                   isMe={member.email.toLowerCase() === me.email.toLowerCase()}
                   onChange={(field, value) => void change(member, field, value)}
-                  onRemove={() => setRemoving(member)}
-                  buttonRef={(el) => (el ? removeButtons.current.set(member.email, el) : removeButtons.current.delete(member.email))}
+                  onRemove={(button) => {
+                    setRemoveButton(button);
+                    setRemoving(member);
+                  }}
                 />
               ))}
             </tbody>
@@ -125,7 +130,7 @@ export function MembersView() {
         <ConfirmDialog
           onConfirm={() => void remove(removing)}
           onCancel={() => setRemoving(null)}
-          returnFocusTo={removeButtons.current.get(removing.email) ?? null}
+          returnFocusTo={removeButton}
         >
           <p>
             Remove <strong>{removing.email}</strong> from {company.name}? They lose access to this company at once.
@@ -140,11 +145,10 @@ interface RowProps {
   member: Member;
   isMe: boolean;
   onChange: (field: Field, value: Permission) => void;
-  onRemove: () => void;
-  buttonRef: (el: HTMLButtonElement | null) => void;
+  onRemove: (button: HTMLButtonElement) => void;
 }
 
-function MemberRow({ member, isMe, onChange, onRemove, buttonRef }: RowProps) {
+function MemberRow({ member, isMe, onChange, onRemove }: RowProps) {
   const emailId = useId();
   // Row controls are named "… access for <email>", so they never share a name with the invite form's fields.
   return (
@@ -171,7 +175,12 @@ function MemberRow({ member, isMe, onChange, onRemove, buttonRef }: RowProps) {
         />
       </td>
       <td>
-        <button type="button" className="button button-small" ref={buttonRef} aria-describedby={emailId} onClick={onRemove}>
+        <button
+          type="button"
+          className="button button-small"
+          aria-describedby={emailId}
+          onClick={(event) => onRemove(event.currentTarget)}
+        >
           Remove
         </button>
       </td>

@@ -1,15 +1,15 @@
 // Please Confirm for an import / re-import: runs a preview job first, shows the three totals and the
 // changed lines, lists bad ERP lines (OK disabled), and OK applies exactly that preview.
 
-import { useEffect, useReducer, useRef, useState } from "react";
-import { ApiError } from "../api";
+import { useEffect, useEffectEvent, useReducer, useState } from "react";
+import { ApiError, getJob, listJobChanges, requestPreview } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
-import { applyBody, previewBody, previewReducer, startPreview, type PreviewState } from "../previewFlow";
+import { applyBody, previewBody, previewReducer, startPreview, type PreviewEvent, type PreviewState } from "../previewFlow";
 import type { FlowTarget, RequestBody } from "../reimportFlow";
 import { currentTotalLabel, newTotalLabel } from "../targets";
-import type { Accepted, Change, ChangePage, Job, Totals } from "../types";
+import type { Change, Job, Totals } from "../types";
 import { ChangesTable, changeKey } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { LineErrorsTable, ProgressBar } from "./JobPanel";
@@ -29,8 +29,7 @@ interface Props {
 export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onApply, onCancel, returnFocusTo }: Props) {
   const { company } = useApp();
   const [state, dispatch] = useReducer(previewReducer, undefined, () => startPreview());
-  const jobsBase = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
-  useRunPreview(state, dispatch, `/companies/${encodeURIComponent(company.company_id)}/erp/budgets/${encodeURIComponent(target.budget_id)}/preview`, jobsBase);
+  useRunPreview(state, dispatch, company.company_id, target.budget_id);
 
   const body = applyBody(state);
   const asksToZero = state.phase === "rejected" && state.emptyErp;
@@ -63,7 +62,7 @@ export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onAp
       <p className="visually-hidden" aria-live="polite">
         {state.phase === "ready" ? readyAnnouncement(state.job) : ""}
       </p>
-      <PreviewBody state={state} kind={target.kind} erpName={erpName} targetName={targetName} jobsBase={jobsBase} />
+      <PreviewBody state={state} kind={target.kind} erpName={erpName} targetName={targetName} companyId={company.company_id} />
       {lastErpTotal && (state.phase === "requesting" || state.phase === "running") && (
         <p className="muted small">
           {erpName}'s total when last fetched{lastErpTotal.asOf ? ` (${formatTimestamp(lastErpTotal.asOf)})` : ""}:{" "}
@@ -75,18 +74,23 @@ export function PreviewConfirm({ target, erpName, targetName, lastErpTotal, onAp
 }
 
 /** Sends the preview request when one is due, then follows the job with the same backoff as an apply. */
-function useRunPreview(state: PreviewState, dispatch: (event: Parameters<typeof previewReducer>[1]) => void, url: string, jobsBase: string) {
+function useRunPreview(state: PreviewState, dispatch: (event: PreviewEvent) => void, companyId: string, budgetId: string) {
   const { api } = useApp();
-  const requestKey = state.phase === "requesting" ? `request:${state.allowEmpty}` : null;
+  // What the effects do, with the latest values; the effects themselves run once per state below.
+  const report = useEffectEvent((event: PreviewEvent) => dispatch(event));
+  const send = useEffectEvent((requested: PreviewState) => requestPreview(api, companyId, budgetId, previewBody(requested)));
+  const fetchJob = useEffectEvent((jobId: string) => getJob(api, companyId, jobId));
+
+  // Each start of a preview is a new state object, so this sends one request per start.
+  const requesting = state.phase === "requesting" ? state : null;
   useEffect(() => {
-    if (state.phase !== "requesting") return;
+    if (!requesting) return;
     let cancelled = false;
-    api
-      .request<Accepted>("POST", url, { body: previewBody(state) })
-      .then((accepted) => !cancelled && dispatch({ type: "accepted", jobId: accepted.job_id }))
+    send(requesting)
+      .then((accepted) => !cancelled && report({ type: "accepted", jobId: accepted.job_id }))
       .catch((error: unknown) => {
         if (cancelled) return;
-        dispatch({
+        report({
           type: "refused",
           code: error instanceof ApiError ? error.code : "error",
           message: error instanceof Error ? error.message : "The preview was refused.",
@@ -95,27 +99,27 @@ function useRunPreview(state: PreviewState, dispatch: (event: Parameters<typeof 
     return () => {
       cancelled = true;
     };
-  }, [requestKey]);
+  }, [requesting]);
 
-  const pollKey = state.phase === "running" ? `${state.jobId}:${state.attempt}` : null;
+  // Each poll's answer makes a new state (the next attempt), which schedules the next poll.
+  const running = state.phase === "running" ? state : null;
   useEffect(() => {
-    if (state.phase !== "running") return;
-    const { jobId, delay } = state;
+    if (!running) return;
+    const { jobId, delay } = running;
     let cancelled = false;
     const timer = setTimeout(() => {
-      api
-        .get<Job>(`${jobsBase}/${encodeURIComponent(jobId)}`)
-        .then((job) => !cancelled && dispatch({ type: "jobUpdate", job }))
+      fetchJob(jobId)
+        .then((job) => !cancelled && report({ type: "jobUpdate", job }))
         .catch((error: unknown) => {
           if (cancelled || (error instanceof ApiError && error.status === 401)) return;
-          dispatch({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
+          report({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
         });
     }, delay);
     return () => {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [pollKey]);
+  }, [running]);
 }
 
 /** Worded apart from the visible terms, so a search for "New ... Total" finds one element. */
@@ -130,10 +134,10 @@ interface BodyProps {
   kind: "import" | "reimport";
   erpName: string;
   targetName: string;
-  jobsBase: string;
+  companyId: string;
 }
 
-function PreviewBody({ state, kind, erpName, targetName, jobsBase }: BodyProps) {
+function PreviewBody({ state, kind, erpName, targetName, companyId }: BodyProps) {
   if (state.phase === "requesting" || state.phase === "running") {
     return (
       <section className="preview" aria-label="Preview">
@@ -167,7 +171,7 @@ function PreviewBody({ state, kind, erpName, targetName, jobsBase }: BodyProps) 
           <LineErrorsTable errors={state.errors} />
         </>
       ) : (
-        <ReadyPreview job={job} jobsBase={jobsBase} />
+        <ReadyPreview job={job} companyId={companyId} />
       )}
     </section>
   );
@@ -192,10 +196,11 @@ function TotalsList({ totals, kind, erpName, targetName }: { totals: Totals; kin
   );
 }
 
-function ReadyPreview({ job, jobsBase }: { job: Job; jobsBase: string }) {
+function ReadyPreview({ job, companyId }: { job: Job; companyId: string }) {
   const { api } = useApp();
   const [extra, setExtra] = useState<Change[]>([]);
-  const cursor = useRef<string | null | undefined>(undefined);
+  // undefined: /changes not asked yet; null: every change is shown.
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const first = job.changes ?? [];
   const changes = [...first, ...extra];
   const total = job.change_count ?? changes.length;
@@ -205,14 +210,13 @@ function ReadyPreview({ job, jobsBase }: { job: Job; jobsBase: string }) {
     // /changes pages from the first change: skip the lines the job answer already carried.
     const shown = new Set(changes.map(changeKey));
     let added: Change[] = [];
+    let next = cursor;
     do {
-      const page = await api.get<ChangePage>(`${jobsBase}/${encodeURIComponent(job.job_id)}/changes`, {
-        limit: 100,
-        cursor: cursor.current ?? undefined,
-      });
-      cursor.current = page.next_cursor;
+      const page = await listJobChanges(api, companyId, job.job_id, { limit: 100, cursor: next ?? undefined });
+      next = page.next_cursor;
       added = added.concat(page.changes.filter((c) => !shown.has(changeKey(c))));
-    } while (added.length === 0 && cursor.current);
+    } while (added.length === 0 && next);
+    setCursor(next);
     setExtra((previous) => [...previous, ...added]);
   }
 
@@ -229,7 +233,7 @@ function ReadyPreview({ job, jobsBase }: { job: Job; jobsBase: string }) {
         label="Changed lines"
         changes={changes}
         total={total}
-        loadMore={changes.length < total && cursor.current !== null ? loadMore : undefined}
+        loadMore={changes.length < total && cursor !== null ? loadMore : undefined}
       />
     </>
   );

@@ -2,6 +2,7 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch } from "../test/fakeApi";
+import { budgetRowOf, jobOf } from "../test/fixtures";
 import type { Change, ErpBudget, Job, Permission, ProjectBudget } from "../types";
 import { App } from "./App";
 
@@ -12,7 +13,7 @@ function me(erp: Permission, budget: Permission = erp) {
   };
 }
 
-const row: ErpBudget = {
+const row: ErpBudget = budgetRowOf({
   budget_id: "b-1001",
   project_id: "P-1001",
   project_name: "Harbor Office",
@@ -25,7 +26,7 @@ const row: ErpBudget = {
   erp_total_as_of: null,
   last_synced_at: "2026-11-26T10:45:00Z",
   can_reimport: true,
-};
+});
 
 function change(n: number, old: string | null, next: string): Change {
   return {
@@ -42,7 +43,7 @@ function change(n: number, old: string | null, next: string): Change {
 const totals = { current_erp_total: "1250.50", current_total: "1000.00", new_total: "1250.50" };
 
 function previewJob(overrides: Partial<Job> = {}): Job {
-  return {
+  return jobOf({
     job_id: "p-1",
     budget_id: "b-1001",
     kind: "preview",
@@ -54,7 +55,7 @@ function previewJob(overrides: Partial<Job> = {}): Job {
     errors: [],
     error_code: null,
     ...overrides,
-  };
+  });
 }
 
 function start(routes: Parameters<typeof fakeFetch>[0]) {
@@ -397,7 +398,8 @@ describe("announcing the preview", () => {
 describe("Recent re-imports on the Budget tab", () => {
   it("leaves previews out, names restores, and offers a finished job's CSV inside its changes", async () => {
     window.location.hash = "#/companies/demo/projects/P-1001/budget?budget_id=b-1001";
-    const job = (id: string, kind: Job["kind"]): Job => ({
+    const job = (id: string, kind: Job["kind"]): Job =>
+      jobOf({
       job_id: id,
       budget_id: "b-1001",
       kind,

@@ -16,13 +16,16 @@ interface Linked {
   project: LinkedProject;
 }
 
+/** A row as shown: the API's, plus the name of a project linked from this page (the list names only its id). */
+type ListedProject = ErpProject & { project_name?: string };
+type ListedPage = Omit<ErpProjectPage, "projects"> & { projects: ListedProject[] };
+
 export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: number }) {
   const { api, company } = useApp();
   const access = sectionAccess(company);
   const pages = useCursorStack();
-  const [page, setPage] = useState<ErpProjectPage | null>(null);
+  const [page, setPage] = useState<ListedPage | null>(null);
   const [connected, setConnected] = useState<boolean | null>(null);
-  const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [linking, setLinking] = useState<string | null>(null);
   const [linked, setLinked] = useState<Linked | null>(null);
@@ -38,10 +41,15 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
     };
   }, [api, company.company_id]);
 
+  // Loading until the page asked for now has answered (or failed): derived, so a new page is
+  // "loading" from the very render that asks for it.
+  const query = JSON.stringify([company.company_id, pages.cursor, pageSize]);
+  const [answered, setAnswered] = useState<string | null>(null);
+  const loading = answered !== query;
+
   useEffect(() => {
     if (!connected) return;
     let cancelled = false;
-    setLoading(true);
     listErpProjects(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
       .then((answer) => {
         if (cancelled) return;
@@ -49,11 +57,11 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
         setError(null);
       })
       .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not read the ERP's projects.")))
-      .finally(() => !cancelled && setLoading(false));
+      .finally(() => !cancelled && setAnswered(query));
     return () => {
       cancelled = true;
     };
-  }, [api, company.company_id, connected, pages.cursor, pageSize]);
+  }, [api, company.company_id, connected, pages.cursor, pageSize, query]);
 
   async function link(project: ErpProject) {
     setLinking(project.erp_job_id);
@@ -153,7 +161,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
 }
 
 interface RowProps {
-  project: ErpProject;
+  project: ListedProject;
   companyId: string;
   canLink: boolean;
   busy: boolean;

@@ -26,21 +26,21 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
   const [error, setError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
 
+  // A promise chain rather than async/await, so the effect below sets no state until the answer.
   const load = useCallback(
-    async (cursor: string | null) => {
-      try {
-        const page = await listJobs(api, cid, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor });
-        // A preview changes nothing and runs each time someone opens Please Confirm: not worth a place here.
-        const kept = page.jobs.filter((job) => job.kind !== "preview");
-        setJobs((previous) => (cursor ? [...previous, ...kept] : kept));
-        setNext(page.next_cursor);
-        setError(null);
-      } catch (caught) {
-        setError(caught instanceof Error ? caught.message : "Could not load the recent re-imports.");
-      } finally {
-        setLoaded(true);
-      }
-    },
+    (cursor: string | null) =>
+      listJobs(api, cid, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor })
+        .then((page) => {
+          // A preview changes nothing and runs each time someone opens Please Confirm: not worth a place here.
+          const kept = page.jobs.filter((job) => job.kind !== "preview");
+          setJobs((previous) => (cursor ? [...previous, ...kept] : kept));
+          setNext(page.next_cursor);
+          setError(null);
+        })
+        .catch((caught: unknown) =>
+          setError(caught instanceof Error ? caught.message : "Could not load the recent re-imports."),
+        )
+        .finally(() => setLoaded(true)),
     [api, cid, budgetId],
   );
 

@@ -2,9 +2,9 @@
 // The file goes straight to storage through a presigned form; the next re-import reads it.
 
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { ApiError } from "../api";
+import { ApiError, getSpreadsheetMapping, putSpreadsheetMapping, startExportUpload } from "../api";
 import { useApp } from "../context";
-import type { ErpBudget } from "../types";
+import type { ErpBudget, SpreadsheetMapping as Mapping } from "../types";
 
 export const MAX_EXPORT_BYTES = 10 * 1024 * 1024;
 
@@ -16,22 +16,6 @@ const FIELDS: { name: keyof Mapping; label: string; required: boolean }[] = [
   { name: "kind_column", label: "Revenue marker column (optional)", required: false },
   { name: "description_column", label: "Description column (optional)", required: false },
 ];
-
-export interface Mapping {
-  sub_job_column: string;
-  cost_code_column: string;
-  cost_type_column: string;
-  amount_column: string;
-  kind_column: string;
-  description_column: string;
-}
-
-interface UploadForm {
-  url: string;
-  fields: Record<string, string>;
-  key: string;
-  max_bytes: number;
-}
 
 /** A sentence for a file the server would refuse anyway, or null when it may be sent. */
 export function fileProblem(file: { name: string; size: number }): string | null {
@@ -46,7 +30,7 @@ export function fileProblem(file: { name: string; size: number }): string | null
 
 export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: () => void }) {
   const { api, company } = useApp();
-  const cid = encodeURIComponent(company.company_id);
+  const cid = company.company_id;
   const headingId = useId();
   const [mapping, setMapping] = useState<Mapping | null>(null);
   const [file, setFile] = useState<File | null>(null);
@@ -55,8 +39,7 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api
-      .get<Mapping>(`/companies/${cid}/erp/spreadsheet/mapping`)
+    getSpreadsheetMapping(api, cid)
       .then(setMapping)
       .catch((e: unknown) => setError(e instanceof Error ? e.message : "Could not load the column mapping."));
   }, [api, cid]);
@@ -67,7 +50,7 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
     setBusy(true);
     setError(null);
     try {
-      setMapping(await api.request<Mapping>("PUT", `/companies/${cid}/erp/spreadsheet/mapping`, { body: mapping }));
+      setMapping(await putSpreadsheetMapping(api, cid, mapping));
       setStatus("Column mapping saved.");
     } catch (e) {
       setError(e instanceof Error ? e.message : "Could not save the column mapping.");
@@ -87,8 +70,7 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
     setBusy(true);
     setError(null);
     try {
-      const path = `/companies/${cid}/erp/budgets/${encodeURIComponent(budget.budget_id)}/exports`;
-      const form = await api.request<UploadForm>("POST", path, { body: { file_name: file.name, size: file.size } });
+      const form = await startExportUpload(api, cid, budget.budget_id, { file_name: file.name, size: file.size });
       const data = new FormData();
       Object.entries(form.fields).forEach(([name, value]) => data.append(name, value));
       data.append("file", file);

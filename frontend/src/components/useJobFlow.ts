@@ -1,52 +1,57 @@
 // The side effects of a job flow (reimportFlow's state machine): send the request once when OK is
 // pressed, then follow the job with backoff. Shared by the Budgets list and the History tab.
 
-import { useEffect, type Dispatch } from "react";
-import { ApiError } from "../api";
+import { useEffect, useEffectEvent, type Dispatch } from "react";
+import { ApiError, getJob } from "../api";
 import { useApp } from "../context";
-import type { FlowEvent, FlowState, FlowTarget } from "../reimportFlow";
-import type { Accepted, Job } from "../types";
+import type { FlowEvent, FlowState, FlowTarget, RequestBody } from "../reimportFlow";
+import type { Accepted } from "../types";
 
 /** `requestUrl` names the POST that starts the job for a target (its import, re-import or restore route). */
 export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, requestUrl: (target: FlowTarget) => string) {
   const { api, company } = useApp();
-  const jobsBase = `/companies/${encodeURIComponent(company.company_id)}/erp/jobs`;
 
-  // OK was pressed: send the request once, with this confirmation's idempotency key.
-  const submitKey = flow.phase === "submitting" ? flow.idempotencyKey : null;
+  // What the effects do, with the latest values: the caller's requestUrl (and possibly its dispatch)
+  // is a new function each render, and the request must go once per OK, not once per render.
+  const report = useEffectEvent((event: FlowEvent) => dispatch(event));
+  const send = useEffectEvent((target: FlowTarget, idempotencyKey: string, body: RequestBody | undefined) =>
+    api.request<Accepted>("POST", requestUrl(target), { headers: { "Idempotency-Key": idempotencyKey }, body }),
+  );
+  const fetchJob = useEffectEvent((jobId: string) => getJob(api, company.company_id, jobId));
+
+  // OK was pressed: send the request once, with this confirmation's idempotency key. The state object
+  // stays the same while the request is out, so the effect runs once per submission.
+  const submitting = flow.phase === "submitting" ? flow : null;
   useEffect(() => {
-    if (flow.phase !== "submitting") return;
-    const { target, idempotencyKey, body } = flow;
-    api
-      .request<Accepted>("POST", requestUrl(target), { headers: { "Idempotency-Key": idempotencyKey }, body })
-      .then((accepted) => dispatch({ type: "accepted", jobId: accepted.job_id }))
+    if (!submitting) return;
+    send(submitting.target, submitting.idempotencyKey, submitting.body)
+      .then((accepted) => report({ type: "accepted", jobId: accepted.job_id }))
       .catch((error: unknown) =>
-        dispatch({
+        report({
           type: "refused",
           code: error instanceof ApiError ? error.code : "error",
           message: error instanceof Error ? error.message : "The request was refused.",
         }),
       );
-  }, [submitKey]);
+  }, [submitting]);
 
-  // Follow the job with backoff; the reducer decides the next delay.
-  const pollKey = flow.phase === "polling" ? `${flow.jobId}:${flow.attempt}` : null;
+  // Follow the job with backoff; the reducer decides the next delay (each attempt is a new state).
+  const polling = flow.phase === "polling" ? flow : null;
   useEffect(() => {
-    if (flow.phase !== "polling") return;
-    const { jobId, delay } = flow;
+    if (!polling) return;
+    const { jobId, delay } = polling;
     let cancelled = false;
     const timer = setTimeout(() => {
-      api
-        .get<Job>(`${jobsBase}/${encodeURIComponent(jobId)}`)
-        .then((job) => !cancelled && dispatch({ type: "jobUpdate", job }))
+      fetchJob(jobId)
+        .then((job) => !cancelled && report({ type: "jobUpdate", job }))
         .catch((error: unknown) => {
           if (cancelled || (error instanceof ApiError && error.status === 401)) return;
-          dispatch({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
+          report({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
         });
     }, delay);
     return () => {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [pollKey]);
+  }, [polling]);
 }

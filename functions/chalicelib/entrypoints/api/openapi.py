@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from chalicelib.entrypoints.api.framework import IDEMPOTENCY_HEADER, Operation
 from chalicelib.entrypoints.api.schemas import ErrorBody
@@ -63,8 +64,11 @@ def _build(operations: tuple[Operation, ...]) -> dict[str, Any]:
     }
 
 
-def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
-    schema = model.model_json_schema(ref_template=REF)
+def _ref(
+    model: type[BaseModel], schemas: dict[str, Any], mode: JsonSchemaMode = "validation"
+) -> dict[str, str]:
+    # An answer is described as it is written (mode="serialization"), a request as it is read.
+    schema = model.model_json_schema(ref_template=REF, mode=mode)
     for name, definition in schema.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     schemas.setdefault(model.__name__, schema)
@@ -102,7 +106,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.media_type != "application/json":
         success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     elif op.answer is not None:
-        success["content"] = _json(_ref(op.answer, schemas))
+        success["content"] = _json(_ref(op.answer, schemas, "serialization"))
     elif op.status != 204:
         success["content"] = _json({"type": "object"})
     if op.status == 202:

@@ -331,7 +331,14 @@ class BudgetPageQuery(Query):
 # ---- answers ----------------------------------------------------------------------------------
 
 
-class Health(BaseModel):
+class Reply(BaseModel):
+    """An answer whose fields have defaults: every field is still on the wire (null when unset), so
+    the document marks each one required and generated clients need not guess."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class Health(Reply):
     status: Literal["ok"] = "ok"
 
 
@@ -483,7 +490,7 @@ class ChangeOut(BaseModel):
         )
 
 
-class JobResponse(BaseModel):
+class JobResponse(Reply):
     job_id: str
     budget_id: str
     kind: JobKind
@@ -700,9 +707,13 @@ class ErpSettingsResponse(BaseModel):
         )
 
 
-class SessionChallenge(BaseModel):
+class SessionChallenge(Reply):
     challenge: Literal["new_password_required"] = "new_password_required"
     session: str = Field(description="Send it back to POST /session/new-password.")
+
+
+class SignInAnswer(RootModel[SessionResponse | SessionChallenge]):
+    """A token, or (for an account still on its temporary password) the challenge to choose one."""
 
 
 class ErpConnectionOut(BaseModel):
@@ -733,7 +744,7 @@ class ErpConnectionResponse(BaseModel):
     connection: ErpConnectionOut | None
 
 
-class ConnectionTestResponse(BaseModel):
+class ConnectionTestResponse(Reply):
     ok: bool
     code: Literal["erp_auth_failed", "erp_unreachable", "erp_rejected"] | None = None
     message: str
@@ -752,7 +763,7 @@ class ErpProjectList(BaseModel):
     next_cursor: str | None
 
 
-class LinkResponse(BaseModel):
+class LinkResponse(Reply):
     project_id: str
     project_name: str
     budget_id: str

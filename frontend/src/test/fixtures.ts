@@ -1,0 +1,45 @@
+// Complete API answers for the tests: what the server sends, with each test naming only what it is about.
+
+import type { ErpBudget, Job } from "../types";
+
+/** A job as GET /erp/jobs/{job_id} answers it; `change_count` follows `changes` unless given. */
+export function jobOf(fields: Partial<Job> & Pick<Job, "job_id" | "budget_id" | "kind" | "status">): Job {
+  return {
+    progress: null,
+    message: "",
+    error_code: null,
+    summary: null,
+    changes: [],
+    change_count: fields.changes?.length ?? 0,
+    errors: [],
+    requested_by: "admin@demo.test",
+    requested_at: "2026-11-26T10:40:00Z",
+    started_at: null,
+    finished_at: null,
+    totals: null,
+    preview_job_id: null,
+    restore_version: null,
+    ...fields,
+  };
+}
+
+/** A row of the Budgets list as GET /erp/budgets answers it, in a company whose budgets live in Budget Bridge. */
+export function budgetRowOf(
+  fields: Partial<ErpBudget> &
+    Pick<ErpBudget, "budget_id" | "project_id" | "project_name" | "erp_job_id" | "erp_system" | "status" | "locked">,
+): ErpBudget {
+  return {
+    current_procore_total: "0.00",
+    current_erp_total: null,
+    erp_total_as_of: null,
+    last_synced_at: null,
+    can_import: true,
+    can_reimport: true,
+    active_job_id: null,
+    line_count: 0,
+    target: "budget_bridge",
+    target_name: "Budget Bridge",
+    procore_project_id: null,
+    ...fields,
+  };
+}
