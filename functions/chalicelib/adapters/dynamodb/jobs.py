@@ -399,36 +399,7 @@ class DynamoJobStore(DynamoTables):
         finished_at: datetime,
         error_code: str | None = None,
     ) -> Job:
-        names = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":failed": value(JobStatus.FAILED.value),
-            ":queued": value(JobStatus.QUEUED.value),
-            ":running": value(JobStatus.IN_PROGRESS.value),
-            ":when": value(iso(finished_at)),
-            ":expires": value(finished_job_expiry(finished_at)),
-        }
-        expression = (
-            "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
-        )
-        kept = 0
-        if errors:
-            data, kept = pack_errors(errors)
-            expression += ", #errors = :e"
-            names["#errors"] = "errors"
-            values[":e"] = value(data)
-        if error_code is not None:
-            expression += ", error_code = :code"
-            values[":code"] = value(error_code)
-        values[":m"] = value(failure_message(message, errors, kept))
-        expression += " REMOVE queued_pk, queued_sk"
-        job_update = {
-            "TableName": self.jobs_table,
-            "Key": key(job_pk(job.company_id, job.job_id), META),
-            "UpdateExpression": expression,
-            "ConditionExpression": "#status IN (:queued, :running)",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+        job_update = fail_update(self.jobs_table, job, message, errors, finished_at, error_code)
         release = {
             "TableName": self.budgets_table,
             "Key": key(budget_pk(job.company_id, job.budget_id), HEAD),
@@ -466,6 +437,44 @@ class DynamoJobStore(DynamoTables):
             if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
         return self.get(finished.company_id, finished.job_id)
+
+
+def fail_update(
+    jobs_table: str,
+    job: Job,
+    message: str,
+    errors: Sequence[LineError],
+    finished_at: datetime,
+    error_code: str | None,
+) -> dict[str, Any]:
+    """A queued or running job's move to failed, with its line errors and error code."""
+    names = {"#status": "status"}
+    values: dict[str, Any] = {
+        ":failed": value(JobStatus.FAILED.value),
+        ":queued": value(JobStatus.QUEUED.value),
+        ":running": value(JobStatus.IN_PROGRESS.value),
+        ":when": value(iso(finished_at)),
+        ":expires": value(finished_job_expiry(finished_at)),
+    }
+    expression = "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
+    kept = 0
+    if errors:
+        data, kept = pack_errors(errors)
+        expression += ", #errors = :e"
+        names["#errors"] = "errors"
+        values[":e"] = value(data)
+    if error_code is not None:
+        expression += ", error_code = :code"
+        values[":code"] = value(error_code)
+    values[":m"] = value(failure_message(message, errors, kept))
+    return {
+        "TableName": jobs_table,
+        "Key": key(job_pk(job.company_id, job.job_id), META),
+        "UpdateExpression": expression + " REMOVE queued_pk, queued_sk",
+        "ConditionExpression": "#status IN (:queued, :running)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def succeed_update(jobs_table: str, finished: Job, change_index: ChunkIndex) -> dict[str, Any]:
