@@ -61,13 +61,13 @@ def seed_pair(erp_url: str, project_id: str, n_lines: int) -> Any:
     return DynamoBudgetStore().create_budget(budget, lines)
 
 
-def reimport(api: Api, budget_id: str) -> dict[str, Any]:
+def reimport(api: Api, budget_id: str, company_id: str = COMPANY_ID) -> dict[str, Any]:
     """POST .../reimport, then poll the job until it finishes; answers seconds and the job."""
     started = time.perf_counter()
-    status, body = api.call("POST", f"/companies/{COMPANY_ID}/erp/budgets/{budget_id}/reimport")
+    status, body = api.call("POST", f"/companies/{company_id}/erp/budgets/{budget_id}/reimport")
     if status != 202:
         raise RuntimeError(f"re-import refused: {status} {body}")
-    job_path = f"/companies/{COMPANY_ID}/erp/jobs/{body['job_id']}"
+    job_path = f"/companies/{company_id}/erp/jobs/{body['job_id']}"
     polls = 0
     while time.perf_counter() - started < TIMEOUT_SECONDS:
         status, job = api.call("GET", job_path)

@@ -189,9 +189,49 @@ def _report_fleet(fleet: dict[str, Any], target: Any) -> str:
     )
 
 
-def run_spreadsheet(plan: Plan) -> list[dict[str, Any]]:
-    _progress(f"spreadsheet import reading {plan.connector_lines:,} rows (CSV, XLSX)")
-    return _run_module("bench.spreadsheet", "--lines", str(plan.connector_lines))
+def run_spreadsheet(plan: Plan) -> dict[str, Any]:
+    _progress(f"spreadsheet import: {plan.connector_lines:,}-row CSV and XLSX exports read, then "
+              "uploaded and re-imported on the local stack beside as many Acumatica lines")  # fmt: skip
+    return _run_module("bench.spreadsheet", "--lines", str(plan.connector_lines))  # type: ignore[no-any-return]
+
+
+SPREADSHEET_BOUND_SECONDS = 5.0  # the bound of a 10,000-line Acumatica re-import end to end
+
+
+def _report_spreadsheet(sheet: dict[str, Any], connector: list[dict[str, Any]], target: Any) -> str:
+    reads = sheet["read"]
+    text = _table(
+        f"8. Spreadsheet import reading a {reads[0]['lines']:,}-row budget export (checks, parse, "
+        "mapping; median of 3)",
+        ["format", "bytes", "seconds", "lines/s"],
+        [[r["format"], f"{r['bytes']:,}", f"{r['seconds']:.3f}", f"{r['lines'] / r['seconds']:,.0f}"]
+         for r in reads],
+    )  # fmt: skip
+    paged = min((r["seconds"] for r in connector), default=None)
+    if paged is not None:
+        text += f"\n   (the Acumatica connector paging as many lines: {paged:.3f} s)"
+    full = sheet["reimport"]
+    n, acumatica = full["lines"], full["acumatica"]["seconds"]
+    rows = [["Acumatica (sandbox ERP)", "-", "-", f"{acumatica:.2f}", f"{acumatica:.2f}", "1.00"]]
+    for fmt in ("csv", "xlsx"):
+        r = full[fmt]
+        rows.append([f"{fmt.upper()} export", f"{r['bytes']:,.0f}", f"{r['upload_seconds']:.2f}",
+                     f"{r['seconds']:.2f}", f"{r['total_seconds']:.2f}",
+                     f"{r['total_seconds'] / acumatica:.2f}"])  # fmt: skip
+    text += "\n\n" + _table(
+        f"   Full re-import of {n:,} lines on the local stack, same run (median of "
+        f"{full['repeats']}): upload through POST .../exports and the presigned form to S3 (moto), "
+        "then POST .../reimport until the worker has applied it",
+        ["source", "bytes", "upload s", "re-import s", "upload + re-import s", "/ Acumatica"],
+        rows,
+    )  # fmt: skip
+    for fmt in ("csv", "xlsx"):
+        seconds = full[fmt]["total_seconds"]
+        target(f"spreadsheet {fmt.upper()} of {n:,} rows, upload + re-import <= "
+               f"{SPREADSHEET_BOUND_SECONDS:.0f} s at 10,000 (the 10,000-line Acumatica bound; "
+               f"Acumatica here: {acumatica:.2f} s)", f"{seconds:.2f} s ({seconds / acumatica:.2f}x)",
+               seconds <= SPREADSHEET_BOUND_SECONDS if n == 10_000 else None)  # fmt: skip
+    return text
 
 
 def run_procore(plan: Plan) -> dict[str, Any]:
@@ -418,23 +458,8 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
     if results.get("fleet"):
         parts.append(_report_fleet(results["fleet"], target))
 
-    sheets = results.get("spreadsheet", [])
-    if sheets:
-        rows = [[r["format"], f"{r['bytes']:,}", f"{r['seconds']:.3f}",
-                 f"{r['lines'] / r['seconds']:,.0f}"] for r in sheets]  # fmt: skip
-        parts.append(_table(
-            f"6. Spreadsheet import reading a {sheets[0]['lines']:,}-row budget export (checks, "
-            "parse, mapping; median of 3), beside measurement 5",
-            ["format", "bytes", "seconds", "lines/s"], rows,
-        ))  # fmt: skip
-        slowest = max(r["seconds"] for r in sheets)
-        paged = min((r["seconds"] for r in connector), default=None)
-        if paged is not None:
-            target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s (Acumatica: "
-                   f"{paged:.2f} s)", f"{slowest:.2f} s", slowest <= 5)  # fmt: skip
-        else:
-            target(f"spreadsheet {sheets[0]['lines']:,} rows read <= 5 s", f"{slowest:.2f} s",
-                   slowest <= 5)  # fmt: skip
+    if results.get("spreadsheet"):
+        parts.append(_report_spreadsheet(results["spreadsheet"], connector, target))
     if results.get("procore"):
         parts.append(_procore_report(results["procore"], target))
     history = results.get("history")

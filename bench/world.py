@@ -88,13 +88,15 @@ def generate_erp_budget(
                  {"lines": lines, "seed": seed})  # fmt: skip
 
 
-def project_side(n_lines: int, seed: int, project_id: str = PROJECT_ID) -> tuple[Any, list[Any]]:
+def project_side(
+    n_lines: int, seed: int, project_id: str = PROJECT_ID, company_id: str = COMPANY_ID
+) -> tuple[Any, list[Any]]:
     """The Budget Bridge side of a large budget, as an import of the seed's ERP budget makes it."""
     from chalicelib.domain.model import CostCatalog, utc_now
     from devstack.seed import project_budget
 
-    company = demo_data.company(COMPANY_ID)
-    project = demo_data.large_project(project_id, n_lines, seed, COMPANY_ID)
+    company = demo_data.company(company_id)
+    project = demo_data.large_project(project_id, n_lines, seed, company_id)
     catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
     return project_budget(company, project, catalog, utc_now())
 

@@ -29,10 +29,6 @@ function handler(event) {
 }
 """.strip()
 
-# The policy itself is defined once, in chalicelib/resources.py, for CloudFront and the local
-# web server alike.
-CONTENT_SECURITY_POLICY = resources.SECURITY_HEADERS.content_security_policy
-
 PLACEHOLDER_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Budget Bridge</title>"
     "<p>The web app was not built before this deployment: run <code>npm run build</code> in "
@@ -51,6 +47,7 @@ class Site(Construct):
         dist_dir: Path,
         runtime_config: dict[str, Any],
         log_retention: logs.RetentionDays,
+        upload_origin: str,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -71,8 +68,13 @@ class Site(Construct):
             "SecurityHeaders",
             comment="Budget Bridge security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                # Defined once in chalicelib/resources.py, for CloudFront and the local web server
+                # alike; here with the exports bucket's origin, where uploads go.
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                    content_security_policy=resources.SECURITY_HEADERS.content_security_policy(
+                        upload_origin
+                    ),
+                    override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(

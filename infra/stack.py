@@ -96,6 +96,9 @@ class BudgetBridgeStack(Stack):
         )
         self.user_pool, self.user_pool_client = self._user_pool()
         self.exports_bucket = build_exports_bucket(self)
+        # The one origin besides the site's own that the web app reaches: where a budget export
+        # is POSTed. The API hands out exactly this address, and the CSP allows exactly it.
+        self.upload_origin = f"https://{self.exports_bucket.bucket_regional_domain_name}"
 
         self._environment()
         self.log_groups = {name: self._log_group(name) for name in FUNCTIONS}
@@ -122,6 +125,7 @@ class BudgetBridgeStack(Stack):
                 "region": self.region,
             },
             log_retention=LOG_RETENTION,
+            upload_origin=self.upload_origin,
         )
         self._operations(api, alarm_email)
 
@@ -176,6 +180,7 @@ class BudgetBridgeStack(Stack):
             "USER_POOL_ID": self.user_pool.user_pool_id,
             "USER_POOL_CLIENT_ID": self.user_pool_client.user_pool_client_id,
             resources.EXPORTS.env_var: self.exports_bucket.bucket_name,
+            resources.EXPORTS.upload_url_env_var: f"{self.upload_origin}/",
             # Deployment settings (docs/adoption.md): no ERP at http://127.0.0.1 in AWS, and
             # invitations go out through Cognito (the outbox is the local stack's alone).
             "ERP_ALLOW_LOCAL_URLS": "false",

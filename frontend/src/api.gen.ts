@@ -98,7 +98,10 @@ export interface paths {
     get: operations["list_erp_projects"];
   };
   "/api/v1/companies/{company_id}/erp/projects/{erp_job_id}/link": {
-    /** Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin) */
+    /**
+     * Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin)
+     * @description 404 when the ERP has no such job. The spreadsheet import links any job id of 1 to 64 printable characters without `/` or `\`: its uploaded exports list a job only once one is uploaded, and uploading needs the job's budget (docs/erps/spreadsheet.md).
+     */
     post: operations["link_erp_project"];
     /** Unlink an ERP job; the project and its lines stay (ERP admin) */
     delete: operations["unlink_erp_project"];
@@ -522,8 +525,12 @@ export interface components {
      * @description `credentials` go to the secret store only; leave them out to keep the stored ones.
      */
     ErpConnectionBody: {
-      /** Base Url */
-      base_url: string;
+      /**
+       * Base Url
+       * @description Required for every ERP but `spreadsheet` (uploaded exports: no address, no credentials).
+       * @default
+       */
+      base_url?: string;
       /**
        * Credentials
        * @default null
@@ -2409,7 +2416,10 @@ export interface operations {
       };
     };
   };
-  /** Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin) */
+  /**
+   * Link an ERP job to a new project, whose budget is then Ready to Import (ERP admin)
+   * @description 404 when the ERP has no such job. The spreadsheet import links any job id of 1 to 64 printable characters without `/` or `\`: its uploaded exports list a job only once one is uploaded, and uploading needs the job's budget (docs/erps/spreadsheet.md).
+   */
   link_erp_project: {
     parameters: {
       path: {

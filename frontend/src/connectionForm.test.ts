@@ -47,6 +47,22 @@ describe("the connection request", () => {
     });
   });
 
+  it("sends the spreadsheet import without an address or secrets, keeping its saved column mapping", () => {
+    const typed = { ...switchErp(filled(), "spreadsheet"), secrets: { password: "left over" } };
+    expect(connectionBody(typed, null)).toEqual({ body: { erp_system: "spreadsheet", settings: {} } });
+    const sheet: ErpConnection = {
+      ...saved,
+      erp_system: "spreadsheet",
+      base_url: "",
+      settings: { amount_column: "Budget Amount", exports_prefix: "fresh" },
+      credentials_set: false,
+    };
+    expect(connectionBody(formFrom(sheet), sheet)).toEqual({
+      body: { erp_system: "spreadsheet", settings: { amount_column: "Budget Amount", exports_prefix: "fresh" } },
+    });
+    expect(isDirty(formFrom(sheet), sheet)).toBe(false);
+  });
+
   it("keeps the stored secrets when none is typed, and never sends a secret it did not get", () => {
     const form = formFrom(saved);
     expect(form.secrets).toEqual({});

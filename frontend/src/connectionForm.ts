@@ -70,6 +70,7 @@ export function connectionBody(
 ): { body: ConnectionBody } | { problem: FieldProblem } {
   const spec = erpSpec(form.erp_system);
   if (!spec) return { problem: { field: "erp_system", message: "Choose your ERP System." } };
+  if (!spec.callsErp) return { body: { erp_system: spec.id, settings: keptSettings(spec, saved) } };
   const baseUrl = form.base_url.trim();
   if (!baseUrl) return { problem: { field: "base_url", message: "Enter the Base URL of your ERP." } };
   if (!isUrl(baseUrl)) {
@@ -94,6 +95,14 @@ export function connectionBody(
     }
   }
   return { body: { erp_system: spec.id, base_url: baseUrl, settings, credentials } };
+}
+
+/**
+ * Settings the form does not show but the connection holds (the spreadsheet import's column mapping,
+ * saved from Upload Export): a save keeps them rather than wiping them.
+ */
+function keptSettings(spec: ErpSpec, saved: ErpConnection | null): Record<string, string> {
+  return saved && saved.erp_system === spec.id ? { ...saved.settings } : {};
 }
 
 /** Whether the form differs from what is saved (then Test Connection saves it first). */

@@ -5,7 +5,9 @@ const names = (fields: { name: string; optional: boolean }[]) => fields.map((f) 
 
 describe("the ERP connection table", () => {
   it("knows every connector's settings and secrets", () => {
-    expect(ERP_SPECS.map((s) => s.id)).toEqual(["acumatica", "myob", "intacct", "cmic", "qbo", "xero", "netsuite", "workday", "yardi", "mri"]);
+    expect(ERP_SPECS.map((s) => s.id)).toEqual([
+      "acumatica", "myob", "intacct", "cmic", "qbo", "xero", "netsuite", "workday", "yardi", "mri", "spreadsheet",
+    ]);
     expect(names(erpSpec("acumatica")!.settings)).toEqual(["company", "endpoint_version"]);
     expect(names(erpSpec("acumatica")!.secrets)).toEqual(["username", "password", "client_id?", "client_secret?"]);
     expect(names(erpSpec("intacct")!.settings)).toEqual(["company_id?"]);
@@ -20,6 +22,12 @@ describe("the ERP connection table", () => {
       "account_id", "certificate_id", "default_cost_type?", "account_cost_codes?", "class_cost_types?",
     ]);
     expect(names(erpSpec("mri")!.settings)).toEqual(["client_id", "database"]);
+  });
+
+  it("asks nothing of the spreadsheet import: no address, no settings, no secrets", () => {
+    const sheet = erpSpec("spreadsheet")!;
+    expect([sheet.name, sheet.settings, sheet.secrets, sheet.callsErp]).toEqual(["Spreadsheet import", [], [], false]);
+    expect(ERP_SPECS.filter((s) => !s.callsErp).map((s) => s.id)).toEqual(["spreadsheet"]);
   });
 
   it("names the sign-in secrets as people know them and other fields in title case", () => {

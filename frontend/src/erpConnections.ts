@@ -3,6 +3,9 @@
 // A row is `id: [product name, settings, secrets]`. Fields are comma-separated names; a trailing `?`
 // marks an optional field and `=value` a value the form starts with. Adding an ERP, or a field, is one
 // line here: the form, its labels and the request body all follow from this table.
+//
+// The spreadsheet import calls no ERP: no Base URL and no secrets. Its column mapping is saved from
+// Upload Export on a budget's row (docs/erps/spreadsheet.md), not here.
 
 const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string]> = {
   acumatica: ["Acumatica", "company, endpoint_version=23.200.001", "username, password, client_id?, client_secret?"],
@@ -23,7 +26,11 @@ const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string
   ],
   yardi: ["Yardi Voyager", "server, database, platform, interface_entity", "username, password"],
   mri: ["MRI Platform X", "client_id, database", "username, password"],
+  spreadsheet: ["Spreadsheet import", "", ""],
 };
+
+// ERPs without an address or a sign-in: their budgets come from files uploaded to Budget Bridge.
+const NO_ERP_CALLS = new Set(["spreadsheet"]);
 
 export interface FieldSpec {
   /** The field's name in the API's `settings` or `credentials` object. */
@@ -41,6 +48,8 @@ export interface ErpSpec {
   name: string;
   settings: FieldSpec[];
   secrets: FieldSpec[];
+  /** False for the spreadsheet import: no Base URL, no secrets, nothing to sign in to. */
+  callsErp: boolean;
 }
 
 // Words whose capitals a plain title-casing would get wrong.
@@ -74,6 +83,7 @@ export const ERP_SPECS: ErpSpec[] = Object.entries(ERP_TABLE).map(([id, [name, s
   name,
   settings: parseFields(settings, false),
   secrets: parseFields(secrets, true),
+  callsErp: !NO_ERP_CALLS.has(id),
 }));
 
 export function erpSpec(id: string): ErpSpec | undefined {

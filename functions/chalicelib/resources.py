@@ -93,9 +93,9 @@ class Bucket:
     default_name: str
     key_prefix: str  # every object lives under it: the IAM grants name it, nothing wider
     max_object_bytes: int
-    # Where browsers POST uploads; unset in AWS (the bucket's own address). The local stack sets
-    # a same-origin path its web server passes to moto, as the web app's CSP allows only 'self'
-    # and S3.
+    # Where browsers POST uploads: in AWS the bucket's regional address, the one origin besides
+    # 'self' the web app's CSP allows (SecurityHeaders); on the local stack a same-origin path
+    # its web server passes to moto.
     upload_url_env_var: str = "EXPORTS_UPLOAD_URL"
     local_upload_path: str = "/_s3/"
 
@@ -176,31 +176,38 @@ class SecurityHeaders:
     One definition, so the local stack shows exactly the policy a deployment enforces.
     """
 
-    # The web app loads only its own scripts and styles and talks only to its own origin (the API
-    # is behind the same domain), so the policy can be this strict.
-    content_security_policy: str = "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            # ...and uploads a budget export straight to S3 with a presigned form (the
-            # exports bucket's virtual-hosted address; docs/erps/spreadsheet.md).
-            "connect-src 'self' https://*.s3.amazonaws.com",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
     hsts_max_age_days: int = 730
     frame_option: str = "DENY"
     referrer_policy: str = "strict-origin-when-cross-origin"
 
-    def http_headers(self) -> dict[str, str]:
+    def content_security_policy(self, upload_origin: str = "") -> str:
+        """The web app loads only its own scripts and styles and talks only to its own origin
+        (the API is behind the same domain), so the policy can be this strict.
+
+        `upload_origin` is the one other address it may reach: the exports bucket's own origin
+        (`https://<bucket>.s3.<region>.amazonaws.com`), where the browser POSTs a budget export
+        with a presigned form (docs/erps/spreadsheet.md). The CDK app knows the bucket; the local
+        stack needs none, as its uploads go to a same-origin path its web server passes to moto.
+        """
+        connect = " ".join(["'self'", upload_origin]) if upload_origin else "'self'"
+        return "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self'",
+                "img-src 'self' data:",
+                "font-src 'self'",
+                f"connect-src {connect}",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    def http_headers(self, upload_origin: str = "") -> dict[str, str]:
         return {
-            "Content-Security-Policy": self.content_security_policy,
+            "Content-Security-Policy": self.content_security_policy(upload_origin),
             "Strict-Transport-Security": (
                 f"max-age={self.hsts_max_age_days * 24 * 3600}; includeSubDomains; preload"
             ),

@@ -383,10 +383,39 @@ def test_the_spa_rewrite_serves_index_html_for_routes_and_files_as_they_are():
     assert json.loads(result.stdout) == cases
 
 
+# The exports bucket's regional address as the template writes it (a CloudFormation attribute).
+BUCKET_DOMAIN = {"Fn::GetAtt": [resources.EXPORTS.logical_id, "RegionalDomainName"]}
+UPLOAD_ORIGIN = "https://<ExportsBucket.RegionalDomainName>"
+
+
+def _joined(value: Any) -> str:
+    """A template string, the bucket's domain written as in UPLOAD_ORIGIN (any other token fails)."""
+    if isinstance(value, str):
+        return value
+    separator, parts = value["Fn::Join"]
+    assert all(isinstance(p, str) or p == BUCKET_DOMAIN for p in parts), parts
+    return separator.join(p if isinstance(p, str) else UPLOAD_ORIGIN[8:] for p in parts)
+
+
+def test_the_web_app_may_reach_only_its_own_origin_and_the_exports_bucket(synthesized):
+    _, policy = synthesized.only("AWS::CloudFront::ResponseHeadersPolicy")
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = _joined(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+
+    assert directives["connect-src"] == f"'self' {UPLOAD_ORIGIN}"
+    assert "*" not in csp  # no wildcard origin: not every bucket in S3, only ours
+    # The API hands out exactly the origin the policy allows.
+    variables = synthesized.resource(function_logical_id("api_handler"))["Properties"][
+        "Environment"
+    ]["Variables"]
+    assert _joined(variables[resources.EXPORTS.upload_url_env_var]) == f"{UPLOAD_ORIGIN}/"
+
+
 def test_every_answer_carries_the_security_headers(synthesized):
     policy_id, policy = synthesized.only("AWS::CloudFront::ResponseHeadersPolicy")
     headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    csp = _joined(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
     assert "object-src 'none'" in csp
@@ -397,8 +426,9 @@ def test_every_answer_carries_the_security_headers(synthesized):
     assert headers["ContentTypeOptions"]["Override"] is True
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
-    # The local web server sends the very same headers, from the same definition.
-    local = resources.SECURITY_HEADERS.http_headers()
+    # The local web server sends the very same headers, from the same definition (its uploads go
+    # to a same-origin path, so it needs no bucket origin).
+    local = resources.SECURITY_HEADERS.http_headers(UPLOAD_ORIGIN)
     assert csp == local["Content-Security-Policy"]
     assert f"max-age={hsts['AccessControlMaxAgeSec']};" in local["Strict-Transport-Security"]
     assert headers["FrameOptions"]["FrameOption"] == local["X-Frame-Options"]

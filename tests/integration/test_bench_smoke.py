@@ -133,3 +133,18 @@ def test_one_line_bench_changes_one_line_and_writes_it_in_the_switch() -> None:
     assert one["calls"]["TransactWriteItems"] == 1
     report, _ = run.report({"machine": run.machine(), "one-line": result})
     assert "one-line change at 50: DynamoDB write calls <= 5" in report
+
+
+def test_spreadsheet_bench_uploads_and_reimports_csv_and_xlsx_beside_acumatica() -> None:
+    result = run._run_module("bench.spreadsheet", "--lines", "50", "--repeats", "1")
+
+    assert [(r["format"], r["lines"]) for r in result["read"]] == [("csv", 50), ("xlsx", 50)]
+    full = result["reimport"]
+    assert full["lines"] == 50 and set(full["runs"]) == {"acumatica", "csv", "xlsx"}
+    assert all(full[fmt]["bytes"] > 0 for fmt in ("csv", "xlsx"))
+    text, targets = run.report({"machine": run.machine(), "spreadsheet": result, "errors": {}})
+    assert "Full re-import of 50 lines" in text and "/ Acumatica" in text
+    assert [name.split(" of ")[0] for name, _, _ in targets] == [
+        "spreadsheet CSV",
+        "spreadsheet XLSX",
+    ]

@@ -143,6 +143,35 @@ describe("Connection", () => {
   });
 });
 
+describe("Connection to the spreadsheet import", () => {
+  it("asks for no address or secret, saves and tests, and Projects then links a job by the ID typed", async () => {
+    const state = adoptionState({ projects: [] });
+    const fake = start("#/companies/fresh/erp/connection", state);
+    const system = (await screen.findByLabelText("ERP System")) as HTMLSelectElement;
+    expect(within(system).getByRole("option", { name: "Spreadsheet import" })).toBeTruthy();
+    fireEvent.change(system, { target: { value: "spreadsheet" } });
+    expect(screen.queryByLabelText("Base URL")).toBeNull();
+    expect(screen.queryByLabelText("ERP Password")).toBeNull();
+    expect(screen.getByText(/Upload Export/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
+    expect((await screen.findByRole("status")).textContent).toContain("Connection saved");
+    const put = fake.requests.find((r) => r.method === "PUT");
+    expect(put?.body).toEqual({ erp_system: "spreadsheet", settings: {} });
+    expect(state.connection?.erp_system).toBe("spreadsheet");
+
+    window.location.hash = "#/companies/fresh/erp/projects";
+    const form = await screen.findByRole("form", { name: "Link a job" });
+    expect(await screen.findByText(/No budget export has been uploaded yet/)).toBeTruthy();
+    fireEvent.change(within(form).getByLabelText("ERP Job ID"), { target: { value: " S-42 " } });
+    fireEvent.change(within(form).getByLabelText("Project Name"), { target: { value: "Quay Library" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Link Job" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toContain("S-42 is linked to the new project"));
+    const link = fake.requests.find((r) => r.path.endsWith("/link"));
+    expect([link?.path, link?.body]).toEqual(["/companies/fresh/erp/projects/S-42/link", { project_name: "Quay Library" }]);
+    expect((within(form).getByLabelText("ERP Job ID") as HTMLInputElement).value).toBe("");
+  });
+});
+
 describe("Projects", () => {
   it("links an ERP job to a new project and points to its budget under Ready to Import", async () => {
     const state = adoptionState({ connection: connected() });

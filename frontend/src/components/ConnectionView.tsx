@@ -217,13 +217,21 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
         problem={problem}
         onChange={(value) => setForm(switchErp(form, value))}
       />
-      <TextField
-        spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false }}
-        value={form.base_url}
-        problem={problem}
-        hint="The address of your ERP, for example https://yourcompany.acumatica.com"
-        onChange={(value) => setForm({ ...form, base_url: value })}
-      />
+      {spec && !spec.callsErp ? (
+        <p className="muted">
+          Budget Bridge reads each job&apos;s budget from the export you upload with <strong>Upload Export</strong> on the
+          job&apos;s row under Budgets, where you also map the export&apos;s columns once. There is no address or password
+          to enter. Link a job under Projects to give it a budget.
+        </p>
+      ) : (
+        <TextField
+          spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false }}
+          value={form.base_url}
+          problem={problem}
+          hint="The address of your ERP, for example https://yourcompany.acumatica.com"
+          onChange={(value) => setForm({ ...form, base_url: value })}
+        />
+      )}
       {spec && spec.settings.length > 0 && (
         <fieldset className="field-group">
           <legend>{spec.name} settings</legend>
@@ -238,7 +246,7 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
           ))}
         </fieldset>
       )}
-      {spec && (
+      {spec && spec.callsErp && (
         <fieldset className="field-group">
           <legend>{spec.name} sign-in secrets</legend>
           <p className="muted small">

@@ -1,11 +1,12 @@
 // ERP Integrations -> Projects: the ERP's jobs, read live and paged; ERP admins link one to a new project.
 
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { getConnection, linkErpProject, listErpProjects } from "../api";
 import { useApp } from "../context";
 import { sectionAccess } from "../permissions";
 import { budgetsHash, erpSectionHash, projectBudgetHash } from "../routes";
 import type { ErpProject, ErpProjectPage, LinkedProject } from "../types";
+import { erpSpec } from "../erpConnections";
 import { errorText } from "./messages";
 import { Pager, useCursorStack } from "./Pager";
 
@@ -26,6 +27,8 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
   const pages = useCursorStack();
   const [page, setPage] = useState<ListedPage | null>(null);
   const [connected, setConnected] = useState<boolean | null>(null);
+  // The spreadsheet import lists a job only once its export is uploaded: an admin names new ones.
+  const [namesJobs, setNamesJobs] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [linking, setLinking] = useState<string | null>(null);
   const [linked, setLinked] = useState<Linked | null>(null);
@@ -33,7 +36,11 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
   useEffect(() => {
     let cancelled = false;
     getConnection(api, company.company_id)
-      .then((connection) => !cancelled && setConnected(connection !== null))
+      .then((connection) => {
+        if (cancelled) return;
+        setConnected(connection !== null);
+        setNamesJobs(connection !== null && erpSpec(connection.erp_system)?.callsErp === false);
+      })
       // Reading the connection is a courtesy: if it fails, try the projects and show their answer.
       .catch(() => !cancelled && setConnected(true));
     return () => {
@@ -63,12 +70,12 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
     };
   }, [api, company.company_id, connected, pages.cursor, pageSize, query]);
 
-  async function link(project: ErpProject) {
+  async function link(project: ErpProject, projectName?: string): Promise<boolean> {
     setLinking(project.erp_job_id);
     setError(null);
     setLinked(null);
     try {
-      const made = await linkErpProject(api, company.company_id, project.erp_job_id);
+      const made = await linkErpProject(api, company.company_id, project.erp_job_id, projectName);
       setLinked({ erp_job_id: project.erp_job_id, project: made });
       setPage((current) =>
         current && {
@@ -78,8 +85,10 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
           ),
         },
       );
+      return true;
     } catch (caught) {
       setError(errorText(caught, `Could not link ${project.erp_job_id}.`));
+      return false;
     } finally {
       setLinking(null);
     }
@@ -118,7 +127,11 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
           Reading projects from the ERP…
         </p>
       ) : projects.length === 0 && !error ? (
-        <p className="empty card">The ERP lists no projects.</p>
+        <p className="empty card">
+          {namesJobs
+            ? "No budget export has been uploaded yet. Link a job by its ID, then upload its export with Upload Export on its row under Budgets."
+            : "The ERP lists no projects."}
+        </p>
       ) : (
         projects.length > 0 && (
           <div className="table-wrap">
@@ -147,6 +160,9 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
             </table>
           </div>
         )
+      )}
+      {namesJobs && access.linkProjects && (
+        <LinkJobForm busy={linking !== null} onLink={(jobId, name) => link({ erp_job_id: jobId, name: jobId, erp_status: "", project_id: null }, name)} />
       )}
       <Pager
         label="Pages of ERP projects"
@@ -201,6 +217,46 @@ function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
         </td>
       )}
     </tr>
+  );
+}
+
+/** For the spreadsheet import: a job is whatever ID the admin's ERP gives it; its export comes later. */
+function LinkJobForm({ busy, onLink }: { busy: boolean; onLink: (jobId: string, name: string) => Promise<boolean> }) {
+  const [jobId, setJobId] = useState("");
+  const [name, setName] = useState("");
+  const jobField = useId();
+  const nameField = useId();
+  const nameHint = useId();
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    if (busy || !jobId.trim()) return;
+    if (await onLink(jobId.trim(), name.trim())) {
+      setJobId("");
+      setName("");
+    }
+  }
+
+  return (
+    <form className="card form-card" aria-label="Link a job" onSubmit={(event) => void onSubmit(event)}>
+      <h2>Link a Job</h2>
+      <div className="field">
+        <label htmlFor={jobField}>ERP Job ID</label>
+        <input id={jobField} value={jobId} required autoComplete="off" spellCheck={false} onChange={(e) => setJobId(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor={nameField}>Project Name</label>
+        <input id={nameField} value={name} aria-describedby={nameHint} autoComplete="off" onChange={(e) => setName(e.target.value)} />
+        <span id={nameHint} className="hint">
+          Optional: the job&apos;s ID when left empty.
+        </span>
+      </div>
+      <div className="actions">
+        <button type="submit" className="button button-primary" aria-disabled={busy || !jobId.trim() ? true : undefined}>
+          Link Job
+        </button>
+      </div>
+    </form>
   );
 }
 

@@ -110,12 +110,17 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
   return {
     [`GET ${base}/erp/connection`]: () => ({ body: { connection: state.connection } }),
     [`PUT ${base}/erp/connection`]: (r) => {
-      const body = r.body as { erp_system: string; base_url: string; settings: Record<string, string>; credentials?: Record<string, string> };
-      if (!body.base_url.startsWith("http")) return error(422, "invalid_connection", "base_url must be an https address.", { field: "base_url" });
-      if (body.credentials) state.secrets = { ...body.credentials };
+      const body = r.body as { erp_system: string; base_url?: string; settings: Record<string, string>; credentials?: Record<string, string> };
+      // The spreadsheet import calls no ERP: no address, no credentials, no secret kept.
+      const callsErp = body.erp_system !== "spreadsheet";
+      if (callsErp && !(body.base_url ?? "").startsWith("http")) {
+        return error(422, "invalid_connection", "base_url must be an https address.", { field: "base_url" });
+      }
+      if (!callsErp) state.secrets = {};
+      else if (body.credentials) state.secrets = { ...body.credentials };
       state.connection = {
         erp_system: body.erp_system,
-        base_url: body.base_url,
+        base_url: callsErp ? (body.base_url ?? "") : "",
         settings: body.settings,
         credentials_set: Object.keys(state.secrets).length > 0,
         status: "untested",
@@ -153,7 +158,11 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
     },
     [`POST ${base}/erp/projects/[^/]+/link`]: (r) => {
       const jobId = decodeURIComponent(r.path.split("/")[5]);
-      const project = state.projects.find((p) => p.erp_job_id === jobId);
+      let project = state.projects.find((p) => p.erp_job_id === jobId);
+      if (!project && state.connection?.erp_system === "spreadsheet") {
+        // A spreadsheet job is whatever the admin names: it is listed once its export is uploaded.
+        project = { erp_job_id: jobId, name: jobId, erp_status: "", project_id: null };
+      }
       if (!project) return error(404, "not_found", "The ERP has no such job.");
       if (project.project_id) return error(409, "already_linked", `${jobId} is already linked.`);
       project.project_id = `p-${jobId}`;

@@ -38,10 +38,11 @@ class S3ExportStore:
             Conditions=[["content-length-range", 1, resources.EXPORTS.max_object_bytes]],
             ExpiresIn=UPLOAD_SECONDS,
         )  # fmt: skip
-        # The bucket's virtual-hosted address, which the web app's CSP allows (resources.py);
-        # the POST policy's signature does not depend on the address it is sent to.
+        # The bucket's regional virtual-hosted address (set by the CDK app, which puts exactly
+        # that origin in the web app's CSP: resources.SecurityHeaders); the POST policy's
+        # signature does not depend on the address it is sent to.
         url = os.environ.get(resources.EXPORTS.upload_url_env_var) or (
-            f"https://{self._bucket}.s3.amazonaws.com/"
+            f"https://{self._bucket}.s3.{aws.region()}.amazonaws.com/"
         )
         return {"url": url, "fields": form["fields"], "key": key}
 

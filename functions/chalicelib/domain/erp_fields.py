@@ -2,7 +2,8 @@
 
 `settings` are the non-secret fields, `secrets` the ones kept in the secret store only. An ERP not
 listed here asks for nothing beyond a base URL and some credentials; its connector says what is
-missing when it is tested.
+missing when it is tested. The spreadsheet import calls no ERP: it has neither an address nor
+credentials (docs/erps/spreadsheet.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ MAX_FIELD_VALUE = 4096
 class ErpFields:
     settings: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
+    calls_erp: bool = True  # False: no base URL, no credentials, no secret
 
 
 REQUIRED: dict[str, ErpFields] = {
@@ -25,12 +27,24 @@ REQUIRED: dict[str, ErpFields] = {
     "myob": ErpFields(settings=("company",), secrets=("username", "password")),
     "intacct": ErpFields(secrets=("client_id", "client_secret")),
     "cmic": ErpFields(settings=("company_code",), secrets=("username", "password")),
+    "qbo": ErpFields(
+        settings=("realm_id", "default_cost_type"),
+        secrets=("client_id", "client_secret", "refresh_token"),
+    ),
+    "xero": ErpFields(
+        settings=("tenant_id", "tracking_category", "default_cost_type"),
+        secrets=("client_id", "client_secret", "refresh_token"),
+    ),
+    "netsuite": ErpFields(
+        settings=("account_id", "certificate_id"), secrets=("client_id", "private_key")
+    ),
     "workday": ErpFields(settings=("tenant", "owner", "report"), secrets=("username", "password")),
     "yardi": ErpFields(
         settings=("server", "database", "platform", "interface_entity"),
         secrets=("username", "password"),
     ),
     "mri": ErpFields(settings=("client_id", "database"), secrets=("username", "password")),
+    "spreadsheet": ErpFields(calls_erp=False),
 }
 
 

@@ -80,27 +80,32 @@ def put_connection(
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     erp_system = given.erp_system.strip().lower()
     _check_fields(erp_system, given)
-    judge_url(given.base_url)
+    calls_erp = required(erp_system).calls_erp
+    if calls_erp:
+        judge_url(given.base_url)
     existing = _current(ports, company_id)
-    secret_id = secret_id_for(company_id)
-    if given.credentials is None and existing is None:
+    secret_id = secret_id_for(company_id) if calls_erp else ""
+    if calls_erp and given.credentials is None and not (existing and existing.signs_in):
         raise InvalidConnection("credentials", "The credentials are required for a new connection.")
     connection = ErpConnection(
         erp_system=erp_system,
-        base_url=given.base_url,
+        base_url=given.base_url if calls_erp else "",
         settings=dict(given.settings),
         credentials_secret_id=secret_id,
         status=ConnectionStatus.UNTESTED,
     )
     _check_connector(ports, connection)
-    if given.credentials is not None:
+    if calls_erp and given.credentials is not None:
         ports.secrets.put_erp_credentials(secret_id, ErpCredentials(dict(given.credentials)))
     ports.directory.put_erp_connection(company_id, connection)
+    if not calls_erp and existing and existing.credentials_secret_id:
+        # An uploaded export needs no sign-in: the previous ERP's secret is not kept about.
+        ports.secrets.delete_erp_credentials(existing.credentials_secret_id)
     audit.record(
         ports, company_id, identity.email, audit.CONNECTION_SAVED, erp_system,
-        base_url=given.base_url,
+        base_url=connection.base_url,
         settings=sorted(given.settings),
-        credentials_changed=sorted(given.credentials or {}),
+        credentials_changed=sorted(given.credentials or {}) if calls_erp else [],
     )  # fmt: skip
     return connection
 
@@ -109,6 +114,8 @@ def _check_fields(erp_system: str, given: ConnectionInput) -> None:
     if not FIELD_NAME.match(erp_system):
         raise InvalidConnection("erp_system", "The ERP system must be a name such as 'acumatica'.")
     needs = required(erp_system)
+    if needs.calls_erp and not given.base_url.strip():
+        raise InvalidConnection("base_url", "The Base URL of the ERP is required.")
     for kind, values in (("settings", given.settings), ("credentials", given.credentials or {})):
         for name, value in values.items():
             if not FIELD_NAME.match(name):
@@ -147,7 +154,8 @@ def delete_connection(ports: Ports, identity: Identity, company_id: str) -> None
         raise NotFound("This company has no ERP connection.")
     check_no_job_running(ports, company_id)
     ports.directory.delete_erp_connection(company_id)
-    ports.secrets.delete_erp_credentials(existing.credentials_secret_id)
+    if existing.credentials_secret_id:  # the spreadsheet import keeps none
+        ports.secrets.delete_erp_credentials(existing.credentials_secret_id)
     audit.record(ports, company_id, identity.email, audit.CONNECTION_DELETED, existing.erp_system)
 
 
@@ -202,7 +210,7 @@ def check_connection(ports: Ports, identity: Identity, company_id: str) -> Conne
 
 def _try(ports: Ports, company_id: str) -> ConnectionCheck:
     try:
-        _, source = erp_source(ports, company_id)
+        connection, source = erp_source(ports, company_id)
         visible = count_projects(source)
     except ErpAuthFailed as why:
         return ConnectionCheck(False, why.message, "erp_auth_failed")
@@ -211,6 +219,10 @@ def _try(ports: Ports, company_id: str) -> ConnectionCheck:
     except ErpRejected as why:
         return ConnectionCheck(False, why.message, "erp_rejected")
     noun = "project" if visible == 1 else "projects"
+    if not required(connection.erp_system).calls_erp:
+        noun = "job has" if visible == 1 else "jobs have"
+        sentence = f"Ready: {visible} {noun} an uploaded budget export."
+        return ConnectionCheck(True, sentence, None, visible)
     return ConnectionCheck(True, f"Connected: the ERP shows {visible} {noun}.", None, visible)
 
 

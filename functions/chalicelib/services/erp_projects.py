@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from chalicelib.domain.erp_fields import required
 from chalicelib.domain.errors import (
     AlreadyLinked,
     InvalidTargetProject,
@@ -26,6 +28,8 @@ from chalicelib.services.connections import erp_source
 from chalicelib.services.ports import Ports
 from chalicelib.services.targets import check_target_project
 
+# A job id an admin types for the spreadsheet import: printable, no path separators, not padded.
+_JOB_ID = re.compile(r"[^\s/\\\x00-\x1f\x7f](?:[^/\\\x00-\x1f\x7f]{0,62}[^\s/\\\x00-\x1f\x7f])?")
 _FIND_PAGE = 500
 _FIND_LIMIT = 20_000  # projects searched for a job to link; an ERP with more is unheard of
 
@@ -71,7 +75,8 @@ def link(
     if erp_job_id in ports.directory.links(company_id):
         raise AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project.")
     connection, source = _source(ports, company_id)
-    found = _find(source, erp_job_id)
+    # An ERP the company does not call (the spreadsheet import) has no list to find a job in.
+    found = _find(source, erp_job_id, any_job=not required(connection.erp_system).calls_erp)
     target_project_id = _target_project(ports, company_id, procore_project_id)
     project_id = ports.new_id()
     ports.directory.put_link(company_id, erp_job_id, project_id)  # atomic: one link per job
@@ -108,7 +113,10 @@ def _target_project(ports: Ports, company_id: str, procore_project_id: str | Non
     return procore_project_id.strip()
 
 
-def _find(source: ErpSource, erp_job_id: str) -> ErpProject:
+def _find(source: ErpSource, erp_job_id: str, *, any_job: bool = False) -> ErpProject:
+    """The ERP's project of that id. With `any_job` (the spreadsheet import) a job is whatever
+    the admin names: its exports list a job only once one is uploaded, and uploading one needs
+    the job's budget, which linking makes (docs/erps/spreadsheet.md)."""
     offset = 0
     while offset < _FIND_LIMIT:
         page = source.list_projects(offset, _FIND_PAGE)
@@ -118,6 +126,8 @@ def _find(source: ErpSource, erp_job_id: str) -> ErpProject:
         if not page.has_more or not page.projects:
             break
         offset += len(page.projects)
+    if any_job and _JOB_ID.fullmatch(erp_job_id):
+        return ErpProject(erp_job_id=erp_job_id, name=erp_job_id, erp_status="")
     raise NotFound("The ERP has no job or project with that id.")
 
 

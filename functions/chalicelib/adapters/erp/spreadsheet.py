@@ -18,9 +18,10 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common import mapping, xlsx
+from chalicelib.adapters.erp.common.xlsx import Row
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,
@@ -85,23 +86,31 @@ def rows_of(export: Export) -> list[dict[str, str]]:
         table = _csv(export.data)
     else:
         raise ErpRejected("The budget export must be a .csv or .xlsx file.")
-    header = next(table, None)
-    if header is None:
+    first = next(table, None)
+    if first is None:
         raise ErpRejected("The budget export is empty: it needs a header row and budget lines.")
-    names = [name.strip() for name in header]
+    names = [name.strip() for name in _cells_in_order(first[1])]
     rows: list[dict[str, str]] = []
-    for number, cells in enumerate(table, start=2):
+    for number, cells in table:
         if len(rows) >= MAX_ROWS:
             raise ErpRejected(f"The budget export has more than {MAX_ROWS:,} lines.")
-        for column, cell in zip(names, cells, strict=False):
+        # Cells beyond the header's columns are nobody's: neither read nor checked.
+        named = {names[i]: cell for i, cell in cells.items() if i < len(names)}
+        for column, cell in named.items():
             if _is_formula(cell):
                 raise ErpRejected(
                     f"Row {number} of the budget export holds a formula in column '{column}'; "
                     "Budget Bridge never evaluates formulas: export the budget as values."
                 )
-        if any(cell.strip() for cell in cells):
-            rows.append({**dict(zip(names, cells, strict=False)), ROW: str(number)})
+        if any(cell.strip() for cell in cells.values()):
+            named[ROW] = str(number)
+            rows.append(named)
     return rows
+
+
+def _cells_in_order(cells: dict[int, str]) -> list[str]:
+    """A row's cells as a list, an absent cell as "" (the header may skip a column)."""
+    return [cells.get(i, "") for i in range(max(cells, default=-1) + 1)]
 
 
 def _is_formula(cell: str) -> bool:
@@ -111,7 +120,7 @@ def _is_formula(cell: str) -> bool:
     return text[0] in "=@" or not _NUMBER.match(text)
 
 
-def _csv(data: bytes) -> Iterator[list[str]]:
+def _csv(data: bytes) -> Iterator[Row]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -120,22 +129,17 @@ def _csv(data: bytes) -> Iterator[list[str]]:
         ) from None
     if "\x00" in text:
         raise ErpRejected("The budget export is not a text CSV file: save it as 'CSV UTF-8'.")
-    return iter(csv.reader(io.StringIO(text, newline="")))
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return ((number, dict(enumerate(cells))) for number, cells in enumerate(rows, start=1))
 
 
-def _xlsx(data: bytes) -> Iterator[list[str]]:
+def _xlsx(data: bytes) -> Iterator[Row]:
     _check_zip(data)
-    from openpyxl import load_workbook  # imported on use: only spreadsheet imports need it
-
     try:
-        # read_only streams the sheet; data_only=False keeps a formula as its text, never run.
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        sheet = book.worksheets[0]
-        table = [[_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-    except ErpRejected:
-        raise
-    except Exception:  # openpyxl raises many kinds for a damaged file; all mean the same here
+        # openpyxl reads the workbook's structure; the sheet is streamed with formulas kept as
+        # their text, never run (adapters/erp/common/xlsx.py).
+        table = xlsx.read_first_sheet(data)
+    except Exception:  # a damaged file raises many kinds (zip, XML, openpyxl); all mean the same
         raise ErpRejected(
             "The budget export could not be read as an XLSX workbook: save it again from the "
             "spreadsheet as .xlsx."
@@ -159,14 +163,6 @@ def _check_zip(data: bytes) -> None:
             "The budget export unpacks to far more than it weighs (a zip bomb): Budget Bridge "
             "refuses it. Save the budget again from the spreadsheet as .xlsx."
         )
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as the same number
-    return str(value)
 
 
 class SpreadsheetSource:

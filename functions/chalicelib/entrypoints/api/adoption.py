@@ -174,6 +174,9 @@ def list_erp_projects(call: Call[Any, PageQuery], company_id: str) -> ErpProject
     body=LinkBody,
     body_required=False,
     errors=(*_WRITE, *_ERP),
+    description="404 when the ERP has no such job. The spreadsheet import links any job id of "
+    "1 to 64 printable characters without `/` or `\\`: its uploaded exports list a job only once "
+    "one is uploaded, and uploading needs the job's budget (docs/erps/spreadsheet.md).",
 )
 def link_erp_project(call: Call[LinkBody, Any], company_id: str, erp_job_id: str) -> Any:
     name = call.body.project_name if call.body else None

@@ -204,7 +204,13 @@ class ErpConnectionBody(Request):
     """`credentials` go to the secret store only; leave them out to keep the stored ones."""
 
     erp_system: str = Field(min_length=1, max_length=64, examples=["acumatica"])
-    base_url: str = Field(min_length=1, max_length=2048, examples=["https://erp.example.com"])
+    base_url: str = Field(
+        default="",
+        max_length=2048,
+        examples=["https://erp.example.com"],
+        description="Required for every ERP but `spreadsheet` (uploaded exports: no address, "
+        "no credentials).",
+    )
     settings: FieldValues = Field(default_factory=dict, examples=[{"company": "Fresh"}])
     credentials: FieldValues | None = Field(
         default=None, examples=[{"username": "admin", "password": "..."}]

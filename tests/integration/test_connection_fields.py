@@ -1,0 +1,178 @@
+"""What each ERP's connection must carry, checked when it is saved (docs/adoption.md).
+
+The spreadsheet import calls no ERP: it is saved without a Base URL or credentials, keeps no secret
+(the previous ERP's is deleted), and a job is linked by the id the admin names, since its exports
+list a job only once one is uploaded. The accounting ERPs' missing fields answer 422
+`invalid_connection` naming the field at save, not later at Test Connection.
+Through the API on moto, with the real connector registry and Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from app import app
+from chalicelib import wiring
+from chalicelib.adapters import aws
+from chalicelib.adapters.erp.registry import erp_source_for
+from chalicelib.domain.model import utc_now
+from tests.integration.api_support import World, both_user, build_world
+
+PREFIX = "/api/v1/companies/demo"
+SECRET_NAME = "budget-bridge/erp/demo"
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        world = build_world("dynamodb")
+        world.ports.erp_sources = erp_source_for
+        yield world
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    wiring.use_ports(world.ports)
+    with Client(app) as test_client:
+        yield test_client
+
+
+def call(client: Client, world: World, method: str, path: str, body: Any = None) -> Any:
+    answer = getattr(client.http, method)(
+        PREFIX + path, headers=world.headers(both_user("admin")),
+        **({} if body is None else {"body": json.dumps(body)}),
+    )  # fmt: skip
+    return answer.status_code, json.loads(answer.body) if answer.body else None
+
+
+def secret_names() -> set[str]:
+    return {s["Name"] for s in aws.secretsmanager().list_secrets()["SecretList"]}
+
+
+def test_the_spreadsheet_import_is_saved_without_address_or_credentials_and_keeps_no_secret(
+    client: Client, world: World
+) -> None:
+    acumatica = {"erp_system": "acumatica", "base_url": "https://erp.example.com",
+                 "settings": {"company": "Demo"}, "credentials": {"username": "u", "password": "p"}}  # fmt: skip
+    assert call(client, world, "put", "/erp/connection", acumatica)[0] == 200
+    assert SECRET_NAME in secret_names()
+
+    status, saved = call(client, world, "put", "/erp/connection", {"erp_system": "spreadsheet"})
+    tested = call(client, world, "post", "/erp/connection/test")
+    linked = call(client, world, "post", "/erp/projects/S-42/link", {"project_name": "Quay"})
+    budgets = call(client, world, "get", "/erp/budgets?filter=ready_to_import")
+
+    assert status == 200, saved
+    assert saved["connection"] | {"last_tested_at": None} == {
+        "erp_system": "spreadsheet", "base_url": "", "settings": {}, "credentials_set": False,
+        "status": "untested", "last_tested_at": None, "last_error": None,
+    }  # fmt: skip
+    assert SECRET_NAME not in secret_names()
+    assert tested[0] == 200 and tested[1]["ok"] is True, tested
+    assert tested[1]["message"] == "Ready: 0 jobs have an uploaded budget export."
+    assert linked[0] == 201, linked
+    row = next(b for b in budgets[1]["budgets"] if b["project_name"] == "Quay")
+    assert row["erp_system"] == "spreadsheet"
+
+
+def test_a_spreadsheet_job_id_longer_than_any_erp_uses_is_not_linked(
+    client: Client, world: World
+) -> None:
+    call(client, world, "put", "/erp/connection", {"erp_system": "spreadsheet"})
+
+    status, body = call(client, world, "post", f"/erp/projects/{'J' * 65}/link", {})
+
+    assert status == 404, body
+
+
+def test_back_from_the_spreadsheet_import_an_erp_needs_its_credentials_again(
+    client: Client, world: World
+) -> None:
+    call(client, world, "put", "/erp/connection", {"erp_system": "spreadsheet"})
+    body = {"erp_system": "acumatica", "base_url": "https://erp.example.com",
+            "settings": {"company": "Demo"}}  # fmt: skip
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+
+    assert (status, answer["error"]["code"], answer["error"]["field"]) == (
+        422, "invalid_connection", "credentials"
+    )  # fmt: skip
+
+
+def test_a_spreadsheet_connection_is_deleted_with_no_secret_to_delete(
+    client: Client, world: World
+) -> None:
+    call(client, world, "put", "/erp/connection", {"erp_system": "spreadsheet"})
+    world.jobs.fail(world.jobs.get("demo", world.ids["job_id"]), "Stopped.", [], utc_now())
+
+    status, _ = call(client, world, "delete", "/erp/connection")
+
+    assert status == 204
+    assert call(client, world, "get", "/erp/connection")[1] == {"connection": None}
+
+
+QBO = {"realm_id": "9130350000000001", "default_cost_type": "O"}
+XERO = {"tenant_id": "b1f2c3d4", "tracking_category": "Jobs", "default_cost_type": "O"}
+NETSUITE = {"account_id": "1234567", "certificate_id": "bb-cert"}
+TOKENS = {"client_id": "c", "client_secret": "s", "refresh_token": "r"}
+MISSING = [
+    ("acumatica", {"company": "Demo"}, {"username": "u", "password": "p"}, "base_url", ""),
+    *[("qbo", QBO, TOKENS, f"settings.{name}", name) for name in QBO],
+    *[("qbo", QBO, TOKENS, f"credentials.{name}", name) for name in TOKENS],
+    *[("xero", XERO, TOKENS, f"settings.{name}", name) for name in XERO],
+    *[("xero", XERO, TOKENS, f"credentials.{name}", name) for name in TOKENS],
+    *[("netsuite", NETSUITE, {"client_id": "c", "private_key": "k"}, f"settings.{name}", name)
+      for name in NETSUITE],
+    *[("netsuite", NETSUITE, {"client_id": "c", "private_key": "k"}, f"credentials.{name}", name)
+      for name in ("client_id", "private_key")],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("erp", "settings", "credentials", "field", "left_out"), MISSING,
+                         ids=[f"{m[0]}-{m[3]}" for m in MISSING])  # fmt: skip
+def test_a_missing_field_is_refused_at_save_naming_it_and_nothing_changes(
+    client: Client,
+    world: World,
+    erp: str,
+    settings: dict[str, str],
+    credentials: dict[str, str],
+    field: str,
+    left_out: str,
+) -> None:
+    before = call(client, world, "get", "/erp/connection")[1]
+    body = {
+        "erp_system": erp,
+        "base_url": "" if field == "base_url" else "https://erp.example.com",
+        "settings": {k: v for k, v in settings.items() if k != left_out},
+        "credentials": {k: v for k, v in credentials.items() if k != left_out},
+    }
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+
+    assert status == 422, answer
+    assert (answer["error"]["code"], answer["error"]["field"]) == ("invalid_connection", field)
+    assert (left_out or "Base URL") in answer["error"]["message"]
+    assert call(client, world, "get", "/erp/connection")[1] == before
+
+
+@pytest.mark.parametrize(
+    ("erp", "settings", "credentials"),
+    [("qbo", QBO, TOKENS), ("xero", XERO, TOKENS),
+     ("netsuite", NETSUITE, {"client_id": "c", "private_key": "k"})],
+)  # fmt: skip
+def test_an_accounting_erp_with_every_field_is_saved(
+    client: Client, world: World, erp: str, settings: dict[str, str], credentials: dict[str, str]
+) -> None:
+    body = {"erp_system": erp, "base_url": "https://erp.example.com", "settings": settings,
+            "credentials": credentials}  # fmt: skip
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+
+    assert status == 200, answer
+    assert answer["connection"]["credentials_set"] is True
