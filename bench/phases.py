@@ -36,7 +36,7 @@ PHASES = (
      "commit: pack + write lines"),
     ("chalicelib.adapters.dynamodb.budgets", "DynamoBudgetStore", "write_changes",
      "commit: pack + write changes"),
-    ("chalicelib.adapters.dynamodb.budgets", "DynamoBudgetStore", "switch",
+    ("chalicelib.adapters.dynamodb.budgets", "DynamoBudgetStore", "_switch",
      "commit: switch transaction"),
 )  # fmt: skip
 

@@ -23,12 +23,12 @@ from chalicelib.adapters.dynamodb.items import (
     SEED_AUTHOR,
     budget_sort_key,
 )
-from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message, refusal
+from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message
 from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     AlreadyLinked,
-    BudgetLocked,
     ConcurrentChange,
     ErpRejected,
     InvalidCredentials,
@@ -52,7 +52,6 @@ from chalicelib.domain.model import (
     ErpCredentials,
     ErpSettings,
     Job,
-    JobKind,
     JobStatus,
     LineError,
     LineItem,
@@ -65,7 +64,6 @@ from chalicelib.domain.model import (
     Summary,
     TargetConfig,
     TargetWrite,
-    Totals,
     VersionSource,
     catalog_codes,
     iso,
@@ -80,6 +78,7 @@ from chalicelib.domain.ports import (
     Page,
     SessionToken,
 )
+from chalicelib.domain.reimport import Plan
 
 
 @dataclass
@@ -272,32 +271,18 @@ class MemoryBudgetStore(_MemoryStore):
         with self.db.lock:
             return [_line_copy(line) for line in self._lines_of(budget)[offset : offset + limit]]
 
-    def commit(
-        self,
-        budget: Budget,
-        lines: Sequence[LineItem],
-        total: Decimal,
-        job: Job,
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
+    def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
         with self.db.lock:
             stored = self._stored(budget.company_id, budget.budget_id)
             head = stored.header
             if head.locked:
-                raise BudgetLocked(
-                    f"The budget for {head.project_name} was locked, so the ERP budget was not "
-                    "applied and nothing changed. Unlock the budget to re-import."
-                )
-            if head.version != budget.version or head.active_job_id != job.job_id:
+                raise admission.locked_while_applying(head.project_name, finished.kind)
+            if head.version != budget.version or head.active_job_id != finished.job_id:
                 raise _moved()
-            current_job = self.db.jobs.get((job.company_id, job.job_id))
+            current_job = self.db.jobs.get((finished.company_id, finished.job_id))
             if current_job is None or current_job.status is not JobStatus.IN_PROGRESS:
                 raise ConcurrentChange("The job is no longer running; nothing was applied.")
-            new_lines = sorted((_line_copy(line) for line in lines), key=lambda line: line.key)
+            new_lines = sorted((_line_copy(line) for line in plan.lines), key=lambda x: x.key)
             stored.lines = new_lines
             stored.header = head.model_copy(
                 update={
@@ -305,33 +290,19 @@ class MemoryBudgetStore(_MemoryStore):
                     "total": sum((line.original_budget_amount for line in new_lines), ZERO),
                     "line_count": len(new_lines),
                     "status": BudgetStatus.SYNCED,
-                    "last_synced_at": finished_at,
+                    "last_synced_at": finished.finished_at,
                     "active_job_id": None,
+                    **_erp_total(plan, finished),
                 }
             )
             stored.record(
-                current_job.requested_by,
-                VersionSource(job.kind.value),
-                job.job_id,
-                summary,
-                finished_at,
+                finished.requested_by,
+                VersionSource(finished.kind.value),
+                finished.job_id,
+                finished.summary or plan.summary,
+                finished.finished_at or self._now(),
             )
-            self.db.changes[(job.company_id, job.job_id)] = sorted(changes, key=lambda c: c.key)
-            done = current_job.model_copy(
-                update={
-                    "status": JobStatus.SUCCEEDED,
-                    "message": message,
-                    "summary": summary,
-                    "change_count": len(changes),
-                    "finished_at": finished_at,
-                    "progress": Progress(
-                        phase=Phase.APPLYING, done=len(new_lines), total=len(new_lines)
-                    ),
-                    "totals": totals,
-                }
-            )
-            self.db.jobs[(job.company_id, job.job_id)] = done
-            return done.model_copy(deep=True)
+            return _succeed(self.db, finished, plan.records())
 
     def edit_line(
         self, budget: Budget, line_item_id: str, edit: LineEdit, by: str = ""
@@ -341,10 +312,7 @@ class MemoryBudgetStore(_MemoryStore):
             stored = self._stored(budget.company_id, budget.budget_id)
             head = stored.header
             if head.locked:
-                raise BudgetLocked(
-                    f"The budget for {head.project_name} is locked. "
-                    "Unlock the budget to edit its lines."
-                )
+                raise admission.locked_refusal(head.project_name, "edit its lines")
             if head.version != budget.version:
                 raise _moved()
             keys = [line.key for line in stored.lines]
@@ -416,6 +384,30 @@ def _line_copy(line: LineItem) -> LineItem:
                     line.quantity, line.unit_cost, tuple(line.erp_refs))  # fmt: skip
 
 
+def _erp_total(plan: Plan, job: Job) -> dict[str, object]:
+    """The ERP total a commit records with its version (an import or re-import planned on it)."""
+    if not admission.fetches_erp(job.kind):
+        return {}
+    return {"current_erp_total": plan.erp_total, "erp_total_as_of": job.finished_at}
+
+
+def _succeed(db: MemoryDatabase, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
+    """A running job's move to succeeded, as `finished` holds it, with its change records (the
+    one place both the commit and a preview's finish write it); a finished job stays as it was."""
+    with db.lock:
+        current = db.jobs.get((finished.company_id, finished.job_id))
+        if current is None:
+            raise NotFound("There is no such job in this company.")
+        if current.status is not JobStatus.IN_PROGRESS:
+            return current.model_copy(deep=True)
+        done = finished.model_copy(
+            update={"attempts": current.attempts, "started_at": current.started_at}
+        )
+        db.jobs[(finished.company_id, finished.job_id)] = done
+        db.changes[(finished.company_id, finished.job_id)] = sorted(changes, key=lambda c: c.key)
+        return done.model_copy(deep=True)
+
+
 class MemoryJobStore(_MemoryStore):
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
         with self.db.lock:
@@ -429,13 +421,11 @@ class MemoryJobStore(_MemoryStore):
             stored = self.db.budgets.get((budget.company_id, budget.budget_id))
             if stored is None:
                 raise NotFound("There is no such budget in this company.")
-            why = refusal(stored.header, job.kind)
-            if why is not None:
-                raise why
+            admission.check_can_take(stored.header, job.kind)
             if (job.company_id, job.job_id) in self.db.jobs:
                 raise ConcurrentChange("The budget changed while the job was being queued.")
             self.db.jobs[(job.company_id, job.job_id)] = job.model_copy(deep=True)
-            if job.kind is not JobKind.PREVIEW:
+            if admission.holds_budget(job.kind):
                 stored.header = stored.header.model_copy(update={"active_job_id": job.job_id})
             if idempotency_key is not None:
                 expires = self.db.clock() + IDEMPOTENCY_SECONDS
@@ -533,17 +523,7 @@ class MemoryJobStore(_MemoryStore):
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
         with self.db.lock:
-            current = self.get(finished.company_id, finished.job_id)
-            if current.status is not JobStatus.IN_PROGRESS:
-                return current
-            done = finished.model_copy(
-                update={"attempts": current.attempts, "started_at": current.started_at}
-            )
-            self.db.jobs[(finished.company_id, finished.job_id)] = done
-            self.db.changes[(finished.company_id, finished.job_id)] = sorted(
-                changes, key=lambda c: c.key
-            )
-            return done.model_copy(deep=True)
+            return _succeed(self.db, finished, changes)
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]:
         if offset < 0 or limit <= 0:

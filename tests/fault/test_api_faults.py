@@ -25,7 +25,6 @@ from chalicelib.domain.model import (
     JobKind,
     JobStatus,
     LineItem,
-    Summary,
     WbsKey,
 )
 from chalicelib.domain.money import MAX_AMOUNT
@@ -33,6 +32,7 @@ from chalicelib.domain.ports import Identity, LineEdit
 from chalicelib.services import budgets as budget_service
 from chalicelib.services.reimports import request_job
 from devstack.memory import MemoryBudgetStore
+from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, build_world, erp_user
 
 API = "/api/v1"
@@ -131,13 +131,11 @@ def _reimport(world: World, amount: str) -> None:
     lines = world.budgets.read_lines(budget)
     old = lines[0].original_budget_amount
     lines[0].original_budget_amount = Decimal(amount)
-    total = sum((line.original_budget_amount for line in lines), Decimal("0.00"))
     change = ChangeRecord(
         lines[0].line_item_id, lines[0].key, ChangeKind.UPDATED, old, Decimal(amount)
     )
-    done = world.budgets.commit(
-        budget, lines, total, job, Summary(lines_updated=1), [change], "ok", job.requested_at
-    )
+    done = commit_as_worker(world.budgets, budget, job, lines, [change], message="ok",
+                            at=job.requested_at)  # fmt: skip
     assert done.status is JobStatus.SUCCEEDED
 
 

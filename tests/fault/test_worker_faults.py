@@ -21,6 +21,7 @@ from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
 from chalicelib.domain.model import JobStatus, Phase, Progress
 from chalicelib.domain.money import ZERO
+from chalicelib.services import reimports
 from tests.fixtures.worker import COMPANY, LambdaStopped, WorkerStack
 from tests.integration.test_worker_reimport import (
     assert_applied_once,
@@ -40,6 +41,8 @@ def test_a_worker_stopped_while_fetching_applies_once_on_redelivery(
     job = stack.request()
     original = DynamoJobStore.report_progress
     stops: list[Progress] = []
+    # Progress is written at most every few seconds; here every page's is, to stop on the first.
+    monkeypatch.setattr(reimports, "PROGRESS_EVERY_SECONDS", 0.0)
 
     def stop_while_fetching(self: DynamoJobStore, job: Any, progress: Progress) -> None:
         if progress.phase is Phase.FETCHING and not stops:
@@ -64,17 +67,17 @@ def test_a_worker_stopped_after_writing_the_chunks_applies_once_on_redelivery(
     before, version = stack.lines(), stack.budget().version
     change_in_erp(stack)
     job = stack.request()
-    original = DynamoBudgetStore.write_changes
+    original = DynamoBudgetStore.write_lines
     stops: list[str] = []
 
-    def stop_after_the_chunks(self: DynamoBudgetStore, job: Any, changes: Any) -> Any:
-        index = original(self, job, changes)  # the new version's chunks are all written
+    def stop_after_the_chunks(self: DynamoBudgetStore, *args: Any) -> Any:
+        layout = original(self, *args)  # the new version's chunks are all written
         if not stops:
-            stops.append(job.job_id)
+            stops.append("chunks written")
             raise LambdaStopped("stopped after the chunks, before the switch")
-        return index
+        return layout
 
-    monkeypatch.setattr(DynamoBudgetStore, "write_changes", stop_after_the_chunks)
+    monkeypatch.setattr(DynamoBudgetStore, "write_lines", stop_after_the_chunks)
     stack.deliver_and_stop(stack.records(stack.receive(visibility=0)))
     assert stops
     assert_untouched_but_held(stack, before, version, job.job_id)

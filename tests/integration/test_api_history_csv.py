@@ -22,9 +22,9 @@ from chalicelib.domain.model import (
     Job,
     JobKind,
     LineItem,
-    Summary,
     utc_now,
 )
+from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, build_world, erp_user
 
 P = "/api/v1/companies/demo/projects/p-1001"
@@ -132,11 +132,7 @@ def _job_with_changes(world: World) -> str:
                      n.original_budget_amount)
         for x, n in zip(lines, new, strict=True)
     ]  # fmt: skip
-    world.budgets.commit(
-        world.budgets.get("demo", "b-1001"), new, sum(n.original_budget_amount for n in new),
-        running, Summary(lines_updated=len(new)), changes, "Successfully Re-imported to Budget Bridge",
-        utc_now(),
-    )  # fmt: skip
+    commit_as_worker(world.budgets, world.budgets.get("demo", "b-1001"), running, new, changes)
     return job.job_id
 
 

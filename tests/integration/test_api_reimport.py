@@ -17,9 +17,9 @@ from chalicelib.domain.model import (
     ChangeRecord,
     Job,
     JobKind,
-    Summary,
     utc_now,
 )
+from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, build_world, erp_user, line
 
 ERP = "/api/v1/companies/demo/erp"
@@ -243,16 +243,7 @@ def _finished_job_with_changes(world: World, count: int) -> str:
         )
         for new in changed
     ]
-    world.budgets.commit(
-        budget,
-        changed,
-        Decimal("125.50") * count,
-        job,
-        Summary(lines_updated=count),
-        changes,
-        "Successfully Re-imported to Budget Bridge",
-        utc_now(),
-    )
+    commit_as_worker(world.budgets, budget, job, changed, changes)
     return job.job_id
 
 

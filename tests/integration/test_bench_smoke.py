@@ -132,6 +132,20 @@ def test_history_bench_previews_without_a_commit_and_pages_a_hundred_versions() 
     assert any(name.startswith("history page of a budget with 100") for name, _, _ in targets)
 
 
+def test_one_line_bench_changes_one_line_and_writes_it_in_the_switch() -> None:
+    result = run.run_one_line(TINY)
+
+    one, full = result["one_line"], result["full"]
+    assert full["summary"]["lines_updated"] == 50
+    assert one["summary"]["lines_updated"] == 1
+    assert one["summary"]["lines_unchanged"] == 49
+    # Copy on write: the one changed chunk rides in the switch, no BatchWriteItem.
+    assert "BatchWriteItem" not in one["calls"]
+    assert one["calls"]["TransactWriteItems"] == 1
+    report, _ = run.report({"machine": run.machine(), "one-line": result})
+    assert "one-line change at 50: DynamoDB write calls <= 5" in report
+
+
 def test_spreadsheet_bench_uploads_and_reimports_csv_and_xlsx_beside_acumatica() -> None:
     result = run._run_module("bench.spreadsheet", "--lines", "50", "--repeats", "1")
 

@@ -25,6 +25,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import LineEdit
 from tests.fixtures.aws import WriteCounter
+from tests.fixtures.domain import commit_as_worker
 
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
@@ -101,16 +102,8 @@ def commit(stores, current: Budget, running: Job, new_lines: list[LineItem]) -> 
         )  # fmt: skip
         for line in new_lines[:3]
     ]
-    return budgets.commit(
-        current,
-        new_lines,
-        sum((line.original_budget_amount for line in new_lines), Decimal("0.00")),
-        running,
-        Summary(lines_updated=len(changes), lines_unchanged=len(new_lines) - len(changes)),
-        changes,
-        "Successfully Re-imported to Budget Bridge",
-        NOW,
-    )
+    summary = Summary(lines_updated=len(changes), lines_unchanged=len(new_lines) - len(changes))
+    return commit_as_worker(budgets, current, running, new_lines, changes, summary, at=NOW)
 
 
 def test_a_created_budget_reads_back_its_lines_header_and_project(stores):
@@ -185,17 +178,23 @@ def test_commit_on_a_budget_locked_in_between_fails_and_changes_nothing(stores):
     assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
 
 
-def test_commit_locked_between_its_checks_and_its_switch_fails_on_the_condition(stores):
+def test_commit_locked_between_its_checks_and_its_switch_fails_on_the_condition(
+    stores, monkeypatch
+):
     budgets, jobs = stores
     created = budgets.create_budget(budget(), lines(10))
     current, running = running_job(stores, created)
-    head = budgets.header("demo", "P-1001")
-    index = budgets.write_chunks(current, running.job_id, with_amount(lines(10), 0, "5.00"))
-    budgets.set_locked(current, True)
+    write_chunks = budgets.write_chunks
+
+    def lock_meanwhile(*args, **kwargs):
+        written = write_chunks(*args, **kwargs)
+        budgets.set_locked(current, True)  # a Budget admin locks it while the chunks are written
+        return written
+
+    monkeypatch.setattr(budgets, "write_chunks", lock_meanwhile)
 
     with pytest.raises(BudgetLocked):
-        budgets.switch(head, current, running, running.job_id, index, lines(10), Summary(), [], [],
-                       "ok", NOW)  # fmt: skip
+        commit(stores, current, running, with_amount(lines(10), 0, "5.00"))
 
     assert budgets.read_lines(budgets.get("demo", "P-1001")) == lines(10)
     assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
@@ -391,3 +390,110 @@ def test_list_orders_by_project_name_filters_by_status_and_pages(stores):
     assert rest.next_cursor is None
     with pytest.raises(InvalidRequest):
         budgets.list("demo", None, 3, "not-a-cursor")
+
+
+# --- copy on write: a commit writes only the chunks whose lines it changed ---------------------
+
+
+def _chunk_items(dynamodb_tables) -> dict[str, dict]:
+    items = dynamodb_tables.scan(TableName="budget-bridge-budgets")["Items"]
+    return {i["sk"]["S"]: i for i in items if i["sk"]["S"].startswith("SET#")}
+
+
+def _commit_one_line(stores, current: Budget, job_id: str, position: int, amount: str) -> Budget:
+    budgets, _ = stores
+    current, running = running_job(stores, current, job_id)
+    now = budgets.read_lines(current)
+    new_lines = with_amount(now, position, amount)
+    change = ChangeRecord(now[position].line_item_id, now[position].key, ChangeKind.UPDATED,
+                          now[position].original_budget_amount, Decimal(amount))  # fmt: skip
+    commit_as_worker(budgets, current, running, new_lines, [change], at=NOW,
+                     touched=frozenset({now[position].key}))  # fmt: skip
+    return budgets.get("demo", "P-1001")
+
+
+def test_a_one_line_commit_writes_one_chunk_and_shares_the_others(
+    stores, dynamodb_tables, monkeypatch
+):
+    from chalicelib.adapters.dynamodb import items
+
+    monkeypatch.setattr(items, "RAW_CHUNK_BYTES", 4_000)  # many small chunks
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(300))
+    before = _chunk_items(dynamodb_tables)
+    assert len(before) > 5
+    current, running = running_job(stores, created)
+    counter = WriteCounter(dynamodb_tables)
+    new_lines = with_amount(lines(300), 150, "9.99")
+
+    commit_as_worker(budgets, current, running, new_lines, at=NOW,
+                     touched=frozenset({new_lines[150].key}))  # fmt: skip
+
+    after = _chunk_items(dynamodb_tables)
+    assert len(after) == len(before) + 1  # one new chunk item, the rest shared
+    assert counter.calls == ["TransactWriteItems"]  # the chunk rides in the switch
+    head = budgets.get("demo", "P-1001")
+    assert budgets.read_lines(head) == new_lines
+    assert budgets.read_lines(created) == lines(300)  # the version before stays whole
+    for offset, limit in [(0, 50), (140, 20), (290, 50)]:
+        assert budgets.read_page(head, offset, limit) == new_lines[offset : offset + limit]
+
+
+def test_an_added_line_lands_in_its_chunk_and_a_grown_chunk_is_rewritten_whole(
+    stores, dynamodb_tables, monkeypatch
+):
+    from chalicelib.adapters.dynamodb import items
+
+    monkeypatch.setattr(items, "RAW_CHUNK_BYTES", 4_000)
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(200))
+    current, running = running_job(stores, created)
+    added = LineItem(WbsKey("T03", "000000", "A"), "New line", Decimal("12.00"))
+    new_lines = sorted([*lines(200), added], key=lambda line: line.key)
+
+    commit_as_worker(budgets, current, running, new_lines, at=NOW,
+                     touched=frozenset({added.key}))  # fmt: skip
+
+    head = budgets.get("demo", "P-1001")
+    assert budgets.read_lines(head) == new_lines
+    assert head.line_count == 201
+    # A plan that does not say what it touched rewrites every chunk, and still reads right.
+    current, running = running_job(stores, head, "job-2")
+    commit_as_worker(budgets, current, running, with_amount(new_lines, 0, "1.00"), at=NOW)
+    assert budgets.read_lines(budgets.get("demo", "P-1001")) == with_amount(new_lines, 0, "1.00")
+
+
+def test_a_chunk_shared_by_kept_versions_never_expires_and_expires_once_no_kept_version_has_it(
+    stores, dynamodb_tables, monkeypatch
+):
+    """Versions share chunks (copy on write); when a version leaves the last KEPT_VERSIONS, only
+    the chunks that the version after it no longer names get `expires_at` (a chunk is named by a
+    run of consecutive versions, as every commit starts from the current one)."""
+    from chalicelib.adapters.dynamodb import budgets as module
+    from chalicelib.adapters.dynamodb import items
+
+    monkeypatch.setattr(items, "RAW_CHUNK_BYTES", 4_000)
+    monkeypatch.setattr(module, "KEPT_VERSIONS", 2)
+    budgets, _ = stores
+    current = budgets.create_budget(budget(), lines(200))
+    first = current.version
+    # Touch chunk 0, chunk 1, chunk 0, chunk 2, chunk 3: versions first+1 .. first+5.
+    for n, position in enumerate([0, 40, 1, 80, 120]):
+        current = _commit_one_line(stores, current, f"job-{n}", position, f"{n + 1}.00")
+
+    newest = current.version
+    kept = {v: budgets._version_item(current, v) for v in range(newest - 1, newest + 1)}
+    named_by_kept = {items.chunk_sk(s, n) for record in kept.values()
+                     for n, s in enumerate(record.sets())}  # fmt: skip
+    chunks = _chunk_items(dynamodb_tables)
+    expiring = {sk for sk, item in chunks.items() if "expires_at" in item}
+    assert expiring, "versions left the last KEPT_VERSIONS, so some chunks expire"
+    assert not expiring & named_by_kept
+    # Every chunk no kept version names has left with its versions, shared or not.
+    for v in range(first, newest - 1):
+        record = budgets._version_item(current, v)
+        assert "expires_at" in record.model_dump() and record.expires_at is not None
+        gone = {items.chunk_sk(s, n) for n, s in enumerate(record.sets())} - named_by_kept
+        assert gone <= expiring
+    for v in kept:  # and every kept version still reads whole
+        assert len(budgets.read_lines(current.model_copy(update={"version": v}))) == 200

@@ -113,7 +113,9 @@ def test_a_preview_changes_nothing_and_its_apply_makes_exactly_its_changes(
     before = stores.budgets.read_lines(budget)
 
     # Random ERP edits may hold no cost line at all: the empty-ERP guard is allowed through here.
-    preview = _run(stores, request_preview(stores, me(), COMPANY, budget.budget_id, allow_empty=True))
+    preview = _run(
+        stores, request_preview(stores, me(), COMPANY, budget.budget_id, allow_empty=True)
+    )
 
     assert preview.status is JobStatus.SUCCEEDED, preview.message
     assert stores.budgets.get(COMPANY, budget.budget_id).version == budget.version

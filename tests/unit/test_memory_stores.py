@@ -27,11 +27,11 @@ from chalicelib.domain.model import (
     LineError,
     LineItem,
     Permission,
-    Summary,
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage, LineEdit
 from devstack.memory import MemoryStores
+from tests.fixtures.domain import commit_as_worker
 
 NOW = datetime(2026, 11, 26, 10, 45, tzinfo=UTC)
 
@@ -78,10 +78,7 @@ class StoreContract:
                 new[0].original_budget_amount,
             )  # fmt: skip
         ]
-        return stores.budgets.commit(
-            current, new, sum(x.original_budget_amount for x in new), running,
-            Summary(lines_updated=1), changes, "Successfully Re-imported to Budget Bridge", NOW,
-        )  # fmt: skip
+        return commit_as_worker(stores.budgets, current, running, new, changes, at=NOW)
 
     def test_a_commit_is_seen_whole_and_the_previous_version_stays_readable(self, stores):
         before = stores.budgets.create_budget(budget(), lines(12))

@@ -23,6 +23,7 @@ from chalicelib.domain.model import (
     ErpSettings,
     JobKind,
     JobStatus,
+    Phase,
     Summary,
 )
 from chalicelib.domain.ports import JobMessage
@@ -465,3 +466,41 @@ def test_a_started_job_is_not_sent_again() -> None:
     w.clock.advance(hours=1)
     resend_abandoned(w.ports)
     assert w.sent == []
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def _progress_written(w: World) -> list[Phase]:
+    written: list[Phase] = []
+    report = w.ports.jobs.report_progress
+
+    def record(job, progress):  # type: ignore[no-untyped-def]
+        written.append(progress.phase)
+        report(job, progress)
+
+    w.ports.jobs.report_progress = record  # type: ignore[method-assign]
+    return written
+
+
+def test_a_quick_job_writes_no_progress_between_its_start_and_its_end() -> None:
+    w = world(erp_changed())
+    written = _progress_written(w)
+
+    done = run(w, request(w)).job
+
+    assert done.status is JobStatus.SUCCEEDED
+    assert written == []  # the start and the success carry the phase the web app shows
+
+
+def test_a_slow_job_writes_its_progress_at_most_once_per_interval() -> None:
+    w = world(erp_changed())
+    written = _progress_written(w)
+    # The ERP takes longer than the interval to answer: its page is reported, then the next
+    # phases follow within the interval and are not written.
+    w.erp.before_answer = lambda: w.clock.advance(seconds=reimports.PROGRESS_EVERY_SECONDS + 1)
+
+    done = run(w, request(w)).job
+
+    assert done.status is JobStatus.SUCCEEDED
+    assert written == [Phase.FETCHING]

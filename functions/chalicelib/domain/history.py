@@ -51,7 +51,8 @@ def plan_restore(current: Iterable[LineItem], target: Iterable[LineItem]) -> Pla
     lines.sort(key=lambda line: line.key)
     changes.sort(key=lambda change: change.key)
     total = sum((line.original_budget_amount for line in lines), ZERO)
-    return Plan(lines=lines, changes=changes, summary=summary, total=total)
+    touched = frozenset(change.key for change in changes)
+    return Plan(lines=lines, changes=changes, summary=summary, total=total, touched=touched)
 
 
 def diff_lines(before: Sequence[LineItem], after: Sequence[LineItem]) -> list[LineChange]:

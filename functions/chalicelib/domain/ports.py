@@ -36,13 +36,12 @@ from chalicelib.domain.model import (
     OutboxMessage,
     Permission,
     Progress,
-    Summary,
     TargetConfig,
     TargetLine,
     TargetWrite,
-    Totals,
     WbsKey,
 )
+from chalicelib.domain.reimport import Plan
 
 T = TypeVar("T")
 
@@ -116,26 +115,17 @@ class BudgetStore(Protocol):
         """Remember the ERP's cost total as a job last fetched it (for the Budgets list)."""
         ...
 
-    def commit(
-        self,
-        budget: Budget,
-        lines: Sequence[LineItem],
-        total: Decimal,
-        job: Job,
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
-        """Make `lines` the budget's next version and finish `job` as succeeded, atomically.
+    def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
+        """Make `plan.lines` the budget's next version and record `finished` (the job as it
+        succeeds, `domain/reimport.succeeded`) with the plan's change records, atomically.
 
         The new version is recorded in the budget's history with the job's requester, kind (as
-        its source) and id.
+        its source) and id; an import or re-import also records the ERP total it planned on.
 
-        Succeeds only if the budget is still at `budget.version`, unlocked, and `job` still holds
-        it; raises BudgetLocked or ConcurrentChange otherwise, leaving the budget as it was.
-        Readers see the previous version until the switch and the new one after it.
+        Succeeds only if the budget is still at `budget.version`, unlocked, and the job still
+        holds it and is running; raises BudgetLocked or ConcurrentChange otherwise, leaving the
+        budget and the job as they were. Readers see the previous version until the switch and
+        the new one after it.
         """
         ...
 
@@ -378,17 +368,6 @@ class TargetSnapshot:
     locked: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a successful apply records on its job."""
-
-    summary: Summary
-    changes: Sequence[ChangeRecord]
-    message: str
-    finished_at: datetime
-    totals: Totals | None = None
-
-
 class BudgetTarget(Protocol):
     """Where a company's budgets live; what applying a job needs from it.
 
@@ -401,10 +380,9 @@ class BudgetTarget(Protocol):
         """The budget's current lines (sorted by WBS key) and lock, read fresh."""
         ...
 
-    def apply(
-        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
-    ) -> Job:
-        """Make `lines` the budget, all or nothing, and finish `job` as succeeded.
+    def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
+        """Make `plan.lines` the budget, all or nothing, and record `finished` (the job as it
+        succeeds).
 
         Raises BudgetLocked or ConcurrentChange leaving the budget as it was, and TargetRejected
         (naming the target's errors) after putting back everything it had written.

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from chalicelib.domain import limits
@@ -19,14 +20,20 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.domain.model import (
     TARGET_NAME,
     ChangeKind,
+    ChangeRecord,
     CostCatalog,
     ErpLine,
+    Job,
     JobKind,
+    JobStatus,
     LineChange,
     LineError,
     LineItem,
     LineKind,
+    Phase,
+    Progress,
     Summary,
+    Totals,
     WbsKey,
 )
 from chalicelib.domain.money import (
@@ -127,6 +134,36 @@ class Plan:
     total: Decimal
     erp_total: Decimal = ZERO  # the ERP's cost lines summed (0 for a restore)
     erp_digest: str = ""  # fingerprint of the ERP's per-key sums the plan was made from
+    # The keys whose line differs from the current line it was planned on (amount or ERP
+    # references moved, or added), so a store can rewrite only the parts of the budget that
+    # hold them; None when unknown (every line is then written again).
+    touched: frozenset[WbsKey] | None = None
+
+    def records(self) -> list[ChangeRecord]:
+        """The changes as they are kept with the job (re-import rule 8)."""
+        return [
+            ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
+            for c in self.changes
+        ]
+
+
+def succeeded(
+    job: Job, plan: Plan, message: str, finished_at: datetime, totals: Totals | None
+) -> Job:
+    """`job` as it finishes having applied `plan` (a preview: having planned it). The stores
+    write this job as it is, atomically with the budget's new version where there is one."""
+    done = len(plan.lines)
+    return job.model_copy(
+        update={
+            "status": JobStatus.SUCCEEDED,
+            "message": message,
+            "summary": plan.summary,
+            "change_count": len(plan.changes),
+            "finished_at": finished_at,
+            "progress": Progress(phase=Phase.APPLYING, done=done, total=done),
+            "totals": totals,
+        }
+    )
 
 
 def success_message(kind: JobKind, target: str = TARGET_NAME) -> str:
@@ -242,12 +279,15 @@ def plan_reimport(
     total = ZERO
 
     existing_keys = set()
+    touched: set[WbsKey] = set()
     for item in current:
         existing_keys.add(item.key)
         erp = sums.get(item.key)
         new_amount = ZERO if erp is None else erp.amount
         refs = item.erp_refs if erp is None else erp.refs
         old_amount = item.original_budget_amount
+        if refs != item.erp_refs or new_amount != old_amount:
+            touched.add(item.key)
         if new_amount == old_amount:
             summary.lines_unchanged += 1
             next_lines.append(item if refs == item.erp_refs else _with(item, old_amount, refs))
@@ -265,6 +305,7 @@ def plan_reimport(
         if key in existing_keys or erp.amount == ZERO:
             continue
         summary.lines_added += 1
+        touched.add(key)
         changes.append(LineChange(key, ChangeKind.ADDED, None, erp.amount))
         next_lines.append(LineItem(key, erp.description, erp.amount, erp_refs=erp.refs))
         total += erp.amount
@@ -283,6 +324,7 @@ def plan_reimport(
         total=total,
         erp_total=sum((erp.amount for erp in sums.values()), ZERO),
         erp_digest=digest_of(sums),
+        touched=frozenset(touched),
     )
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import observability
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     AlreadyImported,
     BudgetLocked,
@@ -37,7 +38,6 @@ from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     CatalogEntry,
-    ChangeRecord,
     CostCatalog,
     ErpCatalog,
     ErpCredentials,
@@ -57,7 +57,7 @@ from chalicelib.domain.model import (
     catalog_codes,
     merge_catalog,
 )
-from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage, Outcome
+from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage
 from chalicelib.domain.reimport import (
     BudgetTotalTooLarge,
     ErpBudgetEmpty,
@@ -67,6 +67,7 @@ from chalicelib.domain.reimport import (
     check_not_empty,
     no_change_message,
     plan_reimport,
+    succeeded,
     success_message,
 )
 from chalicelib.observability import logger
@@ -86,6 +87,7 @@ UNEXPECTED_FAILURE = (
     "keeps happening, contact support with the job id."
 )
 ABANDONED_AFTER = timedelta(minutes=10)
+PROGRESS_EVERY_SECONDS = 3.0
 PREVIEW_LIFETIME = timedelta(hours=1)
 PREVIEW_STALE = "preview_stale"
 
@@ -111,11 +113,9 @@ def request_job(
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
         )
     budget = ports.budgets.get(company_id, budget_id)
-    if not budget.erp_job_id:
-        raise NotLinked(
-            f"The project {budget.project_name} is no longer linked to an ERP job; link it again "
-            "under ERP Integrations, Projects."
-        )
+    unlinked = admission.not_linked(budget, kind)
+    if unlinked is not None:
+        raise unlinked
     if preview_job_id is not None:
         _check_preview(ports, budget, kind, preview_job_id)
     if idempotency_key is None:  # a replay answers its job whatever the lock says now
@@ -228,43 +228,14 @@ def _record(ports: Ports, job: Job, budget: Budget, idempotency_key: str | None)
     """The job and its hold on the budget, in one transaction (the store re-checks refusals)."""
     if idempotency_key is None:
         # With a key, a replay must answer the job it created even though that job now holds the
-        # budget; the store checks the key first and then the same refusals, atomically.
-        _check_can_take(budget, job.kind)
+        # budget; the store checks the key first and then the same rule, atomically.
+        admission.check_can_take(budget, job.kind)
     with observability.span(observability.JOB_RECORD, **_ids(job)):
         return ports.jobs.enqueue(job, budget, idempotency_key)
 
 
 def _noun(kind: JobKind) -> str:
-    return {JobKind.PREVIEW: "preview", JobKind.RESTORE: "restore", JobKind.IMPORT: "import"}.get(
-        kind, "re-import"
-    )
-
-
-def _check_can_take(budget: Budget, kind: JobKind) -> None:
-    """Fast answers for the common refusals; the store checks again atomically when recording."""
-    name = budget.project_name
-    if kind is JobKind.PREVIEW:
-        return
-    if kind is JobKind.RESTORE:
-        if budget.locked:
-            raise BudgetLocked(f"The budget for {name} is locked. Unlock the budget to restore.")
-        if budget.active_job_id:
-            raise JobInProgress(
-                f"A job is already queued or running for the budget of {name}; wait for it to "
-                "finish.",
-                job_id=budget.active_job_id,
-            )
-        return
-    if kind is JobKind.REIMPORT and budget.status is not BudgetStatus.SYNCED:
-        raise NotSynced(f"The budget for {name} has not been imported yet. Import it first.")
-    if kind is JobKind.IMPORT and budget.status is not BudgetStatus.READY_TO_IMPORT:
-        raise AlreadyImported(f"The budget for {name} is already imported. Use Re-import instead.")
-    if budget.locked:
-        raise BudgetLocked(f"The budget for {name} is locked. Unlock the budget to re-import.")
-    if budget.active_job_id:
-        raise JobInProgress(
-            f"A re-import of {name} is already queued or running.", job_id=budget.active_job_id
-        )
+    return admission.noun(kind)
 
 
 def _message_for(job: Job) -> JobMessage:
@@ -370,11 +341,31 @@ class _Refused(Exception):
         self.code = code
 
 
+class _ProgressReport:
+    """A running job's progress, written at most every PROGRESS_EVERY_SECONDS: each write is a
+    DynamoDB call, and the web app, which polls the job every second or few, shows the phase and
+    count of the last one written (docs/performance.md, "A one-line change")."""
+
+    def __init__(self, ports: Ports, job: Job) -> None:
+        self._ports, self._job = ports, job
+        self._last = ports.clock()  # starting the job wrote its first progress
+
+    def __call__(self, phase: Phase, done: int, total: int) -> None:
+        now = self._ports.clock()
+        if (now - self._last).total_seconds() < PROGRESS_EVERY_SECONDS:
+            return
+        self._last = now
+        self._ports.jobs.report_progress(self._job, Progress(phase=phase, done=done, total=total))
+
+
 @dataclass
 class _Attempt:
     """What one run of a job keeps across its commit attempts: the ERP is fetched only once."""
 
     target: BudgetTarget
+    progress: _ProgressReport
+    # The ERP's total as planned, recorded on the budget by the commit, or when the job fails.
+    erp_total: Decimal | None = None
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
     # The budget's total as its target holds it when planned (Procore's may differ from the
@@ -395,7 +386,7 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
     attempt: _Attempt | None = None
     try:
         target = _target(ports, ports.budgets.get(job.company_id, job.budget_id))
-        attempt = _Attempt(target)
+        attempt = _Attempt(target, _ProgressReport(ports, job))
         if target.recover(job):
             raise _Refused(_recovered_message(target.name))
         for number in range(COMMIT_ATTEMPTS):
@@ -422,29 +413,27 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             "changed. Please try again."
         )
     except _Refused as refused:
+        if attempt is not None and attempt.erp_total is not None:
+            budget = ports.budgets.get(job.company_id, job.budget_id)
+            ports.budgets.record_erp_total(budget, attempt.erp_total, ports.clock())
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
         return WorkResult(failed, erp=attempt.erp if attempt else None)
 
 
 def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> WorkResult:
     """Apply one plan to the target, all or nothing; raises ConcurrentChange to plan again."""
-    changes = [
-        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-        for c in plan.changes
-    ]
-    ports.jobs.report_progress(job, Progress(phase=Phase.APPLYING, done=0, total=len(plan.lines)))
-    message = _success(job, bool(changes), attempt.target.name)
-    outcome = Outcome(
-        plan.summary, changes, message, ports.clock(), _totals(job, budget, plan, attempt)
-    )
+    attempt.progress(Phase.APPLYING, 0, len(plan.lines))
+    message = _success(job, bool(plan.changes), attempt.target.name)
+    totals = _totals(job, budget, plan, attempt)
+    finished = succeeded(job, plan, message, ports.clock(), totals)
     try:
         with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
-            finished = attempt.target.apply(budget, job, plan.lines, plan.total, outcome)
+            done = attempt.target.apply(budget, plan, finished)
     except BudgetLocked:
         raise _Refused(_locked_message(budget, job.kind)) from None
     except TargetRejected as why:
         raise _Refused(why.message, why.errors) from None
-    return WorkResult(finished, lines_applied=len(changes), erp=attempt.erp)
+    return WorkResult(done, lines_applied=len(plan.changes), erp=attempt.erp)
 
 
 def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
@@ -453,7 +442,7 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         return _plan_restore(ports, job, budget, attempt.target)
     if attempt.erp_lines is None:
         started = time.perf_counter()
-        attempt.erp_lines, system = _fetch(ports, job, budget)
+        attempt.erp_lines, system = _fetch(ports, job, budget, attempt.progress)
         attempt.erp = ErpCall(system, time.perf_counter() - started)
     plan = _plan_erp(ports, job, budget, attempt)
     if job.preview_job_id:
@@ -475,7 +464,7 @@ def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
 
 def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     erp_lines = attempt.erp_lines or []
-    ports.jobs.report_progress(job, Progress(phase=Phase.VALIDATING, done=0, total=len(erp_lines)))
+    attempt.progress(Phase.VALIDATING, 0, len(erp_lines))
     catalog = _catalog_for(ports, job, erp_lines)
     current = _current(budget, job, attempt.target)
     attempt.current_total = budget_total(current)
@@ -486,7 +475,10 @@ def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan
         raise _Refused(invalid.message, invalid.errors) from None
     except (ErpBudgetEmpty, BudgetTotalTooLarge) as refused:
         raise _Refused(refused.message, code=refused.code) from None
-    ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
+    if job.kind is JobKind.PREVIEW:
+        ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
+    else:  # the commit records it with the new version (or the failure, if the job fails)
+        attempt.erp_total = plan.erp_total
     return plan
 
 
@@ -578,41 +570,34 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
     attempt: _Attempt | None = None
     try:
         budget = ports.budgets.get(job.company_id, job.budget_id)
-        attempt = _Attempt(_target(ports, budget))
+        attempt = _Attempt(_target(ports, budget), _ProgressReport(ports, job))
         plan = _plan(ports, job, budget, attempt)
     except _Refused as refused:
         failed = _fail(ports, job, refused.message, refused.errors, refused.code)
         return WorkResult(failed, erp=attempt.erp if attempt else None)
-    changes = [
-        ChangeRecord(c.key.line_item_id, c.key, c.kind, c.old_amount, c.new_amount)
-        for c in plan.changes
-    ]
-    count = len(changes)
+    count = len(plan.changes)
     message = (
         f"Preview ready: {count} {'line' if count == 1 else 'lines'} would change."
         if count
         else "Preview ready: nothing would change; the budget already matches the ERP."
     )
-    finished = job.model_copy(
+    finished = succeeded(
+        job, plan, message, ports.clock(), _totals(job, budget, plan, attempt)
+    ).model_copy(
         update={
-            "status": JobStatus.SUCCEEDED,
-            "message": message,
-            "summary": plan.summary,
-            "change_count": count,
-            "totals": _totals(job, budget, plan, attempt),
             "basis": PreviewBasis(
                 budget_version=budget.version,
                 erp_digest=plan.erp_digest,
                 planned_kind=_planned_kind(budget),
-            ),
-            "finished_at": ports.clock(),
-            "progress": Progress(phase=Phase.APPLYING, done=len(plan.lines), total=len(plan.lines)),
+            )
         }
     )
-    return WorkResult(ports.jobs.finish_preview(finished, changes), erp=attempt.erp)
+    return WorkResult(ports.jobs.finish_preview(finished, plan.records()), erp=attempt.erp)
 
 
-def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
+def _fetch(
+    ports: Ports, job: Job, budget: Budget, progress: _ProgressReport
+) -> tuple[list[ErpLine], str]:
     """The ERP's lines for the budget, and which ERP system answered."""
     connection = ports.directory.erp_connection(job.company_id)
     credentials = (
@@ -623,9 +608,7 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     source = ports.erp_sources(connection, credentials)
 
     def on_page(lines_so_far: int) -> None:
-        ports.jobs.report_progress(
-            job, Progress(phase=Phase.FETCHING, done=lines_so_far, total=lines_so_far)
-        )
+        progress(Phase.FETCHING, lines_so_far, lines_so_far)
 
     with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
         if subsegment is not None:
@@ -634,12 +617,8 @@ def _fetch(ports: Ports, job: Job, budget: Budget) -> tuple[list[ErpLine], str]:
     return lines, connection.erp_system
 
 
-def _locked_message(budget: Budget, kind: JobKind = JobKind.REIMPORT) -> str:
-    noun, verb = ("restore", "restore") if kind is JobKind.RESTORE else ("re-import", "re-import")
-    return (
-        f"The budget for {budget.project_name} was locked before the {noun} could be applied; "
-        f"nothing was changed. Unlock the budget and {verb}."
-    )
+def _locked_message(budget: Budget, kind: JobKind) -> str:
+    return admission.locked_while_applying(budget.project_name, kind).message
 
 
 def _fail(
@@ -714,7 +693,9 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
         try:
             job = _new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER)
             recorded.append(_record(ports, job, budget, None))
-        except (BudgetLocked, JobInProgress, NotSynced, AlreadyImported, ServiceUnavailable):
+        except (
+            BudgetLocked, JobInProgress, NotSynced, AlreadyImported, NotLinked, ServiceUnavailable
+        ):  # fmt: skip
             continue  # someone else got there first, or the store is down: next round
     if not recorded:
         return []

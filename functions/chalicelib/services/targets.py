@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -41,10 +42,10 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import (
     BudgetTarget,
     Identity,
-    Outcome,
     RemoteBudget,
     TargetSnapshot,
 )
+from chalicelib.domain.reimport import Plan
 from chalicelib.domain.url_rules import UnsafeUrl, check_form
 from chalicelib.observability import logger
 from chalicelib.services.access import Tool, authorize
@@ -77,10 +78,7 @@ def check_unlocked(ports: Ports, budget: Budget, verb: str = "re-import") -> Non
     except (TargetRejected, TargetUnavailable):
         return
     if locked:
-        raise BudgetLocked(
-            f"The budget for {budget.project_name} is locked in {config.name}. "
-            f"Unlock the budget to {verb}."
-        )
+        raise admission.locked_refusal(budget.project_name, verb, where=config.name)
 
 
 def target_name(ports: Ports, company_id: str) -> str:
@@ -186,20 +184,8 @@ class StoreTarget:
     def read(self, budget: Budget) -> TargetSnapshot:
         return TargetSnapshot(self._ports.budgets.read_lines(budget), budget.locked)
 
-    def apply(
-        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
-    ) -> Job:
-        return self._ports.budgets.commit(
-            budget,
-            lines,
-            total,
-            job,
-            outcome.summary,
-            outcome.changes,
-            outcome.message,
-            outcome.finished_at,
-            outcome.totals,
-        )
+    def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
+        return self._ports.budgets.commit(budget, plan, finished)
 
     def recover(self, job: Job) -> bool:
         return False  # a transaction leaves nothing half-done
@@ -223,14 +209,15 @@ class RemoteTarget:
         locked = budget.locked or self._remote.locked()
         return TargetSnapshot([line.line for line in held], locked)
 
-    def apply(
-        self, budget: Budget, job: Job, lines: Sequence[LineItem], total: Decimal, outcome: Outcome
-    ) -> Job:
-        writes = self._writes(lines)
+    def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
+        writes = self._writes(plan.lines)
         if writes:
-            writes = self._write_all(budget, job, writes)
+            writes = self._write_all(budget, finished, writes)
         try:
-            return StoreTarget(self._ports).apply(budget, job, lines, total, outcome)
+            # The plan was made from the lines in the other system, not from the version Budget
+            # Bridge recorded, so it cannot say which of that version's chunks stay the same.
+            recorded = replace(plan, touched=None)
+            return StoreTarget(self._ports).apply(budget, recorded, finished)
         except (ConcurrentChange, BudgetLocked):
             self._undo(writes)  # the record of the version failed: Procore must not keep it
             raise
@@ -276,7 +263,7 @@ class RemoteTarget:
         writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
         self._ports.jobs.record_writes(job, writes)
         if self._remote.locked():
-            raise BudgetLocked(f"The budget for {budget.project_name} is locked in {self.name}.")
+            raise admission.locked_while_applying(budget.project_name, job.kind)
         size = self._remote.batch_size
         batches = -(-len(writes) // size)
         for number, start in enumerate(range(0, len(writes), size), start=1):

@@ -1,11 +1,13 @@
-"""The BudgetStore port on DynamoDB: versioned budgets whose lines are packed into chunk sets.
+"""The BudgetStore port on DynamoDB: versioned budgets whose lines are packed into chunks.
 
 A budget is a header item (`BUDGET#<cid>#<bid>` / `HEAD`) naming the chunks that hold its current
-lines (`SET#<set>#<n>`), plus one history item per version (`VERSION#<n>`) naming that version's
-chunks. A commit writes a whole new set first, then in one transaction switches the header to it,
-records the version and finishes the job, so a reader sees the old version or the new one, never
-a mix. An edit copies the one chunk it changes (copy on write). Chunks are never changed in place,
-so every kept version stays readable; versions out of the kept history expire by DynamoDB TTL.
+lines (`SET#<set>#<n>`: chunk `n` of set `<set>`), plus one history item per version
+(`VERSION#<n>`) naming that version's chunks. Chunks are never changed once written (copy on
+write): a commit or an edit writes new items only for the chunks whose lines it changes and names
+the current version's items for the others, then in one transaction switches the header, records
+the version (and, for a commit, finishes the job), so a reader sees the old version or the new
+one, never a mix. Every kept version stays readable; versions out of the kept history, and the
+chunks no later version names, expire by DynamoDB TTL (docs/history.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,16 +46,15 @@ from chalicelib.adapters.dynamodb.items import (
     VERSION_PREFIX,
     BudgetHeaderItem,
     ChunkIndex,
+    PackedChunk,
     ProjectPointerItem,
     VersionItem,
     budget_pk,
     budget_status_pk,
     chunk_sk,
     dump_index,
-    finished_job_expiry,
     from_iso,
     index_of,
-    job_pk,
     line_row,
     load_index,
     pack,
@@ -63,8 +65,10 @@ from chalicelib.adapters.dynamodb.items import (
     unpack,
     version_sk,
 )
+from chalicelib.adapters.dynamodb.jobs import succeed_update
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     BudgetLocked,
     ConcurrentChange,
@@ -77,20 +81,17 @@ from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     BudgetVersion,
-    ChangeRecord,
     Job,
-    JobStatus,
     LineItem,
-    Phase,
-    Progress,
     Summary,
-    Totals,
     VersionSource,
+    WbsKey,
     iso,
     utc_now,
 )
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import LineEdit, Page
+from chalicelib.domain.reimport import Plan
 
 # An edited chunk is rewritten in place; past this size it would risk DynamoDB's 400 KB item limit.
 MAX_EDITED_CHUNK_BYTES = 390_000
@@ -135,7 +136,93 @@ def _edit_version(
     )
 
 
-class _Layouts:
+# A commit's rewritten chunks and change records ride in its switch transaction when they are
+# this few and small (one TransactWriteItems instead of a BatchWriteItem more each); larger ones
+# are written just before it. Together they stay well under a transaction's 4 MB and 100 items,
+# and under a job's figure in docs/performance.md (a transaction bills twice per KB written).
+CHUNKS_IN_SWITCH = 2
+CHUNK_BYTES_IN_SWITCH = 800_000
+CHANGES_IN_SWITCH = 4
+CHANGE_BYTES_IN_SWITCH = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where a version's lines are: its chunk index, and the set of each chunk (`sets`), or
+    None when every chunk is in `chunk_set`."""
+
+    chunk_set: str
+    index: ChunkIndex
+    sets: builtins.list[str] | None = None
+    # Chunk items not written yet: they are put by the switch transaction itself.
+    puts: builtins.list[dict[str, Any]] = field(default_factory=list)
+
+
+def _dump_sets(sets: Sequence[str]) -> str:
+    return json.dumps(list(sets), separators=(",", ":"))
+
+
+def _size(puts: Sequence[dict[str, Any]]) -> int:
+    return sum(len(p["data"]["B"]) for p in puts)
+
+
+def _copy_on_write(
+    head: BudgetHeaderItem, plan: Plan, chunk_set: str
+) -> tuple[_Layout, builtins.list[tuple[int, PackedChunk]]] | None:
+    """The next version's layout when only the chunks holding a touched key are rewritten (each
+    keeps its place and key range), with those chunks; None when the whole set must be written.
+
+    Safe because the plan was made from the lines of `head.version`, and the switch only
+    succeeds while the header is still at that version.
+    """
+    index = load_index(head.chunk_index)
+    if plan.touched is None or not index:
+        return None
+    firsts = [tuple(first) for first, _ in index]
+
+    def place(wbs: WbsKey) -> int:
+        return max(0, bisect.bisect_right(firsts, (wbs.sub_job, wbs.cost_code, wbs.cost_type)) - 1)
+
+    groups: builtins.list[builtins.list[LineItem]] = [[] for _ in index]
+    for line in plan.lines:
+        groups[place(line.key)].append(line)
+    dirty = {place(wbs) for wbs in plan.touched}
+    if any(len(groups[n]) != count for n, (_, count) in enumerate(index) if n not in dirty):
+        return None  # lines moved without being touched: not the version the plan read
+    sets, new_index = head.sets(), builtins.list(index)
+    written: builtins.list[tuple[int, PackedChunk]] = []
+    for n in sorted(dirty):
+        rows = [line_row(line) for line in groups[n]]
+        data = pack(rows)
+        if not rows or len(data) > MAX_EDITED_CHUNK_BYTES:
+            return None
+        chunk = PackedChunk(first=[str(v) for v in rows[0][:3]], count=len(rows), data=data)
+        sets[n], new_index[n] = chunk_set, (chunk.first, chunk.count)
+        written.append((n, chunk))
+    return _Layout(chunk_set, new_index, sets), written
+
+
+def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layout) -> VersionItem:
+    """The history item of a commit: the job's kind is the version's source."""
+    return VersionItem(
+        pk=head.pk,
+        sk=version_sk(head.version + 1),
+        version=head.version + 1,
+        at=iso(job.finished_at) or "",
+        by=job.requested_by,
+        source=VersionSource(job.kind.value),
+        job_id=job.job_id,
+        total=f"{plan.total:f}",
+        line_count=len(plan.lines),
+        summary=(job.summary or plan.summary).model_dump_json(),
+        status=BudgetStatus.SYNCED,
+        chunk_set=layout.chunk_set,
+        chunk_index=dump_index(layout.index),
+        chunk_sets=None if layout.sets is None else _dump_sets(layout.sets),
+    )
+
+
+class _RememberedLayouts:
     """Where the lines are, for the Budget objects this store answered last.
 
     Reading a page right after `get` then needs no second read of the header. Only the very
@@ -166,7 +253,7 @@ class _Layouts:
 class DynamoBudgetStore(DynamoTables):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._layouts = _Layouts()
+        self._layouts = _RememberedLayouts()
 
     # --- headers ----------------------------------------------------------------------------
 
@@ -327,135 +414,110 @@ class DynamoBudgetStore(DynamoTables):
 
     # --- commit -----------------------------------------------------------------------------
 
-    def commit(
-        self,
-        budget: Budget,
-        lines: Sequence[LineItem],
-        total: Decimal,
-        job: Job,
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
+    def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise _not_found()
-        self._check_can_apply(head, budget, job)
-        # The set is named after the job: a redelivery that crashed before the switch overwrites
-        # its own orphan chunks instead of leaving new ones behind.
-        chunk_set = job.job_id
-        index = self.write_chunks(budget, chunk_set, lines)
-        change_index = self.write_changes(job, changes)
-        return self.switch(
-            head, budget, job, chunk_set, index, lines, summary, changes, change_index, message,
-            finished_at, totals,
-        )  # fmt: skip
+        self._check_can_apply(head, budget, finished)
+        layout = self.write_lines(head, budget, plan, finished.job_id)
+        change_puts, change_index = self.change_puts(finished, plan.records())
+        if len(change_puts) > CHANGES_IN_SWITCH or _size(change_puts) > CHANGE_BYTES_IN_SWITCH:
+            batch_write(
+                self.client, self.jobs_table, [{"PutRequest": {"Item": p}} for p in change_puts]
+            )
+            change_puts = []
+        record = _commit_version(head, finished, plan, layout)
+        self._switch(
+            budget,
+            finished,
+            [
+                {"Update": self._header_switch(head, budget, finished, plan, layout)},
+                {"Update": succeed_update(self.jobs_table, finished, change_index)},
+                {"Put": {"TableName": self.budgets_table, "Item": serialize(to_item(record))}},
+                *({"Put": {"TableName": self.budgets_table, "Item": p}} for p in layout.puts),
+                *({"Put": {"TableName": self.jobs_table, "Item": p}} for p in change_puts),
+            ],
+        )
+        self._expire_beyond_kept(budget, record.version, finished.finished_at or utc_now())
+        return finished
+
+    def write_lines(
+        self, head: BudgetHeaderItem, budget: Budget, plan: Plan, chunk_set: str
+    ) -> _Layout:
+        """Write the chunks of the plan's version that differ from the current one's; nothing
+        points at them yet. The set is named after the job: a redelivery that crashed before the
+        switch overwrites its own orphan chunks instead of leaving new ones behind.
+
+        Copy on write: a chunk holding no line the plan touched is the current version's chunk
+        item, shared (docs/history.md, "How versions are stored"); when the plan does not say
+        what it touched, or a rewritten chunk would grow too large, the whole set is written.
+        """
+        cow = _copy_on_write(head, plan, chunk_set)
+        if cow is None:
+            return _Layout(chunk_set, self.write_chunks(budget, chunk_set, plan.lines))
+        layout, written = cow
+        pk = budget_pk(budget.company_id, budget.budget_id)
+        puts = [
+            serialize({"pk": pk, "sk": chunk_sk(chunk_set, n), "count": c.count, "data": c.data})
+            for n, c in written
+        ]
+        if len(puts) <= CHUNKS_IN_SWITCH and _size(puts) <= CHUNK_BYTES_IN_SWITCH:
+            return replace(layout, puts=puts)  # they ride in the switch: no orphan if it fails
+        batch_write(self.client, self.budgets_table, [{"PutRequest": {"Item": p}} for p in puts])
+        return layout
 
     def _check_can_apply(self, head: BudgetHeaderItem, budget: Budget, job: Job) -> None:
         if head.locked:
-            raise BudgetLocked(
-                f"The budget for {head.project_name} was locked, so the ERP budget was not "
-                "applied and nothing changed. Unlock the budget to re-import."
-            )
+            raise admission.locked_while_applying(head.project_name, job.kind)
         if head.version != budget.version or head.active_job_id != job.job_id:
             raise _moved()
-        if head.chunk_set == job.job_id:
+        if head.last_applied_job_id == job.job_id:
             raise ConcurrentChange("This job has already been applied to the budget.")
 
-    def switch(
-        self,
-        head: BudgetHeaderItem,
-        budget: Budget,
-        job: Job,
-        chunk_set: str,
-        index: ChunkIndex,
-        lines: Sequence[LineItem],
-        summary: Summary,
-        changes: Sequence[ChangeRecord],
-        change_index: ChunkIndex,
-        message: str,
-        finished_at: datetime,
-        totals: Totals | None = None,
-    ) -> Job:
-        """The commit's one transaction: the header moves to the new set, the new version joins
-        the history, and the job succeeds."""
-        total = sum((line.original_budget_amount for line in lines), ZERO)
-        when = iso(finished_at)
-        progress = Progress(phase=Phase.APPLYING, done=len(lines), total=len(lines))
-        record = VersionItem(
-            pk=head.pk,
-            sk=version_sk(head.version + 1),
-            version=head.version + 1,
-            at=when or "",
-            by=job.requested_by,
-            source=VersionSource(job.kind.value),
-            job_id=job.job_id,
-            total=f"{total:f}",
-            line_count=len(lines),
-            summary=summary.model_dump_json(),
-            status=BudgetStatus.SYNCED,
-            chunk_set=chunk_set,
-            chunk_index=dump_index(index),
+    def _header_switch(
+        self, head: BudgetHeaderItem, budget: Budget, job: Job, plan: Plan, layout: _Layout
+    ) -> dict[str, Any]:
+        """The header moves to the new version, if it is still where the plan left it."""
+        values = {
+            ":one": value(1),
+            ":set": value(layout.chunk_set),
+            ":idx": value(dump_index(layout.index)),
+            ":total": value(f"{plan.total:f}"),
+            ":n": value(len(plan.lines)),
+            ":synced": value(BudgetStatus.SYNCED.value),
+            ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
+            ":when": value(iso(job.finished_at)),
+            ":job": value(job.job_id),
+            ":v": value(budget.version),
+            ":false": value(False),
+        }
+        expression = (
+            "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
+            "#total = :total, line_count = :n, #status = :synced, gsi1pk = :gpk, "
+            "last_synced_at = :when, last_applied_job_id = :job"
         )
-        header_update = {
+        if admission.fetches_erp(job.kind):
+            # The ERP total this job planned on, for the Budgets list, rides in the switch.
+            expression += ", current_erp_total = :erp, erp_total_as_of = :when"
+            values[":erp"] = value(f"{plan.erp_total:f}")
+        if layout.sets is not None:
+            expression += ", chunk_sets = :sets REMOVE active_job_id"
+            values[":sets"] = value(_dump_sets(layout.sets))
+        else:
+            expression += " REMOVE active_job_id, chunk_sets"
+        return {
             "TableName": self.budgets_table,
             "Key": key(head.pk, HEAD),
-            "UpdateExpression": (
-                "SET version = version + :one, chunk_set = :set, chunk_index = :idx, "
-                "#total = :total, line_count = :n, #status = :synced, gsi1pk = :gpk, "
-                "last_synced_at = :when, last_applied_job_id = :job "
-                "REMOVE active_job_id, chunk_sets"
-            ),
+            "UpdateExpression": expression,
             "ConditionExpression": "version = :v AND locked = :false AND active_job_id = :job",
             "ExpressionAttributeNames": {"#total": "total", "#status": "status"},
-            "ExpressionAttributeValues": {
-                ":one": value(1),
-                ":set": value(chunk_set),
-                ":idx": value(dump_index(index)),
-                ":total": value(f"{total:f}"),
-                ":n": value(len(lines)),
-                ":synced": value(BudgetStatus.SYNCED.value),
-                ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
-                ":when": value(when),
-                ":job": value(job.job_id),
-                ":v": value(budget.version),
-                ":false": value(False),
-            },
+            "ExpressionAttributeValues": values,
         }
-        job_update = {
-            "TableName": self.jobs_table,
-            "Key": key(job_pk(job.company_id, job.job_id), "META"),
-            "UpdateExpression": (
-                "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
-                "expires_at = :expires REMOVE queued_pk, queued_sk"
-            ),
-            "ConditionExpression": "#status = :running",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":succeeded": value(JobStatus.SUCCEEDED.value),
-                ":running": value(JobStatus.IN_PROGRESS.value),
-                ":m": value(message),
-                ":s": value(summary.model_dump_json()),
-                ":c": value(len(changes)),
-                ":ci": value(dump_index(change_index)),
-                ":when": value(when),
-                ":p": value(progress.model_dump_json()),
-                ":totals": value(totals.model_dump_json() if totals else None),
-                ":expires": value(finished_job_expiry(finished_at)),
-            },
-        }
-        version_put = {"TableName": self.budgets_table, "Item": serialize(to_item(record))}
+
+    def _switch(self, budget: Budget, job: Job, items: builtins.list[dict[str, Any]]) -> None:
+        """The commit's one transaction (header, job, version); a refusal says why."""
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Update": header_update},
-                    {"Update": job_update},
-                    {"Put": version_put},
-                ]
-            )
+            self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
                 raise
@@ -464,24 +526,12 @@ class DynamoBudgetStore(DynamoTables):
             if fresh is None:
                 raise _not_found() from None
             if fresh.locked:
-                self._check_can_apply(fresh, budget, job)  # raises BudgetLocked
+                raise admission.locked_while_applying(fresh.project_name, job.kind) from None
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise ConcurrentChange(
                     "The job is no longer running; nothing was applied."
                 ) from None
             raise _moved() from None
-        self._expire_beyond_kept(budget, record.version, finished_at)
-        return job.model_copy(
-            update={
-                "status": JobStatus.SUCCEEDED,
-                "message": message,
-                "summary": summary,
-                "change_count": len(changes),
-                "finished_at": finished_at,
-                "progress": progress,
-                "totals": totals,
-            }
-        )
 
     # --- history ----------------------------------------------------------------------------
 
@@ -654,9 +704,7 @@ class DynamoBudgetStore(DynamoTables):
 
     @staticmethod
     def _locked_for_edit(head: BudgetHeaderItem) -> BudgetLocked:
-        return BudgetLocked(
-            f"The budget for {head.project_name} is locked. Unlock the budget to edit its lines."
-        )
+        return admission.locked_refusal(head.project_name, "edit its lines")
 
     def set_locked(self, budget: Budget, locked: bool) -> Budget:
         try:

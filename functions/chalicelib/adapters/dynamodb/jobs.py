@@ -31,7 +31,7 @@ from chalicelib.adapters.dynamodb.items import (
     MAX_STORED_ERRORS,
     META,
     QUEUED_PK,
-    BudgetHeaderItem,
+    ChunkIndex,
     IdempotencyItem,
     JobItem,
     budget_pk,
@@ -52,21 +52,16 @@ from chalicelib.adapters.dynamodb.items import (
     writes_sk,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
+from chalicelib.domain import admission
 from chalicelib.domain.errors import (
-    AlreadyImported,
-    BudgetLocked,
     ConcurrentChange,
     InvalidRequest,
-    JobInProgress,
     NotFound,
-    NotSynced,
 )
 from chalicelib.domain.model import (
     Budget,
-    BudgetStatus,
     ChangeRecord,
     Job,
-    JobKind,
     JobStatus,
     LineError,
     Phase,
@@ -89,39 +84,6 @@ def _job_not_found() -> NotFound:
     return NotFound("There is no such job in this company.")
 
 
-def required_status(kind: JobKind) -> BudgetStatus:
-    return BudgetStatus.SYNCED if kind is JobKind.REIMPORT else BudgetStatus.READY_TO_IMPORT
-
-
-def refusal(head: BudgetHeaderItem | Budget, kind: JobKind) -> Exception | None:
-    """Why a budget cannot take a job of `kind` now, as the error a person will read; or None.
-
-    A preview holds nothing, so nothing refuses it; a restore needs only a free, unlocked budget.
-    """
-    name = head.project_name
-    if kind is JobKind.PREVIEW:
-        return None
-    verb = {JobKind.REIMPORT: "re-import", JobKind.RESTORE: "restore"}.get(kind, "import")
-    if head.locked:
-        return BudgetLocked(f"The budget for {name} is locked. Unlock the budget to {verb}.")
-    if head.active_job_id:
-        return JobInProgress(
-            f"A job is already queued or running for the budget of {name}; wait for it to finish.",
-            job_id=head.active_job_id,
-        )
-    if kind is JobKind.RESTORE:
-        return None
-    if kind is JobKind.REIMPORT and head.status is not BudgetStatus.SYNCED:
-        return NotSynced(
-            f"The budget for {name} has not been imported yet. Import it before re-importing."
-        )
-    if kind is JobKind.IMPORT and head.status is not BudgetStatus.READY_TO_IMPORT:
-        return AlreadyImported(
-            f"The budget for {name} has already been imported. Re-import it instead."
-        )
-    return None
-
-
 def failure_message(message: str, errors: Sequence[LineError], kept: int) -> str:
     if len(errors) > kept:
         return f"{message} Only the first {kept:,} of {len(errors):,} line errors are listed."
@@ -136,27 +98,8 @@ class DynamoJobStore(DynamoTables):
     # --- enqueue ----------------------------------------------------------------------------
 
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
-        if job.kind is JobKind.PREVIEW:
+        if not admission.holds_budget(job.kind):
             return self._record_preview(job, budget)
-        needed = required_status(job.kind)
-        condition = (
-            "attribute_exists(pk) AND attribute_not_exists(active_job_id) AND locked = :false"
-        )
-        values = {":job": value(job.job_id), ":false": value(False)}
-        names: dict[str, str] = {}
-        if job.kind is not JobKind.RESTORE:  # a restore takes a budget in any status
-            condition += " AND #status = :needed"
-            values[":needed"] = value(needed.value)
-            names["#status"] = "status"
-        claim: dict[str, Any] = {
-            "TableName": self.budgets_table,
-            "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
-            "UpdateExpression": "SET active_job_id = :job",
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            claim["ExpressionAttributeNames"] = names
         items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
@@ -165,26 +108,10 @@ class DynamoJobStore(DynamoTables):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {"Update": claim},
+            {"Update": self._claim(budget, job)},
         ]
-        now = int(time.time())
         if idempotency_key is not None:
-            marker = IdempotencyItem(
-                pk=idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
-                job_id=job.job_id,
-                expires_at=now + IDEMPOTENCY_SECONDS,
-            )
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.jobs_table,
-                        "Item": serialize(to_item(marker)),
-                        # TTL deletes lazily: an expired key still present counts as absent.
-                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
-                        "ExpressionAttributeValues": {":now": value(now)},
-                    }
-                }
-            )
+            items.append({"Put": self._idempotency_put(budget, job, idempotency_key)})
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=items)
@@ -203,10 +130,51 @@ class DynamoJobStore(DynamoTables):
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise NotFound("There is no such budget in this company.")
-        why = refusal(head, job.kind)
-        if why is not None:
-            raise why
+        admission.check_can_take(head, job.kind)
         raise ConcurrentChange("The budget changed while the job was being queued; try again.")
+
+    def _claim(self, budget: Budget, job: Job) -> dict[str, Any]:
+        """The budget's side of enqueueing: the conditions of `domain/admission.refusal`, checked
+        atomically, and the hold on the budget."""
+        condition = (
+            "attribute_exists(pk) AND attribute_not_exists(active_job_id) AND locked = :false"
+        )
+        values = {":job": value(job.job_id), ":false": value(False)}
+        names: dict[str, str] = {}
+        if admission.needs_link(job.kind):
+            condition += " AND erp_job_id <> :unlinked"
+            values[":unlinked"] = value("")
+        needed = admission.needed_status(job.kind)
+        if needed is not None:
+            condition += " AND #status = :needed"
+            values[":needed"] = value(needed.value)
+            names["#status"] = "status"
+        claim: dict[str, Any] = {
+            "TableName": self.budgets_table,
+            "Key": key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+            "UpdateExpression": "SET active_job_id = :job",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            claim["ExpressionAttributeNames"] = names
+        return claim
+
+    def _idempotency_put(self, budget: Budget, job: Job, idempotency_key: str) -> dict[str, Any]:
+        """The key's marker naming the job, for 24 hours; refused while a live marker exists."""
+        now = int(time.time())
+        marker = IdempotencyItem(
+            pk=idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
+            job_id=job.job_id,
+            expires_at=now + IDEMPOTENCY_SECONDS,
+        )
+        return {
+            "TableName": self.jobs_table,
+            "Item": serialize(to_item(marker)),
+            # TTL deletes lazily: an expired key still present counts as absent.
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": value(now)},
+        }
 
     def _record_preview(self, job: Job, budget: Budget) -> Job:
         """A preview holds nothing: it is recorded on its own, and only for a budget that exists."""
@@ -431,36 +399,7 @@ class DynamoJobStore(DynamoTables):
         finished_at: datetime,
         error_code: str | None = None,
     ) -> Job:
-        names = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":failed": value(JobStatus.FAILED.value),
-            ":queued": value(JobStatus.QUEUED.value),
-            ":running": value(JobStatus.IN_PROGRESS.value),
-            ":when": value(iso(finished_at)),
-            ":expires": value(finished_job_expiry(finished_at)),
-        }
-        expression = (
-            "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
-        )
-        kept = 0
-        if errors:
-            data, kept = pack_errors(errors)
-            expression += ", #errors = :e"
-            names["#errors"] = "errors"
-            values[":e"] = value(data)
-        if error_code is not None:
-            expression += ", error_code = :code"
-            values[":code"] = value(error_code)
-        values[":m"] = value(failure_message(message, errors, kept))
-        expression += " REMOVE queued_pk, queued_sk"
-        job_update = {
-            "TableName": self.jobs_table,
-            "Key": key(job_pk(job.company_id, job.job_id), META),
-            "UpdateExpression": expression,
-            "ConditionExpression": "#status IN (:queued, :running)",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+        job_update = fail_update(self.jobs_table, job, message, errors, finished_at, error_code)
         release = {
             "TableName": self.budgets_table,
             "Key": key(budget_pk(job.company_id, job.budget_id), HEAD),
@@ -492,36 +431,80 @@ class DynamoJobStore(DynamoTables):
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
         change_index = self.write_changes(finished, changes)
-        update = {
-            ":succeeded": value(JobStatus.SUCCEEDED.value),
-            ":running": value(JobStatus.IN_PROGRESS.value),
-            ":m": value(finished.message),
-            ":s": value(finished.summary.model_dump_json() if finished.summary else None),
-            ":c": value(finished.change_count),
-            ":ci": value(dump_index(change_index)),
-            ":when": value(iso(finished.finished_at)),
-            ":p": value(finished.progress.model_dump_json() if finished.progress else None),
-            ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
-            ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
-            ":expires": value(finished_job_expiry(finished.finished_at or utc_now())),
-        }
         try:
-            self.client.update_item(
-                TableName=self.jobs_table,
-                Key=key(job_pk(finished.company_id, finished.job_id), META),
-                UpdateExpression=(
-                    "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
-                    "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
-                    "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
-                ),
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=update,
-            )
+            self.client.update_item(**succeed_update(self.jobs_table, finished, change_index))
         except ClientError as error:
             if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
         return self.get(finished.company_id, finished.job_id)
 
 
-__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "refusal", "required_status"]
+def fail_update(
+    jobs_table: str,
+    job: Job,
+    message: str,
+    errors: Sequence[LineError],
+    finished_at: datetime,
+    error_code: str | None,
+) -> dict[str, Any]:
+    """A queued or running job's move to failed, with its line errors and error code."""
+    names = {"#status": "status"}
+    values: dict[str, Any] = {
+        ":failed": value(JobStatus.FAILED.value),
+        ":queued": value(JobStatus.QUEUED.value),
+        ":running": value(JobStatus.IN_PROGRESS.value),
+        ":when": value(iso(finished_at)),
+        ":expires": value(finished_job_expiry(finished_at)),
+    }
+    expression = "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
+    kept = 0
+    if errors:
+        data, kept = pack_errors(errors)
+        expression += ", #errors = :e"
+        names["#errors"] = "errors"
+        values[":e"] = value(data)
+    if error_code is not None:
+        expression += ", error_code = :code"
+        values[":code"] = value(error_code)
+    values[":m"] = value(failure_message(message, errors, kept))
+    return {
+        "TableName": jobs_table,
+        "Key": key(job_pk(job.company_id, job.job_id), META),
+        "UpdateExpression": expression + " REMOVE queued_pk, queued_sk",
+        "ConditionExpression": "#status IN (:queued, :running)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def succeed_update(jobs_table: str, finished: Job, change_index: ChunkIndex) -> dict[str, Any]:
+    """A running job's move to succeeded, as `finished` holds it: an UpdateItem, or one item of
+    the commit's transaction (adapters/dynamodb/budgets.py). Refused once the job has finished."""
+    values = {
+        ":succeeded": value(JobStatus.SUCCEEDED.value),
+        ":running": value(JobStatus.IN_PROGRESS.value),
+        ":m": value(finished.message),
+        ":s": value(finished.summary.model_dump_json() if finished.summary else None),
+        ":c": value(finished.change_count),
+        ":ci": value(dump_index(change_index)),
+        ":when": value(iso(finished.finished_at)),
+        ":p": value(finished.progress.model_dump_json() if finished.progress else None),
+        ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
+        ":basis": value(finished.basis.model_dump_json() if finished.basis else None),
+        ":expires": value(finished_job_expiry(finished.finished_at or utc_now())),
+    }
+    return {
+        "TableName": jobs_table,
+        "Key": key(job_pk(finished.company_id, finished.job_id), META),
+        "UpdateExpression": (
+            "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
+            "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
+            "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
+        ),
+        "ConditionExpression": "#status = :running",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": values,
+    }
+
+
+__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "succeed_update"]

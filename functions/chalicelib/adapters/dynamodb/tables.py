@@ -67,18 +67,21 @@ class DynamoTables:
 
     def write_changes(self, job: Job, changes: Sequence[ChangeRecord]) -> ChunkIndex:
         """Write a job's change records, packed like lines, as `CHANGES#<n>` items of the job."""
+        puts, index = self.change_puts(job, changes)
+        batch_write(self.client, self.jobs_table, [{"PutRequest": {"Item": p}} for p in puts])
+        return index
+
+    def change_puts(
+        self, job: Job, changes: Sequence[ChangeRecord]
+    ) -> tuple[list[dict[str, Any]], ChunkIndex]:
+        """A job's change records as the serialised items to put, and their index."""
         ordered = sorted(changes, key=lambda change: change.key)
         chunks = pack_chunks([change_row(change) for change in ordered])
         pk = job_pk(job.company_id, job.job_id)
         # They expire with their job (which expires once finished; this is written just before).
         expires = finished_job_expiry(utc_now())
-        batch_write(
-            self.client,
-            self.jobs_table,
-            [
-                {"PutRequest": {"Item": serialize(
-                    {"pk": pk, "sk": changes_sk(n), "data": c.data, "expires_at": expires})}}
-                for n, c in enumerate(chunks)
-            ],
-        )  # fmt: skip
-        return index_of(chunks)
+        puts = [
+            serialize({"pk": pk, "sk": changes_sk(n), "data": c.data, "expires_at": expires})
+            for n, c in enumerate(chunks)
+        ]
+        return puts, index_of(chunks)
