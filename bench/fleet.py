@@ -10,6 +10,10 @@ due budget got exactly one job and one message.
 
 `schedule-memory`: the same run on the in-memory adapters (the schedule's own code at full scale).
 
+`schedule-server`: the same run against moto in server mode in a process of its own (the local
+stack's DynamoDB settings), over HTTP as against AWS, so the schedule's threads overlap their
+round trips with the emulator's work: `--threads 1` is the sequential schedule.
+
 `queue`: the whole local stack (devstack.stack.LocalStack). B budgets of L lines (every amount
 differs from the ERP's), each re-import requested over HTTP one right after the other, then waits
 for every job; reports jobs per minute and p50/p95 from request to success (the job's own
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -31,7 +36,7 @@ from bench.world import fake_aws_environment
 OTHER_COMPANY_TEMPLATE = "demo"  # the demo company's catalog and ERP system, for every company
 
 
-def _seed_fleet(ports: Any, companies: int, budgets: int) -> None:
+def _seed_fleet(ports: Any, companies: int, budgets: int, first: int = 0) -> None:
     """Companies with the automatic re-import on, each with `budgets` synced one-line budgets
     last synced two days ago (due for a daily re-import)."""
     from chalicelib.domain.model import AutoReimport, CostCatalog, ErpSettings, utc_now
@@ -42,7 +47,7 @@ def _seed_fleet(ports: Any, companies: int, budgets: int) -> None:
     catalog = CostCatalog(frozenset(template.cost_codes), frozenset(template.cost_types))
     synced = utc_now() - timedelta(days=2)
     daily = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=24))
-    for c in range(companies):
+    for c in range(first, first + companies):
         company_id = f"fleet{c:04d}"
         ports.directory.put_company(company_id, f"Fleet Company {c}")
         ports.directory.save_erp_settings(company_id, daily)
@@ -91,6 +96,82 @@ def schedule(companies: int, budgets: int) -> dict[str, Any]:
     return {
         "companies": companies, "budgets_per_company": budgets, "due": expected,
         "queued": len(queued), "distinct_budgets": len(per_budget),
+        "messages_on_queue": int(attributes["ApproximateNumberOfMessages"]),
+        "queued_by_second_run": len(again), "seconds": seconds,
+        "seed_seconds": seeded_seconds, "calls": dict(sorted(calls.items())),
+    }  # fmt: skip
+
+
+def _serve_moto(found: Any) -> None:
+    """The child process: moto's server with the local stack's DynamoDB settings, until killed."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from devstack.moto_atomic import serialize_dynamodb
+    from devstack.moto_index import skip_table_sort_in_index_queries
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
+    serialize_dynamodb()
+    skip_table_sort_in_index_queries()  # as devstack/stack.py sets up the local stack's moto
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    found.put(server.get_host_and_port())
+    threading.Event().wait()
+
+
+def schedule_on_server(companies: int, budgets: int, threads: int) -> dict[str, Any]:
+    import multiprocessing
+    import os
+
+    fake_aws_environment()
+    context = multiprocessing.get_context("spawn")
+    found = context.Queue()
+    server = context.Process(target=_serve_moto, args=(found,), daemon=True)
+    server.start()
+    try:
+        host, port = found.get(timeout=120)
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+        return _schedule_against(companies, budgets, threads)
+    finally:
+        server.kill()
+        server.join()
+
+
+def _schedule_against(companies: int, budgets: int, threads: int) -> dict[str, Any]:
+    """Seed the fleet on whatever AWS the environment names, then time one schedule run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib import wiring
+    from chalicelib.adapters import aws
+    from chalicelib.adapters.sqs import SqsJobQueue
+    from chalicelib.services.reimports import enqueue_due_reimports
+    from tests import worlds
+
+    wiring.reset()
+    world = worlds.stores("moto")
+    queue_url, _, _ = worlds.moto_queues()
+    ports = worlds.ports(world, queue=SqsJobQueue(queue_url))
+    started = time.perf_counter()
+    step = max(1, companies // 8)
+    with ThreadPoolExecutor(max_workers=8) as pool:  # seeding is not what is timed
+        list(pool.map(lambda first: _seed_fleet(ports, min(step, companies - first), budgets,
+                                                first=first), range(0, companies, step)))  # fmt: skip
+    seeded_seconds = time.perf_counter() - started
+    calls: Counter[str] = Counter()
+    for client in (aws.dynamodb(), aws.sqs()):
+        client.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
+    started = time.perf_counter()
+    queued = enqueue_due_reimports(ports, threads=threads)
+    seconds = time.perf_counter() - started
+    attributes = aws.sqs().get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    again = enqueue_due_reimports(ports, threads=threads)
+    per_budget = {(j.company_id, j.budget_id) for j in queued}
+    return {
+        "companies": companies, "budgets_per_company": budgets, "due": companies * budgets,
+        "threads": threads, "queued": len(queued), "distinct_budgets": len(per_budget),
         "messages_on_queue": int(attributes["ApproximateNumberOfMessages"]),
         "queued_by_second_run": len(again), "seconds": seconds,
         "seed_seconds": seeded_seconds, "calls": dict(sorted(calls.items())),
@@ -162,13 +243,21 @@ def queue(budgets: int, lines: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
-    parser.add_argument("--part", choices=("schedule", "schedule-memory", "queue"), required=True)
+    parser.add_argument(
+        "--part", choices=("schedule", "schedule-memory", "schedule-server", "queue"), required=True
+    )
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--budgets", type=int, default=10)
     parser.add_argument("--lines", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=None, help="schedule-server: threads")
     args = parser.parse_args(argv)
     if args.part == "schedule":
         result = schedule(args.companies, args.budgets)
+    elif args.part == "schedule-server":
+        from chalicelib.services.reimports import SCHEDULE_THREADS
+
+        threads = SCHEDULE_THREADS if args.threads is None else args.threads
+        result = schedule_on_server(args.companies, args.budgets, threads)
     elif args.part == "schedule-memory":
         result = schedule_in_memory(args.companies, args.budgets)
     else:

@@ -82,10 +82,12 @@ def _seed_and_run_child(n_lines: int) -> dict[str, Any]:
 def child(event_file: str) -> dict[str, Any]:
     """The worker process: import what Lambda's init would, then run the one event."""
     import bench  # noqa: F401 - puts the app on the path
-    from bench.world import _ports, worker_context
+    from bench.world import CallCounter, _ports, worker_context
+    from chalicelib.adapters import aws
     from chalicelib.entrypoints.worker import handle
 
     _ports()
+    counter = CallCounter(aws.dynamodb())
     event = json.loads(Path(event_file).read_text())
     rss_after_init = _peak_rss_mb()
     # No tracemalloc here: its bookkeeping per live object would itself inflate the RSS.
@@ -93,7 +95,7 @@ def child(event_file: str) -> dict[str, Any]:
     handle(event, worker_context())
     seconds = time.perf_counter() - started
     return {"rss_after_init_mb": rss_after_init, "rss_peak_mb": _peak_rss_mb(),
-            "seconds": seconds}  # fmt: skip
+            "seconds": seconds, "writes": counter.writes, "calls": counter.snapshot()}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,6 +85,17 @@ def test_fleet_schedule_bench_queues_every_due_budget_once_in_batches() -> None:
     assert in_memory["send_batch_calls"] == 3
 
 
+def test_fleet_schedule_on_moto_server_queues_every_due_budget_once_with_threads() -> None:
+    result = run._run_module("bench.fleet", "--part", "schedule-server", "--companies", "3",
+                             "--budgets", "4", "--threads", "3")  # fmt: skip
+
+    assert result["threads"] == 3
+    assert result["queued"] == result["distinct_budgets"] == result["messages_on_queue"] == 12
+    assert result["queued_by_second_run"] == 0
+    assert result["calls"]["TransactWriteItems"] == 12
+    assert result["calls"]["SendMessageBatch"] == 3
+
+
 def test_cost_bench_counts_every_service_the_reimport_calls() -> None:
     (result,) = run._run_module("bench.cost", "--lines", "50")
 

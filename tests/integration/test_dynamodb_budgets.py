@@ -283,6 +283,47 @@ def test_read_page_returns_the_right_slice_across_chunk_boundaries(stores, monke
         assert budgets.read_page(created, offset, limit) == everything[offset : offset + limit]
 
 
+def test_a_page_read_after_get_fetches_only_its_own_chunk(stores, dynamodb_tables):
+    """What a budget page costs: the header read by `get` is not read again, and a 1,000-line
+    page fetches the one chunk that holds it (a chunk holds at most a page of rows)."""
+    from chalicelib.adapters.dynamodb.items import MAX_CHUNK_ROWS, load_index
+
+    budgets, _ = stores
+    budgets.create_budget(budget(), lines(2_500))
+    index = load_index(budgets.header("demo", "P-1001").chunk_index)
+    assert [count for _, count in index] == [MAX_CHUNK_ROWS, MAX_CHUNK_ROWS, 500]
+    current = budgets.get("demo", "P-1001")
+    everything = budgets.read_lines(current)
+    calls: list[tuple[str, int]] = []
+
+    def seen(model, params, **_):
+        keys = params.get("RequestItems", {})
+        calls.append((model.name, sum(len(t["Keys"]) for t in keys.values())))
+
+    dynamodb_tables.meta.events.register("before-parameter-build.dynamodb", seen)
+    page = budgets.read_page(current, 1_000, 1_000)
+
+    assert page == everything[1_000:2_000]
+    assert calls == [("BatchGetItem", 1)]
+
+
+def test_a_page_of_an_older_budget_object_shows_that_version(stores):
+    budgets, _ = stores
+    created = budgets.create_budget(budget(), lines(50))
+    before = budgets.get("demo", "P-1001")
+    target = budgets.read_lines(before)[7]
+    budgets.edit_line(before, target.line_item_id, LineEdit(original_budget_amount=Decimal("9.99")))
+    after = budgets.get("demo", "P-1001")
+
+    assert (
+        budgets.read_page(before, 7, 1)[0].original_budget_amount == target.original_budget_amount
+    )
+    assert (
+        budgets.read_page(created, 7, 1)[0].original_budget_amount == target.original_budget_amount
+    )
+    assert budgets.read_page(after, 7, 1)[0].original_budget_amount == Decimal("9.99")
+
+
 def test_edit_line_keeps_other_lines_and_bumps_the_version(stores, monkeypatch):
     from chalicelib.adapters.dynamodb import items
 

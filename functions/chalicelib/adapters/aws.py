@@ -20,8 +20,13 @@ _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 
 # Adaptive retries absorb throttling; the connect/read timeouts keep a Lambda from hanging on AWS.
+# The schedule calls from several threads at once (services/reimports.py): a connection each, not
+# botocore's default pool of 10 (connections are opened only when used).
 _CONFIG = Config(
-    retries={"max_attempts": 5, "mode": "adaptive"}, connect_timeout=5, read_timeout=30
+    retries={"max_attempts": 5, "mode": "adaptive"},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=32,
 )
 
 
@@ -38,9 +43,11 @@ def client(service: str) -> Any:
     cached = _clients.get(service)
     if cached is not None:
         return cached
-    built = session().client(service, config=_CONFIG)
-    with _lock:
-        return _clients.setdefault(service, built)
+    shared = session()
+    with _lock:  # a boto3 session must not build clients in two threads at once
+        if service not in _clients:
+            _clients[service] = shared.client(service, config=_CONFIG)
+        return _clients[service]
 
 
 def dynamodb() -> Any:

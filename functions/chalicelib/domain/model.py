@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from json.encoder import encode_basestring_ascii
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -86,7 +87,10 @@ class WbsKey:
     @property
     def line_item_id(self) -> str:
         """A stable, URL-safe id derived from the key, so a line keeps its id across versions."""
-        raw = json.dumps([self.sub_job, self.cost_code, self.cost_type], separators=(",", ":"))
+        # Exactly json.dumps([...], separators=(",", ":")), without building an encoder per call:
+        # a budget page computes one id per line.
+        parts = (self.sub_job, self.cost_code, self.cost_type)
+        raw = "[" + ",".join(map(encode_basestring_ascii, parts)) + "]"
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod

@@ -8,10 +8,7 @@ after the last receive the job fails with a sentence instead of staying "in prog
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +28,7 @@ from chalicelib import observability, resources, wiring
 from chalicelib.domain.errors import ErpUnavailable, NotFound
 from chalicelib.domain.model import JobStatus
 from chalicelib.domain.ports import JobMessage
+from chalicelib.entrypoints.gc_pause import gc_paused
 from chalicelib.observability import lambda_handler, logger, metrics
 from chalicelib.services.reimports import WorkResult, fail_dead_letter, run_job
 
@@ -51,46 +49,12 @@ def retry_delay(receive_count: int) -> int:
     return RETRY_DELAYS_SECONDS[index]
 
 
-class _CyclicGcPause:
-    """Pauses Python's cyclic garbage collector while any batch is being handled.
-
-    A 50,000-line job holds hundreds of thousands of objects (ERP lines, line items, keys, rows)
-    that form no cycles; the collector's full passes over them took a quarter of the job's time
-    (bench/phases.py, docs/performance.md). Reference counting still frees everything acyclic, and
-    the collector resumes when the last batch in the process ends (the local stack runs the worker
-    beside other threads, hence the count).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._was_enabled = True
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_gc_paused = _CyclicGcPause()
-
-
 @lambda_handler()
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if context is not None:
         # Lets a stopped invocation's "in progress" record lapse when its time would have run out.
         _idempotency_config().register_lambda_context(context)
-    with _gc_paused():
+    with gc_paused():
         return dict(
             process_partial_response(
                 event=event,

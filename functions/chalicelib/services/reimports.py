@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -41,6 +42,7 @@ from chalicelib.domain.model import (
     ErpCatalog,
     ErpCredentials,
     ErpLine,
+    ErpSettings,
     Job,
     JobKind,
     JobStatus,
@@ -643,25 +645,38 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
     )
 
 
-def enqueue_due_reimports(ports: Ports) -> list[Job]:
+# Companies scheduled side by side. Each job is recorded in a transaction of its own, and
+# one after the other 10,000 of them are a minute or more of DynamoDB round trips; the ports'
+# clients are thread-safe and one company's budgets stay in one thread (docs/performance.md, "Fleet").
+SCHEDULE_THREADS = 16
+
+
+def enqueue_due_reimports(ports: Ports, threads: int = SCHEDULE_THREADS) -> list[Job]:
     """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it.
 
     Each job is recorded on its own (its budget's refusals are checked atomically, as for a
     person's request), then a page's messages go out ten to a call: a fleet run queues thousands
-    (docs/performance.md, "Fleet")."""
+    (docs/performance.md, "Fleet"). Answers the queued jobs in company order."""
     now = ports.clock()
+    companies = ports.directory.companies_with_auto_reimport()
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        done = pool.map(lambda pair: _schedule_company(ports, pair[0], pair[1], now), companies)
+        return [job for jobs in done for job in jobs]
+
+
+def _schedule_company(
+    ports: Ports, company_id: str, settings: ErpSettings, now: datetime
+) -> list[Job]:
+    interval = timedelta(hours=settings.auto_reimport.every_hours)
     queued: list[Job] = []
-    for company_id, settings in ports.directory.companies_with_auto_reimport():
-        interval = timedelta(hours=settings.auto_reimport.every_hours)
-        cursor: str | None = None
-        while True:
-            page = ports.budgets.list(company_id, BudgetStatus.SYNCED, 100, cursor)
-            due = [budget for budget in page.items if _due(budget, now, interval)]
-            queued += _queue_scheduled(ports, company_id, due)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-    return queued
+    cursor: str | None = None
+    while True:
+        page = ports.budgets.list(company_id, BudgetStatus.SYNCED, 100, cursor)
+        due = [budget for budget in page.items if _due(budget, now, interval)]
+        queued += _queue_scheduled(ports, company_id, due)
+        if page.next_cursor is None:
+            return queued
+        cursor = page.next_cursor
 
 
 def _due(budget: Budget, now: datetime, interval: timedelta) -> bool:

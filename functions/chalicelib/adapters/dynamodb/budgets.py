@@ -16,7 +16,9 @@ import bisect
 import builtins
 import contextlib
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -220,14 +222,48 @@ def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layou
     )
 
 
+class _RememberedLayouts:
+    """Where the lines are, for the Budget objects this store answered last.
+
+    Reading a page right after `get` then needs no second read of the header. Only the very
+    object `get` answered matches (a copy or a Budget built elsewhere reads the header again),
+    and a version's chunks never change once written, so a remembered layout cannot be stale.
+    """
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: OrderedDict[int, tuple[Budget, builtins.list[str], ChunkIndex]] = OrderedDict()
+
+    def remember(self, budget: Budget, sets: builtins.list[str], index: ChunkIndex) -> None:
+        with self._lock:
+            self._by_id[id(budget)] = (budget, sets, index)  # holding it keeps its id unique
+            while len(self._by_id) > self.SIZE:
+                self._by_id.popitem(last=False)
+
+    def recall(self, budget: Budget) -> tuple[builtins.list[str], ChunkIndex] | None:
+        with self._lock:
+            found = self._by_id.get(id(budget))
+        if found is None or found[0] is not budget:
+            return None
+        return list(found[1]), found[2]
+
+
 class DynamoBudgetStore(DynamoTables):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._layouts = _RememberedLayouts()
+
     # --- headers ----------------------------------------------------------------------------
 
     def get(self, company_id: str, budget_id: str) -> Budget:
         head = self.header(company_id, budget_id)
         if head is None:
             raise _not_found()
-        return head.to_budget()
+        budget = head.to_budget()
+        self._layouts.remember(budget, head.sets(), load_index(head.chunk_index))
+        return budget
 
     def get_by_project(self, company_id: str, project_id: str) -> Budget:
         item = self.read_item(self.budgets_table, project_pk(company_id, project_id), "PROJECT")
@@ -280,6 +316,9 @@ class DynamoBudgetStore(DynamoTables):
     def _layout(self, budget: Budget) -> tuple[builtins.list[str], ChunkIndex]:
         """The set of each chunk and the chunk index of `budget.version`: the current version's
         from the header, an earlier one's from its history item."""
+        remembered = self._layouts.recall(budget)
+        if remembered is not None:
+            return remembered
         head = self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise _not_found()

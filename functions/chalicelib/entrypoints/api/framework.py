@@ -26,6 +26,7 @@ from chalicelib.domain.ports import Identity
 from chalicelib.entrypoints.api import auth
 from chalicelib.entrypoints.api.errors import RequestRejected, to_response
 from chalicelib.entrypoints.api.schemas import MAX_BODY_BYTES, Query, Request
+from chalicelib.entrypoints.gc_pause import gc_paused
 from chalicelib.services.ports import Ports
 
 PREFIX = "/api/v1"
@@ -151,10 +152,12 @@ class ApiBlueprint:
     def _view(self, op: Operation, handler: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def view(**path_parameters: str) -> Response:
-            try:
-                return _answer(op, handler(self._call(op, path_parameters), **path_parameters))
-            except Exception as error:  # noqa: BLE001 - the one place failures become answers
-                return to_response(error)
+            # A budget page builds thousands of acyclic objects: see entrypoints/gc_pause.py.
+            with gc_paused():
+                try:
+                    return _answer(op, handler(self._call(op, path_parameters), **path_parameters))
+                except Exception as error:  # noqa: BLE001 - the one place failures become answers
+                    return to_response(error)
 
         return view
 
@@ -174,9 +177,9 @@ def _answer(op: Operation, result: BaseModel | Answer | Response | None) -> Resp
     if isinstance(result, Response):
         return result  # already shaped, such as a CSV download
     answer = result if isinstance(result, Answer) else Answer(body=result or {})
-    body = (
-        answer.body.model_dump(mode="json") if isinstance(answer.body, BaseModel) else answer.body
-    )
+    # A model is written straight to JSON text (pydantic's serializer), not to dicts that
+    # Chalice then encodes again: a budget page is thousands of lines.
+    body = answer.body.model_dump_json() if isinstance(answer.body, BaseModel) else answer.body
     status = answer.status or op.status
     if status == 204:
         return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,111 @@
+"""The schedule on DynamoDB and SQS (moto): companies are scheduled side by side, and every due
+budget still gets exactly one job and one message, even while people request re-imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.domain.errors import JobInProgress
+from chalicelib.domain.model import (
+    AutoReimport,
+    Budget,
+    BudgetStatus,
+    ErpSettings,
+    JobKind,
+    LineItem,
+    WbsKey,
+    utc_now,
+)
+from chalicelib.services import reimports
+from chalicelib.services.ports import Ports
+
+COMPANIES = 6
+BUDGETS = 4
+
+
+@pytest.fixture
+def fleet(aws_env: None, serialized_dynamodb: None, monkeypatch: Any) -> Ports:
+    """Companies with the daily automatic re-import on, each with BUDGETS due synced budgets."""
+    from chalicelib.adapters.sqs import SqsJobQueue
+    from tests import worlds
+
+    world = worlds.stores("moto")
+    queue_url, _, _ = worlds.moto_queues(monkeypatch.setenv)
+    ports = worlds.ports(world, queue=SqsJobQueue(queue_url))
+    synced = utc_now() - timedelta(days=2)
+    daily = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=24))
+    for c in range(COMPANIES):
+        company_id = f"fleet{c}"
+        ports.directory.put_company(company_id, f"Fleet Company {c}")
+        ports.directory.save_erp_settings(company_id, daily)
+        for b in range(BUDGETS):
+            budget = Budget(
+                company_id=company_id, budget_id=f"B-{b}", project_id=f"B-{b}",
+                project_name=f"Project {b}", erp_job_id=f"P-{b}", erp_system="acumatica",
+                status=BudgetStatus.SYNCED, last_synced_at=synced,
+            )  # fmt: skip
+            line = LineItem(key=WbsKey("", "01-100", "L"), description="Labor",
+                            original_budget_amount=budget.total)  # fmt: skip
+            ports.budgets.create_budget(budget, [line])
+    return ports
+
+
+def _messages(queue_url: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = aws.sqs().receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        if not answer.get("Messages"):
+            return found
+        found += [json.loads(m["Body"]) for m in answer["Messages"]]
+
+
+def _holders(ports: Ports) -> dict[tuple[str, str], str | None]:
+    return {
+        (f"fleet{c}", f"B-{b}"): ports.budgets.get(f"fleet{c}", f"B-{b}").active_job_id
+        for c in range(COMPANIES)
+        for b in range(BUDGETS)
+    }
+
+
+def test_companies_scheduled_side_by_side_queue_each_due_budget_once(fleet: Ports) -> None:
+    queued = reimports.enqueue_due_reimports(fleet, threads=4)
+
+    holders = _holders(fleet)
+    assert sorted((j.company_id, j.budget_id) for j in queued) == sorted(holders)
+    assert {j.job_id for j in queued} == set(holders.values())
+    sent = _messages(os.environ[resources.JOB_QUEUE.env_var])
+    assert sorted(m["job_id"] for m in sent) == sorted(j.job_id for j in queued)
+    assert [j.company_id for j in queued] == sorted(j.company_id for j in queued)
+    assert reimports.enqueue_due_reimports(fleet, threads=4) == []
+
+
+def test_a_person_racing_the_schedule_never_gets_a_budget_queued_twice(fleet: Ports) -> None:
+    by_people: list[str] = []
+
+    def people() -> None:
+        for c in range(COMPANIES):
+            budget = fleet.budgets.get(f"fleet{c}", "B-0")
+            try:
+                job = reimports.enqueue(fleet, budget, JobKind.REIMPORT, "pm@fleet.test", None)
+            except JobInProgress:
+                continue  # the schedule got there first
+            by_people.append(job.job_id)
+
+    person = threading.Thread(target=people)
+    person.start()
+    queued = reimports.enqueue_due_reimports(fleet, threads=4)
+    person.join()
+
+    holders = _holders(fleet)
+    every_job = [j.job_id for j in queued] + by_people
+    assert sorted(every_job) == sorted(holders.values())  # one job per budget, no more
+    sent = _messages(os.environ[resources.JOB_QUEUE.env_var])
+    assert sorted(m["job_id"] for m in sent) == sorted(every_job)
