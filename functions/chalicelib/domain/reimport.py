@@ -273,59 +273,70 @@ def plan_reimport(
     valid_lines, amounts = validate(erp_lines, catalog)
     sums = sum_by_key(valid_lines, amounts)
     _check_sums(valid_lines, sums)
-    summary = Summary()
-    changes: list[LineChange] = []
-    next_lines: list[LineItem] = []
-    total = ZERO
-
+    draft = _Draft()
     existing_keys = set()
-    touched: set[WbsKey] = set()
     for item in current:
         existing_keys.add(item.key)
-        erp = sums.get(item.key)
-        new_amount = ZERO if erp is None else erp.amount
-        refs = item.erp_refs if erp is None else erp.refs
-        old_amount = item.original_budget_amount
-        if refs != item.erp_refs or new_amount != old_amount:
-            touched.add(item.key)
-        if new_amount == old_amount:
-            summary.lines_unchanged += 1
-            next_lines.append(item if refs == item.erp_refs else _with(item, old_amount, refs))
-        else:
-            kind = ChangeKind.ZEROED if new_amount == ZERO else ChangeKind.UPDATED
-            if kind is ChangeKind.ZEROED:
-                summary.lines_zeroed += 1
-            else:
-                summary.lines_updated += 1
-            changes.append(LineChange(item.key, kind, old_amount, new_amount))
-            next_lines.append(_with(item, new_amount, refs))
-        total += new_amount
-
+        draft.override(item, sums.get(item.key))
     for key, erp in sums.items():
-        if key in existing_keys or erp.amount == ZERO:
-            continue
-        summary.lines_added += 1
-        touched.add(key)
-        changes.append(LineChange(key, ChangeKind.ADDED, None, erp.amount))
-        next_lines.append(LineItem(key, erp.description, erp.amount, erp_refs=erp.refs))
-        total += erp.amount
+        if key not in existing_keys and erp.amount != ZERO:
+            draft.add(key, erp)
 
-    too_large = total_beyond_limit(total)
+    too_large = total_beyond_limit(draft.total)
     if too_large:
         raise BudgetTotalTooLarge(
             f"The ERP budget was not applied: {too_large}. The project budget is unchanged."
         )
-    next_lines.sort(key=lambda line: line.key)
-    changes.sort(key=lambda change: change.key)
+    draft.lines.sort(key=lambda line: line.key)
+    draft.changes.sort(key=lambda change: change.key)
     return Plan(
-        lines=next_lines,
-        changes=changes,
-        summary=summary,
-        total=total,
+        lines=draft.lines,
+        changes=draft.changes,
+        summary=draft.summary,
+        total=draft.total,
         erp_total=sum((erp.amount for erp in sums.values()), ZERO),
         erp_digest=digest_of(sums),
-        touched=frozenset(touched),
+        touched=frozenset(draft.touched),
     )
+
+
+class _Draft:
+    """The next lines of a plan as they are decided, with what a person reads about them."""
+
+    def __init__(self) -> None:
+        self.summary = Summary()
+        self.changes: list[LineChange] = []
+        self.lines: list[LineItem] = []
+        self.total = ZERO
+        self.touched: set[WbsKey] = set()  # keys whose stored line differs (copy on write)
+
+    def override(self, item: LineItem, erp: KeySum | None) -> None:
+        """An existing line takes the ERP's sum for its key, or 0 when the ERP no longer has it."""
+        new_amount = ZERO if erp is None else erp.amount
+        refs = item.erp_refs if erp is None else erp.refs
+        old_amount = item.original_budget_amount
+        if refs != item.erp_refs or new_amount != old_amount:
+            self.touched.add(item.key)
+        if new_amount == old_amount:
+            self.summary.lines_unchanged += 1
+            self.lines.append(item if refs == item.erp_refs else _with(item, old_amount, refs))
+        else:
+            kind = ChangeKind.ZEROED if new_amount == ZERO else ChangeKind.UPDATED
+            if kind is ChangeKind.ZEROED:
+                self.summary.lines_zeroed += 1
+            else:
+                self.summary.lines_updated += 1
+            self.changes.append(LineChange(item.key, kind, old_amount, new_amount))
+            self.lines.append(_with(item, new_amount, refs))
+        self.total += new_amount
+
+    def add(self, key: WbsKey, erp: KeySum) -> None:
+        """A key the project lacks, with a sum that is not 0: a new line with the ERP's text."""
+        self.summary.lines_added += 1
+        self.touched.add(key)
+        self.changes.append(LineChange(key, ChangeKind.ADDED, None, erp.amount))
+        self.lines.append(LineItem(key, erp.description, erp.amount, erp_refs=erp.refs))
+        self.total += erp.amount
 
 
 def digest_of(sums: dict[WbsKey, KeySum]) -> str:
