@@ -154,7 +154,7 @@ describe("Connection to the spreadsheet import", () => {
     expect(screen.queryByLabelText("ERP Password")).toBeNull();
     expect(screen.getByText(/Upload Export/)).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
-    expect((await screen.findByRole("status")).textContent).toContain("Connection saved");
+    await waitFor(() => expect(screen.getByRole("status").textContent).toContain("Connection saved"));
     const put = fake.requests.find((r) => r.method === "PUT");
     expect(put?.body).toEqual({ erp_system: "spreadsheet", settings: {} });
     expect(state.connection?.erp_system).toBe("spreadsheet");
