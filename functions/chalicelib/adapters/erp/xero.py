@@ -22,10 +22,10 @@ from typing import Any
 from chalicelib.adapters.erp.common import accounts, mapping
 from chalicelib.adapters.erp.common.gate import gate
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.rotation import (
-    RotatingOAuth2SignIn,
+    TokenEndpoint,
     TokenVault,
+    rotating_client,
     token_base,
     vault_for,
 )
@@ -110,13 +110,9 @@ class XeroSource:
         return cls(connection.base_url, dict(connection.settings), vault)
 
     def _client(self) -> ErpHttp:
-        name = erp_name(self.system)
-        secrets = tuple(self._vault.read().values.values())
-        tokens = ErpHttp(token_base(self._base_url, self._settings.get("token_url", ""), XERO),
-                         limits=self._limits, secrets=secrets, sleep=self._sleep, erp_name=name)  # fmt: skip
-        sign_in = RotatingOAuth2SignIn(tokens, TOKEN_PATH, self._vault)
-        return XeroHttp(self._base_url, sign_in, limits=self._limits, secrets=secrets,
-                        sleep=self._sleep, erp_name=name)  # fmt: skip
+        token_url = token_base(self._base_url, self._settings.get("token_url", ""), XERO)
+        return rotating_client(self.system, self._base_url, TokenEndpoint(token_url, TOKEN_PATH),
+                               self._vault, limits=self._limits, sleep=self._sleep, client_class=XeroHttp)  # fmt: skip
 
     # -- the ErpSource port --------------------------------------------------------------------
 

@@ -21,12 +21,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure
+from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
 from chalicelib.config import settings
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
@@ -277,3 +278,32 @@ def token_base(base_url: str, setting: str, hosts: tuple[str, str]) -> str:
     if api_host in base_url:
         return identity
     return base_url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class TokenEndpoint:
+    base: str  # see `token_base`
+    path: str  # the vendor's token path under it
+
+
+def rotating_client(
+    erp: str,
+    base_url: str,
+    endpoint: TokenEndpoint,
+    vault: TokenVault,
+    *,
+    limits: Limits,
+    sleep: Callable[[float], None] | None,
+    client_class: type[ErpHttp] = ErpHttp,
+) -> ErpHttp:
+    """The API client of a connection whose refresh token rotates (its token calls go to
+    `endpoint`); every secret of the vault is kept out of both clients' messages."""
+    from chalicelib.adapters.erp.common.names import erp_name
+
+    name = erp_name(erp)
+    secrets = tuple(vault.read().values.values())
+    tokens = ErpHttp(endpoint.base, limits=limits, secrets=secrets, sleep=sleep, erp_name=name)
+    sign_in = RotatingOAuth2SignIn(tokens, endpoint.path, vault)
+    return client_class(
+        base_url, sign_in, limits=limits, secrets=secrets, sleep=sleep, erp_name=name
+    )
