@@ -32,6 +32,7 @@ from chalicelib.domain.errors import (
     ConcurrentChange,
     ErpRejected,
     InvalidCredentials,
+    InvalidRequest,
     JobInProgress,
     NotFound,
     ServiceUnavailable,
@@ -71,6 +72,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import (
+    MAX_ENQUEUED_TOGETHER,
     Identity,
     JobMessage,
     LineEdit,
@@ -431,6 +433,24 @@ class MemoryJobStore(_MemoryStore):
                 expires = self.db.clock() + IDEMPOTENCY_SECONDS
                 self.db.idempotency[marker_key] = (job.job_id, expires)
             return job
+
+    def enqueue_all(self, jobs: Sequence[tuple[Job, Budget]]) -> list[Job]:
+        """All or nothing, as DynamoDB's one transaction: any refusal records none of them."""
+        if len(jobs) > MAX_ENQUEUED_TOGETHER:
+            raise InvalidRequest(f"At most {MAX_ENQUEUED_TOGETHER} jobs go in one step.")
+        with self.db.lock:
+            for job, budget in jobs:
+                stored = self.db.budgets.get((budget.company_id, budget.budget_id))
+                if (
+                    stored is None
+                    or not admission.holds_budget(job.kind)
+                    or admission.refusal(stored.header, job.kind) is not None
+                    or (job.company_id, job.job_id) in self.db.jobs
+                ):
+                    raise ConcurrentChange("A budget changed while the jobs were being queued.")
+            for job, budget in jobs:
+                self.enqueue(job, budget, None)
+            return [job for job, _ in jobs]
 
     def get(self, company_id: str, job_id: str) -> Job:
         with self.db.lock:

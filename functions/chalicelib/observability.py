@@ -99,9 +99,14 @@ def trace_http(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 
 @contextmanager
-def span(name: str, *, company_id: str, budget_id: str, job_id: str | None = None) -> Iterator[Any]:
-    """A subsegment around one step of a job, annotated with its ids (searchable in X-Ray)."""
-    ids = {"company_id": company_id, "budget_id": budget_id}
+def span(
+    name: str, *, company_id: str, budget_id: str | None = None, job_id: str | None = None
+) -> Iterator[Any]:
+    """A subsegment around one step of a job (or of a company's batch of jobs), annotated with its
+    ids (searchable in X-Ray)."""
+    ids = {"company_id": company_id}
+    if budget_id is not None:
+        ids["budget_id"] = budget_id
     if job_id is not None:
         ids["job_id"] = job_id
     with tracer().provider.in_subsegment(name=name) as subsegment:

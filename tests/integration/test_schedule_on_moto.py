@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from chalicelib.domain.model import (
     BudgetStatus,
     ErpSettings,
     JobKind,
+    JobStatus,
     LineItem,
     WbsKey,
     utc_now,
@@ -46,16 +47,29 @@ def fleet(aws_env: None, serialized_dynamodb: None, monkeypatch: Any) -> Ports:
         company_id = f"fleet{c}"
         ports.directory.put_company(company_id, f"Fleet Company {c}")
         ports.directory.save_erp_settings(company_id, daily)
-        for b in range(BUDGETS):
-            budget = Budget(
-                company_id=company_id, budget_id=f"B-{b}", project_id=f"B-{b}",
-                project_name=f"Project {b}", erp_job_id=f"P-{b}", erp_system="acumatica",
-                status=BudgetStatus.SYNCED, last_synced_at=synced,
-            )  # fmt: skip
-            line = LineItem(key=WbsKey("", "01-100", "L"), description="Labor",
-                            original_budget_amount=budget.total)  # fmt: skip
-            ports.budgets.create_budget(budget, [line])
+        _add_budgets(ports, company_id, range(BUDGETS), synced)
     return ports
+
+
+def _add_budgets(ports: Ports, company_id: str, numbers: range, synced: datetime) -> None:
+    for b in numbers:
+        budget = Budget(
+            company_id=company_id, budget_id=f"B-{b}", project_id=f"B-{b}",
+            project_name=f"Project {b}", erp_job_id=f"P-{b}", erp_system="acumatica",
+            status=BudgetStatus.SYNCED, last_synced_at=synced,
+        )  # fmt: skip
+        line = LineItem(key=WbsKey("", "01-100", "L"), description="Labor",
+                        original_budget_amount=budget.total)  # fmt: skip
+        ports.budgets.create_budget(budget, [line])
+
+
+def _count_transactions() -> list[str]:
+    """Every TransactWriteItems call the app's DynamoDB client makes from now on."""
+    calls: list[str] = []
+    aws.dynamodb().meta.events.register(
+        "before-call.dynamodb.TransactWriteItems", lambda model, **_: calls.append(model.name)
+    )
+    return calls
 
 
 def _messages(queue_url: str) -> list[dict[str, Any]]:
@@ -107,5 +121,59 @@ def test_a_person_racing_the_schedule_never_gets_a_budget_queued_twice(fleet: Po
     holders = _holders(fleet)
     every_job = [j.job_id for j in queued] + by_people
     assert sorted(every_job) == sorted(holders.values())  # one job per budget, no more
+    sent = _messages(os.environ[resources.JOB_QUEUE.env_var])
+    assert sorted(m["job_id"] for m in sent) == sorted(every_job)
+
+
+def test_each_company_s_due_budgets_are_queued_in_one_transaction(fleet: Ports) -> None:
+    synced = fleet.budgets.get("fleet0", "B-0").last_synced_at
+    assert synced is not None
+    for c in range(COMPANIES):
+        _add_budgets(fleet, f"fleet{c}", range(BUDGETS, 10), synced)
+    transactions = _count_transactions()
+
+    queued = reimports.enqueue_due_reimports(fleet, threads=4)
+
+    assert len(queued) == COMPANIES * 10
+    assert len(transactions) == COMPANIES  # not one per job
+    holders = {
+        (f"fleet{c}", f"B-{b}"): fleet.budgets.get(f"fleet{c}", f"B-{b}").active_job_id
+        for c in range(COMPANIES)
+        for b in range(10)
+    }
+    assert {(j.company_id, j.budget_id): j.job_id for j in queued} == holders
+    sent = _messages(os.environ[resources.JOB_QUEUE.env_var])
+    assert sorted(m["job_id"] for m in sent) == sorted(j.job_id for j in queued)
+
+
+def test_a_budget_a_person_took_after_the_listing_leaves_the_company_s_others_queued_once(
+    fleet: Ports, monkeypatch: Any
+) -> None:
+    """The person's request lands between the schedule's listing and its transaction: the batch is
+    refused as a whole, and the company's other budgets are then queued one by one."""
+    listed = fleet.budgets.list
+    by_people: list[str] = []
+
+    def list_then_a_person_requests(company_id: str, *args: Any) -> Any:
+        page = listed(company_id, *args)
+        if company_id == "fleet0":
+            budget = fleet.budgets.get(company_id, "B-1")
+            job = reimports.enqueue(fleet, budget, JobKind.REIMPORT, "pm@fleet.test", None)
+            by_people.append(job.job_id)
+        return page
+
+    monkeypatch.setattr(fleet.budgets, "list", list_then_a_person_requests)
+    queued = reimports.enqueue_due_reimports(fleet, threads=4)
+
+    holders = _holders(fleet)
+    assert holders[("fleet0", "B-1")] == by_people[0]
+    assert ("fleet0", "B-1") not in {(j.company_id, j.budget_id) for j in queued}
+    every_job = [j.job_id for j in queued] + by_people
+    assert sorted(every_job) == sorted(holders.values())  # each budget: one job, no more
+    recorded = fleet.jobs.list("fleet0", None, 100, None).items
+    assert sorted(j.job_id for j in recorded) == sorted(
+        job_id for (c, _), job_id in holders.items() if c == "fleet0"
+    )  # the refused batch left no job behind
+    assert {j.status for j in recorded} == {JobStatus.QUEUED}
     sent = _messages(os.environ[resources.JOB_QUEUE.env_var])
     assert sorted(m["job_id"] for m in sent) == sorted(every_job)

@@ -430,6 +430,29 @@ def test_the_schedule_sends_its_messages_in_batches_not_one_call_each() -> None:
     ]
 
 
+def test_the_schedule_records_a_company_s_due_budgets_fifty_at_a_time() -> None:
+    w = world()
+    enable_schedule(w)
+    synced = w.budget()
+    for n in range(119):  # with SYNCED: 120 due budgets, more than a listing page of 100
+        w.ports.budgets.create_budget(
+            synced.model_copy(update={"budget_id": f"S-{n:03}", "project_id": f"S-{n:03}"}), []
+        )
+    steps: list[int] = []
+    recorded = w.ports.jobs.enqueue_all
+
+    def counted(jobs):  # type: ignore[no-untyped-def]
+        steps.append(len(jobs))
+        return recorded(jobs)
+
+    w.ports.jobs.enqueue_all = counted  # type: ignore[method-assign]
+    queued = enqueue_due_reimports(w.ports)
+    assert steps == [50, 50, 20]  # per page of 100, as many jobs as one transaction holds
+    assert len({j.budget_id for j in queued}) == 120
+    assert sorted(m.job_id for m in w.sent) == sorted(j.job_id for j in queued)
+    assert enqueue_due_reimports(w.ports) == []
+
+
 def test_a_scheduled_job_the_queue_refused_ends_failed_and_frees_its_budget() -> None:
     w = world()
     enable_schedule(w)

@@ -45,6 +45,10 @@ from chalicelib.domain.reimport import Plan
 
 T = TypeVar("T")
 
+# JobStore.enqueue_all takes at most this many jobs (a DynamoDB transaction holds 100 items: a job
+# and its budget's claim per job).
+MAX_ENQUEUED_TOGETHER = 50
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
@@ -156,6 +160,14 @@ class JobStore(Protocol):
         the last 24 hours. Raises BudgetLocked, JobInProgress (with the running job's id),
         NotSynced or AlreadyImported when the budget cannot take the job.
         """
+        ...
+
+    def enqueue_all(self, jobs: Sequence[tuple[Job, Budget]]) -> builtins.list[Job]:
+        """Record up to MAX_ENQUEUED_TOGETHER jobs that hold their budget (no idempotency key), each
+        with its hold, all in one atomic step, under the conditions `enqueue` checks.
+
+        All or nothing: when any budget cannot take its job, nothing is recorded and
+        ConcurrentChange is raised (the caller then records the jobs one by one)."""
         ...
 
     def get(self, company_id: str, job_id: str) -> Job:

@@ -57,7 +57,7 @@ from chalicelib.domain.model import (
     catalog_codes,
     merge_catalog,
 )
-from chalicelib.domain.ports import BudgetTarget, Identity, JobMessage
+from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER, BudgetTarget, Identity, JobMessage
 from chalicelib.domain.reimport import (
     BudgetTotalTooLarge,
     ErpBudgetEmpty,
@@ -645,18 +645,19 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
     )
 
 
-# Companies scheduled side by side. Each job is recorded in a transaction of its own, and
-# one after the other 10,000 of them are a minute or more of DynamoDB round trips; the ports'
-# clients are thread-safe and one company's budgets stay in one thread (docs/performance.md, "Fleet").
+# Companies scheduled side by side: one after the other, a thousand companies' reads and
+# transactions are many seconds of DynamoDB round trips; the ports' clients are thread-safe and
+# one company's budgets stay in one thread (docs/performance.md, "Fleet").
 SCHEDULE_THREADS = 16
 
 
 def enqueue_due_reimports(ports: Ports, threads: int = SCHEDULE_THREADS) -> list[Job]:
     """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it.
 
-    Each job is recorded on its own (its budget's refusals are checked atomically, as for a
-    person's request), then a page's messages go out ten to a call: a fleet run queues thousands
-    (docs/performance.md, "Fleet"). Answers the queued jobs in company order."""
+    A page's due budgets get their jobs in one atomic step (each budget's refusals checked as for
+    a person's request; one by one only when one of them refused), then the messages go out ten to
+    a call: a fleet run queues thousands (docs/performance.md, "Fleet"). Answers the queued jobs in
+    company order."""
     now = ports.clock()
     companies = ports.directory.companies_with_auto_reimport()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
@@ -689,14 +690,13 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
     """Record a job per budget, send their messages in batches; a job whose message the queue
     refused is failed (nothing changed) and its budget is free for the next round."""
     recorded: list[Job] = []
-    for budget in budgets:
-        try:
-            job = _new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER)
-            recorded.append(_record(ports, job, budget, None))
-        except (
-            BudgetLocked, JobInProgress, NotSynced, AlreadyImported, NotLinked, ServiceUnavailable
-        ):  # fmt: skip
-            continue  # someone else got there first, or the store is down: next round
+    takers = [b for b in budgets if admission.refusal(b, JobKind.REIMPORT) is None]
+    for start in range(0, len(takers), MAX_ENQUEUED_TOGETHER):
+        jobs = [
+            (_new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER), budget)
+            for budget in takers[start : start + MAX_ENQUEUED_TOGETHER]
+        ]
+        recorded += _record_together(ports, company_id, jobs)
     if not recorded:
         return []
     refused = {m.job_id for m in ports.queue.send_batch([_message_for(j) for j in recorded])}
@@ -715,6 +715,27 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
     ])  # fmt: skip
     logger().info("jobs queued", extra={"company_id": company_id, "jobs": len(queued)})
     return queued
+
+
+def _record_together(ports: Ports, company_id: str, jobs: list[tuple[Job, Budget]]) -> list[Job]:
+    """The jobs in one atomic step (one transaction on DynamoDB, not one per job). If any budget
+    refused (a person or another run got there first), nothing was recorded, and each job is
+    recorded on its own under the same conditions, so the others are still queued exactly once."""
+    try:
+        with observability.span(observability.JOB_RECORD, company_id=company_id):
+            return ports.jobs.enqueue_all(jobs)
+    except ConcurrentChange:
+        pass
+    recorded: list[Job] = []
+    for job, budget in jobs:
+        try:
+            recorded.append(_record(ports, job, budget, None))
+        except (
+            BudgetLocked, JobInProgress, NotSynced, AlreadyImported, NotLinked, NotFound,
+            ConcurrentChange, ServiceUnavailable,
+        ):  # fmt: skip
+            continue  # someone else got there first, or the store is down: next round
+    return recorded
 
 
 def _project_name(budgets: list[Budget], job: Job) -> str:

@@ -70,7 +70,7 @@ from chalicelib.domain.model import (
     iso,
     utc_now,
 )
-from chalicelib.domain.ports import Page
+from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER, Page
 
 IDEMPOTENCY_SECONDS = 24 * 3600
 # abandoned() answers at most this many jobs per sweep; the next sweep takes the rest.
@@ -100,16 +100,7 @@ class DynamoJobStore(DynamoTables):
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
         if not admission.holds_budget(job.kind):
             return self._record_preview(job, budget)
-        items: builtins.list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.jobs_table,
-                    "Item": serialize(to_item(JobItem.from_job(job))),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {"Update": self._claim(budget, job)},
-        ]
+        items = self._job_and_claim(job, budget)
         if idempotency_key is not None:
             items.append({"Put": self._idempotency_put(budget, job, idempotency_key)})
         for attempt in range(_TRANSACTION_ATTEMPTS):
@@ -132,6 +123,38 @@ class DynamoJobStore(DynamoTables):
             raise NotFound("There is no such budget in this company.")
         admission.check_can_take(head, job.kind)
         raise ConcurrentChange("The budget changed while the job was being queued; try again.")
+
+    def enqueue_all(self, jobs: Sequence[tuple[Job, Budget]]) -> builtins.list[Job]:
+        """Up to MAX_ENQUEUED_TOGETHER jobs in ONE transaction (each job and its claim): the
+        schedule's calls fall from one per job to one per company (docs/performance.md, "Fleet").
+        A refusal of any budget cancels the whole transaction, so nothing is half recorded."""
+        if not jobs:
+            return []
+        if len(jobs) > MAX_ENQUEUED_TOGETHER or any(
+            not admission.holds_budget(job.kind) for job, _ in jobs
+        ):
+            raise InvalidRequest(
+                f"At most {MAX_ENQUEUED_TOGETHER} jobs that hold their budget go in one step."
+            )
+        items = [item for job, budget in jobs for item in self._job_and_claim(job, budget)]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if aws_error_code(error) != "TransactionCanceledException":
+                raise
+            raise ConcurrentChange(
+                "A budget changed while the jobs were being queued; nothing was recorded."
+            ) from None
+        return [job for job, _ in jobs]
+
+    def _job_and_claim(self, job: Job, budget: Budget) -> builtins.list[dict[str, Any]]:
+        """The job, refused if its id exists, and its hold on the budget."""
+        put = {
+            "TableName": self.jobs_table,
+            "Item": serialize(to_item(JobItem.from_job(job))),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        return [{"Put": put}, {"Update": self._claim(budget, job)}]
 
     def _claim(self, budget: Budget, job: Job) -> dict[str, Any]:
         """The budget's side of enqueueing: the conditions of `domain/admission.refusal`, checked
