@@ -6,7 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.model import ChangeKind, JobKind, LineKind, Summary, WbsKey
+from chalicelib.domain import limits
+from chalicelib.domain.model import (
+    ChangeKind,
+    CostCatalog,
+    ErpLine,
+    JobKind,
+    LineKind,
+    Summary,
+    WbsKey,
+)
 from chalicelib.domain.reimport import (
     InvalidErpBudget,
     budget_total,
@@ -275,6 +284,45 @@ def test_an_invalid_amount_fails_the_budget_naming_the_line_and_field(
     assert (error.line, error.field) == (2, "amount")
     assert why in error.message
     assert "T1 / 01-100 / L" in error.message
+
+
+_TEXT_LIMITS = {
+    "sub_job": limits.MAX_SUB_JOB,
+    "cost_code": limits.MAX_COST_CODE,
+    "cost_type": limits.MAX_COST_TYPE,
+    "description": limits.MAX_DESCRIPTION,
+    "ref": limits.MAX_ERP_REF,
+}
+
+
+def _line_with(field: str, number: int, text: str) -> ErpLine:
+    parts = {"sub_job": A.sub_job, "cost_code": A.cost_code, "cost_type": A.cost_type}
+    if field in parts:
+        parts[field] = text
+    return erp(
+        number,
+        D("1.00"),
+        WbsKey(**parts),
+        description=text if field == "description" else "",
+        ref=text if field == "ref" else None,
+    )
+
+
+@pytest.mark.parametrize("field", sorted(_TEXT_LIMITS))
+def test_a_text_at_its_limit_passes_and_one_character_more_is_named(field: str) -> None:
+    limit = _TEXT_LIMITS[field]
+    at_limit, beyond = "x" * limit, "y" * (limit + 1)
+    # Both texts are known codes and types, so only their length can fail the line.
+    catalog = CostCatalog(
+        CATALOG.cost_codes | {at_limit, beyond}, CATALOG.cost_types | {at_limit, beyond}
+    )
+    fits = _line_with(field, 1, at_limit)
+    assert plan_reimport([], [fits], catalog).total == D("1.00")
+    with pytest.raises(InvalidErpBudget) as failure:
+        plan_reimport([], [fits, _line_with(field, 2, beyond)], catalog)
+    (error,) = failure.value.errors
+    assert (error.line, error.field) == (2, field)
+    assert f"{limit + 1:,} characters long" in error.message
 
 
 def test_an_unknown_cost_code_fails_the_budget() -> None:

@@ -299,25 +299,31 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
         raise ErpRejected(
             f"Line {line} of the ERP budget has no Type, so it cannot be told apart from revenue."
         )
-    kind = LineKind.COST if kind_text == COST_TYPE else LineKind.REVENUE
-    key_parts = {}
-    for field_name, label in _KEY_FIELDS.items():
-        value = _text(entity, field_name)
-        if value is None and kind is LineKind.COST:
-            raise ErpRejected(f"Line {line} of the ERP budget has no {label} ({field_name}).")
-        key_parts[field_name] = value or ""
+    cost = kind_text == COST_TYPE
+    # The three key fields, each judged before the next is read (as a person reads the line).
+    sub_job = _key_text(entity, "ProjectTaskID", cost, line)
+    cost_code = _key_text(entity, "CostCode", cost, line)
+    cost_type = _key_text(entity, "AccountGroup", cost, line)
     return ErpLine(
         line=line,
         ref=ref,
-        key=WbsKey(
-            sub_job=key_parts["ProjectTaskID"],
-            cost_code=key_parts["CostCode"],
-            cost_type=key_parts["AccountGroup"],
-        ),
-        kind=kind,
+        key=WbsKey(sub_job=sub_job, cost_code=cost_code, cost_type=cost_type),
+        kind=LineKind.COST if cost else LineKind.REVENUE,
         amount=_value(entity, "OriginalBudgetedAmount"),
         description=_text(entity, "Description") or "",
     )
+
+
+def _key_text(entity: dict[str, Any], field_name: str, cost: bool, line: int) -> str:
+    """A key field's text; a cost line without it has no WBS key and is refused."""
+    value = _text(entity, field_name)
+    if value is None:
+        if cost:
+            raise ErpRejected(
+                f"Line {line} of the ERP budget has no {_KEY_FIELDS[field_name]} ({field_name})."
+            )
+        return ""
+    return value
 
 
 def _entries(rows: list[dict[str, Any]], code_field: str) -> list[CatalogEntry]:
@@ -338,10 +344,13 @@ def _value(entity: dict[str, Any], name: str) -> object:
 
 
 def _text(entity: dict[str, Any], name: str) -> str | None:
-    value = _value(entity, name)
+    wrapped = entity.get(name)
+    value = wrapped.get("value") if isinstance(wrapped, dict) else wrapped
     if value is None:
         return None
+    # Acumatica pads segmented keys with spaces; the key is what a person reads.
+    if type(value) is str:  # nearly every field: the general checks below are for the rest
+        return value.strip()
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise ErpRejected(f"The ERP sent a {name} that is not text: {str(value)[:40]!r}.")
-    # Acumatica pads segmented keys with spaces; the key is what a person reads.
     return str(value).strip()
