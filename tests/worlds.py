@@ -92,7 +92,9 @@ def _no_erp(*_: Any) -> Any:
     raise AssertionError("this world has no ERP")
 
 
-def moto_queues(setenv: Callable[[str, str], None] = os.environ.__setitem__) -> tuple[str, str, str]:
+def moto_queues(
+    setenv: Callable[[str, str], None] = os.environ.__setitem__,
+) -> tuple[str, str, str]:
     """The job queue and its dead-letter queue on moto, named in the environment the app reads
     (config.Settings) through `setenv` (tests pass `monkeypatch.setenv`, so nothing outlives
     them); answers (queue URL, queue ARN, dead-letter queue URL). Tables come with

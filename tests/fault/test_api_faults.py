@@ -7,16 +7,12 @@ a re-import and the request that allows an empty ERP answer (docs/reliability.md
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
 from chalicelib.adapters.dynamodb.items import budget_pk, version_sk
 from chalicelib.domain.errors import ConcurrentChange
 from chalicelib.domain.model import (
@@ -33,25 +29,10 @@ from chalicelib.services import budgets as budget_service
 from chalicelib.services.reimports import request_job
 from devstack.memory import MemoryBudgetStore
 from tests.fixtures.domain import commit_as_worker
-from tests.integration.api_support import World, budget_user, build_world, erp_user
+from tests.integration.api_support import World, budget_user, erp_user
 
 API = "/api/v1"
 BUDGET = API + "/companies/demo/projects/p-1001/budget"
-
-
-@pytest.fixture(params=["memory", "moto"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    """The DynamoDB adapters on moto, and their in-memory twins, must behave alike."""
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world(request.param)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
-        yield test_client
 
 
 def ask(client: Client, world: World, method: str, path: str, body: Any = None) -> Any:

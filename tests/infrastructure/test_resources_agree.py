@@ -182,7 +182,9 @@ def test_the_apps_settings_read_every_resource_name_the_stack_sets(synthesized, 
         "Variables"
     ]
     # Each Ref becomes a recognisable stand-in for the name CloudFormation will fill in.
-    env = {name: value if isinstance(value, str) else f"<{name}>" for name, value in variables.items()}
+    env = {
+        name: value if isinstance(value, str) else f"<{name}>" for name, value in variables.items()
+    }
 
     settings = from_environment(env)
 

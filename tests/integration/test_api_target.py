@@ -7,17 +7,13 @@ ERP connections (https to a public address; http://127.0.0.1:<port> on the local
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
 from chalicelib.config import reset_settings
-from tests.integration.api_support import World, build_world, erp_user
+from tests.integration.api_support import World, erp_user
 
 TARGET = "/api/v1/companies/demo/target"
 PROCORE = {
@@ -26,21 +22,6 @@ PROCORE = {
     "procore_company_id": "1001",
     "credentials": {"client_id": "pilot-client", "client_secret": "very-secret-value"},
 }
-
-
-@pytest.fixture(params=["memory", "moto"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        yield build_world(request.param)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
-        yield test_client
-    wiring.use_ports(None)
 
 
 def _put(client: Client, world: World, body: dict[str, Any], who: str = "admin") -> Any:
