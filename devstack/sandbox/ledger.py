@@ -13,9 +13,9 @@ import uuid
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from flask import request
+from flask import Response, request
 
-from devstack.sandbox.core import state
+from devstack.sandbox.core import answer, state
 
 MONTHS = 12
 CENT = Decimal("0.01")
@@ -56,3 +56,20 @@ def rotate_refresh_token(erp: str, tenant: str, presented: str, first: str) -> s
         fresh = f"{erp}-refresh-{uuid.uuid4().hex[:12]}"
         current[tenant] = fresh
         return fresh
+
+
+def refresh_token_grant(
+    erp: str, client: tuple[str, str], first: str, extra: dict[str, Any]
+) -> Response:
+    """The OAuth2 refresh-token grant of an ERP whose refresh tokens rotate (QuickBooks Online,
+    Xero): the client checked, the presented token retired, a new pair answered with `extra`."""
+    if basic_client() != client:
+        return answer(401, {"error": "invalid_client"})
+    if request.form.get("grant_type") != "refresh_token":
+        return answer(400, {"error": "unsupported_grant_type"})
+    tenant = next(t for (name, t) in state().budgets if name == erp)
+    fresh = rotate_refresh_token(erp, tenant, request.form.get("refresh_token", ""), first)
+    if fresh is None:
+        return answer(400, {"error": "invalid_grant"})
+    tokens = {"access_token": state().open_token(erp, tenant), "refresh_token": fresh}
+    return answer(200, {**tokens, **extra})

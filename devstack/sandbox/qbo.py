@@ -202,18 +202,9 @@ def blueprint(prefix: str) -> Blueprint:
 
     @bp.post("/oauth2/v1/tokens/bearer")
     def token() -> Response:
-        if ledger.basic_client() != CLIENT:
-            return answer(401, {"error": "invalid_client"})
-        if request.form.get("grant_type") != "refresh_token":
-            return answer(400, {"error": "unsupported_grant_type"})
-        realm = next(t for (erp, t) in state().budgets if erp == NAME)
-        fresh = ledger.rotate_refresh_token(NAME, realm, request.form.get("refresh_token", ""),
-                                            FIRST_REFRESH_TOKEN)  # fmt: skip
-        if fresh is None:
-            return answer(400, {"error": "invalid_grant"})
-        return answer(200, {"access_token": state().open_token(NAME, realm), "token_type": "bearer",
-                            "expires_in": 3600, "refresh_token": fresh,
-                            "x_refresh_token_expires_in": 8726400})  # fmt: skip
+        return ledger.refresh_token_grant(NAME, CLIENT, FIRST_REFRESH_TOKEN,
+                                          {"token_type": "bearer", "expires_in": 3600,
+                                           "x_refresh_token_expires_in": 8726400})  # fmt: skip
 
     @bp.get("/v3/company/<realm>/query")
     def query(realm: str) -> Response:

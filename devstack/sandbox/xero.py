@@ -227,18 +227,9 @@ def blueprint(prefix: str) -> Blueprint:
 
     @bp.post("/connect/token")
     def token() -> Response:
-        if ledger.basic_client() != CLIENT:
-            return answer(401, {"error": "invalid_client"})
-        if request.form.get("grant_type") != "refresh_token":
-            return answer(400, {"error": "unsupported_grant_type"})
-        tenant = next(t for (erp, t) in state().budgets if erp == NAME)
-        fresh = ledger.rotate_refresh_token(NAME, tenant, request.form.get("refresh_token", ""),
-                                            FIRST_REFRESH_TOKEN)  # fmt: skip
-        if fresh is None:
-            return answer(400, {"error": "invalid_grant"})
-        return answer(200, {"access_token": state().open_token(NAME, tenant), "expires_in": 1800,
-                            "token_type": "Bearer", "refresh_token": fresh,
-                            "scope": "accounting.budgets.read offline_access"})  # fmt: skip
+        return ledger.refresh_token_grant(NAME, CLIENT, FIRST_REFRESH_TOKEN,
+                                          {"token_type": "Bearer", "expires_in": 1800,
+                                           "scope": "accounting.budgets.read offline_access"})  # fmt: skip
 
     @bp.get(f"{API}/<path:resource>")
     def api(resource: str) -> Response:
