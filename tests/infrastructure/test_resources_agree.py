@@ -197,3 +197,13 @@ def test_the_apps_settings_read_every_resource_name_the_stack_sets(synthesized, 
     assert settings.user_pool_client_id == "<USER_POOL_CLIENT_ID>"
     assert settings.erp_allow_local_urls is False
     assert settings.invitations == "cognito"
+
+
+def test_the_schedule_runs_on_a_full_vcpu_with_room_for_a_large_fleet(synthesized):
+    """Lambda gives a function one full vCPU at 1,769 MB. The schedule's own CPU over 1,000
+    companies is several seconds of one core (docs/performance.md, "Fleet"): at the default 512 MB,
+    under a third of a vCPU, it would take most of a minute."""
+    synthesized.template.has_resource_properties(
+        "AWS::Serverless::Function",
+        {"Handler": f"app.{resources.SCHEDULE_FUNCTION}", "MemorySize": 1769, "Timeout": 300},
+    )
