@@ -191,6 +191,8 @@ def test_locking_the_budget_in_procore_between_request_and_apply_fails_the_job_a
     assert pilot.reimport() is JobStatus.FAILED
     assert "locked" in pilot.job().message
     assert pilot.amounts() == before
+    # The lock the worker read is what the Budgets list shows until it is read again.
+    assert pilot.ports.budgets.get("pilot", BUDGET).target_locked is True
 
 
 def _large(sandbox: ProcoreSandbox, lines: int = 2500) -> Pilot:

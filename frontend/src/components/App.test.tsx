@@ -342,6 +342,7 @@ describe("project Budget tab", () => {
     project_id: "P-1001",
     project_name: "Harbor Office",
     locked: false,
+    locked_in_target: false,
     status: "synced",
     version: 3,
     total: "51250.5",
