@@ -9,9 +9,9 @@ import pytest
 
 from chalicelib.adapters.erp.acumatica import AcumaticaSource
 from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
-from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpConnection, ErpCredentials, LineKind, WbsKey
+from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import ENDPOINT, SandboxErp
 from tests.fixtures.erp import SandboxClient
@@ -294,7 +294,7 @@ def test_the_registry_gives_the_acumatica_connector_for_an_acumatica_connection(
         credentials_secret_id="s",
     )
 
-    lines = erp_source_for(connection, GOOD).fetch_budget("P-1002")
+    lines = erp_sources()(connection, GOOD).fetch_budget("P-1002")
 
     assert len(lines) == len(demo_data.company("demo").project("P-1002").erp_lines)
 
@@ -308,7 +308,7 @@ def test_the_registry_refuses_an_erp_it_has_no_connector_for():
     )
 
     with pytest.raises(ErpRejected, match="no connector"):
-        erp_source_for(connection, GOOD)
+        erp_sources()(connection, GOOD)
 
 
 def test_an_answer_larger_than_the_limit_is_rejected_without_being_read_whole(sandbox, erp):

@@ -23,7 +23,6 @@ from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.mri import MriSource
 from chalicelib.adapters.erp.netsuite import NetSuiteSource
 from chalicelib.adapters.erp.qbo import QboSource
-from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.erp.yardi import YardiSource
@@ -32,6 +31,7 @@ from chalicelib.domain.errors import ErpRejected, ErpUnavailable, UnsafeErpAddre
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
 from chalicelib.domain.reimport import plan_reimport
+from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import UniformSwitch
@@ -400,7 +400,7 @@ def test_the_registry_builds_the_connector_from_the_saved_connection(
     credentials = ErpCredentials(dict(saved.credentials))
     SecretsManagerSecretStore().put_erp_credentials("s", credentials)  # rotated tokens go back here
 
-    source = erp_source_for(connection, credentials)
+    source = erp_sources()(connection, credentials)
 
     assert mapped(source.fetch_budget(row.job)) == in_erp(switch, row)
 

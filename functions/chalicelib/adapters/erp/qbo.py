@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.erp.common import accounts, mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.gate import gate
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.rotation import (
@@ -71,8 +72,10 @@ class QboSource:
         self._sleep = sleep
 
     @classmethod
-    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> QboSource:
-        vault = vault_for(connection.credentials_secret_id, credentials)
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
+    ) -> QboSource:
+        vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
         return cls(connection.base_url, dict(connection.settings), vault)
 
     def _client(self) -> ErpHttp:
