@@ -5,7 +5,7 @@ This is the only module that knows which adapter serves which port.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from chalicelib.config import reset_settings, settings
@@ -72,7 +72,9 @@ def _real_ports() -> Ports:
         ),
         audit=DynamoAuditLog(**tables),
         accounts=accounts,
-        remote_budgets=ProcoreBudget.from_config,
+        remote_budgets=partial(
+            ProcoreBudget.from_config, allow_local_urls=config.erp_allow_local_urls
+        ),
     )
 
 
@@ -86,7 +88,13 @@ def erp_sources(exports: S3ExportStore | None = None) -> ErpSources:
     config = settings()
     if exports is None:
         exports = S3ExportStore(config.exports_bucket, config.exports_upload_url, config.region)
-    return ErpSources(ConnectorSettings(lease_table=config.jobs_table, exports=exports))
+    return ErpSources(
+        ConnectorSettings(
+            allow_local_urls=config.erp_allow_local_urls,
+            lease_table=config.jobs_table,
+            exports=exports,
+        )
+    )
 
 
 @lru_cache(maxsize=1)

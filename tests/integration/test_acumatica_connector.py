@@ -38,6 +38,7 @@ def source(sandbox, **options) -> AcumaticaSource:
     tenant = options.pop("tenant", "Demo")
     credentials = options.pop("credentials", GOOD)
     options.setdefault("sleep", lambda seconds: None)  # retries wait in the contract suite
+    options.setdefault("allow_local_urls", True)  # the sandbox answers on 127.0.0.1
     return AcumaticaSource(sandbox.url, tenant, credentials, **options)
 
 
@@ -239,7 +240,8 @@ def test_an_erp_that_cannot_be_reached_is_unavailable():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     reader = AcumaticaSource(
-        f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2, sleep=lambda seconds: None
+        f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2, sleep=lambda seconds: None,
+        allow_local_urls=True,
     )
 
     with pytest.raises(ErpUnavailable, match="could not be reached"):
@@ -348,7 +350,9 @@ def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD)
+        reader = AcumaticaSource(
+            f"http://127.0.0.1:{server.server_port}", "Demo", GOOD, allow_local_urls=True
+        )
         with pytest.raises(ErpRejected, match="redirect") as refused:
             reader.fetch_budget("P-1001")
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from itertools import count
 
 import pytest
@@ -122,7 +123,7 @@ def _pilot(sandbox: ProcoreSandbox, project: demo_data.DemoProject | None = None
     ids = count(1)
     ports = worlds.ports(
         stores, erp_sources=erp, clock=Clock(), new_id=lambda: f"job-{next(ids)}",
-        remote_budgets=ProcoreBudget.from_config,
+        remote_budgets=partial(ProcoreBudget.from_config, allow_local_urls=True),
     )  # fmt: skip
     return Pilot(ports, erp, ProcoreClient(sandbox.url), sandbox)
 

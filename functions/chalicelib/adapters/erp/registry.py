@@ -20,25 +20,21 @@ from chalicelib.domain.model import ErpConnection, ErpCredentials
 from chalicelib.domain.ports import ErpSource
 
 # A connector is built from the company's connection, its credentials and what the deployment
-# tells connectors (common/deployment.py); most need nothing of the last.
+# tells connectors (common/deployment.py).
 Connector = Callable[[ErpConnection, ErpCredentials, ConnectorSettings], ErpSource]
 
 
-def _plain(build: Callable[[ErpConnection, ErpCredentials], ErpSource]) -> Connector:
-    return lambda connection, credentials, _deployment: build(connection, credentials)
-
-
 CONNECTORS: dict[str, Connector] = {
-    "acumatica": _plain(AcumaticaSource.from_connection),
-    "myob": _plain(MyobSource.from_connection),
-    "intacct": _plain(IntacctSource.from_connection),
-    "cmic": _plain(CmicSource.from_connection),
+    "acumatica": AcumaticaSource.from_connection,
+    "myob": MyobSource.from_connection,
+    "intacct": IntacctSource.from_connection,
+    "cmic": CmicSource.from_connection,
     "qbo": QboSource.from_connection,
     "xero": XeroSource.from_connection,
-    "netsuite": _plain(NetSuiteSource.from_connection),
-    "workday": _plain(WorkdaySource.from_connection),
-    "yardi": _plain(YardiSource.from_connection),
-    "mri": _plain(MriSource.from_connection),
+    "netsuite": NetSuiteSource.from_connection,
+    "workday": WorkdaySource.from_connection,
+    "yardi": YardiSource.from_connection,
+    "mri": MriSource.from_connection,
     "spreadsheet": SpreadsheetSource.from_connection,
 }
 

@@ -110,7 +110,8 @@ class XeroSource:
         cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> XeroSource:
         vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
-        return cls(connection.base_url, dict(connection.settings), vault)
+        return cls(connection.base_url, dict(connection.settings), vault,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         token_url = token_base(self._base_url, self._settings.get("token_url", ""), XERO)
