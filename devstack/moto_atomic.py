@@ -134,7 +134,10 @@ def _journal(backend: Any, transact_items: list[dict[str, Any]]) -> list[_Entry]
 
 def _restore(journal: list[_Entry]) -> None:
     """Put every journaled item back as it was, newest entry last undone first."""
+    from devstack.moto_index import forget_buckets
+
     for table, hash_value, range_value, before in reversed(journal):
+        forget_buckets(table)  # the items go back behind the index buckets' writes
         if before is None:
             if table.get_item(hash_value, range_value) is not None:
                 table.delete_item(hash_value, range_value)
