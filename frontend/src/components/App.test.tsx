@@ -405,6 +405,19 @@ describe("project Budget tab", () => {
     expect(fake.requests.find((r) => r.method === "PATCH")?.body).toEqual({ uom: "M3", quantity: "91.75" });
   });
 
+  it("says a budget locked in Procore is unlocked there, not with Unlock Budget", async () => {
+    signedIn("#/companies/demo/projects/P-1001/budget");
+    const procore = { ...me("admin").companies[0], target: "procore", target_name: "Procore" };
+    start({
+      ...projectRoutes("admin", { locked: true, locked_in_target: true }),
+      "GET /me": () => ({ body: { email: "admin@demo.test", companies: [procore] } }),
+    });
+    expect(await screen.findByText("This budget is locked in Procore. Unlock it there to re-import or restore.")).toBeTruthy();
+    expect(screen.getByText("Locked")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Unlock Budget" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Lock Budget" })).toBeNull();
+  });
+
   it("offers no editing on a locked budget", async () => {
     signedIn("#/companies/demo/projects/P-1001/budget");
     start(projectRoutes("admin", { locked: true }));
