@@ -24,6 +24,7 @@ def naive_reimport(world: World, erp_job_id: str = PROJECT_ID) -> int:
         world.sandbox.url,
         "Demo",
         ErpCredentials.of(username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD),
+        allow_local_urls=True,  # the sandbox ERP on 127.0.0.1
     )
     client = aws.dynamodb()
     table = settings().budgets_table

@@ -162,13 +162,13 @@ def _ports() -> Any:
     DynamoDB calls counted are the worker's own.
     """
     from chalicelib import wiring
-    from chalicelib.adapters.erp.registry import erp_source_for
     from chalicelib.config import settings
+    from chalicelib.wiring import erp_sources
     from devstack import memory
     from tests import worlds
 
     world = worlds.stores("moto", queue_url=settings().job_queue_url, tables=False)
-    ports = worlds.ports(world, erp_sources=erp_source_for, audit=memory.MemoryAuditLog())
+    ports = worlds.ports(world, erp_sources=erp_sources(), audit=memory.MemoryAuditLog())
     wiring.use_ports(ports)
     return ports
 

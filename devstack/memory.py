@@ -245,6 +245,11 @@ class MemoryBudgetStore(_MemoryStore):
                 update={"current_erp_total": total, "erp_total_as_of": at}
             )
 
+    def record_target_lock(self, budget: Budget, locked: bool) -> None:
+        with self.db.lock:
+            stored = self._stored(budget.company_id, budget.budget_id)
+            stored.header = stored.header.model_copy(update={"target_locked": locked})
+
     def at_version(self, budget: Budget, version: int) -> Budget:
         """Any kept version of the history reads exactly; one out of it is gone (410)."""
         with self.db.lock:

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.erp.spreadsheet import Export
 from chalicelib.adapters.exports import S3ExportStore
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
+from chalicelib.config import settings
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -62,6 +63,8 @@ def seed(
     moment = now or utc_now()
     directory = DynamoDirectory()
     budgets = DynamoBudgetStore()
+    config = settings()
+    exports = S3ExportStore(config.exports_bucket, config.exports_upload_url, config.region)
     secrets = session.client("secretsmanager")
     seeded: list[SeededBudget] = []
     for company in demo_data.companies():
@@ -89,9 +92,7 @@ def seed(
         for project in company.projects:
             if company.erp_system == "spreadsheet":  # the export the budget was imported from
                 export = Export(f"{project.project_id}.csv", demo_data.export_csv(project))
-                S3ExportStore().put(
-                    connection.settings["exports_prefix"], project.project_id, export
-                )
+                exports.put(connection.settings["exports_prefix"], project.project_id, export)
             budget, lines = project_budget(company, project, catalog, moment - LAST_SYNCED_AGO)
             if target is not None:
                 budget.target_project_id = target.projects.get(project.project_id)

@@ -298,8 +298,16 @@ export interface components {
        * @description One page of lines, sorted by WBS key.
        */
       line_items: components["schemas"]["LineItemOut"][];
-      /** Locked */
+      /**
+       * Locked
+       * @description Locked in Budget Bridge, or in the budget's target (then `locked_in_target`).
+       */
       locked: boolean;
+      /**
+       * Locked In Target
+       * @description Locked in the budget's target (Procore) as Budget Bridge last read it (a request, a job, or opening the budget); only unlocking it there lifts it.
+       */
+      locked_in_target: boolean;
       /** Next Cursor */
       next_cursor: string | null;
       /** Project Id */
@@ -328,8 +336,16 @@ export interface components {
        * @description The whole budget's number of lines.
        */
       line_count: number;
-      /** Locked */
+      /**
+       * Locked
+       * @description Locked in Budget Bridge, or in the budget's target (then `locked_in_target`).
+       */
       locked: boolean;
+      /**
+       * Locked In Target
+       * @description Locked in the budget's target (Procore) as Budget Bridge last read it (a request, a job, or opening the budget); only unlocking it there lifts it.
+       */
+      locked_in_target: boolean;
       /** Project Id */
       project_id: string;
       /** Project Name */
@@ -392,8 +408,16 @@ export interface components {
       last_synced_at: string | null;
       /** Line Count */
       line_count: number;
-      /** Locked */
+      /**
+       * Locked
+       * @description Locked in Budget Bridge, or in the budget's target (then `locked_in_target`).
+       */
       locked: boolean;
+      /**
+       * Locked In Target
+       * @description Locked in the budget's target (Procore) as Budget Bridge last read it (a request, a job, or opening the budget); only unlocking it there lifts it.
+       */
+      locked_in_target: boolean;
       /**
        * Procore Project Id
        * @description The Procore project, when it lives there.
@@ -1019,8 +1043,16 @@ export interface components {
        * @description One page of lines, sorted by WBS key.
        */
       line_items: components["schemas"]["LineItemOut"][];
-      /** Locked */
+      /**
+       * Locked
+       * @description Locked in Budget Bridge, or in the budget's target (then `locked_in_target`).
+       */
       locked: boolean;
+      /**
+       * Locked In Target
+       * @description Locked in the budget's target (Procore) as Budget Bridge last read it (a request, a job, or opening the budget); only unlocking it there lifts it.
+       */
+      locked_in_target: boolean;
       /** Next Cursor */
       next_cursor: string | null;
       /** Project Id */

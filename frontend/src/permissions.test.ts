@@ -37,6 +37,16 @@ describe("row action", () => {
     });
   });
 
+  it("says a budget locked in Procore is unlocked there", () => {
+    const procore = { ...synced, target: "procore" as const, target_name: "Procore" };
+    expect(rowAction({ ...procore, locked: true, locked_in_target: true, can_reimport: false }, "admin")).toEqual({
+      kind: "reimport",
+      label: "Re-import",
+      disabled: true,
+      reason: "Unlock the budget in Procore to re-import",
+    });
+  });
+
   it("disables Re-import while a job holds the budget and says so", () => {
     expect(rowAction({ ...synced, can_reimport: false, active_job_id: "j-9" }, "standard")).toMatchObject({
       disabled: true,

@@ -5,7 +5,7 @@ This is the only module that knows which adapter serves which port.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from chalicelib.config import reset_settings, settings
@@ -13,6 +13,9 @@ from chalicelib.services.ports import Ports
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from chalicelib.adapters.erp.registry import ErpSources
+    from chalicelib.adapters.exports import S3ExportStore
 
 _override: Ports | None = None
 
@@ -35,7 +38,6 @@ def _real_ports() -> Ports:
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
     from chalicelib.adapters.dynamodb.tables import DynamoTables
-    from chalicelib.adapters.erp.registry import erp_source_for
     from chalicelib.adapters.exports import S3ExportStore
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
     from chalicelib.adapters.secrets import SecretsManagerSecretStore
@@ -53,16 +55,15 @@ def _real_ports() -> Ports:
         if config.invitations == "outbox"
         else CognitoAccounts(config.user_pool_id)
     )
+    exports = S3ExportStore(config.exports_bucket, config.exports_upload_url, config.region)
     return Ports(
         budgets=DynamoBudgetStore(**tables),
         jobs=DynamoJobStore(**tables),
         queue=SqsJobQueue(config.job_queue_url),
         directory=DynamoDirectory(**tables),
         secrets=SecretsManagerSecretStore(),
-        erp_sources=erp_source_for,
-        exports=S3ExportStore(
-            config.exports_bucket, config.exports_upload_url, config.region
-        ),
+        erp_sources=erp_sources(exports),
+        exports=exports,
         identity=CognitoIdentityProvider(
             user_pool_id=config.user_pool_id,
             client_id=config.user_pool_client_id,
@@ -71,7 +72,28 @@ def _real_ports() -> Ports:
         ),
         audit=DynamoAuditLog(**tables),
         accounts=accounts,
-        remote_budgets=ProcoreBudget.from_config,
+        remote_budgets=partial(
+            ProcoreBudget.from_config, allow_local_urls=config.erp_allow_local_urls
+        ),
+    )
+
+
+def erp_sources(exports: S3ExportStore | None = None) -> ErpSources:
+    """The ERP connector registry, handed what the deployment tells connectors (`exports`: the
+    ports' export store, built here when not given); tests and tools use it as the app does."""
+    from chalicelib.adapters.erp.common.deployment import ConnectorSettings
+    from chalicelib.adapters.erp.registry import ErpSources
+    from chalicelib.adapters.exports import S3ExportStore
+
+    config = settings()
+    if exports is None:
+        exports = S3ExportStore(config.exports_bucket, config.exports_upload_url, config.region)
+    return ErpSources(
+        ConnectorSettings(
+            allow_local_urls=config.erp_allow_local_urls,
+            lease_table=config.jobs_table,
+            exports=exports,
+        )
     )
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from chalicelib.adapters.erp.acumatica import AcumaticaSource
 from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
-from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpConnection, ErpCredentials, LineKind, WbsKey
+from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import ENDPOINT, SandboxErp
 from tests.fixtures.erp import SandboxClient
@@ -38,6 +38,7 @@ def source(sandbox, **options) -> AcumaticaSource:
     tenant = options.pop("tenant", "Demo")
     credentials = options.pop("credentials", GOOD)
     options.setdefault("sleep", lambda seconds: None)  # retries wait in the contract suite
+    options.setdefault("allow_local_urls", True)  # the sandbox answers on 127.0.0.1
     return AcumaticaSource(sandbox.url, tenant, credentials, **options)
 
 
@@ -239,7 +240,8 @@ def test_an_erp_that_cannot_be_reached_is_unavailable():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     reader = AcumaticaSource(
-        f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2, sleep=lambda seconds: None
+        f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2, sleep=lambda seconds: None,
+        allow_local_urls=True,
     )
 
     with pytest.raises(ErpUnavailable, match="could not be reached"):
@@ -294,7 +296,7 @@ def test_the_registry_gives_the_acumatica_connector_for_an_acumatica_connection(
         credentials_secret_id="s",
     )
 
-    lines = erp_source_for(connection, GOOD).fetch_budget("P-1002")
+    lines = erp_sources()(connection, GOOD).fetch_budget("P-1002")
 
     assert len(lines) == len(demo_data.company("demo").project("P-1002").erp_lines)
 
@@ -308,7 +310,7 @@ def test_the_registry_refuses_an_erp_it_has_no_connector_for():
     )
 
     with pytest.raises(ErpRejected, match="no connector"):
-        erp_source_for(connection, GOOD)
+        erp_sources()(connection, GOOD)
 
 
 def test_an_answer_larger_than_the_limit_is_rejected_without_being_read_whole(sandbox, erp):
@@ -348,7 +350,9 @@ def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD)
+        reader = AcumaticaSource(
+            f"http://127.0.0.1:{server.server_port}", "Demo", GOOD, allow_local_urls=True
+        )
         with pytest.raises(ErpRejected, match="redirect") as refused:
             reader.fetch_budget("P-1001")
     finally:

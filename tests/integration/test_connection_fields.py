@@ -20,8 +20,8 @@ from moto import mock_aws
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters import aws
-from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.domain.model import utc_now
+from chalicelib.wiring import erp_sources
 from tests.integration.api_support import World, both_user, build_world
 
 PREFIX = "/api/v1/companies/demo"
@@ -32,7 +32,7 @@ SECRET_NAME = "budget-bridge/erp/demo"
 def world() -> Iterator[World]:
     with mock_aws():
         world = build_world("moto")
-        world.ports.erp_sources = erp_source_for
+        world.ports.erp_sources = erp_sources()
         yield world
 
 

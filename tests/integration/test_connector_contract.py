@@ -23,7 +23,6 @@ from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.mri import MriSource
 from chalicelib.adapters.erp.netsuite import NetSuiteSource
 from chalicelib.adapters.erp.qbo import QboSource
-from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.erp.yardi import YardiSource
@@ -32,6 +31,7 @@ from chalicelib.domain.errors import ErpRejected, ErpUnavailable, UnsafeErpAddre
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
 from chalicelib.domain.reimport import plan_reimport
+from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import UniformSwitch
@@ -63,7 +63,8 @@ class Connector:
 
 
 def _limits(max_bytes: int) -> Limits:
-    return Limits(timeout=10, max_response_bytes=max_bytes)
+    """As on the local stack: the sandbox ERPs answer on http://127.0.0.1:<port>."""
+    return Limits(timeout=10, max_response_bytes=max_bytes, allow_local_urls=True)
 
 
 _VAULTS: dict[tuple[tuple[str, str], ...], MemoryVault] = {}
@@ -93,7 +94,8 @@ CONNECTORS = [
     Connector(
         "acumatica", "demo",
         lambda url, creds, size, max_bytes, sleep: AcumaticaSource(
-            url, "Demo", creds, page_size=size, max_response_bytes=max_bytes, sleep=sleep),
+            url, "Demo", creds, page_size=size, max_response_bytes=max_bytes, sleep=sleep,
+            allow_local_urls=True),
         {"username": "admin", "password": "not-the-password"}, "ProjectBudget",
         sign_in_path="/entity/auth/login",
     ),
@@ -101,7 +103,7 @@ CONNECTORS = [
         "myob", "myob",
         lambda url, creds, size, max_bytes, sleep: MyobSource(
             url + "/myob", "MYOB Demo", creds, page_size=size, max_response_bytes=max_bytes,
-            sleep=sleep),
+            sleep=sleep, allow_local_urls=True),
         {"client_id": "myob-client", "client_secret": "not-the-secret", "username": "admin",
          "password": "sandbox"}, "ProjectBudget", sign_in_path="/identity/connect/token",
     ),
@@ -400,7 +402,7 @@ def test_the_registry_builds_the_connector_from_the_saved_connection(
     credentials = ErpCredentials(dict(saved.credentials))
     SecretsManagerSecretStore().put_erp_credentials("s", credentials)  # rotated tokens go back here
 
-    source = erp_source_for(connection, credentials)
+    source = erp_sources()(connection, credentials)
 
     assert mapped(source.fetch_budget(row.job)) == in_erp(switch, row)
 
@@ -446,7 +448,13 @@ def deployed(monkeypatch):
 
 
 def test_the_url_guard_stops_every_request_to_a_private_address(sandbox, switch, row, deployed):
+    saved = row.company.erp_connection()
+    connection = ErpConnection(erp_system=row.erp, base_url=sandbox.url + saved.path,
+                               settings=dict(saved.settings), credentials_secret_id="")  # fmt: skip
+    # Built as wiring.py builds connectors in AWS, from the deployment's settings.
+    source = erp_sources()(connection, ErpCredentials(dict(saved.credentials)))
+
     with pytest.raises(UnsafeErpAddress, match="did not call it"):
-        connector(sandbox, row).fetch_budget(row.job)
+        source.fetch_budget(row.job)
 
     assert switch.sign_ins(row.erp) == 0

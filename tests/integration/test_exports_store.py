@@ -25,7 +25,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3ExportStore]:
     with mock_aws():
         aws.reset_clients()
         boto3.client("s3").create_bucket(Bucket=resources.EXPORTS.default_name)
-        yield S3ExportStore()
+        yield S3ExportStore(resources.EXPORTS.default_name, None, "us-east-1")
     aws.reset_clients()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from itertools import count
 
 import pytest
@@ -122,7 +123,7 @@ def _pilot(sandbox: ProcoreSandbox, project: demo_data.DemoProject | None = None
     ids = count(1)
     ports = worlds.ports(
         stores, erp_sources=erp, clock=Clock(), new_id=lambda: f"job-{next(ids)}",
-        remote_budgets=ProcoreBudget.from_config,
+        remote_budgets=partial(ProcoreBudget.from_config, allow_local_urls=True),
     )  # fmt: skip
     return Pilot(ports, erp, ProcoreClient(sandbox.url), sandbox)
 
@@ -191,6 +192,8 @@ def test_locking_the_budget_in_procore_between_request_and_apply_fails_the_job_a
     assert pilot.reimport() is JobStatus.FAILED
     assert "locked" in pilot.job().message
     assert pilot.amounts() == before
+    # The lock the worker read is what the Budgets list shows until it is read again.
+    assert pilot.ports.budgets.get("pilot", BUDGET).target_locked is True
 
 
 def _large(sandbox: ProcoreSandbox, lines: int = 2500) -> Pilot:

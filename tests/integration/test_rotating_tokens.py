@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common.rotation import DynamoLease
-from chalicelib.adapters.erp.registry import erp_source_for
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.model import ErpConnection, ErpCredentials
+from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import UniformSwitch
@@ -56,7 +57,7 @@ def _job(company_id: str) -> str:
     """A re-import as the worker runs it: the secret read afresh, the connector from the registry."""
     connection, _ = _connection_cache[company_id]
     credentials = SecretsManagerSecretStore().erp_credentials(connection.credentials_secret_id)
-    return _sum(erp_source_for(connection, credentials).fetch_budget(_JOBS[company_id]))
+    return _sum(erp_sources()(connection, credentials).fetch_budget(_JOBS[company_id]))
 
 
 _JOBS = {"qbo": "Q-8001", "xero": "X-9001"}
@@ -134,11 +135,12 @@ def test_four_jobs_of_one_company_at_once_refresh_the_token_once(
 
 
 def test_the_refresh_lease_is_held_by_one_holder_and_lapses(dynamodb_tables):
-    first, second = DynamoLease("c/erp"), DynamoLease("c/erp")
+    JOBS = resources.JOBS.default_name  # noqa: N806 - the leases live in the jobs table
+    first, second = DynamoLease("c/erp", JOBS), DynamoLease("c/erp", JOBS)
     assert first.acquire() and not second.acquire()
     first.release()
     assert second.acquire()
-    lapsed = DynamoLease("d/erp", seconds=-5)
-    assert lapsed.acquire() and DynamoLease("d/erp").acquire()
+    lapsed = DynamoLease("d/erp", JOBS, seconds=-5)
+    assert lapsed.acquire() and DynamoLease("d/erp", JOBS).acquire()
     assert Counter(i["pk"]["S"] for i in aws.dynamodb().scan(
-        TableName="budget-bridge-jobs")["Items"])["erp-token-lease#c/erp"] == 1  # fmt: skip
+        TableName=JOBS)["Items"])["erp-token-lease#c/erp"] == 1  # fmt: skip

@@ -64,7 +64,7 @@ def switch(sandbox: SandboxErp) -> UniformSwitch:
 def _source(kind: type, sandbox: SandboxErp, company_id: str, **settings: str):  # type: ignore[no-untyped-def]
     saved = demo_data.company(company_id).erp_connection()
     return kind(sandbox.url + saved.path, {**saved.settings, **settings},
-                ErpCredentials(dict(saved.credentials)), limits=Limits(timeout=10),
+                ErpCredentials(dict(saved.credentials)), limits=Limits(timeout=10, allow_local_urls=True),
                 sleep=lambda seconds: None)  # fmt: skip
 
 
@@ -177,7 +177,8 @@ def test_an_mri_next_link_to_another_address_is_not_followed():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         source = MriSource(f"http://127.0.0.1:{server.server_port}", {"client_id": "A",
-                           "database": "B"}, ErpCredentials.of(username="u", password="p"))  # fmt: skip
+                           "database": "B"}, ErpCredentials.of(username="u", password="p"),
+                           limits=Limits(allow_local_urls=True))  # fmt: skip
         with pytest.raises(ErpRejected, match="another address"):
             source.fetch_budget("R-1")
     finally:

@@ -77,7 +77,9 @@ def test_a_request_to_a_name_that_does_not_resolve_is_a_transient_failure() -> N
         raise url_guard.Unresolvable("no such name")
 
     with pytest.raises(ErpUnavailable):
-        url_guard.check_request_url("https://erp.example.com/entity", resolver=resolver)
+        url_guard.check_request_url(
+            "https://erp.example.com/entity", allow_local=False, resolver=resolver
+        )
 
 
 def test_the_acumatica_connector_calls_nothing_at_an_unsafe_address() -> None:

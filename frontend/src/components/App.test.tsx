@@ -342,6 +342,7 @@ describe("project Budget tab", () => {
     project_id: "P-1001",
     project_name: "Harbor Office",
     locked: false,
+    locked_in_target: false,
     status: "synced",
     version: 3,
     total: "51250.5",
@@ -402,6 +403,19 @@ describe("project Budget tab", () => {
     });
     await waitFor(() => expect(fake.requests.some((r) => r.method === "PATCH")).toBe(true));
     expect(fake.requests.find((r) => r.method === "PATCH")?.body).toEqual({ uom: "M3", quantity: "91.75" });
+  });
+
+  it("says a budget locked in Procore is unlocked there, not with Unlock Budget", async () => {
+    signedIn("#/companies/demo/projects/P-1001/budget");
+    const procore = { ...me("admin").companies[0], target: "procore", target_name: "Procore" };
+    start({
+      ...projectRoutes("admin", { locked: true, locked_in_target: true }),
+      "GET /me": () => ({ body: { email: "admin@demo.test", companies: [procore] } }),
+    });
+    expect(await screen.findByText("This budget is locked in Procore. Unlock it there to re-import or restore.")).toBeTruthy();
+    expect(screen.getByText("Locked")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Unlock Budget" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Lock Budget" })).toBeNull();
   });
 
   it("offers no editing on a locked budget", async () => {

@@ -33,6 +33,7 @@ function budgetPage(offset: number, limit: number): ProjectBudget {
     project_name: "Harbor Office",
     budget_id: "b-1001",
     locked: false,
+    locked_in_target: false,
     status: "synced",
     version: 3,
     total: "123.45",

@@ -2,7 +2,7 @@
 // changed lines, lists bad ERP lines (OK disabled), and OK applies exactly that preview.
 
 import { useEffect, useEffectEvent, useReducer, useState } from "react";
-import { ApiError, getJob, listJobChanges, requestPreview } from "../api";
+import { ApiError, listJobChanges, requestPreview } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
@@ -13,6 +13,7 @@ import type { Change, Job, Totals } from "../types";
 import { ChangesTable, changeKey } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { LineErrorsTable, ProgressBar } from "./JobPanel";
+import { usePollJob } from "./usePollJob";
 
 interface Props {
   target: FlowTarget & { kind: "import" | "reimport" };
@@ -79,7 +80,6 @@ function useRunPreview(state: PreviewState, dispatch: (event: PreviewEvent) => v
   // What the effects do, with the latest values; the effects themselves run once per state below.
   const report = useEffectEvent((event: PreviewEvent) => dispatch(event));
   const send = useEffectEvent((requested: PreviewState) => requestPreview(api, companyId, budgetId, previewBody(requested)));
-  const fetchJob = useEffectEvent((jobId: string) => getJob(api, companyId, jobId));
 
   // Each start of a preview is a new state object, so this sends one request per start.
   const requesting = state.phase === "requesting" ? state : null;
@@ -102,24 +102,7 @@ function useRunPreview(state: PreviewState, dispatch: (event: PreviewEvent) => v
   }, [requesting]);
 
   // Each poll's answer makes a new state (the next attempt), which schedules the next poll.
-  const running = state.phase === "running" ? state : null;
-  useEffect(() => {
-    if (!running) return;
-    const { jobId, delay } = running;
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      fetchJob(jobId)
-        .then((job) => !cancelled && report({ type: "jobUpdate", job }))
-        .catch((error: unknown) => {
-          if (cancelled || (error instanceof ApiError && error.status === 401)) return;
-          report({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
-        });
-    }, delay);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [running]);
+  usePollJob(state.phase === "running" ? state : null, companyId, dispatch);
 }
 
 /** Worded apart from the visible terms, so a search for "New ... Total" finds one element. */

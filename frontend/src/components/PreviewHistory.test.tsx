@@ -246,6 +246,7 @@ const budget: ProjectBudget = {
   project_name: "Harbor Office",
   budget_id: "b-1001",
   locked: false,
+  locked_in_target: false,
   status: "synced",
   version: 3,
   total: "1250.50",

@@ -207,6 +207,7 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
             describes="Every line of this budget, as a spreadsheet"
           />
           {admin &&
+            !budget.locked_in_target &&
             (budget.locked ? (
               <button type="button" className="button" disabled={busy} onClick={() => void setLock(false)}>
                 Unlock Budget
@@ -217,8 +218,13 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
               </button>
             ))}
         </div>
-        {budget.locked && !admin && (
-          <p className="muted">This budget is locked. A budget admin can unlock it.</p>
+        {budget.locked_in_target ? (
+          <p className="muted">
+            This budget is locked in {company.target_name}. Unlock it there to re-import or restore.
+          </p>
+        ) : (
+          budget.locked &&
+          !admin && <p className="muted">This budget is locked. A budget admin can unlock it.</p>
         )}
       </section>
 

@@ -2,10 +2,11 @@
 // pressed, then follow the job with backoff. Shared by the Budgets list and the History tab.
 
 import { useEffect, useEffectEvent, type Dispatch } from "react";
-import { ApiError, getJob } from "../api";
+import { ApiError } from "../api";
 import { useApp } from "../context";
 import type { FlowEvent, FlowState, FlowTarget, RequestBody } from "../reimportFlow";
 import type { Accepted } from "../types";
+import { usePollJob } from "./usePollJob";
 
 /** `requestUrl` names the POST that starts the job for a target (its import, re-import or restore route). */
 export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, requestUrl: (target: FlowTarget) => string) {
@@ -17,7 +18,6 @@ export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, reque
   const send = useEffectEvent((target: FlowTarget, idempotencyKey: string, body: RequestBody | undefined) =>
     api.request<Accepted>("POST", requestUrl(target), { headers: { "Idempotency-Key": idempotencyKey }, body }),
   );
-  const fetchJob = useEffectEvent((jobId: string) => getJob(api, company.company_id, jobId));
 
   // OK was pressed: send the request once, with this confirmation's idempotency key. The state object
   // stays the same while the request is out, so the effect runs once per submission.
@@ -36,22 +36,5 @@ export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, reque
   }, [submitting]);
 
   // Follow the job with backoff; the reducer decides the next delay (each attempt is a new state).
-  const polling = flow.phase === "polling" ? flow : null;
-  useEffect(() => {
-    if (!polling) return;
-    const { jobId, delay } = polling;
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      fetchJob(jobId)
-        .then((job) => !cancelled && report({ type: "jobUpdate", job }))
-        .catch((error: unknown) => {
-          if (cancelled || (error instanceof ApiError && error.status === 401)) return;
-          report({ type: "pollFailed", message: error instanceof Error ? error.message : "unknown error" });
-        });
-    }, delay);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [polling]);
+  usePollJob(flow.phase === "polling" ? flow : null, company.company_id, dispatch);
 }

@@ -37,6 +37,7 @@ export function budgetRowOf(
     can_reimport: true,
     active_job_id: null,
     line_count: 0,
+    locked_in_target: false,
     target: "budget_bridge",
     target_name: "Budget Bridge",
     procore_project_id: null,

@@ -15,7 +15,6 @@ from typing import Any
 from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.spreadsheet import Export, check_size
-from chalicelib.config import settings
 
 UPLOAD_SECONDS = 900
 
@@ -25,12 +24,12 @@ def job_folder(prefix: str, erp_job_id: str) -> str:
 
 
 class S3ExportStore:
-    def __init__(
-        self, bucket: str | None = None, upload_url: str | None = None, region: str | None = None
-    ) -> None:
-        self._bucket = bucket or settings().exports_bucket
-        self._upload_url = upload_url or settings().exports_upload_url
-        self._region = region or settings().region
+    """`upload_url` None: browsers post to the bucket's own regional address."""
+
+    def __init__(self, bucket: str, upload_url: str | None, region: str) -> None:
+        self._bucket = bucket
+        self._upload_url = upload_url
+        self._region = region
 
     def upload_form(self, prefix: str, erp_job_id: str, file_name: str) -> dict[str, Any]:
         """A presigned POST for one new export of the job: {url, fields, key}."""

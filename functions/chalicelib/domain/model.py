@@ -201,6 +201,10 @@ class Budget(BaseModel):
     # The project's id in the company's budget target when that is another system (Procore's
     # project id); None for budgets kept in Budget Bridge's own store.
     target_project_id: str | None = None
+    # Whether that other system reported its budget locked the last time Budget Bridge read its
+    # lock (a request, a job, the project's Budget tab): the lists show it without asking the
+    # target once per row (docs/targets/procore.md, "The lock in the lists").
+    target_locked: bool = False
     # The ERP's cost total as last fetched by any job (preview included); None before the first.
     current_erp_total: Decimal | None = None
     erp_total_as_of: datetime | None = None

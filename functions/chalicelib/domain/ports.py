@@ -119,6 +119,10 @@ class BudgetStore(Protocol):
         """Remember the ERP's cost total as a job last fetched it (for the Budgets list)."""
         ...
 
+    def record_target_lock(self, budget: Budget, locked: bool) -> None:
+        """Remember the lock the budget's target (Procore) reported when last read (for the lists)."""
+        ...
+
     def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
         """Make `plan.lines` the budget's next version and record `finished` (the job as it
         succeeds, `domain/reimport.succeeded`) with the plan's change records, atomically.

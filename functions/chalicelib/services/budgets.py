@@ -13,11 +13,14 @@ from chalicelib.domain.model import (
     LineItem,
     Membership,
     Permission,
+    TargetConfig,
+    TargetKind,
 )
 from chalicelib.domain.ports import Identity, LineEdit, Page
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
+from chalicelib.services.targets import locked_in_target, read_target_lock
 
 UNITS_EDIT_ATTEMPTS = 5
 
@@ -27,6 +30,8 @@ class BudgetRow:
     """A budget as the ERP Integrations → Budgets list shows it to one user."""
 
     budget: Budget
+    target: TargetKind
+    locked_in_target: bool  # Procore's lock as last read (services/targets.locked_in_target)
     can_reimport: bool
     can_import: bool
 
@@ -41,15 +46,19 @@ def list_budgets(
 ) -> Page[BudgetRow]:
     membership = authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     page = ports.budgets.list(company_id, status, limit, cursor)
-    rows = [_row(budget, membership) for budget in page.items]
+    config = ports.directory.target(company_id)
+    rows = [_row(budget, membership, config) for budget in page.items]
     return Page(rows, page.next_cursor)
 
 
-def _row(budget: Budget, membership: Membership) -> BudgetRow:
+def _row(budget: Budget, membership: Membership, config: TargetConfig) -> BudgetRow:
     may_request = membership.erp_permission >= Permission.STANDARD
-    idle = not budget.locked and budget.active_job_id is None
+    in_target = locked_in_target(budget, config)
+    idle = not budget.locked and not in_target and budget.active_job_id is None
     return BudgetRow(
         budget=budget,
+        target=config.target,
+        locked_in_target=in_target,
         can_reimport=may_request and idle and budget.status is BudgetStatus.SYNCED,
         can_import=may_request and idle and budget.status is BudgetStatus.READY_TO_IMPORT,
     )
@@ -60,6 +69,7 @@ class BudgetPage:
     budget: Budget
     lines: list[LineItem]
     next_cursor: str | None
+    locked_in_target: bool = False
 
 
 def read_budget(
@@ -72,14 +82,22 @@ def read_budget(
 ) -> BudgetPage:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
+    config = ports.directory.target(company_id)
+    in_target = locked_in_target(budget, config)
     offset, version = decode_offset(cursor)
+    if not cursor:
+        # The one budget a person opened: its lock is read from the target afresh (one call), so
+        # a lock lifted there since the last read shows here, and then in the Budgets list.
+        fresh = read_target_lock(ports, budget, config)
+        in_target = in_target if fresh is None else fresh
     if version is not None and version != budget.version:
         # A cursor pages the version it began with to the end, never a mix of two.
         budget = ports.budgets.at_version(budget, version)
     lines = ports.budgets.read_page(budget, offset, limit)
     end = offset + len(lines)
     more = end < budget.line_count
-    return BudgetPage(budget, lines, encode_offset(end, budget.version) if more else None)
+    after = encode_offset(end, budget.version) if more else None
+    return BudgetPage(budget, lines, after, in_target)
 
 
 def edit_line(
@@ -114,9 +132,17 @@ def all_lines(ports: Ports, identity: Identity, company_id: str, project_id: str
     return BudgetPage(budget, ports.budgets.read_lines(budget), None)
 
 
+@dataclass(frozen=True)
+class LockState:
+    """A budget after lock/unlock: Budget Bridge's own lock changed; the target's stays as read."""
+
+    budget: Budget
+    locked_in_target: bool
+
+
 def set_locked(
     ports: Ports, identity: Identity, company_id: str, project_id: str, locked: bool
-) -> Budget:
+) -> LockState:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.ADMIN)
     budget = ports.budgets.get_by_project(company_id, project_id)
     changed = ports.budgets.set_locked(budget, locked)
@@ -124,7 +150,7 @@ def set_locked(
     audit.record(
         ports, company_id, identity.email, action, budget.project_name, project_id=project_id
     )
-    return changed
+    return LockState(changed, locked_in_target(changed, ports.directory.target(company_id)))
 
 
 def encode_offset(offset: int, version: int | None = None) -> str:

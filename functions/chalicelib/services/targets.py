@@ -71,14 +71,35 @@ def check_unlocked(ports: Ports, budget: Budget, verb: str = "re-import") -> Non
     """A request's fast refusal of a budget locked in its target (the worker checks again when it
     applies). A target that cannot answer now does not refuse the request."""
     config = ports.directory.target(budget.company_id)
+    if read_target_lock(ports, budget, config):
+        raise admission.locked_refusal(budget.project_name, verb, where=config.name)
+
+
+def read_target_lock(ports: Ports, budget: Budget, config: TargetConfig) -> bool | None:
+    """The lock of the budget in its target now, remembered on the budget for the lists; None for
+    Budget Bridge's own store and for a target that cannot answer now (the remembered one stands)."""
     if config.target is TargetKind.BUDGET_BRIDGE or not budget.target_project_id:
-        return
+        return None
     try:
         locked = target_for(ports, budget).read_lock()
     except (TargetRejected, TargetUnavailable):
-        return
-    if locked:
-        raise admission.locked_refusal(budget.project_name, verb, where=config.name)
+        return None
+    remember_target_lock(ports, budget, locked)
+    return locked
+
+
+def remember_target_lock(ports: Ports, budget: Budget, locked: bool) -> None:
+    """Only a change is written: reading the lock stays one call to the target, not two writes."""
+    if locked != budget.target_locked:
+        ports.budgets.record_target_lock(budget, locked)
+
+
+def locked_in_target(budget: Budget, config: TargetConfig) -> bool:
+    """The target's lock as last read. The lists answer it instead of asking the target once per
+    row (Procore has no call that reads many projects' locks); a request and the worker always
+    read it afresh, so a stale answer can only hide or offer a button, never let a write through.
+    A company back on Budget Bridge's own store has no other lock."""
+    return config.target is not TargetKind.BUDGET_BRIDGE and budget.target_locked
 
 
 def target_name(ports: Ports, company_id: str) -> str:
@@ -206,7 +227,7 @@ class RemoteTarget:
     def read(self, budget: Budget) -> TargetSnapshot:
         held = self._remote.read_lines()
         self._current = {line.line.key: line for line in held}
-        locked = budget.locked or self._remote.locked()
+        locked = self._read_lock(budget) or budget.locked
         return TargetSnapshot([line.line for line in held], locked)
 
     def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
@@ -224,6 +245,11 @@ class RemoteTarget:
 
     def read_lock(self) -> bool:
         return self._remote.locked()
+
+    def _read_lock(self, budget: Budget) -> bool:
+        locked = self._remote.locked()
+        remember_target_lock(self._ports, budget, locked)
+        return locked
 
     def recover(self, job: Job) -> bool:
         """Put back every amount a crashed attempt wrote (those that still show its new amount)."""
@@ -262,7 +288,7 @@ class RemoteTarget:
         refs = self._remote.ensure_wbs_codes(added)
         writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
         self._ports.jobs.record_writes(job, writes)
-        if self._remote.locked():
+        if self._read_lock(budget):
             raise admission.locked_while_applying(budget.project_name, job.kind)
         size = self._remote.batch_size
         batches = -(-len(writes) // size)

@@ -624,6 +624,16 @@ class DynamoBudgetStore(DynamoTables):
                 ExpressionAttributeValues={":t": value(f"{total:f}"), ":at": value(iso(at))},
             )
 
+    def record_target_lock(self, budget: Budget, locked: bool) -> None:
+        with contextlib.suppress(ClientError):  # a budget deleted meanwhile has no list row
+            self.client.update_item(
+                TableName=self.budgets_table,
+                Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
+                UpdateExpression="SET target_locked = :l",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":l": value(locked)},
+            )
+
     # --- edits and locks --------------------------------------------------------------------
 
     def edit_line(

@@ -252,6 +252,7 @@ class BudgetHeaderItem(BaseModel):
     last_synced_at: str | None = None
     active_job_id: str | None = None
     target_project_id: str | None = None
+    target_locked: bool = False
     last_applied_job_id: str | None = None
     current_erp_total: str | None = None
     erp_total_as_of: str | None = None
@@ -281,6 +282,7 @@ class BudgetHeaderItem(BaseModel):
             last_synced_at=iso(budget.last_synced_at),
             active_job_id=budget.active_job_id,
             target_project_id=budget.target_project_id,
+            target_locked=budget.target_locked,
             chunk_set=chunk_set,
             chunk_index=dump_index(index),
         )
@@ -301,6 +303,7 @@ class BudgetHeaderItem(BaseModel):
             last_synced_at=from_iso(self.last_synced_at),
             active_job_id=self.active_job_id,
             target_project_id=self.target_project_id,
+            target_locked=self.target_locked,
             current_erp_total=None
             if self.current_erp_total is None
             else Decimal(self.current_erp_total),

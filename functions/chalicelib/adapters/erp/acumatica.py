@@ -17,6 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
@@ -120,6 +121,7 @@ class AcumaticaSource:
         endpoint: str | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         sleep: Callable[[float], None] | None = None,
+        allow_local_urls: bool = False,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -128,12 +130,16 @@ class AcumaticaSource:
         self._credentials = credentials
         self._page_size = page_size
         self._endpoint = (endpoint or self.default_endpoint).strip("/")
-        self._limits = Limits(timeout=timeout, max_response_bytes=max_response_bytes)
+        self._limits = Limits(
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            allow_local_urls=allow_local_urls,
+        )
         self._sleep = sleep
 
     @classmethod
     def from_connection(
-        cls, connection: ErpConnection, credentials: ErpCredentials
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> AcumaticaSource:
         version = connection.setting("endpoint_version") or cls.default_endpoint.split("/")[-1]
         return cls(
@@ -141,6 +147,7 @@ class AcumaticaSource:
             connection.setting("company"),
             credentials,
             endpoint="Default/" + version,
+            allow_local_urls=deployment.allow_local_urls,
         )
 
     def fetch_budget(

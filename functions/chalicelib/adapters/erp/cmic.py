@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, StrictBool, ValidationError
 
 from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import BasicSignIn
@@ -69,12 +70,15 @@ class CmicSource:
         self._sleep = sleep
 
     @classmethod
-    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> CmicSource:
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
+    ) -> CmicSource:
         return cls(
             connection.base_url,
             connection.setting("company_code"),
             credentials,
             settings=dict(connection.settings),
+            limits=deployment.limits(),
         )
 
     def _client(self) -> ErpHttp:

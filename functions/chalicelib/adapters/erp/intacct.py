@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
@@ -73,9 +74,12 @@ class IntacctSource:
 
     @classmethod
     def from_connection(
-        cls, connection: ErpConnection, credentials: ErpCredentials
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> IntacctSource:
-        return cls(connection.base_url, credentials, settings=dict(connection.settings))
+        return cls(
+            connection.base_url, credentials, settings=dict(connection.settings),
+            limits=deployment.limits(),
+        )  # fmt: skip
 
     def _client(self) -> ErpHttp:
         client_id = self._credentials.get("client_id")

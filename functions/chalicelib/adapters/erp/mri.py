@@ -16,8 +16,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
 from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.signin import BasicSignIn
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
@@ -66,14 +68,13 @@ class MriSource:
         self._sleep = sleep
 
     @classmethod
-    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> MriSource:
-        missing = [n for n in ("client_id", "database") if not connection.setting(n).strip()]
-        if missing:
-            raise ErpRejected(
-                f"The MRI Platform X connection has no {' or '.join(missing)}: set them as MRI "
-                "gave them for the API user."
-            )
-        return cls(connection.base_url, dict(connection.settings), credentials)
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
+    ) -> MriSource:
+        require_settings(cls.system, connection.settings, ("client_id", "database"),
+                         "set them as MRI gave them for the API user.")  # fmt: skip
+        return cls(connection.base_url, dict(connection.settings), credentials,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         # MRI's user name for the API is "clientid/database/user".

@@ -26,6 +26,7 @@ import jwt
 from pydantic import BaseModel, StrictBool, ValidationError
 
 from chalicelib.adapters.erp.common import accounts, mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
@@ -123,9 +124,10 @@ class NetSuiteSource:
 
     @classmethod
     def from_connection(
-        cls, connection: ErpConnection, credentials: ErpCredentials
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> NetSuiteSource:
-        return cls(connection.base_url, dict(connection.settings), credentials)
+        return cls(connection.base_url, dict(connection.settings), credentials,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         certificate = self._settings.get("certificate_id", "") or self._credentials.get(

@@ -18,8 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.erp.common import accounts, mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.gate import gate
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.rotation import (
     TokenEndpoint,
     TokenVault,
@@ -62,18 +64,21 @@ class QboSource:
     ) -> None:
         self._base_url = base_url
         self._settings = settings
-        self._realm = settings.get("realm_id", "").strip()
-        if not self._realm:
-            raise ErpRejected("The QuickBooks Online connection has no realm_id (company id).")
+        require_settings(self.system, settings, ("realm_id",),
+                         "set it to the company id (realm id) QuickBooks Online shows.")  # fmt: skip
+        self._realm = settings["realm_id"].strip()
         self._vault = vault
         self._page_size = min(page_size, MAX_RESULTS)
         self._limits = limits or Limits()
         self._sleep = sleep
 
     @classmethod
-    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> QboSource:
-        vault = vault_for(connection.credentials_secret_id, credentials)
-        return cls(connection.base_url, dict(connection.settings), vault)
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
+    ) -> QboSource:
+        vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
+        return cls(connection.base_url, dict(connection.settings), vault,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         token_url = token_base(self._base_url, self._settings.get("token_url", ""), INTUIT)

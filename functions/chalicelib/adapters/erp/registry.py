@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from chalicelib.adapters.erp.acumatica import AcumaticaSource, MyobSource
 from chalicelib.adapters.erp.cmic import CmicSource
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.adapters.erp.mri import MriSource
 from chalicelib.adapters.erp.netsuite import NetSuiteSource
@@ -18,7 +19,10 @@ from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 from chalicelib.domain.ports import ErpSource
 
-Connector = Callable[[ErpConnection, ErpCredentials], ErpSource]
+# A connector is built from the company's connection, its credentials and what the deployment
+# tells connectors (common/deployment.py).
+Connector = Callable[[ErpConnection, ErpCredentials, ConnectorSettings], ErpSource]
+
 
 CONNECTORS: dict[str, Connector] = {
     "acumatica": AcumaticaSource.from_connection,
@@ -35,13 +39,19 @@ CONNECTORS: dict[str, Connector] = {
 }
 
 
-def erp_source_for(connection: ErpConnection, credentials: ErpCredentials) -> ErpSource:
-    """The connector for the connection's ERP; an `ErpSourceFactory`."""
-    connector = CONNECTORS.get(connection.erp_system.strip().lower())
-    if connector is None:
-        known = ", ".join(sorted(CONNECTORS))
-        raise ErpRejected(
-            f"Budget Bridge has no connector for the ERP system '{connection.erp_system}' "
-            f"(it knows: {known}): check the company's ERP connection."
-        )
-    return connector(connection, credentials)
+class ErpSources:
+    """The connector for each connection's ERP (an `ErpSourceFactory`); `wiring.py` builds it with
+    the deployment's settings."""
+
+    def __init__(self, deployment: ConnectorSettings) -> None:
+        self.deployment = deployment
+
+    def __call__(self, connection: ErpConnection, credentials: ErpCredentials) -> ErpSource:
+        connector = CONNECTORS.get(connection.erp_system.strip().lower())
+        if connector is None:
+            known = ", ".join(sorted(CONNECTORS))
+            raise ErpRejected(
+                f"Budget Bridge has no connector for the ERP system '{connection.erp_system}' "
+                f"(it knows: {known}): check the company's ERP connection."
+            )
+        return connector(connection, credentials, self.deployment)

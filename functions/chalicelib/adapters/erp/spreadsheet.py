@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chalicelib.adapters.erp.common import mapping, xlsx
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.xlsx import Row
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
@@ -176,13 +177,12 @@ class SpreadsheetSource:
 
     @classmethod
     def from_connection(
-        cls, connection: ErpConnection, credentials: ErpCredentials
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> SpreadsheetSource:
-        from chalicelib.adapters.exports import S3ExportStore
-
         # The upload form and the column mapping save the prefix; a connection saved before
         # either has none yet, and reading says what to do (building a source calls nothing).
-        return cls(S3ExportStore(), connection.setting("exports_prefix"), dict(connection.settings))
+        prefix = connection.setting("exports_prefix")
+        return cls(deployment.exports, prefix, dict(connection.settings))
 
     def fetch_budget(
         self, erp_job_id: str, on_page: Callable[[int], None] | None = None

@@ -16,8 +16,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
 from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.signin import BasicSignIn
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
@@ -75,15 +77,12 @@ class WorkdaySource:
 
     @classmethod
     def from_connection(
-        cls, connection: ErpConnection, credentials: ErpCredentials
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> WorkdaySource:
-        missing = [n for n in ("tenant", "owner", "report") if not connection.setting(n).strip()]
-        if missing:
-            raise ErpRejected(
-                f"The Workday connection has no {' or '.join(missing)}: set them to the report's "
-                "tenant, owner and name."
-            )
-        return cls(connection.base_url, dict(connection.settings), credentials)
+        require_settings(cls.system, connection.settings, ("tenant", "owner", "report"),
+                         "set them to the report's tenant, owner and name.")  # fmt: skip
+        return cls(connection.base_url, dict(connection.settings), credentials,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         sign_in = BasicSignIn(self._credentials.username, self._credentials.password)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalicelib.adapters.erp.common import accounts, mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.gate import gate
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
 from chalicelib.adapters.erp.common.rotation import (
@@ -105,9 +106,12 @@ class XeroSource:
         self._sleep = sleep if sleep is not None else time.sleep
 
     @classmethod
-    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> XeroSource:
-        vault = vault_for(connection.credentials_secret_id, credentials)
-        return cls(connection.base_url, dict(connection.settings), vault)
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
+    ) -> XeroSource:
+        vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
+        return cls(connection.base_url, dict(connection.settings), vault,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         token_url = token_base(self._base_url, self._settings.get("token_url", ""), XERO)

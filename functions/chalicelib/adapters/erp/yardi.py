@@ -20,8 +20,10 @@ import defusedxml.ElementTree as SafeXml
 from defusedxml import DefusedXmlException
 
 from chalicelib.adapters.erp.common import mapping
+from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
 from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,
@@ -99,14 +101,13 @@ class YardiSource:
         self._sleep = sleep
 
     @classmethod
-    def from_connection(cls, connection: ErpConnection, credentials: ErpCredentials) -> YardiSource:
-        missing = [n for n in SIGN_IN_FIELDS if not connection.setting(n).strip()]
-        if missing:
-            raise ErpRejected(
-                f"The Yardi Voyager connection has no {', '.join(missing)}: set them as Yardi's "
-                "administrator gave them for the interface."
-            )
-        return cls(connection.base_url, dict(connection.settings), credentials)
+    def from_connection(
+        cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
+    ) -> YardiSource:
+        require_settings(cls.system, connection.settings, SIGN_IN_FIELDS,
+                         "set them as Yardi's administrator gave them for the interface.")  # fmt: skip
+        return cls(connection.base_url, dict(connection.settings), credentials,
+                   limits=deployment.limits())  # fmt: skip
 
     def _client(self) -> ErpHttp:
         return _SoapHttp(

@@ -81,8 +81,17 @@ class _Answer:
 class ProcoreClient:
     """Authenticated, paced, retried calls to one Procore company."""
 
-    def __init__(self, base_url: str, company_id: str, credentials: ErpCredentials) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        company_id: str,
+        credentials: ErpCredentials,
+        *,
+        allow_local_urls: bool = False,
+    ) -> None:
         self._base = base_url.rstrip("/")
+        # The local stack's sandbox on http://127.0.0.1:<port> (ERP_ALLOW_LOCAL_URLS, from wiring).
+        self._allow_local_urls = allow_local_urls
         self._company_id = company_id
         self._client_id = credentials.get("client_id")
         self._client_secret = credentials.get("client_secret")
@@ -151,7 +160,8 @@ class ProcoreClient:
         )
         if request.type not in ("http", "https"):
             raise TargetRejected("The Procore address is not a web address (http or https).")
-        url_guard.check_request_url(url)  # the connections' address guard, before every request
+        # The connections' address guard, before every request.
+        url_guard.check_request_url(url, allow_local=self._allow_local_urls)
         self.calls += 1
         try:
             with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
@@ -245,9 +255,19 @@ class ProcoreBudget:
 
     @classmethod
     def from_config(
-        cls, config: TargetConfig, credentials: ErpCredentials, project_id: str
+        cls,
+        config: TargetConfig,
+        credentials: ErpCredentials,
+        project_id: str,
+        *,
+        allow_local_urls: bool = False,
     ) -> ProcoreBudget:
-        client = ProcoreClient(config.base_url or "", config.procore_company_id or "", credentials)
+        client = ProcoreClient(
+            config.base_url or "",
+            config.procore_company_id or "",
+            credentials,
+            allow_local_urls=allow_local_urls,
+        )
         return cls(client, project_id)
 
     def read_lines(self) -> list[TargetLine]:

@@ -50,7 +50,7 @@ _ERP = (502, 503)  # the ERP refused or did not answer
 def judge_base_url(url: str) -> None:
     """The URL guard at save time: a name that does not resolve now is judged on each call."""
     try:
-        url_guard.judge(url)
+        url_guard.judge(url, allow_local=runtime_settings().erp_allow_local_urls)
     except UnsafeUrl as unsafe:
         raise InvalidConnection("base_url", str(unsafe)) from None
     except url_guard.Unresolvable:

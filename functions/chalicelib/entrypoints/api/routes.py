@@ -144,10 +144,10 @@ def me(call: Call[Any, Any]) -> MeResponse:
 def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> BudgetList:
     q = call.query
     page = budgets.list_budgets(call.ports, call.caller, company_id, q.filter, q.limit, q.cursor)
-    target = call.ports.directory.target(company_id).target
     return BudgetList(
         budgets=[
-            BudgetListItem.of(r.budget, r.can_reimport, r.can_import, target) for r in page.items
+            BudgetListItem.of(r.budget, r.can_reimport, r.can_import, r.target, r.locked_in_target)
+            for r in page.items
         ],
         next_cursor=page.next_cursor,
     )
@@ -468,7 +468,7 @@ def get_project_budget(
 ) -> ProjectBudget:
     q = call.query
     page = budgets.read_budget(call.ports, call.caller, company_id, project_id, q.limit, q.cursor)
-    return ProjectBudget.page(page.budget, page.lines, page.next_cursor)
+    return ProjectBudget.page(page.budget, page.lines, page.next_cursor, page.locked_in_target)
 
 
 @api.operation(
@@ -500,9 +500,8 @@ def edit_line_item(
     errors=_WRITE,
 )
 def lock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> BudgetHeader:
-    return BudgetHeader.of(
-        budgets.set_locked(call.ports, call.caller, company_id, project_id, True)
-    )
+    state = budgets.set_locked(call.ports, call.caller, company_id, project_id, True)
+    return BudgetHeader.of(state.budget, state.locked_in_target)
 
 
 @api.operation(
@@ -514,9 +513,8 @@ def lock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> Budge
     errors=_WRITE,
 )
 def unlock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> BudgetHeader:
-    return BudgetHeader.of(
-        budgets.set_locked(call.ports, call.caller, company_id, project_id, False)
-    )
+    state = budgets.set_locked(call.ports, call.caller, company_id, project_id, False)
+    return BudgetHeader.of(state.budget, state.locked_in_target)
 
 
 @api.operation(

@@ -382,6 +382,13 @@ class MeResponse(BaseModel):
     companies: list[CompanyAccess]
 
 
+LOCKED = "Locked in Budget Bridge, or in the budget's target (then `locked_in_target`)."
+LOCKED_IN_TARGET = (
+    "Locked in the budget's target (Procore) as Budget Bridge last read it (a request, a job, "
+    "or opening the budget); only unlocking it there lifts it."
+)
+
+
 class BudgetListItem(BaseModel):
     budget_id: str
     project_id: str
@@ -389,7 +396,8 @@ class BudgetListItem(BaseModel):
     erp_job_id: str
     erp_system: str
     status: BudgetStatus
-    locked: bool
+    locked: bool = Field(description=LOCKED)
+    locked_in_target: bool = Field(description=LOCKED_IN_TARGET)
     current_procore_total: Total = Field(description="The project budget's current total.")
     last_synced_at: Timestamp | None
     can_reimport: bool = Field(description="The caller may re-import this budget right now.")
@@ -411,6 +419,7 @@ class BudgetListItem(BaseModel):
         can_reimport: bool,
         can_import: bool,
         target: TargetKind = TargetKind.BUDGET_BRIDGE,
+        locked_in_target: bool = False,
     ) -> BudgetListItem:
         return cls(
             target=target,
@@ -422,7 +431,8 @@ class BudgetListItem(BaseModel):
             erp_job_id=budget.erp_job_id,
             erp_system=budget.erp_system,
             status=budget.status,
-            locked=budget.locked,
+            locked=budget.locked or locked_in_target,
+            locked_in_target=locked_in_target,
             current_procore_total=format_amount(budget.total),
             last_synced_at=iso(budget.last_synced_at),
             can_reimport=can_reimport,
@@ -596,19 +606,21 @@ class BudgetHeader(BaseModel):
     budget_id: str
     project_id: str
     project_name: str
-    locked: bool
+    locked: bool = Field(description=LOCKED)
+    locked_in_target: bool = Field(description=LOCKED_IN_TARGET)
     status: BudgetStatus
     version: int
     total: Total = Field(description="The whole budget's total.")
     line_count: int = Field(description="The whole budget's number of lines.")
 
     @classmethod
-    def fields_of(cls, budget: Budget) -> dict[str, Any]:
+    def fields_of(cls, budget: Budget, locked_in_target: bool = False) -> dict[str, Any]:
         return {
             "budget_id": budget.budget_id,
             "project_id": budget.project_id,
             "project_name": budget.project_name,
-            "locked": budget.locked,
+            "locked": budget.locked or locked_in_target,
+            "locked_in_target": locked_in_target,
             "status": budget.status,
             "version": budget.version,
             "total": format_amount(budget.total),
@@ -616,8 +628,8 @@ class BudgetHeader(BaseModel):
         }
 
     @classmethod
-    def of(cls, budget: Budget) -> BudgetHeader:
-        return cls(**cls.fields_of(budget))
+    def of(cls, budget: Budget, locked_in_target: bool = False) -> BudgetHeader:
+        return cls(**cls.fields_of(budget, locked_in_target))
 
 
 class ProjectBudget(BudgetHeader):
@@ -625,9 +637,15 @@ class ProjectBudget(BudgetHeader):
     next_cursor: str | None
 
     @classmethod
-    def page(cls, budget: Budget, lines: list[LineItem], next_cursor: str | None) -> ProjectBudget:
+    def page(
+        cls,
+        budget: Budget,
+        lines: list[LineItem],
+        next_cursor: str | None,
+        locked_in_target: bool = False,
+    ) -> ProjectBudget:
         return cls(
-            **cls.fields_of(budget),
+            **cls.fields_of(budget, locked_in_target),
             line_items=[LineItemOut.of(line) for line in lines],
             next_cursor=next_cursor,
         )

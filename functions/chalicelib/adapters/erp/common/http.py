@@ -85,6 +85,9 @@ class Limits:
     max_attempts: int = MAX_ATTEMPTS
     backoff: float = BACKOFF_SECONDS
     max_wait: float = MAX_WAIT_SECONDS
+    # The local stack's sandbox ERPs on http://127.0.0.1:<port> (the ERP_ALLOW_LOCAL_URLS setting,
+    # handed over by wiring.py through common/deployment.py): never in AWS.
+    allow_local_urls: bool = False
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -94,7 +97,7 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises the 3xx as an HTTPError
 
 
-def check_destination(url: str) -> None:
+def check_destination(url: str, allow_local: bool) -> None:
     """THE URL GUARD HOOK: every request's address is judged here before it is sent.
 
     Only web addresses, and only those the address guard allows (no loopback, private, link-local
@@ -105,7 +108,7 @@ def check_destination(url: str) -> None:
         raise ErpRejected(
             "The ERP connection's address is not a web address (http or https): check it."
         )
-    url_guard.check_request_url(url)  # every request, whatever the base URL
+    url_guard.check_request_url(url, allow_local=allow_local)  # every request, any base URL
 
 
 class ErpHttp:
@@ -207,7 +210,7 @@ class ErpHttp:
         answer's bytes, size-capped like any other, for the caller's own parser.
         """
         url = self.base_url + path
-        check_destination(url)
+        check_destination(url, self.limits.allow_local_urls)
         sent = {"Accept": "application/json", **(headers or {})}
         data = raw
         if raw is None and form is not None:

@@ -28,7 +28,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
-from chalicelib.config import settings
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
 
@@ -111,18 +110,13 @@ class DynamoLease:
     """A lease item `erp-token-lease#<name>` taken with a conditional put, across Lambda instances."""
 
     def __init__(
-        self, name: str, client: Any = None, seconds: int = LEASE_SECONDS, table: str | None = None
+        self, name: str, table: str, client: Any = None, seconds: int = LEASE_SECONDS
     ) -> None:
         self._key = {"pk": {"S": f"erp-token-lease#{name}"}, "sk": {"S": "lease"}}
         self._client = client
         self._seconds = seconds
-        self._table = table
+        self.table = table  # the jobs table: leases are short-lived items beside the jobs
         self._owner = ""
-
-    @property
-    def table(self) -> str:
-        """The jobs table: leases are short-lived items beside the jobs."""
-        return self._table or settings().jobs_table
 
     @property
     def client(self) -> Any:
@@ -261,13 +255,15 @@ def _stored(credentials: ErpCredentials, stale: str | None) -> tuple[str, float]
     return token, expires
 
 
-def vault_for(secret_id: str, credentials: ErpCredentials) -> TokenVault:
-    """The connection's secret as its vault; without a secret id, this process's memory."""
+def vault_for(secret_id: str, credentials: ErpCredentials, lease_table: str) -> TokenVault:
+    """The connection's secret as its vault, leased in `lease_table`; without a secret id, this
+    process's memory."""
     if not secret_id:
         return MemoryVault(credentials)
     from chalicelib.adapters.secrets import SecretsManagerSecretStore
 
-    return SecretsVault(secret_id, SecretsManagerSecretStore(), DynamoLease(secret_id))
+    lease = DynamoLease(secret_id, lease_table)
+    return SecretsVault(secret_id, SecretsManagerSecretStore(), lease)
 
 
 def token_base(base_url: str, setting: str, hosts: tuple[str, str]) -> str:

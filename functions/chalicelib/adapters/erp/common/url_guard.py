@@ -4,7 +4,8 @@ The form rules live in `domain/url_rules.py`; this adds what needs the network: 
 resolves to, every one of which must be public (docs/adoption.md). Connectors also refuse to follow
 redirects, so an answer cannot send them past this guard. The local stack's allowance for
 `http://127.0.0.1:<port>` and `http://localhost:<port>` is the deployment setting
-`ERP_ALLOW_LOCAL_URLS`, which the CDK app turns off.
+`ERP_ALLOW_LOCAL_URLS` (off in the CDK app), which callers pass in: `wiring.py` hands it to the
+connectors (`common/deployment.py`) and to the Procore target.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
-from chalicelib.config import settings
 from chalicelib.domain.errors import ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.url_rules import (
     ErpUrl,
@@ -46,7 +46,7 @@ def resolve(host: str, port: int | None) -> list[IpAddress]:
 def judge(
     url: str,
     *,
-    allow_local: bool | None = None,
+    allow_local: bool,
     resolver: Resolver | None = None,
     request: bool = False,
 ) -> ErpUrl:
@@ -55,22 +55,21 @@ def judge(
     A name that does not resolve raises Unresolvable: saving such a connection is allowed (the
     test and every request judge it again), calling it is not.
     """
-    local = settings().erp_allow_local_urls if allow_local is None else allow_local
-    checked = check_form(url, local, request=request)
+    checked = check_form(url, allow_local, request=request)
     if checked.local or checked.address is not None:
         return checked
     check_resolved(checked.host, (resolver or resolve)(checked.host, checked.port))
     return checked
 
 
-def check_request_url(url: str, *, resolver: Resolver | None = None) -> None:
+def check_request_url(url: str, *, allow_local: bool, resolver: Resolver | None = None) -> None:
     """Call before each request to an ERP (any connector, any path under its base URL).
 
     Raises UnsafeErpAddress (a permanent refusal: the job fails and says why) or ErpUnavailable
     when the name does not resolve right now.
     """
     try:
-        judge(url, resolver=resolver, request=True)
+        judge(url, allow_local=allow_local, resolver=resolver, request=True)
     except UnsafeUrl as unsafe:
         raise UnsafeErpAddress(f"{unsafe} Budget Bridge did not call it.") from None
     except Unresolvable:
