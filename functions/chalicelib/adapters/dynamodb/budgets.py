@@ -615,23 +615,25 @@ class DynamoBudgetStore(DynamoTables):
                 )
 
     def record_erp_total(self, budget: Budget, total: Decimal, at: datetime) -> None:
-        with contextlib.suppress(ClientError):  # a budget deleted meanwhile has no list row
-            self.client.update_item(
-                TableName=self.budgets_table,
-                Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
-                UpdateExpression="SET current_erp_total = :t, erp_total_as_of = :at",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":t": value(f"{total:f}"), ":at": value(iso(at))},
-            )
+        self._set_list_fields(
+            budget,
+            "SET current_erp_total = :t, erp_total_as_of = :at",
+            {":t": value(f"{total:f}"), ":at": value(iso(at))},
+        )
 
     def record_target_lock(self, budget: Budget, locked: bool) -> None:
-        with contextlib.suppress(ClientError):  # a budget deleted meanwhile has no list row
+        self._set_list_fields(budget, "SET target_locked = :l", {":l": value(locked)})
+
+    def _set_list_fields(self, budget: Budget, update: str, values: dict[str, Any]) -> None:
+        """Fields the Budgets list shows, beside the budget's version: no condition but that the
+        budget still exists (one deleted meanwhile has no list row to update)."""
+        with contextlib.suppress(ClientError):
             self.client.update_item(
                 TableName=self.budgets_table,
                 Key=key(budget_pk(budget.company_id, budget.budget_id), HEAD),
-                UpdateExpression="SET target_locked = :l",
+                UpdateExpression=update,
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":l": value(locked)},
+                ExpressionAttributeValues=values,
             )
 
     # --- edits and locks --------------------------------------------------------------------
