@@ -142,6 +142,8 @@ def index_secondary_keys(setattr_: Callable[[Any, str, Any], None] = setattr) ->
         if not index_name or not any(i.name == index_name for i in self.all_indexes()):
             return original_query(self, *args, **kwargs)  # moto words the refusal
         name, value = _asked_partition(self, index_name, arguments)
+        if name not in _buckets(self).members:  # an index added since the buckets were built
+            forget_buckets(self)
         candidates = _buckets(self).items(self, name, value)
         self.all_items = lambda: candidates  # shadows the sorted walk of the whole table
         try:
