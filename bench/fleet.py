@@ -115,6 +115,7 @@ def _serve_moto(found: Any) -> None:
     from moto.server import ThreadedMotoServer
 
     from devstack.moto_atomic import serialize_dynamodb
+    from devstack.moto_dispatch import list_modules_once
     from devstack.moto_index import index_secondary_keys
     from devstack.moto_sqs import send_without_recount
 
@@ -122,6 +123,7 @@ def _serve_moto(found: Any) -> None:
     index_secondary_keys()  # as devstack/stack.py sets up the local stack's moto
     serialize_dynamodb()
     send_without_recount()
+    list_modules_once()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     found.put(server.get_host_and_port())

@@ -100,12 +100,14 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         from devstack.moto_atomic import serialize_dynamodb
+        from devstack.moto_dispatch import list_modules_once
         from devstack.moto_index import index_secondary_keys
         from devstack.moto_sqs import send_without_recount
 
         index_secondary_keys()  # an index query reads its partition, not the table (first: below)
         serialize_dynamodb()  # the API and the worker write side by side, as in AWS
         send_without_recount()  # a message costs the same whatever the queue holds
+        list_modules_once()  # a request is routed without listing moto's package
         moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         moto.start()
         self._stoppers.append(("embedded AWS", moto.stop))
