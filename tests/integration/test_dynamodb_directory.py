@@ -56,6 +56,29 @@ def test_a_user_sees_each_company_they_belong_to_with_its_permissions(directory)
     assert directory.memberships("nobody@demo.test") == []
 
 
+def test_a_membership_is_read_in_one_call_with_its_company_name(directory, dynamodb_tables):
+    """Every API request checks the caller's membership first: one round trip, not two."""
+    directory.put_company("demo", "Demo Construction Co.")
+    directory.put_member("demo", "pm@demo.test", Permission.STANDARD, Permission.READ_ONLY)
+    directory.put_member("nameless", "pm@demo.test", Permission.ADMIN, Permission.ADMIN)
+    calls: list[str] = []
+    dynamodb_tables.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+
+    found = directory.membership("demo", "PM@demo.test")
+    unnamed = directory.membership("nameless", "pm@demo.test")  # no company item: its id stands in
+    stranger = directory.membership("demo", "someone@else.test")
+
+    assert found is not None and found.company_name == "Demo Construction Co."
+    assert (found.erp_permission, found.budget_permission) == (
+        Permission.STANDARD, Permission.READ_ONLY,
+    )  # fmt: skip
+    assert unnamed is not None and unnamed.company_name == "nameless"
+    assert stranger is None
+    assert calls == ["BatchGetItem", "BatchGetItem", "BatchGetItem"]
+
+
 def test_cost_catalog_and_erp_connection_round_trip(directory):
     directory.put_company("demo", "Demo Construction Co.")
     assert directory.cost_catalog("demo") == CostCatalog(frozenset(), frozenset())

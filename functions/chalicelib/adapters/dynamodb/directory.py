@@ -74,10 +74,19 @@ class DynamoDirectory(DynamoTables):
         )
 
     def membership(self, company_id: str, email: str) -> Membership | None:
-        raw = self._get(company_pk(company_id), member_sk(email))
+        """The member item and the company's name in one BatchGetItem: every API request asks
+        this first, so it costs one round trip, not two (docs/performance.md)."""
+        pk = company_pk(company_id)
+        found = {
+            item["sk"]: item
+            for item in batch_get(
+                self.client, self.directory_table, [key(pk, member_sk(email)), key(pk, META)]
+            )
+        }
+        raw = found.get(member_sk(email))
         if raw is None:
             return None
-        company = self._get(company_pk(company_id), META)
+        company = found.get(META)
         name = company["name"] if company else company_id
         return _membership(MemberItem.model_validate(raw), name)
 
