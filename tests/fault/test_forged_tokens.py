@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import RSAAlgorithm
 
 from app import app
-from chalicelib import wiring
 from chalicelib.entrypoints.api import routes
+from tests.fixtures.api import app_client
 from tests.integration.api_support import TokenIssuer, World, build_world, erp_user
 
 PREFIX = "/api/v1"
@@ -129,8 +129,7 @@ def world() -> World:
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

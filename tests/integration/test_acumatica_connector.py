@@ -240,7 +240,11 @@ def test_an_erp_that_cannot_be_reached_is_unavailable():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     reader = AcumaticaSource(
-        f"http://127.0.0.1:{port}", "Demo", GOOD, timeout=2, sleep=lambda seconds: None,
+        f"http://127.0.0.1:{port}",
+        "Demo",
+        GOOD,
+        timeout=2,
+        sleep=lambda seconds: None,
         allow_local_urls=True,
     )
 

@@ -19,20 +19,17 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common import url_guard
 from chalicelib.config import reset_settings
 from chalicelib.domain.errors import UnsafeErpAddress
 from chalicelib.domain.model import utc_now
 from chalicelib.domain.url_rules import UnsafeUrl
-from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
-from tests.integration.api_support import World, both_user, build_world
+from tests.fixtures.api import app_client, moto_world_with_connectors
+from tests.integration.api_support import World, both_user
 
 PREFIX = "/api/v1/companies/demo"
 SECRET = "Pa55-word-that-must-never-show"
@@ -40,16 +37,13 @@ SECRET = "Pa55-word-that-must-never-show"
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock_aws():
-        world = build_world("moto")
-        world.ports.erp_sources = erp_sources()  # the real connector registry
+    with moto_world_with_connectors() as world:
         yield world
 
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

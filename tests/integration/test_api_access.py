@@ -15,8 +15,8 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib import wiring
 from chalicelib.domain.model import Permission
+from tests.fixtures.api import app_client
 from tests.integration.api_support import (
     LEVELS,
     TokenIssuer,
@@ -145,8 +145,7 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
     world.restore()  # the connection, link and member the adoption routes change or remove
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from app import app
-from chalicelib import wiring
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpLine, LineKind, WbsKey
+from tests.fixtures.api import app_client
 from tests.integration.api_support import World, build_world, erp_user
 
 URL = "/api/v1/companies/demo/erp/mapping-preview"
@@ -28,10 +27,8 @@ def world() -> World:
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
-    wiring.use_ports(None)
 
 
 def _get(client: Client, world: World, query: str, user: str = "admin") -> Any:

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from app import app
-from chalicelib import wiring
 from chalicelib.domain.model import (
     ChangeKind,
     ChangeRecord,
@@ -19,6 +17,7 @@ from chalicelib.domain.model import (
     JobKind,
     utc_now,
 )
+from tests.fixtures.api import app_client
 from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, build_world, erp_user, line
 
@@ -38,8 +37,7 @@ def world() -> World:
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

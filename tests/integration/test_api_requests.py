@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from app import app
-from chalicelib import wiring
+from tests.fixtures.api import app_client
 from tests.integration.api_support import World, build_world, erp_user
 
 SETTINGS = "/api/v1/companies/demo/erp/settings"
@@ -25,8 +24,7 @@ def world() -> World:
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

@@ -15,14 +15,11 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
 from chalicelib.adapters import aws
 from chalicelib.domain.model import utc_now
-from chalicelib.wiring import erp_sources
-from tests.integration.api_support import World, both_user, build_world
+from tests.fixtures.api import app_client, moto_world_with_connectors
+from tests.integration.api_support import World, both_user
 
 PREFIX = "/api/v1/companies/demo"
 SECRET_NAME = "budget-bridge/erp/demo"
@@ -30,16 +27,13 @@ SECRET_NAME = "budget-bridge/erp/demo"
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock_aws():
-        world = build_world("moto")
-        world.ports.erp_sources = erp_sources()
+    with moto_world_with_connectors() as world:
         yield world
 
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

@@ -11,8 +11,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from app import app
-from chalicelib import wiring
+from tests.fixtures.api import app_client
 from tests.integration.api_support import World, build_world, erp_user
 
 ERP = "/api/v1/companies/demo/erp"
@@ -33,8 +32,7 @@ def world() -> Iterator[World]:
 
 @pytest.fixture
 def client(world: World) -> Iterator[Client]:
-    wiring.use_ports(world.ports)
-    with Client(app) as test_client:
+    with app_client(world.ports) as test_client:
         yield test_client
 
 

@@ -55,14 +55,22 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Lets a stopped invocation's "in progress" record lapse when its time would have run out.
         _idempotency_config().register_lambda_context(context)
     with gc_paused():
-        return dict(
-            process_partial_response(
-                event=event,
-                record_handler=_handle_record,
-                processor=BatchProcessor(event_type=EventType.SQS),
-                context=context,
-            )
+        return _each_record(event, context, _handle_record)
+
+
+def _each_record(
+    event: dict[str, Any], context: Any, handler: Callable[[SQSRecord], Any]
+) -> dict[str, Any]:
+    """Powertools' SQS batch processing: each record handled alone, the failed ones reported so
+    that only they are delivered again."""
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=handler,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
         )
+    )
 
 
 def _parse(record: SQSRecord) -> JobRecord | None:
@@ -165,14 +173,7 @@ def _record_metrics(result: WorkResult) -> None:
 @lambda_handler()
 def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Messages that exhausted their receives: fail their jobs so no budget stays claimed."""
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=_fail_dead_letter,
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
-        )
-    )
+    return _each_record(event, context, _fail_dead_letter)
 
 
 def _fail_dead_letter(record: SQSRecord) -> None:
