@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import statistics
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -108,43 +107,16 @@ def schedule(companies: int, budgets: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _serve_moto(found: Any) -> None:
-    """The child process: moto's server with the local stack's DynamoDB settings, until killed."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    from devstack.moto_atomic import serialize_dynamodb
-    from devstack.moto_dispatch import list_modules_once
-    from devstack.moto_index import index_secondary_keys
-    from devstack.moto_sqs import send_without_recount
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
-    index_secondary_keys()  # as devstack/stack.py sets up the local stack's moto
-    serialize_dynamodb()
-    send_without_recount()
-    list_modules_once()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    found.put(server.get_host_and_port())
-    threading.Event().wait()
-
-
 def schedule_on_server(companies: int, budgets: int, threads: int) -> dict[str, Any]:
-    import multiprocessing
+    from devstack.emulator import EmbeddedAws
 
     fake_aws_environment()
-    context = multiprocessing.get_context("spawn")
-    found = context.Queue()
-    server = context.Process(target=_serve_moto, args=(found,), daemon=True)
-    server.start()
+    aws = EmbeddedAws("127.0.0.1", 0).start()  # the local stack's emulator, in its own process
     try:
-        host, port = found.get(timeout=120)
-        os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-        return _schedule_against(companies, budgets, threads, emulator_pid=server.pid)
+        os.environ["AWS_ENDPOINT_URL"] = aws.url
+        return _schedule_against(companies, budgets, threads, emulator_pid=aws.pid)
     finally:
-        server.kill()
-        server.join()
+        aws.stop()
 
 
 def _cpu_of(pid: int | None) -> float:

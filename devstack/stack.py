@@ -1,6 +1,7 @@
-"""The local stack (`make run`, docs/local-stack.md): the whole product on 127.0.0.1 in one process.
+"""The local stack (`make run`, docs/local-stack.md): the whole product on 127.0.0.1.
 
-It starts moto in server mode (the embedded AWS), provisions what the infra defines, starts the
+It starts moto in server mode (the embedded AWS, in a process of its own: devstack/emulator.py),
+provisions what the infra defines, starts the
 sandbox ERP, seeds the demo data, then serves the Chalice app's API (and the built web app) with
 Chalice's local server, feeds the worker and the dead-letter handler genuine Lambda SQS events
 from local pollers, and fires the schedule from a local timer. The handlers are the app's own,
@@ -97,22 +98,11 @@ class LocalStack:
                            ("ERP_SANDBOX_PORT", self.erp_port)):  # fmt: skip
             _check_free(name, port)
 
-        from moto.server import ThreadedMotoServer
+        from devstack.emulator import EmbeddedAws
 
-        from devstack.moto_atomic import serialize_dynamodb
-        from devstack.moto_dispatch import list_modules_once
-        from devstack.moto_index import index_secondary_keys
-        from devstack.moto_sqs import send_without_recount
-
-        index_secondary_keys()  # an index query reads its partition, not the table (first: below)
-        serialize_dynamodb()  # the API and the worker write side by side, as in AWS
-        send_without_recount()  # a message costs the same whatever the queue holds
-        list_modules_once()  # a request is routed without listing moto's package
-        moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
-        moto.start()
-        self._stoppers.append(("embedded AWS", moto.stop))
-        host, port = moto.get_host_and_port()
-        self.aws_url = f"http://{host}:{port}"
+        aws = EmbeddedAws(HOST, self.aws_port).start()  # its own process: devstack/emulator.py
+        self._stoppers.append(("embedded AWS", aws.stop))
+        self.aws_url = aws.url
         self._set_env(self._aws_environment())
         self._quiet_metrics()
 
