@@ -8,10 +8,19 @@ CLI: `python -m devstack.sandbox_erp --port 8001` (every system: Acumatica at th
 from __future__ import annotations
 
 from devstack.sandbox.acumatica import ENDPOINT, ENTITIES, erp_rows
-from devstack.sandbox.app import SandboxErp, main
+from devstack.sandbox.app import SandboxErp, SandboxErpProcess, main
 from devstack.sandbox.core import Row, dumps
 
-__all__ = ["ENDPOINT", "ENTITIES", "Row", "SandboxErp", "dumps", "erp_rows", "main"]
+__all__ = [
+    "ENDPOINT",
+    "ENTITIES",
+    "Row",
+    "SandboxErp",
+    "SandboxErpProcess",
+    "dumps",
+    "erp_rows",
+    "main",
+]
 
 if __name__ == "__main__":
     main()

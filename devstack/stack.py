@@ -1,11 +1,10 @@
 """The local stack (`make run`, docs/local-stack.md): the whole product on 127.0.0.1.
 
-It starts moto in server mode (the embedded AWS, in a process of its own: devstack/emulator.py),
-provisions what the infra defines, starts the
-sandbox ERP, seeds the demo data, then serves the Chalice app's API (and the built web app) with
-Chalice's local server, feeds the worker and the dead-letter handler genuine Lambda SQS events
-from local pollers, and fires the schedule from a local timer. The handlers are the app's own,
-called as Lambda calls them. Ctrl-C (or SIGTERM) stops everything and exits 0.
+It starts moto in server mode (the embedded AWS) and the sandbox ERP, each in a process of its own
+(devstack/child.py), provisions what the infra defines, seeds the demo data, then serves the
+Chalice app's API (and the built web app) with Chalice's local server, feeds the worker and the
+dead-letter handler genuine Lambda SQS events from local pollers, and fires the schedule from a
+local timer. The handlers are the app's own, called as Lambda calls them. Ctrl-C (or SIGTERM) stops everything and exits 0.
 
     python -m devstack.stack    # PORT=8000 AWS_PORT=5000 ERP_SANDBOX_PORT=8001 (0: any free port),
                                 # SCHEDULE_INTERVAL_SECONDS=60, FRONTEND_DIST=frontend/dist,
@@ -110,14 +109,14 @@ class LocalStack:
 
         from chalicelib import resources, wiring
         from devstack.provision import function_arn, provision
-        from devstack.sandbox_erp import SandboxErp
+        from devstack.sandbox_erp import SandboxErpProcess
         from devstack.seed import seed
 
         session = boto3.session.Session(region_name=REGION)
         self.provisioned = provision(session)
         self._set_env(self.provisioned.environment())
 
-        erp = SandboxErp(HOST, self.erp_port).start()
+        erp = SandboxErpProcess(HOST, self.erp_port).start()  # its own process, as moto
         self._stoppers.append(("sandbox ERP", erp.stop))
         self.erp_url = erp.url
 

@@ -7,7 +7,8 @@ against the real ERP. A development tool, never shipped to Lambda, bound to 127.
 Adding a system: one module defining `SYSTEM` (see core.System) and one line in `SYSTEMS`.
 
 Python: `erp = SandboxErp(port=0).start(); erp.url; erp.stop()` (or use it as a context manager).
-CLI: `python -m devstack.sandbox_erp --port 8001`.
+CLI: `python -m devstack.sandbox_erp --port 8001`. The local stack runs it in a process of its own:
+`SandboxErpProcess(host, port).start()` (devstack/child.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -23,6 +25,7 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from devstack import demo_data
+from devstack.child import ChildServer, run_child
 from devstack.sandbox import (
     acumatica,
     cmic,
@@ -147,6 +150,10 @@ class SandboxErp:
         self._thread: threading.Thread | None = None
 
     @property
+    def address(self) -> tuple[str, int]:
+        return self._server.host, self._server.port
+
+    @property
     def url(self) -> str:
         return f"http://{self._server.host}:{self._server.port}"
 
@@ -174,7 +181,21 @@ class SandboxErp:
         self.stop()
 
 
+class SandboxErpProcess(ChildServer):
+    """The sandbox in a process of its own, as the local stack runs it (devstack/child.py)."""
+
+    module = "devstack.sandbox_erp"
+    what = "sandbox ERP"
+
+
+def _serve_in_background(host: str, port: int) -> tuple[str, int]:
+    return SandboxErp(host, port).start().address
+
+
 def main(argv: list[str] | None = None) -> None:
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--parent-pid" in arguments:  # started by the local stack: SandboxErpProcess
+        sys.exit(run_child(SandboxErpProcess.what, _serve_in_background, arguments))
     parser = argparse.ArgumentParser(description="The sandbox ERP: every ERP under its prefix.")
     parser.add_argument("--host", default="127.0.0.1")
     default_port = int(os.environ.get("ERP_SANDBOX_PORT", demo_data.SANDBOX_PORT))

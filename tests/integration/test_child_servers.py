@@ -1,10 +1,12 @@
-"""The embedded AWS in a process of its own (devstack/emulator.py): it answers as the local stack's
-moto, a Ctrl-C meant for the stack leaves it serving until the stack stops it, and it never outlives
-the process that started it."""
+"""The local stack's servers in processes of their own (devstack/child.py): the embedded AWS answers
+as the local stack's moto and the sandbox ERP as the sandbox; a Ctrl-C meant for the stack leaves
+each serving until the stack stops it; neither outlives the process that started it; a busy port is
+refused with a sentence."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,7 +18,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from devstack.child import ChildServer
 from devstack.emulator import EmbeddedAws
+from devstack.sandbox_erp import SandboxErpProcess
+from tests.fixtures.erp import UniformSwitch
 
 REPO = Path(__file__).resolve().parents[2]
 CREDENTIALS = {
@@ -87,29 +92,45 @@ def test_it_answers_dynamodb_and_sqs_and_a_cancelled_transaction_changes_nothing
     assert [m["Body"] for m in received] == ["hello"]
 
 
-def test_a_ctrl_c_leaves_it_serving_and_stop_ends_it(aws: EmbeddedAws) -> None:
-    pid = aws.pid
-    assert pid is not None and pid != os.getpid()
-    os.kill(pid, signal.SIGINT)  # what a Ctrl-C sends the whole process group
-    time.sleep(0.5)
-    sqs = boto3.client("sqs", endpoint_url=aws.url, **CREDENTIALS)
-    assert sqs.list_queues().get("QueueUrls", []) == []
+def test_the_sandbox_erp_process_serves_the_sandbox() -> None:
+    with SandboxErpProcess("127.0.0.1", 0) as erp:
+        switch = UniformSwitch(erp.url)
+        switch.reset()
+        key = {"sub_job": "", "cost_code": "100", "cost_type": "L"}
+        lines = switch.put("intacct", "intacct-demo", "I-6001", **key, amount="1250.00")
+        assert "1250.00" in [line["amount"] for line in lines]
 
-    aws.stop()
+
+SERVERS = [EmbeddedAws, SandboxErpProcess]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_ctrl_c_leaves_it_serving_and_stop_ends_it(server: type[ChildServer]) -> None:
+    child = server("127.0.0.1", 0).start()
+    try:
+        pid = child.pid
+        assert pid is not None and pid != os.getpid()
+        os.kill(pid, signal.SIGINT)  # what a Ctrl-C sends the whole process group
+        time.sleep(0.5)
+        with socket.create_connection((child.host, child.port), timeout=5):
+            pass  # still accepting
+    finally:
+        child.stop()
     assert _wait_until_gone(pid)
     with socket.socket() as probe:  # and its port is free again
-        probe.bind((aws.host, aws.port))
+        probe.bind((child.host, child.port))
 
 
-def test_it_leaves_when_the_process_that_started_it_is_killed() -> None:
+@pytest.mark.parametrize("server", SERVERS)
+def test_it_leaves_when_the_process_that_started_it_is_killed(server: type[ChildServer]) -> None:
     parent = subprocess.Popen(  # noqa: S603 - this interpreter
         [
             sys.executable,
             "-c",
-            "from devstack.emulator import EmbeddedAws\n"
+            f"from {server.__module__} import {server.__name__}\n"
             "import time\n"
-            "aws = EmbeddedAws('127.0.0.1', 0).start()\n"
-            "print(aws.pid, flush=True)\n"
+            f"child = {server.__name__}('127.0.0.1', 0).start()\n"
+            "print(child.pid, flush=True)\n"
             "time.sleep(600)\n",
         ],
         cwd=REPO,
@@ -123,13 +144,15 @@ def test_it_leaves_when_the_process_that_started_it_is_killed() -> None:
     finally:
         parent.kill()  # SIGKILL: the parent runs no clean-up at all
         parent.wait()
-    assert _wait_until_gone(child), "the embedded AWS outlived the process that started it"
+    assert _wait_until_gone(child), f"the {server.what} outlived the process that started it"
 
 
-def test_a_busy_port_is_refused_with_a_sentence() -> None:
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_busy_port_is_refused_with_a_sentence(server: type[ChildServer]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(RuntimeError, match=f"port {port} is in use"):
-            EmbeddedAws("127.0.0.1", port).start()
+        sentence = f"The {server.what} could not start: port {port} is in use."
+        with pytest.raises(RuntimeError, match=re.escape(sentence)):
+            server("127.0.0.1", port).start()
