@@ -4,7 +4,8 @@ It starts moto in server mode (the embedded AWS) and the sandbox ERP, each in a 
 (devstack/child.py), provisions what the infra defines, seeds the demo data, then serves the
 Chalice app's API (and the built web app) with Chalice's local server, feeds the worker and the
 dead-letter handler genuine Lambda SQS events from local pollers, and fires the schedule from a
-local timer. The handlers are the app's own, called as Lambda calls them. Ctrl-C (or SIGTERM) stops everything and exits 0.
+local timer. The handlers are the app's own, called as Lambda calls them. Ctrl-C (or SIGTERM)
+stops everything and exits 0.
 
     python -m devstack.stack    # PORT=8000 AWS_PORT=5000 ERP_SANDBOX_PORT=8001 (0: any free port),
                                 # SCHEDULE_INTERVAL_SECONDS=60, FRONTEND_DIST=frontend/dist,
