@@ -62,6 +62,8 @@ class ChildServer:
         ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT_SECONDS)
         line = self._process.stdout.readline().strip() if ready else ""
         if not line.startswith(_READY):
+            if ready and not line:  # its output closed: it is exiting (its error is on stderr)
+                line = f"The {self.what} exited with code {self._exit_code()} before it was ready."
             self.stop()
             raise RuntimeError(
                 line or f"The {self.what} did not start within {START_TIMEOUT_SECONDS:.0f} s."
@@ -69,6 +71,13 @@ class ChildServer:
         self.host, port = line.removeprefix(_READY).rsplit(":", 1)
         self.port = int(port)
         return self
+
+    def _exit_code(self) -> int | None:
+        assert self._process is not None
+        try:
+            return self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self) -> None:
         process, self._process = self._process, None

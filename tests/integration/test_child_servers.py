@@ -156,3 +156,12 @@ def test_a_busy_port_is_refused_with_a_sentence(server: type[ChildServer]) -> No
         sentence = f"The {server.what} could not start: port {port} is in use."
         with pytest.raises(RuntimeError, match=re.escape(sentence)):
             server("127.0.0.1", port).start()
+
+
+def test_a_child_that_crashes_before_it_is_ready_is_reported_with_its_exit_code() -> None:
+    class Missing(ChildServer):
+        module = "devstack.no_such_server"
+        what = "missing server"
+
+    with pytest.raises(RuntimeError, match="The missing server exited with code 1 before it was"):
+        Missing("127.0.0.1", 0).start()
