@@ -25,9 +25,9 @@ from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.rotation import (
     TokenEndpoint,
     TokenVault,
+    from_rotating_connection,
     rotating_client,
     token_base,
-    vault_for,
 )
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
@@ -76,9 +76,7 @@ class QboSource:
     def from_connection(
         cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> QboSource:
-        vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
-        return cls(connection.base_url, dict(connection.settings), vault,
-                   limits=deployment.limits())  # fmt: skip
+        return from_rotating_connection(cls, connection, credentials, deployment)
 
     def _client(self) -> ErpHttp:
         token_url = token_base(self._base_url, self._settings.get("token_url", ""), INTUIT)

@@ -26,9 +26,9 @@ from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
 from chalicelib.adapters.erp.common.rotation import (
     TokenEndpoint,
     TokenVault,
+    from_rotating_connection,
     rotating_client,
     token_base,
-    vault_for,
 )
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
@@ -109,9 +109,7 @@ class XeroSource:
     def from_connection(
         cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> XeroSource:
-        vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
-        return cls(connection.base_url, dict(connection.settings), vault,
-                   limits=deployment.limits())  # fmt: skip
+        return from_rotating_connection(cls, connection, credentials, deployment)
 
     def _client(self) -> ErpHttp:
         token_url = token_base(self._base_url, self._settings.get("token_url", ""), XERO)

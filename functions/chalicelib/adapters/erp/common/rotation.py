@@ -22,14 +22,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
-from chalicelib.domain.model import ErpCredentials
+from chalicelib.domain.model import ErpConnection, ErpCredentials
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 
 ACCESS_TOKEN = "access_token"
 EXPIRES_AT = "access_token_expires_at"  # epoch seconds: comparable across Lambda instances
@@ -264,6 +267,21 @@ def vault_for(secret_id: str, credentials: ErpCredentials, lease_table: str) -> 
 
     lease = DynamoLease(secret_id, lease_table)
     return SecretsVault(secret_id, SecretsManagerSecretStore(), lease)
+
+
+_Source = TypeVar("_Source")
+
+
+def from_rotating_connection(
+    make: Callable[..., _Source],
+    connection: ErpConnection,
+    credentials: ErpCredentials,
+    deployment: ConnectorSettings,
+) -> _Source:
+    """A connector whose tokens rotate (QuickBooks Online, Xero), built as each of them is: from
+    the connection's address and settings, a vault over its secret, and the deployment's limits."""
+    vault = vault_for(connection.credentials_secret_id, credentials, deployment.lease_table)
+    return make(connection.base_url, dict(connection.settings), vault, limits=deployment.limits())
 
 
 def token_base(base_url: str, setting: str, hosts: tuple[str, str]) -> str:
