@@ -1,7 +1,7 @@
 """The worker's own peak memory: the worker alone in a process, as in Lambda, with moto and the
 sandbox ERP in another.
 
-The parent starts moto in server mode and the sandbox ERP, provisions and seeds an N-line budget,
+The parent starts the local stack's moto server (devstack/emulator.py) and the sandbox ERP, provisions and seeds an N-line budget,
 queues a re-import and takes its SQS message; a child process then imports the app, notes its
 resident set, runs `entrypoints.worker.handle` on that genuine event and reports its peak RSS
 (what Lambda reports as "Max Memory Used"). The tracemalloc peak of the Python heap is
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import resource
 import subprocess
@@ -38,19 +37,15 @@ def _peak_rss_mb() -> float:
 
 def parent(n_lines: int) -> dict[str, Any]:
     from bench.world import fake_aws_environment
+    from devstack.emulator import EmbeddedAws
 
     fake_aws_environment()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per moto request otherwise
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    aws = EmbeddedAws("127.0.0.1", 0).start()  # the local stack's emulator, in its own process
     try:
-        host, port = server.get_host_and_port()
-        os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+        os.environ["AWS_ENDPOINT_URL"] = aws.url
         return _seed_and_run_child(n_lines)
     finally:
-        server.stop()
+        aws.stop()
 
 
 def _seed_and_run_child(n_lines: int) -> dict[str, Any]:
