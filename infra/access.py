@@ -52,6 +52,18 @@ def read_write(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:
     return _statement(sid, TABLE_READ + TABLE_WRITE, [a for t in tables for a in table_arns(t)])
 
 
+def write(sid: str, table: dynamodb.Table, *actions: str) -> iam.PolicyStatement:
+    """Only the named write actions, on one table's items (for a function that mostly reads it)."""
+    assert set(actions) <= set(TABLE_WRITE), actions
+    return _statement(sid, actions, [table.table_arn])
+
+
+# The schedule records an audit entry per queued job (one, or a batch of them).
+AUDIT_WRITE = ("dynamodb:PutItem", "dynamodb:BatchWriteItem")
+# A re-import with "add unknown cost codes" on saves the company's extended catalog.
+CATALOG_WRITE = ("dynamodb:PutItem",)
+
+
 def idempotency(table: dynamodb.Table) -> iam.PolicyStatement:
     return _statement("IdempotencyRecords", IDEMPOTENCY, [table.table_arn])
 

@@ -217,6 +217,7 @@ class BudgetBridgeStack(Stack):
             resources.WORKER_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),
                 access.read("Directory", directory),
+                access.write("CatalogUpdates", directory, *access.CATALOG_WRITE),
                 access.idempotency(t[resources.IDEMPOTENCY.logical_id]),
                 access.consume("ConsumeJobs", self.queue, postpone=True),
                 access.erp_secrets(self),
@@ -231,6 +232,7 @@ class BudgetBridgeStack(Stack):
             resources.SCHEDULE_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),
                 access.read("Directory", directory),
+                access.write("AuditEntries", directory, *access.AUDIT_WRITE),
                 access.send(self.queue),
             ],
         }

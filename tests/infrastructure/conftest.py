@@ -11,6 +11,12 @@ from typing import Any
 
 import pytest
 
+# The worker's world on moto, for the tests that run a function and check its role's grants.
+from tests.fixtures.aws import aws_env
+from tests.fixtures.worker import worker_stack
+
+__all__ = ["aws_env", "synthesized", "worker_stack"]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -1,0 +1,188 @@
+"""Every AWS call a function makes is one its deployed role allows.
+
+The functions' roles are least privilege, written by hand in infra/stack.py; the calls come from
+the code and change with every feature. Each test here runs one function's entry point on moto as
+Lambda would (the worker with a genuine SQS record, the schedule with EventBridge's event), records
+every AWS call it makes — the IAM action and the resource it acts on, transaction items and batch
+entries one by one — and checks the synthesized role grants each. A call the role does not allow
+would fail in AWS with AccessDenied while every test on moto passes (moto does not enforce IAM).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from chalicelib import resources, wiring
+from chalicelib.domain.model import AutoReimport, ErpSettings
+from chalicelib.entrypoints import schedule
+from devstack.timer import scheduled_event
+from infra.stack import role_logical_id
+from tests.fixtures.worker import COMPANY, FakeLambdaContext, WorkerStack
+
+
+@dataclass(frozen=True)
+class Call:
+    action: str  # as IAM names it: "dynamodb:PutItem"
+    resource: str  # a table's, queue's or secret's name
+
+
+# Transaction items and batch entries need the per-item action on their own table.
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+# SQS's batch calls are authorized as their single-message actions.
+_SQS_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+
+
+def _as_iam(service: str, operation: str, params: dict[str, Any]) -> list[Call]:
+    if service == "dynamodb":
+        if operation in ("TransactWriteItems", "TransactGetItems"):
+            return [
+                Call(f"dynamodb:{_TRANSACT_ACTIONS[kind]}", body["TableName"])
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            ]
+        if operation in ("BatchWriteItem", "BatchGetItem"):
+            return [Call(f"dynamodb:{operation}", table) for table in params["RequestItems"]]
+        return [Call(f"dynamodb:{operation}", params["TableName"])]
+    if service == "sqs":
+        queue = params.get("QueueName") or params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
+        return [Call(f"sqs:{_SQS_ACTIONS.get(operation, operation)}", queue)]
+    if service == "secretsmanager":
+        return [Call(f"secretsmanager:{operation}", params.get("SecretId") or params["Name"])]
+    return [Call(f"{service}:{operation}", json.dumps(sorted(params)))]
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
+    """Every AWS call any boto3 client of this process makes from now on, as IAM actions."""
+    calls: list[Call] = []
+    original = BaseClient._make_api_call
+
+    def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.extend(_as_iam(client.meta.service_model.signing_name, operation, params))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    yield calls
+
+
+def _allowed(synthesized: Any, function: str, call: Call) -> bool:
+    """Whether the function's role has an Allow statement for the call's action on its
+    resource: the table or queue the stack built under that name, or a secret name its ARN
+    pattern matches."""
+    stack = synthesized.stack
+
+    def logical_id(construct: Any) -> str:
+        return str(stack.resolve(stack.get_logical_id(construct.node.default_child)))
+
+    logical_ids = {
+        # The tables keep resources.py's logical ids (infra/data.py overrides CDK's).
+        **{("dynamodb", spec.default_name): spec.logical_id for spec in resources.TABLES},
+        ("sqs", resources.JOB_QUEUE.default_name): logical_id(stack.queue),
+        ("sqs", resources.JOB_QUEUE.dlq_default_name): logical_id(stack.dead_letter_queue),
+    }
+    # A table and a queue may share a name ("budget-bridge-jobs"): look up by service too.
+    built = logical_ids.get((call.action.split(":", 1)[0], call.resource))
+    role = synthesized.resource(role_logical_id(function))
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            if statement["Effect"] != "Allow" or call.action not in _listed(actions):
+                continue
+            for resource in _listed(statement["Resource"]):
+                text = json.dumps(resource)
+                if built is not None and f'"{built}"' in text:
+                    return True
+                if call.action.startswith("secretsmanager:") and _secret_pattern_matches(
+                    resource, call.resource
+                ):
+                    return True
+    return False
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _secret_pattern_matches(resource: Any, secret_name: str) -> bool:
+    """A secret ARN pattern (`Fn::Join` of the partition, region, account and `:secret:<name*>`)
+    against a secret's name."""
+    parts = resource.get("Fn::Join", ["", []])[1] if isinstance(resource, dict) else [resource]
+    tail = "".join(part for part in parts if isinstance(part, str))
+    if ":secret:" not in tail:
+        return False
+    return fnmatch.fnmatchcase(secret_name, tail.rsplit(":secret:", 1)[1])
+
+
+def _refused(synthesized: Any, function: str, calls: list[Call]) -> list[Call]:
+    assert calls, "the run made no AWS call: the recorder saw nothing"
+    return sorted(
+        {call for call in calls if not _allowed(synthesized, function, call)},
+        key=lambda call: (call.action, call.resource),
+    )
+
+
+def test_the_schedule_may_make_every_call_of_its_run(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """A run that queues a due budget writes its job, claims the budget, sends the message and
+    records the audit entry."""
+    stack = worker_stack
+    daily = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=24))
+    wiring.ports().directory.save_erp_settings(COMPANY, daily)
+    recorded.clear()
+    event = scheduled_event(
+        "arn:aws:events:us-east-1:123456789012:rule/r", "123456789012", "us-east-1"
+    )
+    answer = schedule.handle(event, FakeLambdaContext(function_name=resources.SCHEDULE_FUNCTION))
+    assert answer["queued"], "no budget was due: the run did not exercise its writes"
+    assert stack.queue_depth() == len(answer["queued"])
+    assert _refused(synthesized, resources.SCHEDULE_FUNCTION, recorded) == []
+
+
+def test_the_worker_may_make_every_call_of_a_reimport_that_extends_the_catalog(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """A re-import whose ERP budget has a cost code the company lacks, with "add unknown cost
+    codes" on: the worker reads the credentials, the budget and the catalog, adds the code to the
+    catalog, commits the new version and finishes the job."""
+    stack = worker_stack
+    wiring.ports().directory.save_erp_settings(COMPANY, ErpSettings(add_unknown_cost_codes=True))
+    stack.erp.put_line(
+        ProjectID="P-1001", ProjectTaskID="01", CostCode="99-999", AccountGroup="L",
+        Type="Expense", Description="Added in the ERP", OriginalBudgetedAmount=250,
+    )  # fmt: skip
+    job = stack.request()
+    recorded.clear()
+    assert stack.deliver(stack.records(stack.receive())) == []
+    assert stack.job(job.job_id).status.value == "succeeded"
+    assert "99-999" in wiring.ports().directory.cost_catalog(COMPANY).cost_codes
+    assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
+
+
+def test_the_dead_letter_handler_may_make_every_call_of_failing_a_job(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    stack = worker_stack
+    job = stack.request()
+    records = stack.records(stack.receive())
+    recorded.clear()
+    stack.deliver_dead_letters(records)
+    assert stack.job(job.job_id).status.value == "failed"
+    assert _refused(synthesized, resources.DEAD_LETTER_FUNCTION, recorded) == []
