@@ -20,6 +20,7 @@ from chalicelib.adapters.erp.spreadsheet import Export
 from chalicelib.adapters.exports import S3ExportStore
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.config import settings
+from chalicelib.domain.errors import AlreadyLinked
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -35,6 +36,7 @@ from chalicelib.domain.model import (
     WbsKey,
     utc_now,
 )
+from chalicelib.domain.ports import Directory
 from chalicelib.domain.reimport import plan_reimport
 from chalicelib.services.targets import TARGET_SECRET_PREFIX
 from devstack import demo_data
@@ -97,6 +99,7 @@ def seed(
             if target is not None:
                 budget.target_project_id = target.projects.get(project.project_id)
             budgets.create_budget(budget, lines)
+            link_project(directory, budget)
             seeded.append(
                 SeededBudget(
                     company.company_id,
@@ -193,6 +196,13 @@ def project_budget(
         last_synced_at=last_synced_at if status is BudgetStatus.SYNCED else None,
     )
     return budget, lines
+
+
+def link_project(directory: Directory, budget: Budget) -> None:
+    """The ERP job's link to its project, as linking it through the API writes it: the job then
+    lists as linked and cannot be linked to a second project. Seeding again keeps the link."""
+    with contextlib.suppress(AlreadyLinked):
+        directory.put_link(budget.company_id, budget.erp_job_id, budget.project_id)
 
 
 def create_user(cognito: Any, pool_id: str, email: str, password: str, name: str) -> None:

@@ -135,9 +135,10 @@ def seed_company(
                 company_id, user.email, Permission.parse(erp_level), Permission.parse(budget_level)
             )
     if budgets_synced_at is not None:
-        from devstack.seed import project_budget
+        from devstack.seed import link_project, project_budget
 
         for project in company.projects:
             budget, lines = project_budget(company, project, catalog, budgets_synced_at)
             world.budgets.create_budget(budget, lines)
+            link_project(world.directory, budget)
     return catalog

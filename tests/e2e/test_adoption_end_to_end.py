@@ -187,3 +187,21 @@ def test_the_operator_command_creates_a_company_whose_admin_signs_in_and_finds_i
          "target": "budget_bridge", "target_name": "Budget Bridge"}
     ]  # fmt: skip
     assert budgets["budgets"] == [] and connection == {"connection": None}
+
+
+def test_the_demo_companys_imported_jobs_list_as_linked_and_cannot_be_linked_again(
+    stack: RunningStack,
+) -> None:
+    """The seeded projects came from ERP jobs as a link and import would make them: each job
+    shows its project in the ERP's project list, and linking it again is refused, not a second
+    project for the same job."""
+    token = stack.sign_in("admin@demo.test")
+    projects = request("GET", f"{stack.api_url}/companies/demo/erp/projects", token=token)
+    assert projects.status == 200, projects.body
+    linked = {p["erp_job_id"]: p["project_id"] for p in projects.body["projects"]}
+    assert linked["P-1001"] == "P-1001"
+    again = request(
+        "POST", f"{stack.api_url}/companies/demo/erp/projects/P-1001/link", {}, token=token
+    )
+    assert again.status == 409, again.body
+    assert again.body["error"]["code"] == "already_linked"
