@@ -1299,7 +1299,7 @@ export interface operations {
           "application/json": components["schemas"]["AuditList"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1345,7 +1345,7 @@ export interface operations {
           "application/json": components["schemas"]["CatalogResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1399,7 +1399,7 @@ export interface operations {
           "application/json": components["schemas"]["CatalogResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1425,12 +1425,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1463,7 +1457,7 @@ export interface operations {
           "application/json": components["schemas"]["SyncResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1538,7 +1532,7 @@ export interface operations {
           "application/json": components["schemas"]["BudgetList"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1593,7 +1587,7 @@ export interface operations {
           "application/json": components["schemas"]["ExportUploadResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1665,7 +1659,7 @@ export interface operations {
           "application/json": components["schemas"]["JobResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1691,12 +1685,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1748,7 +1736,7 @@ export interface operations {
           "application/json": components["schemas"]["JobResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1829,7 +1817,7 @@ export interface operations {
           "application/json": components["schemas"]["JobResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1855,12 +1843,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1899,7 +1881,7 @@ export interface operations {
           "application/json": components["schemas"]["ErpConnectionResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1953,7 +1935,7 @@ export interface operations {
           "application/json": components["schemas"]["ErpConnectionResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -1979,12 +1961,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2015,7 +1991,7 @@ export interface operations {
       204: {
         content: never;
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2073,7 +2049,7 @@ export interface operations {
           "application/json": components["schemas"]["ConnectionTestResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2136,7 +2112,7 @@ export interface operations {
           "application/json": components["schemas"]["JobList"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2183,7 +2159,7 @@ export interface operations {
           "application/json": components["schemas"]["JobResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2234,7 +2210,7 @@ export interface operations {
           "application/json": components["schemas"]["ChangePage"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2284,7 +2260,7 @@ export interface operations {
           "text/csv": string;
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2336,7 +2312,7 @@ export interface operations {
           "application/json": components["schemas"]["MappingPreviewResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2398,7 +2374,7 @@ export interface operations {
           "application/json": components["schemas"]["ErpProjectList"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2471,7 +2447,7 @@ export interface operations {
           "application/json": components["schemas"]["LinkResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2540,7 +2516,7 @@ export interface operations {
       204: {
         content: never;
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2598,7 +2574,7 @@ export interface operations {
           "application/json": components["schemas"]["ErpSettingsResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2649,7 +2625,7 @@ export interface operations {
           "application/json": components["schemas"]["ErpSettingsResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2675,12 +2651,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2713,7 +2683,7 @@ export interface operations {
           "application/json": components["schemas"]["SpreadsheetMappingResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2770,7 +2740,7 @@ export interface operations {
           "application/json": components["schemas"]["SpreadsheetMappingResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2828,7 +2798,7 @@ export interface operations {
           "application/json": components["schemas"]["MemberList"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2879,7 +2849,7 @@ export interface operations {
           "application/json": components["schemas"]["MemberOut"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -2942,7 +2912,7 @@ export interface operations {
       204: {
         content: never;
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3009,7 +2979,7 @@ export interface operations {
           "application/json": components["schemas"]["MemberOut"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3075,7 +3045,7 @@ export interface operations {
           "application/json": components["schemas"]["ProjectBudget"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3131,7 +3101,7 @@ export interface operations {
           "text/csv": string;
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3185,7 +3155,7 @@ export interface operations {
           "application/json": components["schemas"]["HistoryList"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3237,7 +3207,7 @@ export interface operations {
           "application/json": components["schemas"]["BudgetAsOf"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3292,7 +3262,7 @@ export interface operations {
           "application/json": components["schemas"]["JobResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3366,7 +3336,7 @@ export interface operations {
           "application/json": components["schemas"]["LineItemOut"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3392,12 +3362,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3431,7 +3395,7 @@ export interface operations {
           "application/json": components["schemas"]["BudgetHeader"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3490,7 +3454,7 @@ export interface operations {
           "application/json": components["schemas"]["BudgetHeader"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3548,7 +3512,7 @@ export interface operations {
           "application/json": components["schemas"]["TargetResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3602,7 +3566,7 @@ export interface operations {
           "application/json": components["schemas"]["TargetResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3628,12 +3592,6 @@ export interface operations {
       };
       /** @description The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...). */
       409: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3749,7 +3707,7 @@ export interface operations {
           "application/json": components["schemas"]["SignInAnswer"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3757,12 +3715,6 @@ export interface operations {
       };
       /** @description Missing, forged or expired token, or wrong email or password. */
       401: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3804,7 +3756,7 @@ export interface operations {
           "application/json": components["schemas"]["SessionResponse"];
         };
       };
-      /** @description The request is malformed (bad JSON, query parameter or cursor). */
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
       400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
@@ -3812,12 +3764,6 @@ export interface operations {
       };
       /** @description Missing, forged or expired token, or wrong email or password. */
       401: {
-        content: {
-          "application/json": components["schemas"]["ErrorBody"];
-        };
-      };
-      /** @description The request body is larger than 64 KB. */
-      413: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

@@ -140,7 +140,7 @@ def test_a_body_over_64_kb_is_refused_before_it_is_read(client: Client, world: W
         line_path(world), headers=world.headers(erp_user("admin")), body=body
     )
 
-    error = error_of(answer, 413)
+    error = error_of(answer, 400)
     assert error["code"] == "payload_too_large" and "64 KB" in error["message"]
 
 

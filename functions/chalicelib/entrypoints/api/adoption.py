@@ -80,7 +80,7 @@ def get_erp_connection(call: Call[Any, Any], company_id: str) -> ErpConnectionRe
     tag="ERP connection",
     answer=ErpConnectionResponse,
     body=ErpConnectionBody,
-    errors=(*_WRITE, 413),
+    errors=_WRITE,
     description="`credentials` go to the secret store only and are never answered; without "
     "them the stored ones are kept. 422 `invalid_connection` names the `field` at fault.",
 )
@@ -227,7 +227,7 @@ def get_cost_catalog(call: Call[Any, Any], company_id: str) -> CatalogResponse:
     tag="Cost catalog",
     answer=CatalogResponse,
     body=CatalogBody,
-    errors=(*_WRITE, 413),
+    errors=_WRITE,
     description="409 `in_use` (with the lines' `keys`) when a removed code is used by a budget.",
 )
 def put_cost_catalog(call: Call[CatalogBody, Any], company_id: str) -> CatalogResponse:
@@ -347,7 +347,7 @@ def list_audit(call: Call[Any, PageQuery], company_id: str) -> AuditList:
     answer=SessionResponse,
     auth=False,
     body=NewPasswordRequest,
-    errors=(400, 401, 413, 422, 503),
+    errors=(400, 401, 422, 503),
     description="422 `weak_password` when the password breaks the password rules.",
 )
 def set_new_password(call: Call[NewPasswordRequest, Any]) -> SessionResponse:

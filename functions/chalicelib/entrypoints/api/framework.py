@@ -229,8 +229,9 @@ def _too_deep(text: str) -> bool:
 def parse_json(raw: bytes | str | None) -> Any:
     """The body as Python values, numbers as exact Decimals; refuses what is not JSON."""
     if raw is not None and len(raw) > MAX_BODY_BYTES:
+        # 400, not 413: the API answers every bad body with 400 or 422 (docs/api.md, "Errors").
         raise RequestRejected(
-            413,
+            400,
             "payload_too_large",
             f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.",
         )

@@ -104,7 +104,7 @@ def openapi_document(call: Call[Any, Any]) -> Answer:
     answer=SignInAnswer,
     auth=False,
     body=SessionRequest,
-    errors=(400, 401, 413, 422, 503),
+    errors=(400, 401, 422, 503),
     description="An account signed in with its temporary password answers `{challenge: "
     '"new_password_required", session}` instead: choose a password with '
     "POST /session/new-password.",
@@ -186,7 +186,7 @@ def _queued(company_id: str, job: Job) -> Answer:
     idempotency_key=True,
     body=JobRequestBody,
     body_required=False,
-    errors=(*_WRITE, 413, 503),
+    errors=(*_WRITE, 503),
 )
 def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.IMPORT)
@@ -202,7 +202,7 @@ def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: s
     idempotency_key=True,
     body=JobRequestBody,
     body_required=False,
-    errors=(*_WRITE, 413, 503),
+    errors=(*_WRITE, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
     "cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 "
@@ -322,7 +322,7 @@ def get_erp_settings(call: Call[Any, Any], company_id: str) -> ErpSettingsRespon
     tag="ERP Integrations",
     answer=ErpSettingsResponse,
     body=ErpSettingsBody,
-    errors=(*_WRITE, 413),
+    errors=_WRITE,
 )
 def put_erp_settings(call: Call[ErpSettingsBody, Any], company_id: str) -> ErpSettingsResponse:
     saved = settings.update_erp_settings(call.ports, call.caller, company_id, call.body.to_domain)
@@ -349,7 +349,7 @@ def get_target(call: Call[Any, Any], company_id: str) -> TargetResponse:
     tag="ERP Integrations",
     answer=TargetResponse,
     body=TargetBody,
-    errors=(*_WRITE, 413),
+    errors=_WRITE,
     description="`credentials` (a Procore service account's client id and secret) go to the "
     "secret store only and are never answered; left out, the stored ones are kept. 422 "
     "`invalid_target` naming what is wrong.",
@@ -478,7 +478,7 @@ def get_project_budget(
     tag="Budget",
     answer=LineItemOut,
     body=LineItemPatch,
-    errors=(*_WRITE, 413),
+    errors=_WRITE,
     description="Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set "
     "to null. 409 `budget_locked` when the budget is locked.",
 )
