@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import resources
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.erp.spreadsheet import Export
@@ -38,7 +39,6 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import Directory
 from chalicelib.domain.reimport import plan_reimport
-from chalicelib.services.targets import TARGET_SECRET_PREFIX
 from devstack import demo_data
 from devstack.provision import put_erp_secret
 from devstack.sandbox.app import SYSTEMS
@@ -129,7 +129,7 @@ def seed_target(
     if target is None:
         directory.save_target(company_id, TargetConfig())
         return None
-    secret_id = f"{TARGET_SECRET_PREFIX}{company_id}"
+    secret_id = f"{resources.TARGET_SECRET_PREFIX}{company_id}"
     SecretsManagerSecretStore(secrets).put_erp_credentials(
         secret_id, ErpCredentials.of(client_id=target.client_id, client_secret=target.client_secret)
     )

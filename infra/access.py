@@ -34,6 +34,14 @@ QUEUE_POSTPONE = ("sqs:ChangeMessageVisibility",)
 # ERP credentials live in Secrets Manager under this prefix (the company's ERP connection names the
 # secret); the worker may read those secrets and no others.
 ERP_SECRET_PREFIX = resources.ERP_SECRET_PREFIX
+# The company's budget target credentials (Procore): the API stores and reads them, the worker
+# reads them to write a budget there.
+TARGET_SECRET_PREFIX = resources.TARGET_SECRET_PREFIX
+TARGET_SECRET_MANAGE = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+)
 
 
 def _statement(sid: str, actions: tuple[str, ...], resources: list[str]) -> iam.PolicyStatement:
@@ -95,12 +103,26 @@ USER_POOL_ADMIN = ("cognito-idp:AdminCreateUser",)
 
 
 def _erp_secret_arn(stack: Stack) -> str:
+    return _secret_arn(stack, ERP_SECRET_PREFIX)
+
+
+def _secret_arn(stack: Stack, prefix: str) -> str:
     return stack.format_arn(
         service="secretsmanager",
         resource="secret",
-        resource_name=f"{ERP_SECRET_PREFIX}*",
+        resource_name=f"{prefix}*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
+
+
+def manage_target_secrets(stack: Stack) -> iam.PolicyStatement:
+    arn = _secret_arn(stack, TARGET_SECRET_PREFIX)
+    return _statement("ManageTargetCredentials", TARGET_SECRET_MANAGE, [arn])
+
+
+def target_secrets(stack: Stack) -> iam.PolicyStatement:
+    arn = _secret_arn(stack, TARGET_SECRET_PREFIX)
+    return _statement("ReadTargetCredentials", ("secretsmanager:GetSecretValue",), [arn])
 
 
 def manage_erp_secrets(stack: Stack) -> iam.PolicyStatement:

@@ -212,6 +212,7 @@ class BudgetBridgeStack(Stack):
                 access.send(self.queue),
                 access.upload_exports(self.exports_bucket),
                 access.manage_erp_secrets(self),
+                access.manage_target_secrets(self),
                 access.invite_users(self.user_pool.user_pool_arn),
             ],
             resources.WORKER_FUNCTION: [
@@ -222,6 +223,7 @@ class BudgetBridgeStack(Stack):
                 access.consume("ConsumeJobs", self.queue, postpone=True),
                 access.erp_secrets(self),
                 access.rotated_erp_tokens(self),
+                access.target_secrets(self),
                 *access.read_exports(self.exports_bucket),
             ],
             resources.DEAD_LETTER_FUNCTION: [

@@ -153,6 +153,9 @@ SCHEDULE_FUNCTION = "auto_reimport_schedule"
 
 # ERP credentials live in Secrets Manager under this prefix; the worker may read no other secret.
 ERP_SECRET_PREFIX = "budget-bridge/erp/"
+# A company's budget target credentials (Procore's client id and secret) live under this one; the
+# API stores them, the API and the worker read them.
+TARGET_SECRET_PREFIX = "budget-bridge/target/"
 
 # The metrics the functions emit (Powertools, CloudWatch embedded metric format) and the alarms and
 # dashboard of infra/observability.py read: one namespace, a `service` dimension on each.

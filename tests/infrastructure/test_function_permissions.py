@@ -20,11 +20,15 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import resources, wiring
-from chalicelib.domain.model import AutoReimport, ErpSettings
+from chalicelib.adapters import aws
+from chalicelib.domain.model import AutoReimport, ErpSettings, JobKind
+from chalicelib.domain.ports import Identity
 from chalicelib.entrypoints import schedule
+from chalicelib.services.reimports import request_job
 from devstack.timer import scheduled_event
 from infra.stack import role_logical_id
-from tests.fixtures.worker import COMPANY, FakeLambdaContext, WorkerStack
+from tests import worlds
+from tests.fixtures.worker import COMPANY, FakeLambdaContext, WorkerStack, two_days_ago
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ def _as_iam(service: str, operation: str, params: dict[str, Any]) -> list[Call]:
         return [Call(f"sqs:{_SQS_ACTIONS.get(operation, operation)}", queue)]
     if service == "secretsmanager":
         return [Call(f"secretsmanager:{operation}", params.get("SecretId") or params["Name"])]
+    if service == "s3":
+        # Listing is authorized on the bucket, object calls on the object's ARN.
+        if operation.startswith("ListObjects"):
+            return [Call("s3:ListBucket", params["Bucket"])]
+        return [Call(f"s3:{operation}", f"{params['Bucket']}/{params['Key']}")]
     return [Call(f"{service}:{operation}", json.dumps(sorted(params)))]
 
 
@@ -113,6 +122,10 @@ def _allowed(synthesized: Any, function: str, call: Call) -> bool:
                     resource, call.resource
                 ):
                     return True
+                if call.action.startswith("s3:") and _object_pattern_matches(
+                    stack, resource, call.resource
+                ):
+                    return True
     return False
 
 
@@ -128,6 +141,23 @@ def _secret_pattern_matches(resource: Any, secret_name: str) -> bool:
     if ":secret:" not in tail:
         return False
     return fnmatch.fnmatchcase(secret_name, tail.rsplit(":secret:", 1)[1])
+
+
+def _object_pattern_matches(stack: Any, resource: Any, name: str) -> bool:
+    """The exports bucket (`ListBucket`) or an object ARN pattern of it (`<bucket arn>/<prefix>*`)
+    against `bucket` or `bucket/key` as the call named it."""
+    bucket_id = str(stack.resolve(stack.get_logical_id(stack.exports_bucket.node.default_child)))
+    text = json.dumps(resource)
+    if f'"{bucket_id}"' not in text:
+        return False
+    bucket, _, key = name.partition("/")
+    if bucket != resources.EXPORTS.default_name:
+        return False
+    parts = resource.get("Fn::Join", ["", []])[1] if isinstance(resource, dict) else []
+    tail = "".join(part for part in parts if isinstance(part, str))
+    if not key:
+        return not tail  # the bucket itself
+    return bool(tail) and fnmatch.fnmatchcase("/" + key, tail)
 
 
 def _refused(synthesized: Any, function: str, calls: list[Call]) -> list[Call]:
@@ -174,6 +204,59 @@ def test_the_worker_may_make_every_call_of_a_reimport_that_extends_the_catalog(
     assert stack.job(job.job_id).status.value == "succeeded"
     assert "99-999" in wiring.ports().directory.cost_catalog(COMPANY).cost_codes
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
+
+
+def _seed_pilot(stack: WorkerStack) -> None:
+    """Company `pilot` as the local stack seeds it: budgets kept in the Procore sandbox, whose
+    client secret is in Secrets Manager under the target's own prefix."""
+    from devstack import demo_data
+    from devstack.seed import link_project, project_budget, seed_target
+
+    stores = worlds.stores("moto", tables=False)
+    catalog = worlds.seed_company(stores, "pilot", stack.sandbox.url)
+    target = seed_target(aws.secretsmanager(), stores.directory, "pilot", stack.sandbox.url)
+    assert target is not None
+    company = demo_data.company("pilot")
+    for project in company.projects:
+        budget, lines = project_budget(company, project, catalog, two_days_ago())
+        budget.target_project_id = target.projects.get(project.project_id)
+        stores.budgets.create_budget(budget, lines)
+        link_project(stores.directory, budget)
+
+
+def test_the_worker_may_make_every_call_of_a_reimport_into_procore(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """The worker reads the company's Procore credentials and writes the amounts there."""
+    stack = worker_stack
+    _seed_pilot(stack)
+    admin = Identity("admin@pilot.test", "admin@pilot.test")
+    job = request_job(wiring.ports(), admin, "pilot", "K-4001", JobKind.REIMPORT)
+    recorded.clear()
+    assert stack.deliver(stack.records(stack.receive())) == []
+    done = stack.jobs.get("pilot", job.job_id)
+    assert done.status.value == "succeeded", done.message
+    assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
+
+
+def test_the_api_may_store_a_procore_client_secret(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """An ERP admin choosing Procore as the target: the client secret goes to Secrets Manager."""
+    from chalicelib.services.targets import TargetChoice, put_target
+
+    stack = worker_stack
+    _seed_pilot(stack)
+    admin = Identity("admin@pilot.test", "admin@pilot.test")
+    target = wiring.ports().directory.target("pilot")
+    choice = TargetChoice(
+        target=target.target, base_url=target.base_url,
+        procore_company_id=target.procore_company_id,
+        client_id="pilot-client", client_secret="a-new-Secret-1",
+    )  # fmt: skip
+    recorded.clear()
+    put_target(wiring.ports(), admin, "pilot", choice, allow_local=True)
+    assert _refused(synthesized, "api_handler", recorded) == []
 
 
 def test_the_dead_letter_handler_may_make_every_call_of_failing_a_job(

@@ -13,7 +13,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk.assertions import Match
 
 from chalicelib import resources
-from infra.access import ERP_SECRET_PREFIX
+from infra.access import ERP_SECRET_PREFIX, TARGET_SECRET_PREFIX
 from infra.site import SPA_REWRITE
 from infra.stack import FUNCTIONS, function_logical_id, role_logical_id
 
@@ -143,7 +143,10 @@ def test_each_function_role_names_its_actions_on_this_stacks_resources(synthesiz
             text = json.dumps(resource)
             assert resource != "*", statement["Sid"]
             referenced = any(f'"{logical_id}"' in text for logical_id in stack_ids)
-            secret_prefix = text.endswith(f':secret:{ERP_SECRET_PREFIX}*"]]}}')
+            secret_prefix = any(
+                text.endswith(f':secret:{prefix}*"]]}}')
+                for prefix in (ERP_SECRET_PREFIX, TARGET_SECRET_PREFIX)
+            )
             assert referenced or secret_prefix, (statement["Sid"], text)
 
 
@@ -172,7 +175,7 @@ def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_ow
 ):
     statements = {s["Sid"]: s for s in _secret_and_pool_statements(synthesized, "api_handler")}
 
-    assert set(statements) == {"ManageErpCredentials", "InviteMembers"}
+    assert set(statements) == {"ManageErpCredentials", "ManageTargetCredentials", "InviteMembers"}
     secrets = statements["ManageErpCredentials"]
     assert sorted(_as_list(secrets["Action"])) == [
         "secretsmanager:CreateSecret",
@@ -182,6 +185,14 @@ def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_ow
     ]
     (secret_arn,) = _as_list(secrets["Resource"])
     assert json.dumps(secret_arn).endswith(f':secret:{ERP_SECRET_PREFIX}*"]]}}')
+    target = statements["ManageTargetCredentials"]
+    assert sorted(_as_list(target["Action"])) == [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+    ]
+    (target_arn,) = _as_list(target["Resource"])
+    assert json.dumps(target_arn).endswith(f':secret:{TARGET_SECRET_PREFIX}*"]]}}')
     invite = statements["InviteMembers"]
     assert _as_list(invite["Action"]) == ["cognito-idp:AdminCreateUser"]
     pool_id, _ = synthesized.only("AWS::Cognito::UserPool")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from chalicelib import resources
 from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     BudgetLocked,
@@ -108,7 +109,7 @@ def target_name(ports: Ports, company_id: str) -> str:
 
 # --- the company's choice of target (PUT/GET /companies/{cid}/target) -------------------------
 
-TARGET_SECRET_PREFIX = "budget-bridge/target/"
+TARGET_SECRET_PREFIX = resources.TARGET_SECRET_PREFIX
 
 
 @dataclass(frozen=True)
