@@ -199,10 +199,29 @@ def test_the_worker_may_make_every_call_of_a_reimport_that_extends_the_catalog(
         Type="Expense", Description="Added in the ERP", OriginalBudgetedAmount=250,
     )  # fmt: skip
     job = stack.request()
+    records = stack.records(stack.receive())
     recorded.clear()
-    assert stack.deliver(stack.records(stack.receive())) == []
+    assert stack.deliver(records) == []
     assert stack.job(job.job_id).status.value == "succeeded"
     assert "99-999" in wiring.ports().directory.cost_catalog(COMPANY).cost_codes
+    assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
+
+
+@pytest.mark.parametrize(("company", "budget_id"), [("qbo", "Q-8001"), ("xero", "X-9001")])
+def test_the_worker_may_make_every_call_of_a_reimport_that_rotates_the_erp_token(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call], company: str, budget_id: str
+) -> None:
+    """QuickBooks Online and Xero hand out a new refresh token: the worker stores it back."""
+    stack = worker_stack
+    stores = worlds.stores("moto", tables=False)
+    worlds.seed_company(stores, company, stack.sandbox.url, budgets_synced_at=two_days_ago())
+    admin = Identity(f"admin@{company}.test", f"admin@{company}.test")
+    job = request_job(wiring.ports(), admin, company, budget_id, JobKind.REIMPORT)
+    records = stack.records(stack.receive())
+    recorded.clear()
+    assert stack.deliver(records) == []
+    done = stack.jobs.get(company, job.job_id)
+    assert done.status.value == "succeeded", done.message
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
 
 
@@ -232,8 +251,9 @@ def test_the_worker_may_make_every_call_of_a_reimport_into_procore(
     _seed_pilot(stack)
     admin = Identity("admin@pilot.test", "admin@pilot.test")
     job = request_job(wiring.ports(), admin, "pilot", "K-4001", JobKind.REIMPORT)
+    records = stack.records(stack.receive())
     recorded.clear()
-    assert stack.deliver(stack.records(stack.receive())) == []
+    assert stack.deliver(records) == []
     done = stack.jobs.get("pilot", job.job_id)
     assert done.status.value == "succeeded", done.message
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
