@@ -73,7 +73,9 @@ def _as_iam(service: str, operation: str, params: dict[str, Any]) -> list[Call]:
         # Listing is authorized on the bucket, object calls on the object's ARN.
         if operation.startswith("ListObjects"):
             return [Call("s3:ListBucket", params["Bucket"])]
-        return [Call(f"s3:{operation}", f"{params['Bucket']}/{params['Key']}")]
+        if "Key" in params:
+            return [Call(f"s3:{operation}", f"{params['Bucket']}/{params['Key']}")]
+        return [Call(f"s3:{operation}", params.get("Bucket", "*"))]
     return [Call(f"{service}:{operation}", json.dumps(sorted(params)))]
 
 
@@ -98,11 +100,13 @@ def _allowed(synthesized: Any, function: str, call: Call) -> bool:
     stack = synthesized.stack
 
     def logical_id(construct: Any) -> str:
-        return str(stack.resolve(stack.get_logical_id(construct.node.default_child)))
+        return str(stack.resolve(construct.node.default_child.logical_id))
 
     logical_ids = {
-        # The tables keep resources.py's logical ids (infra/data.py overrides CDK's).
-        **{("dynamodb", spec.default_name): spec.logical_id for spec in resources.TABLES},
+        **{
+            ("dynamodb", spec.default_name): logical_id(stack.tables[spec.logical_id])
+            for spec in resources.TABLES
+        },
         ("sqs", resources.JOB_QUEUE.default_name): logical_id(stack.queue),
         ("sqs", resources.JOB_QUEUE.dlq_default_name): logical_id(stack.dead_letter_queue),
     }
@@ -146,7 +150,7 @@ def _secret_pattern_matches(resource: Any, secret_name: str) -> bool:
 def _object_pattern_matches(stack: Any, resource: Any, name: str) -> bool:
     """The exports bucket (`ListBucket`) or an object ARN pattern of it (`<bucket arn>/<prefix>*`)
     against `bucket` or `bucket/key` as the call named it."""
-    bucket_id = str(stack.resolve(stack.get_logical_id(stack.exports_bucket.node.default_child)))
+    bucket_id = str(stack.resolve(stack.exports_bucket.node.default_child.logical_id))
     text = json.dumps(resource)
     if f'"{bucket_id}"' not in text:
         return False
@@ -222,6 +226,36 @@ def test_the_worker_may_make_every_call_of_a_reimport_that_rotates_the_erp_token
     assert stack.deliver(records) == []
     done = stack.jobs.get(company, job.job_id)
     assert done.status.value == "succeeded", done.message
+    assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
+
+
+def test_the_worker_may_make_every_call_of_a_reimport_from_an_uploaded_export(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """The spreadsheet import: the worker lists the job's uploads and reads the latest."""
+    from chalicelib.adapters.erp.spreadsheet import Export
+    from chalicelib.adapters.exports import S3ExportStore
+    from devstack import demo_data
+    from devstack.provision import create_exports_bucket
+
+    stack = worker_stack
+    bucket = create_exports_bucket(aws.s3(), "us-east-1")
+    assert bucket == resources.EXPORTS.default_name
+    stores = worlds.stores("moto", tables=False)
+    worlds.seed_company(stores, "spreadsheet", stack.sandbox.url, budgets_synced_at=two_days_ago())
+    company = demo_data.company("spreadsheet")
+    (project,) = company.projects
+    exports = S3ExportStore(bucket, None, "us-east-1")
+    export = Export(f"{project.project_id}.csv", demo_data.export_csv(project))
+    exports.put(company.erp_connection().settings["exports_prefix"], project.project_id, export)
+    admin = Identity("admin@spreadsheet.test", "admin@spreadsheet.test")
+    job = request_job(wiring.ports(), admin, "spreadsheet", project.project_id, JobKind.REIMPORT)
+    records = stack.records(stack.receive())
+    recorded.clear()
+    assert stack.deliver(records) == []
+    done = stack.jobs.get("spreadsheet", job.job_id)
+    assert done.status.value == "succeeded", done.message
+    assert any(call.action == "s3:GetObject" for call in recorded)
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
 
 
