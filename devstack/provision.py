@@ -17,14 +17,15 @@ from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.adapters.sqs import create_queues as create_job_queues
 from chalicelib.domain.model import ErpCredentials
 
-# Cognito's password policy for the demo users (and any user): the demo password satisfies it.
+# The pool's password policy, as the deployed pool's (resources.PASSWORD_POLICY).
+_POLICY = resources.PASSWORD_POLICY
 PASSWORD_POLICY = {
-    "MinimumLength": 8,
-    "RequireUppercase": True,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": False,
-    "TemporaryPasswordValidityDays": 7,
+    "MinimumLength": _POLICY.min_length,
+    "RequireUppercase": _POLICY.require_uppercase,
+    "RequireLowercase": _POLICY.require_lowercase,
+    "RequireNumbers": _POLICY.require_digits,
+    "RequireSymbols": _POLICY.require_symbols,
+    "TemporaryPasswordValidityDays": _POLICY.temporary_password_days,
 }
 AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 SECRET_PREFIX = resources.ERP_SECRET_PREFIX

@@ -296,12 +296,14 @@ class BudgetBridgeStack(Stack):
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
             password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
+                min_length=resources.PASSWORD_POLICY.min_length,
+                require_lowercase=resources.PASSWORD_POLICY.require_lowercase,
+                require_uppercase=resources.PASSWORD_POLICY.require_uppercase,
+                require_digits=resources.PASSWORD_POLICY.require_digits,
+                require_symbols=resources.PASSWORD_POLICY.require_symbols,
+                temp_password_validity=Duration.days(
+                    resources.PASSWORD_POLICY.temporary_password_days
+                ),
             ),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=True,

@@ -144,6 +144,31 @@ SCHEDULE_RULE_NAME = "budget-bridge-auto-reimport"
 
 # Cognito
 USER_POOL_NAME = "budget-bridge-users"
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int
+    require_lowercase: bool
+    require_uppercase: bool
+    require_digits: bool
+    require_symbols: bool
+    temporary_password_days: int
+
+
+# The user pool's password rules, in AWS and on the local stack alike; the API says a broken rule
+# in its own words before Cognito does (adapters/invitations.password_problem), and the web app's
+# New Password hint says the same.
+PASSWORD_POLICY = PasswordPolicy(
+    min_length=12,
+    require_lowercase=True,
+    require_uppercase=True,
+    require_digits=True,
+    require_symbols=True,
+    temporary_password_days=3,
+)
+# What Cognito counts as a symbol.
+PASSWORD_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
 USER_POOL_CLIENT_NAME = "budget-bridge-web"
 
 # Names of the Lambda functions the Chalice app defines (besides the API handler).

@@ -74,6 +74,15 @@ def sign_in_first_time(stack: RunningStack, email: str, new_password: str = PM_P
         {"email": email, "session": first.body["session"], "new_password": "short"},
     )
     assert weak.status == 422 and weak.body["error"]["code"] == "weak_password"
+    # The local pool keeps the deployed pool's rules (resources.PASSWORD_POLICY): twelve
+    # characters are not enough without a symbol.
+    no_symbol = request(
+        "POST",
+        f"{stack.api_url}/session/new-password",
+        {"email": email, "session": first.body["session"], "new_password": "Freshstart22"},
+    )
+    assert no_symbol.status == 422, no_symbol.body
+    assert "symbol" in no_symbol.body["error"]["message"]
     chosen = request(
         "POST",
         f"{stack.api_url}/session/new-password",

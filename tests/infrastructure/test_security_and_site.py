@@ -95,6 +95,15 @@ def test_passwords_must_be_strong(synthesized):
     assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
 
 
+def test_the_local_stacks_pool_asks_the_same_of_a_password_as_the_deployed_one(synthesized):
+    from devstack.provision import PASSWORD_POLICY
+
+    _, pool = synthesized.only("AWS::Cognito::UserPool")
+    deployed = pool["Properties"]["Policies"]["PasswordPolicy"]
+    local = {k: v for k, v in PASSWORD_POLICY.items() if k != "TemporaryPasswordValidityDays"}
+    assert local == {k: deployed[k] for k in local}
+
+
 def test_the_web_client_signs_in_with_password_or_srp_and_has_no_secret(synthesized):
     _, client = synthesized.only("AWS::Cognito::UserPoolClient")
     props = client["Properties"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import resources
 from chalicelib.adapters.dynamodb.base import deserialize, serialize
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.domain.errors import InvalidRequest, ServiceUnavailable
@@ -23,28 +24,30 @@ from chalicelib.observability import logger
 
 OUTBOX_PK = "OUTBOX"
 OUTBOX_DAYS = 30  # the local outbox forgets old messages; TTL on the directory table
-MIN_PASSWORD_LENGTH = 8  # the user pool's policy (infra/stack.py, devstack/provision.py)
+POLICY = resources.PASSWORD_POLICY  # the user pool's, in AWS and on the local stack
 _UNAVAILABLE = "Invitations cannot be sent right now. Please try again in a minute."
 
 
 def password_problem(password: str) -> str | None:
     """What breaks the pool's password policy, in a sentence; None when the password is fine."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"The new password must be at least {MIN_PASSWORD_LENGTH} characters long."
-    if not any(c.isupper() for c in password):
+    if len(password) < POLICY.min_length:
+        return f"The new password must be at least {POLICY.min_length} characters long."
+    if POLICY.require_uppercase and not any(c.isupper() for c in password):
         return "The new password must contain an upper-case letter."
-    if not any(c.islower() for c in password):
+    if POLICY.require_lowercase and not any(c.islower() for c in password):
         return "The new password must contain a lower-case letter."
-    if not any(c.isdigit() for c in password):
+    if POLICY.require_digits and not any(c.isdigit() for c in password):
         return "The new password must contain a number."
+    if POLICY.require_symbols and not any(c in resources.PASSWORD_SYMBOLS for c in password):
+        return "The new password must contain a symbol, such as ! or -."
     return None
 
 
 def temporary_password() -> str:
     """A random password that meets the pool's policy, for one first sign-in."""
-    alphabet = string.ascii_letters + string.digits
+    alphabet = string.ascii_letters + string.digits + "!#%-_=+"
     while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(14))
+        candidate = "".join(secrets.choice(alphabet) for _ in range(max(16, POLICY.min_length)))
         if password_problem(candidate) is None:
             return candidate
 
