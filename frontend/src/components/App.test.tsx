@@ -334,6 +334,29 @@ describe("re-import flow", () => {
     fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
     expect((await screen.findByRole("alert")).textContent).toBe("A re-import of this budget is already running.");
   });
+
+  it("reads the row again after a refusal, so a budget locked meanwhile shows as locked", async () => {
+    signedIn("#/companies/demo/erp/budgets?filter=synced");
+    let lockedNow = false;
+    start({
+      ...routes(
+        () => ({}),
+        () => {
+          lockedNow = true;
+          return { status: 409, body: { error: { code: "budget_locked", message: "The budget for Harbor Office is locked. Unlock the budget to re-import." } } };
+        },
+      ),
+      "GET /companies/demo/erp/budgets": () => ({
+        body: { budgets: [lockedNow ? { ...synced, locked: true, can_reimport: false } : synced], next_cursor: null },
+      }),
+    });
+    const { dialog } = await openPreviewed();
+    fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
+    await screen.findByRole("alert");
+    const row = (await screen.findByRole("link", { name: "Harbor Office" })).closest("tr")!;
+    await waitFor(() => expect((within(row).getByRole("button", { name: "Re-import" }) as HTMLButtonElement).disabled).toBe(true));
+    expect(within(row).getByText("Unlock the budget to re-import")).toBeTruthy();
+  });
 });
 
 describe("project Budget tab", () => {

@@ -139,7 +139,9 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   });
 
   // A finished job changed the row (total, last synced, status): fetch the page again in place.
-  const finished = flow.phase === "succeeded" || flow.phase === "failed";
+  // So does a refused request: the budget is no longer as the row shows it (locked, a job running,
+  // no longer synced), and the row must say so instead of offering the button again.
+  const finished = flow.phase === "succeeded" || flow.phase === "failed" || flow.phase === "refused";
   const [finishedSeen, setFinishedSeen] = useState(finished);
   if (finished !== finishedSeen) {
     setFinishedSeen(finished);
