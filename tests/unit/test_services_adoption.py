@@ -1,4 +1,5 @@
-"""The adoption use cases on in-memory ports: links, the cost catalog, members, unknown codes."""
+"""The adoption use cases on in-memory ports: the ERP connection's fields, links, the cost
+catalog, members, unknown codes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.domain.erp_fields import FIELDS
 from chalicelib.domain.errors import (
     AlreadyLinked,
     AlreadyMember,
     InUse,
+    InvalidConnection,
     JobInProgress,
     LastAdmin,
     NotFound,
@@ -20,6 +23,8 @@ from chalicelib.domain.model import (
     BudgetStatus,
     CatalogEntry,
     ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
     ErpSettings,
     JobKind,
     JobStatus,
@@ -28,8 +33,9 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage
-from chalicelib.services import catalog, erp_projects, members, reimports
-from tests.fixtures.services import COMPANY, K1, erp_line, me, world
+from chalicelib.services import catalog, connections, erp_projects, members, reimports
+from chalicelib.services import exports as spreadsheet_exports
+from tests.fixtures.services import COMPANY, K1, World, erp_line, me, world
 
 ADMIN = me("admin@acme.test")
 
@@ -206,3 +212,81 @@ def test_every_change_is_in_the_audit_log_newest_first() -> None:
     events = w.ports.audit.list(COMPANY, 10, None).items
     assert [e.action for e in events] == ["member.added", "catalog.synced", "project.linked"]
     assert events[0].actor == "admin@acme.test" and events[0].target == "pm@acme.test"
+
+
+def _any_url(url: str) -> None:
+    """The URL guard's stand-in: these tests are about the fields, not the address."""
+
+
+def _save(
+    w: World, erp: str, settings: dict[str, str], credentials: dict[str, str] | None
+) -> ErpConnection:
+    given = connections.ConnectionInput(erp, "https://erp.example.com", settings, credentials)
+    return connections.put_connection(w.ports, ADMIN, COMPANY, given, _any_url)
+
+
+@pytest.mark.parametrize(
+    ("settings", "credentials", "field"),
+    [
+        ({"company": "Acme", "password": "InSettings-Secret-55"}, {"username": "u", "password": "p"},
+         "settings.password"),
+        ({"company": "Acme"}, {"username": "u", "password": "p", "token": "Token-Secret-55"},
+         "credentials.token"),
+        ({"company": "Acme", "password": "InSettings-Secret-55"}, None, "settings.password"),
+    ],
+    ids=["a password among the settings", "an unknown credential", "without credentials"],
+)  # fmt: skip
+def test_a_field_the_erp_does_not_have_is_refused_naming_it_and_nothing_is_saved(
+    settings: dict[str, str], credentials: dict[str, str] | None, field: str
+) -> None:
+    w = world()
+    before = w.ports.directory.erp_connection(COMPANY)
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "acumatica", settings, credentials)
+
+    kind, name = field.split(".")
+    assert refused.value.field == field
+    assert f"no {kind.removesuffix('s')} '{name}'" in refused.value.message
+    assert "Secret-55" not in refused.value.message
+    assert w.ports.directory.erp_connection(COMPANY) == before
+    assert w.ports.secrets.erp_credentials("acme-erp") == ErpCredentials.of(
+        username="admin", password="sandbox"
+    )
+    assert w.ports.audit.list(COMPANY, 10, None).items == []
+
+
+@pytest.mark.parametrize("erp", sorted(FIELDS))
+def test_every_field_an_erp_declares_is_saved_and_its_settings_answered(erp: str) -> None:
+    w = world()
+    declared = FIELDS[erp]
+    settings = {name: f"{name}-value" for name in declared.known_settings}
+    credentials = {name: f"{name}-secret" for name in declared.known_secrets}
+
+    saved = _save(w, erp, settings, credentials if declared.calls_erp else None)
+
+    assert saved.settings == settings
+    assert w.ports.directory.erp_connection(COMPANY).settings == settings
+
+
+def test_the_spreadsheet_settings_budget_bridge_writes_itself_can_be_saved_back() -> None:
+    w = world()
+    _save(w, "spreadsheet", {}, None)
+    spreadsheet_exports.put_mapping(w.ports, ADMIN, COMPANY, {
+        "cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Budget",
+        "description_column": "Item",
+    })  # fmt: skip
+    stored = dict(w.ports.directory.erp_connection(COMPANY).settings)
+
+    # The web app's Connection form sends the saved mapping back when the connection is saved.
+    again = _save(w, "spreadsheet", stored, None)
+
+    assert stored["exports_prefix"] == COMPANY and stored["amount_column"] == "Budget"
+    assert again.settings == stored
+    assert spreadsheet_exports.get_mapping(w.ports, ADMIN, COMPANY)["amount_column"] == "Budget"
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "spreadsheet", {**stored, "password": "x"}, None)
+    assert refused.value.field == "settings.password"
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "spreadsheet", stored, {"username": "u"})
+    assert refused.value.field == "credentials.username"
