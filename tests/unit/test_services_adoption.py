@@ -290,3 +290,103 @@ def test_the_spreadsheet_settings_budget_bridge_writes_itself_can_be_saved_back(
     with pytest.raises(InvalidConnection) as refused:
         _save(w, "spreadsheet", stored, {"username": "u"})
     assert refused.value.field == "credentials.username"
+
+
+BUDGET_ADMIN = "budget-admin@acme.test"  # Budget admin, ERP read-only
+ERP_ADMIN = "erp-admin@acme.test"  # ERP admin, Budget read-only
+
+
+def _with_one_tool_admins() -> World:
+    w = world()
+    w.ports.directory.put_member(COMPANY, BUDGET_ADMIN, Permission.READ_ONLY, Permission.ADMIN)
+    w.ports.directory.put_member(COMPANY, ERP_ADMIN, Permission.ADMIN, Permission.READ_ONLY)
+    return w
+
+
+def _permissions(w: World, email: str) -> tuple[Permission, Permission] | None:
+    found = w.ports.directory.membership(COMPANY, email)
+    return None if found is None else (found.erp_permission, found.budget_permission)
+
+
+def test_a_budget_admin_cannot_make_themselves_or_anyone_else_an_erp_admin() -> None:
+    w = _with_one_tool_admins()
+    caller = me(BUDGET_ADMIN)
+
+    for email in (BUDGET_ADMIN, "standard@acme.test"):
+        with pytest.raises(PermissionDenied) as refused:
+            members.change_member(w.ports, caller, COMPANY, email, Permission.ADMIN, None)
+        assert "admin permission in the ERP Integrations tool" in refused.value.message
+
+    assert _permissions(w, BUDGET_ADMIN) == (Permission.READ_ONLY, Permission.ADMIN)
+    assert _permissions(w, "standard@acme.test") == (Permission.STANDARD, Permission.STANDARD)
+    assert w.ports.audit.list(COMPANY, 10, None).items == []
+
+
+@pytest.mark.parametrize(
+    ("caller", "erp", "budget", "tool"),
+    [
+        (BUDGET_ADMIN, Permission.NONE, None, "ERP Integrations"),  # lowering it too
+        (BUDGET_ADMIN, Permission.READ_ONLY, Permission.READ_ONLY, "ERP Integrations"),
+        (ERP_ADMIN, None, Permission.ADMIN, "Budget"),
+        (ERP_ADMIN, Permission.READ_ONLY, Permission.NONE, "Budget"),
+    ],
+)
+def test_an_admin_of_one_tool_cannot_change_the_other_tool_s_permission(
+    caller: str, erp: Permission | None, budget: Permission | None, tool: str
+) -> None:
+    w = _with_one_tool_admins()
+
+    with pytest.raises(PermissionDenied) as refused:
+        members.change_member(w.ports, me(caller), COMPANY, "standard@acme.test", erp, budget)
+
+    assert f"admin permission in the {tool} tool" in refused.value.message
+    assert _permissions(w, "standard@acme.test") == (Permission.STANDARD, Permission.STANDARD)
+
+
+def test_an_admin_of_one_tool_changes_that_tool_s_permission_and_may_restate_the_other() -> None:
+    w = _with_one_tool_admins()
+
+    members.change_member(w.ports, me(BUDGET_ADMIN), COMPANY, "standard@acme.test", None,
+                          Permission.ADMIN)  # fmt: skip
+    members.change_member(w.ports, me(ERP_ADMIN), COMPANY, "readonly@acme.test",
+                          Permission.STANDARD, Permission.READ_ONLY)  # fmt: skip
+
+    assert _permissions(w, "standard@acme.test") == (Permission.STANDARD, Permission.ADMIN)
+    assert _permissions(w, "readonly@acme.test") == (Permission.STANDARD, Permission.READ_ONLY)
+
+
+def test_an_admin_of_one_tool_invites_with_the_other_tool_s_permission_none_only() -> None:
+    w = _with_one_tool_admins()
+
+    with pytest.raises(PermissionDenied) as refused:
+        members.add_member(w.ports, me(BUDGET_ADMIN), COMPANY, "pm@acme.test",
+                           (Permission.READ_ONLY, Permission.STANDARD))  # fmt: skip
+    with pytest.raises(PermissionDenied) as refused_too:
+        members.add_member(w.ports, me(ERP_ADMIN), COMPANY, "pm@acme.test",
+                           (Permission.ADMIN, Permission.ADMIN))  # fmt: skip
+    assert _permissions(w, "pm@acme.test") is None and w.ports.accounts.outbox() == []
+    invited = members.add_member(w.ports, me(BUDGET_ADMIN), COMPANY, "pm@acme.test",
+                                 (Permission.NONE, Permission.ADMIN))  # fmt: skip
+
+    assert "admin permission in the ERP Integrations tool" in refused.value.message
+    assert "admin permission in the Budget tool" in refused_too.value.message
+    assert _permissions(w, invited.email) == (Permission.NONE, Permission.ADMIN)
+
+
+def test_removing_an_admin_of_a_tool_takes_an_admin_of_that_tool() -> None:
+    w = _with_one_tool_admins()
+
+    with pytest.raises(PermissionDenied) as refused:
+        members.remove_member(w.ports, me(BUDGET_ADMIN), COMPANY, ERP_ADMIN)
+    with pytest.raises(PermissionDenied) as refused_too:
+        members.remove_member(w.ports, me(ERP_ADMIN), COMPANY, BUDGET_ADMIN)
+    with pytest.raises(PermissionDenied):
+        members.remove_member(w.ports, me(BUDGET_ADMIN), COMPANY, "admin@acme.test")
+    members.remove_member(w.ports, me(BUDGET_ADMIN), COMPANY, "standard@acme.test")
+    members.remove_member(w.ports, me(ERP_ADMIN), COMPANY, "readonly@acme.test")
+
+    assert "admin permission in the ERP Integrations tool" in refused.value.message
+    assert "admin permission in the Budget tool" in refused_too.value.message
+    assert None not in (_permissions(w, e) for e in (ERP_ADMIN, BUDGET_ADMIN, "admin@acme.test"))
+    assert _permissions(w, "standard@acme.test") is None
+    assert _permissions(w, "readonly@acme.test") is None
