@@ -223,3 +223,17 @@ def test_the_spreadsheet_mapping_saved_by_its_own_route_is_saved_back_with_the_c
     assert answer["connection"]["settings"] == saved
     assert saved["exports_prefix"] == "demo" and saved["amount_column"] == "Budget"
     assert call(client, world, "get", "/erp/spreadsheet/mapping")[1]["amount_column"] == "Budget"
+
+
+def test_the_spreadsheet_folder_of_another_company_is_refused(client: Client, world: World) -> None:
+    body = {"erp_system": "spreadsheet", "settings": {"exports_prefix": "other"}}
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+
+    assert status == 422, answer
+    assert (answer["error"]["code"], answer["error"]["field"]) == (
+        "invalid_connection", "settings.exports_prefix"
+    )  # fmt: skip
+    assert call(client, world, "get", "/erp/connection")[1]["connection"]["erp_system"] == (
+        "acumatica"
+    )

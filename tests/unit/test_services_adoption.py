@@ -261,6 +261,7 @@ def test_every_field_an_erp_declares_is_saved_and_its_settings_answered(erp: str
     w = world()
     declared = FIELDS[erp]
     settings = {name: f"{name}-value" for name in declared.known_settings}
+    settings |= {name: COMPANY for name in declared.company_settings}  # the company's own id
     credentials = {name: f"{name}-secret" for name in declared.known_secrets}
 
     saved = _save(w, erp, settings, credentials if declared.calls_erp else None)
@@ -290,6 +291,21 @@ def test_the_spreadsheet_settings_budget_bridge_writes_itself_can_be_saved_back(
     with pytest.raises(InvalidConnection) as refused:
         _save(w, "spreadsheet", stored, {"username": "u"})
     assert refused.value.field == "credentials.username"
+
+
+def test_the_spreadsheet_folder_of_another_company_cannot_be_set() -> None:
+    w = world()
+    _save(w, "spreadsheet", {}, None)
+    spreadsheet_exports.put_mapping(w.ports, ADMIN, COMPANY, {
+        "cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Budget",
+    })  # fmt: skip
+    before = w.ports.directory.erp_connection(COMPANY)
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "spreadsheet", {**before.settings, "exports_prefix": "other"}, None)
+
+    assert refused.value.field == "settings.exports_prefix"
+    assert w.ports.directory.erp_connection(COMPANY) == before
 
 
 BUDGET_ADMIN = "budget-admin@acme.test"  # Budget admin, ERP read-only

@@ -38,11 +38,14 @@ class ErpFields:
     secrets: tuple[str, ...] = ()  # required whenever credentials are given
     optional_settings: tuple[str, ...] = ()
     optional_secrets: tuple[str, ...] = ()
+    # Settings Budget Bridge writes itself with the company's id as the value: a save may send
+    # them back, with that value only (another company's would reach that company's data).
+    company_settings: tuple[str, ...] = ()
     calls_erp: bool = True  # False: no base URL, no credentials, no secret
 
     @property
     def known_settings(self) -> tuple[str, ...]:
-        return self.settings + self.optional_settings
+        return self.settings + self.optional_settings + self.company_settings
 
     @property
     def known_secrets(self) -> tuple[str, ...]:
@@ -96,7 +99,9 @@ FIELDS: dict[str, ErpFields] = {
         settings=("client_id", "database"), optional_settings=("default_cost_type",),
         secrets=_SIGN_IN,
     ),
-    "spreadsheet": ErpFields(optional_settings=(*_COLUMNS, "exports_prefix"), calls_erp=False),
+    "spreadsheet": ErpFields(
+        optional_settings=_COLUMNS, company_settings=("exports_prefix",), calls_erp=False
+    ),
 }  # fmt: skip
 
 

@@ -81,6 +81,7 @@ def put_connection(
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     erp_system = given.erp_system.strip().lower()
     _check_fields(erp_system, given)
+    _check_company_settings(company_id, erp_system, given)
     calls_erp = required(erp_system).calls_erp
     if calls_erp:
         judge_url(given.base_url)
@@ -145,6 +146,19 @@ def _check_fields(erp_system: str, given: ConnectionInput) -> None:
                 raise InvalidConnection(
                     f"credentials.{name}", f"The credential '{name}' is required."
                 )
+
+
+def _check_company_settings(company_id: str, erp_system: str, given: ConnectionInput) -> None:
+    """A setting Budget Bridge writes as the company's id (the spreadsheet import's folder of
+    uploaded exports) may come back only unchanged: another value would read and write another
+    company's exports."""
+    for name in required(erp_system).company_settings:
+        if name in given.settings and given.settings[name] != company_id:
+            raise InvalidConnection(
+                f"settings.{name}",
+                f"The setting '{name}' is kept by Budget Bridge; leave it out or send it back "
+                "unchanged.",
+            )
 
 
 def _unknown(erp_system: str, kind: str, name: str, known: tuple[str, ...]) -> str:
