@@ -1,4 +1,5 @@
-"""Security of a company's own set-up: secrets stay secret, ERP addresses cannot reach inside.
+"""Security of a company's own set-up: secrets stay secret, ERP addresses cannot reach inside,
+an admin of one tool cannot give themselves or anyone the other tool's permissions.
 
 The ERP password is grepped for in every answer, every captured log line, every audit entry and
 every item of every table (DynamoDB and the secret store on moto, the real Acumatica connector
@@ -29,7 +30,7 @@ from chalicelib.domain.url_rules import UnsafeUrl
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.api import app_client, moto_world_with_connectors
-from tests.integration.api_support import World, both_user
+from tests.integration.api_support import World, both_user, budget_user, erp_user
 
 PREFIX = "/api/v1/companies/demo"
 SECRET = "Pa55-word-that-must-never-show"
@@ -270,3 +271,73 @@ def test_a_redirect_is_not_followed_and_the_test_says_so(client: Client, world: 
     assert (result["ok"], result["code"]) == (False, "erp_rejected")
     assert "redirect" in result["message"]
     assert _Redirecting.seen == ["/entity/auth/login"]  # asked once; the Location never called
+
+
+# ---- Members: each tool's permissions are its own admins' to give -----------------------------
+
+
+def erp_permission(world: World, email: str) -> str | None:
+    found = world.ports.directory.membership("demo", email)
+    return None if found is None else found.erp_permission.label
+
+
+def test_a_budget_admin_cannot_make_themselves_erp_admin_nor_then_act_as_one(
+    client: Client, world: World
+) -> None:
+    me = erp_user("read_only")  # Budget admin, ERP read-only
+    headers = world.headers(me)
+    members = f"{PREFIX}/members"
+
+    def patch(email: str, body: dict[str, str]) -> Any:
+        return client.http.patch(f"{members}/{email}", headers=headers, body=json.dumps(body))
+
+    def invite(erp: str) -> Any:
+        body = {"email": "ally@demo.test", "erp_permission": erp, "budget_permission": "admin"}
+        return client.http.post(members, headers=headers, body=json.dumps(body))
+
+    refused = [
+        patch(me, {"erp_permission": "admin"}),
+        patch(both_user("standard"), {"erp_permission": "admin"}),
+        patch(both_user("standard"), {"erp_permission": "none"}),
+        invite("admin"),
+        invite("read_only"),
+        client.http.delete(f"{members}/{erp_user('admin')}", headers=headers),  # an ERP admin
+        client.http.put(f"{PREFIX}/erp/settings", headers=headers,
+                        body=json.dumps({"auto_reimport": {"enabled": True, "every_hours": 12}})),
+    ]  # fmt: skip
+    allowed = [
+        patch(both_user("standard"), {"budget_permission": "admin"}),
+        invite("none"),
+        client.http.delete(f"{members}/{both_user('read_only')}", headers=headers),
+    ]
+
+    assert [a.status_code for a in refused] == [403] * len(refused), [a.body for a in refused]
+    for answer in refused[:6]:
+        error = json.loads(answer.body)["error"]
+        assert error["code"] == "forbidden"
+        assert "admin permission in the ERP Integrations tool" in error["message"]
+    assert [a.status_code for a in allowed] == [200, 201, 204], [a.body for a in allowed]
+    assert erp_permission(world, me) == "read_only"
+    assert erp_permission(world, both_user("standard")) == "standard"
+    assert erp_permission(world, "ally@demo.test") == "none"
+    assert erp_permission(world, erp_user("admin")) == "admin"
+
+
+def test_an_erp_admin_cannot_give_budget_permission_they_do_not_administer(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(budget_user("read_only"))  # ERP admin, Budget read-only
+    members = f"{PREFIX}/members"
+
+    answers = [
+        client.http.patch(f"{members}/{budget_user('read_only')}", headers=headers,
+                          body=json.dumps({"budget_permission": "admin"})),
+        client.http.post(members, headers=headers, body=json.dumps(
+            {"email": "ally@demo.test", "erp_permission": "standard", "budget_permission": "admin"})),
+        client.http.delete(f"{members}/{erp_user('read_only')}", headers=headers),  # a Budget admin
+        client.http.patch(f"{members}/{both_user('standard')}", headers=headers,
+                          body=json.dumps({"erp_permission": "admin"})),
+    ]  # fmt: skip
+
+    assert [a.status_code for a in answers] == [403, 403, 403, 200], [a.body for a in answers]
+    assert "admin permission in the Budget tool" in json.loads(answers[0].body)["error"]["message"]

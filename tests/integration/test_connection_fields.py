@@ -19,7 +19,7 @@ from chalice.test import Client
 from chalicelib.adapters import aws
 from chalicelib.domain.model import utc_now
 from tests.fixtures.api import app_client, moto_world_with_connectors
-from tests.integration.api_support import World, both_user
+from tests.integration.api_support import World, both_user, erp_user
 
 PREFIX = "/api/v1/companies/demo"
 SECRET_NAME = "budget-bridge/erp/demo"
@@ -170,3 +170,70 @@ def test_an_accounting_erp_with_every_field_is_saved(
 
     assert status == 200, answer
     assert answer["connection"]["credentials_set"] is True
+
+
+@pytest.mark.parametrize(
+    ("settings", "credentials", "field"),
+    [
+        ({"company": "Demo", "password": "InSettings-Secret-55"}, None, "settings.password"),
+        ({"company": "Demo"}, {"username": "u", "password": "p", "token": "Token-Secret-55"},
+         "credentials.token"),
+    ],
+    ids=["settings.password", "credentials.token"],
+)  # fmt: skip
+def test_a_field_the_erp_does_not_have_is_refused_naming_it_and_no_reader_ever_sees_it(
+    client: Client,
+    world: World,
+    settings: dict[str, str],
+    credentials: dict[str, str] | None,
+    field: str,
+) -> None:
+    reader = world.headers(erp_user("read_only"))
+    before = client.http.get(PREFIX + "/erp/connection", headers=reader)
+    body = {"erp_system": "acumatica", "base_url": "https://erp.example.com", "settings": settings,
+            **({} if credentials is None else {"credentials": credentials})}  # fmt: skip
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+    after = client.http.get(PREFIX + "/erp/connection", headers=reader)
+
+    assert status == 422, answer
+    assert (answer["error"]["code"], answer["error"]["field"]) == ("invalid_connection", field)
+    assert f"'{field.split('.')[1]}'" in answer["error"]["message"]
+    assert (before.status_code, after.status_code) == (200, 200)
+    assert after.body == before.body
+    assert b"Secret-55" not in after.body + json.dumps(answer).encode()
+    manager = aws.secretsmanager()
+    stored = [manager.get_secret_value(SecretId=name)["SecretString"] for name in secret_names()]
+    assert not any("Secret-55" in value for value in stored)
+
+
+def test_the_spreadsheet_mapping_saved_by_its_own_route_is_saved_back_with_the_connection(
+    client: Client, world: World
+) -> None:
+    call(client, world, "put", "/erp/connection", {"erp_system": "spreadsheet"})
+    mapping = {"cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Budget"}
+    assert call(client, world, "put", "/erp/spreadsheet/mapping", mapping)[0] == 200
+    saved = call(client, world, "get", "/erp/connection")[1]["connection"]["settings"]
+
+    # As the web app's Connection form does: the settings it does not show are sent back.
+    status, answer = call(client, world, "put", "/erp/connection",
+                          {"erp_system": "spreadsheet", "settings": saved})  # fmt: skip
+
+    assert status == 200, answer
+    assert answer["connection"]["settings"] == saved
+    assert saved["exports_prefix"] == "demo" and saved["amount_column"] == "Budget"
+    assert call(client, world, "get", "/erp/spreadsheet/mapping")[1]["amount_column"] == "Budget"
+
+
+def test_the_spreadsheet_folder_of_another_company_is_refused(client: Client, world: World) -> None:
+    body = {"erp_system": "spreadsheet", "settings": {"exports_prefix": "other"}}
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+
+    assert status == 422, answer
+    assert (answer["error"]["code"], answer["error"]["field"]) == (
+        "invalid_connection", "settings.exports_prefix"
+    )  # fmt: skip
+    assert call(client, world, "get", "/erp/connection")[1]["connection"]["erp_system"] == (
+        "acumatica"
+    )

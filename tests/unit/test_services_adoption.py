@@ -1,4 +1,5 @@
-"""The adoption use cases on in-memory ports: links, the cost catalog, members, unknown codes."""
+"""The adoption use cases on in-memory ports: the ERP connection's fields, links, the cost
+catalog, members, unknown codes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.domain.erp_fields import FIELDS
 from chalicelib.domain.errors import (
     AlreadyLinked,
     AlreadyMember,
     InUse,
+    InvalidConnection,
     JobInProgress,
     LastAdmin,
     NotFound,
@@ -20,6 +23,8 @@ from chalicelib.domain.model import (
     BudgetStatus,
     CatalogEntry,
     ErpCatalog,
+    ErpConnection,
+    ErpCredentials,
     ErpSettings,
     JobKind,
     JobStatus,
@@ -28,8 +33,9 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage
-from chalicelib.services import catalog, erp_projects, members, reimports
-from tests.fixtures.services import COMPANY, K1, erp_line, me, world
+from chalicelib.services import catalog, connections, erp_projects, members, reimports
+from chalicelib.services import exports as spreadsheet_exports
+from tests.fixtures.services import COMPANY, K1, World, erp_line, me, world
 
 ADMIN = me("admin@acme.test")
 
@@ -206,3 +212,197 @@ def test_every_change_is_in_the_audit_log_newest_first() -> None:
     events = w.ports.audit.list(COMPANY, 10, None).items
     assert [e.action for e in events] == ["member.added", "catalog.synced", "project.linked"]
     assert events[0].actor == "admin@acme.test" and events[0].target == "pm@acme.test"
+
+
+def _any_url(url: str) -> None:
+    """The URL guard's stand-in: these tests are about the fields, not the address."""
+
+
+def _save(
+    w: World, erp: str, settings: dict[str, str], credentials: dict[str, str] | None
+) -> ErpConnection:
+    given = connections.ConnectionInput(erp, "https://erp.example.com", settings, credentials)
+    return connections.put_connection(w.ports, ADMIN, COMPANY, given, _any_url)
+
+
+@pytest.mark.parametrize(
+    ("settings", "credentials", "field"),
+    [
+        ({"company": "Acme", "password": "InSettings-Secret-55"}, {"username": "u", "password": "p"},
+         "settings.password"),
+        ({"company": "Acme"}, {"username": "u", "password": "p", "token": "Token-Secret-55"},
+         "credentials.token"),
+        ({"company": "Acme", "password": "InSettings-Secret-55"}, None, "settings.password"),
+    ],
+    ids=["a password among the settings", "an unknown credential", "without credentials"],
+)  # fmt: skip
+def test_a_field_the_erp_does_not_have_is_refused_naming_it_and_nothing_is_saved(
+    settings: dict[str, str], credentials: dict[str, str] | None, field: str
+) -> None:
+    w = world()
+    before = w.ports.directory.erp_connection(COMPANY)
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "acumatica", settings, credentials)
+
+    kind, name = field.split(".")
+    assert refused.value.field == field
+    assert f"no {kind.removesuffix('s')} '{name}'" in refused.value.message
+    assert "Secret-55" not in refused.value.message
+    assert w.ports.directory.erp_connection(COMPANY) == before
+    assert w.ports.secrets.erp_credentials("acme-erp") == ErpCredentials.of(
+        username="admin", password="sandbox"
+    )
+    assert w.ports.audit.list(COMPANY, 10, None).items == []
+
+
+@pytest.mark.parametrize("erp", sorted(FIELDS))
+def test_every_field_an_erp_declares_is_saved_and_its_settings_answered(erp: str) -> None:
+    w = world()
+    declared = FIELDS[erp]
+    settings = {name: f"{name}-value" for name in declared.known_settings}
+    settings |= {name: COMPANY for name in declared.company_settings}  # the company's own id
+    credentials = {name: f"{name}-secret" for name in declared.known_secrets}
+
+    saved = _save(w, erp, settings, credentials if declared.calls_erp else None)
+
+    assert saved.settings == settings
+    assert w.ports.directory.erp_connection(COMPANY).settings == settings
+
+
+def test_the_spreadsheet_settings_budget_bridge_writes_itself_can_be_saved_back() -> None:
+    w = world()
+    _save(w, "spreadsheet", {}, None)
+    spreadsheet_exports.put_mapping(w.ports, ADMIN, COMPANY, {
+        "cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Budget",
+        "description_column": "Item",
+    })  # fmt: skip
+    stored = dict(w.ports.directory.erp_connection(COMPANY).settings)
+
+    # The web app's Connection form sends the saved mapping back when the connection is saved.
+    again = _save(w, "spreadsheet", stored, None)
+
+    assert stored["exports_prefix"] == COMPANY and stored["amount_column"] == "Budget"
+    assert again.settings == stored
+    assert spreadsheet_exports.get_mapping(w.ports, ADMIN, COMPANY)["amount_column"] == "Budget"
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "spreadsheet", {**stored, "password": "x"}, None)
+    assert refused.value.field == "settings.password"
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "spreadsheet", stored, {"username": "u"})
+    assert refused.value.field == "credentials.username"
+
+
+def test_the_spreadsheet_folder_of_another_company_cannot_be_set() -> None:
+    w = world()
+    _save(w, "spreadsheet", {}, None)
+    spreadsheet_exports.put_mapping(w.ports, ADMIN, COMPANY, {
+        "cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Budget",
+    })  # fmt: skip
+    before = w.ports.directory.erp_connection(COMPANY)
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "spreadsheet", {**before.settings, "exports_prefix": "other"}, None)
+
+    assert refused.value.field == "settings.exports_prefix"
+    assert w.ports.directory.erp_connection(COMPANY) == before
+
+
+BUDGET_ADMIN = "budget-admin@acme.test"  # Budget admin, ERP read-only
+ERP_ADMIN = "erp-admin@acme.test"  # ERP admin, Budget read-only
+
+
+def _with_one_tool_admins() -> World:
+    w = world()
+    w.ports.directory.put_member(COMPANY, BUDGET_ADMIN, Permission.READ_ONLY, Permission.ADMIN)
+    w.ports.directory.put_member(COMPANY, ERP_ADMIN, Permission.ADMIN, Permission.READ_ONLY)
+    return w
+
+
+def _permissions(w: World, email: str) -> tuple[Permission, Permission] | None:
+    found = w.ports.directory.membership(COMPANY, email)
+    return None if found is None else (found.erp_permission, found.budget_permission)
+
+
+def test_a_budget_admin_cannot_make_themselves_or_anyone_else_an_erp_admin() -> None:
+    w = _with_one_tool_admins()
+    caller = me(BUDGET_ADMIN)
+
+    for email in (BUDGET_ADMIN, "standard@acme.test"):
+        with pytest.raises(PermissionDenied) as refused:
+            members.change_member(w.ports, caller, COMPANY, email, Permission.ADMIN, None)
+        assert "admin permission in the ERP Integrations tool" in refused.value.message
+
+    assert _permissions(w, BUDGET_ADMIN) == (Permission.READ_ONLY, Permission.ADMIN)
+    assert _permissions(w, "standard@acme.test") == (Permission.STANDARD, Permission.STANDARD)
+    assert w.ports.audit.list(COMPANY, 10, None).items == []
+
+
+@pytest.mark.parametrize(
+    ("caller", "erp", "budget", "tool"),
+    [
+        (BUDGET_ADMIN, Permission.NONE, None, "ERP Integrations"),  # lowering it too
+        (BUDGET_ADMIN, Permission.READ_ONLY, Permission.READ_ONLY, "ERP Integrations"),
+        (ERP_ADMIN, None, Permission.ADMIN, "Budget"),
+        (ERP_ADMIN, Permission.READ_ONLY, Permission.NONE, "Budget"),
+    ],
+)
+def test_an_admin_of_one_tool_cannot_change_the_other_tool_s_permission(
+    caller: str, erp: Permission | None, budget: Permission | None, tool: str
+) -> None:
+    w = _with_one_tool_admins()
+
+    with pytest.raises(PermissionDenied) as refused:
+        members.change_member(w.ports, me(caller), COMPANY, "standard@acme.test", erp, budget)
+
+    assert f"admin permission in the {tool} tool" in refused.value.message
+    assert _permissions(w, "standard@acme.test") == (Permission.STANDARD, Permission.STANDARD)
+
+
+def test_an_admin_of_one_tool_changes_that_tool_s_permission_and_may_restate_the_other() -> None:
+    w = _with_one_tool_admins()
+
+    members.change_member(w.ports, me(BUDGET_ADMIN), COMPANY, "standard@acme.test", None,
+                          Permission.ADMIN)  # fmt: skip
+    members.change_member(w.ports, me(ERP_ADMIN), COMPANY, "readonly@acme.test",
+                          Permission.STANDARD, Permission.READ_ONLY)  # fmt: skip
+
+    assert _permissions(w, "standard@acme.test") == (Permission.STANDARD, Permission.ADMIN)
+    assert _permissions(w, "readonly@acme.test") == (Permission.STANDARD, Permission.READ_ONLY)
+
+
+def test_an_admin_of_one_tool_invites_with_the_other_tool_s_permission_none_only() -> None:
+    w = _with_one_tool_admins()
+
+    with pytest.raises(PermissionDenied) as refused:
+        members.add_member(w.ports, me(BUDGET_ADMIN), COMPANY, "pm@acme.test",
+                           (Permission.READ_ONLY, Permission.STANDARD))  # fmt: skip
+    with pytest.raises(PermissionDenied) as refused_too:
+        members.add_member(w.ports, me(ERP_ADMIN), COMPANY, "pm@acme.test",
+                           (Permission.ADMIN, Permission.ADMIN))  # fmt: skip
+    assert _permissions(w, "pm@acme.test") is None and w.ports.accounts.outbox() == []
+    invited = members.add_member(w.ports, me(BUDGET_ADMIN), COMPANY, "pm@acme.test",
+                                 (Permission.NONE, Permission.ADMIN))  # fmt: skip
+
+    assert "admin permission in the ERP Integrations tool" in refused.value.message
+    assert "admin permission in the Budget tool" in refused_too.value.message
+    assert _permissions(w, invited.email) == (Permission.NONE, Permission.ADMIN)
+
+
+def test_removing_an_admin_of_a_tool_takes_an_admin_of_that_tool() -> None:
+    w = _with_one_tool_admins()
+
+    with pytest.raises(PermissionDenied) as refused:
+        members.remove_member(w.ports, me(BUDGET_ADMIN), COMPANY, ERP_ADMIN)
+    with pytest.raises(PermissionDenied) as refused_too:
+        members.remove_member(w.ports, me(ERP_ADMIN), COMPANY, BUDGET_ADMIN)
+    with pytest.raises(PermissionDenied):
+        members.remove_member(w.ports, me(BUDGET_ADMIN), COMPANY, "admin@acme.test")
+    members.remove_member(w.ports, me(BUDGET_ADMIN), COMPANY, "standard@acme.test")
+    members.remove_member(w.ports, me(ERP_ADMIN), COMPANY, "readonly@acme.test")
+
+    assert "admin permission in the ERP Integrations tool" in refused.value.message
+    assert "admin permission in the Budget tool" in refused_too.value.message
+    assert None not in (_permissions(w, e) for e in (ERP_ADMIN, BUDGET_ADMIN, "admin@acme.test"))
+    assert _permissions(w, "standard@acme.test") is None
+    assert _permissions(w, "readonly@acme.test") is None

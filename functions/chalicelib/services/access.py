@@ -25,8 +25,13 @@ def membership_in(directory: Directory, identity: Identity, company_id: str) -> 
     return membership
 
 
+def held_in(membership: Membership, tool: Tool) -> Permission:
+    """The member's permission in one tool."""
+    return membership.erp_permission if tool is Tool.ERP else membership.budget_permission
+
+
 def require(membership: Membership, tool: Tool, at_least: Permission) -> Membership:
-    held = membership.erp_permission if tool is Tool.ERP else membership.budget_permission
+    held = held_in(membership, tool)
     if held < at_least:
         raise PermissionDenied(
             f"You need {at_least.label.replace('_', '-')} permission in the {tool.value} tool "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.errors import PermissionDenied
-from chalicelib.domain.model import AuditEvent
+from chalicelib.domain.model import AuditEvent, Membership
 from chalicelib.domain.ports import Identity, Page
 from chalicelib.services.access import membership_in
 from chalicelib.services.ports import Ports
@@ -71,10 +71,11 @@ def list_events(
     return ports.audit.list(company_id, limit, cursor)
 
 
-def require_any_admin(ports: Ports, identity: Identity, company_id: str) -> None:
+def require_any_admin(ports: Ports, identity: Identity, company_id: str) -> Membership:
     membership = membership_in(ports.directory, identity, company_id)
     if not membership.is_admin_of_either_tool():
         raise PermissionDenied(
             "You need admin permission in the ERP Integrations or the Budget tool of "
             f"{membership.company_name} to do this."
         )
+    return membership

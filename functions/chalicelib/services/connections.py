@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from chalicelib import resources
-from chalicelib.domain.erp_fields import FIELD_NAME, MAX_FIELD_VALUE, required
+from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.domain.erp_fields import FIELD_NAME, FIELDS, MAX_FIELD_VALUE, fields_of, required
 from chalicelib.domain.errors import (
     ErpAuthFailed,
     ErpRejected,
@@ -80,6 +81,7 @@ def put_connection(
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     erp_system = given.erp_system.strip().lower()
     _check_fields(erp_system, given)
+    _check_company_settings(company_id, erp_system, given)
     calls_erp = required(erp_system).calls_erp
     if calls_erp:
         judge_url(given.base_url)
@@ -113,15 +115,26 @@ def put_connection(
 def _check_fields(erp_system: str, given: ConnectionInput) -> None:
     if not FIELD_NAME.match(erp_system):
         raise InvalidConnection("erp_system", "The ERP system must be a name such as 'acumatica'.")
-    needs = required(erp_system)
+    needs = fields_of(erp_system)
+    if needs is None:
+        raise InvalidConnection(
+            "erp_system",
+            f"Budget Bridge has no connector for the ERP system '{erp_system}' (it knows: "
+            f"{', '.join(sorted(FIELDS))}).",
+        )
     if needs.calls_erp and not given.base_url.strip():
         raise InvalidConnection("base_url", "The Base URL of the ERP is required.")
-    for kind, values in (("settings", given.settings), ("credentials", given.credentials or {})):
+    for kind, values, known in (
+        ("settings", given.settings, needs.known_settings),
+        ("credentials", given.credentials or {}, needs.known_secrets),
+    ):
         for name, value in values.items():
             if not FIELD_NAME.match(name):
                 raise InvalidConnection(
                     f"{kind}.{name}", f"'{name[:40]}' is not a field name ({kind})."
                 )
+            if name not in known:
+                raise InvalidConnection(f"{kind}.{name}", _unknown(erp_system, kind, name, known))
             if len(value) > MAX_FIELD_VALUE:
                 raise InvalidConnection(f"{kind}.{name}", f"The {kind} field {name} is too long.")
     for name in needs.settings:
@@ -133,6 +146,28 @@ def _check_fields(erp_system: str, given: ConnectionInput) -> None:
                 raise InvalidConnection(
                     f"credentials.{name}", f"The credential '{name}' is required."
                 )
+
+
+def _check_company_settings(company_id: str, erp_system: str, given: ConnectionInput) -> None:
+    """A setting Budget Bridge writes as the company's id (the spreadsheet import's folder of
+    uploaded exports) may come back only unchanged: another value would read and write another
+    company's exports."""
+    for name in required(erp_system).company_settings:
+        if name in given.settings and given.settings[name] != company_id:
+            raise InvalidConnection(
+                f"settings.{name}",
+                f"The setting '{name}' is kept by Budget Bridge; leave it out or send it back "
+                "unchanged.",
+            )
+
+
+def _unknown(erp_system: str, kind: str, name: str, known: tuple[str, ...]) -> str:
+    """The sentence for a field the ERP does not have (never its value: it may be a secret)."""
+    what = "setting" if kind == "settings" else "credential"
+    system = erp_name(erp_system)
+    if not known:
+        return f"The {system} connection takes no {kind}; leave out '{name}'."
+    return f"The {system} connection has no {what} '{name}'; its {kind} are {', '.join(known)}."
 
 
 def _check_connector(ports: Ports, connection: ErpConnection) -> None:

@@ -1,20 +1,33 @@
 """A company's members: invite, change permissions, remove; never its last admin of a tool.
 
-Any admin of either tool manages members. A removed member's next request in the company answers
-404 at once, because every request reads the membership fresh (services/access.py).
+Any admin of either tool manages members, but each tool's permission is its own admins' to give
+(docs/domain-rules.md, "Members"): an admin of one tool may set or change only that tool's
+permission. Inviting someone with a permission above `none` in a tool, or changing a member's
+permission in a tool (up or down), takes an admin of that tool, else 403 naming it: a Budget admin
+cannot make themselves, or anyone, an ERP admin. Removing a member takes an admin of either tool,
+and of every tool the member is an admin of. A removed member's next request in the company
+answers 404 at once, because every request reads the membership fresh (services/access.py).
 """
 
 from __future__ import annotations
 
 import re
 
-from chalicelib.domain.errors import AlreadyMember, InvalidRequest, LastAdmin, NotFound
+from chalicelib.domain.errors import (
+    AlreadyMember,
+    InvalidRequest,
+    LastAdmin,
+    NotFound,
+    PermissionDenied,
+)
 from chalicelib.domain.model import Membership, MemberStatus, Permission
 from chalicelib.domain.ports import Identity
 from chalicelib.services import audit
+from chalicelib.services.access import Tool, held_in
 from chalicelib.services.audit import require_any_admin
 from chalicelib.services.ports import Ports
 
+TOOLS = (Tool.ERP, Tool.BUDGET)  # in the order of (erp_permission, budget_permission)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_EMAIL_LENGTH = 254
 
@@ -40,8 +53,11 @@ def add_member(
 ) -> Membership:
     """Invite a new person (a temporary password by email, or the local outbox); a person who
     already has an account just gains the membership."""
-    require_any_admin(ports, identity, company_id)
+    caller = require_any_admin(ports, identity, company_id)
     email = normal_email(email)
+    for tool, given in zip(TOOLS, permissions, strict=True):
+        if given is not Permission.NONE:
+            _require_admin_of(caller, tool, f"give {tool.value} permission to {email}")
     if ports.directory.membership(company_id, email) is not None:
         raise AlreadyMember(f"{email} is already a member of this company.")
     name = ports.directory.company_name(company_id) or company_id
@@ -64,10 +80,15 @@ def change_member(
     erp_permission: Permission | None,
     budget_permission: Permission | None,
 ) -> Membership:
-    require_any_admin(ports, identity, company_id)
+    caller = require_any_admin(ports, identity, company_id)
     current = _member(ports, company_id, email)
     erp = current.erp_permission if erp_permission is None else erp_permission
     budget = current.budget_permission if budget_permission is None else budget_permission
+    for tool, after in zip(TOOLS, (erp, budget), strict=True):
+        if after is not held_in(current, tool):
+            _require_admin_of(
+                caller, tool, f"change the {tool.value} permission of {current.email}"
+            )
     _keep_an_admin(ports, current, erp, budget)
     ports.directory.put_member(company_id, current.email, erp, budget, current.status)
     audit.record(
@@ -80,11 +101,23 @@ def change_member(
 
 
 def remove_member(ports: Ports, identity: Identity, company_id: str, email: str) -> None:
-    require_any_admin(ports, identity, company_id)
+    caller = require_any_admin(ports, identity, company_id)
     current = _member(ports, company_id, email)
+    for tool in TOOLS:
+        if held_in(current, tool) is Permission.ADMIN:
+            _require_admin_of(caller, tool, f"remove {current.email}, an admin of that tool")
     _keep_an_admin(ports, current, Permission.NONE, Permission.NONE)
     ports.directory.delete_member(company_id, current.email)
     audit.record(ports, company_id, identity.email, audit.MEMBER_REMOVED, current.email)
+
+
+def _require_admin_of(caller: Membership, tool: Tool, to: str) -> None:
+    """Each tool's permissions are its own admins' to give: 403 naming the tool otherwise."""
+    if held_in(caller, tool) is not Permission.ADMIN:
+        raise PermissionDenied(
+            f"You need admin permission in the {tool.value} tool of {caller.company_name} to {to}; "
+            "an admin of one tool sets only that tool's permissions."
+        )
 
 
 def _member(ports: Ports, company_id: str, email: str) -> Membership:

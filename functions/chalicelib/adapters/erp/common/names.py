@@ -13,6 +13,7 @@ ERP_NAMES = {
     "workday": "Workday",
     "yardi": "Yardi Voyager",
     "mri": "MRI Platform X",
+    "spreadsheet": "Spreadsheet import",
     "procore": "Procore",
 }
 
