@@ -14,13 +14,18 @@ Every API call needs `xero-tenant-id`. Limits per organisation: 60 a minute, 5,0
 once, announced in X-MinLimit-Remaining / X-DayLimit-Remaining and, once used up, answered 429
 with Retry-After and X-Rate-Limit-Problem (minute, day or concurrent). A job is the tracking
 option "X-9001 - <name>" of the category "Jobs"; its budget is the tracking budget "Jobs budget"
-(a draft budget for the same option and an overall budget are there to be left alone). An
-account's cost type is fixed by the demo connection's account-to-type table, so a line of
-another type is refused.
+(a draft budget for the same option and an overall budget are there to be left alone).
+
+Xero holds no cost type: the connection's account-to-type table gives each account one. The
+uniform switch stores a line on the account the demo connection's table maps to its key: the
+account itself when the table gives it that type (an account outside the chart: the default O),
+else its sub-account `<account>.<type>` (the demo table lists one per account and cost type).
+A second native line for a key goes on a further sub-account (`400.1`, `400.L.1`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -64,9 +69,35 @@ def _fail(status: int, message: str) -> Stop:
     return Stop(answer(status, error(status, message)))
 
 
+DEMO_TYPES = {**demo_data.XERO_ACCOUNT_TYPES, **demo_data.XERO_TYPE_ACCOUNTS}
+
+
 def cost_type_of(code: str) -> str:
-    """The demo connection's account-to-type table (sub-accounts follow their parent)."""
-    return demo_data.XERO_ACCOUNT_TYPES.get(code.split(".")[0], DEFAULT_COST_TYPE)
+    """The demo connection's account-to-type table, as the connector reads it: the entry of the
+    account or of its nearest listed parent (`400.L.1` is `400.L`'s), else the default type."""
+    parts = code.split(".")
+    for length in range(len(parts), 0, -1):
+        listed = DEMO_TYPES.get(".".join(parts[:length]))
+        if listed:
+            return listed
+    return DEFAULT_COST_TYPE
+
+
+def account_for(code: str, cost_type: str) -> str:
+    """The account whose budget line the connector reads as (code, cost_type), the demo table
+    being the connection's: the account itself, else its sub-account for that type."""
+    if "." in code:
+        raise _fail(400, f"In Xero an account code with a '.' is a sub-account: {code} is read "
+                         f"as cost code {code.split('.')[0]}.")  # fmt: skip
+    if cost_type_of(code) == cost_type:
+        return code
+    if DEMO_TYPES.get(f"{code}.{cost_type}") == cost_type:
+        return f"{code}.{cost_type}"
+    types = sorted({t for a, t in DEMO_TYPES.items() if a.split(".")[0] == code}
+                   | {cost_type_of(code)})  # fmt: skip
+    raise _fail(400, f"The demo Xero connection's account_cost_types maps no account to cost "
+                     f"code {code} with cost type {cost_type}: in Xero the connection's table "
+                     f"gives each account its type (account {code}: {', '.join(types)}).")  # fmt: skip
 
 
 def rows(company: demo_data.DemoCompany) -> list[Row]:
@@ -102,9 +133,8 @@ def uniform(row: Row) -> Uniform:
 
 
 def native(job: str, line: Uniform) -> Row:
-    if line.kind == "cost" and line.cost_type != cost_type_of(line.cost_code):
-        raise _fail(400, f"In Xero the cost type follows the account: account {line.cost_code} "
-                         f"is {cost_type_of(line.cost_code)}.")  # fmt: skip
+    if line.kind == "cost":
+        line = dataclasses.replace(line, cost_code=account_for(line.cost_code, line.cost_type))
     return _row(str(uuid.uuid4()), job, line)
 
 

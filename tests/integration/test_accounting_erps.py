@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from decimal import Decimal
 
@@ -116,3 +117,37 @@ def test_xero_reads_the_budget_range_in_windows_of_at_most_24_months():
 def test_xero_a_range_beyond_24_months_in_one_call_is_refused_by_the_sandbox(sandbox, switch):
     source = _source(sandbox, "xero", date_from="2020-01", date_to="2030-12")
     assert source.fetch_budget("X-9001")  # read window by window, each accepted
+
+
+def test_xero_a_line_of_another_type_than_its_accounts_goes_on_a_sub_account_and_reads_back(
+    sandbox, switch
+):
+    tenant = demo_data.XERO_TENANT
+    code = "400"  # not in the demo's table: of the default type O
+    switch.put("xero", tenant, "X-9001", sub_job="", cost_code=code, cost_type="L",
+               amount="700.00")  # fmt: skip
+    switch.add("xero", tenant, "X-9001", sub_job="", cost_code=code, cost_type="L",
+               amount="0.07")  # fmt: skip
+
+    lines = _source(sandbox, "xero").fetch_budget("X-9001")
+
+    refs = sorted(x.ref.rsplit("/", 1)[1] for x in lines if x.key.cost_type == "L"
+                  and x.key.cost_code == code)  # fmt: skip
+    assert len(refs) == 2  # two accounts (400.L and 400.L.1), each read as 400 / L
+    assert sum(Decimal(x.amount) for x in lines if (x.key.cost_code, x.key.cost_type)
+               == (code, "L")) == Decimal("700.07")  # fmt: skip
+    assert any(x.key.cost_code == code and x.key.cost_type == "O" for x in lines)
+
+
+def test_xero_a_key_the_demo_connections_table_cannot_map_is_refused_with_a_sentence(
+    sandbox, switch
+):
+    url = f"{sandbox.url}/sandbox/budgets/xero/{demo_data.XERO_TENANT}/X-9001/lines"
+    for key in ({"cost_code": "400", "cost_type": "ZZ"}, {"cost_code": "999", "cost_type": "L"}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _call(url, "PUT", {"sub_job": "", **key, "amount": "1.00"})
+        assert refused.value.code == 400
+        assert "account_cost_types maps no account" in refused.value.read().decode()
+    # A code outside the chart of the default type is kept on an account of its own.
+    assert _call(url, "PUT", {"sub_job": "", "cost_code": "999", "cost_type": "O",
+                              "amount": "1.00"})  # fmt: skip

@@ -358,6 +358,30 @@ def test_a_key_split_over_two_native_lines_arrives_summed(sandbox, switch, row):
     assert summed.original_budget_amount == Decimal("1250.50")
 
 
+def test_a_line_of_any_cost_type_set_through_the_switch_is_read_with_that_key(sandbox, switch, row):
+    """ERPS.md: the test switch is the same for every ERP; a PUT stores that line, whatever its
+    key (Xero keeps it on an account the connection's table maps to the key)."""
+    first = next(line for line in switch.lines(row.erp, row.company.tenant, row.job)
+                 if line["kind"] == "cost")  # fmt: skip
+    code = sorted(row.company.cost_codes)[-1]
+    keys = [(first["sub_job"], code, cost_type) for cost_type in sorted(row.company.cost_types)]
+    for n, key in enumerate(keys, start=1):
+        line = dict(zip(("sub_job", "cost_code", "cost_type"), key, strict=True))
+        switch.put(row.erp, row.company.tenant, row.job, **line, amount=f"{n}000.25")
+    last = dict(zip(("sub_job", "cost_code", "cost_type"), keys[-1], strict=True))
+    switch.add(row.erp, row.company.tenant, row.job, **last, amount="0.50")
+
+    lines = connector(sandbox, row).fetch_budget(row.job)
+
+    assert mapped(lines) == in_erp(switch, row)
+    sums = plan_reimport([], lines, _catalog(row.company)).lines
+    amounts = {(i.key.sub_job, i.key.cost_code, i.key.cost_type): i.original_budget_amount
+               for i in sums}  # fmt: skip
+    expected = [Decimal(f"{n}000.25") for n in range(1, len(keys) + 1)]
+    expected[-1] += Decimal("0.50")
+    assert [amounts[key] for key in keys] == expected
+
+
 def test_an_amount_of_3_decimals_set_in_the_erp_fails_the_reimport_naming_its_line(
     sandbox, switch, row
 ):
