@@ -553,6 +553,15 @@ XERO_ACCOUNTS = {
     "480": "Electrical", "485": "Mechanical", "490": "Landscaping", "495": "Cleaning",
 }  # fmt: skip
 XERO_ACCOUNT_TYPES = {code: "LMSE"[n % 4] for n, code in enumerate(XERO_ACCOUNTS) if n % 5}
+# A sub-account `<account>.<type>` per account and every other cost type, in the demo connection's
+# table too: the budget of account 400 (type O) for cost type L is held on account 400.L, as a
+# Xero administrator would split an account to budget it under several cost types.
+XERO_TYPE_ACCOUNTS = {
+    f"{code}.{cost_type}": cost_type
+    for code in XERO_ACCOUNTS
+    for cost_type in COST_TYPES
+    if cost_type != XERO_ACCOUNT_TYPES.get(code, "O")
+}
 XERO_TENANT = "b1f2c3d4-0000-4000-8000-000000000001"
 NETSUITE_ACCOUNTS = {
     "6100": "Job Labor",
@@ -729,7 +738,8 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
                 "/xero",
                 {"tenant_id": XERO_TENANT, "tracking_category": "Jobs",
                  "budget_id": "Jobs budget", "default_cost_type": "O",
-                 "account_cost_types": ", ".join(f"{a}={t}" for a, t in XERO_ACCOUNT_TYPES.items())},
+                 "account_cost_types": ", ".join(
+                     f"{a}={t}" for a, t in {**XERO_ACCOUNT_TYPES, **XERO_TYPE_ACCOUNTS}.items())},
                 {"client_id": "xero-client", "client_secret": "xero-secret",
                  "refresh_token": "xero-refresh-1"},
             ),

@@ -49,12 +49,18 @@ class Uniform:
     def as_json(self) -> dict[str, Any]:
         amount = self.amount
         if isinstance(amount, int | Decimal) and not isinstance(amount, bool):
-            amount = (
-                f"{Decimal(amount):.2f}"
-                if Decimal(amount).as_tuple().exponent >= -2
-                else str(amount)
-            )
+            amount = decimal_text(amount)
         return {**vars(self), "amount": amount}
+
+
+def decimal_text(amount: Any) -> str:
+    """An amount as the ERPs that carry amounts as text write it: at least two places, and every
+    digit it was given kept (`"1.005"` stays `"1.005"`, so a test can plant one the rules refuse).
+    Text is kept as it is."""
+    if isinstance(amount, str):
+        return amount
+    value = Decimal(amount)
+    return f"{value:.2f}" if value.as_tuple().exponent >= -2 else f"{value:f}"
 
 
 @dataclass

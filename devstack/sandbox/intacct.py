@@ -14,7 +14,6 @@ related fields flat (`"project.id"`), as Intacct's query service does.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -28,6 +27,7 @@ from devstack.sandbox.core import (
     answer,
     bearer_tenant,
     company_of,
+    decimal_text,
     json_body,
     stable_id,
     state,
@@ -78,7 +78,6 @@ def _uniform_of(line: demo_data.DemoErpLine) -> Uniform:
 
 
 def _row(key: str, project_id: str, line: Uniform) -> Row:
-    amount = line.amount
     return Row(
         id=key,
         values={
@@ -88,8 +87,8 @@ def _row(key: str, project_id: str, line: Uniform) -> Row:
             "task.id": line.cost_code,
             "costType.id": line.cost_type if line.kind == "cost" else None,
             "accumulationType.id": REVENUE if line.kind == "revenue" else "Cost",
-            # Intacct answers amounts as strings.
-            "amount": f"{amount:.2f}" if isinstance(amount, Decimal | int) else amount,
+            # Intacct answers amounts as strings, every digit the line was given kept.
+            "amount": decimal_text(line.amount),
             "workflowType": "original",
             "memo": line.description,
         },

@@ -19,7 +19,17 @@ from flask import Blueprint, Response, request
 
 from devstack import demo_data
 from devstack.sandbox import basic
-from devstack.sandbox.core import Row, Stop, System, Uniform, answer, company_of, stable_id, state
+from devstack.sandbox.core import (
+    Row,
+    Stop,
+    System,
+    Uniform,
+    answer,
+    company_of,
+    decimal_text,
+    stable_id,
+    state,
+)
 
 NAME = "workday"
 USER = ("ISU_BudgetBridge", "sandbox")
@@ -52,7 +62,7 @@ def _row(key: str, job: str, line: Uniform) -> Row:
         "Project_Phase": line.sub_job,
         "Cost_Code": line.cost_code,
         "Cost_Type": line.cost_type,
-        "Budget_Amount": f"{line.amount:.2f}" if not isinstance(line.amount, str) else line.amount,
+        "Budget_Amount": decimal_text(line.amount),  # text, every digit the line was given kept
         "Line_Type": "Revenue" if line.kind == "revenue" else "Cost",
         "Description": line.description,
     }

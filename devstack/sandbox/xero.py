@@ -6,24 +6,37 @@
     GET  /xero/api.xro/2.0/Accounts               {"Accounts": [{AccountID, Code, Name, Class}]}
     GET  /xero/api.xro/2.0/Budgets                {"Budgets": [{BudgetID, Type, Description,
                                                    Tracking: [{Name, Option}]}]}
-    GET  /xero/api.xro/2.0/Budgets/{id}?DateFrom=&DateTo=   at most 24 months; BudgetLines with
-                                                   BudgetBalances [{Period: "2026-01", Amount}]
+    GET  /xero/api.xro/2.0/Budgets/{id}?DateFrom=&DateTo=   at most 24 months (without either,
+                                                   Xero's default: last, this and next month);
+                                                   BudgetLines with BudgetBalances
+                                                   [{Period: "2026-01", Amount}], only the periods
+                                                   of the budget inside the dates asked for
     POST /xero/sandbox/limits {"day_remaining": n, "minute_remaining": n}   (tests) sets what is left
+    POST /xero/sandbox/periods {"job", "from": "YYYY-MM", "months": n}   (tests) the job's budgets
+                                                   cover those months instead of this year's 12
 
 Every API call needs `xero-tenant-id`. Limits per organisation: 60 a minute, 5,000 a day, 5 at
 once, announced in X-MinLimit-Remaining / X-DayLimit-Remaining and, once used up, answered 429
 with Retry-After and X-Rate-Limit-Problem (minute, day or concurrent). A job is the tracking
 option "X-9001 - <name>" of the category "Jobs"; its budget is the tracking budget "Jobs budget"
-(a draft budget for the same option and an overall budget are there to be left alone). An
-account's cost type is fixed by the demo connection's account-to-type table, so a line of
-another type is refused.
+(a draft budget for the same option and an overall budget are there to be left alone). A budget
+covers this year's 12 months unless a test sets others; Xero's API announces no budget's range.
+
+Xero holds no cost type: the connection's account-to-type table gives each account one. The
+uniform switch stores a line on the account the demo connection's table maps to its key: the
+account itself when the table gives it that type (an account outside the chart: the default O),
+else its sub-account `<account>.<type>` (the demo table lists one per account and cost type).
+A second native line for a key goes on a further sub-account (`400.1`, `400.L.1`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import threading
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -64,9 +77,35 @@ def _fail(status: int, message: str) -> Stop:
     return Stop(answer(status, error(status, message)))
 
 
+DEMO_TYPES = {**demo_data.XERO_ACCOUNT_TYPES, **demo_data.XERO_TYPE_ACCOUNTS}
+
+
 def cost_type_of(code: str) -> str:
-    """The demo connection's account-to-type table (sub-accounts follow their parent)."""
-    return demo_data.XERO_ACCOUNT_TYPES.get(code.split(".")[0], DEFAULT_COST_TYPE)
+    """The demo connection's account-to-type table, as the connector reads it: the entry of the
+    account or of its nearest listed parent (`400.L.1` is `400.L`'s), else the default type."""
+    parts = code.split(".")
+    for length in range(len(parts), 0, -1):
+        listed = DEMO_TYPES.get(".".join(parts[:length]))
+        if listed:
+            return listed
+    return DEFAULT_COST_TYPE
+
+
+def account_for(code: str, cost_type: str) -> str:
+    """The account whose budget line the connector reads as (code, cost_type), the demo table
+    being the connection's: the account itself, else its sub-account for that type."""
+    if "." in code:
+        raise _fail(400, f"In Xero an account code with a '.' is a sub-account: {code} is read "
+                         f"as cost code {code.split('.')[0]}.")  # fmt: skip
+    if cost_type_of(code) == cost_type:
+        return code
+    if DEMO_TYPES.get(f"{code}.{cost_type}") == cost_type:
+        return f"{code}.{cost_type}"
+    types = sorted({t for a, t in DEMO_TYPES.items() if a.split(".")[0] == code}
+                   | {cost_type_of(code)})  # fmt: skip
+    raise _fail(400, f"The demo Xero connection's account_cost_types maps no account to cost "
+                     f"code {code} with cost type {cost_type}: in Xero the connection's table "
+                     f"gives each account its type (account {code}: {', '.join(types)}).")  # fmt: skip
 
 
 def rows(company: demo_data.DemoCompany) -> list[Row]:
@@ -84,10 +123,34 @@ def rows(company: demo_data.DemoCompany) -> list[Row]:
     return out
 
 
-def _row(key: str, job: str, line: Uniform) -> Row:
+def _row(key: str, job: str, line: Uniform, periods: list[str] | None = None) -> Row:
+    months = periods or this_year()
     return Row(id=key, values={"budget": "current", "job": job, "code": line.cost_code,
-                               "kind": line.kind, "amounts": ledger.spread(line.amount),
+                               "kind": line.kind, "periods": months,
+                               "amounts": ledger.spread(line.amount, len(months)),
                                "description": line.description})  # fmt: skip
+
+
+def this_year() -> list[str]:
+    return [month[:7] for month in ledger.months()]
+
+
+def _month(index: int) -> str:
+    """Month number `year * 12 + month - 1` as Xero names a period: "2026-01"."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _index(text: str) -> int:
+    """The month number of a date or period ("2026-01-31", "2026-01"); ValueError otherwise."""
+    year, month = int(text[:4]), int(text[5:7])
+    if text[4:5] != "-" or not 1 <= month <= 12:
+        raise ValueError(text)
+    return year * 12 + month - 1
+
+
+def _periods_of(job: str) -> list[str]:
+    """The months the job's budget covers (the caller holds the lock)."""
+    return list(state().extras.get(f"{NAME}:periods", {}).get(job) or this_year())
 
 
 def job_of(row: Row) -> str:
@@ -102,10 +165,10 @@ def uniform(row: Row) -> Uniform:
 
 
 def native(job: str, line: Uniform) -> Row:
-    if line.kind == "cost" and line.cost_type != cost_type_of(line.cost_code):
-        raise _fail(400, f"In Xero the cost type follows the account: account {line.cost_code} "
-                         f"is {cost_type_of(line.cost_code)}.")  # fmt: skip
-    return _row(str(uuid.uuid4()), job, line)
+    if line.kind == "cost":
+        line = dataclasses.replace(line, cost_code=account_for(line.cost_code, line.cost_type))
+    with state().lock:
+        return _row(str(uuid.uuid4()), job, line, _periods_of(job))
 
 
 def _slotted(tenant_rows: list[Row]) -> list[tuple[Row, str, str]]:
@@ -159,26 +222,38 @@ def _budget(tenant: str, budget_id: str) -> dict[str, Any]:
     summary = next((b for b in _budgets(company) if b["BudgetID"] == budget_id), None)
     if summary is None:
         raise _fail(404, "The resource you're looking for cannot be found")
-    date_from, date_to = request.args.get("DateFrom", ""), request.args.get("DateTo", "")
-    if not date_from or not date_to or date_to < date_from:
-        raise _fail(400, "DateFrom and DateTo are required, DateFrom first.")
-    span = (int(date_to[:4]) * 12 + int(date_to[5:7])) - (
-        int(date_from[:4]) * 12 + int(date_from[5:7])
-    )
-    if span >= 24:
-        raise _fail(400, "The date range may be at most 24 months.")
+    first, last = _window()
     with state().lock:
         tenant_rows = list(state().tenant_rows(NAME, tenant))
-    periods = [m[:7] for m in ledger.months()]
     lines = []
     for row, account_id, code in _slotted(tenant_rows):
         v = row.values
         if summary["Type"] != "TRACKING" or _budget_id(v["job"], v["budget"]) != budget_id:
             continue
-        balances = [{"Period": p, "Amount": a} for p, a in zip(periods, v["amounts"], strict=True)
-                    if date_from[:7] <= p <= date_to[:7]]  # fmt: skip
+        balances = [{"Period": p, "Amount": a}
+                    for p, a in zip(v["periods"], v["amounts"], strict=True)
+                    if first <= p <= last]  # fmt: skip
         lines.append({"AccountID": account_id, "AccountCode": code, "BudgetBalances": balances})
     return {**summary, "BudgetLines": lines}
+
+
+def _window() -> tuple[str, str]:
+    """The first and last period asked for: at most 24 months; without dates, as Xero answers,
+    the previous, this and the next month."""
+    date_from, date_to = request.args.get("DateFrom", ""), request.args.get("DateTo", "")
+    if not date_from and not date_to:
+        today = datetime.date.today()
+        now = today.year * 12 + today.month - 1
+        return _month(now - 1), _month(now + 1)
+    try:
+        first, last = _index(date_from), _index(date_to)
+    except ValueError:
+        raise _fail(400, "DateFrom and DateTo must both be dates (YYYY-MM-DD).") from None
+    if last < first:
+        raise _fail(400, "DateFrom must not be after DateTo.")
+    if last - first >= 24:
+        raise _fail(400, "The date range may be at most 24 months.")
+    return _month(first), _month(last)
 
 
 def _left(tenant: str) -> dict[str, Any]:
@@ -258,6 +333,29 @@ def blueprint(prefix: str) -> Blueprint:
                 if f"{name}_remaining" in body:
                     left[name] = int(body[f"{name}_remaining"])
             return answer(200, {"day": left["day"], "minute": left["minute"]})
+
+    @bp.post("/sandbox/periods")
+    def budget_periods() -> Response:
+        """(tests) The job's budgets cover `months` months from `from`: each line keeps its
+        amount, spread over them again, the cents left on the last."""
+        body = json_body()
+        body = body if isinstance(body, dict) else {}
+        try:
+            job, first, months = str(body["job"]), _index(str(body["from"])), int(body["months"])
+        except (KeyError, ValueError, TypeError):
+            raise _fail(400, 'Send {"job", "from": "YYYY-MM", "months": n}.') from None
+        if not 1 <= months <= 240:
+            raise _fail(400, "months must be between 1 and 240.")
+        covered = [_month(first + n) for n in range(months)]
+        tenant = next(t for (erp, t) in state().budgets if erp == NAME)
+        with state().lock:
+            state().extras.setdefault(f"{NAME}:periods", {})[job] = covered
+            for row in state().tenant_rows(NAME, tenant):
+                if row.values["job"] == job:
+                    total = sum(row.values["amounts"], Decimal(0))
+                    row.values["periods"] = covered
+                    row.values["amounts"] = ledger.spread(total, months)
+        return answer(200, {"job": job, "from": covered[0], "to": covered[-1]})
 
     return bp
 

@@ -24,7 +24,16 @@ from defusedxml import DefusedXmlException
 from flask import Blueprint, Response, request
 
 from devstack import demo_data
-from devstack.sandbox.core import Row, Stop, System, Uniform, company_of, stable_id, state
+from devstack.sandbox.core import (
+    Row,
+    Stop,
+    System,
+    Uniform,
+    company_of,
+    decimal_text,
+    stable_id,
+    state,
+)
 
 NAME = "yardi"
 SERVICE = "/Webservices/ItfJobCost.asmx"
@@ -67,7 +76,7 @@ def _row(key: str, job: str, line: Uniform) -> Row:
     return Row(id=key, values={
         "LineId": key, "JobCode": job,
         "CostCategory": line.cost_code, "CostCode": line.cost_type,  # Yardi's names are inverted
-        "Amount": f"{line.amount:.2f}", "Description": line.description,
+        "Amount": decimal_text(line.amount), "Description": line.description,
         "Type": "Revenue" if line.kind == "revenue" else "Cost",
     })  # fmt: skip
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
 import json
+import urllib.error
+import urllib.parse
 import urllib.request
+from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from chalicelib.adapters.erp.common.http import Limits
 from chalicelib.adapters.erp.common.rotation import MemoryVault
 from chalicelib.adapters.erp.qbo import QboSource
-from chalicelib.adapters.erp.xero import XeroSource, windows
+from chalicelib.adapters.erp.xero import XeroSource, window
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import ErpCredentials
 from devstack import demo_data
@@ -105,14 +111,121 @@ def test_xero_day_limit_fails_the_job_with_when_to_retry_without_retrying(sandbo
     assert left == {"day": 0, "minute": 58}  # exactly the one refused call after the two
 
 
-def test_xero_reads_the_budget_range_in_windows_of_at_most_24_months():
-    assert list(windows("2025-01", "2027-12")) == [
-        ("2025-01-01", "2026-12-31"),
-        ("2027-01-01", "2027-12-31"),
-    ]
-    assert list(windows("2024-02", "2024-02")) == [("2024-02-01", "2024-02-29")]
+def test_xero_reads_24_months_a_call():
+    assert window(2025 * 12) == ("2025-01-01", "2026-12-31")
+    assert window(2024 * 12 + 1) == ("2024-02-01", "2026-01-31")
 
 
-def test_xero_a_range_beyond_24_months_in_one_call_is_refused_by_the_sandbox(sandbox, switch):
-    source = _source(sandbox, "xero", date_from="2020-01", date_to="2030-12")
-    assert source.fetch_budget("X-9001")  # read window by window, each accepted
+def _keyed(lines: list[Any]) -> Counter[Any]:
+    return Counter(((x.key.cost_code, x.key.cost_type), x.kind.value, Decimal(x.amount))
+                   for x in lines)  # fmt: skip
+
+
+def _in_xero(switch: UniformSwitch) -> Counter[Any]:
+    return Counter(((x["cost_code"], x["cost_type"]), x["kind"], Decimal(x["amount"]))
+                   for x in switch.lines("xero", demo_data.XERO_TENANT, "X-9001"))  # fmt: skip
+
+
+YEAR = datetime.date.today().year
+
+
+@pytest.mark.parametrize(
+    ("start", "months"),
+    [
+        (f"{YEAR - 3}-01", 72),  # around the old default window (last year to next year)
+        (f"{YEAR - 8}-07", 12),  # long past: no period near this year
+        (f"{YEAR + 4}-04", 18),  # years ahead
+    ],
+)
+def test_xero_reads_every_period_of_the_budgets_range(sandbox, switch, start, months):
+    """ERPS.md: amount = the sum of Amount over the periods of the budget's whole range."""
+    _call(f"{sandbox.url}/xero/sandbox/periods", "POST",
+          {"job": "X-9001", "from": start, "months": months})  # fmt: skip
+    key = next(x for x in switch.lines("xero", demo_data.XERO_TENANT, "X-9001")
+               if x["kind"] == "cost")  # fmt: skip
+    switch.put("xero", demo_data.XERO_TENANT, "X-9001", sub_job="", cost_code=key["cost_code"],
+               cost_type=key["cost_type"], amount="7200.72")  # fmt: skip
+
+    lines = _source(sandbox, "xero").fetch_budget("X-9001")
+
+    assert _keyed(lines) == _in_xero(switch)
+    assert ((key["cost_code"], key["cost_type"]), "cost", Decimal("7200.72")) in _keyed(lines)
+
+
+def test_xero_reads_this_years_budget_in_three_windows(sandbox, switch):
+    _source(sandbox, "xero").fetch_budget("X-9001")
+
+    left = _call(f"{sandbox.url}/xero/sandbox/limits", "POST", {})
+    # Accounts, Budgets, then this and next year, the two years before, and the two after.
+    assert left == {"day": 4995, "minute": 55}
+
+
+def _xero_api(sandbox) -> Any:
+    """A caller of the Xero sandbox's API, signed in with the demo's first refresh token."""
+    basic = base64.b64encode(b"xero-client:xero-secret").decode()
+    form = {"grant_type": "refresh_token", "refresh_token": "xero-refresh-1"}
+    sign_in = urllib.request.Request(  # noqa: S310 - the sandbox
+        f"{sandbox.url}/xero/connect/token", data=urllib.parse.urlencode(form).encode(),
+        headers={"Authorization": f"Basic {basic}"},
+    )  # fmt: skip
+    with urllib.request.urlopen(sign_in, timeout=10) as answer:  # noqa: S310
+        token = json.loads(answer.read())["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": demo_data.XERO_TENANT}
+
+    def get(path: str) -> Any:
+        call = urllib.request.Request(f"{sandbox.url}/xero/api.xro/2.0/{path}", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(call, timeout=10) as answer:  # noqa: S310
+            return json.loads(answer.read())
+
+    return get
+
+
+def test_xero_the_sandbox_answers_the_periods_asked_for_at_most_24_months(sandbox, switch):
+    _call(f"{sandbox.url}/xero/sandbox/periods", "POST",
+          {"job": "X-9001", "from": "2020-01", "months": 72})  # fmt: skip
+    xero = _xero_api(sandbox)
+    (jobs,) = [b for b in xero("Budgets")["Budgets"] if b.get("Description") == "Jobs budget"]
+
+    (budget,) = xero(f"Budgets/{jobs['BudgetID']}?DateFrom=2023-07-01&DateTo=2025-06-30")["Budgets"]
+
+    periods = {p["Period"] for line in budget["BudgetLines"] for p in line["BudgetBalances"]}
+    assert periods == {f"{2023 + (6 + n) // 12}-{(6 + n) % 12 + 1:02d}" for n in range(24)}
+    assert min(periods) == "2023-07" and max(periods) == "2025-06"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        xero(f"Budgets/{jobs['BudgetID']}?DateFrom=2023-01-01&DateTo=2025-01-31")
+    assert refused.value.code == 400
+    assert "at most 24 months" in refused.value.read().decode()
+
+
+def test_xero_a_line_of_another_type_than_its_accounts_goes_on_a_sub_account_and_reads_back(
+    sandbox, switch
+):
+    tenant = demo_data.XERO_TENANT
+    code = "400"  # not in the demo's table: of the default type O
+    switch.put("xero", tenant, "X-9001", sub_job="", cost_code=code, cost_type="L",
+               amount="700.00")  # fmt: skip
+    switch.add("xero", tenant, "X-9001", sub_job="", cost_code=code, cost_type="L",
+               amount="0.07")  # fmt: skip
+
+    lines = _source(sandbox, "xero").fetch_budget("X-9001")
+
+    refs = sorted(x.ref.rsplit("/", 1)[1] for x in lines if x.key.cost_type == "L"
+                  and x.key.cost_code == code)  # fmt: skip
+    assert len(refs) == 2  # two accounts (400.L and 400.L.1), each read as 400 / L
+    assert sum(Decimal(x.amount) for x in lines if (x.key.cost_code, x.key.cost_type)
+               == (code, "L")) == Decimal("700.07")  # fmt: skip
+    assert any(x.key.cost_code == code and x.key.cost_type == "O" for x in lines)
+
+
+def test_xero_a_key_the_demo_connections_table_cannot_map_is_refused_with_a_sentence(
+    sandbox, switch
+):
+    url = f"{sandbox.url}/sandbox/budgets/xero/{demo_data.XERO_TENANT}/X-9001/lines"
+    for key in ({"cost_code": "400", "cost_type": "ZZ"}, {"cost_code": "999", "cost_type": "L"}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _call(url, "PUT", {"sub_job": "", **key, "amount": "1.00"})
+        assert refused.value.code == 400
+        assert "account_cost_types maps no account" in refused.value.read().decode()
+    # A code outside the chart of the default type is kept on an account of its own.
+    assert _call(url, "PUT", {"sub_job": "", "cost_code": "999", "cost_type": "O",
+                              "amount": "1.00"})  # fmt: skip

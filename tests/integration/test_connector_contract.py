@@ -30,7 +30,7 @@ from chalicelib.adapters.secrets import SecretsManagerSecretStore
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
-from chalicelib.domain.reimport import plan_reimport
+from chalicelib.domain.reimport import InvalidErpBudget, plan_reimport
 from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
@@ -356,6 +356,51 @@ def test_a_key_split_over_two_native_lines_arrives_summed(sandbox, switch, row):
     (summed,) = [i for i in plan.lines if (i.key.sub_job, i.key.cost_code, i.key.cost_type)
                  == tuple(key.values())]  # fmt: skip
     assert summed.original_budget_amount == Decimal("1250.50")
+
+
+def test_a_line_of_any_cost_type_set_through_the_switch_is_read_with_that_key(sandbox, switch, row):
+    """ERPS.md: the test switch is the same for every ERP; a PUT stores that line, whatever its
+    key (Xero keeps it on an account the connection's table maps to the key)."""
+    first = next(line for line in switch.lines(row.erp, row.company.tenant, row.job)
+                 if line["kind"] == "cost")  # fmt: skip
+    code = sorted(row.company.cost_codes)[-1]
+    keys = [(first["sub_job"], code, cost_type) for cost_type in sorted(row.company.cost_types)]
+    for n, key in enumerate(keys, start=1):
+        line = dict(zip(("sub_job", "cost_code", "cost_type"), key, strict=True))
+        switch.put(row.erp, row.company.tenant, row.job, **line, amount=f"{n}000.25")
+    last = dict(zip(("sub_job", "cost_code", "cost_type"), keys[-1], strict=True))
+    switch.add(row.erp, row.company.tenant, row.job, **last, amount="0.50")
+
+    lines = connector(sandbox, row).fetch_budget(row.job)
+
+    assert mapped(lines) == in_erp(switch, row)
+    sums = plan_reimport([], lines, _catalog(row.company)).lines
+    amounts = {(i.key.sub_job, i.key.cost_code, i.key.cost_type): i.original_budget_amount
+               for i in sums}  # fmt: skip
+    expected = [Decimal(f"{n}000.25") for n in range(1, len(keys) + 1)]
+    expected[-1] += Decimal("0.50")
+    assert [amounts[key] for key in keys] == expected
+
+
+def test_an_amount_of_3_decimals_set_in_the_erp_fails_the_reimport_naming_its_line(
+    sandbox, switch, row
+):
+    """PRODUCT.md §2 rule 3: the switch stores the amount digit for digit in the ERP's form, the
+    connector reads it exactly, and the rules refuse the budget naming that line."""
+    first = next(line for line in switch.lines(row.erp, row.company.tenant, row.job)
+                 if line["kind"] == "cost")  # fmt: skip
+    key = {name: first[name] for name in ("sub_job", "cost_code", "cost_type")}
+    switch.put(row.erp, row.company.tenant, row.job, **key, amount="1.005", description="Odd")
+
+    lines = connector(sandbox, row).fetch_budget(row.job)
+
+    (planted,) = [line for line in lines if line.kind is LineKind.COST and
+                  (line.key.sub_job, line.key.cost_code, line.key.cost_type) == tuple(key.values())]  # fmt: skip
+    assert Decimal(planted.amount) == Decimal("1.005")
+    with pytest.raises(InvalidErpBudget) as refused:
+        plan_reimport([], lines, _catalog(row.company))
+    assert [(e.line, e.field) for e in refused.value.errors] == [(planted.line, "amount")]
+    assert "1.005 has more than 2 decimal places" in refused.value.errors[0].message
 
 
 def test_revenue_lines_are_read_as_revenue_and_left_out_of_the_budget(sandbox, switch, row):

@@ -3,11 +3,13 @@
 A job is an option of the tracking category named in the setting `tracking_category`; its
 budget is the tracking budget for that option (`GET /api.xro/2.0/Budgets`), the one named by
 `budget_id` (its BudgetID or description) when several exist. Its balances are read with
-`GET /Budgets/{BudgetID}?DateFrom=&DateTo=` in windows of at most 24 months over the budget range
-and summed exactly per account: account → cost code, the connection's account-to-type table →
-cost type (else `default_cost_type`); revenue-class accounts are revenue. Every call carries
-`xero-tenant-id`; the limits (5 at once, 60 a minute, 5,000 a day per organisation) are kept
-with a gate and read from Xero's headers: a used-up day fails the job with the time to retry.
+`GET /Budgets/{BudgetID}?DateFrom=&DateTo=` in windows of 24 months (Xero's most a call) over the
+budget's whole range, which Xero does not announce: from this year outwards, each way until a
+window holds no amount (see `_windows`), and summed exactly per account: account → cost code, the
+connection's account-to-type table → cost type (else `default_cost_type`); revenue-class accounts
+are revenue. Every call carries `xero-tenant-id`; the limits (5 at once, 60 a minute, 5,000 a day
+per organisation) are kept with a gate and read from Xero's headers: a used-up day fails the job
+with the time to retry.
 docs/erps/xero.md has the connection fields, mapping and limits.
 """
 
@@ -17,6 +19,7 @@ import datetime
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.adapters.erp.common import accounts, mapping
@@ -46,6 +49,9 @@ API = "/api.xro/2.0"
 TOKEN_PATH = "/connect/token"
 XERO = ("api.xero.com", "https://identity.xero.com")
 WINDOW_MONTHS = 24  # Xero answers at most 24 months of balances a call
+# How far from this year a budget none of whose periods is near it is looked for, and how far a
+# budget may reach before its answers are taken for an ERP answering amounts for any month.
+SEARCH_YEARS, REACH_YEARS = 10, 100
 AT_ONCE, PER_MINUTE = 5, 60
 MINUTE_PAUSE = 60.0
 REVENUE_CLASS = "REVENUE"
@@ -126,8 +132,8 @@ class XeroSource:
         budget_id = self._budget_id(client, erp_job_id)
         balances: dict[str, list[Any]] = {}
         codes: dict[str, str] = {}
-        for window_from, window_to in windows(*self._range()):
-            for line in self._budget_lines(client, budget_id, window_from, window_to):
+        for lines in self._windows(client, budget_id):
+            for line in lines:
                 account = str(line.get("AccountID") or line.get("AccountCode") or "")
                 codes.setdefault(account, str(line.get("AccountCode") or ""))
                 periods = line.get("BudgetBalances") or []
@@ -188,12 +194,30 @@ class XeroSource:
             description=str(account.get("Name") or ""),
         )
 
-    def _range(self) -> tuple[str, str]:
-        """The budget range read: the settings' (YYYY-MM), else last year to next year."""
-        year = datetime.date.today().year
-        start = self._settings.get("date_from") or f"{year - 1}-01"
-        end = self._settings.get("date_to") or f"{year + 1}-12"
-        return start, end
+    def _windows(self, client: ErpHttp, budget_id: str) -> Iterator[list[dict[str, Any]]]:
+        """The budget's lines, 24 months a call, over its whole range. Xero announces no budget's
+        range (a budget answers its periods within the dates asked for), so the windows go from
+        this year forwards, then from the two years before backwards, each way until a window
+        holds no amount once one has. Before any amount is found they go on for SEARCH_YEARS
+        each way (an empty budget costs about a dozen calls); a budget still holding amounts
+        REACH_YEARS away is refused rather than read on without end."""
+        january = datetime.date.today().year * 12  # this year's first month, as a month number
+        found = False
+        for step in (WINDOW_MONTHS, -WINDOW_MONTHS):
+            first = january if step > 0 else january - WINDOW_MONTHS
+            while True:
+                lines = self._budget_lines(client, budget_id, *window(first))
+                yield lines
+                if _holds_amounts(lines):
+                    found = True
+                    if abs(first - january) >= REACH_YEARS * 12:
+                        raise ErpRejected(
+                            f"Xero's budget {budget_id} answers amounts for periods more than "
+                            f"{REACH_YEARS} years from now: check the budget in Xero."
+                        )
+                elif found or abs(first - january) >= SEARCH_YEARS * 12:
+                    break
+                first += step
 
     def _budget_id(self, client: ErpHttp, job: str) -> str:
         category = self._settings.get("tracking_category", "").strip()
@@ -268,20 +292,30 @@ class XeroSource:
             self._sleep(MINUTE_PAUSE)
 
 
-def windows(start: str, end: str) -> Iterator[tuple[str, str]]:
-    """From month `start` to month `end` (YYYY-MM) in windows of at most 24 months, as dates."""
-    try:
-        year, month = (int(x) for x in start.split("-")[:2])
-        last_year, last_month = (int(x) for x in end.split("-")[:2])
-    except ValueError:
-        raise ErpRejected("The Xero connection's date_from and date_to must be YYYY-MM.") from None
-    first, last = year * 12 + month - 1, last_year * 12 + last_month - 1
-    while first <= last:
-        stop = min(first + WINDOW_MONTHS - 1, last)
-        end_year, end_month = divmod(stop, 12)
-        days = _days_in(end_year, end_month + 1)
-        yield (f"{first // 12}-{first % 12 + 1:02d}-01", f"{end_year}-{end_month + 1:02d}-{days}")
-        first = stop + 1
+def window(first: int) -> tuple[str, str]:
+    """The 24 months from month number `first` (`year * 12 + month - 1`) as DateFrom, DateTo."""
+    last = first + WINDOW_MONTHS - 1
+    end_year, end_month = divmod(last, 12)
+    days = _days_in(end_year, end_month + 1)
+    return (f"{first // 12:04d}-{first % 12 + 1:02d}-01",
+            f"{end_year:04d}-{end_month + 1:02d}-{days:02d}")  # fmt: skip
+
+
+def _holds_amounts(lines: list[dict[str, Any]]) -> bool:
+    """Whether a window's lines have a period with an amount other than 0 (a value that is not
+    a number counts: reading it refuses the budget with a sentence)."""
+    for line in lines:
+        periods = line.get("BudgetBalances")
+        for period in periods if isinstance(periods, list) else []:
+            amount = period.get("Amount") if isinstance(period, dict) else None
+            if amount is None or amount == "":
+                continue
+            try:
+                if isinstance(amount, bool) or Decimal(str(amount)) != 0:
+                    return True
+            except InvalidOperation:
+                return True
+    return False
 
 
 def _days_in(year: int, month: int) -> int:

@@ -7,6 +7,8 @@ the connection (docs/erps/qbo.md, xero.md, netsuite.md), with these defaults:
   `account_cost_codes` ("5105=5100, 5110=5100") maps an account number to another cost code;
 - cost type ← a table of the connection (`class_cost_types` or `account_cost_types`), else the
   class's own name where the ERP has classes, else `default_cost_type`;
+- a table's entry covers the account's sub-accounts, the nearest listed parent winning (with
+  `400=O, 400.L=L`, account `400.L.1` is `L` and `400.1` is `O`);
 - the period amounts of one account (and class) are summed exactly, to the cent.
 """
 
@@ -34,15 +36,22 @@ def table(setting: str, name: str) -> dict[str, str]:
     return pairs
 
 
+def lineage(number: str) -> list[str]:
+    """The account and its parents, nearest first: `400.L.1` → `400.L.1`, `400.L`, `400`."""
+    parts = number.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 def cost_code(number: str, codes: dict[str, str]) -> str:
-    """The account's cost code: the table's, else the number with any `.n` sub-account dropped."""
-    parent = number.split(".", 1)[0]
-    return codes.get(number) or codes.get(parent) or parent
+    """The table's cost code for the account or its nearest parent in the table, else the number
+    with any `.n` sub-account parts dropped."""
+    listed = next((codes[n] for n in lineage(number) if codes.get(n)), None)
+    return listed or number.split(".", 1)[0]
 
 
 def cost_type(number: str, types: dict[str, str], fallback: str) -> str:
-    """The table's type for the account (or its parent number), else `fallback`."""
-    return types.get(number) or types.get(number.split(".", 1)[0]) or fallback
+    """The table's type for the account or its nearest parent in the table, else `fallback`."""
+    return next((types[n] for n in lineage(number) if types.get(n)), None) or fallback
 
 
 def period_sum(amounts: Iterable[object], where: str) -> Decimal:
