@@ -54,9 +54,7 @@ def reset() -> None:
         built.cache_clear()
 
 
-def lambda_handler(
-    *, correlation_id_path: str | None = None
-) -> Callable[[Handler], Handler]:
+def lambda_handler(*, correlation_id_path: str | None = None) -> Callable[[Handler], Handler]:
     """Runs a Lambda handler `(event, context)` under Powertools' own decorators: the tracer's
     `capture_lambda_handler`, the logger's `inject_lambda_context` (the function's name, request id
     and cold start on every line, and the correlation id read from the event at

@@ -75,8 +75,7 @@ FIELDS: dict[str, ErpFields] = {
     ),
     "xero": ErpFields(
         settings=("tenant_id", "tracking_category", "default_cost_type"),
-        optional_settings=("budget_id", "account_cost_types", "account_cost_codes", "date_from",
-                           "date_to", "token_url"),
+        optional_settings=("budget_id", "account_cost_types", "account_cost_codes", "token_url"),
         secrets=_ROTATING,
     ),
     "netsuite": ErpFields(
