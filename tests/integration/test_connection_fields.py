@@ -170,3 +170,34 @@ def test_an_accounting_erp_with_every_field_is_saved(
 
     assert status == 200, answer
     assert answer["connection"]["credentials_set"] is True
+
+
+INTACCT = {"erp_system": "intacct", "base_url": "https://api.intacct.com",
+           "credentials": {"client_id": "c", "client_secret": "s"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["phase", "Task", "child project", "none,task"])
+def test_a_sub_job_from_sage_intacct_does_not_have_is_refused_naming_it(
+    client: Client, world: World, value: str
+) -> None:
+    before = call(client, world, "get", "/erp/connection")[1]
+
+    status, answer = call(client, world, "put", "/erp/connection",
+                          {**INTACCT, "settings": {"sub_job_from": value}})  # fmt: skip
+
+    assert status == 422, answer
+    error = answer["error"]
+    assert (error["code"], error["field"]) == ("invalid_connection", "settings.sub_job_from")
+    assert "none, child_project, task" in error["message"]
+    assert call(client, world, "get", "/erp/connection")[1] == before
+
+
+@pytest.mark.parametrize("value", ["none", "child_project", "task", ""])
+def test_each_sub_job_from_sage_intacct_has_is_saved(
+    client: Client, world: World, value: str
+) -> None:
+    status, answer = call(client, world, "put", "/erp/connection",
+                          {**INTACCT, "settings": {"sub_job_from": value}})  # fmt: skip
+
+    assert status == 200, answer
+    assert answer["connection"]["settings"] == {"sub_job_from": value}

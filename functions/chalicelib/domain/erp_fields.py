@@ -1,6 +1,7 @@
 """Which fields an ERP connection must carry, per ERP (docs/erps/<erp>.md describes each).
 
-`settings` are the non-secret fields, `secrets` the ones kept in the secret store only. An ERP not
+`settings` are the non-secret fields, `secrets` the ones kept in the secret store only, `choices`
+the optional settings that take one of a few values (a blank one means the first). An ERP not
 listed here asks for nothing beyond a base URL and some credentials; its connector says what is
 missing when it is tested. The spreadsheet import calls no ERP: it has neither an address nor
 credentials (docs/erps/spreadsheet.md).
@@ -9,10 +10,14 @@ credentials (docs/erps/spreadsheet.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_FIELD_VALUE = 4096
+
+# Sage Intacct: where a line's sub job comes from (docs/erps/intacct.md); none is the default.
+INTACCT_SUB_JOB_FROM = ("none", "child_project", "task")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +25,20 @@ class ErpFields:
     settings: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     calls_erp: bool = True  # False: no base URL, no credentials, no secret
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def choice(self, name: str, settings: Mapping[str, str]) -> str | None:
+        """The setting's value (blank: the first choice), or None when it is none of them."""
+        value = (settings.get(name) or "").strip() or self.choices[name][0]
+        return value if value in self.choices[name] else None
 
 
 REQUIRED: dict[str, ErpFields] = {
     "acumatica": ErpFields(settings=("company",), secrets=("username", "password")),
     "myob": ErpFields(settings=("company",), secrets=("username", "password")),
-    "intacct": ErpFields(secrets=("client_id", "client_secret")),
+    "intacct": ErpFields(
+        secrets=("client_id", "client_secret"), choices={"sub_job_from": INTACCT_SUB_JOB_FROM}
+    ),
     "cmic": ErpFields(settings=("company_code",), secrets=("username", "password")),
     "qbo": ErpFields(
         settings=("realm_id", "default_cost_type"),
