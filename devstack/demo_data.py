@@ -526,6 +526,11 @@ INTACCT_TASKS = {
     "500": "Finishes",
     "600": "MEP Rough-in",
 }
+# The demo CMiC job C-7001 is a controlling job; its budget sits on these sub-jobs.
+CMIC_SUB_JOBS = {
+    "C-7001-01": "Northgate Transit Hub - Station Box",
+    "C-7001-02": "Northgate Transit Hub - Bus Concourse",
+}
 CMIC_PHASES = {
     "01-010": "Mobilization",
     "02-050": "Excavation",
@@ -710,7 +715,7 @@ def _erp_companies() -> tuple[DemoCompany, ...]:
         ),
         DemoCompany(
             "cmic", "CMiC Demo Constructors", "BB", dict(CMIC_PHASES), dict(COST_TYPES),
-            [_erp_project(CMIC_PHASES, "C-7001", "Northgate Transit Hub", [""])],
+            [_erp_project(CMIC_PHASES, "C-7001", "Northgate Transit Hub", list(CMIC_SUB_JOBS))],
             erp_system="cmic",
             connection=DemoConnection(
                 "/cmic",

@@ -3,11 +3,17 @@
 HTTP Basic on every call. Collections answer the ADF envelope `{items, count, hasMore, limit,
 offset, links}`; `limit` above 1,000 is refused with 400; `q=Field=value;Field2='value'` filters.
 
-    GET /jc-rest-api/rest/1/jcjob          JobCompCode, JobCode, JobName, JobStatusCode
+    GET /jc-rest-api/rest/1/jcjob          JobCompCode, JobCode, JobName, JobStatusCode,
+                                           JobCtrlCode (a sub-job's controlling job; ALL if none)
     GET /jc-rest-api/rest/1/jcphase        PhsCompCode, PhsCode, PhsName        (cost codes)
     GET /jc-rest-api/rest/1/jccategory     CatCompCode, CatCode, CatName        (cost types)
     GET /jc-rest-api/rest/1/jcjobcategory  JcatCompCode, JcatJobCode, JcatPhsCode, JcatCode,
                                            JcatName, JcatBudgetAmt, JcatRevenueFlag
+
+Each demo job is a controlling job; its budget lines sit on its sub-jobs (the demo lines' sub
+jobs, devstack/demo_data.py), and a line given through the uniform switch sits on the sub-job it
+names (made when first named), or on the controlling job itself when it names none. The jobs
+`jcjob` lists are the demo jobs and the sub-jobs their lines sit on.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ API = "/jc-rest-api/rest/1"
 USER = ("cmicapi", "sandbox")
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 25  # ADF's default page
+NOT_A_SUB_JOB = "ALL"  # the JobCtrlCode of a controlling job
 _CONDITION = re.compile(r"^\s*(\w+)\s*=\s*(?:'((?:[^']|'')*)'|([^;']*))\s*$")
 
 
@@ -63,34 +70,61 @@ def rows(company: demo_data.DemoCompany) -> list[Row]:
 
 
 def _row(key: str, company_code: str, job: str, line: Uniform) -> Row:
+    """The line on the sub-job it names, or on the controlling job `job` itself."""
     return Row(
         id=key,
         values={
             "JcatCompCode": company_code,
-            "JcatJobCode": job,
+            "JcatJobCode": line.sub_job or job,
             "JcatPhsCode": line.cost_code,
             "JcatCode": line.cost_type,
             "JcatName": line.description,
             "JcatBudgetAmt": line.amount,
             "JcatRevenueFlag": "Y" if line.kind == "revenue" else "N",
         },
+        held={"job": job},  # CMiC keeps a sub-job's controlling job on the job (JobCtrlCode)
     )
 
 
 def job_of(row: Row) -> str:
-    return str(row.values["JcatJobCode"])
+    return row.held.get("job") or str(row.values["JcatJobCode"])
 
 
 def uniform(row: Row) -> Uniform:
     values = row.values
-    return Uniform("", values.get("JcatPhsCode") or "", values.get("JcatCode") or "",
-                   values.get("JcatBudgetAmt"), values.get("JcatName") or "",
+    return Uniform(values.get("JcatJobCode") or "", values.get("JcatPhsCode") or "",
+                   values.get("JcatCode") or "", values.get("JcatBudgetAmt"),
+                   values.get("JcatName") or "",
                    "revenue" if values.get("JcatRevenueFlag") == "Y" else "cost")  # fmt: skip
 
 
 def native(job: str, line: Uniform) -> Row:
     tenant = next(t for (erp, t) in state().budgets if erp == NAME)
-    return _row(str(uuid.uuid4()), company_of(NAME, tenant).tenant, job, line)
+    company = company_of(NAME, tenant)
+    if line.sub_job and line.sub_job != job:
+        known = _jobs(company, state().tenant_rows(NAME, tenant))
+        owner = known.get(line.sub_job, ("", job))[1]
+        if owner != job:
+            what = f"a sub-job of '{owner}'" if owner else "a controlling job"
+            raise Stop(answer(400, {"message": f"CMiC's job '{line.sub_job}' is {what}, not a "
+                                               f"sub-job of '{job}'."}))  # fmt: skip
+    return _row(str(uuid.uuid4()), company.tenant, job, line)
+
+
+def _jobs(company: demo_data.DemoCompany, lines: list[Row]) -> dict[str, tuple[str, str]]:
+    """{job code: (name, controlling job)}: each demo job ("" controlling it), then its sub-jobs."""
+    sub_jobs: dict[str, set[str]] = {}
+    for row in lines:
+        code, owner = str(row.values["JcatJobCode"]), job_of(row)
+        if code != owner:
+            sub_jobs.setdefault(owner, set()).add(code)
+    jobs: dict[str, tuple[str, str]] = {}
+    for project in company.projects:
+        jobs[project.project_id] = (project.name, "")
+        for code in sorted(sub_jobs.get(project.project_id, ())):
+            name = demo_data.CMIC_SUB_JOBS.get(code, f"{project.name} - {code}")
+            jobs[code] = (name, project.project_id)
+    return jobs
 
 
 def blueprint(prefix: str) -> Blueprint:
@@ -121,8 +155,11 @@ def _records(tenant: str, resource: str) -> list[dict[str, Any]]:
     company = company_of(NAME, tenant)
     code = company.tenant
     if resource == "jcjob":
-        return [{"JobCompCode": code, "JobCode": p.project_id, "JobName": p.name,
-                 "JobStatusCode": "A"} for p in company.projects]  # fmt: skip
+        with state().lock:
+            jobs = _jobs(company, state().tenant_rows(NAME, tenant))
+        return [{"JobCompCode": code, "JobCode": job, "JobName": name, "JobStatusCode": "A",
+                 "JobCtrlCode": owner or NOT_A_SUB_JOB}
+                for job, (name, owner) in jobs.items()]  # fmt: skip
     if resource == "jcphase":
         return [{"PhsCompCode": code, "PhsCode": c, "PhsName": n}
                 for c, n in sorted(company.cost_codes.items())]  # fmt: skip

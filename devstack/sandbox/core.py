@@ -30,6 +30,10 @@ class Row:
 
     id: str
     values: dict[str, Any]  # field name -> raw JSON value (Decimal for numbers with a fraction)
+    # What the ERP keeps about the line on other records than the line itself (a child project's
+    # parent, a task's parent task, a sub-job's controlling job): the system draws those records
+    # from it. Never answered as one of the line's fields.
+    held: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class State:
 
     def reset(self) -> None:
         with self.lock:
+            self.extras.clear()  # first: a system's rows may depend on its own state
             self.budgets = {}
             for company in demo_data.companies():
                 system = self.systems.get(company.erp_system)
@@ -112,7 +117,6 @@ class State:
             self.sessions.clear()
             self.tokens.clear()
             self.sign_ins.clear()
-            self.extras.clear()
             self.fault = Fault()
 
     def tenant_rows(self, erp: str, tenant: str) -> list[Row]:

@@ -6,9 +6,17 @@
         -> {"ia::result": [{field: value, ...}], "ia::meta": {totalCount, start, pageSize, next,
             previous}}
 
-Objects: `projects/project`, `projects/task`, `construction/cost-type`,
-`construction/project-estimate` and `construction/project-estimate-line`. Query answers name
-related fields flat (`"project.id"`), as Intacct's query service does.
+Objects: `projects/project` (with `parent.id`: a child project's parent), `projects/task` (per
+project, with `parent.id`: a task's parent task), `construction/cost-type`,
+`construction/project-estimate` (one primary posted and one draft per project) and
+`construction/project-estimate-line`. Query answers name related fields flat (`"project.id"`), as
+Intacct's query service does; filters are `$eq` and `$in`.
+
+Sub jobs: how the company keeps them is `PUT /sandbox/intacct/sub-job-from {"sub_job_from": ...}`
+(a reset goes back to `none`), and a line with a sub job given through the uniform switch is kept
+that way: `child_project`, on the primary estimate of a child project of the job (made when first
+named); `task`, under a task of the job whose parent task is the sub job. With `none` the company
+has no sub jobs. The demo data has none.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, has_app_context, request
 
 from devstack import demo_data
 from devstack.sandbox.core import (
@@ -39,6 +47,8 @@ CLIENT = ("intacct-client", "intacct-secret")
 MAX_PAGE = 4000  # Intacct's query service answers at most 4,000 records a page
 REVENUE = "Revenue"  # the accumulation type of revenue lines
 PRIMARY_ESTIMATE_KEY = "1"  # per project: 1 the primary posted estimate, 2 a draft
+SUB_JOB_FROM = f"{NAME}:sub_job_from"  # the layout of sub jobs, in the state's extras
+LAYOUTS = ("none", "child_project", "task")  # as the connection setting `sub_job_from` names them
 
 
 def error(status: int, message: str) -> dict[str, Any]:
@@ -56,19 +66,41 @@ def _estimate_key(project_id: str, primary: bool) -> str:
 
 
 def rows(company: demo_data.DemoCompany) -> list[Row]:
+    layout = _layout()
     out = []
     for project in company.projects:
         for position, line in enumerate(project.erp_lines, start=1):
-            out.append(_row(stable_id(NAME, project.project_id, position), project.project_id,
-                            _uniform_of(line)))  # fmt: skip
+            key = stable_id(NAME, project.project_id, position)
+            out.append(_native(key, project.project_id, _uniform_of(line), layout))
+        if not project.erp_lines:
+            continue
         # What the connector must leave out: a revision on the primary, a draft estimate's line.
-        first = _uniform_of(project.erp_lines[0])
-        revision = _row(stable_id(NAME, project.project_id, "revision"), project.project_id, first)
+        first = out[-len(project.erp_lines)]
+        revision = Row(stable_id(NAME, project.project_id, "revision"), dict(first.values),
+                       dict(first.held))  # fmt: skip
+        revision.values["key"] = revision.id
         revision.values["workflowType"] = "revision"
-        draft = _row(stable_id(NAME, project.project_id, "draft"), project.project_id, first)
-        draft.values["projectEstimate.key"] = _estimate_key(project.project_id, primary=False)
+        draft = Row(stable_id(NAME, project.project_id, "draft"), dict(first.values),
+                    dict(first.held))  # fmt: skip
+        draft.values["key"] = draft.id
+        draft.values["projectEstimate.key"] = _estimate_key(first.values["project.id"], False)
         out += [revision, draft]
     return out
+
+
+def _layout() -> str:
+    """How the company keeps sub jobs (`none` until told otherwise, and outside a request)."""
+    return str(state().extras.get(SUB_JOB_FROM, "none")) if has_app_context() else "none"
+
+
+def set_sub_job_from(body: Any) -> Response:
+    """`PUT /sandbox/intacct/sub-job-from`: how lines given with a sub job are kept from now on."""
+    layout = body.get("sub_job_from") if isinstance(body, dict) else None
+    if layout not in LAYOUTS:
+        return answer(400, {"message": f'Send {{"sub_job_from": one of {", ".join(LAYOUTS)}}}.'})
+    with state().lock:
+        state().extras[SUB_JOB_FROM] = layout
+    return answer(200, {"sub_job_from": layout})
 
 
 def _uniform_of(line: demo_data.DemoErpLine) -> Uniform:
@@ -77,7 +109,16 @@ def _uniform_of(line: demo_data.DemoErpLine) -> Uniform:
                    kind)  # fmt: skip
 
 
-def _row(key: str, project_id: str, line: Uniform) -> Row:
+def _native(key: str, job: str, line: Uniform, layout: str) -> Row:
+    """The line as the layout keeps it; with `none` a sub job has nowhere to go and is dropped."""
+    if line.sub_job and layout == "child_project":
+        return _row(key, line.sub_job, line, {"job": job})
+    if line.sub_job and layout == "task":
+        return _row(key, job, line, {"parent_task": line.sub_job})
+    return _row(key, job, line, {})
+
+
+def _row(key: str, project_id: str, line: Uniform, held: dict[str, str]) -> Row:
     return Row(
         id=key,
         values={
@@ -92,25 +133,58 @@ def _row(key: str, project_id: str, line: Uniform) -> Row:
             "workflowType": "original",
             "memo": line.description,
         },
+        held=held,
     )
 
 
 def job_of(row: Row) -> str:
-    """Only the primary estimate's original lines are the job's budget; others belong to none."""
+    """Only the primary estimate's original lines are the job's budget; others belong to none.
+    A child project's lines belong to its parent's job."""
     values = row.values
     primary = values["projectEstimate.key"] == _estimate_key(values["project.id"], primary=True)
-    return values["project.id"] if primary and values["workflowType"] == "original" else ""
+    if not primary or values["workflowType"] != "original":
+        return ""
+    return row.held.get("job") or str(values["project.id"])
 
 
 def uniform(row: Row) -> Uniform:
     values = row.values
-    return Uniform("", values.get("task.id") or "", values.get("costType.id") or "",
+    sub_job = values["project.id"] if row.held.get("job") else row.held.get("parent_task", "")
+    return Uniform(sub_job, values.get("task.id") or "", values.get("costType.id") or "",
                    values.get("amount"), values.get("memo") or "",
                    "revenue" if values.get("accumulationType.id") == REVENUE else "cost")  # fmt: skip
 
 
 def native(job: str, line: Uniform) -> Row:
-    return _row(str(uuid.uuid4()), job, line)
+    layout = _layout()
+    if line.sub_job and layout == "none":
+        raise _refused(
+            "The sandbox's Sage Intacct company keeps no sub jobs: PUT "
+            '/sandbox/intacct/sub-job-from first, or send sub_job "".'
+        )
+    if line.sub_job and layout == "task":
+        _check_task_parent(job, line)
+    return _native(str(uuid.uuid4()), job, line, layout)
+
+
+def _refused(message: str) -> Stop:
+    """A line the uniform switch cannot keep (the switch's own answer, not Intacct's)."""
+    return Stop(answer(400, {"message": message}))
+
+
+def _check_task_parent(job: str, line: Uniform) -> None:
+    """A task id is unique in its project, so it has one parent task (the job's budget lines
+    say which; the revision and draft lines the demo adds follow them)."""
+    tenant = next(t for (erp, t) in state().budgets if erp == NAME)
+    for row in state().tenant_rows(NAME, tenant):
+        values = row.values
+        same = (job_of(row), values["project.id"], values["task.id"]) == (job, job, line.cost_code)
+        if same and row.held.get("parent_task", "") != line.sub_job:
+            under = row.held.get("parent_task") or "no parent task"
+            raise _refused(
+                f"Task '{line.cost_code}' of project '{job}' already sits under "
+                f"{under}: in Sage Intacct a task id is unique in its project."
+            )
 
 
 def blueprint(prefix: str) -> Blueprint:
@@ -141,34 +215,79 @@ def blueprint(prefix: str) -> Blueprint:
 
 def _records(tenant: str, name: str) -> list[dict[str, Any]]:
     company = company_of(NAME, tenant)
-    if name == "projects/project":
-        return [{"key": str(n), "id": p.project_id, "name": p.name, "status": "active"}
-                for n, p in enumerate(company.projects, start=1)]  # fmt: skip
-    if name == "projects/task":
-        return [{"key": str(n), "id": code, "name": text}
-                for n, (code, text) in enumerate(sorted(company.cost_codes.items()), start=1)]  # fmt: skip
     if name == "construction/cost-type":
         return [{"key": str(n), "id": code, "name": text}
                 for n, (code, text) in enumerate(sorted(company.cost_types.items()), start=1)]  # fmt: skip
+    with state().lock:
+        lines = [(dict(row.values), dict(row.held)) for row in state().tenant_rows(NAME, tenant)]
+    projects = _projects(company, lines)
+    if name == "projects/project":
+        return [{"key": str(n), "id": project, "name": title, "status": "active",
+                 "parent.id": parent}
+                for n, (project, (title, parent)) in enumerate(projects.items(), start=1)]  # fmt: skip
+    if name == "projects/task":
+        return _tasks(company, projects, lines)
     if name == "construction/project-estimate":
         return [
-            {"key": _estimate_key(p.project_id, primary), "id": f"EST-{p.project_id}-{n}",
-             "project.id": p.project_id, "isPrimary": primary,
+            {"key": _estimate_key(project, primary), "id": f"EST-{project}-{n}",
+             "project.id": project, "isPrimary": primary,
              "state": "posted" if primary else "draft"}
-            for p in company.projects for n, primary in ((1, True), (2, False))
+            for project in projects for n, primary in ((1, True), (2, False))
         ]  # fmt: skip
     if name == "construction/project-estimate-line":
-        with state().lock:
-            return [dict(row.values) for row in state().tenant_rows(NAME, tenant)]
+        return [values for values, _ in lines]
     raise _fail(404, f"The object '{name}' is not known.")
+
+
+Held = list[tuple[dict[str, Any], dict[str, str]]]  # each line's values and what is held for it
+
+
+def _projects(company: demo_data.DemoCompany, lines: Held) -> dict[str, tuple[str, str | None]]:
+    """{project id: (name, parent id)}: the company's projects, each followed by its children."""
+    children: dict[str, set[str]] = {}
+    for values, held in lines:
+        if held.get("job"):
+            children.setdefault(held["job"], set()).add(str(values["project.id"]))
+    projects: dict[str, tuple[str, str | None]] = {}
+    for project in company.projects:
+        projects[project.project_id] = (project.name, None)
+        for child in sorted(children.get(project.project_id, ())):
+            projects[child] = (f"{project.name} - {child}", project.project_id)
+    return projects
+
+
+def _tasks(
+    company: demo_data.DemoCompany, projects: dict[str, tuple[str, str | None]], lines: Held
+) -> list[dict[str, Any]]:
+    """Each project's tasks: the company's cost codes, and the tasks its lines sit under."""
+    tasks: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for project in projects:
+        for code, text in sorted(company.cost_codes.items()):
+            tasks[(project, code)] = (text, None)
+    for values, held in lines:
+        parent = held.get("parent_task")
+        if parent:
+            project, task = str(values["project.id"]), str(values["task.id"])
+            tasks[(project, task)] = (company.cost_codes.get(task, task), parent)
+            tasks.setdefault((project, parent), (parent, None))
+    return [{"key": str(n), "id": task, "name": text, "project.id": project, "parent.id": parent}
+            for n, ((project, task), (text, parent)) in enumerate(tasks.items(), start=1)]  # fmt: skip
 
 
 def _matches(record: dict[str, Any], filters: list[Any]) -> bool:
     for condition in filters:
-        if not isinstance(condition, dict) or set(condition) != {"$eq"}:
-            raise _fail(400, 'The sandbox understands only filters of the form {"$eq": {...}}.')
-        for field, value in condition["$eq"].items():
-            if record.get(field) != value:
+        if not isinstance(condition, dict) or len(condition) != 1:
+            raise _fail(400, 'The sandbox understands only filters of the form {"$eq": {...}} '
+                             'and {"$in": {...}}.')  # fmt: skip
+        ((operator, fields),) = condition.items()
+        if operator not in ("$eq", "$in") or not isinstance(fields, dict):
+            raise _fail(400, 'The sandbox understands only filters of the form {"$eq": {...}} '
+                             'and {"$in": {...}}.')  # fmt: skip
+        for field, value in fields.items():
+            if operator == "$in" and not isinstance(value, list):
+                raise _fail(400, f"$in takes a list of values for {field}.")
+            wanted = value if operator == "$in" else [value]
+            if record.get(field) not in wanted:
                 return False
     return True
 

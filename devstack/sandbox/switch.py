@@ -13,6 +13,9 @@
                                                   the client sign out? how often did it sign in?
     POST   /sandbox/projects/{tenant}/{project_id}/generate {"lines", "seed", "erp"?}
                            replaces that project's budget with a synthetic one (benchmarks)
+    PUT    /sandbox/intacct/sub-job-from {"sub_job_from": "none"|"child_project"|"task"}
+                           how the Sage Intacct company keeps the sub jobs of lines given from
+                           now on (devstack/sandbox/intacct.py); a reset goes back to "none"
 
 The uniform budget switch, the same for every ERP ({erp} is the connector's name):
 
@@ -32,7 +35,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from devstack import demo_data
-from devstack.sandbox import procore
+from devstack.sandbox import intacct, procore
 from devstack.sandbox.core import Fault, Stop, System, Uniform, answer, json_body, state
 
 blueprint = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -138,6 +141,11 @@ def generate(tenant: str, project_id: str) -> Response:
         rows = state().tenant_rows(system.name, company.tenant)
         rows[:] = [r for r in rows if system.job_of(r) != project_id] + new_rows
     return answer(200, {"tenant": company.tenant, "project_id": project_id, "lines": lines})
+
+
+@blueprint.put("/intacct/sub-job-from")
+def intacct_sub_job_from() -> Response:
+    return intacct.set_sub_job_from(json_body())
 
 
 # -- the uniform budget switch -------------------------------------------------------------------

@@ -10,7 +10,7 @@ describe("the ERP connection table", () => {
     ]);
     expect(names(erpSpec("acumatica")!.settings)).toEqual(["company", "endpoint_version"]);
     expect(names(erpSpec("acumatica")!.secrets)).toEqual(["username", "password", "client_id?", "client_secret?"]);
-    expect(names(erpSpec("intacct")!.settings)).toEqual(["company_id?"]);
+    expect(names(erpSpec("intacct")!.settings)).toEqual(["company_id?", "sub_job_from?"]);
     expect(names(erpSpec("netsuite")!.secrets)).toEqual(["client_id", "private_key"]);
     expect(names(erpSpec("xero")!.settings)).toEqual([
       "tenant_id", "tracking_category", "budget_id?", "default_cost_type", "account_cost_types?", "account_cost_codes?",
@@ -43,6 +43,17 @@ describe("the ERP connection table", () => {
     expect(erpSpec("acumatica")!.settings[1].initial).toBe("23.200.001");
     expect(erpSpec("myob")!.settings[1].initial).toBe("22.200.001");
     expect(erpSpec("netsuite")!.secrets[1].multiline).toBe(true);
+  });
+
+  it("offers a setting that takes one of a few values as a list, starting with the first", () => {
+    const subJobFrom = erpSpec("intacct")!.settings[1];
+    expect([subJobFrom.label, subJobFrom.choices, subJobFrom.initial]).toEqual([
+      "Sub Job From",
+      ["none", "child_project", "task"],
+      "none",
+    ]);
+    expect(erpSpec("intacct")!.settings[0].choices).toEqual([]);
+    expect(erpSpec("acumatica")!.settings[1].choices).toEqual([]);
   });
 
   it("gives no two fields of one ERP the same label", () => {

@@ -1,7 +1,8 @@
 // Every ERP the Connection form knows: its settings and its secret fields, one table row per ERP.
 //
 // A row is `id: [product name, settings, secrets]`. Fields are comma-separated names; a trailing `?`
-// marks an optional field and `=value` a value the form starts with. Adding an ERP, or a field, is one
+// marks an optional field, `=value` a value the form starts with and `=a|b|c` the only values it may
+// take (the form offers them in a list and starts with the first). Adding an ERP, or a field, is one
 // line here: the form, its labels and the request body all follow from this table.
 //
 // The spreadsheet import calls no ERP: no Base URL and no secrets. Its column mapping is saved from
@@ -10,7 +11,7 @@
 const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string]> = {
   acumatica: ["Acumatica", "company, endpoint_version=23.200.001", "username, password, client_id?, client_secret?"],
   myob: ["MYOB Advanced Construction", "company, endpoint_version=22.200.001", "client_id, client_secret, username, password"],
-  intacct: ["Sage Intacct", "company_id?", "client_id, client_secret"],
+  intacct: ["Sage Intacct", "company_id?, sub_job_from?=none|child_project|task", "client_id, client_secret"],
   cmic: ["CMiC", "company_code", "username, password"],
   qbo: ["QuickBooks Online", "realm_id, budget_name?, default_cost_type, account_cost_codes?, class_cost_types?", "client_id, client_secret, refresh_token"],
   xero: ["Xero", "tenant_id, tracking_category, budget_id?, default_cost_type, account_cost_types?, account_cost_codes?", "client_id, client_secret, refresh_token"],
@@ -41,6 +42,8 @@ export interface FieldSpec {
   initial: string;
   /** Keys and certificates span several lines. */
   multiline: boolean;
+  /** The only values the field may take (the API refuses others); empty for free text. */
+  choices: string[];
 }
 
 export interface ErpSpec {
@@ -70,11 +73,13 @@ function parseFields(text: string, secret: boolean): FieldSpec[] {
     .map((part) => part.trim())
     .filter(Boolean)
     .map((part) => {
-      const [head, initial = ""] = part.split("=", 2);
+      const [head, value = ""] = part.split("=", 2);
       const optional = head.endsWith("?");
       const name = optional ? head.slice(0, -1) : head;
       const label = (secret && SECRET_LABELS[name]) || fieldLabel(name);
-      return { name, label, optional, initial, multiline: name === "private_key" };
+      const choices = value.includes("|") ? value.split("|") : [];
+      const initial = choices[0] ?? value;
+      return { name, label, optional, initial, multiline: name === "private_key", choices };
     });
 }
 

@@ -237,3 +237,34 @@ def test_the_spreadsheet_folder_of_another_company_is_refused(client: Client, wo
     assert call(client, world, "get", "/erp/connection")[1]["connection"]["erp_system"] == (
         "acumatica"
     )
+
+
+INTACCT = {"erp_system": "intacct", "base_url": "https://api.intacct.com",
+           "credentials": {"client_id": "c", "client_secret": "s"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["phase", "Task", "child project", "none,task"])
+def test_a_sub_job_from_sage_intacct_does_not_have_is_refused_naming_it(
+    client: Client, world: World, value: str
+) -> None:
+    before = call(client, world, "get", "/erp/connection")[1]
+
+    status, answer = call(client, world, "put", "/erp/connection",
+                          {**INTACCT, "settings": {"sub_job_from": value}})  # fmt: skip
+
+    assert status == 422, answer
+    error = answer["error"]
+    assert (error["code"], error["field"]) == ("invalid_connection", "settings.sub_job_from")
+    assert "none, child_project, task" in error["message"]
+    assert call(client, world, "get", "/erp/connection")[1] == before
+
+
+@pytest.mark.parametrize("value", ["none", "child_project", "task", ""])
+def test_each_sub_job_from_sage_intacct_has_is_saved(
+    client: Client, world: World, value: str
+) -> None:
+    status, answer = call(client, world, "put", "/erp/connection",
+                          {**INTACCT, "settings": {"sub_job_from": value}})  # fmt: skip
+
+    assert status == 200, answer
+    assert answer["connection"]["settings"] == {"sub_job_from": value}

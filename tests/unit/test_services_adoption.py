@@ -262,6 +262,7 @@ def test_every_field_an_erp_declares_is_saved_and_its_settings_answered(erp: str
     declared = FIELDS[erp]
     settings = {name: f"{name}-value" for name in declared.known_settings}
     settings |= {name: COMPANY for name in declared.company_settings}  # the company's own id
+    settings |= {name: allowed[-1] for name, allowed in declared.choices.items()}  # one of them
     credentials = {name: f"{name}-secret" for name in declared.known_secrets}
 
     saved = _save(w, erp, settings, credentials if declared.calls_erp else None)

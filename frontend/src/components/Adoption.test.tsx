@@ -143,6 +143,30 @@ describe("Connection", () => {
   });
 });
 
+describe("Connection to Sage Intacct", () => {
+  it("offers where sub jobs come from as a list, starting with none, and sends the one chosen", async () => {
+    const state = adoptionState();
+    const fake = start("#/companies/fresh/erp/connection", state);
+    fireEvent.change(await screen.findByLabelText("ERP System"), { target: { value: "intacct" } });
+    const subJobFrom = screen.getByLabelText("Sub Job From") as HTMLSelectElement;
+    expect(subJobFrom.tagName).toBe("SELECT");
+    expect(within(subJobFrom).getAllByRole("option").map((o) => [o.getAttribute("value"), o.textContent])).toEqual([
+      ["none", "None"],
+      ["child_project", "Child Project"],
+      ["task", "Task"],
+    ]);
+    expect(subJobFrom.value).toBe("none");
+    fireEvent.change(subJobFrom, { target: { value: "child_project" } });
+    type("Base URL", "https://api.intacct.com");
+    type("Client ID", "c");
+    type("Client Secret", "s");
+    fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toContain("Connection saved"));
+    const put = fake.requests.find((r) => r.method === "PUT");
+    expect((put?.body as { settings: unknown }).settings).toEqual({ sub_job_from: "child_project" });
+  });
+});
+
 describe("Connection to the spreadsheet import", () => {
   it("asks for no address or secret, saves and tests, and Projects then links a job by the ID typed", async () => {
     const state = adoptionState({ projects: [] });

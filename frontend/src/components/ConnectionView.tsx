@@ -5,7 +5,7 @@ import { deleteConnection, getConnection, saveConnection, testConnection } from 
 import { connectionBody, formFrom, isDirty, secretIsSet, switchErp, type ConnectionForm, type FieldProblem } from "../connectionForm";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
-import { ERP_SPECS, erpSpec, type FieldSpec } from "../erpConnections";
+import { ERP_SPECS, erpSpec, fieldLabel, type FieldSpec } from "../erpConnections";
 import type { ConnectionTest, ErpConnection } from "../types";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { MappingPreview } from "./MappingPreview";
@@ -225,7 +225,7 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
         </p>
       ) : (
         <TextField
-          spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false }}
+          spec={{ name: "base_url", label: "Base URL", optional: false, initial: "", multiline: false, choices: [] }}
           value={form.base_url}
           problem={problem}
           hint="The address of your ERP, for example https://yourcompany.acumatica.com"
@@ -235,15 +235,15 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
       {spec && spec.settings.length > 0 && (
         <fieldset className="field-group">
           <legend>{spec.name} settings</legend>
-          {spec.settings.map((field) => (
-            <TextField
-              key={field.name}
-              spec={field}
-              value={form.settings[field.name] ?? ""}
-              problem={problem}
-              onChange={(value) => setForm({ ...form, settings: { ...form.settings, [field.name]: value } })}
-            />
-          ))}
+          {spec.settings.map((field) => {
+            const change = (value: string) => setForm({ ...form, settings: { ...form.settings, [field.name]: value } });
+            const value = form.settings[field.name] ?? "";
+            return field.choices.length > 0 ? (
+              <ChoiceField key={field.name} spec={field} value={value} problem={problem} onChange={change} />
+            ) : (
+              <TextField key={field.name} spec={field} value={value} problem={problem} onChange={change} />
+            );
+          })}
         </fieldset>
       )}
       {spec && spec.callsErp && (
@@ -340,6 +340,38 @@ function SelectField({ label, field, value, problem, onChange }: SelectProps) {
         {ERP_SPECS.map((spec) => (
           <option key={spec.id} value={spec.id}>
             {spec.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+interface ChoiceProps {
+  spec: FieldSpec;
+  value: string;
+  problem: FieldProblem | null;
+  onChange: (value: string) => void;
+}
+
+/** A setting that takes one of a few values: a list of them, labelled as words. */
+function ChoiceField({ spec, value, problem, onChange }: ChoiceProps) {
+  const id = useId();
+  // A saved value the list does not know stays shown, so saving unchanged does not alter it.
+  const choices = value && !spec.choices.includes(value) ? [...spec.choices, value] : spec.choices;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{spec.label}</label>
+      <select
+        id={id}
+        data-field={spec.name}
+        value={value || spec.initial}
+        aria-invalid={problem?.field === spec.name ? true : undefined}
+        onChange={(e) => onChange(e.target.value)}
+      >
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {fieldLabel(choice)}
           </option>
         ))}
       </select>

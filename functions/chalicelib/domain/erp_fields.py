@@ -8,12 +8,14 @@ it (a password typed into `settings` would otherwise be stored beside the compan
 every ERP reader). An ERP not listed here has no connector. The spreadsheet import calls no ERP:
 it has neither an address nor credentials (docs/erps/spreadsheet.md); its settings are the export's
 column mapping and `exports_prefix`, which Budget Bridge writes itself (services/exports.py).
+`choices` are the optional settings that take one of a few values (a blank one means the first).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_FIELD_VALUE = 4096
@@ -30,6 +32,8 @@ _COLUMNS = (  # a report's or an export's column for each part of a line
 _SIGN_IN = ("username", "password")
 _OAUTH2_CLIENT = ("client_id", "client_secret")
 _ROTATING = ("client_id", "client_secret", "refresh_token")
+# Sage Intacct: where a line's sub job comes from (docs/erps/intacct.md); none is the default.
+INTACCT_SUB_JOB_FROM = ("none", "child_project", "task")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,12 @@ class ErpFields:
     # them back, with that value only (another company's would reach that company's data).
     company_settings: tuple[str, ...] = ()
     calls_erp: bool = True  # False: no base URL, no credentials, no secret
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def choice(self, name: str, settings: Mapping[str, str]) -> str | None:
+        """The setting's value (blank: the first choice), or None when it is none of them."""
+        value = (settings.get(name) or "").strip() or self.choices[name][0]
+        return value if value in self.choices[name] else None
 
     @property
     def known_settings(self) -> tuple[str, ...]:
@@ -62,8 +72,9 @@ FIELDS: dict[str, ErpFields] = {
         secrets=_SIGN_IN, optional_secrets=_OAUTH2_CLIENT,
     ),
     "intacct": ErpFields(
-        optional_settings=("company_id", "revenue_accumulation_type"),
+        optional_settings=("company_id", "revenue_accumulation_type", "sub_job_from"),
         secrets=_OAUTH2_CLIENT, optional_secrets=("username",),
+        choices={"sub_job_from": INTACCT_SUB_JOB_FROM},
     ),
     "cmic": ErpFields(
         settings=("company_code",), optional_settings=("amount_attribute",), secrets=_SIGN_IN

@@ -140,6 +140,11 @@ def _check_fields(erp_system: str, given: ConnectionInput) -> None:
     for name in needs.settings:
         if not given.settings.get(name, "").strip():
             raise InvalidConnection(f"settings.{name}", f"The setting '{name}' is required.")
+    for name, allowed in needs.choices.items():
+        if needs.choice(name, given.settings) is None:
+            raise InvalidConnection(
+                f"settings.{name}", f"The setting '{name}' must be one of: {', '.join(allowed)}."
+            )
     if given.credentials is not None:
         for name in needs.secrets:
             if not given.credentials.get(name, ""):

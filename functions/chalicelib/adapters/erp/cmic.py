@@ -1,9 +1,11 @@
 """The CMiC connector: R12 REST (`/jc-rest-api/rest/1/`), HTTP Basic, Oracle ADF collections.
 
-A job's budget is its job categories (`jcjobcategory`, filtered by company and job with `q`),
-read with `limit`/`offset` (at most 1,000 a page) until `hasMore` is false. Phase → cost code,
-category → cost type, no sub job; the budget amount is `JcatBudgetAmt` (a setting can name
-another attribute); categories flagged as revenue are revenue. docs/erps/cmic.md has the rest.
+The ERP job a company links is a controlling job (a `jcjob` whose `JobCtrlCode` is `ALL`); its
+budget is the job categories (`jcjobcategory`, filtered by company and job with `q`) of that job
+and of each of its sub-jobs (the `jcjob`s whose `JobCtrlCode` is it), read with `limit`/`offset`
+(at most 1,000 a page) until `hasMore` is false. Job → sub job, phase → cost code, category →
+cost type; the budget amount is `JcatBudgetAmt` (a setting can name another attribute);
+categories flagged as revenue are revenue. docs/erps/cmic.md has the rest.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class _AdfPage(BaseModel):
 API = "/jc-rest-api/rest/1"
 MAX_LIMIT = 1000  # CMiC refuses a larger limit with 400
 AMOUNT_ATTRIBUTE = "JcatBudgetAmt"
+NOT_A_SUB_JOB = "ALL"  # the JobCtrlCode of a job that is not a sub-job (a controlling job)
 _LABELS = ("phase (JcatPhsCode)", "category (JcatCode)")
 
 
@@ -93,19 +96,21 @@ class CmicSource:
         self, erp_job_id: str, on_page: Callable[[int], None] | None = None
     ) -> list[ErpLine]:
         amount_field = self._settings.get("amount_attribute") or AMOUNT_ATTRIBUTE
-        q = f"JcatCompCode={_quoted(self._company)};JcatJobCode={_quoted(erp_job_id)}"
+        client = self._client()
+        jobs = [erp_job_id, *self._sub_jobs(client, erp_job_id)]
 
-        def native_of(row: dict[str, Any], number: int) -> mapping.NativeLine:
-            if mapping.text(row, "JcatJobCode") not in (None, erp_job_id):
+        def native_of(read: tuple[str, dict[str, Any]], number: int) -> mapping.NativeLine:
+            job, row = read
+            if mapping.text(row, "JcatJobCode") not in (None, job):
                 raise ErpRejected(
                     f"Line {number} of the ERP's answer belongs to job "
-                    f"'{row.get('JcatJobCode')}', not to '{erp_job_id}': the ERP did not filter "
+                    f"'{row.get('JcatJobCode')}', not to '{job}': the ERP did not filter "
                     "the budget by job."
                 )
             revenue = mapping.text(row, "JcatRevenueFlag") == "Y"
             return mapping.NativeLine(
                 ref=_ref(row, number),
-                sub_job="",
+                sub_job=job,
                 cost_code=mapping.text(row, "JcatPhsCode"),
                 cost_type=mapping.text(row, "JcatCode"),
                 kind=LineKind.REVENUE if revenue else LineKind.COST,
@@ -113,14 +118,35 @@ class CmicSource:
                 description=str(row.get("JcatName") or ""),
             )
 
-        rows = self._all(self._client(), "jcjobcategory", q, on_page)
+        rows = self._categories(client, jobs, on_page)
         return mapping.collect(rows, native_of, _LABELS)
 
+    def _sub_jobs(self, client: ErpHttp, erp_job_id: str) -> list[str]:
+        """The controlling job's sub-jobs, in CMiC's order."""
+        q = f"JobCompCode={_quoted(self._company)};JobCtrlCode={_quoted(erp_job_id)}"
+        codes = (mapping.text(row, "JobCode") for row in self._all(client, "jcjob", q))
+        return list(dict.fromkeys(code for code in codes if code and code != erp_job_id))
+
+    def _categories(
+        self, client: ErpHttp, jobs: list[str], on_page: Callable[[int], None] | None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each job's categories, job by job; `on_page` hears the count over all of them."""
+        done = 0
+        for job in jobs:
+            start = done
+
+            def progress(count: int, start: int = start) -> None:
+                if on_page is not None and count:
+                    on_page(start + count)
+
+            q = f"JcatCompCode={_quoted(self._company)};JcatJobCode={_quoted(job)}"
+            for row in self._all(client, "jcjobcategory", q, progress):
+                done += 1
+                yield job, row
+
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        rows, more = self._page(
-            self._client(), "jcjob", f"JobCompCode={_quoted(self._company)}", offset,
-            min(limit, MAX_LIMIT),
-        )  # fmt: skip
+        q = f"JobCompCode={_quoted(self._company)};JobCtrlCode={_quoted(NOT_A_SUB_JOB)}"
+        rows, more = self._page(self._client(), "jcjob", q, offset, min(limit, MAX_LIMIT))
         projects = [
             ErpProject(erp_job_id=str(row["JobCode"]), name=str(row.get("JobName") or ""),
                        erp_status=str(row.get("JobStatusCode") or ""))

@@ -3,13 +3,15 @@
 A job's budget is the `original` workflow lines of the project's primary, posted estimate
 (`construction/project-estimate` and `construction/project-estimate-line`), read page by page
 through `services/core/query` until `ia::meta.next` is null. Task → cost code, cost type → cost
-type, no sub job; lines of the revenue accumulation type are revenue. docs/erps/intacct.md has
-the connection fields and limits.
+type; the sub job comes from the setting `sub_job_from`: `none` (the default), `child_project`
+(the job's child projects' estimates are read too, each line's sub job is its child project) or
+`task` (a line's sub job is its task's parent task). Lines of the revenue accumulation type are
+revenue. docs/erps/intacct.md has the connection fields and limits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -19,6 +21,7 @@ from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
+from chalicelib.domain.erp_fields import INTACCT_SUB_JOB_FROM, required
 from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import (
     CatalogEntry,
@@ -48,8 +51,8 @@ QUERY = f"{API}/services/core/query"
 TOKEN = f"{API}/oauth2/token"
 DEFAULT_PAGE_SIZE = 1000  # the query service allows up to 4,000
 REVENUE_ACCUMULATION_TYPE = "Revenue"
-_LINE_FIELDS = ["key", "task.id", "costType.id", "amount", "workflowType", "memo",
-                "accumulationType.id"]  # fmt: skip
+_LINE_FIELDS = ["key", "projectEstimate.key", "task.id", "costType.id", "amount", "workflowType",
+                "memo", "accumulationType.id"]  # fmt: skip
 
 
 class IntacctSource:
@@ -100,11 +103,14 @@ class IntacctSource:
         self, erp_job_id: str, on_page: Callable[[int], None] | None = None
     ) -> list[ErpLine]:
         client = self._client()
-        estimate = self._primary_estimate(client, erp_job_id)
-        filters = [
-            {"$eq": {"projectEstimate.key": estimate}},
-            {"$eq": {"workflowType": "original"}},
-        ]
+        layout = self._sub_job_from()
+        projects = [erp_job_id]
+        if layout == "child_project":
+            projects += self._child_projects(client, erp_job_id)
+        estimates = self._primary_estimates(client, erp_job_id, projects)
+        parents = self._task_parents(client, erp_job_id) if layout == "task" else {}
+        filters = [_one_of("projectEstimate.key", list(estimates)),
+                   {"$eq": {"workflowType": "original"}}]  # fmt: skip
         rows = self._query(client, "construction/project-estimate-line", _LINE_FIELDS, filters,
                            on_page)  # fmt: skip
         revenue = self._settings.get("revenue_accumulation_type") or REVENUE_ACCUMULATION_TYPE
@@ -112,11 +118,16 @@ class IntacctSource:
         def native_of(row: dict[str, Any], number: int) -> mapping.NativeLine | None:
             if mapping.text(row, "workflowType") not in (None, "original"):
                 return None  # the query filtered these out; an ERP that did not is not trusted
+            task = mapping.text(row, "task.id")
+            if layout == "child_project":
+                sub_job = _sub_job_of_estimate(row, number, estimates)
+            else:
+                sub_job = parents.get(task or "", "")
             is_revenue = mapping.text(row, "accumulationType.id") == revenue
             return mapping.NativeLine(
                 ref=mapping.text(row, "key") or f"line-{number}",
-                sub_job="",
-                cost_code=mapping.text(row, "task.id"),
+                sub_job=sub_job,
+                cost_code=task,
                 cost_type=mapping.text(row, "costType.id"),
                 kind=LineKind.REVENUE if is_revenue else LineKind.COST,
                 amount=row.get("amount"),
@@ -124,6 +135,16 @@ class IntacctSource:
             )
 
         return mapping.collect(rows, native_of, ("task", "cost type"))
+
+    def _sub_job_from(self) -> str:
+        layout = required(self.system).choice("sub_job_from", self._settings)
+        if layout is None:
+            raise ErpRejected(
+                f"The Sage Intacct connection's setting sub_job_from is "
+                f"'{self._settings.get('sub_job_from', '')[:40]}', which is not one of "
+                f"{', '.join(INTACCT_SUB_JOB_FROM)}: fix it on the connection page."
+            )
+        return layout
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         rows, more = self._page(
@@ -138,27 +159,60 @@ class IntacctSource:
 
     def cost_catalog(self) -> ErpCatalog:
         client = self._client()
-        tasks = self._query(client, "projects/task", ["id", "name"], [])
+        tasks = list(self._query(client, "projects/task", ["id", "name", "parent.id"], []))
+        if self._sub_job_from() == "task":  # a task that is another's parent is a sub job
+            parents = {mapping.text(row, "parent.id") for row in tasks}
+            tasks = [row for row in tasks if mapping.text(row, "id") not in parents]
         types = self._query(client, "construction/cost-type", ["id", "name"], [])
         return ErpCatalog(cost_codes=_entries(tasks), cost_types=_entries(types))
 
     # -- the query service --------------------------------------------------------------------
 
-    def _primary_estimate(self, client: ErpHttp, erp_job_id: str) -> str:
-        filters: list[dict[str, Any]] = [
-            {"$eq": {"project.id": erp_job_id}},
-            {"$eq": {"isPrimary": True}},
-        ]
-        fields = ["key", "id", "isPrimary", "state"]
+    def _primary_estimates(
+        self, client: ErpHttp, erp_job_id: str, projects: list[str]
+    ) -> dict[str, str]:
+        """{estimate key: the sub job of its lines} of each project's primary, posted estimate:
+        "" for the job's own, the child project's id for a child's. A child project without one
+        has no budget yet; the job fails only when none of them has one."""
+        filters = [_one_of("project.id", projects), {"$eq": {"isPrimary": True}}]
+        fields = ["key", "id", "project.id", "isPrimary", "state"]
+        found: dict[str, str] = {}
         for row in self._query(client, "construction/project-estimate", fields, filters):
-            if row.get("isPrimary") is True and mapping.text(row, "state") == "posted":
-                key = mapping.text(row, "key")
-                if key:
-                    return key
-        raise ErpRejected(
-            f"Sage Intacct has no primary, posted estimate for project '{erp_job_id}': post the "
-            "project's estimate and mark it primary in Sage Intacct, or check the ERP job id."
-        )
+            key = mapping.text(row, "key")
+            if (
+                row.get("isPrimary") is not True
+                or mapping.text(row, "state") != "posted"
+                or not key
+            ):
+                continue
+            project = mapping.text(row, "project.id") or erp_job_id
+            if project in projects and project not in found.values():
+                found[key] = project
+        if not found:
+            children = " or its child projects" if len(projects) > 1 else ""
+            raise ErpRejected(
+                f"Sage Intacct has no primary, posted estimate for project '{erp_job_id}'"
+                f"{children}: post the project's estimate and mark it primary in Sage Intacct, "
+                "or check the ERP job id."
+            )
+        return {key: "" if project == erp_job_id else project for key, project in found.items()}
+
+    def _child_projects(self, client: ErpHttp, erp_job_id: str) -> list[str]:
+        rows = self._query(client, "projects/project", ["id", "parent.id"],
+                           [{"$eq": {"parent.id": erp_job_id}}])  # fmt: skip
+        children = (mapping.text(row, "id") for row in rows)
+        return sorted({child for child in children if child and child != erp_job_id})
+
+    def _task_parents(self, client: ErpHttp, erp_job_id: str) -> dict[str, str]:
+        """{task id: its parent task's id} of the project's tasks that have a parent."""
+        rows = self._query(client, "projects/task", ["id", "parent.id"],
+                           [{"$eq": {"project.id": erp_job_id}}])  # fmt: skip
+        parents = {}
+        for row in rows:
+            task, parent = mapping.text(row, "id"), mapping.text(row, "parent.id")
+            if task and parent:
+                parents[task] = parent
+        return parents
 
     def _query(
         self,
@@ -194,7 +248,24 @@ class IntacctSource:
         return page.result, page.meta.next is not None
 
 
-def _entries(rows: Iterator[dict[str, Any]]) -> list[CatalogEntry]:
+def _one_of(field: str, values: list[str]) -> dict[str, Any]:
+    """A query filter on one value (`$eq`) or several (`$in`)."""
+    return {"$eq": {field: values[0]}} if len(values) == 1 else {"$in": {field: values}}
+
+
+def _sub_job_of_estimate(row: dict[str, Any], number: int, estimates: dict[str, str]) -> str:
+    estimate = mapping.text(row, "projectEstimate.key")
+    if estimate is None and len(estimates) == 1:
+        estimate = next(iter(estimates))  # one estimate was asked for: the line is of it
+    if estimate not in estimates:
+        raise ErpRejected(
+            f"Line {number} of the ERP's answer belongs to the estimate '{estimate}', which "
+            "is not one of the job's primary estimates: the ERP did not filter the lines."
+        )
+    return estimates[estimate]
+
+
+def _entries(rows: Iterable[dict[str, Any]]) -> list[CatalogEntry]:
     entries = {}
     for row in rows:
         code = mapping.text(row, "id")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TypeVar
 
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpLine, LineKind, WbsKey
@@ -69,9 +69,12 @@ def erp_line(number: int, native: NativeLine, labels: tuple[str, str]) -> ErpLin
     )
 
 
+Read = TypeVar("Read")  # what a connector reads per line: the ERP's record, or more with it
+
+
 def collect(
-    rows: Iterable[dict[str, Any]],
-    native_of: Callable[[dict[str, Any], int], NativeLine | None],
+    rows: Iterable[Read],
+    native_of: Callable[[Read, int], NativeLine | None],
     labels: tuple[str, str],
 ) -> list[ErpLine]:
     """Every row as an `ErpLine`, numbered as read; `native_of` answers None for a row to skip."""

@@ -1,0 +1,116 @@
+"""CMiC's jobs and sub-jobs, beyond the connector contract.
+
+The ERP job a company links is a controlling job; its budget is its own job categories and its
+sub-jobs', and each line's sub job is the CMiC job it sits on (job → sub job, phase → cost code,
+category → cost type). Only controlling jobs are listed to link. Against the sandbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.erp.cmic import CmicSource
+from chalicelib.adapters.erp.common.http import Limits
+from chalicelib.domain.model import ErpCredentials, LineKind
+from devstack import demo_data
+from devstack.sandbox_erp import SandboxErp
+from tests.fixtures.erp import SandboxClient, UniformSwitch
+
+COMPANY, JOB = "BB", "C-7001"
+SUB_JOBS = ["C-7001-01", "C-7001-02"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxErp]:
+    with SandboxErp(port=0) as erp:
+        yield erp
+
+
+@pytest.fixture
+def switch(sandbox: SandboxErp) -> UniformSwitch:
+    client = UniformSwitch(sandbox.url)
+    client.reset()
+    return client
+
+
+def source(sandbox: SandboxErp, page_size: int = 1000) -> CmicSource:
+    saved = demo_data.company("cmic").erp_connection()
+    return CmicSource(sandbox.url + saved.path, COMPANY, ErpCredentials(dict(saved.credentials)),
+                      page_size=page_size, limits=Limits(timeout=10, allow_local_urls=True),
+                      sleep=lambda seconds: None)  # fmt: skip
+
+
+def sums(lines: list[Any]) -> dict[tuple[str, str, str], Decimal]:
+    totals: dict[tuple[str, str, str], Decimal] = {}
+    for line in lines:
+        if line.kind is LineKind.COST:
+            key = (line.key.sub_job, line.key.cost_code, line.key.cost_type)
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(line.amount)
+    return {key: total for key, total in totals.items() if total}
+
+
+def test_the_budget_of_a_controlling_job_is_its_sub_jobs_lines_each_on_its_sub_job(sandbox, switch):
+    lines = source(sandbox, page_size=4).fetch_budget(JOB)
+
+    (project,) = demo_data.company("cmic").projects
+    assert sums(lines) == {key: s.amount for key, s in project.cost_sums().items()}
+    assert {line.key.sub_job for line in lines} == set(SUB_JOBS)
+
+
+def test_a_line_on_the_controlling_job_itself_has_that_job_as_its_sub_job(sandbox, switch):
+    switch.put("cmic", COMPANY, JOB, sub_job="", cost_code="02-050", cost_type="M",
+               amount="5000.00")  # fmt: skip
+
+    lines = source(sandbox).fetch_budget(JOB)
+
+    assert [(line.key.sub_job, line.amount) for line in lines
+            if line.key.cost_code == "02-050" and line.key.cost_type == "M"
+            and line.key.sub_job == JOB] == [(JOB, Decimal("5000.00"))]  # fmt: skip
+
+
+def test_a_new_sub_job_is_read_with_its_lines(sandbox, switch):
+    switch.put("cmic", COMPANY, JOB, sub_job="C-7001-03", cost_code="04-100", cost_type="L",
+               amount="12.34")  # fmt: skip
+
+    lines = source(sandbox).fetch_budget(JOB)
+
+    assert [(line.key.cost_code, line.key.cost_type, line.amount) for line in lines
+            if line.key.sub_job == "C-7001-03"] == [("04-100", "L", Decimal("12.34"))]  # fmt: skip
+
+
+def test_only_controlling_jobs_are_listed_and_cmic_says_which_job_controls_a_sub_job(
+    sandbox, switch
+):
+    listed = source(sandbox).list_projects(offset=0, limit=100)
+    jobs = _get(sandbox, "jcjob?q=JobCompCode='BB'")["items"]
+
+    assert [(p.erp_job_id, p.name) for p in listed.projects] == [(JOB, "Northgate Transit Hub")]
+    assert not listed.has_more
+    assert [(job["JobCode"], job["JobCtrlCode"]) for job in jobs] == [
+        (JOB, "ALL"), *((code, JOB) for code in SUB_JOBS)]  # fmt: skip
+
+
+def test_a_sub_job_of_one_job_cannot_be_given_to_another(switch):
+    status, body = SandboxClient(switch.url).request(
+        "PUT", f"/sandbox/budgets/cmic/{COMPANY}/C-7001-01/lines",
+        {"sub_job": "C-7001-02", "cost_code": "04-100", "cost_type": "L", "amount": "1.00"},
+    )  # fmt: skip
+
+    assert status == 400 and "sub-job of 'C-7001'" in body["message"]
+
+
+def _get(sandbox: SandboxErp, path: str) -> Any:
+    credentials = base64.b64encode(b"cmicapi:sandbox").decode()
+    call = urllib.request.Request(  # noqa: S310 - the sandbox's own http address
+        f"{sandbox.url}/cmic/jc-rest-api/rest/1/{path.replace(' ', '%20')}",
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+    with urllib.request.urlopen(call, timeout=30) as answer:  # noqa: S310
+        return json.loads(answer.read())
