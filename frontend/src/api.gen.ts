@@ -41,7 +41,7 @@ export interface paths {
   "/api/v1/companies/{company_id}/erp/budgets/{budget_id}/preview": {
     /**
      * Preview an import or re-import: what it would change, changing nothing
-     * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
+     * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; when the apply would be refused (the budget locked, here or in Procore, or held by another job) the preview fails with that refusal's sentence and `error_code` (`budget_locked`, `job_in_progress`). Apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
      */
     post: operations["preview_budget"];
   };
@@ -743,7 +743,7 @@ export interface components {
       changes: components["schemas"]["ChangeOut"][];
       /**
        * Error Code
-       * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, or null.
+       * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`; for a preview whose apply would be refused, `budget_locked`, `job_in_progress` or `not_linked`; or null.
        * @default null
        */
       error_code: string | null;
@@ -1723,7 +1723,7 @@ export interface operations {
   };
   /**
    * Preview an import or re-import: what it would change, changing nothing
-   * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
+   * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; when the apply would be refused (the budget locked, here or in Procore, or held by another job) the preview fails with that refusal's sentence and `error_code` (`budget_locked`, `job_in_progress`). Apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
    */
   preview_budget: {
     parameters: {

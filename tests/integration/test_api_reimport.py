@@ -11,12 +11,15 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain.model import (
+    BudgetStatus,
     ChangeKind,
     ChangeRecord,
     Job,
     JobKind,
     utc_now,
 )
+from chalicelib.domain.ports import JobMessage
+from chalicelib.services.reimports import run_job
 from tests.fixtures.api import app_client
 from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, build_world, erp_user, line
@@ -95,6 +98,33 @@ def test_a_locked_budget_answers_409_budget_locked(client: Client, world: World)
     error = body(answer)["error"]
     assert error["code"] == "budget_locked" and "Unlock the budget" in error["message"]
     assert world.queue.sent == []
+
+
+def run_worker(world: World, job: dict[str, Any]) -> None:
+    """The worker's run of a queued job, as the queue would deliver it (against the world's
+    stand-in ERP, its connection set up as an admin leaves it)."""
+    world.restore()
+    message = JobMessage(job_id=job["job_id"], company_id="demo", budget_id=job["budget_id"])
+    run_job(world.ports, message, final_attempt=False)
+
+
+def test_a_preview_of_a_locked_budget_is_queued_and_fails_telling_the_reimport_is_refused(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(erp_user("standard"))
+    refused = reimport(client, world, "b-1002")
+    queued = client.http.post(f"{ERP}/budgets/b-1002/preview", headers=headers)
+    run_worker(world, body(queued))
+    job = body(client.http.get(f"{ERP}/jobs/{body(queued)['job_id']}", headers=headers))
+
+    assert queued.status_code == 202  # a preview holds nothing, so its request is not refused
+    assert (job["status"], job["error_code"]) == ("failed", "budget_locked")
+    assert job["message"] == body(refused)["error"]["message"]
+    assert (
+        job["message"] != "Preview ready: nothing would change; the budget already matches the ERP."
+    )
+    assert job["summary"] is None and job["changes"] == []
+    assert world.budgets.get("demo", "b-1002").status is BudgetStatus.SYNCED
 
 
 def test_a_second_request_answers_409_with_the_running_job(client: Client, world: World) -> None:

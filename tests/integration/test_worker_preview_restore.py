@@ -121,6 +121,22 @@ def test_a_line_edit_after_the_preview_refuses_its_apply_at_request(
     assert stack.budget().active_job_id is None and stack.receive() == []
 
 
+def test_a_preview_of_a_locked_budget_fails_as_its_reimport_is_refused(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    assert stack.budget("P-1002").locked  # locked in the demo data
+    before, version = stack.lines("P-1002"), stack.budget("P-1002").version
+
+    done = preview(stack, "P-1002")
+
+    with pytest.raises(BudgetLocked) as refused:
+        stack.request("P-1002")
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "budget_locked")
+    assert done.message == refused.value.message
+    assert (stack.lines("P-1002"), stack.budget("P-1002").version) == (before, version)
+
+
 def test_previewing_a_thousand_lines_writes_no_budget_line_and_few_items(
     worker_stack: WorkerStack,
 ) -> None:

@@ -122,6 +122,45 @@ def test_a_preview_of_bad_erp_lines_fails_listing_them_and_changes_nothing() -> 
     assert w.lines() == synced_lines()
 
 
+def test_a_preview_of_a_locked_budget_fails_with_the_refusal_its_apply_gets_and_changes_nothing() -> (
+    None
+):
+    w = world(erp_changed())
+    w.set_locked(True)
+    before = (w.budget().version, w.lines())
+
+    done = preview(w)
+
+    with pytest.raises(BudgetLocked) as refused:
+        request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "budget_locked")
+    sentence = "The budget for Riverside Medical is locked. Unlock the budget to re-import."
+    assert done.message == refused.value.message == sentence
+    assert (done.basis, done.change_count) == (None, 0)  # nothing that could be applied
+    assert (w.budget().version, w.lines()) == before
+
+
+def test_a_preview_of_a_locked_ready_to_import_budget_names_the_import() -> None:
+    w = world(erp_changed())
+    w.set_locked(True, READY)
+
+    done = preview(w, READY)
+
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "budget_locked")
+    assert done.message.endswith("Unlock the budget to import.")
+
+
+def test_a_preview_while_another_job_holds_the_budget_fails_as_its_apply_would() -> None:
+    w = world(erp_changed())
+    running = request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+
+    done = preview(w)
+
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "job_in_progress")
+    assert "wait for it to finish" in done.message
+    assert w.budget().active_job_id == running.job_id  # the other job still holds it
+
+
 def test_a_preview_of_a_ready_to_import_budget_plans_the_import_and_applies_as_one() -> None:
     w = world(erp_changed())
     done = preview(w, READY)

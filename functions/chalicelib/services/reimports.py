@@ -451,23 +451,37 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
 
 
 def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
-    """The budget's lines as its target holds them now; a locked budget refuses the job
-    (a preview only reports what it would do, so it reads a locked budget too)."""
+    """The budget's lines as its target holds them now; a locked budget refuses the job (a
+    preview fails the same way: it reports what its apply would refuse, `_refuse_as_applied`)."""
     try:
         held = target.read(budget)
     except TargetRejected as why:
         raise _Refused(why.message, why.errors) from None
-    if held.locked and job.kind is not JobKind.PREVIEW:
+    if job.kind is JobKind.PREVIEW:
+        _refuse_as_applied(budget, held.locked, target.name)
+    elif held.locked:
         raise _Refused(_locked_message(budget, job.kind))
     return held.lines
+
+
+def _refuse_as_applied(budget: Budget, locked_in_target: bool, target: str) -> None:
+    """A preview is what the apply would do or refuse at that moment (PRODUCT.md §8): when the
+    apply it plans would be refused (locked here or in the target, another job holding the
+    budget, no longer linked), the preview fails with that refusal's sentence and code."""
+    kind = admission.previewed_kind(budget)
+    why = admission.refusal(budget, kind)
+    if why is None and locked_in_target:
+        why = admission.locked_refusal(budget.project_name, admission.noun(kind), where=target)
+    if why is not None:
+        raise _Refused(why.message, code=why.code)
 
 
 def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     erp_lines = attempt.erp_lines or []
     attempt.progress(Phase.VALIDATING, 0, len(erp_lines))
-    catalog = _catalog_for(ports, job, erp_lines)
     current = _current(budget, job, attempt.target)
     attempt.current_total = budget_total(current)
+    catalog = _catalog_for(ports, job, erp_lines)
     try:
         check_not_empty(current, erp_lines, job.allow_empty)
         plan = plan_reimport(current, erp_lines, catalog)
@@ -547,11 +561,6 @@ def _stale_budget(budget: Budget) -> str:
     )
 
 
-def _planned_kind(budget: Budget) -> JobKind:
-    ready = budget.status is BudgetStatus.READY_TO_IMPORT
-    return JobKind.IMPORT if ready else JobKind.REIMPORT
-
-
 def _totals(job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> Totals | None:
     if job.kind is JobKind.RESTORE:
         return None
@@ -570,6 +579,9 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
     attempt: _Attempt | None = None
     try:
         budget = ports.budgets.get(job.company_id, job.budget_id)
+        unlinked = admission.not_linked(budget, admission.previewed_kind(budget))
+        if unlinked is not None:  # no ERP job to read: refused as its apply would be
+            raise _Refused(unlinked.message, code=unlinked.code)
         attempt = _Attempt(_target(ports, budget), _ProgressReport(ports, job))
         plan = _plan(ports, job, budget, attempt)
     except _Refused as refused:
@@ -588,7 +600,7 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
             "basis": PreviewBasis(
                 budget_version=budget.version,
                 erp_digest=plan.erp_digest,
-                planned_kind=_planned_kind(budget),
+                planned_kind=admission.previewed_kind(budget),
             )
         }
     )

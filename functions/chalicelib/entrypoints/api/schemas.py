@@ -516,7 +516,8 @@ class JobResponse(Reply):
     error_code: str | None = Field(
         default=None,
         description="Why a failed job failed, for programs: `erp_budget_empty`, "
-        "`budget_total_too_large`, `preview_stale`, or null.",
+        "`budget_total_too_large`, `preview_stale`; for a preview whose apply would be refused, "
+        "`budget_locked`, `job_in_progress` or `not_linked`; or null.",
     )
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
