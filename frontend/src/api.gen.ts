@@ -48,7 +48,7 @@ export interface paths {
   "/api/v1/companies/{company_id}/erp/budgets/{budget_id}/reimport": {
     /**
      * Re-import a synced budget
-     * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`.
+     * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot; these come first, also with `preview_job_id`. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`, 422 `preview_wrong_kind` for a preview of an import.
      */
     post: operations["reimport_budget"];
   };
@@ -722,7 +722,7 @@ export interface components {
       allow_empty?: boolean;
       /**
        * Preview Job Id
-       * @description Apply exactly what this preview showed, or nothing: 409 `preview_stale` when the budget changed since, 409 `preview_expired` after an hour; a job that fails with `error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.
+       * @description Apply exactly what this preview showed, or nothing. The budget's own refusal (`not_synced`, `already_imported`, `budget_locked`, `job_in_progress`) comes first; then 422 `preview_wrong_kind` for a preview that planned the other apply (an import's preview sent to re-import, or the reverse), 409 `preview_expired` after an hour, 409 `preview_stale` when the budget changed since; a job that fails with `error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.
        * @default null
        */
       preview_job_id?: string | null;
@@ -1800,7 +1800,7 @@ export interface operations {
   };
   /**
    * Re-import a synced budget
-   * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`.
+   * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot; these come first, also with `preview_job_id`. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`, 422 `preview_wrong_kind` for a preview of an import.
    */
   reimport_budget: {
     parameters: {

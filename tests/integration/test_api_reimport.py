@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from chalicelib.domain import admission
 from chalicelib.domain.model import (
     BudgetStatus,
     ChangeKind,
     ChangeRecord,
     Job,
     JobKind,
+    JobStatus,
+    PreviewBasis,
     utc_now,
 )
 from chalicelib.domain.ports import JobMessage
@@ -145,6 +148,89 @@ def test_reimport_of_a_budget_never_imported_answers_not_synced(
 
     assert not_synced.status_code == 409 and body(not_synced)["error"]["code"] == "not_synced"
     assert already.status_code == 409 and body(already)["error"]["code"] == "already_imported"
+
+
+def finished_preview(world: World, budget_id: str, planned: JobKind | None = None) -> str:
+    """A succeeded preview of the budget as it is now, as the worker leaves one (`planned`: the
+    apply it planned, by default the one the budget's status calls for)."""
+    budget = world.budgets.get("demo", budget_id)
+    job = Job(
+        job_id=f"preview-{budget_id}",
+        company_id="demo",
+        budget_id=budget_id,
+        kind=JobKind.PREVIEW,
+        requested_by=erp_user("standard"),
+        requested_at=utc_now(),
+    )
+    running = world.jobs.start(world.jobs.enqueue(job, budget, None), utc_now())
+    basis = PreviewBasis(
+        budget_version=budget.version,
+        erp_digest="0" * 64,
+        planned_kind=planned or admission.previewed_kind(budget),
+    )
+    finished = running.model_copy(
+        update={
+            "status": JobStatus.SUCCEEDED,
+            "message": "Preview ready: 3 lines would change.",
+            "finished_at": utc_now(),
+            "basis": basis,
+        }
+    )
+    return world.jobs.finish_preview(finished, []).job_id
+
+
+@pytest.mark.parametrize("key", [{}, {"Idempotency-Key": "click-9"}])
+@pytest.mark.parametrize(
+    ("budget_id", "verb", "status", "code"),
+    [
+        ("b-1004", "reimport", 409, "not_synced"),  # P-1004: ready to import
+        ("b-1001", "import", 409, "already_imported"),  # P-1001: synced
+        ("b-1002", "reimport", 409, "budget_locked"),
+    ],
+)  # fmt: skip
+def test_applying_a_preview_answers_the_budget_s_own_refusal_first(
+    client: Client,
+    world: World,
+    key: dict[str, str],
+    budget_id: str,
+    verb: str,
+    status: int,
+    code: str,
+) -> None:
+    url = f"{ERP}/budgets/{budget_id}/{verb}"
+    headers = world.headers(erp_user("standard"), **key)
+    plain = client.http.post(url, headers=headers)
+    preview_id = finished_preview(world, budget_id)
+
+    applied = client.http.post(
+        url, headers=headers, body=json.dumps({"preview_job_id": preview_id})
+    )
+
+    assert (applied.status_code, body(applied)["error"]["code"]) == (status, code)
+    assert body(applied) == body(plain)
+    assert "since the preview" not in body(applied)["error"]["message"]
+    assert world.queue.sent == []
+
+
+def test_a_preview_of_the_other_kind_answers_422_preview_wrong_kind(
+    client: Client, world: World
+) -> None:
+    # A preview of b-1001's import, made while it was ready to import; it is synced now.
+    preview_id = finished_preview(world, "b-1001", planned=JobKind.IMPORT)
+
+    answer = client.http.post(
+        f"{ERP}/budgets/b-1001/reimport",
+        headers=world.headers(erp_user("standard")),
+        body=json.dumps({"preview_job_id": preview_id}),
+    )
+
+    assert answer.status_code == 422
+    assert body(answer)["error"] == {
+        "code": "preview_wrong_kind",
+        "message": "That preview is of an import of the budget for Project 1001 of demo, so it "
+        "cannot be applied as a re-import. Preview again and apply the new preview.",
+    }
+    assert world.queue.sent == []
 
 
 def test_the_same_idempotency_key_answers_the_same_job(client: Client, world: World) -> None:

@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 from chalicelib import resources
 from chalicelib.adapters.dynamodb.budgets import KEEP_AT_LEAST
 from chalicelib.domain.errors import (
+    AlreadyImported,
     BudgetLocked,
     JobInProgress,
     NotFound,
+    NotSynced,
     PermissionDenied,
     PreviewExpired,
     PreviewStale,
+    PreviewWrongKind,
 )
 from chalicelib.domain.model import (
     ErpLine,
@@ -196,6 +199,44 @@ def test_a_line_edit_after_the_preview_makes_applying_it_a_409_preview_stale() -
     with pytest.raises(PreviewStale):
         apply(w, done)
     assert w.budget().active_job_id is None
+
+
+@pytest.mark.parametrize("key", [None, "click-1"])
+def test_the_budget_s_own_refusal_comes_before_anything_about_the_preview(key: str | None) -> None:
+    w = world(erp_changed())
+    of_ready, of_synced = preview(w, READY), preview(w)
+
+    def ask(budget_id: str, kind: JobKind, preview_job_id: str) -> None:
+        request_job(w.ports, me(), COMPANY, budget_id, kind, key, preview_job_id)
+
+    with pytest.raises(NotSynced):  # not "has changed since the preview"
+        ask(READY, JobKind.REIMPORT, of_ready.job_id)
+    with pytest.raises(AlreadyImported):
+        ask(SYNCED, JobKind.IMPORT, of_synced.job_id)
+    w.set_locked(True)
+    with pytest.raises(BudgetLocked):
+        ask(SYNCED, JobKind.REIMPORT, of_ready.job_id)
+    w.set_locked(False)
+    running = request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+    with pytest.raises(JobInProgress) as busy:
+        ask(SYNCED, JobKind.REIMPORT, of_synced.job_id)
+    assert busy.value.job_id == running.job_id
+
+
+def test_a_preview_of_the_import_applied_as_a_reimport_is_refused_as_the_wrong_kind() -> None:
+    w = world(erp_changed())
+    of_import = preview(w, READY)
+    assert run(w, request_job(w.ports, me(), COMPANY, READY, JobKind.IMPORT)).status is (
+        JobStatus.SUCCEEDED
+    )
+
+    with pytest.raises(PreviewWrongKind) as refused:
+        apply(w, of_import, JobKind.REIMPORT)
+    assert refused.value.message == (
+        "That preview is of an import of the budget for Harbor Offices, so it cannot be applied "
+        "as a re-import. Preview again and apply the new preview."
+    )
+    assert w.budget(READY).active_job_id is None
 
 
 def test_a_preview_older_than_an_hour_is_expired() -> None:

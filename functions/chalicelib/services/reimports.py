@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     NotSynced,
     PreviewExpired,
     PreviewStale,
+    PreviewWrongKind,
     ServiceUnavailable,
     TargetRejected,
 )
@@ -116,10 +117,17 @@ def request_job(
     unlinked = admission.not_linked(budget, kind)
     if unlinked is not None:
         raise unlinked
-    if preview_job_id is not None:
-        _check_preview(ports, budget, kind, preview_job_id)
-    if idempotency_key is None:  # a replay answers its job whatever the lock says now
+    # The budget's own refusal (status, lock, another job) comes before anything about the
+    # preview: a preview cannot be "stale" for a budget the request could not take anyway.
+    if idempotency_key is None:
+        admission.check_can_take(budget, kind)
         check_unlocked(ports, budget, _noun(kind))
+        if preview_job_id is not None:
+            _check_preview(ports, budget, kind, preview_job_id)
+    elif preview_job_id is not None and admission.refusal(budget, kind) is None:
+        # With a key, a budget that refuses is the store's to answer (the job an earlier use of
+        # the key made, or the same refusal); a replay answers its job whatever the lock says now.
+        _check_preview(ports, budget, kind, preview_job_id)
     extra: dict[str, Any] = {"allow_empty": allow_empty}
     if preview_job_id:
         extra["preview_job_id"] = preview_job_id
@@ -164,16 +172,28 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
         raise InvalidRequest(
             "That preview has not finished successfully, so there is nothing to apply."
         )
+    planned = preview.basis.planned_kind
+    if planned is not kind:
+        raise PreviewWrongKind(
+            f"That preview is of {_a(planned)} of the budget for {budget.project_name}, so it "
+            f"cannot be applied as {_a(kind)}. Preview again and apply the new preview."
+        )
     finished = preview.finished_at or preview.requested_at
     if ports.clock() - finished > PREVIEW_LIFETIME:
         raise PreviewExpired(
             "The preview is more than an hour old. Preview again to see the ERP's current budget."
         )
-    if preview.basis.planned_kind is not kind or budget.version != preview.basis.budget_version:
+    if budget.version != preview.basis.budget_version:
         raise PreviewStale(
             f"The budget for {budget.project_name} has changed since the preview. "
-            "Preview again to see what the re-import would do now."
+            f"Preview again to see what the {_noun(kind)} would do now."
         )
+
+
+def _a(kind: JobKind) -> str:
+    """The kind with its article: "an import", "a re-import"."""
+    noun = _noun(kind)
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def enqueue(

@@ -205,8 +205,9 @@ def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: s
     errors=(*_WRITE, 413, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
-    "cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 "
-    "`preview_stale` or `preview_expired`.",
+    "cannot; these come first, also with `preview_job_id`. With `preview_job_id` it applies "
+    "exactly that preview or nothing: 409 `preview_stale` or `preview_expired`, 422 "
+    "`preview_wrong_kind` for a preview of an import.",
 )
 def reimport_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.REIMPORT)
