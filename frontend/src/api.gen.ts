@@ -781,7 +781,7 @@ export interface components {
       started_at: string | null;
       status: components["schemas"]["JobStatus"];
       summary: components["schemas"]["SummaryOut"] | null;
-      /** @description Preview, import and re-import: the ERP's total, the budget before and after. */
+      /** @description Preview, import and re-import, once finished (succeeded or failed): the ERP's total, the budget before and after. null while queued or running, and for a restore. */
       totals: components["schemas"]["TotalsOut"] | null;
     };
     /**
@@ -1222,9 +1222,9 @@ export interface components {
     TotalsOut: {
       /**
        * Current Erp Total
-       * @description The ERP's cost lines summed.
+       * @description The ERP's cost lines summed; null when the job did not get a total from the ERP (it failed before the ERP answered, or an ERP line's amount is not a valid amount).
        */
-      current_erp_total: string;
+      current_erp_total: string | null;
       /**
        * Current Total
        * @description The budget's total before the job.
@@ -1232,7 +1232,7 @@ export interface components {
       current_total: string;
       /**
        * New Total
-       * @description The budget's total after the job (or the preview's).
+       * @description The budget's total after the job (or the preview's); a failed job changed nothing, so it equals `current_total`.
        */
       new_total: string;
     };

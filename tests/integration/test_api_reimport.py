@@ -130,6 +130,40 @@ def test_a_preview_of_a_locked_budget_is_queued_and_fails_telling_the_reimport_i
     assert world.budgets.get("demo", "b-1002").status is BudgetStatus.SYNCED
 
 
+def test_a_failed_preview_carries_its_totals(client: Client, world: World) -> None:
+    # The stand-in ERP answers one cost line of 1250.00 whose cost code and type this company's
+    # (empty) catalog does not know: the preview fails listing it.
+    headers = world.headers(erp_user("standard"))
+    queued = client.http.post(f"{ERP}/budgets/b-1001/preview", headers=headers)
+    run_worker(world, body(queued))
+
+    job = body(client.http.get(f"{ERP}/jobs/{body(queued)['job_id']}", headers=headers))
+
+    assert job["status"] == "failed" and {e["field"] for e in job["errors"]} == {
+        "cost_code", "cost_type",
+    }  # fmt: skip
+    assert job["totals"] == {
+        "current_erp_total": "1250.00", "current_total": "2050.00", "new_total": "2050.00",
+    }  # fmt: skip
+
+
+def test_a_job_that_never_read_the_erp_answers_totals_with_a_null_erp_total(
+    client: Client, world: World
+) -> None:
+    world.queue.available = False
+    refused = reimport(client, world)
+    [failed] = [j for j in world.jobs.list("demo", "b-1001", 10, None).items]
+
+    job = body(
+        client.http.get(f"{ERP}/jobs/{failed.job_id}", headers=world.headers(erp_user("standard")))
+    )
+
+    assert refused.status_code == 503 and job["status"] == "failed"
+    assert job["totals"] == {
+        "current_erp_total": None, "current_total": "2050.00", "new_total": "2050.00",
+    }  # fmt: skip
+
+
 def test_a_second_request_answers_409_with_the_running_job(client: Client, world: World) -> None:
     answer = reimport(client, world, "b-1003")
 

@@ -466,16 +466,22 @@ class SummaryOut(BaseModel):
 
 
 class TotalsOut(BaseModel):
-    current_erp_total: Money = Field(description="The ERP's cost lines summed.")
+    current_erp_total: Money | None = Field(
+        description="The ERP's cost lines summed; null when the job did not get a total from the "
+        "ERP (it failed before the ERP answered, or an ERP line's amount is not a valid amount)."
+    )
     current_total: Money = Field(description="The budget's total before the job.")
-    new_total: Money = Field(description="The budget's total after the job (or the preview's).")
+    new_total: Money = Field(
+        description="The budget's total after the job (or the preview's); a failed job changed "
+        "nothing, so it equals `current_total`."
+    )
 
     @classmethod
     def of(cls, totals: Totals | None) -> TotalsOut | None:
         if totals is None:
             return None
         return cls(
-            current_erp_total=format_amount(totals.current_erp_total),
+            current_erp_total=_money_or_none(totals.current_erp_total),
             current_total=format_amount(totals.current_total),
             new_total=format_amount(totals.new_total),
         )
@@ -531,7 +537,9 @@ class JobResponse(Reply):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     totals: TotalsOut | None = Field(
-        description="Preview, import and re-import: the ERP's total, the budget before and after."
+        description="Preview, import and re-import, once finished (succeeded or failed): the "
+        "ERP's total, the budget before and after. null while queued or running, and for a "
+        "restore."
     )
     preview_job_id: str | None = Field(description="The preview this job applies, if any.")
     restore_version: int | None = Field(description="A restore: the version it brings back.")
