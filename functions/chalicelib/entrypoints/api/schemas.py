@@ -410,7 +410,7 @@ class BudgetListItem(BaseModel):
     target: TargetKind = Field(description="Where this budget lives.")
     target_name: str = Field(description='"Budget Bridge" or "Procore", for messages and columns.')
     procore_project_id: str | None = Field(description="The Procore project, when it lives there.")
-    current_erp_total: Money | None = Field(
+    current_erp_total: Total | None = Field(
         description="The ERP's cost total as last fetched by any job; null before the first."
     )
     erp_total_as_of: Timestamp | None = Field(description="When that ERP total was fetched.")
@@ -466,12 +466,12 @@ class SummaryOut(BaseModel):
 
 
 class TotalsOut(BaseModel):
-    current_erp_total: Money | None = Field(
+    current_erp_total: Total | None = Field(
         description="The ERP's cost lines summed; null when the job did not get a total from the "
         "ERP (it failed before the ERP answered, or an ERP line's amount is not a valid amount)."
     )
-    current_total: Money = Field(description="The budget's total before the job.")
-    new_total: Money = Field(
+    current_total: Total = Field(description="The budget's total before the job.")
+    new_total: Total = Field(
         description="The budget's total after the job (or the preview's); a failed job changed "
         "nothing, so it equals `current_total`."
     )
@@ -669,7 +669,7 @@ class VersionOut(BaseModel):
     by: str = Field(description='Who made the change: an email, "schedule" or "seed".')
     source: VersionSource
     job_id: str | None = Field(description="The job that made it; null for a line edit.")
-    total: Money
+    total: Total
     line_count: int
     summary: SummaryOut
 
