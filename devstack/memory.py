@@ -65,6 +65,7 @@ from chalicelib.domain.model import (
     Summary,
     TargetConfig,
     TargetWrite,
+    Totals,
     VersionSource,
     catalog_codes,
     iso,
@@ -525,6 +526,7 @@ class MemoryJobStore(_MemoryStore):
         errors: Sequence[LineError],
         finished_at: datetime,
         error_code: str | None = None,
+        totals: Totals | None = None,
     ) -> Job:
         with self.db.lock:
             current = self.get(job.company_id, job.job_id)
@@ -538,6 +540,7 @@ class MemoryJobStore(_MemoryStore):
                     "errors": kept,
                     "finished_at": finished_at,
                     "error_code": error_code,
+                    "totals": totals,
                 }
             )
             self.db.jobs[(job.company_id, job.job_id)] = failed

@@ -41,14 +41,14 @@ export interface paths {
   "/api/v1/companies/{company_id}/erp/budgets/{budget_id}/preview": {
     /**
      * Preview an import or re-import: what it would change, changing nothing
-     * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
+     * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; when the apply would be refused (the budget locked, here or in Procore, or held by another job) the preview fails with that refusal's sentence and `error_code` (`budget_locked`, `job_in_progress`). Apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
      */
     post: operations["preview_budget"];
   };
   "/api/v1/companies/{company_id}/erp/budgets/{budget_id}/reimport": {
     /**
      * Re-import a synced budget
-     * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`.
+     * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot; these come first, also with `preview_job_id`. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`, 422 `preview_wrong_kind` for a preview of an import.
      */
     post: operations["reimport_budget"];
   };
@@ -722,7 +722,7 @@ export interface components {
       allow_empty?: boolean;
       /**
        * Preview Job Id
-       * @description Apply exactly what this preview showed, or nothing: 409 `preview_stale` when the budget changed since, 409 `preview_expired` after an hour; a job that fails with `error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.
+       * @description Apply exactly what this preview showed, or nothing. The budget's own refusal (`not_synced`, `already_imported`, `budget_locked`, `job_in_progress`) comes first; then 422 `preview_wrong_kind` for a preview that planned the other apply (an import's preview sent to re-import, or the reverse), 409 `preview_expired` after an hour, 409 `preview_stale` when the budget changed since; a job that fails with `error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.
        * @default null
        */
       preview_job_id?: string | null;
@@ -743,7 +743,7 @@ export interface components {
       changes: components["schemas"]["ChangeOut"][];
       /**
        * Error Code
-       * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, or null.
+       * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`; for a preview whose apply would be refused, `budget_locked`, `job_in_progress` or `not_linked`; or null.
        * @default null
        */
       error_code: string | null;
@@ -781,7 +781,7 @@ export interface components {
       started_at: string | null;
       status: components["schemas"]["JobStatus"];
       summary: components["schemas"]["SummaryOut"] | null;
-      /** @description Preview, import and re-import: the ERP's total, the budget before and after. */
+      /** @description Preview, import and re-import, once finished (succeeded or failed): the ERP's total, the budget before and after. null while queued or running, and for a restore. */
       totals: components["schemas"]["TotalsOut"] | null;
     };
     /**
@@ -1222,9 +1222,9 @@ export interface components {
     TotalsOut: {
       /**
        * Current Erp Total
-       * @description The ERP's cost lines summed.
+       * @description The ERP's cost lines summed; null when the job did not get a total from the ERP (it failed before the ERP answered, or an ERP line's amount is not a valid amount).
        */
-      current_erp_total: string;
+      current_erp_total: string | null;
       /**
        * Current Total
        * @description The budget's total before the job.
@@ -1232,7 +1232,7 @@ export interface components {
       current_total: string;
       /**
        * New Total
-       * @description The budget's total after the job (or the preview's).
+       * @description The budget's total after the job (or the preview's); a failed job changed nothing, so it equals `current_total`.
        */
       new_total: string;
     };
@@ -1711,7 +1711,7 @@ export interface operations {
   };
   /**
    * Preview an import or re-import: what it would change, changing nothing
-   * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
+   * @description Queues a job of kind `preview` that fetches, validates and plans as the import (ready to import) or re-import (synced) would, and changes nothing; the budget is not held. Its `summary`, `changes`, `errors` and `totals` are what the apply would do; when the apply would be refused (the budget locked, here or in Procore, or held by another job) the preview fails with that refusal's sentence and `error_code` (`budget_locked`, `job_in_progress`). Apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost lines as the apply with `allow_empty` would; without it such a preview fails with `error_code` `erp_budget_empty`.
    */
   preview_budget: {
     parameters: {
@@ -1788,7 +1788,7 @@ export interface operations {
   };
   /**
    * Re-import a synced budget
-   * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`.
+   * @description Queues a job that overrides the project budget's amounts with the ERP's. 409 `budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it cannot; these come first, also with `preview_job_id`. With `preview_job_id` it applies exactly that preview or nothing: 409 `preview_stale` or `preview_expired`, 422 `preview_wrong_kind` for a preview of an import.
    */
   reimport_budget: {
     parameters: {

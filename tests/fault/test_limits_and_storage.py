@@ -32,6 +32,7 @@ from chalicelib.domain.errors import TooLargeToStore
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
+    BudgetVersion,
     CostCatalog,
     ErpLine,
     Job,
@@ -39,6 +40,9 @@ from chalicelib.domain.model import (
     JobStatus,
     LineItem,
     LineKind,
+    Summary,
+    Totals,
+    VersionSource,
     WbsKey,
     utc_now,
 )
@@ -78,8 +82,17 @@ def test_every_answer_model_carries_the_largest_amounts_and_totals_the_rules_adm
             erp_system="acumatica", status=BudgetStatus.SYNCED, total=total,
         )  # fmt: skip
         assert schemas.BudgetHeader.of(budget).total == format_amount(total)
-        row = schemas.BudgetListItem.of(budget, can_reimport=False, can_import=False)
-        assert row.current_procore_total == format_amount(total)
+        fetched = budget.model_copy(update={"current_erp_total": total})
+        row = schemas.BudgetListItem.of(fetched, can_reimport=False, can_import=False)
+        assert row.current_procore_total == row.current_erp_total == format_amount(total)
+        # A job's totals and a version's total are whole budgets' totals too.
+        totals = schemas.TotalsOut.of(Totals.unchanged(total, total))
+        assert totals is not None and totals.new_total == format_amount(total)
+        version = BudgetVersion(
+            version=1, at=utc_now(), by="seed", source=VersionSource.IMPORT, total=total,
+            line_count=1000, summary=Summary(),
+        )  # fmt: skip
+        assert schemas.VersionOut.of(version).total == format_amount(total)
 
 
 def test_erp_lines_each_valid_but_beyond_the_total_limit_fail_the_job() -> None:

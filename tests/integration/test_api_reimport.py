@@ -10,13 +10,19 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from chalicelib.domain import admission
 from chalicelib.domain.model import (
+    BudgetStatus,
     ChangeKind,
     ChangeRecord,
     Job,
     JobKind,
+    JobStatus,
+    PreviewBasis,
     utc_now,
 )
+from chalicelib.domain.ports import JobMessage
+from chalicelib.services.reimports import run_job
 from tests.fixtures.api import app_client
 from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, build_world, erp_user, line
@@ -97,6 +103,67 @@ def test_a_locked_budget_answers_409_budget_locked(client: Client, world: World)
     assert world.queue.sent == []
 
 
+def run_worker(world: World, job: dict[str, Any]) -> None:
+    """The worker's run of a queued job, as the queue would deliver it (against the world's
+    stand-in ERP, its connection set up as an admin leaves it)."""
+    world.restore()
+    message = JobMessage(job_id=job["job_id"], company_id="demo", budget_id=job["budget_id"])
+    run_job(world.ports, message, final_attempt=False)
+
+
+def test_a_preview_of_a_locked_budget_is_queued_and_fails_telling_the_reimport_is_refused(
+    client: Client, world: World
+) -> None:
+    headers = world.headers(erp_user("standard"))
+    refused = reimport(client, world, "b-1002")
+    queued = client.http.post(f"{ERP}/budgets/b-1002/preview", headers=headers)
+    run_worker(world, body(queued))
+    job = body(client.http.get(f"{ERP}/jobs/{body(queued)['job_id']}", headers=headers))
+
+    assert queued.status_code == 202  # a preview holds nothing, so its request is not refused
+    assert (job["status"], job["error_code"]) == ("failed", "budget_locked")
+    assert job["message"] == body(refused)["error"]["message"]
+    assert (
+        job["message"] != "Preview ready: nothing would change; the budget already matches the ERP."
+    )
+    assert job["summary"] is None and job["changes"] == []
+    assert world.budgets.get("demo", "b-1002").status is BudgetStatus.SYNCED
+
+
+def test_a_failed_preview_carries_its_totals(client: Client, world: World) -> None:
+    # The stand-in ERP answers one cost line of 1250.00 whose cost code and type this company's
+    # (empty) catalog does not know: the preview fails listing it.
+    headers = world.headers(erp_user("standard"))
+    queued = client.http.post(f"{ERP}/budgets/b-1001/preview", headers=headers)
+    run_worker(world, body(queued))
+
+    job = body(client.http.get(f"{ERP}/jobs/{body(queued)['job_id']}", headers=headers))
+
+    assert job["status"] == "failed" and {e["field"] for e in job["errors"]} == {
+        "cost_code", "cost_type",
+    }  # fmt: skip
+    assert job["totals"] == {
+        "current_erp_total": "1250.00", "current_total": "2050.00", "new_total": "2050.00",
+    }  # fmt: skip
+
+
+def test_a_job_that_never_read_the_erp_answers_totals_with_a_null_erp_total(
+    client: Client, world: World
+) -> None:
+    world.queue.available = False
+    refused = reimport(client, world)
+    [failed] = [j for j in world.jobs.list("demo", "b-1001", 10, None).items]
+
+    job = body(
+        client.http.get(f"{ERP}/jobs/{failed.job_id}", headers=world.headers(erp_user("standard")))
+    )
+
+    assert refused.status_code == 503 and job["status"] == "failed"
+    assert job["totals"] == {
+        "current_erp_total": None, "current_total": "2050.00", "new_total": "2050.00",
+    }  # fmt: skip
+
+
 def test_a_second_request_answers_409_with_the_running_job(client: Client, world: World) -> None:
     answer = reimport(client, world, "b-1003")
 
@@ -115,6 +182,89 @@ def test_reimport_of_a_budget_never_imported_answers_not_synced(
 
     assert not_synced.status_code == 409 and body(not_synced)["error"]["code"] == "not_synced"
     assert already.status_code == 409 and body(already)["error"]["code"] == "already_imported"
+
+
+def finished_preview(world: World, budget_id: str, planned: JobKind | None = None) -> str:
+    """A succeeded preview of the budget as it is now, as the worker leaves one (`planned`: the
+    apply it planned, by default the one the budget's status calls for)."""
+    budget = world.budgets.get("demo", budget_id)
+    job = Job(
+        job_id=f"preview-{budget_id}",
+        company_id="demo",
+        budget_id=budget_id,
+        kind=JobKind.PREVIEW,
+        requested_by=erp_user("standard"),
+        requested_at=utc_now(),
+    )
+    running = world.jobs.start(world.jobs.enqueue(job, budget, None), utc_now())
+    basis = PreviewBasis(
+        budget_version=budget.version,
+        erp_digest="0" * 64,
+        planned_kind=planned or admission.previewed_kind(budget),
+    )
+    finished = running.model_copy(
+        update={
+            "status": JobStatus.SUCCEEDED,
+            "message": "Preview ready: 3 lines would change.",
+            "finished_at": utc_now(),
+            "basis": basis,
+        }
+    )
+    return world.jobs.finish_preview(finished, []).job_id
+
+
+@pytest.mark.parametrize("key", [{}, {"Idempotency-Key": "click-9"}])
+@pytest.mark.parametrize(
+    ("budget_id", "verb", "status", "code"),
+    [
+        ("b-1004", "reimport", 409, "not_synced"),  # P-1004: ready to import
+        ("b-1001", "import", 409, "already_imported"),  # P-1001: synced
+        ("b-1002", "reimport", 409, "budget_locked"),
+    ],
+)  # fmt: skip
+def test_applying_a_preview_answers_the_budget_s_own_refusal_first(
+    client: Client,
+    world: World,
+    key: dict[str, str],
+    budget_id: str,
+    verb: str,
+    status: int,
+    code: str,
+) -> None:
+    url = f"{ERP}/budgets/{budget_id}/{verb}"
+    headers = world.headers(erp_user("standard"), **key)
+    plain = client.http.post(url, headers=headers)
+    preview_id = finished_preview(world, budget_id)
+
+    applied = client.http.post(
+        url, headers=headers, body=json.dumps({"preview_job_id": preview_id})
+    )
+
+    assert (applied.status_code, body(applied)["error"]["code"]) == (status, code)
+    assert body(applied) == body(plain)
+    assert "since the preview" not in body(applied)["error"]["message"]
+    assert world.queue.sent == []
+
+
+def test_a_preview_of_the_other_kind_answers_422_preview_wrong_kind(
+    client: Client, world: World
+) -> None:
+    # A preview of b-1001's import, made while it was ready to import; it is synced now.
+    preview_id = finished_preview(world, "b-1001", planned=JobKind.IMPORT)
+
+    answer = client.http.post(
+        f"{ERP}/budgets/b-1001/reimport",
+        headers=world.headers(erp_user("standard")),
+        body=json.dumps({"preview_job_id": preview_id}),
+    )
+
+    assert answer.status_code == 422
+    assert body(answer)["error"] == {
+        "code": "preview_wrong_kind",
+        "message": "That preview is of an import of the budget for Project 1001 of demo, so it "
+        "cannot be applied as a re-import. Preview again and apply the new preview.",
+    }
+    assert world.queue.sent == []
 
 
 def test_the_same_idempotency_key_answers_the_same_job(client: Client, world: World) -> None:

@@ -317,6 +317,23 @@ def test_a_preview_of_a_procore_budget_shows_procore_s_amounts_and_changes_nothi
     assert pilot.amounts() == before
 
 
+def test_a_preview_of_a_budget_locked_in_procore_fails_as_its_reimport_is_refused(sandbox):
+    pilot = _pilot(sandbox)
+    pilot.procore.lock(True)
+    before = pilot.amounts()
+
+    job = reimports.request_preview(pilot.ports, ADMIN, "pilot", BUDGET)
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    preview = run_job(pilot.ports, message, final_attempt=False).job
+
+    with pytest.raises(BudgetLocked) as refused:
+        request_job(pilot.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT)
+    assert (preview.status, preview.error_code) == (JobStatus.FAILED, "budget_locked")
+    assert preview.message == refused.value.message
+    assert "locked in Procore" in preview.message
+    assert pilot.amounts() == before
+
+
 def test_restoring_the_version_before_a_reimport_puts_procore_s_amounts_back(sandbox):
     pilot = _pilot(sandbox)
     before = pilot.amounts()

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib import resources, wiring
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.base import deserialize
 from chalicelib.adapters.dynamodb.items import budget_pk, version_sk
 from chalicelib.domain.errors import BudgetLocked, JobInProgress, PreviewStale
-from chalicelib.domain.model import JobStatus, VersionSource
+from chalicelib.domain.model import JobStatus, Totals, VersionSource
 from chalicelib.domain.ports import Identity, LineEdit
 from chalicelib.services import budgets as budget_service
 from chalicelib.services import history
@@ -119,6 +119,64 @@ def test_a_line_edit_after_the_preview_refuses_its_apply_at_request(
     with pytest.raises(PreviewStale):
         stack.request(preview_job_id=done.job_id)
     assert stack.budget().active_job_id is None and stack.receive() == []
+
+
+def test_a_preview_of_a_locked_budget_fails_as_its_reimport_is_refused(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    assert stack.budget("P-1002").locked  # locked in the demo data
+    before, version = stack.lines("P-1002"), stack.budget("P-1002").version
+
+    done = preview(stack, "P-1002")
+
+    with pytest.raises(BudgetLocked) as refused:
+        stack.request("P-1002")
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "budget_locked")
+    assert done.message == refused.value.message
+    assert (stack.lines("P-1002"), stack.budget("P-1002").version) == (before, version)
+
+
+def test_a_preview_failing_on_an_unknown_cost_code_carries_its_totals_on_dynamodb(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    ready = preview(stack)
+    assert ready.totals is not None
+    stack.erp.put_line(
+        ProjectID="P-1001", ProjectTaskID="01", CostCode="99-999", AccountGroup="S",
+        InventoryID="unknown-code", Type="Expense", Description="Not in the catalog",
+        OriginalBudgetedAmount=Decimal("5.00"),
+    )  # fmt: skip
+
+    failed = preview(stack)
+
+    assert failed.status is JobStatus.FAILED and [e.field for e in failed.errors] == ["cost_code"]
+    assert failed.totals == Totals(
+        current_erp_total=ready.totals.current_erp_total + Decimal("5.00"),
+        current_total=stack.budget().total,
+        new_total=stack.budget().total,
+    )
+    assert stack.budget().current_erp_total == ready.totals.current_erp_total + Decimal("5.00")
+
+
+def test_a_dead_lettered_preview_carries_the_budget_s_total_and_no_erp_total(
+    worker_stack: WorkerStack,
+) -> None:
+    stack = worker_stack
+    job = request_preview(wiring.ports(), ADMIN, COMPANY, "P-1001")
+    for _ in range(resources.JOB_QUEUE.max_receive_count):
+        assert stack.receive(visibility=0)  # every receive ended without deleting it
+    assert stack.receive() == []  # SQS moved it to the dead-letter queue
+    dead = stack.receive(queue_url=stack.dlq_url)
+    assert stack.deliver_dead_letters(stack.records(dead, queue_url=stack.dlq_url)) == {
+        "batchItemFailures": []
+    }
+
+    failed = stack.job(job.job_id)
+    total = stack.budget().total
+    assert failed.status is JobStatus.FAILED
+    assert failed.totals == Totals(current_erp_total=None, current_total=total, new_total=total)
 
 
 def test_previewing_a_thousand_lines_writes_no_budget_line_and_few_items(

@@ -16,12 +16,17 @@ from hypothesis import strategies as st
 from chalicelib import resources
 from chalicelib.adapters.dynamodb.budgets import KEEP_AT_LEAST
 from chalicelib.domain.errors import (
+    AlreadyImported,
     BudgetLocked,
+    ErpUnavailable,
     JobInProgress,
     NotFound,
+    NotSynced,
     PermissionDenied,
     PreviewExpired,
     PreviewStale,
+    PreviewWrongKind,
+    ServiceUnavailable,
 )
 from chalicelib.domain.model import (
     ErpLine,
@@ -29,12 +34,18 @@ from chalicelib.domain.model import (
     JobStatus,
     LineKind,
     Permission,
+    Totals,
     VersionSource,
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage, LineEdit
 from chalicelib.services import budgets, history, jobs
-from chalicelib.services.reimports import request_job, request_preview, run_job
+from chalicelib.services.reimports import (
+    fail_dead_letter,
+    request_job,
+    request_preview,
+    run_job,
+)
 from tests.fixtures.services import (
     COMPANY,
     K1,
@@ -122,6 +133,45 @@ def test_a_preview_of_bad_erp_lines_fails_listing_them_and_changes_nothing() -> 
     assert w.lines() == synced_lines()
 
 
+def test_a_preview_of_a_locked_budget_fails_with_the_refusal_its_apply_gets_and_changes_nothing() -> (
+    None
+):
+    w = world(erp_changed())
+    w.set_locked(True)
+    before = (w.budget().version, w.lines())
+
+    done = preview(w)
+
+    with pytest.raises(BudgetLocked) as refused:
+        request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "budget_locked")
+    sentence = "The budget for Riverside Medical is locked. Unlock the budget to re-import."
+    assert done.message == refused.value.message == sentence
+    assert (done.basis, done.change_count) == (None, 0)  # nothing that could be applied
+    assert (w.budget().version, w.lines()) == before
+
+
+def test_a_preview_of_a_locked_ready_to_import_budget_names_the_import() -> None:
+    w = world(erp_changed())
+    w.set_locked(True, READY)
+
+    done = preview(w, READY)
+
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "budget_locked")
+    assert done.message.endswith("Unlock the budget to import.")
+
+
+def test_a_preview_while_another_job_holds_the_budget_fails_as_its_apply_would() -> None:
+    w = world(erp_changed())
+    running = request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+
+    done = preview(w)
+
+    assert (done.status, done.error_code) == (JobStatus.FAILED, "job_in_progress")
+    assert "wait for it to finish" in done.message
+    assert w.budget().active_job_id == running.job_id  # the other job still holds it
+
+
 def test_a_preview_of_a_ready_to_import_budget_plans_the_import_and_applies_as_one() -> None:
     w = world(erp_changed())
     done = preview(w, READY)
@@ -157,6 +207,44 @@ def test_a_line_edit_after_the_preview_makes_applying_it_a_409_preview_stale() -
     with pytest.raises(PreviewStale):
         apply(w, done)
     assert w.budget().active_job_id is None
+
+
+@pytest.mark.parametrize("key", [None, "click-1"])
+def test_the_budget_s_own_refusal_comes_before_anything_about_the_preview(key: str | None) -> None:
+    w = world(erp_changed())
+    of_ready, of_synced = preview(w, READY), preview(w)
+
+    def ask(budget_id: str, kind: JobKind, preview_job_id: str) -> None:
+        request_job(w.ports, me(), COMPANY, budget_id, kind, key, preview_job_id)
+
+    with pytest.raises(NotSynced):  # not "has changed since the preview"
+        ask(READY, JobKind.REIMPORT, of_ready.job_id)
+    with pytest.raises(AlreadyImported):
+        ask(SYNCED, JobKind.IMPORT, of_synced.job_id)
+    w.set_locked(True)
+    with pytest.raises(BudgetLocked):
+        ask(SYNCED, JobKind.REIMPORT, of_ready.job_id)
+    w.set_locked(False)
+    running = request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+    with pytest.raises(JobInProgress) as busy:
+        ask(SYNCED, JobKind.REIMPORT, of_synced.job_id)
+    assert busy.value.job_id == running.job_id
+
+
+def test_a_preview_of_the_import_applied_as_a_reimport_is_refused_as_the_wrong_kind() -> None:
+    w = world(erp_changed())
+    of_import = preview(w, READY)
+    assert run(w, request_job(w.ports, me(), COMPANY, READY, JobKind.IMPORT)).status is (
+        JobStatus.SUCCEEDED
+    )
+
+    with pytest.raises(PreviewWrongKind) as refused:
+        apply(w, of_import, JobKind.REIMPORT)
+    assert refused.value.message == (
+        "That preview is of an import of the budget for Harbor Offices, so it cannot be applied "
+        "as a re-import. Preview again and apply the new preview."
+    )
+    assert w.budget(READY).active_job_id is None
 
 
 def test_a_preview_older_than_an_hour_is_expired() -> None:
@@ -253,6 +341,100 @@ def test_property_a_preview_changes_nothing_and_its_apply_makes_exactly_its_chan
         if key not in changed:
             assert after[key] == replace(line, erp_refs=after[key].erp_refs)
     assert w.budget().total == done.totals.new_total  # type: ignore[union-attr]
+
+
+# --- the totals of a failed job (PRODUCT.md §8: every preview, import and re-import) ---------
+
+UNKNOWN_CODE = WbsKey("T1", "77-777", "L")
+BEFORE = D("1750.00")  # P-1's total as seeded
+
+
+def unchanged(erp_total: Decimal | None) -> Totals:
+    return Totals(current_erp_total=erp_total, current_total=BEFORE, new_total=BEFORE)
+
+
+def test_a_preview_failing_on_bad_erp_lines_carries_the_erp_total_and_the_budget_unchanged() -> (
+    None
+):
+    w = world([erp_line(1, K1, D("1200.50")), erp_line(2, UNKNOWN_CODE, D("1"))])
+
+    done = preview(w)
+
+    assert done.status is JobStatus.FAILED and {e.line for e in done.errors} == {2}
+    assert done.totals == unchanged(D("1201.50"))  # the apply would change nothing
+    assert w.budget().current_erp_total == D("1201.50")  # as fetched, on the Budgets list too
+
+
+def test_an_erp_amount_that_is_not_an_amount_leaves_the_erp_total_unknown() -> None:
+    w = world([erp_line(1, K1, "12.345"), erp_line(2, UNKNOWN_CODE, D("1"))])
+
+    done = preview(w)
+
+    assert done.status is JobStatus.FAILED and {e.line for e in done.errors} == {1, 2}
+    assert done.totals == unchanged(None)
+    assert w.budget().current_erp_total is None
+
+
+def test_a_reimport_failing_on_bad_erp_lines_carries_its_totals() -> None:
+    w = world([erp_line(1, K1, D("1200.50")), erp_line(2, UNKNOWN_CODE, D("1"))])
+
+    job = run(w, request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT))
+
+    assert job.status is JobStatus.FAILED
+    assert job.totals == unchanged(D("1201.50"))
+
+
+def test_a_preview_refused_as_its_apply_would_be_carries_the_totals_it_read() -> None:
+    w = world(erp_changed())
+    w.set_locked(True)
+
+    done = preview(w)
+
+    assert done.error_code == "budget_locked"
+    assert done.totals == unchanged(D("1775.75"))
+
+
+def test_an_empty_erp_answer_fails_with_an_erp_total_of_zero() -> None:
+    done = preview(world([]))
+
+    assert done.error_code == "erp_budget_empty"
+    assert done.totals == unchanged(D("0.00"))
+
+
+def test_a_job_that_never_read_the_erp_carries_the_budget_s_total_and_no_erp_total() -> None:
+    w = world(erp_changed())
+    reimport = request_job(w.ports, me(), COMPANY, SYNCED, JobKind.REIMPORT)
+    w.erp.failures.append(ErpUnavailable("The ERP did not answer in time."))
+    gave_up = run_job(w.ports, message_of(reimport), final_attempt=True).job
+
+    imported = request_job(w.ports, me(), COMPANY, READY, JobKind.IMPORT)
+    dead = fail_dead_letter(w.ports, message_of(imported))
+
+    w.ports.queue.available = False  # type: ignore[attr-defined]
+    with pytest.raises(ServiceUnavailable):
+        request_preview(w.ports, me(), COMPANY, SYNCED)
+    (not_queued,) = [j for j in w.ports.jobs.list(COMPANY, SYNCED, 10, None).items
+                     if j.kind is JobKind.PREVIEW]  # fmt: skip
+
+    assert gave_up.status is dead.status is not_queued.status is JobStatus.FAILED
+    assert gave_up.totals == not_queued.totals == unchanged(None)
+    assert dead.totals == Totals(
+        current_erp_total=None, current_total=D("0.00"), new_total=D("0.00")
+    )
+
+
+def test_a_failed_restore_has_no_totals() -> None:
+    w = world(erp_changed())
+    queued = history.request_restore(w.ports, me(ADMIN), COMPANY, project_id(w), 0)
+    w.set_locked(True)
+
+    job = run(w, queued)
+
+    assert job.status is JobStatus.FAILED and job.totals is None
+
+
+def message_of(job) -> JobMessage:  # type: ignore[no-untyped-def]
+    return JobMessage(job_id=job.job_id, company_id=job.company_id, budget_id=job.budget_id)
 
 
 # --- history and restore ---------------------------------------------------------------------

@@ -165,7 +165,8 @@ function TotalsList({ totals, kind, erpName, targetName }: { totals: Totals; kin
     <dl className="facts totals">
       <div>
         <dt>Current {erpName} Total</dt>
-        <dd className="num">{formatMoney(totals.current_erp_total)}</dd>
+        {/* null: the job did not get a total from the ERP (it failed before the ERP answered, or an amount is not one) */}
+        <dd className="num">{totals.current_erp_total === null ? "Not known" : formatMoney(totals.current_erp_total)}</dd>
       </div>
       <div>
         <dt>{currentTotalLabel(targetName)}</dt>

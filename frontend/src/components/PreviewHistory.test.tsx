@@ -182,6 +182,19 @@ describe("the preview in Please Confirm", () => {
     expect(fake.requests.some((r) => r.path.endsWith("/reimport"))).toBe(false);
   });
 
+  it("shows a failed preview's totals, the ERP's as not known when the ERP answered no valid total", async () => {
+    const errors = [{ line: 6, field: "amount", message: "0001 / 01-100 / L: 1.005 has more than 2 decimal places." }];
+    const unchanged = { current_erp_total: null, current_total: "1000.00", new_total: "1000.00" };
+    const { routes } = budgetsRoutes(() => ({ status: "failed", errors, totals: unchanged, summary: null, changes: [], change_count: 0 }));
+    start(routes);
+    const dialog = await openReimport();
+    await within(dialog).findByRole("alert", {}, { timeout: 3000 });
+    const facts = within(dialog);
+    expect(facts.getByText("Current Acumatica Total").nextElementSibling?.textContent).toBe("Not known");
+    expect(facts.getByText("Current Budget Bridge Total").nextElementSibling?.textContent).toBe("1,000.00");
+    expect(facts.getByText("New Budget Bridge Total On Re-Import").nextElementSibling?.textContent).toBe("1,000.00");
+  });
+
   it("asks before zeroing a budget the ERP answered empty, then previews and applies with allow_empty", async () => {
     const { routes, bodies } = budgetsRoutes((n) =>
       n === 1

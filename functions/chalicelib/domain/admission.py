@@ -7,7 +7,9 @@ the sentence. So a refusal reads the same whether or not the request carried an 
 
 Order of the checks (the first that holds is the answer): not linked to an ERP job, the status the
 kind needs, locked, another job holding the budget. A preview holds nothing, so nothing refuses it;
-a restore needs neither a link nor a status.
+a restore needs neither a link nor a status. A preview reports what its apply would do or refuse
+(PRODUCT.md §8): the worker asks this rule about the apply the preview plans (`previewed_kind`),
+so a preview of a locked budget finishes failed with the same sentence the apply's 409 reads.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ def needs_link(kind: JobKind) -> bool:
 def fetches_erp(kind: JobKind) -> bool:
     """Whether a job of `kind` reads the ERP's budget (and so records the ERP's total)."""
     return kind in (JobKind.IMPORT, JobKind.REIMPORT, JobKind.PREVIEW)
+
+
+def previewed_kind(budget: Claimable) -> JobKind:
+    """The apply a preview of `budget` plans: an import when it is ready to import, else a
+    re-import."""
+    ready = budget.status is BudgetStatus.READY_TO_IMPORT
+    return JobKind.IMPORT if ready else JobKind.REIMPORT
 
 
 def needed_status(kind: JobKind) -> BudgetStatus | None:

@@ -186,5 +186,11 @@ class PreviewStale(DomainError):
     code = "preview_stale"
 
 
+class PreviewWrongKind(DomainError):
+    """The preview planned the other apply (an import for a re-import, or the reverse)."""
+
+    code = "preview_wrong_kind"
+
+
 class PreviewExpired(DomainError):
     code = "preview_expired"

@@ -218,11 +218,23 @@ class JobKind(StrEnum):
 
 
 class Totals(BaseModel):
-    """What a preview, import or re-import saw: the ERP's cost total, the budget before and after."""
+    """What a preview, import or re-import saw: the ERP's cost total, the budget before and after.
 
-    current_erp_total: Decimal
+    A finished job of those kinds always has them (docs/history.md, "Totals"): a failed one changed
+    nothing, so its `new_total` is its `current_total`; `current_erp_total` is None when the job
+    did not get a total from the ERP (it failed before the ERP answered, or an ERP amount is not a
+    valid amount)."""
+
+    current_erp_total: Decimal | None
     current_total: Decimal
     new_total: Decimal
+
+    @classmethod
+    def unchanged(cls, current_total: Decimal, erp_total: Decimal | None = None) -> Totals:
+        """A job that changed nothing (it failed, or its apply would be refused)."""
+        return cls(
+            current_erp_total=erp_total, current_total=current_total, new_total=current_total
+        )
 
 
 class PreviewBasis(BaseModel):

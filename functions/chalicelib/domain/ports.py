@@ -39,6 +39,7 @@ from chalicelib.domain.model import (
     TargetConfig,
     TargetLine,
     TargetWrite,
+    Totals,
     WbsKey,
 )
 from chalicelib.domain.reimport import Plan
@@ -203,9 +204,10 @@ class JobStore(Protocol):
         errors: Sequence[LineError],
         finished_at: datetime,
         error_code: str | None = None,
+        totals: Totals | None = None,
     ) -> Job:
-        """Finish the job as failed (with an error `code` a program can act on, if any) and
-        release its budget; a finished job is left as it was."""
+        """Finish the job as failed (with an error `code` a program can act on, if any, and the
+        `totals` it knew) and release its budget; a finished job is left as it was."""
         ...
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:

@@ -395,5 +395,21 @@ def _with(item: LineItem, amount: Decimal, refs: tuple[str, ...]) -> LineItem:
     )
 
 
+def erp_total(lines: Iterable[ErpLine]) -> Decimal | None:
+    """The ERP's cost lines summed, as a plan sums them, also when the lines fail validation for
+    another reason (an unknown cost code, a text too long); None when a cost line's amount is not
+    a valid amount (not a number, more than 2 decimals, beyond the line limit) or the sum is beyond
+    the budget limit: then no total can be stated."""
+    total = ZERO
+    for line in lines:
+        if line.kind is not LineKind.COST:
+            continue
+        try:
+            total += parse_amount(line.amount)
+        except InvalidAmount:
+            return None
+    return None if total_beyond_limit(total) else total
+
+
 def budget_total(lines: Iterable[LineItem]) -> Decimal:
     return sum((line.original_budget_amount for line in lines), ZERO)

@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     NotSynced,
     PreviewExpired,
     PreviewStale,
+    PreviewWrongKind,
     ServiceUnavailable,
     TargetRejected,
 )
@@ -65,6 +66,7 @@ from chalicelib.domain.reimport import (
     Plan,
     budget_total,
     check_not_empty,
+    erp_total,
     no_change_message,
     plan_reimport,
     succeeded,
@@ -116,10 +118,17 @@ def request_job(
     unlinked = admission.not_linked(budget, kind)
     if unlinked is not None:
         raise unlinked
-    if preview_job_id is not None:
-        _check_preview(ports, budget, kind, preview_job_id)
-    if idempotency_key is None:  # a replay answers its job whatever the lock says now
+    # The budget's own refusal (status, lock, another job) comes before anything about the
+    # preview: a preview cannot be "stale" for a budget the request could not take anyway.
+    if idempotency_key is None:
+        admission.check_can_take(budget, kind)
         check_unlocked(ports, budget, _noun(kind))
+        if preview_job_id is not None:
+            _check_preview(ports, budget, kind, preview_job_id)
+    elif preview_job_id is not None and admission.refusal(budget, kind) is None:
+        # With a key, a budget that refuses is the store's to answer (the job an earlier use of
+        # the key made, or the same refusal); a replay answers its job whatever the lock says now.
+        _check_preview(ports, budget, kind, preview_job_id)
     extra: dict[str, Any] = {"allow_empty": allow_empty}
     if preview_job_id:
         extra["preview_job_id"] = preview_job_id
@@ -164,16 +173,28 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
         raise InvalidRequest(
             "That preview has not finished successfully, so there is nothing to apply."
         )
+    planned = preview.basis.planned_kind
+    if planned is not kind:
+        raise PreviewWrongKind(
+            f"That preview is of {_a(planned)} of the budget for {budget.project_name}, so it "
+            f"cannot be applied as {_a(kind)}. Preview again and apply the new preview."
+        )
     finished = preview.finished_at or preview.requested_at
     if ports.clock() - finished > PREVIEW_LIFETIME:
         raise PreviewExpired(
             "The preview is more than an hour old. Preview again to see the ERP's current budget."
         )
-    if preview.basis.planned_kind is not kind or budget.version != preview.basis.budget_version:
+    if budget.version != preview.basis.budget_version:
         raise PreviewStale(
             f"The budget for {budget.project_name} has changed since the preview. "
-            "Preview again to see what the re-import would do now."
+            f"Preview again to see what the {_noun(kind)} would do now."
         )
+
+
+def _a(kind: JobKind) -> str:
+    """The kind with its article: "an import", "a re-import"."""
+    noun = _noun(kind)
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def enqueue(
@@ -192,7 +213,8 @@ def enqueue(
     try:
         _send(ports, recorded)
     except ServiceUnavailable:
-        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock())
+        totals = _recorded_totals(ports, recorded, budget)
+        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock(), totals=totals)
         raise
     logger().info("job queued", extra={"job_id": job.job_id, "kind": kind.value})
     return recorded
@@ -364,13 +386,20 @@ class _Attempt:
 
     target: BudgetTarget
     progress: _ProgressReport
-    # The ERP's total as planned, recorded on the budget by the commit, or when the job fails.
+    # The ERP's cost lines summed once fetched (None: not fetched, or not a valid total), recorded
+    # on the budget by the commit, or when the job fails.
     erp_total: Decimal | None = None
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
     # The budget's total as its target holds it when planned (Procore's may differ from the
     # total Budget Bridge recorded, if people changed amounts there).
     current_total: Decimal | None = None
+
+    def failed_totals(self, budget: Budget) -> Totals:
+        """The totals of a job that failed (or a preview whose apply would fail): nothing was
+        changed, so the budget after is the budget before."""
+        current = budget.total if self.current_total is None else self.current_total
+        return Totals.unchanged(current, self.erp_total)
 
 
 def _target(ports: Ports, budget: Budget) -> BudgetTarget:
@@ -413,11 +442,21 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
             "changed. Please try again."
         )
     except _Refused as refused:
-        if attempt is not None and attempt.erp_total is not None:
-            budget = ports.budgets.get(job.company_id, job.budget_id)
+        return _refused(ports, job, refused, attempt)
+
+
+def _refused(ports: Ports, job: Job, refused: _Refused, attempt: _Attempt | None) -> WorkResult:
+    """Fail the job with what it learned: the ERP's total (also recorded on the budget, as by
+    every job that fetched it) and the budget's, unchanged."""
+    totals = None
+    if attempt is not None:
+        budget = ports.budgets.get(job.company_id, job.budget_id)
+        if attempt.erp_total is not None:
             ports.budgets.record_erp_total(budget, attempt.erp_total, ports.clock())
-        failed = _fail(ports, job, refused.message, refused.errors, refused.code)
-        return WorkResult(failed, erp=attempt.erp if attempt else None)
+        if admission.fetches_erp(job.kind):  # a restore carries no totals
+            totals = attempt.failed_totals(budget)
+    failed = _fail(ports, job, refused.message, refused.errors, refused.code, totals)
+    return WorkResult(failed, erp=attempt.erp if attempt else None)
 
 
 def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> WorkResult:
@@ -444,30 +483,49 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         started = time.perf_counter()
         attempt.erp_lines, system = _fetch(ports, job, budget, attempt.progress)
         attempt.erp = ErpCall(system, time.perf_counter() - started)
+        attempt.erp_total = erp_total(attempt.erp_lines)
     plan = _plan_erp(ports, job, budget, attempt)
     if job.preview_job_id:
         _check_still_previewed(ports, job, budget, plan)
     return plan
 
 
-def _current(budget: Budget, job: Job, target: BudgetTarget) -> list[LineItem]:
-    """The budget's lines as its target holds them now; a locked budget refuses the job
-    (a preview only reports what it would do, so it reads a locked budget too)."""
+def _current(
+    budget: Budget, job: Job, target: BudgetTarget, attempt: _Attempt | None = None
+) -> list[LineItem]:
+    """The budget's lines as its target holds them now (their total kept on `attempt`, also
+    when the job is then refused); a locked budget refuses the job (a preview fails the same
+    way: it reports what its apply would refuse, `_refuse_as_applied`)."""
     try:
         held = target.read(budget)
     except TargetRejected as why:
         raise _Refused(why.message, why.errors) from None
-    if held.locked and job.kind is not JobKind.PREVIEW:
+    if attempt is not None:
+        attempt.current_total = budget_total(held.lines)
+    if job.kind is JobKind.PREVIEW:
+        _refuse_as_applied(budget, held.locked, target.name)
+    elif held.locked:
         raise _Refused(_locked_message(budget, job.kind))
     return held.lines
+
+
+def _refuse_as_applied(budget: Budget, locked_in_target: bool, target: str) -> None:
+    """A preview is what the apply would do or refuse at that moment (PRODUCT.md §8): when the
+    apply it plans would be refused (locked here or in the target, another job holding the
+    budget, no longer linked), the preview fails with that refusal's sentence and code."""
+    kind = admission.previewed_kind(budget)
+    why = admission.refusal(budget, kind)
+    if why is None and locked_in_target:
+        why = admission.locked_refusal(budget.project_name, admission.noun(kind), where=target)
+    if why is not None:
+        raise _Refused(why.message, code=why.code)
 
 
 def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     erp_lines = attempt.erp_lines or []
     attempt.progress(Phase.VALIDATING, 0, len(erp_lines))
+    current = _current(budget, job, attempt.target, attempt)
     catalog = _catalog_for(ports, job, erp_lines)
-    current = _current(budget, job, attempt.target)
-    attempt.current_total = budget_total(current)
     try:
         check_not_empty(current, erp_lines, job.allow_empty)
         plan = plan_reimport(current, erp_lines, catalog)
@@ -475,10 +533,6 @@ def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan
         raise _Refused(invalid.message, invalid.errors) from None
     except (ErpBudgetEmpty, BudgetTotalTooLarge) as refused:
         raise _Refused(refused.message, code=refused.code) from None
-    if job.kind is JobKind.PREVIEW:
-        ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
-    else:  # the commit records it with the new version (or the failure, if the job fails)
-        attempt.erp_total = plan.erp_total
     return plan
 
 
@@ -547,11 +601,6 @@ def _stale_budget(budget: Budget) -> str:
     )
 
 
-def _planned_kind(budget: Budget) -> JobKind:
-    ready = budget.status is BudgetStatus.READY_TO_IMPORT
-    return JobKind.IMPORT if ready else JobKind.REIMPORT
-
-
 def _totals(job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> Totals | None:
     if job.kind is JobKind.RESTORE:
         return None
@@ -570,11 +619,14 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
     attempt: _Attempt | None = None
     try:
         budget = ports.budgets.get(job.company_id, job.budget_id)
+        unlinked = admission.not_linked(budget, admission.previewed_kind(budget))
+        if unlinked is not None:  # no ERP job to read: refused as its apply would be
+            raise _Refused(unlinked.message, code=unlinked.code)
         attempt = _Attempt(_target(ports, budget), _ProgressReport(ports, job))
         plan = _plan(ports, job, budget, attempt)
     except _Refused as refused:
-        failed = _fail(ports, job, refused.message, refused.errors, refused.code)
-        return WorkResult(failed, erp=attempt.erp if attempt else None)
+        return _refused(ports, job, refused, attempt)
+    ports.budgets.record_erp_total(budget, plan.erp_total, ports.clock())
     count = len(plan.changes)
     message = (
         f"Preview ready: {count} {'line' if count == 1 else 'lines'} would change."
@@ -588,7 +640,7 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
             "basis": PreviewBasis(
                 budget_version=budget.version,
                 erp_digest=plan.erp_digest,
-                planned_kind=_planned_kind(budget),
+                planned_kind=admission.previewed_kind(budget),
             )
         }
     )
@@ -627,9 +679,32 @@ def _fail(
     message: str,
     errors: list[LineError] | None = None,
     code: str | None = None,
+    totals: Totals | None = None,
 ) -> Job:
+    """Fail the job with its totals: those it learned, else the budget's as recorded."""
     logger().info("job failed", extra={"job_id": job.job_id, "reason": message, "code": code})
-    return ports.jobs.fail(job, message, errors or [], ports.clock(), code)
+    if totals is None:
+        totals = _recorded_totals(ports, job)
+    return ports.jobs.fail(job, message, errors or [], ports.clock(), code, totals)
+
+
+def _recorded_totals(ports: Ports, job: Job, budget: Budget | None = None) -> Totals | None:
+    """A failed job that never read the ERP (or stopped without saying what it read): its
+    budget's total as Budget Bridge recorded it, unchanged; the ERP's total unknown (null).
+    None for a restore, and when the budget is gone."""
+    if not admission.fetches_erp(job.kind):
+        return None
+    if budget is None:
+        try:
+            budget = ports.budgets.get(job.company_id, job.budget_id)
+        except NotFound:
+            return None
+        except Exception:
+            # Failing the job matters more than its totals: a budget that cannot be read (the
+            # very error the job may be failing on) must not keep the job from finishing.
+            logger().exception("budget unreadable for a failed job's totals", extra=_ids(job))
+            return None
+    return Totals.unchanged(budget.total)
 
 
 def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
@@ -703,7 +778,8 @@ def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> li
     queued = []
     for job in recorded:
         if job.job_id in refused:
-            ports.jobs.fail(job, _not_queued(JobKind.REIMPORT), [], ports.clock())
+            totals = _recorded_totals(ports, job, _budget_of(budgets, job))
+            ports.jobs.fail(job, _not_queued(JobKind.REIMPORT), [], ports.clock(), totals=totals)
         else:
             queued.append(job)
     ports.audit.record_many([
@@ -738,8 +814,12 @@ def _record_together(ports: Ports, company_id: str, jobs: list[tuple[Job, Budget
     return recorded
 
 
+def _budget_of(budgets: list[Budget], job: Job) -> Budget:
+    return next(b for b in budgets if b.budget_id == job.budget_id)
+
+
 def _project_name(budgets: list[Budget], job: Job) -> str:
-    return next(b.project_name for b in budgets if b.budget_id == job.budget_id)
+    return _budget_of(budgets, job).project_name
 
 
 def resend_abandoned(ports: Ports) -> list[Job]:

@@ -67,6 +67,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     TargetWrite,
+    Totals,
     iso,
     utc_now,
 )
@@ -421,8 +422,11 @@ class DynamoJobStore(DynamoTables):
         errors: Sequence[LineError],
         finished_at: datetime,
         error_code: str | None = None,
+        totals: Totals | None = None,
     ) -> Job:
-        job_update = fail_update(self.jobs_table, job, message, errors, finished_at, error_code)
+        job_update = fail_update(
+            self.jobs_table, job, message, errors, finished_at, error_code, totals
+        )
         release = {
             "TableName": self.budgets_table,
             "Key": key(budget_pk(job.company_id, job.budget_id), HEAD),
@@ -469,8 +473,9 @@ def fail_update(
     errors: Sequence[LineError],
     finished_at: datetime,
     error_code: str | None,
+    totals: Totals | None = None,
 ) -> dict[str, Any]:
-    """A queued or running job's move to failed, with its line errors and error code."""
+    """A queued or running job's move to failed, with its line errors, error code and totals."""
     names = {"#status": "status"}
     values: dict[str, Any] = {
         ":failed": value(JobStatus.FAILED.value),
@@ -489,6 +494,9 @@ def fail_update(
     if error_code is not None:
         expression += ", error_code = :code"
         values[":code"] = value(error_code)
+    if totals is not None:
+        expression += ", totals = :totals"
+        values[":totals"] = value(totals.model_dump_json())
     values[":m"] = value(failure_message(message, errors, kept))
     return {
         "TableName": jobs_table,

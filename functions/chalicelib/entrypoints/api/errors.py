@@ -41,6 +41,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.ConcurrentChange, 409),
     (errors.PreviewStale, 409),
     (errors.PreviewExpired, 409),
+    (errors.PreviewWrongKind, 422),
     (errors.VersionGone, 410),
     (errors.InvalidCredentials, 401),
     (errors.Unauthenticated, 401),

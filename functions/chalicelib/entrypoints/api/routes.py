@@ -205,8 +205,9 @@ def import_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: s
     errors=(*_WRITE, 503),
     description="Queues a job that overrides the project budget's amounts with the ERP's. 409 "
     "`budget_locked`, `job_in_progress` (with the running `job_id`) or `not_synced` when it "
-    "cannot. With `preview_job_id` it applies exactly that preview or nothing: 409 "
-    "`preview_stale` or `preview_expired`.",
+    "cannot; these come first, also with `preview_job_id`. With `preview_job_id` it applies "
+    "exactly that preview or nothing: 409 `preview_stale` or `preview_expired`, 422 "
+    "`preview_wrong_kind` for a preview of an import.",
 )
 def reimport_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: str) -> Answer:
     return _request(call, company_id, budget_id, JobKind.REIMPORT)
@@ -224,8 +225,10 @@ def reimport_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id:
     errors=(*_WRITE, 503),
     description="Queues a job of kind `preview` that fetches, validates and plans as the import "
     "(ready to import) or re-import (synced) would, and changes nothing; the budget is not held. "
-    "Its `summary`, `changes`, `errors` and `totals` are what the apply would do; apply it with "
-    "`preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost "
+    "Its `summary`, `changes`, `errors` and `totals` are what the apply would do; when the apply "
+    "would be refused (the budget locked, here or in Procore, or held by another job) the preview "
+    "fails with that refusal's sentence and `error_code` (`budget_locked`, `job_in_progress`). "
+    "Apply it with `preview_job_id` within an hour. With `allow_empty` it previews an ERP answer with no cost "
     "lines as the apply with `allow_empty` would; without it such a preview fails with "
     "`error_code` `erp_budget_empty`.",
 )

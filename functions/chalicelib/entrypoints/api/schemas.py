@@ -167,9 +167,12 @@ class JobRequestBody(Request):
         default=None,
         min_length=1,
         max_length=200,
-        description="Apply exactly what this preview showed, or nothing: 409 `preview_stale` when "
-        "the budget changed since, 409 `preview_expired` after an hour; a job that fails with "
-        "`error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.",
+        description="Apply exactly what this preview showed, or nothing. The budget's own refusal "
+        "(`not_synced`, `already_imported`, `budget_locked`, `job_in_progress`) comes first; then "
+        "422 `preview_wrong_kind` for a preview that planned the other apply (an import's preview "
+        "sent to re-import, or the reverse), 409 `preview_expired` after an hour, 409 "
+        "`preview_stale` when the budget changed since; a job that fails with `error_code` "
+        "`preview_stale` when the ERP's lines changed since. Not for a preview.",
     )
     allow_empty: bool = Field(
         default=False,
@@ -407,7 +410,7 @@ class BudgetListItem(BaseModel):
     target: TargetKind = Field(description="Where this budget lives.")
     target_name: str = Field(description='"Budget Bridge" or "Procore", for messages and columns.')
     procore_project_id: str | None = Field(description="The Procore project, when it lives there.")
-    current_erp_total: Money | None = Field(
+    current_erp_total: Total | None = Field(
         description="The ERP's cost total as last fetched by any job; null before the first."
     )
     erp_total_as_of: Timestamp | None = Field(description="When that ERP total was fetched.")
@@ -463,16 +466,22 @@ class SummaryOut(BaseModel):
 
 
 class TotalsOut(BaseModel):
-    current_erp_total: Money = Field(description="The ERP's cost lines summed.")
-    current_total: Money = Field(description="The budget's total before the job.")
-    new_total: Money = Field(description="The budget's total after the job (or the preview's).")
+    current_erp_total: Total | None = Field(
+        description="The ERP's cost lines summed; null when the job did not get a total from the "
+        "ERP (it failed before the ERP answered, or an ERP line's amount is not a valid amount)."
+    )
+    current_total: Total = Field(description="The budget's total before the job.")
+    new_total: Total = Field(
+        description="The budget's total after the job (or the preview's); a failed job changed "
+        "nothing, so it equals `current_total`."
+    )
 
     @classmethod
     def of(cls, totals: Totals | None) -> TotalsOut | None:
         if totals is None:
             return None
         return cls(
-            current_erp_total=format_amount(totals.current_erp_total),
+            current_erp_total=_money_or_none(totals.current_erp_total),
             current_total=format_amount(totals.current_total),
             new_total=format_amount(totals.new_total),
         )
@@ -516,7 +525,8 @@ class JobResponse(Reply):
     error_code: str | None = Field(
         default=None,
         description="Why a failed job failed, for programs: `erp_budget_empty`, "
-        "`budget_total_too_large`, `preview_stale`, or null.",
+        "`budget_total_too_large`, `preview_stale`; for a preview whose apply would be refused, "
+        "`budget_locked`, `job_in_progress` or `not_linked`; or null.",
     )
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
@@ -527,7 +537,9 @@ class JobResponse(Reply):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     totals: TotalsOut | None = Field(
-        description="Preview, import and re-import: the ERP's total, the budget before and after."
+        description="Preview, import and re-import, once finished (succeeded or failed): the "
+        "ERP's total, the budget before and after. null while queued or running, and for a "
+        "restore."
     )
     preview_job_id: str | None = Field(description="The preview this job applies, if any.")
     restore_version: int | None = Field(description="A restore: the version it brings back.")
@@ -657,7 +669,7 @@ class VersionOut(BaseModel):
     by: str = Field(description='Who made the change: an email, "schedule" or "seed".')
     source: VersionSource
     job_id: str | None = Field(description="The job that made it; null for a line edit.")
-    total: Money
+    total: Total
     line_count: int
     summary: SummaryOut
 
