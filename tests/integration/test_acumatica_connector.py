@@ -187,7 +187,9 @@ def test_an_unknown_tenant_is_rejected(sandbox, erp):
 
 
 def test_a_tenant_never_reads_another_tenants_budget(sandbox, erp):
-    assert source(sandbox, tenant="Other").fetch_budget("P-1001") == []
+    # Tenant Other has no project P-1001 (Demo's): refused, neither read nor taken as empty.
+    with pytest.raises(ErpRejected, match="no project 'P-1001'"):
+        source(sandbox, tenant="Other").fetch_budget("P-1001")
     assert len(source(sandbox, tenant="Other").fetch_budget("P-2001")) > 10
 
 
@@ -327,10 +329,14 @@ def test_an_answer_larger_than_the_limit_is_rejected_without_being_read_whole(sa
     assert erp.open_sessions() == 0
 
 
-def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp):
-    # OData doubles a quote inside a literal; unescaped, this id would match every project.
-    assert source(sandbox).fetch_budget("P-1001' or ProjectID ne 'x") == []
-    assert source(sandbox).fetch_budget("P-1'or'1'eq'1") == []
+@pytest.mark.parametrize("job", ["P-1001' or ProjectID ne 'x", "P-1'or'1'eq'1"])
+def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp, job):
+    # OData doubles a quote inside a literal; unescaped, this id would match every project (its
+    # budget lines, then the project lookup): read as no lines, and then as no such project.
+    with pytest.raises(ErpRejected) as refused:
+        source(sandbox).fetch_budget(job)
+
+    assert f"no project '{job}'" in refused.value.message
 
 
 def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox):

@@ -373,6 +373,29 @@ def test_revenue_lines_are_read_as_revenue_and_left_out_of_the_budget(sandbox, s
     assert all(item.original_budget_amount != Decimal("999999.00") for item in plan.lines)
 
 
+# The second is a real job's id with a quote: a lookup that did not quote it would find that job.
+@pytest.mark.parametrize("unknown", ["NOPE-1", "{job}' or 'x' = 'x"])
+def test_a_job_the_erp_does_not_have_is_a_permanent_error_naming_it(sandbox, switch, row, unknown):
+    job = unknown.format(job=row.job)
+    # Read as an empty budget, it would set every line of the project to 0 and succeed.
+    with pytest.raises(ErpRejected) as refused:
+        connector(sandbox, row).fetch_budget(job)
+
+    assert type(refused.value) is ErpRejected  # not a sign-in failure: the job itself
+    assert f"'{job}'" in refused.value.message and "check" in refused.value.message
+    assert refused.value.message.endswith(".")
+
+
+def test_a_job_whose_budget_is_empty_reads_as_an_empty_budget(sandbox, switch, row):
+    tenant = row.company.tenant
+    for line in switch.lines(row.erp, tenant, row.job):
+        switch.delete(row.erp, tenant, row.job,
+                      (line["sub_job"], line["cost_code"], line["cost_type"]))  # fmt: skip
+    assert switch.lines(row.erp, tenant, row.job) == []
+
+    assert connector(sandbox, row).fetch_budget(row.job) == []
+
+
 def test_the_erp_projects_are_listed_with_their_names(sandbox, switch, row):
     company = row.company
     first = connector(sandbox, row).list_projects(offset=0, limit=1)

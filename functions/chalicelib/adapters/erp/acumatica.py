@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
@@ -243,8 +244,7 @@ class AcumaticaSource:
     ) -> list[ErpLine]:
         lines: list[ErpLine] = []
         seen_refs: set[str] = set()
-        # OData string literal: a quote inside the id is doubled.
-        job_filter = "ProjectID eq '{}'".format(erp_job_id.replace("'", "''"))
+        job_filter = _project_filter(erp_job_id)
         doing = f"read the budget of ERP job '{erp_job_id}'"
 
         def page(offset: int) -> tuple[list[Any], bool]:
@@ -278,7 +278,16 @@ class AcumaticaSource:
                 )
             seen_refs.add(line.ref)
             lines.append(line)
+        if not lines:  # a project without budget lines, or no such project: ask which
+            self._require_project(client, erp_job_id)
         return lines
+
+    def _require_project(self, client: ErpHttp, erp_job_id: str) -> None:
+        """`Project` filtered by the id: an unknown project is refused, not read as empty."""
+        query = "$filter=" + urllib.parse.quote(_project_filter(erp_job_id), safe="")
+        rows = self._get_list(client, "Project", query + "&$select=ProjectID")
+        if not any(_text(row, "ProjectID") == erp_job_id.strip() for row in rows):
+            raise no_such_job(self.system, erp_job_id)
 
 
 class MyobSource(AcumaticaSource):
@@ -286,6 +295,11 @@ class MyobSource(AcumaticaSource):
 
     system = "myob"
     default_endpoint = "Default/22.200.001"
+
+
+def _project_filter(erp_job_id: str) -> str:
+    """OData's `ProjectID eq '<id>'`: a quote inside the id is doubled, so it cannot widen it."""
+    return "ProjectID eq '{}'".format(erp_job_id.replace("'", "''"))
 
 
 def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
