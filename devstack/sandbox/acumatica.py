@@ -31,6 +31,7 @@ from devstack.sandbox.core import (
     company_of,
     count,
     json_body,
+    page_size,
     stable_id,
     state,
 )
@@ -277,7 +278,7 @@ def _list(erp: str, tenant: str) -> Response:
             for row in state().tenant_rows(erp, tenant)
             if project_id is None or row.values["ProjectID"] == project_id
         ]
-        page = rows[skip:] if top is None else rows[skip : skip + top]
+        page = rows[skip:][: page_size(erp, len(rows) if top is None else top)]
         body = [entity(row, number) for number, row in enumerate(page, start=1)]
     return answer(200, body)
 
@@ -332,7 +333,7 @@ def _catalog(erp: str, tenant: str, name: str) -> Response:
     elif "$filter" in request.args:
         raise _fail(400, f"The sandbox filters only ProjectBudget and Project, not {name}.")
     skip, top = count("$skip", 0) or 0, count("$top")
-    page = rows[skip:] if top is None else rows[skip : skip + top]
+    page = rows[skip:][: page_size(erp, len(rows) if top is None else top)]
     body = [
         {"id": stable_id(name, number + skip), "rowNumber": number,
          **{field: {"value": value} for field, value in row.items()}}

@@ -34,6 +34,7 @@ from devstack.sandbox.core import (
     company_of,
     count,
     json_body,
+    page_size,
     stable_id,
     state,
 )
@@ -166,6 +167,7 @@ def blueprint(prefix: str) -> Blueprint:
         limit, offset = count("limit", 1000) or 0, count("offset", 0) or 0
         if not 1 <= limit <= MAX_LIMIT:
             raise _fail(400, f"Invalid value for limit: it must be 1 to {MAX_LIMIT}.")
+        limit = page_size(NAME, limit)
         body = json_body()
         if not isinstance(body, dict) or not isinstance(body.get("q"), str):
             raise _fail(400, 'Send {"q": "<SuiteQL query>"}.')

@@ -37,6 +37,7 @@ from devstack.sandbox.core import (
     answer,
     bearer_tenant,
     company_of,
+    page_size,
     stable_id,
     state,
 )
@@ -245,6 +246,7 @@ def blueprint(prefix: str) -> Blueprint:
         entity, start, size = match.group(1), int(match.group(3)), int(match.group(4))
         if not 1 <= size <= MAX_RESULTS or start < 1:
             raise _fail(400, f"MAXRESULTS must be 1 to {MAX_RESULTS}, STARTPOSITION 1 or more.")
+        size = page_size(NAME, size)
         throttled = _throttled(realm)
         if throttled is not None:
             return throttled

@@ -24,7 +24,16 @@ from defusedxml import DefusedXmlException
 from flask import Blueprint, Response, request
 
 from devstack import demo_data
-from devstack.sandbox.core import Row, Stop, System, Uniform, company_of, stable_id, state
+from devstack.sandbox.core import (
+    Row,
+    Stop,
+    System,
+    Uniform,
+    company_of,
+    page_size,
+    stable_id,
+    state,
+)
 
 NAME = "yardi"
 SERVICE = "/Webservices/ItfJobCost.asmx"
@@ -99,6 +108,7 @@ def blueprint(prefix: str) -> Blueprint:
                                              "Platform or Interface Entity."))  # fmt: skip
         records = _records(database, operation, arguments)
         start, size = _whole(arguments, "StartIndex", 0), _whole(arguments, "PageSize", 100) or 100
+        size = page_size(NAME, size)
         page = records[start : start + size]
         more = "true" if start + size < len(records) else "false"
         element = {"GetJobCostBudget": "Line", "GetJobs": "Job", "GetCostCategories":

@@ -2,9 +2,10 @@
 
 It signs in (a cookie session at `/entity/auth/login`, or OAuth2 at `/identity/connect/token` when
 the credentials carry a client id), pages through `ProjectBudget` filtered by project (or through
-`Project`, `CostCode` and `AccountGroup` to list projects and the cost catalog), signs out, and
-turns Acumatica's value-wrapped entities into the domain's `ErpLine`s. Amounts are passed through
-raw (parsed as exact Decimals when they are numbers): judging them is the re-import rules' job.
+`Project`, `CostCode` and `AccountGroup` to list projects and the cost catalog) until a page comes
+back empty, signs out, and turns Acumatica's value-wrapped entities into the domain's `ErpLine`s.
+Amounts are passed through raw (parsed as exact Decimals when they are numbers): judging them is
+the re-import rules' job.
 HTTP, retries and limits are the shared client's (`http.py`); docs/erps/acumatica.md and
 docs/erps/myob.md describe the connections.
 """
@@ -158,8 +159,21 @@ class AcumaticaSource:
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         """One page of the ERP's projects; one row more than asked tells whether more follow."""
-        query = f"$select=ProjectID,Description,Status&$top={limit + 1}&$skip={offset}"
-        rows = self._in_session(lambda client: self._get_list(client, "Project", query))
+
+        def read(client: ErpHttp) -> list[dict[str, Any]]:
+            # A server may answer fewer rows than $top: ask on until the row past the page is
+            # read or a page comes back empty.
+            rows: list[dict[str, Any]] = []
+            while len(rows) <= limit:
+                query = (f"$select=ProjectID,Description,Status&$top={limit + 1 - len(rows)}"
+                         f"&$skip={offset + len(rows)}")  # fmt: skip
+                page = self._get_list(client, "Project", query)
+                if not page:
+                    break
+                rows += page
+            return rows
+
+        rows = self._in_session(read)
         projects = [
             ErpProject(
                 erp_job_id=_text(row, "ProjectID") or "",
@@ -235,7 +249,7 @@ class AcumaticaSource:
     def _get_all(self, client: ErpHttp, entity: str, select: str) -> list[dict[str, Any]]:
         def page(offset: int) -> tuple[list[dict[str, Any]], bool]:
             rows = self._get_list(client, entity, f"{select}&$top={self._page_size}&$skip={offset}")
-            return rows, len(rows) == self._page_size
+            return rows, True  # Acumatica says nothing of more: only an empty page ends the list
 
         return list(read_pages(page))
 
@@ -266,8 +280,9 @@ class AcumaticaSource:
                     f"{client.title}'s answer for the project budget was not a list of budget "
                     "lines."
                 )
-            # Acumatica says nothing of more pages: only a page shorter than asked is the last.
-            return payload, len(payload) == self._page_size
+            # Acumatica says nothing of more pages, and a page shorter than asked may not be the
+            # last (a server whose own limit is below $top): only an empty page ends the read.
+            return payload, True
 
         for entity in read_pages(page, on_page):
             line = _to_line(entity, len(lines) + 1, erp_job_id)
