@@ -7,6 +7,7 @@
     PUT    /entity/Default/<version>/ProjectBudget   one value-wrapped line: insert or update
     DELETE /entity/Default/<version>/ProjectBudget/{id}            -> 204
     GET    /entity/Default/<version>/Project | CostCode | AccountGroup  ?$top=&$skip=
+    GET    /entity/Default/<version>/Project?$filter=ProjectID eq 'P-1001'   that project or []
 
 Every entity carries its `id` (a GUID) and `rowNumber`; every field is wrapped as {"value": ...}.
 """
@@ -30,6 +31,7 @@ from devstack.sandbox.core import (
     company_of,
     count,
     json_body,
+    page_size,
     stable_id,
     state,
 )
@@ -257,13 +259,18 @@ def _token(erp: str) -> Response:
                         "scope": "api"})  # fmt: skip
 
 
+def _project_filter() -> str | None:
+    """The project id of `$filter=ProjectID eq '<id>'`, None without a filter; 400 for another."""
+    if "$filter" not in request.args:
+        return None
+    match = _FILTER.match(request.args["$filter"])
+    if match is None:
+        raise _fail(400, "The sandbox understands only $filter=ProjectID eq '<id>'.")
+    return match.group(1).replace("''", "'")
+
+
 def _list(erp: str, tenant: str) -> Response:
-    project_id = None
-    if "$filter" in request.args:
-        match = _FILTER.match(request.args["$filter"])
-        if match is None:
-            raise _fail(400, "The sandbox understands only $filter=ProjectID eq '<id>'.")
-        project_id = match.group(1).replace("''", "'")
+    project_id = _project_filter()
     top, skip = count("$top"), count("$skip", 0) or 0
     with state().lock:
         rows = [
@@ -271,7 +278,7 @@ def _list(erp: str, tenant: str) -> Response:
             for row in state().tenant_rows(erp, tenant)
             if project_id is None or row.values["ProjectID"] == project_id
         ]
-        page = rows[skip:] if top is None else rows[skip : skip + top]
+        page = rows[skip:][: page_size(erp, len(rows) if top is None else top)]
         body = [entity(row, number) for number, row in enumerate(page, start=1)]
     return answer(200, body)
 
@@ -319,8 +326,14 @@ def _delete(erp: str, tenant: str, row_id: str) -> Response:
 
 def _catalog(erp: str, tenant: str, name: str) -> Response:
     rows = _CATALOG_ENTITIES[name](company_of(erp, tenant))
+    if name == "Project":  # the project lookup
+        project_id = _project_filter()
+        if project_id is not None:
+            rows = [r for r in rows if r["ProjectID"] == project_id]
+    elif "$filter" in request.args:
+        raise _fail(400, f"The sandbox filters only ProjectBudget and Project, not {name}.")
     skip, top = count("$skip", 0) or 0, count("$top")
-    page = rows[skip:] if top is None else rows[skip : skip + top]
+    page = rows[skip:][: page_size(erp, len(rows) if top is None else top)]
     body = [
         {"id": stable_id(name, number + skip), "rowNumber": number,
          **{field: {"value": value} for field, value in row.items()}}

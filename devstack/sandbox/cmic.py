@@ -34,6 +34,7 @@ from devstack.sandbox.core import (
     answer,
     company_of,
     count,
+    page_size,
     stable_id,
     state,
 )
@@ -193,6 +194,7 @@ def _page(records: list[dict[str, Any]]) -> Response:
     offset = count("offset", 0) or 0
     if limit > MAX_LIMIT:
         raise _fail(400, f"The limit {limit} is above the maximum of {MAX_LIMIT}.")
+    limit = page_size(NAME, limit)
     page = records[offset : offset + limit]
     return answer(200, {"items": page, "count": len(page),
                         "hasMore": offset + limit < len(records), "limit": limit,

@@ -91,6 +91,7 @@ class Fault:
     body: str | None = None
     delay_seconds: float = 0.0
     delay_next: int | None = None  # None: every call until cleared
+    max_page: int | None = None  # a page holds at most this many rows, whatever was asked
 
 
 @dataclass
@@ -133,6 +134,16 @@ class State:
             self.tokens[token] = (erp, tenant.lower())
             self.sign_ins[erp] = self.sign_ins.get(erp, 0) + 1
         return token
+
+
+def page_size(erp: str, asked: int) -> int:
+    """The rows a page of `erp` holds when `asked` for: fewer under the page cap switch
+    (`POST /sandbox/faults {"max_page": n}`), as a server whose own limit is below the request's
+    answers. Each system still says "more" in its own way (or, as Acumatica, not at all)."""
+    with state().lock:
+        fault = state().fault
+        cap = fault.max_page if fault.prefix in ("", erp) else None
+    return asked if cap is None else min(asked, cap)
 
 
 def company_of(erp: str, tenant: str) -> demo_data.DemoCompany:

@@ -37,6 +37,7 @@ from devstack.sandbox.core import (
     company_of,
     decimal_text,
     json_body,
+    page_size,
     stable_id,
     state,
 )
@@ -298,6 +299,7 @@ def _page(records: list[dict[str, Any]], body: dict[str, Any]) -> Response:
         raise _fail(400, "start must be 1 or more and size a positive whole number.")
     if size > MAX_PAGE:
         raise _fail(400, f"size must be at most {MAX_PAGE}.")
+    size = page_size(NAME, size)
     fields = body.get("fields") or []
     page = records[start - 1 : start - 1 + size]
     shown = [{f: r.get(f) for f in fields} if fields else r for r in page]

@@ -31,6 +31,7 @@ from devstack.sandbox.core import (
     answer,
     company_of,
     count,
+    page_size,
     stable_id,
     state,
 )
@@ -126,6 +127,7 @@ def _page(prefix: str, records: list[dict[str, Any]]) -> Response:
     skip = count("$skip", 0) or 0
     if top > MAX_TOP:
         raise Stop(answer(400, error(400, f"$top may be at most {MAX_TOP}.")))
+    top = page_size(NAME, top)
     body: dict[str, Any] = {"value": records[skip : skip + top]}
     if skip + top < len(records):
         query = {k: v for k, v in request.args.items() if k != "$skip"}

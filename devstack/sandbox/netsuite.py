@@ -7,9 +7,10 @@
         -> {links, count, hasMore, offset, totalResults, items}; limit at most 1,000
 
 The sandbox understands the connector's own queries only (by the tables they read: budgets with
-budgetsmachine for a job's entityid, job, account, classification), not SuiteQL in general. A
-native line is one budget record (one account, class and project; a second record of the same key
-stands for another department) with its 12 monthly budgetsmachine amounts.
+budgetsmachine for a job's entityid, job (all, or one by `j.entityid = '...'`), account,
+classification), not SuiteQL in general. A native line is one budget record (one account, class
+and project; a second record of the same key stands for another department) with its 12 monthly
+budgetsmachine amounts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from devstack.sandbox.core import (
     company_of,
     count,
     json_body,
+    page_size,
     stable_id,
     state,
 )
@@ -116,9 +118,13 @@ def _items(tenant: str, q: str) -> list[dict[str, Any]]:
             for period, amount in zip(periods, row.values["amounts"], strict=True)
         ]  # fmt: skip
     if "from job" in lowered:
-        return [{"id": str(n), "entityid": p.project_id, "companyname": p.name,
+        jobs = [{"id": str(n), "entityid": p.project_id, "companyname": p.name,
                  "status": "In Progress", "links": []}
                 for n, p in enumerate(company.projects, start=101)]  # fmt: skip
+        match = _JOB.search(q)  # the project lookup: WHERE j.entityid = '<id>'
+        if match is not None:
+            jobs = [j for j in jobs if j["entityid"] == match.group(1).replace("''", "'")]
+        return jobs
     if "from account" in lowered:
         return [{"acctnumber": code, "name": name, "accttype": "COGS", "links": []}
                 for code, name in company.cost_codes.items()]  # fmt: skip
@@ -161,6 +167,7 @@ def blueprint(prefix: str) -> Blueprint:
         limit, offset = count("limit", 1000) or 0, count("offset", 0) or 0
         if not 1 <= limit <= MAX_LIMIT:
             raise _fail(400, f"Invalid value for limit: it must be 1 to {MAX_LIMIT}.")
+        limit = page_size(NAME, limit)
         body = json_body()
         if not isinstance(body, dict) or not isinstance(body.get("q"), str):
             raise _fail(400, 'Send {"q": "<SuiteQL query>"}.')

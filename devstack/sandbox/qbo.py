@@ -5,7 +5,8 @@
     GET  /qbo/v3/company/{realm}/query?query=select * from <Entity> [where ...]
              STARTPOSITION n MAXRESULTS m&minorversion=75
         -> {"QueryResponse": {"<Entity>": [...], "startPosition", "maxResults"}}; an empty
-           QueryResponse after the last entity
+           QueryResponse after the last entity. A where clause of `Field = 'text'` or
+           `Field = true|false` conditions joined by AND filters (`Customer where Id = 'Q-8001'`)
 
 Entities: Budget (profit and loss, monthly, this year's "Construction budget" and last year's,
 inactive), Account, Class, Customer (projects). More than 10 calls at once or 500 a minute per
@@ -36,6 +37,7 @@ from devstack.sandbox.core import (
     answer,
     bearer_tenant,
     company_of,
+    page_size,
     stable_id,
     state,
 )
@@ -52,6 +54,11 @@ AT_ONCE, PER_MINUTE = 10, 500
 _QUERY = re.compile(
     r"^\s*select \* from (\w+)(?: where (.*?))?\s+startposition (\d+) maxresults (\d+)\s*$",
     re.IGNORECASE,
+)
+# One condition of a where clause, the first or one after AND: Field = 'text' (a quote or
+# backslash inside escaped with a backslash, as QuickBooks does) or Field = true|false.
+_CONDITION = re.compile(
+    r"(?:^\s*|\s+and\s+)(\w+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(true|false))", re.IGNORECASE
 )
 _busy: dict[str, int] = {}  # calls being answered per realm (this process)
 _busy_lock = threading.Lock()
@@ -182,6 +189,25 @@ def _entities(realm: str, entity: str) -> list[dict[str, Any]]:
     raise _fail(400, f"QueryParserError: Invalid context declaration: {entity}")
 
 
+def _where(entities: list[dict[str, Any]], clause: str | None) -> list[dict[str, Any]]:
+    """The entities a where clause keeps; the sandbox understands `Field = value AND ...`."""
+    if not clause:
+        return entities
+    wanted: dict[str, Any] = {}
+    read = 0
+    for match in _CONDITION.finditer(clause):
+        if match.start() != read:
+            break
+        field, text, flag = match.groups()
+        wanted[field] = (
+            re.sub(r"\\(.)", r"\1", text) if text is not None else flag.lower() == "true"
+        )
+        read = match.end()
+    if read != len(clause.rstrip()):
+        raise _fail(400, f"QueryParserError: the sandbox cannot read the where clause {clause!r}.")
+    return [e for e in entities if all(e.get(f) == v for f, v in wanted.items())]
+
+
 def _throttled(realm: str) -> Response | None:
     with _busy_lock, state().lock:
         now = time.monotonic()
@@ -220,11 +246,12 @@ def blueprint(prefix: str) -> Blueprint:
         entity, start, size = match.group(1), int(match.group(3)), int(match.group(4))
         if not 1 <= size <= MAX_RESULTS or start < 1:
             raise _fail(400, f"MAXRESULTS must be 1 to {MAX_RESULTS}, STARTPOSITION 1 or more.")
+        size = page_size(NAME, size)
         throttled = _throttled(realm)
         if throttled is not None:
             return throttled
         try:
-            page = _entities(realm, entity)[start - 1 : start - 1 + size]
+            page = _where(_entities(realm, entity), match.group(2))[start - 1 : start - 1 + size]
         finally:
             with _busy_lock:
                 _busy[realm] -= 1

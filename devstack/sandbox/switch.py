@@ -7,6 +7,8 @@
                            "match": "ProjectBudget" to paths containing it; "retry_after": "5";
                            "body": raw text to answer instead)
     POST   /sandbox/faults {"delay_seconds": 3}   every ERP call waits 3 s first ("delay_next": n)
+    POST   /sandbox/faults {"max_page": 3}        until cleared, every page answers at most 3 rows
+                           whatever the call asked for (a server capping its page size)
     DELETE /sandbox/faults                        clears every fault
     POST   /sandbox/tokens/expire {"prefix"?}     every access token and session ends (as on expiry)
     GET    /sandbox/sessions                      {"open_sessions": n, "sign_ins": {erp: n}}: did
@@ -99,12 +101,15 @@ def set_fault() -> Response:
             body=None if body.get("body") is None else str(body["body"]),
             delay_seconds=float(body.get("delay_seconds", 0)),
             delay_next=None if body.get("delay_next") is None else int(body["delay_next"]),
+            max_page=None if body.get("max_page") is None else int(body["max_page"]),
         )
     except (TypeError, ValueError):
         raise _fail(400, "Fault fields: fail_next, status, match, prefix, retry_after, body, "
-                         "delay_seconds, delay_next.") from None  # fmt: skip
+                         "delay_seconds, delay_next, max_page.") from None  # fmt: skip
     if not 100 <= fault.status <= 599:
         raise _fail(400, "status must be an HTTP status code.")
+    if fault.max_page is not None and fault.max_page < 1:
+        raise _fail(400, "max_page must be 1 or more.")
     if fault.prefix and fault.prefix not in state().systems:
         raise _fail(400, f"No system '{fault.prefix}': one of {', '.join(state().systems)}.")
     with state().lock:

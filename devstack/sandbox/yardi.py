@@ -31,6 +31,7 @@ from devstack.sandbox.core import (
     Uniform,
     company_of,
     decimal_text,
+    page_size,
     stable_id,
     state,
 )
@@ -108,6 +109,7 @@ def blueprint(prefix: str) -> Blueprint:
                                              "Platform or Interface Entity."))  # fmt: skip
         records = _records(database, operation, arguments)
         start, size = _whole(arguments, "StartIndex", 0), _whole(arguments, "PageSize", 100) or 100
+        size = page_size(NAME, size)
         page = records[start : start + size]
         more = "true" if start + size < len(records) else "false"
         element = {"GetJobCostBudget": "Line", "GetJobs": "Job", "GetCostCategories":

@@ -187,7 +187,9 @@ def test_an_unknown_tenant_is_rejected(sandbox, erp):
 
 
 def test_a_tenant_never_reads_another_tenants_budget(sandbox, erp):
-    assert source(sandbox, tenant="Other").fetch_budget("P-1001") == []
+    # Tenant Other has no project P-1001 (Demo's): refused, neither read nor taken as empty.
+    with pytest.raises(ErpRejected, match="no project 'P-1001'"):
+        source(sandbox, tenant="Other").fetch_budget("P-1001")
     assert len(source(sandbox, tenant="Other").fetch_budget("P-2001")) > 10
 
 
@@ -327,10 +329,14 @@ def test_an_answer_larger_than_the_limit_is_rejected_without_being_read_whole(sa
     assert erp.open_sessions() == 0
 
 
-def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp):
-    # OData doubles a quote inside a literal; unescaped, this id would match every project.
-    assert source(sandbox).fetch_budget("P-1001' or ProjectID ne 'x") == []
-    assert source(sandbox).fetch_budget("P-1'or'1'eq'1") == []
+@pytest.mark.parametrize("job", ["P-1001' or ProjectID ne 'x", "P-1'or'1'eq'1"])
+def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp, job):
+    # OData doubles a quote inside a literal; unescaped, this id would match every project (its
+    # budget lines, then the project lookup): read as no lines, and then as no such project.
+    with pytest.raises(ErpRejected) as refused:
+        source(sandbox).fetch_budget(job)
+
+    assert f"no project '{job}'" in refused.value.message
 
 
 def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox):
@@ -364,6 +370,52 @@ def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox)
         server.server_close()
     assert demo_data.SANDBOX_PASSWORD not in str(refused.value)
     assert followed == ["/entity/auth/login"]  # asked once, never followed to the sandbox
+
+
+def test_a_line_seen_twice_across_pages_of_a_capped_server_makes_the_read_try_again():
+    """A line inserted ahead while the budget is read moves a line onto the next page as well:
+    read on past short pages, the budget must still not arrive with that line twice."""
+    import http.server
+    import json
+    import threading
+    import urllib.parse
+
+    def line(ref: str) -> dict[str, object]:
+        values = {"ProjectID": "P-1", "ProjectTaskID": "01", "CostCode": ref, "AccountGroup": "L",
+                  "Type": "Expense", "OriginalBudgetedAmount": 1}  # fmt: skip
+        return {"id": ref, **{name: {"value": value} for name, value in values.items()}}
+
+    # Two lines a page whatever $top asks; "b" is on both pages, as after an insert ahead of it.
+    pages = {0: [line("a"), line("b")], 2: [line("b"), line("c")]}
+
+    class CappedErp(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
+            self.send_response(204)  # sign-in and sign-out
+            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            body = json.dumps(pages.get(int(query["$skip"][0]), [])).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CappedErp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
+                                 page_size=5, allow_local_urls=True)  # fmt: skip
+        with pytest.raises(ErpUnavailable, match="changed while it was being read"):
+            reader.fetch_budget("P-1")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_projects_are_listed_page_by_page_and_say_when_more_follow(sandbox, erp):

@@ -256,6 +256,33 @@ def test_a_budget_filling_its_last_page_exactly_is_read_to_the_end(sandbox, swit
     assert mapped(lines) == in_erp(switch, row)
 
 
+def every_project(source: ErpSource, limit: int = 10) -> list[str]:
+    """Every ERP project, page after page as the service lists them (by has_more)."""
+    ids: list[str] = []
+    while True:
+        page = source.list_projects(offset=len(ids), limit=limit)
+        ids += [project.erp_job_id for project in page.projects]
+        if not page.has_more or not page.projects:
+            return ids
+
+
+def test_a_server_answering_fewer_rows_a_page_than_asked_is_read_to_the_end(sandbox, switch, row):
+    # A server whose page limit is below the connector's: a short page is the last one only when
+    # the ERP says so (Acumatica says nothing: only an empty page ends the read).
+    switch.generate(row.erp, row.company.tenant, row.job, lines=12, seed=3)
+    switch.fault(max_page=2, prefix=row.erp)
+    source = connector(sandbox, row, page_size=10)
+
+    lines = source.fetch_budget(row.job)
+    catalog = source.cost_catalog()
+    projects = every_project(source)
+
+    assert len(lines) == 12 and mapped(lines) == in_erp(switch, row)
+    assert {e.code: e.description for e in catalog.cost_codes} == row.company.cost_codes
+    assert {e.code for e in catalog.cost_types} == set(row.company.cost_types)
+    assert projects == [p.project_id for p in row.company.projects]
+
+
 def test_a_refused_sign_in_is_permanent_and_says_so_without_the_secret(sandbox, switch, row):
     with pytest.raises(ErpRejected) as refused:
         connector(sandbox, row, credentials=row.bad_credentials).fetch_budget(row.job)
@@ -416,6 +443,29 @@ def test_revenue_lines_are_read_as_revenue_and_left_out_of_the_budget(sandbox, s
     assert Decimal("999999.00") in {Decimal(line.amount) for line in revenue}
     assert len(revenue) >= 2
     assert all(item.original_budget_amount != Decimal("999999.00") for item in plan.lines)
+
+
+# The second is a real job's id with a quote: a lookup that did not quote it would find that job.
+@pytest.mark.parametrize("unknown", ["NOPE-1", "{job}' or 'x' = 'x"])
+def test_a_job_the_erp_does_not_have_is_a_permanent_error_naming_it(sandbox, switch, row, unknown):
+    job = unknown.format(job=row.job)
+    # Read as an empty budget, it would set every line of the project to 0 and succeed.
+    with pytest.raises(ErpRejected) as refused:
+        connector(sandbox, row).fetch_budget(job)
+
+    assert type(refused.value) is ErpRejected  # not a sign-in failure: the job itself
+    assert f"'{job}'" in refused.value.message and "check" in refused.value.message
+    assert refused.value.message.endswith(".")
+
+
+def test_a_job_whose_budget_is_empty_reads_as_an_empty_budget(sandbox, switch, row):
+    tenant = row.company.tenant
+    for line in switch.lines(row.erp, tenant, row.job):
+        switch.delete(row.erp, tenant, row.job,
+                      (line["sub_job"], line["cost_code"], line["cost_type"]))  # fmt: skip
+    assert switch.lines(row.erp, tenant, row.job) == []
+
+    assert connector(sandbox, row).fetch_budget(row.job) == []
 
 
 def test_the_erp_projects_are_listed_with_their_names(sandbox, switch, row):

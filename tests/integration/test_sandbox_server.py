@@ -85,6 +85,16 @@ def test_the_switch_refuses_what_it_cannot_do_with_a_sentence(sandbox, switch, p
     assert answer["message"].endswith(".")
 
 
+@pytest.mark.parametrize("max_page", [0, "many"])
+def test_the_page_cap_is_a_whole_number_of_one_or_more(sandbox, switch, max_page):
+    status, answer = SandboxClient(sandbox.url).request(
+        "POST", "/sandbox/faults", {"max_page": max_page}
+    )
+
+    assert status == 400
+    assert answer["message"].endswith(".")
+
+
 def test_a_fault_with_a_prefix_fails_only_that_system_in_its_own_error_form(sandbox, switch):
     switch.fault(fail_next=1, status=429, prefix="cmic", retry_after="3")
     http = SandboxClient(sandbox.url)

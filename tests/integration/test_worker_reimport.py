@@ -6,16 +6,24 @@ exactly as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from decimal import Decimal
 from typing import Any
 
-from chalicelib import resources
+import pytest
+
+from chalicelib import resources, wiring
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common.http import MAX_ATTEMPTS
 from chalicelib.domain.errors import JobInProgress
-from chalicelib.domain.model import JobStatus, WbsKey
-from tests.fixtures.worker import LambdaStopped, WorkerStack
+from chalicelib.domain.model import CostCatalog, JobKind, JobStatus, WbsKey
+from chalicelib.domain.ports import Identity
+from chalicelib.services.reimports import request_job
+from devstack import demo_data
+from devstack.seed import project_budget
+from tests import worlds
+from tests.fixtures.worker import LambdaStopped, WorkerStack, two_days_ago
 
 # In the demo ERP, P-1001's key (01, 01-500, S) is the sum of two Expense lines, and the project
 # has hand-entered units on it.
@@ -253,6 +261,44 @@ def test_bad_erp_data_fails_the_job_listing_every_offending_line(worker_stack: W
         ]
     )
     assert_untouched(stack, before, version)
+
+
+# One demo company per ERP (shared/ERPS.md's table), `demo` for Acumatica.
+ERP_COMPANIES = ["demo", "myob", "intacct", "cmic", "qbo", "xero", "netsuite", "workday", "yardi",
+                 "mri"]  # fmt: skip
+
+
+@pytest.mark.parametrize("company_id", ERP_COMPANIES)
+def test_a_job_the_erp_no_longer_has_fails_the_reimport_and_leaves_the_budget(
+    worker_stack: WorkerStack, company_id: str
+) -> None:
+    """A synced project whose ERP job was deleted (or renamed) in the ERP since it was linked.
+    Even with "zero every line" asked for, the ERP's empty answer is not taken for its budget."""
+    stack = worker_stack
+    company = demo_data.company(company_id)
+    world = worlds.stores("moto")
+    if company_id != "demo":
+        worlds.seed_company(world, company_id, stack.sandbox.url)
+    project = dataclasses.replace(company.projects[0], project_id="GONE-1", name="Gone job")
+    catalog = CostCatalog(frozenset(company.cost_codes), frozenset(company.cost_types))
+    budget, lines = project_budget(company, project, catalog, two_days_ago())
+    world.budgets.create_budget(budget, lines)
+    held = stack.budgets.get(company_id, "GONE-1")
+    before, version = stack.budgets.read_lines(held), held.version
+    assert before and any(line.original_budget_amount for line in before)
+    standard = next(u.email for u in demo_data.users()
+                    if u.permissions.get(company_id, ("none",))[0] in ("standard", "admin"))  # fmt: skip
+    job = request_job(wiring.ports(), Identity(standard, standard), company_id, "GONE-1",
+                      JobKind.REIMPORT, allow_empty=True)  # fmt: skip
+
+    assert stack.deliver(stack.records(stack.receive())) == []  # failed for good: no retry
+
+    failed = stack.jobs.get(company_id, job.job_id)
+    assert failed.status is JobStatus.FAILED
+    assert "'GONE-1'" in failed.message and "check" in failed.message
+    after = stack.budgets.get(company_id, "GONE-1")
+    assert stack.budgets.read_lines(after) == before
+    assert after.version == version and after.active_job_id is None
 
 
 def test_a_transient_erp_failure_returns_the_record_for_a_later_retry(

@@ -2,9 +2,10 @@
 
 It signs in (a cookie session at `/entity/auth/login`, or OAuth2 at `/identity/connect/token` when
 the credentials carry a client id), pages through `ProjectBudget` filtered by project (or through
-`Project`, `CostCode` and `AccountGroup` to list projects and the cost catalog), signs out, and
-turns Acumatica's value-wrapped entities into the domain's `ErpLine`s. Amounts are passed through
-raw (parsed as exact Decimals when they are numbers): judging them is the re-import rules' job.
+`Project`, `CostCode` and `AccountGroup` to list projects and the cost catalog) until a page comes
+back empty, signs out, and turns Acumatica's value-wrapped entities into the domain's `ErpLine`s.
+Amounts are passed through raw (parsed as exact Decimals when they are numbers): judging them is
+the re-import rules' job.
 HTTP, retries and limits are the shared client's (`http.py`); docs/erps/acumatica.md and
 docs/erps/myob.md describe the connections.
 """
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
@@ -157,8 +159,21 @@ class AcumaticaSource:
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         """One page of the ERP's projects; one row more than asked tells whether more follow."""
-        query = f"$select=ProjectID,Description,Status&$top={limit + 1}&$skip={offset}"
-        rows = self._in_session(lambda client: self._get_list(client, "Project", query))
+
+        def read(client: ErpHttp) -> list[dict[str, Any]]:
+            # A server may answer fewer rows than $top: ask on until the row past the page is
+            # read or a page comes back empty.
+            rows: list[dict[str, Any]] = []
+            while len(rows) <= limit:
+                query = (f"$select=ProjectID,Description,Status&$top={limit + 1 - len(rows)}"
+                         f"&$skip={offset + len(rows)}")  # fmt: skip
+                page = self._get_list(client, "Project", query)
+                if not page:
+                    break
+                rows += page
+            return rows
+
+        rows = self._in_session(read)
         projects = [
             ErpProject(
                 erp_job_id=_text(row, "ProjectID") or "",
@@ -234,7 +249,7 @@ class AcumaticaSource:
     def _get_all(self, client: ErpHttp, entity: str, select: str) -> list[dict[str, Any]]:
         def page(offset: int) -> tuple[list[dict[str, Any]], bool]:
             rows = self._get_list(client, entity, f"{select}&$top={self._page_size}&$skip={offset}")
-            return rows, len(rows) == self._page_size
+            return rows, True  # Acumatica says nothing of more: only an empty page ends the list
 
         return list(read_pages(page))
 
@@ -243,8 +258,7 @@ class AcumaticaSource:
     ) -> list[ErpLine]:
         lines: list[ErpLine] = []
         seen_refs: set[str] = set()
-        # OData string literal: a quote inside the id is doubled.
-        job_filter = "ProjectID eq '{}'".format(erp_job_id.replace("'", "''"))
+        job_filter = _project_filter(erp_job_id)
         doing = f"read the budget of ERP job '{erp_job_id}'"
 
         def page(offset: int) -> tuple[list[Any], bool]:
@@ -266,8 +280,9 @@ class AcumaticaSource:
                     f"{client.title}'s answer for the project budget was not a list of budget "
                     "lines."
                 )
-            # Acumatica says nothing of more pages: only a page shorter than asked is the last.
-            return payload, len(payload) == self._page_size
+            # Acumatica says nothing of more pages, and a page shorter than asked may not be the
+            # last (a server whose own limit is below $top): only an empty page ends the read.
+            return payload, True
 
         for entity in read_pages(page, on_page):
             line = _to_line(entity, len(lines) + 1, erp_job_id)
@@ -278,7 +293,16 @@ class AcumaticaSource:
                 )
             seen_refs.add(line.ref)
             lines.append(line)
+        if not lines:  # a project without budget lines, or no such project: ask which
+            self._require_project(client, erp_job_id)
         return lines
+
+    def _require_project(self, client: ErpHttp, erp_job_id: str) -> None:
+        """`Project` filtered by the id: an unknown project is refused, not read as empty."""
+        query = "$filter=" + urllib.parse.quote(_project_filter(erp_job_id), safe="")
+        rows = self._get_list(client, "Project", query + "&$select=ProjectID")
+        if not any(_text(row, "ProjectID") == erp_job_id.strip() for row in rows):
+            raise no_such_job(self.system, erp_job_id)
 
 
 class MyobSource(AcumaticaSource):
@@ -286,6 +310,11 @@ class MyobSource(AcumaticaSource):
 
     system = "myob"
     default_endpoint = "Default/22.200.001"
+
+
+def _project_filter(erp_job_id: str) -> str:
+    """OData's `ProjectID eq '<id>'`: a quote inside the id is doubled, so it cannot widen it."""
+    return "ProjectID eq '{}'".format(erp_job_id.replace("'", "''"))
 
 
 def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, StrictBool, ValidationError
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import BasicSignIn
 from chalicelib.domain.errors import ErpRejected
@@ -119,7 +120,17 @@ class CmicSource:
             )
 
         rows = self._categories(client, jobs, on_page)
-        return mapping.collect(rows, native_of, _LABELS)
+        lines = mapping.collect(rows, native_of, _LABELS)
+        if not lines:  # a job without categories, or no such job: ask which
+            self._require_job(client, erp_job_id)
+        return lines
+
+    def _require_job(self, client: ErpHttp, erp_job_id: str) -> None:
+        """`jcjob` filtered by company and job: an unknown job is refused, not read as empty."""
+        q = f"JobCompCode={_quoted(self._company)};JobCode={_quoted(erp_job_id)}"
+        rows, _ = self._page(client, "jcjob", q, 0, 1)
+        if not any(mapping.text(row, "JobCode") == erp_job_id.strip() for row in rows):
+            raise no_such_job(self.system, erp_job_id, "job")
 
     def _sub_jobs(self, client: ErpHttp, erp_job_id: str) -> list[str]:
         """The controlling job's sub-jobs, in CMiC's order."""

@@ -28,6 +28,7 @@ from pydantic import BaseModel, StrictBool, ValidationError
 from chalicelib.adapters.erp.common import accounts, mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
@@ -166,9 +167,19 @@ class NetSuiteSource:
                 )
             seen.add(ident)
             budgets.setdefault(ident[0], []).append(row)
+        if not budgets:  # a project without budget records, or no such project: ask which
+            self._require_project(client, erp_job_id)
         return mapping.collect(
             ({"budget": b, "periods": p} for b, p in budgets.items()), self._native, _LABELS
         )
+
+    def _require_project(self, client: ErpHttp, erp_job_id: str) -> None:
+        """The project (job record) by its ID: an unknown one is refused, not read as empty."""
+        # The id went through _literal.
+        q = f"SELECT j.id, j.entityid FROM job j WHERE j.entityid = {_literal(erp_job_id)}"  # noqa: S608
+        rows, _ = self._page(client, q, 0, 1)
+        if not any(mapping.text(row, "entityid") == erp_job_id.strip() for row in rows):
+            raise no_such_job(self.system, erp_job_id)
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         size = min(limit, MAX_LIMIT)

@@ -21,6 +21,7 @@ from chalicelib.adapters.erp.common import accounts, mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.gate import gate
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.rotation import (
     TokenEndpoint,
@@ -95,6 +96,8 @@ class QboSource:
                    and _ref(d, "CustomerRef") == erp_job_id]  # fmt: skip
         rows = self._grouped(str(budget.get("Id", "")), details, chart)
         lines = mapping.collect(rows, lambda row, _: row["native"], ("account number", "class"))
+        if not lines:  # a job the budget has no amounts for, or no such job: ask which
+            self._require_customer(client, erp_job_id)
         if on_page is not None:
             on_page(len(lines))
         return lines
@@ -127,6 +130,12 @@ class QboSource:
             cost_codes=[CatalogEntry(code=c, description=codes[c]) for c in sorted(codes)],
             cost_types=[CatalogEntry(code=t, description=types[t]) for t in sorted(types)],
         )
+
+    def _require_customer(self, client: ErpHttp, erp_job_id: str) -> None:
+        """The customer (project) by its Id: an unknown one is refused, not read as empty."""
+        rows = self._page(client, f"Customer where Id = {_literal(erp_job_id)}", 0, 1)
+        if not any(str(row.get("Id", "")).strip() == erp_job_id.strip() for row in rows):
+            raise no_such_job(self.system, erp_job_id, "customer or project")
 
     # -- mapping -------------------------------------------------------------------------------
 
@@ -195,7 +204,8 @@ class QboSource:
         return rows, bool(rows)  # QuickBooks says "no more" with an empty page
 
     def _page(self, client: ErpHttp, entity: str, offset: int, size: int) -> list[dict[str, Any]]:
-        # `entity` is one of this module's constants, never text from a request.
+        # `entity` is one of this module's constants; a value in its where clause went through
+        # _literal, so no text from a request can widen the query.
         query = f"select * from {entity} STARTPOSITION {offset + 1} MAXRESULTS {size}"  # noqa: S608
         path = (f"/v3/company/{urllib.parse.quote(self._realm)}/query?"
                 + urllib.parse.urlencode({"query": query, "minorversion": MINOR_VERSION}))  # fmt: skip
@@ -214,6 +224,11 @@ class QboSource:
                 "the QuickBooks Online connection's address."
             )
         return rows
+
+
+def _literal(value: str) -> str:
+    """A QuickBooks query string literal: quoted, a backslash or quote inside escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _ref(detail: dict[str, Any], name: str, part: str = "value") -> str | None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.signin import BasicSignIn
@@ -97,6 +98,8 @@ class WorkdaySource:
     ) -> list[ErpLine]:
         project = self._columns["project_column"]
         rows = self._report(self._settings.get("report", ""), {project: erp_job_id})
+        if not rows:  # a project without budget lines, or no such project: ask which
+            self._require_project(erp_job_id)
         self._check_columns(rows)
         column = self._columns
 
@@ -143,14 +146,22 @@ class WorkdaySource:
                     "report or set the connection's column name to the report's."
                 )
 
-    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+    def _require_project(self, erp_job_id: str) -> None:
+        """In the projects report, read whole (it has no prompt): an unknown project is refused,
+        not read as empty."""
+        if not any(p.erp_job_id.strip() == erp_job_id.strip() for p in self._projects()):
+            raise no_such_job(self.system, erp_job_id)
+
+    def _projects(self) -> list[ErpProject]:
         report = self._settings.get("projects_report") or PROJECTS_REPORT
-        rows = self._report(report, {})
-        projects = [
+        return [
             ErpProject(erp_job_id=str(row["Project_ID"]), name=str(row.get("Project_Name") or ""),
                        erp_status=str(row.get("Project_Status") or ""))
-            for row in rows if mapping.text(row, "Project_ID")
+            for row in self._report(report, {}) if mapping.text(row, "Project_ID")
         ]  # fmt: skip
+
+    def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
+        projects = self._projects()
         return ErpProjectPage(
             projects=projects[offset : offset + limit], has_more=offset + limit < len(projects)
         )
