@@ -360,6 +360,27 @@ describe("Members", () => {
     expect(admin.value).toBe("admin");
   });
 
+  it("offers a Budget admin only the Budget permission to give", async () => {
+    const state = adoptionState();
+    state.members.push({ email: "pm@fresh.test", erp_permission: "standard", budget_permission: "standard", status: "active" });
+    const fake = start("#/companies/fresh/settings/members", state, "read_only", "admin");
+    const rowErp = (await screen.findByLabelText("ERP Integrations access for pm@fresh.test")) as HTMLSelectElement;
+    expect(rowErp.disabled).toBe(true);
+    expect(rowErp.title).toBe("Only an ERP Integrations admin can give or change this permission.");
+    expect((screen.getByLabelText("Budget access for pm@fresh.test") as HTMLSelectElement).disabled).toBe(false);
+    const inviteErp = screen.getByLabelText("ERP Integrations Permission") as HTMLSelectElement;
+    expect(inviteErp.disabled).toBe(true);
+    expect(inviteErp.value).toBe("none");
+    type("Email", "sub@fresh.test");
+    fireEvent.click(screen.getByRole("button", { name: "Send Invitation" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Invitation sent to sub@fresh.test."));
+    expect(fake.requests.find((r) => r.method === "POST")?.body).toEqual({
+      email: "sub@fresh.test",
+      erp_permission: "none",
+      budget_permission: "read_only",
+    });
+  });
+
   it("removes a member after Please Confirm", async () => {
     const state = adoptionState();
     state.members.push({ email: "pm@fresh.test", erp_permission: "standard", budget_permission: "standard", status: "active" });

@@ -13,8 +13,19 @@ const STATUS_TEXT: Record<Member["status"], string> = { invited: "Invited", acti
 
 type Field = "erp_permission" | "budget_permission";
 
+// Each tool's permissions are its own admins' to give (docs/domain-rules.md, "Members"): the API
+// refuses the others, so their controls are shown but not offered.
+const NOT_YOURS: Record<Field, string> = {
+  erp_permission: "Only an ERP Integrations admin can give or change this permission.",
+  budget_permission: "Only a Budget admin can give or change this permission.",
+};
+
 export function MembersView() {
   const { api, company, me } = useApp();
+  const mine: Record<Field, boolean> = {
+    erp_permission: company.erp_permission === "admin",
+    budget_permission: company.budget_permission === "admin",
+  };
   const [members, setMembers] = useState<Member[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -88,6 +99,7 @@ export function MembersView() {
         </p>
       )}
       <InviteForm
+        mine={mine}
         emailRef={emailRef}
         onInvited={(member) => {
           report(`Invitation sent to ${member.email}.`, null);
@@ -115,6 +127,7 @@ export function MembersView() {
                   key={member.email}
                   member={member}
                   isMe={member.email.toLowerCase() === me.email.toLowerCase()}
+                  mine={mine}
                   onChange={(field, value) => void change(member, field, value)}
                   onRemove={(button) => {
                     setRemoveButton(button);
@@ -144,11 +157,12 @@ export function MembersView() {
 interface RowProps {
   member: Member;
   isMe: boolean;
+  mine: Record<Field, boolean>;
   onChange: (field: Field, value: Permission) => void;
   onRemove: (button: HTMLButtonElement) => void;
 }
 
-function MemberRow({ member, isMe, onChange, onRemove }: RowProps) {
+function MemberRow({ member, isMe, mine, onChange, onRemove }: RowProps) {
   const emailId = useId();
   // Row controls are named "… access for <email>", so they never share a name with the invite form's fields.
   return (
@@ -164,6 +178,7 @@ function MemberRow({ member, isMe, onChange, onRemove }: RowProps) {
         <PermissionSelect
           label={`ERP Integrations access for ${member.email}`}
           value={member.erp_permission}
+          disabledWhy={mine.erp_permission ? null : NOT_YOURS.erp_permission}
           onChange={(value) => onChange("erp_permission", value)}
         />
       </td>
@@ -171,6 +186,7 @@ function MemberRow({ member, isMe, onChange, onRemove }: RowProps) {
         <PermissionSelect
           label={`Budget access for ${member.email}`}
           value={member.budget_permission}
+          disabledWhy={mine.budget_permission ? null : NOT_YOURS.budget_permission}
           onChange={(value) => onChange("budget_permission", value)}
         />
       </td>
@@ -188,9 +204,23 @@ function MemberRow({ member, isMe, onChange, onRemove }: RowProps) {
   );
 }
 
-function PermissionSelect({ label, value, onChange }: { label: string; value: Permission; onChange: (value: Permission) => void }) {
+interface SelectProps {
+  label: string;
+  value: Permission;
+  disabledWhy: string | null;
+  onChange: (value: Permission) => void;
+}
+
+function PermissionSelect({ label, value, disabledWhy, onChange }: SelectProps) {
   return (
-    <select className="cell-input" aria-label={label} value={value} onChange={(e) => onChange(e.target.value as Permission)}>
+    <select
+      className="cell-input"
+      aria-label={label}
+      value={value}
+      disabled={disabledWhy !== null}
+      title={disabledWhy ?? undefined}
+      onChange={(e) => onChange(e.target.value as Permission)}
+    >
       {PERMISSIONS.map((p) => (
         <option key={p} value={p}>
           {PERMISSION_LABELS[p]}
@@ -201,16 +231,18 @@ function PermissionSelect({ label, value, onChange }: { label: string; value: Pe
 }
 
 interface InviteProps {
+  mine: Record<Field, boolean>;
   emailRef: React.RefObject<HTMLInputElement | null>;
   onInvited: (member: Member) => void;
   onError: (message: string) => void;
 }
 
-function InviteForm({ emailRef, onInvited, onError }: InviteProps) {
+function InviteForm({ mine, emailRef, onInvited, onError }: InviteProps) {
   const { api, company } = useApp();
   const [email, setEmail] = useState("");
-  const [erp, setErp] = useState<Permission>("read_only");
-  const [budget, setBudget] = useState<Permission>("read_only");
+  // A tool the inviter does not administer starts, and stays, at None.
+  const [erp, setErp] = useState<Permission>(mine.erp_permission ? "read_only" : "none");
+  const [budget, setBudget] = useState<Permission>(mine.budget_permission ? "read_only" : "none");
   const [busy, setBusy] = useState(false);
   const ids = { heading: useId(), email: useId(), erp: useId(), budget: useId() };
 
@@ -244,7 +276,13 @@ function InviteForm({ emailRef, onInvited, onError }: InviteProps) {
         </div>
         <div className="field">
           <label htmlFor={ids.erp}>ERP Integrations Permission</label>
-          <select id={ids.erp} value={erp} onChange={(e) => setErp(e.target.value as Permission)}>
+          <select
+            id={ids.erp}
+            value={erp}
+            disabled={!mine.erp_permission}
+            title={mine.erp_permission ? undefined : NOT_YOURS.erp_permission}
+            onChange={(e) => setErp(e.target.value as Permission)}
+          >
             {PERMISSIONS.map((p) => (
               <option key={p} value={p}>
                 {PERMISSION_LABELS[p]}
@@ -254,7 +292,13 @@ function InviteForm({ emailRef, onInvited, onError }: InviteProps) {
         </div>
         <div className="field">
           <label htmlFor={ids.budget}>Budget Permission</label>
-          <select id={ids.budget} value={budget} onChange={(e) => setBudget(e.target.value as Permission)}>
+          <select
+            id={ids.budget}
+            value={budget}
+            disabled={!mine.budget_permission}
+            title={mine.budget_permission ? undefined : NOT_YOURS.budget_permission}
+            onChange={(e) => setBudget(e.target.value as Permission)}
+          >
             {PERMISSIONS.map((p) => (
               <option key={p} value={p}>
                 {PERMISSION_LABELS[p]}
