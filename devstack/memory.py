@@ -69,6 +69,7 @@ from chalicelib.domain.model import (
     VersionSource,
     catalog_codes,
     iso,
+    job_order_key,
     utc_now,
 )
 from chalicelib.domain.money import ZERO
@@ -472,7 +473,7 @@ class MemoryJobStore(_MemoryStore):
         with self.db.lock:
             found = sorted(
                 (
-                    (f"{iso(job.requested_at)}#{job.job_id}", job.model_copy(deep=True))
+                    (job_order_key(job.requested_at, job.job_id), job.model_copy(deep=True))
                     for (cid, _), job in self.db.jobs.items()
                     if cid == company_id and (budget_id is None or job.budget_id == budget_id)
                 ),

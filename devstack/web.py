@@ -1,13 +1,15 @@
 """The local web server: Chalice's own local API server, plus the built web app at every other path.
 
 `/api/...` goes to Chalice's `LocalGateway` exactly as `chalice local` would route it (same routes,
-same Lambda proxy events as API Gateway sends). When `frontend/dist` exists, a GET for any other
+same Lambda proxy events as API Gateway sends); a path no route takes answers the API's 404, as
+API Gateway does in AWS (infra/gateway.py). When `frontend/dist` exists, a GET for any other
 path answers the file it names, or `index.html` for the single-page app's client-side routes, the
 way CloudFront serves the site from S3 in AWS.
 """
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import threading
@@ -19,9 +21,16 @@ from urllib.parse import unquote, urlsplit
 
 from chalice.app import Chalice
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    RouteMatcher,
+)
 
 from chalicelib import resources
+from chalicelib.entrypoints.api.errors import NO_SUCH_ROUTE_MESSAGE
 from chalicelib.resources import SECURITY_HEADERS
 
 API_PREFIX = "/api/"
@@ -34,6 +43,7 @@ class WebRequestHandler(ChaliceRequestHandler):
     """Chalice's local request handler with the static site in front and no per-request log."""
 
     frontend_dist: Path | None = None  # set on the subclass each server makes
+    routes: RouteMatcher | None = None  # likewise: the app's routes, as Chalice matches them
 
     def _route(self) -> None:
         path = urlsplit(self.path).path
@@ -47,6 +57,8 @@ class WebRequestHandler(ChaliceRequestHandler):
         static = self.frontend_dist is not None and self.command in ("GET", "HEAD")
         if static and not (path == "/api" or path.startswith(API_PREFIX)):
             self._serve_static(path)
+        elif not self._has_route():
+            self._answer_no_route()
         else:
             self._generic_handle()
 
@@ -58,6 +70,25 @@ class WebRequestHandler(ChaliceRequestHandler):
         if name.startswith("do_"):
             return self._route
         raise AttributeError(name)
+
+    def _has_route(self) -> bool:
+        if self.routes is None:
+            return True
+        try:
+            self.routes.match_route(self.path)
+        except ValueError:
+            return False
+        return True
+
+    def _answer_no_route(self) -> None:
+        """The API's 404, as API Gateway answers a path no route takes (infra/gateway.py).
+
+        Chalice's local gateway would answer its imitation of API Gateway's default instead: a
+        403 "Missing Authentication Token" or, when the request carries an Authorization header,
+        a sentence quoting that header, token and all."""
+        self._drain(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"error": {"code": "not_found", "message": NO_SUCH_ROUTE_MESSAGE}})
+        self._send(404, body.encode(), "application/json", {"Cache-Control": "no-store"})
 
     def _pass_upload(self, bucket: str) -> None:
         """A browser's presigned POST of a budget export, passed on to the local stack's S3.
@@ -109,9 +140,16 @@ class WebRequestHandler(ChaliceRequestHandler):
             self._send_text(404, b"Not found\n")
 
     def _send_text(self, status: int, body: bytes) -> None:
+        self._send(status, body, "text/plain; charset=utf-8")
+
+    def _send(
+        self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -157,7 +195,11 @@ class WebServer:
             CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
             app.__class__ = CustomLocalChalice
         dist = frontend_dist.resolve() if frontend_dist and frontend_dist.is_dir() else None
-        handler = type("BoundWebRequestHandler", (WebRequestHandler,), {"frontend_dist": dist})
+        handler = type(
+            "BoundWebRequestHandler",
+            (WebRequestHandler,),
+            {"frontend_dist": dist, "routes": RouteMatcher(list(app.routes))},
+        )
         self.frontend_dist = dist
         self._server = LocalDevServer(app, config, host, port, handler_cls=handler)
         self._thread: threading.Thread | None = None

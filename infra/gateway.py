@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_cdk import aws_sam as sam
 
-from chalicelib.entrypoints.api.errors import INTERNAL_ERROR_MESSAGE
+from chalicelib.entrypoints.api.errors import INTERNAL_ERROR_MESSAGE, NO_SUCH_ROUTE_MESSAGE
 
 AUTHORIZER = "CognitoUserPool"
 IDENTITY_HEADER = "Authorization"
@@ -40,11 +40,19 @@ class GatewayError:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+# Every body is fixed text. API Gateway's own bodies use $context.error.message, which for a
+# request with an Authorization header on an unknown route quotes the whole header (the token)
+# back; the DEFAULT_* families replace the body of every type not named here, so no answer of
+# the gateway carries anything from the request.
 GATEWAY_ERRORS: dict[str, GatewayError] = {
     "UNAUTHORIZED": GatewayError(
         401, "unauthorized", UNAUTHORIZED_MESSAGE, (("WWW-Authenticate", BEARER_CHALLENGE),)
     ),
     "ACCESS_DENIED": GatewayError(403, "forbidden", FORBIDDEN_MESSAGE),
+    # A path or a method no route takes: API Gateway's default is a 403 "Missing Authentication
+    # Token" (or, with an Authorization header, a sentence quoting it). The local stack answers
+    # the same 404 (devstack/web.py).
+    "MISSING_AUTHENTICATION_TOKEN": GatewayError(404, "not_found", NO_SUCH_ROUTE_MESSAGE),
     "DEFAULT_4XX": GatewayError(None, "request_refused", CLIENT_ERROR_MESSAGE),
     "DEFAULT_5XX": GatewayError(None, "internal_error", INTERNAL_ERROR_MESSAGE),
 }

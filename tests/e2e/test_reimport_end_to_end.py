@@ -67,6 +67,20 @@ def test_a_method_no_route_takes_answers_a_json_405(stack: RunningStack, method:
     assert answer.body["error"]["code"] == "method_not_allowed"
 
 
+def test_a_path_no_route_takes_answers_404_without_echoing_the_token(
+    stack: RunningStack,
+) -> None:
+    token = stack.sign_in("none@demo.test")
+    for path in ("/nothing-here", "/companies/demo/erp/nothing", "/companies/demo/erp/jobs/x/y"):
+        for sent in (None, token):
+            answer = request("GET", f"{stack.api_url}{path}", token=sent)
+
+            assert answer.status == 404, (path, answer.status, answer.body)
+            assert answer.body["error"]["code"] == "not_found"
+            assert answer.body["error"]["message"].endswith(".")
+            assert token not in str(answer.body) and "Authorization" not in str(answer.body)
+
+
 def test_a_wrong_password_is_refused(stack: RunningStack) -> None:
     answer = request(
         "POST",

@@ -12,6 +12,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_sam as sam
 from aws_cdk.assertions import Template
 
+from chalicelib.entrypoints.api.errors import NO_SUCH_ROUTE_MESSAGE
 from chalicelib.entrypoints.api.framework import PREFIX
 from infra import gateway
 
@@ -173,6 +174,30 @@ def test_other_gateway_errors_keep_their_status_and_use_the_apis_error_shape(
     assert list(body) == ["error"]
     assert body["error"]["code"] == code
     assert body["error"]["message"][0].isupper() and body["error"]["message"].endswith(".")
+
+
+def test_a_path_or_method_no_route_takes_is_a_404_not_found_in_the_apis_error_shape(synthesized):
+    # API Gateway's MISSING_AUTHENTICATION_TOKEN: its default is a 403 "Missing Authentication
+    # Token", or, with an Authorization header, a sentence that quotes the whole header back.
+    response = _gateway_response(synthesized, "MISSING_AUTHENTICATION_TOKEN")
+    assert response["statusCode"] == "404"
+    assert _error_body(response) == {
+        "error": {"code": "not_found", "message": NO_SUCH_ROUTE_MESSAGE}
+    }
+
+
+def test_no_gateway_error_can_echo_the_request(synthesized):
+    """Every error the gateway answers itself is one of these: the DEFAULT_* families catch every
+    type not customized. Their bodies are fixed text: no `$context` (whose error.message can
+    quote the Authorization header), no request values."""
+    responses = _body(synthesized)["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN"} <= set(responses)
+    for kind, response in responses.items():
+        for template in response["responseTemplates"].values():
+            assert "$" not in template, kind
+            assert set(json.loads(template)["error"]) == {"code", "message"}, kind
+        for value in response["responseParameters"].values():
+            assert value.startswith("'") and value.endswith("'"), (kind, value)  # static
 
 
 @pytest.mark.parametrize("kind", sorted(gateway.GATEWAY_ERRORS))

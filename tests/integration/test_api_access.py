@@ -235,6 +235,32 @@ def test_each_permission_level_gets_what_its_tool_allows(
         assert rule.at_least.replace("_", "-") in error["message"]
 
 
+TOOL_WORDS = {
+    ERP: "in the ERP Integrations tool",
+    BUDGET: "in the Budget tool",
+    EITHER: "in the ERP Integrations or the Budget tool",
+}
+
+
+@pytest.mark.parametrize("route", [r for r in PROTECTED if ROWS[r].tool], ids=_route_id)
+def test_a_refusal_names_the_tool_and_the_level_the_route_needs(
+    client: Client, world: World, route: Any
+) -> None:
+    """Checked with members who hold the same level in both tools, so the sentence cannot name
+    the wrong tool and still read true."""
+    rule = ROWS[route]
+    assert rule.tool is not None
+    below = [level for level in LEVELS if Permission.parse(level) < Permission.parse(rule.at_least)]
+
+    for level in below:
+        answer = call(client, route, world.ids, world.headers(both_user(level)))
+
+        assert answer.status_code == 403, (level, answer.body)
+        message = error_of(answer)["message"]
+        assert f"You need {rule.at_least.replace('_', '-')} permission" in message, message
+        assert TOOL_WORDS[rule.tool] in message, message
+
+
 def test_a_removed_member_s_token_answers_404_at_once(client: Client, world: World) -> None:
     member = world.headers("member@demo.test")
     before = client.http.get(f"{PREFIX}/companies/demo/erp/budgets", headers=member)

@@ -86,3 +86,21 @@ def test_an_erp_refusal_is_a_sentence_not_a_crash(client, world):
     answer = _get(client, world, "?erp_job_id=Q-8001")
     assert answer.status_code == 502
     assert "FY1999" in json.loads(answer.body)["error"]["message"]
+
+
+def test_a_job_the_erp_does_not_have_answers_404_with_the_erps_sentence(client, world):
+    from chalicelib.adapters.erp.common.jobs import no_such_job
+
+    class Unknown:
+        def __call__(self, connection: Any, credentials: Any) -> Unknown:
+            return self
+
+        def fetch_budget(self, erp_job_id: str, on_page: Any = None) -> list[ErpLine]:
+            raise no_such_job("acumatica", erp_job_id)
+
+    world.ports.erp_sources = Unknown()  # type: ignore[misc]
+    answer = _get(client, world, "?erp_job_id=NOPE-1")
+    assert answer.status_code == 404, answer.body
+    error = json.loads(answer.body)["error"]
+    assert error["code"] == "erp_job_not_found"
+    assert "has no project 'NOPE-1'" in error["message"]

@@ -114,6 +114,67 @@ def test_bad_line_edits_are_refused_and_change_nothing(
     assert budget["total"] == "2050.00"
 
 
+FIELD_SENTENCES = [
+    (
+        {"original_budget_amount": "NaN"},
+        "The field 'original_budget_amount' is not valid: the amount is not a finite number.",
+    ),
+    ({"quantity": "abc"}, "The field 'quantity' is not valid: 'abc' is not a number."),
+    (
+        {"original_budget_amount": "1.234"},
+        "The field 'original_budget_amount' is not valid: 1.234 has more than 2 decimal places.",
+    ),
+    (
+        {"original_budget_amount": 1300.5},
+        "The field 'original_budget_amount' is not valid: it must be a string with at most 2 "
+        'decimals, such as "1250.00".',
+    ),
+    (
+        {"unit_cost": "1.2345678"},
+        "The field 'unit_cost' is not valid: 1.2345678 has more than 6 decimal places.",
+    ),
+    (
+        {"quantity": "1e15"},
+        "The field 'quantity' is not valid: it must be a finite number below 1,000,000,000,000.",
+    ),
+    (
+        {"quantity": 3},
+        "The field 'quantity' is not valid: it must be a decimal number written "
+        'as a string, such as "12.5".',
+    ),  # fmt: skip
+    ({"description": 12}, "The field 'description' must be a string."),
+]
+# A problem of the whole body (no single field failed its type) stands alone.
+BODY_SENTENCES = [
+    ({"original_budget_amount": None}, "The field 'original_budget_amount' cannot be null."),
+    ({}, "Give at least one of description, uom, quantity, unit_cost, original_budget_amount."),
+]
+
+
+@pytest.mark.parametrize(("body", "sentence"), FIELD_SENTENCES)
+def test_a_refused_field_is_named_in_a_sentence_a_person_can_read(
+    client: Client, world: World, body: dict[str, Any], sentence: str
+) -> None:
+    answer = client.http.patch(
+        line_path(world), headers=world.headers(erp_user("admin")), body=json.dumps(body)
+    )
+
+    error = error_of(answer, 422)
+    assert error["message"] == sentence
+    assert error["fields"] == [{"name": next(iter(body)), "message": sentence}]
+
+
+@pytest.mark.parametrize(("body", "sentence"), BODY_SENTENCES)
+def test_a_refused_body_is_told_in_a_sentence_a_person_can_read(
+    client: Client, world: World, body: dict[str, Any], sentence: str
+) -> None:
+    answer = client.http.patch(
+        line_path(world), headers=world.headers(erp_user("admin")), body=json.dumps(body)
+    )
+
+    assert error_of(answer, 422)["message"] == sentence
+
+
 @pytest.mark.parametrize(
     ("raw", "status", "code"),
     [

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.adapters.dynamodb.base import serialize
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
-from chalicelib.adapters.dynamodb.items import JobItem, to_item
+from chalicelib.adapters.dynamodb.items import QUEUED_PK, JobItem, to_item
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
 from chalicelib.domain.errors import (
     AlreadyImported,
@@ -212,6 +212,37 @@ def test_list_is_newest_first_per_company_or_budget_with_cursors(stores):
             jobs.list("demo", None, 2, garbage)
     with pytest.raises(InvalidRequest):
         jobs.list("other", None, 2, first.next_cursor)
+
+
+def test_jobs_stored_before_their_keys_had_microseconds_still_list_in_their_place(stores):
+    """A job written when the index keys were `<second>#<job_id>` (and `requested_at` was to the
+    second) stays readable and keeps its place: after a newer job of its own second."""
+    budgets, jobs = stores
+    before = "2026-11-26T10:45:00Z#job-old"  # NOW, as the keys were written then
+    stored = JobItem.from_job(job("job-old")).model_dump(exclude_none=True)
+    stored |= {"requested_at": "2026-11-26T10:45:00Z", "gsi1sk": before, "gsi2sk": before,
+               "queued_pk": QUEUED_PK, "queued_sk": before}  # fmt: skip
+    jobs.client.put_item(TableName=jobs.jobs_table, Item=serialize(stored))
+    for budget_id in ("P-1003", "P-1005"):
+        budgets.create_budget(budget(budget_id), [])
+    # `job-0` sorts before `job-old`: by id alone it would list after it.
+    same_second = job("job-0", "P-1003").model_copy(
+        update={"requested_at": NOW + timedelta(milliseconds=1)}
+    )
+    jobs.enqueue(same_second, budgets.get("demo", "P-1003"), None)
+    jobs.enqueue(job("job-1", "P-1005", minutes=1), budgets.get("demo", "P-1005"), None)
+
+    listed, cursor = [], None
+    for _ in range(3):
+        page = jobs.list("demo", None, 1, cursor)
+        listed += [j.job_id for j in page.items]
+        cursor = page.next_cursor
+
+    assert listed == ["job-1", "job-0", "job-old"]
+    assert [(j.job_id, j.requested_at) for j in jobs.list("demo", "P-1001", 5, None).items] == [
+        ("job-old", NOW)
+    ]
+    assert [j.job_id for j in jobs.abandoned(NOW + timedelta(seconds=1))] == ["job-old", "job-0"]
 
 
 def test_abandoned_finds_old_queued_jobs_only(stores):

@@ -50,11 +50,17 @@ def budget(budget_id: str = "P-1001", name: str = "Riverside Medical Center") ->
     )  # fmt: skip
 
 
-def job(job_id: str, budget_id: str = "P-1001", minutes: int = 0) -> Job:
+def job(
+    job_id: str, budget_id: str = "P-1001", minutes: int = 0, at: datetime | None = None
+) -> Job:
     return Job(
         job_id=job_id, company_id="demo", budget_id=budget_id, kind=JobKind.REIMPORT,
-        requested_by="standard@demo.test", requested_at=NOW + timedelta(minutes=minutes),
+        requested_by="standard@demo.test", requested_at=at or NOW + timedelta(minutes=minutes),
     )  # fmt: skip
+
+
+def budget_for(stores, budget_id: str) -> Budget:  # type: ignore[no-untyped-def]
+    return stores.budgets.create_budget(budget(budget_id), [])
 
 
 class StoreContract:
@@ -151,6 +157,36 @@ class StoreContract:
         assert [j.job_id for j in stores.jobs.abandoned(cutoff)] == ["job-0", "job-1"]
         with pytest.raises(InvalidRequest):
             stores.jobs.list("demo", None, 2, "garbage")
+
+    def test_jobs_requested_within_one_second_list_newest_first(self, stores):
+        # Three requests in one second, with ids that sort against the order they came in: only
+        # the time of each request, below the second, can put the newest first.
+        requests = [("job-c", "P-0", 100), ("job-b", "P-1", 400), ("job-a", "P-2", 900)]
+        for job_id, budget_id, milliseconds in requests:
+            current = stores.budgets.create_budget(budget(budget_id), [])
+            stores.jobs.enqueue(
+                job(job_id, budget_id, at=NOW + timedelta(milliseconds=milliseconds)), current, None
+            )
+        listed, cursor = [], None
+        for _ in range(len(requests)):
+            page = stores.jobs.list("demo", None, 1, cursor)
+            listed += [j.job_id for j in page.items]
+            cursor = page.next_cursor
+        assert listed == ["job-a", "job-b", "job-c"]
+        assert cursor is None or stores.jobs.list("demo", None, 1, cursor).items == []
+        # The same on one budget (its index), for jobs one after the other.
+        first = stores.jobs.enqueue(job("job-z", "P-9", at=NOW), budget_for(stores, "P-9"), None)
+        stores.jobs.fail(first, "Stopped.", [], NOW)
+        later = NOW + timedelta(microseconds=1)
+        stores.jobs.enqueue(job("job-y", "P-9", at=later), stores.budgets.get("demo", "P-9"), None)
+        assert [j.job_id for j in stores.jobs.list("demo", "P-9", 5, None).items] == [
+            "job-y", "job-z",
+        ]  # fmt: skip
+        # A queued job is abandoned only once the cut-off is past its request, to the microsecond.
+        assert "job-y" not in {j.job_id for j in stores.jobs.abandoned(later)}
+        assert "job-y" in {
+            j.job_id for j in stores.jobs.abandoned(later + timedelta(microseconds=1))
+        }
 
     def test_budgets_list_by_project_name(self, stores):
         for budget_id, name in (("P-1", "beta"), ("P-2", "Alpha"), ("P-3", "gamma")):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from itertools import count
 
 import pytest
 
@@ -28,6 +30,8 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services import reimports
+from chalicelib.services.jobs import list_jobs
+from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import (
     enqueue_due_reimports,
     fail_dead_letter,
@@ -45,6 +49,7 @@ from tests.fixtures.services import (
     OTHER_COMPANY,
     OUTSIDER,
     READY,
+    START,
     SYNCED,
     World,
     erp_changed,
@@ -87,6 +92,27 @@ def test_a_request_records_a_queued_job_and_sends_its_message() -> None:
     assert w.ports.jobs.get(COMPANY, job.job_id).status is JobStatus.QUEUED
     assert w.sent == [message_for(job)]
     assert w.budget().active_job_id == job.job_id
+
+
+def test_two_requests_within_one_second_list_newest_first() -> None:
+    w = world()
+    w.clock.now = START + timedelta(milliseconds=200)
+    ids = count(9, -1)  # a later request's id sorts first
+    w.ports.new_id = lambda: f"job-{next(ids)}"
+    first = request(w)
+    w.clock.advance(milliseconds=500)  # the same second
+    second = request(w, budget_id=READY, kind=JobKind.IMPORT)
+
+    listed = list_jobs(w.ports, me("readonly@acme.test"), COMPANY, None, 10, None)
+
+    assert second.job_id < first.job_id
+    assert [job.job_id for job, _ in listed.items] == [second.job_id, first.job_id]
+
+
+def test_the_clock_a_request_reads_keeps_the_time_below_the_second() -> None:
+    # What orders two requests of one second (the chance of three readings each landing on a
+    # whole second is one in 10^18).
+    assert any(Ports.clock() != Ports.clock().replace(microsecond=0) for _ in range(3))
 
 
 def test_a_second_request_answers_job_in_progress_with_the_first_jobs_id() -> None:

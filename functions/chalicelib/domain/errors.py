@@ -122,6 +122,13 @@ class InvalidTargetProject(DomainError):
     code = "invalid_target_project"
 
 
+class ErpJobNotFound(ErpRejected):
+    """The ERP has no such job (renamed or deleted there): a job fails with the sentence, and a
+    request that reads the job (the mapping preview) answers 404."""
+
+    code = "erp_job_not_found"
+
+
 class ErpAuthFailed(ErpRejected):
     """The ERP refused the connection's user name or password (or other secret)."""
 

@@ -23,11 +23,32 @@ TARGET_NAME = "Budget Bridge"  # the default budget target's name, as shown in j
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """Now, to the microsecond: two jobs requested within one second still know which came first
+    (`job_order_key`). Answers and most stored times show it to the second (`iso`)."""
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_precise(moment: datetime | None) -> str | None:
+    """`iso` with the microseconds: how a job's times are stored, so that they keep their order
+    and their differences (the time to success) below the second."""
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def job_order_key(requested_at: datetime, job_id: str = "") -> str:
+    """Where a job sorts among its company's (and its budget's) jobs: by when it was requested,
+    to the microsecond, then by id; listed newest first (docs/api.md). Without `job_id`, the
+    bound that every job requested from `requested_at` on sorts after.
+
+    The second comes first, as `iso` writes it, then the microseconds and the id:
+    `2026-11-26T10:45:00Z.250000#<job_id>`. Keys stored before the microseconds were added
+    (`<second>#<job_id>`) so sort before every newer key of the same second ('#' < '.'), and jobs
+    stored then keep their place in the lists."""
+    moment = requested_at.astimezone(UTC)
+    return f"{iso(moment)}.{moment.microsecond:06d}#{job_id}"
 
 
 class Permission(IntEnum):

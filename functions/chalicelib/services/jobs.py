@@ -17,7 +17,9 @@ def readable_job(ports: Ports, identity: Identity, company_id: str, job_id: str)
     membership = membership_in(ports.directory, identity, company_id)
     if membership.erp_permission >= Permission.READ_ONLY:
         return ports.jobs.get(company_id, job_id)
-    require(membership, Tool.BUDGET, Permission.READ_ONLY)
+    if membership.budget_permission < Permission.READ_ONLY:
+        # Neither: the refusal names what the job routes need (ERP read-only, docs/api.md).
+        require(membership, Tool.ERP, Permission.READ_ONLY)  # raises
     job = ports.jobs.get(company_id, job_id)
     if job.kind is not JobKind.RESTORE:
         require(membership, Tool.ERP, Permission.READ_ONLY)  # raises

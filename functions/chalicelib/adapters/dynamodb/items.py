@@ -38,6 +38,8 @@ from chalicelib.domain.model import (
     VersionSource,
     WbsKey,
     iso,
+    iso_precise,
+    job_order_key,
 )
 
 # A chunk is cut when its uncompressed rows pass RAW_CHUNK_BYTES, and split again if it still
@@ -376,7 +378,9 @@ class ProjectPointerItem(BaseModel):
 
 
 class JobItem(BaseModel):
-    """`JOB#<cid>#<job_id>` / `META`, listed through by_company and by_budget."""
+    """`JOB#<cid>#<job_id>` / `META`, listed through by_company and by_budget, both sorted by
+    `job_order_key`; its times carry microseconds (`iso_precise`). Items written before either
+    (`<second>#<job_id>` keys, times to the second) still read and list in their place."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -415,7 +419,7 @@ class JobItem(BaseModel):
 
     @classmethod
     def from_job(cls, job: Job) -> JobItem:
-        sort = f"{iso(job.requested_at)}#{job.job_id}"
+        sort = job_order_key(job.requested_at, job.job_id)
         queued = job.status is JobStatus.QUEUED
         return cls(
             queued_pk=QUEUED_PK if queued else None,
@@ -432,9 +436,9 @@ class JobItem(BaseModel):
             kind=job.kind,
             status=job.status,
             requested_by=job.requested_by,
-            requested_at=iso(job.requested_at) or "",
-            started_at=iso(job.started_at),
-            finished_at=iso(job.finished_at),
+            requested_at=iso_precise(job.requested_at) or "",
+            started_at=iso_precise(job.started_at),
+            finished_at=iso_precise(job.finished_at),
             message=job.message,
             progress=job.progress.model_dump_json() if job.progress else None,
             summary=job.summary.model_dump_json() if job.summary else None,

@@ -68,7 +68,8 @@ from chalicelib.domain.model import (
     Progress,
     TargetWrite,
     Totals,
-    iso,
+    iso_precise,
+    job_order_key,
     utc_now,
 )
 from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER, Page
@@ -338,7 +339,7 @@ class DynamoJobStore(DynamoTables):
             "KeyConditionExpression": "queued_pk = :q AND queued_sk < :t",
             "ExpressionAttributeValues": {
                 ":q": value(QUEUED_PK),
-                ":t": value(iso(older_than)),
+                ":t": value(job_order_key(older_than)),
             },
             "Limit": MAX_ABANDONED,
         }
@@ -364,7 +365,7 @@ class DynamoJobStore(DynamoTables):
                 ExpressionAttributeValues={
                     ":running": value(JobStatus.IN_PROGRESS.value),
                     ":queued": value(JobStatus.QUEUED.value),
-                    ":now": value(iso(now)),
+                    ":now": value(iso_precise(now)),
                     ":zero": value(0),
                     ":one": value(1),
                     ":p": value(progress.model_dump_json()),
@@ -481,7 +482,7 @@ def fail_update(
         ":failed": value(JobStatus.FAILED.value),
         ":queued": value(JobStatus.QUEUED.value),
         ":running": value(JobStatus.IN_PROGRESS.value),
-        ":when": value(iso(finished_at)),
+        ":when": value(iso_precise(finished_at)),
         ":expires": value(finished_job_expiry(finished_at)),
     }
     expression = "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
@@ -518,7 +519,7 @@ def succeed_update(jobs_table: str, finished: Job, change_index: ChunkIndex) -> 
         ":s": value(finished.summary.model_dump_json() if finished.summary else None),
         ":c": value(finished.change_count),
         ":ci": value(dump_index(change_index)),
-        ":when": value(iso(finished.finished_at)),
+        ":when": value(iso_precise(finished.finished_at)),
         ":p": value(finished.progress.model_dump_json() if finished.progress else None),
         ":totals": value(finished.totals.model_dump_json() if finished.totals else None),
         ":basis": value(finished.basis.model_dump_json() if finished.basis else None),

@@ -19,6 +19,12 @@ INTERNAL_ERROR_MESSAGE = (
     "Something went wrong on our side and the request was not completed. Please try again; if it "
     "keeps happening, contact support."
 )
+# A path (or, in AWS, a method) no route takes: answered by API Gateway (infra/gateway.py) and by
+# the local stack's web server (devstack/web.py), never by the app itself.
+NO_SUCH_ROUTE_MESSAGE = (
+    "There is no such route in the API; check the method and the path (/api/v1/openapi.json "
+    "lists every route)."
+)
 
 # Most specific first: the first class an error is an instance of decides its status.
 _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
@@ -47,6 +53,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.Unauthenticated, 401),
     (errors.ServiceUnavailable, 503),
     (errors.ErpUnavailable, 503),
+    (errors.ErpJobNotFound, 404),  # before ErpRejected, which it is
     (errors.ErpRejected, 502),
     (errors.InvalidTarget, 422),
     (errors.InvalidTargetProject, 422),

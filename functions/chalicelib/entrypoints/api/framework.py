@@ -313,6 +313,7 @@ def parse_query(model: type[Q] | None, params: Any) -> Q | None:
 
 _TYPE_SENTENCES = {
     "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
@@ -327,27 +328,45 @@ _TYPE_SENTENCES = {
 
 
 def _problem(error: Mapping[str, Any], noun: str) -> dict[str, str]:
+    """One problem as a sentence for a person. A problem known here reads as the rest of a
+    sentence about the field ("The field 'limit' must be a whole number."). Any other is told in
+    the rule's own words (a validator's ValueError, pydantic's message), which are a whole clause
+    about the value, so they follow "is not valid:" instead of being glued onto the field's name
+    ("The field 'quantity' is not valid: 'abc' is not a number."). A problem of the whole body
+    has no name and stands alone."""
     name = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    what = _predicate(kind, ctx)
+    if what is not None:
+        return {"name": name, "message": _sentence(f"The {noun} '{name}' {what}" if name else what)}
+    why = str(ctx.get("error", error["msg"])) if kind == "value_error" else str(error["msg"])
+    if name:
+        # "Input should be ..." reads mid-sentence in lower case; "ERP ..." or "'abc' ..." as is.
+        why = why[:1].lower() + why[1:] if why[1:2].islower() else why
+        why = f"The {noun} '{name}' is not valid: {why}"
+    return {"name": name, "message": _sentence(why)}
+
+
+def _predicate(kind: str, ctx: Mapping[str, Any]) -> str | None:
+    """What a field must be, for the problems whose words are decided here; else None."""
     if kind in _TYPE_SENTENCES:
-        what = _TYPE_SENTENCES[kind]
-    elif kind == "value_error":
-        what = str(ctx.get("error", error["msg"]))
-    elif kind in ("enum", "literal_error"):
-        what = f"must be {ctx.get('expected', 'one of the allowed values')}"
-    elif kind in ("greater_than_equal", "greater_than"):
-        what = f"must be at least {ctx.get('ge', ctx.get('gt'))}"
-    elif kind in ("less_than_equal", "less_than"):
-        what = f"must be at most {ctx.get('le', ctx.get('lt'))}"
-    elif kind == "string_too_short":
-        what = "must not be empty"
-    elif kind == "string_too_long":
-        what = f"must be at most {ctx.get('max_length')} characters"
-    else:
-        what = error["msg"][0].lower() + error["msg"][1:]
-    sentence = f"The {noun} '{name}' {what}" if name else what[0].upper() + what[1:]
-    return {"name": name, "message": sentence.rstrip(".") + "."}
+        return _TYPE_SENTENCES[kind]
+    if kind in ("enum", "literal_error"):
+        return f"must be {ctx.get('expected', 'one of the allowed values')}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    return None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:].rstrip(".") + "."
 
 
 def _summary(problems: list[dict[str, str]]) -> str:

@@ -64,7 +64,7 @@ MAX_DECIMAL_PLACES = limits.MAX_DECIMAL_PLACES
 
 def _money(raw: object) -> Decimal:
     if not isinstance(raw, str):
-        raise ValueError('must be a string with at most 2 decimals, such as "1250.00"')
+        raise ValueError('it must be a string with at most 2 decimals, such as "1250.00"')
     try:
         return parse_amount(raw)
     except InvalidAmount as why:
@@ -73,16 +73,16 @@ def _money(raw: object) -> Decimal:
 
 def _decimal(raw: object) -> Decimal:
     if not isinstance(raw, str):
-        raise ValueError('must be a decimal number written as a string, such as "12.5"')
+        raise ValueError('it must be a decimal number written as a string, such as "12.5"')
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
         raise ValueError(f"'{raw[:40]}' is not a number") from None
     if not value.is_finite() or abs(value) >= limits.MAX_DECIMAL_ABS:
-        raise ValueError("must be a finite number below 1,000,000,000,000")
+        raise ValueError("it must be a finite number below 1,000,000,000,000")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
-        raise ValueError(f"has more than {MAX_DECIMAL_PLACES} decimal places")
+        raise ValueError(f"{value} has more than {MAX_DECIMAL_PLACES} decimal places")
     return value
 
 
@@ -145,7 +145,7 @@ class LineItemPatch(Request):
             )
         for name in ("description", "original_budget_amount"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise ValueError(f"The field '{name}' cannot be null")
         return self
 
     def to_edit(self) -> LineEdit:
@@ -244,7 +244,7 @@ class CatalogBody(Request):
         for name, entries in (("cost_codes", self.cost_codes), ("cost_types", self.cost_types)):
             codes = [e.code for e in entries]
             if len(set(codes)) != len(codes):
-                raise ValueError(f"{name} lists a code more than once")
+                raise ValueError(f"The field '{name}' lists a code more than once")
         return self
 
     def to_domain(self) -> ErpCatalog:
@@ -914,7 +914,7 @@ class TargetBody(Request):
         if self.target == TargetKind.PROCORE.value:
             for name in ("base_url", "procore_company_id"):
                 if not getattr(self, name):
-                    raise ValueError(f"{name} is required for the Procore target")
+                    raise ValueError(f"The field '{name}' is required for the Procore target")
         return self
 
 

@@ -11,13 +11,13 @@ re-import costs no extra call. docs/erps/README.md, "Errors".
 from __future__ import annotations
 
 from chalicelib.adapters.erp.common.names import erp_name
-from chalicelib.domain.errors import ErpRejected
+from chalicelib.domain.errors import ErpJobNotFound
 
 
-def no_such_job(erp_system: str, erp_job_id: str, record: str = "project") -> ErpRejected:
+def no_such_job(erp_system: str, erp_job_id: str, record: str = "project") -> ErpJobNotFound:
     """The sentence for a job the ERP says it has no `record` (its own word: project, job) of."""
     erp = erp_name(erp_system)
-    return ErpRejected(
+    return ErpJobNotFound(
         f"{erp} has no {record} '{erp_job_id}': check the ERP job this project is linked to; it "
         f"may have been renamed or deleted in {erp}."
     )
