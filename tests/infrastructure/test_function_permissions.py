@@ -211,6 +211,20 @@ def test_the_worker_may_make_every_call_of_a_reimport_that_extends_the_catalog(
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
 
 
+def _reimport_as_the_worker(
+    stack: WorkerStack, recorded: list[Call], company: str, budget_id: str
+) -> None:
+    """The company's admin asks for a re-import; the worker runs it with `recorded` emptied first,
+    so it holds the worker's calls only. The job must succeed."""
+    admin = Identity(f"admin@{company}.test", f"admin@{company}.test")
+    job = request_job(wiring.ports(), admin, company, budget_id, JobKind.REIMPORT)
+    records = stack.records(stack.receive())
+    recorded.clear()
+    assert stack.deliver(records) == []
+    done = stack.jobs.get(company, job.job_id)
+    assert done.status.value == "succeeded", done.message
+
+
 @pytest.mark.parametrize(("company", "budget_id"), [("qbo", "Q-8001"), ("xero", "X-9001")])
 def test_the_worker_may_make_every_call_of_a_reimport_that_rotates_the_erp_token(
     synthesized: Any, worker_stack: WorkerStack, recorded: list[Call], company: str, budget_id: str
@@ -219,13 +233,7 @@ def test_the_worker_may_make_every_call_of_a_reimport_that_rotates_the_erp_token
     stack = worker_stack
     stores = worlds.stores("moto", tables=False)
     worlds.seed_company(stores, company, stack.sandbox.url, budgets_synced_at=two_days_ago())
-    admin = Identity(f"admin@{company}.test", f"admin@{company}.test")
-    job = request_job(wiring.ports(), admin, company, budget_id, JobKind.REIMPORT)
-    records = stack.records(stack.receive())
-    recorded.clear()
-    assert stack.deliver(records) == []
-    done = stack.jobs.get(company, job.job_id)
-    assert done.status.value == "succeeded", done.message
+    _reimport_as_the_worker(stack, recorded, company, budget_id)
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
 
 
@@ -248,13 +256,7 @@ def test_the_worker_may_make_every_call_of_a_reimport_from_an_uploaded_export(
     exports = S3ExportStore(bucket, None, "us-east-1")
     export = Export(f"{project.project_id}.csv", demo_data.export_csv(project))
     exports.put(company.erp_connection().settings["exports_prefix"], project.project_id, export)
-    admin = Identity("admin@spreadsheet.test", "admin@spreadsheet.test")
-    job = request_job(wiring.ports(), admin, "spreadsheet", project.project_id, JobKind.REIMPORT)
-    records = stack.records(stack.receive())
-    recorded.clear()
-    assert stack.deliver(records) == []
-    done = stack.jobs.get("spreadsheet", job.job_id)
-    assert done.status.value == "succeeded", done.message
+    _reimport_as_the_worker(stack, recorded, "spreadsheet", project.project_id)
     assert any(call.action == "s3:GetObject" for call in recorded)
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
 
@@ -283,13 +285,7 @@ def test_the_worker_may_make_every_call_of_a_reimport_into_procore(
     """The worker reads the company's Procore credentials and writes the amounts there."""
     stack = worker_stack
     _seed_pilot(stack)
-    admin = Identity("admin@pilot.test", "admin@pilot.test")
-    job = request_job(wiring.ports(), admin, "pilot", "K-4001", JobKind.REIMPORT)
-    records = stack.records(stack.receive())
-    recorded.clear()
-    assert stack.deliver(records) == []
-    done = stack.jobs.get("pilot", job.job_id)
-    assert done.status.value == "succeeded", done.message
+    _reimport_as_the_worker(stack, recorded, "pilot", "K-4001")
     assert _refused(synthesized, resources.WORKER_FUNCTION, recorded) == []
 
 

@@ -10,34 +10,18 @@ from __future__ import annotations
 import base64
 import json
 import urllib.request
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from chalicelib.adapters.erp.cmic import CmicSource
 from chalicelib.adapters.erp.common.http import Limits
 from chalicelib.domain.model import ErpCredentials, LineKind
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
-from tests.fixtures.erp import SandboxClient, UniformSwitch
+from tests.fixtures.erp import SandboxClient
 
 COMPANY, JOB = "BB", "C-7001"
 SUB_JOBS = ["C-7001-01", "C-7001-02"]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxErp]:
-    with SandboxErp(port=0) as erp:
-        yield erp
-
-
-@pytest.fixture
-def switch(sandbox: SandboxErp) -> UniformSwitch:
-    client = UniformSwitch(sandbox.url)
-    client.reset()
-    return client
 
 
 def source(sandbox: SandboxErp, page_size: int = 1000) -> CmicSource:

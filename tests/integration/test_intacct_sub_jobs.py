@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,19 +25,6 @@ from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import SandboxClient, UniformSwitch
 
 TENANT, JOB = "intacct-demo", "I-6001"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxErp]:
-    with SandboxErp(port=0) as erp:
-        yield erp
-
-
-@pytest.fixture
-def switch(sandbox: SandboxErp) -> UniformSwitch:
-    client = UniformSwitch(sandbox.url)
-    client.reset()
-    return client
 
 
 def source(sandbox: SandboxErp, **settings: str) -> IntacctSource:

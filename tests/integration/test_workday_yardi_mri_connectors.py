@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,7 +20,6 @@ from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
-from tests.fixtures.erp import UniformSwitch
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -46,19 +44,6 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <GetJobCostBudgetResponse xmlns="http://tempuri.org/YSI.Interfaces.WebServices/ItfJobCost">
 <GetJobCostBudgetResult MoreRows="false"><Line><Description>&xxe;</Description></Line>
 </GetJobCostBudgetResult></GetJobCostBudgetResponse></soap:Body></soap:Envelope>"""
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxErp]:
-    with SandboxErp(port=0) as erp:
-        yield erp
-
-
-@pytest.fixture
-def switch(sandbox: SandboxErp) -> UniformSwitch:
-    client = UniformSwitch(sandbox.url)
-    client.reset()
-    return client
 
 
 def _source(kind: type, sandbox: SandboxErp, company_id: str, **settings: str):  # type: ignore[no-untyped-def]

@@ -205,16 +205,19 @@ function MemberRow({ member, isMe, mine, onChange, onRemove }: RowProps) {
 }
 
 interface SelectProps {
-  label: string;
+  /** A row's select is named by `label`; the invite form's by its own <label> through `id`. */
+  label?: string;
+  id?: string;
   value: Permission;
   disabledWhy: string | null;
   onChange: (value: Permission) => void;
 }
 
-function PermissionSelect({ label, value, disabledWhy, onChange }: SelectProps) {
+function PermissionSelect({ label, id, value, disabledWhy, onChange }: SelectProps) {
   return (
     <select
-      className="cell-input"
+      id={id}
+      className={label ? "cell-input" : undefined}
       aria-label={label}
       value={value}
       disabled={disabledWhy !== null}
@@ -276,35 +279,21 @@ function InviteForm({ mine, emailRef, onInvited, onError }: InviteProps) {
         </div>
         <div className="field">
           <label htmlFor={ids.erp}>ERP Integrations Permission</label>
-          <select
+          <PermissionSelect
             id={ids.erp}
             value={erp}
-            disabled={!mine.erp_permission}
-            title={mine.erp_permission ? undefined : NOT_YOURS.erp_permission}
-            onChange={(e) => setErp(e.target.value as Permission)}
-          >
-            {PERMISSIONS.map((p) => (
-              <option key={p} value={p}>
-                {PERMISSION_LABELS[p]}
-              </option>
-            ))}
-          </select>
+            disabledWhy={mine.erp_permission ? null : NOT_YOURS.erp_permission}
+            onChange={setErp}
+          />
         </div>
         <div className="field">
           <label htmlFor={ids.budget}>Budget Permission</label>
-          <select
+          <PermissionSelect
             id={ids.budget}
             value={budget}
-            disabled={!mine.budget_permission}
-            title={mine.budget_permission ? undefined : NOT_YOURS.budget_permission}
-            onChange={(e) => setBudget(e.target.value as Permission)}
-          >
-            {PERMISSIONS.map((p) => (
-              <option key={p} value={p}>
-                {PERMISSION_LABELS[p]}
-              </option>
-            ))}
-          </select>
+            disabledWhy={mine.budget_permission ? null : NOT_YOURS.budget_permission}
+            onChange={setBudget}
+          />
         </div>
         <div className="field field-submit">
           <button type="submit" className="button button-primary" disabled={busy}>
