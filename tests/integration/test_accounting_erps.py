@@ -138,7 +138,7 @@ YEAR = datetime.date.today().year
     ],
 )
 def test_xero_reads_every_period_of_the_budgets_range(sandbox, switch, start, months):
-    """ERPS.md: amount = the sum of Amount over the periods of the budget's whole range."""
+    """docs/erps/xero.md: amount = the sum of Amount over the periods of the budget's whole range."""
     _call(f"{sandbox.url}/xero/sandbox/periods", "POST",
           {"job": "X-9001", "from": start, "months": months})  # fmt: skip
     key = next(x for x in switch.lines("xero", demo_data.XERO_TENANT, "X-9001")

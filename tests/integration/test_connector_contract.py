@@ -386,7 +386,7 @@ def test_a_key_split_over_two_native_lines_arrives_summed(sandbox, switch, row):
 
 
 def test_a_line_of_any_cost_type_set_through_the_switch_is_read_with_that_key(sandbox, switch, row):
-    """ERPS.md: the test switch is the same for every ERP; a PUT stores that line, whatever its
+    """docs/erps/README.md, "Test switches": the test switch is the same for every ERP; a PUT stores that line, whatever its
     key (Xero keeps it on an account the connection's table maps to the key)."""
     first = next(line for line in switch.lines(row.erp, row.company.tenant, row.job)
                  if line["kind"] == "cost")  # fmt: skip
@@ -412,7 +412,7 @@ def test_a_line_of_any_cost_type_set_through_the_switch_is_read_with_that_key(sa
 def test_an_amount_of_3_decimals_set_in_the_erp_fails_the_reimport_naming_its_line(
     sandbox, switch, row
 ):
-    """PRODUCT.md §2 rule 3: the switch stores the amount digit for digit in the ERP's form, the
+    """docs/domain-rules.md, rule 3: the switch stores the amount digit for digit in the ERP's form, the
     connector reads it exactly, and the rules refuse the budget naming that line."""
     first = next(line for line in switch.lines(row.erp, row.company.tenant, row.job)
                  if line["kind"] == "cost")  # fmt: skip

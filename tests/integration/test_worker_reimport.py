@@ -263,7 +263,7 @@ def test_bad_erp_data_fails_the_job_listing_every_offending_line(worker_stack: W
     assert_untouched(stack, before, version)
 
 
-# One demo company per ERP (shared/ERPS.md's table), `demo` for Acumatica.
+# One demo company per ERP (docs/erps/README.md), `demo` for Acumatica.
 ERP_COMPANIES = ["demo", "myob", "intacct", "cmic", "qbo", "xero", "netsuite", "workday", "yardi",
                  "mri"]  # fmt: skip
 

@@ -343,7 +343,7 @@ def test_property_a_preview_changes_nothing_and_its_apply_makes_exactly_its_chan
     assert w.budget().total == done.totals.new_total  # type: ignore[union-attr]
 
 
-# --- the totals of a failed job (PRODUCT.md §8: every preview, import and re-import) ---------
+# --- the totals of a failed job (docs/history.md, "Totals": every preview, import and re-import) ---------
 
 UNKNOWN_CODE = WbsKey("T1", "77-777", "L")
 BEFORE = D("1750.00")  # P-1's total as seeded
