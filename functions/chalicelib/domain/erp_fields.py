@@ -55,7 +55,7 @@ class ErpFields:
 
     @property
     def known_settings(self) -> tuple[str, ...]:
-        return self.settings + self.optional_settings + self.company_settings
+        return self.settings + self.optional_settings + tuple(self.choices) + self.company_settings
 
     @property
     def known_secrets(self) -> tuple[str, ...]:
@@ -72,7 +72,7 @@ FIELDS: dict[str, ErpFields] = {
         secrets=_SIGN_IN, optional_secrets=_OAUTH2_CLIENT,
     ),
     "intacct": ErpFields(
-        optional_settings=("company_id", "revenue_accumulation_type", "sub_job_from"),
+        optional_settings=("company_id", "revenue_accumulation_type"),
         secrets=_OAUTH2_CLIENT, optional_secrets=("username",),
         choices={"sub_job_from": INTACCT_SUB_JOB_FROM},
     ),
