@@ -70,6 +70,28 @@ describe("the connection request", () => {
     expect(built).toEqual({ body: { erp_system: "acumatica", base_url: saved.base_url, settings: saved.settings } });
   });
 
+  it("keeps the saved settings the form has no field for, and sends what the form shows as it says", () => {
+    const cmic: ErpConnection = {
+      ...saved,
+      erp_system: "cmic",
+      settings: { company_code: "BB", amount_attribute: "JcatBudgetAmt" },
+    };
+    expect(connectionBody({ ...formFrom(cmic), settings: { company_code: "BC" } }, cmic)).toEqual({
+      body: { erp_system: "cmic", base_url: saved.base_url, settings: { company_code: "BC", amount_attribute: "JcatBudgetAmt" } },
+    });
+    // Another ERP's settings are not carried over.
+    const form = { ...switchErp(formFrom(cmic), "mri"), settings: { client_id: "BBDEMO", database: "BBDEMO" } };
+    const typed = { ...form, secrets: { username: "bbapi", password: "sandbox" } };
+    expect(connectionBody(typed, cmic)).toEqual({
+      body: {
+        erp_system: "mri",
+        base_url: saved.base_url,
+        settings: { client_id: "BBDEMO", database: "BBDEMO" },
+        credentials: { username: "bbapi", password: "sandbox" },
+      },
+    });
+  });
+
   it("asks for every required secret again once one of them is changed", () => {
     const form = { ...formFrom(saved), secrets: { password: "sandbox" } };
     expect(connectionBody(form, saved)).toEqual({

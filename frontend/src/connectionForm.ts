@@ -76,7 +76,7 @@ export function connectionBody(
   if (!isUrl(baseUrl)) {
     return { problem: { field: "base_url", message: "Enter the Base URL as a web address starting with https://." } };
   }
-  const settings: Record<string, string> = {};
+  const settings: Record<string, string> = unshownSettings(spec, saved);
   for (const field of spec.settings) {
     const value = (form.settings[field.name] ?? "").trim();
     if (value) settings[field.name] = value;
@@ -103,6 +103,16 @@ export function connectionBody(
  */
 function keptSettings(spec: ErpSpec, saved: ErpConnection | null): Record<string, string> {
   return saved && saved.erp_system === spec.id ? { ...saved.settings } : {};
+}
+
+/**
+ * Saved settings of this ERP that the form has no field for (a connector's optional settings with
+ * defaults, docs/erps/<erp>.md): a save keeps them. A field the form shows is what the form says.
+ */
+function unshownSettings(spec: ErpSpec, saved: ErpConnection | null): Record<string, string> {
+  if (!saved || saved.erp_system !== spec.id) return {};
+  const shown = new Set(spec.settings.map((field) => field.name));
+  return Object.fromEntries(Object.entries(saved.settings).filter(([name]) => !shown.has(name)));
 }
 
 /** Whether the form differs from what is saved (then Test Connection saves it first). */

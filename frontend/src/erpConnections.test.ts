@@ -21,7 +21,7 @@ describe("the ERP connection table", () => {
     expect(names(erpSpec("netsuite")!.settings)).toEqual([
       "account_id", "certificate_id", "default_cost_type?", "account_cost_codes?", "class_cost_types?",
     ]);
-    expect(names(erpSpec("mri")!.settings)).toEqual(["client_id", "database"]);
+    expect(names(erpSpec("mri")!.settings)).toEqual(["client_id", "database", "default_cost_type?"]);
   });
 
   it("asks nothing of the spreadsheet import: no address, no settings, no secrets", () => {
@@ -43,6 +43,12 @@ describe("the ERP connection table", () => {
     expect(erpSpec("acumatica")!.settings[1].initial).toBe("23.200.001");
     expect(erpSpec("myob")!.settings[1].initial).toBe("22.200.001");
     expect(erpSpec("netsuite")!.secrets[1].multiline).toBe(true);
+    // Workday's report columns start with the connector's defaults (docs/erps/workday.md).
+    const workday = Object.fromEntries(erpSpec("workday")!.settings.map((f) => [f.name, f.initial]));
+    expect(workday).toMatchObject({
+      project_column: "Project_ID", sub_job_column: "Project_Phase", cost_code_column: "Cost_Code",
+      cost_type_column: "Cost_Type", amount_column: "Budget_Amount",
+    });
   });
 
   it("offers a setting that takes one of a few values as a list, starting with the first", () => {

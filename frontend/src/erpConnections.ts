@@ -22,11 +22,11 @@ const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string
   ],
   workday: [
     "Workday",
-    "tenant, owner, report, project_column, sub_job_column?, cost_code_column, cost_type_column, amount_column",
+    "tenant, owner, report, project_column=Project_ID, sub_job_column?=Project_Phase, cost_code_column=Cost_Code, cost_type_column=Cost_Type, amount_column=Budget_Amount",
     "username, password",
   ],
   yardi: ["Yardi Voyager", "server, database, platform, interface_entity", "username, password"],
-  mri: ["MRI Platform X", "client_id, database", "username, password"],
+  mri: ["MRI Platform X", "client_id, database, default_cost_type?", "username, password"],
   spreadsheet: ["Spreadsheet import", "", ""],
 };
 
