@@ -92,6 +92,19 @@ describe("the connection request", () => {
     });
   });
 
+  it("sends a cleared default as blank: Workday's report then has no sub jobs", () => {
+    const form = switchErp(formFrom(null), "workday");
+    expect(form.settings.sub_job_column).toBe("Project_Phase");
+    const cleared = {
+      ...form,
+      base_url: "https://wd5-services1.myworkday.com",
+      settings: { ...form.settings, tenant: "bb_demo", owner: "ISU_BudgetBridge", report: "Budget_Bridge_Budget", sub_job_column: " " },
+      secrets: { username: "ISU_BudgetBridge", password: "sandbox" },
+    };
+    const built = connectionBody(cleared, null);
+    expect("body" in built && built.body.settings).toMatchObject({ sub_job_column: "", project_column: "Project_ID" });
+  });
+
   it("asks for every required secret again once one of them is changed", () => {
     const form = { ...formFrom(saved), secrets: { password: "sandbox" } };
     expect(connectionBody(form, saved)).toEqual({

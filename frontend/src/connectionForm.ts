@@ -81,6 +81,9 @@ export function connectionBody(
     const value = (form.settings[field.name] ?? "").trim();
     if (value) settings[field.name] = value;
     else if (!field.optional) return { problem: { field: field.name, message: `Enter the ${field.label}.` } };
+    // An optional field that starts with the connector's default, cleared: "none", not the default
+    // (Workday's sub_job_column: blank means the report has no sub jobs, docs/erps/workday.md).
+    else if (field.initial) settings[field.name] = "";
   }
   const typed = spec.secrets.filter((field) => (form.secrets[field.name] ?? "") !== "");
   const keepStored = typed.length === 0 && secretIsSet(saved, form, spec.secrets[0]?.name ?? "");
