@@ -7,14 +7,17 @@ whenever anything goes wrong between request and the last batch, every amount as
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from itertools import count
+from types import SimpleNamespace
 
 import pytest
 
+from chalicelib.adapters.targets import procore as procore_adapter
 from chalicelib.adapters.targets.procore import ProcoreBudget, forget_tokens
 from chalicelib.domain.errors import BudgetLocked, InvalidTargetProject
 from chalicelib.domain.model import (
@@ -361,3 +364,28 @@ def test_a_request_for_a_budget_locked_in_procore_is_refused_at_once(sandbox):
     with pytest.raises(BudgetLocked, match="locked in Procore"):
         request_job(pilot.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT)
     assert pilot.ports.budgets.get("pilot", BUDGET).active_job_id is None
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_procore_answering_429_or_503_is_waited_out_as_retry_after_says_and_the_reimport_succeeds(
+    sandbox, monkeypatch, status
+):
+    pilot = _pilot(sandbox)
+    keys = [line.key for line in pilot.erp.lines if line.kind is LineKind.COST]
+    changed = next(key for key in keys if keys.count(key) == 1)
+    pilot.erp.lines = [
+        _with_amount(line, Decimal("4321.09")) if line.key == changed else line
+        for line in pilot.erp.lines
+    ]
+    waits: list[float] = []
+    monkeypatch.setattr(
+        procore_adapter, "time", SimpleNamespace(time=time.time, sleep=waits.append)
+    )
+    sandbox_switch(
+        sandbox.root, "POST", "/sandbox/faults",
+        {"prefix": "procore", "fail_next": 2, "status": status, "retry_after": "7"},
+    )  # fmt: skip
+
+    assert pilot.reimport() is JobStatus.SUCCEEDED, pilot.job().message
+    assert waits[:2] == [7.0, 7.0]
+    assert pilot.amounts()[_flat(changed)] == "4321.09"
