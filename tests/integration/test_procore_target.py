@@ -389,3 +389,18 @@ def test_procore_answering_429_or_503_is_waited_out_as_retry_after_says_and_the_
     assert pilot.reimport() is JobStatus.SUCCEEDED, pilot.job().message
     assert waits[:2] == [7.0, 7.0]
     assert pilot.amounts()[_flat(changed)] == "4321.09"
+
+
+def test_procore_s_token_is_reused_by_the_next_job_until_it_expires(sandbox):
+    pilot = _pilot(sandbox)  # the test's own ProcoreClient holds one token
+    for amount in ("1.00", "2.00"):
+        pilot.erp.lines = [_with_amount(line, Decimal(amount)) for line in pilot.erp.lines]
+        assert pilot.reimport() is JobStatus.SUCCEEDED, pilot.job().message
+    assert len(sandbox.state.tokens) == 2  # the test's and one for both jobs
+
+    with sandbox.state.lock:  # Procore ends the token early: the next job signs in once more
+        for token in sandbox.state.tokens.values():
+            token.expires_at = time.time() - 1
+    pilot.erp.lines = [_with_amount(line, Decimal("3.00")) for line in pilot.erp.lines]
+    assert pilot.reimport() is JobStatus.SUCCEEDED, pilot.job().message
+    assert len(sandbox.state.tokens) == 3
