@@ -339,3 +339,14 @@ def test_every_alarm_has_a_runbook_section_and_the_runbook_covers_the_operations
         "Limits",
     ):
         assert topic.lower() in text.lower(), topic
+
+
+def test_the_runbooks_first_company_is_the_operators_command_not_writes_to_the_tables():
+    """A deployment needs nothing typed into a database (docs/adoption.md): the runbook's first
+    company is `make company` against the stack, then the admin's own steps in the web app."""
+    text = RUNBOOK.read_text()
+    section = text[text.index("## First company") :]
+    section = section[: section.index("\n## ", 1)]
+    assert "make company" in section and "STACK=" in section
+    assert "directory table" not in section.lower()
+    assert "put-item" not in section.lower()

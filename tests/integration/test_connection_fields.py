@@ -207,6 +207,38 @@ def test_a_field_the_erp_does_not_have_is_refused_naming_it_and_no_reader_ever_s
     assert not any("Secret-55" in value for value in stored)
 
 
+ACUMATICA = {"erp_system": "acumatica", "base_url": "https://erp.example.com",
+             "settings": {"company": "Demo"}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({k: v for k, v in ACUMATICA.items() if k != "erp_system"}, "erp_system"),
+        ({**ACUMATICA, "erp_system": 7}, "erp_system"),
+        ({**ACUMATICA, "settings": {"company": 5}}, "settings.company"),
+        ({**ACUMATICA, "credentials": {"username": "u", "password": ["p"]}},
+         "credentials.password"),
+        ({**ACUMATICA, "base_url": "https://erp.example.com/" + "x" * 3000}, "base_url"),
+        ({**ACUMATICA, "region": "eu"}, "region"),
+    ],
+    ids=["erp_system-missing", "erp_system-type", "setting-type", "credential-type",
+         "base_url-length", "unknown-field"],
+)  # fmt: skip
+def test_a_field_of_the_wrong_shape_is_an_invalid_connection_naming_it_and_nothing_changes(
+    client: Client, world: World, body: dict[str, Any], field: str
+) -> None:
+    """Any bad field of a connection answers the one refusal docs/adoption.md promises."""
+    before = call(client, world, "get", "/erp/connection")[1]
+
+    status, answer = call(client, world, "put", "/erp/connection", body)
+
+    assert status == 422, answer
+    assert (answer["error"]["code"], answer["error"]["field"]) == ("invalid_connection", field)
+    assert f"'{field}'" in answer["error"]["message"]
+    assert call(client, world, "get", "/erp/connection")[1] == before
+
+
 def test_the_spreadsheet_mapping_saved_by_its_own_route_is_saved_back_with_the_connection(
     client: Client, world: World
 ) -> None:

@@ -81,6 +81,7 @@ def get_erp_connection(call: Call[Any, Any], company_id: str) -> ErpConnectionRe
     answer=ErpConnectionResponse,
     body=ErpConnectionBody,
     errors=_WRITE,
+    invalid_body=InvalidConnection.code,
     description="`credentials` go to the secret store only and are never answered; without "
     "them the stored ones are kept. 422 `invalid_connection` names the `field` at fault.",
 )

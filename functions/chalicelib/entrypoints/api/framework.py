@@ -57,6 +57,9 @@ class Operation:
     description: str = ""
     body_required: bool = True  # False: no body at all reads as `{}`
     media_type: str = "application/json"  # of the success answer
+    # The error code of a body whose fields do not validate, for a route whose contract names its
+    # own (PUT /erp/connection: 422 `invalid_connection` with `field`, docs/adoption.md).
+    invalid_body: str = "validation_failed"
 
     @property
     def path_parameters(self) -> list[str]:
@@ -123,6 +126,7 @@ class ApiBlueprint:
         description: str = "",
         body_required: bool = True,
         media_type: str = "application/json",
+        invalid_body: str = "validation_failed",
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
@@ -141,6 +145,7 @@ class ApiBlueprint:
                 description=description or (handler.__doc__ or "").strip(),
                 body_required=body_required,
                 media_type=media_type,
+                invalid_body=invalid_body,
             )
             self.operations.append(op)
             view = self._view(op, handler)
@@ -168,7 +173,9 @@ class ApiBlueprint:
         for value in path_parameters.values():
             if not value or len(value) > MAX_PATH_PARAMETER:
                 raise NotFound("There is nothing at this address.")
-        body = parse_body(op.body, request.raw_body, required=op.body_required)
+        body = parse_body(
+            op.body, request.raw_body, required=op.body_required, invalid_code=op.invalid_body
+        )
         query = parse_query(op.query, request.query_params)
         return Call(identity=identity, body=body, query=query, headers=headers)
 
@@ -262,8 +269,14 @@ def parse_json(raw: bytes | str | None) -> Any:
 
 
 def parse_body(
-    model: type[B] | None, raw: bytes | str | None, *, required: bool = True
+    model: type[B] | None,
+    raw: bytes | str | None,
+    *,
+    required: bool = True,
+    invalid_code: str = "validation_failed",
 ) -> B | None:
+    """The body as `model`. Fields that do not validate answer 422 `invalid_code` with every
+    problem in `fields`; a route with a code of its own also names the first in `field`."""
     data = parse_json(raw)
     if data is None and model is not None and not required:
         data = {}
@@ -279,8 +292,9 @@ def parse_body(
         return model.model_validate(data)
     except ValidationError as invalid:
         problems = [_problem(error, "field") for error in invalid.errors(include_url=False)]
+        named = {"field": problems[0]["name"]} if invalid_code != "validation_failed" else {}
         raise RequestRejected(
-            422, "validation_failed", _summary(problems), fields=problems
+            422, invalid_code, _summary(problems), fields=problems, **named
         ) from None
 
 
