@@ -114,6 +114,22 @@ def test_the_job_and_its_child_projects_are_listed(sandbox, switch):
                                     {"id": "I-6001-A", "parent.id": JOB}]  # fmt: skip
 
 
+def test_with_child_projects_as_sub_jobs_only_parents_are_jobs_to_link(sandbox, switch):
+    switch.intacct_sub_job_from("child_project")
+    switch.put("intacct", TENANT, JOB, sub_job="I-6001-A", cost_code="100", cost_type="L",
+               amount="1.00")  # fmt: skip
+
+    def listed(**settings: str) -> list[str]:
+        page = source(sandbox, **settings).list_projects(0, 100)
+        return [project.erp_job_id for project in page.projects]
+
+    assert "I-6001-A" not in listed(sub_job_from="child_project")
+    assert JOB in listed(sub_job_from="child_project")
+    # Without the setting a child project is a project like any other.
+    assert {JOB, "I-6001-A"} <= set(listed())
+    assert {JOB, "I-6001-A"} <= set(listed(sub_job_from="task"))
+
+
 def test_a_task_has_one_parent_in_its_project(switch):
     switch.intacct_sub_job_from("task")
     without_task(switch, "100")

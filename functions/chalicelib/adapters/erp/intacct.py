@@ -147,13 +147,18 @@ class IntacctSource:
         return layout
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        rows, more = self._page(
-            self._client(), "projects/project", ["id", "name", "status"], [], offset, limit
-        )
+        fields = ["id", "name", "status", "parent.id"]
+        rows, more = self._page(self._client(), "projects/project", fields, [], offset, limit)
+        # With child projects as sub jobs, a child project is part of its parent's budget, not a
+        # job to link on its own (docs/erps/intacct.md). Filtered here rather than in the query, so
+        # the ERP's paging stays as it answered (a page may come back shorter).
+        children_are_sub_jobs = self._sub_job_from() == "child_project"
         projects = [
             ErpProject(erp_job_id=str(row["id"]), name=str(row.get("name") or ""),
                        erp_status=str(row.get("status") or ""))
-            for row in rows if mapping.text(row, "id")
+            for row in rows
+            if mapping.text(row, "id")
+            and not (children_are_sub_jobs and mapping.text(row, "parent.id"))
         ]  # fmt: skip
         return ErpProjectPage(projects=projects, has_more=more)
 
