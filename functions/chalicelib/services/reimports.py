@@ -36,6 +36,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.history import plan_restore, restore_message
 from chalicelib.domain.model import (
+    QUEUED_MESSAGE,
     Budget,
     BudgetStatus,
     CatalogEntry,
@@ -240,7 +241,7 @@ def _new_job(
         kind=kind,
         requested_by=requested_by,
         requested_at=ports.clock(),
-        message="Queued",
+        message=QUEUED_MESSAGE,
         **(extra or {}),
     )
 
