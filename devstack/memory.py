@@ -41,6 +41,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.history import edit_summary
 from chalicelib.domain.model import (
+    RUNNING_MESSAGE,
     AuditEvent,
     Budget,
     BudgetStatus,
@@ -499,6 +500,7 @@ class MemoryJobStore(_MemoryStore):
                     "started_at": current.started_at or now,
                     "attempts": current.attempts + 1,
                     "progress": Progress(phase=Phase.FETCHING),
+                    "message": RUNNING_MESSAGE,
                 }
             )
             self.db.jobs[(job.company_id, job.job_id)] = started

@@ -18,3 +18,23 @@ describe("download names", () => {
     expect(csvFileName("")).toBe("download.csv");
   });
 });
+
+// Every source of the web app except the API module, the generated types and the tests, as text.
+const SOURCES = import.meta.glob<string>(
+  ["./**/*.{ts,tsx}", "!./api.ts", "!./api.gen.ts", "!./**/*.test.{ts,tsx}", "!./test/**"],
+  { query: "?raw", import: "default", eager: true },
+);
+
+describe("the API module", () => {
+  it("reads the sources it checks", () => {
+    expect(Object.keys(SOURCES)).toContain("./components/BudgetsView.tsx");
+  });
+
+  it("is the only code that names an API route or sends a request", () => {
+    // A route is a string starting "/companies/" ("#/companies/..." is the web app's own address).
+    const offenders = Object.entries(SOURCES)
+      .filter(([, text]) => /[`"']\/companies\//.test(text) || /\.(request|file)\s*[<(]/.test(text))
+      .map(([file]) => file);
+    expect(offenders).toEqual([]);
+  });
+});

@@ -19,6 +19,7 @@ import type {
   Invitation,
   Job,
   JobPage,
+  JobRequestBody,
   LineItem,
   LinkedProject,
   MappingPreview,
@@ -90,6 +91,12 @@ async function errorFrom(response: Response): Promise<ApiError> {
   );
 }
 
+/** A file the API served, with the name its Content-Disposition suggests (if any). */
+export interface ApiFile {
+  blob: Blob;
+  fileName: string | null;
+}
+
 export class Api {
   constructor(
     private readonly base: string,
@@ -105,7 +112,7 @@ export class Api {
   }
 
   /** A file the API serves (a CSV): fetched with the bearer token, so a plain link cannot do it. */
-  async file(path: string, accept = "text/csv"): Promise<{ blob: Blob; fileName: string | null }> {
+  async file(path: string, accept = "text/csv"): Promise<ApiFile> {
     const response = await this.send("GET", path, { headers: { Accept: accept } });
     return { blob: await response.blob(), fileName: fileNameFrom(response.headers.get("Content-Disposition")) };
   }
@@ -228,9 +235,11 @@ export function requestBudgetJob(
   budgetId: string,
   kind: "import" | "reimport",
   idempotencyKey: string,
+  body?: JobRequestBody,
 ): Promise<Accepted> {
   return api.request<Accepted>("POST", `${companyPath(companyId)}/erp/budgets/${encodeURIComponent(budgetId)}/${kind}`, {
     headers: { "Idempotency-Key": idempotencyKey },
+    body,
   });
 }
 
@@ -256,6 +265,10 @@ export function listJobChanges(api: Api, companyId: string, jobId: string, query
   return api.get<ChangePage>(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes`, { ...query });
 }
 
+export function getJobChangesCsv(api: Api, companyId: string, jobId: string): Promise<ApiFile> {
+  return api.file(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes.csv`);
+}
+
 export function getErpSettings(api: Api, companyId: string): Promise<ErpSettings> {
   return api.get<ErpSettings>(`${companyPath(companyId)}/erp/settings`);
 }
@@ -270,6 +283,22 @@ function projectPath(companyId: string, projectId: string): string {
 
 export function getProjectBudget(api: Api, companyId: string, projectId: string, query: PageQuery): Promise<ProjectBudget> {
   return api.get<ProjectBudget>(projectPath(companyId, projectId), { ...query });
+}
+
+export function requestRestore(
+  api: Api,
+  companyId: string,
+  projectId: string,
+  version: number,
+  idempotencyKey: string,
+): Promise<Accepted> {
+  return api.request<Accepted>("POST", `${projectPath(companyId, projectId)}/history/${version}/restore`, {
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
+}
+
+export function getBudgetCsv(api: Api, companyId: string, projectId: string): Promise<ApiFile> {
+  return api.file(`${projectPath(companyId, projectId)}.csv`);
 }
 
 export function listBudgetHistory(api: Api, companyId: string, projectId: string, query: PageQuery): Promise<HistoryPage> {

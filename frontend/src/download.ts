@@ -1,6 +1,6 @@
 // Saving a file the API serves: fetch it with the token, then hand it to the browser as a download.
 
-import type { Api } from "./api";
+import type { ApiFile } from "./api";
 
 /** "budget-P-1001.csv": letters, digits, dots and dashes only, so every system accepts the name. */
 export function csvFileName(...parts: string[]): string {
@@ -11,9 +11,10 @@ export function csvFileName(...parts: string[]): string {
   return `${stem || "download"}.csv`;
 }
 
-/** Fetches `path` and saves it under the server's suggested name, or `fallbackName`. */
-export async function downloadFile(api: Api, path: string, fallbackName: string): Promise<string> {
-  const { blob, fileName } = await api.file(path);
+/** Waits for `file` (one of api.ts's file functions) and saves it under the server's suggested
+ * name, or `fallbackName`. */
+export async function downloadFile(file: Promise<ApiFile>, fallbackName: string): Promise<string> {
+  const { blob, fileName } = await file;
   const name = fileName ?? fallbackName;
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");

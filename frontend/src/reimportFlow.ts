@@ -4,7 +4,7 @@
 //                  \-> idle (Cancel/Esc)   \-> refused (409 and other refusals of the request)
 
 import { pollDelay } from "./backoff";
-import type { Job, LineError } from "./types";
+import type { Job, JobRequestBody, LineError } from "./types";
 
 export interface FlowTarget {
   budget_id: string;
@@ -14,7 +14,7 @@ export interface FlowTarget {
 }
 
 /** What the request that starts the job carries, e.g. the preview it applies. */
-export type RequestBody = Record<string, unknown>;
+export type RequestBody = JobRequestBody;
 
 /** Polls that fail in a row (network, 5xx) before the flow gives up on following the job. */
 export const MAX_POLL_FAILURES = 5;

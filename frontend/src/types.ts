@@ -28,6 +28,9 @@ export type Summary = Schemas["SummaryOut"];
 
 export type LineError = Schemas["LineErrorOut"];
 
+/** The optional body of an import or re-import: the preview it applies, `allow_empty`. */
+export type JobRequestBody = Schemas["JobRequestBody"];
+
 export type Change = Schemas["ChangeOut"];
 
 export type Totals = Schemas["TotalsOut"];

@@ -181,6 +181,16 @@ def test_a_wrong_password_is_rejected_without_showing_the_password(sandbox, erp)
     assert secret not in repr(refused.value.details)
 
 
+def test_a_request_the_erp_refuses_is_told_as_a_refusal_of_ours(sandbox, erp):
+    # The ERP refused what we asked (400): the sentence says so, never that the ERP refused to act.
+    erp.fault(fail_next=1, status=400, match="ProjectBudget")
+
+    with pytest.raises(ErpRejected) as refused:
+        source(sandbox).fetch_budget("P-1001")
+
+    assert refused.value.message.startswith("Acumatica refused the request (400) when trying to ")
+
+
 def test_an_unknown_tenant_is_rejected(sandbox, erp):
     with pytest.raises(ErpRejected):
         source(sandbox, tenant="Nobody").fetch_budget("P-1001")

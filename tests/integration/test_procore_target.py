@@ -180,7 +180,8 @@ def test_a_reimport_that_changes_nothing_writes_nothing_to_procore(sandbox):
     pilot = _pilot(sandbox)
     before = pilot.amounts()
     assert pilot.reimport() is JobStatus.SUCCEEDED
-    assert pilot.job().message.startswith("Successfully Re-imported to Procore. Nothing changed")
+    assert pilot.job().message == "Successfully Re-imported to Procore"
+    assert pilot.job().change_count == 0
     assert pilot.amounts() == before
 
 

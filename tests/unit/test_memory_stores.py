@@ -16,6 +16,8 @@ from chalicelib.domain.errors import (
     NotFound,
 )
 from chalicelib.domain.model import (
+    QUEUED_MESSAGE,
+    RUNNING_MESSAGE,
     Budget,
     BudgetStatus,
     ChangeKind,
@@ -113,6 +115,18 @@ class StoreContract:
             self._commit(stores, current, running, lines(5, "1.00"))
         assert stores.budgets.read_lines(stores.budgets.get("demo", "P-1001")) == lines(5)
         assert stores.jobs.get("demo", "job-1").status is JobStatus.IN_PROGRESS
+
+    def test_a_started_job_says_it_is_running_never_queued(self, stores):
+        current = stores.budgets.create_budget(budget(), [])
+        queued = stores.jobs.enqueue(job("job-1").model_copy(update={"message": QUEUED_MESSAGE}),
+                                     current, None)  # fmt: skip
+        started = stores.jobs.start(queued, NOW)
+        assert (started.status, started.message) == (JobStatus.IN_PROGRESS, RUNNING_MESSAGE)
+        stores.jobs.report_waiting(started, "Waiting to retry in about 1 minute: the ERP is busy.")
+        assert "Waiting to retry" in stores.jobs.get("demo", "job-1").message
+        # The message comes back and runs again: it is no longer waiting.
+        again = stores.jobs.start(stores.jobs.get("demo", "job-1"), NOW)
+        assert again.message == stores.jobs.get("demo", "job-1").message == RUNNING_MESSAGE
 
     def test_one_active_job_per_budget_and_idempotency_keys(self, stores):
         current = stores.budgets.create_budget(budget(), [])

@@ -1,7 +1,7 @@
 // ERP Integrations -> Budgets: filter, the paged table of budgets, and the import / re-import flow.
 
 import { useEffect, useReducer, useRef, useState } from "react";
-import { getConnection, listErpBudgets, newIdempotencyKey } from "../api";
+import { getConnection, listErpBudgets, newIdempotencyKey, requestBudgetJob } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { erpSystemName } from "../erpSystems";
@@ -133,10 +133,9 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     };
   }, [api, cid]);
 
-  useJobFlow(flow, dispatch, (target) => {
-    const action = target.kind === "import" ? "import" : "reimport";
-    return `/companies/${cid}/erp/budgets/${encodeURIComponent(target.budget_id)}/${action}`;
-  });
+  useJobFlow(flow, dispatch, (client, target, idempotencyKey, body) =>
+    requestBudgetJob(client, cid, target.budget_id, target.kind === "import" ? "import" : "reimport", idempotencyKey, body),
+  );
 
   // A finished job changed the row (total, last synced, status): fetch the page again in place.
   // So does a refused request: the budget is no longer as the row shows it (locked, a job running,

@@ -1,18 +1,19 @@
 // "Download CSV": fetches a CSV with the session's token and saves it; a refusal is announced.
 
 import { useState } from "react";
+import type { Api, ApiFile } from "../api";
 import { useApp } from "../context";
 import { downloadFile } from "../download";
 
 interface Props {
-  /** The API path of the CSV, under /api/v1. */
-  path: string;
+  /** Fetches the CSV: one of api.ts's file functions (`getBudgetCsv`, `getJobChangesCsv`). */
+  fetchFile: (api: Api) => Promise<ApiFile>;
   fileName: string;
   /** What the file holds, for screen readers ("the budget", "this job's changes"). */
   describes?: string;
 }
 
-export function DownloadCsvButton({ path, fileName, describes }: Props) {
+export function DownloadCsvButton({ fetchFile, fileName, describes }: Props) {
   const { api } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +22,7 @@ export function DownloadCsvButton({ path, fileName, describes }: Props) {
     setBusy(true);
     setError(null);
     try {
-      await downloadFile(api, path, fileName);
+      await downloadFile(fetchFile(api), fileName);
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : "The download failed.");
     } finally {

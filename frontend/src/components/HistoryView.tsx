@@ -2,7 +2,7 @@
 // version made, and Restore This Version for budget admins (Please Confirm, progress, the outcome).
 
 import { useCallback, useEffect, useEffectEvent, useReducer, useState } from "react";
-import { getBudgetVersion, getProjectBudget, listBudgetHistory, newIdempotencyKey } from "../api";
+import { getBudgetVersion, getProjectBudget, listBudgetHistory, newIdempotencyKey, requestRestore } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney, formatQuantity } from "../money";
@@ -32,7 +32,6 @@ interface Props {
 export function HistoryView({ projectId, budgetId }: Props) {
   const { api, company } = useApp();
   const cid = company.company_id;
-  const base = `/companies/${encodeURIComponent(cid)}/projects/${encodeURIComponent(projectId)}/budget`;
   const [budget, setBudget] = useState<ProjectBudget | null>(null);
   const [versions, setVersions] = useState<BudgetVersion[]>([]);
   const [next, setNext] = useState<string | null>(null);
@@ -72,7 +71,11 @@ export function HistoryView({ projectId, budgetId }: Props) {
     if (budget) document.title = `${budget.project_name} · History · Budget Bridge`;
   }, [budget]);
 
-  useJobFlow(flow, dispatch, () => `${base}/history/${restoring?.version}/restore`);
+  useJobFlow(flow, dispatch, (client, _target, idempotencyKey) =>
+    restoring
+      ? requestRestore(client, cid, projectId, restoring.version, idempotencyKey)
+      : Promise.reject(new Error("Choose a version to restore first.")),
+  );
 
   // A restore makes a new version: show it at the top once the job has finished (once per finish,
   // not again when the address changes, which the first effect already answers).

@@ -1,5 +1,6 @@
 // The live state of an import / re-import: progress while it runs, then success or the failing lines.
 
+import { getJobChangesCsv } from "../api";
 import { csvFileName } from "../download";
 import { formatQuantity } from "../money";
 import { needsNewPreview, progressLabel, type FlowState, type FlowTarget } from "../reimportFlow";
@@ -95,7 +96,7 @@ const DONE: Record<FlowTarget["kind"], string> = {
 export function JobCsvButton({ companyId, jobId, projectName }: { companyId: string; jobId: string; projectName: string }) {
   return (
     <DownloadCsvButton
-      path={`/companies/${encodeURIComponent(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes.csv`}
+      fetchFile={(client) => getJobChangesCsv(client, companyId, jobId)}
       fileName={csvFileName("changes", projectName, jobId)}
       describes="The lines this job changed, as a spreadsheet"
     />

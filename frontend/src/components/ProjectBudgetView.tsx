@@ -8,7 +8,7 @@
 // only the rows on screen in the document (useVisibleRows).
 
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { ApiError, editLineItem, getProjectBudget, setBudgetLock } from "../api";
+import { ApiError, editLineItem, getBudgetCsv, getProjectBudget, setBudgetLock } from "../api";
 import { useApp } from "../context";
 import { formatMoney, formatQuantity } from "../money";
 import { canEditLines, canLock } from "../permissions";
@@ -107,8 +107,6 @@ function useWholeBudget(projectId: string) {
 export function ProjectBudgetView({ projectId, budgetId }: Props) {
   const { api, company } = useApp();
   const cid = company.company_id;
-  // The budget's CSV sits beside it (GET .../budget.csv).
-  const base = `/companies/${encodeURIComponent(cid)}/projects/${encodeURIComponent(projectId)}/budget`;
   const { header: budget, loadError, lines, refreshHeader, replaceLine, readAgain } = useWholeBudget(projectId);
   const [query, setQuery] = useState<LineQuery>(NO_QUERY);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -202,7 +200,7 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
         </dl>
         <div className="actions">
           <DownloadCsvButton
-            path={`${base}.csv`}
+            fetchFile={(client) => getBudgetCsv(client, cid, projectId)}
             fileName={csvFileName("budget", budget.project_id)}
             describes="Every line of this budget, as a spreadsheet"
           />

@@ -2,21 +2,28 @@
 // pressed, then follow the job with backoff. Shared by the Budgets list and the History tab.
 
 import { useEffect, useEffectEvent, type Dispatch } from "react";
-import { ApiError } from "../api";
+import { ApiError, type Api } from "../api";
 import { useApp } from "../context";
 import type { FlowEvent, FlowState, FlowTarget, RequestBody } from "../reimportFlow";
 import type { Accepted } from "../types";
 import { usePollJob } from "./usePollJob";
 
-/** `requestUrl` names the POST that starts the job for a target (its import, re-import or restore route). */
-export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, requestUrl: (target: FlowTarget) => string) {
+/** Starts the job for a target: one of api.ts's request functions (import, re-import or restore). */
+export type JobRequest = (
+  api: Api,
+  target: FlowTarget,
+  idempotencyKey: string,
+  body: RequestBody | undefined,
+) => Promise<Accepted>;
+
+export function useJobFlow(flow: FlowState, dispatch: Dispatch<FlowEvent>, request: JobRequest) {
   const { api, company } = useApp();
 
-  // What the effects do, with the latest values: the caller's requestUrl (and possibly its dispatch)
+  // What the effects do, with the latest values: the caller's request (and possibly its dispatch)
   // is a new function each render, and the request must go once per OK, not once per render.
   const report = useEffectEvent((event: FlowEvent) => dispatch(event));
   const send = useEffectEvent((target: FlowTarget, idempotencyKey: string, body: RequestBody | undefined) =>
-    api.request<Accepted>("POST", requestUrl(target), { headers: { "Idempotency-Key": idempotencyKey }, body }),
+    request(api, target, idempotencyKey, body),
   );
 
   // OK was pressed: send the request once, with this confirmation's idempotency key. The state object

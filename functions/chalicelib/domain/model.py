@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chalicelib.domain.limits import quote
 
 TARGET_NAME = "Budget Bridge"  # the default budget target's name, as shown in job messages
+# A job's message before it ends: queued, then running from the moment a worker starts it (also
+# again after waiting for another attempt, when the message said it was waiting and why).
+QUEUED_MESSAGE = "Queued"
+RUNNING_MESSAGE = "In progress"
 
 
 def utc_now() -> datetime:

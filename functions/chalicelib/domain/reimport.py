@@ -186,10 +186,6 @@ def success_message(kind: JobKind, target: str = TARGET_NAME) -> str:
     return f"Successfully {verb} to {target}"
 
 
-def no_change_message(kind: JobKind, target: str = TARGET_NAME) -> str:
-    return f"{success_message(kind, target)}. Nothing changed: the budget already matched the ERP."
-
-
 def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLine], list[Decimal]]:
     """Keep the cost lines, check each, and return them with their parsed amounts.
 

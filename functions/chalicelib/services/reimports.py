@@ -36,6 +36,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.history import plan_restore, restore_message
 from chalicelib.domain.model import (
+    QUEUED_MESSAGE,
     Budget,
     BudgetStatus,
     CatalogEntry,
@@ -67,7 +68,6 @@ from chalicelib.domain.reimport import (
     budget_total,
     check_not_empty,
     erp_total,
-    no_change_message,
     plan_reimport,
     succeeded,
     success_message,
@@ -241,7 +241,7 @@ def _new_job(
         kind=kind,
         requested_by=requested_by,
         requested_at=ports.clock(),
-        message="Queued",
+        message=QUEUED_MESSAGE,
         **(extra or {}),
     )
 
@@ -462,7 +462,7 @@ def _refused(ports: Ports, job: Job, refused: _Refused, attempt: _Attempt | None
 def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> WorkResult:
     """Apply one plan to the target, all or nothing; raises ConcurrentChange to plan again."""
     attempt.progress(Phase.APPLYING, 0, len(plan.lines))
-    message = _success(job, bool(plan.changes), attempt.target.name)
+    message = _success(job, attempt.target.name)
     totals = _totals(job, budget, plan, attempt)
     finished = succeeded(job, plan, message, ports.clock(), totals)
     try:
@@ -608,10 +608,12 @@ def _totals(job: Job, budget: Budget, plan: Plan, attempt: _Attempt) -> Totals |
     return Totals(current_erp_total=plan.erp_total, current_total=current, new_total=plan.total)
 
 
-def _success(job: Job, changed: bool, target: str) -> str:
+def _success(job: Job, target: str) -> str:
+    """The one success sentence of each kind (docs/domain-rules.md, rule 9), also when nothing
+    changed: that is the summary's to say (rule 7), every line counted unchanged."""
     if job.kind is JobKind.RESTORE:
         return restore_message(job.restore_version or 0)
-    return success_message(job.kind, target) if changed else no_change_message(job.kind, target)
+    return success_message(job.kind, target)
 
 
 def _preview(ports: Ports, job: Job) -> WorkResult:

@@ -59,6 +59,7 @@ from chalicelib.domain.errors import (
     NotFound,
 )
 from chalicelib.domain.model import (
+    RUNNING_MESSAGE,
     Budget,
     ChangeRecord,
     Job,
@@ -357,8 +358,8 @@ class DynamoJobStore(DynamoTables):
                 Key=key(job_pk(job.company_id, job.job_id), META),
                 UpdateExpression=(
                     "SET #status = :running, started_at = if_not_exists(started_at, :now), "
-                    "attempts = if_not_exists(attempts, :zero) + :one, progress = :p "
-                    "REMOVE queued_pk, queued_sk"
+                    "attempts = if_not_exists(attempts, :zero) + :one, progress = :p, "
+                    "message = :m REMOVE queued_pk, queued_sk"
                 ),
                 ConditionExpression="#status IN (:queued, :running)",
                 ExpressionAttributeNames={"#status": "status"},
@@ -369,6 +370,7 @@ class DynamoJobStore(DynamoTables):
                     ":zero": value(0),
                     ":one": value(1),
                     ":p": value(progress.model_dump_json()),
+                    ":m": value(RUNNING_MESSAGE),
                 },
                 ReturnValues="ALL_NEW",
             )

@@ -307,7 +307,9 @@ class ErpHttp:
                 f"{self.title} answered with a redirect ({status}) when trying to {doing}: set the {self.erp} "
                 "connection's address to the instance's own https address."
             )
-        return ErpRejected(f"{self.title} refused to {doing} ({status}).{suffix}")
+        return ErpRejected(
+            f"{self.title} refused the request ({status}) when trying to {doing}.{suffix}"
+        )
 
     def erp_message(self, body: bytes) -> str:
         """The ERP's own explanation, short, and never carrying a secret."""
