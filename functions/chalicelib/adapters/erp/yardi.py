@@ -68,7 +68,8 @@ def fault_of(document: Element) -> SoapFault | None:
     if fault is None:
         return None
     code = (fault.findtext("faultcode") or "").split(":")[-1].strip()
-    return SoapFault(code, " ".join((fault.findtext("faultstring") or "").split())[:_FAULT_LIMIT])
+    # The fault's own words, whole: they are judged for secrets before being cut short.
+    return SoapFault(code, fault.findtext("faultstring") or "")
 
 
 class _SoapHttp(ErpHttp):
@@ -189,7 +190,7 @@ class YardiSource:
         document = parse(raw)
         fault = fault_of(document)
         if fault is not None:
-            raise self._fault_error(fault, doing)
+            raise self._fault_error(client, fault, doing)
         result = document.find(f".//{{{NAMESPACE}}}{operation}Result")
         if result is None:
             raise ErpRejected(
@@ -229,17 +230,18 @@ class YardiSource:
         if fault is None:
             return client.explain(failure, doing, quote_body=False)
         if fault.code != "Client":
+            said = client.quote(fault.message, _FAULT_LIMIT)
             return ErpUnavailable(
-                f"Yardi Voyager had a problem ({fault.message or failure.status}) when trying to "
+                f"Yardi Voyager had a problem ({said or failure.status}) when trying to "
                 f"{doing}; the job will try again.",
                 retry_after=failure.retry_after,
             )
-        return self._fault_error(fault, doing)
+        return self._fault_error(client, fault, doing)
 
-    def _fault_error(self, fault: SoapFault, doing: str) -> ErpRejected | ErpUnavailable:
-        said = fault.message
-        if any(secret and secret in said for secret in self._credentials.values.values()):
-            said = ""
+    def _fault_error(
+        self, client: ErpHttp, fault: SoapFault, doing: str
+    ) -> ErpRejected | ErpUnavailable:
+        said = client.quote(fault.message, _FAULT_LIMIT)  # never a credential the envelope sent
         if fault.code != "Client":
             return ErpUnavailable(f"Yardi Voyager had a problem when trying to {doing} ({said}); "
                                   "the job will try again.")  # fmt: skip

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.adapters.erp.common import url_guard
+from chalicelib.adapters.erp.common import redact, url_guard
 from chalicelib.domain.errors import TargetRejected, TargetUnavailable
 from chalicelib.domain.model import (
     ErpCredentials,
@@ -95,6 +95,8 @@ class ProcoreClient:
         self._company_id = company_id
         self._client_id = credentials.get("client_id")
         self._client_secret = credentials.get("client_secret")
+        # The client secret and every token sent: Procore's error text is never quoted with one.
+        self._secrets = {self._client_secret} - {""}
         self.calls = 0
         self._last_status = 0
 
@@ -111,7 +113,7 @@ class ProcoreClient:
             if answer.status in (429, 500, 502, 503, 504) and attempt + 1 < ATTEMPTS:
                 time.sleep(_wait_for(answer.headers, attempt))
                 continue
-            raise _failure(answer)
+            raise _failure(answer, self._secrets)
         raise TargetUnavailable("Procore did not answer after several attempts.")
 
     def _token(self, *, renew: bool) -> str:
@@ -134,7 +136,7 @@ class ProcoreClient:
                 "and secret in the company's target settings."
             )
         if answer.status >= 400 or not isinstance(answer.body, dict):
-            raise _failure(answer)
+            raise _failure(answer, self._secrets)
         token = _Token(
             str(answer.body.get("access_token", "")),
             time.time() + float(answer.body.get("expires_in", 0) or 0),
@@ -153,6 +155,7 @@ class ProcoreClient:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         if token is not None:
+            self._secrets.add(token)
             headers["Authorization"] = f"Bearer {token}"
             headers["Procore-Company-Id"] = self._company_id
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked just below
@@ -228,9 +231,10 @@ def _loads(raw: bytes) -> Any:
         return None
 
 
-def _failure(answer: _Answer) -> Exception:
+def _failure(answer: _Answer, secrets: set[str]) -> Exception:
     said = answer.body.get("errors") if isinstance(answer.body, dict) else None
-    detail = f" Procore said: {str(said)[:200]}" if said else ""
+    quoted = redact.quote(str(said), secrets, 200) if said else ""
+    detail = f" Procore said: {quoted}" if quoted else ""
     if answer.status >= 500 or answer.status == 429:
         return TargetUnavailable(f"Procore is not answering right now ({answer.status}).{detail}")
     if answer.status in (401, 403):

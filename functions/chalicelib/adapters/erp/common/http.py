@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.adapters.erp.common import url_guard
+from chalicelib.adapters.erp.common import redact, url_guard
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,9 @@ class ErpHttp:
         self.title = self.name[0].upper() + self.name[1:]
         self.sign_in: SignIn = sign_in or NoSignIn()
         self.limits = limits or Limits()
-        self._secrets = tuple(s for s in secrets if s)
+        # The connection's credentials, and every credential a request of this conversation
+        # carried (a token the sign-in answered, the Basic header): none is ever quoted.
+        self._secrets = {s for s in secrets if s}
         self._sleep = sleep if sleep is not None else time.sleep
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
@@ -219,6 +221,7 @@ class ErpHttp:
         elif raw is None and json_body is not None:
             data = json.dumps(json_body).encode()
             sent["Content-Type"] = "application/json"
+        self._secrets |= redact.sent_secrets(sent, form)
         request = urllib.request.Request(url, data=data, method=method, headers=sent)  # noqa: S310
         answer = self._exchange(request, action)
         if len(answer) > self.limits.max_response_bytes:
@@ -317,10 +320,11 @@ class ErpHttp:
             text = _message_of(json.loads(body))
         except (ValueError, UnicodeDecodeError):
             text = ""
-        text = " ".join(text.split())[:_ERP_MESSAGE_LIMIT]
-        if any(secret in text for secret in self._secrets):
-            return ""
-        return text
+        return self.quote(text, _ERP_MESSAGE_LIMIT)
+
+    def quote(self, text: str, limit: int) -> str:
+        """ERP text for a sentence: one line, short, empty when it holds any credential."""
+        return redact.quote(text, self._secrets, limit)
 
 
 class _Transient(Exception):

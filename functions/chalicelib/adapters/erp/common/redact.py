@@ -1,0 +1,76 @@
+"""Keeping credentials out of the sentences written from an ERP's (or Procore's) own words.
+
+An error answer may echo the request it refuses: a password in a form or a SOAP envelope, the
+`Authorization` header (a Basic pair in base64, a bearer token the sign-in answered), a signed
+client assertion. Such text reaches a job's message, the API and the logs, so a quote of it is
+dropped whole when it holds any credential in any form a request carries one in
+(docs/erps/README.md, "Errors").
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from xml.sax.saxutils import escape
+
+# Form fields whose values are credentials: OAuth2 grants, client credentials, JWT assertions.
+_SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "client_secret",
+        "refresh_token",
+        "access_token",
+        "client_assertion",
+        "assertion",
+        "code",
+    }
+)
+
+
+def forms(secret: str) -> set[str]:
+    """The ways a request writes `secret`: as is, URL-encoded, XML- and JSON-escaped, in base64."""
+    found = {
+        secret,
+        " ".join(secret.split()),  # as quoted text reads once its whitespace is collapsed
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret),
+        urllib.parse.quote_plus(secret),
+        escape(secret, {'"': "&quot;", "'": "&apos;"}),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+    raw = secret.encode()
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        found |= {encoded.decode(), encoded.decode().rstrip("=")}
+    return {form for form in found if form}
+
+
+def holds_secret(text: str, secrets: Iterable[str]) -> bool:
+    """Whether `text` (as given, or with its whitespace collapsed) holds any form of a secret."""
+    collapsed = " ".join(text.split())
+    return any(
+        form in text or form in collapsed for secret in secrets if secret for form in forms(secret)
+    )
+
+
+def quote(text: str, secrets: Iterable[str], limit: int) -> str:
+    """`text` on one line and at most `limit` characters; empty when it holds a secret. Judged
+    before it is cut short, so no credential is quoted in part."""
+    if holds_secret(text, secrets):
+        return ""
+    return " ".join(text.split())[:limit]
+
+
+def sent_secrets(headers: Mapping[str, str], form: Mapping[str, str] | None) -> set[str]:
+    """The credentials one request carries: its `Authorization` value (and the credential after
+    the scheme) and the values of the form's credential fields."""
+    found: set[str] = set()
+    for name, value in headers.items():
+        if name.lower() == "authorization" and value:
+            found |= {value, value.partition(" ")[2].strip()}
+    for name, value in (form or {}).items():
+        if name.lower() in _SECRET_FIELDS and value:
+            found.add(value)
+    return {secret for secret in found if secret}
