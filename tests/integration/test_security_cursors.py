@@ -11,6 +11,8 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
+from chalicelib.adapters.dynamodb.base import decode_cursor
+from chalicelib.domain.errors import InvalidRequest
 from tests.fixtures.api import app_client
 from tests.integration.api_support import World, build_world, erp_user
 
@@ -67,3 +69,32 @@ def test_a_jobs_cursor_naming_another_company_is_refused(client: Client, world: 
     )
 
     assert answer.status_code == 400, answer.body
+
+
+LONGER_THAN_A_KEY = "z" * 1025  # DynamoDB refuses a sort key value over 1,024 bytes
+
+
+@pytest.mark.parametrize(
+    "payload,fields",
+    [
+        ({"after": LONGER_THAN_A_KEY}, ["after"]),
+        ({"before": LONGER_THAN_A_KEY}, ["before"]),
+        ({"sk": "VERSION#" + LONGER_THAN_A_KEY}, ["sk"]),
+        (
+            {
+                "pk": "JOB#demo#j",
+                "sk": "META",
+                "gsi1pk": "COMPANY#demo",
+                "gsi1sk": LONGER_THAN_A_KEY,
+            },
+            ["pk", "sk", "gsi1pk", "gsi1sk"],
+        ),
+    ],
+    ids=["budgets", "audit", "history", "jobs"],
+)
+def test_a_cursor_field_longer_than_a_dynamodb_key_is_refused_before_any_query(
+    payload: dict[str, Any], fields: list[str]
+) -> None:
+    """moto takes such a key; DynamoDB answers a ValidationException, which would be a 500."""
+    with pytest.raises(InvalidRequest, match="cursor"):
+        decode_cursor(forged(payload), fields)

@@ -98,6 +98,11 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+# DynamoDB refuses a sort key value over 1,024 bytes (a partition key over 2,048) with a
+# ValidationException; no key this API writes comes near it, so a longer cursor field is forged.
+MAX_SORT_KEY_BYTES = 1024
+
+
 def encode_cursor(payload: dict[str, Any]) -> str:
     raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -106,7 +111,8 @@ def encode_cursor(payload: dict[str, Any]) -> str:
 def decode_cursor(cursor: str, fields: Iterable[str]) -> dict[str, str]:
     """The payload of a cursor we issued (exactly `fields`, all non-empty strings); else
     InvalidRequest. Every field ends up in a key condition or start key, where DynamoDB refuses
-    an empty string with a ValidationException: a forged cursor must be a 400, not a 500."""
+    an empty string, or one longer than a key may be, with a ValidationException: a forged
+    cursor must be a 400, not a 500."""
     wanted = set(fields)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -116,7 +122,10 @@ def decode_cursor(cursor: str, fields: Iterable[str]) -> dict[str, str]:
     if (
         not isinstance(payload, dict)
         or set(payload) != wanted
-        or not all(isinstance(v, str) and v for v in payload.values())
+        or not all(
+            isinstance(v, str) and 0 < len(v.encode()) <= MAX_SORT_KEY_BYTES
+            for v in payload.values()
+        )
     ):
         raise InvalidRequest("The cursor is not valid: pass the next_cursor of a previous answer.")
     return payload
