@@ -6,8 +6,8 @@ for the index's key, then sorting the matches by the index's key. So each query 
 proportion to everything the table holds: on the local stack with 5,000 budgets (their headers,
 pointers, versions and line chunks in one table) a Budgets list page of 50 took over a second, and
 the schedule's one query per company made a run over 1,000 companies grow with the square of the
-fleet, where DynamoDB reads only the matching partition (docs/performance.md, "The Budgets list"
-and "Fleet").
+fleet, where DynamoDB reads only the matching partition (docs/performance.md, "How the Budgets
+list does it" and "Fleet").
 
 `index_secondary_keys` keeps, per table, which items carry which value of each secondary index's
 partition key (a bucket per value), maintained on every write moto makes, and hands moto's index

@@ -30,10 +30,11 @@ from chalicelib.domain.model import (
     JobStatus,
     MemberStatus,
     Permission,
+    TargetKind,
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage
-from chalicelib.services import catalog, connections, erp_projects, members, reimports
+from chalicelib.services import catalog, connections, erp_projects, members, reimports, targets
 from chalicelib.services import exports as spreadsheet_exports
 from tests.fixtures.services import COMPANY, K1, World, erp_line, me, world
 
@@ -407,3 +408,29 @@ def test_removing_an_admin_of_a_tool_takes_an_admin_of_that_tool() -> None:
     assert None not in (_permissions(w, e) for e in (ERP_ADMIN, BUDGET_ADMIN, "admin@acme.test"))
     assert _permissions(w, "standard@acme.test") is None
     assert _permissions(w, "readonly@acme.test") is None
+
+
+def test_choosing_the_target_and_mapping_an_export_are_in_the_audit_log_without_a_secret() -> None:
+    w = world()
+    _save(w, "spreadsheet", {}, None)
+    choice = targets.TargetChoice(
+        TargetKind.PROCORE, "https://api.procore.com", "1234567", "client", "Target-Secret-55"
+    )
+
+    spreadsheet_exports.put_mapping(w.ports, ADMIN, COMPANY, {
+        "cost_code_column": "Code", "cost_type_column": "Type", "amount_column": "Budget",
+    })  # fmt: skip
+    targets.put_target(w.ports, ADMIN, COMPANY, choice, allow_local=False)
+    targets.put_target(
+        w.ports, ADMIN, COMPANY, targets.TargetChoice(TargetKind.BUDGET_BRIDGE), allow_local=False
+    )
+
+    events = w.ports.audit.list(COMPANY, 10, None).items
+    assert [(e.action, e.target) for e in events[:3]] == [
+        ("target.changed", "budget_bridge"),
+        ("target.changed", "procore"),
+        ("connection.saved", "spreadsheet"),
+    ]
+    assert events[1].details["credentials_changed"] == ["client_id", "client_secret"]
+    assert events[2].details["settings"] == ["amount_column", "cost_code_column", "cost_type_column"]
+    assert "Target-Secret-55" not in repr(events)

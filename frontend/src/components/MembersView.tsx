@@ -13,8 +13,8 @@ const STATUS_TEXT: Record<Member["status"], string> = { invited: "Invited", acti
 
 type Field = "erp_permission" | "budget_permission";
 
-// Each tool's permissions are its own admins' to give (docs/domain-rules.md, "Members"): the API
-// refuses the others, so their controls are shown but not offered.
+// Each tool's permissions are its own admins' to give (docs/domain-rules.md, "Who gives which
+// permission"): the API refuses the others, so their controls are shown but not offered.
 const NOT_YOURS: Record<Field, string> = {
   erp_permission: "Only an ERP Integrations admin can give or change this permission.",
   budget_permission: "Only a Budget admin can give or change this permission.",

@@ -14,6 +14,7 @@ from chalicelib.adapters.erp.spreadsheet import COLUMNS, MAX_BYTES, REQUIRED
 from chalicelib.domain.errors import InvalidRequest, NotFound, NotSpreadsheet
 from chalicelib.domain.model import ErpConnection, Permission
 from chalicelib.domain.ports import Identity
+from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
@@ -74,6 +75,10 @@ def put_mapping(
     ports.directory.put_erp_connection(
         company_id, connection.model_copy(update={"settings": settings})
     )
+    audit.record(
+        ports, company_id, identity.email, audit.CONNECTION_SAVED, connection.erp_system,
+        settings=sorted(name for name, column in columns.items() if column),
+    )  # fmt: skip
     return columns
 
 

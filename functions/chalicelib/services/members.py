@@ -1,12 +1,12 @@
 """A company's members: invite, change permissions, remove; never its last admin of a tool.
 
 Any admin of either tool manages members, but each tool's permission is its own admins' to give
-(docs/domain-rules.md, "Members"): an admin of one tool may set or change only that tool's
-permission. Inviting someone with a permission above `none` in a tool, or changing a member's
-permission in a tool (up or down), takes an admin of that tool, else 403 naming it: a Budget admin
-cannot make themselves, or anyone, an ERP admin. Removing a member takes an admin of either tool,
-and of every tool the member is an admin of. A removed member's next request in the company
-answers 404 at once, because every request reads the membership fresh (services/access.py).
+(docs/domain-rules.md, "Who gives which permission"): an admin of one tool may set or change only
+that tool's permission. Inviting someone with a permission above `none` in a tool, or changing a
+member's permission in a tool (up or down), takes an admin of that tool, else 403 naming it: a
+Budget admin cannot make themselves, or anyone, an ERP admin. Removing a member takes an admin of
+either tool, and of every tool the member is an admin of. A removed member's next request in the
+company answers 404 at once, because every request reads the membership fresh (services/access.py).
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ from chalicelib.domain.ports import (
 from chalicelib.domain.reimport import Plan
 from chalicelib.domain.url_rules import UnsafeUrl, check_form
 from chalicelib.observability import logger
+from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
 
@@ -142,12 +143,14 @@ def put_target(
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     if choice.target is TargetKind.BUDGET_BRIDGE:
         saved = ports.directory.save_target(company_id, TargetConfig())
+        audit.record(ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value)
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
     if not (choice.procore_company_id or "").isdigit():
         raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
     stored = ports.directory.target(company_id)
     secret_id = stored.credentials_secret_id
+    credentials_changed: list[str] = []
     if choice.client_id is not None or choice.client_secret is not None:
         if not choice.client_id or not choice.client_secret:
             raise InvalidTarget("credentials need both client_id and client_secret.")
@@ -156,6 +159,7 @@ def put_target(
             secret_id,
             ErpCredentials.of(client_id=choice.client_id, client_secret=choice.client_secret),
         )
+        credentials_changed = ["client_id", "client_secret"]
     if secret_id is None:
         raise InvalidTarget(
             "credentials are required: the client_id and client_secret of Procore's service account."
@@ -166,7 +170,13 @@ def put_target(
         procore_company_id=choice.procore_company_id,
         credentials_secret_id=secret_id,
     )
-    return TargetView(ports.directory.save_target(company_id, config), True)
+    saved = ports.directory.save_target(company_id, config)
+    audit.record(
+        ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value,
+        base_url=base_url, procore_company_id=config.procore_company_id,
+        credentials_changed=credentials_changed,
+    )  # fmt: skip
+    return TargetView(saved, True)
 
 
 def check_base_url(url: str, *, allow_local: bool) -> str:

@@ -5,7 +5,7 @@ is the first worksheet, which part holds the shared strings and which number sty
 The worksheet and the shared strings themselves are streamed here with expat, one handler call
 per XML event: openpyxl's own read-only cell reader builds an element tree and a dictionary per
 cell and, for a sheet without a `<dimension>`, parses the whole sheet once more just to size it,
-which made a 10,000-row export take seconds (docs/performance.md, "Spreadsheet import").
+which made a 10,000-row export take seconds (docs/performance.md, "8. The spreadsheet import").
 
 What a cell reads as is what openpyxl's `iter_rows(values_only=True)` gives, as text: a formula
 as `=` and its text (never evaluated), a shared or inline string as its text, a number as the
