@@ -16,6 +16,7 @@ From Python: `with LocalStack(port=0, aws_port=0, erp_port=0) as stack: stack.ap
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import os
@@ -321,7 +322,21 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def main() -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The stack takes no options (its settings are environment variables, as in AWS), but
+    `--help` says so instead of starting it, and a stray argument is refused."""
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.stack",
+        description="The local stack with demo data (docs/local-stack.md); `make run` starts it.",
+        epilog="Settings, from the environment: PORT=8000 (web app and API), AWS_PORT=5000 "
+        "(the embedded AWS), ERP_SANDBOX_PORT=8001 (the sandbox ERP); 0 picks any free port. "
+        "SCHEDULE_INTERVAL_SECONDS=60, FRONTEND_DIST=frontend/dist. Ctrl-C stops everything.",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stopping = threading.Event()
 

@@ -165,3 +165,27 @@ def test_a_child_that_crashes_before_it_is_ready_is_reported_with_its_exit_code(
 
     with pytest.raises(RuntimeError, match="The missing server exited with code 1 before it was"):
         Missing("127.0.0.1", 0).start()
+
+
+def test_the_stack_answers_help_without_starting_anything():
+    """`python -m devstack.stack --help` prints its settings and exits; a stray argument is refused
+    with a usage line; neither starts a server (nothing listens on the ports it would take)."""
+    ports = {name: str(_free_port()) for name in ("PORT", "AWS_PORT", "ERP_SANDBOX_PORT")}
+    env = {**os.environ, **ports}
+    helped = subprocess.run([sys.executable, "-m", "devstack.stack", "--help"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    refused = subprocess.run([sys.executable, "-m", "devstack.stack", "--port", "9"], cwd=REPO,
+                             env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    assert helped.returncode == 0
+    assert "ERP_SANDBOX_PORT" in helped.stdout and "make run" in helped.stdout
+    assert refused.returncode == 2 and "unrecognized arguments: --port" in refused.stderr
+    for port in ports.values():
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(port))) != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
