@@ -5,6 +5,8 @@ expires; `Procore-Company-Id` on every call; budget line items read page by page
 `Link` header has no next page; WBS codes created for keys the project lacks; amounts written with
 `budget_line_items/sync` (at most 1,000 a call) whose `{entities, errors}` answer is checked line
 by line. Procore's `X-Rate-Limit-*` headers pace the calls; 429 and 503 wait for `Retry-After`.
+Every call is judged by the connections' address guard and connects to the address it checked,
+through the ERP connectors' own opener (`adapters/erp/common/pinned.py`), which follows no redirect.
 All-or-nothing is not here: services/targets.py builds it on top of these calls.
 """
 
@@ -15,13 +17,12 @@ import threading
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.adapters.erp.common import redact, url_guard
+from chalicelib.adapters.erp.common import pinned, redact, url_guard
 from chalicelib.domain.errors import TargetRejected, TargetUnavailable
 from chalicelib.domain.model import (
     ErpCredentials,
@@ -61,16 +62,6 @@ def forget_tokens() -> None:
         _tokens.clear()
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """Procore's API does not redirect; following one could carry the token elsewhere."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_RefuseRedirects())
-
-
 @dataclass(frozen=True)
 class _Answer:
     status: int
@@ -99,6 +90,8 @@ class ProcoreClient:
         self._secrets = {self._client_secret} - {""}
         self.calls = 0
         self._last_status = 0
+        # Procore's API does not redirect; following one could carry the token elsewhere.
+        self._opener = pinned.build_opener()
 
     def call(self, method: str, path: str, body: Any = None) -> _Answer:
         for attempt in range(ATTEMPTS):
@@ -158,16 +151,15 @@ class ProcoreClient:
             self._secrets.add(token)
             headers["Authorization"] = f"Bearer {token}"
             headers["Procore-Company-Id"] = self._company_id
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked just below
-            url, data=data, method=method, headers=headers
-        )
-        if request.type not in ("http", "https"):
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
             raise TargetRejected("The Procore address is not a web address (http or https).")
-        # The connections' address guard, before every request.
-        url_guard.check_request_url(url, allow_local=self._allow_local_urls)
+        # The connections' address guard, before every request; the request connects to what it
+        # allowed, never to a second lookup of the name.
+        addresses = url_guard.check_request_url(url, allow_local=self._allow_local_urls)
+        request = pinned.VettedRequest(url, addresses, data=data, method=method, headers=headers)
         self.calls += 1
         try:
-            with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            with self._opener.open(request, timeout=TIMEOUT_SECONDS) as response:
                 return _Answer(response.status, dict(response.headers), _json(response))
         except urllib.error.HTTPError as error:
             raw = error.read(64 * 1024)

@@ -5,7 +5,8 @@ calls the connection's `SignIn` hook for headers, signs in again once when the E
 retries 5xx and timeouts a bounded number of times with backoff, waits for `Retry-After` on 429/503
 (up to a cap; beyond it the worker's queue waits instead), caps answer sizes, refuses redirects and
 turns every failure into `ErpUnavailable` (may pass) or `ErpRejected` (will not) with a sentence.
-Only the standard library speaks HTTP here, so the Lambda package carries no HTTP client.
+Only the standard library speaks HTTP here, so the Lambda package carries no HTTP client; each
+request connects to the address the URL guard checked (`pinned.py`).
 See docs/erps/README.md for what every connector does.
 """
 
@@ -25,8 +26,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.adapters.erp.common import redact, url_guard
+from chalicelib.adapters.erp.common import pinned, redact, url_guard
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
+from chalicelib.domain.url_rules import IpAddress
 
 logger = logging.getLogger(__name__)
 
@@ -90,25 +92,19 @@ class Limits:
     allow_local_urls: bool = False
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """ERP APIs do not redirect; following one would send credentials to another address."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # urllib then raises the 3xx as an HTTPError
-
-
-def check_destination(url: str, allow_local: bool) -> None:
+def check_destination(url: str, allow_local: bool) -> tuple[IpAddress, ...]:
     """THE URL GUARD HOOK: every request's address is judged here before it is sent.
 
     Only web addresses, and only those the address guard allows (no loopback, private, link-local
     or metadata address, by literal or by what the name resolves to: docs/adoption.md), so it runs
-    before each request and each retry, not only when a connection is saved.
+    before each request and each retry, not only when a connection is saved. Answers the addresses
+    it allowed, the only ones the request may connect to.
     """
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ErpRejected(
             "The ERP connection's address is not a web address (http or https): check it."
         )
-    url_guard.check_request_url(url, allow_local=allow_local)  # every request, any base URL
+    return url_guard.check_request_url(url, allow_local=allow_local)  # every request, any URL
 
 
 class ErpHttp:
@@ -135,8 +131,9 @@ class ErpHttp:
         # carried (a token the sign-in answered, the Basic header): none is ever quoted.
         self._secrets = {s for s in secrets if s}
         self._sleep = sleep if sleep is not None else time.sleep
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _RefuseRedirects()
+        # Connects to the guard's addresses only, and never follows a redirect.
+        self._opener = pinned.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
         self.last_headers: dict[str, str] = {}  # the last answer's headers (limits left, ...)
 
@@ -212,7 +209,7 @@ class ErpHttp:
         answer's bytes, size-capped like any other, for the caller's own parser.
         """
         url = self.base_url + path
-        check_destination(url, self.limits.allow_local_urls)
+        addresses = check_destination(url, self.limits.allow_local_urls)
         sent = {"Accept": "application/json", **(headers or {})}
         data = raw
         if raw is None and form is not None:
@@ -222,7 +219,7 @@ class ErpHttp:
             data = json.dumps(json_body).encode()
             sent["Content-Type"] = "application/json"
         self._secrets |= redact.sent_secrets(sent, form)
-        request = urllib.request.Request(url, data=data, method=method, headers=sent)  # noqa: S310
+        request = pinned.VettedRequest(url, addresses, data=data, method=method, headers=sent)
         answer = self._exchange(request, action)
         if len(answer) > self.limits.max_response_bytes:
             raise ErpRejected(

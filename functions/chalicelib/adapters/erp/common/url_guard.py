@@ -1,7 +1,9 @@
 """The one guard every ERP connector calls before each request: is this address safe to call?
 
 The form rules live in `domain/url_rules.py`; this adds what needs the network: the names a host
-resolves to, every one of which must be public (docs/adoption.md). Connectors also refuse to follow
+resolves to, every one of which must be public (docs/adoption.md). A request's check answers the
+addresses it allowed, and the connection is made to one of them (`pinned.py`), never to a second
+lookup of the name that could answer otherwise (DNS rebinding). Connectors also refuse to follow
 redirects, so an answer cannot send them past this guard. The local stack's allowance for
 `http://127.0.0.1:<port>` and `http://localhost:<port>` is the deployment setting
 `ERP_ALLOW_LOCAL_URLS` (off in the CDK app), which callers pass in: `wiring.py` hands it to the
@@ -62,14 +64,17 @@ def judge(
     return checked
 
 
-def check_request_url(url: str, *, allow_local: bool, resolver: Resolver | None = None) -> None:
+def check_request_url(
+    url: str, *, allow_local: bool, resolver: Resolver | None = None
+) -> tuple[IpAddress, ...]:
     """Call before each request to an ERP (any connector, any path under its base URL).
 
+    Answers the addresses it allowed: the request must connect to one of them (`pinned.py`).
     Raises UnsafeErpAddress (a permanent refusal: the job fails and says why) or ErpUnavailable
     when the name does not resolve right now.
     """
     try:
-        judge(url, allow_local=allow_local, resolver=resolver, request=True)
+        return _allowed_addresses(url, allow_local, resolver or resolve)
     except UnsafeUrl as unsafe:
         raise UnsafeErpAddress(f"{unsafe} Budget Bridge did not call it.") from None
     except Unresolvable:
@@ -77,3 +82,17 @@ def check_request_url(url: str, *, allow_local: bool, resolver: Resolver | None 
             "The ERP's address could not be found (its name does not resolve); check the ERP "
             "connection's base URL."
         ) from None
+
+
+def _allowed_addresses(url: str, allow_local: bool, resolver: Resolver) -> tuple[IpAddress, ...]:
+    checked = check_form(url, allow_local, request=True)
+    if checked.address is not None:
+        return (checked.address,)
+    if checked.local and checked.host != "localhost":
+        return (ipaddress.ip_address(checked.host),)  # the local stack's http://127.0.0.1:<port>
+    addresses = resolver(checked.host, checked.port)
+    if not addresses:
+        raise Unresolvable(checked.host)
+    if not checked.local:  # `localhost` is allowed by its form, on the local stack only
+        check_resolved(checked.host, addresses)
+    return tuple(addresses)
