@@ -432,5 +432,9 @@ def test_choosing_the_target_and_mapping_an_export_are_in_the_audit_log_without_
         ("connection.saved", "spreadsheet"),
     ]
     assert events[1].details["credentials_changed"] == ["client_id", "client_secret"]
-    assert events[2].details["settings"] == ["amount_column", "cost_code_column", "cost_type_column"]
+    assert events[2].details["settings"] == [
+        "amount_column",
+        "cost_code_column",
+        "cost_type_column",
+    ]
     assert "Target-Secret-55" not in repr(events)
