@@ -374,8 +374,10 @@ def test_every_offending_line_and_field_is_listed_not_just_the_first() -> None:
 
 
 def test_one_invalid_line_names_one_line_in_the_sentence() -> None:
-    with pytest.raises(InvalidErpBudget, match="1 line failed validation"):
+    with pytest.raises(InvalidErpBudget, match="1 line failed validation") as failure:
         plan_reimport([], [erp(4, "x", A)], CATALOG)
+    # a sentence for a person (docs/domain-rules.md, rule 9): one line is "it", not "them"
+    assert "Fix it in the ERP" in failure.value.message
 
 
 def test_a_per_key_sum_beyond_the_largest_amount_fails_the_budget() -> None:

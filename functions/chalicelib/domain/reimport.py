@@ -54,10 +54,10 @@ class InvalidErpBudget(DomainError):
 
     def __init__(self, errors: list[LineError]) -> None:
         count = len({e.line for e in errors})
-        noun = "line" if count == 1 else "lines"
+        noun, them = ("line", "it") if count == 1 else ("lines", "them")
         super().__init__(
             f"The ERP budget was not applied: {count} {noun} failed validation. "
-            "Fix them in the ERP and re-import; the project budget is unchanged."
+            f"Fix {them} in the ERP and re-import; the project budget is unchanged."
         )
         self.errors = errors
 
