@@ -81,6 +81,28 @@ describe("sign-in", () => {
     expect(sessionStorage.getItem("budgetBridge.token")).toBeNull();
   });
 
+  it("leaves an address opened while /me loads alone instead of sending it to Budgets", async () => {
+    signedIn("");
+    start({
+      "GET /me": () => {
+        // A link followed before the app's first screen: the address has moved, its hashchange
+        // event is not handled yet (replaceState sends none), so the route still says home.
+        window.history.replaceState(null, "", "#/companies/demo/settings/cost-codes");
+        return { body: me("admin") };
+      },
+      "GET /companies/demo/cost-catalog": () => ({ body: { cost_codes: [], cost_types: [] } }),
+    });
+    await screen.findByRole("link", { name: "ERP Integrations" });
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    expect(window.location.hash).toBe("#/companies/demo/settings/cost-codes");
+    act(() => {
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    });
+    expect(await screen.findByRole("heading", { name: "Cost Codes", level: 1 })).toBeTruthy();
+  });
+
   it("offers a company switcher to members of several companies", async () => {
     signedIn("#/companies/demo/erp/budgets");
     start({

@@ -114,8 +114,9 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
   const company = me.companies.find((c) => c.company_id === routeCompany) ?? (routeCompany ? undefined : me.companies[0]);
 
   useEffect(() => {
-    // The home route lands on the first company's Budgets list.
-    if (route.view === "home" && me.companies[0]) {
+    // The home route lands on the first company's Budgets list, unless the address has already
+    // moved on (a link followed before this ran, whose hashchange is still on its way).
+    if (route.view === "home" && me.companies[0] && parseHash(window.location.hash).view === "home") {
       window.location.replace(budgetsHash(me.companies[0].company_id));
     }
   }, [route.view, me.companies]);
