@@ -55,6 +55,7 @@ SEARCH_YEARS, REACH_YEARS = 10, 100
 AT_ONCE, PER_MINUTE = 5, 60
 MINUTE_PAUSE = 60.0
 REVENUE_CLASS = "REVENUE"
+EXPENSE_CLASS = "EXPENSE"
 OPTION_SEPARATOR = " - "  # "X-9001 - Harbour Point": the job id, then its name
 
 
@@ -159,7 +160,9 @@ class XeroSource:
         codes = {}
         for account in self._list(self._client(), "Accounts"):
             code = str(account.get("Code") or "")
-            if code and "." not in code and account.get("Class") != REVENUE_CLASS:
+            # A budget holds profit-and-loss accounts; the expense ones are the cost codes (not
+            # revenue, nor the balance sheet's bank, asset, liability and equity accounts).
+            if code and "." not in code and account.get("Class") == EXPENSE_CLASS:
                 codes[accounts.cost_code(code, self._codes())] = str(account.get("Name") or "")
         types = set(self._types().values())
         if self._settings.get("default_cost_type"):
