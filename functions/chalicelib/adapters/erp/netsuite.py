@@ -200,10 +200,14 @@ class NetSuiteSource:
             number = str(row.get("acctnumber") or "")
             if number and "." not in number and row.get("accttype") not in REVENUE_TYPES:
                 codes[accounts.cost_code(number, self._codes())] = str(row.get("name") or "")
-        types = {str(r["name"]): str(r.get("fullname") or r["name"]) for r in
-                 self._all(client, "SELECT c.name, c.fullname FROM classification c ORDER BY c.id")
-                 if r.get("name")}  # fmt: skip
-        for name, mapped in self._types().items():
+        # A class is the cost type its lines get: the table's, else its own name.
+        table = self._types()
+        types: dict[str, str] = {}
+        for r in self._all(client, "SELECT c.name, c.fullname FROM classification c ORDER BY c.id"):
+            if r.get("name"):
+                name = str(r["name"])
+                types.setdefault(table.get(name, name), str(r.get("fullname") or name))
+        for name, mapped in table.items():
             types.setdefault(mapped, name)
         if self._settings.get("default_cost_type"):
             types.setdefault(

@@ -119,9 +119,14 @@ class QboSource:
             number = str(row.get("AcctNum") or "")
             if number and "." not in number and row.get("AccountType") not in REVENUE_TYPES:
                 codes[accounts.cost_code(number, self._codes())] = str(row.get("Name") or "")
-        types = {str(row["Name"]): str(row.get("FullyQualifiedName") or row["Name"])
-                 for row in self._select(client, "Class") if row.get("Name")}  # fmt: skip
-        for name, mapped in self._types().items():
+        # A class is the cost type its lines get: the table's, else its own name.
+        table = self._types()
+        types: dict[str, str] = {}
+        for row in self._select(client, "Class"):
+            if row.get("Name"):
+                name = str(row["Name"])
+                types.setdefault(table.get(name, name), str(row.get("FullyQualifiedName") or name))
+        for name, mapped in table.items():
             types.setdefault(mapped, name)
         default = self._settings.get("default_cost_type", "")
         if default:
