@@ -291,6 +291,26 @@ def test_a_cost_line_without_a_cost_code_is_rejected_with_its_line_number(sandbo
         source(sandbox).fetch_budget("P-1001")
 
 
+@pytest.mark.parametrize(
+    ("field", "said"), [("CostCode", "cost code"), ("AccountGroup", "account group"),
+                        ("Type", "no Type")],
+)  # fmt: skip
+def test_a_cost_line_with_a_blank_key_or_type_is_rejected_as_one_without_it(
+    sandbox, erp, field, said
+):
+    # A blank value is no value: not an empty key, nor (a blank Type) a revenue line left out.
+    erp.generate("P-1001", lines=3)
+    erp.put_line(
+        ProjectID="P-1001", ProjectTaskID="01", CostCode="01-100", AccountGroup="L",
+        InventoryID="X", OriginalBudgetedAmount=5,
+    )  # fmt: skip
+    line_id = erp.lines("P-1001")[-1]["id"]
+    erp.put_line(id=line_id, **{field: "  "})
+
+    with pytest.raises(ErpRejected, match=f"Line 4 .*{said}"):
+        source(sandbox).fetch_budget("P-1001")
+
+
 def test_a_call_without_a_session_is_refused_by_the_sandbox(sandbox, erp):
     anonymous = SandboxClient(sandbox.url)
 

@@ -331,7 +331,7 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
             f"'{erp_job_id}': the ERP did not filter the budget by project."
         )
     kind_text = _text(entity, "Type")
-    if kind_text is None:
+    if not kind_text:  # absent or blank: a blank Type is no more revenue than a missing one
         raise ErpRejected(
             f"Line {line} of the ERP budget has no Type, so it cannot be told apart from revenue."
         )
@@ -351,9 +351,10 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
 
 
 def _key_text(entity: dict[str, Any], field_name: str, cost: bool, line: int) -> str:
-    """A key field's text; a cost line without it has no WBS key and is refused."""
+    """A key field's text; a cost line without it (or with it blank) has no WBS key and is
+    refused."""
     value = _text(entity, field_name)
-    if value is None:
+    if not value:
         if cost:
             raise ErpRejected(
                 f"Line {line} of the ERP budget has no {_KEY_FIELDS[field_name]} ({field_name})."
