@@ -201,3 +201,15 @@ def test_a_negative_amount_is_a_number_not_a_formula():
 
     assert reimport(w).status is JobStatus.SUCCEEDED
     assert w.amounts()[K1] == Decimal("900.00")
+
+
+def test_a_required_column_saved_blank_is_its_default_column():
+    # docs/erps/spreadsheet.md: a required column's default is its documented header, also when
+    # a connection was saved with the setting blank.
+    uploads = Uploads()
+    uploads.files[(COMPANY, "J-1")] = Export("b.csv", b"Cost Code,Cost Type,Amount\n01-100,L,5\n")
+    blank = {"cost_code_column": "", "cost_type_column": " ", "amount_column": ""}
+
+    (line,) = SpreadsheetSource(uploads, COMPANY, blank).fetch_budget("J-1")
+
+    assert (line.key.cost_code, line.key.cost_type, line.amount) == ("01-100", "L", Decimal(5))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.erp.spreadsheet import COLUMNS, MAX_BYTES, REQUIRED
+from chalicelib.adapters.erp.spreadsheet import columns as mapped_columns
 from chalicelib.domain.errors import InvalidRequest, NotFound, NotSpreadsheet
 from chalicelib.domain.model import ErpConnection, Permission
 from chalicelib.domain.ports import Identity
@@ -57,7 +58,7 @@ def get_mapping(ports: Ports, identity: Identity, company_id: str) -> dict[str, 
     """The company's column mapping (the spreadsheet connection's `*_column` settings)."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     connection = _spreadsheet_connection(ports, company_id)
-    return {name: connection.settings.get(name, default) for name, default in COLUMNS.items()}
+    return mapped_columns(connection.settings)
 
 
 def put_mapping(

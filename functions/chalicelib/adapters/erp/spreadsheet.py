@@ -52,6 +52,14 @@ ROW = "\x00row"  # the row number's key beside the header's names (no header hol
 _NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?$")
 
 
+def columns(settings: dict[str, str]) -> dict[str, str]:
+    """The mapping's column for each part of a line; a blank setting is its default (a required
+    column's documented header, docs/erps/spreadsheet.md)."""
+    return {
+        name: (settings.get(name) or "").strip() or default for name, default in COLUMNS.items()
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Export:
     """One uploaded file: its name (for the type and the sentences) and its bytes."""
@@ -173,7 +181,7 @@ class SpreadsheetSource:
         self._store = store
         self._prefix = prefix
         self._settings = settings
-        self._columns = {name: settings.get(name, default) for name, default in COLUMNS.items()}
+        self._columns = columns(settings)
 
     @classmethod
     def from_connection(
