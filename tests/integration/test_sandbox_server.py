@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from decimal import Decimal
 
@@ -167,3 +168,30 @@ def test_workday_answers_a_report_to_its_integration_user_only(sandbox, switch):
     assert status == 200 and len(body["Report_Entry"]) >= 20
     assert {entry["Project_ID"] for entry in body["Report_Entry"]} == {"W-1201"}
     assert _get(report, {})[0] == 401
+
+
+def _post_form(url: str, form: dict[str, str]) -> tuple[int, dict]:
+    data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - the sandbox
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize("prefix", ["", "/myob"])
+def test_the_acumatica_token_endpoint_tells_an_unknown_client_from_a_wrong_password(
+    sandbox, switch, prefix
+):
+    client = (
+        ("acumatica-client", "acumatica-secret") if not prefix else ("myob-client", "myob-secret")
+    )
+    form = {"grant_type": "password", "client_id": client[0], "client_secret": client[1],
+            "username": "admin", "password": "sandbox", "scope": "api"}  # fmt: skip
+    url = sandbox.url + prefix + "/identity/connect/token"
+
+    assert _post_form(url, form)[0] == 200
+    assert _post_form(url, {**form, "password": "wrong"}) == (400, {"error": "invalid_grant"})
+    assert _post_form(url, {**form, "client_secret": "wrong"}) == (400, {"error": "invalid_client"})
