@@ -182,6 +182,13 @@ def _refused(refusal: Refusal) -> Response:
     return answer
 
 
+def _oauth_refusal(status: int, error: str, description: str) -> Response:
+    """The token endpoint refuses as OAuth2 does (RFC 6749, 5.2), not in the REST `errors` form."""
+    answer = jsonify(error=error, error_description=description)
+    answer.status_code = status
+    return answer
+
+
 def _state() -> State:
     return current_app.extensions["procore_sandbox"]  # type: ignore[no-any-return]
 
@@ -215,7 +222,7 @@ def blueprint() -> Blueprint:
     def token() -> Response:
         body = request.form.to_dict() or (request.get_json(silent=True) or {})
         if body.get("grant_type") != "client_credentials":
-            raise Refusal(400, "unsupported_grant_type")
+            return _oauth_refusal(400, "unsupported_grant_type", "Only client_credentials.")
         state = _state()
         with state.lock:
             owners = {
@@ -225,7 +232,7 @@ def blueprint() -> Blueprint:
                 and body.get("client_secret")
             }
             if not owners:
-                raise Refusal(401, "invalid_client")
+                return _oauth_refusal(401, "invalid_client", "Client authentication failed.")
             value = secrets.token_urlsafe(24)
             state.tokens[value] = Token(owners, time.time() + TOKEN_SECONDS)
         return jsonify(

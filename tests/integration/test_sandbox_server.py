@@ -195,3 +195,14 @@ def test_the_acumatica_token_endpoint_tells_an_unknown_client_from_a_wrong_passw
     assert _post_form(url, form)[0] == 200
     assert _post_form(url, {**form, "password": "wrong"}) == (400, {"error": "invalid_grant"})
     assert _post_form(url, {**form, "client_secret": "wrong"}) == (400, {"error": "invalid_client"})
+
+
+def test_the_procore_token_endpoint_refuses_in_oauth2_form(sandbox, switch):
+    url = sandbox.url + "/procore/oauth/token"
+    form = {"grant_type": "client_credentials", "client_id": "pilot-client"}
+
+    assert _post_form(url, {**form, "client_secret": "pilot-secret"})[0] == 200
+    status, body = _post_form(url, {**form, "client_secret": "wrong"})
+    assert status == 401 and body["error"] == "invalid_client"
+    status, body = _post_form(url, {**form, "grant_type": "password"})
+    assert status == 400 and body["error"] == "unsupported_grant_type"
