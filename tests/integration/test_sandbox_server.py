@@ -206,3 +206,29 @@ def test_the_procore_token_endpoint_refuses_in_oauth2_form(sandbox, switch):
     assert status == 401 and body["error"] == "invalid_client"
     status, body = _post_form(url, {**form, "grant_type": "password"})
     assert status == 400 and body["error"] == "unsupported_grant_type"
+
+
+def test_a_bad_paging_parameter_or_body_is_refused_in_the_erps_own_error_form(sandbox, switch):
+    cmic = {"Authorization": "Basic " + base64.b64encode(b"cmicapi:sandbox").decode()}
+    mri = {"Authorization": "Basic " + base64.b64encode(b"BBDEMO/BBDEMO/bbapi:sandbox").decode()}
+
+    status, body = _get(sandbox.url + "/cmic/jc-rest-api/rest/1/jcjob?limit=ten", cmic)
+    assert status == 400 and "limit" in body["o:errorDetails"][0]["detail"]
+    status, body = _get(
+        sandbox.url + "/mri/mriapiservices/api.asp?$api=MRI_S-PMJC_Jobs&$top=-1", mri
+    )
+    assert status == 400 and "$top" in body["error"]["message"]
+    _, token = _post_form(
+        sandbox.url + "/intacct/ia/api/v1/oauth2/token",
+        {"grant_type": "client_credentials", "client_id": "intacct-client",
+         "client_secret": "intacct-secret"},
+    )  # fmt: skip
+    request = urllib.request.Request(  # noqa: S310 - the sandbox
+        sandbox.url + "/intacct/ia/api/v1/services/core/query", data=b"{not json", method="POST",
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+    with refused.value as error:
+        assert error.code == 400
+        assert "not valid JSON" in json.loads(error.read())["ia::result"]["ia::error"]["message"]
