@@ -232,3 +232,25 @@ def test_a_bad_paging_parameter_or_body_is_refused_in_the_erps_own_error_form(sa
     with refused.value as error:
         assert error.code == 400
         assert "not valid JSON" in json.loads(error.read())["ia::result"]["ia::error"]["message"]
+
+
+def test_sage_intacct_lists_an_object_and_answers_one_record_by_key(sandbox, switch):
+    _, token = _post_form(
+        sandbox.url + "/intacct/ia/api/v1/oauth2/token",
+        {"grant_type": "client_credentials", "client_id": "intacct-client",
+         "client_secret": "intacct-secret"},
+    )  # fmt: skip
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    objects = sandbox.url + "/intacct/ia/api/v1/objects/construction/project-estimate-line"
+
+    status, listed = _get(objects + "?size=5", bearer)
+    assert status == 200 and len(listed["ia::result"]) == 5
+    assert listed["ia::meta"]["next"] == 6 and listed["ia::meta"]["totalCount"] > 5
+    first = listed["ia::result"][0]
+    assert set(first) == {"key", "id", "href"}
+    status, record = _get(sandbox.url + "/intacct" + first["href"], bearer)
+    assert status == 200
+    assert record["ia::result"]["key"] == first["key"]
+    assert record["ia::result"]["project"]["id"] == "I-6001"  # related fields nested
+    assert _get(objects + "/no-such-key", bearer)[0] == 404
+    assert _get(objects, {})[0] == 401
