@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from decimal import Decimal
 
+import jwt
 import pytest
 
+from devstack import keys
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import SandboxClient, UniformSwitch
 
@@ -254,3 +257,40 @@ def test_sage_intacct_lists_an_object_and_answers_one_record_by_key(sandbox, swi
     assert record["ia::result"]["project"]["id"] == "I-6001"  # related fields nested
     assert _get(objects + "/no-such-key", bearer)[0] == 404
     assert _get(objects, {})[0] == 401
+
+
+def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, switch):
+    token_url = sandbox.url + "/netsuite/services/rest/auth/oauth2/v1/token"
+    now = int(time.time())
+    assertion = jwt.encode(
+        {"iss": "netsuite-client", "scope": ["rest_webservices"], "aud": token_url,
+         "iat": now, "exp": now + 300},
+        keys.netsuite_private_key(), algorithm="PS256", headers={"kid": "bb-cert"},
+    )  # fmt: skip
+    status, token = _post_form(
+        token_url, {"grant_type": "client_credentials", "client_assertion": assertion,
+                    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+    )  # fmt: skip
+    assert status == 200
+    budget = ("SELECT b.id AS budget, bm.period AS period, bm.amount AS amount FROM budgets b "
+              "JOIN budgetsmachine bm ON bm.budget = b.id JOIN job j ON j.id = b.customer "
+              "WHERE j.entityid = 'N-1101'")  # fmt: skip
+    query = json.dumps({"q": budget}).encode()
+    headers = {"Authorization": f"Bearer {token['access_token']}", "Prefer": "transient",
+               "Content-Type": "application/json"}  # fmt: skip
+    url, seen, pages = (
+        sandbox.url + "/netsuite/services/rest/query/v1/suiteql?limit=100&offset=0",
+        [],
+        [],
+    )
+    while url:
+        request = urllib.request.Request(url, data=query, method="POST", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            page = json.loads(answer.read())
+        links = {link["rel"]: link["href"] for link in page["links"]}
+        assert links["self"] == url
+        pages.append(page)
+        seen += [(item["budget"], item["period"]) for item in page["items"]]
+        url = links.get("next")
+        assert bool(url) == page["hasMore"]
+    assert len(pages) > 2 and len(seen) == len(set(seen)) == pages[0]["totalResults"]
