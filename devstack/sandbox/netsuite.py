@@ -45,6 +45,7 @@ CLIENT_ID = "netsuite-client"
 CERTIFICATE_ID = "bb-cert"
 DEFAULT_COST_TYPE = "O"  # the demo connection's default_cost_type: lines of it carry no class
 MAX_LIMIT = 1000
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523
 _JOB = re.compile(r"j\.entityid = '((?:[^']|'')*)'", re.IGNORECASE)
 
 
@@ -152,7 +153,11 @@ def blueprint(prefix: str) -> Blueprint:
     @bp.post("/services/rest/auth/oauth2/v1/token")
     def token() -> Response:
         form = request.form
-        if form.get("grant_type") != "client_credentials" or not form.get("client_assertion"):
+        if (
+            form.get("grant_type") != "client_credentials"
+            or form.get("client_assertion_type") != ASSERTION_TYPE
+            or not form.get("client_assertion")
+        ):
             return answer(400, {"error": "invalid_request"})
         if not _check_assertion(form["client_assertion"]):
             return answer(400, {"error": "invalid_grant"})

@@ -294,3 +294,18 @@ def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, sw
         url = links.get("next")
         assert bool(url) == page["hasMore"]
     assert len(pages) > 2 and len(seen) == len(set(seen)) == pages[0]["totalResults"]
+
+
+def test_netsuite_refuses_a_client_assertion_without_its_type(sandbox, switch):
+    token_url = sandbox.url + "/netsuite/services/rest/auth/oauth2/v1/token"
+    now = int(time.time())
+    assertion = jwt.encode(
+        {"iss": "netsuite-client", "scope": ["rest_webservices"], "aud": token_url,
+         "iat": now, "exp": now + 300},
+        keys.netsuite_private_key(), algorithm="PS256", headers={"kid": "bb-cert"},
+    )  # fmt: skip
+    form = {"grant_type": "client_credentials", "client_assertion": assertion}
+
+    assert _post_form(token_url, form) == (400, {"error": "invalid_request"})
+    jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    assert _post_form(token_url, {**form, "client_assertion_type": jwt_bearer})[0] == 200
