@@ -36,6 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
@@ -443,10 +444,11 @@ def _paged(rows: list[dict[str, Any]]) -> Response:
     answer.headers["Total"] = str(len(rows))
     answer.headers["Per-Page"] = str(per_page)
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    base = request.base_url + "?" + "".join(f"{k}={v}&" for k, v in args.items())
-    links = [f'<{base}page={last}&per_page={per_page}>; rel="last"']
-    if page < last:
-        links.insert(0, f'<{base}page={page + 1}&per_page={per_page}>; rel="next"')
+    base = request.base_url + "?" + "".join(f"{urlencode({k: v})}&" for k, v in args.items())
+    # As Procore: first and prev after the first page, next and last before the last one.
+    rels = [("first", 1), ("prev", page - 1)] if page > 1 else []
+    rels += [("next", page + 1), ("last", last)] if page < last else [("last", last)]
+    links = [f'<{base}page={n}&per_page={per_page}>; rel="{rel}"' for rel, n in rels]
     answer.headers["Link"] = ", ".join(links)
     return _rated(answer)
 

@@ -309,3 +309,34 @@ def test_netsuite_refuses_a_client_assertion_without_its_type(sandbox, switch):
     assert _post_form(token_url, form) == (400, {"error": "invalid_request"})
     jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     assert _post_form(token_url, {**form, "client_assertion_type": jwt_bearer})[0] == 200
+
+
+def test_procore_pages_link_first_prev_next_and_last(sandbox, switch):
+    _, token = _post_form(
+        sandbox.url + "/procore/oauth/token",
+        {"grant_type": "client_credentials", "client_id": "pilot-client",
+         "client_secret": "pilot-secret"},
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {token['access_token']}", "Procore-Company-Id": "1001"}
+    lines = sandbox.url + "/procore/rest/v1.0/budget_line_items?project_id=2001&per_page=5"
+
+    def rels(page: int) -> dict[str, str]:
+        request = urllib.request.Request(f"{lines}&page={page}", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            link, total = answer.headers["Link"], int(answer.headers["Total"])
+        assert total > 10
+        found = {}
+        for part in link.split(", "):
+            target, rel = part.split("; ")
+            found[rel.removeprefix('rel="').removesuffix('"')] = target.strip("<>")
+        return found
+
+    assert set(rels(1)) == {"next", "last"}
+    middle = rels(2)
+    assert set(middle) == {"first", "prev", "next", "last"}
+    assert middle["prev"].endswith("page=1&per_page=5") and middle["next"].endswith(
+        "page=3&per_page=5"
+    )
+    assert "project_id=2001" in middle["first"]
+    last_page = int(urllib.parse.parse_qs(urllib.parse.urlsplit(middle["last"]).query)["page"][0])
+    assert set(rels(last_page)) == {"first", "prev", "last"}
