@@ -246,10 +246,12 @@ def _token(erp: str) -> Response:
     client = (form.get("client_id"), form.get("client_secret"))
     if form.get("grant_type") != "password":
         return answer(400, {"error": "unsupported_grant_type"})
+    # OAuth2 (RFC 6749, 5.2) tells a client it does not know from a user's wrong password.
+    if client != OAUTH_CLIENTS.get(erp):
+        return answer(400, {"error": "invalid_client"})
     if (
-        client != OAUTH_CLIENTS.get(erp)
-        or form.get("username") != demo_data.SANDBOX_USERNAME
-        or (form.get("password") != demo_data.SANDBOX_PASSWORD)
+        form.get("username") != demo_data.SANDBOX_USERNAME
+        or form.get("password") != demo_data.SANDBOX_PASSWORD
     ):
         return answer(400, {"error": "invalid_grant"})
     # Acumatica's connected application belongs to one tenant; the sandbox's to the first one.

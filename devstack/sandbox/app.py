@@ -40,7 +40,7 @@ from devstack.sandbox import (
     xero,
     yardi,
 )
-from devstack.sandbox.core import State, Stop, System, answer, state
+from devstack.sandbox.core import Invalid, State, Stop, System, answer, state
 
 SYSTEMS: tuple[System, ...] = (
     acumatica.SYSTEM,
@@ -74,6 +74,7 @@ def create_app(
             app.register_blueprint(system.blueprint(""))
     app.before_request(_apply_faults)
     app.register_error_handler(Stop, lambda stop: stop.response)
+    app.register_error_handler(Invalid, lambda bad: _error_answer(bad.status, bad.message))
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
     app.register_error_handler(Exception, _crash)

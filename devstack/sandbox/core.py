@@ -210,17 +210,27 @@ class Stop(Exception):
         self.response = response
 
 
+class Invalid(Exception):
+    """A request the system refuses (400, 413), answered in that system's own error form by the
+    app (the system its path names), as the real ERP words a bad parameter or body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def json_body() -> Any:
     """The request's JSON (Decimals kept exact), None when empty; 400 when not JSON."""
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise Stop(answer(413, {"message": "The request body is too large."}))
+        raise Invalid(413, "The request body is too large.")
     if not raw.strip():
         return None
     try:
         return json.loads(raw, parse_float=Decimal)
     except ValueError:
-        raise Stop(answer(400, {"message": "The request body is not valid JSON."})) from None
+        raise Invalid(400, "The request body is not valid JSON.") from None
 
 
 def count(name: str, default: int | None = None) -> int | None:
@@ -231,9 +241,9 @@ def count(name: str, default: int | None = None) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise Stop(answer(400, {"message": f"{name} must be a whole number."})) from None
+        raise Invalid(400, f"{name} must be a whole number.") from None
     if value < 0:
-        raise Stop(answer(400, {"message": f"{name} must not be negative."}))
+        raise Invalid(400, f"{name} must not be negative.")
     return value
 
 

@@ -5,6 +5,8 @@
                                            "start", "size"}
         -> {"ia::result": [{field: value, ...}], "ia::meta": {totalCount, start, pageSize, next,
             previous}}
+    GET  /ia/api/v1/objects/<object>?start=&size=   the list service: [{key, id, href}], paged
+    GET  /ia/api/v1/objects/<object>/<key>          one record, related fields nested
 
 Objects: `projects/project` (with `parent.id`: a child project's parent), `projects/task` (per
 project, with `parent.id`: a task's parent task), `construction/cost-type`,
@@ -211,7 +213,58 @@ def blueprint(prefix: str) -> Blueprint:
         records = _records(tenant, body["object"])
         return _page([r for r in records if _matches(r, body.get("filters") or [])], body)
 
+    @bp.get(f"{API}/objects/<path:path>")
+    def objects(path: str) -> Response:
+        """The list service (`GET /objects/<object>`: each record's key, id and href, paged as
+        the query service pages) and one record (`GET /objects/<object>/<key>`)."""
+        tenant = bearer_tenant(NAME, error)
+        name, _, key = path.rstrip("/").rpartition("/")
+        if path.rstrip("/") in OBJECTS:
+            name, key = path.rstrip("/"), ""
+        if name not in OBJECTS:
+            raise _fail(404, f"The object '{path}' is not known.")
+        records = _records(tenant, name)
+        if not key:
+            start, size = (_argument(n, d) for n, d in (("start", 1), ("size", LIST_PAGE)))
+            listed = [{"key": r["key"], "id": r.get("id", r["key"]),
+                       "href": f"{API}/objects/{name}/{r['key']}"} for r in records]  # fmt: skip
+            return _page(listed, {"start": start, "size": size})
+        record = next((r for r in records if r["key"] == key), None)
+        if record is None:
+            raise _fail(404, f"No {name} with key '{key}'.")
+        return answer(200, {"ia::result": _nested(record),
+                            "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0}})  # fmt: skip
+
     return bp
+
+
+# The objects the sandbox holds, for the list service and the record by key.
+OBJECTS = ("projects/project", "projects/task", "construction/cost-type",
+           "construction/project-estimate", "construction/project-estimate-line")  # fmt: skip
+LIST_PAGE = 100  # the list service's page when `size` is not given
+
+
+def _argument(name: str, default: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise _fail(400, f"{name} must be a whole number.")
+    return int(text)
+
+
+def _nested(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the REST API answers one object: related fields nested (`project.id` ->
+    `{"project": {"id": ...}}`), where the query service names them flat."""
+    out: dict[str, Any] = {}
+    for field, value in record.items():
+        parent, _, child = field.partition(".")
+        if child:
+            nested = out.setdefault(parent, {})
+            nested[child] = value
+        else:
+            out[field] = value
+    return out
 
 
 def _records(tenant: str, name: str) -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@
         JWT (PS256 or RS256, kid "bb-cert", iss "netsuite-client", aud this URL) checked with the
         public key of the devstack's key pair (devstack/keys.py)
     POST /netsuite/services/rest/query/v1/suiteql?limit=&offset=   Prefer: transient, {"q": ...}
-        -> {links, count, hasMore, offset, totalResults, items}; limit at most 1,000
+        -> {links, count, hasMore, offset, totalResults, items}; limit at most 1,000; links
+           previous, first, next, last and self, each the query at another offset
 
 The sandbox understands the connector's own queries only (by the tables they read: budgets with
 budgetsmachine for a job's entityid, job (all, or one by `j.entityid = '...'`), account,
@@ -44,6 +45,7 @@ CLIENT_ID = "netsuite-client"
 CERTIFICATE_ID = "bb-cert"
 DEFAULT_COST_TYPE = "O"  # the demo connection's default_cost_type: lines of it carry no class
 MAX_LIMIT = 1000
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523
 _JOB = re.compile(r"j\.entityid = '((?:[^']|'')*)'", re.IGNORECASE)
 
 
@@ -151,7 +153,11 @@ def blueprint(prefix: str) -> Blueprint:
     @bp.post("/services/rest/auth/oauth2/v1/token")
     def token() -> Response:
         form = request.form
-        if form.get("grant_type") != "client_credentials" or not form.get("client_assertion"):
+        if (
+            form.get("grant_type") != "client_credentials"
+            or form.get("client_assertion_type") != ASSERTION_TYPE
+            or not form.get("client_assertion")
+        ):
             return answer(400, {"error": "invalid_request"})
         if not _check_assertion(form["client_assertion"]):
             return answer(400, {"error": "invalid_grant"})
@@ -173,10 +179,29 @@ def blueprint(prefix: str) -> Blueprint:
             raise _fail(400, 'Send {"q": "<SuiteQL query>"}.')
         items = _items(tenant, body["q"])
         page = items[offset : offset + limit]
-        return answer(200, {"links": [], "count": len(page), "hasMore": offset + limit < len(items),
-                            "offset": offset, "totalResults": len(items), "items": page})  # fmt: skip
+        return answer(200, {"links": _links(offset, limit, len(items)), "count": len(page),
+                            "hasMore": offset + limit < len(items), "offset": offset,
+                            "totalResults": len(items), "items": page})  # fmt: skip
 
     return bp
+
+
+def _links(offset: int, limit: int, total: int) -> list[dict[str, str]]:
+    """The page's links as SuiteQL answers them: previous, first, next, last (where they apply)
+    and self, each the same query at another `offset`."""
+
+    def href(at: int) -> str:
+        return f"{request.base_url}?limit={limit}&offset={at}"
+
+    last = max(total - 1, 0) // limit * limit
+    links = []
+    if offset > 0:
+        links += [{"rel": "previous", "href": href(max(offset - limit, 0))},
+                  {"rel": "first", "href": href(0)}]  # fmt: skip
+    if offset + limit < total:
+        links += [{"rel": "next", "href": href(offset + limit)},
+                  {"rel": "last", "href": href(last)}]  # fmt: skip
+    return [*links, {"rel": "self", "href": href(offset)}]
 
 
 SYSTEM = System(

@@ -36,6 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
@@ -182,6 +183,13 @@ def _refused(refusal: Refusal) -> Response:
     return answer
 
 
+def _oauth_refusal(status: int, error: str, description: str) -> Response:
+    """The token endpoint refuses as OAuth2 does (RFC 6749, 5.2), not in the REST `errors` form."""
+    answer = jsonify(error=error, error_description=description)
+    answer.status_code = status
+    return answer
+
+
 def _state() -> State:
     return current_app.extensions["procore_sandbox"]  # type: ignore[no-any-return]
 
@@ -215,7 +223,7 @@ def blueprint() -> Blueprint:
     def token() -> Response:
         body = request.form.to_dict() or (request.get_json(silent=True) or {})
         if body.get("grant_type") != "client_credentials":
-            raise Refusal(400, "unsupported_grant_type")
+            return _oauth_refusal(400, "unsupported_grant_type", "Only client_credentials.")
         state = _state()
         with state.lock:
             owners = {
@@ -225,7 +233,7 @@ def blueprint() -> Blueprint:
                 and body.get("client_secret")
             }
             if not owners:
-                raise Refusal(401, "invalid_client")
+                return _oauth_refusal(401, "invalid_client", "Client authentication failed.")
             value = secrets.token_urlsafe(24)
             state.tokens[value] = Token(owners, time.time() + TOKEN_SECONDS)
         return jsonify(
@@ -436,10 +444,11 @@ def _paged(rows: list[dict[str, Any]]) -> Response:
     answer.headers["Total"] = str(len(rows))
     answer.headers["Per-Page"] = str(per_page)
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    base = request.base_url + "?" + "".join(f"{k}={v}&" for k, v in args.items())
-    links = [f'<{base}page={last}&per_page={per_page}>; rel="last"']
-    if page < last:
-        links.insert(0, f'<{base}page={page + 1}&per_page={per_page}>; rel="next"')
+    base = request.base_url + "?" + "".join(f"{urlencode({k: v})}&" for k, v in args.items())
+    # As Procore: first and prev after the first page, next and last before the last one.
+    rels = [("first", 1), ("prev", page - 1)] if page > 1 else []
+    rels += [("next", page + 1), ("last", last)] if page < last else [("last", last)]
+    links = [f'<{base}page={n}&per_page={per_page}>; rel="{rel}"' for rel, n in rels]
     answer.headers["Link"] = ", ".join(links)
     return _rated(answer)
 

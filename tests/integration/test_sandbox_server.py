@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from decimal import Decimal
 
+import jwt
 import pytest
 
+from devstack import keys
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import SandboxClient, UniformSwitch
 
@@ -167,3 +171,172 @@ def test_workday_answers_a_report_to_its_integration_user_only(sandbox, switch):
     assert status == 200 and len(body["Report_Entry"]) >= 20
     assert {entry["Project_ID"] for entry in body["Report_Entry"]} == {"W-1201"}
     assert _get(report, {})[0] == 401
+
+
+def _post_form(url: str, form: dict[str, str]) -> tuple[int, dict]:
+    data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - the sandbox
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize("prefix", ["", "/myob"])
+def test_the_acumatica_token_endpoint_tells_an_unknown_client_from_a_wrong_password(
+    sandbox, switch, prefix
+):
+    client = (
+        ("acumatica-client", "acumatica-secret") if not prefix else ("myob-client", "myob-secret")
+    )
+    form = {"grant_type": "password", "client_id": client[0], "client_secret": client[1],
+            "username": "admin", "password": "sandbox", "scope": "api"}  # fmt: skip
+    url = sandbox.url + prefix + "/identity/connect/token"
+
+    assert _post_form(url, form)[0] == 200
+    assert _post_form(url, {**form, "password": "wrong"}) == (400, {"error": "invalid_grant"})
+    assert _post_form(url, {**form, "client_secret": "wrong"}) == (400, {"error": "invalid_client"})
+
+
+def test_the_procore_token_endpoint_refuses_in_oauth2_form(sandbox, switch):
+    url = sandbox.url + "/procore/oauth/token"
+    form = {"grant_type": "client_credentials", "client_id": "pilot-client"}
+
+    assert _post_form(url, {**form, "client_secret": "pilot-secret"})[0] == 200
+    status, body = _post_form(url, {**form, "client_secret": "wrong"})
+    assert status == 401 and body["error"] == "invalid_client"
+    status, body = _post_form(url, {**form, "grant_type": "password"})
+    assert status == 400 and body["error"] == "unsupported_grant_type"
+
+
+def test_a_bad_paging_parameter_or_body_is_refused_in_the_erps_own_error_form(sandbox, switch):
+    cmic = {"Authorization": "Basic " + base64.b64encode(b"cmicapi:sandbox").decode()}
+    mri = {"Authorization": "Basic " + base64.b64encode(b"BBDEMO/BBDEMO/bbapi:sandbox").decode()}
+
+    status, body = _get(sandbox.url + "/cmic/jc-rest-api/rest/1/jcjob?limit=ten", cmic)
+    assert status == 400 and "limit" in body["o:errorDetails"][0]["detail"]
+    status, body = _get(
+        sandbox.url + "/mri/mriapiservices/api.asp?$api=MRI_S-PMJC_Jobs&$top=-1", mri
+    )
+    assert status == 400 and "$top" in body["error"]["message"]
+    _, token = _post_form(
+        sandbox.url + "/intacct/ia/api/v1/oauth2/token",
+        {"grant_type": "client_credentials", "client_id": "intacct-client",
+         "client_secret": "intacct-secret"},
+    )  # fmt: skip
+    request = urllib.request.Request(  # noqa: S310 - the sandbox
+        sandbox.url + "/intacct/ia/api/v1/services/core/query", data=b"{not json", method="POST",
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+    with refused.value as error:
+        assert error.code == 400
+        assert "not valid JSON" in json.loads(error.read())["ia::result"]["ia::error"]["message"]
+
+
+def test_sage_intacct_lists_an_object_and_answers_one_record_by_key(sandbox, switch):
+    _, token = _post_form(
+        sandbox.url + "/intacct/ia/api/v1/oauth2/token",
+        {"grant_type": "client_credentials", "client_id": "intacct-client",
+         "client_secret": "intacct-secret"},
+    )  # fmt: skip
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    objects = sandbox.url + "/intacct/ia/api/v1/objects/construction/project-estimate-line"
+
+    status, listed = _get(objects + "?size=5", bearer)
+    assert status == 200 and len(listed["ia::result"]) == 5
+    assert listed["ia::meta"]["next"] == 6 and listed["ia::meta"]["totalCount"] > 5
+    first = listed["ia::result"][0]
+    assert set(first) == {"key", "id", "href"}
+    status, record = _get(sandbox.url + "/intacct" + first["href"], bearer)
+    assert status == 200
+    assert record["ia::result"]["key"] == first["key"]
+    assert record["ia::result"]["project"]["id"] == "I-6001"  # related fields nested
+    assert _get(objects + "/no-such-key", bearer)[0] == 404
+    assert _get(objects, {})[0] == 401
+
+
+def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, switch):
+    token_url = sandbox.url + "/netsuite/services/rest/auth/oauth2/v1/token"
+    now = int(time.time())
+    assertion = jwt.encode(
+        {"iss": "netsuite-client", "scope": ["rest_webservices"], "aud": token_url,
+         "iat": now, "exp": now + 300},
+        keys.netsuite_private_key(), algorithm="PS256", headers={"kid": "bb-cert"},
+    )  # fmt: skip
+    status, token = _post_form(
+        token_url, {"grant_type": "client_credentials", "client_assertion": assertion,
+                    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+    )  # fmt: skip
+    assert status == 200
+    budget = ("SELECT b.id AS budget, bm.period AS period, bm.amount AS amount FROM budgets b "
+              "JOIN budgetsmachine bm ON bm.budget = b.id JOIN job j ON j.id = b.customer "
+              "WHERE j.entityid = 'N-1101'")  # fmt: skip
+    query = json.dumps({"q": budget}).encode()
+    headers = {"Authorization": f"Bearer {token['access_token']}", "Prefer": "transient",
+               "Content-Type": "application/json"}  # fmt: skip
+    url, seen, pages = (
+        sandbox.url + "/netsuite/services/rest/query/v1/suiteql?limit=100&offset=0",
+        [],
+        [],
+    )
+    while url:
+        request = urllib.request.Request(url, data=query, method="POST", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            page = json.loads(answer.read())
+        links = {link["rel"]: link["href"] for link in page["links"]}
+        assert links["self"] == url
+        pages.append(page)
+        seen += [(item["budget"], item["period"]) for item in page["items"]]
+        url = links.get("next")
+        assert bool(url) == page["hasMore"]
+    assert len(pages) > 2 and len(seen) == len(set(seen)) == pages[0]["totalResults"]
+
+
+def test_netsuite_refuses_a_client_assertion_without_its_type(sandbox, switch):
+    token_url = sandbox.url + "/netsuite/services/rest/auth/oauth2/v1/token"
+    now = int(time.time())
+    assertion = jwt.encode(
+        {"iss": "netsuite-client", "scope": ["rest_webservices"], "aud": token_url,
+         "iat": now, "exp": now + 300},
+        keys.netsuite_private_key(), algorithm="PS256", headers={"kid": "bb-cert"},
+    )  # fmt: skip
+    form = {"grant_type": "client_credentials", "client_assertion": assertion}
+
+    assert _post_form(token_url, form) == (400, {"error": "invalid_request"})
+    jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    assert _post_form(token_url, {**form, "client_assertion_type": jwt_bearer})[0] == 200
+
+
+def test_procore_pages_link_first_prev_next_and_last(sandbox, switch):
+    _, token = _post_form(
+        sandbox.url + "/procore/oauth/token",
+        {"grant_type": "client_credentials", "client_id": "pilot-client",
+         "client_secret": "pilot-secret"},
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {token['access_token']}", "Procore-Company-Id": "1001"}
+    lines = sandbox.url + "/procore/rest/v1.0/budget_line_items?project_id=2001&per_page=5"
+
+    def rels(page: int) -> dict[str, str]:
+        request = urllib.request.Request(f"{lines}&page={page}", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            link, total = answer.headers["Link"], int(answer.headers["Total"])
+        assert total > 10
+        found = {}
+        for part in link.split(", "):
+            target, rel = part.split("; ")
+            found[rel.removeprefix('rel="').removesuffix('"')] = target.strip("<>")
+        return found
+
+    assert set(rels(1)) == {"next", "last"}
+    middle = rels(2)
+    assert set(middle) == {"first", "prev", "next", "last"}
+    assert middle["prev"].endswith("page=1&per_page=5") and middle["next"].endswith(
+        "page=3&per_page=5"
+    )
+    assert "project_id=2001" in middle["first"]
+    last_page = int(urllib.parse.parse_qs(urllib.parse.urlsplit(middle["last"]).query)["page"][0])
+    assert set(rels(last_page)) == {"first", "prev", "last"}
