@@ -259,7 +259,8 @@ def test_sage_intacct_lists_an_object_and_answers_one_record_by_key(sandbox, swi
     assert _get(objects, {})[0] == 401
 
 
-def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, switch):
+def _netsuite_assertion(sandbox) -> tuple[str, str]:
+    """The demo NetSuite connection's token URL and a client assertion signed with its key."""
     token_url = sandbox.url + "/netsuite/services/rest/auth/oauth2/v1/token"
     now = int(time.time())
     assertion = jwt.encode(
@@ -267,6 +268,11 @@ def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, sw
          "iat": now, "exp": now + 300},
         keys.netsuite_private_key(), algorithm="PS256", headers={"kid": "bb-cert"},
     )  # fmt: skip
+    return token_url, assertion
+
+
+def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, switch):
+    token_url, assertion = _netsuite_assertion(sandbox)
     status, token = _post_form(
         token_url, {"grant_type": "client_credentials", "client_assertion": assertion,
                     "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
@@ -297,13 +303,7 @@ def test_netsuite_suiteql_pages_carry_next_and_self_links_to_the_end(sandbox, sw
 
 
 def test_netsuite_refuses_a_client_assertion_without_its_type(sandbox, switch):
-    token_url = sandbox.url + "/netsuite/services/rest/auth/oauth2/v1/token"
-    now = int(time.time())
-    assertion = jwt.encode(
-        {"iss": "netsuite-client", "scope": ["rest_webservices"], "aud": token_url,
-         "iat": now, "exp": now + 300},
-        keys.netsuite_private_key(), algorithm="PS256", headers={"kid": "bb-cert"},
-    )  # fmt: skip
+    token_url, assertion = _netsuite_assertion(sandbox)
     form = {"grant_type": "client_credentials", "client_assertion": assertion}
 
     assert _post_form(token_url, form) == (400, {"error": "invalid_request"})

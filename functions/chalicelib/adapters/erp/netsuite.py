@@ -200,15 +200,11 @@ class NetSuiteSource:
             number = str(row.get("acctnumber") or "")
             if number and "." not in number and row.get("accttype") not in REVENUE_TYPES:
                 codes[accounts.cost_code(number, self._codes())] = str(row.get("name") or "")
-        # A class is the cost type its lines get: the table's, else its own name.
-        table = self._types()
-        types: dict[str, str] = {}
-        for r in self._all(client, "SELECT c.name, c.fullname FROM classification c ORDER BY c.id"):
-            if r.get("name"):
-                name = str(r["name"])
-                types.setdefault(table.get(name, name), str(r.get("fullname") or name))
-        for name, mapped in table.items():
-            types.setdefault(mapped, name)
+        classes = self._all(client, "SELECT c.name, c.fullname FROM classification c ORDER BY c.id")
+        types = accounts.class_cost_types(
+            ((str(r.get("name") or ""), str(r.get("fullname") or "")) for r in classes),
+            self._types(),
+        )
         if self._settings.get("default_cost_type"):
             types.setdefault(
                 self._settings["default_cost_type"], self._settings["default_cost_type"]

@@ -119,15 +119,13 @@ class QboSource:
             number = str(row.get("AcctNum") or "")
             if number and "." not in number and row.get("AccountType") not in REVENUE_TYPES:
                 codes[accounts.cost_code(number, self._codes())] = str(row.get("Name") or "")
-        # A class is the cost type its lines get: the table's, else its own name.
-        table = self._types()
-        types: dict[str, str] = {}
-        for row in self._select(client, "Class"):
-            if row.get("Name"):
-                name = str(row["Name"])
-                types.setdefault(table.get(name, name), str(row.get("FullyQualifiedName") or name))
-        for name, mapped in table.items():
-            types.setdefault(mapped, name)
+        types = accounts.class_cost_types(
+            (
+                (str(row.get("Name") or ""), str(row.get("FullyQualifiedName") or ""))
+                for row in self._select(client, "Class")
+            ),
+            self._types(),
+        )
         default = self._settings.get("default_cost_type", "")
         if default:
             types.setdefault(default, default)

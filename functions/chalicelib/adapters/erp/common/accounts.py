@@ -54,6 +54,19 @@ def cost_type(number: str, types: dict[str, str], fallback: str) -> str:
     return next((types[n] for n in lineage(number) if types.get(n)), None) or fallback
 
 
+def class_cost_types(classes: Iterable[tuple[str, str]], table: dict[str, str]) -> dict[str, str]:
+    """{cost type: its label} from the ERP's classes, each `(name, label)`: a class is the cost type
+    its lines get, the connection table's type for it, else its own name; every type the table
+    names is listed too (docs/erps/qbo.md and netsuite.md, "Mapping")."""
+    types: dict[str, str] = {}
+    for name, label in classes:
+        if name:
+            types.setdefault(table.get(name, name), label or name)
+    for name, mapped in table.items():
+        types.setdefault(mapped, name)
+    return types
+
+
 def period_sum(amounts: Iterable[object], where: str) -> Decimal:
     """The periods' amounts summed exactly; a non-number refuses the budget with `where`."""
     total = Decimal(0)
