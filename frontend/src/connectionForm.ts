@@ -113,9 +113,8 @@ function keptSettings(spec: ErpSpec, saved: ErpConnection | null): Record<string
  * defaults, docs/erps/<erp>.md): a save keeps them. A field the form shows is what the form says.
  */
 function unshownSettings(spec: ErpSpec, saved: ErpConnection | null): Record<string, string> {
-  if (!saved || saved.erp_system !== spec.id) return {};
   const shown = new Set(spec.settings.map((field) => field.name));
-  return Object.fromEntries(Object.entries(saved.settings).filter(([name]) => !shown.has(name)));
+  return Object.fromEntries(Object.entries(keptSettings(spec, saved)).filter(([name]) => !shown.has(name)));
 }
 
 /** Whether the form differs from what is saved (then Test Connection saves it first). */

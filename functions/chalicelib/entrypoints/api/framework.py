@@ -38,6 +38,10 @@ B = TypeVar("B", bound=BaseModel)
 Q = TypeVar("Q", bound=BaseModel)
 
 
+# The error code of a request whose body does not validate, unless its route names its own.
+VALIDATION_FAILED = "validation_failed"
+
+
 @dataclass(frozen=True)
 class Operation:
     """One route as the OpenAPI document describes it."""
@@ -59,7 +63,7 @@ class Operation:
     media_type: str = "application/json"  # of the success answer
     # The error code of a body whose fields do not validate, for a route whose contract names its
     # own (PUT /erp/connection: 422 `invalid_connection` with `field`, docs/adoption.md).
-    invalid_body: str = "validation_failed"
+    invalid_body: str = VALIDATION_FAILED
 
     @property
     def path_parameters(self) -> list[str]:
@@ -126,7 +130,7 @@ class ApiBlueprint:
         description: str = "",
         body_required: bool = True,
         media_type: str = "application/json",
-        invalid_body: str = "validation_failed",
+        invalid_body: str = VALIDATION_FAILED,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
@@ -273,7 +277,7 @@ def parse_body(
     raw: bytes | str | None,
     *,
     required: bool = True,
-    invalid_code: str = "validation_failed",
+    invalid_code: str = VALIDATION_FAILED,
 ) -> B | None:
     """The body as `model`. Fields that do not validate answer 422 `invalid_code` with every
     problem in `fields`; a route with a code of its own also names the first in `field`."""
@@ -282,17 +286,17 @@ def parse_body(
         data = {}
     if model is None:
         if data not in (None, {}):
-            raise RequestRejected(422, "validation_failed", "This request takes no body.")
+            raise RequestRejected(422, VALIDATION_FAILED, "This request takes no body.")
         return None
     if data is None:
         raise RequestRejected(400, "invalid_json", "This request needs a JSON object as its body.")
     if not isinstance(data, dict):
-        raise RequestRejected(422, "validation_failed", "The request body must be a JSON object.")
+        raise RequestRejected(422, VALIDATION_FAILED, "The request body must be a JSON object.")
     try:
         return model.model_validate(data)
     except ValidationError as invalid:
         problems = [_problem(error, "field") for error in invalid.errors(include_url=False)]
-        named = {"field": problems[0]["name"]} if invalid_code != "validation_failed" else {}
+        named = {"field": problems[0]["name"]} if invalid_code != VALIDATION_FAILED else {}
         raise RequestRejected(
             422, invalid_code, _summary(problems), fields=problems, **named
         ) from None
