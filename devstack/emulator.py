@@ -21,13 +21,17 @@ def install_settings() -> None:
     """The local stack's settings of moto's DynamoDB and SQS (idempotent), in this process."""
     from devstack.moto_atomic import serialize_dynamodb
     from devstack.moto_dispatch import list_modules_once
+    from devstack.moto_expressions import lex_conditions_once
     from devstack.moto_index import index_secondary_keys
+    from devstack.moto_serialize import write_items_as_json
     from devstack.moto_sqs import send_without_recount
 
     index_secondary_keys()  # an index query reads its partition, not the table (first: below)
     serialize_dynamodb()  # the API and the worker write side by side, as in AWS
     send_without_recount()  # a message costs the same whatever the queue holds
     list_modules_once()  # a request is routed without listing moto's package
+    write_items_as_json()  # an answer with items is written as JSON, not walked shape by shape
+    lex_conditions_once()  # a condition's words are read once per text, not once per item
 
 
 class EmbeddedAws(ChildServer):

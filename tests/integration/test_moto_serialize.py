@@ -1,0 +1,157 @@
+"""The local stack's DynamoDB answers (devstack/moto_serialize.py): written as plain JSON, they say
+exactly what moto's own serializer says, for every attribute type and every item operation."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters import aws
+from devstack.moto_serialize import ITEM_OPERATIONS, write_items_as_json
+
+TABLE = "serialize-test"
+
+# Every attribute type DynamoDB has, nested too; binary is where the two paths could differ.
+EVERY_TYPE: dict[str, Any] = {
+    "s": {"S": 'text with "quotes", é and \u2028'},
+    "n": {"N": "-12.3400"},
+    "b": {"B": b"\x00\xffbinary"},
+    "t": {"BOOL": True},
+    "f": {"BOOL": False},
+    "null": {"NULL": True},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"\x01", b"\x02"]},
+    "l": {"L": [{"S": "x"}, {"N": "1"}, {"B": b"\x03"}, {"M": {"deep": {"NULL": True}}}]},
+    "m": {"M": {"inner": {"M": {"b": {"B": b"\x04"}, "l": {"L": []}}}, "e": {"M": {}}}},
+    "empty_s": {"S": ""},
+}
+
+
+@pytest.fixture
+def answers(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, Any]]:
+    """Each DynamoDB answer from both paths: (operation, moto's own, plain JSON)."""
+    from moto.dynamodb.responses import DynamoResult
+
+    own = DynamoResult.execute_result
+    write_items_as_json(monkeypatch.setattr)
+    write_items_as_json(monkeypatch.setattr)  # idempotent
+    plain = DynamoResult.execute_result
+    assert plain is not own
+    seen: list[tuple[str, Any, Any]] = []
+
+    def both(result: Any, context: Any) -> Any:
+        expected = own(result, context)
+        written = plain(result, context)
+        seen.append((context.operation_model.name, expected, written))
+        return written
+
+    monkeypatch.setattr(DynamoResult, "execute_result", both)
+    client = aws.dynamodb()
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return seen
+
+
+def _item(sk: str) -> dict[str, Any]:
+    return {"pk": {"S": "p"}, "sk": {"S": sk}, **EVERY_TYPE}
+
+
+def _key(sk: str) -> dict[str, Any]:
+    return {"pk": {"S": "p"}, "sk": {"S": sk}}
+
+
+def test_every_item_operation_answers_as_moto_itself_does(
+    answers: list[tuple[str, Any, Any]],
+) -> None:
+    client = aws.dynamodb()
+    capacity = {"ReturnConsumedCapacity": "TOTAL"}
+    client.put_item(TableName=TABLE, Item=_item("1"))
+    client.put_item(TableName=TABLE, Item=_item("1"), ReturnValues="ALL_OLD", **capacity)
+    client.get_item(TableName=TABLE, Key=_key("1"))
+    client.get_item(TableName=TABLE, Key=_key("absent"))
+    client.get_item(TableName=TABLE, Key=_key("1"), ProjectionExpression="b, m.inner, l[2]")
+    client.update_item(
+        TableName=TABLE, Key=_key("1"), UpdateExpression="SET n = :n REMOVE s",
+        ExpressionAttributeValues={":n": {"N": "7"}}, ReturnValues="ALL_NEW", **capacity,
+    )  # fmt: skip
+    client.update_item(
+        TableName=TABLE, Key=_key("2"), UpdateExpression="SET b = :b",
+        ExpressionAttributeValues={":b": {"B": b"\x05"}}, ReturnValues="UPDATED_NEW",
+    )  # fmt: skip
+    client.batch_write_item(
+        RequestItems={TABLE: [{"PutRequest": {"Item": _item(str(n))}} for n in range(3, 9)]}
+    )
+    client.batch_get_item(
+        RequestItems={TABLE: {"Keys": [_key(str(n)) for n in range(1, 9)]}}, **capacity
+    )
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": _item("9")}},
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": _key("3"),
+                    "UpdateExpression": "SET t = :f",
+                    "ExpressionAttributeValues": {":f": {"BOOL": False}},
+                }
+            },
+        ]  # fmt: skip
+    )
+    client.transact_get_items(
+        TransactItems=[{"Get": {"TableName": TABLE, "Key": _key(str(n))}} for n in (1, 2, 99)]
+    )
+    client.query(
+        TableName=TABLE, KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}}, Limit=3, **capacity,
+    )  # fmt: skip
+    client.query(
+        TableName=TABLE, KeyConditionExpression="pk = :p", Select="COUNT",
+        ExpressionAttributeValues={":p": {"S": "p"}},
+    )  # fmt: skip
+    client.scan(TableName=TABLE, ProjectionExpression="pk, sk, bs")
+    client.scan(TableName=TABLE, Limit=2)
+    client.delete_item(TableName=TABLE, Key=_key("9"), ReturnValues="ALL_OLD")
+    client.delete_item(TableName=TABLE, Key=_key("absent"))
+
+    assert {operation for operation, _, _ in answers} >= ITEM_OPERATIONS
+    for operation, (status, headers, body), (status_, headers_, body_) in answers:
+        assert (operation, status_, json.loads(body_)) == (operation, status, json.loads(body))
+        assert headers_["Content-Type"] == headers["Content-Type"], operation
+
+
+def test_refusals_are_still_written_by_moto(answers: list[tuple[str, Any, Any]]) -> None:
+    client = aws.dynamodb()
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+        client.put_item(
+            TableName=TABLE, Item=_item("1"), ConditionExpression="attribute_exists(pk)"
+        )
+    with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": _key("x"),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]  # fmt: skip
+        )
+    reasons = cancelled.value.response["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["ConditionalCheckFailed"]
+    operations = Counter(operation for operation, _, _ in answers)
+    assert operations["PutItem"] == operations["TransactWriteItems"] == 0  # never got to write
