@@ -12,6 +12,7 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
@@ -23,7 +24,7 @@ from chalicelib.adapters.erp.common.signin import BasicSignIn, OAuth2SignIn, for
 from chalicelib.adapters.erp.yardi import YardiSource
 from chalicelib.adapters.targets import procore
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable, TargetRejected
-from chalicelib.domain.model import ErpCredentials
+from chalicelib.domain.model import ErpCredentials, TargetWrite, WbsKey
 
 PASSWORD = "pa ss/w+rd&<x>"
 ACCESS_TOKEN = "at-0123456789abcdef"
@@ -173,3 +174,48 @@ def test_procore_echoing_the_token_or_the_client_secret_is_not_quoted(echo: str)
 
     assert "refused the service account" in str(refused.value)
     assert ACCESS_TOKEN not in str(refused.value) and "Procore said" not in str(refused.value)
+
+
+class _EchoInSync(_Echo):
+    """Accepts the sync but refuses each line with a reason that repeats the request's token."""
+
+    def _refuse(self, body: str) -> None:
+        if not self.path.endswith("/budget_line_items/sync"):
+            return super()._refuse(body)
+        auth = self.headers.get("Authorization")
+        updates = json.loads(body)["updates"]
+        errors = [
+            {"wbs_code_id": u["wbs_code_id"], "errors": {"base": [f"Denied for {auth}"]}}
+            for u in updates[:1]
+        ] + [
+            {"wbs_code_id": u["wbs_code_id"], "errors": {"original_budget_amount": ["too big"]}}
+            for u in updates[1:]
+        ]
+        self._answer(200, {"entities": [], "errors": errors})
+
+
+def test_procore_echoing_the_token_in_a_line_s_reason_does_not_quote_it() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoInSync)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    procore.forget_tokens()
+    client = procore.ProcoreClient(
+        f"http://127.0.0.1:{server.server_port}",
+        "1001",
+        ErpCredentials({"client_id": "pilot", "client_secret": "procore-secret"}),
+        allow_local_urls=True,
+    )
+    writes = [
+        TargetWrite(str(ref), WbsKey("", code, "L"), Decimal("0"), Decimal("10"))
+        for ref, code in ((11, "01-100"), (12, "01-200"))
+    ]
+    try:
+        with pytest.raises(TargetRejected) as refused:
+            procore.ProcoreBudget(client, "2001").write(writes)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    reasons = [error.message for error in refused.value.errors]
+    assert all(ACCESS_TOKEN not in reason for reason in reasons)
+    assert "repeated a credential" in reasons[0] and "Denied" not in reasons[0]
+    assert reasons[1].endswith("too big")  # a reason without a credential is still Procore's

@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -108,6 +108,11 @@ class ProcoreClient:
                 continue
             raise _failure(answer, self._secrets)
         raise TargetUnavailable("Procore did not answer after several attempts.")
+
+    def quote(self, text: str, limit: int) -> str:
+        """Procore's text for a sentence of ours: empty if it holds this client's secret or a
+        token it sent (an answer that echoes the request), else on one line and cut short."""
+        return redact.quote(text, self._secrets, limit)
 
     def _token(self, *, renew: bool) -> str:
         cache_key = (self._base, self._client_id)
@@ -318,7 +323,7 @@ class ProcoreBudget:
         answer = self._client.call("POST", f"{API}/budget_line_items/sync", body).body
         if not isinstance(answer, dict):
             raise TargetRejected("Procore's answer to a budget sync was not understood.")
-        _check_sync(writes, answer)
+        _check_sync(writes, answer, self._client.quote)
 
     @property
     def _quoted(self) -> str:
@@ -381,15 +386,18 @@ def _line(row: dict[str, Any]) -> TargetLine:
     return TargetLine(item, str(_code(row.get("wbs_code"), "id")))
 
 
-def _check_sync(writes: Sequence[TargetWrite], answer: dict[str, Any]) -> None:
-    """Every line written must come back in `entities` with its amount; else name the errors."""
+def _check_sync(
+    writes: Sequence[TargetWrite], answer: dict[str, Any], quote: Callable[[str, int], str]
+) -> None:
+    """Every line written must come back in `entities` with its amount; else name the errors,
+    in Procore's words unless they hold a credential (`quote`)."""
     written = {
         _code(entity.get("wbs_code"), "id"): _decimal(entity.get("original_budget_amount"))
         for entity in answer.get("entities") or []
         if isinstance(entity, dict)
     }
     said = {
-        str(error.get("wbs_code_id")): _error_text(error)
+        str(error.get("wbs_code_id")): quote(_error_text(error), 300) or _WITHHELD
         for error in answer.get("errors") or []
         if isinstance(error, dict)
     }
@@ -410,9 +418,13 @@ def _check_sync(writes: Sequence[TargetWrite], answer: dict[str, Any]) -> None:
         raise TargetRejected(f"Procore refused {len(problems)} lines of a batch.", problems)
 
 
+# Procore's reason for a line, when it repeated a credential of the request.
+_WITHHELD = "Procore refused it (its reason is not shown: it repeated a credential)"
+
+
 def _error_text(error: dict[str, Any]) -> str:
     detail = error.get("errors")
     if isinstance(detail, dict):
         parts = [f"{' '.join(map(str, v)) if isinstance(v, list) else v}" for v in detail.values()]
-        return "; ".join(parts)[:300]
-    return str(detail or error.get("message") or "refused")[:300]
+        return "; ".join(parts) or "refused"
+    return str(detail or error.get("message") or "refused")
