@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
@@ -12,7 +14,13 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.model import ErpLine, LineItem, LineKind, WbsKey
 from chalicelib.domain.money import InvalidAmount, parse_amount
-from chalicelib.domain.reimport import InvalidErpBudget, budget_total, plan_reimport
+from chalicelib.domain.reimport import (
+    InvalidErpBudget,
+    KeySum,
+    budget_total,
+    digest_of,
+    plan_reimport,
+)
 from tests.fixtures.domain import CATALOG, COST_CODES, COST_TYPES
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
@@ -228,3 +236,31 @@ def test_every_invalid_line_is_reported_and_only_those(
 def test_every_key_round_trips_through_its_line_item_id(a: str, b: str, c: str) -> None:
     key = WbsKey(a, b, c)
     assert WbsKey.from_line_item_id(key.line_item_id) == key
+
+
+def _digest_as_documented(sums: dict[WbsKey, KeySum]) -> str:
+    """digest_of as its docstring defines it, one json.dumps row per key in key order."""
+    digest = hashlib.sha256()
+    for key in sorted(sums, key=lambda k: (k.sub_job, k.cost_code, k.cost_type)):
+        erp = sums[key]
+        row = [key.sub_job, key.cost_code, key.cost_type, f"{erp.amount:f}", erp.description]
+        digest.update((json.dumps(row, separators=(",", ":")) + "\n").encode())
+    return digest.hexdigest()
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.dictionaries(
+        st.builds(WbsKey, st.text(max_size=4), st.text(max_size=4), st.text(max_size=4)),
+        st.builds(
+            KeySum,
+            st.one_of(money, st.just(Decimal("-0.00"))),
+            st.text(max_size=6),
+            st.just(("r",)),
+        ),
+        max_size=12,
+    )
+)
+def test_the_erp_digest_is_the_documented_json_rows_hashed(sums: dict[WbsKey, KeySum]) -> None:
+    """The digest is written in one pass for speed; a preview's stored digest must still match."""
+    assert digest_of(sums) == _digest_as_documented(sums)

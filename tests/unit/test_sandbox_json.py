@@ -46,8 +46,10 @@ def test_the_budget_page_is_written_as_the_encoder_writes_its_entities() -> None
         {"nested": {"value": Decimal("3")}}, None,
     ]  # fmt: skip
     rows = [
-        Row(id=f"id-{n}", values={name: odd_values[(n + i) % len(odd_values)]
-                                  for i, name in enumerate(FIELDS)})  # fmt: skip
+        Row(
+            id=f"id-{n}",
+            values={name: odd_values[(n + i) % len(odd_values)] for i, name in enumerate(FIELDS)},
+        )
         for n in range(len(odd_values))
     ]
     rows.append(Row(id='i"d', values={}))  # every field absent

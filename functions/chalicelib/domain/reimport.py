@@ -364,19 +364,28 @@ def digest_of(sums: dict[WbsKey, KeySum]) -> str:
     Applying a preview compares the fingerprint of what it fetches with the preview's: the ERP's
     own timestamps cannot be trusted to move on every change, the sums themselves can.
     """
-    digest = hashlib.sha256()
-    for key in sorted(sums, key=_ORDER):
-        erp = sums[key]
-        row = (key.sub_job, key.cost_code, key.cost_type, f"{erp.amount:f}", erp.description)
-        # Exactly json.dumps(list(row), separators=(",", ":")) + "\n", one C call per field.
-        digest.update(("[" + ",".join(map(encode_basestring_ascii, row)) + "]\n").encode())
-    return digest.hexdigest()
+    quote = encode_basestring_ascii
+    # Each key's row is exactly json.dumps([sub job, cost code, cost type, amount, description],
+    # separators=(",", ":")) + "\n", written with one C call per field; the rows are hashed as one
+    # text rather than one update per key, which cost a third of the digest.
+    rows = [
+        f"[{quote(key.sub_job)},{quote(key.cost_code)},{quote(key.cost_type)},"
+        f"{quote(f'{erp.amount:f}')},{quote(erp.description)}]\n"
+        for key, erp in sorted(sums.items(), key=_pair_order)
+    ]
+    return hashlib.sha256("".join(rows).encode()).hexdigest()
 
 
 # The keys' own order (sub job, cost code, cost type) as plain tuples built in C: sorting 10,000
 # keys by them skips the dataclass comparison, which builds two tuples on every comparison.
 _ORDER = attrgetter("sub_job", "cost_code", "cost_type")
 _BY_KEY = attrgetter("key.sub_job", "key.cost_code", "key.cost_type")
+
+
+def _pair_order(pair: tuple[WbsKey, KeySum]) -> tuple[str, str, str]:
+    """A (key, sum) pair in its key's own order, as _ORDER."""
+    key = pair[0]
+    return key.sub_job, key.cost_code, key.cost_type
 
 
 def _with(item: LineItem, amount: Decimal, refs: tuple[str, ...]) -> LineItem:
