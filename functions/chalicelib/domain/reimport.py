@@ -161,7 +161,7 @@ class Plan:
 
         Made when asked rather than with every plan: only a preview (which keeps it) and the
         apply of a preview (which compares it) read it, and sorting and hashing every key was a
-        tenth of planning a re-import of 10,000 lines.
+        fifth of plan_reimport's time on 10,000 lines.
         """
         return "" if self.erp_sums is None else digest_of(self.erp_sums)
 
