@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import uuid
 from http.cookies import SimpleCookie
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -31,6 +32,7 @@ from devstack.sandbox.core import (
     company_of,
     count,
     json_body,
+    json_text,
     page_size,
     stable_id,
     state,
@@ -95,6 +97,30 @@ def entity(row: Row, row_number: int) -> dict[str, Any]:
         name: {"value": row.values[name]} for name in FIELDS if row.values.get(name) is not None
     }
     return {"id": row.id, "rowNumber": row_number, "note": None, **wrapped, "custom": {}}
+
+
+# Each field's opening as the encoder writes it inside an entity: ,"Name":{"value":
+_OPENINGS = tuple((name, f',{encode_basestring_ascii(name)}:{{"value":') for name in FIELDS)
+
+
+def entity_json(row: Row, row_number: int) -> str:
+    """`dumps(entity(row, row_number))`, byte for byte, written field by field: a budget page is
+    thousands of entities, and building each as nested dicts for the encoder (then taking the
+    marks off its amounts) cost the sandbox three times as much as writing the text directly."""
+    values = row.values
+    parts = ['{"id":', json_text(row.id), ',"rowNumber":', json_text(row_number), ',"note":null']
+    for name, opening in _OPENINGS:
+        value = values.get(name)
+        if value is not None:
+            parts += (opening, json_text(value), "}")
+    parts.append(',"custom":{}}')
+    return "".join(parts)
+
+
+def page_json(rows: list[Row]) -> bytes:
+    """The JSON array of the rows' entities, numbered from 1: `dumps([entity(...), ...])`."""
+    entities = ",".join([entity_json(row, number) for number, row in enumerate(rows, start=1)])
+    return f"[{entities}]".encode()
 
 
 def uniform(row: Row) -> Uniform:
@@ -281,7 +307,7 @@ def _list(erp: str, tenant: str) -> Response:
             if project_id is None or row.values["ProjectID"] == project_id
         ]
         page = rows[skip:][: page_size(erp, len(rows) if top is None else top)]
-        body = [entity(row, number) for number, row in enumerate(page, start=1)]
+        body = page_json(page)
     return answer(200, body)
 
 

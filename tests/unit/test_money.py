@@ -49,6 +49,8 @@ def test_exact_amounts_are_accepted_with_two_places(raw: object, expected: str) 
         ("1000000000000.00", "beyond"),
         ("-1000000000000.00", "beyond"),
         ("1E+400", "beyond"),
+        ("9999999999999.8", "beyond"),  # just below where amounts are no longer quantized
+        ("9999999999999.995", "beyond"),  # past it: judged as given
         (["12.00"], "not a number"),
         ({"value": "12.00"}, "not a number"),
     ],

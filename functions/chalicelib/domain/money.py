@@ -14,6 +14,9 @@ MAX_AMOUNT = Decimal("999999999999.99")
 MAX_TOTAL = Decimal("999999999999999.99")
 MONEY_DIGITS = 12
 TOTAL_DIGITS = 15
+# Below this an amount can be quantized to cents within the default context's 28 digits; above it
+# is beyond MAX_AMOUNT anyway (computed once: parse_amount runs once per ERP line).
+_QUANTIZABLE = MAX_AMOUNT * 10
 
 
 class InvalidAmount(ValueError):
@@ -43,10 +46,11 @@ def parse_amount(raw: object) -> Decimal:
         raise InvalidAmount("the amount is not a number")
     if not value.is_finite():
         raise InvalidAmount("the amount is not a finite number")
-    quantized = value.quantize(CENT) if abs(value) < MAX_AMOUNT * 10 else value
+    size = abs(value)
+    quantized = value.quantize(CENT) if size < _QUANTIZABLE else value
     if quantized != value:
         raise InvalidAmount(f"{value} has more than 2 decimal places")
-    if abs(value) > MAX_AMOUNT:
+    if size > MAX_AMOUNT:
         raise InvalidAmount(f"{value} is beyond ±{MAX_AMOUNT:,}")
     return quantized
 

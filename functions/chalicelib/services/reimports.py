@@ -386,14 +386,24 @@ class _Attempt:
 
     target: BudgetTarget
     progress: _ProgressReport
-    # The ERP's cost lines summed once fetched (None: not fetched, or not a valid total), recorded
-    # on the budget by the commit, or when the job fails.
-    erp_total: Decimal | None = None
     erp_lines: list[ErpLine] | None = None
     erp: ErpCall | None = None
     # The budget's total as its target holds it when planned (Procore's may differ from the
     # total Budget Bridge recorded, if people changed amounts there).
     current_total: Decimal | None = None
+    _erp_total: tuple[Decimal | None] | None = None  # erp_total once summed
+
+    @property
+    def erp_total(self) -> Decimal | None:
+        """The ERP's cost lines summed (None: not fetched, or not a valid total), recorded on the
+        budget when the job fails. Summed when first asked: a plan that succeeds carries the same
+        sum (Plan.erp_total), which the commit records, so a job that succeeds does not parse
+        every ERP amount a second time for it."""
+        if self.erp_lines is None:
+            return None
+        if self._erp_total is None:
+            self._erp_total = (erp_total(self.erp_lines),)
+        return self._erp_total[0]
 
     def failed_totals(self, budget: Budget) -> Totals:
         """The totals of a job that failed (or a preview whose apply would fail): nothing was
@@ -483,7 +493,6 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         started = time.perf_counter()
         attempt.erp_lines, system = _fetch(ports, job, budget, attempt.progress)
         attempt.erp = ErpCall(system, time.perf_counter() - started)
-        attempt.erp_total = erp_total(attempt.erp_lines)
     plan = _plan_erp(ports, job, budget, attempt)
     if job.preview_job_id:
         _check_still_previewed(ports, job, budget, plan)

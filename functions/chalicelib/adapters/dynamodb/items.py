@@ -143,14 +143,15 @@ def line_row(line: LineItem) -> list[Any]:
 
 def row_line(row: list[Any]) -> LineItem:
     sub_job, code, ctype, description, amount, uom, quantity, unit_cost, refs = row
+    # Positional, and the optional numbers tested inline: once per stored line of every read.
     return LineItem(
-        key=WbsKey(sub_job, code, ctype),
-        description=description,
-        original_budget_amount=Decimal(amount),
-        uom=uom,
-        quantity=_undec(quantity),
-        unit_cost=_undec(unit_cost),
-        erp_refs=tuple(refs),
+        WbsKey(sub_job, code, ctype),
+        description,
+        Decimal(amount),
+        uom,
+        None if quantity is None else Decimal(quantity),
+        None if unit_cost is None else Decimal(unit_cost),
+        tuple(refs),
     )
 
 
