@@ -66,16 +66,12 @@ def schedule(companies: int, budgets: int) -> dict[str, Any]:
     from chalicelib.adapters import aws
     from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.services.reimports import enqueue_due_reimports
-    from devstack.moto_atomic import serialize_dynamodb
-    from devstack.moto_index import index_secondary_keys
-    from devstack.moto_sqs import send_without_recount
+    from devstack.emulator import install_settings
     from tests import worlds
 
-    # The local stack's AWS (devstack/stack.py): atomic requests, journaled rollback, indexed
-    # secondary keys, sends that do not recount the queue.
-    index_secondary_keys()
-    serialize_dynamodb()
-    send_without_recount()
+    # The local stack's AWS (devstack/emulator.py): atomic requests, journaled rollback, indexed
+    # secondary keys, sends that do not recount the queue, item answers written as JSON.
+    install_settings()
     with mock_aws():
         wiring.reset()
         world = worlds.stores("moto")

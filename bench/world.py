@@ -188,14 +188,19 @@ def setup_account(erp_url: str) -> tuple[str, str]:
 
 @contextlib.contextmanager
 def open_world() -> Iterator[World]:
-    """moto (in-process), the tables, queues, secret, demo company and a sandbox ERP."""
+    """moto (in-process) with the local stack's settings, the tables, queues, secret, demo
+    company and a sandbox ERP."""
     fake_aws_environment()
     from moto import mock_aws
 
     from chalicelib import wiring
     from chalicelib.adapters import aws
     from chalicelib.config import settings
+    from devstack.emulator import install_settings
 
+    # The same emulator as the local stack's (devstack/emulator.py), so a figure measures the
+    # worker, not moto's costs that the local stack already removed (docs/performance.md).
+    install_settings()
     with mock_aws(), SandboxErp() as sandbox:
         queue_url, queue_arn = setup_account(sandbox.url)
         ports = _ports()
