@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
+from tests.fixtures.aws import create_keyed_table
 
 TABLE = "atomic-test"
 
@@ -17,18 +18,7 @@ TABLE = "atomic-test"
 def client(aws_env: None, serialized_dynamodb: None) -> Any:
     """The local stack's DynamoDB (serialized and journaled) with one keyed table."""
     client = aws.dynamodb()
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_keyed_table(client, TABLE)
     return client
 
 

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
 from devstack.moto_expressions import lex_conditions_once
+from tests.fixtures.aws import create_keyed_table
 
 TABLE = "expressions-test"
 CLAIM = "attribute_exists(pk) AND attribute_not_exists(job) AND locked = :false"
@@ -18,12 +19,7 @@ CLAIM = "attribute_exists(pk) AND attribute_not_exists(job) AND locked = :false"
 @pytest.fixture
 def client(aws_env: None) -> Any:
     client = aws.dynamodb()
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_keyed_table(client, TABLE, sort_key=False)
     for n in range(20):
         item = {"pk": {"S": f"b{n}"}, "locked": {"BOOL": n % 5 == 0}}
         client.put_item(TableName=TABLE, Item=item)

@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.adapters import aws
 from devstack.moto_serialize import ITEM_OPERATIONS, write_items_as_json
+from tests.fixtures.aws import create_keyed_table
 
 TABLE = "serialize-test"
 
@@ -51,18 +52,7 @@ def answers(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, A
 
     monkeypatch.setattr(DynamoResult, "execute_result", both)
     client = aws.dynamodb()
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_keyed_table(client, TABLE)
     return seen
 
 
