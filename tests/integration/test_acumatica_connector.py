@@ -291,24 +291,35 @@ def test_a_cost_line_without_a_cost_code_is_rejected_with_its_line_number(sandbo
         source(sandbox).fetch_budget("P-1001")
 
 
-@pytest.mark.parametrize(
-    ("field", "said"), [("CostCode", "cost code"), ("AccountGroup", "account group"),
-                        ("Type", "no Type")],
-)  # fmt: skip
-def test_a_cost_line_with_a_blank_key_or_type_is_rejected_as_one_without_it(
-    sandbox, erp, field, said
-):
-    # A blank value is no value: not an empty key, nor (a blank Type) a revenue line left out.
+def _line_four_with(erp, **fields) -> None:
+    """P-1001 with three lines and a fourth cost line whose given fields are then replaced."""
     erp.generate("P-1001", lines=3)
     erp.put_line(
         ProjectID="P-1001", ProjectTaskID="01", CostCode="01-100", AccountGroup="L",
         InventoryID="X", OriginalBudgetedAmount=5,
     )  # fmt: skip
-    line_id = erp.lines("P-1001")[-1]["id"]
-    erp.put_line(id=line_id, **{field: "  "})
+    erp.put_line(id=erp.lines("P-1001")[-1]["id"], **fields)
 
-    with pytest.raises(ErpRejected, match=f"Line 4 .*{said}"):
+
+def test_a_cost_line_with_a_blank_type_is_rejected_not_read_as_revenue(sandbox, erp):
+    # A blank Type is no more revenue than a missing one: the line is not silently left out.
+    _line_four_with(erp, Type="  ")
+
+    with pytest.raises(ErpRejected, match="Line 4 .*no Type"):
         source(sandbox).fetch_budget("P-1001")
+
+
+@pytest.mark.parametrize("field", ["ProjectTaskID", "CostCode", "AccountGroup"])
+def test_a_blank_key_field_is_taken_as_it_comes(sandbox, erp, field):
+    # As the sandbox's switch maps it: a blank task is a line without a sub job, and a blank
+    # cost code or cost type is left to re-import rule 3, which lists it with every other.
+    _line_four_with(erp, **{field: "  "})
+
+    fourth = source(sandbox).fetch_budget("P-1001")[3]
+
+    key = {"ProjectTaskID": "01", "CostCode": "01-100", "AccountGroup": "L"} | {field: ""}
+    assert fourth.key == WbsKey(key["ProjectTaskID"], key["CostCode"], key["AccountGroup"])
+    assert fourth.kind is LineKind.COST
 
 
 def test_a_call_without_a_session_is_refused_by_the_sandbox(sandbox, erp):

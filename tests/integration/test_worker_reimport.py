@@ -226,6 +226,8 @@ def test_bad_erp_data_fails_the_job_listing_every_offending_line(worker_stack: W
         "no-amount": {"OriginalBudgetedAmount": None},
         "unknown-code": {"CostCode": "99-999", "OriginalBudgetedAmount": Decimal("5.00")},
         "unknown-type": {"AccountGroup": "ZZ", "OriginalBudgetedAmount": Decimal("5.00")},
+        "blank-code": {"CostCode": "", "OriginalBudgetedAmount": Decimal("5.00")},
+        "blank-type": {"AccountGroup": " ", "OriginalBudgetedAmount": Decimal("5.00")},
     }
     for inventory, fields in bad.items():
         line = {
@@ -249,7 +251,7 @@ def test_bad_erp_data_fails_the_job_listing_every_offending_line(worker_stack: W
     assert stack.deliver(stack.records(stack.receive())) == []
     failed = stack.job(job.job_id)
     assert failed.status is JobStatus.FAILED
-    assert "6 lines failed validation" in failed.message
+    assert "8 lines failed validation" in failed.message
     assert sorted((e.line, e.field) for e in failed.errors) == sorted(
         [
             (bad_rows["not-a-number"], "amount"),
@@ -258,9 +260,36 @@ def test_bad_erp_data_fails_the_job_listing_every_offending_line(worker_stack: W
             (bad_rows["no-amount"], "amount"),
             (bad_rows["unknown-code"], "cost_code"),
             (bad_rows["unknown-type"], "cost_type"),
+            (bad_rows["blank-code"], "cost_code"),
+            (bad_rows["blank-type"], "cost_type"),
         ]
     )
+    said = {e.line: e.message for e in failed.errors}
+    assert said[bad_rows["blank-code"]].endswith(
+        "the line has no cost code (it is blank in the ERP)."
+    )
     assert_untouched(stack, before, version)
+
+
+def test_a_line_without_a_project_task_is_reimported_as_a_line_without_a_sub_job(
+    worker_stack: WorkerStack,
+) -> None:
+    # Sub jobs are taken as the ERP sends them (docs/domain-rules.md, "ERP lines"): a blank
+    # project task is a line without a sub job.
+    stack = worker_stack
+    stack.erp.put_line(
+        ProjectID="P-1001", ProjectTaskID="", CostCode="01-500", AccountGroup="S",
+        InventoryID="no-task", Type="Expense", Description="site-wide",
+        OriginalBudgetedAmount=Decimal("7.00"),
+    )  # fmt: skip
+    job = stack.request()
+    assert stack.deliver(stack.records(stack.receive())) == []
+
+    assert stack.job(job.job_id).status is JobStatus.SUCCEEDED
+    added = [line for line in stack.lines() if line.key == WbsKey("", "01-500", "S")]
+    assert [(line.original_budget_amount, line.description) for line in added] == [
+        (Decimal("7.00"), "site-wide")
+    ]
 
 
 # One demo company per ERP (docs/erps/README.md), `demo` for Acumatica.

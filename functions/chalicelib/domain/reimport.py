@@ -197,6 +197,13 @@ def success_message(kind: JobKind, target: str = TARGET_NAME) -> str:
     return f"Successfully {verb} to {target}"
 
 
+def _unknown(what: str, code: str) -> str:
+    """Why a line's cost code or cost type is refused (rule 3): blank, or not the company's."""
+    if not code:
+        return f"the line has no {what} (it is blank in the ERP)."
+    return f"{what} '{limits.quote(code)}' is not known to this company."
+
+
 def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLine], list[Decimal]]:
     """Keep the cost lines, check each, and return them with their parsed amounts.
 
@@ -228,7 +235,7 @@ def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLi
                 LineError(
                     line=line.line,
                     field="cost_code",
-                    message=f"{line.key.label()}: cost code '{limits.quote(line.key.cost_code)}' is not known to this company.",
+                    message=f"{line.key.label()}: {_unknown('cost code', line.key.cost_code)}",
                 )
             )
         if line.key.cost_type not in catalog.cost_types and "cost_type" not in too_long:
@@ -236,7 +243,7 @@ def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLi
                 LineError(
                     line=line.line,
                     field="cost_type",
-                    message=f"{line.key.label()}: cost type '{limits.quote(line.key.cost_type)}' is not known to this company.",
+                    message=f"{line.key.label()}: {_unknown('cost type', line.key.cost_type)}",
                 )
             )
         cost_lines.append(line)

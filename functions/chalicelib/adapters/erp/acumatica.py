@@ -336,11 +336,19 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
             f"Line {line} of the ERP budget has no Type, so it cannot be told apart from revenue."
         )
     cost = kind_text == COST_TYPE
-    # The three key fields, each judged before the next is read (as a person reads the line);
-    # `or` calls _no_key_text only for a blank one, not once per field of every line.
-    sub_job = _text(entity, "ProjectTaskID") or _no_key_text("ProjectTaskID", cost, line)
-    cost_code = _text(entity, "CostCode") or _no_key_text("CostCode", cost, line)
-    cost_type = _text(entity, "AccountGroup") or _no_key_text("AccountGroup", cost, line)
+    # The three key fields, each judged before the next is read (as a person reads the line).
+    # A field the entity does not carry is refused; a blank one is taken as it comes, as the
+    # sandbox's switch maps it: a sub job may be blank, and a blank cost code or cost type is
+    # one the company does not know, which rule 3 names with every other offending line.
+    sub_job = _text(entity, "ProjectTaskID")
+    if sub_job is None:
+        sub_job = _absent_key("ProjectTaskID", cost, line)
+    cost_code = _text(entity, "CostCode")
+    if cost_code is None:
+        cost_code = _absent_key("CostCode", cost, line)
+    cost_type = _text(entity, "AccountGroup")
+    if cost_type is None:
+        cost_type = _absent_key("AccountGroup", cost, line)
     # Positional arguments: once per ERP line, keywords cost a fifth of building the line.
     return ErpLine(
         line,
@@ -352,9 +360,9 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
     )
 
 
-def _no_key_text(field_name: str, cost: bool, line: int) -> str:
-    """A key field absent or blank: a cost line without it has no WBS key and is refused; a
-    revenue line's key is only ever read as "" (revenue never reaches the budget)."""
+def _absent_key(field_name: str, cost: bool, line: int) -> str:
+    """A key field the entity does not carry: a cost line without it has no WBS key and is
+    refused; a revenue line's key is only ever read as "" (revenue never reaches the budget)."""
     if cost:
         raise ErpRejected(
             f"Line {line} of the ERP budget has no {_KEY_FIELDS[field_name]} ({field_name})."
