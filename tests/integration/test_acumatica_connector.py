@@ -15,6 +15,7 @@ from chalicelib.wiring import erp_sources
 from devstack import demo_data
 from devstack.sandbox_erp import ENDPOINT, SandboxErp
 from tests.fixtures.erp import SandboxClient
+from tests.fixtures.http import send_json, serving
 
 GOOD = ErpCredentials.of(username=demo_data.SANDBOX_USERNAME, password=demo_data.SANDBOX_PASSWORD)
 
@@ -382,7 +383,6 @@ def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp, job):
 
 def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox):
     import http.server
-    import threading
 
     followed: list[str] = []
 
@@ -398,17 +398,12 @@ def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox)
         def log_message(self, *args: object) -> None:
             followed.append(self.path)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Redirecting) as server:
         reader = AcumaticaSource(
             f"http://127.0.0.1:{server.server_port}", "Demo", GOOD, allow_local_urls=True
         )
         with pytest.raises(ErpRejected, match="redirect") as refused:
             reader.fetch_budget("P-1001")
-    finally:
-        server.shutdown()
-        server.server_close()
     assert demo_data.SANDBOX_PASSWORD not in str(refused.value)
     assert followed == ["/entity/auth/login"]  # asked once, never followed to the sandbox
 
@@ -417,8 +412,6 @@ def test_a_line_seen_twice_across_pages_of_a_capped_server_makes_the_read_try_ag
     """A line inserted ahead while the budget is read moves a line onto the next page as well:
     read on past short pages, the budget must still not arrive with that line twice."""
     import http.server
-    import json
-    import threading
     import urllib.parse
 
     def line(ref: str) -> dict[str, object]:
@@ -437,26 +430,16 @@ def test_a_line_seen_twice_across_pages_of_a_capped_server_makes_the_read_try_ag
 
         def do_GET(self) -> None:  # noqa: N802
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-            body = json.dumps(pages.get(int(query["$skip"][0]), [])).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, 200, pages.get(int(query["$skip"][0]), []))
 
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CappedErp)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(CappedErp) as server:
         reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
                                  page_size=5, allow_local_urls=True)  # fmt: skip
         with pytest.raises(ErpUnavailable, match="changed while it was being read"):
             reader.fetch_budget("P-1")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_projects_are_listed_page_by_page_and_say_when_more_follow(sandbox, erp):

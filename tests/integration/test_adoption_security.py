@@ -14,7 +14,6 @@ import http.server
 import ipaddress
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +29,7 @@ from chalicelib.domain.url_rules import UnsafeUrl
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.api import app_client, moto_world_with_connectors
+from tests.fixtures.http import serving
 from tests.integration.api_support import World, both_user, budget_user, erp_user
 
 PREFIX = "/api/v1/companies/demo"
@@ -254,17 +254,12 @@ class _Redirecting(http.server.BaseHTTPRequestHandler):
 
 def test_a_redirect_is_not_followed_and_the_test_says_so(client: Client, world: World) -> None:
     _Redirecting.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(_Redirecting) as server:
+        url = f"http://127.0.0.1:{server.server_port}"
         saved = save(client, world, url)
         tested = client.http.post(
             f"{PREFIX}/erp/connection/test", headers=world.headers(both_user("admin"))
         )
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert saved.status_code == 200
     result = json.loads(tested.body)

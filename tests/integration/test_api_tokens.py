@@ -7,10 +7,9 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 
 from chalicelib.adapters.cognito import CognitoIdentityProvider
 from chalicelib.domain.errors import ServiceUnavailable, Unauthenticated
+from tests.fixtures.http import send_body, serving
 from tests.integration.api_support import CLIENT_ID, ISSUER, POOL_ID, TokenIssuer, verifier
 
 
@@ -115,23 +115,13 @@ def jwks_server(issuer: TokenIssuer) -> Iterator[tuple[str, list[str]]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             fetched.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(document)))
-            self.end_headers()
-            self.wfile.write(document)
+            send_body(self, 200, document, "application/json")
 
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", fetched
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}", fetched
 
 
 def _closed_port() -> int:

@@ -26,6 +26,7 @@ from chalicelib.adapters.erp.common.http import ErpHttp, Limits
 from chalicelib.adapters.targets import procore
 from chalicelib.domain.errors import TargetUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import ErpCredentials
+from tests.fixtures.http import send_json, serving
 
 PUBLIC = "93.184.216.34"  # what the name answers the guard: public, so the guard allows it
 NAME = "erp.rebinding.example"
@@ -133,23 +134,13 @@ class _Sandbox(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self) -> None:
-        raw = json.dumps({"host": self.headers.get("Host")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, 200, {"host": self.headers.get("Host")})
 
 
 @pytest.fixture
 def sandbox_port() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sandbox)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(_Sandbox) as server:
         yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
@@ -214,24 +205,26 @@ def tls_erp(tmp_path: Path) -> Iterator[_TlsErp]:
         names.append(name or "")
 
     server_side.sni_callback = sni
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sandbox)
-    server.socket = server_side.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+
+    def over_tls(server: ThreadingHTTPServer) -> None:
+        server.socket = server_side.wrap_socket(server.socket, server_side=True)
+
+    with serving(_Sandbox, over_tls) as server:
         yield _TlsErp(server.server_port, ssl.create_default_context(cadata=cert.decode()), names)
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def _open_pinned(tls_erp: _TlsErp, name: str) -> Any:
+    """GET https://<name>:<port>/entity through a pinned connection to 127.0.0.1 (the address a
+    guard would have checked), trusting only the server's certificate."""
+    opener = pinned.build_opener(context=tls_erp.trust)
+    url = f"https://{name}:{tls_erp.port}/entity"
+    return opener.open(pinned.VettedRequest(url, [ipaddress.ip_address("127.0.0.1")]), timeout=5)
 
 
 def test_https_goes_to_the_checked_address_and_checks_the_certificate_against_the_name(
     tls_erp: _TlsErp,
 ) -> None:
-    opener = pinned.build_opener(context=tls_erp.trust)
-    url = f"https://erp.pinned.example:{tls_erp.port}/entity"
-    request = pinned.VettedRequest(url, [ipaddress.ip_address("127.0.0.1")])
-
-    with opener.open(request, timeout=5) as answer:
+    with _open_pinned(tls_erp, "erp.pinned.example") as answer:
         said = json.loads(answer.read())
 
     assert said == {"host": f"erp.pinned.example:{tls_erp.port}"}
@@ -241,12 +234,8 @@ def test_https_goes_to_the_checked_address_and_checks_the_certificate_against_th
 def test_https_to_the_checked_address_refuses_a_certificate_for_another_name(
     tls_erp: _TlsErp,
 ) -> None:
-    opener = pinned.build_opener(context=tls_erp.trust)
-    url = f"https://other.pinned.example:{tls_erp.port}/entity"
-    request = pinned.VettedRequest(url, [ipaddress.ip_address("127.0.0.1")])
-
     with pytest.raises(urllib.error.URLError) as refused:
-        opener.open(request, timeout=5)
+        _open_pinned(tls_erp, "other.pinned.example")
 
     assert isinstance(refused.value.reason, ssl.SSLCertVerificationError)
     assert tls_erp.names == ["other.pinned.example"]

@@ -9,11 +9,10 @@ envelope, and a secret cut in half where the quote is cut short.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -25,6 +24,7 @@ from chalicelib.adapters.erp.yardi import YardiSource
 from chalicelib.adapters.targets import procore
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable, TargetRejected
 from chalicelib.domain.model import ErpCredentials, TargetWrite, WbsKey
+from tests.fixtures.http import send_body, send_json, serving
 
 PASSWORD = "pa ss/w+rd&<x>"
 ACCESS_TOKEN = "at-0123456789abcdef"
@@ -55,7 +55,7 @@ class _Echo(BaseHTTPRequestHandler):
                 f"<soap:Fault><faultcode>soap:{code}</faultcode><faultstring>Login failed for "
                 f"{escape(signed_in)}</faultstring></soap:Fault></soap:Body></soap:Envelope>"
             )
-            self._send(status, fault.encode(), "text/xml")
+            send_body(self, status, fault.encode(), "text/xml")
         else:
             self._refuse(body)
 
@@ -65,27 +65,25 @@ class _Echo(BaseHTTPRequestHandler):
         self._answer(self.status, {"message": said, "errors": said})
 
     def _answer(self, status: int, payload: Any) -> None:
-        self._send(status, json.dumps(payload).encode(), "application/json")
-
-    def _send(self, status: int, raw: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, status, payload)
 
 
 @pytest.fixture
 def echo() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     forget_tokens()
     procore.forget_tokens()
-    try:
+    with serving(_Echo) as server:
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def _procore_client(url: str) -> procore.ProcoreClient:
+    """The pilot company's Procore service account, at `url`."""
+    return procore.ProcoreClient(
+        url,
+        "1001",
+        ErpCredentials({"client_id": "pilot", "client_secret": "procore-secret"}),
+        allow_local_urls=True,
+    )
 
 
 def _refusal(client: ErpHttp, **call: Any) -> str:
@@ -161,12 +159,7 @@ def test_a_yardi_fault_that_echoes_the_envelope_does_not_quote_the_password(
 def test_procore_echoing_the_token_or_the_client_secret_is_not_quoted(echo: str) -> None:
     _Echo.status = 403
     try:
-        client = procore.ProcoreClient(
-            echo,
-            "1001",
-            ErpCredentials({"client_id": "pilot", "client_secret": "procore-secret"}),
-            allow_local_urls=True,
-        )
+        client = _procore_client(echo)
         with pytest.raises(TargetRejected) as refused:
             client.call("GET", "/rest/v1.0/projects")
     finally:
@@ -195,25 +188,15 @@ class _EchoInSync(_Echo):
 
 
 def test_procore_echoing_the_token_in_a_line_s_reason_does_not_quote_it() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoInSync)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     procore.forget_tokens()
-    client = procore.ProcoreClient(
-        f"http://127.0.0.1:{server.server_port}",
-        "1001",
-        ErpCredentials({"client_id": "pilot", "client_secret": "procore-secret"}),
-        allow_local_urls=True,
-    )
     writes = [
         TargetWrite(str(ref), WbsKey("", code, "L"), Decimal("0"), Decimal("10"))
         for ref, code in ((11, "01-100"), (12, "01-200"))
     ]
-    try:
+    with serving(_EchoInSync) as server:
+        client = _procore_client(f"http://127.0.0.1:{server.server_port}")
         with pytest.raises(TargetRejected) as refused:
             procore.ProcoreBudget(client, "2001").write(writes)
-    finally:
-        server.shutdown()
-        server.server_close()
 
     reasons = [error.message for error in refused.value.errors]
     assert all(ACCESS_TOKEN not in reason for reason in reasons)

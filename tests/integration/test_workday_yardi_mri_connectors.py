@@ -8,7 +8,6 @@ are permanent or transient as their code says; MRI follows next links only on it
 from __future__ import annotations
 
 import http.server
-import threading
 
 import pytest
 
@@ -20,6 +19,7 @@ from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
+from tests.fixtures.http import serving
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -158,14 +158,9 @@ class _Linker(http.server.BaseHTTPRequestHandler):
 
 
 def test_an_mri_next_link_to_another_address_is_not_followed():
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Linker)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(_Linker) as server:
         source = MriSource(f"http://127.0.0.1:{server.server_port}", {"client_id": "A",
                            "database": "B"}, ErpCredentials.of(username="u", password="p"),
                            limits=Limits(allow_local_urls=True))  # fmt: skip
         with pytest.raises(ErpRejected, match="another address"):
             source.fetch_budget("R-1")
-    finally:
-        server.shutdown()
-        server.server_close()
