@@ -9,7 +9,8 @@ Order of the checks (the first that holds is the answer): not linked to an ERP j
 kind needs, locked, another job holding the budget. A preview holds nothing, so nothing refuses it;
 a restore needs neither a link nor a status. A preview reports what its apply would do or refuse
 (docs/history.md, "Preview"): the worker asks this rule about the apply the preview plans
-(`previewed_kind`), so a preview of a locked budget finishes failed with the same sentence the apply's 409 reads.
+(`previewed_kind`), so a preview of a locked budget finishes failed with the same sentence the
+apply's 409 reads.
 """
 
 from __future__ import annotations

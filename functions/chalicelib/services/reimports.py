@@ -520,8 +520,9 @@ def _current(
 
 def _refuse_as_applied(budget: Budget, locked_in_target: bool, target: str) -> None:
     """A preview is what the apply would do or refuse at that moment (docs/history.md,
-    "Preview"): when the apply it plans would be refused (locked here or in the target, another job holding the
-    budget, no longer linked), the preview fails with that refusal's sentence and code."""
+    "Preview"): when the apply it plans would be refused (locked here or in the target, another
+    job holding the budget, no longer linked), the preview fails with that refusal's sentence and
+    code."""
     kind = admission.previewed_kind(budget)
     why = admission.refusal(budget, kind)
     if why is None and locked_in_target:

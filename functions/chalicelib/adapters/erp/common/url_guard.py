@@ -45,19 +45,14 @@ def resolve(host: str, port: int | None) -> list[IpAddress]:
     return found
 
 
-def judge(
-    url: str,
-    *,
-    allow_local: bool,
-    resolver: Resolver | None = None,
-    request: bool = False,
-) -> ErpUrl:
-    """The URL's form and, for a name, what it resolves to; raises UnsafeUrl.
+def judge(url: str, *, allow_local: bool, resolver: Resolver | None = None) -> ErpUrl:
+    """A connection's saved address: its form and, for a name, what it resolves to; raises
+    UnsafeUrl. Every request is judged again, by `check_request_url`.
 
     A name that does not resolve raises Unresolvable: saving such a connection is allowed (the
     test and every request judge it again), calling it is not.
     """
-    checked = check_form(url, allow_local, request=request)
+    checked = check_form(url, allow_local)
     if checked.local or checked.address is not None:
         return checked
     check_resolved(checked.host, (resolver or resolve)(checked.host, checked.port))
