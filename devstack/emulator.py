@@ -21,7 +21,11 @@ def install_settings() -> None:
     """The local stack's settings of moto's DynamoDB and SQS (idempotent), in this process."""
     from devstack.moto_atomic import serialize_dynamodb
     from devstack.moto_dispatch import list_modules_once
-    from devstack.moto_expressions import lex_conditions_once
+    from devstack.moto_expressions import (
+        lex_conditions_once,
+        parse_conditions_once,
+        parse_updates_once,
+    )
     from devstack.moto_index import index_secondary_keys
     from devstack.moto_serialize import write_items_as_json
     from devstack.moto_sqs import send_without_recount
@@ -32,6 +36,8 @@ def install_settings() -> None:
     list_modules_once()  # a request is routed without listing moto's package
     write_items_as_json()  # an answer with items is written as JSON, not walked shape by shape
     lex_conditions_once()  # a condition's words are read once per text, not once per item
+    parse_conditions_once()  # a condition is built once per text, names and used values
+    parse_updates_once()  # an update expression is parsed once per text
 
 
 class EmbeddedAws(ChildServer):

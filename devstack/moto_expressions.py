@@ -43,3 +43,83 @@ def lex_conditions_once(setattr_: Callable[[Any, str, Any], None] = setattr) -> 
 
     lex._remembered = True  # type: ignore[attr-defined]
     setattr_(ConditionExpressionParser, "_lex_condition_expression", lex)
+
+
+def parse_conditions_once(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Patch moto's condition parser to keep each condition it built, by its text, its names and
+    the values it used (idempotent).
+
+    The schedule's claims all read "... AND locked = :false" with the same `:false`; only a
+    placeholder the condition does not use (the job id the update writes) differs from item to
+    item. A condition moto built is a tree of comparisons it only reads when it decides an item,
+    so one built for the same text, names and used values decides every later item the same way.
+    A text, names or values the parse refuses are refused every time (nothing is kept of them)."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    original = ConditionExpressionParser.parse
+    if getattr(original, "_remembered", False):
+        return
+    used_values: dict[str, tuple[str, ...]] = {}  # text -> the placeholders its parse used
+    built: dict[Any, tuple[Any, tuple[str, ...]]] = {}  # key -> (condition, names it used)
+
+    def key_of(parser: Any, used: tuple[str, ...]) -> Any:
+        values = parser.expression_attribute_values or {}
+        if any(placeholder not in values for placeholder in used):
+            return None  # moto's own parse says what is missing
+        names = parser.expression_attribute_names or {}
+        return (
+            parser.condition_expression,
+            tuple(sorted(names.items())),
+            # repr, not JSON: a binary value is bytes here; two reprs of one value differ only in
+            # a map's key order, which costs a build, never a wrong condition.
+            repr([values[placeholder] for placeholder in used]),
+        )
+
+    @functools.wraps(original)
+    def parse(parser: Any) -> Any:
+        text = parser.condition_expression
+        used = used_values.get(text) if text else None
+        key = key_of(parser, used) if used is not None else None
+        kept = built.get(key) if key is not None else None
+        if kept is not None:
+            condition, names_used = kept
+            # What moto's callers read off the parser after a parse: the names and values used.
+            parser.expr_attr_names_found.extend(names_used)
+            parser.expr_attr_values_found.extend(used)
+            return condition
+        condition = original(parser)
+        if text:
+            used = tuple(parser.expr_attr_values_found)
+            used_values[text] = used
+            key = key_of(parser, used)
+            if key is not None:
+                if len(built) >= REMEMBERED_TEXTS:
+                    built.clear()  # a stream of generated conditions: start again
+                built[key] = (condition, tuple(parser.expr_attr_names_found))
+        return condition
+
+    parse._remembered = True  # type: ignore[attr-defined]
+    setattr_(ConditionExpressionParser, "parse", parse)
+
+
+def parse_updates_once(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Patch moto's update-expression parser to parse each text once (idempotent).
+
+    An update's syntax tree depends on its text alone. moto's callers only read it (the names and
+    values it uses) or deep-copy it before they substitute values and apply it to an item, so one
+    tree serves every item; moto parses it twice per item otherwise."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = UpdateExpressionParser.make
+    if getattr(original, "_remembered", False):
+        return
+
+    @functools.lru_cache(maxsize=REMEMBERED_TEXTS)
+    def make(text: str) -> Any:
+        return original(text)
+
+    def remembered(cls: type, text: str) -> Any:
+        return make(text)
+
+    remembered._remembered = True  # type: ignore[attr-defined]
+    setattr_(UpdateExpressionParser, "make", classmethod(remembered))
