@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from decimal import Decimal
 
@@ -440,6 +441,54 @@ def test_a_line_seen_twice_across_pages_of_a_capped_server_makes_the_read_try_ag
                                  page_size=5, allow_local_urls=True)  # fmt: skip
         with pytest.raises(ErpUnavailable, match="changed while it was being read"):
             reader.fetch_budget("P-1")
+
+
+def test_the_sandbox_answers_only_the_fields_a_select_names(sandbox, erp):
+    everything = erp.lines("P-1001")
+    narrowed = erp.lines("P-1001", select="CostCode,OriginalBudgetedAmount")
+
+    assert [entity["id"] for entity in narrowed] == [entity["id"] for entity in everything]
+    assert {"UOM", "OriginalBudgetedQty", "Description"} <= set(everything[0])
+    assert set(narrowed[0]) == {"id", "rowNumber", "note", "CostCode", "OriginalBudgetedAmount",
+                                "custom"}  # fmt: skip
+    assert narrowed[0]["OriginalBudgetedAmount"] == everything[0]["OriginalBudgetedAmount"]
+
+
+def test_a_budget_page_asks_only_for_the_fields_the_mapping_reads(sandbox, erp):
+    """Acumatica's ProjectBudget carries dozens of fields; each page names the seven it maps, and a
+    server that answers more anyway (one that ignores $select) still maps the same lines."""
+    import http.server
+    import urllib.parse
+
+    asked: list[dict[str, list[str]]] = []
+    extra = {"OriginalBudgetedQty": {"value": 3}, "UOM": {"value": "HR"}, "note": None,
+             "RevisedBudgetedAmount": {"value": 99}, "custom": {}}  # fmt: skip
+    # As the ERP wrote them: amounts as JSON numbers (the client reads them as exact decimals).
+    in_erp = json.loads(json.dumps([{**e, **extra} for e in erp.lines("P-1001")], default=float))
+
+    class FullEntities(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
+            self.send_response(204)  # sign-in and sign-out
+            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            asked.append(query)
+            skip = int(query["$skip"][0])
+            send_json(self, 200, in_erp[skip : skip + int(query["$top"][0])])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(FullEntities) as server:
+        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
+                                 page_size=5, allow_local_urls=True)  # fmt: skip
+        lines = reader.fetch_budget("P-1001")
+
+    fields = "ProjectID,ProjectTaskID,CostCode,AccountGroup,Type,Description,OriginalBudgetedAmount"
+    assert {tuple(query["$select"]) for query in asked} == {(fields,)}
+    assert lines == source(sandbox, page_size=5).fetch_budget("P-1001")  # the sandbox honours it
 
 
 def test_projects_are_listed_page_by_page_and_say_when_more_follow(sandbox, erp):

@@ -53,6 +53,11 @@ _KEY_FIELDS = {
     "CostCode": "cost code",
     "AccountGroup": "account group",
 }
+# A budget page asks for the fields the mapping reads and no more: Acumatica's ProjectBudget
+# carries dozens (quantities, revised, committed and actual amounts, ...), which would otherwise
+# cross the wire and be parsed for every line (docs/erps/acumatica.md).
+_BUDGET_FIELDS = ("ProjectID", *_KEY_FIELDS, "Type", "Description", "OriginalBudgetedAmount")
+_BUDGET_SELECT = "$select=" + ",".join(_BUDGET_FIELDS)
 
 
 class _CookieSignIn:
@@ -265,6 +270,7 @@ class AcumaticaSource:
             query = "&".join(
                 (
                     "$filter=" + urllib.parse.quote(job_filter, safe=""),
+                    _BUDGET_SELECT,
                     f"$top={self._page_size}",
                     f"$skip={offset}",
                 )
