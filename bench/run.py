@@ -72,6 +72,10 @@ QUICK = Plan(
 )  # fmt: skip
 
 
+def _seconds_list(runs: list[float]) -> str:
+    return ", ".join(f"{seconds:.2f}" for seconds in runs)
+
+
 def machine() -> dict[str, Any]:
     model = platform.processor() or "unknown CPU"
     try:
@@ -518,13 +522,16 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
                        g["seconds"] <= 0.04)  # fmt: skip
         one = e2e.get("one_line")
         if one:
-            full = by_n.get(one["lines"])
-            parts.append(f"4. One-line change end to end on the {one['lines']:,}-line budget: "
-                         f"{one['seconds']:.2f} s; summary {one['summary']}")  # fmt: skip
-            if full:
-                target(f"one-line change <= 50% of a full re-import at {one['lines']:,} (end to end)",
-                       f"{one['seconds']:.2f} s vs {full['seconds']:.2f} s",
-                       one["seconds"] <= 0.5 * full["seconds"])  # fmt: skip
+            full_seconds = one["full_seconds"]
+            parts.append(f"4. One-line change end to end on the {one['lines']:,}-line budget, "
+                         f"median of {len(one['runs_seconds'])}: {one['seconds']:.2f} s (runs "
+                         f"{_seconds_list(one['runs_seconds'])}) against a full re-import's "
+                         f"{full_seconds:.2f} s (runs {_seconds_list(one['full_runs_seconds'])}); "
+                         f"summary {one['summary']}")  # fmt: skip
+            target(f"one-line change <= 50% of a full re-import at {one['lines']:,} (end to end)",
+                   f"{one['seconds']:.2f} s vs {full_seconds:.2f} s "
+                   f"({one['seconds'] / full_seconds:.0%})",
+                   one["seconds"] <= 0.5 * full_seconds)  # fmt: skip
 
     connector = results.get("connector", [])
     if connector:

@@ -1,12 +1,17 @@
-"""Makes the embedded AWS's DynamoDB read each condition expression's words once, not per item.
+"""Makes the embedded AWS's DynamoDB read and build each condition and update expression once,
+not once per item.
 
 moto splits a condition expression into its words (names, placeholders, comparators, brackets)
-by trying a list of regular expressions at every position of the text, and it does so for every
-item of every request, two or three times an item (the request is checked, then the write): the
-schedule's run over 1,000 companies, whose 20,000 transaction items carry a handful of distinct
-conditions, spent about a tenth of the emulator's time there (docs/performance.md, "Fleet").
-The words depend on the text alone, so `lex_conditions_once` remembers them per text; the rest of
-the parse (names and values substituted, the condition built and checked) still runs every time.
+by trying a list of regular expressions at every position of the text, then builds the condition
+from them, and it does both for every item of every request, two or three times an item (the
+request is checked, then the write); it parses an update expression twice an item. The schedule's
+run over 1,000 companies, whose 20,000 transaction items carry a handful of distinct texts, spent
+about a third of the emulator's time there (docs/performance.md, "Fleet"):
+- `lex_conditions_once` remembers a condition's words per text;
+- `parse_conditions_once` keeps each built condition per text, names and the values it uses, so
+  an item is still decided on those values (a new value is a new condition);
+- `parse_updates_once` keeps an update's syntax tree per text (values are put into a copy of it
+  for each item, as moto always did).
 """
 
 from __future__ import annotations

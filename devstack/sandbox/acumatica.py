@@ -14,6 +14,7 @@ Every entity carries its `id` (a GUID) and `rowNumber`; every field is wrapped a
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from http.cookies import SimpleCookie
@@ -317,12 +318,16 @@ def _list(erp: str, tenant: str) -> Response:
     project_id = _project_filter()
     top, skip = count("$top"), count("$skip", 0) or 0
     with state().lock:
-        rows = [
+        matching = (
             row
             for row in state().tenant_rows(erp, tenant)
             if project_id is None or row.values["ProjectID"] == project_id
-        ]
-        page = rows[skip:][: page_size(erp, len(rows) if top is None else top)]
+        )
+        if top is None:
+            rows = list(matching)
+            page = rows[skip:][: page_size(erp, len(rows))]
+        else:  # read no further than the page: a budget's later pages are many rows on
+            page = list(itertools.islice(matching, skip, skip + page_size(erp, top)))
         body = page_json(page, _selected())
     return answer(200, body)
 

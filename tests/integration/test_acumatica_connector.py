@@ -491,6 +491,124 @@ def test_a_budget_page_asks_only_for_the_fields_the_mapping_reads(sandbox, erp):
     assert lines == source(sandbox, page_size=5).fetch_budget("P-1001")  # the sandbox honours it
 
 
+def _count_parsed_pages(monkeypatch) -> list[str]:
+    """Record each budget page the connector parses (its JSON read into entities)."""
+    from chalicelib.adapters.erp.common.http import ErpHttp
+
+    parsed: list[str] = []
+    parse = ErpHttp.parse_json
+
+    def counted(self, answer: bytes, action: str):
+        if action.startswith("read the budget"):
+            parsed.append(action)
+        return parse(self, answer, action)
+
+    monkeypatch.setattr(ErpHttp, "parse_json", counted)
+    return parsed
+
+
+def test_a_read_after_a_one_line_change_maps_only_the_page_that_changed(sandbox, erp, monkeypatch):
+    from chalicelib.adapters.erp.common.remembered import forget_pages
+
+    forget_pages()
+    erp.generate("P-1001", lines=12, seed=3)
+    parsed = _count_parsed_pages(monkeypatch)
+    first = source(sandbox, page_size=5).fetch_budget("P-1001")
+    assert len(parsed) == 4  # three pages of lines and the empty one that ends the read
+
+    changed = erp.lines("P-1001")[6]  # on the second page
+    erp.put_line(id=changed["id"], OriginalBudgetedAmount=777.77)
+    parsed.clear()
+    again = source(sandbox, page_size=5).fetch_budget("P-1001")
+
+    assert parsed == ["read the budget of ERP job 'P-1001'"]  # the second page alone
+    assert [line.amount for line in again] == [
+        Decimal("777.77") if line.ref == changed["id"] else line.amount for line in first
+    ]
+    forget_pages()
+    assert source(sandbox, page_size=5).fetch_budget("P-1001") == again  # as a cold read maps it
+
+
+def test_remembered_pages_are_told_apart_by_job_and_start_and_kept_within_their_bound():
+    from chalicelib.adapters.erp.common.remembered import RememberedPages
+    from chalicelib.domain.model import ErpLine
+
+    def lines(count: int, first: int) -> tuple[ErpLine, ...]:
+        key = WbsKey("", "01-100", "L")
+        return tuple(
+            ErpLine(first + n, f"r{n}", key, LineKind.COST, Decimal(n)) for n in range(count)
+        )
+
+    pages = RememberedPages(max_lines=10)
+    made: list[str] = []
+
+    def map_page(name: str, count: int, first: int):
+        def mapped() -> tuple[ErpLine, ...]:
+            made.append(name)
+            return lines(count, first)
+
+        return mapped
+
+    same_bytes = b'[{"id": "r0"}]'
+    a = pages.mapped(RememberedPages.key("acumatica", "P-1", 0, same_bytes), map_page("a", 4, 1))
+    assert (
+        pages.mapped(RememberedPages.key("acumatica", "P-1", 0, same_bytes), map_page("x", 4, 1))
+        is a
+    )
+    pages.mapped(RememberedPages.key("acumatica", "P-2", 0, same_bytes), map_page("b", 4, 1))
+    moved = pages.mapped(
+        RememberedPages.key("acumatica", "P-1", 5, same_bytes), map_page("c", 4, 6)
+    )
+    assert made == ["a", "b", "c"]  # another job, another start: mapped anew
+    assert moved[0].line == 6
+    # 12 lines asked to be kept with a bound of 10: the least recently used page ("a") went.
+    pages.mapped(RememberedPages.key("acumatica", "P-1", 0, same_bytes), map_page("a again", 4, 1))
+    assert made == ["a", "b", "c", "a again"]
+
+
+def test_a_page_that_fails_to_map_is_refused_every_time_and_a_line_seen_twice_comes_first(
+    monkeypatch,
+):
+    """A bad entity is refused on every read (nothing of it is kept); a line repeated before it
+    on the page is what a line-by-line read finds first: the budget moved while it was read."""
+    import http.server
+    import urllib.parse
+
+    from chalicelib.adapters.erp.common.remembered import forget_pages
+
+    def line(ref: str) -> dict[str, object]:
+        values = {"ProjectID": "P-1", "ProjectTaskID": "01", "CostCode": ref, "AccountGroup": "L",
+                  "Type": "Expense", "OriginalBudgetedAmount": 1}  # fmt: skip
+        return {"id": ref, **{name: {"value": value} for name, value in values.items()}}
+
+    first_page = [line("a"), line("b")]
+
+    class Erp(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
+            self.send_response(204)
+            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            send_json(self, 200, first_page if query["$skip"][0] == "0" else [])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    forget_pages()
+    with serving(Erp) as server:
+        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
+                                 page_size=5, allow_local_urls=True)  # fmt: skip
+        first_page.append("not a budget line")
+        for _ in range(2):
+            with pytest.raises(ErpRejected, match="Line 3 of the ERP's budget answer"):
+                reader.fetch_budget("P-1")
+        first_page[1:] = [line("a"), "not a budget line"]
+        with pytest.raises(ErpUnavailable, match="changed while it was being read"):
+            reader.fetch_budget("P-1")
+
+
 def test_projects_are_listed_page_by_page_and_say_when_more_follow(sandbox, erp):
     demo = demo_data.company("demo")
     first = source(sandbox).list_projects(offset=0, limit=2)

@@ -293,7 +293,8 @@ def test_a_page_read_after_get_fetches_only_its_own_chunk(stores, dynamodb_table
     index = load_index(budgets.header("demo", "P-1001").chunk_index)
     assert [count for _, count in index] == [MAX_CHUNK_ROWS, MAX_CHUNK_ROWS, 500]
     current = budgets.get("demo", "P-1001")
-    everything = budgets.read_lines(current)
+    # Read by another store (another worker): this one remembers no chunk yet.
+    everything = DynamoBudgetStore().read_lines(current)
     calls: list[tuple[str, int]] = []
 
     def seen(model, params, **_):
@@ -305,6 +306,32 @@ def test_a_page_read_after_get_fetches_only_its_own_chunk(stores, dynamodb_table
 
     assert page == everything[1_000:2_000]
     assert calls == [("BatchGetItem", 1)]
+
+
+def test_a_warm_store_reads_only_the_chunks_a_new_version_rewrote(stores, dynamodb_tables):
+    """A version's chunk items never change, so a store that read them keeps their rows: after a
+    one-line edit, reading the new version fetches the one rewritten chunk, and every line is
+    still the version's own (the edit included, the other chunks as they were)."""
+    budgets, _ = stores
+    budgets.create_budget(budget(), lines(2_500))
+    before = budgets.read_lines(budgets.get("demo", "P-1001"))
+    edited = before[1_200]
+    budgets.edit_line(
+        budgets.get("demo", "P-1001"), edited.line_item_id, LineEdit(quantity=Decimal("7"))
+    )
+    calls: list[tuple[str, int]] = []
+
+    def seen(model, params, **_):
+        keys = params.get("RequestItems", {})
+        calls.append((model.name, sum(len(t["Keys"]) for t in keys.values())))
+
+    dynamodb_tables.meta.events.register("before-parameter-build.dynamodb", seen)
+    after = budgets.read_lines(budgets.get("demo", "P-1001"))
+
+    assert [c for c in calls if c[0] == "BatchGetItem"] == [("BatchGetItem", 1)]
+    assert after == DynamoBudgetStore().read_lines(budgets.get("demo", "P-1001"))  # a cold read
+    assert after[1_200].quantity == Decimal("7")
+    assert after[:1_200] == before[:1_200] and after[1_201:] == before[1_201:]
 
 
 def test_a_page_of_an_older_budget_object_shows_that_version(stores):

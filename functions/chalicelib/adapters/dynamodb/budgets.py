@@ -250,10 +250,48 @@ class _RememberedLayouts:
         return list(found[1]), found[2]
 
 
+class _RememberedChunks:
+    """The rows of chunk items this store read last, by item key.
+
+    A chunk item is written once and never changed (a new version writes its changed chunks under
+    new keys, docs/history.md), so rows read before are the rows a read now would get: a warm
+    worker reading the current lines after a few lines changed reads only the changed chunks
+    (docs/performance.md, measurement 4). Bounded by rows; a caller gets its own list.
+    """
+
+    MAX_ROWS = 20_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._chunks: OrderedDict[tuple[str, str], builtins.list[builtins.list[Any]]] = (
+            OrderedDict()
+        )
+        self._rows = 0
+
+    def recall(self, pk: str, sk: str) -> builtins.list[builtins.list[Any]] | None:
+        with self._lock:
+            rows = self._chunks.get((pk, sk))
+            if rows is None:
+                return None
+            self._chunks.move_to_end((pk, sk))
+            return builtins.list(rows)
+
+    def remember(self, pk: str, sk: str, rows: builtins.list[builtins.list[Any]]) -> None:
+        with self._lock:
+            if (pk, sk) in self._chunks or len(rows) > self.MAX_ROWS:
+                return
+            self._chunks[(pk, sk)] = builtins.list(rows)
+            self._rows += len(rows)
+            while self._rows > self.MAX_ROWS:
+                _, dropped = self._chunks.popitem(last=False)
+                self._rows -= len(dropped)
+
+
 class DynamoBudgetStore(DynamoTables):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._layouts = _RememberedLayouts()
+        self._chunks = _RememberedChunks()
 
     # --- headers ----------------------------------------------------------------------------
 
@@ -337,10 +375,14 @@ class DynamoBudgetStore(DynamoTables):
         """The rows of chunks `numbers` of a version, in order; NotFound if one is gone."""
         pk = budget_pk(budget.company_id, budget.budget_id)
         wanted = {chunk_sk(sets[n], n): i for i, n in enumerate(numbers)}
-        items = batch_get(self.client, self.budgets_table, [key(pk, sk) for sk in wanted])
         rows: builtins.list[list[list[Any]] | None] = [None] * len(numbers)
-        for item in items:
-            rows[wanted[item["sk"]]] = unpack(item["data"])
+        for sk, i in wanted.items():
+            rows[i] = self._chunks.recall(pk, sk)
+        unread = [key(pk, sk) for sk, i in wanted.items() if rows[i] is None]
+        for item in batch_get(self.client, self.budgets_table, unread) if unread else []:
+            chunk = unpack(item["data"])
+            self._chunks.remember(pk, item["sk"], chunk)
+            rows[wanted[item["sk"]]] = chunk
         if any(r is None for r in rows):
             # Only chunks of versions out of the kept history expire.
             raise _version_gone()

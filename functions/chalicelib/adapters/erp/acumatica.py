@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
 from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.adapters.erp.common.remembered import RememberedPages, remembered_pages
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
@@ -266,7 +267,7 @@ class AcumaticaSource:
         job_filter = _project_filter(erp_job_id)
         doing = f"read the budget of ERP job '{erp_job_id}'"
 
-        def page(offset: int) -> tuple[list[Any], bool]:
+        def page(offset: int) -> tuple[tuple[ErpLine, ...], bool]:
             query = "&".join(
                 (
                     "$filter=" + urllib.parse.quote(job_filter, safe=""),
@@ -276,28 +277,39 @@ class AcumaticaSource:
                 )
             )
             try:
-                payload = client.call(
-                    "GET", f"/entity/{self._endpoint}/ProjectBudget?{query}", doing
-                )
+                answer = client.call(
+                    "GET", f"/entity/{self._endpoint}/ProjectBudget?{query}", doing,
+                    answer_bytes=True,
+                )  # fmt: skip
             except HttpFailure as failure:
                 raise client.explain(failure, doing) from None
+            # A page byte for byte as a read of this job got it before maps to the same lines
+            # (adapters/erp/common/remembered.py): only a changed page is parsed and mapped.
+            key = RememberedPages.key(__name__, erp_job_id, offset, answer)
+            mapped = remembered_pages().mapped(key, lambda: map_page(answer, offset))
+            # Acumatica says nothing of more pages, and a page shorter than asked may not be the
+            # last (a server whose own limit is below $top): only an empty page ends the read.
+            return mapped, True
+
+        def map_page(answer: bytes, offset: int) -> tuple[ErpLine, ...]:
+            payload = client.parse_json(answer, doing)
             if not isinstance(payload, list):
                 raise ErpRejected(
                     f"{client.title}'s answer for the project budget was not a list of budget "
                     "lines."
                 )
-            # Acumatica says nothing of more pages, and a page shorter than asked may not be the
-            # last (a server whose own limit is below $top): only an empty page ends the read.
-            return payload, True
+            mapped: list[ErpLine] = []
+            for entity in payload:
+                try:
+                    mapped.append(_to_line(entity, offset + len(mapped) + 1, erp_job_id))
+                except ErpRejected:
+                    # Read line by line, a line seen twice before this one is what is wrong.
+                    _check_refs(mapped, set(seen_refs))
+                    raise
+            return tuple(mapped)
 
-        for entity in read_pages(page, on_page):
-            line = _to_line(entity, len(lines) + 1, erp_job_id)
-            if line.ref in seen_refs:
-                # Rows moved between pages: someone changed the budget while we read it.
-                raise ErpUnavailable(
-                    "The ERP budget changed while it was being read; the job will try again."
-                )
-            seen_refs.add(line.ref)
+        for line in read_pages(page, on_page):
+            _check_refs((line,), seen_refs)
             lines.append(line)
         if not lines:  # a project without budget lines, or no such project: ask which
             self._require_project(client, erp_job_id)
@@ -321,6 +333,17 @@ class MyobSource(AcumaticaSource):
 def _project_filter(erp_job_id: str) -> str:
     """OData's `ProjectID eq '<id>'`: a quote inside the id is doubled, so it cannot widen it."""
     return "ProjectID eq '{}'".format(erp_job_id.replace("'", "''"))
+
+
+def _check_refs(lines: Sequence[ErpLine], seen_refs: set[str]) -> None:
+    """Add each line's ERP id to `seen_refs`; an id seen before means rows moved between pages
+    while the budget was read (someone changed it): the job tries again."""
+    for line in lines:
+        if line.ref in seen_refs:
+            raise ErpUnavailable(
+                "The ERP budget changed while it was being read; the job will try again."
+            )
+        seen_refs.add(line.ref)
 
 
 def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:

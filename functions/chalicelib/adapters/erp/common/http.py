@@ -21,10 +21,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from chalicelib.adapters.erp.common import pinned, redact, url_guard
 from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
@@ -148,8 +148,10 @@ class ErpHttp:
         headers: dict[str, str] | None = None,
         authenticated: bool = True,
         raw: bytes | None = None,
+        answer_bytes: bool = False,
     ) -> Any:
-        """One call with retries; the parsed JSON answer (None when empty).
+        """One call with retries; the parsed JSON answer (None when empty), or with
+        `answer_bytes` the answer's bytes for the caller to parse (`parse_json`).
 
         `action` completes "when trying to ...", e.g. "read the budget of ERP job 'P-1'".
         Raises `HttpFailure` only for 4xx answers the caller may explain better (401 after a
@@ -164,8 +166,9 @@ class ErpHttp:
                 if authenticated:  # a token request that times out is retried like any call
                     sent.update(self.sign_in.headers(self))
                 return self.send(
-                    method, path, action, json_body=json_body, form=form, headers=sent, raw=raw
-                )
+                    method, path, action, json_body=json_body, form=form, headers=sent, raw=raw,
+                    answer_bytes=answer_bytes,
+                )  # fmt: skip
             except HttpFailure as failure:
                 if failure.status == 401 and authenticated and not refreshed:
                     refreshed = True  # a session or token that expired: sign in once more
@@ -202,11 +205,12 @@ class ErpHttp:
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         raw: bytes | None = None,
+        answer_bytes: bool = False,
     ) -> Any:
         """Exactly one request; the parsed JSON. Raises HttpFailure, _Transient or ErpRejected.
 
-        With `raw` (a body whose Content-Type the caller sets, as for SOAP) the answer is the
-        answer's bytes, size-capped like any other, for the caller's own parser.
+        With `raw` (a body whose Content-Type the caller sets, as for SOAP) or `answer_bytes` the
+        answer is the answer's bytes, size-capped like any other, for the caller's own parser.
         """
         url = self.base_url + path
         addresses = check_destination(url, self.limits.allow_local_urls)
@@ -227,8 +231,12 @@ class ErpHttp:
                 f"{_size(self.limits.max_response_bytes)}, more than a budget page can be: check "
                 f"the {self.erp} connection's address."
             )
-        if raw is not None:
+        if raw is not None or answer_bytes:
             return answer
+        return self.parse_json(answer, action)
+
+    def parse_json(self, answer: bytes, action: str) -> Any:
+        """An answer's JSON, numbers as exact decimals; None when it is empty."""
         if not answer.strip():
             return None
         try:
@@ -332,9 +340,13 @@ class _Transient(Exception):
         self.message = message
 
 
+_Row = TypeVar("_Row")
+
+
 def read_pages(
-    fetch: Callable[[int], tuple[list[Any], bool]], on_page: Callable[[int], None] | None = None
-) -> Iterator[Any]:
+    fetch: Callable[[int], tuple[Sequence[_Row], bool]],
+    on_page: Callable[[int], None] | None = None,
+) -> Iterator[_Row]:
     """Every row of a paged list: `fetch(offset)` answers (rows, more) until the ERP says no more."""
     offset = 0
     for _ in range(MAX_PAGES):
