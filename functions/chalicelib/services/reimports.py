@@ -424,14 +424,17 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
     store or Procore, services/targets.py), re-planning when the budget moves."""
     attempt: _Attempt | None = None
     try:
-        target = _target(ports, ports.budgets.get(job.company_id, job.budget_id))
+        budget = ports.budgets.get(job.company_id, job.budget_id)
+        target = _target(ports, budget)
         attempt = _Attempt(target, _ProgressReport(ports, job))
         if target.recover(job):
             raise _Refused(_recovered_message(target.name))
         for number in range(COMMIT_ATTEMPTS):
             if number:
+                # The first attempt plans on the header read above; the commit itself refuses a
+                # budget that moved, was locked or released since (one condition, atomically).
                 ports.sleep(COMMIT_BACKOFF_SECONDS[number - 1])
-            budget = ports.budgets.get(job.company_id, job.budget_id)
+                budget = ports.budgets.get(job.company_id, job.budget_id)
             if budget.active_job_id != job.job_id:
                 raise _Refused(
                     "The budget was released before this job could run; nothing was changed."

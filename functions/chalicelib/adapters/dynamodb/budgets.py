@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -166,6 +167,9 @@ def _size(puts: Sequence[dict[str, Any]]) -> int:
     return sum(len(p["data"]["B"]) for p in puts)
 
 
+_KEY_TUPLE = attrgetter("key.sub_job", "key.cost_code", "key.cost_type")
+
+
 def _copy_on_write(
     head: BudgetHeaderItem, plan: Plan, chunk_set: str
 ) -> tuple[_Layout, builtins.list[tuple[int, PackedChunk]]] | None:
@@ -183,9 +187,11 @@ def _copy_on_write(
     def place(wbs: WbsKey) -> int:
         return max(0, bisect.bisect_right(firsts, (wbs.sub_job, wbs.cost_code, wbs.cost_type)) - 1)
 
-    groups: builtins.list[builtins.list[LineItem]] = [[] for _ in index]
-    for line in plan.lines:
-        groups[place(line.key)].append(line)
+    # The plan's lines are in key order, so each chunk's lines are one slice of them, found by
+    # a bisection per chunk rather than one per line (the same places `place` gives).
+    keys = [_KEY_TUPLE(line) for line in plan.lines]
+    starts = [0, *(bisect.bisect_left(keys, first) for first in firsts[1:]), len(keys)]
+    groups = [plan.lines[starts[n] : starts[n + 1]] for n in range(len(index))]
     dirty = {place(wbs) for wbs in plan.touched}
     if any(len(groups[n]) != count for n, (_, count) in enumerate(index) if n not in dirty):
         return None  # lines moved without being touched: not the version the plan read
