@@ -19,7 +19,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from chalicelib.domain.model import ErpLine
 
@@ -75,6 +74,6 @@ def remembered_pages() -> RememberedPages:
     return RememberedPages()
 
 
-def forget_pages(*_: Any) -> None:
+def forget_pages() -> None:
     """Empty the remembered pages (tests that count what a read maps)."""
     remembered_pages().clear()
