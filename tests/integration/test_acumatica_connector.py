@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import socket
+import urllib.parse
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -42,6 +47,37 @@ def source(sandbox, **options) -> AcumaticaSource:
     options.setdefault("sleep", lambda seconds: None)  # retries wait in the contract suite
     options.setdefault("allow_local_urls", True)  # the sandbox answers on 127.0.0.1
     return AcumaticaSource(sandbox.url, tenant, credentials, **options)
+
+
+def _entity(ref: str) -> dict[str, object]:
+    """A cost line of project P-1 as Acumatica writes it, its cost code named after its id."""
+    values = {"ProjectID": "P-1", "ProjectTaskID": "01", "CostCode": ref, "AccountGroup": "L",
+              "Type": "Expense", "OriginalBudgetedAmount": 1}  # fmt: skip
+    return {"id": ref, **{name: {"value": value} for name, value in values.items()}}
+
+
+@contextlib.contextmanager
+def _stand_in_erp(page: Callable[[dict[str, list[str]]], object], **options: Any):
+    """An Acumatica stand-in that signs anyone in and answers each budget request with
+    `page(query)`; yields the connector reading it."""
+
+    class StandIn(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
+            self.send_response(204)  # sign-in and sign-out
+            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            send_json(
+                self, 200, page(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query))
+            )
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(StandIn) as server:
+        yield AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
+                              allow_local_urls=True, **options)  # fmt: skip
 
 
 def test_paging_returns_every_line_exactly_once_in_erp_order(sandbox, erp):
@@ -383,8 +419,6 @@ def test_a_quote_in_the_job_id_cannot_widen_the_filter(sandbox, erp, job):
 
 
 def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox):
-    import http.server
-
     followed: list[str] = []
 
     class Redirecting(http.server.BaseHTTPRequestHandler):
@@ -412,35 +446,14 @@ def test_an_erp_address_that_redirects_is_rejected_without_following_it(sandbox)
 def test_a_line_seen_twice_across_pages_of_a_capped_server_makes_the_read_try_again():
     """A line inserted ahead while the budget is read moves a line onto the next page as well:
     read on past short pages, the budget must still not arrive with that line twice."""
-    import http.server
-    import urllib.parse
-
-    def line(ref: str) -> dict[str, object]:
-        values = {"ProjectID": "P-1", "ProjectTaskID": "01", "CostCode": ref, "AccountGroup": "L",
-                  "Type": "Expense", "OriginalBudgetedAmount": 1}  # fmt: skip
-        return {"id": ref, **{name: {"value": value} for name, value in values.items()}}
-
     # Two lines a page whatever $top asks; "b" is on both pages, as after an insert ahead of it.
-    pages = {0: [line("a"), line("b")], 2: [line("b"), line("c")]}
+    pages = {0: [_entity("a"), _entity("b")], 2: [_entity("b"), _entity("c")]}
 
-    class CappedErp(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
-            self.send_response(204)  # sign-in and sign-out
-            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
-            self.end_headers()
-
-        def do_GET(self) -> None:  # noqa: N802
-            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-            send_json(self, 200, pages.get(int(query["$skip"][0]), []))
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serving(CappedErp) as server:
-        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
-                                 page_size=5, allow_local_urls=True)  # fmt: skip
-        with pytest.raises(ErpUnavailable, match="changed while it was being read"):
-            reader.fetch_budget("P-1")
+    with (
+        _stand_in_erp(lambda query: pages.get(int(query["$skip"][0]), []), page_size=5) as reader,
+        pytest.raises(ErpUnavailable, match="changed while it was being read"),
+    ):
+        reader.fetch_budget("P-1")
 
 
 def test_the_sandbox_answers_only_the_fields_a_select_names(sandbox, erp):
@@ -457,33 +470,18 @@ def test_the_sandbox_answers_only_the_fields_a_select_names(sandbox, erp):
 def test_a_budget_page_asks_only_for_the_fields_the_mapping_reads(sandbox, erp):
     """Acumatica's ProjectBudget carries dozens of fields; each page names the seven it maps, and a
     server that answers more anyway (one that ignores $select) still maps the same lines."""
-    import http.server
-    import urllib.parse
-
     asked: list[dict[str, list[str]]] = []
     extra = {"OriginalBudgetedQty": {"value": 3}, "UOM": {"value": "HR"}, "note": None,
              "RevisedBudgetedAmount": {"value": 99}, "custom": {}}  # fmt: skip
     # As the ERP wrote them: amounts as JSON numbers (the client reads them as exact decimals).
     in_erp = json.loads(json.dumps([{**e, **extra} for e in erp.lines("P-1001")], default=float))
 
-    class FullEntities(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
-            self.send_response(204)  # sign-in and sign-out
-            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
-            self.end_headers()
+    def page(query: dict[str, list[str]]) -> object:
+        asked.append(query)
+        skip = int(query["$skip"][0])
+        return in_erp[skip : skip + int(query["$top"][0])]
 
-        def do_GET(self) -> None:  # noqa: N802
-            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-            asked.append(query)
-            skip = int(query["$skip"][0])
-            send_json(self, 200, in_erp[skip : skip + int(query["$top"][0])])
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serving(FullEntities) as server:
-        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
-                                 page_size=5, allow_local_urls=True)  # fmt: skip
+    with _stand_in_erp(page, page_size=5) as reader:
         lines = reader.fetch_budget("P-1001")
 
     fields = "ProjectID,ProjectTaskID,CostCode,AccountGroup,Type,Description,OriginalBudgetedAmount"
@@ -566,45 +564,19 @@ def test_remembered_pages_are_told_apart_by_job_and_start_and_kept_within_their_
     assert made == ["a", "b", "c", "a again"]
 
 
-def test_a_page_that_fails_to_map_is_refused_every_time_and_a_line_seen_twice_comes_first(
-    monkeypatch,
-):
+def test_a_page_that_fails_to_map_is_refused_every_time_and_a_line_seen_twice_comes_first():
     """A bad entity is refused on every read (nothing of it is kept); a line repeated before it
     on the page is what a line-by-line read finds first: the budget moved while it was read."""
-    import http.server
-    import urllib.parse
-
     from chalicelib.adapters.erp.common.remembered import forget_pages
 
-    def line(ref: str) -> dict[str, object]:
-        values = {"ProjectID": "P-1", "ProjectTaskID": "01", "CostCode": ref, "AccountGroup": "L",
-                  "Type": "Expense", "OriginalBudgetedAmount": 1}  # fmt: skip
-        return {"id": ref, **{name: {"value": value} for name, value in values.items()}}
-
-    first_page = [line("a"), line("b")]
-
-    class Erp(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the base class's naming
-            self.send_response(204)
-            self.send_header("Set-Cookie", "ASP.NET_SessionId=s; path=/")
-            self.end_headers()
-
-        def do_GET(self) -> None:  # noqa: N802
-            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-            send_json(self, 200, first_page if query["$skip"][0] == "0" else [])
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+    first_page: list[object] = [_entity("a"), _entity("b"), "not a budget line"]
     forget_pages()
-    with serving(Erp) as server:
-        reader = AcumaticaSource(f"http://127.0.0.1:{server.server_port}", "Demo", GOOD,
-                                 page_size=5, allow_local_urls=True)  # fmt: skip
-        first_page.append("not a budget line")
+    with _stand_in_erp(lambda query: first_page if query["$skip"] == ["0"] else [],
+                       page_size=5) as reader:  # fmt: skip
         for _ in range(2):
             with pytest.raises(ErpRejected, match="Line 3 of the ERP's budget answer"):
                 reader.fetch_budget("P-1")
-        first_page[1:] = [line("a"), "not a budget line"]
+        first_page[1:] = [_entity("a"), "not a budget line"]
         with pytest.raises(ErpUnavailable, match="changed while it was being read"):
             reader.fetch_budget("P-1")
 
