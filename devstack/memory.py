@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import contextlib
 import hmac
 import secrets
 import threading
@@ -657,6 +658,9 @@ class MemoryDirectory(_MemoryStore):
                 for cid, s in self.db.settings.items()
                 if s.auto_reimport.enabled
             )
+
+    def reading_company(self, company_id: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # every read here is already in memory
 
     def target(self, company_id: str) -> TargetConfig:
         with self.db.lock:

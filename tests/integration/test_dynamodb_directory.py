@@ -100,6 +100,40 @@ def test_cost_catalog_and_erp_connection_round_trip(directory):
     assert directory.membership("demo", "x@y.z") is None
 
 
+def test_a_job_reads_its_company_in_one_call_and_sees_its_own_writes(directory, dynamodb_tables):
+    """Inside `reading_company` the connection, target, catalog and settings come from one
+    BatchGetItem; what is written inside is read back as written; outside, reads are fresh."""
+    directory.put_company("demo", "Demo Construction Co.")
+    directory.put_cost_catalog("demo", CostCatalog(frozenset({"01-100"}), frozenset({"L"})))
+    connection = ErpConnection(
+        erp_system="acumatica", base_url="http://127.0.0.1:8001", settings={"company": "Demo"},
+        credentials_secret_id="demo/erp",
+    )  # fmt: skip
+    directory.put_erp_connection("demo", connection)
+    calls: list[str] = []
+    dynamodb_tables.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+
+    with directory.reading_company("demo"):
+        assert directory.erp_connection("demo") == connection
+        assert directory.target("demo").target.value == "budget_bridge"  # never chosen
+        assert directory.cost_catalog("demo").cost_codes == {"01-100"}
+        assert directory.erp_settings("demo") == ErpSettings()
+        assert calls == ["BatchGetItem"]
+        directory.put_cost_catalog("demo", CostCatalog(frozenset({"02-200"}), frozenset({"L"})))
+        directory.save_erp_settings("demo", ErpSettings(add_unknown_cost_codes=True))
+        assert directory.cost_catalog("demo").cost_codes == {"02-200"}
+        assert directory.erp_settings("demo").add_unknown_cost_codes
+        directory.delete_erp_connection("demo")
+        with pytest.raises(NotFound):
+            directory.erp_connection("demo")
+    calls.clear()
+    directory.put_erp_connection("demo", connection)
+    assert directory.erp_connection("demo") == connection
+    assert calls == ["UpdateItem", "GetItem"]  # outside: read afresh, as always
+
+
 def test_settings_default_then_saved_and_found_by_the_schedule(directory):
     assert directory.erp_settings("demo") == ErpSettings()
     enabled = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=6))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -314,6 +315,12 @@ class Directory(Protocol):
         ...
 
     def save_target(self, company_id: str, config: TargetConfig) -> TargetConfig: ...
+
+    def reading_company(self, company_id: str) -> AbstractContextManager[None]:
+        """Inside, the company's connection, target, catalog and settings are read together once
+        (a job reads all four; one round trip instead of four), and a write to one of them is
+        read back afresh."""
+        ...
 
 
 class SecretStore(Protocol):

@@ -313,7 +313,9 @@ def run_job(
     except ConcurrentChange:
         return WorkResult(ports.jobs.get(job.company_id, job.job_id), already_finished=True)
     try:
-        return _preview(ports, job) if job.kind is JobKind.PREVIEW else _apply(ports, job)
+        # A job reads its company's connection, target, catalog and settings: in one round trip.
+        with ports.directory.reading_company(job.company_id):
+            return _preview(ports, job) if job.kind is JobKind.PREVIEW else _apply(ports, job)
     except ErpUnavailable as why:
         if not final_attempt:
             ports.jobs.report_waiting(job, waiting_message(why, retry_in_seconds))

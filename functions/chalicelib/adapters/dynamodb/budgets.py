@@ -229,31 +229,45 @@ def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layou
 
 
 class _RememberedLayouts:
-    """Where the lines are, for the Budget objects this store answered last.
+    """Where the lines are, and the header they came from, for the Budget objects this store
+    answered last.
 
-    Reading a page right after `get` then needs no second read of the header. Only the very
-    object `get` answered matches (a copy or a Budget built elsewhere reads the header again),
-    and a version's chunks never change once written, so a remembered layout cannot be stale.
+    Reading a page right after `get` then needs no second read of the header, nor does the commit
+    of a plan made from that object's lines. Only the very object `get` answered matches (a copy
+    or a Budget built elsewhere reads the header again), and a version's chunks never change once
+    written, so a remembered layout cannot be stale; a header can, which the commit's switch
+    condition decides (version, lock and the job's hold, atomically).
     """
 
     SIZE = 256
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_id: OrderedDict[int, tuple[Budget, builtins.list[str], ChunkIndex]] = OrderedDict()
+        self._by_id: OrderedDict[
+            int, tuple[Budget, BudgetHeaderItem, builtins.list[str], ChunkIndex]
+        ] = OrderedDict()
 
-    def remember(self, budget: Budget, sets: builtins.list[str], index: ChunkIndex) -> None:
+    def remember(self, budget: Budget, head: BudgetHeaderItem) -> None:
+        layout = (budget, head, head.sets(), load_index(head.chunk_index))
         with self._lock:
-            self._by_id[id(budget)] = (budget, sets, index)  # holding it keeps its id unique
+            self._by_id[id(budget)] = layout  # holding the budget keeps its id unique
             while len(self._by_id) > self.SIZE:
                 self._by_id.popitem(last=False)
 
-    def recall(self, budget: Budget) -> tuple[builtins.list[str], ChunkIndex] | None:
+    def _found(
+        self, budget: Budget
+    ) -> tuple[Budget, BudgetHeaderItem, builtins.list[str], ChunkIndex] | None:
         with self._lock:
             found = self._by_id.get(id(budget))
-        if found is None or found[0] is not budget:
-            return None
-        return list(found[1]), found[2]
+        return found if found is not None and found[0] is budget else None
+
+    def recall(self, budget: Budget) -> tuple[builtins.list[str], ChunkIndex] | None:
+        found = self._found(budget)
+        return None if found is None else (list(found[2]), found[3])
+
+    def recall_head(self, budget: Budget) -> BudgetHeaderItem | None:
+        found = self._found(budget)
+        return None if found is None else found[1]
 
 
 class _RememberedChunks:
@@ -306,7 +320,7 @@ class DynamoBudgetStore(DynamoTables):
         if head is None:
             raise _not_found()
         budget = head.to_budget()
-        self._layouts.remember(budget, head.sets(), load_index(head.chunk_index))
+        self._layouts.remember(budget, head)
         return budget
 
     def get_by_project(self, company_id: str, project_id: str) -> Budget:
@@ -463,7 +477,9 @@ class DynamoBudgetStore(DynamoTables):
     # --- commit -----------------------------------------------------------------------------
 
     def commit(self, budget: Budget, plan: Plan, finished: Job) -> Job:
-        head = self.header(budget.company_id, budget.budget_id)
+        # The header `budget` was read from, when this store answered it: the plan's lines came
+        # from that very version, and the switch below refuses a header that moved since.
+        head = self._layouts.recall_head(budget) or self.header(budget.company_id, budget.budget_id)
         if head is None:
             raise _not_found()
         self._check_can_apply(head, budget, finished)

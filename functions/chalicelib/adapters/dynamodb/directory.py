@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -44,12 +45,44 @@ from chalicelib.domain.model import (
 MAX_SCAN_PAGES = 50
 
 
+# What a job reads of its company (reading_company): the connection, target, catalog and settings.
+_COMPANY_ITEMS = (META, TARGET, "CATALOG", "SETTINGS")
+
+
 class DynamoDirectory(DynamoTables):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_ahead = threading.local()  # per thread: the API and the worker share a process
+
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        view: dict[tuple[str, str], dict[str, Any] | None] | None = getattr(
+            self._read_ahead, "view", None
+        )
+        if view is not None and (pk, sk) in view:
+            return view[(pk, sk)]
         return self.read_item(self.directory_table, pk, sk)
+
+    def _wrote(self, pk: str, sk: str) -> None:
+        """A write inside `reading_company`: that item is read afresh from now on."""
+        view = getattr(self._read_ahead, "view", None)
+        if view is not None:
+            view.pop((pk, sk), None)
 
     def _put(self, item: dict[str, Any]) -> None:
         self.client.put_item(TableName=self.directory_table, Item=serialize(item))
+        self._wrote(item["pk"], item["sk"])
+
+    @contextlib.contextmanager
+    def reading_company(self, company_id: str) -> Iterator[None]:
+        pk = company_pk(company_id)
+        keys = [key(pk, sk) for sk in _COMPANY_ITEMS]
+        found = {item["sk"]: item for item in batch_get(self.client, self.directory_table, keys)}
+        outer = getattr(self._read_ahead, "view", None)
+        self._read_ahead.view = {(pk, sk): found.get(sk) for sk in _COMPANY_ITEMS}
+        try:
+            yield
+        finally:
+            self._read_ahead.view = outer
 
     # --- the port ---------------------------------------------------------------------------
 
@@ -144,6 +177,7 @@ class DynamoDirectory(DynamoTables):
             Key=key(company_pk(company_id), META),
             UpdateExpression="REMOVE erp",
         )
+        self._wrote(company_pk(company_id), META)
 
     def links(self, company_id: str) -> dict[str, str]:
         items = self._query_prefix(company_pk(company_id), "LINK#")
@@ -259,6 +293,7 @@ class DynamoDirectory(DynamoTables):
                 ":c": {"S": company_id},
             },
         )
+        self._wrote(company_pk(company_id), META)
 
     def put_member(
         self,
