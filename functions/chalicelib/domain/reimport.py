@@ -323,8 +323,8 @@ def plan_reimport(
         raise BudgetTotalTooLarge(
             f"The ERP budget was not applied: {too_large}. The project budget is unchanged."
         )
-    draft.lines.sort(key=_BY_KEY)
-    draft.changes.sort(key=_BY_KEY)
+    draft.lines.sort(key=line_order)
+    draft.changes.sort(key=line_order)
     return Plan(
         lines=draft.lines,
         changes=draft.changes,
@@ -400,15 +400,15 @@ def digest_of(sums: dict[WbsKey, KeySum]) -> str:
 
 
 # The keys' own order (sub job, cost code, cost type) as plain tuples built in C: sorting 10,000
-# keys by them skips the dataclass comparison, which builds two tuples on every comparison.
-_ORDER = attrgetter("sub_job", "cost_code", "cost_type")
-_BY_KEY = attrgetter("key.sub_job", "key.cost_code", "key.cost_type")
+# keys by them skips the dataclass comparison, which builds two tuples on every comparison. A
+# store that finds a key's place among sorted lines compares the same tuples.
+key_order = attrgetter("sub_job", "cost_code", "cost_type")
+line_order = attrgetter("key.sub_job", "key.cost_code", "key.cost_type")  # a line or change
 
 
 def _pair_order(pair: tuple[WbsKey, KeySum]) -> tuple[str, str, str]:
-    """A (key, sum) pair in its key's own order, as _ORDER."""
-    key = pair[0]
-    return key.sub_job, key.cost_code, key.cost_type
+    """A (key, sum) pair in its key's own order."""
+    return key_order(pair[0])
 
 
 def _with(item: LineItem, amount: Decimal, refs: tuple[str, ...]) -> LineItem:

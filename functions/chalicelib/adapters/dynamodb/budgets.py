@@ -23,12 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib import resources
+from chalicelib.adapters.bounded import BoundedMemo
 from chalicelib.adapters.dynamodb.base import (
     batch_get,
     batch_write,
@@ -92,7 +92,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import LineEdit, Page
-from chalicelib.domain.reimport import Plan
+from chalicelib.domain.reimport import Plan, key_order, line_order
 
 # An edited chunk is rewritten in place; past this size it would risk DynamoDB's 400 KB item limit.
 MAX_EDITED_CHUNK_BYTES = 390_000
@@ -167,9 +167,6 @@ def _size(puts: Sequence[dict[str, Any]]) -> int:
     return sum(len(p["data"]["B"]) for p in puts)
 
 
-_KEY_TUPLE = attrgetter("key.sub_job", "key.cost_code", "key.cost_type")
-
-
 def _copy_on_write(
     head: BudgetHeaderItem, plan: Plan, chunk_set: str
 ) -> tuple[_Layout, builtins.list[tuple[int, PackedChunk]]] | None:
@@ -185,11 +182,11 @@ def _copy_on_write(
     firsts = [tuple(first) for first, _ in index]
 
     def place(wbs: WbsKey) -> int:
-        return max(0, bisect.bisect_right(firsts, (wbs.sub_job, wbs.cost_code, wbs.cost_type)) - 1)
+        return max(0, bisect.bisect_right(firsts, key_order(wbs)) - 1)
 
     # The plan's lines are in key order, so each chunk's lines are one slice of them, found by
     # a bisection per chunk rather than one per line (the same places `place` gives).
-    keys = [_KEY_TUPLE(line) for line in plan.lines]
+    keys = [line_order(line) for line in plan.lines]
     starts = [0, *(bisect.bisect_left(keys, first) for first in firsts[1:]), len(keys)]
     groups = [plan.lines[starts[n] : starts[n + 1]] for n in range(len(index))]
     dirty = {place(wbs) for wbs in plan.touched}
@@ -282,29 +279,16 @@ class _RememberedChunks:
     MAX_ROWS = 20_000
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._chunks: OrderedDict[tuple[str, str], builtins.list[builtins.list[Any]]] = (
-            OrderedDict()
+        self._chunks: BoundedMemo[tuple[str, str], builtins.list[builtins.list[Any]]] = BoundedMemo(
+            self.MAX_ROWS, len
         )
-        self._rows = 0
 
     def recall(self, pk: str, sk: str) -> builtins.list[builtins.list[Any]] | None:
-        with self._lock:
-            rows = self._chunks.get((pk, sk))
-            if rows is None:
-                return None
-            self._chunks.move_to_end((pk, sk))
-            return builtins.list(rows)
+        rows = self._chunks.get((pk, sk))
+        return None if rows is None else builtins.list(rows)
 
     def remember(self, pk: str, sk: str, rows: builtins.list[builtins.list[Any]]) -> None:
-        with self._lock:
-            if (pk, sk) in self._chunks or len(rows) > self.MAX_ROWS:
-                return
-            self._chunks[(pk, sk)] = builtins.list(rows)
-            self._rows += len(rows)
-            while self._rows > self.MAX_ROWS:
-                _, dropped = self._chunks.popitem(last=False)
-                self._rows -= len(dropped)
+        self._chunks.put((pk, sk), builtins.list(rows))
 
 
 class DynamoBudgetStore(DynamoTables):
@@ -718,7 +702,7 @@ class DynamoBudgetStore(DynamoTables):
             raise _moved()
         index = load_index(head.chunk_index)
         sets = head.sets()
-        target = (wbs.sub_job, wbs.cost_code, wbs.cost_type)
+        target = key_order(wbs)
         number = bisect.bisect_right([tuple(first) for first, _ in index], target) - 1
         if number < 0:
             raise NotFound("There is no such line item in this budget.")

@@ -72,6 +72,10 @@ class DynamoDirectory(DynamoTables):
         self.client.put_item(TableName=self.directory_table, Item=serialize(item))
         self._wrote(item["pk"], item["sk"])
 
+    def _update(self, pk: str, sk: str, **update: Any) -> None:
+        self.client.update_item(TableName=self.directory_table, Key=key(pk, sk), **update)
+        self._wrote(pk, sk)
+
     @contextlib.contextmanager
     def reading_company(self, company_id: str) -> Iterator[None]:
         pk = company_pk(company_id)
@@ -134,9 +138,9 @@ class DynamoDirectory(DynamoTables):
 
     def activate_member(self, company_id: str, email: str) -> None:
         with contextlib.suppress(ClientError):  # removed meanwhile: nothing to activate
-            self.client.update_item(
-                TableName=self.directory_table,
-                Key=key(company_pk(company_id), member_sk(email)),
+            self._update(
+                company_pk(company_id),
+                member_sk(email),
                 UpdateExpression="SET #s = :a",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#s": "status"},
@@ -172,12 +176,7 @@ class DynamoDirectory(DynamoTables):
         self._put(to_item(item))
 
     def delete_erp_connection(self, company_id: str) -> None:
-        self.client.update_item(
-            TableName=self.directory_table,
-            Key=key(company_pk(company_id), META),
-            UpdateExpression="REMOVE erp",
-        )
-        self._wrote(company_pk(company_id), META)
+        self._update(company_pk(company_id), META, UpdateExpression="REMOVE erp")
 
     def links(self, company_id: str) -> dict[str, str]:
         items = self._query_prefix(company_pk(company_id), "LINK#")
@@ -283,9 +282,9 @@ class DynamoDirectory(DynamoTables):
                                       erp=erp)))  # fmt: skip
 
     def put_erp_connection(self, company_id: str, connection: ErpConnection) -> None:
-        self.client.update_item(
-            TableName=self.directory_table,
-            Key=key(company_pk(company_id), META),
+        self._update(
+            company_pk(company_id),
+            META,
             UpdateExpression="SET erp = :e, company_id = :c, #n = if_not_exists(#n, :c)",
             ExpressionAttributeNames={"#n": "name"},
             ExpressionAttributeValues={
@@ -293,7 +292,6 @@ class DynamoDirectory(DynamoTables):
                 ":c": {"S": company_id},
             },
         )
-        self._wrote(company_pk(company_id), META)
 
     def put_member(
         self,

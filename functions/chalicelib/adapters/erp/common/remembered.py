@@ -15,11 +15,10 @@ cold worker, or one that read other budgets since, maps every page.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 
+from chalicelib.adapters.bounded import BoundedMemo
 from chalicelib.domain.model import ErpLine
 
 # Enough for the pages of a few 10,000-line budgets (a few MB); a 100,000-line budget's pages push
@@ -33,10 +32,7 @@ class RememberedPages:
     """The ERP lines mapped from a page, by (connector, job, first line, digest of its bytes)."""
 
     def __init__(self, max_lines: int = REMEMBERED_LINES) -> None:
-        self._max_lines = max_lines
-        self._lock = threading.Lock()
-        self._pages: OrderedDict[PageKey, tuple[ErpLine, ...]] = OrderedDict()
-        self._lines = 0
+        self._pages: BoundedMemo[PageKey, tuple[ErpLine, ...]] = BoundedMemo(max_lines, len)
 
     @staticmethod
     def key(connector: str, erp_job_id: str, offset: int, answer: bytes) -> PageKey:
@@ -47,25 +43,14 @@ class RememberedPages:
     ) -> tuple[ErpLine, ...]:
         """The lines of the page with this key: remembered, or `map_page()` (and remembered). A
         page that fails to map raises, and nothing is kept of it."""
-        with self._lock:
-            found = self._pages.get(key)
-            if found is not None:
-                self._pages.move_to_end(key)
-                return found
-        lines = map_page()
-        with self._lock:
-            if key not in self._pages and len(lines) <= self._max_lines:
-                self._pages[key] = lines
-                self._lines += len(lines)
-                while self._lines > self._max_lines:
-                    _, dropped = self._pages.popitem(last=False)
-                    self._lines -= len(dropped)
+        lines = self._pages.get(key)
+        if lines is None:
+            lines = map_page()
+            self._pages.put(key, lines)
         return lines
 
     def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._lines = 0
+        self._pages.clear()
 
 
 @lru_cache(maxsize=1)
