@@ -22,11 +22,14 @@ def install_settings() -> None:
     from devstack.moto_atomic import serialize_dynamodb
     from devstack.moto_dispatch import list_modules_once
     from devstack.moto_expressions import (
+        copy_update_trees_by_shape,
         lex_conditions_once,
         parse_conditions_once,
         parse_updates_once,
     )
     from devstack.moto_index import index_secondary_keys
+    from devstack.moto_items import copy_updates_for_streams_only, size_items_once
+    from devstack.moto_requests import name_actions_once, read_plain_json_once
     from devstack.moto_serialize import write_items_as_json
     from devstack.moto_sqs import send_without_recount
 
@@ -38,6 +41,11 @@ def install_settings() -> None:
     lex_conditions_once()  # a condition's words are read once per text, not once per item
     parse_conditions_once()  # a condition is built once per text, names and used values
     parse_updates_once()  # an update expression is parsed once per text
+    copy_update_trees_by_shape()  # an update's tree is copied node by node for each item
+    read_plain_json_once()  # a request without binary attributes is its JSON, not walked
+    name_actions_once()  # an action's method is found without listing the handler's functions
+    size_items_once()  # a new item is sized once, not once per attribute
+    copy_updates_for_streams_only()  # an update copies its item only for a stream (after serialize)
 
 
 class EmbeddedAws(ChildServer):

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
 from devstack.moto_expressions import (
+    copy_update_trees_by_shape,
     lex_conditions_once,
     parse_conditions_once,
     parse_updates_once,
@@ -175,3 +176,106 @@ def test_a_missing_value_is_refused_every_time(
     _claim_all(client)  # the text is now known, with its value
     assert [_claim_without_value(client) for _ in range(2)] == [plain, plain]
     assert _jobs(client)["b1"] == "job1"  # not the refused request's "x"
+
+
+UPDATES = [
+    ("SET job = :j, #n = if_not_exists(#n, :zero) + :one, tags = list_append(tags, :more)",
+     {":j": {"S": "job"}, ":zero": {"N": "0"}, ":one": {"N": "1"}, ":more": {"L": [{"S": "b"}]}}),
+    ("SET nested.deep[0] = :j REMOVE gone ADD tally :one DELETE letters :ab",
+     {":j": {"S": "x"}, ":one": {"N": "1"}, ":ab": {"SS": ["a", "b"]}}),
+]  # fmt: skip
+
+
+def _tree_shape(node: Any, nodes: dict[int, int]) -> Any:
+    """A node's type, leaves and parent (by position in the walk), and the ids of its nodes."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    nodes[id(node)] = len(nodes)
+    parent = None if node.parent is None else nodes[id(node.parent)]
+    children = [
+        _tree_shape(child, nodes) if isinstance(child, Node) else child
+        for child in node.children or []
+    ]
+    return (node.type, type(node).__name__, parent, children)
+
+
+def _apply_updates(client: Any) -> list[dict[str, Any]]:
+    answers = []
+    for n, (update, values) in enumerate(UPDATES):
+        key = {"pk": {"S": f"u{n}"}}
+        client.put_item(TableName=TABLE, Item={
+            **key, "tags": {"L": [{"S": "a"}]}, "nested": {"M": {"deep": {"L": [{"S": "y"}]}}},
+            "gone": {"S": "g"}, "letters": {"SS": ["a", "b", "c"]}})  # fmt: skip
+        names = {"#n": "count"} if "#n" in update else {}
+        for _ in range(2):
+            client.update_item(TableName=TABLE, Key=key, UpdateExpression=update,
+                               ExpressionAttributeValues=values,
+                               **({"ExpressionAttributeNames": names} if names else {}))  # fmt: skip
+        answers.append(client.get_item(TableName=TABLE, Key=key)["Item"])
+    return answers
+
+
+def test_an_update_tree_is_copied_node_by_node_to_the_same_shape(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    plain = _apply_updates(client)
+    copied: list[Any] = []
+    copy_update_trees_by_shape(monkeypatch.setattr)
+    copy_update_trees_by_shape(monkeypatch.setattr)  # idempotent
+    by_shape = validators.deepcopy
+
+    def recorded(value: Any, memo: Any = None) -> Any:
+        copied.append(value)
+        return by_shape(value, memo)
+
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    deep_copy = copy.deepcopy
+    deep_copied_trees: list[Any] = []
+
+    def watched(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Node):
+            deep_copied_trees.append(value)
+        return deep_copy(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", watched)
+    monkeypatch.setattr(validators, "deepcopy", recorded)
+    assert _apply_updates(client) == plain
+    assert len([tree for tree in copied if isinstance(tree, Node)]) == 4  # one per update written
+    assert deep_copied_trees == []  # none of them through copy.deepcopy
+    monkeypatch.undo()
+
+    for update, _ in UPDATES:
+        tree = UpdateExpressionParser.make(update)
+        original_nodes: dict[int, int] = {}
+        copy_nodes: dict[int, int] = {}
+        copy_update_trees_by_shape(monkeypatch.setattr)
+        twin = validators.deepcopy(tree)
+        assert _tree_shape(twin, copy_nodes) == _tree_shape(tree, original_nodes)
+        assert _tree_shape(twin, {}) == _tree_shape(copy.deepcopy(tree), {})
+        assert not set(copy_nodes) & set(original_nodes)  # no node shared with the original
+        monkeypatch.undo()
+
+
+def test_what_is_not_a_plain_tree_is_left_to_deepcopy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DDBTypedValue
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    copy_update_trees_by_shape(monkeypatch.setattr)
+    value = DynamoType({"L": [{"S": "a"}]})
+    assert validators.deepcopy(value) == value and validators.deepcopy(value) is not value
+    typed = DDBTypedValue(value)  # a leaf that is not a name or a number
+    twin = validators.deepcopy(typed)
+    assert twin.children[0] == value and twin.children[0] is not value
+    tree = UpdateExpressionParser.make("SET a = :v")
+    inner = tree.children[0]
+    assert inner.parent is tree
+    twin = validators.deepcopy(inner)  # its parent is outside: deepcopy takes the parent along
+    assert twin.parent is not None and twin.parent is not tree
