@@ -98,11 +98,21 @@ def trace_http(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 @contextmanager
 def span(
-    name: str, *, company_id: str, budget_id: str | None = None, job_id: str | None = None
+    name: str,
+    *,
+    company_id: str | None,
+    budget_id: str | None = None,
+    job_id: str | None = None,
+    jobs: int | None = None,
 ) -> Iterator[Any]:
-    """A subsegment around one step of a job (or of a company's batch of jobs), annotated with its
-    ids (searchable in X-Ray)."""
-    ids = {"company_id": company_id}
+    """A subsegment around one step of a job (or of the schedule's batch of jobs, which may span
+    companies: `company_id` None and the batch's size in `jobs`), annotated with its ids
+    (searchable in X-Ray)."""
+    ids: dict[str, str | int] = {}
+    if company_id is not None:
+        ids["company_id"] = company_id
+    if jobs is not None:
+        ids["jobs"] = jobs
     if budget_id is not None:
         ids["budget_id"] = budget_id
     if job_id is not None:

@@ -14,6 +14,7 @@ import pytest
 from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.domain.errors import JobInProgress
+from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER
 from chalicelib.domain.model import (
     AutoReimport,
     Budget,
@@ -63,11 +64,22 @@ def _add_budgets(ports: Ports, company_id: str, numbers: range, synced: datetime
         ports.budgets.create_budget(budget, [line])
 
 
-def _count_transactions() -> list[str]:
-    """Every TransactWriteItems call the app's DynamoDB client makes from now on."""
-    calls: list[str] = []
+def _count_transactions() -> list[int]:
+    """The size of every TransactWriteItems call the app's DynamoDB client makes from now on."""
+    calls: list[int] = []
     aws.dynamodb().meta.events.register(
-        "before-call.dynamodb.TransactWriteItems", lambda model, **_: calls.append(model.name)
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: calls.append(len(params["TransactItems"])),
+    )
+    return calls
+
+
+def _count_audit_writes() -> list[int]:
+    """The size of every BatchWriteItem call (the audit entries) from now on."""
+    calls: list[int] = []
+    aws.dynamodb().meta.events.register(
+        "provide-client-params.dynamodb.BatchWriteItem",
+        lambda params, **_: calls.append(sum(len(r) for r in params["RequestItems"].values())),
     )
     return calls
 
@@ -125,17 +137,20 @@ def test_a_person_racing_the_schedule_never_gets_a_budget_queued_twice(fleet: Po
     assert sorted(m["job_id"] for m in sent) == sorted(every_job)
 
 
-def test_each_company_s_due_budgets_are_queued_in_one_transaction(fleet: Ports) -> None:
+def test_due_budgets_are_queued_fifty_to_a_transaction_across_companies(fleet: Ports) -> None:
     synced = fleet.budgets.get("fleet0", "B-0").last_synced_at
     assert synced is not None
     for c in range(COMPANIES):
         _add_budgets(fleet, f"fleet{c}", range(BUDGETS, 10), synced)
     transactions = _count_transactions()
+    audit_writes = _count_audit_writes()
 
     queued = reimports.enqueue_due_reimports(fleet, threads=4)
 
     assert len(queued) == COMPANIES * 10
-    assert len(transactions) == COMPANIES  # not one per job
+    # Each job and its claim: 60 jobs of six companies in two transactions, not one per company.
+    assert sorted(transactions) == [2 * 10, 2 * MAX_ENQUEUED_TOGETHER]
+    assert sorted(audit_writes) == [10, 25, 25]  # an entry per queued job, 25 to a call
     holders = {
         (f"fleet{c}", f"B-{b}"): fleet.budgets.get(f"fleet{c}", f"B-{b}").active_job_id
         for c in range(COMPANIES)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -252,7 +254,7 @@ def _record(ports: Ports, job: Job, budget: Budget, idempotency_key: str | None)
         # With a key, a replay must answer the job it created even though that job now holds the
         # budget; the store checks the key first and then the same rule, atomically.
         admission.check_can_take(budget, job.kind)
-    with observability.span(observability.JOB_RECORD, **_ids(job)):
+    with _job_span(observability.JOB_RECORD, job):
         return ports.jobs.enqueue(job, budget, idempotency_key)
 
 
@@ -265,12 +267,19 @@ def _message_for(job: Job) -> JobMessage:
 
 
 def _ids(job: Job) -> dict[str, str]:
-    """What a trace subsegment of this job is annotated with (ids only, never secrets)."""
+    """What a trace subsegment or log line of this job is annotated with (ids only, never
+    secrets)."""
     return {"company_id": job.company_id, "budget_id": job.budget_id, "job_id": job.job_id}
 
 
+def _job_span(name: str, job: Job) -> AbstractContextManager[Any]:
+    return observability.span(
+        name, company_id=job.company_id, budget_id=job.budget_id, job_id=job.job_id
+    )
+
+
 def _send(ports: Ports, job: Job) -> None:
-    with observability.span(observability.QUEUE_SEND, **_ids(job)):
+    with _job_span(observability.QUEUE_SEND, job):
         ports.queue.send(_message_for(job))
 
 
@@ -481,7 +490,7 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
     totals = _totals(job, budget, plan, attempt)
     finished = succeeded(job, plan, message, ports.clock(), totals)
     try:
-        with observability.span(observability.BUDGET_COMMIT, **_ids(job)):
+        with _job_span(observability.BUDGET_COMMIT, job):
             done = attempt.target.apply(budget, plan, finished)
     except BudgetLocked:
         raise _Refused(_locked_message(budget, job.kind)) from None
@@ -679,7 +688,7 @@ def _fetch(
     def on_page(lines_so_far: int) -> None:
         progress(Phase.FETCHING, lines_so_far, lines_so_far)
 
-    with observability.span(observability.ERP_FETCH, **_ids(job)) as subsegment:
+    with _job_span(observability.ERP_FETCH, job) as subsegment:
         if subsegment is not None:
             subsegment.put_annotation(key="erp_system", value=connection.erp_system)
         lines = source.fetch_budget(budget.erp_job_id, on_page=on_page)
@@ -737,38 +746,45 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
     )
 
 
-# Companies scheduled side by side: one after the other, a thousand companies' reads and
-# transactions are many seconds of DynamoDB round trips; the ports' clients are thread-safe and
-# one company's budgets stay in one thread (docs/performance.md, "Fleet").
+# Companies read side by side, then their due budgets queued side by side in steps of
+# MAX_ENQUEUED_TOGETHER: one after the other, a thousand companies' reads and transactions are many
+# seconds of DynamoDB round trips; the ports' clients are thread-safe (docs/performance.md, "Fleet").
 SCHEDULE_THREADS = 16
 
 
 def enqueue_due_reimports(ports: Ports, threads: int = SCHEDULE_THREADS) -> list[Job]:
     """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it.
 
-    A page's due budgets get their jobs in one atomic step (each budget's refusals checked as for
-    a person's request; one by one only when one of them refused), then the messages go out ten to
-    a call: a fleet run queues thousands (docs/performance.md, "Fleet"). Answers the queued jobs in
-    company order."""
+    Each company's due budgets are found first; then they are queued MAX_ENQUEUED_TOGETHER at a
+    time, across companies, so a fleet of small companies costs a transaction per fifty budgets,
+    not one per company: each step records its jobs in one atomic step (each budget's refusals
+    checked as for a person's request; one by one only when one of them refused), sends the
+    messages ten to a call and writes the audit entries 25 to a call (docs/performance.md,
+    "Fleet"). Answers the queued jobs in company order."""
     now = ports.clock()
     companies = ports.directory.companies_with_auto_reimport()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        done = pool.map(lambda pair: _schedule_company(ports, pair[0], pair[1], now), companies)
+        found = pool.map(lambda pair: _due_budgets(ports, pair[0], pair[1], now), companies)
+        due = [budget for budgets in found for budget in budgets]
+        steps = [
+            due[start : start + MAX_ENQUEUED_TOGETHER]
+            for start in range(0, len(due), MAX_ENQUEUED_TOGETHER)
+        ]
+        done = pool.map(lambda step: _queue_scheduled(ports, step), steps)
         return [job for jobs in done for job in jobs]
 
 
-def _schedule_company(
+def _due_budgets(
     ports: Ports, company_id: str, settings: ErpSettings, now: datetime
-) -> list[Job]:
+) -> list[Budget]:
     interval = timedelta(hours=settings.auto_reimport.every_hours)
-    queued: list[Job] = []
+    due: list[Budget] = []
     cursor: str | None = None
     while True:
         page = ports.budgets.list(company_id, BudgetStatus.SYNCED, 100, cursor)
-        due = [budget for budget in page.items if _due(budget, now, interval)]
-        queued += _queue_scheduled(ports, company_id, due)
+        due += [budget for budget in page.items if _due(budget, now, interval)]
         if page.next_cursor is None:
-            return queued
+            return due
         cursor = page.next_cursor
 
 
@@ -778,44 +794,48 @@ def _due(budget: Budget, now: datetime, interval: timedelta) -> bool:
     return budget.last_synced_at is None or now - budget.last_synced_at >= interval
 
 
-def _queue_scheduled(ports: Ports, company_id: str, budgets: list[Budget]) -> list[Job]:
-    """Record a job per budget, send their messages in batches; a job whose message the queue
-    refused is failed (nothing changed) and its budget is free for the next round."""
-    recorded: list[Job] = []
+def _queue_scheduled(ports: Ports, budgets: list[Budget]) -> list[Job]:
+    """Record a job per budget (at most MAX_ENQUEUED_TOGETHER, of any companies) in one step,
+    send their messages in batches; a job whose message the queue refused is failed (nothing
+    changed) and its budget is free for the next round."""
+    by_key = {(b.company_id, b.budget_id): b for b in budgets}
     takers = [b for b in budgets if admission.refusal(b, JobKind.REIMPORT) is None]
-    for start in range(0, len(takers), MAX_ENQUEUED_TOGETHER):
-        jobs = [
-            (_new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER), budget)
-            for budget in takers[start : start + MAX_ENQUEUED_TOGETHER]
-        ]
-        recorded += _record_together(ports, company_id, jobs)
+    jobs = [(_new_job(ports, budget, JobKind.REIMPORT, SCHEDULE_REQUESTER), budget)
+            for budget in takers]  # fmt: skip
+    recorded = _record_together(ports, jobs)
     if not recorded:
         return []
     refused = {m.job_id for m in ports.queue.send_batch([_message_for(j) for j in recorded])}
     queued = []
     for job in recorded:
         if job.job_id in refused:
-            totals = _recorded_totals(ports, job, _budget_of(budgets, job))
+            totals = _recorded_totals(ports, job, by_key[job.company_id, job.budget_id])
             ports.jobs.fail(job, _not_queued(JobKind.REIMPORT), [], ports.clock(), totals=totals)
         else:
             queued.append(job)
     ports.audit.record_many([
         audit.entry(
-            ports, company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
-            _project_name(budgets, job), budget_id=job.budget_id, job_id=job.job_id,
+            ports, job.company_id, SCHEDULE_REQUESTER, audit.REIMPORT_REQUESTED,
+            by_key[job.company_id, job.budget_id].project_name, budget_id=job.budget_id,
+            job_id=job.job_id,
         )
         for job in queued
     ])  # fmt: skip
-    logger().info("jobs queued", extra={"company_id": company_id, "jobs": len(queued)})
+    per_company = Counter(job.company_id for job in queued)
+    logger().info("jobs queued", extra={"jobs_per_company": dict(per_company)})
     return queued
 
 
-def _record_together(ports: Ports, company_id: str, jobs: list[tuple[Job, Budget]]) -> list[Job]:
+def _record_together(ports: Ports, jobs: list[tuple[Job, Budget]]) -> list[Job]:
     """The jobs in one atomic step (one transaction on DynamoDB, not one per job). If any budget
     refused (a person or another run got there first), nothing was recorded, and each job is
     recorded on its own under the same conditions, so the others are still queued exactly once."""
+    if not jobs:
+        return []
     try:
-        with observability.span(observability.JOB_RECORD, company_id=company_id):
+        companies = {job.company_id for job, _ in jobs}
+        single = next(iter(companies)) if len(companies) == 1 else None
+        with observability.span(observability.JOB_RECORD, company_id=single, jobs=len(jobs)):
             return ports.jobs.enqueue_all(jobs)
     except ConcurrentChange:
         pass
@@ -829,14 +849,6 @@ def _record_together(ports: Ports, company_id: str, jobs: list[tuple[Job, Budget
         ):  # fmt: skip
             continue  # someone else got there first, or the store is down: next round
     return recorded
-
-
-def _budget_of(budgets: list[Budget], job: Job) -> Budget:
-    return next(b for b in budgets if b.budget_id == job.budget_id)
-
-
-def _project_name(budgets: list[Budget], job: Job) -> str:
-    return _budget_of(budgets, job).project_name
 
 
 def resend_abandoned(ports: Ports) -> list[Job]:
