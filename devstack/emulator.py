@@ -30,7 +30,7 @@ def install_settings() -> None:
     from devstack.moto_index import index_secondary_keys
     from devstack.moto_items import copy_updates_for_streams_only, size_items_once
     from devstack.moto_requests import name_actions_once, read_plain_json_once
-    from devstack.moto_serialize import write_items_as_json
+    from devstack.moto_serialize import convert_results_directly, write_items_as_json
     from devstack.moto_sqs import send_without_recount
 
     index_secondary_keys()  # an index query reads its partition, not the table (first: below)
@@ -38,6 +38,7 @@ def install_settings() -> None:
     send_without_recount()  # a message costs the same whatever the queue holds
     list_modules_once()  # a request is routed without listing moto's package
     write_items_as_json()  # an answer with items is written as JSON, not walked shape by shape
+    convert_results_directly()  # an answer's items are converted without asking each value
     lex_conditions_once()  # a condition's words are read once per text, not once per item
     parse_conditions_once()  # a condition is built once per text, names and used values
     parse_updates_once()  # an update expression is parsed once per text

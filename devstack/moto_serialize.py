@@ -80,3 +80,40 @@ def write_items_as_json(setattr_: Callable[[Any, str, Any], None] = setattr) -> 
 
     execute_result._items_as_json = True  # type: ignore[attr-defined]
     setattr_(DynamoResult, "execute_result", execute_result)
+
+
+def convert_results_directly(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Patch the conversion moto makes of every DynamoDB answer into plain values (idempotent).
+
+    moto's `dynamo_to_dict` asks each value of an answer, attribute by attribute, whether it is a
+    date, an attribute value or has a `to_json`, and imports the attribute-value class on every
+    call; ten budget headers in a `Query` made thousands of such calls (docs/performance.md,
+    "Fleet"). This conversion gives the same answer: strings, numbers, lists, maps and non-binary
+    attribute values are converted here; anything else (binary values, dates, models) by moto."""
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import dynamo_to_dict as moto_conversion
+
+    maps = (dict, LimitedSizeDict)  # an item's attributes: a dict that checks its size on writes
+
+    if getattr(responses.dynamo_to_dict, "_direct", False):
+        return
+
+    def dynamo_to_dict(value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind in maps:
+            return {key: dynamo_to_dict(item) for key, item in value.items()}
+        if kind is list:
+            return [dynamo_to_dict(item) for item in value]
+        if kind is DynamoType and value.type not in _BINARY:
+            return {value.type: dynamo_to_dict(value.value)}
+        return moto_conversion(value)
+
+    dynamo_to_dict._direct = True  # type: ignore[attr-defined]
+    setattr_(responses, "dynamo_to_dict", dynamo_to_dict)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_BINARY = frozenset({"B", "BS"})

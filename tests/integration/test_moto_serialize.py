@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters import aws
-from devstack.moto_serialize import ITEM_OPERATIONS, write_items_as_json
+from devstack.moto_serialize import ITEM_OPERATIONS, convert_results_directly, write_items_as_json
 from tests.fixtures.aws import create_keyed_table
 
 TABLE = "serialize-test"
@@ -145,3 +145,68 @@ def test_refusals_are_still_written_by_moto(answers: list[tuple[str, Any, Any]])
     assert [reason["Code"] for reason in reasons] == ["ConditionalCheckFailed"]
     operations = Counter(operation for operation, _, _ in answers)
     assert operations["PutItem"] == operations["TransactWriteItems"] == 0  # never got to write
+
+
+def test_results_are_converted_as_moto_converts_them(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb import responses
+    from moto.dynamodb.models import utilities
+
+    moto_conversion = utilities.dynamo_to_dict
+    delegated: list[Any] = []
+    comparing: list[bool] = []
+
+    def counted(value: Any) -> Any:
+        if not comparing:
+            delegated.append(value)
+        return moto_conversion(value)
+
+    monkeypatch.setattr(utilities, "dynamo_to_dict", counted)
+    convert_results_directly(monkeypatch.setattr)
+    convert_results_directly(monkeypatch.setattr)  # idempotent
+    direct = responses.dynamo_to_dict
+    compared: list[Any] = []
+
+    def both(value: Any) -> Any:
+        converted = direct(value)
+        comparing.append(True)
+        assert converted == moto_conversion(value)
+        comparing.clear()
+        compared.append(converted)
+        return converted
+
+    monkeypatch.setattr(responses, "dynamo_to_dict", both)
+    client = aws.dynamodb()
+    create_keyed_table(client, TABLE)
+    plain = {
+        "pk": {"S": "q"},
+        "sk": {"S": "plain"},
+        "n": {"N": "1.50"},
+        "m": {"M": {"l": {"L": [{"S": "x"}, {"BOOL": False}, {"NULL": True}]}}},
+        "ss": {"SS": ["a"]},
+    }
+    client.put_item(TableName=TABLE, Item=plain)
+    delegated.clear()
+    answer = client.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "q"}})  # fmt: skip
+    assert answer["Items"] == [plain]
+    assert delegated == []  # nothing binary, no model: converted here alone
+
+    client.put_item(TableName=TABLE, Item=_item("every"))
+    client.update_item(
+        TableName=TABLE,
+        Key=_key("every"),
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "2"}},
+        ReturnValues="ALL_NEW",
+    )
+    assert client.get_item(TableName=TABLE, Key=_key("every"))["Item"] == {
+        **_item("every"),
+        "n": {"N": "2"},
+    }
+    client.scan(TableName=TABLE)
+    client.batch_get_item(RequestItems={TABLE: {"Keys": [_key("every"), _key("plain")]}})
+    client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": _key("every")}}])
+    client.delete_item(TableName=TABLE, Key=_key("every"), ReturnValues="ALL_OLD")
+    assert len(compared) >= 8  # every answer above, each the same as moto's own conversion
