@@ -80,10 +80,11 @@ def test_fleet_schedule_bench_queues_every_due_budget_once_in_batches() -> None:
 
     assert on_moto["queued"] == on_moto["distinct_budgets"] == on_moto["messages_on_queue"] == 12
     assert on_moto["queued_by_second_run"] == 0
-    assert on_moto["calls"]["SendMessageBatch"] == 3  # one per company's page of four
+    # The three companies' twelve jobs go out in one step: ten messages to a call.
+    assert on_moto["calls"]["SendMessageBatch"] == 2
     assert "SendMessage" not in on_moto["calls"]
     assert in_memory["queued"] == in_memory["messages"] == 12
-    assert in_memory["send_batch_calls"] == 3
+    assert in_memory["send_batch_calls"] == 1
 
 
 def test_fleet_schedule_on_moto_server_queues_every_due_budget_once_with_threads() -> None:
@@ -93,8 +94,11 @@ def test_fleet_schedule_on_moto_server_queues_every_due_budget_once_with_threads
     assert result["threads"] == 3
     assert result["queued"] == result["distinct_budgets"] == result["messages_on_queue"] == 12
     assert result["queued_by_second_run"] == 0
-    assert result["calls"]["TransactWriteItems"] == 3  # one per company: its four jobs together
-    assert result["calls"]["SendMessageBatch"] == 3
+    # Twelve jobs of three companies: one transaction (up to fifty jobs, whatever their company),
+    # their messages ten to a call, their audit entries in one write.
+    assert result["calls"]["TransactWriteItems"] == 1
+    assert result["calls"]["SendMessageBatch"] == 2
+    assert result["calls"]["BatchWriteItem"] == 1
 
 
 def test_cost_bench_counts_every_service_the_reimport_calls() -> None:

@@ -14,7 +14,6 @@ import pytest
 from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.domain.errors import JobInProgress
-from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER
 from chalicelib.domain.model import (
     AutoReimport,
     Budget,
@@ -26,6 +25,7 @@ from chalicelib.domain.model import (
     WbsKey,
     utc_now,
 )
+from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER
 from chalicelib.services import reimports
 from chalicelib.services.ports import Ports
 

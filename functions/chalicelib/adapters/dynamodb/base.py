@@ -25,19 +25,40 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+# Strings, booleans and integers are most of every item: they are written and read here directly,
+# as boto3's TypeSerializer and TypeDeserializer would (tests/unit/test_dynamodb_values.py compares
+# both on generated values), since those walk a list of type checks for every attribute and were
+# a tenth of the schedule's own CPU at fleet scale (docs/performance.md, "Fleet"). Everything else
+# (numbers as Decimal, binary, sets, lists, maps, and integers beyond DynamoDB's 38 digits, which
+# boto3 refuses) still goes through boto3's.
+_LARGEST_PLAIN_INT = 10**38
+
+
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
+    return {key: value(raw) for key, raw in item.items() if raw is not None}
 
 
 def value(raw: Any) -> dict[str, Any]:
+    kind = type(raw)
+    if kind is str:
+        return {"S": raw}
+    if kind is bool:
+        return {"BOOL": raw}
+    if kind is int and -_LARGEST_PLAIN_INT < raw < _LARGEST_PLAIN_INT:
+        return {"N": str(raw)}
     return _serializer.serialize(raw)
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, raw in item.items():
-        plain = _deserializer.deserialize(raw)
-        out[key] = plain.value if isinstance(plain, Binary) else plain
+        if "S" in raw:
+            out[key] = raw["S"]
+        elif "BOOL" in raw:
+            out[key] = raw["BOOL"]
+        else:
+            plain = _deserializer.deserialize(raw)
+            out[key] = plain.value if isinstance(plain, Binary) else plain
     return out
 
 
