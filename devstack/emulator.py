@@ -46,7 +46,7 @@ def install_settings() -> None:
     read_plain_json_once()  # a request without binary attributes is its JSON, not walked
     name_actions_once()  # an action's method is found without listing the handler's functions
     size_items_once()  # a new item is sized once, not once per attribute
-    copy_updates_for_streams_only()  # an update copies its item only for a stream (after serialize)
+    copy_updates_for_streams_only()  # an update copies its item only for a stream
 
 
 class EmbeddedAws(ChildServer):

@@ -64,9 +64,6 @@ _in_transaction = threading.local()
 
 def journal_transactions(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
     """Roll a cancelled TransactWriteItems back from a journal of its own items (idempotent)."""
-    import copy
-
-    from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
@@ -74,19 +71,11 @@ def journal_transactions(setattr_: Callable[[Any, str, Any], None] = setattr) ->
     if getattr(original, "_journaled", False):
         return
 
-    class _CopyWithoutTableBackups:
-        """moto's `copy` module, except that a transaction's whole-table backup is skipped."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if isinstance(value, Table) and getattr(_in_transaction, "active", False):
-                return value  # moto's "restore" then puts the same table back: a no-op
-            return copy.deepcopy(value, memo)
-
-    setattr_(models, "copy", _CopyWithoutTableBackups())
+    # moto's "restore" then puts the same table back: a no-op.
+    skip_deep_copies(
+        lambda value: isinstance(value, Table) and getattr(_in_transaction, "active", False),
+        setattr_,
+    )
 
     @functools.wraps(original)
     def journaled(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
@@ -103,6 +92,38 @@ def journal_transactions(setattr_: Callable[[Any, str, Any], None] = setattr) ->
 
     journaled._journaled = True  # type: ignore[attr-defined]
     setattr_(DynamoDBBackend, "transact_write_items", journaled)
+
+
+class _SelectiveCopy:
+    """moto's DynamoDB models' `copy` module, except that a deep copy one of `skips` names answers
+    the value itself."""
+
+    def __init__(self, module: Any, skips: list[Callable[[Any], bool]]) -> None:
+        self.module = module
+        self.skips = skips
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if any(skip(value) for skip in self.skips):
+            return value
+        return self.module.deepcopy(value, memo)
+
+
+def skip_deep_copies(
+    skip: Callable[[Any], bool], setattr_: Callable[[Any, str, Any], None] = setattr
+) -> None:
+    """Make moto's DynamoDB models use `value` itself where they would deep-copy it and
+    `skip(value)` holds. Settings add their rule to the ones already installed, in any order; a new
+    module object each time, so a test's `monkeypatch.setattr` undoes exactly its own rule."""
+    from moto.dynamodb import models
+
+    current = models.copy
+    if isinstance(current, _SelectiveCopy):
+        setattr_(models, "copy", _SelectiveCopy(current.module, [*current.skips, skip]))
+    else:
+        setattr_(models, "copy", _SelectiveCopy(current, [skip]))
 
 
 _Entry = tuple[Any, Any, Any, Any]  # (table, hash value, range value, the item before or None)

@@ -52,30 +52,21 @@ _updating_without_stream = threading.local()
 
 def copy_updates_for_streams_only(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
     """Patch moto's `update_item` to skip its stream copy on a table without a stream
-    (idempotent). Call after `moto_atomic.journal_transactions`, whose copy module it extends."""
-    from moto.dynamodb import models
+    (idempotent): the copy's only reader is the stream."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
+
+    from devstack.moto_atomic import skip_deep_copies
 
     original = DynamoDBBackend.update_item
     if getattr(original, "_stream_copy_only", False):
         return
-    copier = models.copy
-
-    class _CopyItemsForStreamsOnly:
-        """moto's `copy` module, except that an update on a table without a stream does not copy
-        the item (the copy's only reader is the stream)."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copier, name)
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if isinstance(value, Item) and getattr(_updating_without_stream, "active", False):
-                return value
-            return copier.deepcopy(value, memo)
-
-    setattr_(models, "copy", _CopyItemsForStreamsOnly())
+    skip_deep_copies(
+        lambda value: (
+            isinstance(value, Item) and getattr(_updating_without_stream, "active", False)
+        ),
+        setattr_,
+    )
 
     @functools.wraps(original)
     def update_item(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
