@@ -334,6 +334,26 @@ def test_a_warm_store_reads_only_the_chunks_a_new_version_rewrote(stores, dynamo
     assert after[:1_200] == before[:1_200] and after[1_201:] == before[1_201:]
 
 
+def test_a_warm_read_gives_each_caller_its_own_list_and_the_versions_own_lines(stores):
+    """A warm store hands out the lines it built once: a caller may reorder or empty its list,
+    and an edit builds a new line, so an earlier read still shows the version it read."""
+    budgets, _ = stores
+    budgets.create_budget(budget(), lines(300))
+    first = budgets.read_lines(budgets.get("demo", "P-1001"))
+    snapshot = [(line.key, line.quantity) for line in first]
+    first.reverse()
+    first.pop()
+    second = budgets.read_lines(budgets.get("demo", "P-1001"))
+    assert [(line.key, line.quantity) for line in second] == snapshot
+
+    budgets.edit_line(
+        budgets.get("demo", "P-1001"), second[5].line_item_id, LineEdit(quantity=Decimal("3"))
+    )
+    third = budgets.read_lines(budgets.get("demo", "P-1001"))
+    assert third[5].quantity == Decimal("3")
+    assert [(line.key, line.quantity) for line in second] == snapshot
+
+
 def test_a_page_of_an_older_budget_object_shows_that_version(stores):
     budgets, _ = stores
     created = budgets.create_budget(budget(), lines(50))

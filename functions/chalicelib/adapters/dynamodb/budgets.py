@@ -268,27 +268,31 @@ class _RememberedLayouts:
 
 
 class _RememberedChunks:
-    """The rows of chunk items this store read last, by item key.
+    """The lines of chunk items this store read last, by item key.
 
     A chunk item is written once and never changed (a new version writes its changed chunks under
-    new keys, docs/history.md), so rows read before are the rows a read now would get: a warm
-    worker reading the current lines after a few lines changed reads only the changed chunks
-    (docs/performance.md, measurement 4). Bounded by rows; a caller gets its own list.
+    new keys, docs/history.md), so lines read before are the lines a read now would get: a warm
+    worker reading the current lines after a few lines changed reads and decodes only the changed
+    chunks (docs/performance.md, measurement 4). The lines are kept as built, not as rows: a line
+    item is a value nothing changes once built (the domain builds a new one for every change), so
+    every reader may share them. Only chunks read through a version's header are kept, never
+    chunks being written: a redelivered job rewrites its own uncommitted chunks under the same
+    keys. Bounded by lines; a caller gets its own list.
     """
 
-    MAX_ROWS = 20_000
+    MAX_LINES = 20_000
 
     def __init__(self) -> None:
-        self._chunks: BoundedMemo[tuple[str, str], builtins.list[builtins.list[Any]]] = BoundedMemo(
-            self.MAX_ROWS, len
+        self._chunks: BoundedMemo[tuple[str, str], tuple[LineItem, ...]] = BoundedMemo(
+            self.MAX_LINES, len
         )
 
-    def recall(self, pk: str, sk: str) -> builtins.list[builtins.list[Any]] | None:
-        rows = self._chunks.get((pk, sk))
-        return None if rows is None else builtins.list(rows)
+    def recall(self, pk: str, sk: str) -> builtins.list[LineItem] | None:
+        lines = self._chunks.get((pk, sk))
+        return None if lines is None else builtins.list(lines)
 
-    def remember(self, pk: str, sk: str, rows: builtins.list[builtins.list[Any]]) -> None:
-        self._chunks.put((pk, sk), builtins.list(rows))
+    def remember(self, pk: str, sk: str, lines: Sequence[LineItem]) -> None:
+        self._chunks.put((pk, sk), tuple(lines))
 
 
 class DynamoBudgetStore(DynamoTables):
@@ -375,22 +379,22 @@ class DynamoBudgetStore(DynamoTables):
 
     def _read_chunks(
         self, budget: Budget, sets: Sequence[str], numbers: Sequence[int]
-    ) -> builtins.list[builtins.list[builtins.list[Any]]]:
-        """The rows of chunks `numbers` of a version, in order; NotFound if one is gone."""
+    ) -> builtins.list[builtins.list[LineItem]]:
+        """The lines of chunks `numbers` of a version, in order; NotFound if one is gone."""
         pk = budget_pk(budget.company_id, budget.budget_id)
         wanted = {chunk_sk(sets[n], n): i for i, n in enumerate(numbers)}
-        rows: builtins.list[list[list[Any]] | None] = [None] * len(numbers)
+        chunks: builtins.list[builtins.list[LineItem] | None] = [None] * len(numbers)
         for sk, i in wanted.items():
-            rows[i] = self._chunks.recall(pk, sk)
-        unread = [key(pk, sk) for sk, i in wanted.items() if rows[i] is None]
+            chunks[i] = self._chunks.recall(pk, sk)
+        unread = [key(pk, sk) for sk, i in wanted.items() if chunks[i] is None]
         for item in batch_get(self.client, self.budgets_table, unread) if unread else []:
-            chunk = unpack(item["data"])
-            self._chunks.remember(pk, item["sk"], chunk)
-            rows[wanted[item["sk"]]] = chunk
-        if any(r is None for r in rows):
+            lines = [row_line(row) for row in unpack(item["data"])]
+            self._chunks.remember(pk, item["sk"], lines)
+            chunks[wanted[item["sk"]]] = lines
+        if any(c is None for c in chunks):
             # Only chunks of versions out of the kept history expire.
             raise _version_gone()
-        return rows  # type: ignore[return-value]
+        return chunks  # type: ignore[return-value]
 
     def at_version(self, budget: Budget, version: int) -> Budget:
         """The header as it was at any kept version of the history (its record holds the total
@@ -411,7 +415,7 @@ class DynamoBudgetStore(DynamoTables):
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         sets, index = self._layout(budget)
         chunks = self._read_chunks(budget, sets, range(len(index)))
-        return [row_line(row) for rows in chunks for row in rows]
+        return [line for lines in chunks for line in lines]
 
     def read_page(self, budget: Budget, offset: int, limit: int) -> builtins.list[LineItem]:
         if offset < 0 or limit <= 0:
@@ -426,8 +430,8 @@ class DynamoBudgetStore(DynamoTables):
             position += count
         if not numbers or start is None:
             return []
-        rows = [row for rows in self._read_chunks(budget, sets, numbers) for row in rows]
-        return [row_line(row) for row in rows[start : start + limit]]
+        lines = [line for lines in self._read_chunks(budget, sets, numbers) for line in lines]
+        return lines[start : start + limit]
 
     def write_chunks(self, budget: Budget, chunk_set: str, lines: Sequence[LineItem]) -> ChunkIndex:
         """Write `lines` (sorted here) as chunk set `chunk_set`; nothing points at it yet.
@@ -706,12 +710,13 @@ class DynamoBudgetStore(DynamoTables):
         number = bisect.bisect_right([tuple(first) for first, _ in index], target) - 1
         if number < 0:
             raise NotFound("There is no such line item in this budget.")
-        rows = self._read_chunks(budget, sets, [number])[0]
-        position = next((i for i, row in enumerate(rows) if tuple(row[:3]) == target), None)
+        lines = self._read_chunks(budget, sets, [number])[0]
+        position = next((i for i, line in enumerate(lines) if key_order(line.key) == target), None)
         if position is None:
             raise NotFound("There is no such line item in this budget.")
-        old = row_line(rows[position])
+        old = lines[position]
         edited = apply_edit(old, edit)
+        rows = [line_row(line) for line in lines]
         rows[position] = line_row(edited)
         data = pack(rows)
         if len(data) > MAX_EDITED_CHUNK_BYTES:
