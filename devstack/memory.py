@@ -490,11 +490,11 @@ class MemoryJobStore(_MemoryStore):
             encode_cursor({"before": page[-1][0]}) if more and page else None,
         )
 
-    def start(self, job: Job, now: datetime) -> Job:
+    def start(self, company_id: str, job_id: str, now: datetime) -> Job:
         with self.db.lock:
-            current = self.get(job.company_id, job.job_id)
+            current = self.get(company_id, job_id)
             if current.status.finished:
-                raise ConcurrentChange("The job has already finished.")
+                return current.model_copy(deep=True)
             started = current.model_copy(
                 update={
                     "status": JobStatus.IN_PROGRESS,
@@ -504,7 +504,7 @@ class MemoryJobStore(_MemoryStore):
                     "message": RUNNING_MESSAGE,
                 }
             )
-            self.db.jobs[(job.company_id, job.job_id)] = started
+            self.db.jobs[(company_id, job_id)] = started
             return started.model_copy(deep=True)
 
     def report_progress(self, job: Job, progress: Progress) -> None:

@@ -107,7 +107,7 @@ def test_an_edit_that_takes_the_total_beyond_the_limit_is_refused(
 def _reimport(world: World, amount: str) -> None:
     """A re-import applied through the store's one commit, as the worker applies it."""
     job = request_job(world.ports, _as(erp_user("admin")), "demo", "b-1001", JobKind.REIMPORT)
-    job = world.jobs.start(job, job.requested_at)
+    job = world.jobs.start(job.company_id, job.job_id, job.requested_at)
     budget = world.budgets.get("demo", "b-1001")
     lines = world.budgets.read_lines(budget)
     old = lines[0].original_budget_amount

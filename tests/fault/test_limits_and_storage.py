@@ -205,7 +205,7 @@ def test_the_sweep_finds_a_lost_message_among_many_finished_jobs(
             budget, None,
         )  # fmt: skip
         if number == 2:
-            job = jobs.start(job, long_ago)
+            job = jobs.start(job.company_id, job.job_id, long_ago)
         jobs.fail(job, "done with", [], long_ago + timedelta(minutes=1))
     # ...and 2,000 more finished ones written as the stores write them, in batches.
     finished = [
@@ -268,7 +268,7 @@ def test_a_finished_preview_expires_like_any_finished_job_and_leaves_the_queue_i
             requested_by="x", requested_at=now),
         budget, None,
     )  # fmt: skip
-    running = jobs.start(preview, now)
+    running = jobs.start(preview.company_id, preview.job_id, now)
 
     jobs.finish_preview(running.model_copy(update={"message": "ok", "finished_at": now}), [])
 

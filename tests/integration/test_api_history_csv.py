@@ -103,7 +103,7 @@ def _job_with_changes(world: World) -> str:
         requested_at=utc_now(),
     )
     world.jobs.enqueue(job, budget, None)
-    running = world.jobs.start(job, utc_now())
+    running = world.jobs.start(job.company_id, job.job_id, utc_now())
     new = [
         LineItem(x.key, HYPERLINK, x.original_budget_amount + Decimal("1.01"), x.uom) for x in lines
     ]

@@ -196,7 +196,8 @@ def finished_preview(world: World, budget_id: str, planned: JobKind | None = Non
         requested_by=erp_user("standard"),
         requested_at=utc_now(),
     )
-    running = world.jobs.start(world.jobs.enqueue(job, budget, None), utc_now())
+    queued = world.jobs.enqueue(job, budget, None)
+    running = world.jobs.start(queued.company_id, queued.job_id, utc_now())
     basis = PreviewBasis(
         budget_version=budget.version,
         erp_digest="0" * 64,
@@ -382,7 +383,8 @@ def _finished_job_with_changes(world: World, count: int) -> str:
         requested_by=erp_user("admin"),
         requested_at=utc_now(),
     )
-    job = world.jobs.start(world.jobs.enqueue(job, budget, None), utc_now())
+    queued = world.jobs.enqueue(job, budget, None)
+    job = world.jobs.start(queued.company_id, queued.job_id, utc_now())
     budget = world.budgets.get("demo", "b-big")
     changed = [line("01", f"{n:04d}", "M", "125.50") for n in range(count)]
     changes = [

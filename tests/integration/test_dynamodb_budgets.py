@@ -78,7 +78,7 @@ def stores(dynamodb_tables):
 def running_job(stores, stored: Budget, job_id: str = "job-1") -> tuple[Budget, Job]:
     budgets, jobs = stores
     queued = jobs.enqueue(job(stored.budget_id, job_id), stored, None)
-    started = jobs.start(queued, NOW)
+    started = jobs.start(queued.company_id, queued.job_id, NOW)
     return budgets.get(stored.company_id, stored.budget_id), started
 
 
@@ -211,7 +211,7 @@ def test_a_crash_after_writing_chunks_leaves_readers_on_the_old_version_and_a_re
 
     assert budgets.read_lines(budgets.get("demo", "P-1001")) == lines(20)
 
-    redelivered = jobs.start(running, NOW)
+    redelivered = jobs.start(running.company_id, running.job_id, NOW)
     assert redelivered.attempts == 2
     commit(stores, budgets.get("demo", "P-1001"), redelivered, new_lines)
     after = budgets.get("demo", "P-1001")

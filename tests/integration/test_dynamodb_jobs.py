@@ -142,7 +142,7 @@ def test_the_same_idempotency_key_returns_the_same_job(stores):
 def test_start_progress_and_fail_release_the_budget(stores):
     budgets, jobs = stores
     queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
-    started = jobs.start(queued, NOW)
+    started = jobs.start(queued.company_id, queued.job_id, NOW)
     assert (started.status, started.attempts, started.started_at) == (
         JobStatus.IN_PROGRESS, 1, NOW,
     )  # fmt: skip
@@ -158,10 +158,34 @@ def test_start_progress_and_fail_release_the_budget(stores):
     assert budgets.get("demo", "P-1001").active_job_id is None
     # A finished job is left as it was, and cannot start again.
     assert jobs.fail(failed, "other", [], NOW + timedelta(hours=1)) == failed
-    with pytest.raises(ConcurrentChange):
-        jobs.start(failed, NOW)
+    assert jobs.start(failed.company_id, failed.job_id, NOW) == failed
     jobs.report_progress(failed, Progress(phase=Phase.APPLYING))  # ignored
     assert jobs.get("demo", "job-1") == failed
+
+
+def test_starting_a_job_is_one_round_trip_whatever_its_state(stores, dynamodb_tables):
+    """The worker starts the job a message names without reading it first: a queued job starts,
+    a finished one comes back as it finished (nothing written), an unknown one is NotFound."""
+    budgets, jobs = stores
+    queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    calls: list[str] = []
+    dynamodb_tables.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+
+    started = jobs.start("demo", "job-1", NOW)
+    assert (started.status, started.attempts) == (JobStatus.IN_PROGRESS, 1)
+    assert calls == ["UpdateItem"]
+
+    finished = jobs.fail(started, "The ERP budget was not applied.", [], NOW)
+    calls.clear()
+    assert jobs.start("demo", "job-1", NOW + timedelta(minutes=5)) == finished
+    assert calls == ["UpdateItem"]
+    assert jobs.get("demo", "job-1") == finished
+
+    with pytest.raises(NotFound):
+        jobs.start("demo", "no-such-job", NOW)
+    assert queued.status is JobStatus.QUEUED
 
 
 def test_fail_keeps_the_first_thousand_errors_and_says_how_many_there_were(stores):
@@ -250,7 +274,7 @@ def test_abandoned_finds_old_queued_jobs_only(stores):
     budgets.create_budget(budget("P-1003"), [])
     jobs.enqueue(job("old", minutes=0), budgets.get("demo", "P-1001"), None)
     started = jobs.enqueue(job("new", "P-1003", minutes=30), budgets.get("demo", "P-1003"), None)
-    jobs.start(started, NOW)
+    jobs.start(started.company_id, started.job_id, NOW)
 
     assert [j.job_id for j in jobs.abandoned(NOW + timedelta(hours=1))] == ["old"]
     assert jobs.abandoned(NOW - timedelta(hours=1)) == []

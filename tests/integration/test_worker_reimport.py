@@ -375,7 +375,7 @@ def test_a_dead_lettered_message_fails_its_job_and_frees_the_budget(
     stack = worker_stack
     before, version = stack.lines(), stack.budget().version
     job = stack.request()
-    stack.jobs.start(stack.job(job.job_id), stack.job(job.job_id).requested_at)
+    stack.jobs.start(job.company_id, job.job_id, stack.job(job.job_id).requested_at)
     for _ in range(resources.JOB_QUEUE.max_receive_count):
         assert stack.receive(visibility=0)  # every receive ended without deleting it
     assert stack.receive() == []  # SQS moved it to the dead-letter queue

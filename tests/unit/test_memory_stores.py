@@ -73,7 +73,7 @@ class StoreContract:
 
     def _running(self, stores, current: Budget, job_id: str = "job-1") -> tuple[Budget, Job]:
         queued = stores.jobs.enqueue(job(job_id, current.budget_id), current, None)
-        started = stores.jobs.start(queued, NOW)
+        started = stores.jobs.start(queued.company_id, queued.job_id, NOW)
         return stores.budgets.get("demo", current.budget_id), started
 
     def _commit(self, stores, current: Budget, running: Job, new: list[LineItem]) -> Job:
@@ -120,12 +120,12 @@ class StoreContract:
         current = stores.budgets.create_budget(budget(), [])
         queued = stores.jobs.enqueue(job("job-1").model_copy(update={"message": QUEUED_MESSAGE}),
                                      current, None)  # fmt: skip
-        started = stores.jobs.start(queued, NOW)
+        started = stores.jobs.start(queued.company_id, queued.job_id, NOW)
         assert (started.status, started.message) == (JobStatus.IN_PROGRESS, RUNNING_MESSAGE)
         stores.jobs.report_waiting(started, "Waiting to retry in about 1 minute: the ERP is busy.")
         assert "Waiting to retry" in stores.jobs.get("demo", "job-1").message
         # The message comes back and runs again: it is no longer waiting.
-        again = stores.jobs.start(stores.jobs.get("demo", "job-1"), NOW)
+        again = stores.jobs.start("demo", "job-1", NOW)
         assert again.message == stores.jobs.get("demo", "job-1").message == RUNNING_MESSAGE
 
     def test_one_active_job_per_budget_and_idempotency_keys(self, stores):

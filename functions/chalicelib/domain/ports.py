@@ -186,10 +186,11 @@ class JobStore(Protocol):
         """Newest first."""
         ...
 
-    def start(self, job: Job, now: datetime) -> Job:
+    def start(self, company_id: str, job_id: str, now: datetime) -> Job:
         """queued|in_progress → in_progress (a redelivery may start a job again); counts attempts.
 
-        Raises ConcurrentChange when the job has finished meanwhile."""
+        Answers the job as it now is: started, or, when it has already finished, as it finished
+        (nothing is written). Raises NotFound."""
         ...
 
     def report_progress(self, job: Job, progress: Progress) -> None: ...

@@ -314,13 +314,9 @@ def run_job(
     it is waiting to retry, and why), except on the final attempt, where the job fails with a
     sentence instead of staying in progress. Any other failure fails the job at once.
     """
-    job = ports.jobs.get(message.company_id, message.job_id)
+    job = ports.jobs.start(message.company_id, message.job_id, ports.clock())
     if job.status.finished:
         return WorkResult(job, already_finished=True)
-    try:
-        job = ports.jobs.start(job, ports.clock())
-    except ConcurrentChange:
-        return WorkResult(ports.jobs.get(job.company_id, job.job_id), already_finished=True)
     try:
         # A job reads its company's connection, target, catalog and settings: in one round trip.
         with ports.directory.reading_company(job.company_id):

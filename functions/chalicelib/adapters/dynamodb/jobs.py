@@ -350,12 +350,14 @@ class DynamoJobStore(DynamoTables):
 
     # --- moving a job along -----------------------------------------------------------------
 
-    def start(self, job: Job, now: datetime) -> Job:
+    def start(self, company_id: str, job_id: str, now: datetime) -> Job:
+        # One round trip whatever the job's state: a job that has finished comes back with the
+        # refusal (ReturnValuesOnConditionCheckFailure) instead of being read first.
         progress = Progress(phase=Phase.FETCHING)
         try:
             answer = self.client.update_item(
                 TableName=self.jobs_table,
-                Key=key(job_pk(job.company_id, job.job_id), META),
+                Key=key(job_pk(company_id, job_id), META),
                 UpdateExpression=(
                     "SET #status = :running, started_at = if_not_exists(started_at, :now), "
                     "attempts = if_not_exists(attempts, :zero) + :one, progress = :p, "
@@ -373,13 +375,15 @@ class DynamoJobStore(DynamoTables):
                     ":m": value(RUNNING_MESSAGE),
                 },
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise
-            if self._item(job.company_id, job.job_id) is None:
+            as_it_was = error.response.get("Item")
+            if not as_it_was:  # the condition failed on no item at all
                 raise _job_not_found() from None
-            raise ConcurrentChange("The job has already finished.") from None
+            return JobItem.model_validate(deserialize(as_it_was)).to_job()
         return JobItem.model_validate(deserialize(answer["Attributes"])).to_job()
 
     def report_progress(self, job: Job, progress: Progress) -> None:
