@@ -294,12 +294,20 @@ class _RememberedChunks:
     def remember(self, pk: str, sk: str, lines: Sequence[LineItem]) -> None:
         self._chunks.put((pk, sk), tuple(lines))
 
+    def clear(self) -> None:
+        self._chunks.clear()
+
 
 class DynamoBudgetStore(DynamoTables):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._layouts = _RememberedLayouts()
         self._chunks = _RememberedChunks()
+
+    def forget_chunks(self) -> None:
+        """Drop the remembered chunks, as a worker that has read nothing yet: for benchmarks that
+        compare two kinds of job under the same conditions (bench/history.py)."""
+        self._chunks.clear()
 
     # --- headers ----------------------------------------------------------------------------
 
