@@ -474,7 +474,8 @@ def test_the_schedule_records_a_company_s_due_budgets_fifty_at_a_time() -> None:
 
     w.ports.jobs.enqueue_all = counted  # type: ignore[method-assign]
     queued = enqueue_due_reimports(w.ports)
-    assert steps == [50, 50, 20]  # per page of 100, as many jobs as one transaction holds
+    # As many jobs as one transaction holds; the steps run side by side, so in any order.
+    assert sorted(steps) == [20, 50, 50]
     assert len({j.budget_id for j in queued}) == 120
     assert sorted(m.job_id for m in w.sent) == sorted(j.job_id for j in queued)
     assert enqueue_due_reimports(w.ports) == []
