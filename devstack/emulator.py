@@ -26,6 +26,7 @@ def install_settings() -> None:
         lex_conditions_once,
         parse_conditions_once,
         parse_updates_once,
+        walk_trees_by_node_type,
     )
     from devstack.moto_index import index_secondary_keys
     from devstack.moto_items import copy_updates_for_streams_only, size_items_once
@@ -43,6 +44,7 @@ def install_settings() -> None:
     parse_conditions_once()  # a condition is built once per text, names and used values
     parse_updates_once()  # an update expression is parsed once per text
     copy_update_trees_by_shape()  # an update's tree is copied node by node for each item
+    walk_trees_by_node_type()  # an update's checks choose a node's processor once per type
     read_plain_json_once()  # a request without binary attributes is its JSON, not walked
     name_actions_once()  # an action's method is found without listing the handler's functions
     size_items_once()  # a new item is sized once, not once per attribute

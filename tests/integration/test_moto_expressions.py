@@ -15,6 +15,7 @@ from devstack.moto_expressions import (
     lex_conditions_once,
     parse_conditions_once,
     parse_updates_once,
+    walk_trees_by_node_type,
 )
 from tests.fixtures.aws import create_keyed_table
 
@@ -279,3 +280,72 @@ def test_what_is_not_a_plain_tree_is_left_to_deepcopy(monkeypatch: pytest.Monkey
     assert inner.parent is tree
     twin = validators.deepcopy(inner)  # its parent is outside: deepcopy takes the parent along
     assert twin.parent is not None and twin.parent is not tree
+
+
+REFUSED_UPDATES = [
+    ("SET pk = :j", {":j": {"S": "x"}}),  # a key attribute
+    ("SET job = :j, job = :k", {":j": {"S": "x"}, ":k": {"S": "y"}}),  # one path twice
+    ("ADD gone :one", {":one": {"N": "1"}}),  # a number added to a string
+    ("SET missing.inner = :j", {":j": {"S": "x"}}),  # a path through a missing map
+    ("SET tags = list_append(nothing, :more)", {":more": {"L": [{"S": "b"}]}}),  # missing operand
+    ("SET job = :absent", {":j": {"S": "x"}}),  # a value not given
+    ("SET job = :j + :j", {":j": {"S": "x"}}),  # arithmetic on strings
+]
+
+
+def _refusals(client: Any) -> list[tuple[str, str]]:
+    """What each refused update answers (code and sentence); the item must stay as it was."""
+    key = {"pk": {"S": "r"}}
+    item = {**key, "tags": {"L": [{"S": "a"}]}, "gone": {"S": "g"}}
+    client.put_item(TableName=TABLE, Item=item)
+    answers = []
+    for update, values in REFUSED_UPDATES:
+        with pytest.raises(ClientError) as refused:
+            client.update_item(TableName=TABLE, Key=key, UpdateExpression=update,
+                               ExpressionAttributeValues=values)  # fmt: skip
+        error = refused.value.response["Error"]
+        answers.append((error["Code"], error["Message"]))
+    assert client.get_item(TableName=TABLE, Key=key)["Item"] == item
+    return answers
+
+
+def test_an_update_s_checks_choose_processors_by_node_type_and_decide_as_plain_moto(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.parsing.validators import ExpressionAttributeValueProcessor
+
+    plain_items, plain_refusals = _apply_updates(client), _refusals(client)
+    maps_built: list[str] = []
+    processing_map = ExpressionAttributeValueProcessor._processing_map
+
+    def counted(walker: Any) -> Any:
+        maps_built.append(type(walker).__name__)
+        return processing_map(walker)
+
+    monkeypatch.setattr(ExpressionAttributeValueProcessor, "_processing_map", counted)
+    walk_trees_by_node_type(monkeypatch.setattr)
+    walk_trees_by_node_type(monkeypatch.setattr)  # idempotent
+
+    assert _apply_updates(client) == plain_items  # every item changed as plain moto changes it
+    assert _refusals(client) == plain_refusals  # every refusal the same, in the same words
+    assert maps_built  # node types it had not met
+    maps_built.clear()
+    assert _claim_all(client) == [f"b{n}" for n in range(20) if n % 5 != 0]
+    assert maps_built == []  # every node type of the claims met before: no map built again
+
+
+def test_plain_moto_builds_a_walker_s_map_at_every_node(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.parsing.validators import ExpressionAttributeValueProcessor
+
+    maps_built: list[str] = []
+    processing_map = ExpressionAttributeValueProcessor._processing_map
+
+    def counted(walker: Any) -> Any:
+        maps_built.append(type(walker).__name__)
+        return processing_map(walker)
+
+    monkeypatch.setattr(ExpressionAttributeValueProcessor, "_processing_map", counted)
+    _claim_all(client)
+    assert len(maps_built) > 100
