@@ -150,6 +150,52 @@ def test_with_add_unknown_cost_codes_an_import_adds_the_codes_instead_of_failing
     assert w.amounts("P-2")[unknown] == Decimal("5.00")
 
 
+def test_the_added_codes_are_audited_with_the_job_that_added_them() -> None:
+    unknown = WbsKey("T1", "77-700", "X")
+    w = world([erp_line(1, K1, Decimal("10.00")), erp_line(2, unknown, Decimal("5.00"))])
+    w.ports.directory.save_erp_settings(COMPANY, ErpSettings(add_unknown_cost_codes=True))
+    job = reimports.request_job(w.ports, ADMIN, COMPANY, "P-2", JobKind.IMPORT)
+
+    reimports.run_job(w.ports, JobMessage(**job.model_dump()), final_attempt=False)
+
+    changed = [e for e in w.ports.audit.list(COMPANY, 10, None).items
+               if e.action == "catalog.changed"]  # fmt: skip
+    assert len(changed) == 1
+    assert changed[0].details["added_cost_codes"] == ["77-700"]
+    assert changed[0].details["added_cost_types"] == ["X"]
+    assert changed[0].details["job_id"] == job.job_id
+
+
+def test_a_preview_with_add_unknown_cost_codes_plans_them_but_leaves_the_catalog_alone() -> None:
+    unknown = WbsKey("T1", "77-700", "X")
+    w = world([erp_line(1, K1, Decimal("10.00")), erp_line(2, unknown, Decimal("5.00"))])
+    w.ports.directory.save_erp_settings(COMPANY, ErpSettings(add_unknown_cost_codes=True))
+    before = w.ports.directory.catalog_entries(COMPANY)
+    job = reimports.request_preview(w.ports, ADMIN, COMPANY, "P-2")
+
+    done = reimports.run_job(w.ports, JobMessage(**job.model_dump()), final_attempt=False).job
+
+    assert done.status is JobStatus.SUCCEEDED, done.message  # planned with the codes known
+    assert done.summary is not None and done.summary.lines_added == 2
+    assert w.ports.directory.catalog_entries(COMPANY) == before  # a preview changes nothing
+    assert "77-700" not in w.ports.directory.cost_catalog(COMPANY).cost_codes
+
+
+def test_an_import_refused_for_another_line_adds_no_code() -> None:
+    unknown = WbsKey("T1", "77-700", "X")
+    bad = erp_line(3, WbsKey("T1", "01-100", "L"), Decimal("1.001"))  # more than two decimals
+    w = world([erp_line(1, K1, Decimal("10.00")), erp_line(2, unknown, Decimal("5.00")), bad])
+    w.ports.directory.save_erp_settings(COMPANY, ErpSettings(add_unknown_cost_codes=True))
+    before = w.ports.directory.catalog_entries(COMPANY)
+    job = reimports.request_job(w.ports, ADMIN, COMPANY, "P-2", JobKind.IMPORT)
+
+    done = reimports.run_job(w.ports, JobMessage(**job.model_dump()), final_attempt=False).job
+
+    assert done.status is JobStatus.FAILED
+    assert [e.line for e in done.errors] == [3]
+    assert w.ports.directory.catalog_entries(COMPANY) == before
+
+
 def test_without_the_setting_an_unknown_code_fails_the_import_as_before() -> None:
     w = world([erp_line(1, WbsKey("T1", "77-700", "L"), Decimal("5.00"))])
     job = reimports.request_job(w.ports, ADMIN, COMPANY, "P-2", JobKind.IMPORT)

@@ -58,7 +58,6 @@ from chalicelib.domain.model import (
     PreviewBasis,
     Progress,
     Totals,
-    catalog_codes,
     merge_catalog,
 )
 from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER, BudgetTarget, Identity, JobMessage
@@ -398,6 +397,9 @@ class _Attempt:
     # The budget's total as its target holds it when planned (Procore's may differ from the
     # total Budget Bridge recorded, if people changed amounts there).
     current_total: Decimal | None = None
+    # The ERP's codes and types the catalog lacked (`add_unknown_cost_codes`), added only by a
+    # commit: a preview, or a job refused before it writes, leaves the catalog as it was.
+    catalog_additions: ErpCatalog | None = None
     _erp_total: tuple[Decimal | None] | None = None  # erp_total once summed
 
     @property
@@ -485,6 +487,7 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
     message = _success(job, attempt.target.name)
     totals = _totals(job, budget, plan, attempt)
     finished = succeeded(job, plan, message, ports.clock(), totals)
+    _add_to_catalog(ports, job, attempt)
     try:
         with _job_span(observability.BUDGET_COMMIT, job):
             done = attempt.target.apply(budget, plan, finished)
@@ -545,7 +548,7 @@ def _plan_erp(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan
     erp_lines = attempt.erp_lines or []
     attempt.progress(Phase.VALIDATING, 0, len(erp_lines))
     current = _current(budget, job, attempt.target, attempt)
-    catalog = _catalog_for(ports, job, erp_lines)
+    catalog = _catalog_for(ports, job, erp_lines, attempt)
     try:
         check_not_empty(current, erp_lines, job.allow_empty)
         plan = plan_reimport(current, erp_lines, catalog)
@@ -575,9 +578,13 @@ def _recovered_message(target: str) -> str:
     )
 
 
-def _catalog_for(ports: Ports, job: Job, erp_lines: list[ErpLine]) -> CostCatalog:
-    """The company's catalog; with `add_unknown_cost_codes`, first extended by the cost lines'
-    codes and types it lacks (the rules then find them known)."""
+def _catalog_for(
+    ports: Ports, job: Job, erp_lines: list[ErpLine], attempt: _Attempt
+) -> CostCatalog:
+    """The company's catalog; with `add_unknown_cost_codes`, extended by the cost lines' codes
+    and types it lacks (the rules then find them known). What it lacks is kept on `attempt` for
+    the commit to add (`_add_to_catalog`); planning itself changes nothing."""
+    attempt.catalog_additions = None
     catalog = ports.directory.cost_catalog(job.company_id)
     if not ports.directory.erp_settings(job.company_id).add_unknown_cost_codes:
         return catalog
@@ -586,17 +593,34 @@ def _catalog_for(ports: Ports, job: Job, erp_lines: list[ErpLine]) -> CostCatalo
     types = {line.key.cost_type for line in cost if line.key.cost_type} - catalog.cost_types
     if not codes and not types:
         return catalog
-    added = ErpCatalog(
+    attempt.catalog_additions = ErpCatalog(
         [CatalogEntry(code, "") for code in sorted(codes)],
         [CatalogEntry(code, "") for code in sorted(types)],
     )
-    merged, _, _ = merge_catalog(ports.directory.catalog_entries(job.company_id), added)
+    return CostCatalog(catalog.cost_codes | codes, catalog.cost_types | types)
+
+
+def _add_to_catalog(ports: Ports, job: Job, attempt: _Attempt) -> None:
+    """The codes and types the plan found unknown (`_catalog_for`) join the company's catalog,
+    with an audit entry, just before the budget is written with them."""
+    if attempt.catalog_additions is None:
+        return
+    merged, codes, types = merge_catalog(
+        ports.directory.catalog_entries(job.company_id), attempt.catalog_additions
+    )
+    if not codes and not types:
+        return
     ports.directory.save_catalog(job.company_id, merged)
+    audit.record(
+        ports, job.company_id, job.requested_by, audit.CATALOG_CHANGED, "cost catalog",
+        added_cost_codes=[e.code for e in attempt.catalog_additions.cost_codes],
+        added_cost_types=[e.code for e in attempt.catalog_additions.cost_types],
+        job_id=job.job_id,
+    )  # fmt: skip
     logger().info(
         "unknown cost codes added to the catalog",
-        extra={"job_id": job.job_id, "cost_codes": len(codes), "cost_types": len(types)},
+        extra={"job_id": job.job_id, "cost_codes": codes, "cost_types": types},
     )
-    return catalog_codes(merged)
 
 
 def _check_still_previewed(ports: Ports, job: Job, budget: Budget, plan: Plan) -> None:
