@@ -291,6 +291,13 @@ describe("navigation follows the permissions", () => {
     expect(within(settings).getAllByRole("link").map((a) => a.textContent)).toEqual(["Members", "Cost Codes", "Audit Log"]);
   });
 
+  it("shows no Budgets subtab to someone without ERP access, only why the list is closed", async () => {
+    start("#/companies/fresh/erp/budgets", adoptionState({ connection: connected() }), "none", "standard");
+    await screen.findByRole("heading", { name: "No access" });
+    expect(screen.queryByRole("navigation", { name: "ERP Integrations sections" })).toBeNull();
+    expect(screen.queryByRole("link", { name: "Budgets" })).toBeNull();
+  });
+
   it("keeps Settings, Connection and Members from a standard user, even by address", async () => {
     start("#/companies/fresh/erp/connection", adoptionState({ connection: connected() }), "standard");
     await screen.findByRole("heading", { name: "No access" });

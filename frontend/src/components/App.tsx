@@ -288,8 +288,12 @@ function NavLink({ href, current, children }: { href: string; current: boolean; 
   );
 }
 
-/** ERP Integrations' subtabs; each appears only to those whose permission opens it. */
+/** ERP Integrations' subtabs; each appears only to those whose permission opens it (read-only and
+ * up see Budgets; frontend/README.md), so someone without ERP access sees none. */
 function ErpNav({ route, companyId, access }: NavProps) {
+  if (!access.budgets) {
+    return null;
+  }
   return (
     <nav className="subnav" aria-label="ERP Integrations sections">
       <ul>
