@@ -332,6 +332,20 @@ describe("ERP Settings", () => {
 });
 
 describe("Members", () => {
+  it("says that someone who already has an account joined, without an invitation", async () => {
+    const state = { ...adoptionState(), accounts: ["known@else.test"] };
+    start("#/companies/fresh/settings/members", state);
+    await screen.findByRole("table", { name: "Members" });
+    type("Email", "known@else.test");
+    fireEvent.click(screen.getByRole("button", { name: "Send Invitation" }));
+    await waitFor(() =>
+      expect(screen.getByRole("status").textContent).toBe(
+        "known@else.test already has an account and now belongs to this company; no invitation was needed.",
+      ),
+    );
+    expect(await screen.findByRole("rowheader", { name: "known@else.test" })).toBeTruthy();
+  });
+
   it("invites a person with the chosen permissions", async () => {
     const state = adoptionState();
     const fake = start("#/companies/fresh/settings/members", state);

@@ -102,7 +102,13 @@ export function MembersView() {
         mine={mine}
         emailRef={emailRef}
         onInvited={(member) => {
-          report(`Invitation sent to ${member.email}.`, null);
+          // Someone who already has an account just joins (no invitation goes out): say so.
+          report(
+            member.status === "active"
+              ? `${member.email} already has an account and now belongs to this company; no invitation was needed.`
+              : `Invitation sent to ${member.email}.`,
+            null,
+          );
           void load();
         }}
         onError={(message) => report(null, message)}

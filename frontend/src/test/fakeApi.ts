@@ -71,6 +71,8 @@ export interface AdoptionState {
   /** Cost codes budget lines use: the catalog may not lose them. */
   usedCostCodes: string[];
   members: Member[];
+  /** Addresses that already have an account: inviting one makes an active member, no invitation. */
+  accounts?: string[];
   audit: AuditEvent[];
   settings: { auto_reimport: { enabled: boolean; every_hours: number }; add_unknown_cost_codes: boolean };
 }
@@ -192,7 +194,8 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
     [`GET ${base}/members`]: () => ({ body: { members: state.members } }),
     [`POST ${base}/members`]: (r) => {
       const body = r.body as Omit<Member, "status">;
-      const member: Member = { ...body, status: "invited" };
+      // An address that already has an account (state.accounts) joins at once, as the API does.
+      const member: Member = { ...body, status: state.accounts?.includes(body.email) ? "active" : "invited" };
       state.members.push(member);
       return { status: 201, body: member };
     },
