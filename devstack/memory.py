@@ -191,14 +191,37 @@ class MemoryBudgetStore(_MemoryStore):
     def list(
         self, company_id: str, status: BudgetStatus | None, limit: int, cursor: str | None
     ) -> Page[Budget]:
+        return self._listed(
+            company_id,
+            lambda s: (
+                (status is None or s.header.status is status)
+                and (company_id, s.header.budget_id) not in self.db.unlinked
+            ),
+            limit,
+            cursor,
+        )
+
+    def list_unlinked(self, company_id: str, limit: int, cursor: str | None) -> Page[Budget]:
+        return self._listed(
+            company_id,
+            lambda s: (company_id, s.header.budget_id) in self.db.unlinked,
+            limit,
+            cursor,
+        )
+
+    def _listed(
+        self,
+        company_id: str,
+        wanted: Callable[[_StoredBudget], bool],
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Budget]:
         after = decode_cursor(cursor, ["after"])["after"] if cursor else None
         with self.db.lock:
             found = sorted(
                 (budget_sort_key(s.header.project_name, s.header.budget_id), _copy(s.header))
                 for (cid, _), s in self.db.budgets.items()
-                if cid == company_id
-                and (status is None or s.header.status is status)
-                and (cid, s.header.budget_id) not in self.db.unlinked
+                if cid == company_id and wanted(s)
             )
         found = [pair for pair in found if after is None or pair[0] > after]
         page = found[:limit]

@@ -210,6 +210,21 @@ class StoreContract:
         assert [b.project_name for b in first.items + rest.items] == ["Alpha", "beta", "gamma"]
         assert stores.budgets.list("other", None, 5, None).items == []
 
+    def test_unlinked_budgets_leave_the_lists_and_are_listed_on_their_own(self, stores):
+        for budget_id, name in (("P-1", "beta"), ("P-2", "Alpha"), ("P-3", "gamma"), ("P-4", "d")):
+            stores.budgets.create_budget(budget(budget_id, name), lines(2))
+        for budget_id in ("P-1", "P-3", "P-4"):
+            stores.budgets.unlink(stores.budgets.get("demo", budget_id))
+        first = stores.budgets.list_unlinked("demo", 2, None)
+        rest = stores.budgets.list_unlinked("demo", 2, first.next_cursor)
+        assert [b.project_name for b in first.items + rest.items] == ["beta", "d", "gamma"]
+        assert rest.next_cursor is None
+        assert [b.project_name for b in stores.budgets.list("demo", None, 5, None).items] == [
+            "Alpha"
+        ]
+        assert stores.budgets.read_lines(first.items[0]) == lines(2)
+        assert stores.budgets.list_unlinked("other", 5, None).items == []
+
     def test_directory_memberships_and_catalog(self, stores):
         stores.directory.put_company("demo", "Demo Construction Co.")
         stores.directory.put_member("demo", "Admin@demo.test", Permission.ADMIN, Permission.ADMIN)

@@ -117,6 +117,22 @@ def test_removing_a_cost_code_a_line_uses_is_refused_listing_the_lines() -> None
     assert {e.code for e in w.ports.directory.catalog_entries(COMPANY).cost_codes} >= {"01-100"}
 
 
+def test_a_cost_code_an_unlinked_project_s_lines_use_cannot_be_removed() -> None:
+    w = world()
+    w.ports.directory.put_link(COMPANY, "P-1", "P-1")
+    erp_projects.unlink(w.ports, ADMIN, COMPANY, "P-1")  # the project and its lines stay
+    current = w.ports.directory.catalog_entries(COMPANY)
+    without = ErpCatalog([e for e in current.cost_codes if e.code != "01-100"], current.cost_types)
+
+    with pytest.raises(InUse) as refused:
+        catalog.put_catalog(w.ports, ADMIN, COMPANY, without)
+
+    assert refused.value.keys == [
+        {"project_id": "P-1", "sub_job": "T1", "cost_code": "01-100", "cost_type": "L"}
+    ]
+    assert "01-100" in {e.code for e in w.ports.directory.catalog_entries(COMPANY).cost_codes}
+
+
 def test_a_catalog_keeps_descriptions_and_a_sync_adds_what_the_erp_has_but_never_removes() -> None:
     w = world()
     current = w.ports.directory.catalog_entries(COMPANY)

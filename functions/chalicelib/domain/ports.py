@@ -95,6 +95,11 @@ class BudgetStore(Protocol):
         """Budgets ordered by project name; raises InvalidRequest for a cursor we did not issue."""
         ...
 
+    def list_unlinked(self, company_id: str, limit: int, cursor: str | None) -> Page[Budget]:
+        """The budgets of unlinked projects (off the ERP Budgets lists, lines kept), ordered by
+        project name; raises InvalidRequest for a cursor we did not issue."""
+        ...
+
     def read_lines(self, budget: Budget) -> builtins.list[LineItem]:
         """Every line of `budget.version` (the current one or any kept in the history), sorted by
         WBS key, read consistently. Raises NotFound for a version no longer kept."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from chalicelib.domain.errors import InUse, NoErpConnection, NotFound, PermissionDenied
-from chalicelib.domain.model import ErpCatalog, Permission, merge_catalog
-from chalicelib.domain.ports import Identity
+from chalicelib.domain.model import Budget, ErpCatalog, Permission, merge_catalog
+from chalicelib.domain.ports import Identity, Page
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize, membership_in
 from chalicelib.services.connections import erp_source
@@ -46,23 +48,17 @@ def put_catalog(
 
 def _check_unused(ports: Ports, company_id: str, codes: set[str], types: set[str]) -> None:
     used: list[dict[str, str]] = []
-    cursor: str | None = None
-    while True:
-        page = ports.budgets.list(company_id, None, 100, cursor)
-        for budget in page.items:
-            for line in ports.budgets.read_lines(budget):
-                if line.key.cost_code in codes or line.key.cost_type in types:
-                    used.append(
-                        {
-                            "project_id": budget.project_id,
-                            "sub_job": line.key.sub_job,
-                            "cost_code": line.key.cost_code,
-                            "cost_type": line.key.cost_type,
-                        }
-                    )
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    for budget in _every_budget(ports, company_id):
+        for line in ports.budgets.read_lines(budget):
+            if line.key.cost_code in codes or line.key.cost_type in types:
+                used.append(
+                    {
+                        "project_id": budget.project_id,
+                        "sub_job": line.key.sub_job,
+                        "cost_code": line.key.cost_code,
+                        "cost_type": line.key.cost_type,
+                    }
+                )
     if used:
         noun = "line uses" if len(used) == 1 else "lines use"
         raise InUse(
@@ -70,6 +66,21 @@ def _check_unused(ports: Ports, company_id: str, codes: set[str], types: set[str
             "lines first. Nothing was saved.",
             keys=used[:MAX_IN_USE_LISTED],
         )
+
+
+def _every_budget(ports: Ports, company_id: str) -> Iterator[Budget]:
+    """Linked and unlinked projects' budgets alike: an unlinked project keeps its lines
+    (docs/adoption.md, "ERP projects and links"), so its codes are still in use."""
+    listings: tuple[Callable[[str | None], Page[Budget]], ...] = (
+        lambda cursor: ports.budgets.list(company_id, None, 100, cursor),
+        lambda cursor: ports.budgets.list_unlinked(company_id, 100, cursor),
+    )
+    for listing in listings:
+        page = listing(None)
+        yield from page.items
+        while page.next_cursor is not None:
+            page = listing(page.next_cursor)
+            yield from page.items
 
 
 def sync_catalog(ports: Ports, identity: Identity, company_id: str) -> tuple[int, int]:

@@ -52,6 +52,7 @@ from chalicelib.adapters.dynamodb.items import (
     VersionItem,
     budget_pk,
     budget_status_pk,
+    budget_unlinked_pk,
     chunk_sk,
     dump_index,
     from_iso,
@@ -334,18 +335,28 @@ class DynamoBudgetStore(DynamoTables):
         statuses = [status] if status is not None else list(BudgetStatus)
         found: builtins.list[BudgetHeaderItem] = []
         for each in statuses:
-            found += self._query_status(company_id, each, after, limit + 1)
+            found += self._query_partition(budget_status_pk(company_id, each), after, limit + 1)
+        return self._page(found, limit)
+
+    def list_unlinked(self, company_id: str, limit: int, cursor: str | None) -> Page[Budget]:
+        """The partition `unlink` moves a budget's status index key to."""
+        after = decode_cursor(cursor, ["after"])["after"] if cursor else None
+        found = self._query_partition(budget_unlinked_pk(company_id), after, limit + 1)
+        return self._page(found, limit)
+
+    @staticmethod
+    def _page(found: builtins.list[BudgetHeaderItem], limit: int) -> Page[Budget]:
         found.sort(key=lambda head: head.gsi1sk)
         page = found[:limit]
         more = len(found) > limit
         next_cursor = encode_cursor({"after": page[-1].gsi1sk}) if more and page else None
         return Page([head.to_budget() for head in page], next_cursor)
 
-    def _query_status(
-        self, company_id: str, status: BudgetStatus, after: str | None, want: int
+    def _query_partition(
+        self, partition: str, after: str | None, want: int
     ) -> builtins.list[BudgetHeaderItem]:
         condition = "gsi1pk = :p"
-        values: dict[str, Any] = {":p": value(budget_status_pk(company_id, status))}
+        values: dict[str, Any] = {":p": value(partition)}
         if after is not None:
             condition += " AND gsi1sk > :a"
             values[":a"] = value(after)
@@ -805,7 +816,7 @@ class DynamoBudgetStore(DynamoTables):
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(active_job_id)",
                 ExpressionAttributeValues={
                     ":none": value(""),
-                    ":off": value(f"COMPANY#{budget.company_id}#UNLINKED"),
+                    ":off": value(budget_unlinked_pk(budget.company_id)),
                 },
                 ReturnValues="ALL_NEW",
             )

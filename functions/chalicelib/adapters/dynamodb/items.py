@@ -75,6 +75,12 @@ def budget_status_pk(company_id: str, status: BudgetStatus | str) -> str:
     return f"COMPANY#{company_id}#STATUS#{BudgetStatus(status).value}"
 
 
+def budget_unlinked_pk(company_id: str) -> str:
+    """The status index's partition of unlinked projects' budgets, which no ERP Budgets list
+    reads."""
+    return f"COMPANY#{company_id}#UNLINKED"
+
+
 def budget_sort_key(project_name: str, budget_id: str) -> str:
     return f"{project_name.lower()}#{budget_id}"
 
