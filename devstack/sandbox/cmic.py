@@ -19,6 +19,7 @@ names (made when first named), or on the controlling job itself when it names no
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import uuid
 from typing import Any
@@ -97,6 +98,12 @@ def uniform(row: Row) -> Uniform:
                    values.get("JcatCode") or "", values.get("JcatBudgetAmt"),
                    values.get("JcatName") or "",
                    "revenue" if values.get("JcatRevenueFlag") == "Y" else "cost")  # fmt: skip
+
+
+def key_of(job: str, line: Uniform) -> Uniform:
+    """A line naming no sub-job sits on the controlling job, which the connector reads as its sub
+    job (docs/erps/cmic.md): `""` and the job's own code are one key."""
+    return dataclasses.replace(line, sub_job=line.sub_job or job)
 
 
 def native(job: str, line: Uniform) -> Row:
@@ -210,4 +217,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=key_of,
 )

@@ -79,6 +79,32 @@ class System:
     uniform: Callable[[Row], Uniform]
     native: Callable[[str, Uniform], Row]  # (job, line) -> a new native line
     error: Callable[[int, str], Any]  # (status, message) -> the ERP's own error body
+    # (job, line) -> the line with the key it is kept under and read back with (what the switch's
+    # GET reports for it), or `refused` when the ERP cannot hold a part of it. The switch matches
+    # stored lines against this key, so PUT replaces and DELETE removes what PUT and POST stored.
+    key_of: Callable[[str, Uniform], Uniform] = field(default=lambda job, line: line)
+
+
+def refused(message: str) -> Stop:
+    """A line the uniform switch cannot keep in that ERP (the switch's own answer, not the ERP's)."""
+    return Stop(answer(400, {"message": message}))
+
+
+def without_sub_jobs(
+    title: str, revenue_cost_type: bool = True
+) -> Callable[[str, Uniform], Uniform]:
+    """The `key_of` of an ERP with no sub jobs (and, with `revenue_cost_type` false, no cost type
+    on a revenue line): a line naming one is refused rather than stored without it, where a
+    second PUT of the same key would not find it."""
+
+    def key_of(job: str, line: Uniform) -> Uniform:
+        if line.sub_job:
+            raise refused(f'{title} keeps no sub jobs: send sub_job "".')
+        if line.kind == "revenue" and line.cost_type and not revenue_cost_type:
+            raise refused(f'{title} keeps no cost type on a revenue line: send cost_type "".')
+        return line
+
+    return key_of
 
 
 @dataclass

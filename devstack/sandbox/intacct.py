@@ -40,6 +40,7 @@ from devstack.sandbox.core import (
     decimal_text,
     json_body,
     page_size,
+    refused,
     stable_id,
     state,
 )
@@ -158,21 +159,23 @@ def uniform(row: Row) -> Uniform:
                    "revenue" if values.get("accumulationType.id") == REVENUE else "cost")  # fmt: skip
 
 
-def native(job: str, line: Uniform) -> Row:
-    layout = _layout()
-    if line.sub_job and layout == "none":
-        raise _refused(
+def key_of(job: str, line: Uniform) -> Uniform:
+    """A sub job needs a layout to be kept in; a revenue line has no cost type to keep."""
+    if line.sub_job and _layout() == "none":
+        raise refused(
             "The sandbox's Sage Intacct company keeps no sub jobs: PUT "
             '/sandbox/intacct/sub-job-from first, or send sub_job "".'
         )
+    if line.kind == "revenue" and line.cost_type:
+        raise refused('Sage Intacct keeps no cost type on a revenue line: send cost_type "".')
+    return line
+
+
+def native(job: str, line: Uniform) -> Row:
+    layout = _layout()
     if line.sub_job and layout == "task":
         _check_task_parent(job, line)
     return _native(str(uuid.uuid4()), job, line, layout)
-
-
-def _refused(message: str) -> Stop:
-    """A line the uniform switch cannot keep (the switch's own answer, not Intacct's)."""
-    return Stop(answer(400, {"message": message}))
 
 
 def _check_task_parent(job: str, line: Uniform) -> None:
@@ -184,7 +187,7 @@ def _check_task_parent(job: str, line: Uniform) -> None:
         same = (job_of(row), values["project.id"], values["task.id"]) == (job, job, line.cost_code)
         if same and row.held.get("parent_task", "") != line.sub_job:
             under = row.held.get("parent_task") or "no parent task"
-            raise _refused(
+            raise refused(
                 f"Task '{line.cost_code}' of project '{job}' already sits under "
                 f"{under}: in Sage Intacct a task id is unique in its project."
             )
@@ -372,4 +375,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=key_of,
 )

@@ -34,6 +34,7 @@ from devstack.sandbox.core import (
     page_size,
     stable_id,
     state,
+    without_sub_jobs,
 )
 
 NAME = "mri"
@@ -61,7 +62,9 @@ def rows(company: demo_data.DemoCompany) -> list[Row]:
 
 
 def _row(key: str, job: str, line: Uniform) -> Row:
-    category = "" if line.cost_type == DEFAULT_COST_TYPE else line.cost_type
+    # A cost line without a category reads as the default type; a revenue line keeps its own.
+    default = line.kind == "cost" and line.cost_type == DEFAULT_COST_TYPE
+    category = "" if default else line.cost_type
     return Row(id=key, values={
         "BudgetLineID": key, "JobID": job, "CostCode": line.cost_code, "CostCategory": category,
         "BudgetAmount": line.amount, "Description": line.description,
@@ -146,4 +149,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=without_sub_jobs("MRI Platform X"),
 )

@@ -38,6 +38,7 @@ from devstack.sandbox.core import (
     page_size,
     stable_id,
     state,
+    without_sub_jobs,
 )
 
 NAME = "netsuite"
@@ -213,4 +214,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=without_sub_jobs("Oracle NetSuite"),
 )

@@ -40,6 +40,7 @@ from devstack.sandbox.core import (
     page_size,
     stable_id,
     state,
+    without_sub_jobs,
 )
 
 NAME = "qbo"
@@ -270,4 +271,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=without_sub_jobs("QuickBooks Online"),
 )

@@ -26,6 +26,12 @@ The uniform budget switch, the same for every ERP ({erp} is the connector's name
     PUT    /sandbox/budgets/{erp}/{tenant}/{job}/lines   one line: replaces that key and kind
     POST   /sandbox/budgets/{erp}/{tenant}/{job}/lines   one more native line for the key
     DELETE /sandbox/budgets/{erp}/{tenant}/{job}/lines?sub_job=&cost_code=&cost_type=
+
+A request's key is first taken as the system keeps it (`System.key_of`): CMiC's `sub_job` ""
+is the controlling job itself, and a key part the ERP cannot hold (a sub job where it has none, a
+revenue line's cost type in Sage Intacct and Xero) is refused with 400 and a sentence. Stored
+lines are matched on the key the GET reports, so PUT replaces and DELETE removes exactly what
+PUT and POST stored, whichever way the key was written.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from flask import Blueprint, Response, current_app, request
 
 from devstack import demo_data
 from devstack.sandbox import intacct, procore
-from devstack.sandbox.core import Fault, Stop, System, Uniform, answer, json_body, state
+from devstack.sandbox.core import Fault, Row, Stop, System, Uniform, answer, json_body, state
 
 blueprint = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
@@ -171,27 +177,68 @@ def lines(erp: str, tenant: str, job: str) -> Response:
     if request.method == "DELETE":
         key = tuple(request.args.get(name, "") for name in ("sub_job", "cost_code", "cost_type"))
         with state().lock:
+            wanted = _kept_keys(system, job, key)
             rows = state().tenant_rows(system.name, company.tenant)
-            rows[:] = [r for r in rows if not _is(system, r, job, key)]
+            rows[:] = [r for r in rows if not _is(system, r, job, wanted)]
         return answer(204)  # idempotent: a key with no lines left is what was asked for
-    line = _line(json_body())
+    given = _line(json_body())
     with state().lock:
+        line = system.key_of(job, given)  # as the system keeps it: the key its lines read back
         rows = state().tenant_rows(system.name, company.tenant)
         if request.method == "POST":
-            rows.append(system.native(job, line))
+            rows.append(_native(system, job, line))
         else:  # PUT: the new line takes the place of the first one it replaces
-            replaced = {i for i, r in enumerate(rows) if _is(system, r, job, line.key(), line.kind)}
+            wanted = {(line.kind, line.key())}
+            replaced = {i for i, r in enumerate(rows) if _is(system, r, job, wanted)}
+            before = list(rows)
             rows[:] = [r for i, r in enumerate(rows) if i not in replaced]
+            try:  # made once the replaced lines are gone: a second line of a key differs
+                new = _native(system, job, line)
+            except Stop:
+                rows[:] = before  # a refused line replaces nothing
+                raise
             at = min(replaced) if replaced else len(rows)
-            rows.insert(min(at, len(rows)), system.native(job, line))
+            rows.insert(min(at, len(rows)), new)
     return budget(erp, tenant, job)
 
 
-def _is(system: System, row: Any, job: str, key: tuple[str, ...], kind: str | None = None) -> bool:
+Kept = set[tuple[str, tuple[str, ...]]]  # (kind, key) as the system reads its lines back
+
+
+def _kept_keys(system: System, job: str, key: tuple[str, ...]) -> Kept:
+    """DELETE's key as the system keeps a line of each kind under it; refused only when the
+    system can keep it under neither (a key part no line of it can hold)."""
+    wanted: Kept = set()
+    refusal = None
+    for kind in ("cost", "revenue"):
+        try:
+            kept = system.key_of(job, Uniform(*key, amount=Decimal(0), kind=kind))
+        except Stop as stop:
+            refusal = refusal or stop
+            continue
+        wanted.add((kind, kept.key()))
+    if not wanted and refusal is not None:
+        raise refusal
+    return wanted
+
+
+def _native(system: System, job: str, line: Uniform) -> Row:
+    """The new native line, checked to read back under the key `key_of` gave: a system whose
+    native form drops or changes a key part would leave lines no PUT or DELETE finds."""
+    row = system.native(job, line)
+    back = system.uniform(row)
+    if system.job_of(row) != job or (back.kind, back.key()) != (line.kind, line.key()):
+        raise _fail(500, f"The {system.name} sandbox would read the line {line.key()} "
+                         f"({line.kind}) back as {back.key()} ({back.kind}) of job "
+                         f"'{system.job_of(row)}': its key_of and native disagree.")  # fmt: skip
+    return row
+
+
+def _is(system: System, row: Row, job: str, wanted: Kept) -> bool:
     if system.job_of(row) != job:
         return False
     mapped = system.uniform(row)
-    return mapped.key() == key and (kind is None or mapped.kind == kind)
+    return (mapped.kind, mapped.key()) in wanted
 
 
 def _line(body: Any) -> Uniform:

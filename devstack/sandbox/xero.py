@@ -54,6 +54,7 @@ from devstack.sandbox.core import (
     json_body,
     stable_id,
     state,
+    without_sub_jobs,
 )
 
 NAME = "xero"
@@ -388,4 +389,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=without_sub_jobs("Xero", revenue_cost_type=False),
 )

@@ -34,6 +34,7 @@ from devstack.sandbox.core import (
     page_size,
     stable_id,
     state,
+    without_sub_jobs,
 )
 
 NAME = "yardi"
@@ -180,4 +181,5 @@ SYSTEM = System(
     uniform=uniform,
     native=native,
     error=error,
+    key_of=without_sub_jobs("Yardi Voyager"),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 import urllib.error
@@ -13,7 +14,10 @@ from decimal import Decimal
 import jwt
 import pytest
 
-from devstack import keys
+from devstack import demo_data, keys
+from devstack.sandbox import yardi
+from devstack.sandbox.app import create_app
+from devstack.sandbox.core import State
 from devstack.sandbox_erp import SandboxErp
 from tests.fixtures.erp import SandboxClient, UniformSwitch
 
@@ -55,13 +59,96 @@ def test_put_replaces_every_line_of_the_key_and_kind_and_post_adds_one(switch):
 
 
 def test_delete_removes_the_keys_lines_of_both_kinds_and_may_be_repeated(switch):
-    switch.put(*INTACCT, **KEY, amount="10.00")
-    switch.put(*INTACCT, **KEY, amount="99.00", kind="revenue")
+    mri = ("mri", "BBDEMO", "R-1401")  # MRI keeps a revenue line's cost type (Intacct has none)
+    switch.put(*mri, **KEY, amount="10.00")
+    switch.put(*mri, **KEY, amount="99.00", kind="revenue")
     key = (KEY["sub_job"], KEY["cost_code"], KEY["cost_type"])
+    assert of_key(switch.lines(*mri)) == ["10.00"] and of_key(switch.lines(*mri), "revenue")
 
-    assert switch.delete(*INTACCT, key) == 204
-    assert of_key(switch.lines(*INTACCT)) == [] == of_key(switch.lines(*INTACCT), "revenue")
-    assert switch.delete(*INTACCT, key) == 204
+    assert switch.delete(*mri, key) == 204
+    assert of_key(switch.lines(*mri)) == [] == of_key(switch.lines(*mri), "revenue")
+    assert switch.delete(*mri, key) == 204
+
+
+# Each ERP of the switch, one of its demo jobs: (erp, tenant, job).
+JOBS = [
+    (erp, company.tenant, next(p.project_id for p in company.projects if p.erp_lines))
+    for erp, company in (
+        (name, demo_data.company("demo" if name == "acumatica" else name))
+        for name in ("acumatica", "myob", "intacct", "cmic", "qbo", "xero", "netsuite",
+                     "workday", "yardi", "mri")
+    )
+]  # fmt: skip
+
+
+def _variants(first: dict) -> list[tuple[str, dict]]:
+    """Keys written the ways a test may write them, from the job's first cost line."""
+    sub_job, code, cost_type = first["sub_job"], first["cost_code"], first["cost_type"]
+    return [
+        ("its own key", {"sub_job": sub_job, "cost_code": code, "cost_type": cost_type}),
+        ("no sub job", {"sub_job": "", "cost_code": code, "cost_type": cost_type}),
+        ("a sub job", {"sub_job": "01", "cost_code": code, "cost_type": cost_type}),
+        ("revenue", {"sub_job": "", "cost_code": code, "cost_type": "", "kind": "revenue"}),
+        ("revenue with a cost type",
+         {"sub_job": "", "cost_code": code, "cost_type": cost_type, "kind": "revenue"}),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("erp", "tenant", "job"), JOBS, ids=[j[0] for j in JOBS])
+def test_every_erp_keeps_a_key_it_is_given_or_refuses_it_and_put_replaces_delete_removes(
+    sandbox, switch, erp, tenant, job
+):
+    http = SandboxClient(sandbox.url)
+    path = f"/sandbox/budgets/{erp}/{tenant}/{job}/lines"
+    first = next(line for line in switch.lines(erp, tenant, job) if line["kind"] == "cost")
+    for name, key in _variants(first):
+        before = switch.lines(erp, tenant, job)
+        status, answer = http.request("PUT", path, {**key, "amount": "4321.09"})
+        if status == 400:  # a key part the ERP cannot hold: refused, nothing changed
+            assert answer["message"].endswith("."), name
+            assert switch.lines(erp, tenant, job) == before, name
+            continue
+        assert status == 200, (name, answer)
+        assert switch.put(erp, tenant, job, **key, amount="4321.09") == answer["lines"], name
+        planted = [line for line in answer["lines"] if line["amount"] == "4321.09"]
+        assert len(planted) == 1 and planted[0]["kind"] == key.get("kind", "cost"), name
+        delete = {k: key[k] for k in ("sub_job", "cost_code", "cost_type")}
+        assert http.request("DELETE", f"{path}?{urllib.parse.urlencode(delete)}")[0] == 204
+        assert "4321.09" not in {line["amount"] for line in switch.lines(erp, tenant, job)}, name
+
+
+def test_a_refused_key_is_refused_by_delete_too_and_removes_nothing(sandbox, switch):
+    before = switch.lines("yardi", "bb_demo", "Y-1301")
+    first = before[0]
+    query = urllib.parse.urlencode({"sub_job": "01", "cost_code": first["cost_code"],
+                                    "cost_type": first["cost_type"]})  # fmt: skip
+
+    status, answer = SandboxClient(sandbox.url).request(
+        "DELETE", f"/sandbox/budgets/yardi/bb_demo/Y-1301/lines?{query}"
+    )
+
+    assert (status, answer["message"]) == (400, 'Yardi Voyager keeps no sub jobs: send sub_job "".')
+    assert switch.lines("yardi", "bb_demo", "Y-1301") == before
+
+
+def test_cmic_a_line_naming_no_sub_job_is_the_controlling_jobs_whichever_way_it_is_named(switch):
+    cmic = ("cmic", "BB", "C-7001")
+    key = {"cost_code": "01-010", "cost_type": "M"}
+
+    def planted() -> list[tuple[str, str]]:
+        return [(line["sub_job"], line["amount"]) for line in switch.lines(*cmic)
+                if line["amount"] in ("5.00", "6.00")]  # fmt: skip
+
+    switch.put(*cmic, sub_job="", **key, amount="5.00")
+    switch.put(*cmic, sub_job="", **key, amount="5.00")
+    assert planted() == [("C-7001", "5.00")]  # read back as the connector maps it
+    switch.put(*cmic, sub_job="C-7001", **key, amount="6.00")
+    assert planted() == [("C-7001", "6.00")]
+    assert switch.delete(*cmic, ("", key["cost_code"], key["cost_type"])) == 204
+    assert planted() == []
+    switch.add(*cmic, sub_job="", **key, amount="5.00")
+    assert switch.delete(*cmic, ("C-7001", key["cost_code"], key["cost_type"])) == 204
+    assert planted() == []
 
 
 def test_a_tenant_with_a_space_is_addressed_url_encoded(switch):
@@ -338,3 +425,21 @@ def test_procore_pages_link_first_prev_next_and_last(sandbox, switch):
     assert "project_id=2001" in middle["first"]
     last_page = int(urllib.parse.parse_qs(urllib.parse.urlsplit(middle["last"]).query)["page"][0])
     assert set(rels(last_page)) == {"first", "prev", "last"}
+
+
+def test_a_system_whose_native_line_drops_a_key_part_it_accepted_is_stopped_not_duplicated():
+    # Yardi as it was before its key_of: it stored a sub job's line without the sub job, so no
+    # PUT or DELETE of that key ever found it again.
+    drifting = dataclasses.replace(yardi.SYSTEM, key_of=lambda job, line: line)
+    fresh = State(systems={drifting.name: drifting})
+    fresh.reset()
+    client = create_app(sandbox_state=fresh).test_client()
+    path = "/sandbox/budgets/yardi/bb_demo/Y-1301"
+    before = client.get(path).get_json()["lines"]
+
+    answer = client.put(f"{path}/lines", json={"sub_job": "01", "cost_code": "1000",
+                                               "cost_type": "M", "amount": "1.00"})  # fmt: skip
+
+    assert answer.status_code == 500
+    assert "key_of and native disagree" in answer.get_json()["message"]
+    assert client.get(path).get_json()["lines"] == before
