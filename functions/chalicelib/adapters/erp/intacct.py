@@ -49,8 +49,10 @@ class _IaPage(BaseModel):
 API = "/ia/api/v1"
 QUERY = f"{API}/services/core/query"
 TOKEN = f"{API}/oauth2/token"
-DEFAULT_PAGE_SIZE = 1000  # the query service allows up to 4,000
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 4000  # the most the query service answers a page
 REVENUE_ACCUMULATION_TYPE = "Revenue"
+_PROJECT_FIELDS = ["id", "name", "status", "parent.id"]
 _LINE_FIELDS = ["key", "projectEstimate.key", "task.id", "costType.id", "amount", "workflowType",
                 "memo", "accumulationType.id"]  # fmt: skip
 
@@ -147,20 +149,34 @@ class IntacctSource:
         return layout
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        fields = ["id", "name", "status", "parent.id"]
-        rows, more = self._page(self._client(), "projects/project", fields, [], offset, limit)
-        # With child projects as sub jobs, a child project is part of its parent's budget, not a
-        # job to link on its own (docs/erps/intacct.md). Filtered here rather than in the query, so
-        # the ERP's paging stays as it answered (a page may come back shorter).
-        children_are_sub_jobs = self._sub_job_from() == "child_project"
-        projects = [
-            ErpProject(erp_job_id=str(row["id"]), name=str(row.get("name") or ""),
-                       erp_status=str(row.get("status") or ""))
-            for row in rows
-            if mapping.text(row, "id")
-            and not (children_are_sub_jobs and mapping.text(row, "parent.id"))
-        ]  # fmt: skip
-        return ErpProjectPage(projects=projects, has_more=more)
+        """`offset` counts jobs, as services/erp_projects.py advances it. With child projects as
+        sub jobs a child project is part of its parent's budget, not a job to link on its own
+        (docs/erps/intacct.md). Left out here, not by the query, they would shift Sage Intacct's
+        offsets from the jobs', so the projects are then read from the first record, page after
+        page, until one job more than asked (there are more) or `ia::meta.next` is null (Sage
+        Intacct's "no more"; a shorter page is not)."""
+        client = self._client()
+        if self._sub_job_from() != "child_project":  # every project is a job: Intacct's paging
+            rows, more = self._page(client, "projects/project", _PROJECT_FIELDS, [], offset, limit)
+            return ErpProjectPage(
+                projects=[_project(row) for row in rows if mapping.text(row, "id")],
+                has_more=more,
+            )
+        wanted = offset + limit + 1
+        size = min(MAX_PAGE_SIZE, max(self._page_size, wanted))  # one page when it can hold them
+        pages = read_pages(
+            lambda start: self._page(client, "projects/project", _PROJECT_FIELDS, [], start, size)
+        )
+        jobs: list[dict[str, Any]] = []
+        for row in pages:
+            if mapping.text(row, "id") and not mapping.text(row, "parent.id"):
+                jobs.append(row)
+                if len(jobs) == wanted:
+                    break
+        return ErpProjectPage(
+            projects=[_project(row) for row in jobs[offset : offset + limit]],
+            has_more=len(jobs) == wanted,
+        )
 
     def cost_catalog(self) -> ErpCatalog:
         client = self._client()
@@ -268,6 +284,11 @@ def _sub_job_of_estimate(row: dict[str, Any], number: int, estimates: dict[str, 
             "is not one of the job's primary estimates: the ERP did not filter the lines."
         )
     return estimates[estimate]
+
+
+def _project(row: dict[str, Any]) -> ErpProject:
+    return ErpProject(erp_job_id=str(row["id"]), name=str(row.get("name") or ""),
+                      erp_status=str(row.get("status") or ""))  # fmt: skip
 
 
 def _entries(rows: Iterable[dict[str, Any]]) -> list[CatalogEntry]:
