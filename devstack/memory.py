@@ -588,6 +588,19 @@ class MemoryJobStore(_MemoryStore):
                 self.db.changes.get((job.company_id, job.job_id), [])[offset : offset + limit]
             )
 
+    def unfinished(self, company_id: str, limit: int) -> builtins.list[Job]:
+        with self.db.lock:
+            found = sorted(
+                (
+                    job.model_copy(deep=True)
+                    for (cid, _), job in self.db.jobs.items()
+                    if cid == company_id and not job.status.finished
+                ),
+                key=lambda job: job_order_key(job.requested_at, job.job_id),
+                reverse=True,
+            )
+        return found[:limit]
+
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         with self.db.lock:
             return sorted(

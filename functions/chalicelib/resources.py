@@ -51,6 +51,10 @@ JOBS = Table(
         # Sparse: only a queued job carries queued_pk, so the lost-message sweep reads just the
         # jobs still waiting, however many finished jobs the table holds.
         Index("queued", "queued_pk", "queued_sk"),
+        # Sparse: a job carries open_pk (its company) while queued or running, so "is any job of
+        # this company unfinished?" (DELETE /erp/connection) is one small query, previews and
+        # unlinked projects' jobs included, however many finished jobs the company has.
+        Index("unfinished", "open_pk", "gsi1sk"),
     ),
     ttl_attribute="expires_at",
 )

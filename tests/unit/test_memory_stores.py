@@ -202,6 +202,27 @@ class StoreContract:
             j.job_id for j in stores.jobs.abandoned(later + timedelta(microseconds=1))
         }
 
+    def test_unfinished_jobs_are_the_company_s_queued_and_running_ones(self, stores):
+        first, second, third = (budget_for(stores, b) for b in ("P-1", "P-2", "P-3"))
+        preview = job("job-preview", "P-3", minutes=3).model_copy(update={"kind": JobKind.PREVIEW})
+        stores.jobs.enqueue(job("job-done", "P-1", minutes=0), first, None)
+        stores.jobs.enqueue(job("job-running", "P-2", minutes=1), second, None)
+        stores.jobs.enqueue(job("job-queued", "P-3", minutes=2), third, None)
+        stores.jobs.enqueue(preview, third, None)  # a preview holds nothing
+        stores.jobs.fail(stores.jobs.get("demo", "job-done"), "Stopped.", [], NOW)
+        stores.jobs.start("demo", "job-running", NOW)
+        assert [j.job_id for j in stores.jobs.unfinished("demo", 10)] == [
+            "job-preview", "job-queued", "job-running",
+        ]  # fmt: skip
+        assert [j.job_id for j in stores.jobs.unfinished("demo", 1)] == ["job-preview"]
+        assert stores.jobs.unfinished("other", 10) == []
+
+        running = stores.jobs.start("demo", "job-preview", NOW)
+        done = {"status": JobStatus.SUCCEEDED, "finished_at": NOW, "message": "Planned."}
+        stores.jobs.finish_preview(running.model_copy(update=done), [])
+        stores.jobs.fail(stores.jobs.get("demo", "job-running"), "Stopped.", [], NOW)
+        assert [j.job_id for j in stores.jobs.unfinished("demo", 10)] == ["job-queued"]
+
     def test_budgets_list_by_project_name(self, stores):
         for budget_id, name in (("P-1", "beta"), ("P-2", "Alpha"), ("P-3", "gamma")):
             stores.budgets.create_budget(budget(budget_id, name), [])

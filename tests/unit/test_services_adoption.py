@@ -34,7 +34,15 @@ from chalicelib.domain.model import (
     WbsKey,
 )
 from chalicelib.domain.ports import JobMessage
-from chalicelib.services import catalog, connections, erp_projects, members, reimports, targets
+from chalicelib.services import (
+    catalog,
+    connections,
+    erp_projects,
+    history,
+    members,
+    reimports,
+    targets,
+)
 from chalicelib.services import exports as spreadsheet_exports
 from tests.fixtures.services import COMPANY, K1, World, erp_line, me, world
 
@@ -101,6 +109,38 @@ def test_unlinking_while_a_job_runs_is_refused_with_the_job() -> None:
         erp_projects.unlink(w.ports, ADMIN, COMPANY, "J-9")
 
     assert refused.value.job_id == job.job_id
+
+
+def test_the_connection_cannot_be_deleted_while_a_preview_is_queued_or_running() -> None:
+    w = world()
+    preview = reimports.request_preview(w.ports, ADMIN, COMPANY, "P-1")  # it holds no budget
+
+    with pytest.raises(JobInProgress) as refused:
+        connections.delete_connection(w.ports, ADMIN, COMPANY)
+    assert refused.value.job_id == preview.job_id
+    assert "preview of the budget for" in refused.value.message
+    w.ports.jobs.start(COMPANY, preview.job_id, w.clock())
+    with pytest.raises(JobInProgress):
+        connections.delete_connection(w.ports, ADMIN, COMPANY)
+
+    reimports.run_job(w.ports, JobMessage(**preview.model_dump()), final_attempt=False)
+    connections.delete_connection(w.ports, ADMIN, COMPANY)
+    with pytest.raises(NotFound):
+        w.ports.directory.erp_connection(COMPANY)
+
+
+def test_the_connection_cannot_be_deleted_while_an_unlinked_project_s_job_is_queued() -> None:
+    w = world()
+    w.ports.directory.put_link(COMPANY, "P-1", "P-1")
+    erp_projects.unlink(w.ports, ADMIN, COMPANY, "P-1")  # off the lists, history kept
+    version = w.budget().version
+    restore = history.request_restore(w.ports, ADMIN, COMPANY, "P-1", version)
+
+    with pytest.raises(JobInProgress) as refused:
+        connections.delete_connection(w.ports, ADMIN, COMPANY)
+
+    assert refused.value.job_id == restore.job_id
+    assert w.ports.directory.erp_connection(COMPANY).erp_system
 
 
 def test_removing_a_cost_code_a_line_uses_is_refused_listing_the_lines() -> None:

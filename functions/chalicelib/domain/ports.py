@@ -224,6 +224,11 @@ class JobStore(Protocol):
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]: ...
 
+    def unfinished(self, company_id: str, limit: int) -> builtins.list[Job]:
+        """Up to `limit` of the company's queued or running jobs (previews included), newest
+        first."""
+        ...
+
     def abandoned(self, older_than: datetime) -> builtins.list[Job]:
         """Queued jobs requested before `older_than`: a lost message leaves these behind."""
         ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from chalicelib import resources
 from chalicelib.adapters.erp.common.names import erp_name
+from chalicelib.domain import admission
 from chalicelib.domain.erp_fields import FIELD_NAME, FIELDS, MAX_FIELD_VALUE, fields_of, required
 from chalicelib.domain.errors import (
     ErpAuthFailed,
@@ -200,19 +201,21 @@ def delete_connection(ports: Ports, identity: Identity, company_id: str) -> None
 
 
 def check_no_job_running(ports: Ports, company_id: str) -> None:
-    cursor: str | None = None
-    while True:
-        page = ports.budgets.list(company_id, None, 100, cursor)
-        for budget in page.items:
-            if budget.active_job_id:
-                raise JobInProgress(
-                    f"A job on the budget for {budget.project_name} is queued or running; try "
-                    "again when it has finished.",
-                    job_id=budget.active_job_id,
-                )
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    """Any queued or running job of the company refuses: a preview (which holds no budget) and a
+    job on an unlinked project's budget too (docs/adoption.md, "The ERP connection")."""
+    running = ports.jobs.unfinished(company_id, 1)
+    if not running:
+        return
+    job = running[0]
+    try:
+        where = f"the budget for {ports.budgets.get(company_id, job.budget_id).project_name}"
+    except NotFound:
+        where = "a budget"
+    raise JobInProgress(
+        f"A {admission.noun(job.kind)} of {where} is queued or running; try again when it has "
+        "finished.",
+        job_id=job.job_id,
+    )
 
 
 def erp_source(ports: Ports, company_id: str) -> tuple[ErpConnection, ErpSource]:

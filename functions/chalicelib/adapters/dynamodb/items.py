@@ -422,6 +422,8 @@ class JobItem(BaseModel):
     # Present only while the job is queued: the sparse `queued` index the sweep reads.
     queued_pk: str | None = None
     queued_sk: str | None = None
+    # Present only while the job is queued or running: the sparse `unfinished` index, by company.
+    open_pk: str | None = None
     expires_at: int | None = None  # set when the job finishes (the table's TTL)
 
     @classmethod
@@ -431,6 +433,7 @@ class JobItem(BaseModel):
         return cls(
             queued_pk=QUEUED_PK if queued else None,
             queued_sk=sort if queued else None,
+            open_pk=None if job.status.finished else company_pk(job.company_id),
             allow_empty=job.allow_empty,
             pk=job_pk(job.company_id, job.job_id),
             gsi1pk=company_pk(job.company_id),

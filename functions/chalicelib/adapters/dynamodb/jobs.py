@@ -348,6 +348,22 @@ class DynamoJobStore(DynamoTables):
         found = [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
         return [job for job in found if job.status is JobStatus.QUEUED][:MAX_ABANDONED]
 
+    def unfinished(self, company_id: str, limit: int) -> builtins.list[Job]:
+        """From the sparse `unfinished` index: only the company's queued and running jobs are in
+        it, so this reads a few items whatever the company's history. The index is eventually
+        consistent: a job that finished a moment ago may still show (its status then says so and
+        it is left out), one queued a moment ago may not show yet."""
+        answer = self.client.query(
+            TableName=self.jobs_table,
+            IndexName="unfinished",
+            KeyConditionExpression="open_pk = :p",
+            ExpressionAttributeValues={":p": value(company_pk(company_id))},
+            ScanIndexForward=False,
+            Limit=max(1, limit),
+        )
+        found = [JobItem.model_validate(deserialize(i)).to_job() for i in answer["Items"]]
+        return [job for job in found if not job.status.finished][:limit]
+
     # --- moving a job along -----------------------------------------------------------------
 
     def start(self, company_id: str, job_id: str, now: datetime) -> Job:
@@ -508,7 +524,7 @@ def fail_update(
     return {
         "TableName": jobs_table,
         "Key": key(job_pk(job.company_id, job.job_id), META),
-        "UpdateExpression": expression + " REMOVE queued_pk, queued_sk",
+        "UpdateExpression": expression + " REMOVE queued_pk, queued_sk, open_pk",
         "ConditionExpression": "#status IN (:queued, :running)",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
@@ -537,7 +553,7 @@ def succeed_update(jobs_table: str, finished: Job, change_index: ChunkIndex) -> 
         "UpdateExpression": (
             "SET #status = :succeeded, message = :m, summary = :s, change_count = :c, "
             "change_index = :ci, finished_at = :when, progress = :p, totals = :totals, "
-            "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk"
+            "basis = :basis, expires_at = :expires REMOVE queued_pk, queued_sk, open_pk"
         ),
         "ConditionExpression": "#status = :running",
         "ExpressionAttributeNames": {"#status": "status"},
