@@ -7,6 +7,8 @@ whenever anything goes wrong between request and the last batch, every amount as
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -19,7 +21,13 @@ import pytest
 
 from chalicelib.adapters.targets import procore as procore_adapter
 from chalicelib.adapters.targets.procore import ProcoreBudget, forget_tokens
-from chalicelib.domain.errors import BudgetLocked, InvalidTargetProject
+from chalicelib.domain.errors import (
+    BudgetLocked,
+    ErpUnavailable,
+    InvalidTargetProject,
+    TargetUnavailable,
+    UnsafeErpAddress,
+)
 from chalicelib.domain.model import (
     CostCatalog,
     ErpCredentials,
@@ -29,6 +37,7 @@ from chalicelib.domain.model import (
     JobKind,
     JobStatus,
     LineKind,
+    PreviewBasis,
     TargetConfig,
     TargetKind,
     TargetWrite,
@@ -38,6 +47,7 @@ from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
 from chalicelib.services import erp_projects, history, reimports
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, run_job
+from chalicelib.services.targets import PutBackUnfinished
 from devstack import demo_data, seed
 from devstack.sandbox.procore import ProcoreSandbox
 from tests import worlds
@@ -405,3 +415,226 @@ def test_procore_s_token_is_reused_by_the_next_job_until_it_expires(sandbox):
     pilot.erp.lines = [_with_amount(line, Decimal("3.00")) for line in pilot.erp.lines]
     assert pilot.reimport() is JobStatus.SUCCEEDED, pilot.job().message
     assert len(sandbox.state.tokens) == 3
+
+
+# --- whatever stops the writing, every amount goes back before the job ends failed -----------
+
+
+class _FailsWrites:
+    """A Procore target whose sync calls number `failing` (counted from 1, put-backs included)
+    raise `failure` before reaching Procore; the others go through."""
+
+    def __init__(self, inner: RemoteBudget, failure: Exception, failing: set[int]) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+        self.failure = failure
+        self.failing = failing
+        self.writes = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def write(self, writes: Sequence[TargetWrite]) -> None:
+        self.writes += 1
+        if self.writes in self.failing:
+            raise self.failure
+        self._inner.write(writes)
+
+
+def _requested(pilot: Pilot) -> JobMessage:
+    job = request_job(pilot.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT)
+    pilot.message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    return pilot.message
+
+
+@pytest.mark.parametrize(
+    ("failure", "final_attempt"),
+    [
+        (http.client.IncompleteRead(b""), False),
+        (UnsafeErpAddress("The address is private. Budget Bridge did not call it."), False),
+        (
+            ErpUnavailable("The ERP's address could not be found (its name does not resolve)."),
+            False,
+        ),
+        (ErpUnavailable("The ERP's address could not be found (its name does not resolve)."), True),
+    ],
+    ids=["answer-cut-short", "address-refused", "name-unresolved", "name-unresolved-final"],
+)
+def test_any_failure_while_writing_puts_every_amount_back_before_the_job_fails(
+    sandbox, failure, final_attempt
+):
+    pilot = _large(sandbox, 1500)
+    before = pilot.amounts()
+    message = _requested(pilot)
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _FailsWrites(real(*args), failure, {2})
+
+    job = run_job(pilot.ports, message, final_attempt=final_attempt).job
+
+    assert job.status is JobStatus.FAILED
+    assert "Writing batch 2 of 2 to Procore stopped" in job.message
+    assert "put back" in job.message and "nothing was changed" not in job.message
+    assert pilot.amounts() == before
+
+
+def test_a_put_back_that_fails_on_the_last_attempt_leaves_the_job_in_progress_saying_so_and_the_dead_letter_handler_puts_the_amounts_back(
+    sandbox,
+):
+    pilot = _large(sandbox, 1500)
+    before = pilot.amounts()
+    message = _requested(pilot)
+    real = pilot.ports.remote_budgets
+    down = TargetUnavailable("Procore did not answer after several attempts.")
+    pilot.ports.remote_budgets = lambda *args: _FailsWrites(real(*args), down, {2, 3})
+
+    with pytest.raises(PutBackUnfinished):
+        run_job(pilot.ports, message, final_attempt=True)
+    waiting = pilot.job()
+    assert waiting.status is JobStatus.IN_PROGRESS
+    assert "could not all be put back yet" in waiting.message
+    assert pilot.amounts() != before  # the first batch is still in Procore
+
+    pilot.ports.remote_budgets = real  # the message lands in the dead-letter queue
+    failed = reimports.fail_dead_letter(pilot.ports, message)
+
+    assert failed.status is JobStatus.FAILED
+    assert "put back" in failed.message
+    assert pilot.amounts() == before
+
+
+def test_a_dead_letter_of_a_worker_killed_mid_write_puts_every_amount_back_before_failing_the_job(
+    sandbox,
+):
+    pilot = _large(sandbox, 1500)
+    before = pilot.amounts()
+    message = _requested(pilot)
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _DiesAfterFirstBatch(real(*args))
+    with pytest.raises(_Killed):
+        run_job(pilot.ports, message, final_attempt=True)
+    assert pilot.amounts() != before
+
+    # Procore is down when the dead letter first arrives: the job stays in progress, saying why,
+    # and the handler raises so that the dead-letter queue brings the message back.
+    down = TargetUnavailable("Procore did not answer after several attempts.")
+    pilot.ports.remote_budgets = lambda *args: _FailsWrites(real(*args), down, {1})
+    with pytest.raises(PutBackUnfinished):
+        reimports.fail_dead_letter(pilot.ports, message)
+    assert pilot.job().status is JobStatus.IN_PROGRESS
+    assert "could not all be put back yet" in pilot.job().message
+
+    pilot.ports.remote_budgets = real
+    failed = reimports.fail_dead_letter(pilot.ports, message)
+
+    assert failed.status is JobStatus.FAILED
+    assert "put back" in failed.message
+    assert pilot.amounts() == before
+    assert pilot.ports.budgets.get("pilot", BUDGET).active_job_id is None
+
+
+# --- the lock is read before any WBS code is made, and again right before writing --------------
+
+
+class _LockedAfterRead:
+    """The budget is locked in Procore right after the job first reads the lock."""
+
+    def __init__(self, inner: RemoteBudget, procore: ProcoreClient) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+        self._procore = procore
+        self.reads = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def locked(self) -> bool:
+        answer = self._inner.locked()
+        self.reads += 1
+        if self.reads == 1:
+            self._procore.lock(True)
+        return answer
+
+
+def test_a_budget_locked_in_procore_after_the_plan_gets_no_new_wbs_code_and_no_amount(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    added = WbsKey("02", "26-100", "O")
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new-ref", added, LineKind.COST, Decimal("777.70"), "New electrical"),
+    ]
+    message = _requested(pilot)
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _LockedAfterRead(real(*args), pilot.procore)
+
+    job = run_job(pilot.ports, message, final_attempt=False).job
+
+    assert job.status is JobStatus.FAILED
+    assert "locked" in job.message
+    assert _flat(added) not in {code["flat_code"] for code in pilot.procore.wbs_codes()}
+    assert pilot.amounts() == before
+
+
+# --- applying a preview proves Procore's lines did not move either -----------------------------
+
+
+def _previewed_then_edited_in_procore(pilot: Pilot) -> tuple[str, dict[str, str]]:
+    """A preview of a one-line change, then another line's amount changed directly in Procore;
+    answers the preview's id and Procore's amounts after the edit."""
+    cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST]
+    pilot.erp.lines = [
+        _with_amount(line, Decimal("999.99")) if line is cost[0] else line
+        for line in pilot.erp.lines
+    ]
+    job = reimports.request_preview(pilot.ports, ADMIN, "pilot", BUDGET)
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    preview = run_job(pilot.ports, message, final_attempt=False).job
+    assert preview.status is JobStatus.SUCCEEDED and preview.change_count == 1
+    other = next(
+        row for row in pilot.procore.lines() if row["wbs_code"]["flat_code"] != _flat(cost[0].key)
+    )
+    pilot.procore.request(
+        "POST", "/rest/v1.0/budget_line_items/sync",
+        {"project_id": 2001, "updates": [{"id": other["id"], "original_budget_amount": "12345.67"}]},
+    )  # fmt: skip
+    return preview.job_id, pilot.amounts()
+
+
+def _apply_preview(pilot: Pilot, preview_job_id: str):
+    job = request_job(
+        pilot.ports, ADMIN, "pilot", BUDGET, JobKind.REIMPORT, preview_job_id=preview_job_id
+    )
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    return run_job(pilot.ports, message, final_attempt=False).job
+
+
+def test_applying_a_preview_after_amounts_changed_in_procore_fails_preview_stale_and_changes_nothing(
+    sandbox,
+):
+    pilot = _pilot(sandbox)
+    preview_job_id, edited = _previewed_then_edited_in_procore(pilot)
+
+    applied = _apply_preview(pilot, preview_job_id)
+
+    assert (applied.status, applied.error_code) == (JobStatus.FAILED, "preview_stale")
+    assert applied.message.startswith(
+        "The budget in Procore changed after the preview, so nothing was changed. Preview again"
+    )
+    assert pilot.amounts() == edited
+
+
+def test_a_preview_kept_before_procore_s_lines_were_recorded_applies_without_that_check(sandbox):
+    pilot = _pilot(sandbox)
+    preview_job_id, _ = _previewed_then_edited_in_procore(pilot)
+    preview = pilot.ports.jobs.get("pilot", preview_job_id)
+    assert preview.basis is not None and preview.basis.target_digest is not None
+    kept = json.loads(preview.basis.model_dump_json())
+    del kept["target_digest"]
+    older = preview.model_copy(update={"basis": PreviewBasis.model_validate(kept)})
+    pilot.ports.jobs.db.jobs["pilot", preview_job_id] = older  # as a job stored before it
+
+    applied = _apply_preview(pilot, preview_job_id)
+
+    assert applied.status is JobStatus.SUCCEEDED, applied.message

@@ -268,6 +268,10 @@ class PreviewBasis(BaseModel):
     budget_version: int
     erp_digest: str  # sha256 of the ERP's per-key sums
     planned_kind: JobKind  # import or re-import, from the budget's status at the time
+    # sha256 of the keys and amounts the target held when planned, for a target other than
+    # Budget Bridge's own store (Procore), where people change amounts that no budget_version
+    # counts. None (and absent from previews made before it was kept) skips that check.
+    target_digest: str | None = None
 
 
 class JobStatus(StrEnum):

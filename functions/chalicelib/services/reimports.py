@@ -77,7 +77,12 @@ from chalicelib.observability import logger
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
-from chalicelib.services.targets import check_unlocked, target_for
+from chalicelib.services.targets import (
+    PutBackUnfinished,
+    check_unlocked,
+    held_digest,
+    target_for,
+)
 
 SCHEDULE_REQUESTER = "schedule"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
@@ -185,6 +190,9 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
         raise PreviewExpired(
             "The preview is more than an hour old. Preview again to see the ERP's current budget."
         )
+    # Amounts changed directly in Procore since the preview are the worker's to find
+    # (`_check_still_previewed`): Procore keeps no version to compare, and reading every page of
+    # its budget here would hold the request for seconds.
     if budget.version != preview.basis.budget_version:
         raise PreviewStale(
             f"The budget for {budget.project_name} has changed since the preview. "
@@ -311,7 +319,10 @@ def run_job(
 
     Transient ERP failures raise ErpUnavailable so the queue redelivers the message (the job says
     it is waiting to retry, and why), except on the final attempt, where the job fails with a
-    sentence instead of staying in progress. Any other failure fails the job at once.
+    sentence instead of staying in progress. Any other failure fails the job at once. The one
+    exception: amounts written to another system that could not be put back yet
+    (PutBackUnfinished) keep the job in progress on every attempt, saying so, until the next
+    delivery or the dead-letter handler puts them back (`fail_dead_letter`).
     """
     job = ports.jobs.start(message.company_id, message.job_id, ports.clock())
     if job.status.finished:
@@ -320,6 +331,12 @@ def run_job(
         # A job reads its company's connection, target, catalog and settings: in one round trip.
         with ports.directory.reading_company(job.company_id):
             return _preview(ports, job) if job.kind is JobKind.PREVIEW else _apply(ports, job)
+    except PutBackUnfinished as why:
+        # Failing now would say "nothing was changed" while the target shows some of the job's
+        # amounts; after the final attempt the message goes to the dead-letter queue, whose
+        # handler puts them back from the job's record (docs/targets/procore.md).
+        ports.jobs.report_waiting(job, waiting_message(why, retry_in_seconds))
+        raise
     except ErpUnavailable as why:
         if not final_attempt:
             ports.jobs.report_waiting(job, waiting_message(why, retry_in_seconds))
@@ -397,6 +414,8 @@ class _Attempt:
     # The budget's total as its target holds it when planned (Procore's may differ from the
     # total Budget Bridge recorded, if people changed amounts there).
     current_total: Decimal | None = None
+    # The lines as the target held them when planned, for the preview's basis (`held_digest`).
+    held: list[LineItem] | None = None
     # The ERP's codes and types the catalog lacked (`add_unknown_cost_codes`), added only by a
     # commit: a preview, or a job refused before it writes, leaves the catalog as it was.
     catalog_additions: ErpCatalog | None = None
@@ -508,7 +527,7 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
         attempt.erp = ErpCall(system, time.perf_counter() - started)
     plan = _plan_erp(ports, job, budget, attempt)
     if job.preview_job_id:
-        _check_still_previewed(ports, job, budget, plan)
+        _check_still_previewed(ports, job, budget, plan, attempt)
     return plan
 
 
@@ -524,6 +543,7 @@ def _current(
         raise _Refused(why.message, why.errors) from None
     if attempt is not None:
         attempt.current_total = budget_total(held.lines)
+        attempt.held = held.lines
     if job.kind is JobKind.PREVIEW:
         _refuse_as_applied(budget, held.locked, target.name)
     elif held.locked:
@@ -623,9 +643,12 @@ def _add_to_catalog(ports: Ports, job: Job, attempt: _Attempt) -> None:
     )
 
 
-def _check_still_previewed(ports: Ports, job: Job, budget: Budget, plan: Plan) -> None:
-    """Apply exactly what the preview showed or nothing: the budget and the ERP must not have
-    moved since it was made."""
+def _check_still_previewed(
+    ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attempt
+) -> None:
+    """Apply exactly what the preview showed or nothing: the budget (in Budget Bridge and, for
+    another target, as that target holds it) and the ERP must not have moved since it was made.
+    A preview kept before the target's lines were (no `target_digest`) is checked without them."""
     preview = ports.jobs.get(job.company_id, job.preview_job_id or "")
     basis = preview.basis
     if basis is None or budget.version != basis.budget_version:
@@ -636,6 +659,17 @@ def _check_still_previewed(ports: Ports, job: Job, budget: Budget, plan: Plan) -
             "Preview again to see what the re-import would do now.",
             code=PREVIEW_STALE,
         )
+    if basis.target_digest is not None and basis.target_digest != _held_digest(attempt):
+        name = attempt.target.name
+        raise _Refused(
+            f"The budget in {name} changed after the preview, so nothing was changed. Preview "
+            f"again to see what the {_noun(job.kind)} would do now.",
+            code=PREVIEW_STALE,
+        )
+
+
+def _held_digest(attempt: _Attempt) -> str | None:
+    return None if attempt.held is None else held_digest(attempt.target, attempt.held)
 
 
 def _stale_budget(budget: Budget) -> str:
@@ -687,6 +721,7 @@ def _preview(ports: Ports, job: Job) -> WorkResult:
                 budget_version=budget.version,
                 erp_digest=plan.erp_digest,
                 planned_kind=admission.previewed_kind(budget),
+                target_digest=_held_digest(attempt),
             )
         }
     )
@@ -754,16 +789,45 @@ def _recorded_totals(ports: Ports, job: Job, budget: Budget | None = None) -> To
 
 
 def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
-    """A message that exhausted its receives: its job must end failed, never stay in progress."""
+    """A message that exhausted its receives: its job must end failed, never stay in progress.
+
+    An attempt that stopped while writing to another system (the worker died, or could not put
+    the amounts back) left its write-ahead record: those amounts are put back first. When even
+    that cannot be done now, the job stays in progress saying so and this raises, so the
+    dead-letter queue brings the message back to try again (docs/targets/procore.md)."""
     job = ports.jobs.get(message.company_id, message.job_id)
     if job.status.finished:
         return job
+    try:
+        recovered = _recover(ports, job)
+    except Exception as why:
+        said = why.message if isinstance(why, DomainError) else UNEXPECTED_PUT_BACK
+        logger().exception("dead letter's amounts not put back yet", extra=_ids(job))
+        ports.jobs.report_waiting(job, f"Waiting to retry: {_without_retry_promise(said)}")
+        raise
+    if recovered is not None:
+        return _fail(ports, job, _recovered_message(recovered))
     return _fail(
         ports,
         job,
         f"The {_noun(job.kind)} could not be completed after several attempts (the ERP did not "
         "answer in time); nothing was changed. Please try again later.",
     )
+
+
+UNEXPECTED_PUT_BACK = (
+    "The amounts an earlier attempt wrote could not be put back yet (an unexpected error); the "
+    "job will put them back when it is retried."
+)
+
+
+def _recover(ports: Ports, job: Job) -> str | None:
+    """The target's name when an attempt of the job had begun writing to it and every amount it
+    wrote is now put back; None when none had (the own store never leaves a record)."""
+    if not ports.jobs.recorded_writes(job):
+        return None
+    target = target_for(ports, ports.budgets.get(job.company_id, job.budget_id))
+    return target.name if target.recover(job) else None
 
 
 # Companies read side by side, then their due budgets queued side by side in steps of

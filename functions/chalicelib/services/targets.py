@@ -2,14 +2,18 @@
 
 The own store applies a plan in one transaction. Another system cannot, so `RemoteTarget` makes
 its writes all-or-nothing by hand (docs/targets/procore.md): it records on the job what it is about
-to write (the write-ahead record) before the first write, checks the lock right before writing,
-and when a batch is refused or the writing stops it writes the previous amounts back before the
-job fails. A redelivered message finds the record of a crashed attempt and puts those amounts back.
-Budget Bridge's own store then records the version it wrote, so history covers both targets.
+to write (the write-ahead record) before the first write, checks the lock before creating WBS
+codes and again right before writing, and when a batch is refused or the writing stops for any
+reason it writes the previous amounts back before the job fails. A redelivered message (or, after
+the last, the dead-letter handler) finds the record of a crashed attempt, or of one that could not
+put them back, and puts those amounts back. Budget Bridge's own store then records the version it
+wrote, so history covers both targets.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -17,10 +21,10 @@ from decimal import Decimal
 from chalicelib import resources
 from chalicelib.domain import admission
 from chalicelib.domain.errors import (
-    BudgetLocked,
-    ConcurrentChange,
+    DomainError,
     InvalidTarget,
     InvalidTargetProject,
+    ServiceUnavailable,
     TargetRejected,
     TargetUnavailable,
 )
@@ -40,6 +44,7 @@ from chalicelib.domain.model import (
     TargetWrite,
     WbsKey,
 )
+from chalicelib.domain.money import CENT
 from chalicelib.domain.ports import (
     BudgetTarget,
     Identity,
@@ -106,6 +111,21 @@ def locked_in_target(budget: Budget, config: TargetConfig) -> bool:
 
 def target_name(ports: Ports, company_id: str) -> str:
     return ports.directory.target(company_id).name
+
+
+def held_digest(target: BudgetTarget, lines: Sequence[LineItem]) -> str | None:
+    """A fingerprint of the keys and amounts a target other than Budget Bridge's own store holds
+    (all a plan reads of them), kept by a preview and compared when it is applied: people change
+    amounts in Procore that no budget version counts. None for the own store, whose version
+    already says whether its lines moved."""
+    if isinstance(target, StoreTarget):
+        return None
+    rows = sorted(
+        (line.key.sub_job, line.key.cost_code, line.key.cost_type,
+         str(line.original_budget_amount.quantize(CENT)))
+        for line in lines
+    )  # fmt: skip
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
 
 
 # --- the company's choice of target (PUT/GET /companies/{cid}/target) -------------------------
@@ -226,6 +246,16 @@ class StoreTarget:
         return False  # the own store's lock is on the budget itself
 
 
+class PutBackUnfinished(TargetUnavailable):
+    """Writing stopped and the previous amounts could not all be written back yet.
+
+    Never "nothing was changed": the job stays in progress saying so, its write-ahead record keeps
+    the amounts, and the next delivery of its message (or, after the last, the dead-letter
+    handler) puts them back through `recover` (docs/targets/procore.md). A TargetUnavailable, so
+    the worker retries it as it retries any target that does not answer.
+    """
+
+
 class RemoteTarget:
     """A budget in another system, written in batches and put back when any batch fails."""
 
@@ -250,8 +280,12 @@ class RemoteTarget:
             # Bridge recorded, so it cannot say which of that version's chunks stay the same.
             recorded = replace(plan, touched=None)
             return StoreTarget(self._ports).apply(budget, recorded, finished)
-        except (ConcurrentChange, BudgetLocked):
-            self._undo(writes)  # the record of the version failed: Procore must not keep it
+        except ServiceUnavailable:
+            # Our own store did not answer, so the version may or may not be recorded: the next
+            # delivery finds the job finished, or puts the amounts back from the record.
+            raise
+        except Exception:
+            self._undo(writes)  # the version was not recorded: Procore must not keep it
             raise
 
     def read_lock(self) -> bool:
@@ -262,12 +296,23 @@ class RemoteTarget:
         remember_target_lock(self._ports, budget, locked)
         return locked
 
+    def _check_unlocked(self, budget: Budget, job: Job) -> None:
+        if self._read_lock(budget):
+            raise admission.locked_while_applying(budget.project_name, job.kind)
+
     def recover(self, job: Job) -> bool:
-        """Put back every amount a crashed attempt wrote (those that still show its new amount)."""
+        """Put back every amount a crashed attempt wrote (those that still show its new amount).
+
+        Raises PutBackUnfinished when they cannot all be put back now: the record stays, and the
+        next attempt (or the dead-letter handler) tries again."""
         recorded = self._ports.jobs.recorded_writes(job)
         if not recorded:
             return False
-        now = {line.ref: line.line.original_budget_amount for line in self._remote.read_lines()}
+        try:
+            held = self._remote.read_lines()
+        except Exception as why:
+            raise self._unfinished(why) from why
+        now = {line.ref: line.line.original_budget_amount for line in held}
         written = [w for w in recorded if now.get(w.ref) == w.new_amount != w.old_amount]
         logger().info(
             "putting back a crashed attempt's writes",
@@ -296,39 +341,55 @@ class RemoteTarget:
 
     def _write_all(self, budget: Budget, job: Job, writes: list[TargetWrite]) -> list[TargetWrite]:
         added = [(w.key, w.description) for w in writes if not w.ref]
-        refs = self._remote.ensure_wbs_codes(added)
-        writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
+        if added:
+            self._check_unlocked(budget, job)  # a locked budget gets no new WBS codes either
+            refs = self._remote.ensure_wbs_codes(added)
+            writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
         self._ports.jobs.record_writes(job, writes)
-        if self._read_lock(budget):
-            raise admission.locked_while_applying(budget.project_name, job.kind)
+        self._check_unlocked(budget, job)  # right before the first write
         size = self._remote.batch_size
         batches = -(-len(writes) // size)
-        for number, start in enumerate(range(0, len(writes), size), start=1):
-            batch = writes[start : start + size]
-            try:
-                self._remote.write(batch)
-            except (TargetRejected, TargetUnavailable) as why:
-                self._undo(writes[: start + len(batch)])
-                raise self._refused(why, number, batches, start) from why
-            self._ports.jobs.report_progress(
-                job, Progress(phase=Phase.APPLYING, done=start + len(batch), total=len(writes))
-            )
+        start = 0
+        try:
+            for start in range(0, len(writes), size):
+                self._remote.write(writes[start : start + size])
+                done = min(start + size, len(writes))
+                self._ports.jobs.report_progress(
+                    job, Progress(phase=Phase.APPLYING, done=done, total=len(writes))
+                )
+        except Exception as why:
+            # Whatever stops the writing (a refused batch, Procore gone, an answer cut short, an
+            # address the guard refuses, our own store), every line written so far, the failing
+            # batch's included (it may be partly written), gets its previous amount back before
+            # the job fails (docs/targets/procore.md).
+            self._undo(writes[: start + size])
+            raise self._stopped(why, start // size + 1, batches, start) from why
         return writes
 
-    def _refused(
-        self, why: TargetRejected | TargetUnavailable, number: int, batches: int, start: int
-    ) -> TargetRejected:
+    def _stopped(self, why: Exception, number: int, batches: int, start: int) -> TargetRejected:
+        """The failure of a job whose amounts were all put back, naming the target's errors."""
+        put_back = (
+            f"Every amount already written was put back, so the budget in {self.name} is as it was."
+        )
+        if not isinstance(why, TargetRejected | TargetUnavailable):
+            logger().error("writing stopped; amounts put back", exc_info=why)
+            said = (
+                f": {why.message.rstrip('.')}."
+                if isinstance(why, DomainError)
+                else " on an unexpected error."
+            )
+            return TargetRejected(
+                f"Writing batch {number} of {batches} to {self.name} stopped{said} {put_back}"
+            )
         errors = [
             LineError(line=e.line + start, field=e.field, message=e.message)
             for e in getattr(why, "errors", [])
             if isinstance(e, LineError)
         ]
-        said = errors[0].message if errors else why.message
+        said = (errors[0].message if errors else why.message).rstrip(".")
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return TargetRejected(
-            f"{self.name} refused batch {number} of {batches}: {said}{more}. Every amount already "
-            f"written was put back, so the budget in {self.name} is as it was.",
-            errors,
+            f"{self.name} refused batch {number} of {batches}: {said}{more}. {put_back}", errors
         )
 
     def _undo(self, writes: Sequence[TargetWrite]) -> None:
@@ -338,8 +399,14 @@ class RemoteTarget:
         for start in range(0, len(undo), size):
             try:
                 self._remote.write(undo[start : start + size])
-            except (TargetRejected, TargetUnavailable) as why:
-                raise TargetUnavailable(
-                    f"{self.name} did not take back the amounts already written ({why.message}); "
-                    "the job will put them back when it is retried."
-                ) from why
+            except Exception as why:
+                raise self._unfinished(why) from why
+
+    def _unfinished(self, why: Exception) -> PutBackUnfinished:
+        logger().error("amounts could not be put back yet", exc_info=why)
+        said = why.message if isinstance(why, DomainError) else "an unexpected error"
+        return PutBackUnfinished(
+            f"The amounts already written to {self.name} could not all be put back yet "
+            f"({said.rstrip('.')}); until they are, some lines in {self.name} show this job's "
+            "new amounts. The job will put them back when it is retried."
+        )
