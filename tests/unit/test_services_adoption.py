@@ -359,6 +359,48 @@ def test_a_field_the_erp_does_not_have_is_refused_naming_it_and_nothing_is_saved
     assert w.ports.audit.list(COMPANY, 10, None).items == []
 
 
+def test_switching_to_another_erp_that_signs_in_takes_its_credentials() -> None:
+    w = world()
+    before = w.ports.directory.erp_connection(COMPANY)
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "intacct", {}, None)  # the stored secret is Acumatica's username and password
+
+    assert refused.value.field == "credentials"
+    assert "Sage Intacct" in refused.value.message
+    assert "client_id, client_secret" in refused.value.message
+    assert w.ports.directory.erp_connection(COMPANY) == before
+    assert w.ports.audit.list(COMPANY, 10, None).items == []
+    saved = _save(w, "intacct", {}, {"client_id": "id", "client_secret": "s"})
+    assert (saved.erp_system, saved.signs_in) == ("intacct", True)
+    assert w.ports.secrets.erp_credentials(saved.credentials_secret_id) == ErpCredentials.of(
+        client_id="id", client_secret="s"
+    )
+
+
+def test_a_save_of_the_same_erp_without_credentials_keeps_the_stored_ones() -> None:
+    w = world()
+    _save(w, "acumatica", {"company": "Acme"}, {"username": "u", "password": "p"})
+
+    saved = _save(w, "acumatica", {"company": "Acme East"}, None)
+
+    assert (saved.settings, saved.signs_in) == ({"company": "Acme East"}, True)
+    assert w.ports.secrets.erp_credentials(saved.credentials_secret_id) == ErpCredentials.of(
+        username="u", password="p"
+    )
+
+
+def test_a_new_connection_without_credentials_is_refused_naming_them() -> None:
+    w = world()
+    _save(w, "spreadsheet", {}, None)  # keeps no secret
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "cmic", {"company_code": "01"}, None)
+
+    assert refused.value.field == "credentials"
+    assert refused.value.message.endswith("username, password.")
+
+
 @pytest.mark.parametrize("erp", sorted(FIELDS))
 def test_every_field_an_erp_declares_is_saved_and_its_settings_answered(erp: str) -> None:
     w = world()

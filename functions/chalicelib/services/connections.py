@@ -88,8 +88,8 @@ def put_connection(
         judge_url(given.base_url)
     existing = _current(ports, company_id)
     secret_id = secret_id_for(company_id) if calls_erp else ""
-    if calls_erp and given.credentials is None and not (existing and existing.signs_in):
-        raise InvalidConnection("credentials", "The credentials are required for a new connection.")
+    if calls_erp and given.credentials is None:
+        _check_credentials_kept(existing, erp_system)
     connection = ErpConnection(
         erp_system=erp_system,
         base_url=given.base_url if calls_erp else "",
@@ -152,6 +152,22 @@ def _check_fields(erp_system: str, given: ConnectionInput) -> None:
                 raise InvalidConnection(
                     f"credentials.{name}", f"The credential '{name}' is required."
                 )
+
+
+def _check_credentials_kept(existing: ErpConnection | None, erp_system: str) -> None:
+    """A save without credentials keeps the stored ones, which are only of use to the ERP they
+    were given for: switching to another ERP that signs in takes its own (docs/adoption.md)."""
+    needed = ", ".join(required(erp_system).secrets)
+    if existing is None or not existing.signs_in:
+        raise InvalidConnection(
+            "credentials", f"The credentials are required for a new connection: {needed}."
+        )
+    if existing.erp_system != erp_system:
+        raise InvalidConnection(
+            "credentials",
+            f"The stored credentials are {erp_name(existing.erp_system)}'s; switching to "
+            f"{erp_name(erp_system)} takes its credentials: {needed}.",
+        )
 
 
 def _check_company_settings(company_id: str, erp_system: str, given: ConnectionInput) -> None:
