@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.erp.common import pinned
+from chalicelib.adapters.erp.common import pinned, url_guard
 from chalicelib.adapters.erp.common.http import ErpHttp, Limits
 from chalicelib.adapters.targets import procore
-from chalicelib.domain.errors import TargetUnavailable, UnsafeErpAddress
+from chalicelib.domain.errors import TargetRejected, TargetUnavailable, UnsafeErpAddress
 from chalicelib.domain.model import ErpCredentials
 from tests.fixtures.http import send_json, serving
 
@@ -120,11 +120,36 @@ def test_a_procore_name_that_rebinds_to_loopback_after_the_check_is_never_connec
         allow_local_urls=False,
     )
 
-    with pytest.raises((TargetUnavailable, UnsafeErpAddress)):
+    with pytest.raises((TargetUnavailable, TargetRejected)):
         client.call("GET", "/rest/v1.0/projects")
 
     assert loopback.accepted == 0
     assert rebinding and all(address[0] == PUBLIC for address in rebinding)
+
+
+def _procore(base_url: str) -> procore.ProcoreClient:
+    procore.forget_tokens()
+    return procore.ProcoreClient(
+        base_url, "1001", ErpCredentials({"client_id": "pilot", "client_secret": "procore-secret"}),
+        allow_local_urls=False,
+    )  # fmt: skip
+
+
+def test_procore_s_address_refused_by_the_guard_is_said_as_procore_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    private = _procore("https://10.1.2.3")
+    with pytest.raises(TargetRejected, match="^The Procore address is not allowed: ") as refused:
+        private.call("GET", "/rest/v1.0/projects")
+    assert "ERP" not in refused.value.message
+
+    monkeypatch.setattr(url_guard, "resolve", lambda host, port: [])  # the name does not resolve
+    with pytest.raises(TargetUnavailable) as unresolved:
+        _procore("https://procore.example.com").call("GET", "/rest/v1.0/projects")
+    assert unresolved.value.message == (
+        "Procore's address could not be found (its name does not resolve); check the Procore "
+        "base URL of the company's target."
+    )
 
 
 class _Sandbox(BaseHTTPRequestHandler):

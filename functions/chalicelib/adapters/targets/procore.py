@@ -23,7 +23,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.adapters.erp.common import pinned, redact, url_guard
-from chalicelib.domain.errors import TargetRejected, TargetUnavailable
+from chalicelib.domain.errors import (
+    ErpUnavailable,
+    TargetRejected,
+    TargetUnavailable,
+    UnsafeErpAddress,
+)
 from chalicelib.domain.model import (
     ErpCredentials,
     LineError,
@@ -160,7 +165,19 @@ class ProcoreClient:
             raise TargetRejected("The Procore address is not a web address (http or https).")
         # The connections' address guard, before every request; the request connects to what it
         # allowed, never to a second lookup of the name.
-        addresses = url_guard.check_request_url(url, allow_local=self._allow_local_urls)
+        # Its refusals speak of "the ERP"; Procore's are said as Procore's, as the target's kinds
+        # of failure (transient or for good), so the job retries or puts back as for any other.
+        try:
+            addresses = url_guard.check_request_url(url, allow_local=self._allow_local_urls)
+        except UnsafeErpAddress as unsafe:
+            raise TargetRejected(
+                f"The Procore address is not allowed: {unsafe.message.replace('ERP', 'Procore')}"
+            ) from None
+        except ErpUnavailable:
+            raise TargetUnavailable(
+                "Procore's address could not be found (its name does not resolve); check the "
+                "Procore base URL of the company's target."
+            ) from None
         request = pinned.VettedRequest(url, addresses, data=data, method=method, headers=headers)
         self.calls += 1
         try:
