@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.limits import MAX_REFS_PER_LINE
-from chalicelib.domain.model import ErpLine, LineItem, LineKind, WbsKey
+from chalicelib.domain.limits import MAX_DESCRIPTION, MAX_REFS_PER_LINE
+from chalicelib.domain.model import ErpLine, LineError, LineItem, LineKind, WbsKey
 from chalicelib.domain.money import InvalidAmount, parse_amount
 from chalicelib.domain.reimport import (
     InvalidErpBudget,
@@ -234,6 +234,47 @@ def test_every_invalid_line_is_reported_and_only_those(
         plan_reimport(current, numbered, CATALOG)
     assert {error.line for error in failure.value.errors} == bad_numbers
     assert current == snapshot
+
+
+# Few keys (one with a cost code the company lacks), amounts near the largest, refused amounts and
+# descriptions too long: lines that fail for their own sake and keys whose sums are too large.
+_crowded_keys = st.builds(
+    WbsKey, st.just("T1"), st.sampled_from(["01-100", "00-000"]), st.just("L")
+)
+_crowded_amounts = st.one_of(
+    st.sampled_from([Decimal("999999999999.99"), Decimal("-999999999999.99")]),
+    money,
+    invalid_amounts,
+)
+_descriptions = st.sampled_from(["", "d" * (MAX_DESCRIPTION + 1)])
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(st.tuples(_crowded_keys, _crowded_amounts, _descriptions), max_size=8))
+def test_one_attempt_names_every_error_the_fixed_budget_would_still_meet(
+    drawn: list[tuple[WbsKey, object, str]],
+) -> None:
+    """Rule 3: fixing (here: leaving out) the lines refused for their own sake never brings up an
+    error the first attempt did not name, and the errors come in line order."""
+    lines = [
+        ErpLine(n, f"ref-{n}", key, LineKind.COST, amount, description)
+        for n, (key, amount, description) in enumerate(drawn, start=1)
+    ]
+    first = _errors_of(lines)
+    fixed = [line for line in lines if not _errors_of([line])]
+    again = _errors_of(fixed)
+    assert {(e.line, e.field) for e in again} <= {(e.line, e.field) for e in first}
+    assert [e.line for e in first] == sorted(e.line for e in first)
+    own = {(e.line, e.field) for line in lines for e in _errors_of([line])}
+    assert own <= {(e.line, e.field) for e in first}
+
+
+def _errors_of(lines: list[ErpLine]) -> list[LineError]:
+    try:
+        plan_reimport([], lines, CATALOG)
+    except InvalidErpBudget as failure:
+        return failure.errors
+    return []
 
 
 @PROPERTY_SETTINGS

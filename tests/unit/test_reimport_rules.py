@@ -388,6 +388,67 @@ def test_a_per_key_sum_beyond_the_largest_amount_fails_the_budget() -> None:
     assert {(e.line, e.field) for e in failure.value.errors} == {(1, "amount"), (2, "amount")}
 
 
+def test_a_sum_beyond_the_limit_is_named_with_the_invalid_lines_in_one_attempt() -> None:
+    """Rule 3: one failed job lists every offending line, so a person fixes the ERP once; the
+    sums of keys used to be checked only once every line was valid, a second failed attempt."""
+    big = D("999999999999.00")
+    lines = [erp(1, big, A), erp(2, big, A), erp(3, D("5.00"), key("T1", "99-999", "L"))]
+    with pytest.raises(InvalidErpBudget) as failure:
+        plan_reimport([], lines, CATALOG)
+    errors = failure.value.errors
+    assert [(e.line, e.field) for e in errors] == [(1, "amount"), (2, "amount"), (3, "cost_code")]
+    assert "add up to 1999999999998.00, beyond ±999,999,999,999.99" in errors[0].message
+    assert "99-999" in errors[2].message
+    assert "3 lines failed validation" in failure.value.message
+
+
+def test_the_lines_of_a_sum_and_the_invalid_lines_are_listed_in_line_order() -> None:
+    big = D("999999999999.00")
+    too_long = "d" * (limits.MAX_DESCRIPTION + 1)
+    lines = [
+        erp(1, D("1.00"), key("T1", "01-100", "Q")),
+        erp(2, big, B),
+        erp(3, big, B, description=too_long),  # a text too long: its amount still counts
+        erp(4, D("1.00"), A),
+        erp(5, "1.005", B),  # a refused amount counts as 0, and its line is named once
+    ]
+    with pytest.raises(InvalidErpBudget) as failure:
+        plan_reimport([], lines, CATALOG)
+    assert [(e.line, e.field) for e in failure.value.errors] == [
+        (1, "cost_type"),
+        (2, "amount"),
+        (3, "description"),
+        (3, "amount"),
+        (5, "amount"),
+    ]
+    assert "add up to 1999999999998.00" in failure.value.errors[3].message
+    assert "more than 2 decimal places" in failure.value.errors[4].message
+
+
+def test_a_key_whose_lines_are_all_refused_for_their_amount_has_no_sum_named() -> None:
+    lines = [erp(1, D("1E+13"), A), erp(2, "-1E+13", A), erp(3, D("2.00"), key("T1", "x", "L"))]
+    with pytest.raises(InvalidErpBudget) as failure:
+        plan_reimport([], lines, CATALOG)
+    found = [(e.line, e.field) for e in failure.value.errors]
+    assert found == [(1, "amount"), (2, "amount"), (3, "cost_code")]
+    assert not any("add up to" in e.message for e in failure.value.errors)
+
+
+def test_a_sum_beyond_the_limit_of_a_key_with_an_unknown_code_is_named_too() -> None:
+    """A key's lines share its cost code: mapping it to a known one keeps them summed together."""
+    unknown = key("T1", "99-999", "L")
+    big = D("-999999999999.00")
+    with pytest.raises(InvalidErpBudget) as failure:
+        plan_reimport([], [erp(1, big, unknown), erp(2, big, unknown)], CATALOG)
+    assert [(e.line, e.field) for e in failure.value.errors] == [
+        (1, "cost_code"),
+        (1, "amount"),
+        (2, "cost_code"),
+        (2, "amount"),
+    ]
+    assert "2 lines failed validation" in failure.value.message
+
+
 def test_invalid_data_plans_nothing_and_leaves_the_current_lines_alone() -> None:
     current = [item(A, "10.00", uom="HR")]
     with pytest.raises(InvalidErpBudget):

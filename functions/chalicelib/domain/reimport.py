@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from chalicelib.domain import limits
 from chalicelib.domain.errors import DomainError
@@ -208,48 +208,57 @@ def validate(lines: Iterable[ErpLine], catalog: CostCatalog) -> tuple[list[ErpLi
     """Keep the cost lines, check each, and return them with their parsed amounts.
 
     Revenue lines are ignored entirely, even when they are malformed: they never reach the budget.
-    Raises InvalidErpBudget with every error of every offending line.
+    Raises InvalidErpBudget with every error of every offending line, in line order, and with them
+    the lines of every key whose sum is beyond the limit, so that one attempt names everything to
+    fix (docs/domain-rules.md, rule 3). When every line is valid the sums are checked by
+    `plan_reimport`, which sums them anyway (`_check_sums`).
     """
     cost_lines: list[ErpLine] = []
     amounts: list[Decimal] = []
-    errors: list[LineError] = []
+    # Each error with the position of its line among the cost lines, to merge the sums' errors in.
+    errors: list[tuple[int, LineError]] = []
+    unpriced: set[int] = set()  # positions of the lines whose amount is itself refused
     for line in lines:
         if line.kind is not LineKind.COST:
             continue
         too_long: set[str] = set()
         if not _within_limits(line):  # the rare line: name each text that is too long
             text_errors = _text_errors(line)
-            errors.extend(text_errors)
+            errors.extend((len(cost_lines), error) for error in text_errors)
             too_long = {error.field for error in text_errors}
         try:
             amount = parse_amount(line.amount)
         except InvalidAmount as why:
+            message = f"{line.key.label()}: {why}."
             errors.append(
-                LineError(line=line.line, field="amount", message=f"{line.key.label()}: {why}.")
+                (len(cost_lines), LineError(line=line.line, field="amount", message=message))
             )
+            unpriced.add(len(cost_lines))
             amount = ZERO
         # The label only goes into an error: building it for every valid line cost more than
         # the checks themselves on a 100,000-line budget.
         if line.key.cost_code not in catalog.cost_codes and "cost_code" not in too_long:
+            message = f"{line.key.label()}: {_unknown('cost code', line.key.cost_code)}"
             errors.append(
-                LineError(
-                    line=line.line,
-                    field="cost_code",
-                    message=f"{line.key.label()}: {_unknown('cost code', line.key.cost_code)}",
-                )
+                (len(cost_lines), LineError(line=line.line, field="cost_code", message=message))
             )
         if line.key.cost_type not in catalog.cost_types and "cost_type" not in too_long:
+            message = f"{line.key.label()}: {_unknown('cost type', line.key.cost_type)}"
             errors.append(
-                LineError(
-                    line=line.line,
-                    field="cost_type",
-                    message=f"{line.key.label()}: {_unknown('cost type', line.key.cost_type)}",
-                )
+                (len(cost_lines), LineError(line=line.line, field="cost_type", message=message))
             )
         cost_lines.append(line)
         amounts.append(amount)
     if errors:
-        raise InvalidErpBudget(errors)
+        # The sums are taken over every line whose own amount is valid (a refused amount counts
+        # as 0, and its line is not named a second time), also when the line is refused for
+        # another reason: all the lines of a key share its sub job, cost code and cost type, so
+        # what is wrong with them is wrong with all, and a description or reference too long is
+        # fixed without moving the amount; such a sum is what the next attempt would meet. A
+        # line's own errors come before its key's (the sort on the position is stable).
+        sums = sum_by_key(cost_lines, amounts)
+        errors += _sum_errors(cost_lines, sums, skip=unpriced)
+        raise InvalidErpBudget([error for _, error in sorted(errors, key=itemgetter(0))])
     return cost_lines, amounts
 
 
@@ -269,13 +278,17 @@ def sum_by_key(lines: Sequence[ErpLine], amounts: Sequence[Decimal]) -> dict[Wbs
     return sums
 
 
-def _check_sums(lines: Sequence[ErpLine], sums: dict[WbsKey, KeySum]) -> None:
-    """Rule 3 speaks of per-key sums too: valid lines must not add up to an impossible amount."""
+def _sum_errors(
+    lines: Sequence[ErpLine], sums: dict[WbsKey, KeySum], skip: Container[int] = ()
+) -> list[tuple[int, LineError]]:
+    """Rule 3 speaks of per-key sums too: each line (but those at the positions in `skip`) of a
+    key whose sum is beyond the line limit, with its position in `lines`."""
     too_large = {key for key, erp in sums.items() if abs(erp.amount) > MAX_AMOUNT}
     if not too_large:
-        return
-    raise InvalidErpBudget(
-        [
+        return []
+    return [
+        (
+            position,
             LineError(
                 line=line.line,
                 field="amount",
@@ -283,11 +296,18 @@ def _check_sums(lines: Sequence[ErpLine], sums: dict[WbsKey, KeySum]) -> None:
                     f"{line.key.label()}: the lines of this key add up to "
                     f"{sums[line.key].amount}, beyond ±{MAX_AMOUNT:,}."
                 ),
-            )
-            for line in lines
-            if line.key in too_large
-        ]
-    )
+            ),
+        )
+        for position, line in enumerate(lines)
+        if line.key in too_large and position not in skip
+    ]
+
+
+def _check_sums(lines: Sequence[ErpLine], sums: dict[WbsKey, KeySum]) -> None:
+    """Valid lines must not add up to an impossible amount (rule 3)."""
+    errors = _sum_errors(lines, sums)
+    if errors:
+        raise InvalidErpBudget([error for _, error in errors])
 
 
 def plan_reimport(
@@ -318,6 +338,9 @@ def plan_reimport(
         if erp.amount != ZERO:
             draft.add(key, erp)
 
+    # Checked only once every line and sum is valid, unlike the sums (rule 3): it refuses the
+    # whole budget with its own code rather than naming lines, and while lines are refused the
+    # total they will make is not known (a refused amount, a key that moves when its code does).
     too_large = total_beyond_limit(draft.total)
     if too_large:
         raise BudgetTotalTooLarge(
