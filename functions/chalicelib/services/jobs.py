@@ -43,6 +43,10 @@ def list_jobs(
     cursor: str | None,
 ) -> Page[tuple[Job, list[ChangeRecord]]]:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
+    if budget_id is not None:
+        # A budget this company does not have answers 404 like any other id of it, not an empty
+        # list (docs/domain-rules.md, Tenancy): one read of its header, only when filtered on.
+        ports.budgets.get(company_id, budget_id)  # raises NotFound
     page = ports.jobs.list(company_id, budget_id, limit, cursor)
     items = [
         (job, ports.jobs.changes(job, 0, CHANGES_IN_JOB) if job.change_count else [])
