@@ -746,10 +746,32 @@ class MemoryDirectory(_MemoryStore):
             if (company_id, email.lower()) in self.db.members:
                 self.db.member_status[(company_id, email.lower())] = MemberStatus.ACTIVE
 
-    def delete_member(self, company_id: str, email: str) -> None:
+    def change_member(
+        self,
+        before: Membership,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        keeping: Sequence[Membership] = (),
+    ) -> None:
         with self.db.lock:
-            self.db.members.pop((company_id, email.lower()), None)
-            self.db.member_status.pop((company_id, email.lower()), None)
+            self._check_still_held([before, *keeping])
+            self.db.members[(before.company_id, before.email.lower())] = (
+                erp_permission,
+                budget_permission,
+            )
+
+    def remove_member(self, before: Membership, keeping: Sequence[Membership] = ()) -> None:
+        with self.db.lock:
+            self._check_still_held([before, *keeping])
+            self.db.members.pop((before.company_id, before.email.lower()), None)
+            self.db.member_status.pop((before.company_id, before.email.lower()), None)
+
+    def _check_still_held(self, members: Sequence[Membership]) -> None:
+        """As DynamoDB's conditions: each member still there with the permissions it had."""
+        for member in members:
+            held = self.db.members.get((member.company_id, member.email.lower()))
+            if held != (member.erp_permission, member.budget_permission):
+                raise ConcurrentChange("The members changed meanwhile; reload them and try again.")
 
     def put_cost_catalog(self, company_id: str, catalog: CostCatalog) -> None:
         """Seeding: codes without descriptions."""

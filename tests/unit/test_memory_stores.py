@@ -28,6 +28,7 @@ from chalicelib.domain.model import (
     JobStatus,
     LineError,
     LineItem,
+    MemberStatus,
     Permission,
     WbsKey,
 )
@@ -256,6 +257,44 @@ class StoreContract:
         )  # fmt: skip
         assert stores.directory.membership("other", "admin@demo.test") is None
         assert stores.directory.cost_catalog("demo").cost_codes == {"01"}
+
+    def test_a_member_change_is_written_only_while_what_it_read_still_holds(self, stores):
+        directory = stores.directory
+        directory.put_company("demo", "Demo Construction Co.")
+        for email in ("a@demo.test", "b@demo.test"):
+            directory.put_member("demo", email, Permission.ADMIN, Permission.ADMIN)
+        directory.put_member("demo", "c@demo.test", Permission.STANDARD, Permission.STANDARD,
+                             MemberStatus.INVITED)  # fmt: skip
+        a, b, c = (directory.membership("demo", f"{x}@demo.test") for x in "abc")
+
+        # a and b demote each other, each relying on the other staying admin: one only succeeds.
+        directory.change_member(b, Permission.STANDARD, Permission.ADMIN, [a])
+        with pytest.raises(ConcurrentChange):
+            directory.change_member(a, Permission.STANDARD, Permission.ADMIN, [b])
+        # A change read before a removal does not write the removed member back.
+        directory.remove_member(c)
+        with pytest.raises(ConcurrentChange):
+            directory.change_member(c, Permission.ADMIN, Permission.ADMIN)
+        with pytest.raises(ConcurrentChange):
+            directory.remove_member(a, [b])  # b is no longer what it was read as
+
+        held = {m.email: (m.erp_permission, m.budget_permission) for m in directory.members("demo")}
+        assert held == {
+            "a@demo.test": (Permission.ADMIN, Permission.ADMIN),
+            "b@demo.test": (Permission.STANDARD, Permission.ADMIN),
+        }
+        fresh_b = directory.membership("demo", "b@demo.test")
+        directory.change_member(fresh_b, Permission.READ_ONLY, Permission.ADMIN, [a])
+        assert directory.membership("demo", "b@demo.test").status is MemberStatus.ACTIVE
+
+    def test_a_member_change_keeps_the_member_s_status(self, stores):
+        stores.directory.put_company("demo", "Demo Construction Co.")
+        stores.directory.put_member("demo", "c@demo.test", Permission.STANDARD,
+                                    Permission.STANDARD, MemberStatus.INVITED)  # fmt: skip
+        c = stores.directory.membership("demo", "c@demo.test")
+        stores.directory.change_member(c, Permission.READ_ONLY, Permission.STANDARD)
+        after = stores.directory.membership("demo", "c@demo.test")
+        assert (after.erp_permission, after.status) == (Permission.READ_ONLY, MemberStatus.INVITED)
 
 
 class TestMemoryStores(StoreContract):

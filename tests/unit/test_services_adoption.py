@@ -3,7 +3,10 @@ catalog, members, unknown codes."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 
@@ -28,12 +31,13 @@ from chalicelib.domain.model import (
     ErpSettings,
     JobKind,
     JobStatus,
+    Membership,
     MemberStatus,
     Permission,
     TargetKind,
     WbsKey,
 )
-from chalicelib.domain.ports import JobMessage
+from chalicelib.domain.ports import Directory, JobMessage
 from chalicelib.services import (
     catalog,
     connections,
@@ -44,6 +48,7 @@ from chalicelib.services import (
     targets,
 )
 from chalicelib.services import exports as spreadsheet_exports
+from chalicelib.services.ports import Ports
 from tests.fixtures.services import COMPANY, K1, World, erp_line, me, world
 
 ADMIN = me("admin@acme.test")
@@ -292,6 +297,85 @@ def test_the_last_admin_of_a_tool_can_be_neither_removed_nor_demoted() -> None:
     assert w.ports.directory.membership(COMPANY, "admin@acme.test").erp_permission is (  # type: ignore[union-attr]
         Permission.READ_ONLY
     )
+
+
+class _Meanwhile:
+    """The world's directory, where `meanwhile` runs once just after a use case has read the
+    company's members (after the member it changes): another request landing in between."""
+
+    def __init__(self, w: World, meanwhile: Callable[[], object]) -> None:
+        self._directory = w.ports.directory
+        self._meanwhile: Callable[[], object] | None = meanwhile
+
+    def members(self, company_id: str) -> list[Membership]:
+        found = self._directory.members(company_id)
+        if self._meanwhile is not None:
+            run, self._meanwhile = self._meanwhile, None
+            run()
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._directory, name)
+
+
+def _racing(w: World, meanwhile: Callable[[], object]) -> Ports:
+    return dataclasses.replace(w.ports, directory=cast(Directory, _Meanwhile(w, meanwhile)))
+
+
+def _erp_admins(w: World) -> list[str]:
+    listed = w.ports.directory.members(COMPANY)
+    return [m.email for m in listed if m.erp_permission is Permission.ADMIN]
+
+
+def test_two_admins_stepping_down_at_once_leave_the_tool_one_admin() -> None:
+    w = world()
+    second = me("second@acme.test")
+    w.ports.directory.put_member(COMPANY, second.email, Permission.ADMIN, Permission.ADMIN)
+    step_down = (COMPANY, second.email, Permission.STANDARD, None)
+    ports = _racing(w, lambda: members.change_member(w.ports, second, *step_down))
+
+    with pytest.raises(LastAdmin):
+        members.change_member(ports, ADMIN, COMPANY, ADMIN.email, Permission.STANDARD, None)
+
+    assert _erp_admins(w) == [ADMIN.email]
+
+
+def test_two_admins_demoting_each_other_at_once_leave_the_tool_one_admin() -> None:
+    w = world()
+    second = me("second@acme.test")
+    w.ports.directory.put_member(COMPANY, second.email, Permission.ADMIN, Permission.ADMIN)
+    demote_admin = (COMPANY, ADMIN.email, Permission.STANDARD, None)
+    ports = _racing(w, lambda: members.change_member(w.ports, second, *demote_admin))
+
+    # Read again, the caller is no longer an ERP admin: the ERP permission is not theirs to give.
+    with pytest.raises(PermissionDenied):
+        members.change_member(ports, ADMIN, COMPANY, second.email, Permission.STANDARD, None)
+
+    assert _erp_admins(w) == [second.email]
+
+
+def test_a_change_racing_a_removal_does_not_bring_the_member_back() -> None:
+    w = world()
+    remove = (w.ports, ADMIN, COMPANY, "standard@acme.test")
+    ports = _racing(w, lambda: members.remove_member(*remove))
+
+    with pytest.raises(NotFound):
+        members.change_member(ports, ADMIN, COMPANY, "standard@acme.test", Permission.ADMIN, None)
+
+    assert w.ports.directory.membership(COMPANY, "standard@acme.test") is None
+
+
+def test_two_admins_removing_each_other_at_once_leave_the_tool_one_admin() -> None:
+    w = world()
+    second = me("second@acme.test")
+    w.ports.directory.put_member(COMPANY, second.email, Permission.ADMIN, Permission.ADMIN)
+    ports = _racing(w, lambda: members.remove_member(w.ports, ADMIN, COMPANY, second.email))
+
+    # Read again, the caller is no longer a member of the company at all.
+    with pytest.raises(NotFound):
+        members.remove_member(ports, second, COMPANY, ADMIN.email)
+
+    assert _erp_admins(w) == [ADMIN.email]
 
 
 def test_a_member_who_administers_neither_tool_cannot_see_or_change_members() -> None:

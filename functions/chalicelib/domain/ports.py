@@ -287,7 +287,21 @@ class Directory(Protocol):
         """invited -> active (the member's first request in the company)."""
         ...
 
-    def delete_member(self, company_id: str, email: str) -> None: ...
+    def change_member(
+        self,
+        before: Membership,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        keeping: Sequence[Membership] = (),
+    ) -> None:
+        """Set the member's permissions, atomically and only if the member still holds `before`'s
+        and each member of `keeping` still holds the permissions it has there (the admins the
+        change leaves a tool with); raises ConcurrentChange otherwise, changing nothing."""
+        ...
+
+    def remove_member(self, before: Membership, keeping: Sequence[Membership] = ()) -> None:
+        """Remove the member under the conditions of `change_member`; raises ConcurrentChange."""
+        ...
 
     def cost_catalog(self, company_id: str) -> CostCatalog: ...
 

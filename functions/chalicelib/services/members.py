@@ -7,6 +7,9 @@ member's permission in a tool (up or down), takes an admin of that tool, else 40
 Budget admin cannot make themselves, or anyone, an ERP admin. Removing a member takes an admin of
 either tool, and of every tool the member is an admin of. A removed member's next request in the
 company answers 404 at once, because every request reads the membership fresh (services/access.py).
+A change or removal is written only while the member, and the admin it leaves each tool with, still
+hold what was read, so concurrent requests cannot leave a tool without an admin or write a removed
+member back (docs/adoption.md, "Members").
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 
 from chalicelib.domain.errors import (
     AlreadyMember,
+    ConcurrentChange,
     InvalidRequest,
     LastAdmin,
     NotFound,
@@ -30,6 +34,9 @@ from chalicelib.services.ports import Ports
 TOOLS = (Tool.ERP, Tool.BUDGET)  # in the order of (erp_permission, budget_permission)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_EMAIL_LENGTH = 254
+# A change or removal whose conditions failed (the member or the admin it relied on changed
+# meanwhile) is read and judged again this many times in all before answering concurrent_change.
+_ATTEMPTS = 3
 
 
 def normal_email(email: str) -> str:
@@ -80,17 +87,23 @@ def change_member(
     erp_permission: Permission | None,
     budget_permission: Permission | None,
 ) -> Membership:
-    caller = require_any_admin(ports, identity, company_id)
-    current = _member(ports, company_id, email)
-    erp = current.erp_permission if erp_permission is None else erp_permission
-    budget = current.budget_permission if budget_permission is None else budget_permission
-    for tool, after in zip(TOOLS, (erp, budget), strict=True):
-        if after is not held_in(current, tool):
-            _require_admin_of(
-                caller, tool, f"change the {tool.value} permission of {current.email}"
-            )
-    _keep_an_admin(ports, current, erp, budget)
-    ports.directory.put_member(company_id, current.email, erp, budget, current.status)
+    for attempt in range(_ATTEMPTS):
+        caller = require_any_admin(ports, identity, company_id)
+        current = _member(ports, company_id, email)
+        erp = current.erp_permission if erp_permission is None else erp_permission
+        budget = current.budget_permission if budget_permission is None else budget_permission
+        for tool, after in zip(TOOLS, (erp, budget), strict=True):
+            if after is not held_in(current, tool):
+                _require_admin_of(
+                    caller, tool, f"change the {tool.value} permission of {current.email}"
+                )
+        keeping = _keep_an_admin(ports, current, erp, budget)
+        try:
+            ports.directory.change_member(current, erp, budget, keeping)
+            break
+        except ConcurrentChange:
+            if attempt == _ATTEMPTS - 1:
+                raise
     audit.record(
         ports, company_id, identity.email, audit.MEMBER_CHANGED, current.email,
         erp_permission=erp.label, budget_permission=budget.label,
@@ -101,13 +114,19 @@ def change_member(
 
 
 def remove_member(ports: Ports, identity: Identity, company_id: str, email: str) -> None:
-    caller = require_any_admin(ports, identity, company_id)
-    current = _member(ports, company_id, email)
-    for tool in TOOLS:
-        if held_in(current, tool) is Permission.ADMIN:
-            _require_admin_of(caller, tool, f"remove {current.email}, an admin of that tool")
-    _keep_an_admin(ports, current, Permission.NONE, Permission.NONE)
-    ports.directory.delete_member(company_id, current.email)
+    for attempt in range(_ATTEMPTS):
+        caller = require_any_admin(ports, identity, company_id)
+        current = _member(ports, company_id, email)
+        for tool in TOOLS:
+            if held_in(current, tool) is Permission.ADMIN:
+                _require_admin_of(caller, tool, f"remove {current.email}, an admin of that tool")
+        keeping = _keep_an_admin(ports, current, Permission.NONE, Permission.NONE)
+        try:
+            ports.directory.remove_member(current, keeping)
+            break
+        except ConcurrentChange:
+            if attempt == _ATTEMPTS - 1:
+                raise
     audit.record(ports, company_id, identity.email, audit.MEMBER_REMOVED, current.email)
 
 
@@ -127,16 +146,29 @@ def _member(ports: Ports, company_id: str, email: str) -> Membership:
     return found
 
 
-def _keep_an_admin(ports: Ports, member: Membership, erp: Permission, budget: Permission) -> None:
-    """Each tool keeps at least one admin: refuse to remove or demote the last one."""
+def _keep_an_admin(
+    ports: Ports, member: Membership, erp: Permission, budget: Permission
+) -> list[Membership]:
+    """Each tool keeps at least one admin: refuse to remove or demote the last one.
+
+    Answers, for each tool the change takes an admin from, another admin of it: the store writes
+    the change only while that admin still holds what it holds now, so two admins demoting (or
+    removing) each other at once cannot both succeed; the second is read again and refused.
+    """
     others = [m for m in ports.directory.members(member.company_id) if m.email != member.email]
+    keeping: list[Membership] = []
     for tool, held, after, attribute in (
         ("ERP Integrations", member.erp_permission, erp, "erp_permission"),
         ("Budget", member.budget_permission, budget, "budget_permission"),
     ):
-        demoted = held is Permission.ADMIN and after is not Permission.ADMIN
-        if demoted and not any(getattr(m, attribute) is Permission.ADMIN for m in others):
+        if held is not Permission.ADMIN or after is Permission.ADMIN:
+            continue
+        admin = next((m for m in others if getattr(m, attribute) is Permission.ADMIN), None)
+        if admin is None:
             raise LastAdmin(
                 f"{member.email} is the last admin of the {tool} tool; make someone else admin "
                 "first."
             )
+        if admin not in keeping:
+            keeping.append(admin)
+    return keeping

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,7 +26,7 @@ from chalicelib.adapters.dynamodb.items import (
     to_item,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
-from chalicelib.domain.errors import AlreadyLinked, NotFound
+from chalicelib.domain.errors import AlreadyLinked, ConcurrentChange, NotFound
 from chalicelib.domain.model import (
     CatalogEntry,
     CostCatalog,
@@ -147,10 +147,52 @@ class DynamoDirectory(DynamoTables):
                 ExpressionAttributeValues={":a": {"S": MemberStatus.ACTIVE.value}},
             )
 
-    def delete_member(self, company_id: str, email: str) -> None:
-        self.client.delete_item(
-            TableName=self.directory_table, Key=key(company_pk(company_id), member_sk(email))
-        )
+    def change_member(
+        self,
+        before: Membership,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        keeping: Sequence[Membership] = (),
+    ) -> None:
+        """An UpdateItem conditioned on the member's permissions as read (so a member removed
+        meanwhile is not written back), in one transaction with a check of each member of
+        `keeping` when there are any (so two admins demoting each other at once cannot both
+        succeed: the second finds the first no longer admin)."""
+        write = _held(before) | {
+            "UpdateExpression": "SET erp_permission = :e, budget_permission = :b",
+        }
+        write["ExpressionAttributeValues"] |= {
+            ":e": {"S": erp_permission.label},
+            ":b": {"S": budget_permission.label},
+        }
+        self._write_if_held(write, "Update", keeping)
+
+    def remove_member(self, before: Membership, keeping: Sequence[Membership] = ()) -> None:
+        self._write_if_held(_held(before), "Delete", keeping)
+
+    def _write_if_held(
+        self, write: dict[str, Any], kind: str, keeping: Sequence[Membership]
+    ) -> None:
+        write["TableName"] = self.directory_table
+        checks = [
+            {"ConditionCheck": _held(m) | {"TableName": self.directory_table}} for m in keeping
+        ]
+        try:
+            if checks:
+                self.client.transact_write_items(TransactItems=[{kind: write}, *checks])
+            elif kind == "Update":
+                self.client.update_item(**write)
+            else:
+                self.client.delete_item(**write)
+        except ClientError as error:
+            if error_code(error) not in (
+                "ConditionalCheckFailedException",
+                "TransactionCanceledException",
+            ):
+                raise
+            raise ConcurrentChange(
+                "The members changed meanwhile; reload them and try again."
+            ) from None
 
     def cost_catalog(self, company_id: str) -> CostCatalog:
         return catalog_codes(self.catalog_entries(company_id))
@@ -332,6 +374,18 @@ class DynamoDirectory(DynamoTables):
             item["company_id"]: item["name"]
             for item in batch_get(self.client, self.directory_table, keys)
         }
+
+
+def _held(member: Membership) -> dict[str, Any]:
+    """The member's item, on condition that it still holds `member`'s permissions."""
+    return {
+        "Key": key(company_pk(member.company_id), member_sk(member.email)),
+        "ConditionExpression": "erp_permission = :was_e AND budget_permission = :was_b",
+        "ExpressionAttributeValues": {
+            ":was_e": {"S": member.erp_permission.label},
+            ":was_b": {"S": member.budget_permission.label},
+        },
+    }
 
 
 def _membership(item: MemberItem, company_name: str) -> Membership:
