@@ -247,6 +247,23 @@ class StoreContract:
         assert stores.budgets.read_lines(first.items[0]) == lines(2)
         assert stores.budgets.list_unlinked("other", 5, None).items == []
 
+    def test_a_job_committed_on_an_unlinked_budget_leaves_it_off_the_lists(self, stores):
+        created = stores.budgets.create_budget(budget(), lines(3))
+        stores.budgets.unlink(created)
+        current = stores.budgets.get("demo", created.budget_id)
+        restore = job("job-1").model_copy(
+            update={"kind": JobKind.RESTORE, "restore_version": created.version}
+        )
+        stores.jobs.enqueue(restore, current, None)  # a restore needs no link
+        running = stores.jobs.start("demo", "job-1", NOW)
+        held = stores.budgets.get("demo", created.budget_id)
+
+        self._commit(stores, held, running, lines(3, "20.00"))
+
+        assert stores.budgets.list("demo", None, 5, None).items == []
+        [unlinked] = stores.budgets.list_unlinked("demo", 5, None).items
+        assert unlinked.version == created.version + 1
+
     def test_directory_memberships_and_catalog(self, stores):
         stores.directory.put_company("demo", "Demo Construction Co.")
         stores.directory.put_member("demo", "Admin@demo.test", Permission.ADMIN, Permission.ADMIN)

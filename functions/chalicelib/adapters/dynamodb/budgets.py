@@ -226,6 +226,15 @@ def _commit_version(head: BudgetHeaderItem, job: Job, plan: Plan, layout: _Layou
     )
 
 
+def _listed_as_synced(head: BudgetHeaderItem) -> str:
+    """The status index key of a budget a commit leaves synced: an unlinked project's budget (a
+    restore may run on it) stays off the ERP Budgets lists. `unlink` cannot move it meanwhile:
+    it waits for no job to hold the budget, and the commit's switch requires its job's hold."""
+    if head.gsi1pk == budget_unlinked_pk(head.company_id):
+        return head.gsi1pk
+    return budget_status_pk(head.company_id, BudgetStatus.SYNCED)
+
+
 class _RememberedLayouts:
     """Where the lines are, and the header they came from, for the Budget objects this store
     answered last.
@@ -556,7 +565,7 @@ class DynamoBudgetStore(DynamoTables):
             ":total": value(f"{plan.total:f}"),
             ":n": value(len(plan.lines)),
             ":synced": value(BudgetStatus.SYNCED.value),
-            ":gpk": value(budget_status_pk(head.company_id, BudgetStatus.SYNCED)),
+            ":gpk": value(_listed_as_synced(head)),
             ":when": value(iso(job.finished_at)),
             ":job": value(job.job_id),
             ":v": value(budget.version),
