@@ -466,6 +466,13 @@ class MemoryJobStore(_MemoryStore):
                 self.db.idempotency[marker_key] = (job.job_id, expires)
             return job
 
+    def release_idempotency_key(self, budget: Budget, idempotency_key: str, job_id: str) -> None:
+        with self.db.lock:
+            marker_key = (budget.company_id, budget.budget_id, idempotency_key)
+            marker = self.db.idempotency.get(marker_key)
+            if marker is not None and marker[0] == job_id:
+                del self.db.idempotency[marker_key]
+
     def enqueue_all(self, jobs: Sequence[tuple[Job, Budget]]) -> list[Job]:
         """All or nothing, as DynamoDB's one transaction: any refusal records none of them."""
         if len(jobs) > MAX_ENQUEUED_TOGETHER:

@@ -68,7 +68,8 @@ def write(sid: str, table: dynamodb.Table, *actions: str) -> iam.PolicyStatement
 
 # The schedule records an audit entry per queued job (one, or a batch of them).
 AUDIT_WRITE = ("dynamodb:PutItem", "dynamodb:BatchWriteItem")
-# A re-import with "add unknown cost codes" on saves the company's extended catalog.
+# A re-import with "add unknown cost codes" on saves the company's extended catalog and its audit
+# entry (both items of the directory table).
 CATALOG_WRITE = ("dynamodb:PutItem",)
 
 

@@ -139,6 +139,21 @@ def test_the_same_idempotency_key_returns_the_same_job(stores):
         jobs.enqueue(job("job-3"), current, "key-B")
 
 
+def test_a_released_key_asks_anew_and_a_key_naming_another_job_stays(stores):
+    budgets, jobs = stores
+    current = budgets.get("demo", "P-1001")
+    jobs.enqueue(job("job-1"), current, "key-A")
+    jobs.fail(job("job-1"), "could not be queued", [], NOW)  # the budget is free again
+
+    jobs.release_idempotency_key(current, "key-A", "job-9")  # not the job the key names: kept
+    assert jobs.enqueue(job("job-2"), current, "key-A").job_id == "job-1"
+    jobs.release_idempotency_key(current, "key-A", "job-1")
+    jobs.release_idempotency_key(current, "key-A", "job-1")  # gone already: nothing to do
+
+    assert jobs.enqueue(job("job-2"), current, "key-A").job_id == "job-2"
+    assert jobs.get("demo", "job-2").status is JobStatus.QUEUED
+
+
 def test_start_progress_and_fail_release_the_budget(stores):
     budgets, jobs = stores
     queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)

@@ -18,6 +18,7 @@ from chalicelib.domain.errors import (
     NotFound,
     NotSynced,
     PermissionDenied,
+    ServiceUnavailable,
 )
 from chalicelib.domain.model import (
     AutoReimport,
@@ -175,6 +176,24 @@ def test_the_same_idempotency_key_answers_the_same_job() -> None:
     again = request(w, idempotency_key="click-1")
     assert again.job_id == first.job_id
     assert len(w.sent) == 1
+
+
+def test_a_key_whose_job_could_not_be_queued_asks_anew_when_the_person_tries_again() -> None:
+    w = world()
+    queue = w.ports.queue
+    assert isinstance(queue, memory.MemoryJobQueue)
+    queue.available = False
+    with pytest.raises(ServiceUnavailable):
+        request(w, idempotency_key="click-1")
+    (failed,) = w.ports.jobs.list(COMPANY, SYNCED, 10, None).items
+    assert failed.status is JobStatus.FAILED and "try again" in failed.message
+    queue.available = True
+
+    again = request(w, idempotency_key="click-1")  # as the answer told them
+
+    assert again.job_id != failed.job_id and again.status is JobStatus.QUEUED
+    assert [m.job_id for m in w.sent] == [again.job_id]
+    assert request(w, idempotency_key="click-1").job_id == again.job_id  # the key holds it now
 
 
 @pytest.mark.parametrize("key", ["", "x" * 129, "tab\there"])

@@ -173,6 +173,12 @@ class JobStore(Protocol):
         """
         ...
 
+    def release_idempotency_key(self, budget: Budget, idempotency_key: str, job_id: str) -> None:
+        """The key no longer answers with `job_id` (a job whose message was never queued: the
+        person was told to try again), so the same key may ask again. A key that names another
+        job by now is left alone."""
+        ...
+
     def enqueue_all(self, jobs: Sequence[tuple[Job, Budget]]) -> builtins.list[Job]:
         """Record up to MAX_ENQUEUED_TOGETHER jobs that hold their budget (no idempotency key), each
         with its hold, all in one atomic step, under the conditions `enqueue` checks.

@@ -224,6 +224,10 @@ def enqueue(
     except ServiceUnavailable:
         totals = _recorded_totals(ports, recorded, budget)
         ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock(), totals=totals)
+        if idempotency_key is not None:
+            # The answer tells the person to try again: the same key must then ask anew, not
+            # answer this failed job for a day (docs/api.md, "Jobs").
+            ports.jobs.release_idempotency_key(budget, idempotency_key, recorded.job_id)
         raise
     logger().info("job queued", extra={"job_id": job.job_id, "kind": kind.value})
     return recorded

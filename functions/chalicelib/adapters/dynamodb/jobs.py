@@ -218,6 +218,20 @@ class DynamoJobStore(DynamoTables):
             raise ConcurrentChange("A job with this id exists already; try again.") from None
         return job
 
+    def release_idempotency_key(self, budget: Budget, idempotency_key: str, job_id: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.jobs_table,
+                Key=key(
+                    idempotency_pk(budget.company_id, budget.budget_id, idempotency_key), "KEY"
+                ),
+                ConditionExpression="job_id = :job",
+                ExpressionAttributeValues={":job": value(job_id)},
+            )
+        except ClientError as error:
+            if aws_error_code(error) != "ConditionalCheckFailedException":
+                raise  # the marker names another job by now: it stays
+
     def _idempotent_job(self, budget: Budget, idempotency_key: str | None) -> Job | None:
         if idempotency_key is None:
             return None
