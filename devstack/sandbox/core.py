@@ -11,7 +11,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -90,19 +90,26 @@ def refused(message: str) -> Stop:
     return Stop(answer(400, {"message": message}))
 
 
+def without_revenue_cost_type(line: Uniform) -> Uniform:
+    """A revenue line as an ERP that keeps no cost type on one holds it: without it. Revenue lines
+    count for nothing (connectors leave them out), so a cost type sent with one is dropped, not
+    refused, on write and on match alike: PUT and DELETE of that key find the line it made."""
+    if line.kind == "revenue" and line.cost_type:
+        return replace(line, cost_type="")
+    return line
+
+
 def without_sub_jobs(
     title: str, revenue_cost_type: bool = True
 ) -> Callable[[str, Uniform], Uniform]:
     """The `key_of` of an ERP with no sub jobs (and, with `revenue_cost_type` false, no cost type
-    on a revenue line): a line naming one is refused rather than stored without it, where a
-    second PUT of the same key would not find it."""
+    on a revenue line): a line naming a sub job is refused rather than stored without it, where a
+    second PUT of the same key would not find it; a revenue line's cost type is dropped."""
 
     def key_of(job: str, line: Uniform) -> Uniform:
         if line.sub_job:
             raise refused(f'{title} keeps no sub jobs: send sub_job "".')
-        if line.kind == "revenue" and line.cost_type and not revenue_cost_type:
-            raise refused(f'{title} keeps no cost type on a revenue line: send cost_type "".')
-        return line
+        return line if revenue_cost_type else without_revenue_cost_type(line)
 
     return key_of
 

@@ -43,6 +43,7 @@ from devstack.sandbox.core import (
     refused,
     stable_id,
     state,
+    without_revenue_cost_type,
 )
 
 NAME = "intacct"
@@ -160,15 +161,13 @@ def uniform(row: Row) -> Uniform:
 
 
 def key_of(job: str, line: Uniform) -> Uniform:
-    """A sub job needs a layout to be kept in; a revenue line has no cost type to keep."""
+    """A sub job needs a layout to be kept in; a revenue line has no cost type to keep (dropped)."""
     if line.sub_job and _layout() == "none":
         raise refused(
             "The sandbox's Sage Intacct company keeps no sub jobs: PUT "
             '/sandbox/intacct/sub-job-from first, or send sub_job "".'
         )
-    if line.kind == "revenue" and line.cost_type:
-        raise refused('Sage Intacct keeps no cost type on a revenue line: send cost_type "".')
-    return line
+    return without_revenue_cost_type(line)
 
 
 def native(job: str, line: Uniform) -> Row:

@@ -117,6 +117,33 @@ def test_every_erp_keeps_a_key_it_is_given_or_refuses_it_and_put_replaces_delete
         assert "4321.09" not in {line["amount"] for line in switch.lines(erp, tenant, job)}, name
 
 
+@pytest.mark.parametrize(
+    ("erp", "tenant", "job"),
+    [
+        ("intacct", "intacct-demo", "I-6001"),
+        ("xero", "b1f2c3d4-0000-4000-8000-000000000001", "X-9001"),
+    ],
+)
+def test_a_revenue_line_sent_with_a_cost_type_is_kept_without_it_and_found_again(
+    switch, erp, tenant, job
+):
+    """These ERPs keep no cost type on a revenue line: a test adding revenue the way it adds cost
+    is answered, not refused, and its second PUT replaces the first."""
+    cost = next(line for line in switch.lines(erp, tenant, job) if line["kind"] == "cost")
+    key = {"sub_job": "", "cost_code": cost["cost_code"], "cost_type": cost["cost_type"]}
+
+    switch.put(erp, tenant, job, **key, amount="777.00", kind="revenue")
+    switch.put(erp, tenant, job, **key, amount="778.00", kind="revenue")
+
+    planted = [line for line in switch.lines(erp, tenant, job)
+               if line["amount"] in ("777.00", "778.00")]  # fmt: skip
+    assert [(p["kind"], p["cost_type"], p["amount"]) for p in planted] == [
+        ("revenue", "", "778.00")
+    ]
+    assert switch.delete(erp, tenant, job, tuple(key.values())) == 204
+    assert "778.00" not in {line["amount"] for line in switch.lines(erp, tenant, job)}
+
+
 def test_a_refused_key_is_refused_by_delete_too_and_removes_nothing(sandbox, switch):
     before = switch.lines("yardi", "bb_demo", "Y-1301")
     first = before[0]
