@@ -10,7 +10,8 @@ Procore's routes (every one but the token needs `Authorization: Bearer` and `Pro
     POST   /oauth/token   grant_type=client_credentials, client_id, client_secret (form or JSON)
     GET    /rest/v1.0/budget_line_items?project_id=&page=&per_page=   (Total, Per-Page, Link)
     POST   /rest/v1.0/budget_line_items/sync  {project_id, updates: [{id | wbs_code_id,
-               original_budget_amount, description?}]} -> {entities, errors}
+               original_budget_amount?, description?, uom?, quantity?, unit_cost?}]}
+               -> {entities, errors}   (the fields an update names are written, the others stay)
     GET    /rest/v1.0/projects/{id}/budget              {id, project_id, locked}
     POST   /rest/v1.0/projects/{id}/budget/lock         locks it; DELETE unlocks
     GET    /rest/v1.0/projects/{id}/work_breakdown_structure/wbs_codes?page=&per_page=
@@ -490,14 +491,13 @@ def _error(update: Any, message: str) -> dict[str, Any]:
 
 
 def _apply_update(state: State, project: Project, update: Any) -> LineItem:
-    """Only the amount (and, for a new line, its description) is written; units stay."""
+    """The fields an update names are written, the others stay: a re-import sends the amount
+    (and, for a new line, its description) only, a person's edit the fields it sets. A new line
+    needs an amount."""
     if not isinstance(update, dict):
         raise Refusal(422, "Each update must be an object.")
-    raw = update.get("original_budget_amount", update.get("amount"))
-    try:
-        amount = Decimal(str(raw)).quantize(_CENTS)
-    except (InvalidOperation, ValueError):
-        raise Refusal(422, "original_budget_amount must be a number.") from None
+    amount = _amount(update)
+    units = _units(update)
     line = None
     if update.get("id") is not None:
         line = project.lines.get(int(update["id"]))
@@ -509,13 +509,49 @@ def _apply_update(state: State, project: Project, update: Any) -> LineItem:
             raise Refusal(422, f"WBS code {wbs_id} does not exist in this project.")
         line = project.line_for_wbs(wbs_id)
         if line is None:
+            if amount is None:
+                raise Refusal(422, "A new budget line item needs an original_budget_amount.")
             description = str(update.get("description") or project.wbs_codes[wbs_id].description)
             line = LineItem(state.new_id(), wbs_id, description, amount)
             project.lines[line.id] = line
     else:
         raise Refusal(422, "Each update names an id or a wbs_code_id.")
-    line.original_budget_amount = amount
+    if amount is not None:
+        line.original_budget_amount = amount
+    if isinstance(update.get("description"), str):
+        line.description = update["description"]
+    for name, value in units.items():
+        setattr(line, name, value)
     return line
+
+
+def _amount(update: dict[str, Any]) -> Decimal | None:
+    raw = update.get("original_budget_amount", update.get("amount"))
+    if raw is None and "original_budget_amount" not in update and "amount" not in update:
+        return None
+    try:
+        return Decimal(str(raw)).quantize(_CENTS)
+    except (InvalidOperation, ValueError):
+        raise Refusal(422, "original_budget_amount must be a number.") from None
+
+
+def _units(update: dict[str, Any]) -> dict[str, Any]:
+    """uom, quantity and unit_cost as the update names them (null clears one)."""
+    units: dict[str, Any] = {}
+    if "uom" in update:
+        if update["uom"] is not None and not isinstance(update["uom"], str):
+            raise Refusal(422, "uom must be text or null.")
+        units["uom"] = update["uom"] or None
+    for name in ("quantity", "unit_cost"):
+        if name not in update:
+            continue
+        try:
+            units[name] = None if update[name] is None else Decimal(str(update[name]))
+        except (InvalidOperation, ValueError):
+            raise Refusal(422, f"{name} must be a number or null.") from None
+        if units[name] is not None and not units[name].is_finite():
+            raise Refusal(422, f"{name} must be a number or null.")
+    return units
 
 
 def _new_wbs(project: Project, body: dict[str, Any]) -> WbsCode:

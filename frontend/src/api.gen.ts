@@ -168,7 +168,7 @@ export interface paths {
   "/api/v1/companies/{company_id}/projects/{project_id}/budget/line_items/{line_item_id}": {
     /**
      * Edit one line item
-     * @description Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set to null. 409 `budget_locked` when the budget is locked.
+     * @description Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set to null. 409 `budget_locked` when the budget is locked. A budget kept in Procore is edited there first (docs/targets/procore.md): 409 `budget_locked` when Procore's lock is set, 502 `target_rejected` or 503 `target_unavailable` when Procore refuses or does not answer; then nothing is changed.
      */
     patch: operations["edit_line_item"];
   };
@@ -3314,7 +3314,7 @@ export interface operations {
   };
   /**
    * Edit one line item
-   * @description Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set to null. 409 `budget_locked` when the budget is locked.
+   * @description Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set to null. 409 `budget_locked` when the budget is locked. A budget kept in Procore is edited there first (docs/targets/procore.md): 409 `budget_locked` when Procore's lock is set, 502 `target_rejected` or 503 `target_unavailable` when Procore refuses or does not answer; then nothing is changed.
    */
   edit_line_item: {
     parameters: {
@@ -3374,6 +3374,18 @@ export interface operations {
       };
       /** @description Unexpected failure; nothing about it is disclosed. */
       500: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The ERP refused the request (credentials, address, permissions); the message says why. */
+      502: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description A service this request needs is unavailable; try again shortly. */
+      503: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

@@ -520,9 +520,35 @@ class TargetWrite:
     old_amount: Decimal
     new_amount: Decimal
     description: str = ""
+    # A person's line edit: then exactly its fields are written, and no amount besides. A
+    # re-import's or restore's writes carry none: they move amounts only, units stay.
+    edit: LineFields | None = None
 
     def undo(self) -> TargetWrite:
-        return TargetWrite(self.ref, self.key, self.new_amount, self.old_amount, self.description)
+        return TargetWrite(
+            self.ref,
+            self.key,
+            self.new_amount,
+            self.old_amount,
+            self.description,
+            None if self.edit is None else self.edit.undo(),
+        )
+
+
+# A field of a line edit written to another system: description, uom, quantity, unit_cost or
+# original_budget_amount, with its value (None sets it to null).
+FieldValue = tuple[str, str | Decimal | None]
+
+
+@dataclass(frozen=True, slots=True)
+class LineFields:
+    """The fields a line edit sets in another system, and the values they replace there."""
+
+    new: tuple[FieldValue, ...]
+    old: tuple[FieldValue, ...]
+
+    def undo(self) -> LineFields:
+        return LineFields(self.old, self.new)
 
 
 def catalog_codes(catalog: ErpCatalog) -> CostCatalog:

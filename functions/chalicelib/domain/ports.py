@@ -471,7 +471,8 @@ class RemoteBudget(Protocol):
         ...
 
     def write(self, writes: Sequence[TargetWrite]) -> None:
-        """Write one batch of amounts (and nothing else: units stay as they are).
+        """Write one batch of amounts (and nothing else: units stay as they are); a write that
+        carries a person's line `edit` writes exactly that edit's fields instead.
 
         Raises TargetRejected with a LineError per refused line; the lines it did not name may
         have been written.

@@ -6,7 +6,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from chalicelib.domain.errors import ConcurrentChange, InvalidRequest
+from chalicelib.domain import admission
+from chalicelib.domain.errors import ConcurrentChange, InvalidRequest, JobInProgress, NotFound
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
@@ -15,12 +16,18 @@ from chalicelib.domain.model import (
     Permission,
     TargetConfig,
     TargetKind,
+    WbsKey,
 )
 from chalicelib.domain.ports import Identity, LineEdit, Page
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.ports import Ports
-from chalicelib.services.targets import locked_in_target, read_target_lock
+from chalicelib.services.targets import (
+    RemoteTarget,
+    locked_in_target,
+    read_target_lock,
+    target_for,
+)
 
 UNITS_EDIT_ATTEMPTS = 5
 
@@ -118,20 +125,67 @@ def edit_line(
     edit: LineEdit,
 ) -> LineItem:
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.STANDARD)
+    budget = ports.budgets.get_by_project(company_id, project_id)
+    target = _remote_target(ports, budget)
+    if target is None:
+        line = _record_edit(ports, identity, budget, line_item_id, edit)
+    else:
+        key = _key_of(line_item_id)
+        _check_editable_in_target(budget, edit, target.name)
+        line = target.edit_line(
+            budget, key, edit, lambda: _record_edit(ports, identity, budget, line_item_id, edit)
+        )
+    _audit_edit(ports, identity, company_id, project_id, line, edit)
+    return line
+
+
+def _record_edit(
+    ports: Ports, identity: Identity, budget: Budget, line_item_id: str, edit: LineEdit
+) -> LineItem:
+    """The edit as Budget Bridge's next version of `budget` (read just before)."""
     # A re-import only ever moves amounts, so an edit that leaves the amount alone cannot
     # conflict with one: when the budget moved on meanwhile, it is applied to the new version.
     attempts = 1 if edit.original_budget_amount is not None else UNITS_EDIT_ATTEMPTS
     for attempt in range(1, attempts + 1):
-        budget = ports.budgets.get_by_project(company_id, project_id)
+        if attempt > 1:
+            budget = ports.budgets.get_by_project(budget.company_id, budget.project_id)
         try:
-            line = ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
+            return ports.budgets.edit_line(budget, line_item_id, edit, identity.email)
         except ConcurrentChange:
             if attempt == attempts:
                 raise
-            continue
-        _audit_edit(ports, identity, company_id, project_id, line, edit)
-        return line
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _remote_target(ports: Ports, budget: Budget) -> RemoteTarget | None:
+    """The other system holding the budget (Procore), whose lines an edit is written to first;
+    None for Budget Bridge's own store, and for a budget linked to no project there (its only
+    copy is Budget Bridge's). A budget with no target project costs no read of the target."""
+    if not budget.target_project_id:
+        return None
+    target = target_for(ports, budget)
+    return target if isinstance(target, RemoteTarget) else None
+
+
+def _check_editable_in_target(budget: Budget, edit: LineEdit, where: str) -> None:
+    """Refusals before anything is written to the other system. Budget Bridge's own lock (the
+    store checks it again when recording). An amount while a job holds the budget: a job that
+    fails puts back the amounts it read, which would undo the edit there and not here."""
+    if budget.locked:
+        raise admission.locked_refusal(budget.project_name, "edit its lines")
+    if edit.original_budget_amount is not None and budget.active_job_id:
+        raise JobInProgress(
+            f"A job is being applied to the budget of {budget.project_name} in {where}; edit "
+            "the amount once it has finished.",
+            job_id=budget.active_job_id,
+        )
+
+
+def _key_of(line_item_id: str) -> WbsKey:
+    try:
+        return WbsKey.from_line_item_id(line_item_id)
+    except (ValueError, binascii.Error, UnicodeError):
+        raise NotFound("There is no such line item in this budget.") from None
 
 
 def all_lines(ports: Ports, identity: Identity, company_id: str, project_id: str) -> BudgetPage:

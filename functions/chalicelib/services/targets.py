@@ -7,23 +7,27 @@ codes and again right before writing, and when a batch is refused or the writing
 reason it writes the previous amounts back before the job fails. A redelivered message (or, after
 the last, the dead-letter handler) finds the record of a crashed attempt, or of one that could not
 put them back, and puts those amounts back. Budget Bridge's own store then records the version it
-wrote, so history covers both targets.
+wrote, so history covers both targets. A person's edit of one line goes the same way, smaller:
+written to the other system first, recorded next, its previous values written back if the record
+fails (`RemoteTarget.edit_line`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from chalicelib import resources
+from chalicelib.adapters.lines import apply_edit
 from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     DomainError,
     InvalidTarget,
     InvalidTargetProject,
+    NotFound,
     ServiceUnavailable,
     TargetRejected,
     TargetUnavailable,
@@ -34,6 +38,7 @@ from chalicelib.domain.model import (
     ErpCredentials,
     Job,
     LineError,
+    LineFields,
     LineItem,
     Permission,
     Phase,
@@ -48,6 +53,7 @@ from chalicelib.domain.money import CENT
 from chalicelib.domain.ports import (
     BudgetTarget,
     Identity,
+    LineEdit,
     RemoteBudget,
     TargetSnapshot,
 )
@@ -246,6 +252,20 @@ class StoreTarget:
         return False  # the own store's lock is on the budget itself
 
 
+_EDITABLE = ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
+
+
+def _edit_write(held: TargetLine, edited: LineItem, edit: LineEdit) -> TargetWrite:
+    """The write of exactly the fields `edit` sets (or clears), with the values they replace."""
+    names = [name for name in _EDITABLE if getattr(edit, name) is not None or name in edit.clear]
+    fields = LineFields(
+        new=tuple((name, getattr(edited, name)) for name in names),
+        old=tuple((name, getattr(held.line, name)) for name in names),
+    )
+    amount = held.line.original_budget_amount
+    return TargetWrite(held.ref, held.line.key, amount, edited.original_budget_amount, edit=fields)
+
+
 class PutBackUnfinished(TargetUnavailable):
     """Writing stopped and the previous amounts could not all be written back yet.
 
@@ -290,6 +310,65 @@ class RemoteTarget:
 
     def read_lock(self) -> bool:
         return self._remote.locked()
+
+    def edit_line(
+        self, budget: Budget, key: WbsKey, edit: LineEdit, record: Callable[[], LineItem]
+    ) -> LineItem:
+        """A person's edit of one line: written to the other system first, then recorded by
+        `record` as Budget Bridge's next version. Nothing is recorded when the write fails, and
+        when the recording fails the line's previous values are written back before the error
+        goes on (docs/targets/procore.md, "Editing a line")."""
+        held = next((line for line in self._remote.read_lines() if line.line.key == key), None)
+        if held is None:
+            raise NotFound(
+                f"The budget for {budget.project_name} in {self.name} has no line "
+                f"{key.label()}, so the edit was not made. Budget Bridge edits only lines "
+                f"{self.name} holds; a re-import adds the ERP's lines there."
+            )
+        write = _edit_write(held, apply_edit(held.line, edit), edit)  # a bad value stops here
+        if self._read_lock(budget):  # right before the write
+            raise admission.locked_refusal(budget.project_name, "edit its lines", where=self.name)
+        self._write_edit(write)
+        try:
+            return record()
+        except Exception as why:
+            self._put_back_edit(write, why)
+            raise
+
+    def _write_edit(self, write: TargetWrite) -> None:
+        try:
+            self._remote.write([write])
+        except Exception as why:
+            # The answer may have been lost after the line was written: put its values back.
+            self._put_back_edit(write, why)
+            logger().warning("a line edit was not taken", exc_info=why)
+            said = (
+                why.message.rstrip(".") if isinstance(why, DomainError) else "an unexpected error"
+            )
+            errors = [e for e in getattr(why, "errors", []) if isinstance(e, LineError)]
+            if errors:
+                said = errors[0].message.removeprefix(f"{write.key.label()}: ").rstrip(".")
+            sentence = (
+                f"{self.name} did not take the edit of {write.key.label()}: {said}. Nothing was "
+                f"changed, in {self.name} or in Budget Bridge."
+            )
+            if isinstance(why, TargetUnavailable):
+                raise TargetUnavailable(f"{sentence} Try again in a moment.") from why
+            raise TargetRejected(sentence, errors) from why
+
+    def _put_back_edit(self, write: TargetWrite, why: Exception) -> None:
+        try:
+            self._remote.write([write.undo()])
+        except Exception as again:
+            logger().error("a line edit could not be put back", exc_info=again)
+            first = why.message if isinstance(why, DomainError) else "an unexpected error"
+            second = again.message if isinstance(again, DomainError) else "an unexpected error"
+            raise TargetUnavailable(
+                f"The edit of {write.key.label()} may have reached {self.name}, but it was not "
+                f"recorded in Budget Bridge ({first.rstrip('.')}) and writing the line's previous "
+                f"values back to {self.name} failed ({second.rstrip('.')}). Check that line in "
+                f"{self.name}: it may show the edit, which Budget Bridge's history does not have."
+            ) from again
 
     def _read_lock(self, budget: Budget) -> bool:
         locked = self._remote.locked()

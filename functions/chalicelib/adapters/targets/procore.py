@@ -2,9 +2,10 @@
 
 OAuth2 client credentials (a Developer Managed Service Account) with the token reused until it
 expires; `Procore-Company-Id` on every call; budget line items read page by page until Procore's
-`Link` header has no next page; WBS codes created for keys the project lacks; amounts written with
-`budget_line_items/sync` (at most 1,000 a call) whose `{entities, errors}` answer is checked line
-by line. Procore's `X-Rate-Limit-*` headers pace the calls; 429 and 503 wait for `Retry-After`.
+`Link` header has no next page; WBS codes created for keys the project lacks; amounts (or one
+person's edit of a line) written with `budget_line_items/sync` (at most 1,000 a call) whose
+`{entities, errors}` answer is checked line by line. Procore's `X-Rate-Limit-*` headers pace the
+calls; 429 and 503 wait for `Retry-After`.
 Every call is judged by the connections' address guard and connects to the address it checked,
 through the ERP connectors' own opener (`adapters/erp/common/pinned.py`), which follows no redirect.
 All-or-nothing is not here: services/targets.py builds it on top of these calls.
@@ -329,12 +330,15 @@ class ProcoreBudget:
     def write(self, writes: Sequence[TargetWrite]) -> None:
         updates = []
         for write in writes:
-            update: dict[str, Any] = {
-                "wbs_code_id": _id(write.ref),
-                "original_budget_amount": str(write.new_amount.quantize(_CENTS)),
-            }
-            if write.description:
-                update["description"] = write.description
+            update: dict[str, Any] = {"wbs_code_id": _id(write.ref)}
+            if write.edit is not None:
+                # A person's edit: its fields and nothing else (an amount it leaves is not sent,
+                # so a re-import writing amounts meanwhile is not overwritten).
+                update.update((name, _wire(name, value)) for name, value in write.edit.new)
+            else:
+                update["original_budget_amount"] = str(write.new_amount.quantize(_CENTS))
+                if write.description:
+                    update["description"] = write.description
             updates.append(update)
         body = {"project_id": _id(self._project_id), "updates": updates}
         answer = self._client.call("POST", f"{API}/budget_line_items/sync", body).body
@@ -403,13 +407,37 @@ def _line(row: dict[str, Any]) -> TargetLine:
     return TargetLine(item, str(_code(row.get("wbs_code"), "id")))
 
 
+def _wire(name: str, value: str | Decimal | None) -> str | None:
+    if isinstance(value, Decimal):
+        return str(value.quantize(_CENTS)) if name == "original_budget_amount" else str(value)
+    return value
+
+
+def _unconfirmed(write: TargetWrite, entity: dict[str, Any] | None) -> str | None:
+    """The first field of `write` that `entity` (Procore's answer for its line) does not carry as
+    written, or None when all do: the amount, or each field of a person's edit."""
+    if entity is None:
+        return "original_budget_amount"
+    wanted = write.edit.new if write.edit else (("original_budget_amount", write.new_amount),)
+    for name, value in wanted:
+        held = entity.get(name)
+        if isinstance(value, Decimal) or name in ("quantity", "unit_cost"):
+            same = _decimal(held) == value
+        else:
+            same = str(held or "") == (value or "")
+        if not same:
+            return name
+    return None
+
+
 def _check_sync(
     writes: Sequence[TargetWrite], answer: dict[str, Any], quote: Callable[[str, int], str]
 ) -> None:
-    """Every line written must come back in `entities` with its amount; else name the errors,
-    in Procore's words unless they hold a credential (`quote`)."""
+    """Every line written must come back in `entities` with its amount (or, for a person's edit,
+    each field it set); else name the errors, in Procore's words unless they hold a credential
+    (`quote`)."""
     written = {
-        _code(entity.get("wbs_code"), "id"): _decimal(entity.get("original_budget_amount"))
+        _code(entity.get("wbs_code"), "id"): entity
         for entity in answer.get("entities") or []
         if isinstance(entity, dict)
     }
@@ -420,16 +448,13 @@ def _check_sync(
     }
     problems = []
     for position, write in enumerate(writes, start=1):
-        amount = written.get(write.ref)
-        if amount is not None and amount == write.new_amount:
+        field = _unconfirmed(write, written.get(write.ref))
+        if field is None:
             continue
-        text = said.get(write.ref) or "Procore did not confirm the new amount"
+        what = "the new amount" if field == "original_budget_amount" else f"the new {field}"
+        text = said.get(write.ref) or f"Procore did not confirm {what}"
         problems.append(
-            LineError(
-                line=position,
-                field="original_budget_amount",
-                message=f"{write.key.label()}: {text}",
-            )
+            LineError(line=position, field=field, message=f"{write.key.label()}: {text}")
         )
     if problems:
         raise TargetRejected(f"Procore refused {len(problems)} lines of a batch.", problems)

@@ -481,9 +481,12 @@ def get_project_budget(
     tag="Budget",
     answer=LineItemOut,
     body=LineItemPatch,
-    errors=_WRITE,
+    errors=(*_WRITE, 502, 503),
     description="Fields left out keep their value; `uom`, `quantity` and `unit_cost` may be set "
-    "to null. 409 `budget_locked` when the budget is locked.",
+    "to null. 409 `budget_locked` when the budget is locked. A budget kept in Procore is edited "
+    "there first (docs/targets/procore.md): 409 `budget_locked` when Procore's lock is set, 502 "
+    "`target_rejected` or 503 `target_unavailable` when Procore refuses or does not answer; then "
+    "nothing is changed.",
 )
 def edit_line_item(
     call: Call[LineItemPatch, Any], company_id: str, project_id: str, line_item_id: str
