@@ -208,7 +208,8 @@ def _line_answer(project: Project, line: LineItem) -> dict[str, Any]:
         "original_budget_amount": _money(line.original_budget_amount),
         "uom": line.uom,
         "quantity": None if line.quantity is None else str(line.quantity),
-        "unit_cost": _money(line.unit_cost),
+        # As stored, like quantity: a unit cost may carry more than cents (Procore keeps it so).
+        "unit_cost": None if line.unit_cost is None else str(line.unit_cost),
         "wbs_code": wbs.answer(),
         "cost_code": {"id": zlib.crc32(wbs.cost_code.encode()), "full_code": wbs.cost_code},
         "line_item_type": {"id": zlib.crc32(wbs.cost_type.encode()), "code": wbs.cost_type},

@@ -112,6 +112,16 @@ def test_an_edit_of_units_and_amount_reaches_procore_and_becomes_budget_bridge_s
     assert (newest.items[0].version, newest.items[0].source) == (now, VersionSource.EDIT)
 
 
+def test_a_unit_cost_finer_than_cents_reaches_procore_as_given(sandbox):
+    pilot = _pilot(sandbox)
+    key = _key(pilot)
+
+    line = _edit(pilot, key, LineEdit(unit_cost=Decimal("12.345")))
+
+    assert pilot.procore.by_flat_code()[_flat(key)]["unit_cost"] == "12.345"
+    assert line.unit_cost == Decimal("12.345") == _recorded(pilot)[1][key].unit_cost
+
+
 def test_an_edit_that_clears_a_unit_sets_it_to_null_in_procore_and_leaves_the_amount(sandbox):
     pilot = _pilot(sandbox)
     key = _key(pilot)
