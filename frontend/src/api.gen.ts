@@ -571,11 +571,16 @@ export interface components {
     };
     /**
      * ErpConnectionOut
-     * @description Never the credentials: only whether they are set.
+     * @description Never the credentials: only whether they are set, and which of their fields.
      */
     ErpConnectionOut: {
       /** Base Url */
       base_url: string;
+      /**
+       * Credentials Fields
+       * @description The names of the secret fields stored (required and optional ones), never their values, in the order the ERP declares them; [] without credentials; null when the secret store could not be read just now (then only `credentials_set` is known).
+       */
+      credentials_fields: string[] | null;
       /** Credentials Set */
       credentials_set: boolean;
       /** Erp System */

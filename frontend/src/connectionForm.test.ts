@@ -7,6 +7,7 @@ const saved: ErpConnection = {
   base_url: "http://127.0.0.1:8001",
   settings: { company: "Fresh", endpoint_version: "23.200.001" },
   credentials_set: true,
+  credentials_fields: ["username", "password"],
   status: "failing",
   last_tested_at: null,
   last_error: null,
@@ -56,6 +57,7 @@ describe("the connection request", () => {
       base_url: "",
       settings: { amount_column: "Budget Amount", exports_prefix: "fresh" },
       credentials_set: false,
+      credentials_fields: [],
     };
     expect(connectionBody(formFrom(sheet), sheet)).toEqual({
       body: { erp_system: "spreadsheet", settings: { amount_column: "Budget Amount", exports_prefix: "fresh" } },
@@ -121,6 +123,19 @@ describe("the connection request", () => {
     expect(secretIsSet(saved, form, "client_id")).toBe(false);
     const filledQbo = { ...form, settings: { realm_id: "9130350000000001", budget_name: "", default_cost_type: "Other" } };
     expect(connectionBody(filledQbo, saved)).toEqual({ problem: { field: "client_id", message: "Enter the Client ID." } });
+  });
+
+  it("shows as set exactly the secrets the API names as stored, required or optional", () => {
+    const withSecret: ErpConnection = { ...saved, credentials_fields: ["username", "password", "client_secret"] };
+    const form = formFrom(withSecret);
+    expect(["username", "password", "client_id", "client_secret"].map((name) => secretIsSet(withSecret, form, name))).toEqual([
+      true, true, false, true,
+    ]);
+    // A required secret the store does not hold is not set, even with credentials_set.
+    expect(secretIsSet({ ...saved, credentials_fields: ["username"] }, form, "password")).toBe(false);
+    // Names unknown (the store could not be read just now): only the required ones are vouched for.
+    const unknown: ErpConnection = { ...saved, credentials_fields: null };
+    expect(["password", "client_secret"].map((name) => secretIsSet(unknown, form, name))).toEqual([true, false]);
   });
 
   it("knows when the form differs from what is saved", () => {

@@ -41,13 +41,16 @@ export function switchErp(form: ConnectionForm, erp: string): ConnectionForm {
 }
 
 /**
- * Whether the saved connection holds this secret (its value is never shown). The API only says
- * "credentials set", which vouches for the required secrets; an optional one may or may not have been given.
+ * Whether the saved connection holds this secret (its value is never shown): the API names the stored
+ * secret fields, required and optional, in `credentials_fields`. When it could not read them just now
+ * (null), "credentials set" vouches for the required secrets only.
  */
 export function secretIsSet(connection: ErpConnection | null, form: ConnectionForm, name: string): boolean {
   if (!connection || connection.erp_system !== form.erp_system) return false;
   const field = erpSpec(form.erp_system)?.secrets.find((f) => f.name === name);
-  return connection.credentials_set && field !== undefined && !field.optional;
+  if (field === undefined) return false;
+  if (connection.credentials_fields == null) return connection.credentials_set && !field.optional;
+  return connection.credentials_fields.includes(name);
 }
 
 function isUrl(text: string): boolean {

@@ -17,6 +17,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.adapters import aws
+from chalicelib.domain.errors import ErpUnavailable
 from chalicelib.domain.model import utc_now
 from tests.fixtures.api import app_client, moto_world_with_connectors
 from tests.integration.api_support import World, both_user, erp_user
@@ -65,7 +66,7 @@ def test_the_spreadsheet_import_is_saved_without_address_or_credentials_and_keep
     assert status == 200, saved
     assert saved["connection"] | {"last_tested_at": None} == {
         "erp_system": "spreadsheet", "base_url": "", "settings": {}, "credentials_set": False,
-        "status": "untested", "last_tested_at": None, "last_error": None,
+        "credentials_fields": [], "status": "untested", "last_tested_at": None, "last_error": None,
     }  # fmt: skip
     assert SECRET_NAME not in secret_names()
     assert tested[0] == 200 and tested[1]["ok"] is True, tested
@@ -300,3 +301,86 @@ def test_each_sub_job_from_sage_intacct_has_is_saved(
 
     assert status == 200, answer
     assert answer["connection"]["settings"] == {"sub_job_from": value}
+
+
+ACUMATICA_SECRETS = {"username": "u-7f3a41", "password": "p-9c1e07", "client_secret": "cs-51d0b2"}
+
+
+def test_the_connection_names_the_stored_secret_fields_never_their_values(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acumatica's optional OAuth2 client_secret, saved, is named as set beside the required
+    fields; a GET and a PUT that keeps the credentials read the secret once each, a PUT that
+    saves them reads none."""
+    body = {"erp_system": "acumatica", "base_url": "https://erp.example.com",
+            "settings": {"company": "Demo"}, "credentials": ACUMATICA_SECRETS}  # fmt: skip
+    kept = {k: v for k, v in body.items() if k != "credentials"}
+    reads: list[str] = []
+    read = world.ports.secrets.erp_credentials
+    monkeypatch.setattr(
+        world.ports.secrets,
+        "erp_credentials",
+        lambda secret_id: reads.append(secret_id) or read(secret_id),
+    )
+
+    answers = [
+        call(client, world, "put", "/erp/connection", body),
+        call(client, world, "get", "/erp/connection"),
+        call(client, world, "put", "/erp/connection", kept),
+        call(client, world, "get", "/erp/connection"),
+    ]
+
+    for status, answer in answers:
+        assert status == 200, answer
+        assert answer["connection"]["credentials_set"] is True
+        assert answer["connection"]["credentials_fields"] == [
+            "username",
+            "password",
+            "client_secret",
+        ]
+        text = json.dumps(answer)
+        assert not any(value in text for value in ACUMATICA_SECRETS.values()), text
+    assert reads == [SECRET_NAME] * 3
+
+
+def test_only_the_secret_fields_saved_with_a_value_are_named(client: Client, world: World) -> None:
+    """New credentials replace the stored ones: an optional field left out, or sent blank, is not
+    set any more."""
+    body = {"erp_system": "acumatica", "base_url": "https://erp.example.com",
+            "settings": {"company": "Demo"}, "credentials": ACUMATICA_SECRETS}  # fmt: skip
+    assert call(client, world, "put", "/erp/connection", body)[0] == 200
+
+    replaced = {**body, "credentials": {"username": "u2", "password": "p2", "client_id": ""}}
+    status, saved = call(client, world, "put", "/erp/connection", replaced)
+    read = call(client, world, "get", "/erp/connection")[1]
+
+    assert status == 200, saved
+    assert saved["connection"]["credentials_fields"] == ["username", "password"]
+    assert read["connection"]["credentials_fields"] == ["username", "password"]
+
+
+def test_without_the_secret_the_connection_names_no_field_and_is_still_answered(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret deleted behind Budget Bridge's back names none; a secret store that cannot
+    answer now answers null (unknown), not an error and not 'none set'."""
+    body = {"erp_system": "acumatica", "base_url": "https://erp.example.com",
+            "settings": {"company": "Demo"}, "credentials": ACUMATICA_SECRETS}  # fmt: skip
+    assert call(client, world, "put", "/erp/connection", body)[0] == 200
+
+    def unavailable(secret_id: str) -> Any:
+        raise ErpUnavailable("The ERP credentials could not be read right now.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.ports.secrets, "erp_credentials", unavailable)
+        status, down = call(client, world, "get", "/erp/connection")
+    aws.secretsmanager().delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
+    gone = call(client, world, "get", "/erp/connection")[1]
+
+    assert status == 200, down
+    assert (down["connection"]["credentials_set"], down["connection"]["credentials_fields"]) == (
+        True, None,
+    )  # fmt: skip
+    assert (gone["connection"]["credentials_set"], gone["connection"]["credentials_fields"]) == (
+        True, [],
+    )  # fmt: skip

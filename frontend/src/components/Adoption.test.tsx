@@ -90,6 +90,7 @@ describe("Connection", () => {
         base_url: "https://fresh.acumatica.com",
         settings: { company: "Fresh", endpoint_version: "23.200.001" },
         credentials_set: true,
+        credentials_fields: ["username", "password"],
         status: "ok",
         last_tested_at: "2026-11-26T10:45:00Z",
         last_error: null,
@@ -107,6 +108,25 @@ describe("Connection", () => {
     const put = fake.requests.find((r) => r.method === "PUT")!;
     expect(put.body).not.toHaveProperty("credentials");
     expect(state.secrets).toEqual({ username: "admin", password: "sandbox" });
+  });
+
+  it("shows each secret the API names as stored as set, an optional one too, and an unsaved one as not set", async () => {
+    const state = adoptionState({
+      connection: { ...connected(), credentials_fields: ["username", "password", "client_secret"] },
+      secrets: { username: "admin", password: "sandbox", client_secret: "s3cret" },
+    });
+    start("#/companies/fresh/erp/connection", state);
+    await screen.findByDisplayValue("http://127.0.0.1:8001");
+    const note = (label: string) => {
+      const input = screen.getByLabelText(label) as HTMLInputElement;
+      expect(input.value).toBe("");
+      return document.getElementById(input.getAttribute("aria-describedby") ?? "")?.textContent;
+    };
+    expect(note("ERP Username")).toBe("Set. Leave empty to keep it.");
+    expect(note("ERP Password")).toBe("Set. Leave empty to keep it.");
+    expect(note("Client Secret")).toBe("Set. Leave empty to keep it.");
+    expect(note("Client ID")).toBe("Optional.");
+    expect(document.body.textContent).not.toContain("s3cret");
   });
 
   it("deletes the connection after Please Confirm, and says why when a job is running", async () => {
@@ -254,6 +274,7 @@ function connected() {
     base_url: "http://127.0.0.1:8001",
     settings: { company: "Fresh", endpoint_version: "23.200.001" },
     credentials_set: true,
+    credentials_fields: ["username", "password"],
     status: "ok" as const,
     last_tested_at: null,
     last_error: null,

@@ -125,6 +125,7 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
         base_url: callsErp ? (body.base_url ?? "") : "",
         settings: body.settings,
         credentials_set: Object.keys(state.secrets).length > 0,
+        credentials_fields: Object.keys(state.secrets).filter((name) => state.secrets[name] !== ""),
         status: "untested",
         last_tested_at: null,
         last_error: null,

@@ -65,6 +65,27 @@ def get_connection(ports: Ports, identity: Identity, company_id: str) -> ErpConn
     return _current(ports, company_id)
 
 
+def stored_secret_fields(
+    ports: Ports, connection: ErpConnection, saved: Mapping[str, str] | None = None
+) -> tuple[str, ...] | None:
+    """The names of the connection's secret fields that hold a value, in the order its ERP declares
+    them (domain/erp_fields.py): never a value. `saved` are the credentials a save just stored (no
+    read); otherwise the stored secret is read, one call to the secret store. () for a connection
+    without a secret, or whose secret is missing; None when the secret store cannot answer now (the
+    connection is still answered, with `credentials_set`). A key the ERP does not declare (none is
+    saved so) is left out."""
+    if not connection.signs_in:
+        return ()
+    if saved is None:
+        try:
+            saved = ports.secrets.erp_credentials(connection.credentials_secret_id).values
+        except ErpUnavailable:
+            return None
+        except ErpRejected:
+            return ()
+    return tuple(name for name in required(connection.erp_system).known_secrets if saved.get(name))
+
+
 def _current(ports: Ports, company_id: str) -> ErpConnection | None:
     try:
         return ports.directory.erp_connection(company_id)

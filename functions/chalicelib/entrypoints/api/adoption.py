@@ -70,7 +70,10 @@ def judge_base_url(url: str) -> None:
 )
 def get_erp_connection(call: Call[Any, Any], company_id: str) -> ErpConnectionResponse:
     found = connections.get_connection(call.ports, call.caller, company_id)
-    return ErpConnectionResponse(connection=ErpConnectionOut.of(found) if found else None)
+    if found is None:
+        return ErpConnectionResponse(connection=None)
+    fields = connections.stored_secret_fields(call.ports, found)  # one secret read
+    return ErpConnectionResponse(connection=ErpConnectionOut.of(found, fields))
 
 
 @adoption.operation(
@@ -101,7 +104,9 @@ def put_erp_connection(
         ),
         judge_base_url,
     )
-    return ErpConnectionResponse(connection=ErpConnectionOut.of(saved))
+    # Credentials just saved are named from the body; kept ones are read (one secret read).
+    fields = connections.stored_secret_fields(call.ports, saved, body.credentials)
+    return ErpConnectionResponse(connection=ErpConnectionOut.of(saved, fields))
 
 
 @adoption.operation(

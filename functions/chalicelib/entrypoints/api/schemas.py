@@ -7,6 +7,7 @@ OpenAPI document is generated from these same models.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -753,23 +754,31 @@ class SignInAnswer(RootModel[SessionResponse | SessionChallenge]):
 
 
 class ErpConnectionOut(BaseModel):
-    """Never the credentials: only whether they are set."""
+    """Never the credentials: only whether they are set, and which of their fields."""
 
     erp_system: str
     base_url: str
     settings: dict[str, str]
     credentials_set: bool
+    credentials_fields: list[str] | None = Field(
+        description="The names of the secret fields stored (required and optional ones), never "
+        "their values, in the order the ERP declares them; [] without credentials; null when "
+        "the secret store could not be read just now (then only `credentials_set` is known)."
+    )
     status: Literal["untested", "ok", "failing"]
     last_tested_at: Timestamp | None
     last_error: str | None
 
     @classmethod
-    def of(cls, connection: ErpConnection) -> ErpConnectionOut:
+    def of(
+        cls, connection: ErpConnection, credentials_fields: Sequence[str] | None
+    ) -> ErpConnectionOut:
         return cls(
             erp_system=connection.erp_system,
             base_url=connection.base_url,
             settings=dict(connection.settings),
             credentials_set=bool(connection.credentials_secret_id),
+            credentials_fields=None if credentials_fields is None else list(credentials_fields),
             status=connection.status.value,
             last_tested_at=iso(connection.last_tested_at),
             last_error=connection.last_error,
