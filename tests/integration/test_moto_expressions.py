@@ -309,12 +309,10 @@ def _refusals(client: Any) -> list[tuple[str, str]]:
     return answers
 
 
-def test_an_update_s_checks_choose_processors_by_node_type_and_decide_as_plain_moto(
-    client: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_maps_built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each time the values walker builds its map of node types to processors."""
     from moto.dynamodb.parsing.validators import ExpressionAttributeValueProcessor
 
-    plain_items, plain_refusals = _apply_updates(client), _refusals(client)
     maps_built: list[str] = []
     processing_map = ExpressionAttributeValueProcessor._processing_map
 
@@ -323,6 +321,14 @@ def test_an_update_s_checks_choose_processors_by_node_type_and_decide_as_plain_m
         return processing_map(walker)
 
     monkeypatch.setattr(ExpressionAttributeValueProcessor, "_processing_map", counted)
+    return maps_built
+
+
+def test_an_update_s_checks_choose_processors_by_node_type_and_decide_as_plain_moto(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain_items, plain_refusals = _apply_updates(client), _refusals(client)
+    maps_built = _count_maps_built(monkeypatch)
     walk_trees_by_node_type(monkeypatch.setattr)
     walk_trees_by_node_type(monkeypatch.setattr)  # idempotent
 
@@ -337,15 +343,6 @@ def test_an_update_s_checks_choose_processors_by_node_type_and_decide_as_plain_m
 def test_plain_moto_builds_a_walker_s_map_at_every_node(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from moto.dynamodb.parsing.validators import ExpressionAttributeValueProcessor
-
-    maps_built: list[str] = []
-    processing_map = ExpressionAttributeValueProcessor._processing_map
-
-    def counted(walker: Any) -> Any:
-        maps_built.append(type(walker).__name__)
-        return processing_map(walker)
-
-    monkeypatch.setattr(ExpressionAttributeValueProcessor, "_processing_map", counted)
+    maps_built = _count_maps_built(monkeypatch)
     _claim_all(client)
     assert len(maps_built) > 100
