@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.adapters.erp.intacct import IntacctSource
 from chalicelib.domain.model import ErpCredentials
+from tests.fixtures.erp import every_project
 
 _CREDENTIALS = ErpCredentials({"client_id": "c", "client_secret": "s"})
 
@@ -48,25 +49,13 @@ def _source(
     return source, calls
 
 
-def _every_project(source: IntacctSource, limit: int) -> list[str]:
-    """Page after page as services/erp_projects.py lists them: the next offset after the
-    projects answered, until has_more is false."""
-    ids: list[str] = []
-    while True:
-        page = source.list_projects(offset=len(ids), limit=limit)
-        assert len(page.projects) <= limit
-        ids += [project.erp_job_id for project in page.projects]
-        if not page.has_more or not page.projects:
-            return ids
-
-
 @pytest.mark.parametrize("cap", [1, 2, 3, 4000])
 @pytest.mark.parametrize("page_size", [1, 2, 1000])
 @pytest.mark.parametrize("limit", [1, 2, 3, 100])
 def test_child_projects_among_the_projects_neither_overlap_nor_skip_a_page(cap, page_size, limit):
     source, _ = _source(cap, page_size)
 
-    assert _every_project(source, limit) == JOBS
+    assert every_project(source, limit) == JOBS
 
 
 def test_a_page_holds_up_to_limit_jobs_in_order_and_has_more_says_whether_another_follows():
@@ -114,6 +103,6 @@ def test_without_child_projects_as_sub_jobs_every_project_is_listed_by_intacct_p
 
     assert [p.erp_job_id for p in page.projects] == [r["id"] for r in RECORDS[2:5]]
     assert page.has_more and calls == [(2, 3)]
-    assert _every_project(_source(cap=2, sub_job_from=sub_job_from)[0], 3) == [
+    assert every_project(_source(cap=2, sub_job_from=sub_job_from)[0], 3) == [
         r["id"] for r in RECORDS
     ]

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.adapters.erp.common.rotation import MemoryVault
 from chalicelib.adapters.erp.qbo import QboSource
 from chalicelib.domain.model import ErpCredentials
+from tests.fixtures.erp import every_project
 
 _VAULT = MemoryVault(ErpCredentials({"client_id": "c", "client_secret": "s", "refresh_token": "r"}))
 
@@ -41,23 +42,12 @@ def _source(cap: int, page_size: int = 1000) -> tuple[QboSource, list[tuple[int,
     return source, calls
 
 
-def _every_project(source: QboSource, limit: int) -> list[str]:
-    """Page after page as services/erp_projects.py lists them: the next offset after the
-    projects answered, until has_more is false."""
-    ids: list[str] = []
-    while True:
-        page = source.list_projects(offset=len(ids), limit=limit)
-        ids += [project.erp_job_id for project in page.projects]
-        if not page.has_more or not page.projects:
-            return ids
-
-
 @pytest.mark.parametrize("cap", [1, 2, 3, 1000])
 @pytest.mark.parametrize("limit", [1, 3, 100])
 def test_a_server_capping_its_page_does_not_end_the_project_list_early(cap, limit):
     source, _ = _source(cap)
 
-    assert _every_project(source, limit) == PROJECTS
+    assert every_project(source, limit) == PROJECTS
 
 
 def test_has_more_says_whether_projects_follow_not_whether_the_page_was_full():

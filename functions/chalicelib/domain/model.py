@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from itertools import islice
 from json.encoder import encode_basestring_ascii
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -456,6 +457,14 @@ class ErpProject:
 class ErpProjectPage:
     projects: list[ErpProject]
     has_more: bool
+
+    @classmethod
+    def window(cls, projects: Iterable[ErpProject], offset: int, limit: int) -> ErpProjectPage:
+        """The page at `offset` (counted in projects) of every project in order, for an ERP whose
+        own paging cannot count them: read no further than one project past the page, which
+        says whether there are more."""
+        seen = list(islice(projects, offset + limit + 1))
+        return cls(projects=seen[offset : offset + limit], has_more=len(seen) > offset + limit)
 
 
 @dataclass(frozen=True, slots=True)

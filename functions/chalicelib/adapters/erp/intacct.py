@@ -162,21 +162,17 @@ class IntacctSource:
                 projects=[_project(row) for row in rows if mapping.text(row, "id")],
                 has_more=more,
             )
-        wanted = offset + limit + 1
-        size = min(MAX_PAGE_SIZE, max(self._page_size, wanted))  # one page when it can hold them
+        # One page when it can hold them all.
+        size = min(MAX_PAGE_SIZE, max(self._page_size, offset + limit + 1))
         pages = read_pages(
             lambda start: self._page(client, "projects/project", _PROJECT_FIELDS, [], start, size)
         )
-        jobs: list[dict[str, Any]] = []
-        for row in pages:
-            if mapping.text(row, "id") and not mapping.text(row, "parent.id"):
-                jobs.append(row)
-                if len(jobs) == wanted:
-                    break
-        return ErpProjectPage(
-            projects=[_project(row) for row in jobs[offset : offset + limit]],
-            has_more=len(jobs) == wanted,
+        jobs = (
+            _project(row)
+            for row in pages
+            if mapping.text(row, "id") and not mapping.text(row, "parent.id")
         )
+        return ErpProjectPage.window(jobs, offset, limit)
 
     def cost_catalog(self) -> ErpCatalog:
         client = self._client()

@@ -112,17 +112,13 @@ class MriSource:
         return mapping.collect(rows, native_of, _LABELS)
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        projects: list[ErpProject] = []
-        for row in self._all(self._client(), JOBS_CALL, {}):
-            if mapping.text(row, "JobID"):
-                projects.append(ErpProject(erp_job_id=str(row["JobID"]),
-                                           name=str(row.get("JobName") or ""),
-                                           erp_status=str(row.get("Status") or "")))  # fmt: skip
-            if len(projects) > offset + limit:
-                break  # one more than asked tells whether there are more
-        return ErpProjectPage(
-            projects=projects[offset : offset + limit], has_more=len(projects) > offset + limit
-        )
+        projects = (
+            ErpProject(erp_job_id=str(row["JobID"]), name=str(row.get("JobName") or ""),
+                       erp_status=str(row.get("Status") or ""))
+            for row in self._all(self._client(), JOBS_CALL, {})
+            if mapping.text(row, "JobID")
+        )  # fmt: skip
+        return ErpProjectPage.window(projects, offset, limit)
 
     def cost_catalog(self) -> ErpCatalog:
         client = self._client()

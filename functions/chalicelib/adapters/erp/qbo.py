@@ -107,17 +107,13 @@ class QboSource:
         sub-customer", so the customers are read from the first page, page after page until one
         project more than asked (there are more) or an empty page (QuickBooks' "no more": a page
         shorter than asked is not, docs/erps/qbo.md)."""
-        projects: list[ErpProject] = []
-        for row in self._select(self._client(), "Customer where Active = true"):
-            if row.get("Id") and (row.get("IsProject") or row.get("ParentRef")):
-                projects.append(ErpProject(erp_job_id=str(row["Id"]),
-                                           name=str(row.get("DisplayName") or ""),
-                                           erp_status="active"))  # fmt: skip
-                if len(projects) > offset + limit:
-                    break
-        return ErpProjectPage(
-            projects=projects[offset : offset + limit], has_more=len(projects) > offset + limit
-        )
+        projects = (
+            ErpProject(erp_job_id=str(row["Id"]), name=str(row.get("DisplayName") or ""),
+                       erp_status="active")
+            for row in self._select(self._client(), "Customer where Active = true")
+            if row.get("Id") and (row.get("IsProject") or row.get("ParentRef"))
+        )  # fmt: skip
+        return ErpProjectPage.window(projects, offset, limit)
 
     def cost_catalog(self) -> ErpCatalog:
         client = self._client()

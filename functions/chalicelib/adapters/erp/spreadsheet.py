@@ -242,10 +242,8 @@ class SpreadsheetSource:
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         jobs = self._store.jobs(self._prefix) if self._prefix else []
-        projects = [ErpProject(erp_job_id=job, name=job, erp_status="") for job in jobs]
-        return ErpProjectPage(
-            projects=projects[offset : offset + limit], has_more=offset + limit < len(projects)
-        )
+        projects = (ErpProject(erp_job_id=job, name=job, erp_status="") for job in jobs)
+        return ErpProjectPage.window(projects, offset, limit)
 
     def cost_catalog(self) -> ErpCatalog:
         """The codes and types the jobs' latest exports use (a spreadsheet has no catalog)."""

@@ -161,10 +161,7 @@ class WorkdaySource:
         ]  # fmt: skip
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        projects = self._projects()
-        return ErpProjectPage(
-            projects=projects[offset : offset + limit], has_more=offset + limit < len(projects)
-        )
+        return ErpProjectPage.window(self._projects(), offset, limit)
 
     def cost_catalog(self) -> ErpCatalog:
         """Two small reports list the cost codes and cost types (Workday has no such object)."""

@@ -140,16 +140,13 @@ class YardiSource:
         return mapping.collect(rows, native_of, _LABELS)
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
-        projects: list[ErpProject] = []
-        for row in self._all("GetJobs", {}, "Job"):
-            if row.get("JobCode"):
-                projects.append(ErpProject(erp_job_id=row["JobCode"], name=row.get("Name", ""),
-                                           erp_status=row.get("Status", "")))  # fmt: skip
-            if len(projects) > offset + limit:
-                break
-        return ErpProjectPage(
-            projects=projects[offset : offset + limit], has_more=len(projects) > offset + limit
-        )
+        projects = (
+            ErpProject(erp_job_id=row["JobCode"], name=row.get("Name", ""),
+                       erp_status=row.get("Status", ""))
+            for row in self._all("GetJobs", {}, "Job")
+            if row.get("JobCode")
+        )  # fmt: skip
+        return ErpProjectPage.window(projects, offset, limit)
 
     def cost_catalog(self) -> ErpCatalog:
         categories = self._all("GetCostCategories", {}, "CostCategory")
