@@ -10,7 +10,7 @@
 
 const ERP_TABLE: Record<string, [name: string, settings: string, secrets: string]> = {
   acumatica: ["Acumatica", "company, endpoint_version=23.200.001", "username, password, client_id?, client_secret?"],
-  myob: ["MYOB Advanced Construction", "company, endpoint_version=22.200.001", "client_id, client_secret, username, password"],
+  myob: ["MYOB Advanced Construction", "company, endpoint_version=22.200.001", "username, password, client_id?, client_secret?"],
   intacct: ["Sage Intacct", "company_id?, sub_job_from?=none|child_project|task", "client_id, client_secret"],
   cmic: ["CMiC", "company_code", "username, password"],
   qbo: ["QuickBooks Online", "realm_id, budget_name?, default_cost_type, account_cost_codes?, class_cost_types?", "client_id, client_secret, refresh_token"],

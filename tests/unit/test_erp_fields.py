@@ -49,15 +49,23 @@ def test_every_setting_a_connector_reads_is_declared(erp: str) -> None:
     assert read <= set(FIELDS[erp].known_settings)
 
 
-def _form_fields() -> dict[str, tuple[set[str], set[str]]]:
+def _form_rows() -> list[tuple[str, str, str]]:
     """The web app's table: `id: [name, "a, b?, c=default", "secret, ..."]` per ERP."""
-    rows = re.findall(r'(\w+):\s*\[\s*"[^"]*",\s*"([^"]*)",\s*"([^"]*)",?\s*\]',
+    return re.findall(r'(\w+):\s*\[\s*"[^"]*",\s*"([^"]*)",\s*"([^"]*)",?\s*\]',
                       FORM_TABLE.read_text())  # fmt: skip
 
-    def names(text: str) -> set[str]:
-        return {p.split("=")[0].strip().rstrip("?") for p in text.split(",") if p.strip()}
 
-    return {erp: (names(settings), names(secrets)) for erp, settings, secrets in rows}
+def _names(text: str) -> set[str]:
+    return {p.split("=")[0].strip().rstrip("?") for p in text.split(",") if p.strip()}
+
+
+def _asked_for(text: str) -> set[str]:
+    """The fields the form will not send without: no trailing `?` and no value to start with."""
+    return {p.strip() for p in text.split(",") if p.strip() and "?" not in p and "=" not in p}
+
+
+def _form_fields() -> dict[str, tuple[set[str], set[str]]]:
+    return {erp: (_names(settings), _names(secrets)) for erp, settings, secrets in _form_rows()}
 
 
 def test_every_field_the_connection_form_sends_is_declared() -> None:
@@ -79,3 +87,16 @@ def test_every_demo_connection_holds_only_declared_fields(company: demo_data.Dem
 
     assert set(company.connection.settings) <= set(declared.known_settings)
     assert set(company.connection.credentials) <= set(declared.known_secrets)
+
+
+@pytest.mark.parametrize("erp", sorted(FIELDS))
+def test_the_connection_form_asks_for_a_field_exactly_when_the_api_needs_it(erp: str) -> None:
+    """A field the form marks required that the API takes as optional (MYOB's OAuth2 client, for
+    a cookie sign-in) would stop a person saving a connection the API accepts."""
+    rows = {row[0]: row[1:] for row in _form_rows()}
+    settings, secrets = rows[erp]
+    declared = FIELDS[erp]
+
+    assert _asked_for(settings) <= set(declared.settings)
+    assert _asked_for(secrets) == set(declared.secrets) or not declared.calls_erp
+    assert set(declared.secrets) <= _names(secrets)
