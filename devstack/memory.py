@@ -30,6 +30,7 @@ from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_g
 from chalicelib.domain import admission
 from chalicelib.domain.errors import (
     AlreadyLinked,
+    AlreadyMember,
     ConcurrentChange,
     ErpRejected,
     InvalidCredentials,
@@ -747,6 +748,19 @@ class MemoryDirectory(_MemoryStore):
         with self.db.lock:
             self.db.members[(company_id, email.lower())] = (erp_permission, budget_permission)
             self.db.member_status[(company_id, email.lower())] = status
+
+    def add_member(
+        self,
+        company_id: str,
+        email: str,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        status: MemberStatus,
+    ) -> None:
+        with self.db.lock:
+            if (company_id, email.lower()) in self.db.members:
+                raise AlreadyMember(f"{email.lower()} is already a member of this company.")
+            self.put_member(company_id, email, erp_permission, budget_permission, status)
 
     def activate_member(self, company_id: str, email: str) -> None:
         with self.db.lock:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.errors import (
+    AlreadyMember,
     BudgetLocked,
     ConcurrentChange,
     InvalidRequest,
@@ -303,6 +304,20 @@ class StoreContract:
         fresh_b = directory.membership("demo", "b@demo.test")
         directory.change_member(fresh_b, Permission.READ_ONLY, Permission.ADMIN, [a])
         assert directory.membership("demo", "b@demo.test").status is MemberStatus.ACTIVE
+
+    def test_adding_a_member_never_overwrites_one(self, stores):
+        stores.directory.put_company("demo", "Demo Construction Co.")
+        stores.directory.add_member("demo", "New@demo.test", Permission.READ_ONLY,
+                                    Permission.NONE, MemberStatus.INVITED)  # fmt: skip
+
+        with pytest.raises(AlreadyMember):
+            stores.directory.add_member("demo", "new@demo.test", Permission.ADMIN,
+                                        Permission.ADMIN, MemberStatus.ACTIVE)  # fmt: skip
+
+        [member] = stores.directory.members("demo")
+        assert (member.email, member.erp_permission, member.status) == (
+            "new@demo.test", Permission.READ_ONLY, MemberStatus.INVITED,
+        )  # fmt: skip
 
     def test_a_member_change_keeps_the_member_s_status(self, stores):
         stores.directory.put_company("demo", "Demo Construction Co.")

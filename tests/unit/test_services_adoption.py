@@ -31,7 +31,6 @@ from chalicelib.domain.model import (
     ErpSettings,
     JobKind,
     JobStatus,
-    Membership,
     MemberStatus,
     Permission,
     TargetKind,
@@ -300,26 +299,33 @@ def test_the_last_admin_of_a_tool_can_be_neither_removed_nor_demoted() -> None:
 
 
 class _Meanwhile:
-    """The world's directory, where `meanwhile` runs once just after a use case has read the
-    company's members (after the member it changes): another request landing in between."""
+    """The world's directory, where `meanwhile` runs once just after a use case has made the
+    read `after` (by default the company's members, read after the member it changes): another
+    request landing in between."""
 
-    def __init__(self, w: World, meanwhile: Callable[[], object]) -> None:
+    def __init__(self, w: World, meanwhile: Callable[[], object], after: str) -> None:
         self._directory = w.ports.directory
         self._meanwhile: Callable[[], object] | None = meanwhile
-
-    def members(self, company_id: str) -> list[Membership]:
-        found = self._directory.members(company_id)
-        if self._meanwhile is not None:
-            run, self._meanwhile = self._meanwhile, None
-            run()
-        return found
+        self._after = after
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._directory, name)
+        found = getattr(self._directory, name)
+        if name != self._after:
+            return found
+
+        def read_then_meanwhile(*args: Any) -> Any:
+            answer = found(*args)
+            if self._meanwhile is not None:
+                run, self._meanwhile = self._meanwhile, None
+                run()
+            return answer
+
+        return read_then_meanwhile
 
 
-def _racing(w: World, meanwhile: Callable[[], object]) -> Ports:
-    return dataclasses.replace(w.ports, directory=cast(Directory, _Meanwhile(w, meanwhile)))
+def _racing(w: World, meanwhile: Callable[[], object], after: str = "members") -> Ports:
+    directory = cast(Directory, _Meanwhile(w, meanwhile, after))
+    return dataclasses.replace(w.ports, directory=directory)
 
 
 def _erp_admins(w: World) -> list[str]:
@@ -376,6 +382,24 @@ def test_two_admins_removing_each_other_at_once_leave_the_tool_one_admin() -> No
         members.remove_member(ports, second, COMPANY, ADMIN.email)
 
     assert _erp_admins(w) == [ADMIN.email]
+
+
+def test_two_invitations_of_one_person_at_once_add_them_once() -> None:
+    w = world()
+    first = (w.ports, ADMIN, COMPANY, "New@acme.test", (Permission.READ_ONLY, Permission.NONE))
+    # Once the second has found no member by that address, the first invites them.
+    ports = _racing(w, lambda: members.add_member(*first), after="company_name")
+
+    # The second must not overwrite the first's permissions (nor mark them active).
+    with pytest.raises(AlreadyMember):
+        members.add_member(ports, ADMIN, COMPANY, "new@acme.test", (Permission.ADMIN,
+                                                                    Permission.ADMIN))  # fmt: skip
+
+    added = w.ports.directory.membership(COMPANY, "new@acme.test")
+    assert added is not None
+    assert (added.erp_permission, added.budget_permission, added.status) == (
+        Permission.READ_ONLY, Permission.NONE, MemberStatus.INVITED,
+    )  # fmt: skip
 
 
 def test_a_member_who_administers_neither_tool_cannot_see_or_change_members() -> None:

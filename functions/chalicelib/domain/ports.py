@@ -289,6 +289,18 @@ class Directory(Protocol):
         status: MemberStatus = MemberStatus.ACTIVE,
     ) -> None: ...
 
+    def add_member(
+        self,
+        company_id: str,
+        email: str,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        status: MemberStatus,
+    ) -> None:
+        """A new member; AlreadyMember when the company has one by that address (written
+        meanwhile by a concurrent invitation: it is not overwritten)."""
+        ...
+
     def activate_member(self, company_id: str, email: str) -> None:
         """invited -> active (the member's first request in the company)."""
         ...

@@ -15,6 +15,8 @@ member back (docs/adoption.md, "Members").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from chalicelib.domain.errors import (
     AlreadyMember,
@@ -37,6 +39,7 @@ MAX_EMAIL_LENGTH = 254
 # A change or removal whose conditions failed (the member or the admin it relied on changed
 # meanwhile) is read and judged again this many times in all before answering concurrent_change.
 _ATTEMPTS = 3
+_Written = TypeVar("_Written")
 
 
 def normal_email(email: str) -> str:
@@ -70,7 +73,7 @@ def add_member(
     name = ports.directory.company_name(company_id) or company_id
     created = ports.accounts.invite(email, name)
     status = MemberStatus.INVITED if created else MemberStatus.ACTIVE
-    ports.directory.put_member(company_id, email, permissions[0], permissions[1], status)
+    ports.directory.add_member(company_id, email, permissions[0], permissions[1], status)
     audit.record(
         ports, company_id, identity.email, audit.MEMBER_ADDED, email,
         erp_permission=permissions[0].label, budget_permission=permissions[1].label,
@@ -87,7 +90,7 @@ def change_member(
     erp_permission: Permission | None,
     budget_permission: Permission | None,
 ) -> Membership:
-    for attempt in range(_ATTEMPTS):
+    def judge_and_write() -> tuple[Membership, Permission, Permission]:
         caller = require_any_admin(ports, identity, company_id)
         current = _member(ports, company_id, email)
         erp = current.erp_permission if erp_permission is None else erp_permission
@@ -98,12 +101,10 @@ def change_member(
                     caller, tool, f"change the {tool.value} permission of {current.email}"
                 )
         keeping = _keep_an_admin(ports, current, erp, budget)
-        try:
-            ports.directory.change_member(current, erp, budget, keeping)
-            break
-        except ConcurrentChange:
-            if attempt == _ATTEMPTS - 1:
-                raise
+        ports.directory.change_member(current, erp, budget, keeping)
+        return current, erp, budget
+
+    current, erp, budget = _until_written(judge_and_write)
     audit.record(
         ports, company_id, identity.email, audit.MEMBER_CHANGED, current.email,
         erp_permission=erp.label, budget_permission=budget.label,
@@ -114,20 +115,29 @@ def change_member(
 
 
 def remove_member(ports: Ports, identity: Identity, company_id: str, email: str) -> None:
-    for attempt in range(_ATTEMPTS):
+    def judge_and_write() -> Membership:
         caller = require_any_admin(ports, identity, company_id)
         current = _member(ports, company_id, email)
         for tool in TOOLS:
             if held_in(current, tool) is Permission.ADMIN:
                 _require_admin_of(caller, tool, f"remove {current.email}, an admin of that tool")
         keeping = _keep_an_admin(ports, current, Permission.NONE, Permission.NONE)
-        try:
-            ports.directory.remove_member(current, keeping)
-            break
-        except ConcurrentChange:
-            if attempt == _ATTEMPTS - 1:
-                raise
+        ports.directory.remove_member(current, keeping)
+        return current
+
+    current = _until_written(judge_and_write)
     audit.record(ports, company_id, identity.email, audit.MEMBER_REMOVED, current.email)
+
+
+def _until_written(judge_and_write: Callable[[], _Written]) -> _Written:
+    """Read, judge and write again while the store answers that what was read changed
+    meanwhile, _ATTEMPTS times in all; then concurrent_change."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return judge_and_write()
+        except ConcurrentChange:
+            continue
+    return judge_and_write()
 
 
 def _require_admin_of(caller: Membership, tool: Tool, to: str) -> None:

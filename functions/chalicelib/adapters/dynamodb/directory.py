@@ -26,7 +26,7 @@ from chalicelib.adapters.dynamodb.items import (
     to_item,
 )
 from chalicelib.adapters.dynamodb.tables import DynamoTables
-from chalicelib.domain.errors import AlreadyLinked, ConcurrentChange, NotFound
+from chalicelib.domain.errors import AlreadyLinked, AlreadyMember, ConcurrentChange, NotFound
 from chalicelib.domain.model import (
     CatalogEntry,
     CostCatalog,
@@ -343,18 +343,32 @@ class DynamoDirectory(DynamoTables):
         budget_permission: Permission,
         status: MemberStatus = MemberStatus.ACTIVE,
     ) -> None:
-        item = MemberItem(
-            pk=company_pk(company_id),
-            sk=member_sk(email),
-            gsi1pk=f"MEMBER#{email.lower()}",
-            gsi1sk=company_pk(company_id),
-            company_id=company_id,
-            email=email.lower(),
-            erp_permission=erp_permission.label,
-            budget_permission=budget_permission.label,
-            status=status.value,
-        )
-        self._put(to_item(item))
+        self._put(_member_item(company_id, email, erp_permission, budget_permission, status))
+
+    def add_member(
+        self,
+        company_id: str,
+        email: str,
+        erp_permission: Permission,
+        budget_permission: Permission,
+        status: MemberStatus,
+    ) -> None:
+        """A put conditioned on no member by that address: of two invitations of one person at
+        once, the second answers already_member instead of overwriting the first."""
+        item = _member_item(company_id, email, erp_permission, budget_permission, status)
+        try:
+            self.client.put_item(
+                TableName=self.directory_table,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise AlreadyMember(
+                    f"{email.lower()} is already a member of this company."
+                ) from None
+            raise
+        self._wrote(item["pk"], item["sk"])
 
     def put_cost_catalog(self, company_id: str, catalog: CostCatalog) -> None:
         """Seeding: codes without descriptions."""
@@ -374,6 +388,28 @@ class DynamoDirectory(DynamoTables):
             item["company_id"]: item["name"]
             for item in batch_get(self.client, self.directory_table, keys)
         }
+
+
+def _member_item(
+    company_id: str,
+    email: str,
+    erp_permission: Permission,
+    budget_permission: Permission,
+    status: MemberStatus,
+) -> dict[str, Any]:
+    return to_item(
+        MemberItem(
+            pk=company_pk(company_id),
+            sk=member_sk(email),
+            gsi1pk=f"MEMBER#{email.lower()}",
+            gsi1sk=company_pk(company_id),
+            company_id=company_id,
+            email=email.lower(),
+            erp_permission=erp_permission.label,
+            budget_permission=budget_permission.label,
+            status=status.value,
+        )
+    )
 
 
 def _held(member: Membership) -> dict[str, Any]:
