@@ -32,6 +32,7 @@ import type {
   Session,
   SignInAnswer,
   SpreadsheetMapping,
+  TargetAnswer,
 } from "./types";
 
 export class ApiError extends Error {
@@ -355,11 +356,24 @@ export function listErpProjects(api: Api, companyId: string, query: PageQuery): 
   return api.get<ErpProjectPage>(`${companyPath(companyId)}/erp/projects`, { ...query });
 }
 
-export function linkErpProject(api: Api, companyId: string, erpJobId: string, projectName?: string): Promise<LinkedProject> {
-  const body = projectName ? { project_name: projectName } : {};
+export function linkErpProject(
+  api: Api,
+  companyId: string,
+  erpJobId: string,
+  { projectName, procoreProjectId }: { projectName?: string; procoreProjectId?: string } = {},
+): Promise<LinkedProject> {
+  const body = {
+    ...(projectName ? { project_name: projectName } : {}),
+    ...(procoreProjectId ? { procore_project_id: procoreProjectId } : {}),
+  };
   return api.request<LinkedProject>("POST", `${companyPath(companyId)}/erp/projects/${encodeURIComponent(erpJobId)}/link`, {
     body,
   });
+}
+
+/** Where the company's budgets live: Budget Bridge's own store or Procore (never its secrets). */
+export function getTarget(api: Api, companyId: string): Promise<TargetAnswer> {
+  return api.get<TargetAnswer>(`${companyPath(companyId)}/target`);
 }
 
 export function unlinkErpProject(api: Api, companyId: string, erpJobId: string): Promise<void> {

@@ -43,7 +43,7 @@ describe("row action", () => {
       kind: "reimport",
       label: "Re-import",
       disabled: true,
-      reason: "Unlock the budget in Procore to re-import",
+      reason: "Unlock the budget to re-import (it is locked in Procore)",
     });
   });
 

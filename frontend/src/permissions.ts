@@ -36,8 +36,9 @@ export function rowAction(budget: ErpBudget, erpPermission: Permission | undefin
       : { kind: "import", label: "Import", disabled: false };
   }
   if (budget.locked) {
-    // A lock held in Procore is lifted there, not by Budget Bridge's Unlock Budget.
-    const reason = budget.locked_in_target ? `Unlock the budget in ${budget.target_name} to re-import` : LOCKED_REASON;
+    // A lock held in Procore is lifted there, not by Budget Bridge's Unlock Budget; the reason
+    // still opens with the words every locked row shows.
+    const reason = budget.locked_in_target ? `${LOCKED_REASON} (it is locked in ${budget.target_name})` : LOCKED_REASON;
     return { kind: "reimport", label: "Re-import", disabled: true, reason };
   }
   if (budget.can_reimport === false) {

@@ -94,6 +94,9 @@ export type ErpProjectPage = Schemas["ErpProjectList"];
 
 export type LinkedProject = Schemas["LinkResponse"];
 
+/** `GET /target`: Budget Bridge's own store or Procore. */
+export type TargetAnswer = Schemas["TargetResponse"];
+
 export type CatalogEntry = Schemas["CatalogEntryOut"];
 
 export type CostCatalog = Schemas["CatalogResponse"];

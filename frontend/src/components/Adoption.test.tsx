@@ -233,6 +233,31 @@ describe("Projects", () => {
     expect(fake.requests.find((r) => r.path.endsWith("/link"))?.path).toBe("/companies/fresh/erp/projects/F-3001/link");
   });
 
+  it("asks a Procore company's admin for the Procore project, keeps the dialog open on a refusal, then links", async () => {
+    const state = adoptionState({ connection: connected(), target: "procore", procoreProjects: ["2001"] });
+    const fake = start("#/companies/fresh/erp/projects", state);
+    const table = await screen.findByRole("table", { name: "ERP projects" });
+    await waitFor(() => expect(fake.requests.some((r) => r.path.endsWith("/target"))).toBe(true));
+    const row = within(table).getByRole("rowheader", { name: "F-3001" }).closest("tr")!;
+    fireEvent.click(within(row).getByRole("button", { name: "Link" }));
+
+    const dialog = await screen.findByRole("dialog", { name: "Link F-3001 to a Procore Project" });
+    const field = within(dialog).getByLabelText("Procore Project ID");
+    await waitFor(() => expect(document.activeElement).toBe(field));
+    expect((within(dialog).getByRole("button", { name: "OK" }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(field, { target: { value: "999" } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
+    expect((await within(dialog).findByRole("alert")).textContent).toBe("Procore does not answer for the project 999.");
+    expect(state.projects[0].project_id).toBeNull();
+
+    fireEvent.change(field, { target: { value: " 2001 " } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(screen.getByRole("status").textContent).toContain("F-3001 is linked to the new project Fresh Tower.");
+    const links = fake.requests.filter((r) => r.path.endsWith("/link"));
+    expect(links.map((r) => r.body)).toEqual([{ procore_project_id: "999" }, { procore_project_id: "2001" }]);
+  });
+
   it("pages through the ERP's jobs and shows ERP text as text", async () => {
     const projects = Array.from({ length: 3 }, (_, i) => ({
       erp_job_id: `F-${i}`,

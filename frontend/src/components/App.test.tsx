@@ -288,6 +288,20 @@ describe("re-import flow", () => {
     expect(fake.requests.some((r) => r.method === "POST" && !r.path.endsWith("/preview"))).toBe(false);
   });
 
+  it("cancels with Escape and brings Tab back inside even once the focus has fallen to the page", async () => {
+    // A focused button that turns disabled (Next page on the last page) drops the focus to <body>.
+    signedIn("#/companies/demo/erp/budgets?filter=synced");
+    start(routes(() => ({})));
+    const { dialog } = await openPreviewed();
+    (document.activeElement as HTMLElement).blur();
+    expect(document.activeElement).toBe(document.body);
+    fireEvent.keyDown(document.body, { key: "Tab" });
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    (document.activeElement as HTMLElement).blur();
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
   it("keeps Tab inside the dialog", async () => {
     signedIn("#/companies/demo/erp/budgets?filter=synced");
     start(routes(() => ({})));

@@ -1,12 +1,13 @@
 // ERP Integrations -> Projects: the ERP's jobs, read live and paged; ERP admins link one to a new project.
 
-import { useEffect, useId, useState, type FormEvent } from "react";
-import { getConnection, linkErpProject, listErpProjects } from "../api";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { getConnection, getTarget, linkErpProject, listErpProjects } from "../api";
 import { useApp } from "../context";
 import { sectionAccess } from "../permissions";
 import { budgetsHash, erpSectionHash, projectBudgetHash } from "../routes";
 import type { ErpProject, ErpProjectPage, LinkedProject } from "../types";
 import { erpSpec } from "../erpConnections";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { errorText } from "./messages";
 import { Pager, useCursorStack } from "./Pager";
 
@@ -32,6 +33,9 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
   const [error, setError] = useState<string | null>(null);
   const [linking, setLinking] = useState<string | null>(null);
   const [linked, setLinked] = useState<Linked | null>(null);
+  // A company whose budgets live in Procore names each job's Procore project when linking it.
+  const [inProcore, setInProcore] = useState(false);
+  const [askingProcore, setAskingProcore] = useState<{ project: ErpProject; opener: HTMLElement | null } | null>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -43,10 +47,16 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
       })
       // Reading the connection is a courtesy: if it fails, try the projects and show their answer.
       .catch(() => !cancelled && setConnected(true));
+    if (access.linkProjects) {
+      getTarget(api, company.company_id)
+        .then((target) => !cancelled && setInProcore(target.target === "procore"))
+        // Unread, Link asks for no Procore project; the API's refusal then says it needs one.
+        .catch(() => undefined);
+    }
     return () => {
       cancelled = true;
     };
-  }, [api, company.company_id]);
+  }, [api, company.company_id, access.linkProjects]);
 
   // Loading until the page asked for now has answered (or failed): derived, so a new page is
   // "loading" from the very render that asks for it.
@@ -70,12 +80,12 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
     };
   }, [api, company.company_id, connected, pages.cursor, pageSize, query]);
 
-  async function link(project: ErpProject, projectName?: string): Promise<boolean> {
+  async function link(project: ErpProject, options: { projectName?: string; procoreProjectId?: string } = {}): Promise<boolean> {
     setLinking(project.erp_job_id);
     setError(null);
     setLinked(null);
     try {
-      const made = await linkErpProject(api, company.company_id, project.erp_job_id, projectName);
+      const made = await linkErpProject(api, company.company_id, project.erp_job_id, options);
       setLinked({ erp_job_id: project.erp_job_id, project: made });
       setPage((current) =>
         current && {
@@ -115,7 +125,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
           </>
         )}
       </p>
-      {error && (
+      {error && !askingProcore && (
         <p className="message message-error" role="alert">
           {error}
         </p>
@@ -153,7 +163,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
                     companyId={company.company_id}
                     canLink={access.linkProjects}
                     busy={linking !== null}
-                    onLink={() => void link(project)}
+                    onLink={(opener) => (inProcore ? setAskingProcore({ project, opener }) : void link(project))}
                   />
                 ))}
               </tbody>
@@ -162,7 +172,22 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
         )
       )}
       {namesJobs && access.linkProjects && (
-        <LinkJobForm busy={linking !== null} onLink={(jobId, name) => link({ erp_job_id: jobId, name: jobId, erp_status: "", project_id: null }, name)} />
+        <LinkJobForm
+          busy={linking !== null}
+          onLink={(jobId, name) => link({ erp_job_id: jobId, name: jobId, erp_status: "", project_id: null }, { projectName: name })}
+        />
+      )}
+      {askingProcore && (
+        <ProcoreProjectDialog
+          project={askingProcore.project}
+          returnFocusTo={askingProcore.opener}
+          busy={linking !== null}
+          error={error}
+          onLink={async (procoreProjectId) => {
+            if (await link(askingProcore.project, { procoreProjectId })) setAskingProcore(null);
+          }}
+          onCancel={() => setAskingProcore(null)}
+        />
       )}
       <Pager
         label="Pages of ERP projects"
@@ -181,7 +206,7 @@ interface RowProps {
   companyId: string;
   canLink: boolean;
   busy: boolean;
-  onLink: () => void;
+  onLink: (opener: HTMLElement) => void;
 }
 
 function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
@@ -209,7 +234,7 @@ function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
               className="button button-small"
               aria-describedby={jobId}
               aria-disabled={busy ? true : undefined}
-              onClick={() => !busy && onLink()}
+              onClick={(event) => !busy && onLink(event.currentTarget)}
             >
               Link
             </button>
@@ -217,6 +242,65 @@ function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
         </td>
       )}
     </tr>
+  );
+}
+
+interface ProcoreDialogProps {
+  project: ErpProject;
+  returnFocusTo: HTMLElement | null;
+  busy: boolean;
+  /** The API's refusal (422 when Procore does not answer for that project): shown in the dialog, to correct. */
+  error: string | null;
+  onLink: (procoreProjectId: string) => Promise<void>;
+  onCancel: () => void;
+}
+
+/** Procore as the target: the job's budget lives in a Procore project, named by its ID when linking. */
+function ProcoreProjectDialog({ project, returnFocusTo, busy, error, onLink, onCancel }: ProcoreDialogProps) {
+  const [procoreId, setProcoreId] = useState("");
+  const field = useId();
+  const hint = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const wanted = procoreId.trim();
+  // The dialog asks for one thing: the field gets the focus (after the dialog has given it to Cancel).
+  useEffect(() => input.current?.focus(), []);
+  return (
+    <ConfirmDialog
+      title={`Link ${project.erp_job_id} to a Procore Project`}
+      confirmDisabled={busy || !wanted}
+      onConfirm={() => void onLink(wanted)}
+      onCancel={onCancel}
+      returnFocusTo={returnFocusTo}
+    >
+      <p>
+        The budget of {project.name || project.erp_job_id} will live in this Procore project: re-imports write its amounts
+        there.
+      </p>
+      <div className="field">
+        <label htmlFor={field}>Procore Project ID</label>
+        <input
+          id={field}
+          ref={input}
+          value={procoreId}
+          inputMode="numeric"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={hint}
+          onChange={(event) => setProcoreId(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === "Enter" && wanted && !busy) void onLink(wanted);
+          }}
+        />
+        <span id={hint} className="hint">
+          The number in the project&apos;s Procore address, after /projects/.
+        </span>
+      </div>
+      {error && (
+        <p className="message message-error" role="alert">
+          {error}
+        </p>
+      )}
+    </ConfirmDialog>
   );
 }
 

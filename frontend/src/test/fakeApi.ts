@@ -75,6 +75,9 @@ export interface AdoptionState {
   accounts?: string[];
   audit: AuditEvent[];
   settings: { auto_reimport: { enabled: boolean; every_hours: number }; add_unknown_cost_codes: boolean };
+  /** Where the budgets live; a Procore company's link names the Procore project (these answer). */
+  target?: "budget_bridge" | "procore";
+  procoreProjects?: string[];
 }
 
 function error(status: number, code: string, message: string, extra: object = {}) {
@@ -168,9 +171,25 @@ export function adoptionRoutes(state: AdoptionState, cid = "fresh"): Record<stri
       }
       if (!project) return error(404, "not_found", "The ERP has no such job.");
       if (project.project_id) return error(409, "already_linked", `${jobId} is already linked.`);
+      const procoreId = (r.body as { procore_project_id?: string } | null)?.procore_project_id;
+      if (state.target === "procore" && !(state.procoreProjects ?? []).includes(procoreId ?? "")) {
+        return error(422, "invalid_target_project", `Procore does not answer for the project ${procoreId ?? ""}.`);
+      }
       project.project_id = `p-${jobId}`;
       audit("project_linked", jobId);
       return { status: 201, body: { project_id: project.project_id, project_name: project.name, budget_id: `b-${jobId}`, status: "ready_to_import" } };
+    },
+    [`GET ${base}/target`]: () => {
+      const procore = state.target === "procore";
+      return {
+        body: {
+          target: state.target ?? "budget_bridge",
+          target_name: procore ? "Procore" : "Budget Bridge",
+          base_url: procore ? "https://sandbox.procore.example" : null,
+          procore_company_id: procore ? "1001" : null,
+          credentials_set: procore,
+        },
+      };
     },
     [`GET ${base}/cost-catalog`]: () => ({ body: state.catalog }),
     [`PUT ${base}/cost-catalog`]: (r) => {
