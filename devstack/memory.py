@@ -444,15 +444,21 @@ def _succeed(db: MemoryDatabase, finished: Job, changes: Sequence[ChangeRecord])
 
 
 class MemoryJobStore(_MemoryStore):
+    def idempotent_job(self, budget: Budget, idempotency_key: str) -> Job | None:
+        with self.db.lock:
+            marker = self.db.idempotency.get((budget.company_id, budget.budget_id, idempotency_key))
+            if marker is None or marker[1] <= self.db.clock():
+                return None
+            earlier = self.db.jobs.get((budget.company_id, marker[0]))
+            return None if earlier is None else earlier.model_copy(deep=True)
+
     def enqueue(self, job: Job, budget: Budget, idempotency_key: str | None) -> Job:
         with self.db.lock:
             marker_key = (budget.company_id, budget.budget_id, idempotency_key or "")
             if idempotency_key is not None:
-                marker = self.db.idempotency.get(marker_key)
-                if marker is not None and marker[1] > self.db.clock():
-                    earlier = self.db.jobs.get((budget.company_id, marker[0]))
-                    if earlier is not None:
-                        return earlier.model_copy(deep=True)
+                earlier = self.idempotent_job(budget, idempotency_key)
+                if earlier is not None:
+                    return earlier
             stored = self.db.budgets.get((budget.company_id, budget.budget_id))
             if stored is None:
                 raise NotFound("There is no such budget in this company.")

@@ -97,19 +97,19 @@ def _row(client: Client, world: World) -> dict[str, Any]:
     return next(row for row in rows if row["budget_id"] == BUDGET_ID)
 
 
-def _reimport(client: Client, world: World) -> Any:
-    return client.http.post(
-        f"{BUDGETS}/{BUDGET_ID}/reimport", headers=world.headers(erp_user("standard")), body="{}"
-    )
+def _reimport(client: Client, world: World, **headers: str) -> Any:
+    headers |= world.headers(erp_user("standard"))
+    return client.http.post(f"{BUDGETS}/{BUDGET_ID}/reimport", headers=headers, body="{}")
 
 
+@pytest.mark.parametrize("key", [{}, {"Idempotency-Key": "click-1"}], ids=["no key", "a key"])
 def test_a_budget_locked_in_procore_lists_locked_and_offers_no_reimport(
-    client: Client, world: World, procore: FakeProcore
+    client: Client, world: World, procore: FakeProcore, key: dict[str, str]
 ) -> None:
     assert _row(client, world)["can_reimport"] is True  # nothing read from Procore yet
     procore.is_locked = True
 
-    refused = _reimport(client, world)
+    refused = _reimport(client, world, **key)
     reads = len(procore.lock_reads)
     row = _row(client, world)
 

@@ -37,6 +37,7 @@ from chalicelib.services.reimports import (
     enqueue_due_reimports,
     fail_dead_letter,
     request_job,
+    request_preview,
     resend_abandoned,
     run_job,
 )
@@ -176,6 +177,28 @@ def test_the_same_idempotency_key_answers_the_same_job() -> None:
     again = request(w, idempotency_key="click-1")
     assert again.job_id == first.job_id
     assert len(w.sent) == 1
+
+
+def test_a_key_replayed_after_its_job_ran_answers_that_job_whatever_the_budget_says_now() -> None:
+    w = world(erp_changed())
+    preview = request_preview(w.ports, me(), COMPANY, SYNCED)
+    run(w, preview)
+    applied = request(w, idempotency_key="click-1", preview_job_id=preview.job_id)
+    run(w, applied)  # the budget's version moved past the preview's
+    plain = request(w, idempotency_key="click-2")
+    run(w, plain)
+    w.ports.budgets.unlink(w.budget())  # and the project was unlinked since
+
+    # The answers were lost on the way; the client sends the very same requests again.
+    assert request(w, idempotency_key="click-1", preview_job_id=preview.job_id).job_id == (
+        applied.job_id
+    )
+    w.clock.advance(minutes=61)  # the preview has expired by now too
+    assert request(w, idempotency_key="click-1", preview_job_id=preview.job_id).job_id == (
+        applied.job_id
+    )
+    assert request(w, idempotency_key="click-2").job_id == plain.job_id
+    assert len(w.sent) == 3  # the preview and the two jobs: no replay queued anything
 
 
 def test_a_key_whose_job_could_not_be_queued_asks_anew_when_the_person_tries_again() -> None:

@@ -173,6 +173,10 @@ class JobStore(Protocol):
         """
         ...
 
+    def idempotent_job(self, budget: Budget, idempotency_key: str) -> Job | None:
+        """The job this key made on this budget in the last 24 hours, or None."""
+        ...
+
     def release_idempotency_key(self, budget: Budget, idempotency_key: str, job_id: str) -> None:
         """The key no longer answers with `job_id` (a job whose message was never queued: the
         person was told to try again), so the same key may ask again. A key that names another

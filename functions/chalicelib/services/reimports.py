@@ -121,19 +121,21 @@ def request_job(
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
         )
     budget = ports.budgets.get(company_id, budget_id)
+    if idempotency_key is not None:
+        # A replay answers the job the key made, whatever the budget, its lock (here or in
+        # Procore) or the preview say now: the job may hold the budget, or have moved its version
+        # (docs/api.md, "Jobs"). Two first uses at once are the store's to settle (`enqueue`).
+        earlier = ports.jobs.idempotent_job(budget, idempotency_key)
+        if earlier is not None:
+            return earlier
     unlinked = admission.not_linked(budget, kind)
     if unlinked is not None:
         raise unlinked
     # The budget's own refusal (status, lock, another job) comes before anything about the
     # preview: a preview cannot be "stale" for a budget the request could not take anyway.
-    if idempotency_key is None:
-        admission.check_can_take(budget, kind)
-        check_unlocked(ports, budget, _noun(kind))
-        if preview_job_id is not None:
-            _check_preview(ports, budget, kind, preview_job_id)
-    elif preview_job_id is not None and admission.refusal(budget, kind) is None:
-        # With a key, a budget that refuses is the store's to answer (the job an earlier use of
-        # the key made, or the same refusal); a replay answers its job whatever the lock says now.
+    admission.check_can_take(budget, kind)
+    check_unlocked(ports, budget, _noun(kind))
+    if preview_job_id is not None:
         _check_preview(ports, budget, kind, preview_job_id)
     extra: dict[str, Any] = {"allow_empty": allow_empty}
     if preview_job_id:

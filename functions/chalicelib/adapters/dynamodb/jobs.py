@@ -114,7 +114,9 @@ class DynamoJobStore(DynamoTables):
                 if aws_error_code(error) != "TransactionCanceledException":
                     raise
                 codes = cancellation_codes(error)
-            earlier = self._idempotent_job(budget, idempotency_key)
+            earlier = (
+                None if idempotency_key is None else self.idempotent_job(budget, idempotency_key)
+            )
             if earlier is not None:
                 return earlier
             if "ConditionalCheckFailed" in codes:
@@ -232,9 +234,7 @@ class DynamoJobStore(DynamoTables):
             if aws_error_code(error) != "ConditionalCheckFailedException":
                 raise  # the marker names another job by now: it stays
 
-    def _idempotent_job(self, budget: Budget, idempotency_key: str | None) -> Job | None:
-        if idempotency_key is None:
-            return None
+    def idempotent_job(self, budget: Budget, idempotency_key: str) -> Job | None:
         stored = self.read_item(
             self.jobs_table,
             idempotency_pk(budget.company_id, budget.budget_id, idempotency_key),
