@@ -422,6 +422,23 @@ def test_a_dead_lettered_job_fails_and_releases_its_budget() -> None:
     assert retry.status is JobStatus.QUEUED
 
 
+def test_a_dead_lettered_job_says_why_its_attempts_ran_out_as_far_as_it_knows() -> None:
+    w = world(erp_changed())
+    waited = request(w)
+    w.erp.failures.append(ErpUnavailable("The ERP answered 503 Service Unavailable."))
+    with pytest.raises(ErpUnavailable):
+        run(w, waited)
+    stopped = request(w, budget_id=READY, kind=JobKind.IMPORT)
+    w.ports.jobs.start(COMPANY, stopped.job_id, w.clock())  # then the worker timed out, silently
+
+    after_waiting = fail_dead_letter(w.ports, message_for(waited)).message
+    after_stopping = fail_dead_letter(w.ports, message_for(stopped)).message
+
+    assert "the last attempt failed: The ERP answered 503 Service Unavailable" in after_waiting
+    assert "each attempt stopped before it finished" in after_stopping
+    assert "ERP" not in after_stopping  # a worker that stopped says nothing about the ERP
+
+
 def test_a_dead_letter_for_a_finished_job_leaves_it_as_it_was() -> None:
     w = world(erp_changed())
     job = request(w)

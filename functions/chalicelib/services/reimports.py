@@ -813,11 +813,26 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
         raise
     if recovered is not None:
         return _fail(ports, job, _recovered_message(recovered))
-    return _fail(
-        ports,
-        job,
-        f"The {_noun(job.kind)} could not be completed after several attempts (the ERP did not "
-        "answer in time); nothing was changed. Please try again later.",
+    return _fail(ports, job, dead_letter_message(job))
+
+
+_WAITING = re.compile(r"^Waiting to retry[^:]*:\s*(?P<why>.+)$", re.DOTALL)
+
+
+def dead_letter_message(job: Job) -> str:
+    """Why the attempts ran out, as far as the job knows: the last wait's reason when an attempt
+    said why it would try again (the ERP or the store was unavailable), else that each attempt
+    stopped before it finished (a worker that timed out or crashed says nothing)."""
+    waited = _WAITING.match(job.message or "")
+    why = (
+        f"the last attempt failed: {waited['why'].strip()}"
+        if waited
+        else "each attempt stopped before it finished"
+    )
+    return (
+        f"The {_noun(job.kind)} could not be completed after several attempts ({why.rstrip('.')}); "
+        "nothing was changed. Please try again later, and if it keeps happening, contact support "
+        "with the job id."
     )
 
 
