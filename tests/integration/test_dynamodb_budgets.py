@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.adapters.dynamodb.jobs import DynamoJobStore
@@ -161,6 +162,57 @@ def test_commit_with_a_stale_version_changes_nothing(stores):
     assert budgets.get("demo", "P-1001") == current
     assert budgets.read_lines(current) == lines(10)
     assert jobs.get("demo", running.job_id).status is JobStatus.IN_PROGRESS
+
+
+class _AnswerLost:
+    """The store's client, whose next transaction's answer is lost (a read timeout): after
+    DynamoDB applied it when `applied`, before it reached DynamoDB otherwise."""
+
+    def __init__(self, client, applied: bool) -> None:
+        self._client, self._applied = client, applied
+
+    def transact_write_items(self, **request):
+        if self._applied:
+            self._client.transact_write_items(**request)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.invalid")
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not applied"])
+def test_a_commit_whose_answer_was_lost_says_whether_it_happened(stores, monkeypatch, applied):
+    """A caller that wrote elsewhere first (Procore) puts that back only on a failed commit."""
+    budgets, jobs = stores
+    created = budgets.create_budget(budget(), lines(10))
+    current, running = running_job(stores, created)
+    monkeypatch.setattr(budgets, "_client", _AnswerLost(budgets.client, applied))
+
+    if applied:
+        commit(stores, current, running, with_amount(lines(10), 0, "5.00"))
+    else:
+        with pytest.raises(ReadTimeoutError):
+            commit(stores, current, running, with_amount(lines(10), 0, "5.00"))
+
+    now = budgets.get("demo", "P-1001")
+    assert (now.version == current.version + 1) is applied
+    assert (jobs.get("demo", running.job_id).status is JobStatus.SUCCEEDED) is applied
+
+
+def test_a_commit_stands_when_marking_an_old_version_to_expire_fails(stores, monkeypatch):
+    budgets, jobs = stores
+    created = budgets.create_budget(budget(), lines(10))
+    current, running = running_job(stores, created)
+
+    def throttled(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
+
+    monkeypatch.setattr(budgets, "_expire_beyond_kept", throttled)
+
+    commit(stores, current, running, with_amount(lines(10), 0, "5.00"))
+
+    assert budgets.get("demo", "P-1001").version == current.version + 1
+    assert jobs.get("demo", running.job_id).status is JobStatus.SUCCEEDED
 
 
 def test_commit_on_a_budget_locked_in_between_fails_and_changes_nothing(stores):

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import resources
 from chalicelib.adapters.bounded import BoundedMemo
@@ -94,6 +94,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.money import ZERO
 from chalicelib.domain.ports import LineEdit, Page
 from chalicelib.domain.reimport import Plan, key_order, line_order
+from chalicelib.observability import logger
 
 # An edited chunk is rewritten in place; past this size it would risk DynamoDB's 400 KB item limit.
 MAX_EDITED_CHUNK_BYTES = 390_000
@@ -518,7 +519,14 @@ class DynamoBudgetStore(DynamoTables):
                 *({"Put": {"TableName": self.jobs_table, "Item": p}} for p in change_puts),
             ],
         )
-        self._expire_beyond_kept(budget, record.version, finished.finished_at or utc_now())
+        try:
+            self._expire_beyond_kept(budget, record.version, finished.finished_at or utc_now())
+        except Exception:
+            # Housekeeping after the commit: the job has succeeded and a caller must not take a
+            # failure here for a failed commit (a Procore job would put its amounts back). The
+            # version that fell out of the kept ones just keeps no expiry: kept longer, never
+            # less (docs/history.md, "How versions are stored").
+            logger().warning("old version not marked to expire", extra={"job_id": finished.job_id})
         return finished
 
     def write_lines(
@@ -595,11 +603,18 @@ class DynamoBudgetStore(DynamoTables):
         }
 
     def _switch(self, budget: Budget, job: Job, items: builtins.list[dict[str, Any]]) -> None:
-        """The commit's one transaction (header, job, version); a refusal says why."""
+        """The commit's one transaction (header, job, version); a refusal says why.
+
+        A failure that leaves unknown whether the transaction was applied (its answer lost to a
+        timeout or a dropped connection) is settled by reading the header: when it names this job
+        as the last applied, the commit happened, and the caller must not undo what it wrote
+        elsewhere (a Procore job puts its amounts back on a failed commit)."""
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
+                if self._applied(budget, job):
+                    return
                 raise
             codes = cancellation_codes(error)
             fresh = self.header(budget.company_id, budget.budget_id)
@@ -612,6 +627,17 @@ class DynamoBudgetStore(DynamoTables):
                     "The job is no longer running; nothing was applied."
                 ) from None
             raise _moved() from None
+        except (BotoCoreError, OSError):
+            if self._applied(budget, job):
+                return
+            raise
+
+    def _applied(self, budget: Budget, job: Job) -> bool:
+        try:
+            head = self.header(budget.company_id, budget.budget_id)
+        except Exception:
+            return False  # still unknown: the caller sees the commit's own failure
+        return head is not None and head.last_applied_job_id == job.job_id
 
     # --- history ----------------------------------------------------------------------------
 
