@@ -203,15 +203,38 @@ def test_starting_a_job_is_one_round_trip_whatever_its_state(stores, dynamodb_ta
     assert queued.status is JobStatus.QUEUED
 
 
-def test_fail_keeps_the_first_thousand_errors_and_says_how_many_there_were(stores):
+def _unknown_codes(count: int) -> list[LineError]:
+    return [
+        LineError(
+            line=n,
+            field="cost_code",
+            message=f"The cost code 01-{n % 300:03d} of line {n} "
+            "is not in the company's cost catalog.",
+        )  # fmt: skip
+        for n in range(1, count + 1)
+    ]
+
+
+def test_fail_lists_every_offending_line_of_a_large_budget(stores):
     budgets, jobs = stores
     queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
-    errors = [LineError(line=n, field="cost_code", message=f"line {n}") for n in range(1, 1501)]
+    errors = _unknown_codes(10_000)
 
     failed = jobs.fail(queued, "The ERP budget was not applied.", errors, NOW)
 
-    assert failed.errors == errors[:1000]
-    assert "first 1,000 of 1,500" in failed.message
+    assert jobs.get("demo", "job-1").errors == errors
+    assert failed.message == "The ERP budget was not applied."
+
+
+def test_fail_beyond_ten_thousand_errors_keeps_the_first_and_says_how_many_there_were(stores):
+    budgets, jobs = stores
+    queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    errors = _unknown_codes(10_500)
+
+    failed = jobs.fail(queued, "The ERP budget was not applied.", errors, NOW)
+
+    assert jobs.get("demo", "job-1").errors == errors[:10_000]
+    assert "first 10,000 of 10,500" in failed.message
 
 
 def test_fail_of_a_job_the_budget_no_longer_names_just_finishes_the_job(stores):
