@@ -57,8 +57,12 @@ export function HistoryView({ projectId, budgetId }: Props) {
           setVersions((previous) => (cursor ? [...previous, ...page.versions] : page.versions));
           setNext(page.next_cursor);
           setError(null);
+          return page.versions;
         })
-        .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Could not load the history."))
+        .catch((caught: unknown) => {
+          setError(caught instanceof Error ? caught.message : "Could not load the history.");
+          return [] as BudgetVersion[];
+        })
         .finally(() => setLoaded(true)),
     [api, cid, projectId],
   );
@@ -79,11 +83,19 @@ export function HistoryView({ projectId, budgetId }: Props) {
 
   // A restore makes a new version: show it at the top once the job has finished (once per finish,
   // not again when the address changes, which the first effect already answers).
+  // A restore that succeeded is chosen, so its changes show at once and its Download CSV is the
+  // page's only one (the job panel's and the version's would name the same job).
   const finished = flow.phase === "succeeded" || flow.phase === "failed";
-  const reload = useEffectEvent(() => void load(null));
+  const succeeded = flow.phase === "succeeded";
+  const reload = useEffectEvent(() =>
+    void load(null).then((fresh) => {
+      if (succeeded && fresh.length > 0) setChosen(fresh[0].version);
+    }),
+  );
   useEffect(() => {
     if (finished) reload();
   }, [finished]);
+  const panelJobId = flow.phase === "succeeded" ? flow.job.job_id : null;
 
   const admin = canLock(company.budget_permission);
   const latest = versions.reduce((max, v) => Math.max(max, v.version), budget?.version ?? 0);
@@ -134,6 +146,7 @@ export function HistoryView({ projectId, budgetId }: Props) {
           locked={budget?.locked ?? false}
           projectName={projectName}
           canRestore={admin}
+          csvAbove={selected.job_id !== null && selected.job_id === panelJobId}
           busy={isBusy(flow) || flow.phase === "confirming"}
           restoreRef={setRestoreButton}
           onRestore={() => {
@@ -228,12 +241,14 @@ interface DetailProps {
   locked: boolean;
   projectName: string;
   canRestore: boolean;
+  /** The job panel above already offers this version's job's Download CSV. */
+  csvAbove: boolean;
   busy: boolean;
   restoreRef: (element: HTMLButtonElement | null) => void;
   onRestore: () => void;
 }
 
-function VersionDetail({ projectId, version, isLatest, locked, projectName, canRestore, busy, restoreRef, onRestore }: DetailProps) {
+function VersionDetail({ projectId, version, isLatest, locked, projectName, canRestore, csvAbove, busy, restoreRef, onRestore }: DetailProps) {
   const { api, company } = useApp();
   const [detail, setDetail] = useState<BudgetAtVersion | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -284,7 +299,7 @@ function VersionDetail({ projectId, version, isLatest, locked, projectName, canR
             )}
           </>
         )}
-        {version.job_id && atLeast(company.erp_permission, "read_only") && (
+        {version.job_id && !csvAbove && atLeast(company.erp_permission, "read_only") && (
           <JobCsvButton
             companyId={company.company_id}
             jobId={version.job_id}

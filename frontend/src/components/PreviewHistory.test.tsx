@@ -345,6 +345,37 @@ describe("the History tab", () => {
     await waitFor(() => expect(fake.requests.filter((r) => r.path.endsWith("/history"))).toHaveLength(2));
   });
 
+  it("chooses the restore's own version once it succeeded, with one Download CSV on the page", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget/history";
+    const restored = { version: 4, at: "2026-11-29T09:00:00Z", by: "admin@demo.test", source: "restore", job_id: "r-1", total: "1000.00", summary: null };
+    let restoredYet = false;
+    start(
+      historyRoutes("admin", {
+        "GET /companies/demo/projects/P-1001/budget/history": () => ({
+          body: { versions: restoredYet ? [restored, ...versions] : versions, next_cursor: null },
+        }),
+        "GET /companies/demo/projects/P-1001/budget/history/4": () => ({
+          body: { ...budget, version: 4, total: "1000.00", changes: [change(1, "650.50", "400.00")] },
+        }),
+        "POST /companies/demo/projects/P-1001/budget/history/1/restore": () => {
+          restoredYet = true;
+          return { status: 202, body: { job_id: "r-1", status: "queued" } };
+        },
+        "GET /companies/demo/erp/jobs/r-1": () => ({
+          body: { job_id: "r-1", budget_id: "b-1001", kind: "restore", status: "succeeded", message: "Successfully Restored version 1" },
+        }),
+      }),
+    );
+    const table = await screen.findByRole("table", { name: "Budget versions" });
+    fireEvent.click(within(table).getByRole("button", { name: "Version 1" }));
+    await screen.findByRole("table", { name: "Changes in version 1" });
+    fireEvent.click(screen.getByRole("button", { name: "Restore This Version" }));
+    fireEvent.click(within(screen.getByRole("dialog", { name: "Please Confirm" })).getByRole("button", { name: "OK" }));
+
+    expect(await screen.findByRole("table", { name: "Changes in version 4" }, { timeout: 3000 })).toBeTruthy();
+    expect(screen.getAllByRole("button", { name: "Download CSV" })).toHaveLength(1);
+  });
+
   it("announces a refused restore", async () => {
     window.location.hash = "#/companies/demo/projects/P-1001/budget/history";
     start(
