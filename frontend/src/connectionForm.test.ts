@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connectionBody, formFrom, isDirty, secretIsSet, switchErp } from "./connectionForm";
+import { addressChanged, connectionBody, formFrom, isDirty, problemFromApi, secretIsSet, switchErp } from "./connectionForm";
 import type { ErpConnection } from "./types";
 
 const saved: ErpConnection = {
@@ -112,6 +112,39 @@ describe("the connection request", () => {
     expect(connectionBody(form, saved)).toEqual({
       problem: { field: "username", message: "Enter the ERP Username again, with the other secrets." },
     });
+  });
+
+  it("asks for the secrets again when the Base URL changes: they only go to the address they were saved for", () => {
+    const moved = { ...formFrom(saved), base_url: "https://elsewhere.example.com" };
+    expect(addressChanged(moved, saved)).toBe(true);
+    // Nothing typed: the API judges the new address first, then asks for the secrets (field "credentials").
+    expect(connectionBody(moved, saved)).toEqual({
+      body: { erp_system: "acumatica", base_url: "https://elsewhere.example.com", settings: saved.settings },
+    });
+    expect(problemFromApi(moved, "credentials", "Enter the credentials again.")).toEqual({
+      field: "username",
+      message: "Enter the credentials again.",
+    });
+    expect(problemFromApi(moved, "base_url", "No.")).toEqual({ field: "base_url", message: "No." });
+    // Some typed: every saved one is asked for again, saying why.
+    expect(connectionBody({ ...moved, secrets: { password: "sandbox" } }, saved)).toEqual({
+      problem: {
+        field: "username",
+        message: "Enter the ERP Username again: saved secrets are only sent to the Base URL they were saved for.",
+      },
+    });
+    const retyped = { ...moved, secrets: { username: "admin", password: "sandbox" } };
+    expect(connectionBody(retyped, saved)).toEqual({
+      body: {
+        erp_system: "acumatica",
+        base_url: "https://elsewhere.example.com",
+        settings: saved.settings,
+        credentials: { username: "admin", password: "sandbox" },
+      },
+    });
+    // The same address with spaces or a trailing slash is not another one; another ERP starts afresh.
+    expect(addressChanged({ ...formFrom(saved), base_url: ` ${saved.base_url}/ ` }, saved)).toBe(false);
+    expect(addressChanged(switchErp(moved, "cmic"), saved)).toBe(false);
   });
 
   it("needs new secrets for another ERP, whose settings start afresh", () => {

@@ -5,6 +5,9 @@ import type { ConnectionBody, ErpConnection } from "./types";
 
 export const DEFAULT_ERP = "acumatica";
 
+/** Why a saved secret must be typed again after the Base URL changed. */
+export const SENT_ONLY_TO_SAVED_ADDRESS = "saved secrets are only sent to the Base URL they were saved for";
+
 export interface ConnectionForm {
   erp_system: string;
   base_url: string;
@@ -53,6 +56,21 @@ export function secretIsSet(connection: ErpConnection | null, form: ConnectionFo
   return connection.credentials_fields.includes(name);
 }
 
+/** An address as the API compares it: without surrounding spaces or a trailing slash. */
+function address(url: string): string {
+  return url.trim().replace(/\/+$/, "");
+}
+
+/**
+ * Whether the Base URL differs from the saved connection's. Saved secrets are only sent to the address
+ * they were saved for (docs/adoption.md, "The ERP connection"): the API refuses to keep them for another
+ * one, so the form then asks for every secret again (each secret's hint says so).
+ */
+export function addressChanged(form: ConnectionForm, saved: ErpConnection | null): boolean {
+  if (!saved || saved.erp_system !== form.erp_system) return false;
+  return address(form.base_url) !== address(saved.base_url);
+}
+
 function isUrl(text: string): boolean {
   try {
     const url = new URL(text);
@@ -89,6 +107,10 @@ export function connectionBody(
     else if (field.initial) settings[field.name] = "";
   }
   const typed = spec.secrets.filter((field) => (form.secrets[field.name] ?? "") !== "");
+  const moved = addressChanged(form, saved);
+  // Nothing typed keeps the stored secrets. With another Base URL the API refuses to keep them, but
+  // only after judging the address itself, so a refused address is named as such first; its refusal
+  // (field "credentials") is then shown on the secrets (`problemFromApi`).
   const keepStored = typed.length === 0 && secretIsSet(saved, form, spec.secrets[0]?.name ?? "");
   if (keepStored) return { body: { erp_system: spec.id, base_url: baseUrl, settings } };
   const credentials: Record<string, string> = {};
@@ -96,11 +118,25 @@ export function connectionBody(
     const value = form.secrets[field.name] ?? "";
     if (value) credentials[field.name] = value;
     else if (!field.optional) {
-      const again = typed.length > 0 && secretIsSet(saved, form, field.name) ? " again, with the other secrets" : "";
+      const wasSet = secretIsSet(saved, form, field.name);
+      let again = "";
+      if (moved && wasSet) again = ` again: ${SENT_ONLY_TO_SAVED_ADDRESS}`;
+      else if (typed.length > 0 && wasSet) again = " again, with the other secrets";
       return { problem: { field: field.name, message: `Enter the ${field.label}${again}.` } };
     }
   }
   return { body: { erp_system: spec.id, base_url: baseUrl, settings, credentials } };
+}
+
+/**
+ * The API's refusal of a save as a problem of the form's field: the API names the secrets as a whole
+ * ("credentials", when it needs them again), which the form shows on its first required secret.
+ */
+export function problemFromApi(form: ConnectionForm, field: unknown, message: string): FieldProblem {
+  const named = typeof field === "string" ? field : "";
+  if (named !== "credentials") return { field: named, message };
+  const first = erpSpec(form.erp_system)?.secrets.find((secret) => !secret.optional);
+  return { field: first?.name ?? named, message };
 }
 
 /**

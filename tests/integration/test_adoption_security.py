@@ -145,6 +145,48 @@ def test_a_put_without_credentials_keeps_the_stored_ones(
     assert json.loads(tested.body)["ok"] is True
 
 
+class _Collecting(http.server.BaseHTTPRequestHandler):
+    """An address an admin might point the connection at: it records whatever is sent to it."""
+
+    seen: list[bytes] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.seen.append(
+            self.path.encode() + self.rfile.read(int(self.headers["Content-Length"] or 0))
+        )
+        self.send_response(401)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet."""
+
+
+def test_a_put_that_moves_the_base_url_without_credentials_is_refused_and_sends_them_nowhere(
+    client: Client, world: World, sandbox: SandboxErp
+) -> None:
+    # The stored credentials are only sent to the address they were saved for (docs/adoption.md).
+    save(client, world, sandbox.url, password=SECRET)
+    headers = world.headers(both_user("admin"))
+    _Collecting.seen = []
+    with serving(_Collecting) as server:
+        elsewhere = f"http://127.0.0.1:{server.server_port}"
+        body = {"erp_system": "acumatica", "base_url": elsewhere, "settings": {"company": "Demo"}}
+        moved = client.http.put(f"{PREFIX}/erp/connection", headers=headers, body=json.dumps(body))
+        client.http.post(f"{PREFIX}/erp/connection/test", headers=headers)
+        after = client.http.get(f"{PREFIX}/erp/connection", headers=headers)
+
+    assert moved.status_code == 422
+    error = json.loads(moved.body)["error"]
+    assert (error["code"], error["field"]) == ("invalid_connection", "credentials")
+    assert error["message"].startswith("Enter the credentials again (username, password)")
+    assert "only sent to the address they were saved for" in error["message"]
+    assert json.loads(after.body)["connection"]["base_url"] == sandbox.url
+    assert _Collecting.seen == []
+
+
 def test_deleting_the_connection_deletes_its_secret(
     client: Client, world: World, sandbox: SandboxErp
 ) -> None:

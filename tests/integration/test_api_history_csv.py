@@ -172,6 +172,19 @@ def test_history_lists_each_edit_with_its_person_and_the_version_reads_as_get_di
         assert answer.status_code == 404
 
 
+def test_a_version_written_with_other_digits_than_0_to_9_is_no_such_version(
+    client: Client, world: World
+) -> None:
+    # "²" and "٣" are digits to str.isdigit() but not to int(): they were a 500.
+    headers = world.headers(budget_user("admin"))
+    for version in ("\u00b2", "%C2%B2", "\u0663", "1\u00b2"):
+        shown = client.http.get(f"{P}/budget/history/{version}", headers=headers)
+        restored = client.http.post(f"{P}/budget/history/{version}/restore", headers=headers)
+        for answer in (shown, restored):
+            assert answer.status_code == 404, (version, answer.body)
+            assert json.loads(answer.body)["error"]["code"] == "not_found"
+
+
 def test_restore_answers_202_with_a_restore_job_and_409_when_locked(
     client: Client, world: World
 ) -> None:

@@ -253,6 +253,31 @@ def test_limits_and_cursors_are_checked_on_every_list(
     error_of(answer, 400)
 
 
+@pytest.mark.parametrize("size", ["1" + "0" * 400, "9" * 30], ids=["400 digits", "30 digits"])
+def test_an_export_of_a_size_far_beyond_the_limit_is_refused_naming_the_limit(
+    client: Client, world: World, size: str
+) -> None:
+    # Such a size was an OverflowError (a 500) when the service wrote it in MB.
+    body = '{"file_name": "budget.csv", "size": ' + size + "}"
+    answer = client.http.post(
+        f"{BUDGETS}/b-1001/exports", headers=world.headers(erp_user("admin")), body=body
+    )
+
+    error = error_of(answer, 422)
+    assert error["code"] == "validation_failed"
+    assert "may be at most 10 MB" in error["message"]
+
+
+def test_an_export_just_over_the_limit_is_told_its_size_in_mb(client: Client, world: World) -> None:
+    body = json.dumps({"file_name": "budget.csv", "size": 11 * 1024 * 1024})
+    answer = client.http.post(
+        f"{BUDGETS}/b-1001/exports", headers=world.headers(erp_user("admin")), body=body
+    )
+
+    error = error_of(answer, 400)
+    assert error["message"] == "The file is 11.0 MB; budget exports may be at most 10 MB."
+
+
 def test_the_budget_page_size_is_capped_at_5000(client: Client, world: World) -> None:
     answer = client.http.get(f"{PROJECT}?limit=5000", headers=world.headers(erp_user("admin")))
 

@@ -74,6 +74,36 @@ def test_saving_again_without_credentials_keeps_the_stored_ones(
     assert json.loads(again.body)["procore_company_id"] == "1002"
 
 
+def test_saving_another_base_url_without_credentials_is_refused(
+    client: Client, world: World
+) -> None:
+    # The stored secret is only sent to the address it was saved for (docs/targets/procore.md).
+    _put(client, world, PROCORE)
+    moved = {**PROCORE, "credentials": None, "base_url": "https://collector.example.net"}
+
+    refused = _put(client, world, moved)
+    again = _put(client, world, {**moved, "credentials": PROCORE["credentials"]})
+
+    assert refused.status_code == 422
+    error = json.loads(refused.body)["error"]
+    assert error["code"] == "invalid_target"
+    assert "client_id and client_secret again" in error["message"]
+    assert "only sent to the address they were saved for" in error["message"]
+    assert again.status_code == 200
+    assert world.ports.directory.target("demo").base_url == "https://collector.example.net"
+
+
+@pytest.mark.parametrize("company_id", ["\u0661\u0660\u0660\u0661", "\u00b2", "1001\u00b2"])
+def test_a_procore_company_id_of_other_digits_than_0_to_9_is_refused(
+    client: Client, world: World, company_id: str
+) -> None:
+    answer = _put(client, world, {**PROCORE, "procore_company_id": company_id})
+
+    assert answer.status_code == 422
+    assert json.loads(answer.body)["error"]["code"] == "invalid_target"
+    assert world.ports.directory.target("demo").target.value == "budget_bridge"
+
+
 def test_procore_without_credentials_or_with_a_private_address_is_refused(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

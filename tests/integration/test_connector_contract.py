@@ -293,6 +293,25 @@ def test_a_refused_sign_in_is_permanent_and_says_so_without_the_secret(sandbox, 
             assert secret not in str(refused.value)
 
 
+def test_a_refused_sign_in_quotes_no_user_name_or_client_id(sandbox, switch, row):
+    # The sentence becomes the job's message and the connection's last error (docs/security.md).
+    with pytest.raises(ErpRejected) as refused:
+        connector(sandbox, row, credentials=row.bad_credentials).fetch_budget(row.job)
+
+    for field in ("username", "client_id"):
+        if field in row.bad_credentials:
+            assert row.bad_credentials[field] not in str(refused.value), field
+
+
+def test_a_token_signed_in_by_one_company_is_not_reused_with_another_secret(sandbox, switch, row):
+    # Tokens are cached per process, which serves every company: another company naming the same
+    # address and client id (or user) with a wrong secret must sign in itself and be refused.
+    connector(sandbox, row).fetch_budget(row.job)
+
+    with pytest.raises(ErpRejected):
+        connector(sandbox, row, credentials=row.bad_credentials).fetch_budget(row.job)
+
+
 def test_an_expired_token_mid_read_is_renewed_once_and_the_read_succeeds(sandbox, switch, row):
     if not row.paged:
         pytest.skip(f"{row.erp} answers a budget whole: there is no 'mid-read'")

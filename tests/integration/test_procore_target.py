@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
     BudgetLocked,
     ErpUnavailable,
     InvalidTargetProject,
+    TargetRejected,
     TargetUnavailable,
     UnsafeErpAddress,
 )
@@ -415,6 +416,26 @@ def test_procore_s_token_is_reused_by_the_next_job_until_it_expires(sandbox):
     pilot.erp.lines = [_with_amount(line, Decimal("3.00")) for line in pilot.erp.lines]
     assert pilot.reimport() is JobStatus.SUCCEEDED, pilot.job().message
     assert len(sandbox.state.tokens) == 3
+
+
+def test_a_cached_procore_token_is_not_handed_to_the_same_client_id_with_another_secret(sandbox):
+    # One warm worker serves every company: another company that names the pilot's client id with
+    # a wrong secret must sign in itself and be refused, not get the pilot's token.
+    pilot = _pilot(sandbox)
+    config = pilot.ports.directory.target("pilot")
+    right = ErpCredentials.of(
+        client_id=demo_data.PROCORE_CLIENT_ID, client_secret=demo_data.PROCORE_CLIENT_SECRET
+    )
+    wrong = ErpCredentials.of(client_id=demo_data.PROCORE_CLIENT_ID, client_secret="a-guess")
+    project = demo_data.PROCORE_PROJECT_ID
+    ProcoreBudget.from_config(config, right, project, allow_local_urls=True).locked()
+
+    with pytest.raises(TargetRejected, match="refused the service account's client credentials"):
+        ProcoreBudget.from_config(config, wrong, project, allow_local_urls=True).locked()
+    # The pilot's own token is still reused.
+    before = len(sandbox.state.tokens)
+    ProcoreBudget.from_config(config, right, project, allow_local_urls=True).locked()
+    assert len(sandbox.state.tokens) == before
 
 
 # --- whatever stops the writing, every amount goes back before the job ends failed -----------

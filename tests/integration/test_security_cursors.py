@@ -13,8 +13,8 @@ from moto import mock_aws
 
 from chalicelib.adapters.dynamodb.base import decode_cursor
 from chalicelib.domain.errors import InvalidRequest
-from tests.fixtures.api import app_client
-from tests.integration.api_support import World, build_world, erp_user
+from tests.fixtures.api import app_client, moto_world_with_connectors
+from tests.integration.api_support import World, both_user, build_world, erp_user
 
 ERP = "/api/v1/companies/demo/erp"
 
@@ -98,3 +98,30 @@ def test_a_cursor_field_longer_than_a_dynamodb_key_is_refused_before_any_query(
     """moto takes such a key; DynamoDB answers a ValidationException, which would be a 500."""
     with pytest.raises(InvalidRequest, match="cursor"):
         decode_cursor(forged(payload), fields)
+
+
+def offset_cursor(text: str) -> str:
+    """An offset cursor as the API writes them (base64 of `o:<offset>`), with any offset."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "text", ["o:10000000000000000000", "o:1000000001", "v:1:10000000000000000000"]
+)
+def test_an_offset_cursor_beyond_any_list_is_refused_as_not_ours(text: str) -> None:
+    # The spreadsheet import lists its jobs from memory, sliced at the offset: one past what a
+    # C index holds was a 500.
+    with moto_world_with_connectors() as world, app_client(world.ports) as client:
+        headers = world.headers(both_user("admin"))
+        body = json.dumps({"erp_system": "spreadsheet"})
+        client.http.put("/api/v1/companies/demo/erp/connection", headers=headers, body=body)
+
+        answer = client.http.get(f"{ERP}/projects?cursor={offset_cursor(text)}", headers=headers)
+        first = client.http.get(f"{ERP}/projects?cursor={offset_cursor('o:0')}", headers=headers)
+
+    assert answer.status_code == 400, answer.body
+    assert json.loads(answer.body)["error"] == {
+        "code": "invalid_request",
+        "message": "The cursor is not one this API gave out.",
+    }
+    assert first.status_code == 200, first.body

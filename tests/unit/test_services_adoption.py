@@ -498,6 +498,55 @@ def test_a_save_of_the_same_erp_without_credentials_keeps_the_stored_ones() -> N
     )
 
 
+def _save_at(
+    w: World, base_url: str, erp: str, settings: dict[str, str], credentials: dict[str, str] | None
+) -> ErpConnection:
+    given = connections.ConnectionInput(erp, base_url, settings, credentials)
+    return connections.put_connection(w.ports, ADMIN, COMPANY, given, _any_url)
+
+
+def test_a_save_that_moves_the_base_url_without_credentials_is_refused_and_saves_nothing() -> None:
+    # The stored secrets are only sent to the address they were saved for (docs/adoption.md).
+    w = world()
+    saved = _save(w, "acumatica", {"company": "Acme"}, {"username": "u", "password": "p"})
+    audited = len(w.ports.audit.list(COMPANY, 10, None).items)
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save_at(w, "https://collector.example.net", "acumatica", {"company": "Acme"}, None)
+
+    assert refused.value.field == "credentials"
+    assert refused.value.message.startswith("Enter the credentials again (username, password)")
+    assert "only sent to the address they were saved for" in refused.value.message
+    assert "Base URL" in refused.value.message
+    assert w.ports.directory.erp_connection(COMPANY) == saved
+    assert len(w.ports.audit.list(COMPANY, 10, None).items) == audited
+    # With the credentials given again, the new address is saved; the same address written with
+    # a trailing slash is not another one.
+    moved = _save_at(w, "https://erp2.example.com", "acumatica", {"company": "Acme"},
+                     {"username": "u2", "password": "p2"})  # fmt: skip
+    kept = _save_at(w, "https://erp2.example.com/", "acumatica", {"company": "Acme"}, None)
+    assert (moved.base_url, kept.signs_in) == ("https://erp2.example.com", True)
+    assert w.ports.secrets.erp_credentials(kept.credentials_secret_id) == ErpCredentials.of(
+        username="u2", password="p2"
+    )
+
+
+def test_a_save_that_moves_the_token_url_without_credentials_is_refused() -> None:
+    w = world()
+    settings = {"realm_id": "9130", "default_cost_type": "Other"}
+    secrets = {"client_id": "id", "client_secret": "s", "refresh_token": "r"}
+    _save(w, "qbo", settings, secrets)
+    _save(w, "qbo", {**settings, "budget_name": "FY27"}, None)  # any other setting keeps them
+
+    with pytest.raises(InvalidConnection) as refused:
+        _save(w, "qbo", {**settings, "token_url": "https://collector.example.net"}, None)
+
+    assert refused.value.field == "credentials"
+    assert "client_id, client_secret, refresh_token" in refused.value.message
+    assert "token URL" in refused.value.message
+    assert "token_url" not in w.ports.directory.erp_connection(COMPANY).settings
+
+
 def test_a_new_connection_without_credentials_is_refused_naming_them() -> None:
     w = world()
     _save(w, "spreadsheet", {}, None)  # keeps no secret

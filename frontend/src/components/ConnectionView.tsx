@@ -2,7 +2,17 @@
 
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { deleteConnection, getConnection, saveConnection, testConnection } from "../api";
-import { connectionBody, formFrom, isDirty, secretIsSet, switchErp, type ConnectionForm, type FieldProblem } from "../connectionForm";
+import {
+  addressChanged,
+  connectionBody,
+  formFrom,
+  isDirty,
+  problemFromApi,
+  secretIsSet,
+  switchErp,
+  type ConnectionForm,
+  type FieldProblem,
+} from "../connectionForm";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { ERP_SPECS, erpSpec, fieldLabel, type FieldSpec } from "../erpConnections";
@@ -70,7 +80,7 @@ export function ConnectionView() {
       return connection;
     } catch (error) {
       const field = (error as { details?: { field?: unknown } }).details?.field;
-      setProblem({ field: typeof field === "string" ? field : "", message: errorText(error, "The connection could not be saved.") });
+      setProblem(problemFromApi(form, field, errorText(error, "The connection could not be saved.")));
       return null;
     }
   }
@@ -208,6 +218,8 @@ interface FieldsProps {
 /** The ERP, where it is, and the fields the connection table lists for it. */
 function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsProps) {
   const spec = erpSpec(form.erp_system);
+  // A saved secret is only sent to the address it was saved for: another Base URL asks for it again.
+  const moved = addressChanged(form, saved);
   return (
     <>
       <SelectField
@@ -252,12 +264,18 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
           <p className="muted small">
             Secrets are stored in a secret store and never shown again. To change them, enter all of them anew.
           </p>
+          {moved && (
+            <p className="message message-warning small" role="note">
+              The Base URL changed: enter the secrets again. Saved secrets are only sent to the Base URL they were saved for.
+            </p>
+          )}
           {spec.secrets.map((field) => (
             <TextField
               key={field.name}
               spec={field}
               secret
-              isSet={secretIsSet(saved, form, field.name)}
+              isSet={!moved && secretIsSet(saved, form, field.name)}
+              again={moved && secretIsSet(saved, form, field.name)}
               value={form.secrets[field.name] ?? ""}
               problem={problem}
               onChange={(value) => setForm({ ...form, secrets: { ...form.secrets, [field.name]: value } })}
@@ -386,13 +404,21 @@ interface TextProps {
   onChange: (value: string) => void;
   secret?: boolean;
   isSet?: boolean;
+  /** A saved secret the form asks for again (the Base URL changed). */
+  again?: boolean;
   hint?: string;
 }
 
-function TextField({ spec, value, problem, onChange, secret = false, isSet = false, hint }: TextProps) {
+function secretNote(spec: FieldSpec, isSet: boolean, again: boolean): string {
+  if (again) return spec.optional ? "Saved for the old Base URL. Enter it again to keep it." : "Saved for the old Base URL. Enter it again.";
+  if (isSet) return "Set. Leave empty to keep it.";
+  return spec.optional ? "Optional." : "Not set.";
+}
+
+function TextField({ spec, value, problem, onChange, secret = false, isSet = false, again = false, hint }: TextProps) {
   const id = useId();
   const hintId = useId();
-  const note = secret ? (isSet ? "Set. Leave empty to keep it." : spec.optional ? "Optional." : "Not set.") : spec.optional ? "Optional." : hint;
+  const note = secret ? secretNote(spec, isSet, again) : spec.optional ? "Optional." : hint;
   const common = {
     id,
     "data-field": spec.name,

@@ -222,6 +222,11 @@ def encode_offset(offset: int, version: int | None = None) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
+# No cursor this API gives out holds a larger offset or version (lists and budgets are far
+# smaller); a forged one beyond it would overflow islice and other C-sized arguments (a 500).
+MAX_CURSOR_NUMBER = 10**9
+
+
 def decode_offset(cursor: str | None) -> tuple[int, int | None]:
     """(offset, version or None); InvalidRequest for a cursor this API did not give out."""
     if not cursor:
@@ -233,7 +238,7 @@ def decode_offset(cursor: str | None) -> tuple[int, int | None]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidRequest("The cursor is not one this API gave out.") from None
     shapes = {"o": 1, "v": 2}
-    if shapes.get(kind) != len(numbers) or any(n < 0 for n in numbers):
+    if shapes.get(kind) != len(numbers) or any(not 0 <= n <= MAX_CURSOR_NUMBER for n in numbers):
         raise InvalidRequest("The cursor is not one this API gave out.")
     return numbers[0], (numbers[1] if kind == "v" else None)
 

@@ -110,7 +110,7 @@ def put_connection(
     existing = _current(ports, company_id)
     secret_id = secret_id_for(company_id) if calls_erp else ""
     if calls_erp and given.credentials is None:
-        _check_credentials_kept(existing, erp_system)
+        _check_credentials_kept(existing, erp_system, given)
     connection = ErpConnection(
         erp_system=erp_system,
         base_url=given.base_url if calls_erp else "",
@@ -175,9 +175,14 @@ def _check_fields(erp_system: str, given: ConnectionInput) -> None:
                 )
 
 
-def _check_credentials_kept(existing: ErpConnection | None, erp_system: str) -> None:
+def _check_credentials_kept(
+    existing: ErpConnection | None, erp_system: str, given: ConnectionInput
+) -> None:
     """A save without credentials keeps the stored ones, which are only of use to the ERP they
-    were given for: switching to another ERP that signs in takes its own (docs/adoption.md)."""
+    were given for: switching to another ERP that signs in takes its own. Nor are they sent to
+    another address than the one they were saved for: a save that changes the Base URL (or the
+    token URL) takes them again, so an admin who can change the address cannot have the stored
+    secrets sent where they choose (docs/adoption.md, "The ERP connection")."""
     needed = ", ".join(required(erp_system).secrets)
     if existing is None or not existing.signs_in:
         raise InvalidConnection(
@@ -189,6 +194,30 @@ def _check_credentials_kept(existing: ErpConnection | None, erp_system: str) -> 
             f"The stored credentials are {erp_name(existing.erp_system)}'s; switching to "
             f"{erp_name(erp_system)} takes its credentials: {needed}.",
         )
+    moved = [
+        label
+        for label, before, after in (
+            ("Base URL", existing.base_url, given.base_url),
+            ("token URL", existing.settings.get(TOKEN_URL, ""), given.settings.get(TOKEN_URL, "")),
+        )
+        if _address(before) != _address(after)
+    ]
+    if moved:
+        raise InvalidConnection(
+            "credentials",
+            f"Enter the credentials again ({needed}): they are only sent to the address they "
+            f"were saved for, and this save changes the {' and the '.join(moved)}.",
+        )
+
+
+# The setting that names where QuickBooks Online's and Xero's secrets are sent to renew a token
+# (docs/erps/qbo.md, docs/erps/xero.md): an address of the secrets as much as the Base URL is.
+TOKEN_URL = "token_url"
+
+
+def _address(url: str) -> str:
+    """An address as the connectors call it (they drop a trailing slash)."""
+    return url.strip().rstrip("/")
 
 
 def _check_company_settings(company_id: str, erp_system: str, given: ConnectionInput) -> None:

@@ -172,10 +172,18 @@ def put_target(
         audit.record(ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value)
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
-    if not (choice.procore_company_id or "").isdigit():
+    if not _ascii_digits(choice.procore_company_id or ""):
         raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
     stored = ports.directory.target(company_id)
     secret_id = stored.credentials_secret_id
+    kept = choice.client_id is None and choice.client_secret is None
+    if kept and secret_id is not None and stored.base_url != base_url:
+        # The stored secret goes only to the address it was saved for: an admin who can change
+        # the address cannot have it sent where they choose (docs/targets/procore.md, step 3).
+        raise InvalidTarget(
+            "Enter the client_id and client_secret again: they are only sent to the address they "
+            "were saved for, and this save changes the base_url."
+        )
     credentials_changed: list[str] = []
     if choice.client_id is not None or choice.client_secret is not None:
         if not choice.client_id or not choice.client_secret:
@@ -203,6 +211,12 @@ def put_target(
         credentials_changed=credentials_changed,
     )  # fmt: skip
     return TargetView(saved, True)
+
+
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes other scripts' digits (Arabic-Indic, superscripts),
+    which Procore's company id, sent as a header on every call, never has."""
+    return text.isascii() and text.isdigit()
 
 
 def check_base_url(url: str, *, allow_local: bool) -> str:

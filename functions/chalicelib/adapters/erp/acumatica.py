@@ -89,10 +89,12 @@ class _CookieSignIn:
         except HttpFailure as failure:
             # The login answer's body is never quoted: it could echo what was sent.
             if failure.status in (401, 403):
+                # The user name is not quoted: the sentence becomes the job's message and the
+                # connection's last error, which every member of the company reads.
                 raise ErpAuthFailed(
-                    f"{client.title} refused the sign-in for user "
-                    f"'{self._credentials.username}' on company '{self._tenant}': check the "
-                    f"{client.erp} connection's user name and password."
+                    f"{client.title} refused the sign-in for the user name on company "
+                    f"'{self._tenant}': check the {client.erp} connection's user name and "
+                    "password."
                 ) from None
             if failure.status == 404:
                 raise ErpRejected(
@@ -237,8 +239,7 @@ class AcumaticaSource:
             "password": credentials.password,
             "scope": "api",
         }
-        who = f"user '{credentials.username}' of client '{credentials.get('client_id')}'"
-        return OAuth2SignIn(TOKEN_PATH, form, who)
+        return OAuth2SignIn(TOKEN_PATH, form, "the user name and the client")
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ class IntacctSource:
         if self._credentials.get("username"):  # a user to act as, when the ERP asks for one
             form["username"] = self._credentials.get("username")
         return ErpHttp(
-            self._base_url, OAuth2SignIn(TOKEN, form, f"client '{client_id}'"),
+            self._base_url, OAuth2SignIn(TOKEN, form, "the client"),
             limits=self._limits, secrets=tuple(self._credentials.values.values()),
             sleep=self._sleep, erp_name=erp_name(self.system),
         )  # fmt: skip

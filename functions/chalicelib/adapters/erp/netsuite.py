@@ -16,6 +16,7 @@ docs/erps/netsuite.md has the connection fields, mapping and limits.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import urllib.parse
 import uuid
@@ -76,9 +77,13 @@ class _AssertionSignIn(OAuth2SignIn):
     """Client credentials with a fresh signed `client_assertion` for each token request."""
 
     def __init__(self, client_id: str, certificate_id: str, private_key: str) -> None:
-        # The token cache is keyed on these stable fields, not on the (always new) assertion.
-        super().__init__(TOKEN_PATH, {"client_id": client_id, "kid": certificate_id},
-                         f"client '{client_id}' with certificate '{certificate_id}'")  # fmt: skip
+        # The token cache is keyed on these stable fields, not on the (always new) assertion; the
+        # private key (as a digest) among them, so naming another company's client and
+        # certificate without its key gets no token of theirs. The sentence names no value of
+        # the secret (docs/erps/netsuite.md: the client id lives in the connection's secret).
+        fields = {"client_id": client_id, "kid": certificate_id,
+                  "key": hashlib.sha256(private_key.encode()).hexdigest()}  # fmt: skip
+        super().__init__(TOKEN_PATH, {}, "the client and its certificate", keyed_on=fields)
         self._client_id = client_id
         self._certificate_id = certificate_id
         self._private_key = private_key

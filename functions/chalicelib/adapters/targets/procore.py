@@ -13,6 +13,7 @@ All-or-nothing is not here: services/targets.py builds it on top of these calls.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -57,7 +58,11 @@ class _Token:
     expires_at: float
 
 
-# Tokens by (token URL, client id): reused by every job of the same warm Lambda until they expire.
+# Tokens by (base URL, digest of client id and secret): reused by every job of the same warm Lambda
+# until they expire (docs/targets/procore.md, "sign in"). One process serves every company, so the
+# secret is part of the key: a company that names another's client id with any other secret signs
+# in itself (and is refused) instead of being handed the other company's token. Only a digest is
+# held, never the secret itself.
 _tokens: dict[tuple[str, str], _Token] = {}
 _tokens_lock = threading.Lock()
 
@@ -121,7 +126,7 @@ class ProcoreClient:
         return redact.quote(text, self._secrets, limit)
 
     def _token(self, *, renew: bool) -> str:
-        cache_key = (self._base, self._client_id)
+        cache_key = (self._base, _credentials_digest(self._client_id, self._client_secret))
         with _tokens_lock:
             held = _tokens.get(cache_key)
             if held and not renew and held.expires_at - TOKEN_MARGIN_SECONDS > time.time():
@@ -203,6 +208,11 @@ class ProcoreClient:
         if wait > MAX_WAIT_SECONDS:
             raise TargetUnavailable("Procore's rate limit is used up for now; retrying later.")
         time.sleep(max(wait, 0.0))
+
+
+def _credentials_digest(client_id: str, client_secret: str) -> str:
+    """The token cache's key for one client: both halves, separated so "ab"+"c" is not "a"+"bc"."""
+    return hashlib.sha256(f"{client_id}\0{client_secret}".encode()).hexdigest()
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

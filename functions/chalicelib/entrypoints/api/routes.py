@@ -561,7 +561,8 @@ def budget_history(call: Call[Any, HistoryQuery], company_id: str, project_id: s
 
 
 def _version_number(text: str) -> int:
-    if not text.isdigit() or len(text) > 9:
+    # ASCII digits only: str.isdigit() also takes "²" or "٣", which int() then refuses (a 500).
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise NotFound("This budget has no such version.")
     return int(text)
 

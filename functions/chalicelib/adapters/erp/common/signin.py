@@ -39,11 +39,25 @@ def forget_tokens() -> None:
 class OAuth2SignIn:
     """OAuth2 at `token_path` with a form (client credentials or password grant)."""
 
-    def __init__(self, token_path: str, form: dict[str, str], who: str) -> None:
+    def __init__(
+        self,
+        token_path: str,
+        form: dict[str, str],
+        who: str,
+        *,
+        keyed_on: dict[str, str] | None = None,
+    ) -> None:
         self._path = token_path
         self._form = form
-        self._who = who  # for the sentence: "client 'x'" or "user 'admin' of client 'x'"
-        fingerprint = hashlib.sha256(repr(sorted(form.items())).encode()).hexdigest()
+        # For the sentence: "the client" or "the user and client", never a value of the
+        # credentials (the sentence becomes a job's message and the connection's last error).
+        self._who = who
+        # The cache key is a digest of every field that proves who signs in, secrets included
+        # (`keyed_on`, by default the form): one process serves every company, and a company that
+        # names another's client id with any other secret must sign in itself, not be handed the
+        # other company's token. Only the digest is held, never a secret.
+        fields = form if keyed_on is None else keyed_on
+        fingerprint = hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
         self._key = f"{token_path}|{fingerprint}"
 
     def headers(self, client: ErpHttp) -> dict[str, str]:
