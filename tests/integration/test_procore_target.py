@@ -238,6 +238,29 @@ def test_procore_failing_the_second_batch_fails_the_job_naming_its_errors_and_pu
     assert pilot.amounts() == before
 
 
+def test_a_refused_batch_that_adds_a_key_leaves_procore_with_no_new_line(sandbox):
+    """The put-back writes a line new to Procore only when Procore holds it: written blindly, it
+    would add a 0.00 line the budget never had."""
+    pilot = _pilot(sandbox)
+    before = pilot.procore.by_flat_code()
+    added = WbsKey("02", "26-100", "O")
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new-ref", added, LineKind.COST, Decimal("777.70"), "New electrical"),
+    ]
+    sandbox_switch(
+        sandbox.root, "POST", "/sandbox/faults", {"prefix": "procore", "fail_sync_batch": 1}
+    )
+
+    assert pilot.reimport() is JobStatus.FAILED
+    assert "put back" in pilot.job().message
+    after = pilot.procore.by_flat_code()
+    assert set(after) == set(before)
+    assert {code: row["original_budget_amount"] for code, row in after.items()} == {
+        code: row["original_budget_amount"] for code, row in before.items()
+    }
+
+
 class _Killed(BaseException):
     """The worker's process ending mid-job: nothing in the job catches it."""
 

@@ -455,9 +455,28 @@ class RemoteTarget:
             # address the guard refuses, our own store), every line written so far, the failing
             # batch's included (it may be partly written), gets its previous amount back before
             # the job fails (docs/targets/procore.md).
-            self._undo(writes[: start + size])
+            self._undo(self._to_put_back(writes[:start], writes[start : start + size], added))
             raise self._stopped(why, start // size + 1, batches, start) from why
         return writes
+
+    def _to_put_back(
+        self,
+        taken: Sequence[TargetWrite],
+        stopped: Sequence[TargetWrite],
+        added: Sequence[tuple[WbsKey, str]],
+    ) -> list[TargetWrite]:
+        """The lines of the batches Procore took, and of the batch that stopped those it may have
+        written. A line new to Procore in that batch is put back (to 0.00) only when Procore
+        holds it now: written blindly, the put-back itself would add it (Procore's sync creates
+        the line of a WBS code it does not have), and the budget would not be as it was."""
+        new = {key for key, _ in added}
+        if not any(w.key in new for w in stopped):
+            return [*taken, *stopped]
+        try:
+            held = {line.ref for line in self._remote.read_lines()}
+        except Exception as why:
+            raise self._unfinished(why) from why
+        return [*taken, *(w for w in stopped if w.key not in new or w.ref in held)]
 
     def _stopped(self, why: Exception, number: int, batches: int, start: int) -> TargetRejected:
         """The failure of a job whose amounts were all put back, naming the target's errors."""
