@@ -72,6 +72,20 @@ class DynamoDirectory(DynamoTables):
         self.client.put_item(TableName=self.directory_table, Item=serialize(item))
         self._wrote(item["pk"], item["sk"])
 
+    def _put_new(self, item: dict[str, Any], taken: Exception) -> None:
+        """Put an item that must not exist yet; `taken` is raised when it does."""
+        try:
+            self.client.put_item(
+                TableName=self.directory_table,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise taken from None
+            raise
+        self._wrote(item["pk"], item["sk"])
+
     def _update(self, pk: str, sk: str, **update: Any) -> None:
         self.client.update_item(TableName=self.directory_table, Key=key(pk, sk), **update)
         self._wrote(pk, sk)
@@ -231,18 +245,10 @@ class DynamoDirectory(DynamoTables):
             erp_job_id=erp_job_id,
             project_id=project_id,
         )
-        try:
-            self.client.put_item(
-                TableName=self.directory_table,
-                Item=serialize(to_item(item)),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise AlreadyLinked(
-                    f"The ERP job {erp_job_id} is already linked to a project."
-                ) from None
-            raise
+        self._put_new(
+            to_item(item),
+            AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project."),
+        )
 
     def delete_link(self, company_id: str, erp_job_id: str) -> None:
         self.client.delete_item(
@@ -355,20 +361,10 @@ class DynamoDirectory(DynamoTables):
     ) -> None:
         """A put conditioned on no member by that address: of two invitations of one person at
         once, the second answers already_member instead of overwriting the first."""
-        item = _member_item(company_id, email, erp_permission, budget_permission, status)
-        try:
-            self.client.put_item(
-                TableName=self.directory_table,
-                Item=serialize(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise AlreadyMember(
-                    f"{email.lower()} is already a member of this company."
-                ) from None
-            raise
-        self._wrote(item["pk"], item["sk"])
+        self._put_new(
+            _member_item(company_id, email, erp_permission, budget_permission, status),
+            AlreadyMember(f"{email.lower()} is already a member of this company."),
+        )
 
     def put_cost_catalog(self, company_id: str, catalog: CostCatalog) -> None:
         """Seeding: codes without descriptions."""
