@@ -7,6 +7,7 @@ the sandbox ERP rotates the refresh token on every refresh and refuses the one i
 from __future__ import annotations
 
 import base64
+import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -109,8 +110,11 @@ def test_a_rotated_refresh_token_is_stored_and_used_by_the_next_job(
 def test_four_jobs_of_one_company_at_once_refresh_the_token_once(
     sandbox,
     switch,
+    serialized_dynamodb,
     dynamodb_tables,
 ):
+    # The lease is a conditional put: DynamoDB applies it atomically, bare moto does not (two
+    # threads could both pass `attribute_not_exists` and both refresh), hence serialized_dynamodb.
     _connection_cache["qbo"] = _connection(sandbox, "qbo")
     start = threading.Barrier(4)
     results: list[str] = []
@@ -144,3 +148,38 @@ def test_the_refresh_lease_is_held_by_one_holder_and_lapses(dynamodb_tables):
     assert lapsed.acquire() and DynamoLease("d/erp", JOBS).acquire()
     assert Counter(i["pk"]["S"] for i in aws.dynamodb().scan(
         TableName=JOBS)["Items"])["erp-token-lease#c/erp"] == 1  # fmt: skip
+
+
+def _lease_winners(name: str, workers: int) -> int:
+    """How many of `workers` threads started at once took the lease `name`."""
+    JOBS = resources.JOBS.default_name  # noqa: N806 - the leases live in the jobs table
+    start = threading.Barrier(workers)
+    won: list[bool] = []
+
+    def race() -> None:
+        lease = DynamoLease(name, JOBS)
+        start.wait()
+        won.append(lease.acquire())
+
+    threads = [threading.Thread(target=race) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return won.count(True)
+
+
+def test_of_workers_racing_for_the_refresh_lease_exactly_one_takes_it(
+    serialized_dynamodb,
+    dynamodb_tables,
+):
+    """The guarantee the four-jobs test rests on: on the moto these tests use, the lease's
+    conditional put lets one racer in. Thread switches are made very frequent so that a put which
+    checked its condition and wrote without a lock (bare moto) would let two in."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        winners = [_lease_winners(f"race-{round_}/erp", 8) for round_ in range(20)]
+    finally:
+        sys.setswitchinterval(interval)
+    assert winners == [1] * 20
