@@ -24,6 +24,14 @@ MAX_DECIMAL_PLACES = 6
 # the ERP, and the line's stored row stays small whatever the ERP sends.
 MAX_REFS_PER_LINE = 100
 
+
+def ascii_digits(text: str) -> bool:
+    """0-9 only, as the numbers Procore and this API give out (a version, a Procore id):
+    str.isdigit() also takes other scripts' digits ("²", "٣"), which int() or an HTTP header
+    then refuses, a 500 instead of the 4xx a bad number gets."""
+    return text.isascii() and text.isdigit()
+
+
 # How much of a piece of ERP text a message quotes.
 QUOTE_LENGTH = 60
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chalicelib.domain import limits
 from chalicelib.domain.erp_fields import required
 from chalicelib.domain.errors import (
     AlreadyLinked,
@@ -104,7 +105,7 @@ def _target_project(ports: Ports, company_id: str, procore_project_id: str | Non
     config = ports.directory.target(company_id)
     if config.target is TargetKind.BUDGET_BRIDGE:
         return None
-    if not procore_project_id or not procore_project_id.strip().isdigit():
+    if not procore_project_id or not limits.ascii_digits(procore_project_id.strip()):
         raise InvalidTargetProject(
             f"This company's budgets live in {config.name}: name the {config.name} project "
             "(procore_project_id, its numeric id) to link."

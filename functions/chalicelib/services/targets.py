@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from chalicelib import resources
 from chalicelib.adapters.lines import apply_edit
-from chalicelib.domain import admission
+from chalicelib.domain import admission, limits
 from chalicelib.domain.errors import (
     DomainError,
     InvalidTarget,
@@ -172,7 +172,7 @@ def put_target(
         audit.record(ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value)
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
-    if not _ascii_digits(choice.procore_company_id or ""):
+    if not limits.ascii_digits(choice.procore_company_id or ""):
         raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
     stored = ports.directory.target(company_id)
     secret_id = stored.credentials_secret_id
@@ -211,12 +211,6 @@ def put_target(
         credentials_changed=credentials_changed,
     )  # fmt: skip
     return TargetView(saved, True)
-
-
-def _ascii_digits(text: str) -> bool:
-    """0-9 only: str.isdigit() also takes other scripts' digits (Arabic-Indic, superscripts),
-    which Procore's company id, sent as a header on every call, never has."""
-    return text.isascii() and text.isdigit()
 
 
 def check_base_url(url: str, *, allow_local: bool) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Chalice, Response
 
 from chalicelib.config import settings as settings_config
+from chalicelib.domain import limits
 from chalicelib.domain.errors import InvalidRequest, NotFound
 from chalicelib.domain.model import Job, JobKind, TargetKind
 from chalicelib.domain.ports import NewPasswordChallenge
@@ -561,8 +562,7 @@ def budget_history(call: Call[Any, HistoryQuery], company_id: str, project_id: s
 
 
 def _version_number(text: str) -> int:
-    # ASCII digits only: str.isdigit() also takes "²" or "٣", which int() then refuses (a 500).
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+    if not limits.ascii_digits(text) or len(text) > 9:
         raise NotFound("This budget has no such version.")
     return int(text)
 
