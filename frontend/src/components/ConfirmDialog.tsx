@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import { createPortal } from "react-dom";
+import { JOB_STATUS_SELECTOR } from "./JobPanel";
 
 interface Props {
   title?: string;
@@ -14,6 +15,16 @@ interface Props {
   extraActions?: ReactNode;
   /** The element to focus when the dialog closes (the row's button). */
   returnFocusTo?: HTMLElement | null;
+}
+
+/** Back to the opener; when OK started a job, the opener is disabled (or gone) while it runs, and the
+ * browser would drop a keyboard user on the page's body: the job's status takes the focus instead. */
+function returnFocus(opener: HTMLElement) {
+  if (opener.isConnected && !opener.matches(":disabled")) {
+    opener.focus();
+    return;
+  }
+  document.querySelector<HTMLElement>(JOB_STATUS_SELECTOR)?.focus();
 }
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -44,7 +55,7 @@ export function ConfirmDialog({
       root?.removeAttribute("aria-hidden");
       const target = returnFocusTo;
       // Wait a frame so the opener is focusable again (the root is no longer inert).
-      if (target) setTimeout(() => target.isConnected && target.focus(), 0);
+      if (target) setTimeout(() => returnFocus(target), 0);
     };
   }, [returnFocusTo]);
 

@@ -85,6 +85,9 @@ interface Props {
   onPreviewAgain?: (target: FlowTarget) => void;
 }
 
+/** The job's status panel: where focus goes when a dialog's OK started the job and its opener is now disabled. */
+export const JOB_STATUS_SELECTOR = "[data-job-status]";
+
 const VERBS: Record<FlowTarget["kind"], string> = { import: "Importing", reimport: "Re-importing", restore: "Restoring" };
 const DONE: Record<FlowTarget["kind"], string> = {
   import: "Successfully Imported",
@@ -115,7 +118,7 @@ export function JobPanel({ state, companyId, projectIdOf, onDismiss, onPreviewAg
         {success}
       </div>
       {showPanel && "target" in state && (
-        <section className="card job-panel" aria-label="Job status">
+        <section className="card job-panel" aria-label="Job status" tabIndex={-1} data-job-status>
           <h2 className="job-title">
             {state.phase === "submitting" || state.phase === "polling" ? `${VERBS[kind]} ` : ""}
             {state.target.project_name}

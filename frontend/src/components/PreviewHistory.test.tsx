@@ -335,10 +335,15 @@ describe("the History tab", () => {
     const button = screen.getByRole("button", { name: "Restore This Version" }) as HTMLButtonElement;
     expect(button.disabled).toBe(false);
     fireEvent.click(button);
+    fireEvent.click(within(screen.getByRole("dialog", { name: "Please Confirm" })).getByRole("button", { name: "Cancel" }));
+    await waitFor(() => expect(document.activeElement).toBe(button));
+    fireEvent.click(button);
     const dialog = screen.getByRole("dialog", { name: "Please Confirm" });
     expect(dialog.textContent).toContain("version 1");
     fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
     expect(await screen.findByRole("progressbar", { name: "Applying" }, { timeout: 3000 })).toBeTruthy();
+    // Restore This Version is disabled while the job runs: the focus goes to the job's status, not the page's body.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("region", { name: "Job status" })));
     await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Successfully Restored version 1"), { timeout: 3000 });
     expect(fake.requests.filter((r) => r.path.endsWith("/restore"))).toHaveLength(1);
     // The history is read again, so the restore's own version appears.
