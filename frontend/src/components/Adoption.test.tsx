@@ -434,9 +434,16 @@ describe("Members", () => {
     const rowErp = (await screen.findByLabelText("ERP Integrations access for pm@fresh.test")) as HTMLSelectElement;
     expect(rowErp.disabled).toBe(true);
     expect(rowErp.title).toBe("Only an ERP Integrations admin can give or change this permission.");
-    expect((screen.getByLabelText("Budget access for pm@fresh.test") as HTMLSelectElement).disabled).toBe(false);
+    // The reason is on the page (a tooltip alone reaches no keyboard or touch user) and describes the select.
+    const reason = screen.getByText("Only an ERP Integrations admin can give or change a member's ERP Integrations access.");
+    expect(rowErp.getAttribute("aria-describedby")).toBe(reason.id);
+    expect(screen.queryByText(/Only a Budget admin/)).toBeNull();
+    const rowBudget = screen.getByLabelText("Budget access for pm@fresh.test") as HTMLSelectElement;
+    expect(rowBudget.disabled).toBe(false);
+    expect(rowBudget.getAttribute("aria-describedby")).toBeNull();
     const inviteErp = screen.getByLabelText("ERP Integrations Permission") as HTMLSelectElement;
     expect(inviteErp.disabled).toBe(true);
+    expect(inviteErp.getAttribute("aria-describedby")).toBe(reason.id);
     expect(inviteErp.value).toBe("none");
     type("Email", "sub@fresh.test");
     fireEvent.click(screen.getByRole("button", { name: "Send Invitation" }));

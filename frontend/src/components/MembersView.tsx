@@ -20,6 +20,17 @@ const NOT_YOURS: Record<Field, string> = {
   budget_permission: "Only a Budget admin can give or change this permission.",
 };
 
+// The reason is shown on the page, not only in a tooltip (which a keyboard or touch user never sees),
+// and each disabled select points at it.
+const NOT_YOURS_ID: Record<Field, string> = {
+  erp_permission: "members-erp-permission-reason",
+  budget_permission: "members-budget-permission-reason",
+};
+const NOT_YOURS_ON_PAGE: Record<Field, string> = {
+  erp_permission: "Only an ERP Integrations admin can give or change a member's ERP Integrations access.",
+  budget_permission: "Only a Budget admin can give or change a member's Budget access.",
+};
+
 export function MembersView() {
   const { api, company, me } = useApp();
   const mine: Record<Field, boolean> = {
@@ -90,6 +101,13 @@ export function MembersView() {
           Invite Member
         </button>
       </div>
+      {(Object.keys(NOT_YOURS) as Field[])
+        .filter((field) => !mine[field])
+        .map((field) => (
+          <p key={field} id={NOT_YOURS_ID[field]} className="muted small">
+            {NOT_YOURS_ON_PAGE[field]}
+          </p>
+        ))}
       <p role="status" className={notice ? "message message-success" : "visually-hidden"}>
         {notice ?? ""}
       </p>
@@ -184,7 +202,8 @@ function MemberRow({ member, isMe, mine, onChange, onRemove }: RowProps) {
         <PermissionSelect
           label={`ERP Integrations access for ${member.email}`}
           value={member.erp_permission}
-          disabledWhy={mine.erp_permission ? null : NOT_YOURS.erp_permission}
+          field="erp_permission"
+          editable={mine.erp_permission}
           onChange={(value) => onChange("erp_permission", value)}
         />
       </td>
@@ -192,7 +211,8 @@ function MemberRow({ member, isMe, mine, onChange, onRemove }: RowProps) {
         <PermissionSelect
           label={`Budget access for ${member.email}`}
           value={member.budget_permission}
-          disabledWhy={mine.budget_permission ? null : NOT_YOURS.budget_permission}
+          field="budget_permission"
+          editable={mine.budget_permission}
           onChange={(value) => onChange("budget_permission", value)}
         />
       </td>
@@ -214,20 +234,23 @@ interface SelectProps {
   /** A row's select is named by `label`; the invite form's by its own <label> through `id`. */
   label?: string;
   id?: string;
+  field: Field;
   value: Permission;
-  disabledWhy: string | null;
+  /** False when the signed-in person does not administer this tool: the select is disabled, with the reason. */
+  editable: boolean;
   onChange: (value: Permission) => void;
 }
 
-function PermissionSelect({ label, id, value, disabledWhy, onChange }: SelectProps) {
+function PermissionSelect({ label, id, field, value, editable, onChange }: SelectProps) {
   return (
     <select
       id={id}
       className={label ? "cell-input" : undefined}
       aria-label={label}
       value={value}
-      disabled={disabledWhy !== null}
-      title={disabledWhy ?? undefined}
+      disabled={!editable}
+      title={editable ? undefined : NOT_YOURS[field]}
+      aria-describedby={editable ? undefined : NOT_YOURS_ID[field]}
       onChange={(e) => onChange(e.target.value as Permission)}
     >
       {PERMISSIONS.map((p) => (
@@ -288,7 +311,8 @@ function InviteForm({ mine, emailRef, onInvited, onError }: InviteProps) {
           <PermissionSelect
             id={ids.erp}
             value={erp}
-            disabledWhy={mine.erp_permission ? null : NOT_YOURS.erp_permission}
+            field="erp_permission"
+            editable={mine.erp_permission}
             onChange={setErp}
           />
         </div>
@@ -297,7 +321,8 @@ function InviteForm({ mine, emailRef, onInvited, onError }: InviteProps) {
           <PermissionSelect
             id={ids.budget}
             value={budget}
-            disabledWhy={mine.budget_permission ? null : NOT_YOURS.budget_permission}
+            field="budget_permission"
+            editable={mine.budget_permission}
             onChange={setBudget}
           />
         </div>
