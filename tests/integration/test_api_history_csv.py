@@ -90,6 +90,18 @@ def test_the_guard_prefixes_formula_starts_and_leaves_plain_decimals(
         assert row["original_budget_amount"] == "-12.50"
 
 
+def test_text_that_looks_like_a_negative_number_is_guarded_too(
+    client: Client, world: World
+) -> None:
+    """Only the amount and quantity columns, which Budget Bridge formats itself, go out as plain
+    decimals: a description or unit of "-42" is text a spreadsheet would read as a formula."""
+    line_id = world.ids["line_item_id"]
+    patch(client, world, line_id, {"description": "-42", "uom": "-1"})
+    answer = client.http.get(f"{P}/budget.csv", headers=world.headers(budget_user("admin")))
+    row = next(r for r in rows_of(answer.body.decode()) if r["line_item_id"] == line_id)
+    assert (row["description"], row["uom"]) == ("'-42", "'-1")
+
+
 def _job_with_changes(world: World) -> str:
     """A finished re-import of b-1001 whose changes are recorded, through the stores."""
     budget = world.budgets.get("demo", "b-1001")

@@ -2,8 +2,10 @@
 
 ERP text (descriptions, keys) reaches these files, and a spreadsheet runs a cell that starts with
 `=`, `+`, `-`, `@`, a tab or a carriage return as a formula. Such a cell is written with a leading
-`'`, which spreadsheets show as text. Amounts are our own plain decimals (`-1250.00`): a number
-cannot run as a formula, so a cell that is exactly a plain decimal is written as it is.
+`'`, which spreadsheets show as text. Amounts and quantities are our own plain decimals
+(`-1250.00`): a number cannot run as a formula, so in those columns alone a cell that is exactly a
+plain decimal is written as it is. A text column is always guarded, even when its text looks like
+a number (`-42` as a description), so no ERP or person's text goes out unguarded.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ _PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
 BUDGET_COLUMNS = tuple(LineItemOut.model_fields)
 CHANGE_COLUMNS = tuple(ChangeOut.model_fields)
+# The columns whose every value Budget Bridge itself formats as a plain decimal.
+NUMBER_COLUMNS = frozenset(
+    {"original_budget_amount", "quantity", "unit_cost", "old_amount", "new_amount"}
+)
 
 
-def guard(cell: str) -> str:
-    if cell.startswith(_FORMULA_START) and not _PLAIN_DECIMAL.fullmatch(cell):
+def guard(cell: str, *, number: bool = False) -> str:
+    if cell.startswith(_FORMULA_START) and not (number and _PLAIN_DECIMAL.fullmatch(cell)):
         return "'" + cell
     return cell
 
@@ -36,8 +42,12 @@ def to_csv(columns: Sequence[str], rows: Iterable[dict[str, object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
+    numbers = [c in NUMBER_COLUMNS for c in columns]
     for row in rows:
-        writer.writerow([guard("" if row[c] is None else str(row[c])) for c in columns])
+        writer.writerow([
+            guard("" if row[c] is None else str(row[c]), number=number)
+            for c, number in zip(columns, numbers, strict=True)
+        ])  # fmt: skip
     return out.getvalue()
 
 
