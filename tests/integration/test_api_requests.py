@@ -100,6 +100,15 @@ def test_wrong_types_and_values_in_settings_are_named(
         ({"quantity": "ten"}, "not a number"),
         ({"description": 12}, "must be a string"),
         ({}, "at least one of"),
+        # Forms Python's Decimal() takes but the published pattern does not: refused, not guessed.
+        *(
+            ({"original_budget_amount": text}, "not written as an amount")
+            for text in ("1_000", "\u0661\u0662", "+12.50", " 12.50", ".5", "12.", "1e3")
+        ),
+        *(
+            ({"quantity": text}, "not written as a number")
+            for text in ("1_000", "\u0661\u0662", "+2", " 2", ".5", "1e3")
+        ),
     ],
 )
 def test_bad_line_edits_are_refused_and_change_nothing(

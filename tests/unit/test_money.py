@@ -73,3 +73,10 @@ def test_amounts_travel_as_strings_with_two_places() -> None:
     assert format_amount(Decimal("0")) == "0.00"
     assert format_amount(Decimal("1E+3")) == "1000.00"
     assert format_amount(Decimal("-0.5")) == "-0.50"
+
+
+def test_minus_zero_is_zero() -> None:
+    """Decimal keeps a sign on zero; no answer, CSV or budget may say "-0.00"."""
+    assert format_amount(parse_amount("-0.00")) == "0.00"
+    assert str(parse_amount(Decimal("-0"))) == "0.00"
+    assert format_amount(Decimal("-0.00")) == "0.00"

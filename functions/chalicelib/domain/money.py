@@ -52,7 +52,8 @@ def parse_amount(raw: object) -> Decimal:
         raise InvalidAmount(f"{value} has more than 2 decimal places")
     if size > MAX_AMOUNT:
         raise InvalidAmount(f"{value} is beyond ±{MAX_AMOUNT:,}")
-    return quantized
+    # "-0.00" is a Decimal of its own that equals 0 but would be written "-0.00".
+    return quantized if quantized else ZERO
 
 
 def total_beyond_limit(total: Decimal) -> str | None:
@@ -63,5 +64,5 @@ def total_beyond_limit(total: Decimal) -> str | None:
 
 
 def format_amount(value: Decimal) -> str:
-    """The wire form of an amount: '1250.00'."""
-    return f"{value.quantize(CENT):f}"
+    """The wire form of an amount: '1250.00' (never '-0.00')."""
+    return f"{value.quantize(CENT) if value else ZERO:f}"

@@ -7,6 +7,7 @@ OpenAPI document is generated from these same models.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -64,13 +65,27 @@ TOTAL_PATTERN = rf"^-?\d{{1,{TOTAL_DIGITS}}}(\.\d{{1,2}})?$"
 MAX_DECIMAL_PLACES = limits.MAX_DECIMAL_PLACES
 
 
+# What a request's money and decimals may look like: the forms the OpenAPI document publishes,
+# ASCII digits only. Python's Decimal() would also take " 12.5", "+12.5", "1_000", "1e3", ".5" and
+# other scripts' digits, which the document promises no client and no person means.
+_MONEY_TEXT = re.compile(MONEY_PATTERN, re.ASCII)
+_DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+_DECIMAL_TEXT = re.compile(_DECIMAL_PATTERN, re.ASCII)
+
+
 def _money(raw: object) -> Decimal:
     if not isinstance(raw, str):
         raise ValueError('it must be a string with at most 2 decimals, such as "1250.00"')
     try:
-        return parse_amount(raw)
+        value = parse_amount(raw)  # its reasons first: too many places, beyond the limit, ...
     except InvalidAmount as why:
         raise ValueError(str(why)) from None
+    if not _MONEY_TEXT.fullmatch(raw):
+        raise ValueError(
+            f"'{raw[:40]}' is not written as an amount: use digits 0-9, at most 2 decimals and "
+            'no spaces, such as "1250.00" or "-80.5"'
+        )
+    return value
 
 
 def _decimal(raw: object) -> Decimal:
@@ -85,6 +100,11 @@ def _decimal(raw: object) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
         raise ValueError(f"{value} has more than {MAX_DECIMAL_PLACES} decimal places")
+    if not _DECIMAL_TEXT.fullmatch(raw):
+        raise ValueError(
+            f"'{raw[:40]}' is not written as a number: use digits 0-9, a point for decimals "
+            'and no spaces, such as "12.5"'
+        )
     return value
 
 
@@ -96,7 +116,7 @@ MoneyIn = Annotated[
 DecimalIn = Annotated[
     Decimal,
     BeforeValidator(_decimal),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["12.5"]}),
+    WithJsonSchema({"type": "string", "pattern": _DECIMAL_PATTERN, "examples": ["12.5"]}),
 ]
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["1250.00"])]
 # A whole budget's total: wider than one line's amount (domain/money.py decides both).
@@ -1002,14 +1022,18 @@ class MappingPreviewLine(BaseModel):
     cost_code: str
     cost_type: str
     kind: Literal["cost", "revenue"] = Field(description="Revenue lines are left out of a budget.")
-    amount: str = Field(description="As read, periods summed: a decimal string.")
+    amount: str = Field(
+        description="Periods summed, to the cent; as the ERP sent it when it is not a valid amount."
+    )
     description: str
 
     @classmethod
     def of(cls, line: ErpLine) -> MappingPreviewLine:
+        # Money to the cent like every other answer; an amount the rules would refuse (3 places,
+        # not a number) is shown as the ERP sent it, so the admin sees what is wrong with it.
         try:
-            amount = str(Decimal(str(line.amount)))
-        except (ArithmeticError, InvalidOperation):
+            amount = format_amount(parse_amount(line.amount))
+        except InvalidAmount:
             amount = str(line.amount)
         return cls(line=line.line, sub_job=line.key.sub_job, cost_code=line.key.cost_code,
                    cost_type=line.key.cost_type, kind=line.kind.value, amount=amount,
