@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chalicelib.domain import admission
@@ -86,7 +87,10 @@ def read_budget(
     project_id: str,
     limit: int,
     cursor: str | None,
+    fit: Callable[[Sequence[LineItem]], int] = len,
 ) -> BudgetPage:
+    """One page of at most `limit` lines; `fit` says how many of them the answer can carry (the
+    HTTP answer's size limit), and the cursor then starts at the first one left out."""
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
     in_target = _lock_in_target(ports, budget, fresh=not cursor)
@@ -95,6 +99,7 @@ def read_budget(
         # A cursor pages the version it began with to the end, never a mix of two.
         budget = ports.budgets.at_version(budget, version)
     lines = ports.budgets.read_page(budget, offset, limit)
+    lines = lines[: fit(lines)]
     end = offset + len(lines)
     more = end < budget.line_count
     after = encode_offset(end, budget.version) if more else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chalicelib.domain.errors import NotFound
@@ -62,8 +63,10 @@ def read_version(
     project_id: str,
     version: int,
     page: tuple[int, str | None],
+    fit: Callable[[Sequence[LineItem]], int] = len,
 ) -> VersionView:
-    """`page` is (limit, cursor) of the version's lines."""
+    """`page` is (limit, cursor) of the version's lines; `fit` says how many of them the answer
+    can carry (the HTTP answer's size limit), and the cursor then starts at the first left out."""
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     current = ports.budgets.get_by_project(company_id, project_id)
     record = ports.budgets.version(current, version)
@@ -79,6 +82,7 @@ def read_version(
     limit, cursor = page
     offset, _ = decode_offset(cursor)
     lines = ports.budgets.read_page(as_of, offset, limit)
+    lines = lines[: fit(lines)]
     end = offset + len(lines)
     changes = _changes(ports, as_of, record)
     return VersionView(

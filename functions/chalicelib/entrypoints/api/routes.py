@@ -22,6 +22,7 @@ from chalicelib.entrypoints.api.framework import (
     job_location,
 )
 from chalicelib.entrypoints.api.schemas import (
+    VERSION_LINES_BYTES,
     BudgetAsOf,
     BudgetHeader,
     BudgetList,
@@ -59,6 +60,7 @@ from chalicelib.entrypoints.api.schemas import (
     TargetBody,
     TargetResponse,
     VersionOut,
+    lines_that_fit,
 )
 from chalicelib.services import (
     budgets,
@@ -471,7 +473,9 @@ def get_project_budget(
     call: Call[Any, BudgetPageQuery], company_id: str, project_id: str
 ) -> ProjectBudget:
     q = call.query
-    page = budgets.read_budget(call.ports, call.caller, company_id, project_id, q.limit, q.cursor)
+    page = budgets.read_budget(
+        call.ports, call.caller, company_id, project_id, q.limit, q.cursor, lines_that_fit
+    )
     return ProjectBudget.page(page.budget, page.lines, page.next_cursor, page.locked_in_target)
 
 
@@ -587,6 +591,7 @@ def budget_version(
         project_id,
         _version_number(version),
         (q.limit, q.cursor),
+        lambda lines: lines_that_fit(lines, VERSION_LINES_BYTES),
     )
     return BudgetAsOf.as_of(
         view.budget, view.record, (view.lines, view.next_cursor), (view.changes, view.change_count)

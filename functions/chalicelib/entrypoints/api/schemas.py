@@ -8,9 +8,10 @@ OpenAPI document is generated from these same models.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -47,6 +48,7 @@ from chalicelib.domain.model import (
     TargetKind,
     Totals,
     VersionSource,
+    WbsKey,
     iso,
 )
 from chalicelib.domain.money import (
@@ -624,6 +626,74 @@ def _money_or_none(value: Decimal | None) -> str | None:
     return None if value is None else format_amount(value)
 
 
+# A Lambda answer is at most 6 MB (the reason PRODUCT.md caps a page at 5,000 lines), counted as
+# the JSON Lambda returns, where the body is a JSON string: non-ASCII text travels as \uXXXX and
+# every quote is escaped. Long ERP text passes that well under 5,000 lines, so a page of lines
+# stops before its lines pass ANSWER_BYTES and hands back a cursor to the rest, and a version's
+# changes stop at VERSION_CHANGES_BYTES (its change_count still counts them all); the header and
+# the JSON around them fit in what is left (docs/api.md, "Pages").
+ANSWER_BYTES = 5_000_000
+VERSION_LINES_BYTES = 3_000_000
+VERSION_CHANGES_BYTES = 1_500_000
+# Upper bounds of one item on that wire: a character of text at most 12 bytes (a character beyond
+# the BMP as two \u escapes), of the line's id (base64 of the key's ASCII-escaped JSON) at most
+# 16 per key character; the rest is field names, amounts and quantities.
+_TEXT_BYTES = 12
+_ID_BYTES = 16
+_OVERHEAD_BYTES = 600
+
+
+_Item = TypeVar("_Item")
+
+
+def _key_chars(key: WbsKey) -> int:
+    return len(key.sub_job) + len(key.cost_code) + len(key.cost_type)
+
+
+def _line_bytes_bound(line: LineItem) -> int:
+    keys = _key_chars(line.key)
+    text = keys + len(line.description) + len(line.uom or "")
+    return _TEXT_BYTES * text + _ID_BYTES * keys + _OVERHEAD_BYTES
+
+
+def _change_bytes_bound(change: ChangeRecord) -> int:
+    keys = _key_chars(change.key)
+    return (_TEXT_BYTES + _ID_BYTES) * keys + _OVERHEAD_BYTES
+
+
+def _wire_bytes(item: BaseModel) -> int:
+    """One item's bytes in Lambda's answer (its JSON escaped as part of the body string), with a
+    comma."""
+    return len(encode_basestring_ascii(item.model_dump_json())) - 1
+
+
+def _count_that_fit(
+    items: Sequence[_Item],
+    room: int,
+    bound: Callable[[_Item], int],
+    out: Callable[[_Item], BaseModel],
+) -> int:
+    """How many of `items`, from the first, fit in `room` bytes (always at least one). Measured
+    item by item only when the bound says they might not all fit: ordinary pages of short text
+    pay one sum, not a second serialization."""
+    if sum(map(bound, items)) <= room:
+        return len(items)
+    used = 0
+    for count, item in enumerate(items):
+        used += _wire_bytes(out(item))
+        if used > room:
+            return max(count, 1)
+    return len(items)
+
+
+def lines_that_fit(lines: Sequence[LineItem], room: int = ANSWER_BYTES) -> int:
+    return _count_that_fit(lines, room, _line_bytes_bound, LineItemOut.of)
+
+
+def changes_that_fit(changes: Sequence[ChangeRecord], room: int = VERSION_CHANGES_BYTES) -> int:
+    return _count_that_fit(changes, room, _change_bytes_bound, ChangeOut.of)
+
+
 class LineItemOut(BaseModel):
     line_item_id: str
     sub_job: str
@@ -738,7 +808,8 @@ class BudgetAsOf(ProjectBudget):
     source: VersionSource
     job_id: str | None
     changes: list[ChangeOut] = Field(
-        description="Amount changes against the version before (at most 1,000)."
+        description="Amount changes against the version before: at most 1,000, fewer when "
+        "their text is long (an answer stays under 6 MB); `change_count` counts them all."
     )
     change_count: int
 
@@ -759,7 +830,7 @@ class BudgetAsOf(ProjectBudget):
             by=record.by,
             source=record.source,
             job_id=record.job_id,
-            changes=[ChangeOut.of(change) for change in changes[0]],
+            changes=[ChangeOut.of(c) for c in changes[0][: changes_that_fit(changes[0])]],
             change_count=changes[1],
         )
 
