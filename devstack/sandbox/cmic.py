@@ -12,8 +12,9 @@ offset, links}`; `limit` above 1,000 is refused with 400; `q=Field=value;Field2=
 
 Each demo job is a controlling job; its budget lines sit on its sub-jobs (the demo lines' sub
 jobs, devstack/demo_data.py), and a line given through the uniform switch sits on the sub-job it
-names (made when first named), or on the controlling job itself when it names none. The jobs
-`jcjob` lists are the demo jobs and the sub-jobs their lines sit on.
+names (made when first named), or on the controlling job itself when it names none or the job's
+own code. The switch reports a line on the controlling job with sub job "", as the connector
+maps it. The jobs `jcjob` lists are the demo jobs and the sub-jobs their lines sit on.
 """
 
 from __future__ import annotations
@@ -94,16 +95,19 @@ def job_of(row: Row) -> str:
 
 def uniform(row: Row) -> Uniform:
     values = row.values
-    return Uniform(values.get("JcatJobCode") or "", values.get("JcatPhsCode") or "",
+    code = values.get("JcatJobCode") or ""
+    sub_job = "" if code == job_of(row) else code  # a line on the controlling job: no sub job
+    return Uniform(sub_job, values.get("JcatPhsCode") or "",
                    values.get("JcatCode") or "", values.get("JcatBudgetAmt"),
                    values.get("JcatName") or "",
                    "revenue" if values.get("JcatRevenueFlag") == "Y" else "cost")  # fmt: skip
 
 
 def key_of(job: str, line: Uniform) -> Uniform:
-    """A line naming no sub-job sits on the controlling job, which the connector reads as its sub
-    job (docs/erps/cmic.md): `""` and the job's own code are one key."""
-    return dataclasses.replace(line, sub_job=line.sub_job or job)
+    """A line naming the controlling job's own code sits on the controlling job, as one naming no
+    sub-job does, and the connector reads it with no sub job (docs/erps/cmic.md): `""` and the
+    job's own code are one key, kept and reported as `""`."""
+    return dataclasses.replace(line, sub_job="") if line.sub_job == job else line
 
 
 def native(job: str, line: Uniform) -> Row:

@@ -1,8 +1,9 @@
 """CMiC's jobs and sub-jobs, beyond the connector contract.
 
 The ERP job a company links is a controlling job; its budget is its own job categories and its
-sub-jobs', and each line's sub job is the CMiC job it sits on (job → sub job, phase → cost code,
-category → cost type). Only controlling jobs are listed to link. Against the sandbox.
+sub-jobs', and each line's sub job is the CMiC sub-job it sits on (job → sub job, phase → cost
+code, category → cost type): a line on the controlling job itself has none (""), so a job without
+sub-jobs has no sub jobs. Only controlling jobs are listed to link. Against the sandbox.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from chalicelib.adapters.erp.common.http import Limits
 from chalicelib.domain.model import ErpCredentials, LineKind
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
-from tests.fixtures.erp import SandboxClient
+from tests.fixtures.erp import SandboxClient, UniformSwitch
 
 COMPANY, JOB = "BB", "C-7001"
 SUB_JOBS = ["C-7001-01", "C-7001-02"]
@@ -48,15 +49,36 @@ def test_the_budget_of_a_controlling_job_is_its_sub_jobs_lines_each_on_its_sub_j
     assert {line.key.sub_job for line in lines} == set(SUB_JOBS)
 
 
-def test_a_line_on_the_controlling_job_itself_has_that_job_as_its_sub_job(sandbox, switch):
+def test_a_line_on_the_controlling_job_itself_has_no_sub_job(sandbox, switch):
     switch.put("cmic", COMPANY, JOB, sub_job="", cost_code="02-050", cost_type="M",
                amount="5000.00")  # fmt: skip
 
     lines = source(sandbox).fetch_budget(JOB)
 
     assert [(line.key.sub_job, line.amount) for line in lines
-            if line.key.cost_code == "02-050" and line.key.cost_type == "M"
-            and line.key.sub_job == JOB] == [(JOB, Decimal("5000.00"))]  # fmt: skip
+            if (line.key.cost_code, line.key.cost_type) == ("02-050", "M")
+            and line.key.sub_job not in SUB_JOBS] == [("", Decimal("5000.00"))]  # fmt: skip
+    assert _controlling_job_lines(sandbox) == [("02-050", "M", Decimal("5000.00"))]
+    assert keys(lines) == keys_in_the_switch(switch)
+
+
+def test_a_job_without_sub_jobs_has_no_sub_jobs(sandbox, switch):
+    for key in keys_in_the_switch(switch):
+        assert switch.delete("cmic", COMPANY, JOB, key) == 204
+    # The switch takes the job's own code, as "", for the controlling job.
+    switch.put("cmic", COMPANY, JOB, sub_job="", cost_code="01-010", cost_type="L",
+               amount="100.00")  # fmt: skip
+    switch.put("cmic", COMPANY, JOB, sub_job=JOB, cost_code="03-100", cost_type="M",
+               amount="250.00")  # fmt: skip
+    switch.add("cmic", COMPANY, JOB, sub_job=JOB, cost_code="03-100", cost_type="M",
+               amount="0.50")  # fmt: skip
+
+    lines = source(sandbox).fetch_budget(JOB)
+
+    assert sums(lines) == {("", "01-010", "L"): Decimal("100.00"),
+                           ("", "03-100", "M"): Decimal("250.50")}  # fmt: skip
+    assert keys(lines) == keys_in_the_switch(switch)
+    assert [job["JobCode"] for job in _get(sandbox, "jcjob?q=JobCompCode='BB'")["items"]] == [JOB]
 
 
 def test_a_new_sub_job_is_read_with_its_lines(sandbox, switch):
@@ -88,6 +110,23 @@ def test_a_sub_job_of_one_job_cannot_be_given_to_another(switch):
     )  # fmt: skip
 
     assert status == 400 and "sub-job of 'C-7001'" in body["message"]
+
+
+def keys(lines: list[Any]) -> list[tuple[str, str, str]]:
+    return sorted((line.key.sub_job, line.key.cost_code, line.key.cost_type) for line in lines)
+
+
+def keys_in_the_switch(switch: UniformSwitch) -> list[tuple[str, str, str]]:
+    """The job's keys as the switch reports them: as the connector should map them."""
+    return sorted((line["sub_job"], line["cost_code"], line["cost_type"])
+                  for line in switch.lines("cmic", COMPANY, JOB))  # fmt: skip
+
+
+def _controlling_job_lines(sandbox: SandboxErp) -> list[tuple[str, str, Decimal]]:
+    """The job categories CMiC keeps on the controlling job itself (not on a sub-job)."""
+    rows = _get(sandbox, f"jcjobcategory?q=JcatCompCode='BB';JcatJobCode='{JOB}'")["items"]
+    return [(row["JcatPhsCode"], row["JcatCode"], Decimal(str(row["JcatBudgetAmt"])))
+            for row in rows]  # fmt: skip
 
 
 def _get(sandbox: SandboxErp, path: str) -> Any:

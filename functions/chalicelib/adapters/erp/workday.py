@@ -3,8 +3,9 @@
 `GET /ccx/service/customreport2/{tenant}/{owner}/{report}?format=json&Project_ID=...` with HTTP
 Basic for an integration system user answers `{"Report_Entry": [...]}`, one entry per budget line
 with the report's own column names. The columns are settings (defaults below); a report without a
-configured column fails the job naming it. RaaS has no paging: a report answers whole, so the
-answer's size cap is what bounds it. docs/erps/workday.md has the rest.
+required column fails the job naming it, and one without the sub-job column has no sub jobs. RaaS
+has no paging: a report answers whole, so the answer's size cap is what bounds it.
+docs/erps/workday.md has the rest.
 """
 
 from __future__ import annotations
@@ -131,14 +132,13 @@ class WorkdaySource:
         return lines
 
     def _check_columns(self, rows: list[dict[str, Any]]) -> None:
-        """Workday leaves a blank field out of an entry, so a column no entry has is missing."""
+        """Workday leaves a blank field out of an entry, so a required column no entry has is
+        missing. The sub-job column is not required: a budget with no phase on any line has no
+        such column at all, and its lines have no sub job."""
         if not rows:
             return
-        wanted = [name for name in REQUIRED] + (
-            ["sub_job_column"] if self._columns["sub_job_column"] else []
-        )
         present = set().union(*(row.keys() for row in rows))
-        for name in wanted:
+        for name in REQUIRED:
             if self._columns[name] not in present:
                 raise ErpRejected(
                     f"Workday's report '{self._settings.get('report')}' has no column "
