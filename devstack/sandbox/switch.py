@@ -28,10 +28,12 @@ The uniform budget switch, the same for every ERP ({erp} is the connector's name
     DELETE /sandbox/budgets/{erp}/{tenant}/{job}/lines?sub_job=&cost_code=&cost_type=
 
 A request's key is first taken as the system keeps it (`System.key_of`): CMiC's `sub_job` ""
-is the controlling job itself, and a key part the ERP cannot hold (a sub job where it has none, a
-revenue line's cost type in Sage Intacct and Xero) is refused with 400 and a sentence. Stored
-lines are matched on the key the GET reports, so PUT replaces and DELETE removes exactly what
-PUT and POST stored, whichever way the key was written.
+is the controlling job itself, a key part the ERP cannot hold (a sub job where it has none) is
+refused with 400 and a sentence, and a revenue line's cost type in Sage Intacct and Xero is
+dropped. Stored lines are matched on the key the GET reports, so PUT replaces and DELETE removes
+exactly what PUT and POST stored. DELETE names a key, not a kind: it removes the lines of both
+kinds the GET reports under that key, so a cost key there leaves its cost code's revenue lines
+(read without a cost type) alone.
 """
 
 from __future__ import annotations
@@ -207,7 +209,12 @@ Kept = set[tuple[str, tuple[str, ...]]]  # (kind, key) as the system reads its l
 
 def _kept_keys(system: System, job: str, key: tuple[str, ...]) -> Kept:
     """DELETE's key as the system keeps a line of each kind under it; refused only when the
-    system can keep it under neither (a key part no line of it can hold)."""
+    system can keep it under neither (a key part no line of it can hold).
+
+    A kind whose lines the system keeps without the cost type asked for (a revenue line in Sage
+    Intacct and Xero) has no line of that key: DELETE `(…, "100", "L")` removes the cost lines of
+    that key only, and the cost code's revenue lines, read as `(…, "100", "")`, go with a DELETE
+    of that key, as the GET reports it."""
     wanted: Kept = set()
     refusal = None
     for kind in ("cost", "revenue"):
@@ -215,6 +222,8 @@ def _kept_keys(system: System, job: str, key: tuple[str, ...]) -> Kept:
             kept = system.key_of(job, Uniform(*key, amount=Decimal(0), kind=kind))
         except Stop as stop:
             refusal = refusal or stop
+            continue
+        if kept.cost_type != key[2]:
             continue
         wanted.add((kind, kept.key()))
     if not wanted and refusal is not None:

@@ -120,6 +120,22 @@ def test_a_bad_cell_is_a_line_error_naming_the_line():
     assert w.lines() == synced_lines()
 
 
+def test_blank_codes_are_listed_line_by_line_and_never_learned_as_codes():
+    w, uploads = spreadsheet_world()
+    uploads.files[(COMPANY, SYNCED)] = csv_export(
+        "P-1,T1,,L,1000.00,Labor", "P-1,T1,02-200,,5.00,Rebar", "P-1,T1,01-100,L,7.00,Ok",
+    )  # fmt: skip
+
+    job = reimport(w)
+
+    assert job.status is JobStatus.FAILED
+    assert [e.line for e in job.errors] == [1, 2]  # every blank, not only the first
+    assert w.lines() == synced_lines()
+    catalog = SpreadsheetSource(uploads, COMPANY, MAPPING).cost_catalog()
+    assert [c.code for c in catalog.cost_codes] == ["01-100", "02-200"]
+    assert [t.code for t in catalog.cost_types] == ["L"]
+
+
 def test_a_10000_row_export_reimports():
     w, uploads = spreadsheet_world()
     keys = [(f"S{i // 9}", code, kind) for i, (code, kind) in enumerate(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits, read_pages
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.signin import OAuth2SignIn
 from chalicelib.domain.erp_fields import INTACCT_SUB_JOB_FROM, required
@@ -136,7 +137,7 @@ class IntacctSource:
                 description=str(row.get("memo") or ""),
             )
 
-        return mapping.collect(rows, native_of, ("task", "cost type"))
+        return mapping.collect(rows, native_of)
 
     def _sub_job_from(self) -> str:
         layout = required(self.system).choice("sub_job_from", self._settings)
@@ -206,6 +207,8 @@ class IntacctSource:
             if project in projects and project not in found.values():
                 found[key] = project
         if not found:
+            # No estimate also answers a project Sage Intacct does not have: ask which.
+            self._require_project(client, erp_job_id)
             children = " or its child projects" if len(projects) > 1 else ""
             raise ErpRejected(
                 f"Sage Intacct has no primary, posted estimate for project '{erp_job_id}'"
@@ -213,6 +216,13 @@ class IntacctSource:
                 "or check the ERP job id."
             )
         return {key: "" if project == erp_job_id else project for key, project in found.items()}
+
+    def _require_project(self, client: ErpHttp, erp_job_id: str) -> None:
+        """`projects/project` filtered by the id: an unknown project is "job not found", not a
+        project whose estimate is missing (docs/erps/README.md, "Errors")."""
+        rows = self._query(client, "projects/project", ["id"], [{"$eq": {"id": erp_job_id}}])
+        if not any(mapping.text(row, "id") == erp_job_id.strip() for row in rows):
+            raise no_such_job(self.system, erp_job_id)
 
     def _child_projects(self, client: ErpHttp, erp_job_id: str) -> list[str]:
         rows = self._query(client, "projects/project", ["id", "parent.id"],

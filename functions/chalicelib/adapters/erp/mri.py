@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.signin import BasicSignIn
@@ -39,7 +40,11 @@ JOBS_CALL = "MRI_S-PMJC_Jobs"
 COST_CODES_CALL = "MRI_S-PMJC_CostCodes"
 CATEGORIES_CALL = "MRI_S-PMJC_CostCategories"
 MAX_TOP = 500  # the page size asked for; MRI may answer fewer and link to the rest
-_LABELS = ("cost code (CostCode)", "cost category (CostCategory) or default_cost_type")
+
+
+class _NotFound(ErpRejected):
+    """A call answered 404: MRI's answer for a job it does not have, and also any call's on a wrong
+    address, so the budget read asks the job list which it was."""
 
 
 class _Page(BaseModel):
@@ -108,8 +113,23 @@ class MriSource:
                 description=str(row.get("Description") or ""),
             )
 
-        rows = self._all(self._client(), BUDGET_CALL, {"JOBID": erp_job_id}, on_page)
-        return mapping.collect(rows, native_of, _LABELS)
+        client = self._client()
+        rows = self._all(client, BUDGET_CALL, {"JOBID": erp_job_id}, on_page)
+        try:
+            return mapping.collect(rows, native_of)
+        except _NotFound:
+            if self._lacks_job(client, erp_job_id):
+                raise no_such_job(self.system, erp_job_id, "job") from None
+            raise
+
+    def _lacks_job(self, client: ErpHttp, erp_job_id: str) -> bool:
+        """Whether the job list answers without the job. False when it cannot tell (the list is
+        refused too: a wrong address or user), so the budget call's own sentence stands."""
+        try:
+            jobs = self._all(client, JOBS_CALL, {})
+            return all(mapping.text(row, "JobID") != erp_job_id.strip() for row in jobs)
+        except ErpRejected:
+            return False
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         projects = (
@@ -153,7 +173,10 @@ class MriSource:
         try:
             payload = client.call("GET", path, doing)
         except HttpFailure as failure:
-            raise client.explain(failure, doing) from None
+            error = client.explain(failure, doing)
+            if failure.status == 404:
+                raise _NotFound(error.message) from None
+            raise error from None
         try:
             page = _Page.model_validate(payload)
         except ValidationError:

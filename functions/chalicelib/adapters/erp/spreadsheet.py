@@ -254,7 +254,8 @@ class SpreadsheetSource:
                 if line.kind is LineKind.COST:
                     codes.add(line.key.cost_code)
                     types.add(line.key.cost_type)
+        # A blank cell is a line error (the rules name it), never a code or type to learn.
         return ErpCatalog(
-            cost_codes=[CatalogEntry(code=c, description="") for c in sorted(codes)],
-            cost_types=[CatalogEntry(code=t, description="") for t in sorted(types)],
+            cost_codes=[CatalogEntry(code=c, description="") for c in sorted(codes) if c],
+            cost_types=[CatalogEntry(code=t, description="") for t in sorted(types) if t],
         )

@@ -22,6 +22,7 @@ from defusedxml import DefusedXmlException
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
@@ -41,8 +42,12 @@ NAMESPACE = "http://tempuri.org/YSI.Interfaces.WebServices/ItfJobCost"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 PAGE_SIZE = 500
 SIGN_IN_FIELDS = ("server", "database", "platform", "interface_entity")
-_LABELS = ("cost category (CostCategory)", "cost code (CostCode)")
 _FAULT_LIMIT = 200
+
+
+class _ClientFault(ErpRejected):
+    """A `soap:Client` fault: the request will not pass as sent. Yardi answers a wrong sign-in and
+    a job it does not have alike, so the budget read asks the job list which it was."""
 
 
 class SoapFault(Exception):
@@ -137,7 +142,21 @@ class YardiSource:
             )
 
         rows = self._all("GetJobCostBudget", {"JobCode": erp_job_id}, "Line", on_page)
-        return mapping.collect(rows, native_of, _LABELS)
+        try:
+            return mapping.collect(rows, native_of)
+        except _ClientFault:
+            if self._lacks_job(erp_job_id):
+                raise no_such_job(self.system, erp_job_id, "job") from None
+            raise
+
+    def _lacks_job(self, erp_job_id: str) -> bool:
+        """Whether the job list answers without the job. False when it cannot tell (the list is
+        refused too: then the sign-in, not the job, is what is wrong), so the first fault stands."""
+        try:
+            jobs = self._all("GetJobs", {}, "Job")
+            return all(row.get("JobCode") != erp_job_id.strip() for row in jobs)
+        except ErpRejected:
+            return False
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         projects = (
@@ -242,7 +261,7 @@ class YardiSource:
         if fault.code != "Client":
             return ErpUnavailable(f"Yardi Voyager had a problem when trying to {doing} ({said}); "
                                   "the job will try again.")  # fmt: skip
-        return ErpRejected(
+        return _ClientFault(
             f"Yardi Voyager refused to {doing}" + (f" ({said})" if said else "") + ": check the "
             "Yardi Voyager connection's sign-in (user name, password, server, database, platform "
             "and interface entity) and that the job exists in Yardi Voyager."

@@ -9,7 +9,8 @@ the connection (docs/erps/qbo.md, xero.md, netsuite.md), with these defaults:
   class's own name where the ERP has classes, else `default_cost_type`;
 - a table's entry covers the account's sub-accounts, the nearest listed parent winning (with
   `400=O, 400.L=L`, account `400.L.1` is `L` and `400.1` is `O`);
-- the period amounts of one account (and class) are summed exactly, to the cent.
+- the period amounts of one account (and class) are summed exactly, to the cent; a period amount
+  that is not a number is passed on as sent, for the re-import rules to refuse with the others.
 """
 
 from __future__ import annotations
@@ -67,16 +68,22 @@ def class_cost_types(classes: Iterable[tuple[str, str]], table: dict[str, str]) 
     return types
 
 
-def period_sum(amounts: Iterable[object], where: str) -> Decimal:
-    """The periods' amounts summed exactly; a non-number refuses the budget with `where`."""
+def period_sum(amounts: Iterable[object], where: str = "") -> object:
+    """The periods' amounts summed exactly (a Decimal), or, when a period's amount is not a
+    number, that amount as the ERP sent it: the line then carries it to the re-import rules, which
+    refuse it ("'abc' is not a number") with every other offending line of the budget (PRODUCT.md
+    §2 rule 3) rather than the first alone. An empty period counts for nothing.
+
+    `where` is no longer used (the rules name the line by its key); it is still accepted from the
+    connectors that pass it."""
     total = Decimal(0)
     for value in amounts:
         if value is None or value == "":
             continue
+        if isinstance(value, bool):
+            return value
         try:
-            if isinstance(value, bool):
-                raise InvalidOperation
             total += value if isinstance(value, Decimal) else Decimal(str(value))
         except (InvalidOperation, ValueError):
-            raise ErpRejected(f"The ERP sent an amount that is not a number for {where}.") from None
+            return value
     return total

@@ -1,9 +1,11 @@
 """Turning one native ERP line into the domain's `ErpLine`, the same way for every connector.
 
-A cost line without a cost code or cost type has no WBS key and is refused with its line number;
-a revenue line is passed on as revenue (the rules leave it out) whatever its key. Amounts are
-passed through raw, except that a decimal string (as Sage Intacct sends) becomes a Decimal:
-judging amounts is the re-import rules' job.
+Nothing here refuses a line: judging lines is the re-import rules' job, and they list every
+offending line at once (PRODUCT.md §2 rule 3), where refusing here would name only the first. A
+key part the ERP left blank (or did not send) is passed on as "", which the rules name as "the
+line has no cost code" (or cost type) with the line's number; a revenue line is passed on as
+revenue (the rules leave it out) whatever its key. Amounts are passed through raw, except that a
+decimal string (as Sage Intacct sends) becomes a Decimal.
 """
 
 from __future__ import annotations
@@ -49,12 +51,7 @@ class NativeLine:
     description: str = ""
 
 
-def erp_line(number: int, native: NativeLine, labels: tuple[str, str]) -> ErpLine:
-    """`labels` name the ERP's own fields for cost code and cost type, for the sentence."""
-    if native.kind is LineKind.COST:
-        for value, label in zip((native.cost_code, native.cost_type), labels, strict=True):
-            if value is None:
-                raise ErpRejected(f"Line {number} of the ERP budget has no {label}.")
+def erp_line(number: int, native: NativeLine) -> ErpLine:
     return ErpLine(
         line=number,
         ref=native.ref,
@@ -75,9 +72,13 @@ Read = TypeVar("Read")  # what a connector reads per line: the ERP's record, or 
 def collect(
     rows: Iterable[Read],
     native_of: Callable[[Read, int], NativeLine | None],
-    labels: tuple[str, str],
+    labels: tuple[str, str] | None = None,
 ) -> list[ErpLine]:
-    """Every row as an `ErpLine`, numbered as read; `native_of` answers None for a row to skip."""
+    """Every row as an `ErpLine`, numbered as read; `native_of` answers None for a row to skip.
+
+    `labels` (the ERP's own names for cost code and cost type) is no longer used: a blank key part
+    is the rules' to name, with every other offending line. It is still accepted from the
+    connectors that pass it."""
     lines: list[ErpLine] = []
     seen: set[str] = set()
     for row in rows:
@@ -90,5 +91,5 @@ def collect(
                 "The ERP budget changed while it was being read; the job will try again."
             )
         seen.add(native.ref)
-        lines.append(erp_line(len(lines) + 1, native, labels))
+        lines.append(erp_line(len(lines) + 1, native))
     return lines
