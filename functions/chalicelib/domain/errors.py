@@ -83,9 +83,18 @@ class ServiceUnavailable(DomainError):
 
 
 class ErpUnavailable(DomainError):
-    """A transient ERP failure (timeout, 429, 5xx): the job is retried with backoff."""
+    """A transient ERP failure (timeout, 429, 5xx): the job is retried with backoff.
+
+    `retry_after_seconds` is how long the system asked us to wait (its `Retry-After` or its own
+    rate-limit headers), when it said: the queue then brings the job back no sooner than that."""
 
     code = "erp_unavailable"
+
+    def __init__(
+        self, message: str, *, retry_after_seconds: float | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ErpRejected(DomainError):

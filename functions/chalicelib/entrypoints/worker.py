@@ -2,12 +2,14 @@
 
 Each record is one job. Powertools' BatchProcessor reports failed records so only they come back;
 Powertools idempotency (keyed on the job id) and the job's own conditional writes make a
-redelivered message apply nothing twice. Transient ERP failures are retried with a growing delay;
-after the last receive the job fails with a sentence instead of staying "in progress".
+redelivered message apply nothing twice. Transient ERP failures are retried with a growing delay,
+or after the wait the ERP (or Procore) asked for when that is longer; after the last receive the
+job fails with a sentence instead of staying "in progress".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 RETRY_DELAYS_SECONDS = (15, 60, 240)  # after the 1st, 2nd, 3rd failed receive
+# SQS refuses to hide a received message for more than 12 hours from its receive. The postpone
+# comes while the receive's own visibility timeout still holds (else the receipt would be stale),
+# so a wait that leaves that much of the 12 hours unused is always accepted.
+MAX_RETRY_DELAY_SECONDS = 12 * 3600 - resources.JOB_QUEUE.visibility_timeout_seconds
 
 
 class JobRecord(SqsRecordModel):
@@ -47,6 +53,17 @@ class JobRecord(SqsRecordModel):
 def retry_delay(receive_count: int) -> int:
     index = min(max(receive_count, 1), len(RETRY_DELAYS_SECONDS)) - 1
     return RETRY_DELAYS_SECONDS[index]
+
+
+def retry_wait(why: ErpUnavailable, receive_count: int) -> int:
+    """Seconds until the job's next delivery: the queue's own backoff, or the wait the ERP asked
+    for (`Retry-After`) when longer, within what SQS allows. The job's "Waiting to retry" sentence
+    and the postpone both come from here, so the job never names a wait the queue does not keep."""
+    wait = retry_delay(receive_count)
+    asked = why.retry_after_seconds
+    if asked is not None and asked > wait:  # (a NaN is never greater: ignored)
+        wait = math.ceil(min(asked, MAX_RETRY_DELAY_SECONDS))
+    return wait
 
 
 @lambda_handler()
@@ -90,7 +107,6 @@ def _handle_record(record: SQSRecord) -> dict[str, Any]:
         return {}
     message, log = parsed.body, logger()
     receive_count = int(parsed.attributes.ApproximateReceiveCount or "1")
-    delay = retry_delay(receive_count)
     log.append_keys(
         job_id=message.job_id, budget_id=message.budget_id, company_id=message.company_id
     )
@@ -98,7 +114,8 @@ def _handle_record(record: SQSRecord) -> dict[str, Any]:
         return _apply_once(wiring.idempotency_store())(
             message=message,
             final_attempt=receive_count >= resources.JOB_QUEUE.max_receive_count,
-            retry_in_seconds=delay,
+            # Known only once the ERP has answered: the job's message names it before we postpone.
+            retry_in_seconds=lambda why: retry_wait(why, receive_count),
         )
     except NotFound:
         # The job was never recorded (or is gone): redelivering would only cycle the message
@@ -107,9 +124,14 @@ def _handle_record(record: SQSRecord) -> dict[str, Any]:
         metrics().add_metric(name="MessagesForNoJob", unit=MetricUnit.Count, value=1)
         return {}
     except ErpUnavailable as why:
+        delay = retry_wait(why, receive_count)
         log.warning(
             "ERP unavailable; the job will be retried",
-            extra={"reason": why.message, "retry_in_seconds": delay},
+            extra={
+                "reason": why.message,
+                "retry_in_seconds": delay,
+                "retry_after_seconds": why.retry_after_seconds,
+            },
         )
         metrics().add_metric(name="ErpTransientFailures", unit=MetricUnit.Count, value=1)
         wiring.ports().queue.postpone(parsed.receiptHandle, delay)
@@ -132,7 +154,12 @@ def _apply_once(store: DynamoDBPersistenceLayer) -> Callable[..., dict[str, Any]
     )(_apply)
 
 
-def _apply(*, message: JobMessage, final_attempt: bool, retry_in_seconds: int) -> dict[str, Any]:
+def _apply(
+    *,
+    message: JobMessage,
+    final_attempt: bool,
+    retry_in_seconds: Callable[[ErpUnavailable], int],
+) -> dict[str, Any]:
     result = run_job(
         wiring.ports(), message, final_attempt=final_attempt, retry_in_seconds=retry_in_seconds
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -319,12 +320,12 @@ def run_job(
     message: JobMessage,
     *,
     final_attempt: bool,
-    retry_in_seconds: int | None = None,
+    retry_in_seconds: int | Callable[[ErpUnavailable], int] | None = None,
 ) -> WorkResult:
     """Apply one queued job. Safe to run any number of times for the same message.
 
     Transient ERP failures raise ErpUnavailable so the queue redelivers the message (the job says
-    it is waiting to retry, and why), except on the final attempt, where the job fails with a
+    it is waiting to retry, when and why), except on the final attempt, where the job fails with a
     sentence instead of staying in progress. Any other failure fails the job at once. The one
     exception: amounts written to another system that could not be put back yet
     (PutBackUnfinished) keep the job in progress on every attempt, saying so, until the next
@@ -365,11 +366,21 @@ def _without_retry_promise(text: str) -> str:
     return re.sub(r"[;,]?\s*the job will try again\.?", ".", text).replace("..", ".").strip()
 
 
-def waiting_message(why: ErpUnavailable, retry_in_seconds: int | None) -> str:
+def waiting_message(
+    why: ErpUnavailable, retry_in_seconds: int | Callable[[ErpUnavailable], int] | None
+) -> str:
+    """`retry_in_seconds` may be worked out from the failure (the worker's `retry_wait`): the
+    ERP's own `Retry-After` can ask for longer than the queue's backoff, and the sentence must
+    name the wait the queue will keep."""
+    if callable(retry_in_seconds):
+        retry_in_seconds = retry_in_seconds(why)
     when = "shortly"
     if retry_in_seconds is not None:
         minutes = max(1, round(retry_in_seconds / 60))
         when = f"in about {minutes} minute{'s' if minutes != 1 else ''}"
+        if minutes >= 120:  # a Retry-After of hours (a limit reset): "720 minutes" reads badly
+            hours = round(minutes / 60)
+            when = f"in about {hours} hours"
     return f"Waiting to retry {when}: {_without_retry_promise(why.message)}"
 
 

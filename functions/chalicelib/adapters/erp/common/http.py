@@ -3,7 +3,8 @@
 One `ErpHttp` per operation (a budget read, a project listing): it keeps that operation's cookies,
 calls the connection's `SignIn` hook for headers, signs in again once when the ERP answers 401,
 retries 5xx and timeouts a bounded number of times with backoff, waits for `Retry-After` on 429/503
-(up to a cap; beyond it the worker's queue waits instead), caps answer sizes, refuses redirects and
+(up to a cap; beyond it the worker's queue waits instead, as long as the ERP asked: the raised
+`ErpUnavailable` carries the wait), caps answer sizes, refuses redirects and
 turns every failure into `ErpUnavailable` (may pass) or `ErpRejected` (will not) with a sentence.
 Only the standard library speaks HTTP here, so the Lambda package carries no HTTP client; each
 request connects to the address the URL guard checked (`pinned.py`).
@@ -12,10 +13,13 @@ See docs/erps/README.md for what every connector does.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import http.cookiejar
 import json
 import logging
+import math
+import re
 import socket
 import time
 import urllib.error
@@ -23,6 +27,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -38,7 +43,7 @@ DEFAULT_TIMEOUT_SECONDS = 20.0
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_ATTEMPTS = 3  # one call and two retries; after that the worker's queue retries the job
 BACKOFF_SECONDS = 0.5  # doubled per retry
-MAX_WAIT_SECONDS = 30.0  # a longer Retry-After is left to the queue's own (longer) backoff
+MAX_WAIT_SECONDS = 30.0  # a longer Retry-After is left to the queue, which waits that long
 MAX_PAGES = 100_000  # an ERP that always says "more" must not keep a worker forever
 _MAX_ERROR_BODY_BYTES = 64 * 1024  # only a short message is ever taken from an error answer
 _ERP_MESSAGE_LIMIT = 200
@@ -187,11 +192,15 @@ class ErpHttp:
         return False
 
     def _wait_or_raise(self, attempt: int, failure: HttpFailure, action: str) -> None:
-        wait = _seconds(failure.retry_after)
-        if wait is None:
-            wait = self.limits.backoff * 2 ** (attempt - 1)
+        asked = retry_after_seconds(failure.retry_after)
+        wait = asked if asked is not None else self.limits.backoff * 2 ** (attempt - 1)
         if attempt >= self.limits.max_attempts or wait > self.limits.max_wait:
-            raise self.explain(failure, action)
+            error = self.explain(failure, action)
+            if isinstance(error, ErpUnavailable) and error.retry_after_seconds is None:
+                # A connector's own sentence (its `explain`) may not pass the wait on; the
+                # worker's queue must still not bring the job back before the ERP said.
+                error.retry_after_seconds = asked
+            raise error
         logger.info("The ERP answered %s; trying again in %.1f s.", failure.status, wait)
         self._sleep(wait)
 
@@ -287,11 +296,13 @@ class ErpHttp:
                 f"{self.title} asked us to slow down (429) when trying to {doing}; the job will try "
                 "again.",
                 retry_after=failure.retry_after,
+                retry_after_seconds=retry_after_seconds(failure.retry_after),
             )
         if status >= 500 or status == 408:
             return ErpUnavailable(
                 f"{self.title} had a problem ({status}) when trying to {doing}; the job will try again.",
                 retry_after=failure.retry_after,
+                retry_after_seconds=retry_after_seconds(failure.retry_after),
             )
         detail = self.erp_message(failure.body) if quote_body else ""
         suffix = f" {self.title} said: {detail}" if detail else ""
@@ -380,13 +391,30 @@ def _message_of(parsed: object) -> str:
     return ""
 
 
-def _seconds(retry_after: str | None) -> float | None:
-    if retry_after is None:
+# RFC 9110's delay-seconds, a fraction tolerated; `float` alone would also take "inf", "-5",
+# "1_000" and other scripts' digits.
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def retry_after_seconds(retry_after: str | None, now: datetime | None = None) -> float | None:
+    """The wait a `Retry-After` header asks for, in seconds; None when there is none to read.
+
+    RFC 9110 (10.2.3) allows a number of seconds or an HTTP date; a date already past asks for no
+    wait. Anything else (a negative number, words) reads as None, so the plain backoff applies.
+    """
+    text = (retry_after or "").strip()
+    if not text:
         return None
+    if _DELAY_SECONDS.fullmatch(text):
+        seconds = float(text)
+        return seconds if math.isfinite(seconds) else None
     try:
-        return max(0.0, float(retry_after))
-    except ValueError:
-        return None  # an HTTP date: the plain backoff will do
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # HTTP dates are in GMT, even the forms that omit it
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _size(limit: int) -> str:
