@@ -8,7 +8,9 @@ Without STACK it writes to the local stack's embedded AWS (`make run` must be ru
 With STACK it reads the deployed stack's outputs (`DirectoryTableName`, `UserPoolId`) and Cognito
 emails the admin the temporary password. Either way the admin is ERP admin and Budget admin, signs
 in with the temporary password, chooses their own, and does everything else in the web app.
-Running it again for an existing company only adds the admin (if missing).
+Running it again for an existing company adds the person named, or makes that member ERP admin and
+Budget admin; a person who has never signed in is sent a new temporary password (as `POST
+/members` does), one who has keeps their own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import argparse
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.domain.model import Permission
 
 LOCAL_REGION = "us-east-1"
 _COMPANY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -88,6 +93,7 @@ def create_company(target: Target, company_id: str, name: str, admin_email: str)
     from chalicelib.adapters.dynamodb.tables import DynamoTables
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
     from chalicelib.domain.model import AuditEvent, MemberStatus, Permission, utc_now
+    from chalicelib.services import audit
 
     if not _COMPANY_ID.match(company_id):
         raise SystemExit("COMPANY_ID must be 2-40 lower-case letters, digits or dashes.")
@@ -102,33 +108,73 @@ def create_company(target: Target, company_id: str, name: str, admin_email: str)
         if target.local
         else CognitoAccounts(target.user_pool_id, target.cognito)
     )
-    created = accounts.invite(email, existing or name)
-    if directory.membership(company_id, email) is None:
-        status = MemberStatus.INVITED if created else MemberStatus.ACTIVE
-        directory.put_member(company_id, email, Permission.ADMIN, Permission.ADMIN, status)
-    now = utc_now()
-    DynamoAuditLog(client=target.dynamodb, directory_table=target.directory_table).record(
-        AuditEvent(
-            company_id=company_id, event_id=f"operator-{now.timestamp():.0f}", at=now,
-            actor="operator", action="company.created" if existing is None else "member.added",
-            target=email, details={"company_name": existing or name, "role": "first admin"},
-        )
-    )  # fmt: skip
-    return _report(company_id, existing or name, email, created, accounts, target)
+    invited = accounts.invite(email, existing or name)
+    admin = Permission.ADMIN
+    member = directory.membership(company_id, email)
+    action: str | None
+    if member is None:
+        status = MemberStatus.INVITED if invited else MemberStatus.ACTIVE
+        directory.put_member(company_id, email, admin, admin, status)
+        if existing is None:
+            action, details = "company.created", {"company_name": name, "role": "first admin"}
+        else:
+            action = audit.MEMBER_ADDED
+            details = {"erp_permission": admin.label, "budget_permission": admin.label,
+                       "invited": invited}  # fmt: skip
+    elif (member.erp_permission, member.budget_permission) != (admin, admin):
+        # Only the permissions change; the write fails, changing nothing, if the member was
+        # changed or removed meanwhile.
+        directory.change_member(member, admin, admin)
+        action = audit.MEMBER_CHANGED
+        details = {
+            "erp_permission": admin.label, "budget_permission": admin.label,
+            "was": {"erp_permission": member.erp_permission.label,
+                    "budget_permission": member.budget_permission.label},
+        }  # fmt: skip
+    else:
+        action = None  # already ERP admin and Budget admin: nothing to record
+    if action is not None:
+        now = utc_now()
+        DynamoAuditLog(client=target.dynamodb, directory_table=target.directory_table).record(
+            AuditEvent(
+                company_id=company_id, event_id=f"operator-{now.timestamp():.0f}", at=now,
+                actor="operator", action=action, target=email, details=details,
+            )
+        )  # fmt: skip
+    was = None if member is None else (member.erp_permission, member.budget_permission)
+    company = f"Company {company_id} ({existing or name}){' created' if existing is None else ''}"
+    return _report(company, email, was, invited, accounts, target)
 
 
 def _report(
-    company_id: str, name: str, email: str, created: bool, accounts: Any, target: Target
+    company: str,
+    email: str,
+    was: tuple[Permission, Permission] | None,
+    invited: bool,
+    accounts: Any,
+    target: Target,
 ) -> str:
-    lines = [f"Company {company_id} ({name}): {email} is ERP admin and Budget admin."]
-    if not created:
-        lines.append(f"{email} already had an account; they sign in with their own password.")
+    """What the command did, in sentences: `was` is the member's (ERP, Budget) permissions before
+    it ran, None when it added them."""
+    from chalicelib.domain.model import Permission
+
+    both = "ERP admin and Budget admin"
+    if was is None:
+        what = f"{email} is added as {both}."
+    elif was == (Permission.ADMIN, Permission.ADMIN):
+        what = f"{email} was already {both}; the membership is unchanged."
+    else:
+        what = f"{email}, until now ERP {was[0].label} and Budget {was[1].label}, is now {both}."
+    lines = [f"{company}: {what}"]
+    if not invited:
+        lines.append(f"{email} already has an account; they sign in with their own password.")
     elif target.local:
         message = next(m for m in accounts.outbox() if m.to == email)
         lines.append(f"Temporary password: {message.temporary_password} (also in GET /dev/outbox)")
     else:
         lines.append(f"Cognito has emailed {email} a temporary password.")
-    lines.append("They sign in, choose their own password, and set up the rest in the web app.")
+    if invited:
+        lines.append("They sign in, choose their own password, and set up the rest in the web app.")
     return "\n".join(lines)
 
 

@@ -903,7 +903,11 @@ class MemoryAuditLog:
 
 
 class MemoryAccounts:
-    """Invitations kept in a list, like the local stack's outbox; `identity` learns the account."""
+    """Invitations kept in a list, like the local stack's outbox; `identity` learns the account.
+
+    As with Cognito, an account nobody has signed in to yet (its temporary password unchanged) is
+    invited again with a new temporary password; `existing` holds accounts someone has signed in
+    to, for worlds without an `identity` (with one, its users with a permanent password count)."""
 
     def __init__(self, identity: MemoryIdentityProvider | None = None) -> None:
         self.identity = identity
@@ -912,13 +916,14 @@ class MemoryAccounts:
 
     def invite(self, email: str, company_name: str) -> bool:
         email = email.lower()
-        known = email in self.existing or (
-            self.identity is not None and email in self.identity.users
+        signed_in = email in self.existing or (
+            self.identity is not None
+            and email in self.identity.users
+            and email not in self.identity.temporary
         )
-        if known:
+        if signed_in:
             return False
         password = temporary_password()
-        self.existing.add(email)
         if self.identity is not None:
             self.identity.add_user(email, password, temporary=True)
         self.sent.append(invitation(email, company_name, password, utc_now()))

@@ -100,7 +100,7 @@ ERP_SECRET_MANAGE = (
     "secretsmanager:DeleteSecret",
 )
 # Inviting a member: Cognito creates the account and emails the temporary password.
-USER_POOL_ADMIN = ("cognito-idp:AdminCreateUser",)
+USER_POOL_ADMIN = ("cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser")
 
 
 def _erp_secret_arn(stack: Stack) -> str:

@@ -203,7 +203,7 @@ def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_ow
     (target_arn,) = _as_list(target["Resource"])
     assert json.dumps(target_arn).endswith(f':secret:{TARGET_SECRET_PREFIX}*"]]}}')
     invite = statements["InviteMembers"]
-    assert _as_list(invite["Action"]) == ["cognito-idp:AdminCreateUser"]
+    assert _as_list(invite["Action"]) == ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"]
     pool_id, _ = synthesized.only("AWS::Cognito::UserPool")
     assert _as_list(invite["Resource"]) == [{"Fn::GetAtt": [pool_id, "Arn"]}]
 

@@ -62,7 +62,9 @@ def test_a_company_and_its_invited_admin_are_created_and_a_second_run_changes_no
     )
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     assert "Cognito has emailed admin@acme.com" in said
-    assert "already had an account" in again
+    assert "was already ERP admin and Budget admin; the membership is unchanged" in again
+    # Never signed in: the second run has Cognito mail a new temporary password.
+    assert "Cognito has emailed admin@acme.com a temporary password" in again
     assert [m.email for m in directory.members("acme")] == ["admin@acme.com"]
 
 

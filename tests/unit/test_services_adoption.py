@@ -274,6 +274,7 @@ def test_inviting_a_new_person_sends_a_temporary_password_and_an_existing_accoun
 
     invited = members.add_member(w.ports, ADMIN, COMPANY, " PM@Acme.test ", both)
     w.ports.accounts.invite("known@else.test", "Else")  # an account made for another company
+    w.ports.accounts.existing.add("known@else.test")  # ... and signed in to since
     joined = members.add_member(w.ports, ADMIN, COMPANY, "known@else.test", both)
 
     assert (invited.email, invited.status) == ("pm@acme.test", MemberStatus.INVITED)

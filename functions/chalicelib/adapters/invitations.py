@@ -3,6 +3,10 @@
 In AWS, `AdminCreateUser` makes the account and Cognito emails the temporary password. On the
 local stack nothing can send mail, so the account is made with a temporary password we choose and
 the message is kept in the directory table, where `GET /dev/outbox` shows it.
+
+An account that exists but was never signed in to (Cognito's `FORCE_CHANGE_PASSWORD`: invited
+earlier, by this company or another, and the temporary password never used) is invited again with
+a new temporary password; only an account someone has signed in to is left alone.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +24,7 @@ from chalicelib import resources
 from chalicelib.adapters.dynamodb.base import deserialize, serialize
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.domain.errors import InvalidRequest, ServiceUnavailable
-from chalicelib.domain.model import OutboxMessage, iso, utc_now
+from chalicelib.domain.model import OutboxMessage, iso_precise, utc_now
 from chalicelib.observability import logger
 
 OUTBOX_PK = "OUTBOX"
@@ -84,23 +89,55 @@ class CognitoAccounts:
         return self._client or client("cognito-idp")
 
     def invite(self, email: str, company_name: str) -> bool:
-        return self._create(email, DesiredDeliveryMediums=["EMAIL"])
+        if self._create(email, DesiredDeliveryMediums=["EMAIL"]):
+            return True
+        if self._signed_in(email):
+            return False
+        # RESEND makes Cognito mail the invitation again with a new temporary password.
+        self._call(
+            email,
+            self.client.admin_create_user,
+            UserPoolId=self.user_pool_id,
+            Username=email,
+            MessageAction="RESEND",
+            DesiredDeliveryMediums=["EMAIL"],
+        )
+        return True
 
     def outbox(self) -> list[OutboxMessage]:
         return []
 
     def _create(self, email: str, **how: Any) -> bool:
+        """Make the account; False when the pool has one for `email` already."""
         try:
-            self.client.admin_create_user(
+            self._call(
+                email,
+                self.client.admin_create_user,
                 UserPoolId=self.user_pool_id,
                 Username=email,
                 UserAttributes=_attributes(email),
                 **how,
             )
+        except _Exists:
+            return False
+        return True
+
+    def _signed_in(self, email: str) -> bool:
+        """Whether someone has signed in to the existing account, replacing its temporary
+        password; one never signed in to is still FORCE_CHANGE_PASSWORD."""
+        user = self._call(
+            email, self.client.admin_get_user, UserPoolId=self.user_pool_id, Username=email
+        )
+        return user.get("UserStatus") != "FORCE_CHANGE_PASSWORD"
+
+    def _call(self, email: str, operation: Callable[..., Any], **arguments: Any) -> Any:
+        """One Cognito call, its refusals turned into the sentences a person is shown."""
+        try:
+            return operation(**arguments)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code == "UsernameExistsException":
-                return False
+                raise _Exists from None
             if code in ("InvalidParameterException", "InvalidPasswordException"):
                 raise InvalidRequest(
                     f"Budget Bridge cannot invite {email}: check the address."
@@ -110,7 +147,10 @@ class CognitoAccounts:
         except BotoCoreError as error:
             logger().warning("cognito unreachable", extra={"error": type(error).__name__})
             raise ServiceUnavailable(_UNAVAILABLE) from None
-        return True
+
+
+class _Exists(Exception):
+    """AdminCreateUser found an account by that address."""
 
 
 class OutboxAccounts(CognitoAccounts):
@@ -125,11 +165,24 @@ class OutboxAccounts(CognitoAccounts):
     def invite(self, email: str, company_name: str) -> bool:
         password = temporary_password()
         if not self._create(email, TemporaryPassword=password, MessageAction="SUPPRESS"):
-            return False
+            if self._signed_in(email):
+                return False
+            # What RESEND does to the account, without its mail. Not RESEND itself: moto, in a
+            # pool keyed by email, adds a second user instead and sign-in keeps the old password.
+            self._call(
+                email,
+                self.client.admin_set_user_password,
+                UserPoolId=self.user_pool_id,
+                Username=email,
+                Password=password,
+                Permanent=False,
+            )
         message = invitation(email, company_name, password, utc_now())
         item = {
             "pk": OUTBOX_PK,
-            "sk": f"{iso(message.sent_at)}#{uuid.uuid4().hex}",
+            # To the microsecond: a person invited again within the second must find the newer
+            # temporary password first.
+            "sk": f"{iso_precise(message.sent_at)}#{uuid.uuid4().hex}",
             "message": message.model_dump_json(),
             "expires_at": int((message.sent_at + timedelta(days=OUTBOX_DAYS)).timestamp()),
         }

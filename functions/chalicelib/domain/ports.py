@@ -398,7 +398,9 @@ class Accounts(Protocol):
     """Sign-in accounts: invitations with a temporary password."""
 
     def invite(self, email: str, company_name: str) -> bool:
-        """Create the account and send the invitation; False when the account existed already."""
+        """Create the account and send the invitation; False when someone has signed in to an
+        account of that address already (it just joins). An account never signed in to gets a new
+        temporary password and the invitation again: True."""
         ...
 
     def outbox(self) -> builtins.list[OutboxMessage]:

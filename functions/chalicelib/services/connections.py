@@ -8,6 +8,7 @@ every connector also calls before each request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -277,9 +278,10 @@ def check_no_job_running(ports: Ports, company_id: str) -> None:
         where = f"the budget for {ports.budgets.get(company_id, job.budget_id).project_name}"
     except NotFound:
         where = "a budget"
+    noun = admission.noun(job.kind)
+    article = "An" if noun[0] in "aeiou" else "A"  # "An import", "A re-import"
     raise JobInProgress(
-        f"A {admission.noun(job.kind)} of {where} is queued or running; try again when it has "
-        "finished.",
+        f"{article} {noun} of {where} is queued or running; try again when it has finished.",
         job_id=job.job_id,
     )
 
@@ -324,7 +326,7 @@ def _try(ports: Ports, company_id: str) -> ConnectionCheck:
     except ErpAuthFailed as why:
         return ConnectionCheck(False, why.message, "erp_auth_failed")
     except ErpUnavailable as why:
-        return ConnectionCheck(False, why.message, "erp_unreachable")
+        return ConnectionCheck(False, _without_retry_promise(why.message), "erp_unreachable")
     except ErpRejected as why:
         return ConnectionCheck(False, why.message, "erp_rejected")
     noun = "project" if visible == 1 else "projects"
@@ -333,6 +335,12 @@ def _try(ports: Ports, company_id: str) -> ConnectionCheck:
         sentence = f"Ready: {visible} {noun} an uploaded budget export."
         return ConnectionCheck(True, sentence, None, visible)
     return ConnectionCheck(True, f"Connected: the ERP shows {visible} {noun}.", None, visible)
+
+
+def _without_retry_promise(sentence: str) -> str:
+    """The HTTP layer's sentence for a transient failure, without its "the job will try again":
+    a connection test is no job, and nothing tries it again."""
+    return re.sub(r"[;,]?\s*the job will try again\.?", ".", sentence).replace("..", ".").strip()
 
 
 def count_projects(source: ErpSource) -> int:

@@ -62,7 +62,9 @@ def add_member(
     permissions: tuple[Permission, Permission],
 ) -> Membership:
     """Invite a new person (a temporary password by email, or the local outbox); a person who
-    already has an account just gains the membership."""
+    has signed in before just gains the membership. One whose account was made by an earlier
+    invitation (of any company) and never signed in to is invited again, with a new temporary
+    password: they could not sign in otherwise."""
     caller = require_any_admin(ports, identity, company_id)
     email = normal_email(email)
     for tool, given in zip(TOOLS, permissions, strict=True):
@@ -71,13 +73,13 @@ def add_member(
     if ports.directory.membership(company_id, email) is not None:
         raise AlreadyMember(f"{email} is already a member of this company.")
     name = ports.directory.company_name(company_id) or company_id
-    created = ports.accounts.invite(email, name)
-    status = MemberStatus.INVITED if created else MemberStatus.ACTIVE
+    invited = ports.accounts.invite(email, name)
+    status = MemberStatus.INVITED if invited else MemberStatus.ACTIVE
     ports.directory.add_member(company_id, email, permissions[0], permissions[1], status)
     audit.record(
         ports, company_id, identity.email, audit.MEMBER_ADDED, email,
         erp_permission=permissions[0].label, budget_permission=permissions[1].label,
-        invited=created,
+        invited=invited,
     )  # fmt: skip
     return _member(ports, company_id, email)
 

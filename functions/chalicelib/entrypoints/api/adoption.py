@@ -57,6 +57,12 @@ def judge_base_url(url: str) -> None:
         return
 
 
+def _path_value(raw: str) -> str:
+    """A path parameter as the person wrote it: the web app URL-encodes ERP job ids and emails
+    (a space, an `@`), and the local Chalice server hands path parameters on still encoded."""
+    return unquote(raw)
+
+
 # ---- ERP connection ---------------------------------------------------------------------------
 
 
@@ -187,7 +193,8 @@ def list_erp_projects(call: Call[Any, PageQuery], company_id: str) -> ErpProject
 def link_erp_project(call: Call[LinkBody, Any], company_id: str, erp_job_id: str) -> Any:
     name = call.body.project_name if call.body else None
     in_procore = call.body.procore_project_id if call.body else None
-    budget = erp_projects.link(call.ports, call.caller, company_id, erp_job_id, name, in_procore)
+    job_id = _path_value(erp_job_id)
+    budget = erp_projects.link(call.ports, call.caller, company_id, job_id, name, in_procore)
     return LinkResponse(
         project_id=budget.project_id,
         project_name=budget.project_name,
@@ -207,7 +214,7 @@ def link_erp_project(call: Call[LinkBody, Any], company_id: str, erp_job_id: str
     errors=_WRITE,
 )
 def unlink_erp_project(call: Call[Any, Any], company_id: str, erp_job_id: str) -> Answer:
-    erp_projects.unlink(call.ports, call.caller, company_id, erp_job_id)
+    erp_projects.unlink(call.ports, call.caller, company_id, _path_value(erp_job_id))
     return Answer(body={}, status=204)
 
 
@@ -303,7 +310,7 @@ def change_member(call: Call[MemberPatch, Any], company_id: str, email: str) -> 
         call.ports,
         call.caller,
         company_id,
-        unquote(email),
+        _path_value(email),
         Permission.parse(body.erp_permission) if body.erp_permission else None,
         Permission.parse(body.budget_permission) if body.budget_permission else None,
     )
@@ -320,7 +327,7 @@ def change_member(call: Call[MemberPatch, Any], company_id: str, email: str) -> 
     errors=_WRITE,
 )
 def remove_member(call: Call[Any, Any], company_id: str, email: str) -> Answer:
-    members.remove_member(call.ports, call.caller, company_id, unquote(email))
+    members.remove_member(call.ports, call.caller, company_id, _path_value(email))
     return Answer(body={}, status=204)
 
 

@@ -1,0 +1,217 @@
+"""Inviting someone whose account exists but was never signed in to invites them again.
+
+An invitation makes a Cognito account with a temporary password; until that password is used the
+account is FORCE_CHANGE_PASSWORD. Adding such a person again (removed before they signed in, or
+invited by another company) must send a new temporary password and record them `invited`, not
+`active` with nothing sent; someone who has signed in just joins (docs/adoption.md, "Members").
+Through the API on moto: real Cognito sign-in, the local outbox, the DynamoDB directory; the AWS
+adapter's RESEND and the operator's command on moto's Cognito too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+from moto.utilities.utils import load_resource
+
+from app import app
+from chalicelib import wiring
+from chalicelib.adapters import aws
+from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
+from chalicelib.adapters.dynamodb.directory import DynamoDirectory
+from chalicelib.adapters.dynamodb.provision import create_tables
+from chalicelib.adapters.dynamodb.tables import DynamoTables
+from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
+from chalicelib.domain.model import MemberStatus, Permission
+from devstack import company
+from devstack.provision import create_user_pool
+from tests import worlds
+
+PASSWORD = "Admin-pass-123!"
+CHOSEN = "Chosen-pass-456!"
+JSON = {"Content-Type": "application/json"}
+ANYONE = {"erp_permission": "read_only", "budget_permission": "standard"}
+
+
+@dataclass
+class World:
+    client: Client
+    accounts: OutboxAccounts
+    cognito: Any
+    pool_id: str
+
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        answer = self.client.http.post(
+            f"/api/v1{path}", body=json.dumps(body), headers=headers or JSON
+        )
+        return answer.status_code, json.loads(answer.body) if answer.body else None
+
+    def sign_in(self, email: str, password: str) -> tuple[int, Any]:
+        return self.post("/session", {"email": email, "password": password})
+
+    def admin(self, company_id: str) -> dict[str, str]:
+        status, body = self.sign_in(f"admin@{company_id}.test", PASSWORD)
+        assert status == 200, body
+        return {"Authorization": f"Bearer {body['token']}", **JSON}
+
+    def invite(self, company_id: str, email: str) -> tuple[int, Any]:
+        return self.post(
+            f"/companies/{company_id}/members", {"email": email, **ANYONE}, self.admin(company_id)
+        )
+
+    def remove(self, company_id: str, email: str) -> int:
+        answer = self.client.http.delete(
+            f"/api/v1/companies/{company_id}/members/{email}", headers=self.admin(company_id)
+        )
+        return answer.status_code
+
+    def passwords(self, email: str) -> list[str]:
+        """The temporary passwords the outbox holds for `email`, newest first."""
+        return [m.temporary_password for m in self.accounts.outbox() if m.to == email]
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        stores = worlds.stores("moto")
+        cognito = aws.client("cognito-idp")
+        pool_id, client_id = create_user_pool(cognito)  # the local stack's pool, its policy
+        for company_id, name in (("demo", "Demo Construction Co."), ("other", "Other Builders")):
+            stores.directory.put_company(company_id, name)
+            admin = f"admin@{company_id}.test"
+            cognito.admin_create_user(
+                UserPoolId=pool_id, Username=admin, MessageAction="SUPPRESS",
+                UserAttributes=[{"Name": "email", "Value": admin},
+                                {"Name": "email_verified", "Value": "true"}],
+            )  # fmt: skip
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=admin, Password=PASSWORD, Permanent=True
+            )
+            stores.directory.put_member(company_id, admin, Permission.ADMIN, Permission.ADMIN)
+        # moto signs ID tokens with the key it ships; nothing serves it over HTTP here.
+        identity = CognitoIdentityProvider(
+            user_pool_id=pool_id,
+            client_id=client_id,
+            issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
+            jwks_url="https://keys.invalid/jwks.json",
+            signing_keys=StaticSigningKeys(
+                load_resource("moto.cognitoidp", "resources/jwks-public.json")
+            ),
+        )
+        accounts = OutboxAccounts(pool_id, tables=DynamoTables())
+        wiring.use_ports(worlds.ports(stores, identity=identity, accounts=accounts))
+        try:
+            with Client(app) as client:
+                yield World(client, accounts, cognito, pool_id)
+        finally:
+            wiring.reset()
+
+
+def test_a_person_removed_before_signing_in_is_invited_again_with_a_new_temporary_password(
+    world: World,
+) -> None:
+    first = world.invite("demo", "late@demo.test")
+    removed = world.remove("demo", "late@demo.test")
+    again = world.invite("demo", "late@demo.test")
+
+    assert first[0] == 201 and first[1]["status"] == "invited", first
+    assert removed == 204
+    assert again[0] == 201, again
+    assert again[1]["status"] == "invited"
+    newest, earlier = world.passwords("late@demo.test")
+    assert newest != earlier
+    assert world.sign_in("late@demo.test", earlier)[0] == 401
+    status, signed_in = world.sign_in("late@demo.test", newest)
+    assert (status, signed_in["challenge"]) == (200, "new_password_required")
+
+
+def test_a_person_another_company_invited_who_never_signed_in_is_invited_and_once_signed_in_joins(
+    world: World,
+) -> None:
+    elsewhere = world.invite("other", "pm@else.test")
+    here = world.invite("demo", "pm@else.test")
+
+    assert elsewhere[1]["status"] == "invited"
+    assert here[0] == 201, here
+    assert here[1]["status"] == "invited"
+    newest, _ = world.passwords("pm@else.test")
+    assert next(m for m in world.accounts.outbox() if m.to == "pm@else.test").subject == (
+        "You are invited to Demo Construction Co. on Budget Bridge"
+    )
+    status, challenge = world.sign_in("pm@else.test", newest)
+    assert (status, challenge["challenge"]) == (200, "new_password_required")
+    chosen = world.post("/session/new-password", {
+        "email": "pm@else.test", "session": challenge["session"], "new_password": CHOSEN})  # fmt: skip
+    assert chosen[0] == 200, chosen
+
+    # Someone who has signed in keeps their own password: they just join, nothing is sent.
+    assert world.remove("demo", "pm@else.test") == 204
+    joined = world.invite("demo", "pm@else.test")
+
+    assert joined[0] == 201 and joined[1]["status"] == "active", joined
+    assert len(world.passwords("pm@else.test")) == 2
+    assert world.sign_in("pm@else.test", CHOSEN)[0] == 200
+
+
+@pytest.fixture
+def pool() -> Iterator[tuple[Any, str]]:
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        yield cognito, create_user_pool(cognito)[0]
+
+
+def test_in_aws_cognito_mails_a_never_used_account_again_and_leaves_a_used_one_alone(
+    pool: tuple[Any, str],
+) -> None:
+    cognito, pool_id = pool
+    creations: list[dict[str, Any]] = []
+    cognito.meta.events.register(
+        "provide-client-params.cognito-idp.AdminCreateUser",
+        lambda params, **_: creations.append(dict(params)),
+    )
+    accounts = CognitoAccounts(pool_id, cognito)
+
+    made = accounts.invite("late@demo.test", "Demo")
+    again = accounts.invite("late@demo.test", "Demo")
+    cognito.admin_set_user_password(
+        UserPoolId=pool_id, Username="late@demo.test", Password=CHOSEN, Permanent=True
+    )  # what the first sign-in's new password does
+    used = accounts.invite("late@demo.test", "Demo")
+
+    assert (made, again, used) == (True, True, False)
+    # Each invitation first tries to make the account; only the never-used one is sent again.
+    assert [c.get("MessageAction") for c in creations] == [None, None, "RESEND", None]
+    assert creations[2]["DesiredDeliveryMediums"] == ["EMAIL"]
+
+
+def test_the_operator_s_command_invites_again_an_admin_who_never_signed_in() -> None:
+    with mock_aws():
+        aws.reset_clients()
+        create_tables(aws.dynamodb())
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        target = company.Target(
+            dynamodb=boto3.client("dynamodb", region_name="us-east-1"),
+            cognito=cognito,
+            directory_table="budget-bridge-directory",
+            user_pool_id=create_user_pool(cognito)[0],
+            local=True,
+        )
+
+        company.create_company(target, "acme", "Acme Construction", "admin@acme.test")
+        again = company.create_company(target, "acme", "Acme Construction", "admin@acme.test")
+
+        outbox = OutboxAccounts(target.user_pool_id, cognito, DynamoTables(
+            client=target.dynamodb, directory_table=target.directory_table)).outbox()  # fmt: skip
+        member = DynamoDirectory(client=target.dynamodb).membership("acme", "admin@acme.test")
+
+    assert "already has an account" not in again and "already had an account" not in again
+    assert f"Temporary password: {outbox[0].temporary_password}" in again
+    assert len(outbox) == 2 and outbox[0].temporary_password != outbox[1].temporary_password
+    assert member is not None and member.status is MemberStatus.INVITED
