@@ -12,15 +12,19 @@
                                                    [{Period: "2026-01", Amount}], only the periods
                                                    of the budget inside the dates asked for
     POST /xero/sandbox/limits {"day_remaining": n, "minute_remaining": n}   (tests) sets what is left
-    POST /xero/sandbox/periods {"job", "from": "YYYY-MM", "months": n}   (tests) the job's budgets
-                                                   cover those months instead of this year's 12
+    POST /xero/sandbox/periods {"job", "from": "YYYY-MM", "months": n,
+                                "zero_from": "YYYY-MM", "zero_months": n}   (tests) the job's
+                                                   budgets cover those months instead of this
+                                                   year's 12; the optional zero months among them
+                                                   hold Amount 0 (the amounts go on the others)
 
 Every API call needs `xero-tenant-id`. Limits per organisation: 60 a minute, 5,000 a day, 5 at
 once, announced in X-MinLimit-Remaining / X-DayLimit-Remaining and, once used up, answered 429
 with Retry-After and X-Rate-Limit-Problem (minute, day or concurrent). A job is the tracking
 option "X-9001 - <name>" of the category "Jobs"; its budget is the tracking budget "Jobs budget"
 (a draft budget for the same option and an overall budget are there to be left alone). A budget
-covers this year's 12 months unless a test sets others; Xero's API announces no budget's range.
+covers this year's 12 months unless a test sets others; Xero's API announces no budget's range
+(the periods answered are the budget's, whatever their amount, 0 too).
 
 Xero holds no cost type: the connection's account-to-type table gives each account one. The
 uniform switch stores a line on the account the demo connection's table maps to its key: the
@@ -124,12 +128,25 @@ def rows(company: demo_data.DemoCompany) -> list[Row]:
     return out
 
 
-def _row(key: str, job: str, line: Uniform, periods: list[str] | None = None) -> Row:
+def _row(
+    key: str,
+    job: str,
+    line: Uniform,
+    periods: list[str] | None = None,
+    zero: frozenset[str] = frozenset(),
+) -> Row:
     months = periods or this_year()
     return Row(id=key, values={"budget": "current", "job": job, "code": line.cost_code,
                                "kind": line.kind, "periods": months,
-                               "amounts": ledger.spread(line.amount, len(months)),
+                               "amounts": _spread(line.amount, months, zero),
                                "description": line.description})  # fmt: skip
+
+
+def _spread(amount: Any, months: list[str], zero: frozenset[str]) -> list[Decimal]:
+    """`amount` over the months not in `zero` (cents left on the last of them); 0 in the others."""
+    held = [month for month in months if month not in zero]
+    amounts = iter(ledger.spread(amount, len(held)))
+    return [Decimal("0.00") if month in zero else next(amounts) for month in months]
 
 
 def this_year() -> list[str]:
@@ -154,6 +171,11 @@ def _periods_of(job: str) -> list[str]:
     return list(state().extras.get(f"{NAME}:periods", {}).get(job) or this_year())
 
 
+def _zero_of(job: str) -> frozenset[str]:
+    """The months of the job's budget that hold Amount 0 (the caller holds the lock)."""
+    return frozenset(state().extras.get(f"{NAME}:zero", {}).get(job) or ())
+
+
 def job_of(row: Row) -> str:
     return row.values["job"] if row.values["budget"] == "current" else ""
 
@@ -169,7 +191,7 @@ def native(job: str, line: Uniform) -> Row:
     if line.kind == "cost":
         line = dataclasses.replace(line, cost_code=account_for(line.cost_code, line.cost_type))
     with state().lock:
-        return _row(str(uuid.uuid4()), job, line, _periods_of(job))
+        return _row(str(uuid.uuid4()), job, line, _periods_of(job), _zero_of(job))
 
 
 def _slotted(tenant_rows: list[Row]) -> list[tuple[Row, str, str]]:
@@ -338,24 +360,32 @@ def blueprint(prefix: str) -> Blueprint:
     @bp.post("/sandbox/periods")
     def budget_periods() -> Response:
         """(tests) The job's budgets cover `months` months from `from`: each line keeps its
-        amount, spread over them again, the cents left on the last."""
+        amount, spread over them again, the cents left on the last. The `zero_months` months
+        from `zero_from` hold Amount 0 (a budget with a long run of zero months inside it)."""
         body = json_body()
         body = body if isinstance(body, dict) else {}
         try:
             job, first, months = str(body["job"]), _index(str(body["from"])), int(body["months"])
+            zero_first = _index(str(body["zero_from"])) if "zero_from" in body else first
+            zero_months = int(body.get("zero_months", 0))
         except (KeyError, ValueError, TypeError):
-            raise _fail(400, 'Send {"job", "from": "YYYY-MM", "months": n}.') from None
-        if not 1 <= months <= 240:
-            raise _fail(400, "months must be between 1 and 240.")
+            raise _fail(400, 'Send {"job", "from": "YYYY-MM", "months": n} and, optionally, '
+                             '"zero_from": "YYYY-MM", "zero_months": n.') from None  # fmt: skip
+        if not 1 <= months <= 240 or not 0 <= zero_months < months:
+            raise _fail(400, "months must be between 1 and 240, and zero_months fewer than months.")
         covered = [_month(first + n) for n in range(months)]
+        zero = frozenset(_month(zero_first + n) for n in range(zero_months))
+        if not zero <= set(covered):
+            raise _fail(400, "The zero months must lie inside the budget's months.")
         tenant = next(t for (erp, t) in state().budgets if erp == NAME)
         with state().lock:
             state().extras.setdefault(f"{NAME}:periods", {})[job] = covered
+            state().extras.setdefault(f"{NAME}:zero", {})[job] = zero
             for row in state().tenant_rows(NAME, tenant):
                 if row.values["job"] == job:
                     total = sum(row.values["amounts"], Decimal(0))
                     row.values["periods"] = covered
-                    row.values["amounts"] = ledger.spread(total, months)
+                    row.values["amounts"] = _spread(total, covered, zero)
         return answer(200, {"job": job, "from": covered[0], "to": covered[-1]})
 
     return bp

@@ -18,7 +18,7 @@ from chalicelib.adapters.erp.common.http import Limits
 from chalicelib.adapters.erp.common.rotation import MemoryVault
 from chalicelib.adapters.erp.qbo import QboSource
 from chalicelib.adapters.erp.xero import XeroSource, window
-from chalicelib.domain.errors import ErpRejected
+from chalicelib.domain.errors import ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpCredentials
 from devstack import demo_data
 from devstack.sandbox_erp import SandboxErp
@@ -97,16 +97,17 @@ def test_qbo_account_and_class_tables_change_the_mapping(sandbox, switch):
     assert "L" not in types and "M" in types
 
 
-def test_xero_day_limit_fails_the_job_with_when_to_retry_without_retrying(sandbox, switch):
+def test_xero_day_limit_is_transient_with_when_the_limit_resets_without_retrying(sandbox, switch):
     _call(f"{sandbox.url}/xero/sandbox/limits", "POST", {"day_remaining": 2})
     waits: list[float] = []
 
-    with pytest.raises(ErpRejected) as failed:
+    with pytest.raises(ErpUnavailable) as failed:
         _source(sandbox, "xero", waits).fetch_budget("X-9001")
 
     assert "daily limit" in failed.value.message
     assert "run the re-import again after" in failed.value.message and "UTC" in failed.value.message
-    assert waits == []  # no waiting, no retry: the queue does not retry a rejected job
+    assert failed.value.retry_after_seconds == 36000  # for the queue to wait that long
+    assert waits == []  # ten hours are not waited out in the call, nor retried at once
     left = _call(f"{sandbox.url}/xero/sandbox/limits", "POST", {})
     assert left == {"day": 0, "minute": 58}  # exactly the one refused call after the two
 

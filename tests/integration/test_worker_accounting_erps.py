@@ -1,7 +1,8 @@
 """The worker with the accounting ERPs on moto: a Xero organisation out of calls for the day.
 
-The job fails at once with a sentence saying when to run the re-import again; the message is not
-handed back to the queue, so no retry storm hits an ERP that will refuse every call until then.
+The job waits for the queue with a sentence saying when the limit resets: the message is handed
+back to the queue, which brings it back no sooner than Xero's Retry-After (the worker postpones it),
+so no retry storm hits an ERP that will refuse every call until then.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _seed(stack: WorkerStack, company_id: str) -> None:
     )
 
 
-def test_xeros_day_limit_fails_the_job_with_when_to_retry_and_no_retry(
+def test_xeros_day_limit_leaves_the_job_waiting_for_the_queue_saying_when_it_resets(
     worker_stack: WorkerStack,
 ) -> None:
     stack = worker_stack
@@ -38,9 +39,10 @@ def test_xeros_day_limit_fails_the_job_with_when_to_retry_and_no_retry(
     admin = Identity("admin@xero.test", "admin@xero.test")
     job = request_job(wiring.ports(), admin, "xero", "X-9001", JobKind.REIMPORT)
 
-    returned = stack.deliver(stack.records(stack.receive()))
+    records = stack.records(stack.receive())
+    returned = stack.deliver(records)
 
-    assert returned == []  # not handed back for a retry
-    failed = stack.jobs.get("xero", job.job_id)
-    assert failed.status is JobStatus.FAILED
-    assert "daily limit" in failed.message and "run the re-import again after" in failed.message
+    assert returned == [records[0]["messageId"]]  # handed back: the queue brings it back later
+    waiting = stack.jobs.get("xero", job.job_id)
+    assert waiting.status is JobStatus.IN_PROGRESS
+    assert "daily limit" in waiting.message and "run the re-import again after" in waiting.message
