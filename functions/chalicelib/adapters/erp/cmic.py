@@ -48,7 +48,6 @@ API = "/jc-rest-api/rest/1"
 MAX_LIMIT = 1000  # CMiC refuses a larger limit with 400
 AMOUNT_ATTRIBUTE = "JcatBudgetAmt"
 NOT_A_SUB_JOB = "ALL"  # the JobCtrlCode of a job that is not a sub-job (a controlling job)
-_LABELS = ("phase (JcatPhsCode)", "category (JcatCode)")
 
 
 class CmicSource:
@@ -125,7 +124,7 @@ class CmicSource:
             )
 
         rows = self._categories(client, jobs, on_page)
-        lines = mapping.collect(rows, native_of, _LABELS)
+        lines = mapping.collect(rows, native_of)
         if not lines:  # a job without categories, or no such job: ask which
             self._require_job(client, erp_job_id)
         return lines

@@ -50,7 +50,6 @@ MAX_LIMIT = 1000  # SuiteQL refuses a larger limit
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_SECONDS = 300  # NetSuite accepts at most an hour; a short one is safer if it leaks
 REVENUE_TYPES = frozenset({"Income", "OthIncome"})
-_LABELS = ("account number", "class")
 _BUDGET_QUERY = (
     "SELECT b.id AS budget, a.acctnumber AS acctnumber, a.accttype AS accttype, "
     "a.accountsearchdisplaynamecopy AS accountname, BUILTIN.DF(b.class) AS classname, "
@@ -175,7 +174,7 @@ class NetSuiteSource:
         if not budgets:  # a project without budget records, or no such project: ask which
             self._require_project(client, erp_job_id)
         return mapping.collect(
-            ({"budget": b, "periods": p} for b, p in budgets.items()), self._native, _LABELS
+            ({"budget": b, "periods": p} for b, p in budgets.items()), self._native
         )
 
     def _require_project(self, client: ErpHttp, erp_job_id: str) -> None:
@@ -240,8 +239,7 @@ class NetSuiteSource:
             cost_type=(self._types().get(class_name, class_name) if class_name else fallback)
             or None,
             kind=LineKind.REVENUE if revenue else LineKind.COST,
-            amount=accounts.period_sum((p.get("amount") for p in group["periods"]),
-                                       f"account {account}"),
+            amount=accounts.period_sum(p.get("amount") for p in group["periods"]),
             description=str(first.get("accountname") or ""),
         )  # fmt: skip
 

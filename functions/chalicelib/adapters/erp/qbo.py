@@ -95,7 +95,7 @@ class QboSource:
         details = [d for d in budget.get("BudgetDetail") or [] if isinstance(d, dict)
                    and _ref(d, "CustomerRef") == erp_job_id]  # fmt: skip
         rows = self._grouped(str(budget.get("Id", "")), details, chart)
-        lines = mapping.collect(rows, lambda row, _: row["native"], ("account number", "class"))
+        lines = mapping.collect(rows, lambda row, _: row["native"])
         if not lines:  # a job the budget has no amounts for, or no such job: ask which
             self._require_customer(client, erp_job_id)
         if on_page is not None:
@@ -179,8 +179,7 @@ class QboSource:
                 cost_code=accounts.cost_code(number, codes) if number else None,
                 cost_type=cost_type or None,
                 kind=LineKind.REVENUE if revenue else LineKind.COST,
-                amount=accounts.period_sum((p.get("Amount") for p in periods),
-                                           f"account {number or account_id}"),
+                amount=accounts.period_sum(p.get("Amount") for p in periods),
                 description=str(account.get("Name") or ""),
             )}  # fmt: skip
 

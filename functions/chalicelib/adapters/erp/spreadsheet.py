@@ -203,14 +203,10 @@ class SpreadsheetSource:
             )
         rows = rows_of(export)
         self._check_columns(rows)
-        lines = mapping.collect(rows, self._native, self._labels())
+        lines = mapping.collect(rows, self._native)
         if on_page is not None:
             on_page(len(lines))
         return lines
-
-    def _labels(self) -> tuple[str, str]:
-        return (f"cost code (column '{self._columns['cost_code_column']}')",
-                f"cost type (column '{self._columns['cost_type_column']}')")  # fmt: skip
 
     def _check_columns(self, rows: list[dict[str, str]]) -> None:
         present = set(rows[0]) if rows else set()

@@ -124,9 +124,7 @@ class WorkdaySource:
                 description=str(row.get(column["description_column"]) or ""),
             )
 
-        labels = (f"cost code ({column['cost_code_column']})",
-                  f"cost type ({column['cost_type_column']})")  # fmt: skip
-        lines = mapping.collect(rows, native_of, labels)
+        lines = mapping.collect(rows, native_of)
         if on_page is not None:
             on_page(len(lines))
         return lines

@@ -177,8 +177,7 @@ class XeroSource:
             if on_page is not None:
                 on_page(len(balances))
         rows = ({"account": a, "code": codes[a], "amounts": v} for a, v in balances.items())
-        return mapping.collect(rows, lambda row, _: self._native(budget_id, row, chart),
-                               ("account code", "cost type"))  # fmt: skip
+        return mapping.collect(rows, lambda row, _: self._native(budget_id, row, chart))
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         options = list(self._options(self._client()))
@@ -226,7 +225,7 @@ class XeroSource:
             cost_code=accounts.cost_code(code, self._codes()) if code else None,
             cost_type=accounts.cost_type(code, self._types(), default) or None,
             kind=LineKind.REVENUE if revenue else LineKind.COST,
-            amount=accounts.period_sum(row["amounts"], f"account {code}"),
+            amount=accounts.period_sum(row["amounts"]),
             description=str(account.get("Name") or ""),
         )
 

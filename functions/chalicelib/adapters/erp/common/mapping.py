@@ -72,13 +72,8 @@ Read = TypeVar("Read")  # what a connector reads per line: the ERP's record, or 
 def collect(
     rows: Iterable[Read],
     native_of: Callable[[Read, int], NativeLine | None],
-    labels: tuple[str, str] | None = None,
 ) -> list[ErpLine]:
-    """Every row as an `ErpLine`, numbered as read; `native_of` answers None for a row to skip.
-
-    `labels` (the ERP's own names for cost code and cost type) is no longer used: a blank key part
-    is the rules' to name, with every other offending line. It is still accepted from the
-    connectors that pass it."""
+    """Every row as an `ErpLine`, numbered as read; `native_of` answers None for a row to skip."""
     lines: list[ErpLine] = []
     seen: set[str] = set()
     for row in rows:
