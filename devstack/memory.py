@@ -20,11 +20,11 @@ from decimal import Decimal
 
 from chalicelib.adapters.dynamodb.base import decode_cursor, encode_cursor
 from chalicelib.adapters.dynamodb.items import (
-    MAX_STORED_ERRORS,
+    ERRORS_IN_ITEM,
     SEED_AUTHOR,
     budget_sort_key,
 )
-from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS, failure_message
+from chalicelib.adapters.dynamodb.jobs import IDEMPOTENCY_SECONDS
 from chalicelib.adapters.invitations import invitation, password_problem, temporary_password
 from chalicelib.adapters.lines import apply_edit, check_total, key_of, version_gone
 from chalicelib.domain import admission
@@ -127,6 +127,9 @@ class MemoryDatabase:
     projects: dict[tuple[str, str], str] = field(default_factory=dict)
     jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
     changes: dict[tuple[str, str], list[ChangeRecord]] = field(default_factory=dict)
+    # Every line error of a failed job; the job itself carries the first ERRORS_IN_ITEM, as the
+    # DynamoDB job item does.
+    errors: dict[tuple[str, str], list[LineError]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str, str], tuple[str, float]] = field(default_factory=dict)
     companies: dict[str, str] = field(default_factory=dict)
     connections: dict[str, ErpConnection] = field(default_factory=dict)
@@ -573,18 +576,18 @@ class MemoryJobStore(_MemoryStore):
             current = self.get(job.company_id, job.job_id)
             if current.status.finished:
                 return current
-            kept = list(errors[:MAX_STORED_ERRORS])
             failed = current.model_copy(
                 update={
                     "status": JobStatus.FAILED,
-                    "message": failure_message(message, errors, len(kept)),
-                    "errors": kept,
+                    "message": message,
+                    "errors": list(errors[:ERRORS_IN_ITEM]),
                     "finished_at": finished_at,
                     "error_code": error_code,
                     "totals": totals,
                 }
             )
             self.db.jobs[(job.company_id, job.job_id)] = failed
+            self.db.errors[(job.company_id, job.job_id)] = list(errors)
             stored = self.db.budgets.get((job.company_id, job.budget_id))
             if stored is not None and stored.header.active_job_id == job.job_id:
                 stored.header = stored.header.model_copy(update={"active_job_id": None})
@@ -601,6 +604,14 @@ class MemoryJobStore(_MemoryStore):
             return list(
                 self.db.changes.get((job.company_id, job.job_id), [])[offset : offset + limit]
             )
+
+    def errors(self, job: Job, offset: int, limit: int) -> tuple[builtins.list[LineError], int]:
+        with self.db.lock:
+            current = self.get(job.company_id, job.job_id)  # raises NotFound
+            every = self.db.errors.get((job.company_id, job.job_id), current.errors)
+            if offset < 0 or limit <= 0:
+                return [], len(every)
+            return [e.model_copy() for e in every[offset : offset + limit]], len(every)
 
     def unfinished(self, company_id: str, limit: int) -> builtins.list[Job]:
         with self.db.lock:

@@ -72,7 +72,7 @@ export interface paths {
     get: operations["list_jobs"];
   };
   "/api/v1/companies/{company_id}/erp/jobs/{job_id}": {
-    /** One job, with its first 100 changes */
+    /** One job, with its first 100 changes and first 100 line errors */
     get: operations["get_job"];
   };
   "/api/v1/companies/{company_id}/erp/jobs/{job_id}/changes": {
@@ -85,6 +85,13 @@ export interface paths {
      * @description RFC 4180 with a header row (the fields of a change); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.
      */
     get: operations["job_changes_csv"];
+  };
+  "/api/v1/companies/{company_id}/erp/jobs/{job_id}/errors": {
+    /**
+     * Page through a failed job's line errors
+     * @description Every line error of the job, in line order, from the first: the job answer carries the first 100 and `error_count`.
+     */
+    get: operations["list_job_errors"];
   };
   "/api/v1/companies/{company_id}/erp/mapping-preview": {
     /**
@@ -283,7 +290,7 @@ export interface components {
       change_count: number;
       /**
        * Changes
-       * @description Amount changes against the version before (at most 1,000).
+       * @description Amount changes against the version before: at most 1,000, fewer when their text is long (an answer stays under 6 MB); `change_count` counts them all.
        */
       changes: components["schemas"]["ChangeOut"][];
       /** Job Id */
@@ -752,7 +759,15 @@ export interface components {
        * @default null
        */
       error_code: string | null;
-      /** Errors */
+      /**
+       * Error Count
+       * @description How many line errors this job has in all.
+       */
+      error_count: number;
+      /**
+       * Errors
+       * @description The first 100 line errors, in line order; page the rest.
+       */
       errors: components["schemas"]["LineErrorOut"][];
       /** Finished At */
       finished_at: string | null;
@@ -805,6 +820,13 @@ export interface components {
       line: number;
       /** Message */
       message: string;
+    };
+    /** LineErrorPage */
+    LineErrorPage: {
+      /** Errors */
+      errors: components["schemas"]["LineErrorOut"][];
+      /** Next Cursor */
+      next_cursor: string | null;
     };
     /** LineItemOut */
     LineItemOut: {
@@ -891,7 +913,7 @@ export interface components {
     MappingPreviewLine: {
       /**
        * Amount
-       * @description As read, periods summed: a decimal string.
+       * @description Periods summed, to the cent; as the ERP sent it when it is not a valid amount.
        */
       amount: string;
       /** Cost Code */
@@ -2149,7 +2171,7 @@ export interface operations {
       };
     };
   };
-  /** One job, with its first 100 changes */
+  /** One job, with its first 100 changes and first 100 line errors */
   get_job: {
     parameters: {
       path: {
@@ -2263,6 +2285,60 @@ export interface operations {
       200: {
         content: {
           "text/csv": string;
+        };
+      };
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, forged or expired token, or wrong email or password. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's permission in this company is too low. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource, or it belongs to a company the caller is not in. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unexpected failure; nothing about it is disclosed. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Page through a failed job's line errors
+   * @description Every line error of the job, in line order, from the first: the job answer carries the first 100 and `error_count`.
+   */
+  list_job_errors: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string | null;
+      };
+      path: {
+        company_id: string;
+        job_id: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LineErrorPage"];
         };
       };
       /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */

@@ -20,6 +20,7 @@ import type {
   Job,
   JobPage,
   JobRequestBody,
+  LineErrorPage,
   LineItem,
   LinkedProject,
   MappingPreview,
@@ -264,6 +265,11 @@ export function listJobs(api: Api, companyId: string, query: PageQuery & { budge
 
 export function listJobChanges(api: Api, companyId: string, jobId: string, query: PageQuery): Promise<ChangePage> {
   return api.get<ChangePage>(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/changes`, { ...query });
+}
+
+/** Pages from a failed job's first line error; the job answer carries the first 100 and `error_count`. */
+export function listJobErrors(api: Api, companyId: string, jobId: string, query: PageQuery): Promise<LineErrorPage> {
+  return api.get<LineErrorPage>(`${companyPath(companyId)}/erp/jobs/${encodeURIComponent(jobId)}/errors`, { ...query });
 }
 
 export function getJobChangesCsv(api: Api, companyId: string, jobId: string): Promise<ApiFile> {

@@ -41,6 +41,9 @@ export type JobPage = Schemas["JobList"];
 
 export type ChangePage = Schemas["ChangePage"];
 
+/** A page of a failed job's line errors (`GET .../erp/jobs/{job_id}/errors`). */
+export type LineErrorPage = Schemas["LineErrorPage"];
+
 /** What an import, re-import, preview or restore request answers (202): the queued job. */
 export type Accepted = Schemas["JobResponse"];
 

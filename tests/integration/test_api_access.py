@@ -72,6 +72,7 @@ ROWS: dict[tuple[str, str], Rule] = {
     ("GET", C + "/erp/jobs"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}/changes"): Rule(ERP),
+    ("GET", C + "/erp/jobs/{job_id}/errors"): Rule(ERP),
     ("GET", C + "/erp/jobs/{job_id}/changes.csv"): Rule(ERP),
     ("GET", C + "/erp/settings"): Rule(ERP),
     ("PUT", C + "/erp/settings"): Rule(

@@ -31,8 +31,8 @@ ERP = "/api/v1/companies/demo/erp"
 PROJECT = "/api/v1/companies/demo/projects/p-1001/budget"
 JOB_FIELDS = {
     "job_id", "budget_id", "kind", "status", "progress", "message", "summary", "changes",
-    "change_count", "errors", "requested_by", "requested_at", "started_at", "finished_at",
-    "totals", "error_code", "preview_job_id", "restore_version",
+    "change_count", "errors", "error_count", "requested_by", "requested_at", "started_at",
+    "finished_at", "totals", "error_code", "preview_job_id", "restore_version",
 }  # fmt: skip
 
 

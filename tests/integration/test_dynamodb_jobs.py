@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -215,26 +217,101 @@ def _unknown_codes(count: int) -> list[LineError]:
     ]
 
 
-def test_fail_lists_every_offending_line_of_a_large_budget(stores):
+def _error_items(jobs: DynamoJobStore, job_id: str) -> list[str]:
+    answer = jobs.client.query(
+        TableName=jobs.jobs_table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :errors)",
+        ExpressionAttributeValues={":pk": {"S": f"JOB#demo#{job_id}"}, ":errors": {"S": "ERRORS#"}},
+    )
+    return [item["sk"]["S"] for item in answer["Items"]]
+
+
+def test_fail_keeps_every_offending_line_of_a_large_budget(stores):
     budgets, jobs = stores
     queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
-    errors = _unknown_codes(10_000)
+    errors = _unknown_codes(25_000)
 
     failed = jobs.fail(queued, "The ERP budget was not applied.", errors, NOW)
 
-    assert jobs.get("demo", "job-1").errors == errors
+    assert failed.errors == errors[:100]  # the job carries the first 100
+    assert jobs.errors(failed, 0, 100) == (errors[:100], 25_000)
+    assert jobs.errors(failed, 24_990, 1000) == (errors[24_990:], 25_000)
+    assert jobs.errors(failed, 0, 30_000) == (errors, 25_000)
     assert failed.message == "The ERP budget was not applied."
+    # Chunks as changes have them: each well under DynamoDB's 400 KB item limit.
+    assert len(_error_items(jobs, "job-1")) == 25
 
 
-def test_fail_beyond_ten_thousand_errors_keeps_the_first_and_says_how_many_there_were(stores):
+def test_fail_with_few_errors_keeps_them_on_the_job_item_alone(stores):
     budgets, jobs = stores
     queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
-    errors = _unknown_codes(10_500)
+    errors = _unknown_codes(100)
 
     failed = jobs.fail(queued, "The ERP budget was not applied.", errors, NOW)
 
-    assert jobs.get("demo", "job-1").errors == errors[:10_000]
-    assert "first 10,000 of 10,500" in failed.message
+    assert jobs.errors(failed, 0, 1000) == (errors, 100)
+    assert _error_items(jobs, "job-1") == []
+
+
+def test_a_failure_cut_short_before_the_status_change_is_not_seen_and_a_retry_completes_it(
+    stores, monkeypatch
+):
+    """The error chunks are written first, keyed by the job: a failure that stops before the
+    status changes leaves the job running (never failed without its errors), and the retry
+    overwrites the same chunks."""
+    budgets, jobs = stores
+    queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    started = jobs.start("demo", "job-1", NOW)
+    errors = _unknown_codes(2_500)
+    client = jobs.client
+    real = client.transact_write_items
+
+    def stopped(**_: object) -> None:
+        raise RuntimeError("the Lambda stopped")
+
+    monkeypatch.setattr(client, "transact_write_items", stopped)
+    with pytest.raises(RuntimeError):
+        jobs.fail(started, "The ERP budget was not applied.", errors, NOW)
+    assert jobs.get("demo", "job-1").status is JobStatus.IN_PROGRESS
+    assert budgets.get("demo", "P-1001").active_job_id == "job-1"
+
+    monkeypatch.setattr(client, "transact_write_items", real)
+    failed = jobs.fail(started, "The ERP budget was not applied.", errors, NOW)
+
+    assert failed.status is JobStatus.FAILED
+    assert jobs.errors(failed, 0, 5_000) == (errors, 2_500)
+    assert _error_items(jobs, "job-1") == ["ERRORS#00000", "ERRORS#00001", "ERRORS#00002"]
+    assert queued.status is JobStatus.QUEUED
+
+
+def test_failing_a_finished_job_again_leaves_its_errors_as_they_were(stores):
+    budgets, jobs = stores
+    queued = jobs.enqueue(job("job-1"), budgets.get("demo", "P-1001"), None)
+    errors = _unknown_codes(1_500)
+    failed = jobs.fail(queued, "The ERP budget was not applied.", errors, NOW)
+
+    again = jobs.fail(failed, "Other.", _unknown_codes(3_000)[1_500:], NOW + timedelta(hours=1))
+
+    assert again == failed
+    assert jobs.errors(failed, 0, 5_000) == (errors, 1_500)
+    assert len(_error_items(jobs, "job-1")) == 2
+
+
+def test_a_job_failed_before_errors_were_chunked_still_reads(stores):
+    """An item of the old layout: every error (at most 10,000) compressed on the job item, no
+    count. It answers its first 100 and pages them all."""
+    _, jobs = stores
+    old = to_item(JobItem.from_job(job("job-old").model_copy(update={
+        "status": JobStatus.FAILED, "finished_at": NOW, "message": "Not applied."})))  # fmt: skip
+    errors = _unknown_codes(10_000)
+    old["errors"] = zlib.compress(json.dumps([e.model_dump() for e in errors]).encode(), 6)
+    jobs.client.put_item(TableName=jobs.jobs_table, Item=serialize(old))
+
+    read = jobs.get("demo", "job-old")
+
+    assert read.errors == errors[:100]
+    assert jobs.errors(read, 0, 100) == (errors[:100], 10_000)
+    assert jobs.errors(read, 9_950, 1000) == (errors[9_950:], 10_000)
 
 
 def test_fail_of_a_job_the_budget_no_longer_names_just_finishes_the_job(stores):

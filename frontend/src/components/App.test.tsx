@@ -358,6 +358,47 @@ describe("re-import flow", () => {
     expect(within(table).getByText("Cost code 99-999 is not known to the company.")).toBeTruthy();
   });
 
+  it("pages through a failed job's line errors, fetching those beyond the job's first 100", async () => {
+    const all = Array.from({ length: 250 }, (_, i) => ({ line: i + 1, field: "CostCode", message: `Cost code 99-${i + 1} is unknown.` }));
+    signedIn("#/companies/demo/erp/budgets?filter=synced");
+    const fake = start({
+      ...routes(() => ({ status: "failed", message: "250 lines of the ERP budget are invalid.", errors: all.slice(0, 100), error_count: 250 })),
+      "GET /companies/demo/erp/jobs/j-1/errors": (r) => {
+        const start = Number(r.query.get("cursor") ?? 0);
+        const end = start + Number(r.query.get("limit"));
+        return { body: { errors: all.slice(start, end), next_cursor: end < all.length ? String(end) : null } };
+      },
+    });
+    const { dialog } = await openPreviewed();
+    fireEvent.click(within(dialog).getByRole("button", { name: "OK" }));
+    await screen.findByRole("alert", {}, { timeout: 3000 });
+    const panel = screen.getByRole("region", { name: "Job status" });
+    const table = within(panel).getByRole("table", { name: "ERP lines that could not be accepted" });
+    expect(within(table).getAllByRole("row")).toHaveLength(101);
+    expect(within(panel).getByText(/Errors 1–100 of 250/)).toBeTruthy();
+    const next = within(panel).getByRole("button", { name: "Next page" }) as HTMLButtonElement;
+
+    fireEvent.click(next);
+    await within(panel).findByText(/Errors 101–200 of 250/);
+    expect(within(table).getByText("Cost code 99-101 is unknown.")).toBeTruthy();
+    expect(within(table).queryByText("Cost code 99-100 is unknown.")).toBeNull();
+    await waitFor(() => expect(next.disabled).toBe(false));
+    fireEvent.click(next);
+    await within(panel).findByText(/Errors 201–250 of 250/);
+    expect(within(table).getAllByRole("row")).toHaveLength(51);
+    expect(within(table).getByText("Cost code 99-250 is unknown.")).toBeTruthy();
+    expect(next.disabled).toBe(true);
+    fireEvent.click(within(panel).getByRole("button", { name: "Previous page" }));
+    await within(panel).findByText(/Errors 101–200 of 250/);
+
+    // Each error fetched once beyond the job answer's 100: the first call skips those it carried.
+    const calls = fake.requests.filter((r) => r.path.endsWith("/errors")).map((r) => [r.query.get("cursor"), r.query.get("limit")]);
+    expect(calls).toEqual([
+      [null, "200"],
+      ["200", "100"],
+    ]);
+  });
+
   it("announces a refused request with the API's message", async () => {
     signedIn("#/companies/demo/erp/budgets?filter=synced");
     start(

@@ -1,6 +1,8 @@
 // The live state of an import / re-import: progress while it runs, then success or the failing lines.
 
-import { getJobChangesCsv } from "../api";
+import { useState } from "react";
+import { getJobChangesCsv, listJobErrors } from "../api";
+import { useApp } from "../context";
 import { csvFileName } from "../download";
 import { formatQuantity } from "../money";
 import { needsNewPreview, progressLabel, type FlowState, type FlowTarget } from "../reimportFlow";
@@ -36,31 +38,126 @@ export function ProgressBar({ job }: { job: Job | null }) {
   );
 }
 
-export function LineErrorsTable({ errors }: { errors: LineError[] }) {
-  if (errors.length === 0) return null;
+/** Line errors shown a page at a time: the job answer's first 100 fit on one, as before paging. */
+export const ERRORS_PAGE_SIZE = 100;
+
+interface LineErrorsProps {
+  errors: LineError[];
+  /** How many there are in all (the job's `error_count`); more than `errors.length` means `loadMore` can fetch them. */
+  total?: number;
+  /** Fetches further errors into `errors`; absent when the caller has them all. */
+  loadMore?: () => Promise<void>;
+  pageSize?: number;
+}
+
+const ERRORS_CAPTION = "ERP lines that could not be accepted";
+
+export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS_PAGE_SIZE }: LineErrorsProps) {
+  const [page, setPage] = useState(0);
+  const [loading, setLoading] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const count = Math.max(total, errors.length);
+  const pages = Math.max(1, Math.ceil(count / pageSize));
+  const first = page * pageSize;
+  const rows = errors.slice(first, first + pageSize);
+
+  async function next() {
+    if (loadMore && errors.length < Math.min(first + 2 * pageSize, count)) {
+      setLoading(true);
+      try {
+        await loadMore();
+        setFailure(null);
+      } catch (caught) {
+        setFailure(caught instanceof Error ? caught.message : "Could not load more line errors.");
+        setLoading(false);
+        return;
+      }
+      setLoading(false);
+    }
+    setPage((p) => Math.min(p + 1, pages - 1));
+  }
+
+  if (count === 0) return null;
   return (
-    <div className="table-wrap">
-      <table className="table table-compact">
-        <caption>ERP lines that could not be accepted</caption>
-        <thead>
-          <tr>
-            <th scope="col">Line</th>
-            <th scope="col">Field</th>
-            <th scope="col">Problem</th>
-          </tr>
-        </thead>
-        <tbody>
-          {errors.map((error, index) => (
-            <tr key={`${error.line}-${error.field}-${index}`}>
-              <td className="num">{error.line}</td>
-              <td>{error.field}</td>
-              <td>{error.message}</td>
+    <div>
+      <div className="table-wrap">
+        <table className="table table-compact">
+          <caption>{ERRORS_CAPTION}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Field</th>
+              <th scope="col">Problem</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((error, index) => (
+              <tr key={`${error.line}-${error.field}-${first + index}`}>
+                <td className="num">{error.line}</td>
+                <td>{error.field}</td>
+                <td>{error.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {failure && (
+        <p className="message message-error small" role="alert">
+          {failure}
+        </p>
+      )}
+      {pages > 1 && (
+        <nav className="pager pager-compact" aria-label={`Pages of ${ERRORS_CAPTION}`}>
+          <button type="button" className="button button-small" disabled={page === 0 || loading} onClick={() => setPage((p) => p - 1)}>
+            Previous page
+          </button>
+          <span className="muted small" aria-live="polite">
+            Errors {formatQuantity(String(rows.length ? first + 1 : 0))}–{formatQuantity(String(first + rows.length))} of{" "}
+            {formatQuantity(String(count))}
+          </span>
+          <button type="button" className="button button-small" disabled={page >= pages - 1 || loading} onClick={() => void next()}>
+            Next page
+          </button>
+        </nav>
+      )}
     </div>
   );
+}
+
+/** How many errors one `/errors` call fetches beyond those the job answer carried. */
+const ERRORS_FETCHED = ERRORS_PAGE_SIZE;
+
+/**
+ * A failed job's (or preview's) line errors, paged: the job answer carries the first 100 and `error_count`,
+ * the table fetches the rest from `/errors` as it pages. Keyed by the job where used, so a new job starts afresh.
+ */
+export function JobLineErrors({ companyId, job, errors }: { companyId: string; job: Job | null; errors: LineError[] }) {
+  const { api } = useApp();
+  const [extra, setExtra] = useState<LineError[]>([]);
+  // undefined: /errors not asked yet; null: every error is held.
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const held = [...errors, ...extra];
+  const total = Math.max(job?.error_count ?? 0, held.length);
+
+  async function loadMore() {
+    if (!job) return;
+    // /errors pages from the first error: skip, by position, those the job answer carried (a
+    // finished job's errors never change, and they are listed in the same order).
+    let skip = cursor === undefined ? errors.length : 0;
+    let next = cursor;
+    let added: LineError[] = [];
+    do {
+      const limit = Math.min(1000, skip + ERRORS_FETCHED);
+      const page = await listJobErrors(api, companyId, job.job_id, { limit, cursor: next ?? undefined });
+      next = page.next_cursor;
+      added = added.concat(page.errors.slice(skip));
+      skip = Math.max(0, skip - page.errors.length);
+    } while (added.length === 0 && next);
+    setCursor(next);
+    setExtra((previous) => [...previous, ...added]);
+  }
+
+  return <LineErrorsTable errors={held} total={total} loadMore={job && held.length < total && cursor !== null ? loadMore : undefined} />;
 }
 
 function SummaryLine({ job }: { job: Job }) {
@@ -131,7 +228,7 @@ export function JobPanel({ state, companyId, projectIdOf, onDismiss, onPreviewAg
               <p className="message message-error" role="alert">
                 {state.message}
               </p>
-              <LineErrorsTable errors={state.errors} />
+              <JobLineErrors key={state.job?.job_id} companyId={companyId} job={state.job} errors={state.errors} />
             </>
           )}
           {state.phase === "refused" && (

@@ -12,7 +12,7 @@ import { currentTotalLabel, newTotalLabel } from "../targets";
 import type { Change, Job, Totals } from "../types";
 import { ChangesTable, changeKey } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
-import { LineErrorsTable, ProgressBar } from "./JobPanel";
+import { JobLineErrors, ProgressBar } from "./JobPanel";
 import { usePollJob } from "./usePollJob";
 
 interface Props {
@@ -151,7 +151,7 @@ function PreviewBody({ state, kind, erpName, targetName, companyId }: BodyProps)
               then OK to apply it.
             </p>
           )}
-          <LineErrorsTable errors={state.errors} />
+          <JobLineErrors key={job.job_id} companyId={companyId} job={job} errors={state.errors} />
         </>
       ) : (
         <ReadyPreview job={job} companyId={companyId} />

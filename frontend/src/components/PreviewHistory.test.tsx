@@ -182,6 +182,31 @@ describe("the preview in Please Confirm", () => {
     expect(fake.requests.some((r) => r.path.endsWith("/reimport"))).toBe(false);
   });
 
+  it("pages through every bad ERP line of a preview, beyond the first 100 the job carries", async () => {
+    const all = Array.from({ length: 130 }, (_, i) => ({ line: i + 1, field: "amount", message: `line ${i + 1}: abc is not an amount` }));
+    const { routes } = budgetsRoutes(() => ({ status: "failed", errors: all.slice(0, 100), error_count: 130, changes: [], change_count: 0 }));
+    const fake = start({
+      ...routes,
+      "GET /companies/demo/erp/jobs/p-1/errors": (r) => {
+        const end = Number(r.query.get("limit"));
+        return { body: { errors: all.slice(0, end), next_cursor: end < all.length ? String(end) : null } };
+      },
+    });
+    const dialog = await openReimport();
+    const table = await within(dialog).findByRole("table", { name: "ERP lines that could not be accepted" }, { timeout: 3000 });
+    expect(within(table).getAllByRole("row")).toHaveLength(101);
+    expect(within(dialog).getByText(/Errors 1–100 of 130/)).toBeTruthy();
+
+    fireEvent.click(within(dialog).getByRole("button", { name: "Next page" }));
+
+    await within(dialog).findByText(/Errors 101–130 of 130/);
+    expect(within(table).getAllByRole("row")).toHaveLength(31);
+    expect(within(table).getByText("line 130: abc is not an amount")).toBeTruthy();
+    expect((within(dialog).getByRole("button", { name: "Next page" }) as HTMLButtonElement).disabled).toBe(true);
+    expect((within(dialog).getByRole("button", { name: "OK" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(fake.requests.filter((r) => r.path.endsWith("/errors"))).toHaveLength(1);
+  });
+
   it("shows a failed preview's totals, the ERP's as not known when the ERP answered no valid total", async () => {
     const errors = [{ line: 6, field: "amount", message: "0001 / 01-100 / L: 1.005 has more than 2 decimal places." }];
     const unchanged = { current_erp_total: null, current_total: "1000.00", new_total: "1000.00" };

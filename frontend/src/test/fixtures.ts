@@ -2,7 +2,7 @@
 
 import type { ErpBudget, Job } from "../types";
 
-/** A job as GET /erp/jobs/{job_id} answers it; `change_count` follows `changes` unless given. */
+/** A job as GET /erp/jobs/{job_id} answers it; `change_count` follows `changes`, `error_count` `errors`, unless given. */
 export function jobOf(fields: Partial<Job> & Pick<Job, "job_id" | "budget_id" | "kind" | "status">): Job {
   return {
     progress: null,
@@ -12,6 +12,7 @@ export function jobOf(fields: Partial<Job> & Pick<Job, "job_id" | "budget_id" | 
     changes: [],
     change_count: fields.changes?.length ?? 0,
     errors: [],
+    error_count: fields.errors?.length ?? 0,
     requested_by: "admin@demo.test",
     requested_at: "2026-11-26T10:40:00Z",
     started_at: null,

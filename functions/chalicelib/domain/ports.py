@@ -224,7 +224,11 @@ class JobStore(Protocol):
         totals: Totals | None = None,
     ) -> Job:
         """Finish the job as failed (with an error `code` a program can act on, if any, and the
-        `totals` it knew) and release its budget; a finished job is left as it was."""
+        `totals` it knew) and release its budget; a finished job is left as it was.
+
+        Every one of `errors` is kept (read them with `errors`); the job as read back (`get`,
+        `list`) carries only the first of them, at most 100, so a job stays small however many
+        lines were bad. The job is never seen failed without all of its errors."""
         ...
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
@@ -233,6 +237,11 @@ class JobStore(Protocol):
         ...
 
     def changes(self, job: Job, offset: int, limit: int) -> builtins.list[ChangeRecord]: ...
+
+    def errors(self, job: Job, offset: int, limit: int) -> tuple[builtins.list[LineError], int]:
+        """Up to `limit` of the job's line errors from the `offset`-th, in the order `fail` was
+        given them (line order), and how many the job has in all. Raises NotFound."""
+        ...
 
     def unfinished(self, company_id: str, limit: int) -> builtins.list[Job]:
         """Up to `limit` of the company's queued or running jobs (previews included), newest

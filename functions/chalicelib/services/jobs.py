@@ -1,14 +1,28 @@
-"""Reading jobs and their per-line changes."""
+"""Reading jobs, their per-line changes and their line errors."""
 
 from __future__ import annotations
 
-from chalicelib.domain.model import ChangeRecord, Job, JobKind, Permission
+from dataclasses import dataclass, field
+
+from chalicelib.domain.model import ChangeRecord, Job, JobKind, LineError, Permission
 from chalicelib.domain.ports import Identity, Page
 from chalicelib.services.access import Tool, authorize, membership_in, require
 from chalicelib.services.budgets import decode_offset, encode_offset
 from chalicelib.services.ports import Ports
 
 CHANGES_IN_JOB = 100  # the job answer carries the first 100 changes; the rest page
+# ... and the first 100 line errors with their count; the rest page through `/errors`, so a jobs
+# list of failed jobs stays far under Lambda's 6 MB answer however many lines were bad.
+ERRORS_IN_JOB = 100
+
+
+@dataclass(frozen=True)
+class JobDetails:
+    """What a job answer carries beside the job itself."""
+
+    changes: list[ChangeRecord] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+    error_count: int = 0  # every line error of the job, not only those in `errors`
 
 
 def readable_job(ports: Ports, identity: Identity, company_id: str, job_id: str) -> Job:
@@ -26,12 +40,21 @@ def readable_job(ports: Ports, identity: Identity, company_id: str, job_id: str)
     return job
 
 
+def job_details(ports: Ports, job: Job) -> JobDetails:
+    """The first changes and line errors of a job the caller may read, and its error count. Only
+    a job with changes or errors costs a read (a job read back holds the first of its errors)."""
+    changes = ports.jobs.changes(job, 0, CHANGES_IN_JOB) if job.change_count else []
+    if not job.errors:
+        return JobDetails(changes)
+    errors, count = ports.jobs.errors(job, 0, ERRORS_IN_JOB)
+    return JobDetails(changes, errors, count)
+
+
 def get_job(
     ports: Ports, identity: Identity, company_id: str, job_id: str
-) -> tuple[Job, list[ChangeRecord]]:
+) -> tuple[Job, JobDetails]:
     job = readable_job(ports, identity, company_id, job_id)
-    changes = ports.jobs.changes(job, 0, CHANGES_IN_JOB) if job.change_count else []
-    return job, changes
+    return job, job_details(ports, job)
 
 
 def list_jobs(
@@ -41,18 +64,14 @@ def list_jobs(
     budget_id: str | None,
     limit: int,
     cursor: str | None,
-) -> Page[tuple[Job, list[ChangeRecord]]]:
+) -> Page[tuple[Job, JobDetails]]:
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     if budget_id is not None:
         # A budget this company does not have answers 404 like any other id of it, not an empty
         # list (docs/domain-rules.md, Tenancy): one read of its header, only when filtered on.
         ports.budgets.get(company_id, budget_id)  # raises NotFound
     page = ports.jobs.list(company_id, budget_id, limit, cursor)
-    items = [
-        (job, ports.jobs.changes(job, 0, CHANGES_IN_JOB) if job.change_count else [])
-        for job in page.items
-    ]
-    return Page(items, page.next_cursor)
+    return Page([(job, job_details(ports, job)) for job in page.items], page.next_cursor)
 
 
 def job_changes(
@@ -63,6 +82,17 @@ def job_changes(
     changes = ports.jobs.changes(job, offset, limit)
     end = offset + len(changes)
     return Page(changes, encode_offset(end) if end < job.change_count else None)
+
+
+def job_errors(
+    ports: Ports, identity: Identity, company_id: str, job_id: str, limit: int, cursor: str | None
+) -> Page[LineError]:
+    """A page of the job's line errors, in line order, as `job_changes` pages its changes."""
+    job = readable_job(ports, identity, company_id, job_id)
+    offset, _ = decode_offset(cursor)
+    errors, count = ports.jobs.errors(job, offset, limit)
+    end = offset + len(errors)
+    return Page(errors, encode_offset(end) if errors and end < count else None)
 
 
 def all_changes(

@@ -1,8 +1,9 @@
 """The items Budget Bridge stores in DynamoDB, their keys, and their mapping to domain models.
 
-Budget lines and job changes are stored PACKED: sorted rows serialised as a compact JSON array of
-arrays (amounts as strings), zlib-compressed, cut into chunks well under the 400 KB item limit, so a
-50,000-line budget is a handful of items read and written in a few batch calls.
+Budget lines, job changes and a failed job's line errors are stored PACKED: rows serialised as a
+compact JSON array of arrays (amounts as strings), zlib-compressed, cut into chunks well under the
+400 KB item limit, so a 50,000-line budget is a handful of items read and written in a few batch
+calls.
 """
 
 from __future__ import annotations
@@ -98,6 +99,11 @@ VERSION_PREFIX = "VERSION#"
 
 def changes_sk(number: int) -> str:
     return f"CHANGES#{number:05d}"
+
+
+def errors_sk(number: int) -> str:
+    """A failed job's line errors, packed: every one of them, in line order."""
+    return f"ERRORS#{number:05d}"
 
 
 def idempotency_pk(company_id: str, budget_id: str, idempotency_key: str) -> str:
@@ -409,7 +415,11 @@ class JobItem(BaseModel):
     message: str = ""
     progress: str | None = None  # JSON
     summary: str | None = None  # JSON
-    errors: bytes | None = None  # zlib-compressed JSON list
+    # The first ERRORS_IN_ITEM line errors, zlib-compressed JSON (an item written before the errors
+    # were chunked holds every error it kept here, up to 10,000, and no `error_count`).
+    errors: bytes | None = None
+    error_count: int | None = None  # every line error of the job
+    error_index: str | None = None  # JSON row count of each ERRORS# item; absent: all are inline
     change_count: int = 0
     change_index: str | None = None  # JSON chunk index of the CHANGES# items
     attempts: int = 0
@@ -452,7 +462,7 @@ class JobItem(BaseModel):
             message=job.message,
             progress=job.progress.model_dump_json() if job.progress else None,
             summary=job.summary.model_dump_json() if job.summary else None,
-            errors=pack_errors(job.errors)[0] if job.errors else None,
+            errors=pack_errors(job.errors[:ERRORS_IN_ITEM]) if job.errors else None,
             change_count=job.change_count,
             attempts=job.attempts,
             totals=job.totals.model_dump_json() if job.totals else None,
@@ -476,7 +486,7 @@ class JobItem(BaseModel):
             message=self.message,
             progress=Progress.model_validate_json(self.progress) if self.progress else None,
             summary=Summary.model_validate_json(self.summary) if self.summary else None,
-            errors=unpack_errors(self.errors) if self.errors else [],
+            errors=unpack_errors(self.errors, ERRORS_IN_ITEM) if self.errors else [],
             change_count=self.change_count,
             attempts=self.attempts,
             totals=Totals.model_validate_json(self.totals) if self.totals else None,
@@ -496,26 +506,39 @@ def finished_job_expiry(finished_at: datetime) -> int:
     return int(finished_at.timestamp()) + resources.FINISHED_JOB_RETENTION_DAYS * 24 * 3600
 
 
-# At most this many line errors are kept with a failed job, and the message then says how many
-# there were in all (docs/domain-rules.md, rule 3). Compressed, an error takes about ten bytes, so
-# 10,000 of them stay far under MAX_ERRORS_BYTES (the job item must stay under 400 KB), and the job
-# answer that lists them (about 1.5 MB) under Lambda's 6 MB.
-MAX_STORED_ERRORS = 10_000
-MAX_ERRORS_BYTES = 250_000
+# A failed job keeps EVERY line error (docs/domain-rules.md, rule 3): when there are more than
+# ERRORS_IN_ITEM, all of them in `ERRORS#<n>` chunk items packed as changes are. The job item carries
+# the first ERRORS_IN_ITEM besides, so a job answer (which lists the first 100) and the jobs list
+# read no chunk, and the job item stays a few KB whatever the count.
+ERRORS_IN_ITEM = 100
 
 
-def pack_errors(errors: Sequence[LineError]) -> tuple[bytes, int]:
-    """The first errors that fit (at most MAX_STORED_ERRORS), compressed, and how many they are."""
-    kept = list(errors[:MAX_STORED_ERRORS])
-    while True:
-        data = zlib.compress(json.dumps([e.model_dump() for e in kept]).encode(), 6)
-        if len(data) <= MAX_ERRORS_BYTES or len(kept) <= 1:
-            return data, len(kept)
-        kept = kept[: len(kept) // 2]
+def error_row(error: LineError) -> list[Any]:
+    return [error.line, error.field, error.message]
 
 
-def unpack_errors(data: bytes) -> list[LineError]:
-    return [LineError.model_validate(e) for e in json.loads(zlib.decompress(data))]
+def row_error(row: list[Any]) -> LineError:
+    line, field, message = row
+    return LineError(line=line, field=field, message=message)
+
+
+def pack_errors(errors: Sequence[LineError]) -> bytes:
+    """The job item's inline errors, compressed, in the layout items have always had."""
+    return zlib.compress(json.dumps([e.model_dump() for e in errors]).encode(), 6)
+
+
+def inline_errors(data: bytes | None) -> list[dict[str, Any]]:
+    return json.loads(zlib.decompress(data)) if data else []
+
+
+def unpack_errors(data: bytes, limit: int | None = None) -> list[LineError]:
+    """The inline errors, the first `limit` of them (an old item may hold 10,000)."""
+    return [LineError.model_validate(e) for e in inline_errors(data)[:limit]]
+
+
+def pack_error_chunks(errors: Sequence[LineError]) -> list[PackedChunk]:
+    """Every error, in the order given (line order), cut as change chunks are cut."""
+    return pack_chunks([error_row(error) for error in errors])
 
 
 class IdempotencyItem(BaseModel):

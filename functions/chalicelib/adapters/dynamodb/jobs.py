@@ -1,4 +1,5 @@
-"""The JobStore port on DynamoDB: jobs, their packed change records and request idempotency keys.
+"""The JobStore port on DynamoDB: jobs, their packed change records and line errors, and request
+idempotency keys.
 
 Enqueueing is one transaction across the Jobs and Budgets tables, so a budget names at most one
 active job and a job exists only if its budget accepted it.
@@ -7,6 +8,7 @@ active job and a job exists only if its budget accepted it.
 from __future__ import annotations
 
 import builtins
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,8 +29,8 @@ from chalicelib.adapters.dynamodb.base import (
 )
 from chalicelib.adapters.dynamodb.base import error_code as aws_error_code
 from chalicelib.adapters.dynamodb.items import (
+    ERRORS_IN_ITEM,
     HEAD,
-    MAX_STORED_ERRORS,
     META,
     QUEUED_PK,
     ChunkIndex,
@@ -38,13 +40,17 @@ from chalicelib.adapters.dynamodb.items import (
     changes_sk,
     company_pk,
     dump_index,
+    errors_sk,
     finished_job_expiry,
     idempotency_pk,
+    inline_errors,
     job_pk,
     load_index,
     pack_chunks,
+    pack_error_chunks,
     pack_errors,
     row_change,
+    row_error,
     row_write,
     to_item,
     unpack,
@@ -85,12 +91,6 @@ WRITES_KEPT_SECONDS = 30 * 24 * 3600  # long after any redelivery could need it
 
 def _job_not_found() -> NotFound:
     return NotFound("There is no such job in this company.")
-
-
-def failure_message(message: str, errors: Sequence[LineError], kept: int) -> str:
-    if len(errors) > kept:
-        return f"{message} Only the first {kept:,} of {len(errors):,} line errors are listed."
-    return message
 
 
 class DynamoJobStore(DynamoTables):
@@ -311,6 +311,38 @@ class DynamoJobStore(DynamoTables):
         rows = [row for n in numbers for row in found.get(changes_sk(n), [])]
         return [row_change(row) for row in rows[start : start + limit]]
 
+    def errors(self, job: Job, offset: int, limit: int) -> tuple[builtins.list[LineError], int]:
+        item = self._item(job.company_id, job.job_id)
+        if item is None:
+            raise _job_not_found()
+        inline = inline_errors(item.errors)
+        total = len(inline) if item.error_count is None else item.error_count
+        if offset < 0 or limit <= 0 or offset >= total:
+            return [], total
+        if item.error_index is None or offset + limit <= len(inline):
+            # Every error is inline (few of them, or an item of the old layout), or the page is
+            # within the first ERRORS_IN_ITEM: no chunk to read.
+            page = inline[offset : offset + limit]
+            return [LineError.model_validate(error) for error in page], total
+        counts = [int(count) for count in json.loads(item.error_index)]
+        numbers: builtins.list[int] = []
+        start = position = 0
+        for number, count in enumerate(counts):
+            if position + count > offset and position < offset + limit:
+                if not numbers:
+                    start = offset - position
+                numbers.append(number)
+            position += count
+        pk = job_pk(job.company_id, job.job_id)
+        found = {
+            chunk["sk"]: unpack(chunk["data"])
+            for chunk in batch_get(
+                self.client, self.jobs_table, [key(pk, errors_sk(n)) for n in numbers]
+            )
+        }
+        rows = [row for n in numbers for row in found.get(errors_sk(n), [])]
+        return [row_error(row) for row in rows[start : start + limit]], total
+
     # --- the write-ahead record of a job that writes to another system (Procore) ---------------
 
     def record_writes(self, job: Job, writes: Sequence[TargetWrite]) -> None:
@@ -461,8 +493,16 @@ class DynamoJobStore(DynamoTables):
         error_code: str | None = None,
         totals: Totals | None = None,
     ) -> Job:
+        error_index = None
+        if len(errors) > ERRORS_IN_ITEM:
+            current = self._item(job.company_id, job.job_id)
+            if current is None:
+                raise _job_not_found()
+            if current.status.finished:
+                return current.to_job()  # left as it was: its error chunks are not touched
+            error_index = self._write_errors(job, errors, finished_at)
         job_update = fail_update(
-            self.jobs_table, job, message, errors, finished_at, error_code, totals
+            self.jobs_table, job, message, errors, finished_at, error_code, totals, error_index
         )
         release = {
             "TableName": self.budgets_table,
@@ -493,6 +533,28 @@ class DynamoJobStore(DynamoTables):
                 return self.get(job.company_id, job.job_id)
         raise ConcurrentChange("The job could not be finished; it will be retried.")
 
+    def _write_errors(
+        self, job: Job, errors: Sequence[LineError], finished_at: datetime
+    ) -> builtins.list[int]:
+        """Every line error as `ERRORS#<n>` items of the job, BEFORE the status changes: too many
+        for the failing transaction (100 items, 4 MB), they cannot ride in it, so a reader never
+        sees the job failed without them. Keyed by the job alone, so a retry after a stop between
+        the two overwrites the same items; one that writes fewer chunks leaves the items past
+        them unreferenced (the job's index names the chunks it has), to expire with the job."""
+        chunks = pack_error_chunks(errors)
+        pk = job_pk(job.company_id, job.job_id)
+        expires = finished_job_expiry(finished_at)
+        batch_write(
+            self.client,
+            self.jobs_table,
+            [
+                {"PutRequest": {"Item": serialize(
+                    {"pk": pk, "sk": errors_sk(n), "data": c.data, "expires_at": expires})}}
+                for n, c in enumerate(chunks)
+            ],
+        )  # fmt: skip
+        return [chunk.count for chunk in chunks]
+
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:
         change_index = self.write_changes(finished, changes)
         try:
@@ -511,8 +573,11 @@ def fail_update(
     finished_at: datetime,
     error_code: str | None,
     totals: Totals | None = None,
+    error_index: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """A queued or running job's move to failed, with its line errors, error code and totals."""
+    """A queued or running job's move to failed, with its line errors, error code and totals: the
+    first ERRORS_IN_ITEM errors on the item, and the count of them all; `error_index` names the
+    rows of each `ERRORS#` item written before (None: the item holds every error)."""
     names = {"#status": "status"}
     values: dict[str, Any] = {
         ":failed": value(JobStatus.FAILED.value),
@@ -522,19 +587,21 @@ def fail_update(
         ":expires": value(finished_job_expiry(finished_at)),
     }
     expression = "SET #status = :failed, message = :m, finished_at = :when, expires_at = :expires"
-    kept = 0
     if errors:
-        data, kept = pack_errors(errors)
-        expression += ", #errors = :e"
+        expression += ", #errors = :e, error_count = :n"
         names["#errors"] = "errors"
-        values[":e"] = value(data)
+        values[":e"] = value(pack_errors(errors[:ERRORS_IN_ITEM]))
+        values[":n"] = value(len(errors))
+        if error_index is not None:
+            expression += ", error_index = :ei"
+            values[":ei"] = value(json.dumps(list(error_index), separators=(",", ":")))
     if error_code is not None:
         expression += ", error_code = :code"
         values[":code"] = value(error_code)
     if totals is not None:
         expression += ", totals = :totals"
         values[":totals"] = value(totals.model_dump_json())
-    values[":m"] = value(failure_message(message, errors, kept))
+    values[":m"] = value(message)
     return {
         "TableName": jobs_table,
         "Key": key(job_pk(job.company_id, job.job_id), META),
@@ -575,4 +642,4 @@ def succeed_update(jobs_table: str, finished: Job, change_index: ChunkIndex) -> 
     }
 
 
-__all__ = ["DynamoJobStore", "MAX_STORED_ERRORS", "succeed_update"]
+__all__ = ["DynamoJobStore", "succeed_update"]

@@ -35,6 +35,7 @@ from chalicelib.entrypoints.api.schemas import (
     CompanyAccess,
     ErpSettingsBody,
     ErpSettingsResponse,
+    ErrorsQuery,
     ExportUploadBody,
     ExportUploadResponse,
     Health,
@@ -44,6 +45,8 @@ from chalicelib.entrypoints.api.schemas import (
     JobListQuery,
     JobRequestBody,
     JobResponse,
+    LineErrorOut,
+    LineErrorPage,
     LineItemOut,
     LineItemPatch,
     MappingPreviewLine,
@@ -170,13 +173,20 @@ def _request(
         call.body.preview_job_id,
         allow_empty=call.body.allow_empty,
     )
-    return _queued(company_id, job)
+    return _queued(call, company_id, job)
 
 
-def _queued(company_id: str, job: Job) -> Answer:
+def _queued(call: Call[Any, Any], company_id: str, job: Job) -> Answer:
+    # A new job has no changes nor errors (no read); the job an earlier use of the Idempotency-Key
+    # made may have finished by now and is answered as GET answers it.
     return Answer(
-        body=JobResponse.of(job, []), headers={"Location": job_location(company_id, job.job_id)}
+        body=_job_answer(job, jobs.job_details(call.ports, job)),
+        headers={"Location": job_location(company_id, job.job_id)},
     )
+
+
+def _job_answer(job: Job, details: jobs.JobDetails) -> JobResponse:
+    return JobResponse.of(job, details.changes, details.errors, details.error_count)
 
 
 @api.operation(
@@ -241,7 +251,7 @@ def preview_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: 
     job = reimports.request_preview(
         call.ports, call.caller, company_id, budget_id, allow_empty=call.body.allow_empty
     )
-    return _queued(company_id, job)
+    return _queued(call, company_id, job)
 
 
 @api.operation(
@@ -257,7 +267,7 @@ def list_jobs(call: Call[Any, JobListQuery], company_id: str) -> JobList:
     q = call.query
     page = jobs.list_jobs(call.ports, call.caller, company_id, q.budget_id, q.limit, q.cursor)
     return JobList(
-        jobs=[JobResponse.of(job, changes) for job, changes in page.items],
+        jobs=[_job_answer(job, details) for job, details in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -265,14 +275,13 @@ def list_jobs(call: Call[Any, JobListQuery], company_id: str) -> JobList:
 @api.operation(
     "GET",
     COMPANY + "/erp/jobs/{job_id}",
-    summary="One job, with its first 100 changes",
+    summary="One job, with its first 100 changes and first 100 line errors",
     tag="ERP Integrations",
     answer=JobResponse,
     errors=_READ,
 )
 def get_job(call: Call[Any, Any], company_id: str, job_id: str) -> JobResponse:
-    job, changes = jobs.get_job(call.ports, call.caller, company_id, job_id)
-    return JobResponse.of(job, changes)
+    return _job_answer(*jobs.get_job(call.ports, call.caller, company_id, job_id))
 
 
 @api.operation(
@@ -289,6 +298,26 @@ def list_job_changes(call: Call[Any, ChangesQuery], company_id: str, job_id: str
     page = jobs.job_changes(call.ports, call.caller, company_id, job_id, q.limit, q.cursor)
     return ChangePage(
         changes=[ChangeOut.of(change) for change in page.items], next_cursor=page.next_cursor
+    )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/erp/jobs/{job_id}/errors",
+    summary="Page through a failed job's line errors",
+    tag="ERP Integrations",
+    answer=LineErrorPage,
+    query=ErrorsQuery,
+    errors=_READ,
+    description="Every line error of the job, in line order, from the first: the job answer "
+    "carries the first 100 and `error_count`.",
+)
+def list_job_errors(call: Call[Any, ErrorsQuery], company_id: str, job_id: str) -> LineErrorPage:
+    q = call.query
+    page = jobs.job_errors(call.ports, call.caller, company_id, job_id, q.limit, q.cursor)
+    return LineErrorPage(
+        errors=[LineErrorOut(**error.model_dump()) for error in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -614,7 +643,7 @@ def restore_version(call: Call[Any, Any], company_id: str, project_id: str, vers
     job = history.request_restore(
         call.ports, call.caller, company_id, project_id, _version_number(version)
     )
-    return _queued(company_id, job)
+    return _queued(call, company_id, job)
 
 
 def _uniform_errors(event: Any, get_response: Any) -> Response:

@@ -40,6 +40,7 @@ from chalicelib.domain.model import (
     Job,
     JobKind,
     JobStatus,
+    LineError,
     LineItem,
     Membership,
     OutboxMessage,
@@ -358,6 +359,10 @@ class ChangesQuery(Query):
     cursor: Cursor = None
 
 
+class ErrorsQuery(ChangesQuery):
+    """A job's line errors page as its changes do."""
+
+
 class MappingPreviewQuery(Query):
     erp_job_id: str = Field(min_length=1, max_length=200)
 
@@ -571,7 +576,10 @@ class JobResponse(Reply):
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
     change_count: int = Field(description="How many lines this job changed in all.")
-    errors: list[LineErrorOut]
+    errors: list[LineErrorOut] = Field(
+        description="The first 100 line errors, in line order; page the rest."
+    )
+    error_count: int = Field(description="How many line errors this job has in all.")
     requested_by: str = Field(description='An email, or "schedule".')
     requested_at: Timestamp
     started_at: Timestamp | None
@@ -585,7 +593,14 @@ class JobResponse(Reply):
     restore_version: int | None = Field(description="A restore: the version it brings back.")
 
     @classmethod
-    def of(cls, job: Job, changes: list[ChangeRecord]) -> JobResponse:
+    def of(
+        cls,
+        job: Job,
+        changes: Sequence[ChangeRecord] = (),
+        errors: Sequence[LineError] = (),
+        error_count: int = 0,
+    ) -> JobResponse:
+        """`changes` and `errors`: the first 100 of each (services/jobs.job_details)."""
         return cls(
             job_id=job.job_id,
             budget_id=job.budget_id,
@@ -597,7 +612,8 @@ class JobResponse(Reply):
             summary=None if job.summary is None else SummaryOut(**job.summary.model_dump()),
             changes=[ChangeOut.of(change) for change in changes],
             change_count=job.change_count,
-            errors=[LineErrorOut(**error.model_dump()) for error in job.errors],
+            errors=[LineErrorOut(**error.model_dump()) for error in errors],
+            error_count=error_count,
             requested_by=job.requested_by,
             requested_at=iso(job.requested_at) or "",
             started_at=iso(job.started_at),
@@ -615,6 +631,11 @@ class JobList(BaseModel):
 
 class ChangePage(BaseModel):
     changes: list[ChangeOut]
+    next_cursor: str | None
+
+
+class LineErrorPage(BaseModel):
+    errors: list[LineErrorOut]
     next_cursor: str | None
 
 
