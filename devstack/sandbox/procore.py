@@ -12,6 +12,9 @@ Procore's routes (every one but the token needs `Authorization: Bearer` and `Pro
     POST   /rest/v1.0/budget_line_items/sync  {project_id, updates: [{id | wbs_code_id,
                original_budget_amount?, description?, uom?, quantity?, unit_cost?}]}
                -> {entities, errors}   (the fields an update names are written, the others stay)
+    DELETE /rest/v2.0/companies/{company_id}/projects/{project_id}/budget_line_items/{id}
+               -> 204, no body; 404 for no such line; 422 for a locked budget or a line whose
+               original_budget_amount is above 0 (Procore deletes neither)
     GET    /rest/v1.0/projects/{id}/budget              {id, project_id, locked}
     POST   /rest/v1.0/projects/{id}/budget/lock         locks it; DELETE unlocks
     GET    /rest/v1.0/projects/{id}/work_breakdown_structure/wbs_codes?page=&per_page=
@@ -260,6 +263,17 @@ def blueprint() -> Blueprint:
             raise Refusal(422, f"updates must be a list of at most {MAX_SYNC_ITEMS} items")
         return _rated(jsonify(_sync(project, updates)))
 
+    @bp.delete(
+        "/rest/v2.0/companies/<int:company_id>/projects/<int:project_id>"
+        "/budget_line_items/<int:line_id>"
+    )
+    def delete_line(company_id: int, project_id: int, line_id: int) -> Response:
+        project = _project(str(project_id))
+        if company_id != int(request.headers.get("Procore-Company-Id", "0")):
+            raise Refusal(403, "The company in the path is not the Procore-Company-Id.")
+        _delete_line(project, line_id)
+        return _rated(Response(status=204))
+
     @bp.get("/rest/v1.0/projects/<int:project_id>/budget")
     def budget(project_id: int) -> Response:
         project = _project(str(project_id))
@@ -480,6 +494,22 @@ def _sync(project: Project, updates: list[Any]) -> dict[str, Any]:
             except Refusal as why:
                 errors.append(_error(update, why.message))
         return {"entities": entities, "errors": errors}
+
+
+def _delete_line(project: Project, line_id: int) -> None:
+    """As Procore's Budget tool: a line goes only from an unlocked budget, and only while its
+    original budget is not above 0 (support.procore.com, "Delete a Budget Line Item")."""
+    with _state().lock:
+        line = project.lines.get(line_id)
+        if line is None:
+            raise Refusal(404, f"Budget line item {line_id} was not found.")
+        if project.locked:
+            raise Refusal(422, "The budget is locked: its line items cannot be deleted.")
+        if line.original_budget_amount > 0:
+            raise Refusal(
+                422, "A budget line item with an original budget above 0 cannot be deleted."
+            )
+        del project.lines[line_id]
 
 
 def _error(update: Any, message: str) -> dict[str, Any]:

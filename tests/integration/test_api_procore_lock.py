@@ -55,6 +55,9 @@ class FakeProcore:
     def write(self, writes: Sequence[TargetWrite]) -> None:
         raise AssertionError("no job runs in these tests")
 
+    def remove_lines(self, refs: Sequence[str]) -> None:
+        raise AssertionError("no job runs in these tests")
+
 
 @pytest.fixture
 def procore(world: World) -> FakeProcore:

@@ -521,7 +521,8 @@ class TargetWrite:
     """One amount about to be written to another system, with the amount it replaces.
 
     Recorded before the write (the job's write-ahead record) so that a failed or crashed apply
-    can put `old_amount` back; an added line's `old_amount` is 0 (lines are never deleted).
+    can put `old_amount` back; an added line's `old_amount` is 0, and it is `created`: a put-back
+    removes it rather than leave a 0.00 line the budget did not have (docs/targets/procore.md).
     """
 
     ref: str
@@ -532,6 +533,7 @@ class TargetWrite:
     # A person's line edit: then exactly its fields are written, and no amount besides. A
     # re-import's or restore's writes carry none: they move amounts only, units stay.
     edit: LineFields | None = None
+    created: bool = False
 
     def undo(self) -> TargetWrite:
         return TargetWrite(
@@ -541,6 +543,7 @@ class TargetWrite:
             self.old_amount,
             self.description,
             None if self.edit is None else self.edit.undo(),
+            self.created,
         )
 
 

@@ -506,6 +506,12 @@ class RemoteBudget(Protocol):
         """
         ...
 
+    def remove_lines(self, refs: Sequence[str]) -> None:
+        """Delete the lines of these refs (WBS codes): how a failed job takes back the lines it
+        created, once their amounts are back at 0. A ref with no line is skipped, so a put-back
+        tried again removes only what is left. Errors: TargetUnavailable, TargetRejected."""
+        ...
+
 
 class RemoteBudgetFactory(Protocol):
     def __call__(

@@ -4,10 +4,11 @@ The own store applies a plan in one transaction. Another system cannot, so `Remo
 its writes all-or-nothing by hand (docs/targets/procore.md): it records on the job what it is about
 to write (the write-ahead record) before the first write, checks the lock before creating WBS
 codes and again right before writing, and when a batch is refused or the writing stops for any
-reason it writes the previous amounts back before the job fails. A redelivered message (or, after
-the last, the dead-letter handler) finds the record of a crashed attempt, or of one that could not
-put them back, and puts those amounts back. Budget Bridge's own store then records the version it
-wrote, so history covers both targets. A person's edit of one line goes the same way, smaller:
+reason it writes the previous amounts back, and removes the lines it created, before the job
+fails. A redelivered message (or, after the last, the dead-letter handler) finds the record of a
+crashed attempt, or of one that could not put them back, and puts those amounts back (and removes
+those lines) the same way. Budget Bridge's own store then records the version it wrote, so
+history covers both targets. A person's edit of one line goes the same way, smaller:
 written to the other system first, recorded next, its previous values written back if the record
 fails (`RemoteTarget.edit_line`).
 """
@@ -301,8 +302,9 @@ class RemoteTarget:
 
     def apply(self, budget: Budget, plan: Plan, finished: Job) -> Job:
         writes = self._writes(plan.lines)
+        created: list[str] = []
         if writes:
-            writes = self._write_all(budget, finished, writes)
+            writes, created = self._write_all(budget, finished, writes)
         try:
             # The plan was made from the lines in the other system, not from the version Budget
             # Bridge recorded, so it cannot say which of that version's chunks stay the same.
@@ -313,7 +315,8 @@ class RemoteTarget:
             # delivery finds the job finished, or puts the amounts back from the record.
             raise
         except Exception:
-            self._undo(writes)  # the version was not recorded: Procore must not keep it
+            # The version was not recorded: Procore must not keep it, nor the lines it added.
+            self._undo(writes, created)
             raise
 
     def read_lock(self) -> bool:
@@ -388,7 +391,9 @@ class RemoteTarget:
             raise admission.locked_while_applying(budget.project_name, job.kind)
 
     def recover(self, job: Job) -> bool:
-        """Put back every amount a crashed attempt wrote (those that still show its new amount).
+        """Put back every amount a crashed attempt wrote (those that still show its new amount),
+        and remove the lines it created (those that show its new amount, or 0.00 when an earlier
+        put-back wrote the amount back but could not remove the line).
 
         Raises PutBackUnfinished when they cannot all be put back now: the record stays, and the
         next attempt (or the dead-letter handler) tries again."""
@@ -401,11 +406,19 @@ class RemoteTarget:
             raise self._unfinished(why) from why
         now = {line.ref: line.line.original_budget_amount for line in held}
         written = [w for w in recorded if now.get(w.ref) == w.new_amount != w.old_amount]
+        removed = [
+            w.ref for w in recorded if w.created and now.get(w.ref) in (w.new_amount, w.old_amount)
+        ]
         logger().info(
             "putting back a crashed attempt's writes",
-            extra={"job_id": job.job_id, "recorded": len(recorded), "written": len(written)},
+            extra={
+                "job_id": job.job_id,
+                "recorded": len(recorded),
+                "written": len(written),
+                "removed": len(removed),
+            },
         )
-        self._undo(written)
+        self._undo(written, removed)
         return True
 
     def _writes(self, lines: Sequence[LineItem]) -> list[TargetWrite]:
@@ -426,12 +439,19 @@ class RemoteTarget:
             )
         return writes
 
-    def _write_all(self, budget: Budget, job: Job, writes: list[TargetWrite]) -> list[TargetWrite]:
+    def _write_all(
+        self, budget: Budget, job: Job, writes: list[TargetWrite]
+    ) -> tuple[list[TargetWrite], list[str]]:
+        """Write every batch; answers the writes (each with its ref) and the refs of the lines
+        they created, which a put-back removes."""
         added = [(w.key, w.description) for w in writes if not w.ref]
+        new = {key for key, _ in added}
         if added:
             self._check_unlocked(budget, job)  # a locked budget gets no new WBS codes either
             refs = self._remote.ensure_wbs_codes(added)
-            writes = [w if w.ref else replace(w, ref=refs[w.key]) for w in writes]
+            # A created line is marked in the write-ahead record too: a put-back, perhaps by
+            # another worker after a crash, removes it rather than write 0.00 to it.
+            writes = [w if w.ref else replace(w, ref=refs[w.key], created=True) for w in writes]
         self._ports.jobs.record_writes(job, writes)
         self._check_unlocked(budget, job)  # right before the first write
         size = self._remote.batch_size
@@ -447,23 +467,24 @@ class RemoteTarget:
         except Exception as why:
             # Whatever stops the writing (a refused batch, Procore gone, an answer cut short, an
             # address the guard refuses, our own store), every line written so far, the failing
-            # batch's included (it may be partly written), gets its previous amount back before
-            # the job fails (docs/targets/procore.md).
-            self._undo(self._to_put_back(writes[:start], writes[start : start + size], added))
+            # batch's included (it may be partly written), gets its previous amount back, and
+            # every line the job created is removed, before the job fails
+            # (docs/targets/procore.md).
+            put_back = self._to_put_back(writes[:start], writes[start : start + size], new)
+            self._undo(put_back, [w.ref for w in put_back if w.created])
             raise self._stopped(why, start // size + 1, batches, start) from why
-        return writes
+        return writes, [w.ref for w in writes if w.created]
 
     def _to_put_back(
         self,
         taken: Sequence[TargetWrite],
         stopped: Sequence[TargetWrite],
-        added: Sequence[tuple[WbsKey, str]],
+        new: set[WbsKey],
     ) -> list[TargetWrite]:
         """The lines of the batches Procore took, and of the batch that stopped those it may have
-        written. A line new to Procore in that batch is put back (to 0.00) only when Procore
-        holds it now: written blindly, the put-back itself would add it (Procore's sync creates
-        the line of a WBS code it does not have), and the budget would not be as it was."""
-        new = {key for key, _ in added}
+        written. A line new to Procore in that batch is put back (to 0.00, then removed) only
+        when Procore holds it now: written blindly, the put-back itself would add it (Procore's
+        sync creates the line of a WBS code it does not have)."""
         if not any(w.key in new for w in stopped):
             return [*taken, *stopped]
         try:
@@ -498,13 +519,21 @@ class RemoteTarget:
             f"{self.name} refused batch {number} of {batches}: {said}{more}. {put_back}", errors
         )
 
-    def _undo(self, writes: Sequence[TargetWrite]) -> None:
-        """Write the previous amounts back; if even that fails, the job's record lets a retry do it."""
+    def _undo(self, writes: Sequence[TargetWrite], removed: Sequence[str] = ()) -> None:
+        """Write the previous amounts back, then remove the lines the job created (`removed`,
+        their refs): before the job there was no line there, not a line at 0.00. The amounts go
+        first because Procore deletes only a line at 0.00. If either fails, the job's record lets
+        a retry finish it."""
         undo = [w.undo() for w in writes]
         size = self._remote.batch_size
         for start in range(0, len(undo), size):
             try:
                 self._remote.write(undo[start : start + size])
+            except Exception as why:
+                raise self._unfinished(why) from why
+        if removed:
+            try:
+                self._remote.remove_lines(removed)
             except Exception as why:
                 raise self._unfinished(why) from why
 
@@ -514,5 +543,7 @@ class RemoteTarget:
         return PutBackUnfinished(
             f"The amounts already written to {self.name} could not all be put back yet "
             f"({said.rstrip('.')}); until they are, some lines in {self.name} show this job's "
-            "new amounts. The job will put them back when it is retried."
+            "new amounts, or are lines it added. The job will put them back when it is retried.",
+            # As long as the target asked to wait, when it said: the retry comes no sooner.
+            retry_after_seconds=getattr(why, "retry_after_seconds", None),
         )

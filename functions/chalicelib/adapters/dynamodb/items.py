@@ -654,7 +654,7 @@ def writes_sk(number: int) -> str:
 def write_row(write: TargetWrite) -> list[Any]:
     key = write.key
     return [key.sub_job, key.cost_code, key.cost_type, write.ref, str(write.old_amount),
-            str(write.new_amount), write.description]  # fmt: skip
+            str(write.new_amount), write.description, write.created]  # fmt: skip
 
 
 def row_write(row: list[Any]) -> TargetWrite:
@@ -664,6 +664,7 @@ def row_write(row: list[Any]) -> TargetWrite:
         old_amount=Decimal(row[4]),
         new_amount=Decimal(row[5]),
         description=row[6],
+        created=len(row) > 7 and row[7] is True,  # a record written before `created` had none
     )
 
 

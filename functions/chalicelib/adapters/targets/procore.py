@@ -4,8 +4,10 @@ OAuth2 client credentials (a Developer Managed Service Account) with the token r
 expires; `Procore-Company-Id` on every call; budget line items read page by page until Procore's
 `Link` header has no next page; WBS codes created for keys the project lacks; amounts (or one
 person's edit of a line) written with `budget_line_items/sync` (at most 1,000 a call) whose
-`{entities, errors}` answer is checked line by line. Procore's `X-Rate-Limit-*` headers pace the
-calls; 429 and 503 wait for `Retry-After`.
+`{entities, errors}` answer is checked line by line; a line a failed job created removed again
+(`DELETE` of its budget line item). Procore's `X-Rate-Limit-*` headers pace the calls; 429 and 503
+wait for `Retry-After` (seconds or an HTTP date), and a wait longer than a call waits is handed to
+the job queue in the error (`retry_after_seconds`).
 Every call is judged by the connections' address guard and connects to the address it checked,
 through the ERP connectors' own opener (`adapters/erp/common/pinned.py`), which follows no redirect.
 All-or-nothing is not here: services/targets.py builds it on top of these calls.
@@ -15,13 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 import time
 import urllib.error
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from chalicelib.adapters.erp.common import pinned, redact, url_guard
@@ -42,6 +47,9 @@ from chalicelib.domain.model import (
 )
 
 API = "/rest/v1.0"
+# Procore documents the deletion of a budget line item in its v2.0 API only, company and project in
+# the path.
+API_V2 = "/rest/v2.0"
 PER_PAGE = 1000
 SYNC_BATCH = 1000  # Procore's most items in one budget_line_items/sync call
 TIMEOUT_SECONDS = 20.0
@@ -104,12 +112,17 @@ class ProcoreClient:
         # Procore's API does not redirect; following one could carry the token elsewhere.
         self._opener = pinned.build_opener()
 
-    def call(self, method: str, path: str, body: Any = None) -> _Answer:
+    @property
+    def company_id(self) -> str:
+        return self._company_id
+
+    def call(self, method: str, path: str, body: Any = None, *, absent_ok: bool = False) -> _Answer:
+        """`absent_ok`: a 404 is answered, not raised (deleting what is already gone)."""
         for attempt in range(ATTEMPTS):
             token = self._token(renew=attempt > 0 and self._last_status == 401)
             answer = self._send(method, self._base + path, body, token)
             self._last_status = answer.status
-            if answer.status < 400:
+            if answer.status < 400 or (answer.status == 404 and absent_ok):
                 self._pace(answer.headers)
                 return answer
             if answer.status == 401 and attempt == 0:
@@ -201,12 +214,15 @@ class ProcoreClient:
         reset = _header(headers, "X-Rate-Limit-Reset")
         if remaining is None or reset is None or not remaining.isdigit() or int(remaining) > 0:
             return
-        try:
-            wait = float(reset) - time.time()
-        except ValueError:
+        at = _finite(reset)
+        if at is None:
             return
+        wait = at - time.time()
         if wait > MAX_WAIT_SECONDS:
-            raise TargetUnavailable("Procore's rate limit is used up for now; retrying later.")
+            raise TargetUnavailable(
+                "Procore's rate limit is used up for now; retrying later.",
+                retry_after_seconds=wait,
+            )
         time.sleep(max(wait, 0.0))
 
 
@@ -223,23 +239,54 @@ def _header(headers: dict[str, str], name: str) -> str | None:
 
 
 def _wait_for(headers: dict[str, str], attempt: int) -> float:
-    raw = _header(headers, "Retry-After")
-    wait: float | None = None
-    if raw is not None:
-        try:
-            wait = float(raw)
-        except ValueError:
-            wait = None
-    if wait is None:
-        reset = _header(headers, "X-Rate-Limit-Reset")
-        try:
-            wait = float(reset) - time.time() if reset else None
-        except ValueError:
-            wait = None
-    wait = 0.5 * (2**attempt) if wait is None else max(wait, 0.0)
+    """How long to wait before the next attempt: as long as Procore asked, else a short backoff.
+
+    A wait longer than a call waits raises, carrying it, so the job queue brings the job back no
+    sooner than Procore asked (`retry_after_seconds`)."""
+    asked = _asked_wait(headers)
+    wait = 0.5 * (2**attempt) if asked is None else asked
     if wait > MAX_WAIT_SECONDS:
-        raise TargetUnavailable("Procore asked to wait longer than a job waits; retrying later.")
+        raise TargetUnavailable(
+            f"Procore asked to wait {math.ceil(wait)} seconds, longer than a job waits; "
+            "retrying later.",
+            retry_after_seconds=wait,
+        )
     return wait
+
+
+def _asked_wait(headers: dict[str, str]) -> float | None:
+    """The seconds Procore asked to wait: `Retry-After` in either of its forms (RFC 9110, 10.2.3:
+    delay seconds or an HTTP date), else, when its rate limit is used up, `X-Rate-Limit-Reset`
+    (epoch seconds); None when it said neither (or nothing readable)."""
+    raw = (_header(headers, "Retry-After") or "").strip()
+    seconds = _finite(raw)
+    if seconds is not None:
+        return max(seconds, 0.0)
+    if raw:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:  # no zone written (asctime) or "-0000": HTTP dates are GMT
+                when = when.replace(tzinfo=UTC)
+            return max(when.timestamp() - time.time(), 0.0)
+    # Procore sends its window's reset on every answer: it asks for a wait only once no request
+    # is left (a 503 with requests left says nothing of when to come back).
+    remaining = (_header(headers, "X-Rate-Limit-Remaining") or "0").strip()
+    reset = _finite(_header(headers, "X-Rate-Limit-Reset") or "")
+    if reset is None or not remaining.isdigit() or int(remaining) > 0:
+        return None
+    return max(reset - time.time(), 0.0)
+
+
+def _finite(text: str) -> float | None:
+    """A header's number; None for anything else, "nan" and "inf" included (no wait is either)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _json(response: Any) -> Any:
@@ -261,7 +308,11 @@ def _failure(answer: _Answer, secrets: set[str]) -> Exception:
     quoted = redact.quote(str(said), secrets, 200) if said else ""
     detail = f" Procore said: {quoted}" if quoted else ""
     if answer.status >= 500 or answer.status == 429:
-        return TargetUnavailable(f"Procore is not answering right now ({answer.status}).{detail}")
+        # The last attempt's wait, when Procore asked for one, goes to the job queue as well.
+        return TargetUnavailable(
+            f"Procore is not answering right now ({answer.status}).{detail}",
+            retry_after_seconds=_asked_wait(answer.headers),
+        )
     if answer.status in (401, 403):
         return TargetRejected(
             "Procore refused the service account (it may lack access to this company or "
@@ -281,6 +332,9 @@ class ProcoreBudget:
     def __init__(self, client: ProcoreClient, project_id: str) -> None:
         self._client = client
         self._project_id = project_id
+        # Procore's budget line item id by WBS code id, as last read or written: removing a line
+        # names the line item, while everything else names its WBS code.
+        self._line_ids: dict[str, str] = {}
 
     @classmethod
     def from_config(
@@ -300,8 +354,13 @@ class ProcoreBudget:
         return cls(client, project_id)
 
     def read_lines(self) -> list[TargetLine]:
-        rows = self._pages(f"{API}/budget_line_items", {"project_id": self._project_id})
-        lines = [_line(row) for row in rows if isinstance(row, dict)]
+        rows = [
+            row
+            for row in self._pages(f"{API}/budget_line_items", {"project_id": self._project_id})
+            if isinstance(row, dict)
+        ]
+        self._line_ids = _line_ids(rows)
+        lines = [_line(row) for row in rows]
         lines.sort(key=lambda held: held.line.key)
         return lines
 
@@ -354,7 +413,28 @@ class ProcoreBudget:
         answer = self._client.call("POST", f"{API}/budget_line_items/sync", body).body
         if not isinstance(answer, dict):
             raise TargetRejected("Procore's answer to a budget sync was not understood.")
+        entities = answer.get("entities")
+        if isinstance(entities, list):
+            self._line_ids.update(_line_ids([e for e in entities if isinstance(e, dict)]))
         _check_sync(writes, answer, self._client.quote)
+
+    def remove_lines(self, refs: Sequence[str]) -> None:
+        """Delete the budget line items of these WBS codes, one call each (Procore has no call
+        that deletes several). A code Procore holds no line for is skipped, and so is a line
+        already gone (404): a put-back tried again removes only what is left. Procore deletes
+        only a line at 0.00 in an unlocked budget; the caller writes the amount first."""
+        if any(ref not in self._line_ids for ref in refs):
+            self.read_lines()  # learns the line item id of every line Procore holds
+        company = urllib.parse.quote(self._client.company_id, safe="")
+        path = f"{API_V2}/companies/{company}/projects/{self._quoted}/budget_line_items"
+        for ref in refs:
+            line_id = self._line_ids.get(ref)
+            if line_id is None:
+                continue
+            self._client.call(
+                "DELETE", f"{path}/{urllib.parse.quote(line_id, safe='')}", absent_ok=True
+            )
+            del self._line_ids[ref]
 
     @property
     def _quoted(self) -> str:
@@ -397,6 +477,17 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+def _line_ids(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Each row's budget line item id by its WBS code id (a budget line item as Procore answers
+    it, from a list or a sync)."""
+    found = {}
+    for row in rows:
+        ref, line_id = _code(row.get("wbs_code"), "id"), row.get("id")
+        if ref and line_id is not None and str(line_id):
+            found[ref] = str(line_id)
+    return found
 
 
 def _line(row: dict[str, Any]) -> TargetLine:
