@@ -1,9 +1,9 @@
 // A paged table of changed lines (Sub Job, Cost Code, Cost Type, before, after, Difference), shared by
 // the preview in Please Confirm and a version in History.
 
-import { useState } from "react";
-import { decimalDifference, formatDifference, formatMoney, formatQuantity } from "../money";
+import { decimalDifference, formatDifference, formatMoney } from "../money";
 import type { Change } from "../types";
+import { PagedFooter, usePagedRows } from "./PagedRows";
 
 export const CHANGES_PAGE_SIZE = 10;
 
@@ -33,33 +33,8 @@ export function ChangesTable({
   afterLabel = "New",
   pageSize = CHANGES_PAGE_SIZE,
 }: Props) {
-  const [page, setPage] = useState(0);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const count = Math.max(total, changes.length);
-  const pages = Math.max(1, Math.ceil(count / pageSize));
-  const first = page * pageSize;
-  const rows = changes.slice(first, first + pageSize);
-
-  async function next() {
-    const wanted = first + 2 * pageSize;
-    if (loadMore && changes.length < Math.min(wanted, count)) {
-      setLoading(true);
-      try {
-        await loadMore();
-        setError(null);
-      } catch (caught) {
-        setError(caught instanceof Error ? caught.message : "Could not load more changed lines.");
-        setLoading(false);
-        return;
-      }
-      setLoading(false);
-    }
-    setPage((p) => Math.min(p + 1, pages - 1));
-  }
-
-  if (count === 0) return null;
-  const last = Math.min(first + pageSize, count);
+  const paged = usePagedRows(changes, total, pageSize, loadMore, "Could not load more changed lines.");
+  if (paged.count === 0) return null;
   return (
     <div className="changes">
       <div className="table-wrap">
@@ -81,7 +56,7 @@ export function ChangesTable({
             </tr>
           </thead>
           <tbody>
-            {rows.map((change) => (
+            {paged.rows.map((change) => (
               <tr key={changeKey(change)}>
                 <td>{change.sub_job}</td>
                 <td>{change.cost_code}</td>
@@ -94,25 +69,7 @@ export function ChangesTable({
           </tbody>
         </table>
       </div>
-      {error && (
-        <p className="message message-error small" role="alert">
-          {error}
-        </p>
-      )}
-      {pages > 1 && (
-      <nav className="pager pager-compact" aria-label={`Pages of ${label.toLowerCase()}`}>
-        <button type="button" className="button button-small" disabled={page === 0 || loading} onClick={() => setPage((p) => p - 1)}>
-          Previous page
-        </button>
-        <span className="muted small" aria-live="polite">
-          Lines {formatQuantity(String(rows.length ? first + 1 : 0))}–{formatQuantity(String(Math.min(last, first + rows.length)))} of{" "}
-          {formatQuantity(String(count))}
-        </span>
-        <button type="button" className="button button-small" disabled={page >= pages - 1 || loading} onClick={() => void next()}>
-          Next page
-        </button>
-      </nav>
-      )}
+      <PagedFooter paged={paged} label={label.toLowerCase()} noun="Lines" />
     </div>
   );
 }

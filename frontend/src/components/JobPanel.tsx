@@ -9,6 +9,7 @@ import { needsNewPreview, progressLabel, type FlowState, type FlowTarget } from 
 import { projectBudgetHash } from "../routes";
 import type { Job, LineError } from "../types";
 import { DownloadCsvButton } from "./DownloadCsvButton";
+import { PagedFooter, usePagedRows } from "./PagedRows";
 
 export function ProgressBar({ job }: { job: Job | null }) {
   const label = progressLabel(job);
@@ -53,31 +54,8 @@ interface LineErrorsProps {
 const ERRORS_CAPTION = "ERP lines that could not be accepted";
 
 export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS_PAGE_SIZE }: LineErrorsProps) {
-  const [page, setPage] = useState(0);
-  const [loading, setLoading] = useState(false);
-  const [failure, setFailure] = useState<string | null>(null);
-  const count = Math.max(total, errors.length);
-  const pages = Math.max(1, Math.ceil(count / pageSize));
-  const first = page * pageSize;
-  const rows = errors.slice(first, first + pageSize);
-
-  async function next() {
-    if (loadMore && errors.length < Math.min(first + 2 * pageSize, count)) {
-      setLoading(true);
-      try {
-        await loadMore();
-        setFailure(null);
-      } catch (caught) {
-        setFailure(caught instanceof Error ? caught.message : "Could not load more line errors.");
-        setLoading(false);
-        return;
-      }
-      setLoading(false);
-    }
-    setPage((p) => Math.min(p + 1, pages - 1));
-  }
-
-  if (count === 0) return null;
+  const paged = usePagedRows(errors, total, pageSize, loadMore, "Could not load more line errors.");
+  if (paged.count === 0) return null;
   return (
     <div>
       <div className="table-wrap">
@@ -91,8 +69,8 @@ export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS
             </tr>
           </thead>
           <tbody>
-            {rows.map((error, index) => (
-              <tr key={`${error.line}-${error.field}-${first + index}`}>
+            {paged.rows.map((error, index) => (
+              <tr key={`${error.line}-${error.field}-${paged.first + index}`}>
                 <td className="num">{error.line}</td>
                 <td>{error.field}</td>
                 <td>{error.message}</td>
@@ -101,25 +79,7 @@ export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS
           </tbody>
         </table>
       </div>
-      {failure && (
-        <p className="message message-error small" role="alert">
-          {failure}
-        </p>
-      )}
-      {pages > 1 && (
-        <nav className="pager pager-compact" aria-label={`Pages of ${ERRORS_CAPTION}`}>
-          <button type="button" className="button button-small" disabled={page === 0 || loading} onClick={() => setPage((p) => p - 1)}>
-            Previous page
-          </button>
-          <span className="muted small" aria-live="polite">
-            Errors {formatQuantity(String(rows.length ? first + 1 : 0))}–{formatQuantity(String(first + rows.length))} of{" "}
-            {formatQuantity(String(count))}
-          </span>
-          <button type="button" className="button button-small" disabled={page >= pages - 1 || loading} onClick={() => void next()}>
-            Next page
-          </button>
-        </nav>
-      )}
+      <PagedFooter paged={paged} label={ERRORS_CAPTION} noun="Errors" />
     </div>
   );
 }
