@@ -160,7 +160,7 @@ def _report(
 
     both = "ERP admin and Budget admin"
     if was is None:
-        what = f"{email} is added as {both}."
+        what = f"{email} is {both}."
     elif was == (Permission.ADMIN, Permission.ADMIN):
         what = f"{email} was already {both}; the membership is unchanged."
     else:

@@ -210,12 +210,11 @@ def test_the_command_adds_a_new_admin_to_an_existing_company_as_a_member_added(
     added = company.create_company(target, "fresh", "Fresh Start Builders", "second@fresh.test")
 
     assert created.splitlines()[0] == (
-        "Company fresh (Fresh Start Builders) created: admin@fresh.test is added as ERP admin and "
-        "Budget admin."
+        "Company fresh (Fresh Start Builders) created: admin@fresh.test is ERP admin and Budget "
+        "admin."
     )
     assert added.splitlines()[0] == (
-        "Company fresh (Fresh Start Builders): second@fresh.test is added as ERP admin and Budget "
-        "admin."
+        "Company fresh (Fresh Start Builders): second@fresh.test is ERP admin and Budget admin."
     )
     assert [(action, who) for action, who, _ in _audit(target)] == [
         ("member.added", "second@fresh.test"), ("company.created", "admin@fresh.test"),
