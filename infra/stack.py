@@ -211,6 +211,9 @@ class BudgetBridgeStack(Stack):
                 access.read_write("BudgetsJobsDirectory", budgets, jobs, directory),
                 access.send(self.queue),
                 access.upload_exports(self.exports_bucket),
+                # Linking a spreadsheet job, the connection test, the project list and the
+                # catalog sync read the uploaded exports (adapters/exports.py).
+                *access.read_exports(self.exports_bucket),
                 access.manage_erp_secrets(self),
                 access.manage_target_secrets(self),
                 access.invite_users(self.user_pool.user_pool_arn),
@@ -230,6 +233,8 @@ class BudgetBridgeStack(Stack):
                 access.read_write("BudgetsAndJobs", budgets, jobs),
                 access.read("Directory", directory),
                 access.consume("ConsumeDeadLetters", self.dead_letter_queue),
+                # Putting back what a stopped job wrote to Procore signs in to Procore.
+                access.target_secrets(self),
             ],
             resources.SCHEDULE_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),

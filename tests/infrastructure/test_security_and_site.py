@@ -160,15 +160,21 @@ def test_each_function_role_names_its_actions_on_this_stacks_resources(synthesiz
 
 
 def test_only_the_worker_and_the_api_read_erp_credentials(synthesized):
+    """The dead-letter handler reads only the budget target's (Procore's) credentials: it puts
+    back what a stopped job wrote there."""
     readers = {
-        function
-        for function in FUNCTIONS
-        if any(
-            "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+        function: sorted(
+            json.dumps(resource)
             for s in _role_statements(synthesized, function)
+            if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+            for resource in _as_list(s["Resource"])
         )
+        for function in FUNCTIONS
     }
-    assert readers == {resources.WORKER_FUNCTION, "api_handler"}
+    assert {f for f, secrets in readers.items() if secrets} == {
+        resources.WORKER_FUNCTION, "api_handler", resources.DEAD_LETTER_FUNCTION,
+    }  # fmt: skip
+    assert all(TARGET_SECRET_PREFIX in r for r in readers[resources.DEAD_LETTER_FUNCTION])
 
 
 def _secret_and_pool_statements(synthesized, function: str) -> list[dict[str, Any]]:
@@ -272,7 +278,7 @@ def test_the_exports_bucket_is_private_tls_only_and_reached_through_its_prefix(s
     }
     assert s3_grants == {
         function: {
-            "api_handler": ["s3:PutObject"],
+            "api_handler": ["s3:GetObject", "s3:ListBucket", "s3:PutObject"],
             resources.WORKER_FUNCTION: ["s3:GetObject", "s3:ListBucket"],
         }.get(function, [])
         for function in FUNCTIONS

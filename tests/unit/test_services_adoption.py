@@ -42,6 +42,7 @@ from chalicelib.services import (
     connections,
     erp_projects,
     history,
+    mapping_preview,
     members,
     reimports,
     targets,
@@ -595,6 +596,18 @@ def test_the_spreadsheet_settings_budget_bridge_writes_itself_can_be_saved_back(
     with pytest.raises(InvalidConnection) as refused:
         _save(w, "spreadsheet", stored, {"username": "u"})
     assert refused.value.field == "credentials.username"
+
+
+def test_the_mapping_preview_of_an_uploaded_export_reads_no_credentials() -> None:
+    """An uploaded export has none: the preview asks its source as every other call does, rather
+    than the secret store for a secret id the connection does not have."""
+    w = world()
+    _save(w, "spreadsheet", {}, None)
+    assert w.ports.directory.erp_connection(COMPANY).credentials_secret_id == ""
+
+    preview = mapping_preview.preview_mapping(w.ports, ADMIN, COMPANY, "P-1001")
+
+    assert preview.erp_system == "spreadsheet"
 
 
 def test_the_spreadsheet_folder_of_another_company_cannot_be_set() -> None:

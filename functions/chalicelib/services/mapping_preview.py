@@ -13,6 +13,7 @@ from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.model import ErpLine, Permission
 from chalicelib.domain.ports import Identity
 from chalicelib.services.access import Tool, authorize
+from chalicelib.services.connections import erp_source
 from chalicelib.services.ports import Ports
 
 PREVIEW_LINES = 20
@@ -36,7 +37,7 @@ def preview_mapping(
         raise InvalidRequest(
             f"Choose an ERP job to preview: its id, 1 to {MAX_JOB_ID_LENGTH} characters."
         )
-    connection = ports.directory.erp_connection(company_id)
-    credentials = ports.secrets.erp_credentials(connection.credentials_secret_id)
-    lines = ports.erp_sources(connection, credentials).fetch_budget(job)
+    # The same source as every other call (an uploaded export has no credentials to read).
+    connection, source = erp_source(ports, company_id)
+    lines = source.fetch_budget(job)
     return MappingPreview(job, connection.erp_system, len(lines), lines[:PREVIEW_LINES])
