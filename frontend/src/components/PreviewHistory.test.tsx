@@ -504,4 +504,37 @@ describe("Recent re-imports on the Budget tab", () => {
       "#/companies/demo/projects/P-1001/budget/history?budget_id=b-1001",
     );
   });
+
+  it("pages a failed job's line errors beyond the first 100 the list carries", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget?budget_id=b-1001";
+    const all = Array.from({ length: 150 }, (_, i) => ({ line: i + 1, field: "CostCode", message: `Cost code 99-${i + 1} is unknown.` }));
+    const failed = jobOf({
+      job_id: "f-1",
+      budget_id: "b-1001",
+      kind: "reimport",
+      status: "failed",
+      message: "150 lines of the ERP budget are invalid.",
+      errors: all.slice(0, 100),
+      error_count: 150,
+      requested_by: "admin@demo.test",
+      requested_at: "2026-11-28T09:00:00Z",
+    });
+    start({
+      "GET /me": () => ({ body: me("admin") }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: budget }),
+      "GET /companies/demo/erp/jobs": () => ({ body: { jobs: [failed], next_cursor: null } }),
+      "GET /companies/demo/erp/jobs/f-1/errors": (r) => {
+        const from = Number(r.query.get("cursor") ?? 0);
+        const to = from + Number(r.query.get("limit"));
+        return { body: { errors: all.slice(from, to), next_cursor: to < all.length ? String(to) : null } };
+      },
+    });
+    const recent = (await screen.findByRole("heading", { name: "Recent re-imports" })).closest("section")!;
+    await within(recent).findByText(/Errors 1–100 of 150/);
+
+    fireEvent.click(within(recent).getByRole("button", { name: "Next page" }));
+
+    await within(recent).findByText(/Errors 101–150 of 150/);
+    expect(within(recent).getByText("Cost code 99-150 is unknown.")).toBeTruthy();
+  });
 });

@@ -6,7 +6,7 @@ import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
 import type { Change, Job } from "../types";
-import { JobCsvButton, LineErrorsTable } from "./JobPanel";
+import { JobCsvButton, JobLineErrors } from "./JobPanel";
 
 const JOB_PAGE_SIZE = 10;
 const STATUS_TEXT: Record<string, string> = {
@@ -126,7 +126,7 @@ function JobItem({ job, companyId }: { job: Job; companyId: string }) {
           {job.summary.lines_unchanged} unchanged
         </p>
       )}
-      {job.errors && job.errors.length > 0 && <LineErrorsTable errors={job.errors} />}
+      {job.errors && job.errors.length > 0 && <JobLineErrors companyId={companyId} job={job} errors={job.errors} />}
       {(changes.length > 0 || hasMore) && (
         <details>
           <summary>Changes ({total})</summary>
