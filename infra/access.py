@@ -16,7 +16,6 @@ TABLE_READ = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:Query",
-    "dynamodb:Scan",
     "dynamodb:ConditionCheckItem",
 )
 TABLE_WRITE = (
@@ -54,6 +53,12 @@ def table_arns(table: dynamodb.Table) -> list[str]:
 
 def read(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:
     return _statement(sid, TABLE_READ, [arn for t in tables for arn in table_arns(t)])
+
+
+def scan(sid: str, table: dynamodb.Table) -> iam.PolicyStatement:
+    """The one table scan: the schedule listing the companies that enabled automatic re-imports
+    (adapters/dynamodb/directory.py)."""
+    return _statement(sid, ("dynamodb:Scan",), [table.table_arn])
 
 
 def read_write(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:

@@ -239,6 +239,7 @@ class BudgetBridgeStack(Stack):
             resources.SCHEDULE_FUNCTION: [
                 access.read_write("BudgetsAndJobs", budgets, jobs),
                 access.read("Directory", directory),
+                access.scan("CompaniesWithAutoReimport", directory),
                 access.write("AuditEntries", directory, *access.AUDIT_WRITE),
                 access.send(self.queue),
             ],

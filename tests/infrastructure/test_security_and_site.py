@@ -514,3 +514,21 @@ def test_the_worker_stores_rotated_erp_tokens_only_as_new_versions_of_erp_secret
         if "secretsmanager:CreateSecret" in _as_list(s["Action"])
     }
     assert creators == {"api_handler"}
+
+
+def test_only_the_schedule_scans_and_only_the_directory_table(synthesized):
+    """The one scan is the schedule listing the companies that enabled automatic re-imports;
+    every other read is a key lookup or a query."""
+    scanners = {
+        function: [
+            json.dumps(s["Resource"])
+            for s in _role_statements(synthesized, function)
+            if "dynamodb:Scan" in _as_list(s["Action"])
+        ]
+        for function in FUNCTIONS
+    }
+    assert {f for f, found in scanners.items() if found} == {resources.SCHEDULE_FUNCTION}
+    (resource,) = scanners[resources.SCHEDULE_FUNCTION]
+    tables = synthesized.resources("AWS::DynamoDB::Table")
+    directory = [t for t in tables if t.startswith(resources.DIRECTORY.logical_id)]
+    assert len(directory) == 1 and f'"{directory[0]}"' in resource and "/index/" not in resource
