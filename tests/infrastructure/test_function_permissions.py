@@ -319,3 +319,48 @@ def test_the_dead_letter_handler_may_make_every_call_of_failing_a_job(
     stack.deliver_dead_letters(records)
     assert stack.job(job.job_id).status.value == "failed"
     assert _refused(synthesized, resources.DEAD_LETTER_FUNCTION, recorded) == []
+
+
+def test_the_dead_letter_handler_may_put_back_what_a_stopped_job_wrote_to_procore(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """A job stopped while writing to Procore left its write-ahead record: the dead-letter handler
+    signs in to Procore with the target's credentials and puts the amounts back before it fails
+    the job (docs/targets/procore.md)."""
+    from decimal import Decimal
+
+    from chalicelib.domain.model import TargetWrite, WbsKey, utc_now
+
+    stack = worker_stack
+    _seed_pilot(stack)
+    admin = Identity("admin@pilot.test", "admin@pilot.test")
+    job = request_job(wiring.ports(), admin, "pilot", "K-4001", JobKind.REIMPORT)
+    records = stack.records(stack.receive())
+    jobs = wiring.ports().jobs
+    running = jobs.start("pilot", job.job_id, utc_now())
+    write = TargetWrite("1", WbsKey("01", "01-100", "L"), Decimal("1.00"), Decimal("2.00"))
+    jobs.record_writes(running, [write])
+    recorded.clear()
+    stack.deliver_dead_letters(records)
+    assert stack.jobs.get("pilot", job.job_id).status.value == "failed"
+    assert any(call.action == "secretsmanager:GetSecretValue" for call in recorded)
+    assert _refused(synthesized, resources.DEAD_LETTER_FUNCTION, recorded) == []
+
+
+def test_the_api_may_link_a_job_of_a_company_that_uploads_exports(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """Linking a spreadsheet job lists the company's uploaded exports, as the connection test,
+    the project list and the catalog sync do."""
+    from chalicelib.services.erp_projects import link
+    from devstack.provision import create_exports_bucket
+
+    stack = worker_stack
+    create_exports_bucket(aws.s3(), "us-east-1")
+    stores = worlds.stores("moto", tables=False)
+    worlds.seed_company(stores, "spreadsheet", stack.sandbox.url, budgets_synced_at=two_days_ago())
+    admin = Identity("admin@spreadsheet.test", "admin@spreadsheet.test")
+    recorded.clear()
+    link(wiring.ports(), admin, "spreadsheet", "S-1599", None)
+    assert any(call.action == "s3:ListBucket" for call in recorded)
+    assert _refused(synthesized, "api_handler", recorded) == []
