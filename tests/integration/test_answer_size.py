@@ -1,6 +1,6 @@
 """A page of lines stays under Lambda's 6 MB answer, however long the ERP's text is.
 
-PRODUCT.md caps a page at 5,000 lines for that limit, but 5,000 lines of long text (a 500-character
+The API caps a page at 5,000 lines for that limit (docs/api.md, "Pages"), but 5,000 lines of long text (a 500-character
 description, 100-character keys, each character 3 bytes in UTF-8) are ~25 MB of JSON: such a page
 stops short and its cursor carries on from the first line left out."""
 

@@ -647,7 +647,7 @@ def _money_or_none(value: Decimal | None) -> str | None:
     return None if value is None else format_amount(value)
 
 
-# A Lambda answer is at most 6 MB (the reason PRODUCT.md caps a page at 5,000 lines), counted as
+# A Lambda answer is at most 6 MB (the reason a page holds at most 5,000 lines), counted as
 # the JSON Lambda returns, where the body is a JSON string: non-ASCII text travels as \uXXXX and
 # every quote is escaped. Long ERP text passes that well under 5,000 lines, so a page of lines
 # stops before its lines pass ANSWER_BYTES and hands back a cursor to the rest, and a version's

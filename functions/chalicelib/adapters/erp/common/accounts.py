@@ -71,8 +71,8 @@ def class_cost_types(classes: Iterable[tuple[str, str]], table: dict[str, str]) 
 def period_sum(amounts: Iterable[object]) -> object:
     """The periods' amounts summed exactly (a Decimal), or, when a period's amount is not a
     number, that amount as the ERP sent it: the line then carries it to the re-import rules, which
-    refuse it ("'abc' is not a number") with every other offending line of the budget (PRODUCT.md
-    §2 rule 3) rather than the first alone. An empty period counts for nothing."""
+    refuse it ("'abc' is not a number") with every other offending line of the budget
+    (docs/domain-rules.md, re-import rule 3) rather than the first alone. An empty period counts for nothing."""
     total = Decimal(0)
     for value in amounts:
         if value is None or value == "":

@@ -1,10 +1,10 @@
 """Turning one native ERP line into the domain's `ErpLine`, the same way for every connector.
 
 Nothing here refuses a line: judging lines is the re-import rules' job, and they list every
-offending line at once (PRODUCT.md §2 rule 3), where refusing here would name only the first. A
-key part the ERP left blank (or did not send) is passed on as "", which the rules name as "the
-line has no cost code" (or cost type) with the line's number; a revenue line is passed on as
-revenue (the rules leave it out) whatever its key. Amounts are passed through raw, except that a
+offending line at once (docs/domain-rules.md, re-import rule 3), where refusing here would name
+only the first. A key part the ERP left blank (or did not send) is passed on as "", which the
+rules name as "the line has no cost code" (or cost type) with the line's number; a revenue line
+is passed on as revenue (the rules leave it out) whatever its key. Amounts are passed through raw, except that a
 decimal string (as Sage Intacct sends) becomes a Decimal.
 """
 
