@@ -54,6 +54,12 @@ def noun(kind: JobKind) -> str:
     )
 
 
+def with_article(kind: JobKind) -> str:
+    """The job with its article: "an import", "a re-import"."""
+    named = noun(kind)
+    return f"{'an' if named[0] in 'aeiou' else 'a'} {named}"
+
+
 def holds_budget(kind: JobKind) -> bool:
     """Whether a job of `kind` claims the budget while it is queued or running."""
     return kind is not JobKind.PREVIEW

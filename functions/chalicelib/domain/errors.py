@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -95,6 +96,12 @@ class ErpUnavailable(DomainError):
     ) -> None:
         super().__init__(message, **details)
         self.retry_after_seconds = retry_after_seconds
+
+
+def without_retry_promise(text: str) -> str:
+    """A transient failure's sentence without its "the job will try again" ending, for where no
+    retry follows: a connection test, the final attempt, a job already waiting to retry."""
+    return re.sub(r"[;,]?\s*the job will try again\.?", ".", text).replace("..", ".").strip()
 
 
 class ErpRejected(DomainError):

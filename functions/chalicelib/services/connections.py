@@ -8,7 +8,6 @@ every connector also calls before each request.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from chalicelib.domain.errors import (
     InvalidConnection,
     JobInProgress,
     NotFound,
+    without_retry_promise,
 )
 from chalicelib.domain.model import (
     ConnectionStatus,
@@ -278,10 +278,9 @@ def check_no_job_running(ports: Ports, company_id: str) -> None:
         where = f"the budget for {ports.budgets.get(company_id, job.budget_id).project_name}"
     except NotFound:
         where = "a budget"
-    noun = admission.noun(job.kind)
-    article = "An" if noun[0] in "aeiou" else "A"  # "An import", "A re-import"
     raise JobInProgress(
-        f"{article} {noun} of {where} is queued or running; try again when it has finished.",
+        f"{admission.with_article(job.kind).capitalize()} of {where} is queued or running; try "
+        "again when it has finished.",
         job_id=job.job_id,
     )
 
@@ -326,7 +325,7 @@ def _try(ports: Ports, company_id: str) -> ConnectionCheck:
     except ErpAuthFailed as why:
         return ConnectionCheck(False, why.message, "erp_auth_failed")
     except ErpUnavailable as why:
-        return ConnectionCheck(False, _without_retry_promise(why.message), "erp_unreachable")
+        return ConnectionCheck(False, without_retry_promise(why.message), "erp_unreachable")
     except ErpRejected as why:
         return ConnectionCheck(False, why.message, "erp_rejected")
     noun = "project" if visible == 1 else "projects"
@@ -335,12 +334,6 @@ def _try(ports: Ports, company_id: str) -> ConnectionCheck:
         sentence = f"Ready: {visible} {noun} an uploaded budget export."
         return ConnectionCheck(True, sentence, None, visible)
     return ConnectionCheck(True, f"Connected: the ERP shows {visible} {noun}.", None, visible)
-
-
-def _without_retry_promise(sentence: str) -> str:
-    """The HTTP layer's sentence for a transient failure, without its "the job will try again":
-    a connection test is no job, and nothing tries it again."""
-    return re.sub(r"[;,]?\s*the job will try again\.?", ".", sentence).replace("..", ".").strip()
 
 
 def count_projects(source: ErpSource) -> int:

@@ -36,6 +36,7 @@ from chalicelib.domain.errors import (
     PreviewWrongKind,
     ServiceUnavailable,
     TargetRejected,
+    without_retry_promise,
 )
 from chalicelib.domain.history import plan_restore, restore_message
 from chalicelib.domain.model import (
@@ -185,8 +186,8 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
     planned = preview.basis.planned_kind
     if planned is not kind:
         raise PreviewWrongKind(
-            f"That preview is of {_a(planned)} of the budget for {budget.project_name}, so it "
-            f"cannot be applied as {_a(kind)}. Preview again and apply the new preview."
+            f"That preview is of {admission.with_article(planned)} of the budget for {budget.project_name}, so it "
+            f"cannot be applied as {admission.with_article(kind)}. Preview again and apply the new preview."
         )
     finished = preview.finished_at or preview.requested_at
     if ports.clock() - finished > PREVIEW_LIFETIME:
@@ -201,12 +202,6 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
             f"The budget for {budget.project_name} has changed since the preview. "
             f"Preview again to see what the {_noun(kind)} would do now."
         )
-
-
-def _a(kind: JobKind) -> str:
-    """The kind with its article: "an import", "a re-import"."""
-    noun = _noun(kind)
-    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def enqueue(
@@ -361,11 +356,6 @@ def run_job(
         return WorkResult(_fail(ports, job, UNEXPECTED_FAILURE.format(noun=_noun(job.kind))))
 
 
-def _without_retry_promise(text: str) -> str:
-    """The ERP adapter's sentence without its "the job will try again" ending."""
-    return re.sub(r"[;,]?\s*the job will try again\.?", ".", text).replace("..", ".").strip()
-
-
 def waiting_message(
     why: ErpUnavailable, retry_in_seconds: int | Callable[[ErpUnavailable], int] | None
 ) -> str:
@@ -381,13 +371,13 @@ def waiting_message(
         if minutes >= 120:  # a Retry-After of hours (a limit reset): "720 minutes" reads badly
             hours = round(minutes / 60)
             when = f"in about {hours} hours"
-    return f"Waiting to retry {when}: {_without_retry_promise(why.message)}"
+    return f"Waiting to retry {when}: {without_retry_promise(why.message)}"
 
 
 def gave_up_message(job: Job, why: ErpUnavailable) -> str:
     return (
         f"The {_noun(job.kind)} gave up after several attempts and nothing was changed. The last "
-        f"attempt failed: {_without_retry_promise(why.message)} Please try again later."
+        f"attempt failed: {without_retry_promise(why.message)} Please try again later."
     )
 
 
@@ -820,7 +810,7 @@ def fail_dead_letter(ports: Ports, message: JobMessage) -> Job:
     except Exception as why:
         said = why.message if isinstance(why, DomainError) else UNEXPECTED_PUT_BACK
         logger().exception("dead letter's amounts not put back yet", extra=_ids(job))
-        ports.jobs.report_waiting(job, f"Waiting to retry: {_without_retry_promise(said)}")
+        ports.jobs.report_waiting(job, f"Waiting to retry: {without_retry_promise(said)}")
         raise
     if recovered is not None:
         return _fail(ports, job, _recovered_message(recovered))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.common.jobs import no_such_job
+from chalicelib.adapters.erp.common.jobs import job_listed_without, no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.adapters.erp.common.signin import BasicSignIn
@@ -118,18 +118,12 @@ class MriSource:
         try:
             return mapping.collect(rows, native_of)
         except _NotFound:
-            if self._lacks_job(client, erp_job_id):
+            if job_listed_without(lambda: self._job_ids(client), erp_job_id):
                 raise no_such_job(self.system, erp_job_id, "job") from None
             raise
 
-    def _lacks_job(self, client: ErpHttp, erp_job_id: str) -> bool:
-        """Whether the job list answers without the job. False when it cannot tell (the list is
-        refused too: a wrong address or user), so the budget call's own sentence stands."""
-        try:
-            jobs = self._all(client, JOBS_CALL, {})
-            return all(mapping.text(row, "JobID") != erp_job_id.strip() for row in jobs)
-        except ErpRejected:
-            return False
+    def _job_ids(self, client: ErpHttp) -> list[str | None]:
+        return [mapping.text(row, "JobID") for row in self._all(client, JOBS_CALL, {})]
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         projects = (

@@ -22,7 +22,7 @@ from defusedxml import DefusedXmlException
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.common.jobs import no_such_job
+from chalicelib.adapters.erp.common.jobs import job_listed_without, no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
 from chalicelib.domain.errors import ErpRejected, ErpUnavailable
@@ -145,18 +145,12 @@ class YardiSource:
         try:
             return mapping.collect(rows, native_of)
         except _ClientFault:
-            if self._lacks_job(erp_job_id):
+            if job_listed_without(self._job_ids, erp_job_id):
                 raise no_such_job(self.system, erp_job_id, "job") from None
             raise
 
-    def _lacks_job(self, erp_job_id: str) -> bool:
-        """Whether the job list answers without the job. False when it cannot tell (the list is
-        refused too: then the sign-in, not the job, is what is wrong), so the first fault stands."""
-        try:
-            jobs = self._all("GetJobs", {}, "Job")
-            return all(row.get("JobCode") != erp_job_id.strip() for row in jobs)
-        except ErpRejected:
-            return False
+    def _job_ids(self) -> list[object]:
+        return [row.get("JobCode") for row in self._all("GetJobs", {}, "Job")]
 
     def list_projects(self, offset: int, limit: int) -> ErpProjectPage:
         projects = (

@@ -10,8 +10,10 @@ re-import costs no extra call. docs/erps/README.md, "Errors".
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from chalicelib.adapters.erp.common.names import erp_name
-from chalicelib.domain.errors import ErpJobNotFound
+from chalicelib.domain.errors import ErpJobNotFound, ErpRejected
 
 
 def no_such_job(erp_system: str, erp_job_id: str, record: str = "project") -> ErpJobNotFound:
@@ -21,3 +23,13 @@ def no_such_job(erp_system: str, erp_job_id: str, record: str = "project") -> Er
         f"{erp} has no {record} '{erp_job_id}': check the ERP job this project is linked to; it "
         f"may have been renamed or deleted in {erp}."
     )
+
+
+def job_listed_without(job_ids: Callable[[], Iterable[object]], erp_job_id: str) -> bool:
+    """Whether the ERP's job list answers without `erp_job_id`: for an ERP that answers a job it
+    does not have as it answers a wrong sign-in or address. False when the list is refused too
+    (then the sign-in or address is what is wrong), so the first refusal stands."""
+    try:
+        return erp_job_id.strip() not in set(job_ids())
+    except ErpRejected:
+        return False
