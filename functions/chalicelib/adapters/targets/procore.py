@@ -24,12 +24,12 @@ import urllib.error
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from chalicelib.adapters.erp.common import pinned, redact, url_guard
+from chalicelib.adapters.erp.common.http import retry_after_seconds
 from chalicelib.domain.errors import (
     ErpUnavailable,
     TargetRejected,
@@ -258,19 +258,11 @@ def _asked_wait(headers: dict[str, str]) -> float | None:
     """The seconds Procore asked to wait: `Retry-After` in either of its forms (RFC 9110, 10.2.3:
     delay seconds or an HTTP date), else, when its rate limit is used up, `X-Rate-Limit-Reset`
     (epoch seconds); None when it said neither (or nothing readable)."""
-    raw = (_header(headers, "Retry-After") or "").strip()
-    seconds = _finite(raw)
-    if seconds is not None:
-        return max(seconds, 0.0)
-    if raw:
-        try:
-            when = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:  # no zone written (asctime) or "-0000": HTTP dates are GMT
-                when = when.replace(tzinfo=UTC)
-            return max(when.timestamp() - time.time(), 0.0)
+    # Read as the ERP connectors read it, against this module's clock.
+    now = datetime.fromtimestamp(time.time(), UTC)
+    asked = retry_after_seconds(_header(headers, "Retry-After"), now)
+    if asked is not None:
+        return asked
     # Procore sends its window's reset on every answer: it asks for a wait only once no request
     # is left (a 503 with requests left says nothing of when to come back).
     remaining = (_header(headers, "X-Rate-Limit-Remaining") or "0").strip()
