@@ -581,6 +581,7 @@ class MemoryJobStore(_MemoryStore):
                     "status": JobStatus.FAILED,
                     "message": message,
                     "errors": list(errors[:ERRORS_IN_ITEM]),
+                    "error_count": len(errors),
                     "finished_at": finished_at,
                     "error_code": error_code,
                     "totals": totals,

@@ -311,7 +311,10 @@ class Job(BaseModel):
     message: str = ""
     progress: Progress | None = None
     summary: Summary | None = None
+    # A failed job's first line errors (at most 100) and how many it has in all; the store pages
+    # the rest (JobStore.errors).
     errors: list[LineError] = Field(default_factory=list)
+    error_count: int = 0
     change_count: int = 0
     attempts: int = 0
     totals: Totals | None = None

@@ -42,12 +42,10 @@ def readable_job(ports: Ports, identity: Identity, company_id: str, job_id: str)
 
 def job_details(ports: Ports, job: Job) -> JobDetails:
     """The first changes and line errors of a job the caller may read, and its error count. Only
-    a job with changes or errors costs a read (a job read back holds the first of its errors)."""
+    a job with changes costs a read: a job read back holds its first errors and their count."""
     changes = ports.jobs.changes(job, 0, CHANGES_IN_JOB) if job.change_count else []
-    if not job.errors:
-        return JobDetails(changes)
-    errors, count = ports.jobs.errors(job, 0, ERRORS_IN_JOB)
-    return JobDetails(changes, errors, count)
+    errors = job.errors[:ERRORS_IN_JOB]
+    return JobDetails(changes, errors, max(job.error_count, len(job.errors)))
 
 
 def get_job(

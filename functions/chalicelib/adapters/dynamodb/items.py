@@ -472,6 +472,12 @@ class JobItem(BaseModel):
             restore_version=job.restore_version,
         )
 
+    def _error_count(self) -> int:
+        """Every line error; an item written before the count was kept holds them all inline."""
+        if self.error_count is not None:
+            return self.error_count
+        return len(inline_errors(self.errors))
+
     def to_job(self) -> Job:
         return Job(
             job_id=self.job_id,
@@ -487,6 +493,7 @@ class JobItem(BaseModel):
             progress=Progress.model_validate_json(self.progress) if self.progress else None,
             summary=Summary.model_validate_json(self.summary) if self.summary else None,
             errors=unpack_errors(self.errors, ERRORS_IN_ITEM) if self.errors else [],
+            error_count=self._error_count(),
             change_count=self.change_count,
             attempts=self.attempts,
             totals=Totals.model_validate_json(self.totals) if self.totals else None,
