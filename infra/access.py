@@ -18,14 +18,16 @@ TABLE_READ = (
     "dynamodb:Query",
     "dynamodb:ConditionCheckItem",
 )
-TABLE_WRITE = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-)
+# Budget items are never deleted by a call: superseded versions and chunks carry a TTL and DynamoDB
+# expires them (adapters/dynamodb/items.py), so the budgets table is granted these alone.
+TABLE_UPDATE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")
+# The jobs table (idempotency markers, ERP sign-in leases) and the directory (connections, links,
+# members) also delete.
+TABLE_WRITE = TABLE_UPDATE + ("dynamodb:DeleteItem",)
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes")
+# The senders are given the queue's URL in their environment (infra/stack.py), so they never look it
+# up; SendMessageBatch is authorized as SendMessage.
+QUEUE_SEND = ("sqs:SendMessage",)
 # What the event source mapping does with the function's role, plus the worker's retry back-off.
 QUEUE_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 QUEUE_POSTPONE = ("sqs:ChangeMessageVisibility",)
@@ -63,6 +65,11 @@ def scan(sid: str, table: dynamodb.Table) -> iam.PolicyStatement:
 
 def read_write(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:
     return _statement(sid, TABLE_READ + TABLE_WRITE, [a for t in tables for a in table_arns(t)])
+
+
+def read_update(sid: str, *tables: dynamodb.Table) -> iam.PolicyStatement:
+    """Read, put and update, but never delete (the budgets table)."""
+    return _statement(sid, TABLE_READ + TABLE_UPDATE, [a for t in tables for a in table_arns(t)])
 
 
 def write(sid: str, table: dynamodb.Table, *actions: str) -> iam.PolicyStatement:

@@ -208,7 +208,8 @@ class BudgetBridgeStack(Stack):
         directory = t[resources.DIRECTORY.logical_id]
         grants: dict[str, list[iam.PolicyStatement]] = {
             API_FUNCTION: [
-                access.read_write("BudgetsJobsDirectory", budgets, jobs, directory),
+                access.read_update("Budgets", budgets),
+                access.read_write("JobsAndDirectory", jobs, directory),
                 access.send(self.queue),
                 access.upload_exports(self.exports_bucket),
                 # Linking a spreadsheet job, the connection test, the project list and the
@@ -219,7 +220,8 @@ class BudgetBridgeStack(Stack):
                 access.invite_users(self.user_pool.user_pool_arn),
             ],
             resources.WORKER_FUNCTION: [
-                access.read_write("BudgetsAndJobs", budgets, jobs),
+                access.read_update("Budgets", budgets),
+                access.read_write("Jobs", jobs),
                 access.read("Directory", directory),
                 access.write("CatalogUpdates", directory, *access.CATALOG_WRITE),
                 access.idempotency(t[resources.IDEMPOTENCY.logical_id]),
@@ -230,14 +232,16 @@ class BudgetBridgeStack(Stack):
                 *access.read_exports(self.exports_bucket),
             ],
             resources.DEAD_LETTER_FUNCTION: [
-                access.read_write("BudgetsAndJobs", budgets, jobs),
+                access.read_update("Budgets", budgets),
+                access.read_write("Jobs", jobs),
                 access.read("Directory", directory),
                 access.consume("ConsumeDeadLetters", self.dead_letter_queue),
                 # Putting back what a stopped job wrote to Procore signs in to Procore.
                 access.target_secrets(self),
             ],
             resources.SCHEDULE_FUNCTION: [
-                access.read_write("BudgetsAndJobs", budgets, jobs),
+                access.read_update("Budgets", budgets),
+                access.read_write("Jobs", jobs),
                 access.read("Directory", directory),
                 access.scan("CompaniesWithAutoReimport", directory),
                 access.write("AuditEntries", directory, *access.AUDIT_WRITE),

@@ -532,3 +532,34 @@ def test_only_the_schedule_scans_and_only_the_directory_table(synthesized):
     tables = synthesized.resources("AWS::DynamoDB::Table")
     directory = [t for t in tables if t.startswith(resources.DIRECTORY.logical_id)]
     assert len(directory) == 1 and f'"{directory[0]}"' in resource and "/index/" not in resource
+
+
+def test_no_function_may_delete_budget_items(synthesized):
+    """Budget versions are history: superseded ones expire by TTL, never by a call, so no role
+    may delete from the budgets table (the jobs table and the directory still may)."""
+    tables = synthesized.resources("AWS::DynamoDB::Table")
+    (budgets,) = [t for t in tables if t.startswith(resources.BUDGETS.logical_id)]
+    (jobs,) = [t for t in tables if t.startswith(resources.JOBS.logical_id)]
+    deletable = {
+        function: " ".join(
+            json.dumps(s["Resource"])
+            for s in _role_statements(synthesized, function)
+            if "dynamodb:DeleteItem" in _as_list(s["Action"])
+        )
+        for function in FUNCTIONS
+    }
+    assert all(f'"{budgets}"' not in resources_ for resources_ in deletable.values())
+    assert f'"{jobs}"' in deletable[resources.WORKER_FUNCTION]
+
+
+def test_senders_only_send_to_the_queue_whose_url_they_are_given(synthesized):
+    """The API and the schedule send jobs to the queue named in their environment: no look-up
+    of its URL or attributes (only the consumers' event source mappings read attributes)."""
+    for function in ("api_handler", resources.SCHEDULE_FUNCTION):
+        actions = {
+            action
+            for s in _role_statements(synthesized, function)
+            for action in _as_list(s["Action"])
+            if action.startswith("sqs:")
+        }
+        assert actions == {"sqs:SendMessage"}, function
