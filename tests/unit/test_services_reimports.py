@@ -27,6 +27,7 @@ from chalicelib.domain.model import (
     JobKind,
     JobStatus,
     Phase,
+    Progress,
     Summary,
 )
 from chalicelib.domain.ports import JobMessage
@@ -614,3 +615,24 @@ def test_a_slow_job_writes_its_progress_at_most_once_per_interval() -> None:
 
     assert done.status is JobStatus.SUCCEEDED
     assert written == [Phase.FETCHING]
+
+
+def test_progress_while_fetching_counts_the_lines_so_far_against_no_known_total() -> None:
+    """No ERP says how many lines are coming: a total equal to the lines fetched so far would
+    draw a full progress bar for the whole fetch."""
+    w = world(erp_changed())
+    reported: list[Progress] = []
+    report = w.ports.jobs.report_progress
+
+    def record(job, progress):  # type: ignore[no-untyped-def]
+        reported.append(progress)
+        report(job, progress)
+
+    w.ports.jobs.report_progress = record  # type: ignore[method-assign]
+    w.erp.before_answer = lambda: w.clock.advance(seconds=reimports.PROGRESS_EVERY_SECONDS + 1)
+
+    done = run(w, request(w)).job
+
+    assert done.status is JobStatus.SUCCEEDED
+    (fetching,) = [p for p in reported if p.phase is Phase.FETCHING]
+    assert fetching.done > 0 and fetching.total == 0

@@ -14,10 +14,16 @@ import { PagedFooter, usePagedRows } from "./PagedRows";
 export function ProgressBar({ job }: { job: Job | null }) {
   const label = progressLabel(job);
   const total = job?.progress?.total ?? 0;
-  const done = Math.min(job?.progress?.done ?? 0, total);
+  const reported = job?.progress?.done ?? 0;
+  const done = Math.min(reported, total);
+  // A total of 0 means "not known yet": while the ERP is read, lines arrive with no count ahead.
   const known = total > 0;
   const percent = known ? Math.round((done / total) * 100) : 0;
-  const text = known ? `${formatQuantity(String(done))} of ${formatQuantity(String(total))} lines` : "Waiting to start";
+  const text = known
+    ? `${formatQuantity(String(done))} of ${formatQuantity(String(total))} lines`
+    : reported > 0
+      ? `${formatQuantity(String(reported))} lines so far`
+      : "Waiting to start";
   return (
     <div className="progress">
       <div className="progress-label" aria-hidden="true">
@@ -31,7 +37,7 @@ export function ProgressBar({ job }: { job: Job | null }) {
         aria-valuemin={0}
         aria-valuemax={known ? total : undefined}
         aria-valuenow={known ? done : undefined}
-        aria-valuetext={known ? `${label}: ${text}` : label}
+        aria-valuetext={known || reported > 0 ? `${label}: ${text}` : label}
       >
         <div className="progress-fill" style={{ width: known ? `${percent}%` : undefined }} />
       </div>

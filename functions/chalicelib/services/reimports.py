@@ -748,7 +748,9 @@ def _fetch(
     source = ports.erp_sources(connection, credentials)
 
     def on_page(lines_so_far: int) -> None:
-        progress(Phase.FETCHING, lines_so_far, lines_so_far)
+        # No ERP says up front how many lines are coming: the total stays 0, "not known yet"
+        # (docs/api.md, "Jobs"), so a progress bar cannot read full while the fetch goes on.
+        progress(Phase.FETCHING, lines_so_far, 0)
 
     with _job_span(observability.ERP_FETCH, job) as subsegment:
         if subsegment is not None:
