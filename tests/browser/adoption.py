@@ -53,7 +53,7 @@ def settings_tab(page: Page, name: str) -> None:
 def connect_the_erp(page: Page, stack: RunningStack, shot: Shot) -> None:
     """Budgets says where to go; Connection: a wrong ERP password is saved and fails its test, then the right one."""
     expect(page.get_by_text("No ERP is connected to this company yet")).to_be_visible()
-    page.get_by_role("main").get_by_role("link", name="Connection").click()
+    page.get_by_role("main").get_by_role("link", name="Connect your ERP").click()
     expect(page.get_by_role("heading", name="Connection", level=1)).to_be_visible()
 
     page.get_by_label("ERP System").select_option(label="Acumatica")

@@ -202,7 +202,15 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
               (atLeast(context.company.erp_permission, "read_only") ? (
                 <BudgetsView key={route.companyId} filter={route.filter} pageSize={route.limit} />
               ) : (
-                <NoAccess tool="ERP Integrations" />
+                <NoAccess
+                  tool="ERP Integrations"
+                  hint={
+                    // No list of projects is open to the Budget tool alone: its people arrive by a project's address.
+                    atLeast(context.company.budget_permission, "read_only")
+                      ? "Your Budget permission lets you open a project's Budget tab from its address, for example a link a colleague shares."
+                      : undefined
+                  }
+                />
               ))}
             {route.view === "projectBudget" &&
               (atLeast(context.company.budget_permission, "read_only") ? (
@@ -242,7 +250,7 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
 
 const LEVEL_TEXT = { read_only: "read-only", standard: "standard", admin: "admin" } as const;
 
-function NoAccess({ tool, level = "read_only" }: { tool: string; level?: keyof typeof LEVEL_TEXT }) {
+function NoAccess({ tool, level = "read_only", hint }: { tool: string; level?: keyof typeof LEVEL_TEXT; hint?: string }) {
   return (
     <div>
       <h1>No access</h1>
@@ -250,6 +258,7 @@ function NoAccess({ tool, level = "read_only" }: { tool: string; level?: keyof t
         You do not have access to this part of the {tool} tool in this company. Ask your company's administrator for{" "}
         {level === "read_only" ? "at least read-only" : `${LEVEL_TEXT[level]}`} permission.
       </p>
+      {hint && <p>{hint}</p>}
     </div>
   );
 }

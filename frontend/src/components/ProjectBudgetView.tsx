@@ -11,7 +11,7 @@ import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { ApiError, editLineItem, getBudgetCsv, getProjectBudget, setBudgetLock } from "../api";
 import { useApp } from "../context";
 import { formatMoney, formatQuantity } from "../money";
-import { canEditLines, canLock } from "../permissions";
+import { atLeast, canEditLines, canLock } from "../permissions";
 import { csvFileName } from "../download";
 import { LineFinder, NO_QUERY, isFiltered, toggleSort, type LineQuery, type SortColumn } from "../lineFinder";
 import type { LineItem, ProjectBudget } from "../types";
@@ -293,7 +293,8 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
         </>
       )}
 
-      {effectiveBudgetId && <RecentJobs budgetId={effectiveBudgetId} />}
+      {/* Jobs belong to the ERP Integrations tool: someone with Budget access alone sees the budget, not its jobs. */}
+      {effectiveBudgetId && atLeast(company.erp_permission, "read_only") && <RecentJobs budgetId={effectiveBudgetId} />}
     </div>
   );
 }

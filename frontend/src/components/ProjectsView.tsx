@@ -349,8 +349,9 @@ export function NoConnection({ canConnect, companyId }: { canConnect: boolean; c
     <p className="message message-warning no-connection">
       {canConnect ? (
         <>
-          No ERP is connected to this company yet. Connect your ERP under{" "}
-          <a href={erpSectionHash(companyId, "connection")}>Connection</a> to bring in its projects and budgets.
+          {/* The link's own words differ from the Connection subtab's, so each link has a name of its own. */}
+          No ERP is connected to this company yet. <a href={erpSectionHash(companyId, "connection")}>Connect your ERP</a> to
+          bring in its projects and budgets.
         </>
       ) : (
         "No ERP is connected to this company yet. Your company's ERP admins connect it under ERP Integrations, Connection."

@@ -1,7 +1,7 @@
 // Recent imports and re-imports of one budget: who, when, outcome, and the lines each one changed.
 
 import { useCallback, useEffect, useState } from "react";
-import { listJobChanges, listJobs } from "../api";
+import { listJobChanges, listJobs, type Api } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
@@ -9,6 +9,27 @@ import type { Change, Job } from "../types";
 import { JobCsvButton, JobLineErrors } from "./JobPanel";
 
 const JOB_PAGE_SIZE = 10;
+// Previews change nothing and one runs each time someone opens Please Confirm, so a page of jobs
+// can be all previews: keep reading until a page's worth of the rest, but not without end.
+const MAX_READS_PER_LOAD = 20;
+
+/** The next jobs that are not previews, from `cursor` on: at least JOB_PAGE_SIZE unless the list ends or the reads run out. */
+async function jobsBesidesPreviews(
+  api: Api,
+  companyId: string,
+  budgetId: string,
+  cursor: string | null,
+): Promise<{ jobs: Job[]; next: string | null }> {
+  const jobs: Job[] = [];
+  let next = cursor;
+  for (let reads = 0; reads < MAX_READS_PER_LOAD; reads += 1) {
+    const page = await listJobs(api, companyId, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor: next });
+    jobs.push(...page.jobs.filter((job) => job.kind !== "preview"));
+    next = page.next_cursor;
+    if (!next || jobs.length >= JOB_PAGE_SIZE) break;
+  }
+  return { jobs, next };
+}
 const STATUS_TEXT: Record<string, string> = {
   queued: "Queued",
   in_progress: "In progress",
@@ -29,12 +50,10 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
   // A promise chain rather than async/await, so the effect below sets no state until the answer.
   const load = useCallback(
     (cursor: string | null) =>
-      listJobs(api, cid, { budget_id: budgetId, limit: JOB_PAGE_SIZE, cursor })
-        .then((page) => {
-          // A preview changes nothing and runs each time someone opens Please Confirm: not worth a place here.
-          const kept = page.jobs.filter((job) => job.kind !== "preview");
-          setJobs((previous) => (cursor ? [...previous, ...kept] : kept));
-          setNext(page.next_cursor);
+      jobsBesidesPreviews(api, cid, budgetId, cursor)
+        .then((found) => {
+          setJobs((previous) => (cursor ? [...previous, ...found.jobs] : found.jobs));
+          setNext(found.next);
           setError(null);
         })
         .catch((caught: unknown) =>
@@ -58,8 +77,10 @@ export function RecentJobs({ budgetId }: { budgetId: string }) {
       )}
       {!loaded ? (
         <p className="muted">Loading…</p>
-      ) : jobs.length === 0 && !error ? (
+      ) : jobs.length === 0 && !error && !next ? (
         <p className="muted">No imports or re-imports yet. They are listed here once someone runs one from ERP Integrations → Budgets.</p>
+      ) : jobs.length === 0 && !error ? (
+        <p className="muted">The latest jobs of this budget are all previews.</p>
       ) : (
         <ul className="job-list">
           {jobs.map((job) => (

@@ -1,0 +1,85 @@
+// Recent re-imports on the Budget tab: shown to ERP Integrations users only, and never crowded out by previews.
+import { render, screen, within } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fakeFetch } from "../test/fakeApi";
+import { jobOf } from "../test/fixtures";
+import type { Job, Permission, ProjectBudget } from "../types";
+import { App } from "./App";
+
+function me(erp: Permission, budget: Permission) {
+  return {
+    email: "someone@demo.test",
+    companies: [{ company_id: "demo", name: "Demo Construction Co.", erp_permission: erp, budget_permission: budget }],
+  };
+}
+
+const budget: ProjectBudget = {
+  project_id: "P-1001",
+  project_name: "Harbor Office",
+  budget_id: "b-1001",
+  locked: false,
+  locked_in_target: false,
+  status: "synced",
+  version: 3,
+  total: "1250.50",
+  line_count: 0,
+  line_items: [],
+  next_cursor: null,
+};
+
+function job(id: string, kind: Job["kind"]): Job {
+  return jobOf({ job_id: id, budget_id: "b-1001", kind, status: "succeeded", message: `${kind} ${id} done` });
+}
+
+function start(routes: Parameters<typeof fakeFetch>[0]) {
+  const fake = fakeFetch(routes);
+  vi.stubGlobal("fetch", fake.fetchImpl);
+  render(<App config={{ apiBase: "" }} />);
+  return fake;
+}
+
+beforeEach(() => {
+  sessionStorage.setItem("budgetBridge.token", "token-1");
+  window.location.hash = "#/companies/demo/projects/P-1001/budget?budget_id=b-1001";
+});
+afterEach(() => vi.unstubAllGlobals());
+
+describe("Recent re-imports", () => {
+  it("are not shown, nor asked for, to someone with Budget access and no ERP Integrations access", async () => {
+    const fake = start({
+      "GET /me": () => ({ body: me("none", "read_only") }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: budget }),
+    });
+    await screen.findByRole("heading", { name: /Harbor Office/ });
+    expect(screen.queryByRole("heading", { name: "Recent re-imports" })).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(fake.requests.some((r) => r.path.endsWith("/erp/jobs"))).toBe(false);
+  });
+
+  it("reads past pages of previews to the budget's import", async () => {
+    // Eleven previews (each opening of Please Confirm makes one), then the import, ten jobs a page.
+    const all = [...Array.from({ length: 11 }, (_, i) => job(`p-${i}`, "preview")), job("i-1", "import")];
+    start({
+      "GET /me": () => ({ body: me("read_only", "read_only") }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: budget }),
+      "GET /companies/demo/erp/jobs": (r) => {
+        const from = Number(r.query.get("cursor") ?? 0);
+        const to = from + Number(r.query.get("limit"));
+        return { body: { jobs: all.slice(from, to), next_cursor: to < all.length ? String(to) : null } };
+      },
+    });
+    const recent = (await screen.findByRole("heading", { name: "Recent re-imports" })).closest("section")!;
+    expect(await within(recent).findByText("import i-1 done")).toBeTruthy();
+    expect(within(recent).queryByText(/No imports or re-imports yet/)).toBeNull();
+    expect(within(recent).queryByText(/preview/)).toBeNull();
+  });
+});
+
+describe("someone with Budget access alone", () => {
+  it("lands on No access for ERP Integrations with the way to a project's budget", async () => {
+    window.location.hash = "#/companies/demo/erp/budgets";
+    start({ "GET /me": () => ({ body: me("none", "read_only") }) });
+    expect(await screen.findByRole("heading", { name: "No access" })).toBeTruthy();
+    expect(screen.getByText(/Budget permission lets you open a project's Budget tab from its address/)).toBeTruthy();
+  });
+});
