@@ -60,8 +60,7 @@ export function ConfirmDialog({
   }, [returnFocusTo]);
 
   // Keys are heard on the whole document, not on the dialog alone: a button that turns disabled
-  // under the focus (Next page on the last page) leaves the focus on the page's body, and Escape
-  // and Tab must still work from there.
+  // under the focus leaves the focus on the page's body, and Escape and Tab must still work from there.
   const onCancelRef = useRef(onCancel);
   useEffect(() => {
     onCancelRef.current = onCancel;

@@ -1,6 +1,6 @@
 // The Connection page when the Base URL changes: saved secrets are only sent to the address they were
 // saved for (docs/adoption.md, "The ERP connection"), so the form asks for them again.
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { adoptionRoutes, adoptionState, fakeFetch, type AdoptionState, type Recorded } from "../test/fakeApi";
 import { App } from "./App";
@@ -89,7 +89,8 @@ describe("Connection with a changed Base URL", () => {
     fireEvent.click(screen.getByRole("button", { name: "Save Connection" }));
     expect((await screen.findByRole("alert")).textContent).toBe(AGAIN);
     expect(screen.getByLabelText("ERP Username").getAttribute("aria-invalid")).toBe("true");
-    expect(document.activeElement).toBe(screen.getByLabelText("ERP Username"));
+    // The focus moves in an effect after the alert renders: wait for it rather than race it.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("ERP Username")));
     expect(state.connection?.base_url).toBe("https://fresh.acumatica.com");
 
     // One secret typed: the form itself asks for the others, saying why.

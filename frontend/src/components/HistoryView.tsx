@@ -9,7 +9,7 @@ import { formatMoney, formatQuantity } from "../money";
 import { atLeast, canLock } from "../permissions";
 import { flowReducer, initialFlow, isBusy } from "../reimportFlow";
 import type { BudgetAtVersion, BudgetVersion, ProjectBudget, VersionSource } from "../types";
-import { ChangesTable } from "./ChangesTable";
+import { ChangesTable, useJobChanges } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { JobCsvButton, JobPanel } from "./JobPanel";
 import { ProjectTabs } from "./ProjectTabs";
@@ -264,6 +264,14 @@ function VersionDetail({ projectId, version, isLatest, locked, projectName, canR
     };
   }, [api, company.company_id, projectId, version.version]);
 
+  // The version answer carries its first 1,000 changes (fewer when long); the job that made the
+  // version has them all, and the table fetches the rest from it as it pages, for a reader who may
+  // read that job (ERP read-only, or Budget read-only for a restore: docs/api.md).
+  const jobReadable =
+    atLeast(company.erp_permission, "read_only") || (version.source === "restore" && atLeast(company.budget_permission, "read_only"));
+  const count = detail ? (detail.change_count ?? detail.changes.length) : 0;
+  const { changes, total, loadMore } = useJobChanges(company.company_id, jobReadable ? version.job_id : null, detail?.changes ?? [], count);
+
   const reason = isLatest ? "This is the current version." : locked ? "Unlock the budget to restore a version." : null;
   const s = version.summary;
   return (
@@ -309,21 +317,22 @@ function VersionDetail({ projectId, version, isLatest, locked, projectName, canR
       </div>
       {!detail && !error && <p className="muted">Loading the changes…</p>}
       {detail &&
-        (detail.changes.length === 0 ? (
+        (changes.length === 0 ? (
           <p className="muted">This version changed no amounts.</p>
         ) : (
           <ChangesTable
             label={`Changes in version ${version.version}`}
-            changes={detail.changes}
-            total={detail.changes.length}
+            changes={changes}
+            total={total}
+            loadMore={loadMore}
             beforeLabel="Before"
             afterLabel="After"
           />
         ))}
-      {detail && (detail.change_count ?? 0) > detail.changes.length && (
+      {detail && total < count && (
         <p className="muted small">
-          Showing the first {formatQuantity(String(detail.changes.length))} of{" "}
-          {formatQuantity(String(detail.change_count))} changes; Download CSV has them all.
+          Showing the first {formatQuantity(String(total))} of {formatQuantity(String(count))} changes
+          {jobReadable ? "." : "; reading the others needs ERP Integrations access."}
         </p>
       )}
     </section>

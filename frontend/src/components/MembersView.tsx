@@ -44,6 +44,10 @@ export function MembersView() {
   const emailRef = useRef<HTMLInputElement>(null);
   // The Remove button that opened the dialog, which gets the focus back when it closes.
   const [removeButton, setRemoveButton] = useState<HTMLButtonElement | null>(null);
+  // Where the focus goes once a removed member's row (and its Remove button) is gone: the list the
+  // person was working in, not the page's body.
+  const tableRef = useRef<HTMLTableElement>(null);
+  const removedRow = useRef(false);
 
   // A promise chain rather than async/await, so the effect below sets no state until the answer.
   const load = useCallback(
@@ -58,6 +62,15 @@ export function MembersView() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // Please Confirm closes when OK is pressed and hands the focus back to the Remove button, before
+  // or after the API answers: either way the row leaves with that button once the member is removed,
+  // and the browser drops the focus on the page's body. The table takes it instead.
+  useEffect(() => {
+    if (!removedRow.current) return;
+    removedRow.current = false;
+    if (document.activeElement === null || document.activeElement === document.body) tableRef.current?.focus();
+  }, [members]);
 
   function report(message: string | null, problem: string | null) {
     setNotice(message);
@@ -83,6 +96,7 @@ export function MembersView() {
     report(null, null);
     try {
       await removeMember(api, company.company_id, member.email);
+      removedRow.current = true;
       setMembers((list) => list?.filter((m) => m.email !== member.email) ?? null);
       report(`${member.email} was removed from ${company.name}.`, null);
     } catch (caught) {
@@ -135,7 +149,7 @@ export function MembersView() {
         !error && <p className="muted">Loading members…</p>
       ) : (
         <div className="table-wrap">
-          <table className="table" aria-label="Members">
+          <table className="table" aria-label="Members" ref={tableRef} tabIndex={-1}>
             <thead>
               <tr>
                 <th scope="col">Email</th>

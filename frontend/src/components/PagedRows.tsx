@@ -64,9 +64,15 @@ export function usePagedRows<Row>(
   };
 }
 
-/** The failure, then Previous page / "<noun> a–b of n" / Next page when there is more than one page. */
+/**
+ * The failure, then Previous page / "<noun> a–b of n" / Next page when there is more than one page.
+ * A button that cannot page is aria-disabled, not disabled: Next page pressed into the last page (or
+ * while the next rows load) keeps the focus, where a disabled button would drop it to the page's body.
+ */
 export function PagedFooter<Row>({ paged, label, noun }: { paged: PagedRows<Row>; label: string; noun: string }) {
   const { rows, first, count, pages, page, loading, failure } = paged;
+  const canGoBack = page > 0 && !loading;
+  const canGoOn = page < pages - 1 && !loading;
   return (
     <>
       {failure && (
@@ -76,14 +82,24 @@ export function PagedFooter<Row>({ paged, label, noun }: { paged: PagedRows<Row>
       )}
       {pages > 1 && (
         <nav className="pager pager-compact" aria-label={`Pages of ${label}`}>
-          <button type="button" className="button button-small" disabled={page === 0 || loading} onClick={paged.previous}>
+          <button
+            type="button"
+            className="button button-small"
+            aria-disabled={canGoBack ? undefined : true}
+            onClick={() => canGoBack && paged.previous()}
+          >
             Previous page
           </button>
           <span className="muted small" aria-live="polite">
             {noun} {formatQuantity(String(rows.length ? first + 1 : 0))}–{formatQuantity(String(first + rows.length))} of{" "}
             {formatQuantity(String(count))}
           </span>
-          <button type="button" className="button button-small" disabled={page >= pages - 1 || loading} onClick={() => void paged.next()}>
+          <button
+            type="button"
+            className="button button-small"
+            aria-disabled={canGoOn ? undefined : true}
+            onClick={() => canGoOn && void paged.next()}
+          >
             Next page
           </button>
         </nav>

@@ -22,19 +22,25 @@ interface Props {
   onForward: (cursor: string) => void;
 }
 
+/**
+ * A button that cannot page is aria-disabled, not disabled (as in PagedRows): pressing Next page into
+ * the last page, or while the page loads, keeps the focus where a disabled button would drop it.
+ */
 export function Pager({ label, page, nextCursor, loading, onBack, onForward }: Props) {
   if (page <= 1 && !nextCursor) return null;
+  const canGoBack = page > 1 && !loading;
+  const canGoOn = !!nextCursor && !loading;
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" className="button" disabled={page <= 1 || loading} onClick={onBack}>
+      <button type="button" className="button" aria-disabled={canGoBack ? undefined : true} onClick={() => canGoBack && onBack()}>
         Previous page
       </button>
       <span className="muted">Page {page}</span>
       <button
         type="button"
         className="button"
-        disabled={!nextCursor || loading}
-        onClick={() => nextCursor && onForward(nextCursor)}
+        aria-disabled={canGoOn ? undefined : true}
+        onClick={() => canGoOn && nextCursor && onForward(nextCursor)}
       >
         Next page
       </button>

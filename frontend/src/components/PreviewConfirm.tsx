@@ -1,16 +1,16 @@
 // Please Confirm for an import / re-import: runs a preview job first, shows the three totals and the
 // changed lines, lists bad ERP lines (OK disabled), and OK applies exactly that preview.
 
-import { useEffect, useEffectEvent, useReducer, useState } from "react";
-import { ApiError, listJobChanges, requestPreview } from "../api";
+import { useEffect, useEffectEvent, useReducer } from "react";
+import { ApiError, requestPreview } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { formatMoney } from "../money";
 import { applyBody, previewBody, previewReducer, startPreview, type PreviewEvent, type PreviewState } from "../previewFlow";
 import type { FlowTarget, RequestBody } from "../reimportFlow";
 import { currentTotalLabel, newTotalLabel } from "../targets";
-import type { Change, Job, Totals } from "../types";
-import { ChangesTable, changeKey } from "./ChangesTable";
+import type { Job, Totals } from "../types";
+import { ChangesTable, useJobChanges } from "./ChangesTable";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { JobLineErrors, ProgressBar } from "./JobPanel";
 import { usePollJob } from "./usePollJob";
@@ -181,28 +181,10 @@ function TotalsList({ totals, kind, erpName, targetName }: { totals: Totals; kin
 }
 
 function ReadyPreview({ job, companyId }: { job: Job; companyId: string }) {
-  const { api } = useApp();
-  const [extra, setExtra] = useState<Change[]>([]);
-  // undefined: /changes not asked yet; null: every change is shown.
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  // The job answer carries the first 100 changes; the table fetches the rest from the job as it pages.
   const first = job.changes ?? [];
-  const changes = [...first, ...extra];
-  const total = job.change_count ?? changes.length;
+  const { changes, total, loadMore } = useJobChanges(companyId, job.job_id, first, job.change_count ?? first.length);
   const s = job.summary;
-
-  async function loadMore() {
-    // /changes pages from the first change: skip the lines the job answer already carried.
-    const shown = new Set(changes.map(changeKey));
-    let added: Change[] = [];
-    let next = cursor;
-    do {
-      const page = await listJobChanges(api, companyId, job.job_id, { limit: 100, cursor: next ?? undefined });
-      next = page.next_cursor;
-      added = added.concat(page.changes.filter((c) => !shown.has(changeKey(c))));
-    } while (added.length === 0 && next);
-    setCursor(next);
-    setExtra((previous) => [...previous, ...added]);
-  }
 
   return (
     <>
@@ -213,12 +195,7 @@ function ReadyPreview({ job, companyId }: { job: Job; companyId: string }) {
             : `${s.lines_updated} updated, ${s.lines_added} added, ${s.lines_zeroed} set to 0, ${s.lines_unchanged} unchanged.`}
         </p>
       )}
-      <ChangesTable
-        label="Changed lines"
-        changes={changes}
-        total={total}
-        loadMore={changes.length < total && cursor !== null ? loadMore : undefined}
-      />
+      <ChangesTable label="Changed lines" changes={changes} total={total} loadMore={loadMore} />
     </>
   );
 }

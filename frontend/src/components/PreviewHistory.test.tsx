@@ -159,12 +159,12 @@ describe("the preview in Please Confirm", () => {
     expect(within(dialog).getByText(/Lines 1–10 of 130/)).toBeTruthy();
     const next = within(dialog).getByRole("button", { name: "Next page" }) as HTMLButtonElement;
     for (let page = 1; page < 13; page += 1) {
-      await waitFor(() => expect(next.disabled).toBe(false));
+      await waitFor(() => expect(next.getAttribute("aria-disabled")).toBeNull());
       fireEvent.click(next);
     }
     await within(dialog).findByText(/Lines 121–130 of 130/);
     expect(within(table).getByText("01-130")).toBeTruthy();
-    expect(next.disabled).toBe(true);
+    expect(next.getAttribute("aria-disabled")).toBe("true");
     expect(fake.requests.filter((r) => r.path.endsWith("/changes")).map((r) => r.query.get("cursor"))).toEqual([null, "c2"]);
   });
 
@@ -202,7 +202,7 @@ describe("the preview in Please Confirm", () => {
     await within(dialog).findByText(/Errors 101–130 of 130/);
     expect(within(table).getAllByRole("row")).toHaveLength(31);
     expect(within(table).getByText("line 130: abc is not an amount")).toBeTruthy();
-    expect((within(dialog).getByRole("button", { name: "Next page" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(within(dialog).getByRole("button", { name: "Next page" }).getAttribute("aria-disabled")).toBe("true");
     expect((within(dialog).getByRole("button", { name: "OK" }) as HTMLButtonElement).disabled).toBe(true);
     expect(fake.requests.filter((r) => r.path.endsWith("/errors"))).toHaveLength(1);
   });
@@ -333,6 +333,61 @@ describe("the History tab", () => {
     expect(within(changes).getByText("+250.50")).toBeTruthy();
     // Read-only users see the history but cannot restore.
     expect(screen.queryByRole("button", { name: "Restore This Version" })).toBeNull();
+  });
+
+  it("pages through every change of a version beyond the 1,000 its answer carries, fetching the rest from its job", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget/history";
+    const all = Array.from({ length: 1030 }, (_, i) => change(i + 1, "1.00", "2.00"));
+    const fake = start(
+      historyRoutes("read_only", {
+        "GET /companies/demo/projects/P-1001/budget/history/3": () => ({
+          body: { ...budget, changes: all.slice(0, 1000), change_count: all.length, next_cursor: "lines-2" },
+        }),
+        "GET /companies/demo/erp/jobs/j-3/changes": (r) => {
+          const from = Number(r.query.get("cursor") ?? 0);
+          const to = from + Number(r.query.get("limit"));
+          return { body: { changes: all.slice(from, to), next_cursor: to < all.length ? String(to) : null } };
+        },
+      }),
+    );
+    fireEvent.click(await screen.findByRole("button", { name: "Version 3" }));
+    const table = await screen.findByRole("table", { name: "Changes in version 3" });
+    const section = table.closest("section")!;
+    expect(within(section).getByText(/Lines 1–10 of 1,030/)).toBeTruthy();
+    expect(within(section).queryByText(/Showing the first/)).toBeNull();
+    const next = within(section).getByRole("button", { name: "Next page" });
+    for (let page = 1; page < 103; page += 1) {
+      await waitFor(() => expect(next.getAttribute("aria-disabled")).toBeNull());
+      fireEvent.click(next);
+    }
+
+    await within(section).findByText(/Lines 1,021–1,030 of 1,030/);
+    expect(within(table).getByText("01-1030")).toBeTruthy();
+    expect(next.getAttribute("aria-disabled")).toBe("true");
+    // The job's changes are read on from the version answer's last, and each only once beyond it.
+    const calls = fake.requests.filter((r) => r.path.endsWith("/changes")).map((r) => [r.query.get("cursor"), r.query.get("limit")]);
+    expect(calls).toEqual([
+      [null, "1000"],
+      ["1000", "100"],
+    ]);
+  });
+
+  it("says how many changes it shows when the reader may not read the job that has the rest", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget/history";
+    const all = Array.from({ length: 1030 }, (_, i) => change(i + 1, "1.00", "2.00"));
+    const fake = start({
+      ...historyRoutes("read_only"),
+      "GET /me": () => ({ body: me("none", "read_only") }),
+      "GET /companies/demo/projects/P-1001/budget/history/3": () => ({
+        body: { ...budget, changes: all.slice(0, 1000), change_count: all.length },
+      }),
+    });
+    fireEvent.click(await screen.findByRole("button", { name: "Version 3" }));
+    const table = await screen.findByRole("table", { name: "Changes in version 3" });
+    const section = table.closest("section")!;
+    expect(within(section).getByText(/Lines 1–10 of 1,000/)).toBeTruthy();
+    expect(within(section).getByText("Showing the first 1,000 of 1,030 changes; reading the others needs ERP Integrations access.")).toBeTruthy();
+    expect(fake.requests.some((r) => r.path.endsWith("/changes"))).toBe(false);
   });
 
   it("restores an older version for a budget admin: Please Confirm, progress, the success message", async () => {
