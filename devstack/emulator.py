@@ -18,8 +18,9 @@ from devstack.child import ChildServer, run_child
 
 
 def install_settings() -> None:
-    """The local stack's settings of moto's DynamoDB and SQS (idempotent), in this process."""
+    """The local stack's settings of moto (DynamoDB, SQS, Cognito), in this process; idempotent."""
     from devstack.moto_atomic import serialize_dynamodb
+    from devstack.moto_cognito import bind_challenge_sessions
     from devstack.moto_dispatch import list_modules_once
     from devstack.moto_expressions import (
         copy_update_trees_by_shape,
@@ -49,6 +50,7 @@ def install_settings() -> None:
     name_actions_once()  # an action's method is found without listing the handler's functions
     size_items_once()  # a new item is sized once, not once per attribute
     copy_updates_for_streams_only()  # an update copies its item only for a stream
+    bind_challenge_sessions()  # a sign-in challenge is answered only for the user it was issued to
 
 
 class EmbeddedAws(ChildServer):

@@ -37,6 +37,10 @@ API_PREFIX = "/api/"
 UPLOAD_PATH = resources.EXPORTS.local_upload_path  # devstack/provision.py points forms here
 _FORM_OVERHEAD = 64 * 1024  # the presigned form's fields around the file
 _MAX_DRAIN = 64 * 1024 * 1024  # beyond this a refused upload's connection is simply closed
+NUL_IN_PATH_MESSAGE = (
+    "The address contains a NUL character (%00), which no route or file name can hold; remove it "
+    "and try again."
+)
 
 
 class WebRequestHandler(ChaliceRequestHandler):
@@ -49,7 +53,7 @@ class WebRequestHandler(ChaliceRequestHandler):
         path = urlsplit(self.path).path
         if "\x00" in unquote(path):
             # No file or route has a NUL in its name; the filesystem would refuse it mid-answer.
-            self._send_text(400, b"Bad request\n")
+            self._answer_nul_in_path()
             return
         if path.startswith(UPLOAD_PATH) and self.command == "POST":
             self._pass_upload(path.removeprefix(UPLOAD_PATH))
@@ -89,6 +93,13 @@ class WebRequestHandler(ChaliceRequestHandler):
         self._drain(int(self.headers.get("Content-Length") or 0))
         body = json.dumps({"error": {"code": "not_found", "message": NO_SUCH_ROUTE_MESSAGE}})
         self._send(404, body.encode(), "application/json", {"Cache-Control": "no-store"})
+
+    def _answer_nul_in_path(self) -> None:
+        """The API's 400 `invalid_request`, in its error shape (docs/api.md, "Errors"), for any
+        path with a NUL: it never reaches a route or the filesystem."""
+        self._drain(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"error": {"code": "invalid_request", "message": NUL_IN_PATH_MESSAGE}})
+        self._send(400, body.encode(), "application/json", {"Cache-Control": "no-store"})
 
     def _pass_upload(self, bucket: str) -> None:
         """A browser's presigned POST of a budget export, passed on to the local stack's S3.

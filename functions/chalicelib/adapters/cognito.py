@@ -25,6 +25,10 @@ WRONG_CREDENTIALS = "The email or password is incorrect."
 SESSION_INVALID = "Your session is missing, invalid or has expired. Please sign in again."
 KEYS_UNAVAILABLE = "Sign-in cannot be checked right now. Please try again in a minute."
 SIGN_IN_UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
+CHALLENGE_SESSION_REFUSED = (
+    "The sign-in session has expired or does not match. Please sign in again with the temporary "
+    "password."
+)
 
 # Cognito's answer to a wrong password and to an unknown user must look the same to the caller.
 _REFUSALS = {
@@ -128,21 +132,18 @@ class CognitoIdentityProvider:
                 raise WeakPassword(
                     f"The new password does not meet the password rules. {said}".strip()
                 ) from None
+            # An expired, used or unknown session, or one issued to another user, is Cognito's
+            # NotAuthorizedException (the local stack's too, devstack/moto_cognito.py). Its
+            # ResourceNotFoundException means a missing pool or app client: our fault, so a 503.
             if code in _REFUSALS or code in ("CodeMismatchException", "ExpiredCodeException"):
-                raise InvalidCredentials(
-                    "The sign-in session has expired or does not match. Please sign in again "
-                    "with the temporary password."
-                ) from None
+                raise InvalidCredentials(CHALLENGE_SESSION_REFUSED) from None
             logger().warning(
                 "cognito refused a new password unexpectedly", extra={"aws_code": code}
             )
             raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
         except ParamValidationError:
             # A session or email Cognito could never have issued: the same answer as a stale one.
-            raise InvalidCredentials(
-                "The sign-in session has expired or does not match. Please sign in again "
-                "with the temporary password."
-            ) from None
+            raise InvalidCredentials(CHALLENGE_SESSION_REFUSED) from None
         except BotoCoreError as error:
             logger().warning("cognito unreachable", extra={"error": type(error).__name__})
             raise ServiceUnavailable(SIGN_IN_UNAVAILABLE) from None
