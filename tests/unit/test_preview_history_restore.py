@@ -273,6 +273,18 @@ def test_an_erp_change_after_the_preview_fails_the_apply_with_preview_stale_and_
     assert w.budget().active_job_id is None
 
 
+def test_a_stale_import_preview_says_import_not_re_import() -> None:
+    # The failure names what the person asked for (docs/domain-rules.md, rule 9).
+    w = world(erp_changed())
+    done = preview(w, READY)
+    w.erp.lines = [*w.erp.lines, erp_line(9, K3, D("0.01"))]
+
+    job = run(w, apply(w, done, JobKind.IMPORT))
+
+    assert job.error_code == "preview_stale"
+    assert job.message.endswith("Preview again to see what the import would do now.")
+
+
 def test_an_edit_between_the_apply_request_and_its_run_fails_it_as_stale() -> None:
     w = world(erp_changed())
     done = preview(w)

@@ -481,7 +481,7 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
                 return _commit(ports, job, budget, plan, attempt)
             except ConcurrentChange:
                 if job.preview_job_id:
-                    raise _Refused(_stale_budget(budget), code=PREVIEW_STALE) from None
+                    raise _Refused(_stale_budget(budget, job.kind), code=PREVIEW_STALE) from None
                 logger().info(
                     "budget changed while applying; planning again", extra={"job_id": job.job_id}
                 )
@@ -659,11 +659,11 @@ def _check_still_previewed(
     preview = ports.jobs.get(job.company_id, job.preview_job_id or "")
     basis = preview.basis
     if basis is None or budget.version != basis.budget_version:
-        raise _Refused(_stale_budget(budget), code=PREVIEW_STALE)
+        raise _Refused(_stale_budget(budget, job.kind), code=PREVIEW_STALE)
     if plan.erp_digest != basis.erp_digest:
         raise _Refused(
             "The ERP's budget lines changed after the preview, so nothing was changed. "
-            "Preview again to see what the re-import would do now.",
+            f"Preview again to see what the {_noun(job.kind)} would do now.",
             code=PREVIEW_STALE,
         )
     if basis.target_digest is not None and basis.target_digest != _held_digest(attempt):
@@ -679,10 +679,10 @@ def _held_digest(attempt: _Attempt) -> str | None:
     return None if attempt.held is None else held_digest(attempt.target, attempt.held)
 
 
-def _stale_budget(budget: Budget) -> str:
+def _stale_budget(budget: Budget, kind: JobKind) -> str:
     return (
         f"The budget for {budget.project_name} changed after the preview, so nothing was "
-        "changed. Preview again to see what the re-import would do now."
+        f"changed. Preview again to see what the {_noun(kind)} would do now."
     )
 
 
