@@ -48,12 +48,8 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 COST_TYPE = "Expense"  # Acumatica's Type of a cost-budget line; everything else is revenue
 TOKEN_PATH = "/identity/connect/token"  # Acumatica's OAuth2 token endpoint
 
-# Fields a cost line cannot do without: without them there is no WBS key to put the amount on.
-_KEY_FIELDS = {
-    "ProjectTaskID": "project task",
-    "CostCode": "cost code",
-    "AccountGroup": "account group",
-}
+# The WBS key's fields: sub job, cost code, cost type.
+_KEY_FIELDS = ("ProjectTaskID", "CostCode", "AccountGroup")
 # A budget page asks for the fields the mapping reads and no more: Acumatica's ProjectBudget
 # carries dozens (quantities, revised, committed and actual amounts, ...), which would otherwise
 # cross the wire and be parsed for every line (docs/erps/acumatica.md).
@@ -366,19 +362,13 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
             f"Line {line} of the ERP budget has no Type, so it cannot be told apart from revenue."
         )
     cost = kind_text == COST_TYPE
-    # The three key fields, each judged before the next is read (as a person reads the line).
-    # A field the entity does not carry is refused; a blank one is taken as it comes, as the
-    # sandbox's switch maps it: a sub job may be blank, and a blank cost code or cost type is
-    # one the company does not know, which rule 3 names with every other offending line.
-    sub_job = _text(entity, "ProjectTaskID")
-    if sub_job is None:
-        sub_job = _absent_key("ProjectTaskID", cost, line)
-    cost_code = _text(entity, "CostCode")
-    if cost_code is None:
-        cost_code = _absent_key("CostCode", cost, line)
-    cost_type = _text(entity, "AccountGroup")
-    if cost_type is None:
-        cost_type = _absent_key("AccountGroup", cost, line)
+    # The three key fields. Acumatica answers a null field as `{}` or leaves it out, so an absent
+    # field is a blank one, taken as it comes as the sandbox's switch maps it: a line without a
+    # sub job, or a cost code or cost type the company does not know, which re-import rule 3
+    # lists with every other offending line (docs/erps/acumatica.md) rather than stopping at it.
+    sub_job = _text(entity, "ProjectTaskID") or ""
+    cost_code = _text(entity, "CostCode") or ""
+    cost_type = _text(entity, "AccountGroup") or ""
     # Positional arguments: once per ERP line, keywords cost a fifth of building the line.
     return ErpLine(
         line,
@@ -388,16 +378,6 @@ def _to_line(entity: object, line: int, erp_job_id: str) -> ErpLine:
         _value(entity, "OriginalBudgetedAmount"),
         _text(entity, "Description") or "",
     )
-
-
-def _absent_key(field_name: str, cost: bool, line: int) -> str:
-    """A key field the entity does not carry: a cost line without it has no WBS key and is
-    refused; a revenue line's key is only ever read as "" (revenue never reaches the budget)."""
-    if cost:
-        raise ErpRejected(
-            f"Line {line} of the ERP budget has no {_KEY_FIELDS[field_name]} ({field_name})."
-        )
-    return ""
 
 
 def _entries(rows: list[dict[str, Any]], code_field: str) -> list[CatalogEntry]:
