@@ -20,7 +20,7 @@ from devstack.child import ChildServer, run_child
 def install_settings() -> None:
     """The local stack's settings of moto (DynamoDB, SQS, Cognito), in this process; idempotent."""
     from devstack.moto_atomic import serialize_dynamodb
-    from devstack.moto_cognito import bind_challenge_sessions
+    from devstack.moto_cognito import bind_challenge_sessions, sign_with_a_key_of_its_own
     from devstack.moto_dispatch import list_modules_once
     from devstack.moto_expressions import (
         copy_update_trees_by_shape,
@@ -51,6 +51,7 @@ def install_settings() -> None:
     size_items_once()  # a new item is sized once, not once per attribute
     copy_updates_for_streams_only()  # an update copies its item only for a stream
     bind_challenge_sessions()  # a sign-in challenge is answered only for the user it was issued to
+    sign_with_a_key_of_its_own()  # tokens signed with a key no one else has, not moto's published one
 
 
 class EmbeddedAws(ChildServer):

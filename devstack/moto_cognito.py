@@ -1,4 +1,5 @@
-"""Makes the embedded AWS's Cognito answer a challenge only for the user its session was issued to.
+"""Makes the embedded AWS's Cognito answer a challenge only for the user its session was issued
+to, and sign its tokens with a key of its own (`sign_with_a_key_of_its_own`, below).
 
 A first sign-in with a temporary password answers a NEW_PASSWORD_REQUIRED challenge and a session;
 `POST /session/new-password` answers it with the session, the person's email and the password they
@@ -20,12 +21,15 @@ the app answers as a fault of its own (functions/chalicelib/adapters/cognito.py)
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
 # Cognito's own sentences for these refusals.
 SESSION_OF_ANOTHER_USER = "Invalid session for the user."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
+# The key id moto writes into every token's header (and its shipped JWKS carries).
+MOTO_KEY_ID = "dummy"
 
 
 def bind_challenge_sessions(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
@@ -69,3 +73,33 @@ def bind_challenge_sessions(setattr_: Callable[[Any, str, Any], None] = setattr)
 
     respond_to_auth_challenge._binds_sessions = True  # type: ignore[attr-defined]
     setattr_(CognitoIdpBackend, "respond_to_auth_challenge", respond_to_auth_challenge)
+
+
+def sign_with_a_key_of_its_own(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Make every user pool sign its tokens with an RSA key made for this process, and serve its
+    public half as the pools' JWKS (idempotent).
+
+    moto signs every ID token with the one private key its package ships, which anyone can read:
+    with it, a token naming any account of the local stack could be made by hand and would pass the
+    API's check (docs/local-stack.md). A key made when the embedded AWS starts is known to that
+    process alone; tokens from an earlier run of the stack no longer pass, so a browser signs in
+    again after a restart. The key keeps moto's key id, which moto writes into each token's header.
+    """
+    from joserfc.jwk import RSAKey
+    from moto.cognitoidp.models import CognitoIdpUserPool
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+    original_init = CognitoIdpUserPool.__init__
+    if getattr(original_init, "_own_key", False):
+        return
+    key = RSAKey.generate_key(2048, parameters={"kid": MOTO_KEY_ID, "alg": "RS256", "use": "sig"})
+    public = {"keys": [key.as_dict(private=False)]}
+
+    @functools.wraps(original_init)
+    def init(pool: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(pool, *args, **kwargs)
+        pool.json_web_key = key
+
+    init._own_key = True  # type: ignore[attr-defined]
+    setattr_(CognitoIdpUserPool, "__init__", init)
+    setattr_(CognitoIdpJsonWebKeyResponse, "json_web_key", json.dumps(public).encode("utf-8"))

@@ -170,3 +170,24 @@ def test_the_local_stack_s_emulator_binds_each_challenge_session_to_its_user(
     emulator_pool: Pool,
 ) -> None:
     _only_its_own_user(emulator_pool, emulator_pool.sign_in, emulator_pool.choose_password)
+
+
+def test_the_local_stack_s_emulator_signs_with_a_key_only_it_holds(emulator_pool: Pool) -> None:
+    """A token made by hand with the private key moto ships (anyone can read it) does not pass
+    the check against the emulator's JWKS; the token it issued itself does."""
+    import jwt
+    from moto.utilities.utils import load_resource
+
+    token = emulator_pool.sign_in(ADMIN, ADMIN_PASSWORD)["AuthenticationResult"]["IdToken"]
+    address = (
+        f"{emulator_pool.cognito.meta.endpoint_url}/{emulator_pool.pool_id}/.well-known/jwks.json"
+    )
+    served = jwt.PyJWKClient(address).get_signing_key_from_jwt(token)
+    claims = jwt.decode(token, served.key, algorithms=["RS256"], options={"verify_aud": False})
+    assert claims["email"] == ADMIN
+
+    shipped = load_resource("moto.cognitoidp", "resources/jwks-private.json")
+    moto_key = jwt.PyJWK.from_dict(shipped["keys"][0] if "keys" in shipped else shipped)
+    forged = jwt.encode(claims, moto_key.key, algorithm="RS256", headers={"kid": "dummy"})
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(forged, served.key, algorithms=["RS256"], options={"verify_aud": False})
