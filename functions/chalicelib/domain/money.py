@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DecimalException
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -14,9 +14,14 @@ MAX_AMOUNT = Decimal("999999999999.99")
 MAX_TOTAL = Decimal("999999999999999.99")
 MONEY_DIGITS = 12
 TOTAL_DIGITS = 15
-# Below this an amount can be quantized to cents within the default context's 28 digits; above it
-# is beyond MAX_AMOUNT anyway (computed once: parse_amount runs once per ERP line).
+# Below this an amount can be quantized to cents within _CENTS_CONTEXT's 28 digits; above it is
+# beyond MAX_AMOUNT anyway (computed once: parse_amount runs once per ERP line).
 _QUANTIZABLE = MAX_AMOUNT * 10
+# parse_amount's own context, not the thread's: the caller's (or a test's) precision and traps
+# cannot change which amounts pass. Its one use, quantize, is kept within 28 digits by _QUANTIZABLE.
+_CENTS_CONTEXT = Context(prec=28)
+# How much of a refused value a reason repeats: "9" * 5000 is named, not echoed whole.
+_SHOWN = 40
 
 
 class InvalidAmount(ValueError):
@@ -40,20 +45,27 @@ def parse_amount(raw: object) -> Decimal:
     elif isinstance(raw, str):
         try:
             value = Decimal(raw.strip())
-        except InvalidOperation:
-            raise InvalidAmount(f"'{raw[:40]}' is not a number") from None
+        except DecimalException:  # malformed, or an exponent past what Decimal can hold
+            raise InvalidAmount(f"'{raw[:_SHOWN]}' is not a number") from None
     else:
         raise InvalidAmount("the amount is not a number")
     if not value.is_finite():
         raise InvalidAmount("the amount is not a finite number")
-    size = abs(value)
-    quantized = value.quantize(CENT) if size < _QUANTIZABLE else value
+    # copy_abs and comparisons are exact and use no context; abs() rounds in the thread's context
+    # and raised decimal.Overflow for "1e1000000", a 500 on an edit and a crashed ERP import.
+    size = value.copy_abs()
+    quantized = value.quantize(CENT, context=_CENTS_CONTEXT) if size < _QUANTIZABLE else value
     if quantized != value:
-        raise InvalidAmount(f"{value} has more than 2 decimal places")
+        raise InvalidAmount(f"{_shown(value)} has more than 2 decimal places")
     if size > MAX_AMOUNT:
-        raise InvalidAmount(f"{value} is beyond ±{MAX_AMOUNT:,}")
+        raise InvalidAmount(f"{_shown(value)} is beyond ±{MAX_AMOUNT:,}")
     # "-0.00" is a Decimal of its own that equals 0 but would be written "-0.00".
     return quantized if quantized else ZERO
+
+
+def _shown(value: Decimal) -> str:
+    text = str(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
 
 
 def total_beyond_limit(total: Decimal) -> str | None:

@@ -14,7 +14,7 @@ member back (docs/adoption.md, "Members").
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -34,8 +34,29 @@ from chalicelib.services.audit import require_any_admin
 from chalicelib.services.ports import Ports
 
 TOOLS = (Tool.ERP, Tool.BUDGET)  # in the order of (erp_permission, budget_permission)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-MAX_EMAIL_LENGTH = 254
+MAX_EMAIL_LENGTH = 254  # RFC 5321's longest path, and Cognito's longest email
+MAX_LOCAL_PART_LENGTH = 64
+MAX_DOMAIN_LABEL_LENGTH = 63
+# Characters a person cannot see or type into an address: controls (Cc: NUL, ESC, ...), format
+# characters (Cf: right-to-left override, zero-width space, ...), separators (Zs, Zl, Zp: spaces,
+# no-break space, line breaks), private-use, surrogate and unassigned code points. An address
+# holding one is sent an invitation a person cannot read right, or shows one name and is another.
+_UNSEEN = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Zs": "a space",
+    "Zl": "a line break",
+    "Zp": "a paragraph break",
+    "Co": "a private-use character",
+    "Cs": "a lone surrogate",
+    "Cn": "an unassigned character",
+}
+# RFC 5322's specials: valid only in a quoted local part, which no one invites, and a "," or "<"
+# could make a mailer read one address as two.
+_LOCAL_PART_REFUSED = frozenset('()<>[]:;@\\,"')
+# A domain label: letters (any script, as internationalized domains are written), digits and inner
+# hyphens; marks for the scripts that combine them.
+_LABEL_CATEGORIES = ("L", "M", "Nd")
 # A change or removal whose conditions failed (the member or the admin it relied on changed
 # meanwhile) is read and judged again this many times in all before answering concurrent_change.
 _ATTEMPTS = 3
@@ -43,10 +64,54 @@ _Written = TypeVar("_Written")
 
 
 def normal_email(email: str) -> str:
-    cleaned = email.strip().lower()
-    if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.match(cleaned):
-        raise InvalidRequest(f"'{email[:80]}' is not an email address.")
+    """The address as the directory and Cognito keep it (trimmed, lower case), or InvalidRequest
+    saying why it cannot be one. The one check of an address a person is given an account or a
+    membership by (docs/adoption.md, "Members"); sign-in does not apply it, as no account can have
+    such an address and it answers every unknown one alike (docs/api.md, "Authentication")."""
+    cleaned = email.strip(" \t\r\n").lower()  # what a paste carries; any other space is refused
+    unseen = next((c for c in cleaned if unicodedata.category(c) in _UNSEEN), None)
+    if unseen is not None:  # not echoed: the address itself would hide or reorder the sentence
+        raise InvalidRequest(
+            f"An email address cannot contain {_UNSEEN[unicodedata.category(unseen)]} "
+            f"(U+{ord(unseen):04X}); type the address again without it."
+        )
+    if len(cleaned) > MAX_EMAIL_LENGTH:
+        raise InvalidRequest(
+            f"An email address has at most {MAX_EMAIL_LENGTH} characters; this one has "
+            f"{len(cleaned)}."
+        )
+    why = _not_an_address(cleaned)
+    if why:
+        raise InvalidRequest(
+            f"'{cleaned[:80]}' is not an email address: {why}; write it as name@example.com."
+        )
     return cleaned
+
+
+def _not_an_address(email: str) -> str | None:
+    """Why a trimmed address free of unseen characters is not shaped local@domain; None if it is."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local:
+        return "it needs a name before a single @"
+    if len(local) > MAX_LOCAL_PART_LENGTH:
+        return f"the part before the @ has more than {MAX_LOCAL_PART_LENGTH} characters"
+    if any(c in _LOCAL_PART_REFUSED for c in local):
+        return 'the part before the @ holds one of ( ) < > [ ] : ; @ \\ , "'
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return "the part after the @ needs a dot, as in example.com"
+    for label in labels:
+        if not label or len(label) > MAX_DOMAIN_LABEL_LENGTH:
+            return f"each part of the domain has 1 to {MAX_DOMAIN_LABEL_LENGTH} characters"
+        if label.startswith("-") or label.endswith("-") or not all(map(_in_label, label)):
+            return "the domain has letters, digits and inner hyphens only"
+    if len(labels[-1]) < 2 or labels[-1].isdigit():
+        return "the domain ends in a name such as .com"
+    return None
+
+
+def _in_label(character: str) -> bool:
+    return character == "-" or unicodedata.category(character).startswith(_LABEL_CATEGORIES)
 
 
 def list_members(ports: Ports, identity: Identity, company_id: str) -> list[Membership]:

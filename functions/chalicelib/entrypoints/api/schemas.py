@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -96,9 +96,11 @@ def _decimal(raw: object) -> Decimal:
         raise ValueError('it must be a decimal number written as a string, such as "12.5"')
     try:
         value = Decimal(raw.strip())
-    except InvalidOperation:
+    except DecimalException:  # malformed, or an exponent past what Decimal can hold
         raise ValueError(f"'{raw[:40]}' is not a number") from None
-    if not value.is_finite() or abs(value) >= limits.MAX_DECIMAL_ABS:
+    # copy_abs is exact and uses no context: abs() rounds in the thread's context and raised
+    # decimal.Overflow, a 500, for "1e1000000" (docs/api.md: a bad value is a 422 naming it).
+    if not value.is_finite() or value.copy_abs() >= limits.MAX_DECIMAL_ABS:
         raise ValueError("it must be a finite number below 1,000,000,000,000")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
