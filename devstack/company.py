@@ -92,12 +92,16 @@ def create_company(target: Target, company_id: str, name: str, admin_email: str)
     from chalicelib.adapters.dynamodb.directory import DynamoDirectory
     from chalicelib.adapters.dynamodb.tables import DynamoTables
     from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
+    from chalicelib.domain.errors import InvalidRequest
     from chalicelib.domain.model import AuditEvent, MemberStatus, Permission, utc_now
-    from chalicelib.services import audit
+    from chalicelib.services import audit, members
 
     if not _COMPANY_ID.match(company_id):
         raise SystemExit("COMPANY_ID must be 2-40 lower-case letters, digits or dashes.")
-    email = admin_email.strip().lower()
+    try:  # the same check as an invitation in the web app (docs/adoption.md, "Members")
+        email = members.normal_email(admin_email)
+    except InvalidRequest as refused:
+        raise SystemExit(f"ADMIN_EMAIL: {refused}") from None
     tables = DynamoTables(client=target.dynamodb, directory_table=target.directory_table)
     directory = DynamoDirectory(client=target.dynamodb, directory_table=target.directory_table)
     existing = directory.company_name(company_id)

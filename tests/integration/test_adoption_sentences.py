@@ -219,3 +219,14 @@ def test_the_command_adds_a_new_admin_to_an_existing_company_as_a_member_added(
     assert [(action, who) for action, who, _ in _audit(target)] == [
         ("member.added", "second@fresh.test"), ("company.created", "admin@fresh.test"),
     ]  # fmt: skip
+
+
+def test_the_command_refuses_an_admin_email_the_web_app_would_refuse(
+    target: company.Target,
+) -> None:
+    # The same check as an invitation: an address holding a NUL is no one's, and nothing is written.
+    with pytest.raises(SystemExit, match="ADMIN_EMAIL: An email address cannot contain"):
+        company.create_company(target, "fresh", "Fresh Start Builders", "admin@fresh.test\x00")
+
+    directory = DynamoDirectory(client=target.dynamodb, directory_table=target.directory_table)
+    assert directory.company_name("fresh") is None

@@ -44,7 +44,7 @@ def _finite(value: Decimal, field: str) -> Decimal:
     value = Decimal(value)
     if not value.is_finite():
         raise InvalidRequest(f"{field} must be a finite number.")
-    if abs(value) >= limits.MAX_DECIMAL_ABS:
+    if value.copy_abs() >= limits.MAX_DECIMAL_ABS:  # exact: abs() overflows on "1e1000000"
         raise InvalidRequest(f"{field} must be below {limits.MAX_DECIMAL_ABS:,f}.")
     return value
 
