@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 
+from chalicelib.domain import limits
 from chalicelib.domain.erp_fields import FIELDS
 from chalicelib.domain.errors import (
     AlreadyLinked,
@@ -28,6 +29,7 @@ from chalicelib.domain.model import (
     ErpCatalog,
     ErpConnection,
     ErpCredentials,
+    ErpProject,
     ErpSettings,
     JobKind,
     JobStatus,
@@ -70,6 +72,34 @@ def test_linking_an_erp_job_creates_a_project_named_as_in_the_erp_ready_to_impor
         erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", "Again")
     with pytest.raises(NotFound):
         erp_projects.link(w.ports, ADMIN, COMPANY, "NOPE-1", None)
+
+
+def test_an_erp_name_longer_than_a_given_one_may_be_is_shortened_when_linking() -> None:
+    # ERP text has no bound of ours; the project's name is keyed in an index (at most 1,024 bytes).
+    w = world()
+    w.erp.projects.append(ErpProject("L-1100", "Tower " * 200, "Active"))
+
+    budget = erp_projects.link(w.ports, ADMIN, COMPANY, "L-1100", None)
+
+    assert budget.project_name == ("Tower " * 200)[: limits.MAX_PROJECT_NAME].strip()
+
+
+def test_a_link_whose_budget_could_not_be_made_is_taken_back_so_it_can_be_linked_again() -> None:
+    w = world()
+    create = w.ports.budgets.create_budget
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store refused the budget")
+
+    w.ports.budgets.create_budget = refused  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None)
+    assert "J-9" not in w.ports.directory.links(COMPANY)
+
+    w.ports.budgets.create_budget = create  # type: ignore[method-assign]
+    assert (
+        erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None).project_name == "Northside Clinic"
+    )
 
 
 def test_a_name_given_when_linking_wins_over_the_erp_s() -> None:

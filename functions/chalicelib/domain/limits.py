@@ -15,6 +15,9 @@ MAX_COST_TYPE = 100
 MAX_DESCRIPTION = 500
 MAX_UOM = 20
 MAX_ERP_REF = 200
+# A project's name, given when linking or taken from the ERP's project list: the Budgets list sorts
+# by it, and DynamoDB keys an index by it (at most 1,024 bytes; 200 characters are at most 800).
+MAX_PROJECT_NAME = 200
 
 # Quantities and unit costs, entered by hand: below 10^12, at most 6 decimal places.
 MAX_DECIMAL_ABS = Decimal("1e12")

@@ -81,24 +81,37 @@ def link(
     target_project_id = _target_project(ports, company_id, procore_project_id)
     project_id = ports.new_id()
     ports.directory.put_link(company_id, erp_job_id, project_id)  # atomic: one link per job
-    budget = ports.budgets.create_budget(
-        Budget(
-            company_id=company_id,
-            budget_id=project_id,
-            project_id=project_id,
-            project_name=(project_name or "").strip() or found.name or erp_job_id,
-            erp_job_id=erp_job_id,
-            erp_system=connection.erp_system,
-            status=BudgetStatus.READY_TO_IMPORT,
-            target_project_id=target_project_id,
-        ),
-        [],
-    )
+    try:
+        budget = ports.budgets.create_budget(
+            Budget(
+                company_id=company_id,
+                budget_id=project_id,
+                project_id=project_id,
+                project_name=_project_name(project_name, found, erp_job_id),
+                erp_job_id=erp_job_id,
+                erp_system=connection.erp_system,
+                status=BudgetStatus.READY_TO_IMPORT,
+                target_project_id=target_project_id,
+            ),
+            [],
+        )
+    except Exception:
+        # No budget, so no link: left behind, it would answer already_linked to every new try
+        # and not_found to an unlink.
+        ports.directory.delete_link(company_id, erp_job_id)
+        raise
     audit.record(
         ports, company_id, identity.email, audit.PROJECT_LINKED, erp_job_id,
         project_id=project_id, project_name=budget.project_name,
     )  # fmt: skip
     return budget
+
+
+def _project_name(given: str | None, found: ErpProject, erp_job_id: str) -> str:
+    """The name given, else the ERP's (shortened to what a given one may be: ERP text has no
+    bound of ours), else the job id."""
+    name = (given or "").strip() or found.name.strip()[: limits.MAX_PROJECT_NAME].strip()
+    return name or erp_job_id
 
 
 def _target_project(ports: Ports, company_id: str, procore_project_id: str | None) -> str | None:

@@ -248,7 +248,7 @@ class ErpConnectionBody(Request):
 
 
 class LinkBody(Request):
-    project_name: str | None = Field(default=None, max_length=200)
+    project_name: str | None = Field(default=None, max_length=limits.MAX_PROJECT_NAME)
     procore_project_id: str | None = Field(
         default=None,
         max_length=20,
