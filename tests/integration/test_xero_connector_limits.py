@@ -1,6 +1,6 @@
 """Xero's connector at its edges (docs/erps/xero.md), through the real connector and the sandbox.
 
-- A used-up day is transient (a 429 may pass: /work/shared contract, "What every connector
+- A used-up day is transient (a 429 may pass: docs/erps/README.md, "What every connector
   does"): `ErpUnavailable` with Xero's Retry-After and a sentence saying when the limit resets.
 - The budget's whole range is read, found from the periods Xero answers; a budget whose periods
   cannot be found is refused with a sentence instead of being answered as zeros, which a
