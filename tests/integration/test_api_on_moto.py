@@ -11,12 +11,10 @@ from typing import Any
 import pytest
 from chalice.test import Client
 from moto import mock_aws
-from moto.utilities.utils import load_resource
 
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters import aws
-from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
 from chalicelib.adapters.dynamodb.budgets import DynamoBudgetStore
 from chalicelib.domain.model import (
     Budget,
@@ -27,6 +25,7 @@ from chalicelib.domain.model import (
 )
 from devstack import memory
 from tests import worlds
+from tests.fixtures.cognito import add_account, moto_identity
 
 PASSWORD = "Demo-pass-1"
 JSON = {"Content-Type": "application/json"}
@@ -67,21 +66,6 @@ def _user_pool(cognito: Any) -> tuple[str, str]:
     return pool_id, client_id
 
 
-def _add_user(cognito: Any, pool_id: str, email: str) -> None:
-    cognito.admin_create_user(
-        UserPoolId=pool_id,
-        Username=email,
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "email_verified", "Value": "true"},
-        ],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool_id, Username=email, Password=PASSWORD, Permanent=True
-    )
-
-
 @pytest.fixture
 def world() -> Iterator[World]:
     with mock_aws():
@@ -97,7 +81,7 @@ def world() -> Iterator[World]:
             "admin@other.test": ("other", Permission.ADMIN),
         }
         for email, (company, level) in members.items():
-            _add_user(cognito, pool_id, email)
+            add_account(cognito, pool_id, email, PASSWORD)
             directory.put_member(company, email, level, level)
         for company, budget_id, project in (
             ("demo", "b-1001", "P-1001"),
@@ -119,18 +103,7 @@ def world() -> Iterator[World]:
                 ],
             )
         queue = memory.MemoryJobQueue()
-        # moto signs ID tokens with the key it ships; in `mock_aws` nothing serves the JWKS over
-        # HTTP, so the verifier is handed moto's public key set directly.
-        moto_keys = StaticSigningKeys(
-            load_resource("moto.cognitoidp", "resources/jwks-public.json")
-        )
-        identity = CognitoIdentityProvider(
-            user_pool_id=pool_id,
-            client_id=client_id,
-            issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
-            jwks_url="https://keys.invalid/jwks.json",
-            signing_keys=moto_keys,
-        )
+        identity = moto_identity(pool_id, client_id)
         # The audit log stays in memory: these tests read the API's answers and the stores.
         wiring.use_ports(
             worlds.ports(stores, queue=queue, identity=identity, audit=memory.MemoryAuditLog())

@@ -15,18 +15,17 @@ from typing import Any
 import pytest
 from chalice.test import Client
 from moto import mock_aws
-from moto.utilities.utils import load_resource
 
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters import aws
-from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.services.members import normal_email
 from devstack.moto_cognito import bind_challenge_sessions
 from devstack.provision import create_user_pool
 from tests import worlds
 from tests.fixtures.api import app_client
+from tests.fixtures.cognito import add_account, moto_identity
 from tests.integration.api_support import World, both_user, build_world
 
 MEMBERS = "/api/v1/companies/demo/members"
@@ -171,23 +170,8 @@ def signing_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
         bind_challenge_sessions(monkeypatch.setattr)  # moto's challenge sessions, as Cognito's
         cognito = aws.client("cognito-idp")
         pool_id, client_id = create_user_pool(cognito)
-        cognito.admin_create_user(
-            UserPoolId=pool_id, Username=ADMIN, MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "email", "Value": ADMIN},
-                            {"Name": "email_verified", "Value": "true"}],
-        )  # fmt: skip
-        cognito.admin_set_user_password(
-            UserPoolId=pool_id, Username=ADMIN, Password=PASSWORD, Permanent=True
-        )
-        identity = CognitoIdentityProvider(
-            user_pool_id=pool_id,
-            client_id=client_id,
-            issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
-            jwks_url="https://keys.invalid/jwks.json",
-            signing_keys=StaticSigningKeys(
-                load_resource("moto.cognitoidp", "resources/jwks-public.json")
-            ),
-        )
+        add_account(cognito, pool_id, ADMIN, PASSWORD)
+        identity = moto_identity(pool_id, client_id)
         wiring.use_ports(worlds.ports(worlds.stores("moto"), identity=identity))
         try:
             with Client(app) as client:

@@ -16,6 +16,7 @@ from chalicelib.adapters import aws
 from devstack.emulator import EmbeddedAws
 from devstack.moto_cognito import SESSION_EXPIRED, SESSION_OF_ANOTHER_USER, bind_challenge_sessions
 from devstack.provision import create_user_pool
+from tests.fixtures.cognito import add_account
 
 INVITED = "invited@demo.test"  # signs in with a temporary password: holds a challenge session
 ADMIN = "admin@other.test"  # another company's admin, signed in before
@@ -69,14 +70,7 @@ def _provision(cognito: Any) -> Pool:
     """The local stack's pool (devstack/provision.py), an invited person and another's admin."""
     pool_id, client_id = create_user_pool(cognito)
     for email, password, permanent in ((INVITED, TEMPORARY, False), (ADMIN, ADMIN_PASSWORD, True)):
-        cognito.admin_create_user(
-            UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "email", "Value": email},
-                            {"Name": "email_verified", "Value": "true"}],
-        )  # fmt: skip
-        cognito.admin_set_user_password(
-            UserPoolId=pool_id, Username=email, Password=password, Permanent=permanent
-        )
+        add_account(cognito, pool_id, email, password, permanent=permanent)
     return Pool(cognito, pool_id, client_id)
 
 

@@ -14,15 +14,14 @@ from typing import Any
 import pytest
 from chalice.test import Client
 from moto import mock_aws
-from moto.utilities.utils import load_resource
 
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters import aws
-from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
 from devstack.moto_cognito import bind_challenge_sessions
 from devstack.provision import create_user_pool
 from tests import worlds
+from tests.fixtures.cognito import add_account, moto_identity
 
 INVITED = "invited@demo.test"
 ADMIN = "admin@other.test"
@@ -77,24 +76,8 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             (INVITED, TEMPORARY, False),
             (ADMIN, ADMIN_PASSWORD, True),
         ):
-            cognito.admin_create_user(
-                UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS",
-                UserAttributes=[{"Name": "email", "Value": email},
-                                {"Name": "email_verified", "Value": "true"}],
-            )  # fmt: skip
-            cognito.admin_set_user_password(
-                UserPoolId=pool_id, Username=email, Password=password, Permanent=permanent
-            )
-        # moto signs ID tokens with the key it ships; nothing serves it over HTTP here.
-        identity = CognitoIdentityProvider(
-            user_pool_id=pool_id,
-            client_id=client_id,
-            issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
-            jwks_url="https://keys.invalid/jwks.json",
-            signing_keys=StaticSigningKeys(
-                load_resource("moto.cognitoidp", "resources/jwks-public.json")
-            ),
-        )
+            add_account(cognito, pool_id, email, password, permanent=permanent)
+        identity = moto_identity(pool_id, client_id)
         wiring.use_ports(worlds.ports(stores, identity=identity))
         try:
             with Client(app) as client:

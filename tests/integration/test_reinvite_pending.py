@@ -19,12 +19,10 @@ import boto3
 import pytest
 from chalice.test import Client
 from moto import mock_aws
-from moto.utilities.utils import load_resource
 
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters import aws
-from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
 from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.provision import create_tables
 from chalicelib.adapters.dynamodb.tables import DynamoTables
@@ -33,6 +31,7 @@ from chalicelib.domain.model import MemberStatus, Permission
 from devstack import company
 from devstack.provision import create_user_pool
 from tests import worlds
+from tests.fixtures.cognito import add_account, moto_identity
 
 PASSWORD = "Admin-pass-123!"
 CHOSEN = "Chosen-pass-456!"
@@ -86,25 +85,9 @@ def world() -> Iterator[World]:
         for company_id, name in (("demo", "Demo Construction Co."), ("other", "Other Builders")):
             stores.directory.put_company(company_id, name)
             admin = f"admin@{company_id}.test"
-            cognito.admin_create_user(
-                UserPoolId=pool_id, Username=admin, MessageAction="SUPPRESS",
-                UserAttributes=[{"Name": "email", "Value": admin},
-                                {"Name": "email_verified", "Value": "true"}],
-            )  # fmt: skip
-            cognito.admin_set_user_password(
-                UserPoolId=pool_id, Username=admin, Password=PASSWORD, Permanent=True
-            )
+            add_account(cognito, pool_id, admin, PASSWORD)
             stores.directory.put_member(company_id, admin, Permission.ADMIN, Permission.ADMIN)
-        # moto signs ID tokens with the key it ships; nothing serves it over HTTP here.
-        identity = CognitoIdentityProvider(
-            user_pool_id=pool_id,
-            client_id=client_id,
-            issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
-            jwks_url="https://keys.invalid/jwks.json",
-            signing_keys=StaticSigningKeys(
-                load_resource("moto.cognitoidp", "resources/jwks-public.json")
-            ),
-        )
+        identity = moto_identity(pool_id, client_id)
         accounts = OutboxAccounts(pool_id, tables=DynamoTables())
         wiring.use_ports(worlds.ports(stores, identity=identity, accounts=accounts))
         try:
