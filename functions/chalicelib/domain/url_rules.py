@@ -24,6 +24,16 @@ _METADATA = {
     ipaddress.ip_address("192.0.0.192"),  # Oracle
 }
 
+# IPv6 ranges whose packets are tunnelled to an IPv4 address written inside the address, which
+# Python 3.11 counts as public. Refused whole, whatever IPv4 address they carry: both are
+# deprecated transition schemes (RFC 7526, RFC 4380) no ERP is reached by, and which IPv4 host a
+# relay delivers to is the relay's choice, not something this guard can judge
+# (docs/adoption.md, "Which ERP addresses are allowed").
+_TUNNELS = (
+    ipaddress.ip_network("2002::/16"),  # 6to4: bits 16-48 are the IPv4 address
+    ipaddress.ip_network("2001::/32"),  # Teredo: the client's IPv4 address, bits inverted
+)
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -96,8 +106,11 @@ def _literal(host: str) -> IpAddress | None:
 
 def check_address(address: IpAddress) -> None:
     """Refuse loopback, private, link-local, metadata and other non-public addresses."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        else:
+            _check_site_local_and_tunnels(address)
     if address in _METADATA:
         raise UnsafeUrl("The base URL points at a cloud metadata service, which is never allowed.")
     if address.is_loopback:
@@ -108,6 +121,19 @@ def check_address(address: IpAddress) -> None:
         raise UnsafeUrl("The base URL points at a private network address, not a public ERP.")
     if address.is_multicast or not address.is_global:
         raise UnsafeUrl("The base URL points at an address that is not on the public internet.")
+
+
+def _check_site_local_and_tunnels(address: ipaddress.IPv6Address) -> None:
+    """The IPv6 ranges `is_private` and `is_global` miss in Python 3.11. The other forms that carry
+    an IPv4 address (IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`) lie in
+    `::/8`, which `is_reserved` refuses."""
+    if address.is_site_local:  # fec0::/10, deprecated (RFC 3879) but still routed inside sites
+        raise UnsafeUrl("The base URL points at a private network address, not a public ERP.")
+    if any(address in tunnel for tunnel in _TUNNELS):
+        raise UnsafeUrl(
+            "The base URL points at an IPv6 address that tunnels to an IPv4 address (6to4 or "
+            "Teredo), not at the ERP's own address."
+        )
 
 
 def check_resolved(host: str, addresses: list[IpAddress]) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from chalicelib import resources
+from chalicelib.adapters.erp.common import url_guard
 from chalicelib.adapters.lines import apply_edit
 from chalicelib.domain import admission, limits
 from chalicelib.domain.errors import (
@@ -59,7 +60,7 @@ from chalicelib.domain.ports import (
     TargetSnapshot,
 )
 from chalicelib.domain.reimport import Plan
-from chalicelib.domain.url_rules import UnsafeUrl, check_form
+from chalicelib.domain.url_rules import UnsafeUrl
 from chalicelib.observability import logger
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
@@ -215,12 +216,19 @@ def put_target(
 
 
 def check_base_url(url: str, *, allow_local: bool) -> str:
-    """The address rules of ERP connections (domain/url_rules.py): https to a public address; the
-    local stack alone also takes http://127.0.0.1:<port>. Each request is judged again."""
+    """The address rules of ERP connections, judged by the guard an ERP connection's save calls
+    (`url_guard.judge`): https to a public address, and a host name whose every address is public;
+    the local stack alone also takes its sandbox's exact `http://127.0.0.1:<port>` and
+    `http://localhost:<port>`. As for an ERP connection, a name that does not resolve now is saved
+    and judged again on each request (docs/adoption.md, docs/targets/procore.md)."""
+    base_url = url.strip()
     try:
-        return check_form(url.strip(), allow_local).url.rstrip("/")
+        url_guard.judge(base_url, allow_local=allow_local)
     except UnsafeUrl as unsafe:
         raise InvalidTarget(f"base_url: {unsafe}") from None
+    except url_guard.Unresolvable:
+        pass
+    return base_url.rstrip("/")
 
 
 def check_target_project(ports: Ports, company_id: str, target_project_id: str) -> None:
