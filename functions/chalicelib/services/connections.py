@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from chalicelib import resources
+from chalicelib.adapters.erp import yardi
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.domain import admission
 from chalicelib.domain.erp_fields import FIELD_NAME, FIELDS, MAX_FIELD_VALUE, fields_of, required
@@ -104,6 +105,7 @@ def put_connection(
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     erp_system = given.erp_system.strip().lower()
     _check_fields(erp_system, given)
+    _check_path_settings(erp_system, given)
     _check_company_settings(company_id, erp_system, given)
     calls_erp = required(erp_system).calls_erp
     if calls_erp:
@@ -181,9 +183,10 @@ def _check_credentials_kept(
 ) -> None:
     """A save without credentials keeps the stored ones, which are only of use to the ERP they
     were given for: switching to another ERP that signs in takes its own. Nor are they sent to
-    another address than the one they were saved for: a save that changes the Base URL (or the
-    token URL) takes them again, so an admin who can change the address cannot have the stored
-    secrets sent where they choose (docs/adoption.md, "The ERP connection")."""
+    another address than the one they were saved for: a save that changes the Base URL (or a
+    setting that says where requests go, `ADDRESS_SETTINGS`) takes them again, so an admin who
+    can change the address cannot have the stored secrets sent where they choose
+    (docs/adoption.md, "The ERP connection")."""
     needed = ", ".join(required(erp_system).secrets)
     if existing is None or not existing.signs_in:
         raise InvalidConnection(
@@ -195,13 +198,12 @@ def _check_credentials_kept(
             f"The stored credentials are {erp_name(existing.erp_system)}'s; switching to "
             f"{erp_name(erp_system)} takes its credentials: {needed}.",
         )
-    moved = [
+    moved = ["Base URL"] if _address(existing.base_url) != _address(given.base_url) else []
+    moved += [
         label
-        for label, before, after in (
-            ("Base URL", existing.base_url, given.base_url),
-            ("token URL", existing.settings.get(TOKEN_URL, ""), given.settings.get(TOKEN_URL, "")),
-        )
-        if _address(before) != _address(after)
+        for name, (label, where) in ADDRESS_SETTINGS.items()
+        if name in required(erp_system).known_settings
+        and where(existing.settings) != where(given.settings)
     ]
     if moved:
         raise InvalidConnection(
@@ -209,6 +211,15 @@ def _check_credentials_kept(
             f"Enter the credentials again ({needed}): they are only sent to the address they "
             f"were saved for, and this save changes the {' and the '.join(moved)}.",
         )
+
+
+def _check_path_settings(erp_system: str, given: ConnectionInput) -> None:
+    """A setting that is a path under the Base URL must stay one: Yardi's `service_path` may
+    name no other host and climb out of no path (docs/erps/yardi.md)."""
+    if erp_system == yardi.YardiSource.system:
+        problem = yardi.service_path_problem(given.settings.get(yardi.SERVICE_PATH, ""))
+        if problem is not None:
+            raise InvalidConnection(f"settings.{yardi.SERVICE_PATH}", problem)
 
 
 # The setting that names where QuickBooks Online's and Xero's secrets are sent to renew a token
@@ -219,6 +230,26 @@ TOKEN_URL = "token_url"
 def _address(url: str) -> str:
     """An address as the connectors call it (they drop a trailing slash)."""
     return url.strip().rstrip("/")
+
+
+def _path(name: str) -> Callable[[Mapping[str, str]], str]:
+    """A path setting as the connectors put it under the Base URL (no slash before or after)."""
+    return lambda settings: (settings.get(name) or "").strip().strip("/")
+
+
+# The settings that, beside the Base URL, say where a connector sends the stored secrets or the
+# session and tokens they open; changing one is changing the address (docs/adoption.md, "The ERP
+# connection"): QuickBooks Online's and Xero's token URL, where a token is renewed
+# (docs/erps/qbo.md, docs/erps/xero.md); Yardi's service path, where every envelope carries the
+# sign-in (docs/erps/yardi.md); Acumatica's and MYOB's endpoint version, path text every read
+# carrying the session goes to (docs/erps/acumatica.md, docs/erps/myob.md). Each is compared as
+# its connector calls it. Workday's report names, QuickBooks Online's realm and the like are
+# escaped into one path segment by their connectors: they name a record at the address, not one.
+ADDRESS_SETTINGS: dict[str, tuple[str, Callable[[Mapping[str, str]], str]]] = {
+    TOKEN_URL: ("token URL", lambda settings: _address(settings.get(TOKEN_URL, ""))),
+    yardi.SERVICE_PATH: ("service path", yardi.service_path),
+    "endpoint_version": ("endpoint version", _path("endpoint_version")),
+}
 
 
 def _check_company_settings(company_id: str, erp_system: str, given: ConnectionInput) -> None:

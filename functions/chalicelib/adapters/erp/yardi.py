@@ -11,7 +11,8 @@ The operation and element names are choices (docs/erps/yardi.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError  # noqa: S405 - types only; parsing is defusedxml's
 from xml.sax.saxutils import escape
@@ -38,11 +39,52 @@ from chalicelib.domain.model import (
 )
 
 SERVICE = "/Webservices/ItfJobCost.asmx"
+SERVICE_PATH = "service_path"  # the setting that moves the service: a path under the Base URL
 NAMESPACE = "http://tempuri.org/YSI.Interfaces.WebServices/ItfJobCost"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 PAGE_SIZE = 500
 SIGN_IN_FIELDS = ("server", "database", "platform", "interface_entity")
 _FAULT_LIMIT = 200
+
+# One segment of the service's path (`service_path_problem`): the URL characters that cannot end
+# the path (`?`, `#`), split it (a backslash) or start a host (`@`, `:` or `.` first), and escapes
+# of anything but a slash, a backslash, a dot or a control character.
+_SEGMENT = re.compile(
+    r"(?![.:@])"
+    r"(?:[A-Za-z0-9\-_~!$&'()*+,;=:@.]|%(?![01][0-9A-Fa-f]|2[EeFf]|5[Cc]|7[Ff])[0-9A-Fa-f]{2})+"
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def service_path_problem(value: str) -> str | None:
+    """Why `value` cannot be the `service_path` setting, as a sentence; None when it can.
+
+    The envelope carries the sign-in, and saved credentials go only to the address they were
+    saved for (docs/adoption.md, "The ERP connection"; docs/erps/yardi.md): the service is a
+    path under the Base URL, of ordinary segments with one optional `/` before and after. No
+    scheme or host, no `//`, no `..` or segment starting with `.`, `:` or `@`, no `?`, `#` or
+    `\\`, no escaped `/`, `.`, `\\` or control character: each could name another host
+    (`.attacker.net/x` after `https://yardi.example.com`) or climb out of the Base URL's path to
+    another company's Voyager on a shared host. (`ErpHttp.url_of` joins the path with a `/`, so
+    `60/steal` after `http://host:80` is a path there, not port 8060.)
+    """
+    path = value.strip()
+    if not path:
+        return None  # the default service
+    relative = path.removeprefix("/").removesuffix("/")
+    segments = relative.split("/")  # an empty one is a `//`
+    if _SCHEME.match(relative) or not all(_SEGMENT.fullmatch(s) for s in segments):
+        return (
+            "The setting 'service_path' must be a path under the Base URL, such as "
+            f"'{SERVICE}': segments of letters, digits and '-', '_', '.', '~', with no scheme, "
+            "host, '//', '..', '?', '#' or '\\', and no segment starting with '.', ':' or '@'."
+        )
+    return None
+
+
+def service_path(settings: Mapping[str, str]) -> str:
+    """The service's path under the Base URL, as every call posts to it (blank: the default)."""
+    return "/" + ((settings.get(SERVICE_PATH) or "").strip().strip("/") or SERVICE.strip("/"))
 
 
 class _ClientFault(ErpRejected):
@@ -211,7 +253,11 @@ class YardiSource:
         return rows, (result.get("MoreRows") or "").lower() == "true"
 
     def _service(self) -> str:
-        return self._settings.get("service_path") or SERVICE
+        # A path saved before the rule was checked at save is refused here, before any envelope.
+        problem = service_path_problem(self._settings.get(SERVICE_PATH) or "")
+        if problem is not None:
+            raise ErpRejected(problem)
+        return service_path(self._settings)
 
     def _envelope(self, operation: str, arguments: dict[str, str]) -> bytes:
         sign_in = {

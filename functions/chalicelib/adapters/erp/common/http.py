@@ -4,8 +4,9 @@ One `ErpHttp` per operation (a budget read, a project listing): it keeps that op
 calls the connection's `SignIn` hook for headers, signs in again once when the ERP answers 401,
 retries 5xx and timeouts a bounded number of times with backoff, waits for `Retry-After` on 429/503
 (up to a cap; beyond it the worker's queue waits instead, as long as the ERP asked: the raised
-`ErpUnavailable` carries the wait), caps answer sizes, refuses redirects and
-turns every failure into `ErpUnavailable` (may pass) or `ErpRejected` (will not) with a sentence.
+`ErpUnavailable` carries the wait), caps answer sizes, refuses redirects and any path that would
+leave the base URL (`url_of`), and turns every failure into `ErpUnavailable` (may pass) or
+`ErpRejected` (will not) with a sentence.
 Only the standard library speaks HTTP here, so the Lambda package carries no HTTP client; each
 request connects to the address the URL guard checked (`pinned.py`).
 See docs/erps/README.md for what every connector does.
@@ -136,10 +137,11 @@ class ErpHttp:
         # carried (a token the sign-in answered, the Basic header): none is ever quoted.
         self._secrets = {s for s in secrets if s}
         self._sleep = sleep if sleep is not None else time.sleep
+        # The session cookies an ERP sets (Acumatica's ASP.NET_SessionId) sign a request in as
+        # much as a password does, so `quote` keeps their values out of every sentence too.
+        self._cookies = http.cookiejar.CookieJar()
         # Connects to the guard's addresses only, and never follows a redirect.
-        self._opener = pinned.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+        self._opener = pinned.build_opener(urllib.request.HTTPCookieProcessor(self._cookies))
         self.last_headers: dict[str, str] = {}  # the last answer's headers (limits left, ...)
 
     def call(
@@ -221,7 +223,7 @@ class ErpHttp:
         With `raw` (a body whose Content-Type the caller sets, as for SOAP) or `answer_bytes` the
         answer is the answer's bytes, size-capped like any other, for the caller's own parser.
         """
-        url = self.base_url + path
+        url = self.url_of(path)
         addresses = check_destination(url, self.limits.allow_local_urls)
         sent = {"Accept": "application/json", **(headers or {})}
         data = raw
@@ -233,7 +235,12 @@ class ErpHttp:
             sent["Content-Type"] = "application/json"
         self._secrets |= redact.sent_secrets(sent, form)
         request = pinned.VettedRequest(url, addresses, data=data, method=method, headers=sent)
-        answer = self._exchange(request, action)
+        try:
+            answer = self._exchange(request, action)
+        finally:
+            # The cookie jar writes its `Cookie` header as the request goes out, after `sent`
+            # was judged: what was sent is read back from the request itself.
+            self._secrets |= redact.sent_secrets(dict(request.header_items()), None)
         if len(answer) > self.limits.max_response_bytes:
             raise ErpRejected(
                 f"{self.title}'s answer when trying to {action} was larger than "
@@ -243,6 +250,35 @@ class ErpHttp:
         if raw is not None or answer_bytes:
             return answer
         return self.parse_json(answer, action)
+
+    def url_of(self, path: str) -> str:
+        """The URL of `path` (and its query) under the connection's address.
+
+        Joined with a separator onto the base URL's own path, and refused unless the result still
+        has the base URL's scheme, host and port and stays under its path: the saved credentials
+        go only to the saved address (docs/adoption.md, "The ERP connection"), so no path a
+        setting or an answer supplies may reach another host (`:8052`, `.attacker.net`) or climb
+        out of the base path (`..`) to another tenant of a shared host.
+        """
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        base, target = urllib.parse.urlsplit(self.base_url), urllib.parse.urlsplit(url)
+        try:
+            same_address = (base.scheme, base.netloc, base.port) == (
+                target.scheme, target.netloc, target.port,
+            )  # fmt: skip
+        except ValueError:  # a port that is no number
+            same_address = False
+        added = urllib.parse.unquote(target.path[len(base.path) :]).replace("\\", "/")
+        if (
+            not same_address
+            or not target.path.startswith(base.path)
+            or any(segment in (".", "..") for segment in added.split("/"))
+        ):
+            raise ErpRejected(
+                f"A request to {self.name} would have left the connection's address "
+                f"({self.base_url}): check the {self.erp} connection's settings."
+            )
+        return url
 
     def parse_json(self, answer: bytes, action: str) -> Any:
         """An answer's JSON, numbers as exact decimals; None when it is empty."""
@@ -339,8 +375,10 @@ class ErpHttp:
         return self.quote(text, _ERP_MESSAGE_LIMIT)
 
     def quote(self, text: str, limit: int) -> str:
-        """ERP text for a sentence: one line, short, empty when it holds any credential."""
-        return redact.quote(text, self._secrets, limit)
+        """ERP text for a sentence: one line, short, empty when it holds any credential or a
+        value of a cookie this conversation holds or sent."""
+        held = {cookie.value for cookie in self._cookies if cookie.value}
+        return redact.quote(text, self._secrets | redact.cookie_secrets(held), limit)
 
 
 class _Transient(Exception):

@@ -2,15 +2,18 @@
 
 An error answer may echo the request it refuses: a password in a form or a SOAP envelope, the
 `Authorization` header (a Basic pair in base64, a bearer token the sign-in answered), a signed
-client assertion. Such text reaches a job's message, the API and the logs, so a quote of it is
-dropped whole when it holds any credential in any form a request carries one in
-(docs/erps/README.md, "Errors").
+client assertion, the `Cookie` header of a session (Acumatica's `ASP.NET_SessionId`). Such text
+reaches a job's message, the connection's last error (which read-only members see), the API and
+the logs, so a quote of it is dropped whole when it holds any credential in any form a request
+carries one in (docs/erps/README.md, "Errors"); and a `Cookie` or `Set-Cookie` header line in it
+is blanked even when its value is not one the client knows.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from xml.sax.saxutils import escape
@@ -27,6 +30,16 @@ _SECRET_FIELDS = frozenset(
         "code",
     }
 )
+
+
+# A cookie value shorter than this (`UserBranch=16`, `lang=en`) is no session a guess would miss,
+# and counting it a secret would drop every ERP message that happens to contain it.
+MIN_COOKIE_SECRET = 8
+
+# A `Cookie:` or `Set-Cookie:` header as an echo writes it (a header line, `"Cookie": "..."`,
+# `cookie=...`): the value, to the end of its line, is blanked.
+_COOKIE_HEADER = re.compile(r"""(?im)\b((?:set-)?cookie)(["']?\s*[:=])[^\r\n]*""")
+REDACTED = "[redacted]"
 
 
 def forms(secret: str) -> set[str]:
@@ -57,19 +70,36 @@ def holds_secret(text: str, secrets: Iterable[str]) -> bool:
 
 def quote(text: str, secrets: Iterable[str], limit: int) -> str:
     """`text` on one line and at most `limit` characters; empty when it holds a secret. Judged
-    before it is cut short, so no credential is quoted in part."""
+    before it is cut short, so no credential is quoted in part. Cookie header lines are blanked
+    first, whatever their values: a session the client never saw (set on another path, or by a
+    proxy) is a credential all the same."""
+    text = without_cookie_headers(text)
     if holds_secret(text, secrets):
         return ""
     return " ".join(text.split())[:limit]
 
 
+def without_cookie_headers(text: str) -> str:
+    """`text` with the value of every `Cookie` / `Set-Cookie` header line in it blanked."""
+    return _COOKIE_HEADER.sub(lambda header: header[1] + header[2] + " " + REDACTED, text)
+
+
+def cookie_secrets(values: Iterable[str]) -> set[str]:
+    """The cookie values that count as credentials: every one but the few too short to be a
+    session."""
+    return {value.strip() for value in values if len(value.strip()) >= MIN_COOKIE_SECRET}
+
+
 def sent_secrets(headers: Mapping[str, str], form: Mapping[str, str] | None) -> set[str]:
     """The credentials one request carries: its `Authorization` value (and the credential after
-    the scheme) and the values of the form's credential fields."""
+    the scheme), its `Cookie` values, and the values of the form's credential fields."""
     found: set[str] = set()
     for name, value in headers.items():
         if name.lower() == "authorization" and value:
             found |= {value, value.partition(" ")[2].strip()}
+        if name.lower() == "cookie" and value:
+            pairs = [pair.partition("=")[2] for pair in value.split(";")]
+            found |= cookie_secrets([value, *pairs])
     for name, value in (form or {}).items():
         if name.lower() in _SECRET_FIELDS and value:
             found.add(value)
