@@ -37,6 +37,8 @@ API_PREFIX = "/api/"
 UPLOAD_PATH = resources.EXPORTS.local_upload_path  # devstack/provision.py points forms here
 _FORM_OVERHEAD = 64 * 1024  # the presigned form's fields around the file
 _MAX_DRAIN = 64 * 1024 * 1024  # beyond this a refused upload's connection is simply closed
+RUNTIME_CONFIG_PATH = "/runtime-config.json"  # the web app's settings (frontend/src/api.ts)
+LOCAL_RUNTIME_CONFIG = {"apiBase": ""}
 NUL_IN_PATH_MESSAGE = (
     "The address contains a NUL character (%00), which no route or file name can hold; remove it "
     "and try again."
@@ -145,6 +147,11 @@ class WebRequestHandler(ChaliceRequestHandler):
         inside = target == root or root in target.parents
         if inside and target.is_file():
             self._send_file(target, immutable="/assets/" in path)
+        elif path == RUNTIME_CONFIG_PATH:
+            # In AWS the site's deployment writes it (infra/site.py); here the API is on this
+            # same origin, which an empty apiBase says. Answered, so a page load logs no 404.
+            body = json.dumps(LOCAL_RUNTIME_CONFIG).encode()
+            self._send(200, body, "application/json", {"Cache-Control": "no-store"})
         elif inside and not Path(path).suffix and (root / "index.html").is_file():
             self._send_file(root / "index.html", immutable=False)  # a client-side route
         else:
