@@ -48,6 +48,14 @@ describe("the connection request", () => {
     });
   });
 
+  it("gives back the saved settings when the saved ERP is chosen again after another", () => {
+    const away = switchErp(formFrom(saved), "mri", saved);
+    expect(away.settings.company).toBeUndefined();
+    const back = switchErp({ ...away, base_url: "https://typed.example.com" }, "acumatica", saved);
+    expect(back.settings).toEqual({ company: "Fresh", endpoint_version: "23.200.001" });
+    expect(back.base_url).toBe("https://typed.example.com");
+  });
+
   it("sends the spreadsheet import without an address or secrets, keeping its saved column mapping", () => {
     const typed = { ...switchErp(filled(), "spreadsheet"), secrets: { password: "left over" } };
     expect(connectionBody(typed, null)).toEqual({ body: { erp_system: "spreadsheet", settings: {} } });

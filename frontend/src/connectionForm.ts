@@ -38,8 +38,13 @@ export function formFrom(connection: ErpConnection | null): ConnectionForm {
   };
 }
 
-/** Another ERP has other fields: start them afresh, keeping only the Base URL typed so far. */
-export function switchErp(form: ConnectionForm, erp: string): ConnectionForm {
+/**
+ * Another ERP has other fields: start them afresh, keeping only the Base URL typed so far. Back to the
+ * saved connection's ERP, its saved settings return too (its secrets are still set and stay unshown),
+ * so choosing another ERP by mistake and back loses nothing.
+ */
+export function switchErp(form: ConnectionForm, erp: string, saved: ErpConnection | null = null): ConnectionForm {
+  if (saved && saved.erp_system === erp) return { ...formFrom(saved), base_url: form.base_url };
   return { erp_system: erp, base_url: form.base_url, settings: initialSettings(erpSpec(erp)), secrets: {} };
 }
 

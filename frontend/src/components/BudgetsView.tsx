@@ -11,6 +11,7 @@ import { flowReducer, initialFlow, isBusy, type FlowTarget } from "../reimportFl
 import { budgetsHash, projectBudgetHash } from "../routes";
 import type { BudgetStatus, ErpBudget, ErpBudgetPage } from "../types";
 import { currentTotalLabel, targetName } from "../targets";
+import { ActionButton, useFocusFallback } from "./ActionButton";
 import { JobPanel } from "./JobPanel";
 import { PreviewConfirm } from "./PreviewConfirm";
 import { NoConnection } from "./ProjectsView";
@@ -58,7 +59,11 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
   const [flowRow, setFlowRow] = useState<ErpBudget | null>(null);
   const [returnFocus, setReturnFocus] = useState<HTMLElement | null>(null);
   const cursor = cursors[cursors.length - 1];
-  const [uploading, setUploading] = useState<ErpBudget | null>(null);
+  // The row whose Upload Export panel is open, and that button, which gets the focus back on Close.
+  const [uploading, setUploading] = useState<{ budget: ErpBudget; opener: HTMLElement } | null>(null);
+  // The list takes the focus when the control that had it leaves with its row (see below).
+  const tableRef = useRef<HTMLTableElement>(null);
+  const watchFocus = useFocusFallback();
   const request = requestOf(filter, cursor, reloads);
 
   // The other filter's first page, read once this one's is on screen, so that switching shows
@@ -147,6 +152,25 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
     if (finished) setReloads((n) => n + 1);
   }
 
+  // Please Confirm closed without applying. Its preview may have found the budget changed (locked in
+  // Procore, a job running, no longer synced: it fails with that refusal) while the row still offers
+  // the button: read the page again in place, as after a refused apply. This view cannot tell a failed
+  // preview from a ready one (PreviewConfirm keeps its state), so every cancel reads it: one request.
+  // The row's button, which gets the focus back, may leave with its row: the table then takes it.
+  function cancelled() {
+    dispatch({ type: "cancel" });
+    watchFocus(returnFocus, () => tableRef.current);
+    setReloads((n) => n + 1);
+  }
+
+  function closeUpload() {
+    const opener = uploading?.opener;
+    setUploading(null);
+    // The panel, and its Close with the focus, leave the page: back to the row's Upload Export.
+    if (opener?.isConnected) opener.focus();
+    else tableRef.current?.focus();
+  }
+
   function open(budget: ErpBudget, kind: "import" | "reimport", button: HTMLElement | null) {
     const target: FlowTarget = {
       budget_id: budget.budget_id,
@@ -231,7 +255,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
       ) : (
         budgets.length > 0 && (
           <div className="table-wrap">
-            <table className="table" aria-label={`Budgets: ${STATUS_LABELS[filter]}`} aria-busy={loading}>
+            <table className="table" aria-label={`Budgets: ${STATUS_LABELS[filter]}`} aria-busy={loading} ref={tableRef} tabIndex={-1}>
               <thead>
                 <tr>
                   <th scope="col">Project Name</th>
@@ -276,16 +300,16 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
                           <span className="muted">View only</span>
                         ) : (
                           <>
-                            <button
-                              type="button"
+                            {/* aria-disabled, not disabled, when the row does not allow it (its reason
+                                describes it): a reload after Please Confirm may make it so under the focus. */}
+                            <ActionButton
                               className="button button-small"
-                              disabled={action.disabled}
-                              aria-disabled={!action.disabled && busy ? true : undefined}
+                              unavailable={action.disabled || busy}
                               aria-describedby={action.reason ? `${nameId} ${reasonId}` : nameId}
-                              onClick={(event) => !busy && open(budget, action.kind, event.currentTarget)}
+                              onClick={(event) => open(budget, action.kind, event.currentTarget)}
                             >
                               {action.label}
-                            </button>
+                            </ActionButton>
                             {action.reason && (
                               <span id={reasonId} className="reason">
                                 {action.reason}
@@ -298,7 +322,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
                             type="button"
                             className="button button-small"
                             aria-describedby={nameId}
-                            onClick={() => setUploading(budget)}
+                            onClick={(event) => setUploading({ budget, opener: event.currentTarget })}
                           >
                             Upload Export
                           </button>
@@ -313,7 +337,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
         )
       )}
 
-      {uploading && <UploadExport budget={uploading} onClose={() => setUploading(null)} />}
+      {uploading && <UploadExport budget={uploading.budget} onClose={closeUpload} />}
 
       <Pager
         label="Pages of budgets"
@@ -336,7 +360,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
               : null
           }
           onApply={(body) => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body })}
-          onCancel={() => dispatch({ type: "cancel" })}
+          onCancel={cancelled}
           returnFocusTo={returnFocus}
         />
       )}

@@ -15,16 +15,24 @@ interface Props {
   extraActions?: ReactNode;
   /** The element to focus when the dialog closes (the row's button). */
   returnFocusTo?: HTMLElement | null;
+  /**
+   * Where the focus goes when the opener is gone (or disabled) once the dialog closes, e.g. the row's new
+   * "Linked Project" link after OK linked it and took its Link button away. Without it, the job's status.
+   */
+  fallbackFocus?: () => HTMLElement | null | undefined;
 }
 
 /** Back to the opener; when OK started a job, the opener is disabled (or gone) while it runs, and the
- * browser would drop a keyboard user on the page's body: the job's status takes the focus instead. */
-function returnFocus(opener: HTMLElement) {
+ * browser would drop a keyboard user on the page's body: the caller's fallback, or else the job's
+ * status, takes the focus instead (a page without a job panel names its own). */
+function returnFocus(opener: HTMLElement, fallback?: () => HTMLElement | null | undefined) {
   if (opener.isConnected && !opener.matches(":disabled")) {
     opener.focus();
     return;
   }
-  document.querySelector<HTMLElement>(JOB_STATUS_SELECTOR)?.focus();
+  const instead = fallback?.();
+  if (instead?.isConnected) instead.focus();
+  else document.querySelector<HTMLElement>(JOB_STATUS_SELECTOR)?.focus();
 }
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -37,11 +45,18 @@ export function ConfirmDialog({
   confirmDisabled = false,
   extraActions,
   returnFocusTo,
+  fallbackFocus,
 }: Props) {
   const dialogRef = useRef<HTMLDivElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const bodyId = useId();
+  // The latest fallback, read on close: the effect below must not run again (and move the focus to
+  // Cancel) each time the caller passes a new function.
+  const fallbackRef = useRef(fallbackFocus);
+  useEffect(() => {
+    fallbackRef.current = fallbackFocus;
+  }, [fallbackFocus]);
 
   useEffect(() => {
     // Everything outside the dialog becomes inert, so neither a mouse, Tab nor a screen reader can reach it.
@@ -55,7 +70,7 @@ export function ConfirmDialog({
       root?.removeAttribute("aria-hidden");
       const target = returnFocusTo;
       // Wait a frame so the opener is focusable again (the root is no longer inert).
-      if (target) setTimeout(() => returnFocus(target), 0);
+      if (target) setTimeout(() => returnFocus(target, fallbackRef.current), 0);
     };
   }, [returnFocusTo]);
 

@@ -17,6 +17,7 @@ import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
 import { ERP_SPECS, erpSpec, fieldLabel, type FieldSpec } from "../erpConnections";
 import type { ConnectionTest, ErpConnection } from "../types";
+import { ActionButton, useFocusFallback } from "./ActionButton";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { MappingPreview } from "./MappingPreview";
 import { errorText } from "./messages";
@@ -44,6 +45,9 @@ export function ConnectionView() {
   const formRef = useRef<HTMLFormElement>(null);
   // Delete Connection, which gets the focus back when its dialog closes (state, as the render passes it on).
   const [deleteButton, setDeleteButton] = useState<HTMLButtonElement | null>(null);
+  // Delete Connection leaves the page with the connection: Save Connection then takes the focus.
+  const saveButton = useRef<HTMLButtonElement>(null);
+  const watchFocus = useFocusFallback();
 
   useEffect(() => {
     let cancelled = false;
@@ -87,6 +91,7 @@ export function ConnectionView() {
 
   async function onSave(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     setProblem(null);
     setOutcome(null);
     setBusy("save");
@@ -95,6 +100,7 @@ export function ConnectionView() {
   }
 
   async function onTest() {
+    if (busy) return;
     setProblem(null);
     setOutcome(null);
     setBusy("test");
@@ -118,6 +124,7 @@ export function ConnectionView() {
     setProblem(null);
     setOutcome(null);
     setBusy("delete");
+    watchFocus(deleteButton, () => saveButton.current);
     try {
       await deleteConnection(api, company.company_id);
       setSaved(null);
@@ -147,23 +154,23 @@ export function ConnectionView() {
       <Announcements outcome={outcome} problem={problem} />
       <form ref={formRef} className="card form-card" onSubmit={onSave} noValidate aria-label="ERP connection">
         <ConnectionFields form={form} saved={saved} problem={problem} onChange={setForm} />
+        {/* While a request runs the buttons are aria-disabled, not disabled, so the one pressed keeps the focus. */}
         <div className="actions">
-          <button type="button" className="button" disabled={busy !== null} onClick={() => void onTest()}>
+          <ActionButton className="button" unavailable={busy !== null} onClick={() => void onTest()}>
             Test Connection
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy !== null}>
+          </ActionButton>
+          <ActionButton type="submit" ref={saveButton} className="button button-primary" unavailable={busy !== null}>
             Save Connection
-          </button>
+          </ActionButton>
           {saved && (
-            <button
-              type="button"
+            <ActionButton
               ref={setDeleteButton}
               className="button button-danger"
-              disabled={busy !== null}
+              unavailable={busy !== null}
               onClick={() => setConfirmDelete(true)}
             >
               Delete Connection
-            </button>
+            </ActionButton>
           )}
           {busy && (
             <span className="muted" aria-live="polite">
@@ -175,7 +182,12 @@ export function ConnectionView() {
       {/* The preview reads the stored connection, so it appears once one is saved. */}
       {saved && <MappingPreview />}
       {confirmDelete && (
-        <ConfirmDialog onConfirm={() => void onDelete()} onCancel={() => setConfirmDelete(false)} returnFocusTo={deleteButton}>
+        <ConfirmDialog
+          onConfirm={() => void onDelete()}
+          onCancel={() => setConfirmDelete(false)}
+          returnFocusTo={deleteButton}
+          fallbackFocus={() => saveButton.current}
+        >
           <p>
             Delete the connection to {erpSpec(saved?.erp_system ?? "")?.name ?? "your ERP"} and its stored secrets? Imports and
             re-imports stop until a connection is saved again; projects and their budgets stay.
@@ -227,7 +239,7 @@ function ConnectionFields({ form, saved, problem, onChange: setForm }: FieldsPro
         field="erp_system"
         value={form.erp_system}
         problem={problem}
-        onChange={(value) => setForm(switchErp(form, value))}
+        onChange={(value) => setForm(switchErp(form, value, saved))}
       />
       {spec && !spec.callsErp ? (
         <p className="muted">

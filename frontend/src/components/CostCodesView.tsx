@@ -1,11 +1,12 @@
 // Company Settings -> Cost Codes: the cost codes and cost types the company knows; ERP admins sync them from the ERP.
 
-import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type RefObject } from "react";
 import { ApiError, getCostCatalog, putCostCatalog, syncCostCatalog } from "../api";
 import { inUseKeys, KIND_NAMES, withEntry, withoutEntry, type CatalogKind } from "../catalog";
 import { useApp } from "../context";
 import { sectionAccess } from "../permissions";
 import type { CatalogEntry, CatalogSync, CostCatalog } from "../types";
+import { ActionButton, useFocusFallback } from "./ActionButton";
 import { errorText } from "./messages";
 
 function count(added: number | unknown[]): number {
@@ -31,6 +32,10 @@ export function CostCodesView() {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [syncing, setSyncing] = useState(false);
+  // A removed entry's row leaves with its Remove button, and the browser drops the focus on the page's
+  // body: its table takes it instead (as on Members), never the next Remove, which Enter would press.
+  const tables = { cost_codes: useRef<HTMLTableElement>(null), cost_types: useRef<HTMLTableElement>(null) };
+  const watchFocus = useFocusFallback();
 
   // A promise chain rather than async/await, so the effect below sets no state until the answer.
   const load = useCallback(
@@ -62,6 +67,7 @@ export function CostCodesView() {
   }
 
   async function sync() {
+    if (syncing) return;
     setSyncing(true);
     setError(null);
     setNotice(null);
@@ -83,10 +89,11 @@ export function CostCodesView() {
           <p className="eyebrow">Company Settings</p>
           <h1>Cost Codes</h1>
         </div>
+        {/* aria-disabled while syncing, not disabled: a disabled button would drop its focus to the page's body. */}
         {access.editCostCodes && (
-          <button type="button" className="button button-primary" disabled={syncing} onClick={() => void sync()}>
+          <ActionButton className="button button-primary" unavailable={syncing} onClick={() => void sync()}>
             Sync from ERP
-          </button>
+          </ActionButton>
         )}
       </div>
       <p className="muted">
@@ -110,9 +117,13 @@ export function CostCodesView() {
               <EntryTable
                 title={KIND_NAMES[kind].many}
                 entries={catalog[kind]}
+                tableRef={tables[kind]}
                 onRemove={
                   access.editCostCodes
-                    ? (code) => void replace(withoutEntry(catalog, kind, code), `Removed ${KIND_NAMES[kind].one.toLowerCase()} ${code}.`)
+                    ? (code, button) => {
+                        watchFocus(button, () => tables[kind].current);
+                        void replace(withoutEntry(catalog, kind, code), `Removed ${KIND_NAMES[kind].one.toLowerCase()} ${code}.`);
+                      }
                     : undefined
                 }
               />
@@ -141,14 +152,16 @@ export function CostCodesView() {
 interface TableProps {
   title: string;
   entries: CatalogEntry[];
-  onRemove?: (code: string) => void;
+  /** The table, focusable from script: it takes the focus when a removed entry's row leaves. */
+  tableRef: RefObject<HTMLTableElement | null>;
+  onRemove?: (code: string, button: HTMLButtonElement) => void;
 }
 
-function EntryTable({ title, entries, onRemove }: TableProps) {
+function EntryTable({ title, entries, tableRef, onRemove }: TableProps) {
   const idPrefix = useId();
   return (
     <div className="table-wrap">
-      <table className="table table-compact">
+      <table className="table table-compact" ref={tableRef} tabIndex={-1}>
         <caption>
           {title} <span className="muted">({entries.length})</span>
         </caption>
@@ -179,7 +192,7 @@ function EntryTable({ title, entries, onRemove }: TableProps) {
                       type="button"
                       className="button button-small"
                       aria-describedby={`${idPrefix}-${index}`}
-                      onClick={() => onRemove(entry.code)}
+                      onClick={(event) => onRemove(entry.code, event.currentTarget)}
                     >
                       Remove
                     </button>
@@ -204,6 +217,7 @@ function AddEntry({ kind, onAdd }: { kind: CatalogKind; onAdd: (code: string, de
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     setBusy(true);
     if (await onAdd(code, description)) {
       setCode("");
@@ -223,9 +237,10 @@ function AddEntry({ kind, onAdd }: { kind: CatalogKind; onAdd: (code: string, de
         <input id={descriptionId} value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" />
       </div>
       <div className="field field-submit">
-        <button type="submit" className="button" disabled={busy}>
+        {/* aria-disabled while adding, not disabled: a disabled button would drop its focus to the page's body. */}
+        <ActionButton type="submit" className="button" unavailable={busy}>
           Add {name}
-        </button>
+        </ActionButton>
       </div>
     </form>
   );

@@ -4,6 +4,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { getErpSettings, putErpSettings } from "../api";
 import { useApp } from "../context";
 import type { ErpSettings } from "../types";
+import { ActionButton } from "./ActionButton";
 import { errorText } from "./messages";
 
 export const MAX_EVERY_HOURS = 24 * 7;
@@ -47,6 +48,7 @@ export function ErpSettingsView() {
 
   async function save(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     setSaved(false);
     const every = parseEveryHours(hours);
     if (typeof every === "string") {
@@ -115,9 +117,10 @@ export function ErpSettingsView() {
           instead of failing.
         </p>
         <div className="actions">
-          <button type="submit" className="button button-primary" disabled={busy}>
+          {/* aria-disabled while saving, not disabled: a disabled button would drop its focus to the page's body. */}
+          <ActionButton type="submit" className="button button-primary" unavailable={busy}>
             Save Settings
-          </button>
+          </ActionButton>
         </div>
       </form>
     </div>

@@ -6,6 +6,7 @@ import { ApiError, getMappingPreview } from "../api";
 import { useApp } from "../context";
 import { formatMoney } from "../money";
 import type { MappingPreview as Preview } from "../types";
+import { ActionButton } from "./ActionButton";
 
 export function MappingPreview() {
   const { api, company } = useApp();
@@ -16,6 +17,7 @@ export function MappingPreview() {
 
   async function show(event: FormEvent) {
     event.preventDefault();
+    if (busy || !job.trim()) return;
     setBusy(true);
     setError("");
     try {
@@ -36,9 +38,10 @@ export function MappingPreview() {
           ERP job
           <input value={job} onChange={(e) => setJob(e.target.value)} required maxLength={200} />
         </label>
-        <button type="submit" disabled={busy || !job.trim()}>
+        {/* aria-disabled, not disabled: pressed, the button keeps the focus while the ERP is read. */}
+        <ActionButton type="submit" unavailable={busy || !job.trim()}>
           {busy ? "Reading the ERP…" : "Preview mapping"}
-        </button>
+        </ActionButton>
       </form>
       {error && <p role="alert">{error}</p>}
       {preview && (

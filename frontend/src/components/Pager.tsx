@@ -27,7 +27,14 @@ interface Props {
  * the last page, or while the page loads, keeps the focus where a disabled button would drop it.
  */
 export function Pager({ label, page, nextCursor, loading, onBack, onForward }: Props) {
-  if (page <= 1 && !nextCursor) return null;
+  // A list of one page has no pager. But Previous page from the last page asks for page 1 while the
+  // last page's answer (no next cursor) still shows: the pager stays, with the focus on Previous page,
+  // until page 1 has answered (it had a next page before, so it keeps the pager).
+  const paged = page > 1 || !!nextCursor;
+  const [shown, setShown] = useState(false);
+  const visible = paged || (loading && shown);
+  if (visible !== shown) setShown(visible);
+  if (!visible) return null;
   const canGoBack = page > 1 && !loading;
   const canGoOn = !!nextCursor && !loading;
   return (

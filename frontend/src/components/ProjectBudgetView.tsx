@@ -15,6 +15,7 @@ import { atLeast, canEditLines, canLock } from "../permissions";
 import { csvFileName } from "../download";
 import { LineFinder, NO_QUERY, isFiltered, toggleSort, type LineQuery, type SortColumn } from "../lineFinder";
 import type { LineItem, ProjectBudget } from "../types";
+import { ActionButton } from "./ActionButton";
 import { DownloadCsvButton } from "./DownloadCsvButton";
 import { ProjectTabs } from "./ProjectTabs";
 import { RecentJobs } from "./RecentJobs";
@@ -122,6 +123,7 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
   }, [budget]);
 
   async function setLock(lock: boolean) {
+    if (busy) return;
     setBusy(true);
     setActionError(null);
     setNotice("");
@@ -204,17 +206,13 @@ export function ProjectBudgetView({ projectId, budgetId }: Props) {
             fileName={csvFileName("budget", budget.project_id)}
             describes="Every line of this budget, as a spreadsheet"
           />
-          {admin &&
-            !budget.locked_in_target &&
-            (budget.locked ? (
-              <button type="button" className="button" disabled={busy} onClick={() => void setLock(false)}>
-                Unlock Budget
-              </button>
-            ) : (
-              <button type="button" className="button" disabled={busy} onClick={() => void setLock(true)}>
-                Lock Budget
-              </button>
-            ))}
+          {/* One button whose words follow the lock state, aria-disabled (not disabled) while the request
+              runs: the focus stays on it from Lock Budget, through the request, to Unlock Budget. */}
+          {admin && !budget.locked_in_target && (
+            <ActionButton className="button" unavailable={busy} onClick={() => void setLock(!budget.locked)}>
+              {budget.locked ? "Unlock Budget" : "Lock Budget"}
+            </ActionButton>
+          )}
         </div>
         {budget.locked_in_target ? (
           <p className="muted">
@@ -342,6 +340,7 @@ export function EditRow({
 
   async function save(event: FormEvent) {
     event.preventDefault();
+    if (saving) return;
     const patch = changedFields(item, values);
     if (Object.keys(patch).length === 0) {
       await onDone(null);
@@ -396,9 +395,10 @@ export function EditRow({
       <td>{input("unit_cost", "narrow")}</td>
       <td>
         <form id={formId} onSubmit={save} className="row-form">
-          <button type="submit" className="button button-small button-primary" disabled={saving}>
+          {/* aria-disabled while saving, not disabled: a refused save leaves the focus on Save, by its alert. */}
+          <ActionButton type="submit" className="button button-small button-primary" unavailable={saving}>
             Save
-          </button>
+          </ActionButton>
           <button type="button" className="button button-small" onClick={() => void onDone(null)}>
             Cancel
           </button>

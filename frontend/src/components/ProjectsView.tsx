@@ -7,6 +7,7 @@ import { sectionAccess } from "../permissions";
 import { budgetsHash, erpSectionHash, projectBudgetHash } from "../routes";
 import type { ErpProject, ErpProjectPage, LinkedProject } from "../types";
 import { erpSpec } from "../erpConnections";
+import { useFocusFallback } from "./ActionButton";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { errorText } from "./messages";
 import { Pager, useCursorStack } from "./Pager";
@@ -36,6 +37,11 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
   // A company whose budgets live in Procore names each job's Procore project when linking it.
   const [inProcore, setInProcore] = useState(false);
   const [askingProcore, setAskingProcore] = useState<{ project: ErpProject; opener: HTMLElement | null } | null>(null);
+  // A linked row's Link button leaves the page, and the browser drops the focus on the page's body:
+  // the row's new Linked Project link takes it instead (else the table), whether Link linked at once
+  // or through the Procore project's dialog (which gives the focus back on closing).
+  const watchFocus = useFocusFallback();
+  const linkedFocus = (jobId: string) => () => linkedProjectLink(jobId);
 
   useEffect(() => {
     let cancelled = false;
@@ -145,7 +151,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
       ) : (
         projects.length > 0 && (
           <div className="table-wrap">
-            <table className="table" aria-label="ERP projects" aria-busy={loading}>
+            <table className="table" aria-label="ERP projects" aria-busy={loading} tabIndex={-1}>
               <thead>
                 <tr>
                   <th scope="col">ERP Job ID</th>
@@ -163,7 +169,14 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
                     companyId={company.company_id}
                     canLink={access.linkProjects}
                     busy={linking !== null}
-                    onLink={(opener) => (inProcore ? setAskingProcore({ project, opener }) : void link(project))}
+                    onLink={(opener) => {
+                      if (inProcore) {
+                        setAskingProcore({ project, opener });
+                        return;
+                      }
+                      watchFocus(opener, linkedFocus(project.erp_job_id));
+                      void link(project);
+                    }}
                   />
                 ))}
               </tbody>
@@ -181,6 +194,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
         <ProcoreProjectDialog
           project={askingProcore.project}
           returnFocusTo={askingProcore.opener}
+          fallbackFocus={linkedFocus(askingProcore.project.erp_job_id)}
           busy={linking !== null}
           error={error}
           onLink={async (procoreProjectId) => {
@@ -209,8 +223,16 @@ interface RowProps {
   onLink: (opener: HTMLElement) => void;
 }
 
+const rowHeadId = (erpJobId: string) => `erp-job-${erpJobId}`;
+
+/** The "Linked Project" link of a job's row once it is linked; else the projects table the row is in. */
+function linkedProjectLink(erpJobId: string): HTMLElement | null {
+  const row = document.getElementById(rowHeadId(erpJobId))?.closest("tr");
+  return row?.querySelector<HTMLElement>("td a[href]") ?? row?.closest("table") ?? null;
+}
+
 function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
-  const jobId = `erp-job-${project.erp_job_id}`;
+  const jobId = rowHeadId(project.erp_job_id);
   return (
     <tr>
       <th scope="row" id={jobId} className="row-head">
@@ -248,6 +270,8 @@ function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
 interface ProcoreDialogProps {
   project: ErpProject;
   returnFocusTo: HTMLElement | null;
+  /** Where the focus goes on closing when the opener (the row's Link) has left: linked, the row's link. */
+  fallbackFocus: () => HTMLElement | null;
   busy: boolean;
   /** The API's refusal (422 when Procore does not answer for that project): shown in the dialog, to correct. */
   error: string | null;
@@ -256,7 +280,7 @@ interface ProcoreDialogProps {
 }
 
 /** Procore as the target: the job's budget lives in a Procore project, named by its ID when linking. */
-function ProcoreProjectDialog({ project, returnFocusTo, busy, error, onLink, onCancel }: ProcoreDialogProps) {
+function ProcoreProjectDialog({ project, returnFocusTo, fallbackFocus, busy, error, onLink, onCancel }: ProcoreDialogProps) {
   const [procoreId, setProcoreId] = useState("");
   const field = useId();
   const hint = useId();
@@ -271,6 +295,7 @@ function ProcoreProjectDialog({ project, returnFocusTo, busy, error, onLink, onC
       onConfirm={() => void onLink(wanted)}
       onCancel={onCancel}
       returnFocusTo={returnFocusTo}
+      fallbackFocus={fallbackFocus}
     >
       <p>
         The budget of {project.name || project.erp_job_id} will live in this Procore project: re-imports write its amounts

@@ -5,6 +5,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { ApiError, getSpreadsheetMapping, putSpreadsheetMapping, startExportUpload } from "../api";
 import { useApp } from "../context";
 import type { ErpBudget, SpreadsheetMapping as Mapping } from "../types";
+import { ActionButton } from "./ActionButton";
 
 export const MAX_EXPORT_BYTES = 10 * 1024 * 1024;
 
@@ -46,7 +47,7 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
 
   async function saveMapping(event: FormEvent) {
     event.preventDefault();
-    if (!mapping) return;
+    if (!mapping || busy) return;
     setBusy(true);
     setError(null);
     try {
@@ -61,6 +62,7 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
 
   async function upload(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     setStatus(null);
     const problem = file ? fileProblem(file) : "Choose the budget export to upload.";
     if (problem || !file) {
@@ -102,9 +104,10 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
               />
             </label>
           ))}
-          <button type="submit" className="button button-small" disabled={busy}>
+          {/* aria-disabled while a request runs, not disabled: the pressed button keeps the focus. */}
+          <ActionButton type="submit" className="button button-small" unavailable={busy}>
             Save Mapping
-          </button>
+          </ActionButton>
         </form>
       )}
       <form onSubmit={upload} aria-label="Budget export">
@@ -112,9 +115,10 @@ export function UploadExport({ budget, onClose }: { budget: ErpBudget; onClose: 
           Budget export (CSV or XLSX, at most 10 MB)
           <input type="file" accept=".csv,.xlsx" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </label>
-        <button type="submit" className="button button-small" disabled={busy}>
+        <ActionButton type="submit" className="button button-small" unavailable={busy}>
           Upload
-        </button>
+        </ActionButton>
+        {/* Closing takes this panel off the page: the caller gives the focus back to the row's Upload Export. */}
         <button type="button" className="button button-small" onClick={onClose}>
           Close
         </button>
