@@ -34,6 +34,7 @@ import type {
   SignInAnswer,
   SpreadsheetMapping,
   TargetAnswer,
+  TargetBody,
 } from "./types";
 
 export class ApiError extends Error {
@@ -380,6 +381,11 @@ export function linkErpProject(
 /** Where the company's budgets live: Budget Bridge's own store or Procore (never its secrets). */
 export function getTarget(api: Api, companyId: string): Promise<TargetAnswer> {
   return api.get<TargetAnswer>(`${companyPath(companyId)}/target`);
+}
+
+/** Chooses where the company's budgets live (ERP admins); the client secret is sent, never answered. */
+export function saveTarget(api: Api, companyId: string, body: TargetBody): Promise<TargetAnswer> {
+  return api.request<TargetAnswer>("PUT", `${companyPath(companyId)}/target`, { body });
 }
 
 export function unlinkErpProject(api: Api, companyId: string, erpJobId: string): Promise<void> {

@@ -44,6 +44,8 @@ describe("routes", () => {
   it("reads the ERP Integrations and Company Settings sections and refuses unknown ones", () => {
     expect(parseHash(erpSectionHash("fresh", "connection"))).toEqual({ view: "erpConnection", companyId: "fresh" });
     expect(parseHash(erpSectionHash("fresh", "projects"))).toEqual({ view: "erpProjects", companyId: "fresh" });
+    expect(erpSectionHash("fresh", "target")).toBe("#/companies/fresh/erp/target");
+    expect(parseHash(erpSectionHash("fresh", "target"))).toEqual({ view: "erpTarget", companyId: "fresh" });
     expect(parseHash(companySettingsHash("fresh", "cost-codes"))).toEqual({ view: "costCodes", companyId: "fresh" });
     expect(parseHash(companySettingsHash("fresh"))).toEqual({ view: "members", companyId: "fresh" });
     expect(parseHash("#/companies/fresh/settings/toString")).toEqual({ view: "notFound" });

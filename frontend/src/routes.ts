@@ -12,7 +12,12 @@ export type Route =
   | { view: "notFound" };
 
 /** ERP Integrations subtabs besides Budgets, by their address segment. */
-export const ERP_SECTIONS = { projects: "erpProjects", settings: "erpSettings", connection: "erpConnection" } as const;
+export const ERP_SECTIONS = {
+  projects: "erpProjects",
+  settings: "erpSettings",
+  connection: "erpConnection",
+  target: "erpTarget",
+} as const;
 /** Company Settings subtabs, by their address segment. */
 export const COMPANY_SECTIONS = { members: "members", "cost-codes": "costCodes", audit: "audit" } as const;
 

@@ -100,6 +100,11 @@ export type LinkedProject = Schemas["LinkResponse"];
 /** `GET /target`: Budget Bridge's own store or Procore. */
 export type TargetAnswer = Schemas["TargetResponse"];
 
+/** `PUT /target` (ERP admins): `credentials` left out keeps the stored ones, for the same `base_url` only. */
+export type TargetBody = Schemas["TargetBody"];
+
+export type TargetKind = Schemas["TargetKind"];
+
 export type CatalogEntry = Schemas["CatalogEntryOut"];
 
 export type CostCatalog = Schemas["CatalogResponse"];

@@ -333,7 +333,7 @@ describe("navigation follows the permissions", () => {
   it("shows an ERP admin every subtab and Company Settings", async () => {
     start("#/companies/fresh/erp/budgets", adoptionState({ connection: connected() }));
     const sections = await screen.findByRole("navigation", { name: "ERP Integrations sections" });
-    expect(within(sections).getAllByRole("link").map((a) => a.textContent)).toEqual(["Budgets", "Projects", "Settings", "Connection"]);
+    expect(within(sections).getAllByRole("link").map((a) => a.textContent)).toEqual(["Budgets", "Projects", "Settings", "Connection", "Budget Target"]);
     fireEvent.click(within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "Company Settings" }));
     const settings = await screen.findByRole("navigation", { name: "Company Settings sections" });
     expect(within(settings).getAllByRole("link").map((a) => a.textContent)).toEqual(["Members", "Cost Codes", "Audit Log"]);

@@ -17,6 +17,7 @@ import { HistoryView } from "./HistoryView";
 import { ProjectBudgetView } from "./ProjectBudgetView";
 import { ProjectsView } from "./ProjectsView";
 import { SignIn } from "./SignIn";
+import { TargetView } from "./TargetView";
 
 function useHashRoute(): Route {
   const [hash, setHash] = useState(() => window.location.hash);
@@ -67,6 +68,15 @@ export function App({ config }: Props) {
     };
   }, [api, token]);
 
+  // A saved budget target changes what /me says of the company (its target's name in messages).
+  const reloadMe = useCallback(() => {
+    getMe(api)
+      .then(setMe)
+      .catch(() => {
+        // The page keeps what it knew; a 401 has already sent the person to sign in.
+      });
+  }, [api]);
+
   function signedIn(session: Session) {
     saveToken(session.token, session.expires_in);
     currentToken.set(session.token);
@@ -99,7 +109,7 @@ export function App({ config }: Props) {
       </main>
     );
   }
-  return <Shell api={api} me={me} route={route} onSignOut={signOut} />;
+  return <Shell api={api} me={me} route={route} onSignOut={signOut} onMeChanged={reloadMe} />;
 }
 
 interface ShellProps {
@@ -107,9 +117,10 @@ interface ShellProps {
   me: Me;
   route: Route;
   onSignOut: () => void;
+  onMeChanged: () => void;
 }
 
-function Shell({ api, me, route, onSignOut }: ShellProps) {
+function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
   const routeCompany = "companyId" in route ? route.companyId : undefined;
   const company = me.companies.find((c) => c.company_id === routeCompany) ?? (routeCompany ? undefined : me.companies[0]);
 
@@ -121,10 +132,12 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
     }
   }, [route.view, me.companies]);
 
+  // An address naming a company the person does not belong to shows "Not found", whatever its view.
+  const notFound = route.view === "notFound" || (me.companies.length > 0 && !company);
   useEffect(() => {
-    const title = TITLES[route.view];
+    const title = notFound ? NOT_FOUND_TITLE : TITLES[route.view];
     document.title = title ? `${title} · Budget Bridge` : "Budget Bridge";
-  }, [route.view]);
+  }, [route.view, notFound]);
 
   const erpActive = ERP_VIEWS.includes(route.view);
   const settingsActive = SETTINGS_VIEWS.includes(route.view);
@@ -222,7 +235,7 @@ function Shell({ api, me, route, onSignOut }: ShellProps) {
               ) : (
                 <NoAccess tool="Budget" />
               ))}
-            {access && <SectionView route={route} access={access} />}
+            {access && <SectionView route={route} access={access} onTargetSaved={onMeChanged} />}
             {route.view === "projectHistory" &&
               (atLeast(context.company.budget_permission, "read_only") ? (
                 <HistoryView
@@ -268,11 +281,13 @@ const TITLES: Partial<Record<Route["view"], string>> = {
   erpProjects: "Projects · ERP Integrations",
   erpSettings: "Settings · ERP Integrations",
   erpConnection: "Connection · ERP Integrations",
+  erpTarget: "Budget Target · ERP Integrations",
   members: "Members · Company Settings",
   costCodes: "Cost Codes · Company Settings",
   audit: "Audit Log · Company Settings",
 };
-const ERP_VIEWS: Route["view"][] = ["budgets", "erpProjects", "erpSettings", "erpConnection"];
+const NOT_FOUND_TITLE = "Not found";
+const ERP_VIEWS: Route["view"][] = ["budgets", "erpProjects", "erpSettings", "erpConnection", "erpTarget"];
 const SETTINGS_VIEWS: Route["view"][] = ["members", "costCodes", "audit"];
 
 function firstSettingsHash(companyId: string, access: SectionAccess): string {
@@ -327,6 +342,11 @@ function ErpNav({ route, companyId, access }: NavProps) {
             Connection
           </NavLink>
         )}
+        {canSetTarget(access) && (
+          <NavLink href={erpSectionHash(companyId, "target")} current={route.view === "erpTarget"}>
+            Budget Target
+          </NavLink>
+        )}
       </ul>
     </nav>
   );
@@ -356,8 +376,13 @@ function SettingsNav({ route, companyId, access }: NavProps) {
   );
 }
 
+/** Budget Target is for ERP admins, as `PUT /target` asks: the same people as Connection. */
+function canSetTarget(access: SectionAccess): boolean {
+  return access.connection;
+}
+
 /** The adoption pages, each behind the permission its API routes ask for. */
-function SectionView({ route, access }: { route: Route; access: SectionAccess }) {
+function SectionView({ route, access, onTargetSaved }: { route: Route; access: SectionAccess; onTargetSaved: () => void }) {
   switch (route.view) {
     case "erpProjects":
       return access.projects ? <ProjectsView /> : <NoAccess tool="ERP Integrations" level="standard" />;
@@ -365,6 +390,8 @@ function SectionView({ route, access }: { route: Route; access: SectionAccess })
       return access.erpSettings ? <ErpSettingsView /> : <NoAccess tool="ERP Integrations" level="admin" />;
     case "erpConnection":
       return access.connection ? <ConnectionView /> : <NoAccess tool="ERP Integrations" level="admin" />;
+    case "erpTarget":
+      return canSetTarget(access) ? <TargetView onSaved={onTargetSaved} /> : <NoAccess tool="ERP Integrations" level="admin" />;
     case "members":
       return access.members ? <MembersView /> : <NoAccess tool="ERP Integrations or Budget" level="admin" />;
     case "costCodes":
