@@ -571,6 +571,7 @@ class MemoryJobStore(_MemoryStore):
         finished_at: datetime,
         error_code: str | None = None,
         totals: Totals | None = None,
+        ran: bool = True,
     ) -> Job:
         with self.db.lock:
             current = self.get(job.company_id, job.job_id)
@@ -591,7 +592,10 @@ class MemoryJobStore(_MemoryStore):
             self.db.errors[(job.company_id, job.job_id)] = list(errors)
             stored = self.db.budgets.get((job.company_id, job.budget_id))
             if stored is not None and stored.header.active_job_id == job.job_id:
-                stored.header = stored.header.model_copy(update={"active_job_id": None})
+                released: dict[str, object] = {"active_job_id": None}
+                if ran:
+                    released["last_failed_at"] = finished_at
+                stored.header = stored.header.model_copy(update=released)
             return failed.model_copy(deep=True)
 
     def finish_preview(self, finished: Job, changes: Sequence[ChangeRecord]) -> Job:

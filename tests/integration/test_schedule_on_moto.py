@@ -192,3 +192,17 @@ def test_a_budget_a_person_took_after_the_listing_leaves_the_company_s_others_qu
     assert {j.status for j in recorded} == {JobStatus.QUEUED}
     sent = _messages(os.environ[resources.JOB_QUEUE.env_var])
     assert sorted(m["job_id"] for m in sent) == sorted(every_job)
+
+
+def test_a_failed_job_holds_its_budget_back_from_the_schedule_for_an_interval(fleet: Ports) -> None:
+    """DynamoDB keeps the failure's moment on the budget's header, and the schedule's listing
+    (the status index) reads it: the budget is not queued again at the next run."""
+    queued = reimports.enqueue_due_reimports(fleet, threads=4)
+    failed = next(j for j in queued if (j.company_id, j.budget_id) == ("fleet0", "B-0"))
+    finished = utc_now()
+    for job in queued:
+        fleet.jobs.fail(job, "The ERP refused the sign-in.", [], finished)
+
+    assert fleet.budgets.get("fleet0", "B-0").last_failed_at is not None
+    assert fleet.budgets.get(failed.company_id, failed.budget_id).active_job_id is None
+    assert reimports.enqueue_due_reimports(fleet, threads=4) == []

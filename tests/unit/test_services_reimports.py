@@ -29,6 +29,7 @@ from chalicelib.domain.model import (
     Phase,
     Progress,
     Summary,
+    WbsKey,
 )
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services import reimports
@@ -478,6 +479,20 @@ def test_the_schedule_waits_for_the_interval() -> None:
     enable_schedule(w, every_hours=24 * 3)  # last synced two days ago
     assert enqueue_due_reimports(w.ports) == []
     w.clock.advance(days=1, minutes=1)
+    assert [j.budget_id for j in enqueue_due_reimports(w.ports)] == [SYNCED]
+
+
+def test_a_scheduled_reimport_that_failed_waits_an_interval_before_the_next_try() -> None:
+    # A failed job leaves last_synced_at as it was: without counting from the request, the
+    # budget would be queued again at every run (every 15 minutes in AWS), a sign-in each time.
+    w = world([erp_line(1, WbsKey("T1", "77-777", "L"), D("10.00"))])  # a code the company lacks
+    enable_schedule(w, every_hours=24)
+    (job,) = enqueue_due_reimports(w.ports)
+    assert run(w, job).job.status is JobStatus.FAILED
+
+    w.clock.advance(minutes=15)
+    assert enqueue_due_reimports(w.ports) == []
+    w.clock.advance(hours=23, minutes=46)
     assert [j.budget_id for j in enqueue_due_reimports(w.ports)] == [SYNCED]
 
 

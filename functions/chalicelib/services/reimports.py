@@ -221,7 +221,7 @@ def enqueue(
         _send(ports, recorded)
     except ServiceUnavailable:
         totals = _recorded_totals(ports, recorded, budget)
-        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock(), totals=totals)
+        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock(), totals=totals, ran=False)
         if idempotency_key is not None:
             # The answer tells the person to try again: the same key must then ask anew, not
             # answer this failed job for a day (docs/api.md, "Jobs").
@@ -897,9 +897,14 @@ def _due_budgets(
 
 
 def _due(budget: Budget, now: datetime, interval: timedelta) -> bool:
+    """Idle, unlocked, and an interval since both the last sync and the last failed job: a failed
+    job does not move `last_synced_at`, so without the second a budget whose re-import fails (a
+    wrong password, bad lines) would be queued again at every run of the schedule, signing in
+    with the wrong password each time (docs/domain-rules.md, "Automatic re-import")."""
     if budget.locked or budget.active_job_id:
         return False
-    return budget.last_synced_at is None or now - budget.last_synced_at >= interval
+    moments = [at for at in (budget.last_synced_at, budget.last_failed_at) if at]
+    return not moments or now - max(moments) >= interval
 
 
 def _queue_scheduled(ports: Ports, budgets: list[Budget]) -> list[Job]:
@@ -918,7 +923,9 @@ def _queue_scheduled(ports: Ports, budgets: list[Budget]) -> list[Job]:
     for job in recorded:
         if job.job_id in refused:
             totals = _recorded_totals(ports, job, by_key[job.company_id, job.budget_id])
-            ports.jobs.fail(job, _not_queued(JobKind.REIMPORT), [], ports.clock(), totals=totals)
+            ports.jobs.fail(
+                job, _not_queued(JobKind.REIMPORT), [], ports.clock(), totals=totals, ran=False
+            )
         else:
             queued.append(job)
     ports.audit.record_many([

@@ -266,6 +266,7 @@ class BudgetHeaderItem(BaseModel):
     line_count: int = 0
     last_synced_at: str | None = None
     active_job_id: str | None = None
+    last_failed_at: str | None = None
     target_project_id: str | None = None
     target_locked: bool = False
     last_applied_job_id: str | None = None
@@ -296,6 +297,7 @@ class BudgetHeaderItem(BaseModel):
             line_count=budget.line_count,
             last_synced_at=iso(budget.last_synced_at),
             active_job_id=budget.active_job_id,
+            last_failed_at=iso(budget.last_failed_at),
             target_project_id=budget.target_project_id,
             target_locked=budget.target_locked,
             chunk_set=chunk_set,
@@ -317,6 +319,7 @@ class BudgetHeaderItem(BaseModel):
             line_count=self.line_count,
             last_synced_at=from_iso(self.last_synced_at),
             active_job_id=self.active_job_id,
+            last_failed_at=from_iso(self.last_failed_at),
             target_project_id=self.target_project_id,
             target_locked=self.target_locked,
             current_erp_total=None

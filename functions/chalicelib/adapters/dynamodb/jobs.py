@@ -75,6 +75,7 @@ from chalicelib.domain.model import (
     Progress,
     TargetWrite,
     Totals,
+    iso,
     iso_precise,
     job_order_key,
     utc_now,
@@ -492,6 +493,7 @@ class DynamoJobStore(DynamoTables):
         finished_at: datetime,
         error_code: str | None = None,
         totals: Totals | None = None,
+        ran: bool = True,
     ) -> Job:
         error_index = None
         if len(errors) > ERRORS_IN_ITEM:
@@ -504,13 +506,16 @@ class DynamoJobStore(DynamoTables):
         job_update = fail_update(
             self.jobs_table, job, message, errors, finished_at, error_code, totals, error_index
         )
-        release = {
+        release: dict[str, Any] = {
             "TableName": self.budgets_table,
             "Key": key(budget_pk(job.company_id, job.budget_id), HEAD),
             "UpdateExpression": "REMOVE active_job_id",
             "ConditionExpression": "active_job_id = :job",
             "ExpressionAttributeValues": {":job": value(job.job_id)},
         }
+        if ran:  # the schedule counts its interval from it (services/reimports._due)
+            release["UpdateExpression"] = "SET last_failed_at = :failed REMOVE active_job_id"
+            release["ExpressionAttributeValues"][":failed"] = value(iso(finished_at))
         for _ in range(_TRANSACTION_ATTEMPTS):
             try:
                 self.client.transact_write_items(
