@@ -290,6 +290,9 @@ def _check_free(name: str, port: int) -> None:
     if port == 0:
         return
     with socket.socket() as probe:
+        # As the servers themselves bind (http.server sets SO_REUSEADDR): a port whose last
+        # connections are still in TIME_WAIT after a stop is free to them, so it is free here.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
