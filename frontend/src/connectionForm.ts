@@ -62,7 +62,7 @@ export function secretIsSet(connection: ErpConnection | null, form: ConnectionFo
 }
 
 /** An address as the API compares it: without surrounding spaces or a trailing slash. */
-function address(url: string): string {
+export function address(url: string): string {
   return url.trim().replace(/\/+$/, "");
 }
 
@@ -76,7 +76,8 @@ export function addressChanged(form: ConnectionForm, saved: ErpConnection | null
   return address(form.base_url) !== address(saved.base_url);
 }
 
-function isUrl(text: string): boolean {
+/** An http(s) address with a host, as a Base URL must be before the API judges it further. */
+export function isUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return (url.protocol === "https:" || url.protocol === "http:") && Boolean(url.hostname);

@@ -4,6 +4,7 @@
 
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ApiError, getTarget, saveTarget } from "../api";
+import { address, isUrl } from "../connectionForm";
 import { useApp } from "../context";
 import type { TargetAnswer, TargetBody, TargetKind } from "../types";
 import { errorText } from "./messages";
@@ -43,11 +44,6 @@ export function formFrom(saved: TargetAnswer | null): TargetForm {
   };
 }
 
-/** An address as the API compares it: without surrounding spaces or a trailing slash. */
-function address(url: string): string {
-  return url.trim().replace(/\/+$/, "");
-}
-
 /**
  * What becomes of saved client credentials left empty: none saved, kept, or refused because the
  * Base URL changed (the API sends them only to the address they were saved for).
@@ -55,15 +51,6 @@ function address(url: string): string {
 export function savedCredentials(form: TargetForm, saved: TargetAnswer | null): "none" | "kept" | "moved" {
   if (saved?.target !== "procore" || !saved.credentials_set) return "none";
   return address(form.base_url) === address(saved.base_url ?? "") ? "kept" : "moved";
-}
-
-function isWebAddress(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === "https:" || url.protocol === "http:") && Boolean(url.hostname);
-  } catch {
-    return false;
-  }
 }
 
 /** The PUT body for the form, or the first problem the form can see before asking the API. */
@@ -74,7 +61,7 @@ export function targetBody(form: TargetForm, saved: TargetAnswer | null): { body
   if (!baseUrl) {
     return { problem: { field: "base_url", message: "Enter the Base URL of Procore's API, for example https://api.procore.com." } };
   }
-  if (!isWebAddress(baseUrl)) {
+  if (!isUrl(baseUrl)) {
     return {
       problem: { field: "base_url", message: "The Base URL must be a web address such as https://api.procore.com." },
     };
