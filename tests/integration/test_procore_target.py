@@ -235,6 +235,7 @@ def test_procore_failing_the_second_batch_fails_the_job_naming_its_errors_and_pu
     assert "sandbox fault" in job.message
     assert "put back" in job.message
     assert job.errors and "sandbox fault" in job.errors[0].message
+    assert job.error_code == "target_rejected"  # the errors are Procore's lines, not the ERP's
     assert pilot.amounts() == before
 
 

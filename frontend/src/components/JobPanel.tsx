@@ -55,18 +55,22 @@ interface LineErrorsProps {
   /** Fetches further errors into `errors`; absent when the caller has them all. */
   loadMore?: () => Promise<void>;
   pageSize?: number;
+  /** What the lines are: the ERP's, unless the budget's target refused them (`target_rejected`). */
+  caption?: string;
 }
 
 const ERRORS_CAPTION = "ERP lines that could not be accepted";
+/** A job's `error_code` when the budget's target (Procore) refused the write: its errors are the target's. */
+export const TARGET_REJECTED = "target_rejected";
 
-export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS_PAGE_SIZE }: LineErrorsProps) {
+export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS_PAGE_SIZE, caption = ERRORS_CAPTION }: LineErrorsProps) {
   const paged = usePagedRows(errors, total, pageSize, loadMore, "Could not load more line errors.");
   if (paged.count === 0) return null;
   return (
     <div>
       <div className="table-wrap">
         <table className="table table-compact">
-          <caption>{ERRORS_CAPTION}</caption>
+          <caption>{caption}</caption>
           <thead>
             <tr>
               <th scope="col">Line</th>
@@ -85,7 +89,7 @@ export function LineErrorsTable({ errors, total = 0, loadMore, pageSize = ERRORS
           </tbody>
         </table>
       </div>
-      <PagedFooter paged={paged} label={ERRORS_CAPTION} noun="Errors" />
+      <PagedFooter paged={paged} label={caption} noun="Errors" />
     </div>
   );
 }
@@ -98,7 +102,7 @@ const ERRORS_FETCHED = ERRORS_PAGE_SIZE;
  * the table fetches the rest from `/errors` as it pages. Keyed by the job where used, so a new job starts afresh.
  */
 export function JobLineErrors({ companyId, job, errors }: { companyId: string; job: Job | null; errors: LineError[] }) {
-  const { api } = useApp();
+  const { api, company } = useApp();
   const [extra, setExtra] = useState<LineError[]>([]);
   // undefined: /errors not asked yet; null: every error is held.
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
@@ -123,7 +127,14 @@ export function JobLineErrors({ companyId, job, errors }: { companyId: string; j
     setExtra((previous) => [...previous, ...added]);
   }
 
-  return <LineErrorsTable errors={held} total={total} loadMore={job && held.length < total && cursor !== null ? loadMore : undefined} />;
+  return (
+    <LineErrorsTable
+      errors={held}
+      total={total}
+      loadMore={job && held.length < total && cursor !== null ? loadMore : undefined}
+      caption={job?.error_code === TARGET_REJECTED ? `Lines ${company.target_name} refused` : undefined}
+    />
+  );
 }
 
 function SummaryLine({ job }: { job: Job }) {

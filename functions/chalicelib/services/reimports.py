@@ -100,6 +100,9 @@ ABANDONED_AFTER = timedelta(minutes=10)
 PROGRESS_EVERY_SECONDS = 3.0
 PREVIEW_LIFETIME = timedelta(hours=1)
 PREVIEW_STALE = "preview_stale"
+# The budget's target (Procore) refused the write or the read: its `errors` are lines the target
+# refused, not ERP lines, and a program or the web app can say so.
+TARGET_REJECTED = "target_rejected"
 
 
 def request_job(
@@ -451,7 +454,7 @@ def _target(ports: Ports, budget: Budget) -> BudgetTarget:
     try:
         return target_for(ports, budget)
     except TargetRejected as why:
-        raise _Refused(why.message, why.errors) from None
+        raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
 
 
 def _apply(ports: Ports, job: Job) -> WorkResult:
@@ -520,7 +523,7 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
     except BudgetLocked:
         raise _Refused(_locked_message(budget, job.kind)) from None
     except TargetRejected as why:
-        raise _Refused(why.message, why.errors) from None
+        raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
     return WorkResult(done, lines_applied=len(plan.changes), erp=attempt.erp)
 
 
@@ -547,7 +550,7 @@ def _current(
     try:
         held = target.read(budget)
     except TargetRejected as why:
-        raise _Refused(why.message, why.errors) from None
+        raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
     if attempt is not None:
         attempt.current_total = budget_total(held.lines)
         attempt.held = held.lines

@@ -572,7 +572,9 @@ class JobResponse(Reply):
     error_code: str | None = Field(
         default=None,
         description="Why a failed job failed, for programs: `erp_budget_empty`, "
-        "`budget_total_too_large`, `preview_stale`; for a preview whose apply would be refused, "
+        "`budget_total_too_large`, `preview_stale`, `target_rejected` (the budget's target, "
+        "Procore, refused it: `errors` are the lines it refused); for a preview whose apply "
+        "would be refused, "
         "`budget_locked`, `job_in_progress` or `not_linked`; or null.",
     )
     summary: SummaryOut | None
