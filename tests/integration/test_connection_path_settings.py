@@ -209,3 +209,24 @@ def test_changing_acumaticas_endpoint_version_without_credentials_is_refused(
     assert moved[0] == 422, moved
     assert moved[1]["error"]["field"] == "credentials"
     assert "changes the endpoint version" in moved[1]["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("erp_system", "default"), [("acumatica", "23.200.001"), ("myob", "22.200.001")]
+)
+def test_an_endpoint_version_left_blank_and_its_default_are_the_same_address(
+    client: Client, world: World, erp_system: str, default: str
+) -> None:
+    # The Connection form fills in the default a connection saved without one calls anyway:
+    # saving it unchanged is no move of the address.
+    address = {"erp_system": erp_system, "base_url": "https://acme.acumatica.example.com"}
+    credentials = {"username": "admin", "password": PASSWORD}
+    saved = put(
+        client, world, {**address, "settings": {"company": "Demo"}, "credentials": credentials}
+    )
+    again = put(
+        client, world, {**address, "settings": {"company": "Demo", "endpoint_version": default}}
+    )
+    back = put(client, world, {**address, "settings": {"company": "Demo", "endpoint_version": " "}})
+
+    assert (saved[0], again[0], back[0]) == (200, 200, 200), (saved, again, back)

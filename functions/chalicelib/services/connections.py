@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from chalicelib import resources
-from chalicelib.adapters.erp import yardi
+from chalicelib.adapters.erp import acumatica, yardi
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.domain import admission
 from chalicelib.domain.erp_fields import FIELD_NAME, FIELDS, MAX_FIELD_VALUE, fields_of, required
@@ -203,7 +203,7 @@ def _check_credentials_kept(
         label
         for name, (label, where) in ADDRESS_SETTINGS.items()
         if name in required(erp_system).known_settings
-        and where(existing.settings) != where(given.settings)
+        and where(erp_system, existing.settings) != where(erp_system, given.settings)
     ]
     if moved:
         raise InvalidConnection(
@@ -232,9 +232,14 @@ def _address(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def _path(name: str) -> Callable[[Mapping[str, str]], str]:
-    """A path setting as the connectors put it under the Base URL (no slash before or after)."""
-    return lambda settings: (settings.get(name) or "").strip().strip("/")
+def _endpoint_version(erp_system: str, settings: Mapping[str, str]) -> str:
+    """Acumatica's or MYOB's endpoint version as the connector calls it: blank is its default."""
+    source = (
+        acumatica.MyobSource
+        if erp_system == acumatica.MyobSource.system
+        else acumatica.AcumaticaSource
+    )
+    return source.endpoint_version(settings)
 
 
 # The settings that, beside the Base URL, say where a connector sends the stored secrets or the
@@ -245,10 +250,10 @@ def _path(name: str) -> Callable[[Mapping[str, str]], str]:
 # carrying the session goes to (docs/erps/acumatica.md, docs/erps/myob.md). Each is compared as
 # its connector calls it. Workday's report names, QuickBooks Online's realm and the like are
 # escaped into one path segment by their connectors: they name a record at the address, not one.
-ADDRESS_SETTINGS: dict[str, tuple[str, Callable[[Mapping[str, str]], str]]] = {
-    TOKEN_URL: ("token URL", lambda settings: _address(settings.get(TOKEN_URL, ""))),
-    yardi.SERVICE_PATH: ("service path", yardi.service_path),
-    "endpoint_version": ("endpoint version", _path("endpoint_version")),
+ADDRESS_SETTINGS: dict[str, tuple[str, Callable[[str, Mapping[str, str]], str]]] = {
+    TOKEN_URL: ("token URL", lambda _, settings: _address(settings.get(TOKEN_URL, ""))),
+    yardi.SERVICE_PATH: ("service path", lambda _, settings: yardi.service_path(settings)),
+    "endpoint_version": ("endpoint version", _endpoint_version),
 }
 
 

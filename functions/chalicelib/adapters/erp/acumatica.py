@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -144,10 +144,16 @@ class AcumaticaSource:
         self._sleep = sleep
 
     @classmethod
+    def endpoint_version(cls, settings: Mapping[str, str]) -> str:
+        """The endpoint version the connector calls: the setting, or its default when blank."""
+        given = (settings.get("endpoint_version") or "").strip().strip("/")
+        return given or cls.default_endpoint.split("/")[-1]
+
+    @classmethod
     def from_connection(
         cls, connection: ErpConnection, credentials: ErpCredentials, deployment: ConnectorSettings
     ) -> AcumaticaSource:
-        version = connection.setting("endpoint_version") or cls.default_endpoint.split("/")[-1]
+        version = cls.endpoint_version(connection.settings)
         return cls(
             connection.base_url,
             connection.setting("company"),
