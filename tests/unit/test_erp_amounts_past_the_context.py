@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters.erp.common.accounts import period_sum
 from chalicelib.domain.model import CostCatalog, ErpLine, LineKind, WbsKey
 from chalicelib.domain.reimport import InvalidErpBudget, erp_total, plan_reimport
 
@@ -46,3 +47,10 @@ def test_an_erp_amount_of_thousands_of_digits_is_named_not_echoed() -> None:
 
     (error,) = refused.value.errors
     assert "beyond" in error.message and len(error.message) < 200
+
+
+@pytest.mark.parametrize("huge", [Decimal("1E+1000000"), "-1e999999999"], ids=str)
+def test_a_period_amount_past_the_context_is_carried_to_the_rules_not_raised(huge: object) -> None:
+    # QuickBooks Online, Xero and NetSuite sum a line's periods (adapters/erp/common/accounts.py):
+    # a period past Decimal's range is the line's amount as sent, which the rules then list.
+    assert period_sum([Decimal("5.00"), huge]) == huge

@@ -16,7 +16,7 @@ the connection (docs/erps/qbo.md, xero.md, netsuite.md), with these defaults:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 from chalicelib.domain.errors import ErpRejected
 
@@ -81,6 +81,6 @@ def period_sum(amounts: Iterable[object]) -> object:
             return value
         try:
             total += value if isinstance(value, Decimal) else Decimal(str(value))
-        except (InvalidOperation, ValueError):
+        except (DecimalException, ValueError):  # not a number, or past Decimal's range (1E+1000000)
             return value
     return total
