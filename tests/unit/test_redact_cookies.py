@@ -49,3 +49,26 @@ def test_prose_about_cookies_is_quoted_as_it_is() -> None:
     said = "Your session cookie expired; sign in again. Cookies are required."
 
     assert redact.quote(said, (), 200) == said
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        (
+            "Invalid session cookie: sign in again at /entity/auth/login.",
+            "Invalid session cookie: sign in again at /entity/auth/login.",
+        ),
+        (
+            "The cookie=ASP.NET_SessionId was rejected because the tenant Demo is locked",
+            "The cookie=[redacted] was rejected because the tenant Demo is locked",
+        ),
+        (
+            f"Refused GET /x Cookie: ASP.NET_SessionId={SESSION}; UserBranch=16 because the user is locked",
+            "Refused GET /x Cookie: [redacted] because the user is locked",
+        ),
+    ],
+)
+def test_only_a_cookie_s_value_is_blanked_and_the_erp_s_words_around_it_stay(
+    said: str, kept: str
+) -> None:
+    assert redact.quote(said, (), 500) == kept

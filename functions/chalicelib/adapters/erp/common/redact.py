@@ -36,9 +36,16 @@ _SECRET_FIELDS = frozenset(
 # and counting it a secret would drop every ERP message that happens to contain it.
 MIN_COOKIE_SECRET = 8
 
-# A `Cookie:` or `Set-Cookie:` header as an echo writes it (a header line, `"Cookie": "..."`,
-# `cookie=...`): the value, to the end of its line, is blanked.
-_COOKIE_HEADER = re.compile(r"""(?im)\b((?:set-)?cookie)(["']?\s*[:=])[^\r\n]*""")
+# A `Cookie` or `Set-Cookie` header as an echo writes it; only its value is blanked, so the ERP's
+# own words around it stay ("Invalid session cookie: sign in again" has no value and is kept):
+# a quoted key and value (`"Cookie": "..."`), the value up to its closing quote;
+_COOKIE_QUOTED = re.compile(r"""(?i)(["'](?:set-)?cookie["']\s*:\s*)(["'])(.*?)\2""")
+# a header (`Cookie: a=1; b=2`, `Set-Cookie: s=1; path=/; HttpOnly`), its name=value pairs;
+_COOKIE_PAIRS = re.compile(
+    r"(?i)(\b(?:set-)?cookie\s*:\s*)([^\s=;,]+=[^\s;,]*(?:;\s*[^\s=;,]+(?:=[^\s;,]*)?)*)"
+)
+# a parameter (`cookie=ASP.NET_SessionId=...`), up to the next space.
+_COOKIE_PARAMETER = re.compile(r"(?i)(\b(?:set-)?cookie=)(\S+)")
 REDACTED = "[redacted]"
 
 
@@ -80,8 +87,10 @@ def quote(text: str, secrets: Iterable[str], limit: int) -> str:
 
 
 def without_cookie_headers(text: str) -> str:
-    """`text` with the value of every `Cookie` / `Set-Cookie` header line in it blanked."""
-    return _COOKIE_HEADER.sub(lambda header: header[1] + header[2] + " " + REDACTED, text)
+    """`text` with the value of every `Cookie` / `Set-Cookie` header in it blanked."""
+    text = _COOKIE_QUOTED.sub(lambda m: m[1] + m[2] + REDACTED + m[2], text)
+    text = _COOKIE_PAIRS.sub(lambda m: m[1] + REDACTED, text)
+    return _COOKIE_PARAMETER.sub(lambda m: m[1] + REDACTED, text)
 
 
 def cookie_secrets(values: Iterable[str]) -> set[str]:
