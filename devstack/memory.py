@@ -571,7 +571,7 @@ class MemoryJobStore(_MemoryStore):
         finished_at: datetime,
         error_code: str | None = None,
         totals: Totals | None = None,
-        ran: bool = True,
+        scheduled: bool = False,
     ) -> Job:
         with self.db.lock:
             current = self.get(job.company_id, job.job_id)
@@ -593,7 +593,7 @@ class MemoryJobStore(_MemoryStore):
             stored = self.db.budgets.get((job.company_id, job.budget_id))
             if stored is not None and stored.header.active_job_id == job.job_id:
                 released: dict[str, object] = {"active_job_id": None}
-                if ran:
+                if scheduled:
                     released["last_failed_at"] = finished_at
                 stored.header = stored.header.model_copy(update=released)
             return failed.model_copy(deep=True)

@@ -201,7 +201,7 @@ def test_a_failed_job_holds_its_budget_back_from_the_schedule_for_an_interval(fl
     failed = next(j for j in queued if (j.company_id, j.budget_id) == ("fleet0", "B-0"))
     finished = utc_now()
     for job in queued:
-        fleet.jobs.fail(job, "The ERP refused the sign-in.", [], finished)
+        fleet.jobs.fail(job, "The ERP refused the sign-in.", [], finished, scheduled=True)
 
     assert fleet.budgets.get("fleet0", "B-0").last_failed_at is not None
     assert fleet.budgets.get(failed.company_id, failed.budget_id).active_job_id is None

@@ -496,6 +496,16 @@ def test_a_scheduled_reimport_that_failed_waits_an_interval_before_the_next_try(
     assert [j.budget_id for j in enqueue_due_reimports(w.ports)] == [SYNCED]
 
 
+def test_a_person_s_failed_reimport_does_not_hold_the_budget_back_from_the_schedule() -> None:
+    # Only the schedule's own failures count: it does not wait a day because of a person's job.
+    w = world([erp_line(1, WbsKey("T1", "77-777", "L"), D("10.00"))])
+    enable_schedule(w, every_hours=24)  # last synced two days ago
+    assert run(w, request(w)).job.status is JobStatus.FAILED
+    assert w.budget().last_failed_at is None
+
+    assert [j.budget_id for j in enqueue_due_reimports(w.ports)] == [SYNCED]
+
+
 def test_the_schedule_skips_locked_budgets_and_budgets_with_a_running_job() -> None:
     w = world()
     enable_schedule(w)

@@ -224,9 +224,9 @@ class Budget(BaseModel):
     line_count: int = 0
     last_synced_at: datetime | None = None
     active_job_id: str | None = None
-    # When the budget's last job that ran (import, re-import, restore) failed: the schedule counts
-    # its interval from this too, so a re-import that keeps failing (a wrong password, bad ERP
-    # lines) is tried once an interval, not at every run. A job the queue refused never ran.
+    # When the budget's last automatic re-import that ran failed: the schedule counts its interval
+    # from this too, so one that keeps failing (a wrong password, bad ERP lines) is tried once an
+    # interval, not at every run. A person's job, and one the queue refused, leave it as it was.
     last_failed_at: datetime | None = None
     # The project's id in the company's budget target when that is another system (Procore's
     # project id); None for budgets kept in Budget Bridge's own store.

@@ -222,12 +222,12 @@ class JobStore(Protocol):
         finished_at: datetime,
         error_code: str | None = None,
         totals: Totals | None = None,
-        ran: bool = True,
+        scheduled: bool = False,
     ) -> Job:
         """Finish the job as failed (with an error `code` a program can act on, if any, and the
-        `totals` it knew) and release its budget; a finished job is left as it was. A job that
-        `ran` (was handed to a worker) also stamps its budget's `last_failed_at`, from which the
-        schedule counts its interval; one the queue refused never ran and stamps nothing.
+        `totals` it knew) and release its budget; a finished job is left as it was. A `scheduled`
+        re-import that ran and failed also stamps its budget's `last_failed_at`, from which the
+        schedule counts its interval (a person's job, and one the queue refused, stamp nothing).
 
         Every one of `errors` is kept (read them with `errors`); the job as read back (`get`,
         `list`) carries only the first of them, at most 100, so a job stays small however many

@@ -224,7 +224,7 @@ def enqueue(
         _send(ports, recorded)
     except ServiceUnavailable:
         totals = _recorded_totals(ports, recorded, budget)
-        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock(), totals=totals, ran=False)
+        ports.jobs.fail(recorded, _not_queued(kind), [], ports.clock(), totals=totals)
         if idempotency_key is not None:
             # The answer tells the person to try again: the same key must then ask anew, not
             # answer this failed job for a day (docs/api.md, "Jobs").
@@ -774,11 +774,13 @@ def _fail(
     code: str | None = None,
     totals: Totals | None = None,
 ) -> Job:
-    """Fail the job with its totals: those it learned, else the budget's as recorded."""
+    """Fail the job with its totals: those it learned, else the budget's as recorded. A failed
+    automatic re-import holds its budget back from the schedule for an interval (`_due`)."""
     logger().info("job failed", extra={"job_id": job.job_id, "reason": message, "code": code})
     if totals is None:
         totals = _recorded_totals(ports, job)
-    return ports.jobs.fail(job, message, errors or [], ports.clock(), code, totals)
+    scheduled = job.requested_by == SCHEDULE_REQUESTER
+    return ports.jobs.fail(job, message, errors or [], ports.clock(), code, totals, scheduled)
 
 
 def _recorded_totals(ports: Ports, job: Job, budget: Budget | None = None) -> Totals | None:
@@ -926,9 +928,7 @@ def _queue_scheduled(ports: Ports, budgets: list[Budget]) -> list[Job]:
     for job in recorded:
         if job.job_id in refused:
             totals = _recorded_totals(ports, job, by_key[job.company_id, job.budget_id])
-            ports.jobs.fail(
-                job, _not_queued(JobKind.REIMPORT), [], ports.clock(), totals=totals, ran=False
-            )
+            ports.jobs.fail(job, _not_queued(JobKind.REIMPORT), [], ports.clock(), totals=totals)
         else:
             queued.append(job)
     ports.audit.record_many([

@@ -493,7 +493,7 @@ class DynamoJobStore(DynamoTables):
         finished_at: datetime,
         error_code: str | None = None,
         totals: Totals | None = None,
-        ran: bool = True,
+        scheduled: bool = False,
     ) -> Job:
         error_index = None
         if len(errors) > ERRORS_IN_ITEM:
@@ -513,7 +513,7 @@ class DynamoJobStore(DynamoTables):
             "ConditionExpression": "active_job_id = :job",
             "ExpressionAttributeValues": {":job": value(job.job_id)},
         }
-        if ran:  # the schedule counts its interval from it (services/reimports._due)
+        if scheduled:  # the schedule counts its interval from it (services/reimports._due)
             release["UpdateExpression"] = "SET last_failed_at = :failed REMOVE active_job_id"
             release["ExpressionAttributeValues"][":failed"] = value(iso(finished_at))
         for _ in range(_TRANSACTION_ATTEMPTS):
