@@ -102,6 +102,22 @@ def test_a_link_whose_budget_could_not_be_made_is_taken_back_so_it_can_be_linked
     )
 
 
+def test_a_link_whose_budget_was_written_before_an_error_is_kept() -> None:
+    # A timeout on the answer after the write: taking the link back would let a second link make
+    # a second budget for the same ERP job.
+    w = world()
+    create = w.ports.budgets.create_budget
+
+    def written_then_lost(*args: Any, **kwargs: Any) -> Any:
+        create(*args, **kwargs)
+        raise TimeoutError("the answer was lost")
+
+    w.ports.budgets.create_budget = written_then_lost  # type: ignore[method-assign]
+    with pytest.raises(TimeoutError):
+        erp_projects.link(w.ports, ADMIN, COMPANY, "J-9", None)
+    assert "J-9" in w.ports.directory.links(COMPANY)
+
+
 def test_a_name_given_when_linking_wins_over_the_erp_s() -> None:
     w = world()
 

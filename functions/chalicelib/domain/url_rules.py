@@ -24,8 +24,9 @@ _METADATA = {
     ipaddress.ip_address("192.0.0.192"),  # Oracle
 }
 
-# IPv6 ranges whose packets are tunnelled to an IPv4 address written inside the address, which
-# Python 3.11 counts as public. Refused whole, whatever IPv4 address they carry: both are
+# IPv6 ranges whose packets are tunnelled to an IPv4 address written inside the address. Python
+# 3.11 counts 6to4 as public (Teredo it already calls private; it is named here so the rule does
+# not hang on that). Refused whole, whatever IPv4 address they carry: both are
 # deprecated transition schemes (RFC 7526, RFC 4380) no ERP is reached by, and which IPv4 host a
 # relay delivers to is the relay's choice, not something this guard can judge
 # (docs/adoption.md, "Which ERP addresses are allowed").

@@ -97,14 +97,24 @@ def link(
         )
     except Exception:
         # No budget, so no link: left behind, it would answer already_linked to every new try
-        # and not_found to an unlink.
-        ports.directory.delete_link(company_id, erp_job_id)
+        # and not_found to an unlink. An error after the budget was in fact written (a timeout
+        # on its answer) keeps the link, or a second link would make a second budget.
+        if not _budget_exists(ports, company_id, project_id):
+            ports.directory.delete_link(company_id, erp_job_id)
         raise
     audit.record(
         ports, company_id, identity.email, audit.PROJECT_LINKED, erp_job_id,
         project_id=project_id, project_name=budget.project_name,
     )  # fmt: skip
     return budget
+
+
+def _budget_exists(ports: Ports, company_id: str, budget_id: str) -> bool:
+    try:
+        ports.budgets.get(company_id, budget_id)
+    except NotFound:
+        return False
+    return True
 
 
 def _project_name(given: str | None, found: ErpProject, erp_job_id: str) -> str:
