@@ -82,7 +82,7 @@ export interface paths {
   "/api/v1/companies/{company_id}/erp/jobs/{job_id}/changes.csv": {
     /**
      * Download a job's changes as CSV
-     * @description RFC 4180 with a header row (the fields of a change); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.
+     * @description RFC 4180 with a header row (the fields of a change); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`. With `Accept: application/gzip` the same file comes gzip-compressed (`application/gzip`, the name ending `.csv.gz`); a plain file over 6 MB is refused with 406 `download_too_large`.
      */
     get: operations["job_changes_csv"];
   };
@@ -150,7 +150,7 @@ export interface paths {
   "/api/v1/companies/{company_id}/projects/{project_id}/budget.csv": {
     /**
      * Download the current budget as CSV
-     * @description RFC 4180 with a header row (the fields of a line item); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.
+     * @description RFC 4180 with a header row (the fields of a line item); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`. With `Accept: application/gzip` the same file comes gzip-compressed (`application/gzip`, the name ending `.csv.gz`); a plain file over 6 MB is refused with 406 `download_too_large`.
      */
     get: operations["budget_csv"];
   };
@@ -2271,7 +2271,7 @@ export interface operations {
   };
   /**
    * Download a job's changes as CSV
-   * @description RFC 4180 with a header row (the fields of a change); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.
+   * @description RFC 4180 with a header row (the fields of a change); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`. With `Accept: application/gzip` the same file comes gzip-compressed (`application/gzip`, the name ending `.csv.gz`); a plain file over 6 MB is refused with 406 `download_too_large`.
    */
   job_changes_csv: {
     parameters: {
@@ -2284,6 +2284,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
+          "application/gzip": string;
           "text/csv": string;
         };
       };
@@ -2307,6 +2308,12 @@ export interface operations {
       };
       /** @description No such resource, or it belongs to a company the caller is not in. */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The file is over the 6 MB one answer may carry (download_too_large); ask for it with `Accept: application/gzip`. */
+      406: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3166,7 +3173,7 @@ export interface operations {
   };
   /**
    * Download the current budget as CSV
-   * @description RFC 4180 with a header row (the fields of a line item); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.
+   * @description RFC 4180 with a header row (the fields of a line item); amounts as plain decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`. With `Accept: application/gzip` the same file comes gzip-compressed (`application/gzip`, the name ending `.csv.gz`); a plain file over 6 MB is refused with 406 `download_too_large`.
    */
   budget_csv: {
     parameters: {
@@ -3179,6 +3186,7 @@ export interface operations {
       /** @description OK */
       200: {
         content: {
+          "application/gzip": string;
           "text/csv": string;
         };
       };
@@ -3202,6 +3210,12 @@ export interface operations {
       };
       /** @description No such resource, or it belongs to a company the caller is not in. */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The file is over the 6 MB one answer may carry (download_too_large); ask for it with `Accept: application/gzip`. */
+      406: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

@@ -206,10 +206,15 @@ def test_download_csv_saves_the_budget_and_a_finished_jobs_changes(
     open_preview(page, project).get_by_role("button", name="OK").click()
     expect(page.get_by_role("status")).to_have_text(SUCCESS, timeout=JOB_TIMEOUT_MS)
 
-    with page.expect_download() as job_download:
+    # Asked for compressed (a large budget's file fits one answer only so) and saved unpacked.
+    with (
+        page.expect_response(lambda r: r.url.endswith("/changes.csv")) as served,
+        page.expect_download() as job_download,
+    ):
         page.get_by_role("region", name="Job status").get_by_role(
             "button", name="Download CSV"
         ).click()
+    assert served.value.headers["content-type"] == "application/gzip"
     changes = read_csv(job_download.value.path())
     assert job_download.value.suggested_filename.endswith(".csv")
     assert len(changes) == len(moved)

@@ -3,12 +3,15 @@ in-memory stores and on the DynamoDB stores (moto)."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import io
 import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
 from chalicelib.domain.model import (
@@ -19,6 +22,7 @@ from chalicelib.domain.model import (
     LineItem,
     utc_now,
 )
+from chalicelib.entrypoints.api import csv_export
 from tests.fixtures.domain import commit_as_worker
 from tests.integration.api_support import World, budget_user, erp_user
 
@@ -142,6 +146,83 @@ def test_a_job_s_changes_csv_parses_back_to_its_changes(client: Client, world: W
         "line_item_id", "sub_job", "cost_code", "cost_type", "kind", "old_amount", "new_amount",
     ]  # fmt: skip
     assert rows == [as_csv_cells(change) for change in listed["changes"]]
+
+
+def _download_paths(world: World) -> list[tuple[str, str]]:
+    """Both CSV routes, each with someone who may read it."""
+    return [
+        (f"{P}/budget.csv", budget_user("read_only")),
+        (f"{ERP}/jobs/{_job_with_changes(world)}/changes.csv", erp_user("read_only")),
+    ]
+
+
+def test_asked_for_gzip_a_download_is_the_same_csv_compressed(client: Client, world: World) -> None:
+    for path, who in _download_paths(world):
+        plain = client.http.get(path, headers=world.headers(who))
+        packed = client.http.get(path, headers={**world.headers(who), "Accept": "application/gzip"})
+
+        assert packed.status_code == 200, packed.body
+        assert packed.headers["Content-Type"] == "application/gzip"
+        assert '.csv.gz"' in packed.headers["Content-Disposition"]
+        assert gzip.decompress(packed.body) == plain.body
+        assert plain.headers["Content-Type"].startswith("text/csv")
+
+
+def test_a_csv_over_one_answer_s_limit_is_refused_plain_and_served_compressed(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In AWS an answer over 6 MB never reaches the caller (a bare 502 from API Gateway). The
+    limit is lowered here to the size of the demo budget's file instead of building a budget of
+    75,000 lines."""
+    for path, who in _download_paths(world):
+        size = len(client.http.get(path, headers=world.headers(who)).body)
+        # The file's own size fits; as Lambda sends it (a JSON string, each CRLF and quote
+        # escaped) it does not.
+        monkeypatch.setattr(csv_export, "MAX_BODY_BYTES", size)
+
+        refused = client.http.get(path, headers={**world.headers(who), "Accept": "*/*"})
+        packed = client.http.get(path, headers={**world.headers(who), "Accept": "application/gzip"})
+
+        assert refused.status_code == 406
+        error = json.loads(refused.body)["error"]
+        assert error["code"] == "download_too_large"
+        assert "Accept: application/gzip" in error["message"]
+        assert packed.status_code == 200
+        assert len(gzip.decompress(packed.body)) == size
+        monkeypatch.undo()
+
+
+def test_a_file_too_large_even_compressed_is_refused_with_a_way_out(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_export, "MAX_BODY_BYTES", 10)
+    headers = {**world.headers(budget_user("read_only")), "Accept": "application/gzip"}
+
+    refused = client.http.get(f"{P}/budget.csv", headers=headers)
+
+    assert refused.status_code == 406
+    error = json.loads(refused.body)["error"]
+    assert error["code"] == "download_too_large"
+    assert "in pages" in error["message"]
+
+
+def test_the_compressed_file_leaves_the_function_base64_encoded_for_api_gateway(
+    client: Client, world: World
+) -> None:
+    """API Gateway decodes a binary answer only when the function marks it so and the API lists
+    its media type (Chalice writes the list into the API's definition)."""
+    from chalice.config import Config
+    from chalice.local import LocalGateway
+
+    from app import app
+
+    assert csv_export.GZIP in app.api.binary_types
+    headers = {**world.headers(budget_user("read_only")), "Accept": "application/gzip"}
+    raw = LocalGateway(app, Config()).handle_request("GET", f"{P}/budget.csv", headers, None)
+
+    assert raw["statusCode"] == 200
+    assert raw["isBase64Encoded"] is True
+    assert gzip.decompress(base64.b64decode(raw["body"])).startswith(b"line_item_id,")
 
 
 # --- history ---------------------------------------------------------------------------------

@@ -503,6 +503,32 @@ describe("Download CSV", () => {
     click.mockRestore();
   });
 
+  it("asks for the file compressed and saves it unpacked, without the .gz", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget";
+    const created: Blob[] = [];
+    vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: (b: Blob) => (created.push(b), "blob:csv"), revokeObjectURL: () => undefined }));
+    const clicked: string[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push(this.download);
+    });
+    const csv = "sub_job,cost_code\r\n0001,01-100\r\n";
+    const packed = await new Response(new Response(csv).body!.pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+    const fake = start({
+      "GET /me": () => ({ body: me("read_only") }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: budget }),
+      "GET /companies/demo/erp/jobs": () => ({ body: { jobs: [], next_cursor: null } }),
+      "GET /companies/demo/projects/P-1001/budget.csv": () => ({
+        bytes: packed,
+        headers: { "Content-Type": "application/gzip", "Content-Disposition": 'attachment; filename="budget-P-1001.csv.gz"' },
+      }),
+    });
+    fireEvent.click(await screen.findByRole("button", { name: "Download CSV" }));
+    await waitFor(() => expect(clicked).toEqual(["budget-P-1001.csv"]));
+    expect(await created[0].text()).toBe(csv);
+    expect(fake.requests.find((r) => r.path.endsWith("budget.csv"))?.headers.Accept).toMatch(/^application\/gzip\b/);
+    click.mockRestore();
+  });
+
   it("announces a refused download", async () => {
     window.location.hash = "#/companies/demo/projects/P-1001/budget";
     start({

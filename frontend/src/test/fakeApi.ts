@@ -10,11 +10,12 @@ export interface Recorded {
   body: unknown;
 }
 
-/** A JSON `body`, or a `text` answer (a CSV) with its own headers. */
+/** A JSON `body`, or a `text` answer (a CSV) or `bytes` (a compressed one) with its own headers. */
 export interface Answer {
   status?: number;
   body?: unknown;
   text?: string;
+  bytes?: ArrayBuffer;
   headers?: Record<string, string>;
 }
 
@@ -45,6 +46,9 @@ export function fakeFetch(routes: Record<string, Handler>) {
       const [m, p] = pattern.split(" ");
       if (m === method && new RegExp(`^${p}$`).test(path)) {
         const answer = handler(request);
+        if (answer?.bytes !== undefined) {
+          return new Response(answer.bytes, { status: answer.status ?? 200, headers: answer.headers });
+        }
         if (answer?.text !== undefined) {
           return new Response(answer.text, { status: answer.status ?? 200, headers: answer.headers ?? { "Content-Type": "text/csv" } });
         }

@@ -6,18 +6,26 @@ ERP text (descriptions, keys) reaches these files, and a spreadsheet runs a cell
 (`-1250.00`): a number cannot run as a formula, so in those columns alone a cell that is exactly a
 plain decimal is written as it is. A text column is always guarded, even when its text looks like
 a number (`-42` as a description), so no ERP or person's text goes out unguarded.
+
+A Lambda answer carries at most 6 MB, and a budget of 60,000 to 75,000 lines is more than that as
+CSV. A caller that sends `Accept: application/gzip` gets the same file gzip-compressed (under a
+third of the size as sent; the web app always asks for it); a plain answer that would not fit is
+refused with 406 and a sentence saying so, the same locally as in AWS (docs/history.md, "CSV").
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from urllib.parse import quote
 
 from chalice import Response
 
+from chalicelib.entrypoints.api.errors import RequestRejected
 from chalicelib.entrypoints.api.schemas import ChangeOut, LineItemOut
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,17 +59,64 @@ def to_csv(columns: Sequence[str], rows: Iterable[dict[str, object]]) -> str:
     return out.getvalue()
 
 
-def download(text: str, filename: str) -> Response:
+GZIP = "application/gzip"
+# API Gateway hands Lambda's answer on only while the whole answer, headers and JSON framing
+# included, is at most 6 MB (6,291,456 bytes); the body's share leaves room for the rest. The body
+# is counted as it travels: plain text as a JSON string (each line end, quote and non-ASCII
+# character escaped, docs/api.md "Pages"), a compressed body base64-encoded, a third larger.
+MAX_BODY_BYTES = 6_000_000
+GZIP_NOTE = (
+    "With `Accept: application/gzip` the same file comes gzip-compressed (`application/gzip`, the "
+    "name ending `.csv.gz`); a plain file over 6 MB is refused with 406 `download_too_large`."
+)
+
+
+def wants_gzip(accept: str) -> bool:
+    """Whether the caller's Accept header names application/gzip itself (not through `*/*`, which
+    every HTTP client sends and which must keep answering plain CSV)."""
+    media_types = (part.split(";")[0].strip().lower() for part in accept.split(","))
+    return GZIP in media_types
+
+
+def download(text: str, filename: str, accept: str = "") -> Response:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:120] or "download.csv"
+    if wants_gzip(accept):
+        # mtime=0: the same budget gives the same bytes, whenever it is downloaded.
+        body = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+        sent = (len(body) + 2) // 3 * 4
+        if sent > MAX_BODY_BYTES:
+            raise _too_large(sent, compressed=True)
+        return _file(body, GZIP, safe + ".gz")
+    sent = len(encode_basestring_ascii(text))
+    if sent > MAX_BODY_BYTES:
+        raise _too_large(sent, compressed=False)
+    return _file(text, "text/csv; charset=utf-8", safe)
+
+
+def _file(body: str | bytes, content_type: str, filename: str) -> Response:
     return Response(
-        body=text,
+        body=body,
         status_code=200,
         headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(safe)}",
+            "Content-Type": content_type,
+            "Content-Disposition": (
+                f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
+            ),
             "Cache-Control": "no-store",
         },
     )
+
+
+def _too_large(sent: int, *, compressed: bool) -> RequestRejected:
+    megabytes = f"{sent / 1_000_000:.1f} MB"
+    message = (
+        f"This CSV file is {megabytes} even compressed, more than the 6 MB one answer may carry. "
+        "Read its rows from the API in pages instead (`limit` and `cursor`)."
+        if compressed
+        else f"This CSV file is {megabytes} as sent, more than the 6 MB one answer may carry. Ask "
+        "for it compressed with the header `Accept: application/gzip`, as the web app does."
+    )
+    return RequestRejected(406, "download_too_large", message)
 
 
 def budget_csv(lines: Iterable[LineItemOut]) -> str:

@@ -24,6 +24,8 @@ _REASONS = {
     401: "Missing, forged or expired token, or wrong email or password.",
     403: "The caller's permission in this company is too low.",
     404: "No such resource, or it belongs to a company the caller is not in.",
+    406: "The file is over the 6 MB one answer may carry (download_too_large); ask for it "
+    "with `Accept: application/gzip`.",
     409: "The budget cannot take this now (budget_locked, job_in_progress, not_synced, ...).",
     410: "The cursor's version of the budget is no longer kept (version_gone); start again.",
     422: "The body has an unknown field, a wrong type or a bad value.",
@@ -104,6 +106,10 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": _REASONS.get(op.status, "OK")}
     if op.media_type != "application/json":
         success["content"] = {op.media_type: {"schema": {"type": "string"}}}
+        if op.media_type == "text/csv":
+            success["content"]["application/gzip"] = {
+                "schema": {"type": "string", "format": "binary"}
+            }
     elif op.answer is not None:
         success["content"] = _json(_ref(op.answer, schemas, "serialization"))
     elif op.status != 204:

@@ -80,6 +80,7 @@ api = ApiBlueprint(__name__)
 
 # The error statuses most company routes can answer, for the OpenAPI document.
 _READ = (400, 401, 403, 404)
+_DOWNLOAD = (*_READ, 406)
 _WRITE = (400, 401, 403, 404, 409, 422)
 
 COMPANY = "/companies/{company_id}"
@@ -328,14 +329,15 @@ def list_job_errors(call: Call[Any, ErrorsQuery], company_id: str, job_id: str) 
     tag="ERP Integrations",
     answer=None,
     media_type="text/csv",
-    errors=_READ,
+    errors=_DOWNLOAD,
     description="RFC 4180 with a header row (the fields of a change); amounts as plain decimals; "
-    "a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`.",
+    "a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`. "
+    + csv_export.GZIP_NOTE,
 )
 def job_changes_csv(call: Call[Any, Any], company_id: str, job_id: str) -> Response:
     changes = jobs.all_changes(call.ports, call.caller, company_id, job_id)
     text = csv_export.changes_csv(ChangeOut.of(change) for change in changes)
-    return csv_export.download(text, f"job-{job_id}-changes.csv")
+    return csv_export.download(text, f"job-{job_id}-changes.csv", call.headers.get("accept", ""))
 
 
 @api.operation(
@@ -564,15 +566,17 @@ def unlock_budget(call: Call[Any, Any], company_id: str, project_id: str) -> Bud
     tag="Budget",
     answer=None,
     media_type="text/csv",
-    errors=_READ,
+    errors=_DOWNLOAD,
     description="RFC 4180 with a header row (the fields of a line item); amounts as plain "
     "decimals; a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is prefixed "
-    "with `'`.",
+    "with `'`. " + csv_export.GZIP_NOTE,
 )
 def budget_csv(call: Call[Any, Any], company_id: str, project_id: str) -> Response:
     page = budgets.all_lines(call.ports, call.caller, company_id, project_id)
     text = csv_export.budget_csv(LineItemOut.of(line) for line in page.lines)
-    return csv_export.download(text, f"budget-{page.budget.project_name}.csv")
+    return csv_export.download(
+        text, f"budget-{page.budget.project_name}.csv", call.headers.get("accept", "")
+    )
 
 
 @api.operation(
