@@ -190,7 +190,7 @@ export interface paths {
     get: operations["get_target"];
     /**
      * Choose where the company's budgets live: Budget Bridge or Procore (ERP admin)
-     * @description `credentials` (a Procore service account's client id and secret) go to the secret store only and are never answered; left out, the stored ones are kept. 422 `invalid_target` naming what is wrong.
+     * @description `credentials` (a Procore service account's client id and secret) go to the secret store only and are never answered; left out, the stored ones are kept. 422 `invalid_target` naming what is wrong; 409 `job_in_progress` while a job of the company is queued or running and the save would change the target.
      */
     put: operations["put_target"];
   };
@@ -3653,7 +3653,7 @@ export interface operations {
   };
   /**
    * Choose where the company's budgets live: Budget Bridge or Procore (ERP admin)
-   * @description `credentials` (a Procore service account's client id and secret) go to the secret store only and are never answered; left out, the stored ones are kept. 422 `invalid_target` naming what is wrong.
+   * @description `credentials` (a Procore service account's client id and secret) go to the secret store only and are never answered; left out, the stored ones are kept. 422 `invalid_target` naming what is wrong; 409 `job_in_progress` while a job of the company is queued or running and the save would change the target.
    */
   put_target: {
     parameters: {

@@ -13,6 +13,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.config import reset_settings
+from chalicelib.domain.model import utc_now
 from tests.integration.api_support import World, erp_user
 
 TARGET = "/api/v1/companies/demo/target"
@@ -22,6 +23,13 @@ PROCORE = {
     "procore_company_id": "1001",
     "credentials": {"client_id": "pilot-client", "client_secret": "very-secret-value"},
 }
+
+
+@pytest.fixture(autouse=True)
+def no_job_running(world: World) -> None:
+    """The seeded world keeps a queued job on b-1003; the target moves only while none is."""
+    queued = world.jobs.get("demo", world.ids["job_id"])
+    world.jobs.fail(queued, "Finished before the target tests.", [], utc_now())
 
 
 def _put(client: Client, world: World, body: dict[str, Any], who: str = "admin") -> Any:
@@ -143,3 +151,28 @@ def test_back_to_budget_bridge(client: Client, world: World) -> None:
 
     assert json.loads(answer.body)["target"] == "budget_bridge"
     assert json.loads(answer.body)["credentials_set"] is False
+
+
+def test_the_target_does_not_move_while_a_job_is_queued_or_running(
+    client: Client, world: World
+) -> None:
+    """A job that stops while writing puts the amounts back where it wrote them, found through
+    the company's target (docs/targets/procore.md, "Setting it up")."""
+    _put(client, world, PROCORE)
+    queued = client.http.post(
+        "/api/v1/companies/demo/erp/budgets/b-1001/reimport",
+        headers=world.headers(erp_user("standard")),
+    )
+    assert queued.status_code == 202
+
+    back = _put(client, world, {"target": "budget_bridge"})
+    elsewhere = _put(client, world, {**PROCORE, "procore_company_id": "1002"})
+    same = _put(client, world, {**PROCORE, "credentials": None})
+
+    for refused in (back, elsewhere):
+        assert refused.status_code == 409, refused.body
+        error = json.loads(refused.body)["error"]
+        assert error["code"] == "job_in_progress"
+        assert error["job_id"] == json.loads(queued.body)["job_id"]
+    assert same.status_code == 200  # saving the same settings again changes nothing
+    assert world.ports.directory.target("demo").procore_company_id == "1001"

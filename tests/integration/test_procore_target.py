@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
     BudgetLocked,
     ErpUnavailable,
     InvalidTargetProject,
+    JobInProgress,
     TargetRejected,
     TargetUnavailable,
     UnsafeErpAddress,
@@ -48,7 +49,7 @@ from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
 from chalicelib.services import erp_projects, history, reimports
 from chalicelib.services.ports import Ports
 from chalicelib.services.reimports import request_job, run_job
-from chalicelib.services.targets import PutBackUnfinished
+from chalicelib.services.targets import PutBackUnfinished, TargetChoice, put_target
 from devstack import demo_data, seed
 from devstack.sandbox.procore import ProcoreSandbox
 from tests import worlds
@@ -300,6 +301,79 @@ def test_a_worker_killed_between_batches_is_undone_by_the_redelivered_message(sa
     assert result.job.status is JobStatus.FAILED
     assert "put back" in result.job.message
     assert pilot.amounts() == before
+
+
+def test_the_target_cannot_change_while_a_job_it_wrote_for_is_unfinished(sandbox):
+    """The redelivered message must put Procore's amounts back; had the company moved to Budget
+    Bridge's own store meanwhile, it would have succeeded there and left them in Procore."""
+    pilot = _large(sandbox)
+    before = pilot.amounts()
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _DiesAfterFirstBatch(real(*args))
+    with pytest.raises(_Killed):
+        pilot.reimport()
+    pilot.ports.remote_budgets = real
+
+    for choice in (
+        TargetChoice(TargetKind.BUDGET_BRIDGE),
+        TargetChoice(
+            TargetKind.PROCORE, base_url=sandbox.url, procore_company_id="1002",
+            client_id="other-client", client_secret="other-secret",
+        ),
+    ):  # fmt: skip
+        with pytest.raises(JobInProgress) as refused:
+            put_target(pilot.ports, ADMIN, "pilot", choice, allow_local=True)
+        assert refused.value.details["job_id"] == pilot.message.job_id
+    assert pilot.ports.directory.target("pilot").procore_company_id == demo_data.PROCORE_COMPANY_ID
+
+    result = run_job(pilot.ports, pilot.message, final_attempt=False)
+    assert result.job.status is JobStatus.FAILED
+    assert pilot.amounts() == before
+    moved = put_target(
+        pilot.ports, ADMIN, "pilot", TargetChoice(TargetKind.BUDGET_BRIDGE), allow_local=True
+    )
+    assert moved.config.target is TargetKind.BUDGET_BRIDGE
+
+
+class _LockUnreadOnce:
+    """Procore not answering (after the client's own retries) the lock read right before the
+    first write: the job's write-ahead record is made, nothing is written yet."""
+
+    def __init__(self, inner: RemoteBudget) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+        self.reads = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def locked(self) -> bool:
+        self.reads += 1
+        if self.reads == 2:
+            raise TargetUnavailable("Procore is not answering right now (503).")
+        return self._inner.locked()
+
+
+def test_an_attempt_stopped_before_its_first_write_is_tried_again_and_succeeds(sandbox):
+    pilot = _pilot(sandbox)
+    before = pilot.amounts()
+    cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST][-1]
+    pilot.erp.lines = [
+        _with_amount(line, Decimal("999.99")) if line is cost else line for line in pilot.erp.lines
+    ]
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _LockUnreadOnce(real(*args))
+    with pytest.raises(TargetUnavailable):
+        pilot.reimport()
+    assert pilot.amounts() == before
+    assert pilot.ports.jobs.recorded_writes(pilot.job())  # the record was made
+
+    pilot.ports.remote_budgets = real  # the message comes back
+    result = run_job(pilot.ports, pilot.message, final_attempt=False)
+
+    assert result.job.status is JobStatus.SUCCEEDED, result.job.message
+    assert pilot.amounts()[_flat(cost.key)] == "999.99"
 
 
 class _ErpWithProjects(FakeErp):

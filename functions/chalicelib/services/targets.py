@@ -64,6 +64,7 @@ from chalicelib.domain.url_rules import UnsafeUrl
 from chalicelib.observability import logger
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
+from chalicelib.services.connections import check_no_job_running
 from chalicelib.services.ports import Ports
 
 
@@ -169,16 +170,27 @@ def put_target(
 ) -> TargetView:
     """Choose where the company's budgets live; the client secret goes to the secret store only."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
+    stored = ports.directory.target(company_id)
     if choice.target is TargetKind.BUDGET_BRIDGE:
+        if stored.target is not TargetKind.BUDGET_BRIDGE:
+            check_no_job_running(ports, company_id)
         saved = ports.directory.save_target(company_id, TargetConfig())
         audit.record(ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value)
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
     if not limits.ascii_digits(choice.procore_company_id or ""):
         raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
-    stored = ports.directory.target(company_id)
     secret_id = stored.credentials_secret_id
     kept = choice.client_id is None and choice.client_secret is None
+    moved = (stored.target, stored.base_url, stored.procore_company_id) != (
+        TargetKind.PROCORE, base_url, choice.procore_company_id,
+    )  # fmt: skip
+    if moved or not kept:
+        # A job writing to the budgets now, or putting back what an attempt wrote, must finish
+        # against the Procore company it began with: a put-back sent to another place, or to
+        # Budget Bridge's own store, would leave that attempt's amounts in Procore
+        # (docs/targets/procore.md, "Setting it up": changing the target).
+        check_no_job_running(ports, company_id)
     if kept and secret_id is not None and stored.base_url != base_url:
         # The stored secret goes only to the address it was saved for: an admin who can change
         # the address cannot have it sent where they choose (docs/targets/procore.md, step 3).
@@ -417,6 +429,11 @@ class RemoteTarget:
         removed = [
             w.ref for w in recorded if w.created and now.get(w.ref) in (w.new_amount, w.old_amount)
         ]
+        if not written and not removed:
+            # Nothing the record holds shows in Procore: the attempt stopped before its first
+            # write (Procore did not answer the lock read right before it, say). This attempt
+            # plans afresh from what Procore holds and records its own writes.
+            return False
         logger().info(
             "putting back a crashed attempt's writes",
             extra={

@@ -389,7 +389,8 @@ def get_target(call: Call[Any, Any], company_id: str) -> TargetResponse:
     errors=_WRITE,
     description="`credentials` (a Procore service account's client id and secret) go to the "
     "secret store only and are never answered; left out, the stored ones are kept. 422 "
-    "`invalid_target` naming what is wrong.",
+    "`invalid_target` naming what is wrong; 409 `job_in_progress` while a job of the company is "
+    "queued or running and the save would change the target.",
 )
 def put_target(call: Call[TargetBody, Any], company_id: str) -> TargetResponse:
     body = call.body
