@@ -27,7 +27,13 @@ from chalicelib.adapters.erp.workday import WorkdaySource
 from chalicelib.adapters.erp.xero import XeroSource
 from chalicelib.adapters.erp.yardi import YardiSource
 from chalicelib.adapters.secrets import SecretsManagerSecretStore
-from chalicelib.domain.errors import ErpJobNotFound, ErpRejected, ErpUnavailable, UnsafeErpAddress
+from chalicelib.domain.errors import (
+    ErpAuthFailed,
+    ErpJobNotFound,
+    ErpRejected,
+    ErpUnavailable,
+    UnsafeErpAddress,
+)
 from chalicelib.domain.model import CostCatalog, ErpConnection, ErpCredentials, LineKind
 from chalicelib.domain.ports import ErpSource
 from chalicelib.domain.reimport import InvalidErpBudget, plan_reimport
@@ -284,7 +290,9 @@ def test_a_server_answering_fewer_rows_a_page_than_asked_is_read_to_the_end(sand
 
 
 def test_a_refused_sign_in_is_permanent_and_says_so_without_the_secret(sandbox, switch, row):
-    with pytest.raises(ErpRejected) as refused:
+    # erp_auth_failed, not erp_rejected: the connection test names the credentials
+    # (docs/adoption.md, "The ERP connection").
+    with pytest.raises(ErpAuthFailed) as refused:
         connector(sandbox, row, credentials=row.bad_credentials).fetch_budget(row.job)
 
     assert "sign-in" in refused.value.message and "check" in refused.value.message

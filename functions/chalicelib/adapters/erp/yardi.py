@@ -23,10 +23,10 @@ from defusedxml import DefusedXmlException
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
 from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
-from chalicelib.adapters.erp.common.jobs import job_listed_without, no_such_job
+from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 from chalicelib.domain.model import (
     CatalogEntry,
     ErpCatalog,
@@ -90,6 +90,15 @@ def service_path(settings: Mapping[str, str]) -> str:
 class _ClientFault(ErpRejected):
     """A `soap:Client` fault: the request will not pass as sent. Yardi answers a wrong sign-in and
     a job it does not have alike, so the budget read asks the job list which it was."""
+
+
+class _SignInRefused(ErpAuthFailed):
+    """A `soap:Client` fault to a call that names no job (the job list, the cost codes): only
+    the sign-in in the envelope can be what Yardi refused."""
+
+
+# The calls whose arguments are the sign-in alone.
+_SIGN_IN_ONLY = frozenset({"GetJobs", "GetCostCategories", "GetCostCodes"})
 
 
 class SoapFault(Exception):
@@ -186,8 +195,16 @@ class YardiSource:
         rows = self._all("GetJobCostBudget", {"JobCode": erp_job_id}, "Line", on_page)
         try:
             return mapping.collect(rows, native_of)
-        except _ClientFault:
-            if job_listed_without(self._job_ids, erp_job_id):
+        except _ClientFault as refused:
+            # The job list tells which it was: refused as well, the sign-in; answered without
+            # the job, the job; answered with it, the first refusal stands.
+            try:
+                listed = self._job_ids()
+            except _SignInRefused as wrong_sign_in:
+                raise wrong_sign_in from None
+            except ErpRejected:
+                raise refused from None
+            if erp_job_id.strip() not in set(listed):
                 raise no_such_job(self.system, erp_job_id, "job") from None
             raise
 
@@ -238,11 +255,11 @@ class YardiSource:
             raw = client.call("POST", self._service(), doing, raw=self._envelope(operation, arguments),
                               headers=headers)  # fmt: skip
         except HttpFailure as failure:
-            raise self._explain(client, failure, doing) from None
+            raise self._explain(client, failure, doing, operation) from None
         document = parse(raw)
         fault = fault_of(document)
         if fault is not None:
-            raise self._fault_error(client, fault, doing)
+            raise self._fault_error(client, fault, doing, operation)
         result = document.find(f".//{{{NAMESPACE}}}{operation}Result")
         if result is None:
             raise ErpRejected(
@@ -277,7 +294,7 @@ class YardiSource:
         ).encode()
 
     def _explain(
-        self, client: ErpHttp, failure: HttpFailure, doing: str
+        self, client: ErpHttp, failure: HttpFailure, doing: str, operation: str
     ) -> ErpRejected | ErpUnavailable:
         try:
             fault = fault_of(parse(failure.body))
@@ -292,15 +309,22 @@ class YardiSource:
                 f"{doing}; the job will try again.",
                 retry_after=failure.retry_after,
             )
-        return self._fault_error(client, fault, doing)
+        return self._fault_error(client, fault, doing, operation)
 
     def _fault_error(
-        self, client: ErpHttp, fault: SoapFault, doing: str
+        self, client: ErpHttp, fault: SoapFault, doing: str, operation: str
     ) -> ErpRejected | ErpUnavailable:
         said = client.quote(fault.message, _FAULT_LIMIT)  # never a credential the envelope sent
         if fault.code != "Client":
             return ErpUnavailable(f"Yardi Voyager had a problem when trying to {doing} ({said}); "
                                   "the job will try again.")  # fmt: skip
+        if operation in _SIGN_IN_ONLY:
+            return _SignInRefused(
+                f"Yardi Voyager refused the sign-in when trying to {doing}"
+                + (f" ({said})" if said else "")
+                + ": check the Yardi Voyager connection's user name, password, server, database, "
+                "platform and interface entity."
+            )
         return _ClientFault(
             f"Yardi Voyager refused to {doing}" + (f" ({said})" if said else "") + ": check the "
             "Yardi Voyager connection's sign-in (user name, password, server, database, platform "

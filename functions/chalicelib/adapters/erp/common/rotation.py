@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.erp.common.http import ErpHttp, HttpFailure, Limits
-from chalicelib.domain.errors import ErpRejected, ErpUnavailable
+from chalicelib.domain.errors import ErpAuthFailed, ErpRejected, ErpUnavailable
 from chalicelib.domain.model import ErpConnection, ErpCredentials
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ class RotatingOAuth2SignIn:
             )  # fmt: skip
         except HttpFailure as failure:
             if failure.status in (400, 401, 403):  # invalid_grant / invalid_client: never quoted
-                raise ErpRejected(
+                raise ErpAuthFailed(
                     f"{self._http.title} refused the sign-in with the connection's refresh token "
                     f"or client: check the {self._http.erp} connection's client id and secret, "
                     f"and connect {self._http.name} again to get a new refresh token."
