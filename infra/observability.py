@@ -36,6 +36,10 @@ API_P99_LATENCY_MS = 3000
 # retries wait up to 4 minutes: a message older than half an hour is stuck behind something.
 QUEUE_OLDEST_MESSAGE_SECONDS = 1800
 FAILED_JOBS_PER_HOUR = 5
+# Dead letters nobody takes: the dead-letter handler's mapping takes each one within seconds, so a
+# message left visible this long means the mapping is off (paused for a redrive and not turned
+# back on) and new dead letters' jobs stay in progress with their budgets claimed.
+DEAD_LETTERS_WAITING_PERIODS = 3  # five-minute periods: 15 minutes
 # The schedule runs every SCHEDULE_RATE_MINUTES: page when two runs in a row did not succeed.
 SCHEDULE_WINDOW = Duration.minutes(2 * resources.SCHEDULE_RATE_MINUTES)
 
@@ -264,19 +268,48 @@ def alarm_specs(watched: Watched) -> list[AlarmSpec]:
             GREATER,
             evaluation_periods=2,
         ),
+        # Every message that reaches the dead-letter queue is received by the dead-letter handler
+        # (the stack's "DeadLetters" event source mapping, enabled), so the queue's
+        # NumberOfMessagesReceived counts each dead letter within seconds of its arrival. Not the
+        # visible count: the mapping takes a dead letter long before SQS samples it (about once a
+        # minute). Not NumberOfMessagesSent: SQS does not count redrive-policy moves there. Not the
+        # app's JobsDeadLettered: the handler (entrypoints/worker.py) emits it only once it has
+        # failed the job, never for a dead letter it drops (unreadable, no such job) or one whose
+        # amounts it could not put back yet (services/reimports.fail_dead_letter raises). Such a
+        # letter comes back every visibility timeout of the dead-letter queue (shorter than the
+        # period), so the alarm stays in alarm instead of clearing and paging again.
         AlarmSpec(
-            "DeadLettersWaiting",
+            "DeadLettersReceived",
             _say(
                 "A re-import job message reached the dead-letter queue.",
                 "the dead-letter handler fails its job and frees the budget; read why in the "
-                "worker's logs for that job_id, fix the cause, then redrive or purge the queue.",
+                "worker's logs for that job_id, fix the cause; if the alarm does not clear, the "
+                "handler cannot finish (its logs say why).",
                 "dead-letters",
             ),
-            watched.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=FIVE_MINUTES, statistic="Maximum"
+            watched.dead_letter_queue.metric_number_of_messages_received(
+                period=FIVE_MINUTES, statistic="Sum"
             ),
             0,
             GREATER,
+        ),
+        # What the alarm above cannot see: dead letters nobody receives. The minimum over a period
+        # stays above zero only when a dead letter was visible the whole time.
+        AlarmSpec(
+            "DeadLettersWaiting",
+            _say(
+                "Dead letters have waited in the dead-letter queue for "
+                f"{DEAD_LETTERS_WAITING_PERIODS * 5} minutes: nothing is taking them.",
+                "turn the dead-letter handler's event source mapping back on (it is paused during "
+                "a redrive); until then their jobs stay in progress and their budgets claimed.",
+                "dead-letters-waiting",
+            ),
+            watched.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Minimum"
+            ),
+            0,
+            GREATER,
+            evaluation_periods=DEAD_LETTERS_WAITING_PERIODS,
         ),
         AlarmSpec(
             "FailedJobsPerHour",

@@ -79,6 +79,12 @@ def _job_queue_id(synthesized) -> str:
     return queue_id
 
 
+def _dead_letter_queue_id(synthesized) -> str:
+    queue = synthesized.resource(_job_queue_id(synthesized))
+    (dead_letters, _) = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"]
+    return dead_letters
+
+
 # --- tracing and arm64 --------------------------------------------------------------------
 
 
@@ -183,6 +189,7 @@ def test_every_alarm_pages_the_alarm_topic_and_says_what_to_do(synthesized):
         "WorkerErrors",
         "WorkerThrottles",
         "JobQueueOldestMessage",
+        "DeadLettersReceived",
         "DeadLettersWaiting",
         "FailedJobsPerHour",
         "ScheduleNotRunning",
@@ -238,6 +245,46 @@ def test_the_job_queues_oldest_message_age_pages(synthesized):
     # Longer than the worst retry path: a timed-out worker's message returns after the
     # queue's visibility timeout.
     assert alarm["Threshold"] > resources.JOB_QUEUE.visibility_timeout_seconds
+
+
+def test_every_message_that_reaches_the_dead_letter_queue_pages(synthesized):
+    """The handler's mapping takes a dead letter within seconds, before SQS samples the queue's
+    visible count: the alarm counts the handler's receives instead, each dead letter's included."""
+    dead_letters = _dead_letter_queue_id(synthesized)
+    (alarm,) = _alarms_reading(synthesized, "AWS/SQS", "NumberOfMessagesReceived")
+    (stat,) = _metric_stats(alarm)
+    assert _dimensions(stat) == {"QueueName": {"Fn::GetAtt": [dead_letters, "QueueName"]}}
+    assert stat["Stat"] == "Sum" and stat["Period"] == 300
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmDescription"].endswith("docs/operations.md#dead-letters")
+    # Every dead letter is received: the handler's mapping reads the dead-letter queue, enabled.
+    (mapping,) = [
+        m["Properties"]
+        for m in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [dead_letters, "Arn"]}
+    ]
+    assert mapping.get("Enabled", True) is True
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # A dead letter the handler keeps failing is received again within every period, so the alarm
+    # stays in alarm rather than clearing (and paging) between its returns.
+    visibility = synthesized.resource(dead_letters)["Properties"]["VisibilityTimeout"]
+    assert visibility < stat["Period"]
+
+
+def test_dead_letters_nobody_takes_page(synthesized):
+    """What the receive count cannot see: dead letters left visible because the handler's mapping
+    is off (paused for a redrive and not turned back on)."""
+    dead_letters = _dead_letter_queue_id(synthesized)
+    (alarm,) = _alarms_reading(synthesized, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    (stat,) = _metric_stats(alarm)
+    assert _dimensions(stat) == {"QueueName": {"Fn::GetAtt": [dead_letters, "QueueName"]}}
+    # Visible for whole periods, not caught once between arrival and the handler's receive.
+    assert stat["Stat"] == "Minimum" and stat["Period"] == 300
+    assert alarm["EvaluationPeriods"] == observability.DEAD_LETTERS_WAITING_PERIODS == 3
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+    assert alarm["AlarmDescription"].endswith("docs/operations.md#dead-letters-waiting")
 
 
 def test_failed_jobs_per_hour_page(synthesized):
