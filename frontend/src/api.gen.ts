@@ -734,7 +734,7 @@ export interface components {
       allow_empty?: boolean;
       /**
        * Preview Job Id
-       * @description Apply exactly what this preview showed, or nothing. The budget's own refusal (`not_synced`, `already_imported`, `budget_locked`, `job_in_progress`) comes first; then 422 `preview_wrong_kind` for a preview that planned the other apply (an import's preview sent to re-import, or the reverse), 409 `preview_expired` after an hour, 409 `preview_stale` when the budget changed since; a job that fails with `error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.
+       * @description Apply exactly what this preview showed, or nothing. The budget's own refusal (`not_synced`, `already_imported`, `budget_locked`, `job_in_progress`) comes first; then 400 `invalid_request` for an id that names no successful preview of this budget, 422 `preview_wrong_kind` for a preview that planned the other apply (an import's preview sent to re-import, or the reverse), 409 `preview_expired` after an hour, 409 `preview_stale` when the budget changed since; a job that fails with `error_code` `preview_stale` when the ERP's lines changed since. Not for a preview.
        * @default null
        */
       preview_job_id?: string | null;

@@ -311,7 +311,9 @@ def test_preview_answers_202_holds_nothing_and_bad_preview_ids_are_refused(
     assert world.budgets.get("demo", "b-1001").active_job_id is None
 
     for body, status in (
-        ({"preview_job_id": "no-such-job"}, 404),
+        # No such preview, or another company's job: the budget exists, so not a 404.
+        ({"preview_job_id": "no-such-job"}, 400),
+        ({"preview_job_id": "job-b-2002"}, 400),
         ({"preview_job_id": 5}, 422),
         ({"preview": "x"}, 422),
         ({"preview_job_id": json.loads(answer.body)["job_id"]}, 400),  # not finished yet

@@ -176,12 +176,15 @@ def request_preview(
 
 def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: str) -> None:
     """Refuse at once a preview that cannot be applied as it was shown."""
+    # An id no job has (or another company's) is refused as one of another budget: a 404 here
+    # would read as "no such budget", and the answer tells nothing of other companies' ids.
+    not_this = InvalidRequest("preview_job_id does not name a preview of this budget.")
     try:
         preview = ports.jobs.get(budget.company_id, preview_job_id)
     except NotFound:
-        raise NotFound("There is no such preview in this company.") from None
+        raise not_this from None
     if preview.kind is not JobKind.PREVIEW or preview.budget_id != budget.budget_id:
-        raise InvalidRequest("preview_job_id does not name a preview of this budget.")
+        raise not_this
     if preview.status is not JobStatus.SUCCEEDED or preview.basis is None:
         raise InvalidRequest(
             "That preview has not finished successfully, so there is nothing to apply."

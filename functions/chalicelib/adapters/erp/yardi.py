@@ -22,7 +22,13 @@ from defusedxml import DefusedXmlException
 
 from chalicelib.adapters.erp.common import mapping
 from chalicelib.adapters.erp.common.deployment import ConnectorSettings
-from chalicelib.adapters.erp.common.http import MAX_PAGES, ErpHttp, HttpFailure, Limits
+from chalicelib.adapters.erp.common.http import (
+    MAX_PAGES,
+    ErpHttp,
+    HttpFailure,
+    Limits,
+    retry_after_seconds,
+)
 from chalicelib.adapters.erp.common.jobs import no_such_job
 from chalicelib.adapters.erp.common.names import erp_name
 from chalicelib.adapters.erp.common.required import require_settings
@@ -308,6 +314,7 @@ class YardiSource:
                 f"Yardi Voyager had a problem ({said or failure.status}) when trying to "
                 f"{doing}; the job will try again.",
                 retry_after=failure.retry_after,
+                retry_after_seconds=retry_after_seconds(failure.retry_after),
             )
         return self._fault_error(client, fault, doing, operation)
 

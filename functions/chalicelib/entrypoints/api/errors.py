@@ -7,6 +7,7 @@ the exception itself goes to the log, never to the caller.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chalice import Response
@@ -117,9 +118,16 @@ def _domain_response(error: errors.DomainError) -> Response:
             if isinstance(error, errors.Unauthenticated)
             else _BEARER_CHALLENGE
         )
+    message = error.message
     if status == 503:
         headers["Retry-After"] = "30"
-    return error_response(status, error.code, error.message, headers, **details)
+    if isinstance(error, errors.ErpUnavailable):
+        # A route that called the ERP (or Procore) itself: no job will try again, the caller
+        # will; it waits as long as the system asked, when it said (docs/api.md, "Errors").
+        message = f"{errors.without_retry_promise(message)} Please try again shortly."
+        if error.retry_after_seconds:
+            headers["Retry-After"] = str(math.ceil(error.retry_after_seconds))
+    return error_response(status, error.code, message, headers, **details)
 
 
 # Chalice answers a few things itself (405, 415, its own 500) as {"Code", "Message"}; these are
