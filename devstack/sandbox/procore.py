@@ -9,7 +9,7 @@ Procore's routes (every one but the token needs `Authorization: Bearer` and `Pro
 
     POST   /oauth/token   grant_type=client_credentials, client_id, client_secret (form or JSON)
     GET    /rest/v1.0/budget_line_items?project_id=&page=&per_page=   (Total, Per-Page, Link)
-    POST   /rest/v1.0/budget_line_items/sync  {project_id, updates: [{id | wbs_code_id,
+    POST   /rest/v1.0/budget_line_items/sync  {project_id, budget_line_items: [{id | wbs_code_id,
                original_budget_amount?, description?, uom?, quantity?, unit_cost?}]}
                -> {entities, errors}   (the fields an update names are written, the others stay)
     DELETE /rest/v2.0/companies/{company_id}/projects/{project_id}/budget_line_items/{id}
@@ -258,9 +258,11 @@ def blueprint() -> Blueprint:
     def sync() -> Response:
         body = request.get_json(silent=True) or {}
         project = _project(str(body.get("project_id", "")))
-        updates = body.get("updates")
+        updates = body.get("budget_line_items")
         if not isinstance(updates, list) or len(updates) > MAX_SYNC_ITEMS:
-            raise Refusal(422, f"updates must be a list of at most {MAX_SYNC_ITEMS} items")
+            raise Refusal(
+                422, f"budget_line_items must be a list of at most {MAX_SYNC_ITEMS} items"
+            )
         return _rated(jsonify(_sync(project, updates)))
 
     @bp.delete(

@@ -151,7 +151,7 @@ def test_a_reimport_after_an_edit_keeps_the_edited_units_in_procore_and_moves_on
 
     def recording(client, method, path, body=None):
         if path.endswith("/budget_line_items/sync"):
-            synced.append(body["updates"])
+            synced.append(body["budget_line_items"])
         return call(client, method, path, body)
 
     monkeypatch.setattr(procore_adapter.ProcoreClient, "call", recording)

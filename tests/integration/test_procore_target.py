@@ -716,7 +716,8 @@ def _previewed_then_edited_in_procore(pilot: Pilot) -> tuple[str, dict[str, str]
     )
     pilot.procore.request(
         "POST", "/rest/v1.0/budget_line_items/sync",
-        {"project_id": 2001, "updates": [{"id": other["id"], "original_budget_amount": "12345.67"}]},
+        {"project_id": 2001,
+         "budget_line_items": [{"id": other["id"], "original_budget_amount": "12345.67"}]},
     )  # fmt: skip
     return preview.job_id, pilot.amounts()
 

@@ -401,7 +401,8 @@ class ProcoreBudget:
                 if write.description:
                     update["description"] = write.description
             updates.append(update)
-        body = {"project_id": _id(self._project_id), "updates": updates}
+        # Procore's Sync Budget Line Items takes them as `budget_line_items` (its REST reference).
+        body = {"project_id": _id(self._project_id), "budget_line_items": updates}
         answer = self._client.call("POST", f"{API}/budget_line_items/sync", body).body
         if not isinstance(answer, dict):
             raise TargetRejected("Procore's answer to a budget sync was not understood.")
