@@ -2,7 +2,9 @@
 
 Through the real re-import use case on in-memory ports: a good export re-imports (10,000 rows
 too), a bad cell is a line error, and hostile files (an XLSX zip bomb, a CSV with formulas, a file
-in the wrong encoding, 11 MB) are refused with a sentence and change nothing.
+in the wrong encoding, 11 MB) are refused with a sentence and change nothing. The header alone
+says which columns an export has (a row's blank cells are blank values), and a number in exponent
+form (`-1E3`, an XLSX float read as `-1e-05`) is a number, never a formula.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from openpyxl import Workbook
 
 from chalicelib.adapters.erp.spreadsheet import Export, SpreadsheetSource
+from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import JobKind, JobStatus
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services.reimports import request_job, run_job
@@ -229,3 +232,118 @@ def test_a_required_column_saved_blank_is_its_default_column():
     (line,) = SpreadsheetSource(uploads, COMPANY, blank).fetch_budget("J-1")
 
     assert (line.key.cost_code, line.key.cost_type, line.amount) == ("01-100", "L", Decimal(5))
+
+
+LEAN_HEADER = ["Phase", "Cost Code", "Cost Type", "Amount", "Description"]
+LEAN = {"sub_job_column": "Phase", "description_column": "Description"}
+
+
+def xlsx_export(*rows: list[object]) -> Export:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return Export("budget.xlsx", data.getvalue())
+
+
+def lean_budget(export: Export) -> list[tuple[str, str, str, Decimal, str]]:
+    uploads = Uploads()
+    uploads.files[(COMPANY, "J-1")] = export
+    lines = SpreadsheetSource(uploads, COMPANY, LEAN).fetch_budget("J-1")
+    return [(*dataclasses.astuple(line.key), line.amount, line.description) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("export", "expected"),
+    [
+        pytest.param(
+            lambda: Export(
+                "b.csv", (",".join(LEAN_HEADER) + "\n01,100,L,5\n02,200,M,7,Rebar\n").encode()
+            ),
+            [("01", "100", "L", Decimal(5), ""), ("02", "200", "M", Decimal(7), "Rebar")],
+            id="csv-first-row-ending-early",
+        ),  # fmt: skip
+        pytest.param(
+            # XLSX writes no empty cell: no row of this sheet holds a Phase or a Description.
+            lambda: xlsx_export(LEAN_HEADER, [None, "100", "L", 5, None], [None, "200", "M", 7]),
+            [("", "100", "L", Decimal(5), ""), ("", "200", "M", Decimal(7), "")],
+            id="xlsx-blank-cells",
+        ),
+    ],
+)
+def test_blank_cells_are_blank_values_never_a_missing_column(export, expected):
+    # docs/erps/spreadsheet.md: which columns an export has is the header's to say.
+    assert lean_budget(export()) == expected
+
+
+@pytest.mark.parametrize(
+    "export",
+    [
+        pytest.param(
+            lambda: Export("b.csv", b"Phase,Cost Code,Cost Type,Amount\n01,100,L,5,Labor\n"),
+            id="csv",
+        ),
+        pytest.param(
+            lambda: xlsx_export(LEAN_HEADER[:4], ["01", "100", "L", 5, "Labor"]), id="xlsx"
+        ),
+    ],
+)
+def test_a_header_without_a_mapped_column_is_refused_whatever_its_rows_hold(export):
+    # The row's fifth cell is beyond the header's columns: nobody's, so no Description.
+    with pytest.raises(ErpRejected) as refused:
+        lean_budget(export())
+
+    assert str(refused.value) == (
+        "The budget export has no column 'Description' (the mapping's description_column): map "
+        "the export's columns again or upload the export with that column."
+    )
+
+
+def test_an_empty_export_is_refused_and_a_header_alone_has_no_lines():
+    with pytest.raises(ErpRejected, match="The budget export is empty"):
+        lean_budget(Export("b.csv", b""))
+    assert lean_budget(Export("b.csv", (",".join(LEAN_HEADER) + "\n").encode())) == []
+    assert lean_budget(Export("b.csv", b"Cost Code,Cost Type,Amount\n")) == []  # as before
+    assert lean_budget(xlsx_export(LEAN_HEADER)) == []
+
+
+def test_an_amount_in_exponent_form_is_a_number_not_a_formula():
+    w, uploads = spreadsheet_world()
+    uploads.files[(COMPANY, SYNCED)] = csv_export(
+        "P-1,T1,01-100,L,1000.00,Labor", "P-1,T1,01-100,L,-1E2,Credit",
+        "P-1,T1,02-200,M,5e2,Rebar", "P-1,T2,03-300,S,+2.5E+2,Scaffold",
+    )  # fmt: skip
+
+    assert reimport(w).status is JobStatus.SUCCEEDED
+    assert w.amounts() == {K1: Decimal("900.00"), K2: Decimal("500.00"), K3: Decimal("250.00")}
+
+
+def test_a_tiny_negative_xlsx_number_is_a_bad_amount_not_a_formula():
+    # A typed number is never a formula; openpyxl reads -0.00001 as the float whose text is
+    # -1e-05, which has more than two decimal places: a line error, the file is not refused.
+    w, uploads = spreadsheet_world()
+    uploads.files[(COMPANY, SYNCED)] = xlsx_export(
+        HEADER.strip().split(","),
+        ["P-1", "T1", "01-100", "L", 1000, "Labor"],
+        ["P-1", "T1", "02-200", "M", -0.00001, "Rebar"],
+    )
+
+    job = reimport(w)
+
+    assert job.status is JobStatus.FAILED
+    assert "formula" not in job.message
+    assert [(e.line, e.field) for e in job.errors] == [(2, "amount")]
+    assert "more than 2 decimal places" in job.errors[0].message
+    assert w.lines() == synced_lines()
+
+
+@pytest.mark.parametrize("cell", ["-E3", "+1e", "-1E3+A1", "-1E", "-e5", "+.E2"])
+def test_an_exponent_without_a_number_before_it_is_still_a_formula(cell):
+    w, uploads = spreadsheet_world()
+    uploads.files[(COMPANY, SYNCED)] = csv_export(f"P-1,T1,01-100,L,{cell},Labor")
+
+    job = reimport(w)
+
+    assert job.status is JobStatus.FAILED
+    assert "Row 2" in job.message and "formula in column 'Budget'" in job.message

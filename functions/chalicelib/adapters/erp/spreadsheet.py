@@ -49,7 +49,10 @@ COLUMNS = {
 }
 REQUIRED = ("cost_code_column", "cost_type_column", "amount_column")
 ROW = "\x00row"  # the row number's key beside the header's names (no header holds a NUL)
-_NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?$")
+# A number as an export writes it: `1,250.00`, `-100`, `.5`, or in exponent form, `-1E3` (a
+# spreadsheet's CSV) or `-1e-05` (a typed XLSX number, read as Python's shortest float text, so
+# every finite one matches). An exponent only after digits: `-E3` is a formula (a cell reference).
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?$|^[+-]?(\d[\d,]*(\.\d+)?|\.\d+)[eE][+-]?\d+$")
 
 
 def columns(settings: dict[str, str]) -> dict[str, str]:
@@ -86,8 +89,21 @@ def check_size(size: int) -> None:
         )
 
 
-def rows_of(export: Export) -> list[dict[str, str]]:
-    """The export's rows as {header: text}, refused whole when the file is hostile or unreadable."""
+@dataclass(frozen=True, slots=True)
+class Table:
+    """An export as read: its header's column names, and its rows as {header: text}.
+
+    A row holds only the cells it has (XLSX writes no empty cell; a CSV row may end before the
+    header's last columns), so which columns the export has is the header's to say, never a
+    row's; a cell a row lacks reads as blank.
+    """
+
+    header: tuple[str, ...]
+    rows: list[dict[str, str]]
+
+
+def rows_of(export: Export) -> Table:
+    """The export's header and rows, refused whole when the file is hostile or unreadable."""
     check_size(len(export.data))
     if export.name.lower().endswith(".xlsx"):
         table = _xlsx(export.data)
@@ -114,7 +130,7 @@ def rows_of(export: Export) -> list[dict[str, str]]:
         if any(cell.strip() for cell in cells.values()):
             named[ROW] = str(number)
             rows.append(named)
-    return rows
+    return Table(header=tuple(names), rows=rows)
 
 
 def _cells_in_order(cells: dict[int, str]) -> list[str]:
@@ -201,18 +217,19 @@ class SpreadsheetSource:
                 f"No budget export has been uploaded for job '{erp_job_id}': use Upload Export "
                 "on the job's budget first."
             )
-        rows = rows_of(export)
-        self._check_columns(rows)
-        lines = mapping.collect(rows, self._native)
+        table = rows_of(export)
+        self._check_columns(table)
+        lines = mapping.collect(table.rows, self._native)
         if on_page is not None:
             on_page(len(lines))
         return lines
 
-    def _check_columns(self, rows: list[dict[str, str]]) -> None:
-        present = set(rows[0]) if rows else set()
+    def _check_columns(self, table: Table) -> None:
+        present = set(table.header)  # the header's names: a row lacks the cells it leaves blank
         for name, column in self._columns.items():
-            # A required column always, an optional one once the mapping names it.
-            if rows and (column or name in REQUIRED) and column not in present:
+            # A required column always, an optional one once the mapping names it (an export
+            # with no lines under its header has nothing to read, and is not judged).
+            if table.rows and (column or name in REQUIRED) and column not in present:
                 raise ErpRejected(
                     f"The budget export has no column '{column}' (the mapping's {name}): map "
                     "the export's columns again or upload the export with that column."
@@ -221,7 +238,7 @@ class SpreadsheetSource:
     def _native(self, row: dict[str, str], number: int) -> mapping.NativeLine:
         column = self._columns
 
-        def cell(name: str) -> str:
+        def cell(name: str) -> str:  # a cell the row lacks (left blank) reads as ""
             return (row.get(column[name]) or "").strip() if column[name] else ""
 
         revenue = cell("kind_column").lower() == "revenue"
