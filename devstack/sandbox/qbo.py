@@ -13,6 +13,10 @@ inactive), Account, Class, Customer (projects). More than 10 calls at once or 50
 realm answer 429 as QuickBooks does. A native line is one account, class and customer of the
 budget with its 12 monthly `BudgetDetail` entries; a second line of the same key uses a
 sub-account (`5100.1`), which the connector rolls up to its parent's cost code.
+
+A `BudgetDetail` holds no description: the connector takes a line's from its account's `Name`,
+so the uniform switch reports that name (`_account_name`, the same the Account list answers) and
+ignores the description a PUT or POST sends.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -81,27 +85,39 @@ def rows(company: demo_data.DemoCompany) -> list[Row]:
         for position, line in enumerate(project.erp_lines, start=1):
             kind = "cost" if line.type == demo_data.EXPENSE else "revenue"
             cost_type = line.account_group if kind == "cost" else ""
-            uniform_line = Uniform("", line.cost_code, cost_type, line.amount, line.description,
-                                   kind)  # fmt: skip
+            uniform_line = Uniform("", line.cost_code, cost_type, line.amount, kind=kind)
             out.append(_row(stable_id(NAME, project.project_id, position), project.project_id,
-                            uniform_line))  # fmt: skip
+                            uniform_line, company.cost_codes))  # fmt: skip
         # Last year's budget: the connector must read this year's.
         for position, line in enumerate(project.erp_lines[:5], start=1):
             old = _row(stable_id(NAME, project.project_id, "old", position), project.project_id,
-                       Uniform("", line.cost_code, line.account_group, line.amount * 2))  # fmt: skip
+                       Uniform("", line.cost_code, line.account_group, line.amount * 2),
+                       company.cost_codes)  # fmt: skip
             old.values["budget"] = "old"
             out.append(old)
     return out
 
 
-def _row(key: str, job: str, line: Uniform) -> Row:
+def _row(key: str, job: str, line: Uniform, names: Mapping[str, str]) -> Row:
+    """The native line; `line.description` is dropped, as a `BudgetDetail` has no place for it.
+    `names` is the realm's account names by number: the line's account's `Name` is held for the
+    switch to report, as the connector reads it."""
     class_name = line.cost_type or None
     if line.kind == "cost" and line.cost_type == DEFAULT_COST_TYPE:
         class_name = None
     return Row(id=key, values={"budget": "current", "job": job, "code": line.cost_code,
                                "class": class_name, "kind": line.kind,
-                               "amounts": ledger.spread(line.amount),
-                               "description": line.description})  # fmt: skip
+                               "amounts": ledger.spread(line.amount)},
+               held={"account_name": _account_name(names, line.cost_code, line.kind)})  # fmt: skip
+
+
+def _account_name(names: Mapping[str, str], number: str, kind: str) -> str:
+    """An account's `Name` as the Account list answers it: the name of its number (of its
+    parent's, for a sub-account such as `5100.1`; the number itself where the realm names none),
+    with " (income)" for an income account. Never the slot: a sub-account's name does not change
+    when a line before it goes."""
+    parent = number.split(".")[0]
+    return names.get(parent, parent) + (" (income)" if kind == "revenue" else "")
 
 
 def job_of(row: Row) -> str:
@@ -112,11 +128,13 @@ def uniform(row: Row) -> Uniform:
     values = row.values
     fallback = DEFAULT_COST_TYPE if values["kind"] == "cost" else ""
     return Uniform("", values["code"], values["class"] or fallback, sum(values["amounts"]),
-                   values["description"], values["kind"])  # fmt: skip
+                   row.held["account_name"], values["kind"])  # fmt: skip
 
 
 def native(job: str, line: Uniform) -> Row:
-    return _row(str(uuid.uuid4()), job, line)
+    # Only the uniform switch makes lines, and its {tenant} is the realm whose chart names them.
+    realm = str((request.view_args or {}).get("tenant", ""))
+    return _row(str(uuid.uuid4()), job, line, company_of(NAME, realm).cost_codes)
 
 
 def _account_id(code: str, kind: str, slot: int) -> str:
@@ -140,8 +158,7 @@ def _accounts(company: demo_data.DemoCompany, tenant_rows: list[Row]) -> list[di
         chart.setdefault(account, (account[2:], row.values["kind"]))
     return [
         {"Id": account, "AcctNum": number, "Active": True,
-         "Name": company.cost_codes.get(number.split(".")[0], number)
-         + (" (income)" if kind == "revenue" else ""),
+         "Name": _account_name(company.cost_codes, number, kind),
          "AccountType": "Income" if kind == "revenue" else "Cost of Goods Sold"}
         for account, (number, kind) in chart.items()
     ]  # fmt: skip

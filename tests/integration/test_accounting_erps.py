@@ -97,6 +97,37 @@ def test_qbo_account_and_class_tables_change_the_mapping(sandbox, switch):
     assert "L" not in types and "M" in types
 
 
+def test_qbo_the_switch_reports_each_line_as_the_connector_reads_it(sandbox, switch):
+    """docs/erps/qbo.md: a BudgetDetail holds no description, so the connector takes the
+    account's Name (an income account's with " (income)"); the switch's GET reports that, and the
+    description sent with a PUT or POST is ignored."""
+    tenant, job = demo_data.QBO_REALM, "Q-8001"
+    given = [
+        ("PUT", "5600", "S", "cost", "777.00", "Brand new scope"),
+        ("POST", "5600", "S", "cost", "0.23", "On a sub-account"),  # 5600.1
+        ("PUT", "5100", "", "revenue", "5000.00", "Billing"),
+        ("PUT", "9999", "L", "cost", "12.00", "Off the chart"),  # an account the demo lacks
+        ("POST", "9999", "L", "cost", "0.99", "Off the chart again"),  # 9999.1
+    ]
+    for method, code, cost_type, kind, amount, description in given:
+        send = switch.put if method == "PUT" else switch.add
+        send("qbo", tenant, job, sub_job="", cost_code=code, cost_type=cost_type, kind=kind,
+             amount=amount, description=description)  # fmt: skip
+
+    read = Counter(((x.key.sub_job, x.key.cost_code, x.key.cost_type or ""), x.kind.value,
+                    Decimal(x.amount), x.description)
+                   for x in _source(sandbox, "qbo").fetch_budget(job))  # fmt: skip
+    reported = switch.lines("qbo", tenant, job)
+
+    assert Counter(((x["sub_job"], x["cost_code"], x["cost_type"]), x["kind"],
+                    Decimal(x["amount"]), x["description"]) for x in reported) == read  # fmt: skip
+    described = {(x["cost_code"], x["kind"], x["description"]) for x in reported
+                 if x["cost_code"] in ("5600", "5100", "9999")}  # fmt: skip
+    assert described >= {("5600", "cost", "Site Utilities"), ("9999", "cost", "9999"),
+                         ("5100", "revenue", "Job Materials (income)")}  # fmt: skip
+    assert not {d for _, _, d in described} & {d for *_, d in given}
+
+
 def test_xero_day_limit_is_transient_with_when_the_limit_resets_without_retrying(sandbox, switch):
     _call(f"{sandbox.url}/xero/sandbox/limits", "POST", {"day_remaining": 2})
     waits: list[float] = []

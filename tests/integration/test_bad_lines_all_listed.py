@@ -65,12 +65,15 @@ def _plant(
               "description": "bad line B"}  # fmt: skip
     for line in (first, second):
         switch.put(erp, company.tenant, job, **line)
+    # Found by key, not description: an ERP with nowhere to keep one (QuickBooks Online) reports
+    # the account's name instead. A PUT leaves one cost line of its key.
+    planted = {(line["sub_job"], line["cost_code"], line["cost_type"]) for line in (first, second)}
     with sandbox.state.lock:
         for row in sandbox.state.tenant_rows(erp, company.tenant):
             if sandbox.state.systems[erp].job_of(row) != job:
                 continue
             seen = sandbox.state.systems[erp].uniform(row)
-            if seen.description in ("bad line A", "bad line B"):
+            if seen.kind == "cost" and seen.key() in planted:
                 damage(row)
     return first, second
 
