@@ -6,14 +6,20 @@ invited by another company) must send a new temporary password and record them `
 `active` with nothing sent; someone who has signed in just joins (docs/adoption.md, "Members").
 Through the API on moto: real Cognito sign-in, the local outbox, the DynamoDB directory; the AWS
 adapter's RESEND and the operator's command on moto's Cognito too.
+
+Several requests inviting one new person at once send one invitation: the membership is claimed
+by a conditional write before anything is sent, so the requests that lose answer already_member
+having sent nothing; an invitation that fails takes its claim back (services/members.py), on the
+DynamoDB directory and on its in-memory twin alike.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -27,8 +33,14 @@ from chalicelib.adapters.dynamodb.directory import DynamoDirectory
 from chalicelib.adapters.dynamodb.provision import create_tables
 from chalicelib.adapters.dynamodb.tables import DynamoTables
 from chalicelib.adapters.invitations import CognitoAccounts, OutboxAccounts
-from chalicelib.domain.model import MemberStatus, Permission
+from chalicelib.domain.errors import AlreadyMember, ServiceUnavailable
+from chalicelib.domain.model import Membership, MemberStatus, Permission
+from chalicelib.domain.ports import Directory, Identity, NewPasswordChallenge
+from chalicelib.services import audit, members
+from chalicelib.services.ports import Ports
 from devstack import company
+from devstack.memory import MemoryAccounts, MemoryIdentityProvider
+from devstack.moto_atomic import serialize_dynamodb
 from devstack.provision import create_user_pool
 from tests import worlds
 from tests.fixtures.cognito import add_account, moto_identity
@@ -198,3 +210,137 @@ def test_the_operator_s_command_invites_again_an_admin_who_never_signed_in() -> 
     assert f"Temporary password: {outbox[0].temporary_password}" in again
     assert len(outbox) == 2 and outbox[0].temporary_password != outbox[1].temporary_password
     assert member is not None and member.status is MemberStatus.INVITED
+
+
+RACERS = 6
+FRESH = "race@fresh.test"
+READ_ONLY = (Permission.READ_ONLY, Permission.NONE)
+ACME_ADMIN = Identity(email="admin@acme.test", subject="admin@acme.test")
+
+
+@dataclass
+class Invitations:
+    """Company "acme" and its admin on one backend's directory and audit log, invitations kept by
+    the in-memory accounts (their identity provider signs the invited in)."""
+
+    ports: Ports
+    accounts: MemoryAccounts
+    identity: MemoryIdentityProvider
+
+    def added(self) -> int:
+        entries = self.ports.audit.list("acme", 50, None).items
+        return sum(entry.action == audit.MEMBER_ADDED for entry in entries)
+
+
+@pytest.fixture(params=["memory", "moto"])
+def invitations(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Invitations]:
+    backend = request.param
+    with mock_aws():
+        if backend == "moto":
+            serialize_dynamodb(monkeypatch.setattr)  # DynamoDB applies each request atomically
+        stores = worlds.stores(backend)
+        stores.directory.put_company("acme", "Acme Builders")
+        stores.directory.put_member("acme", ACME_ADMIN.email, Permission.ADMIN, Permission.ADMIN)
+        identity = MemoryIdentityProvider()
+        accounts = MemoryAccounts(identity)
+        ports = worlds.ports(stores, identity=identity, accounts=accounts)
+        try:
+            yield Invitations(ports, accounts, identity)
+        finally:
+            aws.reset_clients()
+
+
+class _AllAtOnce:
+    """The directory, where each request waits once it has found no member by the address until
+    every one of `racers` has: the requests all land in the same moment."""
+
+    def __init__(self, directory: Directory, racers: int) -> None:
+        self._directory = directory
+        self._gate = threading.Barrier(racers, timeout=30)
+
+    def company_name(self, company_id: str) -> str | None:
+        self._gate.wait()
+        return self._directory.company_name(company_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._directory, name)
+
+
+def test_of_several_requests_inviting_one_person_at_once_one_invites_and_the_others_send_nothing(
+    invitations: Invitations,
+) -> None:
+    at_once = cast(Directory, _AllAtOnce(invitations.ports.directory, RACERS))
+    ports = replace(invitations.ports, directory=at_once)
+    outcomes: list[object] = []
+
+    def request() -> None:
+        try:
+            outcomes.append(members.add_member(ports, ACME_ADMIN, "acme", FRESH, READ_ONLY))
+        except Exception as error:  # noqa: BLE001 - the test sorts outcomes below
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=request) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    added = [o for o in outcomes if isinstance(o, Membership)]
+    refused = [o for o in outcomes if o not in added]
+    assert len(added) == 1, outcomes
+    assert len(refused) == RACERS - 1 and all(isinstance(o, AlreadyMember) for o in refused), (
+        outcomes
+    )
+    sent = invitations.accounts.outbox()
+    assert [m.to for m in sent] == [FRESH], "one invitation, from the request that added them"
+    # ... and its temporary password is the one that signs in.
+    signed_in = invitations.identity.sign_in(FRESH, sent[0].temporary_password)
+    assert isinstance(signed_in, NewPasswordChallenge)
+    member = invitations.ports.directory.membership("acme", FRESH)
+    assert member is not None
+    assert (member.erp_permission, member.budget_permission, member.status) == (
+        Permission.READ_ONLY, Permission.NONE, MemberStatus.INVITED,
+    )  # fmt: skip
+    assert invitations.added() == 1
+
+
+class _Unreachable:
+    """Accounts whose service cannot be reached."""
+
+    def invite(self, email: str, company_name: str) -> bool:
+        raise ServiceUnavailable("The sign-in service is unavailable; try again in a minute.")
+
+    def outbox(self) -> list[Any]:
+        return []
+
+
+def test_an_invitation_that_fails_leaves_no_member_and_can_be_sent_again(
+    invitations: Invitations,
+) -> None:
+    failing = replace(invitations.ports, accounts=_Unreachable())
+
+    with pytest.raises(ServiceUnavailable):
+        members.add_member(failing, ACME_ADMIN, "acme", FRESH, READ_ONLY)
+
+    assert invitations.ports.directory.membership("acme", FRESH) is None
+    assert invitations.added() == 0
+    again = members.add_member(invitations.ports, ACME_ADMIN, "acme", FRESH, READ_ONLY)
+    assert again.status is MemberStatus.INVITED
+    assert [m.to for m in invitations.accounts.outbox()] == [FRESH]
+    assert invitations.added() == 1
+
+
+def test_a_person_who_has_signed_in_before_joins_active_and_is_sent_nothing(
+    invitations: Invitations,
+) -> None:
+    invitations.accounts.existing.add(FRESH)
+
+    joined = members.add_member(invitations.ports, ACME_ADMIN, "acme", FRESH, READ_ONLY)
+
+    assert joined.status is MemberStatus.ACTIVE
+    stored = invitations.ports.directory.membership("acme", FRESH)
+    assert stored is not None and stored.status is MemberStatus.ACTIVE
+    assert invitations.accounts.outbox() == []
+    assert invitations.added() == 1

@@ -314,7 +314,8 @@ class Directory(Protocol):
         status: MemberStatus,
     ) -> None:
         """A new member; AlreadyMember when the company has one by that address (written
-        meanwhile by a concurrent invitation: it is not overwritten)."""
+        meanwhile by a concurrent invitation: it is not overwritten). Atomic: an invitation claims
+        the membership with it before sending anything."""
         ...
 
     def activate_member(self, company_id: str, email: str) -> None:

@@ -28,6 +28,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.model import Membership, MemberStatus, Permission
 from chalicelib.domain.ports import Identity
+from chalicelib.observability import logger
 from chalicelib.services import audit
 from chalicelib.services.access import Tool, held_in
 from chalicelib.services.audit import require_any_admin
@@ -138,15 +139,43 @@ def add_member(
     if ports.directory.membership(company_id, email) is not None:
         raise AlreadyMember(f"{email} is already a member of this company.")
     name = ports.directory.company_name(company_id) or company_id
-    invited = ports.accounts.invite(email, name)
-    status = MemberStatus.INVITED if invited else MemberStatus.ACTIVE
-    ports.directory.add_member(company_id, email, permissions[0], permissions[1], status)
+    # The membership is claimed before anything is sent: of several requests inviting one person
+    # at once, only the one whose conditional write lands invites; the others answer
+    # already_member having sent nothing (no second mail, no second temporary password).
+    claimed = Membership(
+        company_id=company_id, company_name=name, email=email,
+        erp_permission=permissions[0], budget_permission=permissions[1],
+        status=MemberStatus.INVITED,
+    )  # fmt: skip
+    ports.directory.add_member(company_id, email, *permissions, MemberStatus.INVITED)
+    try:
+        invited = ports.accounts.invite(email, name)
+    except Exception:
+        _withdraw(ports, claimed)  # no member left whom no invitation reached
+        raise
+    if not invited:  # someone who has signed in before just joins
+        ports.directory.activate_member(company_id, email)
     audit.record(
         ports, company_id, identity.email, audit.MEMBER_ADDED, email,
         erp_permission=permissions[0].label, budget_permission=permissions[1].label,
         invited=invited,
     )  # fmt: skip
     return _member(ports, company_id, email)
+
+
+def _withdraw(ports: Ports, claimed: Membership) -> None:
+    """Take back a membership claimed for an invitation that failed. One removed or changed by
+    an admin meanwhile is theirs now and stays; a failure to take it back is logged, so the
+    invitation's own error is the one the caller gets."""
+    try:
+        ports.directory.remove_member(claimed)
+    except ConcurrentChange:
+        pass
+    except Exception:
+        logger().exception(
+            "a membership claimed for a failed invitation could not be taken back",
+            extra={"company_id": claimed.company_id},
+        )
 
 
 def change_member(

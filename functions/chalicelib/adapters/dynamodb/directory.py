@@ -360,7 +360,8 @@ class DynamoDirectory(DynamoTables):
         status: MemberStatus,
     ) -> None:
         """A put conditioned on no member by that address: of two invitations of one person at
-        once, the second answers already_member instead of overwriting the first."""
+        once, the second answers already_member instead of overwriting the first (and, as the
+        service writes this before inviting, sends nothing)."""
         self._put_new(
             _member_item(company_id, email, erp_permission, budget_permission, status),
             AlreadyMember(f"{email.lower()} is already a member of this company."),
