@@ -35,13 +35,14 @@ QUEUE_POSTPONE = ("sqs:ChangeMessageVisibility",)
 # ERP credentials live in Secrets Manager under this prefix (the company's ERP connection names the
 # secret); the worker may read those secrets and no others.
 ERP_SECRET_PREFIX = resources.ERP_SECRET_PREFIX
-# The company's budget target credentials (Procore): the API stores and reads them, the worker
-# reads them to write a budget there.
+# The company's budget target credentials (Procore): the API stores and reads them, and deletes
+# them when the company goes back to Budget Bridge; the worker reads them to write a budget there.
 TARGET_SECRET_PREFIX = resources.TARGET_SECRET_PREFIX
 TARGET_SECRET_MANAGE = (
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
     "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
 )
 
 

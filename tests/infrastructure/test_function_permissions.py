@@ -21,7 +21,7 @@ from botocore.client import BaseClient
 
 from chalicelib import resources, wiring
 from chalicelib.adapters import aws
-from chalicelib.domain.model import AutoReimport, ErpSettings, JobKind
+from chalicelib.domain.model import AutoReimport, ErpSettings, JobKind, TargetKind
 from chalicelib.domain.ports import Identity
 from chalicelib.entrypoints import schedule
 from chalicelib.services.reimports import request_job
@@ -308,6 +308,28 @@ def test_the_api_may_store_a_procore_client_secret(
     recorded.clear()
     put_target(wiring.ports(), admin, "pilot", choice, allow_local=True)
     assert _refused(synthesized, "api_handler", recorded) == []
+
+
+def test_the_api_may_delete_the_procore_secret_when_the_company_goes_back_to_budget_bridge(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """The client secret does not outlive the choice of Procore (docs/targets/procore.md)."""
+    from chalicelib.services.targets import TargetChoice, put_target
+
+    stack = worker_stack
+    _seed_pilot(stack)
+    admin = Identity("admin@pilot.test", "admin@pilot.test")
+    secret_id = wiring.ports().directory.target("pilot").credentials_secret_id
+    assert secret_id is not None
+    recorded.clear()
+    put_target(
+        wiring.ports(), admin, "pilot", TargetChoice(TargetKind.BUDGET_BRIDGE), allow_local=True
+    )
+
+    assert _refused(synthesized, "api_handler", recorded) == []
+    assert any(call.action == "secretsmanager:DeleteSecret" for call in recorded)
+    with pytest.raises(aws.secretsmanager().exceptions.ResourceNotFoundException):
+        aws.secretsmanager().describe_secret(SecretId=secret_id)
 
 
 def test_the_dead_letter_handler_may_make_every_call_of_failing_a_job(

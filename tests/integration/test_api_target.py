@@ -13,6 +13,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.config import reset_settings
+from chalicelib.domain.errors import ErpRejected
 from chalicelib.domain.model import utc_now
 from tests.integration.api_support import World, erp_user
 
@@ -147,7 +148,12 @@ def test_only_an_erp_admin_may_choose_the_target(client: Client, world: World) -
 
 def test_back_to_budget_bridge(client: Client, world: World) -> None:
     _put(client, world, PROCORE)
+    secret_id = world.ports.directory.target("demo").credentials_secret_id or ""
     answer = _put(client, world, {"target": "budget_bridge"})
+
+    # The client secret does not outlive the choice of Procore.
+    with pytest.raises(ErpRejected, match="missing"):
+        world.ports.secrets.erp_credentials(secret_id)
 
     assert json.loads(answer.body)["target"] == "budget_bridge"
     assert json.loads(answer.body)["credentials_set"] is False

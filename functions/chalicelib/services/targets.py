@@ -175,6 +175,10 @@ def put_target(
         if stored.target is not TargetKind.BUDGET_BRIDGE:
             check_no_job_running(ports, company_id)
         saved = ports.directory.save_target(company_id, TargetConfig())
+        if stored.credentials_secret_id:
+            # Procore's client secret is no longer used: it does not linger, as an ERP
+            # connection's does not once deleted (docs/targets/procore.md, "Setting it up").
+            ports.secrets.delete_erp_credentials(stored.credentials_secret_id)
         audit.record(ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value)
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
