@@ -168,7 +168,7 @@ export interface paths {
   "/api/v1/companies/{company_id}/projects/{project_id}/budget/history/{version}/restore": {
     /**
      * Restore the amounts of an earlier version (Budget admin)
-     * @description Queues a job of kind `restore`: every line's amount returns to its amount at that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` or `job_in_progress` when it cannot.
+     * @description Queues a job of kind `restore`: every line's amount returns to its amount at that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` or `job_in_progress` when it cannot; the same `Idempotency-Key` again answers the restore it queued.
      */
     post: operations["restore_version"];
   };
@@ -3336,10 +3336,14 @@ export interface operations {
   };
   /**
    * Restore the amounts of an earlier version (Budget admin)
-   * @description Queues a job of kind `restore`: every line's amount returns to its amount at that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` or `job_in_progress` when it cannot.
+   * @description Queues a job of kind `restore`: every line's amount returns to its amount at that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` or `job_in_progress` when it cannot; the same `Idempotency-Key` again answers the restore it queued.
    */
   restore_version: {
     parameters: {
+      header?: {
+        /** @description The same key on the same budget within 24 hours answers the job it created the first time. */
+        "Idempotency-Key"?: string;
+      };
       path: {
         company_id: string;
         project_id: string;

@@ -298,6 +298,25 @@ def test_restore_answers_202_with_a_restore_job_and_409_when_locked(
     assert json.loads(locked.body)["error"]["code"] == "budget_locked"
 
 
+def test_a_restore_sent_twice_with_one_idempotency_key_queues_one_job(
+    client: Client, world: World
+) -> None:
+    """A lost answer retried (the web app sends a key with every Restore) must not queue a
+    second restore, nor answer job_in_progress about its own first one."""
+    headers = {**world.headers(budget_user("admin")), "Idempotency-Key": "restore-key-1"}
+    first = client.http.post(f"{P}/budget/history/0/restore", headers=headers)
+    again = client.http.post(f"{P}/budget/history/0/restore", headers=headers)
+    bad = client.http.post(
+        f"{P}/budget/history/0/restore", headers={**headers, "Idempotency-Key": "x" * 500}
+    )
+
+    assert (first.status_code, again.status_code) == (202, 202), again.body
+    assert json.loads(again.body)["job_id"] == json.loads(first.body)["job_id"]
+    listed = get(client, world, f"{ERP}/jobs?budget_id=b-1001", erp_user("read_only"))
+    assert [j["kind"] for j in listed["jobs"]].count("restore") == 1
+    assert bad.status_code == 400
+
+
 # --- preview requests ------------------------------------------------------------------------
 
 

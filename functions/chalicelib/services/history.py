@@ -22,7 +22,7 @@ from chalicelib.services import audit
 from chalicelib.services.access import Tool, authorize
 from chalicelib.services.budgets import decode_offset, encode_offset
 from chalicelib.services.ports import Ports
-from chalicelib.services.reimports import enqueue
+from chalicelib.services.reimports import check_idempotency_key, enqueue, replayed_job
 from chalicelib.services.targets import check_unlocked
 
 # A version's answer carries at most this many of its changes (a Lambda answer stays under 6 MB);
@@ -112,16 +112,27 @@ def _changes(ports: Ports, as_of: Budget, record: BudgetVersion) -> list[ChangeR
 
 
 def request_restore(
-    ports: Ports, identity: Identity, company_id: str, project_id: str, version: int
+    ports: Ports,
+    identity: Identity,
+    company_id: str,
+    project_id: str,
+    version: int,
+    idempotency_key: str | None = None,
 ) -> Job:
-    """Queue a restore of `version`'s amounts; 409 when the budget is locked or busy."""
+    """Queue a restore of `version`'s amounts; 409 when the budget is locked or busy. The same
+    Idempotency-Key again answers the restore it queued, as for a re-import."""
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.ADMIN)
+    check_idempotency_key(idempotency_key)
     budget = ports.budgets.get_by_project(company_id, project_id)
+    earlier = replayed_job(ports, budget, idempotency_key)
+    if earlier is not None:
+        return earlier
     ports.budgets.version(budget, version)  # NotFound when there is no such version (any more)
     check_unlocked(ports, budget, "restore")
     job = enqueue(
-        ports, budget, JobKind.RESTORE, identity.email, None, {"restore_version": version}
-    )
+        ports, budget, JobKind.RESTORE, identity.email, idempotency_key,
+        {"restore_version": version},
+    )  # fmt: skip
     audit.record(
         ports, company_id, identity.email, audit.RESTORE_REQUESTED, budget.project_name,
         budget_id=budget.budget_id, job_id=job.job_id, version=version,

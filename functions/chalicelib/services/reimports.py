@@ -119,20 +119,11 @@ def request_job(
     """A person or API client asks for an import/re-import (or for applying a preview of one);
     answers the queued job at once."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.STANDARD)
-    if idempotency_key is not None and not (
-        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH and idempotency_key.isprintable()
-    ):
-        raise InvalidRequest(
-            f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
-        )
+    check_idempotency_key(idempotency_key)
     budget = ports.budgets.get(company_id, budget_id)
-    if idempotency_key is not None:
-        # A replay answers the job the key made, whatever the budget, its lock (here or in
-        # Procore) or the preview say now: the job may hold the budget, or have moved its version
-        # (docs/api.md, "Jobs"). Two first uses at once are the store's to settle (`enqueue`).
-        earlier = ports.jobs.idempotent_job(budget, idempotency_key)
-        if earlier is not None:
-            return earlier
+    earlier = replayed_job(ports, budget, idempotency_key)
+    if earlier is not None:
+        return earlier
     unlinked = admission.not_linked(budget, kind)
     if unlinked is not None:
         raise unlinked
@@ -208,6 +199,26 @@ def _check_preview(ports: Ports, budget: Budget, kind: JobKind, preview_job_id: 
             f"The budget for {budget.project_name} has changed since the preview. "
             f"Preview again to see what the {_noun(kind)} would do now."
         )
+
+
+def check_idempotency_key(idempotency_key: str | None) -> None:
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH and idempotency_key.isprintable()
+    ):
+        raise InvalidRequest(
+            f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
+        )
+
+
+def replayed_job(ports: Ports, budget: Budget, idempotency_key: str | None) -> Job | None:
+    """The job an earlier use of this Idempotency-Key made on the budget (within 24 hours).
+
+    A replay answers that job whatever the budget, its lock (here or in Procore) or the preview
+    say now: the job may hold the budget, or have moved its version (docs/api.md, "Jobs"). Two
+    first uses at once are the store's to settle (`enqueue`)."""
+    if idempotency_key is None:
+        return None
+    return ports.jobs.idempotent_job(budget, idempotency_key)
 
 
 def enqueue(

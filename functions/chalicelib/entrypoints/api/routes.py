@@ -639,15 +639,18 @@ def budget_version(
     tag="Budget",
     answer=JobResponse,
     status=202,
+    idempotency_key=True,
     errors=(*_WRITE, 503),
     description="Queues a job of kind `restore`: every line's amount returns to its amount at "
     "that version, lines added since go to 0, units and descriptions stay. 409 `budget_locked` "
-    "or `job_in_progress` when it cannot.",
+    "or `job_in_progress` when it cannot; the same `Idempotency-Key` again answers the restore "
+    "it queued.",
 )
 def restore_version(call: Call[Any, Any], company_id: str, project_id: str, version: str) -> Answer:
     job = history.request_restore(
-        call.ports, call.caller, company_id, project_id, _version_number(version)
-    )
+        call.ports, call.caller, company_id, project_id, _version_number(version),
+        call.idempotency_key,
+    )  # fmt: skip
     return _queued(call, company_id, job)
 
 
