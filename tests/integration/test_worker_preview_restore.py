@@ -286,6 +286,7 @@ def test_a_lock_set_between_the_restore_request_and_its_run_leaves_the_budget_un
 
     failed = stack.job(job.job_id)
     assert failed.status is JobStatus.FAILED and "locked" in failed.message
+    assert failed.error_code == "budget_locked"
     assert stack.lines() == current and stack.budget().version == version + 1
     with pytest.raises(BudgetLocked):
         restore(stack, version)

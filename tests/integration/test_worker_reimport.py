@@ -212,6 +212,7 @@ def test_a_lock_set_between_the_request_and_the_apply_fails_the_job(
     failed = stack.job(job.job_id)
     assert failed.status is JobStatus.FAILED
     assert "locked" in failed.message
+    assert failed.error_code == "budget_locked"  # as a preview of a locked budget says
     assert_untouched(stack, before, version)
     assert stack.budget().locked
 

@@ -492,7 +492,7 @@ def _apply(ports: Ports, job: Job) -> WorkResult:
                     "The budget was released before this job could run; nothing was changed."
                 )
             if budget.locked:
-                raise _Refused(_locked_message(budget, job.kind))
+                raise _Refused(_locked_message(budget, job.kind), code=BudgetLocked.code)
             plan = _plan(ports, job, budget, attempt)
             try:
                 return _commit(ports, job, budget, plan, attempt)
@@ -535,7 +535,7 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
         with _job_span(observability.BUDGET_COMMIT, job):
             done = attempt.target.apply(budget, plan, finished)
     except BudgetLocked:
-        raise _Refused(_locked_message(budget, job.kind)) from None
+        raise _Refused(_locked_message(budget, job.kind), code=BudgetLocked.code) from None
     except TargetRejected as why:
         raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
     return WorkResult(done, lines_applied=len(plan.changes), erp=attempt.erp)
@@ -571,7 +571,7 @@ def _current(
     if job.kind is JobKind.PREVIEW:
         _refuse_as_applied(budget, held.locked, target.name)
     elif held.locked:
-        raise _Refused(_locked_message(budget, job.kind))
+        raise _Refused(_locked_message(budget, job.kind), code=BudgetLocked.code)
     return held.lines
 
 
