@@ -7,6 +7,7 @@ docs/reliability.md).
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 MAX_SUB_JOB = 100
@@ -42,3 +43,29 @@ QUOTE_LENGTH = 60
 def quote(text: str) -> str:
     """`text` as a message may show it: at most QUOTE_LENGTH characters."""
     return text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1] + "…"
+
+
+# Characters a person cannot see, or that change how the text around them shows: controls (Cc:
+# NUL, ESC, ...), format characters (Cf: right-to-left override, zero-width space, ...), line and
+# paragraph separators, private-use, surrogate and unassigned code points. A name or code a person
+# types holding one shows as one thing and is another.
+UNSEEN = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Zl": "a line break",
+    "Zp": "a paragraph break",
+    "Co": "a private-use character",
+    "Cs": "a lone surrogate",
+    "Cn": "an unassigned character",
+}
+
+
+def unseen_in(text: str, categories: dict[str, str] = UNSEEN) -> str | None:
+    """The first character of `text` a person could not see, named for a sentence ("a control
+    character (U+0000)"); None when there is none. The character itself is never echoed: it would
+    hide or reorder the sentence."""
+    for char in text:
+        kind = categories.get(unicodedata.category(char))
+        if kind is not None:
+            return f"{kind} (U+{ord(char):04X})"
+    return None

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
+from chalicelib.domain import limits
 from chalicelib.domain.errors import (
     AlreadyMember,
     ConcurrentChange,
@@ -38,20 +39,10 @@ TOOLS = (Tool.ERP, Tool.BUDGET)  # in the order of (erp_permission, budget_permi
 MAX_EMAIL_LENGTH = 254  # RFC 5321's longest path, and Cognito's longest email
 MAX_LOCAL_PART_LENGTH = 64
 MAX_DOMAIN_LABEL_LENGTH = 63
-# Characters a person cannot see or type into an address: controls (Cc: NUL, ESC, ...), format
-# characters (Cf: right-to-left override, zero-width space, ...), separators (Zs, Zl, Zp: spaces,
-# no-break space, line breaks), private-use, surrogate and unassigned code points. An address
-# holding one is sent an invitation a person cannot read right, or shows one name and is another.
-_UNSEEN = {
-    "Cc": "a control character",
-    "Cf": "an invisible formatting character",
-    "Zs": "a space",
-    "Zl": "a line break",
-    "Zp": "a paragraph break",
-    "Co": "a private-use character",
-    "Cs": "a lone surrogate",
-    "Cn": "an unassigned character",
-}
+# Characters a person cannot see (limits.UNSEEN), and spaces, which no address holds either. An
+# address holding one is sent an invitation a person cannot read right, or shows one name and is
+# another.
+_UNSEEN = {**limits.UNSEEN, "Zs": "a space"}
 # RFC 5322's specials: valid only in a quoted local part, which no one invites, and a "," or "<"
 # could make a mailer read one address as two.
 _LOCAL_PART_REFUSED = frozenset('()<>[]:;@\\,"')
@@ -70,11 +61,10 @@ def normal_email(email: str) -> str:
     membership by (docs/adoption.md, "Members"); sign-in does not apply it, as no account can have
     such an address and it answers every unknown one alike (docs/api.md, "Authentication")."""
     cleaned = email.strip(" \t\r\n").lower()  # what a paste carries; any other space is refused
-    unseen = next((c for c in cleaned if unicodedata.category(c) in _UNSEEN), None)
+    unseen = limits.unseen_in(cleaned, _UNSEEN)
     if unseen is not None:  # not echoed: the address itself would hide or reorder the sentence
         raise InvalidRequest(
-            f"An email address cannot contain {_UNSEEN[unicodedata.category(unseen)]} "
-            f"(U+{ord(unseen):04X}); type the address again without it."
+            f"An email address cannot contain {unseen}; type the address again without it."
         )
     if len(cleaned) > MAX_EMAIL_LENGTH:
         raise InvalidRequest(

@@ -113,6 +113,29 @@ def _decimal(raw: object) -> Decimal:
     return value
 
 
+def _shown(raw: object) -> object:
+    """Text a person typed for others to read (a project's name, a cost code): nothing in it that
+    no one can see or that reorders what is shown (domain/limits.py, UNSEEN)."""
+    if isinstance(raw, str):
+        unseen = limits.unseen_in(raw)
+        if unseen is not None:
+            raise ValueError(f"it cannot contain {unseen}")
+    return raw
+
+
+def _code(raw: object) -> object:
+    """A code budget lines are keyed by: "01-100" and " 01-100 " would be two codes that look
+    alike in every list."""
+    raw = _shown(raw)
+    if isinstance(raw, str) and raw != raw.strip():
+        raise ValueError(f"'{raw.strip()[:40]}' cannot begin or end with a space")
+    return raw
+
+
+ShownText = Annotated[str, BeforeValidator(_shown)]
+CodeText = Annotated[str, BeforeValidator(_code)]
+
+
 MoneyIn = Annotated[
     Decimal,
     BeforeValidator(_money),
@@ -249,7 +272,7 @@ class ErpConnectionBody(Request):
 
 
 class LinkBody(Request):
-    project_name: str | None = Field(default=None, max_length=limits.MAX_PROJECT_NAME)
+    project_name: ShownText | None = Field(default=None, max_length=limits.MAX_PROJECT_NAME)
     procore_project_id: str | None = Field(
         default=None,
         max_length=20,
@@ -259,7 +282,7 @@ class LinkBody(Request):
 
 
 class CatalogEntryBody(Request):
-    code: str = Field(min_length=1, max_length=64)
+    code: CodeText = Field(min_length=1, max_length=64)
     description: str = Field(default="", max_length=200)
 
 
