@@ -125,3 +125,24 @@ def test_an_offset_cursor_beyond_any_list_is_refused_as_not_ours(text: str) -> N
         "message": "The cursor is not one this API gave out.",
     }
     assert first.status_code == 200, first.body
+
+
+def test_a_cursor_given_out_for_another_list_is_refused_by_the_budget_and_the_history_page() -> (
+    None
+):
+    """A budget's cursor names the version it pages; a history version's or a job's does not, and
+    handed to the budget it paged the current version from an offset nobody chose."""
+    with moto_world_with_connectors() as world, app_client(world.ports) as client:
+        headers = world.headers(both_user("admin"))
+        budget = "/api/v1/companies/demo/projects/p-1001/budget"
+        at_version = f"{budget}/history/0"
+        own = client.http.get(f"{budget}?cursor={offset_cursor('v:1:0')}", headers=headers)
+        borrowed = client.http.get(f"{budget}?cursor={offset_cursor('o:1')}", headers=headers)
+        reversed_ = client.http.get(
+            f"{at_version}?cursor={offset_cursor('v:1:0')}", headers=headers
+        )
+
+    assert own.status_code == 200, own.body
+    for answer in (borrowed, reversed_):
+        assert answer.status_code == 400, answer.body
+        assert json.loads(answer.body)["error"]["code"] == "invalid_request"

@@ -94,7 +94,7 @@ def read_budget(
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
     in_target = _lock_in_target(ports, budget, fresh=not cursor)
-    offset, version = decode_offset(cursor)
+    offset, version = decode_offset(cursor, versioned=True)
     if version is not None and version != budget.version:
         # A cursor pages the version it began with to the end, never a mix of two.
         budget = ports.budgets.at_version(budget, version)
@@ -232,8 +232,9 @@ def encode_offset(offset: int, version: int | None = None) -> str:
 MAX_CURSOR_NUMBER = 10**9
 
 
-def decode_offset(cursor: str | None) -> tuple[int, int | None]:
-    """(offset, version or None); InvalidRequest for a cursor this API did not give out."""
+def decode_offset(cursor: str | None, *, versioned: bool = False) -> tuple[int, int | None]:
+    """(offset, version or None); InvalidRequest for a cursor this API did not give out, or gave
+    out for another list (`versioned`: a budget's lines, whose cursors name their version)."""
     if not cursor:
         return 0, None
     try:
@@ -242,7 +243,7 @@ def decode_offset(cursor: str | None) -> tuple[int, int | None]:
         numbers = [int(value) for value in values]
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidRequest("The cursor is not one this API gave out.") from None
-    shapes = {"o": 1, "v": 2}
+    shapes = {"v": 2} if versioned else {"o": 1}
     if shapes.get(kind) != len(numbers) or any(not 0 <= n <= MAX_CURSOR_NUMBER for n in numbers):
         raise InvalidRequest("The cursor is not one this API gave out.")
     return numbers[0], (numbers[1] if kind == "v" else None)
