@@ -26,6 +26,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.model import (
     BudgetStatus,
     CatalogEntry,
+    ConnectionStatus,
     ErpCatalog,
     ErpConnection,
     ErpCredentials,
@@ -37,6 +38,7 @@ from chalicelib.domain.model import (
     Permission,
     TargetKind,
     WbsKey,
+    utc_now,
 )
 from chalicelib.domain.ports import Directory, JobMessage
 from chalicelib.services import (
@@ -577,6 +579,26 @@ def test_a_save_that_moves_the_base_url_without_credentials_is_refused_and_saves
     assert w.ports.secrets.erp_credentials(kept.credentials_secret_id) == ErpCredentials.of(
         username="u2", password="p2"
     )
+
+
+def test_saving_the_connection_again_unchanged_keeps_its_last_test_and_any_change_clears_it() -> (
+    None
+):
+    w = world()
+    saved = _save(w, "acumatica", {"company": "Acme"}, {"username": "u", "password": "p"})
+    tested = saved.model_copy(
+        update={"status": ConnectionStatus.OK, "last_tested_at": utc_now(), "last_error": None}
+    )
+    w.ports.directory.put_erp_connection(COMPANY, tested)
+
+    again = _save(w, "acumatica", {"company": "Acme"}, None)
+    other_company = _save(w, "acumatica", {"company": "Acme West"}, None)
+    w.ports.directory.put_erp_connection(COMPANY, tested)
+    new_password = _save(w, "acumatica", {"company": "Acme"}, {"username": "u", "password": "p2"})
+
+    assert (again.status, again.last_tested_at) == (ConnectionStatus.OK, tested.last_tested_at)
+    for changed in (other_company, new_password):
+        assert (changed.status, changed.last_tested_at) == (ConnectionStatus.UNTESTED, None)
 
 
 def test_a_save_that_moves_the_token_url_without_credentials_is_refused() -> None:

@@ -121,6 +121,20 @@ def put_connection(
         credentials_secret_id=secret_id,
         status=ConnectionStatus.UNTESTED,
     )
+    if (
+        existing is not None
+        and given.credentials is None
+        and (existing.erp_system, _address(existing.base_url), existing.settings)
+        == (connection.erp_system, _address(connection.base_url), connection.settings)
+    ):
+        # Saved again as it was: the last test still says whether this connection works.
+        connection = connection.model_copy(
+            update={
+                "status": existing.status,
+                "last_tested_at": existing.last_tested_at,
+                "last_error": existing.last_error,
+            }
+        )
     _check_connector(ports, connection)
     if calls_erp and given.credentials is not None:
         ports.secrets.put_erp_credentials(secret_id, ErpCredentials(dict(given.credentials)))
