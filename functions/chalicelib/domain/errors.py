@@ -79,6 +79,10 @@ class Unauthenticated(DomainError):
     code = "unauthorized"
 
 
+class NoCredentials(Unauthenticated):
+    """The request carried no token at all: nothing to call invalid (RFC 6750, section 3.1)."""
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.errors import NoCredentials, Unauthenticated
 from chalicelib.domain.ports import Identity
 from chalicelib.services.ports import Ports
 
@@ -21,6 +21,8 @@ MAX_TOKEN_LENGTH = 8192  # Cognito's ID tokens are a few KB; anything longer is 
 def bearer_token(headers: Mapping[str, str]) -> str:
     """The token of an `Authorization: Bearer` header (header names lower-cased)."""
     value = headers.get("authorization", "").strip()
+    if not value:
+        raise NoCredentials(MISSING)
     scheme, _, token = value.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:

@@ -116,6 +116,7 @@ def _domain_response(error: errors.DomainError) -> Response:
         headers["WWW-Authenticate"] = (
             f'{_BEARER_CHALLENGE}, error="invalid_token"'
             if isinstance(error, errors.Unauthenticated)
+            and not isinstance(error, errors.NoCredentials)
             else _BEARER_CHALLENGE
         )
     message = error.message
