@@ -203,6 +203,7 @@ def test_the_api_manages_exactly_the_company_erp_secrets_and_invites_into_its_ow
     target = statements["ManageTargetCredentials"]
     assert sorted(_as_list(target["Action"])) == [
         "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",  # going back to Budget Bridge deletes Procore's secret
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
     ]

@@ -325,3 +325,10 @@ def build_world(backend: worlds.Backend = "memory") -> World:
         },
     )
     return world
+
+
+def finish_seeded_job(world: World) -> None:
+    """Fail the queued job the seeded world keeps on b-1003, for tests of what may change only
+    while no job of the company is queued or running (the budget target)."""
+    queued = world.jobs.get("demo", world.ids["job_id"])
+    world.jobs.fail(queued, "Finished before this test.", [], utc_now())

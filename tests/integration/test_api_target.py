@@ -14,8 +14,7 @@ from chalice.test import Client
 
 from chalicelib.config import reset_settings
 from chalicelib.domain.errors import ErpRejected
-from chalicelib.domain.model import utc_now
-from tests.integration.api_support import World, erp_user
+from tests.integration.api_support import World, erp_user, finish_seeded_job
 
 TARGET = "/api/v1/companies/demo/target"
 PROCORE = {
@@ -29,8 +28,7 @@ PROCORE = {
 @pytest.fixture(autouse=True)
 def no_job_running(world: World) -> None:
     """The seeded world keeps a queued job on b-1003; the target moves only while none is."""
-    queued = world.jobs.get("demo", world.ids["job_id"])
-    world.jobs.fail(queued, "Finished before the target tests.", [], utc_now())
+    finish_seeded_job(world)
 
 
 def _put(client: Client, world: World, body: dict[str, Any], who: str = "admin") -> Any:

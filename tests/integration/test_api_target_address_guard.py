@@ -17,7 +17,7 @@ from chalice.test import Client
 
 from chalicelib.adapters.erp.common import url_guard
 from chalicelib.config import reset_settings
-from tests.integration.api_support import World, erp_user
+from tests.integration.api_support import World, erp_user, finish_seeded_job
 
 TARGET = "/api/v1/companies/demo/target"
 CONNECTION = "/api/v1/companies/demo/erp/connection"
@@ -27,6 +27,12 @@ PROCORE = {
     "procore_company_id": "1001",
     "credentials": {"client_id": "pilot-client", "client_secret": "very-secret-value"},
 }
+
+
+@pytest.fixture(autouse=True)
+def no_job_running(world: World) -> None:
+    """The seeded world keeps a queued job; the target moves only while none is (test_api_target)."""
+    finish_seeded_job(world)
 
 
 @pytest.fixture

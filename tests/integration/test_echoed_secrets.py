@@ -176,7 +176,7 @@ class _EchoInSync(_Echo):
         if not self.path.endswith("/budget_line_items/sync"):
             return super()._refuse(body)
         auth = self.headers.get("Authorization")
-        updates = json.loads(body)["updates"]
+        updates = json.loads(body)["budget_line_items"]
         errors = [
             {"wbs_code_id": u["wbs_code_id"], "errors": {"base": [f"Denied for {auth}"]}}
             for u in updates[:1]
