@@ -140,6 +140,13 @@ export interface paths {
      */
     patch: operations["change_member"];
   };
+  "/api/v1/companies/{company_id}/projects": {
+    /**
+     * Budget: the company's project budgets, by project name
+     * @description Every project with a budget, Ready to Import and Synced alike (an unlinked project's budget is not listed), for anyone with Budget read-only or more, ERP access or not: where the Budget tool starts.
+     */
+    get: operations["list_projects"];
+  };
   "/api/v1/companies/{company_id}/projects/{project_id}/budget": {
     /**
      * A project's budget: totals and one page of line items
@@ -1094,6 +1101,45 @@ export interface components {
       total: string;
       /** Version */
       version: number;
+    };
+    /** ProjectList */
+    ProjectList: {
+      /** Next Cursor */
+      next_cursor: string | null;
+      /** Projects */
+      projects: components["schemas"]["ProjectListItem"][];
+    };
+    /** ProjectListItem */
+    ProjectListItem: {
+      /** Budget Id */
+      budget_id: string;
+      /** Line Count */
+      line_count: number;
+      /**
+       * Locked
+       * @description Locked in Budget Bridge, or in the budget's target (then `locked_in_target`).
+       */
+      locked: boolean;
+      /**
+       * Locked In Target
+       * @description Locked in the budget's target (Procore) as Budget Bridge last read it (a request, a job, or opening the budget); only unlocking it there lifts it.
+       */
+      locked_in_target: boolean;
+      /** Project Id */
+      project_id: string;
+      /** Project Name */
+      project_name: string;
+      status: components["schemas"]["BudgetStatus"];
+      /**
+       * Target Name
+       * @description "Budget Bridge" or "Procore": where the budget lives.
+       */
+      target_name: string;
+      /**
+       * Total
+       * @description The project budget's current total.
+       */
+      total: string;
     };
     /** SessionChallenge */
     SessionChallenge: {
@@ -3099,6 +3145,59 @@ export interface operations {
       };
       /** @description The body has an unknown field, a wrong type or a bad value. */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unexpected failure; nothing about it is disclosed. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Budget: the company's project budgets, by project name
+   * @description Every project with a budget, Ready to Import and Synced alike (an unlinked project's budget is not listed), for anyone with Budget read-only or more, ERP access or not: where the Budget tool starts.
+   */
+  list_projects: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string | null;
+      };
+      path: {
+        company_id: string;
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ProjectList"];
+        };
+      };
+      /** @description The request is malformed (bad JSON, a body over 64 KB, a bad query parameter or cursor). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, forged or expired token, or wrong email or password. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The caller's permission in this company is too low. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource, or it belongs to a company the caller is not in. */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

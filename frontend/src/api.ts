@@ -29,6 +29,7 @@ import type {
   MemberList,
   Permission,
   ProjectBudget,
+  ProjectBudgetList,
   RuntimeConfig,
   Session,
   SignInAnswer,
@@ -435,6 +436,10 @@ export function updateMember(
 
 export function removeMember(api: Api, companyId: string, email: string): Promise<void> {
   return api.request<void>("DELETE", `${companyPath(companyId)}/members/${encodeURIComponent(email)}`);
+}
+
+export function listProjectBudgets(api: Api, companyId: string, query: PageQuery): Promise<ProjectBudgetList> {
+  return api.get<ProjectBudgetList>(`${companyPath(companyId)}/projects`, { ...query });
 }
 
 export function listAudit(api: Api, companyId: string, query: PageQuery): Promise<AuditPage> {

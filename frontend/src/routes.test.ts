@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, projectBudgetHash, projectHistoryHash } from "./routes";
+import {
+  budgetsHash,
+  companySettingsHash,
+  erpSectionHash,
+  parseHash,
+  projectBudgetHash,
+  projectBudgetsHash,
+  projectHistoryHash,
+} from "./routes";
 
 describe("routes", () => {
+  it("reads the Project Budgets list, distinct from a project's Budget tab", () => {
+    expect(parseHash(projectBudgetsHash("demo co"))).toEqual({ view: "projectBudgets", companyId: "demo co" });
+    expect(parseHash("#/companies/demo/projects/P-1/budget").view).toBe("projectBudget");
+  });
+
   it("reads the Budgets list with its filter, defaulting to Ready to Import", () => {
     expect(parseHash(budgetsHash("demo", "synced"))).toEqual({ view: "budgets", companyId: "demo", filter: "synced" });
     expect(parseHash("#/companies/demo/erp/budgets")).toEqual({

@@ -5,6 +5,7 @@ import type { BudgetStatus } from "./types";
 export type Route =
   | { view: "home" }
   | { view: "budgets"; companyId: string; filter: BudgetStatus; limit?: number }
+  | { view: "projectBudgets"; companyId: string }
   | { view: "projectBudget"; companyId: string; projectId: string; budgetId?: string }
   | { view: ErpSection; companyId: string }
   | { view: CompanySection; companyId: string }
@@ -30,6 +31,11 @@ function seg(value: string): string {
 
 export function budgetsHash(companyId: string, filter: BudgetStatus = "ready_to_import", limit?: number): string {
   return `#/companies/${seg(companyId)}/erp/budgets?filter=${filter}${limit ? `&limit=${limit}` : ""}`;
+}
+
+/** Every project budget of the company: the Budget tool's list, open to Budget readers without ERP access. */
+export function projectBudgetsHash(companyId: string): string {
+  return `#/companies/${seg(companyId)}/projects`;
 }
 
 export function projectBudgetHash(companyId: string, projectId: string, budgetId?: string): string {
@@ -75,6 +81,9 @@ export function parseHash(hash: string): Route {
       return { view: "budgets", companyId: parts[1], filter, limit };
     }
     return { view: "budgets", companyId: parts[1], filter };
+  }
+  if (parts[0] === "companies" && parts.length === 3 && parts[2] === "projects") {
+    return { view: "projectBudgets", companyId: parts[1] };
   }
   if (parts[0] === "companies" && parts.length === 5 && parts[2] === "projects" && parts[4] === "budget") {
     const budgetId = params.get("budget_id") ?? undefined;

@@ -123,6 +123,8 @@ export type Invitation = Schemas["MemberBody"];
 export type AuditEvent = Schemas["AuditEventOut"];
 
 export type AuditPage = Schemas["AuditList"];
+export type ProjectBudgetList = Schemas["ProjectList"];
+export type ProjectBudgetRow = Schemas["ProjectListItem"];
 
 export type ErpSettings = Schemas["ErpSettingsResponse"];
 

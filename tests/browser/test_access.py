@@ -1,6 +1,6 @@
 """Who may do what, as the browser shows it: a wrong password, a locked budget, a read-only user,
-a budget admin locking and unlocking a budget, and a member of two companies switching between
-them."""
+a budget admin locking and unlocking a budget, a member of two companies switching between them,
+and someone with Budget access alone finding a project's budget."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from devstack import demo_data
 from tests.browser.conftest import budget_row, budgets_table, open_synced_budgets, sign_in
+from tests.e2e.conftest import RunningStack, request
 
 LOCK_REASON = "Unlock the budget to re-import"
 
@@ -131,3 +132,43 @@ def test_a_member_of_two_companies_switches_company_and_the_rights_follow(page: 
     expect(edit.first).to_be_visible()
     expect(page.get_by_role("button", name="Lock Budget", exact=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Unlock Budget")).to_have_count(0)
+
+
+def _budget_only_member(stack: RunningStack, email: str, password: str) -> None:
+    """A new member of `demo` with Budget read-only and no ERP access, password already chosen."""
+    api = stack.api_url
+    admin = stack.sign_in("admin@demo.test")
+    member = {"email": email, "erp_permission": "none", "budget_permission": "read_only"}
+    added = request("POST", f"{api}/companies/demo/members", member, token=admin)
+    assert added.status == 201, (added.status, added.body)
+    mails = request("GET", f"{api}/dev/outbox", token=admin).body
+    temporary = next(m["temporary_password"] for m in mails if m["to"] == email)
+    challenge = request("POST", f"{api}/session", {"email": email, "password": temporary}).body
+    chosen = {"email": email, "session": challenge["session"], "new_password": password}
+    answer = request("POST", f"{api}/session/new-password", chosen)
+    assert answer.status == 200, (answer.status, answer.body)
+
+
+def test_someone_with_budget_access_alone_starts_on_project_budgets_and_opens_one(
+    page: Page, stack: RunningStack
+) -> None:
+    demo = demo_data.company("demo")
+    synced = demo.project("P-1001")
+    email, password = "site.manager@demo.test", "Budget-only-pass-1"
+    _budget_only_member(stack, email, password)
+
+    sign_in(page, email, password)
+
+    expect(page.get_by_role("heading", name="Project Budgets")).to_be_visible()
+    table = page.get_by_role("table", name="Project budgets")
+    for project in demo.projects:
+        expect(table.get_by_role("link", name=project.name, exact=True)).to_be_visible()
+    table.get_by_role("link", name=synced.name, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{synced.name} Budget")
+    expect(page.get_by_role("table", name="Line items")).to_be_visible()
+
+    # The ERP Budgets list is not theirs, and says where their list is.
+    page.get_by_role("link", name="ERP Integrations").click()
+    expect(page.get_by_role("heading", name="No access")).to_be_visible()
+    page.get_by_role("link", name="Project Budgets").click()
+    expect(page.get_by_role("table", name="Project budgets")).to_be_visible()

@@ -81,6 +81,7 @@ ROWS: dict[tuple[str, str], Rule] = {
     ("GET", C + "/target"): Rule(ERP),
     ("PUT", C + "/target"): Rule(ERP, "admin", body={"target": "budget_bridge"}),
     ("GET", C + "/erp/mapping-preview"): Rule(ERP, "admin", query="?erp_job_id=P-1001"),
+    ("GET", C + "/projects"): Rule(BUDGET),
     ("GET", PB): Rule(BUDGET),
     ("GET", C + "/projects/{project_id}/budget.csv"): Rule(BUDGET),
     ("GET", PB + "/history"): Rule(BUDGET),

@@ -1,10 +1,10 @@
 // The app's frame: runtime config, session, /me, hash routing, header with company switcher and navigation.
 
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { Api, ApiError, getMe, SESSION_EXPIRED_MESSAGE } from "../api";
 import { AppContext } from "../context";
 import { atLeast, hasCompanySettings, sectionAccess, type SectionAccess } from "../permissions";
-import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, type Route } from "../routes";
+import { budgetsHash, companySettingsHash, erpSectionHash, parseHash, projectBudgetsHash, type Route } from "../routes";
 import { clearToken, CurrentToken, readToken, saveToken } from "../session";
 import type { Me, RuntimeConfig, Session } from "../types";
 import { AuditLogView } from "./AuditLogView";
@@ -14,6 +14,7 @@ import { CostCodesView } from "./CostCodesView";
 import { ErpSettingsView } from "./ErpSettingsView";
 import { MembersView } from "./MembersView";
 import { HistoryView } from "./HistoryView";
+import { ProjectBudgetsView } from "./ProjectBudgetsView";
 import { ProjectBudgetView } from "./ProjectBudgetView";
 import { ProjectsView } from "./ProjectsView";
 import { SignIn } from "./SignIn";
@@ -125,10 +126,13 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
   const company = me.companies.find((c) => c.company_id === routeCompany) ?? (routeCompany ? undefined : me.companies[0]);
 
   useEffect(() => {
-    // The home route lands on the first company's Budgets list, unless the address has already
-    // moved on (a link followed before this ran, whose hashchange is still on its way).
-    if (route.view === "home" && me.companies[0] && parseHash(window.location.hash).view === "home") {
-      window.location.replace(budgetsHash(me.companies[0].company_id));
+    // The home route lands on the first company's Budgets list (its Project Budgets for someone
+    // with Budget access and no ERP access), unless the address has already moved on (a link
+    // followed before this ran, whose hashchange is still on its way).
+    const first = me.companies[0];
+    if (route.view === "home" && first && parseHash(window.location.hash).view === "home") {
+      const budgetOnly = !atLeast(first.erp_permission, "read_only") && atLeast(first.budget_permission, "read_only");
+      window.location.replace(budgetOnly ? projectBudgetsHash(first.company_id) : budgetsHash(first.company_id));
     }
   }, [route.view, me.companies]);
 
@@ -218,12 +222,20 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
                 <NoAccess
                   tool="ERP Integrations"
                   hint={
-                    // No list of projects is open to the Budget tool alone: its people arrive by a project's address.
-                    atLeast(context.company.budget_permission, "read_only")
-                      ? "Your Budget permission lets you open a project's Budget tab from its address, for example a link a colleague shares."
-                      : undefined
+                    atLeast(context.company.budget_permission, "read_only") ? (
+                      <>
+                        Your Budget permission lets you open any project's Budget tab from the{" "}
+                        <a href={projectBudgetsHash(context.company.company_id)}>Project Budgets</a> list.
+                      </>
+                    ) : undefined
                   }
                 />
+              ))}
+            {route.view === "projectBudgets" &&
+              (atLeast(context.company.budget_permission, "read_only") ? (
+                <ProjectBudgetsView key={route.companyId} />
+              ) : (
+                <NoAccess tool="Budget" />
               ))}
             {route.view === "projectBudget" &&
               (atLeast(context.company.budget_permission, "read_only") ? (
@@ -263,7 +275,7 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
 
 const LEVEL_TEXT = { read_only: "read-only", standard: "standard", admin: "admin" } as const;
 
-function NoAccess({ tool, level = "read_only", hint }: { tool: string; level?: keyof typeof LEVEL_TEXT; hint?: string }) {
+function NoAccess({ tool, level = "read_only", hint }: { tool: string; level?: keyof typeof LEVEL_TEXT; hint?: ReactNode }) {
   return (
     <div>
       <h1>No access</h1>
@@ -278,6 +290,7 @@ function NoAccess({ tool, level = "read_only", hint }: { tool: string; level?: k
 
 const TITLES: Partial<Record<Route["view"], string>> = {
   budgets: "Budgets · ERP Integrations",
+  projectBudgets: "Project Budgets · Budget",
   erpProjects: "Projects · ERP Integrations",
   erpSettings: "Settings · ERP Integrations",
   erpConnection: "Connection · ERP Integrations",

@@ -75,11 +75,67 @@ describe("Recent re-imports", () => {
   });
 });
 
+const projects = {
+  projects: [
+    {
+      project_id: "P-1001",
+      project_name: "Harbor Office",
+      budget_id: "b-1001",
+      status: "synced",
+      locked: false,
+      locked_in_target: false,
+      total: "1250.50",
+      line_count: 12,
+      target_name: "Budget Bridge",
+    },
+    {
+      project_id: "P-1002",
+      project_name: "Quay <b>Lofts</b>",
+      budget_id: "b-1002",
+      status: "ready_to_import",
+      locked: true,
+      locked_in_target: false,
+      total: "0.00",
+      line_count: 0,
+      target_name: "Budget Bridge",
+    },
+  ],
+  next_cursor: null,
+};
+
 describe("someone with Budget access alone", () => {
-  it("lands on No access for ERP Integrations with the way to a project's budget", async () => {
+  it("lands on No access for ERP Integrations with a link to the Project Budgets list", async () => {
     window.location.hash = "#/companies/demo/erp/budgets";
     start({ "GET /me": () => ({ body: me("none", "read_only") }) });
     expect(await screen.findByRole("heading", { name: "No access" })).toBeTruthy();
-    expect(screen.getByText(/Budget permission lets you open a project's Budget tab from its address/)).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Project Budgets" }).getAttribute("href")).toBe("#/companies/demo/projects");
+  });
+
+  it("starts on Project Budgets, each project a link to its Budget tab", async () => {
+    window.location.hash = "";
+    const fake = start({
+      "GET /me": () => ({ body: me("none", "read_only") }),
+      "GET /companies/demo/projects": () => ({ body: projects }),
+    });
+    expect(await screen.findByRole("heading", { name: "Project Budgets" })).toBeTruthy();
+    expect(window.location.hash).toBe("#/companies/demo/projects");
+    const table = screen.getByRole("table", { name: "Project budgets" });
+    expect(within(table).getByRole("columnheader", { name: "Current Budget Bridge Total" })).toBeTruthy();
+    expect(within(table).getByRole("link", { name: "Harbor Office" }).getAttribute("href")).toBe(
+      "#/companies/demo/projects/P-1001/budget?budget_id=b-1001",
+    );
+    // ERP text is text: the name shows its angle brackets, no bold element is made of it.
+    expect(within(table).getByRole("link", { name: "Quay <b>Lofts</b>" }).querySelector("b")).toBeNull();
+    expect(within(table).getByText("1,250.50")).toBeTruthy();
+    expect(within(table).getByText("Locked")).toBeTruthy();
+    expect(within(table).getByText("Ready to Import")).toBeTruthy();
+    expect(fake.requests.some((r) => r.path.includes("/erp/"))).toBe(false);
+  });
+
+  it("is No access for someone without Budget access", async () => {
+    window.location.hash = "#/companies/demo/projects";
+    const fake = start({ "GET /me": () => ({ body: me("admin", "none") }) });
+    expect(await screen.findByRole("heading", { name: "No access" })).toBeTruthy();
+    expect(fake.requests.some((r) => r.path === "/companies/demo/projects")).toBe(false);
   });
 });

@@ -73,6 +73,26 @@ def _row(budget: Budget, membership: Membership, config: TargetConfig) -> Budget
 
 
 @dataclass(frozen=True)
+class ProjectRow:
+    budget: Budget
+    target: TargetKind
+    locked_in_target: bool
+
+
+def list_projects(
+    ports: Ports, identity: Identity, company_id: str, limit: int, cursor: str | None
+) -> Page[ProjectRow]:
+    """The company's project budgets by project name, Ready to Import and Synced alike: where a
+    person with Budget access starts, ERP access or not (docs/api.md, "Who may call what"). The
+    lock in the target is the one last read, as in the ERP Budgets list."""
+    authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
+    page = ports.budgets.list(company_id, None, limit, cursor)
+    config = ports.directory.target(company_id)
+    rows = [ProjectRow(b, config.target, locked_in_target(b, config)) for b in page.items]
+    return Page(rows, page.next_cursor)
+
+
+@dataclass(frozen=True)
 class BudgetPage:
     budget: Budget
     lines: list[LineItem]

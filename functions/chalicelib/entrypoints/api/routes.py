@@ -53,7 +53,10 @@ from chalicelib.entrypoints.api.schemas import (
     MappingPreviewQuery,
     MappingPreviewResponse,
     MeResponse,
+    PageQuery,
     ProjectBudget,
+    ProjectList,
+    ProjectListItem,
     SessionChallenge,
     SessionRequest,
     SessionResponse,
@@ -156,6 +159,27 @@ def list_erp_budgets(call: Call[Any, BudgetListQuery], company_id: str) -> Budge
             BudgetListItem.of(r.budget, r.can_reimport, r.can_import, r.target, r.locked_in_target)
             for r in page.items
         ],
+        next_cursor=page.next_cursor,
+    )
+
+
+@api.operation(
+    "GET",
+    COMPANY + "/projects",
+    summary="Budget: the company's project budgets, by project name",
+    tag="Budget",
+    answer=ProjectList,
+    query=PageQuery,
+    errors=_READ,
+    description="Every project with a budget, Ready to Import and Synced alike (an unlinked "
+    "project's budget is not listed), for anyone with Budget read-only or more, ERP access or "
+    "not: where the Budget tool starts.",
+)
+def list_projects(call: Call[Any, PageQuery], company_id: str) -> ProjectList:
+    q = call.query
+    page = budgets.list_projects(call.ports, call.caller, company_id, q.limit, q.cursor)
+    return ProjectList(
+        projects=[ProjectListItem.of(r.budget, r.target, r.locked_in_target) for r in page.items],
         next_cursor=page.next_cursor,
     )
 

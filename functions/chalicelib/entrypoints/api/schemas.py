@@ -523,6 +523,37 @@ class BudgetList(BaseModel):
     next_cursor: str | None
 
 
+class ProjectListItem(BaseModel):
+    project_id: str
+    project_name: str
+    budget_id: str
+    status: BudgetStatus
+    locked: bool = Field(description=LOCKED)
+    locked_in_target: bool = Field(description=LOCKED_IN_TARGET)
+    total: Total = Field(description="The project budget's current total.")
+    line_count: int
+    target_name: str = Field(description='"Budget Bridge" or "Procore": where the budget lives.')
+
+    @classmethod
+    def of(cls, budget: Budget, target: TargetKind, locked_in_target: bool) -> ProjectListItem:
+        return cls(
+            project_id=budget.project_id,
+            project_name=budget.project_name,
+            budget_id=budget.budget_id,
+            status=budget.status,
+            locked=budget.locked or locked_in_target,
+            locked_in_target=locked_in_target,
+            total=format_amount(budget.total),
+            line_count=budget.line_count,
+            target_name=target.display_name,
+        )
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectListItem]
+    next_cursor: str | None
+
+
 class ProgressOut(BaseModel):
     phase: Phase
     done: int
