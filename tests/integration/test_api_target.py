@@ -93,7 +93,7 @@ def test_saving_another_base_url_without_credentials_is_refused(
 
     assert refused.status_code == 422
     error = json.loads(refused.body)["error"]
-    assert error["code"] == "invalid_target"
+    assert (error["code"], error["field"]) == ("invalid_target", "credentials")
     assert "client_id and client_secret again" in error["message"]
     assert "only sent to the address they were saved for" in error["message"]
     assert again.status_code == 200
@@ -107,7 +107,8 @@ def test_a_procore_company_id_of_other_digits_than_0_to_9_is_refused(
     answer = _put(client, world, {**PROCORE, "procore_company_id": company_id})
 
     assert answer.status_code == 422
-    assert json.loads(answer.body)["error"]["code"] == "invalid_target"
+    error = json.loads(answer.body)["error"]
+    assert (error["code"], error["field"]) == ("invalid_target", "procore_company_id")
     assert world.ports.directory.target("demo").target.value == "budget_bridge"
 
 
@@ -121,9 +122,12 @@ def test_procore_without_credentials_or_with_a_private_address_is_refused(
     plain = _put(client, world, {**PROCORE, "base_url": "http://api.procore.com"})
     local = _put(client, world, {**PROCORE, "base_url": "http://127.0.0.1:8001/procore"})
 
-    for answer in (no_secret, private, plain, local):
+    for answer, field in (
+        (no_secret, "credentials"), (private, "base_url"), (plain, "base_url"), (local, "base_url"),
+    ):  # fmt: skip
         assert answer.status_code == 422
-        assert json.loads(answer.body)["error"]["code"] == "invalid_target"
+        error = json.loads(answer.body)["error"]
+        assert (error["code"], error["field"]) == ("invalid_target", field)
     assert world.ports.directory.target("demo").target.value == "budget_bridge"
 
 

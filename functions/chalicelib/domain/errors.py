@@ -131,9 +131,14 @@ class TargetRejected(DomainError):
 
 
 class InvalidTarget(DomainError):
-    """A company's budget target settings that cannot work (a bad address, missing credentials)."""
+    """A company's budget target settings that cannot work (a bad address, missing credentials);
+    `field` names the one at fault, as an ERP connection's refusal does."""
 
     code = "invalid_target"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+        self.field = field
 
 
 class InvalidTargetProject(DomainError):

@@ -183,7 +183,9 @@ def put_target(
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
     if not limits.ascii_digits(choice.procore_company_id or ""):
-        raise InvalidTarget("procore_company_id must be Procore's company id, a whole number.")
+        raise InvalidTarget(
+            "procore_company_id", "procore_company_id must be Procore's company id, a whole number."
+        )
     secret_id = stored.credentials_secret_id
     kept = choice.client_id is None and choice.client_secret is None
     moved = (stored.target, stored.base_url, stored.procore_company_id) != (
@@ -199,13 +201,14 @@ def put_target(
         # The stored secret goes only to the address it was saved for: an admin who can change
         # the address cannot have it sent where they choose (docs/targets/procore.md, step 3).
         raise InvalidTarget(
+            "credentials",
             "Enter the client_id and client_secret again: they are only sent to the address they "
-            "were saved for, and this save changes the base_url."
+            "were saved for, and this save changes the base_url.",
         )
     credentials_changed: list[str] = []
     if choice.client_id is not None or choice.client_secret is not None:
         if not choice.client_id or not choice.client_secret:
-            raise InvalidTarget("credentials need both client_id and client_secret.")
+            raise InvalidTarget("credentials", "credentials need both client_id and client_secret.")
         secret_id = f"{TARGET_SECRET_PREFIX}{company_id}"
         ports.secrets.put_erp_credentials(
             secret_id,
@@ -214,7 +217,8 @@ def put_target(
         credentials_changed = ["client_id", "client_secret"]
     if secret_id is None:
         raise InvalidTarget(
-            "credentials are required: the client_id and client_secret of Procore's service account."
+            "credentials",
+            "credentials are required: the client_id and client_secret of Procore's service account.",
         )
     config = TargetConfig(
         target=TargetKind.PROCORE,
@@ -241,7 +245,7 @@ def check_base_url(url: str, *, allow_local: bool) -> str:
     try:
         url_guard.judge(base_url, allow_local=allow_local)
     except UnsafeUrl as unsafe:
-        raise InvalidTarget(f"base_url: {unsafe}") from None
+        raise InvalidTarget("base_url", f"base_url: {unsafe}") from None
     except url_guard.Unresolvable:
         pass
     return base_url.rstrip("/")

@@ -105,7 +105,7 @@ def _domain_response(error: errors.DomainError) -> Response:
     details: dict[str, Any] = {}
     if isinstance(error, errors.JobInProgress):
         details["job_id"] = error.job_id
-    if isinstance(error, errors.InvalidConnection):
+    if isinstance(error, errors.InvalidConnection | errors.InvalidTarget):
         details["field"] = error.field
     if isinstance(error, errors.InUse):
         details["keys"] = error.keys
