@@ -1,12 +1,10 @@
 // Company Settings -> Audit Log: who did what, newest first, paged.
 
-import { useEffect, useState } from "react";
+import { useCallback } from "react";
 import { listAudit } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
-import type { AuditPage } from "../types";
-import { errorText } from "./messages";
-import { Pager, useCursorStack } from "./Pager";
+import { Pager, usePagedList } from "./Pager";
 
 export const AUDIT_PAGE_SIZE = 50;
 
@@ -33,29 +31,11 @@ export function actionText(action: string): string {
 
 export function AuditLogView({ pageSize = AUDIT_PAGE_SIZE }: { pageSize?: number }) {
   const { api, company } = useApp();
-  const pages = useCursorStack();
-  const [page, setPage] = useState<AuditPage | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  // Loading until the page asked for now has answered (or failed): derived, so a new page is
-  // "loading" from the very render that asks for it.
-  const query = JSON.stringify([company.company_id, pages.cursor, pageSize]);
-  const [answered, setAnswered] = useState<string | null>(null);
-  const loading = answered !== query;
-
-  useEffect(() => {
-    let cancelled = false;
-    listAudit(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
-      .then((answer) => {
-        if (cancelled) return;
-        setPage(answer);
-        setError(null);
-      })
-      .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not load the audit log.")))
-      .finally(() => !cancelled && setAnswered(query));
-    return () => {
-      cancelled = true;
-    };
-  }, [api, company.company_id, pages.cursor, pageSize, query]);
+  const load = useCallback(
+    (cursor: string | null) => listAudit(api, company.company_id, { limit: pageSize, cursor }),
+    [api, company.company_id, pageSize],
+  );
+  const { pages, page, error, loading } = usePagedList(load, "Could not load the audit log.");
 
   const events = page?.events ?? [];
   return (

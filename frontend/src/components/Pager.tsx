@@ -1,6 +1,7 @@
 // Previous / Next through a cursor-paged list: the cursors seen so far are a stack.
 
-import { useState } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { errorText } from "./messages";
 
 export function useCursorStack() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -11,6 +12,39 @@ export function useCursorStack() {
     forward: (next: string) => setCursors((stack) => [...stack, next]),
     reset: () => setCursors([null]),
   };
+}
+
+/**
+ * A cursor-paged list read a page at a time: the page shown, the error of the last read, and whether
+ * the page asked for now has answered. `load` must be stable (useCallback): a new one (another
+ * company, another page size) reads the current cursor again.
+ */
+export function usePagedList<T>(load: (cursor: string | null) => Promise<T>, failure: string) {
+  const pages = useCursorStack();
+  const [page, setPage] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Loading until the page asked for now has answered (or failed): derived, so a new page is
+  // "loading" from the very render that asks for it.
+  const asked = useMemo(() => ({ load, cursor: pages.cursor }), [load, pages.cursor]);
+  const [answered, setAnswered] = useState<typeof asked | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    asked
+      .load(asked.cursor)
+      .then((answer) => {
+        if (cancelled) return;
+        setPage(answer);
+        setError(null);
+      })
+      .catch((caught: unknown) => !cancelled && setError(errorText(caught, failure)))
+      .finally(() => !cancelled && setAnswered(asked));
+    return () => {
+      cancelled = true;
+    };
+  }, [asked, failure]);
+
+  return { pages, page, error, loading: answered !== asked };
 }
 
 interface Props {

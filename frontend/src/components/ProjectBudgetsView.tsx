@@ -1,14 +1,13 @@
 // Budget -> Project Budgets: every project budget of the company by name, for anyone with Budget
 // access, ERP access or not: where the Budget tool starts (the ERP Budgets list needs ERP access).
 
-import { useEffect, useState } from "react";
+import { useCallback } from "react";
 import { listProjectBudgets } from "../api";
 import { useApp } from "../context";
 import { formatMoney } from "../money";
 import { projectBudgetHash } from "../routes";
-import type { BudgetStatus, ProjectBudgetList, ProjectBudgetRow } from "../types";
-import { errorText } from "./messages";
-import { Pager, useCursorStack } from "./Pager";
+import type { BudgetStatus, ProjectBudgetRow } from "../types";
+import { Pager, usePagedList } from "./Pager";
 
 export const PROJECTS_PAGE_SIZE = 50;
 
@@ -21,28 +20,11 @@ function lockText(row: ProjectBudgetRow): string {
 
 export function ProjectBudgetsView({ pageSize = PROJECTS_PAGE_SIZE }: { pageSize?: number }) {
   const { api, company } = useApp();
-  const pages = useCursorStack();
-  const [page, setPage] = useState<ProjectBudgetList | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  // Loading until the page asked for now has answered (or failed), as in the audit log.
-  const query = JSON.stringify([company.company_id, pages.cursor, pageSize]);
-  const [answered, setAnswered] = useState<string | null>(null);
-  const loading = answered !== query;
-
-  useEffect(() => {
-    let cancelled = false;
-    listProjectBudgets(api, company.company_id, { limit: pageSize, cursor: pages.cursor })
-      .then((answer) => {
-        if (cancelled) return;
-        setPage(answer);
-        setError(null);
-      })
-      .catch((caught: unknown) => !cancelled && setError(errorText(caught, "Could not load the project budgets.")))
-      .finally(() => !cancelled && setAnswered(query));
-    return () => {
-      cancelled = true;
-    };
-  }, [api, company.company_id, pages.cursor, pageSize, query]);
+  const load = useCallback(
+    (cursor: string | null) => listProjectBudgets(api, company.company_id, { limit: pageSize, cursor }),
+    [api, company.company_id, pageSize],
+  );
+  const { pages, page, error, loading } = usePagedList(load, "Could not load the project budgets.");
 
   const rows = page?.projects ?? [];
   return (
