@@ -28,7 +28,8 @@ UNGUARDED_METHODS = frozenset({"OPTIONS"})
 UNAUTHORIZED_MESSAGE = "Your session is missing, invalid or has expired. Please sign in again."
 FORBIDDEN_MESSAGE = "You are not allowed to do this."
 CLIENT_ERROR_MESSAGE = "The request could not be completed."
-# Matches the challenge the app sends with its own 401s (chalicelib.entrypoints.api.errors).
+# The challenge the app sends with a 401 that names no error (chalicelib.entrypoints.api.errors);
+# the gateway cannot tell a missing token from a bad one, so it names none.
 BEARER_CHALLENGE = 'Bearer realm="budget-bridge"'
 
 

@@ -762,7 +762,7 @@ export interface components {
       changes: components["schemas"]["ChangeOut"][];
       /**
        * Error Code
-       * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, `target_rejected` (the budget's target, Procore, refused it: `errors` are the lines it refused); for a preview whose apply would be refused, `budget_locked`, `job_in_progress` or `not_linked`; or null.
+       * @description Why a failed job failed, for programs: `erp_budget_empty`, `budget_total_too_large`, `preview_stale`, `target_rejected` (the budget's target, Procore, refused it: `errors` are the lines it refused), `budget_locked` (locked between the request and the run, or, for a preview, locked now); for a preview whose apply would be refused, also `job_in_progress` or `not_linked`; or null.
        * @default null
        */
       error_code: string | null;

@@ -47,3 +47,16 @@ def test_the_erp_not_answering_a_route_is_a_503_that_promises_no_job(
     assert "the job will try again" not in error["message"]
     assert error["message"].startswith("Acumatica asked us to slow down (429)")
     assert error["message"].endswith("Please try again shortly.")
+
+
+def test_a_sentence_that_promises_no_job_keeps_its_own_advice() -> None:
+    """A Procore line edit's refusal already says what to do; it gains no second sentence."""
+    from chalicelib.domain.errors import TargetUnavailable
+    from chalicelib.entrypoints.api.errors import to_response
+
+    said = "Procore did not answer; nothing was changed. Try again in a moment."
+    answer = to_response(TargetUnavailable(said))
+
+    assert answer.status_code == 503
+    assert answer.body["error"]["message"] == said
+    assert answer.headers["Retry-After"] == "30"

@@ -168,6 +168,29 @@ def test_asked_for_gzip_a_download_is_the_same_csv_compressed(client: Client, wo
         assert plain.headers["Content-Type"].startswith("text/csv")
 
 
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [
+        ("application/gzip", True),
+        ("application/gzip;q=0.8, text/csv", True),
+        ("application/gzip, text/csv;q=0.5", True),  # as the web app asks
+        ("text/csv, application/gzip", False),  # API Gateway decodes for the first type only
+        ("*/*, application/gzip;q=0.1", False),
+        ("application/gzip;q=0, text/csv", False),  # gzip refused outright
+        ("*/*", False),
+    ],
+)
+def test_only_an_accept_header_naming_gzip_first_gets_it(
+    client: Client, world: World, accept: str, gzipped: bool
+) -> None:
+    headers = {**world.headers(budget_user("read_only")), "Accept": accept}
+
+    answer = client.http.get(f"{P}/budget.csv", headers=headers)
+
+    assert answer.status_code == 200, answer.body
+    assert answer.headers["Content-Type"].startswith("application/gzip" if gzipped else "text/csv")
+
+
 def test_a_csv_over_one_answer_s_limit_is_refused_plain_and_served_compressed(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

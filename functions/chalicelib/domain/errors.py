@@ -130,6 +130,12 @@ class TargetRejected(DomainError):
         self.errors = errors or []
 
 
+class InvalidCode(DomainError):
+    """A cost code or cost type entered for the catalog that no one could tell from another."""
+
+    code = "invalid_code"
+
+
 class InvalidTarget(DomainError):
     """A company's budget target settings that cannot work (a bad address, missing credentials);
     `field` names the one at fault, as an ERP connection's refusal does."""

@@ -60,12 +60,33 @@ UNSEEN = {
 }
 
 
-def unseen_in(text: str, categories: dict[str, str] = UNSEEN) -> str | None:
-    """The first character of `text` a person could not see, named for a sentence ("a control
-    character (U+0000)"); None when there is none. The character itself is never echoed: it would
-    hide or reorder the sentence."""
+# The joiners that writing needs in a name: Persian and other scripts take ZWNJ between letters,
+# emoji sequences ZWJ. A code never needs them.
+JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def unseen_in(
+    text: str, categories: dict[str, str] = UNSEEN, allowed: frozenset[str] = frozenset()
+) -> str | None:
+    """The first character of `text` a person could not see (but the `allowed` ones), named for a
+    sentence ("a control character (U+0000)"); None when there is none. The character itself is
+    never echoed: it would hide or reorder the sentence."""
     for char in text:
+        if char in allowed:
+            continue
         kind = categories.get(unicodedata.category(char))
         if kind is not None:
             return f"{kind} (U+{ord(char):04X})"
+    return None
+
+
+def code_problem(code: str) -> str | None:
+    """Why a cost code or cost type a person enters cannot be one, or None: "03-300" and
+    " 03-300 " would be two codes that look alike in every list, and one holding a character no
+    one can see shows as one code and is another."""
+    unseen = unseen_in(code)
+    if unseen is not None:
+        return f"A code cannot contain {unseen}; type it again without it."
+    if code != code.strip():
+        return f"The code '{quote(code.strip())}' cannot begin or end with a space."
     return None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from chalicelib.domain.errors import InUse, NoErpConnection, NotFound, PermissionDenied
+from chalicelib.domain import limits
+from chalicelib.domain.errors import (
+    InUse,
+    InvalidCode,
+    NoErpConnection,
+    NotFound,
+    PermissionDenied,
+)
 from chalicelib.domain.model import Budget, ErpCatalog, Permission, merge_catalog
 from chalicelib.domain.ports import Identity, Page
 from chalicelib.services import audit
@@ -32,6 +39,7 @@ def put_catalog(
     """Replace the catalog; refuses to remove a code or type a budget line still uses."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.ADMIN)
     current = ports.directory.catalog_entries(company_id)
+    _check_new_codes(current, catalog)
     removed_codes = {e.code for e in current.cost_codes} - {e.code for e in catalog.cost_codes}
     removed_types = {e.code for e in current.cost_types} - {e.code for e in catalog.cost_types}
     if removed_codes or removed_types:
@@ -44,6 +52,20 @@ def put_catalog(
         removed_cost_codes=sorted(removed_codes), removed_cost_types=sorted(removed_types),
     )  # fmt: skip
     return saved
+
+
+def _check_new_codes(current: ErpCatalog, catalog: ErpCatalog) -> None:
+    """A code added here must be one a person can tell from the others. A code already in the
+    catalog is left as it is, whatever it holds (saved before this rule, or added from the ERP),
+    so the web app, which sends the whole catalog, can still save the rest."""
+    for entries, known in (
+        (catalog.cost_codes, {e.code for e in current.cost_codes}),
+        (catalog.cost_types, {e.code for e in current.cost_types}),
+    ):
+        for entry in entries:
+            problem = None if entry.code in known else limits.code_problem(entry.code)
+            if problem is not None:
+                raise InvalidCode(problem)
 
 
 def _check_unused(ports: Ports, company_id: str, codes: set[str], types: set[str]) -> None:

@@ -175,11 +175,9 @@ def put_target(
         if stored.target is not TargetKind.BUDGET_BRIDGE:
             check_no_job_running(ports, company_id)
         saved = ports.directory.save_target(company_id, TargetConfig())
-        if stored.credentials_secret_id:
-            # Procore's client secret is no longer used: it does not linger, as an ERP
-            # connection's does not once deleted (docs/targets/procore.md, "Setting it up").
-            ports.secrets.delete_erp_credentials(stored.credentials_secret_id)
         audit.record(ports, company_id, identity.email, audit.TARGET_CHANGED, saved.target.value)
+        if stored.credentials_secret_id:
+            _forget_secret(ports, company_id, stored.credentials_secret_id)
         return TargetView(saved, False)
     base_url = check_base_url(choice.base_url or "", allow_local=allow_local)
     if not limits.ascii_digits(choice.procore_company_id or ""):
@@ -233,6 +231,19 @@ def put_target(
         credentials_changed=credentials_changed,
     )  # fmt: skip
     return TargetView(saved, True)
+
+
+def _forget_secret(ports: Ports, company_id: str, secret_id: str) -> None:
+    """Procore's client secret is no longer used: it does not linger, as a deleted ERP
+    connection's does not (docs/targets/procore.md, "Setting it up"). The move back to Budget
+    Bridge is saved and audited already; a secret store that fails now is logged, not answered
+    as a failed save, and the next switch to Procore overwrites the secret."""
+    try:
+        ports.secrets.delete_erp_credentials(secret_id)
+    except Exception:
+        logger().exception(
+            "the former target's secret could not be deleted", extra={"company_id": company_id}
+        )
 
 
 def check_base_url(url: str, *, allow_local: bool) -> str:

@@ -99,11 +99,12 @@ class _ClientFault(ErpRejected):
 
 
 class _SignInRefused(ErpAuthFailed):
-    """A `soap:Client` fault to a call that names no job (the job list, the cost codes): only
-    the sign-in in the envelope can be what Yardi refused."""
+    """A `soap:Client` fault to the first page of a call that names no job (the job list, the
+    cost codes): only the sign-in in the envelope can be what Yardi refused."""
 
 
-# The calls whose arguments are the sign-in alone.
+# The calls whose arguments are the sign-in and the page alone. A later page's fault, after the
+# first passed with the same sign-in, is not the sign-in's.
 _SIGN_IN_ONLY = frozenset({"GetJobs", "GetCostCategories", "GetCostCodes"})
 
 
@@ -255,17 +256,19 @@ class YardiSource:
         self, client: ErpHttp, operation: str, arguments: dict[str, str], element: str
     ) -> tuple[list[dict[str, str]], bool]:
         doing = f"run the {operation} call"
+        # The first page of a call naming no job: a Client fault can only be the sign-in's.
+        only_sign_in = operation in _SIGN_IN_ONLY and arguments.get("StartIndex") == "0"
         headers = {"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml",
                    "SOAPAction": f'"{NAMESPACE}/{operation}"'}  # fmt: skip
         try:
             raw = client.call("POST", self._service(), doing, raw=self._envelope(operation, arguments),
                               headers=headers)  # fmt: skip
         except HttpFailure as failure:
-            raise self._explain(client, failure, doing, operation) from None
+            raise self._explain(client, failure, doing, only_sign_in) from None
         document = parse(raw)
         fault = fault_of(document)
         if fault is not None:
-            raise self._fault_error(client, fault, doing, operation)
+            raise self._fault_error(client, fault, doing, only_sign_in)
         result = document.find(f".//{{{NAMESPACE}}}{operation}Result")
         if result is None:
             raise ErpRejected(
@@ -300,7 +303,7 @@ class YardiSource:
         ).encode()
 
     def _explain(
-        self, client: ErpHttp, failure: HttpFailure, doing: str, operation: str
+        self, client: ErpHttp, failure: HttpFailure, doing: str, only_sign_in: bool
     ) -> ErpRejected | ErpUnavailable:
         try:
             fault = fault_of(parse(failure.body))
@@ -316,16 +319,16 @@ class YardiSource:
                 retry_after=failure.retry_after,
                 retry_after_seconds=retry_after_seconds(failure.retry_after),
             )
-        return self._fault_error(client, fault, doing, operation)
+        return self._fault_error(client, fault, doing, only_sign_in)
 
     def _fault_error(
-        self, client: ErpHttp, fault: SoapFault, doing: str, operation: str
+        self, client: ErpHttp, fault: SoapFault, doing: str, only_sign_in: bool
     ) -> ErpRejected | ErpUnavailable:
         said = client.quote(fault.message, _FAULT_LIMIT)  # never a credential the envelope sent
         if fault.code != "Client":
             return ErpUnavailable(f"Yardi Voyager had a problem when trying to {doing} ({said}); "
                                   "the job will try again.")  # fmt: skip
-        if operation in _SIGN_IN_ONLY:
+        if only_sign_in:
             return _SignInRefused(
                 f"Yardi Voyager refused the sign-in when trying to {doing}"
                 + (f" ({said})" if said else "")

@@ -21,11 +21,11 @@ MAX_TOKEN_LENGTH = 8192  # Cognito's ID tokens are a few KB; anything longer is 
 def bearer_token(headers: Mapping[str, str]) -> str:
     """The token of an `Authorization: Bearer` header (header names lower-cased)."""
     value = headers.get("authorization", "").strip()
-    if not value:
-        raise NoCredentials(MISSING)
     scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer":  # none at all, or a scheme this API does not take (RFC 6750 3.1)
+        raise NoCredentials(MISSING)
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         raise Unauthenticated(MISSING)
     return token
 

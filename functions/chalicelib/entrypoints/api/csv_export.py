@@ -72,10 +72,21 @@ GZIP_NOTE = (
 
 
 def wants_gzip(accept: str) -> bool:
-    """Whether the caller's Accept header names application/gzip itself (not through `*/*`, which
-    every HTTP client sends and which must keep answering plain CSV)."""
-    media_types = (part.split(";")[0].strip().lower() for part in accept.split(","))
-    return GZIP in media_types
+    """Whether the caller's Accept header names application/gzip first (not through `*/*`, which
+    every HTTP client sends and which must keep answering plain CSV), without `q=0`. First: API
+    Gateway decodes a base64 answer into bytes only when the request's first Accept type is a
+    binary one, so a caller naming gzip later would get base64 text in AWS and bytes locally."""
+    first, *params = accept.split(",")[0].split(";")
+    if first.strip().lower() != GZIP:
+        return False
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value) > 0
+            except ValueError:
+                return False
+    return True
 
 
 def download(text: str, filename: str, accept: str = "") -> Response:

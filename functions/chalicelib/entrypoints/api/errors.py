@@ -57,6 +57,7 @@ _STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.ErpJobNotFound, 404),  # before ErpRejected, which it is
     (errors.ErpRejected, 502),
     (errors.InvalidTarget, 422),
+    (errors.InvalidCode, 422),
     (errors.InvalidTargetProject, 422),
     (errors.TargetRejected, 502),
     (InvalidErpBudget, 422),
@@ -125,7 +126,10 @@ def _domain_response(error: errors.DomainError) -> Response:
     if isinstance(error, errors.ErpUnavailable):
         # A route that called the ERP (or Procore) itself: no job will try again, the caller
         # will; it waits as long as the system asked, when it said (docs/api.md, "Errors").
-        message = f"{errors.without_retry_promise(message)} Please try again shortly."
+        # Only the worker's sentence promises a job's retry; another keeps its own advice.
+        unpromised = errors.without_retry_promise(message)
+        if unpromised != message:
+            message = f"{unpromised} Please try again shortly."
         if error.retry_after_seconds:
             headers["Retry-After"] = str(math.ceil(error.retry_after_seconds))
     return error_response(status, error.code, message, headers, **details)

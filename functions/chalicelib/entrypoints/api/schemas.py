@@ -113,27 +113,17 @@ def _decimal(raw: object) -> Decimal:
     return value
 
 
-def _shown(raw: object) -> object:
-    """Text a person typed for others to read (a project's name, a cost code): nothing in it that
-    no one can see or that reorders what is shown (domain/limits.py, UNSEEN)."""
+def _name(raw: object) -> object:
+    """A name a person types for others to read (a project's): nothing in it that no one can see
+    or that reorders what is shown (domain/limits.py, UNSEEN), but the joiners writing needs."""
     if isinstance(raw, str):
-        unseen = limits.unseen_in(raw)
+        unseen = limits.unseen_in(raw, allowed=limits.JOINERS)
         if unseen is not None:
             raise ValueError(f"it cannot contain {unseen}")
     return raw
 
 
-def _code(raw: object) -> object:
-    """A code budget lines are keyed by: "01-100" and " 01-100 " would be two codes that look
-    alike in every list."""
-    raw = _shown(raw)
-    if isinstance(raw, str) and raw != raw.strip():
-        raise ValueError(f"'{raw.strip()[:40]}' cannot begin or end with a space")
-    return raw
-
-
-ShownText = Annotated[str, BeforeValidator(_shown)]
-CodeText = Annotated[str, BeforeValidator(_code)]
+NameText = Annotated[str, BeforeValidator(_name)]
 
 
 MoneyIn = Annotated[
@@ -272,7 +262,7 @@ class ErpConnectionBody(Request):
 
 
 class LinkBody(Request):
-    project_name: ShownText | None = Field(default=None, max_length=limits.MAX_PROJECT_NAME)
+    project_name: NameText | None = Field(default=None, max_length=limits.MAX_PROJECT_NAME)
     procore_project_id: str | None = Field(
         default=None,
         max_length=20,
@@ -282,7 +272,7 @@ class LinkBody(Request):
 
 
 class CatalogEntryBody(Request):
-    code: CodeText = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64)
     description: str = Field(default="", max_length=200)
 
 
@@ -628,9 +618,9 @@ class JobResponse(Reply):
         default=None,
         description="Why a failed job failed, for programs: `erp_budget_empty`, "
         "`budget_total_too_large`, `preview_stale`, `target_rejected` (the budget's target, "
-        "Procore, refused it: `errors` are the lines it refused); for a preview whose apply "
-        "would be refused, "
-        "`budget_locked`, `job_in_progress` or `not_linked`; or null.",
+        "Procore, refused it: `errors` are the lines it refused), `budget_locked` (locked "
+        "between the request and the run, or, for a preview, locked now); for a preview whose "
+        "apply would be refused, also `job_in_progress` or `not_linked`; or null.",
     )
     summary: SummaryOut | None
     changes: list[ChangeOut] = Field(description="The first 100 changes; page the rest.")
