@@ -4,7 +4,8 @@ import { useCallback } from "react";
 import { listAudit } from "../api";
 import { useApp } from "../context";
 import { formatTimestamp } from "../dates";
-import { Pager, usePagedList } from "./Pager";
+import { PagedListPage } from "./PagedListPage";
+import { usePagedList } from "./Pager";
 
 export const AUDIT_PAGE_SIZE = 50;
 
@@ -35,68 +36,47 @@ export function AuditLogView({ pageSize = AUDIT_PAGE_SIZE }: { pageSize?: number
     (cursor: string | null) => listAudit(api, company.company_id, { limit: pageSize, cursor }),
     [api, company.company_id, pageSize],
   );
-  const { pages, page, error, loading } = usePagedList(load, "Could not load the audit log.");
-
-  const events = page?.events ?? [];
+  const list = usePagedList(load, "Could not load the audit log.");
+  const events = list.page?.events ?? [];
   return (
-    <div className="audit">
-      <div className="page-head">
-        <div>
-          <p className="eyebrow">Company Settings</p>
-          <h1>Audit Log</h1>
-        </div>
-      </div>
-      {error && (
-        <p className="message message-error" role="alert">
-          {error}
-        </p>
-      )}
-      {loading && !page ? (
-        <p className="muted">Loading the audit log…</p>
-      ) : events.length === 0 && !error ? (
-        <p className="empty card">Nothing has happened in this company yet.</p>
-      ) : (
-        events.length > 0 && (
-          <div className="table-wrap">
-            <table className="table table-compact" aria-label="Audit log" aria-busy={loading}>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {events.map((event, index) => (
-                  <tr key={`${event.at}-${index}`}>
-                    <td>
-                      <time dateTime={event.at}>{formatTimestamp(event.at)}</time>
-                    </td>
-                    <td>{event.actor}</td>
-                    <td>{actionText(event.action)}</td>
-                    <td className="description">{event.target}</td>
-                    <td className="description">
-                      {detailPairs(event.details).map((pair) => (
-                        <div key={pair}>{pair}</div>
-                      ))}
-                    </td>
-                  </tr>
+    <PagedListPage
+      eyebrow="Company Settings"
+      title="Audit Log"
+      className="audit"
+      list={list}
+      rows={events.length}
+      loadingText="Loading the audit log…"
+      emptyText="Nothing has happened in this company yet."
+      pagerLabel="Pages of the audit log"
+    >
+      <table className="table table-compact" aria-label="Audit log" aria-busy={list.loading}>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Who</th>
+            <th scope="col">Action</th>
+            <th scope="col">Target</th>
+            <th scope="col">Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event, index) => (
+            <tr key={`${event.at}-${index}`}>
+              <td>
+                <time dateTime={event.at}>{formatTimestamp(event.at)}</time>
+              </td>
+              <td>{event.actor}</td>
+              <td>{actionText(event.action)}</td>
+              <td className="description">{event.target}</td>
+              <td className="description">
+                {detailPairs(event.details).map((pair) => (
+                  <div key={pair}>{pair}</div>
                 ))}
-              </tbody>
-            </table>
-          </div>
-        )
-      )}
-      <Pager
-        label="Pages of the audit log"
-        page={pages.page}
-        nextCursor={page?.next_cursor}
-        loading={loading}
-        onBack={pages.back}
-        onForward={pages.forward}
-      />
-    </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </PagedListPage>
   );
 }

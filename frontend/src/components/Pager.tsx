@@ -19,7 +19,14 @@ export function useCursorStack() {
  * the page asked for now has answered. `load` must be stable (useCallback): a new one (another
  * company, another page size) reads the current cursor again.
  */
-export function usePagedList<T>(load: (cursor: string | null) => Promise<T>, failure: string) {
+export interface PagedList<T> {
+  pages: ReturnType<typeof useCursorStack>;
+  page: T | null;
+  error: string | null;
+  loading: boolean;
+}
+
+export function usePagedList<T>(load: (cursor: string | null) => Promise<T>, failure: string): PagedList<T> {
   const pages = useCursorStack();
   const [page, setPage] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
