@@ -170,5 +170,15 @@ def test_someone_with_budget_access_alone_starts_on_project_budgets_and_opens_on
     # The ERP Budgets list is not theirs, and says where their list is.
     page.get_by_role("link", name="ERP Integrations").click()
     expect(page.get_by_role("heading", name="No access")).to_be_visible()
-    page.get_by_role("link", name="Project Budgets").click()
+    page.get_by_role("main").get_by_role("link", name="Project Budgets").click()
     expect(page.get_by_role("table", name="Project budgets")).to_be_visible()
+    # Their main navigation leads back from any page, and says where they are.
+    budget_row_link = page.get_by_role("table", name="Project budgets").get_by_role(
+        "link", name=synced.name, exact=True
+    )
+    budget_row_link.click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Project Budgets").click()
+    expect(nav.get_by_role("link", name="Project Budgets")).to_have_attribute(
+        "aria-current", "page"
+    )

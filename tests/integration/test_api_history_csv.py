@@ -191,6 +191,18 @@ def test_only_an_accept_header_naming_gzip_first_gets_it(
     assert answer.headers["Content-Type"].startswith("application/gzip" if gzipped else "text/csv")
 
 
+def test_a_long_or_foreign_name_keeps_its_csv_ending_plain_and_compressed() -> None:
+    name = "budget-" + "Caf\u00e9 Zo\u00eb " * 40 + ".csv"
+
+    plain = csv_export.download("a,b\r\n", name, "text/csv").headers["Content-Disposition"]
+    packed = csv_export.download("a,b\r\n", name, "application/gzip").headers["Content-Disposition"]
+
+    assert csv_export.safe_name(name).endswith(".csv")
+    assert len(csv_export.safe_name(name)) == csv_export.MAX_NAME
+    assert f'filename="{csv_export.safe_name(name)}"' in plain
+    assert f'filename="{csv_export.safe_name(name)}.gz"' in packed
+
+
 def test_a_csv_over_one_answer_s_limit_is_refused_plain_and_served_compressed(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

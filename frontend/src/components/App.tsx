@@ -131,8 +131,7 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
     // followed before this ran, whose hashchange is still on its way).
     const first = me.companies[0];
     if (route.view === "home" && first && parseHash(window.location.hash).view === "home") {
-      const budgetOnly = !atLeast(first.erp_permission, "read_only") && atLeast(first.budget_permission, "read_only");
-      window.location.replace(budgetOnly ? projectBudgetsHash(first.company_id) : budgetsHash(first.company_id));
+      window.location.replace(startOf(first).hash);
     }
   }, [route.view, me.companies]);
 
@@ -162,7 +161,8 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
               <select
                 value={company?.company_id ?? ""}
                 onChange={(e) => {
-                  window.location.hash = budgetsHash(e.target.value);
+                  const chosen = me.companies.find((c) => c.company_id === e.target.value);
+                  if (chosen) window.location.hash = startOf(chosen).hash;
                 }}
               >
                 {!company && <option value="">Choose a company</option>}
@@ -190,6 +190,13 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
                 ERP Integrations
               </a>
             </li>
+            {isBudgetOnly(company) && (
+              <li>
+                <a href={projectBudgetsHash(company.company_id)} aria-current={route.view === "projectBudgets" ? "page" : undefined}>
+                  Project Budgets
+                </a>
+              </li>
+            )}
             {access && hasCompanySettings(access) && (
               <li>
                 <a href={firstSettingsHash(company.company_id, access)} aria-current={settingsActive ? "page" : undefined}>
@@ -210,7 +217,7 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
             <h1>Not found</h1>
             <p>This page does not exist, or you do not have access to it.</p>
             <p>
-              <a href={budgetsHash(me.companies[0].company_id)}>Go to Budgets</a>
+              <a href={startOf(me.companies[0]).hash}>Go to {startOf(me.companies[0]).name}</a>
             </p>
           </div>
         ) : (
@@ -262,7 +269,7 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
               <div>
                 <h1>Not found</h1>
                 <p>
-                  This page does not exist. <a href={budgetsHash(context.company.company_id)}>Go to Budgets</a>
+                  This page does not exist. <a href={startOf(context.company).hash}>Go to {startOf(context.company).name}</a>
                 </p>
               </div>
             )}
@@ -271,6 +278,20 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
       </main>
     </>
   );
+}
+
+type CompanyOfMe = Me["companies"][number];
+
+/** Budget access without ERP access: the ERP Budgets list is closed, Project Budgets open. */
+function isBudgetOnly(company: CompanyOfMe): boolean {
+  return !atLeast(company.erp_permission, "read_only") && atLeast(company.budget_permission, "read_only");
+}
+
+/** Where a person starts in a company: the ERP Budgets list, or Project Budgets for Budget access alone. */
+function startOf(company: CompanyOfMe): { hash: string; name: string } {
+  return isBudgetOnly(company)
+    ? { hash: projectBudgetsHash(company.company_id), name: "Project Budgets" }
+    : { hash: budgetsHash(company.company_id), name: "Budgets" };
 }
 
 const LEVEL_TEXT = { read_only: "read-only", standard: "standard", admin: "admin" } as const;

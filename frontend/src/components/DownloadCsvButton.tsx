@@ -4,6 +4,7 @@ import { useState } from "react";
 import type { Api, ApiFile } from "../api";
 import { useApp } from "../context";
 import { downloadFile } from "../download";
+import { ActionButton } from "./ActionButton";
 
 interface Props {
   /** Fetches the CSV: one of api.ts's file functions (`getBudgetCsv`, `getJobChangesCsv`). */
@@ -32,15 +33,14 @@ export function DownloadCsvButton({ fetchFile, fileName, describes }: Props) {
 
   return (
     <span className="download">
-      <button
-        type="button"
+      <ActionButton
         className="button button-small"
         aria-description={describes}
-        disabled={busy}
+        unavailable={busy}
         onClick={() => void download()}
       >
         Download CSV
-      </button>
+      </ActionButton>
       {error && (
         <span className="message message-error small" role="alert">
           {error}

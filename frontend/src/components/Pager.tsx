@@ -1,57 +1,77 @@
 // Previous / Next through a cursor-paged list: the cursors seen so far are a stack.
 
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { errorText } from "./messages";
 
 export function useCursorStack() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  return {
-    cursor: cursors[cursors.length - 1],
-    page: cursors.length,
-    back: () => setCursors((stack) => (stack.length > 1 ? stack.slice(0, -1) : stack)),
-    forward: (next: string) => setCursors((stack) => [...stack, next]),
-    reset: () => setCursors([null]),
-  };
+  const back = useCallback(() => setCursors((stack) => (stack.length > 1 ? stack.slice(0, -1) : stack)), []);
+  const forward = useCallback((next: string) => setCursors((stack) => [...stack, next]), []);
+  const reset = useCallback(() => setCursors([null]), []);
+  return { cursor: cursors[cursors.length - 1], page: cursors.length, back, forward, reset };
 }
 
-/**
- * A cursor-paged list read a page at a time: the page shown, the error of the last read, and whether
- * the page asked for now has answered. `load` must be stable (useCallback): a new one (another
- * company, another page size) reads the current cursor again.
- */
+/** Where a paged list is: the number of the page shown, and the way back and on. */
+export interface PagePosition {
+  page: number;
+  back: () => void;
+  forward: (cursor: string) => void;
+}
+
 export interface PagedList<T> {
-  pages: ReturnType<typeof useCursorStack>;
+  pages: PagePosition;
   page: T | null;
   error: string | null;
   loading: boolean;
 }
 
+/**
+ * A cursor-paged list read a page at a time: the page shown, the error of the last read, and whether
+ * a read is under way. A next page joins the stack of pages only once it has been read, so a page
+ * that could not be read leaves the number and the rows of the page on screen, the alert says why,
+ * and Next page asks for it again. `load` must be stable (useCallback): a new one (another company,
+ * another page size) reads the page shown again.
+ */
 export function usePagedList<T>(load: (cursor: string | null) => Promise<T>, failure: string): PagedList<T> {
-  const pages = useCursorStack();
+  const stack = useCursorStack();
+  const { forward } = stack;
+  // A next page asked for and not read yet; null when the page shown is the one wanted.
+  const [pending, setPending] = useState<string | null>(null);
   const [page, setPage] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // Loading until the page asked for now has answered (or failed): derived, so a new page is
-  // "loading" from the very render that asks for it.
-  const asked = useMemo(() => ({ load, cursor: pages.cursor }), [load, pages.cursor]);
-  const [answered, setAnswered] = useState<typeof asked | null>(null);
+  // What the rows on screen (or the last failure) answered: the read wanted now is done when it matches.
+  const [done, setDone] = useState<{ load: typeof load; cursor: string | null } | null>(null);
+  const cursor = pending ?? stack.cursor;
+  const loading = !(done && done.load === load && done.cursor === cursor);
 
   useEffect(() => {
+    if (!loading) return;
     let cancelled = false;
-    asked
-      .load(asked.cursor)
+    load(cursor)
       .then((answer) => {
         if (cancelled) return;
         setPage(answer);
         setError(null);
+        if (pending !== null) {
+          forward(pending);
+          setPending(null);
+        }
+        setDone({ load, cursor });
       })
-      .catch((caught: unknown) => !cancelled && setError(errorText(caught, failure)))
-      .finally(() => !cancelled && setAnswered(asked));
+      .catch((caught: unknown) => {
+        if (cancelled) return;
+        setError(errorText(caught, failure));
+        // The page on screen stays the one shown: nothing is read again for it.
+        setPending(null);
+        setDone({ load, cursor: stack.cursor });
+      });
     return () => {
       cancelled = true;
     };
-  }, [asked, failure]);
+  }, [load, cursor, loading, pending, forward, failure, stack.cursor]);
 
-  return { pages, page, error, loading: answered !== asked };
+  const position = useMemo(() => ({ page: stack.page, back: stack.back, forward: setPending }), [stack.page, stack.back]);
+  return { pages: position, page, error, loading };
 }
 
 interface Props {

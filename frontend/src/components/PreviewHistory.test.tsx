@@ -529,6 +529,28 @@ describe("Download CSV", () => {
     click.mockRestore();
   });
 
+  it("keeps the button focusable while the file is fetched: aria-disabled, not disabled", async () => {
+    window.location.hash = "#/companies/demo/projects/P-1001/budget";
+    let release: (value: Response) => void = () => undefined;
+    const fake = fakeFetch({
+      "GET /me": () => ({ body: me("read_only") }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: budget }),
+      "GET /companies/demo/erp/jobs": () => ({ body: { jobs: [], next_cursor: null } }),
+    });
+    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input).endsWith("budget.csv") ? new Promise<Response>((resolve) => (release = resolve)) : fake.fetchImpl(input, init),
+    );
+    render(<App config={{ apiBase: "" }} />);
+    const button = await screen.findByRole("button", { name: "Download CSV" });
+    button.focus();
+    fireEvent.click(button);
+    await waitFor(() => expect(button.getAttribute("aria-disabled")).toBe("true"));
+    expect(button.hasAttribute("disabled")).toBe(false);
+    expect(document.activeElement).toBe(button);
+    release(new Response("a,b\r\n", { headers: { "Content-Type": "text/csv" } }));
+    await waitFor(() => expect(button.getAttribute("aria-disabled")).toBeNull());
+  });
+
   it("announces a refused download", async () => {
     window.location.hash = "#/companies/demo/projects/P-1001/budget";
     start({

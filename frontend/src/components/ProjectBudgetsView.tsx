@@ -16,7 +16,7 @@ const STATUS_LABELS: Record<BudgetStatus, string> = { ready_to_import: "Ready to
 
 function lockText(row: ProjectBudgetRow): string {
   if (row.locked_in_target) return `Locked in ${row.target_name}`;
-  return row.locked ? "Locked" : "";
+  return row.locked ? "Locked" : "Unlocked";
 }
 
 export function ProjectBudgetsView({ pageSize = PROJECTS_PAGE_SIZE }: { pageSize?: number }) {

@@ -1,5 +1,5 @@
 // Recent re-imports on the Budget tab: shown to ERP Integrations users only, and never crowded out by previews.
-import { render, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch } from "../test/fakeApi";
 import { jobOf } from "../test/fixtures";
@@ -108,7 +108,11 @@ describe("someone with Budget access alone", () => {
     window.location.hash = "#/companies/demo/erp/budgets";
     start({ "GET /me": () => ({ body: me("none", "read_only") }) });
     expect(await screen.findByRole("heading", { name: "No access" })).toBeTruthy();
-    expect(screen.getByRole("link", { name: "Project Budgets" }).getAttribute("href")).toBe("#/companies/demo/projects");
+    const hint = within(screen.getByRole("main")).getByRole("link", { name: "Project Budgets" });
+    expect(hint.getAttribute("href")).toBe("#/companies/demo/projects");
+    // ...and the main navigation has it too, since the ERP Budgets list is not theirs.
+    const nav = within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "Project Budgets" });
+    expect(nav.getAttribute("href")).toBe("#/companies/demo/projects");
   });
 
   it("starts on Project Budgets, each project a link to its Budget tab", async () => {
@@ -119,6 +123,8 @@ describe("someone with Budget access alone", () => {
     });
     expect(await screen.findByRole("heading", { name: "Project Budgets" })).toBeTruthy();
     expect(window.location.hash).toBe("#/companies/demo/projects");
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).getByRole("link", { name: "Project Budgets" }).getAttribute("aria-current")).toBe("page");
     const table = screen.getByRole("table", { name: "Project budgets" });
     expect(within(table).getByRole("columnheader", { name: "Current Budget Bridge Total" })).toBeTruthy();
     expect(within(table).getByRole("link", { name: "Harbor Office" }).getAttribute("href")).toBe(
@@ -132,10 +138,38 @@ describe("someone with Budget access alone", () => {
     expect(fake.requests.some((r) => r.path.includes("/erp/"))).toBe(false);
   });
 
-  it("is No access for someone without Budget access", async () => {
+  it("keeps the page on screen when the next one cannot be read, and reads it on the next press", async () => {
+    window.location.hash = "#/companies/demo/projects";
+    let asked = 0;
+    start({
+      "GET /me": () => ({ body: me("none", "read_only") }),
+      "GET /companies/demo/projects": (request) => {
+        if (!request.query.get("cursor")) return { body: { projects: [projects.projects[0]], next_cursor: "c2" } };
+        asked += 1;
+        if (asked === 1) return { status: 503, body: { error: { code: "service_unavailable", message: "Try again." } } };
+        return { body: { projects: [projects.projects[1]], next_cursor: null } };
+      },
+    });
+    const table = await screen.findByRole("table", { name: "Project budgets" });
+    const next = screen.getByRole("button", { name: "Next page" });
+    next.focus();
+    fireEvent.click(next);
+    expect((await screen.findByRole("alert")).textContent).toBe("Try again.");
+    expect(screen.getByText("Page 1")).toBeTruthy();
+    expect(within(table).getByRole("link", { name: "Harbor Office" })).toBeTruthy();
+    expect(document.activeElement).toBe(next);
+    fireEvent.click(screen.getByRole("button", { name: "Next page" }));
+    expect(await within(table).findByRole("link", { name: "Quay <b>Lofts</b>" })).toBeTruthy();
+    expect(screen.getByText("Page 2")).toBeTruthy();
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(asked).toBe(2);
+  });
+
+  it("is No access for someone without Budget access, and not in their navigation", async () => {
     window.location.hash = "#/companies/demo/projects";
     const fake = start({ "GET /me": () => ({ body: me("admin", "none") }) });
     expect(await screen.findByRole("heading", { name: "No access" })).toBeTruthy();
+    expect(within(screen.getByRole("navigation", { name: "Main" })).queryByRole("link", { name: "Project Budgets" })).toBeNull();
     expect(fake.requests.some((r) => r.path === "/companies/demo/projects")).toBe(false);
   });
 });

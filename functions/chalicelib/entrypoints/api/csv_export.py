@@ -89,8 +89,18 @@ def wants_gzip(accept: str) -> bool:
     return True
 
 
+MAX_NAME = 120
+
+
+def safe_name(filename: str) -> str:
+    """Letters, digits, dots and dashes, at most MAX_NAME characters, the `.csv` ending kept when a
+    long project name is cut (a file without it opens in no spreadsheet)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", filename.removesuffix(".csv"))
+    return (stem[: MAX_NAME - len(".csv")] or "download") + ".csv"
+
+
 def download(text: str, filename: str, accept: str = "") -> Response:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:120] or "download.csv"
+    safe = safe_name(filename)
     if wants_gzip(accept):
         # mtime=0: the same budget gives the same bytes, whenever it is downloaded.
         body = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
