@@ -18,9 +18,15 @@ Procore's routes (every one but the token needs `Authorization: Bearer` and `Pro
     GET    /rest/v1.0/projects/{id}/budget              {id, project_id, locked}
     POST   /rest/v1.0/projects/{id}/budget/lock         locks it; DELETE unlocks
     GET    /rest/v1.0/projects/{id}/work_breakdown_structure/wbs_codes?page=&per_page=
+               (each with its segment_items)
+    GET    /rest/v1.0/projects/{id}/work_breakdown_structure/segments
+               Sub Job and Cost Type flat, Cost Code tiered (division, then code)
+    GET    /rest/v1.0/projects/{id}/work_breakdown_structure/segments/{id}/segment_items
+               ?page=&per_page=   {id, code, name, parent_id, path_ids, path_codes, path_code,
+               is_parent, segment}
     POST   /rest/v1.0/projects/{id}/work_breakdown_structure/wbs_codes
-               {wbs_code: {segment_items: [{segment: sub_job|cost_code|cost_type, code}],
-                           description}}
+               {segment_items: [{segment_id, segment_item_id}], description}
+               -> 201; the code of that combination, its description updated, if it exists
 
 Test switches (no token needed): `POST /sandbox/faults {"fail_sync_batch": n}` makes the n-th sync
 call from then on answer every line of it in `errors`; `{"fail_next": n, "status": 429|503,
@@ -53,8 +59,85 @@ SPIKE_WINDOW_SECONDS = 10  # Procore documents a 10-second spike window; it publ
 SPIKE_LIMIT = 200  # so the sandbox picks one (docs/targets/procore.md)
 MAX_PER_PAGE = 1000  # beyond this Procore answers 1,000 per page
 MAX_SYNC_ITEMS = 1000  # Procore refuses a sync of more than 1,000 items
-SEGMENTS = ("sub_job", "cost_code", "cost_type")
 _CENTS = Decimal("0.01")
+# The three default segments of Procore's Work Breakdown Structure, in the pattern's order: the
+# segment's `type` as the sandbox answers it, its display name and its structure. The cost code
+# segment is tiered (a division, then the code under it), the others flat.
+SEGMENTS = (
+    ("sub_job", "Sub Job", "flat"),
+    ("cost_code", "Cost Code", "tiered"),
+    ("cost_type", "Cost Type", "flat"),
+)
+TIER_DELIMITER = "-"  # between a cost code's division and its code: "03" and "300" are "03-300"
+
+
+@dataclass
+class SegmentItem:
+    id: int
+    code: str  # its own tier's code: "300" under division "03"
+    name: str
+    parent: SegmentItem | None = None
+
+    @property
+    def path(self) -> list[SegmentItem]:
+        return [*(self.parent.path if self.parent else []), self]
+
+    @property
+    def path_code(self) -> str:
+        return TIER_DELIMITER.join(item.code for item in self.path)
+
+
+@dataclass
+class Segment:
+    id: int
+    type: str
+    name: str
+    structure: str
+    items: dict[int, SegmentItem] = field(default_factory=dict)
+    _parents: set[int] = field(default_factory=set)  # ids of the items others sit under
+    _by_path: dict[str, SegmentItem] = field(default_factory=dict)
+
+    def add(self, item: SegmentItem) -> None:
+        self.items[item.id] = item
+        self._by_path[item.path_code] = item
+        if item.parent is not None:
+            self._parents.add(item.parent.id)
+
+    def answer(self, position: int) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "position": position,
+            "structure": self.structure,
+            "delimiter": ".",
+            "required": self.type != "sub_job",
+            "segment_items_count": len(self.items),
+        }
+
+    def item_answer(self, item: SegmentItem) -> dict[str, Any]:
+        path = item.path
+        return {
+            "id": item.id,
+            "code": item.code,
+            "name": item.name,
+            "parent_id": item.parent.id if item.parent else None,
+            "path_ids": [step.id for step in path],
+            "path_codes": [step.code for step in path],
+            "path_names": [step.name for step in path],
+            "path_code": item.path_code,
+            "is_parent": item.id in self._parents,
+            "segment": {"id": self.id, "type": self.type, "name": self.name},
+            "status": "active",
+        }
+
+    def at(self, path_code: str) -> SegmentItem | None:
+        return self._by_path.get(path_code)
+
+    def leaf(self, path_code: str) -> SegmentItem | None:
+        """The item a WBS code may name by this path code: one no other item sits under."""
+        item = self._by_path.get(path_code)
+        return None if item is None or item.id in self._parents else item
 
 
 @dataclass
@@ -70,8 +153,17 @@ class WbsCode:
         parts = [self.sub_job] if self.sub_job else []
         return ".".join([*parts, self.cost_code, self.cost_type])
 
-    def answer(self) -> dict[str, Any]:
-        return {"id": self.id, "flat_code": self.flat_code, "description": self.description}
+    def answer(self, project: Project | None = None) -> dict[str, Any]:
+        held = {"id": self.id, "flat_code": self.flat_code, "description": self.description}
+        if project is not None:
+            items = []
+            for segment in project.segments:
+                code = getattr(self, segment.type)
+                item = segment.leaf(code) if code else None
+                if item is not None:
+                    items.append(segment.item_answer(item))
+            held["segment_items"] = items
+        return held
 
 
 @dataclass
@@ -92,6 +184,10 @@ class Project:
     locked: bool = False
     wbs_codes: dict[int, WbsCode] = field(default_factory=dict)
     lines: dict[int, LineItem] = field(default_factory=dict)  # by line id, in creation order
+    segments: list[Segment] = field(default_factory=list)  # the project's WBS pattern, in order
+
+    def segment(self, segment_id: int) -> Segment | None:
+        return next((s for s in self.segments if s.id == segment_id), None)
 
     def line_for_wbs(self, wbs_code_id: int) -> LineItem | None:
         for line in self.lines.values():
@@ -159,8 +255,13 @@ class State:
             self.companies[company.id] = company
 
     def project_from_demo(self, project_id: int, demo: demo_data.DemoProject) -> Project:
-        """The project's budget as an import into Procore left it, with its hand-entered units."""
+        """The project's budget as an import into Procore left it, with its hand-entered units.
+
+        Its WBS segments hold the pilot company's cost codes and cost types (as Procore holds a
+        company's at the company level) and the project's own sub jobs, so a re-import may add a
+        line on any of them; a code outside these is one Procore does not know."""
         project = Project(project_id, demo.name)
+        self.add_segments(project, demo)
         for key, key_sum in demo.cost_sums().items():
             wbs = WbsCode(self.new_id(), *key, description=key_sum.description)
             project.wbs_codes[wbs.id] = wbs
@@ -170,6 +271,39 @@ class State:
                 line.uom, line.quantity, line.unit_cost = units
             project.lines[line.id] = line
         return project
+
+    def add_segments(self, project: Project, demo: demo_data.DemoProject) -> None:
+        """Give the project the segment items of every key of `demo` it lacks (and, the first
+        time, its three segments with the pilot company's cost codes and cost types)."""
+        pilot = demo_data.company("pilot")
+        keys = list(demo.cost_sums())
+        codes = {
+            "sub_job": {key[0]: f"Sub job {key[0]}" for key in keys if key[0]},
+            "cost_code": {key[1]: key[1] for key in keys},
+            "cost_type": {key[2]: key[2] for key in keys},
+        }
+        if not project.segments:
+            codes["cost_code"] |= pilot.cost_codes
+            codes["cost_type"] |= pilot.cost_types
+            project.segments = [Segment(self.new_id(), *kind) for kind in SEGMENTS]
+        for segment in project.segments:
+            for code, item_name in sorted(codes[segment.type].items()):
+                if segment.at(code) is None:
+                    self.add_item(segment, code, item_name)
+
+    def add_item(self, segment: Segment, path_code: str, name: str) -> SegmentItem:
+        """A segment item by its path code: in a tiered segment "03-300" is code "300" under
+        the division "03", which is added first when the segment lacks it."""
+        parent = None
+        code = path_code
+        if segment.structure == "tiered" and TIER_DELIMITER in path_code:
+            division, code = path_code.split(TIER_DELIMITER, 1)
+            parent = segment.at(division) or self.add_item(
+                segment, division, f"Division {division}"
+            )
+        item = SegmentItem(self.new_id(), code, name, parent)
+        segment.add(item)
+        return item
 
 
 class Refusal(Exception):
@@ -291,15 +425,38 @@ def blueprint() -> Blueprint:
     @bp.get("/rest/v1.0/projects/<int:project_id>/work_breakdown_structure/wbs_codes")
     def list_wbs(project_id: int) -> Response:
         project = _project(str(project_id))
-        return _paged([w.answer() for w in project.wbs_codes.values()])
+        with _state().lock:
+            rows = [w.answer(project) for w in project.wbs_codes.values()]
+        return _paged(rows)
 
     @bp.post("/rest/v1.0/projects/<int:project_id>/work_breakdown_structure/wbs_codes")
     def create_wbs(project_id: int) -> Response:
         project = _project(str(project_id))
-        wbs = _new_wbs(project, request.get_json(silent=True) or {})
-        answer = jsonify(wbs.answer())
+        with _state().lock:
+            wbs = _new_wbs(project, request.get_json(silent=True) or {})
+            answer = jsonify(wbs.answer(project))
         answer.status_code = 201
         return _rated(answer)
+
+    @bp.get("/rest/v1.0/projects/<int:project_id>/work_breakdown_structure/segments")
+    def list_segments(project_id: int) -> Response:
+        project = _project(str(project_id))
+        with _state().lock:
+            rows = [s.answer(n) for n, s in enumerate(project.segments, start=1)]
+        return _rated(jsonify(rows))
+
+    @bp.get(
+        "/rest/v1.0/projects/<int:project_id>/work_breakdown_structure/segments"
+        "/<int:segment_id>/segment_items"
+    )
+    def list_segment_items(project_id: int, segment_id: int) -> Response:
+        project = _project(str(project_id))
+        with _state().lock:
+            segment = project.segment(segment_id)
+            if segment is None:
+                raise Refusal(404, f"Segment {segment_id} was not found in this project.")
+            rows = [segment.item_answer(item) for item in segment.items.values()]
+        return _paged(rows)
 
     _sandbox_routes(bp)
     return bp
@@ -588,30 +745,39 @@ def _units(update: dict[str, Any]) -> dict[str, Any]:
 
 
 def _new_wbs(project: Project, body: dict[str, Any]) -> WbsCode:
-    raw_spec = body.get("wbs_code")
-    spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
-    raw_items = spec.get("segment_items")
-    items: list[Any] = raw_items if isinstance(raw_items, list) else []
-    codes = {str(i.get("segment")): str(i.get("code", "")) for i in items if isinstance(i, dict)}
-    if not codes.get("cost_code") or not codes.get("cost_type"):
-        raise Refusal(422, "A WBS code needs cost_code and cost_type segment items.")
-    state = _state()
-    with state.lock:
-        for existing in project.wbs_codes.values():
-            if (existing.sub_job, existing.cost_code, existing.cost_type) == (
-                codes.get("sub_job", ""),
-                codes["cost_code"],
-                codes["cost_type"],
-            ):
-                raise Refusal(422, f"The WBS code {existing.flat_code} already exists.")
-        wbs = WbsCode(
-            state.new_id(),
-            codes.get("sub_job", ""),
-            codes["cost_code"],
-            codes["cost_type"],
-            str(spec.get("description") or ""),
-        )
-        project.wbs_codes[wbs.id] = wbs
+    """As Procore's Create a WBS Code: segment items named by their segment's and their own id,
+    one a segment at most, every required segment named, only leaf items; the code of a
+    combination that exists already is answered, its description updated."""
+    raw_items = body.get("segment_items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise Refusal(400, "segment_items must be a list of {segment_id, segment_item_id}.")
+    codes: dict[str, str] = {}
+    for raw in raw_items:
+        named = raw if isinstance(raw, dict) else {}
+        segment_id, item_id = named.get("segment_id"), named.get("segment_item_id")
+        if not isinstance(segment_id, int) or not isinstance(item_id, int):
+            raise Refusal(400, "segment_items must be a list of {segment_id, segment_item_id}.")
+        segment = project.segment(segment_id)
+        item = segment.items.get(item_id) if segment else None
+        if segment is None or item is None:
+            raise Refusal(422, f"Segment item {item_id} of segment {segment_id} does not exist.")
+        if segment.type in codes:
+            raise Refusal(422, f"The {segment.name} segment is named twice.")
+        if segment.leaf(item.path_code) is not item:
+            raise Refusal(422, f"{segment.name} {item.path_code} is a division, not a code.")
+        codes[segment.type] = item.path_code
+    for segment in project.segments:
+        if segment.type != "sub_job" and segment.type not in codes:
+            raise Refusal(422, f"A WBS code needs a {segment.name} segment item.")
+    combination = (codes.get("sub_job", ""), codes["cost_code"], codes["cost_type"])
+    description = str(body.get("description") or "")
+    for existing in project.wbs_codes.values():
+        if (existing.sub_job, existing.cost_code, existing.cost_type) == combination:
+            if description:
+                existing.description = description
+            return existing
+    wbs = WbsCode(_state().new_id(), *combination, description=description)
+    project.wbs_codes[wbs.id] = wbs
     return wbs
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+import urllib.error
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -186,6 +187,119 @@ def test_reimport_writes_the_erp_amounts_to_procore_and_leaves_units_as_they_wer
         for line in pilot.ports.budgets.read_lines(pilot.ports.budgets.get("pilot", BUDGET))
     }
     assert mirror[added] == Decimal("777.70") and mirror[dropped.key] == Decimal("0.00")
+
+
+def test_a_new_key_s_wbs_code_is_made_of_the_ids_of_procore_s_segment_items(sandbox):
+    """Procore creates a WBS code from `{segment_id, segment_item_id}` pairs; the code is the
+    project's sub job 02, cost code 100 under division 26, and cost type O."""
+    pilot = _pilot(sandbox)
+    added = WbsKey("02", "26-100", "O")
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new-ref", added, LineKind.COST, Decimal("777.70"), "New electrical"),
+    ]
+
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+
+    code = next(c for c in pilot.procore.wbs_codes() if c["flat_code"] == _flat(added))
+    assert [item["path_codes"] for item in code["segment_items"]] == [["02"], ["26", "100"], ["O"]]
+    assert code["description"] == "New electrical"
+
+
+def test_a_wbs_code_procore_holds_without_a_line_is_used_not_created_again(sandbox):
+    pilot = _pilot(sandbox)
+    added = WbsKey("02", "26-100", "O")
+    project = f"/rest/v1.0/projects/{demo_data.PROCORE_PROJECT_ID}/work_breakdown_structure"
+    segments = pilot.procore.request("GET", f"{project}/segments")
+    items = []
+    for segment, code in zip(segments, ("02", "26-100", "O"), strict=True):
+        rows = pilot.procore.request("GET", f"{project}/segments/{segment['id']}/segment_items")
+        item = next(row for row in rows if row["path_code"] == code and not row["is_parent"])
+        items.append({"segment_id": segment["id"], "segment_item_id": item["id"]})
+    made = pilot.procore.request("POST", f"{project}/wbs_codes", {"segment_items": items})
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new-ref", added, LineKind.COST, Decimal("777.70"), "New electrical"),
+    ]
+    since = time.time()
+
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+
+    with sandbox.state.lock:
+        routes = [route for moment, route in sandbox.state.calls if moment >= since]
+    assert any(route.startswith("GET") and route.endswith("/wbs_codes") for route in routes)
+    assert not any(route.startswith("POST") and "wbs_codes" in route for route in routes)
+    assert pilot.procore.by_flat_code()[_flat(added)]["wbs_code"]["id"] == made["id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    [
+        (  # the segment's and the item's names, not their ids
+            {"segment_items": [{"segment": "cost_code", "code": "26-100"}]},
+            400,
+            "segment_items must be a list of {segment_id, segment_item_id}",
+        ),
+        ({"segment_items": [{"segment_id": 1, "segment_item_id": 2}]}, 422, "does not exist"),
+        ("division", 422, "is a division, not a code"),
+    ],
+    ids=["by-name", "unknown-item", "division"],
+)
+def test_the_sandbox_creates_a_wbs_code_from_segment_item_ids_only(sandbox, body, status, said):
+    pilot = _pilot(sandbox)
+    project = f"/rest/v1.0/projects/{demo_data.PROCORE_PROJECT_ID}/work_breakdown_structure"
+    if body == "division":
+        cost_codes = pilot.procore.request("GET", f"{project}/segments")[1]
+        rows = pilot.procore.request("GET", f"{project}/segments/{cost_codes['id']}/segment_items")
+        division = next(row for row in rows if row["is_parent"])
+        body = {
+            "segment_items": [{"segment_id": cost_codes["id"], "segment_item_id": division["id"]}]
+        }
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        pilot.procore.request("POST", f"{project}/wbs_codes", body)
+    assert refused.value.code == status
+    assert said in json.load(refused.value)["errors"]
+
+
+def test_new_keys_whose_codes_procore_lacks_fail_the_job_naming_each_line_and_change_nothing(
+    sandbox,
+):
+    """Procore creates a WBS code only from segment items it holds: a cost code or sub job the
+    project's Work Breakdown Structure lacks is named, line by line, before anything is written
+    or created."""
+    pilot = _pilot(sandbox)
+    company = demo_data.company("pilot")
+    # 99-900 is a cost code of the company in Budget Bridge (so the ERP line is valid) that
+    # Procore's Work Breakdown Structure does not hold.
+    pilot.ports.directory.put_cost_catalog(
+        "pilot",
+        CostCatalog(frozenset({*company.cost_codes, "99-900"}), frozenset(company.cost_types)),
+    )
+    before, codes_before = pilot.amounts(), len(pilot.procore.wbs_codes())
+    cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST]
+    unknown_code, unknown_sub_job = WbsKey("02", "99-900", "O"), WbsKey("07", "26-100", "O")
+    pilot.erp.lines = [
+        *(
+            _with_amount(line, Decimal("1.23")) if line is cost[0] else line
+            for line in pilot.erp.lines
+        ),
+        ErpLine(98, "new-1", WbsKey("02", "26-100", "O"), LineKind.COST, Decimal("5.00"), "Known"),
+        ErpLine(99, "new-2", unknown_code, LineKind.COST, Decimal("6.00"), "Unknown code"),
+        ErpLine(100, "new-3", unknown_sub_job, LineKind.COST, Decimal("7.00"), "Unknown sub job"),
+    ]
+
+    assert pilot.reimport() is JobStatus.FAILED
+
+    job = pilot.job()
+    assert job.error_code == "target_rejected"
+    assert "Work Breakdown Structure" in job.message and "Nothing was written" in job.message
+    said = {error.field: error.message for error in job.errors}
+    assert said.keys() == {"cost_code", "sub_job"}
+    assert said["cost_code"].startswith("02 / 99-900 / O: ")
+    assert "no Cost Code 99-900" in said["cost_code"]
+    assert said["sub_job"].startswith("07 / 26-100 / O: ") and "no Sub Job 07" in said["sub_job"]
+    assert pilot.amounts() == before
+    assert len(pilot.procore.wbs_codes()) == codes_before
 
 
 def test_a_reimport_that_changes_nothing_writes_nothing_to_procore(sandbox):

@@ -36,6 +36,7 @@ from chalicelib.domain.errors import (
     TargetUnavailable,
     UnsafeErpAddress,
 )
+from chalicelib.domain.limits import quote
 from chalicelib.domain.model import (
     ErpCredentials,
     LineError,
@@ -361,32 +362,84 @@ class ProcoreBudget:
         return bool(isinstance(answer.body, dict) and answer.body.get("locked"))
 
     def ensure_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> dict[WbsKey, str]:
+        """Procore's WBS code id for each key, creating the codes the project lacks.
+
+        A code is created as Procore's Create a WBS Code takes it: by the ids of its segment
+        items (`{segment_id, segment_item_id}`), found in the project's Sub Job, Cost Code and
+        Cost Type segments. Every key is resolved before the first code is created; a key whose
+        sub job, cost code or cost type Procore does not hold fails them all, one error a line,
+        and nothing is created (docs/targets/procore.md, "WBS codes")."""
         if not wanted:
             return {}
-        path = f"{API}/projects/{self._quoted}/work_breakdown_structure/wbs_codes"
-        known = {
-            str(row.get("flat_code")): str(row.get("id"))
-            for row in self._pages(path, {})
-            if isinstance(row, dict)
-        }
-        found: dict[WbsKey, str] = {}
-        for key, description in wanted:
-            existing = known.get(flat_code(key))
-            if existing is None:
-                segments = [("sub_job", key.sub_job)] if key.sub_job else []
-                segments += [("cost_code", key.cost_code), ("cost_type", key.cost_type)]
-                body = {
-                    "wbs_code": {
-                        "segment_items": [{"segment": s, "code": c} for s, c in segments],
-                        "description": description,
-                    }
-                }
-                created = self._client.call("POST", path, body).body
-                existing = str(created.get("id")) if isinstance(created, dict) else None
-                if not existing:
-                    raise TargetRejected(f"Procore did not create the WBS code {flat_code(key)}.")
-            found[key] = existing
+        base = f"{API}/projects/{self._quoted}/work_breakdown_structure"
+        known, by_flat = _known_codes(self._pages(f"{base}/wbs_codes", {}))
+        found = {}
+        for key, _ in wanted:
+            ref = known.get(key) or by_flat.get(flat_code(key))
+            if ref:
+                found[key] = ref
+        missing = [(key, description) for key, description in wanted if key not in found]
+        if not missing:
+            return found
+        items = self._segment_items(base, missing)
+        for key, description in missing:
+            body = {"segment_items": items[key], "description": description}
+            created = self._client.call("POST", f"{base}/wbs_codes", body).body
+            made = str(created.get("id") or "") if isinstance(created, dict) else ""
+            if not made:
+                raise TargetRejected(f"Procore did not create the WBS code {flat_code(key)}.")
+            found[key] = made
         return found
+
+    def _segment_items(
+        self, base: str, missing: Sequence[tuple[WbsKey, str]]
+    ) -> dict[WbsKey, list[dict[str, int | str]]]:
+        """Each key's `segment_items`, or TargetRejected naming every key Procore cannot hold."""
+        answer = self._client.call("GET", f"{base}/segments").body
+        segments = {
+            role: row
+            for row in (answer if isinstance(answer, list) else [])
+            if isinstance(row, dict) and (role := _segment_role(row))
+        }
+        parts = {  # the segments the keys name, and each one's items by the codes they go by
+            role: _items_by_code(
+                self._pages(f"{base}/segments/{_ref(segments[role])}/segment_items", {})
+            )
+            for role in _ROLES
+            if role in segments and any(getattr(key, role) for key, _ in missing)
+        }
+        resolved: dict[WbsKey, list[dict[str, int | str]]] = {}
+        problems = []
+        for position, (key, _) in enumerate(missing, start=1):
+            chosen = []
+            for role, what in _ROLES.items():
+                code = getattr(key, role)
+                if not code:
+                    continue
+                item, problem = (
+                    _pick(parts[role], what, code)
+                    if role in segments
+                    else (None, f"the Procore project has no {what} segment")
+                )
+                if item is None:
+                    problems.append(
+                        LineError(line=position, field=role, message=f"{key.label()}: {problem}")
+                    )
+                    break
+                chosen.append(
+                    {
+                        "segment_id": _int(segments[role].get("id")),
+                        "segment_item_id": _int(item.get("id")),
+                    }
+                )
+            resolved[key] = chosen
+        if problems:
+            raise TargetRejected(
+                f"Procore's Work Breakdown Structure lacks what {len(problems)} new lines need; "
+                "add those codes to the project in Procore, then re-import. Nothing was written.",
+                problems,
+            )
+        return resolved
 
     def write(self, writes: Sequence[TargetWrite]) -> None:
         updates = []
@@ -457,6 +510,101 @@ def flat_code(key: WbsKey) -> str:
 
 def _id(ref: str) -> int | str:
     return int(ref) if ref.isdigit() else ref
+
+
+def _int(value: Any) -> int | str:
+    """A Procore id as its API takes it in a body: a number (as it answered it)."""
+    return _id(str(value))
+
+
+def _ref(row: dict[str, Any]) -> str:
+    return urllib.parse.quote(str(row.get("id", "")), safe="")
+
+
+# Marks an item's own code in `_items_by_code`: a key's code is matched on it only when no item's
+# path goes by that code ("300" names code 300 under division 03 only if no path is "300").
+_OWN = "\0"
+# The WBS key's parts and the Procore segments that hold them, in the key's order.
+_ROLES = {"sub_job": "Sub Job", "cost_code": "Cost Code", "cost_type": "Cost Type"}
+# A segment's role by its type or, failing that, its display name: Procore names its default
+# segments Sub Job, Cost Code and Cost Type; the cost type's records are its `line_item_type`s.
+_SEGMENT_NAMES = {
+    "sub_job": "sub_job",
+    "sub_jobs": "sub_job",
+    "cost_code": "cost_code",
+    "cost_codes": "cost_code",
+    "cost_type": "cost_type",
+    "cost_types": "cost_type",
+    "line_item_type": "cost_type",
+}
+
+
+def _segment_role(segment: dict[str, Any]) -> str | None:
+    for said in (segment.get("type"), segment.get("name")):
+        role = _SEGMENT_NAMES.get(str(said or "").strip().lower().replace(" ", "_"))
+        if role:
+            return role
+    return None
+
+
+def _items_by_code(rows: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
+    """A segment's selectable items (no item sits under them) by every code a key may carry for
+    one: its path code ("03-300" for code "300" under division "03"), its path codes joined by
+    `-` and by `.`, and its own code. A code that two items go by is ambiguous (`_pick`)."""
+    items = [row for row in rows if isinstance(row, dict)]
+    parents = {str(row.get("parent_id")) for row in items if row.get("parent_id") is not None}
+    by_code: dict[str, list[dict[str, Any]]] = {}
+    for row in items:
+        if row.get("is_parent") or str(row.get("id")) in parents:
+            continue
+        path = [str(code) for code in row.get("path_codes") or [] if code is not None]
+        names = [str(row.get("path_code") or ""), "-".join(path), ".".join(path)]
+        for name in dict.fromkeys(filter(None, names)):
+            by_code.setdefault(name, []).append(row)
+        own = str(row.get("code") or "")
+        if own and own not in names:
+            by_code.setdefault(_OWN + own, []).append(row)
+    return by_code
+
+
+def _pick(
+    by_code: dict[str, list[dict[str, Any]]], what: str, code: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The one item a key's code names (by its path before its own code), else why not."""
+    for candidates in (by_code.get(code), by_code.get(_OWN + code)):
+        if candidates:
+            distinct = {str(row.get("id")): row for row in candidates}
+            if len(distinct) == 1:
+                return next(iter(distinct.values())), ""
+            return None, f"the Procore project holds more than one {what} {quote(code)}"
+    return None, f"the Procore project has no {what} {quote(code)} in its Work Breakdown Structure"
+
+
+def _known_codes(rows: Sequence[Any]) -> tuple[dict[WbsKey, str], dict[str, str]]:
+    """The project's WBS code ids by key, read from each code's segment items (the sub job's
+    code, the cost code's path code, the cost type's code) where Procore answers them, and by
+    flat code, for a code answered without them (`flat_code`)."""
+    known: dict[WbsKey, str] = {}
+    by_flat: dict[str, str] = {}
+    for row in rows:
+        if not isinstance(row, dict) or row.get("id") is None:
+            continue
+        parts: dict[str, str] = {}
+        for item in row.get("segment_items") or []:
+            if not isinstance(item, dict):
+                continue
+            segment = item.get("segment")
+            role = _segment_role(segment) if isinstance(segment, dict) else None
+            role = role or _SEGMENT_NAMES.get(str(item.get("segment_type") or "").lower())
+            if role:
+                path = "-".join(str(code) for code in item.get("path_codes") or [])
+                parts[role] = str(item.get("path_code") or path or item.get("code") or "")
+        if parts.get("cost_code") and parts.get("cost_type"):
+            key = WbsKey(parts.get("sub_job", ""), parts["cost_code"], parts["cost_type"])
+            known[key] = str(row["id"])
+        if row.get("flat_code"):
+            by_flat[str(row["flat_code"])] = str(row["id"])
+    return known, by_flat
 
 
 def _code(value: Any, field: str) -> str:

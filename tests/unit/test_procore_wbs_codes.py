@@ -1,0 +1,138 @@
+"""How the Procore adapter finds and creates WBS codes in answers shaped unlike the sandbox's.
+
+Procore's company settings decide its Work Breakdown Structure: segment names, delimiters,
+whether cost codes are tiered. The adapter matches a key to Procore's codes by their segment
+items and creates a code from segment item ids (docs/targets/procore.md, "WBS codes"); these
+tests hand it answers of other shapes through a recording client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.targets.procore import ProcoreBudget, _Answer
+from chalicelib.domain.errors import TargetRejected
+from chalicelib.domain.model import WbsKey
+
+BASE = "/rest/v1.0/projects/7/work_breakdown_structure"
+
+
+class Recorder:
+    """Answers GETs from a table of paths; records every call; a POST makes code 900."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def call(self, method: str, path: str, body: Any = None, **_: Any) -> _Answer:
+        self.calls.append((method, path, body))
+        if method == "POST":
+            return _Answer(201, {}, {"id": 900})
+        return _Answer(200, {}, self.answers[path.split("?")[0]])
+
+    def posts(self) -> list[Any]:
+        return [body for method, _, body in self.calls if method == "POST"]
+
+
+def _item(item_id: int, code: str, **more: Any) -> dict[str, Any]:
+    return {"id": item_id, "code": code, **more}
+
+
+def _budget(answers: dict[str, Any]) -> tuple[ProcoreBudget, Recorder]:
+    client = Recorder(answers)
+    return ProcoreBudget(client, "7"), client  # type: ignore[arg-type]
+
+
+SEGMENTS = [  # named, not typed, as a company's own pattern may answer them
+    {"id": 11, "name": "Sub Job"},
+    {"id": 12, "name": "Cost Code", "structure": "tiered"},
+    {"id": 13, "type": "line_item_type", "name": "Type"},
+]
+
+
+def test_an_existing_code_is_found_by_its_segment_items_whatever_its_flat_code_joins_them_with():
+    code = {
+        "id": 55,
+        "flat_code": "02-03-300-L",  # the company's delimiters, not the adapter's
+        "segment_items": [
+            {"code": "02", "segment": {"type": "sub_job"}},
+            {"code": "300", "path_code": "03-300", "segment": {"name": "Cost Code"}},
+            {"code": "L", "segment_type": "cost_type"},
+        ],
+    }
+    budget, client = _budget({f"{BASE}/wbs_codes": [code]})
+
+    assert budget.ensure_wbs_codes([(WbsKey("02", "03-300", "L"), "Concrete")]) == {
+        WbsKey("02", "03-300", "L"): "55"
+    }
+    assert client.posts() == []
+
+
+def test_a_tiered_cost_code_is_named_by_its_path_and_a_flat_one_by_its_own_code():
+    budget, client = _budget(
+        {
+            f"{BASE}/wbs_codes": [],
+            f"{BASE}/segments": SEGMENTS,
+            f"{BASE}/segments/11/segment_items": [_item(101, "02")],
+            f"{BASE}/segments/12/segment_items": [
+                _item(120, "03", is_parent=True),
+                _item(121, "300", parent_id=120, path_codes=["03", "300"]),  # no path_code
+                _item(122, "05-100"),  # a flat cost code holding its whole code
+            ],
+            f"{BASE}/segments/13/segment_items": [_item(131, "L"), _item(132, "M")],
+        }
+    )
+
+    budget.ensure_wbs_codes(
+        [(WbsKey("02", "03-300", "L"), "Concrete"), (WbsKey("", "05-100", "M"), "Steel")]
+    )
+
+    assert client.posts() == [
+        {
+            "segment_items": [
+                {"segment_id": 11, "segment_item_id": 101},
+                {"segment_id": 12, "segment_item_id": 121},
+                {"segment_id": 13, "segment_item_id": 131},
+            ],
+            "description": "Concrete",
+        },
+        {
+            "segment_items": [
+                {"segment_id": 12, "segment_item_id": 122},
+                {"segment_id": 13, "segment_item_id": 132},
+            ],
+            "description": "Steel",
+        },
+    ]
+
+
+def test_a_division_is_not_a_cost_code_and_an_ambiguous_code_is_refused_before_any_code_is_made():
+    budget, client = _budget(
+        {
+            f"{BASE}/wbs_codes": [],
+            f"{BASE}/segments": SEGMENTS,
+            f"{BASE}/segments/12/segment_items": [
+                _item(120, "03", is_parent=True),
+                _item(121, "300", parent_id=120, path_code="03-300"),
+                _item(122, "100", parent_id=120, path_code="03-100"),
+                _item(123, "100", path_code="04-100"),
+            ],
+            f"{BASE}/segments/13/segment_items": [_item(131, "L")],
+        }
+    )
+
+    with pytest.raises(TargetRejected) as refused:
+        budget.ensure_wbs_codes(
+            [
+                (WbsKey("", "03-300", "L"), "fine"),
+                (WbsKey("", "03", "L"), "a division"),
+                (WbsKey("", "100", "L"), "two codes 100"),
+            ]
+        )
+
+    assert [(e.line, e.field) for e in refused.value.errors] == [(2, "cost_code"), (3, "cost_code")]
+    assert "no Cost Code 03" in refused.value.errors[0].message
+    assert "more than one Cost Code 100" in refused.value.errors[1].message
+    assert client.posts() == []
