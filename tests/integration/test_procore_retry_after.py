@@ -208,8 +208,13 @@ class _Scripted:
     """A Procore that signs in, then answers each call with the next scripted status and headers
     (200 with an empty budget once the script is spent)."""
 
-    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
+    def __init__(
+        self,
+        script: list[tuple[int, dict[str, str]]],
+        sign_ins: list[tuple[int, dict[str, str]]] | None = None,
+    ) -> None:
         self.script = script
+        self.sign_ins = sign_ins or []  # the token endpoint's answers before it gives a token
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -227,7 +232,11 @@ class _Scripted:
 
             def do_POST(self) -> None:  # noqa: N802 - the handler's own name
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._answer(200, {}, {"access_token": "scripted", "expires_in": 5400})
+                if outer.sign_ins:
+                    status, headers = outer.sign_ins.pop(0)
+                    self._answer(status, headers, {"error": "scripted"})
+                else:
+                    self._answer(200, {}, {"access_token": "scripted", "expires_in": 5400})
 
             def do_GET(self) -> None:  # noqa: N802
                 if outer.script:
@@ -288,3 +297,24 @@ def test_a_retry_after_procore_cannot_mean_falls_back_to_the_backoff(waits):
         assert _budget(procore.url).read_lines() == []
 
     assert waits == [0.5, 1.0, 2.0]
+
+
+def test_the_sign_in_answering_429_or_503_is_waited_out_as_any_call_is(waits):
+    forget_tokens()
+    sign_ins = [(429, {"Retry-After": "3"}), (503, {})]
+    with _Scripted([], sign_ins) as procore:
+        assert _budget(procore.url).read_lines() == []
+
+    assert waits == [3.0, 1.0]
+
+
+def test_a_sign_in_asking_a_longer_wait_than_a_call_waits_hands_it_to_the_job_queue(waits):
+    forget_tokens()
+    with (
+        _Scripted([], [(429, {"Retry-After": "120"})]) as procore,
+        pytest.raises(TargetUnavailable) as unavailable,
+    ):
+        _budget(procore.url).read_lines()
+
+    assert unavailable.value.retry_after_seconds == 120.0
+    assert waits == []

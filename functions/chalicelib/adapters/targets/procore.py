@@ -54,7 +54,8 @@ API_V2 = "/rest/v2.0"
 PER_PAGE = 1000
 SYNC_BATCH = 1000  # Procore's most items in one budget_line_items/sync call
 TIMEOUT_SECONDS = 20.0
-ATTEMPTS = 4  # per call, for 429, 503, other 5xx and timeouts
+ATTEMPTS = 4  # per call, the sign-in's included, for the statuses below
+RETRIED = (429, 500, 502, 503, 504)
 MAX_WAIT_SECONDS = 30.0  # a longer wait is left to the job queue's own retry
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 TOKEN_MARGIN_SECONDS = 60  # a token this close to expiry is renewed first
@@ -128,7 +129,7 @@ class ProcoreClient:
                 return answer
             if answer.status == 401 and attempt == 0:
                 continue  # the token was revoked or expired early: one fresh sign-in
-            if answer.status in (429, 500, 502, 503, 504) and attempt + 1 < ATTEMPTS:
+            if answer.status in RETRIED and attempt + 1 < ATTEMPTS:
                 time.sleep(_wait_for(answer.headers, attempt))
                 continue
             raise _failure(answer, self._secrets)
@@ -152,7 +153,12 @@ class ProcoreClient:
                 "client_secret": self._client_secret,
             }
         ).encode()
-        answer = self._send("POST", self._base + "/oauth/token", form, None)
+        # The token endpoint is paced and fails as every other call does: waited out alike.
+        for attempt in range(ATTEMPTS):
+            answer = self._send("POST", self._base + "/oauth/token", form, None)
+            if answer.status not in RETRIED or attempt + 1 == ATTEMPTS:
+                break
+            time.sleep(_wait_for(answer.headers, attempt))
         if answer.status in (400, 401, 403):
             raise TargetRejected(
                 "Procore refused the service account's client credentials: check the client id "
