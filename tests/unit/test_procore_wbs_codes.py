@@ -8,6 +8,7 @@ tests hand it answers of other shapes through a recording client.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -136,3 +137,54 @@ def test_a_division_is_not_a_cost_code_and_an_ambiguous_code_is_refused_before_a
     assert "no Cost Code 03" in refused.value.errors[0].message
     assert "more than one Cost Code 100" in refused.value.errors[1].message
     assert client.posts() == []
+
+
+def _line_item(line_id: int, wbs_id: int, amount: str, **spelled: Any) -> dict[str, Any]:
+    """A budget line item as Procore's reference shapes it: `line_item_type` with a name and
+    no code, no `sub_job` (unless `spelled` gives the parts)."""
+    return {
+        "id": line_id,
+        "original_budget_amount": amount,
+        "wbs_code": {"id": wbs_id, "flat_code": "whatever the company's delimiters make"},
+        "cost_code": {"id": 1, "code": "300", "full_code": "03-300"},
+        "line_item_type": {"id": 2, "name": "Labor"},
+        **spelled,
+    }
+
+
+LINES = "/rest/v1.0/budget_line_items"
+
+
+def test_lines_that_do_not_spell_out_their_key_take_it_from_their_wbs_code_s_segment_items():
+    code = {
+        "id": 55,
+        "segment_items": [
+            {"code": "02", "segment": {"type": "sub_job"}},
+            {"code": "300", "path_codes": ["03", "300"], "segment": {"name": "Cost Code"}},
+            {"code": "L", "segment": {"type": "line_item_type"}},
+        ],
+    }
+    spelled = {"sub_job": None, "line_item_type": {"id": 3, "code": "M", "name": "Material"}}
+    budget, client = _budget(
+        {
+            LINES: [_line_item(1, 55, "10.00"), _line_item(2, 56, "20.00", **spelled)],
+            f"{BASE}/wbs_codes": [code],
+        }  # fmt: skip
+    )
+
+    lines = {held.line.key: held.line.original_budget_amount for held in budget.read_lines()}
+
+    assert lines == {
+        WbsKey("02", "03-300", "L"): Decimal("10.00"),
+        WbsKey("", "03-300", "M"): Decimal("20.00"),
+    }
+
+
+def test_a_line_whose_key_cannot_be_read_anywhere_fails_the_read_rather_than_guess():
+    budget, _ = _budget({LINES: [_line_item(1, 55, "10.00")], f"{BASE}/wbs_codes": []})
+
+    with pytest.raises(TargetRejected) as refused:
+        budget.read_lines()
+
+    assert "1 of Procore's budget lines" in refused.value.message
+    assert "55" in refused.value.message

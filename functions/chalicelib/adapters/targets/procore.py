@@ -359,9 +359,28 @@ class ProcoreBudget:
             if isinstance(row, dict)
         ]
         self._line_ids = _line_ids(rows)
-        lines = [_line(row) for row in rows]
+        keys = self._keys_of_codes(rows)
+        lines = [_line(row, keys) for row in rows]
         lines.sort(key=lambda held: held.line.key)
         return lines
+
+    def _keys_of_codes(self, rows: Sequence[dict[str, Any]]) -> dict[str, WbsKey]:
+        """The key of each line that does not spell it out itself, from its WBS code's segment
+        items: Procore's reference gives a budget line item's `line_item_type` a name and no
+        code, and no `sub_job`. Read only when a line lacks one (the sandbox's never do)."""
+        lacking = {_code(row.get("wbs_code"), "id") for row in rows if _own_key(row) is None}
+        if not lacking:
+            return {}
+        path = f"{API}/projects/{self._quoted}/work_breakdown_structure/wbs_codes"
+        keys = _keys_by_code(self._pages(path, {}))
+        unknown = sorted(ref or "(none)" for ref in lacking if ref not in keys)
+        if unknown:
+            raise TargetRejected(
+                f"{len(unknown)} of Procore's budget lines name no sub job, cost code and cost "
+                "type Budget Bridge can read, neither on the line nor in its WBS code (WBS code "
+                f"ids {', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''})."
+            )
+        return keys
 
     def locked(self) -> bool:
         answer = self._client.call("GET", f"{API}/projects/{self._quoted}/budget")
@@ -587,11 +606,23 @@ def _pick(
 
 
 def _known_codes(rows: Sequence[Any]) -> tuple[dict[WbsKey, str], dict[str, str]]:
-    """The project's WBS code ids by key, read from each code's segment items (the sub job's
-    code, the cost code's path code, the cost type's code) where Procore answers them, and by
-    flat code, for a code answered without them (`flat_code`)."""
-    known: dict[WbsKey, str] = {}
-    by_flat: dict[str, str] = {}
+    """The project's WBS code ids by key, read from each code's segment items where Procore
+    answers them (`_keys_by_code`), and by flat code, for a code answered without them
+    (`flat_code`)."""
+    known = {key: ref for ref, key in _keys_by_code(rows).items()}
+    by_flat = {
+        str(row["flat_code"]): str(row["id"])
+        for row in rows
+        if isinstance(row, dict) and row.get("flat_code") and row.get("id") is not None
+    }
+    return known, by_flat
+
+
+def _keys_by_code(rows: Sequence[Any]) -> dict[str, WbsKey]:
+    """Each WBS code's key by its id, from its segment items: the Sub Job item's code, the Cost
+    Code item's path code, the Cost Type item's code. A code without a cost code and a cost type
+    among them has none."""
+    keys: dict[str, WbsKey] = {}
     for row in rows:
         if not isinstance(row, dict) or row.get("id") is None:
             continue
@@ -607,10 +638,8 @@ def _known_codes(rows: Sequence[Any]) -> tuple[dict[WbsKey, str], dict[str, str]
                 parts[role] = str(item.get("path_code") or path or item.get("code") or "")
         if parts.get("cost_code") and parts.get("cost_type"):
             key = WbsKey(parts.get("sub_job", ""), parts["cost_code"], parts["cost_type"])
-            known[key] = str(row["id"])
-        if row.get("flat_code"):
-            by_flat[str(row["flat_code"])] = str(row["id"])
-    return known, by_flat
+            keys[str(row["id"])] = key
+    return keys
 
 
 def _code(value: Any, field: str) -> str:
@@ -637,12 +666,19 @@ def _line_ids(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
     return found
 
 
-def _line(row: dict[str, Any]) -> TargetLine:
-    key = WbsKey(
-        _code(row.get("sub_job"), "code"),
-        _code(row.get("cost_code"), "full_code"),
-        _code(row.get("line_item_type"), "code"),
-    )
+def _own_key(row: dict[str, Any]) -> WbsKey | None:
+    """The key a budget line item spells out itself: `sub_job.code` (null: no sub job),
+    `cost_code.full_code` and `line_item_type.code`; None when it leaves one out."""
+    cost_code = _code(row.get("cost_code"), "full_code")
+    cost_type = _code(row.get("line_item_type"), "code")
+    if "sub_job" not in row or not cost_code or not cost_type:
+        return None
+    return WbsKey(_code(row.get("sub_job"), "code"), cost_code, cost_type)
+
+
+def _line(row: dict[str, Any], keys: dict[str, WbsKey]) -> TargetLine:
+    """One budget line item; its key as it spells it out, else as its WBS code's (`keys`)."""
+    key = _own_key(row) or keys[_code(row.get("wbs_code"), "id")]
     amount = _decimal(row.get("original_budget_amount")) or Decimal("0")
     item = LineItem(
         key=key,
