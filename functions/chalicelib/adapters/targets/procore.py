@@ -482,6 +482,10 @@ class ProcoreBudget:
         # Procore's Sync Budget Line Items takes them as `budget_line_items` (its REST reference).
         body = {"project_id": _id(self._project_id), "budget_line_items": updates}
         answer = self._client.call("POST", f"{API}/budget_line_items/sync", body).body
+        if isinstance(answer, list):
+            # Procore's reference answers the sync with the line items alone; every line
+            # written must still come back among them, as below.
+            answer = {"entities": answer, "errors": []}
         if not isinstance(answer, dict):
             raise TargetRejected("Procore's answer to a budget sync was not understood.")
         entities = answer.get("entities")

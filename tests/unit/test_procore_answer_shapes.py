@@ -1,9 +1,11 @@
-"""How the Procore adapter finds and creates WBS codes in answers shaped unlike the sandbox's.
+"""The Procore adapter against answers shaped as Procore's reference shapes them, not the sandbox.
 
-Procore's company settings decide its Work Breakdown Structure: segment names, delimiters,
-whether cost codes are tiered. The adapter matches a key to Procore's codes by their segment
-items and creates a code from segment item ids (docs/targets/procore.md, "WBS codes"); these
-tests hand it answers of other shapes through a recording client.
+Procore's company settings decide its Work Breakdown Structure (segment names, delimiters,
+tiered cost codes), and its API reference answers a budget line item without a cost type code or
+sub job, and a sync with a bare list of line items. The adapter matches a key to Procore's codes
+by their segment items, creates a code from segment item ids, reads a line's key from its WBS
+code when the line leaves it out, and checks every written line among the sync's line items
+(docs/targets/procore.md); these tests hand it such answers through a recording client.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from chalicelib.adapters.targets.procore import ProcoreBudget, _Answer
 from chalicelib.domain.errors import TargetRejected
-from chalicelib.domain.model import WbsKey
+from chalicelib.domain.model import TargetWrite, WbsKey
 
 BASE = "/rest/v1.0/projects/7/work_breakdown_structure"
 
@@ -32,6 +34,9 @@ class Recorder:
         if method == "POST":
             return _Answer(201, {}, {"id": 900})
         return _Answer(200, {}, self.answers[path.split("?")[0]])
+
+    def quote(self, text: str, limit: int) -> str:
+        return text[:limit]
 
     def posts(self) -> list[Any]:
         return [body for method, _, body in self.calls if method == "POST"]
@@ -188,3 +193,42 @@ def test_a_line_whose_key_cannot_be_read_anywhere_fails_the_read_rather_than_gue
 
     assert "1 of Procore's budget lines" in refused.value.message
     assert "55" in refused.value.message
+
+
+class SyncAnswers(Recorder):
+    """A Procore whose sync answers with a bare list of line items, as its reference shows."""
+
+    def __init__(self, confirmed: dict[int, str]) -> None:
+        super().__init__({})
+        self.confirmed = confirmed
+
+    def call(self, method: str, path: str, body: Any = None, **_: Any) -> _Answer:
+        self.calls.append((method, path, body))
+        entities = [
+            {"id": 1000 + code, "wbs_code": {"id": code}, "original_budget_amount": amount}
+            for code, amount in self.confirmed.items()
+        ]
+        return _Answer(200, {}, entities)
+
+
+def _write(code: int, amount: str) -> TargetWrite:
+    return TargetWrite(
+        ref=str(code),
+        key=WbsKey("", f"03-{code}", "L"),
+        old_amount=Decimal("0.00"),
+        new_amount=Decimal(amount),
+    )
+
+
+def test_a_sync_answered_as_a_bare_list_confirms_the_lines_it_carries_and_refuses_the_rest():
+    client = SyncAnswers({301: "10.00", 302: "99.00"})
+    budget = ProcoreBudget(client, "7")  # type: ignore[arg-type]
+
+    budget.write([_write(301, "10.00")])
+    with pytest.raises(TargetRejected) as refused:
+        budget.write([_write(301, "10.00"), _write(302, "20.00"), _write(303, "30.00")])
+
+    assert [(e.line, e.field) for e in refused.value.errors] == [
+        (2, "original_budget_amount"),
+        (3, "original_budget_amount"),
+    ]
