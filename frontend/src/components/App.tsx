@@ -1,6 +1,6 @@
 // The app's frame: runtime config, session, /me, hash routing, header with company switcher and navigation.
 
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Api, ApiError, getMe, SESSION_EXPIRED_MESSAGE } from "../api";
 import { AppContext } from "../context";
 import { atLeast, hasCompanySettings, sectionAccess, type SectionAccess } from "../permissions";
@@ -141,6 +141,17 @@ function Shell({ api, me, route, onSignOut, onMeChanged }: ShellProps) {
     const title = notFound ? NOT_FOUND_TITLE : TITLES[route.view];
     document.title = title ? `${title} · Budget Bridge` : "Budget Bridge";
   }, [route.view, notFound]);
+
+  // Following a link to another page moves the focus to the new page's content, as a page load
+  // puts a screen reader at its start; left alone it would stay on a link that is gone, which drops
+  // it to the body. Another filter or budget of the same page (its radio group, its select) keeps it.
+  const pageKey = [route.view, "companyId" in route ? route.companyId : "", "projectId" in route ? route.projectId : ""].join("\n");
+  const shownPage = useRef(pageKey);
+  useEffect(() => {
+    if (shownPage.current === pageKey) return;
+    shownPage.current = pageKey;
+    document.getElementById("main")?.focus();
+  }, [pageKey]);
 
   const erpActive = ERP_VIEWS.includes(route.view);
   const settingsActive = SETTINGS_VIEWS.includes(route.view);

@@ -424,6 +424,48 @@ describe("the pager", () => {
   });
 });
 
+describe("the focus when a link leads to another page", () => {
+  function budgetsOf(state: AdoptionState) {
+    const row = budgetRowOf({ budget_id: "b-1", project_id: "P-1", project_name: "Harbor Office", erp_job_id: "P-1", erp_system: "acumatica", status: "synced", locked: false });
+    return adoption("#/companies/fresh/erp/budgets?filter=synced", state, undefined, {
+      "GET /companies/fresh/erp/budgets": (r) => ({ body: { budgets: r.query.get("filter") === "synced" ? [row] : [], next_cursor: null } }),
+    });
+  }
+
+  it("goes to the new page's content, not the body, and the pager says which page it shows", async () => {
+    budgetsOf(adoptionState({ connection: connected() }));
+    await screen.findByRole("link", { name: "Harbor Office" });
+    const link = screen.getByRole("link", { name: "Company Settings" });
+    link.focus();
+
+    act(() => {
+      window.location.hash = link.getAttribute("href") ?? "";
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    });
+
+    await waitFor(() => expect(document.title).not.toContain("Budgets"));
+    expect(document.activeElement).toBe(document.getElementById("main"));
+    render(<Pager label="Pages" page={2} nextCursor="c3" loading={false} onBack={() => {}} onForward={() => {}} />);
+    expect(screen.getByText("Page 2").getAttribute("aria-live")).toBe("polite");
+  });
+
+  it("stays on the filter chosen on the same page", async () => {
+    budgetsOf(adoptionState({ connection: connected() }));
+    await screen.findByRole("link", { name: "Harbor Office" });
+    const ready = screen.getByRole("radio", { name: /Ready to Import/ });
+    ready.focus();
+
+    act(() => {
+      fireEvent.click(ready);
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    });
+
+    await waitFor(() => expect(window.location.hash).toContain("filter=ready_to_import"));
+    await waitFor(() => expect(screen.queryByRole("link", { name: "Harbor Office" })).toBeNull());
+    expect(document.activeElement).toBe(ready);
+  });
+});
+
 describe("Budgets after Please Confirm is closed", () => {
   const row: ErpBudget = budgetRowOf({
     budget_id: "b-1001",

@@ -103,7 +103,10 @@ export function Pager({ label, page, nextCursor, loading, onBack, onForward }: P
       <button type="button" className="button" aria-disabled={canGoBack ? undefined : true} onClick={() => canGoBack && onBack()}>
         Previous page
       </button>
-      <span className="muted">Page {page}</span>
+      {/* Announced when it changes: the rows above it were replaced, with no other word of it. */}
+      <span className="muted" aria-live="polite">
+        Page {page}
+      </span>
       <button
         type="button"
         className="button"
