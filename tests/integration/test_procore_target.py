@@ -49,7 +49,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.ports import Identity, JobMessage, RemoteBudget
 from chalicelib.services import erp_projects, history, reimports
 from chalicelib.services.ports import Ports
-from chalicelib.services.reimports import request_job, run_job
+from chalicelib.services.reimports import request_job, request_preview, run_job
 from chalicelib.services.targets import PutBackUnfinished, TargetChoice, put_target
 from devstack import demo_data, seed
 from devstack.sandbox.procore import ProcoreSandbox
@@ -298,6 +298,27 @@ def test_new_keys_whose_codes_procore_lacks_fail_the_job_naming_each_line_and_ch
     assert said["cost_code"].startswith("02 / 99-900 / O: ")
     assert "no Cost Code 99-900" in said["cost_code"]
     assert said["sub_job"].startswith("07 / 26-100 / O: ") and "no Sub Job 07" in said["sub_job"]
+    assert pilot.amounts() == before
+    assert len(pilot.procore.wbs_codes()) == codes_before
+
+
+def test_a_preview_names_the_new_lines_whose_codes_procore_lacks_as_its_reimport_would(sandbox):
+    pilot = _pilot(sandbox)
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new-ref", WbsKey("07", "26-100", "O"), LineKind.COST, Decimal("7.00"), "x"),
+    ]
+    before, codes_before = pilot.amounts(), len(pilot.procore.wbs_codes())
+    job = request_preview(pilot.ports, ADMIN, "pilot", BUDGET)
+
+    message = JobMessage(job_id=job.job_id, company_id="pilot", budget_id=BUDGET)
+    finished = run_job(pilot.ports, message, final_attempt=False).job
+
+    assert finished.status is JobStatus.FAILED
+    assert finished.error_code == "target_rejected"
+    assert [(error.field, error.message[:18]) for error in finished.errors] == [
+        ("sub_job", "07 / 26-100 / O: t")
+    ]
     assert pilot.amounts() == before
     assert len(pilot.procore.wbs_codes()) == codes_before
 

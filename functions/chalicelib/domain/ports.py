@@ -484,6 +484,11 @@ class BudgetTarget(Protocol):
         """The target's own lock (another system's); False where the lock is Budget Bridge's."""
         ...
 
+    def check_plan(self, plan: Plan) -> None:
+        """Raise TargetRejected, naming each line, for a plan (read against this target's lines
+        by `read`) the target could not take; write nothing. A preview fails as its apply would."""
+        ...
+
 
 class RemoteBudget(Protocol):
     """One project's budget in another system without transactions (Procore)."""
@@ -496,6 +501,11 @@ class RemoteBudget(Protocol):
         ...
 
     def locked(self) -> bool: ...
+
+    def check_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> None:
+        """Raise TargetRejected, a LineError per key, when the system could not make a code for
+        some of these keys; create nothing."""
+        ...
 
     def ensure_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> dict[WbsKey, str]:
         """The system's id for each (key, description), creating the codes it lacks."""

@@ -544,14 +544,19 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
 def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     """The plan of one commit attempt; raises _Refused when the job must fail instead."""
     if job.kind is JobKind.RESTORE:
-        return _plan_restore(ports, job, budget, attempt.target)
-    if attempt.erp_lines is None:
-        started = time.perf_counter()
-        attempt.erp_lines, system = _fetch(ports, job, budget, attempt.progress)
-        attempt.erp = ErpCall(system, time.perf_counter() - started)
-    plan = _plan_erp(ports, job, budget, attempt)
-    if job.preview_job_id:
-        _check_still_previewed(ports, job, budget, plan, attempt)
+        plan = _plan_restore(ports, job, budget, attempt.target)
+    else:
+        if attempt.erp_lines is None:
+            started = time.perf_counter()
+            attempt.erp_lines, system = _fetch(ports, job, budget, attempt.progress)
+            attempt.erp = ErpCall(system, time.perf_counter() - started)
+        plan = _plan_erp(ports, job, budget, attempt)
+        if job.preview_job_id:
+            _check_still_previewed(ports, job, budget, plan, attempt)
+    try:
+        attempt.target.check_plan(plan)
+    except TargetRejected as why:
+        raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
     return plan
 
 

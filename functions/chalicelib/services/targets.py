@@ -299,6 +299,9 @@ class StoreTarget:
     def read_lock(self) -> bool:
         return False  # the own store's lock is on the budget itself
 
+    def check_plan(self, plan: Plan) -> None:
+        pass  # the own store takes any key the rules let through
+
 
 _EDITABLE = ("description", "uom", "quantity", "unit_cost", "original_budget_amount")
 
@@ -360,6 +363,14 @@ class RemoteTarget:
 
     def read_lock(self) -> bool:
         return self._remote.locked()
+
+    def check_plan(self, plan: Plan) -> None:
+        """The keys the plan adds need a code in the other system (Procore's WBS codes are made
+        only of segment items it holds): found out here, so a preview shows it and a job fails
+        before its first write, rather than at its first new key."""
+        added = [(w.key, w.description) for w in self._writes(plan.lines) if not w.ref]
+        if added:
+            self._remote.check_wbs_codes(added)
 
     def edit_line(
         self, budget: Budget, key: WbsKey, edit: LineEdit, record: Callable[[], LineItem]

@@ -386,6 +386,11 @@ class ProcoreBudget:
         answer = self._client.call("GET", f"{API}/projects/{self._quoted}/budget")
         return bool(isinstance(answer.body, dict) and answer.body.get("locked"))
 
+    def check_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> None:
+        """Refuse, as `ensure_wbs_codes` would, keys whose codes Procore cannot make; create
+        nothing (a preview's and a plan's check, before anything is written)."""
+        self._resolve(wanted)
+
     def ensure_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> dict[WbsKey, str]:
         """Procore's WBS code id for each key, creating the codes the project lacks.
 
@@ -394,8 +399,25 @@ class ProcoreBudget:
         Cost Type segments. Every key is resolved before the first code is created; a key whose
         sub job, cost code or cost type Procore does not hold fails them all, one error a line,
         and nothing is created (docs/targets/procore.md, "WBS codes")."""
+        found, items = self._resolve(wanted)
+        base = f"{API}/projects/{self._quoted}/work_breakdown_structure"
+        for key, description in wanted:
+            if key in found:
+                continue
+            body = {"segment_items": items[key], "description": description}
+            created = self._client.call("POST", f"{base}/wbs_codes", body).body
+            made = str(created.get("id") or "") if isinstance(created, dict) else ""
+            if not made:
+                raise TargetRejected(f"Procore did not create the WBS code {flat_code(key)}.")
+            found[key] = made
+        return found
+
+    def _resolve(
+        self, wanted: Sequence[tuple[WbsKey, str]]
+    ) -> tuple[dict[WbsKey, str], dict[WbsKey, list[dict[str, int | str]]]]:
+        """The ids of the codes Procore holds, and the segment items of each it lacks."""
         if not wanted:
-            return {}
+            return {}, {}
         base = f"{API}/projects/{self._quoted}/work_breakdown_structure"
         known, by_flat = _known_codes(self._pages(f"{base}/wbs_codes", {}))
         found = {}
@@ -404,17 +426,7 @@ class ProcoreBudget:
             if ref:
                 found[key] = ref
         missing = [(key, description) for key, description in wanted if key not in found]
-        if not missing:
-            return found
-        items = self._segment_items(base, missing)
-        for key, description in missing:
-            body = {"segment_items": items[key], "description": description}
-            created = self._client.call("POST", f"{base}/wbs_codes", body).body
-            made = str(created.get("id") or "") if isinstance(created, dict) else ""
-            if not made:
-                raise TargetRejected(f"Procore did not create the WBS code {flat_code(key)}.")
-            found[key] = made
-        return found
+        return found, (self._segment_items(base, missing) if missing else {})
 
     def _segment_items(
         self, base: str, missing: Sequence[tuple[WbsKey, str]]
