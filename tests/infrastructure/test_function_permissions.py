@@ -76,7 +76,13 @@ def _as_iam(service: str, operation: str, params: dict[str, Any]) -> list[Call]:
         if "Key" in params:
             return [Call(f"s3:{operation}", f"{params['Bucket']}/{params['Key']}")]
         return [Call(f"s3:{operation}", params.get("Bucket", "*"))]
+    if service == "cognito-idp":
+        # The stack's one user pool; its id is made by the emulator, so the pool is the resource.
+        return [Call(f"cognito-idp:{operation}", USER_POOL)]
     return [Call(f"{service}:{operation}", json.dumps(sorted(params)))]
+
+
+USER_POOL = "the user pool"
 
 
 @pytest.fixture
@@ -109,6 +115,9 @@ def _allowed(synthesized: Any, function: str, call: Call) -> bool:
         },
         ("sqs", resources.JOB_QUEUE.default_name): logical_id(stack.queue),
         ("sqs", resources.JOB_QUEUE.dlq_default_name): logical_id(stack.dead_letter_queue),
+        ("cognito-idp", USER_POOL): str(
+            stack.resolve(stack.user_pool.node.default_child.logical_id)
+        ),
     }
     # A table and a queue may share a name ("budget-bridge-jobs"): look up by service too.
     built = logical_ids.get((call.action.split(":", 1)[0], call.resource))
@@ -386,4 +395,24 @@ def test_the_api_may_link_a_job_of_a_company_that_uploads_exports(
     recorded.clear()
     link(wiring.ports(), admin, "spreadsheet", "S-1599", None)
     assert any(call.action == "s3:ListBucket" for call in recorded)
+    assert _refused(synthesized, "api_handler", recorded) == []
+
+
+def test_the_api_may_invite_a_member_and_invite_them_again(
+    synthesized: Any, worker_stack: WorkerStack, recorded: list[Call]
+) -> None:
+    """An invitation creates the account in Cognito (AdminCreateUser mails the temporary
+    password); inviting someone who never signed in asks Cognito about the account
+    (AdminGetUser) and mails a new password (AdminCreateUser with RESEND)."""
+    from chalicelib.adapters.invitations import CognitoAccounts
+
+    pool = aws.client("cognito-idp").create_user_pool(PoolName="budget-bridge-users")
+    accounts = CognitoAccounts(pool["UserPool"]["Id"])
+    recorded.clear()
+
+    assert accounts.invite("new.member@acme.test", "Acme Builders") is True
+    assert accounts.invite("new.member@acme.test", "Acme Builders") is True
+
+    actions = {call.action for call in recorded}
+    assert actions == {"cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"}
     assert _refused(synthesized, "api_handler", recorded) == []
