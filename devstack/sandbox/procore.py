@@ -24,6 +24,7 @@ Procore's routes (every one but the token needs `Authorization: Bearer` and `Pro
     GET    /rest/v1.0/projects/{id}/work_breakdown_structure/segments/{id}/segment_items
                ?page=&per_page=   {id, code, name, parent_id, path_ids, path_codes, path_code,
                is_parent, segment}
+    POST   (the same)  {code, name, parent_id?} -> 201 the item; 422 for a code taken
     POST   /rest/v1.0/projects/{id}/work_breakdown_structure/wbs_codes
                {segment_items: [{segment_id, segment_item_id}], description}
                -> 201; the code of that combination, its description updated, if it exists
@@ -458,6 +459,23 @@ def blueprint() -> Blueprint:
             rows = [segment.item_answer(item) for item in segment.items.values()]
         return _paged(rows)
 
+    @bp.post(
+        "/rest/v1.0/projects/<int:project_id>/work_breakdown_structure/segments"
+        "/<int:segment_id>/segment_items"
+    )
+    def add_segment_item(project_id: int, segment_id: int) -> Response:
+        project = _project(str(project_id))
+        body = request.get_json(silent=True) or {}
+        state = _state()
+        with state.lock:
+            segment = project.segment(segment_id)
+            if segment is None:
+                raise Refusal(404, f"Segment {segment_id} was not found in this project.")
+            item = _new_item(state, segment, body)
+            answer = jsonify(segment.item_answer(item))
+        answer.status_code = 201
+        return _rated(answer)
+
     _sandbox_routes(bp)
     return bp
 
@@ -742,6 +760,22 @@ def _units(update: dict[str, Any]) -> dict[str, Any]:
         if units[name] is not None and not units[name].is_finite():
             raise Refusal(422, f"{name} must be a number or null.")
     return units
+
+
+def _new_item(state: State, segment: Segment, body: dict[str, Any]) -> SegmentItem:
+    """As Procore's Create Project Segment Item: a code and a name, under `parent_id` if given;
+    a code its parent (or the segment's top) already holds is refused."""
+    code, name, parent_id = body.get("code"), body.get("name"), body.get("parent_id")
+    if not isinstance(code, str) or not code.strip() or not isinstance(name, str) or not name:
+        raise Refusal(400, "A segment item needs a code and a name.")
+    parent = segment.items.get(parent_id) if isinstance(parent_id, int) else None
+    if parent_id is not None and parent is None:
+        raise Refusal(422, f"Parent segment item {parent_id} does not exist.")
+    if any(i.parent is parent and i.code == code for i in segment.items.values()):
+        raise Refusal(422, f"Code {code} has already been taken.")
+    item = SegmentItem(state.new_id(), code, name, parent)
+    segment.add(item)
+    return item
 
 
 def _new_wbs(project: Project, body: dict[str, Any]) -> WbsCode:

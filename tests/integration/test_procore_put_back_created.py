@@ -64,11 +64,6 @@ def _growing(sandbox: ProcoreSandbox) -> Pilot:
     held = demo_data.large_project(BUDGET, HELD_LINES, seed=3, company_id="pilot")
     pilot = _pilot(sandbox, held)
     grown = demo_data.large_project(BUDGET, ERP_LINES, seed=3, company_id="pilot")
-    with sandbox.state.lock:  # Procore's project has the sub jobs of the new keys (no lines yet)
-        project = sandbox.state.companies[int(demo_data.PROCORE_COMPANY_ID)].projects[
-            int(demo_data.PROCORE_PROJECT_ID)
-        ]
-        sandbox.state.add_segments(project, grown)
     pilot.erp.lines = [
         _with_amount(line, line.amount + Decimal("1.00")) for line in seed.erp_lines(company, grown)
     ]

@@ -261,31 +261,49 @@ def test_the_sandbox_creates_a_wbs_code_from_segment_item_ids_only(sandbox, body
     assert said in json.load(refused.value)["errors"]
 
 
+def _known_to_budget_bridge_only(pilot: Pilot) -> None:
+    """Cost code 99-900 and cost type X are the company's in Budget Bridge (so ERP lines on
+    them are valid) but not in Procore's Work Breakdown Structure."""
+    company = demo_data.company("pilot")
+    pilot.ports.directory.put_cost_catalog(
+        "pilot",
+        CostCatalog(
+            frozenset({*company.cost_codes, "99-900"}), frozenset({*company.cost_types, "X"})
+        ),
+    )
+
+
+def _sub_jobs(pilot: Pilot) -> list[str]:
+    """The codes of the Procore project's Sub Job segment items."""
+    project = f"/rest/v1.0/projects/{demo_data.PROCORE_PROJECT_ID}/work_breakdown_structure"
+    segment = pilot.procore.request("GET", f"{project}/segments")[0]
+    assert segment["name"] == "Sub Job"
+    rows = pilot.procore.request("GET", f"{project}/segments/{segment['id']}/segment_items")
+    return sorted(row["code"] for row in rows)
+
+
 def test_new_keys_whose_codes_procore_lacks_fail_the_job_naming_each_line_and_change_nothing(
     sandbox,
 ):
-    """Procore creates a WBS code only from segment items it holds: a cost code or sub job the
-    project's Work Breakdown Structure lacks is named, line by line, before anything is written
-    or created."""
+    """Procore creates a WBS code only from segment items it holds: a cost code or cost type
+    the project's Work Breakdown Structure lacks is named, line by line, before anything is
+    written or created (not even the new sub job another line needs)."""
     pilot = _pilot(sandbox)
-    company = demo_data.company("pilot")
-    # 99-900 is a cost code of the company in Budget Bridge (so the ERP line is valid) that
-    # Procore's Work Breakdown Structure does not hold.
-    pilot.ports.directory.put_cost_catalog(
-        "pilot",
-        CostCatalog(frozenset({*company.cost_codes, "99-900"}), frozenset(company.cost_types)),
+    _known_to_budget_bridge_only(pilot)
+    before, codes_before, sub_jobs = (
+        pilot.amounts(),
+        len(pilot.procore.wbs_codes()),
+        _sub_jobs(pilot),
     )
-    before, codes_before = pilot.amounts(), len(pilot.procore.wbs_codes())
     cost = [line for line in pilot.erp.lines if line.kind is LineKind.COST]
-    unknown_code, unknown_sub_job = WbsKey("02", "99-900", "O"), WbsKey("07", "26-100", "O")
     pilot.erp.lines = [
         *(
             _with_amount(line, Decimal("1.23")) if line is cost[0] else line
             for line in pilot.erp.lines
         ),
-        ErpLine(98, "new-1", WbsKey("02", "26-100", "O"), LineKind.COST, Decimal("5.00"), "Known"),
-        ErpLine(99, "new-2", unknown_code, LineKind.COST, Decimal("6.00"), "Unknown code"),
-        ErpLine(100, "new-3", unknown_sub_job, LineKind.COST, Decimal("7.00"), "Unknown sub job"),
+        ErpLine(98, "new-1", WbsKey("07", "26-100", "O"), LineKind.COST, Decimal("5.00"), "New"),
+        ErpLine(99, "new-2", WbsKey("02", "99-900", "O"), LineKind.COST, Decimal("6.00"), "Code"),
+        ErpLine(100, "new-3", WbsKey("02", "26-100", "X"), LineKind.COST, Decimal("7.00"), "Type"),
     ]
 
     assert pilot.reimport() is JobStatus.FAILED
@@ -294,19 +312,40 @@ def test_new_keys_whose_codes_procore_lacks_fail_the_job_naming_each_line_and_ch
     assert job.error_code == "target_rejected"
     assert "Work Breakdown Structure" in job.message and "Nothing was written" in job.message
     said = {error.field: error.message for error in job.errors}
-    assert said.keys() == {"cost_code", "sub_job"}
+    assert said.keys() == {"cost_code", "cost_type"}
     assert said["cost_code"].startswith("02 / 99-900 / O: ")
     assert "no Cost Code 99-900" in said["cost_code"]
-    assert said["sub_job"].startswith("07 / 26-100 / O: ") and "no Sub Job 07" in said["sub_job"]
+    assert (
+        said["cost_type"].startswith("02 / 26-100 / X: ") and "no Cost Type X" in said["cost_type"]
+    )
     assert pilot.amounts() == before
     assert len(pilot.procore.wbs_codes()) == codes_before
+    assert _sub_jobs(pilot) == sub_jobs
+
+
+def test_a_new_sub_job_is_added_to_the_procore_project_and_its_line_created(sandbox):
+    """Procore keeps sub jobs per project: a key on an ERP task the project does not have yet
+    adds that sub job (Create Project Segment Item), then its WBS code and line."""
+    pilot = _pilot(sandbox)
+    added = WbsKey("07", "26-100", "O")
+    assert "07" not in _sub_jobs(pilot)
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new-ref", added, LineKind.COST, Decimal("777.70"), "New electrical"),
+    ]
+
+    assert pilot.reimport() is JobStatus.SUCCEEDED
+
+    assert "07" in _sub_jobs(pilot)
+    assert pilot.procore.by_flat_code()[_flat(added)]["original_budget_amount"] == "777.70"
 
 
 def test_a_preview_names_the_new_lines_whose_codes_procore_lacks_as_its_reimport_would(sandbox):
     pilot = _pilot(sandbox)
+    _known_to_budget_bridge_only(pilot)
     pilot.erp.lines = [
         *pilot.erp.lines,
-        ErpLine(99, "new-ref", WbsKey("07", "26-100", "O"), LineKind.COST, Decimal("7.00"), "x"),
+        ErpLine(99, "new-ref", WbsKey("02", "99-900", "O"), LineKind.COST, Decimal("7.00"), "x"),
     ]
     before, codes_before = pilot.amounts(), len(pilot.procore.wbs_codes())
     job = request_preview(pilot.ports, ADMIN, "pilot", BUDGET)
@@ -317,7 +356,7 @@ def test_a_preview_names_the_new_lines_whose_codes_procore_lacks_as_its_reimport
     assert finished.status is JobStatus.FAILED
     assert finished.error_code == "target_rejected"
     assert [(error.field, error.message[:18]) for error in finished.errors] == [
-        ("sub_job", "07 / 26-100 / O: t")
+        ("cost_code", "02 / 99-900 / O: t")
     ]
     assert pilot.amounts() == before
     assert len(pilot.procore.wbs_codes()) == codes_before

@@ -114,6 +114,29 @@ def test_a_tiered_cost_code_is_named_by_its_path_and_a_flat_one_by_its_own_code(
     ]
 
 
+def test_a_sub_job_the_project_lacks_is_added_once_before_the_codes_that_name_it():
+    budget, client = _budget(
+        {
+            f"{BASE}/wbs_codes": [],
+            f"{BASE}/segments": SEGMENTS,
+            f"{BASE}/segments/11/segment_items": [_item(101, "02")],
+            f"{BASE}/segments/12/segment_items": [_item(121, "03-300")],
+            f"{BASE}/segments/13/segment_items": [_item(131, "L"), _item(132, "M")],
+        }
+    )
+
+    budget.ensure_wbs_codes(
+        [(WbsKey("09", "03-300", "L"), "one"), (WbsKey("09", "03-300", "M"), "two")]
+    )
+
+    posts = [(path, body) for method, path, body in client.calls if method == "POST"]
+    assert posts[0] == (f"{BASE}/segments/11/segment_items", {"code": "09", "name": "09"})
+    assert [path for path, _ in posts[1:]] == [f"{BASE}/wbs_codes"] * 2
+    assert [body["segment_items"][0] for _, body in posts[1:]] == [
+        {"segment_id": 11, "segment_item_id": 900}
+    ] * 2
+
+
 def test_a_division_is_not_a_cost_code_and_an_ambiguous_code_is_refused_before_any_code_is_made():
     budget, client = _budget(
         {

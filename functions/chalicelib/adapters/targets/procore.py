@@ -396,15 +396,26 @@ class ProcoreBudget:
 
         A code is created as Procore's Create a WBS Code takes it: by the ids of its segment
         items (`{segment_id, segment_item_id}`), found in the project's Sub Job, Cost Code and
-        Cost Type segments. Every key is resolved before the first code is created; a key whose
-        sub job, cost code or cost type Procore does not hold fails them all, one error a line,
-        and nothing is created (docs/targets/procore.md, "WBS codes")."""
-        found, items = self._resolve(wanted)
+        Cost Type segments. A sub job the project lacks is added to it first (Procore keeps sub
+        jobs per project); a cost code or cost type it lacks is not. Every key is resolved before
+        anything is created: a key Procore cannot hold fails them all, one error a line, and
+        nothing is created (docs/targets/procore.md, "WBS codes")."""
+        found, parts = self._resolve(wanted)
         base = f"{API}/projects/{self._quoted}/work_breakdown_structure"
+        added: dict[tuple[str, str], int | str] = {}  # new sub jobs' item ids
         for key, description in wanted:
             if key in found:
                 continue
-            body = {"segment_items": items[key], "description": description}
+            items = []
+            for part in parts[key]:
+                item_id = part.item_id
+                if item_id is None:
+                    new = (str(part.segment_id), part.code)
+                    if new not in added:
+                        added[new] = self._add_item(base, part)
+                    item_id = added[new]
+                items.append({"segment_id": part.segment_id, "segment_item_id": item_id})
+            body = {"segment_items": items, "description": description}
             created = self._client.call("POST", f"{base}/wbs_codes", body).body
             made = str(created.get("id") or "") if isinstance(created, dict) else ""
             if not made:
@@ -412,9 +423,19 @@ class ProcoreBudget:
             found[key] = made
         return found
 
+    def _add_item(self, base: str, part: _Part) -> int | str:
+        """Procore's Create Project Segment Item: a sub job named by its code (the ERP names it
+        no other way)."""
+        path = f"{base}/segments/{urllib.parse.quote(str(part.segment_id), safe='')}/segment_items"
+        made = self._client.call("POST", path, {"code": part.code, "name": part.code}).body
+        item_id = made.get("id") if isinstance(made, dict) else None
+        if item_id is None:
+            raise TargetRejected(f"Procore did not add the sub job {quote(part.code)}.")
+        return _int(item_id)
+
     def _resolve(
         self, wanted: Sequence[tuple[WbsKey, str]]
-    ) -> tuple[dict[WbsKey, str], dict[WbsKey, list[dict[str, int | str]]]]:
+    ) -> tuple[dict[WbsKey, str], dict[WbsKey, list[_Part]]]:
         """The ids of the codes Procore holds, and the segment items of each it lacks."""
         if not wanted:
             return {}, {}
@@ -430,22 +451,22 @@ class ProcoreBudget:
 
     def _segment_items(
         self, base: str, missing: Sequence[tuple[WbsKey, str]]
-    ) -> dict[WbsKey, list[dict[str, int | str]]]:
-        """Each key's `segment_items`, or TargetRejected naming every key Procore cannot hold."""
+    ) -> dict[WbsKey, list[_Part]]:
+        """Each key's segment items, or TargetRejected naming every key Procore cannot hold."""
         answer = self._client.call("GET", f"{base}/segments").body
         segments = {
             role: row
             for row in (answer if isinstance(answer, list) else [])
             if isinstance(row, dict) and (role := _segment_role(row))
         }
-        parts = {  # the segments the keys name, and each one's items by the codes they go by
+        by_role = {  # the segments the keys name, and each one's items by the codes they go by
             role: _items_by_code(
                 self._pages(f"{base}/segments/{_ref(segments[role])}/segment_items", {})
             )
             for role in _ROLES
             if role in segments and any(getattr(key, role) for key, _ in missing)
         }
-        resolved: dict[WbsKey, list[dict[str, int | str]]] = {}
+        resolved: dict[WbsKey, list[_Part]] = {}
         problems = []
         for position, (key, _) in enumerate(missing, start=1):
             chosen = []
@@ -453,21 +474,24 @@ class ProcoreBudget:
                 code = getattr(key, role)
                 if not code:
                     continue
-                item, problem = (
-                    _pick(parts[role], what, code)
-                    if role in segments
-                    else (None, f"the Procore project has no {what} segment")
-                )
+                if role not in segments:
+                    item, problem = None, f"the Procore project has no {what} segment"
+                else:
+                    item, problem = _pick(by_role[role], what, code)
+                    if item is None and role == "sub_job" and not _named(by_role[role], code):
+                        item, problem = {"id": None}, ""  # to be added (`_add_item`)
                 if item is None:
                     problems.append(
                         LineError(line=position, field=role, message=f"{key.label()}: {problem}")
                     )
                     break
+                item_id = item.get("id")
                 chosen.append(
-                    {
-                        "segment_id": _int(segments[role].get("id")),
-                        "segment_item_id": _int(item.get("id")),
-                    }
+                    _Part(
+                        _int(segments[role].get("id")),
+                        None if item_id is None else _int(item_id),
+                        code,
+                    )
                 )
             resolved[key] = chosen
         if problems:
@@ -606,6 +630,21 @@ def _items_by_code(rows: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
         if own and own not in names:
             by_code.setdefault(_OWN + own, []).append(row)
     return by_code
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One segment item of a WBS code to be made: its segment, its id (None for a sub job the
+    project lacks, added first) and the key's code for it."""
+
+    segment_id: int | str
+    item_id: int | str | None
+    code: str
+
+
+def _named(by_code: dict[str, list[dict[str, Any]]], code: str) -> bool:
+    """Whether some selectable item goes by `code` (one, or several: then it is ambiguous)."""
+    return bool(by_code.get(code) or by_code.get(_OWN + code))
 
 
 def _pick(
