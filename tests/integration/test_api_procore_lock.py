@@ -49,6 +49,9 @@ class FakeProcore:
     def read_lines(self) -> list[TargetLine]:
         raise AssertionError("no job runs in these tests")
 
+    def find_line(self, key: WbsKey) -> TargetLine | None:
+        raise AssertionError("no line is edited in these tests")
+
     def check_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> None:
         raise AssertionError("no job runs in these tests")
 

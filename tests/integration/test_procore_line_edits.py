@@ -9,6 +9,7 @@ line"). Whatever refuses the edit leaves both as they were.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -313,3 +314,29 @@ def test_an_invalid_value_is_refused_before_anything_is_written_to_procore(sandb
     assert not [route for _, route in sandbox.state.calls[calls:] if "sync" in route]
     assert pilot.procore.by_flat_code() == before
     assert _recorded(pilot) == recorded
+
+
+def test_an_edit_reads_procore_s_budget_only_as_far_as_the_edited_line(sandbox):
+    """A person waits for an edit: Procore's pages are read until the line turns up, not to the
+    end (a budget of tens of thousands of lines is tens of pages)."""
+    grown = demo_data.large_project(BUDGET, 2500, seed=5, company_id="pilot")
+    pilot = _pilot(sandbox, grown)
+    first = pilot.procore.lines()[0]
+    key = WbsKey(
+        (first["sub_job"] or {}).get("code", ""),
+        first["cost_code"]["full_code"],
+        first["line_item_type"]["code"],
+    )
+    since = time.time()
+
+    line = _edit(pilot, key, LineEdit(original_budget_amount=Decimal("12.34")))
+
+    with sandbox.state.lock:
+        reads = [
+            route
+            for moment, route in sandbox.state.calls
+            if moment >= since and route.endswith("/rest/v1.0/budget_line_items")
+        ]
+    assert len(reads) == 1  # of the 3 pages
+    assert line.original_budget_amount == Decimal("12.34")
+    assert pilot.procore.by_flat_code()[_flat(key)]["original_budget_amount"] == "12.34"

@@ -500,6 +500,11 @@ class RemoteBudget(Protocol):
         """Every line, read to the last page. Errors: TargetUnavailable, TargetRejected."""
         ...
 
+    def find_line(self, key: WbsKey) -> TargetLine | None:
+        """The line of `key` as the system holds it now (None: it has none), read no further
+        than needed. Errors: TargetUnavailable, TargetRejected."""
+        ...
+
     def locked(self) -> bool: ...
 
     def check_wbs_codes(self, wanted: Sequence[tuple[WbsKey, str]]) -> None:

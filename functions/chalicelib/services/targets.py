@@ -379,7 +379,7 @@ class RemoteTarget:
         `record` as Budget Bridge's next version. Nothing is recorded when the write fails, and
         when the recording fails the line's previous values are written back before the error
         goes on (docs/targets/procore.md, "Editing a line")."""
-        held = next((line for line in self._remote.read_lines() if line.line.key == key), None)
+        held = self._remote.find_line(key)
         if held is None:
             raise NotFound(
                 f"The budget for {budget.project_name} in {self.name} has no line "
