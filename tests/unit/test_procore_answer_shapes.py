@@ -255,3 +255,12 @@ def test_a_sync_answered_as_a_bare_list_confirms_the_lines_it_carries_and_refuse
         (2, "original_budget_amount"),
         (3, "original_budget_amount"),
     ]
+
+
+def test_a_line_naming_its_codes_but_no_sub_job_is_on_no_sub_job_when_its_wbs_code_says_no_more():
+    spelled = {"line_item_type": {"id": 3, "code": "M", "name": "Material"}}
+    budget, _ = _budget(
+        {LINES: [_line_item(1, 55, "10.00", **spelled)], f"{BASE}/wbs_codes": [{"id": 55}]}
+    )
+
+    assert [held.line.key for held in budget.read_lines()] == [WbsKey("", "03-300", "M")]
