@@ -393,10 +393,8 @@ class ProcoreBudget:
         for row in rows:
             # A line naming its cost code and cost type but no sub job, whose WBS code says no
             # more, is on no sub job (a project without sub jobs answers so).
-            ref, cost_code = (
-                _code(row.get("wbs_code"), "id"),
-                _code(row.get("cost_code"), "full_code"),
-            )
+            ref = _code(row.get("wbs_code"), "id")
+            cost_code = _code(row.get("cost_code"), "full_code")
             cost_type = _code(row.get("line_item_type"), "code")
             if ref not in keys and "sub_job" not in row and cost_code and cost_type:
                 keys[ref] = WbsKey("", cost_code, cost_type)
