@@ -12,7 +12,7 @@ import { budgetsHash, projectBudgetHash } from "../routes";
 import type { BudgetStatus, ErpBudget, ErpBudgetPage } from "../types";
 import { currentTotalLabel, targetName } from "../targets";
 import { ActionButton, useFocusFallback } from "./ActionButton";
-import { JobPanel } from "./JobPanel";
+import { JOB_STATUS_SELECTOR, JobPanel } from "./JobPanel";
 import { PreviewConfirm } from "./PreviewConfirm";
 import { NoConnection } from "./ProjectsView";
 import { UploadExport } from "./UploadExport";
@@ -234,6 +234,7 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
         companyId={company.company_id}
         projectIdOf={(id) => (flowRow?.budget_id === id ? flowRow.project_id : undefined)}
         onDismiss={() => dispatch({ type: "dismiss" })}
+        focusAfterDismiss={() => (returnFocus?.isConnected ? returnFocus : tableRef.current)}
         onPreviewAgain={(target) => {
           dispatch({ type: "dismiss" });
           dispatch({ type: "open", target });
@@ -359,7 +360,13 @@ export function BudgetsView({ filter: routeFilter, pageSize = PAGE_SIZE }: Props
               ? { total: confirmingRow.current_erp_total, asOf: confirmingRow.erp_total_as_of ?? null }
               : null
           }
-          onApply={(body) => dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body })}
+          onApply={(body) => {
+            // The row's button gets the focus back while the job runs; an import's row leaves the Ready
+            // to Import list once it succeeds: the table takes the focus, or the job's status when the
+            // list is left empty.
+            watchFocus(returnFocus, () => tableRef.current ?? document.querySelector<HTMLElement>(JOB_STATUS_SELECTOR));
+            dispatch({ type: "confirm", idempotencyKey: newIdempotencyKey(), body });
+          }}
           onCancel={cancelled}
           returnFocusTo={returnFocus}
         />

@@ -114,7 +114,17 @@ export function HistoryView({ projectId, budgetId }: Props) {
       </div>
       <ProjectTabs projectId={projectId} budgetId={budgetId} current="history" />
 
-      <JobPanel state={flow} companyId={company.company_id} projectIdOf={() => undefined} onDismiss={() => dispatch({ type: "dismiss" })} />
+      <JobPanel
+        state={flow}
+        companyId={company.company_id}
+        projectIdOf={() => undefined}
+        onDismiss={() => dispatch({ type: "dismiss" })}
+        focusAfterDismiss={() =>
+          restoreButton && !restoreButton.disabled
+            ? restoreButton
+            : document.querySelector<HTMLElement>('[aria-label="Budget versions"] tr[aria-selected="true"] button')
+        }
+      />
 
       {error && (
         <p className="message message-error" role="alert">

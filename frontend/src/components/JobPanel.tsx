@@ -155,6 +155,12 @@ interface Props {
   companyId: string;
   projectIdOf: (budgetId: string) => string | undefined;
   onDismiss: () => void;
+  /**
+   * Where the focus goes when Dismiss closes the panel (the panel, and the focus on its button, leave
+   * the page): the control that opened the job, or the list the person was working in. The page's
+   * content (`main`) when that is gone too, never the page's body.
+   */
+  focusAfterDismiss: () => HTMLElement | null | undefined;
   /** Offered when the budget or the ERP moved since the preview: open Please Confirm with a fresh one. */
   onPreviewAgain?: (target: FlowTarget) => void;
 }
@@ -180,7 +186,15 @@ export function JobCsvButton({ companyId, jobId, projectName }: { companyId: str
   );
 }
 
-export function JobPanel({ state, companyId, projectIdOf, onDismiss, onPreviewAgain }: Props) {
+export function JobPanel({ state, companyId, projectIdOf, onDismiss, focusAfterDismiss, onPreviewAgain }: Props) {
+  function dismiss() {
+    // Moved before the panel leaves: its target is on the page now, and the focus never lands on the body.
+    const next = focusAfterDismiss();
+    next?.focus();
+    if (!next || document.activeElement !== next) document.getElementById("main")?.focus();
+    onDismiss();
+  }
+
   const kind = "target" in state ? state.target.kind : "reimport";
   const success = state.phase === "succeeded" ? state.job.message || DONE[kind] : "";
   const projectId = "target" in state && kind !== "restore" ? projectIdOf(state.target.budget_id) : undefined;
@@ -228,7 +242,7 @@ export function JobPanel({ state, companyId, projectIdOf, onDismiss, onPreviewAg
                   Open the project budget
                 </a>
               )}
-              <button type="button" className="button button-quiet" onClick={onDismiss}>
+              <button type="button" className="button button-quiet" onClick={dismiss}>
                 Dismiss
               </button>
             </div>

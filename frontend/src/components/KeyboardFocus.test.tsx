@@ -521,3 +521,155 @@ describe("Budgets after Please Confirm is closed", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
   });
 });
+
+describe("the focus when a job's row or panel leaves", () => {
+  const demoAdmin = {
+    email: "admin@demo.test",
+    companies: [{ company_id: "demo", name: "Demo Construction Co.", erp_permission: "admin", budget_permission: "admin" }],
+  };
+  const ready: ErpBudget = budgetRowOf({
+    budget_id: "b-1004",
+    project_id: "P-1004",
+    project_name: "Riverside Depot",
+    erp_job_id: "P-1004",
+    erp_system: "acumatica",
+    status: "ready_to_import",
+    locked: false,
+    can_import: true,
+    can_reimport: false,
+  });
+  const other: ErpBudget = { ...ready, budget_id: "b-1005", project_id: "P-1005", project_name: "Hill School", erp_job_id: "P-1005" };
+
+  /** Budgets, where `rows` answers the list as it stands; preview and apply of `budget` succeed. */
+  function budgets(hash: string, rows: () => ErpBudget[], budget: ErpBudget, kind: "import" | "reimport", onApplied: () => void) {
+    signedIn(hash);
+    const done = kind === "import" ? "Successfully Imported to Budget Bridge" : "Successfully Re-imported to Budget Bridge";
+    serve({
+      "GET /me": () => ({ body: demoAdmin }),
+      "GET /companies/demo/erp/connection": () => ({ body: { connection: connected() } }),
+      "GET /companies/demo/erp/budgets": (r) => ({
+        body: { budgets: rows().filter((b) => b.status === (r.query.get("filter") ?? "ready_to_import")), next_cursor: null },
+      }),
+      [`POST /companies/demo/erp/budgets/${budget.budget_id}/preview`]: () => ({ status: 202, body: { job_id: "p-1", status: "queued" } }),
+      "GET /companies/demo/erp/jobs/p-1": () => ({ body: jobOf({ job_id: "p-1", budget_id: budget.budget_id, kind: "preview", status: "succeeded" }) }),
+      [`POST /companies/demo/erp/budgets/${budget.budget_id}/${kind}`]: () => {
+        onApplied();
+        return { status: 202, body: { job_id: "j-1", status: "queued" } };
+      },
+      "GET /companies/demo/erp/jobs/j-1": () => ({
+        body: jobOf({ job_id: "j-1", budget_id: budget.budget_id, kind, status: "succeeded", message: done }),
+      }),
+    });
+    render(<App config={{ apiBase: "" }} />);
+  }
+
+  /** Opens Please Confirm from `button` by keyboard and presses OK once the preview is ready. */
+  async function confirmFrom(button: HTMLElement) {
+    button.focus();
+    fireEvent.click(button);
+    const dialog = screen.getByRole("dialog", { name: "Please Confirm" });
+    const ok = within(dialog).getByRole("button", { name: "OK" }) as HTMLButtonElement;
+    await waitFor(() => expect(ok.disabled).toBe(false), { timeout: 3000 });
+    fireEvent.click(ok);
+  }
+
+  it("Import: the imported row leaves Ready to Import, and the table of the rows left has the focus", async () => {
+    let imported = false;
+    budgets("#/companies/demo/erp/budgets", () => [imported ? { ...ready, status: "synced" as const } : ready, other], ready, "import", () => {
+      imported = true;
+    });
+    const row = (await screen.findByRole("link", { name: "Riverside Depot" })).closest("tr")!;
+    await confirmFrom(within(row).getByRole("button", { name: "Import" }));
+
+    await waitFor(() => expect(screen.queryByRole("link", { name: "Riverside Depot" })).toBeNull(), { timeout: 3000 });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("table", { name: "Budgets: Ready to Import" })));
+  });
+
+  it("Import of the last row: the list is empty, and the job's status has the focus", async () => {
+    let imported = false;
+    budgets("#/companies/demo/erp/budgets", () => [imported ? { ...ready, status: "synced" as const } : ready], ready, "import", () => {
+      imported = true;
+    });
+    const row = (await screen.findByRole("link", { name: "Riverside Depot" })).closest("tr")!;
+    await confirmFrom(within(row).getByRole("button", { name: "Import" }));
+
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Successfully Imported to Budget Bridge"), { timeout: 3000 });
+    await waitFor(() => expect(screen.queryByRole("table", { name: "Budgets: Ready to Import" })).toBeNull());
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("region", { name: "Job status" })));
+  });
+
+  it("Dismiss after a re-import gives the focus back to the row's Re-import", async () => {
+    const synced = { ...ready, status: "synced" as const, can_import: false, can_reimport: true };
+    budgets("#/companies/demo/erp/budgets?filter=synced", () => [synced], synced, "reimport", () => undefined);
+    const row = (await screen.findByRole("link", { name: "Riverside Depot" })).closest("tr")!;
+    const reimport = within(row).getByRole("button", { name: "Re-import" });
+    await confirmFrom(reimport);
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("Successfully Re-imported to Budget Bridge"), { timeout: 3000 });
+
+    const panel = screen.getByRole("region", { name: "Job status" });
+    const dismiss = within(panel).getByRole("button", { name: "Dismiss" });
+    dismiss.focus();
+    fireEvent.click(dismiss);
+
+    await waitFor(() => expect(screen.queryByRole("region", { name: "Job status" })).toBeNull());
+    expect(document.activeElement).toBe(within(screen.getByRole("link", { name: "Riverside Depot" }).closest("tr")!).getByRole("button", { name: "Re-import" }));
+  });
+
+  it("Dismiss after a restore gives the focus to the restored version's row, whose Restore is unavailable", async () => {
+    const version = (n: number, source: string) => ({
+      version: n,
+      at: `2026-11-2${n}T09:00:00Z`,
+      by: "admin@demo.test",
+      source,
+      job_id: `j-${n}`,
+      total: "1000.00",
+      summary: null,
+    });
+    let restored = false;
+    const budget: ProjectBudget = {
+      project_id: "P-1001",
+      project_name: "Harbor Office",
+      budget_id: "b-1001",
+      locked: false,
+      locked_in_target: false,
+      status: "synced",
+      version: 2,
+      total: "1000.00",
+      line_count: 0,
+      line_items: [],
+      next_cursor: null,
+    };
+    signedIn("#/companies/demo/projects/P-1001/budget/history");
+    serve({
+      "GET /me": () => ({ body: demoAdmin }),
+      "GET /companies/demo/projects/P-1001/budget": () => ({ body: { ...budget, version: restored ? 3 : 2 } }),
+      "GET /companies/demo/projects/P-1001/budget/history": () => ({
+        body: { versions: [...(restored ? [version(3, "restore")] : []), version(2, "reimport"), version(1, "import")], next_cursor: null },
+      }),
+      "GET /companies/demo/projects/P-1001/budget/history/\\d": (r) => ({
+        body: { ...budget, version: Number(r.path.split("/").pop()), changes: [] },
+      }),
+      "POST /companies/demo/projects/P-1001/budget/history/1/restore": () => {
+        restored = true;
+        return { status: 202, body: { job_id: "r-1", status: "queued" } };
+      },
+      "GET /companies/demo/erp/jobs/r-1": () => ({
+        body: jobOf({ job_id: "r-1", budget_id: "b-1001", kind: "restore", status: "succeeded", message: "Successfully Restored version 1" }),
+      }),
+    });
+    render(<App config={{ apiBase: "" }} />);
+    const table = await screen.findByRole("table", { name: "Budget versions" });
+    fireEvent.click(within(table).getByRole("button", { name: "Version 1" }));
+    await screen.findByRole("heading", { name: "Version 1" });
+    fireEvent.click(screen.getByRole("button", { name: "Restore This Version" }));
+    fireEvent.click(within(screen.getByRole("dialog", { name: "Please Confirm" })).getByRole("button", { name: "OK" }));
+    await screen.findByRole("heading", { name: "Version 3" }, { timeout: 3000 });
+
+    const dismiss = within(screen.getByRole("region", { name: "Job status" })).getByRole("button", { name: "Dismiss" });
+    dismiss.focus();
+    fireEvent.click(dismiss);
+
+    await waitFor(() => expect(screen.queryByRole("region", { name: "Job status" })).toBeNull());
+    expect(document.activeElement).toBe(within(screen.getByRole("table", { name: "Budget versions" })).getByRole("button", { name: "Version 3" }));
+  });
+});
