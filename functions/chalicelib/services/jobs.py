@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chalicelib.domain.model import ChangeRecord, Job, JobKind, LineError, Permission
@@ -62,14 +63,30 @@ def list_jobs(
     budget_id: str | None,
     limit: int,
     cursor: str | None,
+    fit: Callable[[list[tuple[Job, JobDetails]]], int] = len,
 ) -> Page[tuple[Job, JobDetails]]:
+    """A page of at most `limit` jobs, newest first; `fit` says how many of them the answer can
+    carry (Lambda's 6 MB, docs/api.md "Pages"). A page that cannot carry them all is read again,
+    shorter, so that its cursor carries on from the first job left out."""
     authorize(ports.directory, identity, company_id, Tool.ERP, Permission.READ_ONLY)
     if budget_id is not None:
         # A budget this company does not have answers 404 like any other id of it, not an empty
         # list (docs/domain-rules.md, Tenancy): one read of its header, only when filtered on.
         ports.budgets.get(company_id, budget_id)  # raises NotFound
-    page = ports.jobs.list(company_id, budget_id, limit, cursor)
-    return Page([(job, job_details(ports, job)) for job in page.items], page.next_cursor)
+    read: dict[str, JobDetails] = {}
+
+    def details(job: Job) -> JobDetails:
+        if job.job_id not in read:
+            read[job.job_id] = job_details(ports, job)
+        return read[job.job_id]
+
+    while True:
+        page = ports.jobs.list(company_id, budget_id, limit, cursor)
+        items = [(job, details(job)) for job in page.items]
+        fitting = fit(items)
+        if fitting >= len(items):
+            return Page(items, page.next_cursor)
+        limit = fitting  # fewer each time, at least one: this ends
 
 
 def job_changes(

@@ -66,6 +66,7 @@ from chalicelib.entrypoints.api.schemas import (
     TargetBody,
     TargetResponse,
     VersionOut,
+    jobs_that_fit,
     lines_that_fit,
 )
 from chalicelib.services import (
@@ -290,11 +291,18 @@ def preview_budget(call: Call[JobRequestBody, Any], company_id: str, budget_id: 
 )
 def list_jobs(call: Call[Any, JobListQuery], company_id: str) -> JobList:
     q = call.query
-    page = jobs.list_jobs(call.ports, call.caller, company_id, q.budget_id, q.limit, q.cursor)
-    return JobList(
-        jobs=[_job_answer(job, details) for job, details in page.items],
-        next_cursor=page.next_cursor,
-    )
+    answers: dict[str, JobResponse] = {}
+
+    def answer(job: Job, details: jobs.JobDetails) -> JobResponse:
+        if job.job_id not in answers:
+            answers[job.job_id] = _job_answer(job, details)
+        return answers[job.job_id]
+
+    page = jobs.list_jobs(
+        call.ports, call.caller, company_id, q.budget_id, q.limit, q.cursor,
+        lambda items: jobs_that_fit([answer(*item) for item in items]),
+    )  # fmt: skip
+    return JobList(jobs=[answer(*item) for item in page.items], next_cursor=page.next_cursor)
 
 
 @api.operation(

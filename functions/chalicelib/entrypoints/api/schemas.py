@@ -756,6 +756,21 @@ def _count_that_fit(
     return len(items)
 
 
+def _job_bytes_bound(answer: JobResponse) -> int:
+    """A job answer's bytes at most: its own fields, and its (at most 100) changes and errors."""
+    text = len(answer.message) + len(answer.requested_by)
+    text += sum(len(error.field) + len(error.message) for error in answer.errors)
+    keys = sum(len(c.sub_job) + len(c.cost_code) + len(c.cost_type) for c in answer.changes)
+    items = 2 + len(answer.changes) + len(answer.errors)
+    return _TEXT_BYTES * text + (_TEXT_BYTES + _ID_BYTES) * keys + _OVERHEAD_BYTES * items
+
+
+def jobs_that_fit(answers: Sequence[JobResponse], room: int = ANSWER_BYTES) -> int:
+    """A page of jobs carries each one's first 100 changes: with long keys (a sub job of 100
+    characters beyond the BMP) 25 of them pass Lambda's 6 MB, so the page stops short."""
+    return _count_that_fit(answers, room, _job_bytes_bound, lambda answer: answer)
+
+
 def lines_that_fit(lines: Sequence[LineItem], room: int = ANSWER_BYTES) -> int:
     return _count_that_fit(lines, room, _line_bytes_bound, LineItemOut.of)
 
