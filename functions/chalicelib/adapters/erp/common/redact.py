@@ -5,7 +5,7 @@ An error answer may echo the request it refuses: a password in a form or a SOAP 
 client assertion, the `Cookie` header of a session (Acumatica's `ASP.NET_SessionId`). Such text
 reaches a job's message, the connection's last error (which read-only members see), the API and
 the logs, so a quote of it is dropped whole when it holds any credential in any form a request
-carries one in (docs/erps/README.md, "Errors"); and a `Cookie` or `Set-Cookie` header line in it
+carries one in, or eight characters of one in any case (docs/erps/README.md, "Errors"); and a `Cookie` or `Set-Cookie` header line in it
 is blanked even when its value is not one the client knows.
 """
 
@@ -67,12 +67,33 @@ def forms(secret: str) -> set[str]:
     return {form for form in found if form}
 
 
+# A run of this many characters of a credential's form, in any case, counts as the credential: an
+# ERP may echo one cut short ("SessCanary...") or upper-cased, and its words are then dropped rather
+# than risk quoting part of one. A shorter credential counts only whole and as written: a run of
+# fewer characters is too likely to be the ERP's own words.
+MIN_SECRET_PART = 8
+
+
+def _parts(form: str) -> set[str]:
+    """The runs of MIN_SECRET_PART characters of `form`, case-folded; none when it is shorter."""
+    if len(form) < MIN_SECRET_PART:
+        return set()
+    runs = range(len(form) - MIN_SECRET_PART + 1)
+    return {form[start : start + MIN_SECRET_PART].casefold() for start in runs}
+
+
 def holds_secret(text: str, secrets: Iterable[str]) -> bool:
-    """Whether `text` (as given, or with its whitespace collapsed) holds any form of a secret."""
+    """Whether `text` (as given, or with its whitespace collapsed) holds any form of a secret, or
+    a run of MIN_SECRET_PART of its characters in any case."""
     collapsed = " ".join(text.split())
-    return any(
-        form in text or form in collapsed for secret in secrets if secret for form in forms(secret)
-    )
+    folded = (text.casefold(), collapsed.casefold())
+    for secret in secrets:
+        for form in forms(secret) if secret else ():
+            if form in text or form in collapsed:
+                return True
+            if any(part in each for part in _parts(form) for each in folded):
+                return True
+    return False
 
 
 def quote(text: str, secrets: Iterable[str], limit: int) -> str:
