@@ -243,6 +243,37 @@ def test_an_unsafe_base_url_is_refused_naming_the_field_and_nothing_is_saved(
     assert json.loads(read.body) == {"connection": None}
 
 
+@pytest.mark.parametrize("local_urls_allowed", [True, False], indirect=True, ids=["local", "aws"])
+@pytest.mark.parametrize("erp", ["qbo", "xero"])
+@pytest.mark.parametrize(
+    "token_url", ["https://169.254.169.254", "https://10.0.0.1", "http://erp.example.com"]
+)
+def test_an_unsafe_token_url_is_refused_at_save_naming_the_setting(
+    client: Client, world: World, local_urls_allowed: bool, erp: str, token_url: str
+) -> None:
+    """The token URL receives the client secret and refresh token: it is judged as the Base URL is."""
+    world.ports.directory.delete_erp_connection("demo")
+    settings = {"realm_id": "9130", "default_cost_type": "Other"}
+    if erp == "xero":
+        settings = {"tenant_id": "t-1", "tracking_category": "Job", "default_cost_type": "Other"}
+    credentials = {"client_id": "id", "client_secret": SECRET, "refresh_token": "refresh-1"}
+
+    def put(url: str) -> Any:
+        body = {"erp_system": erp, "base_url": "https://93.184.216.34", "credentials": credentials,
+                "settings": {**settings, "token_url": url}}  # fmt: skip
+        headers = world.headers(both_user("admin"))
+        return client.http.put(f"{PREFIX}/erp/connection", headers=headers, body=json.dumps(body))
+
+    refused = put(token_url)
+    accepted = put("https://93.184.216.35/oauth2")
+
+    assert refused.status_code == 422, refused.body
+    error = json.loads(refused.body)["error"]
+    assert (error["code"], error["field"]) == ("invalid_connection", "settings.token_url")
+    assert error["message"].startswith("The token URL ")
+    assert accepted.status_code == 200, accepted.body
+
+
 def test_a_name_that_resolves_to_a_private_address_is_refused_on_the_local_stack_too(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -110,6 +110,7 @@ def put_connection(
     calls_erp = required(erp_system).calls_erp
     if calls_erp:
         judge_url(given.base_url)
+        _judge_token_url(given, judge_url)
     existing = _current(ports, company_id)
     secret_id = secret_id_for(company_id) if calls_erp else ""
     if calls_erp and given.credentials is None:
@@ -239,6 +240,19 @@ def _check_path_settings(erp_system: str, given: ConnectionInput) -> None:
 # The setting that names where QuickBooks Online's and Xero's secrets are sent to renew a token
 # (docs/erps/qbo.md, docs/erps/xero.md): an address of the secrets as much as the Base URL is.
 TOKEN_URL = "token_url"
+
+
+def _judge_token_url(given: ConnectionInput, judge_url: UrlJudge) -> None:
+    """The token URL receives the client secret and refresh token as the Base URL receives the
+    rest: judged at save by the same guard (each call judges it again), refused naming itself."""
+    token_url = given.settings.get(TOKEN_URL, "").strip()
+    if not token_url:
+        return
+    try:
+        judge_url(token_url)
+    except InvalidConnection as refused:
+        sentence = refused.message.replace("The base URL", "The token URL", 1)
+        raise InvalidConnection(f"settings.{TOKEN_URL}", sentence) from None
 
 
 def _address(url: str) -> str:
