@@ -136,13 +136,34 @@ def test_a_cursor_given_out_for_another_list_is_refused_by_the_budget_and_the_hi
         headers = world.headers(both_user("admin"))
         budget = "/api/v1/companies/demo/projects/p-1001/budget"
         at_version = f"{budget}/history/0"
-        own = client.http.get(f"{budget}?cursor={offset_cursor('v:1:0')}", headers=headers)
+        cursor = json.loads(client.http.get(f"{budget}?limit=1", headers=headers).body)
+        own = client.http.get(f"{budget}?cursor={cursor['next_cursor']}", headers=headers)
         borrowed = client.http.get(f"{budget}?cursor={offset_cursor('o:1')}", headers=headers)
-        reversed_ = client.http.get(
-            f"{at_version}?cursor={offset_cursor('v:1:0')}", headers=headers
-        )
+        reversed_ = client.http.get(f"{at_version}?cursor={cursor['next_cursor']}", headers=headers)
 
     assert own.status_code == 200, own.body
     for answer in (borrowed, reversed_):
         assert answer.status_code == 400, answer.body
         assert json.loads(answer.body)["error"]["code"] == "invalid_request"
+
+
+def test_a_budget_s_cursor_is_refused_by_another_budget() -> None:
+    """It names the version it pages: on another budget it paged that budget's version of the
+    same number (or answered 410 when there was none), from an offset nobody chose there."""
+    with moto_world_with_connectors() as world, app_client(world.ports) as client:
+        headers = world.headers(both_user("admin"))
+        projects = "/api/v1/companies/demo/projects"
+        first = json.loads(
+            client.http.get(f"{projects}/p-1001/budget?limit=1", headers=headers).body
+        )
+        cursor = first["next_cursor"]
+        other = client.http.get(f"{projects}/p-1003/budget?cursor={cursor}", headers=headers)
+        own = client.http.get(f"{projects}/p-1001/budget?cursor={cursor}", headers=headers)
+
+    assert cursor is not None
+    assert other.status_code == 400, other.body
+    assert json.loads(other.body)["error"] == {
+        "code": "invalid_request",
+        "message": "The cursor pages another budget: pass this budget's next_cursor.",
+    }
+    assert own.status_code == 200, own.body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -114,7 +115,7 @@ def read_budget(
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
     in_target = _lock_in_target(ports, budget, fresh=not cursor)
-    offset, version = decode_offset(cursor, versioned=True)
+    offset, version = decode_offset(cursor, versioned=True, budget_id=budget.budget_id)
     if version is not None and version != budget.version:
         # A cursor pages the version it began with to the end, never a mix of two.
         budget = ports.budgets.at_version(budget, version)
@@ -122,7 +123,7 @@ def read_budget(
     lines = lines[: fit(lines)]
     end = offset + len(lines)
     more = end < budget.line_count
-    after = encode_offset(end, budget.version) if more else None
+    after = encode_offset(end, budget.version, budget.budget_id) if more else None
     return BudgetPage(budget, lines, after, in_target)
 
 
@@ -241,9 +242,10 @@ def set_locked(
     return LockState(changed, locked_in_target(changed, ports.directory.target(company_id)))
 
 
-def encode_offset(offset: int, version: int | None = None) -> str:
-    """A page cursor: the next offset and, for a budget's lines, the version being paged."""
-    text = f"o:{offset}" if version is None else f"v:{offset}:{version}"
+def encode_offset(offset: int, version: int | None = None, budget_id: str = "") -> str:
+    """A page cursor: the next offset and, for a budget's lines, the version being paged and a
+    tag of the budget, so that no other budget takes it."""
+    text = f"o:{offset}" if version is None else f"v:{offset}:{version}:{_budget_tag(budget_id)}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -252,9 +254,18 @@ def encode_offset(offset: int, version: int | None = None) -> str:
 MAX_CURSOR_NUMBER = 10**9
 
 
-def decode_offset(cursor: str | None, *, versioned: bool = False) -> tuple[int, int | None]:
+def _budget_tag(budget_id: str) -> int:
+    """A budget's mark in its cursors: a checksum, not a secret (the cursor is the caller's own
+    and names nothing another company has); it only tells one budget's cursor from another's."""
+    return zlib.crc32(budget_id.encode()) % MAX_CURSOR_NUMBER
+
+
+def decode_offset(
+    cursor: str | None, *, versioned: bool = False, budget_id: str = ""
+) -> tuple[int, int | None]:
     """(offset, version or None); InvalidRequest for a cursor this API did not give out, or gave
-    out for another list (`versioned`: a budget's lines, whose cursors name their version)."""
+    out for another list (`versioned`: the lines of the budget `budget_id`, whose cursors name
+    their version and their budget)."""
     if not cursor:
         return 0, None
     try:
@@ -263,9 +274,11 @@ def decode_offset(cursor: str | None, *, versioned: bool = False) -> tuple[int, 
         numbers = [int(value) for value in values]
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidRequest("The cursor is not one this API gave out.") from None
-    shapes = {"v": 2} if versioned else {"o": 1}
+    shapes = {"v": 3} if versioned else {"o": 1}
     if shapes.get(kind) != len(numbers) or any(not 0 <= n <= MAX_CURSOR_NUMBER for n in numbers):
         raise InvalidRequest("The cursor is not one this API gave out.")
+    if versioned and numbers[2] != _budget_tag(budget_id):
+        raise InvalidRequest("The cursor pages another budget: pass this budget's next_cursor.")
     return numbers[0], (numbers[1] if kind == "v" else None)
 
 
