@@ -221,7 +221,9 @@ def link_project(directory: Directory, budget: Budget) -> None:
     """The ERP job's link to its project, as linking it through the API writes it: the job then
     lists as linked and cannot be linked to a second project. Seeding again keeps the link."""
     with contextlib.suppress(AlreadyLinked):
-        directory.put_link(budget.company_id, budget.erp_job_id, budget.project_id)
+        directory.put_link(
+            budget.company_id, budget.erp_job_id, budget.project_id, budget.project_name
+        )
 
 
 def create_user(cognito: Any, pool_id: str, email: str, password: str, name: str) -> None:

@@ -634,6 +634,12 @@ export interface components {
       name: string;
       /** Project Id */
       project_id: string | null;
+      /**
+       * Project Name
+       * @description The linked project's name, which the link may have given it instead of the ERP's; null when not linked (or linked before names were kept).
+       * @default null
+       */
+      project_name?: string | null;
     };
     /**
      * ErpSettingsBody

@@ -233,6 +233,16 @@ describe("Projects", () => {
     expect(fake.requests.find((r) => r.path.endsWith("/link"))?.path).toBe("/companies/fresh/erp/projects/F-3001/link");
   });
 
+  it("names a linked project by the name it was given, not the ERP's", async () => {
+    const state = adoptionState({ connection: connected() });
+    state.projects[0] = { ...state.projects[0], project_id: "p-1", project_name: "Tower A" };
+    start("#/companies/fresh/erp/projects", state);
+    const table = await screen.findByRole("table", { name: "ERP projects" });
+    const row = within(table).getByRole("rowheader", { name: "F-3001" }).closest("tr")!;
+    expect(within(row).getByRole("link", { name: "Tower A" }).getAttribute("href")).toBe("#/companies/fresh/projects/p-1/budget");
+    expect(within(row).getByText("Fresh Tower")).toBeTruthy(); // the ERP's name, in its own column
+  });
+
   it("asks a Procore company's admin for the Procore project, keeps the dialog open on a refusal, then links", async () => {
     const state = adoptionState({ connection: connected(), target: "procore", procoreProjects: ["2001"] });
     const fake = start("#/companies/fresh/erp/projects", state);

@@ -20,14 +20,12 @@ interface Linked {
 }
 
 /** A row as shown: the API's, plus the name of a project linked from this page (the list names only its id). */
-type ListedProject = ErpProject & { project_name?: string };
-type ListedPage = Omit<ErpProjectPage, "projects"> & { projects: ListedProject[] };
 
 export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: number }) {
   const { api, company } = useApp();
   const access = sectionAccess(company);
   const pages = useCursorStack();
-  const [page, setPage] = useState<ListedPage | null>(null);
+  const [page, setPage] = useState<ErpProjectPage | null>(null);
   const [connected, setConnected] = useState<boolean | null>(null);
   // The spreadsheet import lists a job only once its export is uploaded: an admin names new ones.
   const [namesJobs, setNamesJobs] = useState(false);
@@ -216,7 +214,7 @@ export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: numb
 }
 
 interface RowProps {
-  project: ListedProject;
+  project: ErpProject;
   companyId: string;
   canLink: boolean;
   busy: boolean;
@@ -242,7 +240,7 @@ function ProjectRow({ project, companyId, canLink, busy, onLink }: RowProps) {
       <td>{project.erp_status}</td>
       <td>
         {project.project_id ? (
-          // The list names only the project's id; a link names the project as the ERP does unless told otherwise.
+          // The project's own name, which the link may have given it; the ERP's for a link that kept none.
           <a href={projectBudgetHash(companyId, project.project_id)}>{project.project_name || project.name || project.project_id}</a>
         ) : (
           <span className="muted">Not linked</span>

@@ -358,7 +358,14 @@ class Directory(Protocol):
         """ERP job id -> project id, for every linked ERP job."""
         ...
 
-    def put_link(self, company_id: str, erp_job_id: str, project_id: str) -> None:
+    def project_names(self, company_id: str) -> dict[str, str]:
+        """ERP job id -> the name its project was given when linked, for every linked ERP job
+        whose link recorded one."""
+        ...
+
+    def put_link(
+        self, company_id: str, erp_job_id: str, project_id: str, project_name: str = ""
+    ) -> None:
         """Raises AlreadyLinked when the ERP job is linked already (checked atomically)."""
         ...
 

@@ -39,6 +39,7 @@ _FIND_LIMIT = 20_000  # projects searched for a job to link; an ERP with more is
 class ProjectRow:
     project: ErpProject
     project_id: str | None
+    project_name: str | None = None  # the linked project's own name, when the link kept it
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ def list_projects(
     _, source = _source(ports, company_id)
     page = source.list_projects(offset, limit)
     links = ports.directory.links(company_id)
-    rows = [ProjectRow(p, links.get(p.erp_job_id)) for p in page.projects]
+    names = ports.directory.project_names(company_id) if links else {}
+    rows = [ProjectRow(p, links.get(p.erp_job_id), names.get(p.erp_job_id))
+            for p in page.projects]  # fmt: skip
     more = page.has_more and bool(page.projects)
     return ProjectPage(rows, encode_offset(offset + len(page.projects)) if more else None)
 
@@ -80,14 +83,15 @@ def link(
     found = _find(source, erp_job_id, any_job=not required(connection.erp_system).calls_erp)
     target_project_id = _target_project(ports, company_id, procore_project_id)
     project_id = ports.new_id()
-    ports.directory.put_link(company_id, erp_job_id, project_id)  # atomic: one link per job
+    name = _project_name(project_name, found, erp_job_id)
+    ports.directory.put_link(company_id, erp_job_id, project_id, name)  # atomic: one per job
     try:
         budget = ports.budgets.create_budget(
             Budget(
                 company_id=company_id,
                 budget_id=project_id,
                 project_id=project_id,
-                project_name=_project_name(project_name, found, erp_job_id),
+                project_name=name,
                 erp_job_id=erp_job_id,
                 erp_system=connection.erp_system,
                 status=BudgetStatus.READY_TO_IMPORT,

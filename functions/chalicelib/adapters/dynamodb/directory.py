@@ -238,12 +238,19 @@ class DynamoDirectory(DynamoTables):
         items = self._query_prefix(company_pk(company_id), "LINK#")
         return {i.erp_job_id: i.project_id for i in map(LinkItem.model_validate, items)}
 
-    def put_link(self, company_id: str, erp_job_id: str, project_id: str) -> None:
+    def project_names(self, company_id: str) -> dict[str, str]:
+        items = map(LinkItem.model_validate, self._query_prefix(company_pk(company_id), "LINK#"))
+        return {i.erp_job_id: i.project_name for i in items if i.project_name}
+
+    def put_link(
+        self, company_id: str, erp_job_id: str, project_id: str, project_name: str = ""
+    ) -> None:
         item = LinkItem(
             pk=company_pk(company_id),
             sk=link_sk(erp_job_id),
             erp_job_id=erp_job_id,
             project_id=project_id,
+            project_name=project_name,
         )
         self._put_new(
             to_item(item),

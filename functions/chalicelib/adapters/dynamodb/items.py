@@ -614,6 +614,7 @@ class LinkItem(BaseModel):
     sk: str
     erp_job_id: str
     project_id: str
+    project_name: str = ""  # as named when linked; links made before it was kept have none
 
 
 def link_sk(erp_job_id: str) -> str:

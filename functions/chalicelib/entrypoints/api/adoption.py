@@ -169,6 +169,7 @@ def list_erp_projects(call: Call[Any, PageQuery], company_id: str) -> ErpProject
                 name=row.project.name,
                 erp_status=row.project.erp_status,
                 project_id=row.project_id,
+                project_name=row.project_name,
             )
             for row in page.rows
         ],

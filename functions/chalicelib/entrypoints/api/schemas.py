@@ -994,6 +994,11 @@ class ErpProjectOut(BaseModel):
     name: str
     erp_status: str
     project_id: str | None
+    project_name: str | None = Field(
+        default=None,
+        description="The linked project's name, which the link may have given it instead of "
+        "the ERP's; null when not linked (or linked before names were kept).",
+    )
 
 
 class ErpProjectList(BaseModel):
