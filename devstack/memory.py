@@ -65,6 +65,7 @@ from chalicelib.domain.model import (
     Permission,
     Phase,
     Progress,
+    ProjectLink,
     Summary,
     TargetConfig,
     TargetWrite,
@@ -742,10 +743,13 @@ class MemoryDirectory(_MemoryStore):
         with self.db.lock:
             return {job: pid for (cid, job), pid in self.db.links.items() if cid == company_id}
 
-    def project_names(self, company_id: str) -> dict[str, str]:
+    def project_links(self, company_id: str) -> dict[str, ProjectLink]:
         with self.db.lock:
-            names = self.db.link_names.items()
-            return {job: name for (cid, job), name in names if cid == company_id and name}
+            return {
+                job: ProjectLink(pid, self.db.link_names.get((cid, job), ""))
+                for (cid, job), pid in self.db.links.items()
+                if cid == company_id
+            }
 
     def put_link(
         self, company_id: str, erp_job_id: str, project_id: str, project_name: str = ""

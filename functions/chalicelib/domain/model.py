@@ -461,6 +461,15 @@ class ErpProject:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectLink:
+    """The project an ERP job is linked to, and the name the link gave it ("" for a link made
+    before names were kept)."""
+
+    project_id: str
+    project_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ErpProjectPage:
     projects: list[ErpProject]
     has_more: bool

@@ -37,6 +37,7 @@ from chalicelib.domain.model import (
     OutboxMessage,
     Permission,
     Progress,
+    ProjectLink,
     TargetConfig,
     TargetLine,
     TargetWrite,
@@ -358,9 +359,8 @@ class Directory(Protocol):
         """ERP job id -> project id, for every linked ERP job."""
         ...
 
-    def project_names(self, company_id: str) -> dict[str, str]:
-        """ERP job id -> the name its project was given when linked, for every linked ERP job
-        whose link recorded one."""
+    def project_links(self, company_id: str) -> dict[str, ProjectLink]:
+        """ERP job id -> its project and the name the link gave it, for every linked ERP job."""
         ...
 
     def put_link(

@@ -19,6 +19,7 @@ from chalicelib.domain.model import (
     ErpConnection,
     ErpProject,
     Permission,
+    ProjectLink,
     TargetKind,
 )
 from chalicelib.domain.ports import ErpSource, Identity
@@ -55,12 +56,16 @@ def list_projects(
     offset, _ = decode_offset(cursor)
     _, source = _source(ports, company_id)
     page = source.list_projects(offset, limit)
-    links = ports.directory.links(company_id)
-    names = ports.directory.project_names(company_id) if links else {}
-    rows = [ProjectRow(p, links.get(p.erp_job_id), names.get(p.erp_job_id))
-            for p in page.projects]  # fmt: skip
+    links = ports.directory.project_links(company_id)
+    rows = [_row(project, links.get(project.erp_job_id)) for project in page.projects]
     more = page.has_more and bool(page.projects)
     return ProjectPage(rows, encode_offset(offset + len(page.projects)) if more else None)
+
+
+def _row(project: ErpProject, link: ProjectLink | None) -> ProjectRow:
+    if link is None:
+        return ProjectRow(project, None)
+    return ProjectRow(project, link.project_id, link.project_name or None)
 
 
 def link(

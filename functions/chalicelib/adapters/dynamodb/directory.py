@@ -36,6 +36,7 @@ from chalicelib.domain.model import (
     Membership,
     MemberStatus,
     Permission,
+    ProjectLink,
     TargetConfig,
     catalog_codes,
 )
@@ -238,9 +239,9 @@ class DynamoDirectory(DynamoTables):
         items = self._query_prefix(company_pk(company_id), "LINK#")
         return {i.erp_job_id: i.project_id for i in map(LinkItem.model_validate, items)}
 
-    def project_names(self, company_id: str) -> dict[str, str]:
+    def project_links(self, company_id: str) -> dict[str, ProjectLink]:
         items = map(LinkItem.model_validate, self._query_prefix(company_pk(company_id), "LINK#"))
-        return {i.erp_job_id: i.project_name for i in items if i.project_name}
+        return {i.erp_job_id: ProjectLink(i.project_id, i.project_name) for i in items}
 
     def put_link(
         self, company_id: str, erp_job_id: str, project_id: str, project_name: str = ""

@@ -5,8 +5,9 @@ An error answer may echo the request it refuses: a password in a form or a SOAP 
 client assertion, the `Cookie` header of a session (Acumatica's `ASP.NET_SessionId`). Such text
 reaches a job's message, the connection's last error (which read-only members see), the API and
 the logs, so a quote of it is dropped whole when it holds any credential in any form a request
-carries one in, or eight characters of one in any case (docs/erps/README.md, "Errors"); and a `Cookie` or `Set-Cookie` header line in it
-is blanked even when its value is not one the client knows.
+carries one in, or eight characters of one in any case (docs/erps/README.md, "Errors"); and a
+`Cookie` or `Set-Cookie` header line in it is blanked even when its value is not one the client
+knows.
 """
 
 from __future__ import annotations
