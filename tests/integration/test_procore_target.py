@@ -311,6 +311,11 @@ def test_new_keys_whose_codes_procore_lacks_fail_the_job_naming_each_line_and_ch
     job = pilot.job()
     assert job.error_code == "target_rejected"
     assert "Work Breakdown Structure" in job.message and "Nothing was written" in job.message
+    # Each error is on the ERP line of its key, as the rules number bad lines.
+    assert [(error.line, error.field) for error in job.errors] == [
+        (99, "cost_code"),
+        (100, "cost_type"),
+    ]
     said = {error.field: error.message for error in job.errors}
     assert said.keys() == {"cost_code", "cost_type"}
     assert said["cost_code"].startswith("02 / 99-900 / O: ")
@@ -355,11 +360,86 @@ def test_a_preview_names_the_new_lines_whose_codes_procore_lacks_as_its_reimport
 
     assert finished.status is JobStatus.FAILED
     assert finished.error_code == "target_rejected"
-    assert [(error.field, error.message[:18]) for error in finished.errors] == [
-        ("cost_code", "02 / 99-900 / O: t")
+    assert [(error.line, error.field, error.message[:18]) for error in finished.errors] == [
+        (99, "cost_code", "02 / 99-900 / O: t")
     ]
     assert pilot.amounts() == before
     assert len(pilot.procore.wbs_codes()) == codes_before
+
+
+def test_a_cost_code_written_as_a_leaf_s_own_code_is_refused_and_procore_s_line_untouched(
+    sandbox,
+):
+    """Procore holds code 300 under division 03 and answers its lines as 03-300: a key on "300"
+    is another key, and matched to that item it would share the WBS code of the 03-300 line,
+    write one line for two keys and, failing, delete a line the job never created. It is
+    refused as a code Procore lacks, on each ERP line of it, and nothing changes."""
+    pilot = _pilot(sandbox)
+    company = demo_data.company("pilot")
+    pilot.ports.directory.put_cost_catalog(
+        "pilot",
+        CostCatalog(frozenset({*company.cost_codes, "300"}), frozenset(company.cost_types)),
+    )
+    held = next(code for code in pilot.amounts() if code.startswith("01.03-300."))
+    cost_type = held.split(".")[-1]
+    before, lines_before = pilot.amounts(), len(pilot.procore.lines())
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(97, "leaf-1", WbsKey("01", "300", cost_type), LineKind.COST, Decimal("40.00"), "x"),
+        ErpLine(98, "leaf-2", WbsKey("01", "300", cost_type), LineKind.COST, Decimal("2.00"), "y"),
+    ]
+
+    assert pilot.reimport() is JobStatus.FAILED
+
+    job = pilot.job()
+    assert job.error_code == "target_rejected"
+    assert [(error.line, error.field) for error in job.errors] == [
+        (97, "cost_code"),
+        (98, "cost_code"),
+    ]
+    assert "no Cost Code 300 " in job.errors[0].message
+    assert pilot.amounts() == before
+    assert len(pilot.procore.lines()) == lines_before
+
+
+class _AnswersAHeldCode:
+    """Procore answering, for a new key's WBS code, the code of a line it holds for another key
+    (a code Procore matched by a spelling of its own)."""
+
+    def __init__(self, inner: RemoteBudget, held_ref: str) -> None:
+        self._inner = inner
+        self._held_ref = held_ref
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def ensure_wbs_codes(self, wanted):
+        return {key: self._held_ref for key, _ in wanted}
+
+
+def test_a_new_key_given_the_wbs_code_of_another_line_is_refused_before_any_write(sandbox):
+    pilot = _pilot(sandbox)
+    held = pilot.procore.lines()[0]
+    before, lines_before = pilot.amounts(), len(pilot.procore.lines())
+    real = pilot.ports.remote_budgets
+    pilot.ports.remote_budgets = lambda *args: _AnswersAHeldCode(
+        real(*args), str(held["wbs_code"]["id"])
+    )
+    pilot.erp.lines = [
+        *pilot.erp.lines,
+        ErpLine(99, "new", WbsKey("07", "26-100", "O"), LineKind.COST, Decimal("5.00"), "New"),
+    ]
+
+    assert pilot.reimport() is JobStatus.FAILED
+
+    job = pilot.job()
+    assert job.error_code == "target_rejected"
+    assert "holds under another key" in job.message
+    assert [(error.line, error.field) for error in job.errors] == [(99, "cost_code")]
+    assert pilot.amounts() == before
+    assert len(pilot.procore.lines()) == lines_before
 
 
 def test_a_reimport_that_changes_nothing_writes_nothing_to_procore(sandbox):

@@ -137,7 +137,9 @@ def test_a_sub_job_the_project_lacks_is_added_once_before_the_codes_that_name_it
     ] * 2
 
 
-def test_a_division_is_not_a_cost_code_and_an_ambiguous_code_is_refused_before_any_code_is_made():
+def test_a_cost_code_is_named_as_procore_spells_it_back_and_an_ambiguous_one_is_refused():
+    """Not by a division, nor by a leaf's own code ("300" for "03-300": Procore's line would come
+    back as 03-300, another key, sharing its WBS code), and never by a code two items go by."""
     budget, client = _budget(
         {
             f"{BASE}/wbs_codes": [],
@@ -146,7 +148,7 @@ def test_a_division_is_not_a_cost_code_and_an_ambiguous_code_is_refused_before_a
                 _item(120, "03", is_parent=True),
                 _item(121, "300", parent_id=120, path_code="03-300"),
                 _item(122, "100", parent_id=120, path_code="03-100"),
-                _item(123, "100", path_code="04-100"),
+                _item(123, "100", path_code="03-100"),
             ],
             f"{BASE}/segments/13/segment_items": [_item(131, "L")],
         }
@@ -157,13 +159,20 @@ def test_a_division_is_not_a_cost_code_and_an_ambiguous_code_is_refused_before_a
             [
                 (WbsKey("", "03-300", "L"), "fine"),
                 (WbsKey("", "03", "L"), "a division"),
-                (WbsKey("", "100", "L"), "two codes 100"),
+                (WbsKey("", "300", "L"), "a leaf's own code"),
+                (WbsKey("", "03-100", "L"), "two codes 03-100"),
             ]
         )
 
-    assert [(e.line, e.field) for e in refused.value.errors] == [(2, "cost_code"), (3, "cost_code")]
-    assert "no Cost Code 03" in refused.value.errors[0].message
-    assert "more than one Cost Code 100" in refused.value.errors[1].message
+    assert [(e.line, e.field) for e in refused.value.errors] == [
+        (2, "cost_code"), (3, "cost_code"), (4, "cost_code"),
+    ]  # fmt: skip
+    assert "no Cost Code 03 " in refused.value.errors[0].message
+    assert "no Cost Code 300 " in refused.value.errors[1].message
+    assert "more than one Cost Code 03-100" in refused.value.errors[2].message
+    assert refused.value.keys == [
+        WbsKey("", "03", "L"), WbsKey("", "300", "L"), WbsKey("", "03-100", "L"),
+    ]  # fmt: skip
     assert client.posts() == []
 
 

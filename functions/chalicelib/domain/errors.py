@@ -125,9 +125,14 @@ class TargetRejected(DomainError):
 
     code = "target_rejected"
 
-    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: list[Any] | None = None, keys: list[Any] | None = None
+    ) -> None:
+        """`keys`, when given, names the WBS key each of `errors` is about (one each, in order):
+        the job puts such an error on the ERP lines of its key, as rule 3 lists bad lines."""
         super().__init__(message)
         self.errors = errors or []
+        self.keys = keys or []
 
 
 class InvalidCode(DomainError):

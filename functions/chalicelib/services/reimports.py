@@ -60,6 +60,7 @@ from chalicelib.domain.model import (
     PreviewBasis,
     Progress,
     Totals,
+    WbsKey,
     merge_catalog,
 )
 from chalicelib.domain.ports import MAX_ENQUEUED_TOGETHER, BudgetTarget, Identity, JobMessage
@@ -537,7 +538,7 @@ def _commit(ports: Ports, job: Job, budget: Budget, plan: Plan, attempt: _Attemp
     except BudgetLocked:
         raise _Refused(_locked_message(budget, job.kind), code=BudgetLocked.code) from None
     except TargetRejected as why:
-        raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
+        raise _Refused(why.message, _on_erp_lines(why, attempt), code=TARGET_REJECTED) from None
     return WorkResult(done, lines_applied=len(plan.changes), erp=attempt.erp)
 
 
@@ -556,8 +557,26 @@ def _plan(ports: Ports, job: Job, budget: Budget, attempt: _Attempt) -> Plan:
     try:
         attempt.target.check_plan(plan)
     except TargetRejected as why:
-        raise _Refused(why.message, why.errors, code=TARGET_REJECTED) from None
+        raise _Refused(why.message, _on_erp_lines(why, attempt), code=TARGET_REJECTED) from None
     return plan
+
+
+def _on_erp_lines(why: TargetRejected, attempt: _Attempt) -> list[LineError]:
+    """The target's errors about keys, each put on the ERP lines of its key (every one of them,
+    in line order, as rule 3 lists bad lines): the target numbers them by its own writes. Errors
+    it does not tie to a key, or a job that read no ERP lines (a restore), keep their numbers."""
+    if not why.keys or len(why.keys) != len(why.errors) or not attempt.erp_lines:
+        return why.errors
+    lines_of: dict[WbsKey, list[int]] = {}
+    for line in attempt.erp_lines:
+        if line.kind is LineKind.COST:
+            lines_of.setdefault(line.key, []).append(line.line)
+    placed = [
+        error.model_copy(update={"line": number})
+        for error, key in zip(why.errors, why.keys, strict=True)
+        for number in lines_of.get(key) or [error.line]
+    ]
+    return sorted(placed, key=lambda error: error.line)
 
 
 def _current(

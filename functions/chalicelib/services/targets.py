@@ -504,6 +504,7 @@ class RemoteTarget:
         if added:
             self._check_unlocked(budget, job)  # a locked budget gets no new WBS codes either
             refs = self._remote.ensure_wbs_codes(added)
+            self._check_new_codes(refs, new)
             # A created line is marked in the write-ahead record too: a put-back, perhaps by
             # another worker after a crash, removes it rather than write 0.00 to it.
             writes = [w if w.ref else replace(w, ref=refs[w.key], created=True) for w in writes]
@@ -548,6 +549,33 @@ class RemoteTarget:
             raise self._unfinished(why) from why
         return [*taken, *(w for w in stopped if w.key not in new or w.ref in held)]
 
+    def _check_new_codes(self, refs: dict[WbsKey, str], new: set[WbsKey]) -> None:
+        """A new key's code must be its own: one Procore holds a line under for another key (or
+        gives two new keys) would have the job write one line for two keys, and a put-back then
+        remove a line the job did not create. Refused before the first write."""
+        owners = {held.ref: key for key, held in self._current.items()}
+        problems: list[LineError] = []
+        keys: list[WbsKey] = []
+        for key in sorted(new):
+            other = owners.setdefault(refs[key], key)
+            if other != key:
+                problems.append(
+                    LineError(
+                        line=len(problems) + 1,
+                        field="cost_code",
+                        message=f"{key.label()}: {self.name} holds this WBS code as "
+                        f"{other.label()}; write the code as {self.name} does",
+                    )
+                )
+                keys.append(key)
+        if problems:
+            raise TargetRejected(
+                f"{len(problems)} new lines name a WBS code that {self.name} holds under another "
+                "key. Nothing was written.",
+                problems,
+                keys,
+            )
+
     def _stopped(self, why: Exception, number: int, batches: int, start: int) -> TargetRejected:
         """The failure of a job whose amounts were all put back, naming the target's errors."""
         put_back = (
@@ -570,8 +598,11 @@ class RemoteTarget:
         ]
         said = (errors[0].message if errors else why.message).rstrip(".")
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        keys = why.keys if isinstance(why, TargetRejected) else []
         return TargetRejected(
-            f"{self.name} refused batch {number} of {batches}: {said}{more}. {put_back}", errors
+            f"{self.name} refused batch {number} of {batches}: {said}{more}. {put_back}",
+            errors,
+            keys if len(keys) == len(errors) else [],
         )
 
     def _undo(self, writes: Sequence[TargetWrite], removed: Sequence[str] = ()) -> None:

@@ -492,7 +492,7 @@ class ProcoreBudget:
             if role in segments and any(getattr(key, role) for key, _ in missing)
         }
         resolved: dict[WbsKey, list[_Part]] = {}
-        problems = []
+        problems, refused = [], []
         for position, (key, _) in enumerate(missing, start=1):
             chosen = []
             for role, what in _ROLES.items():
@@ -509,6 +509,7 @@ class ProcoreBudget:
                     problems.append(
                         LineError(line=position, field=role, message=f"{key.label()}: {problem}")
                     )
+                    refused.append(key)
                     break
                 item_id = item.get("id")
                 chosen.append(
@@ -524,6 +525,7 @@ class ProcoreBudget:
                 f"Procore's Work Breakdown Structure lacks what {len(problems)} new lines need; "
                 "add those codes to the project in Procore, then re-import. Nothing was written.",
                 problems,
+                refused,
             )
         return resolved
 
@@ -614,9 +616,6 @@ def _ref(row: dict[str, Any]) -> str:
     return urllib.parse.quote(str(row.get("id", "")), safe="")
 
 
-# Marks an item's own code in `_items_by_code`: a key's code is matched on it only when no item's
-# path goes by that code ("300" names code 300 under division 03 only if no path is "300").
-_OWN = "\0"
 # The WBS key's parts and the Procore segments that hold them, in the key's order.
 _ROLES = {"sub_job": "Sub Job", "cost_code": "Cost Code", "cost_type": "Cost Type"}
 # A segment's role by its type or, failing that, its display name: Procore names its default
@@ -640,23 +639,27 @@ def _segment_role(segment: dict[str, Any]) -> str | None:
     return None
 
 
+def _item_code(item: dict[str, Any]) -> str:
+    """The code a segment item gives a key, as Procore's lines spell it back: its path code
+    ("03-300" for code "300" under division "03"), else its path codes joined by `-`, else its
+    own code. Only this one: a key matched on any other ("300") would name a line that Procore
+    answers under "03-300", another key, whose WBS code it would then share."""
+    path = "-".join(str(code) for code in item.get("path_codes") or [] if code is not None)
+    return str(item.get("path_code") or path or item.get("code") or "")
+
+
 def _items_by_code(rows: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
-    """A segment's selectable items (no item sits under them) by every code a key may carry for
-    one: its path code ("03-300" for code "300" under division "03"), its path codes joined by
-    `-` and by `.`, and its own code. A code that two items go by is ambiguous (`_pick`)."""
+    """A segment's selectable items (no item sits under them) by the code a key carries for one
+    (`_item_code`). A code that two items go by is ambiguous (`_pick`)."""
     items = [row for row in rows if isinstance(row, dict)]
     parents = {str(row.get("parent_id")) for row in items if row.get("parent_id") is not None}
     by_code: dict[str, list[dict[str, Any]]] = {}
     for row in items:
         if row.get("is_parent") or str(row.get("id")) in parents:
             continue
-        path = [str(code) for code in row.get("path_codes") or [] if code is not None]
-        names = [str(row.get("path_code") or ""), "-".join(path), ".".join(path)]
-        for name in dict.fromkeys(filter(None, names)):
-            by_code.setdefault(name, []).append(row)
-        own = str(row.get("code") or "")
-        if own and own not in names:
-            by_code.setdefault(_OWN + own, []).append(row)
+        code = _item_code(row)
+        if code:
+            by_code.setdefault(code, []).append(row)
     return by_code
 
 
@@ -672,19 +675,19 @@ class _Part:
 
 def _named(by_code: dict[str, list[dict[str, Any]]], code: str) -> bool:
     """Whether some selectable item goes by `code` (one, or several: then it is ambiguous)."""
-    return bool(by_code.get(code) or by_code.get(_OWN + code))
+    return bool(by_code.get(code))
 
 
 def _pick(
     by_code: dict[str, list[dict[str, Any]]], what: str, code: str
 ) -> tuple[dict[str, Any] | None, str]:
-    """The one item a key's code names (by its path before its own code), else why not."""
-    for candidates in (by_code.get(code), by_code.get(_OWN + code)):
-        if candidates:
-            distinct = {str(row.get("id")): row for row in candidates}
-            if len(distinct) == 1:
-                return next(iter(distinct.values())), ""
-            return None, f"the Procore project holds more than one {what} {quote(code)}"
+    """The one item a key's code names (`_item_code`), else why not."""
+    candidates = by_code.get(code)
+    if candidates:
+        distinct = {str(row.get("id")): row for row in candidates}
+        if len(distinct) == 1:
+            return next(iter(distinct.values())), ""
+        return None, f"the Procore project holds more than one {what} {quote(code)}"
     return None, f"the Procore project has no {what} {quote(code)} in its Work Breakdown Structure"
 
 
@@ -717,8 +720,7 @@ def _keys_by_code(rows: Sequence[Any]) -> dict[str, WbsKey]:
             role = _segment_role(segment) if isinstance(segment, dict) else None
             role = role or _SEGMENT_NAMES.get(str(item.get("segment_type") or "").lower())
             if role:
-                path = "-".join(str(code) for code in item.get("path_codes") or [])
-                parts[role] = str(item.get("path_code") or path or item.get("code") or "")
+                parts[role] = _item_code(item)
         if parts.get("cost_code") and parts.get("cost_type"):
             key = WbsKey(parts.get("sub_job", ""), parts["cost_code"], parts["cost_type"])
             keys[str(row["id"])] = key
@@ -813,7 +815,7 @@ def _check_sync(
         for error in answer.get("errors") or []
         if isinstance(error, dict)
     }
-    problems = []
+    problems, keys = [], []
     for position, write in enumerate(writes, start=1):
         field = _unconfirmed(write, written.get(write.ref))
         if field is None:
@@ -823,8 +825,9 @@ def _check_sync(
         problems.append(
             LineError(line=position, field=field, message=f"{write.key.label()}: {text}")
         )
+        keys.append(write.key)
     if problems:
-        raise TargetRejected(f"Procore refused {len(problems)} lines of a batch.", problems)
+        raise TargetRejected(f"Procore refused {len(problems)} lines of a batch.", problems, keys)
 
 
 # Procore's reason for a line, when it repeated a credential of the request.
