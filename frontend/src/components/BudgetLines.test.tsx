@@ -3,6 +3,7 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch } from "../test/fakeApi";
+import { projectBudgetOf } from "../test/fixtures";
 import type { LineItem, ProjectBudget } from "../types";
 import { App } from "./App";
 import { BACKGROUND_PAGE_SIZE, FIRST_PAGE_SIZE } from "./ProjectBudgetView";
@@ -28,19 +29,12 @@ const ALL = Array.from({ length: LINES }, (_, n) => lineAt(n));
 
 function budgetPage(offset: number, limit: number): ProjectBudget {
   const end = Math.min(LINES, offset + limit);
-  return {
-    project_id: "P-1001",
-    project_name: "Harbor Office",
-    budget_id: "b-1001",
-    locked: false,
-    locked_in_target: false,
-    status: "synced",
-    version: 3,
+  return projectBudgetOf({
     total: "123.45",
     line_count: LINES,
     line_items: ALL.slice(offset, end),
     next_cursor: end < LINES ? `at-${end}` : null,
-  };
+  });
 }
 
 function start() {

@@ -5,7 +5,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { adoptionRoutes, adoptionState, fakeFetch, type AdoptionState } from "../test/fakeApi";
-import { budgetRowOf, jobOf } from "../test/fixtures";
+import { budgetRowOf, jobOf, projectBudgetOf } from "../test/fixtures";
 import type { ErpBudget, ProjectBudget } from "../types";
 import { App } from "./App";
 import { Pager } from "./Pager";
@@ -626,19 +626,7 @@ describe("the focus when a job's row or panel leaves", () => {
       summary: null,
     });
     let restored = false;
-    const budget: ProjectBudget = {
-      project_id: "P-1001",
-      project_name: "Harbor Office",
-      budget_id: "b-1001",
-      locked: false,
-      locked_in_target: false,
-      status: "synced",
-      version: 2,
-      total: "1000.00",
-      line_count: 0,
-      line_items: [],
-      next_cursor: null,
-    };
+    const budget = projectBudgetOf({ version: 2, total: "1000.00" });
     signedIn("#/companies/demo/projects/P-1001/budget/history");
     serve({
       "GET /me": () => ({ body: demoAdmin }),

@@ -2,7 +2,7 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch } from "../test/fakeApi";
-import { budgetRowOf, jobOf } from "../test/fixtures";
+import { budgetRowOf, jobOf, projectBudgetOf } from "../test/fixtures";
 import type { Change, ErpBudget, Job, Permission, ProjectBudget } from "../types";
 import { App } from "./App";
 
@@ -279,19 +279,7 @@ describe("the preview in Please Confirm", () => {
   });
 });
 
-const budget: ProjectBudget = {
-  project_id: "P-1001",
-  project_name: "Harbor Office",
-  budget_id: "b-1001",
-  locked: false,
-  locked_in_target: false,
-  status: "synced",
-  version: 3,
-  total: "1250.50",
-  line_count: 2,
-  line_items: [],
-  next_cursor: null,
-};
+const budget: ProjectBudget = projectBudgetOf({ line_count: 2 });
 
 const versions = [
   { version: 3, at: "2026-11-28T09:00:00Z", by: "standard@demo.test", source: "reimport", job_id: "j-3", total: "1250.50", summary: null },

@@ -2,7 +2,7 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeFetch } from "../test/fakeApi";
-import { jobOf } from "../test/fixtures";
+import { jobOf, projectBudgetOf } from "../test/fixtures";
 import type { Job, Permission, ProjectBudget } from "../types";
 import { App } from "./App";
 
@@ -13,19 +13,7 @@ function me(erp: Permission, budget: Permission) {
   };
 }
 
-const budget: ProjectBudget = {
-  project_id: "P-1001",
-  project_name: "Harbor Office",
-  budget_id: "b-1001",
-  locked: false,
-  locked_in_target: false,
-  status: "synced",
-  version: 3,
-  total: "1250.50",
-  line_count: 0,
-  line_items: [],
-  next_cursor: null,
-};
+const budget: ProjectBudget = projectBudgetOf();
 
 function job(id: string, kind: Job["kind"]): Job {
   return jobOf({ job_id: id, budget_id: "b-1001", kind, status: "succeeded", message: `${kind} ${id} done` });

@@ -1,6 +1,6 @@
 // Complete API answers for the tests: what the server sends, with each test naming only what it is about.
 
-import type { ErpBudget, Job } from "../types";
+import type { ErpBudget, Job, ProjectBudget } from "../types";
 
 /** A job as GET /erp/jobs/{job_id} answers it; `change_count` follows `changes`, `error_count` `errors`, unless given. */
 export function jobOf(fields: Partial<Job> & Pick<Job, "job_id" | "budget_id" | "kind" | "status">): Job {
@@ -42,6 +42,24 @@ export function budgetRowOf(
     target: "budget_bridge",
     target_name: "Budget Bridge",
     procore_project_id: null,
+    ...fields,
+  };
+}
+
+/** The Budget tab's answer (GET /projects/{project_id}/budget) for Harbor Office, synced and unlocked, one page of no lines. */
+export function projectBudgetOf(fields: Partial<ProjectBudget> = {}): ProjectBudget {
+  return {
+    project_id: "P-1001",
+    project_name: "Harbor Office",
+    budget_id: "b-1001",
+    locked: false,
+    locked_in_target: false,
+    status: "synced",
+    version: 3,
+    total: "1250.50",
+    line_count: 0,
+    line_items: [],
+    next_cursor: null,
     ...fields,
   };
 }
