@@ -127,6 +127,13 @@ class QueueSettings:
     batch_size: int
     maximum_concurrency: int
     dlq_retention_seconds: int
+    dead_letter_timeout_seconds: int  # the dead-letter handler's timeout (chalice.json says it too)
+
+    @property
+    def dlq_visibility_timeout_seconds(self) -> int:
+        """Six times its consumer's timeout, as for the job queue: a slow batch of dead letters is
+        not handed out again while it is still being handled."""
+        return 6 * self.dead_letter_timeout_seconds
 
 
 JOB_QUEUE = QueueSettings(
@@ -140,6 +147,7 @@ JOB_QUEUE = QueueSettings(
     batch_size=5,
     maximum_concurrency=10,
     dlq_retention_seconds=14 * 24 * 3600,
+    dead_letter_timeout_seconds=30,
 )
 
 # The schedule that looks for budgets due for an automatic re-import.

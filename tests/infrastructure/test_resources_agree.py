@@ -83,6 +83,9 @@ def test_job_queue_settings_match_resources_py(synthesized):
     }
     assert 3 <= settings.max_receive_count <= 5
     assert dead[0]["Properties"]["MessageRetentionPeriod"] == settings.dlq_retention_seconds
+    # The local stack makes its dead-letter queue from resources.py (adapters/sqs.create_queues).
+    visibility = settings.dlq_visibility_timeout_seconds
+    assert dead[0]["Properties"]["VisibilityTimeout"] == visibility
 
 
 def _queue_consumed_by(synthesized, function: str) -> tuple[str, dict]:
@@ -170,6 +173,8 @@ def test_chalice_config_agrees_with_resources_py_on_the_worker_timeout():
     config = json.loads((Path(__file__).resolve().parents[2] / ROOT_CHALICE_JSON).read_text())
     worker = config["lambda_functions"][resources.WORKER_FUNCTION]
     assert worker["lambda_timeout"] == resources.JOB_QUEUE.worker_timeout_seconds
+    dead_letters = config["lambda_functions"][resources.DEAD_LETTER_FUNCTION]
+    assert dead_letters["lambda_timeout"] == resources.JOB_QUEUE.dead_letter_timeout_seconds
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

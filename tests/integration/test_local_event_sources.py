@@ -96,6 +96,23 @@ def queue_url_of(arn: str) -> str:
     return aws.sqs().get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
 
 
+def test_the_queues_are_made_as_the_infra_makes_them(queues: dict[str, str]) -> None:
+    """Visibility six times each consumer's timeout, the redrive after max_receive_count, the
+    dead letters kept 14 days (infra/data.py makes them from the same resources.py)."""
+    settings = resources.JOB_QUEUE
+
+    def attributes(url: str) -> dict[str, str]:
+        answer = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        return answer["Attributes"]
+
+    main, dead = attributes(queues["url"]), attributes(queues["dlq_url"])
+
+    assert int(main["VisibilityTimeout"]) == settings.visibility_timeout_seconds
+    assert json.loads(main["RedrivePolicy"])["maxReceiveCount"] == settings.max_receive_count
+    assert int(dead["VisibilityTimeout"]) == 6 * settings.dead_letter_timeout_seconds == 180
+    assert int(dead["MessageRetentionPeriod"]) == 14 * 24 * 3600
+
+
 def test_the_handler_gets_a_genuine_lambda_sqs_event(queues: dict[str, str]) -> None:
     send(queues, json.dumps({"job_id": "j-1"}))
     events: list[tuple[dict[str, Any], Any]] = []

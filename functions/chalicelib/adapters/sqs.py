@@ -78,7 +78,10 @@ def create_queues(
     """
     dlq_url = client.create_queue(
         QueueName=settings.dlq_default_name,
-        Attributes={"MessageRetentionPeriod": str(settings.dlq_retention_seconds)},
+        Attributes={
+            "MessageRetentionPeriod": str(settings.dlq_retention_seconds),
+            "VisibilityTimeout": str(settings.dlq_visibility_timeout_seconds),
+        },
     )["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
         "Attributes"
