@@ -109,7 +109,7 @@ class LocalStack:
 
         import boto3
 
-        from chalicelib import resources, wiring
+        from chalicelib import observability, resources, wiring
         from devstack.provision import function_arn, provision
         from devstack.sandbox_erp import SandboxErpProcess
         from devstack.seed import seed
@@ -124,6 +124,7 @@ class LocalStack:
 
         self.seeded = seed(session, self.provisioned.user_pool_id, self.erp_url)
         wiring.reset()  # the app builds its adapters afresh, on the provisioned account
+        observability.reset()  # and its logger, for functions that share this process
 
         config, app_module = _load_app()
         account, region = self.provisioned.account_id, self.provisioned.region
@@ -199,6 +200,9 @@ class LocalStack:
             # http://127.0.0.1:<port>, and invitations land in the outbox (GET /dev/outbox).
             "ERP_ALLOW_LOCAL_URLS": "true",
             "INVITATIONS": "outbox",
+            # The API, worker, dead-letter handler and schedule are threads of this process: each
+            # call's log keys are its own thread's (chalicelib/observability.py).
+            "FUNCTIONS_SHARE_PROCESS": "true",
         }
 
     def _quiet_metrics(self) -> None:
@@ -230,6 +234,9 @@ class LocalStack:
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+        from chalicelib import observability
+
+        observability.reset()  # the process's own logger again, its keys shared
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -14,6 +14,14 @@ from chalicelib import resources
 
 ERP_ALLOW_LOCAL_URLS = "ERP_ALLOW_LOCAL_URLS"
 INVITATIONS = "INVITATIONS"
+FUNCTIONS_SHARE_PROCESS = "FUNCTIONS_SHARE_PROCESS"
+
+
+def functions_share_process() -> bool:
+    """Whether the API, worker, dead-letter handler and schedule run as threads of one process,
+    as on the local stack (FUNCTIONS_SHARE_PROCESS=true); in Lambda each is a process of its own.
+    Read apart from `settings()`: the logger asks before anything else is configured."""
+    return os.environ.get(FUNCTIONS_SHARE_PROCESS, "").strip().lower() == "true"
 
 
 class Settings(BaseModel):

@@ -11,15 +11,16 @@ every call below does nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from chalicelib import resources
+from chalicelib import config, resources
 
 SERVICE = resources.METRICS_SERVICE
 NAMESPACE = resources.METRICS_NAMESPACE
@@ -33,9 +34,36 @@ QUEUE_SEND = "sqs.send_job"
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
+class _KeysOfTheCallingThread(LambdaPowertoolsFormatter):
+    """Where the functions share a process (the local stack runs each as threads of one), the
+    keys a call appends (its function's name and request id, its correlation id, the job it
+    works on) are its own thread's: appended to the one formatter every thread logs through,
+    the schedule's lines named the worker and an API request's line carried the schedule's ids.
+    In Lambda a function is a process of its own, serving one call at a time, and the keys stay
+    Powertools' usual ones (so the schedule's pool threads log its function's name too)."""
+
+    def append_keys(self, **additional_keys: Any) -> None:
+        self.thread_safe_append_keys(**additional_keys)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        self.thread_safe_remove_keys(keys)
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.thread_safe_clear_keys()
+
+
 @lru_cache(maxsize=1)
 def logger() -> Logger:
-    return Logger(service=SERVICE)
+    built = Logger(service=SERVICE)
+    # Set on the handler, not passed to Logger: a logger of this service configured before (by
+    # an earlier Logger in this process) keeps its handler, and Powertools would ignore it.
+    shared, formatter = config.functions_share_process(), built.registered_formatter
+    if shared and not isinstance(formatter, _KeysOfTheCallingThread):
+        built.registered_handler.setFormatter(_KeysOfTheCallingThread(service=SERVICE))
+    elif not shared and isinstance(formatter, _KeysOfTheCallingThread):
+        built.registered_handler.setFormatter(LambdaPowertoolsFormatter(service=SERVICE))
+    return built
 
 
 @lru_cache(maxsize=1)
