@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 from chalicelib import observability, resources
+from chalicelib.domain.model import AutoReimport, ErpSettings
+from chalicelib.entrypoints import schedule
+from tests.fixtures.services import COMPANY, world
 from tests.fixtures.worker import FakeLambdaContext
 
 
@@ -81,3 +84,23 @@ def test_in_lambda_the_keys_are_the_process_s(
     logged = _logged(lines)
     assert logged["schedule ran"]["function_name"] == resources.SCHEDULE_FUNCTION
     assert logged["api request"]["function_name"] == resources.SCHEDULE_FUNCTION  # one process
+
+
+def test_the_schedule_s_steps_log_with_its_run_s_correlation_id(
+    monkeypatch: pytest.MonkeyPatch, lines: io.StringIO
+) -> None:
+    """Its companies are read and their jobs queued on threads of a pool, whose lines carry the
+    run's keys too (the copy of the call's context each step runs in)."""
+    monkeypatch.setenv("FUNCTIONS_SHARE_PROCESS", "true")
+    observability.reset()
+    w = world()  # its budget was last synced two days ago
+    enabled = ErpSettings(auto_reimport=AutoReimport(enabled=True, every_hours=24))
+    w.ports.directory.save_erp_settings(COMPANY, enabled)
+    monkeypatch.setattr("chalicelib.wiring.ports", lambda: w.ports)
+    event = {"id": "run-7", "detail-type": "Scheduled Event", "source": "aws.events"}
+
+    schedule.handle(event, FakeLambdaContext(function_name=resources.SCHEDULE_FUNCTION))
+
+    logged = _logged(lines)
+    assert logged["jobs queued"]["correlation_id"] == "run-7"
+    assert logged["jobs queued"]["function_name"] == resources.SCHEDULE_FUNCTION

@@ -7,6 +7,7 @@ re-sent by the schedule's sweep (`resend_abandoned`), and the worker is idempote
 
 from __future__ import annotations
 
+import contextvars
 import re
 import time
 from collections import Counter
@@ -914,14 +915,19 @@ def enqueue_due_reimports(ports: Ports, threads: int = SCHEDULE_THREADS) -> list
     "Fleet"). Answers the queued jobs in company order."""
     now = ports.clock()
     companies = ports.directory.companies_with_auto_reimport()
+    # Each step runs in a copy of this call's context: where log keys are kept per thread (the
+    # local stack, chalicelib/observability.py), its lines still carry the run's correlation id.
+    call = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        found = pool.map(lambda pair: _due_budgets(ports, pair[0], pair[1], now), companies)
+        found = pool.map(
+            lambda pair: call.copy().run(_due_budgets, ports, pair[0], pair[1], now), companies
+        )
         due = [budget for budgets in found for budget in budgets]
         steps = [
             due[start : start + MAX_ENQUEUED_TOGETHER]
             for start in range(0, len(due), MAX_ENQUEUED_TOGETHER)
         ]
-        done = pool.map(lambda step: _queue_scheduled(ports, step), steps)
+        done = pool.map(lambda step: call.copy().run(_queue_scheduled, ports, step), steps)
         return [job for jobs in done for job in jobs]
 
 
