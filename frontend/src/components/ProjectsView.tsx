@@ -19,8 +19,6 @@ interface Linked {
   project: LinkedProject;
 }
 
-/** A row as shown: the API's, plus the name of a project linked from this page (the list names only its id). */
-
 export function ProjectsView({ pageSize = PROJECT_PAGE_SIZE }: { pageSize?: number }) {
   const { api, company } = useApp();
   const access = sectionAccess(company);
