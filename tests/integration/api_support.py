@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +20,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.adapters.cognito import CognitoIdentityProvider, StaticSigningKeys
+from chalicelib.domain import admission
 from chalicelib.domain.errors import ErpRejected, InvalidCredentials
 from chalicelib.domain.model import (
     Budget,
     BudgetStatus,
     CatalogEntry,
+    ChangeRecord,
     ErpCatalog,
     ErpConnection,
     ErpCredentials,
@@ -31,9 +35,11 @@ from chalicelib.domain.model import (
     ErpProjectPage,
     Job,
     JobKind,
+    JobStatus,
     LineItem,
     LineKind,
     Permission,
+    PreviewBasis,
     WbsKey,
     utc_now,
 )
@@ -227,6 +233,53 @@ def both_user(level: str) -> str:
 def erp_user(level: str) -> str:
     """A demo member with this ERP permission and Budget admin."""
     return f"erp-{level}@demo.test"
+
+
+def running_preview(
+    world: World, budget_id: str, job_id: str, requested_at: datetime | None = None
+) -> Job:
+    """A preview of a demo budget, queued and started as the worker starts one (previews hold no
+    budget: many may be kept)."""
+    job = Job(
+        job_id=job_id,
+        company_id="demo",
+        budget_id=budget_id,
+        kind=JobKind.PREVIEW,
+        requested_by=erp_user("standard"),
+        requested_at=requested_at or utc_now(),
+    )
+    world.jobs.enqueue(job, world.budgets.get("demo", budget_id), None)
+    return world.jobs.start("demo", job_id, utc_now())
+
+
+def finished_preview(
+    world: World,
+    budget_id: str,
+    planned: JobKind | None = None,
+    *,
+    job_id: str | None = None,
+    changes: Sequence[ChangeRecord] = (),
+    requested_at: datetime | None = None,
+) -> str:
+    """A succeeded preview of the budget as it is now, as the worker leaves one, with `changes`
+    (`planned`: the apply it planned, by default the one the budget's status calls for)."""
+    budget = world.budgets.get("demo", budget_id)
+    running = running_preview(world, budget_id, job_id or f"preview-{budget_id}", requested_at)
+    basis = PreviewBasis(
+        budget_version=budget.version,
+        erp_digest="0" * 64,
+        planned_kind=planned or admission.previewed_kind(budget),
+    )
+    finished = running.model_copy(
+        update={
+            "status": JobStatus.SUCCEEDED,
+            "message": "Preview ready: some lines would change.",
+            "finished_at": utc_now(),
+            "change_count": len(changes),
+            "basis": basis,
+        }
+    )
+    return world.jobs.finish_preview(finished, list(changes)).job_id
 
 
 def budget_user(level: str) -> str:

@@ -14,7 +14,7 @@ from chalicelib.adapters.dynamodb.base import serialize
 from chalicelib.adapters.dynamodb.items import JobItem, to_item
 from chalicelib.domain.model import Job, JobKind, JobStatus, LineError, utc_now
 from tests.fixtures.api import app_client
-from tests.integration.api_support import World, build_world, erp_user
+from tests.integration.api_support import World, build_world, erp_user, running_preview
 
 ERP = "/api/v1/companies/demo/erp"
 MESSAGE = "12,500 lines of the ERP budget failed validation; nothing was changed."
@@ -46,17 +46,9 @@ def _fail(world: World, job_id: str, errors: list[LineError] = ERRORS) -> None:
 
 def _failed_preview(world: World, number: int) -> str:
     """A preview of b-1001 that found every line bad (previews hold no budget: many may fail)."""
-    job = Job(
-        job_id=f"preview-{number:02d}",
-        company_id="demo",
-        budget_id="b-1001",
-        kind=JobKind.PREVIEW,
-        requested_by=erp_user("standard"),
-        requested_at=utc_now(),
-    )
-    world.jobs.enqueue(job, world.budgets.get("demo", "b-1001"), None)
-    _fail(world, job.job_id)
-    return job.job_id
+    running = running_preview(world, "b-1001", f"preview-{number:02d}")
+    world.jobs.fail(running, MESSAGE, ERRORS, utc_now())
+    return running.job_id
 
 
 def _get(client: Client, world: World, path: str, who: str = erp_user("read_only")) -> Any:

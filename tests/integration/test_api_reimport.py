@@ -10,22 +10,26 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib.domain import admission
 from chalicelib.domain.model import (
     BudgetStatus,
     ChangeKind,
     ChangeRecord,
     Job,
     JobKind,
-    JobStatus,
-    PreviewBasis,
     utc_now,
 )
 from chalicelib.domain.ports import JobMessage
 from chalicelib.services.reimports import run_job
 from tests.fixtures.api import app_client
 from tests.fixtures.domain import commit_as_worker
-from tests.integration.api_support import World, budget_user, build_world, erp_user, line
+from tests.integration.api_support import (
+    World,
+    budget_user,
+    build_world,
+    erp_user,
+    finished_preview,
+    line,
+)
 
 ERP = "/api/v1/companies/demo/erp"
 PROJECT = "/api/v1/companies/demo/projects/p-1001/budget"
@@ -182,36 +186,6 @@ def test_reimport_of_a_budget_never_imported_answers_not_synced(
 
     assert not_synced.status_code == 409 and body(not_synced)["error"]["code"] == "not_synced"
     assert already.status_code == 409 and body(already)["error"]["code"] == "already_imported"
-
-
-def finished_preview(world: World, budget_id: str, planned: JobKind | None = None) -> str:
-    """A succeeded preview of the budget as it is now, as the worker leaves one (`planned`: the
-    apply it planned, by default the one the budget's status calls for)."""
-    budget = world.budgets.get("demo", budget_id)
-    job = Job(
-        job_id=f"preview-{budget_id}",
-        company_id="demo",
-        budget_id=budget_id,
-        kind=JobKind.PREVIEW,
-        requested_by=erp_user("standard"),
-        requested_at=utc_now(),
-    )
-    queued = world.jobs.enqueue(job, budget, None)
-    running = world.jobs.start(queued.company_id, queued.job_id, utc_now())
-    basis = PreviewBasis(
-        budget_version=budget.version,
-        erp_digest="0" * 64,
-        planned_kind=planned or admission.previewed_kind(budget),
-    )
-    finished = running.model_copy(
-        update={
-            "status": JobStatus.SUCCEEDED,
-            "message": "Preview ready: 3 lines would change.",
-            "finished_at": utc_now(),
-            "basis": basis,
-        }
-    )
-    return world.jobs.finish_preview(finished, []).job_id
 
 
 @pytest.mark.parametrize("key", [{}, {"Idempotency-Key": "click-9"}])

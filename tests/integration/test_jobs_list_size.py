@@ -16,14 +16,10 @@ from chalice.test import Client
 from chalicelib.domain.model import (
     ChangeKind,
     ChangeRecord,
-    Job,
-    JobKind,
-    JobStatus,
-    PreviewBasis,
     WbsKey,
     utc_now,
 )
-from tests.integration.api_support import World, erp_user
+from tests.integration.api_support import World, erp_user, finished_preview
 
 LAMBDA_ANSWER_LIMIT = 6 * 1024 * 1024
 JOBS = "/api/v1/companies/demo/erp/jobs"
@@ -37,30 +33,11 @@ def _changes(long_keys: bool) -> list[ChangeRecord]:
 
 
 def _preview(world: World, number: int, changes: list[ChangeRecord]) -> str:
-    """A succeeded preview of b-1001 with `changes` (previews hold no budget: many may be kept)."""
-    budget = world.budgets.get("demo", "b-1001")
-    job = Job(
-        job_id=f"preview-{number:03d}",
-        company_id="demo",
-        budget_id="b-1001",
-        kind=JobKind.PREVIEW,
-        requested_by=erp_user("standard"),
-        requested_at=utc_now() + timedelta(seconds=number),  # newest first: in reverse
+    """A succeeded preview of b-1001 with `changes`, requested `number` seconds from now."""
+    requested_at = utc_now() + timedelta(seconds=number)  # newest first: in reverse
+    return finished_preview(
+        world, "b-1001", job_id=f"preview-{number:03d}", changes=changes, requested_at=requested_at
     )
-    world.jobs.enqueue(job, budget, None)
-    running = world.jobs.start("demo", job.job_id, utc_now())
-    finished = running.model_copy(
-        update={
-            "status": JobStatus.SUCCEEDED,
-            "message": "Preview ready: 100 lines would change.",
-            "finished_at": utc_now(),
-            "change_count": len(changes),
-            "basis": PreviewBasis(budget_version=budget.version, erp_digest="0" * 64,
-                                  planned_kind=JobKind.REIMPORT),
-        }
-    )  # fmt: skip
-    world.jobs.finish_preview(finished, changes)
-    return job.job_id
 
 
 def _pages(client: Client, world: World, query: str) -> list[tuple[int, dict[str, Any]]]:
