@@ -137,8 +137,7 @@ class MemoryDatabase:
     members: dict[tuple[str, str], tuple[Permission, Permission]] = field(default_factory=dict)
     member_status: dict[tuple[str, str], MemberStatus] = field(default_factory=dict)
     catalogs: dict[str, ErpCatalog] = field(default_factory=dict)
-    links: dict[tuple[str, str], str] = field(default_factory=dict)
-    link_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    links: dict[tuple[str, str], ProjectLink] = field(default_factory=dict)
     unlinked: set[tuple[str, str]] = field(default_factory=set)  # (company, budget) off the lists
     settings: dict[str, ErpSettings] = field(default_factory=dict)
     messages: builtins.list[JobMessage] = field(default_factory=list)
@@ -740,16 +739,11 @@ class MemoryDirectory(_MemoryStore):
         return config
 
     def links(self, company_id: str) -> dict[str, str]:
-        with self.db.lock:
-            return {job: pid for (cid, job), pid in self.db.links.items() if cid == company_id}
+        return {job: link.project_id for job, link in self.project_links(company_id).items()}
 
     def project_links(self, company_id: str) -> dict[str, ProjectLink]:
         with self.db.lock:
-            return {
-                job: ProjectLink(pid, self.db.link_names.get((cid, job), ""))
-                for (cid, job), pid in self.db.links.items()
-                if cid == company_id
-            }
+            return {job: link for (cid, job), link in self.db.links.items() if cid == company_id}
 
     def put_link(
         self, company_id: str, erp_job_id: str, project_id: str, project_name: str = ""
@@ -757,13 +751,11 @@ class MemoryDirectory(_MemoryStore):
         with self.db.lock:
             if (company_id, erp_job_id) in self.db.links:
                 raise AlreadyLinked(f"The ERP job {erp_job_id} is already linked to a project.")
-            self.db.links[(company_id, erp_job_id)] = project_id
-            self.db.link_names[(company_id, erp_job_id)] = project_name
+            self.db.links[(company_id, erp_job_id)] = ProjectLink(project_id, project_name)
 
     def delete_link(self, company_id: str, erp_job_id: str) -> None:
         with self.db.lock:
             self.db.links.pop((company_id, erp_job_id), None)
-            self.db.link_names.pop((company_id, erp_job_id), None)
 
     def put_company(self, company_id: str, name: str) -> None:
         with self.db.lock:

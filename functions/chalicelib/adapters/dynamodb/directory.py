@@ -236,8 +236,7 @@ class DynamoDirectory(DynamoTables):
         self._update(company_pk(company_id), META, UpdateExpression="REMOVE erp")
 
     def links(self, company_id: str) -> dict[str, str]:
-        items = self._query_prefix(company_pk(company_id), "LINK#")
-        return {i.erp_job_id: i.project_id for i in map(LinkItem.model_validate, items)}
+        return {job: link.project_id for job, link in self.project_links(company_id).items()}
 
     def project_links(self, company_id: str) -> dict[str, ProjectLink]:
         items = map(LinkItem.model_validate, self._query_prefix(company_pk(company_id), "LINK#"))
