@@ -503,7 +503,7 @@ class ProcoreBudget:
                     item, problem = None, f"the Procore project has no {what} segment"
                 else:
                     item, problem = _pick(by_role[role], what, code)
-                    if item is None and role == "sub_job" and not _named(by_role[role], code):
+                    if item is None and role == "sub_job" and code not in by_role[role]:
                         item, problem = {"id": None}, ""  # to be added (`_add_item`)
                 if item is None:
                     problems.append(
@@ -671,11 +671,6 @@ class _Part:
     segment_id: int | str
     item_id: int | str | None
     code: str
-
-
-def _named(by_code: dict[str, list[dict[str, Any]]], code: str) -> bool:
-    """Whether some selectable item goes by `code` (one, or several: then it is ambiguous)."""
-    return bool(by_code.get(code))
 
 
 def _pick(
