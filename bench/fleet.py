@@ -12,7 +12,8 @@ due budget got exactly one job and one message.
 
 `schedule-server`: the same run against moto in server mode in a process of its own (the local
 stack's DynamoDB settings), over HTTP as against AWS, so the schedule's threads overlap their
-round trips with the emulator's work: `--threads 1` is the sequential schedule.
+round trips with the emulator's work: `--threads 1` reads one company at a time and writes one
+step at a time (the two still overlap).
 
 `queue`: the whole local stack (devstack.stack.LocalStack). B budgets of L lines (every amount
 differs from the ERP's), each re-import requested over HTTP one right after the other, then waits
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--budgets", type=int, default=10)
     parser.add_argument("--lines", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=None, help="schedule-server: threads")
+    parser.add_argument("--threads", type=int, default=None, help="schedule-server: threads of each stage (reads, writes)")
     args = parser.parse_args(argv)
     if args.part == "schedule":
         result = schedule(args.companies, args.budgets)

@@ -206,3 +206,40 @@ def test_a_failed_job_holds_its_budget_back_from_the_schedule_for_an_interval(fl
     assert fleet.budgets.get("fleet0", "B-0").last_failed_at is not None
     assert fleet.budgets.get(failed.company_id, failed.budget_id).active_job_id is None
     assert reimports.enqueue_due_reimports(fleet, threads=4) == []
+
+
+def test_the_first_fifty_due_budgets_are_written_while_later_companies_are_still_read(
+    fleet: Ports, monkeypatch: Any
+) -> None:
+    """The writes do not wait for the last company's listing (docs/performance.md, "Fleet")."""
+    synced = fleet.budgets.get("fleet0", "B-0").last_synced_at
+    assert synced is not None
+    for c in range(COMPANIES):
+        _add_budgets(fleet, f"fleet{c}", range(BUDGETS, 10), synced)  # 50 due before the last
+    last = f"fleet{COMPANIES - 1}"
+    first_step_written = threading.Event()
+    written_before_last_read: list[bool] = []
+    listed, enqueue_all = fleet.budgets.list, fleet.jobs.enqueue_all
+
+    def list_the_last_company_after_a_write(company_id: str, *args: Any) -> Any:
+        if company_id == last and not written_before_last_read:
+            written_before_last_read.append(first_step_written.wait(timeout=10))
+        return listed(company_id, *args)
+
+    def enqueue_all_and_tell(*args: Any) -> Any:
+        recorded = enqueue_all(*args)
+        first_step_written.set()
+        return recorded
+
+    monkeypatch.setattr(fleet.budgets, "list", list_the_last_company_after_a_write)
+    monkeypatch.setattr(fleet.jobs, "enqueue_all", enqueue_all_and_tell)
+    queued = reimports.enqueue_due_reimports(fleet, threads=4)
+
+    assert written_before_last_read == [True]
+    assert len(queued) == COMPANIES * 10
+    assert [j.company_id for j in queued] == sorted(j.company_id for j in queued)
+    assert {(j.company_id, j.budget_id): j.job_id for j in queued} == {
+        (f"fleet{c}", f"B-{b}"): fleet.budgets.get(f"fleet{c}", f"B-{b}").active_job_id
+        for c in range(COMPANIES)
+        for b in range(10)
+    }

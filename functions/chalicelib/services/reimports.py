@@ -898,37 +898,42 @@ def _recover(ports: Ports, job: Job) -> str | None:
     return target.name if target.recover(job) else None
 
 
-# Companies read side by side, then their due budgets queued side by side in steps of
-# MAX_ENQUEUED_TOGETHER: one after the other, a thousand companies' reads and transactions are many
-# seconds of DynamoDB round trips; the ports' clients are thread-safe (docs/performance.md, "Fleet").
+# Companies read side by side, and their due budgets queued side by side in steps of
+# MAX_ENQUEUED_TOGETHER while the reads go on: one after the other, a thousand companies' reads and
+# transactions are many seconds of DynamoDB round trips; the ports' clients are thread-safe
+# (docs/performance.md, "Fleet"). Each of the two stages has this many threads.
 SCHEDULE_THREADS = 16
 
 
 def enqueue_due_reimports(ports: Ports, threads: int = SCHEDULE_THREADS) -> list[Job]:
     """The schedule: re-import synced, unlocked, idle budgets of companies that enabled it.
 
-    Each company's due budgets are found first; then they are queued MAX_ENQUEUED_TOGETHER at a
-    time, across companies, so a fleet of small companies costs a transaction per fifty budgets,
-    not one per company: each step records its jobs in one atomic step (each budget's refusals
-    checked as for a person's request; one by one only when one of them refused), sends the
-    messages ten to a call and writes the audit entries 25 to a call (docs/performance.md,
-    "Fleet"). Answers the queued jobs in company order."""
+    Companies are read in order, and their due budgets are queued MAX_ENQUEUED_TOGETHER at a time,
+    across companies, as soon as that many are found, so a fleet of small companies costs a
+    transaction per fifty budgets, not one per company, and the writes do not wait for the last
+    read: each step records its jobs in one atomic step (each budget's refusals checked as for a
+    person's request; one by one only when one of them refused), sends the messages ten to a call
+    and writes the audit entries 25 to a call (docs/performance.md, "Fleet"). Answers the queued
+    jobs in company order."""
     now = ports.clock()
     companies = ports.directory.companies_with_auto_reimport()
     # Each step runs in a copy of this call's context: where log keys are kept per thread (the
     # local stack, chalicelib/observability.py), its lines still carry the run's correlation id.
     call = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        found = pool.map(
+    workers = max(1, threads)
+    with ThreadPoolExecutor(workers) as readers, ThreadPoolExecutor(workers) as writers:
+        found = readers.map(
             lambda pair: call.copy().run(_due_budgets, ports, pair[0], pair[1], now), companies
         )
-        due = [budget for budgets in found for budget in budgets]
-        steps = [
-            due[start : start + MAX_ENQUEUED_TOGETHER]
-            for start in range(0, len(due), MAX_ENQUEUED_TOGETHER)
-        ]
-        done = pool.map(lambda step: call.copy().run(_queue_scheduled, ports, step), steps)
-        return [job for jobs in done for job in jobs]
+        steps, waiting = [], []
+        for budgets in found:
+            waiting += budgets
+            while len(waiting) >= MAX_ENQUEUED_TOGETHER:
+                step, waiting = waiting[:MAX_ENQUEUED_TOGETHER], waiting[MAX_ENQUEUED_TOGETHER:]
+                steps.append(writers.submit(call.copy().run, _queue_scheduled, ports, step))
+        if waiting:
+            steps.append(writers.submit(call.copy().run, _queue_scheduled, ports, waiting))
+        return [job for step_done in steps for job in step_done.result()]
 
 
 def _due_budgets(
