@@ -28,6 +28,7 @@ def install_settings() -> None:
         lex_conditions_once,
         parse_conditions_once,
         parse_updates_once,
+        set_plain_values_directly,
         walk_trees_by_node_type,
     )
     from devstack.moto_index import index_secondary_keys
@@ -47,6 +48,7 @@ def install_settings() -> None:
     parse_updates_once()  # an update expression is parsed once per text
     copy_update_trees_by_shape()  # an update's tree is copied node by node for each item
     walk_trees_by_node_type()  # an update's checks choose a node's processor once per type
+    set_plain_values_directly()  # `SET name = :value, ...` sets the values without ten walks
     read_plain_json_once()  # a request without binary attributes is its JSON, not walked
     name_actions_once()  # an action's method is found without listing the handler's functions
     size_items_once()  # a new item is sized once, not once per attribute

@@ -15,6 +15,7 @@ from devstack.moto_expressions import (
     lex_conditions_once,
     parse_conditions_once,
     parse_updates_once,
+    set_plain_values_directly,
     walk_trees_by_node_type,
 )
 from tests.fixtures.aws import create_keyed_table
@@ -346,3 +347,107 @@ def test_plain_moto_builds_a_walker_s_map_at_every_node(
     maps_built = _count_maps_built(monkeypatch)
     _claim_all(client)
     assert len(maps_built) > 100
+
+
+INDEXED = "expressions-indexed"
+
+# Updates that only set top-level attributes to given values, and the same items' refusals where
+# one of moto's checks has its say: a key of an index (an empty string, another type), a name or
+# a value not given, a name set twice, the table's key.
+PLAIN_UPDATES = [
+    ("SET job = :j", {":j": {"S": "job"}}, {}),
+    ("SET job = :j, #n = :n, flag = :f", {":j": {"S": "x"}, ":n": {"N": "7.50"}, ":f": {"BOOL": True}},
+     {"#n": "count"}),
+    ("SET tags = :l, nested = :m, letters = :s",
+     {":l": {"L": [{"S": "z"}]}, ":m": {"M": {"deep": {"N": "1"}}}, ":s": {"SS": ["q"]}}, {}),
+    ("SET job=:j,gone=:g", {":j": {"S": ""}, ":g": {"NULL": True}}, {}),
+    ("SET by_status = :v", {":v": {"S": "synced"}}, {}),  # an index's key, with a good value
+    # moto takes an empty index key through a name placeholder (DynamoDB would not); keys are
+    # left to moto, so the emulator answers as moto does
+    ("SET #s = :v", {":v": {"S": ""}}, {"#s": "by_status"}),
+]  # fmt: skip
+PLAIN_REFUSALS = [
+    ("SET by_status = :v", {":v": {"S": ""}}, {}),  # an empty string for an index's key
+    ("SET by_status = :v", {":v": {"N": "1"}}, {}),  # another type than the index's
+    ("SET pk = :v", {":v": {"S": "other"}}, {}),  # the table's key
+    ("SET #k = :v", {":v": {"S": "other"}}, {"#k": "pk"}),
+    ("SET job = :j, job = :k", {":j": {"S": "x"}, ":k": {"S": "y"}}, {}),  # one name twice
+    ("SET job = :j, #j = :k", {":j": {"S": "x"}, ":k": {"S": "y"}}, {"#j": "job"}),
+    ("SET job = :absent", {":j": {"S": "x"}}, {}),  # a value not given
+    ("SET #missing = :j", {":j": {"S": "x"}}, {"#other": "job"}),  # a name not given
+]  # fmt: skip
+
+
+@pytest.fixture
+def indexed(aws_env: None) -> Any:
+    """A table with an index keyed by `by_status`, so an update may touch an index's key."""
+    client = aws.dynamodb()
+    client.create_table(
+        TableName=INDEXED,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "by_status", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "status",
+                                 "KeySchema": [{"AttributeName": "by_status", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+    return client
+
+
+def _update(client: Any, key: dict[str, Any], update: str, values: Any, names: Any) -> None:
+    client.update_item(TableName=INDEXED, Key=key, UpdateExpression=update,
+                       ExpressionAttributeValues=values,
+                       **({"ExpressionAttributeNames": names} if names else {}))  # fmt: skip
+
+
+def _plain_outcomes(client: Any) -> tuple[list[Any], list[tuple[str, str]], list[Any]]:
+    """Each plain update's item (on an item holding other attributes, and on none: the update
+    makes it), each refusal's code and words with the item unchanged, and the index's answer."""
+    items = []
+    for n, (update, values, names) in enumerate(PLAIN_UPDATES):
+        held, new = {"pk": {"S": f"p{n}"}}, {"pk": {"S": f"new{n}"}}
+        client.delete_item(TableName=INDEXED, Key=new)
+        client.put_item(TableName=INDEXED, Item={**held, "job": {"S": "old"}, "gone": {"S": "g"},
+                                                 "tags": {"L": [{"S": "a"}]}})  # fmt: skip
+        for key in (held, new):
+            _update(client, key, update, values, names)
+            items.append(client.get_item(TableName=INDEXED, Key=key)["Item"])
+    refusals = []
+    key = {"pk": {"S": "refused"}}
+    before = {**key, "job": {"S": "kept"}, "by_status": {"S": "ready"}}
+    client.put_item(TableName=INDEXED, Item=before)
+    for update, values, names in PLAIN_REFUSALS:
+        with pytest.raises(ClientError) as refused:
+            _update(client, key, update, values, names)
+        error = refused.value.response["Error"]
+        refusals.append((error["Code"], error["Message"]))
+    assert client.get_item(TableName=INDEXED, Key=key)["Item"] == before
+    indexed = client.query(TableName=INDEXED, IndexName="status",
+                           KeyConditionExpression="by_status = :s",
+                           ExpressionAttributeValues={":s": {"S": "synced"}})["Items"]  # fmt: skip
+    return items, refusals, sorted(indexed, key=lambda item: item["pk"]["S"])
+
+
+def test_a_plain_update_sets_its_values_without_moto_s_checks_and_as_plain_moto_does(
+    indexed: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    plain = _plain_outcomes(indexed), _apply_updates(client), _refusals(client)
+    checked: list[str] = []
+    processors = UpdateExpressionValidator.get_ast_processors
+
+    def counted(validator: Any) -> Any:
+        checked.append(type(validator).__name__)
+        return processors(validator)
+
+    monkeypatch.setattr(UpdateExpressionValidator, "get_ast_processors", counted)
+    set_plain_values_directly(monkeypatch.setattr)
+    set_plain_values_directly(monkeypatch.setattr)  # idempotent
+
+    assert (_plain_outcomes(indexed), _apply_updates(client), _refusals(client)) == plain
+    assert checked  # the updates that are not plain, and the refusals, went to moto's checks
+    checked.clear()
+    assert _claim_all(client) == [f"b{n}" for n in range(20) if n % 5 != 0]
+    assert checked == []  # `SET job = :j`: no check walked its tree
