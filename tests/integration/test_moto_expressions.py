@@ -432,17 +432,8 @@ def _plain_outcomes(client: Any) -> tuple[list[Any], list[tuple[str, str]], list
 def test_a_plain_update_sets_its_values_without_moto_s_checks_and_as_plain_moto_does(
     indexed: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
-
     plain = _plain_outcomes(indexed), _apply_updates(client), _refusals(client)
-    checked: list[str] = []
-    processors = UpdateExpressionValidator.get_ast_processors
-
-    def counted(validator: Any) -> Any:
-        checked.append(type(validator).__name__)
-        return processors(validator)
-
-    monkeypatch.setattr(UpdateExpressionValidator, "get_ast_processors", counted)
+    checked = _count_maps_built(monkeypatch)
     set_plain_values_directly(monkeypatch.setattr)
     set_plain_values_directly(monkeypatch.setattr)  # idempotent
 
