@@ -480,7 +480,7 @@ def report(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
         ]
         parts.append(_table(
             "3. End to end on the local stack: POST .../reimport until GET .../jobs/{id} answers "
-            "succeeded (polled every 50 ms)",
+            "succeeded (polled every 10 ms)",
             ["lines", "seconds", "polls"], rows,
         ))  # fmt: skip
         by_n = {r["lines"]: r for r in e2e["reimports"]}
