@@ -115,7 +115,7 @@ def read_budget(
     authorize(ports.directory, identity, company_id, Tool.BUDGET, Permission.READ_ONLY)
     budget = ports.budgets.get_by_project(company_id, project_id)
     in_target = _lock_in_target(ports, budget, fresh=not cursor)
-    offset, version = decode_offset(cursor, versioned=True, budget_id=budget.budget_id)
+    offset, version = decode_offset(cursor, budget_id=budget.budget_id)
     if version is not None and version != budget.version:
         # A cursor pages the version it began with to the end, never a mix of two.
         budget = ports.budgets.at_version(budget, version)
@@ -260,12 +260,10 @@ def _budget_tag(budget_id: str) -> int:
     return zlib.crc32(budget_id.encode()) % MAX_CURSOR_NUMBER
 
 
-def decode_offset(
-    cursor: str | None, *, versioned: bool = False, budget_id: str = ""
-) -> tuple[int, int | None]:
+def decode_offset(cursor: str | None, *, budget_id: str | None = None) -> tuple[int, int | None]:
     """(offset, version or None); InvalidRequest for a cursor this API did not give out, or gave
-    out for another list (`versioned`: the lines of the budget `budget_id`, whose cursors name
-    their version and their budget)."""
+    out for another list (`budget_id`: the lines of that budget, whose cursors name their version
+    and their budget)."""
     if not cursor:
         return 0, None
     try:
@@ -274,10 +272,10 @@ def decode_offset(
         numbers = [int(value) for value in values]
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidRequest("The cursor is not one this API gave out.") from None
-    shapes = {"v": 3} if versioned else {"o": 1}
+    shapes = {"o": 1} if budget_id is None else {"v": 3}
     if shapes.get(kind) != len(numbers) or any(not 0 <= n <= MAX_CURSOR_NUMBER for n in numbers):
         raise InvalidRequest("The cursor is not one this API gave out.")
-    if versioned and numbers[2] != _budget_tag(budget_id):
+    if budget_id is not None and numbers[2] != _budget_tag(budget_id):
         raise InvalidRequest("The cursor pages another budget: pass this budget's next_cursor.")
     return numbers[0], (numbers[1] if kind == "v" else None)
 
